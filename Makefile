@@ -1,0 +1,95 @@
+# dieuhanh build. `make` builds build/dieuhanh; `make test` installs what is
+# missing, builds a normal and a sanitizer variant and runs every suite;
+# `make demo` builds, loads the demo data and serves it.
+#
+# Sources are found by wildcard so that adding a file to src/<folder>/ or a
+# test to tests/unit/test_<name>.c needs no edit here.
+
+CC      ?= cc
+PKGS    := libmicrohttpd sqlite3 jansson libsodium libutf8proc
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wformat=2 -Wvla -Wno-unused-parameter -Wno-format-truncation
+CFLAGS_BASE = -std=c11 -D_GNU_SOURCE -g $(WARN) -Isrc -I$(GEN) \
+           $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+
+SAN ?= 0
+ifeq ($(SAN),1)
+BUILD   ?= build/asan
+OPT     := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+else
+BUILD   ?= build
+OPT     := -O2
+endif
+GEN     := $(BUILD)/gen
+CFLAGS  := $(CFLAGS_BASE) $(OPT) $(EXTRA_CFLAGS)
+LDFLAGS := $(OPT) $(EXTRA_LDFLAGS)
+
+MAIN_SRC := src/cli/main.c
+LIB_SRC  := $(filter-out $(MAIN_SRC),$(wildcard src/*/*.c src/store/*/*.c))
+MIG_SQL  := $(sort $(wildcard src/store/*/migrations/*.sql))
+GEN_SRC  := $(GEN)/migrations.c
+EMBED_FILES := $(sort $(wildcard data/demo/* data/calendar/*))
+LIB_OBJ  := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC)) $(BUILD)/obj/gen/migrations.o $(BUILD)/obj/gen/embedded.o
+TEST_SRC := $(wildcard tests/unit/test_*.c)
+TEST_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+BENCH_SRC := $(wildcard bench/*.c)
+BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+
+.PHONY: all deps test-deps unit-tests asan test demo bench clean
+all: $(BUILD)/dieuhanh
+
+deps:
+	@scripts/deps.sh build
+test-deps:
+	@scripts/deps.sh all
+
+$(BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(GEN_SRC): $(MIG_SQL) scripts/embed-sql.sh
+	@mkdir -p $(GEN)
+	scripts/embed-sql.sh $(MIG_SQL) > $@.tmp && mv $@.tmp $@
+
+$(GEN)/embedded.c: $(EMBED_FILES) scripts/embed-files.sh
+	@mkdir -p $(GEN)
+	scripts/embed-files.sh data $(EMBED_FILES) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/gen/%.o: $(GEN)/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libdh.a: $(LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/dieuhanh: $(BUILD)/obj/cli/main.o $(BUILD)/libdh.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libdh.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DDH_SOURCE_ROOT='"$(CURDIR)"' -o $@ $< $(BUILD)/libdh.a $(LIBS) -lcmocka
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libdh.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -O2 -o $@ $< $(BUILD)/libdh.a $(LIBS)
+
+unit-tests: $(TEST_BIN)
+bench: $(BENCH_BIN)
+
+asan:
+	$(MAKE) SAN=1 all unit-tests
+
+test: test-deps
+	$(MAKE) all unit-tests
+	$(MAKE) SAN=1 all unit-tests
+	scripts/run-tests.sh
+
+demo: deps
+	$(MAKE) all
+	$(BUILD)/dieuhanh demo --db sqlite:demo/dieuhanh.db --listen 127.0.0.1:8080
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,28 @@
+#!/bin/sh
+# Installs the Debian packages dieuhanh needs to build, test and run, but only
+# those that are missing, so that a second run is quick and offline-safe.
+# Usage: scripts/deps.sh [build|test|all]   (default: all)
+set -eu
+what=${1:-all}
+build="gcc make pkg-config libmicrohttpd-dev libsqlite3-dev libjansson-dev libsodium-dev libutf8proc-dev"
+test="libcmocka-dev python3 sqlite3 curl"
+case "$what" in
+  build) pkgs="$build" ;;
+  test|all) pkgs="$build $test" ;;
+  *) echo "usage: scripts/deps.sh [build|test|all]" >&2; exit 2 ;;
+esac
+missing=""
+for p in $pkgs; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing="$missing $p"
+  fi
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+  echo "deps: missing Debian packages:$missing; run 'sudo scripts/deps.sh' or install them" >&2
+  exit 1
+fi
+echo "deps: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,57 @@
+#!/bin/sh
+# Runs every test suite and ends with one line "N passed, N failed".
+#   unit tests (cmocka), built normally and with ASan+UBSan
+#   end-to-end tests (tests/e2e, Python stdlib) against both binaries
+# Exit status 0 only when nothing failed and every suite ran to its end.
+set -u
+cd "$(dirname "$0")/.."
+passed=0
+failed=0
+broken=""
+log=$(mktemp -d)
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+
+count_cmocka() {
+  # cmocka prints "[  PASSED  ] N test(s)." and "[  FAILED  ] N test(s)..."
+  p=$(grep -E '^\[  PASSED  \] [0-9]+ test' "$1" | tail -1 | sed -E 's/.*\] ([0-9]+) .*/\1/')
+  f=$(grep -E '^\[  FAILED  \] [0-9]+ test' "$1" | tail -1 | sed -E 's/.*\] ([0-9]+) .*/\1/')
+  echo "${p:-0} ${f:-0}"
+}
+
+for variant in build build/asan; do
+  for t in "$variant"/tests/test_*; do
+    [ -x "$t" ] || continue
+    out="$log/$(echo "$t" | tr / _).log"
+    "$t" > "$out" 2>&1
+    rc=$?
+    set -- $(count_cmocka "$out")
+    passed=$((passed + $1)); failed=$((failed + $2))
+    if [ $rc -ne 0 ] || [ "$2" != 0 ]; then
+      echo "FAIL $t (exit $rc)"; sed 's/^/    /' "$out" | tail -40
+      [ "$2" = 0 ] && { failed=$((failed + 1)); broken="$broken $t"; }
+    else
+      echo "ok   $t ($1 tests)"
+    fi
+  done
+done
+
+for bin in build/dieuhanh build/asan/dieuhanh; do
+  [ -x "$bin" ] || continue
+  out="$log/e2e_$(echo "$bin" | tr / _).log"
+  python3 tests/e2e/run.py --bin "$bin" > "$out" 2>&1
+  rc=$?
+  line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -1)
+  p=$(echo "$line" | sed -E 's/^([0-9]+) passed.*/\1/'); f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+  if [ $rc -ne 0 ] || [ -z "$line" ]; then
+    echo "FAIL e2e with $bin (exit $rc)"; grep -vE '^ok ' "$out" | sed 's/^/    /' | tail -80
+    [ -z "$line" ] && { failed=$((failed + 1)); broken="$broken e2e:$bin"; }
+  else
+    echo "ok   e2e with $bin ($line)"
+  fi
+done
+rm -rf "$log"
+[ -n "$broken" ] && echo "suites that did not finish:$broken"
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

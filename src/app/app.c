@@ -1,0 +1,509 @@
+/* app.c - opening the application, the shared unit registry, write
+ * transactions, audit helpers and JSON input helpers. */
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "app/internal.h"
+#include "util/buf.h"
+#include "util/text.h"
+
+dh_app *dh_app_open(const char *db_url, bool migrate, dh_err *e)
+{
+    dh_store *s = dh_store_open(db_url, e);
+    if (!s)
+        return NULL;
+    dh_app *app = dh_xcalloc(1, sizeof *app);
+    app->store = s;
+    pthread_mutex_init(&app->lock, NULL);
+    dh_conn *c = dh_store_acquire(s, e);
+    if (!c)
+        goto fail;
+    const dh_store_ops *ops = DH_OPS(c);
+    int latest = dh_store_latest_version(ops->scheme);
+    dh_status st;
+    if (migrate) {
+        st = ops->migrate(c, latest, &app->schema_from, &app->schema_to, e);
+    } else {
+        int v = 0;
+        st = ops->schema_version(c, &v, e);
+        app->schema_from = app->schema_to = v;
+        if (st == DH_OK && v > latest)
+            st = dh_err_set(e, DH_E_VERSION, "database_too_new", "db",
+                            "the database has schema version %d but this dieuhanh knows only up "
+                            "to %d: use a newer dieuhanh",
+                            v, latest);
+        else if (st == DH_OK && v < latest)
+            st = dh_err_set(e, DH_E_VERSION, "database_not_initialised", "db",
+                            "the database has schema version %d, this dieuhanh needs %d: run "
+                            "'dieuhanh init --db %s' first",
+                            v, latest, db_url);
+    }
+    dh_store_release(c);
+    if (st)
+        goto fail;
+    return app;
+fail:
+    dh_store_close(s);
+    pthread_mutex_destroy(&app->lock);
+    free(app);
+    return NULL;
+}
+
+static void regref_drop(dh_regref *ref)
+{
+    /* Called with app->lock held. */
+    if (ref && --ref->refs == 0) {
+        dh_unitreg_free(ref->reg);
+        free(ref);
+    }
+}
+
+void dh_app_close(dh_app *app)
+{
+    if (!app)
+        return;
+    pthread_mutex_lock(&app->lock);
+    regref_drop(app->current);
+    app->current = NULL;
+    pthread_mutex_unlock(&app->lock);
+    dh_store_close(app->store);
+    pthread_mutex_destroy(&app->lock);
+    free(app);
+}
+
+dh_store *dh_app_store(dh_app *app) { return app->store; }
+
+void dh_app_schema(const dh_app *app, int *from, int *to)
+{
+    *from = app->schema_from;
+    *to = app->schema_to;
+}
+
+void dh_actor_cli(dh_actor *a)
+{
+    memset(a, 0, sizeof *a);
+    const struct passwd *pw = getpwuid(getuid());
+    snprintf(a->login, sizeof a->login, "cli:%s", pw && pw->pw_name ? pw->pw_name : "unknown");
+    a->role = DH_ROLE_ADMIN;
+}
+
+/* ------------------------------------------------------------------ */
+/* Loading and sharing the registry.                                  */
+
+struct load_ctx {
+    dh_unitreg *r;
+    int64_t *ids; /* storage id -> index, via a sorted array (ids ascend) */
+    size_t nids;
+    bool bad;
+};
+
+static int32_t idx_of(const struct load_ctx *l, int64_t id)
+{
+    size_t lo = 0, hi = l->nids;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (l->ids[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < l->nids && l->ids[lo] == id ? (int32_t)lo : -1;
+}
+
+static int on_unit(void *closure, const dh_unit_row *row)
+{
+    struct load_ctx *l = closure;
+    dh_unit_kind k;
+    if (dh_unit_kind_parse(row->kind, &k)) {
+        l->bad = true;
+        return 1;
+    }
+    dh_unitreg_add_unit(l->r, row->id, row->code, k, row->valid_from, row->valid_to);
+    l->ids = dh_xrealloc(l->ids, (l->nids + 1) * sizeof *l->ids);
+    l->ids[l->nids++] = row->id;
+    return 0;
+}
+
+static int on_version(void *closure, const dh_unit_version_row *row)
+{
+    struct load_ctx *l = closure;
+    int32_t u = idx_of(l, row->unit_id);
+    int32_t p = row->parent_id ? idx_of(l, row->parent_id) : -1;
+    if (u < 0) {
+        l->bad = true;
+        return 1;
+    }
+    dh_unitreg_add_version(l->r, u, row->valid_from, p, row->name, row->short_name);
+    return 0;
+}
+
+static int on_link(void *closure, const dh_unit_link_row *row)
+{
+    struct load_ctx *l = closure;
+    int32_t f = idx_of(l, row->from_unit_id), t = idx_of(l, row->to_unit_id);
+    if (f >= 0 && t >= 0)
+        dh_unitreg_add_link(l->r, f, t, row->partial, row->effective, row->event_id);
+    return 0;
+}
+
+dh_status dh_app_load_units(dh_conn *c, dh_unitreg **out, dh_err *e)
+{
+    struct load_ctx l = {dh_unitreg_new(), NULL, 0, false};
+    dh_status st = DH_OPS(c)->load_units(c, on_unit, on_version, on_link, &l, e);
+    free(l.ids);
+    if (st == DH_OK && l.bad)
+        st = dh_err_set(e, DH_E_DB, "database_corrupt", NULL,
+                        "the units table holds a row this version cannot read");
+    if (st) {
+        dh_unitreg_free(l.r);
+        *out = NULL;
+        return st;
+    }
+    dh_unitreg_finish(l.r);
+    *out = l.r;
+    return DH_OK;
+}
+
+static void publish(dh_app *app, dh_unitreg *reg, int64_t rev)
+{
+    dh_regref *ref = dh_xcalloc(1, sizeof *ref);
+    ref->reg = reg;
+    ref->rev = rev;
+    ref->refs = 1; /* held by app->current */
+    reg->owner = ref;
+    pthread_mutex_lock(&app->lock);
+    if (app->current && app->current->rev > rev) {
+        /* A newer registry got there first; keep it. */
+        pthread_mutex_unlock(&app->lock);
+        dh_unitreg_free(reg);
+        free(ref);
+        return;
+    }
+    regref_drop(app->current);
+    app->current = ref;
+    pthread_mutex_unlock(&app->lock);
+}
+
+const dh_unitreg *dh_app_units_acquire(dh_app *app, dh_err *e)
+{
+    dh_conn *c = dh_store_acquire(app->store, e);
+    if (!c)
+        return NULL;
+    int64_t rev = 0;
+    dh_status st = DH_OPS(c)->units_rev(c, &rev, e);
+    dh_unitreg *fresh = NULL;
+    pthread_mutex_lock(&app->lock);
+    bool stale = !app->current || app->current->rev != rev;
+    pthread_mutex_unlock(&app->lock);
+    if (st == DH_OK && stale) {
+        /* Read the rev and the rows in one snapshot so they agree. */
+        st = DH_OPS(c)->begin(c, false, e);
+        if (st == DH_OK)
+            st = DH_OPS(c)->units_rev(c, &rev, e);
+        if (st == DH_OK)
+            st = dh_app_load_units(c, &fresh, e);
+        DH_OPS(c)->rollback(c);
+        if (st == DH_OK)
+            publish(app, fresh, rev);
+    }
+    dh_store_release(c);
+    if (st)
+        return NULL;
+    pthread_mutex_lock(&app->lock);
+    dh_regref *ref = app->current;
+    ref->refs++;
+    pthread_mutex_unlock(&app->lock);
+    return ref->reg;
+}
+
+void dh_app_units_release(dh_app *app, const dh_unitreg *r)
+{
+    if (!r)
+        return;
+    pthread_mutex_lock(&app->lock);
+    regref_drop(r->owner);
+    pthread_mutex_unlock(&app->lock);
+}
+
+/* ------------------------------------------------------------------ */
+/* Transactions.                                                      */
+
+dh_status dh_tx_begin(dh_app *app, dh_tx *tx, bool load_units, dh_err *e)
+{
+    memset(tx, 0, sizeof *tx);
+    tx->app = app;
+    tx->c = dh_store_acquire(app->store, e);
+    if (!tx->c)
+        return e->status;
+    dh_status st = DH_OPS(tx->c)->begin(tx->c, true, e);
+    if (st == DH_OK && load_units)
+        st = dh_app_load_units(tx->c, &tx->reg, e);
+    if (st) {
+        dh_tx_abort(tx);
+        return st;
+    }
+    return DH_OK;
+}
+
+void dh_tx_abort(dh_tx *tx)
+{
+    if (tx->c) {
+        DH_OPS(tx->c)->rollback(tx->c);
+        dh_store_release(tx->c);
+    }
+    dh_unitreg_free(tx->reg);
+    memset(tx, 0, sizeof *tx);
+}
+
+dh_status dh_app_save_units(dh_conn *c, dh_unitreg *r, int64_t event_id, dh_err *e)
+{
+    const dh_store_ops *ops = DH_OPS(c);
+    dh_status st = DH_OK;
+    bool changed = r->nlinks > r->nlinks_saved;
+    /* New units first, so that every id exists before versions refer to it. */
+    for (size_t i = 0; i < r->n && st == DH_OK; i++) {
+        dh_unit *u = &r->u[i];
+        if (!u->dirty)
+            continue;
+        changed = true;
+        dh_unit_row row = {u->id, u->code, dh_unit_kind_name(u->kind), u->valid_from,
+                           u->valid_to};
+        st = ops->save_unit(c, &row, &u->id, e);
+    }
+    for (size_t i = 0; i < r->n && st == DH_OK; i++) {
+        dh_unit *u = &r->u[i];
+        if (!u->dirty)
+            continue;
+        dh_unit_version_row *v = dh_xcalloc(u->nv, sizeof *v);
+        for (size_t j = 0; j < u->nv; j++) {
+            v[j] = (dh_unit_version_row){u->id, u->v[j].from,
+                                         u->v[j].parent >= 0 ? r->u[u->v[j].parent].id : 0,
+                                         u->v[j].name, u->v[j].short_name, u->v[j].folded};
+        }
+        st = ops->replace_unit_versions(c, u->id, v, u->nv, e);
+        free(v);
+    }
+    for (size_t i = r->nlinks_saved; i < r->nlinks && st == DH_OK; i++) {
+        dh_unit_link *l = &r->links[i];
+        l->event_id = event_id;
+        dh_unit_link_row row = {event_id, r->u[l->from].id, r->u[l->to].id, l->partial,
+                                l->effective};
+        st = ops->insert_unit_link(c, &row, e);
+    }
+    if (st == DH_OK && changed)
+        st = ops->bump_units_rev(c, e);
+    if (st == DH_OK) {
+        for (size_t i = 0; i < r->n; i++)
+            r->u[i].dirty = false;
+        r->nlinks_saved = r->nlinks;
+    }
+    return st;
+}
+
+dh_status dh_tx_commit(dh_tx *tx, dh_err *e)
+{
+    const dh_store_ops *ops = DH_OPS(tx->c);
+    dh_status st = DH_OK;
+    int64_t rev = 0;
+    if (tx->reg) {
+        st = dh_app_save_units(tx->c, tx->reg, 0, e);
+        if (st == DH_OK)
+            st = ops->units_rev(tx->c, &rev, e);
+    }
+    if (st == DH_OK)
+        st = ops->commit(tx->c, e);
+    if (st) {
+        dh_tx_abort(tx);
+        return st;
+    }
+    dh_store_release(tx->c);
+    tx->c = NULL;
+    if (tx->reg)
+        publish(tx->app, tx->reg, rev);
+    tx->reg = NULL;
+    return DH_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Audit.                                                             */
+
+dh_status dh_app_audit(dh_conn *c, const dh_actor *a, const char *action, const char *entity,
+                       const char *key, const char *unit_code, const char *outcome,
+                       json_t *before, json_t *after, time_t now, dh_err *e)
+{
+    char *bj = before ? json_dumps(before, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    char *aj = after ? json_dumps(after, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    char actor[300];
+    if (a->is_token)
+        snprintf(actor, sizeof actor, "%s (token %s)", a->login, a->token_name);
+    else
+        snprintf(actor, sizeof actor, "%s", a->login);
+    dh_audit_row row = {0,
+                        now,
+                        a->user_id,
+                        actor,
+                        a->is_token ? a->cred_id : 0,
+                        action,
+                        entity,
+                        key ? key : "",
+                        unit_code ? unit_code : "",
+                        outcome ? outcome : "ok",
+                        bj,
+                        aj,
+                        a->ip};
+    dh_status st = DH_OPS(c)->append_audit(c, &row, e);
+    free(bj);
+    free(aj);
+    return st;
+}
+
+void dh_app_audit_denied(dh_app *app, const dh_actor *a, const char *action, const char *entity,
+                         const char *key, const char *unit_code, time_t now)
+{
+    dh_err e2;
+    dh_tx tx;
+    if (dh_tx_begin(app, &tx, false, &e2))
+        return;
+    if (dh_app_audit(tx.c, a, action, entity, key, unit_code, "denied", NULL, NULL, now, &e2) ||
+        dh_tx_commit(&tx, &e2))
+        dh_tx_abort(&tx);
+}
+
+dh_status dh_app_deny(dh_app *app, const dh_actor *a, const char *action, const char *entity,
+                      const char *key, const char *unit_code, time_t now, dh_err *e,
+                      const char *what)
+{
+    dh_app_audit_denied(app, a, action, entity, key, unit_code, now);
+    return dh_err_set(e, DH_E_FORBIDDEN, "forbidden", NULL, "role %s of %s may not %s",
+                      dh_role_name(a->role), a->unit_code[0] ? a->unit_code : "(no unit)", what);
+}
+
+int32_t dh_app_actor_scope(const dh_unitreg *r, const dh_actor *a)
+{
+    return a->unit_code[0] ? dh_unitreg_find(r, a->unit_code) : -1;
+}
+
+struct audit_list_ctx {
+    json_t *items;
+    int64_t last;
+    int n;
+};
+
+static json_t *parse_or_null(const char *s)
+{
+    if (!s)
+        return json_null();
+    json_t *j = json_loads(s, 0, NULL);
+    return j ? j : json_string(s);
+}
+
+static int on_audit(void *closure, const dh_audit_row *a)
+{
+    struct audit_list_ctx *l = closure;
+    char at[24];
+    dh_time_format_utc(a->at, at);
+    json_t *o = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:s}", "id", (json_int_t)a->id,
+                          "at", at, "actor", a->actor, "action", a->action, "entity", a->entity,
+                          "key", a->entity_key, "unit", a->unit_code, "outcome", a->outcome,
+                          "before", parse_or_null(a->before_json), "after",
+                          parse_or_null(a->after_json), "ip", a->ip);
+    if (o)
+        json_array_append_new(l->items, o);
+    l->last = a->id;
+    l->n++;
+    return 0;
+}
+
+dh_status dh_app_audit_list(dh_app *app, const dh_actor *a, const dh_audit_filter *f,
+                            json_t **items, int64_t *next, dh_err *e)
+{
+    *items = NULL;
+    *next = 0;
+    if (a->role != DH_ROLE_ADMIN && a->role != DH_ROLE_LEADER)
+        return dh_app_deny(app, a, "read", "audit", "", "", time(NULL), e, "read the audit log");
+    dh_audit_filter g = *f;
+    /* A leader sees the trail of their own unit only. */
+    if (a->role == DH_ROLE_LEADER) {
+        if (g.unit_code && strcmp(g.unit_code, a->unit_code) != 0)
+            return dh_app_deny(app, a, "read", "audit", "", g.unit_code, time(NULL), e,
+                               "read the audit log of another unit");
+        g.unit_code = a->unit_code;
+    }
+    dh_conn *c = dh_store_acquire(app->store, e);
+    if (!c)
+        return e->status;
+    struct audit_list_ctx l = {json_array(), 0, 0};
+    dh_status st = DH_OPS(c)->list_audit(c, &g, on_audit, &l, e);
+    dh_store_release(c);
+    if (st) {
+        json_decref(l.items);
+        return st;
+    }
+    *items = l.items;
+    *next = l.n == g.limit ? l.last : 0;
+    return DH_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* JSON input helpers.                                                */
+
+dh_status dh_json_text(json_t *obj, const char *key, bool required, char **out, dh_err *e)
+{
+    *out = NULL;
+    json_t *v = json_object_get(obj, key);
+    if (!v || json_is_null(v)) {
+        if (required)
+            return dh_err_set(e, DH_E_INVALID, "missing_field", key, "%s is required", key);
+        return DH_OK;
+    }
+    if (!json_is_string(v))
+        return dh_err_set(e, DH_E_INVALID, "invalid_type", key, "%s must be a string", key);
+    long bad = -1;
+    char *s = dh_text_clean(json_string_value(v), &bad);
+    if (!s)
+        return dh_err_set(e, DH_E_MALFORMED, "invalid_utf8", key,
+                          "%s is not valid UTF-8 (byte offset %ld)", key, bad);
+    if (required && !*s) {
+        free(s);
+        return dh_err_set(e, DH_E_INVALID, "missing_field", key, "%s must not be empty", key);
+    }
+    *out = s;
+    return DH_OK;
+}
+
+dh_status dh_json_date(json_t *obj, const char *key, bool required, dh_date *out, dh_err *e)
+{
+    *out = DH_DATE_NONE;
+    json_t *v = json_object_get(obj, key);
+    if (!v || json_is_null(v)) {
+        if (required)
+            return dh_err_set(e, DH_E_INVALID, "missing_field", key, "%s is required", key);
+        return DH_OK;
+    }
+    dh_date d;
+    if (!json_is_string(v) || dh_date_parse(json_string_value(v), &d))
+        return dh_err_set(e, DH_E_INVALID, "invalid_date", key,
+                          "%s must be a real date written YYYY-MM-DD", key);
+    *out = d;
+    return DH_OK;
+}
+
+dh_status dh_json_only(json_t *obj, const char *const *allowed, dh_err *e)
+{
+    if (!json_is_object(obj))
+        return dh_err_set(e, DH_E_MALFORMED, "invalid_body", NULL,
+                          "the body must be a JSON object");
+    const char *key;
+    json_t *v;
+    json_object_foreach(obj, key, v)
+    {
+        bool ok = false;
+        for (const char *const *p = allowed; *p && !ok; p++)
+            ok = strcmp(*p, key) == 0;
+        if (!ok)
+            return dh_err_set(e, DH_E_INVALID, "unknown_field", key, "unknown field '%s'", key);
+    }
+    return DH_OK;
+}

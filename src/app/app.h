@@ -1,0 +1,133 @@
+/* app.h - the application layer: every operation a user can perform, shared
+ * by the HTTP API and the command line. It joins the pure core (rules), the
+ * store (persistence) and the audit trail, and owns transactions.
+ *
+ * Conventions: "now" is always a parameter (the callers read the clock);
+ * JSON values returned through `json_t **out` are new references owned by
+ * the caller; JSON bodies passed in are borrowed. Every function fills *e
+ * on failure and writes nothing in that case (one transaction per call).
+ */
+#ifndef DH_APP_H
+#define DH_APP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "core/access.h"
+#include "core/unit.h"
+#include "store/store.h"
+#include "util/err.h"
+
+typedef struct dh_app dh_app;
+
+/* Who is acting. The command line acts as an admin named "cli:<os user>". */
+typedef struct dh_actor {
+    int64_t user_id; /* 0 for the command line */
+    char login[128];
+    dh_role role;
+    int64_t unit_id; /* scope; 0 for none (admins) */
+    char unit_code[DH_UNIT_CODE_MAX + 1];
+    int64_t cred_id;  /* the session or token used, 0 for the command line */
+    bool is_token;    /* authenticated by a named API token */
+    bool via_cookie;  /* authenticated by the session cookie (CSRF applies) */
+    char token_name[128];
+    char ip[64];
+} dh_actor;
+
+/* Opens the database. With migrate, pending migrations are applied;
+ * without, a database whose schema differs from this binary is refused. A
+ * database newer than the binary is refused either way (DH_E_VERSION). */
+dh_app *dh_app_open(const char *db_url, bool migrate, dh_err *e);
+void dh_app_close(dh_app *app);
+dh_store *dh_app_store(dh_app *app);
+/* Schema versions before and after dh_app_open's migration. */
+void dh_app_schema(const dh_app *app, int *from, int *to);
+
+/* An actor for the command line. */
+void dh_actor_cli(dh_actor *a);
+
+/* ---- The unit registry, cached and shared by readers. ---------------- */
+/* Returns the current registry (reloaded when another process or node
+ * changed units); release it with dh_app_units_release. */
+const dh_unitreg *dh_app_units_acquire(dh_app *app, dh_err *e);
+void dh_app_units_release(dh_app *app, const dh_unitreg *r);
+
+/* ---- Units. ------------------------------------------------------------ */
+/* The JSON of a unit as of d: code, name, short_name, kind, parent,
+ * valid_from, valid_to (+ versions when detailed). */
+json_t *dh_app_unit_json(const dh_unitreg *r, int32_t u, dh_date d, bool detailed);
+dh_status dh_app_unit_create(dh_app *app, const dh_actor *a, json_t *body, time_t now,
+                             json_t **out, dh_err *e);
+dh_status dh_app_unit_patch(dh_app *app, const dh_actor *a, const char *code, json_t *body,
+                            time_t now, json_t **out, dh_err *e);
+dh_status dh_app_unit_event(dh_app *app, const dh_actor *a, json_t *body, time_t now,
+                            json_t **out, dh_err *e);
+
+/* Result of a CSV import: rows taken, and one line per refused row. */
+typedef struct dh_import_report {
+    int taken;
+    int refused;
+    char **messages; /* "FILE:LINE: reason", malloc'd */
+    int nmessages;
+} dh_import_report;
+void dh_import_report_free(dh_import_report *r);
+
+/* Imports units from CSV (header code,name,short_name,kind,parent,
+ * valid_from,valid_to; parents before children). All-or-nothing unless
+ * partial; either way every bad row is reported. `progress`, if not NULL,
+ * is called every 1000 rows. */
+dh_status dh_app_unit_import(dh_app *app, const dh_actor *a, FILE *f, const char *name,
+                             bool partial, time_t now, dh_import_report *rep,
+                             void (*progress)(long rows, void *closure), void *closure,
+                             dh_err *e);
+/* Writes the units valid on d (all units when d is DH_DATE_NONE) as CSV. */
+dh_status dh_app_unit_export(dh_app *app, FILE *f, dh_date d, dh_err *e);
+
+/* ---- People and access. --------------------------------------------- */
+typedef struct dh_user_spec {
+    const char *login;
+    const char *password;
+    const char *role;
+    const char *unit; /* code; NULL or "" for an admin */
+    const char *display_name;
+} dh_user_spec;
+
+dh_status dh_app_user_create(dh_app *app, const dh_actor *a, const dh_user_spec *s, time_t now,
+                             json_t **out, dh_err *e);
+dh_status dh_app_user_list(dh_app *app, const dh_actor *a, int64_t after_id, int limit,
+                           json_t **items, int64_t *next, dh_err *e);
+/* Sets a new password (admins for anyone, everyone for themselves). */
+dh_status dh_app_user_password(dh_app *app, const dh_actor *a, const char *login,
+                               const char *password, time_t now, dh_err *e);
+
+/* Checks the password (throttled per login and per address) and opens a
+ * session. *token is the session secret (malloc'd) usable as cookie or
+ * bearer; *csrf the CSRF token for cookie-authenticated writes. */
+dh_status dh_app_login(dh_app *app, const char *login, const char *password, const char *ip,
+                       time_t now, char **token, char **csrf, json_t **user, int *retry_after,
+                       dh_err *e);
+dh_status dh_app_logout(dh_app *app, const dh_actor *a, time_t now, dh_err *e);
+/* Resolves a session or API token secret into an actor. */
+dh_status dh_app_authenticate(dh_app *app, const char *secret, time_t now, dh_actor *out,
+                              dh_err *e);
+/* The CSRF token that belongs to a session secret (malloc'd hex). */
+char *dh_app_csrf_for(const char *secret);
+json_t *dh_app_actor_json(const dh_actor *a);
+
+/* Creates a named API token for `login` (NULL = the actor), scoped to
+ * `unit` (NULL = the user's unit). *secret is shown once (malloc'd). */
+dh_status dh_app_token_create(dh_app *app, const dh_actor *a, const char *login,
+                              const char *name, const char *unit, time_t now, char **secret,
+                              json_t **out, dh_err *e);
+dh_status dh_app_token_revoke(dh_app *app, const dh_actor *a, int64_t id, time_t now, dh_err *e);
+
+/* ---- Audit. -------------------------------------------------------------- */
+/* Records a refused attempt (its own transaction). */
+void dh_app_audit_denied(dh_app *app, const dh_actor *a, const char *action, const char *entity,
+                         const char *key, const char *unit_code, time_t now);
+dh_status dh_app_audit_list(dh_app *app, const dh_actor *a, const dh_audit_filter *f,
+                            json_t **items, int64_t *next, dh_err *e);
+
+#endif

@@ -1,0 +1,580 @@
+/* auth.c - people and access: users, passwords (Argon2id), sessions, API
+ * tokens, login throttling and CSRF tokens.
+ *
+ * Secrets (session and token) are 32 random bytes written as 43 base64url
+ * characters with a readable prefix ("dhs_" session, "dht_" token). Only a
+ * BLAKE2b hash of a secret is stored: the secrets are random, so an
+ * unsalted fast hash is enough to make a stolen table useless.
+ */
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/internal.h"
+#include "util/buf.h"
+#include "util/text.h"
+
+#define SESSION_TTL (12 * 3600)
+#define THROTTLE_WINDOW (15 * 60)
+#define THROTTLE_MAX_LOGIN 5  /* failures per login per window */
+#define THROTTLE_MAX_IP 20    /* failures per address per window */
+#define PASSWORD_MIN 8
+#define PASSWORD_MAX 1024
+#define LOGIN_MAX 64
+
+static void init_sodium(void)
+{
+    /* sodium_init is idempotent and thread-safe. */
+    if (sodium_init() < 0)
+        abort();
+}
+
+static char *hash_secret(const char *secret)
+{
+    unsigned char h[32];
+    char hex[65];
+    init_sodium();
+    crypto_generichash(h, sizeof h, (const unsigned char *)secret, strlen(secret), NULL, 0);
+    sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+    return dh_xstrdup(hex);
+}
+
+static char *new_secret(const char *prefix)
+{
+    unsigned char raw[32];
+    char b64[sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+    init_sodium();
+    randombytes_buf(raw, sizeof raw);
+    sodium_bin2base64(b64, sizeof b64, raw, sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    dh_buf b = DH_BUF_INIT;
+    dh_buf_puts(&b, prefix);
+    dh_buf_puts(&b, b64);
+    return dh_buf_steal(&b);
+}
+
+char *dh_app_csrf_for(const char *secret)
+{
+    /* Derived, not stored: a keyed hash of the session secret under a fixed
+     * context, so that the CSRF token proves knowledge of the session. */
+    static const unsigned char ctx[] = "dieuhanh csrf v1";
+    unsigned char h[16];
+    char hex[33];
+    init_sodium();
+    crypto_generichash(h, sizeof h, (const unsigned char *)secret, strlen(secret), ctx,
+                       sizeof ctx - 1);
+    sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+    return dh_xstrdup(hex);
+}
+
+static dh_status hash_password(const char *pw, char **out, dh_err *e)
+{
+    char h[crypto_pwhash_STRBYTES];
+    init_sodium();
+    if (crypto_pwhash_str(h, pw, strlen(pw), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+        return dh_err_set(e, DH_E_INTERNAL, "hash_failed", NULL,
+                          "cannot hash the password (out of memory)");
+    *out = dh_xstrdup(h);
+    return DH_OK;
+}
+
+static dh_status check_password_rules(const char *pw, dh_err *e)
+{
+    size_t n = pw ? strlen(pw) : 0;
+    if (n < PASSWORD_MIN)
+        return dh_err_set(e, DH_E_INVALID, "weak_password", "password",
+                          "the password must have at least %d characters", PASSWORD_MIN);
+    if (n > PASSWORD_MAX)
+        return dh_err_set(e, DH_E_INVALID, "too_long", "password",
+                          "the password is longer than %d bytes", PASSWORD_MAX);
+    if (dh_utf8_invalid_offset(pw, n) >= 0)
+        return dh_err_set(e, DH_E_MALFORMED, "invalid_utf8", "password",
+                          "the password is not valid UTF-8");
+    return DH_OK;
+}
+
+static dh_status check_login(const char *login, dh_err *e)
+{
+    size_t n = login ? strlen(login) : 0;
+    if (n == 0 || n > LOGIN_MAX)
+        return dh_err_set(e, DH_E_INVALID, "invalid_login", "login",
+                          "a login has 1 to %d characters", LOGIN_MAX);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)login[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+              c == '-' || c == '@'))
+            return dh_err_set(e, DH_E_INVALID, "invalid_login", "login",
+                              "a login uses lower-case letters a-z, digits and . _ - @ only");
+    }
+    return DH_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Users.                                                             */
+
+typedef struct user_copy {
+    int64_t id;
+    char login[LOGIN_MAX + 1];
+    char display_name[256];
+    char role[16];
+    int64_t unit_id;
+    char hash[crypto_pwhash_STRBYTES];
+    bool disabled;
+    time_t created_at;
+    bool found;
+} user_copy;
+
+static int copy_user(void *closure, const dh_user_row *u)
+{
+    user_copy *c = closure;
+    c->id = u->id;
+    snprintf(c->login, sizeof c->login, "%s", u->login);
+    snprintf(c->display_name, sizeof c->display_name, "%s", u->display_name);
+    snprintf(c->role, sizeof c->role, "%s", u->role);
+    c->unit_id = u->unit_id;
+    snprintf(c->hash, sizeof c->hash, "%s", u->password_hash);
+    c->disabled = u->disabled;
+    c->created_at = u->created_at;
+    c->found = true;
+    return 1;
+}
+
+static const char *unit_code_of_id(const dh_unitreg *r, int64_t id)
+{
+    if (!id)
+        return NULL;
+    int32_t u = dh_unitreg_by_id(r, id);
+    return u >= 0 ? r->u[u].code : NULL;
+}
+
+static json_t *user_json(const dh_unitreg *r, int64_t id, const char *login, const char *display,
+                         const char *role, int64_t unit_id, bool disabled)
+{
+    const char *code = unit_code_of_id(r, unit_id);
+    return json_pack("{s:I,s:s,s:s,s:s,s:o,s:b}", "id", (json_int_t)id, "login", login,
+                     "display_name", display ? display : "", "role", role, "unit",
+                     code ? json_string(code) : json_null(), "disabled", disabled);
+}
+
+dh_status dh_app_user_create(dh_app *app, const dh_actor *a, const dh_user_spec *s, time_t now,
+                             json_t **out, dh_err *e)
+{
+    dh_role role;
+    dh_tx tx = {0};
+    dh_status st;
+    char *hash = NULL, *display = NULL;
+    long bad = -1;
+    *out = NULL;
+    if ((st = check_login(s->login, e)))
+        return st;
+    if (dh_role_parse(s->role, &role))
+        return dh_err_set(e, DH_E_INVALID, "invalid_role", "role",
+                          "role '%s' is not one of admin, leader, officer, reporter, viewer",
+                          s->role ? s->role : "");
+    bool has_unit = s->unit && *s->unit;
+    if (role != DH_ROLE_ADMIN && !has_unit)
+        return dh_err_set(e, DH_E_INVALID, "missing_field", "unit",
+                          "every user but an admin belongs to a unit");
+    if ((st = check_password_rules(s->password, e)))
+        return st;
+    display = dh_text_clean(s->display_name ? s->display_name : "", &bad);
+    if (!display)
+        return dh_err_set(e, DH_E_MALFORMED, "invalid_utf8", "display_name",
+                          "display_name is not valid UTF-8 (byte offset %ld)", bad);
+    if ((st = dh_tx_begin(app, &tx, true, e)))
+        goto done;
+    /* Managing people is an admin's job. */
+    if (a->role != DH_ROLE_ADMIN) {
+        dh_tx_abort(&tx);
+        st = dh_app_deny(app, a, "create", "user", s->login, has_unit ? s->unit : "", now, e,
+                         "create users");
+        goto done;
+    }
+    int64_t unit_id = 0;
+    if (has_unit) {
+        int32_t u = dh_unitreg_find(tx.reg, s->unit);
+        if (u < 0) {
+            st = dh_err_set(e, DH_E_INVALID, "unknown_unit", "unit", "unit '%s' does not exist",
+                            s->unit);
+            goto done;
+        }
+        unit_id = tx.reg->u[u].id;
+    }
+    if ((st = hash_password(s->password, &hash, e)))
+        goto done;
+    dh_user_row row = {0, s->login, display, dh_role_name(role), unit_id, hash, false, now};
+    int64_t id;
+    if ((st = DH_OPS(tx.c)->insert_user(tx.c, &row, &id, e)))
+        goto done;
+    *out = user_json(tx.reg, id, s->login, display, dh_role_name(role), unit_id, false);
+    st = dh_app_audit(tx.c, a, "create", "user", s->login, has_unit ? s->unit : "", "ok", NULL,
+                      *out, now, e);
+    if (st == DH_OK)
+        st = dh_tx_commit(&tx, e);
+done:
+    if (st) {
+        dh_tx_abort(&tx);
+        json_decref(*out);
+        *out = NULL;
+    }
+    free(hash);
+    free(display);
+    return st;
+}
+
+struct list_ctx {
+    const dh_unitreg *r;
+    json_t *items;
+    int64_t last;
+    int n;
+};
+
+static int on_list_user(void *closure, const dh_user_row *u)
+{
+    struct list_ctx *l = closure;
+    json_array_append_new(l->items, user_json(l->r, u->id, u->login, u->display_name, u->role,
+                                              u->unit_id, u->disabled));
+    l->last = u->id;
+    l->n++;
+    return 0;
+}
+
+dh_status dh_app_user_list(dh_app *app, const dh_actor *a, int64_t after_id, int limit,
+                           json_t **items, int64_t *next, dh_err *e)
+{
+    *items = NULL;
+    *next = 0;
+    if (a->role != DH_ROLE_ADMIN)
+        return dh_app_deny(app, a, "read", "user", "", "", time(NULL), e, "list users");
+    const dh_unitreg *r = dh_app_units_acquire(app, e);
+    if (!r)
+        return e->status;
+    dh_conn *c = dh_store_acquire(app->store, e);
+    if (!c) {
+        dh_app_units_release(app, r);
+        return e->status;
+    }
+    struct list_ctx l = {r, json_array(), 0, 0};
+    dh_status st = DH_OPS(c)->list_users(c, after_id, limit, on_list_user, &l, e);
+    dh_store_release(c);
+    dh_app_units_release(app, r);
+    if (st) {
+        json_decref(l.items);
+        return st;
+    }
+    *items = l.items;
+    *next = l.n == limit ? l.last : 0;
+    return DH_OK;
+}
+
+dh_status dh_app_user_password(dh_app *app, const dh_actor *a, const char *login,
+                               const char *password, time_t now, dh_err *e)
+{
+    dh_tx tx = {0};
+    user_copy u = {0};
+    char *hash = NULL;
+    dh_status st;
+    if ((st = check_password_rules(password, e)))
+        return st;
+    if (a->role != DH_ROLE_ADMIN && strcmp(a->login, login) != 0)
+        return dh_app_deny(app, a, "update", "user", login, "", now, e,
+                           "change another user's password");
+    if ((st = dh_tx_begin(app, &tx, false, e)))
+        return st;
+    if ((st = DH_OPS(tx.c)->get_user(tx.c, 0, login, copy_user, &u, e)) ||
+        (st = hash_password(password, &hash, e)) ||
+        (st = DH_OPS(tx.c)->set_password(tx.c, u.id, hash, e)) ||
+        (st = dh_app_audit(tx.c, a, "password", "user", login, "", "ok", NULL, NULL, now, e)) ||
+        (st = dh_tx_commit(&tx, e)))
+        dh_tx_abort(&tx);
+    free(hash);
+    return st;
+}
+
+/* ------------------------------------------------------------------ */
+/* Sessions and tokens.                                               */
+
+static dh_status throttled(dh_conn *c, const char *key, int max, time_t now, int *retry,
+                           dh_err *e)
+{
+    int n = 0;
+    dh_status st = DH_OPS(c)->count_login_failures(c, key, now - THROTTLE_WINDOW, &n, e);
+    if (st)
+        return st;
+    if (n >= max) {
+        *retry = THROTTLE_WINDOW;
+        return dh_err_set(e, DH_E_THROTTLED, "too_many_attempts", NULL,
+                          "too many failed sign-ins; try again in %d minutes",
+                          THROTTLE_WINDOW / 60);
+    }
+    return DH_OK;
+}
+
+dh_status dh_app_login(dh_app *app, const char *login, const char *password, const char *ip,
+                       time_t now, char **token, char **csrf, json_t **user, int *retry_after,
+                       dh_err *e)
+{
+    dh_tx tx = {0};
+    user_copy u = {0};
+    dh_status st;
+    char key_login[128], key_ip[128];
+    *token = *csrf = NULL;
+    *user = NULL;
+    *retry_after = 0;
+    if (!login || !password || strlen(login) > LOGIN_MAX || strlen(password) > PASSWORD_MAX)
+        return dh_err_set(e, DH_E_AUTH, "bad_credentials", NULL, "wrong login or password");
+    snprintf(key_login, sizeof key_login, "login:%s", login);
+    snprintf(key_ip, sizeof key_ip, "ip:%s", ip ? ip : "");
+    if ((st = dh_tx_begin(app, &tx, false, e)))
+        return st;
+    if ((st = throttled(tx.c, key_login, THROTTLE_MAX_LOGIN, now, retry_after, e)) ||
+        (st = throttled(tx.c, key_ip, THROTTLE_MAX_IP, now, retry_after, e)))
+        goto done;
+    dh_err ue;
+    dh_status found = DH_OPS(tx.c)->get_user(tx.c, 0, login, copy_user, &u, &ue);
+    if (found != DH_OK && found != DH_E_NOTFOUND) {
+        *e = ue;
+        st = found;
+        goto done;
+    }
+    init_sodium();
+    bool ok = found == DH_OK && !u.disabled &&
+              crypto_pwhash_str_verify(u.hash, password, strlen(password)) == 0;
+    dh_actor who = {0};
+    snprintf(who.login, sizeof who.login, "%s", login);
+    snprintf(who.ip, sizeof who.ip, "%s", ip ? ip : "");
+    who.user_id = found == DH_OK ? u.id : 0;
+    if (!ok) {
+        /* Record the failure and commit it, then answer 401. */
+        if ((st = DH_OPS(tx.c)->add_login_failure(tx.c, key_login, now, e)) ||
+            (st = DH_OPS(tx.c)->add_login_failure(tx.c, key_ip, now, e)) ||
+            (st = dh_app_audit(tx.c, &who, "login", "session", login, "", "denied", NULL, NULL,
+                               now, e)) ||
+            (st = dh_tx_commit(&tx, e)))
+            goto done;
+        return dh_err_set(e, DH_E_AUTH, "bad_credentials", NULL, "wrong login or password");
+    }
+    *token = new_secret("dhs_");
+    char *h = hash_secret(*token);
+    dh_cred_row cr = {0, DH_CRED_SESSION, u.id, "", 0, h, now, now + SESSION_TTL, 0};
+    int64_t id;
+    st = DH_OPS(tx.c)->insert_cred(tx.c, &cr, &id, e);
+    free(h);
+    if (st == DH_OK)
+        st = DH_OPS(tx.c)->clear_login_failures(tx.c, key_login, e);
+    if (st == DH_OK)
+        st = dh_app_audit(tx.c, &who, "login", "session", login, "", "ok", NULL, NULL, now, e);
+    if (st == DH_OK)
+        st = dh_tx_commit(&tx, e);
+    if (st == DH_OK) {
+        *csrf = dh_app_csrf_for(*token);
+        dh_actor me;
+        dh_err e2;
+        if (dh_app_authenticate(app, *token, now, &me, &e2) == DH_OK)
+            *user = dh_app_actor_json(&me);
+    }
+done:
+    if (st) {
+        dh_tx_abort(&tx);
+        free(*token);
+        *token = NULL;
+    }
+    return st;
+}
+
+typedef struct cred_copy {
+    dh_cred_row row;
+    char name[128];
+    bool found;
+} cred_copy;
+
+static int copy_cred(void *closure, const dh_cred_row *r)
+{
+    cred_copy *c = closure;
+    c->row = *r;
+    snprintf(c->name, sizeof c->name, "%s", r->name);
+    c->row.name = NULL;
+    c->row.hash = NULL;
+    c->found = true;
+    return 1;
+}
+
+dh_status dh_app_authenticate(dh_app *app, const char *secret, time_t now, dh_actor *out,
+                              dh_err *e)
+{
+    memset(out, 0, sizeof *out);
+    if (!secret || strlen(secret) < 10 || strlen(secret) > 200)
+        return dh_err_set(e, DH_E_AUTH, "unauthenticated", NULL, "sign in first");
+    dh_conn *c = dh_store_acquire(app->store, e);
+    if (!c)
+        return e->status;
+    char *h = hash_secret(secret);
+    cred_copy cc = {0};
+    user_copy u = {0};
+    dh_err e2;
+    dh_status st = DH_OPS(c)->find_cred(c, h, copy_cred, &cc, &e2);
+    free(h);
+    if (st == DH_OK)
+        st = DH_OPS(c)->get_user(c, cc.row.user_id, NULL, copy_user, &u, &e2);
+    dh_store_release(c);
+    if (st == DH_E_DB) {
+        *e = e2;
+        return st;
+    }
+    if (st || cc.row.revoked_at || (cc.row.expires_at && cc.row.expires_at <= now) || u.disabled)
+        return dh_err_set(e, DH_E_AUTH, "unauthenticated", NULL,
+                          "the session or token is unknown, expired or revoked: sign in again");
+    out->user_id = u.id;
+    snprintf(out->login, sizeof out->login, "%s", u.login);
+    dh_role_parse(u.role, &out->role);
+    out->cred_id = cc.row.id;
+    out->is_token = cc.row.kind == DH_CRED_TOKEN;
+    snprintf(out->token_name, sizeof out->token_name, "%s", cc.name);
+    out->unit_id = cc.row.unit_id ? cc.row.unit_id : u.unit_id;
+    if (out->unit_id) {
+        const dh_unitreg *r = dh_app_units_acquire(app, e);
+        if (!r)
+            return e->status;
+        const char *code = unit_code_of_id(r, out->unit_id);
+        snprintf(out->unit_code, sizeof out->unit_code, "%s", code ? code : "");
+        dh_app_units_release(app, r);
+    }
+    return DH_OK;
+}
+
+json_t *dh_app_actor_json(const dh_actor *a)
+{
+    return json_pack("{s:I,s:s,s:s,s:o,s:o}", "id", (json_int_t)a->user_id, "login", a->login,
+                     "role", dh_role_name(a->role), "unit",
+                     a->unit_code[0] ? json_string(a->unit_code) : json_null(), "token",
+                     a->is_token ? json_string(a->token_name) : json_null());
+}
+
+dh_status dh_app_logout(dh_app *app, const dh_actor *a, time_t now, dh_err *e)
+{
+    dh_tx tx;
+    dh_status st;
+    if (!a->cred_id || a->is_token)
+        return dh_err_set(e, DH_E_INVALID, "not_a_session", NULL,
+                          "logout ends a session; revoke a token with DELETE /api/v1/tokens");
+    if ((st = dh_tx_begin(app, &tx, false, e)))
+        return st;
+    if ((st = DH_OPS(tx.c)->revoke_cred(tx.c, a->cred_id, now, e)) ||
+        (st = dh_app_audit(tx.c, a, "logout", "session", a->login, "", "ok", NULL, NULL, now,
+                           e)) ||
+        (st = dh_tx_commit(&tx, e)))
+        dh_tx_abort(&tx);
+    return st;
+}
+
+dh_status dh_app_token_create(dh_app *app, const dh_actor *a, const char *login,
+                              const char *name, const char *unit, time_t now, char **secret,
+                              json_t **out, dh_err *e)
+{
+    dh_tx tx = {0};
+    user_copy u = {0};
+    dh_status st;
+    long bad = -1;
+    char *clean = NULL;
+    *secret = NULL;
+    *out = NULL;
+    clean = dh_text_clean(name ? name : "", &bad);
+    if (!clean || !*clean || strlen(clean) > 100) {
+        free(clean);
+        return dh_err_set(e, DH_E_INVALID, "invalid_name", "name",
+                          "a token needs a name of 1 to 100 bytes of UTF-8 text");
+    }
+    const char *who = login && *login ? login : a->login;
+    if ((st = dh_tx_begin(app, &tx, true, e)))
+        goto done;
+    if ((st = DH_OPS(tx.c)->get_user(tx.c, 0, who, copy_user, &u, e)))
+        goto done;
+    if (a->role != DH_ROLE_ADMIN && u.id != a->user_id) {
+        dh_tx_abort(&tx);
+        st = dh_app_deny(app, a, "create", "token", who, "", now, e,
+                         "create tokens for another user");
+        goto done;
+    }
+    int64_t unit_id = 0;
+    const char *unit_code = unit_code_of_id(tx.reg, u.unit_id);
+    if (unit && *unit) {
+        int32_t t = dh_unitreg_find(tx.reg, unit);
+        if (t < 0) {
+            st = dh_err_set(e, DH_E_INVALID, "unknown_unit", "unit", "unit '%s' does not exist",
+                            unit);
+            goto done;
+        }
+        dh_role role = DH_ROLE_VIEWER;
+        dh_role_parse(u.role, &role);
+        int32_t scope = u.unit_id ? dh_unitreg_by_id(tx.reg, u.unit_id) : -1;
+        /* A token narrows its user's scope, never widens it. */
+        if (role != DH_ROLE_ADMIN && !dh_unitreg_in_subtree(tx.reg, t, scope,
+                                                            dh_date_of_time_vn(now))) {
+            char *code = dh_xstrdup(unit);
+            dh_tx_abort(&tx);
+            st = dh_app_deny(app, a, "create", "token", who, code, now, e,
+                             "scope a token outside the user's subtree");
+            free(code);
+            goto done;
+        }
+        unit_id = tx.reg->u[t].id;
+        unit_code = tx.reg->u[t].code;
+    }
+    *secret = new_secret("dht_");
+    char *h = hash_secret(*secret);
+    dh_cred_row cr = {0, DH_CRED_TOKEN, u.id, clean, unit_id, h, now, 0, 0};
+    int64_t id;
+    st = DH_OPS(tx.c)->insert_cred(tx.c, &cr, &id, e);
+    free(h);
+    if (st)
+        goto done;
+    *out = json_pack("{s:I,s:s,s:s,s:o}", "id", (json_int_t)id, "name", clean, "user", u.login,
+                     "unit", unit_code ? json_string(unit_code) : json_null());
+    char key[32];
+    snprintf(key, sizeof key, "%lld", (long long)id);
+    st = dh_app_audit(tx.c, a, "create", "token", key, unit_code ? unit_code : "", "ok", NULL,
+                      *out, now, e);
+    if (st == DH_OK)
+        st = dh_tx_commit(&tx, e);
+done:
+    if (st) {
+        dh_tx_abort(&tx);
+        free(*secret);
+        *secret = NULL;
+        json_decref(*out);
+        *out = NULL;
+    }
+    free(clean);
+    return st;
+}
+
+dh_status dh_app_token_revoke(dh_app *app, const dh_actor *a, int64_t id, time_t now, dh_err *e)
+{
+    dh_tx tx = {0};
+    cred_copy cc = {0};
+    dh_status st;
+    char key[32];
+    snprintf(key, sizeof key, "%lld", (long long)id);
+    if ((st = dh_tx_begin(app, &tx, false, e)))
+        return st;
+    st = DH_OPS(tx.c)->get_cred(tx.c, id, copy_cred, &cc, e);
+    if (st == DH_OK && cc.row.kind != DH_CRED_TOKEN)
+        st = dh_err_set(e, DH_E_NOTFOUND, "unknown_token", "id", "no token %lld", (long long)id);
+    if (st == DH_E_NOTFOUND)
+        dh_err_set(e, DH_E_NOTFOUND, "unknown_token", "id", "no token %lld", (long long)id);
+    if (st)
+        goto done;
+    if (a->role != DH_ROLE_ADMIN && cc.row.user_id != a->user_id) {
+        dh_tx_abort(&tx);
+        return dh_app_deny(app, a, "revoke", "token", key, "", now, e,
+                           "revoke another user's token");
+    }
+    if ((st = DH_OPS(tx.c)->revoke_cred(tx.c, id, now, e)) ||
+        (st = dh_app_audit(tx.c, a, "revoke", "token", key, "", "ok", NULL, NULL, now, e)))
+        goto done;
+    st = dh_tx_commit(&tx, e);
+done:
+    if (st)
+        dh_tx_abort(&tx);
+    return st;
+}

@@ -1,0 +1,65 @@
+/* internal.h - what the files of src/app/ share and nobody else sees. */
+#ifndef DH_APP_INTERNAL_H
+#define DH_APP_INTERNAL_H
+
+#include <pthread.h>
+
+#include "app/app.h"
+
+#define DH_OPS(c) dh_conn_ops(c)
+
+/* A registry shared by readers, freed when the last one lets go. */
+typedef struct dh_regref {
+    dh_unitreg *reg;
+    int64_t rev;
+    int refs; /* guarded by dh_app.lock */
+} dh_regref;
+
+struct dh_app {
+    dh_store *store;
+    int schema_from, schema_to;
+    pthread_mutex_t lock;
+    dh_regref *current; /* the newest registry, or NULL */
+};
+
+/* One write transaction with the unit registry loaded inside it, so that
+ * validation sees exactly what the transaction will change. */
+typedef struct dh_tx {
+    dh_app *app;
+    dh_conn *c;
+    dh_unitreg *reg; /* NULL unless loaded */
+} dh_tx;
+
+dh_status dh_tx_begin(dh_app *app, dh_tx *tx, bool load_units, dh_err *e);
+/* Saves dirty units and new links (when the registry was loaded), then
+ * commits. The registry is published to readers on success. */
+dh_status dh_tx_commit(dh_tx *tx, dh_err *e);
+void dh_tx_abort(dh_tx *tx);
+
+/* Loads the registry through a connection. */
+dh_status dh_app_load_units(dh_conn *c, dh_unitreg **out, dh_err *e);
+/* Saves dirty units and new links; links get event_id. */
+dh_status dh_app_save_units(dh_conn *c, dh_unitreg *r, int64_t event_id, dh_err *e);
+
+/* Appends an audit row inside the caller's transaction. before/after are
+ * borrowed JSON (NULL for none). */
+dh_status dh_app_audit(dh_conn *c, const dh_actor *a, const char *action, const char *entity,
+                       const char *key, const char *unit_code, const char *outcome,
+                       json_t *before, json_t *after, time_t now, dh_err *e);
+
+/* A 403 for `what`, recorded in the audit trail. */
+dh_status dh_app_deny(dh_app *app, const dh_actor *a, const char *action, const char *entity,
+                      const char *key, const char *unit_code, time_t now, dh_err *e,
+                      const char *what);
+
+/* Registry index of the actor's scope unit, or -1. */
+int32_t dh_app_actor_scope(const dh_unitreg *r, const dh_actor *a);
+
+/* Cleans a JSON string member: NULL when absent or null; DH_E_MALFORMED
+ * when not a string; the NFC-cleaned copy (malloc'd) in *out. */
+dh_status dh_json_text(json_t *obj, const char *key, bool required, char **out, dh_err *e);
+dh_status dh_json_date(json_t *obj, const char *key, bool required, dh_date *out, dh_err *e);
+/* Refuses members other than those listed (NULL-terminated). */
+dh_status dh_json_only(json_t *obj, const char *const *allowed, dh_err *e);
+
+#endif

@@ -1,0 +1,41 @@
+/* cli.h - what the subcommand files share: the command table entry type,
+ * opening the database, and reporting errors. Exit codes: 0 ok, 1 failure,
+ * 2 usage. */
+#ifndef DH_CLI_H
+#define DH_CLI_H
+
+#include <stdbool.h>
+
+#include "app/app.h"
+
+#define DH_EXIT_OK 0
+#define DH_EXIT_FAIL 1
+#define DH_EXIT_USAGE 2
+
+typedef struct dh_cmd {
+    const char *name;
+    const char *summary;
+    int (*run)(int argc, char **argv); /* argv[0] is the subcommand name */
+} dh_cmd;
+
+int dh_cmd_init(int argc, char **argv);
+int dh_cmd_serve(int argc, char **argv);
+int dh_cmd_demo(int argc, char **argv);
+int dh_cmd_unit(int argc, char **argv);
+int dh_cmd_user(int argc, char **argv);
+int dh_cmd_audit(int argc, char **argv);
+int dh_cmd_version(int argc, char **argv);
+
+/* The database URL: the --db value, else $DIEUHANH_DB, else
+ * "sqlite:dieuhanh.db". */
+const char *dh_cli_db(const char *opt);
+/* Opens the app or prints why not (and returns NULL). */
+dh_app *dh_cli_open(const char *db, bool migrate);
+/* Prints "dieuhanh: <message>" (with field/line when known); returns 1. */
+int dh_cli_fail(const dh_err *e);
+/* Prints a usage error and a hint to --help; returns 2. */
+int dh_cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Serves until SIGINT/SIGTERM; returns an exit code. */
+int dh_cli_serve_until_signal(dh_app *app, const char *listen);
+
+#endif

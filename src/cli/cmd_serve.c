@@ -1,0 +1,132 @@
+/* cmd_serve.c - `dieuhanh init`, `dieuhanh serve` and `dieuhanh demo`. */
+#include <getopt.h>
+#include <stdio.h>
+#include <time.h>
+#include <string.h>
+
+#include "app/demo.h"
+#include "cli/cli.h"
+
+int dh_cmd_init(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"db", required_argument, 0, 'd'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    const char *db = NULL;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+d:h", opts, NULL)) != -1) {
+        if (c == 'd')
+            db = optarg;
+        else if (c == 'h') {
+            printf("usage: dieuhanh init [--db URL]\n\n"
+                   "Creates the database if needed and applies every pending migration.\n"
+                   "A database newer than this binary is refused and left untouched.\n");
+            return DH_EXIT_OK;
+        } else
+            return dh_cli_usage("init", "unknown option");
+    }
+    if (optind < argc)
+        return dh_cli_usage("init", "unexpected argument '%s'", argv[optind]);
+    dh_app *app = dh_cli_open(dh_cli_db(db), true);
+    if (!app)
+        return DH_EXIT_FAIL;
+    int from, to;
+    dh_app_schema(app, &from, &to);
+    if (from == to)
+        printf("database %s is up to date (schema %d)\n", dh_cli_db(db), to);
+    else
+        printf("database %s migrated from schema %d to %d\n", dh_cli_db(db), from, to);
+    dh_app_close(app);
+    return DH_EXIT_OK;
+}
+
+int dh_cmd_serve(int argc, char **argv)
+{
+    static const struct option opts[] = {{"db", required_argument, 0, 'd'},
+                                         {"listen", required_argument, 0, 'l'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *db = NULL, *listen = "127.0.0.1:8080";
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+d:l:h", opts, NULL)) != -1) {
+        if (c == 'd')
+            db = optarg;
+        else if (c == 'l')
+            listen = optarg;
+        else if (c == 'h') {
+            printf("usage: dieuhanh serve [--db URL] [--listen HOST:PORT]\n\n"
+                   "Applies pending migrations, then serves the API on HOST:PORT\n"
+                   "(default 127.0.0.1:8080; port 0 picks a free one) until Ctrl-C.\n");
+            return DH_EXIT_OK;
+        } else
+            return dh_cli_usage("serve", "unknown option");
+    }
+    if (optind < argc)
+        return dh_cli_usage("serve", "unexpected argument '%s'", argv[optind]);
+    dh_app *app = dh_cli_open(dh_cli_db(db), true);
+    if (!app)
+        return DH_EXIT_FAIL;
+    int rc = dh_cli_serve_until_signal(app, listen);
+    dh_app_close(app);
+    return rc;
+}
+
+int dh_cmd_demo(int argc, char **argv)
+{
+    static const struct option opts[] = {{"db", required_argument, 0, 'd'},
+                                         {"listen", required_argument, 0, 'l'},
+                                         {"no-serve", no_argument, 0, 'n'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *db = "sqlite:demo/dieuhanh.db", *listen = "127.0.0.1:8080";
+    bool serve = true;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+d:l:nh", opts, NULL)) != -1) {
+        if (c == 'd')
+            db = optarg;
+        else if (c == 'l')
+            listen = optarg;
+        else if (c == 'n')
+            serve = false;
+        else if (c == 'h') {
+            printf("usage: dieuhanh demo [--db URL] [--listen HOST:PORT] [--no-serve]\n\n"
+                   "Loads the demo province of Ba Ria - Vung Tau (2024) with the 1 July 2025\n"
+                   "reorganisation of Vung Tau city's wards, and demo users, into the database\n"
+                   "(default sqlite:demo/dieuhanh.db), then serves it (default\n"
+                   "127.0.0.1:8080) unless --no-serve. Loading twice changes nothing.\n");
+            return DH_EXIT_OK;
+        } else
+            return dh_cli_usage("demo", "unknown option");
+    }
+    if (optind < argc)
+        return dh_cli_usage("demo", "unexpected argument '%s'", argv[optind]);
+    dh_app *app = dh_cli_open(db, true);
+    if (!app)
+        return DH_EXIT_FAIL;
+    dh_err e;
+    dh_actor a;
+    dh_actor_cli(&a);
+    dh_demo_summary sum;
+    if (dh_demo_load(app, &a, time(NULL), &sum, &e)) {
+        dh_app_close(app);
+        return dh_cli_fail(&e);
+    }
+    if (sum.already)
+        printf("demo data already loaded in %s\n", db);
+    else
+        printf("loaded %d units, %d reorganisation events and %d users into %s\n", sum.units,
+               sum.events, sum.users, db);
+    printf("\nSign in (all demo passwords: %s):\n", DH_DEMO_PASSWORD);
+    for (size_t i = 0; dh_demo_users[i].login; i++)
+        printf("  %-16s %-9s %s\n", dh_demo_users[i].login, dh_demo_users[i].role,
+               dh_demo_users[i].unit ? dh_demo_users[i].unit : "(everywhere)");
+    printf("\nExample: curl -s -X POST http://%s/api/v1/login -d "
+           "'{\"login\":\"admin\",\"password\":\"%s\"}'\n",
+           listen, DH_DEMO_PASSWORD);
+    fflush(stdout);
+    int rc = serve ? dh_cli_serve_until_signal(app, listen) : DH_EXIT_OK;
+    dh_app_close(app);
+    return rc;
+}

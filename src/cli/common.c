@@ -1,0 +1,72 @@
+/* common.c - helpers shared by the subcommands. */
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <pthread.h>
+
+#include "cli/cli.h"
+#include "http/http.h"
+
+const char *dh_cli_db(const char *opt)
+{
+    if (opt && *opt)
+        return opt;
+    const char *env = getenv("DIEUHANH_DB");
+    return env && *env ? env : "sqlite:dieuhanh.db";
+}
+
+int dh_cli_fail(const dh_err *e)
+{
+    if (e->line > 0 && e->field[0])
+        fprintf(stderr, "dieuhanh: line %ld, %s: %s\n", e->line, e->field, e->message);
+    else if (e->field[0])
+        fprintf(stderr, "dieuhanh: %s: %s\n", e->field, e->message);
+    else
+        fprintf(stderr, "dieuhanh: %s\n", e->message);
+    return DH_EXIT_FAIL;
+}
+
+dh_app *dh_cli_open(const char *db, bool migrate)
+{
+    dh_err e;
+    dh_app *app = dh_app_open(db, migrate, &e);
+    if (!app)
+        dh_cli_fail(&e);
+    return app;
+}
+
+int dh_cli_usage(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "dieuhanh %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n(see 'dieuhanh %s --help')\n", cmd);
+    return DH_EXIT_USAGE;
+}
+
+int dh_cli_serve_until_signal(dh_app *app, const char *listen)
+{
+    dh_err e;
+    sigset_t set;
+    int sig;
+    /* Block the signals in every thread (MHD's included), then wait. */
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    dh_server *s = dh_server_start(app, listen, &e);
+    if (!s)
+        return dh_cli_fail(&e);
+    fprintf(stderr, "dieuhanh: serving on http://%.*s:%d/ (Ctrl-C stops)\n",
+            (int)(strrchr(listen, ':') - listen), listen, dh_server_port(s));
+    fflush(stderr);
+    sigwait(&set, &sig);
+    fprintf(stderr, "dieuhanh: stopping\n");
+    dh_server_stop(s);
+    return DH_EXIT_OK;
+}

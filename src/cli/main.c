@@ -1,0 +1,49 @@
+/* main.c - the dieuhanh command: a table of subcommands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "version.h"
+
+static const dh_cmd commands[] = {
+    {"init", "create or upgrade a database (apply migrations)", dh_cmd_init},
+    {"serve", "serve the API and dashboard over HTTP", dh_cmd_serve},
+    {"demo", "load the demo province and serve it", dh_cmd_demo},
+    {"unit", "units and their history: import, export, tree, show, search, lineage, event",
+     dh_cmd_unit},
+    {"user", "people and API tokens: add, list, token, passwd", dh_cmd_user},
+    {"audit", "read the audit trail", dh_cmd_audit},
+    {"version", "print the version", dh_cmd_version},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: dieuhanh COMMAND [OPTIONS]\n\n"
+               "dieuhanh, the operations centre for digital government.\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\nEvery command takes --help. The database is chosen with --db URL\n"
+               "(sqlite:PATH; default $DIEUHANH_DB, else sqlite:dieuhanh.db).\n"
+               "Exit codes: 0 ok, 1 failure, 2 usage error.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return DH_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return DH_EXIT_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0)
+        return dh_cmd_version(argc - 1, argv + 1);
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "dieuhanh: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return DH_EXIT_USAGE;
+}

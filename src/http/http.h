@@ -1,0 +1,102 @@
+/* http.h - the HTTP server: request and response types shared by the route
+ * table and the endpoint files (one file per endpoint group, named after
+ * its routes).
+ *
+ * Ownership: a handler fills rs->body with a malloc'd string (or sets it via
+ * the reply helpers, which take ownership of the JSON they are given:
+ * dh_reply_json_steal). The server frees it after sending.
+ */
+#ifndef DH_HTTP_H
+#define DH_HTTP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "app/app.h"
+
+#define DH_HTTP_BODY_MAX (1024 * 1024)
+#define DH_HTTP_JSON_DEPTH_MAX 32
+#define DH_HTTP_PAGE_DEFAULT 100
+#define DH_HTTP_PAGE_MAX 500
+#define DH_HTTP_PARAMS_MAX 4
+
+typedef struct dh_req {
+    dh_app *app;
+    time_t now;
+    const char *method;
+    const char *path;
+    void *conn; /* struct MHD_Connection */
+    const char *params[DH_HTTP_PARAMS_MAX];
+    int nparams;
+    const char *body;
+    size_t body_len;
+    bool authed;
+    dh_actor actor;
+    char ip[64];
+    char secret[256]; /* the session/token secret used, for logout and CSRF */
+} dh_req;
+
+typedef struct dh_resp {
+    int status;
+    char *body;
+    const char *content_type;
+    char set_cookie[512];
+    int retry_after; /* seconds; 0 = no header */
+} dh_resp;
+
+/* Options of a route. */
+enum {
+    DH_ROUTE_PUBLIC = 1, /* no sign-in needed */
+};
+
+typedef void (*dh_handler)(dh_req *rq, dh_resp *rs);
+
+typedef struct dh_route {
+    const char *method;
+    const char *pattern; /* "/api/v1/units/{}/children" */
+    dh_handler handler;
+    int flags;
+} dh_route;
+
+/* ---- Replies. */
+void dh_reply_json_steal(dh_resp *rs, int status, json_t *body);
+/* {"error":{...}} from a dh_err, with the status it maps to. */
+void dh_reply_err(dh_resp *rs, const dh_err *e);
+void dh_reply_error(dh_resp *rs, int status, const char *code, const char *field,
+                    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* {"items":[...],"next":"<cursor>"|null}; steals items. */
+void dh_reply_list_steal(dh_resp *rs, json_t *items, const char *next);
+
+/* ---- Request helpers. */
+/* Parses the body as a JSON object (size, UTF-8, depth, duplicates
+ * checked); on failure replies and returns NULL. */
+json_t *dh_req_json(dh_req *rq, dh_resp *rs);
+/* A query parameter, or NULL. Values that are not UTF-8 are refused by
+ * the server before any handler runs. */
+const char *dh_req_query(dh_req *rq, const char *name);
+/* Parses ?as_of= (default: today in Vietnam); replies 422 and returns -1 on
+ * a bad date. */
+int dh_req_as_of(dh_req *rq, dh_resp *rs, dh_date *out);
+/* Parses ?limit= (default DH_HTTP_PAGE_DEFAULT, at most DH_HTTP_PAGE_MAX). */
+int dh_req_limit(dh_req *rq, dh_resp *rs, int *out);
+/* Parses ?cursor= as a non-negative integer (0 when absent). */
+int dh_req_cursor(dh_req *rq, dh_resp *rs, int64_t *out);
+
+/* ---- Endpoint groups (each file exports its routes). */
+extern const dh_route dh_routes_health[];
+extern const dh_route dh_routes_auth[];
+extern const dh_route dh_routes_units[];
+extern const dh_route dh_routes_users[];
+extern const dh_route dh_routes_audit[];
+
+/* ---- The server. */
+typedef struct dh_server dh_server;
+/* Starts serving on "HOST:PORT" (PORT 0 picks a free port). */
+dh_server *dh_server_start(dh_app *app, const char *listen, dh_err *e);
+/* The port actually bound. */
+int dh_server_port(const dh_server *s);
+void dh_server_stop(dh_server *s);
+
+#endif

@@ -1,0 +1,476 @@
+/* server.c - libmicrohttpd glue: accepting requests with bounded bodies,
+ * authenticating them, matching the route table, CSRF checks, and sending
+ * replies.
+ *
+ * The path of a request: MHD calls on_request several times per request;
+ * the first call allocates a request context, the middle ones append the
+ * body (refusing past DH_HTTP_BODY_MAX), the last one dispatches: match a
+ * route (404/405), authenticate (401), check CSRF for cookie-authenticated
+ * writes (403), call the handler, send its reply.
+ */
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/http.h"
+#include "util/buf.h"
+#include "util/text.h"
+
+struct dh_server {
+    struct MHD_Daemon *d;
+    dh_app *app;
+    int port;
+};
+
+static const dh_route *const groups[] = {dh_routes_health, dh_routes_auth, dh_routes_units,
+                                         dh_routes_users, dh_routes_audit};
+
+/* ------------------------------------------------------------------ */
+/* Replies.                                                           */
+
+void dh_reply_json_steal(dh_resp *rs, int status, json_t *body)
+{
+    rs->status = status;
+    free(rs->body);
+    rs->body = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    rs->content_type = "application/json; charset=utf-8";
+    json_decref(body);
+}
+
+static void reply_error_full(dh_resp *rs, int status, const char *code, const char *field,
+                             long line, const char *message)
+{
+    json_t *err = json_pack("{s:s,s:s,s:o,s:o}", "code", code, "message", message, "field",
+                            field && *field ? json_string(field) : json_null(), "line",
+                            line > 0 ? json_integer(line) : json_null());
+    dh_reply_json_steal(rs, status, json_pack("{s:o}", "error", err));
+}
+
+void dh_reply_err(dh_resp *rs, const dh_err *e)
+{
+    int status = dh_err_http_status(e->status);
+    reply_error_full(rs, status, e->code[0] ? e->code : "error", e->field, e->line, e->message);
+    if (e->status == DH_E_DB)
+        fprintf(stderr, "dieuhanh: %s: %s\n", e->code, e->message);
+}
+
+void dh_reply_error(dh_resp *rs, int status, const char *code, const char *field,
+                    const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    reply_error_full(rs, status, code, field, 0, msg);
+}
+
+void dh_reply_list_steal(dh_resp *rs, json_t *items, const char *next)
+{
+    dh_reply_json_steal(rs, 200,
+                        json_pack("{s:o,s:o}", "items", items, "next",
+                                  next ? json_string(next) : json_null()));
+}
+
+/* ------------------------------------------------------------------ */
+/* Request helpers.                                                   */
+
+const char *dh_req_query(dh_req *rq, const char *name)
+{
+    return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+int dh_req_as_of(dh_req *rq, dh_resp *rs, dh_date *out)
+{
+    const char *s = dh_req_query(rq, "as_of");
+    *out = dh_date_of_time_vn(rq->now);
+    if (!s || !*s)
+        return 0;
+    if (dh_date_parse(s, out)) {
+        dh_reply_error(rs, 422, "invalid_date", "as_of", "as_of must be a real date YYYY-MM-DD");
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_nonneg(const char *s, long long max, long long *out)
+{
+    char *end;
+    if (!s || !*s || strlen(s) > 19)
+        return -1;
+    for (const char *p = s; *p; p++)
+        if (*p < '0' || *p > '9')
+            return -1;
+    long long v = strtoll(s, &end, 10);
+    if (*end || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int dh_req_limit(dh_req *rq, dh_resp *rs, int *out)
+{
+    const char *s = dh_req_query(rq, "limit");
+    long long v = DH_HTTP_PAGE_DEFAULT;
+    if (s && (parse_nonneg(s, DH_HTTP_PAGE_MAX, &v) || v < 1)) {
+        dh_reply_error(rs, 422, "invalid_limit", "limit", "limit must be a number from 1 to %d",
+                       DH_HTTP_PAGE_MAX);
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}
+
+int dh_req_cursor(dh_req *rq, dh_resp *rs, int64_t *out)
+{
+    const char *s = dh_req_query(rq, "cursor");
+    long long v = 0;
+    if (s && parse_nonneg(s, INT64_MAX / 2, &v)) {
+        dh_reply_error(rs, 400, "invalid_cursor", "cursor",
+                       "cursor must be a value returned as 'next'");
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* Depth of nesting of a JSON text, ignoring brackets inside strings. */
+static int json_depth(const char *s, size_t n)
+{
+    int depth = 0, max = 0;
+    bool in_str = false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (in_str) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_str = false;
+        } else if (c == '"') {
+            in_str = true;
+        } else if (c == '{' || c == '[') {
+            if (++depth > max)
+                max = depth;
+        } else if (c == '}' || c == ']') {
+            depth--;
+        }
+    }
+    return max;
+}
+
+json_t *dh_req_json(dh_req *rq, dh_resp *rs)
+{
+    if (!rq->body_len) {
+        dh_reply_error(rs, 400, "invalid_json", NULL, "the request needs a JSON body");
+        return NULL;
+    }
+    long bad = dh_utf8_invalid_offset(rq->body, rq->body_len);
+    if (bad >= 0) {
+        dh_reply_error(rs, 400, "invalid_utf8", NULL,
+                       "the body is not valid UTF-8 at byte offset %ld", bad);
+        return NULL;
+    }
+    if (json_depth(rq->body, rq->body_len) > DH_HTTP_JSON_DEPTH_MAX) {
+        dh_reply_error(rs, 400, "too_deep", NULL, "the JSON is nested deeper than %d levels",
+                       DH_HTTP_JSON_DEPTH_MAX);
+        return NULL;
+    }
+    json_error_t je;
+    json_t *j = json_loadb(rq->body, rq->body_len, JSON_REJECT_DUPLICATES, &je);
+    if (!j) {
+        reply_error_full(rs, 400, "invalid_json", NULL, je.line,
+                         je.text[0] ? je.text : "the body is not valid JSON");
+        return NULL;
+    }
+    if (!json_is_object(j)) {
+        json_decref(j);
+        dh_reply_error(rs, 400, "invalid_json", NULL, "the body must be a JSON object");
+        return NULL;
+    }
+    return j;
+}
+
+/* ------------------------------------------------------------------ */
+/* Dispatch.                                                          */
+
+typedef struct req_ctx {
+    dh_buf body;
+    bool too_large;
+} req_ctx;
+
+/* Matches path against pattern, collecting {} segments. */
+static bool match(const char *pattern, const char *path, dh_req *rq)
+{
+    int np = 0;
+    static _Thread_local char segbuf[DH_HTTP_PARAMS_MAX][256];
+    while (*pattern && *path) {
+        if (pattern[0] == '{' && pattern[1] == '}') {
+            const char *end = strchr(path, '/');
+            size_t n = end ? (size_t)(end - path) : strlen(path);
+            if (n == 0 || n >= sizeof segbuf[0] || np >= DH_HTTP_PARAMS_MAX)
+                return false;
+            memcpy(segbuf[np], path, n);
+            segbuf[np][n] = '\0';
+            rq->params[np] = segbuf[np];
+            np++;
+            path += n;
+            pattern += 2;
+            continue;
+        }
+        if (*pattern != *path)
+            return false;
+        pattern++;
+        path++;
+    }
+    if (*pattern || *path)
+        return false;
+    rq->nparams = np;
+    return true;
+}
+
+static void client_ip(struct MHD_Connection *c, char *out, size_t n)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    out[0] = '\0';
+    if (!ci || !ci->client_addr)
+        return;
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+                  (socklen_t)n);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
+                  (socklen_t)n);
+}
+
+static bool is_write(const char *method)
+{
+    return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
+}
+
+static enum MHD_Result query_utf8_ok(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    bool *ok = cls;
+    if ((key && dh_utf8_invalid_offset(key, strlen(key)) >= 0) ||
+        (value && dh_utf8_invalid_offset(value, strlen(value)) >= 0)) {
+        *ok = false;
+        return MHD_NO;
+    }
+    return MHD_YES;
+}
+
+static void dispatch(dh_req *rq, dh_resp *rs)
+{
+    const dh_route *route = NULL;
+    bool path_known = false;
+    for (size_t g = 0; g < sizeof groups / sizeof *groups && !route; g++) {
+        for (const dh_route *r = groups[g]; r->method && !route; r++) {
+            if (match(r->pattern, rq->path, rq)) {
+                path_known = true;
+                if (strcmp(r->method, rq->method) == 0)
+                    route = r;
+            }
+        }
+    }
+    if (!route) {
+        if (path_known)
+            dh_reply_error(rs, 405, "method_not_allowed", NULL, "%s is not allowed on %s",
+                           rq->method, rq->path);
+        else
+            dh_reply_error(rs, 404, "not_found", NULL, "no such resource: %s", rq->path);
+        return;
+    }
+    bool ok = true;
+    MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, query_utf8_ok, &ok);
+    if (!ok) {
+        dh_reply_error(rs, 400, "invalid_utf8", NULL, "a query parameter is not valid UTF-8");
+        return;
+    }
+    /* Authenticate: a bearer token first, else the session cookie. */
+    const char *authz =
+        MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    const char *cookie = MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, "dh_session");
+    bool via_cookie = false;
+    const char *secret = NULL;
+    if (authz && strncasecmp(authz, "Bearer ", 7) == 0) {
+        secret = authz + 7;
+    } else if (cookie) {
+        secret = cookie;
+        via_cookie = true;
+    }
+    if (secret && strlen(secret) < sizeof rq->secret) {
+        dh_err e;
+        if (dh_app_authenticate(rq->app, secret, rq->now, &rq->actor, &e) == DH_OK) {
+            rq->authed = true;
+            rq->actor.via_cookie = via_cookie;
+            snprintf(rq->actor.ip, sizeof rq->actor.ip, "%s", rq->ip);
+            snprintf(rq->secret, sizeof rq->secret, "%s", secret);
+        } else if (e.status == DH_E_DB) {
+            dh_reply_err(rs, &e);
+            return;
+        }
+    }
+    if (!(route->flags & DH_ROUTE_PUBLIC)) {
+        if (!rq->authed) {
+            dh_reply_error(rs, 401, "unauthenticated", NULL,
+                           secret ? "the session or token is unknown, expired or revoked"
+                                  : "sign in first (POST /api/v1/login) or send a bearer token");
+            return;
+        }
+        /* A write authenticated by cookie must prove it comes from our own
+         * pages: the CSRF token travels in a header a foreign site cannot set. */
+        if (via_cookie && is_write(rq->method)) {
+            const char *got = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
+                                                          "X-CSRF-Token");
+            char *want = dh_app_csrf_for(rq->secret);
+            bool good = got && strcmp(got, want) == 0;
+            free(want);
+            if (!good) {
+                dh_app_audit_denied(rq->app, &rq->actor, "csrf", "request", rq->path, "",
+                                    rq->now);
+                dh_reply_error(rs, 403, "csrf_failed", NULL,
+                               "a write with the session cookie needs the X-CSRF-Token header "
+                               "given at sign-in");
+                return;
+            }
+        }
+    }
+    route->handler(rq, rs);
+}
+
+static enum MHD_Result send_reply(struct MHD_Connection *c, dh_resp *rs)
+{
+    const char *body = rs->body ? rs->body : "";
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            rs->content_type ? rs->content_type : "application/json");
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+    if (rs->set_cookie[0])
+        MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, rs->set_cookie);
+    if (rs->retry_after > 0) {
+        char buf[16];
+        snprintf(buf, sizeof buf, "%d", rs->retry_after);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, buf);
+    }
+    enum MHD_Result ret = MHD_queue_response(c, (unsigned)rs->status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_size, void **con_cls)
+{
+    dh_server *srv = cls;
+    req_ctx *ctx = *con_cls;
+    if (!ctx) {
+        ctx = dh_xcalloc(1, sizeof *ctx);
+        *con_cls = ctx;
+        /* Refuse an announced oversized body before reading it. */
+        const char *cl =
+            MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl && strtoull(cl, NULL, 10) > DH_HTTP_BODY_MAX)
+            ctx->too_large = true;
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        if (!ctx->too_large && ctx->body.len + *upload_size <= DH_HTTP_BODY_MAX)
+            dh_buf_append(&ctx->body, upload_data, *upload_size);
+        else
+            ctx->too_large = true;
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    dh_resp rs = {0};
+    if (ctx->too_large) {
+        dh_reply_error(&rs, 413, "too_large", NULL, "the body is larger than %d bytes",
+                       DH_HTTP_BODY_MAX);
+    } else {
+        dh_req rq = {0};
+        rq.app = srv->app;
+        rq.now = time(NULL);
+        rq.method = method;
+        rq.path = url;
+        rq.conn = c;
+        rq.body = ctx->body.p ? ctx->body.p : "";
+        rq.body_len = ctx->body.len;
+        client_ip(c, rq.ip, sizeof rq.ip);
+        dispatch(&rq, &rs);
+    }
+    if (!rs.status)
+        dh_reply_error(&rs, 500, "internal", NULL, "the handler gave no answer");
+    enum MHD_Result ret = send_reply(c, &rs);
+    free(rs.body);
+    return ret;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    req_ctx *ctx = *con_cls;
+    if (ctx) {
+        dh_buf_free(&ctx->body);
+        free(ctx);
+        *con_cls = NULL;
+    }
+}
+
+dh_server *dh_server_start(dh_app *app, const char *listen, dh_err *e)
+{
+    char host[64];
+    const char *colon = listen ? strrchr(listen, ':') : NULL;
+    long port = colon ? strtol(colon + 1, NULL, 10) : -1;
+    if (!colon || (size_t)(colon - listen) >= sizeof host || port < 0 || port > 65535) {
+        dh_err_set(e, DH_E_INVALID, "invalid_listen", "listen",
+                   "--listen must be HOST:PORT, e.g. 127.0.0.1:8080 (got '%s')",
+                   listen ? listen : "");
+        return NULL;
+    }
+    memcpy(host, listen, (size_t)(colon - listen));
+    host[colon - listen] = '\0';
+    struct sockaddr_in sa = {0};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
+        dh_err_set(e, DH_E_INVALID, "invalid_listen", "listen",
+                   "--listen host must be an IPv4 address such as 127.0.0.1 (got '%s')", host);
+        return NULL;
+    }
+    dh_server *s = dh_xcalloc(1, sizeof *s);
+    s->app = app;
+    s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL_LINUX_ONLY |
+                                MHD_USE_ERROR_LOG,
+                            (uint16_t)port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &sa,
+                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)4,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)512,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
+    if (!s->d) {
+        dh_err_set(e, DH_E_INTERNAL, "listen_failed", "listen",
+                   "cannot listen on %s (is the port in use?)", listen);
+        free(s);
+        return NULL;
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = di ? di->port : (int)port;
+    return s;
+}
+
+int dh_server_port(const dh_server *s) { return s->port; }
+
+void dh_server_stop(dh_server *s)
+{
+    if (!s)
+        return;
+    MHD_stop_daemon(s->d);
+    free(s);
+}

@@ -1,0 +1,808 @@
+/* sqlite.c - the SQLite backend of the storage interface.
+ *
+ * A dh_store here is a pool of connections to one database file; each
+ * connection keeps its prepared statements (every statement is prepared
+ * with bound parameters, never built from input). WAL mode lets readers
+ * run beside one writer; write transactions start with BEGIN IMMEDIATE so
+ * that two writers queue on the busy timeout instead of failing half-way.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "store/migrations.h"
+#include "store/store.h"
+#include "util/buf.h"
+
+#define POOL_MAX 16
+#define STMT_CACHE 64
+
+struct dh_store {
+    struct dh_store_base base;
+    char *path;
+    pthread_mutex_t lock;
+    dh_conn *idle[POOL_MAX];
+    int nidle;
+};
+
+struct stmt_slot {
+    const char *sql; /* the literal's address is the key */
+    sqlite3_stmt *st;
+};
+
+struct dh_conn {
+    struct dh_conn_base base;
+    sqlite3 *db;
+    struct stmt_slot cache[STMT_CACHE];
+    int ncache;
+    bool in_tx;
+};
+
+extern const dh_store_ops dh_sqlite_ops;
+
+/* ------------------------------------------------------------------ */
+/* Helpers.                                                           */
+
+static dh_status db_error(dh_conn *c, dh_err *e, const char *what)
+{
+    int code = sqlite3_extended_errcode(c->db);
+    if ((code & 0xff) == SQLITE_CONSTRAINT)
+        return dh_err_set(e, DH_E_CONFLICT, "conflict", NULL, "%s: %s", what,
+                          sqlite3_errmsg(c->db));
+    if ((code & 0xff) == SQLITE_BUSY)
+        return dh_err_set(e, DH_E_DB, "database_busy", NULL, "%s: database is busy", what);
+    return dh_err_set(e, DH_E_DB, "database_error", NULL, "%s: %s", what, sqlite3_errmsg(c->db));
+}
+
+/* Returns the cached statement for the SQL literal, reset and unbound. */
+static sqlite3_stmt *stmt(dh_conn *c, const char *sql, dh_err *e)
+{
+    for (int i = 0; i < c->ncache; i++) {
+        if (c->cache[i].sql == sql) {
+            sqlite3_reset(c->cache[i].st);
+            sqlite3_clear_bindings(c->cache[i].st);
+            return c->cache[i].st;
+        }
+    }
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+        db_error(c, e, "prepare");
+        return NULL;
+    }
+    if (c->ncache < STMT_CACHE)
+        c->cache[c->ncache++] = (struct stmt_slot){sql, st};
+    /* A full cache is a programming error (more distinct statements than
+     * slots); the statement then leaks until close, which is harmless. */
+    return st;
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+    if (s)
+        sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static void bind_date(sqlite3_stmt *st, int i, dh_date d)
+{
+    if (d == DH_DATE_NONE) {
+        sqlite3_bind_null(st, i);
+        return;
+    }
+    char buf[DH_DATE_TEXT_LEN];
+    dh_date_format(d, buf);
+    sqlite3_bind_text(st, i, buf, -1, SQLITE_TRANSIENT);
+}
+
+static void bind_id(sqlite3_stmt *st, int i, int64_t id)
+{
+    if (id)
+        sqlite3_bind_int64(st, i, id);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static dh_date col_date(sqlite3_stmt *st, int i)
+{
+    const char *s = (const char *)sqlite3_column_text(st, i);
+    dh_date d;
+    if (!s || dh_date_parse(s, &d))
+        return DH_DATE_NONE;
+    return d;
+}
+
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+    const char *s = (const char *)sqlite3_column_text(st, i);
+    return s ? s : "";
+}
+
+static const char *col_text_or_null(sqlite3_stmt *st, int i)
+{
+    return (const char *)sqlite3_column_text(st, i);
+}
+
+/* Runs a statement that returns no rows. */
+static dh_status run(dh_conn *c, sqlite3_stmt *st, const char *what, dh_err *e)
+{
+    int rc = sqlite3_step(st);
+    dh_status s = rc == SQLITE_DONE || rc == SQLITE_ROW ? DH_OK : db_error(c, e, what);
+    sqlite3_reset(st);
+    return s;
+}
+
+static dh_status exec(dh_conn *c, const char *sql, const char *what, dh_err *e)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(c->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        dh_err_set(e, DH_E_DB, "database_error", NULL, "%s: %s", what, msg ? msg : "?");
+        sqlite3_free(msg);
+        return DH_E_DB;
+    }
+    return DH_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Store and connections.                                             */
+
+static dh_store *sq_open(const char *location, dh_err *e)
+{
+    if (!location || !*location) {
+        dh_err_set(e, DH_E_INVALID, "invalid_db_url", "db", "sqlite: needs a file path");
+        return NULL;
+    }
+    /* Create the file's folder when it is missing (one level), so that
+     * `--db sqlite:demo/dieuhanh.db` works in a fresh checkout. */
+    char *dir = dh_xstrdup(location);
+    char *slash = strrchr(dir, '/');
+    if (slash && slash != dir) {
+        *slash = '\0';
+        if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+            dh_err_set(e, DH_E_DB, "database_error", "db", "cannot create folder %s: %s", dir,
+                       strerror(errno));
+            free(dir);
+            return NULL;
+        }
+    }
+    free(dir);
+    dh_store *s = dh_xcalloc(1, sizeof *s);
+    s->base.ops = &dh_sqlite_ops;
+    s->path = dh_xstrdup(location);
+    pthread_mutex_init(&s->lock, NULL);
+    /* Open one connection now so that a bad path fails here, clearly. */
+    dh_conn *c = dh_sqlite_ops.acquire(s, e);
+    if (!c) {
+        pthread_mutex_destroy(&s->lock);
+        free(s->path);
+        free(s);
+        return NULL;
+    }
+    dh_sqlite_ops.release(c);
+    return s;
+}
+
+static void conn_close(dh_conn *c)
+{
+    for (int i = 0; i < c->ncache; i++)
+        sqlite3_finalize(c->cache[i].st);
+    sqlite3_close(c->db);
+    free(c);
+}
+
+static void sq_close(dh_store *s)
+{
+    for (int i = 0; i < s->nidle; i++)
+        conn_close(s->idle[i]);
+    pthread_mutex_destroy(&s->lock);
+    free(s->path);
+    free(s);
+}
+
+static dh_conn *sq_acquire(dh_store *s, dh_err *e)
+{
+    pthread_mutex_lock(&s->lock);
+    dh_conn *c = s->nidle ? s->idle[--s->nidle] : NULL;
+    pthread_mutex_unlock(&s->lock);
+    if (c)
+        return c;
+    c = dh_xcalloc(1, sizeof *c);
+    c->base.ops = &dh_sqlite_ops;
+    c->base.store = s;
+    int rc = sqlite3_open_v2(s->path, &c->db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             NULL);
+    if (rc != SQLITE_OK) {
+        dh_err_set(e, DH_E_DB, "database_error", "db", "cannot open %s: %s", s->path,
+                   c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+        sqlite3_close(c->db);
+        free(c);
+        return NULL;
+    }
+    sqlite3_busy_timeout(c->db, 10000);
+    if (exec(c, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;",
+             "configure", e)) {
+        conn_close(c);
+        return NULL;
+    }
+    return c;
+}
+
+static void sq_release(dh_conn *c)
+{
+    dh_store *s = c->base.store;
+    if (c->in_tx) {
+        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+        c->in_tx = false;
+    }
+    pthread_mutex_lock(&s->lock);
+    if (s->nidle < POOL_MAX) {
+        s->idle[s->nidle++] = c;
+        c = NULL;
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (c)
+        conn_close(c);
+}
+
+/* ------------------------------------------------------------------ */
+/* Schema.                                                            */
+
+static dh_status sq_schema_version(dh_conn *c, int *version, dh_err *e)
+{
+    sqlite3_stmt *st = stmt(c, "PRAGMA user_version", e);
+    *version = 0;
+    if (!st)
+        return DH_E_DB;
+    if (sqlite3_step(st) != SQLITE_ROW)
+        return db_error(c, e, "read schema version");
+    *version = sqlite3_column_int(st, 0);
+    sqlite3_reset(st);
+    return DH_OK;
+}
+
+static dh_status sq_migrate(dh_conn *c, int target, int *from, int *to, dh_err *e)
+{
+    dh_status st;
+    int v;
+    if ((st = exec(c, "BEGIN IMMEDIATE", "begin migration", e)))
+        return st;
+    if ((st = sq_schema_version(c, &v, e)))
+        goto fail;
+    *from = *to = v;
+    if (v > target) {
+        st = dh_err_set(e, DH_E_VERSION, "database_too_new", "db",
+                        "the database has schema version %d but this dieuhanh knows only up to "
+                        "%d: use a newer dieuhanh (refusing to touch it)",
+                        v, target);
+        goto fail;
+    }
+    for (const struct dh_migration *m = dh_migrations; m->backend; m++) {
+        if (strcmp(m->backend, "sqlite") != 0 || m->number <= v || m->number > target)
+            continue;
+        if ((st = exec(c, m->sql, m->name, e)))
+            goto fail;
+        char pragma[64];
+        snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d", m->number);
+        if ((st = exec(c, pragma, "set schema version", e)))
+            goto fail;
+        *to = m->number;
+    }
+    return exec(c, "COMMIT", "commit migration", e);
+fail:
+    sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+    return st;
+}
+
+static dh_status sq_begin(dh_conn *c, bool write, dh_err *e)
+{
+    dh_status st = exec(c, write ? "BEGIN IMMEDIATE" : "BEGIN", "begin", e);
+    if (st == DH_OK)
+        c->in_tx = true;
+    return st;
+}
+
+static dh_status sq_commit(dh_conn *c, dh_err *e)
+{
+    dh_status st = exec(c, "COMMIT", "commit", e);
+    if (st == DH_OK)
+        c->in_tx = false;
+    return st;
+}
+
+static void sq_rollback(dh_conn *c)
+{
+    if (c->in_tx)
+        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+    c->in_tx = false;
+}
+
+/* ------------------------------------------------------------------ */
+/* Units.                                                             */
+
+static dh_status sq_units_rev(dh_conn *c, int64_t *rev, dh_err *e)
+{
+    sqlite3_stmt *st = stmt(c, "SELECT value FROM meta WHERE key = 'units_rev'", e);
+    *rev = 0;
+    if (!st)
+        return DH_E_DB;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *rev = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? DH_OK : db_error(c, e, "read units_rev");
+}
+
+static dh_status sq_bump_units_rev(dh_conn *c, dh_err *e)
+{
+    sqlite3_stmt *st = stmt(c, "UPDATE meta SET value = value + 1 WHERE key = 'units_rev'", e);
+    return st ? run(c, st, "bump units_rev", e) : DH_E_DB;
+}
+
+static dh_status sq_load_units(dh_conn *c, dh_unit_cb ucb, dh_unit_version_cb vcb,
+                               dh_unit_link_cb lcb, void *closure, dh_err *e)
+{
+    sqlite3_stmt *st = stmt(c, "SELECT id, code, kind, valid_from, valid_to FROM units ORDER BY id",
+                            e);
+    int rc;
+    if (!st)
+        return DH_E_DB;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        dh_unit_row u = {sqlite3_column_int64(st, 0), col_text(st, 1), col_text(st, 2),
+                         col_date(st, 3), col_date(st, 4)};
+        if (ucb(closure, &u))
+            break;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_error(c, e, "load units");
+
+    st = stmt(c,
+              "SELECT unit_id, valid_from, parent_id, name, short_name, name_folded "
+              "FROM unit_versions ORDER BY unit_id, valid_from",
+              e);
+    if (!st)
+        return DH_E_DB;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        dh_unit_version_row v = {sqlite3_column_int64(st, 0), col_date(st, 1),
+                                 sqlite3_column_int64(st, 2), col_text(st, 3),
+                                 col_text(st, 4), col_text(st, 5)};
+        if (vcb(closure, &v))
+            break;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_error(c, e, "load unit versions");
+
+    st = stmt(c,
+              "SELECT event_id, from_unit_id, to_unit_id, partial, effective FROM unit_links "
+              "ORDER BY event_id, from_unit_id, to_unit_id",
+              e);
+    if (!st)
+        return DH_E_DB;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        dh_unit_link_row l = {sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+                              sqlite3_column_int64(st, 2), sqlite3_column_int(st, 3) != 0,
+                              col_date(st, 4)};
+        if (lcb(closure, &l))
+            break;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_error(c, e, "load unit links");
+    return DH_OK;
+}
+
+static dh_status sq_save_unit(dh_conn *c, const dh_unit_row *u, int64_t *new_id, dh_err *e)
+{
+    sqlite3_stmt *st;
+    if (u->id == 0) {
+        st = stmt(c, "INSERT INTO units(code, kind, valid_from, valid_to) VALUES (?,?,?,?)", e);
+        if (!st)
+            return DH_E_DB;
+        bind_text(st, 1, u->code);
+        bind_text(st, 2, u->kind);
+        bind_date(st, 3, u->valid_from);
+        bind_date(st, 4, u->valid_to);
+        dh_status s = run(c, st, "insert unit", e);
+        if (s == DH_OK && new_id)
+            *new_id = sqlite3_last_insert_rowid(c->db);
+        return s;
+    }
+    st = stmt(c, "UPDATE units SET kind = ?, valid_from = ?, valid_to = ? WHERE id = ?", e);
+    if (!st)
+        return DH_E_DB;
+    bind_text(st, 1, u->kind);
+    bind_date(st, 2, u->valid_from);
+    bind_date(st, 3, u->valid_to);
+    sqlite3_bind_int64(st, 4, u->id);
+    if (new_id)
+        *new_id = u->id;
+    return run(c, st, "update unit", e);
+}
+
+static dh_status sq_replace_unit_versions(dh_conn *c, int64_t unit_id,
+                                          const dh_unit_version_row *v, size_t n, dh_err *e)
+{
+    sqlite3_stmt *st = stmt(c, "DELETE FROM unit_versions WHERE unit_id = ?", e);
+    dh_status s;
+    if (!st)
+        return DH_E_DB;
+    sqlite3_bind_int64(st, 1, unit_id);
+    if ((s = run(c, st, "replace unit versions", e)))
+        return s;
+    for (size_t i = 0; i < n; i++) {
+        st = stmt(c,
+                  "INSERT INTO unit_versions(unit_id, valid_from, parent_id, name, short_name, "
+                  "name_folded) VALUES (?,?,?,?,?,?)",
+                  e);
+        if (!st)
+            return DH_E_DB;
+        sqlite3_bind_int64(st, 1, unit_id);
+        bind_date(st, 2, v[i].valid_from);
+        bind_id(st, 3, v[i].parent_id);
+        bind_text(st, 4, v[i].name);
+        bind_text(st, 5, v[i].short_name ? v[i].short_name : "");
+        bind_text(st, 6, v[i].name_folded);
+        if ((s = run(c, st, "insert unit version", e)))
+            return s;
+    }
+    return DH_OK;
+}
+
+static dh_status sq_insert_unit_event(dh_conn *c, const dh_unit_event_row *ev, int64_t *id,
+                                      dh_err *e)
+{
+    sqlite3_stmt *st = stmt(c,
+                            "INSERT INTO unit_events(kind, effective, source, note, body, "
+                            "created_at, actor_user_id) VALUES (?,?,?,?,?,?,?)",
+                            e);
+    if (!st)
+        return DH_E_DB;
+    bind_text(st, 1, ev->kind);
+    bind_date(st, 2, ev->effective);
+    bind_text(st, 3, ev->source ? ev->source : "");
+    bind_text(st, 4, ev->note ? ev->note : "");
+    bind_text(st, 5, ev->body_json ? ev->body_json : "{}");
+    sqlite3_bind_int64(st, 6, (sqlite3_int64)ev->created_at);
+    bind_id(st, 7, ev->actor_user_id);
+    dh_status s = run(c, st, "insert unit event", e);
+    if (s == DH_OK)
+        *id = sqlite3_last_insert_rowid(c->db);
+    return s;
+}
+
+static dh_status sq_insert_unit_link(dh_conn *c, const dh_unit_link_row *l, dh_err *e)
+{
+    sqlite3_stmt *st = stmt(c,
+                            "INSERT INTO unit_links(event_id, from_unit_id, to_unit_id, partial, "
+                            "effective) VALUES (?,?,?,?,?)",
+                            e);
+    if (!st)
+        return DH_E_DB;
+    sqlite3_bind_int64(st, 1, l->event_id);
+    sqlite3_bind_int64(st, 2, l->from_unit_id);
+    sqlite3_bind_int64(st, 3, l->to_unit_id);
+    sqlite3_bind_int(st, 4, l->partial);
+    bind_date(st, 5, l->effective);
+    return run(c, st, "insert unit link", e);
+}
+
+/* ------------------------------------------------------------------ */
+/* Users and credentials.                                             */
+
+#define USER_COLS "id, login, display_name, role, unit_id, password_hash, disabled, created_at"
+
+static dh_user_row user_of(sqlite3_stmt *st)
+{
+    return (dh_user_row){sqlite3_column_int64(st, 0), col_text(st, 1), col_text(st, 2),
+                         col_text(st, 3),             sqlite3_column_int64(st, 4),
+                         col_text(st, 5),             sqlite3_column_int(st, 6) != 0,
+                         (time_t)sqlite3_column_int64(st, 7)};
+}
+
+static dh_status sq_insert_user(dh_conn *c, const dh_user_row *u, int64_t *id, dh_err *e)
+{
+    sqlite3_stmt *st = stmt(c,
+                            "INSERT INTO users(login, display_name, role, unit_id, password_hash, "
+                            "disabled, created_at) VALUES (?,?,?,?,?,?,?)",
+                            e);
+    if (!st)
+        return DH_E_DB;
+    bind_text(st, 1, u->login);
+    bind_text(st, 2, u->display_name ? u->display_name : "");
+    bind_text(st, 3, u->role);
+    bind_id(st, 4, u->unit_id);
+    bind_text(st, 5, u->password_hash);
+    sqlite3_bind_int(st, 6, u->disabled);
+    sqlite3_bind_int64(st, 7, (sqlite3_int64)u->created_at);
+    dh_status s = run(c, st, "insert user", e);
+    if (s == DH_E_CONFLICT)
+        return dh_err_set(e, DH_E_CONFLICT, "duplicate_login", "login",
+                          "a user with login '%s' already exists", u->login);
+    if (s == DH_OK)
+        *id = sqlite3_last_insert_rowid(c->db);
+    return s;
+}
+
+static dh_status each_user(dh_conn *c, sqlite3_stmt *st, dh_user_cb cb, void *closure,
+                           int *count, dh_err *e)
+{
+    int rc;
+    *count = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        dh_user_row u = user_of(st);
+        (*count)++;
+        if (cb(closure, &u))
+            break;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? DH_OK : db_error(c, e, "read users");
+}
+
+static dh_status sq_get_user(dh_conn *c, int64_t id, const char *login, dh_user_cb cb,
+                             void *closure, dh_err *e)
+{
+    sqlite3_stmt *st;
+    if (id) {
+        st = stmt(c, "SELECT " USER_COLS " FROM users WHERE id = ?", e);
+        if (st)
+            sqlite3_bind_int64(st, 1, id);
+    } else {
+        st = stmt(c, "SELECT " USER_COLS " FROM users WHERE login = ?", e);
+        if (st)
+            bind_text(st, 1, login);
+    }
+    if (!st)
+        return DH_E_DB;
+    int n;
+    dh_status s = each_user(c, st, cb, closure, &n, e);
+    if (s == DH_OK && n == 0)
+        return dh_err_set(e, DH_E_NOTFOUND, "unknown_user", "login", "no such user");
+    return s;
+}
+
+static dh_status sq_list_users(dh_conn *c, int64_t after_id, int limit, dh_user_cb cb,
+                               void *closure, dh_err *e)
+{
+    sqlite3_stmt *st = stmt(c, "SELECT " USER_COLS " FROM users WHERE id > ? ORDER BY id LIMIT ?",
+                            e);
+    if (!st)
+        return DH_E_DB;
+    sqlite3_bind_int64(st, 1, after_id);
+    sqlite3_bind_int(st, 2, limit);
+    int n;
+    return each_user(c, st, cb, closure, &n, e);
+}
+
+static dh_status sq_set_password(dh_conn *c, int64_t user_id, const char *hash, dh_err *e)
+{
+    sqlite3_stmt *st = stmt(c, "UPDATE users SET password_hash = ? WHERE id = ?", e);
+    if (!st)
+        return DH_E_DB;
+    bind_text(st, 1, hash);
+    sqlite3_bind_int64(st, 2, user_id);
+    return run(c, st, "set password", e);
+}
+
+#define CRED_COLS "id, kind, user_id, name, unit_id, hash, created_at, expires_at, revoked_at"
+
+static dh_status each_cred(dh_conn *c, sqlite3_stmt *st, dh_cred_cb cb, void *closure,
+                           dh_err *e)
+{
+    int rc, n = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        dh_cred_row r = {sqlite3_column_int64(st, 0),
+                         (dh_cred_kind)sqlite3_column_int(st, 1),
+                         sqlite3_column_int64(st, 2),
+                         col_text(st, 3),
+                         sqlite3_column_int64(st, 4),
+                         col_text(st, 5),
+                         (time_t)sqlite3_column_int64(st, 6),
+                         (time_t)sqlite3_column_int64(st, 7),
+                         (time_t)sqlite3_column_int64(st, 8)};
+        n++;
+        if (cb(closure, &r))
+            break;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_error(c, e, "read credentials");
+    if (n == 0)
+        return dh_err_set(e, DH_E_NOTFOUND, "unknown_credential", NULL, "no such credential");
+    return DH_OK;
+}
+
+static dh_status sq_insert_cred(dh_conn *c, const dh_cred_row *cr, int64_t *id, dh_err *e)
+{
+    sqlite3_stmt *st = stmt(c,
+                            "INSERT INTO credentials(kind, user_id, name, unit_id, hash, "
+                            "created_at, expires_at, revoked_at) VALUES (?,?,?,?,?,?,?,0)",
+                            e);
+    if (!st)
+        return DH_E_DB;
+    sqlite3_bind_int(st, 1, (int)cr->kind);
+    sqlite3_bind_int64(st, 2, cr->user_id);
+    bind_text(st, 3, cr->name ? cr->name : "");
+    bind_id(st, 4, cr->unit_id);
+    bind_text(st, 5, cr->hash);
+    sqlite3_bind_int64(st, 6, (sqlite3_int64)cr->created_at);
+    sqlite3_bind_int64(st, 7, (sqlite3_int64)cr->expires_at);
+    dh_status s = run(c, st, "insert credential", e);
+    if (s == DH_OK)
+        *id = sqlite3_last_insert_rowid(c->db);
+    return s;
+}
+
+static dh_status sq_find_cred(dh_conn *c, const char *hash, dh_cred_cb cb, void *closure,
+                              dh_err *e)
+{
+    sqlite3_stmt *st = stmt(c, "SELECT " CRED_COLS " FROM credentials WHERE hash = ?", e);
+    if (!st)
+        return DH_E_DB;
+    bind_text(st, 1, hash);
+    return each_cred(c, st, cb, closure, e);
+}
+
+static dh_status sq_get_cred(dh_conn *c, int64_t id, dh_cred_cb cb, void *closure, dh_err *e)
+{
+    sqlite3_stmt *st = stmt(c, "SELECT " CRED_COLS " FROM credentials WHERE id = ?", e);
+    if (!st)
+        return DH_E_DB;
+    sqlite3_bind_int64(st, 1, id);
+    return each_cred(c, st, cb, closure, e);
+}
+
+static dh_status sq_revoke_cred(dh_conn *c, int64_t id, time_t at, dh_err *e)
+{
+    sqlite3_stmt *st =
+        stmt(c, "UPDATE credentials SET revoked_at = ? WHERE id = ? AND revoked_at = 0", e);
+    if (!st)
+        return DH_E_DB;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)at);
+    sqlite3_bind_int64(st, 2, id);
+    return run(c, st, "revoke credential", e);
+}
+
+static dh_status sq_add_login_failure(dh_conn *c, const char *key, time_t at, dh_err *e)
+{
+    sqlite3_stmt *st = stmt(c, "INSERT INTO login_failures(key, at) VALUES (?,?)", e);
+    if (!st)
+        return DH_E_DB;
+    bind_text(st, 1, key);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)at);
+    return run(c, st, "record login failure", e);
+}
+
+static dh_status sq_count_login_failures(dh_conn *c, const char *key, time_t since, int *n,
+                                         dh_err *e)
+{
+    sqlite3_stmt *st = stmt(c, "SELECT count(*) FROM login_failures WHERE key = ? AND at >= ?", e);
+    *n = 0;
+    if (!st)
+        return DH_E_DB;
+    bind_text(st, 1, key);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)since);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *n = sqlite3_column_int(st, 0);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? DH_OK : db_error(c, e, "count login failures");
+}
+
+static dh_status sq_clear_login_failures(dh_conn *c, const char *key, dh_err *e)
+{
+    sqlite3_stmt *st = stmt(c, "DELETE FROM login_failures WHERE key = ?", e);
+    if (!st)
+        return DH_E_DB;
+    bind_text(st, 1, key);
+    return run(c, st, "clear login failures", e);
+}
+
+/* ------------------------------------------------------------------ */
+/* Audit.                                                             */
+
+static dh_status sq_append_audit(dh_conn *c, const dh_audit_row *a, dh_err *e)
+{
+    sqlite3_stmt *st = stmt(c,
+                            "INSERT INTO audit_log(at, actor_user_id, actor, token_id, action, "
+                            "entity, entity_key, unit_code, outcome, before_json, after_json, ip) "
+                            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                            e);
+    if (!st)
+        return DH_E_DB;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)a->at);
+    bind_id(st, 2, a->actor_user_id);
+    bind_text(st, 3, a->actor ? a->actor : "");
+    bind_id(st, 4, a->token_id);
+    bind_text(st, 5, a->action);
+    bind_text(st, 6, a->entity);
+    bind_text(st, 7, a->entity_key ? a->entity_key : "");
+    bind_text(st, 8, a->unit_code ? a->unit_code : "");
+    bind_text(st, 9, a->outcome ? a->outcome : "ok");
+    bind_text(st, 10, a->before_json);
+    bind_text(st, 11, a->after_json);
+    bind_text(st, 12, a->ip ? a->ip : "");
+    return run(c, st, "append audit", e);
+}
+
+static dh_status sq_list_audit(dh_conn *c, const dh_audit_filter *f, dh_audit_cb cb,
+                               void *closure, dh_err *e)
+{
+    /* One statement with optional filters: a NULL parameter disables its
+     * condition, so no SQL text is ever assembled from input. */
+    sqlite3_stmt *st = stmt(c,
+                            "SELECT id, at, actor_user_id, actor, token_id, action, entity, "
+                            "entity_key, unit_code, outcome, before_json, after_json, ip "
+                            "FROM audit_log WHERE id > ?1 "
+                            "AND (?2 IS NULL OR entity = ?2) "
+                            "AND (?3 IS NULL OR unit_code = ?3) "
+                            "AND (?4 IS NULL OR at >= ?4) "
+                            "ORDER BY id LIMIT ?5",
+                            e);
+    int rc;
+    if (!st)
+        return DH_E_DB;
+    sqlite3_bind_int64(st, 1, f->after_id);
+    bind_text(st, 2, f->entity);
+    bind_text(st, 3, f->unit_code);
+    if (f->since)
+        sqlite3_bind_int64(st, 4, (sqlite3_int64)f->since);
+    sqlite3_bind_int(st, 5, f->limit);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        dh_audit_row a = {sqlite3_column_int64(st, 0),
+                          (time_t)sqlite3_column_int64(st, 1),
+                          sqlite3_column_int64(st, 2),
+                          col_text(st, 3),
+                          sqlite3_column_int64(st, 4),
+                          col_text(st, 5),
+                          col_text(st, 6),
+                          col_text(st, 7),
+                          col_text(st, 8),
+                          col_text(st, 9),
+                          col_text_or_null(st, 10),
+                          col_text_or_null(st, 11),
+                          col_text(st, 12)};
+        if (cb(closure, &a))
+            break;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? DH_OK : db_error(c, e, "read audit log");
+}
+
+const dh_store_ops dh_sqlite_ops = {
+    .scheme = "sqlite",
+    .open = sq_open,
+    .close = sq_close,
+    .acquire = sq_acquire,
+    .release = sq_release,
+    .schema_version = sq_schema_version,
+    .migrate = sq_migrate,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .units_rev = sq_units_rev,
+    .bump_units_rev = sq_bump_units_rev,
+    .load_units = sq_load_units,
+    .save_unit = sq_save_unit,
+    .replace_unit_versions = sq_replace_unit_versions,
+    .insert_unit_event = sq_insert_unit_event,
+    .insert_unit_link = sq_insert_unit_link,
+    .insert_user = sq_insert_user,
+    .get_user = sq_get_user,
+    .list_users = sq_list_users,
+    .set_password = sq_set_password,
+    .insert_cred = sq_insert_cred,
+    .find_cred = sq_find_cred,
+    .get_cred = sq_get_cred,
+    .revoke_cred = sq_revoke_cred,
+    .add_login_failure = sq_add_login_failure,
+    .count_login_failures = sq_count_login_failures,
+    .clear_login_failures = sq_clear_login_failures,
+    .append_audit = sq_append_audit,
+    .list_audit = sq_list_audit,
+};

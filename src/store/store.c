@@ -1,0 +1,60 @@
+/* store.c - the front door of the storage interface: picks a backend by the
+ * URL's scheme and forwards. The only file outside src/store/<backend>/ that
+ * names a backend. */
+#include "store/store.h"
+
+#include <string.h>
+
+#include "store/migrations.h"
+
+extern const dh_store_ops dh_sqlite_ops;
+
+static const dh_store_ops *const backends[] = {&dh_sqlite_ops};
+
+dh_store *dh_store_open(const char *url, dh_err *e)
+{
+    const char *colon = url ? strchr(url, ':') : NULL;
+    if (!colon) {
+        dh_err_set(e, DH_E_INVALID, "invalid_db_url", "db",
+                   "database URL '%s' must look like sqlite:PATH", url ? url : "");
+        return NULL;
+    }
+    size_t n = (size_t)(colon - url);
+    for (size_t i = 0; i < sizeof backends / sizeof *backends; i++) {
+        if (strlen(backends[i]->scheme) == n && strncmp(url, backends[i]->scheme, n) == 0)
+            return backends[i]->open(colon + 1, e);
+    }
+    dh_err_set(e, DH_E_INVALID, "invalid_db_url", "db",
+               "unsupported database '%.*s' in '%s' (supported: sqlite:PATH)", (int)n, url, url);
+    return NULL;
+}
+
+const dh_store_ops *dh_store_ops_of(const dh_store *s)
+{
+    return ((const struct dh_store_base *)s)->ops;
+}
+
+void dh_store_close(dh_store *s)
+{
+    if (s)
+        dh_store_ops_of(s)->close(s);
+}
+
+dh_conn *dh_store_acquire(dh_store *s, dh_err *e) { return dh_store_ops_of(s)->acquire(s, e); }
+
+const dh_store_ops *dh_conn_ops(const dh_conn *c) { return ((const struct dh_conn_base *)c)->ops; }
+
+void dh_store_release(dh_conn *c)
+{
+    if (c)
+        dh_conn_ops(c)->release(c);
+}
+
+int dh_store_latest_version(const char *backend)
+{
+    int v = 0;
+    for (const struct dh_migration *m = dh_migrations; m->backend; m++)
+        if (strcmp(m->backend, backend) == 0 && m->number > v)
+            v = m->number;
+    return v;
+}

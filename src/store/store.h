@@ -1,0 +1,210 @@
+/* store.h - the storage interface. Everything above this line (core, app,
+ * http, cli) sees only these types and functions; every backend lives in its
+ * own folder below src/store/ and fills a dh_store_ops table.
+ *
+ * Model (after SQLite's VFS): a backend is chosen at run time by the scheme
+ * of the database URL ("sqlite:PATH", later "postgres://..."). A dh_store is
+ * a shared handle (safe to use from many threads); work is done on a
+ * dh_conn taken from it with dh_store_acquire and given back with
+ * dh_store_release. A dh_conn is used by one thread at a time.
+ *
+ * Row sets come back through callbacks (`cb`, `closure`) so that no cursor
+ * type leaks out of a backend; a callback returns 0 to go on, non-zero to
+ * stop. Strings passed to callbacks are borrowed for the duration of the
+ * call. Every function returns DH_OK or fills *e.
+ *
+ * The ops table only grows at the end.
+ */
+#ifndef DH_STORE_H
+#define DH_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "util/date.h"
+#include "util/err.h"
+
+typedef struct dh_store dh_store;
+typedef struct dh_conn dh_conn;
+
+/* ---- Row types. ---------------------------------------------------- */
+
+typedef struct dh_unit_row {
+    int64_t id;
+    const char *code;
+    const char *kind;
+    dh_date valid_from;
+    dh_date valid_to; /* DH_DATE_NONE when open */
+} dh_unit_row;
+
+typedef struct dh_unit_version_row {
+    int64_t unit_id;
+    dh_date valid_from;
+    int64_t parent_id; /* 0 for none */
+    const char *name;
+    const char *short_name;
+    const char *name_folded;
+} dh_unit_version_row;
+
+typedef struct dh_unit_event_row {
+    int64_t id;
+    const char *kind;
+    dh_date effective;
+    const char *source;
+    const char *note;
+    const char *body_json; /* the event as submitted */
+    time_t created_at;
+    int64_t actor_user_id; /* 0 for the command line */
+} dh_unit_event_row;
+
+typedef struct dh_unit_link_row {
+    int64_t event_id;
+    int64_t from_unit_id;
+    int64_t to_unit_id;
+    bool partial;
+    dh_date effective;
+} dh_unit_link_row;
+
+typedef struct dh_user_row {
+    int64_t id;
+    const char *login;
+    const char *display_name;
+    const char *role;
+    int64_t unit_id; /* 0 for an admin without a unit */
+    const char *password_hash;
+    bool disabled;
+    time_t created_at;
+} dh_user_row;
+
+typedef enum dh_cred_kind { DH_CRED_SESSION = 1, DH_CRED_TOKEN = 2 } dh_cred_kind;
+
+typedef struct dh_cred_row {
+    int64_t id;
+    dh_cred_kind kind;
+    int64_t user_id;
+    const char *name;    /* tokens: the name given; sessions: "" */
+    int64_t unit_id;     /* scope; 0 = the user's own unit */
+    const char *hash;    /* hex of a keyed hash of the secret */
+    time_t created_at;
+    time_t expires_at;   /* 0 = never */
+    time_t revoked_at;   /* 0 = live */
+} dh_cred_row;
+
+typedef struct dh_audit_row {
+    int64_t id;
+    time_t at;
+    int64_t actor_user_id; /* 0 = command line / system */
+    const char *actor;     /* login, "cli:<os user>", or "token:<name>" */
+    int64_t token_id;      /* 0 when not through an API token */
+    const char *action;    /* create, update, event, login, denied, ... */
+    const char *entity;    /* unit, user, token, session, ... */
+    const char *entity_key;
+    const char *unit_code; /* the unit the change concerns, or "" */
+    const char *outcome;   /* "ok" or "denied" */
+    const char *before_json; /* NULL when none */
+    const char *after_json;  /* NULL when none */
+    const char *ip;          /* "" for the command line */
+} dh_audit_row;
+
+typedef struct dh_audit_filter {
+    const char *entity;    /* NULL = any */
+    const char *unit_code; /* NULL = any */
+    time_t since;          /* 0 = any */
+    int64_t after_id;      /* cursor: rows with id > after_id */
+    int limit;
+} dh_audit_filter;
+
+typedef int (*dh_unit_cb)(void *closure, const dh_unit_row *row);
+typedef int (*dh_unit_version_cb)(void *closure, const dh_unit_version_row *row);
+typedef int (*dh_unit_link_cb)(void *closure, const dh_unit_link_row *row);
+typedef int (*dh_user_cb)(void *closure, const dh_user_row *row);
+typedef int (*dh_cred_cb)(void *closure, const dh_cred_row *row);
+typedef int (*dh_audit_cb)(void *closure, const dh_audit_row *row);
+
+/* ---- The backend table. --------------------------------------------- */
+
+typedef struct dh_store_ops {
+    const char *scheme; /* "sqlite" */
+
+    dh_store *(*open)(const char *location, dh_err *e);
+    void (*close)(dh_store *s);
+    dh_conn *(*acquire)(dh_store *s, dh_err *e);
+    void (*release)(dh_conn *c);
+
+    /* Schema: the version the database has, and applying migrations up to
+     * `target`; a database newer than `target` is DH_E_VERSION. */
+    dh_status (*schema_version)(dh_conn *c, int *version, dh_err *e);
+    dh_status (*migrate)(dh_conn *c, int target, int *from, int *to, dh_err *e);
+
+    /* Transactions: `write` takes the write lock up front. */
+    dh_status (*begin)(dh_conn *c, bool write, dh_err *e);
+    dh_status (*commit)(dh_conn *c, dh_err *e);
+    void (*rollback)(dh_conn *c);
+
+    /* A counter bumped by every change to units, so readers can tell when a
+     * cached registry is stale (also across processes and nodes). */
+    dh_status (*units_rev)(dh_conn *c, int64_t *rev, dh_err *e);
+    dh_status (*bump_units_rev)(dh_conn *c, dh_err *e);
+
+    dh_status (*load_units)(dh_conn *c, dh_unit_cb ucb, dh_unit_version_cb vcb,
+                            dh_unit_link_cb lcb, void *closure, dh_err *e);
+    /* Inserts (id == 0, *new_id set) or updates a unit row. */
+    dh_status (*save_unit)(dh_conn *c, const dh_unit_row *u, int64_t *new_id, dh_err *e);
+    /* Replaces all versions of a unit with the given ones. */
+    dh_status (*replace_unit_versions)(dh_conn *c, int64_t unit_id, const dh_unit_version_row *v,
+                                       size_t n, dh_err *e);
+    dh_status (*insert_unit_event)(dh_conn *c, const dh_unit_event_row *ev, int64_t *id,
+                                   dh_err *e);
+    dh_status (*insert_unit_link)(dh_conn *c, const dh_unit_link_row *l, dh_err *e);
+
+    dh_status (*insert_user)(dh_conn *c, const dh_user_row *u, int64_t *id, dh_err *e);
+    /* Finds by login (id == 0) or by id; DH_E_NOTFOUND when absent. */
+    dh_status (*get_user)(dh_conn *c, int64_t id, const char *login, dh_user_cb cb,
+                          void *closure, dh_err *e);
+    dh_status (*list_users)(dh_conn *c, int64_t after_id, int limit, dh_user_cb cb,
+                            void *closure, dh_err *e);
+    dh_status (*set_password)(dh_conn *c, int64_t user_id, const char *hash, dh_err *e);
+
+    dh_status (*insert_cred)(dh_conn *c, const dh_cred_row *cr, int64_t *id, dh_err *e);
+    dh_status (*find_cred)(dh_conn *c, const char *hash, dh_cred_cb cb, void *closure,
+                           dh_err *e);
+    dh_status (*get_cred)(dh_conn *c, int64_t id, dh_cred_cb cb, void *closure, dh_err *e);
+    dh_status (*revoke_cred)(dh_conn *c, int64_t id, time_t at, dh_err *e);
+
+    /* Login throttling: failures recorded per key ("login:x", "ip:y"). */
+    dh_status (*add_login_failure)(dh_conn *c, const char *key, time_t at, dh_err *e);
+    dh_status (*count_login_failures)(dh_conn *c, const char *key, time_t since, int *n,
+                                      dh_err *e);
+    dh_status (*clear_login_failures)(dh_conn *c, const char *key, dh_err *e);
+
+    /* The audit log is append-only: there is no update or delete op, and the
+     * backend refuses them at the database level too. */
+    dh_status (*append_audit)(dh_conn *c, const dh_audit_row *a, dh_err *e);
+    dh_status (*list_audit)(dh_conn *c, const dh_audit_filter *f, dh_audit_cb cb, void *closure,
+                            dh_err *e);
+} dh_store_ops;
+
+/* ---- Front door. ------------------------------------------------------ */
+
+/* Opens the database named by url ("sqlite:PATH"). */
+dh_store *dh_store_open(const char *url, dh_err *e);
+void dh_store_close(dh_store *s);
+const dh_store_ops *dh_store_ops_of(const dh_store *s);
+dh_conn *dh_store_acquire(dh_store *s, dh_err *e);
+void dh_store_release(dh_conn *c);
+const dh_store_ops *dh_conn_ops(const dh_conn *c);
+
+/* The schema version this binary's migrations produce for the backend. */
+int dh_store_latest_version(const char *backend);
+
+/* Every backend's dh_store / dh_conn begins with this header. */
+struct dh_store_base {
+    const dh_store_ops *ops;
+};
+struct dh_conn_base {
+    const dh_store_ops *ops;
+    dh_store *store;
+};
+
+#endif

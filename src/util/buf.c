@@ -1,0 +1,106 @@
+/* buf.c - growable buffer and aborting allocators. */
+#include "util/buf.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void oom(void)
+{
+    fputs("dieuhanh: out of memory\n", stderr);
+    abort();
+}
+
+void *dh_xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p)
+        oom();
+    return p;
+}
+
+void *dh_xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p)
+        oom();
+    return p;
+}
+
+void *dh_xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q)
+        oom();
+    return q;
+}
+
+char *dh_xstrdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = dh_xmalloc(n);
+    memcpy(p, s, n);
+    return p;
+}
+
+static void reserve(dh_buf *b, size_t extra)
+{
+    if (b->len + extra + 1 <= b->cap)
+        return;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < b->len + extra + 1)
+        cap *= 2;
+    b->p = dh_xrealloc(b->p, cap);
+    b->cap = cap;
+}
+
+void dh_buf_append(dh_buf *b, const void *data, size_t n)
+{
+    reserve(b, n);
+    if (n)
+        memcpy(b->p + b->len, data, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+void dh_buf_puts(dh_buf *b, const char *s) { dh_buf_append(b, s, strlen(s)); }
+
+void dh_buf_putc(dh_buf *b, char c) { dh_buf_append(b, &c, 1); }
+
+void dh_buf_printf(dh_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    reserve(b, (size_t)n);
+    va_start(ap, fmt);
+    vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+char *dh_buf_steal(dh_buf *b)
+{
+    char *p = b->p ? b->p : dh_xstrdup("");
+    b->p = NULL;
+    b->len = b->cap = 0;
+    return p;
+}
+
+void dh_buf_reset(dh_buf *b)
+{
+    b->len = 0;
+    if (b->p)
+        b->p[0] = '\0';
+}
+
+void dh_buf_free(dh_buf *b)
+{
+    free(b->p);
+    b->p = NULL;
+    b->len = b->cap = 0;
+}

@@ -1,0 +1,35 @@
+/* buf.h - a growable byte buffer, always NUL-terminated.
+ *
+ * Ownership: the buffer owns b->p; dh_buf_free releases it, dh_buf_steal
+ * hands it to the caller (who frees it with free()). Allocation failure
+ * aborts: growth here is bounded by the callers, which check input sizes.
+ */
+#ifndef DH_BUF_H
+#define DH_BUF_H
+
+#include <stddef.h>
+
+typedef struct dh_buf {
+    char *p;
+    size_t len;
+    size_t cap;
+} dh_buf;
+
+#define DH_BUF_INIT {0, 0, 0}
+
+void dh_buf_append(dh_buf *b, const void *data, size_t n);
+void dh_buf_puts(dh_buf *b, const char *s);
+void dh_buf_putc(dh_buf *b, char c);
+void dh_buf_printf(dh_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Returns the NUL-terminated contents ("" when empty); the buffer is reset. */
+char *dh_buf_steal(dh_buf *b);
+void dh_buf_reset(dh_buf *b);
+void dh_buf_free(dh_buf *b);
+
+/* Aborting allocators for the "allocation failure may abort" rule. */
+void *dh_xmalloc(size_t n);
+void *dh_xcalloc(size_t n, size_t size);
+void *dh_xrealloc(void *p, size_t n);
+char *dh_xstrdup(const char *s);
+
+#endif

@@ -1,0 +1,41 @@
+/* text.h - Unicode text at the boundary: UTF-8 validation, NFC, folding for
+ * search, and Vietnamese collation.
+ *
+ * Every string that enters the system passes dh_text_clean once; every
+ * searchable name keeps a folded form made by dh_text_fold. Returned strings
+ * are malloc'd and owned by the caller (free()).
+ */
+#ifndef DH_TEXT_H
+#define DH_TEXT_H
+
+#include <stddef.h>
+
+/* Returns -1 when s[0..len) is valid UTF-8 (no overlongs, no surrogates, no
+ * code points above U+10FFFF), else the byte offset of the first invalid
+ * sequence. NUL bytes count as invalid (we never store them). */
+long dh_utf8_invalid_offset(const char *s, size_t len);
+
+/* Validates s (NUL-terminated) and returns its NFC form, or NULL when s is
+ * not valid UTF-8 (*bad_offset, if given, is set to the offset). */
+char *dh_text_nfc(const char *s, long *bad_offset);
+
+/* Like dh_text_nfc, and also trims leading and trailing white space and
+ * folds internal runs of white space to one ASCII space. */
+char *dh_text_clean(const char *s, long *bad_offset);
+
+/* The search key of a (valid UTF-8) string: lower case, diacritics removed,
+ * đ/Đ -> d, white space collapsed and trimmed. "Thủy Hoá" and "thuỷ hóa"
+ * and "THUY HOA" all fold to "thuy hoa". */
+char *dh_text_fold(const char *s);
+
+/* Compares two valid UTF-8 strings in Vietnamese dictionary order
+ * (a ă â b c d đ e ê g h i k l m n o ô ơ p q r s t u ư v x y; tone marks as a
+ * secondary key in the order: none, grave, hook, tilde, acute, dot below;
+ * case ignored except as a last tie-break). The two tone placements (hoá/hóa)
+ * compare equal on the primary and secondary keys. Returns <0, 0, >0. */
+int dh_text_collate(const char *a, const char *b);
+
+/* Number of Unicode code points in valid UTF-8 s. */
+size_t dh_text_length(const char *s);
+
+#endif

@@ -1,0 +1,55 @@
+#!/usr/bin/env python3
+"""Runs every test_* function of tests/e2e/test_*.py against one binary.
+
+usage: run.py --bin PATH [-k SUBSTRING]
+Prints "ok NAME" / "FAIL NAME" lines and ends with "N passed, N failed".
+"""
+import argparse
+import glob
+import importlib.util
+import os
+import sys
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", required=True)
+    ap.add_argument("-k", default="")
+    args = ap.parse_args()
+    here = os.path.dirname(os.path.abspath(__file__))
+    passed = failed = 0
+    for path in sorted(glob.glob(os.path.join(here, "test_*.py"))):
+        name = os.path.splitext(os.path.basename(path))[0]
+        spec = importlib.util.spec_from_file_location(name, path)
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        for fname in sorted(n for n in dir(mod) if n.startswith("test_")):
+            full = "%s.%s" % (name, fname)
+            if args.k not in full:
+                continue
+            ctx = harness.Ctx(args.bin)
+            t0 = time.time()
+            try:
+                getattr(mod, fname)(ctx)
+                problems = ctx.close()
+                if problems:
+                    raise AssertionError("; ".join(problems))
+                passed += 1
+                print("ok   %s (%.1fs)" % (full, time.time() - t0))
+            except Exception:
+                ctx.close()
+                failed += 1
+                print("FAIL %s" % full)
+                print(traceback.format_exc())
+            sys.stdout.flush()
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
