@@ -11,7 +11,7 @@
 
 dh_app *dh_app_open(const char *db_url, bool migrate, dh_err *e)
 {
-    dh_store *s = dh_store_open(db_url, e);
+    dh_store *s = dh_store_open(db_url, migrate, e);
     if (!s)
         return NULL;
     dh_app *app = dh_xcalloc(1, sizeof *app);

@@ -508,8 +508,9 @@ dh_status dh_app_token_create(dh_app *app, const dh_actor *a, const char *login,
         dh_role_parse(u.role, &role);
         int32_t scope = u.unit_id ? dh_unitreg_by_id(tx.reg, u.unit_id) : -1;
         /* A token narrows its user's scope, never widens it. */
-        if (role != DH_ROLE_ADMIN && !dh_unitreg_in_subtree(tx.reg, t, scope,
-                                                            dh_date_of_time_vn(now))) {
+        if (role != DH_ROLE_ADMIN && !dh_access_allows(tx.reg, DH_ROLE_VIEWER, scope,
+                                                       DH_ACT_READ, t,
+                                                       dh_date_of_time_vn(now))) {
             char *code = dh_xstrdup(unit);
             dh_tx_abort(&tx);
             st = dh_app_deny(app, a, "create", "token", who, code, now, e,

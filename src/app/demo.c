@@ -11,6 +11,7 @@
 const dh_demo_user dh_demo_users[] = {
     {"admin", "admin", NULL, "Quản trị hệ thống"},
     {"lanhdao.tinh", "leader", "BRVT", "Lãnh đạo UBND tỉnh"},
+    {"lanhdao.hcm", "leader", "HCM", "Lãnh đạo UBND Thành phố Hồ Chí Minh"},
     {"canbo.stttt", "officer", "BRVT-STTTT", "Chuyên viên Sở Thông tin và Truyền thông"},
     {"vanphong.vt", "officer", "BRVT-VT", "Văn phòng UBND thành phố Vũng Tàu"},
     {"canbo.vungtau", "officer", "HCM-VUNGTAU", "Cán bộ UBND phường Vũng Tàu"},

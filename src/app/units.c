@@ -558,8 +558,11 @@ dh_status dh_app_unit_import(dh_app *app, const dh_actor *a, FILE *f, const char
     dh_status st = DH_OK;
     int rc = dh_csv_next(csv, &fields, &nf);
     if (rc <= 0) {
-        st = dh_err_set(e, DH_E_INVALID, "invalid_csv", NULL, "%s",
-                        rc < 0 ? dh_csv_error(csv) : "the file is empty (no header)");
+        if (rc < 0)
+            st = dh_err_set(e, DH_E_INVALID, "invalid_csv", NULL, "%s", dh_csv_error(csv));
+        else
+            st = dh_err_set(e, DH_E_INVALID, "invalid_csv", NULL,
+                            "%s:1: the file is empty (no header)", name);
         e->line = 1;
         goto done;
     }

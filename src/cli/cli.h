@@ -38,4 +38,8 @@ int dh_cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(pr
 /* Serves until SIGINT/SIGTERM; returns an exit code. */
 int dh_cli_serve_until_signal(dh_app *app, const char *listen);
 
+/* True when s looks like HOST:PORT with PORT in 0..65535 (checked before any
+ * database is opened, so a typo is a usage error, exit 2). */
+bool dh_cli_listen_ok(const char *s);
+
 #endif

@@ -64,6 +64,9 @@ int dh_cmd_serve(int argc, char **argv)
     }
     if (optind < argc)
         return dh_cli_usage("serve", "unexpected argument '%s'", argv[optind]);
+    if (!dh_cli_listen_ok(listen))
+        return dh_cli_usage("serve", "--listen must be HOST:PORT, e.g. 127.0.0.1:8080 (got '%s')",
+                            listen);
     dh_app *app = dh_cli_open(dh_cli_db(db), true);
     if (!app)
         return DH_EXIT_FAIL;
@@ -102,6 +105,9 @@ int dh_cmd_demo(int argc, char **argv)
     }
     if (optind < argc)
         return dh_cli_usage("demo", "unexpected argument '%s'", argv[optind]);
+    if (!dh_cli_listen_ok(listen))
+        return dh_cli_usage("demo", "--listen must be HOST:PORT, e.g. 127.0.0.1:8080 (got '%s')",
+                            listen);
     dh_app *app = dh_cli_open(db, true);
     if (!app)
         return DH_EXIT_FAIL;

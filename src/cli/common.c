@@ -48,6 +48,20 @@ int dh_cli_usage(const char *cmd, const char *fmt, ...)
     return DH_EXIT_USAGE;
 }
 
+bool dh_cli_listen_ok(const char *s)
+{
+    const char *colon = strrchr(s, ':');
+    if (!colon || colon == s || !colon[1] || strlen(colon + 1) > 5)
+        return false;
+    long port = 0;
+    for (const char *p = colon + 1; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return false;
+        port = port * 10 + (*p - '0');
+    }
+    return port <= 65535;
+}
+
 int dh_cli_serve_until_signal(dh_app *app, const char *listen)
 {
     dh_err e;

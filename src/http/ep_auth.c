@@ -12,9 +12,9 @@ static void post_login(dh_req *rq, dh_resp *rs)
         return;
     json_t *jl = json_object_get(body, "login"), *jp = json_object_get(body, "password");
     if (!json_is_string(jl) || !json_is_string(jp)) {
+        const char *field = !json_is_string(jl) ? "login" : "password";
         json_decref(body);
-        dh_reply_error(rs, 422, "missing_field", !json_is_string(jl) ? "login" : "password",
-                       "login and password are required strings");
+        dh_reply_error(rs, 422, "missing_field", field, "login and password are required strings");
         return;
     }
     char *token = NULL, *csrf = NULL;

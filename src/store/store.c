@@ -11,7 +11,7 @@ extern const dh_store_ops dh_sqlite_ops;
 
 static const dh_store_ops *const backends[] = {&dh_sqlite_ops};
 
-dh_store *dh_store_open(const char *url, dh_err *e)
+dh_store *dh_store_open(const char *url, bool create, dh_err *e)
 {
     const char *colon = url ? strchr(url, ':') : NULL;
     if (!colon) {
@@ -22,7 +22,7 @@ dh_store *dh_store_open(const char *url, dh_err *e)
     size_t n = (size_t)(colon - url);
     for (size_t i = 0; i < sizeof backends / sizeof *backends; i++) {
         if (strlen(backends[i]->scheme) == n && strncmp(url, backends[i]->scheme, n) == 0)
-            return backends[i]->open(colon + 1, e);
+            return backends[i]->open(colon + 1, create, e);
     }
     dh_err_set(e, DH_E_INVALID, "invalid_db_url", "db",
                "unsupported database '%.*s' in '%s' (supported: sqlite:PATH)", (int)n, url, url);

@@ -127,7 +127,9 @@ typedef int (*dh_audit_cb)(void *closure, const dh_audit_row *row);
 typedef struct dh_store_ops {
     const char *scheme; /* "sqlite" */
 
-    dh_store *(*open)(const char *location, dh_err *e);
+    /* create: make the database when it does not exist (init, serve, demo);
+     * otherwise a missing database is an error. */
+    dh_store *(*open)(const char *location, bool create, dh_err *e);
     void (*close)(dh_store *s);
     dh_conn *(*acquire)(dh_store *s, dh_err *e);
     void (*release)(dh_conn *c);
@@ -188,7 +190,7 @@ typedef struct dh_store_ops {
 /* ---- Front door. ------------------------------------------------------ */
 
 /* Opens the database named by url ("sqlite:PATH"). */
-dh_store *dh_store_open(const char *url, dh_err *e);
+dh_store *dh_store_open(const char *url, bool create, dh_err *e);
 void dh_store_close(dh_store *s);
 const dh_store_ops *dh_store_ops_of(const dh_store *s);
 dh_conn *dh_store_acquire(dh_store *s, dh_err *e);

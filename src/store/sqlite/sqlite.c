@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "store/migrations.h"
 #include "store/store.h"
@@ -150,10 +151,16 @@ static dh_status exec(dh_conn *c, const char *sql, const char *what, dh_err *e)
 /* ------------------------------------------------------------------ */
 /* Store and connections.                                             */
 
-static dh_store *sq_open(const char *location, dh_err *e)
+static dh_store *sq_open(const char *location, bool create, dh_err *e)
 {
     if (!location || !*location) {
         dh_err_set(e, DH_E_INVALID, "invalid_db_url", "db", "sqlite: needs a file path");
+        return NULL;
+    }
+    if (!create && access(location, F_OK) != 0) {
+        dh_err_set(e, DH_E_VERSION, "database_missing", "db",
+                   "there is no database at %s: run 'dieuhanh init --db sqlite:%s' first",
+                   location, location);
         return NULL;
     }
     /* Create the file's folder when it is missing (one level), so that

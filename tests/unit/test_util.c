@@ -1,0 +1,212 @@
+/* test_util.c - text folding and NFC, UTF-8 validation, collation, the CSV
+ * reader and writer, and civil dates. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "util/csv.h"
+#include "util/date.h"
+#include "util/text.h"
+
+static void fold_is(const char *in, const char *want)
+{
+    char *f = dh_text_fold(in);
+    assert_non_null(f);
+    assert_string_equal(f, want);
+    free(f);
+}
+
+static void test_fold(void **state)
+{
+    fold_is("Vũng Tàu", "vung tau");
+    fold_is("VŨNG  TÀU ", "vung tau");
+    /* the two tone placements and đ */
+    fold_is("Thủy Hoá", "thuy hoa");
+    fold_is("thuỷ hóa", "thuy hoa");
+    fold_is("Đất Đỏ", "dat do");
+    /* NFD input folds the same as NFC */
+    fold_is("Vu\xcc\x83ng Ta\xcc\x80u", "vung tau");
+    fold_is("Nguyễn An Ninh – Rạch Dừa", "nguyen an ninh – rach dua");
+    fold_is("", "");
+}
+
+static void test_nfc_and_clean(void **state)
+{
+    long bad = 0;
+    /* "Ắ" as A + breve + acute (NFD) composes to one code point U+1EAE */
+    char *s = dh_text_nfc("A\xcc\x86\xcc\x81", &bad);
+    assert_string_equal(s, "\xe1\xba\xae");
+    free(s);
+    s = dh_text_clean("  Phường \t 1\n ", &bad);
+    assert_string_equal(s, "Phường 1");
+    free(s);
+    assert_null(dh_text_nfc("ab\xff", &bad));
+    assert_int_equal(bad, 2);
+    assert_null(dh_text_clean("x\xc3", &bad));
+    assert_int_equal(bad, 1);
+}
+
+static void test_utf8_validation(void **state)
+{
+    assert_int_equal(dh_utf8_invalid_offset("Việt Nam", strlen("Việt Nam")), -1);
+    assert_int_equal(dh_utf8_invalid_offset("ab\xc0\xaf", 4), 2);         /* overlong */
+    assert_int_equal(dh_utf8_invalid_offset("\xed\xa0\x80", 3), 0);       /* surrogate */
+    assert_int_equal(dh_utf8_invalid_offset("a\xf4\x90\x80\x80", 5), 1);  /* > U+10FFFF */
+    assert_int_equal(dh_utf8_invalid_offset("ab\0c", 4), 2);               /* NUL */
+    assert_int_equal(dh_utf8_invalid_offset("abc\xe1\xba", 5), 3);        /* truncated */
+    assert_int_equal(dh_text_length("Đắk Lắk"), 7);
+}
+
+static void test_collate(void **state)
+{
+    /* Vietnamese alphabet order: d < đ < e, a < ă < â < b, o < ô < ơ */
+    assert_true(dh_text_collate("Dương", "Đà Nẵng") < 0);
+    assert_true(dh_text_collate("Đà Nẵng", "Em") < 0);
+    assert_true(dh_text_collate("an", "ăn") < 0);
+    assert_true(dh_text_collate("ăn", "ân") < 0);
+    assert_true(dh_text_collate("ân", "bé") < 0);
+    assert_true(dh_text_collate("ôm", "ơn") < 0);
+    /* tone placement: equal; tones order after the base letters */
+    assert_int_equal(dh_text_collate("hoá", "hóa"), 0);
+    assert_true(dh_text_collate("ma", "má") < 0);
+    assert_true(dh_text_collate("má", "mb") < 0);
+    assert_true(dh_text_collate("Phường 2", "Phường 10") != 0);
+}
+
+static dh_csv *csv_of(const char *text, FILE **f)
+{
+    *f = fmemopen((void *)text, strlen(text), "r");
+    assert_non_null(*f);
+    return dh_csv_new(*f, "t.csv");
+}
+
+static void test_csv_reader(void **state)
+{
+    FILE *f;
+    char **fl;
+    size_t n;
+    dh_csv *c = csv_of("\xef\xbb\xbf"
+                       "a,b,c\r\n"
+                       "\n"
+                       "\"x, y\",\"say \"\"hi\"\"\",\"two\nlines\"\n"
+                       "1,,3",
+                       &f);
+    assert_int_equal(dh_csv_next(c, &fl, &n), 1);
+    assert_int_equal(n, 3);
+    assert_string_equal(fl[0], "a");
+    assert_int_equal(dh_csv_line(c), 1);
+    assert_int_equal(dh_csv_next(c, &fl, &n), 1);
+    assert_int_equal(dh_csv_line(c), 3);
+    assert_string_equal(fl[0], "x, y");
+    assert_string_equal(fl[1], "say \"hi\"");
+    assert_string_equal(fl[2], "two\nlines");
+    assert_int_equal(dh_csv_next(c, &fl, &n), 1);
+    assert_int_equal(dh_csv_line(c), 5);
+    assert_int_equal(n, 3);
+    assert_string_equal(fl[1], "");
+    assert_int_equal(dh_csv_next(c, &fl, &n), 0);
+    dh_csv_free(c);
+    fclose(f);
+}
+
+static void csv_error_is(const char *text, const char *want)
+{
+    FILE *f;
+    char **fl;
+    size_t n;
+    dh_csv *c = csv_of(text, &f);
+    int rc;
+    while ((rc = dh_csv_next(c, &fl, &n)) == 1)
+        ;
+    assert_int_equal(rc, -1);
+    if (!strstr(dh_csv_error(c), want))
+        fail_msg("error '%s' lacks '%s'", dh_csv_error(c), want);
+    dh_csv_free(c);
+    fclose(f);
+}
+
+static void test_csv_errors(void **state)
+{
+    csv_error_is("a,b\n\"open,x\n", "t.csv:2");
+    csv_error_is("a,b\nx\"y,z\n", "t.csv:2");
+    csv_error_is("a,b\nok,1\n\"q\"z,1\n", "t.csv:3");
+    char *big = malloc(70000);
+    memset(big, 'x', 69999);
+    big[69999] = 0;
+    csv_error_is(big, "t.csv:1");
+    free(big);
+}
+
+static void test_csv_writer_round_trip(void **state)
+{
+    char *out = NULL;
+    size_t len = 0;
+    FILE *w = open_memstream(&out, &len);
+    const char *row[] = {"plain", "with, comma", "with \"quote\"", "two\nlines", NULL};
+    dh_csv_write_row(w, row, 5);
+    fclose(w);
+    FILE *f;
+    char **fl;
+    size_t n;
+    dh_csv *c = csv_of(out, &f);
+    assert_int_equal(dh_csv_next(c, &fl, &n), 1);
+    assert_int_equal(n, 5);
+    for (size_t i = 0; i < 4; i++)
+        assert_string_equal(fl[i], row[i]);
+    assert_string_equal(fl[4], "");
+    dh_csv_free(c);
+    fclose(f);
+    free(out);
+}
+
+static void test_dates(void **state)
+{
+    dh_date d;
+    assert_int_equal(dh_date_parse("1970-01-01", &d), 0);
+    assert_int_equal(d, 0);
+    assert_int_equal(dh_date_parse("2024-02-29", &d), 0);
+    assert_int_equal(dh_date_weekday(d), 4); /* Thursday */
+    char buf[DH_DATE_TEXT_LEN];
+    dh_date_format(d + 1, buf);
+    assert_string_equal(buf, "2024-03-01");
+    assert_int_equal(dh_date_parse("2025-02-29", &d), -1);
+    assert_int_equal(dh_date_parse("2025-13-01", &d), -1);
+    assert_int_equal(dh_date_parse("2025-1-01", &d), -1);
+    assert_int_equal(dh_date_parse("2025-01-01x", &d), -1);
+    assert_int_equal(dh_date_parse("", &d), -1);
+    assert_int_equal(dh_date_days_in_month(1900, 2), 28);
+    assert_int_equal(dh_date_days_in_month(2000, 2), 29);
+    int y, m, dd;
+    dh_date_to_ymd(dh_date_from_ymd(2199, 12, 31), &y, &m, &dd);
+    assert_true(y == 2199 && m == 12 && dd == 31);
+    /* 2025-06-30T17:00:00Z is already 1 July in Vietnam */
+    time_t t;
+    assert_int_equal(dh_time_parse("2025-06-30T17:00:00Z", &t), 0);
+    assert_int_equal(dh_date_of_time_vn(t), dh_date_from_ymd(2025, 7, 1));
+    assert_int_equal(dh_time_parse("2025-07-01T00:00:00+07:00", &t), 0);
+    char ts[32];
+    dh_time_format_utc(t, ts);
+    assert_string_equal(ts, "2025-06-30T17:00:00Z");
+    assert_int_equal(dh_time_parse("2025-07-01", &t), 0);
+    dh_time_format_utc(t, ts);
+    assert_string_equal(ts, "2025-06-30T17:00:00Z");
+    assert_int_equal(dh_time_parse("2025-07-01T25:00", &t), -1);
+    assert_int_equal(dh_time_parse("yesterday", &t), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fold),          cmocka_unit_test(test_nfc_and_clean),
+        cmocka_unit_test(test_utf8_validation), cmocka_unit_test(test_collate),
+        cmocka_unit_test(test_csv_reader),    cmocka_unit_test(test_csv_errors),
+        cmocka_unit_test(test_csv_writer_round_trip), cmocka_unit_test(test_dates),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
