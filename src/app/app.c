@@ -41,6 +41,8 @@ dh_app *dh_app_open(const char *db_url, bool migrate, dh_err *e)
                             v, latest, db_url);
     }
     dh_store_release(c);
+    if (st == DH_OK && app->schema_from < 2 && app->schema_to >= 2)
+        st = dh_app_calendar_seed(app, e);
     if (st)
         goto fail;
     return app;
@@ -68,6 +70,7 @@ void dh_app_close(dh_app *app)
     regref_drop(app->current);
     app->current = NULL;
     pthread_mutex_unlock(&app->lock);
+    dh_app_calendars_close(app);
     dh_store_close(app->store);
     pthread_mutex_destroy(&app->lock);
     free(app);

@@ -130,4 +130,86 @@ void dh_app_audit_denied(dh_app *app, const dh_actor *a, const char *action, con
 dh_status dh_app_audit_list(dh_app *app, const dh_actor *a, const dh_audit_filter *f,
                             json_t **items, int64_t *next, dh_err *e);
 
+
+/* ---- Working-time calendars (calendar.c). ---------------------------- */
+
+#include "core/workcal.h"
+
+typedef struct dh_calendar {
+    char *name;
+    char *label;
+    dh_week week;
+    dh_workcal *wc;
+} dh_calendar;
+
+typedef struct dh_unit_calendar {
+    int64_t unit_id;
+    dh_date from;
+    int cal; /* index into cals */
+} dh_unit_calendar;
+
+/* An immutable snapshot of every calendar and the schedule entries, shared
+ * by readers (acquire/release); or the built-in set when there is no database. */
+typedef struct dh_calset {
+    dh_calendar *cals;
+    size_t ncals;
+    dh_sched_entry *entries; /* sorted by date; strings owned */
+    size_t nentries;
+    dh_unit_calendar *assign; /* sorted by unit, then date */
+    size_t nassign;
+    int64_t rev;
+    int refs;
+} dh_calset;
+
+/* The built-in set: calendar "default" and the embedded schedules. Built
+ * once, never freed. NULL only if the embedded data is broken (e filled). */
+const dh_calset *dh_calset_builtin(dh_err *e);
+const dh_calset *dh_app_calendars_acquire(dh_app *app, dh_err *e);
+void dh_app_calendars_release(dh_app *app, const dh_calset *s);
+/* NULL when there is no such calendar. */
+const dh_calendar *dh_calset_find(const dh_calset *s, const char *name);
+/* The calendar of unit (registry index) on date d: its own assignment in
+ * force, else its nearest ancestor's, else "default". */
+const dh_calendar *dh_calset_for_unit(const dh_calset *s, const dh_unitreg *r, int32_t unit,
+                                      dh_date d);
+
+/* Answers shared by the command line and the API (new references). */
+json_t *dh_calendar_json(const dh_calendar *c);
+/* {"year","calendar","law","days_off":[..],"make_up_working_days":[..]};
+ * DH_E_INVALID for a year outside 2013..2199. */
+dh_status dh_calendar_holidays(const dh_calset *s, const dh_calendar *c, int year, json_t **out,
+                               dh_err *e);
+/* Writes the year's schedule entries and generated days as CSV
+ * (date,type,kind,name,source,confirmed) or iCalendar. */
+dh_status dh_calendar_export(const dh_calset *s, int year, bool ics, FILE *f, time_t now,
+                             dh_err *e);
+/* start: "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM" (local); n >= 0 working days
+ * (hours = false) or hours; cutoff "HH:MM" or NULL. field names the
+ * offending input in errors ("start", "days", "hours", "cutoff"). */
+dh_status dh_calendar_add(const dh_calendar *c, const char *start, const char *n, bool hours,
+                          const char *cutoff, json_t **out, dh_err *e);
+dh_status dh_calendar_between(const dh_calendar *c, const char *from, const char *to,
+                              json_t **out, dh_err *e);
+
+/* Admin writes, audited. Bodies:
+ *   calendar: {"name","label","hours":{"mon":"07:30-11:30,13:30-17:00",..,"sun":""}}
+ *   schedule entry: {"date","type":"off"|"work","kind"?,"name","source"?,"confirmed"?}
+ *   (one entry, or {"entries":[...]} taken all or nothing)
+ *   unit calendar: {"calendar","from"} */
+dh_status dh_app_calendar_put(dh_app *app, const dh_actor *a, const char *name, json_t *body,
+                              bool create, time_t now, json_t **out, dh_err *e);
+dh_status dh_app_sched_add(dh_app *app, const dh_actor *a, json_t *body, time_t now,
+                           json_t **out, dh_err *e);
+dh_status dh_app_sched_patch(dh_app *app, const dh_actor *a, int64_t id, json_t *body,
+                             time_t now, json_t **out, dh_err *e);
+dh_status dh_app_sched_delete(dh_app *app, const dh_actor *a, int64_t id, time_t now,
+                              dh_err *e);
+/* Imports CSV (header date,type,kind,name,source,confirmed) or .ics (by the
+ * name's extension) all or nothing; *taken set on success. */
+dh_status dh_app_sched_import(dh_app *app, const dh_actor *a, const char *text, size_t len,
+                              const char *name, time_t now, int *taken, dh_err *e);
+dh_status dh_app_unit_calendar_set(dh_app *app, const dh_actor *a, const char *code,
+                                   json_t *body, time_t now, json_t **out, dh_err *e);
+json_t *dh_sched_entry_json(const dh_sched_entry *x);
+
 #endif

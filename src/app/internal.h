@@ -20,7 +20,13 @@ struct dh_app {
     int schema_from, schema_to;
     pthread_mutex_t lock;
     dh_regref *current; /* the newest registry, or NULL */
+    dh_calset *calendars; /* the newest calendar set, or NULL (refcounted, guarded by lock) */
 };
+
+/* Copies the built-in schedules into a database just migrated to calendars. */
+dh_status dh_app_calendar_seed(dh_app *app, dh_err *e);
+/* Drops the app's reference to its calendar set (dh_app_close). */
+void dh_app_calendars_close(dh_app *app);
 
 /* One write transaction with the unit registry loaded inside it, so that
  * validation sees exactly what the transaction will change. */

@@ -24,6 +24,7 @@ int dh_cmd_demo(int argc, char **argv);
 int dh_cmd_unit(int argc, char **argv);
 int dh_cmd_user(int argc, char **argv);
 int dh_cmd_audit(int argc, char **argv);
+int dh_cmd_calendar(int argc, char **argv);
 int dh_cmd_version(int argc, char **argv);
 
 /* The database URL: the --db value, else $DIEUHANH_DB, else

@@ -19,7 +19,11 @@ const char *dh_cli_db(const char *opt)
 
 int dh_cli_fail(const dh_err *e)
 {
-    if (e->line > 0 && e->field[0])
+    char at[32];
+    snprintf(at, sizeof at, ":%ld: ", e->line);
+    if (e->line > 0 && strstr(e->message, at)) /* already "FILE:LINE: ..." */
+        fprintf(stderr, "dieuhanh: %s\n", e->message);
+    else if (e->line > 0 && e->field[0])
         fprintf(stderr, "dieuhanh: line %ld, %s: %s\n", e->line, e->field, e->message);
     else if (e->field[0])
         fprintf(stderr, "dieuhanh: %s: %s\n", e->field, e->message);

@@ -12,6 +12,8 @@ static const dh_cmd commands[] = {
     {"unit", "units and their history: import, export, tree, show, search, lineage, event",
      dh_cmd_unit},
     {"user", "people and API tokens: add, list, token, passwd", dh_cmd_user},
+    {"calendar", "working-time calendar: lunar dates, holidays, add and count working time",
+     dh_cmd_calendar},
     {"audit", "read the audit trail", dh_cmd_audit},
     {"version", "print the version", dh_cmd_version},
 };
@@ -21,7 +23,7 @@ static void usage(FILE *f)
     fprintf(f, "usage: dieuhanh COMMAND [OPTIONS]\n\n"
                "dieuhanh, the operations centre for digital government.\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
-        fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\nEvery command takes --help. The database is chosen with --db URL\n"
                "(sqlite:PATH; default $DIEUHANH_DB, else sqlite:dieuhanh.db).\n"
                "Exit codes: 0 ok, 1 failure, 2 usage error.\n");

@@ -90,6 +90,7 @@ extern const dh_route dh_routes_auth[];
 extern const dh_route dh_routes_units[];
 extern const dh_route dh_routes_users[];
 extern const dh_route dh_routes_audit[];
+extern const dh_route dh_routes_calendars[];
 
 /* ---- The server. */
 typedef struct dh_server dh_server;

@@ -26,7 +26,8 @@ struct dh_server {
 };
 
 static const dh_route *const groups[] = {dh_routes_health, dh_routes_auth, dh_routes_units,
-                                         dh_routes_users, dh_routes_audit};
+                                         dh_routes_users, dh_routes_audit,
+                                         dh_routes_calendars};
 
 /* ------------------------------------------------------------------ */
 /* Replies.                                                           */

@@ -105,6 +105,17 @@ void dh_time_format_utc(time_t t, char *out)
              (int)(rem / 60 % 60), (int)(rem % 60));
 }
 
+void dh_time_format_vn(time_t t, char *out)
+{
+    long long s = (long long)t + 7 * 3600;
+    long long day = s >= 0 ? s / 86400 : -((-s + 86399) / 86400);
+    long long rem = s - day * 86400;
+    int y, m, d;
+    dh_date_to_ymd((dh_date)day, &y, &m, &d);
+    snprintf(out, 17, "%04d-%02d-%02dT%02d:%02d", y % 10000, m, d, (int)(rem / 3600),
+             (int)(rem / 60 % 60));
+}
+
 int dh_time_parse(const char *s, time_t *out)
 {
     int y, m, d, hh = 0, mi = 0, ss = 0, off = 7 * 60;

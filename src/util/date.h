@@ -39,6 +39,9 @@ dh_date dh_date_of_time_vn(time_t t);
 /* Formats a POSIX time as RFC 3339 UTC "YYYY-MM-DDTHH:MM:SSZ" (21 bytes). */
 void dh_time_format_utc(time_t t, char *out);
 
+/* Formats a POSIX time as local (UTC+7) "YYYY-MM-DDTHH:MM" (17 bytes). */
+void dh_time_format_vn(time_t t, char *out);
+
 /* Parses "YYYY-MM-DD" (midnight UTC+7) or RFC 3339 "YYYY-MM-DDTHH:MM[:SS][Z|+hh:mm]"
  * (without a zone: UTC+7). Returns 0 and sets *out, or -1. */
 int dh_time_parse(const char *s, time_t *out);

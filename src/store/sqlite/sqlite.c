@@ -20,7 +20,7 @@
 #include "util/buf.h"
 
 #define POOL_MAX 16
-#define STMT_CACHE 64
+#define STMT_CACHE 128
 
 struct dh_store {
     struct dh_store_base base;
@@ -781,6 +781,164 @@ static dh_status sq_list_audit(dh_conn *c, const dh_audit_filter *f, dh_audit_cb
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? DH_OK : db_error(c, e, "read audit log");
 }
 
+
+/* ------------------------------------------------------------------ */
+/* Meta counters, calendars and schedules.                            */
+
+static dh_status sq_meta_get(dh_conn *c, const char *key, int64_t *value, dh_err *e)
+{
+    sqlite3_stmt *st = stmt(c, "SELECT value FROM meta WHERE key = ?", e);
+    *value = 0;
+    if (!st)
+        return DH_E_DB;
+    bind_text(st, 1, key);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *value = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? DH_OK : db_error(c, e, "read meta");
+}
+
+static dh_status sq_meta_bump(dh_conn *c, const char *key, dh_err *e)
+{
+    sqlite3_stmt *st = stmt(c,
+                            "INSERT INTO meta(key, value) VALUES (?, 1) "
+                            "ON CONFLICT(key) DO UPDATE SET value = value + 1",
+                            e);
+    if (!st)
+        return DH_E_DB;
+    bind_text(st, 1, key);
+    return run(c, st, "bump meta", e);
+}
+
+static dh_status sq_load_calendars(dh_conn *c, dh_calendar_cb ccb, dh_sched_cb scb,
+                                   dh_unit_calendar_cb ucb, void *closure, dh_err *e)
+{
+    int rc;
+    sqlite3_stmt *st = stmt(c, "SELECT name, label, hours, created_at FROM calendars ORDER BY name",
+                            e);
+    if (!st)
+        return DH_E_DB;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        dh_calendar_row r = {col_text(st, 0), col_text(st, 1), col_text(st, 2),
+                             (time_t)sqlite3_column_int64(st, 3)};
+        if (ccb(closure, &r))
+            break;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_error(c, e, "load calendars");
+    st = stmt(c,
+              "SELECT id, date, type, kind, name, source, confirmed FROM schedule_entries "
+              "ORDER BY date",
+              e);
+    if (!st)
+        return DH_E_DB;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        dh_sched_row r = {sqlite3_column_int64(st, 0), col_date(st, 1), col_text(st, 2),
+                          col_text(st, 3), col_text(st, 4), col_text(st, 5),
+                          sqlite3_column_int(st, 6) != 0};
+        if (scb(closure, &r))
+            break;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_error(c, e, "load schedules");
+    st = stmt(c,
+              "SELECT unit_id, valid_from, calendar FROM unit_calendars "
+              "ORDER BY unit_id, valid_from",
+              e);
+    if (!st)
+        return DH_E_DB;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        dh_unit_calendar_row r = {sqlite3_column_int64(st, 0), col_date(st, 1), col_text(st, 2)};
+        if (ucb(closure, &r))
+            break;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_error(c, e, "load unit calendars");
+    return DH_OK;
+}
+
+static dh_status sq_put_calendar(dh_conn *c, const dh_calendar_row *r, dh_err *e)
+{
+    sqlite3_stmt *st = stmt(c,
+                            "INSERT INTO calendars(name, label, hours, created_at) VALUES (?,?,?,?) "
+                            "ON CONFLICT(name) DO UPDATE SET label = excluded.label, "
+                            "hours = excluded.hours",
+                            e);
+    if (!st)
+        return DH_E_DB;
+    bind_text(st, 1, r->name);
+    bind_text(st, 2, r->label);
+    bind_text(st, 3, r->hours_json);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)r->created_at);
+    return run(c, st, "save calendar", e);
+}
+
+static void bind_sched(sqlite3_stmt *st, const dh_sched_row *r)
+{
+    bind_date(st, 1, r->date);
+    bind_text(st, 2, r->type);
+    bind_text(st, 3, r->kind);
+    bind_text(st, 4, r->name);
+    bind_text(st, 5, r->source);
+    sqlite3_bind_int(st, 6, r->confirmed);
+}
+
+static dh_status sq_insert_sched(dh_conn *c, const dh_sched_row *r, int64_t *id, dh_err *e)
+{
+    sqlite3_stmt *st = stmt(c,
+                            "INSERT INTO schedule_entries(date, type, kind, name, source, "
+                            "confirmed) VALUES (?,?,?,?,?,?)",
+                            e);
+    if (!st)
+        return DH_E_DB;
+    bind_sched(st, r);
+    dh_status s = run(c, st, "insert schedule entry", e);
+    if (s == DH_OK)
+        *id = sqlite3_last_insert_rowid(c->db);
+    return s;
+}
+
+static dh_status sq_update_sched(dh_conn *c, const dh_sched_row *r, dh_err *e)
+{
+    sqlite3_stmt *st = stmt(c,
+                            "UPDATE schedule_entries SET date = ?, type = ?, kind = ?, name = ?, "
+                            "source = ?, confirmed = ? WHERE id = ?",
+                            e);
+    if (!st)
+        return DH_E_DB;
+    bind_sched(st, r);
+    sqlite3_bind_int64(st, 7, r->id);
+    return run(c, st, "update schedule entry", e);
+}
+
+static dh_status sq_delete_sched(dh_conn *c, int64_t id, dh_err *e)
+{
+    sqlite3_stmt *st = stmt(c, "DELETE FROM schedule_entries WHERE id = ?", e);
+    if (!st)
+        return DH_E_DB;
+    sqlite3_bind_int64(st, 1, id);
+    return run(c, st, "delete schedule entry", e);
+}
+
+static dh_status sq_put_unit_calendar(dh_conn *c, const dh_unit_calendar_row *r, dh_err *e)
+{
+    sqlite3_stmt *st = stmt(c,
+                            "INSERT INTO unit_calendars(unit_id, valid_from, calendar) "
+                            "VALUES (?,?,?) ON CONFLICT(unit_id, valid_from) "
+                            "DO UPDATE SET calendar = excluded.calendar",
+                            e);
+    if (!st)
+        return DH_E_DB;
+    sqlite3_bind_int64(st, 1, r->unit_id);
+    bind_date(st, 2, r->valid_from);
+    bind_text(st, 3, r->calendar);
+    return run(c, st, "save unit calendar", e);
+}
+
 const dh_store_ops dh_sqlite_ops = {
     .scheme = "sqlite",
     .open = sq_open,
@@ -812,4 +970,12 @@ const dh_store_ops dh_sqlite_ops = {
     .clear_login_failures = sq_clear_login_failures,
     .append_audit = sq_append_audit,
     .list_audit = sq_list_audit,
+    .meta_get = sq_meta_get,
+    .meta_bump = sq_meta_bump,
+    .load_calendars = sq_load_calendars,
+    .put_calendar = sq_put_calendar,
+    .insert_sched = sq_insert_sched,
+    .update_sched = sq_update_sched,
+    .delete_sched = sq_delete_sched,
+    .put_unit_calendar = sq_put_unit_calendar,
 };
