@@ -26,6 +26,12 @@ struct dh_workcal {
     uint8_t *pat; /* ndays */
     int pat_minutes[8];
     int day_minutes;
+    /* The inverse in O(1): the working days in order (their day index and
+     * cum), and for every bucket of `bucket` minutes of working time the
+     * working day that holds its first minute. bucket is the shortest
+     * working day, so a bucket meets at most two working days. */
+    int32_t *wday, *wcum, nwdays;
+    int32_t *bucket_of, nbuckets, bucket;
 };
 
 void dh_week_default(dh_week *w)
@@ -159,6 +165,28 @@ dh_workcal *dh_workcal_build(const dh_week *w, const dh_sched_entry *sched, size
         acc += c->pat_minutes[c->pat[i]];
     }
     c->cum[c->ndays] = acc;
+    int mmin = 0;
+    for (int p = 0; p < 7; p++)
+        if (c->pat_minutes[p] > 0 && (mmin == 0 || c->pat_minutes[p] < mmin))
+            mmin = c->pat_minutes[p];
+    c->bucket = mmin > 0 ? mmin : 1;
+    c->wday = dh_xmalloc(((size_t)c->ndays + 1) * sizeof *c->wday);
+    c->wcum = dh_xmalloc(((size_t)c->ndays + 1) * sizeof *c->wcum);
+    for (int32_t i = 0; i < c->ndays; i++) {
+        if (c->pat_minutes[c->pat[i]] > 0) {
+            c->wday[c->nwdays] = i;
+            c->wcum[c->nwdays++] = c->cum[i];
+        }
+    }
+    c->nbuckets = acc / c->bucket + 1;
+    c->bucket_of = dh_xmalloc((size_t)c->nbuckets * sizeof *c->bucket_of);
+    int32_t k = 0;
+    for (int32_t b = 0; b < c->nbuckets; b++) {
+        int64_t first_minute = (int64_t)b * c->bucket + 1;
+        while (k + 1 < c->nwdays && c->wcum[k + 1] < first_minute)
+            k++;
+        c->bucket_of[b] = k;
+    }
     return c;
 }
 
@@ -168,6 +196,9 @@ void dh_workcal_free(dh_workcal *c)
         return;
     free(c->cum);
     free(c->pat);
+    free(c->wday);
+    free(c->wcum);
+    free(c->bucket_of);
     free(c);
 }
 
@@ -232,20 +263,17 @@ static int64_t position(const dh_workcal *c, int64_t day, int minute)
     return c->cum[day] + worked_before(c, c->pat[day], minute);
 }
 
-/* The first instant at which the position reaches target (0 < target <= total). */
+/* The first instant at which the position reaches target (0 < target <= total):
+ * the bucket gives the working day, at most a step or two forward. */
 static time_t instant_of(const dh_workcal *c, int64_t target)
 {
-    int32_t lo = 0, hi = c->ndays - 1; /* the last day with cum < target */
-    while (lo < hi) {
-        int32_t mid = lo + (hi - lo + 1) / 2;
-        if (c->cum[mid] < target)
-            lo = mid;
-        else
-            hi = mid - 1;
-    }
-    int64_t rem = target - c->cum[lo];
+    int32_t k = c->bucket_of[(target - 1) / c->bucket];
+    while (k + 1 < c->nwdays && c->wcum[k + 1] < target)
+        k++;
+    int32_t day = c->wday[k];
+    int64_t rem = target - c->wcum[k];
     const dh_week *w = &c->week;
-    int p = c->pat[lo], minute = 0;
+    int p = c->pat[day], minute = 0;
     for (int i = 0; i < w->n[p]; i++) {
         const dh_range *r = &w->day[p][i];
         int len = r->end - r->start;
@@ -255,7 +283,7 @@ static time_t instant_of(const dh_workcal *c, int64_t target)
         }
         rem -= len;
     }
-    return local_minute_to_time(((int64_t)c->first + lo) * 1440 + minute);
+    return local_minute_to_time(((int64_t)c->first + day) * 1440 + minute);
 }
 
 static bool in_range(const dh_workcal *c, int64_t day, int minute)
@@ -297,17 +325,15 @@ dh_wc_status dh_workcal_add_minutes(const dh_workcal *c, time_t t, int64_t minut
     int minute;
     if (locate(c, t, &day, &minute))
         return DH_WC_RANGE;
-    if (cutoff_min >= 0 && day < c->ndays && c->pat[day] != PAT_NONE && minute >= cutoff_min)
+    if (cutoff_min >= 0 && day < c->ndays && c->pat[day] != PAT_NONE && minute >= cutoff_min) {
         t = local_minute_to_time(((int64_t)c->first + day + 1) * 1440);
-    time_t s;
-    dh_wc_status st = dh_workcal_next(c, t, &s);
-    if (st)
-        return st;
-    if (minutes == 0) {
-        *out = s;
-        return DH_WC_OK;
+        day++;
+        minute = 0;
     }
-    locate(c, s, &day, &minute);
+    if (minutes == 0)
+        return dh_workcal_next(c, t, out);
+    /* The next working instant has the same position as t: no working time
+     * lies between them. */
     int64_t target = position(c, day, minute) + minutes;
     if (target > c->cum[c->ndays])
         return DH_WC_RANGE;
