@@ -1,6 +1,8 @@
 /* app.c - opening the application, the shared unit registry, write
  * transactions, audit helpers and JSON input helpers. */
 #include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -71,6 +73,7 @@ void dh_app_close(dh_app *app)
     app->current = NULL;
     pthread_mutex_unlock(&app->lock);
     dh_app_calendars_close(app);
+    dh_app_procedures_close(app);
     dh_store_close(app->store);
     pthread_mutex_destroy(&app->lock);
     free(app);
@@ -509,4 +512,20 @@ dh_status dh_json_only(json_t *obj, const char *const *allowed, dh_err *e)
             return dh_err_set(e, DH_E_INVALID, "unknown_field", key, "unknown field '%s'", key);
     }
     return DH_OK;
+}
+
+void dh_report_add(dh_import_report *rep, const char *fmt, ...)
+{
+    /* Keep the first thousand messages; a file that bad needs no more. */
+    if (rep->nmessages >= 1000)
+        return;
+    va_list ap;
+    dh_buf b = DH_BUF_INIT;
+    va_start(ap, fmt);
+    char tmp[1024];
+    vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    dh_buf_puts(&b, tmp);
+    rep->messages = dh_xrealloc(rep->messages, (size_t)(rep->nmessages + 1) * sizeof(char *));
+    rep->messages[rep->nmessages++] = dh_buf_steal(&b);
 }

@@ -212,4 +212,79 @@ dh_status dh_app_unit_calendar_set(dh_app *app, const dh_actor *a, const char *c
                                    json_t *body, time_t now, json_t **out, dh_err *e);
 json_t *dh_sched_entry_json(const dh_sched_entry *x);
 
+
+/* ---- The procedure catalogue (procedures.c). ------------------------ */
+
+#include "core/dossier.h"
+
+typedef struct dh_proc {
+    char *code;
+    dh_date valid_from;
+    char *name, *field, *level;
+    dh_time_limit limit; /* duration, unit, cut-off */
+    char online_level[8];
+    bool fee_bearing, paper_result;
+    char cutoff[6]; /* "" or "HH:MM" */
+} dh_proc;
+
+/* Every version, sorted by code then valid_from; shared like the units. */
+typedef struct dh_procset {
+    dh_proc *v;
+    size_t n;
+    int64_t rev;
+    int refs;
+} dh_procset;
+
+const dh_procset *dh_app_procedures_acquire(dh_app *app, dh_err *e);
+void dh_app_procedures_release(dh_app *app, const dh_procset *s);
+/* The version of code in force on d, or NULL. */
+const dh_proc *dh_procset_at(const dh_procset *s, const char *code, dh_date d);
+json_t *dh_proc_json(const dh_proc *p);
+/* Imports CSV (header code,name,field,level,duration,duration_unit,
+ * online_level,fee_bearing,paper_result,cutoff_time[,valid_from]); all or
+ * nothing unless partial. Admins only. */
+dh_status dh_app_procedure_import(dh_app *app, const dh_actor *a, FILE *f, const char *name,
+                                  bool partial, time_t now, dh_import_report *rep, dh_err *e);
+/* One procedure (an object with the CSV's fields, booleans as JSON) or
+ * {"procedures":[...]}, all or nothing. Admins only. */
+dh_status dh_app_procedure_create(dh_app *app, const dh_actor *a, json_t *body, time_t now,
+                                  json_t **out, dh_err *e);
+
+
+/* ---- Dossiers (dossiers.c). ------------------------------------------ */
+
+typedef struct dh_ingest_report {
+    int accepted, duplicates, refused;
+    int dossiers;      /* dossiers recomputed */
+    json_t *results;   /* [{"index","status":"accepted|duplicate|refused","error"?}] */
+} dh_ingest_report;
+
+/* Ingests events (a JSON array of event objects). All or nothing unless
+ * partial; with partial every bad event is refused alone and reported.
+ * `line0`: when the events came from a file, the line of events[0] minus
+ * one, else -1 (messages then say "event N"). The caller frees
+ * rep->results. */
+dh_status dh_app_dossier_ingest(dh_app *app, const dh_actor *a, json_t *events, bool partial,
+                                const char *name, const long *lines, time_t now,
+                                dh_ingest_report *rep, dh_err *e);
+/* The dossier with its events; DH_E_NOTFOUND, or DH_E_FORBIDDEN outside
+ * the actor's scope. public_view: only what the public lookup may show. */
+dh_status dh_app_dossier_get(dh_app *app, const dh_actor *a, const char *code, bool public_view,
+                             time_t now, json_t **out, dh_err *e);
+
+typedef struct dh_dossier_query {
+    const char *unit; /* NULL: the actor's unit (admins: all) */
+    bool subtree;
+    const char *state, *procedure, *q;
+    time_t from, to;
+    int64_t offset;
+    int limit;
+} dh_dossier_query;
+dh_status dh_app_dossier_list(dh_app *app, const dh_actor *a, const dh_dossier_query *q,
+                              time_t now, json_t **items, bool *more, dh_err *e);
+/* The dossiers of unit's subtree overdue at the end of local day d,
+ * replayed at that instant; most overdue first. */
+dh_status dh_app_dossier_late(dh_app *app, const dh_actor *a, const char *unit, dh_date d,
+                              json_t **items, dh_err *e);
+
 #endif

@@ -21,10 +21,13 @@ struct dh_app {
     pthread_mutex_t lock;
     dh_regref *current; /* the newest registry, or NULL */
     dh_calset *calendars; /* the newest calendar set, or NULL (refcounted, guarded by lock) */
+    dh_procset *procedures; /* the newest catalogue, or NULL (likewise) */
 };
 
 /* Copies the built-in schedules into a database just migrated to calendars. */
 dh_status dh_app_calendar_seed(dh_app *app, dh_err *e);
+/* Drops the app's reference to its catalogue (dh_app_close). */
+void dh_app_procedures_close(dh_app *app);
 /* Drops the app's reference to its calendar set (dh_app_close). */
 void dh_app_calendars_close(dh_app *app);
 
@@ -67,5 +70,8 @@ dh_status dh_json_text(json_t *obj, const char *key, bool required, char **out, 
 dh_status dh_json_date(json_t *obj, const char *key, bool required, dh_date *out, dh_err *e);
 /* Refuses members other than those listed (NULL-terminated). */
 dh_status dh_json_only(json_t *obj, const char *const *allowed, dh_err *e);
+
+/* Adds a message to an import report (the first 1000 are kept). */
+void dh_report_add(dh_import_report *rep, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

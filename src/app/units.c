@@ -499,22 +499,7 @@ void dh_import_report_free(dh_import_report *r)
     memset(r, 0, sizeof *r);
 }
 
-static void report(dh_import_report *rep, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void report(dh_import_report *rep, const char *fmt, ...)
-{
-    /* Keep the first thousand messages; a file that bad needs no more. */
-    if (rep->nmessages >= 1000)
-        return;
-    va_list ap;
-    dh_buf b = DH_BUF_INIT;
-    va_start(ap, fmt);
-    char tmp[1024];
-    vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    dh_buf_puts(&b, tmp);
-    rep->messages = dh_xrealloc(rep->messages, (size_t)(rep->nmessages + 1) * sizeof(char *));
-    rep->messages[rep->nmessages++] = dh_buf_steal(&b);
-}
+#define report dh_report_add
 
 /* Reads one CSV row into a spec; on error fills *e (field set). */
 static dh_status row_spec(char **f, const int *map, spec_buf *b, dh_err *e)

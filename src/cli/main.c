@@ -14,6 +14,9 @@ static const dh_cmd commands[] = {
     {"user", "people and API tokens: add, list, token, passwd", dh_cmd_user},
     {"calendar", "working-time calendar: lunar dates, holidays, add and count working time",
      dh_cmd_calendar},
+    {"procedure", "the procedure catalogue: import, list", dh_cmd_procedure},
+    {"import", "import dossier events (NDJSON or CSV)", dh_cmd_import},
+    {"dossiers", "dossiers: the daily overdue list, one dossier", dh_cmd_dossiers},
     {"audit", "read the audit trail", dh_cmd_audit},
     {"version", "print the version", dh_cmd_version},
 };

@@ -17,6 +17,8 @@
 #include "app/app.h"
 
 #define DH_HTTP_BODY_MAX (1024 * 1024)
+/* Bulk routes (dossier events, schedule and procedure uploads) take more. */
+#define DH_HTTP_BULK_MAX (32 * 1024 * 1024)
 #define DH_HTTP_JSON_DEPTH_MAX 32
 #define DH_HTTP_PAGE_DEFAULT 100
 #define DH_HTTP_PAGE_MAX 500
@@ -91,6 +93,8 @@ extern const dh_route dh_routes_units[];
 extern const dh_route dh_routes_users[];
 extern const dh_route dh_routes_audit[];
 extern const dh_route dh_routes_calendars[];
+extern const dh_route dh_routes_dossiers[];
+extern const dh_route dh_routes_public[];
 
 /* ---- The server. */
 typedef struct dh_server dh_server;

@@ -27,7 +27,8 @@ struct dh_server {
 
 static const dh_route *const groups[] = {dh_routes_health, dh_routes_auth, dh_routes_units,
                                          dh_routes_users, dh_routes_audit,
-                                         dh_routes_calendars};
+                                         dh_routes_calendars, dh_routes_dossiers,
+                                         dh_routes_public};
 
 /* ------------------------------------------------------------------ */
 /* Replies.                                                           */
@@ -200,6 +201,7 @@ json_t *dh_req_json(dh_req *rq, dh_resp *rs)
 typedef struct req_ctx {
     dh_buf body;
     bool too_large;
+    size_t max; /* the body limit of the route */
 } req_ctx;
 
 /* Matches path against pattern, collecting {} segments. */
@@ -353,6 +355,14 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, dh_resp *rs)
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
                             rs->content_type ? rs->content_type : "application/json");
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    if (rs->content_type && strncmp(rs->content_type, "text/html", 9) == 0) {
+        MHD_add_response_header(r, "Content-Security-Policy",
+                                "default-src 'none'; style-src 'self' 'unsafe-inline'; "
+                                "img-src 'self' data:; form-action 'self'; "
+                                "frame-ancestors 'none'; base-uri 'none'");
+        MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+        MHD_add_response_header(r, "X-Frame-Options", "DENY");
+    }
     MHD_add_response_header(r, "Cache-Control", "no-store");
     if (rs->set_cookie[0])
         MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, rs->set_cookie);
@@ -364,6 +374,17 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, dh_resp *rs)
     enum MHD_Result ret = MHD_queue_response(c, (unsigned)rs->status, r);
     MHD_destroy_response(r);
     return ret;
+}
+
+static size_t body_max(const char *method, const char *url)
+{
+    static const char *const bulk[] = {"/api/v1/dossier-events", "/api/v1/schedules/import",
+                                       "/api/v1/procedures"};
+    if (strcmp(method, "POST") == 0)
+        for (size_t i = 0; i < sizeof bulk / sizeof *bulk; i++)
+            if (strcmp(url, bulk[i]) == 0)
+                return DH_HTTP_BULK_MAX;
+    return DH_HTTP_BODY_MAX;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -378,12 +399,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         /* Refuse an announced oversized body before reading it. */
         const char *cl =
             MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (cl && strtoull(cl, NULL, 10) > DH_HTTP_BODY_MAX)
+        ctx->max = body_max(method, url);
+        if (cl && strtoull(cl, NULL, 10) > ctx->max)
             ctx->too_large = true;
         return MHD_YES;
     }
     if (*upload_size) {
-        if (!ctx->too_large && ctx->body.len + *upload_size <= DH_HTTP_BODY_MAX)
+        if (!ctx->too_large && ctx->body.len + *upload_size <= ctx->max)
             dh_buf_append(&ctx->body, upload_data, *upload_size);
         else
             ctx->too_large = true;
@@ -392,8 +414,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     dh_resp rs = {0};
     if (ctx->too_large) {
-        dh_reply_error(&rs, 413, "too_large", NULL, "the body is larger than %d bytes",
-                       DH_HTTP_BODY_MAX);
+        dh_reply_error(&rs, 413, "too_large", NULL, "the body is larger than %zu bytes",
+                       ctx->max);
     } else {
         dh_req rq = {0};
         rq.app = srv->app;

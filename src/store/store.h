@@ -141,6 +141,59 @@ typedef struct dh_unit_calendar_row {
     const char *calendar;
 } dh_unit_calendar_row;
 
+/* One version of a procedure of the catalogue. */
+typedef struct dh_procedure_row {
+    int64_t id;
+    const char *code;
+    dh_date valid_from;
+    const char *name, *field, *level;
+    int duration;
+    const char *duration_unit, *online_level;
+    bool fee_bearing, paper_result;
+    const char *cutoff_time; /* "" or "HH:MM" */
+} dh_procedure_row;
+
+/* A dossier event as received (body: canonical JSON). */
+typedef struct dh_devent_row {
+    int64_t seq;
+    const char *source, *id, *dossier, *type;
+    time_t at;
+    const char *body;
+    time_t stored_at;
+} dh_devent_row;
+
+/* The derived state of a dossier (times: 0 = none). */
+typedef struct dh_dossier_row {
+    const char *code, *unit, *receiving_unit, *procedure, *channel;
+    bool by_applicant;
+    time_t received_at, counting_from, due_at, due_effective, at_risk_from, extended_to,
+        finished_at;
+    const char *state;
+    const char *outcome; /* NULL while in progress (it depends on "now") */
+    int64_t used_minutes, budget_minutes, late_minutes;
+    int nsupplements;
+    bool paid, paid_online;
+    int rating;
+    bool digitised_input, digitised_result;
+    time_t updated_at;
+} dh_dossier_row;
+
+typedef struct dh_dossier_filter {
+    const char *units_json; /* a JSON array of unit codes, or NULL for any */
+    const char *state;      /* in_progress|paused|resolved|closed|overdue|at_risk|within|
+                               early|on_time|late, or NULL */
+    const char *procedure;  /* or NULL */
+    time_t from, to;        /* received in [from, to); 0 = open */
+    const char *q;          /* dossier code prefix, or NULL */
+    time_t now;             /* for overdue / at_risk / within */
+    int64_t offset;
+    int limit;
+} dh_dossier_filter;
+
+typedef int (*dh_procedure_cb)(void *closure, const dh_procedure_row *row);
+typedef int (*dh_devent_cb)(void *closure, const dh_devent_row *row);
+typedef int (*dh_dossier_cb)(void *closure, const dh_dossier_row *row);
+
 typedef int (*dh_calendar_cb)(void *closure, const dh_calendar_row *row);
 typedef int (*dh_sched_cb)(void *closure, const dh_sched_row *row);
 typedef int (*dh_unit_calendar_cb)(void *closure, const dh_unit_calendar_row *row);
@@ -232,6 +285,25 @@ typedef struct dh_store_ops {
     dh_status (*delete_sched)(dh_conn *c, int64_t id, dh_err *e);
     /* Inserts or replaces the assignment starting on valid_from. */
     dh_status (*put_unit_calendar)(dh_conn *c, const dh_unit_calendar_row *r, dh_err *e);
+
+    /* The procedure catalogue: a version per (code, valid_from). */
+    dh_status (*put_procedure)(dh_conn *c, const dh_procedure_row *r, int64_t *id, dh_err *e);
+    dh_status (*load_procedures)(dh_conn *c, dh_procedure_cb cb, void *closure, dh_err *e);
+
+    /* Dossier events: found by (source, id) (DH_E_NOTFOUND when absent),
+     * inserted, and read back per dossier. */
+    dh_status (*find_devent)(dh_conn *c, const char *source, const char *id, dh_devent_cb cb,
+                             void *closure, dh_err *e);
+    dh_status (*insert_devent)(dh_conn *c, const dh_devent_row *r, int64_t *seq, dh_err *e);
+    dh_status (*load_devents)(dh_conn *c, const char *dossier, dh_devent_cb cb, void *closure,
+                              dh_err *e);
+    /* Derived dossier rows: upsert, one by code (DH_E_NOTFOUND), a filtered
+     * page ordered most urgent first. */
+    dh_status (*put_dossier)(dh_conn *c, const dh_dossier_row *r, dh_err *e);
+    dh_status (*get_dossier)(dh_conn *c, const char *code, dh_dossier_cb cb, void *closure,
+                             dh_err *e);
+    dh_status (*list_dossiers)(dh_conn *c, const dh_dossier_filter *f, dh_dossier_cb cb,
+                               void *closure, dh_err *e);
 } dh_store_ops;
 
 /* ---- Front door. ------------------------------------------------------ */

@@ -939,6 +939,267 @@ static dh_status sq_put_unit_calendar(dh_conn *c, const dh_unit_calendar_row *r,
     return run(c, st, "save unit calendar", e);
 }
 
+
+/* ------------------------------------------------------------------ */
+/* Procedures, dossier events, dossiers.                              */
+
+static void bind_time(sqlite3_stmt *st, int i, time_t t)
+{
+    if (t)
+        sqlite3_bind_int64(st, i, (sqlite3_int64)t);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static time_t col_time(sqlite3_stmt *st, int i)
+{
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? 0 : (time_t)sqlite3_column_int64(st, i);
+}
+
+static dh_status sq_put_procedure(dh_conn *c, const dh_procedure_row *r, int64_t *id, dh_err *e)
+{
+    sqlite3_stmt *st = stmt(c,
+                            "INSERT INTO procedures(code, valid_from, name, field, level, duration, "
+                            "duration_unit, online_level, fee_bearing, paper_result, cutoff_time) "
+                            "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                            e);
+    if (!st)
+        return DH_E_DB;
+    bind_text(st, 1, r->code);
+    bind_date(st, 2, r->valid_from);
+    bind_text(st, 3, r->name);
+    bind_text(st, 4, r->field);
+    bind_text(st, 5, r->level);
+    sqlite3_bind_int(st, 6, r->duration);
+    bind_text(st, 7, r->duration_unit);
+    bind_text(st, 8, r->online_level);
+    sqlite3_bind_int(st, 9, r->fee_bearing);
+    sqlite3_bind_int(st, 10, r->paper_result);
+    bind_text(st, 11, r->cutoff_time);
+    dh_status s = run(c, st, "insert procedure", e);
+    if (s == DH_OK)
+        *id = sqlite3_last_insert_rowid(c->db);
+    return s;
+}
+
+static dh_status sq_load_procedures(dh_conn *c, dh_procedure_cb cb, void *closure, dh_err *e)
+{
+    sqlite3_stmt *st = stmt(c,
+                            "SELECT id, code, valid_from, name, field, level, duration, "
+                            "duration_unit, online_level, fee_bearing, paper_result, cutoff_time "
+                            "FROM procedures ORDER BY code, valid_from",
+                            e);
+    if (!st)
+        return DH_E_DB;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        dh_procedure_row r = {sqlite3_column_int64(st, 0), col_text(st, 1), col_date(st, 2),
+                              col_text(st, 3), col_text(st, 4), col_text(st, 5),
+                              sqlite3_column_int(st, 6), col_text(st, 7), col_text(st, 8),
+                              sqlite3_column_int(st, 9) != 0, sqlite3_column_int(st, 10) != 0,
+                              col_text(st, 11)};
+        if (cb(closure, &r))
+            break;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? DH_OK : db_error(c, e, "load procedures");
+}
+
+#define DEVENT_COLS "seq, source, id, dossier, type, at, body, stored_at"
+
+static dh_status devent_rows(dh_conn *c, sqlite3_stmt *st, dh_devent_cb cb, void *closure,
+                             bool *any, dh_err *e)
+{
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        dh_devent_row r = {sqlite3_column_int64(st, 0), col_text(st, 1), col_text(st, 2),
+                           col_text(st, 3), col_text(st, 4), col_time(st, 5), col_text(st, 6),
+                           col_time(st, 7)};
+        *any = true;
+        if (cb(closure, &r))
+            break;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? DH_OK : db_error(c, e, "read dossier events");
+}
+
+static dh_status sq_find_devent(dh_conn *c, const char *source, const char *id, dh_devent_cb cb,
+                                void *closure, dh_err *e)
+{
+    sqlite3_stmt *st = stmt(c,
+                            "SELECT " DEVENT_COLS " FROM dossier_events WHERE source = ? AND id = ?",
+                            e);
+    if (!st)
+        return DH_E_DB;
+    bind_text(st, 1, source);
+    bind_text(st, 2, id);
+    bool any = false;
+    dh_status s = devent_rows(c, st, cb, closure, &any, e);
+    if (s == DH_OK && !any)
+        return dh_err_set(e, DH_E_NOTFOUND, "not_found", NULL, "no such event");
+    return s;
+}
+
+static dh_status sq_insert_devent(dh_conn *c, const dh_devent_row *r, int64_t *seq, dh_err *e)
+{
+    sqlite3_stmt *st = stmt(c,
+                            "INSERT INTO dossier_events(source, id, dossier, type, at, body, "
+                            "stored_at) VALUES (?,?,?,?,?,?,?)",
+                            e);
+    if (!st)
+        return DH_E_DB;
+    bind_text(st, 1, r->source);
+    bind_text(st, 2, r->id);
+    bind_text(st, 3, r->dossier);
+    bind_text(st, 4, r->type);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)r->at);
+    bind_text(st, 6, r->body);
+    sqlite3_bind_int64(st, 7, (sqlite3_int64)r->stored_at);
+    dh_status s = run(c, st, "insert dossier event", e);
+    if (s == DH_OK)
+        *seq = sqlite3_last_insert_rowid(c->db);
+    return s;
+}
+
+static dh_status sq_load_devents(dh_conn *c, const char *dossier, dh_devent_cb cb, void *closure,
+                                 dh_err *e)
+{
+    sqlite3_stmt *st = stmt(c,
+                            "SELECT " DEVENT_COLS " FROM dossier_events WHERE dossier = ? "
+                            "ORDER BY at, seq",
+                            e);
+    if (!st)
+        return DH_E_DB;
+    bind_text(st, 1, dossier);
+    bool any = false;
+    return devent_rows(c, st, cb, closure, &any, e);
+}
+
+static dh_status sq_put_dossier(dh_conn *c, const dh_dossier_row *r, dh_err *e)
+{
+    sqlite3_stmt *st = stmt(
+        c,
+        "INSERT OR REPLACE INTO dossiers(code, unit, receiving_unit, procedure, channel, "
+        "by_applicant, received_at, counting_from, due_at, due_effective, at_risk_from, "
+        "extended_to, finished_at, state, outcome, used_minutes, budget_minutes, late_minutes, "
+        "nsupplements, paid, paid_online, rating, digitised_input, digitised_result, updated_at) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        e);
+    if (!st)
+        return DH_E_DB;
+    bind_text(st, 1, r->code);
+    bind_text(st, 2, r->unit);
+    bind_text(st, 3, r->receiving_unit);
+    bind_text(st, 4, r->procedure);
+    bind_text(st, 5, r->channel);
+    sqlite3_bind_int(st, 6, r->by_applicant);
+    bind_time(st, 7, r->received_at);
+    bind_time(st, 8, r->counting_from);
+    bind_time(st, 9, r->due_at);
+    bind_time(st, 10, r->due_effective);
+    bind_time(st, 11, r->at_risk_from);
+    bind_time(st, 12, r->extended_to);
+    bind_time(st, 13, r->finished_at);
+    bind_text(st, 14, r->state);
+    if (r->outcome)
+        bind_text(st, 15, r->outcome);
+    else
+        sqlite3_bind_null(st, 15);
+    sqlite3_bind_int64(st, 16, r->used_minutes);
+    sqlite3_bind_int64(st, 17, r->budget_minutes);
+    sqlite3_bind_int64(st, 18, r->late_minutes);
+    sqlite3_bind_int(st, 19, r->nsupplements);
+    sqlite3_bind_int(st, 20, r->paid);
+    sqlite3_bind_int(st, 21, r->paid_online);
+    sqlite3_bind_int(st, 22, r->rating);
+    sqlite3_bind_int(st, 23, r->digitised_input);
+    sqlite3_bind_int(st, 24, r->digitised_result);
+    sqlite3_bind_int64(st, 25, (sqlite3_int64)r->updated_at);
+    return run(c, st, "save dossier", e);
+}
+
+#define DOSSIER_COLS                                                                           \
+    "code, unit, receiving_unit, procedure, channel, by_applicant, received_at, counting_from, " \
+    "due_at, due_effective, at_risk_from, extended_to, finished_at, state, outcome, "           \
+    "used_minutes, budget_minutes, late_minutes, nsupplements, paid, paid_online, rating, "     \
+    "digitised_input, digitised_result, updated_at"
+
+static dh_status dossier_rows(dh_conn *c, sqlite3_stmt *st, dh_dossier_cb cb, void *closure,
+                              bool *any, dh_err *e)
+{
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        dh_dossier_row r = {
+            col_text(st, 0),  col_text(st, 1),  col_text(st, 2),  col_text(st, 3),
+            col_text(st, 4),  sqlite3_column_int(st, 5) != 0,     col_time(st, 6),
+            col_time(st, 7),  col_time(st, 8),  col_time(st, 9),  col_time(st, 10),
+            col_time(st, 11), col_time(st, 12), col_text(st, 13), col_text_or_null(st, 14),
+            sqlite3_column_int64(st, 15),       sqlite3_column_int64(st, 16),
+            sqlite3_column_int64(st, 17),       sqlite3_column_int(st, 18),
+            sqlite3_column_int(st, 19) != 0,    sqlite3_column_int(st, 20) != 0,
+            sqlite3_column_int(st, 21),         sqlite3_column_int(st, 22) != 0,
+            sqlite3_column_int(st, 23) != 0,    col_time(st, 24)};
+        *any = true;
+        if (cb(closure, &r))
+            break;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? DH_OK : db_error(c, e, "read dossiers");
+}
+
+static dh_status sq_get_dossier(dh_conn *c, const char *code, dh_dossier_cb cb, void *closure,
+                                dh_err *e)
+{
+    sqlite3_stmt *st = stmt(c, "SELECT " DOSSIER_COLS " FROM dossiers WHERE code = ?", e);
+    if (!st)
+        return DH_E_DB;
+    bind_text(st, 1, code);
+    bool any = false;
+    dh_status s = dossier_rows(c, st, cb, closure, &any, e);
+    if (s == DH_OK && !any)
+        return dh_err_set(e, DH_E_NOTFOUND, "not_found", NULL, "no dossier '%s'", code);
+    return s;
+}
+
+static dh_status sq_list_dossiers(dh_conn *c, const dh_dossier_filter *f, dh_dossier_cb cb,
+                                  void *closure, dh_err *e)
+{
+    sqlite3_stmt *st = stmt(
+        c,
+        "SELECT " DOSSIER_COLS " FROM dossiers WHERE state <> 'incomplete' "
+        "AND (?1 IS NULL OR unit IN (SELECT value FROM json_each(?1))) "
+        "AND (?2 IS NULL OR procedure = ?2) "
+        "AND (?3 IS NULL OR received_at >= ?3) AND (?4 IS NULL OR received_at < ?4) "
+        "AND (?5 IS NULL OR substr(code, 1, length(?5)) = ?5) "
+        "AND (CASE ?6 WHEN 'any' THEN 1 "
+        "  WHEN 'overdue' THEN state = 'in_progress' AND due_effective < ?7 "
+        "  WHEN 'at_risk' THEN state = 'in_progress' AND at_risk_from <= ?7 AND due_effective >= ?7 "
+        "  WHEN 'within' THEN state = 'in_progress' AND at_risk_from > ?7 "
+        "  WHEN 'early' THEN outcome = 'early' WHEN 'on_time' THEN outcome = 'on_time' "
+        "  WHEN 'late' THEN outcome = 'late' ELSE state = ?6 END) "
+        "ORDER BY CASE WHEN state = 'in_progress' AND due_effective < ?7 THEN 0 "
+        "  WHEN state = 'in_progress' AND at_risk_from <= ?7 THEN 1 "
+        "  WHEN state IN ('in_progress', 'paused') THEN 2 ELSE 3 END, due_effective, code "
+        "LIMIT ?8 OFFSET ?9",
+        e);
+    if (!st)
+        return DH_E_DB;
+    if (f->units_json)
+        bind_text(st, 1, f->units_json);
+    if (f->procedure)
+        bind_text(st, 2, f->procedure);
+    bind_time(st, 3, f->from);
+    bind_time(st, 4, f->to);
+    if (f->q)
+        bind_text(st, 5, f->q);
+    bind_text(st, 6, f->state ? f->state : "any");
+    sqlite3_bind_int64(st, 7, (sqlite3_int64)f->now);
+    sqlite3_bind_int(st, 8, f->limit);
+    sqlite3_bind_int64(st, 9, f->offset);
+    bool any = false;
+    return dossier_rows(c, st, cb, closure, &any, e);
+}
+
 const dh_store_ops dh_sqlite_ops = {
     .scheme = "sqlite",
     .open = sq_open,
@@ -978,4 +1239,12 @@ const dh_store_ops dh_sqlite_ops = {
     .update_sched = sq_update_sched,
     .delete_sched = sq_delete_sched,
     .put_unit_calendar = sq_put_unit_calendar,
+    .put_procedure = sq_put_procedure,
+    .load_procedures = sq_load_procedures,
+    .find_devent = sq_find_devent,
+    .insert_devent = sq_insert_devent,
+    .load_devents = sq_load_devents,
+    .put_dossier = sq_put_dossier,
+    .get_dossier = sq_get_dossier,
+    .list_dossiers = sq_list_dossiers,
 };

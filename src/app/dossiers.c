@@ -1,0 +1,934 @@
+/* dossiers.c - dossier events in, dossier state out: validation, idempotent
+ * storage on (source, id), the order checks, and the derived dossier rows
+ * (always a replay of every event of the dossier, so a late event corrects
+ * them); queries and the daily overdue list. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/internal.h"
+#include "util/buf.h"
+#include "util/text.h"
+
+#define BATCH_MAX 10000
+
+/* ---- Parsing one event. ------------------------------------------------ */
+
+static bool valid_ident(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > max)
+        return false;
+    for (const char *p = s; *p; p++)
+        if ((unsigned char)*p < 0x21 || *p == 0x7f)
+            return false;
+    return true;
+}
+
+/* RFC 3339 with an offset ("Z" or ±hh:mm), seconds optional. */
+static int parse_instant(const char *s, time_t *t)
+{
+    size_t n = strlen(s);
+    if (n < 17)
+        return -1;
+    bool zoned = s[n - 1] == 'Z' || (n >= 6 && (s[n - 6] == '+' || s[n - 6] == '-') &&
+                                     s[n - 3] == ':');
+    if (!zoned || s[10] != 'T')
+        return -1;
+    return dh_time_parse(s, t);
+}
+
+static const char *str_of(json_t *o, const char *k)
+{
+    json_t *v = json_object_get(o, k);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+typedef struct ctx {
+    dh_app *app;
+    const dh_actor *a;
+    const dh_unitreg *reg;
+    const dh_procset *procs;
+    const dh_calset *cals;
+    time_t now;
+} ctx;
+
+/* Fills ev from o (strings borrowed from o). */
+static dh_status parse_event(const ctx *c, json_t *o, dh_devent *ev, dh_err *e)
+{
+    memset(ev, 0, sizeof *ev);
+    if (!json_is_object(o))
+        return dh_err_set(e, DH_E_MALFORMED, "invalid_type", NULL, "an event must be an object");
+    static const char *const common[] = {"id", "source", "dossier", "type", "at", NULL};
+    for (const char *const *k = common; *k; k++) {
+        const char *v = str_of(o, *k);
+        if (!v)
+            return dh_err_set(e, DH_E_INVALID, json_object_get(o, *k) ? "invalid_type"
+                                                                    : "missing_field",
+                              *k, "%s is required (a string)", *k);
+        if (dh_utf8_invalid_offset(v, strlen(v)) >= 0 || !valid_ident(v, *k[0] == 'd' ? 64 : 100))
+            if (strcmp(*k, "type") && strcmp(*k, "at"))
+                return dh_err_set(e, DH_E_INVALID, "invalid_value", *k,
+                                  "'%s' is not a valid %s (1 to %d visible characters)", v, *k,
+                                  *k[0] == 'd' ? 64 : 100);
+    }
+    ev->id = str_of(o, "id");
+    ev->source = str_of(o, "source");
+    if (dh_de_type_parse(str_of(o, "type"), &ev->type))
+        return dh_err_set(e, DH_E_INVALID, "invalid_type", "type",
+                          "'%s' is not an event type (received, supplement_requested, "
+                          "supplement_completed, transferred, extended, processed, "
+                          "result_returned, refused, stopped, withdrawn, paid, rated, digitised)",
+                          str_of(o, "type"));
+    if (parse_instant(str_of(o, "at"), &ev->at))
+        return dh_err_set(e, DH_E_INVALID, "invalid_time", "at",
+                          "'%s' is not an RFC 3339 time with an offset (e.g. "
+                          "2025-03-03T08:00:00+07:00)",
+                          str_of(o, "at"));
+    if (dh_date_of_time_vn(ev->at) < dh_date_from_ymd(DH_HOLIDAY_YEAR_MIN, 1, 1) ||
+        dh_date_of_time_vn(ev->at) > dh_date_from_ymd(DH_HOLIDAY_YEAR_MAX - 1, 12, 31))
+        return dh_err_set(e, DH_E_INVALID, "out_of_range", "at", "'%s' is outside %d-%d",
+                          str_of(o, "at"), DH_HOLIDAY_YEAR_MIN, DH_HOLIDAY_YEAR_MAX - 1);
+    if (ev->at > c->now + 86400)
+        return dh_err_set(e, DH_E_INVALID, "in_the_future", "at",
+                          "'%s' is more than a day in the future", str_of(o, "at"));
+    const char *extra[6] = {0};
+    switch (ev->type) {
+    case DH_DE_RECEIVED:
+        extra[0] = "unit", extra[1] = "procedure", extra[2] = "channel", extra[3] = "by_applicant",
+        extra[4] = "appointment";
+        break;
+    case DH_DE_TRANSFERRED:
+        extra[0] = "to_unit";
+        break;
+    case DH_DE_EXTENDED:
+        extra[0] = "new_appointment", extra[1] = "reason";
+        break;
+    case DH_DE_PAID:
+        extra[0] = "method", extra[1] = "amount";
+        break;
+    case DH_DE_RATED:
+        extra[0] = "rating";
+        break;
+    case DH_DE_DIGITISED:
+        extra[0] = "input", extra[1] = "result";
+        break;
+    case DH_DE_SUPPLEMENT_REQUESTED:
+    case DH_DE_SUPPLEMENT_COMPLETED:
+    case DH_DE_PROCESSED:
+    case DH_DE_RESULT_RETURNED:
+    case DH_DE_REFUSED:
+    case DH_DE_STOPPED:
+    case DH_DE_WITHDRAWN:
+        extra[0] = "reason";
+        break;
+    case DH_DE_COUNT:
+        break;
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach(o, key, v)
+    {
+        bool ok = false;
+        for (const char *const *k = common; *k; k++)
+            ok |= strcmp(*k, key) == 0;
+        for (int i = 0; i < 6 && extra[i]; i++)
+            ok |= strcmp(extra[i], key) == 0;
+        if (!ok)
+            return dh_err_set(e, DH_E_INVALID, "unknown_field", key,
+                              "'%s' is not a field of a %s event", key, dh_de_type_name(ev->type));
+    }
+    dh_date day = dh_date_of_time_vn(ev->at);
+    if (ev->type == DH_DE_RECEIVED) {
+        ev->unit = str_of(o, "unit");
+        ev->procedure = str_of(o, "procedure");
+        if (!ev->unit || dh_unitreg_find(c->reg, ev->unit) < 0)
+            return dh_err_set(e, DH_E_INVALID, "unknown_unit", "unit", "unknown unit '%s'",
+                              ev->unit ? ev->unit : "");
+        if (!ev->procedure || !dh_procset_at(c->procs, ev->procedure, day))
+            return dh_err_set(e, DH_E_INVALID, "unknown_procedure", "procedure",
+                              "unknown procedure '%s' (or none in force on that date)",
+                              ev->procedure ? ev->procedure : "");
+        const char *ch = str_of(o, "channel");
+        if (json_object_get(o, "channel") && dh_channel_parse(ch, &ev->channel))
+            return dh_err_set(e, DH_E_INVALID, "invalid_channel", "channel",
+                              "channel must be counter, online or postal");
+        json_t *b = json_object_get(o, "by_applicant");
+        if (b && !json_is_boolean(b))
+            return dh_err_set(e, DH_E_INVALID, "invalid_type", "by_applicant",
+                              "by_applicant must be true or false");
+        ev->by_applicant = b && json_is_true(b);
+        if (ev->by_applicant && ev->channel != DH_CH_ONLINE)
+            return dh_err_set(e, DH_E_INVALID, "invalid_value", "by_applicant",
+                              "by_applicant is for online dossiers only");
+        const char *ap = str_of(o, "appointment");
+        if (json_object_get(o, "appointment") && (!ap || parse_instant(ap, &ev->appointment)))
+            return dh_err_set(e, DH_E_INVALID, "invalid_time", "appointment",
+                              "appointment must be an RFC 3339 time with an offset");
+        if (ev->appointment && ev->appointment < ev->at)
+            return dh_err_set(e, DH_E_INVALID, "invalid_time", "appointment",
+                              "the appointment is before the receipt");
+    } else if (ev->type == DH_DE_TRANSFERRED) {
+        ev->to_unit = str_of(o, "to_unit");
+        if (!ev->to_unit || dh_unitreg_find(c->reg, ev->to_unit) < 0)
+            return dh_err_set(e, DH_E_INVALID, "unknown_unit", "to_unit", "unknown unit '%s'",
+                              ev->to_unit ? ev->to_unit : "");
+    } else if (ev->type == DH_DE_EXTENDED) {
+        const char *na = str_of(o, "new_appointment");
+        if (!na || parse_instant(na, &ev->new_appointment))
+            return dh_err_set(e, DH_E_INVALID, "invalid_time", "new_appointment",
+                              "new_appointment is required: an RFC 3339 time with an offset");
+    } else if (ev->type == DH_DE_PAID) {
+        const char *m = str_of(o, "method");
+        if (!m || (strcmp(m, "online") && strcmp(m, "offline")))
+            return dh_err_set(e, DH_E_INVALID, "invalid_value", "method",
+                              "method must be online or offline");
+        ev->paid_online = strcmp(m, "online") == 0;
+        json_t *amt = json_object_get(o, "amount");
+        if (amt && (!json_is_number(amt) || json_number_value(amt) < 0))
+            return dh_err_set(e, DH_E_INVALID, "invalid_value", "amount",
+                              "amount must be a number >= 0");
+    } else if (ev->type == DH_DE_RATED) {
+        json_t *r = json_object_get(o, "rating");
+        if (!json_is_integer(r) || json_integer_value(r) < 1 || json_integer_value(r) > 5)
+            return dh_err_set(e, DH_E_INVALID, "invalid_value", "rating",
+                              "rating must be a whole number from 1 to 5");
+        ev->rating = (int)json_integer_value(r);
+    } else if (ev->type == DH_DE_DIGITISED) {
+        json_t *in = json_object_get(o, "input"), *res = json_object_get(o, "result");
+        if ((in && !json_is_boolean(in)) || (res && !json_is_boolean(res)) || (!in && !res))
+            return dh_err_set(e, DH_E_INVALID, "invalid_value", "input",
+                              "input and/or result must be given as true or false");
+        ev->digitised_input = in && json_is_true(in);
+        ev->digitised_result = res && json_is_true(res);
+    }
+    json_t *reason = json_object_get(o, "reason");
+    if (reason && !json_is_string(reason))
+        return dh_err_set(e, DH_E_INVALID, "invalid_type", "reason", "reason must be a string");
+    return DH_OK;
+}
+
+/* ---- Per-dossier buckets during a batch. -------------------------------- */
+
+typedef struct bucket {
+    char *code;
+    json_t *bodies; /* array keeping the parsed JSON of every event alive */
+    dh_devent *ev;
+    size_t n, cap;
+    bool dirty;
+} bucket;
+
+typedef struct bmap {
+    bucket *v;
+    size_t cap, n;
+} bmap;
+
+static uint64_t hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static bucket *bmap_get(bmap *m, const char *code, bool *fresh)
+{
+    if (m->n * 2 >= m->cap) {
+        bmap old = *m;
+        m->cap = m->cap ? m->cap * 2 : 64;
+        m->v = dh_xcalloc(m->cap, sizeof *m->v);
+        m->n = 0;
+        for (size_t i = 0; i < old.cap; i++) {
+            if (!old.v[i].code)
+                continue;
+            size_t j = hash(old.v[i].code) & (m->cap - 1);
+            while (m->v[j].code)
+                j = (j + 1) & (m->cap - 1);
+            m->v[j] = old.v[i];
+            m->n++;
+        }
+        free(old.v);
+    }
+    size_t j = hash(code) & (m->cap - 1);
+    while (m->v[j].code && strcmp(m->v[j].code, code) != 0)
+        j = (j + 1) & (m->cap - 1);
+    *fresh = !m->v[j].code;
+    if (*fresh) {
+        m->v[j].code = dh_xstrdup(code);
+        m->v[j].bodies = json_array();
+        m->n++;
+    }
+    return &m->v[j];
+}
+
+static void bmap_free(bmap *m)
+{
+    for (size_t i = 0; i < m->cap; i++) {
+        if (!m->v[i].code)
+            continue;
+        free(m->v[i].code);
+        json_decref(m->v[i].bodies);
+        free(m->v[i].ev);
+    }
+    free(m->v);
+}
+
+static void bucket_push(bucket *b, const dh_devent *ev)
+{
+    if (b->n == b->cap) {
+        b->cap = b->cap ? b->cap * 2 : 8;
+        b->ev = dh_xrealloc(b->ev, b->cap * sizeof *b->ev);
+    }
+    b->ev[b->n++] = *ev;
+}
+
+struct load_ev {
+    const ctx *c;
+    bucket *b;
+    dh_status st;
+    dh_err *e;
+};
+
+static int on_stored_event(void *cl, const dh_devent_row *r)
+{
+    struct load_ev *l = cl;
+    json_t *o = json_loads(r->body, 0, NULL);
+    dh_devent ev;
+    dh_err pe;
+    /* Stored events were valid when taken; parse them leniently against
+     * today's catalogue (a procedure removed later must not break replay). */
+    if (!o) {
+        l->st = dh_err_set(l->e, DH_E_INTERNAL, "corrupt_event", NULL, "stored event %s/%s",
+                           r->source, r->id);
+        return 1;
+    }
+    json_array_append_new(l->b->bodies, o);
+    if (parse_event(l->c, o, &ev, &pe) == DH_OK) {
+        bucket_push(l->b, &ev);
+    } else {
+        /* Keep the lifecycle facts even when a reference no longer resolves. */
+        memset(&ev, 0, sizeof ev);
+        dh_de_type_parse(str_of(o, "type"), &ev.type);
+        ev.at = r->at;
+        ev.source = str_of(o, "source");
+        ev.id = str_of(o, "id");
+        ev.unit = str_of(o, "unit");
+        ev.procedure = str_of(o, "procedure");
+        ev.to_unit = str_of(o, "to_unit");
+        bucket_push(l->b, &ev);
+    }
+    return 0;
+}
+
+static dh_status load_bucket(const ctx *c, dh_conn *conn, bucket *b, dh_err *e)
+{
+    struct load_ev l = {c, b, DH_OK, e};
+    dh_status st = DH_OPS(conn)->load_devents(conn, b->code, on_stored_event, &l, e);
+    return st ? st : l.st;
+}
+
+/* The unit that answers for a dossier: after transfers, else the receiving. */
+static const char *dossier_unit(const bucket *b)
+{
+    const char *u = NULL;
+    const dh_devent *rec = NULL;
+    for (size_t i = 0; i < b->n; i++)
+        if (b->ev[i].type == DH_DE_RECEIVED && (!rec || b->ev[i].at < rec->at))
+            rec = &b->ev[i];
+    time_t last = 0;
+    for (size_t i = 0; i < b->n; i++)
+        if (b->ev[i].type == DH_DE_TRANSFERRED && b->ev[i].at >= last)
+            u = b->ev[i].to_unit, last = b->ev[i].at;
+    return u ? u : rec ? rec->unit : NULL;
+}
+
+/* Would adding ev break the order rules? */
+static const char *order_problem(bucket *b, const dh_devent *ev)
+{
+    dh_devent *tmp = dh_xmalloc((b->n + 1) * sizeof *tmp);
+    memcpy(tmp, b->ev, b->n * sizeof *tmp);
+    tmp[b->n] = *ev;
+    dh_devents_sort(tmp, b->n + 1);
+    const char *why = NULL;
+    long bad = dh_devents_check(tmp, b->n + 1, &why);
+    free(tmp);
+    return bad >= 0 ? why : NULL;
+}
+
+/* ---- Deriving the dossier row. ------------------------------------------ */
+
+static dh_status derive(const ctx *c, dh_conn *conn, bucket *b, dh_err *e)
+{
+    dh_devents_sort(b->ev, b->n);
+    dh_dossier_row row = {0};
+    row.code = b->code;
+    row.updated_at = c->now;
+    dh_dossier_view v;
+    const dh_devent *rec = NULL;
+    for (size_t i = 0; i < b->n && !rec; i++)
+        if (b->ev[i].type == DH_DE_RECEIVED)
+            rec = &b->ev[i];
+    if (!rec) {
+        row.state = "incomplete";
+        row.unit = row.receiving_unit = row.procedure = row.channel = "";
+        return DH_OPS(conn)->put_dossier(conn, &row, e);
+    }
+    dh_date day = dh_date_of_time_vn(rec->at);
+    const dh_proc *p = dh_procset_at(c->procs, rec->procedure, day);
+    int32_t u = dh_unitreg_find(c->reg, rec->unit);
+    const dh_calendar *cal = u >= 0 ? dh_calset_for_unit(c->cals, c->reg, u, day)
+                                    : dh_calset_find(c->cals, "default");
+    dh_clock_rules rules = {1, 0};
+    if (!p || !cal ||
+        dh_dossier_replay(b->ev, b->n, cal->wc, &p->limit, &rules, c->now, &v) != 0)
+        return dh_err_set(e, DH_E_INVALID, "cannot_compute", "dossier",
+                          "dossier %s: its deadline cannot be computed (procedure or calendar "
+                          "range)",
+                          b->code);
+    row.unit = v.unit ? v.unit : "";
+    row.receiving_unit = v.receiving_unit ? v.receiving_unit : "";
+    row.procedure = v.procedure ? v.procedure : "";
+    row.channel = dh_channel_name(v.channel);
+    row.by_applicant = v.by_applicant;
+    row.received_at = v.received_at;
+    row.counting_from = v.counting_from;
+    row.due_at = v.due_at;
+    row.due_effective = v.due_effective;
+    int margin = dh_workcal_day_minutes(cal->wc);
+    int64_t risk = v.budget_minutes + v.paused_minutes - margin;
+    if (dh_workcal_add_minutes(cal->wc, v.counting_from, risk > 0 ? risk : 0, -1,
+                               &row.at_risk_from))
+        row.at_risk_from = v.counting_from;
+    row.extended_to = v.extended_to;
+    row.finished_at = v.finished_at;
+    row.state = dh_dstate_name(v.state);
+    row.outcome = v.state == DH_DS_RESOLVED || v.state == DH_DS_CLOSED ? dh_outcome_name(v.outcome)
+                                                                      : NULL;
+    row.used_minutes = v.used_minutes;
+    row.budget_minutes = v.budget_minutes;
+    row.late_minutes = v.late_minutes;
+    row.nsupplements = v.nsupplements;
+    row.paid = v.paid;
+    row.paid_online = v.paid_online;
+    row.rating = v.rating;
+    row.digitised_input = v.digitised_input;
+    row.digitised_result = v.digitised_result;
+    return DH_OPS(conn)->put_dossier(conn, &row, e);
+}
+
+/* ---- Ingestion. ---------------------------------------------------------- */
+
+static void where(char *out, size_t cap, const char *name, const long *lines, size_t i)
+{
+    if (name && lines)
+        snprintf(out, cap, "%s:%ld: ", name, lines[i]);
+    else
+        snprintf(out, cap, "event %zu: ", i);
+}
+
+static void refuse(dh_ingest_report *rep, size_t i, const char *at, const dh_err *pe)
+{
+    rep->refused++;
+    char msg[sizeof pe->message + 200];
+    snprintf(msg, sizeof msg, "%s%s%s%s", at, pe->field[0] ? pe->field : "",
+             pe->field[0] ? ": " : "", pe->message);
+    json_array_append_new(rep->results, json_pack("{s:I,s:s,s:s,s:s}", "index", (json_int_t)i,
+                                                  "status", "refused", "code", pe->code, "error",
+                                                  msg));
+}
+
+static int ignore_row(void *closure, const dh_devent_row *r) { return 1; }
+
+static bool may_submit(const ctx *c, const char *unit)
+{
+    if (c->a->role == DH_ROLE_ADMIN)
+        return true;
+    int32_t u = unit ? dh_unitreg_find(c->reg, unit) : -1;
+    if (u < 0)
+        return true; /* not known yet: judged when the receipt arrives */
+    return dh_access_allows(c->reg, c->a->role, dh_app_actor_scope(c->reg, c->a), DH_ACT_SUBMIT,
+                            u, dh_date_of_time_vn(c->now));
+}
+
+dh_status dh_app_dossier_ingest(dh_app *app, const dh_actor *a, json_t *events, bool partial,
+                                const char *name, const long *lines, time_t now,
+                                dh_ingest_report *rep, dh_err *e)
+{
+    memset(rep, 0, sizeof *rep);
+    rep->results = json_array();
+    if (!json_is_array(events) || json_array_size(events) == 0)
+        return dh_err_set(e, DH_E_INVALID, "invalid_type", "events",
+                          "events must be a non-empty array");
+    if (!name && json_array_size(events) > BATCH_MAX)
+        return dh_err_set(e, DH_E_TOOLARGE, "too_many", "events",
+                          "at most %d events in one request", BATCH_MAX);
+    ctx c = {app, a, NULL, NULL, NULL, now};
+    dh_status st = DH_OK;
+    c.reg = dh_app_units_acquire(app, e);
+    c.procs = c.reg ? dh_app_procedures_acquire(app, e) : NULL;
+    c.cals = c.procs ? dh_app_calendars_acquire(app, e) : NULL;
+    if (!c.cals) {
+        dh_app_procedures_release(app, c.procs);
+        dh_app_units_release(app, c.reg);
+        return e->status;
+    }
+    size_t n = json_array_size(events);
+    dh_devent *ev = dh_xcalloc(n, sizeof *ev);
+    char **canon = dh_xcalloc(n, sizeof *canon);
+    bool *bad = dh_xcalloc(n, sizeof *bad);
+    dh_err first = {0};
+    char at[300];
+    for (size_t i = 0; i < n; i++) {
+        dh_err pe = {0};
+        json_t *o = json_array_get(events, i);
+        dh_status ps = parse_event(&c, o, &ev[i], &pe);
+        if (ps == DH_OK && ev[i].type == DH_DE_RECEIVED && !may_submit(&c, ev[i].unit))
+            ps = dh_err_set(&pe, DH_E_FORBIDDEN, "forbidden", "unit",
+                            "this account may not submit events for unit %s", ev[i].unit);
+        if (ps) {
+            bad[i] = true;
+            where(at, sizeof at, name, lines, i);
+            refuse(rep, i, at, &pe);
+            if (!first.status) {
+                first = pe;
+                snprintf(first.message, sizeof first.message, "%s%s", at, pe.message);
+                first.line = name && lines ? lines[i] : 0;
+            }
+            continue;
+        }
+        canon[i] = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+    }
+    bmap m = {0};
+    dh_tx tx = {0};
+    if (first.status && !partial)
+        goto out;
+    if ((st = dh_tx_begin(app, &tx, false, e)))
+        goto out;
+    for (size_t i = 0; i < n && st == DH_OK; i++) {
+        if (bad[i])
+            continue;
+        json_t *o = json_array_get(events, i);
+        const char *dossier = str_of(o, "dossier");
+        dh_err pe = {0};
+        st = DH_OK;
+        bool fresh;
+        bucket *b = bmap_get(&m, dossier, &fresh);
+        if (fresh && (st = load_bucket(&c, tx.c, b, e)))
+            break;
+        /* The same (source, id) already stored, or earlier in this batch? */
+        const dh_devent *same = NULL;
+        for (size_t k = 0; k < b->n && !same; k++)
+            if (strcmp(b->ev[k].source, ev[i].source) == 0 && strcmp(b->ev[k].id, ev[i].id) == 0)
+                same = &b->ev[k];
+        int dup = 0; /* 1 duplicate, -1 conflict */
+        if (same) {
+            dup = -1;
+            for (size_t k = 0; k < json_array_size(b->bodies); k++) {
+                json_t *bo = json_array_get(b->bodies, k);
+                if (str_of(bo, "source") && strcmp(str_of(bo, "source"), ev[i].source) == 0 &&
+                    str_of(bo, "id") && strcmp(str_of(bo, "id"), ev[i].id) == 0) {
+                    char *cb = json_dumps(bo, JSON_COMPACT | JSON_SORT_KEYS);
+                    dup = strcmp(cb, canon[i]) == 0 ? 1 : -1;
+                    free(cb);
+                    break;
+                }
+            }
+        } else {
+            /* Stored under another dossier? (ids are per source, not per dossier) */
+            dh_err ne;
+            if (DH_OPS(tx.c)->find_devent(tx.c, ev[i].source, ev[i].id, ignore_row, NULL, &ne) ==
+                DH_OK)
+                dup = -1;
+        }
+        where(at, sizeof at, name, lines, i);
+        if (dup == 1) {
+            rep->duplicates++;
+            json_array_append_new(rep->results, json_pack("{s:I,s:s}", "index", (json_int_t)i,
+                                                          "status", "duplicate"));
+            continue;
+        }
+        if (dup == -1) {
+            dh_err_set(&pe, DH_E_CONFLICT, "event_conflict", "id",
+                       "event %s/%s was already received with different content", ev[i].source,
+                       ev[i].id);
+        } else {
+            const char *u = ev[i].type == DH_DE_RECEIVED ? ev[i].unit : dossier_unit(b);
+            const char *why = order_problem(b, &ev[i]);
+            if (why)
+                dh_err_set(&pe, DH_E_INVALID, "event_order", "at", "%s (dossier %s)", why,
+                           dossier);
+            else if (!may_submit(&c, u))
+                dh_err_set(&pe, DH_E_FORBIDDEN, "forbidden", "dossier",
+                           "this account may not submit events for dossier %s of unit %s",
+                           dossier, u);
+        }
+        if (pe.status) {
+            refuse(rep, i, at, &pe);
+            if (!first.status) {
+                first = pe;
+                snprintf(first.message, sizeof first.message, "%s%s", at, pe.message);
+                first.line = name && lines ? lines[i] : 0;
+            }
+            if (!partial)
+                break;
+            continue;
+        }
+        dh_devent_row row = {0, ev[i].source, ev[i].id, dossier, dh_de_type_name(ev[i].type),
+                             ev[i].at, canon[i], now};
+        int64_t seq;
+        if ((st = DH_OPS(tx.c)->insert_devent(tx.c, &row, &seq, e)))
+            break;
+        json_array_append(b->bodies, o);
+        bucket_push(b, &ev[i]);
+        b->dirty = true;
+        rep->accepted++;
+        json_array_append_new(rep->results,
+                              json_pack("{s:I,s:s}", "index", (json_int_t)i, "status", "accepted"));
+    }
+    if (st == DH_OK && first.status && !partial) {
+        dh_tx_abort(&tx);
+        goto out;
+    }
+    for (size_t i = 0; i < m.cap && st == DH_OK; i++) {
+        if (m.v[i].code && m.v[i].dirty) {
+            st = derive(&c, tx.c, &m.v[i], e);
+            rep->dossiers++;
+        }
+    }
+    if (st == DH_OK)
+        st = dh_tx_commit(&tx, e);
+    else
+        dh_tx_abort(&tx);
+out:
+    if (st == DH_OK && first.status && !partial) {
+        *e = first;
+        st = first.status;
+        rep->accepted = rep->duplicates = 0;
+    }
+    bmap_free(&m);
+    for (size_t i = 0; i < n; i++)
+        free(canon[i]);
+    free(canon);
+    free(bad);
+    free(ev);
+    dh_app_calendars_release(app, c.cals);
+    dh_app_procedures_release(app, c.procs);
+    dh_app_units_release(app, c.reg);
+    return st;
+}
+
+/* ---- Reading. ------------------------------------------------------------ */
+
+static json_t *time_json(time_t t)
+{
+    if (!t)
+        return json_null();
+    char s[20];
+    dh_time_format_vn(t, s);
+    char full[32];
+    snprintf(full, sizeof full, "%s:00+07:00", s);
+    return json_string(full);
+}
+
+/* The outcome of a row at `now` (in progress rows are judged now). */
+static const char *row_outcome(const dh_dossier_row *r, time_t now)
+{
+    if (r->outcome)
+        return r->outcome;
+    if (strcmp(r->state, "in_progress") != 0 && strcmp(r->state, "paused") != 0)
+        return NULL;
+    if (strcmp(r->state, "paused") == 0)
+        return r->late_minutes > 0 ? "overdue" : "within";
+    if (r->due_effective && now > r->due_effective)
+        return "overdue";
+    if (r->at_risk_from && now >= r->at_risk_from)
+        return "at_risk";
+    return "within";
+}
+
+static json_t *row_json(const dh_dossier_row *r, time_t now)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "code", json_string(r->code));
+    json_object_set_new(o, "unit", json_string(r->unit));
+    json_object_set_new(o, "receiving_unit", json_string(r->receiving_unit));
+    json_object_set_new(o, "procedure", json_string(r->procedure));
+    json_object_set_new(o, "channel", json_string(r->channel));
+    json_object_set_new(o, "by_applicant", json_boolean(r->by_applicant));
+    json_object_set_new(o, "received_at", time_json(r->received_at));
+    json_object_set_new(o, "due_at", time_json(r->due_at));
+    json_object_set_new(o, "due_effective", time_json(r->due_effective));
+    json_object_set_new(o, "extended_to", time_json(r->extended_to));
+    json_object_set_new(o, "finished_at", time_json(r->finished_at));
+    json_object_set_new(o, "state", json_string(r->state));
+    const char *out = row_outcome(r, now);
+    json_object_set_new(o, "outcome", out ? json_string(out) : json_null());
+    json_object_set_new(o, "working_minutes_used", json_integer(r->used_minutes));
+    json_object_set_new(o, "working_minutes_allowed", json_integer(r->budget_minutes));
+    json_object_set_new(o, "late_minutes", json_integer(r->late_minutes));
+    json_object_set_new(o, "supplement_requests", json_integer(r->nsupplements));
+    json_object_set_new(o, "paid_online", json_boolean(r->paid_online));
+    json_object_set_new(o, "rating", r->rating ? json_integer(r->rating) : json_null());
+    return o;
+}
+
+struct list_ctx {
+    json_t *items;
+    time_t now;
+};
+
+static int one_row(void *cl, const dh_dossier_row *r)
+{
+    struct list_ctx *l = cl;
+    l->items = row_json(r, l->now);
+    return 1;
+}
+
+static int collect_event(void *cl, const dh_devent_row *r)
+{
+    json_t *o = json_loads(r->body, 0, NULL);
+    if (o)
+        json_array_append_new(cl, o);
+    return 0;
+}
+
+static bool may_read(const dh_unitreg *reg, const dh_actor *a, const char *unit, time_t now)
+{
+    if (a->role == DH_ROLE_ADMIN)
+        return true;
+    int32_t u = dh_unitreg_find(reg, unit);
+    return u >= 0 && dh_access_allows(reg, a->role, dh_app_actor_scope(reg, a), DH_ACT_READ, u,
+                                      dh_date_of_time_vn(now));
+}
+
+dh_status dh_app_dossier_get(dh_app *app, const dh_actor *a, const char *code, bool public_view,
+                             time_t now, json_t **out, dh_err *e)
+{
+    dh_conn *c = dh_store_acquire(app->store, e);
+    if (!c)
+        return e->status;
+    struct list_ctx one = {NULL, now};
+    dh_status st = DH_OPS(c)->get_dossier(c, code, one_row, &one, e);
+    json_t *res[1] = {one.items};
+    json_t *events = json_array();
+    if (st == DH_OK && !public_view)
+        st = DH_OPS(c)->load_devents(c, code, collect_event, events, e);
+    dh_store_release(c);
+    if (st == DH_OK && strcmp(json_string_value(json_object_get(res[0], "state")),
+                              "incomplete") == 0)
+        st = dh_err_set(e, DH_E_NOTFOUND, "not_found", NULL, "no dossier '%s'", code);
+    if (st) {
+        json_decref(res[0]);
+        json_decref(events);
+        return st;
+    }
+    if (public_view) {
+        json_decref(events);
+        /* Only what the public may see: no applicant data exists here, and
+         * not even the internal units or the working-time details. */
+        json_t *o = res[0];
+        static const char *const keep[] = {"code", "procedure", "received_at", "due_at",
+                                           "extended_to", "finished_at", "state", "outcome"};
+        json_t *p = json_object();
+        for (size_t i = 0; i < sizeof keep / sizeof *keep; i++)
+            json_object_set(p, keep[i], json_object_get(o, keep[i]));
+        json_decref(o);
+        *out = p;
+        return DH_OK;
+    }
+    const dh_unitreg *reg = dh_app_units_acquire(app, e);
+    if (!reg) {
+        json_decref(res[0]);
+        json_decref(events);
+        return e->status;
+    }
+    const char *unit = json_string_value(json_object_get(res[0], "unit"));
+    bool ok = may_read(reg, a, unit, now);
+    dh_app_units_release(app, reg);
+    if (!ok) {
+        char u[64];
+        snprintf(u, sizeof u, "%s", unit);
+        json_decref(res[0]);
+        json_decref(events);
+        return dh_app_deny(app, a, "read", "dossier", code, u, now, e,
+                           "read dossiers outside their unit");
+    }
+    json_object_set_new(res[0], "events", events);
+    *out = res[0];
+    return DH_OK;
+}
+
+/* The JSON array of unit codes a query covers (NULL: every unit). */
+static dh_status scope_units(dh_app *app, const dh_actor *a, const char *unit, bool subtree,
+                             time_t now, char **json_out, dh_err *e)
+{
+    *json_out = NULL;
+    if (!unit && a->role == DH_ROLE_ADMIN)
+        return DH_OK;
+    if (!unit)
+        unit = a->unit_code, subtree = true;
+    const dh_unitreg *reg = dh_app_units_acquire(app, e);
+    if (!reg)
+        return e->status;
+    int32_t root = dh_unitreg_find(reg, unit);
+    dh_status st = DH_OK;
+    if (root < 0)
+        st = dh_err_set(e, DH_E_INVALID, "unknown_unit", "unit", "unknown unit '%s'", unit);
+    else if (!may_read(reg, a, unit, now)) {
+        dh_app_units_release(app, reg);
+        return dh_app_deny(app, a, "read", "dossier", "", unit, now, e,
+                           "read dossiers outside their unit");
+    }
+    if (st == DH_OK) {
+        json_t *arr = json_array();
+        json_array_append_new(arr, json_string(unit));
+        if (subtree) {
+            /* Every unit that is, or was on its last day, inside the subtree. */
+            dh_date today = dh_date_of_time_vn(now);
+            for (size_t i = 0; i < reg->n; i++)
+                if ((int32_t)i != root &&
+                    dh_access_allows(reg, DH_ROLE_VIEWER, root, DH_ACT_READ, (int32_t)i, today))
+                    json_array_append_new(arr, json_string(reg->u[i].code));
+        }
+        *json_out = json_dumps(arr, JSON_COMPACT);
+        json_decref(arr);
+    }
+    dh_app_units_release(app, reg);
+    return st;
+}
+
+static int on_list_row(void *cl, const dh_dossier_row *r)
+{
+    struct list_ctx *l = cl;
+    json_array_append_new(l->items, row_json(r, l->now));
+    return 0;
+}
+
+dh_status dh_app_dossier_list(dh_app *app, const dh_actor *a, const dh_dossier_query *q,
+                              time_t now, json_t **items, bool *more, dh_err *e)
+{
+    static const char *const states[] = {"in_progress", "paused", "resolved", "closed",
+                                         "overdue",     "at_risk", "within",  "early",
+                                         "on_time",     "late",    NULL};
+    if (q->state) {
+        bool ok = false;
+        for (const char *const *s = states; *s; s++)
+            ok |= strcmp(*s, q->state) == 0;
+        if (!ok)
+            return dh_err_set(e, DH_E_INVALID, "invalid_state", "state",
+                              "state must be one of in_progress, paused, resolved, closed, "
+                              "overdue, at_risk, within, early, on_time, late");
+    }
+    char *units = NULL;
+    dh_status st = scope_units(app, a, q->unit, q->subtree, now, &units, e);
+    if (st)
+        return st;
+    dh_conn *c = dh_store_acquire(app->store, e);
+    if (!c) {
+        free(units);
+        return e->status;
+    }
+    dh_dossier_filter f = {units, q->state, q->procedure, q->from, q->to, q->q, now, q->offset,
+                           q->limit + 1};
+    struct list_ctx l = {json_array(), now};
+    st = DH_OPS(c)->list_dossiers(c, &f, on_list_row, &l, e);
+    dh_store_release(c);
+    free(units);
+    if (st) {
+        json_decref(l.items);
+        return st;
+    }
+    *more = json_array_size(l.items) > (size_t)q->limit;
+    if (*more)
+        json_array_remove(l.items, json_array_size(l.items) - 1);
+    *items = l.items;
+    return DH_OK;
+}
+
+dh_status dh_app_dossier_late(dh_app *app, const dh_actor *a, const char *unit, dh_date d,
+                              json_t **items, dh_err *e)
+{
+    /* The end of day d, local time. */
+    time_t at = (time_t)((int64_t)(d + 1) * 86400 - 7 * 3600 - 1);
+    dh_dossier_query q = {unit, true, NULL, NULL, NULL, 0, at, 0, 100000};
+    json_t *cands;
+    bool more;
+    /* Everything received by then that is not known to have ended before. */
+    dh_status st = dh_app_dossier_list(app, a, &q, at, &cands, &more, e);
+    if (st)
+        return st;
+    ctx c = {app, a, NULL, NULL, NULL, at};
+    c.reg = dh_app_units_acquire(app, e);
+    c.procs = c.reg ? dh_app_procedures_acquire(app, e) : NULL;
+    c.cals = c.procs ? dh_app_calendars_acquire(app, e) : NULL;
+    dh_conn *conn = c.cals ? dh_store_acquire(app->store, e) : NULL;
+    if (!conn) {
+        json_decref(cands);
+        dh_app_calendars_release(app, c.cals);
+        dh_app_procedures_release(app, c.procs);
+        dh_app_units_release(app, c.reg);
+        return e->status;
+    }
+    json_t *out = json_array();
+    size_t i;
+    json_t *row;
+    json_array_foreach(cands, i, row)
+    {
+        if (st)
+            break;
+        bucket b = {0};
+        b.code = (char *)json_string_value(json_object_get(row, "code"));
+        b.bodies = json_array();
+        st = load_bucket(&c, conn, &b, e);
+        if (st == DH_OK) {
+            dh_devents_sort(b.ev, b.n);
+            const dh_devent *rec = NULL;
+            for (size_t k = 0; k < b.n && !rec; k++)
+                if (b.ev[k].type == DH_DE_RECEIVED)
+                    rec = &b.ev[k];
+            dh_date day = rec ? dh_date_of_time_vn(rec->at) : 0;
+            const dh_proc *p = rec ? dh_procset_at(c.procs, rec->procedure, day) : NULL;
+            int32_t u = rec ? dh_unitreg_find(c.reg, rec->unit) : -1;
+            const dh_calendar *cal = u >= 0 ? dh_calset_for_unit(c.cals, c.reg, u, day) : NULL;
+            dh_dossier_view v;
+            dh_clock_rules rules = {1, 0};
+            if (p && cal && dh_dossier_replay(b.ev, b.n, cal->wc, &p->limit, &rules, at, &v) == 0 &&
+                v.state == DH_DS_IN_PROGRESS && v.outcome == DH_OUT_OVERDUE) {
+                json_t *o = json_deep_copy(row);
+                json_object_set_new(o, "state", json_string("in_progress"));
+                json_object_set_new(o, "outcome", json_string("overdue"));
+                json_object_set_new(o, "finished_at", json_null());
+                json_object_set_new(o, "working_minutes_used", json_integer(v.used_minutes));
+                json_object_set_new(o, "late_minutes", json_integer(v.late_minutes));
+                json_array_append_new(out, o);
+            }
+        }
+        json_decref(b.bodies);
+        free(b.ev);
+    }
+    dh_store_release(conn);
+    json_decref(cands);
+    dh_app_calendars_release(app, c.cals);
+    dh_app_procedures_release(app, c.procs);
+    dh_app_units_release(app, c.reg);
+    if (st) {
+        json_decref(out);
+        return st;
+    }
+    /* Most overdue first. */
+    size_t n = json_array_size(out);
+    for (size_t x = 1; x < n; x++)
+        for (size_t y = x; y > 0; y--) {
+            json_int_t l1 = json_integer_value(json_object_get(json_array_get(out, y - 1),
+                                                               "late_minutes"));
+            json_int_t l2 = json_integer_value(json_object_get(json_array_get(out, y),
+                                                               "late_minutes"));
+            if (l1 >= l2)
+                break;
+            json_t *tmp = json_incref(json_array_get(out, y - 1));
+            json_array_set(out, y - 1, json_array_get(out, y));
+            json_array_set_new(out, y, tmp);
+        }
+    *items = out;
+    return DH_OK;
+}

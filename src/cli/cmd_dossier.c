@@ -1,0 +1,386 @@
+/* cmd_dossier.c - the procedure catalogue, importing dossier events, and
+ * the daily overdue list:
+ *   dieuhanh procedure import FILE.csv [--partial] | list [--json]
+ *   dieuhanh import events FILE.ndjson|FILE.csv [--partial]
+ *   dieuhanh dossiers late --unit CODE [--date DATE] [--json] | show CODE */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "util/buf.h"
+#include "util/csv.h"
+
+typedef struct opts {
+    const char *db, *unit, *date;
+    bool json, partial;
+    const char *pos[3];
+    int npos;
+} opts;
+
+static int parse(const char *cmd, int argc, char **argv, opts *o, const char *help)
+{
+    memset(o, 0, sizeof *o);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char **slot = NULL;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            fputs(help, stdout);
+            return -1;
+        } else if (strcmp(a, "--json") == 0) {
+            o->json = true;
+        } else if (strcmp(a, "--partial") == 0) {
+            o->partial = true;
+        } else if (strcmp(a, "--db") == 0) {
+            slot = &o->db;
+        } else if (strcmp(a, "--unit") == 0) {
+            slot = &o->unit;
+        } else if (strcmp(a, "--date") == 0) {
+            slot = &o->date;
+        } else if (a[0] == '-' && a[1]) {
+            return dh_cli_usage(cmd, "unknown option '%s'", a);
+        } else if (o->npos == 3) {
+            return dh_cli_usage(cmd, "too many arguments ('%s')", a);
+        } else {
+            o->pos[o->npos++] = a;
+        }
+        if (slot) {
+            if (i + 1 >= argc)
+                return dh_cli_usage(cmd, "%s needs a value", a);
+            *slot = argv[++i];
+        }
+    }
+    return 0;
+}
+
+static void print_json(json_t *j)
+{
+    char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    puts(s ? s : "null");
+    free(s);
+    json_decref(j);
+}
+
+/* ---- procedure ---------------------------------------------------------- */
+
+static const char procedure_help[] =
+    "usage: dieuhanh procedure import FILE.csv [--partial] [--db URL]\n"
+    "       dieuhanh procedure list [--json] [--db URL]\n\n"
+    "The CSV header: code,name,field,level,duration,duration_unit,online_level,fee_bearing,\n"
+    "paper_result,cutoff_time (and optionally valid_from, default 2000-01-01). level: province,\n"
+    "district or commune; duration_unit: working_days, working_hours, days or months;\n"
+    "online_level: full, partial or none; booleans true/false or 1/0; cutoff_time empty or\n"
+    "HH:MM. All or nothing unless --partial.\n";
+
+int dh_cmd_procedure(int argc, char **argv)
+{
+    opts o;
+    int rc = parse("procedure", argc, argv, &o, procedure_help);
+    if (rc)
+        return rc < 0 ? DH_EXIT_OK : rc;
+    if (o.npos < 1 || (strcmp(o.pos[0], "import") && strcmp(o.pos[0], "list")))
+        return dh_cli_usage("procedure", "a subcommand is needed: import or list");
+    dh_app *app = dh_cli_open(dh_cli_db(o.db), false);
+    if (!app)
+        return DH_EXIT_FAIL;
+    dh_err e;
+    if (strcmp(o.pos[0], "list") == 0) {
+        const dh_procset *s = dh_app_procedures_acquire(app, &e);
+        if (!s) {
+            dh_app_close(app);
+            return dh_cli_fail(&e);
+        }
+        json_t *items = json_array();
+        for (size_t i = 0; i < s->n; i++) {
+            if (o.json)
+                json_array_append_new(items, dh_proc_json(&s->v[i]));
+            else
+                printf("%-12s %3d %-13s %s\n", s->v[i].code, s->v[i].limit.duration,
+                       dh_dur_unit_name(s->v[i].limit.unit), s->v[i].name);
+        }
+        if (o.json)
+            print_json(json_pack("{s:o}", "items", items));
+        else
+            json_decref(items);
+        dh_app_procedures_release(app, s);
+        dh_app_close(app);
+        return DH_EXIT_OK;
+    }
+    if (o.npos != 2) {
+        dh_app_close(app);
+        return dh_cli_usage("procedure", "import takes one CSV file");
+    }
+    FILE *f = fopen(o.pos[1], "r");
+    if (!f) {
+        dh_app_close(app);
+        fprintf(stderr, "dieuhanh: cannot read %s\n", o.pos[1]);
+        return DH_EXIT_FAIL;
+    }
+    dh_actor a;
+    dh_actor_cli(&a);
+    dh_import_report rep;
+    dh_status st = dh_app_procedure_import(app, &a, f, o.pos[1], o.partial, time(NULL), &rep, &e);
+    fclose(f);
+    for (int i = 0; i < rep.nmessages; i++)
+        fprintf(stderr, "%s\n", rep.messages[i]);
+    printf("%d procedures taken, %d refused\n", rep.taken, rep.refused);
+    dh_import_report_free(&rep);
+    dh_app_close(app);
+    if (st) {
+        fprintf(stderr, "dieuhanh: %s\n", e.message);
+        return DH_EXIT_FAIL;
+    }
+    return DH_EXIT_OK;
+}
+
+/* ---- import events ------------------------------------------------------ */
+
+static const char import_help[] =
+    "usage: dieuhanh import events FILE [--partial] [--db URL]\n\n"
+    "Imports dossier events from NDJSON (one JSON event per line) or CSV (a header naming\n"
+    "the event fields: id,source,dossier,type,at,unit,procedure,channel,by_applicant,\n"
+    "appointment,to_unit,new_appointment,reason,method,amount,rating,input,result; empty\n"
+    "cells are left out). Events already stored with the same content are skipped. All or\n"
+    "nothing unless --partial, which takes the good events and reports each bad one.\n";
+
+static const char *const bool_fields[] = {"by_applicant", "input", "result", NULL};
+static const char *const num_fields[] = {"amount", "rating", NULL};
+
+static bool in(const char *const *list, const char *s)
+{
+    for (; *list; list++)
+        if (strcmp(*list, s) == 0)
+            return true;
+    return false;
+}
+
+/* Reads the file into events (a JSON array) with the line of each. */
+static int read_events(const char *path, json_t **events, long **lines, char *msg, size_t cap)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(msg, cap, "cannot read %s", path);
+        return -1;
+    }
+    size_t plen = strlen(path);
+    bool csv = plen > 4 && strcasecmp(path + plen - 4, ".csv") == 0;
+    json_t *arr = json_array();
+    long *ln = NULL;
+    size_t n = 0, capn = 0;
+    int rc = 0;
+    if (csv) {
+        dh_csv *c = dh_csv_new(f, path);
+        char **fl, **head = NULL;
+        size_t nf, nh = 0;
+        int r = dh_csv_next(c, &fl, &nf);
+        if (r <= 0) {
+            snprintf(msg, cap, "%s:1: %s", path, r < 0 ? dh_csv_error(c) : "the file is empty");
+            rc = -1;
+        } else {
+            head = dh_xcalloc(nf, sizeof *head);
+            for (size_t i = 0; i < nf; i++)
+                head[i] = dh_xstrdup(fl[i]);
+            nh = nf;
+        }
+        while (rc == 0 && (r = dh_csv_next(c, &fl, &nf)) == 1) {
+            long line = dh_csv_line(c);
+            if (nf != nh) {
+                snprintf(msg, cap, "%s:%ld: %zu fields, the header has %zu", path, line, nf, nh);
+                rc = -1;
+                break;
+            }
+            json_t *o = json_object();
+            for (size_t i = 0; i < nf; i++) {
+                if (!*fl[i])
+                    continue;
+                json_t *v;
+                if (in(bool_fields, head[i]) &&
+                    (strcmp(fl[i], "true") == 0 || strcmp(fl[i], "false") == 0))
+                    v = json_boolean(strcmp(fl[i], "true") == 0);
+                else if (in(num_fields, head[i]) && strspn(fl[i], "0123456789.") == strlen(fl[i]))
+                    v = strchr(fl[i], '.') ? json_real(atof(fl[i])) : json_integer(atoll(fl[i]));
+                else
+                    v = json_string(fl[i]);
+                if (!v) {
+                    snprintf(msg, cap, "%s:%ld: column %s is not valid UTF-8", path, line,
+                             head[i]);
+                    rc = -1;
+                    break;
+                }
+                json_object_set_new(o, head[i], v);
+            }
+            if (rc) {
+                json_decref(o);
+                break;
+            }
+            json_array_append_new(arr, o);
+            if (n == capn)
+                ln = dh_xrealloc(ln, (capn = capn ? capn * 2 : 1024) * sizeof *ln);
+            ln[n++] = line;
+        }
+        if (rc == 0 && r < 0) {
+            snprintf(msg, cap, "%s", dh_csv_error(c));
+            rc = -1;
+        }
+        for (size_t i = 0; i < nh; i++)
+            free(head[i]);
+        free(head);
+        dh_csv_free(c);
+    } else {
+        char *line = NULL;
+        size_t lcap = 0;
+        ssize_t len;
+        long no = 0;
+        while ((len = getline(&line, &lcap, f)) >= 0) {
+            no++;
+            while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+                line[--len] = '\0';
+            if (len == 0)
+                continue;
+            json_error_t je;
+            json_t *o = json_loadb(line, (size_t)len, JSON_REJECT_DUPLICATES, &je);
+            if (!o) {
+                snprintf(msg, cap, "%s:%ld: column %d: %s", path, no, je.column, je.text);
+                rc = -1;
+                break;
+            }
+            json_array_append_new(arr, o);
+            if (n == capn)
+                ln = dh_xrealloc(ln, (capn = capn ? capn * 2 : 1024) * sizeof *ln);
+            ln[n++] = no;
+            if (n % 100000 == 0 && isatty(2))
+                fprintf(stderr, "\rread %zu events", n);
+        }
+        free(line);
+    }
+    fclose(f);
+    if (rc == 0 && n == 0) {
+        snprintf(msg, cap, "%s: no events", path);
+        rc = -1;
+    }
+    if (rc) {
+        json_decref(arr);
+        free(ln);
+        return -1;
+    }
+    *events = arr;
+    *lines = ln;
+    return 0;
+}
+
+int dh_cmd_import(int argc, char **argv)
+{
+    opts o;
+    int rc = parse("import", argc, argv, &o, import_help);
+    if (rc)
+        return rc < 0 ? DH_EXIT_OK : rc;
+    if (o.npos != 2 || strcmp(o.pos[0], "events") != 0)
+        return dh_cli_usage("import", "usage: dieuhanh import events FILE");
+    json_t *events;
+    long *lines;
+    char msg[600];
+    if (read_events(o.pos[1], &events, &lines, msg, sizeof msg)) {
+        fprintf(stderr, "dieuhanh: %s\n", msg);
+        return DH_EXIT_FAIL;
+    }
+    bool tty = isatty(2);
+    if (tty)
+        fprintf(stderr, "\rread %zu events; storing and computing deadlines...\n",
+                json_array_size(events));
+    dh_app *app = dh_cli_open(dh_cli_db(o.db), false);
+    if (!app) {
+        json_decref(events);
+        free(lines);
+        return DH_EXIT_FAIL;
+    }
+    dh_actor a;
+    dh_actor_cli(&a);
+    dh_ingest_report rep;
+    dh_err e;
+    dh_status st = dh_app_dossier_ingest(app, &a, events, o.partial, o.pos[1], lines, time(NULL),
+                                         &rep, &e);
+    size_t i;
+    json_t *r;
+    int shown = 0;
+    json_array_foreach(rep.results, i, r)
+    {
+        if (strcmp(json_string_value(json_object_get(r, "status")), "refused") == 0 &&
+            shown++ < 1000)
+            fprintf(stderr, "%s\n", json_string_value(json_object_get(r, "error")));
+    }
+    if (st)
+        fprintf(stderr, "dieuhanh: %s\n", e.message);
+    printf("%s: %d events accepted, %d already stored, %d refused; %d dossiers updated\n",
+           o.pos[1], st && !o.partial ? 0 : rep.accepted, rep.duplicates, rep.refused,
+           st && !o.partial ? 0 : rep.dossiers);
+    json_decref(rep.results);
+    json_decref(events);
+    free(lines);
+    dh_app_close(app);
+    return st || rep.refused ? DH_EXIT_FAIL : DH_EXIT_OK;
+}
+
+/* ---- dossiers ------------------------------------------------------------ */
+
+static const char dossiers_help[] =
+    "usage: dieuhanh dossiers late --unit CODE [--date DATE] [--json] [--db URL]\n"
+    "       dieuhanh dossiers show CODE [--db URL]\n\n"
+    "late: the dossiers of the unit and its subtree that are overdue at the end of DATE\n"
+    "(default today), most overdue first: the daily report the plans ask for.\n";
+
+int dh_cmd_dossiers(int argc, char **argv)
+{
+    opts o;
+    int rc = parse("dossiers", argc, argv, &o, dossiers_help);
+    if (rc)
+        return rc < 0 ? DH_EXIT_OK : rc;
+    if (o.npos < 1)
+        return dh_cli_usage("dossiers", "a subcommand is needed: late or show");
+    bool late = strcmp(o.pos[0], "late") == 0;
+    if (late && (!o.unit || o.npos != 1))
+        return dh_cli_usage("dossiers", "late needs --unit CODE");
+    if (!late && (strcmp(o.pos[0], "show") != 0 || o.npos != 2))
+        return dh_cli_usage("dossiers", "usage: dossiers late --unit CODE | show CODE");
+    dh_date d = dh_date_of_time_vn(time(NULL));
+    if (o.date && dh_date_parse(o.date, &d)) {
+        fprintf(stderr, "dieuhanh: --date: '%s' is not a date YYYY-MM-DD\n", o.date);
+        return DH_EXIT_FAIL;
+    }
+    dh_app *app = dh_cli_open(dh_cli_db(o.db), false);
+    if (!app)
+        return DH_EXIT_FAIL;
+    dh_actor a;
+    dh_actor_cli(&a);
+    dh_err e;
+    json_t *out;
+    dh_status st = late ? dh_app_dossier_late(app, &a, o.unit, d, &out, &e)
+                        : dh_app_dossier_get(app, &a, o.pos[1], false, time(NULL), &out, &e);
+    dh_app_close(app);
+    if (st)
+        return dh_cli_fail(&e);
+    if (!late || o.json) {
+        char ds[DH_DATE_TEXT_LEN];
+        dh_date_format(d, ds);
+        print_json(late ? json_pack("{s:s,s:s,s:o}", "unit", o.unit, "date", ds, "items", out)
+                        : out);
+        return DH_EXIT_OK;
+    }
+    size_t i;
+    json_t *r;
+    printf("%zu dossiers overdue at the end of %s in %s and its units\n", json_array_size(out),
+           o.date ? o.date : "today", o.unit);
+    json_array_foreach(out, i, r)
+    {
+        json_int_t m = json_integer_value(json_object_get(r, "late_minutes"));
+        printf("  %-24s %-12s %-14s due %s  late %lldh%02lld\n",
+               json_string_value(json_object_get(r, "code")),
+               json_string_value(json_object_get(r, "unit")),
+               json_string_value(json_object_get(r, "procedure")),
+               json_string_value(json_object_get(r, "due_effective")), (long long)(m / 60),
+               (long long)(m % 60));
+    }
+    json_decref(out);
+    return DH_EXIT_OK;
+}

@@ -1,0 +1,190 @@
+/* ep_dossiers.c - dossier events in, dossiers out:
+ *   POST /api/v1/dossier-events        one event or {"events":[...]} (up to 10,000), all or
+ *                                      nothing; idempotent on (source, id)
+ *   GET  /api/v1/dossiers?unit=&subtree=1&state=&procedure=&from=&to=&q=&limit=&cursor=
+ *   GET  /api/v1/dossiers/{code}       the dossier with its events
+ *   GET  /api/v1/procedures?q=&limit=&cursor=     the catalogue (versions in force today)
+ *   POST /api/v1/procedures            (admin) one or {"procedures":[...]}
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/http.h"
+#include "util/text.h"
+
+static void post_events(dh_req *rq, dh_resp *rs)
+{
+    json_t *body = dh_req_json(rq, rs);
+    if (!body)
+        return;
+    json_t *events = json_object_get(body, "events");
+    json_t *arr;
+    if (events) {
+        if (json_object_size(body) != 1) {
+            json_decref(body);
+            dh_reply_error(rs, 422, "unknown_field", NULL,
+                           "a batch is {\"events\":[...]} and nothing else");
+            return;
+        }
+        arr = json_incref(events);
+        if (json_is_array(arr) && json_array_size(arr) > 10000) {
+            json_decref(arr);
+            json_decref(body);
+            dh_reply_error(rs, 413, "too_many", "events", "at most 10000 events in one request");
+            return;
+        }
+    } else {
+        arr = json_array();
+        json_array_append(arr, body);
+    }
+    dh_ingest_report rep;
+    dh_err e;
+    dh_status st = dh_app_dossier_ingest(rq->app, &rq->actor, arr, false, NULL, NULL, rq->now,
+                                         &rep, &e);
+    if (st) {
+        dh_reply_err(rs, &e);
+        /* Say which events were refused. */
+        json_t *err = NULL;
+        if (rs->body)
+            err = json_loads(rs->body, 0, NULL);
+        if (err) {
+            json_t *refused = json_array();
+            size_t i;
+            json_t *r;
+            json_array_foreach(rep.results, i, r)
+            {
+                if (strcmp(json_string_value(json_object_get(r, "status")), "refused") == 0)
+                    json_array_append(refused, r);
+            }
+            json_object_set_new(err, "refused", refused);
+            int status = rs->status;
+            dh_reply_json_steal(rs, status, err);
+        }
+    } else {
+        dh_reply_json_steal(rs, rep.accepted ? 201 : 200,
+                            json_pack("{s:i,s:i,s:i,s:O}", "accepted", rep.accepted, "duplicates",
+                                      rep.duplicates, "dossiers", rep.dossiers, "results",
+                                      rep.results));
+    }
+    json_decref(rep.results);
+    json_decref(arr);
+    json_decref(body);
+}
+
+static int time_param(dh_req *rq, dh_resp *rs, const char *name, time_t *t)
+{
+    const char *v = dh_req_query(rq, name);
+    *t = 0;
+    if (v && dh_time_parse(v, t)) {
+        dh_reply_error(rs, 422, "invalid_time", name,
+                       "%s must be YYYY-MM-DD or an RFC 3339 time", name);
+        return -1;
+    }
+    return 0;
+}
+
+static void list_dossiers(dh_req *rq, dh_resp *rs)
+{
+    int limit;
+    int64_t cursor;
+    dh_dossier_query q = {0};
+    if (dh_req_limit(rq, rs, &limit) || dh_req_cursor(rq, rs, &cursor) ||
+        time_param(rq, rs, "from", &q.from) || time_param(rq, rs, "to", &q.to))
+        return;
+    q.unit = dh_req_query(rq, "unit");
+    const char *sub = dh_req_query(rq, "subtree");
+    q.subtree = sub && (strcmp(sub, "1") == 0 || strcmp(sub, "true") == 0);
+    q.state = dh_req_query(rq, "state");
+    q.procedure = dh_req_query(rq, "procedure");
+    q.q = dh_req_query(rq, "q");
+    q.offset = cursor;
+    q.limit = limit;
+    json_t *items;
+    bool more;
+    dh_err e;
+    if (dh_app_dossier_list(rq->app, &rq->actor, &q, rq->now, &items, &more, &e)) {
+        dh_reply_err(rs, &e);
+        return;
+    }
+    char next[32];
+    snprintf(next, sizeof next, "%lld", (long long)(cursor + limit));
+    dh_reply_list_steal(rs, items, more ? next : NULL);
+}
+
+static void get_dossier(dh_req *rq, dh_resp *rs)
+{
+    json_t *out;
+    dh_err e;
+    if (dh_app_dossier_get(rq->app, &rq->actor, rq->params[0], false, rq->now, &out, &e))
+        dh_reply_err(rs, &e);
+    else
+        dh_reply_json_steal(rs, 200, out);
+}
+
+static void list_procedures(dh_req *rq, dh_resp *rs)
+{
+    int limit;
+    int64_t cursor;
+    if (dh_req_limit(rq, rs, &limit) || dh_req_cursor(rq, rs, &cursor))
+        return;
+    dh_err e;
+    const dh_procset *s = dh_app_procedures_acquire(rq->app, &e);
+    if (!s) {
+        dh_reply_err(rs, &e);
+        return;
+    }
+    const char *q = dh_req_query(rq, "q");
+    char *fq = q ? dh_text_fold(q) : NULL;
+    dh_date today = dh_date_of_time_vn(rq->now);
+    json_t *items = json_array();
+    int64_t seen = 0;
+    bool more = false;
+    for (size_t i = 0; i < s->n; i++) {
+        if (i + 1 < s->n && strcmp(s->v[i + 1].code, s->v[i].code) == 0 &&
+            s->v[i + 1].valid_from <= today)
+            continue; /* a later version is in force */
+        const dh_proc *p = &s->v[i];
+        if (fq && *fq) {
+            char *fn = dh_text_fold(p->name);
+            bool hit = strstr(fn, fq) || strcmp(p->code, q) == 0;
+            free(fn);
+            if (!hit)
+                continue;
+        }
+        if (seen++ < cursor)
+            continue;
+        if ((int)json_array_size(items) == limit) {
+            more = true;
+            break;
+        }
+        json_array_append_new(items, dh_proc_json(p));
+    }
+    free(fq);
+    dh_app_procedures_release(rq->app, s);
+    char next[32];
+    snprintf(next, sizeof next, "%lld", (long long)(cursor + limit));
+    dh_reply_list_steal(rs, items, more ? next : NULL);
+}
+
+static void post_procedures(dh_req *rq, dh_resp *rs)
+{
+    json_t *body = dh_req_json(rq, rs), *out = NULL;
+    if (!body)
+        return;
+    dh_err e;
+    if (dh_app_procedure_create(rq->app, &rq->actor, body, rq->now, &out, &e))
+        dh_reply_err(rs, &e);
+    else
+        dh_reply_json_steal(rs, 201, out);
+    json_decref(body);
+}
+
+const dh_route dh_routes_dossiers[] = {
+    {"POST", "/api/v1/dossier-events", post_events, 0},
+    {"GET", "/api/v1/dossiers", list_dossiers, 0},
+    {"GET", "/api/v1/dossiers/{}", get_dossier, 0},
+    {"GET", "/api/v1/procedures", list_procedures, 0},
+    {"POST", "/api/v1/procedures", post_procedures, 0},
+    {0, 0, 0, 0},
+};
