@@ -346,7 +346,8 @@ static const char *dossier_unit(const bucket *b)
 static const char *order_problem(bucket *b, const dh_devent *ev)
 {
     dh_devent *tmp = dh_xmalloc((b->n + 1) * sizeof *tmp);
-    memcpy(tmp, b->ev, b->n * sizeof *tmp);
+    if (b->n)
+        memcpy(tmp, b->ev, b->n * sizeof *tmp);
     tmp[b->n] = *ev;
     dh_devents_sort(tmp, b->n + 1);
     const char *why = NULL;

@@ -42,10 +42,13 @@ def main():
                 passed += 1
                 print("ok   %s (%.1fs)" % (full, time.time() - t0))
             except Exception:
-                ctx.close()
+                logs = [sv.read_log() for sv in ctx.servers]
+                problems = ctx.close()
                 failed += 1
                 print("FAIL %s" % full)
                 print(traceback.format_exc())
+                for p in problems or [l for l in logs if l.strip()]:
+                    print("  server: " + p[-2000:])
             sys.stdout.flush()
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
