@@ -72,6 +72,15 @@ dh_status dh_demo_load(dh_app *app, const dh_actor *a, time_t now, dh_demo_summa
         }
     }
     json_decref(arr);
+    const char *procs = dh_embedded_get("demo/procedures.csv", &len);
+    if (st == DH_OK && procs) {
+        FILE *pf = fmemopen((void *)procs, len, "r");
+        dh_import_report prep;
+        st = dh_app_procedure_import(app, a, pf, "demo/procedures.csv", false, now, &prep, e);
+        fclose(pf);
+        sum->procedures = prep.taken;
+        dh_import_report_free(&prep);
+    }
     for (size_t i = 0; dh_demo_users[i].login && st == DH_OK; i++) {
         const dh_demo_user *u = &dh_demo_users[i];
         dh_user_spec s = {u->login, DH_DEMO_PASSWORD, u->role, u->unit, u->display_name};

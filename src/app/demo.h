@@ -16,7 +16,7 @@ typedef struct dh_demo_user {
 extern const dh_demo_user dh_demo_users[];
 
 typedef struct dh_demo_summary {
-    int units, events, users;
+    int units, events, users, procedures;
     bool already; /* the database had units already: nothing loaded */
 } dh_demo_summary;
 

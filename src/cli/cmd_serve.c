@@ -122,8 +122,9 @@ int dh_cmd_demo(int argc, char **argv)
     if (sum.already)
         printf("demo data already loaded in %s\n", db);
     else
-        printf("loaded %d units, %d reorganisation events and %d users into %s\n", sum.units,
-               sum.events, sum.users, db);
+        printf("loaded %d units, %d reorganisation events, %d procedure versions and %d users "
+               "into %s\n",
+               sum.units, sum.events, sum.procedures, sum.users, db);
     printf("\nSign in (all demo passwords: %s):\n", DH_DEMO_PASSWORD);
     for (size_t i = 0; dh_demo_users[i].login; i++)
         printf("  %-16s %-9s %s\n", dh_demo_users[i].login, dh_demo_users[i].role,

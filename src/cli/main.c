@@ -17,6 +17,7 @@ static const dh_cmd commands[] = {
     {"procedure", "the procedure catalogue: import, list", dh_cmd_procedure},
     {"import", "import dossier events (NDJSON or CSV)", dh_cmd_import},
     {"dossiers", "dossiers: the daily overdue list, one dossier", dh_cmd_dossiers},
+    {"gen", "generate synthetic dossier events (NDJSON)", dh_cmd_gen},
     {"audit", "read the audit trail", dh_cmd_audit},
     {"version", "print the version", dh_cmd_version},
 };

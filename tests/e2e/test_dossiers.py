@@ -213,3 +213,33 @@ def test_cli_imports(ctx):
     r = s.cli("dossiers", "show", "C-9", "--db", s.db)
     dd = json.loads(r.stdout)
     assert dd["state"] == "resolved" and dd["by_applicant"] is True
+
+
+def test_generator_is_deterministic_and_valid(ctx):
+    s = ctx.server(demo=True)
+    args = ["gen", "events", "--dossiers", "400", "--seed", "5", "--from", "2025-01-01",
+            "--to", "2025-12-31", "--db", s.db]
+    a = s.cli(*args)
+    b = s.cli(*args)
+    assert a.returncode == 0, a.stderr
+    assert a.stdout == b.stdout and a.stdout.count("\n") > 1000
+    other = s.cli(*(args[:5] + ["6"] + args[6:]))
+    assert other.stdout != a.stdout
+    lines = [json.loads(l) for l in a.stdout.splitlines()]
+    assert {l["type"] for l in lines} >= {"received", "processed", "result_returned", "paid",
+                                           "rated", "supplement_requested", "digitised"}
+    d = tempfile.mkdtemp(prefix="dh-gen-")
+    p = os.path.join(d, "g.ndjson")
+    with open(p, "w", encoding="utf-8") as f:
+        f.write(a.stdout)
+    r = s.cli("import", "events", p, "--db", s.db)
+    assert r.returncode == 0 and " 0 refused" in r.stdout, (r.stdout, r.stderr[-500:])
+    t = s.login("lanhdao.tinh")
+    late = s.request("GET", "/api/v1/dossiers?unit=BRVT&subtree=1&state=late&limit=500",
+                     token=t).json["items"]
+    received = [l for l in lines if l["type"] == "received"]
+    share = len(late) / len(received)
+    assert 0.02 < share < 0.12, share  # about 5% late
+    r = s.cli("gen", "events", "--dossiers", "0", "--from", "2025-01-01", "--to", "2025-01-02",
+              "--db", s.db)
+    assert r.returncode == 2
