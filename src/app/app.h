@@ -287,4 +287,16 @@ dh_status dh_app_dossier_list(dh_app *app, const dh_actor *a, const dh_dossier_q
 dh_status dh_app_dossier_late(dh_app *app, const dh_actor *a, const char *unit, dh_date d,
                               json_t **items, dh_err *e);
 
+
+/* ---- The apology letter (letter.c). ---------------------------------- */
+
+/* The letter's fields for a late or extended dossier (DH_E_CONFLICT when
+ * it is neither), with the form in force on the letter's date. */
+dh_status dh_app_letter(dh_app *app, const dh_actor *a, const char *code, time_t now,
+                        json_t **out, dh_err *e);
+/* Printable HTML (malloc'd, every value escaped). */
+char *dh_letter_html(const json_t *letter);
+/* A4 PDF in memory (*pdf malloc'd). */
+dh_status dh_letter_pdf(const json_t *letter, char **pdf, size_t *len, dh_err *e);
+
 #endif

@@ -29,6 +29,7 @@ int dh_cmd_procedure(int argc, char **argv);
 int dh_cmd_import(int argc, char **argv);
 int dh_cmd_dossiers(int argc, char **argv);
 int dh_cmd_gen(int argc, char **argv);
+int dh_cmd_letter(int argc, char **argv);
 int dh_cmd_version(int argc, char **argv);
 
 /* The database URL: the --db value, else $DIEUHANH_DB, else

@@ -384,3 +384,67 @@ int dh_cmd_dossiers(int argc, char **argv)
     json_decref(out);
     return DH_EXIT_OK;
 }
+
+/* ---- letter --------------------------------------------------------------- */
+
+static const char letter_help[] =
+    "usage: dieuhanh letter CODE -o FILE.pdf|FILE.html [--db URL]\n\n"
+    "Writes the apology letter of a late or extended dossier (form 04 of Circular\n"
+    "03/2025/TT-VPCP from 1 July 2025; the 2018 form before) as PDF or printable HTML.\n";
+
+int dh_cmd_letter(int argc, char **argv)
+{
+    const char *db = NULL, *out = NULL, *code = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs(letter_help, stdout);
+            return DH_EXIT_OK;
+        }
+        if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--db")) && i + 1 < argc) {
+            *(!strcmp(argv[i], "-o") ? &out : &db) = argv[i + 1];
+            i++;
+        } else if (argv[i][0] == '-') {
+            return dh_cli_usage("letter", "unknown option '%s'", argv[i]);
+        } else if (!code) {
+            code = argv[i];
+        } else {
+            return dh_cli_usage("letter", "one dossier code only");
+        }
+    }
+    if (!code || !out)
+        return dh_cli_usage("letter", "usage: dieuhanh letter CODE -o FILE.pdf");
+    size_t ol = strlen(out);
+    bool html = ol > 5 && strcasecmp(out + ol - 5, ".html") == 0;
+    dh_app *app = dh_cli_open(dh_cli_db(db), false);
+    if (!app)
+        return DH_EXIT_FAIL;
+    dh_actor a;
+    dh_actor_cli(&a);
+    dh_err e;
+    json_t *l;
+    dh_status st = dh_app_letter(app, &a, code, time(NULL), &l, &e);
+    dh_app_close(app);
+    if (st)
+        return dh_cli_fail(&e);
+    char *body;
+    size_t len;
+    if (html) {
+        body = dh_letter_html(l);
+        len = strlen(body);
+    } else if (dh_letter_pdf(l, &body, &len, &e)) {
+        json_decref(l);
+        return dh_cli_fail(&e);
+    }
+    json_decref(l);
+    FILE *f = fopen(out, "wb");
+    bool ok = f && fwrite(body, 1, len, f) == len;
+    if (f && fclose(f) != 0)
+        ok = false;
+    free(body);
+    if (!ok) {
+        fprintf(stderr, "dieuhanh: cannot write %s\n", out);
+        return DH_EXIT_FAIL;
+    }
+    printf("wrote %s (%zu bytes)\n", out, len);
+    return DH_EXIT_OK;
+}

@@ -18,6 +18,7 @@ static const dh_cmd commands[] = {
     {"import", "import dossier events (NDJSON or CSV)", dh_cmd_import},
     {"dossiers", "dossiers: the daily overdue list, one dossier", dh_cmd_dossiers},
     {"gen", "generate synthetic dossier events (NDJSON)", dh_cmd_gen},
+    {"letter", "the apology letter of a late dossier (PDF or HTML)", dh_cmd_letter},
     {"audit", "read the audit trail", dh_cmd_audit},
     {"version", "print the version", dh_cmd_version},
 };

@@ -122,6 +122,39 @@ static void get_dossier(dh_req *rq, dh_resp *rs)
         dh_reply_json_steal(rs, 200, out);
 }
 
+static void get_apology(dh_req *rq, dh_resp *rs, bool pdf)
+{
+    json_t *l;
+    dh_err e;
+    if (dh_app_letter(rq->app, &rq->actor, rq->params[0], rq->now, &l, &e)) {
+        dh_reply_err(rs, &e);
+        return;
+    }
+    char *body;
+    size_t len = 0;
+    if (pdf) {
+        if (dh_letter_pdf(l, &body, &len, &e)) {
+            json_decref(l);
+            dh_reply_err(rs, &e);
+            return;
+        }
+    } else {
+        body = dh_letter_html(l);
+    }
+    json_decref(l);
+    rs->status = 200;
+    free(rs->body);
+    rs->body = body;
+    rs->body_len = len;
+    rs->content_type = pdf ? "application/pdf" : "text/html; charset=utf-8";
+    /* the code is restricted to visible characters; keep it out of the header anyway */
+    snprintf(rs->disposition, sizeof rs->disposition, "%s; filename=\"xin-loi.%s\"",
+             pdf ? "attachment" : "inline", pdf ? "pdf" : "html");
+}
+
+static void get_apology_pdf(dh_req *rq, dh_resp *rs) { get_apology(rq, rs, true); }
+static void get_apology_html(dh_req *rq, dh_resp *rs) { get_apology(rq, rs, false); }
+
 static void list_procedures(dh_req *rq, dh_resp *rs)
 {
     int limit;
@@ -184,6 +217,8 @@ const dh_route dh_routes_dossiers[] = {
     {"POST", "/api/v1/dossier-events", post_events, 0},
     {"GET", "/api/v1/dossiers", list_dossiers, 0},
     {"GET", "/api/v1/dossiers/{}", get_dossier, 0},
+    {"GET", "/api/v1/dossiers/{}/apology.pdf", get_apology_pdf, 0},
+    {"GET", "/api/v1/dossiers/{}/apology.html", get_apology_html, 0},
     {"GET", "/api/v1/procedures", list_procedures, 0},
     {"POST", "/api/v1/procedures", post_procedures, 0},
     {0, 0, 0, 0},

@@ -43,7 +43,9 @@ typedef struct dh_req {
 typedef struct dh_resp {
     int status;
     char *body;
+    size_t body_len; /* 0: strlen(body) (binary bodies set it) */
     const char *content_type;
+    char disposition[256]; /* Content-Disposition, or "" */
     char set_cookie[512];
     int retry_after; /* seconds; 0 = no header */
 } dh_resp;

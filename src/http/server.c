@@ -349,7 +349,8 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, dh_resp *rs)
 {
     const char *body = rs->body ? rs->body : "";
     struct MHD_Response *r =
-        MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
+        MHD_create_response_from_buffer(rs->body_len ? rs->body_len : strlen(body), (void *)body,
+                                        MHD_RESPMEM_MUST_COPY);
     if (!r)
         return MHD_NO;
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
@@ -364,6 +365,8 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, dh_resp *rs)
         MHD_add_response_header(r, "X-Frame-Options", "DENY");
     }
     MHD_add_response_header(r, "Cache-Control", "no-store");
+    if (rs->disposition[0])
+        MHD_add_response_header(r, "Content-Disposition", rs->disposition);
     if (rs->set_cookie[0])
         MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, rs->set_cookie);
     if (rs->retry_after > 0) {

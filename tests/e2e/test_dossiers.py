@@ -243,3 +243,44 @@ def test_generator_is_deterministic_and_valid(ctx):
     r = s.cli("gen", "events", "--dossiers", "0", "--from", "2025-01-01", "--to", "2025-01-02",
               "--db", s.db)
     assert r.returncode == 2
+
+
+def test_apology_letter_pdf_and_html(ctx):
+    import subprocess
+    s, admin = setup(ctx)
+    t = s.login("vanphong.vt")
+    s.request("POST", "/api/v1/dossier-events", {"events": [
+        received(1, "L-1", "2025-01-24T08:00:00+07:00"),
+        ev(2, "L-1", "extended", "2025-02-04T08:00:00+07:00",
+           new_appointment="2025-02-10T16:00:00+07:00", reason="Cần xác minh <thực địa> & hồ sơ"),
+        ev(3, "L-1", "processed", "2025-02-07T09:00:00+07:00"),
+        received(4, "L-2", "2025-03-03T08:00:00+07:00"),
+        ev(5, "L-2", "processed", "2025-03-03T09:00:00+07:00")]}, token=t)
+    r = s.request("GET", "/api/v1/dossiers/L-1/apology.pdf", token=t)
+    assert r.status == 200 and r.header("Content-Type") == "application/pdf", r
+    assert r.raw.startswith(b"%PDF")
+    d = tempfile.mkdtemp(prefix="dh-pdf-")
+    p = os.path.join(d, "l.pdf")
+    with open(p, "wb") as f:
+        f.write(r.raw)
+    text = subprocess.run(["pdftotext", "-layout", p, "-"], capture_output=True,
+                          text=True).stdout
+    flat = " ".join(text.split())
+    for want in ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập – Tự do – Hạnh phúc",
+                 "Ủy ban nhân dân Phường 1", "Đăng ký khai sinh", "L-1",
+                 "08 giờ 00 ngày 05/02/2025", "16 giờ 00 ngày 10/02/2025",
+                 "Cần xác minh <thực địa> & hồ sơ", "xin lỗi Ông/Bà"):
+        assert want in flat, (want, flat)
+    r = s.request("GET", "/api/v1/dossiers/L-1/apology.html", token=t)
+    page = r.raw.decode("utf-8")
+    assert "&lt;thực địa&gt; &amp; hồ sơ" in page and "<thực địa>" not in page
+    expect_error(s.request("GET", "/api/v1/dossiers/L-2/apology.pdf", token=t), 409)
+    expect_error(s.request("GET", "/api/v1/dossiers/L-1/apology.pdf",
+                           token=s.login("canbo.stttt")), 403)
+    out = os.path.join(d, "cli.pdf")
+    r = s.cli("letter", "L-1", "-o", out, "--db", s.db)
+    assert r.returncode == 0, r.stderr
+    text = subprocess.run(["pdftotext", out, "-"], capture_output=True, text=True).stdout
+    assert "Đăng ký khai sinh" in text
+    r = s.cli("letter", "L-2", "-o", out, "--db", s.db)
+    assert r.returncode == 1 and "late" in r.stderr
