@@ -5,7 +5,7 @@
 set -eu
 what=${1:-all}
 build="gcc make pkg-config libmicrohttpd-dev libsqlite3-dev libjansson-dev libsodium-dev libutf8proc-dev libcairo2-dev libpango1.0-dev fonts-dejavu-core fonts-liberation2"
-test="libcmocka-dev python3 sqlite3 curl poppler-utils"
+test="libcmocka-dev python3 sqlite3 curl poppler-utils time"
 case "$what" in
   build) pkgs="$build" ;;
   test|all) pkgs="$build $test" ;;

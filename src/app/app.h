@@ -267,6 +267,16 @@ typedef struct dh_ingest_report {
 dh_status dh_app_dossier_ingest(dh_app *app, const dh_actor *a, json_t *events, bool partial,
                                 const char *name, const long *lines, time_t now,
                                 dh_ingest_report *rep, dh_err *e);
+/* The same, streamed: begin a transaction, add chunks (index0: the index
+ * of the chunk's first event in the whole input; lines index the chunk),
+ * then end (commits when keep and nothing was refused in all-or-nothing
+ * mode). rep must start zeroed with rep->results an array. */
+typedef struct dh_ingest dh_ingest;
+dh_ingest *dh_ingest_begin(dh_app *app, const dh_actor *a, bool partial, time_t now, dh_err *e);
+dh_status dh_ingest_add(dh_ingest *g, json_t *events, const char *name, const long *lines,
+                        size_t index0, dh_ingest_report *rep, dh_err *e);
+dh_status dh_ingest_end(dh_ingest *g, bool keep, dh_ingest_report *rep, dh_err *e);
+
 /* The dossier with its events; DH_E_NOTFOUND, or DH_E_FORBIDDEN outside
  * the actor's scope. public_view: only what the public lookup may show. */
 dh_status dh_app_dossier_get(dh_app *app, const dh_actor *a, const char *code, bool public_view,

@@ -419,12 +419,14 @@ static dh_status derive(const ctx *c, dh_conn *conn, bucket *b, dh_err *e)
 
 /* ---- Ingestion. ---------------------------------------------------------- */
 
-static void where(char *out, size_t cap, const char *name, const long *lines, size_t i)
+/* lines index the chunk (i); messages without lines count in the whole input (index0 + i) */
+static void where(char *out, size_t cap, const char *name, const long *lines, size_t i,
+                  size_t index0)
 {
     if (name && lines)
         snprintf(out, cap, "%s:%ld: ", name, lines[i]);
     else
-        snprintf(out, cap, "event %zu: ", i);
+        snprintf(out, cap, "event %zu: ", index0 + i);
 }
 
 static void refuse(dh_ingest_report *rep, size_t i, const char *at, const dh_err *pe)
@@ -438,8 +440,6 @@ static void refuse(dh_ingest_report *rep, size_t i, const char *at, const dh_err
                                                   msg));
 }
 
-static int ignore_row(void *closure, const dh_devent_row *r) { return 1; }
-
 static bool may_submit(const ctx *c, const char *unit)
 {
     if (c->a->role == DH_ROLE_ADMIN)
@@ -449,6 +449,183 @@ static bool may_submit(const ctx *c, const char *unit)
         return true; /* not known yet: judged when the receipt arrives */
     return dh_access_allows(c->reg, c->a->role, dh_app_actor_scope(c->reg, c->a), DH_ACT_SUBMIT,
                             u, dh_date_of_time_vn(c->now));
+}
+
+struct dh_ingest {
+    ctx c;
+    dh_tx tx;
+    bool partial, open;
+    dh_err first; /* the first refusal */
+};
+
+dh_ingest *dh_ingest_begin(dh_app *app, const dh_actor *a, bool partial, time_t now, dh_err *e)
+{
+    dh_ingest *g = dh_xcalloc(1, sizeof *g);
+    g->c = (ctx){app, a, NULL, NULL, NULL, now};
+    g->partial = partial;
+    g->c.reg = dh_app_units_acquire(app, e);
+    g->c.procs = g->c.reg ? dh_app_procedures_acquire(app, e) : NULL;
+    g->c.cals = g->c.procs ? dh_app_calendars_acquire(app, e) : NULL;
+    if (g->c.cals && dh_tx_begin(app, &g->tx, false, e) == DH_OK) {
+        g->open = true;
+        return g;
+    }
+    dh_app_calendars_release(app, g->c.cals);
+    dh_app_procedures_release(app, g->c.procs);
+    dh_app_units_release(app, g->c.reg);
+    free(g);
+    return NULL;
+}
+
+static void note_first(dh_ingest *g, const dh_err *pe, const char *at, const char *name,
+                       const long *lines, size_t i)
+{
+    if (g->first.status)
+        return;
+    g->first = *pe;
+    snprintf(g->first.message, sizeof g->first.message, "%s%s", at, pe->message);
+    g->first.line = name && lines ? lines[i] : 0;
+}
+
+dh_status dh_ingest_add(dh_ingest *g, json_t *events, const char *name, const long *lines,
+                        size_t index0, dh_ingest_report *rep, dh_err *e)
+{
+    ctx *c = &g->c;
+    size_t n = json_array_size(events);
+    dh_devent *ev = dh_xcalloc(n ? n : 1, sizeof *ev);
+    char **canon = dh_xcalloc(n ? n : 1, sizeof *canon);
+    bool *bad = dh_xcalloc(n ? n : 1, sizeof *bad);
+    char at[300];
+    dh_status st = DH_OK;
+    for (size_t i = 0; i < n; i++) {
+        dh_err pe = {0};
+        json_t *o = json_array_get(events, i);
+        dh_status ps = parse_event(c, o, &ev[i], &pe);
+        if (ps == DH_OK && ev[i].type == DH_DE_RECEIVED && !may_submit(c, ev[i].unit))
+            ps = dh_err_set(&pe, DH_E_FORBIDDEN, "forbidden", "unit",
+                            "this account may not submit events for unit %s", ev[i].unit);
+        if (ps) {
+            bad[i] = true;
+            where(at, sizeof at, name, lines, i, index0);
+            refuse(rep, index0 + i, at, &pe);
+            note_first(g, &pe, at, name, lines, i);
+            continue;
+        }
+        canon[i] = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+    }
+    bmap m = {0};
+    bool stop = g->first.status && !g->partial; /* the batch is lost: only report */
+    for (size_t i = 0; i < n && st == DH_OK && !stop; i++) {
+        if (bad[i])
+            continue;
+        json_t *o = json_array_get(events, i);
+        const char *dossier = str_of(o, "dossier");
+        dh_err pe = {0};
+        bool fresh;
+        bucket *b = bmap_get(&m, dossier, &fresh);
+        if (fresh && (st = load_bucket(c, g->tx.c, b, e)))
+            break;
+        /* The same (source, id) already stored for this dossier, or earlier here? */
+        int dup = 0; /* 1 duplicate, -1 conflict */
+        for (size_t k = 0; k < b->n && !dup; k++) {
+            /* bodies[k] is the JSON of ev[k] (they are appended together) */
+            if (b->ev[k].id && b->ev[k].source && strcmp(b->ev[k].id, ev[i].id) == 0 &&
+                strcmp(b->ev[k].source, ev[i].source) == 0) {
+                char *cb = json_dumps(json_array_get(b->bodies, k), JSON_COMPACT | JSON_SORT_KEYS);
+                dup = cb && strcmp(cb, canon[i]) == 0 ? 1 : -1;
+                free(cb);
+            }
+        }
+        where(at, sizeof at, name, lines, i, index0);
+        if (dup == 1) {
+            rep->duplicates++;
+            json_array_append_new(rep->results, json_pack("{s:I,s:s}", "index",
+                                                          (json_int_t)(index0 + i), "status",
+                                                          "duplicate"));
+            continue;
+        }
+        if (dup == -1) {
+            dh_err_set(&pe, DH_E_CONFLICT, "event_conflict", "id",
+                       "event %s/%s was already received with different content", ev[i].source,
+                       ev[i].id);
+        } else {
+            const char *u = ev[i].type == DH_DE_RECEIVED ? ev[i].unit : dossier_unit(b);
+            const char *why = b->n ? order_problem(b, &ev[i]) : NULL;
+            if (why)
+                dh_err_set(&pe, DH_E_INVALID, "event_order", "at", "%s (dossier %s)", why,
+                           dossier);
+            else if (!may_submit(c, u))
+                dh_err_set(&pe, DH_E_FORBIDDEN, "forbidden", "dossier",
+                           "this account may not submit events for dossier %s of unit %s",
+                           dossier, u);
+        }
+        if (!pe.status) {
+            dh_devent_row row = {0,        ev[i].source, ev[i].id, dossier,
+                                 dh_de_type_name(ev[i].type), ev[i].at, canon[i], c->now};
+            int64_t seq;
+            st = DH_OPS(g->tx.c)->insert_devent(g->tx.c, &row, &seq, e);
+            if (st == DH_E_CONFLICT) {
+                /* (source, id) is stored under another dossier */
+                st = DH_OK;
+                dh_err_set(&pe, DH_E_CONFLICT, "event_conflict", "id",
+                           "event %s/%s was already received for another dossier",
+                           ev[i].source, ev[i].id);
+            } else if (st) {
+                break;
+            }
+        }
+        if (pe.status) {
+            refuse(rep, index0 + i, at, &pe);
+            note_first(g, &pe, at, name, lines, i);
+            if (!g->partial)
+                stop = true;
+            continue;
+        }
+        json_array_append(b->bodies, o);
+        bucket_push(b, &ev[i]);
+        b->dirty = true;
+        rep->accepted++;
+        if (n <= 10000)
+            json_array_append_new(rep->results, json_pack("{s:I,s:s}", "index",
+                                                          (json_int_t)(index0 + i), "status",
+                                                          "accepted"));
+    }
+    for (size_t i = 0; i < m.cap && st == DH_OK && !stop; i++) {
+        if (m.v[i].code && m.v[i].dirty) {
+            st = derive(c, g->tx.c, &m.v[i], e);
+            rep->dossiers++;
+        }
+    }
+    bmap_free(&m);
+    for (size_t i = 0; i < n; i++)
+        free(canon[i]);
+    free(canon);
+    free(bad);
+    free(ev);
+    return st;
+}
+
+dh_status dh_ingest_end(dh_ingest *g, bool keep, dh_ingest_report *rep, dh_err *e)
+{
+    dh_status st = DH_OK;
+    if (g->first.status && !g->partial)
+        keep = false;
+    if (g->open) {
+        if (keep)
+            st = dh_tx_commit(&g->tx, e);
+        else
+            dh_tx_abort(&g->tx);
+    }
+    if (st == DH_OK && g->first.status && !g->partial) {
+        *e = g->first;
+        st = g->first.status;
+        rep->accepted = rep->duplicates = rep->dossiers = 0;
+    }
+    dh_app_calendars_release(g->c.app, g->c.cals);
+    dh_app_procedures_release(g->c.app, g->c.procs);
+    dh_app_units_release(g->c.app, g->c.reg);
+    free(g);
+    return st;
 }
 
 dh_status dh_app_dossier_ingest(dh_app *app, const dh_actor *a, json_t *events, bool partial,
@@ -463,159 +640,12 @@ dh_status dh_app_dossier_ingest(dh_app *app, const dh_actor *a, json_t *events, 
     if (!name && json_array_size(events) > BATCH_MAX)
         return dh_err_set(e, DH_E_TOOLARGE, "too_many", "events",
                           "at most %d events in one request", BATCH_MAX);
-    ctx c = {app, a, NULL, NULL, NULL, now};
-    dh_status st = DH_OK;
-    c.reg = dh_app_units_acquire(app, e);
-    c.procs = c.reg ? dh_app_procedures_acquire(app, e) : NULL;
-    c.cals = c.procs ? dh_app_calendars_acquire(app, e) : NULL;
-    if (!c.cals) {
-        dh_app_procedures_release(app, c.procs);
-        dh_app_units_release(app, c.reg);
+    dh_ingest *g = dh_ingest_begin(app, a, partial, now, e);
+    if (!g)
         return e->status;
-    }
-    size_t n = json_array_size(events);
-    dh_devent *ev = dh_xcalloc(n, sizeof *ev);
-    char **canon = dh_xcalloc(n, sizeof *canon);
-    bool *bad = dh_xcalloc(n, sizeof *bad);
-    dh_err first = {0};
-    char at[300];
-    for (size_t i = 0; i < n; i++) {
-        dh_err pe = {0};
-        json_t *o = json_array_get(events, i);
-        dh_status ps = parse_event(&c, o, &ev[i], &pe);
-        if (ps == DH_OK && ev[i].type == DH_DE_RECEIVED && !may_submit(&c, ev[i].unit))
-            ps = dh_err_set(&pe, DH_E_FORBIDDEN, "forbidden", "unit",
-                            "this account may not submit events for unit %s", ev[i].unit);
-        if (ps) {
-            bad[i] = true;
-            where(at, sizeof at, name, lines, i);
-            refuse(rep, i, at, &pe);
-            if (!first.status) {
-                first = pe;
-                snprintf(first.message, sizeof first.message, "%s%s", at, pe.message);
-                first.line = name && lines ? lines[i] : 0;
-            }
-            continue;
-        }
-        canon[i] = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-    }
-    bmap m = {0};
-    dh_tx tx = {0};
-    if (first.status && !partial)
-        goto out;
-    if ((st = dh_tx_begin(app, &tx, false, e)))
-        goto out;
-    for (size_t i = 0; i < n && st == DH_OK; i++) {
-        if (bad[i])
-            continue;
-        json_t *o = json_array_get(events, i);
-        const char *dossier = str_of(o, "dossier");
-        dh_err pe = {0};
-        st = DH_OK;
-        bool fresh;
-        bucket *b = bmap_get(&m, dossier, &fresh);
-        if (fresh && (st = load_bucket(&c, tx.c, b, e)))
-            break;
-        /* The same (source, id) already stored, or earlier in this batch? */
-        const dh_devent *same = NULL;
-        for (size_t k = 0; k < b->n && !same; k++)
-            if (strcmp(b->ev[k].source, ev[i].source) == 0 && strcmp(b->ev[k].id, ev[i].id) == 0)
-                same = &b->ev[k];
-        int dup = 0; /* 1 duplicate, -1 conflict */
-        if (same) {
-            dup = -1;
-            for (size_t k = 0; k < json_array_size(b->bodies); k++) {
-                json_t *bo = json_array_get(b->bodies, k);
-                if (str_of(bo, "source") && strcmp(str_of(bo, "source"), ev[i].source) == 0 &&
-                    str_of(bo, "id") && strcmp(str_of(bo, "id"), ev[i].id) == 0) {
-                    char *cb = json_dumps(bo, JSON_COMPACT | JSON_SORT_KEYS);
-                    dup = strcmp(cb, canon[i]) == 0 ? 1 : -1;
-                    free(cb);
-                    break;
-                }
-            }
-        } else {
-            /* Stored under another dossier? (ids are per source, not per dossier) */
-            dh_err ne;
-            if (DH_OPS(tx.c)->find_devent(tx.c, ev[i].source, ev[i].id, ignore_row, NULL, &ne) ==
-                DH_OK)
-                dup = -1;
-        }
-        where(at, sizeof at, name, lines, i);
-        if (dup == 1) {
-            rep->duplicates++;
-            json_array_append_new(rep->results, json_pack("{s:I,s:s}", "index", (json_int_t)i,
-                                                          "status", "duplicate"));
-            continue;
-        }
-        if (dup == -1) {
-            dh_err_set(&pe, DH_E_CONFLICT, "event_conflict", "id",
-                       "event %s/%s was already received with different content", ev[i].source,
-                       ev[i].id);
-        } else {
-            const char *u = ev[i].type == DH_DE_RECEIVED ? ev[i].unit : dossier_unit(b);
-            const char *why = order_problem(b, &ev[i]);
-            if (why)
-                dh_err_set(&pe, DH_E_INVALID, "event_order", "at", "%s (dossier %s)", why,
-                           dossier);
-            else if (!may_submit(&c, u))
-                dh_err_set(&pe, DH_E_FORBIDDEN, "forbidden", "dossier",
-                           "this account may not submit events for dossier %s of unit %s",
-                           dossier, u);
-        }
-        if (pe.status) {
-            refuse(rep, i, at, &pe);
-            if (!first.status) {
-                first = pe;
-                snprintf(first.message, sizeof first.message, "%s%s", at, pe.message);
-                first.line = name && lines ? lines[i] : 0;
-            }
-            if (!partial)
-                break;
-            continue;
-        }
-        dh_devent_row row = {0, ev[i].source, ev[i].id, dossier, dh_de_type_name(ev[i].type),
-                             ev[i].at, canon[i], now};
-        int64_t seq;
-        if ((st = DH_OPS(tx.c)->insert_devent(tx.c, &row, &seq, e)))
-            break;
-        json_array_append(b->bodies, o);
-        bucket_push(b, &ev[i]);
-        b->dirty = true;
-        rep->accepted++;
-        json_array_append_new(rep->results,
-                              json_pack("{s:I,s:s}", "index", (json_int_t)i, "status", "accepted"));
-    }
-    if (st == DH_OK && first.status && !partial) {
-        dh_tx_abort(&tx);
-        goto out;
-    }
-    for (size_t i = 0; i < m.cap && st == DH_OK; i++) {
-        if (m.v[i].code && m.v[i].dirty) {
-            st = derive(&c, tx.c, &m.v[i], e);
-            rep->dossiers++;
-        }
-    }
-    if (st == DH_OK)
-        st = dh_tx_commit(&tx, e);
-    else
-        dh_tx_abort(&tx);
-out:
-    if (st == DH_OK && first.status && !partial) {
-        *e = first;
-        st = first.status;
-        rep->accepted = rep->duplicates = 0;
-    }
-    bmap_free(&m);
-    for (size_t i = 0; i < n; i++)
-        free(canon[i]);
-    free(canon);
-    free(bad);
-    free(ev);
-    dh_app_calendars_release(app, c.cals);
-    dh_app_procedures_release(app, c.procs);
-    dh_app_units_release(app, c.reg);
-    return st;
+    dh_status st = dh_ingest_add(g, events, name, lines, 0, rep, e);
+    dh_status st2 = dh_ingest_end(g, st == DH_OK, rep, e);
+    return st ? st : st2;
 }
 
 /* ---- Reading. ------------------------------------------------------------ */

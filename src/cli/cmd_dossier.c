@@ -3,6 +3,7 @@
  *   dieuhanh procedure import FILE.csv [--partial] | list [--json]
  *   dieuhanh import events FILE.ndjson|FILE.csv [--partial]
  *   dieuhanh dossiers late --unit CODE [--date DATE] [--json] | show CODE */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,118 +157,156 @@ static bool in(const char *const *list, const char *s)
     return false;
 }
 
-/* Reads the file into events (a JSON array) with the line of each. */
-static int read_events(const char *path, json_t **events, long **lines, char *msg, size_t cap)
+#define CHUNK 10000
+
+typedef struct importer {
+    dh_ingest *g;
+    dh_ingest_report rep;
+    const char *path;
+    bool partial, tty;
+    json_t *arr;
+    long lines[CHUNK];
+    size_t n, total, bad_lines;
+    double t0;
+    dh_status st;
+    dh_err e;
+} importer;
+
+static double now_s(void)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        snprintf(msg, cap, "cannot read %s", path);
-        return -1;
-    }
-    size_t plen = strlen(path);
-    bool csv = plen > 4 && strcasecmp(path + plen - 4, ".csv") == 0;
-    json_t *arr = json_array();
-    long *ln = NULL;
-    size_t n = 0, capn = 0;
-    int rc = 0;
-    if (csv) {
-        dh_csv *c = dh_csv_new(f, path);
-        char **fl, **head = NULL;
-        size_t nf, nh = 0;
-        int r = dh_csv_next(c, &fl, &nf);
-        if (r <= 0) {
-            snprintf(msg, cap, "%s:1: %s", path, r < 0 ? dh_csv_error(c) : "the file is empty");
-            rc = -1;
-        } else {
-            head = dh_xcalloc(nf, sizeof *head);
-            for (size_t i = 0; i < nf; i++)
-                head[i] = dh_xstrdup(fl[i]);
-            nh = nf;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void flush(importer *im)
+{
+    if (im->n && im->st == DH_OK) {
+        im->st = dh_ingest_add(im->g, im->arr, im->path, im->lines, im->total, &im->rep, &im->e);
+        /* keep only the refusals: the accepted are counted */
+        json_t *keep = json_array();
+        size_t i;
+        json_t *r;
+        json_array_foreach(im->rep.results, i, r)
+        {
+            if (strcmp(json_string_value(json_object_get(r, "status")), "refused") == 0 &&
+                json_array_size(keep) < 1000)
+                json_array_append(keep, r);
         }
-        while (rc == 0 && (r = dh_csv_next(c, &fl, &nf)) == 1) {
-            long line = dh_csv_line(c);
-            if (nf != nh) {
-                snprintf(msg, cap, "%s:%ld: %zu fields, the header has %zu", path, line, nf, nh);
-                rc = -1;
-                break;
-            }
-            json_t *o = json_object();
-            for (size_t i = 0; i < nf; i++) {
-                if (!*fl[i])
-                    continue;
-                json_t *v;
-                if (in(bool_fields, head[i]) &&
-                    (strcmp(fl[i], "true") == 0 || strcmp(fl[i], "false") == 0))
-                    v = json_boolean(strcmp(fl[i], "true") == 0);
-                else if (in(num_fields, head[i]) && strspn(fl[i], "0123456789.") == strlen(fl[i]))
-                    v = strchr(fl[i], '.') ? json_real(atof(fl[i])) : json_integer(atoll(fl[i]));
-                else
-                    v = json_string(fl[i]);
-                if (!v) {
-                    snprintf(msg, cap, "%s:%ld: column %s is not valid UTF-8", path, line,
-                             head[i]);
-                    rc = -1;
-                    break;
-                }
+        json_decref(im->rep.results);
+        im->rep.results = keep;
+    }
+    im->total += im->n;
+    im->n = 0;
+    json_array_clear(im->arr);
+    if (im->tty)
+        fprintf(stderr, "\r%zu events read, %d accepted (%.0f events/s)   ", im->total,
+                im->rep.accepted, im->total / (now_s() - im->t0 + 1e-9));
+}
+
+static void bad_line(importer *im, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void bad_line(importer *im, const char *fmt, ...)
+{
+    char msg[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    im->bad_lines++;
+    im->rep.refused++;
+    if (json_array_size(im->rep.results) < 1000)
+        json_array_append_new(im->rep.results,
+                              json_pack("{s:s,s:s}", "status", "refused", "error", msg));
+    if (!im->partial && im->st == DH_OK) {
+        im->st = dh_err_set(&im->e, DH_E_INVALID, "invalid_file", NULL, "%s", msg);
+    }
+}
+
+static void add(importer *im, json_t *o, long line)
+{
+    json_array_append_new(im->arr, o);
+    im->lines[im->n++] = line;
+    if (im->n == CHUNK)
+        flush(im);
+}
+
+static void read_csv(importer *im, FILE *f)
+{
+    dh_csv *c = dh_csv_new(f, im->path);
+    char **fl, **head = NULL;
+    size_t nf, nh = 0;
+    int r = dh_csv_next(c, &fl, &nf);
+    if (r <= 0) {
+        bad_line(im, "%s:1: %s", im->path, r < 0 ? dh_csv_error(c) : "the file is empty");
+        im->st = im->st ? im->st : DH_E_INVALID;
+        dh_csv_free(c);
+        return;
+    }
+    head = dh_xcalloc(nf, sizeof *head);
+    for (size_t i = 0; i < nf; i++)
+        head[i] = dh_xstrdup(fl[i]);
+    nh = nf;
+    while ((r = dh_csv_next(c, &fl, &nf)) != 0 && (im->st == DH_OK || im->partial)) {
+        if (r < 0) {
+            bad_line(im, "%s", dh_csv_error(c));
+            break; /* a broken quote: the rest cannot be trusted */
+        }
+        long line = dh_csv_line(c);
+        if (nf != nh) {
+            bad_line(im, "%s:%ld: %zu fields, the header has %zu", im->path, line, nf, nh);
+            continue;
+        }
+        json_t *o = json_object();
+        bool ok = true;
+        for (size_t i = 0; i < nf && ok; i++) {
+            if (!*fl[i])
+                continue;
+            json_t *v;
+            if (in(bool_fields, head[i]) &&
+                (strcmp(fl[i], "true") == 0 || strcmp(fl[i], "false") == 0))
+                v = json_boolean(strcmp(fl[i], "true") == 0);
+            else if (in(num_fields, head[i]) && strspn(fl[i], "0123456789.") == strlen(fl[i]))
+                v = strchr(fl[i], '.') ? json_real(atof(fl[i])) : json_integer(atoll(fl[i]));
+            else
+                v = json_string(fl[i]);
+            if (!v) {
+                bad_line(im, "%s:%ld: column %s is not valid UTF-8", im->path, line, head[i]);
+                ok = false;
+            } else {
                 json_object_set_new(o, head[i], v);
             }
-            if (rc) {
-                json_decref(o);
-                break;
-            }
-            json_array_append_new(arr, o);
-            if (n == capn)
-                ln = dh_xrealloc(ln, (capn = capn ? capn * 2 : 1024) * sizeof *ln);
-            ln[n++] = line;
         }
-        if (rc == 0 && r < 0) {
-            snprintf(msg, cap, "%s", dh_csv_error(c));
-            rc = -1;
-        }
-        for (size_t i = 0; i < nh; i++)
-            free(head[i]);
-        free(head);
-        dh_csv_free(c);
-    } else {
-        char *line = NULL;
-        size_t lcap = 0;
-        ssize_t len;
-        long no = 0;
-        while ((len = getline(&line, &lcap, f)) >= 0) {
-            no++;
-            while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-                line[--len] = '\0';
-            if (len == 0)
-                continue;
-            json_error_t je;
-            json_t *o = json_loadb(line, (size_t)len, JSON_REJECT_DUPLICATES, &je);
-            if (!o) {
-                snprintf(msg, cap, "%s:%ld: column %d: %s", path, no, je.column, je.text);
-                rc = -1;
-                break;
-            }
-            json_array_append_new(arr, o);
-            if (n == capn)
-                ln = dh_xrealloc(ln, (capn = capn ? capn * 2 : 1024) * sizeof *ln);
-            ln[n++] = no;
-            if (n % 100000 == 0 && isatty(2))
-                fprintf(stderr, "\rread %zu events", n);
-        }
-        free(line);
+        if (ok)
+            add(im, o, line);
+        else
+            json_decref(o);
     }
-    fclose(f);
-    if (rc == 0 && n == 0) {
-        snprintf(msg, cap, "%s: no events", path);
-        rc = -1;
+    for (size_t i = 0; i < nh; i++)
+        free(head[i]);
+    free(head);
+    dh_csv_free(c);
+}
+
+static void read_ndjson(importer *im, FILE *f)
+{
+    char *line = NULL;
+    size_t lcap = 0;
+    ssize_t len;
+    long no = 0;
+    while ((len = getline(&line, &lcap, f)) >= 0 && (im->st == DH_OK || im->partial)) {
+        no++;
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = '\0';
+        if (len == 0)
+            continue;
+        json_error_t je;
+        json_t *o = json_loadb(line, (size_t)len, JSON_REJECT_DUPLICATES, &je);
+        if (!o)
+            bad_line(im, "%s:%ld: column %d: %s", im->path, no, je.column, je.text);
+        else
+            add(im, o, no);
     }
-    if (rc) {
-        json_decref(arr);
-        free(ln);
-        return -1;
-    }
-    *events = arr;
-    *lines = ln;
-    return 0;
+    free(line);
 }
 
 int dh_cmd_import(int argc, char **argv)
@@ -278,48 +317,66 @@ int dh_cmd_import(int argc, char **argv)
         return rc < 0 ? DH_EXIT_OK : rc;
     if (o.npos != 2 || strcmp(o.pos[0], "events") != 0)
         return dh_cli_usage("import", "usage: dieuhanh import events FILE");
-    json_t *events;
-    long *lines;
-    char msg[600];
-    if (read_events(o.pos[1], &events, &lines, msg, sizeof msg)) {
-        fprintf(stderr, "dieuhanh: %s\n", msg);
+    FILE *f = fopen(o.pos[1], "r");
+    if (!f) {
+        fprintf(stderr, "dieuhanh: cannot read %s\n", o.pos[1]);
         return DH_EXIT_FAIL;
     }
-    bool tty = isatty(2);
-    if (tty)
-        fprintf(stderr, "\rread %zu events; storing and computing deadlines...\n",
-                json_array_size(events));
     dh_app *app = dh_cli_open(dh_cli_db(o.db), false);
     if (!app) {
-        json_decref(events);
-        free(lines);
+        fclose(f);
         return DH_EXIT_FAIL;
     }
     dh_actor a;
     dh_actor_cli(&a);
-    dh_ingest_report rep;
-    dh_err e;
-    dh_status st = dh_app_dossier_ingest(app, &a, events, o.partial, o.pos[1], lines, time(NULL),
-                                         &rep, &e);
+    importer *im = dh_xcalloc(1, sizeof *im);
+    im->path = o.pos[1];
+    im->partial = o.partial;
+    im->tty = isatty(2);
+    im->arr = json_array();
+    im->rep.results = json_array();
+    im->t0 = now_s();
+    im->g = dh_ingest_begin(app, &a, o.partial, time(NULL), &im->e);
+    if (!im->g) {
+        fclose(f);
+        dh_app_close(app);
+        rc = dh_cli_fail(&im->e);
+        json_decref(im->arr);
+        json_decref(im->rep.results);
+        free(im);
+        return rc;
+    }
+    size_t plen = strlen(o.pos[1]);
+    if (plen > 4 && strcasecmp(o.pos[1] + plen - 4, ".csv") == 0)
+        read_csv(im, f);
+    else
+        read_ndjson(im, f);
+    fclose(f);
+    flush(im);
+    if (im->tty)
+        fputc('\n', stderr);
+    if (im->total == 0 && im->bad_lines == 0 && im->st == DH_OK)
+        im->st = dh_err_set(&im->e, DH_E_INVALID, "empty", NULL, "%s: no events", o.pos[1]);
+    dh_err e2;
+    dh_status st_end = dh_ingest_end(im->g, im->st == DH_OK, &im->rep, &e2);
+    dh_status st = im->st ? im->st : st_end;
     size_t i;
     json_t *r;
-    int shown = 0;
-    json_array_foreach(rep.results, i, r)
-    {
-        if (strcmp(json_string_value(json_object_get(r, "status")), "refused") == 0 &&
-            shown++ < 1000)
-            fprintf(stderr, "%s\n", json_string_value(json_object_get(r, "error")));
-    }
+    json_array_foreach(im->rep.results, i, r)
+        fprintf(stderr, "%s\n", json_string_value(json_object_get(r, "error")));
     if (st)
-        fprintf(stderr, "dieuhanh: %s\n", e.message);
-    printf("%s: %d events accepted, %d already stored, %d refused; %d dossiers updated\n",
-           o.pos[1], st && !o.partial ? 0 : rep.accepted, rep.duplicates, rep.refused,
-           st && !o.partial ? 0 : rep.dossiers);
-    json_decref(rep.results);
-    json_decref(events);
-    free(lines);
+        fprintf(stderr, "dieuhanh: %s\n", im->st ? im->e.message : e2.message);
+    bool all_or_nothing_failed = st && !o.partial;
+    printf("%s: %d events accepted, %d already stored, %d refused; %d dossiers updated "
+           "(%.1f s)\n",
+           o.pos[1], all_or_nothing_failed ? 0 : im->rep.accepted, im->rep.duplicates,
+           im->rep.refused, all_or_nothing_failed ? 0 : im->rep.dossiers, now_s() - im->t0);
+    rc = st || im->rep.refused ? DH_EXIT_FAIL : DH_EXIT_OK;
+    json_decref(im->rep.results);
+    json_decref(im->arr);
+    free(im);
     dh_app_close(app);
-    return st || rep.refused ? DH_EXIT_FAIL : DH_EXIT_OK;
+    return rc;
 }
 
 /* ---- dossiers ------------------------------------------------------------ */

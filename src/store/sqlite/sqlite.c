@@ -231,7 +231,9 @@ static dh_conn *sq_acquire(dh_store *s, dh_err *e)
         return NULL;
     }
     sqlite3_busy_timeout(c->db, 10000);
-    if (exec(c, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;",
+    if (exec(c,
+             "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; "
+             "PRAGMA cache_size=-32768; PRAGMA temp_store=MEMORY;",
              "configure", e)) {
         conn_close(c);
         return NULL;
