@@ -1163,9 +1163,97 @@ static dh_status sq_get_dossier(dh_conn *c, const char *code, dh_dossier_cb cb, 
     return s;
 }
 
+/* The open states are read through the (unit, state, due_effective) index:
+ * one range per unit of the scope, already in deadline order. */
+/* The plain overdue (or open) list: the page is chosen from the index alone
+ * (unit, state, due_effective and the rowid are all in it), then only the
+ * page's rows are read. */
+static dh_status list_open_page(dh_conn *c, const dh_dossier_filter *f, const char *state,
+                                int64_t lo, int64_t hi, dh_dossier_cb cb, void *closure,
+                                dh_err *e)
+{
+    sqlite3_stmt *st = stmt(
+        c,
+        "SELECT " DOSSIER_COLS " FROM dossiers WHERE rowid IN ("
+        "  SELECT rowid FROM dossiers INDEXED BY dossiers_unit_state "
+        "  WHERE unit IN (SELECT value FROM json_each(?1)) AND state = ?2 "
+        "  AND due_effective >= ?3 AND due_effective < ?4 "
+        "  ORDER BY due_effective, rowid LIMIT ?5 OFFSET ?6) "
+        "ORDER BY due_effective, rowid",
+        e);
+    if (!st)
+        return DH_E_DB;
+    bind_text(st, 1, f->units_json);
+    bind_text(st, 2, state);
+    sqlite3_bind_int64(st, 3, lo);
+    sqlite3_bind_int64(st, 4, hi);
+    sqlite3_bind_int(st, 5, f->limit);
+    sqlite3_bind_int64(st, 6, f->offset);
+    bool any = false;
+    return dossier_rows(c, st, cb, closure, &any, e);
+}
+
+static dh_status list_open_dossiers(dh_conn *c, const dh_dossier_filter *f, dh_dossier_cb cb,
+                                    void *closure, dh_err *e)
+{
+    bool plain = !f->procedure && !f->from && !f->to && !f->q;
+    if (plain && !strcmp(f->state, "overdue"))
+        return list_open_page(c, f, "in_progress", INT64_MIN, f->now, cb, closure, e);
+    if (plain && (!strcmp(f->state, "in_progress") || !strcmp(f->state, "paused")))
+        return list_open_page(c, f, f->state, INT64_MIN, INT64_MAX, cb, closure, e);
+    sqlite3_stmt *st = stmt(
+        c,
+        "SELECT " DOSSIER_COLS " FROM dossiers INDEXED BY dossiers_unit_state "
+        "WHERE unit IN (SELECT value FROM json_each(?1)) "
+        "AND state = ?2 AND due_effective >= ?3 AND due_effective < ?4 "
+        "AND (?5 IS NULL OR at_risk_from <= ?5) AND (?6 IS NULL OR at_risk_from > ?6) "
+        "AND (?7 IS NULL OR procedure = ?7) "
+        "AND (?8 IS NULL OR received_at >= ?8) AND (?9 IS NULL OR received_at < ?9) "
+        "AND (?10 IS NULL OR substr(code, 1, length(?10)) = ?10) "
+        "ORDER BY due_effective, code LIMIT ?11 OFFSET ?12",
+        e);
+    if (!st)
+        return DH_E_DB;
+    const char *state = f->state;
+    int64_t lo = INT64_MIN, hi = INT64_MAX;
+    time_t risk_le = 0, risk_gt = 0;
+    if (!strcmp(state, "overdue")) {
+        hi = f->now;
+        state = "in_progress";
+    } else if (!strcmp(state, "at_risk")) {
+        lo = f->now;
+        risk_le = f->now;
+        state = "in_progress";
+    } else if (!strcmp(state, "within")) {
+        risk_gt = f->now;
+        state = "in_progress";
+    }
+    bind_text(st, 1, f->units_json);
+    bind_text(st, 2, state);
+    sqlite3_bind_int64(st, 3, lo);
+    sqlite3_bind_int64(st, 4, hi);
+    bind_time(st, 5, risk_le);
+    bind_time(st, 6, risk_gt);
+    if (f->procedure)
+        bind_text(st, 7, f->procedure);
+    bind_time(st, 8, f->from);
+    bind_time(st, 9, f->to);
+    if (f->q)
+        bind_text(st, 10, f->q);
+    sqlite3_bind_int(st, 11, f->limit);
+    sqlite3_bind_int64(st, 12, f->offset);
+    bool any = false;
+    return dossier_rows(c, st, cb, closure, &any, e);
+}
+
 static dh_status sq_list_dossiers(dh_conn *c, const dh_dossier_filter *f, dh_dossier_cb cb,
                                   void *closure, dh_err *e)
 {
+    static const char *const open_states[] = {"overdue", "at_risk", "within", "in_progress",
+                                              "paused", NULL};
+    for (const char *const *o = open_states; f->units_json && f->state && *o; o++)
+        if (strcmp(*o, f->state) == 0)
+            return list_open_dossiers(c, f, cb, closure, e);
     sqlite3_stmt *st = stmt(
         c,
         "SELECT " DOSSIER_COLS " FROM dossiers WHERE state <> 'incomplete' "
