@@ -284,3 +284,19 @@ def test_apology_letter_pdf_and_html(ctx):
     assert "Đăng ký khai sinh" in text
     r = s.cli("letter", "L-2", "-o", out, "--db", s.db)
     assert r.returncode == 1 and "late" in r.stderr
+
+
+def test_dossier_uses_the_procedure_version_in_force_at_receipt(ctx):
+    s, admin = setup(ctx)
+    v2 = dict(PROCS["procedures"][0], duration=1, valid_from="2025-07-01")
+    assert s.request("POST", "/api/v1/procedures", v2, token=admin).status == 201
+    expect_error(s.request("POST", "/api/v1/procedures", v2, token=admin), 409)
+    s.request("POST", "/api/v1/dossier-events", {"events": [
+        received(1, "V-OLD", "2025-06-30T08:00:00+07:00"),
+        received(2, "V-NEW", "2025-07-01T08:00:00+07:00")]}, token=admin)
+    old = s.request("GET", "/api/v1/dossiers/V-OLD", token=admin).json
+    new = s.request("GET", "/api/v1/dossiers/V-NEW", token=admin).json
+    assert old["due_at"] == "2025-07-03T08:00:00+07:00", old  # 3 working days
+    assert new["due_at"] == "2025-07-02T08:00:00+07:00", new  # 1 working day
+    r = s.request("GET", "/api/v1/procedures?q=" + "khai%20sinh", token=admin)
+    assert [p["duration"] for p in r.json["items"] if p["code"] == "1.004227"] == [1]
