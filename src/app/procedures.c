@@ -298,10 +298,11 @@ static dh_status admin_only(dh_app *app, const dh_actor *a, time_t now, dh_err *
                        "change the procedure catalogue");
 }
 
-static const char *const csv_cols[11] = {"code",          "name",         "field",
+/* NULL-terminated, so that dh_json_only can take it as the allowed keys. */
+static const char *const csv_cols[12] = {"code",          "name",         "field",
                                          "level",         "duration",     "duration_unit",
                                          "online_level",  "fee_bearing",  "paper_result",
-                                         "cutoff_time",   "valid_from"};
+                                         "cutoff_time",   "valid_from",   NULL};
 
 dh_status dh_app_procedure_import(dh_app *app, const dh_actor *a, FILE *f, const char *name,
                                   bool partial, time_t now, dh_import_report *rep, dh_err *e)
