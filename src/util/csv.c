@@ -15,6 +15,8 @@ struct dh_csv {
     char *name;
     long line;      /* current physical line (1-based) */
     long row_line;  /* line where the last row started */
+    long col;       /* characters read on the current physical line */
+    long qline, qcol; /* where the open quote of the current field is */
     bool started;
     dh_buf fields[FIELDS_MAX];
     char *ptrs[FIELDS_MAX];
@@ -43,10 +45,40 @@ void dh_csv_free(dh_csv *c)
 long dh_csv_line(const dh_csv *c) { return c->row_line; }
 const char *dh_csv_error(const dh_csv *c) { return c->err; }
 
-static int fail(dh_csv *c, const char *reason)
+/* "NAME:LINE: column COL: reason", at the position given. */
+static int fail_at(dh_csv *c, long line, long col, const char *reason)
 {
-    snprintf(c->err, sizeof c->err, "%s:%ld: %s", c->name, c->row_line, reason);
+    snprintf(c->err, sizeof c->err, "%s:%ld: column %ld: %s", c->name, line, col, reason);
     return -1;
+}
+
+/* Reads a byte of the current row, keeping the column. */
+static int rd(dh_csv *c)
+{
+    int ch = fgetc(c->f);
+    if (ch == '\n')
+        c->col = 0;
+    else if (ch != EOF && (ch & 0xC0) != 0x80) /* count characters, not UTF-8 bytes */
+        c->col++;
+    return ch;
+}
+
+static void unrd(dh_csv *c, int ch)
+{
+    if (ch == EOF)
+        return;
+    ungetc(ch, c->f);
+    if (ch != '\n' && (ch & 0xC0) != 0x80)
+        c->col--;
+}
+
+/* Fails at the current position, then skips the rest of the row. */
+static void skip_line(dh_csv *c);
+static int fail_here(dh_csv *c, const char *reason)
+{
+    long line = c->line, col = c->col;
+    skip_line(c);
+    return fail_at(c, line, col, reason);
 }
 
 /* Skips the rest of a broken row so that the next call starts cleanly. */
@@ -107,21 +139,22 @@ int dh_csv_next(dh_csv *c, char ***fields, size_t *nfields)
         return 0;
     ungetc(ch, c->f);
     c->row_line = c->line;
+    c->col = 0;
     size_t nf = 0;
     dh_buf_reset(&c->fields[0]);
     bool quoted = false, after_quote = false, field_start = true;
     for (;;) {
-        ch = fgetc(c->f);
+        ch = rd(c);
         if (quoted) {
             if (ch == EOF) {
-                return fail(c, "unterminated quoted field");
+                return fail_at(c, c->qline, c->qcol,
+                               "unterminated quoted field (the quote opened here)");
             } else if (ch == '"') {
-                int n = fgetc(c->f);
+                int n = rd(c);
                 if (n == '"') {
                     dh_buf_putc(&c->fields[nf], '"');
                 } else {
-                    if (n != EOF)
-                        ungetc(n, c->f);
+                    unrd(c, n);
                     quoted = false;
                     after_quote = true;
                 }
@@ -132,24 +165,22 @@ int dh_csv_next(dh_csv *c, char ***fields, size_t *nfields)
         } else if (ch == '"' && field_start) {
             quoted = true;
             field_start = false;
+            c->qline = c->line;
+            c->qcol = c->col;
             continue;
         } else if (ch == ',' || ch == '\n' || ch == EOF || ch == '\r') {
             if (ch == '\r') {
-                int n = fgetc(c->f);
+                int n = rd(c);
                 if (n != '\n') {
-                    if (n != EOF)
-                        ungetc(n, c->f);
-                    skip_line(c);
-                    return fail(c, "a carriage return inside an unquoted field");
+                    unrd(c, n);
+                    return fail_here(c, "a carriage return inside an unquoted field");
                 }
                 ch = '\n';
             }
             nf++;
             if (ch == ',') {
-                if (nf >= FIELDS_MAX) {
-                    skip_line(c);
-                    return fail(c, "too many fields (at most 256)");
-                }
+                if (nf >= FIELDS_MAX)
+                    return fail_here(c, "too many fields (at most 256)");
                 dh_buf_reset(&c->fields[nf]);
                 field_start = true;
                 after_quote = false;
@@ -159,17 +190,13 @@ int dh_csv_next(dh_csv *c, char ***fields, size_t *nfields)
                 c->line++;
             break;
         } else if (after_quote) {
-            skip_line(c);
-            return fail(c, "text after a closing quote");
+            return fail_here(c, "text after a closing quote");
         } else if (ch == '"') {
-            skip_line(c);
-            return fail(c, "a quote inside an unquoted field (quote the whole field)");
+            return fail_here(c, "a quote inside an unquoted field (quote the whole field)");
         }
         field_start = false;
-        if (c->fields[nf].len >= FIELD_MAX) {
-            skip_line(c);
-            return fail(c, "a field longer than 64 KiB");
-        }
+        if (c->fields[nf].len >= FIELD_MAX)
+            return fail_here(c, "a field longer than 64 KiB");
         dh_buf_putc(&c->fields[nf], (char)ch);
     }
     for (size_t i = 0; i < nf; i++) {

@@ -134,7 +134,9 @@ static void csv_error_is(const char *text, const char *want)
 static void test_csv_errors(void **state)
 {
     csv_error_is("a,b\n\"open,x\n", "t.csv:2");
-    csv_error_is("a,b\nx\"y,z\n", "t.csv:2");
+    csv_error_is("a,b\nx\"y,z\n", "t.csv:2: column 2:");
+    csv_error_is("a,b\n\"ok\",\"open\n", "t.csv:2: column 6: unterminated");
+    csv_error_is("a,b\nTên x\"y,z\n", "t.csv:2: column 6:");
     csv_error_is("a,b\nok,1\n\"q\"z,1\n", "t.csv:3");
     char *big = malloc(70000);
     memset(big, 'x', 69999);
