@@ -44,6 +44,20 @@ int dh_cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(pr
 /* Serves until SIGINT/SIGTERM; returns an exit code. */
 int dh_cli_serve_until_signal(dh_app *app, const char *listen);
 
+/* An option of dh_cli_parse: "--name VALUE" fills *value; a flag (value
+ * NULL) sets *flag. */
+typedef struct dh_cli_opt {
+    const char *name; /* "--db", "-o", ... */
+    const char **value;
+    bool *flag;
+} dh_cli_opt;
+
+/* Parses argv[1..]: the options of the table anywhere, everything else
+ * positional (at most maxpos; "-1" counts as positional). --help/-h prints
+ * help and returns -1; a usage error prints why and returns 2; else 0. */
+int dh_cli_parse(const char *cmd, int argc, char **argv, const dh_cli_opt *opts,
+                 const char **pos, int maxpos, int *npos, const char *help);
+
 /* True when s looks like HOST:PORT with PORT in 0..65535 (checked before any
  * database is opened, so a typo is a usage error, exit 2). */
 bool dh_cli_listen_ok(const char *s);

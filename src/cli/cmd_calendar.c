@@ -41,42 +41,17 @@ static int parse(int argc, char **argv, cal_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->calendar = "default";
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char **slot = NULL;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            fputs(usage_text, stdout);
-            return -1;
-        } else if (strcmp(a, "--json") == 0) {
-            o->json = true;
-        } else if (strcmp(a, "--leap") == 0) {
-            o->leap = true;
-        } else if (strcmp(a, "--db") == 0) {
-            slot = &o->db;
-        } else if (strcmp(a, "--calendar") == 0) {
-            slot = &o->calendar;
-        } else if (strcmp(a, "--cutoff") == 0) {
-            slot = &o->cutoff;
-        } else if (strcmp(a, "--format") == 0) {
-            slot = &o->format;
-        } else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
-            slot = &o->out;
-        } else if (strcmp(a, "--from") == 0) {
-            slot = &o->from;
-        } else if (a[0] == '-' && a[1] && !(a[1] >= '0' && a[1] <= '9')) {
-            return dh_cli_usage("calendar", "unknown option '%s'", a);
-        } else {
-            if (o->npos == 4)
-                return dh_cli_usage("calendar", "too many arguments ('%s')", a);
-            o->pos[o->npos++] = a;
-        }
-        if (slot) {
-            if (i + 1 >= argc)
-                return dh_cli_usage("calendar", "%s needs a value", a);
-            *slot = argv[++i];
-        }
-    }
-    return 0;
+    const dh_cli_opt opts[] = {{"--json", NULL, &o->json},
+                               {"--leap", NULL, &o->leap},
+                               {"--db", &o->db, NULL},
+                               {"--calendar", &o->calendar, NULL},
+                               {"--cutoff", &o->cutoff, NULL},
+                               {"--format", &o->format, NULL},
+                               {"-o", &o->out, NULL},
+                               {"--output", &o->out, NULL},
+                               {"--from", &o->from, NULL},
+                               {NULL, NULL, NULL}};
+    return dh_cli_parse("calendar", argc, argv, opts, o->pos, 4, &o->npos, usage_text);
 }
 
 static void print_json(json_t *j)

@@ -24,36 +24,13 @@ typedef struct opts {
 static int parse(const char *cmd, int argc, char **argv, opts *o, const char *help)
 {
     memset(o, 0, sizeof *o);
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char **slot = NULL;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            fputs(help, stdout);
-            return -1;
-        } else if (strcmp(a, "--json") == 0) {
-            o->json = true;
-        } else if (strcmp(a, "--partial") == 0) {
-            o->partial = true;
-        } else if (strcmp(a, "--db") == 0) {
-            slot = &o->db;
-        } else if (strcmp(a, "--unit") == 0) {
-            slot = &o->unit;
-        } else if (strcmp(a, "--date") == 0) {
-            slot = &o->date;
-        } else if (a[0] == '-' && a[1]) {
-            return dh_cli_usage(cmd, "unknown option '%s'", a);
-        } else if (o->npos == 3) {
-            return dh_cli_usage(cmd, "too many arguments ('%s')", a);
-        } else {
-            o->pos[o->npos++] = a;
-        }
-        if (slot) {
-            if (i + 1 >= argc)
-                return dh_cli_usage(cmd, "%s needs a value", a);
-            *slot = argv[++i];
-        }
-    }
-    return 0;
+    const dh_cli_opt table[] = {{"--json", NULL, &o->json},
+                                {"--partial", NULL, &o->partial},
+                                {"--db", &o->db, NULL},
+                                {"--unit", &o->unit, NULL},
+                                {"--date", &o->date, NULL},
+                                {NULL, NULL, NULL}};
+    return dh_cli_parse(cmd, argc, argv, table, o->pos, 3, &o->npos, help);
 }
 
 static void print_json(json_t *j)

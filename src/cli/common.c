@@ -52,6 +52,39 @@ int dh_cli_usage(const char *cmd, const char *fmt, ...)
     return DH_EXIT_USAGE;
 }
 
+int dh_cli_parse(const char *cmd, int argc, char **argv, const dh_cli_opt *opts,
+                 const char **pos, int maxpos, int *npos, const char *help)
+{
+    *npos = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            fputs(help, stdout);
+            return -1;
+        }
+        bool option = a[0] == '-' && a[1] && !(a[1] >= '0' && a[1] <= '9');
+        if (!option) {
+            if (*npos == maxpos)
+                return dh_cli_usage(cmd, "too many arguments ('%s')", a);
+            pos[(*npos)++] = a;
+            continue;
+        }
+        const dh_cli_opt *o = opts;
+        while (o->name && strcmp(o->name, a) != 0)
+            o++;
+        if (!o->name)
+            return dh_cli_usage(cmd, "unknown option '%s'", a);
+        if (o->flag) {
+            *o->flag = true;
+        } else {
+            if (i + 1 >= argc)
+                return dh_cli_usage(cmd, "%s needs a value", a);
+            *o->value = argv[++i];
+        }
+    }
+    return 0;
+}
+
 bool dh_cli_listen_ok(const char *s)
 {
     const char *colon = strrchr(s, ':');
