@@ -529,3 +529,74 @@ void dh_report_add(dh_import_report *rep, const char *fmt, ...)
     rep->messages = dh_xrealloc(rep->messages, (size_t)(rep->nmessages + 1) * sizeof(char *));
     rep->messages[rep->nmessages++] = dh_buf_steal(&b);
 }
+
+/* ------------------------------------------------------------------ */
+/* Shared snapshots reloaded by a meta counter.                       */
+
+static void snap_drop(dh_snap *s, dh_snap_free free_obj)
+{
+    /* Called with app->lock held. */
+    if (s && --s->refs == 0) {
+        free_obj(s->obj);
+        free(s);
+    }
+}
+
+dh_snap *dh_snap_acquire(dh_app *app, dh_snap **slot, const char *key, dh_snap_load load,
+                         dh_snap_free free_obj, size_t owner_offset, dh_err *e)
+{
+    dh_conn *c = dh_store_acquire(app->store, e);
+    if (!c)
+        return NULL;
+    int64_t rev = 0;
+    dh_status st = DH_OPS(c)->meta_get(c, key, &rev, e);
+    pthread_mutex_lock(&app->lock);
+    bool stale = !*slot || (*slot)->rev != rev;
+    pthread_mutex_unlock(&app->lock);
+    if (st == DH_OK && stale) {
+        void *obj = NULL;
+        /* Read the counter and the rows in one snapshot so they agree. */
+        st = DH_OPS(c)->begin(c, false, e);
+        if (st == DH_OK)
+            st = DH_OPS(c)->meta_get(c, key, &rev, e);
+        if (st == DH_OK)
+            st = load(c, &obj, e);
+        DH_OPS(c)->rollback(c);
+        if (st == DH_OK) {
+            dh_snap *fresh = dh_xcalloc(1, sizeof *fresh);
+            fresh->obj = obj;
+            fresh->rev = rev;
+            fresh->refs = 1;
+            *(void **)((char *)obj + owner_offset) = fresh;
+            pthread_mutex_lock(&app->lock);
+            snap_drop(*slot, free_obj);
+            *slot = fresh;
+            pthread_mutex_unlock(&app->lock);
+        }
+    }
+    dh_store_release(c);
+    if (st)
+        return NULL;
+    pthread_mutex_lock(&app->lock);
+    dh_snap *s = *slot;
+    s->refs++;
+    pthread_mutex_unlock(&app->lock);
+    return s;
+}
+
+void dh_snap_release(dh_app *app, dh_snap *s, dh_snap_free free_obj)
+{
+    if (!s)
+        return;
+    pthread_mutex_lock(&app->lock);
+    snap_drop(s, free_obj);
+    pthread_mutex_unlock(&app->lock);
+}
+
+void dh_snap_close(dh_app *app, dh_snap **slot, dh_snap_free free_obj)
+{
+    pthread_mutex_lock(&app->lock);
+    snap_drop(*slot, free_obj);
+    *slot = NULL;
+    pthread_mutex_unlock(&app->lock);
+}

@@ -157,8 +157,7 @@ typedef struct dh_calset {
     size_t nentries;
     dh_unit_calendar *assign; /* sorted by unit, then date */
     size_t nassign;
-    int64_t rev;
-    int refs;
+    void *owner; /* the shared snapshot holding it; NULL for the built-in set */
 } dh_calset;
 
 /* The built-in set: calendar "default" and the embedded schedules. Built
@@ -231,8 +230,7 @@ typedef struct dh_proc {
 typedef struct dh_procset {
     dh_proc *v;
     size_t n;
-    int64_t rev;
-    int refs;
+    void *owner; /* the shared snapshot holding it */
 } dh_procset;
 
 const dh_procset *dh_app_procedures_acquire(dh_app *app, dh_err *e);

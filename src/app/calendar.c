@@ -2,6 +2,7 @@
  * and the working-time answers (holidays, add, between) shared by the
  * command line and the API. The pure arithmetic is in core/workcal.c. */
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -383,8 +384,7 @@ static void build_builtin(void)
         calset_free(s);
         return;
     }
-    s->refs = 1; /* never released */
-    builtin = s;
+    builtin = s; /* never released (owner NULL) */
 }
 
 const dh_calset *dh_calset_builtin(dh_err *e)
@@ -472,7 +472,7 @@ static int on_assign(void *cl, const dh_unit_calendar_row *row)
     return 0;
 }
 
-static dh_status load_calset(dh_conn *c, dh_calset **out, dh_err *e)
+static dh_status load_calset(dh_conn *c, void **out, dh_err *e)
 {
     dh_calset *s = dh_xcalloc(1, sizeof *s);
     struct load_cal l = {s, e, DH_OK};
@@ -489,66 +489,22 @@ static dh_status load_calset(dh_conn *c, dh_calset **out, dh_err *e)
     return DH_OK;
 }
 
-static void calset_drop(dh_calset *s)
-{
-    /* Called with app->lock held. */
-    if (s && --s->refs == 0)
-        calset_free(s);
-}
+static void calset_free_any(void *obj) { calset_free(obj); }
 
 const dh_calset *dh_app_calendars_acquire(dh_app *app, dh_err *e)
 {
-    dh_conn *c = dh_store_acquire(app->store, e);
-    if (!c)
-        return NULL;
-    int64_t rev = 0;
-    dh_status st = DH_OPS(c)->meta_get(c, "calendar_rev", &rev, e);
-    pthread_mutex_lock(&app->lock);
-    bool stale = !app->calendars || app->calendars->rev != rev;
-    pthread_mutex_unlock(&app->lock);
-    if (st == DH_OK && stale) {
-        dh_calset *fresh = NULL;
-        st = DH_OPS(c)->begin(c, false, e);
-        if (st == DH_OK)
-            st = DH_OPS(c)->meta_get(c, "calendar_rev", &rev, e);
-        if (st == DH_OK)
-            st = load_calset(c, &fresh, e);
-        DH_OPS(c)->rollback(c);
-        if (st == DH_OK) {
-            fresh->rev = rev;
-            fresh->refs = 1;
-            pthread_mutex_lock(&app->lock);
-            calset_drop(app->calendars);
-            app->calendars = fresh;
-            pthread_mutex_unlock(&app->lock);
-        }
-    }
-    dh_store_release(c);
-    if (st)
-        return NULL;
-    pthread_mutex_lock(&app->lock);
-    dh_calset *s = app->calendars;
-    s->refs++;
-    pthread_mutex_unlock(&app->lock);
-    return s;
+    dh_snap *s = dh_snap_acquire(app, &app->calendars, "calendar_rev", load_calset,
+                                 calset_free_any, offsetof(dh_calset, owner), e);
+    return s ? s->obj : NULL;
 }
 
 void dh_app_calendars_release(dh_app *app, const dh_calset *s)
 {
-    if (!s || s == builtin)
-        return;
-    pthread_mutex_lock(&app->lock);
-    calset_drop((dh_calset *)s);
-    pthread_mutex_unlock(&app->lock);
+    if (s && s->owner)
+        dh_snap_release(app, s->owner, calset_free_any);
 }
 
-void dh_app_calendars_close(dh_app *app)
-{
-    pthread_mutex_lock(&app->lock);
-    calset_drop(app->calendars);
-    app->calendars = NULL;
-    pthread_mutex_unlock(&app->lock);
-}
+void dh_app_calendars_close(dh_app *app) { dh_snap_close(app, &app->calendars, calset_free_any); }
 
 /* ---- Answers. ---------------------------------------------------------- */
 

@@ -20,9 +20,29 @@ struct dh_app {
     int schema_from, schema_to;
     pthread_mutex_t lock;
     dh_regref *current; /* the newest registry, or NULL */
-    dh_calset *calendars; /* the newest calendar set, or NULL (refcounted, guarded by lock) */
-    dh_procset *procedures; /* the newest catalogue, or NULL (likewise) */
+    struct dh_snap *calendars;  /* the newest calendar set (dh_calset), or NULL */
+    struct dh_snap *procedures; /* the newest catalogue (dh_procset), or NULL */
 };
+
+/* A snapshot shared by readers and reloaded when the meta counter `key`
+ * moves (another request, process or node changed the data). The object
+ * is freed when the last reader lets go. refs is guarded by dh_app.lock. */
+typedef struct dh_snap {
+    void *obj;
+    int64_t rev;
+    int refs;
+} dh_snap;
+/* Loads the object inside a read transaction. */
+typedef dh_status (*dh_snap_load)(dh_conn *c, void **obj, dh_err *e);
+typedef void (*dh_snap_free)(void *obj);
+/* The current snapshot of *slot with a reference for the caller, loaded
+ * anew when stale; NULL with e filled on failure. */
+/* owner_offset: offsetof the object's `void *owner` field, set to the
+ * snapshot before it is published. */
+dh_snap *dh_snap_acquire(dh_app *app, dh_snap **slot, const char *key, dh_snap_load load,
+                         dh_snap_free free_obj, size_t owner_offset, dh_err *e);
+void dh_snap_release(dh_app *app, dh_snap *s, dh_snap_free free_obj);
+void dh_snap_close(dh_app *app, dh_snap **slot, dh_snap_free free_obj);
 
 /* Copies the built-in schedules into a database just migrated to calendars. */
 dh_status dh_app_calendar_seed(dh_app *app, dh_err *e);

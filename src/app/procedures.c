@@ -1,6 +1,7 @@
 /* procedures.c - the procedure catalogue: effective-dated versions held in
  * memory (reference-counted, reloaded when procedures_rev moves), CSV import
  * and JSON creation. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,68 +178,35 @@ static int on_proc(void *cl, const dh_procedure_row *r)
     return 0;
 }
 
-static void procset_drop(dh_procset *s)
+static void procset_free_any(void *obj) { procset_free(obj); }
+
+static dh_status load_procset(dh_conn *c, void **out, dh_err *e)
 {
-    if (s && --s->refs == 0)
-        procset_free(s);
+    dh_procset *fresh = dh_xcalloc(1, sizeof *fresh);
+    struct load_proc l = {fresh};
+    dh_status st = DH_OPS(c)->load_procedures(c, on_proc, &l, e);
+    if (st) {
+        procset_free(fresh);
+        return st;
+    }
+    *out = fresh;
+    return DH_OK;
 }
 
 const dh_procset *dh_app_procedures_acquire(dh_app *app, dh_err *e)
 {
-    dh_conn *c = dh_store_acquire(app->store, e);
-    if (!c)
-        return NULL;
-    int64_t rev = 0;
-    dh_status st = DH_OPS(c)->meta_get(c, "procedures_rev", &rev, e);
-    pthread_mutex_lock(&app->lock);
-    bool stale = !app->procedures || app->procedures->rev != rev;
-    pthread_mutex_unlock(&app->lock);
-    if (st == DH_OK && stale) {
-        dh_procset *fresh = dh_xcalloc(1, sizeof *fresh);
-        struct load_proc l = {fresh};
-        st = DH_OPS(c)->begin(c, false, e);
-        if (st == DH_OK)
-            st = DH_OPS(c)->meta_get(c, "procedures_rev", &rev, e);
-        if (st == DH_OK)
-            st = DH_OPS(c)->load_procedures(c, on_proc, &l, e);
-        DH_OPS(c)->rollback(c);
-        if (st == DH_OK) {
-            fresh->rev = rev;
-            fresh->refs = 1;
-            pthread_mutex_lock(&app->lock);
-            procset_drop(app->procedures);
-            app->procedures = fresh;
-            pthread_mutex_unlock(&app->lock);
-        } else {
-            procset_free(fresh);
-        }
-    }
-    dh_store_release(c);
-    if (st)
-        return NULL;
-    pthread_mutex_lock(&app->lock);
-    dh_procset *s = app->procedures;
-    s->refs++;
-    pthread_mutex_unlock(&app->lock);
-    return s;
+    dh_snap *s = dh_snap_acquire(app, &app->procedures, "procedures_rev", load_procset,
+                                 procset_free_any, offsetof(dh_procset, owner), e);
+    return s ? s->obj : NULL;
 }
 
 void dh_app_procedures_release(dh_app *app, const dh_procset *s)
 {
-    if (!s)
-        return;
-    pthread_mutex_lock(&app->lock);
-    procset_drop((dh_procset *)s);
-    pthread_mutex_unlock(&app->lock);
+    if (s)
+        dh_snap_release(app, s->owner, procset_free_any);
 }
 
-void dh_app_procedures_close(dh_app *app)
-{
-    pthread_mutex_lock(&app->lock);
-    procset_drop(app->procedures);
-    app->procedures = NULL;
-    pthread_mutex_unlock(&app->lock);
-}
+void dh_app_procedures_close(dh_app *app) { dh_snap_close(app, &app->procedures, procset_free_any); }
 
 const dh_proc *dh_procset_at(const dh_procset *s, const char *code, dh_date d)
 {
