@@ -611,8 +611,19 @@ dh_status dh_ingest_end(dh_ingest *g, bool keep, dh_ingest_report *rep, dh_err *
     if (g->first.status && !g->partial)
         keep = false;
     if (g->open) {
-        if (keep)
+        if (keep && rep->accepted) {
+            /* One audit row per batch: who sent how many events (the events
+             * themselves are the record of what changed). */
+            json_t *after = json_pack("{s:i,s:i,s:i}", "accepted", rep->accepted, "duplicates",
+                                      rep->duplicates, "dossiers", rep->dossiers);
+            st = dh_app_audit(g->tx.c, g->c.a, "ingest", "dossier_events", "", "", "ok", NULL,
+                              after, g->c.now, e);
+            json_decref(after);
+        }
+        if (keep && st == DH_OK)
             st = dh_tx_commit(&g->tx, e);
+        else if (keep)
+            dh_tx_abort(&g->tx);
         else
             dh_tx_abort(&g->tx);
     }

@@ -300,3 +300,15 @@ def test_dossier_uses_the_procedure_version_in_force_at_receipt(ctx):
     assert new["due_at"] == "2025-07-02T08:00:00+07:00", new  # 1 working day
     r = s.request("GET", "/api/v1/procedures?q=" + "khai%20sinh", token=admin)
     assert [p["duration"] for p in r.json["items"] if p["code"] == "1.004227"] == [1]
+
+
+def test_ingestion_is_audited(ctx):
+    s, admin = setup(ctx)
+    t = s.login("vanphong.vt")
+    s.request("POST", "/api/v1/dossier-events", {"events": [
+        received(1, "A-1", "2025-03-03T08:00:00+07:00"),
+        received(2, "A-2", "2025-03-03T08:00:00+07:00")]}, token=t)
+    r = s.request("GET", "/api/v1/audit?entity=dossier_events", token=admin)
+    rows = r.json["items"]
+    assert len(rows) == 1 and rows[0]["actor"] == "vanphong.vt", rows
+    assert rows[0]["after"] == {"accepted": 2, "duplicates": 0, "dossiers": 2}
