@@ -307,4 +307,18 @@ char *dh_letter_html(const json_t *letter);
 /* A4 PDF in memory (*pdf malloc'd). */
 dh_status dh_letter_pdf(const json_t *letter, char **pdf, size_t *len, dh_err *e);
 
+
+/* ---- Reports (reports.c). --------------------------------------------- */
+
+/* Biểu II.06a for unit and its subtree over [from, to] (local dates,
+ * inclusive): {"unit","from","to","rows":[{"field",<counts>}],"total":{..}};
+ * every dossier replayed as it stood at the end of `to`; the identities
+ * are checked (DH_E_INTERNAL if they fail). */
+dh_status dh_app_report_ii06a(dh_app *app, const dh_actor *a, const char *unit, dh_date from,
+                              dh_date to, time_t now, json_t **out, dh_err *e);
+/* The same as CSV (Vietnamese headers, a total row) and as HTML (escaped);
+ * malloc'd. */
+char *dh_report_ii06a_csv(const json_t *report);
+char *dh_report_ii06a_html(const json_t *report, const char *unit_name);
+
 #endif

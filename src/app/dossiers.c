@@ -801,8 +801,8 @@ dh_status dh_app_dossier_get(dh_app *app, const dh_actor *a, const char *code, b
 }
 
 /* The JSON array of unit codes a query covers (NULL: every unit). */
-static dh_status scope_units(dh_app *app, const dh_actor *a, const char *unit, bool subtree,
-                             time_t now, char **json_out, dh_err *e)
+dh_status dh_app_scope_units(dh_app *app, const dh_actor *a, const char *unit, bool subtree,
+                           time_t now, char **json_out, dh_err *e)
 {
     *json_out = NULL;
     if (!unit && a->role == DH_ROLE_ADMIN)
@@ -862,7 +862,7 @@ dh_status dh_app_dossier_list(dh_app *app, const dh_actor *a, const dh_dossier_q
                               "overdue, at_risk, within, early, on_time, late");
     }
     char *units = NULL;
-    dh_status st = scope_units(app, a, q->unit, q->subtree, now, &units, e);
+    dh_status st = dh_app_scope_units(app, a, q->unit, q->subtree, now, &units, e);
     if (st)
         return st;
     dh_conn *c = dh_store_acquire(app->store, e);
@@ -887,6 +887,85 @@ dh_status dh_app_dossier_list(dh_app *app, const dh_actor *a, const dh_dossier_q
     return DH_OK;
 }
 
+/* ---- Replaying at an instant. -------------------------------------------- */
+
+struct dh_replayer {
+    ctx c;
+    dh_conn *conn;
+    bucket b;
+};
+
+dh_replayer *dh_replayer_open(dh_app *app, const dh_actor *a, dh_err *e)
+{
+    dh_replayer *r = dh_xcalloc(1, sizeof *r);
+    r->c = (ctx){app, a, NULL, NULL, NULL, 0};
+    r->c.reg = dh_app_units_acquire(app, e);
+    r->c.procs = r->c.reg ? dh_app_procedures_acquire(app, e) : NULL;
+    r->c.cals = r->c.procs ? dh_app_calendars_acquire(app, e) : NULL;
+    r->conn = r->c.cals ? dh_store_acquire(app->store, e) : NULL;
+    if (r->conn)
+        return r;
+    dh_replayer_close(r);
+    return NULL;
+}
+
+dh_conn *dh_replayer_conn(dh_replayer *r) { return r->conn; }
+
+static void bucket_clear(bucket *b)
+{
+    json_decref(b->bodies);
+    free(b->ev);
+    free(b->code);
+    memset(b, 0, sizeof *b);
+}
+
+dh_status dh_replayer_view(dh_replayer *r, const char *code, time_t at, dh_dossier_view *v,
+                           const dh_proc **proc, dh_err *e)
+{
+    bucket_clear(&r->b);
+    r->b.code = dh_xstrdup(code);
+    r->b.bodies = json_array();
+    r->c.now = at;
+    dh_status st = load_bucket(&r->c, r->conn, &r->b, e);
+    if (st)
+        return st;
+    dh_devents_sort(r->b.ev, r->b.n);
+    /* Only what had happened by then. */
+    size_t n = 0;
+    while (n < r->b.n && r->b.ev[n].at <= at)
+        n++;
+    const dh_devent *rec = NULL;
+    for (size_t k = 0; k < n && !rec; k++)
+        if (r->b.ev[k].type == DH_DE_RECEIVED)
+            rec = &r->b.ev[k];
+    if (!rec)
+        return dh_err_set(e, DH_E_NOTFOUND, "not_found", NULL,
+                          "dossier %s had no receipt by then", code);
+    dh_date day = dh_date_of_time_vn(rec->at);
+    const dh_proc *p = dh_procset_at(r->c.procs, rec->procedure, day);
+    int32_t u = dh_unitreg_find(r->c.reg, rec->unit);
+    const dh_calendar *cal = u >= 0 ? dh_calset_for_unit(r->c.cals, r->c.reg, u, day) : NULL;
+    dh_clock_rules rules = {1, 0};
+    if (!p || !cal || dh_dossier_replay(r->b.ev, n, cal->wc, &p->limit, &rules, at, v))
+        return dh_err_set(e, DH_E_INTERNAL, "cannot_compute", NULL,
+                          "dossier %s cannot be replayed", code);
+    *proc = p;
+    return DH_OK;
+}
+
+void dh_replayer_close(dh_replayer *r)
+{
+    if (!r)
+        return;
+    bucket_clear(&r->b);
+    if (r->conn)
+        dh_store_release(r->conn);
+    dh_app_calendars_release(r->c.app, r->c.cals);
+    dh_app_procedures_release(r->c.app, r->c.procs);
+    dh_app_units_release(r->c.app, r->c.reg);
+    free(r);
+}
+
 dh_status dh_app_dossier_late(dh_app *app, const dh_actor *a, const char *unit, dh_date d,
                               json_t **items, dh_err *e)
 {
@@ -899,16 +978,9 @@ dh_status dh_app_dossier_late(dh_app *app, const dh_actor *a, const char *unit, 
     dh_status st = dh_app_dossier_list(app, a, &q, at, &cands, &more, e);
     if (st)
         return st;
-    ctx c = {app, a, NULL, NULL, NULL, at};
-    c.reg = dh_app_units_acquire(app, e);
-    c.procs = c.reg ? dh_app_procedures_acquire(app, e) : NULL;
-    c.cals = c.procs ? dh_app_calendars_acquire(app, e) : NULL;
-    dh_conn *conn = c.cals ? dh_store_acquire(app->store, e) : NULL;
-    if (!conn) {
+    dh_replayer *r = dh_replayer_open(app, a, e);
+    if (!r) {
         json_decref(cands);
-        dh_app_calendars_release(app, c.cals);
-        dh_app_procedures_release(app, c.procs);
-        dh_app_units_release(app, c.reg);
         return e->status;
     }
     json_t *out = json_array();
@@ -916,47 +988,24 @@ dh_status dh_app_dossier_late(dh_app *app, const dh_actor *a, const char *unit, 
     json_t *row;
     json_array_foreach(cands, i, row)
     {
-        if (st)
-            break;
-        bucket b = {0};
-        b.code = (char *)json_string_value(json_object_get(row, "code"));
-        b.bodies = json_array();
-        st = load_bucket(&c, conn, &b, e);
-        if (st == DH_OK) {
-            dh_devents_sort(b.ev, b.n);
-            const dh_devent *rec = NULL;
-            for (size_t k = 0; k < b.n && !rec; k++)
-                if (b.ev[k].type == DH_DE_RECEIVED)
-                    rec = &b.ev[k];
-            dh_date day = rec ? dh_date_of_time_vn(rec->at) : 0;
-            const dh_proc *p = rec ? dh_procset_at(c.procs, rec->procedure, day) : NULL;
-            int32_t u = rec ? dh_unitreg_find(c.reg, rec->unit) : -1;
-            const dh_calendar *cal = u >= 0 ? dh_calset_for_unit(c.cals, c.reg, u, day) : NULL;
-            dh_dossier_view v;
-            dh_clock_rules rules = {1, 0};
-            if (p && cal && dh_dossier_replay(b.ev, b.n, cal->wc, &p->limit, &rules, at, &v) == 0 &&
-                v.state == DH_DS_IN_PROGRESS && v.outcome == DH_OUT_OVERDUE) {
-                json_t *o = json_deep_copy(row);
-                json_object_set_new(o, "state", json_string("in_progress"));
-                json_object_set_new(o, "outcome", json_string("overdue"));
-                json_object_set_new(o, "finished_at", json_null());
-                json_object_set_new(o, "working_minutes_used", json_integer(v.used_minutes));
-                json_object_set_new(o, "late_minutes", json_integer(v.late_minutes));
-                json_array_append_new(out, o);
-            }
+        dh_dossier_view v;
+        const dh_proc *p;
+        dh_err ve;
+        if (dh_replayer_view(r, json_string_value(json_object_get(row, "code")), at, &v, &p,
+                             &ve) != DH_OK)
+            continue;
+        if (v.state == DH_DS_IN_PROGRESS && v.outcome == DH_OUT_OVERDUE) {
+            json_t *o = json_deep_copy(row);
+            json_object_set_new(o, "state", json_string("in_progress"));
+            json_object_set_new(o, "outcome", json_string("overdue"));
+            json_object_set_new(o, "finished_at", json_null());
+            json_object_set_new(o, "working_minutes_used", json_integer(v.used_minutes));
+            json_object_set_new(o, "late_minutes", json_integer(v.late_minutes));
+            json_array_append_new(out, o);
         }
-        json_decref(b.bodies);
-        free(b.ev);
     }
-    dh_store_release(conn);
+    dh_replayer_close(r);
     json_decref(cands);
-    dh_app_calendars_release(app, c.cals);
-    dh_app_procedures_release(app, c.procs);
-    dh_app_units_release(app, c.reg);
-    if (st) {
-        json_decref(out);
-        return st;
-    }
     /* Most overdue first. */
     size_t n = json_array_size(out);
     for (size_t x = 1; x < n; x++)

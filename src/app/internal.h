@@ -91,6 +91,21 @@ dh_status dh_json_date(json_t *obj, const char *key, bool required, dh_date *out
 /* Refuses members other than those listed (NULL-terminated). */
 dh_status dh_json_only(json_t *obj, const char *const *allowed, dh_err *e);
 
+/* Replaying dossiers at an instant (reports, the overdue list of a day). */
+typedef struct dh_replayer dh_replayer;
+dh_replayer *dh_replayer_open(dh_app *app, const dh_actor *a, dh_err *e);
+/* Fills v as dossier `code` stood at instant `at` (strings valid until the
+ * next call) and *proc with the procedure version it uses. Returns DH_OK,
+ * DH_E_NOTFOUND when it has no receipt, or an error. */
+dh_status dh_replayer_view(dh_replayer *r, const char *code, time_t at, dh_dossier_view *v,
+                           const dh_proc **proc, dh_err *e);
+dh_conn *dh_replayer_conn(dh_replayer *r);
+void dh_replayer_close(dh_replayer *r);
+/* The JSON array of unit codes a query over `unit` (and its subtree) covers,
+ * access checked; NULL in *json_out means every unit (admins only). */
+dh_status dh_app_scope_units(dh_app *app, const dh_actor *a, const char *unit, bool subtree,
+                             time_t now, char **json_out, dh_err *e);
+
 /* Adds a message to an import report (the first 1000 are kept). */
 void dh_report_add(dh_import_report *rep, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -11,6 +11,7 @@
 
 #include "app/internal.h"
 #include "util/buf.h"
+#include "util/html.h"
 
 static void set(json_t *o, const char *k, const char *v) { json_object_set_new(o, k, json_string(v)); }
 
@@ -139,23 +140,6 @@ static size_t paragraphs(const json_t *lj, para *p, size_t cap)
     return n;
 }
 
-static void html_esc(dh_buf *b, const char *s)
-{
-    for (; *s; s++) {
-        if (*s == '<')
-            dh_buf_puts(b, "&lt;");
-        else if (*s == '>')
-            dh_buf_puts(b, "&gt;");
-        else if (*s == '&')
-            dh_buf_puts(b, "&amp;");
-        else if (*s == '"')
-            dh_buf_puts(b, "&quot;");
-        else if (*s == '\n')
-            dh_buf_puts(b, "<br>");
-        else
-            dh_buf_append(b, s, 1);
-    }
-}
 
 char *dh_letter_html(const json_t *l)
 {
@@ -174,7 +158,7 @@ char *dh_letter_html(const json_t *l)
         dh_buf_puts(&b, "<p class=\"");
         dh_buf_puts(&b, cls[p[i].kind]);
         dh_buf_puts(&b, "\">");
-        html_esc(&b, p[i].text);
+        dh_html_escape(&b, p[i].text, true);
         dh_buf_puts(&b, "</p>");
     }
     dh_buf_puts(&b, "</body></html>");

@@ -30,6 +30,7 @@ int dh_cmd_import(int argc, char **argv);
 int dh_cmd_dossiers(int argc, char **argv);
 int dh_cmd_gen(int argc, char **argv);
 int dh_cmd_letter(int argc, char **argv);
+int dh_cmd_report(int argc, char **argv);
 int dh_cmd_version(int argc, char **argv);
 
 /* The database URL: the --db value, else $DIEUHANH_DB, else

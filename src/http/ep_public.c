@@ -9,6 +9,7 @@
 
 #include "http/http.h"
 #include "util/buf.h"
+#include "util/html.h"
 
 #define LOOKUPS_PER_MINUTE 30
 #define SLOTS 1024
@@ -40,26 +41,13 @@ static bool allow(const char *ip, time_t now)
     return ok;
 }
 
-static void esc(dh_buf *b, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '<': dh_buf_puts(b, "&lt;"); break;
-        case '>': dh_buf_puts(b, "&gt;"); break;
-        case '&': dh_buf_puts(b, "&amp;"); break;
-        case '"': dh_buf_puts(b, "&quot;"); break;
-        case '\'': dh_buf_puts(b, "&#39;"); break;
-        default: dh_buf_append(b, s, 1);
-        }
-    }
-}
 
 static void row(dh_buf *b, const char *label, const char *value)
 {
     dh_buf_puts(b, "<tr><th scope=\"row\">");
-    esc(b, label);
+    dh_html_escape(b, label, false);
     dh_buf_puts(b, "</th><td>");
-    esc(b, value);
+    dh_html_escape(b, value, false);
     dh_buf_puts(b, "</td></tr>");
 }
 
@@ -118,7 +106,7 @@ static void lookup(dh_req *rq, dh_resp *rs)
                     "<form method=\"get\" action=\"/tra-cuu\"><label for=\"ma\">Mã hồ sơ</label> "
                     "<input id=\"ma\" name=\"ma\" maxlength=\"64\" required value=\"");
     const char *code = dh_req_query(rq, "ma");
-    esc(&b, code ? code : "");
+    dh_html_escape(&b, code ? code : "", false);
     dh_buf_puts(&b, "\"> <button type=\"submit\">Tra cứu</button></form>");
     int status = 200;
     if (!allow(rq->ip, rq->now)) {
@@ -135,7 +123,7 @@ static void lookup(dh_req *rq, dh_resp *rs)
             dh_app_dossier_get(rq->app, &anon, code, true, rq->now, &d, &e) != DH_OK) {
             status = 404;
             dh_buf_puts(&b, "<p role=\"alert\">Không tìm thấy hồ sơ có mã <strong>");
-            esc(&b, code);
+            dh_html_escape(&b, code, false);
             dh_buf_puts(&b, "</strong>. Vui lòng kiểm tra lại mã trên giấy tiếp nhận.</p>");
         } else {
             char t1[40], t2[40], t3[40];
@@ -162,7 +150,7 @@ static void lookup(dh_req *rq, dh_resp *rs)
                 row(&b, "Ngày giải quyết xong", t3);
             dh_buf_puts(&b, "<tr><th scope=\"row\">Đánh giá thời hạn</th><td");
             dh_buf_puts(&b, late ? " class=\"late\">" : ">");
-            esc(&b, outcome_vi(out));
+            dh_html_escape(&b, outcome_vi(out), false);
             dh_buf_puts(&b, "</td></tr></table>");
             dh_app_procedures_release(rq->app, ps);
             json_decref(d);

@@ -97,6 +97,7 @@ extern const dh_route dh_routes_audit[];
 extern const dh_route dh_routes_calendars[];
 extern const dh_route dh_routes_dossiers[];
 extern const dh_route dh_routes_public[];
+extern const dh_route dh_routes_reports[];
 
 /* ---- The server. */
 typedef struct dh_server dh_server;

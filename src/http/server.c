@@ -28,7 +28,7 @@ struct dh_server {
 static const dh_route *const groups[] = {dh_routes_health, dh_routes_auth, dh_routes_units,
                                          dh_routes_users, dh_routes_audit,
                                          dh_routes_calendars, dh_routes_dossiers,
-                                         dh_routes_public};
+                                         dh_routes_public, dh_routes_reports};
 
 /* ------------------------------------------------------------------ */
 /* Replies.                                                           */

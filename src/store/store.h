@@ -304,6 +304,10 @@ typedef struct dh_store_ops {
                              dh_err *e);
     dh_status (*list_dossiers)(dh_conn *c, const dh_dossier_filter *f, dh_dossier_cb cb,
                                void *closure, dh_err *e);
+    /* Every dossier of the units (a JSON array of codes) received before
+     * `before` and not finished before `since` (the dossiers a period sees). */
+    dh_status (*scan_dossiers)(dh_conn *c, const char *units_json, time_t since, time_t before,
+                               dh_dossier_cb cb, void *closure, dh_err *e);
 } dh_store_ops;
 
 /* ---- Front door. ------------------------------------------------------ */

@@ -1290,6 +1290,24 @@ static dh_status sq_list_dossiers(dh_conn *c, const dh_dossier_filter *f, dh_dos
     return dossier_rows(c, st, cb, closure, &any, e);
 }
 
+static dh_status sq_scan_dossiers(dh_conn *c, const char *units_json, time_t since,
+                                  time_t before, dh_dossier_cb cb, void *closure, dh_err *e)
+{
+    sqlite3_stmt *st = stmt(c,
+                            "SELECT " DOSSIER_COLS " FROM dossiers "
+                            "WHERE unit IN (SELECT value FROM json_each(?1)) "
+                            "AND state <> 'incomplete' AND received_at < ?2 "
+                            "AND (finished_at IS NULL OR finished_at >= ?3) ORDER BY code",
+                            e);
+    if (!st)
+        return DH_E_DB;
+    bind_text(st, 1, units_json);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)before);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)since);
+    bool any = false;
+    return dossier_rows(c, st, cb, closure, &any, e);
+}
+
 const dh_store_ops dh_sqlite_ops = {
     .scheme = "sqlite",
     .open = sq_open,
@@ -1337,4 +1355,5 @@ const dh_store_ops dh_sqlite_ops = {
     .put_dossier = sq_put_dossier,
     .get_dossier = sq_get_dossier,
     .list_dossiers = sq_list_dossiers,
+    .scan_dossiers = sq_scan_dossiers,
 };

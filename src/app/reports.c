@@ -1,0 +1,250 @@
+/* reports.c - Biểu II.06a/VPCP/KSTT (domain.md §3): the dossiers a period
+ * sees, per field of the procedures, counted by replaying every dossier as it
+ * stood at the end of the period. This is the exact reference count; the
+ * rules are written down in docs/KPIS.md. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/internal.h"
+#include "util/buf.h"
+#include "util/csv.h"
+#include "util/html.h"
+#include "util/text.h"
+
+enum { RECEIVED_TOTAL, RECEIVED_ONLINE, RECEIVED_COUNTER_POSTAL, CARRIED_OVER, RESOLVED_TOTAL,
+       EARLY, ON_TIME, LATE, IN_PROGRESS_TOTAL, WITHIN, OVERDUE, NCOUNTS };
+
+static const char *const count_names[NCOUNTS] = {
+    "received_total", "received_online", "received_counter_postal", "carried_over",
+    "resolved_total", "early",           "on_time",                 "late",
+    "in_progress_total", "within",       "overdue"};
+
+static const char *const count_vi[NCOUNTS] = {
+    "Tổng số hồ sơ tiếp nhận", "Trong đó: trực tuyến", "Trực tiếp và dịch vụ bưu chính",
+    "Từ kỳ trước chuyển qua",  "Tổng số đã giải quyết", "Trước hạn", "Đúng hạn", "Quá hạn",
+    "Tổng số đang giải quyết", "Trong hạn", "Quá hạn"};
+
+typedef struct field_row {
+    char *field;
+    long n[NCOUNTS];
+} field_row;
+
+struct scan {
+    dh_replayer *r;
+    time_t start, end;
+    field_row *rows;
+    size_t nrows;
+    dh_status st;
+    dh_err *e;
+};
+
+static field_row *row_for(struct scan *s, const char *field)
+{
+    for (size_t i = 0; i < s->nrows; i++)
+        if (strcmp(s->rows[i].field, field) == 0)
+            return &s->rows[i];
+    s->rows = dh_xrealloc(s->rows, (s->nrows + 1) * sizeof *s->rows);
+    field_row *r = &s->rows[s->nrows++];
+    memset(r, 0, sizeof *r);
+    r->field = dh_xstrdup(field);
+    return r;
+}
+
+static int on_candidate(void *cl, const dh_dossier_row *row)
+{
+    struct scan *s = cl;
+    dh_dossier_view v;
+    const dh_proc *p;
+    dh_err ve;
+    dh_status st = dh_replayer_view(s->r, row->code, s->end - 1, &v, &p, &ve);
+    if (st == DH_E_NOTFOUND)
+        return 0;
+    if (st) {
+        *s->e = ve;
+        s->st = st;
+        return 1;
+    }
+    field_row *fr = row_for(s, *p->field ? p->field : "Khác");
+    long *n = fr->n;
+    if (v.received_at < s->start)
+        n[CARRIED_OVER]++;
+    else if (v.channel == DH_CH_ONLINE)
+        n[RECEIVED_ONLINE]++;
+    else
+        n[RECEIVED_COUNTER_POSTAL]++;
+    n[RECEIVED_TOTAL]++;
+    if (v.state == DH_DS_RESOLVED || v.state == DH_DS_CLOSED) {
+        n[RESOLVED_TOTAL]++;
+        n[v.outcome == DH_OUT_EARLY ? EARLY : v.outcome == DH_OUT_ON_TIME ? ON_TIME : LATE]++;
+    } else {
+        n[IN_PROGRESS_TOTAL]++;
+        n[v.outcome == DH_OUT_OVERDUE ? OVERDUE : WITHIN]++;
+    }
+    return 0;
+}
+
+static int cmp_rows(const void *a, const void *b)
+{
+    return dh_text_collate(((const field_row *)a)->field, ((const field_row *)b)->field);
+}
+
+static json_t *counts_json(const long *n)
+{
+    json_t *o = json_object();
+    for (int i = 0; i < NCOUNTS; i++)
+        json_object_set_new(o, count_names[i], json_integer(n[i]));
+    return o;
+}
+
+static bool identities_hold(const long *n)
+{
+    return n[RECEIVED_TOTAL] == n[RECEIVED_ONLINE] + n[RECEIVED_COUNTER_POSTAL] + n[CARRIED_OVER] &&
+           n[RESOLVED_TOTAL] == n[EARLY] + n[ON_TIME] + n[LATE] &&
+           n[IN_PROGRESS_TOTAL] == n[WITHIN] + n[OVERDUE] &&
+           n[RECEIVED_TOTAL] == n[RESOLVED_TOTAL] + n[IN_PROGRESS_TOTAL];
+}
+
+dh_status dh_app_report_ii06a(dh_app *app, const dh_actor *a, const char *unit, dh_date from,
+                              dh_date to, time_t now, json_t **out, dh_err *e)
+{
+    if (!unit || !*unit)
+        return dh_err_set(e, DH_E_INVALID, "missing_field", "unit", "unit is required");
+    if (to < from)
+        return dh_err_set(e, DH_E_INVALID, "invalid_range", "to", "to is before from");
+    char *units = NULL;
+    dh_status st = dh_app_scope_units(app, a, unit, true, now, &units, e);
+    if (st)
+        return st;
+    dh_replayer *r = dh_replayer_open(app, a, e);
+    if (!r) {
+        free(units);
+        return e->status;
+    }
+    struct scan s = {r, (time_t)((int64_t)from * 86400 - 7 * 3600),
+                     (time_t)((int64_t)(to + 1) * 86400 - 7 * 3600), NULL, 0, DH_OK, e};
+    dh_conn *c = dh_replayer_conn(r);
+    st = DH_OPS(c)->scan_dossiers(c, units, s.start, s.end, on_candidate, &s, e);
+    if (st == DH_OK)
+        st = s.st;
+    dh_replayer_close(r);
+    free(units);
+    long total[NCOUNTS] = {0};
+    json_t *rows = json_array();
+    if (s.nrows)
+        qsort(s.rows, s.nrows, sizeof *s.rows, cmp_rows);
+    for (size_t i = 0; i < s.nrows; i++) {
+        for (int k = 0; k < NCOUNTS; k++)
+            total[k] += s.rows[i].n[k];
+        if (st == DH_OK && !identities_hold(s.rows[i].n))
+            st = dh_err_set(e, DH_E_INTERNAL, "identity_failed", NULL,
+                            "II.06a identities do not hold for field %s", s.rows[i].field);
+        json_t *o = counts_json(s.rows[i].n);
+        json_object_set_new(o, "field", json_string(s.rows[i].field));
+        json_array_append_new(rows, o);
+        free(s.rows[i].field);
+    }
+    free(s.rows);
+    if (st == DH_OK && !identities_hold(total))
+        st = dh_err_set(e, DH_E_INTERNAL, "identity_failed", NULL,
+                        "II.06a identities do not hold for the total");
+    if (st) {
+        json_decref(rows);
+        return st;
+    }
+    char f[DH_DATE_TEXT_LEN], t[DH_DATE_TEXT_LEN];
+    dh_date_format(from, f);
+    dh_date_format(to, t);
+    *out = json_pack("{s:s,s:s,s:s,s:o,s:o}", "unit", unit, "from", f, "to", t, "rows", rows,
+                     "total", counts_json(total));
+    return DH_OK;
+}
+
+static long count_of(json_t *o, int k) { return (long)json_integer_value(json_object_get(o, count_names[k])); }
+
+char *dh_report_ii06a_csv(const json_t *rep)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    const char *head[NCOUNTS + 2] = {"STT", "Lĩnh vực"};
+    for (int k = 0; k < NCOUNTS; k++)
+        head[k + 2] = count_vi[k];
+    dh_csv_write_row(f, head, NCOUNTS + 2);
+    size_t i;
+    json_t *r;
+    char cells[NCOUNTS + 2][32];
+    const char *row[NCOUNTS + 2];
+    json_array_foreach(json_object_get(rep, "rows"), i, r)
+    {
+        snprintf(cells[0], sizeof cells[0], "%zu", i + 1);
+        row[0] = cells[0];
+        row[1] = json_string_value(json_object_get(r, "field"));
+        for (int k = 0; k < NCOUNTS; k++) {
+            snprintf(cells[k + 2], sizeof cells[k + 2], "%ld", count_of(r, k));
+            row[k + 2] = cells[k + 2];
+        }
+        dh_csv_write_row(f, row, NCOUNTS + 2);
+    }
+    json_t *t = json_object_get(rep, "total");
+    row[0] = "";
+    row[1] = "Tổng cộng";
+    for (int k = 0; k < NCOUNTS; k++) {
+        snprintf(cells[k + 2], sizeof cells[k + 2], "%ld", count_of(t, k));
+        row[k + 2] = cells[k + 2];
+    }
+    dh_csv_write_row(f, row, NCOUNTS + 2);
+    fclose(f);
+    return text;
+}
+
+
+char *dh_report_ii06a_html(const json_t *rep, const char *unit_name)
+{
+    dh_buf b = {0};
+    dh_buf_puts(&b, "<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\"><title>Biểu "
+                    "II.06a</title><style>body{font-family:system-ui,sans-serif;margin:1.5rem}"
+                    "table{border-collapse:collapse}th,td{border:1px solid #555;padding:.25rem .4rem}"
+                    "td.n{text-align:right}caption{font-weight:bold;margin-bottom:.5rem}"
+                    "</style></head><body><table><caption>Biểu số II.06a/VPCP/KSTT — Tình hình, "
+                    "kết quả giải quyết thủ tục hành chính tại ");
+    dh_html_escape(&b, unit_name, false);
+    dh_buf_puts(&b, " (từ ngày ");
+    dh_html_escape(&b, json_string_value(json_object_get(rep, "from")), false);
+    dh_buf_puts(&b, " đến ngày ");
+    dh_html_escape(&b, json_string_value(json_object_get(rep, "to")), false);
+    dh_buf_puts(&b, "; đơn vị tính: hồ sơ)</caption><thead><tr><th scope=\"col\">STT</th>"
+                    "<th scope=\"col\">Lĩnh vực</th>");
+    for (int k = 0; k < NCOUNTS; k++) {
+        dh_buf_puts(&b, "<th scope=\"col\">");
+        dh_html_escape(&b, count_vi[k], false);
+        dh_buf_puts(&b, "</th>");
+    }
+    dh_buf_puts(&b, "</tr></thead><tbody>");
+    size_t i;
+    json_t *r;
+    char num[32];
+    json_array_foreach(json_object_get(rep, "rows"), i, r)
+    {
+        snprintf(num, sizeof num, "%zu", i + 1);
+        dh_buf_puts(&b, "<tr><td class=\"n\">");
+        dh_buf_puts(&b, num);
+        dh_buf_puts(&b, "</td><th scope=\"row\">");
+        dh_html_escape(&b, json_string_value(json_object_get(r, "field")), false);
+        dh_buf_puts(&b, "</th>");
+        for (int k = 0; k < NCOUNTS; k++) {
+            snprintf(num, sizeof num, "<td class=\"n\">%ld</td>", count_of(r, k));
+            dh_buf_puts(&b, num);
+        }
+        dh_buf_puts(&b, "</tr>");
+    }
+    dh_buf_puts(&b, "</tbody><tfoot><tr><td></td><th scope=\"row\">Tổng cộng</th>");
+    json_t *t = json_object_get(rep, "total");
+    for (int k = 0; k < NCOUNTS; k++) {
+        snprintf(num, sizeof num, "<td class=\"n\">%ld</td>", count_of(t, k));
+        dh_buf_puts(&b, num);
+    }
+    dh_buf_puts(&b, "</tr></tfoot></table></body></html>");
+    dh_buf_append(&b, "", 1);
+    return b.p;
+}

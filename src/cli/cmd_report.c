@@ -1,0 +1,100 @@
+/* cmd_report.c - dieuhanh report ii06a: the official statistics form. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli.h"
+#include "core/period.h"
+
+static const char report_help[] =
+    "usage: dieuhanh report ii06a --unit CODE (--from DATE --to DATE | --period P)\n"
+    "                            [--format json|csv|html] [-o FILE] [--db URL]\n\n"
+    "Biểu số II.06a/VPCP/KSTT for the unit and its subtree: per field of the procedures,\n"
+    "dossiers received (online, at the counter or by post, carried over), resolved (early,\n"
+    "on time, late) and in progress (within the deadline, overdue) at the end of the period.\n"
+    "Both dates are inclusive, local time. P: 2025, 2025-H1, 2025-Q3, 2025-07, a day, a range\n"
+    "2025-01-01..2025-03-31, or a Decree 09 cut-off period such as cutoff:2025-Q1.\n"
+    "The counting rules are in docs/KPIS.md. Default format: json.\n";
+
+int dh_cmd_report(int argc, char **argv)
+{
+    const char *db = NULL, *unit = NULL, *from = NULL, *to = NULL, *period = NULL,
+               *format = "json", *out = NULL, *pos[2];
+    int npos;
+    const dh_cli_opt opts[] = {{"--db", &db, NULL},         {"--unit", &unit, NULL},
+                               {"--from", &from, NULL},     {"--to", &to, NULL},
+                               {"--period", &period, NULL}, {"--format", &format, NULL},
+                               {"-o", &out, NULL},          {NULL, NULL, NULL}};
+    int rc = dh_cli_parse("report", argc, argv, opts, pos, 2, &npos, report_help);
+    if (rc)
+        return rc < 0 ? DH_EXIT_OK : rc;
+    if (npos != 1 || strcmp(pos[0], "ii06a") != 0)
+        return dh_cli_usage("report", "the report to make: ii06a");
+    if (!unit)
+        return dh_cli_usage("report", "--unit CODE is required");
+    if (strcmp(format, "json") && strcmp(format, "csv") && strcmp(format, "html"))
+        return dh_cli_usage("report", "--format must be json, csv or html");
+    dh_period p;
+    const char *why = NULL;
+    if (period) {
+        if (from || to)
+            return dh_cli_usage("report", "give --period or --from/--to, not both");
+        if (dh_period_parse(period, &p, &why)) {
+            fprintf(stderr, "dieuhanh: --period: '%s': %s\n", period, why);
+            return DH_EXIT_FAIL;
+        }
+    } else {
+        if (!from || !to)
+            return dh_cli_usage("report", "--from and --to (or --period) are required");
+        if (dh_date_parse(from, &p.from) || dh_date_parse(to, &p.to)) {
+            fprintf(stderr, "dieuhanh: --from/--to: dates are written YYYY-MM-DD\n");
+            return DH_EXIT_FAIL;
+        }
+        if (p.to < p.from) {
+            fprintf(stderr, "dieuhanh: --to: %s is before --from %s\n", to, from);
+            return DH_EXIT_FAIL;
+        }
+    }
+    dh_app *app = dh_cli_open(dh_cli_db(db), false);
+    if (!app)
+        return DH_EXIT_FAIL;
+    dh_actor a;
+    dh_actor_cli(&a);
+    dh_err e;
+    json_t *rep;
+    dh_status st = dh_app_report_ii06a(app, &a, unit, p.from, p.to, time(NULL), &rep, &e);
+    char *text = NULL;
+    if (st == DH_OK) {
+        if (!strcmp(format, "csv")) {
+            text = dh_report_ii06a_csv(rep);
+        } else if (!strcmp(format, "html")) {
+            const dh_unitreg *r = dh_app_units_acquire(app, &e);
+            int32_t u = r ? dh_unitreg_find(r, unit) : -1;
+            const dh_unit_version *v = u >= 0 ? dh_unitreg_nearest(r, u, p.to) : NULL;
+            text = dh_report_ii06a_html(rep, v ? v->name : unit);
+            dh_app_units_release(app, r);
+        } else {
+            text = json_dumps(rep, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        }
+        json_decref(rep);
+    }
+    dh_app_close(app);
+    if (st)
+        return dh_cli_fail(&e);
+    FILE *f = out ? fopen(out, "w") : stdout;
+    if (!f) {
+        free(text);
+        fprintf(stderr, "dieuhanh: cannot write %s\n", out);
+        return DH_EXIT_FAIL;
+    }
+    fputs(text, f);
+    if (!strcmp(format, "json"))
+        fputc('\n', f);
+    free(text);
+    if (out && fclose(f) != 0) {
+        fprintf(stderr, "dieuhanh: cannot write %s\n", out);
+        return DH_EXIT_FAIL;
+    }
+    return DH_EXIT_OK;
+}

@@ -1,0 +1,98 @@
+"""Biểu II.06a on a hand-built set of dossiers whose counts are worked out by
+hand below (issue 5, golden test)."""
+from test_dossiers import ev, received, setup
+
+from harness import expect_error
+
+# Period: March 2025, unit VT-P1. Procedures: Hộ tịch 3 working days, Chứng thực 2.
+#  A  Hộ tịch  online   received 26/2 08:00, due 3/3 08:00, processed 3/3 09:00 -> carried, late
+#  B  Hộ tịch  counter  received 20/2, processed 21/2                          -> not in March
+#  C  Hộ tịch  online   received 10/3 08:00, due 13/3, processed 11/3          -> early
+#  D  Chứng thực counter received 12/3 08:00, due 14/3 08:00, processed 14/3 07:45 -> on time
+#  E  Chứng thực postal  received 27/3 08:00, due 31/3 08:00, processed 2/4    -> in progress, overdue
+#  F  Hộ tịch  online   received 31/3 10:00, due 3/4                          -> in progress, within
+#  G  Hộ tịch  online   received 20/3 08:00, refused 20/3 09:00                -> resolved early
+#  H  Chứng thực online  received 24/3 08:00, supplement asked 24/3 09:00, back 3/4
+#                                                  -> paused at the end: in progress, within
+#  I  Hộ tịch  online   received 1/4                                           -> not in March
+HT, CT = "1.004227", "2.000908"
+EVENTS = [
+    received("A1", "A", "2025-02-26T08:00:00+07:00", proc=HT, channel="online"),
+    ev("A2", "A", "processed", "2025-03-03T09:00:00+07:00"),
+    received("B1", "B", "2025-02-20T08:00:00+07:00", proc=HT),
+    ev("B2", "B", "processed", "2025-02-21T08:00:00+07:00"),
+    received("C1", "C", "2025-03-10T08:00:00+07:00", proc=HT, channel="online"),
+    ev("C2", "C", "processed", "2025-03-11T10:00:00+07:00"),
+    received("D1", "D", "2025-03-12T08:00:00+07:00", proc=CT, channel="counter"),
+    ev("D2", "D", "processed", "2025-03-14T07:45:00+07:00"),
+    received("E1", "E", "2025-03-27T08:00:00+07:00", proc=CT, channel="postal"),
+    ev("E2", "E", "processed", "2025-04-02T08:00:00+07:00"),
+    received("F1", "F", "2025-03-31T10:00:00+07:00", proc=HT, channel="online"),
+    received("G1", "G", "2025-03-20T08:00:00+07:00", proc=HT, channel="online"),
+    ev("G2", "G", "refused", "2025-03-20T09:00:00+07:00"),
+    received("H1", "H", "2025-03-24T08:00:00+07:00", proc=CT, channel="online",
+             by_applicant=True),
+    ev("H2", "H", "supplement_requested", "2025-03-24T09:00:00+07:00"),
+    ev("H3", "H", "supplement_completed", "2025-04-03T09:00:00+07:00"),
+    received("I1", "I", "2025-04-01T08:00:00+07:00", proc=HT, channel="online"),
+]
+
+KEYS = ["received_total", "received_online", "received_counter_postal", "carried_over",
+        "resolved_total", "early", "on_time", "late", "in_progress_total", "within", "overdue"]
+WANT = {
+    "Chứng thực": [3, 1, 2, 0, 1, 0, 1, 0, 2, 1, 1],
+    "Hộ tịch": [4, 3, 0, 1, 3, 2, 0, 1, 1, 1, 0],
+}
+TOTAL = [7, 4, 2, 1, 4, 2, 1, 1, 3, 2, 1]
+
+
+def test_ii06a_golden(ctx):
+    s, admin = setup(ctx)
+    r = s.request("POST", "/api/v1/dossier-events", {"events": EVENTS}, token=admin)
+    assert r.status == 201, r
+    t = s.login("vanphong.vt")
+    r = s.request("GET", "/api/v1/reports/ii06a?unit=VT-P1&from=2025-03-01&to=2025-03-31",
+                  token=t)
+    assert r.status == 200, r
+    rep = r.json
+    assert rep["unit"] == "VT-P1" and rep["from"] == "2025-03-01" and rep["to"] == "2025-03-31"
+    got = {row["field"]: [row[k] for k in KEYS] for row in rep["rows"]}
+    assert got == WANT, got
+    assert [rep["total"][k] for k in KEYS] == TOTAL
+    assert [row["field"] for row in rep["rows"]] == ["Chứng thực", "Hộ tịch"]
+    # the same through the city's subtree, a named period and the CLI
+    r = s.request("GET", "/api/v1/reports/ii06a?unit=BRVT-VT&period=2025-03", token=t)
+    assert [r.json["total"][k] for k in KEYS] == TOTAL
+    r = s.cli("report", "ii06a", "--unit", "VT-P1", "--period", "2025-03", "--format", "csv",
+              "--db", s.db)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.strip().splitlines()
+    assert lines[0].startswith("STT,Lĩnh vực,Tổng số hồ sơ tiếp nhận")
+    assert lines[-1] == ",Tổng cộng," + ",".join(str(x) for x in TOTAL), lines[-1]
+    r = s.request("GET", "/api/v1/reports/ii06a?unit=VT-P1&period=2025-03&format=html", token=t)
+    assert r.status == 200 and "Biểu số II.06a" in r.raw.decode("utf-8")
+    # February: A is received then, B too (and finished); nothing carried in
+    r = s.request("GET", "/api/v1/reports/ii06a?unit=VT-P1&period=2025-02", token=t)
+    tot = r.json["total"]
+    assert tot["received_total"] == 2 and tot["resolved_total"] == 1
+    assert tot["in_progress_total"] == 1 and tot["within"] == 1  # A: due 3/3, still within
+
+
+def test_ii06a_bad_input(ctx):
+    s, admin = setup(ctx)
+    for q, field in (("unit=VT-P1&from=2025-03-31&to=2025-03-01", "to"),
+                     ("unit=VT-P1&period=2025-Q5", "period"),
+                     ("unit=VT-P1&from=2025-02-30&to=2025-03-01", "from"),
+                     ("from=2025-03-01&to=2025-03-31", "unit"),
+                     ("unit=VT-P1&period=2025-03&format=pdf", "format")):
+        expect_error(s.request("GET", "/api/v1/reports/ii06a?" + q, token=admin), 422,
+                     field=field)
+    expect_error(s.request("GET", "/api/v1/reports/ii06a?unit=KHONG&period=2025-03",
+                           token=admin), 422, field="unit")
+    other = s.login("canbo.stttt")
+    expect_error(s.request("GET", "/api/v1/reports/ii06a?unit=VT-P1&period=2025-03",
+                           token=other), 403)
+    r = s.cli("report", "ii06a", "--unit", "VT-P1", "--period", "2025-13", "--db", s.db)
+    assert r.returncode == 1 and "period" in r.stderr
+    r = s.cli("report", "ii06a", "--unit", "VT-P1", "--db", s.db)
+    assert r.returncode == 2
