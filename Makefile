@@ -6,7 +6,7 @@
 # test to tests/unit/test_<name>.c needs no edit here.
 
 CC      ?= cc
-PKGS    := libmicrohttpd sqlite3 jansson libsodium libutf8proc pangocairo
+PKGS    := libmicrohttpd sqlite3 jansson libsodium libutf8proc pangocairo xlsxwriter
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wvla -Wno-unused-parameter -Wno-format-truncation
 CFLAGS_BASE = -std=c11 -D_GNU_SOURCE -g $(WARN) -Isrc -I$(GEN) \

@@ -320,5 +320,10 @@ dh_status dh_app_report_ii06a(dh_app *app, const dh_actor *a, const char *unit, 
  * malloc'd. */
 char *dh_report_ii06a_csv(const json_t *report);
 char *dh_report_ii06a_html(const json_t *report, const char *unit_name);
+/* The name of unit `code` on date d (the code itself when unknown). */
+void dh_app_unit_name(dh_app *app, const char *code, dh_date d, char *out, size_t cap);
+/* The same as an XLSX workbook in memory (*out malloc'd). */
+dh_status dh_report_ii06a_xlsx(const json_t *report, const char *unit_name, char **out,
+                               size_t *len, dh_err *e);
 
 #endif

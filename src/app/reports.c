@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <xlsxwriter.h>
 
 #include "app/internal.h"
 #include "util/buf.h"
@@ -160,6 +162,16 @@ dh_status dh_app_report_ii06a(dh_app *app, const dh_actor *a, const char *unit, 
     return DH_OK;
 }
 
+/* "2025-03-01" -> "01/03/2025" (the way dates are written on forms) */
+static const char *vn_date(const json_t *rep, const char *key, char *buf)
+{
+    const char *s = json_string_value(json_object_get((json_t *)rep, key));
+    if (!s || strlen(s) != 10)
+        return s ? s : "";
+    snprintf(buf, 11, "%.2s/%.2s/%.4s", s + 8, s + 5, s);
+    return buf;
+}
+
 static long count_of(json_t *o, int k) { return (long)json_integer_value(json_object_get(o, count_names[k])); }
 
 char *dh_report_ii06a_csv(const json_t *rep)
@@ -209,10 +221,11 @@ char *dh_report_ii06a_html(const json_t *rep, const char *unit_name)
                     "</style></head><body><table><caption>Biểu số II.06a/VPCP/KSTT — Tình hình, "
                     "kết quả giải quyết thủ tục hành chính tại ");
     dh_html_escape(&b, unit_name, false);
+    char d1[11], d2[11];
     dh_buf_puts(&b, " (từ ngày ");
-    dh_html_escape(&b, json_string_value(json_object_get(rep, "from")), false);
+    dh_html_escape(&b, vn_date(rep, "from", d1), false);
     dh_buf_puts(&b, " đến ngày ");
-    dh_html_escape(&b, json_string_value(json_object_get(rep, "to")), false);
+    dh_html_escape(&b, vn_date(rep, "to", d2), false);
     dh_buf_puts(&b, "; đơn vị tính: hồ sơ)</caption><thead><tr><th scope=\"col\">STT</th>"
                     "<th scope=\"col\">Lĩnh vực</th>");
     for (int k = 0; k < NCOUNTS; k++) {
@@ -247,4 +260,103 @@ char *dh_report_ii06a_html(const json_t *rep, const char *unit_name)
     dh_buf_puts(&b, "</tr></tfoot></table></body></html>");
     dh_buf_append(&b, "", 1);
     return b.p;
+}
+
+/* ---- XLSX (libxlsxwriter) ------------------------------------------------ */
+
+dh_status dh_report_ii06a_xlsx(const json_t *rep, const char *unit_name, char **out, size_t *len,
+                               dh_err *e)
+{
+    char path[] = "/tmp/dieuhanh-ii06a-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return dh_err_set(e, DH_E_INTERNAL, "io", NULL, "cannot create a temporary file");
+    close(fd);
+    lxw_workbook *wb = workbook_new(path);
+    lxw_worksheet *ws = wb ? workbook_add_worksheet(wb, "II.06a") : NULL;
+    if (!ws) {
+        unlink(path);
+        return dh_err_set(e, DH_E_INTERNAL, "xlsx_failed", NULL, "cannot start the workbook");
+    }
+    lxw_format *title = workbook_add_format(wb);
+    format_set_bold(title);
+    format_set_font_size(title, 13);
+    format_set_align(title, LXW_ALIGN_CENTER);
+    lxw_format *head = workbook_add_format(wb);
+    format_set_bold(head);
+    format_set_text_wrap(head);
+    format_set_align(head, LXW_ALIGN_CENTER);
+    format_set_align(head, LXW_ALIGN_VERTICAL_CENTER);
+    format_set_border(head, LXW_BORDER_THIN);
+    lxw_format *cell = workbook_add_format(wb);
+    format_set_border(cell, LXW_BORDER_THIN);
+    lxw_format *total = workbook_add_format(wb);
+    format_set_bold(total);
+    format_set_border(total, LXW_BORDER_THIN);
+    char line[600];
+    worksheet_merge_range(ws, 0, 0, 0, NCOUNTS + 1, "Biểu số II.06a/VPCP/KSTT", title);
+    char d1[11], d2[11];
+    snprintf(line, sizeof line,
+             "Tình hình, kết quả giải quyết thủ tục hành chính tại %s (từ ngày %s đến ngày %s)",
+             unit_name, vn_date(rep, "from", d1), vn_date(rep, "to", d2));
+    worksheet_merge_range(ws, 1, 0, 1, NCOUNTS + 1, line, NULL);
+    worksheet_write_string(ws, 2, 0, "Đơn vị tính: hồ sơ", NULL);
+    worksheet_set_row(ws, 3, 48, NULL);
+    worksheet_write_string(ws, 3, 0, "STT", head);
+    worksheet_write_string(ws, 3, 1, "Lĩnh vực", head);
+    for (int k = 0; k < NCOUNTS; k++)
+        worksheet_write_string(ws, 3, (lxw_col_t)(k + 2), count_vi[k], head);
+    for (int k = 0; k < NCOUNTS + 2; k++)
+        worksheet_write_number(ws, 4, (lxw_col_t)k, k + 1, head); /* the column numbers (1)..(13) */
+    worksheet_set_column(ws, 0, 0, 5, NULL);
+    worksheet_set_column(ws, 1, 1, 34, NULL);
+    worksheet_set_column(ws, 2, NCOUNTS + 1, 13, NULL);
+    lxw_row_t r = 5;
+    size_t i;
+    json_t *row;
+    json_array_foreach(json_object_get(rep, "rows"), i, row)
+    {
+        worksheet_write_number(ws, r, 0, (double)(i + 1), cell);
+        worksheet_write_string(ws, r, 1, json_string_value(json_object_get(row, "field")), cell);
+        for (int k = 0; k < NCOUNTS; k++)
+            worksheet_write_number(ws, r, (lxw_col_t)(k + 2), (double)count_of(row, k), cell);
+        r++;
+    }
+    json_t *t = json_object_get(rep, "total");
+    worksheet_write_blank(ws, r, 0, total);
+    worksheet_write_string(ws, r, 1, "Tổng cộng", total);
+    for (int k = 0; k < NCOUNTS; k++)
+        worksheet_write_number(ws, r, (lxw_col_t)(k + 2), (double)count_of(t, k), total);
+    lxw_error err = workbook_close(wb);
+    if (err != LXW_NO_ERROR) {
+        unlink(path);
+        return dh_err_set(e, DH_E_INTERNAL, "xlsx_failed", NULL, "cannot write the workbook: %s",
+                          lxw_strerror(err));
+    }
+    FILE *f = fopen(path, "rb");
+    dh_buf b = {0};
+    char chunk[65536];
+    size_t n;
+    while (f && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        dh_buf_append(&b, chunk, n);
+    if (f)
+        fclose(f);
+    unlink(path);
+    if (!b.len) {
+        dh_buf_free(&b);
+        return dh_err_set(e, DH_E_INTERNAL, "xlsx_failed", NULL, "the workbook is empty");
+    }
+    *out = b.p;
+    *len = b.len;
+    return DH_OK;
+}
+
+void dh_app_unit_name(dh_app *app, const char *code, dh_date d, char *out, size_t cap)
+{
+    dh_err e;
+    const dh_unitreg *r = dh_app_units_acquire(app, &e);
+    int32_t u = r ? dh_unitreg_find(r, code) : -1;
+    const dh_unit_version *v = u >= 0 ? dh_unitreg_nearest(r, u, d) : NULL;
+    snprintf(out, cap, "%s", v ? v->name : code);
+    dh_app_units_release(app, r);
 }

@@ -9,7 +9,7 @@
 
 static const char report_help[] =
     "usage: dieuhanh report ii06a --unit CODE (--from DATE --to DATE | --period P)\n"
-    "                            [--format json|csv|html] [-o FILE] [--db URL]\n\n"
+    "                            [--format json|csv|html|xlsx] [-o FILE] [--db URL]\n\n"
     "Biểu số II.06a/VPCP/KSTT for the unit and its subtree: per field of the procedures,\n"
     "dossiers received (online, at the counter or by post, carried over), resolved (early,\n"
     "on time, late) and in progress (within the deadline, overdue) at the end of the period.\n"
@@ -33,8 +33,11 @@ int dh_cmd_report(int argc, char **argv)
         return dh_cli_usage("report", "the report to make: ii06a");
     if (!unit)
         return dh_cli_usage("report", "--unit CODE is required");
-    if (strcmp(format, "json") && strcmp(format, "csv") && strcmp(format, "html"))
-        return dh_cli_usage("report", "--format must be json, csv or html");
+    if (strcmp(format, "json") && strcmp(format, "csv") && strcmp(format, "html") &&
+        strcmp(format, "xlsx"))
+        return dh_cli_usage("report", "--format must be json, csv, html or xlsx");
+    if (!strcmp(format, "xlsx") && !out)
+        return dh_cli_usage("report", "--format xlsx needs -o FILE.xlsx");
     dh_period p;
     const char *why = NULL;
     if (period) {
@@ -65,30 +68,32 @@ int dh_cmd_report(int argc, char **argv)
     json_t *rep;
     dh_status st = dh_app_report_ii06a(app, &a, unit, p.from, p.to, time(NULL), &rep, &e);
     char *text = NULL;
+    size_t len = 0;
     if (st == DH_OK) {
-        if (!strcmp(format, "csv")) {
+        char name[400];
+        dh_app_unit_name(app, unit, p.to, name, sizeof name);
+        if (!strcmp(format, "csv"))
             text = dh_report_ii06a_csv(rep);
-        } else if (!strcmp(format, "html")) {
-            const dh_unitreg *r = dh_app_units_acquire(app, &e);
-            int32_t u = r ? dh_unitreg_find(r, unit) : -1;
-            const dh_unit_version *v = u >= 0 ? dh_unitreg_nearest(r, u, p.to) : NULL;
-            text = dh_report_ii06a_html(rep, v ? v->name : unit);
-            dh_app_units_release(app, r);
-        } else {
+        else if (!strcmp(format, "html"))
+            text = dh_report_ii06a_html(rep, name);
+        else if (!strcmp(format, "xlsx"))
+            st = dh_report_ii06a_xlsx(rep, name, &text, &len, &e);
+        else
             text = json_dumps(rep, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        }
+        if (text && !len)
+            len = strlen(text);
         json_decref(rep);
     }
     dh_app_close(app);
     if (st)
         return dh_cli_fail(&e);
-    FILE *f = out ? fopen(out, "w") : stdout;
+    FILE *f = out ? fopen(out, "wb") : stdout;
     if (!f) {
         free(text);
         fprintf(stderr, "dieuhanh: cannot write %s\n", out);
         return DH_EXIT_FAIL;
     }
-    fputs(text, f);
+    fwrite(text, 1, len, f);
     if (!strcmp(format, "json"))
         fputc('\n', f);
     free(text);

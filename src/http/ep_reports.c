@@ -15,8 +15,10 @@ static void get_ii06a(dh_req *rq, dh_resp *rs)
                *format = dh_req_query(rq, "format");
     if (!format)
         format = "json";
-    if (strcmp(format, "json") && strcmp(format, "csv") && strcmp(format, "html")) {
-        dh_reply_error(rs, 422, "invalid_format", "format", "format must be json, csv or html");
+    if (strcmp(format, "json") && strcmp(format, "csv") && strcmp(format, "html") &&
+        strcmp(format, "xlsx")) {
+        dh_reply_error(rs, 422, "invalid_format", "format",
+                       "format must be json, csv, html or xlsx");
         return;
     }
     dh_period p;
@@ -50,23 +52,30 @@ static void get_ii06a(dh_req *rq, dh_resp *rs)
         dh_reply_json_steal(rs, 200, rep);
         return;
     }
-    char *text;
+    char *text = NULL, name[400];
+    size_t len = 0;
+    dh_app_unit_name(rq->app, unit, p.to, name, sizeof name);
     if (!strcmp(format, "csv")) {
         text = dh_report_ii06a_csv(rep);
         rs->content_type = "text/csv; charset=utf-8";
         snprintf(rs->disposition, sizeof rs->disposition, "attachment; filename=\"II06a.csv\"");
+    } else if (!strcmp(format, "xlsx")) {
+        if (dh_report_ii06a_xlsx(rep, name, &text, &len, &e)) {
+            json_decref(rep);
+            dh_reply_err(rs, &e);
+            return;
+        }
+        rs->content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+        snprintf(rs->disposition, sizeof rs->disposition, "attachment; filename=\"II06a.xlsx\"");
     } else {
-        const dh_unitreg *r = dh_app_units_acquire(rq->app, &e);
-        int32_t u = r ? dh_unitreg_find(r, unit) : -1;
-        const dh_unit_version *v = u >= 0 ? dh_unitreg_nearest(r, u, p.to) : NULL;
-        text = dh_report_ii06a_html(rep, v ? v->name : unit);
-        dh_app_units_release(rq->app, r);
+        text = dh_report_ii06a_html(rep, name);
         rs->content_type = "text/html; charset=utf-8";
     }
     json_decref(rep);
     rs->status = 200;
     free(rs->body);
     rs->body = text;
+    rs->body_len = len;
 }
 
 const dh_route dh_routes_reports[] = {

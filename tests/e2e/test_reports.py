@@ -96,3 +96,39 @@ def test_ii06a_bad_input(ctx):
     assert r.returncode == 1 and "period" in r.stderr
     r = s.cli("report", "ii06a", "--unit", "VT-P1", "--db", s.db)
     assert r.returncode == 2
+
+
+def test_ii06a_xlsx_read_back(ctx):
+    import os
+    import subprocess
+    import tempfile
+    s, admin = setup(ctx)
+    assert s.request("POST", "/api/v1/dossier-events", {"events": EVENTS},
+                     token=admin).status == 201
+    r = s.request("GET", "/api/v1/reports/ii06a?unit=VT-P1&period=2025-03&format=xlsx",
+                  token=admin)
+    assert r.status == 200 and r.raw[:2] == b"PK", r
+    d = tempfile.mkdtemp(prefix="dh-xlsx-")
+    p = os.path.join(d, "ii06a.xlsx")
+    with open(p, "wb") as f:
+        f.write(r.raw)
+    # read it with a real reader: Debian's openpyxl under the system python
+    code = ("import json, openpyxl, sys\n"
+            "ws = openpyxl.load_workbook(sys.argv[1]).active\n"
+            "print(json.dumps([list(r) for r in ws.iter_rows(values_only=True)]))\n")
+    out = subprocess.run(["/usr/bin/python3", "-c", code, p], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    rows = __import__("json").loads(out.stdout)
+    assert rows[0][0] == "Biểu số II.06a/VPCP/KSTT"
+    assert "Phường 1" in rows[1][0] and "01/03/2025" in rows[1][0] and "31/03/2025" in rows[1][0]
+    assert rows[3][:3] == ["STT", "Lĩnh vực", "Tổng số hồ sơ tiếp nhận"]
+    body = {row[1]: row[2:] for row in rows[5:]}
+    assert body["Chứng thực"] == WANT["Chứng thực"]
+    assert body["Hộ tịch"] == WANT["Hộ tịch"]
+    assert body["Tổng cộng"] == TOTAL
+    r = s.cli("report", "ii06a", "--unit", "VT-P1", "--period", "2025-03", "--format", "xlsx",
+              "-o", os.path.join(d, "cli.xlsx"), "--db", s.db)
+    assert r.returncode == 0 and os.path.getsize(os.path.join(d, "cli.xlsx")) > 1000
+    r = s.cli("report", "ii06a", "--unit", "VT-P1", "--period", "2025-03", "--format", "xlsx",
+              "--db", s.db)
+    assert r.returncode == 2
