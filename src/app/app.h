@@ -320,6 +320,12 @@ dh_status dh_app_report_ii06a(dh_app *app, const dh_actor *a, const char *unit, 
  * malloc'd. */
 char *dh_report_ii06a_csv(const json_t *report);
 char *dh_report_ii06a_html(const json_t *report, const char *unit_name);
+/* KPIs of unit (and its subtree) over [from, to], grouped by "unit",
+ * "procedure", "field", "month" or nothing (NULL); rates in percent with
+ * two decimals, null when the denominator is 0 (docs/KPIS.md). */
+dh_status dh_app_kpis(dh_app *app, const dh_actor *a, const char *unit, bool subtree,
+                      dh_date from, dh_date to, const char *group_by, time_t now, json_t **out,
+                      dh_err *e);
 /* The name of unit `code` on date d (the code itself when unknown). */
 void dh_app_unit_name(dh_app *app, const char *code, dh_date d, char *out, size_t cap);
 /* The same as an XLSX workbook in memory (*out malloc'd). */

@@ -15,7 +15,14 @@
 #include "util/text.h"
 
 enum { RECEIVED_TOTAL, RECEIVED_ONLINE, RECEIVED_COUNTER_POSTAL, CARRIED_OVER, RESOLVED_TOTAL,
-       EARLY, ON_TIME, LATE, IN_PROGRESS_TOTAL, WITHIN, OVERDUE, NCOUNTS };
+       EARLY, ON_TIME, LATE, IN_PROGRESS_TOTAL, WITHIN, OVERDUE, NCOUNTS,
+       /* beyond the form: what the KPI rates need */
+       BY_APPLICANT = NCOUNTS, PAID, PAID_ONLINE, DIGITISED, RATED, SATISFIED, RESOLVED_MINUTES,
+       NALL };
+
+static const char *const extra_names[NALL - NCOUNTS] = {
+    "received_by_applicant", "paid", "paid_online", "digitised", "rated", "satisfied",
+    "resolved_working_minutes"};
 
 static const char *const count_names[NCOUNTS] = {
     "received_total", "received_online", "received_counter_postal", "carried_over",
@@ -28,12 +35,15 @@ static const char *const count_vi[NCOUNTS] = {
     "Tổng số đang giải quyết", "Trong hạn", "Quá hạn"};
 
 typedef struct field_row {
-    char *field;
-    long n[NCOUNTS];
+    char *field; /* the group's key: a field, a unit code or a procedure code */
+    long n[NALL];
 } field_row;
+
+enum { GROUP_FIELD, GROUP_UNIT, GROUP_PROCEDURE, GROUP_NONE };
 
 struct scan {
     dh_replayer *r;
+    int group;
     time_t start, end;
     field_row *rows;
     size_t nrows;
@@ -67,17 +77,27 @@ static int on_candidate(void *cl, const dh_dossier_row *row)
         s->st = st;
         return 1;
     }
-    field_row *fr = row_for(s, *p->field ? p->field : "Khác");
+    const char *key = s->group == GROUP_UNIT        ? v.unit
+                      : s->group == GROUP_PROCEDURE ? p->code
+                      : s->group == GROUP_NONE      ? "*"
+                                                    : (*p->field ? p->field : "Khác");
+    field_row *fr = row_for(s, key);
     long *n = fr->n;
-    if (v.received_at < s->start)
+    if (v.received_at < s->start) {
         n[CARRIED_OVER]++;
-    else if (v.channel == DH_CH_ONLINE)
-        n[RECEIVED_ONLINE]++;
-    else
-        n[RECEIVED_COUNTER_POSTAL]++;
+    } else {
+        n[v.channel == DH_CH_ONLINE ? RECEIVED_ONLINE : RECEIVED_COUNTER_POSTAL]++;
+        n[BY_APPLICANT] += v.by_applicant;
+        n[DIGITISED] += v.digitised_input;
+    }
     n[RECEIVED_TOTAL]++;
+    n[PAID] += v.paid;
+    n[PAID_ONLINE] += v.paid_online;
+    n[RATED] += v.rating > 0;
+    n[SATISFIED] += v.rating >= 4;
     if (v.state == DH_DS_RESOLVED || v.state == DH_DS_CLOSED) {
         n[RESOLVED_TOTAL]++;
+        n[RESOLVED_MINUTES] += v.used_minutes;
         n[v.outcome == DH_OUT_EARLY ? EARLY : v.outcome == DH_OUT_ON_TIME ? ON_TIME : LATE]++;
     } else {
         n[IN_PROGRESS_TOTAL]++;
@@ -107,6 +127,30 @@ static bool identities_hold(const long *n)
            n[RECEIVED_TOTAL] == n[RESOLVED_TOTAL] + n[IN_PROGRESS_TOTAL];
 }
 
+/* Counts the dossiers a period sees, grouped; rows sorted by key (the
+ * caller frees rows[i].field and rows). */
+static dh_status scan_period(dh_app *app, const dh_actor *a, const char *units, int group,
+                             dh_date from, dh_date to, field_row **rows, size_t *nrows, dh_err *e)
+{
+    *rows = NULL;
+    *nrows = 0;
+    dh_replayer *r = dh_replayer_open(app, a, e);
+    if (!r)
+        return e->status;
+    struct scan s = {r, group, (time_t)((int64_t)from * 86400 - 7 * 3600),
+                     (time_t)((int64_t)(to + 1) * 86400 - 7 * 3600), NULL, 0, DH_OK, e};
+    dh_conn *c = dh_replayer_conn(r);
+    dh_status st = DH_OPS(c)->scan_dossiers(c, units, s.start, s.end, on_candidate, &s, e);
+    if (st == DH_OK)
+        st = s.st;
+    dh_replayer_close(r);
+    if (s.nrows)
+        qsort(s.rows, s.nrows, sizeof *s.rows, cmp_rows);
+    *rows = s.rows;
+    *nrows = s.nrows;
+    return st;
+}
+
 dh_status dh_app_report_ii06a(dh_app *app, const dh_actor *a, const char *unit, dh_date from,
                               dh_date to, time_t now, json_t **out, dh_err *e)
 {
@@ -118,35 +162,24 @@ dh_status dh_app_report_ii06a(dh_app *app, const dh_actor *a, const char *unit, 
     dh_status st = dh_app_scope_units(app, a, unit, true, now, &units, e);
     if (st)
         return st;
-    dh_replayer *r = dh_replayer_open(app, a, e);
-    if (!r) {
-        free(units);
-        return e->status;
-    }
-    struct scan s = {r, (time_t)((int64_t)from * 86400 - 7 * 3600),
-                     (time_t)((int64_t)(to + 1) * 86400 - 7 * 3600), NULL, 0, DH_OK, e};
-    dh_conn *c = dh_replayer_conn(r);
-    st = DH_OPS(c)->scan_dossiers(c, units, s.start, s.end, on_candidate, &s, e);
-    if (st == DH_OK)
-        st = s.st;
-    dh_replayer_close(r);
+    field_row *fr;
+    size_t nfr;
+    st = scan_period(app, a, units, GROUP_FIELD, from, to, &fr, &nfr, e);
     free(units);
     long total[NCOUNTS] = {0};
     json_t *rows = json_array();
-    if (s.nrows)
-        qsort(s.rows, s.nrows, sizeof *s.rows, cmp_rows);
-    for (size_t i = 0; i < s.nrows; i++) {
+    for (size_t i = 0; i < nfr; i++) {
         for (int k = 0; k < NCOUNTS; k++)
-            total[k] += s.rows[i].n[k];
-        if (st == DH_OK && !identities_hold(s.rows[i].n))
+            total[k] += fr[i].n[k];
+        if (st == DH_OK && !identities_hold(fr[i].n))
             st = dh_err_set(e, DH_E_INTERNAL, "identity_failed", NULL,
-                            "II.06a identities do not hold for field %s", s.rows[i].field);
-        json_t *o = counts_json(s.rows[i].n);
-        json_object_set_new(o, "field", json_string(s.rows[i].field));
+                            "II.06a identities do not hold for field %s", fr[i].field);
+        json_t *o = counts_json(fr[i].n);
+        json_object_set_new(o, "field", json_string(fr[i].field));
         json_array_append_new(rows, o);
-        free(s.rows[i].field);
+        free(fr[i].field);
     }
-    free(s.rows);
+    free(fr);
     if (st == DH_OK && !identities_hold(total))
         st = dh_err_set(e, DH_E_INTERNAL, "identity_failed", NULL,
                         "II.06a identities do not hold for the total");
@@ -359,4 +392,135 @@ void dh_app_unit_name(dh_app *app, const char *code, dh_date d, char *out, size_
     const dh_unit_version *v = u >= 0 ? dh_unitreg_nearest(r, u, d) : NULL;
     snprintf(out, cap, "%s", v ? v->name : code);
     dh_app_units_release(app, r);
+}
+
+/* ---- KPIs ---------------------------------------------------------------- */
+
+static json_t *rate(long num, long den)
+{
+    if (den <= 0)
+        return json_null(); /* N/A, not 0% */
+    return json_real((double)(long long)(10000.0 * num / den + 0.5) / 100.0);
+}
+
+static json_t *kpi_json(const long *n)
+{
+    json_t *o = counts_json(n);
+    for (int k = NCOUNTS; k < NALL; k++)
+        json_object_set_new(o, extra_names[k - NCOUNTS], json_integer(n[k]));
+    long fresh = n[RECEIVED_ONLINE] + n[RECEIVED_COUNTER_POSTAL];
+    json_object_set_new(o, "on_time_rate", rate(n[EARLY] + n[ON_TIME], n[RESOLVED_TOTAL]));
+    json_object_set_new(o, "online_rate", rate(n[RECEIVED_ONLINE], fresh));
+    json_object_set_new(o, "online_by_applicant_rate", rate(n[BY_APPLICANT], fresh));
+    json_object_set_new(o, "online_payment_rate", rate(n[PAID_ONLINE], n[PAID]));
+    json_object_set_new(o, "digitisation_rate", rate(n[DIGITISED], fresh));
+    json_object_set_new(o, "satisfaction_rate", rate(n[SATISFIED], n[RATED]));
+    json_object_set_new(o, "average_working_minutes_to_resolve",
+                        n[RESOLVED_TOTAL] ? json_integer(n[RESOLVED_MINUTES] / n[RESOLVED_TOTAL])
+                                          : json_null());
+    return o;
+}
+
+/* One period's groups, appended to items (key, name, counts, rates). */
+static dh_status kpi_period(dh_app *app, const dh_actor *a, const char *units, int group,
+                            dh_date from, dh_date to, const char *label, json_t *items,
+                            long *total, dh_err *e)
+{
+    field_row *fr;
+    size_t nfr;
+    dh_status st = scan_period(app, a, units, group, from, to, &fr, &nfr, e);
+    for (size_t i = 0; i < nfr; i++) {
+        for (int k = 0; k < NALL; k++)
+            total[k] += fr[i].n[k];
+        if (st == DH_OK) {
+            json_t *o = kpi_json(fr[i].n);
+            if (label)
+                json_object_set_new(o, "key", json_string(label));
+            else if (group != GROUP_NONE)
+                json_object_set_new(o, "key", json_string(fr[i].field));
+            if (group == GROUP_UNIT) {
+                char name[400];
+                dh_app_unit_name(app, fr[i].field, to, name, sizeof name);
+                json_object_set_new(o, "name", json_string(name));
+            }
+            json_array_append_new(items, o);
+        }
+        free(fr[i].field);
+    }
+    free(fr);
+    return st;
+}
+
+dh_status dh_app_kpis(dh_app *app, const dh_actor *a, const char *unit, bool subtree,
+                      dh_date from, dh_date to, const char *group_by, time_t now, json_t **out,
+                      dh_err *e)
+{
+    int group;
+    if (!group_by || !*group_by)
+        group = GROUP_NONE;
+    else if (!strcmp(group_by, "unit"))
+        group = GROUP_UNIT;
+    else if (!strcmp(group_by, "procedure"))
+        group = GROUP_PROCEDURE;
+    else if (!strcmp(group_by, "field"))
+        group = GROUP_FIELD;
+    else if (!strcmp(group_by, "month"))
+        group = -1;
+    else
+        return dh_err_set(e, DH_E_INVALID, "invalid_group_by", "group_by",
+                          "group_by must be unit, procedure, field or month");
+    if (to < from)
+        return dh_err_set(e, DH_E_INVALID, "invalid_range", "to", "to is before from");
+    if (to - from > 3660)
+        return dh_err_set(e, DH_E_INVALID, "invalid_range", "to", "at most ten years at once");
+    if (!unit || !*unit)
+        return dh_err_set(e, DH_E_INVALID, "missing_field", "unit", "unit is required");
+    char *units = NULL;
+    dh_status st = dh_app_scope_units(app, a, unit, subtree, now, &units, e);
+    if (st)
+        return st;
+    json_t *items = json_array();
+    long total[NALL] = {0};
+    if (group >= 0) {
+        st = kpi_period(app, a, units, group, from, to, NULL, items, total, e);
+    } else {
+        /* each month of the range (clipped to it) as its own period */
+        for (dh_date s0 = from; st == DH_OK && s0 <= to;) {
+            int y, m, d;
+            dh_date_to_ymd(s0, &y, &m, &d);
+            dh_date e0 = dh_date_from_ymd(y, m, dh_date_days_in_month(y, m));
+            if (e0 > to)
+                e0 = to;
+            char label[8];
+            snprintf(label, sizeof label, "%04d-%02d", y, m);
+            long month_total[NALL] = {0};
+            json_t *one = json_array();
+            st = kpi_period(app, a, units, GROUP_NONE, s0, e0, label, one, month_total, e);
+            if (st == DH_OK && json_array_size(one) == 0) {
+                json_t *o = kpi_json(month_total);
+                json_object_set_new(o, "key", json_string(label));
+                json_array_append_new(one, o);
+            }
+            json_array_extend(items, one);
+            json_decref(one);
+            s0 = e0 + 1;
+        }
+    }
+    free(units);
+    if (st) {
+        json_decref(items);
+        return st;
+    }
+    char f[DH_DATE_TEXT_LEN], t[DH_DATE_TEXT_LEN];
+    dh_date_format(from, f);
+    dh_date_format(to, t);
+    json_t *o = json_pack("{s:s,s:b,s:s,s:s,s:s?,s:o}", "unit", unit, "subtree", subtree, "from", f,
+                          "to", t, "group_by", group_by && *group_by ? group_by : NULL, "items",
+                          items);
+    /* the total of a month split would count carried-over dossiers once per
+     * month; it is given for the other groupings only */
+    if (group >= 0)
+        json_object_set_new(o, "total", kpi_json(total));
+    *out = o;
+    return DH_OK;
 }

@@ -1,5 +1,6 @@
 /* ep_reports.c - official reports:
- *   GET /api/v1/reports/ii06a?unit=&from=&to=|period=&format=json|csv|html
+ *   GET /api/v1/reports/ii06a?unit=&from=&to=|period=&format=json|csv|html|xlsx
+ *   GET /api/v1/kpis?unit=&subtree=1&from=&to=|period=&group_by=unit|procedure|field|month
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,11 +9,39 @@
 #include "core/period.h"
 #include "http/http.h"
 
+/* ?unit= and ?period= or ?from=&to= (dates inclusive); replies 422 and
+ * returns -1 when bad. */
+static int period_params(dh_req *rq, dh_resp *rs, dh_period *p)
+{
+    if (!dh_req_query(rq, "unit")) {
+        dh_reply_error(rs, 422, "missing_field", "unit", "unit is required");
+        return -1;
+    }
+    const char *from = dh_req_query(rq, "from"), *to = dh_req_query(rq, "to"),
+               *period = dh_req_query(rq, "period");
+    const char *why = NULL;
+    if (period) {
+        if (dh_period_parse(period, p, &why)) {
+            dh_reply_error(rs, 422, "invalid_period", "period", "'%s': %s", period, why);
+            return -1;
+        }
+        return 0;
+    }
+    if (!from || !to || dh_date_parse(from, &p->from) || dh_date_parse(to, &p->to)) {
+        dh_reply_error(rs, 422, "invalid_period", from && !to ? "to" : "from",
+                       "give from=YYYY-MM-DD and to=YYYY-MM-DD, or period=");
+        return -1;
+    }
+    if (p->to < p->from) {
+        dh_reply_error(rs, 422, "invalid_range", "to", "to is before from");
+        return -1;
+    }
+    return 0;
+}
+
 static void get_ii06a(dh_req *rq, dh_resp *rs)
 {
-    const char *unit = dh_req_query(rq, "unit"), *from = dh_req_query(rq, "from"),
-               *to = dh_req_query(rq, "to"), *period = dh_req_query(rq, "period"),
-               *format = dh_req_query(rq, "format");
+    const char *unit = dh_req_query(rq, "unit"), *format = dh_req_query(rq, "format");
     if (!format)
         format = "json";
     if (strcmp(format, "json") && strcmp(format, "csv") && strcmp(format, "html") &&
@@ -22,29 +51,11 @@ static void get_ii06a(dh_req *rq, dh_resp *rs)
         return;
     }
     dh_period p;
-    const char *why = NULL;
-    if (period) {
-        if (dh_period_parse(period, &p, &why)) {
-            dh_reply_error(rs, 422, "invalid_period", "period", "'%s': %s", period, why);
-            return;
-        }
-    } else if (!from || !to || dh_date_parse(from, &p.from) || dh_date_parse(to, &p.to)) {
-        dh_reply_error(rs, 422, "invalid_period", from && !to ? "to" : "from",
-                       "give from=YYYY-MM-DD and to=YYYY-MM-DD, or period=");
+    if (period_params(rq, rs, &p))
         return;
-    } else if (p.to < p.from) {
-        dh_reply_error(rs, 422, "invalid_range", "to", "to is before from");
-        return;
-    }
-    if (!unit) {
-        dh_reply_error(rs, 422, "missing_field", "unit", "unit is required");
-        return;
-    }
     dh_err e;
     json_t *rep;
     if (dh_app_report_ii06a(rq->app, &rq->actor, unit, p.from, p.to, rq->now, &rep, &e)) {
-        if (e.status == DH_E_INVALID && !strcmp(e.code, "unknown_unit"))
-            e.status = DH_E_INVALID;
         dh_reply_err(rs, &e);
         return;
     }
@@ -78,7 +89,24 @@ static void get_ii06a(dh_req *rq, dh_resp *rs)
     rs->body_len = len;
 }
 
+static void get_kpis(dh_req *rq, dh_resp *rs)
+{
+    const char *unit = dh_req_query(rq, "unit"), *sub = dh_req_query(rq, "subtree");
+    dh_period p;
+    if (period_params(rq, rs, &p))
+        return;
+    dh_err e;
+    json_t *out;
+    bool subtree = sub && (!strcmp(sub, "1") || !strcmp(sub, "true"));
+    if (dh_app_kpis(rq->app, &rq->actor, unit, subtree, p.from, p.to,
+                    dh_req_query(rq, "group_by"), rq->now, &out, &e))
+        dh_reply_err(rs, &e);
+    else
+        dh_reply_json_steal(rs, 200, out);
+}
+
 const dh_route dh_routes_reports[] = {
+    {"GET", "/api/v1/kpis", get_kpis, 0},
     {"GET", "/api/v1/reports/ii06a", get_ii06a, 0},
     {0, 0, 0, 0},
 };

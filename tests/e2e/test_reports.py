@@ -132,3 +132,40 @@ def test_ii06a_xlsx_read_back(ctx):
     r = s.cli("report", "ii06a", "--unit", "VT-P1", "--period", "2025-03", "--format", "xlsx",
               "--db", s.db)
     assert r.returncode == 2
+
+
+def test_kpis_on_the_golden_set(ctx):
+    s, admin = setup(ctx)
+    assert s.request("POST", "/api/v1/dossier-events", {"events": EVENTS},
+                     token=admin).status == 201
+    t = s.login("vanphong.vt")
+    r = s.request("GET", "/api/v1/kpis?unit=VT-P1&period=2025-03", token=t)
+    assert r.status == 200, r
+    k = r.json["items"][0]
+    assert [k[x] for x in KEYS] == TOTAL and r.json["total"]["received_total"] == 7
+    # six dossiers received in March (A was carried over): C F G H online, H by the applicant
+    assert k["on_time_rate"] == 75.0            # (2 early + 1 on time) / 4 resolved
+    assert k["online_rate"] == 66.67            # 4 / 6
+    assert k["online_by_applicant_rate"] == 16.67  # 1 / 6
+    assert k["online_payment_rate"] is None     # nothing paid: N/A, not 0%
+    assert k["satisfaction_rate"] is None       # nothing rated
+    assert k["digitisation_rate"] == 0.0
+    # working minutes: A 1410, C 570, D 885, G 60 -> 2925 / 4
+    assert k["average_working_minutes_to_resolve"] == 731
+    r = s.request("GET", "/api/v1/kpis?unit=VT-P1&period=2025-03&group_by=field", token=t)
+    by = {i["key"]: i for i in r.json["items"]}
+    assert by["Hộ tịch"]["on_time_rate"] == 66.67 and by["Chứng thực"]["on_time_rate"] == 100.0
+    r = s.request("GET", "/api/v1/kpis?unit=BRVT-VT&subtree=1&period=2025-03&group_by=unit",
+                  token=t)
+    assert [(i["key"], i["name"]) for i in r.json["items"]] == [("VT-P1", "Phường 1")]
+    r = s.request("GET", "/api/v1/kpis?unit=VT-P1&from=2025-02-01&to=2025-03-31&group_by=month",
+                  token=t)
+    months = {i["key"]: i for i in r.json["items"]}
+    assert set(months) == {"2025-02", "2025-03"}
+    assert months["2025-02"]["received_total"] == 2 and months["2025-03"]["carried_over"] == 1
+    expect_error(s.request("GET", "/api/v1/kpis?unit=VT-P1&period=2025-03&group_by=colour",
+                           token=t), 422, field="group_by")
+    expect_error(s.request("GET", "/api/v1/kpis?unit=VT-P1&from=2025-03-31&to=2025-03-01",
+                           token=t), 422, field="to")
+    expect_error(s.request("GET", "/api/v1/kpis?unit=KHONG&period=2025-03", token=t), 422,
+                 field="unit")
