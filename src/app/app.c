@@ -18,6 +18,7 @@ dh_app *dh_app_open(const char *db_url, bool migrate, dh_err *e)
         return NULL;
     dh_app *app = dh_xcalloc(1, sizeof *app);
     app->store = s;
+    app->agg = dh_aggcache_new();
     pthread_mutex_init(&app->lock, NULL);
     dh_conn *c = dh_store_acquire(s, e);
     if (!c)
@@ -45,10 +46,18 @@ dh_app *dh_app_open(const char *db_url, bool migrate, dh_err *e)
     dh_store_release(c);
     if (st == DH_OK && app->schema_from < 2 && app->schema_to >= 2)
         st = dh_app_calendar_seed(app, e);
+    if (st == DH_OK && app->schema_from < 4 && app->schema_to >= 4 && app->schema_from > 0) {
+        /* the aggregates are new: count what is already there */
+        dh_actor sys;
+        dh_actor_cli(&sys);
+        long n;
+        st = dh_app_rebuild(app, &sys, time(NULL), NULL, NULL, &n, e);
+    }
     if (st)
         goto fail;
     return app;
 fail:
+    dh_aggcache_free(app->agg);
     dh_store_close(s);
     pthread_mutex_destroy(&app->lock);
     free(app);
@@ -74,6 +83,7 @@ void dh_app_close(dh_app *app)
     pthread_mutex_unlock(&app->lock);
     dh_app_calendars_close(app);
     dh_app_procedures_close(app);
+    dh_aggcache_free(app->agg);
     dh_store_close(app->store);
     pthread_mutex_destroy(&app->lock);
     free(app);

@@ -269,6 +269,14 @@ dh_status dh_app_dossier_ingest(dh_app *app, const dh_actor *a, json_t *events, 
  * of the chunk's first event in the whole input; lines index the chunk),
  * then end (commits when keep and nothing was refused in all-or-nothing
  * mode). rep must start zeroed with rep->results an array. */
+/* Recomputes every dossier's row and fact from its events and the
+ * aggregates from the facts, in one transaction (dieuhanh rebuild; also run
+ * once after the upgrade that adds the aggregates). Admins only at the
+ * callers. progress, if not NULL, is called every 10,000 dossiers. */
+dh_status dh_app_rebuild(dh_app *app, const dh_actor *a, time_t now,
+                         void (*progress)(long done, long total, void *closure), void *closure,
+                         long *ndossiers, dh_err *e);
+
 typedef struct dh_ingest dh_ingest;
 dh_ingest *dh_ingest_begin(dh_app *app, const dh_actor *a, bool partial, time_t now, dh_err *e);
 dh_status dh_ingest_add(dh_ingest *g, json_t *events, const char *name, const long *lines,
@@ -314,8 +322,12 @@ dh_status dh_letter_pdf(const json_t *letter, char **pdf, size_t *len, dh_err *e
  * inclusive): {"unit","from","to","rows":[{"field",<counts>}],"total":{..}};
  * every dossier replayed as it stood at the end of `to`; the identities
  * are checked (DH_E_INTERNAL if they fail). */
+/* flags for the reports and KPIs: recount by replaying every dossier
+ * instead of reading the aggregates (the reference, slow); roll closed
+ * units up into the units open today instead of showing them as they were. */
+enum { DH_KPI_EXACT = 1, DH_KPI_TODAY_UNITS = 2 };
 dh_status dh_app_report_ii06a(dh_app *app, const dh_actor *a, const char *unit, dh_date from,
-                              dh_date to, time_t now, json_t **out, dh_err *e);
+                              dh_date to, unsigned flags, time_t now, json_t **out, dh_err *e);
 /* The same as CSV (Vietnamese headers, a total row) and as HTML (escaped);
  * malloc'd. */
 char *dh_report_ii06a_csv(const json_t *report);
@@ -324,8 +336,8 @@ char *dh_report_ii06a_html(const json_t *report, const char *unit_name);
  * "procedure", "field", "month" or nothing (NULL); rates in percent with
  * two decimals, null when the denominator is 0 (docs/KPIS.md). */
 dh_status dh_app_kpis(dh_app *app, const dh_actor *a, const char *unit, bool subtree,
-                      dh_date from, dh_date to, const char *group_by, time_t now, json_t **out,
-                      dh_err *e);
+                      dh_date from, dh_date to, const char *group_by, unsigned flags, time_t now,
+                      json_t **out, dh_err *e);
 /* The name of unit `code` on date d (the code itself when unknown). */
 void dh_app_unit_name(dh_app *app, const char *code, dh_date d, char *out, size_t cap);
 /* The same as an XLSX workbook in memory (*out malloc'd). */

@@ -51,6 +51,7 @@ typedef struct ctx {
     const dh_procset *procs;
     const dh_calset *cals;
     time_t now;
+    dh_aggbatch *agg; /* the aggregates' deltas (writers only) */
 } ctx;
 
 /* Fills ev from o (strings borrowed from o). */
@@ -372,7 +373,8 @@ static dh_status derive(const ctx *c, dh_conn *conn, bucket *b, dh_err *e)
     if (!rec) {
         row.state = "incomplete";
         row.unit = row.receiving_unit = row.procedure = row.channel = "";
-        return DH_OPS(conn)->put_dossier(conn, &row, e);
+        dh_status st = c->agg ? dh_aggbatch_change(c->agg, conn, b->code, NULL, e) : DH_OK;
+        return st ? st : DH_OPS(conn)->put_dossier(conn, &row, e);
     }
     dh_date day = dh_date_of_time_vn(rec->at);
     const dh_proc *p = dh_procset_at(c->procs, rec->procedure, day);
@@ -414,7 +416,19 @@ static dh_status derive(const ctx *c, dh_conn *conn, bucket *b, dh_err *e)
     row.rating = v.rating;
     row.digitised_input = v.digitised_input;
     row.digitised_result = v.digitised_result;
-    return DH_OPS(conn)->put_dossier(conn, &row, e);
+    /* what the aggregates count for it (core/kpiagg.h) */
+    dh_dfact fact;
+    if (dh_dossier_fact(b->ev, b->n, cal->wc, &p->limit, &rules, &fact))
+        return dh_err_set(e, DH_E_INVALID, "cannot_compute", "dossier",
+                          "dossier %s: its deadline cannot be computed (calendar range)", b->code);
+    dh_status st = DH_OK;
+    if (fact.r_day != DH_NO_DAY) {
+        st = dh_aggbatch_key(c->agg, conn, rec->unit, p->code, p->field, &fact.key, e);
+        row.fact = &fact;
+    }
+    if (st == DH_OK)
+        st = dh_aggbatch_change(c->agg, conn, b->code, row.fact, e);
+    return st ? st : DH_OPS(conn)->put_dossier(conn, &row, e);
 }
 
 /* ---- Ingestion. ---------------------------------------------------------- */
@@ -461,7 +475,7 @@ struct dh_ingest {
 dh_ingest *dh_ingest_begin(dh_app *app, const dh_actor *a, bool partial, time_t now, dh_err *e)
 {
     dh_ingest *g = dh_xcalloc(1, sizeof *g);
-    g->c = (ctx){app, a, NULL, NULL, NULL, now};
+    g->c = (ctx){app, a, NULL, NULL, NULL, now, dh_aggbatch_new()};
     g->partial = partial;
     g->c.reg = dh_app_units_acquire(app, e);
     g->c.procs = g->c.reg ? dh_app_procedures_acquire(app, e) : NULL;
@@ -621,6 +635,8 @@ dh_status dh_ingest_end(dh_ingest *g, bool keep, dh_ingest_report *rep, dh_err *
             json_decref(after);
         }
         if (keep && st == DH_OK)
+            st = dh_aggbatch_flush(g->c.agg, g->tx.c, e);
+        if (keep && st == DH_OK)
             st = dh_tx_commit(&g->tx, e);
         else if (keep)
             dh_tx_abort(&g->tx);
@@ -635,8 +651,74 @@ dh_status dh_ingest_end(dh_ingest *g, bool keep, dh_ingest_report *rep, dh_err *
     dh_app_calendars_release(g->c.app, g->c.cals);
     dh_app_procedures_release(g->c.app, g->c.procs);
     dh_app_units_release(g->c.app, g->c.reg);
+    dh_aggbatch_free(g->c.agg);
     free(g);
     return st;
+}
+
+/* ---- Rebuild. ------------------------------------------------------------ */
+
+struct codes {
+    char **v;
+    size_t n, cap;
+};
+
+static int on_code(void *cl, const char *code)
+{
+    struct codes *c = cl;
+    if (c->n == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 1024;
+        c->v = dh_xrealloc(c->v, c->cap * sizeof *c->v);
+    }
+    c->v[c->n++] = dh_xstrdup(code);
+    return 0;
+}
+
+dh_status dh_app_rebuild(dh_app *app, const dh_actor *a, time_t now,
+                         void (*progress)(long done, long total, void *closure), void *closure,
+                         long *ndossiers, dh_err *e)
+{
+    *ndossiers = 0;
+    dh_ingest *g = dh_ingest_begin(app, a, false, now, e);
+    if (!g)
+        return e->status;
+    dh_conn *conn = g->tx.c;
+    struct codes codes = {0};
+    dh_status st = DH_OPS(conn)->agg_reset(conn, e);
+    if (st == DH_OK)
+        st = DH_OPS(conn)->meta_bump(conn, "agg_epoch", e);
+    if (st == DH_OK)
+        st = DH_OPS(conn)->list_dossier_codes(conn, on_code, &codes, e);
+    bucket b = {0};
+    for (size_t i = 0; i < codes.n && st == DH_OK; i++) {
+        b.code = codes.v[i];
+        b.bodies = json_array();
+        st = load_bucket(&g->c, conn, &b, e);
+        if (st == DH_OK)
+            st = derive(&g->c, conn, &b, e);
+        json_decref(b.bodies);
+        free(b.ev);
+        memset(&b, 0, sizeof b);
+        if (progress && (i + 1) % 10000 == 0)
+            progress((long)(i + 1), (long)codes.n, closure);
+    }
+    if (st == DH_OK)
+        st = DH_OPS(conn)->meta_bump(conn, "agg_built", e);
+    if (st == DH_OK) {
+        json_t *after = json_pack("{s:I}", "dossiers", (json_int_t)codes.n);
+        st = dh_app_audit(conn, a, "rebuild", "aggregates", "", "", "ok", NULL, after, now, e);
+        json_decref(after);
+    }
+    for (size_t i = 0; i < codes.n; i++)
+        free(codes.v[i]);
+    free(codes.v);
+    if (st == DH_OK)
+        *ndossiers = (long)codes.n;
+    dh_ingest_report rep = {0};
+    dh_err e2;
+    dh_status st2 = dh_ingest_end(g, st == DH_OK, &rep, st ? &e2 : e);
+    json_decref(rep.results);
+    return st ? st : st2;
 }
 
 dh_status dh_app_dossier_ingest(dh_app *app, const dh_actor *a, json_t *events, bool partial,
@@ -898,7 +980,7 @@ struct dh_replayer {
 dh_replayer *dh_replayer_open(dh_app *app, const dh_actor *a, dh_err *e)
 {
     dh_replayer *r = dh_xcalloc(1, sizeof *r);
-    r->c = (ctx){app, a, NULL, NULL, NULL, 0};
+    r->c = (ctx){app, a, NULL, NULL, NULL, 0, NULL};
     r->c.reg = dh_app_units_acquire(app, e);
     r->c.procs = r->c.reg ? dh_app_procedures_acquire(app, e) : NULL;
     r->c.cals = r->c.procs ? dh_app_calendars_acquire(app, e) : NULL;

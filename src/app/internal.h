@@ -5,6 +5,7 @@
 #include <pthread.h>
 
 #include "app/app.h"
+#include "core/kpiagg.h"
 
 #define DH_OPS(c) dh_conn_ops(c)
 
@@ -22,6 +23,7 @@ struct dh_app {
     dh_regref *current; /* the newest registry, or NULL */
     struct dh_snap *calendars;  /* the newest calendar set (dh_calset), or NULL */
     struct dh_snap *procedures; /* the newest catalogue (dh_procset), or NULL */
+    struct dh_aggcache *agg;    /* the readers' copy of the aggregates */
 };
 
 /* A snapshot shared by readers and reloaded when the meta counter `key`
@@ -105,6 +107,43 @@ void dh_replayer_close(dh_replayer *r);
  * access checked; NULL in *json_out means every unit (admins only). */
 dh_status dh_app_scope_units(dh_app *app, const dh_actor *a, const char *unit, bool subtree,
                              time_t now, char **json_out, dh_err *e);
+
+/* ---- The service aggregates (aggs.c, core/kpiagg.h). ---------------------- */
+
+/* The deltas of one write transaction, keyed by (key, day). */
+typedef struct dh_aggbatch dh_aggbatch;
+dh_aggbatch *dh_aggbatch_new(void);
+void dh_aggbatch_free(dh_aggbatch *b);
+/* The id of (unit, procedure, field), created when new. */
+dh_status dh_aggbatch_key(dh_aggbatch *b, dh_conn *c, const char *unit, const char *procedure,
+                          const char *field, int32_t *id, dh_err *e);
+/* Replaces dossier `code`'s contribution by f's (NULL: none). Call before
+ * the dossier row (with its new fact) is written. */
+dh_status dh_aggbatch_change(dh_aggbatch *b, dh_conn *c, const char *code, const dh_dfact *f,
+                             dh_err *e);
+/* Adds the deltas to the stored cells under a new revision. */
+dh_status dh_aggbatch_flush(dh_aggbatch *b, dh_conn *c, dh_err *e);
+
+typedef struct dh_aggcache dh_aggcache;
+dh_aggcache *dh_aggcache_new(void);
+void dh_aggcache_free(dh_aggcache *c);
+
+enum { DH_GROUP_FIELD, DH_GROUP_UNIT, DH_GROUP_PROCEDURE, DH_GROUP_NONE };
+typedef struct dh_agg_group {
+    char *key; /* a field, a unit code, a procedure code, or "*" */
+    dh_kfigures f;
+} dh_agg_group;
+/* Figures of [from, to] for the dossiers received by the units of
+ * units_json (NULL: all), grouped, sorted by key; groups with nothing in
+ * the period are left out. rollup_today: a closed unit's figures go to its
+ * successor open on `today`. Free with dh_agg_groups_free. */
+dh_status dh_agg_query(dh_app *app, const char *units_json, int group, bool rollup_today,
+                       dh_date from, dh_date to, dh_date today, dh_agg_group **out, size_t *n,
+                       dh_err *e);
+void dh_agg_groups_free(dh_agg_group *g, size_t n);
+/* The unit code a unit's figures roll up into on `today`: itself while
+ * open, else its first successor (by code) open then. */
+const char *dh_agg_today_unit(const dh_unitreg *reg, const char *code, dh_date today);
 
 /* Adds a message to an import report (the first 1000 are kept). */
 void dh_report_add(dh_import_report *rep, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

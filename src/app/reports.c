@@ -39,7 +39,12 @@ typedef struct field_row {
     long n[NALL];
 } field_row;
 
-enum { GROUP_FIELD, GROUP_UNIT, GROUP_PROCEDURE, GROUP_NONE };
+enum { GROUP_FIELD = DH_GROUP_FIELD, GROUP_UNIT = DH_GROUP_UNIT,
+       GROUP_PROCEDURE = DH_GROUP_PROCEDURE, GROUP_NONE = DH_GROUP_NONE };
+
+/* ---- The exact recount: every dossier replayed at the end of the period.
+ * The reference the aggregates are tested against (docs/KPIS.md); served
+ * with exact=1. */
 
 struct scan {
     dh_replayer *r;
@@ -47,6 +52,8 @@ struct scan {
     time_t start, end;
     field_row *rows;
     size_t nrows;
+    const dh_unitreg *reg; /* for rolling units up into today's, or NULL */
+    dh_date today;
     dh_status st;
     dh_err *e;
 };
@@ -63,6 +70,8 @@ static field_row *row_for(struct scan *s, const char *field)
     return r;
 }
 
+static bool in_period(const struct scan *s, time_t t) { return t && t >= s->start && t < s->end; }
+
 static int on_candidate(void *cl, const dh_dossier_row *row)
 {
     struct scan *s = cl;
@@ -77,25 +86,40 @@ static int on_candidate(void *cl, const dh_dossier_row *row)
         s->st = st;
         return 1;
     }
-    const char *key = s->group == GROUP_UNIT        ? v.unit
+    bool finished = v.state == DH_DS_RESOLVED || v.state == DH_DS_CLOSED;
+    bool counted = !(finished && v.finished_at < s->start);
+    bool paid = in_period(s, v.first_paid_at), rated = in_period(s, v.first_rated_at);
+    if (!counted && !paid && !rated)
+        return 0;
+    const char *key = s->group == GROUP_UNIT ? (s->reg ? dh_agg_today_unit(s->reg,
+                                                                           v.receiving_unit,
+                                                                           s->today)
+                                                       : v.receiving_unit)
                       : s->group == GROUP_PROCEDURE ? p->code
                       : s->group == GROUP_NONE      ? "*"
                                                     : (*p->field ? p->field : "Khác");
     field_row *fr = row_for(s, key);
     long *n = fr->n;
+    if (paid) {
+        n[PAID]++;
+        n[PAID_ONLINE] += v.first_paid_online;
+    }
+    if (rated) {
+        n[RATED]++;
+        n[SATISFIED] += v.first_rating >= 4;
+    }
+    if (!counted)
+        return 0;
     if (v.received_at < s->start) {
         n[CARRIED_OVER]++;
     } else {
         n[v.channel == DH_CH_ONLINE ? RECEIVED_ONLINE : RECEIVED_COUNTER_POSTAL]++;
-        n[BY_APPLICANT] += v.by_applicant;
-        n[DIGITISED] += v.digitised_input;
+        n[BY_APPLICANT] += v.by_applicant && v.channel == DH_CH_ONLINE;
+        n[DIGITISED] += v.digitised_input_at && dh_date_of_time_vn(v.digitised_input_at) ==
+                                                    dh_date_of_time_vn(v.received_at);
     }
     n[RECEIVED_TOTAL]++;
-    n[PAID] += v.paid;
-    n[PAID_ONLINE] += v.paid_online;
-    n[RATED] += v.rating > 0;
-    n[SATISFIED] += v.rating >= 4;
-    if (v.state == DH_DS_RESOLVED || v.state == DH_DS_CLOSED) {
+    if (finished) {
         n[RESOLVED_TOTAL]++;
         n[RESOLVED_MINUTES] += v.used_minutes;
         n[v.outcome == DH_OUT_EARLY ? EARLY : v.outcome == DH_OUT_ON_TIME ? ON_TIME : LATE]++;
@@ -127,23 +151,78 @@ static bool identities_hold(const long *n)
            n[RECEIVED_TOTAL] == n[RESOLVED_TOTAL] + n[IN_PROGRESS_TOTAL];
 }
 
+static void from_figures(long *n, const dh_kfigures *f)
+{
+    n[RECEIVED_TOTAL] = f->received_total;
+    n[RECEIVED_ONLINE] = f->received_online;
+    n[RECEIVED_COUNTER_POSTAL] = f->received_counter_postal;
+    n[CARRIED_OVER] = f->carried_over;
+    n[RESOLVED_TOTAL] = f->resolved_total;
+    n[EARLY] = f->early;
+    n[ON_TIME] = f->on_time;
+    n[LATE] = f->late;
+    n[IN_PROGRESS_TOTAL] = f->in_progress_total;
+    n[WITHIN] = f->within;
+    n[OVERDUE] = f->overdue;
+    n[BY_APPLICANT] = f->received_by_applicant;
+    n[PAID] = f->paid;
+    n[PAID_ONLINE] = f->paid_online;
+    n[DIGITISED] = f->digitised;
+    n[RATED] = f->rated;
+    n[SATISFIED] = f->satisfied;
+    n[RESOLVED_MINUTES] = f->resolved_minutes;
+}
+
 /* Counts the dossiers a period sees, grouped; rows sorted by key (the
- * caller frees rows[i].field and rows). */
+ * caller frees rows[i].field and rows). From the aggregates, or by
+ * replaying every dossier when flags has DH_KPI_EXACT. */
 static dh_status scan_period(dh_app *app, const dh_actor *a, const char *units, int group,
-                             dh_date from, dh_date to, field_row **rows, size_t *nrows, dh_err *e)
+                             dh_date from, dh_date to, unsigned flags, time_t now,
+                             field_row **rows, size_t *nrows, dh_err *e)
 {
     *rows = NULL;
     *nrows = 0;
+    dh_date today = dh_date_of_time_vn(now);
+    if (!(flags & DH_KPI_EXACT)) {
+        dh_agg_group *g;
+        size_t ng;
+        dh_status st = dh_agg_query(app, units, group, flags & DH_KPI_TODAY_UNITS, from, to,
+                                    today, &g, &ng, e);
+        if (st)
+            return st;
+        *rows = dh_xcalloc(ng ? ng : 1, sizeof **rows);
+        for (size_t i = 0; i < ng; i++) {
+            (*rows)[i].field = g[i].key;
+            g[i].key = NULL;
+            from_figures((*rows)[i].n, &g[i].f);
+        }
+        *nrows = ng;
+        dh_agg_groups_free(g, ng);
+        return DH_OK;
+    }
     dh_replayer *r = dh_replayer_open(app, a, e);
     if (!r)
         return e->status;
-    struct scan s = {r, group, (time_t)((int64_t)from * 86400 - 7 * 3600),
-                     (time_t)((int64_t)(to + 1) * 86400 - 7 * 3600), NULL, 0, DH_OK, e};
+    const dh_unitreg *reg = NULL;
+    if (flags & DH_KPI_TODAY_UNITS) {
+        reg = dh_app_units_acquire(app, e);
+        if (!reg) {
+            dh_replayer_close(r);
+            return e->status;
+        }
+    }
+    struct scan s = {r,  group, (time_t)((int64_t)from * 86400 - 7 * 3600),
+                     (time_t)((int64_t)(to + 1) * 86400 - 7 * 3600), NULL, 0, reg, today,
+                     DH_OK, e};
     dh_conn *c = dh_replayer_conn(r);
-    dh_status st = DH_OPS(c)->scan_dossiers(c, units, s.start, s.end, on_candidate, &s, e);
+    /* since 0: a dossier finished before the period may still have been
+     * paid or rated in it */
+    dh_status st = DH_OPS(c)->scan_dossiers(c, units, 0, s.end, on_candidate, &s, e);
     if (st == DH_OK)
         st = s.st;
     dh_replayer_close(r);
+    if (reg)
+        dh_app_units_release(app, reg);
     if (s.nrows)
         qsort(s.rows, s.nrows, sizeof *s.rows, cmp_rows);
     *rows = s.rows;
@@ -152,7 +231,7 @@ static dh_status scan_period(dh_app *app, const dh_actor *a, const char *units, 
 }
 
 dh_status dh_app_report_ii06a(dh_app *app, const dh_actor *a, const char *unit, dh_date from,
-                              dh_date to, time_t now, json_t **out, dh_err *e)
+                              dh_date to, unsigned flags, time_t now, json_t **out, dh_err *e)
 {
     if (!unit || !*unit)
         return dh_err_set(e, DH_E_INVALID, "missing_field", "unit", "unit is required");
@@ -164,7 +243,7 @@ dh_status dh_app_report_ii06a(dh_app *app, const dh_actor *a, const char *unit, 
         return st;
     field_row *fr;
     size_t nfr;
-    st = scan_period(app, a, units, GROUP_FIELD, from, to, &fr, &nfr, e);
+    st = scan_period(app, a, units, GROUP_FIELD, from, to, flags, now, &fr, &nfr, e);
     free(units);
     long total[NCOUNTS] = {0};
     json_t *rows = json_array();
@@ -423,12 +502,12 @@ static json_t *kpi_json(const long *n)
 
 /* One period's groups, appended to items (key, name, counts, rates). */
 static dh_status kpi_period(dh_app *app, const dh_actor *a, const char *units, int group,
-                            dh_date from, dh_date to, const char *label, json_t *items,
-                            long *total, dh_err *e)
+                            dh_date from, dh_date to, unsigned flags, time_t now,
+                            const char *label, json_t *items, long *total, dh_err *e)
 {
     field_row *fr;
     size_t nfr;
-    dh_status st = scan_period(app, a, units, group, from, to, &fr, &nfr, e);
+    dh_status st = scan_period(app, a, units, group, from, to, flags, now, &fr, &nfr, e);
     for (size_t i = 0; i < nfr; i++) {
         for (int k = 0; k < NALL; k++)
             total[k] += fr[i].n[k];
@@ -452,8 +531,8 @@ static dh_status kpi_period(dh_app *app, const dh_actor *a, const char *units, i
 }
 
 dh_status dh_app_kpis(dh_app *app, const dh_actor *a, const char *unit, bool subtree,
-                      dh_date from, dh_date to, const char *group_by, time_t now, json_t **out,
-                      dh_err *e)
+                      dh_date from, dh_date to, const char *group_by, unsigned flags, time_t now,
+                      json_t **out, dh_err *e)
 {
     int group;
     if (!group_by || !*group_by)
@@ -482,7 +561,7 @@ dh_status dh_app_kpis(dh_app *app, const dh_actor *a, const char *unit, bool sub
     json_t *items = json_array();
     long total[NALL] = {0};
     if (group >= 0) {
-        st = kpi_period(app, a, units, group, from, to, NULL, items, total, e);
+        st = kpi_period(app, a, units, group, from, to, flags, now, NULL, items, total, e);
     } else {
         /* each month of the range (clipped to it) as its own period */
         for (dh_date s0 = from; st == DH_OK && s0 <= to;) {
@@ -495,7 +574,8 @@ dh_status dh_app_kpis(dh_app *app, const dh_actor *a, const char *unit, bool sub
             snprintf(label, sizeof label, "%04d-%02d", y, m);
             long month_total[NALL] = {0};
             json_t *one = json_array();
-            st = kpi_period(app, a, units, GROUP_NONE, s0, e0, label, one, month_total, e);
+            st = kpi_period(app, a, units, GROUP_NONE, s0, e0, flags, now, label, one, month_total,
+                            e);
             if (st == DH_OK && json_array_size(one) == 0) {
                 json_t *o = kpi_json(month_total);
                 json_object_set_new(o, "key", json_string(label));

@@ -32,6 +32,8 @@ int dh_cmd_gen(int argc, char **argv);
 int dh_cmd_letter(int argc, char **argv);
 int dh_cmd_report(int argc, char **argv);
 int dh_cmd_version(int argc, char **argv);
+int dh_cmd_rebuild(int argc, char **argv);
+int dh_cmd_index(int argc, char **argv);
 
 /* The database URL: the --db value, else $DIEUHANH_DB, else
  * "sqlite:dieuhanh.db". */

@@ -9,23 +9,31 @@
 
 static const char report_help[] =
     "usage: dieuhanh report ii06a --unit CODE (--from DATE --to DATE | --period P)\n"
-    "                            [--format json|csv|html|xlsx] [-o FILE] [--db URL]\n\n"
+    "                            [--format json|csv|html|xlsx] [-o FILE] [--today-units]\n"
+    "                            [--exact] [--db URL]\n\n"
     "Biểu số II.06a/VPCP/KSTT for the unit and its subtree: per field of the procedures,\n"
     "dossiers received (online, at the counter or by post, carried over), resolved (early,\n"
     "on time, late) and in progress (within the deadline, overdue) at the end of the period.\n"
     "Both dates are inclusive, local time. P: 2025, 2025-H1, 2025-Q3, 2025-07, a day, a range\n"
     "2025-01-01..2025-03-31, or a Decree 09 cut-off period such as cutoff:2025-Q1.\n"
-    "The counting rules are in docs/KPIS.md. Default format: json.\n";
+    "The counting rules are in docs/KPIS.md. Default format: json.\n\n"
+    "  --today-units  count the dossiers of units closed since (merged, split) in the units\n"
+    "                 that took them over; by default units are shown as they were\n"
+    "  --exact        recount by replaying every dossier instead of reading the aggregates\n"
+    "                 (slow; the figures are the same — a check)\n";
 
 int dh_cmd_report(int argc, char **argv)
 {
     const char *db = NULL, *unit = NULL, *from = NULL, *to = NULL, *period = NULL,
                *format = "json", *out = NULL, *pos[2];
     int npos;
+    bool exact = false, today_units = false;
     const dh_cli_opt opts[] = {{"--db", &db, NULL},         {"--unit", &unit, NULL},
                                {"--from", &from, NULL},     {"--to", &to, NULL},
                                {"--period", &period, NULL}, {"--format", &format, NULL},
-                               {"-o", &out, NULL},          {NULL, NULL, NULL}};
+                               {"-o", &out, NULL},          {"--exact", NULL, &exact},
+                               {"--today-units", NULL, &today_units},
+                               {NULL, NULL, NULL}};
     int rc = dh_cli_parse("report", argc, argv, opts, pos, 2, &npos, report_help);
     if (rc)
         return rc < 0 ? DH_EXIT_OK : rc;
@@ -66,7 +74,9 @@ int dh_cmd_report(int argc, char **argv)
     dh_actor_cli(&a);
     dh_err e;
     json_t *rep;
-    dh_status st = dh_app_report_ii06a(app, &a, unit, p.from, p.to, time(NULL), &rep, &e);
+    dh_status st = dh_app_report_ii06a(
+        app, &a, unit, p.from, p.to,
+        (exact ? DH_KPI_EXACT : 0u) | (today_units ? DH_KPI_TODAY_UNITS : 0u), time(NULL), &rep, &e);
     char *text = NULL;
     size_t len = 0;
     if (st == DH_OK) {

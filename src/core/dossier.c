@@ -1,5 +1,6 @@
 /* dossier.c - see dossier.h. */
 #include "core/dossier.h"
+#include "core/kpiagg.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -188,13 +189,23 @@ int dh_dossier_replay(const dh_devent *ev, size_t n, const dh_workcal *wc, const
             break;
         }
         case DH_DE_PAID:
+            if (!out->paid) {
+                out->first_paid_at = e->at;
+                out->first_paid_online = e->paid_online;
+            }
             out->paid = true;
             out->paid_online = out->paid_online || e->paid_online;
             break;
         case DH_DE_RATED:
+            if (!out->first_rating) {
+                out->first_rating = e->rating;
+                out->first_rated_at = e->at;
+            }
             out->rating = e->rating;
             break;
         case DH_DE_DIGITISED:
+            if (e->digitised_input && !out->digitised_input)
+                out->digitised_input_at = e->at;
             out->digitised_input |= e->digitised_input;
             out->digitised_result |= e->digitised_result;
             break;
@@ -234,6 +245,10 @@ int dh_dossier_replay(const dh_devent *ev, size_t n, const dh_workcal *wc, const
         at = end->at;
         out->in_pause = false;
         out->state = end->type <= DH_DE_RESULT_RETURNED ? DH_DS_RESOLVED : DH_DS_CLOSED;
+        /* a supplement asked for after the end does not make it late */
+        out->nsupplements = 0;
+        for (size_t i = 0; i < n; i++)
+            out->nsupplements += ev[i].type == DH_DE_SUPPLEMENT_REQUESTED && ev[i].at <= end->at;
     } else {
         at = now;
         out->state = out->in_pause ? DH_DS_PAUSED : DH_DS_IN_PROGRESS;
@@ -274,5 +289,103 @@ int dh_dossier_replay(const dh_devent *ev, size_t n, const dh_workcal *wc, const
         else
             out->outcome = DH_OUT_WITHIN;
     }
+    return 0;
+}
+
+/* ---- The aggregates' fact. ----------------------------------------------- */
+
+static time_t day_end(dh_date d) { return (time_t)((int64_t)(d + 1) * 86400 - 7 * 3600 - 1); }
+
+/* Open and overdue at the end of day d, replaying what had happened by then. */
+static int overdue_at_end(const dh_devent *ev, size_t n, const dh_workcal *wc,
+                          const dh_time_limit *tl, const dh_clock_rules *rules, dh_date d)
+{
+    time_t t = day_end(d);
+    size_t k = n;
+    while (k > 0 && ev[k - 1].at > t)
+        k--;
+    dh_dossier_view v;
+    if (dh_dossier_replay(ev, k, wc, tl, rules, t, &v))
+        return 0;
+    return (v.state == DH_DS_IN_PROGRESS || v.state == DH_DS_PAUSED) &&
+           v.outcome == DH_OUT_OVERDUE;
+}
+
+int dh_dossier_fact(const dh_devent *ev, size_t n, const dh_workcal *wc, const dh_time_limit *tl,
+                    const dh_clock_rules *rules, struct dh_dfact *f)
+{
+    memset(f, 0, sizeof *f);
+    f->r_day = f->f_day = f->o_day = f->paid_day = f->rated_day = DH_NO_DAY;
+    if (n == 0)
+        return 0;
+    time_t last = ev[0].at;
+    for (size_t i = 1; i < n; i++)
+        if (ev[i].at > last)
+            last = ev[i].at;
+    dh_dossier_view v;
+    if (dh_dossier_replay(ev, n, wc, tl, rules, last, &v))
+        return -1;
+    if (v.state == DH_DS_INCOMPLETE)
+        return 0;
+    f->r_day = dh_date_of_time_vn(v.received_at);
+    f->channel = (uint8_t)v.channel;
+    f->by_applicant = v.by_applicant;
+    f->digitised = v.digitised_input_at && dh_date_of_time_vn(v.digitised_input_at) == f->r_day;
+    if (v.first_paid_at) {
+        f->paid_day = dh_date_of_time_vn(v.first_paid_at);
+        f->paid_online = v.first_paid_online;
+    }
+    if (v.first_rated_at) {
+        f->rated_day = dh_date_of_time_vn(v.first_rated_at);
+        f->satisfied = v.first_rating >= 4;
+    }
+    bool finished = v.state == DH_DS_RESOLVED || v.state == DH_DS_CLOSED;
+    if (finished) {
+        f->f_day = dh_date_of_time_vn(v.finished_at);
+        f->fin = v.outcome == DH_OUT_EARLY ? DH_KFIN_EARLY
+                 : v.outcome == DH_OUT_ON_TIME ? DH_KFIN_ON_TIME
+                                               : DH_KFIN_LATE;
+        f->used_minutes = v.used_minutes;
+        if (v.late_minutes <= 0)
+            return 0; /* never over its time while open */
+    }
+    /* The first day at whose end it was open and overdue: overdue is
+     * monotone while open (the working time used never goes down), so a
+     * guess near the effective due day is checked and, when wrong, a
+     * binary search finds it. */
+    dh_date lo = dh_date_of_time_vn(v.counting_from);
+    dh_date hi = finished ? f->f_day - 1 : dh_date_of_time_vn(dh_workcal_max(wc)) - 1;
+    if (lo > hi)
+        return 0;
+    dh_date g = dh_date_of_time_vn(v.due_effective);
+    g = g < lo ? lo : g > hi ? hi : g;
+#define P(d) overdue_at_end(ev, n, wc, tl, rules, (d))
+    if (P(g)) {
+        if (g == lo || !P(g - 1)) {
+            f->o_day = g;
+            return 0;
+        }
+        hi = g - 1;
+    } else {
+        if (g == hi)
+            return 0;
+        if (P(g + 1)) {
+            f->o_day = g + 1;
+            return 0;
+        }
+        lo = g + 2;
+        if (lo > hi || !P(hi))
+            return 0;
+    }
+    /* P(hi) holds: the first d in [lo, hi] with P(d) */
+    while (lo < hi) {
+        dh_date mid = lo + (hi - lo) / 2;
+        if (P(mid))
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+#undef P
+    f->o_day = lo;
     return 0;
 }

@@ -124,6 +124,11 @@ typedef struct dh_dossier_view {
     bool paid_online, paid;
     int rating; /* 0 = none */
     bool digitised_input, digitised_result;
+    /* what the aggregates count (docs/KPIS.md): the first payment, the first
+     * rating, the first digitisation of the input; 0 = none */
+    time_t first_paid_at, first_rated_at, digitised_input_at;
+    bool first_paid_online;
+    int first_rating;
 } dh_dossier_view;
 
 /* Sorts events into replay order: by instant, then lifecycle order, then
@@ -141,5 +146,15 @@ long dh_devents_check(const dh_devent *ev, size_t n, const char **why);
  * is outside the calendar's range. */
 int dh_dossier_replay(const dh_devent *ev, size_t n, const dh_workcal *wc, const dh_time_limit *tl,
                       const dh_clock_rules *rules, time_t now, dh_dossier_view *out);
+
+/* The dossier as the aggregates count it (core/kpiagg.h), from all its
+ * sorted events: the days of receipt, finish, first payment and rating, and
+ * the first day at whose end it was open and overdue — found by replaying
+ * at the ends of days, so that it agrees with a replay at the end of any
+ * period by construction. f->key is left 0. Returns 0, or -1 when an
+ * instant is outside the calendar's range. */
+struct dh_dfact;
+int dh_dossier_fact(const dh_devent *ev, size_t n, const dh_workcal *wc, const dh_time_limit *tl,
+                    const dh_clock_rules *rules, struct dh_dfact *f);
 
 #endif

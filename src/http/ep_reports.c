@@ -1,6 +1,8 @@
 /* ep_reports.c - official reports:
  *   GET /api/v1/reports/ii06a?unit=&from=&to=|period=&format=json|csv|html|xlsx
  *   GET /api/v1/kpis?unit=&subtree=1&from=&to=|period=&group_by=unit|procedure|field|month
+ * both with &units=as_were|today (closed units rolled up into today's) and
+ * &exact=1 (recount by replay instead of the aggregates).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +10,27 @@
 
 #include "core/period.h"
 #include "http/http.h"
+
+/* ?exact=1 and ?units=as_were|today (DH_KPI_*); replies 422 and returns
+ * -1 when bad. */
+static int kpi_flags(dh_req *rq, dh_resp *rs, unsigned *flags)
+{
+    const char *exact = dh_req_query(rq, "exact"), *units = dh_req_query(rq, "units");
+    *flags = 0;
+    if (exact && strcmp(exact, "0") && strcmp(exact, "1")) {
+        dh_reply_error(rs, 422, "invalid_value", "exact", "exact must be 0 or 1");
+        return -1;
+    }
+    if (exact && !strcmp(exact, "1"))
+        *flags |= DH_KPI_EXACT;
+    if (units && strcmp(units, "as_were") && strcmp(units, "today")) {
+        dh_reply_error(rs, 422, "invalid_value", "units", "units must be as_were or today");
+        return -1;
+    }
+    if (units && !strcmp(units, "today"))
+        *flags |= DH_KPI_TODAY_UNITS;
+    return 0;
+}
 
 /* ?unit= and ?period= or ?from=&to= (dates inclusive); replies 422 and
  * returns -1 when bad. */
@@ -51,11 +74,12 @@ static void get_ii06a(dh_req *rq, dh_resp *rs)
         return;
     }
     dh_period p;
-    if (period_params(rq, rs, &p))
+    unsigned flags;
+    if (period_params(rq, rs, &p) || kpi_flags(rq, rs, &flags))
         return;
     dh_err e;
     json_t *rep;
-    if (dh_app_report_ii06a(rq->app, &rq->actor, unit, p.from, p.to, rq->now, &rep, &e)) {
+    if (dh_app_report_ii06a(rq->app, &rq->actor, unit, p.from, p.to, flags, rq->now, &rep, &e)) {
         dh_reply_err(rs, &e);
         return;
     }
@@ -93,13 +117,14 @@ static void get_kpis(dh_req *rq, dh_resp *rs)
 {
     const char *unit = dh_req_query(rq, "unit"), *sub = dh_req_query(rq, "subtree");
     dh_period p;
-    if (period_params(rq, rs, &p))
+    unsigned flags;
+    if (period_params(rq, rs, &p) || kpi_flags(rq, rs, &flags))
         return;
     dh_err e;
     json_t *out;
     bool subtree = sub && (!strcmp(sub, "1") || !strcmp(sub, "true"));
     if (dh_app_kpis(rq->app, &rq->actor, unit, subtree, p.from, p.to,
-                    dh_req_query(rq, "group_by"), rq->now, &out, &e))
+                    dh_req_query(rq, "group_by"), flags, rq->now, &out, &e))
         dh_reply_err(rs, &e);
     else
         dh_reply_json_steal(rs, 200, out);

@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "core/kpiagg.h"
 #include "util/date.h"
 #include "util/err.h"
 
@@ -176,6 +177,7 @@ typedef struct dh_dossier_row {
     int rating;
     bool digitised_input, digitised_result;
     time_t updated_at;
+    const dh_dfact *fact; /* what the aggregates counted; NULL = nothing (put only) */
 } dh_dossier_row;
 
 typedef struct dh_dossier_filter {
@@ -193,6 +195,11 @@ typedef struct dh_dossier_filter {
 typedef int (*dh_procedure_cb)(void *closure, const dh_procedure_row *row);
 typedef int (*dh_devent_cb)(void *closure, const dh_devent_row *row);
 typedef int (*dh_dossier_cb)(void *closure, const dh_dossier_row *row);
+typedef int (*dh_agg_key_cb)(void *closure, int32_t id, const char *unit, const char *procedure,
+                             const char *field);
+typedef int (*dh_agg_cell_cb)(void *closure, int32_t key, int32_t day, const dh_kcell *cell,
+                              int64_t rev);
+typedef int (*dh_code_cb)(void *closure, const char *code);
 
 typedef int (*dh_calendar_cb)(void *closure, const dh_calendar_row *row);
 typedef int (*dh_sched_cb)(void *closure, const dh_sched_row *row);
@@ -304,10 +311,28 @@ typedef struct dh_store_ops {
                              dh_err *e);
     dh_status (*list_dossiers)(dh_conn *c, const dh_dossier_filter *f, dh_dossier_cb cb,
                                void *closure, dh_err *e);
-    /* Every dossier of the units (a JSON array of codes) received before
+    /* Every dossier received by the units (a JSON array of codes) before
      * `before` and not finished before `since` (the dossiers a period sees). */
     dh_status (*scan_dossiers)(dh_conn *c, const char *units_json, time_t since, time_t before,
                                dh_dossier_cb cb, void *closure, dh_err *e);
+
+    /* The service aggregates (core/kpiagg.h). A key is found or created;
+     * keys and cells are read back in id / rev order after a given one;
+     * agg_add adds a delta to a cell and stamps it with rev; agg_reset
+     * deletes every cell and every dossier's fact; get_fact reads one
+     * dossier's fact (found = false when it has none). */
+    dh_status (*agg_key)(dh_conn *c, const char *unit, const char *procedure, const char *field,
+                         int32_t *id, dh_err *e);
+    dh_status (*load_agg_keys)(dh_conn *c, int32_t after_id, dh_agg_key_cb cb, void *closure,
+                               dh_err *e);
+    dh_status (*agg_add)(dh_conn *c, int32_t key, int32_t day, const dh_kcell *delta, int64_t rev,
+                         dh_err *e);
+    dh_status (*load_agg_cells)(dh_conn *c, int64_t after_rev, dh_agg_cell_cb cb, void *closure,
+                                dh_err *e);
+    dh_status (*agg_reset)(dh_conn *c, dh_err *e);
+    dh_status (*get_fact)(dh_conn *c, const char *code, dh_dfact *f, bool *found, dh_err *e);
+    /* Every dossier code, in code order. */
+    dh_status (*list_dossier_codes)(dh_conn *c, dh_code_cb cb, void *closure, dh_err *e);
 } dh_store_ops;
 
 /* ---- Front door. ------------------------------------------------------ */

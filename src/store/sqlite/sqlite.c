@@ -1084,8 +1084,8 @@ static dh_status sq_put_dossier(dh_conn *c, const dh_dossier_row *r, dh_err *e)
         "INSERT OR REPLACE INTO dossiers(code, unit, receiving_unit, procedure, channel, "
         "by_applicant, received_at, counting_from, due_at, due_effective, at_risk_from, "
         "extended_to, finished_at, state, outcome, used_minutes, budget_minutes, late_minutes, "
-        "nsupplements, paid, paid_online, rating, digitised_input, digitised_result, updated_at) "
-        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        "nsupplements, paid, paid_online, rating, digitised_input, digitised_result, updated_at, "
+        "fact) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         e);
     if (!st)
         return DH_E_DB;
@@ -1117,6 +1117,13 @@ static dh_status sq_put_dossier(dh_conn *c, const dh_dossier_row *r, dh_err *e)
     sqlite3_bind_int(st, 23, r->digitised_input);
     sqlite3_bind_int(st, 24, r->digitised_result);
     sqlite3_bind_int64(st, 25, (sqlite3_int64)r->updated_at);
+    unsigned char blob[DH_DFACT_BLOB];
+    if (r->fact) {
+        dh_dfact_pack(r->fact, blob);
+        sqlite3_bind_blob(st, 26, blob, sizeof blob, SQLITE_TRANSIENT);
+    } else {
+        sqlite3_bind_null(st, 26);
+    }
     return run(c, st, "save dossier", e);
 }
 
@@ -1140,7 +1147,7 @@ static dh_status dossier_rows(dh_conn *c, sqlite3_stmt *st, dh_dossier_cb cb, vo
             sqlite3_column_int64(st, 17),       sqlite3_column_int(st, 18),
             sqlite3_column_int(st, 19) != 0,    sqlite3_column_int(st, 20) != 0,
             sqlite3_column_int(st, 21),         sqlite3_column_int(st, 22) != 0,
-            sqlite3_column_int(st, 23) != 0,    col_time(st, 24)};
+            sqlite3_column_int(st, 23) != 0,    col_time(st, 24), NULL};
         *any = true;
         if (cb(closure, &r))
             break;
@@ -1295,7 +1302,7 @@ static dh_status sq_scan_dossiers(dh_conn *c, const char *units_json, time_t sin
 {
     sqlite3_stmt *st = stmt(c,
                             "SELECT " DOSSIER_COLS " FROM dossiers "
-                            "WHERE unit IN (SELECT value FROM json_each(?1)) "
+                            "WHERE receiving_unit IN (SELECT value FROM json_each(?1)) "
                             "AND state <> 'incomplete' AND received_at < ?2 "
                             "AND (finished_at IS NULL OR finished_at >= ?3) ORDER BY code",
                             e);
@@ -1306,6 +1313,161 @@ static dh_status sq_scan_dossiers(dh_conn *c, const char *units_json, time_t sin
     sqlite3_bind_int64(st, 3, (sqlite3_int64)since);
     bool any = false;
     return dossier_rows(c, st, cb, closure, &any, e);
+}
+
+/* ---- Aggregates. ---------------------------------------------------------- */
+
+static dh_status sq_agg_key(dh_conn *c, const char *unit, const char *procedure, const char *field,
+                            int32_t *id, dh_err *e)
+{
+    sqlite3_stmt *st = stmt(c,
+                            "SELECT id FROM agg_keys WHERE unit = ? AND procedure = ? AND field = ?",
+                            e);
+    if (!st)
+        return DH_E_DB;
+    bind_text(st, 1, unit);
+    bind_text(st, 2, procedure);
+    bind_text(st, 3, field);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *id = (int32_t)sqlite3_column_int64(st, 0);
+        sqlite3_reset(st);
+        return DH_OK;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return db_error(c, e, "read aggregate keys");
+    st = stmt(c, "INSERT INTO agg_keys(unit, procedure, field) VALUES (?, ?, ?)", e);
+    if (!st)
+        return DH_E_DB;
+    bind_text(st, 1, unit);
+    bind_text(st, 2, procedure);
+    bind_text(st, 3, field);
+    dh_status s = run(c, st, "save aggregate key", e);
+    if (s == DH_OK)
+        *id = (int32_t)sqlite3_last_insert_rowid(c->db);
+    return s;
+}
+
+static dh_status sq_load_agg_keys(dh_conn *c, int32_t after_id, dh_agg_key_cb cb, void *closure,
+                                  dh_err *e)
+{
+    sqlite3_stmt *st = stmt(
+        c, "SELECT id, unit, procedure, field FROM agg_keys WHERE id > ? ORDER BY id", e);
+    if (!st)
+        return DH_E_DB;
+    sqlite3_bind_int64(st, 1, after_id);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (cb(closure, (int32_t)sqlite3_column_int64(st, 0), col_text(st, 1), col_text(st, 2),
+               col_text(st, 3)))
+            break;
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? DH_OK : db_error(c, e, "read aggregate keys");
+}
+
+static dh_status sq_agg_add(dh_conn *c, int32_t key, int32_t day, const dh_kcell *delta,
+                            int64_t rev, dh_err *e)
+{
+    sqlite3_stmt *st = stmt(c, "SELECT cell FROM agg_days WHERE key = ? AND day = ?", e);
+    if (!st)
+        return DH_E_DB;
+    sqlite3_bind_int64(st, 1, key);
+    sqlite3_bind_int64(st, 2, day);
+    dh_kcell cell = {0};
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW &&
+        dh_kcell_unpack(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), &cell)) {
+        sqlite3_reset(st);
+        return dh_err_set(e, DH_E_INTERNAL, "corrupt_cell", NULL, "aggregate cell %d/%d", key,
+                          day);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_error(c, e, "read aggregate cell");
+    dh_kcell_add(&cell, delta, 1);
+    unsigned char blob[DH_KCELL_BLOB];
+    dh_kcell_pack(&cell, blob);
+    st = stmt(c, "INSERT OR REPLACE INTO agg_days(key, day, cell, rev) VALUES (?, ?, ?, ?)", e);
+    if (!st)
+        return DH_E_DB;
+    sqlite3_bind_int64(st, 1, key);
+    sqlite3_bind_int64(st, 2, day);
+    sqlite3_bind_blob(st, 3, blob, sizeof blob, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 4, rev);
+    return run(c, st, "save aggregate cell", e);
+}
+
+static dh_status sq_load_agg_cells(dh_conn *c, int64_t after_rev, dh_agg_cell_cb cb,
+                                   void *closure, dh_err *e)
+{
+    sqlite3_stmt *st = stmt(
+        c, "SELECT key, day, cell, rev FROM agg_days WHERE rev > ? ORDER BY rev, key, day", e);
+    if (!st)
+        return DH_E_DB;
+    sqlite3_bind_int64(st, 1, after_rev);
+    int rc;
+    dh_status s = DH_OK;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        dh_kcell cell;
+        if (dh_kcell_unpack(sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2),
+                            &cell)) {
+            s = dh_err_set(e, DH_E_INTERNAL, "corrupt_cell", NULL, "aggregate cell");
+            break;
+        }
+        if (cb(closure, (int32_t)sqlite3_column_int64(st, 0), (int32_t)sqlite3_column_int64(st, 1),
+               &cell, sqlite3_column_int64(st, 3)))
+            break;
+    }
+    sqlite3_reset(st);
+    if (s)
+        return s;
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? DH_OK : db_error(c, e, "read aggregate cells");
+}
+
+static dh_status sq_agg_reset(dh_conn *c, dh_err *e)
+{
+    sqlite3_stmt *st = stmt(c, "DELETE FROM agg_days", e);
+    if (!st || run(c, st, "clear aggregates", e))
+        return DH_E_DB;
+    st = stmt(c, "UPDATE dossiers SET fact = NULL WHERE fact IS NOT NULL", e);
+    if (!st)
+        return DH_E_DB;
+    return run(c, st, "clear facts", e);
+}
+
+static dh_status sq_get_fact(dh_conn *c, const char *code, dh_dfact *f, bool *found, dh_err *e)
+{
+    sqlite3_stmt *st = stmt(c, "SELECT fact FROM dossiers WHERE code = ?", e);
+    if (!st)
+        return DH_E_DB;
+    bind_text(st, 1, code);
+    *found = false;
+    int rc = sqlite3_step(st);
+    dh_status s = DH_OK;
+    if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_BLOB) {
+        if (dh_dfact_unpack(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), f))
+            s = dh_err_set(e, DH_E_INTERNAL, "corrupt_fact", NULL, "dossier %s", code);
+        else
+            *found = true;
+    }
+    sqlite3_reset(st);
+    if (s)
+        return s;
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? DH_OK : db_error(c, e, "read dossier fact");
+}
+
+static dh_status sq_list_dossier_codes(dh_conn *c, dh_code_cb cb, void *closure, dh_err *e)
+{
+    sqlite3_stmt *st = stmt(c, "SELECT code FROM dossiers ORDER BY code", e);
+    if (!st)
+        return DH_E_DB;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (cb(closure, col_text(st, 0)))
+            break;
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? DH_OK : db_error(c, e, "read dossier codes");
 }
 
 const dh_store_ops dh_sqlite_ops = {
@@ -1356,4 +1518,11 @@ const dh_store_ops dh_sqlite_ops = {
     .get_dossier = sq_get_dossier,
     .list_dossiers = sq_list_dossiers,
     .scan_dossiers = sq_scan_dossiers,
+    .agg_key = sq_agg_key,
+    .load_agg_keys = sq_load_agg_keys,
+    .agg_add = sq_agg_add,
+    .load_agg_cells = sq_load_agg_cells,
+    .agg_reset = sq_agg_reset,
+    .get_fact = sq_get_fact,
+    .list_dossier_codes = sq_list_dossier_codes,
 };

@@ -1,0 +1,556 @@
+/* aggs.c - the service aggregates (issue 5): the per-batch deltas written
+ * with each ingestion, and the readers' in-memory copy with cumulative sums
+ * that answers any period in O(1) per key (docs/KPIS.md, "How it is kept").
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/internal.h"
+#include "util/buf.h"
+#include "util/text.h"
+
+static uint64_t mix(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    return h;
+}
+
+static uint64_t hash_str(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+/* ---- A batch's deltas. --------------------------------------------------- */
+
+typedef struct bcell {
+    int32_t key, day;
+    bool used;
+    dh_kcell d;
+} bcell;
+
+typedef struct bkey {
+    char *name; /* unit \x1f procedure \x1f field */
+    int32_t id;
+} bkey;
+
+struct dh_aggbatch {
+    bcell *cells;
+    size_t ncells, cap;
+    bkey *keys;
+    size_t nkeys, kcap;
+};
+
+dh_aggbatch *dh_aggbatch_new(void) { return dh_xcalloc(1, sizeof(dh_aggbatch)); }
+
+void dh_aggbatch_free(dh_aggbatch *b)
+{
+    if (!b)
+        return;
+    for (size_t i = 0; i < b->kcap; i++)
+        free(b->keys[i].name);
+    free(b->keys);
+    free(b->cells);
+    free(b);
+}
+
+static bcell *cell_for(dh_aggbatch *b, int32_t key, int32_t day)
+{
+    if ((b->ncells + 1) * 2 > b->cap) {
+        size_t ncap = b->cap ? b->cap * 2 : 1024;
+        bcell *n = dh_xcalloc(ncap, sizeof *n);
+        for (size_t i = 0; i < b->cap; i++) {
+            if (!b->cells[i].used)
+                continue;
+            size_t j = mix(((uint64_t)(uint32_t)b->cells[i].key << 32) |
+                           (uint32_t)b->cells[i].day) & (ncap - 1);
+            while (n[j].used)
+                j = (j + 1) & (ncap - 1);
+            n[j] = b->cells[i];
+        }
+        free(b->cells);
+        b->cells = n;
+        b->cap = ncap;
+    }
+    size_t j = mix(((uint64_t)(uint32_t)key << 32) | (uint32_t)day) & (b->cap - 1);
+    while (b->cells[j].used && !(b->cells[j].key == key && b->cells[j].day == day))
+        j = (j + 1) & (b->cap - 1);
+    if (!b->cells[j].used) {
+        b->cells[j].used = true;
+        b->cells[j].key = key;
+        b->cells[j].day = day;
+        b->ncells++;
+    }
+    return &b->cells[j];
+}
+
+static void add_fact(dh_aggbatch *b, const dh_dfact *f, int sign)
+{
+    dh_kcontrib c[DH_DFACT_MAX];
+    size_t n = dh_dfact_contribs(f, c);
+    for (size_t i = 0; i < n; i++) {
+        bcell *cell = cell_for(b, f->key, c[i].day);
+        cell->d.n[c[i].counter] += sign;
+        cell->d.minutes += sign * c[i].minutes;
+    }
+}
+
+dh_status dh_aggbatch_key(dh_aggbatch *b, dh_conn *c, const char *unit, const char *procedure,
+                          const char *field, int32_t *id, dh_err *e)
+{
+    char name[512];
+    snprintf(name, sizeof name, "%s\x1f%s\x1f%s", unit, procedure, field);
+    if ((b->nkeys + 1) * 2 > b->kcap) {
+        size_t ncap = b->kcap ? b->kcap * 2 : 64;
+        bkey *n = dh_xcalloc(ncap, sizeof *n);
+        for (size_t i = 0; i < b->kcap; i++) {
+            if (!b->keys[i].name)
+                continue;
+            size_t j = hash_str(b->keys[i].name) & (ncap - 1);
+            while (n[j].name)
+                j = (j + 1) & (ncap - 1);
+            n[j] = b->keys[i];
+        }
+        free(b->keys);
+        b->keys = n;
+        b->kcap = ncap;
+    }
+    size_t j = hash_str(name) & (b->kcap - 1);
+    while (b->keys[j].name && strcmp(b->keys[j].name, name))
+        j = (j + 1) & (b->kcap - 1);
+    if (b->keys[j].name) {
+        *id = b->keys[j].id;
+        return DH_OK;
+    }
+    dh_status st = DH_OPS(c)->agg_key(c, unit, procedure, field, id, e);
+    if (st)
+        return st;
+    b->keys[j].name = dh_xstrdup(name);
+    b->keys[j].id = *id;
+    b->nkeys++;
+    return DH_OK;
+}
+
+dh_status dh_aggbatch_change(dh_aggbatch *b, dh_conn *c, const char *code, const dh_dfact *f,
+                             dh_err *e)
+{
+    dh_dfact old;
+    bool found = false;
+    dh_status st = DH_OPS(c)->get_fact(c, code, &old, &found, e);
+    if (st)
+        return st;
+    if (found && f && memcmp(&old, f, sizeof old) == 0)
+        return DH_OK;
+    if (found)
+        add_fact(b, &old, -1);
+    if (f)
+        add_fact(b, f, +1);
+    return DH_OK;
+}
+
+dh_status dh_aggbatch_flush(dh_aggbatch *b, dh_conn *c, dh_err *e)
+{
+    size_t live = 0;
+    for (size_t i = 0; i < b->cap; i++)
+        live += b->cells[i].used && !dh_kcell_zero(&b->cells[i].d);
+    if (!live)
+        return DH_OK;
+    dh_status st = DH_OPS(c)->meta_bump(c, "agg_rev", e);
+    int64_t rev = 0;
+    if (st == DH_OK)
+        st = DH_OPS(c)->meta_get(c, "agg_rev", &rev, e);
+    for (size_t i = 0; i < b->cap && st == DH_OK; i++)
+        if (b->cells[i].used && !dh_kcell_zero(&b->cells[i].d))
+            st = DH_OPS(c)->agg_add(c, b->cells[i].key, b->cells[i].day, &b->cells[i].d, rev, e);
+    if (st == DH_OK) {
+        memset(b->cells, 0, b->cap * sizeof *b->cells);
+        b->ncells = 0;
+    }
+    return st;
+}
+
+/* ---- The readers' copy. --------------------------------------------------- */
+
+typedef struct series {
+    int32_t d0, len;
+    dh_kcell *cells;
+    dh_kcell *cum; /* len + 1 entries: cum[i] = cells[0] + .. + cells[i - 1] */
+    bool dirty;
+} series;
+
+static void series_free(series *s)
+{
+    free(s->cells);
+    free(s->cum);
+    memset(s, 0, sizeof *s);
+}
+
+static dh_kcell *series_cell(series *s, int32_t day)
+{
+    if (!s->cells) {
+        s->d0 = day - 32;
+        s->len = 128;
+        s->cells = dh_xcalloc((size_t)s->len, sizeof *s->cells);
+    } else if (day < s->d0 || day >= s->d0 + s->len) {
+        int32_t lo = day < s->d0 ? day - (s->len / 2 + 32) : s->d0;
+        int32_t hi = day >= s->d0 + s->len ? day + s->len / 2 + 32 : s->d0 + s->len;
+        dh_kcell *n = dh_xcalloc((size_t)(hi - lo), sizeof *n);
+        memcpy(n + (s->d0 - lo), s->cells, (size_t)s->len * sizeof *n);
+        free(s->cells);
+        s->cells = n;
+        s->d0 = lo;
+        s->len = hi - lo;
+        free(s->cum);
+        s->cum = NULL;
+    }
+    s->dirty = true;
+    return &s->cells[day - s->d0];
+}
+
+static void series_before(series *s, int32_t x, dh_kcell *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!s->cells || x <= s->d0)
+        return;
+    if (s->dirty || !s->cum) {
+        if (!s->cum)
+            s->cum = dh_xmalloc(((size_t)s->len + 1) * sizeof *s->cum);
+        memset(&s->cum[0], 0, sizeof s->cum[0]);
+        for (int32_t i = 0; i < s->len; i++) {
+            s->cum[i + 1] = s->cum[i];
+            dh_kcell_add(&s->cum[i + 1], &s->cells[i], 1);
+        }
+        s->dirty = false;
+    }
+    int32_t i = x - s->d0;
+    *out = s->cum[i > s->len ? s->len : i];
+}
+
+typedef struct ckey {
+    char *unit, *procedure, *field;
+    int32_t uidx;
+    series s;
+} ckey;
+
+typedef struct cunit {
+    char *code;
+    series s;
+} cunit;
+
+struct dh_aggcache {
+    pthread_mutex_t mu;
+    bool loaded;
+    int64_t rev, epoch;
+    ckey *keys; /* by id; id 0 unused */
+    int32_t nkeys, kcap;
+    cunit *units;
+    int32_t nunits;
+    int32_t *uhash; /* open addressing over units, -1 = empty */
+    size_t uhcap;
+};
+
+static void cache_clear(dh_aggcache *c)
+{
+    for (int32_t i = 0; i < c->nkeys; i++) {
+        free(c->keys[i].unit);
+        free(c->keys[i].procedure);
+        free(c->keys[i].field);
+        series_free(&c->keys[i].s);
+    }
+    for (int32_t i = 0; i < c->nunits; i++) {
+        free(c->units[i].code);
+        series_free(&c->units[i].s);
+    }
+    free(c->keys);
+    free(c->units);
+    free(c->uhash);
+    c->keys = NULL;
+    c->units = NULL;
+    c->uhash = NULL;
+    c->nkeys = c->kcap = c->nunits = 0;
+    c->uhcap = 0;
+    c->rev = 0;
+    c->loaded = false;
+}
+
+dh_aggcache *dh_aggcache_new(void)
+{
+    dh_aggcache *c = dh_xcalloc(1, sizeof *c);
+    pthread_mutex_init(&c->mu, NULL);
+    return c;
+}
+
+void dh_aggcache_free(dh_aggcache *c)
+{
+    if (!c)
+        return;
+    cache_clear(c);
+    pthread_mutex_destroy(&c->mu);
+    free(c);
+}
+
+static int32_t unit_index(dh_aggcache *c, const char *code, bool create)
+{
+    if (c->uhcap && c->uhcap >= 1) {
+        size_t j = hash_str(code) & (c->uhcap - 1);
+        while (c->uhash[j] >= 0) {
+            if (!strcmp(c->units[c->uhash[j]].code, code))
+                return c->uhash[j];
+            j = (j + 1) & (c->uhcap - 1);
+        }
+    }
+    if (!create)
+        return -1;
+    c->units = dh_xrealloc(c->units, ((size_t)c->nunits + 1) * sizeof *c->units);
+    memset(&c->units[c->nunits], 0, sizeof c->units[0]);
+    c->units[c->nunits].code = dh_xstrdup(code);
+    int32_t u = c->nunits++;
+    if ((size_t)c->nunits * 2 > c->uhcap) {
+        free(c->uhash);
+        c->uhcap = c->uhcap ? c->uhcap * 2 : 64;
+        c->uhash = dh_xmalloc(c->uhcap * sizeof *c->uhash);
+        for (size_t i = 0; i < c->uhcap; i++)
+            c->uhash[i] = -1;
+        for (int32_t i = 0; i < c->nunits; i++) {
+            size_t j = hash_str(c->units[i].code) & (c->uhcap - 1);
+            while (c->uhash[j] >= 0)
+                j = (j + 1) & (c->uhcap - 1);
+            c->uhash[j] = i;
+        }
+    } else {
+        size_t j = hash_str(code) & (c->uhcap - 1);
+        while (c->uhash[j] >= 0)
+            j = (j + 1) & (c->uhcap - 1);
+        c->uhash[j] = u;
+    }
+    return u;
+}
+
+static int on_key(void *cl, int32_t id, const char *unit, const char *procedure, const char *field)
+{
+    dh_aggcache *c = cl;
+    if (id >= c->kcap) {
+        int32_t ncap = c->kcap ? c->kcap : 64;
+        while (ncap <= id)
+            ncap *= 2;
+        c->keys = dh_xrealloc(c->keys, (size_t)ncap * sizeof *c->keys);
+        memset(c->keys + c->kcap, 0, (size_t)(ncap - c->kcap) * sizeof *c->keys);
+        c->kcap = ncap;
+    }
+    ckey *k = &c->keys[id];
+    k->unit = dh_xstrdup(unit);
+    k->procedure = dh_xstrdup(procedure);
+    k->field = dh_xstrdup(field);
+    k->uidx = unit_index(c, unit, true);
+    if (id >= c->nkeys)
+        c->nkeys = id + 1;
+    return 0;
+}
+
+static int on_cell(void *cl, int32_t key, int32_t day, const dh_kcell *cell, int64_t rev)
+{
+    dh_aggcache *c = cl;
+    if (rev > c->rev)
+        c->rev = rev;
+    if (key <= 0 || key >= c->nkeys || !c->keys[key].unit)
+        return 0; /* a key added after we read the keys: picked up next time */
+    ckey *k = &c->keys[key];
+    dh_kcell *mine = series_cell(&k->s, day);
+    dh_kcell delta = *cell;
+    dh_kcell_add(&delta, mine, -1);
+    *mine = *cell;
+    dh_kcell_add(series_cell(&c->units[k->uidx].s, day), &delta, 1);
+    return 0;
+}
+
+/* Brings the copy up to date (c->mu held). */
+static dh_status refresh(dh_aggcache *c, dh_conn *conn, dh_err *e)
+{
+    int64_t rev = 0, epoch = 0;
+    dh_status st = DH_OPS(conn)->meta_get(conn, "agg_epoch", &epoch, e);
+    if (st == DH_OK)
+        st = DH_OPS(conn)->meta_get(conn, "agg_rev", &rev, e);
+    if (st)
+        return st;
+    if (c->loaded && epoch == c->epoch && rev == c->rev)
+        return DH_OK;
+    if (epoch != c->epoch)
+        cache_clear(c);
+    c->epoch = epoch;
+    st = DH_OPS(conn)->load_agg_keys(conn, c->nkeys ? c->nkeys - 1 : 0, on_key, c, e);
+    if (st == DH_OK)
+        st = DH_OPS(conn)->load_agg_cells(conn, c->rev, on_cell, c, e);
+    if (st) {
+        cache_clear(c);
+        return st;
+    }
+    c->loaded = true;
+    return DH_OK;
+}
+
+/* ---- Queries. ------------------------------------------------------------ */
+
+typedef struct strset {
+    char **v;
+    size_t cap;
+} strset;
+
+static void set_add(strset *s, const char *x)
+{
+    size_t j = hash_str(x) & (s->cap - 1);
+    while (s->v[j] && strcmp(s->v[j], x))
+        j = (j + 1) & (s->cap - 1);
+    if (!s->v[j])
+        s->v[j] = (char *)x;
+}
+
+static bool set_has(const strset *s, const char *x)
+{
+    size_t j = hash_str(x) & (s->cap - 1);
+    while (s->v[j]) {
+        if (!strcmp(s->v[j], x))
+            return true;
+        j = (j + 1) & (s->cap - 1);
+    }
+    return false;
+}
+
+static dh_agg_group *group_for(dh_agg_group **g, size_t *n, const char *key)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (!strcmp((*g)[i].key, key))
+            return &(*g)[i];
+    *g = dh_xrealloc(*g, (*n + 1) * sizeof **g);
+    dh_agg_group *r = &(*g)[(*n)++];
+    memset(r, 0, sizeof *r);
+    r->key = dh_xstrdup(key);
+    return r;
+}
+
+static int cmp_groups(const void *a, const void *b)
+{
+    return dh_text_collate(((const dh_agg_group *)a)->key, ((const dh_agg_group *)b)->key);
+}
+
+static void figures_of(series *s, dh_date from, dh_date to, dh_kfigures *f)
+{
+    dh_kcell a, b;
+    series_before(s, from, &a);
+    series_before(s, to + 1, &b);
+    dh_kfigures_from_cum(&a, &b, f);
+}
+
+const char *dh_agg_today_unit(const dh_unitreg *reg, const char *code, dh_date today)
+{
+    int32_t u = reg ? dh_unitreg_find(reg, code) : -1;
+    if (u < 0 || dh_unitreg_valid_at(reg, u, today))
+        return code;
+    int32_t *succ = NULL;
+    size_t n = dh_unitreg_lineage(reg, u, true, &succ);
+    const char *out = code;
+    for (size_t i = 0; i < n; i++) {
+        if (dh_unitreg_valid_at(reg, succ[i], today)) {
+            out = reg->u[succ[i]].code;
+            break;
+        }
+    }
+    free(succ);
+    return out;
+}
+
+dh_status dh_agg_query(dh_app *app, const char *units_json, int group, bool rollup_today,
+                       dh_date from, dh_date to, dh_date today, dh_agg_group **out, size_t *nout,
+                       dh_err *e)
+{
+    *out = NULL;
+    *nout = 0;
+    strset scope = {0};
+    json_t *codes = NULL;
+    if (units_json) {
+        codes = json_loads(units_json, 0, NULL);
+        size_t n = json_array_size(codes);
+        scope.cap = 16;
+        while (scope.cap < 2 * n + 2)
+            scope.cap *= 2;
+        scope.v = dh_xcalloc(scope.cap, sizeof *scope.v);
+        for (size_t i = 0; i < n; i++) {
+            const char *s = json_string_value(json_array_get(codes, i));
+            if (s)
+                set_add(&scope, s);
+        }
+    }
+    const dh_unitreg *reg = rollup_today ? dh_app_units_acquire(app, e) : NULL;
+    if (rollup_today && !reg) {
+        free(scope.v);
+        json_decref(codes);
+        return e->status;
+    }
+    dh_conn *conn = dh_store_acquire(app->store, e);
+    dh_status st = conn ? DH_OK : e->status;
+    dh_aggcache *c = app->agg;
+    if (st == DH_OK) {
+        pthread_mutex_lock(&c->mu);
+        st = refresh(c, conn, e);
+        dh_store_release(conn);
+    }
+    if (st == DH_OK) {
+        dh_kfigures f;
+        if (group == DH_GROUP_UNIT || group == DH_GROUP_NONE) {
+            for (int32_t u = 0; u < c->nunits; u++) {
+                if (scope.v && !set_has(&scope, c->units[u].code))
+                    continue;
+                figures_of(&c->units[u].s, from, to, &f);
+                const char *key = group == DH_GROUP_NONE ? "*"
+                                  : rollup_today         ? dh_agg_today_unit(reg, c->units[u].code, today)
+                                                         : c->units[u].code;
+                dh_kfigures_add(&group_for(out, nout, key)->f, &f);
+            }
+        } else {
+            for (int32_t k = 1; k < c->nkeys; k++) {
+                ckey *ck = &c->keys[k];
+                if (!ck->unit || (scope.v && !set_has(&scope, ck->unit)))
+                    continue;
+                figures_of(&ck->s, from, to, &f);
+                const char *key = group == DH_GROUP_PROCEDURE ? ck->procedure
+                                  : *ck->field                ? ck->field
+                                                              : "Khác";
+                dh_kfigures_add(&group_for(out, nout, key)->f, &f);
+            }
+        }
+        pthread_mutex_unlock(&c->mu);
+    }
+    if (reg)
+        dh_app_units_release(app, reg);
+    free(scope.v);
+    json_decref(codes);
+    if (st) {
+        dh_agg_groups_free(*out, *nout);
+        *out = NULL;
+        *nout = 0;
+        return st;
+    }
+    /* groups with nothing at all in the period are left out */
+    size_t k = 0;
+    for (size_t i = 0; i < *nout; i++) {
+        dh_kfigures zero = {0};
+        if (memcmp(&(*out)[i].f, &zero, sizeof zero) == 0)
+            free((*out)[i].key);
+        else
+            (*out)[k++] = (*out)[i];
+    }
+    *nout = k;
+    if (k)
+        qsort(*out, k, sizeof **out, cmp_groups);
+    return DH_OK;
+}
+
+void dh_agg_groups_free(dh_agg_group *g, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(g[i].key);
+    free(g);
+}
