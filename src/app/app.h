@@ -338,6 +338,27 @@ char *dh_report_ii06a_html(const json_t *report, const char *unit_name);
 dh_status dh_app_kpis(dh_app *app, const dh_actor *a, const char *unit, bool subtree,
                       dh_date from, dh_date to, const char *group_by, unsigned flags, time_t now,
                       json_t **out, dh_err *e);
+/* The Decision 766 service index of a unit with its subtree for [from, to]
+ * (period: the label given, or NULL): every indicator of the configuration
+ * version in force on `to` with numerator, denominator, rate and points (or
+ * N/A and why), group scores, the total, and the ranking of the unit's
+ * siblings (those handling fewer dossiers than the minimum volume are
+ * listed, not ranked). docs/KPIS.md. */
+dh_status dh_app_index766(dh_app *app, const dh_actor *a, const char *unit, dh_date from,
+                          dh_date to, const char *period, time_t now, json_t **out, dh_err *e);
+/* Enters the value (a percentage) of an indicator the dossiers cannot
+ * give, for a unit and period; admins and leaders in scope; audited. */
+dh_status dh_app_index766_set(dh_app *app, const dh_actor *a, const char *unit, dh_date from,
+                              dh_date to, const char *code, double value, const char *note,
+                              time_t now, dh_err *e);
+/* Every configuration row (all versions), as a JSON array. */
+dh_status dh_app_index766_config(dh_app *app, json_t **out, dh_err *e);
+/* Adds configuration versions from CSV (version,valid_from,ord,group_code,
+ * group_name,code,name,max_points,threshold,formula); all or nothing; each
+ * version's points must add up to 100. Admins only. */
+dh_status dh_app_index766_config_import(dh_app *app, const dh_actor *a, FILE *f, const char *name,
+                                        time_t now, dh_import_report *rep, dh_err *e);
+
 /* The name of unit `code` on date d (the code itself when unknown). */
 void dh_app_unit_name(dh_app *app, const char *code, dh_date d, char *out, size_t cap);
 /* The same as an XLSX workbook in memory (*out malloc'd). */

@@ -1,7 +1,10 @@
 /* ep_reports.c - official reports:
  *   GET /api/v1/reports/ii06a?unit=&from=&to=|period=&format=json|csv|html|xlsx
  *   GET /api/v1/kpis?unit=&subtree=1&from=&to=|period=&group_by=unit|procedure|field|month
- * both with &units=as_were|today (closed units rolled up into today's) and
+ *   GET /api/v1/index/766?unit=&period=|from=&to=       the Decision 766 service index
+ *   PUT /api/v1/index/766/values {unit, period|from+to, indicator, value, note?}
+ *   GET /api/v1/index/766/config                          every configuration version
+ * the first two with &units=as_were|today (closed units rolled up into today's) and
  * &exact=1 (recount by replay instead of the aggregates).
  */
 #include <stdio.h>
@@ -130,7 +133,84 @@ static void get_kpis(dh_req *rq, dh_resp *rs)
         dh_reply_json_steal(rs, 200, out);
 }
 
+static void get_index766(dh_req *rq, dh_resp *rs)
+{
+    dh_period p;
+    if (period_params(rq, rs, &p))
+        return;
+    dh_err e;
+    json_t *out;
+    if (dh_app_index766(rq->app, &rq->actor, dh_req_query(rq, "unit"), p.from, p.to,
+                        dh_req_query(rq, "period"), rq->now, &out, &e))
+        dh_reply_err(rs, &e);
+    else
+        dh_reply_json_steal(rs, 200, out);
+}
+
+static void put_index766_value(dh_req *rq, dh_resp *rs)
+{
+    json_t *body = dh_req_json(rq, rs);
+    if (!body)
+        return;
+    static const char *const allowed[] = {"unit", "period", "from", "to", "indicator", "value",
+                                          "note", NULL};
+    dh_err e;
+    dh_period p;
+    const char *why = NULL;
+    json_t *v = json_object_get(body, "value");
+    const char *unit = json_string_value(json_object_get(body, "unit")),
+               *period = json_string_value(json_object_get(body, "period")),
+               *from = json_string_value(json_object_get(body, "from")),
+               *to = json_string_value(json_object_get(body, "to")),
+               *code = json_string_value(json_object_get(body, "indicator")),
+               *note = json_string_value(json_object_get(body, "note"));
+    const char *key;
+    json_t *member;
+    json_object_foreach(body, key, member)
+    {
+        bool ok = false;
+        for (int i = 0; allowed[i]; i++)
+            ok = ok || !strcmp(allowed[i], key);
+        if (!ok) {
+            dh_reply_error(rs, 422, "unknown_field", key, "unknown member '%s'", key);
+            json_decref(body);
+            return;
+        }
+    }
+    if (!unit || !code || !json_is_number(v)) {
+        dh_reply_error(rs, 422, "missing_field", !unit ? "unit" : !code ? "indicator" : "value",
+                       "unit and indicator (strings) and value (a number) are required");
+    } else if (period ? dh_period_parse(period, &p, &why) != 0
+                      : (!from || !to || dh_date_parse(from, &p.from) || dh_date_parse(to, &p.to))) {
+        dh_reply_error(rs, 422, "invalid_period", period ? "period" : "from", "%s",
+                       why ? why : "give period, or from and to as YYYY-MM-DD");
+    } else if (dh_app_index766_set(rq->app, &rq->actor, unit, p.from, p.to, code,
+                                   json_number_value(v), note, rq->now, &e)) {
+        dh_reply_err(rs, &e);
+    } else {
+        json_t *out = json_pack("{s:s,s:s,s:f}", "unit", unit, "indicator", code, "value",
+                                json_number_value(v));
+        dh_reply_json_steal(rs, 200, out);
+    }
+    json_decref(body);
+}
+
+static void get_index766_config(dh_req *rq, dh_resp *rs)
+{
+    dh_err e;
+    json_t *items;
+    if (dh_app_index766_config(rq->app, &items, &e)) {
+        json_decref(items);
+        dh_reply_err(rs, &e);
+    } else {
+        dh_reply_list_steal(rs, items, NULL);
+    }
+}
+
 const dh_route dh_routes_reports[] = {
+    {"GET", "/api/v1/index/766", get_index766, 0},
+    {"PUT", "/api/v1/index/766/values", put_index766_value, 0},
+    {"GET", "/api/v1/index/766/config", get_index766_config, 0},
     {"GET", "/api/v1/kpis", get_kpis, 0},
     {"GET", "/api/v1/reports/ii06a", get_ii06a, 0},
     {0, 0, 0, 0},

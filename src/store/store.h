@@ -201,6 +201,20 @@ typedef int (*dh_agg_cell_cb)(void *closure, int32_t key, int32_t day, const dh_
                               int64_t rev);
 typedef int (*dh_code_cb)(void *closure, const char *code);
 
+/* One indicator of a version of the Decision 766 configuration. */
+typedef struct dh_i766_row {
+    const char *version;
+    dh_date valid_from;
+    int ord;
+    const char *group_code, *group_name, *code, *name;
+    double max_points;
+    double threshold; /* <= 0: none */
+    const char *formula;
+} dh_i766_row;
+typedef int (*dh_i766_cb)(void *closure, const dh_i766_row *row);
+typedef int (*dh_i766_manual_cb)(void *closure, const char *code, double value, const char *note,
+                                 const char *entered_by);
+
 typedef int (*dh_calendar_cb)(void *closure, const dh_calendar_row *row);
 typedef int (*dh_sched_cb)(void *closure, const dh_sched_row *row);
 typedef int (*dh_unit_calendar_cb)(void *closure, const dh_unit_calendar_row *row);
@@ -333,6 +347,17 @@ typedef struct dh_store_ops {
     dh_status (*get_fact)(dh_conn *c, const char *code, dh_dfact *f, bool *found, dh_err *e);
     /* Every dossier code, in code order. */
     dh_status (*list_dossier_codes)(dh_conn *c, dh_code_cb cb, void *closure, dh_err *e);
+
+    /* The Decision 766 index: the configuration version in force on d (the
+     * greatest valid_from <= d; every version when d is DH_DATE_NONE), in
+     * (valid_from, ord) order; a new row; manual values per unit and period. */
+    dh_status (*load_i766_config)(dh_conn *c, dh_date d, dh_i766_cb cb, void *closure, dh_err *e);
+    dh_status (*put_i766_config)(dh_conn *c, const dh_i766_row *r, dh_err *e);
+    dh_status (*load_i766_manual)(dh_conn *c, const char *unit, dh_date from, dh_date to,
+                                  dh_i766_manual_cb cb, void *closure, dh_err *e);
+    dh_status (*put_i766_manual)(dh_conn *c, const char *unit, dh_date from, dh_date to,
+                                 const char *code, double value, const char *note,
+                                 const char *entered_by, time_t at, dh_err *e);
 } dh_store_ops;
 
 /* ---- Front door. ------------------------------------------------------ */

@@ -24,6 +24,7 @@
 #include "app/app.h"
 #include "app/demo.h"
 #include "core/dossier.h"
+#include "core/index766.h"
 #include "core/kpiagg.h"
 #include "util/date.h"
 
@@ -95,6 +96,23 @@ static void test_fact_contributions_and_figures(void **state)
     dh_kcell_pack(&k, kb);
     assert_int_equal(dh_kcell_unpack(kb, sizeof kb, &k2), 0);
     assert_memory_equal(&k, &k2, sizeof k);
+}
+
+/* Decision 766 scoring (domain.md §4): full points at or above the
+ * threshold, rate x max / threshold below it, rate x max without one. */
+static void test_index766_points(void **state)
+{
+    (void)state;
+    assert_true(dh_i766_points(85.0, 4, 80) == 4.0);    /* above the threshold */
+    assert_true(dh_i766_points(80.0, 4, 80) == 4.0);    /* at it */
+    assert_true(dh_i766_points(60.0, 4, 80) == 3.0);    /* 60 x 4 / 80 */
+    assert_true(dh_i766_points(60.0, 20, 0) == 12.0);   /* no threshold: 60% of 20 */
+    assert_true(dh_i766_points(3.0769, 4, 0) == 0.12);  /* rounded to 2 decimals */
+    assert_true(dh_i766_points(66.6667, 6, 50) == 6.0);
+    assert_true(dh_i766_points(33.335, 6, 0) == 2.0);   /* 2.0001 */
+    assert_true(dh_i766_points(120, 6, 0) == 6.0);      /* clamped */
+    assert_true(dh_i766_round2(12.345) == 12.35);
+    assert_true(dh_i766_round2(-1.005) == -1.01);
 }
 
 /* A dossier received on Friday 24/1/2025 with 3 working days and no other
@@ -378,6 +396,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fact_contributions_and_figures),
         cmocka_unit_test(test_overdue_day_without_events),
+        cmocka_unit_test(test_index766_points),
         cmocka_unit_test(test_incremental_equals_rebuild_equals_recount),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

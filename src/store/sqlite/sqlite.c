@@ -1470,6 +1470,110 @@ static dh_status sq_list_dossier_codes(dh_conn *c, dh_code_cb cb, void *closure,
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? DH_OK : db_error(c, e, "read dossier codes");
 }
 
+/* ---- The Decision 766 index. ---------------------------------------------- */
+
+static dh_status sq_load_i766_config(dh_conn *c, dh_date d, dh_i766_cb cb, void *closure,
+                                     dh_err *e)
+{
+    sqlite3_stmt *st = stmt(
+        c,
+        "SELECT version, valid_from, ord, group_code, group_name, code, name, max_points, "
+        "threshold, formula FROM index766_config WHERE ?1 IS NULL OR valid_from = "
+        "(SELECT MAX(valid_from) FROM index766_config WHERE valid_from <= ?1) "
+        "ORDER BY valid_from, ord",
+        e);
+    if (!st)
+        return DH_E_DB;
+    if (d == DH_DATE_NONE)
+        sqlite3_bind_null(st, 1);
+    else
+        bind_date(st, 1, d);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        dh_i766_row r = {col_text(st, 0),
+                         col_date(st, 1),
+                         sqlite3_column_int(st, 2),
+                         col_text(st, 3),
+                         col_text(st, 4),
+                         col_text(st, 5),
+                         col_text(st, 6),
+                         sqlite3_column_double(st, 7),
+                         sqlite3_column_type(st, 8) == SQLITE_NULL ? 0 : sqlite3_column_double(st, 8),
+                         col_text(st, 9)};
+        if (cb(closure, &r))
+            break;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? DH_OK : db_error(c, e, "read index config");
+}
+
+static dh_status sq_put_i766_config(dh_conn *c, const dh_i766_row *r, dh_err *e)
+{
+    sqlite3_stmt *st = stmt(c,
+                            "INSERT INTO index766_config(version, valid_from, ord, group_code, "
+                            "group_name, code, name, max_points, threshold, formula) "
+                            "VALUES (?,?,?,?,?,?,?,?,?,?)",
+                            e);
+    if (!st)
+        return DH_E_DB;
+    bind_text(st, 1, r->version);
+    bind_date(st, 2, r->valid_from);
+    sqlite3_bind_int(st, 3, r->ord);
+    bind_text(st, 4, r->group_code);
+    bind_text(st, 5, r->group_name);
+    bind_text(st, 6, r->code);
+    bind_text(st, 7, r->name);
+    sqlite3_bind_double(st, 8, r->max_points);
+    if (r->threshold > 0)
+        sqlite3_bind_double(st, 9, r->threshold);
+    else
+        sqlite3_bind_null(st, 9);
+    bind_text(st, 10, r->formula);
+    return run(c, st, "save index config", e);
+}
+
+static dh_status sq_load_i766_manual(dh_conn *c, const char *unit, dh_date from, dh_date to,
+                                     dh_i766_manual_cb cb, void *closure, dh_err *e)
+{
+    sqlite3_stmt *st = stmt(c,
+                            "SELECT code, value, note, entered_by FROM index766_manual "
+                            "WHERE unit = ? AND date_from = ? AND date_to = ? ORDER BY code",
+                            e);
+    if (!st)
+        return DH_E_DB;
+    bind_text(st, 1, unit);
+    bind_date(st, 2, from);
+    bind_date(st, 3, to);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (cb(closure, col_text(st, 0), sqlite3_column_double(st, 1), col_text(st, 2),
+               col_text(st, 3)))
+            break;
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? DH_OK : db_error(c, e, "read index values");
+}
+
+static dh_status sq_put_i766_manual(dh_conn *c, const char *unit, dh_date from, dh_date to,
+                                    const char *code, double value, const char *note,
+                                    const char *entered_by, time_t at, dh_err *e)
+{
+    sqlite3_stmt *st = stmt(c,
+                            "INSERT OR REPLACE INTO index766_manual(unit, date_from, date_to, "
+                            "code, value, note, entered_by, entered_at) VALUES (?,?,?,?,?,?,?,?)",
+                            e);
+    if (!st)
+        return DH_E_DB;
+    bind_text(st, 1, unit);
+    bind_date(st, 2, from);
+    bind_date(st, 3, to);
+    bind_text(st, 4, code);
+    sqlite3_bind_double(st, 5, value);
+    bind_text(st, 6, note ? note : "");
+    bind_text(st, 7, entered_by);
+    sqlite3_bind_int64(st, 8, (sqlite3_int64)at);
+    return run(c, st, "save index value", e);
+}
+
 const dh_store_ops dh_sqlite_ops = {
     .scheme = "sqlite",
     .open = sq_open,
@@ -1525,4 +1629,8 @@ const dh_store_ops dh_sqlite_ops = {
     .agg_reset = sq_agg_reset,
     .get_fact = sq_get_fact,
     .list_dossier_codes = sq_list_dossier_codes,
+    .load_i766_config = sq_load_i766_config,
+    .put_i766_config = sq_put_i766_config,
+    .load_i766_manual = sq_load_i766_manual,
+    .put_i766_manual = sq_put_i766_manual,
 };
