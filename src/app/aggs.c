@@ -419,21 +419,54 @@ static bool set_has(const strset *s, const char *x)
     return false;
 }
 
-static dh_agg_group *group_for(dh_agg_group **g, size_t *n, const char *key)
+/* The groups of one query, found by key through a small hash. */
+typedef struct groups {
+    dh_agg_group *v;
+    size_t n, cap;
+    int32_t *slot; /* index into v, -1 = empty */
+    size_t scap;
+} groups;
+
+static dh_agg_group *group_for(groups *g, const char *key)
 {
-    for (size_t i = 0; i < *n; i++)
-        if (!strcmp((*g)[i].key, key))
-            return &(*g)[i];
-    *g = dh_xrealloc(*g, (*n + 1) * sizeof **g);
-    dh_agg_group *r = &(*g)[(*n)++];
+    if ((g->n + 1) * 2 > g->scap) {
+        free(g->slot);
+        g->scap = g->scap ? g->scap * 2 : 64;
+        g->slot = dh_xmalloc(g->scap * sizeof *g->slot);
+        for (size_t i = 0; i < g->scap; i++)
+            g->slot[i] = -1;
+        for (size_t i = 0; i < g->n; i++) {
+            size_t j = hash_str(g->v[i].key) & (g->scap - 1);
+            while (g->slot[j] >= 0)
+                j = (j + 1) & (g->scap - 1);
+            g->slot[j] = (int32_t)i;
+        }
+    }
+    size_t j = hash_str(key) & (g->scap - 1);
+    while (g->slot[j] >= 0) {
+        if (!strcmp(g->v[g->slot[j]].key, key))
+            return &g->v[g->slot[j]];
+        j = (j + 1) & (g->scap - 1);
+    }
+    if (g->n == g->cap) {
+        g->cap = g->cap ? g->cap * 2 : 16;
+        g->v = dh_xrealloc(g->v, g->cap * sizeof *g->v);
+    }
+    dh_agg_group *r = &g->v[g->n];
     memset(r, 0, sizeof *r);
     r->key = dh_xstrdup(key);
+    g->slot[j] = (int32_t)g->n++;
     return r;
 }
 
 static int cmp_groups(const void *a, const void *b)
 {
     return dh_text_collate(((const dh_agg_group *)a)->key, ((const dh_agg_group *)b)->key);
+}
+
+static int cmp_groups_code(const void *a, const void *b)
+{
+    return strcmp(((const dh_agg_group *)a)->key, ((const dh_agg_group *)b)->key);
 }
 
 static void figures_of(series *s, dh_date from, dh_date to, dh_kfigures *f)
@@ -497,32 +530,41 @@ dh_status dh_agg_query(dh_app *app, const char *units_json, int group, bool roll
         st = refresh(c, conn, e);
         dh_store_release(conn);
     }
+    groups gs = {0};
     if (st == DH_OK) {
         dh_kfigures f;
+        /* which units are in scope, once */
+        bool *in = dh_xcalloc((size_t)c->nunits + 1, sizeof *in);
+        for (int32_t u = 0; u < c->nunits; u++)
+            in[u] = !scope.v || set_has(&scope, c->units[u].code);
         if (group == DH_GROUP_UNIT || group == DH_GROUP_NONE) {
             for (int32_t u = 0; u < c->nunits; u++) {
-                if (scope.v && !set_has(&scope, c->units[u].code))
+                if (!in[u])
                     continue;
                 figures_of(&c->units[u].s, from, to, &f);
                 const char *key = group == DH_GROUP_NONE ? "*"
-                                  : rollup_today         ? dh_agg_today_unit(reg, c->units[u].code, today)
-                                                         : c->units[u].code;
-                dh_kfigures_add(&group_for(out, nout, key)->f, &f);
+                                  : rollup_today ? dh_agg_today_unit(reg, c->units[u].code, today)
+                                                 : c->units[u].code;
+                dh_kfigures_add(&group_for(&gs, key)->f, &f);
             }
         } else {
             for (int32_t k = 1; k < c->nkeys; k++) {
                 ckey *ck = &c->keys[k];
-                if (!ck->unit || (scope.v && !set_has(&scope, ck->unit)))
+                if (!ck->unit || !in[ck->uidx])
                     continue;
                 figures_of(&ck->s, from, to, &f);
                 const char *key = group == DH_GROUP_PROCEDURE ? ck->procedure
                                   : *ck->field                ? ck->field
                                                               : "Khác";
-                dh_kfigures_add(&group_for(out, nout, key)->f, &f);
+                dh_kfigures_add(&group_for(&gs, key)->f, &f);
             }
         }
+        free(in);
         pthread_mutex_unlock(&c->mu);
     }
+    free(gs.slot);
+    *out = gs.v;
+    *nout = gs.n;
     if (reg)
         dh_app_units_release(app, reg);
     free(scope.v);
@@ -544,7 +586,7 @@ dh_status dh_agg_query(dh_app *app, const char *units_json, int group, bool roll
     }
     *nout = k;
     if (k)
-        qsort(*out, k, sizeof **out, cmp_groups);
+        qsort(*out, k, sizeof **out, group == DH_GROUP_FIELD ? cmp_groups : cmp_groups_code);
     return DH_OK;
 }
 

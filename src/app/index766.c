@@ -119,12 +119,12 @@ typedef struct catalogue {
     long procedures, online_capable, online_used, fee_bearing, paid_online_used;
 } catalogue;
 
+static int cmp_key(const void *k, const void *g) { return strcmp(k, ((const dh_agg_group *)g)->key); }
+
+/* byproc is sorted by code (dh_agg_query) */
 static const dh_agg_group *group_of(const dh_agg_group *g, size_t n, const char *key)
 {
-    for (size_t i = 0; i < n; i++)
-        if (!strcmp(g[i].key, key))
-            return &g[i];
-    return NULL;
+    return n ? bsearch(key, g, n, sizeof *g, cmp_key) : NULL;
 }
 
 static void count_catalogue(const dh_procset *ps, const bool lv[3], dh_date d,

@@ -135,6 +135,12 @@ static int cmp_rows(const void *a, const void *b)
     return dh_text_collate(((const field_row *)a)->field, ((const field_row *)b)->field);
 }
 
+/* codes (units, procedures) in byte order, as the aggregates give them */
+static int cmp_rows_code(const void *a, const void *b)
+{
+    return strcmp(((const field_row *)a)->field, ((const field_row *)b)->field);
+}
+
 static json_t *counts_json(const long *n)
 {
     json_t *o = json_object();
@@ -224,7 +230,7 @@ static dh_status scan_period(dh_app *app, const dh_actor *a, const char *units, 
     if (reg)
         dh_app_units_release(app, reg);
     if (s.nrows)
-        qsort(s.rows, s.nrows, sizeof *s.rows, cmp_rows);
+        qsort(s.rows, s.nrows, sizeof *s.rows, group == GROUP_FIELD ? cmp_rows : cmp_rows_code);
     *rows = s.rows;
     *nrows = s.nrows;
     return st;

@@ -48,11 +48,17 @@ typedef struct dh_resp {
     char disposition[256]; /* Content-Disposition, or "" */
     char set_cookie[512];
     int retry_after; /* seconds; 0 = no header */
+    char location[512]; /* Location of a redirect, or "" */
+    const char *cache;  /* Cache-Control, NULL: no-store */
 } dh_resp;
 
 /* Options of a route. */
 enum {
     DH_ROUTE_PUBLIC = 1, /* no sign-in needed */
+    /* An HTML page: signing in is optional at dispatch (the handler
+     * redirects to the sign-in page), and a form POST proves its origin with
+     * a `csrf` form field instead of the X-CSRF-Token header. */
+    DH_ROUTE_PAGE = 2,
 };
 
 typedef void (*dh_handler)(dh_req *rq, dh_resp *rs);
@@ -80,6 +86,14 @@ json_t *dh_req_json(dh_req *rq, dh_resp *rs);
 /* A query parameter, or NULL. Values that are not UTF-8 are refused by
  * the server before any handler runs. */
 const char *dh_req_query(dh_req *rq, const char *name);
+/* A field of an application/x-www-form-urlencoded body (decoded into a
+ * thread-local buffer valid until the next call), or NULL. */
+const char *dh_req_form(dh_req *rq, const char *name, char *buf, size_t cap);
+/* A cookie of the request, or NULL. */
+const char *dh_req_cookie(dh_req *rq, const char *name);
+/* 303 See Other to `to` (a path on this site). */
+void dh_reply_redirect(dh_resp *rs, const char *to);
+
 /* Parses ?as_of= (default: today in Vietnam); replies 422 and returns -1 on
  * a bad date. */
 int dh_req_as_of(dh_req *rq, dh_resp *rs, dh_date *out);
@@ -98,6 +112,9 @@ extern const dh_route dh_routes_calendars[];
 extern const dh_route dh_routes_dossiers[];
 extern const dh_route dh_routes_public[];
 extern const dh_route dh_routes_reports[];
+extern const dh_route dh_routes_pages[];
+extern const dh_route dh_routes_pages_dossiers[];
+extern const dh_route dh_routes_pages_admin[];
 
 /* ---- The server. */
 typedef struct dh_server dh_server;

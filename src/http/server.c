@@ -28,7 +28,9 @@ struct dh_server {
 static const dh_route *const groups[] = {dh_routes_health, dh_routes_auth, dh_routes_units,
                                          dh_routes_users, dh_routes_audit,
                                          dh_routes_calendars, dh_routes_dossiers,
-                                         dh_routes_public, dh_routes_reports};
+                                         dh_routes_public, dh_routes_reports,
+                                         dh_routes_pages, dh_routes_pages_dossiers,
+                                         dh_routes_pages_admin};
 
 /* ------------------------------------------------------------------ */
 /* Replies.                                                           */
@@ -79,6 +81,56 @@ void dh_reply_list_steal(dh_resp *rs, json_t *items, const char *next)
 
 /* ------------------------------------------------------------------ */
 /* Request helpers.                                                   */
+
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                         : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                                                : -1;
+}
+
+const char *dh_req_form(dh_req *rq, const char *name, char *buf, size_t cap)
+{
+    const char *p = rq->body, *end = rq->body ? rq->body + rq->body_len : NULL;
+    size_t nl = strlen(name);
+    while (p && p < end) {
+        const char *amp = memchr(p, '&', (size_t)(end - p));
+        const char *stop = amp ? amp : end;
+        const char *eq = memchr(p, '=', (size_t)(stop - p));
+        if (eq && (size_t)(eq - p) == nl && memcmp(p, name, nl) == 0) {
+            size_t o = 0;
+            for (const char *q = eq + 1; q < stop && o + 1 < cap; q++) {
+                if (*q == '+') {
+                    buf[o++] = ' ';
+                } else if (*q == '%' && q + 2 < stop &&
+                           hexval(q[1]) >= 0 && hexval(q[2]) >= 0) {
+                    buf[o++] = (char)(hexval(q[1]) * 16 + hexval(q[2]));
+                    q += 2;
+                } else {
+                    buf[o++] = *q;
+                }
+            }
+            buf[o] = '\0';
+            return dh_utf8_invalid_offset(buf, o) >= 0 ? NULL : buf;
+        }
+        p = amp ? amp + 1 : end;
+    }
+    return NULL;
+}
+
+const char *dh_req_cookie(dh_req *rq, const char *name)
+{
+    return MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, name);
+}
+
+void dh_reply_redirect(dh_resp *rs, const char *to)
+{
+    rs->status = 303;
+    snprintf(rs->location, sizeof rs->location, "%s", to);
+    free(rs->body);
+    rs->body = dh_xstrdup("");
+    rs->content_type = "text/plain; charset=utf-8";
+}
 
 const char *dh_req_query(dh_req *rq, const char *name)
 {
@@ -317,7 +369,26 @@ static void dispatch(dh_req *rq, dh_resp *rs)
             return;
         }
     }
-    if (!(route->flags & DH_ROUTE_PUBLIC)) {
+    if (route->flags & DH_ROUTE_PAGE) {
+        /* pages: the handler decides what a visitor who is not signed in
+         * sees; a form write must carry the session's CSRF token */
+        if (rq->authed && via_cookie && is_write(rq->method)) {
+            char buf[128];
+            const char *got = dh_req_form(rq, "csrf", buf, sizeof buf);
+            char *want = dh_app_csrf_for(rq->secret);
+            bool good = got && strcmp(got, want) == 0;
+            free(want);
+            if (!good) {
+                dh_app_audit_denied(rq->app, &rq->actor, "csrf", "request", rq->path, "",
+                                    rq->now);
+                rs->status = 403;
+                rs->content_type = "text/plain; charset=utf-8";
+                rs->body = dh_xstrdup("403: biểu mẫu thiếu mã chống giả mạo (CSRF) — hãy tải "
+                                      "lại trang.\n");
+                return;
+            }
+        }
+    } else if (!(route->flags & DH_ROUTE_PUBLIC)) {
         if (!rq->authed) {
             dh_reply_error(rs, 401, "unauthenticated", NULL,
                            secret ? "the session or token is unknown, expired or revoked"
@@ -358,13 +429,15 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, dh_resp *rs)
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     if (rs->content_type && strncmp(rs->content_type, "text/html", 9) == 0) {
         MHD_add_response_header(r, "Content-Security-Policy",
-                                "default-src 'none'; style-src 'self' 'unsafe-inline'; "
-                                "img-src 'self' data:; form-action 'self'; "
-                                "frame-ancestors 'none'; base-uri 'none'");
+                                "default-src 'none'; script-src 'self'; connect-src 'self'; "
+                                "style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+                                "form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
         MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
         MHD_add_response_header(r, "X-Frame-Options", "DENY");
     }
-    MHD_add_response_header(r, "Cache-Control", "no-store");
+    MHD_add_response_header(r, "Cache-Control", rs->cache ? rs->cache : "no-store");
+    if (rs->location[0])
+        MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, rs->location);
     if (rs->disposition[0])
         MHD_add_response_header(r, "Content-Disposition", rs->disposition);
     if (rs->set_cookie[0])

@@ -1,0 +1,30 @@
+/* pages.h - what the dashboard's page files (ep_pages*.c) share. */
+#ifndef DH_HTTP_PAGES_H
+#define DH_HTTP_PAGES_H
+
+#include "core/period.h"
+#include "http/http.h"
+#include "web/page.h"
+
+/* Fills the page from the request: language (cookie dh_lang), the signed-in
+ * actor and the CSRF token for forms. */
+void dh_pages_init(dh_req *rq, dh_page *pg);
+/* True when signed in; else replies with a redirect to the sign-in page. */
+bool dh_pages_signed_in(dh_req *rq, dh_resp *rs);
+/* Ends the page into the reply. */
+void dh_pages_send(dh_resp *rs, dh_page *pg, int status);
+/* An error page for e (403 for a forbidden unit, 422 for bad input, ...). */
+void dh_pages_error(dh_resp *rs, dh_page *pg, const dh_err *e);
+/* ?period= or ?from=&to=, default this month to date; the label shown in
+ * the form. -1 when unparseable. */
+int dh_pages_period(dh_req *rq, dh_page *pg, dh_period *p, char *label, size_t cap, time_t now);
+/* The unit asked for, else the actor's; NULL for an administrator without
+ * a unit. */
+const char *dh_pages_unit(dh_req *rq, const char *given);
+/* The unit and period form (GET to action). unit NULL: no unit field. */
+void dh_pages_period_form(dh_page *pg, const char *action, const char *unit, const char *label);
+/* The 766 index as a table (and the ranking). */
+void dh_pages_index766(dh_page *pg, const json_t *idx, bool with_ranking);
+
+
+#endif

@@ -1,0 +1,241 @@
+"""The dashboard in a real headless Chromium (issue 6): sign in through the form, open
+every page, check that the figures shown equal the API's, drill down, download exports,
+switch language and text size, fail on any console error, keep screenshots.
+
+Chromium, chromedriver and selenium are Debian packages (scripts/deps.sh installs them);
+selenium lives in the system Python's dist-packages. Screenshots go to $DH_ARTEFACTS
+(default /tmp/dieuhanh-artefacts)."""
+import os
+import sys
+import tempfile
+
+from test_dossiers import setup
+from test_reports import EVENTS, KEYS, TOTAL
+
+sys.path.append("/usr/lib/python3/dist-packages")
+from selenium import webdriver  # noqa: E402
+from selenium.webdriver.chrome.options import Options  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+
+ART = os.environ.get("DH_ARTEFACTS", "/tmp/dieuhanh-artefacts")
+
+
+class Browser:
+    def __init__(self, base):
+        self.base = base
+        o = Options()
+        self.profile = tempfile.mkdtemp(prefix="dh-chromium-")
+        for a in ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--user-data-dir=" + self.profile, "--window-size=1366,1000",
+                  "--lang=vi"):
+            o.add_argument(a)
+        o.binary_location = "/usr/bin/chromium"
+        o.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        self.d = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=o)
+        self.d.set_page_load_timeout(30)
+
+    def get(self, path, expect=None):
+        self.d.get(self.base + path)
+        self.check_console(path, expect)
+        return self.d
+
+    def check_console(self, where, expect=None):
+        """Any console error fails, except the page's own expected status (a 403 page)."""
+        bad = [e for e in self.d.get_log("browser") if e["level"] == "SEVERE" and not (
+            expect and "status of %d" % expect in e["message"])]
+        assert not bad, (where, bad)
+
+    def shot(self, name):
+        os.makedirs(ART, exist_ok=True)
+        self.d.save_screenshot(os.path.join(ART, name + ".png"))
+
+    def text(self, css):
+        return self.d.find_element(By.CSS_SELECTOR, css).text
+
+    def close(self):
+        self.d.quit()
+
+
+def login(b, user, password="dieuhanh-demo"):
+    b.get("/dang-nhap")
+    b.d.find_element(By.NAME, "login").send_keys(user)
+    b.d.find_element(By.NAME, "password").send_keys(password)
+    b.d.find_element(By.CSS_SELECTOR, "form.login button").click()
+    b.check_console("after login")
+
+
+def cards(b):
+    """The overview's cards: label -> shown value."""
+    out = {}
+    for c in b.d.find_elements(By.CSS_SELECTOR, ".card"):
+        out[c.find_element(By.CSS_SELECTOR, ".k").text] = c.find_element(By.CSS_SELECTOR, ".v").text
+    return out
+
+
+def vn_pct(v):
+    return "—" if v is None else ("%.2f%%" % v).replace(".", ",")
+
+
+def test_dashboard_in_chromium(ctx):
+    s, admin = setup(ctx)
+    assert s.request("POST", "/api/v1/dossier-events", {"events": EVENTS},
+                     token=admin).status == 201
+    b = Browser("http://127.0.0.1:%d" % s.port)
+    try:
+        # not signed in: every page sends to the sign-in form
+        b.get("/tong-quan")
+        assert "/dang-nhap" in b.d.current_url
+        b.shot("00-dang-nhap")
+        login(b, "vanphong.vt")
+        assert b.d.current_url.endswith("/tong-quan")
+        # the header always says who is signed in
+        assert "vanphong.vt" in b.text(".who") and "BRVT-VT" in b.text(".who")
+        b.get("/tong-quan?unit=VT-P1&period=2025-03")
+        b.shot("01-tong-quan")
+        api = s.request("GET", "/api/v1/kpis?unit=VT-P1&subtree=1&period=2025-03",
+                        token=admin).json["items"][0]
+        c = cards(b)
+        assert c["Tiếp nhận (kể cả kỳ trước chuyển qua)"] == str(api["received_total"])
+        assert c["Đã giải quyết"] == str(api["resolved_total"])
+        assert c["Đang quá hạn"] == str(api["overdue"])
+        assert c["Đúng hạn (trước và đúng hạn)"] == vn_pct(api["on_time_rate"])
+        assert c["Trực tuyến"] == vn_pct(api["online_rate"])
+        assert c["Thanh toán trực tuyến"] == "—"  # N/A, not 0%
+        idx = s.request("GET", "/api/v1/index/766?unit=VT-P1&period=2025-03", token=admin).json
+        assert b.text("#h-766 + p .score") == "%.2f" % idx["total"]
+        # charts carry text alternatives
+        svgs = b.d.find_elements(By.CSS_SELECTOR, "figure.chart svg[role=img]")
+        assert len(svgs) >= 3 and all(x.get_attribute("aria-label") for x in svgs)
+
+        # the city overview ranks its wards; drill down: the ward, then its overdue dossiers
+        b.get("/tong-quan?unit=BRVT-VT&period=2025-03")
+        b.d.find_element(By.LINK_TEXT, "Phường 1").click()
+        b.check_console("unit page")
+        assert "/don-vi/VT-P1" in b.d.current_url
+        assert "Lịch sử đơn vị" in b.d.page_source and "Đơn vị kế thừa" in b.d.page_source
+        b.shot("02-don-vi")
+        b.get("/ho-so?unit=VT-P1&state=overdue")
+        rows = b.d.find_elements(By.CSS_SELECTOR, "table tbody tr")
+        listed = s.request("GET", "/api/v1/dossiers?unit=VT-P1&subtree=1&state=overdue",
+                           token=admin).json["items"]
+        assert len(rows) == max(len(listed), 1)
+        b.get("/ho-so?unit=VT-P1")
+        b.shot("03-ho-so")
+        first = b.d.find_element(By.CSS_SELECTOR, "table tbody tr td a")
+        code = first.text
+        first.click()
+        b.check_console("dossier page")
+        assert b.d.current_url.endswith("/ho-so/" + code)
+        assert "Diễn biến" in b.d.page_source and "Tiếp nhận" in b.d.page_source
+        b.shot("04-ho-so-chi-tiet")
+        # diacritic-insensitive search over procedure names
+        b.get("/ho-so?q=chung+thuc")
+        assert "Chứng thực bản sao" in b.d.page_source
+
+        # exports: the links carry the filters; fetched with the browser's session
+        cookie = b.d.get_cookie("dh_session")["value"]
+        hdr = {"Cookie": "dh_session=" + cookie}
+        csv_link = b.d.find_element(By.PARTIAL_LINK_TEXT, "Tải CSV").get_attribute("href")
+        r = s.request("GET", csv_link.split(str(s.port), 1)[1], headers=hdr)
+        assert r.status == 200 and r.raw.decode("utf-8-sig").startswith("Mã hồ sơ,Thủ tục")
+        r = s.request("GET", "/ho-so?unit=VT-P1&format=xlsx", headers=hdr)
+        assert r.status == 200 and r.raw[:2] == b"PK"
+
+        # the report page shows II.06a with the API's totals and its downloads
+        b.get("/bao-cao?unit=VT-P1&period=2025-03")
+        b.shot("05-bao-cao")
+        shown = [b.text("tfoot td[data-key=%s]" % k) for k in KEYS]
+        assert shown == [str(x) for x in TOTAL]
+        assert b.d.find_element(By.PARTIAL_LINK_TEXT, "Excel").get_attribute("href").endswith(
+            "format=xlsx")
+        b.get("/chi-so-766?unit=VT-P1&period=2025-03")
+        assert "Tiến độ giải quyết" in b.d.page_source
+        b.shot("06-chi-so-766")
+
+        # text size and language
+        b.d.find_element(By.CSS_SELECTOR, "[data-fs='1']").click()
+        assert "fs1" in b.d.find_element(By.TAG_NAME, "html").get_attribute("class")
+        b.d.find_element(By.CSS_SELECTOR, "a.lang").click()
+        b.check_console("english")
+        assert b.d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
+        assert "Index 766" in b.d.page_source
+        b.d.find_element(By.CSS_SELECTOR, "a.lang").click()
+
+        # an officer cannot open another unit's pages or exports
+        b.get("/don-vi/BRVT-STTTT?period=2025-03", expect=403)
+        assert "Không có quyền" in b.d.page_source
+        r = s.request("GET", "/ho-so?unit=BRVT-STTTT&format=csv", headers=hdr)
+        assert r.status == 403
+        # the administration is for administrators
+        b.get("/quan-tri", expect=403)
+        assert "Không có quyền" in b.d.page_source
+        # sign out: the session is gone
+        b.d.find_element(By.CSS_SELECTOR, ".who button").click()
+        assert "/dang-nhap" in b.d.current_url
+        r = s.request("GET", "/tong-quan", headers=hdr)
+        assert r.status == 303
+
+        login(b, "admin")
+        b.get("/quan-tri")
+        assert "Đơn vị hiện nay" in b.d.page_source and "vanphong.vt" in b.d.page_source
+        b.shot("07-quan-tri")
+        # the upload page: a file with a bad line, progress and a per-line error report
+        up = os.path.join(s.dir, "su-kien.ndjson")
+        with open(up, "w", encoding="utf-8") as f:
+            import json
+            f.write(json.dumps({"id": "u1", "source": "web", "dossier": "WEB-1",
+                                "type": "received", "at": "2025-03-04T08:00:00+07:00",
+                                "unit": "VT-P1", "procedure": "1.004227"}) + "\n")
+        b.get("/quan-tri/nhap-lieu")
+        b.d.find_element(By.NAME, "file").send_keys(up)
+        b.d.find_element(By.CSS_SELECTOR, "#upload button").click()
+        import time
+        for _ in range(50):
+            if "Xong" in b.text("#upload-status"):
+                break
+            time.sleep(0.1)
+        assert "1 sự kiện được nhận" in b.text("#upload-status"), b.text("#upload-status")
+        with open(up, "w", encoding="utf-8") as f:
+            f.write(json.dumps({"id": "u2", "source": "web", "dossier": "WEB-2",
+                                "type": "received", "at": "2025-03-04T08:00:00+07:00",
+                                "unit": "KHONG-CO", "procedure": "1.004227"}) + "\n")
+        b.get("/quan-tri/nhap-lieu")
+        b.d.find_element(By.NAME, "file").send_keys(up)
+        b.d.find_element(By.CSS_SELECTOR, "#upload button").click()
+        for _ in range(50):
+            if "Xong" in b.text("#upload-status"):
+                break
+            time.sleep(0.1)
+        assert "su-kien.ndjson:1:" in b.text("#upload-errors") and \
+            "KHONG-CO" in b.text("#upload-errors"), b.text("#upload-errors")
+        b.shot("08-nhap-lieu")
+        b.check_console("upload", expect=422)
+    finally:
+        b.close()
+
+
+def test_pages_security_headers_and_public_index(ctx):
+    s, admin = setup(ctx)
+    r = s.request("GET", "/dang-nhap")
+    csp = r.header("Content-Security-Policy")
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+    assert r.header("X-Content-Type-Options") == "nosniff"
+    assert r.header("Referrer-Policy") == "no-referrer"
+    # a form POST with the session cookie but no CSRF field is refused
+    t = s.login("vanphong.vt")
+    r = s.request("POST", "/dang-xuat", raw=b"", headers={
+        "Cookie": "dh_session=" + t, "Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status == 403
+    # escaping: a hostile query value comes back inert
+    r = s.request("GET", "/dang-nhap?next=%22%3E%3Cscript%3Ealert(1)%3C/script%3E")
+    assert b"<script>alert(1)" not in r.raw
+    # an open redirect through the language switch is not possible
+    r = s.request("GET", "/ngon-ngu?lang=en&back=//evil.example/")
+    assert r.header("Location") == "/tong-quan"
+    # the public index page needs no sign-in and shows no ranking of others
+    r = s.request("GET", "/cong-khai/chi-so/VT-P1?period=2025-03")
+    assert r.status == 200 and "Tiến độ giải quyết" in r.raw.decode("utf-8")
+    assert "Xếp hạng" not in r.raw.decode("utf-8")
