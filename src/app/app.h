@@ -332,6 +332,9 @@ dh_status dh_app_report_ii06a(dh_app *app, const dh_actor *a, const char *unit, 
  * malloc'd. */
 char *dh_report_ii06a_csv(const json_t *report);
 char *dh_report_ii06a_html(const json_t *report, const char *unit_name);
+/* The same as a PDF (A4 landscape, cairo + pango): malloc'd bytes in *out. */
+dh_status dh_report_ii06a_pdf(const json_t *report, const char *unit_name, char **out,
+                              size_t *len, dh_err *e);
 /* KPIs of unit (and its subtree) over [from, to], grouped by "unit",
  * "procedure", "field", "month" or nothing (NULL); rates in percent with
  * two decimals, null when the denominator is 0 (docs/KPIS.md). */

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <xlsxwriter.h>
+#include <cairo-pdf.h>
+#include <pango/pangocairo.h>
 
 #include "app/internal.h"
 #include "util/buf.h"
@@ -463,6 +465,131 @@ dh_status dh_report_ii06a_xlsx(const json_t *rep, const char *unit_name, char **
     if (!b.len) {
         dh_buf_free(&b);
         return dh_err_set(e, DH_E_INTERNAL, "xlsx_failed", NULL, "the workbook is empty");
+    }
+    *out = b.p;
+    *len = b.len;
+    return DH_OK;
+}
+
+/* ---- PDF (cairo + pango) ---------------------------------------------------- */
+
+static cairo_status_t pdf_sink(void *closure, const unsigned char *data, unsigned int len)
+{
+    dh_buf_append(closure, data, len);
+    return CAIRO_STATUS_SUCCESS;
+}
+
+/* Draws text in the box (x, y, w) and returns its height. */
+static int pdf_text(cairo_t *cr, PangoLayout *l, const char *font, const char *text, double x,
+                    double y, double w, PangoAlignment align)
+{
+    PangoFontDescription *fd = pango_font_description_from_string(font);
+    pango_layout_set_font_description(l, fd);
+    pango_font_description_free(fd);
+    pango_layout_set_width(l, (int)(w * PANGO_SCALE));
+    pango_layout_set_alignment(l, align);
+    pango_layout_set_text(l, text, -1);
+    int pw, ph;
+    pango_layout_get_pixel_size(l, &pw, &ph);
+    cairo_move_to(cr, x, y);
+    pango_cairo_show_layout(cr, l);
+    return ph;
+}
+
+dh_status dh_report_ii06a_pdf(const json_t *rep, const char *unit_name, char **out, size_t *len,
+                              dh_err *e)
+{
+    const double W = 842.0, H = 595.0, m = 36.0; /* A4 landscape, points */
+    dh_buf b = {0};
+    cairo_surface_t *s = cairo_pdf_surface_create_for_stream(pdf_sink, &b, W, H);
+    cairo_t *cr = cairo_create(s);
+    PangoLayout *l = pango_cairo_create_layout(cr);
+    pango_layout_set_wrap(l, PANGO_WRAP_WORD_CHAR);
+    const char *serif = "Liberation Serif, DejaVu Serif 9", *bold = "Liberation Serif, DejaVu Serif Bold 9";
+    double y = m;
+    y += pdf_text(cr, l, "Liberation Serif, DejaVu Serif Bold 13", "Biểu số II.06a/VPCP/KSTT", m,
+                  y, W - 2 * m, PANGO_ALIGN_CENTER) + 4;
+    char line[700], d1[11], d2[11];
+    snprintf(line, sizeof line,
+             "Tình hình, kết quả giải quyết thủ tục hành chính tại %s (từ ngày %s đến ngày %s)",
+             unit_name, vn_date(rep, "from", d1), vn_date(rep, "to", d2));
+    y += pdf_text(cr, l, "Liberation Serif, DejaVu Serif 11", line, m, y, W - 2 * m,
+                  PANGO_ALIGN_CENTER) + 4;
+    y += pdf_text(cr, l, serif, "Đơn vị tính: hồ sơ", m, y, W - 2 * m, PANGO_ALIGN_RIGHT) + 4;
+    /* columns: STT, field, then the 11 counts */
+    double cw[NCOUNTS + 2], x0 = m;
+    cw[0] = 30;
+    cw[1] = 150;
+    for (int k = 0; k < NCOUNTS; k++)
+        cw[k + 2] = (W - 2 * m - cw[0] - cw[1]) / NCOUNTS;
+    cairo_set_line_width(cr, 0.6);
+    /* the header row and the column numbers (1)..(13) */
+    const char *head[NCOUNTS + 2] = {"STT", "Lĩnh vực"};
+    for (int k = 0; k < NCOUNTS; k++)
+        head[k + 2] = count_vi[k];
+    for (int pass = 0; pass < 2; pass++) {
+        double x = x0, hh = 0;
+        for (int k = 0; k < NCOUNTS + 2; k++) {
+            char num[8];
+            snprintf(num, sizeof num, "(%d)", k + 1);
+            int h = pdf_text(cr, l, bold, pass ? num : head[k], x + 2, y + 2, cw[k] - 4,
+                             PANGO_ALIGN_CENTER);
+            if (h + 4 > hh)
+                hh = h + 4;
+            x += cw[k];
+        }
+        x = x0;
+        for (int k = 0; k < NCOUNTS + 2; k++) {
+            cairo_rectangle(cr, x, y, cw[k], hh);
+            x += cw[k];
+        }
+        cairo_stroke(cr);
+        y += hh;
+    }
+    size_t i;
+    json_t *r;
+    json_t *rows = json_object_get(rep, "rows");
+    for (i = 0; i <= json_array_size(rows); i++) {
+        bool total = i == json_array_size(rows);
+        r = total ? json_object_get(rep, "total") : json_array_get(rows, i);
+        if (y > H - m - 20) {
+            cairo_show_page(cr);
+            y = m;
+        }
+        char cells[NCOUNTS + 2][48];
+        const char *text[NCOUNTS + 2];
+        snprintf(cells[0], sizeof cells[0], "%zu", i + 1);
+        text[0] = total ? "" : cells[0];
+        text[1] = total ? "Tổng cộng" : json_string_value(json_object_get(r, "field"));
+        for (int k = 0; k < NCOUNTS; k++) {
+            snprintf(cells[k + 2], sizeof cells[k + 2], "%ld", count_of(r, k));
+            text[k + 2] = cells[k + 2];
+        }
+        double x = x0, hh = 0;
+        for (int k = 0; k < NCOUNTS + 2; k++) {
+            int h = pdf_text(cr, l, total ? bold : serif, text[k] ? text[k] : "", x + 3, y + 2,
+                             cw[k] - 6, k == 1 ? PANGO_ALIGN_LEFT : PANGO_ALIGN_RIGHT);
+            if (h + 4 > hh)
+                hh = h + 4;
+            x += cw[k];
+        }
+        x = x0;
+        for (int k = 0; k < NCOUNTS + 2; k++) {
+            cairo_rectangle(cr, x, y, cw[k], hh);
+            x += cw[k];
+        }
+        cairo_stroke(cr);
+        y += hh;
+    }
+    g_object_unref(l);
+    cairo_destroy(cr);
+    cairo_surface_finish(s);
+    cairo_status_t cs = cairo_surface_status(s);
+    cairo_surface_destroy(s);
+    if (cs != CAIRO_STATUS_SUCCESS) {
+        dh_buf_free(&b);
+        return dh_err_set(e, DH_E_INTERNAL, "pdf_failed", NULL, "cannot draw the PDF: %s",
+                          cairo_status_to_string(cs));
     }
     *out = b.p;
     *len = b.len;

@@ -9,7 +9,7 @@
 
 static const char report_help[] =
     "usage: dieuhanh report ii06a --unit CODE (--from DATE --to DATE | --period P)\n"
-    "                            [--format json|csv|html|xlsx] [-o FILE] [--today-units]\n"
+    "                            [--format json|csv|html|xlsx|pdf] [-o FILE] [--today-units]\n"
     "                            [--exact] [--db URL]\n\n"
     "Biểu số II.06a/VPCP/KSTT for the unit and its subtree: per field of the procedures,\n"
     "dossiers received (online, at the counter or by post, carried over), resolved (early,\n"
@@ -42,10 +42,10 @@ int dh_cmd_report(int argc, char **argv)
     if (!unit)
         return dh_cli_usage("report", "--unit CODE is required");
     if (strcmp(format, "json") && strcmp(format, "csv") && strcmp(format, "html") &&
-        strcmp(format, "xlsx"))
-        return dh_cli_usage("report", "--format must be json, csv, html or xlsx");
-    if (!strcmp(format, "xlsx") && !out)
-        return dh_cli_usage("report", "--format xlsx needs -o FILE.xlsx");
+        strcmp(format, "xlsx") && strcmp(format, "pdf"))
+        return dh_cli_usage("report", "--format must be json, csv, html, xlsx or pdf");
+    if ((!strcmp(format, "xlsx") || !strcmp(format, "pdf")) && !out)
+        return dh_cli_usage("report", "--format %s needs -o FILE.%s", format, format);
     dh_period p;
     const char *why = NULL;
     if (period) {
@@ -88,6 +88,8 @@ int dh_cmd_report(int argc, char **argv)
             text = dh_report_ii06a_html(rep, name);
         else if (!strcmp(format, "xlsx"))
             st = dh_report_ii06a_xlsx(rep, name, &text, &len, &e);
+        else if (!strcmp(format, "pdf"))
+            st = dh_report_ii06a_pdf(rep, name, &text, &len, &e);
         else
             text = json_dumps(rep, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         if (text && !len)

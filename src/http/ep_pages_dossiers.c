@@ -606,9 +606,9 @@ static void get_reports(dh_req *rq, dh_resp *rs)
         dh_page_raw(&pg, " – ");
         dh_page_text(&pg, json_string_value(json_object_get(rep, "to")));
         dh_page_raw(&pg, ")</p><p>");
-        static const char *const fmts[] = {"xlsx", "csv", "html"};
-        static const char *const names[] = {"Excel (XLSX)", "CSV", "HTML"};
-        for (int k = 0; k < 3; k++) {
+        static const char *const fmts[] = {"xlsx", "pdf", "csv", "html"};
+        static const char *const names[] = {"Excel (XLSX)", "PDF", "CSV", "HTML"};
+        for (int k = 0; k < 4; k++) {
             dh_page_raw(&pg, k ? " · <a href=\"/api/v1/reports/ii06a?unit="
                                : "<a href=\"/api/v1/reports/ii06a?unit=");
             dh_page_urlenc(&pg, unit);

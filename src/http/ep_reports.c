@@ -1,5 +1,5 @@
 /* ep_reports.c - official reports:
- *   GET /api/v1/reports/ii06a?unit=&from=&to=|period=&format=json|csv|html|xlsx
+ *   GET /api/v1/reports/ii06a?unit=&from=&to=|period=&format=json|csv|html|xlsx|pdf
  *   GET /api/v1/kpis?unit=&subtree=1&from=&to=|period=&group_by=unit|procedure|field|month
  *   GET /api/v1/index/766?unit=&period=|from=&to=       the Decision 766 service index
  *   PUT /api/v1/index/766/values {unit, period|from+to, indicator, value, note?}
@@ -71,9 +71,9 @@ static void get_ii06a(dh_req *rq, dh_resp *rs)
     if (!format)
         format = "json";
     if (strcmp(format, "json") && strcmp(format, "csv") && strcmp(format, "html") &&
-        strcmp(format, "xlsx")) {
+        strcmp(format, "xlsx") && strcmp(format, "pdf")) {
         dh_reply_error(rs, 422, "invalid_format", "format",
-                       "format must be json, csv, html or xlsx");
+                       "format must be json, csv, html, xlsx or pdf");
         return;
     }
     dh_period p;
@@ -105,6 +105,14 @@ static void get_ii06a(dh_req *rq, dh_resp *rs)
         }
         rs->content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
         snprintf(rs->disposition, sizeof rs->disposition, "attachment; filename=\"II06a.xlsx\"");
+    } else if (!strcmp(format, "pdf")) {
+        if (dh_report_ii06a_pdf(rep, name, &text, &len, &e)) {
+            json_decref(rep);
+            dh_reply_err(rs, &e);
+            return;
+        }
+        rs->content_type = "application/pdf";
+        snprintf(rs->disposition, sizeof rs->disposition, "attachment; filename=\"II06a.pdf\"");
     } else {
         text = dh_report_ii06a_html(rep, name);
         rs->content_type = "text/html; charset=utf-8";

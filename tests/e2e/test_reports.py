@@ -169,3 +169,21 @@ def test_kpis_on_the_golden_set(ctx):
                            token=t), 422, field="to")
     expect_error(s.request("GET", "/api/v1/kpis?unit=KHONG&period=2025-03", token=t), 422,
                  field="unit")
+
+
+def test_ii06a_pdf_read_back(ctx):
+    import subprocess
+    s, admin = setup(ctx)
+    assert s.request("POST", "/api/v1/dossier-events", {"events": EVENTS},
+                     token=admin).status == 201
+    r = s.request("GET", "/api/v1/reports/ii06a?unit=VT-P1&period=2025-03&format=pdf",
+                  token=admin)
+    assert r.status == 200 and r.raw[:5] == b"%PDF-", r
+    out = subprocess.run(["pdftotext", "-layout", "-", "-"], input=r.raw, capture_output=True)
+    text = out.stdout.decode("utf-8")
+    assert "Biểu số II.06a/VPCP/KSTT" in text and "01/03/2025" in text and "Phường 1" in text
+    total = [line for line in text.splitlines() if "Tổng cộng" in line][0]
+    assert total.split()[2:] == [str(x) for x in TOTAL], total
+    r = s.cli("report", "ii06a", "--unit", "VT-P1", "--period", "2025-03", "--format", "pdf",
+              "--db", s.db)
+    assert r.returncode == 2  # a PDF needs -o FILE
