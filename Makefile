@@ -6,7 +6,7 @@
 # test to tests/unit/test_<name>.c needs no edit here.
 
 CC      ?= cc
-PKGS    := libmicrohttpd sqlite3 jansson libsodium libutf8proc pangocairo xlsxwriter
+PKGS    := libmicrohttpd sqlite3 jansson libsodium libutf8proc pangocairo xlsxwriter libcurl zlib
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wvla -Wno-unused-parameter -Wno-format-truncation
 CFLAGS_BASE = -std=c11 -D_GNU_SOURCE -g $(WARN) -Isrc -I$(GEN) \
@@ -29,7 +29,7 @@ MAIN_SRC := src/cli/main.c
 LIB_SRC  := $(filter-out $(MAIN_SRC),$(wildcard src/*/*.c src/store/*/*.c))
 MIG_SQL  := $(sort $(wildcard src/store/*/migrations/*.sql))
 GEN_SRC  := $(GEN)/migrations.c
-EMBED_FILES := $(sort $(wildcard data/demo/* data/calendar/*))
+EMBED_FILES := $(sort $(wildcard data/demo/* data/calendar/* data/plans/*))
 LIB_OBJ  := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC)) $(BUILD)/obj/gen/migrations.o $(BUILD)/obj/gen/embedded.o
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 TEST_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
