@@ -368,4 +368,130 @@ void dh_app_unit_name(dh_app *app, const char *code, dh_date d, char *out, size_
 dh_status dh_report_ii06a_xlsx(const json_t *report, const char *unit_name, char **out,
                                size_t *len, dh_err *e);
 
+/* ---- Plans, tasks, progress and directives (plans.c, tasks.c,
+ * planimport.c, reminders.c; docs/PLANS.md). ------------------------------
+ * Every answer is JSON in the API's form: a plan {id, key, number, type,
+ * date, issuer, title, period_from, period_to, status, implements:[{id,key,
+ * number}], cites, implemented_by, document_file, tasks, by_status:{state:
+ * count}, progress, needs_review}; a task {id, plan:{id,key,number,issuer}|
+ * null, kind (task|directive), ordinal, group, content, lead:[codes],
+ * coordinating:[codes], lead_text, coordinating_text, expected_result,
+ * deadline:{text, kind, start, due, needs_review}, roadmap, milestones:
+ * [{from,due,text}], implements_task, target:{value,unit_of_measure}|null,
+ * report:{every,day}, source (directives), status:{state, reason, explain,
+ * days, ...}, percent, last_report, occurrences (recurring), rollup:
+ * {implementing, percent}|null, updates (detailed) or updates_count}.
+ * Statuses are derived on `now` (core/taskstatus.h). Reads are open to
+ * every signed-in user (plans are public documents inside the system);
+ * writes are checked against the unit tree and audited. */
+
+/* A plan: body {number | key, type, date, issuer, title, period_from,
+ * period_to, status, implements:[number|key...], document_file, note}.
+ * "implements" entries naming plans held here become parents (a cycle is
+ * DH_E_CONFLICT plan_cycle), the others are kept as citations. Officers
+ * and admins with write access to the issuer. */
+dh_status dh_app_plan_create(dh_app *app, const dh_actor *a, json_t *body, time_t now,
+                             json_t **out, dh_err *e);
+/* Changes the given fields of plan `ref` (id, key or number). */
+dh_status dh_app_plan_patch(dh_app *app, const dh_actor *a, const char *ref, json_t *body,
+                            time_t now, json_t **out, dh_err *e);
+/* Every plan with its task counts by status (array). */
+dh_status dh_app_plan_list(dh_app *app, const dh_actor *a, time_t now, json_t **items,
+                           dh_err *e);
+/* One plan with "task_list": its tasks in order. DH_E_NOTFOUND. */
+dh_status dh_app_plan_get(dh_app *app, const dh_actor *a, const char *ref, time_t now,
+                          json_t **out, dh_err *e);
+/* The tasks of plan `ref` led by `unit`, each covered when a task of a plan
+ * issued by the unit implements it: {plan, unit, assigned, covered_count,
+ * rate, covered:[..], uncovered:[..]}; every entry has its roll-up. */
+dh_status dh_app_plan_coverage(dh_app *app, const dh_actor *a, const char *ref,
+                               const char *unit, time_t now, json_t **out, dh_err *e);
+
+/* Stores a file (a plan's document, an update's evidence): at most 20 MB,
+ * PDF, DOCX, DOC, XLSX, ODT or UTF-8 .txt judged by its bytes; anything
+ * else DH_E_INVALID unsupported_type, larger DH_E_TOOLARGE. *out {id, name,
+ * type, size, sha256}. */
+dh_status dh_app_file_put(dh_app *app, const dh_actor *a, const char *name, const void *data,
+                          size_t len, time_t now, json_t **out, dh_err *e);
+/* A file's metadata and (when data is not NULL) its bytes (malloc'd). */
+dh_status dh_app_file_get(dh_app *app, const dh_actor *a, int64_t id, bool with_data,
+                          json_t **meta, char **data, size_t *len, dh_err *e);
+
+/* A task of a plan: body {plan, ordinal, group, content, lead:[codes],
+ * coordinating, lead_text, coordinating_text, expected_result, deadline
+ * (text as written), due (a date set by a person when the text gives
+ * none), roadmap, implements_task (id of a task in a plan above), target,
+ * note, report:{every,day}}. Write access to the plan's issuer. */
+dh_status dh_app_task_create(dh_app *app, const dh_actor *a, json_t *body, time_t now,
+                             json_t **out, dh_err *e);
+dh_status dh_app_task_patch(dh_app *app, const dh_actor *a, int64_t id, json_t *body,
+                            time_t now, json_t **out, dh_err *e);
+/* One task with its updates and the tasks implementing it. */
+dh_status dh_app_task_get(dh_app *app, const dh_actor *a, int64_t id, time_t now, json_t **out,
+                          dh_err *e);
+
+typedef struct dh_task_query {
+    const char *unit;    /* lead unit code, or NULL for all */
+    bool subtree;        /* also tasks led by units below it */
+    bool coordinating;   /* also tasks it coordinates */
+    const char *status;  /* comma-separated states, or NULL */
+    dh_date due_before;  /* due (current occurrence) before this day; DH_DATE_NONE: any */
+    const char *plan;    /* id, key or number, or NULL */
+    const char *kind;    /* "task", "directive" or NULL */
+    bool needs_review;   /* only deadlines flagged for a person */
+} dh_task_query;
+dh_status dh_app_task_list(dh_app *app, const dh_actor *a, const dh_task_query *q, time_t now,
+                           json_t **items, dh_err *e);
+
+/* A progress update by the lead unit or a comment by a lead or coordinating
+ * unit: body {kind: progress|comment, text, percent 0..100, done, date (not
+ * after today), occurrence (recurring), evidence:[file ids], unit (when the
+ * actor acts for a unit below theirs)}. Anyone else DH_E_FORBIDDEN
+ * (audited). *out {update, task}. */
+dh_status dh_app_task_update(dh_app *app, const dh_actor *a, int64_t id, json_t *body,
+                             time_t now, json_t **out, dh_err *e);
+
+/* A directive (chỉ đạo): body {source: {kind: dossiers, unit, filter:
+ * {state, procedure}} | {kind: task, task: id} | {kind: unit, unit},
+ * assignee (unit code), deadline (YYYY-MM-DD), content, coordinating,
+ * report, note}: a task without a plan led by the assignee; the late
+ * dossiers' codes are recorded in its source. Admins, leaders over their
+ * subtree, officers with write access. */
+dh_status dh_app_directive_create(dh_app *app, const dh_actor *a, json_t *body, time_t now,
+                                  json_t **out, dh_err *e);
+
+/* The reminders of a unit (default: the actor's; admins may ask for all
+ * with NULL), newest first, ids below `before` (0: from the newest). */
+dh_status dh_app_inbox(dh_app *app, const dh_actor *a, const char *unit, int64_t before,
+                       int limit, time_t now, json_t **items, int64_t *next, dh_err *e);
+
+/* The daily reminders: per lead unit, tasks due within 7 days, overdue
+ * tasks and missed reports, into the inbox, and by e-mail to the units'
+ * contacts when DIEUHANH_SMTP_URL is set. Runs at most once per local day
+ * (the day is kept in meta, so restarts do not repeat it) unless force.
+ * *out {ran, day, rows, mailed, mail_errors}. */
+dh_status dh_app_reminders_run(dh_app *app, time_t now, bool force, json_t **out, dh_err *e);
+/* Sets (email non-empty) or removes a unit's reminder address. Admins. */
+dh_status dh_app_contact_set(dh_app *app, const dh_actor *a, const char *unit,
+                             const char *email, time_t now, dh_err *e);
+/* A thread that runs the reminders on start and every `interval` seconds
+ * (DIEUHANH_REMINDER_INTERVAL, default 300); NULL if it cannot start. */
+typedef struct dh_reminders dh_reminders;
+dh_reminders *dh_reminders_start(dh_app *app);
+void dh_reminders_stop(dh_reminders *r);
+
+/* Imports a plan's appendix (CSV or XLSX by content) into plan `ref`:
+ * columns STT, Nội dung, Đơn vị chủ trì, Đơn vị phối hợp, Thời gian hoàn
+ * thành, Ghi chú and optionally Nhóm, Lộ trình, Sản phẩm, Chỉ tiêu, Nhiệm vụ
+ * cấp trên. Unit names are matched diacritic-insensitively to units and to
+ * the collective names of data/plans/unit-names.csv; an unknown name is a
+ * FILE:LINE error listing the closest candidates. All or nothing. */
+dh_status dh_app_plan_import(dh_app *app, const dh_actor *a, const char *ref, const char *data,
+                             size_t len, const char *name, time_t now, dh_import_report *rep,
+                             dh_err *e);
+/* Loads data/plans (the five seed plans, their tasks, targets) with
+ * progress updates dated around `now` so that every status shows. */
+dh_status dh_app_plans_demo(dh_app *app, const dh_actor *a, time_t now, json_t **summary,
+                            dh_err *e);
+
 #endif

@@ -90,5 +90,10 @@ dh_status dh_demo_load(dh_app *app, const dh_actor *a, time_t now, dh_demo_summa
         if (st == DH_OK)
             sum->users++;
     }
+    if (st == DH_OK) {
+        json_t *plans = NULL;
+        st = dh_app_plans_demo(app, a, now, &plans, e);
+        json_decref(plans);
+    }
     return st;
 }

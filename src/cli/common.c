@@ -113,11 +113,14 @@ int dh_cli_serve_until_signal(dh_app *app, const char *listen)
     dh_server *s = dh_server_start(app, listen, &e);
     if (!s)
         return dh_cli_fail(&e);
+    /* The daily reminders: on start and every few minutes (once a day). */
+    dh_reminders *rem = dh_reminders_start(app);
     fprintf(stderr, "dieuhanh: serving on http://%.*s:%d/ (Ctrl-C stops)\n",
             (int)(strrchr(listen, ':') - listen), listen, dh_server_port(s));
     fflush(stderr);
     sigwait(&set, &sig);
     fprintf(stderr, "dieuhanh: stopping\n");
+    dh_reminders_stop(rem);
     dh_server_stop(s);
     return DH_EXIT_OK;
 }

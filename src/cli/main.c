@@ -22,6 +22,10 @@ static const dh_cmd commands[] = {
     {"report", "official reports: ii06a (Biểu II.06a)", dh_cmd_report},
     {"index", "the Decision 766 service index of a unit and period", dh_cmd_index},
     {"rebuild", "recompute dossiers and the service aggregates from the events", dh_cmd_rebuild},
+    {"plan", "plans: list, show, add, import an appendix, coverage of a higher plan",
+     dh_cmd_plan},
+    {"task", "plan tasks and directives: list, show, remind (daily reminders), contact",
+     dh_cmd_task},
     {"audit", "read the audit trail", dh_cmd_audit},
     {"version", "print the version", dh_cmd_version},
 };

@@ -30,7 +30,7 @@ static const dh_route *const groups[] = {dh_routes_health, dh_routes_auth, dh_ro
                                          dh_routes_calendars, dh_routes_dossiers,
                                          dh_routes_public, dh_routes_reports,
                                          dh_routes_pages, dh_routes_pages_dossiers,
-                                         dh_routes_pages_admin};
+                                         dh_routes_pages_admin, dh_routes_plans};
 
 /* ------------------------------------------------------------------ */
 /* Replies.                                                           */
@@ -455,7 +455,7 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, dh_resp *rs)
 static size_t body_max(const char *method, const char *url)
 {
     static const char *const bulk[] = {"/api/v1/dossier-events", "/api/v1/schedules/import",
-                                       "/api/v1/procedures"};
+                                       "/api/v1/procedures", "/api/v1/files"};
     if (strcmp(method, "POST") == 0)
         for (size_t i = 0; i < sizeof bulk / sizeof *bulk; i++)
             if (strcmp(url, bulk[i]) == 0)

@@ -1,0 +1,396 @@
+/* reminders.c - the daily reminders job: per lead unit, the tasks due
+ * within a week, the overdue ones and the missed reports go into the inbox
+ * table, and by e-mail (libcurl SMTP) to the unit's address when
+ * DIEUHANH_SMTP_URL is set. The local day of the last run is kept in meta
+ * (`reminders_day`) and written in the same transaction as the inbox rows,
+ * so the job runs once a day however often the server restarts; the rows
+ * are unique per (unit, day, kind, task, occurrence) besides. */
+#include <curl/curl.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/planbook.h"
+#include "util/buf.h"
+
+#define DUE_SOON_DAYS 7
+
+typedef struct mail_item {
+    char *unit;
+    char *line;
+} mail_item;
+
+typedef struct reminder_run {
+    mail_item *v;
+    size_t n, cap;
+    int rows;
+    bool force; /* mail today's rows again, not only the new ones */
+} reminder_run;
+
+static const char *str_of(json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "";
+}
+
+static dh_status add_row(dh_conn *c, reminder_run *run, const dh_planbook *b, const pb_task *t,
+                         const char *unit, const char *kind, dh_date today,
+                         const dh_dl_occurrence *occ, const char *explain, time_t now,
+                         dh_err *e)
+{
+    char occs[DH_DATE_TEXT_LEN] = "";
+    if (occ->due != DH_DATE_NONE)
+        dh_date_format(occ->due, occs);
+    const char *ord = str_of(t->j, "ordinal");
+    const char *plan = t->plan != PB_NONE ? b->p[t->plan].key : "chỉ đạo";
+    char msg[1024];
+    const char *what = strcmp(kind, "overdue") == 0     ? "Quá hạn"
+                       : strcmp(kind, "no_report") == 0 ? "Chưa báo cáo"
+                                                        : "Sắp đến hạn";
+    snprintf(msg, sizeof msg, "%s: nhiệm vụ %s%s(%s, #%lld): %s", what, ord, *ord ? " " : "",
+             plan, (long long)t->id, explain);
+    dh_inbox_row r = {0, unit, today, kind, t->id, occs, msg, now};
+    bool inserted = false;
+    dh_status st = DH_OPS(c)->insert_inbox(c, &r, &inserted, e);
+    if (st || (!inserted && !run->force))
+        return st;
+    run->rows += inserted;
+    if (run->n == run->cap) {
+        run->cap = run->cap ? run->cap * 2 : 64;
+        run->v = dh_xrealloc(run->v, run->cap * sizeof *run->v);
+    }
+    run->v[run->n++] = (mail_item){dh_xstrdup(unit), dh_xstrdup(msg)};
+    return DH_OK;
+}
+
+static dh_status collect(dh_conn *c, const dh_planbook *b, dh_date today, time_t now,
+                         reminder_run *run, dh_err *e)
+{
+    dh_status st = DH_OK;
+    for (size_t i = 0; i < b->nt && st == DH_OK; i++) {
+        const pb_task *t = &b->t[i];
+        if (t->plan != PB_NONE && strcmp(str_of(b->p[t->plan].j, "status"), "active") != 0)
+            continue;
+        dh_task_status s;
+        dh_task_facts f;
+        dh_dl_occurrence occ;
+        dh_task_eval(&t->def, t->u, t->nu, today, &s, &f, &occ);
+        const char *kind = NULL;
+        char explain[DH_TS_EXPLAIN_MAX + 64];
+        snprintf(explain, sizeof explain, "%s", s.explain);
+        if (s.state == DH_TS_OVERDUE)
+            kind = "overdue";
+        else if (s.state == DH_TS_NO_REPORT)
+            kind = "no_report";
+        else if (s.state != DH_TS_DONE && s.state != DH_TS_DONE_LATE && f.due != DH_DATE_NONE &&
+                 f.due >= today && f.due - today <= DUE_SOON_DAYS)
+            kind = "due_soon";
+        if (!kind)
+            continue;
+        for (size_t k = 0; k < t->nlead && st == DH_OK; k++)
+            st = add_row(c, run, b, t, t->lead[k], kind, today, &occ, explain, now, e);
+    }
+    return st;
+}
+
+/* ------------------------------------------------------------------ */
+/* E-mail.                                                            */
+
+struct upload {
+    const char *p;
+    size_t left;
+};
+
+static size_t read_cb(char *buf, size_t size, size_t n, void *closure)
+{
+    struct upload *u = closure;
+    size_t want = size * n;
+    if (want > u->left)
+        want = u->left;
+    memcpy(buf, u->p, want);
+    u->p += want;
+    u->left -= want;
+    return want;
+}
+
+/* Sends one message; returns 0 or writes why into err. */
+static int send_mail(const char *url, const char *from, const char *to, const char *subject,
+                     const char *body, char *err, size_t errcap)
+{
+    dh_buf m = {0};
+    char b64[512];
+    sodium_bin2base64(b64, sizeof b64, (const unsigned char *)subject,
+                      strlen(subject) < 300 ? strlen(subject) : 300,
+                      sodium_base64_VARIANT_ORIGINAL);
+    dh_buf_printf(&m,
+                  "From: <%s>\r\nTo: <%s>\r\nSubject: =?UTF-8?B?%s?=\r\nMIME-Version: 1.0\r\n"
+                  "Content-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: 8bit\r\n"
+                  "\r\n",
+                  from, to, b64);
+    /* Lines starting with a dot are doubled by curl; CRLF line ends. */
+    for (const char *p = body; *p; p++) {
+        if (*p == '\n')
+            dh_buf_puts(&m, "\r\n");
+        else
+            dh_buf_putc(&m, *p);
+    }
+    dh_buf_puts(&m, "\r\n");
+    CURL *h = curl_easy_init();
+    if (!h) {
+        dh_buf_free(&m);
+        snprintf(err, errcap, "curl_easy_init failed");
+        return -1;
+    }
+    struct upload up = {m.p, m.len};
+    struct curl_slist *rcpt = curl_slist_append(NULL, to);
+    char from_addr[300];
+    snprintf(from_addr, sizeof from_addr, "<%s>", from);
+    const char *user = getenv("DIEUHANH_SMTP_USER");
+    const char *pass = getenv("DIEUHANH_SMTP_PASSWORD");
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_MAIL_FROM, from_addr);
+    curl_easy_setopt(h, CURLOPT_MAIL_RCPT, rcpt);
+    curl_easy_setopt(h, CURLOPT_READFUNCTION, read_cb);
+    curl_easy_setopt(h, CURLOPT_READDATA, &up);
+    curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, 30L);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    if (user && pass) {
+        curl_easy_setopt(h, CURLOPT_USERNAME, user);
+        curl_easy_setopt(h, CURLOPT_PASSWORD, pass);
+        curl_easy_setopt(h, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+    }
+    CURLcode rc = curl_easy_perform(h);
+    if (rc != CURLE_OK)
+        snprintf(err, errcap, "%s", curl_easy_strerror(rc));
+    curl_slist_free_all(rcpt);
+    curl_easy_cleanup(h);
+    dh_buf_free(&m);
+    return rc == CURLE_OK ? 0 : -1;
+}
+
+struct contacts {
+    char **unit, **email;
+    size_t n, cap;
+};
+
+static int on_contact(void *closure, const char *unit, const char *email)
+{
+    struct contacts *c = closure;
+    if (c->n == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 16;
+        c->unit = dh_xrealloc(c->unit, c->cap * sizeof *c->unit);
+        c->email = dh_xrealloc(c->email, c->cap * sizeof *c->email);
+    }
+    c->unit[c->n] = dh_xstrdup(unit);
+    c->email[c->n++] = dh_xstrdup(email);
+    return 0;
+}
+
+/* Mails each unit with an address its new rows; counts sent and failed. */
+static void mail_units(dh_app *app, const reminder_run *run, dh_date today, int *sent,
+                       json_t *errors)
+{
+    const char *url = getenv("DIEUHANH_SMTP_URL");
+    if (!url || !*url || run->n == 0)
+        return;
+    const char *from = getenv("DIEUHANH_SMTP_FROM");
+    if (!from || !*from)
+        from = "dieuhanh@localhost";
+    dh_err e;
+    dh_conn *c = dh_store_acquire(dh_app_store(app), &e);
+    if (!c)
+        return;
+    struct contacts ct = {0};
+    DH_OPS(c)->load_contacts(c, on_contact, &ct, &e);
+    dh_store_release(c);
+    char day[DH_DATE_TEXT_LEN];
+    dh_date_format(today, day);
+    for (size_t k = 0; k < ct.n; k++) {
+        dh_buf body = {0};
+        int lines = 0;
+        for (size_t i = 0; i < run->n; i++) {
+            if (strcmp(run->v[i].unit, ct.unit[k]) != 0)
+                continue;
+            dh_buf_printf(&body, "- %s\n", run->v[i].line);
+            lines++;
+        }
+        if (lines) {
+            char subject[256], err[256];
+            snprintf(subject, sizeof subject, "Nhắc việc ngày %s: %d nhiệm vụ của %s", day, lines,
+                     ct.unit[k]);
+            dh_buf text = {0};
+            dh_buf_printf(&text, "Đơn vị %s có %d nhắc việc ngày %s:\n\n%s", ct.unit[k], lines,
+                          day, body.p);
+            if (send_mail(url, from, ct.email[k], subject, text.p, err, sizeof err) == 0)
+                (*sent)++;
+            else
+                json_array_append_new(errors, json_pack("{s:s,s:s}", "unit", ct.unit[k], "error",
+                                                        err));
+            dh_buf_free(&text);
+        }
+        dh_buf_free(&body);
+        free(ct.unit[k]);
+        free(ct.email[k]);
+    }
+    free(ct.unit);
+    free(ct.email);
+}
+
+/* ------------------------------------------------------------------ */
+/* The job.                                                           */
+
+dh_status dh_app_reminders_run(dh_app *app, time_t now, bool force, json_t **out, dh_err *e)
+{
+    *out = NULL;
+    dh_date today = dh_date_of_time_vn(now);
+    dh_tx tx;
+    dh_status st = dh_tx_begin(app, &tx, false, e);
+    if (st)
+        return st;
+    int64_t last = 0;
+    st = DH_OPS(tx.c)->meta_get(tx.c, "reminders_day", &last, e);
+    if (st == DH_OK && !force && last >= (int64_t)today) {
+        dh_tx_abort(&tx);
+        *out = json_pack("{s:b,s:o,s:i,s:i}", "ran", 0, "day", pb_date_json(today), "rows", 0,
+                         "mailed", 0);
+        return DH_OK;
+    }
+    dh_planbook *b = NULL;
+    reminder_run run = {0};
+    run.force = force;
+    if (st == DH_OK)
+        st = pb_load(tx.c, &b, e);
+    if (st == DH_OK)
+        st = collect(tx.c, b, today, now, &run, e);
+    if (st == DH_OK && (int64_t)today > last)
+        st = DH_OPS(tx.c)->meta_set(tx.c, "reminders_day", (int64_t)today, e);
+    if (st == DH_OK) {
+        dh_actor sys = {0};
+        snprintf(sys.login, sizeof sys.login, "system:reminders");
+        sys.role = DH_ROLE_ADMIN;
+        json_t *after = json_pack("{s:o,s:i}", "day", pb_date_json(today), "rows", run.rows);
+        st = dh_app_audit(tx.c, &sys, "run", "reminders", "", "", "ok", NULL, after, now, e);
+        json_decref(after);
+    }
+    if (st == DH_OK)
+        st = dh_tx_commit(&tx, e);
+    else
+        dh_tx_abort(&tx);
+    pb_free(b);
+    if (st == DH_OK) {
+        int sent = 0;
+        json_t *errors = json_array();
+        mail_units(app, &run, today, &sent, errors);
+        *out = json_pack("{s:b,s:o,s:i,s:i,s:o}", "ran", 1, "day", pb_date_json(today), "rows",
+                         run.rows, "mailed", sent, "mail_errors", errors);
+    }
+    for (size_t i = 0; i < run.n; i++) {
+        free(run.v[i].unit);
+        free(run.v[i].line);
+    }
+    free(run.v);
+    return st;
+}
+
+dh_status dh_app_contact_set(dh_app *app, const dh_actor *a, const char *unit,
+                             const char *email, time_t now, dh_err *e)
+{
+    if (a->role != DH_ROLE_ADMIN)
+        return dh_app_deny(app, a, "update", "contact", unit, unit, now, e,
+                           "set where a unit's reminders are mailed");
+    if (email && *email && (strlen(email) > 254 || !strchr(email, '@') || strpbrk(email, " <>\r\n,")))
+        return dh_err_set(e, DH_E_INVALID, "invalid_email", "email",
+                          "'%s' is not an e-mail address", email);
+    dh_tx tx;
+    dh_status st = dh_tx_begin(app, &tx, true, e);
+    if (st)
+        return st;
+    if (dh_unitreg_find(tx.reg, unit) < 0) {
+        dh_tx_abort(&tx);
+        return dh_err_set(e, DH_E_INVALID, "unknown_unit", "unit", "unit '%s' does not exist",
+                          unit);
+    }
+    st = DH_OPS(tx.c)->put_contact(tx.c, unit, email && *email ? email : NULL, e);
+    if (st == DH_OK) {
+        json_t *after = json_pack("{s:s,s:s}", "unit", unit, "email", email ? email : "");
+        st = dh_app_audit(tx.c, a, "update", "contact", unit, unit, "ok", NULL, after, now, e);
+        json_decref(after);
+    }
+    if (st == DH_OK)
+        st = dh_tx_commit(&tx, e);
+    if (st)
+        dh_tx_abort(&tx);
+    return st;
+}
+
+/* ------------------------------------------------------------------ */
+/* The server's thread.                                               */
+
+struct dh_reminders {
+    dh_app *app;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    bool stop;
+    int interval;
+};
+
+static void *reminders_main(void *arg)
+{
+    dh_reminders *r = arg;
+    pthread_mutex_lock(&r->lock);
+    while (!r->stop) {
+        pthread_mutex_unlock(&r->lock);
+        json_t *out = NULL;
+        dh_err e;
+        if (dh_app_reminders_run(r->app, time(NULL), false, &out, &e))
+            fprintf(stderr, "dieuhanh: reminders: %s\n", e.message);
+        else if (json_is_true(json_object_get(out, "ran")))
+            fprintf(stderr, "dieuhanh: reminders: %lld rows, %lld e-mails\n",
+                    (long long)json_integer_value(json_object_get(out, "rows")),
+                    (long long)json_integer_value(json_object_get(out, "mailed")));
+        json_decref(out);
+        pthread_mutex_lock(&r->lock);
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += r->interval;
+        while (!r->stop && pthread_cond_timedwait(&r->wake, &r->lock, &until) == 0)
+            ;
+    }
+    pthread_mutex_unlock(&r->lock);
+    return NULL;
+}
+
+dh_reminders *dh_reminders_start(dh_app *app)
+{
+    dh_reminders *r = dh_xcalloc(1, sizeof *r);
+    r->app = app;
+    const char *iv = getenv("DIEUHANH_REMINDER_INTERVAL");
+    r->interval = iv && atoi(iv) > 0 ? atoi(iv) : 300;
+    pthread_mutex_init(&r->lock, NULL);
+    pthread_cond_init(&r->wake, NULL);
+    if (pthread_create(&r->thread, NULL, reminders_main, r) != 0) {
+        pthread_mutex_destroy(&r->lock);
+        pthread_cond_destroy(&r->wake);
+        free(r);
+        return NULL;
+    }
+    return r;
+}
+
+void dh_reminders_stop(dh_reminders *r)
+{
+    if (!r)
+        return;
+    pthread_mutex_lock(&r->lock);
+    r->stop = true;
+    pthread_cond_signal(&r->wake);
+    pthread_mutex_unlock(&r->lock);
+    pthread_join(r->thread, NULL);
+    pthread_mutex_destroy(&r->lock);
+    pthread_cond_destroy(&r->wake);
+    free(r);
+}

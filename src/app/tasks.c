@@ -1,0 +1,943 @@
+/* tasks.c - plan tasks and directives: create, change, show, list with
+ * filters, progress updates and comments, and the reminders inbox. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/planbook.h"
+#include "util/buf.h"
+#include "util/text.h"
+
+dh_status pb_check_files(dh_conn *c, json_t *arr, const char *field, dh_err *e);
+
+static const char *str_of(json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "";
+}
+
+static const char *const report_every[] = {"none", "monthly", "quarterly", "half_yearly",
+                                           "yearly", NULL};
+
+static bool one_of(const char *s, const char *const *v)
+{
+    for (; *v; v++)
+        if (strcmp(s, *v) == 0)
+            return true;
+    return false;
+}
+
+/* ------------------------------------------------------------------ */
+/* Task fields from a body.                                           */
+
+/* Reads a list of unit codes (each must exist). */
+static dh_status unit_list(const dh_unitreg *r, json_t *body, const char *key, bool required,
+                           json_t **out, dh_err *e)
+{
+    json_t *v = json_object_get(body, key);
+    *out = NULL;
+    if (!v || json_is_null(v)) {
+        if (required)
+            return dh_err_set(e, DH_E_INVALID, "missing_field", key,
+                              "%s: at least one unit code is required", key);
+        *out = json_array();
+        return DH_OK;
+    }
+    if (json_is_string(v))
+        v = json_pack("[O]", v);
+    else
+        json_incref(v);
+    if (!json_is_array(v) || json_array_size(v) > 500 || (required && !json_array_size(v))) {
+        json_decref(v);
+        return dh_err_set(e, DH_E_INVALID, "invalid_type", key,
+                          "%s must be a non-empty array of unit codes (at most 500)", key);
+    }
+    json_t *arr = json_array();
+    size_t i;
+    json_t *x;
+    json_array_foreach(v, i, x)
+    {
+        const char *code = json_string_value(x);
+        if (!code || dh_unitreg_find(r, code) < 0) {
+            json_decref(v);
+            json_decref(arr);
+            return dh_err_set(e, DH_E_INVALID, "unknown_unit", key, "%s: unit '%s' does not exist",
+                              key, code ? code : "?");
+        }
+        bool dup = false;
+        for (size_t k = 0; k < json_array_size(arr) && !dup; k++)
+            dup = strcmp(json_string_value(json_array_get(arr, k)), code) == 0;
+        if (!dup)
+            json_array_append(arr, x);
+    }
+    json_decref(v);
+    *out = arr;
+    return DH_OK;
+}
+
+/* Is plan q an ancestor of plan p (through "implements")? */
+static bool plan_above(const dh_planbook *b, size_t p, size_t q, int depth)
+{
+    if (depth > 64)
+        return false;
+    for (size_t i = 0; i < b->p[p].nparents; i++)
+        if (b->p[p].parents[i] == q || plan_above(b, b->p[p].parents[i], q, depth + 1))
+            return true;
+    return false;
+}
+
+static dh_status text_field(json_t *body, json_t *doc, const char *key, const char *as,
+                            bool create, bool required, size_t max, dh_err *e)
+{
+    if (!create && !json_object_get(body, key))
+        return DH_OK;
+    char *s = NULL;
+    dh_status st = dh_json_text(body, key, required, &s, e);
+    if (st)
+        return st;
+    if (s && strlen(s) > max) {
+        free(s);
+        return dh_err_set(e, DH_E_INVALID, "too_long", key, "%s is longer than %zu bytes", key,
+                          max);
+    }
+    json_object_set_new(doc, as, json_string(s ? s : ""));
+    free(s);
+    return DH_OK;
+}
+
+/* Fills a task document from body; plan is the task's plan (PB_NONE for a
+ * directive); self its index when changing one. */
+static dh_status task_fields(const dh_unitreg *r, const dh_planbook *b, size_t plan, size_t self,
+                             json_t *body, json_t *doc, bool create, dh_err *e)
+{
+    dh_status st;
+    static const struct {
+        const char *key, *as;
+        bool required;
+        size_t max;
+    } texts[] = {
+        {"ordinal", "ordinal", false, 64},
+        {"group", "group", false, 2000},
+        {"content", "content", true, 20000},
+        {"lead_text", "lead_text", false, 4000},
+        {"coordinating_text", "coordinating_text", false, 4000},
+        {"expected_result", "expected_result", false, 8000},
+        {"note", "note", false, 8000},
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++)
+        if ((st = text_field(body, doc, texts[i].key, texts[i].as, create,
+                             create && texts[i].required, texts[i].max, e)))
+            return st;
+    if (plan != PB_NONE && (create || json_object_get(body, "ordinal"))) {
+        const char *ord = str_of(doc, "ordinal");
+        size_t other = *ord ? pb_task_by_ordinal(b, plan, ord) : PB_NONE;
+        if (other != PB_NONE && other != self)
+            return dh_err_set(e, DH_E_CONFLICT, "duplicate_ordinal", "ordinal",
+                              "plan %s already has a task %s", b->p[plan].key, ord);
+    }
+    json_t *list;
+    if (create || json_object_get(body, "lead")) {
+        if ((st = unit_list(r, body, "lead", false, &list, e)))
+            return st;
+        json_object_set_new(doc, "lead", list);
+    }
+    if (create || json_object_get(body, "coordinating")) {
+        if ((st = unit_list(r, body, "coordinating", false, &list, e)))
+            return st;
+        json_object_set_new(doc, "coordinating", list);
+    }
+    if (create || json_object_get(body, "deadline") || json_object_get(body, "due")) {
+        char *text = NULL;
+        dh_date due = DH_DATE_NONE;
+        if (json_object_get(body, "deadline")) {
+            if ((st = dh_json_text(body, "deadline", false, &text, e)))
+                return st;
+        } else if (!create) {
+            text = dh_xstrdup(str_of(json_object_get(doc, "deadline"), "text"));
+        }
+        if ((st = dh_json_date(body, "due", false, &due, e))) {
+            free(text);
+            return st;
+        }
+        st = pb_set_deadline(b, plan, doc, text, due, e);
+        free(text);
+        if (st)
+            return st;
+    }
+    if (create || json_object_get(body, "roadmap")) {
+        char *text = NULL;
+        if ((st = dh_json_text(body, "roadmap", false, &text, e)))
+            return st;
+        pb_set_roadmap(doc, text);
+        free(text);
+    }
+    if (create || json_object_get(body, "implements_task")) {
+        json_t *v = json_object_get(body, "implements_task");
+        if (v && !json_is_null(v)) {
+            size_t k = json_is_integer(v) ? pb_task_by_id(b, json_integer_value(v)) : PB_NONE;
+            if (k == PB_NONE)
+                return dh_err_set(e, DH_E_INVALID, "unknown_task", "implements_task",
+                                  "implements_task: no task with that id");
+            if (plan != PB_NONE &&
+                (b->t[k].plan == PB_NONE || !plan_above(b, plan, b->t[k].plan, 0)))
+                return dh_err_set(e, DH_E_INVALID, "not_higher_plan", "implements_task",
+                                  "implements_task: task %lld is not in a plan that plan %s "
+                                  "implements",
+                                  (long long)b->t[k].id, b->p[plan].key);
+            if (self != PB_NONE && b->t[k].id == b->t[self].id)
+                return dh_err_set(e, DH_E_INVALID, "plan_cycle", "implements_task",
+                                  "a task cannot implement itself");
+            json_object_set_new(doc, "implements_task", json_integer(b->t[k].id));
+        } else {
+            json_object_set_new(doc, "implements_task", json_null());
+        }
+    }
+    if (create || json_object_get(body, "target")) {
+        json_t *v = json_object_get(body, "target");
+        if (v && !json_is_null(v)) {
+            json_t *val = json_object_get(v, "value");
+            json_t *uom = json_object_get(v, "unit_of_measure");
+            if (!json_is_object(v) || !json_is_number(val) || (uom && !json_is_string(uom)))
+                return dh_err_set(e, DH_E_INVALID, "invalid_type", "target",
+                                  "target must be {\"value\": number, \"unit_of_measure\": text}");
+            json_object_set_new(doc, "target",
+                                json_pack("{s:f,s:s}", "value", json_number_value(val),
+                                          "unit_of_measure", uom ? json_string_value(uom) : ""));
+        } else {
+            json_object_set_new(doc, "target", json_null());
+        }
+    }
+    if (create || json_object_get(body, "report")) {
+        json_t *v = json_object_get(body, "report");
+        const char *every = "monthly";
+        int day = 10;
+        if (v && !json_is_null(v)) {
+            json_t *ev = json_object_get(v, "every"), *dv = json_object_get(v, "day");
+            if (!json_is_object(v) || (ev && !json_is_string(ev)) || (dv && !json_is_integer(dv)))
+                return dh_err_set(e, DH_E_INVALID, "invalid_type", "report",
+                                  "report must be {\"every\": text, \"day\": 1..31}");
+            if (ev)
+                every = json_string_value(ev);
+            if (dv)
+                day = (int)json_integer_value(dv);
+            if (!one_of(every, report_every) || day < 1 || day > 31)
+                return dh_err_set(e, DH_E_INVALID, "invalid_report", "report",
+                                  "report.every must be none, monthly, quarterly, half_yearly "
+                                  "or yearly and report.day 1..31");
+        }
+        json_object_set_new(doc, "report", json_pack("{s:s,s:i}", "every", every, "day", day));
+    }
+    return DH_OK;
+}
+
+static bool may_write_plan(const dh_unitreg *r, const dh_actor *a, const pb_plan *p,
+                           dh_date today)
+{
+    int32_t u = dh_unitreg_find(r, p->issuer);
+    dh_date d = pb_plan_ref_date(p);
+    if (d == DH_DATE_NONE || d > today)
+        d = today;
+    if (u < 0)
+        return a->role == DH_ROLE_ADMIN;
+    return dh_access_allows(r, a->role, dh_app_actor_scope(r, a), DH_ACT_WRITE, u, d);
+}
+
+/* Inserts a new task document inside tx: row, audit, plans_rev. */
+dh_status pb_insert_task(dh_tx *tx, const dh_actor *a, json_t *doc, const char *action,
+                         time_t now, dh_err *e);
+dh_status pb_insert_task(dh_tx *tx, const dh_actor *a, json_t *doc, const char *action,
+                         time_t now, dh_err *e)
+{
+    int64_t id = 0;
+    json_object_set_new(doc, "created_by", json_string(a->login));
+    dh_status st = pb_put_task(tx->c, doc, now, &id, e);
+    if (st)
+        return st;
+    json_object_set_new(doc, "id", json_integer(id));
+    json_object_set_new(doc, "created_at", json_integer(now));
+    json_object_set_new(doc, "updated_at", json_integer(now));
+    char key[32];
+    snprintf(key, sizeof key, "%lld", (long long)id);
+    json_t *lead = json_object_get(doc, "lead");
+    return dh_app_audit(tx->c, a, action, "task", key,
+                        json_string_value(json_array_get(lead, 0)), "ok", NULL, doc, now, e);
+}
+
+/* Builds a new task of plan pi from body inside tx (no audit, no row). */
+dh_status pb_task_from_body(dh_tx *tx, const dh_planbook *b, size_t pi, json_t *body,
+                            json_t **out, dh_err *e);
+dh_status pb_task_from_body(dh_tx *tx, const dh_planbook *b, size_t pi, json_t *body,
+                            json_t **out, dh_err *e)
+{
+    json_t *doc = json_object();
+    json_object_set_new(doc, "plan_id", pi != PB_NONE ? json_integer(b->p[pi].id) : json_null());
+    json_object_set_new(doc, "kind", json_string(pi != PB_NONE ? "task" : "directive"));
+    dh_status st = task_fields(tx->reg, b, pi, PB_NONE, body, doc, true, e);
+    if (st) {
+        json_decref(doc);
+        doc = NULL;
+    }
+    *out = doc;
+    return st;
+}
+
+/* Re-reads the book after a write and answers the task's computed form. */
+static json_t *task_answer(dh_conn *c, int64_t id, dh_date today)
+{
+    dh_planbook *b = NULL;
+    dh_err e2;
+    if (pb_load(c, &b, &e2))
+        return NULL;
+    size_t k = pb_task_by_id(b, id);
+    json_t *o = k != PB_NONE ? pb_task_json(b, k, today, NULL, true) : NULL;
+    pb_free(b);
+    return o;
+}
+
+/* Ends a task write: bumps plans_rev, answers the task's computed form and
+ * commits; on any failure (st included) rolls back and answers nothing. */
+static dh_status finish_task_write(dh_tx *tx, dh_status st, int64_t id, dh_date today,
+                                   json_t **out, dh_err *e)
+{
+    if (st == DH_OK)
+        st = pb_bump(tx->c, e);
+    if (st == DH_OK) {
+        *out = task_answer(tx->c, id, today);
+        st = dh_tx_commit(tx, e);
+    }
+    if (st) {
+        dh_tx_abort(tx);
+        json_decref(*out);
+        *out = NULL;
+    }
+    return st;
+}
+
+dh_status dh_app_task_create(dh_app *app, const dh_actor *a, json_t *body, time_t now,
+                             json_t **out, dh_err *e)
+{
+    static const char *const allowed[] = {
+        "plan",     "ordinal",         "group",   "content", "lead",   "coordinating",
+        "lead_text", "coordinating_text", "expected_result", "deadline", "due", "roadmap",
+        "implements_task", "target",   "note",    "report",  NULL};
+    dh_date today = dh_date_of_time_vn(now);
+    *out = NULL;
+    const char *ref = json_string_value(json_object_get(body, "plan"));
+    if (!ref)
+        return dh_err_set(e, DH_E_INVALID, "missing_field", "plan",
+                          "plan (its number, key or id) is required; a task without a plan is "
+                          "a directive (POST /api/v1/directives)");
+    dh_tx tx;
+    dh_planbook *b;
+    dh_status st = pb_begin(app, body, allowed, &tx, &b, e);
+    if (st)
+        return st;
+    json_t *doc = NULL;
+    size_t pi = pb_plan_find(b, ref);
+    if (pi == PB_NONE)
+        st = dh_err_set(e, DH_E_INVALID, "unknown_plan", "plan", "plan '%s' does not exist", ref);
+    if (st == DH_OK && !may_write_plan(tx.reg, a, &b->p[pi], today)) {
+        char *key = dh_xstrdup(b->p[pi].key), *issuer = dh_xstrdup(b->p[pi].issuer);
+        dh_tx_abort(&tx);
+        pb_free(b);
+        st = dh_app_deny(app, a, "create", "task", key, issuer, now, e,
+                         "add tasks to a plan of that unit (outside their subtree)");
+        free(key);
+        free(issuer);
+        return st;
+    }
+    if (st == DH_OK)
+        st = pb_task_from_body(&tx, b, pi, body, &doc, e);
+    if (st == DH_OK)
+        st = pb_insert_task(&tx, a, doc, "create", now, e);
+    int64_t id = doc ? json_integer_value(json_object_get(doc, "id")) : 0;
+    st = finish_task_write(&tx, st, id, today, out, e);
+    pb_free(b);
+    json_decref(doc);
+    return st;
+}
+
+dh_status dh_app_task_patch(dh_app *app, const dh_actor *a, int64_t id, json_t *body,
+                            time_t now, json_t **out, dh_err *e)
+{
+    static const char *const allowed[] = {
+        "ordinal",  "group",           "content", "lead",   "coordinating", "lead_text",
+        "coordinating_text", "expected_result", "deadline", "due", "roadmap",
+        "implements_task", "target",   "note",    "report",  NULL};
+    dh_date today = dh_date_of_time_vn(now);
+    *out = NULL;
+    dh_tx tx;
+    dh_planbook *b;
+    dh_status st = pb_begin(app, body, allowed, &tx, &b, e);
+    if (st)
+        return st;
+    json_t *doc = NULL;
+    size_t k = pb_task_by_id(b, id);
+    if (k == PB_NONE)
+        st = dh_err_set(e, DH_E_NOTFOUND, "unknown_task", NULL, "task %lld does not exist",
+                        (long long)id);
+    if (st == DH_OK) {
+        const pb_task *t = &b->t[k];
+        bool ok = t->plan != PB_NONE ? may_write_plan(tx.reg, a, &b->p[t->plan], today)
+                                     : a->role == DH_ROLE_ADMIN ||
+                                           strcmp(str_of(t->j, "created_by"), a->login) == 0;
+        if (!ok) {
+            char key[32];
+            snprintf(key, sizeof key, "%lld", (long long)id);
+            char *unit = dh_xstrdup(t->nlead ? t->lead[0] : "");
+            dh_tx_abort(&tx);
+            pb_free(b);
+            st = dh_app_deny(app, a, "update", "task", key, unit, now, e,
+                             "change a task of a plan outside their subtree");
+            free(unit);
+            return st;
+        }
+        doc = json_deep_copy(t->j);
+        st = task_fields(tx.reg, b, t->plan, k, body, doc, false, e);
+    }
+    if (st == DH_OK)
+        st = pb_put_task(tx.c, doc, now, NULL, e);
+    if (st == DH_OK) {
+        char key[32];
+        snprintf(key, sizeof key, "%lld", (long long)id);
+        json_object_set_new(doc, "updated_at", json_integer(now));
+        st = dh_app_audit(tx.c, a, "update", "task", key, b->t[k].nlead ? b->t[k].lead[0] : "",
+                          "ok", b->t[k].j, doc, now, e);
+    }
+    st = finish_task_write(&tx, st, id, today, out, e);
+    pb_free(b);
+    json_decref(doc);
+    return st;
+}
+
+dh_status dh_app_task_get(dh_app *app, const dh_actor *a, int64_t id, time_t now, json_t **out,
+                          dh_err *e)
+{
+    *out = NULL;
+    const dh_planbook *b = pb_acquire(app, e);
+    if (!b)
+        return e->status;
+    size_t k = pb_task_by_id(b, id);
+    if (k == PB_NONE) {
+        pb_release(app, b);
+        return dh_err_set(e, DH_E_NOTFOUND, "unknown_task", NULL, "task %lld does not exist",
+                          (long long)id);
+    }
+    dh_date today = dh_date_of_time_vn(now);
+    json_t *o = pb_task_json(b, k, today, NULL, true);
+    /* The tasks that implement it, with their status. */
+    json_t *impl = json_array();
+    for (size_t i = 0; i < b->nt; i++)
+        if (b->t[i].parent_id == id)
+            json_array_append_new(impl, pb_task_json(b, i, today, NULL, false));
+    json_object_set_new(o, "implemented_by", impl);
+    pb_release(app, b);
+    *out = o;
+    return DH_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Listing.                                                           */
+
+static bool state_matches(const char *want, dh_task_state s)
+{
+    if (!want || !*want)
+        return true;
+    /* A comma-separated list of states. */
+    const char *name = dh_task_state_name(s);
+    size_t n = strlen(name);
+    for (const char *p = want; *p;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len == n && strncmp(p, name, n) == 0)
+            return true;
+        p += len + (end ? 1 : 0);
+    }
+    return false;
+}
+
+static dh_status check_states(const char *want, dh_err *e)
+{
+    if (!want || !*want)
+        return DH_OK;
+    for (const char *p = want; *p;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        bool ok = false;
+        for (int s = 0; s < DH_TS_COUNT && !ok; s++) {
+            const char *name = dh_task_state_name((dh_task_state)s);
+            ok = strlen(name) == len && strncmp(p, name, len) == 0;
+        }
+        if (!ok)
+            return dh_err_set(e, DH_E_INVALID, "invalid_status", "status",
+                              "status must be one or more (comma-separated) of not_started, "
+                              "in_progress, done, done_late, overdue, at_risk, no_report");
+        p += len + (end ? 1 : 0);
+    }
+    return DH_OK;
+}
+
+static bool unit_matches(const dh_unitreg *r, const pb_task *t, const char *unit, bool subtree,
+                         bool coord, dh_date d)
+{
+    if (!unit)
+        return true;
+    for (size_t i = 0; i < t->nlead; i++)
+        if (subtree ? pb_in_subtree(r, t->lead[i], unit, d) : strcmp(t->lead[i], unit) == 0)
+            return true;
+    if (coord)
+        for (size_t i = 0; i < t->ncoord; i++)
+            if (subtree ? pb_in_subtree(r, t->coord[i], unit, d) : strcmp(t->coord[i], unit) == 0)
+                return true;
+    return false;
+}
+
+dh_status dh_app_task_list(dh_app *app, const dh_actor *a, const dh_task_query *q, time_t now,
+                           json_t **items, dh_err *e)
+{
+    *items = NULL;
+    dh_status st = check_states(q->status, e);
+    if (st)
+        return st;
+    const dh_unitreg *r = dh_app_units_acquire(app, e);
+    if (!r)
+        return e->status;
+    if (q->unit && dh_unitreg_find(r, q->unit) < 0) {
+        dh_app_units_release(app, r);
+        return dh_err_set(e, DH_E_INVALID, "unknown_unit", "unit", "unit '%s' does not exist",
+                          q->unit);
+    }
+    const dh_planbook *b = pb_acquire(app, e);
+    if (!b) {
+        dh_app_units_release(app, r);
+        return e->status;
+    }
+    size_t pi = PB_NONE;
+    if (q->plan && (pi = pb_plan_find(b, q->plan)) == PB_NONE) {
+        pb_release(app, b);
+        dh_app_units_release(app, r);
+        return dh_err_set(e, DH_E_INVALID, "unknown_plan", "plan", "plan '%s' does not exist",
+                          q->plan);
+    }
+    dh_date today = dh_date_of_time_vn(now);
+    json_t *arr = json_array();
+    for (size_t i = 0; i < b->nt; i++) {
+        const pb_task *t = &b->t[i];
+        if (pi != PB_NONE && t->plan != pi)
+            continue;
+        if (q->kind && strcmp(q->kind, str_of(t->j, "kind")) != 0)
+            continue;
+        if (!unit_matches(r, t, q->unit, q->subtree, q->coordinating, today))
+            continue;
+        dh_task_status s;
+        pb_task_status(t, today, &s, NULL);
+        if (!state_matches(q->status, s.state))
+            continue;
+        if (q->due_before != DH_DATE_NONE) {
+            dh_dl_occurrence occ;
+            dh_task_facts f;
+            dh_task_eval(&t->def, t->u, t->nu, today, &s, &f, &occ);
+            if (f.due == DH_DATE_NONE || f.due >= q->due_before)
+                continue;
+        }
+        if (q->needs_review &&
+            !json_is_true(json_object_get(json_object_get(t->j, "deadline"), "needs_review")))
+            continue;
+        json_array_append_new(arr, pb_task_json(b, i, today, r, false));
+    }
+    pb_release(app, b);
+    dh_app_units_release(app, r);
+    *items = arr;
+    return DH_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Progress updates and comments.                                     */
+
+dh_status dh_app_task_update(dh_app *app, const dh_actor *a, int64_t id, json_t *body,
+                             time_t now, json_t **out, dh_err *e)
+{
+    static const char *const allowed[] = {"kind", "text",     "percent", "done", "date",
+                                          "occurrence", "evidence", "unit", NULL};
+    dh_date today = dh_date_of_time_vn(now);
+    *out = NULL;
+    dh_status st = dh_json_only(body, allowed, e);
+    if (st)
+        return st;
+    const char *kind = json_string_value(json_object_get(body, "kind"));
+    if (json_object_get(body, "kind") && !kind)
+        return dh_err_set(e, DH_E_INVALID, "invalid_type", "kind", "kind must be a string");
+    if (!kind)
+        kind = "progress";
+    bool progress = strcmp(kind, "progress") == 0;
+    if (!progress && strcmp(kind, "comment") != 0)
+        return dh_err_set(e, DH_E_INVALID, "invalid_kind", "kind",
+                          "kind must be progress or comment");
+    json_t *pv = json_object_get(body, "percent");
+    int percent = -1;
+    if (pv && !json_is_null(pv)) {
+        if (!json_is_integer(pv) || json_integer_value(pv) < 0 || json_integer_value(pv) > 100)
+            return dh_err_set(e, DH_E_INVALID, "invalid_percent", "percent",
+                              "percent must be a whole number from 0 to 100");
+        percent = (int)json_integer_value(pv);
+    }
+    json_t *dv = json_object_get(body, "done");
+    if (dv && !json_is_boolean(dv))
+        return dh_err_set(e, DH_E_INVALID, "invalid_type", "done", "done must be true or false");
+    bool done = json_is_true(dv);
+    if (!progress && (percent >= 0 || done))
+        return dh_err_set(e, DH_E_INVALID, "comment_with_progress", "percent",
+                          "a comment cannot carry a percent or completion; only the lead unit's "
+                          "progress updates change a task's status");
+    char *text = NULL;
+    dh_date date, occ;
+    if ((st = dh_json_text(body, "text", !progress, &text, e)))
+        return st;
+    if (text && strlen(text) > 20000) {
+        free(text);
+        return dh_err_set(e, DH_E_INVALID, "too_long", "text", "text is longer than 20000 bytes");
+    }
+    if ((st = dh_json_date(body, "date", false, &date, e)) ||
+        (st = dh_json_date(body, "occurrence", false, &occ, e))) {
+        free(text);
+        return st;
+    }
+    if (date == DH_DATE_NONE)
+        date = today;
+    if (date > today) {
+        free(text);
+        return dh_err_set(e, DH_E_INVALID, "future_date", "date",
+                          "date is after today: report what has been done");
+    }
+    if (progress && percent < 0 && !done && (!text || !*text)) {
+        free(text);
+        return dh_err_set(e, DH_E_INVALID, "empty_update", "percent",
+                          "a progress update needs a percent, done or a text");
+    }
+    json_t *ev = json_object_get(body, "evidence");
+    if (ev && !json_is_null(ev) && (!json_is_array(ev) || json_array_size(ev) > 20)) {
+        free(text);
+        return dh_err_set(e, DH_E_INVALID, "invalid_type", "evidence",
+                          "evidence must be an array of at most 20 file ids");
+    }
+    char *unit_opt = NULL;
+    if ((st = dh_json_text(body, "unit", false, &unit_opt, e))) {
+        free(text);
+        return st;
+    }
+    const char *unit = unit_opt && *unit_opt ? unit_opt : a->unit_code;
+
+    dh_tx tx;
+    if ((st = dh_tx_begin(app, &tx, true, e))) {
+        free(text);
+        free(unit_opt);
+        return st;
+    }
+    dh_planbook *b = NULL;
+    st = pb_load(tx.c, &b, e);
+    size_t k = st == DH_OK ? pb_task_by_id(b, id) : PB_NONE;
+    if (st == DH_OK && k == PB_NONE)
+        st = dh_err_set(e, DH_E_NOTFOUND, "unknown_task", NULL, "task %lld does not exist",
+                        (long long)id);
+    const char *why = NULL;
+    if (st == DH_OK) {
+        const pb_task *t = &b->t[k];
+        int32_t u = dh_unitreg_find(tx.reg, unit);
+        /* The acting unit: the actor's own, or one they may act for. */
+        bool may_act = *unit && u >= 0 &&
+                       (strcmp(unit, a->unit_code) == 0 ||
+                        dh_access_allows(tx.reg, a->role, dh_app_actor_scope(tx.reg, a),
+                                         DH_ACT_WRITE, u, today));
+        if (a->role == DH_ROLE_VIEWER || a->role == DH_ROLE_LEADER)
+            may_act = may_act && !progress && strcmp(unit, a->unit_code) == 0;
+        if (!may_act)
+            why = *unit ? "report for that unit" : "report without naming a unit (\"unit\")";
+        else if (progress && !pb_task_led_by(t, unit))
+            why = "post a progress update: only the task's lead unit may (coordinating units "
+                  "may comment)";
+        else if (!progress && !pb_task_led_by(t, unit) && !pb_task_coordinated_by(t, unit))
+            why = "comment: only the task's lead and coordinating units may";
+        if (!why && progress && dh_task_per_occurrence(&t->def) && occ != DH_DATE_NONE) {
+            dh_dl_occurrence v[600];
+            size_t n = dh_task_occurrences(&t->def, today, v, 600);
+            bool found = false;
+            for (size_t i = 0; i < n && !found; i++)
+                found = v[i].due == occ;
+            if (!found)
+                st = dh_err_set(e, DH_E_INVALID, "unknown_occurrence", "occurrence",
+                                "occurrence must be the due date of one of the task's periods "
+                                "up to today");
+        }
+    }
+    if (st == DH_OK && why) {
+        char key[32];
+        snprintf(key, sizeof key, "%lld", (long long)id);
+        char *u2 = dh_xstrdup(unit);
+        dh_tx_abort(&tx);
+        pb_free(b);
+        free(text);
+        free(unit_opt);
+        st = dh_app_deny(app, a, progress ? "progress" : "comment", "task", key, u2, now, e, why);
+        free(u2);
+        return st;
+    }
+    if (st == DH_OK && ev)
+        st = pb_check_files(tx.c, ev, "evidence", e);
+    char *files = NULL;
+    json_t *upd = NULL;
+    if (st == DH_OK) {
+        files = ev && !json_is_null(ev) ? json_dumps(ev, JSON_COMPACT) : dh_xstrdup("[]");
+        dh_task_update_row row = {0,      id,      kind,     unit,    a->login,
+                                  date,   occ,     percent,  done,    text ? text : "",
+                                  files,  now};
+        int64_t uid = 0;
+        st = DH_OPS(tx.c)->insert_task_update(tx.c, &row, &uid, e);
+        if (st == DH_OK) {
+            upd = json_pack("{s:I,s:I,s:s,s:s,s:s,s:o,s:o,s:o,s:b,s:s,s:O}", "id", (json_int_t)uid,
+                            "task", (json_int_t)id, "kind", kind, "unit", unit, "author",
+                            a->login, "date", pb_date_json(date), "occurrence",
+                            pb_date_json(occ), "percent",
+                            percent >= 0 ? json_integer(percent) : json_null(), "done", done,
+                            "text", text ? text : "", "evidence",
+                            ev && !json_is_null(ev) ? ev : json_null());
+            char key[32];
+            snprintf(key, sizeof key, "%lld", (long long)id);
+            st = dh_app_audit(tx.c, a, progress ? "progress" : "comment", "task", key, unit,
+                              "ok", NULL, upd, now, e);
+        }
+    }
+    if (st == DH_OK)
+        st = pb_bump(tx.c, e);
+    if (st == DH_OK) {
+        json_t *task = task_answer(tx.c, id, today);
+        *out = json_pack("{s:o,s:o}", "update", upd, "task", task ? task : json_null());
+        upd = NULL;
+        st = dh_tx_commit(&tx, e);
+    }
+    json_decref(upd);
+    free(files);
+    free(text);
+    free(unit_opt);
+    pb_free(b);
+    if (st) {
+        dh_tx_abort(&tx);
+        json_decref(*out);
+        *out = NULL;
+    }
+    return st;
+}
+
+/* ------------------------------------------------------------------ */
+/* Directives (chỉ đạo).                                              */
+
+/* The late dossiers of a unit's subtree now, as codes (at most 500). */
+static dh_status late_dossiers(dh_app *app, const dh_actor *a, const char *unit, json_t *filter,
+                               time_t now, json_t **codes, dh_err *e)
+{
+    const char *state = json_string_value(json_object_get(filter, "state"));
+    const char *proc = json_string_value(json_object_get(filter, "procedure"));
+    dh_dossier_query q = {unit, true, state ? state : "overdue", proc, NULL, 0, 0, 0, 500};
+    json_t *items = NULL;
+    bool more = false;
+    dh_status st = dh_app_dossier_list(app, a, &q, now, &items, &more, e);
+    if (st)
+        return st;
+    *codes = json_array();
+    size_t i;
+    json_t *x;
+    json_array_foreach(items, i, x)
+        json_array_append(*codes, json_object_get(x, "code"));
+    json_decref(items);
+    return DH_OK;
+}
+
+dh_status dh_app_directive_create(dh_app *app, const dh_actor *a, json_t *body, time_t now,
+                                  json_t **out, dh_err *e)
+{
+    static const char *const allowed[] = {"source", "assignee", "deadline", "content",
+                                          "coordinating", "report", "note", NULL};
+    dh_date today = dh_date_of_time_vn(now);
+    *out = NULL;
+    dh_status st = dh_json_only(body, allowed, e);
+    if (st)
+        return st;
+    json_t *src = json_object_get(body, "source");
+    const char *skind = json_string_value(json_object_get(src, "kind"));
+    if (!json_is_object(src) || !skind ||
+        (strcmp(skind, "dossiers") && strcmp(skind, "task") && strcmp(skind, "unit")))
+        return dh_err_set(e, DH_E_INVALID, "invalid_source", "source",
+                          "source must be {\"kind\": \"dossiers\"|\"task\"|\"unit\", ...}");
+    const char *assignee = json_string_value(json_object_get(body, "assignee"));
+    if (!assignee)
+        return dh_err_set(e, DH_E_INVALID, "missing_field", "assignee",
+                          "assignee (a unit code) is required");
+    dh_date due;
+    if ((st = dh_json_date(body, "deadline", true, &due, e)))
+        return st;
+    if (due < today)
+        return dh_err_set(e, DH_E_INVALID, "past_deadline", "deadline",
+                          "the deadline is in the past");
+    const dh_unitreg *r = dh_app_units_acquire(app, e);
+    if (!r)
+        return e->status;
+    int32_t u = dh_unitreg_find(r, assignee);
+    bool allowed_act = false;
+    if (u >= 0) {
+        int32_t scope = dh_app_actor_scope(r, a);
+        allowed_act = a->role == DH_ROLE_ADMIN ||
+                      (a->role == DH_ROLE_LEADER &&
+                       dh_access_allows(r, a->role, scope, DH_ACT_READ, u, today)) ||
+                      (a->role == DH_ROLE_OFFICER &&
+                       dh_access_allows(r, a->role, scope, DH_ACT_WRITE, u, today));
+    }
+    dh_app_units_release(app, r);
+    if (u < 0)
+        return dh_err_set(e, DH_E_INVALID, "unknown_unit", "assignee",
+                          "unit '%s' does not exist", assignee);
+    if (!allowed_act)
+        return dh_app_deny(app, a, "create", "directive", assignee, assignee, now, e,
+                           "direct that unit (leaders direct their subtree)");
+    /* What the directive is about, recorded as it stood. */
+    json_t *source = json_object();
+    json_object_set_new(source, "kind", json_string(skind));
+    char content[1024] = "";
+    int64_t task_id = 0;
+    if (strcmp(skind, "dossiers") == 0) {
+        const char *unit = json_string_value(json_object_get(src, "unit"));
+        json_t *filter = json_object_get(src, "filter");
+        json_t *codes = NULL;
+        if (!unit)
+            unit = assignee;
+        st = late_dossiers(app, a, unit, filter, now, &codes, e);
+        if (st) {
+            json_decref(source);
+            return st;
+        }
+        json_object_set_new(source, "unit", json_string(unit));
+        json_object_set_new(source, "filter", filter ? json_deep_copy(filter) : json_object());
+        json_object_set_new(source, "dossiers", codes);
+        snprintf(content, sizeof content,
+                 "Xử lý dứt điểm %zu hồ sơ trễ hạn của %s và báo cáo kết quả.",
+                 json_array_size(codes), unit);
+    } else if (strcmp(skind, "task") == 0) {
+        json_t *tv = json_object_get(src, "task");
+        if (!json_is_integer(tv)) {
+            json_decref(source);
+            return dh_err_set(e, DH_E_INVALID, "invalid_source", "source",
+                              "source.task must be a task id");
+        }
+        task_id = json_integer_value(tv);
+        json_object_set_new(source, "task", json_integer(task_id));
+        snprintf(content, sizeof content, "Đôn đốc, khẩn trương hoàn thành nhiệm vụ số %lld.",
+                 (long long)task_id);
+    } else {
+        const char *unit = json_string_value(json_object_get(src, "unit"));
+        json_object_set_new(source, "unit", json_string(unit ? unit : assignee));
+        snprintf(content, sizeof content, "Chỉ đạo %s khắc phục các tồn tại, hạn chế.",
+                 unit ? unit : assignee);
+    }
+    char dd[DH_DATE_TEXT_LEN], dl_text[16];
+    dh_date_format(due, dd);
+    snprintf(dl_text, sizeof dl_text, "%.2s/%.2s/%.4s", dd + 8, dd + 5, dd);
+    json_t *tb = json_object();
+    json_t *cv = json_object_get(body, "content");
+    json_object_set_new(tb, "content", cv ? json_incref(cv) : json_string(content));
+    json_object_set_new(tb, "lead", json_pack("[s]", assignee));
+    if (json_object_get(body, "coordinating"))
+        json_object_set(tb, "coordinating", json_object_get(body, "coordinating"));
+    if (json_object_get(body, "report"))
+        json_object_set(tb, "report", json_object_get(body, "report"));
+    if (json_object_get(body, "note"))
+        json_object_set(tb, "note", json_object_get(body, "note"));
+    json_object_set_new(tb, "deadline", json_string(dl_text));
+    if (task_id)
+        json_object_set_new(tb, "implements_task", json_integer(task_id));
+
+    dh_tx tx;
+    if ((st = dh_tx_begin(app, &tx, true, e))) {
+        json_decref(source);
+        json_decref(tb);
+        return st;
+    }
+    dh_planbook *b = NULL;
+    json_t *doc = NULL;
+    st = pb_load(tx.c, &b, e);
+    if (st == DH_OK && task_id && pb_task_by_id(b, task_id) == PB_NONE)
+        st = dh_err_set(e, DH_E_INVALID, "unknown_task", "source",
+                        "source.task: task %lld does not exist", (long long)task_id);
+    if (st == DH_OK)
+        st = pb_task_from_body(&tx, b, PB_NONE, tb, &doc, e);
+    if (st == DH_OK) {
+        json_object_set_new(doc, "source", source);
+        source = NULL;
+        st = pb_insert_task(&tx, a, doc, "directive", now, e);
+    }
+    st = finish_task_write(&tx, st, doc ? json_integer_value(json_object_get(doc, "id")) : 0,
+                           today, out, e);
+    json_decref(source);
+    json_decref(tb);
+    json_decref(doc);
+    pb_free(b);
+    return st;
+}
+
+/* ------------------------------------------------------------------ */
+/* The inbox.                                                         */
+
+struct inbox_ctx {
+    json_t *items;
+    int64_t last;
+    int n;
+};
+
+static int on_inbox(void *closure, const dh_inbox_row *r)
+{
+    struct inbox_ctx *x = closure;
+    json_array_append_new(x->items,
+                          json_pack("{s:I,s:s,s:o,s:s,s:I,s:s,s:s,s:I}", "id", (json_int_t)r->id,
+                                    "unit", r->unit, "day", pb_date_json(r->day), "kind", r->kind,
+                                    "task", (json_int_t)r->task_id, "occurrence", r->occurrence,
+                                    "message", r->message, "created_at",
+                                    (json_int_t)r->created_at));
+    x->last = r->id;
+    x->n++;
+    return 0;
+}
+
+dh_status dh_app_inbox(dh_app *app, const dh_actor *a, const char *unit, int64_t before,
+                       int limit, time_t now, json_t **items, int64_t *next, dh_err *e)
+{
+    *items = NULL;
+    *next = 0;
+    if (!unit || !*unit)
+        unit = a->unit_code[0] ? a->unit_code : NULL;
+    if (unit) {
+        const dh_unitreg *r = dh_app_units_acquire(app, e);
+        if (!r)
+            return e->status;
+        int32_t u = dh_unitreg_find(r, unit);
+        bool ok = u >= 0 && dh_access_allows(r, a->role, dh_app_actor_scope(r, a), DH_ACT_READ,
+                                             u, dh_date_of_time_vn(now));
+        dh_app_units_release(app, r);
+        if (u < 0)
+            return dh_err_set(e, DH_E_INVALID, "unknown_unit", "unit", "unit '%s' does not exist",
+                              unit);
+        if (!ok)
+            return dh_app_deny(app, a, "read", "inbox", unit, unit, now, e,
+                               "read the inbox of a unit outside their subtree");
+    } else if (a->role != DH_ROLE_ADMIN) {
+        return dh_err_set(e, DH_E_INVALID, "missing_field", "unit", "unit is required");
+    }
+    dh_conn *c = dh_store_acquire(dh_app_store(app), e);
+    if (!c)
+        return e->status;
+    struct inbox_ctx x = {json_array(), 0, 0};
+    dh_status st = DH_OPS(c)->list_inbox(c, unit, before, limit, on_inbox, &x, e);
+    dh_store_release(c);
+    if (st) {
+        json_decref(x.items);
+        return st;
+    }
+    *items = x.items;
+    *next = x.n == limit ? x.last : 0;
+    return DH_OK;
+}
