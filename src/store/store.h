@@ -202,6 +202,77 @@ typedef int (*dh_agg_cell_cb)(void *closure, int32_t key, int32_t day, const dh_
 typedef int (*dh_code_cb)(void *closure, const char *code);
 
 /* One indicator of a version of the Decision 766 configuration. */
+/* ---- Indicators, values, targets, obligations (issue 8). Period dates
+ * of values are dh_date; times 0 mean none. ------------------------------ */
+typedef struct dh_indicator_row {
+    int64_t id;
+    const char *code, *name, *uom, *direction, *aggregation, *source, *period_type, *freshness,
+        *formula, *note;
+    time_t created_at, updated_at;
+} dh_indicator_row;
+
+typedef struct dh_ivalue_row {
+    int64_t indicator_id;
+    const char *unit;
+    dh_date period_from, period_to;
+    double value;
+    bool has_nd; /* numerator and denominator given */
+    double numerator, denominator;
+    const char *source, *ext_id;
+    time_t at; /* the instant given instead of a period, 0: none */
+    time_t received_at, updated_at;
+    const char *entered_by;
+} dh_ivalue_row;
+
+typedef struct dh_ivalue_filter {
+    int64_t indicator_id;   /* 0: any */
+    const char *units_json; /* a JSON array of unit codes, NULL: any */
+    dh_date from, to;       /* periods ending on/after from and starting on/before to;
+                               DH_DATE_NONE: open */
+    bool by_period;         /* ordered by period then unit (else indicator, unit, period) */
+    int64_t offset;
+    int limit; /* 0: no limit */
+} dh_ivalue_filter;
+
+typedef struct dh_target_row {
+    int64_t id, indicator_id;
+    const char *unit;
+    double value;
+    dh_date due; /* DH_DATE_NONE: none */
+    const char *milestones_json;
+    int64_t split_of; /* 0: none */
+    const char *plan;
+    int64_t task_id; /* 0: none */
+    const char *task_ref, *name, *note;
+    const char *ext_key; /* NULL: none */
+    const char *series_json;
+    bool dirty;
+    time_t created_at, updated_at;
+} dh_target_row;
+
+typedef struct dh_obligation_row {
+    int64_t id;
+    const char *code, *name, *period_type, *due_rule;
+    int window_days; /* -1: entries never close */
+    bool approval;
+    const char *indicators_json, *units_json, *unit_rule;
+    time_t created_at, updated_at;
+} dh_obligation_row;
+
+typedef struct dh_approval_row {
+    int64_t obligation_id;
+    const char *unit;
+    dh_date period_from, period_to;
+    const char *approved_by;
+    time_t approved_at;
+} dh_approval_row;
+
+typedef int (*dh_indicator_cb)(void *closure, const dh_indicator_row *row);
+typedef int (*dh_ivalue_cb)(void *closure, const dh_ivalue_row *row);
+typedef int (*dh_target_cb)(void *closure, const dh_target_row *row);
+typedef int (*dh_obligation_cb)(void *closure, const dh_obligation_row *row);
+typedef int (*dh_approval_cb)(void *closure, const dh_approval_row *row);
+
 typedef struct dh_i766_row {
     const char *version;
     dh_date valid_from;
@@ -401,6 +472,34 @@ typedef struct dh_store_ops {
      * `before` and not finished before `since` (the dossiers a period sees). */
     dh_status (*scan_dossiers)(dh_conn *c, const char *units_json, time_t since, time_t before,
                                dh_dossier_cb cb, void *closure, dh_err *e);
+
+    /* Indicators and the data hub (issue 8). put_* inserts when id is 0
+     * (*id set) and updates otherwise. find_ireceipt gives the content
+     * stored for (source, id) through cb, DH_E_NOTFOUND when absent;
+     * get_ivalue likewise for (indicator, unit, period_from). put_ivalue
+     * writes the value and its receipt; `replaced` (or NULL) is the value it
+     * replaces, kept in the history. mark_targets_dirty flags the targets of
+     * (indicator, unit) whose series must be recomputed. */
+    dh_status (*put_indicator)(dh_conn *c, const dh_indicator_row *r, int64_t *id, dh_err *e);
+    dh_status (*load_indicators)(dh_conn *c, dh_indicator_cb cb, void *closure, dh_err *e);
+    dh_status (*find_ireceipt)(dh_conn *c, const char *source, const char *ext_id, dh_code_cb cb,
+                               void *closure, dh_err *e);
+    dh_status (*get_ivalue)(dh_conn *c, int64_t indicator_id, const char *unit, dh_date from,
+                            dh_ivalue_cb cb, void *closure, dh_err *e);
+    dh_status (*put_ivalue)(dh_conn *c, const dh_ivalue_row *r, const char *content,
+                            const dh_ivalue_row *replaced, dh_err *e);
+    dh_status (*list_ivalues)(dh_conn *c, const dh_ivalue_filter *f, dh_ivalue_cb cb,
+                              void *closure, dh_err *e);
+    dh_status (*put_target)(dh_conn *c, const dh_target_row *r, int64_t *id, dh_err *e);
+    dh_status (*load_targets)(dh_conn *c, bool only_dirty, dh_target_cb cb, void *closure,
+                              dh_err *e);
+    dh_status (*set_target_series)(dh_conn *c, int64_t id, const char *series_json, dh_err *e);
+    dh_status (*mark_targets_dirty)(dh_conn *c, int64_t indicator_id, const char *unit,
+                                    dh_err *e);
+    dh_status (*put_obligation)(dh_conn *c, const dh_obligation_row *r, int64_t *id, dh_err *e);
+    dh_status (*load_obligations)(dh_conn *c, dh_obligation_cb cb, void *closure, dh_err *e);
+    dh_status (*put_approval)(dh_conn *c, const dh_approval_row *r, dh_err *e);
+    dh_status (*load_approvals)(dh_conn *c, dh_approval_cb cb, void *closure, dh_err *e);
 
     /* The service aggregates (core/kpiagg.h). A key is found or created;
      * keys and cells are read back in id / rev order after a given one;

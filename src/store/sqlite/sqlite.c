@@ -1315,6 +1315,414 @@ static dh_status sq_scan_dossiers(dh_conn *c, const char *units_json, time_t sin
     return dossier_rows(c, st, cb, closure, &any, e);
 }
 
+/* ---- Indicators, values, targets, obligations (issue 8). ------------------ */
+
+static dh_status sq_put_indicator(dh_conn *c, const dh_indicator_row *r, int64_t *id, dh_err *e)
+{
+    sqlite3_stmt *st = stmt(
+        c,
+        "INSERT INTO indicators(id, code, name, uom, direction, aggregation, source, period_type, "
+        "freshness, formula, note, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) "
+        "ON CONFLICT(id) DO UPDATE SET name=excluded.name, uom=excluded.uom, "
+        "direction=excluded.direction, aggregation=excluded.aggregation, source=excluded.source, "
+        "period_type=excluded.period_type, freshness=excluded.freshness, "
+        "formula=excluded.formula, note=excluded.note, updated_at=excluded.updated_at",
+        e);
+    if (!st)
+        return DH_E_DB;
+    bind_id(st, 1, r->id);
+    bind_text(st, 2, r->code);
+    bind_text(st, 3, r->name);
+    bind_text(st, 4, r->uom);
+    bind_text(st, 5, r->direction);
+    bind_text(st, 6, r->aggregation);
+    bind_text(st, 7, r->source);
+    bind_text(st, 8, r->period_type);
+    bind_text(st, 9, r->freshness);
+    bind_text(st, 10, r->formula);
+    bind_text(st, 11, r->note);
+    sqlite3_bind_int64(st, 12, (sqlite3_int64)r->created_at);
+    sqlite3_bind_int64(st, 13, (sqlite3_int64)r->updated_at);
+    dh_status s = run(c, st, "save indicator", e);
+    if (s == DH_OK && id)
+        *id = r->id ? r->id : sqlite3_last_insert_rowid(c->db);
+    return s;
+}
+
+static dh_status sq_load_indicators(dh_conn *c, dh_indicator_cb cb, void *closure, dh_err *e)
+{
+    sqlite3_stmt *st = stmt(c,
+                            "SELECT id, code, name, uom, direction, aggregation, source, "
+                            "period_type, freshness, formula, note, created_at, updated_at "
+                            "FROM indicators ORDER BY code",
+                            e);
+    if (!st)
+        return DH_E_DB;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        dh_indicator_row r = {sqlite3_column_int64(st, 0), col_text(st, 1), col_text(st, 2),
+                              col_text(st, 3), col_text(st, 4), col_text(st, 5),
+                              col_text(st, 6), col_text(st, 7), col_text(st, 8),
+                              col_text(st, 9), col_text(st, 10), col_time(st, 11),
+                              col_time(st, 12)};
+        if (cb(closure, &r))
+            break;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? DH_OK : db_error(c, e, "read indicators");
+}
+
+static dh_status sq_find_ireceipt(dh_conn *c, const char *source, const char *ext_id,
+                                  dh_code_cb cb, void *closure, dh_err *e)
+{
+    sqlite3_stmt *st =
+        stmt(c, "SELECT content FROM indicator_receipts WHERE source = ? AND ext_id = ?", e);
+    if (!st)
+        return DH_E_DB;
+    bind_text(st, 1, source);
+    bind_text(st, 2, ext_id);
+    int rc = sqlite3_step(st);
+    dh_status s = DH_OK;
+    if (rc == SQLITE_ROW)
+        cb(closure, col_text(st, 0));
+    else if (rc == SQLITE_DONE)
+        s = DH_E_NOTFOUND;
+    else
+        s = db_error(c, e, "find receipt");
+    sqlite3_reset(st);
+    return s;
+}
+
+#define IVALUE_COLS                                                                              \
+    "indicator_id, unit, period_from, period_to, value, numerator, denominator, source, "     \
+    "ext_id, at, received_at, updated_at, entered_by"
+
+static dh_ivalue_row ivalue_of(sqlite3_stmt *st)
+{
+    dh_ivalue_row r = {sqlite3_column_int64(st, 0), col_text(st, 1),
+                       (dh_date)sqlite3_column_int(st, 2), (dh_date)sqlite3_column_int(st, 3),
+                       sqlite3_column_double(st, 4), sqlite3_column_type(st, 5) != SQLITE_NULL,
+                       sqlite3_column_double(st, 5), sqlite3_column_double(st, 6),
+                       col_text(st, 7), col_text(st, 8), col_time(st, 9), col_time(st, 10),
+                       col_time(st, 11), col_text(st, 12)};
+    return r;
+}
+
+static dh_status ivalue_rows(dh_conn *c, sqlite3_stmt *st, dh_ivalue_cb cb, void *closure,
+                             bool *any, dh_err *e)
+{
+    int rc;
+    *any = false;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        dh_ivalue_row r = ivalue_of(st);
+        *any = true;
+        if (cb(closure, &r))
+            break;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? DH_OK : db_error(c, e, "read values");
+}
+
+static dh_status sq_get_ivalue(dh_conn *c, int64_t indicator_id, const char *unit, dh_date from,
+                               dh_ivalue_cb cb, void *closure, dh_err *e)
+{
+    sqlite3_stmt *st = stmt(c,
+                            "SELECT " IVALUE_COLS " FROM indicator_values WHERE indicator_id = ? "
+                            "AND unit = ? AND period_from = ?",
+                            e);
+    if (!st)
+        return DH_E_DB;
+    sqlite3_bind_int64(st, 1, indicator_id);
+    bind_text(st, 2, unit);
+    sqlite3_bind_int(st, 3, from);
+    bool any;
+    dh_status s = ivalue_rows(c, st, cb, closure, &any, e);
+    return s ? s : any ? DH_OK : DH_E_NOTFOUND;
+}
+
+static dh_status sq_put_ivalue(dh_conn *c, const dh_ivalue_row *r, const char *content,
+                               const dh_ivalue_row *old, dh_err *e)
+{
+    sqlite3_stmt *st;
+    dh_status s;
+    if (old) {
+        st = stmt(c,
+                  "INSERT INTO indicator_value_history(indicator_id, unit, period_from, "
+                  "period_to, value, numerator, denominator, source, ext_id, received_at, "
+                  "replaced_at, replaced_by) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                  e);
+        if (!st)
+            return DH_E_DB;
+        sqlite3_bind_int64(st, 1, old->indicator_id);
+        bind_text(st, 2, old->unit);
+        sqlite3_bind_int(st, 3, old->period_from);
+        sqlite3_bind_int(st, 4, old->period_to);
+        sqlite3_bind_double(st, 5, old->value);
+        if (old->has_nd) {
+            sqlite3_bind_double(st, 6, old->numerator);
+            sqlite3_bind_double(st, 7, old->denominator);
+        }
+        bind_text(st, 8, old->source);
+        bind_text(st, 9, old->ext_id);
+        sqlite3_bind_int64(st, 10, (sqlite3_int64)old->received_at);
+        sqlite3_bind_int64(st, 11, (sqlite3_int64)r->updated_at);
+        bind_text(st, 12, r->entered_by);
+        if ((s = run(c, st, "keep value history", e)))
+            return s;
+    }
+    st = stmt(c,
+              "INSERT OR REPLACE INTO indicator_values(" IVALUE_COLS
+              ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+              e);
+    if (!st)
+        return DH_E_DB;
+    sqlite3_bind_int64(st, 1, r->indicator_id);
+    bind_text(st, 2, r->unit);
+    sqlite3_bind_int(st, 3, r->period_from);
+    sqlite3_bind_int(st, 4, r->period_to);
+    sqlite3_bind_double(st, 5, r->value);
+    if (r->has_nd) {
+        sqlite3_bind_double(st, 6, r->numerator);
+        sqlite3_bind_double(st, 7, r->denominator);
+    }
+    bind_text(st, 8, r->source);
+    bind_text(st, 9, r->ext_id);
+    bind_time(st, 10, r->at);
+    sqlite3_bind_int64(st, 11, (sqlite3_int64)r->received_at);
+    sqlite3_bind_int64(st, 12, (sqlite3_int64)r->updated_at);
+    bind_text(st, 13, r->entered_by);
+    if ((s = run(c, st, "save value", e)))
+        return s;
+    st = stmt(c, "INSERT INTO indicator_receipts(source, ext_id, content) VALUES (?,?,?)", e);
+    if (!st)
+        return DH_E_DB;
+    bind_text(st, 1, r->source);
+    bind_text(st, 2, r->ext_id);
+    bind_text(st, 3, content);
+    return run(c, st, "save receipt", e);
+}
+
+static dh_status sq_list_ivalues(dh_conn *c, const dh_ivalue_filter *f, dh_ivalue_cb cb,
+                                 void *closure, dh_err *e)
+{
+    static const char by_key[] =
+        "SELECT " IVALUE_COLS " FROM indicator_values WHERE (?1 = 0 OR indicator_id = ?1) "
+        "AND (?2 IS NULL OR unit IN (SELECT value FROM json_each(?2))) "
+        "AND (?3 IS NULL OR period_to >= ?3) AND (?4 IS NULL OR period_from <= ?4) "
+        "ORDER BY indicator_id, unit, period_from LIMIT ?5 OFFSET ?6";
+    static const char by_period[] =
+        "SELECT " IVALUE_COLS " FROM indicator_values WHERE (?1 = 0 OR indicator_id = ?1) "
+        "AND (?2 IS NULL OR unit IN (SELECT value FROM json_each(?2))) "
+        "AND (?3 IS NULL OR period_to >= ?3) AND (?4 IS NULL OR period_from <= ?4) "
+        "ORDER BY period_from, unit LIMIT ?5 OFFSET ?6";
+    sqlite3_stmt *st = stmt(c, f->by_period ? by_period : by_key, e);
+    if (!st)
+        return DH_E_DB;
+    sqlite3_bind_int64(st, 1, f->indicator_id);
+    bind_text(st, 2, f->units_json);
+    if (f->from != DH_DATE_NONE)
+        sqlite3_bind_int(st, 3, f->from);
+    if (f->to != DH_DATE_NONE)
+        sqlite3_bind_int(st, 4, f->to);
+    sqlite3_bind_int64(st, 5, f->limit > 0 ? f->limit : -1);
+    sqlite3_bind_int64(st, 6, f->offset);
+    bool any;
+    return ivalue_rows(c, st, cb, closure, &any, e);
+}
+
+static dh_status sq_put_target(dh_conn *c, const dh_target_row *r, int64_t *id, dh_err *e)
+{
+    sqlite3_stmt *st = stmt(
+        c,
+        "INSERT INTO targets(id, indicator_id, unit, value, due, milestones, split_of, plan, "
+        "task_id, task_ref, name, note, ext_key, series, dirty, created_at, updated_at) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,1,?,?) ON CONFLICT(id) DO UPDATE SET "
+        "indicator_id=excluded.indicator_id, unit=excluded.unit, value=excluded.value, "
+        "due=excluded.due, milestones=excluded.milestones, split_of=excluded.split_of, "
+        "plan=excluded.plan, task_id=excluded.task_id, task_ref=excluded.task_ref, "
+        "name=excluded.name, note=excluded.note, dirty=1, updated_at=excluded.updated_at",
+        e);
+    if (!st)
+        return DH_E_DB;
+    bind_id(st, 1, r->id);
+    sqlite3_bind_int64(st, 2, r->indicator_id);
+    bind_text(st, 3, r->unit);
+    sqlite3_bind_double(st, 4, r->value);
+    bind_date(st, 5, r->due);
+    bind_text(st, 6, r->milestones_json ? r->milestones_json : "[]");
+    bind_id(st, 7, r->split_of);
+    bind_text(st, 8, r->plan ? r->plan : "");
+    bind_id(st, 9, r->task_id);
+    bind_text(st, 10, r->task_ref ? r->task_ref : "");
+    bind_text(st, 11, r->name ? r->name : "");
+    bind_text(st, 12, r->note ? r->note : "");
+    bind_text(st, 13, r->ext_key);
+    bind_text(st, 14, r->series_json ? r->series_json : "[]");
+    sqlite3_bind_int64(st, 15, (sqlite3_int64)r->created_at);
+    sqlite3_bind_int64(st, 16, (sqlite3_int64)r->updated_at);
+    dh_status s = run(c, st, "save target", e);
+    if (s == DH_OK && id)
+        *id = r->id ? r->id : sqlite3_last_insert_rowid(c->db);
+    return s;
+}
+
+static dh_status sq_load_targets(dh_conn *c, bool only_dirty, dh_target_cb cb, void *closure,
+                                 dh_err *e)
+{
+    static const char all[] =
+        "SELECT id, indicator_id, unit, value, due, milestones, split_of, plan, task_id, "
+        "task_ref, name, note, ext_key, series, dirty, created_at, updated_at FROM targets "
+        "ORDER BY id";
+    static const char dirty[] =
+        "SELECT id, indicator_id, unit, value, due, milestones, split_of, plan, task_id, "
+        "task_ref, name, note, ext_key, series, dirty, created_at, updated_at FROM targets "
+        "WHERE dirty = 1 ORDER BY id";
+    sqlite3_stmt *st = stmt(c, only_dirty ? dirty : all, e);
+    if (!st)
+        return DH_E_DB;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        dh_target_row r = {sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+                           col_text(st, 2), sqlite3_column_double(st, 3), col_date(st, 4),
+                           col_text(st, 5), sqlite3_column_int64(st, 6), col_text(st, 7),
+                           sqlite3_column_int64(st, 8), col_text(st, 9), col_text(st, 10),
+                           col_text(st, 11), col_text_or_null(st, 12), col_text(st, 13),
+                           sqlite3_column_int(st, 14) != 0, col_time(st, 15),
+                           col_time(st, 16)};
+        if (cb(closure, &r))
+            break;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? DH_OK : db_error(c, e, "read targets");
+}
+
+static dh_status sq_set_target_series(dh_conn *c, int64_t id, const char *series_json, dh_err *e)
+{
+    sqlite3_stmt *st = stmt(c, "UPDATE targets SET series = ?, dirty = 0 WHERE id = ?", e);
+    if (!st)
+        return DH_E_DB;
+    bind_text(st, 1, series_json);
+    sqlite3_bind_int64(st, 2, id);
+    return run(c, st, "save target series", e);
+}
+
+static dh_status sq_mark_targets_dirty(dh_conn *c, int64_t indicator_id, const char *unit,
+                                       dh_err *e)
+{
+    sqlite3_stmt *st = stmt(c,
+                            "UPDATE targets SET dirty = 1 WHERE indicator_id = ? AND unit = ? "
+                            "AND dirty = 0",
+                            e);
+    if (!st)
+        return DH_E_DB;
+    sqlite3_bind_int64(st, 1, indicator_id);
+    bind_text(st, 2, unit);
+    return run(c, st, "flag targets", e);
+}
+
+static dh_status sq_put_obligation(dh_conn *c, const dh_obligation_row *r, int64_t *id,
+                                   dh_err *e)
+{
+    sqlite3_stmt *st = stmt(
+        c,
+        "INSERT INTO obligations(id, code, name, period_type, due_rule, window_days, approval, "
+        "indicators, units, unit_rule, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) "
+        "ON CONFLICT(id) DO UPDATE SET name=excluded.name, period_type=excluded.period_type, "
+        "due_rule=excluded.due_rule, window_days=excluded.window_days, "
+        "approval=excluded.approval, indicators=excluded.indicators, units=excluded.units, "
+        "unit_rule=excluded.unit_rule, updated_at=excluded.updated_at",
+        e);
+    if (!st)
+        return DH_E_DB;
+    bind_id(st, 1, r->id);
+    bind_text(st, 2, r->code);
+    bind_text(st, 3, r->name);
+    bind_text(st, 4, r->period_type);
+    bind_text(st, 5, r->due_rule);
+    if (r->window_days >= 0)
+        sqlite3_bind_int(st, 6, r->window_days);
+    sqlite3_bind_int(st, 7, r->approval);
+    bind_text(st, 8, r->indicators_json);
+    bind_text(st, 9, r->units_json);
+    bind_text(st, 10, r->unit_rule ? r->unit_rule : "");
+    sqlite3_bind_int64(st, 11, (sqlite3_int64)r->created_at);
+    sqlite3_bind_int64(st, 12, (sqlite3_int64)r->updated_at);
+    dh_status s = run(c, st, "save obligation", e);
+    if (s == DH_OK && id)
+        *id = r->id ? r->id : sqlite3_last_insert_rowid(c->db);
+    return s;
+}
+
+static dh_status sq_load_obligations(dh_conn *c, dh_obligation_cb cb, void *closure, dh_err *e)
+{
+    sqlite3_stmt *st = stmt(c,
+                            "SELECT id, code, name, period_type, due_rule, window_days, approval, "
+                            "indicators, units, unit_rule, created_at, updated_at "
+                            "FROM obligations ORDER BY id",
+                            e);
+    if (!st)
+        return DH_E_DB;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        dh_obligation_row r = {sqlite3_column_int64(st, 0),
+                               col_text(st, 1),
+                               col_text(st, 2),
+                               col_text(st, 3),
+                               col_text(st, 4),
+                               sqlite3_column_type(st, 5) == SQLITE_NULL
+                                   ? -1
+                                   : sqlite3_column_int(st, 5),
+                               sqlite3_column_int(st, 6) != 0,
+                               col_text(st, 7),
+                               col_text(st, 8),
+                               col_text(st, 9),
+                               col_time(st, 10),
+                               col_time(st, 11)};
+        if (cb(closure, &r))
+            break;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? DH_OK : db_error(c, e, "read obligations");
+}
+
+static dh_status sq_put_approval(dh_conn *c, const dh_approval_row *r, dh_err *e)
+{
+    sqlite3_stmt *st = stmt(c,
+                            "INSERT INTO obligation_approvals(obligation_id, unit, period_from, "
+                            "period_to, approved_by, approved_at) VALUES (?,?,?,?,?,?)",
+                            e);
+    if (!st)
+        return DH_E_DB;
+    sqlite3_bind_int64(st, 1, r->obligation_id);
+    bind_text(st, 2, r->unit);
+    sqlite3_bind_int(st, 3, r->period_from);
+    sqlite3_bind_int(st, 4, r->period_to);
+    bind_text(st, 5, r->approved_by);
+    sqlite3_bind_int64(st, 6, (sqlite3_int64)r->approved_at);
+    return run(c, st, "save approval", e);
+}
+
+static dh_status sq_load_approvals(dh_conn *c, dh_approval_cb cb, void *closure, dh_err *e)
+{
+    sqlite3_stmt *st = stmt(c,
+                            "SELECT obligation_id, unit, period_from, period_to, approved_by, "
+                            "approved_at FROM obligation_approvals",
+                            e);
+    if (!st)
+        return DH_E_DB;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        dh_approval_row r = {sqlite3_column_int64(st, 0), col_text(st, 1),
+                             (dh_date)sqlite3_column_int(st, 2),
+                             (dh_date)sqlite3_column_int(st, 3), col_text(st, 4),
+                             col_time(st, 5)};
+        if (cb(closure, &r))
+            break;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? DH_OK : db_error(c, e, "read approvals");
+}
+
 /* ---- Aggregates. ---------------------------------------------------------- */
 
 static dh_status sq_agg_key(dh_conn *c, const char *unit, const char *procedure, const char *field,
@@ -1982,6 +2390,20 @@ const dh_store_ops dh_sqlite_ops = {
     .get_dossier = sq_get_dossier,
     .list_dossiers = sq_list_dossiers,
     .scan_dossiers = sq_scan_dossiers,
+    .put_indicator = sq_put_indicator,
+    .load_indicators = sq_load_indicators,
+    .find_ireceipt = sq_find_ireceipt,
+    .get_ivalue = sq_get_ivalue,
+    .put_ivalue = sq_put_ivalue,
+    .list_ivalues = sq_list_ivalues,
+    .put_target = sq_put_target,
+    .load_targets = sq_load_targets,
+    .set_target_series = sq_set_target_series,
+    .mark_targets_dirty = sq_mark_targets_dirty,
+    .put_obligation = sq_put_obligation,
+    .load_obligations = sq_load_obligations,
+    .put_approval = sq_put_approval,
+    .load_approvals = sq_load_approvals,
     .agg_key = sq_agg_key,
     .load_agg_keys = sq_load_agg_keys,
     .agg_add = sq_agg_add,
