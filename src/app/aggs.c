@@ -596,3 +596,12 @@ void dh_agg_groups_free(dh_agg_group *g, size_t n)
         free(g[i].key);
     free(g);
 }
+
+void dh_app_aggregates_warm(dh_app *app)
+{
+    dh_err e;
+    dh_agg_group *g = NULL;
+    size_t n = 0;
+    if (dh_agg_query(app, "[]", DH_GROUP_NONE, false, 0, 0, 0, &g, &n, &e) == DH_OK)
+        dh_agg_groups_free(g, n);
+}

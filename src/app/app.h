@@ -269,6 +269,10 @@ dh_status dh_app_dossier_ingest(dh_app *app, const dh_actor *a, json_t *events, 
  * of the chunk's first event in the whole input; lines index the chunk),
  * then end (commits when keep and nothing was refused in all-or-nothing
  * mode). rep must start zeroed with rep->results an array. */
+/* Loads the readers' copy of the service aggregates now rather than on the
+ * first query (the server calls it in the background when it starts). */
+void dh_app_aggregates_warm(dh_app *app);
+
 /* Recomputes every dossier's row and fact from its events and the
  * aggregates from the facts, in one transaction (dieuhanh rebuild; also run
  * once after the upgrade that adds the aggregates). Admins only at the

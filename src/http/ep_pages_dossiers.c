@@ -21,17 +21,17 @@
 static const struct {
     const char *key, *vi, *en;
 } states[] = {
-    {"", "Tất cả", "All"},
+    {"in_progress", "Đang giải quyết (quá hạn, sắp đến hạn trước)", "Open (overdue, due soon first)"},
     {"overdue", "Đang quá hạn", "Overdue"},
     {"at_risk", "Sắp đến hạn", "Due soon"},
     {"within", "Trong hạn", "Within the deadline"},
-    {"in_progress", "Đang giải quyết", "In progress"},
     {"paused", "Chờ bổ sung", "Waiting for a supplement"},
     {"resolved", "Đã giải quyết", "Resolved"},
     {"closed", "Dừng, từ chối, rút", "Stopped, refused, withdrawn"},
     {"early", "Trước hạn", "Early"},
     {"on_time", "Đúng hạn", "On time"},
     {"late", "Quá hạn (đã xong)", "Late (finished)"},
+    {"all", "Tất cả (chậm khi rất nhiều hồ sơ)", "All (slow with very many dossiers)"},
 };
 
 static const char *state_label(const dh_page *pg, const char *key)
@@ -245,7 +245,26 @@ static void get_list(dh_req *rq, dh_resp *rs)
                *to = dh_req_query(rq, "to"), *q = dh_req_query(rq, "q"),
                *format = dh_req_query(rq, "format"), *pages = dh_req_query(rq, "page");
     dh_err e;
-    dh_dossier_query dq = {unit && *unit ? unit : NULL, true, state && *state ? state : NULL,
+    /* open dossiers by default: the urgent ones first, from an index; and a
+     * unit always (the actor's, or for an administrator the first root open
+     * today), so that the index on units is used */
+    if (!state || !*state)
+        state = "in_progress";
+    static _Thread_local char root[64];
+    if (!unit || !*unit) {
+        unit = dh_pages_unit(rq, NULL);
+        if (!unit) {
+            const dh_unitreg *reg = dh_app_units_acquire(rq->app, &e);
+            int32_t *roots = NULL;
+            size_t n = reg ? dh_unitreg_roots(reg, dh_date_of_time_vn(rq->now), &roots) : 0;
+            snprintf(root, sizeof root, "%s", n ? reg->u[roots[0]].code : "");
+            free(roots);
+            if (reg)
+                dh_app_units_release(rq->app, reg);
+            unit = root;
+        }
+    }
+    dh_dossier_query dq = {unit && *unit ? unit : NULL, true, strcmp(state, "all") ? state : NULL,
                            proc && *proc ? proc : NULL, NULL, 0, 0, 0, PAGE_ROWS};
     long page = pages ? atol(pages) : 1;
     if (page < 1 || page > 100000)

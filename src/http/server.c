@@ -9,6 +9,7 @@
  * writes (403), call the handler, send its reply.
  */
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <microhttpd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,7 +24,15 @@ struct dh_server {
     struct MHD_Daemon *d;
     dh_app *app;
     int port;
+    pthread_t warm; /* loads the aggregates while the first requests come in */
+    bool warming;
 };
+
+static void *warm_up(void *arg)
+{
+    dh_app_aggregates_warm(arg);
+    return NULL;
+}
 
 static const dh_route *const groups[] = {dh_routes_health, dh_routes_auth, dh_routes_units,
                                          dh_routes_users, dh_routes_audit,
@@ -561,6 +570,7 @@ dh_server *dh_server_start(dh_app *app, const char *listen, dh_err *e)
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
     s->port = di ? di->port : (int)port;
+    s->warming = pthread_create(&s->warm, NULL, warm_up, app) == 0;
     return s;
 }
 
@@ -571,5 +581,7 @@ void dh_server_stop(dh_server *s)
     if (!s)
         return;
     MHD_stop_daemon(s->d);
+    if (s->warming)
+        pthread_join(s->warm, NULL);
     free(s);
 }

@@ -47,6 +47,14 @@ class Browser:
             expect and "status of %d" % expect in e["message"])]
         assert not bad, (where, bad)
 
+    def wait(self, cond, seconds=15):
+        """Waits for a condition (clicks navigate asynchronously; slow under ASan)."""
+        import time
+        end = time.time() + seconds
+        while not cond():
+            assert time.time() < end, "timed out at " + self.d.current_url
+            time.sleep(0.05)
+
     def shot(self, name):
         os.makedirs(ART, exist_ok=True)
         self.d.save_screenshot(os.path.join(ART, name + ".png"))
@@ -63,6 +71,7 @@ def login(b, user, password="dieuhanh-demo"):
     b.d.find_element(By.NAME, "login").send_keys(user)
     b.d.find_element(By.NAME, "password").send_keys(password)
     b.d.find_element(By.CSS_SELECTOR, "form.login button").click()
+    b.wait(lambda: "/dang-nhap" not in b.d.current_url)
     b.check_console("after login")
 
 
@@ -112,6 +121,7 @@ def test_dashboard_in_chromium(ctx):
         # the city overview ranks its wards; drill down: the ward, then its overdue dossiers
         b.get("/tong-quan?unit=BRVT-VT&period=2025-03")
         b.d.find_element(By.LINK_TEXT, "Phường 1").click()
+        b.wait(lambda: "/don-vi/VT-P1" in b.d.current_url)
         b.check_console("unit page")
         assert "/don-vi/VT-P1" in b.d.current_url
         assert "Lịch sử đơn vị" in b.d.page_source and "Đơn vị kế thừa" in b.d.page_source
@@ -126,6 +136,7 @@ def test_dashboard_in_chromium(ctx):
         first = b.d.find_element(By.CSS_SELECTOR, "table tbody tr td a")
         code = first.text
         first.click()
+        b.wait(lambda: b.d.current_url.endswith("/ho-so/" + code))
         b.check_console("dossier page")
         assert b.d.current_url.endswith("/ho-so/" + code)
         assert "Diễn biến" in b.d.page_source and "Tiếp nhận" in b.d.page_source
@@ -158,10 +169,12 @@ def test_dashboard_in_chromium(ctx):
         b.d.find_element(By.CSS_SELECTOR, "[data-fs='1']").click()
         assert "fs1" in b.d.find_element(By.TAG_NAME, "html").get_attribute("class")
         b.d.find_element(By.CSS_SELECTOR, "a.lang").click()
+        b.wait(lambda: b.d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en")
         b.check_console("english")
         assert b.d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
         assert "Index 766" in b.d.page_source
         b.d.find_element(By.CSS_SELECTOR, "a.lang").click()
+        b.wait(lambda: b.d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "vi")
 
         # an officer cannot open another unit's pages or exports
         b.get("/don-vi/BRVT-STTTT?period=2025-03", expect=403)
@@ -173,7 +186,7 @@ def test_dashboard_in_chromium(ctx):
         assert "Không có quyền" in b.d.page_source
         # sign out: the session is gone
         b.d.find_element(By.CSS_SELECTOR, ".who button").click()
-        assert "/dang-nhap" in b.d.current_url
+        b.wait(lambda: "/dang-nhap" in b.d.current_url)
         r = s.request("GET", "/tong-quan", headers=hdr)
         assert r.status == 303
 
@@ -192,10 +205,7 @@ def test_dashboard_in_chromium(ctx):
         b.d.find_element(By.NAME, "file").send_keys(up)
         b.d.find_element(By.CSS_SELECTOR, "#upload button").click()
         import time
-        for _ in range(50):
-            if "Xong" in b.text("#upload-status"):
-                break
-            time.sleep(0.1)
+        b.wait(lambda: "Xong" in b.text("#upload-status"))
         assert "1 sự kiện được nhận" in b.text("#upload-status"), b.text("#upload-status")
         with open(up, "w", encoding="utf-8") as f:
             f.write(json.dumps({"id": "u2", "source": "web", "dossier": "WEB-2",
@@ -204,10 +214,7 @@ def test_dashboard_in_chromium(ctx):
         b.get("/quan-tri/nhap-lieu")
         b.d.find_element(By.NAME, "file").send_keys(up)
         b.d.find_element(By.CSS_SELECTOR, "#upload button").click()
-        for _ in range(50):
-            if "Xong" in b.text("#upload-status"):
-                break
-            time.sleep(0.1)
+        b.wait(lambda: "Xong" in b.text("#upload-status"))
         assert "su-kien.ndjson:1:" in b.text("#upload-errors") and \
             "KHONG-CO" in b.text("#upload-errors"), b.text("#upload-errors")
         b.shot("08-nhap-lieu")

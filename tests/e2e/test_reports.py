@@ -84,7 +84,7 @@ def test_ii06a_bad_input(ctx):
                      ("unit=VT-P1&period=2025-Q5", "period"),
                      ("unit=VT-P1&from=2025-02-30&to=2025-03-01", "from"),
                      ("from=2025-03-01&to=2025-03-31", "unit"),
-                     ("unit=VT-P1&period=2025-03&format=pdf", "format")):
+                     ("unit=VT-P1&period=2025-03&format=doc", "format")):
         expect_error(s.request("GET", "/api/v1/reports/ii06a?" + q, token=admin), 422,
                      field=field)
     expect_error(s.request("GET", "/api/v1/reports/ii06a?unit=KHONG&period=2025-03",
