@@ -371,6 +371,7 @@ static void unit_dashboard(dh_req *rq, dh_resp *rs, dh_page *pg, const char *uni
     card(pg, "", L(pg, "Hài lòng", "Satisfied"), NULL, dh_page_pct,
          json_object_get(o, "satisfaction_rate"));
     dh_page_raw(pg, "</div></section>");
+    dh_pages_task_alerts(rq, pg, unit);
 
     /* the trend */
     json_t *months = json_object_get(trend, "items");
@@ -621,6 +622,7 @@ static void get_unit(dh_req *rq, dh_resp *rs)
     if (rs->body)
         return; /* an error page */
     unit_history(rq, &pg, code);
+    dh_pages_directive_form(&pg, "unit", code, NULL);
     dh_pages_send(rs, &pg, 200);
 }
 

@@ -400,6 +400,8 @@ static void get_list(dh_req *rq, dh_resp *rs)
         dh_page_raw(&pg, "</td></tr>");
     }
     dh_page_raw(&pg, "</tbody></table>");
+    if (!strcmp(state, "overdue") || !strcmp(state, "at_risk"))
+        dh_pages_directive_form(&pg, "dossiers", unit, state);
     if (page > 1 || more) {
         dh_page_raw(&pg, "<nav aria-label=\"pages\"><p>");
         for (int dir = -1; dir <= 1; dir += 2) {

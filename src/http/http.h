@@ -115,6 +115,7 @@ extern const dh_route dh_routes_reports[];
 extern const dh_route dh_routes_pages[];
 extern const dh_route dh_routes_pages_dossiers[];
 extern const dh_route dh_routes_pages_admin[];
+extern const dh_route dh_routes_pages_plans[];
 extern const dh_route dh_routes_plans[];
 
 /* ---- The server. */

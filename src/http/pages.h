@@ -23,6 +23,12 @@ int dh_pages_period(dh_req *rq, dh_page *pg, dh_period *p, char *label, size_t c
 const char *dh_pages_unit(dh_req *rq, const char *given);
 /* The unit and period form (GET to action). unit NULL: no unit field. */
 void dh_pages_period_form(dh_page *pg, const char *action, const char *unit, const char *label);
+/* The directive form (leaders and admins only): source "dossiers" (with the
+ * list's state) or "unit". */
+void dh_pages_directive_form(dh_page *pg, const char *source, const char *unit,
+                             const char *state);
+/* Overdue tasks and missing reports of a unit's subtree, as a section. */
+void dh_pages_task_alerts(dh_req *rq, dh_page *pg, const char *unit);
 /* The 766 index as a table (and the ranking). */
 void dh_pages_index766(dh_page *pg, const json_t *idx, bool with_ranking);
 

@@ -119,6 +119,7 @@ void dh_page_begin(dh_page *pg, const char *title, const char *nav)
         dh_page_raw(pg, "\"><ul>");
         nav_item(pg, "/tong-quan", L(pg, "Tổng quan", "Overview"), "tong-quan", nav);
         nav_item(pg, "/ho-so", L(pg, "Hồ sơ", "Dossiers"), "ho-so", nav);
+        nav_item(pg, "/ke-hoach", L(pg, "Kế hoạch", "Plans"), "ke-hoach", nav);
         nav_item(pg, "/bao-cao", L(pg, "Báo cáo", "Reports"), "bao-cao", nav);
         nav_item(pg, "/chi-so-766", L(pg, "Chỉ số 766", "Index 766"), "chi-so", nav);
         if (pg->a->role == DH_ROLE_ADMIN)

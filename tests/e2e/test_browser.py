@@ -246,3 +246,77 @@ def test_pages_security_headers_and_public_index(ctx):
     r = s.request("GET", "/cong-khai/chi-so/VT-P1?period=2025-03")
     assert r.status == 200 and "Tiến độ giải quyết" in r.raw.decode("utf-8")
     assert "Xếp hạng" not in r.raw.decode("utf-8")
+
+
+def test_plans_pages_in_chromium(ctx):
+    """Plans, a plan's tasks grouped as printed with statuses and coverage, a task page,
+    a progress update through the form by the lead unit, a comment by another unit, a
+    directive from the overdue dossier list, and the overview's task alerts (issue 7)."""
+    s = ctx.server(demo=True)  # the demo loads the five seed plans with progress
+    admin = s.login("admin")
+    b = Browser("http://127.0.0.1:%d" % s.port)
+    try:
+        login(b, "lanhdao.tinh")
+        b.get("/ke-hoach")
+        plans = s.request("GET", "/api/v1/plans", token=admin).json["items"]
+        rows = b.d.find_elements(By.CSS_SELECTOR, "main table tbody tr")
+        assert len(rows) == len(plans) == 5
+        b.shot("10-ke-hoach")
+        b.d.find_element(By.LINK_TEXT, "1683/QĐ-UBND").click()
+        b.wait(lambda: "/ke-hoach/" in b.d.current_url)
+        b.check_console("plan page")
+        assert "II. Các khâu đột phá" in b.d.page_source  # groups as printed
+        assert "Độ bao phủ" in b.d.page_source
+        b.shot("11-ke-hoach-1683")
+        # the task page of II.1 (lead: Sở TT&TT)
+        tasks = s.request("GET", "/api/v1/tasks?unit=BRVT-STTTT", token=admin).json["items"]
+        t = [x for x in tasks if x["ordinal"] == "IV.2-1"][0]
+        b.get("/nhiem-vu/%d" % t["id"])
+        assert t["content"][:40] in b.d.page_source
+        shown = b.text("main table tbody tr:nth-child(5) td")
+        assert shown.startswith({"no_report": "Chưa báo cáo", "overdue": "Quá hạn",
+                                 "in_progress": "Đang thực hiện", "at_risk": "Có nguy cơ trễ",
+                                 "not_started": "Chưa bắt đầu", "done": "Hoàn thành",
+                                 "done_late": "Hoàn thành trễ hạn"}[t["status"]["state"]]), shown
+        # a leader of the province is neither lead nor coordinating: no form
+        assert not b.d.find_elements(By.CSS_SELECTOR, "form[action$='cap-nhat']")
+        assert "Chỉ đơn vị chủ trì cập nhật tiến độ" in b.d.page_source
+        # the lead unit's officer updates progress through the form
+        b.d.find_element(By.CSS_SELECTOR, ".who button").click()
+        b.wait(lambda: "/dang-nhap" in b.d.current_url)
+        login(b, "canbo.stttt")
+        b.get("/nhiem-vu")
+        assert "IV.2-1" in b.d.page_source
+        b.get("/nhiem-vu/%d" % t["id"])
+        assert b.d.find_element(By.NAME, "kind").get_attribute("value") == "progress"
+        b.d.find_element(By.NAME, "text").send_keys("Đã hoàn thành toàn bộ nội dung.")
+        b.d.find_element(By.NAME, "percent").send_keys("100")
+        b.d.find_element(By.NAME, "done").click()
+        b.d.find_element(By.CSS_SELECTOR, "form[action$='cap-nhat'] button").click()
+        b.wait(lambda: "Đã hoàn thành toàn bộ" in b.d.page_source)
+        after = s.request("GET", "/api/v1/tasks/%d" % t["id"], token=admin).json
+        assert after["status"]["state"] in ("done", "done_late") and after["percent"] == 100
+        b.shot("12-nhiem-vu")
+        audit = s.request("GET", "/api/v1/audit?entity=task&unit=BRVT-STTTT&limit=500",
+                          token=admin).json["items"]
+        assert [a for a in audit if a["action"] == "progress" and "Đã hoàn thành toàn bộ" in
+                str(a.get("after"))], "updates are audited"
+        # the overview lists overdue tasks and missing reports
+        b.get("/tong-quan?unit=BRVT-STTTT")
+        assert "Nhiệm vụ quá hạn và chưa báo cáo" in b.d.page_source
+
+        # a directive from the overdue dossier list (a leader)
+        b.d.find_element(By.CSS_SELECTOR, ".who button").click()
+        b.wait(lambda: "/dang-nhap" in b.d.current_url)
+        login(b, "lanhdao.tinh")
+        b.get("/ho-so?unit=BRVT-VT&state=overdue")
+        b.d.find_element(By.CSS_SELECTOR, "details.directive summary").click()
+        b.d.find_element(By.NAME, "deadline").send_keys("12/31/2026")
+        b.d.find_element(By.NAME, "content").send_keys("Xử lý dứt điểm hồ sơ quá hạn.")
+        b.d.find_element(By.CSS_SELECTOR, "form[action='/chi-dao'] button").click()
+        b.wait(lambda: "/nhiem-vu/" in b.d.current_url)
+        assert "Xử lý dứt điểm hồ sơ quá hạn." in b.d.page_source
+        assert "Chỉ đạo" in b.d.page_source
+        b.check_console("directive")
+    finally:
+        b.close()
