@@ -102,6 +102,37 @@ static void get_admin(dh_req *rq, dh_resp *rs)
             dh_page_text(&pg, d);
             dh_page_raw(&pg, "</td></tr>");
         }
+        dh_page_raw(&pg, "</tbody></table></details>");
+        /* the reorganisation events: who became whom, and when */
+        dh_page_raw(&pg, "<details><summary>");
+        dh_page_text(&pg, L(&pg, "Sự kiện sắp xếp đơn vị (sáp nhập, chia tách)",
+                            "Reorganisation events (mergers, splits)"));
+        dh_page_raw(&pg, "</summary><table><thead><tr><th scope=\"col\">");
+        dh_page_text(&pg, L(&pg, "Hiệu lực", "Effective"));
+        dh_page_raw(&pg, "</th><th scope=\"col\">");
+        dh_page_text(&pg, L(&pg, "Đơn vị cũ", "From"));
+        dh_page_raw(&pg, "</th><th scope=\"col\">");
+        dh_page_text(&pg, L(&pg, "Đơn vị mới", "To"));
+        dh_page_raw(&pg, "</th></tr></thead><tbody>");
+        for (size_t i = 0; i < reg->nlinks; i++) {
+            const dh_unit_link *lk = &reg->links[i];
+            char d[DH_DATE_TEXT_LEN];
+            dh_date_format(lk->effective, d);
+            const dh_unit_version *a = dh_unitreg_nearest(reg, lk->from, lk->effective - 1),
+                                  *b = dh_unitreg_nearest(reg, lk->to, lk->effective);
+            dh_page_raw(&pg, "<tr><td>");
+            dh_page_text(&pg, d);
+            dh_page_raw(&pg, "</td><td>");
+            dh_page_text(&pg, a ? a->name : reg->u[lk->from].code);
+            dh_page_raw(&pg, "</td><td>");
+            dh_page_text(&pg, b ? b->name : reg->u[lk->to].code);
+            if (lk->partial) {
+                dh_page_raw(&pg, " <small>(");
+                dh_page_text(&pg, L(&pg, "một phần", "in part"));
+                dh_page_raw(&pg, ")</small>");
+            }
+            dh_page_raw(&pg, "</td></tr>");
+        }
         dh_page_raw(&pg, "</tbody></table></details></section>");
         dh_app_units_release(rq->app, reg);
     }
@@ -157,7 +188,37 @@ static void get_admin(dh_req *rq, dh_resp *rs)
             dh_page_urlenc(&pg, cals->cals[i].name);
             dh_page_fmt(&pg, "/holidays?year=%d&amp;format=csv\">CSV</a></li>", y);
         }
-        dh_page_raw(&pg, "</ul><p>");
+        dh_page_raw(&pg, "</ul><table><caption>");
+        dh_page_text(&pg, L(&pg, "Lịch nghỉ, làm bù năm nay", "This year's days off and make-up days"));
+        dh_page_raw(&pg, "</caption><thead><tr><th scope=\"col\">");
+        dh_page_text(&pg, L(&pg, "Ngày", "Date"));
+        dh_page_raw(&pg, "</th><th scope=\"col\">");
+        dh_page_text(&pg, L(&pg, "Loại", "Kind"));
+        dh_page_raw(&pg, "</th><th scope=\"col\">");
+        dh_page_text(&pg, L(&pg, "Tên", "Name"));
+        dh_page_raw(&pg, "</th><th scope=\"col\">");
+        dh_page_text(&pg, L(&pg, "Đã xác nhận", "Confirmed"));
+        dh_page_raw(&pg, "</th></tr></thead><tbody>");
+        dh_date y0 = dh_date_from_ymd(y, 1, 1), y1 = dh_date_from_ymd(y, 12, 31);
+        for (size_t i = 0; i < cals->nentries; i++) {
+            const dh_sched_entry *x = &cals->entries[i];
+            if (x->date < y0 || x->date > y1)
+                continue;
+            char dd[DH_DATE_TEXT_LEN];
+            dh_date_format(x->date, dd);
+            dh_page_raw(&pg, "<tr><td>");
+            dh_page_text(&pg, dd);
+            dh_page_raw(&pg, "</td><td>");
+            dh_page_text(&pg, x->work ? L(&pg, "làm bù", "make-up working day")
+                                      : L(&pg, "nghỉ", "day off"));
+            dh_page_raw(&pg, "</td><td>");
+            dh_page_text(&pg, x->name);
+            dh_page_raw(&pg, "</td><td>");
+            dh_page_text(&pg, x->confirmed ? L(&pg, "có", "yes")
+                                           : L(&pg, "chưa — cần kiểm tra", "no — to check"));
+            dh_page_raw(&pg, "</td></tr>");
+        }
+        dh_page_raw(&pg, "</tbody></table><p>");
         dh_page_fmt(&pg, "%zu ", cals->nentries);
         dh_page_text(&pg, L(&pg, "mục trong lịch nghỉ, hoán đổi ngày làm việc các năm (sửa: ",
                             "entries in the yearly schedules (correct them: "));
@@ -176,7 +237,40 @@ static void get_admin(dh_req *rq, dh_resp *rs)
         dh_page_fmt(&pg, "%zu ", ps->n);
         dh_page_text(&pg, L(&pg, "phiên bản theo ngày hiệu lực. Nhập từ CSV: ",
                             "versions by effective date. Import from CSV: "));
-        dh_page_raw(&pg, "<code>dieuhanh procedure import FILE.csv</code></p></section>");
+        dh_page_raw(&pg, "<code>dieuhanh procedure import FILE.csv</code></p><details><summary>");
+        dh_page_text(&pg, L(&pg, "Danh mục (phiên bản đang hiệu lực)", "The catalogue (versions in force)"));
+        dh_page_raw(&pg, "</summary><table><thead><tr><th scope=\"col\">");
+        dh_page_text(&pg, L(&pg, "Mã", "Code"));
+        dh_page_raw(&pg, "</th><th scope=\"col\">");
+        dh_page_text(&pg, L(&pg, "Tên thủ tục", "Procedure"));
+        dh_page_raw(&pg, "</th><th scope=\"col\">");
+        dh_page_text(&pg, L(&pg, "Lĩnh vực", "Field"));
+        dh_page_raw(&pg, "</th><th scope=\"col\">");
+        dh_page_text(&pg, L(&pg, "Cấp", "Level"));
+        dh_page_raw(&pg, "</th><th scope=\"col\" class=\"n\">");
+        dh_page_text(&pg, L(&pg, "Thời hạn", "Time limit"));
+        dh_page_raw(&pg, "</th></tr></thead><tbody>");
+        for (size_t i = 0; i < ps->n; i++) {
+            if (i + 1 < ps->n && !strcmp(ps->v[i + 1].code, ps->v[i].code) &&
+                ps->v[i + 1].valid_from <= today)
+                continue;
+            const dh_proc *p = &ps->v[i];
+            dh_page_raw(&pg, "<tr><td>");
+            dh_page_text(&pg, p->code);
+            dh_page_raw(&pg, "</td><td>");
+            dh_page_text(&pg, p->name);
+            dh_page_raw(&pg, "</td><td>");
+            dh_page_text(&pg, p->field);
+            dh_page_raw(&pg, "</td><td>");
+            dh_page_text(&pg, p->level);
+            dh_page_fmt(&pg, "</td><td class=\"n\">%d ", p->limit.duration);
+            dh_page_text(&pg, p->limit.unit == DH_DUR_WORKING_DAYS ? L(&pg, "ngày làm việc", "working days")
+                              : p->limit.unit == DH_DUR_WORKING_HOURS ? L(&pg, "giờ làm việc", "working hours")
+                              : p->limit.unit == DH_DUR_DAYS ? L(&pg, "ngày", "days")
+                                                             : L(&pg, "tháng", "months"));
+            dh_page_raw(&pg, "</td></tr>");
+        }
+        dh_page_raw(&pg, "</tbody></table></details></section>");
         dh_app_procedures_release(rq->app, ps);
     }
     dh_pages_send(rs, &pg, 200);

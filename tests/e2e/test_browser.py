@@ -193,6 +193,9 @@ def test_dashboard_in_chromium(ctx):
         login(b, "admin")
         b.get("/quan-tri")
         assert "Đơn vị hiện nay" in b.d.page_source and "vanphong.vt" in b.d.page_source
+        src = b.d.page_source
+        assert "Sự kiện sắp xếp đơn vị" in src and "Phường Vũng Tàu" in src  # 1/7/2025
+        assert "Lịch nghỉ, làm bù năm nay" in src and "Chứng thực bản sao" in src
         b.shot("07-quan-tri")
         # the upload page: a file with a bad line, progress and a per-line error report
         up = os.path.join(s.dir, "su-kien.ndjson")
