@@ -469,6 +469,11 @@ static size_t body_max(const char *method, const char *url)
         for (size_t i = 0; i < sizeof bulk / sizeof *bulk; i++)
             if (strcmp(url, bulk[i]) == 0)
                 return DH_HTTP_BULK_MAX;
+    /* a plan's appendix: POST /api/v1/plans/{id}/import */
+    size_t n = strlen(url);
+    if (strcmp(method, "POST") == 0 && strncmp(url, "/api/v1/plans/", 14) == 0 && n > 21 &&
+        strcmp(url + n - 7, "/import") == 0)
+        return DH_HTTP_BULK_MAX;
     return DH_HTTP_BODY_MAX;
 }
 

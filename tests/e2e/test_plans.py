@@ -142,6 +142,12 @@ def test_plans_import_bad_input(ctx):
     r = s.request("POST", "/api/v1/plans/TEST-BAD/import?name=x.xlsx", token=t,
                   raw=b"PK\x03\x04garbage")
     expect_error(r, 422, "invalid_file")
+    # an appendix over 1 MiB is read (bulk limit), and judged on its content
+    big = "STT,Nội dung\n" + "".join("%d,%s\n" % (i, "x" * 200) for i in range(7000))
+    r = s.request("POST", "/api/v1/plans/TEST-BAD/import?name=big.csv", token=t,
+                  raw=big.encode())
+    assert len(big) > 1024 * 1024
+    expect_error(r, 422, "invalid_file")
 
 
 def test_plans_cycle_documents_relative(ctx):
