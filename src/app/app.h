@@ -308,6 +308,116 @@ dh_status dh_app_dossier_late(dh_app *app, const dh_actor *a, const char *unit, 
                               json_t **items, dh_err *e);
 
 
+/* ---- Indicators, values, targets and report obligations (indicators.c,
+ * ivalues.c, targets.c, obligations.c; docs/INDICATORS.md). -------------
+ * JSON forms: an indicator {code, name, uom, direction (higher|lower),
+ * aggregation (sum|ratio|mean|latest|max), source (reported|computed|
+ * pushed), period_type (core/indicator.h), freshness, formula, note}; a
+ * value {indicator, unit, period, period_from, period_to, value, numerator,
+ * denominator, source, id, at, received_at, entered_by}; a target {id,
+ * indicator, unit, value, due, milestones:[{date,value}], split_of, plan,
+ * task_id, task_ref, name, note, status, status_label (Vietnamese), since,
+ * actual, actual_period, gap, met, projection, method, fit_points, slope,
+ * missed_milestone, series:[{period,value}] (detailed)}. Reads are open to
+ * every signed-in user for indicators and targets in their scope; writes
+ * are checked against the unit tree and audited. */
+
+/* An indicator (create, or update when the code exists). Admins and
+ * officers. */
+dh_status dh_app_indicator_put(dh_app *app, const dh_actor *a, json_t *body, time_t now,
+                               json_t **out, dh_err *e);
+dh_status dh_app_indicator_list(dh_app *app, const dh_actor *a, json_t **items, dh_err *e);
+/* Imports indicators from CSV (header code,name,uom,direction,aggregation,
+ * source,period_type,freshness,formula,note): all or nothing, every bad
+ * row reported as FILE:LINE. */
+dh_status dh_app_indicator_import(dh_app *app, const dh_actor *a, FILE *f, const char *name,
+                                  time_t now, dh_import_report *rep, dh_err *e);
+
+/* Takes a batch of values (a JSON array of {indicator, unit, period | at,
+ * value, numerator?, denominator?, source, id}) all or nothing: the first
+ * bad value refuses the batch, its index in the message ("values[3]: ...")
+ * and field. (source, id) seen with the same content is a duplicate
+ * (skipped), with other content DH_E_CONFLICT duplicate_id; a value for an
+ * approved period DH_E_CONFLICT period_locked; a unit outside the actor's
+ * submit scope DH_E_FORBIDDEN (audited). A new id for a period that has a
+ * value replaces it (the old one is kept in the history). One audit row
+ * per batch. *out {accepted, duplicates, replaced}. */
+dh_status dh_app_values_put(dh_app *app, const dh_actor *a, json_t *values, time_t now,
+                            json_t **out, dh_err *e);
+/* The same from a CSV or XLSX file (by content; header indicator,unit,
+ * period,value,numerator,denominator,source,id; `at` may replace period):
+ * every bad line reported as FILE:LINE: reason, nothing taken unless all
+ * are good. */
+dh_status dh_app_values_import(dh_app *app, const dh_actor *a, const char *data, size_t len,
+                               const char *name, time_t now, dh_import_report *rep,
+                               json_t **out, dh_err *e);
+typedef struct dh_value_query {
+    const char *indicator; /* code, or NULL for all */
+    const char *unit;      /* NULL: the actor's unit (admins: all) */
+    bool subtree;
+    dh_date from, to; /* DH_DATE_NONE: open */
+    int64_t offset;
+    int limit;
+} dh_value_query;
+dh_status dh_app_values_list(dh_app *app, const dh_actor *a, const dh_value_query *q,
+                             json_t **items, bool *more, dh_err *e);
+
+/* A target: body {indicator, unit, value, due?, milestones?:[{date,value}]
+ * or "2024-09-30:65;2024-10-31:70", split_of? (target id, or
+ * "indicator/unit"), plan?, task_id?, task_ref?, name?, note?, key?
+ * (idempotent: the same key updates)}. Officers over the unit, admins.
+ * *out is the target with "warnings": [{code, message}] (a split whose
+ * parts do not add up to the whole gives split_mismatch with the
+ * numbers). */
+dh_status dh_app_target_put(dh_app *app, const dh_actor *a, json_t *body, time_t now,
+                            json_t **out, dh_err *e);
+typedef struct dh_target_query {
+    const char *unit; /* NULL: the actor's unit (admins: all) */
+    bool subtree;
+    const char *status;    /* on_track|at_risk|off_track|no_data or NULL */
+    const char *indicator; /* code or NULL */
+    dh_date as_of;         /* DH_DATE_NONE: today (precomputed, fast) */
+    int64_t offset;
+    int limit; /* 0: all */
+    bool detailed; /* with each target's series */
+} dh_target_query;
+/* Targets with their status: {as_of, counts:{status:n}, total, items:[..],
+ * more, split_warnings:[..]}; worst first. Statuses for today are kept
+ * derived (recomputed when values arrive or the day changes); another
+ * as_of is computed on the fly. */
+dh_status dh_app_target_status(dh_app *app, const dh_actor *a, const dh_target_query *q,
+                               time_t now, json_t **out, dh_err *e);
+/* Recomputes the series of targets whose values changed and the statuses
+ * of the day (done by dh_app_target_status when needed). */
+dh_status dh_app_targets_refresh(dh_app *app, time_t now, int *recomputed, dh_err *e);
+
+/* A report obligation: body {code, name, indicators:[codes], period_type,
+ * due_rule ("next_month_day:10", "days_after_end:N", "yearly:12-15"),
+ * window_days?, approval?, units?:[codes], unit_rule? ("parent=CODE
+ * kind=commune|district")}. Admins and officers. */
+dh_status dh_app_obligation_put(dh_app *app, const dh_actor *a, json_t *body, time_t now,
+                                json_t **out, dh_err *e);
+dh_status dh_app_obligation_list(dh_app *app, const dh_actor *a, json_t **items, dh_err *e);
+/* Approves (and so locks) a unit's values for an obligation and period:
+ * leaders, officers and admins with write access to the unit's parent. */
+dh_status dh_app_obligation_approve(dh_app *app, const dh_actor *a, const char *obligation,
+                                    const char *unit, const char *period, time_t now,
+                                    json_t **out, dh_err *e);
+/* Completeness and timeliness of an obligation for a period: {obligation,
+ * period, period_from, period_to, due, expected, received, on_time, late,
+ * missing, completeness_rate, on_time_rate, units:[{unit, name, state
+ * (on_time|late|partial|missing), received_at, values, approved}],
+ * not_expected:[{unit, reason}]}. The units expected are those valid on
+ * the period's last day; rates are of the expected units (never above
+ * 100%). obligation: id or code. */
+dh_status dh_app_completeness(dh_app *app, const dh_actor *a, const char *obligation,
+                              const char *period, time_t now, json_t **out, dh_err *e);
+/* The demo: indicators, every target of data/plans/targets.csv, the 5G
+ * and online-by-applicant values of July-December 2024, the telecom
+ * operators' monthly obligation. */
+dh_status dh_app_indicators_demo(dh_app *app, const dh_actor *a, time_t now, json_t **summary,
+                                 dh_err *e);
+
 /* ---- The apology letter (letter.c). ---------------------------------- */
 
 /* The letter's fields for a late or extended dossier (DH_E_CONFLICT when

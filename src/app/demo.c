@@ -95,5 +95,10 @@ dh_status dh_demo_load(dh_app *app, const dh_actor *a, time_t now, dh_demo_summa
         st = dh_app_plans_demo(app, a, now, &plans, e);
         json_decref(plans);
     }
+    if (st == DH_OK) {
+        json_t *ind = NULL;
+        st = dh_app_indicators_demo(app, a, now, &ind, e);
+        json_decref(ind);
+    }
     return st;
 }

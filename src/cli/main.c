@@ -20,6 +20,8 @@ static const dh_cmd commands[] = {
     {"gen", "generate synthetic dossier events (NDJSON)", dh_cmd_gen},
     {"letter", "the apology letter of a late dossier (PDF or HTML)", dh_cmd_letter},
     {"report", "official reports: ii06a (Biểu II.06a)", dh_cmd_report},
+    {"indicator", "indicators: list, import, import values (CSV/XLSX)", dh_cmd_indicator},
+    {"target", "progress against targets: status", dh_cmd_target},
     {"index", "the Decision 766 service index of a unit and period", dh_cmd_index},
     {"rebuild", "recompute dossiers and the service aggregates from the events", dh_cmd_rebuild},
     {"plan", "plans: list, show, add, import an appendix, coverage of a higher plan",

@@ -37,7 +37,7 @@ static void *warm_up(void *arg)
 static const dh_route *const groups[] = {dh_routes_health, dh_routes_auth, dh_routes_units,
                                          dh_routes_users, dh_routes_audit,
                                          dh_routes_calendars, dh_routes_dossiers,
-                                         dh_routes_public, dh_routes_reports,
+                                         dh_routes_public, dh_routes_reports, dh_routes_indicators,
                                          dh_routes_pages, dh_routes_pages_dossiers,
                                          dh_routes_pages_admin, dh_routes_pages_plans, dh_routes_plans};
 

@@ -247,8 +247,19 @@ typedef struct dh_target_row {
     const char *ext_key; /* NULL: none */
     const char *series_json;
     bool dirty;
+    const char *status, *eval_json; /* derived on eval_day */
+    dh_date since, eval_day;        /* DH_DATE_NONE: none */
     time_t created_at, updated_at;
 } dh_target_row;
+
+typedef struct dh_target_filter {
+    const char *units_json; /* NULL: any */
+    int64_t indicator_id;   /* 0: any */
+    const char *status;     /* NULL: any */
+    int64_t offset;
+    int limit; /* 0: no limit */
+} dh_target_filter;
+typedef int (*dh_count_cb)(void *closure, const char *key, int64_t n);
 
 typedef struct dh_obligation_row {
     int64_t id;
@@ -494,6 +505,14 @@ typedef struct dh_store_ops {
     dh_status (*load_targets)(dh_conn *c, bool only_dirty, dh_target_cb cb, void *closure,
                               dh_err *e);
     dh_status (*set_target_series)(dh_conn *c, int64_t id, const char *series_json, dh_err *e);
+    dh_status (*set_target_eval)(dh_conn *c, int64_t id, const char *status, dh_date since,
+                                 const char *eval_json, dh_date day, dh_err *e);
+    /* A page of targets (by status severity, then id) and their counts by
+     * status, filtered. */
+    dh_status (*list_targets)(dh_conn *c, const dh_target_filter *f, dh_target_cb cb,
+                              void *closure, dh_err *e);
+    dh_status (*count_targets)(dh_conn *c, const dh_target_filter *f, dh_count_cb cb,
+                               void *closure, dh_err *e);
     dh_status (*mark_targets_dirty)(dh_conn *c, int64_t indicator_id, const char *unit,
                                     dh_err *e);
     dh_status (*put_obligation)(dh_conn *c, const dh_obligation_row *r, int64_t *id, dh_err *e);

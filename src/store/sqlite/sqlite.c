@@ -1566,20 +1566,13 @@ static dh_status sq_put_target(dh_conn *c, const dh_target_row *r, int64_t *id, 
     return s;
 }
 
-static dh_status sq_load_targets(dh_conn *c, bool only_dirty, dh_target_cb cb, void *closure,
-                                 dh_err *e)
+#define TARGET_COLS                                                                              \
+    "id, indicator_id, unit, value, due, milestones, split_of, plan, task_id, task_ref, name, " \
+    "note, ext_key, series, dirty, status, eval, since, eval_day, created_at, updated_at"
+
+static dh_status target_rows(dh_conn *c, sqlite3_stmt *st, dh_target_cb cb, void *closure,
+                             dh_err *e)
 {
-    static const char all[] =
-        "SELECT id, indicator_id, unit, value, due, milestones, split_of, plan, task_id, "
-        "task_ref, name, note, ext_key, series, dirty, created_at, updated_at FROM targets "
-        "ORDER BY id";
-    static const char dirty[] =
-        "SELECT id, indicator_id, unit, value, due, milestones, split_of, plan, task_id, "
-        "task_ref, name, note, ext_key, series, dirty, created_at, updated_at FROM targets "
-        "WHERE dirty = 1 ORDER BY id";
-    sqlite3_stmt *st = stmt(c, only_dirty ? dirty : all, e);
-    if (!st)
-        return DH_E_DB;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         dh_target_row r = {sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
@@ -1587,13 +1580,83 @@ static dh_status sq_load_targets(dh_conn *c, bool only_dirty, dh_target_cb cb, v
                            col_text(st, 5), sqlite3_column_int64(st, 6), col_text(st, 7),
                            sqlite3_column_int64(st, 8), col_text(st, 9), col_text(st, 10),
                            col_text(st, 11), col_text_or_null(st, 12), col_text(st, 13),
-                           sqlite3_column_int(st, 14) != 0, col_time(st, 15),
-                           col_time(st, 16)};
+                           sqlite3_column_int(st, 14) != 0, col_text(st, 15), col_text(st, 16),
+                           col_date(st, 17),
+                           sqlite3_column_type(st, 18) == SQLITE_NULL
+                               ? DH_DATE_NONE
+                               : (dh_date)sqlite3_column_int(st, 18),
+                           col_time(st, 19), col_time(st, 20)};
         if (cb(closure, &r))
             break;
     }
     sqlite3_reset(st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? DH_OK : db_error(c, e, "read targets");
+}
+
+static dh_status sq_load_targets(dh_conn *c, bool only_dirty, dh_target_cb cb, void *closure,
+                                 dh_err *e)
+{
+    static const char all[] = "SELECT " TARGET_COLS " FROM targets ORDER BY id";
+    static const char dirty[] = "SELECT " TARGET_COLS " FROM targets WHERE dirty = 1 ORDER BY id";
+    sqlite3_stmt *st = stmt(c, only_dirty ? dirty : all, e);
+    if (!st)
+        return DH_E_DB;
+    return target_rows(c, st, cb, closure, e);
+}
+
+static dh_status sq_set_target_eval(dh_conn *c, int64_t id, const char *status, dh_date since,
+                                    const char *eval_json, dh_date day, dh_err *e)
+{
+    sqlite3_stmt *st = stmt(
+        c, "UPDATE targets SET status = ?, since = ?, eval = ?, eval_day = ? WHERE id = ?", e);
+    if (!st)
+        return DH_E_DB;
+    bind_text(st, 1, status);
+    bind_date(st, 2, since);
+    bind_text(st, 3, eval_json);
+    sqlite3_bind_int(st, 4, day);
+    sqlite3_bind_int64(st, 5, id);
+    return run(c, st, "save target status", e);
+}
+
+static dh_status sq_list_targets(dh_conn *c, const dh_target_filter *f, dh_target_cb cb,
+                                 void *closure, dh_err *e)
+{
+    sqlite3_stmt *st = stmt(
+        c,
+        "SELECT " TARGET_COLS " FROM targets WHERE (?1 IS NULL OR unit IN (SELECT value FROM "
+        "json_each(?1))) AND (?2 = 0 OR indicator_id = ?2) AND (?3 IS NULL OR status = ?3) "
+        "ORDER BY CASE status WHEN 'off_track' THEN 0 WHEN 'at_risk' THEN 1 WHEN 'on_track' "
+        "THEN 2 ELSE 3 END, id LIMIT ?4 OFFSET ?5",
+        e);
+    if (!st)
+        return DH_E_DB;
+    bind_text(st, 1, f->units_json);
+    sqlite3_bind_int64(st, 2, f->indicator_id);
+    bind_text(st, 3, f->status);
+    sqlite3_bind_int64(st, 4, f->limit > 0 ? f->limit : -1);
+    sqlite3_bind_int64(st, 5, f->offset);
+    return target_rows(c, st, cb, closure, e);
+}
+
+static dh_status sq_count_targets(dh_conn *c, const dh_target_filter *f, dh_count_cb cb,
+                                  void *closure, dh_err *e)
+{
+    sqlite3_stmt *st = stmt(c,
+                            "SELECT status, count(*) FROM targets WHERE (?1 IS NULL OR unit IN "
+                            "(SELECT value FROM json_each(?1))) AND (?2 = 0 OR indicator_id = ?2) "
+                            "GROUP BY status",
+                            e);
+    if (!st)
+        return DH_E_DB;
+    bind_text(st, 1, f->units_json);
+    sqlite3_bind_int64(st, 2, f->indicator_id);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (cb(closure, col_text(st, 0), sqlite3_column_int64(st, 1)))
+            break;
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? DH_OK : db_error(c, e, "count targets");
 }
 
 static dh_status sq_set_target_series(dh_conn *c, int64_t id, const char *series_json, dh_err *e)
@@ -2399,6 +2462,9 @@ const dh_store_ops dh_sqlite_ops = {
     .put_target = sq_put_target,
     .load_targets = sq_load_targets,
     .set_target_series = sq_set_target_series,
+    .set_target_eval = sq_set_target_eval,
+    .list_targets = sq_list_targets,
+    .count_targets = sq_count_targets,
     .mark_targets_dirty = sq_mark_targets_dirty,
     .put_obligation = sq_put_obligation,
     .load_obligations = sq_load_obligations,

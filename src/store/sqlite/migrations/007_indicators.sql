@@ -84,11 +84,16 @@ CREATE TABLE targets (
     ext_key      TEXT UNIQUE,                 -- for idempotent loads (demo, import)
     series       TEXT NOT NULL DEFAULT '[]',  -- derived: [[from,to,value],...] (day numbers)
     dirty        INTEGER NOT NULL DEFAULT 1,  -- the series must be recomputed
+    status       TEXT NOT NULL DEFAULT 'no_data', -- derived on eval_day (core/indicator.h)
+    since        TEXT,                        -- YYYY-MM-DD: the status holds since
+    eval         TEXT NOT NULL DEFAULT '{}',  -- derived: actual, gap, projection, method, ...
+    eval_day     INTEGER,                     -- the day (dh_date) status and eval were derived
     created_at   INTEGER NOT NULL,
     updated_at   INTEGER NOT NULL
 );
 CREATE INDEX targets_by_indicator ON targets(indicator_id, unit);
 CREATE INDEX targets_dirty ON targets(dirty) WHERE dirty = 1;
+CREATE INDEX targets_by_unit ON targets(unit, status);
 
 CREATE TABLE obligations (
     id            INTEGER PRIMARY KEY,

@@ -1,0 +1,769 @@
+/* ivalues.c - the data hub: indicator values pushed through the API or
+ * uploaded as CSV/XLSX, taken all or nothing and idempotently on (source,
+ * id); the locks of approved periods; listing values. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/indint.h"
+#include "util/buf.h"
+#include "util/csv.h"
+#include "util/text.h"
+#include "util/xlsx.h"
+
+/* One value as given, before checking (strings borrowed). */
+typedef struct vin {
+    const char *indicator, *unit, *period, *at, *source, *id;
+    bool has_value, has_num, has_den;
+    double value, num, den;
+} vin;
+
+/* A locked (indicator, unit, period start). */
+typedef struct lockkey {
+    int64_t ind;
+    dh_date from;
+    char unit[DH_UNIT_CODE_MAX + 1];
+} lockkey;
+
+typedef struct touched {
+    int64_t ind;
+    int32_t unit;
+    dh_date when; /* the period's end */
+} touched;
+
+typedef struct vctx {
+    dh_app *app;
+    const dh_actor *a;
+    dh_conn *c;
+    const dh_unitreg *reg;
+    dh_indset inds;
+    lockkey *locks;
+    size_t nlocks;
+    touched *t;
+    size_t nt, capt;
+    int32_t *allowed; /* units checked for access: 1 yes, -1 no, 0 not yet */
+    time_t now;
+    dh_date today;
+    int accepted, duplicates, replaced;
+    /* the first refused unit for the audit of a 403 */
+    char denied_unit[DH_UNIT_CODE_MAX + 1];
+    json_t *changes; /* the first replaced values, for the audit */
+} vctx;
+
+static int cmp_lock(const void *x, const void *y)
+{
+    const lockkey *a = x, *b = y;
+    if (a->ind != b->ind)
+        return a->ind < b->ind ? -1 : 1;
+    if (a->from != b->from)
+        return a->from < b->from ? -1 : 1;
+    return strcmp(a->unit, b->unit);
+}
+
+struct lock_load {
+    vctx *x;
+    json_t *obls; /* id -> indicators array */
+};
+
+static int on_obl(void *cl, const dh_obligation_row *r)
+{
+    struct lock_load *l = cl;
+    char key[32];
+    snprintf(key, sizeof key, "%lld", (long long)r->id);
+    json_object_set_new(l->obls, key, json_loads(r->indicators_json, 0, NULL));
+    return 0;
+}
+
+static int on_approval(void *cl, const dh_approval_row *r)
+{
+    struct lock_load *l = cl;
+    char key[32];
+    snprintf(key, sizeof key, "%lld", (long long)r->obligation_id);
+    json_t *arr = json_object_get(l->obls, key);
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v)
+    {
+        const dh_ind *ind = dh_indset_find(&l->x->inds, json_string_value(v));
+        if (!ind)
+            continue;
+        vctx *x = l->x;
+        x->locks = dh_xrealloc(x->locks, (x->nlocks + 1) * sizeof *x->locks);
+        lockkey *k = &x->locks[x->nlocks++];
+        memset(k, 0, sizeof *k);
+        k->ind = ind->id;
+        k->from = r->period_from;
+        snprintf(k->unit, sizeof k->unit, "%s", r->unit);
+    }
+    return 0;
+}
+
+static dh_status load_locks(vctx *x, dh_err *e)
+{
+    struct lock_load l = {x, json_object()};
+    dh_status st = DH_OPS(x->c)->load_obligations(x->c, on_obl, &l, e);
+    if (st == DH_OK)
+        st = DH_OPS(x->c)->load_approvals(x->c, on_approval, &l, e);
+    json_decref(l.obls);
+    if (x->nlocks)
+        qsort(x->locks, x->nlocks, sizeof *x->locks, cmp_lock);
+    return st;
+}
+
+static bool locked(const vctx *x, int64_t ind, const char *unit, dh_date from)
+{
+    if (!x->nlocks)
+        return false;
+    lockkey k;
+    memset(&k, 0, sizeof k);
+    k.ind = ind;
+    k.from = from;
+    snprintf(k.unit, sizeof k.unit, "%s", unit);
+    return bsearch(&k, x->locks, x->nlocks, sizeof k, cmp_lock) != NULL;
+}
+
+static void touch(vctx *x, int64_t ind, int32_t unit, dh_date when)
+{
+    /* Batches are mostly sorted; a short look back removes most repeats,
+     * and the store's update is a no-op for the rest. */
+    for (size_t i = x->nt; i > 0 && i + 8 > x->nt; i--)
+        if (x->t[i - 1].ind == ind && x->t[i - 1].unit == unit && x->t[i - 1].when == when)
+            return;
+    if (x->nt == x->capt) {
+        x->capt = x->capt ? 2 * x->capt : 256;
+        x->t = dh_xrealloc(x->t, x->capt * sizeof *x->t);
+    }
+    x->t[x->nt++] = (touched){ind, unit, when};
+}
+
+static int cmp_touched(const void *p, const void *q)
+{
+    const touched *a = p, *b = q;
+    if (a->ind != b->ind)
+        return a->ind < b->ind ? -1 : 1;
+    if (a->unit != b->unit)
+        return a->unit - b->unit;
+    /* Months of one year share their ancestors; one per year is enough. */
+    return a->when / 366 - b->when / 366;
+}
+
+struct found {
+    char *content;
+    dh_ivalue_row old;
+    char *old_unit, *old_source, *old_id, *old_by;
+    bool have_old;
+};
+
+static int on_receipt(void *cl, const char *content)
+{
+    ((struct found *)cl)->content = dh_xstrdup(content);
+    return 1;
+}
+
+static int on_old(void *cl, const dh_ivalue_row *r)
+{
+    struct found *f = cl;
+    f->old = *r;
+    f->old_unit = dh_xstrdup(r->unit);
+    f->old_source = dh_xstrdup(r->source);
+    f->old_id = dh_xstrdup(r->ext_id);
+    f->old_by = dh_xstrdup(r->entered_by);
+    f->old.unit = f->old_unit;
+    f->old.source = f->old_source;
+    f->old.ext_id = f->old_id;
+    f->old.entered_by = f->old_by;
+    f->have_old = true;
+    return 1;
+}
+
+static void found_free(struct found *f)
+{
+    free(f->content);
+    free(f->old_unit);
+    free(f->old_source);
+    free(f->old_id);
+    free(f->old_by);
+}
+
+/* Checks and writes one value. Errors name the field; the caller adds
+ * where the value came from. */
+static dh_status put_one(vctx *x, const vin *v, dh_err *e)
+{
+    if (!v->indicator || !*v->indicator)
+        return dh_err_set(e, DH_E_INVALID, "missing_field", "indicator", "indicator is required");
+    const dh_ind *ind = dh_indset_find(&x->inds, v->indicator);
+    if (!ind)
+        return dh_err_set(e, DH_E_INVALID, "unknown_indicator", "indicator",
+                          "unknown indicator '%s'", v->indicator);
+    if (!v->unit || !*v->unit)
+        return dh_err_set(e, DH_E_INVALID, "missing_field", "unit", "unit is required");
+    int32_t u = dh_unitreg_find(x->reg, v->unit);
+    if (u < 0)
+        return dh_err_set(e, DH_E_INVALID, "unknown_unit", "unit", "unknown unit '%s'", v->unit);
+    if (!v->source || !*v->source || strlen(v->source) > 100)
+        return dh_err_set(e, DH_E_INVALID, "missing_field", "source",
+                          "source is required (at most 100 bytes)");
+    if (!v->id || !*v->id || strlen(v->id) > 200)
+        return dh_err_set(e, DH_E_INVALID, "missing_field", "id",
+                          "id is required (at most 200 bytes)");
+    dh_period p;
+    time_t at = 0;
+    if ((v->period && *v->period) == (v->at && *v->at))
+        return dh_err_set(e, DH_E_INVALID, "missing_field", "period",
+                          "give either period or at");
+    if (v->period && *v->period) {
+        const char *why = NULL;
+        if (dh_ind_period_parse(ind->pt, v->period, &p, &why))
+            return dh_err_set(e, DH_E_INVALID, "period_type_mismatch", "period",
+                              "period '%s' does not fit indicator %s: it is reported by %s (%s)",
+                              v->period, ind->code, ind->period_type, why);
+    } else {
+        if (dh_time_parse(v->at, &at))
+            return dh_err_set(e, DH_E_INVALID, "invalid_time", "at",
+                              "at '%s' is not YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][Z|+hh:mm]",
+                              v->at);
+        if (at > x->now + 300)
+            return dh_err_set(e, DH_E_INVALID, "in_the_future", "at", "at '%s' is in the future",
+                              v->at);
+        p = dh_ind_period_of(ind->pt, dh_date_of_time_vn(at));
+    }
+    if (p.from > x->today)
+        return dh_err_set(e, DH_E_INVALID, "future_period", "period",
+                          "the period has not started yet");
+    if (!dh_unitreg_valid_at(x->reg, u, p.to) && !dh_unitreg_valid_at(x->reg, u, p.from))
+        return dh_err_set(e, DH_E_INVALID, "unit_not_valid", "unit",
+                          "unit '%s' did not exist during the period", v->unit);
+    if (v->has_num != v->has_den)
+        return dh_err_set(e, DH_E_INVALID, "missing_field",
+                          v->has_num ? "denominator" : "numerator",
+                          "give numerator and denominator together");
+    double value = v->value;
+    if (v->has_num) {
+        if (v->num < 0 || v->den < 0 || !isfinite(v->num) || !isfinite(v->den))
+            return dh_err_set(e, DH_E_INVALID, "out_of_range", "numerator",
+                              "numerator and denominator must be non-negative numbers");
+        if (ind->agg == DH_AGG_RATIO && v->num > v->den)
+            return dh_err_set(e, DH_E_INVALID, "numerator_above_denominator", "numerator",
+                              "numerator %g is above its denominator %g", v->num, v->den);
+        if (ind->agg == DH_AGG_RATIO) {
+            double r = v->den > 0 ? (ind->percent ? 100.0 : 1.0) * v->num / v->den : 0;
+            if (!v->has_value)
+                value = r;
+            else if (v->den > 0 && fabs(r - value) > 0.01 * (ind->percent ? 1 : 0.01) + 0.005)
+                return dh_err_set(e, DH_E_INVALID, "inconsistent_value", "value",
+                                  "value %g is not numerator/denominator (%g)", value, r);
+        } else if (!v->has_value) {
+            return dh_err_set(e, DH_E_INVALID, "missing_field", "value", "value is required");
+        }
+    } else if (!v->has_value) {
+        return dh_err_set(e, DH_E_INVALID, "missing_field", "value", "value is required");
+    }
+    if (!isfinite(value))
+        return dh_err_set(e, DH_E_INVALID, "out_of_range", "value", "value must be a number");
+    if (ind->percent && (value < 0 || value > 100))
+        return dh_err_set(e, DH_E_INVALID, "out_of_range", "value",
+                          "%s is a percentage: %g is outside 0-100", ind->code, value);
+    /* Who may write for this unit. */
+    if (x->allowed[u] == 0)
+        x->allowed[u] = dh_access_allows(x->reg, x->a->role, dh_app_actor_scope(x->reg, x->a),
+                                         DH_ACT_SUBMIT, u, x->today)
+                            ? 1
+                            : -1;
+    if (x->allowed[u] < 0) {
+        snprintf(x->denied_unit, sizeof x->denied_unit, "%s", v->unit);
+        return dh_err_set(e, DH_E_FORBIDDEN, "forbidden", "unit",
+                          "role %s of %s may not submit values for %s",
+                          dh_role_name(x->a->role),
+                          x->a->unit_code[0] ? x->a->unit_code : "(no unit)", v->unit);
+    }
+    char content[512];
+    if (v->has_num)
+        snprintf(content, sizeof content, "%s|%s|%d|%.15g|%.15g|%.15g", ind->code, v->unit, p.from,
+                 value, v->num, v->den);
+    else
+        snprintf(content, sizeof content, "%s|%s|%d|%.15g||", ind->code, v->unit, p.from, value);
+    struct found f = {0};
+    dh_status st = DH_OPS(x->c)->find_ireceipt(x->c, v->source, v->id, on_receipt, &f, e);
+    if (st == DH_OK) {
+        bool same = strcmp(f.content, content) == 0;
+        found_free(&f);
+        if (same) {
+            x->duplicates++;
+            return DH_OK;
+        }
+        return dh_err_set(e, DH_E_CONFLICT, "duplicate_id", "id",
+                          "id '%s' of source '%s' was already used for different content",
+                          v->id, v->source);
+    }
+    if (st != DH_E_NOTFOUND)
+        return st;
+    if (locked(x, ind->id, v->unit, p.from)) {
+        char label[32];
+        dh_ind_period_label(ind->pt, p, label, sizeof label);
+        return dh_err_set(e, DH_E_CONFLICT, "period_locked", "period",
+                          "the values of %s for %s, %s are approved and locked", v->unit,
+                          ind->code, label);
+    }
+    st = DH_OPS(x->c)->get_ivalue(x->c, ind->id, v->unit, p.from, on_old, &f, e);
+    if (st && st != DH_E_NOTFOUND) {
+        found_free(&f);
+        return st;
+    }
+    dh_ivalue_row r = {ind->id,         v->unit,      p.from,        p.to,
+                       value,           v->has_num,   v->num,        v->den,
+                       v->source,       v->id,        at,            f.have_old ? f.old.received_at : x->now,
+                       x->now,          x->a->login};
+    st = DH_OPS(x->c)->put_ivalue(x->c, &r, content, f.have_old ? &f.old : NULL, e);
+    if (st == DH_OK) {
+        x->accepted++;
+        if (f.have_old) {
+            x->replaced++;
+            if (json_array_size(x->changes) < 100) {
+                char label[32];
+                dh_ind_period_label(ind->pt, p, label, sizeof label);
+                json_array_append_new(x->changes,
+                                      json_pack("{s:s,s:s,s:s,s:f,s:f}", "indicator", ind->code,
+                                                "unit", v->unit, "period", label, "before",
+                                                f.old.value, "after", value));
+            }
+        }
+        touch(x, ind->id, u, p.to);
+    }
+    found_free(&f);
+    return st;
+}
+
+static dh_status ctx_begin(dh_app *app, const dh_actor *a, time_t now, vctx *x, dh_tx *tx,
+                           dh_err *e)
+{
+    memset(x, 0, sizeof *x);
+    x->app = app;
+    x->a = a;
+    x->now = now;
+    x->today = dh_date_of_time_vn(now);
+    x->changes = json_array();
+    dh_status st = dh_tx_begin(app, tx, true, e);
+    if (st)
+        return st;
+    x->c = tx->c;
+    x->reg = tx->reg;
+    x->allowed = dh_xcalloc(x->reg->n + 1, sizeof *x->allowed);
+    st = dh_indset_load(x->c, &x->inds, e);
+    if (st == DH_OK)
+        st = load_locks(x, e);
+    return st;
+}
+
+static void ctx_free(vctx *x)
+{
+    dh_indset_free(&x->inds);
+    free(x->locks);
+    free(x->t);
+    free(x->allowed);
+    json_decref(x->changes);
+}
+
+/* Flags the targets, audits the batch and commits. */
+static dh_status ctx_finish(vctx *x, dh_tx *tx, const char *what, dh_err *e)
+{
+    dh_status st = DH_OK;
+    if (x->nt) {
+        qsort(x->t, x->nt, sizeof *x->t, cmp_touched);
+        for (size_t i = 0; i < x->nt && st == DH_OK; i++)
+            if (i == 0 || cmp_touched(&x->t[i], &x->t[i - 1]))
+                st = dh_targets_touch(x->c, x->reg, x->t[i].ind, x->t[i].unit, x->t[i].when,
+                                     x->today, e);
+        if (st == DH_OK)
+            st = DH_OPS(x->c)->meta_bump(x->c, DH_TARGETS_DIRTY, e);
+    }
+    if (st == DH_OK) {
+        json_t *after = json_pack("{s:s,s:i,s:i,s:i,s:O}", "via", what, "accepted", x->accepted,
+                                  "duplicates", x->duplicates, "replaced", x->replaced,
+                                  "replaced_values", x->changes);
+        st = dh_app_audit(x->c, x->a, "ingest", "indicator_value", "", x->a->unit_code, "ok",
+                          NULL, after, x->now, e);
+        json_decref(after);
+    }
+    if (st == DH_OK)
+        st = dh_tx_commit(tx, e);
+    return st;
+}
+
+static bool num_of(json_t *v, double *out)
+{
+    if (json_is_number(v)) {
+        *out = json_number_value(v);
+        return true;
+    }
+    return false;
+}
+
+static dh_status vin_from_json(json_t *o, vin *v, dh_err *e)
+{
+    static const char *const allowed[] = {"indicator", "unit",   "period", "at", "value",
+                                          "numerator", "denominator", "source", "id", NULL};
+    memset(v, 0, sizeof *v);
+    if (!json_is_object(o))
+        return dh_err_set(e, DH_E_MALFORMED, "invalid_type", NULL, "a value must be an object");
+    dh_status st = dh_json_only(o, allowed, e);
+    if (st)
+        return st;
+    static const char *const texts[] = {"indicator", "unit", "period", "at", "source", "id"};
+    const char **dst[] = {&v->indicator, &v->unit, &v->period, &v->at, &v->source, &v->id};
+    for (int i = 0; i < 6; i++) {
+        json_t *s = json_object_get(o, texts[i]);
+        if (s && !json_is_null(s) && !json_is_string(s))
+            return dh_err_set(e, DH_E_INVALID, "invalid_type", texts[i], "%s must be a string",
+                              texts[i]);
+        *dst[i] = json_string_value(s);
+    }
+    static const char *const nums[] = {"value", "numerator", "denominator"};
+    bool *has[] = {&v->has_value, &v->has_num, &v->has_den};
+    double *val[] = {&v->value, &v->num, &v->den};
+    for (int i = 0; i < 3; i++) {
+        json_t *n = json_object_get(o, nums[i]);
+        if (!n || json_is_null(n))
+            continue;
+        if (!num_of(n, val[i]))
+            return dh_err_set(e, DH_E_INVALID, "invalid_type", nums[i], "%s must be a number",
+                              nums[i]);
+        *has[i] = true;
+    }
+    return DH_OK;
+}
+
+/* Answers a refusal: a 403 is written to the audit trail after the
+ * transaction is rolled back. */
+static dh_status refuse(vctx *x, dh_tx *tx, dh_status st, dh_err *e)
+{
+    dh_tx_abort(tx);
+    if (st == DH_E_FORBIDDEN) {
+        dh_err saved = *e;
+        dh_app_audit_denied(x->app, x->a, "ingest", "indicator_value", "", x->denied_unit,
+                            x->now);
+        *e = saved;
+    }
+    return st;
+}
+
+dh_status dh_app_values_put(dh_app *app, const dh_actor *a, json_t *values, time_t now,
+                            json_t **out, dh_err *e)
+{
+    *out = NULL;
+    if (!json_is_array(values))
+        return dh_err_set(e, DH_E_MALFORMED, "invalid_body", "values",
+                          "values must be an array of values");
+    if (json_array_size(values) > 100000)
+        return dh_err_set(e, DH_E_TOOLARGE, "too_many", "values",
+                          "at most 100,000 values per batch");
+    vctx x;
+    dh_tx tx;
+    dh_status st = ctx_begin(app, a, now, &x, &tx, e);
+    if (st) {
+        dh_tx_abort(&tx);
+        ctx_free(&x);
+        return st;
+    }
+    for (size_t i = 0; i < json_array_size(values) && st == DH_OK; i++) {
+        vin v;
+        st = vin_from_json(json_array_get(values, i), &v, e);
+        if (st == DH_OK)
+            st = put_one(&x, &v, e);
+        if (st) {
+            char msg[sizeof e->message];
+            snprintf(msg, sizeof msg, "values[%zu]: %s", i, e->message);
+            snprintf(e->message, sizeof e->message, "%s", msg);
+            e->line = (long)i;
+        }
+    }
+    if (st) {
+        st = refuse(&x, &tx, st, e);
+        ctx_free(&x);
+        return st;
+    }
+    st = ctx_finish(&x, &tx, "api", e);
+    if (st)
+        dh_tx_abort(&tx);
+    else
+        *out = json_pack("{s:i,s:i,s:i}", "accepted", x.accepted, "duplicates", x.duplicates,
+                         "replaced", x.replaced);
+    ctx_free(&x);
+    return st;
+}
+
+/* ---- Files. ------------------------------------------------------------ */
+
+typedef struct rowset {
+    char ***rows;
+    size_t *nf;
+    long *line;
+    size_t n;
+} rowset;
+
+static void rowset_free(rowset *r)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        for (size_t j = 0; j < r->nf[i]; j++)
+            free(r->rows[i][j]);
+        free(r->rows[i]);
+    }
+    free(r->rows);
+    free(r->nf);
+    free(r->line);
+}
+
+static void rowset_add(rowset *r, char **f, size_t n, long line)
+{
+    r->rows = dh_xrealloc(r->rows, (r->n + 1) * sizeof *r->rows);
+    r->nf = dh_xrealloc(r->nf, (r->n + 1) * sizeof *r->nf);
+    r->line = dh_xrealloc(r->line, (r->n + 1) * sizeof *r->line);
+    r->rows[r->n] = dh_xmalloc((n + 1) * sizeof(char *));
+    for (size_t i = 0; i < n; i++)
+        r->rows[r->n][i] = dh_xstrdup(f[i]);
+    r->nf[r->n] = n;
+    r->line[r->n] = line;
+    r->n++;
+}
+
+/* Reads CSV or XLSX (a zip: "PK") into rows; a malformed CSV line is
+ * reported and skipped. */
+static dh_status read_rows(const char *data, size_t len, const char *name, rowset *rs,
+                           dh_import_report *rep, dh_err *e)
+{
+    memset(rs, 0, sizeof *rs);
+    if (len >= 2 && data[0] == 'P' && data[1] == 'K') {
+        dh_xlsx_row *xr;
+        size_t n;
+        char err[256];
+        if (dh_xlsx_read(data, len, &xr, &n, err, sizeof err))
+            return dh_err_set(e, DH_E_INVALID, "invalid_file", NULL, "%s: %s", name, err);
+        for (size_t i = 0; i < n; i++)
+            rowset_add(rs, xr[i].f, xr[i].n, xr[i].line);
+        dh_xlsx_free(xr, n);
+        return DH_OK;
+    }
+    FILE *f = fmemopen((void *)data, len, "r");
+    if (!f)
+        return dh_err_set(e, DH_E_INTERNAL, "io", NULL, "cannot read %s", name);
+    dh_csv *csv = dh_csv_new(f, name);
+    char **fields;
+    size_t nf;
+    int rc;
+    while ((rc = dh_csv_next(csv, &fields, &nf)) != 0) {
+        if (rc < 0) {
+            if (rs->n == 0) {
+                dh_status st = dh_err_set(e, DH_E_INVALID, "invalid_csv", NULL, "%s",
+                                          dh_csv_error(csv));
+                dh_csv_free(csv);
+                fclose(f);
+                return st;
+            }
+            dh_report_add(rep, "%s", dh_csv_error(csv));
+            rep->refused++;
+            continue;
+        }
+        rowset_add(rs, fields, nf, dh_csv_line(csv));
+    }
+    dh_csv_free(csv);
+    fclose(f);
+    return DH_OK;
+}
+
+/* A number as people type it: "65.5", "65,5", " 200 ". */
+static int parse_num(const char *s, double *out)
+{
+    char buf[64];
+    size_t n = 0;
+    for (const char *p = s; *p && n + 1 < sizeof buf; p++)
+        if (*p != ' ')
+            buf[n++] = *p == ',' ? '.' : *p;
+    buf[n] = '\0';
+    if (!n)
+        return 1; /* empty */
+    char *end;
+    *out = strtod(buf, &end);
+    return *end || !isfinite(*out) ? -1 : 0;
+}
+
+dh_status dh_app_values_import(dh_app *app, const dh_actor *a, const char *data, size_t len,
+                               const char *name, time_t now, dh_import_report *rep,
+                               json_t **out, dh_err *e)
+{
+    static const char *const cols[] = {"indicator", "unit",   "period", "at", "value",
+                                       "numerator", "denominator", "source", "id"};
+    enum { NC = 9 };
+    *out = NULL;
+    memset(rep, 0, sizeof *rep);
+    rowset rs;
+    dh_status st = read_rows(data, len, name, &rs, rep, e);
+    if (st)
+        return st;
+    if (rs.n == 0) {
+        rowset_free(&rs);
+        return dh_err_set(e, DH_E_INVALID, "invalid_file", NULL, "%s:1: the file is empty", name);
+    }
+    int col[NC];
+    for (int i = 0; i < NC; i++) {
+        col[i] = -1;
+        for (size_t j = 0; j < rs.nf[0]; j++)
+            if (strcmp(rs.rows[0][j] + (strncmp(rs.rows[0][j], "\xEF\xBB\xBF", 3) ? 0 : 3),
+                       cols[i]) == 0)
+                col[i] = (int)j;
+    }
+    for (int i = 0; i < NC; i++)
+        if (col[i] < 0 && (i == 0 || i == 1 || i == 4 || i == 7 || i == 8)) {
+            st = dh_err_set(e, DH_E_INVALID, "invalid_file", cols[i],
+                            "%s:%ld: header: missing column '%s'", name, rs.line[0], cols[i]);
+            rowset_free(&rs);
+            return st;
+        }
+    vctx x;
+    dh_tx tx;
+    if ((st = ctx_begin(app, a, now, &x, &tx, e))) {
+        dh_tx_abort(&tx);
+        ctx_free(&x);
+        rowset_free(&rs);
+        return st;
+    }
+    dh_status first = DH_OK;
+    for (size_t r = 1; r < rs.n && st == DH_OK; r++) {
+        const char *f[NC];
+        for (int i = 0; i < NC; i++)
+            f[i] = col[i] >= 0 && (size_t)col[i] < rs.nf[r] ? rs.rows[r][col[i]] : "";
+        vin v = {f[0], f[1], f[2], f[3], f[7], f[8], false, false, false, 0, 0, 0};
+        dh_err re;
+        dh_status rst = DH_OK;
+        const char *numcol[3] = {"value", "numerator", "denominator"};
+        bool *has[3] = {&v.has_value, &v.has_num, &v.has_den};
+        double *val[3] = {&v.value, &v.num, &v.den};
+        for (int k = 0; k < 3 && rst == DH_OK; k++) {
+            int pr = parse_num(f[4 + k], val[k]);
+            if (pr < 0)
+                rst = dh_err_set(&re, DH_E_INVALID, "invalid_number", numcol[k],
+                                 "%s '%s' is not a number", numcol[k], f[4 + k]);
+            *has[k] = pr == 0;
+        }
+        for (int i = 0; i < NC && rst == DH_OK; i++)
+            if (dh_utf8_invalid_offset(f[i], strlen(f[i])) >= 0)
+                rst = dh_err_set(&re, DH_E_MALFORMED, "invalid_utf8", cols[i],
+                                 "%s is not valid UTF-8", cols[i]);
+        if (rst == DH_OK)
+            rst = put_one(&x, &v, &re);
+        if (rst == DH_E_DB || rst == DH_E_INTERNAL) {
+            st = rst;
+            *e = re;
+        } else if (rst) {
+            dh_report_add(rep, "%s:%ld: %s: %s", name, rs.line[r], re.field, re.message);
+            rep->refused++;
+            if (!first)
+                first = rst;
+        } else {
+            rep->taken++;
+        }
+    }
+    rowset_free(&rs);
+    if (st == DH_OK && rep->refused) {
+        dh_status code = first == DH_E_FORBIDDEN || first == DH_E_CONFLICT ? first : DH_E_INVALID;
+        st = dh_err_set(e, code, "invalid_file", NULL, "%d of %d rows refused; nothing imported",
+                        rep->refused, rep->refused + rep->taken);
+        st = refuse(&x, &tx, st, e);
+        rep->taken = 0;
+        ctx_free(&x);
+        return st;
+    }
+    if (st == DH_OK)
+        st = ctx_finish(&x, &tx, "file", e);
+    if (st) {
+        dh_tx_abort(&tx);
+        rep->taken = 0;
+    } else {
+        *out = json_pack("{s:i,s:i,s:i}", "accepted", x.accepted, "duplicates", x.duplicates,
+                         "replaced", x.replaced);
+    }
+    ctx_free(&x);
+    return st;
+}
+
+/* ---- Listing. ------------------------------------------------------------ */
+
+struct vlist {
+    const dh_indset *inds;
+    json_t *items;
+    int limit, n;
+};
+
+static int on_value(void *cl, const dh_ivalue_row *r)
+{
+    struct vlist *l = cl;
+    if (l->limit && l->n++ >= l->limit)
+        return 1;
+    const dh_ind *ind = dh_indset_by_id(l->inds, r->indicator_id);
+    char label[32] = "";
+    if (ind)
+        dh_ind_period_label(ind->pt, (dh_period){r->period_from, r->period_to}, label,
+                            sizeof label);
+    char rec[24];
+    dh_time_format_utc(r->received_at, rec);
+    json_t *o = json_pack("{s:s,s:s,s:s,s:o,s:o,s:f,s:s,s:s,s:s,s:s}", "indicator",
+                          ind ? ind->code : "?", "unit", r->unit, "period", label, "period_from",
+                          dh_ind_date_json(r->period_from), "period_to",
+                          dh_ind_date_json(r->period_to), "value", r->value, "source", r->source,
+                          "id", r->ext_id, "received_at", rec, "entered_by", r->entered_by);
+    if (r->has_nd) {
+        json_object_set_new(o, "numerator", json_real(r->numerator));
+        json_object_set_new(o, "denominator", json_real(r->denominator));
+    }
+    json_array_append_new(l->items, o);
+    return 0;
+}
+
+dh_status dh_app_values_list(dh_app *app, const dh_actor *a, const dh_value_query *q,
+                             json_t **items, bool *more, dh_err *e)
+{
+    *items = NULL;
+    *more = false;
+    char *units = NULL;
+    dh_status st = dh_app_scope_units(app, a, q->unit, q->subtree || !q->unit, time(NULL), &units,
+                                      e);
+    if (st)
+        return st;
+    if (q->unit && !q->subtree) {
+        free(units);
+        json_t *one = json_pack("[s]", q->unit);
+        units = json_dumps(one, JSON_COMPACT);
+        json_decref(one);
+    }
+    dh_conn *c = dh_store_acquire(app->store, e);
+    if (!c) {
+        free(units);
+        return e->status;
+    }
+    dh_indset inds;
+    st = dh_indset_load(c, &inds, e);
+    if (st == DH_OK) {
+        int64_t ind_id = 0;
+        if (q->indicator) {
+            const dh_ind *ind = dh_indset_find(&inds, q->indicator);
+            if (!ind)
+                st = dh_err_set(e, DH_E_NOTFOUND, "unknown_indicator", "indicator",
+                                "unknown indicator '%s'", q->indicator);
+            else
+                ind_id = ind->id;
+        }
+        if (st == DH_OK) {
+            int limit = q->limit > 0 ? q->limit : 1000;
+            dh_ivalue_filter f = {ind_id, units, q->from, q->to, false, q->offset, limit + 1};
+            struct vlist l = {&inds, json_array(), limit, 0};
+            st = DH_OPS(c)->list_ivalues(c, &f, on_value, &l, e);
+            *more = l.n > limit;
+            if (st == DH_OK)
+                *items = l.items;
+            else
+                json_decref(l.items);
+        }
+        dh_indset_free(&inds);
+    }
+    dh_store_release(c);
+    free(units);
+    return st;
+}
