@@ -117,6 +117,7 @@ extern const dh_route dh_routes_pages[];
 extern const dh_route dh_routes_pages_dossiers[];
 extern const dh_route dh_routes_pages_admin[];
 extern const dh_route dh_routes_pages_plans[];
+extern const dh_route dh_routes_pages_targets[];
 extern const dh_route dh_routes_plans[];
 
 /* ---- The server. */

@@ -39,7 +39,8 @@ static const dh_route *const groups[] = {dh_routes_health, dh_routes_auth, dh_ro
                                          dh_routes_calendars, dh_routes_dossiers,
                                          dh_routes_public, dh_routes_reports, dh_routes_indicators,
                                          dh_routes_pages, dh_routes_pages_dossiers,
-                                         dh_routes_pages_admin, dh_routes_pages_plans, dh_routes_plans};
+                                         dh_routes_pages_admin, dh_routes_pages_plans, dh_routes_pages_targets,
+                                         dh_routes_plans};
 
 /* ------------------------------------------------------------------ */
 /* Replies.                                                           */
@@ -464,7 +465,9 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, dh_resp *rs)
 static size_t body_max(const char *method, const char *url)
 {
     static const char *const bulk[] = {"/api/v1/dossier-events", "/api/v1/schedules/import",
-                                       "/api/v1/procedures", "/api/v1/files"};
+                                       "/api/v1/procedures", "/api/v1/files",
+                                       "/api/v1/indicator-values",
+                                       "/api/v1/indicator-values/import"};
     if (strcmp(method, "POST") == 0)
         for (size_t i = 0; i < sizeof bulk / sizeof *bulk; i++)
             if (strcmp(url, bulk[i]) == 0)

@@ -120,6 +120,7 @@ void dh_page_begin(dh_page *pg, const char *title, const char *nav)
         nav_item(pg, "/tong-quan", L(pg, "Tổng quan", "Overview"), "tong-quan", nav);
         nav_item(pg, "/ho-so", L(pg, "Hồ sơ", "Dossiers"), "ho-so", nav);
         nav_item(pg, "/ke-hoach", L(pg, "Kế hoạch", "Plans"), "ke-hoach", nav);
+        nav_item(pg, "/chi-tieu", L(pg, "Chỉ tiêu", "Targets"), "chi-tieu", nav);
         nav_item(pg, "/bao-cao", L(pg, "Báo cáo", "Reports"), "bao-cao", nav);
         nav_item(pg, "/chi-so-766", L(pg, "Chỉ số 766", "Index 766"), "chi-so", nav);
         if (pg->a->role == DH_ROLE_ADMIN)
@@ -335,6 +336,7 @@ const char dh_web_css[] =
     ".sr-only{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}"
     ".two{display:grid;grid-template-columns:repeat(auto-fit,minmax(30rem,1fr));gap:1rem}"
     "footer{padding:1rem 1.2rem;color:var(--muted);font-size:.85rem}"
+    ".spark{vertical-align:middle}.spark .series{stroke-width:2}"
     ".login{max-width:24rem}.login label{display:block;margin:.6rem 0}.login input{width:100%}"
     "@media (min-width:2200px){html{font-size:22px}main{max-width:none}}";
 
@@ -347,7 +349,7 @@ const char dh_web_js[] =
     "return;var d=parseInt(b.getAttribute('data-fs'),10);s=d===0?0:Math.max(-1,Math.min(2,s+d));"
     "set(s)});"
     /* the upload page: batches of 1000 lines to the API, progress, errors by line */
-    "var f=document.getElementById('upload');if(!f)return;"
+    "var f=document.getElementById('upload');if(f)"
     "f.addEventListener('submit',function(ev){ev.preventDefault();var file=f.file.files[0];"
     "if(!file)return;var bar=document.getElementById('upload-progress'),st=document."
     "getElementById('upload-status'),errs=document.getElementById('upload-errors');"
@@ -367,4 +369,16 @@ const char dh_web_js[] =
     "file.name+':'+b[x.index].line+': '+x.error)});bad+=rs.length||b.length}i++;bar.value=i;"
     "st.textContent='Lô '+i+'/'+batches.length+' — đã nhận '+taken;next()})}).catch(function("
     "e){err(String(e))})}next()})})"
+    /* the values upload: the whole file to the API, its per-line report */
+    ";var g=document.getElementById('upload-values');if(g)g.addEventListener('submit',function(ev)"
+    "{ev.preventDefault();var file=g.file.files[0];if(!file)return;var st=document.getElementById("
+    "'upload-status'),errs=document.getElementById('upload-errors'),bar=document.getElementById("
+    "'upload-progress');errs.textContent='';st.textContent='Đang gửi…';file.arrayBuffer().then("
+    "function(buf){return fetch('/api/v1/indicator-values/import?name='+encodeURIComponent(file."
+    "name),{method:'POST',headers:{'Content-Type':'application/octet-stream','X-CSRF-Token':g."
+    "getAttribute('data-csrf')},body:buf})}).then(function(r){return r.json().then(function(j){"
+    "bar.value=1;if(r.ok){st.textContent='Xong: '+(j.accepted||0)+' giá trị được nhận.'}else{st."
+    "textContent='Không nhận: '+(j.error?j.error.message:r.status);(j.error&&j.error.rows||[])."
+    "forEach(function(m){var li=document.createElement('li');li.textContent=m;errs.appendChild(li)"
+    "})}})}).catch(function(e){st.textContent=String(e)})});"
     "})();";

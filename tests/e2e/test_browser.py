@@ -323,3 +323,74 @@ def test_plans_pages_in_chromium(ctx):
         b.check_console("directive")
     finally:
         b.close()
+
+
+def test_targets_pages_in_chromium(ctx):
+    """Targets by status, an indicator's page, reporting completeness, the reporter's entry
+    form and the values upload with per-line errors (issue 8)."""
+    s = ctx.server(demo=True)  # the demo loads the seeds' targets, 5G values, the obligation
+    admin = s.login("admin")
+    b = Browser("http://127.0.0.1:%d" % s.port)
+    try:
+        login(b, "admin")
+        b.get("/chi-tieu")
+        api = s.request("GET", "/api/v1/targets?subtree=1", token=admin).json
+        shown = [c.find_element(By.CSS_SELECTOR, ".v").text
+                 for c in b.d.find_elements(By.CSS_SELECTOR, ".card")]
+        want = [str(api["counts"].get(k, 0)) for k in ("off_track", "at_risk", "on_track",
+                                                       "no_data")]
+        assert shown == want, (shown, want)
+        assert b.d.find_elements(By.CSS_SELECTOR, "svg.spark")  # sparklines
+        b.shot("20-chi-tieu")
+        b.get("/chi-tieu/chi-so/5g_stations?unit=BRVT-VIETTEL")
+        assert b.d.find_elements(By.CSS_SELECTOR, "figure.chart svg[role=img]")
+        b.shot("21-chi-so-5g")
+        b.get("/bao-cao/day-du?obligation=BC-5G-THANG&period=2024-10")
+        rows = {r.find_elements(By.TAG_NAME, "td")[0].text: r.find_elements(By.TAG_NAME, "td")[1].text
+                for r in b.d.find_elements(By.CSS_SELECTOR, "main table tbody tr")}
+        assert rows == {"Viettel Bà Rịa – Vũng Tàu": "Đúng hạn",
+                        "VNPT Bà Rịa – Vũng Tàu": "Trễ hạn"}, rows
+        b.shot("22-day-du")
+        b.d.find_element(By.CSS_SELECTOR, ".who button").click()
+        b.wait(lambda: "/dang-nhap" in b.d.current_url)
+
+        # the reporter of Viettel enters a value through the form
+        login(b, "baocao.viettel")
+        b.get("/nhap-so-lieu")
+        from selenium.webdriver.support.ui import Select
+        Select(b.d.find_element(By.NAME, "indicator")).select_by_value("5g_stations")
+        b.d.find_element(By.NAME, "period").send_keys("2025-01")
+        b.d.find_element(By.NAME, "value").send_keys("150")
+        b.d.find_element(By.CSS_SELECTOR, "form[action='/nhap-so-lieu'] button").click()
+        b.wait(lambda: "Đã nhận số liệu" in b.d.page_source)
+        vals = s.request("GET", "/api/v1/indicator-values?indicator=5g_stations&unit=BRVT-VIETTEL",
+                         token=admin).json["items"]
+        assert [v["value"] for v in vals if v["period"] == "2025-01"] == [150]
+        # ... but not for VNPT (403, said on the page)
+        b.get("/nhap-so-lieu")
+        unit = b.d.find_element(By.NAME, "unit")
+        unit.clear()
+        unit.send_keys("BRVT-VNPT")
+        b.d.find_element(By.NAME, "period").send_keys("2025-01")
+        b.d.find_element(By.NAME, "value").send_keys("40")
+        b.d.find_element(By.CSS_SELECTOR, "form[action='/nhap-so-lieu'] button").click()
+        b.wait(lambda: b.d.find_elements(By.CSS_SELECTOR, "p.err"))
+        b.check_console("refused entry", expect=403)
+        # an upload with a bad line: nothing taken, the line named
+        up = os.path.join(s.dir, "so-lieu.csv")
+        with open(up, "w", encoding="utf-8") as f:
+            f.write("indicator,unit,period,value,source,id\n"
+                    "5g_stations,BRVT-VIETTEL,2025-02,155,web-test,a1\n"
+                    "5g_stations,BRVT-VIETTEL,2025-13,160,web-test,a2\n")
+        b.get("/nhap-so-lieu/tai-len")
+        b.d.find_element(By.NAME, "file").send_keys(up)
+        b.d.find_element(By.CSS_SELECTOR, "#upload-values button").click()
+        b.wait(lambda: "Không nhận" in b.text("#upload-status"))
+        assert "so-lieu.csv:3" in b.text("#upload-errors"), b.text("#upload-errors")
+        b.check_console("refused upload", expect=422)
+        b.shot("23-tai-len-so-lieu")
+        vals = s.request("GET", "/api/v1/indicator-values?indicator=5g_stations&unit=BRVT-VIETTEL",
+                         token=admin).json["items"]
+        assert not [v for v in vals if v["period"] == "2025-02"]
+    finally:
+        b.close()
