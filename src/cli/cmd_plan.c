@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "util/text.h"
 
 static const char plan_help[] =
     "usage: dieuhanh plan list [--json]\n"
@@ -59,11 +60,12 @@ static void print_task_line(json_t *t)
         snprintf(p, sizeof p, "%lld%%", (long long)json_integer_value(pct));
     const char *due = s_of(dl, "due");
     json_t *lead = json_object_get(t, "lead");
-    printf("%5lld  %-10s %-12s %-10s %5s  %-14s %.70s\n",
+    char clip[300];
+    printf("%5lld  %-10s %-12s %-10s %5s  %-14s %s\n",
            (long long)json_integer_value(json_object_get(t, "id")), s_of(t, "ordinal"),
            s_of(st, "state"), *due ? due : "-", p,
            json_array_size(lead) ? json_string_value(json_array_get(lead, 0)) : "-",
-           s_of(t, "content"));
+           dh_text_clip(s_of(t, "content"), 70, clip, sizeof clip));
 }
 
 static int read_file(const char *path, char **data, size_t *len)
@@ -157,13 +159,14 @@ int dh_cmd_plan(int argc, char **argv)
             json_array_foreach(out, i, p)
             {
                 json_t *by = json_object_get(p, "by_status");
-                printf("%3lld  %-34s %-11s %-10s %3lld tasks  %3lld overdue  %.60s\n",
+                char clip[300];
+                printf("%3lld  %-34s %-11s %-10s %3lld tasks  %3lld overdue  %s\n",
                        (long long)json_integer_value(json_object_get(p, "id")), s_of(p, "key"),
                        s_of(p, "issuer"), json_is_string(json_object_get(p, "date"))
                                               ? s_of(p, "date") : "-",
                        (long long)json_integer_value(json_object_get(p, "tasks")),
                        (long long)json_integer_value(json_object_get(by, "overdue")),
-                       s_of(p, "title"));
+                       dh_text_clip(s_of(p, "title"), 60, clip, sizeof clip));
             }
         }
     } else if (!strcmp(what, "show")) {
@@ -207,8 +210,9 @@ int dh_cmd_plan(int argc, char **argv)
                     char r[8] = "-";
                     if (json_is_integer(ru))
                         snprintf(r, sizeof r, "%lld%%", (long long)json_integer_value(ru));
-                    printf("  %-9s %-10s %5s  %.70s\n", parts[k], s_of(t, "ordinal"), r,
-                           s_of(t, "content"));
+                    char clip[300];
+                    printf("  %-9s %-10s %5s  %s\n", parts[k], s_of(t, "ordinal"), r,
+                           dh_text_clip(s_of(t, "content"), 70, clip, sizeof clip));
                 }
             }
         }

@@ -323,3 +323,26 @@ int dh_text_collate(const char *a, const char *b)
     free(cb.v);
     return r;
 }
+
+const char *dh_text_clip(const char *s, size_t max_chars, char *out, size_t cap)
+{
+    size_t o = 0, chars = 0;
+    if (!cap)
+        return out;
+    for (const char *p = s ? s : ""; *p;) {
+        size_t n = 1;
+        while ((p[n] & 0xC0) == 0x80)
+            n++;
+        if (chars == max_chars || o + n + 4 > cap) {
+            memcpy(out + o, "…", 3); /* room was kept for it */
+            o += 3;
+            break;
+        }
+        memcpy(out + o, p, n);
+        o += n;
+        p += n;
+        chars++;
+    }
+    out[o] = '\0';
+    return out;
+}

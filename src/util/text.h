@@ -38,4 +38,9 @@ int dh_text_collate(const char *a, const char *b);
 /* Number of Unicode code points in valid UTF-8 s. */
 size_t dh_text_length(const char *s);
 
+/* Copies at most max_chars characters of UTF-8 s into out (cap bytes),
+ * cutting on a character boundary and ending with "…" when cut; returns
+ * out. */
+const char *dh_text_clip(const char *s, size_t max_chars, char *out, size_t cap);
+
 #endif

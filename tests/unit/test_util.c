@@ -36,6 +36,18 @@ static void test_fold(void **state)
     fold_is("", "");
 }
 
+static void test_clip(void **state)
+{
+    (void)state;
+    char b[64];
+    assert_string_equal(dh_text_clip("Tiến độ", 20, b, sizeof b), "Tiến độ");
+    assert_string_equal(dh_text_clip("Tiến độ báo cáo", 7, b, sizeof b), "Tiến độ…");
+    assert_string_equal(dh_text_clip("đđđđđđ", 3, b, sizeof b), "đđđ…");
+    char small[8]; /* never a broken character, even when the buffer is what cuts */
+    assert_string_equal(dh_text_clip("đđđđđđ", 100, small, sizeof small), "đđ…"); /* 4+3+1 */
+    assert_string_equal(dh_text_clip(NULL, 3, b, sizeof b), "");
+}
+
 static void test_nfc_and_clean(void **state)
 {
     long bad = 0;
@@ -205,7 +217,8 @@ static void test_dates(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_fold),          cmocka_unit_test(test_nfc_and_clean),
+        cmocka_unit_test(test_fold),
+        cmocka_unit_test(test_clip),          cmocka_unit_test(test_nfc_and_clean),
         cmocka_unit_test(test_utf8_validation), cmocka_unit_test(test_collate),
         cmocka_unit_test(test_csv_reader),    cmocka_unit_test(test_csv_errors),
         cmocka_unit_test(test_csv_writer_round_trip), cmocka_unit_test(test_dates),
