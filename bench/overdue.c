@@ -98,7 +98,8 @@ int main(int argc, char **argv)
     const char *roots[] = {"BRVT", "HCM", "BRVT-VT", "HCM-VUNGTAU"};
     long found = 0;
     for (int i = 0; i < RUNS; i++) {
-        dh_dossier_query qy = {roots[i % 4], true, "overdue", NULL, NULL, 0, 0, 0, 100};
+        dh_dossier_query qy = {roots[i % 4], true, "overdue", NULL, NULL, 0, 0, 0, 100, NULL,
+                               NULL};
         json_t *items;
         bool more;
         double t0 = now_s();

@@ -299,6 +299,8 @@ typedef struct dh_dossier_query {
     time_t from, to;
     int64_t offset;
     int limit;
+    const char *channel; /* counter|online|postal, or NULL */
+    const char *field;   /* a field (lĩnh vực) of the catalogue, or NULL */
 } dh_dossier_query;
 dh_status dh_app_dossier_list(dh_app *app, const dh_actor *a, const dh_dossier_query *q,
                               time_t now, json_t **items, bool *more, dh_err *e);

@@ -943,21 +943,51 @@ dh_status dh_app_dossier_list(dh_app *app, const dh_actor *a, const dh_dossier_q
                               "state must be one of in_progress, paused, resolved, closed, "
                               "overdue, at_risk, within, early, on_time, late");
     }
+    if (q->channel && strcmp(q->channel, "counter") && strcmp(q->channel, "online") &&
+        strcmp(q->channel, "postal"))
+        return dh_err_set(e, DH_E_INVALID, "invalid_channel", "channel",
+                          "channel must be counter, online or postal");
+    /* a field: the procedures that have (had) it */
+    char *procs = NULL;
+    if (q->field && *q->field) {
+        const dh_procset *ps = dh_app_procedures_acquire(app, e);
+        if (!ps)
+            return e->status;
+        json_t *codes = json_array();
+        for (size_t i = 0; i < ps->n; i++)
+            if (!strcmp(ps->v[i].field, q->field) &&
+                (i == 0 || strcmp(ps->v[i - 1].code, ps->v[i].code) ||
+                 strcmp(ps->v[i - 1].field, q->field)))
+                json_array_append_new(codes, json_string(ps->v[i].code));
+        dh_app_procedures_release(app, ps);
+        bool none = json_array_size(codes) == 0;
+        procs = json_dumps(codes, JSON_COMPACT);
+        json_decref(codes);
+        if (none) {
+            free(procs);
+            return dh_err_set(e, DH_E_INVALID, "unknown_field", "field",
+                              "no procedure of the catalogue has the field '%s'", q->field);
+        }
+    }
     char *units = NULL;
     dh_status st = dh_app_scope_units(app, a, q->unit, q->subtree, now, &units, e);
-    if (st)
+    if (st) {
+        free(procs);
         return st;
+    }
     dh_conn *c = dh_store_acquire(app->store, e);
     if (!c) {
         free(units);
+        free(procs);
         return e->status;
     }
     dh_dossier_filter f = {units, q->state, q->procedure, q->from, q->to, q->q, now, q->offset,
-                           q->limit + 1};
+                           q->limit + 1, q->channel, procs};
     struct list_ctx l = {json_array(), now};
     st = DH_OPS(c)->list_dossiers(c, &f, on_list_row, &l, e);
     dh_store_release(c);
     free(units);
+    free(procs);
     if (st) {
         json_decref(l.items);
         return st;
@@ -1053,7 +1083,7 @@ dh_status dh_app_dossier_late(dh_app *app, const dh_actor *a, const char *unit, 
 {
     /* The end of day d, local time. */
     time_t at = (time_t)((int64_t)(d + 1) * 86400 - 7 * 3600 - 1);
-    dh_dossier_query q = {unit, true, NULL, NULL, NULL, 0, at, 0, 100000};
+    dh_dossier_query q = {unit, true, NULL, NULL, NULL, 0, at, 0, 100000, NULL, NULL};
     json_t *cands;
     bool more;
     /* Everything received by then that is not known to have ended before. */

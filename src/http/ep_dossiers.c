@@ -1,7 +1,7 @@
 /* ep_dossiers.c - dossier events in, dossiers out:
  *   POST /api/v1/dossier-events        one event or {"events":[...]} (up to 10,000), all or
  *                                      nothing; idempotent on (source, id)
- *   GET  /api/v1/dossiers?unit=&subtree=1&state=&procedure=&from=&to=&q=&limit=&cursor=
+ *   GET  /api/v1/dossiers?unit=&subtree=1&state=&procedure=&field=&channel=&from=&to=&q=&limit=&cursor=
  *   GET  /api/v1/dossiers/{code}       the dossier with its events
  *   GET  /api/v1/procedures?q=&limit=&cursor=     the catalogue (versions in force today)
  *   POST /api/v1/procedures            (admin) one or {"procedures":[...]}
@@ -98,6 +98,8 @@ static void list_dossiers(dh_req *rq, dh_resp *rs)
     q.state = dh_req_query(rq, "state");
     q.procedure = dh_req_query(rq, "procedure");
     q.q = dh_req_query(rq, "q");
+    q.channel = dh_req_query(rq, "channel");
+    q.field = dh_req_query(rq, "field");
     q.offset = cursor;
     q.limit = limit;
     json_t *items;

@@ -243,7 +243,8 @@ static void get_list(dh_req *rq, dh_resp *rs)
     const char *unit = dh_req_query(rq, "unit"), *state = dh_req_query(rq, "state"),
                *proc = dh_req_query(rq, "procedure"), *from = dh_req_query(rq, "from"),
                *to = dh_req_query(rq, "to"), *q = dh_req_query(rq, "q"),
-               *format = dh_req_query(rq, "format"), *pages = dh_req_query(rq, "page");
+               *format = dh_req_query(rq, "format"), *pages = dh_req_query(rq, "page"),
+               *channel = dh_req_query(rq, "channel"), *field = dh_req_query(rq, "field");
     dh_err e;
     /* open dossiers by default: the urgent ones first, from an index; and a
      * unit always (the actor's, or for an administrator the first root open
@@ -265,7 +266,8 @@ static void get_list(dh_req *rq, dh_resp *rs)
         }
     }
     dh_dossier_query dq = {unit && *unit ? unit : NULL, true, strcmp(state, "all") ? state : NULL,
-                           proc && *proc ? proc : NULL, NULL, 0, 0, 0, PAGE_ROWS};
+                           proc && *proc ? proc : NULL, NULL, 0, 0, 0, PAGE_ROWS,
+                           channel && *channel ? channel : NULL, field && *field ? field : NULL};
     long page = pages ? atol(pages) : 1;
     if (page < 1 || page > 100000)
         page = 1;
@@ -325,6 +327,40 @@ static void get_list(dh_req *rq, dh_resp *rs)
     }
     dh_page_raw(&pg, "</select></label>");
     filter_input(&pg, "procedure", L(&pg, "Mã thủ tục", "Procedure code"), proc, "text");
+    dh_page_raw(&pg, "<label>");
+    dh_page_text(&pg, L(&pg, "Kênh", "Channel"));
+    dh_page_raw(&pg, "<select name=\"channel\">");
+    static const char *const chans[] = {"", "online", "counter", "postal"};
+    for (int k = 0; k < 4; k++) {
+        dh_page_raw(&pg, "<option value=\"");
+        dh_page_raw(&pg, chans[k]);
+        dh_page_raw(&pg, channel && !strcmp(channel, chans[k]) ? "\" selected>" : "\">");
+        dh_page_text(&pg, k ? channel_label(&pg, chans[k]) : L(&pg, "Tất cả", "All"));
+        dh_page_raw(&pg, "</option>");
+    }
+    dh_page_raw(&pg, "</select></label><label>");
+    dh_page_text(&pg, L(&pg, "Lĩnh vực", "Field"));
+    dh_page_raw(&pg, "<select name=\"field\"><option value=\"\">");
+    dh_page_text(&pg, L(&pg, "Tất cả", "All"));
+    dh_page_raw(&pg, "</option>");
+    {
+        const dh_procset *ps = dh_app_procedures_acquire(rq->app, &e);
+        for (size_t i = 0; ps && i < ps->n; i++) {
+            bool seen = false; /* each field once (the catalogue is sorted by code) */
+            for (size_t j = 0; j < i && !seen; j++)
+                seen = !strcmp(ps->v[j].field, ps->v[i].field);
+            if (seen || !*ps->v[i].field)
+                continue;
+            dh_page_raw(&pg, "<option value=\"");
+            dh_page_attr(&pg, ps->v[i].field);
+            dh_page_raw(&pg, field && !strcmp(field, ps->v[i].field) ? "\" selected>" : "\">");
+            dh_page_text(&pg, ps->v[i].field);
+            dh_page_raw(&pg, "</option>");
+        }
+        if (ps)
+            dh_app_procedures_release(rq->app, ps);
+    }
+    dh_page_raw(&pg, "</select></label>");
     filter_input(&pg, "from", L(&pg, "Tiếp nhận từ ngày", "Received from"), from, "date");
     filter_input(&pg, "to", L(&pg, "đến ngày", "to"), to, "date");
     filter_input(&pg, "q", L(&pg, "Tìm (mã hồ sơ, tên thủ tục)", "Search (code, procedure)"), q,
@@ -335,12 +371,12 @@ static void get_list(dh_req *rq, dh_resp *rs)
     if (q && *q && !dq.q)
         procedure_matches(rq, &pg, q);
     /* the same query as export links */
-    const char *keys[] = {"unit", "state", "procedure", "from", "to", "q"};
-    const char *vals[] = {unit, state, proc, from, to, q};
+    const char *keys[] = {"unit", "state", "procedure", "from", "to", "q", "channel", "field"};
+    const char *vals[] = {unit, state, proc, from, to, q, channel, field};
     dh_page_raw(&pg, "<p>");
     for (int fmt = 0; fmt < 2; fmt++) {
         dh_page_raw(&pg, fmt ? " · <a href=\"/ho-so?format=xlsx" : "<a href=\"/ho-so?format=csv");
-        for (int k = 0; k < 6; k++)
+        for (int k = 0; k < 8; k++)
             if (vals[k] && *vals[k]) {
                 dh_page_raw(&pg, "&amp;");
                 dh_page_raw(&pg, keys[k]);
@@ -408,7 +444,7 @@ static void get_list(dh_req *rq, dh_resp *rs)
             if ((dir < 0 && page <= 1) || (dir > 0 && !more))
                 continue;
             dh_page_fmt(&pg, "<a href=\"/ho-so?page=%ld", page + dir);
-            for (int k = 0; k < 6; k++)
+            for (int k = 0; k < 8; k++)
                 if (vals[k] && *vals[k]) {
                     dh_page_raw(&pg, "&amp;");
                     dh_page_raw(&pg, keys[k]);

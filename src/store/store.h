@@ -190,6 +190,8 @@ typedef struct dh_dossier_filter {
     time_t now;             /* for overdue / at_risk / within */
     int64_t offset;
     int limit;
+    const char *channel;         /* counter|online|postal, or NULL */
+    const char *procedures_json; /* a JSON array of procedure codes, or NULL for any */
 } dh_dossier_filter;
 
 typedef int (*dh_procedure_cb)(void *closure, const dh_procedure_row *row);

@@ -141,6 +141,11 @@ def test_dashboard_in_chromium(ctx):
         assert b.d.current_url.endswith("/ho-so/" + code)
         assert "Diễn biến" in b.d.page_source and "Tiếp nhận" in b.d.page_source
         b.shot("04-ho-so-chi-tiet")
+        # filters by field and channel (the selects of the list)
+        b.get("/ho-so?unit=VT-P1&state=in_progress&field=H%E1%BB%99+t%E1%BB%8Bch&channel=online")
+        listed = sorted(r.find_element(By.CSS_SELECTOR, "td a").text
+                        for r in b.d.find_elements(By.CSS_SELECTOR, "main table tbody tr"))
+        assert listed == ["F", "I"], listed
         # diacritic-insensitive search over procedure names
         b.get("/ho-so?q=chung+thuc")
         assert "Chứng thực bản sao" in b.d.page_source

@@ -187,3 +187,27 @@ def test_ii06a_pdf_read_back(ctx):
     r = s.cli("report", "ii06a", "--unit", "VT-P1", "--period", "2025-03", "--format", "pdf",
               "--db", s.db)
     assert r.returncode == 2  # a PDF needs -o FILE
+
+
+def test_dossier_list_by_field_and_channel(ctx):
+    s, admin = setup(ctx)
+    assert s.request("POST", "/api/v1/dossier-events", {"events": EVENTS},
+                     token=admin).status == 201
+
+    def codes(q):
+        r = s.request("GET", "/api/v1/dossiers?unit=VT-P1&subtree=1&" + q, token=admin)
+        assert r.status == 200, r
+        return sorted(d["code"] for d in r.json["items"])
+    from urllib.parse import quote
+    ct, ht = quote("Chứng thực"), quote("Hộ tịch")
+    assert codes("field=" + ct) == ["D", "E", "H"]
+    assert codes("channel=postal") == ["E"]
+    assert codes("field=%s&channel=online" % ct) == ["H"]
+    # the open-dossier path (an index) filters the same way
+    assert codes("state=in_progress&field=" + ht) == ["F", "I"]
+    assert codes("state=in_progress&channel=online&field=" + ht) == ["F", "I"]
+    assert codes("state=in_progress&channel=counter") == []
+    expect_error(s.request("GET", "/api/v1/dossiers?channel=fax", token=admin), 422,
+                 field="channel")
+    expect_error(s.request("GET", "/api/v1/dossiers?field=" + quote("Không có"), token=admin),
+                 422, field="field")

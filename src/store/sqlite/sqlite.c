@@ -1203,7 +1203,8 @@ static dh_status list_open_page(dh_conn *c, const dh_dossier_filter *f, const ch
 static dh_status list_open_dossiers(dh_conn *c, const dh_dossier_filter *f, dh_dossier_cb cb,
                                     void *closure, dh_err *e)
 {
-    bool plain = !f->procedure && !f->from && !f->to && !f->q;
+    bool plain = !f->procedure && !f->from && !f->to && !f->q && !f->channel &&
+                 !f->procedures_json;
     if (plain && !strcmp(f->state, "overdue"))
         return list_open_page(c, f, "in_progress", INT64_MIN, f->now, cb, closure, e);
     if (plain && (!strcmp(f->state, "in_progress") || !strcmp(f->state, "paused")))
@@ -1217,6 +1218,8 @@ static dh_status list_open_dossiers(dh_conn *c, const dh_dossier_filter *f, dh_d
         "AND (?7 IS NULL OR procedure = ?7) "
         "AND (?8 IS NULL OR received_at >= ?8) AND (?9 IS NULL OR received_at < ?9) "
         "AND (?10 IS NULL OR substr(code, 1, length(?10)) = ?10) "
+        "AND (?13 IS NULL OR channel = ?13) "
+        "AND (?14 IS NULL OR procedure IN (SELECT value FROM json_each(?14))) "
         "ORDER BY due_effective, code LIMIT ?11 OFFSET ?12",
         e);
     if (!st)
@@ -1248,6 +1251,10 @@ static dh_status list_open_dossiers(dh_conn *c, const dh_dossier_filter *f, dh_d
     if (f->q)
         bind_text(st, 10, f->q);
     sqlite3_bind_int(st, 11, f->limit);
+    if (f->channel)
+        bind_text(st, 13, f->channel);
+    if (f->procedures_json)
+        bind_text(st, 14, f->procedures_json);
     sqlite3_bind_int64(st, 12, f->offset);
     bool any = false;
     return dossier_rows(c, st, cb, closure, &any, e);
@@ -1274,6 +1281,8 @@ static dh_status sq_list_dossiers(dh_conn *c, const dh_dossier_filter *f, dh_dos
         "  WHEN 'within' THEN state = 'in_progress' AND at_risk_from > ?7 "
         "  WHEN 'early' THEN outcome = 'early' WHEN 'on_time' THEN outcome = 'on_time' "
         "  WHEN 'late' THEN outcome = 'late' ELSE state = ?6 END) "
+        "AND (?10 IS NULL OR channel = ?10) "
+        "AND (?11 IS NULL OR procedure IN (SELECT value FROM json_each(?11))) "
         "ORDER BY CASE WHEN state = 'in_progress' AND due_effective < ?7 THEN 0 "
         "  WHEN state = 'in_progress' AND at_risk_from <= ?7 THEN 1 "
         "  WHEN state IN ('in_progress', 'paused') THEN 2 ELSE 3 END, due_effective, code "
@@ -1293,6 +1302,10 @@ static dh_status sq_list_dossiers(dh_conn *c, const dh_dossier_filter *f, dh_dos
     sqlite3_bind_int64(st, 7, (sqlite3_int64)f->now);
     sqlite3_bind_int(st, 8, f->limit);
     sqlite3_bind_int64(st, 9, f->offset);
+    if (f->channel)
+        bind_text(st, 10, f->channel);
+    if (f->procedures_json)
+        bind_text(st, 11, f->procedures_json);
     bool any = false;
     return dossier_rows(c, st, cb, closure, &any, e);
 }
