@@ -499,6 +499,26 @@ dh_status dh_agg_query(dh_app *app, const char *units_json, int group, bool roll
                        dh_date from, dh_date to, dh_date today, dh_agg_group **out, size_t *nout,
                        dh_err *e)
 {
+    return dh_agg_query_f(app, units_json, group, rollup_today, NULL, from, to, today, out, nout,
+                          e);
+}
+
+static bool key_passes(const ckey *ck, const dh_agg_filter *f)
+{
+    if (!f)
+        return true;
+    if (f->procedure && strcmp(f->procedure, ck->procedure))
+        return false;
+    if (f->field && strcmp(f->field, *ck->field ? ck->field : "Khác"))
+        return false;
+    return true;
+}
+
+dh_status dh_agg_query_f(dh_app *app, const char *units_json, int group, bool rollup_today,
+                         const dh_agg_filter *filter, dh_date from, dh_date to, dh_date today,
+                         dh_agg_group **out, size_t *nout, dh_err *e)
+{
+    bool filtered = filter && (filter->procedure || filter->field);
     *out = NULL;
     *nout = 0;
     strset scope = {0};
@@ -537,7 +557,19 @@ dh_status dh_agg_query(dh_app *app, const char *units_json, int group, bool roll
         bool *in = dh_xcalloc((size_t)c->nunits + 1, sizeof *in);
         for (int32_t u = 0; u < c->nunits; u++)
             in[u] = !scope.v || set_has(&scope, c->units[u].code);
-        if (group == DH_GROUP_UNIT || group == DH_GROUP_NONE) {
+        if ((group == DH_GROUP_UNIT || group == DH_GROUP_NONE) && filtered) {
+            /* the unit rollups hold every procedure: add up the matching keys */
+            for (int32_t k = 1; k < c->nkeys; k++) {
+                ckey *ck = &c->keys[k];
+                if (!ck->unit || !in[ck->uidx] || !key_passes(ck, filter))
+                    continue;
+                figures_of(&ck->s, from, to, &f);
+                const char *key = group == DH_GROUP_NONE ? "*"
+                                  : rollup_today ? dh_agg_today_unit(reg, ck->unit, today)
+                                                 : ck->unit;
+                dh_kfigures_add(&group_for(&gs, key)->f, &f);
+            }
+        } else if (group == DH_GROUP_UNIT || group == DH_GROUP_NONE) {
             for (int32_t u = 0; u < c->nunits; u++) {
                 if (!in[u])
                     continue;
@@ -550,7 +582,7 @@ dh_status dh_agg_query(dh_app *app, const char *units_json, int group, bool roll
         } else {
             for (int32_t k = 1; k < c->nkeys; k++) {
                 ckey *ck = &c->keys[k];
-                if (!ck->unit || !in[ck->uidx])
+                if (!ck->unit || !in[ck->uidx] || !key_passes(ck, filter))
                     continue;
                 figures_of(&ck->s, from, to, &f);
                 const char *key = group == DH_GROUP_PROCEDURE ? ck->procedure

@@ -457,6 +457,12 @@ dh_status dh_report_ii06a_pdf(const json_t *report, const char *unit_name, char 
 dh_status dh_app_kpis(dh_app *app, const dh_actor *a, const char *unit, bool subtree,
                       dh_date from, dh_date to, const char *group_by, unsigned flags, time_t now,
                       json_t **out, dh_err *e);
+/* The same for the dossiers of one procedure and/or one field (NULL: any;
+ * an unknown one is DH_E_INVALID). */
+dh_status dh_app_kpis_filtered(dh_app *app, const dh_actor *a, const char *unit, bool subtree,
+                               const char *procedure, const char *field, dh_date from,
+                               dh_date to, const char *group_by, unsigned flags, time_t now,
+                               json_t **out, dh_err *e);
 /* The Decision 766 service index of a unit with its subtree for [from, to]
  * (period: the label given, or NULL): every indicator of the configuration
  * version in force on `to` with numerator, denominator, rate and points (or

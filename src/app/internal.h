@@ -141,6 +141,14 @@ dh_status dh_agg_query(dh_app *app, const char *units_json, int group, bool roll
                        dh_date from, dh_date to, dh_date today, dh_agg_group **out, size_t *n,
                        dh_err *e);
 void dh_agg_groups_free(dh_agg_group *g, size_t n);
+/* Only the dossiers of a procedure and/or a field (NULL: any). */
+typedef struct dh_agg_filter {
+    const char *procedure, *field;
+} dh_agg_filter;
+/* dh_agg_query with a filter (NULL: none). */
+dh_status dh_agg_query_f(dh_app *app, const char *units_json, int group, bool rollup_today,
+                         const dh_agg_filter *filter, dh_date from, dh_date to, dh_date today,
+                         dh_agg_group **out, size_t *n, dh_err *e);
 /* The unit code a unit's figures roll up into on `today`: itself while
  * open, else its first successor (by code) open then. */
 const char *dh_agg_today_unit(const dh_unitreg *reg, const char *code, dh_date today);

@@ -20,11 +20,11 @@ enum { RECEIVED_TOTAL, RECEIVED_ONLINE, RECEIVED_COUNTER_POSTAL, CARRIED_OVER, R
        EARLY, ON_TIME, LATE, IN_PROGRESS_TOTAL, WITHIN, OVERDUE, NCOUNTS,
        /* beyond the form: what the KPI rates need */
        BY_APPLICANT = NCOUNTS, PAID, PAID_ONLINE, DIGITISED, RATED, SATISFIED, RESOLVED_MINUTES,
-       NALL };
+       RECEIVED_COUNTER, RECEIVED_POSTAL, NALL };
 
 static const char *const extra_names[NALL - NCOUNTS] = {
     "received_by_applicant", "paid", "paid_online", "digitised", "rated", "satisfied",
-    "resolved_working_minutes"};
+    "resolved_working_minutes", "received_counter", "received_postal"};
 
 static const char *const count_names[NCOUNTS] = {
     "received_total", "received_online", "received_counter_postal", "carried_over",
@@ -56,6 +56,7 @@ struct scan {
     size_t nrows;
     const dh_unitreg *reg; /* for rolling units up into today's, or NULL */
     dh_date today;
+    const dh_agg_filter *filter; /* or NULL */
     dh_status st;
     dh_err *e;
 };
@@ -88,6 +89,10 @@ static int on_candidate(void *cl, const dh_dossier_row *row)
         s->st = st;
         return 1;
     }
+    const dh_agg_filter *flt = s->filter;
+    if (flt && ((flt->procedure && strcmp(flt->procedure, p->code)) ||
+                (flt->field && strcmp(flt->field, *p->field ? p->field : "Khác"))))
+        return 0;
     bool finished = v.state == DH_DS_RESOLVED || v.state == DH_DS_CLOSED;
     bool counted = !(finished && v.finished_at < s->start);
     bool paid = in_period(s, v.first_paid_at), rated = in_period(s, v.first_rated_at);
@@ -116,6 +121,8 @@ static int on_candidate(void *cl, const dh_dossier_row *row)
         n[CARRIED_OVER]++;
     } else {
         n[v.channel == DH_CH_ONLINE ? RECEIVED_ONLINE : RECEIVED_COUNTER_POSTAL]++;
+        n[RECEIVED_COUNTER] += v.channel == DH_CH_COUNTER;
+        n[RECEIVED_POSTAL] += v.channel == DH_CH_POSTAL;
         n[BY_APPLICANT] += v.by_applicant && v.channel == DH_CH_ONLINE;
         n[DIGITISED] += v.digitised_input_at && dh_date_of_time_vn(v.digitised_input_at) ==
                                                     dh_date_of_time_vn(v.received_at);
@@ -179,14 +186,17 @@ static void from_figures(long *n, const dh_kfigures *f)
     n[RATED] = f->rated;
     n[SATISFIED] = f->satisfied;
     n[RESOLVED_MINUTES] = f->resolved_minutes;
+    n[RECEIVED_COUNTER] = f->received_counter;
+    n[RECEIVED_POSTAL] = f->received_postal;
 }
 
 /* Counts the dossiers a period sees, grouped; rows sorted by key (the
  * caller frees rows[i].field and rows). From the aggregates, or by
  * replaying every dossier when flags has DH_KPI_EXACT. */
 static dh_status scan_period(dh_app *app, const dh_actor *a, const char *units, int group,
-                             dh_date from, dh_date to, unsigned flags, time_t now,
-                             field_row **rows, size_t *nrows, dh_err *e)
+                             const dh_agg_filter *filter, dh_date from, dh_date to,
+                             unsigned flags, time_t now, field_row **rows, size_t *nrows,
+                             dh_err *e)
 {
     *rows = NULL;
     *nrows = 0;
@@ -194,8 +204,8 @@ static dh_status scan_period(dh_app *app, const dh_actor *a, const char *units, 
     if (!(flags & DH_KPI_EXACT)) {
         dh_agg_group *g;
         size_t ng;
-        dh_status st = dh_agg_query(app, units, group, flags & DH_KPI_TODAY_UNITS, from, to,
-                                    today, &g, &ng, e);
+        dh_status st = dh_agg_query_f(app, units, group, flags & DH_KPI_TODAY_UNITS, filter,
+                                      from, to, today, &g, &ng, e);
         if (st)
             return st;
         *rows = dh_xcalloc(ng ? ng : 1, sizeof **rows);
@@ -221,7 +231,7 @@ static dh_status scan_period(dh_app *app, const dh_actor *a, const char *units, 
     }
     struct scan s = {r,  group, (time_t)((int64_t)from * 86400 - 7 * 3600),
                      (time_t)((int64_t)(to + 1) * 86400 - 7 * 3600), NULL, 0, reg, today,
-                     DH_OK, e};
+                     filter, DH_OK, e};
     dh_conn *c = dh_replayer_conn(r);
     /* since 0: a dossier finished before the period may still have been
      * paid or rated in it */
@@ -251,7 +261,7 @@ dh_status dh_app_report_ii06a(dh_app *app, const dh_actor *a, const char *unit, 
         return st;
     field_row *fr;
     size_t nfr;
-    st = scan_period(app, a, units, GROUP_FIELD, from, to, flags, now, &fr, &nfr, e);
+    st = scan_period(app, a, units, GROUP_FIELD, NULL, from, to, flags, now, &fr, &nfr, e);
     free(units);
     long total[NCOUNTS] = {0};
     json_t *rows = json_array();
@@ -635,12 +645,13 @@ static json_t *kpi_json(const long *n)
 
 /* One period's groups, appended to items (key, name, counts, rates). */
 static dh_status kpi_period(dh_app *app, const dh_actor *a, const char *units, int group,
-                            dh_date from, dh_date to, unsigned flags, time_t now,
-                            const char *label, json_t *items, long *total, dh_err *e)
+                            const dh_agg_filter *filter, dh_date from, dh_date to,
+                            unsigned flags, time_t now, const char *label, json_t *items,
+                            long *total, dh_err *e)
 {
     field_row *fr;
     size_t nfr;
-    dh_status st = scan_period(app, a, units, group, from, to, flags, now, &fr, &nfr, e);
+    dh_status st = scan_period(app, a, units, group, filter, from, to, flags, now, &fr, &nfr, e);
     for (size_t i = 0; i < nfr; i++) {
         for (int k = 0; k < NALL; k++)
             total[k] += fr[i].n[k];
@@ -667,6 +678,44 @@ dh_status dh_app_kpis(dh_app *app, const dh_actor *a, const char *unit, bool sub
                       dh_date from, dh_date to, const char *group_by, unsigned flags, time_t now,
                       json_t **out, dh_err *e)
 {
+    return dh_app_kpis_filtered(app, a, unit, subtree, NULL, NULL, from, to, group_by, flags, now,
+                                out, e);
+}
+
+/* The filter of a KPI query, checked against the catalogue. */
+static dh_status kpi_filter(dh_app *app, const char *procedure, const char *field,
+                            dh_agg_filter *f, dh_err *e)
+{
+    f->procedure = procedure && *procedure ? procedure : NULL;
+    f->field = field && *field ? field : NULL;
+    if (!f->procedure && !f->field)
+        return DH_OK;
+    const dh_procset *ps = dh_app_procedures_acquire(app, e);
+    if (!ps)
+        return e->status;
+    bool proc_ok = !f->procedure, field_ok = !f->field || !strcmp(f->field, "Khác");
+    for (size_t i = 0; i < ps->n; i++) {
+        proc_ok = proc_ok || !strcmp(ps->v[i].code, f->procedure);
+        field_ok = field_ok || !strcmp(ps->v[i].field, f->field);
+    }
+    dh_app_procedures_release(app, ps);
+    if (!proc_ok)
+        return dh_err_set(e, DH_E_INVALID, "unknown_procedure", "procedure",
+                          "no procedure '%s' in the catalogue", f->procedure);
+    if (!field_ok)
+        return dh_err_set(e, DH_E_INVALID, "unknown_field", "field",
+                          "no procedure of the catalogue has the field '%s'", f->field);
+    return DH_OK;
+}
+
+dh_status dh_app_kpis_filtered(dh_app *app, const dh_actor *a, const char *unit, bool subtree,
+                               const char *procedure, const char *field, dh_date from,
+                               dh_date to, const char *group_by, unsigned flags, time_t now,
+                               json_t **out, dh_err *e)
+{
+    dh_agg_filter filter;
+    if (kpi_filter(app, procedure, field, &filter, e))
+        return e->status;
     int group;
     if (!group_by || !*group_by)
         group = GROUP_NONE;
@@ -694,7 +743,8 @@ dh_status dh_app_kpis(dh_app *app, const dh_actor *a, const char *unit, bool sub
     json_t *items = json_array();
     long total[NALL] = {0};
     if (group >= 0) {
-        st = kpi_period(app, a, units, group, from, to, flags, now, NULL, items, total, e);
+        st = kpi_period(app, a, units, group, &filter, from, to, flags, now, NULL, items, total,
+                        e);
     } else {
         /* each month of the range (clipped to it) as its own period */
         for (dh_date s0 = from; st == DH_OK && s0 <= to;) {
@@ -707,8 +757,8 @@ dh_status dh_app_kpis(dh_app *app, const dh_actor *a, const char *unit, bool sub
             snprintf(label, sizeof label, "%04d-%02d", y, m);
             long month_total[NALL] = {0};
             json_t *one = json_array();
-            st = kpi_period(app, a, units, GROUP_NONE, s0, e0, flags, now, label, one, month_total,
-                            e);
+            st = kpi_period(app, a, units, GROUP_NONE, &filter, s0, e0, flags, now, label, one,
+                            month_total, e);
             if (st == DH_OK && json_array_size(one) == 0) {
                 json_t *o = kpi_json(month_total);
                 json_object_set_new(o, "key", json_string(label));

@@ -1,6 +1,7 @@
 /* ep_reports.c - official reports:
  *   GET /api/v1/reports/ii06a?unit=&from=&to=|period=&format=json|csv|html|xlsx|pdf
  *   GET /api/v1/kpis?unit=&subtree=1&from=&to=|period=&group_by=unit|procedure|field|month
+ *                    &procedure=&field=  (only the dossiers of one procedure / field)
  *   GET /api/v1/index/766?unit=&period=|from=&to=       the Decision 766 service index
  *   PUT /api/v1/index/766/values {unit, period|from+to, indicator, value, note?}
  *   GET /api/v1/index/766/config                          every configuration version
@@ -134,8 +135,9 @@ static void get_kpis(dh_req *rq, dh_resp *rs)
     dh_err e;
     json_t *out;
     bool subtree = sub && (!strcmp(sub, "1") || !strcmp(sub, "true"));
-    if (dh_app_kpis(rq->app, &rq->actor, unit, subtree, p.from, p.to,
-                    dh_req_query(rq, "group_by"), flags, rq->now, &out, &e))
+    if (dh_app_kpis_filtered(rq->app, &rq->actor, unit, subtree, dh_req_query(rq, "procedure"),
+                             dh_req_query(rq, "field"), p.from, p.to, dh_req_query(rq, "group_by"),
+                             flags, rq->now, &out, &e))
         dh_reply_err(rs, &e);
     else
         dh_reply_json_steal(rs, 200, out);

@@ -211,3 +211,24 @@ def test_dossier_list_by_field_and_channel(ctx):
                  field="channel")
     expect_error(s.request("GET", "/api/v1/dossiers?field=" + quote("Không có"), token=admin),
                  422, field="field")
+
+
+def test_kpis_for_one_field_or_procedure(ctx):
+    from urllib.parse import quote
+    s, admin = setup(ctx)
+    assert s.request("POST", "/api/v1/dossier-events", {"events": EVENTS},
+                     token=admin).status == 201
+    base = "/api/v1/kpis?unit=VT-P1&period=2025-03"
+    for q in ("&field=" + quote("Chứng thực"), "&procedure=2.000908"):
+        for exact in ("", "&exact=1"):
+            k = s.request("GET", base + q + exact, token=admin).json["items"][0]
+            assert [k[x] for x in KEYS] == WANT["Chứng thực"], (q, exact, k)
+    k = s.request("GET", base, token=admin).json["items"][0]
+    assert (k["received_counter"], k["received_postal"]) == (1, 1)  # D at the counter, E by post
+    by = s.request("GET", base + "&field=" + quote("Hộ tịch") + "&group_by=unit",
+                   token=admin).json["items"]
+    assert [(i["key"], i["received_total"]) for i in by] == [("VT-P1", 4)]
+    expect_error(s.request("GET", base + "&procedure=9.999999", token=admin), 422,
+                 field="procedure")
+    expect_error(s.request("GET", base + "&field=" + quote("Không có"), token=admin), 422,
+                 field="field")
