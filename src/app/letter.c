@@ -3,7 +3,7 @@
  * "Phiếu xin lỗi và hẹn lại ngày trả kết quả" before 1 July 2025, Circular
  * 03/2025/TT-VPCP form 04 after), as printable HTML and as PDF drawn with
  * cairo and pango (real text, Vietnamese shaped by HarfBuzz). */
-#include <cairo-pdf.h>
+#include "app/pdf.h"
 #include <pango/pangocairo.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,20 +166,13 @@ char *dh_letter_html(const json_t *l)
     return b.p;
 }
 
-static cairo_status_t to_buf(void *closure, const unsigned char *data, unsigned int len)
-{
-    dh_buf_append(closure, data, len);
-    return CAIRO_STATUS_SUCCESS;
-}
-
 dh_status dh_letter_pdf(const json_t *l, char **pdf, size_t *len, dh_err *e)
 {
     para p[16];
     size_t n = paragraphs(l, p, 16);
-    dh_buf b = {0};
     const double W = 595.0, H = 842.0, margin = 70.0; /* A4 in points */
-    cairo_surface_t *s = cairo_pdf_surface_create_for_stream(to_buf, &b, W, H);
-    cairo_t *cr = cairo_create(s);
+    dh_pdf doc;
+    cairo_t *cr = dh_pdf_begin(&doc, W, H);
     PangoLayout *layout = pango_cairo_create_layout(cr);
     pango_layout_set_width(layout, (int)((W - 2 * margin) * PANGO_SCALE));
     pango_layout_set_wrap(layout, PANGO_WRAP_WORD_CHAR);
@@ -205,16 +198,5 @@ dh_status dh_letter_pdf(const json_t *l, char **pdf, size_t *len, dh_err *e)
             y += 12;
     }
     g_object_unref(layout);
-    cairo_destroy(cr);
-    cairo_surface_finish(s);
-    cairo_status_t cs = cairo_surface_status(s);
-    cairo_surface_destroy(s);
-    if (cs != CAIRO_STATUS_SUCCESS) {
-        dh_buf_free(&b);
-        return dh_err_set(e, DH_E_INTERNAL, "pdf_failed", NULL, "cannot draw the PDF: %s",
-                          cairo_status_to_string(cs));
-    }
-    *pdf = b.p;
-    *len = b.len;
-    return DH_OK;
+    return dh_pdf_end(&doc, pdf, len, e);
 }

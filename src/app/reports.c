@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <xlsxwriter.h>
-#include <cairo-pdf.h>
+#include "app/pdf.h"
 #include <pango/pangocairo.h>
 
 #include "app/internal.h"
@@ -483,12 +483,6 @@ dh_status dh_report_ii06a_xlsx(const json_t *rep, const char *unit_name, char **
 
 /* ---- PDF (cairo + pango) ---------------------------------------------------- */
 
-static cairo_status_t pdf_sink(void *closure, const unsigned char *data, unsigned int len)
-{
-    dh_buf_append(closure, data, len);
-    return CAIRO_STATUS_SUCCESS;
-}
-
 /* Draws text in the box (x, y, w) and returns its height. */
 static int pdf_text(cairo_t *cr, PangoLayout *l, const char *font, const char *text, double x,
                     double y, double w, PangoAlignment align)
@@ -510,9 +504,8 @@ dh_status dh_report_ii06a_pdf(const json_t *rep, const char *unit_name, char **o
                               dh_err *e)
 {
     const double W = 842.0, H = 595.0, m = 36.0; /* A4 landscape, points */
-    dh_buf b = {0};
-    cairo_surface_t *s = cairo_pdf_surface_create_for_stream(pdf_sink, &b, W, H);
-    cairo_t *cr = cairo_create(s);
+    dh_pdf doc;
+    cairo_t *cr = dh_pdf_begin(&doc, W, H);
     PangoLayout *l = pango_cairo_create_layout(cr);
     pango_layout_set_wrap(l, PANGO_WRAP_WORD_CHAR);
     const char *serif = "Liberation Serif, DejaVu Serif 9", *bold = "Liberation Serif, DejaVu Serif Bold 9";
@@ -592,18 +585,7 @@ dh_status dh_report_ii06a_pdf(const json_t *rep, const char *unit_name, char **o
         y += hh;
     }
     g_object_unref(l);
-    cairo_destroy(cr);
-    cairo_surface_finish(s);
-    cairo_status_t cs = cairo_surface_status(s);
-    cairo_surface_destroy(s);
-    if (cs != CAIRO_STATUS_SUCCESS) {
-        dh_buf_free(&b);
-        return dh_err_set(e, DH_E_INTERNAL, "pdf_failed", NULL, "cannot draw the PDF: %s",
-                          cairo_status_to_string(cs));
-    }
-    *out = b.p;
-    *len = b.len;
-    return DH_OK;
+    return dh_pdf_end(&doc, out, len, e);
 }
 
 void dh_app_unit_name(dh_app *app, const char *code, dh_date d, char *out, size_t cap)

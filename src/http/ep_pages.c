@@ -69,8 +69,7 @@ void dh_pages_error(dh_resp *rs, dh_page *pg, const dh_err *e)
     dh_pages_send(rs, pg, status);
 }
 
-int dh_pages_period(dh_req *rq, dh_page *pg, dh_period *p, char *label, size_t cap,
-                    time_t now)
+static int period_of(dh_req *rq, dh_period *p, char *label, size_t cap, time_t now)
 {
     const char *period = dh_req_query(rq, "period"), *from = dh_req_query(rq, "from"),
                *to = dh_req_query(rq, "to");
@@ -94,8 +93,36 @@ int dh_pages_period(dh_req *rq, dh_page *pg, dh_period *p, char *label, size_t c
     p->from = dh_date_from_ymd(y, m, 1);
     p->to = today;
     snprintf(label, cap, "%04d-%02d", y, m);
-    (void)pg;
     return 0;
+}
+
+int dh_pages_period(dh_req *rq, dh_resp *rs, dh_page *pg, dh_period *p, char *label, size_t cap)
+{
+    if (period_of(rq, p, label, cap, rq->now) == 0)
+        return 0;
+    dh_err e;
+    dh_err_set(&e, DH_E_INVALID, "invalid_period", "period",
+               "Kỳ không hợp lệ: dùng 2025, 2025-Q3, 2025-07, 2025-07-15, cutoff:2025-Q1 hoặc "
+               "2025-01-01..2025-03-31");
+    dh_pages_error(rs, pg, &e);
+    return -1;
+}
+
+void dh_pages_upload_form(dh_page *pg, const char *form_id, const char *accept)
+{
+    dh_page_raw(pg, "<form id=\"");
+    dh_page_raw(pg, form_id);
+    dh_page_raw(pg, "\" data-csrf=\"");
+    dh_page_attr(pg, pg->csrf);
+    dh_page_raw(pg, "\"><label>");
+    dh_page_text(pg, L(pg, "Tệp", "File"));
+    dh_page_raw(pg, " <input type=\"file\" name=\"file\" accept=\"");
+    dh_page_raw(pg, accept);
+    dh_page_raw(pg, "\" required></label> <button type=\"submit\">");
+    dh_page_text(pg, L(pg, "Tải lên", "Upload"));
+    dh_page_raw(pg, "</button></form><p><progress id=\"upload-progress\" value=\"0\" max=\"1\">"
+                    "</progress> <span id=\"upload-status\" role=\"status\" aria-live=\"polite\">"
+                    "</span></p><ol id=\"upload-errors\" class=\"err\"></ol>");
 }
 
 const char *dh_pages_unit(dh_req *rq, const char *given)
@@ -296,14 +323,8 @@ static void unit_dashboard(dh_req *rq, dh_resp *rs, dh_page *pg, const char *uni
 {
     dh_period p;
     char label[64];
-    if (dh_pages_period(rq, pg, &p, label, sizeof label, rq->now)) {
-        dh_err e;
-        dh_err_set(&e, DH_E_INVALID, "invalid_period", "period",
-                   "Kỳ không hợp lệ: dùng 2025, 2025-Q3, 2025-07, 2025-07-15 hoặc "
-                   "2025-01-01..2025-03-31");
-        dh_pages_error(rs, pg, &e);
+    if (dh_pages_period(rq, rs, pg, &p, label, sizeof label))
         return;
-    }
     dh_err e;
     json_t *k = NULL, *trend = NULL, *idx = NULL;
     if (dh_app_kpis(rq->app, &rq->actor, unit, true, p.from, p.to, NULL, 0, rq->now, &k, &e)) {
@@ -740,11 +761,8 @@ static void get_index_page(dh_req *rq, dh_resp *rs)
     const char *unit = dh_pages_unit(rq, dh_req_query(rq, "unit"));
     if (!unit)
         unit = "";
-    if (dh_pages_period(rq, &pg, &p, label, sizeof label, rq->now)) {
-        dh_err_set(&e, DH_E_INVALID, "invalid_period", "period", "Kỳ không hợp lệ");
-        dh_pages_error(rs, &pg, &e);
+    if (dh_pages_period(rq, rs, &pg, &p, label, sizeof label))
         return;
-    }
     json_t *idx = NULL;
     if (dh_app_index766(rq->app, &rq->actor, unit, p.from, p.to, label, rq->now, &idx, &e)) {
         dh_pages_error(rs, &pg, &e);

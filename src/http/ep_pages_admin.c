@@ -290,16 +290,8 @@ static void get_upload(dh_req *rq, dh_resp *rs)
                         "Choose an NDJSON file (one dossier event per line, as for dieuhanh "
                         "import events). It is sent in batches of 1,000 lines; each batch is "
                         "taken whole or not at all, with the errors line by line."));
-    dh_page_raw(&pg, "</p><form id=\"upload\" data-csrf=\"");
-    dh_page_attr(&pg, pg.csrf);
-    dh_page_raw(&pg, "\"><label>");
-    dh_page_text(&pg, L(&pg, "Tệp", "File"));
-    dh_page_raw(&pg, " <input type=\"file\" name=\"file\" accept=\".ndjson,.jsonl,.json\" "
-                     "required></label> <button type=\"submit\">");
-    dh_page_text(&pg, L(&pg, "Tải lên", "Upload"));
-    dh_page_raw(&pg, "</button></form><p><progress id=\"upload-progress\" value=\"0\" max=\"1\">"
-                     "</progress> <span id=\"upload-status\" role=\"status\" aria-live=\"polite\">"
-                     "</span></p><ol id=\"upload-errors\" class=\"err\"></ol>");
+    dh_page_raw(&pg, "</p>");
+    dh_pages_upload_form(&pg, "upload", ".ndjson,.jsonl,.json");
     dh_pages_send(rs, &pg, 200);
 }
 

@@ -637,11 +637,8 @@ static void get_reports(dh_req *rq, dh_resp *rs)
     char label[64];
     dh_err e;
     const char *unit = dh_pages_unit(rq, dh_req_query(rq, "unit"));
-    if (dh_pages_period(rq, &pg, &p, label, sizeof label, rq->now)) {
-        dh_err_set(&e, DH_E_INVALID, "invalid_period", "period", "Kỳ không hợp lệ");
-        dh_pages_error(rs, &pg, &e);
+    if (dh_pages_period(rq, rs, &pg, &p, label, sizeof label))
         return;
-    }
     json_t *rep = NULL;
     if (unit && dh_app_report_ii06a(rq->app, &rq->actor, unit, p.from, p.to, 0, rq->now, &rep,
                                     &e)) {
@@ -695,11 +692,8 @@ static void get_public_index(dh_req *rq, dh_resp *rs)
     dh_period p;
     char label[64];
     dh_err e;
-    if (dh_pages_period(rq, &pg, &p, label, sizeof label, rq->now)) {
-        dh_err_set(&e, DH_E_INVALID, "invalid_period", "period", "Kỳ không hợp lệ");
-        dh_pages_error(rs, &pg, &e);
+    if (dh_pages_period(rq, rs, &pg, &p, label, sizeof label))
         return;
-    }
     dh_actor sys;
     dh_actor_cli(&sys); /* the index is published */
     json_t *idx = NULL;

@@ -547,16 +547,8 @@ static void get_upload(dh_req *rq, dh_resp *rs)
                         "A CSV or XLSX file with the columns indicator, unit, period, value "
                         "(numerator, denominator, source, id optional). The whole file is taken "
                         "or nothing; errors are reported line by line."));
-    dh_page_raw(&pg, "</p><form id=\"upload-values\" data-csrf=\"");
-    dh_page_attr(&pg, pg.csrf);
-    dh_page_raw(&pg, "\"><label>");
-    dh_page_text(&pg, L(&pg, "Tệp", "File"));
-    dh_page_raw(&pg, " <input type=\"file\" name=\"file\" accept=\".csv,.xlsx\" required></label> "
-                     "<button type=\"submit\">");
-    dh_page_text(&pg, L(&pg, "Tải lên", "Upload"));
-    dh_page_raw(&pg, "</button></form><p><progress id=\"upload-progress\" value=\"0\" max=\"1\">"
-                     "</progress> <span id=\"upload-status\" role=\"status\" aria-live=\"polite\">"
-                     "</span></p><ol id=\"upload-errors\" class=\"err\"></ol>");
+    dh_page_raw(&pg, "</p>");
+    dh_pages_upload_form(&pg, "upload-values", ".csv,.xlsx");
     dh_pages_send(rs, &pg, 200);
 }
 

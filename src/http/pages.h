@@ -16,8 +16,8 @@ void dh_pages_send(dh_resp *rs, dh_page *pg, int status);
 /* An error page for e (403 for a forbidden unit, 422 for bad input, ...). */
 void dh_pages_error(dh_resp *rs, dh_page *pg, const dh_err *e);
 /* ?period= or ?from=&to=, default this month to date; the label shown in
- * the form. -1 when unparseable. */
-int dh_pages_period(dh_req *rq, dh_page *pg, dh_period *p, char *label, size_t cap, time_t now);
+ * the form. When unparseable, replies with the error page and returns -1. */
+int dh_pages_period(dh_req *rq, dh_resp *rs, dh_page *pg, dh_period *p, char *label, size_t cap);
 /* The unit asked for, else the actor's; NULL for an administrator without
  * a unit. */
 const char *dh_pages_unit(dh_req *rq, const char *given);
@@ -29,6 +29,9 @@ void dh_pages_directive_form(dh_page *pg, const char *source, const char *unit,
                              const char *state);
 /* Overdue tasks and missing reports of a unit's subtree, as a section. */
 void dh_pages_task_alerts(dh_req *rq, dh_page *pg, const char *unit);
+/* A file upload form (id form_id, accepted extensions) with a progress bar,
+ * a status line and the list of errors that /static/app.js fills. */
+void dh_pages_upload_form(dh_page *pg, const char *form_id, const char *accept);
 /* The 766 index as a table (and the ranking). */
 void dh_pages_index766(dh_page *pg, const json_t *idx, bool with_ranking);
 

@@ -244,6 +244,9 @@ def test_pages_security_headers_and_public_index(ctx):
     r = s.request("POST", "/dang-xuat", raw=b"", headers={
         "Cookie": "dh_session=" + t, "Content-Type": "application/x-www-form-urlencoded"})
     assert r.status == 403
+    # a bad period is a clear 422 page, not a crash
+    r = s.request("GET", "/tong-quan?unit=VT-P1&period=2025-Q9", headers={"Cookie": "dh_session=" + t})
+    assert r.status == 422 and "Kỳ không hợp lệ" in r.raw.decode("utf-8")
     # escaping: a hostile query value comes back inert
     r = s.request("GET", "/dang-nhap?next=%22%3E%3Cscript%3Ealert(1)%3C/script%3E")
     assert b"<script>alert(1)" not in r.raw
