@@ -414,6 +414,14 @@ dh_status dh_app_obligation_approve(dh_app *app, const dh_actor *a, const char *
  * 100%). obligation: id or code. */
 dh_status dh_app_completeness(dh_app *app, const dh_actor *a, const char *obligation,
                               const char *period, time_t now, json_t **out, dh_err *e);
+/* The freshness of the sources (docs/INDICATORS.md): for every pushed or
+ * reported indicator, {indicator, name, source, freshness, last_value_at,
+ * last_period, due, late, late_by_days} judged at `now` on the values of
+ * unit and its subtree (NULL: the actor's unit; admins: every unit), the
+ * late first: {as_of, late, items}. A rule that cannot be read gives
+ * "rule_error" and is not judged; an empty rule is not judged. */
+dh_status dh_app_sources_freshness(dh_app *app, const dh_actor *a, const char *unit, time_t now,
+                                   json_t **out, dh_err *e);
 /* The demo: indicators, every target of data/plans/targets.csv, the 5G
  * and online-by-applicant values of July-December 2024, the telecom
  * operators' monthly obligation. */

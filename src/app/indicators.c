@@ -105,23 +105,27 @@ json_t *dh_ind_json(const dh_ind *i)
                      "freshness", i->freshness, "formula", i->formula, "note", i->note);
 }
 
-dh_status dh_targets_touch(dh_conn *c, const dh_unitreg *reg, int64_t indicator_id,
-                           int32_t unit, dh_date when, dh_date today, dh_err *e)
+size_t dh_targets_touch_units(const dh_unitreg *reg, int32_t unit, dh_date when, dh_date today,
+                              int32_t **out)
 {
-    dh_status st = DH_OPS(c)->mark_targets_dirty(c, indicator_id, reg->u[unit].code, e);
     /* The units above it when the value applied, and today (or on its
      * last day): a reorganisation may have moved it since. */
     dh_date days[2] = {when, reg->u[unit].valid_to != DH_DATE_NONE && reg->u[unit].valid_to < today
                                  ? reg->u[unit].valid_to
                                  : today};
-    for (int k = 0; k < 2 && st == DH_OK; k++) {
+    int32_t *v = dh_xmalloc(sizeof *v);
+    size_t n = 0;
+    v[n++] = unit;
+    for (int k = 0; k < 2; k++) {
         int32_t *anc = NULL;
-        size_t n = dh_unitreg_ancestors(reg, unit, days[k], &anc);
-        for (size_t i = 0; i < n && st == DH_OK; i++)
-            st = DH_OPS(c)->mark_targets_dirty(c, indicator_id, reg->u[anc[i]].code, e);
+        size_t na = dh_unitreg_ancestors(reg, unit, days[k], &anc);
+        v = dh_xrealloc(v, (n + na) * sizeof *v);
+        for (size_t i = 0; i < na; i++)
+            v[n++] = anc[i];
         free(anc);
     }
-    return st;
+    *out = v;
+    return n;
 }
 
 /* ---- Create / update. ---------------------------------------------------- */
@@ -188,6 +192,11 @@ static dh_status spec_check(ind_spec *s, dh_err *e)
         return dh_err_set(e, DH_E_INVALID, "invalid_formula", "formula",
                           "a computed indicator needs formula kpi:online_by_applicant, "
                           "kpi:online or kpi:on_time");
+    dh_fresh fr;
+    const char *why = NULL;
+    if (*s->f[7] && dh_fresh_parse(s->f[7], &fr, &why))
+        return dh_err_set(e, DH_E_INVALID, "invalid_freshness", "freshness", "freshness '%s': %s",
+                          s->f[7], why);
     return DH_OK;
 }
 

@@ -32,11 +32,20 @@ json_t *dh_ind_json(const dh_ind *i);
 /* The meta counter bumped whenever a target's inputs change (values,
  * targets): readers compare it with "targets_clean". */
 #define DH_TARGETS_DIRTY "targets_dirty"
+/* Bumped whenever a refresh rewrote statuses: the overview's index
+ * (targets.c) reloads when it moves. */
+#define DH_TARGETS_REV "targets_rev"
 
-/* Flags the targets of (indicator, unit) and of every unit above it on
- * day `when` (the value's period end) and today. */
-dh_status dh_targets_touch(dh_conn *c, const dh_unitreg *reg, int64_t indicator_id,
-                           int32_t unit, dh_date when, dh_date today, dh_err *e);
+/* The units whose targets of an indicator a value of `unit` for a period
+ * ending on `when` touches: the unit and every unit above it on `when`
+ * and today (malloc'd, may repeat). */
+size_t dh_targets_touch_units(const dh_unitreg *reg, int32_t unit, dh_date when, dh_date today,
+                              int32_t **out);
+
+/* Does an obligation (its units JSON array and unit_rule "parent=CODE
+ * kind=K1|K2") name unit u on day d? */
+bool dh_obl_names_unit(const char *units_json, const char *unit_rule, const dh_unitreg *reg,
+                       int32_t u, dh_date d);
 
 /* "2024-07-31" for a day number (static buffer per call site: out). */
 json_t *dh_ind_date_json(dh_date d);

@@ -24,6 +24,7 @@ struct dh_app {
     struct dh_snap *calendars;  /* the newest calendar set (dh_calset), or NULL */
     struct dh_snap *procedures; /* the newest catalogue (dh_procset), or NULL */
     struct dh_aggcache *agg;    /* the readers' copy of the aggregates */
+    struct dh_snap *targets;    /* the targets overview's index (targets.c) */
 };
 
 /* A snapshot shared by readers and reloaded when the meta counter `key`
@@ -52,6 +53,8 @@ dh_status dh_app_calendar_seed(dh_app *app, dh_err *e);
 void dh_app_procedures_close(dh_app *app);
 /* Drops the app's reference to its calendar set (dh_app_close). */
 void dh_app_calendars_close(dh_app *app);
+/* Drops the app's reference to the targets overview's index (dh_app_close). */
+void dh_app_targets_close(dh_app *app);
 
 /* One write transaction with the unit registry loaded inside it, so that
  * validation sees exactly what the transaction will change. */

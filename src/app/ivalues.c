@@ -25,6 +25,15 @@ typedef struct lockkey {
     char unit[DH_UNIT_CODE_MAX + 1];
 } lockkey;
 
+/* An obligation whose entries close (window_days), for the values of its
+ * indicators. */
+typedef struct window {
+    char *code, *due_rule, *units, *unit_rule;
+    dh_ptype pt;
+    int days;
+    json_t *indicators; /* codes */
+} window;
+
 typedef struct touched {
     int64_t ind;
     int32_t unit;
@@ -39,6 +48,8 @@ typedef struct vctx {
     dh_indset inds;
     lockkey *locks;
     size_t nlocks;
+    window *windows;
+    size_t nwindows;
     touched *t;
     size_t nt, capt;
     int32_t *allowed; /* units checked for access: 1 yes, -1 no, 0 not yet */
@@ -71,6 +82,15 @@ static int on_obl(void *cl, const dh_obligation_row *r)
     char key[32];
     snprintf(key, sizeof key, "%lld", (long long)r->id);
     json_object_set_new(l->obls, key, json_loads(r->indicators_json, 0, NULL));
+    dh_ptype pt;
+    if (r->window_days >= 0 && dh_ptype_parse(r->period_type, &pt) == 0) {
+        vctx *x = l->x;
+        x->windows = dh_xrealloc(x->windows, (x->nwindows + 1) * sizeof *x->windows);
+        x->windows[x->nwindows++] =
+            (window){dh_xstrdup(r->code),  dh_xstrdup(r->due_rule),
+                     dh_xstrdup(r->units_json), dh_xstrdup(r->unit_rule ? r->unit_rule : ""),
+                     pt, r->window_days, json_loads(r->indicators_json, 0, NULL)};
+    }
     return 0;
 }
 
@@ -120,6 +140,38 @@ static bool locked(const vctx *x, int64_t ind, const char *unit, dh_date from)
     k.from = from;
     snprintf(k.unit, sizeof k.unit, "%s", unit);
     return bsearch(&k, x->locks, x->nlocks, sizeof k, cmp_lock) != NULL;
+}
+
+/* Refuses a value of an obligation's indicator entered after the
+ * obligation's entry window for its period closed (the due date plus
+ * window_days); admins may still correct. */
+static dh_status check_window(vctx *x, const dh_ind *ind, int32_t u, dh_period p, dh_err *e)
+{
+    if (x->a->role == DH_ROLE_ADMIN)
+        return DH_OK;
+    for (size_t i = 0; i < x->nwindows; i++) {
+        const window *w = &x->windows[i];
+        bool mine = false;
+        size_t k;
+        json_t *c;
+        json_array_foreach(w->indicators, k, c) mine = mine || !strcmp(json_string_value(c), ind->code);
+        if (!mine)
+            continue;
+        dh_period op = dh_ind_period_of(w->pt, p.to);
+        dh_date due = dh_due_date(w->due_rule, op);
+        if (due == DH_DATE_NONE || x->today <= due + w->days ||
+            !dh_obl_names_unit(w->units, w->unit_rule, x->reg, u, op.to))
+            continue;
+        char label[32], dues[DH_DATE_TEXT_LEN], closed[DH_DATE_TEXT_LEN];
+        dh_ind_period_label(w->pt, op, label, sizeof label);
+        dh_date_format(due, dues);
+        dh_date_format(due + w->days, closed);
+        return dh_err_set(e, DH_E_INVALID, "entry_window_closed", "period",
+                          "the entry window of %s for %s closed on %s (%d days after the due "
+                          "date %s); ask an administrator to correct it",
+                          w->code, label, closed, w->days, dues);
+    }
+    return DH_OK;
 }
 
 static void touch(vctx *x, int64_t ind, int32_t unit, dh_date when)
@@ -297,6 +349,8 @@ static dh_status put_one(vctx *x, const vin *v, dh_err *e)
     }
     if (st != DH_E_NOTFOUND)
         return st;
+    if ((st = check_window(x, ind, u, p, e)))
+        return st;
     if (locked(x, ind->id, v->unit, p.from)) {
         char label[32];
         dh_ind_period_label(ind->pt, p, label, sizeof label);
@@ -357,6 +411,14 @@ static dh_status ctx_begin(dh_app *app, const dh_actor *a, time_t now, vctx *x, 
 static void ctx_free(vctx *x)
 {
     dh_indset_free(&x->inds);
+    for (size_t i = 0; i < x->nwindows; i++) {
+        free(x->windows[i].code);
+        free(x->windows[i].due_rule);
+        free(x->windows[i].units);
+        free(x->windows[i].unit_rule);
+        json_decref(x->windows[i].indicators);
+    }
+    free(x->windows);
     free(x->locks);
     free(x->t);
     free(x->allowed);
@@ -368,11 +430,30 @@ static dh_status ctx_finish(vctx *x, dh_tx *tx, const char *what, dh_err *e)
 {
     dh_status st = DH_OK;
     if (x->nt) {
+        /* Every (indicator, unit) whose targets the values touch, once: the
+         * units above many values are the same few. */
         qsort(x->t, x->nt, sizeof *x->t, cmp_touched);
-        for (size_t i = 0; i < x->nt && st == DH_OK; i++)
-            if (i == 0 || cmp_touched(&x->t[i], &x->t[i - 1]))
-                st = dh_targets_touch(x->c, x->reg, x->t[i].ind, x->t[i].unit, x->t[i].when,
-                                     x->today, e);
+        touched *marks = NULL;
+        size_t nm = 0, cap = 0;
+        for (size_t i = 0; i < x->nt; i++) {
+            if (i && !cmp_touched(&x->t[i], &x->t[i - 1]))
+                continue;
+            int32_t *us;
+            size_t n = dh_targets_touch_units(x->reg, x->t[i].unit, x->t[i].when, x->today, &us);
+            if (nm + n > cap) {
+                cap = 2 * (nm + n);
+                marks = dh_xrealloc(marks, cap * sizeof *marks);
+            }
+            for (size_t k = 0; k < n; k++)
+                marks[nm++] = (touched){x->t[i].ind, us[k], 0};
+            free(us);
+        }
+        qsort(marks, nm, sizeof *marks, cmp_touched);
+        for (size_t i = 0; i < nm && st == DH_OK; i++)
+            if (i == 0 || cmp_touched(&marks[i], &marks[i - 1]))
+                st = DH_OPS(x->c)->mark_targets_dirty(x->c, marks[i].ind,
+                                                      x->reg->u[marks[i].unit].code, e);
+        free(marks);
         if (st == DH_OK)
             st = DH_OPS(x->c)->meta_bump(x->c, DH_TARGETS_DIRTY, e);
     }

@@ -89,6 +89,46 @@ static int rule_parse(const char *rule, char *parent, size_t cap, char *kinds, s
     return parent[0] ? 0 : -1;
 }
 
+/* Is kind name kn among "K1|K2" (any when empty)? */
+static bool kind_in(const char *kinds, const char *kn)
+{
+    bool ok = !kinds[0];
+    for (const char *s = kinds; *s && !ok;) {
+        size_t len = strcspn(s, "|");
+        ok = strlen(kn) == len && !strncmp(s, kn, len);
+        s += len + (s[len] == '|');
+    }
+    return ok;
+}
+
+/* The version of unit j on d, or on its last day when it closed before. */
+static const dh_unit_version *version_or_last(const dh_unitreg *reg, int32_t j, dh_date d)
+{
+    const dh_unit_version *ver = dh_unitreg_at(reg, j, d);
+    if (!ver && reg->u[j].valid_to != DH_DATE_NONE && reg->u[j].valid_to < d)
+        ver = dh_unitreg_at(reg, j, reg->u[j].valid_to);
+    return ver;
+}
+
+bool dh_obl_names_unit(const char *units_json, const char *unit_rule, const dh_unitreg *reg,
+                       int32_t u, dh_date d)
+{
+    json_t *arr = json_loads(units_json ? units_json : "[]", 0, NULL);
+    size_t i;
+    json_t *x;
+    bool named = false;
+    json_array_foreach(arr, i, x) named = named || dh_unitreg_find(reg, json_string_value(x)) == u;
+    json_decref(arr);
+    char parent[64], kinds[128];
+    if (!named && rule_parse(unit_rule, parent, sizeof parent, kinds, sizeof kinds) == 0 &&
+        parent[0]) {
+        int32_t p = dh_unitreg_find(reg, parent);
+        const dh_unit_version *ver = p >= 0 ? version_or_last(reg, u, d) : NULL;
+        named = ver && ver->parent == p && kind_in(kinds, dh_unit_kind_name(reg->u[u].kind));
+    }
+    return named;
+}
+
 /* The units an obligation names, as of day d (registry indices). */
 static size_t obl_units(const obl *o, const dh_unitreg *reg, dh_date d, int32_t **out)
 {
@@ -108,19 +148,11 @@ static size_t obl_units(const obl *o, const dh_unitreg *reg, dh_date d, int32_t 
     if (rule_parse(o->unit_rule, parent, sizeof parent, kinds, sizeof kinds) == 0 && parent[0]) {
         int32_t p = dh_unitreg_find(reg, parent);
         for (size_t j = 0; p >= 0 && j < reg->n; j++) {
-            const dh_unit_version *ver = dh_unitreg_at(reg, (int32_t)j, d);
             /* A unit that no longer exists on d is judged by its last day. */
-            if (!ver && reg->u[j].valid_to != DH_DATE_NONE && reg->u[j].valid_to < d)
-                ver = dh_unitreg_at(reg, (int32_t)j, reg->u[j].valid_to);
+            const dh_unit_version *ver = version_or_last(reg, (int32_t)j, d);
             if (!ver || ver->parent != p)
                 continue;
-            const char *kn = dh_unit_kind_name(reg->u[j].kind);
-            bool kind_ok = !kinds[0];
-            for (const char *s = kinds; *s && !kind_ok;) {
-                size_t len = strcspn(s, "|");
-                kind_ok = strlen(kn) == len && !strncmp(s, kn, len);
-                s += len + (s[len] == '|');
-            }
+            bool kind_ok = kind_in(kinds, dh_unit_kind_name(reg->u[j].kind));
             bool dup = false;
             for (size_t k = 0; k < n; k++)
                 dup = dup || v[k] == (int32_t)j;

@@ -188,10 +188,37 @@ static dh_status computed_series(dh_app *app, const dh_ind *ind, const char *uni
     return DH_OK;
 }
 
+/* The parts of split targets, by the id they split. */
+typedef struct tpart {
+    int64_t whole;
+    const char *unit;
+} tpart;
+
+typedef struct partidx {
+    tpart *v;
+    size_t n;
+} partidx;
+
+static int cmp_part(const void *a, const void *b)
+{
+    int64_t x = ((const tpart *)a)->whole, y = ((const tpart *)b)->whole;
+    return (x > y) - (x < y);
+}
+
+static void partidx_build(partidx *p, const tgtlist *l)
+{
+    p->n = 0;
+    p->v = dh_xmalloc((l->n + 1) * sizeof *p->v);
+    for (size_t i = 0; i < l->n; i++)
+        if (l->v[i].split_of)
+            p->v[p->n++] = (tpart){l->v[i].split_of, l->v[i].unit};
+    qsort(p->v, p->n, sizeof *p->v, cmp_part);
+}
+
 /* The target's series: its unit's own values, else its subtree's
  * aggregate, else (computed indicators) the KPIs. */
 static dh_status target_series(dh_app *app, dh_conn *c, const dh_unitreg *reg, const dh_ind *ind,
-                               const tgt *t, const tgtlist *all, dh_date today,
+                               const tgt *t, const partidx *pi, dh_date today,
                                dh_ind_point **pts, size_t *n, dh_err *e)
 {
     struct agg_ctx g = {ind, NULL, 0, 0, 0, 0, {0}, false};
@@ -204,9 +231,16 @@ static dh_status target_series(dh_app *app, dh_conn *c, const dh_unitreg *reg, c
      * its parts' units, not of every unit below it (Vũng Tàu's stations
      * are also the operators'). */
     json_t *parts = json_array();
-    for (size_t i = 0; i < all->n; i++)
-        if (all->v[i].split_of == t->id)
-            json_array_append_new(parts, json_string(all->v[i].unit));
+    size_t lo = 0, hi = pi->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (pi->v[mid].whole < t->id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (; lo < pi->n && pi->v[lo].whole == t->id; lo++)
+        json_array_append_new(parts, json_string(pi->v[lo].unit));
     dh_status st = DH_OK;
     for (int pass = 0; pass < 2 && st == DH_OK && g.n == 0; pass++) {
         char *units = pass == 1 && json_array_size(parts)
@@ -342,6 +376,8 @@ dh_status dh_app_targets_refresh(dh_app *app, time_t now, int *recomputed, dh_er
     bool all = day != today + 1;
     if (st == DH_OK)
         st = DH_OPS(tx.c)->load_targets(tx.c, false, on_tgt, &l, e);
+    partidx parts = {NULL, 0};
+    partidx_build(&parts, &l);
     for (size_t i = 0; i < l.n && st == DH_OK; i++) {
         tgt *t = &l.v[i];
         if (!all && !t->dirty)
@@ -350,7 +386,7 @@ dh_status dh_app_targets_refresh(dh_app *app, time_t now, int *recomputed, dh_er
         if (t->dirty && ind) {
             dh_ind_point *pts;
             size_t n;
-            st = target_series(app, tx.c, tx.reg, ind, t, &l, today, &pts, &n, e);
+            st = target_series(app, tx.c, tx.reg, ind, t, &parts, today, &pts, &n, e);
             if (st)
                 break;
             free(t->series);
@@ -373,11 +409,14 @@ dh_status dh_app_targets_refresh(dh_app *app, time_t now, int *recomputed, dh_er
     if (st == DH_OK)
         st = DH_OPS(tx.c)->meta_set(tx.c, "targets_clean", dirty, e);
     if (st == DH_OK)
+        st = DH_OPS(tx.c)->meta_bump(tx.c, DH_TARGETS_REV, e);
+    if (st == DH_OK)
         st = DH_OPS(tx.c)->meta_set(tx.c, "targets_day", today + 1, e);
     if (st == DH_OK)
         st = dh_tx_commit(&tx, e);
     else
         dh_tx_abort(&tx);
+    free(parts.v);
     tgt_free_all(&l);
     dh_indset_free(&inds);
     return st;
@@ -446,22 +485,41 @@ static dh_status parse_milestones(json_t *v, json_t **out, dh_err *e)
 
 /* Warnings for splits whose parts do not add up (all splits, or those
  * touching target `only`). */
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
 static json_t *split_warnings(const tgtlist *l, const dh_indset *inds, int64_t only)
 {
     json_t *w = json_array();
-    for (size_t i = 0; i < l->n; i++) {
+    /* the parts, and the ids they split (sorted): linear in the targets */
+    size_t *pidx = dh_xmalloc((l->n + 1) * sizeof *pidx), nparts = 0;
+    int64_t *wholes = dh_xmalloc((l->n + 1) * sizeof *wholes);
+    for (size_t j = 0; j < l->n; j++)
+        if (l->v[j].split_of) {
+            wholes[nparts] = l->v[j].split_of;
+            pidx[nparts++] = j;
+        }
+    qsort(wholes, nparts, sizeof *wholes, cmp_i64);
+    for (size_t i = 0; i < l->n && nparts; i++) {
         const tgt *whole = &l->v[i];
+        if (!bsearch(&whole->id, wholes, nparts, sizeof *wholes, cmp_i64))
+            continue;
         double sum = 0;
         int parts = 0;
         bool mine = whole->id == only || only == 0;
         dh_buf b = DH_BUF_INIT;
-        for (size_t j = 0; j < l->n; j++)
+        for (size_t pj = 0; pj < nparts; pj++) {
+            size_t j = pidx[pj];
             if (l->v[j].split_of == whole->id) {
                 sum += l->v[j].value;
                 dh_buf_printf(&b, "%s%s %g", parts ? " + " : "", l->v[j].unit, l->v[j].value);
                 parts++;
                 mine = mine || l->v[j].id == only;
             }
+        }
         if (parts && mine && fabs(sum - whole->value) > 1e-9) {
             const dh_ind *ind = dh_indset_by_id(inds, whole->indicator_id);
             char msg[700];
@@ -473,6 +531,8 @@ static json_t *split_warnings(const tgtlist *l, const dh_indset *inds, int64_t o
         }
         dh_buf_free(&b);
     }
+    free(pidx);
+    free(wholes);
     return w;
 }
 
@@ -688,10 +748,228 @@ static dh_status target_scope(dh_app *app, const dh_actor *a, const char *unit, 
     return st;
 }
 
-static int on_count(void *cl, const char *key, int64_t n)
+/* ---- The overview's index. ------------------------------------------------
+ * Every target's (severity, id, unit, indicator, split) in memory, in the
+ * overview's order, reloaded when a refresh changed statuses (meta
+ * DH_TARGETS_REV): counting a province's 200,000 targets and picking a page
+ * is a walk over an array, and only the page's rows are read
+ * (docs/benchmarks.md). */
+
+typedef struct tkey {
+    int64_t id, indicator_id, split_of;
+    double value;
+    int32_t unit; /* index into tindex.units */
+    uint8_t rank; /* 0 off_track, 1 at_risk, 2 on_track, 3 no_data */
+    bool whole;   /* some target is split_of this one */
+} tkey;
+
+typedef struct tindex {
+    void *owner; /* the dh_snap */
+    tkey *v;     /* by rank, then id */
+    size_t n, cap;
+    char **units; /* sorted unique codes */
+    size_t nunits;
+} tindex;
+
+static const char *const rank_names[4] = {"off_track", "at_risk", "on_track", "no_data"};
+
+static int rank_of(const char *status)
 {
-    json_object_set_new(cl, key, json_integer(n));
+    for (int r = 0; r < 3; r++)
+        if (status && !strcmp(status, rank_names[r]))
+            return r;
+    return 3;
+}
+
+static void tindex_free(void *p)
+{
+    tindex *x = p;
+    if (!x)
+        return;
+    for (size_t i = 0; i < x->nunits; i++)
+        free(x->units[i]);
+    free(x->units);
+    free(x->v);
+    free(x);
+}
+
+struct tload {
+    tindex *x;
+    char **codes; /* per key, until interned */
+};
+
+static int on_tkey(void *cl, const dh_target_row *r)
+{
+    struct tload *l = cl;
+    tindex *x = l->x;
+    if (x->n == x->cap) {
+        x->cap = x->cap ? 2 * x->cap : 1024;
+        x->v = dh_xrealloc(x->v, x->cap * sizeof *x->v);
+        l->codes = dh_xrealloc(l->codes, x->cap * sizeof *l->codes);
+    }
+    x->v[x->n] = (tkey){r->id, r->indicator_id, r->split_of, r->value, 0,
+                        (uint8_t)rank_of(r->status), false};
+    l->codes[x->n++] = dh_xstrdup(r->unit);
     return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int cmp_tkey_id(const void *a, const void *b)
+{
+    const tkey *x = a, *y = b;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+static int cmp_tkey_rank(const void *a, const void *b)
+{
+    const tkey *x = a, *y = b;
+    if (x->rank != y->rank)
+        return x->rank - y->rank;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+static dh_status tindex_load(dh_conn *c, void **obj, dh_err *e)
+{
+    tindex *x = dh_xcalloc(1, sizeof *x);
+    struct tload l = {x, NULL};
+    dh_status st = DH_OPS(c)->list_target_keys(c, on_tkey, &l, e);
+    if (st == DH_OK && x->n) {
+        /* intern the unit codes */
+        char **sorted = dh_xmalloc(x->n * sizeof *sorted);
+        memcpy(sorted, l.codes, x->n * sizeof *sorted);
+        qsort(sorted, x->n, sizeof *sorted, cmp_str);
+        x->units = dh_xmalloc(x->n * sizeof *x->units);
+        for (size_t i = 0; i < x->n; i++)
+            if (i == 0 || strcmp(sorted[i], sorted[i - 1]))
+                x->units[x->nunits++] = dh_xstrdup(sorted[i]);
+        free(sorted);
+        for (size_t i = 0; i < x->n; i++) {
+            char **u = bsearch(&l.codes[i], x->units, x->nunits, sizeof *x->units, cmp_str);
+            x->v[i].unit = (int32_t)(u - x->units);
+        }
+        /* mark the wholes of splits */
+        qsort(x->v, x->n, sizeof *x->v, cmp_tkey_id);
+        for (size_t i = 0; i < x->n; i++)
+            if (x->v[i].split_of) {
+                tkey k = {.id = x->v[i].split_of};
+                tkey *w = bsearch(&k, x->v, x->n, sizeof *x->v, cmp_tkey_id);
+                if (w)
+                    w->whole = true;
+            }
+        qsort(x->v, x->n, sizeof *x->v, cmp_tkey_rank);
+    }
+    for (size_t i = 0; i < x->n; i++)
+        free(l.codes[i]);
+    free(l.codes);
+    if (st) {
+        tindex_free(x);
+        return st;
+    }
+    *obj = x;
+    return DH_OK;
+}
+
+void dh_app_targets_close(dh_app *app) { dh_snap_close(app, &app->targets, tindex_free); }
+
+/* The units of the index inside a scope (a JSON array of codes; NULL: all). */
+static bool *tindex_scope(const tindex *x, const char *units_json)
+{
+    bool *in = dh_xcalloc(x->nunits + 1, sizeof *in);
+    json_t *arr = units_json ? json_loads(units_json, 0, NULL) : NULL;
+    size_t i;
+    json_t *v;
+    if (!units_json)
+        for (i = 0; i < x->nunits; i++)
+            in[i] = true;
+    json_array_foreach(arr, i, v)
+    {
+        const char *code = json_string_value(v);
+        char **u = code ? bsearch(&code, x->units, x->nunits, sizeof *x->units, cmp_str) : NULL;
+        if (u)
+            in[u - x->units] = true;
+    }
+    json_decref(arr);
+    return in;
+}
+
+/* Today's overview from the index: counts by status of the targets in scope
+ * (and of the indicator), the page asked for in order, and the split
+ * warnings among them. */
+static dh_status live_overview(dh_app *app, dh_conn *c, const dh_indset *inds, const char *units,
+                               int64_t ind_id, const dh_target_query *q, json_t *counts,
+                               json_t *items, bool *more, json_t **warnings, dh_err *e)
+{
+    dh_snap *snap = dh_snap_acquire(app, &app->targets, DH_TARGETS_REV, tindex_load, tindex_free,
+                                    offsetof(tindex, owner), e);
+    if (!snap)
+        return e->status;
+    const tindex *x = snap->obj;
+    bool *in = tindex_scope(x, units);
+    int want = q->status ? rank_of(q->status) : -1;
+    int64_t cnt[4] = {0, 0, 0, 0}, k = 0;
+    json_t *ids = json_array();
+    tgtlist splits = {0};
+    for (size_t i = 0; i < x->n; i++) {
+        const tkey *t = &x->v[i];
+        if (!in[t->unit] || (ind_id && t->indicator_id != ind_id))
+            continue;
+        cnt[t->rank]++;
+        if (t->whole || t->split_of) {
+            splits.v = dh_xrealloc(splits.v, (splits.n + 1) * sizeof *splits.v);
+            tgt *s = &splits.v[splits.n++];
+            memset(s, 0, sizeof *s);
+            s->id = t->id;
+            s->indicator_id = t->indicator_id;
+            s->split_of = t->split_of;
+            s->value = t->value;
+            s->unit = dh_xstrdup(x->units[t->unit]);
+        }
+        if (want >= 0 && t->rank != want)
+            continue;
+        if (k++ < q->offset)
+            continue;
+        if (q->limit && (int64_t)json_array_size(ids) >= q->limit)
+            *more = true;
+        else
+            json_array_append_new(ids, json_integer(t->id));
+    }
+    for (int r = 0; r < 4; r++)
+        json_object_set_new(counts, rank_names[r], json_integer(cnt[r]));
+    dh_snap_release(app, snap, tindex_free);
+    free(in);
+    *warnings = split_warnings(&splits, inds, 0);
+    tgt_free_all(&splits);
+    dh_status st = DH_OK;
+    if (json_array_size(ids)) {
+        char *s = json_dumps(ids, JSON_COMPACT);
+        tgtlist l = {0};
+        st = DH_OPS(c)->get_targets(c, s, on_tgt, &l, e);
+        free(s);
+        /* in the index's order */
+        size_t i;
+        json_t *id;
+        json_array_foreach(ids, i, id)
+        {
+            for (size_t j = 0; st == DH_OK && j < l.n; j++)
+                if (l.v[j].id == json_integer_value(id)) {
+                    json_t *ev = json_loads(l.v[j].eval, 0, NULL);
+                    json_array_append_new(items, tgt_json(&l.v[j], inds, NULL, ev, q->detailed));
+                    json_decref(ev);
+                    break;
+                }
+        }
+        tgt_free_all(&l);
+    }
+    json_decref(ids);
+    if (st) {
+        json_decref(*warnings);
+        *warnings = NULL;
+    }
+    return st;
 }
 
 dh_status dh_app_target_status(dh_app *app, const dh_actor *a, const dh_target_query *q,
@@ -733,20 +1011,9 @@ dh_status dh_app_target_status(dh_app *app, const dh_actor *a, const dh_target_q
         else
             ind_id = ind->id;
     }
+    json_t *warnings = NULL;
     if (st == DH_OK && live) {
-        dh_target_filter f = {units, ind_id, q->status, q->offset, q->limit ? q->limit + 1 : 0};
-        st = DH_OPS(c)->count_targets(c, &f, on_count, counts, e);
-        if (st == DH_OK)
-            st = DH_OPS(c)->list_targets(c, &f, on_tgt, &l, e);
-        for (size_t i = 0; i < l.n && st == DH_OK; i++) {
-            if (q->limit && (int)i >= q->limit) {
-                more = true;
-                break;
-            }
-            json_t *ev = json_loads(l.v[i].eval, 0, NULL);
-            json_array_append_new(items, tgt_json(&l.v[i], &inds, NULL, ev, q->detailed));
-            json_decref(ev);
-        }
+        st = live_overview(app, c, &inds, units, ind_id, q, counts, items, &more, &warnings, e);
     } else if (st == DH_OK) {
         /* Another day: every target in scope evaluated now, from its kept
          * series (refreshed first when stale). */
@@ -792,8 +1059,7 @@ dh_status dh_app_target_status(dh_app *app, const dh_actor *a, const dh_target_q
             json_decref(ranked[r]);
         }
     }
-    json_t *warnings = NULL;
-    if (st == DH_OK) {
+    if (st == DH_OK && !live) {
         tgt_free_all(&l);
         dh_target_filter all = {units, ind_id, NULL, 0, 0};
         st = DH_OPS(c)->list_targets(c, &all, on_tgt, &l, e);

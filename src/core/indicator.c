@@ -448,3 +448,95 @@ void dh_target_eval(const dh_tgt *t, dh_ptype pt, const dh_ind_point *pts, size_
     }
     out->since = since;
 }
+
+/* ---- Source freshness. ---------------------------------------------------- */
+
+int dh_fresh_parse(const char *s, dh_fresh *out, const char **why)
+{
+    static const char bad[] =
+        "freshness must be daily:HH:MM, monthly:N or quarterly:N (N a day 1-31)";
+    memset(out, 0, sizeof *out);
+    int a = 0, b = 0, n = 0;
+    if (!s)
+        s = "";
+    if (sscanf(s, "daily:%2d:%2d%n", &a, &b, &n) == 2 && !s[n] && a >= 0 && a < 24 && b >= 0 &&
+        b < 60 && n == 11) {
+        out->kind = DH_FR_DAILY;
+        out->minute = a * 60 + b;
+        return 0;
+    }
+    n = 0;
+    if (sscanf(s, "monthly:%2d%n", &a, &n) == 1 && !s[n] && a >= 1 && a <= 31) {
+        out->kind = DH_FR_MONTHLY;
+        out->day = a;
+        return 0;
+    }
+    n = 0;
+    if (sscanf(s, "quarterly:%2d%n", &a, &n) == 1 && !s[n] && a >= 1 && a <= 31) {
+        out->kind = DH_FR_QUARTERLY;
+        out->day = a;
+        return 0;
+    }
+    if (why)
+        *why = bad;
+    return -1;
+}
+
+/* Month index (year * 12 + month - 1) of a day, and the first day of one. */
+static int month_index(dh_date d)
+{
+    int y, m, dd;
+    dh_date_to_ymd(d, &y, &m, &dd);
+    return y * 12 + m - 1;
+}
+
+static dh_date month_first(int mi) { return dh_date_from_ymd(mi / 12, mi % 12 + 1, 1); }
+
+/* The deadline of the period of `step` months numbered p: day N of the
+ * month after it (at most that month's last day). */
+static dh_date fresh_deadline(int step, int day, int p)
+{
+    int mi = (p + 1) * step;
+    dh_date last = month_first(mi + 1) - 1;
+    dh_date d = month_first(mi) + day - 1;
+    return d < last ? d : last;
+}
+
+void dh_fresh_judge(const dh_fresh *f, int64_t now_min, bool have, int64_t last_recv_min,
+                    dh_date last_to, dh_fresh_eval *out)
+{
+    memset(out, 0, sizeof *out);
+    out->late_by_days = -1;
+    out->due_day = DH_DATE_NONE;
+    out->expected = (dh_period){DH_DATE_NONE, DH_DATE_NONE};
+    int64_t today = now_min >= 0 ? now_min / 1440 : (now_min - 1439) / 1440;
+    if (f->kind == DH_FR_DAILY) {
+        int64_t due = today * 1440 + f->minute;
+        if (due > now_min)
+            due -= 1440;
+        out->due_min = due;
+        /* the delivery for a deadline is anything in the 24 hours before it */
+        out->late = !have || last_recv_min <= due - 1440;
+        if (out->late && have) {
+            /* the deadline the last receipt served, then the next one */
+            int64_t served = (last_recv_min / 1440) * 1440 + f->minute;
+            if (served < last_recv_min)
+                served += 1440;
+            out->late_by_days = (int)((now_min - (served + 1440)) / 1440);
+        }
+        return;
+    }
+    int step = f->kind == DH_FR_MONTHLY ? 1 : 3;
+    int p = month_index((dh_date)today) / step;
+    while (fresh_deadline(step, f->day, p) >= (dh_date)today)
+        p--;
+    out->due_day = fresh_deadline(step, f->day, p);
+    out->expected = (dh_period){month_first(p * step), month_first((p + 1) * step) - 1};
+    out->late = !have || last_to < out->expected.to;
+    if (out->late && have) {
+        int q = month_index(last_to) / step;
+        if (last_to >= month_first((q + 1) * step) - 1)
+            q++; /* it covers its period: the next one was missed */
+        out->late_by_days = (int)((dh_date)today - fresh_deadline(step, f->day, q));
+    }
+}

@@ -95,6 +95,38 @@ dh_date dh_due_date(const char *rule, dh_period p);
  * mid-period is expected from the first period ending after its creation. */
 bool dh_obl_expected(const dh_unitreg *r, int32_t u, dh_period p);
 
+/* ---- Source freshness. ---------------------------------------------- */
+/* An indicator's expected freshness (its `freshness` text):
+ *   "daily:HH:MM"  something is received every day by HH:MM (local time);
+ *   "monthly:N"    a month's value is in by the end of day N of the next
+ *                  month ("monthly by the 10th"; N past the month's end
+ *                  means its last day);
+ *   "quarterly:N"  a quarter's value by the end of day N of the month
+ *                  after the quarter.
+ * Minutes are local minutes since 1970-01-01 (UTC+7). */
+typedef enum dh_frkind { DH_FR_DAILY, DH_FR_MONTHLY, DH_FR_QUARTERLY } dh_frkind;
+typedef struct dh_fresh {
+    dh_frkind kind;
+    int minute; /* daily: minutes after midnight */
+    int day;    /* monthly, quarterly: N */
+} dh_fresh;
+/* Returns 0, or -1 with a reason (static text). */
+int dh_fresh_parse(const char *s, dh_fresh *out, const char **why);
+
+typedef struct dh_fresh_eval {
+    bool late;
+    int late_by_days;  /* whole days since the first deadline missed; -1: unknown
+                          (nothing ever received) or not late */
+    int64_t due_min;   /* daily: the latest deadline passed (local minutes) */
+    dh_date due_day;   /* monthly, quarterly: the latest deadline passed */
+    dh_period expected; /* monthly, quarterly: the period due by then */
+} dh_fresh_eval;
+/* Judges a source at local minute now_min. Daily rules look at the last
+ * receipt (last_recv_min: local minutes, when have); monthly and quarterly
+ * rules at the last day covered by a value (last_to). */
+void dh_fresh_judge(const dh_fresh *f, int64_t now_min, bool have, int64_t last_recv_min,
+                    dh_date last_to, dh_fresh_eval *out);
+
 /* ---- Targets, projection, status. ------------------------------------ */
 typedef enum dh_tstatus {
     DH_TS_NO_DATA,

@@ -11,6 +11,7 @@
  *   POST /api/v1/obligations
  *   POST /api/v1/obligations/{id}/approvals       {"unit","period"}: approve and lock
  *   GET  /api/v1/obligations/{id}/completeness?period=
+ *   GET  /api/v1/sources/freshness?unit=          late sources first
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -195,6 +196,16 @@ static void get_completeness(dh_req *rq, dh_resp *rs)
     reply(rs, st, &e, 200, out);
 }
 
+static void get_freshness(dh_req *rq, dh_resp *rs)
+{
+    json_t *out;
+    dh_err e;
+    const char *unit = dh_req_query(rq, "unit");
+    dh_status st = dh_app_sources_freshness(rq->app, &rq->actor, unit && *unit ? unit : NULL,
+                                            rq->now, &out, &e);
+    reply(rs, st, &e, 200, out);
+}
+
 const dh_route dh_routes_indicators[] = {
     {"GET", "/api/v1/indicators", list_indicators, 0},
     {"POST", "/api/v1/indicators", post_indicator, 0},
@@ -207,5 +218,6 @@ const dh_route dh_routes_indicators[] = {
     {"POST", "/api/v1/obligations", post_obligation, 0},
     {"POST", "/api/v1/obligations/{}/approvals", post_approval, 0},
     {"GET", "/api/v1/obligations/{}/completeness", get_completeness, 0},
+    {"GET", "/api/v1/sources/freshness", get_freshness, 0},
     {NULL, NULL, NULL, 0},
 };

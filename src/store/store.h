@@ -577,6 +577,19 @@ typedef struct dh_store_ops {
     /* E-mail addresses for reminders, one per unit; email NULL deletes. */
     dh_status (*put_contact)(dh_conn *c, const char *unit, const char *email, dh_err *e);
     dh_status (*load_contacts)(dh_conn *c, dh_contact_cb cb, void *closure, dh_err *e);
+    /* The targets overview's index (issue 8): every target's id,
+     * indicator_id, unit, value, split_of and status, the other fields
+     * empty; and the whole rows of the targets whose ids are in a JSON
+     * array, in no particular order. */
+    dh_status (*list_target_keys)(dh_conn *c, dh_target_cb cb, void *closure, dh_err *e);
+    dh_status (*get_targets)(dh_conn *c, const char *ids_json, dh_target_cb cb, void *closure,
+                             dh_err *e);
+    /* The latest values of an indicator among units (a JSON array of
+     * codes, NULL: all): the greatest period_from and period_to and the
+     * last receipt (received_at or, when later, updated_at); DH_E_NOTFOUND
+     * when there is none. */
+    dh_status (*ivalues_latest)(dh_conn *c, int64_t indicator_id, const char *units_json,
+                                dh_date *from, dh_date *to, time_t *received, dh_err *e);
 } dh_store_ops;
 
 /* ---- Front door. ------------------------------------------------------ */

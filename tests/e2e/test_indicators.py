@@ -1,4 +1,5 @@
 """Indicators, the data hub, targets and report obligations (issue 8)."""
+import datetime
 import os
 import tempfile
 
@@ -191,3 +192,78 @@ def test_demo_targets(ctx):
     r = s.request("GET", "/api/v1/obligations/BC-5G-THANG/completeness?period=2024-08",
                   token=admin)
     assert r.status == 200 and r.json["on_time"] == 1 and r.json["late"] == 1, r
+
+
+def test_sources_freshness(ctx):
+    s, admin = setup(ctx)  # ratio_test: pushed, stations: reported, both monthly:10
+    for body in (indicator("hub_daily", uom="", aggregation="sum", freshness="daily:17:00"),
+                 indicator("quiet", uom="", aggregation="sum", source="reported",
+                           freshness="")):
+        r = s.request("POST", "/api/v1/indicators", body, token=admin)
+        assert r.status == 201, r
+    err = expect_error(s.request("POST", "/api/v1/indicators",
+                                 indicator("bad_rule", freshness="weekly:1"), token=admin),
+                       422, "invalid_freshness", "freshness")
+    assert "monthly:N" in err["message"], err
+    month = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=7))).strftime("%Y-%m")
+    r = s.request("POST", "/api/v1/indicator-values", {"values": [
+        val(1, "ratio_test", "BRVT-VIETTEL", month, numerator=1, denominator=2),
+        val(2, "hub_daily", "BRVT-VIETTEL", month, 5)]}, token=admin)
+    assert r.status == 200 and r.json["accepted"] == 2, r
+    r = s.request("GET", "/api/v1/sources/freshness?unit=BRVT-VIETTEL", token=admin)
+    assert r.status == 200, r
+    items = {i["indicator"]: i for i in r.json["items"]}
+    assert "online_by_applicant_rate" not in items  # computed: not a source
+    ok = items["ratio_test"]
+    assert ok["late"] is False and ok["last_period"] == month and ok["last_value_at"], ok
+    assert ok["freshness"] == "monthly:10" and ok["source"] == "pushed", ok
+    assert len(ok["due"]) == 10 and ok["due"].endswith("-10"), ok
+    assert items["hub_daily"]["late"] is False, items["hub_daily"]
+    assert items["hub_daily"]["due"].endswith("T17:00:00+07:00"), items["hub_daily"]
+    never = items["stations"]
+    assert never["late"] is True and never["last_value_at"] is None, never
+    assert never["late_by_days"] is None, never
+    assert items["quiet"]["due"] is None and items["quiet"]["late"] is False, items["quiet"]
+    assert r.json["late"] == sum(1 for i in r.json["items"] if i["late"]), r.json
+    assert r.json["items"][0]["late"] is True, r.json  # the late first
+    # another unit's scope has no value of the pushed source: late there
+    r = s.request("GET", "/api/v1/sources/freshness?unit=BRVT-VNPT", token=admin)
+    assert {i["indicator"]: i for i in r.json["items"]}["ratio_test"]["late"] is True, r
+    # a reporter reads its own unit, not another's
+    rep = s.login("baocao.viettel")
+    r = s.request("GET", "/api/v1/sources/freshness", token=rep)
+    assert r.status == 200 and {i["indicator"]: i for i in r.json["items"]}[
+        "ratio_test"]["late"] is False, r
+    expect_error(s.request("GET", "/api/v1/sources/freshness?unit=BRVT-VNPT", token=rep), 403)
+
+
+def test_entry_window(ctx):
+    s, admin = setup(ctx)
+    ob = {"code": "BC-WIN", "name": "Báo cáo có hạn nhập", "indicators": ["stations"],
+          "period_type": "month", "due_rule": "next_month_day:10", "window_days": 5,
+          "units": ["BRVT-VIETTEL"]}
+    r = s.request("POST", "/api/v1/obligations", ob, token=admin)
+    assert r.status == 201 and r.json["window_days"] == 5, r
+    rep = s.login("baocao.viettel")
+    err = expect_error(s.request("POST", "/api/v1/indicator-values",
+                                 {"values": [val(1, "stations", "BRVT-VIETTEL", "2024-07", 60)]},
+                                 token=rep), 422, "entry_window_closed", "period")
+    assert ("values[0]: the entry window of BC-WIN for 2024-07 closed on 2024-08-15 (5 days "
+            "after the due date 2024-08-10)") in err["message"], err
+    # the same in a file: the line is named, nothing is taken
+    csv = ("indicator,unit,period,value,numerator,denominator,source,id\n"
+           "stations,BRVT-VIETTEL,2024-07,60,,,telco,w1\n")
+    err = expect_error(s.request("POST", "/api/v1/indicator-values/import?name=t.csv",
+                                 raw=csv.encode("utf-8"), token=rep), 422)
+    assert err["rows"][0].startswith("t.csv:2: period: the entry window of BC-WIN"), err
+    # the month in progress is open; an indicator outside the obligation is not concerned
+    month = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=7))).strftime("%Y-%m")
+    r = s.request("POST", "/api/v1/indicator-values",
+                  {"values": [val(2, "stations", "BRVT-VIETTEL", month, 61),
+                              val(3, "ratio_test", "BRVT-VIETTEL", "2024-07", numerator=1,
+                                  denominator=2)]}, token=rep)
+    assert r.status == 200 and r.json["accepted"] == 2, r
+    # an administrator may still correct a closed period
+    r = s.request("POST", "/api/v1/indicator-values",
+                  {"values": [val(4, "stations", "BRVT-VIETTEL", "2024-07", 60)]}, token=admin)
+    assert r.status == 200 and r.json["accepted"] == 1, r

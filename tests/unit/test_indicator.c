@@ -305,13 +305,87 @@ static void test_linear_fit(void **state)
     assert_int_equal(dh_linear_fit(same, y, 2, &s, &i), -1);
 }
 
+/* Local minutes of "YYYY-MM-DD" at h:m. */
+static int64_t M(const char *day, int h, int m) { return (int64_t)D(day) * 1440 + h * 60 + m; }
+
+static void test_freshness_rules(void **state)
+{
+    dh_fresh f;
+    const char *why = NULL;
+    assert_int_equal(dh_fresh_parse("daily:17:00", &f, &why), 0);
+    assert_true(f.kind == DH_FR_DAILY && f.minute == 17 * 60);
+    assert_int_equal(dh_fresh_parse("monthly:10", &f, &why), 0);
+    assert_true(f.kind == DH_FR_MONTHLY && f.day == 10);
+    assert_int_equal(dh_fresh_parse("quarterly:20", &f, &why), 0);
+    assert_true(f.kind == DH_FR_QUARTERLY && f.day == 20);
+    const char *bad[] = {"", "daily", "daily:25:00", "daily:17:0", "daily:17:00x", "monthly:0",
+                         "monthly:32", "monthly:10x", "weekly:1", "Monthly:10"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        why = NULL;
+        if (dh_fresh_parse(bad[i], &f, &why) == 0 || !why)
+            fail_msg("'%s' was read as a freshness rule", bad[i]);
+    }
+}
+
+static void test_freshness_judge(void **state)
+{
+    dh_fresh daily = {DH_FR_DAILY, 17 * 60, 0}, monthly = {DH_FR_MONTHLY, 0, 10},
+             quarterly = {DH_FR_QUARTERLY, 0, 20}, end = {DH_FR_MONTHLY, 0, 31};
+    dh_fresh_eval ev;
+    int64_t now = M("2026-11-26", 10, 0);
+    /* daily by 17:00: at 10:00 the deadline passed is yesterday's 17:00 */
+    dh_fresh_judge(&daily, now, true, M("2026-11-25", 16, 0), DH_DATE_NONE, &ev);
+    assert_false(ev.late);
+    assert_true(ev.due_min == M("2026-11-25", 17, 0));
+    dh_fresh_judge(&daily, now, true, M("2026-11-24", 17, 0), DH_DATE_NONE, &ev);
+    assert_true(ev.late); /* served the 24th's deadline, missed the 25th's by 17 hours */
+    assert_int_equal(ev.late_by_days, 0);
+    dh_fresh_judge(&daily, now, true, M("2026-11-20", 18, 0), DH_DATE_NONE, &ev);
+    assert_true(ev.late);
+    assert_int_equal(ev.late_by_days, 3); /* missed 22/11 17:00 first */
+    dh_fresh_judge(&daily, M("2026-11-26", 17, 0), true, M("2026-11-26", 9, 0), DH_DATE_NONE,
+                   &ev);
+    assert_false(ev.late); /* 17:00 sharp: today's deadline, met */
+    dh_fresh_judge(&daily, now, false, 0, DH_DATE_NONE, &ev);
+    assert_true(ev.late);
+    assert_int_equal(ev.late_by_days, -1);
+    /* monthly by the 10th: on 26/11 October is due (10/11) */
+    dh_fresh_judge(&monthly, now, true, 0, D("2026-10-31"), &ev);
+    assert_false(ev.late);
+    assert_int_equal(ev.due_day, D("2026-11-10"));
+    assert_int_equal(ev.expected.from, D("2026-10-01"));
+    dh_fresh_judge(&monthly, now, true, 0, D("2026-09-30"), &ev);
+    assert_true(ev.late);
+    assert_int_equal(ev.late_by_days, 16);
+    dh_fresh_judge(&monthly, now, true, 0, D("2026-10-15"), &ev);
+    assert_true(ev.late); /* a value for half of October does not cover it */
+    assert_int_equal(ev.late_by_days, 16);
+    /* on the 10th itself October is not yet due: September is */
+    dh_fresh_judge(&monthly, M("2026-11-10", 23, 59), true, 0, D("2026-09-30"), &ev);
+    assert_false(ev.late);
+    assert_int_equal(ev.due_day, D("2026-10-10"));
+    /* quarterly by the 20th: on 26/11 the third quarter (due 20/10) */
+    dh_fresh_judge(&quarterly, now, true, 0, D("2026-06-30"), &ev);
+    assert_true(ev.late);
+    assert_int_equal(ev.due_day, D("2026-10-20"));
+    assert_int_equal(ev.expected.from, D("2026-07-01"));
+    assert_int_equal(ev.expected.to, D("2026-09-30"));
+    assert_int_equal(ev.late_by_days, 37);
+    /* day 31 means the month's last day: January is due 28/02 */
+    dh_fresh_judge(&end, M("2026-03-01", 0, 0), true, 0, D("2025-12-31"), &ev);
+    assert_int_equal(ev.due_day, D("2026-02-28"));
+    assert_true(ev.late);
+    assert_int_equal(ev.late_by_days, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_decree09_boundaries), cmocka_unit_test(test_period_fits_type),
         cmocka_unit_test(test_ratio_of_sums),       cmocka_unit_test(test_due_rules),
         cmocka_unit_test(test_expected_units),      cmocka_unit_test(test_projection_and_status),
-        cmocka_unit_test(test_linear_fit),
+        cmocka_unit_test(test_linear_fit),          cmocka_unit_test(test_freshness_rules),
+        cmocka_unit_test(test_freshness_judge),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1518,17 +1518,25 @@ static dh_status sq_put_ivalue(dh_conn *c, const dh_ivalue_row *r, const char *c
 static dh_status sq_list_ivalues(dh_conn *c, const dh_ivalue_filter *f, dh_ivalue_cb cb,
                                  void *closure, dh_err *e)
 {
-    static const char by_key[] =
-        "SELECT " IVALUE_COLS " FROM indicator_values WHERE (?1 = 0 OR indicator_id = ?1) "
-        "AND (?2 IS NULL OR unit IN (SELECT value FROM json_each(?2))) "
-        "AND (?3 IS NULL OR period_to >= ?3) AND (?4 IS NULL OR period_from <= ?4) "
-        "ORDER BY indicator_id, unit, period_from LIMIT ?5 OFFSET ?6";
-    static const char by_period[] =
-        "SELECT " IVALUE_COLS " FROM indicator_values WHERE (?1 = 0 OR indicator_id = ?1) "
-        "AND (?2 IS NULL OR unit IN (SELECT value FROM json_each(?2))) "
-        "AND (?3 IS NULL OR period_to >= ?3) AND (?4 IS NULL OR period_from <= ?4) "
-        "ORDER BY period_from, unit LIMIT ?5 OFFSET ?6";
-    sqlite3_stmt *st = stmt(c, f->by_period ? by_period : by_key, e);
+    /* One text per combination of the filters given: "?1 = 0 OR ..." would
+     * keep the planner from the primary key (a scan of every value). */
+#define IVALUES_SQL(ind, units, order)                                                           \
+    "SELECT " IVALUE_COLS " FROM indicator_values WHERE " ind " AND " units                      \
+    " AND (?3 IS NULL OR period_to >= ?3) AND (?4 IS NULL OR period_from <= ?4) ORDER BY " order \
+    " LIMIT ?5 OFFSET ?6"
+#define IV_ANY_IND "(?1 = 0 OR indicator_id = ?1)"
+#define IV_IND "indicator_id = ?1"
+#define IV_ANY_UNIT "(?2 IS NULL OR unit IN (SELECT value FROM json_each(?2)))"
+#define IV_UNITS "unit IN (SELECT value FROM json_each(?2))"
+#define IV_BY_KEY "indicator_id, unit, period_from"
+#define IV_BY_PERIOD "period_from, unit"
+    static const char *const texts[2][3] = {
+        {IVALUES_SQL(IV_ANY_IND, IV_ANY_UNIT, IV_BY_KEY), IVALUES_SQL(IV_IND, IV_ANY_UNIT, IV_BY_KEY),
+         IVALUES_SQL(IV_IND, IV_UNITS, IV_BY_KEY)},
+        {IVALUES_SQL(IV_ANY_IND, IV_ANY_UNIT, IV_BY_PERIOD),
+         IVALUES_SQL(IV_IND, IV_ANY_UNIT, IV_BY_PERIOD), IVALUES_SQL(IV_IND, IV_UNITS, IV_BY_PERIOD)}};
+    int variant = !f->indicator_id ? 0 : !f->units_json ? 1 : 2;
+    sqlite3_stmt *st = stmt(c, texts[f->by_period][variant], e);
     if (!st)
         return DH_E_DB;
     sqlite3_bind_int64(st, 1, f->indicator_id);
@@ -1680,6 +1688,72 @@ static dh_status sq_set_target_series(dh_conn *c, int64_t id, const char *series
     bind_text(st, 1, series_json);
     sqlite3_bind_int64(st, 2, id);
     return run(c, st, "save target series", e);
+}
+
+static dh_status sq_list_target_keys(dh_conn *c, dh_target_cb cb, void *closure, dh_err *e)
+{
+    sqlite3_stmt *st =
+        stmt(c, "SELECT id, indicator_id, unit, value, split_of, status FROM targets", e);
+    if (!st)
+        return DH_E_DB;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        dh_target_row r = {0};
+        r.id = sqlite3_column_int64(st, 0);
+        r.indicator_id = sqlite3_column_int64(st, 1);
+        r.unit = col_text(st, 2);
+        r.value = sqlite3_column_double(st, 3);
+        r.split_of = sqlite3_column_int64(st, 4);
+        r.status = col_text(st, 5);
+        r.due = r.since = r.eval_day = DH_DATE_NONE;
+        if (cb(closure, &r))
+            break;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? DH_OK : db_error(c, e, "read targets");
+}
+
+static dh_status sq_get_targets(dh_conn *c, const char *ids_json, dh_target_cb cb, void *closure,
+                                dh_err *e)
+{
+    sqlite3_stmt *st = stmt(c,
+                            "SELECT " TARGET_COLS " FROM targets WHERE id IN (SELECT value FROM "
+                            "json_each(?1))",
+                            e);
+    if (!st)
+        return DH_E_DB;
+    bind_text(st, 1, ids_json);
+    return target_rows(c, st, cb, closure, e);
+}
+
+static dh_status sq_ivalues_latest(dh_conn *c, int64_t indicator_id, const char *units_json,
+                                   dh_date *from, dh_date *to, time_t *received, dh_err *e)
+{
+#define IV_LATEST "SELECT max(period_from), max(period_to), max(max(received_at, updated_at)) " \
+                  "FROM indicator_values WHERE indicator_id = ?1"
+    sqlite3_stmt *st = stmt(c,
+                            units_json ? IV_LATEST " AND unit IN (SELECT value FROM json_each(?2))"
+                                       : IV_LATEST,
+                            e);
+#undef IV_LATEST
+    if (!st)
+        return DH_E_DB;
+    sqlite3_bind_int64(st, 1, indicator_id);
+    if (units_json)
+        bind_text(st, 2, units_json);
+    int rc = sqlite3_step(st);
+    dh_status s = DH_OK;
+    if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+        *from = (dh_date)sqlite3_column_int(st, 0);
+        *to = (dh_date)sqlite3_column_int(st, 1);
+        *received = (time_t)sqlite3_column_int64(st, 2);
+    } else if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
+        s = DH_E_NOTFOUND;
+    } else {
+        s = db_error(c, e, "read latest values");
+    }
+    sqlite3_reset(st);
+    return s;
 }
 
 static dh_status sq_mark_targets_dirty(dh_conn *c, int64_t indicator_id, const char *unit,
@@ -2507,4 +2581,7 @@ const dh_store_ops dh_sqlite_ops = {
     .meta_set = sq_meta_set,
     .put_contact = sq_put_contact,
     .load_contacts = sq_load_contacts,
+    .list_target_keys = sq_list_target_keys,
+    .get_targets = sq_get_targets,
+    .ivalues_latest = sq_ivalues_latest,
 };
