@@ -553,6 +553,62 @@ static void unit_dashboard(dh_req *rq, dh_resp *rs, dh_page *pg, const char *uni
     json_decref(idx);
 }
 
+/* The sources (pushed or reported indicators) that are late, on the overview. */
+static void late_sources(dh_req *rq, dh_page *pg, const char *unit)
+{
+    dh_err e;
+    json_t *fr = NULL;
+    if (dh_app_sources_freshness(rq->app, &rq->actor, unit, rq->now, &fr, &e))
+        return;
+    json_int_t late = json_integer_value(json_object_get(fr, "late"));
+    dh_page_raw(pg, "<section aria-labelledby=\"h-fresh\"><h2 id=\"h-fresh\">");
+    dh_page_text(pg, L(pg, "Nguồn dữ liệu", "Data sources"));
+    dh_page_raw(pg, "</h2><p>");
+    if (!late) {
+        dh_page_text(pg, L(pg, "Mọi nguồn dữ liệu đều cập nhật đúng hạn.",
+                           "Every data source is up to date."));
+        dh_page_raw(pg, "</p></section>");
+        json_decref(fr);
+        return;
+    }
+    dh_page_raw(pg, "<strong class=\"late\">");
+    dh_page_int(pg, (long long)late);
+    dh_page_text(pg, L(pg, " nguồn dữ liệu chậm cập nhật", " data sources are late"));
+    dh_page_raw(pg, "</strong></p><table><thead><tr><th scope=\"col\">");
+    dh_page_text(pg, L(pg, "Chỉ số", "Indicator"));
+    dh_page_raw(pg, "</th><th scope=\"col\">");
+    dh_page_text(pg, L(pg, "Yêu cầu cập nhật", "Expected"));
+    dh_page_raw(pg, "</th><th scope=\"col\">");
+    dh_page_text(pg, L(pg, "Số liệu gần nhất", "Latest value"));
+    dh_page_raw(pg, "</th><th scope=\"col\" class=\"n\">");
+    dh_page_text(pg, L(pg, "Chậm (ngày)", "Late (days)"));
+    dh_page_raw(pg, "</th></tr></thead><tbody>");
+    size_t i;
+    json_t *it;
+    int shown = 0;
+    json_array_foreach(json_object_get(fr, "items"), i, it)
+    {
+        if (!json_is_true(json_object_get(it, "late")) || shown++ >= 10)
+            continue;
+        dh_page_raw(pg, "<tr><td><a href=\"/chi-tieu/chi-so/");
+        dh_page_urlenc(pg, json_string_value(json_object_get(it, "indicator")));
+        dh_page_raw(pg, "\">");
+        dh_page_text(pg, json_string_value(json_object_get(it, "name")));
+        dh_page_raw(pg, "</a></td><td>");
+        dh_page_text(pg, json_string_value(json_object_get(it, "freshness")));
+        dh_page_raw(pg, "</td><td>");
+        const char *lp = json_string_value(json_object_get(it, "last_period"));
+        dh_page_text(pg, lp ? lp : L(pg, "chưa có", "none"));
+        dh_page_raw(pg, "</td><td class=\"n late\">");
+        json_t *by = json_object_get(it, "late_by_days");
+        if (json_is_integer(by))
+            dh_page_int(pg, (long long)json_integer_value(by));
+        dh_page_raw(pg, "</td></tr>");
+    }
+    dh_page_raw(pg, "</tbody></table></section>");
+    json_decref(fr);
+}
+
 static void get_overview(dh_req *rq, dh_resp *rs)
 {
     if (!dh_pages_signed_in(rq, rs))
@@ -574,8 +630,10 @@ static void get_overview(dh_req *rq, dh_resp *rs)
         unit = root;
     }
     unit_dashboard(rq, rs, &pg, unit, L(&pg, "Tổng quan", "Overview"), "tong-quan");
-    if (!rs->body)
-        dh_pages_send(rs, &pg, 200);
+    if (rs->body)
+        return; /* an error page */
+    late_sources(rq, &pg, unit);
+    dh_pages_send(rs, &pg, 200);
 }
 
 static void unit_history(dh_req *rq, dh_page *pg, const char *code)

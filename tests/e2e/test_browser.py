@@ -350,6 +350,13 @@ def test_targets_pages_in_chromium(ctx):
         assert shown == want, (shown, want)
         assert b.d.find_elements(By.CSS_SELECTOR, "svg.spark")  # sparklines
         b.shot("20-chi-tieu")
+        # late sources are flagged on the overview, as the API judges them
+        fr = s.request("GET", "/api/v1/sources/freshness?unit=HCM", token=admin).json
+        b.get("/tong-quan?unit=HCM")
+        if fr["late"]:
+            assert "nguồn dữ liệu chậm cập nhật" in b.d.page_source
+        else:
+            assert "Mọi nguồn dữ liệu đều cập nhật đúng hạn" in b.d.page_source
         b.get("/chi-tieu/chi-so/5g_stations?unit=BRVT-VIETTEL")
         assert b.d.find_elements(By.CSS_SELECTOR, "figure.chart svg[role=img]")
         b.shot("21-chi-so-5g")
