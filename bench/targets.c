@@ -394,7 +394,7 @@ int main(int argc, char **argv)
         fail("sqlite", sqlite3_errmsg(db));
     sqlite3_busy_timeout(db, 60000);
     /* as the store's connections are set (src/store/sqlite/sqlite.c) */
-    exec(db, "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-32768");
+    exec(db, "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536");
     long have = (long)scalar(db, "SELECT count(*) FROM targets");
     if (have == 0)
         build(app, path, now);

@@ -334,9 +334,23 @@ static dh_status put_one(vctx *x, const vin *v, dh_err *e)
                  value, v->num, v->den);
     else
         snprintf(content, sizeof content, "%s|%s|%d|%.15g||", ind->code, v->unit, p.from, value);
+    /* The window and the lock refuse a new value, not a resend: only then
+     * is the receipt looked up first. A new id takes one statement for its
+     * receipt and one for its value (the common case). */
     struct found f = {0};
-    dh_status st = DH_OPS(x->c)->find_ireceipt(x->c, v->source, v->id, on_receipt, &f, e);
-    if (st == DH_OK) {
+    dh_err why;
+    dh_status st = check_window(x, ind, u, p, &why);
+    if (st == DH_OK && locked(x, ind->id, v->unit, p.from)) {
+        char label[32];
+        dh_ind_period_label(ind->pt, p, label, sizeof label);
+        st = dh_err_set(&why, DH_E_CONFLICT, "period_locked", "period",
+                        "the values of %s for %s, %s are approved and locked", v->unit,
+                        ind->code, label);
+    }
+    dh_status rs = st ? DH_OPS(x->c)->find_ireceipt(x->c, v->source, v->id, on_receipt, &f, e)
+                      : DH_OPS(x->c)->add_ireceipt(x->c, v->source, v->id, content, on_receipt,
+                                                   &f, e);
+    if (f.content) {
         bool same = strcmp(f.content, content) == 0;
         found_free(&f);
         if (same) {
@@ -347,27 +361,15 @@ static dh_status put_one(vctx *x, const vin *v, dh_err *e)
                           "id '%s' of source '%s' was already used for different content",
                           v->id, v->source);
     }
-    if (st != DH_E_NOTFOUND)
-        return st;
-    if ((st = check_window(x, ind, u, p, e)))
-        return st;
-    if (locked(x, ind->id, v->unit, p.from)) {
-        char label[32];
-        dh_ind_period_label(ind->pt, p, label, sizeof label);
-        return dh_err_set(e, DH_E_CONFLICT, "period_locked", "period",
-                          "the values of %s for %s, %s are approved and locked", v->unit,
-                          ind->code, label);
-    }
-    st = DH_OPS(x->c)->get_ivalue(x->c, ind->id, v->unit, p.from, on_old, &f, e);
-    if (st && st != DH_E_NOTFOUND) {
-        found_free(&f);
+    if (rs && rs != DH_E_NOTFOUND)
+        return rs; /* the store failed */
+    if (st) {
+        *e = why;
         return st;
     }
-    dh_ivalue_row r = {ind->id,         v->unit,      p.from,        p.to,
-                       value,           v->has_num,   v->num,        v->den,
-                       v->source,       v->id,        at,            f.have_old ? f.old.received_at : x->now,
-                       x->now,          x->a->login};
-    st = DH_OPS(x->c)->put_ivalue(x->c, &r, content, f.have_old ? &f.old : NULL, e);
+    dh_ivalue_row r = {ind->id,   v->unit,    p.from,    p.to,   value,   v->has_num, v->num,
+                       v->den,    v->source,  v->id,     at,     x->now,  x->now,     x->a->login};
+    st = DH_OPS(x->c)->put_ivalue(x->c, &r, on_old, &f, e);
     if (st == DH_OK) {
         x->accepted++;
         if (f.have_old) {

@@ -489,18 +489,22 @@ typedef struct dh_store_ops {
     /* Indicators and the data hub (issue 8). put_* inserts when id is 0
      * (*id set) and updates otherwise. find_ireceipt gives the content
      * stored for (source, id) through cb, DH_E_NOTFOUND when absent;
-     * get_ivalue likewise for (indicator, unit, period_from). put_ivalue
-     * writes the value and its receipt; `replaced` (or NULL) is the value it
-     * replaces, kept in the history. mark_targets_dirty flags the targets of
-     * (indicator, unit) whose series must be recomputed. */
+     * add_ireceipt stores it unless (source, id) is taken, and then gives
+     * the stored content through cb and answers DH_E_CONFLICT (one seek for
+     * a new id). put_ivalue writes the value; when (indicator, unit,
+     * period_from) has one, it gives it through `replaced` first, keeps it in
+     * the history and replaces it, keeping its received_at.
+     * mark_targets_dirty flags the targets of (indicator, unit) whose series
+     * must be recomputed (a small mark read with the targets, not a write of
+     * their rows). */
     dh_status (*put_indicator)(dh_conn *c, const dh_indicator_row *r, int64_t *id, dh_err *e);
     dh_status (*load_indicators)(dh_conn *c, dh_indicator_cb cb, void *closure, dh_err *e);
     dh_status (*find_ireceipt)(dh_conn *c, const char *source, const char *ext_id, dh_code_cb cb,
                                void *closure, dh_err *e);
-    dh_status (*get_ivalue)(dh_conn *c, int64_t indicator_id, const char *unit, dh_date from,
-                            dh_ivalue_cb cb, void *closure, dh_err *e);
-    dh_status (*put_ivalue)(dh_conn *c, const dh_ivalue_row *r, const char *content,
-                            const dh_ivalue_row *replaced, dh_err *e);
+    dh_status (*add_ireceipt)(dh_conn *c, const char *source, const char *ext_id,
+                              const char *content, dh_code_cb cb, void *closure, dh_err *e);
+    dh_status (*put_ivalue)(dh_conn *c, const dh_ivalue_row *r, dh_ivalue_cb replaced,
+                            void *closure, dh_err *e);
     dh_status (*list_ivalues)(dh_conn *c, const dh_ivalue_filter *f, dh_ivalue_cb cb,
                               void *closure, dh_err *e);
     dh_status (*put_target)(dh_conn *c, const dh_target_row *r, int64_t *id, dh_err *e);

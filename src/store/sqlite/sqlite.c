@@ -233,7 +233,7 @@ static dh_conn *sq_acquire(dh_store *s, dh_err *e)
     sqlite3_busy_timeout(c->db, 10000);
     if (exec(c,
              "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; "
-             "PRAGMA cache_size=-32768; PRAGMA temp_store=MEMORY;",
+             "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;",
              "configure", e)) {
         conn_close(c);
         return NULL;
@@ -1436,57 +1436,34 @@ static dh_status ivalue_rows(dh_conn *c, sqlite3_stmt *st, dh_ivalue_cb cb, void
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? DH_OK : db_error(c, e, "read values");
 }
 
-static dh_status sq_get_ivalue(dh_conn *c, int64_t indicator_id, const char *unit, dh_date from,
-                               dh_ivalue_cb cb, void *closure, dh_err *e)
+static dh_status sq_add_ireceipt(dh_conn *c, const char *source, const char *ext_id,
+                                 const char *content, dh_code_cb cb, void *closure, dh_err *e)
 {
     sqlite3_stmt *st = stmt(c,
-                            "SELECT " IVALUE_COLS " FROM indicator_values WHERE indicator_id = ? "
-                            "AND unit = ? AND period_from = ?",
+                            "INSERT INTO indicator_receipts(source, ext_id, content) VALUES "
+                            "(?,?,?) ON CONFLICT DO NOTHING",
                             e);
     if (!st)
         return DH_E_DB;
-    sqlite3_bind_int64(st, 1, indicator_id);
-    bind_text(st, 2, unit);
-    sqlite3_bind_int(st, 3, from);
-    bool any;
-    dh_status s = ivalue_rows(c, st, cb, closure, &any, e);
-    return s ? s : any ? DH_OK : DH_E_NOTFOUND;
+    bind_text(st, 1, source);
+    bind_text(st, 2, ext_id);
+    bind_text(st, 3, content);
+    dh_status s = run(c, st, "save receipt", e);
+    if (s || sqlite3_changes(c->db) > 0)
+        return s;
+    s = sq_find_ireceipt(c, source, ext_id, cb, closure, e);
+    return s ? s : DH_E_CONFLICT;
 }
 
-static dh_status sq_put_ivalue(dh_conn *c, const dh_ivalue_row *r, const char *content,
-                               const dh_ivalue_row *old, dh_err *e)
+/* One statement for a new value; a value already there for the key is
+ * read, kept in the history and replaced (its received_at stays). */
+static dh_status sq_put_ivalue(dh_conn *c, const dh_ivalue_row *r, dh_ivalue_cb replaced,
+                               void *closure, dh_err *e)
 {
-    sqlite3_stmt *st;
-    dh_status s;
-    if (old) {
-        st = stmt(c,
-                  "INSERT INTO indicator_value_history(indicator_id, unit, period_from, "
-                  "period_to, value, numerator, denominator, source, ext_id, received_at, "
-                  "replaced_at, replaced_by) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                  e);
-        if (!st)
-            return DH_E_DB;
-        sqlite3_bind_int64(st, 1, old->indicator_id);
-        bind_text(st, 2, old->unit);
-        sqlite3_bind_int(st, 3, old->period_from);
-        sqlite3_bind_int(st, 4, old->period_to);
-        sqlite3_bind_double(st, 5, old->value);
-        if (old->has_nd) {
-            sqlite3_bind_double(st, 6, old->numerator);
-            sqlite3_bind_double(st, 7, old->denominator);
-        }
-        bind_text(st, 8, old->source);
-        bind_text(st, 9, old->ext_id);
-        sqlite3_bind_int64(st, 10, (sqlite3_int64)old->received_at);
-        sqlite3_bind_int64(st, 11, (sqlite3_int64)r->updated_at);
-        bind_text(st, 12, r->entered_by);
-        if ((s = run(c, st, "keep value history", e)))
-            return s;
-    }
-    st = stmt(c,
-              "INSERT OR REPLACE INTO indicator_values(" IVALUE_COLS
-              ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-              e);
+    sqlite3_stmt *st = stmt(c,
+                            "INSERT INTO indicator_values(" IVALUE_COLS
+                            ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+                            e);
     if (!st)
         return DH_E_DB;
     sqlite3_bind_int64(st, 1, r->indicator_id);
@@ -1504,30 +1481,94 @@ static dh_status sq_put_ivalue(dh_conn *c, const dh_ivalue_row *r, const char *c
     sqlite3_bind_int64(st, 11, (sqlite3_int64)r->received_at);
     sqlite3_bind_int64(st, 12, (sqlite3_int64)r->updated_at);
     bind_text(st, 13, r->entered_by);
-    if ((s = run(c, st, "save value", e)))
+    dh_status s = run(c, st, "save value", e);
+    if (s || sqlite3_changes(c->db) > 0)
         return s;
-    st = stmt(c, "INSERT INTO indicator_receipts(source, ext_id, content) VALUES (?,?,?)", e);
+    sqlite3_stmt *q = stmt(c,
+                           "SELECT " IVALUE_COLS " FROM indicator_values WHERE indicator_id = ? "
+                           "AND unit = ? AND period_from = ?",
+                           e);
+    if (!q)
+        return DH_E_DB;
+    sqlite3_bind_int64(q, 1, r->indicator_id);
+    bind_text(q, 2, r->unit);
+    sqlite3_bind_int(q, 3, r->period_from);
+    if (sqlite3_step(q) != SQLITE_ROW) {
+        s = db_error(c, e, "read replaced value");
+        sqlite3_reset(q);
+        return s;
+    }
+    dh_ivalue_row old = ivalue_of(q);
+    if (replaced)
+        replaced(closure, &old);
+    st = stmt(c,
+              "INSERT INTO indicator_value_history(indicator_id, unit, period_from, "
+              "period_to, value, numerator, denominator, source, ext_id, received_at, "
+              "replaced_at, replaced_by) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+              e);
+    if (!st) {
+        sqlite3_reset(q);
+        return DH_E_DB;
+    }
+    sqlite3_bind_int64(st, 1, old.indicator_id);
+    bind_text(st, 2, old.unit);
+    sqlite3_bind_int(st, 3, old.period_from);
+    sqlite3_bind_int(st, 4, old.period_to);
+    sqlite3_bind_double(st, 5, old.value);
+    if (old.has_nd) {
+        sqlite3_bind_double(st, 6, old.numerator);
+        sqlite3_bind_double(st, 7, old.denominator);
+    }
+    bind_text(st, 8, old.source);
+    bind_text(st, 9, old.ext_id);
+    sqlite3_bind_int64(st, 10, (sqlite3_int64)old.received_at);
+    sqlite3_bind_int64(st, 11, (sqlite3_int64)r->updated_at);
+    bind_text(st, 12, r->entered_by);
+    s = run(c, st, "keep value history", e);
+    sqlite3_reset(q);
+    if (s)
+        return s;
+    st = stmt(c,
+              "UPDATE indicator_values SET period_to = ?4, value = ?5, numerator = ?6, "
+              "denominator = ?7, source = ?8, ext_id = ?9, at = ?10, updated_at = ?12, "
+              "entered_by = ?13 WHERE indicator_id = ?1 AND unit = ?2 AND period_from = ?3",
+              e);
     if (!st)
         return DH_E_DB;
-    bind_text(st, 1, r->source);
-    bind_text(st, 2, r->ext_id);
-    bind_text(st, 3, content);
-    return run(c, st, "save receipt", e);
+    sqlite3_bind_int64(st, 1, r->indicator_id);
+    bind_text(st, 2, r->unit);
+    sqlite3_bind_int(st, 3, r->period_from);
+    sqlite3_bind_int(st, 4, r->period_to);
+    sqlite3_bind_double(st, 5, r->value);
+    if (r->has_nd) {
+        sqlite3_bind_double(st, 6, r->numerator);
+        sqlite3_bind_double(st, 7, r->denominator);
+    }
+    bind_text(st, 8, r->source);
+    bind_text(st, 9, r->ext_id);
+    bind_time(st, 10, r->at);
+    sqlite3_bind_int64(st, 12, (sqlite3_int64)r->updated_at);
+    bind_text(st, 13, r->entered_by);
+    return run(c, st, "replace value", e);
 }
 
 static dh_status sq_list_ivalues(dh_conn *c, const dh_ivalue_filter *f, dh_ivalue_cb cb,
                                  void *closure, dh_err *e)
 {
     /* One text per combination of the filters given: "?1 = 0 OR ..." would
-     * keep the planner from the primary key (a scan of every value). */
+     * keep the planner from the keys (a scan of every value). Given units,
+     * the series index is named: ordered by period, the planner would
+     * rather walk the indicator's whole range in the primary key (indicator,
+     * period, unit) than seek each unit's series and sort. */
 #define IVALUES_SQL(ind, units, order)                                                           \
-    "SELECT " IVALUE_COLS " FROM indicator_values WHERE " ind " AND " units                      \
+    "SELECT " IVALUE_COLS " FROM indicator_values" units " AND " ind                             \
     " AND (?3 IS NULL OR period_to >= ?3) AND (?4 IS NULL OR period_from <= ?4) ORDER BY " order \
     " LIMIT ?5 OFFSET ?6"
 #define IV_ANY_IND "(?1 = 0 OR indicator_id = ?1)"
 #define IV_IND "indicator_id = ?1"
-#define IV_ANY_UNIT "(?2 IS NULL OR unit IN (SELECT value FROM json_each(?2)))"
-#define IV_UNITS "unit IN (SELECT value FROM json_each(?2))"
+#define IV_ANY_UNIT " WHERE (?2 IS NULL OR unit IN (SELECT value FROM json_each(?2)))"
+#define IV_UNITS                                                                                 \
+    " INDEXED BY indicator_values_series WHERE unit IN (SELECT value FROM json_each(?2))"
 #define IV_BY_KEY "indicator_id, unit, period_from"
 #define IV_BY_PERIOD "period_from, unit"
     static const char *const texts[2][3] = {
@@ -1589,7 +1630,9 @@ static dh_status sq_put_target(dh_conn *c, const dh_target_row *r, int64_t *id, 
 
 #define TARGET_COLS                                                                              \
     "id, indicator_id, unit, value, due, milestones, split_of, plan, task_id, task_ref, name, " \
-    "note, ext_key, series, dirty, status, eval, since, eval_day, created_at, updated_at"
+    "note, ext_key, series, dirty OR EXISTS (SELECT 1 FROM target_marks m WHERE "            \
+    "m.indicator_id = targets.indicator_id AND m.unit = targets.unit), status, eval, since, "   \
+    "eval_day, created_at, updated_at"
 
 static dh_status target_rows(dh_conn *c, sqlite3_stmt *st, dh_target_cb cb, void *closure,
                              dh_err *e)
@@ -1618,7 +1661,9 @@ static dh_status sq_load_targets(dh_conn *c, bool only_dirty, dh_target_cb cb, v
                                  dh_err *e)
 {
     static const char all[] = "SELECT " TARGET_COLS " FROM targets ORDER BY id";
-    static const char dirty[] = "SELECT " TARGET_COLS " FROM targets WHERE dirty = 1 ORDER BY id";
+    static const char dirty[] = "SELECT " TARGET_COLS " FROM targets WHERE dirty = 1 OR "
+                                 "(indicator_id, unit) IN (SELECT indicator_id, unit FROM "
+                                 "target_marks) ORDER BY id";
     sqlite3_stmt *st = stmt(c, only_dirty ? dirty : all, e);
     if (!st)
         return DH_E_DB;
@@ -1682,7 +1727,19 @@ static dh_status sq_count_targets(dh_conn *c, const dh_target_filter *f, dh_coun
 
 static dh_status sq_set_target_series(dh_conn *c, int64_t id, const char *series_json, dh_err *e)
 {
-    sqlite3_stmt *st = stmt(c, "UPDATE targets SET series = ?, dirty = 0 WHERE id = ?", e);
+    /* The series is current: the mark of ingestion goes too (another
+     * target of the same key was loaded with it, so it is recomputed). */
+    sqlite3_stmt *st = stmt(c,
+                            "DELETE FROM target_marks WHERE (indicator_id, unit) = (SELECT "
+                            "indicator_id, unit FROM targets WHERE id = ?)",
+                            e);
+    if (!st)
+        return DH_E_DB;
+    sqlite3_bind_int64(st, 1, id);
+    dh_status s = run(c, st, "clear target mark", e);
+    if (s)
+        return s;
+    st = stmt(c, "UPDATE targets SET series = ?, dirty = 0 WHERE id = ?", e);
     if (!st)
         return DH_E_DB;
     bind_text(st, 1, series_json);
@@ -1759,9 +1816,13 @@ static dh_status sq_ivalues_latest(dh_conn *c, int64_t indicator_id, const char 
 static dh_status sq_mark_targets_dirty(dh_conn *c, int64_t indicator_id, const char *unit,
                                        dh_err *e)
 {
+    /* A small row in its own table rather than an UPDATE of the wide target
+     * rows (two a page): read with the targets (TARGET_COLS), cleared when
+     * the series is saved. */
     sqlite3_stmt *st = stmt(c,
-                            "UPDATE targets SET dirty = 1 WHERE indicator_id = ? AND unit = ? "
-                            "AND dirty = 0",
+                            "INSERT INTO target_marks(indicator_id, unit) SELECT ?1, ?2 WHERE "
+                            "EXISTS (SELECT 1 FROM targets WHERE indicator_id = ?1 AND unit = ?2) "
+                            "ON CONFLICT DO NOTHING",
                             e);
     if (!st)
         return DH_E_DB;
@@ -2543,7 +2604,7 @@ const dh_store_ops dh_sqlite_ops = {
     .put_indicator = sq_put_indicator,
     .load_indicators = sq_load_indicators,
     .find_ireceipt = sq_find_ireceipt,
-    .get_ivalue = sq_get_ivalue,
+    .add_ireceipt = sq_add_ireceipt,
     .put_ivalue = sq_put_ivalue,
     .list_ivalues = sq_list_ivalues,
     .put_target = sq_put_target,

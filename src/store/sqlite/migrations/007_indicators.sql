@@ -20,7 +20,11 @@ CREATE TABLE indicators (
 );
 
 -- One value per indicator, unit and period; a correction replaces it and
--- the value it replaced goes to indicator_value_history.
+-- the value it replaced goes to indicator_value_history. Clustered by
+-- indicator then period, so that a period's values for every unit (how
+-- they arrive: a month's push) land on a few contiguous pages at the end of
+-- each indicator's range rather than on a page per unit; a unit's series is
+-- read through indicator_values_series (docs/benchmarks.md, issue 8).
 CREATE TABLE indicator_values (
     indicator_id INTEGER NOT NULL REFERENCES indicators(id),
     unit         TEXT NOT NULL,
@@ -35,8 +39,9 @@ CREATE TABLE indicator_values (
     received_at  INTEGER NOT NULL,       -- first received (timeliness)
     updated_at   INTEGER NOT NULL,
     entered_by   TEXT NOT NULL,
-    PRIMARY KEY (indicator_id, unit, period_from)
+    PRIMARY KEY (indicator_id, period_from, unit)
 ) WITHOUT ROWID;
+CREATE INDEX indicator_values_series ON indicator_values(indicator_id, unit, period_from);
 
 -- Every (source, id) ever accepted, with its content, so that a resend is
 -- recognised as a duplicate and a changed resend as a conflict even after
@@ -93,6 +98,15 @@ CREATE TABLE targets (
 );
 CREATE INDEX targets_by_indicator ON targets(indicator_id, unit);
 CREATE INDEX targets_dirty ON targets(dirty) WHERE dirty = 1;
+-- The (indicator, unit) pairs whose values changed since their targets'
+-- series were derived: ingestion adds a small row here instead of updating
+-- the wide target rows (two a page), the targets read it as "dirty" and
+-- saving a series clears it.
+CREATE TABLE target_marks (
+    indicator_id INTEGER NOT NULL,
+    unit         TEXT NOT NULL,
+    PRIMARY KEY (indicator_id, unit)
+) WITHOUT ROWID;
 CREATE INDEX targets_by_unit ON targets(unit, status);
 
 CREATE TABLE obligations (
