@@ -312,7 +312,7 @@ const dh_route dh_routes_calendars[] = {
     {"GET", "/api/v1/calendars/{}/between", get_between, 0},
     {"GET", "/api/v1/schedules", list_schedules, 0},
     {"POST", "/api/v1/schedules", post_schedules, 0},
-    {"POST", "/api/v1/schedules/import", import_schedules, 0},
+    {"POST", "/api/v1/schedules/import", import_schedules, DH_ROUTE_BULK},
     {"PATCH", "/api/v1/schedules/{}", patch_schedule, 0},
     {"DELETE", "/api/v1/schedules/{}", delete_schedule, 0},
     {"GET", "/api/v1/units/{}/calendar", get_unit_calendar, 0},

@@ -216,12 +216,12 @@ static void post_procedures(dh_req *rq, dh_resp *rs)
 }
 
 const dh_route dh_routes_dossiers[] = {
-    {"POST", "/api/v1/dossier-events", post_events, 0},
+    {"POST", "/api/v1/dossier-events", post_events, DH_ROUTE_BULK},
     {"GET", "/api/v1/dossiers", list_dossiers, 0},
     {"GET", "/api/v1/dossiers/{}", get_dossier, 0},
     {"GET", "/api/v1/dossiers/{}/apology.pdf", get_apology_pdf, 0},
     {"GET", "/api/v1/dossiers/{}/apology.html", get_apology_html, 0},
     {"GET", "/api/v1/procedures", list_procedures, 0},
-    {"POST", "/api/v1/procedures", post_procedures, 0},
+    {"POST", "/api/v1/procedures", post_procedures, DH_ROUTE_BULK},
     {0, 0, 0, 0},
 };

@@ -209,9 +209,9 @@ static void get_freshness(dh_req *rq, dh_resp *rs)
 const dh_route dh_routes_indicators[] = {
     {"GET", "/api/v1/indicators", list_indicators, 0},
     {"POST", "/api/v1/indicators", post_indicator, 0},
-    {"POST", "/api/v1/indicator-values", post_values, 0},
+    {"POST", "/api/v1/indicator-values", post_values, DH_ROUTE_BULK},
     {"GET", "/api/v1/indicator-values", list_values, 0},
-    {"POST", "/api/v1/indicator-values/import", post_values_import, 0},
+    {"POST", "/api/v1/indicator-values/import", post_values_import, DH_ROUTE_BULK},
     {"GET", "/api/v1/targets", list_targets, 0},
     {"POST", "/api/v1/targets", post_target, 0},
     {"GET", "/api/v1/obligations", list_obligations, 0},

@@ -59,6 +59,8 @@ enum {
      * redirects to the sign-in page), and a form POST proves its origin with
      * a `csrf` form field instead of the X-CSRF-Token header. */
     DH_ROUTE_PAGE = 2,
+    /* takes a bulk body (DH_HTTP_BULK_MAX) rather than DH_HTTP_BODY_MAX */
+    DH_ROUTE_BULK = 4,
 };
 
 typedef void (*dh_handler)(dh_req *rq, dh_resp *rs);

@@ -462,21 +462,14 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, dh_resp *rs)
     return ret;
 }
 
+/* The body limit of the route the request goes to (routes say DH_ROUTE_BULK). */
 static size_t body_max(const char *method, const char *url)
 {
-    static const char *const bulk[] = {"/api/v1/dossier-events", "/api/v1/schedules/import",
-                                       "/api/v1/procedures", "/api/v1/files",
-                                       "/api/v1/indicator-values",
-                                       "/api/v1/indicator-values/import"};
-    if (strcmp(method, "POST") == 0)
-        for (size_t i = 0; i < sizeof bulk / sizeof *bulk; i++)
-            if (strcmp(url, bulk[i]) == 0)
-                return DH_HTTP_BULK_MAX;
-    /* a plan's appendix: POST /api/v1/plans/{id}/import */
-    size_t n = strlen(url);
-    if (strcmp(method, "POST") == 0 && strncmp(url, "/api/v1/plans/", 14) == 0 && n > 21 &&
-        strcmp(url + n - 7, "/import") == 0)
-        return DH_HTTP_BULK_MAX;
+    dh_req scratch = {0};
+    for (size_t g = 0; g < sizeof groups / sizeof *groups; g++)
+        for (const dh_route *r = groups[g]; r->method; r++)
+            if (!strcmp(r->method, method) && match(r->pattern, url, &scratch))
+                return r->flags & DH_ROUTE_BULK ? DH_HTTP_BULK_MAX : DH_HTTP_BODY_MAX;
     return DH_HTTP_BODY_MAX;
 }
 
