@@ -135,6 +135,23 @@ const char *dh_pages_unit(dh_req *rq, const char *given)
     return NULL;
 }
 
+const char *dh_pages_unit_or_root(dh_req *rq, const char *given)
+{
+    const char *unit = dh_pages_unit(rq, given);
+    if (unit)
+        return unit;
+    static _Thread_local char root[64];
+    dh_err e;
+    const dh_unitreg *reg = dh_app_units_acquire(rq->app, &e);
+    int32_t *roots = NULL;
+    size_t n = reg ? dh_unitreg_roots(reg, dh_date_of_time_vn(rq->now), &roots) : 0;
+    snprintf(root, sizeof root, "%s", n ? reg->u[roots[0]].code : "");
+    free(roots);
+    if (reg)
+        dh_app_units_release(rq->app, reg);
+    return root;
+}
+
 /* The period selector and the unit field (GET form). */
 void dh_pages_period_form(dh_page *pg, const char *action, const char *unit, const char *label)
 {
@@ -656,20 +673,7 @@ static void get_overview(dh_req *rq, dh_resp *rs)
         return;
     dh_page pg;
     dh_pages_init(rq, &pg);
-    const char *unit = dh_pages_unit(rq, dh_req_query(rq, "unit"));
-    if (!unit) {
-        /* an administrator without a unit: the first root unit open today */
-        dh_err e;
-        const dh_unitreg *reg = dh_app_units_acquire(rq->app, &e);
-        int32_t *roots = NULL;
-        size_t n = reg ? dh_unitreg_roots(reg, dh_date_of_time_vn(rq->now), &roots) : 0;
-        static _Thread_local char root[64];
-        snprintf(root, sizeof root, "%s", n ? reg->u[roots[0]].code : "");
-        free(roots);
-        if (reg)
-            dh_app_units_release(rq->app, reg);
-        unit = root;
-    }
+    const char *unit = dh_pages_unit_or_root(rq, dh_req_query(rq, "unit"));
     unit_dashboard(rq, rs, &pg, unit, L(&pg, "Tổng quan", "Overview"), "tong-quan");
     if (rs->body)
         return; /* an error page */

@@ -21,6 +21,9 @@ int dh_pages_period(dh_req *rq, dh_resp *rs, dh_page *pg, dh_period *p, char *la
 /* The unit asked for, else the actor's; NULL for an administrator without
  * a unit. */
 const char *dh_pages_unit(dh_req *rq, const char *given);
+/* The same, but for an administrator without a unit the first root unit
+ * open today (pages that must show one unit; a thread-local string). */
+const char *dh_pages_unit_or_root(dh_req *rq, const char *given);
 /* The unit and period form (GET to action). unit NULL: no unit field. */
 void dh_pages_period_form(dh_page *pg, const char *action, const char *unit, const char *label);
 /* The directive form (leaders and admins only): source "dossiers" (with the
