@@ -5,8 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <xlsxwriter.h>
+#include "app/xlsxout.h"
 #include "app/pdf.h"
 #include <pango/pangocairo.h>
 
@@ -397,17 +396,13 @@ char *dh_report_ii06a_html(const json_t *rep, const char *unit_name)
 dh_status dh_report_ii06a_xlsx(const json_t *rep, const char *unit_name, char **out, size_t *len,
                                dh_err *e)
 {
-    char path[] = "/tmp/dieuhanh-ii06a-XXXXXX";
-    int fd = mkstemp(path);
-    if (fd < 0)
-        return dh_err_set(e, DH_E_INTERNAL, "io", NULL, "cannot create a temporary file");
-    close(fd);
-    lxw_workbook *wb = workbook_new(path);
-    lxw_worksheet *ws = wb ? workbook_add_worksheet(wb, "II.06a") : NULL;
-    if (!ws) {
-        unlink(path);
+    dh_xlsx x;
+    lxw_workbook *wb = dh_xlsx_begin(&x);
+    if (!wb)
         return dh_err_set(e, DH_E_INTERNAL, "xlsx_failed", NULL, "cannot start the workbook");
-    }
+    lxw_worksheet *ws = workbook_add_worksheet(wb, "II.06a");
+    if (!ws)
+        return dh_xlsx_end(&x, out, len, e);
     lxw_format *title = workbook_add_format(wb);
     format_set_bold(title);
     format_set_font_size(title, 13);
@@ -457,28 +452,7 @@ dh_status dh_report_ii06a_xlsx(const json_t *rep, const char *unit_name, char **
     worksheet_write_string(ws, r, 1, "Tổng cộng", total);
     for (int k = 0; k < NCOUNTS; k++)
         worksheet_write_number(ws, r, (lxw_col_t)(k + 2), (double)count_of(t, k), total);
-    lxw_error err = workbook_close(wb);
-    if (err != LXW_NO_ERROR) {
-        unlink(path);
-        return dh_err_set(e, DH_E_INTERNAL, "xlsx_failed", NULL, "cannot write the workbook: %s",
-                          lxw_strerror(err));
-    }
-    FILE *f = fopen(path, "rb");
-    dh_buf b = {0};
-    char chunk[65536];
-    size_t n;
-    while (f && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        dh_buf_append(&b, chunk, n);
-    if (f)
-        fclose(f);
-    unlink(path);
-    if (!b.len) {
-        dh_buf_free(&b);
-        return dh_err_set(e, DH_E_INTERNAL, "xlsx_failed", NULL, "the workbook is empty");
-    }
-    *out = b.p;
-    *len = b.len;
-    return DH_OK;
+    return dh_xlsx_end(&x, out, len, e);
 }
 
 /* ---- PDF (cairo + pango) ---------------------------------------------------- */

@@ -8,8 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <xlsxwriter.h>
+#include "app/xlsxout.h"
 
 #include "http/pages.h"
 #include "util/csv.h"
@@ -135,11 +134,8 @@ static void export_list(dh_resp *rs, const dh_page *pg, const json_t *items, boo
         snprintf(rs->disposition, sizeof rs->disposition, "attachment; filename=\"ho-so.csv\"");
         return;
     }
-    char path[] = "/tmp/dieuhanh-list-XXXXXX";
-    int fd = mkstemp(path);
-    if (fd >= 0)
-        close(fd);
-    lxw_workbook *wb = fd >= 0 ? workbook_new(path) : NULL;
+    dh_xlsx x;
+    lxw_workbook *wb = dh_xlsx_begin(&x);
     lxw_worksheet *ws = wb ? workbook_add_worksheet(wb, "Hồ sơ") : NULL;
     if (ws) {
         lxw_format *bold = workbook_add_format(wb);
@@ -163,25 +159,16 @@ static void export_list(dh_resp *rs, const dh_page *pg, const json_t *items, boo
         worksheet_autofilter(ws, 0, 0, rr - 1, NEXPORT - 1);
         worksheet_freeze_panes(ws, 1, 0);
     }
-    dh_buf b = {0};
-    if (wb && workbook_close(wb) == LXW_NO_ERROR) {
-        FILE *f = fopen(path, "rb");
-        char chunk[65536];
-        size_t n;
-        while (f && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
-            dh_buf_append(&b, chunk, n);
-        if (f)
-            fclose(f);
-    }
-    if (fd >= 0)
-        unlink(path);
-    if (!b.len) {
+    char *data = NULL;
+    size_t len = 0;
+    dh_err e;
+    if (!wb || dh_xlsx_end(&x, &data, &len, &e)) {
         dh_reply_error(rs, 500, "xlsx_failed", NULL, "cannot write the workbook");
         return;
     }
     rs->status = 200;
-    rs->body = b.p;
-    rs->body_len = b.len;
+    rs->body = data;
+    rs->body_len = len;
     rs->content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
     snprintf(rs->disposition, sizeof rs->disposition, "attachment; filename=\"ho-so.xlsx\"");
 }
@@ -251,20 +238,7 @@ static void get_list(dh_req *rq, dh_resp *rs)
      * today), so that the index on units is used */
     if (!state || !*state)
         state = "in_progress";
-    static _Thread_local char root[64];
-    if (!unit || !*unit) {
-        unit = dh_pages_unit(rq, NULL);
-        if (!unit) {
-            const dh_unitreg *reg = dh_app_units_acquire(rq->app, &e);
-            int32_t *roots = NULL;
-            size_t n = reg ? dh_unitreg_roots(reg, dh_date_of_time_vn(rq->now), &roots) : 0;
-            snprintf(root, sizeof root, "%s", n ? reg->u[roots[0]].code : "");
-            free(roots);
-            if (reg)
-                dh_app_units_release(rq->app, reg);
-            unit = root;
-        }
-    }
+    unit = dh_pages_unit_or_root(rq, unit);
     dh_dossier_query dq = {unit && *unit ? unit : NULL, true, strcmp(state, "all") ? state : NULL,
                            proc && *proc ? proc : NULL, NULL, 0, 0, 0, PAGE_ROWS,
                            channel && *channel ? channel : NULL, field && *field ? field : NULL};
