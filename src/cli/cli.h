@@ -65,6 +65,12 @@ typedef struct dh_cli_opt {
 int dh_cli_parse(const char *cmd, int argc, char **argv, const dh_cli_opt *opts,
                  const char **pos, int maxpos, int *npos, const char *help);
 
+/* --period P, or --from DATE --to DATE (inclusive), into *p; prints why and
+ * returns the exit code (2 usage, 1 bad value) when wrong, else 0. */
+struct dh_period;
+int dh_cli_period(const char *cmd, const char *period, const char *from, const char *to,
+                  struct dh_period *p);
+
 /* True when s looks like HOST:PORT with PORT in 0..65535 (checked before any
  * database is opened, so a typo is a usage error, exit 2). */
 bool dh_cli_listen_ok(const char *s);

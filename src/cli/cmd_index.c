@@ -28,31 +28,6 @@ static const char index_help[] =
     "(formula manual) take a value entered with 'index set' (admins and leaders).\n"
     "P: 2025, 2025-H1, 2025-Q3, 2025-07, a day, FROM..TO, or cutoff:2025-Q1 (Decree 09).\n";
 
-static int parse_period(const char *period, const char *from, const char *to, dh_period *p)
-{
-    const char *why = NULL;
-    if (period) {
-        if (from || to)
-            return dh_cli_usage("index", "give --period or --from/--to, not both");
-        if (dh_period_parse(period, p, &why)) {
-            fprintf(stderr, "dieuhanh: --period: '%s': %s\n", period, why);
-            return DH_EXIT_FAIL;
-        }
-        return 0;
-    }
-    if (!from || !to)
-        return dh_cli_usage("index", "--period (or --from and --to) is required");
-    if (dh_date_parse(from, &p->from) || dh_date_parse(to, &p->to)) {
-        fprintf(stderr, "dieuhanh: --from/--to: dates are written YYYY-MM-DD\n");
-        return DH_EXIT_FAIL;
-    }
-    if (p->to < p->from) {
-        fprintf(stderr, "dieuhanh: --to: %s is before --from %s\n", to, from);
-        return DH_EXIT_FAIL;
-    }
-    return 0;
-}
-
 /* Prints s left-aligned in `width` columns (counting characters, not bytes). */
 static void print_padded(const char *s, int width)
 {
@@ -154,7 +129,7 @@ int dh_cmd_index(int argc, char **argv)
     if (strcmp(pos[0], "config")) {
         if (!unit)
             return dh_cli_usage("index", "--unit CODE is required");
-        if ((rc = parse_period(period, from, to, &p)))
+        if ((rc = dh_cli_period("index", period, from, to, &p)))
             return rc;
     }
     if (!strcmp(pos[0], "set")) {

@@ -124,26 +124,9 @@ int dh_cmd_report(int argc, char **argv)
     if ((!strcmp(format, "xlsx") || !strcmp(format, "pdf")) && !out)
         return dh_cli_usage("report", "--format %s needs -o FILE.%s", format, format);
     dh_period p;
-    const char *why = NULL;
-    if (period) {
-        if (from || to)
-            return dh_cli_usage("report", "give --period or --from/--to, not both");
-        if (dh_period_parse(period, &p, &why)) {
-            fprintf(stderr, "dieuhanh: --period: '%s': %s\n", period, why);
-            return DH_EXIT_FAIL;
-        }
-    } else {
-        if (!from || !to)
-            return dh_cli_usage("report", "--from and --to (or --period) are required");
-        if (dh_date_parse(from, &p.from) || dh_date_parse(to, &p.to)) {
-            fprintf(stderr, "dieuhanh: --from/--to: dates are written YYYY-MM-DD\n");
-            return DH_EXIT_FAIL;
-        }
-        if (p.to < p.from) {
-            fprintf(stderr, "dieuhanh: --to: %s is before --from %s\n", to, from);
-            return DH_EXIT_FAIL;
-        }
-    }
+    int prc = dh_cli_period("report", period, from, to, &p);
+    if (prc)
+        return prc;
     dh_app *app = dh_cli_open(dh_cli_db(db), false);
     if (!app)
         return DH_EXIT_FAIL;

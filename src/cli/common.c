@@ -7,6 +7,7 @@
 #include <pthread.h>
 
 #include "cli/cli.h"
+#include "core/period.h"
 #include "http/http.h"
 
 const char *dh_cli_db(const char *opt)
@@ -123,4 +124,30 @@ int dh_cli_serve_until_signal(dh_app *app, const char *listen)
     dh_reminders_stop(rem);
     dh_server_stop(s);
     return DH_EXIT_OK;
+}
+
+int dh_cli_period(const char *cmd, const char *period, const char *from, const char *to,
+                  dh_period *p)
+{
+    const char *why = NULL;
+    if (period) {
+        if (from || to)
+            return dh_cli_usage(cmd, "give --period or --from/--to, not both");
+        if (dh_period_parse(period, p, &why)) {
+            fprintf(stderr, "dieuhanh: --period: '%s': %s\n", period, why);
+            return DH_EXIT_FAIL;
+        }
+        return 0;
+    }
+    if (!from || !to)
+        return dh_cli_usage(cmd, "--period (or --from and --to) is required");
+    if (dh_date_parse(from, &p->from) || dh_date_parse(to, &p->to)) {
+        fprintf(stderr, "dieuhanh: --from/--to: dates are written YYYY-MM-DD\n");
+        return DH_EXIT_FAIL;
+    }
+    if (p->to < p->from) {
+        fprintf(stderr, "dieuhanh: --to: %s is before --from %s\n", to, from);
+        return DH_EXIT_FAIL;
+    }
+    return 0;
 }
