@@ -1455,6 +1455,41 @@ static dh_status sq_add_ireceipt(dh_conn *c, const char *source, const char *ext
     return s ? s : DH_E_CONFLICT;
 }
 
+/* The two small tables that stand in for a series index (migration 008):
+ * the indicator's periods and the unit's latest period and receipt. */
+static dh_status keep_ivalue_summaries(dh_conn *c, const dh_ivalue_row *r, dh_err *e)
+{
+    sqlite3_stmt *st = stmt(c,
+                            "INSERT INTO indicator_periods(indicator_id, period_from, period_to) "
+                            "VALUES (?1,?2,?3) ON CONFLICT DO UPDATE SET period_to = "
+                            "excluded.period_to WHERE excluded.period_to > period_to",
+                            e);
+    if (!st)
+        return DH_E_DB;
+    sqlite3_bind_int64(st, 1, r->indicator_id);
+    sqlite3_bind_int(st, 2, r->period_from);
+    sqlite3_bind_int(st, 3, r->period_to);
+    dh_status s = run(c, st, "save value period", e);
+    if (s)
+        return s;
+    st = stmt(c,
+              "INSERT INTO indicator_latest(indicator_id, unit, period_from, period_to, "
+              "received_at) VALUES (?1,?2,?3,?4,?5) ON CONFLICT DO UPDATE SET period_from = "
+              "max(period_from, excluded.period_from), period_to = max(period_to, "
+              "excluded.period_to), received_at = max(received_at, excluded.received_at)",
+              e);
+    if (!st)
+        return DH_E_DB;
+    sqlite3_bind_int64(st, 1, r->indicator_id);
+    bind_text(st, 2, r->unit);
+    sqlite3_bind_int(st, 3, r->period_from);
+    sqlite3_bind_int(st, 4, r->period_to);
+    sqlite3_bind_int64(st, 5,
+                       (sqlite3_int64)(r->updated_at > r->received_at ? r->updated_at
+                                                                      : r->received_at));
+    return run(c, st, "save latest value", e);
+}
+
 /* One statement for a new value; a value already there for the key is
  * read, kept in the history and replaced (its received_at stays). */
 static dh_status sq_put_ivalue(dh_conn *c, const dh_ivalue_row *r, dh_ivalue_cb replaced,
@@ -1482,8 +1517,10 @@ static dh_status sq_put_ivalue(dh_conn *c, const dh_ivalue_row *r, dh_ivalue_cb 
     sqlite3_bind_int64(st, 12, (sqlite3_int64)r->updated_at);
     bind_text(st, 13, r->entered_by);
     dh_status s = run(c, st, "save value", e);
-    if (s || sqlite3_changes(c->db) > 0)
+    if (s)
         return s;
+    if (sqlite3_changes(c->db) > 0)
+        return keep_ivalue_summaries(c, r, e);
     sqlite3_stmt *q = stmt(c,
                            "SELECT " IVALUE_COLS " FROM indicator_values WHERE indicator_id = ? "
                            "AND unit = ? AND period_from = ?",
@@ -1549,7 +1586,8 @@ static dh_status sq_put_ivalue(dh_conn *c, const dh_ivalue_row *r, dh_ivalue_cb 
     bind_time(st, 10, r->at);
     sqlite3_bind_int64(st, 12, (sqlite3_int64)r->updated_at);
     bind_text(st, 13, r->entered_by);
-    return run(c, st, "replace value", e);
+    s = run(c, st, "replace value", e);
+    return s ? s : keep_ivalue_summaries(c, r, e);
 }
 
 static dh_status sq_list_ivalues(dh_conn *c, const dh_ivalue_filter *f, dh_ivalue_cb cb,
@@ -1557,26 +1595,38 @@ static dh_status sq_list_ivalues(dh_conn *c, const dh_ivalue_filter *f, dh_ivalu
 {
     /* One text per combination of the filters given: "?1 = 0 OR ..." would
      * keep the planner from the keys (a scan of every value). Given units,
-     * the series index is named: ordered by period, the planner would
-     * rather walk the indicator's whole range in the primary key (indicator,
-     * period, unit) than seek each unit's series and sort. */
-#define IVALUES_SQL(ind, units, order)                                                           \
-    "SELECT " IVALUE_COLS " FROM indicator_values" units " AND " ind                             \
-    " AND (?3 IS NULL OR period_to >= ?3) AND (?4 IS NULL OR period_from <= ?4) ORDER BY " order \
+     * the indicator's periods (indicator_periods, a few rows) are walked and
+     * each unit is a primary-key seek (indicator, period, unit) in each: a
+     * unit's series costs a seek per period, with no index to keep on the
+     * write path (migration 008). */
+#define IV_PERIODS " AND (?3 IS NULL OR period_to >= ?3) AND (?4 IS NULL OR period_from <= ?4)"
+#define IV_ALL(ind, order)                                                                       \
+    "SELECT " IVALUE_COLS " FROM indicator_values WHERE " ind IV_PERIODS " ORDER BY " order     \
     " LIMIT ?5 OFFSET ?6"
-#define IV_ANY_IND "(?1 = 0 OR indicator_id = ?1)"
-#define IV_IND "indicator_id = ?1"
-#define IV_ANY_UNIT " WHERE (?2 IS NULL OR unit IN (SELECT value FROM json_each(?2)))"
-#define IV_UNITS                                                                                 \
-    " INDEXED BY indicator_values_series WHERE unit IN (SELECT value FROM json_each(?2))"
+#define IV_UNITS(ind, order)                                                                     \
+    "SELECT v.indicator_id, v.unit, v.period_from, v.period_to, v.value, v.numerator, "         \
+    "v.denominator, v.source, v.ext_id, v.at, v.received_at, v.updated_at, v.entered_by "       \
+    "FROM indicator_periods p CROSS JOIN indicator_values v WHERE " ind                          \
+    " AND (?3 IS NULL OR p.period_to >= ?3) AND (?4 IS NULL OR p.period_from <= ?4) AND "        \
+    "v.indicator_id = p.indicator_id AND v.period_from = p.period_from AND v.unit IN (SELECT "  \
+    "value FROM json_each(?2)) AND (?3 IS NULL OR v.period_to >= ?3) ORDER BY " order           \
+    " LIMIT ?5 OFFSET ?6"
 #define IV_BY_KEY "indicator_id, unit, period_from"
 #define IV_BY_PERIOD "period_from, unit"
-    static const char *const texts[2][3] = {
-        {IVALUES_SQL(IV_ANY_IND, IV_ANY_UNIT, IV_BY_KEY), IVALUES_SQL(IV_IND, IV_ANY_UNIT, IV_BY_KEY),
-         IVALUES_SQL(IV_IND, IV_UNITS, IV_BY_KEY)},
-        {IVALUES_SQL(IV_ANY_IND, IV_ANY_UNIT, IV_BY_PERIOD),
-         IVALUES_SQL(IV_IND, IV_ANY_UNIT, IV_BY_PERIOD), IVALUES_SQL(IV_IND, IV_UNITS, IV_BY_PERIOD)}};
-    int variant = !f->indicator_id ? 0 : !f->units_json ? 1 : 2;
+#define IV_V_BY_KEY "v.indicator_id, v.unit, v.period_from"
+#define IV_V_BY_PERIOD "v.period_from, v.unit"
+    static const char *const texts[2][4] = {
+        {IV_ALL("(?1 = 0 OR indicator_id = ?1)", IV_BY_KEY), IV_ALL("indicator_id = ?1", IV_BY_KEY),
+         IV_UNITS("(?1 = 0 OR p.indicator_id = ?1)", IV_V_BY_KEY),
+         IV_UNITS("p.indicator_id = ?1", IV_V_BY_KEY)},
+        {IV_ALL("(?1 = 0 OR indicator_id = ?1)", IV_BY_PERIOD),
+         IV_ALL("indicator_id = ?1", IV_BY_PERIOD),
+         IV_UNITS("(?1 = 0 OR p.indicator_id = ?1)", IV_V_BY_PERIOD),
+         IV_UNITS("p.indicator_id = ?1", IV_V_BY_PERIOD)}};
+#undef IV_PERIODS
+#undef IV_ALL
+#undef IV_UNITS
+    int variant = (f->units_json ? 2 : 0) + (f->indicator_id ? 1 : 0);
     sqlite3_stmt *st = stmt(c, texts[f->by_period][variant], e);
     if (!st)
         return DH_E_DB;
