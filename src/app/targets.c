@@ -625,8 +625,7 @@ dh_status dh_app_target_put(dh_app *app, const dh_actor *a, json_t *body, time_t
                          "set targets for this unit");
         goto done;
     }
-    if ((st = dh_indset_load(tx.c, &inds, e)) ||
-        (st = DH_OPS(tx.c)->load_targets(tx.c, false, on_tgt, &l, e)))
+    if ((st = dh_indset_load(tx.c, &inds, e)))
         goto done;
     const dh_ind *ind = dh_indset_find(&inds, indc);
     if (!ind) {
@@ -634,6 +633,10 @@ dh_status dh_app_target_put(dh_app *app, const dh_actor *a, json_t *body, time_t
                         "unknown indicator '%s'", indc);
         goto done;
     }
+    /* A split and its parts are of one indicator: its targets (and the
+     * one the key names) are all this needs, not every target. */
+    if ((st = DH_OPS(tx.c)->load_targets_of(tx.c, ind->id, key, on_tgt, &l, e)))
+        goto done;
     int64_t split_id = 0;
     if (split && !json_is_null(split)) {
         if (json_is_integer(split)) {
@@ -680,7 +683,7 @@ dh_status dh_app_target_put(dh_app *app, const dh_actor *a, json_t *body, time_t
         goto done;
     /* The list as it now stands, for the answer and the split check. */
     tgt_free_all(&l);
-    if ((st = DH_OPS(tx.c)->load_targets(tx.c, false, on_tgt, &l, e)))
+    if ((st = DH_OPS(tx.c)->load_targets_of(tx.c, ind->id, NULL, on_tgt, &l, e)))
         goto done;
     tgt *me = NULL;
     for (size_t i = 0; i < l.n; i++)

@@ -510,6 +510,10 @@ typedef struct dh_store_ops {
     dh_status (*put_target)(dh_conn *c, const dh_target_row *r, int64_t *id, dh_err *e);
     dh_status (*load_targets)(dh_conn *c, bool only_dirty, dh_target_cb cb, void *closure,
                               dh_err *e);
+    /* The targets of one indicator and the one with ext_key `key` (any
+     * indicator; NULL: none), by id: what saving a target needs to see. */
+    dh_status (*load_targets_of)(dh_conn *c, int64_t indicator_id, const char *key,
+                                 dh_target_cb cb, void *closure, dh_err *e);
     dh_status (*set_target_series)(dh_conn *c, int64_t id, const char *series_json, dh_err *e);
     dh_status (*set_target_eval)(dh_conn *c, int64_t id, const char *status, dh_date since,
                                  const char *eval_json, dh_date day, dh_err *e);

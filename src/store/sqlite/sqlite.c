@@ -1820,6 +1820,20 @@ static dh_status sq_list_target_keys(dh_conn *c, dh_target_cb cb, void *closure,
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? DH_OK : db_error(c, e, "read targets");
 }
 
+static dh_status sq_load_targets_of(dh_conn *c, int64_t indicator_id, const char *key,
+                                    dh_target_cb cb, void *closure, dh_err *e)
+{
+    sqlite3_stmt *st = stmt(c,
+                            "SELECT " TARGET_COLS " FROM targets WHERE indicator_id = ?1 OR "
+                            "ext_key = ?2 ORDER BY id",
+                            e);
+    if (!st)
+        return DH_E_DB;
+    sqlite3_bind_int64(st, 1, indicator_id);
+    bind_text(st, 2, key);
+    return target_rows(c, st, cb, closure, e);
+}
+
 static dh_status sq_get_targets(dh_conn *c, const char *ids_json, dh_target_cb cb, void *closure,
                                 dh_err *e)
 {
@@ -1836,8 +1850,9 @@ static dh_status sq_get_targets(dh_conn *c, const char *ids_json, dh_target_cb c
 static dh_status sq_ivalues_latest(dh_conn *c, int64_t indicator_id, const char *units_json,
                                    dh_date *from, dh_date *to, time_t *received, dh_err *e)
 {
-#define IV_LATEST "SELECT max(period_from), max(period_to), max(max(received_at, updated_at)) " \
-                  "FROM indicator_values WHERE indicator_id = ?1"
+    /* indicator_latest: a row per indicator and unit (migration 008) */
+#define IV_LATEST "SELECT max(period_from), max(period_to), max(received_at) " \
+                  "FROM indicator_latest WHERE indicator_id = ?1"
     sqlite3_stmt *st = stmt(c,
                             units_json ? IV_LATEST " AND unit IN (SELECT value FROM json_each(?2))"
                                        : IV_LATEST,
@@ -2659,6 +2674,7 @@ const dh_store_ops dh_sqlite_ops = {
     .list_ivalues = sq_list_ivalues,
     .put_target = sq_put_target,
     .load_targets = sq_load_targets,
+    .load_targets_of = sq_load_targets_of,
     .set_target_series = sq_set_target_series,
     .set_target_eval = sq_set_target_eval,
     .list_targets = sq_list_targets,
