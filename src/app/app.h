@@ -604,11 +604,29 @@ dh_status dh_app_reminders_run(dh_app *app, time_t now, bool force, json_t **out
 /* Sets (email non-empty) or removes a unit's reminder address. Admins. */
 dh_status dh_app_contact_set(dh_app *app, const dh_actor *a, const char *unit,
                              const char *email, time_t now, dh_err *e);
-/* A thread that runs the reminders on start and every `interval` seconds
- * (DIEUHANH_REMINDER_INTERVAL, default 300); NULL if it cannot start. */
-typedef struct dh_reminders dh_reminders;
-dh_reminders *dh_reminders_start(dh_app *app);
-void dh_reminders_stop(dh_reminders *r);
+/* The reminders as the server's job runs them (dh_job_start; every
+ * DIEUHANH_REMINDER_INTERVAL seconds, default 300): errors and runs logged
+ * to standard error. */
+void dh_reminders_tick(dh_app *app);
+/* The targets' statuses derived again when their inputs changed
+ * (dh_app_targets_refresh), as the server's job (every
+ * DIEUHANH_TARGETS_INTERVAL seconds, default 5), so that the overview
+ * rarely waits for it. */
+void dh_targets_tick(dh_app *app);
+
+/* ---- Background jobs (jobs.c). ------------------------------------------ */
+
+/* A thread that calls fn(app) on start and then every `interval` seconds
+ * until dh_job_stop, which waits for a run in progress (a long one stops
+ * early once dh_app_request_stop was called). NULL if it cannot start. */
+typedef struct dh_job dh_job;
+typedef void (*dh_job_fn)(dh_app *app);
+dh_job *dh_job_start(dh_app *app, dh_job_fn fn, int interval);
+void dh_job_stop(dh_job *j);
+/* The positive integer in environment variable `env`, else dflt. */
+int dh_job_interval(const char *env, int dflt);
+/* Asks long jobs to stop at their next safe point (the server is stopping). */
+void dh_app_request_stop(dh_app *app);
 
 /* Imports a plan's appendix (CSV or XLSX by content) into plan `ref`:
  * columns STT, Nội dung, Đơn vị chủ trì, Đơn vị phối hợp, Thời gian hoàn

@@ -3,6 +3,7 @@
 #define DH_APP_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "app/app.h"
 #include "core/kpiagg.h"
@@ -25,6 +26,7 @@ struct dh_app {
     struct dh_snap *procedures; /* the newest catalogue (dh_procset), or NULL */
     struct dh_aggcache *agg;    /* the readers' copy of the aggregates */
     struct dh_snap *targets;    /* the targets overview's index (targets.c) */
+    atomic_bool stopping;       /* dh_app_request_stop: long jobs stop early */
 };
 
 /* A snapshot shared by readers and reloaded when the meta counter `key`

@@ -326,71 +326,16 @@ dh_status dh_app_contact_set(dh_app *app, const dh_actor *a, const char *unit,
     return st;
 }
 
-/* ------------------------------------------------------------------ */
-/* The server's thread.                                               */
-
-struct dh_reminders {
-    dh_app *app;
-    pthread_t thread;
-    pthread_mutex_t lock;
-    pthread_cond_t wake;
-    bool stop;
-    int interval;
-};
-
-static void *reminders_main(void *arg)
+/* The server's job (dh_job_start): the reminders, logged. */
+void dh_reminders_tick(dh_app *app)
 {
-    dh_reminders *r = arg;
-    pthread_mutex_lock(&r->lock);
-    while (!r->stop) {
-        pthread_mutex_unlock(&r->lock);
-        json_t *out = NULL;
-        dh_err e;
-        if (dh_app_reminders_run(r->app, time(NULL), false, &out, &e))
-            fprintf(stderr, "dieuhanh: reminders: %s\n", e.message);
-        else if (json_is_true(json_object_get(out, "ran")))
-            fprintf(stderr, "dieuhanh: reminders: %lld rows, %lld e-mails\n",
-                    (long long)json_integer_value(json_object_get(out, "rows")),
-                    (long long)json_integer_value(json_object_get(out, "mailed")));
-        json_decref(out);
-        pthread_mutex_lock(&r->lock);
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += r->interval;
-        while (!r->stop && pthread_cond_timedwait(&r->wake, &r->lock, &until) == 0)
-            ;
-    }
-    pthread_mutex_unlock(&r->lock);
-    return NULL;
-}
-
-dh_reminders *dh_reminders_start(dh_app *app)
-{
-    dh_reminders *r = dh_xcalloc(1, sizeof *r);
-    r->app = app;
-    const char *iv = getenv("DIEUHANH_REMINDER_INTERVAL");
-    r->interval = iv && atoi(iv) > 0 ? atoi(iv) : 300;
-    pthread_mutex_init(&r->lock, NULL);
-    pthread_cond_init(&r->wake, NULL);
-    if (pthread_create(&r->thread, NULL, reminders_main, r) != 0) {
-        pthread_mutex_destroy(&r->lock);
-        pthread_cond_destroy(&r->wake);
-        free(r);
-        return NULL;
-    }
-    return r;
-}
-
-void dh_reminders_stop(dh_reminders *r)
-{
-    if (!r)
-        return;
-    pthread_mutex_lock(&r->lock);
-    r->stop = true;
-    pthread_cond_signal(&r->wake);
-    pthread_mutex_unlock(&r->lock);
-    pthread_join(r->thread, NULL);
-    pthread_mutex_destroy(&r->lock);
-    pthread_cond_destroy(&r->wake);
-    free(r);
+    json_t *out = NULL;
+    dh_err e;
+    if (dh_app_reminders_run(app, time(NULL), false, &out, &e))
+        fprintf(stderr, "dieuhanh: reminders: %s\n", e.message);
+    else if (json_is_true(json_object_get(out, "ran")))
+        fprintf(stderr, "dieuhanh: reminders: %lld rows, %lld e-mails\n",
+                (long long)json_integer_value(json_object_get(out, "rows")),
+                (long long)json_integer_value(json_object_get(out, "mailed")));
+    json_decref(out);
 }

@@ -5,6 +5,7 @@
  * "targets_clean") or the day changes, and kept in the targets table, so
  * the overview is one indexed query (docs/INDICATORS.md). */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -343,46 +344,27 @@ static json_t *evaluate(const tgt *t, const dh_ind *ind, dh_date as_of, dh_tgt_e
 
 /* ---- Refresh. ------------------------------------------------------------ */
 
-dh_status dh_app_targets_refresh(dh_app *app, time_t now, int *recomputed, dh_err *e)
+/* One indicator's targets, in one write transaction: the targets are read
+ * again inside it (a target saved since the caller looked is seen as it
+ * now is), and each dirty one's series is derived from the values as they
+ * now are and saved, which clears its marks; every target is evaluated
+ * when `all` (the day changed). */
+static dh_status refresh_indicator(dh_app *app, const dh_indset *inds, int64_t ind_id, bool all,
+                                   dh_date today, int *recomputed, dh_err *e)
 {
-    dh_date today = dh_date_of_time_vn(now);
-    if (recomputed)
-        *recomputed = 0;
-    /* A cheap look first: nothing to do in the common case. */
-    dh_conn *rc = dh_store_acquire(app->store, e);
-    if (!rc)
-        return e->status;
-    int64_t dirty = 0, clean = 0, day = 0;
-    dh_status st = DH_OPS(rc)->meta_get(rc, DH_TARGETS_DIRTY, &dirty, e);
-    if (st == DH_OK)
-        st = DH_OPS(rc)->meta_get(rc, "targets_clean", &clean, e);
-    if (st == DH_OK)
-        st = DH_OPS(rc)->meta_get(rc, "targets_day", &day, e);
-    dh_store_release(rc);
+    dh_tx tx;
+    dh_status st = dh_tx_begin(app, &tx, true, e);
     if (st)
         return st;
-    if (dirty == clean && day == today + 1)
-        return DH_OK;
-    dh_tx tx;
-    if ((st = dh_tx_begin(app, &tx, true, e)))
-        return st;
-    dh_indset inds;
     tgtlist l = {0};
-    if ((st = dh_indset_load(tx.c, &inds, e))) {
-        dh_tx_abort(&tx);
-        return st;
-    }
-    st = DH_OPS(tx.c)->meta_get(tx.c, DH_TARGETS_DIRTY, &dirty, e);
-    bool all = day != today + 1;
-    if (st == DH_OK)
-        st = DH_OPS(tx.c)->load_targets(tx.c, false, on_tgt, &l, e);
+    st = DH_OPS(tx.c)->load_targets_of(tx.c, ind_id, NULL, on_tgt, &l, e);
     partidx parts = {NULL, 0};
     partidx_build(&parts, &l);
+    const dh_ind *ind = dh_indset_by_id(inds, ind_id);
     for (size_t i = 0; i < l.n && st == DH_OK; i++) {
         tgt *t = &l.v[i];
         if (!all && !t->dirty)
             continue;
-        const dh_ind *ind = dh_indset_by_id(&inds, t->indicator_id);
         if (t->dirty && ind) {
             dh_ind_point *pts;
             size_t n;
@@ -407,17 +389,118 @@ dh_status dh_app_targets_refresh(dh_app *app, time_t now, int *recomputed, dh_er
         }
     }
     if (st == DH_OK)
-        st = DH_OPS(tx.c)->meta_set(tx.c, "targets_clean", dirty, e);
-    if (st == DH_OK)
-        st = DH_OPS(tx.c)->meta_bump(tx.c, DH_TARGETS_REV, e);
-    if (st == DH_OK)
-        st = DH_OPS(tx.c)->meta_set(tx.c, "targets_day", today + 1, e);
-    if (st == DH_OK)
         st = dh_tx_commit(&tx, e);
     else
         dh_tx_abort(&tx);
     free(parts.v);
     tgt_free_all(&l);
+    return st;
+}
+
+static int cmp_i64_plain(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int on_tgt_indicator(void *cl, const dh_target_row *r)
+{
+    struct {
+        int64_t *v;
+        size_t n, cap;
+    } *ids = cl;
+    if (ids->n == ids->cap) {
+        ids->cap = ids->cap ? 2 * ids->cap : 64;
+        ids->v = dh_xrealloc(ids->v, ids->cap * sizeof *ids->v);
+    }
+    ids->v[ids->n++] = r->indicator_id;
+    return 0;
+}
+
+/* Serialises the refreshes of one process (the server's background one and
+ * a request's); another process's is serialised per indicator by SQLite. */
+static pthread_mutex_t refresh_lock = PTHREAD_MUTEX_INITIALIZER;
+
+dh_status dh_app_targets_refresh(dh_app *app, time_t now, int *recomputed, dh_err *e)
+{
+    dh_date today = dh_date_of_time_vn(now);
+    if (recomputed)
+        *recomputed = 0;
+    /* A cheap look first: nothing to do in the common case. */
+    int64_t dirty = 0, clean = 0, day = 0;
+    dh_conn *rc = dh_store_acquire(app->store, e);
+    if (!rc)
+        return e->status;
+    dh_status st = DH_OPS(rc)->meta_get(rc, DH_TARGETS_DIRTY, &dirty, e);
+    if (st == DH_OK)
+        st = DH_OPS(rc)->meta_get(rc, "targets_clean", &clean, e);
+    if (st == DH_OK)
+        st = DH_OPS(rc)->meta_get(rc, "targets_day", &day, e);
+    dh_store_release(rc);
+    if (st || (dirty == clean && day == today + 1))
+        return st;
+    pthread_mutex_lock(&refresh_lock);
+    /* Then, under the lock, what is dirty as of revision `dirty`: one
+     * write transaction per indicator, so that pushes and edits wait for
+     * one indicator's targets at most, never for the whole refresh.
+     * Whatever changes meanwhile moves targets_dirty past the revision
+     * recorded as clean below, and its marks stay: the next refresh takes
+     * it. */
+    struct {
+        int64_t *v;
+        size_t n, cap;
+    } ids = {NULL, 0, 0};
+    dh_indset inds = {0};
+    bool all = false;
+    if ((rc = dh_store_acquire(app->store, e)) == NULL) {
+        st = e->status;
+    } else {
+        st = DH_OPS(rc)->begin(rc, false, e);
+        if (st == DH_OK)
+            st = DH_OPS(rc)->meta_get(rc, DH_TARGETS_DIRTY, &dirty, e);
+        if (st == DH_OK)
+            st = DH_OPS(rc)->meta_get(rc, "targets_clean", &clean, e);
+        if (st == DH_OK)
+            st = DH_OPS(rc)->meta_get(rc, "targets_day", &day, e);
+        all = day != today + 1;
+        if (st == DH_OK)
+            st = dh_indset_load(rc, &inds, e);
+        if (st == DH_OK && all) /* every indicator's targets are evaluated */
+            for (size_t i = 0; i < inds.n; i++) {
+                dh_target_row r = {.indicator_id = inds.v[i].id};
+                on_tgt_indicator(&ids, &r);
+            }
+        else if (st == DH_OK && dirty != clean)
+            st = DH_OPS(rc)->load_targets(rc, true, on_tgt_indicator, &ids, e);
+        DH_OPS(rc)->rollback(rc);
+        dh_store_release(rc);
+    }
+    if (st == DH_OK && (all || dirty != clean)) {
+        if (ids.n)
+            qsort(ids.v, ids.n, sizeof *ids.v, cmp_i64_plain);
+        bool stopped = false;
+        for (size_t i = 0; i < ids.n && st == DH_OK && !stopped; i++) {
+            if (i == 0 || ids.v[i] != ids.v[i - 1])
+                st = refresh_indicator(app, &inds, ids.v[i], all, today, recomputed, e);
+            /* the server is stopping: what is done is kept, the rest stays
+             * dirty for the next start */
+            stopped = atomic_load(&app->stopping);
+        }
+        dh_tx tx;
+        if (st == DH_OK && !stopped && (st = dh_tx_begin(app, &tx, true, e)) == DH_OK) {
+            st = DH_OPS(tx.c)->meta_set(tx.c, "targets_clean", dirty, e);
+            if (st == DH_OK)
+                st = DH_OPS(tx.c)->meta_bump(tx.c, DH_TARGETS_REV, e);
+            if (st == DH_OK && all)
+                st = DH_OPS(tx.c)->meta_set(tx.c, "targets_day", today + 1, e);
+            if (st == DH_OK)
+                st = dh_tx_commit(&tx, e);
+            else
+                dh_tx_abort(&tx);
+        }
+    }
+    pthread_mutex_unlock(&refresh_lock);
+    free(ids.v);
     dh_indset_free(&inds);
     return st;
 }
@@ -1088,4 +1171,16 @@ dh_status dh_app_target_status(dh_app *app, const dh_actor *a, const dh_target_q
     dh_indset_free(&inds);
     free(units);
     return st;
+}
+
+void dh_targets_tick(dh_app *app)
+{
+    dh_err e;
+    int n = 0;
+    time_t start = time(NULL);
+    if (dh_app_targets_refresh(app, start, &n, &e))
+        fprintf(stderr, "dieuhanh: targets: %s\n", e.message);
+    else if (n >= 1000)
+        fprintf(stderr, "dieuhanh: targets: %d series derived again (%ld s)\n", n,
+                (long)(time(NULL) - start));
 }

@@ -114,14 +114,20 @@ int dh_cli_serve_until_signal(dh_app *app, const char *listen)
     dh_server *s = dh_server_start(app, listen, &e);
     if (!s)
         return dh_cli_fail(&e);
-    /* The daily reminders: on start and every few minutes (once a day). */
-    dh_reminders *rem = dh_reminders_start(app);
+    /* The daily reminders: on start and every few minutes (once a day);
+     * the targets' statuses: soon after their inputs change. */
+    dh_job *rem = dh_job_start(app, dh_reminders_tick,
+                               dh_job_interval("DIEUHANH_REMINDER_INTERVAL", 300));
+    dh_job *tgt = dh_job_start(app, dh_targets_tick,
+                               dh_job_interval("DIEUHANH_TARGETS_INTERVAL", 5));
     fprintf(stderr, "dieuhanh: serving on http://%.*s:%d/ (Ctrl-C stops)\n",
             (int)(strrchr(listen, ':') - listen), listen, dh_server_port(s));
     fflush(stderr);
     sigwait(&set, &sig);
     fprintf(stderr, "dieuhanh: stopping\n");
-    dh_reminders_stop(rem);
+    dh_app_request_stop(app);
+    dh_job_stop(tgt);
+    dh_job_stop(rem);
     dh_server_stop(s);
     return DH_EXIT_OK;
 }

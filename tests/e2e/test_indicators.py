@@ -267,3 +267,39 @@ def test_entry_window(ctx):
     r = s.request("POST", "/api/v1/indicator-values",
                   {"values": [val(4, "stations", "BRVT-VIETTEL", "2024-07", 60)]}, token=admin)
     assert r.status == 200 and r.json["accepted"] == 1, r
+
+
+def test_statuses_derived_in_the_background(ctx):
+    """The server's job derives the statuses after a push, before anyone
+    opens the overview (DIEUHANH_TARGETS_INTERVAL seconds); read here from
+    the database file, as opening the overview would derive them itself."""
+    import sqlite3
+    import time
+    os.environ["DIEUHANH_TARGETS_INTERVAL"] = "1"
+    try:
+        s, admin = setup(ctx)
+    finally:
+        del os.environ["DIEUHANH_TARGETS_INTERVAL"]
+    t = {"indicator": "stations", "unit": "BRVT-VIETTEL", "value": 140, "due": "2024-12-31"}
+    r = s.request("POST", "/api/v1/targets", t, token=admin)
+    assert r.status == 201, r
+    tid = r.json["id"]
+    vals = [val("g%d" % i, "stations", "BRVT-VIETTEL", "2024-%02d" % m, a)
+            for i, (m, a) in enumerate([(7, 60), (8, 80), (9, 95)])]
+    r = s.request("POST", "/api/v1/indicator-values", {"values": vals}, token=admin)
+    assert r.status == 200 and r.json["accepted"] == 3, r
+    path = s.db[len("sqlite:"):]
+    deadline = time.time() + 30
+    while True:
+        db = sqlite3.connect(path, timeout=30)
+        series, status = db.execute("SELECT series, status FROM targets WHERE id = ?",
+                                    (tid,)).fetchone()
+        meta = dict(db.execute("SELECT key, value FROM meta WHERE key IN "
+                               "('targets_dirty', 'targets_clean')").fetchall())
+        db.close()
+        if series.count("[") == 4 and meta.get("targets_clean") == meta.get("targets_dirty"):
+            break
+        assert time.time() < deadline, (series, status, meta)
+        time.sleep(0.2)
+    # today (after the due date, December never came): off track
+    assert status == "off_track", (series, status)
