@@ -29,6 +29,7 @@
  * measure its split check, which reads every target); the app then derives
  * every status (dh_app_targets_refresh, timed). Later runs reuse the file;
  * the values of the ingestion month are removed before (b). */
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -407,6 +408,44 @@ static double insert_batches(sqlite3 *db, sqlite3_stmt *ins, sqlite3_stmt *ir, s
     return t;
 }
 
+struct refresh_arg {
+    dh_app *app;
+    time_t now;
+    int n;
+    double secs;
+    dh_status st;
+};
+
+static void *refresh_main(void *arg)
+{
+    struct refresh_arg *r = arg;
+    dh_err e;
+    double t0 = now_s();
+    r->st = dh_app_targets_refresh(r->app, r->now, &r->n, &e);
+    if (r->st)
+        fprintf(stderr, "targets: refresh: %s\n", e.message);
+    r->secs = now_s() - t0;
+    return NULL;
+}
+
+/* The pushed month's values, its period and the pushes' receipts removed */
+static void empty_month(sqlite3 *db, dh_date from)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "DELETE FROM indicator_values WHERE period_from = %d;"
+             "DELETE FROM indicator_periods WHERE period_from = %d;"
+             "DELETE FROM indicator_receipts WHERE source = 'bench-push';",
+             from, from);
+    exec(db, sql);
+}
+
+static void nap_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
 int main(int argc, char **argv)
 {
     const char *path = argc > 1 ? argv[1] : "/tmp/dh-bench-targets.db";
@@ -598,12 +637,7 @@ int main(int argc, char **argv)
     exec(db, "DROP TABLE bench_scratch");
     /* (b2) the storage floor: the same rows and their receipts by plain
      * INSERTs into the very tables (their places in the big B-trees) */
-    snprintf(sql, sizeof sql,
-             "DELETE FROM indicator_values WHERE period_from = %d;"
-             "DELETE FROM indicator_periods WHERE period_from = %d;"
-             "DELETE FROM indicator_receipts WHERE source = 'bench-push';",
-             from, from);
-    exec(db, sql);
+    empty_month(db, from);
     sqlite3_stmt *iv, *ir, *ip, *il;
     if (sqlite3_prepare_v2(db,
                            "INSERT INTO indicator_values(indicator_id, unit, period_from, "
@@ -634,6 +668,7 @@ int main(int argc, char **argv)
     sqlite3_finalize(ip);
     sqlite3_finalize(il);
     qsort(tbatch, (size_t)nb, sizeof *tbatch, cmp_d);
+    double bmax = tbatch[nb - 1];
     printf("(b) ingestion of %d values in %d batches of %d: dh_app_values_put %.2f s = %.0f "
            "values/s (batch p50 %.0f ms, max %.0f ms); plain INSERT loop into a scratch table "
            "%.2f s = %.0f values/s, ratio %.1fx; plain INSERTs into indicator_values, "
@@ -641,13 +676,49 @@ int main(int argc, char **argv)
            total_v, nb, bsize, ti, total_v / ti, pct(tbatch, nb, 50) * 1e3,
            tbatch[nb - 1] * 1e3, tp, total_v / tp, ti / tp, tf, total_v / tf, ti / tf);
     fflush(stdout);
-    /* the first overview after the values: the statuses are derived again */
-    t0 = now_s();
     if (only_b)
         exit(0);
+    /* (d) pushes while the statuses are derived again (every target is
+     * dirty after (b)): the month's values pushed again under new ids by
+     * this thread while another runs dh_app_targets_refresh, as the
+     * server's job does; each batch's time is what a sector system waits */
+    empty_month(db, from);
+    snprintf(nonce, sizeof nonce, "%ld-d", (long)time(NULL));
+    for (int b = 0; b < nb; b++) {
+        json_decref(batches[b]);
+        batches[b] = batch_json(b, bsize, from, period, nonce);
+    }
+    struct refresh_arg ra = {app, now, 0, 0, DH_OK};
+    pthread_t th;
+    t0 = now_s();
+    if (pthread_create(&th, NULL, refresh_main, &ra))
+        fail("thread", "pthread_create");
+    while (now_s() - t0 < 2) /* the refresh is under way */
+        nap_ms(50);
+    double tpush = 0;
+    int refused = 0;
+    for (int b = 0; b < nb; b++) {
+        double t1 = now_s();
+        if (dh_app_values_put(app, &cli, batches[b], now, &out, &e))
+            refused++;
+        tbatch[b] = now_s() - t1;
+        tpush += tbatch[b];
+        json_decref(out);
+    }
+    pthread_join(th, NULL);
+    if (ra.st)
+        fail("refresh", "the refresh failed");
+    qsort(tbatch, (size_t)nb, sizeof *tbatch, cmp_d);
+    printf("(d) %d batches of %d pushed during a refresh of every status (%d series in %.1f s): "
+           "%d refused, %.0f values/s, batch p50 %.0f ms, max %.0f ms (in (b), alone: max %.0f "
+           "ms)\n",
+           nb, bsize, ra.n, ra.secs, refused, total_v / tpush, pct(tbatch, nb, 50) * 1e3,
+           tbatch[nb - 1] * 1e3, bmax * 1e3);
+    /* the first overview after: what the pushes of (d) left dirty */
+    t0 = now_s();
     if (dh_app_target_status(app, &cli, &q, now, &out, &e))
         fail("status", e.message);
-    printf("    the first overview after ingestion (re-deriving the touched targets) took %.1f s\n",
+    printf("    the first overview after (d) (re-deriving what the pushes touched) took %.1f s\n",
            now_s() - t0);
     json_decref(out);
     for (int b = 0; b < nb; b++)
