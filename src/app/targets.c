@@ -216,10 +216,72 @@ static void partidx_build(partidx *p, const tgtlist *l)
     qsort(p->v, p->n, sizeof *p->v, cmp_part);
 }
 
+/* Every value of one indicator in memory, by period then unit (the order
+ * list_ivalues gives by_period), each with its unit's index in the
+ * registry: deriving many targets of the indicator then reads the values
+ * once instead of seeking each target's units in every period. */
+typedef struct vrows {
+    dh_ivalue_row *v;
+    int32_t *u; /* registry index, -1: not in the registry */
+    size_t n, cap;
+    const dh_unitreg *reg;
+} vrows;
+
+static int on_vrow(void *cl, const dh_ivalue_row *r)
+{
+    vrows *m = cl;
+    if (m->n == m->cap) {
+        m->cap = m->cap ? 2 * m->cap : 1024;
+        m->v = dh_xrealloc(m->v, m->cap * sizeof *m->v);
+        m->u = dh_xrealloc(m->u, m->cap * sizeof *m->u);
+    }
+    dh_ivalue_row *x = &m->v[m->n];
+    *x = *r;
+    /* only what aggregation reads is kept */
+    x->unit = NULL;
+    x->source = x->ext_id = x->entered_by = NULL;
+    m->u[m->n++] = dh_unitreg_find(m->reg, r->unit);
+    return 0;
+}
+
+static void vrows_free(vrows *m)
+{
+    free(m->v);
+    free(m->u);
+    memset(m, 0, sizeof *m);
+}
+
+/* Feeds the values of the units (a JSON array of codes) to g, by period
+ * then unit: from the store, or from `mem` when given. */
+static dh_status feed_units(dh_conn *c, const vrows *mem, const dh_ind *ind, const char *units,
+                            struct agg_ctx *g, dh_err *e)
+{
+    if (!mem) {
+        dh_ivalue_filter f = {ind->id, units, DH_DATE_NONE, DH_DATE_NONE, true, 0, 0};
+        return DH_OPS(c)->list_ivalues(c, &f, on_agg_value, g, e);
+    }
+    bool *in = dh_xcalloc(mem->reg->n + 1, sizeof *in);
+    json_t *a = json_loads(units, 0, NULL), *x;
+    size_t i;
+    json_array_foreach(a, i, x)
+    {
+        int32_t u = dh_unitreg_find(mem->reg, json_string_value(x));
+        if (u >= 0)
+            in[u] = true;
+    }
+    json_decref(a);
+    for (i = 0; i < mem->n; i++)
+        if (mem->u[i] >= 0 && in[mem->u[i]])
+            on_agg_value(g, &mem->v[i]);
+    free(in);
+    return DH_OK;
+}
+
 /* The target's series: its unit's own values, else its subtree's
- * aggregate, else (computed indicators) the KPIs. */
+ * aggregate, else (computed indicators) the KPIs. The values from the
+ * store, or from `mem` (the indicator's values) when given. */
 static dh_status target_series(dh_app *app, dh_conn *c, const dh_unitreg *reg, const dh_ind *ind,
-                               const tgt *t, const partidx *pi, dh_date today,
+                               const tgt *t, const partidx *pi, const vrows *mem, dh_date today,
                                dh_ind_point **pts, size_t *n, dh_err *e)
 {
     struct agg_ctx g = {ind, NULL, 0, 0, 0, 0, {0}, false};
@@ -247,8 +309,7 @@ static dh_status target_series(dh_app *app, dh_conn *c, const dh_unitreg *reg, c
         char *units = pass == 1 && json_array_size(parts)
                           ? json_dumps(parts, JSON_COMPACT)
                           : subtree_json(reg, u, today, pass == 1);
-        dh_ivalue_filter f = {ind->id, units, DH_DATE_NONE, DH_DATE_NONE, true, 0, 0};
-        st = DH_OPS(c)->list_ivalues(c, &f, on_agg_value, &g, e);
+        st = feed_units(c, mem, ind, units, &g, e);
         agg_close(&g);
         free(units);
     }
@@ -344,6 +405,14 @@ static json_t *evaluate(const tgt *t, const dh_ind *ind, dh_date as_of, dh_tgt_e
 
 /* ---- Refresh. ------------------------------------------------------------ */
 
+/* From this many dirty targets of an indicator on, its values are read
+ * once for all of them (DIEUHANH_TARGETS_BULK, default 8). */
+static size_t bulk_targets(void)
+{
+    const char *v = getenv("DIEUHANH_TARGETS_BULK");
+    return v && atol(v) > 0 ? (size_t)atol(v) : 8;
+}
+
 /* One indicator's targets, in one write transaction: the targets are read
  * again inside it (a target saved since the caller looked is seen as it
  * now is), and each dirty one's series is derived from the values as they
@@ -361,6 +430,18 @@ static dh_status refresh_indicator(dh_app *app, const dh_indset *inds, int64_t i
     partidx parts = {NULL, 0};
     partidx_build(&parts, &l);
     const dh_ind *ind = dh_indset_by_id(inds, ind_id);
+    /* Many dirty targets (a month's push): the indicator's values read
+     * once; a few: each target's units sought (tests/unit/test_ivalues.c
+     * checks that both give the same series). */
+    size_t ndirty = 0;
+    for (size_t i = 0; i < l.n; i++)
+        ndirty += l.v[i].dirty;
+    vrows mem = {.reg = tx.reg};
+    bool bulk = ind && ndirty >= bulk_targets();
+    if (st == DH_OK && bulk) {
+        dh_ivalue_filter f = {ind_id, NULL, DH_DATE_NONE, DH_DATE_NONE, true, 0, 0};
+        st = DH_OPS(tx.c)->list_ivalues(tx.c, &f, on_vrow, &mem, e);
+    }
     for (size_t i = 0; i < l.n && st == DH_OK; i++) {
         tgt *t = &l.v[i];
         if (!all && !t->dirty)
@@ -368,7 +449,8 @@ static dh_status refresh_indicator(dh_app *app, const dh_indset *inds, int64_t i
         if (t->dirty && ind) {
             dh_ind_point *pts;
             size_t n;
-            st = target_series(app, tx.c, tx.reg, ind, t, &parts, today, &pts, &n, e);
+            st = target_series(app, tx.c, tx.reg, ind, t, &parts, bulk ? &mem : NULL, today,
+                               &pts, &n, e);
             if (st)
                 break;
             free(t->series);
@@ -393,6 +475,7 @@ static dh_status refresh_indicator(dh_app *app, const dh_indset *inds, int64_t i
     else
         dh_tx_abort(&tx);
     free(parts.v);
+    vrows_free(&mem);
     tgt_free_all(&l);
     return st;
 }

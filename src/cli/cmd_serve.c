@@ -57,7 +57,13 @@ int dh_cmd_serve(int argc, char **argv)
         else if (c == 'h') {
             printf("usage: dieuhanh serve [--db URL] [--listen HOST:PORT]\n\n"
                    "Applies pending migrations, then serves the API on HOST:PORT\n"
-                   "(default 127.0.0.1:8080; port 0 picks a free one) until Ctrl-C.\n");
+                   "(default 127.0.0.1:8080; port 0 picks a free one) until Ctrl-C.\n"
+                   "Background jobs: the daily reminders and the targets' statuses.\n\n"
+                   "Environment:\n"
+                   "  DIEUHANH_DB                  the database when --db is not given\n"
+                   "  DIEUHANH_REMINDER_INTERVAL   seconds between reminder checks (300)\n"
+                   "  DIEUHANH_TARGETS_INTERVAL    seconds between status refreshes (5)\n"
+                   "  DIEUHANH_SMTP_URL            send reminders by e-mail (docs/PLANS.md)\n");
             return DH_EXIT_OK;
         } else
             return dh_cli_usage("serve", "unknown option");
