@@ -225,7 +225,40 @@ typedef struct vrows {
     int32_t *u; /* registry index, -1: not in the registry */
     size_t n, cap;
     const dh_unitreg *reg;
+    /* by unit (vrows_index): unit k's rows, in period order, are
+     * rows[first[k] .. first[k + 1]) */
+    size_t *first, *rows;
 } vrows;
+
+static int cmp_i32(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return (x > y) - (x < y);
+}
+
+static void vrows_index(vrows *m)
+{
+    size_t nu = m->reg->n;
+    m->first = dh_xcalloc(nu + 2, sizeof *m->first);
+    m->rows = dh_xmalloc((m->n + 1) * sizeof *m->rows);
+    for (size_t i = 0; i < m->n; i++)
+        if (m->u[i] >= 0)
+            m->first[m->u[i] + 1]++;
+    for (size_t k = 0; k < nu; k++)
+        m->first[k + 1] += m->first[k];
+    size_t *fill = dh_xmalloc((nu + 1) * sizeof *fill);
+    memcpy(fill, m->first, (nu + 1) * sizeof *fill);
+    for (size_t i = 0; i < m->n; i++)
+        if (m->u[i] >= 0)
+            m->rows[fill[m->u[i]]++] = i;
+    free(fill);
+}
 
 static int on_vrow(void *cl, const dh_ivalue_row *r)
 {
@@ -248,6 +281,8 @@ static void vrows_free(vrows *m)
 {
     free(m->v);
     free(m->u);
+    free(m->first);
+    free(m->rows);
     memset(m, 0, sizeof *m);
 }
 
@@ -260,20 +295,42 @@ static dh_status feed_units(dh_conn *c, const vrows *mem, const dh_ind *ind, con
         dh_ivalue_filter f = {ind->id, units, DH_DATE_NONE, DH_DATE_NONE, true, 0, 0};
         return DH_OPS(c)->list_ivalues(c, &f, on_agg_value, g, e);
     }
-    bool *in = dh_xcalloc(mem->reg->n + 1, sizeof *in);
+    /* the rows of the units, in the order of the loaded rows (by period
+     * then unit): each unit's rows are already in that order, so one unit
+     * is a walk and several a sort of their row numbers */
     json_t *a = json_loads(units, 0, NULL), *x;
-    size_t i;
+    size_t i, nrows = 0, nu = 0;
+    int32_t *us = dh_xmalloc((json_array_size(a) + 1) * sizeof *us);
     json_array_foreach(a, i, x)
     {
         int32_t u = dh_unitreg_find(mem->reg, json_string_value(x));
         if (u >= 0)
-            in[u] = true;
+            us[nu++] = u;
     }
     json_decref(a);
-    for (i = 0; i < mem->n; i++)
-        if (mem->u[i] >= 0 && in[mem->u[i]])
-            on_agg_value(g, &mem->v[i]);
-    free(in);
+    if (nu > 1)
+        qsort(us, nu, sizeof *us, cmp_i32);
+    size_t w = 0;
+    for (size_t k = 0; k < nu; k++)
+        if (k == 0 || us[k] != us[k - 1]) {
+            us[w++] = us[k];
+            nrows += mem->first[us[k] + 1] - mem->first[us[k]];
+        }
+    nu = w;
+    if (nu == 1) {
+        for (size_t k = mem->first[us[0]]; k < mem->first[us[0] + 1]; k++)
+            on_agg_value(g, &mem->v[mem->rows[k]]);
+    } else if (nu > 1) {
+        size_t *sel = dh_xmalloc((nrows + 1) * sizeof *sel), m = 0;
+        for (size_t j = 0; j < nu; j++)
+            for (size_t k = mem->first[us[j]]; k < mem->first[us[j] + 1]; k++)
+                sel[m++] = mem->rows[k];
+        qsort(sel, m, sizeof *sel, cmp_size);
+        for (size_t k = 0; k < m; k++)
+            on_agg_value(g, &mem->v[sel[k]]);
+        free(sel);
+    }
+    free(us);
     return DH_OK;
 }
 
@@ -406,7 +463,8 @@ static json_t *evaluate(const tgt *t, const dh_ind *ind, dh_date as_of, dh_tgt_e
 /* ---- Refresh. ------------------------------------------------------------ */
 
 /* From this many dirty targets of an indicator on, its values are read
- * once for all of them (DIEUHANH_TARGETS_BULK, default 8). */
+ * once for all of them (DIEUHANH_TARGETS_BULK, default 8; read once per
+ * refresh). */
 static size_t bulk_targets(void)
 {
     const char *v = getenv("DIEUHANH_TARGETS_BULK");
@@ -418,11 +476,12 @@ static size_t bulk_targets(void)
  * now is), and each dirty one's series is derived from the values as they
  * now are and saved, which clears its marks; every target is evaluated
  * when `all` (the day changed). */
-static dh_status refresh_indicator(dh_app *app, const dh_indset *inds, int64_t ind_id, bool all,
-                                   dh_date today, int *recomputed, dh_err *e)
+static dh_status refresh_indicator(dh_app *app, const dh_unitreg *reg, const dh_indset *inds,
+                                   int64_t ind_id, bool all, dh_date today, size_t bulk_from,
+                                   int *recomputed, dh_err *e)
 {
     dh_tx tx;
-    dh_status st = dh_tx_begin(app, &tx, true, e);
+    dh_status st = dh_tx_begin(app, &tx, false, e);
     if (st)
         return st;
     tgtlist l = {0};
@@ -436,11 +495,12 @@ static dh_status refresh_indicator(dh_app *app, const dh_indset *inds, int64_t i
     size_t ndirty = 0;
     for (size_t i = 0; i < l.n; i++)
         ndirty += l.v[i].dirty;
-    vrows mem = {.reg = tx.reg};
-    bool bulk = ind && ndirty >= bulk_targets();
+    vrows mem = {.reg = reg};
+    bool bulk = ind && ndirty >= bulk_from;
     if (st == DH_OK && bulk) {
         dh_ivalue_filter f = {ind_id, NULL, DH_DATE_NONE, DH_DATE_NONE, true, 0, 0};
         st = DH_OPS(tx.c)->list_ivalues(tx.c, &f, on_vrow, &mem, e);
+        vrows_index(&mem);
     }
     for (size_t i = 0; i < l.n && st == DH_OK; i++) {
         tgt *t = &l.v[i];
@@ -449,8 +509,8 @@ static dh_status refresh_indicator(dh_app *app, const dh_indset *inds, int64_t i
         if (t->dirty && ind) {
             dh_ind_point *pts;
             size_t n;
-            st = target_series(app, tx.c, tx.reg, ind, t, &parts, bulk ? &mem : NULL, today,
-                               &pts, &n, e);
+            st = target_series(app, tx.c, reg, ind, t, &parts, bulk ? &mem : NULL, today, &pts,
+                               &n, e);
             if (st)
                 break;
             free(t->series);
@@ -486,12 +546,14 @@ static int cmp_i64_plain(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+typedef struct idlist {
+    int64_t *v;
+    size_t n, cap;
+} idlist;
+
 static int on_tgt_indicator(void *cl, const dh_target_row *r)
 {
-    struct {
-        int64_t *v;
-        size_t n, cap;
-    } *ids = cl;
+    idlist *ids = cl;
     if (ids->n == ids->cap) {
         ids->cap = ids->cap ? 2 * ids->cap : 64;
         ids->v = dh_xrealloc(ids->v, ids->cap * sizeof *ids->v);
@@ -504,11 +566,35 @@ static int on_tgt_indicator(void *cl, const dh_target_row *r)
  * a request's); another process's is serialised per indicator by SQLite. */
 static pthread_mutex_t refresh_lock = PTHREAD_MUTEX_INITIALIZER;
 
-dh_status dh_app_targets_refresh(dh_app *app, time_t now, int *recomputed, dh_err *e)
+/* How long a request waits for another thread's refresh. */
+enum { REFRESH_WAIT_MS = 2000 };
+
+/* Takes the lock, waiting at most wait_ms (< 0: as long as it takes). */
+static bool refresh_lock_take(int wait_ms)
+{
+    if (wait_ms < 0)
+        return pthread_mutex_lock(&refresh_lock) == 0;
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += wait_ms / 1000;
+    until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    return pthread_mutex_timedlock(&refresh_lock, &until) == 0;
+}
+
+/* The refresh; *busy (when wait_ms >= 0) when another thread of this
+ * process was refreshing for longer than wait_ms: nothing done then. */
+static dh_status refresh(dh_app *app, time_t now, int wait_ms, int *recomputed, bool *busy,
+                         dh_err *e)
 {
     dh_date today = dh_date_of_time_vn(now);
     if (recomputed)
         *recomputed = 0;
+    if (busy)
+        *busy = false;
     /* A cheap look first: nothing to do in the common case. */
     int64_t dirty = 0, clean = 0, day = 0;
     dh_conn *rc = dh_store_acquire(app->store, e);
@@ -522,18 +608,20 @@ dh_status dh_app_targets_refresh(dh_app *app, time_t now, int *recomputed, dh_er
     dh_store_release(rc);
     if (st || (dirty == clean && day == today + 1))
         return st;
-    pthread_mutex_lock(&refresh_lock);
+    if (!refresh_lock_take(wait_ms)) {
+        if (busy)
+            *busy = true;
+        return DH_OK;
+    }
     /* Then, under the lock, what is dirty as of revision `dirty`: one
      * write transaction per indicator, so that pushes and edits wait for
      * one indicator's targets at most, never for the whole refresh.
      * Whatever changes meanwhile moves targets_dirty past the revision
      * recorded as clean below, and its marks stay: the next refresh takes
-     * it. */
-    struct {
-        int64_t *v;
-        size_t n, cap;
-    } ids = {NULL, 0, 0};
+     * it. The unit tree is read once, with that revision. */
+    idlist ids = {NULL, 0, 0};
     dh_indset inds = {0};
+    dh_unitreg *reg = NULL;
     bool all = false;
     if ((rc = dh_store_acquire(app->store, e)) == NULL) {
         st = e->status;
@@ -548,6 +636,8 @@ dh_status dh_app_targets_refresh(dh_app *app, time_t now, int *recomputed, dh_er
         all = day != today + 1;
         if (st == DH_OK)
             st = dh_indset_load(rc, &inds, e);
+        if (st == DH_OK)
+            st = dh_app_load_units(rc, &reg, e);
         if (st == DH_OK && all) /* every indicator's targets are evaluated */
             for (size_t i = 0; i < inds.n; i++) {
                 dh_target_row r = {.indicator_id = inds.v[i].id};
@@ -561,16 +651,18 @@ dh_status dh_app_targets_refresh(dh_app *app, time_t now, int *recomputed, dh_er
     if (st == DH_OK && (all || dirty != clean)) {
         if (ids.n)
             qsort(ids.v, ids.n, sizeof *ids.v, cmp_i64_plain);
+        size_t bulk_from = bulk_targets();
         bool stopped = false;
         for (size_t i = 0; i < ids.n && st == DH_OK && !stopped; i++) {
             if (i == 0 || ids.v[i] != ids.v[i - 1])
-                st = refresh_indicator(app, &inds, ids.v[i], all, today, recomputed, e);
+                st = refresh_indicator(app, reg, &inds, ids.v[i], all, today, bulk_from,
+                                       recomputed, e);
             /* the server is stopping: what is done is kept, the rest stays
              * dirty for the next start */
             stopped = atomic_load(&app->stopping);
         }
         dh_tx tx;
-        if (st == DH_OK && !stopped && (st = dh_tx_begin(app, &tx, true, e)) == DH_OK) {
+        if (st == DH_OK && !stopped && (st = dh_tx_begin(app, &tx, false, e)) == DH_OK) {
             st = DH_OPS(tx.c)->meta_set(tx.c, "targets_clean", dirty, e);
             if (st == DH_OK)
                 st = DH_OPS(tx.c)->meta_bump(tx.c, DH_TARGETS_REV, e);
@@ -584,8 +676,14 @@ dh_status dh_app_targets_refresh(dh_app *app, time_t now, int *recomputed, dh_er
     }
     pthread_mutex_unlock(&refresh_lock);
     free(ids.v);
+    dh_unitreg_free(reg);
     dh_indset_free(&inds);
     return st;
+}
+
+dh_status dh_app_targets_refresh(dh_app *app, time_t now, int *recomputed, dh_err *e)
+{
+    return refresh(app, now, -1, recomputed, NULL, e);
 }
 
 /* ---- Create. ------------------------------------------------------------- */
@@ -1155,7 +1253,12 @@ dh_status dh_app_target_status(dh_app *app, const dh_actor *a, const dh_target_q
     if (st)
         return st;
     bool live = q->as_of == DH_DATE_NONE || q->as_of == today;
-    if (live && (st = dh_app_targets_refresh(app, now, NULL, e))) {
+    /* What is left to derive is derived first, unless another thread has
+     * been at it for long (a province-wide push): then the statuses as they
+     * stand, said to be "refreshing", rather than a request held for the
+     * whole refresh. */
+    bool busy = false;
+    if (live && (st = refresh(app, now, REFRESH_WAIT_MS, NULL, &busy, e))) {
         free(units);
         return st;
     }
@@ -1188,7 +1291,7 @@ dh_status dh_app_target_status(dh_app *app, const dh_actor *a, const dh_target_q
          * series (refreshed first when stale). */
         dh_store_release(c);
         c = NULL;
-        st = dh_app_targets_refresh(app, now, NULL, e);
+        st = refresh(app, now, REFRESH_WAIT_MS, NULL, &busy, e);
         if (st == DH_OK)
             c = dh_store_acquire(app->store, e);
         if (!c && st == DH_OK)
@@ -1245,6 +1348,8 @@ dh_status dh_app_target_status(dh_app *app, const dh_actor *a, const dh_target_q
         *out = json_pack("{s:o,s:O,s:I,s:O,s:b,s:o}", "as_of",
                          dh_ind_date_json(live ? today : q->as_of), "counts", counts, "total",
                          total, "items", items, "more", more, "split_warnings", warnings);
+        if (busy)
+            json_object_set_new(*out, "refreshing", json_true());
     } else {
         json_decref(warnings);
     }

@@ -120,6 +120,10 @@ int dh_cli_serve_until_signal(dh_app *app, const char *listen)
                                dh_job_interval("DIEUHANH_REMINDER_INTERVAL", 300));
     dh_job *tgt = dh_job_start(app, dh_targets_tick,
                                dh_job_interval("DIEUHANH_TARGETS_INTERVAL", 5));
+    if (!rem || !tgt)
+        fprintf(stderr, "dieuhanh: warning: a background job did not start (%s); the server "
+                        "answers, but reminders or status refreshes wait for requests\n",
+                !rem ? "reminders" : "targets");
     fprintf(stderr, "dieuhanh: serving on http://%.*s:%d/ (Ctrl-C stops)\n",
             (int)(strrchr(listen, ':') - listen), listen, dh_server_port(s));
     fflush(stderr);

@@ -125,6 +125,14 @@ static void get_targets(dh_req *rq, dh_resp *rs)
         dh_page_raw(&pg, "</div></div>");
     }
     dh_page_raw(&pg, "</div>");
+    if (json_is_true(json_object_get(out, "refreshing"))) {
+        dh_page_raw(&pg, "<p role=\"status\">");
+        dh_page_text(&pg, L(&pg, "Đang cập nhật tình trạng theo số liệu mới nhận; tải lại trang "
+                                 "sau ít phút để xem kết quả mới.",
+                            "Statuses are being updated from newly received values; reload "
+                            "in a few minutes for the new results."));
+        dh_page_raw(&pg, "</p>");
+    }
     size_t i;
     json_t *w;
     json_array_foreach(json_object_get(out, "split_warnings"), i, w)

@@ -339,6 +339,31 @@ static void test_reads_equal_a_scan(void **state)
     check_reads(f);
     push_values(f, 10); /* more after the first reads */
     check_reads(f);
+    /* q1 becomes monthly: October 2025 for every unit replaces the fourth
+     * quarters there were (same start, an earlier end), and the summaries
+     * must follow the end back */
+    json_t *in = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "code", "q1", "name", "q1", "direction",
+                           "higher", "aggregation", "sum", "source", "pushed", "period_type",
+                           "month"),
+           *out = NULL, *arr = json_array();
+    dh_err e;
+    if (dh_app_indicator_put(f->app, &f->cli, in, NOW, &out, &e))
+        fail_msg("indicator: %s", e.message);
+    json_decref(in);
+    json_decref(out);
+    for (int u = 0; u < NUNITS; u++) {
+        char id[32];
+        snprintf(id, sizeof id, "oct-%d", u);
+        json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:f,s:s,s:s}", "indicator", "q1",
+                                             "unit", UNITS[u], "period", "2025-10", "value",
+                                             1.0 + u, "source", "test", "id", id));
+    }
+    if (dh_app_values_put(f->app, &f->cli, arr, NOW + 3600 * f->batch++, &out, &e))
+        fail_msg("october: %s", e.message);
+    assert_true(json_integer_value(json_object_get(out, "replaced")) > 0);
+    json_decref(out);
+    json_decref(arr);
+    check_reads(f);
 }
 
 static void test_migration_008_rebuilds_the_summaries(void **state)

@@ -1490,6 +1490,36 @@ static dh_status keep_ivalue_summaries(dh_conn *c, const dh_ivalue_row *r, dh_er
     return run(c, st, "save latest value", e);
 }
 
+/* A replacement ended earlier than the value it replaced (the indicator's
+ * period type changed): the maxima kept may have been the old end, so
+ * both rows are worked out again from the values. */
+static dh_status shrink_ivalue_summaries(dh_conn *c, const dh_ivalue_row *r, dh_err *e)
+{
+    sqlite3_stmt *st = stmt(c,
+                            "UPDATE indicator_periods SET period_to = (SELECT max(period_to) FROM "
+                            "indicator_values WHERE indicator_id = ?1 AND period_from = ?2) "
+                            "WHERE indicator_id = ?1 AND period_from = ?2",
+                            e);
+    if (!st)
+        return DH_E_DB;
+    sqlite3_bind_int64(st, 1, r->indicator_id);
+    sqlite3_bind_int(st, 2, r->period_from);
+    dh_status s = run(c, st, "correct value period", e);
+    if (s)
+        return s;
+    st = stmt(c,
+              "UPDATE indicator_latest SET (period_from, period_to) = (SELECT max(v.period_from), "
+              "max(v.period_to) FROM indicator_periods p CROSS JOIN indicator_values v WHERE "
+              "p.indicator_id = ?1 AND v.indicator_id = ?1 AND v.period_from = p.period_from AND "
+              "v.unit = ?2) WHERE indicator_id = ?1 AND unit = ?2",
+              e);
+    if (!st)
+        return DH_E_DB;
+    sqlite3_bind_int64(st, 1, r->indicator_id);
+    bind_text(st, 2, r->unit);
+    return run(c, st, "correct latest value", e);
+}
+
 /* One statement for a new value; a value already there for the key is
  * read, kept in the history and replaced (its received_at stays). */
 static dh_status sq_put_ivalue(dh_conn *c, const dh_ivalue_row *r, dh_ivalue_cb replaced,
@@ -1587,7 +1617,11 @@ static dh_status sq_put_ivalue(dh_conn *c, const dh_ivalue_row *r, dh_ivalue_cb 
     sqlite3_bind_int64(st, 12, (sqlite3_int64)r->updated_at);
     bind_text(st, 13, r->entered_by);
     s = run(c, st, "replace value", e);
-    return s ? s : keep_ivalue_summaries(c, r, e);
+    if (s == DH_OK)
+        s = keep_ivalue_summaries(c, r, e);
+    if (s == DH_OK && old.period_to > r->period_to)
+        s = shrink_ivalue_summaries(c, r, e);
+    return s;
 }
 
 static dh_status sq_list_ivalues(dh_conn *c, const dh_ivalue_filter *f, dh_ivalue_cb cb,

@@ -6,8 +6,7 @@
 -- primary-key seek per period), and each unit's latest period and receipt
 -- per indicator (the sources' freshness). Both are appended or updated on
 -- a few contiguous pages a batch; values are never deleted, so maxima stay
--- exact.
-DROP INDEX IF EXISTS indicator_values_series;
+-- exact (a replacement with an earlier end works both rows out again).
 
 CREATE TABLE indicator_periods (
     indicator_id INTEGER NOT NULL,
@@ -29,3 +28,7 @@ CREATE TABLE indicator_latest (
 INSERT INTO indicator_latest(indicator_id, unit, period_from, period_to, received_at)
     SELECT indicator_id, unit, max(period_from), max(period_to), max(max(received_at, updated_at))
     FROM indicator_values GROUP BY 1, 2;
+
+-- Last, so that the summaries above are built through it (a sort of every
+-- value otherwise).
+DROP INDEX IF EXISTS indicator_values_series;
