@@ -382,17 +382,44 @@ static dh_status target_series(dh_app *app, dh_conn *c, const dh_unitreg *reg, c
     return DH_OK;
 }
 
+/* Appends an integer (the refresh writes 200,000 series: printf is most
+ * of that). */
+static void put_int(dh_buf *b, long long v)
+{
+    char d[24], *q = d + sizeof d;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do
+        *--q = (char)('0' + u % 10);
+    while ((u /= 10) != 0);
+    if (v < 0)
+        *--q = '-';
+    dh_buf_append(b, q, (size_t)(d + sizeof d - q));
+}
+
+/* [[from,to,value],...]: the value as "%.10g" would write it (a whole
+ * number below 1e10 written as digits is that). */
 static char *series_text(const dh_ind_point *p, size_t n)
 {
     dh_buf b = DH_BUF_INIT;
     dh_buf_putc(&b, '[');
-    for (size_t i = 0; i < n; i++)
-        dh_buf_printf(&b, "%s[%d,%d,%.10g]", i ? "," : "", p[i].p.from, p[i].p.to, p[i].v);
+    for (size_t i = 0; i < n; i++) {
+        dh_buf_puts(&b, i ? ",[" : "[");
+        put_int(&b, p[i].p.from);
+        dh_buf_putc(&b, ',');
+        put_int(&b, p[i].p.to);
+        dh_buf_putc(&b, ',');
+        double v = p[i].v;
+        if (fabs(v) < 1e10 && v == (double)(long long)v && !(v == 0 && signbit(v)))
+            put_int(&b, (long long)v);
+        else
+            dh_buf_printf(&b, "%.10g", v);
+        dh_buf_putc(&b, ']');
+    }
     dh_buf_putc(&b, ']');
     return dh_buf_steal(&b);
 }
 
-static size_t series_parse(const char *s, dh_ind_point **out)
+static size_t series_parse_json(const char *s, dh_ind_point **out)
 {
     json_t *a = json_loads(s, 0, NULL);
     size_t n = json_array_size(a);
@@ -404,6 +431,44 @@ static size_t series_parse(const char *s, dh_ind_point **out)
         p[i].v = json_number_value(json_array_get(x, 2));
     }
     json_decref(a);
+    *out = p;
+    return n;
+}
+
+/* The text series_text writes, read by hand (jansson for anything else). */
+static size_t series_parse(const char *s, dh_ind_point **out)
+{
+    size_t n = 0, cap = 64;
+    dh_ind_point *p = dh_xmalloc(cap * sizeof *p);
+    const char *c = s;
+    bool ok = c && *c++ == '[';
+    while (ok && *c != ']') {
+        char *end;
+        if ((n && *c++ != ',') || *c++ != '[') {
+            ok = false;
+            break;
+        }
+        long from = strtol(c, &end, 10);
+        ok = end != c && *end == ',';
+        c = end + 1;
+        long to = ok ? strtol(c, &end, 10) : 0;
+        ok = ok && end != c && *end == ',';
+        c = end + 1;
+        double v = ok ? strtod(c, &end) : 0;
+        ok = ok && end != c && *end == ']';
+        c = end + 1;
+        if (!ok)
+            break;
+        if (n == cap) {
+            cap *= 2;
+            p = dh_xrealloc(p, cap * sizeof *p);
+        }
+        p[n++] = (dh_ind_point){{(dh_date)from, (dh_date)to}, v};
+    }
+    if (!ok || c[1] != '\0') {
+        free(p);
+        return series_parse_json(s, out);
+    }
     *out = p;
     return n;
 }
