@@ -1426,11 +1426,40 @@ dh_status dh_app_target_status(dh_app *app, const dh_actor *a, const dh_target_q
     return st;
 }
 
+/* The job's state (one server job per process): the dirty revision seen
+ * at the last tick and since when values have kept coming. */
+static int64_t tick_seen;
+static time_t tick_pending_since;
+
+/* Waits for a quiet tick: while values keep arriving (a push of many
+ * batches), deriving would compete with them for the write lock and the
+ * CPU, so the job derives once the revision stopped moving between two
+ * ticks, or after TICK_MAX_DELAY seconds of steady arrivals. A request
+ * for the overview derives at once whatever is left. */
+enum { TICK_MAX_DELAY = 60 };
+
 void dh_targets_tick(dh_app *app)
 {
     dh_err e;
-    int n = 0;
     time_t start = time(NULL);
+    int64_t dirty = 0;
+    dh_conn *c = dh_store_acquire(app->store, &e);
+    if (!c || DH_OPS(c)->meta_get(c, DH_TARGETS_DIRTY, &dirty, &e)) {
+        fprintf(stderr, "dieuhanh: targets: %s\n", e.message);
+        if (c)
+            dh_store_release(c);
+        return;
+    }
+    dh_store_release(c);
+    if (dirty != tick_seen) {
+        tick_seen = dirty;
+        if (!tick_pending_since)
+            tick_pending_since = start;
+        if (start - tick_pending_since < TICK_MAX_DELAY)
+            return;
+    }
+    tick_pending_since = 0;
+    int n = 0;
     if (dh_app_targets_refresh(app, start, &n, &e))
         fprintf(stderr, "dieuhanh: targets: %s\n", e.message);
     else if (n >= 1000)
