@@ -616,14 +616,14 @@ typedef struct idlist {
     size_t n, cap;
 } idlist;
 
-static int on_tgt_indicator(void *cl, const dh_target_row *r)
+static int on_id(void *cl, int64_t id)
 {
     idlist *ids = cl;
     if (ids->n == ids->cap) {
         ids->cap = ids->cap ? 2 * ids->cap : 64;
         ids->v = dh_xrealloc(ids->v, ids->cap * sizeof *ids->v);
     }
-    ids->v[ids->n++] = r->indicator_id;
+    ids->v[ids->n++] = id;
     return 0;
 }
 
@@ -631,8 +631,17 @@ static int on_tgt_indicator(void *cl, const dh_target_row *r)
  * a request's); another process's is serialised per indicator by SQLite. */
 static pthread_mutex_t refresh_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* How long a request waits for another thread's refresh. */
-enum { REFRESH_WAIT_MS = 2000 };
+/* How long a request waits for another thread's refresh, and how long it
+ * derives itself before answering with what stands ("refreshing"). */
+enum { REFRESH_WAIT_MS = 300, REFRESH_BUDGET_MS = 1000 };
+
+/* REFRESH_BUDGET_MS, or DIEUHANH_REFRESH_BUDGET_MS when set (0: one
+ * indicator at most, as the tests use it). */
+static int request_budget_ms(void)
+{
+    const char *v = getenv("DIEUHANH_REFRESH_BUDGET_MS");
+    return v && *v && atoi(v) >= 0 ? atoi(v) : REFRESH_BUDGET_MS;
+}
 
 /* Takes the lock, waiting at most wait_ms (< 0: as long as it takes). */
 static bool refresh_lock_take(int wait_ms)
@@ -650,11 +659,22 @@ static bool refresh_lock_take(int wait_ms)
     return pthread_mutex_timedlock(&refresh_lock, &until) == 0;
 }
 
-/* The refresh; *busy (when wait_ms >= 0) when another thread of this
- * process was refreshing for longer than wait_ms: nothing done then. */
-static dh_status refresh(dh_app *app, time_t now, int wait_ms, int *recomputed, bool *busy,
-                         dh_err *e)
+/* Monotonic seconds. */
+static double mono_s(void)
 {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The refresh. With wait_ms >= 0 (a request): *busy when another thread of
+ * this process was refreshing for longer than wait_ms (nothing done then)
+ * or when the work outlasted budget_ms (what was done is kept, the rest
+ * left to the server's job and the next request). */
+static dh_status refresh(dh_app *app, time_t now, int wait_ms, int budget_ms, int *recomputed,
+                         bool *busy, dh_err *e)
+{
+    double t0 = mono_s();
     dh_date today = dh_date_of_time_vn(now);
     if (recomputed)
         *recomputed = 0;
@@ -704,12 +724,10 @@ static dh_status refresh(dh_app *app, time_t now, int wait_ms, int *recomputed, 
         if (st == DH_OK)
             st = dh_app_load_units(rc, &reg, e);
         if (st == DH_OK && all) /* every indicator's targets are evaluated */
-            for (size_t i = 0; i < inds.n; i++) {
-                dh_target_row r = {.indicator_id = inds.v[i].id};
-                on_tgt_indicator(&ids, &r);
-            }
+            for (size_t i = 0; i < inds.n; i++)
+                on_id(&ids, inds.v[i].id);
         else if (st == DH_OK && dirty != clean)
-            st = DH_OPS(rc)->load_targets(rc, true, on_tgt_indicator, &ids, e);
+            st = DH_OPS(rc)->dirty_target_indicators(rc, on_id, &ids, e);
         DH_OPS(rc)->rollback(rc);
         dh_store_release(rc);
     }
@@ -722,9 +740,14 @@ static dh_status refresh(dh_app *app, time_t now, int wait_ms, int *recomputed, 
             if (i == 0 || ids.v[i] != ids.v[i - 1])
                 st = refresh_indicator(app, reg, &inds, ids.v[i], all, today, bulk_from,
                                        recomputed, e);
-            /* the server is stopping: what is done is kept, the rest stays
-             * dirty for the next start */
+            /* the server is stopping, or a request's time is up: what is
+             * done is kept, the rest stays dirty for the next refresh */
             stopped = atomic_load(&app->stopping);
+            if (budget_ms >= 0 && i + 1 < ids.n && (mono_s() - t0) * 1e3 > budget_ms) {
+                stopped = true;
+                if (busy)
+                    *busy = true;
+            }
         }
         dh_tx tx;
         if (st == DH_OK && !stopped && (st = dh_tx_begin(app, &tx, false, e)) == DH_OK) {
@@ -748,7 +771,7 @@ static dh_status refresh(dh_app *app, time_t now, int wait_ms, int *recomputed, 
 
 dh_status dh_app_targets_refresh(dh_app *app, time_t now, int *recomputed, dh_err *e)
 {
-    return refresh(app, now, -1, recomputed, NULL, e);
+    return refresh(app, now, -1, -1, recomputed, NULL, e);
 }
 
 /* ---- Create. ------------------------------------------------------------- */
@@ -1318,12 +1341,12 @@ dh_status dh_app_target_status(dh_app *app, const dh_actor *a, const dh_target_q
     if (st)
         return st;
     bool live = q->as_of == DH_DATE_NONE || q->as_of == today;
-    /* What is left to derive is derived first, unless another thread has
-     * been at it for long (a province-wide push): then the statuses as they
-     * stand, said to be "refreshing", rather than a request held for the
-     * whole refresh. */
+    /* What is left to derive is derived first, unless that is long (a
+     * province-wide push: another thread at it for over 0.3 s, or more
+     * than 1 s of work): then the statuses as they stand, said to be
+     * "refreshing", rather than a request held for the whole refresh. */
     bool busy = false;
-    if (live && (st = refresh(app, now, REFRESH_WAIT_MS, NULL, &busy, e))) {
+    if (live && (st = refresh(app, now, REFRESH_WAIT_MS, request_budget_ms(), NULL, &busy, e))) {
         free(units);
         return st;
     }
@@ -1356,7 +1379,7 @@ dh_status dh_app_target_status(dh_app *app, const dh_actor *a, const dh_target_q
          * series (refreshed first when stale). */
         dh_store_release(c);
         c = NULL;
-        st = refresh(app, now, REFRESH_WAIT_MS, NULL, &busy, e);
+        st = refresh(app, now, REFRESH_WAIT_MS, request_budget_ms(), NULL, &busy, e);
         if (st == DH_OK)
             c = dh_store_acquire(app->store, e);
         if (!c && st == DH_OK)

@@ -149,7 +149,10 @@ int dh_cmd_target(int argc, char **argv)
     dh_actor_cli(&a);
     dh_err e;
     json_t *out = NULL;
-    dh_status st = dh_app_target_status(app, &a, &q, time(NULL), &out, &e);
+    /* the whole refresh first: the command waits, a web request would not */
+    dh_status st = dh_app_targets_refresh(app, time(NULL), NULL, &e);
+    if (st == DH_OK)
+        st = dh_app_target_status(app, &a, &q, time(NULL), &out, &e);
     dh_app_close(app);
     if (st)
         return dh_cli_fail(&e);

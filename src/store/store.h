@@ -283,6 +283,7 @@ typedef struct dh_approval_row {
 typedef int (*dh_indicator_cb)(void *closure, const dh_indicator_row *row);
 typedef int (*dh_ivalue_cb)(void *closure, const dh_ivalue_row *row);
 typedef int (*dh_target_cb)(void *closure, const dh_target_row *row);
+typedef int (*dh_id_cb)(void *closure, int64_t id);
 typedef int (*dh_obligation_cb)(void *closure, const dh_obligation_row *row);
 typedef int (*dh_approval_cb)(void *closure, const dh_approval_row *row);
 
@@ -508,8 +509,9 @@ typedef struct dh_store_ops {
     dh_status (*list_ivalues)(dh_conn *c, const dh_ivalue_filter *f, dh_ivalue_cb cb,
                               void *closure, dh_err *e);
     dh_status (*put_target)(dh_conn *c, const dh_target_row *r, int64_t *id, dh_err *e);
-    dh_status (*load_targets)(dh_conn *c, bool only_dirty, dh_target_cb cb, void *closure,
-                              dh_err *e);
+    /* The ids of the indicators that have dirty targets (saved since
+     * derived, or marked by values), ascending. */
+    dh_status (*dirty_target_indicators)(dh_conn *c, dh_id_cb cb, void *closure, dh_err *e);
     /* The targets of one indicator and the one with ext_key `key` (any
      * indicator; NULL: none), by id: what saving a target needs to see. */
     dh_status (*load_targets_of)(dh_conn *c, int64_t indicator_id, const char *key,

@@ -505,6 +505,45 @@ static void test_refresh_alongside_pushes(void **state)
     }
 }
 
+/* A request does not derive for long: past its budget it answers with the
+ * statuses as they stand and "refreshing"; the rest is derived later. */
+static void test_overview_within_its_budget(void **state)
+{
+    fixture *f = *state;
+    make_units_and_indicators(f);
+    for (int k = 0; k < NIND; k++) {
+        json_t *in = json_pack("{s:s,s:s,s:f,s:s}", "indicator", INDS[k], "unit", "T", "value",
+                               100.0, "due", "2026-12-31"),
+               *out = NULL;
+        dh_err e;
+        if (dh_app_target_put(f->app, &f->cli, in, NOW, &out, &e))
+            fail_msg("target: %s", e.message);
+        json_decref(in);
+        json_decref(out);
+    }
+    push_values(f, 3);
+    dh_target_query q = {"T", true, NULL, NULL, DH_DATE_NONE, 0, 50, false};
+    json_t *out = NULL;
+    dh_err e;
+    /* one indicator, then the budget is spent */
+    setenv("DIEUHANH_REFRESH_BUDGET_MS", "0", 1);
+    assert_int_equal(dh_app_target_status(f->app, &f->cli, &q, NOW + 86400, &out, &e), DH_OK);
+    unsetenv("DIEUHANH_REFRESH_BUDGET_MS");
+    assert_true(json_is_true(json_object_get(out, "refreshing")));
+    json_decref(out);
+    /* the rest, and then an answer that is not refreshing */
+    int n = 0;
+    assert_int_equal(dh_app_targets_refresh(f->app, NOW + 86400, &n, &e), DH_OK);
+    assert_int_equal(n, NIND - 1);
+    assert_int_equal(dh_app_target_status(f->app, &f->cli, &q, NOW + 86400, &out, &e), DH_OK);
+    assert_null(json_object_get(out, "refreshing"));
+    assert_int_equal(json_integer_value(json_object_get(out, "total")), NIND);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(out, "counts"),
+                                                        "no_data")),
+                     0);
+    json_decref(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -512,6 +551,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_migration_008_rebuilds_the_summaries, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_refresh_alongside_pushes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_overview_within_its_budget, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

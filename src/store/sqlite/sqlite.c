@@ -1750,19 +1750,6 @@ static dh_status target_rows(dh_conn *c, sqlite3_stmt *st, dh_target_cb cb, void
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? DH_OK : db_error(c, e, "read targets");
 }
 
-static dh_status sq_load_targets(dh_conn *c, bool only_dirty, dh_target_cb cb, void *closure,
-                                 dh_err *e)
-{
-    static const char all[] = "SELECT " TARGET_COLS " FROM targets ORDER BY id";
-    static const char dirty[] = "SELECT " TARGET_COLS " FROM targets WHERE dirty = 1 OR "
-                                 "(indicator_id, unit) IN (SELECT indicator_id, unit FROM "
-                                 "target_marks) ORDER BY id";
-    sqlite3_stmt *st = stmt(c, only_dirty ? dirty : all, e);
-    if (!st)
-        return DH_E_DB;
-    return target_rows(c, st, cb, closure, e);
-}
-
 static dh_status sq_set_target_eval(dh_conn *c, int64_t id, const char *status, dh_date since,
                                     const char *eval_json, dh_date day, dh_err *e)
 {
@@ -1861,6 +1848,22 @@ static dh_status sq_list_target_keys(dh_conn *c, dh_target_cb cb, void *closure,
     }
     sqlite3_reset(st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? DH_OK : db_error(c, e, "read targets");
+}
+
+static dh_status sq_dirty_target_indicators(dh_conn *c, dh_id_cb cb, void *closure, dh_err *e)
+{
+    sqlite3_stmt *st = stmt(c,
+                            "SELECT indicator_id FROM targets WHERE dirty = 1 UNION SELECT "
+                            "indicator_id FROM target_marks ORDER BY 1",
+                            e);
+    if (!st)
+        return DH_E_DB;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (cb(closure, sqlite3_column_int64(st, 0)))
+            break;
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? DH_OK : db_error(c, e, "read dirty targets");
 }
 
 static dh_status sq_load_targets_of(dh_conn *c, int64_t indicator_id, const char *key,
@@ -2716,8 +2719,8 @@ const dh_store_ops dh_sqlite_ops = {
     .put_ivalue = sq_put_ivalue,
     .list_ivalues = sq_list_ivalues,
     .put_target = sq_put_target,
-    .load_targets = sq_load_targets,
     .load_targets_of = sq_load_targets_of,
+    .dirty_target_indicators = sq_dirty_target_indicators,
     .set_target_series = sq_set_target_series,
     .set_target_eval = sq_set_target_eval,
     .list_targets = sq_list_targets,
