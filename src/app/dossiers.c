@@ -883,8 +883,9 @@ dh_status dh_app_dossier_get(dh_app *app, const dh_actor *a, const char *code, b
 }
 
 /* The JSON array of unit codes a query covers (NULL: every unit). */
-dh_status dh_app_scope_units(dh_app *app, const dh_actor *a, const char *unit, bool subtree,
-                           time_t now, char **json_out, dh_err *e)
+dh_status dh_app_scope_units_of(dh_app *app, const dh_actor *a, const char *unit, bool subtree,
+                                const char *entity, bool on_last_day, time_t now,
+                                char **json_out, dh_err *e)
 {
     *json_out = NULL;
     if (!unit && a->role == DH_ROLE_ADMIN)
@@ -900,18 +901,22 @@ dh_status dh_app_scope_units(dh_app *app, const dh_actor *a, const char *unit, b
         st = dh_err_set(e, DH_E_INVALID, "unknown_unit", "unit", "unknown unit '%s'", unit);
     else if (!may_read(reg, a, unit, now)) {
         dh_app_units_release(app, reg);
-        return dh_app_deny(app, a, "read", "dossier", "", unit, now, e,
-                           "read dossiers outside their unit");
+        char what[96];
+        snprintf(what, sizeof what, "read %s data outside their unit", entity);
+        return dh_app_deny(app, a, "read", entity, "", unit, now, e, what);
     }
     if (st == DH_OK) {
         json_t *arr = json_array();
         json_array_append_new(arr, json_string(unit));
         if (subtree) {
-            /* Every unit that is, or was on its last day, inside the subtree. */
-            dh_date today = dh_date_of_time_vn(now);
+            /* Every unit that is, or was on its last day, inside the subtree
+             * (today's tree, or the one of the unit's last day). */
+            dh_date day = dh_date_of_time_vn(now), to = reg->u[root].valid_to;
+            if (on_last_day && to != DH_DATE_NONE && to < day)
+                day = to;
             for (size_t i = 0; i < reg->n; i++)
                 if ((int32_t)i != root &&
-                    dh_access_allows(reg, DH_ROLE_VIEWER, root, DH_ACT_READ, (int32_t)i, today))
+                    dh_access_allows(reg, DH_ROLE_VIEWER, root, DH_ACT_READ, (int32_t)i, day))
                     json_array_append_new(arr, json_string(reg->u[i].code));
         }
         *json_out = json_dumps(arr, JSON_COMPACT);
@@ -919,6 +924,12 @@ dh_status dh_app_scope_units(dh_app *app, const dh_actor *a, const char *unit, b
     }
     dh_app_units_release(app, reg);
     return st;
+}
+
+dh_status dh_app_scope_units(dh_app *app, const dh_actor *a, const char *unit, bool subtree,
+                             time_t now, char **json_out, dh_err *e)
+{
+    return dh_app_scope_units_of(app, a, unit, subtree, "dossier", false, now, json_out, e);
 }
 
 static int on_list_row(void *cl, const dh_dossier_row *r)

@@ -42,7 +42,8 @@ dh_status dh_app_sources_freshness(dh_app *app, const dh_actor *a, const char *u
 {
     *out = NULL;
     char *units = NULL;
-    dh_status st = dh_app_scope_units(app, a, unit, true, now, &units, e);
+    dh_status st =
+        dh_app_scope_units_of(app, a, unit, true, "indicator_value", false, now, &units, e);
     if (st)
         return st;
     dh_conn *c = dh_store_acquire(app->store, e);

@@ -112,6 +112,11 @@ void dh_replayer_close(dh_replayer *r);
  * access checked; NULL in *json_out means every unit (admins only). */
 dh_status dh_app_scope_units(dh_app *app, const dh_actor *a, const char *unit, bool subtree,
                              time_t now, char **json_out, dh_err *e);
+/* The same, a refusal audited for `entity`, and with on_last_day a closed
+ * unit's subtree as it stood on its last day rather than today's. */
+dh_status dh_app_scope_units_of(dh_app *app, const dh_actor *a, const char *unit, bool subtree,
+                                const char *entity, bool on_last_day, time_t now,
+                                char **json_out, dh_err *e);
 
 /* ---- The service aggregates (aggs.c, core/kpiagg.h). ---------------------- */
 

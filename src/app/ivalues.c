@@ -806,8 +806,8 @@ dh_status dh_app_values_list(dh_app *app, const dh_actor *a, const dh_value_quer
     *items = NULL;
     *more = false;
     char *units = NULL;
-    dh_status st = dh_app_scope_units(app, a, q->unit, q->subtree || !q->unit, time(NULL), &units,
-                                      e);
+    dh_status st = dh_app_scope_units_of(app, a, q->unit, q->subtree || !q->unit,
+                                         "indicator_value", false, time(NULL), &units, e);
     if (st)
         return st;
     if (q->unit && !q->subtree) {

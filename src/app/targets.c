@@ -1071,38 +1071,6 @@ done:
 
 /* ---- Status overview. ---------------------------------------------------- */
 
-/* The units a listing covers: the unit (default: the actor's) and, with
- * subtree, every unit below it as the tree stood on its last day; NULL
- * for an admin without a unit. Reading another unit's targets is a 403. */
-static dh_status target_scope(dh_app *app, const dh_actor *a, const char *unit, bool subtree,
-                              time_t now, char **json_out, dh_err *e)
-{
-    *json_out = NULL;
-    if (!unit && a->role == DH_ROLE_ADMIN)
-        return DH_OK;
-    if (!unit)
-        unit = a->unit_code, subtree = true;
-    const dh_unitreg *reg = dh_app_units_acquire(app, e);
-    if (!reg)
-        return e->status;
-    dh_date today = dh_date_of_time_vn(now);
-    int32_t root = dh_unitreg_find(reg, unit);
-    dh_status st = DH_OK;
-    if (root < 0) {
-        st = dh_err_set(e, DH_E_INVALID, "unknown_unit", "unit", "unknown unit '%s'", unit);
-    } else if (a->role != DH_ROLE_ADMIN &&
-               !dh_access_allows(reg, a->role, dh_app_actor_scope(reg, a), DH_ACT_READ, root,
-                                 today)) {
-        dh_app_units_release(app, reg);
-        return dh_app_deny(app, a, "read", "target", "", unit, now, e,
-                           "read targets outside their unit");
-    } else {
-        *json_out = subtree_json(reg, root, today, subtree);
-    }
-    dh_app_units_release(app, reg);
-    return st;
-}
-
 /* ---- The overview's index. ------------------------------------------------
  * Every target's (severity, id, unit, indicator, split) in memory, in the
  * overview's order, reloaded when a refresh changed statuses (meta
@@ -1337,7 +1305,10 @@ dh_status dh_app_target_status(dh_app *app, const dh_actor *a, const dh_target_q
         return dh_err_set(e, DH_E_INVALID, "invalid_status", "status",
                           "status must be on_track, at_risk, off_track or no_data");
     char *units = NULL;
-    dh_status st = target_scope(app, a, q->unit, q->subtree || !q->unit, now, &units, e);
+    /* the unit (default: the actor's) and, with subtree, every unit below
+     * it as the tree stood on its last day; a 403 outside the actor's unit */
+    dh_status st = dh_app_scope_units_of(app, a, q->unit, q->subtree || !q->unit, "target", true,
+                                         now, &units, e);
     if (st)
         return st;
     bool live = q->as_of == DH_DATE_NONE || q->as_of == today;
