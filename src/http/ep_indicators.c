@@ -109,22 +109,7 @@ static void post_values_import(dh_req *rq, dh_resp *rs)
     json_t *out = NULL;
     dh_status st = dh_app_values_import(rq->app, &rq->actor, rq->body, rq->body_len,
                                         name && *name ? name : "upload", rq->now, &rep, &out, &e);
-    json_t *msgs = json_array();
-    for (int i = 0; i < rep.nmessages; i++)
-        json_array_append_new(msgs, json_string(rep.messages[i]));
-    if (st) {
-        dh_reply_err(rs, &e);
-        json_t *err = rs->body ? json_loads(rs->body, 0, NULL) : NULL;
-        if (err) {
-            json_object_set_new(json_object_get(err, "error"), "rows", msgs);
-            msgs = NULL;
-            dh_reply_json_steal(rs, rs->status, err);
-        }
-        json_decref(msgs);
-    } else {
-        json_object_set_new(out, "messages", msgs);
-        dh_reply_json_steal(rs, 200, out);
-    }
+    dh_reply_import(rs, st, &e, &rep, 200, out);
     dh_import_report_free(&rep);
 }
 

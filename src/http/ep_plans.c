@@ -120,22 +120,8 @@ static void post_import(dh_req *rq, dh_resp *rs)
     dh_err e;
     dh_status st = dh_app_plan_import(rq->app, &rq->actor, plan_ref(rq), rq->body, rq->body_len,
                                       name && *name ? name : "upload", rq->now, &rep, &e);
-    json_t *msgs = json_array();
-    for (int i = 0; i < rep.nmessages; i++)
-        json_array_append_new(msgs, json_string(rep.messages[i]));
-    if (st) {
-        dh_reply_err(rs, &e);
-        json_t *err = rs->body ? json_loads(rs->body, 0, NULL) : NULL;
-        if (err) {
-            json_object_set_new(json_object_get(err, "error"), "rows", msgs);
-            msgs = NULL;
-            dh_reply_json_steal(rs, rs->status, err);
-        }
-        json_decref(msgs);
-    } else {
-        dh_reply_json_steal(rs, 201, json_pack("{s:i,s:o}", "imported", rep.taken, "messages",
-                                               msgs));
-    }
+    dh_reply_import(rs, st, &e, &rep, 201,
+                    st ? NULL : json_pack("{s:i}", "imported", rep.taken));
     dh_import_report_free(&rep);
 }
 

@@ -76,6 +76,11 @@ typedef struct dh_route {
 void dh_reply_json_steal(dh_resp *rs, int status, json_t *body);
 /* {"error":{...}} from a dh_err, with the status it maps to. */
 void dh_reply_err(dh_resp *rs, const dh_err *e);
+/* The answer to a file import: on failure the error with the report's
+ * per-line messages as error.rows; else `ok` (stolen) with them as
+ * "messages", with status ok_status. */
+void dh_reply_import(dh_resp *rs, dh_status st, const dh_err *e, const dh_import_report *rep,
+                     int ok_status, json_t *ok);
 void dh_reply_error(dh_resp *rs, int status, const char *code, const char *field,
                     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* {"items":[...],"next":"<cursor>"|null}; steals items. */

@@ -71,6 +71,28 @@ void dh_reply_err(dh_resp *rs, const dh_err *e)
         fprintf(stderr, "dieuhanh: %s: %s\n", e->code, e->message);
 }
 
+void dh_reply_import(dh_resp *rs, dh_status st, const dh_err *e, const dh_import_report *rep,
+                     int ok_status, json_t *ok)
+{
+    json_t *msgs = json_array();
+    for (int i = 0; i < rep->nmessages; i++)
+        json_array_append_new(msgs, json_string(rep->messages[i]));
+    if (st) {
+        json_decref(ok);
+        dh_reply_err(rs, e);
+        json_t *err = rs->body ? json_loads(rs->body, 0, NULL) : NULL;
+        if (err) {
+            json_object_set_new(json_object_get(err, "error"), "rows", msgs);
+            dh_reply_json_steal(rs, rs->status, err);
+        } else {
+            json_decref(msgs);
+        }
+        return;
+    }
+    json_object_set_new(ok, "messages", msgs);
+    dh_reply_json_steal(rs, ok_status, ok);
+}
+
 void dh_reply_error(dh_resp *rs, int status, const char *code, const char *field,
                     const char *fmt, ...)
 {
