@@ -10,8 +10,12 @@
 
 lxw_workbook *dh_xlsx_begin(dh_xlsx *x)
 {
-    snprintf(x->path, sizeof x->path, "/tmp/dieuhanh-xlsx-XXXXXX");
-    int fd = mkstemp(x->path);
+    /* libxlsxwriter writes a file: a private temporary one, read back by
+     * dh_xlsx_end and removed */
+    const char *dir = getenv("TMPDIR");
+    int n = snprintf(x->path, sizeof x->path, "%s/dieuhanh-xlsx-XXXXXX",
+                     dir && *dir ? dir : "/tmp");
+    int fd = n > 0 && (size_t)n < sizeof x->path ? mkstemp(x->path) : -1;
     if (fd < 0)
         return x->wb = NULL;
     close(fd);

@@ -8,7 +8,7 @@
 #include "util/err.h"
 
 typedef struct dh_xlsx {
-    char path[64];
+    char path[512];
     lxw_workbook *wb;
 } dh_xlsx;
 

@@ -278,7 +278,7 @@ static void get_plan(dh_req *rq, dh_resp *rs)
         json_t *unc = json_object_get(cov, "uncovered");
         if (json_array_size(unc)) {
             dh_page_raw(&pg, "<h3>");
-            dh_page_text(&pg, L(&pg, "Chưa có kế hoạch thực hiện", "Not implemented yet"));
+            dh_page_text(&pg, L(&pg, "Chưa có kế hoạch thực hiện", "Not yet in a plan of the unit"));
             dh_page_raw(&pg, "</h3>");
             task_rows(&pg, unc, false);
         }

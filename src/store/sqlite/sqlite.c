@@ -145,6 +145,17 @@ static dh_status run(dh_conn *c, sqlite3_stmt *st, const char *what, dh_err *e)
     return s;
 }
 
+/* Runs an insert-or-update of a row with an id; *id (when asked) is the
+ * given id, or the new row's when none was given. */
+static dh_status run_save(dh_conn *c, sqlite3_stmt *st, const char *what, int64_t given,
+                          int64_t *id, dh_err *e)
+{
+    dh_status s = run(c, st, what, e);
+    if (s == DH_OK && id)
+        *id = given ? given : sqlite3_last_insert_rowid(c->db);
+    return s;
+}
+
 static dh_status exec(dh_conn *c, const char *sql, const char *what, dh_err *e)
 {
     char *msg = NULL;
@@ -1365,10 +1376,7 @@ static dh_status sq_put_indicator(dh_conn *c, const dh_indicator_row *r, int64_t
     bind_text(st, 11, r->note);
     sqlite3_bind_int64(st, 12, (sqlite3_int64)r->created_at);
     sqlite3_bind_int64(st, 13, (sqlite3_int64)r->updated_at);
-    dh_status s = run(c, st, "save indicator", e);
-    if (s == DH_OK && id)
-        *id = r->id ? r->id : sqlite3_last_insert_rowid(c->db);
-    return s;
+    return run_save(c, st, "save indicator", r->id, id, e);
 }
 
 static dh_status sq_load_indicators(dh_conn *c, dh_indicator_cb cb, void *closure, dh_err *e)
@@ -1715,10 +1723,7 @@ static dh_status sq_put_target(dh_conn *c, const dh_target_row *r, int64_t *id, 
     bind_text(st, 14, r->series_json ? r->series_json : "[]");
     sqlite3_bind_int64(st, 15, (sqlite3_int64)r->created_at);
     sqlite3_bind_int64(st, 16, (sqlite3_int64)r->updated_at);
-    dh_status s = run(c, st, "save target", e);
-    if (s == DH_OK && id)
-        *id = r->id ? r->id : sqlite3_last_insert_rowid(c->db);
-    return s;
+    return run_save(c, st, "save target", r->id, id, e);
 }
 
 #define TARGET_COLS                                                                              \
@@ -1969,10 +1974,7 @@ static dh_status sq_put_obligation(dh_conn *c, const dh_obligation_row *r, int64
     bind_text(st, 10, r->unit_rule ? r->unit_rule : "");
     sqlite3_bind_int64(st, 11, (sqlite3_int64)r->created_at);
     sqlite3_bind_int64(st, 12, (sqlite3_int64)r->updated_at);
-    dh_status s = run(c, st, "save obligation", e);
-    if (s == DH_OK && id)
-        *id = r->id ? r->id : sqlite3_last_insert_rowid(c->db);
-    return s;
+    return run_save(c, st, "save obligation", r->id, id, e);
 }
 
 static dh_status sq_load_obligations(dh_conn *c, dh_obligation_cb cb, void *closure, dh_err *e)
@@ -2389,10 +2391,7 @@ static dh_status sq_put_plan(dh_conn *c, const dh_plan_row *r, int64_t *id, dh_e
     bind_text(st, 14, r->note);
     sqlite3_bind_int64(st, 15, (sqlite3_int64)r->created_at);
     sqlite3_bind_int64(st, 16, (sqlite3_int64)r->updated_at);
-    dh_status s = run(c, st, "save plan", e);
-    if (s == DH_OK && id)
-        *id = r->id ? r->id : sqlite3_last_insert_rowid(c->db);
-    return s;
+    return run_save(c, st, "save plan", r->id, id, e);
 }
 
 static dh_status sq_load_plans(dh_conn *c, dh_plan_cb cb, void *closure, dh_err *e)
@@ -2465,10 +2464,7 @@ static dh_status sq_put_task(dh_conn *c, const dh_task_row *r, int64_t *id, dh_e
     bind_text(st, 25, r->created_by ? r->created_by : "");
     sqlite3_bind_int64(st, 26, (sqlite3_int64)r->created_at);
     sqlite3_bind_int64(st, 27, (sqlite3_int64)r->updated_at);
-    dh_status s = run(c, st, "save task", e);
-    if (s == DH_OK && id)
-        *id = r->id ? r->id : sqlite3_last_insert_rowid(c->db);
-    return s;
+    return run_save(c, st, "save task", r->id, id, e);
 }
 
 static dh_status sq_load_tasks(dh_conn *c, dh_task_cb cb, void *closure, dh_err *e)
