@@ -24,7 +24,7 @@ typedef struct tgt {
 
 typedef struct tgtlist {
     tgt *v;
-    size_t n;
+    size_t n, cap;
 } tgtlist;
 
 static void tgt_free_all(tgtlist *l)
@@ -49,7 +49,10 @@ static void tgt_free_all(tgtlist *l)
 static int on_tgt(void *cl, const dh_target_row *r)
 {
     tgtlist *l = cl;
-    l->v = dh_xrealloc(l->v, (l->n + 1) * sizeof *l->v);
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 64;
+        l->v = dh_xrealloc(l->v, l->cap * sizeof *l->v);
+    }
     tgt *t = &l->v[l->n++];
     t->id = r->id;
     t->indicator_id = r->indicator_id;
