@@ -70,7 +70,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libdh.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -DDH_SOURCE_ROOT='"$(CURDIR)"' -o $@ $< $(BUILD)/libdh.a $(LIBS) -lcmocka
 
-$(BUILD)/bench/%: bench/%.c $(BUILD)/libdh.a
+$(BUILD)/bench/%: bench/%.c bench/bench.h $(BUILD)/libdh.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -O2 -o $@ $< $(BUILD)/libdh.a $(LIBS)
 

@@ -14,12 +14,8 @@
 #include "app/app.h"
 #include "core/workcal.h"
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
+#define BENCH_NAME "calendar"
+#include "bench.h"
 
 /* The baseline: walk day by day (the day's status from the same calendar),
  * range by range, until the minutes are used up. */

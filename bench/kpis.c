@@ -51,30 +51,8 @@
 #include "app/internal.h"
 #include "store/store.h"
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static void fail(const char *what, const char *why)
-{
-    fprintf(stderr, "kpis: %s: %s\n", what, why);
-    exit(1);
-}
-
-static double pct(const double *sorted, int n, int p)
-{
-    int i = (int)((long)n * p / 100);
-    return sorted[i < n ? i : n - 1];
-}
+#define BENCH_NAME "kpis"
+#include "bench.h"
 
 /* ---- The synthetic dossiers. --------------------------------------------- */
 
@@ -320,23 +298,6 @@ static void key_name(const dossier *x, char *out, size_t cap)
 }
 
 /* ---- Building the database. ---------------------------------------------- */
-
-static sqlite3_int64 scalar(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
-        fail("sqlite", sqlite3_errmsg(db));
-    sqlite3_int64 v = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
-    sqlite3_finalize(q);
-    return v;
-}
-
-static void exec(sqlite3 *db, const char *sql)
-{
-    char *err = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
-        fail(sql, err);
-}
 
 static void build(dh_app *app, const char *path, long n)
 {

@@ -19,24 +19,8 @@
 #include "app/app.h"
 #include "app/demo.h"
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static void fail(const char *what, const char *why)
-{
-    fprintf(stderr, "overdue: %s: %s\n", what, why);
-    exit(1);
-}
+#define BENCH_NAME "overdue"
+#include "bench.h"
 
 int main(int argc, char **argv)
 {

@@ -40,27 +40,11 @@
 #include "app/internal.h"
 #include "store/store.h"
 
+#define BENCH_NAME "targets"
+#include "bench.h"
+
 enum { NDIST = 37, NCOMM = 26, NIND = 200, NMONTHS = 60 };
 #define NUNITS (1 + NDIST + NDIST * NCOMM)
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double pct(const double *sorted, int n, int p)
-{
-    int i = (int)((long)n * p / 100);
-    return sorted[i < n ? i : n - 1];
-}
 
 /* indicator_periods and indicator_latest from the values, as migration 008
  * fills them */
@@ -71,29 +55,6 @@ static double pct(const double *sorted, int n, int p)
     "INSERT INTO indicator_latest(indicator_id, unit, period_from, period_to, received_at) "     \
     "SELECT indicator_id, unit, max(period_from), max(period_to), max(max(received_at, "         \
     "updated_at)) FROM indicator_values GROUP BY 1, 2;"
-
-static void fail(const char *what, const char *why)
-{
-    fprintf(stderr, "targets: %s: %s\n", what, why);
-    exit(1);
-}
-
-static void exec(sqlite3 *db, const char *sql)
-{
-    char *err = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
-        fail(sql, err);
-}
-
-static sqlite3_int64 scalar(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
-        fail(sql, sqlite3_errmsg(db));
-    sqlite3_int64 v = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0) : -1;
-    sqlite3_finalize(q);
-    return v;
-}
 
 static void unit_code(int u, char *out, size_t cap)
 {
