@@ -46,6 +46,8 @@ const char *dh_cli_db(const char *opt);
 dh_app *dh_cli_open(const char *db, bool migrate);
 /* Prints "dieuhanh: <message>" (with field/line when known); returns 1. */
 int dh_cli_fail(const dh_err *e);
+/* Prints JSON indented, keys in order, on standard output (the caller keeps j). */
+void dh_cli_print_json(const json_t *j);
 /* Prints a usage error and a hint to --help; returns 2. */
 int dh_cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Serves until SIGINT/SIGTERM; returns an exit code. */

@@ -56,9 +56,7 @@ static int parse(int argc, char **argv, cal_opts *o)
 
 static void print_json(json_t *j)
 {
-    char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    puts(s ? s : "null");
-    free(s);
+    dh_cli_print_json(j);
     json_decref(j);
 }
 

@@ -35,9 +35,7 @@ static int parse(const char *cmd, int argc, char **argv, opts *o, const char *he
 
 static void print_json(json_t *j)
 {
-    char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    puts(s ? s : "null");
-    free(s);
+    dh_cli_print_json(j);
     json_decref(j);
 }
 

@@ -195,9 +195,7 @@ int dh_cmd_index(int argc, char **argv)
                 printf("  %s\n", json_string_value(json_object_get(r, "formula")));
             }
         } else {
-            char *text = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-            puts(text);
-            free(text);
+            dh_cli_print_json(out);
         }
     } else if (out) {
         print_index(out);

@@ -72,9 +72,7 @@ int dh_cmd_indicator(int argc, char **argv)
         json_t *items;
         st = dh_app_indicator_list(app, &a, &items, &e);
         if (st == DH_OK) {
-            char *s = json_dumps(items, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-            printf("%s\n", s);
-            free(s);
+            dh_cli_print_json(items);
             json_decref(items);
         }
     } else if (imp) {
@@ -157,9 +155,7 @@ int dh_cmd_target(int argc, char **argv)
     if (st)
         return dh_cli_fail(&e);
     if (json_out) {
-        char *s = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        printf("%s\n", s);
-        free(s);
+        dh_cli_print_json(out);
     } else {
         json_t *c = json_object_get(out, "counts");
         printf("Tiến độ chỉ tiêu đến ngày %s: %lld đúng tiến độ, %lld có nguy cơ chậm, %lld chậm "

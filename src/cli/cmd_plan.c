@@ -37,13 +37,6 @@ static const char task_help[] =
     "(once a day unless --force): tasks due within 7 days, overdue tasks and missed\n"
     "reports go to each lead unit's inbox, and by e-mail when DIEUHANH_SMTP_URL is set.\n";
 
-static void print_json(json_t *v)
-{
-    char *text = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    puts(text);
-    free(text);
-}
-
 static const char *s_of(json_t *o, const char *k)
 {
     const char *s = json_string_value(json_object_get(o, k));
@@ -254,7 +247,7 @@ int dh_cmd_plan(int argc, char **argv)
         return dh_cli_fail(&e);
     }
     if (out && as_json)
-        print_json(out);
+        dh_cli_print_json(out);
     json_decref(out);
     return DH_EXIT_OK;
 }
@@ -339,7 +332,7 @@ int dh_cmd_task(int argc, char **argv)
         return dh_cli_fail(&e);
     }
     if (out && as_json)
-        print_json(out);
+        dh_cli_print_json(out);
     json_decref(out);
     return DH_EXIT_OK;
 }

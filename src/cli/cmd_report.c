@@ -56,9 +56,7 @@ static int report_completeness(int argc, char **argv)
     if (st)
         return dh_cli_fail(&e);
     if (json_out) {
-        char *s = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        printf("%s\n", s);
-        free(s);
+        dh_cli_print_json(out);
         json_decref(out);
         return DH_EXIT_OK;
     }

@@ -161,3 +161,10 @@ int dh_cli_period(const char *cmd, const char *period, const char *from, const c
     }
     return 0;
 }
+
+void dh_cli_print_json(const json_t *j)
+{
+    char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    puts(s ? s : "null");
+    free(s);
+}
