@@ -443,8 +443,8 @@ static void build(dh_app *app, const char *path, long n)
     if (!conn || DH_OPS(conn)->begin(conn, true, &e))
         fail("store", e.message);
     int64_t rev = 0;
-    if (DH_OPS(conn)->meta_bump(conn, "agg_rev", &e) ||
-        DH_OPS(conn)->meta_get(conn, "agg_rev", &rev, &e))
+    if (DH_META(conn)->meta_bump(conn, "agg_rev", &e) ||
+        DH_META(conn)->meta_get(conn, "agg_rev", &rev, &e))
         fail("meta", e.message);
     long ncells = 0;
     for (int32_t k = 1; k <= maxid; k++)
@@ -452,12 +452,12 @@ static void build(dh_app *app, const char *path, long n)
             const dh_kcell *cell = &cells[(size_t)k * (size_t)clen + (size_t)d];
             if (dh_kcell_zero(cell))
                 continue;
-            if (DH_OPS(conn)->agg_add(conn, k, c0 + d, cell, rev, &e))
+            if (DH_AGGS(conn)->agg_add(conn, k, c0 + d, cell, rev, &e))
                 fail("agg_add", e.message);
             ncells++;
         }
     /* every dossier has its fact (what 'dieuhanh rebuild' records) */
-    if (DH_OPS(conn)->meta_bump(conn, "agg_built", &e) || DH_OPS(conn)->commit(conn, &e))
+    if (DH_META(conn)->meta_bump(conn, "agg_built", &e) || DH_OPS(conn)->commit(conn, &e))
         fail("commit", e.message);
     dh_store_release(conn);
     fprintf(stderr, "kpis: %ld cells written under agg_rev %lld (%.0f s in all)\n", ncells,

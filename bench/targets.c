@@ -256,7 +256,7 @@ static void build(dh_app *app, const char *path, time_t now)
     sqlite3_close(db);
     /* targets_dirty moves, as dh_app_target_put would have moved it */
     dh_conn *c = dh_store_acquire(dh_app_store(app), &e);
-    if (!c || DH_OPS(c)->meta_bump(c, "targets_dirty", &e))
+    if (!c || DH_META(c)->meta_bump(c, "targets_dirty", &e))
         fail("meta", e.message);
     dh_store_release(c);
     fprintf(stderr, "targets: %ld values and %d targets written (%.0f s)\n", nv, NUNITS * NIND,

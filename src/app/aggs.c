@@ -126,7 +126,7 @@ dh_status dh_aggbatch_key(dh_aggbatch *b, dh_conn *c, const char *unit, const ch
         *id = b->keys[j].id;
         return DH_OK;
     }
-    dh_status st = DH_OPS(c)->agg_key(c, unit, procedure, field, id, e);
+    dh_status st = DH_AGGS(c)->agg_key(c, unit, procedure, field, id, e);
     if (st)
         return st;
     b->keys[j].name = dh_xstrdup(name);
@@ -140,7 +140,7 @@ dh_status dh_aggbatch_change(dh_aggbatch *b, dh_conn *c, const char *code, const
 {
     dh_dfact old;
     bool found = false;
-    dh_status st = DH_OPS(c)->get_fact(c, code, &old, &found, e);
+    dh_status st = DH_AGGS(c)->get_fact(c, code, &old, &found, e);
     if (st)
         return st;
     if (found && f && memcmp(&old, f, sizeof old) == 0)
@@ -159,13 +159,13 @@ dh_status dh_aggbatch_flush(dh_aggbatch *b, dh_conn *c, dh_err *e)
         live += b->cells[i].used && !dh_kcell_zero(&b->cells[i].d);
     if (!live)
         return DH_OK;
-    dh_status st = DH_OPS(c)->meta_bump(c, "agg_rev", e);
+    dh_status st = DH_META(c)->meta_bump(c, "agg_rev", e);
     int64_t rev = 0;
     if (st == DH_OK)
-        st = DH_OPS(c)->meta_get(c, "agg_rev", &rev, e);
+        st = DH_META(c)->meta_get(c, "agg_rev", &rev, e);
     for (size_t i = 0; i < b->cap && st == DH_OK; i++)
         if (b->cells[i].used && !dh_kcell_zero(&b->cells[i].d))
-            st = DH_OPS(c)->agg_add(c, b->cells[i].key, b->cells[i].day, &b->cells[i].d, rev, e);
+            st = DH_AGGS(c)->agg_add(c, b->cells[i].key, b->cells[i].day, &b->cells[i].d, rev, e);
     if (st == DH_OK) {
         memset(b->cells, 0, b->cap * sizeof *b->cells);
         b->ncells = 0;
@@ -371,9 +371,9 @@ static int on_cell(void *cl, int32_t key, int32_t day, const dh_kcell *cell, int
 static dh_status refresh(dh_aggcache *c, dh_conn *conn, dh_err *e)
 {
     int64_t rev = 0, epoch = 0;
-    dh_status st = DH_OPS(conn)->meta_get(conn, "agg_epoch", &epoch, e);
+    dh_status st = DH_META(conn)->meta_get(conn, "agg_epoch", &epoch, e);
     if (st == DH_OK)
-        st = DH_OPS(conn)->meta_get(conn, "agg_rev", &rev, e);
+        st = DH_META(conn)->meta_get(conn, "agg_rev", &rev, e);
     if (st)
         return st;
     if (c->loaded && epoch == c->epoch && rev == c->rev)
@@ -381,9 +381,9 @@ static dh_status refresh(dh_aggcache *c, dh_conn *conn, dh_err *e)
     if (epoch != c->epoch)
         cache_clear(c);
     c->epoch = epoch;
-    st = DH_OPS(conn)->load_agg_keys(conn, c->nkeys ? c->nkeys - 1 : 0, on_key, c, e);
+    st = DH_AGGS(conn)->load_agg_keys(conn, c->nkeys ? c->nkeys - 1 : 0, on_key, c, e);
     if (st == DH_OK)
-        st = DH_OPS(conn)->load_agg_cells(conn, c->rev, on_cell, c, e);
+        st = DH_AGGS(conn)->load_agg_cells(conn, c->rev, on_cell, c, e);
     if (st) {
         cache_clear(c);
         return st;

@@ -168,7 +168,7 @@ static int on_link(void *closure, const dh_unit_link_row *row)
 dh_status dh_app_load_units(dh_conn *c, dh_unitreg **out, dh_err *e)
 {
     struct load_ctx l = {dh_unitreg_new(), NULL, 0, false};
-    dh_status st = DH_OPS(c)->load_units(c, on_unit, on_version, on_link, &l, e);
+    dh_status st = DH_UNITS(c)->load_units(c, on_unit, on_version, on_link, &l, e);
     free(l.ids);
     if (st == DH_OK && l.bad)
         st = dh_err_set(e, DH_E_DB, "database_corrupt", NULL,
@@ -209,7 +209,7 @@ const dh_unitreg *dh_app_units_acquire(dh_app *app, dh_err *e)
     if (!c)
         return NULL;
     int64_t rev = 0;
-    dh_status st = DH_OPS(c)->units_rev(c, &rev, e);
+    dh_status st = DH_UNITS(c)->units_rev(c, &rev, e);
     dh_unitreg *fresh = NULL;
     pthread_mutex_lock(&app->lock);
     bool stale = !app->current || app->current->rev != rev;
@@ -218,7 +218,7 @@ const dh_unitreg *dh_app_units_acquire(dh_app *app, dh_err *e)
         /* Read the rev and the rows in one snapshot so they agree. */
         st = DH_OPS(c)->begin(c, false, e);
         if (st == DH_OK)
-            st = DH_OPS(c)->units_rev(c, &rev, e);
+            st = DH_UNITS(c)->units_rev(c, &rev, e);
         if (st == DH_OK)
             st = dh_app_load_units(c, &fresh, e);
         DH_OPS(c)->rollback(c);
@@ -276,7 +276,6 @@ void dh_tx_abort(dh_tx *tx)
 
 dh_status dh_app_save_units(dh_conn *c, dh_unitreg *r, int64_t event_id, dh_err *e)
 {
-    const dh_store_ops *ops = DH_OPS(c);
     dh_status st = DH_OK;
     bool changed = r->nlinks > r->nlinks_saved;
     /* New units first, so that every id exists before versions refer to it. */
@@ -287,7 +286,7 @@ dh_status dh_app_save_units(dh_conn *c, dh_unitreg *r, int64_t event_id, dh_err 
         changed = true;
         dh_unit_row row = {u->id, u->code, dh_unit_kind_name(u->kind), u->valid_from,
                            u->valid_to};
-        st = ops->save_unit(c, &row, &u->id, e);
+        st = DH_UNITS(c)->save_unit(c, &row, &u->id, e);
     }
     for (size_t i = 0; i < r->n && st == DH_OK; i++) {
         dh_unit *u = &r->u[i];
@@ -299,7 +298,7 @@ dh_status dh_app_save_units(dh_conn *c, dh_unitreg *r, int64_t event_id, dh_err 
                                          u->v[j].parent >= 0 ? r->u[u->v[j].parent].id : 0,
                                          u->v[j].name, u->v[j].short_name, u->v[j].folded};
         }
-        st = ops->replace_unit_versions(c, u->id, v, u->nv, e);
+        st = DH_UNITS(c)->replace_unit_versions(c, u->id, v, u->nv, e);
         free(v);
     }
     for (size_t i = r->nlinks_saved; i < r->nlinks && st == DH_OK; i++) {
@@ -307,10 +306,10 @@ dh_status dh_app_save_units(dh_conn *c, dh_unitreg *r, int64_t event_id, dh_err 
         l->event_id = event_id;
         dh_unit_link_row row = {event_id, r->u[l->from].id, r->u[l->to].id, l->partial,
                                 l->effective};
-        st = ops->insert_unit_link(c, &row, e);
+        st = DH_UNITS(c)->insert_unit_link(c, &row, e);
     }
     if (st == DH_OK && changed)
-        st = ops->bump_units_rev(c, e);
+        st = DH_UNITS(c)->bump_units_rev(c, e);
     if (st == DH_OK) {
         for (size_t i = 0; i < r->n; i++)
             r->u[i].dirty = false;
@@ -327,7 +326,7 @@ dh_status dh_tx_commit(dh_tx *tx, dh_err *e)
     if (tx->reg) {
         st = dh_app_save_units(tx->c, tx->reg, 0, e);
         if (st == DH_OK)
-            st = ops->units_rev(tx->c, &rev, e);
+            st = DH_UNITS(tx->c)->units_rev(tx->c, &rev, e);
     }
     if (st == DH_OK)
         st = ops->commit(tx->c, e);
@@ -370,7 +369,7 @@ dh_status dh_app_audit(dh_conn *c, const dh_actor *a, const char *action, const 
                         bj,
                         aj,
                         a->ip};
-    dh_status st = DH_OPS(c)->append_audit(c, &row, e);
+    dh_status st = DH_AUDIT(c)->append_audit(c, &row, e);
     free(bj);
     free(aj);
     return st;
@@ -452,7 +451,7 @@ dh_status dh_app_audit_list(dh_app *app, const dh_actor *a, const dh_audit_filte
     if (!c)
         return e->status;
     struct audit_list_ctx l = {json_array(), 0, 0};
-    dh_status st = DH_OPS(c)->list_audit(c, &g, on_audit, &l, e);
+    dh_status st = DH_AUDIT(c)->list_audit(c, &g, on_audit, &l, e);
     dh_store_release(c);
     if (st) {
         json_decref(l.items);
@@ -560,7 +559,7 @@ dh_snap *dh_snap_acquire(dh_app *app, dh_snap **slot, const char *key, dh_snap_l
     if (!c)
         return NULL;
     int64_t rev = 0;
-    dh_status st = DH_OPS(c)->meta_get(c, key, &rev, e);
+    dh_status st = DH_META(c)->meta_get(c, key, &rev, e);
     pthread_mutex_lock(&app->lock);
     bool stale = !*slot || (*slot)->rev != rev;
     pthread_mutex_unlock(&app->lock);
@@ -569,7 +568,7 @@ dh_snap *dh_snap_acquire(dh_app *app, dh_snap **slot, const char *key, dh_snap_l
         /* Read the counter and the rows in one snapshot so they agree. */
         st = DH_OPS(c)->begin(c, false, e);
         if (st == DH_OK)
-            st = DH_OPS(c)->meta_get(c, key, &rev, e);
+            st = DH_META(c)->meta_get(c, key, &rev, e);
         if (st == DH_OK)
             st = load(c, &obj, e);
         DH_OPS(c)->rollback(c);

@@ -17,6 +17,7 @@
 
 #include "core/access.h"
 #include "core/unit.h"
+#include "store/audit.h"
 #include "store/store.h"
 #include "util/err.h"
 

@@ -204,7 +204,7 @@ dh_status dh_app_user_create(dh_app *app, const dh_actor *a, const dh_user_spec 
         goto done;
     dh_user_row row = {0, s->login, display, dh_role_name(role), unit_id, hash, false, now};
     int64_t id;
-    if ((st = DH_OPS(tx.c)->insert_user(tx.c, &row, &id, e)))
+    if ((st = DH_PEOPLE(tx.c)->insert_user(tx.c, &row, &id, e)))
         goto done;
     *out = user_json(tx.reg, id, s->login, display, dh_role_name(role), unit_id, false);
     st = dh_app_audit(tx.c, a, "create", "user", s->login, has_unit ? s->unit : "", "ok", NULL,
@@ -255,7 +255,7 @@ dh_status dh_app_user_list(dh_app *app, const dh_actor *a, int64_t after_id, int
         return e->status;
     }
     struct list_ctx l = {r, json_array(), 0, 0};
-    dh_status st = DH_OPS(c)->list_users(c, after_id, limit, on_list_user, &l, e);
+    dh_status st = DH_PEOPLE(c)->list_users(c, after_id, limit, on_list_user, &l, e);
     dh_store_release(c);
     dh_app_units_release(app, r);
     if (st) {
@@ -281,9 +281,9 @@ dh_status dh_app_user_password(dh_app *app, const dh_actor *a, const char *login
                            "change another user's password");
     if ((st = dh_tx_begin(app, &tx, false, e)))
         return st;
-    if ((st = DH_OPS(tx.c)->get_user(tx.c, 0, login, copy_user, &u, e)) ||
+    if ((st = DH_PEOPLE(tx.c)->get_user(tx.c, 0, login, copy_user, &u, e)) ||
         (st = hash_password(password, &hash, e)) ||
-        (st = DH_OPS(tx.c)->set_password(tx.c, u.id, hash, e)) ||
+        (st = DH_PEOPLE(tx.c)->set_password(tx.c, u.id, hash, e)) ||
         (st = dh_app_audit(tx.c, a, "password", "user", login, "", "ok", NULL, NULL, now, e)) ||
         (st = dh_tx_commit(&tx, e)))
         dh_tx_abort(&tx);
@@ -298,7 +298,7 @@ static dh_status throttled(dh_conn *c, const char *key, int max, time_t now, int
                            dh_err *e)
 {
     int n = 0;
-    dh_status st = DH_OPS(c)->count_login_failures(c, key, now - THROTTLE_WINDOW, &n, e);
+    dh_status st = DH_PEOPLE(c)->count_login_failures(c, key, now - THROTTLE_WINDOW, &n, e);
     if (st)
         return st;
     if (n >= max) {
@@ -331,7 +331,7 @@ dh_status dh_app_login(dh_app *app, const char *login, const char *password, con
         (st = throttled(tx.c, key_ip, THROTTLE_MAX_IP, now, retry_after, e)))
         goto done;
     dh_err ue;
-    dh_status found = DH_OPS(tx.c)->get_user(tx.c, 0, login, copy_user, &u, &ue);
+    dh_status found = DH_PEOPLE(tx.c)->get_user(tx.c, 0, login, copy_user, &u, &ue);
     if (found != DH_OK && found != DH_E_NOTFOUND) {
         *e = ue;
         st = found;
@@ -346,8 +346,8 @@ dh_status dh_app_login(dh_app *app, const char *login, const char *password, con
     who.user_id = found == DH_OK ? u.id : 0;
     if (!ok) {
         /* Record the failure and commit it, then answer 401. */
-        if ((st = DH_OPS(tx.c)->add_login_failure(tx.c, key_login, now, e)) ||
-            (st = DH_OPS(tx.c)->add_login_failure(tx.c, key_ip, now, e)) ||
+        if ((st = DH_PEOPLE(tx.c)->add_login_failure(tx.c, key_login, now, e)) ||
+            (st = DH_PEOPLE(tx.c)->add_login_failure(tx.c, key_ip, now, e)) ||
             (st = dh_app_audit(tx.c, &who, "login", "session", login, "", "denied", NULL, NULL,
                                now, e)) ||
             (st = dh_tx_commit(&tx, e)))
@@ -358,10 +358,10 @@ dh_status dh_app_login(dh_app *app, const char *login, const char *password, con
     char *h = hash_secret(*token);
     dh_cred_row cr = {0, DH_CRED_SESSION, u.id, "", 0, h, now, now + SESSION_TTL, 0};
     int64_t id;
-    st = DH_OPS(tx.c)->insert_cred(tx.c, &cr, &id, e);
+    st = DH_PEOPLE(tx.c)->insert_cred(tx.c, &cr, &id, e);
     free(h);
     if (st == DH_OK)
-        st = DH_OPS(tx.c)->clear_login_failures(tx.c, key_login, e);
+        st = DH_PEOPLE(tx.c)->clear_login_failures(tx.c, key_login, e);
     if (st == DH_OK)
         st = dh_app_audit(tx.c, &who, "login", "session", login, "", "ok", NULL, NULL, now, e);
     if (st == DH_OK)
@@ -412,10 +412,10 @@ dh_status dh_app_authenticate(dh_app *app, const char *secret, time_t now, dh_ac
     cred_copy cc = {0};
     user_copy u = {0};
     dh_err e2;
-    dh_status st = DH_OPS(c)->find_cred(c, h, copy_cred, &cc, &e2);
+    dh_status st = DH_PEOPLE(c)->find_cred(c, h, copy_cred, &cc, &e2);
     free(h);
     if (st == DH_OK)
-        st = DH_OPS(c)->get_user(c, cc.row.user_id, NULL, copy_user, &u, &e2);
+        st = DH_PEOPLE(c)->get_user(c, cc.row.user_id, NULL, copy_user, &u, &e2);
     dh_store_release(c);
     if (st == DH_E_DB) {
         *e = e2;
@@ -459,7 +459,7 @@ dh_status dh_app_logout(dh_app *app, const dh_actor *a, time_t now, dh_err *e)
                           "logout ends a session; revoke a token with DELETE /api/v1/tokens");
     if ((st = dh_tx_begin(app, &tx, false, e)))
         return st;
-    if ((st = DH_OPS(tx.c)->revoke_cred(tx.c, a->cred_id, now, e)) ||
+    if ((st = DH_PEOPLE(tx.c)->revoke_cred(tx.c, a->cred_id, now, e)) ||
         (st = dh_app_audit(tx.c, a, "logout", "session", a->login, "", "ok", NULL, NULL, now,
                            e)) ||
         (st = dh_tx_commit(&tx, e)))
@@ -487,7 +487,7 @@ dh_status dh_app_token_create(dh_app *app, const dh_actor *a, const char *login,
     const char *who = login && *login ? login : a->login;
     if ((st = dh_tx_begin(app, &tx, true, e)))
         goto done;
-    if ((st = DH_OPS(tx.c)->get_user(tx.c, 0, who, copy_user, &u, e)))
+    if ((st = DH_PEOPLE(tx.c)->get_user(tx.c, 0, who, copy_user, &u, e)))
         goto done;
     if (a->role != DH_ROLE_ADMIN && u.id != a->user_id) {
         dh_tx_abort(&tx);
@@ -525,7 +525,7 @@ dh_status dh_app_token_create(dh_app *app, const dh_actor *a, const char *login,
     char *h = hash_secret(*secret);
     dh_cred_row cr = {0, DH_CRED_TOKEN, u.id, clean, unit_id, h, now, 0, 0};
     int64_t id;
-    st = DH_OPS(tx.c)->insert_cred(tx.c, &cr, &id, e);
+    st = DH_PEOPLE(tx.c)->insert_cred(tx.c, &cr, &id, e);
     free(h);
     if (st)
         goto done;
@@ -558,7 +558,7 @@ dh_status dh_app_token_revoke(dh_app *app, const dh_actor *a, int64_t id, time_t
     snprintf(key, sizeof key, "%lld", (long long)id);
     if ((st = dh_tx_begin(app, &tx, false, e)))
         return st;
-    st = DH_OPS(tx.c)->get_cred(tx.c, id, copy_cred, &cc, e);
+    st = DH_PEOPLE(tx.c)->get_cred(tx.c, id, copy_cred, &cc, e);
     if (st == DH_OK && cc.row.kind != DH_CRED_TOKEN)
         st = dh_err_set(e, DH_E_NOTFOUND, "unknown_token", "id", "no token %lld", (long long)id);
     if (st == DH_E_NOTFOUND)
@@ -570,7 +570,7 @@ dh_status dh_app_token_revoke(dh_app *app, const dh_actor *a, int64_t id, time_t
         return dh_app_deny(app, a, "revoke", "token", key, "", now, e,
                            "revoke another user's token");
     }
-    if ((st = DH_OPS(tx.c)->revoke_cred(tx.c, id, now, e)) ||
+    if ((st = DH_PEOPLE(tx.c)->revoke_cred(tx.c, id, now, e)) ||
         (st = dh_app_audit(tx.c, a, "revoke", "token", key, "", "ok", NULL, NULL, now, e)))
         goto done;
     st = dh_tx_commit(&tx, e);

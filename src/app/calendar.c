@@ -476,7 +476,7 @@ static dh_status load_calset(dh_conn *c, void **out, dh_err *e)
 {
     dh_calset *s = dh_xcalloc(1, sizeof *s);
     struct load_cal l = {s, e, DH_OK};
-    dh_status st = DH_OPS(c)->load_calendars(c, on_cal, on_sched, on_assign, &l, e);
+    dh_status st = DH_CALENDARS(c)->load_calendars(c, on_cal, on_sched, on_assign, &l, e);
     if (st == DH_OK)
         st = l.st;
     if (st == DH_OK)
@@ -692,7 +692,7 @@ static dh_status load_rows(dh_conn *c, dh_calset **out, dh_err *e)
 {
     dh_calset *s = dh_xcalloc(1, sizeof *s);
     struct load_cal l = {s, e, DH_OK};
-    dh_status st = DH_OPS(c)->load_calendars(c, on_cal, on_sched, on_assign, &l, e);
+    dh_status st = DH_CALENDARS(c)->load_calendars(c, on_cal, on_sched, on_assign, &l, e);
     if (st == DH_OK)
         st = l.st;
     if (st) {
@@ -735,7 +735,7 @@ static dh_status date_taken(const dh_sched_entry *old, const dh_sched_entry *x, 
 static dh_status finish(dh_tx *tx, dh_status st, dh_err *e)
 {
     if (st == DH_OK)
-        st = DH_OPS(tx->c)->meta_bump(tx->c, "calendar_rev", e);
+        st = DH_META(tx->c)->meta_bump(tx->c, "calendar_rev", e);
     if (st == DH_OK)
         return dh_tx_commit(tx, e);
     dh_tx_abort(tx);
@@ -752,7 +752,7 @@ dh_status dh_app_calendar_seed(dh_app *app, dh_err *e)
     for (size_t i = 0; i < b->nentries && st == DH_OK; i++) {
         dh_sched_row r = sched_row(&b->entries[i]);
         int64_t id;
-        st = DH_OPS(tx.c)->insert_sched(tx.c, &r, &id, e);
+        st = DH_CALENDARS(tx.c)->insert_sched(tx.c, &r, &id, e);
     }
     return st ? (dh_tx_abort(&tx), st) : finish(&tx, st, e);
 }
@@ -821,7 +821,7 @@ dh_status dh_app_calendar_put(dh_app *app, const dh_actor *a, const char *name, 
                                   week_json(&c.week));
         char *hj = json_dumps(json_object_get(after, "hours"), JSON_COMPACT);
         dh_calendar_row row = {name, c.label, hj, now};
-        st = DH_OPS(tx.c)->put_calendar(tx.c, &row, e);
+        st = DH_CALENDARS(tx.c)->put_calendar(tx.c, &row, e);
         if (st == DH_OK)
             st = dh_app_audit(tx.c, a, create ? "create" : "update", "calendar", name, "", "ok",
                               before, after, now, e);
@@ -875,10 +875,10 @@ static dh_status put_entries(dh_app *app, const dh_actor *a, dh_calset *add, boo
             before = dh_sched_entry_json(old);
             x->id = old->id;
             dh_sched_row r = sched_row(x);
-            st = DH_OPS(tx.c)->update_sched(tx.c, &r, e);
+            st = DH_CALENDARS(tx.c)->update_sched(tx.c, &r, e);
         } else {
             dh_sched_row r = sched_row(x);
-            st = DH_OPS(tx.c)->insert_sched(tx.c, &r, &x->id, e);
+            st = DH_CALENDARS(tx.c)->insert_sched(tx.c, &r, &x->id, e);
         }
         json_t *after = dh_sched_entry_json(x);
         char key[32];
@@ -1006,7 +1006,7 @@ dh_status dh_app_sched_patch(dh_app *app, const dh_actor *a, int64_t id, json_t 
         st = date_taken(clash, &x, e);
     if (st == DH_OK) {
         dh_sched_row r = sched_row(&x);
-        st = DH_OPS(tx.c)->update_sched(tx.c, &r, e);
+        st = DH_CALENDARS(tx.c)->update_sched(tx.c, &r, e);
     }
     if (st == DH_OK) {
         json_t *before = dh_sched_entry_json(old);
@@ -1037,7 +1037,7 @@ dh_status dh_app_sched_delete(dh_app *app, const dh_actor *a, int64_t id, time_t
     if ((st = begin_on_entry(app, id, &tx, &cur, &old, e)))
         return st;
     if (st == DH_OK)
-        st = DH_OPS(tx.c)->delete_sched(tx.c, id, e);
+        st = DH_CALENDARS(tx.c)->delete_sched(tx.c, id, e);
     if (st == DH_OK) {
         json_t *before = dh_sched_entry_json(old);
         st = dh_app_audit(tx.c, a, "delete", "schedule", key, "", "ok", before, NULL, now, e);
@@ -1086,7 +1086,7 @@ dh_status dh_app_unit_calendar_set(dh_app *app, const dh_actor *a, const char *c
                         cal);
     if (st == DH_OK) {
         dh_unit_calendar_row r = {tx.reg->u[u].id, from, cal};
-        st = DH_OPS(tx.c)->put_unit_calendar(tx.c, &r, e);
+        st = DH_CALENDARS(tx.c)->put_unit_calendar(tx.c, &r, e);
     }
     if (st == DH_OK) {
         char d[DH_DATE_TEXT_LEN];

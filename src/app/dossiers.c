@@ -324,7 +324,7 @@ static int on_stored_event(void *cl, const dh_devent_row *r)
 static dh_status load_bucket(const ctx *c, dh_conn *conn, bucket *b, dh_err *e)
 {
     struct load_ev l = {c, b, DH_OK, e};
-    dh_status st = DH_OPS(conn)->load_devents(conn, b->code, on_stored_event, &l, e);
+    dh_status st = DH_DOSSIERS(conn)->load_devents(conn, b->code, on_stored_event, &l, e);
     return st ? st : l.st;
 }
 
@@ -374,7 +374,7 @@ static dh_status derive(const ctx *c, dh_conn *conn, bucket *b, dh_err *e)
         row.state = "incomplete";
         row.unit = row.receiving_unit = row.procedure = row.channel = "";
         dh_status st = c->agg ? dh_aggbatch_change(c->agg, conn, b->code, NULL, e) : DH_OK;
-        return st ? st : DH_OPS(conn)->put_dossier(conn, &row, e);
+        return st ? st : DH_DOSSIERS(conn)->put_dossier(conn, &row, e);
     }
     dh_date day = dh_date_of_time_vn(rec->at);
     const dh_proc *p = dh_procset_at(c->procs, rec->procedure, day);
@@ -428,7 +428,7 @@ static dh_status derive(const ctx *c, dh_conn *conn, bucket *b, dh_err *e)
     }
     if (st == DH_OK)
         st = dh_aggbatch_change(c->agg, conn, b->code, row.fact, e);
-    return st ? st : DH_OPS(conn)->put_dossier(conn, &row, e);
+    return st ? st : DH_DOSSIERS(conn)->put_dossier(conn, &row, e);
 }
 
 /* ---- Ingestion. ---------------------------------------------------------- */
@@ -577,7 +577,7 @@ dh_status dh_ingest_add(dh_ingest *g, json_t *events, const char *name, const lo
             dh_devent_row row = {0,        ev[i].source, ev[i].id, dossier,
                                  dh_de_type_name(ev[i].type), ev[i].at, canon[i], c->now};
             int64_t seq;
-            st = DH_OPS(g->tx.c)->insert_devent(g->tx.c, &row, &seq, e);
+            st = DH_DOSSIERS(g->tx.c)->insert_devent(g->tx.c, &row, &seq, e);
             if (st == DH_E_CONFLICT) {
                 /* (source, id) is stored under another dossier */
                 st = DH_OK;
@@ -684,11 +684,11 @@ dh_status dh_app_rebuild(dh_app *app, const dh_actor *a, time_t now,
         return e->status;
     dh_conn *conn = g->tx.c;
     struct codes codes = {0};
-    dh_status st = DH_OPS(conn)->agg_reset(conn, e);
+    dh_status st = DH_AGGS(conn)->agg_reset(conn, e);
     if (st == DH_OK)
-        st = DH_OPS(conn)->meta_bump(conn, "agg_epoch", e);
+        st = DH_META(conn)->meta_bump(conn, "agg_epoch", e);
     if (st == DH_OK)
-        st = DH_OPS(conn)->list_dossier_codes(conn, on_code, &codes, e);
+        st = DH_DOSSIERS(conn)->list_dossier_codes(conn, on_code, &codes, e);
     bucket b = {0};
     for (size_t i = 0; i < codes.n && st == DH_OK; i++) {
         b.code = codes.v[i];
@@ -703,7 +703,7 @@ dh_status dh_app_rebuild(dh_app *app, const dh_actor *a, time_t now,
             progress((long)(i + 1), (long)codes.n, closure);
     }
     if (st == DH_OK)
-        st = DH_OPS(conn)->meta_bump(conn, "agg_built", e);
+        st = DH_META(conn)->meta_bump(conn, "agg_built", e);
     if (st == DH_OK) {
         json_t *after = json_pack("{s:I}", "dossiers", (json_int_t)codes.n);
         st = dh_app_audit(conn, a, "rebuild", "aggregates", "", "", "ok", NULL, after, now, e);
@@ -832,11 +832,11 @@ dh_status dh_app_dossier_get(dh_app *app, const dh_actor *a, const char *code, b
     if (!c)
         return e->status;
     struct list_ctx one = {NULL, now};
-    dh_status st = DH_OPS(c)->get_dossier(c, code, one_row, &one, e);
+    dh_status st = DH_DOSSIERS(c)->get_dossier(c, code, one_row, &one, e);
     json_t *res[1] = {one.items};
     json_t *events = json_array();
     if (st == DH_OK && !public_view)
-        st = DH_OPS(c)->load_devents(c, code, collect_event, events, e);
+        st = DH_DOSSIERS(c)->load_devents(c, code, collect_event, events, e);
     dh_store_release(c);
     if (st == DH_OK && strcmp(json_string_value(json_object_get(res[0], "state")),
                               "incomplete") == 0)
@@ -995,7 +995,7 @@ dh_status dh_app_dossier_list(dh_app *app, const dh_actor *a, const dh_dossier_q
     dh_dossier_filter f = {units, q->state, q->procedure, q->from, q->to, q->q, now, q->offset,
                            q->limit + 1, q->channel, procs};
     struct list_ctx l = {json_array(), now};
-    st = DH_OPS(c)->list_dossiers(c, &f, on_list_row, &l, e);
+    st = DH_DOSSIERS(c)->list_dossiers(c, &f, on_list_row, &l, e);
     dh_store_release(c);
     free(units);
     free(procs);

@@ -67,7 +67,7 @@ dh_status dh_app_sources_freshness(dh_app *app, const dh_actor *a, const char *u
             continue;
         dh_date from = DH_DATE_NONE, to = DH_DATE_NONE;
         time_t rec = 0;
-        st = DH_OPS(c)->ivalues_latest(c, ind->id, units, &from, &to, &rec, e);
+        st = DH_INDICATORS(c)->ivalues_latest(c, ind->id, units, &from, &to, &rec, e);
         bool have = st == DH_OK;
         if (st == DH_E_NOTFOUND)
             st = DH_OK;

@@ -190,7 +190,7 @@ static dh_status score_unit(dh_app *app, const dh_actor *a, const dh_unitreg *re
     count_catalogue(ps, lv, to, byproc, nbyproc, &cat);
     manual m = {json_object()};
     dh_conn *c = dh_store_acquire(app->store, e);
-    st = c ? DH_OPS(c)->load_i766_manual(c, unit, from, to, on_manual, &m, e) : e->status;
+    st = c ? DH_I766(c)->load_i766_manual(c, unit, from, to, on_manual, &m, e) : e->status;
     if (c)
         dh_store_release(c);
     int64_t fresh = f.received_online + f.received_counter_postal;
@@ -333,9 +333,9 @@ dh_status dh_app_index766(dh_app *app, const dh_actor *a, const char *unit, dh_d
     config cfg = {0};
     int64_t min_volume = 30;
     dh_conn *c = dh_store_acquire(app->store, e);
-    dh_status st = c ? DH_OPS(c)->load_i766_config(c, to, on_config, &cfg, e) : e->status;
+    dh_status st = c ? DH_I766(c)->load_i766_config(c, to, on_config, &cfg, e) : e->status;
     if (st == DH_OK)
-        st = DH_OPS(c)->meta_get(c, "index766_min_volume", &min_volume, e);
+        st = DH_META(c)->meta_get(c, "index766_min_volume", &min_volume, e);
     if (c)
         dh_store_release(c);
     if (st == DH_OK && cfg.n == 0)
@@ -456,7 +456,7 @@ dh_status dh_app_index766_set(dh_app *app, const dh_actor *a, const char *unit, 
     st = dh_tx_begin(app, &tx, false, e);
     if (st)
         return st;
-    st = DH_OPS(tx.c)->load_i766_config(tx.c, to, on_config, &cfg, e);
+    st = DH_I766(tx.c)->load_i766_config(tx.c, to, on_config, &cfg, e);
     const ind *d = NULL;
     for (size_t i = 0; i < cfg.n; i++)
         if (!strcmp(cfg.v[i].code, code))
@@ -469,7 +469,7 @@ dh_status dh_app_index766_set(dh_app *app, const dh_actor *a, const char *unit, 
                         "'%s' is computed from the dossiers (formula %s), not entered by hand",
                         code, d->formula);
     if (st == DH_OK)
-        st = DH_OPS(tx.c)->put_i766_manual(tx.c, unit, from, to, code, value, note, a->login,
+        st = DH_I766(tx.c)->put_i766_manual(tx.c, unit, from, to, code, value, note, a->login,
                                             now, e);
     if (st == DH_OK) {
         char f[DH_DATE_TEXT_LEN], t[DH_DATE_TEXT_LEN], key[200];
@@ -508,7 +508,7 @@ dh_status dh_app_index766_config(dh_app *app, json_t **out, dh_err *e)
     dh_conn *c = dh_store_acquire(app->store, e);
     if (!c)
         return e->status;
-    dh_status st = DH_OPS(c)->load_i766_config(c, DH_DATE_NONE, on_config_json, *out, e);
+    dh_status st = DH_I766(c)->load_i766_config(c, DH_DATE_NONE, on_config_json, *out, e);
     dh_store_release(c);
     return st;
 }
@@ -600,7 +600,7 @@ dh_status dh_app_index766_config_import(dh_app *app, const dh_actor *a, FILE *f,
         }
         json_t *s = json_object_get(sums, v[1]);
         json_object_set_new(sums, v[1], json_real((s ? json_real_value(s) : 0) + r.max_points));
-        st = DH_OPS(tx.c)->put_i766_config(tx.c, &r, e);
+        st = DH_I766(tx.c)->put_i766_config(tx.c, &r, e);
         if (st == DH_E_CONFLICT || (st && strstr(e->message, "UNIQUE")))
             st = dh_err_set(e, DH_E_CONFLICT, "version_exists", "valid_from",
                             "%s:%ld: a version valid from %s already has indicator %s", name,

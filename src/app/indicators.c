@@ -73,7 +73,7 @@ dh_status dh_indset_load(dh_conn *c, dh_indset *s, dh_err *e)
 {
     memset(s, 0, sizeof *s);
     /* The backend returns them ordered by code (bsearch below). */
-    dh_status st = DH_OPS(c)->load_indicators(c, on_ind, s, e);
+    dh_status st = DH_INDICATORS(c)->load_indicators(c, on_ind, s, e);
     if (st)
         dh_indset_free(s);
     return st;
@@ -213,7 +213,7 @@ static dh_status spec_save(dh_conn *c, const dh_indset *have, const dh_actor *a,
     dh_indicator_row r = {old ? old->id : 0, s->f[0], s->f[1], s->f[2], s->f[3], s->f[4],
                           s->f[5], s->f[6], s->f[7], s->f[8], s->f[9], now, now};
     int64_t id;
-    dh_status st = DH_OPS(c)->put_indicator(c, &r, &id, e);
+    dh_status st = DH_INDICATORS(c)->put_indicator(c, &r, &id, e);
     if (st)
         return st;
     dh_ind tmp = {id, s->f[0], s->f[1], s->f[2], s->f[3], s->f[4], s->f[5], s->f[6], s->f[7],

@@ -7,6 +7,18 @@
 
 #include "app/app.h"
 #include "core/kpiagg.h"
+#include "store/aggs.h"
+#include "store/audit.h"
+#include "store/calendars.h"
+#include "store/dossiers.h"
+#include "store/index766.h"
+#include "store/indicators.h"
+#include "store/meta.h"
+#include "store/people.h"
+#include "store/plans.h"
+#include "store/procedures.h"
+#include "store/targets.h"
+#include "store/units.h"
 
 #define DH_OPS(c) dh_conn_ops(c)
 

@@ -121,9 +121,9 @@ static int on_approval(void *cl, const dh_approval_row *r)
 static dh_status load_locks(vctx *x, dh_err *e)
 {
     struct lock_load l = {x, json_object()};
-    dh_status st = DH_OPS(x->c)->load_obligations(x->c, on_obl, &l, e);
+    dh_status st = DH_INDICATORS(x->c)->load_obligations(x->c, on_obl, &l, e);
     if (st == DH_OK)
-        st = DH_OPS(x->c)->load_approvals(x->c, on_approval, &l, e);
+        st = DH_INDICATORS(x->c)->load_approvals(x->c, on_approval, &l, e);
     json_decref(l.obls);
     if (x->nlocks)
         qsort(x->locks, x->nlocks, sizeof *x->locks, cmp_lock);
@@ -347,8 +347,8 @@ static dh_status put_one(vctx *x, const vin *v, dh_err *e)
                         "the values of %s for %s, %s are approved and locked", v->unit,
                         ind->code, label);
     }
-    dh_status rs = st ? DH_OPS(x->c)->find_ireceipt(x->c, v->source, v->id, on_receipt, &f, e)
-                      : DH_OPS(x->c)->add_ireceipt(x->c, v->source, v->id, content, on_receipt,
+    dh_status rs = st ? DH_INDICATORS(x->c)->find_ireceipt(x->c, v->source, v->id, on_receipt, &f, e)
+                      : DH_INDICATORS(x->c)->add_ireceipt(x->c, v->source, v->id, content, on_receipt,
                                                    &f, e);
     if (f.content) {
         bool same = strcmp(f.content, content) == 0;
@@ -369,7 +369,7 @@ static dh_status put_one(vctx *x, const vin *v, dh_err *e)
     }
     dh_ivalue_row r = {ind->id,   v->unit,    p.from,    p.to,   value,   v->has_num, v->num,
                        v->den,    v->source,  v->id,     at,     x->now,  x->now,     x->a->login};
-    st = DH_OPS(x->c)->put_ivalue(x->c, &r, on_old, &f, e);
+    st = DH_INDICATORS(x->c)->put_ivalue(x->c, &r, on_old, &f, e);
     if (st == DH_OK) {
         x->accepted++;
         if (f.have_old) {
@@ -453,11 +453,11 @@ static dh_status ctx_finish(vctx *x, dh_tx *tx, const char *what, dh_err *e)
         qsort(marks, nm, sizeof *marks, cmp_touched);
         for (size_t i = 0; i < nm && st == DH_OK; i++)
             if (i == 0 || cmp_touched(&marks[i], &marks[i - 1]))
-                st = DH_OPS(x->c)->mark_targets_dirty(x->c, marks[i].ind,
+                st = DH_TARGETS(x->c)->mark_targets_dirty(x->c, marks[i].ind,
                                                       x->reg->u[marks[i].unit].code, e);
         free(marks);
         if (st == DH_OK)
-            st = DH_OPS(x->c)->meta_bump(x->c, DH_TARGETS_DIRTY, e);
+            st = DH_META(x->c)->meta_bump(x->c, DH_TARGETS_DIRTY, e);
     }
     if (st == DH_OK) {
         json_t *after = json_pack("{s:s,s:i,s:i,s:i,s:O}", "via", what, "accepted", x->accepted,
@@ -837,7 +837,7 @@ dh_status dh_app_values_list(dh_app *app, const dh_actor *a, const dh_value_quer
             int limit = q->limit > 0 ? q->limit : 1000;
             dh_ivalue_filter f = {ind_id, units, q->from, q->to, false, q->offset, limit + 1};
             struct vlist l = {&inds, json_array(), limit, 0};
-            st = DH_OPS(c)->list_ivalues(c, &f, on_value, &l, e);
+            st = DH_INDICATORS(c)->list_ivalues(c, &f, on_value, &l, e);
             *more = l.n > limit;
             if (st == DH_OK)
                 *items = l.items;

@@ -226,7 +226,7 @@ dh_status dh_app_obligation_put(dh_app *app, const dh_actor *a, json_t *body, ti
         goto done;
     }
     if ((st = dh_tx_begin(app, &tx, true, e)) || (st = dh_indset_load(tx.c, &inds, e)) ||
-        (st = DH_OPS(tx.c)->load_obligations(tx.c, on_obl, &l, e)))
+        (st = DH_INDICATORS(tx.c)->load_obligations(tx.c, on_obl, &l, e)))
         goto done;
     size_t i;
     json_t *x;
@@ -263,7 +263,7 @@ dh_status dh_app_obligation_put(dh_app *app, const dh_actor *a, json_t *body, ti
                            now,
                            now};
     int64_t id;
-    if ((st = DH_OPS(tx.c)->put_obligation(tx.c, &r, &id, e)))
+    if ((st = DH_INDICATORS(tx.c)->put_obligation(tx.c, &r, &id, e)))
         goto done;
     obl mine = {id, code, name, pt, rule, ij, uj, urule ? urule : "", r.window_days, r.approval};
     *out = obl_json(&mine);
@@ -298,7 +298,7 @@ dh_status dh_app_obligation_list(dh_app *app, const dh_actor *a, json_t **items,
     if (!c)
         return e->status;
     obllist l = {0};
-    dh_status st = DH_OPS(c)->load_obligations(c, on_obl, &l, e);
+    dh_status st = DH_INDICATORS(c)->load_obligations(c, on_obl, &l, e);
     dh_store_release(c);
     if (st == DH_OK) {
         *items = json_array();
@@ -319,7 +319,7 @@ dh_status dh_app_obligation_approve(dh_app *app, const dh_actor *a, const char *
     dh_status st = dh_tx_begin(app, &tx, true, e);
     if (st)
         return st;
-    if ((st = DH_OPS(tx.c)->load_obligations(tx.c, on_obl, &l, e)))
+    if ((st = DH_INDICATORS(tx.c)->load_obligations(tx.c, on_obl, &l, e)))
         goto fail;
     const obl *o = obl_find(&l, obligation ? obligation : "");
     if (!o) {
@@ -359,7 +359,7 @@ dh_status dh_app_obligation_approve(dh_app *app, const dh_actor *a, const char *
                            "approve this unit's report (only its parent unit may)");
     }
     dh_approval_row r = {o->id, unit, p.from, p.to, a->login, now};
-    st = DH_OPS(tx.c)->put_approval(tx.c, &r, e);
+    st = DH_INDICATORS(tx.c)->put_approval(tx.c, &r, e);
     if (st == DH_E_CONFLICT)
         st = dh_err_set(e, DH_E_CONFLICT, "already_approved", "period",
                         "%s's report for %s is already approved", unit, period);
@@ -462,11 +462,11 @@ dh_status dh_app_completeness(dh_app *app, const dh_actor *a, const char *obliga
     json_t *apprs = json_array();
     int32_t *us = NULL;
     struct compl_ctx x = {reg, NULL, NULL, NULL, 0, 0};
-    dh_status st = DH_OPS(c)->load_obligations(c, on_obl, &l, e);
+    dh_status st = DH_INDICATORS(c)->load_obligations(c, on_obl, &l, e);
     if (st == DH_OK)
         st = dh_indset_load(c, &inds, e);
     if (st == DH_OK)
-        st = DH_OPS(c)->load_approvals(c, on_appr, apprs, e);
+        st = DH_INDICATORS(c)->load_approvals(c, on_appr, apprs, e);
     const obl *o = st == DH_OK ? obl_find(&l, obligation ? obligation : "") : NULL;
     if (st == DH_OK && !o)
         st = dh_err_set(e, DH_E_NOTFOUND, "unknown_obligation", "obligation",
@@ -516,7 +516,7 @@ dh_status dh_app_completeness(dh_app *app, const dh_actor *a, const char *obliga
         char *cj = json_dumps(codes, JSON_COMPACT);
         for (size_t k = 0; k < x.nind && st == DH_OK; k++) {
             dh_ivalue_filter f = {x.ind_ids[k], cj, p.from, p.from, false, 0, 0};
-            st = DH_OPS(c)->list_ivalues(c, &f, on_cvalue, &x, e);
+            st = DH_INDICATORS(c)->list_ivalues(c, &f, on_cvalue, &x, e);
         }
         free(cj);
         json_decref(codes);

@@ -51,7 +51,7 @@ static const char *str_of(json_t *o, const char *key)
     return s ? s : "";
 }
 
-dh_status pb_bump(dh_conn *c, dh_err *e) { return DH_OPS(c)->meta_bump(c, "plans_rev", e); }
+dh_status pb_bump(dh_conn *c, dh_err *e) { return DH_META(c)->meta_bump(c, "plans_rev", e); }
 
 /* ------------------------------------------------------------------ */
 /* Loading the book.                                                  */
@@ -277,7 +277,7 @@ static void list_codes(json_t *arr, char ***out, size_t *n)
 dh_status pb_load(dh_conn *c, dh_planbook **out, dh_err *e)
 {
     dh_planbook *b = dh_xcalloc(1, sizeof *b);
-    const dh_store_ops *ops = DH_OPS(c);
+    const dh_plans_ops *ops = DH_PLANS(c);
     dh_status st = ops->load_plans(c, on_plan, b, e);
     if (st == DH_OK)
         st = ops->load_tasks(c, on_task, b, e);
@@ -458,7 +458,7 @@ dh_status pb_put_plan(dh_conn *c, json_t *doc, time_t now, int64_t *id, dh_err *
                      str_of(doc, "note"),
                      created ? (time_t)json_integer_value(created) : now,
                      now};
-    dh_status st = DH_OPS(c)->put_plan(c, &r, id, e);
+    dh_status st = DH_PLANS(c)->put_plan(c, &r, id, e);
     free(parents);
     free(cites);
     return st;
@@ -505,7 +505,7 @@ dh_status pb_put_task(dh_conn *c, json_t *doc, time_t now, int64_t *id, dh_err *
     r.created_by = str_of(doc, "created_by");
     r.created_at = created ? (time_t)json_integer_value(created) : now;
     r.updated_at = now;
-    dh_status st = DH_OPS(c)->put_task(c, &r, id, e);
+    dh_status st = DH_PLANS(c)->put_task(c, &r, id, e);
     free(lead);
     free(coord);
     free(ms);
@@ -740,7 +740,7 @@ dh_status dh_app_file_put(dh_app *app, const dh_actor *a, const char *name, cons
     }
     dh_file_row r = {0, clean, type, hex, a->unit_code, a->login, data, len, now};
     int64_t id = 0;
-    st = DH_OPS(tx.c)->put_file(tx.c, &r, &id, e);
+    st = DH_PLANS(tx.c)->put_file(tx.c, &r, &id, e);
     if (st == DH_OK) {
         *out = json_pack("{s:I,s:s,s:s,s:I,s:s}", "id", (json_int_t)id, "name", clean, "type",
                          type, "size", (json_int_t)len, "sha256", hex);
@@ -791,7 +791,7 @@ dh_status dh_app_file_get(dh_app *app, const dh_actor *a, int64_t id, bool with_
     if (!c)
         return e->status;
     struct file_ctx f = {0};
-    dh_status st = DH_OPS(c)->get_file(c, id, with_data && data, on_file, &f, e);
+    dh_status st = DH_PLANS(c)->get_file(c, id, with_data && data, on_file, &f, e);
     dh_store_release(c);
     if (st)
         return st;
@@ -817,7 +817,7 @@ dh_status pb_check_files(dh_conn *c, json_t *arr, const char *field, dh_err *e)
         if (!json_is_integer(v))
             return dh_err_set(e, DH_E_INVALID, "invalid_type", field,
                               "%s must list file ids (from POST /api/v1/files)", field);
-        dh_status st = DH_OPS(c)->get_file(c, json_integer_value(v), false, on_file, &f, e);
+        dh_status st = DH_PLANS(c)->get_file(c, json_integer_value(v), false, on_file, &f, e);
         json_decref(f.meta);
         if (st) {
             snprintf(e->field, sizeof e->field, "%s", field);

@@ -184,7 +184,7 @@ static dh_status load_procset(dh_conn *c, void **out, dh_err *e)
 {
     dh_procset *fresh = dh_xcalloc(1, sizeof *fresh);
     struct load_proc l = {fresh};
-    dh_status st = DH_OPS(c)->load_procedures(c, on_proc, &l, e);
+    dh_status st = DH_PROCEDURES(c)->load_procedures(c, on_proc, &l, e);
     if (st) {
         procset_free(fresh);
         return st;
@@ -243,7 +243,7 @@ static dh_status insert_proc(dh_conn *c, const dh_actor *a, const dh_proc *p, ti
                           p->paper_result,
                           p->cutoff};
     int64_t id;
-    dh_status st = DH_OPS(c)->put_procedure(c, &r, &id, e);
+    dh_status st = DH_PROCEDURES(c)->put_procedure(c, &r, &id, e);
     if (st == DH_E_CONFLICT) {
         char d[DH_DATE_TEXT_LEN];
         dh_date_format(p->valid_from, d);
@@ -345,7 +345,7 @@ dh_status dh_app_procedure_import(dh_app *app, const dh_actor *a, FILE *f, const
         rep->taken = 0;
     }
     if (st == DH_OK && rep->taken)
-        st = DH_OPS(tx.c)->meta_bump(tx.c, "procedures_rev", e);
+        st = DH_META(tx.c)->meta_bump(tx.c, "procedures_rev", e);
     if (st == DH_OK)
         st = dh_tx_commit(&tx, e);
     else
@@ -418,7 +418,7 @@ dh_status dh_app_procedure_create(dh_app *app, const dh_actor *a, json_t *body, 
         }
     }
     if (st == DH_OK)
-        st = DH_OPS(tx.c)->meta_bump(tx.c, "procedures_rev", e);
+        st = DH_META(tx.c)->meta_bump(tx.c, "procedures_rev", e);
     if (st == DH_OK)
         st = dh_tx_commit(&tx, e);
     else

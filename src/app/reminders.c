@@ -53,7 +53,7 @@ static dh_status add_row(dh_conn *c, reminder_run *run, const dh_planbook *b, co
              plan, (long long)t->id, explain);
     dh_inbox_row r = {0, unit, today, kind, t->id, occs, msg, now};
     bool inserted = false;
-    dh_status st = DH_OPS(c)->insert_inbox(c, &r, &inserted, e);
+    dh_status st = DH_PLANS(c)->insert_inbox(c, &r, &inserted, e);
     if (st || (!inserted && !run->force))
         return st;
     run->rows += inserted;
@@ -204,7 +204,7 @@ static void mail_units(dh_app *app, const reminder_run *run, dh_date today, int 
     if (!c)
         return;
     struct contacts ct = {0};
-    DH_OPS(c)->load_contacts(c, on_contact, &ct, &e);
+    DH_PLANS(c)->load_contacts(c, on_contact, &ct, &e);
     dh_store_release(c);
     char day[DH_DATE_TEXT_LEN];
     dh_date_format(today, day);
@@ -251,7 +251,7 @@ dh_status dh_app_reminders_run(dh_app *app, time_t now, bool force, json_t **out
     if (st)
         return st;
     int64_t last = 0;
-    st = DH_OPS(tx.c)->meta_get(tx.c, "reminders_day", &last, e);
+    st = DH_META(tx.c)->meta_get(tx.c, "reminders_day", &last, e);
     if (st == DH_OK && !force && last >= (int64_t)today) {
         dh_tx_abort(&tx);
         *out = json_pack("{s:b,s:o,s:i,s:i}", "ran", 0, "day", pb_date_json(today), "rows", 0,
@@ -266,7 +266,7 @@ dh_status dh_app_reminders_run(dh_app *app, time_t now, bool force, json_t **out
     if (st == DH_OK)
         st = collect(tx.c, b, today, now, &run, e);
     if (st == DH_OK && (int64_t)today > last)
-        st = DH_OPS(tx.c)->meta_set(tx.c, "reminders_day", (int64_t)today, e);
+        st = DH_META(tx.c)->meta_set(tx.c, "reminders_day", (int64_t)today, e);
     if (st == DH_OK) {
         dh_actor sys = {0};
         snprintf(sys.login, sizeof sys.login, "system:reminders");
@@ -313,7 +313,7 @@ dh_status dh_app_contact_set(dh_app *app, const dh_actor *a, const char *unit,
         return dh_err_set(e, DH_E_INVALID, "unknown_unit", "unit", "unit '%s' does not exist",
                           unit);
     }
-    st = DH_OPS(tx.c)->put_contact(tx.c, unit, email && *email ? email : NULL, e);
+    st = DH_PLANS(tx.c)->put_contact(tx.c, unit, email && *email ? email : NULL, e);
     if (st == DH_OK) {
         json_t *after = json_pack("{s:s,s:s}", "unit", unit, "email", email ? email : "");
         st = dh_app_audit(tx.c, a, "update", "contact", unit, unit, "ok", NULL, after, now, e);

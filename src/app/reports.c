@@ -234,7 +234,7 @@ static dh_status scan_period(dh_app *app, const dh_actor *a, const char *units, 
     dh_conn *c = dh_replayer_conn(r);
     /* since 0: a dossier finished before the period may still have been
      * paid or rated in it */
-    dh_status st = DH_OPS(c)->scan_dossiers(c, units, 0, s.end, on_candidate, &s, e);
+    dh_status st = DH_DOSSIERS(c)->scan_dossiers(c, units, 0, s.end, on_candidate, &s, e);
     if (st == DH_OK)
         st = s.st;
     dh_replayer_close(r);

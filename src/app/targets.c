@@ -296,7 +296,7 @@ static dh_status feed_units(dh_conn *c, const vrows *mem, const dh_ind *ind, con
 {
     if (!mem) {
         dh_ivalue_filter f = {ind->id, units, DH_DATE_NONE, DH_DATE_NONE, true, 0, 0};
-        return DH_OPS(c)->list_ivalues(c, &f, on_agg_value, g, e);
+        return DH_INDICATORS(c)->list_ivalues(c, &f, on_agg_value, g, e);
     }
     /* the rows of the units, in the order of the loaded rows (by period
      * then unit): each unit's rows are already in that order, so one unit
@@ -553,7 +553,7 @@ static dh_status refresh_indicator(dh_app *app, const dh_unitreg *reg, const dh_
     if (st)
         return st;
     tgtlist l = {0};
-    st = DH_OPS(tx.c)->load_targets_of(tx.c, ind_id, NULL, on_tgt, &l, e);
+    st = DH_TARGETS(tx.c)->load_targets_of(tx.c, ind_id, NULL, on_tgt, &l, e);
     partidx parts = {NULL, 0};
     partidx_build(&parts, &l);
     const dh_ind *ind = dh_indset_by_id(inds, ind_id);
@@ -567,7 +567,7 @@ static dh_status refresh_indicator(dh_app *app, const dh_unitreg *reg, const dh_
     bool bulk = ind && ndirty >= bulk_from;
     if (st == DH_OK && bulk) {
         dh_ivalue_filter f = {ind_id, NULL, DH_DATE_NONE, DH_DATE_NONE, true, 0, 0};
-        st = DH_OPS(tx.c)->list_ivalues(tx.c, &f, on_vrow, &mem, e);
+        st = DH_INDICATORS(tx.c)->list_ivalues(tx.c, &f, on_vrow, &mem, e);
         vrows_index(&mem);
     }
     for (size_t i = 0; i < l.n && st == DH_OK; i++) {
@@ -584,7 +584,7 @@ static dh_status refresh_indicator(dh_app *app, const dh_unitreg *reg, const dh_
             free(t->series);
             t->series = series_text(pts, n);
             free(pts);
-            st = DH_OPS(tx.c)->set_target_series(tx.c, t->id, t->series, e);
+            st = DH_TARGETS(tx.c)->set_target_series(tx.c, t->id, t->series, e);
             if (recomputed)
                 (*recomputed)++;
         }
@@ -592,7 +592,7 @@ static dh_status refresh_indicator(dh_app *app, const dh_unitreg *reg, const dh_
             dh_tgt_eval ev;
             json_t *o = evaluate(t, ind, today, &ev);
             char *s = json_dumps(o, JSON_COMPACT);
-            st = DH_OPS(tx.c)->set_target_eval(tx.c, t->id, dh_tstatus_name(ev.status), ev.since,
+            st = DH_TARGETS(tx.c)->set_target_eval(tx.c, t->id, dh_tstatus_name(ev.status), ev.since,
                                                s, today, e);
             free(s);
             json_decref(o);
@@ -688,11 +688,11 @@ static dh_status refresh(dh_app *app, time_t now, int wait_ms, int budget_ms, in
     dh_conn *rc = dh_store_acquire(app->store, e);
     if (!rc)
         return e->status;
-    dh_status st = DH_OPS(rc)->meta_get(rc, DH_TARGETS_DIRTY, &dirty, e);
+    dh_status st = DH_META(rc)->meta_get(rc, DH_TARGETS_DIRTY, &dirty, e);
     if (st == DH_OK)
-        st = DH_OPS(rc)->meta_get(rc, "targets_clean", &clean, e);
+        st = DH_META(rc)->meta_get(rc, "targets_clean", &clean, e);
     if (st == DH_OK)
-        st = DH_OPS(rc)->meta_get(rc, "targets_day", &day, e);
+        st = DH_META(rc)->meta_get(rc, "targets_day", &day, e);
     dh_store_release(rc);
     if (st || (dirty == clean && day == today + 1))
         return st;
@@ -716,11 +716,11 @@ static dh_status refresh(dh_app *app, time_t now, int wait_ms, int budget_ms, in
     } else {
         st = DH_OPS(rc)->begin(rc, false, e);
         if (st == DH_OK)
-            st = DH_OPS(rc)->meta_get(rc, DH_TARGETS_DIRTY, &dirty, e);
+            st = DH_META(rc)->meta_get(rc, DH_TARGETS_DIRTY, &dirty, e);
         if (st == DH_OK)
-            st = DH_OPS(rc)->meta_get(rc, "targets_clean", &clean, e);
+            st = DH_META(rc)->meta_get(rc, "targets_clean", &clean, e);
         if (st == DH_OK)
-            st = DH_OPS(rc)->meta_get(rc, "targets_day", &day, e);
+            st = DH_META(rc)->meta_get(rc, "targets_day", &day, e);
         all = day != today + 1;
         if (st == DH_OK)
             st = dh_indset_load(rc, &inds, e);
@@ -730,7 +730,7 @@ static dh_status refresh(dh_app *app, time_t now, int wait_ms, int budget_ms, in
             for (size_t i = 0; i < inds.n; i++)
                 on_id(&ids, inds.v[i].id);
         else if (st == DH_OK && dirty != clean)
-            st = DH_OPS(rc)->dirty_target_indicators(rc, on_id, &ids, e);
+            st = DH_TARGETS(rc)->dirty_target_indicators(rc, on_id, &ids, e);
         DH_OPS(rc)->rollback(rc);
         dh_store_release(rc);
     }
@@ -754,11 +754,11 @@ static dh_status refresh(dh_app *app, time_t now, int wait_ms, int budget_ms, in
         }
         dh_tx tx;
         if (st == DH_OK && !stopped && (st = dh_tx_begin(app, &tx, false, e)) == DH_OK) {
-            st = DH_OPS(tx.c)->meta_set(tx.c, "targets_clean", dirty, e);
+            st = DH_META(tx.c)->meta_set(tx.c, "targets_clean", dirty, e);
             if (st == DH_OK)
-                st = DH_OPS(tx.c)->meta_bump(tx.c, DH_TARGETS_REV, e);
+                st = DH_META(tx.c)->meta_bump(tx.c, DH_TARGETS_REV, e);
             if (st == DH_OK && all)
-                st = DH_OPS(tx.c)->meta_set(tx.c, "targets_day", today + 1, e);
+                st = DH_META(tx.c)->meta_set(tx.c, "targets_day", today + 1, e);
             if (st == DH_OK)
                 st = dh_tx_commit(&tx, e);
             else
@@ -990,7 +990,7 @@ dh_status dh_app_target_put(dh_app *app, const dh_actor *a, json_t *body, time_t
     }
     /* A split and its parts are of one indicator: its targets (and the
      * one the key names) are all this needs, not every target. */
-    if ((st = DH_OPS(tx.c)->load_targets_of(tx.c, ind->id, key, on_tgt, &l, e)))
+    if ((st = DH_TARGETS(tx.c)->load_targets_of(tx.c, ind->id, key, on_tgt, &l, e)))
         goto done;
     int64_t split_id = 0;
     if (split && !json_is_null(split)) {
@@ -1030,15 +1030,15 @@ dh_status dh_app_target_put(dh_app *app, const dh_actor *a, json_t *body, time_t
                        task_ref ? task_ref : "", name ? name : "", note ? note : "",
                        key,   "[]",     true,  "no_data",
                        "{}",  DH_DATE_NONE, DH_DATE_NONE, now, now};
-    st = DH_OPS(tx.c)->put_target(tx.c, &r, &id, e);
+    st = DH_TARGETS(tx.c)->put_target(tx.c, &r, &id, e);
     free(ms_s);
     if (st == DH_OK)
-        st = DH_OPS(tx.c)->meta_bump(tx.c, DH_TARGETS_DIRTY, e);
+        st = DH_META(tx.c)->meta_bump(tx.c, DH_TARGETS_DIRTY, e);
     if (st)
         goto done;
     /* The list as it now stands, for the answer and the split check. */
     tgt_free_all(&l);
-    if ((st = DH_OPS(tx.c)->load_targets_of(tx.c, ind->id, NULL, on_tgt, &l, e)))
+    if ((st = DH_TARGETS(tx.c)->load_targets_of(tx.c, ind->id, NULL, on_tgt, &l, e)))
         goto done;
     tgt *me = NULL;
     for (size_t i = 0; i < l.n; i++)
@@ -1162,7 +1162,7 @@ static dh_status tindex_load(dh_conn *c, void **obj, dh_err *e)
 {
     tindex *x = dh_xcalloc(1, sizeof *x);
     struct tload l = {x, NULL};
-    dh_status st = DH_OPS(c)->list_target_keys(c, on_tkey, &l, e);
+    dh_status st = DH_TARGETS(c)->list_target_keys(c, on_tkey, &l, e);
     if (st == DH_OK && x->n) {
         /* intern the unit codes */
         char **sorted = dh_xmalloc(x->n * sizeof *sorted);
@@ -1273,7 +1273,7 @@ static dh_status live_overview(dh_app *app, dh_conn *c, const dh_indset *inds, c
     if (json_array_size(ids)) {
         char *s = json_dumps(ids, JSON_COMPACT);
         tgtlist l = {0};
-        st = DH_OPS(c)->get_targets(c, s, on_tgt, &l, e);
+        st = DH_TARGETS(c)->get_targets(c, s, on_tgt, &l, e);
         free(s);
         /* in the index's order */
         size_t i;
@@ -1360,7 +1360,7 @@ dh_status dh_app_target_status(dh_app *app, const dh_actor *a, const dh_target_q
             st = e->status;
         dh_target_filter f = {units, ind_id, NULL, 0, 0};
         if (st == DH_OK)
-            st = DH_OPS(c)->list_targets(c, &f, on_tgt, &l, e);
+            st = DH_TARGETS(c)->list_targets(c, &f, on_tgt, &l, e);
         json_t *ranked[4] = {json_array(), json_array(), json_array(), json_array()};
         for (size_t i = 0; i < l.n && st == DH_OK; i++) {
             dh_tgt_eval ev;
@@ -1396,7 +1396,7 @@ dh_status dh_app_target_status(dh_app *app, const dh_actor *a, const dh_target_q
     if (st == DH_OK && !live) {
         tgt_free_all(&l);
         dh_target_filter all = {units, ind_id, NULL, 0, 0};
-        st = DH_OPS(c)->list_targets(c, &all, on_tgt, &l, e);
+        st = DH_TARGETS(c)->list_targets(c, &all, on_tgt, &l, e);
         if (st == DH_OK)
             warnings = split_warnings(&l, &inds, 0);
     }
@@ -1441,7 +1441,7 @@ void dh_targets_tick(dh_app *app)
     time_t start = time(NULL);
     int64_t dirty = 0;
     dh_conn *c = dh_store_acquire(app->store, &e);
-    if (!c || DH_OPS(c)->meta_get(c, DH_TARGETS_DIRTY, &dirty, &e)) {
+    if (!c || DH_META(c)->meta_get(c, DH_TARGETS_DIRTY, &dirty, &e)) {
         fprintf(stderr, "dieuhanh: targets: %s\n", e.message);
         if (c)
             dh_store_release(c);

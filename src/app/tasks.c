@@ -690,7 +690,7 @@ dh_status dh_app_task_update(dh_app *app, const dh_actor *a, int64_t id, json_t 
                                   date,   occ,     percent,  done,    text ? text : "",
                                   files,  now};
         int64_t uid = 0;
-        st = DH_OPS(tx.c)->insert_task_update(tx.c, &row, &uid, e);
+        st = DH_PLANS(tx.c)->insert_task_update(tx.c, &row, &uid, e);
         if (st == DH_OK) {
             upd = json_pack("{s:I,s:I,s:s,s:s,s:s,s:o,s:o,s:o,s:b,s:s,s:O}", "id", (json_int_t)uid,
                             "task", (json_int_t)id, "kind", kind, "unit", unit, "author",
@@ -932,7 +932,7 @@ dh_status dh_app_inbox(dh_app *app, const dh_actor *a, const char *unit, int64_t
     if (!c)
         return e->status;
     struct inbox_ctx x = {json_array(), 0, 0};
-    dh_status st = DH_OPS(c)->list_inbox(c, unit, before, limit, on_inbox, &x, e);
+    dh_status st = DH_PLANS(c)->list_inbox(c, unit, before, limit, on_inbox, &x, e);
     dh_store_release(c);
     if (st) {
         json_decref(x.items);

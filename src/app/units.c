@@ -443,7 +443,7 @@ dh_status dh_app_unit_event(dh_app *app, const dh_actor *a, json_t *body, time_t
                              now,
                              a->user_id};
     int64_t event_id = 0;
-    st = DH_OPS(tx.c)->insert_unit_event(tx.c, &row, &event_id, e);
+    st = DH_UNITS(tx.c)->insert_unit_event(tx.c, &row, &event_id, e);
     free(body_text);
     if (st == DH_OK)
         st = dh_app_save_units(tx.c, tx.reg, event_id, e);

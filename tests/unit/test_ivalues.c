@@ -268,7 +268,7 @@ static void check_reads(fixture *f)
             q.offset = rnd(f) % 10;
         }
         dh_buf got = DH_BUF_INIT;
-        if (DH_OPS(c)->list_ivalues(c, &q, collect, &got, &e))
+        if (DH_INDICATORS(c)->list_ivalues(c, &q, collect, &got, &e))
             fail_msg("list_ivalues: %s", e.message);
         char *g = dh_buf_steal(&got), *want = oracle(db, &q);
         if (!g)
@@ -286,7 +286,7 @@ static void check_reads(fixture *f)
         if (q.indicator_id) {
             dh_date lf = DH_DATE_NONE, lt = DH_DATE_NONE;
             time_t rec = 0;
-            dh_status st = DH_OPS(c)->ivalues_latest(c, q.indicator_id, units, &lf, &lt, &rec, &e);
+            dh_status st = DH_INDICATORS(c)->ivalues_latest(c, q.indicator_id, units, &lf, &lt, &rec, &e);
             char sql[400];
             snprintf(sql, sizeof sql,
                      "SELECT max(period_from), max(period_to), max(max(received_at, "

@@ -1,0 +1,38 @@
+/* aggs.h - the storage contract for the service aggregates: per-day counter cells by key and each dossier's fact.
+ *
+ * One small table of operations, filled by each backend (src/store/sqlite/
+ * sq_aggs.c, ...) and reached from a connection with DH_AGGS(c). The conventions
+ * of store.h hold: rows come back through callbacks (0 goes on, non-zero
+ * stops), strings given to a callback are borrowed for the call, every
+ * operation returns DH_OK or fills *e. The tables only grow at the end. */
+#ifndef DH_STORE_AGGS_H
+#define DH_STORE_AGGS_H
+
+#include "store/store.h"
+
+typedef int (*dh_agg_key_cb)(void *closure, int32_t id, const char *unit, const char *procedure,
+                             const char *field);
+typedef int (*dh_agg_cell_cb)(void *closure, int32_t key, int32_t day, const dh_kcell *cell,
+                              int64_t rev);
+
+typedef struct dh_aggs_ops {
+    /* The service aggregates (core/kpiagg.h). A key is found or created;
+     * keys and cells are read back in id / rev order after a given one;
+     * agg_add adds a delta to a cell and stamps it with rev; agg_reset
+     * deletes every cell and every dossier's fact; get_fact reads one
+     * dossier's fact (found = false when it has none). */
+    dh_status (*agg_key)(dh_conn *c, const char *unit, const char *procedure, const char *field,
+                         int32_t *id, dh_err *e);
+    dh_status (*load_agg_keys)(dh_conn *c, int32_t after_id, dh_agg_key_cb cb, void *closure,
+                               dh_err *e);
+    dh_status (*agg_add)(dh_conn *c, int32_t key, int32_t day, const dh_kcell *delta, int64_t rev,
+                         dh_err *e);
+    dh_status (*load_agg_cells)(dh_conn *c, int64_t after_rev, dh_agg_cell_cb cb, void *closure,
+                                dh_err *e);
+    dh_status (*agg_reset)(dh_conn *c, dh_err *e);
+    dh_status (*get_fact)(dh_conn *c, const char *code, dh_dfact *f, bool *found, dh_err *e);
+} dh_aggs_ops;
+
+#define DH_AGGS(c) (dh_conn_ops(c)->aggs)
+
+#endif

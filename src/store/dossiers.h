@@ -1,0 +1,81 @@
+/* dossiers.h - the storage contract for dossier events as received and the dossiers derived from them.
+ *
+ * One small table of operations, filled by each backend (src/store/sqlite/
+ * sq_dossiers.c, ...) and reached from a connection with DH_DOSSIERS(c). The conventions
+ * of store.h hold: rows come back through callbacks (0 goes on, non-zero
+ * stops), strings given to a callback are borrowed for the call, every
+ * operation returns DH_OK or fills *e. The tables only grow at the end. */
+#ifndef DH_STORE_DOSSIERS_H
+#define DH_STORE_DOSSIERS_H
+
+#include "store/store.h"
+
+/* A dossier event as received (body: canonical JSON). */
+typedef struct dh_devent_row {
+    int64_t seq;
+    const char *source, *id, *dossier, *type;
+    time_t at;
+    const char *body;
+    time_t stored_at;
+} dh_devent_row;
+
+/* The derived state of a dossier (times: 0 = none). */
+typedef struct dh_dossier_row {
+    const char *code, *unit, *receiving_unit, *procedure, *channel;
+    bool by_applicant;
+    time_t received_at, counting_from, due_at, due_effective, at_risk_from, extended_to,
+        finished_at;
+    const char *state;
+    const char *outcome; /* NULL while in progress (it depends on "now") */
+    int64_t used_minutes, budget_minutes, late_minutes;
+    int nsupplements;
+    bool paid, paid_online;
+    int rating;
+    bool digitised_input, digitised_result;
+    time_t updated_at;
+    const dh_dfact *fact; /* what the aggregates counted; NULL = nothing (put only) */
+} dh_dossier_row;
+
+typedef struct dh_dossier_filter {
+    const char *units_json; /* a JSON array of unit codes, or NULL for any */
+    const char *state;      /* in_progress|paused|resolved|closed|overdue|at_risk|within|
+                               early|on_time|late, or NULL */
+    const char *procedure;  /* or NULL */
+    time_t from, to;        /* received in [from, to); 0 = open */
+    const char *q;          /* dossier code prefix, or NULL */
+    time_t now;             /* for overdue / at_risk / within */
+    int64_t offset;
+    int limit;
+    const char *channel;         /* counter|online|postal, or NULL */
+    const char *procedures_json; /* a JSON array of procedure codes, or NULL for any */
+} dh_dossier_filter;
+
+typedef int (*dh_devent_cb)(void *closure, const dh_devent_row *row);
+typedef int (*dh_dossier_cb)(void *closure, const dh_dossier_row *row);
+
+typedef struct dh_dossiers_ops {
+    /* Dossier events: found by (source, id) (DH_E_NOTFOUND when absent),
+     * inserted, and read back per dossier. */
+    dh_status (*find_devent)(dh_conn *c, const char *source, const char *id, dh_devent_cb cb,
+                             void *closure, dh_err *e);
+    dh_status (*insert_devent)(dh_conn *c, const dh_devent_row *r, int64_t *seq, dh_err *e);
+    dh_status (*load_devents)(dh_conn *c, const char *dossier, dh_devent_cb cb, void *closure,
+                              dh_err *e);
+    /* Derived dossier rows: upsert, one by code (DH_E_NOTFOUND), a filtered
+     * page ordered most urgent first. */
+    dh_status (*put_dossier)(dh_conn *c, const dh_dossier_row *r, dh_err *e);
+    dh_status (*get_dossier)(dh_conn *c, const char *code, dh_dossier_cb cb, void *closure,
+                             dh_err *e);
+    dh_status (*list_dossiers)(dh_conn *c, const dh_dossier_filter *f, dh_dossier_cb cb,
+                               void *closure, dh_err *e);
+    /* Every dossier received by the units (a JSON array of codes) before
+     * `before` and not finished before `since` (the dossiers a period sees). */
+    dh_status (*scan_dossiers)(dh_conn *c, const char *units_json, time_t since, time_t before,
+                               dh_dossier_cb cb, void *closure, dh_err *e);
+    /* Every dossier code, in code order. */
+    dh_status (*list_dossier_codes)(dh_conn *c, dh_code_cb cb, void *closure, dh_err *e);
+} dh_dossiers_ops;
+
+#define DH_DOSSIERS(c) (dh_conn_ops(c)->dossiers)
+
+#endif

@@ -1,0 +1,362 @@
+/* sq_base.c - the SQLite backend: the pool, connections, the statement
+ * cache, schema migrations and transactions; the domains are in sq_<domain>.c.
+ *
+ * A dh_store here is a pool of connections to one database file; each
+ * connection keeps its prepared statements (every statement is prepared
+ * with bound parameters, never built from input). WAL mode lets readers
+ * run beside one writer; write transactions start with BEGIN IMMEDIATE so
+ * that two writers queue on the busy timeout instead of failing half-way.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store/migrations.h"
+#include "store/store.h"
+#include "store/sqlite/sq.h"
+#include "util/buf.h"
+
+/* ------------------------------------------------------------------ */
+/* Helpers.                                                           */
+
+dh_status dh_sq_db_error(dh_conn *c, dh_err *e, const char *what)
+{
+    int code = sqlite3_extended_errcode(c->db);
+    if ((code & 0xff) == SQLITE_CONSTRAINT)
+        return dh_err_set(e, DH_E_CONFLICT, "conflict", NULL, "%s: %s", what,
+                          sqlite3_errmsg(c->db));
+    if ((code & 0xff) == SQLITE_BUSY)
+        return dh_err_set(e, DH_E_DB, "database_busy", NULL, "%s: database is busy", what);
+    return dh_err_set(e, DH_E_DB, "database_error", NULL, "%s: %s", what, sqlite3_errmsg(c->db));
+}
+
+/* Returns the cached statement for the SQL literal, reset and unbound. */
+sqlite3_stmt *dh_sq_stmt(dh_conn *c, const char *sql, dh_err *e)
+{
+    size_t h = (size_t)(((uintptr_t)sql >> 3) * 0x9E3779B97F4A7C15ull) & (STMT_CACHE - 1);
+    for (size_t n = 0; n < STMT_CACHE && c->cache[h].sql; n++, h = (h + 1) & (STMT_CACHE - 1)) {
+        if (c->cache[h].sql == sql) {
+            sqlite3_reset(c->cache[h].st);
+            sqlite3_clear_bindings(c->cache[h].st);
+            return c->cache[h].st;
+        }
+    }
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+        dh_sq_db_error(c, e, "prepare");
+        return NULL;
+    }
+    if (c->ncache < STMT_CACHE / 2 && !c->cache[h].sql) {
+        c->cache[h] = (struct stmt_slot){sql, st};
+        c->ncache++;
+    }
+    /* A half-full table is a programming error (far more distinct
+     * statements than the program has); the statement then leaks until
+     * close, which is harmless. */
+    return st;
+}
+
+void dh_sq_bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+    if (s)
+        sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+void dh_sq_bind_date(sqlite3_stmt *st, int i, dh_date d)
+{
+    if (d == DH_DATE_NONE) {
+        sqlite3_bind_null(st, i);
+        return;
+    }
+    char buf[DH_DATE_TEXT_LEN];
+    dh_date_format(d, buf);
+    sqlite3_bind_text(st, i, buf, -1, SQLITE_TRANSIENT);
+}
+
+void dh_sq_bind_id(sqlite3_stmt *st, int i, int64_t id)
+{
+    if (id)
+        sqlite3_bind_int64(st, i, id);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+dh_date dh_sq_col_date(sqlite3_stmt *st, int i)
+{
+    const char *s = (const char *)sqlite3_column_text(st, i);
+    dh_date d;
+    if (!s || dh_date_parse(s, &d))
+        return DH_DATE_NONE;
+    return d;
+}
+
+const char *dh_sq_col_text(sqlite3_stmt *st, int i)
+{
+    const char *s = (const char *)sqlite3_column_text(st, i);
+    return s ? s : "";
+}
+
+const char *dh_sq_col_text_or_null(sqlite3_stmt *st, int i)
+{
+    return (const char *)sqlite3_column_text(st, i);
+}
+
+/* Runs a statement that returns no rows. */
+dh_status dh_sq_run(dh_conn *c, sqlite3_stmt *st, const char *what, dh_err *e)
+{
+    int rc = sqlite3_step(st);
+    dh_status s = rc == SQLITE_DONE || rc == SQLITE_ROW ? DH_OK : dh_sq_db_error(c, e, what);
+    sqlite3_reset(st);
+    return s;
+}
+
+/* Runs an insert-or-update of a row with an id; *id (when asked) is the
+ * given id, or the new row's when none was given. */
+dh_status dh_sq_run_save(dh_conn *c, sqlite3_stmt *st, const char *what, int64_t given,
+                          int64_t *id, dh_err *e)
+{
+    dh_status s = dh_sq_run(c, st, what, e);
+    if (s == DH_OK && id)
+        *id = given ? given : sqlite3_last_insert_rowid(c->db);
+    return s;
+}
+
+dh_status dh_sq_exec(dh_conn *c, const char *sql, const char *what, dh_err *e)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(c->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        dh_err_set(e, DH_E_DB, "database_error", NULL, "%s: %s", what, msg ? msg : "?");
+        sqlite3_free(msg);
+        return DH_E_DB;
+    }
+    return DH_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Store and connections.                                             */
+
+static dh_store *sq_open(const char *location, bool create, dh_err *e)
+{
+    if (!location || !*location) {
+        dh_err_set(e, DH_E_INVALID, "invalid_db_url", "db", "sqlite: needs a file path");
+        return NULL;
+    }
+    if (!create && access(location, F_OK) != 0) {
+        dh_err_set(e, DH_E_VERSION, "database_missing", "db",
+                   "there is no database at %s: run 'dieuhanh init --db sqlite:%s' first",
+                   location, location);
+        return NULL;
+    }
+    /* Create the file's folder when it is missing (one level), so that
+     * `--db sqlite:demo/dieuhanh.db` works in a fresh checkout. */
+    char *dir = dh_xstrdup(location);
+    char *slash = strrchr(dir, '/');
+    if (slash && slash != dir) {
+        *slash = '\0';
+        if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+            dh_err_set(e, DH_E_DB, "database_error", "db", "cannot create folder %s: %s", dir,
+                       strerror(errno));
+            free(dir);
+            return NULL;
+        }
+    }
+    free(dir);
+    dh_store *s = dh_xcalloc(1, sizeof *s);
+    s->base.ops = &dh_sqlite_ops;
+    s->path = dh_xstrdup(location);
+    pthread_mutex_init(&s->lock, NULL);
+    /* Open one connection now so that a bad path fails here, clearly. */
+    dh_conn *c = dh_sqlite_ops.acquire(s, e);
+    if (!c) {
+        pthread_mutex_destroy(&s->lock);
+        free(s->path);
+        free(s);
+        return NULL;
+    }
+    dh_sqlite_ops.release(c);
+    return s;
+}
+
+static void conn_close(dh_conn *c)
+{
+    for (int i = 0; i < STMT_CACHE; i++)
+        if (c->cache[i].sql)
+            sqlite3_finalize(c->cache[i].st);
+    sqlite3_close(c->db);
+    free(c);
+}
+
+static void sq_close(dh_store *s)
+{
+    for (int i = 0; i < s->nidle; i++)
+        conn_close(s->idle[i]);
+    pthread_mutex_destroy(&s->lock);
+    free(s->path);
+    free(s);
+}
+
+static dh_conn *sq_acquire(dh_store *s, dh_err *e)
+{
+    pthread_mutex_lock(&s->lock);
+    dh_conn *c = s->nidle ? s->idle[--s->nidle] : NULL;
+    pthread_mutex_unlock(&s->lock);
+    if (c)
+        return c;
+    c = dh_xcalloc(1, sizeof *c);
+    c->base.ops = &dh_sqlite_ops;
+    c->base.store = s;
+    int rc = sqlite3_open_v2(s->path, &c->db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             NULL);
+    if (rc != SQLITE_OK) {
+        dh_err_set(e, DH_E_DB, "database_error", "db", "cannot open %s: %s", s->path,
+                   c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+        sqlite3_close(c->db);
+        free(c);
+        return NULL;
+    }
+    sqlite3_busy_timeout(c->db, 10000);
+    if (dh_sq_exec(c,
+             "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; "
+             "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;",
+             "configure", e)) {
+        conn_close(c);
+        return NULL;
+    }
+    return c;
+}
+
+static void sq_release(dh_conn *c)
+{
+    dh_store *s = c->base.store;
+    if (c->in_tx) {
+        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+        c->in_tx = false;
+    }
+    pthread_mutex_lock(&s->lock);
+    if (s->nidle < POOL_MAX) {
+        s->idle[s->nidle++] = c;
+        c = NULL;
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (c)
+        conn_close(c);
+}
+
+/* ------------------------------------------------------------------ */
+/* Schema.                                                            */
+
+static dh_status sq_schema_version(dh_conn *c, int *version, dh_err *e)
+{
+    sqlite3_stmt *st = dh_sq_stmt(c, "PRAGMA user_version", e);
+    *version = 0;
+    if (!st)
+        return DH_E_DB;
+    if (sqlite3_step(st) != SQLITE_ROW)
+        return dh_sq_db_error(c, e, "read schema version");
+    *version = sqlite3_column_int(st, 0);
+    sqlite3_reset(st);
+    return DH_OK;
+}
+
+static dh_status sq_migrate(dh_conn *c, int target, int *from, int *to, dh_err *e)
+{
+    dh_status st;
+    int v;
+    if ((st = dh_sq_exec(c, "BEGIN IMMEDIATE", "begin migration", e)))
+        return st;
+    if ((st = sq_schema_version(c, &v, e)))
+        goto fail;
+    *from = *to = v;
+    if (v > target) {
+        st = dh_err_set(e, DH_E_VERSION, "database_too_new", "db",
+                        "the database has schema version %d but this dieuhanh knows only up to "
+                        "%d: use a newer dieuhanh (refusing to touch it)",
+                        v, target);
+        goto fail;
+    }
+    for (const struct dh_migration *m = dh_migrations; m->backend; m++) {
+        if (strcmp(m->backend, "sqlite") != 0 || m->number <= v || m->number > target)
+            continue;
+        if ((st = dh_sq_exec(c, m->sql, m->name, e)))
+            goto fail;
+        char pragma[64];
+        snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d", m->number);
+        if ((st = dh_sq_exec(c, pragma, "set schema version", e)))
+            goto fail;
+        *to = m->number;
+    }
+    return dh_sq_exec(c, "COMMIT", "commit migration", e);
+fail:
+    sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+    return st;
+}
+
+static dh_status sq_begin(dh_conn *c, bool write, dh_err *e)
+{
+    dh_status st = dh_sq_exec(c, write ? "BEGIN IMMEDIATE" : "BEGIN", "begin", e);
+    if (st == DH_OK)
+        c->in_tx = true;
+    return st;
+}
+
+static dh_status sq_commit(dh_conn *c, dh_err *e)
+{
+    dh_status st = dh_sq_exec(c, "COMMIT", "commit", e);
+    if (st == DH_OK)
+        c->in_tx = false;
+    return st;
+}
+
+static void sq_rollback(dh_conn *c)
+{
+    if (c->in_tx)
+        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+    c->in_tx = false;
+}
+
+void dh_sq_bind_time(sqlite3_stmt *st, int i, time_t t)
+{
+    if (t)
+        sqlite3_bind_int64(st, i, (sqlite3_int64)t);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+time_t dh_sq_col_time(sqlite3_stmt *st, int i)
+{
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? 0 : (time_t)sqlite3_column_int64(st, i);
+}
+
+const dh_store_ops dh_sqlite_ops = {
+    .scheme = "sqlite",
+    .open = sq_open,
+    .close = sq_close,
+    .acquire = sq_acquire,
+    .release = sq_release,
+    .schema_version = sq_schema_version,
+    .migrate = sq_migrate,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .units = &dh_sqlite_units_ops,
+    .people = &dh_sqlite_people_ops,
+    .audit = &dh_sqlite_audit_ops,
+    .meta = &dh_sqlite_meta_ops,
+    .calendars = &dh_sqlite_calendars_ops,
+    .procedures = &dh_sqlite_procedures_ops,
+    .dossiers = &dh_sqlite_dossiers_ops,
+    .aggs = &dh_sqlite_aggs_ops,
+    .i766 = &dh_sqlite_i766_ops,
+    .plans = &dh_sqlite_plans_ops,
+    .indicators = &dh_sqlite_indicators_ops,
+    .targets = &dh_sqlite_targets_ops,
+};

@@ -1,0 +1,354 @@
+/* sq_dossiers.c - the SQLite backend of store/dossiers.h: dossier events and derived dossiers. */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/dossiers.h"
+#include "store/sqlite/sq.h"
+#include "util/buf.h"
+
+#define DEVENT_COLS "seq, source, id, dossier, type, at, body, stored_at"
+
+static dh_status devent_rows(dh_conn *c, sqlite3_stmt *st, dh_devent_cb cb, void *closure,
+                             bool *any, dh_err *e)
+{
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        dh_devent_row r = {sqlite3_column_int64(st, 0), dh_sq_col_text(st, 1), dh_sq_col_text(st, 2),
+                           dh_sq_col_text(st, 3), dh_sq_col_text(st, 4), dh_sq_col_time(st, 5), dh_sq_col_text(st, 6),
+                           dh_sq_col_time(st, 7)};
+        *any = true;
+        if (cb(closure, &r))
+            break;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? DH_OK : dh_sq_db_error(c, e, "read dossier events");
+}
+
+static dh_status sq_find_devent(dh_conn *c, const char *source, const char *id, dh_devent_cb cb,
+                                void *closure, dh_err *e)
+{
+    sqlite3_stmt *st = dh_sq_stmt(c,
+                            "SELECT " DEVENT_COLS " FROM dossier_events WHERE source = ? AND id = ?",
+                            e);
+    if (!st)
+        return DH_E_DB;
+    dh_sq_bind_text(st, 1, source);
+    dh_sq_bind_text(st, 2, id);
+    bool any = false;
+    dh_status s = devent_rows(c, st, cb, closure, &any, e);
+    if (s == DH_OK && !any)
+        return dh_err_set(e, DH_E_NOTFOUND, "not_found", NULL, "no such event");
+    return s;
+}
+
+static dh_status sq_insert_devent(dh_conn *c, const dh_devent_row *r, int64_t *seq, dh_err *e)
+{
+    sqlite3_stmt *st = dh_sq_stmt(c,
+                            "INSERT INTO dossier_events(source, id, dossier, type, at, body, "
+                            "stored_at) VALUES (?,?,?,?,?,?,?)",
+                            e);
+    if (!st)
+        return DH_E_DB;
+    dh_sq_bind_text(st, 1, r->source);
+    dh_sq_bind_text(st, 2, r->id);
+    dh_sq_bind_text(st, 3, r->dossier);
+    dh_sq_bind_text(st, 4, r->type);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)r->at);
+    dh_sq_bind_text(st, 6, r->body);
+    sqlite3_bind_int64(st, 7, (sqlite3_int64)r->stored_at);
+    dh_status s = dh_sq_run(c, st, "insert dossier event", e);
+    if (s == DH_OK)
+        *seq = sqlite3_last_insert_rowid(c->db);
+    return s;
+}
+
+static dh_status sq_load_devents(dh_conn *c, const char *dossier, dh_devent_cb cb, void *closure,
+                                 dh_err *e)
+{
+    sqlite3_stmt *st = dh_sq_stmt(c,
+                            "SELECT " DEVENT_COLS " FROM dossier_events WHERE dossier = ? "
+                            "ORDER BY at, seq",
+                            e);
+    if (!st)
+        return DH_E_DB;
+    dh_sq_bind_text(st, 1, dossier);
+    bool any = false;
+    return devent_rows(c, st, cb, closure, &any, e);
+}
+
+static dh_status sq_put_dossier(dh_conn *c, const dh_dossier_row *r, dh_err *e)
+{
+    sqlite3_stmt *st = dh_sq_stmt(
+        c,
+        "INSERT OR REPLACE INTO dossiers(code, unit, receiving_unit, procedure, channel, "
+        "by_applicant, received_at, counting_from, due_at, due_effective, at_risk_from, "
+        "extended_to, finished_at, state, outcome, used_minutes, budget_minutes, late_minutes, "
+        "nsupplements, paid, paid_online, rating, digitised_input, digitised_result, updated_at, "
+        "fact) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        e);
+    if (!st)
+        return DH_E_DB;
+    dh_sq_bind_text(st, 1, r->code);
+    dh_sq_bind_text(st, 2, r->unit);
+    dh_sq_bind_text(st, 3, r->receiving_unit);
+    dh_sq_bind_text(st, 4, r->procedure);
+    dh_sq_bind_text(st, 5, r->channel);
+    sqlite3_bind_int(st, 6, r->by_applicant);
+    dh_sq_bind_time(st, 7, r->received_at);
+    dh_sq_bind_time(st, 8, r->counting_from);
+    dh_sq_bind_time(st, 9, r->due_at);
+    dh_sq_bind_time(st, 10, r->due_effective);
+    dh_sq_bind_time(st, 11, r->at_risk_from);
+    dh_sq_bind_time(st, 12, r->extended_to);
+    dh_sq_bind_time(st, 13, r->finished_at);
+    dh_sq_bind_text(st, 14, r->state);
+    if (r->outcome)
+        dh_sq_bind_text(st, 15, r->outcome);
+    else
+        sqlite3_bind_null(st, 15);
+    sqlite3_bind_int64(st, 16, r->used_minutes);
+    sqlite3_bind_int64(st, 17, r->budget_minutes);
+    sqlite3_bind_int64(st, 18, r->late_minutes);
+    sqlite3_bind_int(st, 19, r->nsupplements);
+    sqlite3_bind_int(st, 20, r->paid);
+    sqlite3_bind_int(st, 21, r->paid_online);
+    sqlite3_bind_int(st, 22, r->rating);
+    sqlite3_bind_int(st, 23, r->digitised_input);
+    sqlite3_bind_int(st, 24, r->digitised_result);
+    sqlite3_bind_int64(st, 25, (sqlite3_int64)r->updated_at);
+    unsigned char blob[DH_DFACT_BLOB];
+    if (r->fact) {
+        dh_dfact_pack(r->fact, blob);
+        sqlite3_bind_blob(st, 26, blob, sizeof blob, SQLITE_TRANSIENT);
+    } else {
+        sqlite3_bind_null(st, 26);
+    }
+    return dh_sq_run(c, st, "save dossier", e);
+}
+
+#define DOSSIER_COLS                                                                           \
+    "code, unit, receiving_unit, procedure, channel, by_applicant, received_at, counting_from, " \
+    "due_at, due_effective, at_risk_from, extended_to, finished_at, state, outcome, "           \
+    "used_minutes, budget_minutes, late_minutes, nsupplements, paid, paid_online, rating, "     \
+    "digitised_input, digitised_result, updated_at"
+
+static dh_status dossier_rows(dh_conn *c, sqlite3_stmt *st, dh_dossier_cb cb, void *closure,
+                              bool *any, dh_err *e)
+{
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        dh_dossier_row r = {
+            dh_sq_col_text(st, 0),  dh_sq_col_text(st, 1),  dh_sq_col_text(st, 2),  dh_sq_col_text(st, 3),
+            dh_sq_col_text(st, 4),  sqlite3_column_int(st, 5) != 0,     dh_sq_col_time(st, 6),
+            dh_sq_col_time(st, 7),  dh_sq_col_time(st, 8),  dh_sq_col_time(st, 9),  dh_sq_col_time(st, 10),
+            dh_sq_col_time(st, 11), dh_sq_col_time(st, 12), dh_sq_col_text(st, 13), dh_sq_col_text_or_null(st, 14),
+            sqlite3_column_int64(st, 15),       sqlite3_column_int64(st, 16),
+            sqlite3_column_int64(st, 17),       sqlite3_column_int(st, 18),
+            sqlite3_column_int(st, 19) != 0,    sqlite3_column_int(st, 20) != 0,
+            sqlite3_column_int(st, 21),         sqlite3_column_int(st, 22) != 0,
+            sqlite3_column_int(st, 23) != 0,    dh_sq_col_time(st, 24), NULL};
+        *any = true;
+        if (cb(closure, &r))
+            break;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? DH_OK : dh_sq_db_error(c, e, "read dossiers");
+}
+
+static dh_status sq_get_dossier(dh_conn *c, const char *code, dh_dossier_cb cb, void *closure,
+                                dh_err *e)
+{
+    sqlite3_stmt *st = dh_sq_stmt(c, "SELECT " DOSSIER_COLS " FROM dossiers WHERE code = ?", e);
+    if (!st)
+        return DH_E_DB;
+    dh_sq_bind_text(st, 1, code);
+    bool any = false;
+    dh_status s = dossier_rows(c, st, cb, closure, &any, e);
+    if (s == DH_OK && !any)
+        return dh_err_set(e, DH_E_NOTFOUND, "not_found", NULL, "no dossier '%s'", code);
+    return s;
+}
+
+/* The open states are read through the (unit, state, due_effective) index:
+ * one range per unit of the scope, already in deadline order. */
+/* The plain overdue (or open) list: the page is chosen from the index alone
+ * (unit, state, due_effective and the rowid are all in it), then only the
+ * page's rows are read. */
+static dh_status list_open_page(dh_conn *c, const dh_dossier_filter *f, const char *state,
+                                int64_t lo, int64_t hi, dh_dossier_cb cb, void *closure,
+                                dh_err *e)
+{
+    sqlite3_stmt *st = dh_sq_stmt(
+        c,
+        "SELECT " DOSSIER_COLS " FROM dossiers WHERE rowid IN ("
+        "  SELECT rowid FROM dossiers INDEXED BY dossiers_unit_state "
+        "  WHERE unit IN (SELECT value FROM json_each(?1)) AND state = ?2 "
+        "  AND due_effective >= ?3 AND due_effective < ?4 "
+        "  ORDER BY due_effective, rowid LIMIT ?5 OFFSET ?6) "
+        "ORDER BY due_effective, rowid",
+        e);
+    if (!st)
+        return DH_E_DB;
+    dh_sq_bind_text(st, 1, f->units_json);
+    dh_sq_bind_text(st, 2, state);
+    sqlite3_bind_int64(st, 3, lo);
+    sqlite3_bind_int64(st, 4, hi);
+    sqlite3_bind_int(st, 5, f->limit);
+    sqlite3_bind_int64(st, 6, f->offset);
+    bool any = false;
+    return dossier_rows(c, st, cb, closure, &any, e);
+}
+
+static dh_status list_open_dossiers(dh_conn *c, const dh_dossier_filter *f, dh_dossier_cb cb,
+                                    void *closure, dh_err *e)
+{
+    bool plain = !f->procedure && !f->from && !f->to && !f->q && !f->channel &&
+                 !f->procedures_json;
+    if (plain && !strcmp(f->state, "overdue"))
+        return list_open_page(c, f, "in_progress", INT64_MIN, f->now, cb, closure, e);
+    if (plain && (!strcmp(f->state, "in_progress") || !strcmp(f->state, "paused")))
+        return list_open_page(c, f, f->state, INT64_MIN, INT64_MAX, cb, closure, e);
+    sqlite3_stmt *st = dh_sq_stmt(
+        c,
+        "SELECT " DOSSIER_COLS " FROM dossiers INDEXED BY dossiers_unit_state "
+        "WHERE unit IN (SELECT value FROM json_each(?1)) "
+        "AND state = ?2 AND due_effective >= ?3 AND due_effective < ?4 "
+        "AND (?5 IS NULL OR at_risk_from <= ?5) AND (?6 IS NULL OR at_risk_from > ?6) "
+        "AND (?7 IS NULL OR procedure = ?7) "
+        "AND (?8 IS NULL OR received_at >= ?8) AND (?9 IS NULL OR received_at < ?9) "
+        "AND (?10 IS NULL OR substr(code, 1, length(?10)) = ?10) "
+        "AND (?13 IS NULL OR channel = ?13) "
+        "AND (?14 IS NULL OR procedure IN (SELECT value FROM json_each(?14))) "
+        "ORDER BY due_effective, code LIMIT ?11 OFFSET ?12",
+        e);
+    if (!st)
+        return DH_E_DB;
+    const char *state = f->state;
+    int64_t lo = INT64_MIN, hi = INT64_MAX;
+    time_t risk_le = 0, risk_gt = 0;
+    if (!strcmp(state, "overdue")) {
+        hi = f->now;
+        state = "in_progress";
+    } else if (!strcmp(state, "at_risk")) {
+        lo = f->now;
+        risk_le = f->now;
+        state = "in_progress";
+    } else if (!strcmp(state, "within")) {
+        risk_gt = f->now;
+        state = "in_progress";
+    }
+    dh_sq_bind_text(st, 1, f->units_json);
+    dh_sq_bind_text(st, 2, state);
+    sqlite3_bind_int64(st, 3, lo);
+    sqlite3_bind_int64(st, 4, hi);
+    dh_sq_bind_time(st, 5, risk_le);
+    dh_sq_bind_time(st, 6, risk_gt);
+    if (f->procedure)
+        dh_sq_bind_text(st, 7, f->procedure);
+    dh_sq_bind_time(st, 8, f->from);
+    dh_sq_bind_time(st, 9, f->to);
+    if (f->q)
+        dh_sq_bind_text(st, 10, f->q);
+    sqlite3_bind_int(st, 11, f->limit);
+    if (f->channel)
+        dh_sq_bind_text(st, 13, f->channel);
+    if (f->procedures_json)
+        dh_sq_bind_text(st, 14, f->procedures_json);
+    sqlite3_bind_int64(st, 12, f->offset);
+    bool any = false;
+    return dossier_rows(c, st, cb, closure, &any, e);
+}
+
+static dh_status sq_list_dossiers(dh_conn *c, const dh_dossier_filter *f, dh_dossier_cb cb,
+                                  void *closure, dh_err *e)
+{
+    static const char *const open_states[] = {"overdue", "at_risk", "within", "in_progress",
+                                              "paused", NULL};
+    for (const char *const *o = open_states; f->units_json && f->state && *o; o++)
+        if (strcmp(*o, f->state) == 0)
+            return list_open_dossiers(c, f, cb, closure, e);
+    sqlite3_stmt *st = dh_sq_stmt(
+        c,
+        "SELECT " DOSSIER_COLS " FROM dossiers WHERE state <> 'incomplete' "
+        "AND (?1 IS NULL OR unit IN (SELECT value FROM json_each(?1))) "
+        "AND (?2 IS NULL OR procedure = ?2) "
+        "AND (?3 IS NULL OR received_at >= ?3) AND (?4 IS NULL OR received_at < ?4) "
+        "AND (?5 IS NULL OR substr(code, 1, length(?5)) = ?5) "
+        "AND (CASE ?6 WHEN 'any' THEN 1 "
+        "  WHEN 'overdue' THEN state = 'in_progress' AND due_effective < ?7 "
+        "  WHEN 'at_risk' THEN state = 'in_progress' AND at_risk_from <= ?7 AND due_effective >= ?7 "
+        "  WHEN 'within' THEN state = 'in_progress' AND at_risk_from > ?7 "
+        "  WHEN 'early' THEN outcome = 'early' WHEN 'on_time' THEN outcome = 'on_time' "
+        "  WHEN 'late' THEN outcome = 'late' ELSE state = ?6 END) "
+        "AND (?10 IS NULL OR channel = ?10) "
+        "AND (?11 IS NULL OR procedure IN (SELECT value FROM json_each(?11))) "
+        "ORDER BY CASE WHEN state = 'in_progress' AND due_effective < ?7 THEN 0 "
+        "  WHEN state = 'in_progress' AND at_risk_from <= ?7 THEN 1 "
+        "  WHEN state IN ('in_progress', 'paused') THEN 2 ELSE 3 END, due_effective, code "
+        "LIMIT ?8 OFFSET ?9",
+        e);
+    if (!st)
+        return DH_E_DB;
+    if (f->units_json)
+        dh_sq_bind_text(st, 1, f->units_json);
+    if (f->procedure)
+        dh_sq_bind_text(st, 2, f->procedure);
+    dh_sq_bind_time(st, 3, f->from);
+    dh_sq_bind_time(st, 4, f->to);
+    if (f->q)
+        dh_sq_bind_text(st, 5, f->q);
+    dh_sq_bind_text(st, 6, f->state ? f->state : "any");
+    sqlite3_bind_int64(st, 7, (sqlite3_int64)f->now);
+    sqlite3_bind_int(st, 8, f->limit);
+    sqlite3_bind_int64(st, 9, f->offset);
+    if (f->channel)
+        dh_sq_bind_text(st, 10, f->channel);
+    if (f->procedures_json)
+        dh_sq_bind_text(st, 11, f->procedures_json);
+    bool any = false;
+    return dossier_rows(c, st, cb, closure, &any, e);
+}
+
+static dh_status sq_scan_dossiers(dh_conn *c, const char *units_json, time_t since,
+                                  time_t before, dh_dossier_cb cb, void *closure, dh_err *e)
+{
+    sqlite3_stmt *st = dh_sq_stmt(c,
+                            "SELECT " DOSSIER_COLS " FROM dossiers "
+                            "WHERE receiving_unit IN (SELECT value FROM json_each(?1)) "
+                            "AND state <> 'incomplete' AND received_at < ?2 "
+                            "AND (finished_at IS NULL OR finished_at >= ?3) ORDER BY code",
+                            e);
+    if (!st)
+        return DH_E_DB;
+    dh_sq_bind_text(st, 1, units_json);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)before);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)since);
+    bool any = false;
+    return dossier_rows(c, st, cb, closure, &any, e);
+}
+
+static dh_status sq_list_dossier_codes(dh_conn *c, dh_code_cb cb, void *closure, dh_err *e)
+{
+    sqlite3_stmt *st = dh_sq_stmt(c, "SELECT code FROM dossiers ORDER BY code", e);
+    if (!st)
+        return DH_E_DB;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (cb(closure, dh_sq_col_text(st, 0)))
+            break;
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? DH_OK : dh_sq_db_error(c, e, "read dossier codes");
+}
+
+const dh_dossiers_ops dh_sqlite_dossiers_ops = {
+    .find_devent = sq_find_devent,
+    .insert_devent = sq_insert_devent,
+    .load_devents = sq_load_devents,
+    .put_dossier = sq_put_dossier,
+    .get_dossier = sq_get_dossier,
+    .list_dossiers = sq_list_dossiers,
+    .scan_dossiers = sq_scan_dossiers,
+    .list_dossier_codes = sq_list_dossier_codes,
+};
