@@ -1,10 +1,12 @@
 /* app.c - opening the application, the shared unit registry, write
  * transactions, audit helpers and JSON input helpers. */
 #include <pwd.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "app/internal.h"
@@ -341,6 +343,71 @@ dh_status dh_tx_commit(dh_tx *tx, dh_err *e)
     tx->reg = NULL;
     return DH_OK;
 }
+
+/* A random wait before attempt `attempt` (1, 2, ...): about 2, 4, 8, ...
+ * milliseconds, capped at 250, with jitter so that two writers that
+ * collided do not collide again in step. */
+static void tx_backoff(int attempt)
+{
+    long cap = 2L << (attempt < 7 ? attempt : 7);
+    if (cap > 250)
+        cap = 250;
+    if (sodium_init() < 0)
+        abort();
+    long ms = cap / 2 + (long)randombytes_uniform((uint32_t)(cap / 2 + 1));
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+dh_status dh_tx_run(dh_app *app, int flags, dh_tx_fn fn, void *closure, dh_err *e)
+{
+    for (int attempt = 1;; attempt++) {
+        dh_tx tx;
+        dh_status st = dh_tx_begin(app, &tx, (flags & DH_TX_UNITS) != 0, e);
+        if (st == DH_OK) {
+            st = fn(&tx, closure, e);
+            if (st == DH_OK) {
+                st = dh_tx_commit(&tx, e);
+            } else {
+                bool denied = tx.deny.set;
+                dh_tx_denial d = tx.deny;
+                dh_tx_abort(&tx);
+                if (denied) {
+                    dh_app_audit_denied(app, &d.actor, d.action, d.entity, d.key, d.unit, d.now);
+                    return st;
+                }
+            }
+        }
+        if (st != DH_E_BUSY)
+            return st;
+        if (attempt >= DH_TX_ATTEMPTS)
+            return dh_err_set(e, DH_E_BUSY, "busy", NULL,
+                              "the database stayed busy after %d attempts; try again in a moment "
+                              "(%s)",
+                              attempt, e->message);
+        long long n = atomic_fetch_add(&app->tx_retries, 1) + 1;
+        fprintf(stderr, "dieuhanh: transaction retried (attempt %d, %lld retries so far): %s\n",
+                attempt + 1, n, e->message);
+        tx_backoff(attempt);
+    }
+}
+
+dh_status dh_tx_deny(dh_tx *tx, const dh_actor *a, const char *action, const char *entity,
+                     const char *key, const char *unit_code, time_t now, dh_err *e,
+                     const char *what)
+{
+    tx->deny.set = true;
+    tx->deny.actor = *a;
+    snprintf(tx->deny.action, sizeof tx->deny.action, "%s", action);
+    snprintf(tx->deny.entity, sizeof tx->deny.entity, "%s", entity);
+    snprintf(tx->deny.key, sizeof tx->deny.key, "%s", key ? key : "");
+    snprintf(tx->deny.unit, sizeof tx->deny.unit, "%s", unit_code ? unit_code : "");
+    tx->deny.now = now;
+    return dh_err_set(e, DH_E_FORBIDDEN, "forbidden", NULL, "role %s of %s may not %s",
+                      dh_role_name(a->role), a->unit_code[0] ? a->unit_code : "(no unit)", what);
+}
+
+long long dh_app_tx_retries(dh_app *app) { return atomic_load(&app->tx_retries); }
 
 /* ------------------------------------------------------------------ */
 /* Audit.                                                             */

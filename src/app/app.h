@@ -42,6 +42,9 @@ typedef struct dh_actor {
  * database newer than the binary is refused either way (DH_E_VERSION). */
 dh_app *dh_app_open(const char *db_url, bool migrate, dh_err *e);
 void dh_app_close(dh_app *app);
+/* How many transactions the runner has run again because the database was
+ * busy (since the app was opened). */
+long long dh_app_tx_retries(dh_app *app);
 dh_store *dh_app_store(dh_app *app);
 /* Schema versions before and after dh_app_open's migration. */
 void dh_app_schema(const dh_app *app, int *from, int *to);

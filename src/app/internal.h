@@ -31,6 +31,7 @@ typedef struct dh_regref {
 
 struct dh_app {
     dh_store *store;
+    atomic_llong tx_retries; /* transactions the runner ran again (busy) */
     int schema_from, schema_to;
     pthread_mutex_t lock;
     dh_regref *current; /* the newest registry, or NULL */
@@ -72,11 +73,48 @@ void dh_app_targets_close(dh_app *app);
 
 /* One write transaction with the unit registry loaded inside it, so that
  * validation sees exactly what the transaction will change. */
+/* A refusal asked for by the runner's fn (dh_tx_deny), written to the
+ * audit trail after the rollback. */
+typedef struct dh_tx_denial {
+    bool set;
+    dh_actor actor;
+    char action[32], entity[32], key[160], unit[64];
+    time_t now;
+} dh_tx_denial;
+
 typedef struct dh_tx {
     dh_app *app;
     dh_conn *c;
     dh_unitreg *reg; /* NULL unless loaded */
+    dh_tx_denial deny;
 } dh_tx;
+
+/* The transaction runner: the one way src/app/ writes.
+ *
+ * fn states what a write does inside one transaction. dh_tx_run begins a
+ * write transaction (the unit registry loaded into tx->reg when flags has
+ * DH_TX_UNITS), calls fn, and commits. A retryable failure (DH_E_BUSY: SQLite
+ * BUSY or LOCKED; a PostgreSQL serialization failure or deadlock) rolls back
+ * and runs fn again after a short random back-off, at most DH_TX_ATTEMPTS
+ * times in all; past that the caller gets DH_E_BUSY with code "busy" (503
+ * with Retry-After over HTTP), never a half-written change. Every retry is
+ * counted (dh_app_tx_retries) and logged on stderr.
+ *
+ * fn must be safe to run twice: it changes nothing outside the transaction
+ * (audit rows are written inside it; publishing the unit registry happens in
+ * the commit; files, e-mails and caches only after dh_tx_run returns), and it
+ * sets its outputs in the closure afresh on every run (freeing what an earlier
+ * run left). To refuse, fn returns dh_tx_deny(...): the runner rolls back and
+ * then records the refusal in the audit trail in a transaction of its own. */
+#define DH_TX_WRITE 0
+#define DH_TX_UNITS 1
+#define DH_TX_ATTEMPTS 6
+typedef dh_status (*dh_tx_fn)(dh_tx *tx, void *closure, dh_err *e);
+dh_status dh_tx_run(dh_app *app, int flags, dh_tx_fn fn, void *closure, dh_err *e);
+/* Asks the runner to refuse `what` (403 "forbidden") and audit it. */
+dh_status dh_tx_deny(dh_tx *tx, const dh_actor *a, const char *action, const char *entity,
+                     const char *key, const char *unit_code, time_t now, dh_err *e,
+                     const char *what);
 
 dh_status dh_tx_begin(dh_app *app, dh_tx *tx, bool load_units, dh_err *e);
 /* Saves dirty units and new links (when the registry was loaded), then

@@ -66,6 +66,8 @@ static void reply_error_full(dh_resp *rs, int status, const char *code, const ch
 void dh_reply_err(dh_resp *rs, const dh_err *e)
 {
     int status = dh_err_http_status(e->status);
+    if (e->status == DH_E_BUSY && rs->retry_after <= 0)
+        rs->retry_after = 1;
     reply_error_full(rs, status, e->code[0] ? e->code : "error", e->field, e->line, e->message);
     if (e->status == DH_E_DB)
         fprintf(stderr, "dieuhanh: %s: %s\n", e->code, e->message);

@@ -33,7 +33,8 @@ int dh_err_http_status(dh_status s)
     case DH_E_FORBIDDEN: return 403;
     case DH_E_TOOLARGE: return 413;
     case DH_E_THROTTLED: return 429;
-    case DH_E_VERSION: return 503;
+    case DH_E_VERSION:
+    case DH_E_BUSY: return 503;
     case DH_E_DB:
     case DH_E_INTERNAL: return 500;
     }

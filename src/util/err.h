@@ -22,6 +22,7 @@ typedef enum dh_status {
     DH_E_DB,        /* 500: storage failure */
     DH_E_VERSION,   /* database schema newer than this binary */
     DH_E_INTERNAL,  /* 500 */
+    DH_E_BUSY,      /* 503: the database stayed busy past the transaction runner's retries */
 } dh_status;
 
 typedef struct dh_err {

@@ -31,8 +31,10 @@ dh_status dh_sq_db_error(dh_conn *c, dh_err *e, const char *what)
     if ((code & 0xff) == SQLITE_CONSTRAINT)
         return dh_err_set(e, DH_E_CONFLICT, "conflict", NULL, "%s: %s", what,
                           sqlite3_errmsg(c->db));
-    if ((code & 0xff) == SQLITE_BUSY)
-        return dh_err_set(e, DH_E_DB, "database_busy", NULL, "%s: database is busy", what);
+    /* BUSY and LOCKED are worth trying again: the transaction runner rolls
+     * back and reruns the transaction (app.c, dh_tx_run). */
+    if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED)
+        return dh_err_set(e, DH_E_BUSY, "busy", NULL, "%s: the database is busy", what);
     return dh_err_set(e, DH_E_DB, "database_error", NULL, "%s: %s", what, sqlite3_errmsg(c->db));
 }
 
@@ -132,10 +134,13 @@ dh_status dh_sq_run_save(dh_conn *c, sqlite3_stmt *st, const char *what, int64_t
 dh_status dh_sq_exec(dh_conn *c, const char *sql, const char *what, dh_err *e)
 {
     char *msg = NULL;
-    if (sqlite3_exec(c->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        dh_err_set(e, DH_E_DB, "database_error", NULL, "%s: %s", what, msg ? msg : "?");
+    int rc = sqlite3_exec(c->db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        bool busy = (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
+        dh_status s = busy ? DH_E_BUSY : DH_E_DB;
+        dh_err_set(e, s, busy ? "busy" : "database_error", NULL, "%s: %s", what, msg ? msg : "?");
         sqlite3_free(msg);
-        return DH_E_DB;
+        return s;
     }
     return DH_OK;
 }
@@ -172,6 +177,12 @@ static dh_store *sq_open(const char *location, bool create, dh_err *e)
     dh_store *s = dh_xcalloc(1, sizeof *s);
     s->base.ops = &dh_sqlite_ops;
     s->path = dh_xstrdup(location);
+    /* How long a statement waits for another writer before it reports
+     * busy (and the transaction runner tries again): 10 s unless
+     * DIEUHANH_BUSY_TIMEOUT_MS says otherwise (tests use a short one). */
+    const char *bt = getenv("DIEUHANH_BUSY_TIMEOUT_MS");
+    long ms = bt && *bt ? strtol(bt, NULL, 10) : 10000;
+    s->busy_ms = ms >= 0 && ms <= 600000 ? (int)ms : 10000;
     pthread_mutex_init(&s->lock, NULL);
     /* Open one connection now so that a bad path fails here, clearly. */
     dh_conn *c = dh_sqlite_ops.acquire(s, e);
@@ -223,7 +234,7 @@ static dh_conn *sq_acquire(dh_store *s, dh_err *e)
         free(c);
         return NULL;
     }
-    sqlite3_busy_timeout(c->db, 10000);
+    sqlite3_busy_timeout(c->db, s->busy_ms);
     if (dh_sq_exec(c,
              "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; "
              "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;",
