@@ -22,7 +22,7 @@
 static time_t day_by_day(const dh_workcal *c, time_t t, int64_t minutes)
 {
     const dh_week *w = dh_workcal_week(c);
-    int64_t lm = ((int64_t)t + 7 * 3600) / 60;
+    int64_t lm = ((int64_t)t + DH_VN_OFFSET) / 60;
     dh_date day = (dh_date)(lm / 1440);
     int minute = (int)(lm % 1440);
     for (;; day++, minute = 0) {
@@ -38,7 +38,7 @@ static time_t day_by_day(const dh_workcal *c, time_t t, int64_t minutes)
             if (minute > s)
                 s = minute;
             if (minutes == 0 || e - s >= minutes)
-                return (time_t)(((int64_t)day * 1440 + s + minutes) * 60 - 7 * 3600);
+                return (time_t)(((int64_t)day * 1440 + s + minutes) * 60 - DH_VN_OFFSET);
             minutes -= e - s;
         }
     }

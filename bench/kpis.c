@@ -154,7 +154,7 @@ static void draw(world *w, long i, long n, dossier *x, int32_t key)
     draw_key(w, i, n, x, &minute);
     const dh_proc *p = x->proc;
     dh_date d = w->wdays[(long)((double)i * w->nwdays / n)];
-    time_t midnight = (time_t)((int64_t)d * 86400 - 7 * 3600);
+    time_t midnight = (time_t)((int64_t)d * 86400 - DH_VN_OFFSET);
     double ch = unif();
     x->channel = ch < 0.60 ? 1 : ch < 0.96 ? 0 : 2;
     x->by_applicant = x->channel == 1 && unif() < 0.75;
@@ -311,7 +311,7 @@ static void build(dh_app *app, const char *path, long n)
     w.wc = dh_calset_find(cs, "default")->wc;
     w.daymin = dh_workcal_day_minutes(w.wc);
     dh_date d0 = dh_date_from_ymd(2024, 1, 1), d1 = dh_date_from_ymd(2026, 10, 31);
-    w.end = (time_t)((int64_t)(d1 + 1) * 86400 - 7 * 3600);
+    w.end = (time_t)((int64_t)(d1 + 1) * 86400 - DH_VN_OFFSET);
     w.wdays = malloc((size_t)(d1 - d0 + 1) * sizeof *w.wdays);
     for (dh_date d = d0; d <= d1; d++)
         if (dh_workcal_day(w.wc, d) > 0)
@@ -651,8 +651,8 @@ typedef struct urow {
 /* Runs the GROUP BY for [from, to] days; rows in *out (malloc'd). */
 static int run_sql(sqlite3_stmt *q, dh_date from, dh_date to, urow **out)
 {
-    sqlite3_bind_int64(q, 1, (sqlite3_int64)from * 86400 - 7 * 3600);
-    sqlite3_bind_int64(q, 2, (sqlite3_int64)(to + 1) * 86400 - 7 * 3600);
+    sqlite3_bind_int64(q, 1, (sqlite3_int64)from * 86400 - DH_VN_OFFSET);
+    sqlite3_bind_int64(q, 2, (sqlite3_int64)(to + 1) * 86400 - DH_VN_OFFSET);
     int n = 0, cap = 16;
     urow *r = malloc((size_t)cap * sizeof *r);
     int rc;

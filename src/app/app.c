@@ -1,5 +1,7 @@
-/* app.c - opening the application, the shared unit registry, write
- * transactions, audit helpers and JSON input helpers. */
+/* app.c - the base of the application layer: the shared unit registry,
+ * snapshots, the transaction runner, audit helpers and JSON input helpers.
+ * It calls no other file of src/app/: the domain files call it (opening
+ * and closing the app, which wires the domains together, is open.c). */
 #include <pwd.h>
 #include <sodium.h>
 #include <stdarg.h>
@@ -13,59 +15,6 @@
 #include "util/buf.h"
 #include "util/text.h"
 
-dh_app *dh_app_open(const char *db_url, bool migrate, dh_err *e)
-{
-    dh_store *s = dh_store_open(db_url, migrate, e);
-    if (!s)
-        return NULL;
-    dh_app *app = dh_xcalloc(1, sizeof *app);
-    app->store = s;
-    app->agg = dh_aggcache_new();
-    pthread_mutex_init(&app->lock, NULL);
-    dh_conn *c = dh_store_acquire(s, e);
-    if (!c)
-        goto fail;
-    const dh_store_ops *ops = DH_OPS(c);
-    int latest = dh_store_latest_version(ops->scheme);
-    dh_status st;
-    if (migrate) {
-        st = ops->migrate(c, latest, &app->schema_from, &app->schema_to, e);
-    } else {
-        int v = 0;
-        st = ops->schema_version(c, &v, e);
-        app->schema_from = app->schema_to = v;
-        if (st == DH_OK && v > latest)
-            st = dh_err_set(e, DH_E_VERSION, "database_too_new", "db",
-                            "the database has schema version %d but this dieuhanh knows only up "
-                            "to %d: use a newer dieuhanh",
-                            v, latest);
-        else if (st == DH_OK && v < latest)
-            st = dh_err_set(e, DH_E_VERSION, "database_not_initialised", "db",
-                            "the database has schema version %d, this dieuhanh needs %d: run "
-                            "'dieuhanh init --db %s' first",
-                            v, latest, db_url);
-    }
-    dh_store_release(c);
-    if (st == DH_OK && app->schema_from < 2 && app->schema_to >= 2)
-        st = dh_app_calendar_seed(app, e);
-    if (st == DH_OK && app->schema_from < 4 && app->schema_to >= 4 && app->schema_from > 0) {
-        /* the aggregates are new: count what is already there */
-        dh_actor sys;
-        dh_actor_cli(&sys);
-        long n;
-        st = dh_app_rebuild(app, &sys, time(NULL), NULL, NULL, &n, e);
-    }
-    if (st)
-        goto fail;
-    return app;
-fail:
-    dh_aggcache_free(app->agg);
-    dh_store_close(s);
-    pthread_mutex_destroy(&app->lock);
-    free(app);
-    return NULL;
-}
-
 static void regref_drop(dh_regref *ref)
 {
     /* Called with app->lock held. */
@@ -75,21 +24,13 @@ static void regref_drop(dh_regref *ref)
     }
 }
 
-void dh_app_close(dh_app *app)
+/* Drops the app's reference to the current registry (dh_app_close). */
+void dh_app_units_close(dh_app *app)
 {
-    if (!app)
-        return;
     pthread_mutex_lock(&app->lock);
     regref_drop(app->current);
     app->current = NULL;
     pthread_mutex_unlock(&app->lock);
-    dh_app_calendars_close(app);
-    dh_app_procedures_close(app);
-    dh_app_targets_close(app);
-    dh_aggcache_free(app->agg);
-    dh_store_close(app->store);
-    pthread_mutex_destroy(&app->lock);
-    free(app);
 }
 
 dh_store *dh_app_store(dh_app *app) { return app->store; }
@@ -500,17 +441,17 @@ static int on_audit(void *closure, const dh_audit_row *a)
 }
 
 dh_status dh_app_audit_list(dh_app *app, const dh_actor *a, const dh_audit_filter *f,
-                            json_t **items, int64_t *next, dh_err *e)
+                            time_t now, json_t **items, int64_t *next, dh_err *e)
 {
     *items = NULL;
     *next = 0;
     if (a->role != DH_ROLE_ADMIN && a->role != DH_ROLE_LEADER)
-        return dh_app_deny(app, a, "read", "audit", "", "", time(NULL), e, "read the audit log");
+        return dh_app_deny(app, a, "read", "audit", "", "", now, e, "read the audit log");
     dh_audit_filter g = *f;
     /* A leader sees the trail of their own unit only. */
     if (a->role == DH_ROLE_LEADER) {
         if (g.unit_code && strcmp(g.unit_code, a->unit_code) != 0)
-            return dh_app_deny(app, a, "read", "audit", "", g.unit_code, time(NULL), e,
+            return dh_app_deny(app, a, "read", "audit", "", g.unit_code, now, e,
                                "read the audit log of another unit");
         g.unit_code = a->unit_code;
     }

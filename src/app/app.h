@@ -132,7 +132,7 @@ dh_status dh_app_token_revoke(dh_app *app, const dh_actor *a, int64_t id, time_t
 void dh_app_audit_denied(dh_app *app, const dh_actor *a, const char *action, const char *entity,
                          const char *key, const char *unit_code, time_t now);
 dh_status dh_app_audit_list(dh_app *app, const dh_actor *a, const dh_audit_filter *f,
-                            json_t **items, int64_t *next, dh_err *e);
+                            time_t now, json_t **items, int64_t *next, dh_err *e);
 
 
 /* ---- Working-time calendars (calendar.c). ---------------------------- */
@@ -611,12 +611,12 @@ dh_status dh_app_contact_set(dh_app *app, const dh_actor *a, const char *unit,
 /* The reminders as the server's job runs them (dh_job_start; every
  * DIEUHANH_REMINDER_INTERVAL seconds, default 300): errors and runs logged
  * to standard error. */
-void dh_reminders_tick(dh_app *app);
+void dh_reminders_tick(dh_app *app, time_t now);
 /* The targets' statuses derived again when their inputs changed
  * (dh_app_targets_refresh), as the server's job (every
  * DIEUHANH_TARGETS_INTERVAL seconds, default 5), so that the overview
  * rarely waits for it. */
-void dh_targets_tick(dh_app *app);
+void dh_targets_tick(dh_app *app, time_t now);
 
 /* ---- Background jobs (jobs.c). ------------------------------------------ */
 
@@ -624,7 +624,9 @@ void dh_targets_tick(dh_app *app);
  * until dh_job_stop, which waits for a run in progress (a long one stops
  * early once dh_app_request_stop was called). NULL if it cannot start. */
 typedef struct dh_job dh_job;
-typedef void (*dh_job_fn)(dh_app *app);
+/* now: the instant of the run (jobs.c reads the clock: it is the background
+ * edge, as the HTTP server and the CLI are the others). */
+typedef void (*dh_job_fn)(dh_app *app, time_t now);
 dh_job *dh_job_start(dh_app *app, dh_job_fn fn, int interval);
 void dh_job_stop(dh_job *j);
 /* The positive integer in environment variable `env`, else dflt. */

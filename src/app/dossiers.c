@@ -1093,7 +1093,7 @@ dh_status dh_app_dossier_late(dh_app *app, const dh_actor *a, const char *unit, 
                               json_t **items, dh_err *e)
 {
     /* The end of day d, local time. */
-    time_t at = (time_t)((int64_t)(d + 1) * 86400 - 7 * 3600 - 1);
+    time_t at = (time_t)((int64_t)(d + 1) * 86400 - DH_VN_OFFSET - 1);
     dh_dossier_query q = {unit, true, NULL, NULL, NULL, 0, at, 0, 100000, NULL, NULL};
     json_t *cands;
     bool more;

@@ -7,7 +7,6 @@
 #include "app/indint.h"
 #include "util/buf.h"
 
-enum { VN_OFFSET = 7 * 3600 };
 
 static json_t *local_minute_json(int64_t min)
 {
@@ -57,7 +56,7 @@ dh_status dh_app_sources_freshness(dh_app *app, const dh_actor *a, const char *u
         free(units);
         return st;
     }
-    int64_t now_min = ((int64_t)now + VN_OFFSET) / 60;
+    int64_t now_min = ((int64_t)now + DH_VN_OFFSET) / 60;
     size_t n = 0;
     json_t **items = dh_xcalloc(inds.n + 1, sizeof *items);
     int late = 0;
@@ -95,7 +94,7 @@ dh_status dh_app_sources_freshness(dh_app *app, const dh_actor *a, const char *u
             json_object_set_new(o, "late_by_days", json_null());
         } else {
             dh_fresh_eval ev;
-            int64_t rec_min = ((int64_t)rec + VN_OFFSET) / 60;
+            int64_t rec_min = ((int64_t)rec + DH_VN_OFFSET) / 60;
             dh_fresh_judge(&f, now_min, have, rec_min, to, &ev);
             json_object_set_new(o, "due", f.kind == DH_FR_DAILY ? local_minute_json(ev.due_min)
                                                                 : dh_ind_date_json(ev.due_day));

@@ -64,6 +64,8 @@ void dh_snap_close(dh_app *app, dh_snap **slot, dh_snap_free free_obj);
 
 /* Copies the built-in schedules into a database just migrated to calendars. */
 dh_status dh_app_calendar_seed(dh_app *app, dh_err *e);
+/* Drops the app's reference to the current unit registry (dh_app_close). */
+void dh_app_units_close(dh_app *app);
 /* Drops the app's reference to its catalogue (dh_app_close). */
 void dh_app_procedures_close(dh_app *app);
 /* Drops the app's reference to its calendar set (dh_app_close). */

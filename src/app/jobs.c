@@ -1,5 +1,7 @@
 /* jobs.c - the server's background jobs: a thread per job that runs it on
- * start and then every `interval` seconds until stopped (app.h). */
+ * start and then every `interval` seconds until stopped (app.h). The one
+ * file of src/app/ that reads the clock: a job's run is an edge, like an
+ * HTTP request or a command, and gets "now" from here. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +26,7 @@ static void *job_main(void *arg)
     pthread_mutex_lock(&j->lock);
     while (!j->stop) {
         pthread_mutex_unlock(&j->lock);
-        j->fn(j->app);
+        j->fn(j->app, time(NULL));
         pthread_mutex_lock(&j->lock);
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);

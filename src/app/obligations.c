@@ -522,7 +522,7 @@ dh_status dh_app_completeness(dh_app *app, const dh_actor *a, const char *obliga
         json_decref(codes);
         dh_date due = dh_due_date(o->due_rule, p);
         /* On time: received by the end of the due day, local time. */
-        time_t due_end = (time_t)(due + 1) * 86400 - 7 * 3600;
+        time_t due_end = (time_t)(due + 1) * 86400 - DH_VN_OFFSET;
         int expected = 0, received = 0, on_time = 0, partial = 0;
         json_t *units = json_array(), *not_expected = json_array();
         for (size_t k = 0; k < n && st == DH_OK; k++) {

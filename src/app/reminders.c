@@ -327,11 +327,11 @@ dh_status dh_app_contact_set(dh_app *app, const dh_actor *a, const char *unit,
 }
 
 /* The server's job (dh_job_start): the reminders, logged. */
-void dh_reminders_tick(dh_app *app)
+void dh_reminders_tick(dh_app *app, time_t now)
 {
     json_t *out = NULL;
     dh_err e;
-    if (dh_app_reminders_run(app, time(NULL), false, &out, &e))
+    if (dh_app_reminders_run(app, now, false, &out, &e))
         fprintf(stderr, "dieuhanh: reminders: %s\n", e.message);
     else if (json_is_true(json_object_get(out, "ran")))
         fprintf(stderr, "dieuhanh: reminders: %lld rows, %lld e-mails\n",

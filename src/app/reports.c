@@ -228,8 +228,8 @@ static dh_status scan_period(dh_app *app, const dh_actor *a, const char *units, 
             return e->status;
         }
     }
-    struct scan s = {r,  group, (time_t)((int64_t)from * 86400 - 7 * 3600),
-                     (time_t)((int64_t)(to + 1) * 86400 - 7 * 3600), NULL, 0, reg, today,
+    struct scan s = {r,  group, (time_t)((int64_t)from * 86400 - DH_VN_OFFSET),
+                     (time_t)((int64_t)(to + 1) * 86400 - DH_VN_OFFSET), NULL, 0, reg, today,
                      filter, DH_OK, e};
     dh_conn *c = dh_replayer_conn(r);
     /* since 0: a dossier finished before the period may still have been

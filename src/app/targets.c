@@ -1435,10 +1435,12 @@ static time_t tick_pending_since;
  * for the overview derives at once whatever is left. */
 enum { TICK_MAX_DELAY = 60 };
 
-void dh_targets_tick(dh_app *app)
+void dh_targets_tick(dh_app *app, time_t now)
 {
     dh_err e;
-    time_t start = time(NULL);
+    time_t start = now;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     int64_t dirty = 0;
     dh_conn *c = dh_store_acquire(app->store, &e);
     if (!c || DH_META(c)->meta_get(c, DH_TARGETS_DIRTY, &dirty, &e)) {
@@ -1459,7 +1461,7 @@ void dh_targets_tick(dh_app *app)
     int n = 0;
     if (dh_app_targets_refresh(app, start, &n, &e))
         fprintf(stderr, "dieuhanh: targets: %s\n", e.message);
-    else if (n >= 1000)
+    else if (n >= 1000 && clock_gettime(CLOCK_MONOTONIC, &t1) == 0)
         fprintf(stderr, "dieuhanh: targets: %d series derived again (%ld s)\n", n,
-                (long)(time(NULL) - start));
+                (long)(t1.tv_sec - t0.tv_sec));
 }

@@ -52,7 +52,7 @@ int dh_cmd_audit(int argc, char **argv)
     int64_t next;
     do {
         json_t *items;
-        if (dh_app_audit_list(app, &a, &f, &items, &next, &e)) {
+        if (dh_app_audit_list(app, &a, &f, time(NULL), &items, &next, &e)) {
             rc = dh_cli_fail(&e);
             break;
         }

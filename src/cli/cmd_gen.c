@@ -126,14 +126,14 @@ int dh_cmd_gen(int argc, char **argv)
     rng_state = seed * 0x9E3779B97F4A7C15ULL + 0x1234567ULL;
     const dh_workcal *wc = dh_calset_find(cs, "default")->wc;
     int daymin = dh_workcal_day_minutes(wc);
-    time_t end = (time_t)((int64_t)(d1 + 1) * 86400 - 7 * 3600);
+    time_t end = (time_t)((int64_t)(d1 + 1) * 86400 - DH_VN_OFFSET);
     int32_t *cand = malloc(reg->n * sizeof *cand);
     const dh_proc **pc = malloc(ps->n * sizeof *pc);
     long written = 0;
     for (long i = 1; i <= n; i++) {
         /* a working instant on a random day of the range */
         dh_date d = d0 + (dh_date)pick(d1 - d0 + 1);
-        time_t midnight = (time_t)((int64_t)d * 86400 - 7 * 3600), recv;
+        time_t midnight = (time_t)((int64_t)d * 86400 - DH_VN_OFFSET), recv;
         if (dh_workcal_add_minutes(wc, midnight, pick(daymin), -1, &recv) || recv >= end)
             continue;
         d = dh_date_of_time_vn(recv);

@@ -105,7 +105,7 @@ long dh_devents_check(const dh_devent *ev, size_t n, const char **why)
  * is clamped to the month's end. */
 static time_t add_months(time_t t, int months)
 {
-    int64_t local = (int64_t)t + 7 * 3600;
+    int64_t local = (int64_t)t + DH_VN_OFFSET;
     int64_t day = local / 86400 - (local % 86400 < 0);
     int64_t sec = local - day * 86400;
     int y, m, d;
@@ -116,7 +116,7 @@ static time_t add_months(time_t t, int months)
     int dim = dh_date_days_in_month(y, m);
     if (d > dim)
         d = dim;
-    return (time_t)((int64_t)dh_date_from_ymd(y, m, d) * 86400 + sec - 7 * 3600);
+    return (time_t)((int64_t)dh_date_from_ymd(y, m, d) * 86400 + sec - DH_VN_OFFSET);
 }
 
 static int statutory_due(const dh_workcal *wc, const dh_time_limit *tl, time_t received,
@@ -294,7 +294,7 @@ int dh_dossier_replay(const dh_devent *ev, size_t n, const dh_workcal *wc, const
 
 /* ---- The aggregates' fact. ----------------------------------------------- */
 
-static time_t day_end(dh_date d) { return (time_t)((int64_t)(d + 1) * 86400 - 7 * 3600 - 1); }
+static time_t day_end(dh_date d) { return (time_t)((int64_t)(d + 1) * 86400 - DH_VN_OFFSET - 1); }
 
 /* Open and overdue at the end of day d, replaying what had happened by then. */
 static int overdue_at_end(const dh_devent *ev, size_t n, const dh_workcal *wc,

@@ -15,7 +15,7 @@
 
 #include "util/buf.h"
 
-#define TZ_SECONDS (7 * 3600)
+#define TZ_SECONDS DH_VN_OFFSET
 #define PAT_NONE 7
 
 struct dh_workcal {

@@ -21,7 +21,7 @@ static void list_audit(dh_req *rq, dh_resp *rs)
                        "since must be YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][Z|+hh:mm]");
         return;
     }
-    if (dh_app_audit_list(rq->app, &rq->actor, &f, &items, &next, &e)) {
+    if (dh_app_audit_list(rq->app, &rq->actor, &f, rq->now, &items, &next, &e)) {
         dh_reply_err(rs, &e);
         return;
     }

@@ -71,7 +71,7 @@ static int parse_day(const char *s, time_t *t, bool end)
     }
     if (dh_date_parse(s, &d))
         return -1;
-    *t = (time_t)((int64_t)(d + (end ? 1 : 0)) * 86400 - 7 * 3600);
+    *t = (time_t)((int64_t)(d + (end ? 1 : 0)) * 86400 - DH_VN_OFFSET);
     return 0;
 }
 

@@ -89,7 +89,7 @@ int dh_date_weekday(dh_date date)
 
 dh_date dh_date_of_time_vn(time_t t)
 {
-    long long s = (long long)t + 7 * 3600;
+    long long s = (long long)t + DH_VN_OFFSET;
     long long day = s >= 0 ? s / 86400 : -((-s + 86399) / 86400);
     return (dh_date)day;
 }
@@ -107,7 +107,7 @@ void dh_time_format_utc(time_t t, char *out)
 
 void dh_time_format_vn(time_t t, char *out)
 {
-    long long s = (long long)t + 7 * 3600;
+    long long s = (long long)t + DH_VN_OFFSET;
     long long day = s >= 0 ? s / 86400 : -((-s + 86399) / 86400);
     long long rem = s - day * 86400;
     int y, m, d;
@@ -152,3 +152,5 @@ int dh_time_parse(const char *s, time_t *out)
     *out = (time_t)(days * 86400 + hh * 3600 + mi * 60 + ss - off * 60);
     return 0;
 }
+
+time_t dh_date_start_vn(dh_date d) { return (time_t)((int64_t)d * 86400 - DH_VN_OFFSET); }

@@ -33,6 +33,13 @@ int dh_date_weekday(dh_date date);
 /* Days in the month (1..12) of year y. */
 int dh_date_days_in_month(int y, int m);
 
+/* Vietnam's offset from UTC in seconds (UTC+7, no daylight saving): the one
+ * place the offset is written. */
+#define DH_VN_OFFSET (7 * 3600)
+
+/* The instant local midnight begins day d in Vietnam. */
+time_t dh_date_start_vn(dh_date d);
+
 /* The local civil date in Vietnam (UTC+7) of a POSIX time. */
 dh_date dh_date_of_time_vn(time_t t);
 
