@@ -285,11 +285,20 @@ dh_status dh_app_rebuild(dh_app *app, const dh_actor *a, time_t now,
                          void (*progress)(long done, long total, void *closure), void *closure,
                          long *ndossiers, dh_err *e);
 
+/* A streaming ingestion (a file read in chunks) in one all-or-nothing
+ * transaction through the runner: src is called for each attempt with rep
+ * reset, reads its input from the start and hands it over in chunks with
+ * dh_ingest_add; a retry (the database was busy) calls it again, so src
+ * must be able to start over (rewind its file). A refusal that src returns,
+ * or the first refused event when not partial, rolls everything back. */
 typedef struct dh_ingest dh_ingest;
-dh_ingest *dh_ingest_begin(dh_app *app, const dh_actor *a, bool partial, time_t now, dh_err *e);
+typedef dh_status (*dh_ingest_source)(dh_ingest *g, void *closure, dh_ingest_report *rep,
+                                      dh_err *e);
+dh_status dh_app_ingest_run(dh_app *app, const dh_actor *a, bool partial, time_t now,
+                            dh_ingest_source src, void *closure, dh_ingest_report *rep,
+                            dh_err *e);
 dh_status dh_ingest_add(dh_ingest *g, json_t *events, const char *name, const long *lines,
                         size_t index0, dh_ingest_report *rep, dh_err *e);
-dh_status dh_ingest_end(dh_ingest *g, bool keep, dh_ingest_report *rep, dh_err *e);
 
 /* The dossier with its events; DH_E_NOTFOUND, or DH_E_FORBIDDEN outside
  * the actor's scope. public_view: only what the public lookup may show. */

@@ -467,28 +467,50 @@ static bool may_submit(const ctx *c, const char *unit)
 
 struct dh_ingest {
     ctx c;
-    dh_tx tx;
-    bool partial, open;
+    dh_conn *conn; /* the runner's transaction */
+    bool partial;
     dh_err first; /* the first refusal */
 };
 
-dh_ingest *dh_ingest_begin(dh_app *app, const dh_actor *a, bool partial, time_t now, dh_err *e)
+/* The snapshots an ingestion reads (registry, catalogue, calendars), taken
+ * once for all the runner's attempts. */
+static dh_ingest *ingest_open(dh_app *app, const dh_actor *a, bool partial, time_t now,
+                              dh_err *e)
 {
     dh_ingest *g = dh_xcalloc(1, sizeof *g);
-    g->c = (ctx){app, a, NULL, NULL, NULL, now, dh_aggbatch_new()};
+    g->c = (ctx){app, a, NULL, NULL, NULL, now, NULL};
     g->partial = partial;
     g->c.reg = dh_app_units_acquire(app, e);
     g->c.procs = g->c.reg ? dh_app_procedures_acquire(app, e) : NULL;
     g->c.cals = g->c.procs ? dh_app_calendars_acquire(app, e) : NULL;
-    if (g->c.cals && dh_tx_begin(app, &g->tx, false, e) == DH_OK) {
-        g->open = true;
+    if (g->c.cals)
         return g;
-    }
-    dh_app_calendars_release(app, g->c.cals);
     dh_app_procedures_release(app, g->c.procs);
     dh_app_units_release(app, g->c.reg);
     free(g);
     return NULL;
+}
+
+static void ingest_close(dh_ingest *g)
+{
+    dh_app_calendars_release(g->c.app, g->c.cals);
+    dh_app_procedures_release(g->c.app, g->c.procs);
+    dh_app_units_release(g->c.app, g->c.reg);
+    dh_aggbatch_free(g->c.agg);
+    free(g);
+}
+
+/* What one attempt starts from: nothing counted, no aggregate change. */
+static void ingest_reset(dh_ingest *g, dh_conn *conn, dh_ingest_report *rep)
+{
+    json_t *results = rep->results;
+    json_array_clear(results);
+    memset(rep, 0, sizeof *rep);
+    rep->results = results;
+    dh_aggbatch_free(g->c.agg);
+    g->c.agg = dh_aggbatch_new();
+    memset(&g->first, 0, sizeof g->first);
+    g->conn = conn;
 }
 
 static void note_first(dh_ingest *g, const dh_err *pe, const char *at, const char *name,
@@ -537,7 +559,7 @@ dh_status dh_ingest_add(dh_ingest *g, json_t *events, const char *name, const lo
         dh_err pe = {0};
         bool fresh;
         bucket *b = bmap_get(&m, dossier, &fresh);
-        if (fresh && (st = load_bucket(c, g->tx.c, b, e)))
+        if (fresh && (st = load_bucket(c, g->conn, b, e)))
             break;
         /* The same (source, id) already stored for this dossier, or earlier here? */
         int dup = 0; /* 1 duplicate, -1 conflict */
@@ -577,7 +599,7 @@ dh_status dh_ingest_add(dh_ingest *g, json_t *events, const char *name, const lo
             dh_devent_row row = {0,        ev[i].source, ev[i].id, dossier,
                                  dh_de_type_name(ev[i].type), ev[i].at, canon[i], c->now};
             int64_t seq;
-            st = DH_DOSSIERS(g->tx.c)->insert_devent(g->tx.c, &row, &seq, e);
+            st = DH_DOSSIERS(g->conn)->insert_devent(g->conn, &row, &seq, e);
             if (st == DH_E_CONFLICT) {
                 /* (source, id) is stored under another dossier */
                 st = DH_OK;
@@ -606,7 +628,7 @@ dh_status dh_ingest_add(dh_ingest *g, json_t *events, const char *name, const lo
     }
     for (size_t i = 0; i < m.cap && st == DH_OK && !stop; i++) {
         if (m.v[i].code && m.v[i].dirty) {
-            st = derive(c, g->tx.c, &m.v[i], e);
+            st = derive(c, g->conn, &m.v[i], e);
             rep->dossiers++;
         }
     }
@@ -619,40 +641,62 @@ dh_status dh_ingest_add(dh_ingest *g, json_t *events, const char *name, const lo
     return st;
 }
 
-dh_status dh_ingest_end(dh_ingest *g, bool keep, dh_ingest_report *rep, dh_err *e)
+/* Concurrency: an ingestion reads the stored events of each dossier it
+ * touches (load_bucket), decides duplicates and order against them, and
+ * writes the new events, the dossier's derived row, its fact and the
+ * aggregate cells. Two writers adding events of the same dossier must not
+ * both derive from a list missing the other's event: the write lock is
+ * taken up front (BEGIN IMMEDIATE on SQLite; on PostgreSQL the backend must
+ * run this at SERIALIZABLE, or lock the dossiers' rows before reading, and
+ * answer a serialization failure with DH_E_BUSY so that the runner replays
+ * the batch). (source, id) of an event is UNIQUE: a duplicate that slips
+ * past the read is refused by the constraint. */
+struct ingest_run {
+    dh_ingest *g;
+    dh_ingest_source src;
+    void *closure;
+    dh_ingest_report *rep;
+};
+
+static dh_status ingest_tx(dh_tx *tx, void *closure, dh_err *e)
 {
-    dh_status st = DH_OK;
-    if (g->first.status && !g->partial)
-        keep = false;
-    if (g->open) {
-        if (keep && rep->accepted) {
-            /* One audit row per batch: who sent how many events (the events
-             * themselves are the record of what changed). */
-            json_t *after = json_pack("{s:i,s:i,s:i}", "accepted", rep->accepted, "duplicates",
-                                      rep->duplicates, "dossiers", rep->dossiers);
-            st = dh_app_audit(g->tx.c, g->c.a, "ingest", "dossier_events", "", "", "ok", NULL,
-                              after, g->c.now, e);
-            json_decref(after);
-        }
-        if (keep && st == DH_OK)
-            st = dh_aggbatch_flush(g->c.agg, g->tx.c, e);
-        if (keep && st == DH_OK)
-            st = dh_tx_commit(&g->tx, e);
-        else if (keep)
-            dh_tx_abort(&g->tx);
-        else
-            dh_tx_abort(&g->tx);
-    }
-    if (st == DH_OK && g->first.status && !g->partial) {
+    struct ingest_run *x = closure;
+    dh_ingest *g = x->g;
+    ingest_reset(g, tx->c, x->rep);
+    dh_status st = x->src(g, x->closure, x->rep, e);
+    if (st)
+        return st;
+    if (g->first.status && !g->partial) {
         *e = g->first;
-        st = g->first.status;
-        rep->accepted = rep->duplicates = rep->dossiers = 0;
+        return g->first.status;
     }
-    dh_app_calendars_release(g->c.app, g->c.cals);
-    dh_app_procedures_release(g->c.app, g->c.procs);
-    dh_app_units_release(g->c.app, g->c.reg);
-    dh_aggbatch_free(g->c.agg);
-    free(g);
+    if (x->rep->accepted) {
+        /* One audit row per batch: who sent how many events (the events
+         * themselves are the record of what changed). */
+        json_t *after = json_pack("{s:i,s:i,s:i}", "accepted", x->rep->accepted, "duplicates",
+                                  x->rep->duplicates, "dossiers", x->rep->dossiers);
+        st = dh_app_audit(tx->c, g->c.a, "ingest", "dossier_events", "", "", "ok", NULL, after,
+                          g->c.now, e);
+        json_decref(after);
+    }
+    if (st == DH_OK)
+        st = dh_aggbatch_flush(g->c.agg, tx->c, e);
+    return st;
+}
+
+dh_status dh_app_ingest_run(dh_app *app, const dh_actor *a, bool partial, time_t now,
+                            dh_ingest_source src, void *closure, dh_ingest_report *rep, dh_err *e)
+{
+    if (!rep->results)
+        rep->results = json_array();
+    dh_ingest *g = ingest_open(app, a, partial, now, e);
+    if (!g)
+        return e->status;
+    struct ingest_run x = {g, src, closure, rep};
+    dh_status st = dh_tx_run(app, DH_TX_WRITE, ingest_tx, &x, e);
+    if (st && g->first.status && !partial)
+        rep->accepted = rep->duplicates = rep->dossiers = 0;
+    ingest_close(g);
     return st;
 }
 
@@ -674,15 +718,23 @@ static int on_code(void *cl, const char *code)
     return 0;
 }
 
-dh_status dh_app_rebuild(dh_app *app, const dh_actor *a, time_t now,
-                         void (*progress)(long done, long total, void *closure), void *closure,
-                         long *ndossiers, dh_err *e)
+struct rebuild_run {
+    dh_ingest *g;
+    void (*progress)(long done, long total, void *closure);
+    void *closure;
+    long ndossiers;
+};
+
+static dh_status rebuild_tx(dh_tx *tx, void *closure, dh_err *e)
 {
-    *ndossiers = 0;
-    dh_ingest *g = dh_ingest_begin(app, a, false, now, e);
-    if (!g)
-        return e->status;
-    dh_conn *conn = g->tx.c;
+    struct rebuild_run *x = closure;
+    dh_ingest *g = x->g;
+    dh_conn *conn = tx->c;
+    dh_ingest_report rep = {0};
+    rep.results = json_array();
+    ingest_reset(g, conn, &rep);
+    json_decref(rep.results);
+    x->ndossiers = 0;
     struct codes codes = {0};
     dh_status st = DH_AGGS(conn)->agg_reset(conn, e);
     if (st == DH_OK)
@@ -699,26 +751,57 @@ dh_status dh_app_rebuild(dh_app *app, const dh_actor *a, time_t now,
         json_decref(b.bodies);
         free(b.ev);
         memset(&b, 0, sizeof b);
-        if (progress && (i + 1) % 10000 == 0)
-            progress((long)(i + 1), (long)codes.n, closure);
+        if (x->progress && (i + 1) % 10000 == 0)
+            x->progress((long)(i + 1), (long)codes.n, x->closure);
     }
     if (st == DH_OK)
         st = DH_META(conn)->meta_bump(conn, "agg_built", e);
     if (st == DH_OK) {
         json_t *after = json_pack("{s:I}", "dossiers", (json_int_t)codes.n);
-        st = dh_app_audit(conn, a, "rebuild", "aggregates", "", "", "ok", NULL, after, now, e);
+        st = dh_app_audit(conn, g->c.a, "rebuild", "aggregates", "", "", "ok", NULL, after,
+                          g->c.now, e);
         json_decref(after);
     }
+    if (st == DH_OK)
+        st = dh_aggbatch_flush(g->c.agg, conn, e);
     for (size_t i = 0; i < codes.n; i++)
         free(codes.v[i]);
     free(codes.v);
     if (st == DH_OK)
-        *ndossiers = (long)codes.n;
-    dh_ingest_report rep = {0};
-    dh_err e2;
-    dh_status st2 = dh_ingest_end(g, st == DH_OK, &rep, st ? &e2 : e);
-    json_decref(rep.results);
-    return st ? st : st2;
+        x->ndossiers = (long)codes.n;
+    return st;
+}
+
+/* Concurrency: the rebuild reads every dossier's events and rewrites every
+ * derived row and aggregate cell in one write transaction, so readers see
+ * the old aggregates or the new ones (agg_epoch tells them to reload) and
+ * an ingestion waits for it or, past the busy timeout, is retried. */
+dh_status dh_app_rebuild(dh_app *app, const dh_actor *a, time_t now,
+                         void (*progress)(long done, long total, void *closure), void *closure,
+                         long *ndossiers, dh_err *e)
+{
+    *ndossiers = 0;
+    dh_ingest *g = ingest_open(app, a, false, now, e);
+    if (!g)
+        return e->status;
+    struct rebuild_run x = {g, progress, closure, 0};
+    dh_status st = dh_tx_run(app, DH_TX_WRITE, rebuild_tx, &x, e);
+    if (st == DH_OK)
+        *ndossiers = x.ndossiers;
+    ingest_close(g);
+    return st;
+}
+
+struct batch_source {
+    json_t *events;
+    const char *name;
+    const long *lines;
+};
+
+static dh_status batch_source(dh_ingest *g, void *closure, dh_ingest_report *rep, dh_err *e)
+{
+    struct batch_source *s = closure;
+    return dh_ingest_add(g, s->events, s->name, s->lines, 0, rep, e);
 }
 
 dh_status dh_app_dossier_ingest(dh_app *app, const dh_actor *a, json_t *events, bool partial,
@@ -733,12 +816,8 @@ dh_status dh_app_dossier_ingest(dh_app *app, const dh_actor *a, json_t *events, 
     if (!name && json_array_size(events) > BATCH_MAX)
         return dh_err_set(e, DH_E_TOOLARGE, "too_many", "events",
                           "at most %d events in one request", BATCH_MAX);
-    dh_ingest *g = dh_ingest_begin(app, a, partial, now, e);
-    if (!g)
-        return e->status;
-    dh_status st = dh_ingest_add(g, events, name, lines, 0, rep, e);
-    dh_status st2 = dh_ingest_end(g, st == DH_OK, rep, e);
-    return st ? st : st2;
+    struct batch_source s = {events, name, lines};
+    return dh_app_ingest_run(app, a, partial, now, batch_source, &s, rep, e);
 }
 
 /* ---- Reading. ------------------------------------------------------------ */

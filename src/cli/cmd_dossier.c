@@ -137,6 +137,7 @@ static bool in(const char *const *list, const char *s)
 typedef struct importer {
     dh_ingest *g;
     dh_ingest_report rep;
+    FILE *f;
     const char *path;
     bool partial, tty;
     json_t *arr;
@@ -284,6 +285,31 @@ static void read_ndjson(importer *im, FILE *f)
     free(line);
 }
 
+/* The runner's source: reads the whole file from its start in chunks (a
+ * retry, when the database was busy, starts over). */
+static dh_status import_source(dh_ingest *g, void *closure, dh_ingest_report *rep, dh_err *e)
+{
+    importer *im = closure;
+    im->g = g;
+    im->n = im->total = im->bad_lines = 0;
+    im->st = DH_OK;
+    json_array_clear(im->arr);
+    rewind(im->f);
+    size_t plen = strlen(im->path);
+    if (plen > 4 && strcasecmp(im->path + plen - 4, ".csv") == 0)
+        read_csv(im, im->f);
+    else
+        read_ndjson(im, im->f);
+    flush(im);
+    if (im->tty)
+        fputc('\n', stderr);
+    if (im->total == 0 && im->bad_lines == 0 && im->st == DH_OK)
+        im->st = dh_err_set(&im->e, DH_E_INVALID, "empty", NULL, "%s: no events", im->path);
+    if (im->st)
+        *e = im->e;
+    return im->st;
+}
+
 int dh_cmd_import(int argc, char **argv)
 {
     opts o;
@@ -311,36 +337,17 @@ int dh_cmd_import(int argc, char **argv)
     im->arr = json_array();
     im->rep.results = json_array();
     im->t0 = now_s();
-    im->g = dh_ingest_begin(app, &a, o.partial, time(NULL), &im->e);
-    if (!im->g) {
-        fclose(f);
-        dh_app_close(app);
-        rc = dh_cli_fail(&im->e);
-        json_decref(im->arr);
-        json_decref(im->rep.results);
-        free(im);
-        return rc;
-    }
-    size_t plen = strlen(o.pos[1]);
-    if (plen > 4 && strcasecmp(o.pos[1] + plen - 4, ".csv") == 0)
-        read_csv(im, f);
-    else
-        read_ndjson(im, f);
-    fclose(f);
-    flush(im);
-    if (im->tty)
-        fputc('\n', stderr);
-    if (im->total == 0 && im->bad_lines == 0 && im->st == DH_OK)
-        im->st = dh_err_set(&im->e, DH_E_INVALID, "empty", NULL, "%s: no events", o.pos[1]);
+    im->f = f;
     dh_err e2;
-    dh_status st_end = dh_ingest_end(im->g, im->st == DH_OK, &im->rep, &e2);
-    dh_status st = im->st ? im->st : st_end;
+    dh_status st = dh_app_ingest_run(app, &a, o.partial, time(NULL), import_source, im, &im->rep,
+                                     &e2);
+    fclose(f);
     size_t i;
     json_t *r;
     json_array_foreach(im->rep.results, i, r)
         fprintf(stderr, "%s\n", json_string_value(json_object_get(r, "error")));
     if (st)
-        fprintf(stderr, "dieuhanh: %s\n", im->st ? im->e.message : e2.message);
+        fprintf(stderr, "dieuhanh: %s\n", e2.message);
     bool all_or_nothing_failed = st && !o.partial;
     printf("%s: %d events accepted, %d already stored, %d refused; %d dossiers updated "
            "(%.1f s)\n",
