@@ -2,8 +2,9 @@
 # missing, builds a normal and a sanitizer variant and runs every suite;
 # `make demo` builds, loads the demo data and serves it.
 #
-# Sources are found by wildcard so that adding a file to src/<folder>/ or a
-# test to tests/unit/test_<name>.c needs no edit here.
+# Sources are found by wildcard so that adding a file to src/<folder>/, a
+# test to tests/unit/test_<name>.c or a storage conformance test to
+# tests/store/<name>.c (built as tests/store_<name>) needs no edit here.
 
 CC      ?= cc
 PKGS    := libmicrohttpd sqlite3 jansson libsodium libutf8proc pangocairo xlsxwriter libcurl zlib
@@ -33,6 +34,8 @@ EMBED_FILES := $(sort $(wildcard data/demo/* data/calendar/* data/plans/*))
 LIB_OBJ  := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC)) $(BUILD)/obj/gen/migrations.o $(BUILD)/obj/gen/embedded.o
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 TEST_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+STORE_TEST := $(wildcard tests/store/*.c)
+STORE_BIN  := $(patsubst tests/store/%.c,$(BUILD)/tests/store_%,$(STORE_TEST))
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
@@ -70,11 +73,15 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libdh.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -DDH_SOURCE_ROOT='"$(CURDIR)"' -o $@ $< $(BUILD)/libdh.a $(LIBS) -lcmocka
 
+$(BUILD)/tests/store_%: tests/store/%.c $(BUILD)/libdh.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libdh.a $(LIBS) -lcmocka
+
 $(BUILD)/bench/%: bench/%.c bench/bench.h $(BUILD)/libdh.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -O2 -o $@ $< $(BUILD)/libdh.a $(LIBS)
 
-unit-tests: $(TEST_BIN)
+unit-tests: $(TEST_BIN) $(STORE_BIN)
 bench: $(BENCH_BIN)
 
 asan:

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Runs every test suite and ends with one line "N passed, N failed".
 #   unit tests (cmocka), built normally and with ASan+UBSan
+#   the storage conformance suite (tests/store, cmocka) against SQLite, both builds
 #   end-to-end tests (tests/e2e, Python stdlib) against both binaries
 # Exit status 0 only when nothing failed and every suite ran to its end.
 set -u
@@ -20,20 +21,34 @@ count_cmocka() {
   echo "${p:-0} ${f:-0}"
 }
 
+# Runs one cmocka program ($1, named $2 in the output) and counts its results.
+run_cmocka() {
+  out="$log/$(echo "$2" | tr '/ :' '___').log"
+  "$1" > "$out" 2>&1
+  rc=$?
+  set -- "$2" $(count_cmocka "$out")
+  passed=$((passed + $2)); failed=$((failed + $3))
+  if [ $rc -ne 0 ] || [ "$3" != 0 ]; then
+    echo "FAIL $1 (exit $rc)"; sed 's/^/    /' "$out" | tail -40
+    [ "$3" = 0 ] && { failed=$((failed + 1)); broken="$broken $1"; }
+  else
+    echo "ok   $1 ($2 tests)"
+  fi
+}
+
 for variant in build build/asan; do
   for t in "$variant"/tests/test_*; do
     [ -x "$t" ] || continue
-    out="$log/$(echo "$t" | tr / _).log"
-    "$t" > "$out" 2>&1
-    rc=$?
-    set -- $(count_cmocka "$out")
-    passed=$((passed + $1)); failed=$((failed + $2))
-    if [ $rc -ne 0 ] || [ "$2" != 0 ]; then
-      echo "FAIL $t (exit $rc)"; sed 's/^/    /' "$out" | tail -40
-      [ "$2" = 0 ] && { failed=$((failed + 1)); broken="$broken $t"; }
-    else
-      echo "ok   $t ($1 tests)"
-    fi
+    run_cmocka "$t" "$t"
+  done
+  # The storage conformance suite (tests/store) against each backend, on
+  # databases in this run's temporary folder.
+  for t in "$variant"/tests/store_*; do
+    [ -x "$t" ] || continue
+    for db in "sqlite:$log/$(echo "$t" | tr / _).db"; do
+      DH_TEST_DB="$db"; export DH_TEST_DB
+      run_cmocka "$t" "$t on ${db%%:*}"
+    done
   done
 done
 

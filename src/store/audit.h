@@ -42,6 +42,14 @@ typedef struct dh_audit_ops {
     dh_status (*append_audit)(dh_conn *c, const dh_audit_row *a, dh_err *e);
     dh_status (*list_audit)(dh_conn *c, const dh_audit_filter *f, dh_audit_cb cb, void *closure,
                             dh_err *e);
+    /* The proof of the line above, for the conformance suite (tests/store/):
+     * tries to change and then to delete audit row `id`, each inside a
+     * savepoint that is rolled back, and answers DH_OK only when the
+     * database refused both (so nothing changed and nothing is restored).
+     * DH_E_NOTFOUND when there is no row `id`; DH_E_INTERNAL, code
+     * "audit_not_append_only", when either statement went through. Usable
+     * inside or outside a transaction. */
+    dh_status (*check_append_only)(dh_conn *c, int64_t id, dh_err *e);
 } dh_audit_ops;
 
 #define DH_AUDIT(c) (dh_conn_ops(c)->audit)

@@ -79,7 +79,55 @@ static dh_status sq_list_audit(dh_conn *c, const dh_audit_filter *f, dh_audit_cb
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? DH_OK : dh_sq_db_error(c, e, "read audit log");
 }
 
+/* The triggers of migration 001 refuse UPDATE and DELETE with RAISE(ABORT),
+ * which SQLite reports as a constraint failure of the one statement; the
+ * savepoint is rolled back anyway, so that a backend (or a schema) without
+ * the triggers is reported and left as it was. */
+static dh_status sq_check_append_only(dh_conn *c, int64_t id, dh_err *e)
+{
+    static const char *const tries[] = {"UPDATE audit_log SET outcome = 'changed' WHERE id = ?",
+                                        "DELETE FROM audit_log WHERE id = ?"};
+    static const char *const names[] = {"an UPDATE", "a DELETE"};
+    sqlite3_stmt *st = dh_sq_stmt(c, "SELECT 1 FROM audit_log WHERE id = ?", e);
+    if (!st)
+        return DH_E_DB;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    dh_status s = rc == SQLITE_ROW    ? DH_OK
+                  : rc == SQLITE_DONE ? dh_err_set(e, DH_E_NOTFOUND, "not_found", NULL,
+                                                   "there is no audit row %lld", (long long)id)
+                                      : dh_sq_db_error(c, e, "read audit log");
+    sqlite3_reset(st);
+    if (s || (s = dh_sq_exec(c, "SAVEPOINT dh_audit_check", "check audit log", e)))
+        return s;
+    const char *allowed = NULL;
+    for (size_t i = 0; i < sizeof tries / sizeof *tries && s == DH_OK; i++) {
+        if (!(st = dh_sq_stmt(c, tries[i], e))) {
+            s = DH_E_DB;
+            break;
+        }
+        sqlite3_bind_int64(st, 1, id);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE && !allowed)
+            allowed = names[i];
+        else if (rc != SQLITE_DONE && (rc & 0xff) != SQLITE_CONSTRAINT)
+            s = dh_sq_db_error(c, e, "check audit log");
+        sqlite3_reset(st);
+    }
+    dh_err e2;
+    if (dh_sq_exec(c, "ROLLBACK TO dh_audit_check; RELEASE dh_audit_check", "check audit log",
+                   &e2) &&
+        s == DH_OK)
+        s = dh_err_set(e, e2.status, e2.code, NULL, "%s", e2.message);
+    if (s == DH_OK && allowed)
+        s = dh_err_set(e, DH_E_INTERNAL, "audit_not_append_only", NULL,
+                       "the database let %s of audit row %lld through (rolled back)", allowed,
+                       (long long)id);
+    return s;
+}
+
 const dh_audit_ops dh_sqlite_audit_ops = {
     .append_audit = sq_append_audit,
     .list_audit = sq_list_audit,
+    .check_append_only = sq_check_append_only,
 };

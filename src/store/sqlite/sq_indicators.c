@@ -76,7 +76,8 @@ static dh_status sq_find_ireceipt(dh_conn *c, const char *source, const char *ex
     if (rc == SQLITE_ROW)
         cb(closure, dh_sq_col_text(st, 0));
     else if (rc == SQLITE_DONE)
-        s = DH_E_NOTFOUND;
+        s = dh_err_set(e, DH_E_NOTFOUND, "not_found", "id", "no receipt for id '%s' of '%s'",
+                       ext_id, source);
     else
         s = dh_sq_db_error(c, e, "find receipt");
     sqlite3_reset(st);
@@ -129,7 +130,9 @@ static dh_status sq_add_ireceipt(dh_conn *c, const char *source, const char *ext
     if (s || sqlite3_changes(c->db) > 0)
         return s;
     s = sq_find_ireceipt(c, source, ext_id, cb, closure, e);
-    return s ? s : DH_E_CONFLICT;
+    return s ? s
+             : dh_err_set(e, DH_E_CONFLICT, "duplicate_id", "id",
+                          "id '%s' of source '%s' was already received", ext_id, source);
 }
 
 /* The two small tables that stand in for a series index (migration 008):
@@ -376,7 +379,8 @@ static dh_status sq_ivalues_latest(dh_conn *c, int64_t indicator_id, const char 
         *to = (dh_date)sqlite3_column_int(st, 1);
         *received = (time_t)sqlite3_column_int64(st, 2);
     } else if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
-        s = DH_E_NOTFOUND;
+        s = dh_err_set(e, DH_E_NOTFOUND, "not_found", NULL, "indicator %lld has no values",
+                       (long long)indicator_id);
     } else {
         s = dh_sq_db_error(c, e, "read latest values");
     }

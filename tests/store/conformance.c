@@ -1,0 +1,2036 @@
+/* conformance.c - the storage contract (the headers of src/store/) as tests that every
+ * backend must pass, through the store API only (no SQL here).
+ *
+ *   DH_TEST_DB=sqlite:/tmp/x.db build/tests/store_conformance
+ *
+ * The URL names the backend and a base location; every test gets a fresh,
+ * empty database of its own made from it (fresh_db, the one place that
+ * knows how each backend makes one) and migrated to the latest schema,
+ * except the migration test, which starts from nothing.
+ *
+ * Covered: migrations (applied once, a newer schema refused untouched),
+ * transactions (rollback, commit, isolation of an open write), and each
+ * domain's ops: rows written come back, lists in their documented order,
+ * paging by cursor or offset, DH_E_NOTFOUND and DH_E_CONFLICT where the
+ * contract names them (with *e filled), idempotency receipts, the
+ * append-only audit trail, revision counters; last, two apps writing the
+ * same counter through the transaction runner (no lost update, retries
+ * counted). */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "app/app.h"
+#include "app/internal.h"
+#include "store/store.h"
+
+/* ------------------------------------------------------------------ */
+/* Fresh databases.                                                   */
+
+/* The base URL: DH_TEST_DB, or a file under /tmp named after the process. */
+static const char *base_url(void)
+{
+    static char fallback[128];
+    const char *u = getenv("DH_TEST_DB");
+    if (u && *u)
+        return u;
+    if (!fallback[0])
+        snprintf(fallback, sizeof fallback, "sqlite:/tmp/dh-store-conformance-%d.db",
+                 (int)getpid());
+    return fallback;
+}
+
+/* Makes (when `make`) or removes the empty database number n of the base
+ * URL and writes its URL to url. The one place that knows how a backend
+ * makes a fresh database: sqlite: is a file PATH-n (and its -wal, -shm,
+ * -journal), removed first; a server backend (postgres://) would drop and
+ * create a schema named after n here and put it in the URL. */
+static void fresh_db(int n, bool make, char *url, size_t size)
+{
+    const char *base = base_url();
+    const char *colon = strchr(base, ':');
+    size_t scheme = colon ? (size_t)(colon - base) : 0;
+    if (scheme == 6 && strncmp(base, "sqlite", 6) == 0) {
+        char path[400];
+        snprintf(path, sizeof path, "%s-%d", colon + 1, n);
+        static const char *const tails[] = {"", "-wal", "-shm", "-journal"};
+        for (size_t i = 0; i < sizeof tails / sizeof *tails; i++) {
+            char p[420];
+            snprintf(p, sizeof p, "%s%s", path, tails[i]);
+            unlink(p);
+        }
+        snprintf(url, size, "sqlite:%s", path);
+        (void)make; /* the store makes the file when opened with create */
+        return;
+    }
+    fail_msg("DH_TEST_DB=%s: no fresh-database step for this backend (add one to fresh_db)",
+             base);
+}
+
+typedef struct fx {
+    int n;
+    char url[512];
+    dh_store *s;
+    dh_conn *c;
+    const dh_store_ops *ops;
+} fx;
+
+static int next_db;
+
+static int open_bare(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+    f->n = ++next_db;
+    fresh_db(f->n, true, f->url, sizeof f->url);
+    dh_err e;
+    f->s = dh_store_open(f->url, true, &e);
+    if (!f->s) {
+        print_error("open %s: %s\n", f->url, e.message);
+        free(f);
+        return -1;
+    }
+    f->c = dh_store_acquire(f->s, &e);
+    if (!f->c) {
+        print_error("acquire %s: %s\n", f->url, e.message);
+        return -1;
+    }
+    f->ops = dh_conn_ops(f->c);
+    *state = f;
+    return 0;
+}
+
+static int open_migrated(void **state)
+{
+    if (open_bare(state))
+        return -1;
+    fx *f = *state;
+    dh_err e;
+    int from, to;
+    if (f->ops->migrate(f->c, dh_store_latest_version(f->ops->scheme), &from, &to, &e)) {
+        print_error("migrate %s: %s\n", f->url, e.message);
+        return -1;
+    }
+    return 0;
+}
+
+static int close_db(void **state)
+{
+    fx *f = *state;
+    char url[512];
+    dh_store_release(f->c);
+    dh_store_close(f->s);
+    fresh_db(f->n, false, url, sizeof url);
+    free(f);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Checks. Each needs a `dh_err e` in scope.                          */
+
+static void ok_(dh_status got, const dh_err *e, const char *what, int line)
+{
+    if (got != DH_OK) {
+        print_error("line %d: %s answered %d (%s: %s)\n", line, what, (int)got, e->code,
+                    e->message);
+        fail();
+    }
+}
+#define OK(x)                                                                                    \
+    do {                                                                                         \
+        dh_err_clear(&e);                                                                        \
+        ok_((x), &e, #x, __LINE__);                                                              \
+    } while (0)
+
+/* The call answers `want` and, as every op must, says so in *e. */
+static void fails_(dh_status want, dh_status got, const dh_err *e, const char *what, int line)
+{
+    if (got != want || e->status != want || !e->code[0]) {
+        print_error("line %d: %s answered %d with *e %d '%s' (%s), expected %d with *e filled\n",
+                    line, what, (int)got, (int)e->status, e->code, e->message, (int)want);
+        fail();
+    }
+}
+#define FAILS(want, x)                                                                           \
+    do {                                                                                         \
+        dh_err_clear(&e);                                                                        \
+        fails_((want), (x), &e, #x, __LINE__);                                                   \
+    } while (0)
+
+#define D(y, m, d) dh_date_from_ymd(y, m, d)
+#define STR(dst, s) snprintf((dst), sizeof(dst), "%s", (s) ? (s) : "(null)")
+
+/* Collected ids and strings (enough for every test here). */
+#define MAXROWS 64
+typedef struct rows {
+    int n;
+    int stop_after; /* 0: never stop */
+    int64_t id[MAXROWS];
+    char s[MAXROWS][96];
+} rows;
+
+static int add_row(rows *r, int64_t id, const char *s)
+{
+    if (r->n < MAXROWS) {
+        r->id[r->n] = id;
+        STR(r->s[r->n], s);
+    }
+    r->n++;
+    return r->stop_after && r->n >= r->stop_after;
+}
+
+static int on_code(void *cl, const char *code) { return add_row(cl, 0, code); }
+static int on_id(void *cl, int64_t id) { return add_row(cl, id, ""); }
+
+/* ------------------------------------------------------------------ */
+/* Migrations and transactions.                                       */
+
+static void migrations_once_newer_refused(void **state)
+{
+    fx *f = *state;
+    dh_err e;
+    const dh_store_ops *ops = f->ops;
+    int latest = dh_store_latest_version(ops->scheme), v = -1, from = -1, to = -1;
+    int64_t x;
+    assert_true(latest >= 2);
+    OK(ops->schema_version(f->c, &v, &e));
+    assert_int_equal(v, 0);
+    OK(ops->migrate(f->c, 1, &from, &to, &e));
+    assert_int_equal(from, 0);
+    assert_int_equal(to, 1);
+    OK(ops->schema_version(f->c, &v, &e));
+    assert_int_equal(v, 1);
+    /* the rest, then nothing: a migration applied twice would fail */
+    OK(ops->migrate(f->c, latest, &from, &to, &e));
+    assert_int_equal(from, 1);
+    assert_int_equal(to, latest);
+    OK(ops->migrate(f->c, latest, &from, &to, &e));
+    assert_int_equal(from, latest);
+    assert_int_equal(to, latest);
+    OK(DH_META(f->c)->meta_set(f->c, "conformance", 7, &e));
+    /* a binary that knows less is refused and touches nothing */
+    FAILS(DH_E_VERSION, ops->migrate(f->c, latest - 1, &from, &to, &e));
+    OK(ops->schema_version(f->c, &v, &e));
+    assert_int_equal(v, latest);
+    OK(DH_META(f->c)->meta_get(f->c, "conformance", &x, &e));
+    assert_int_equal(x, 7);
+    /* and left no transaction open behind it */
+    OK(ops->begin(f->c, true, &e));
+    OK(DH_META(f->c)->meta_set(f->c, "conformance", 8, &e));
+    OK(ops->commit(f->c, &e));
+    OK(DH_META(f->c)->meta_get(f->c, "conformance", &x, &e));
+    assert_int_equal(x, 8);
+}
+
+static void transactions_rollback_commit_isolation(void **state)
+{
+    fx *f = *state;
+    dh_err e;
+    const dh_store_ops *ops = f->ops;
+    int64_t v;
+    OK(ops->begin(f->c, true, &e));
+    OK(DH_META(f->c)->meta_set(f->c, "k", 1, &e));
+    ops->rollback(f->c);
+    OK(DH_META(f->c)->meta_get(f->c, "k", &v, &e));
+    assert_int_equal(v, 0);
+
+    OK(ops->begin(f->c, true, &e));
+    OK(DH_META(f->c)->meta_set(f->c, "k", 2, &e));
+    dh_conn *c2 = dh_store_acquire(f->s, &e);
+    assert_non_null(c2);
+    OK(DH_META(c2)->meta_get(c2, "k", &v, &e)); /* not yet committed */
+    assert_int_equal(v, 0);
+    OK(ops->commit(f->c, &e));
+    OK(DH_META(c2)->meta_get(c2, "k", &v, &e));
+    assert_int_equal(v, 2);
+    /* a read transaction sees what was committed */
+    OK(ops->begin(c2, false, &e));
+    OK(DH_META(c2)->meta_get(c2, "k", &v, &e));
+    assert_int_equal(v, 2);
+    OK(ops->commit(c2, &e));
+    dh_store_release(c2);
+}
+
+/* ------------------------------------------------------------------ */
+/* Meta counters and units.                                           */
+
+static void meta_and_revisions(void **state)
+{
+    fx *f = *state;
+    dh_err e;
+    int64_t v = -1;
+    OK(DH_META(f->c)->meta_get(f->c, "never_set", &v, &e));
+    assert_int_equal(v, 0);
+    OK(DH_META(f->c)->meta_bump(f->c, "bumped", &e));
+    OK(DH_META(f->c)->meta_get(f->c, "bumped", &v, &e));
+    assert_int_equal(v, 1);
+    OK(DH_META(f->c)->meta_bump(f->c, "bumped", &e));
+    OK(DH_META(f->c)->meta_get(f->c, "bumped", &v, &e));
+    assert_int_equal(v, 2);
+    OK(DH_META(f->c)->meta_set(f->c, "bumped", 42, &e));
+    OK(DH_META(f->c)->meta_bump(f->c, "bumped", &e));
+    OK(DH_META(f->c)->meta_get(f->c, "bumped", &v, &e));
+    assert_int_equal(v, 43);
+    OK(DH_META(f->c)->meta_set(f->c, "bumped", -5, &e));
+    OK(DH_META(f->c)->meta_get(f->c, "bumped", &v, &e));
+    assert_int_equal(v, -5);
+    OK(DH_META(f->c)->meta_get(f->c, "never_set", &v, &e));
+    assert_int_equal(v, 0);
+
+    OK(DH_UNITS(f->c)->units_rev(f->c, &v, &e));
+    assert_int_equal(v, 0);
+    OK(DH_UNITS(f->c)->bump_units_rev(f->c, &e));
+    OK(DH_UNITS(f->c)->bump_units_rev(f->c, &e));
+    OK(DH_UNITS(f->c)->units_rev(f->c, &v, &e));
+    assert_int_equal(v, 2);
+}
+
+typedef struct units_seen {
+    rows units, versions, links;
+    dh_unit_row u[8];
+    char code[8][32], kind[8][32];
+    dh_unit_version_row v[8];
+    char name[8][64];
+    dh_unit_link_row l[8];
+} units_seen;
+
+static int on_unit(void *cl, const dh_unit_row *r)
+{
+    units_seen *s = cl;
+    int i = s->units.n;
+    if (i < 8) {
+        s->u[i] = *r;
+        STR(s->code[i], r->code);
+        STR(s->kind[i], r->kind);
+    }
+    return add_row(&s->units, r->id, r->code);
+}
+
+static int on_unit_version(void *cl, const dh_unit_version_row *r)
+{
+    units_seen *s = cl;
+    int i = s->versions.n;
+    if (i < 8) {
+        s->v[i] = *r;
+        STR(s->name[i], r->name);
+    }
+    return add_row(&s->versions, r->unit_id, r->name);
+}
+
+static int on_unit_link(void *cl, const dh_unit_link_row *r)
+{
+    units_seen *s = cl;
+    if (s->links.n < 8)
+        s->l[s->links.n] = *r;
+    return add_row(&s->links, r->event_id, "");
+}
+
+static int64_t new_unit(dh_conn *c, const char *code, const char *kind)
+{
+    dh_err e;
+    int64_t id = 0;
+    dh_unit_row u = {0, code, kind, D(2020, 1, 1), DH_DATE_NONE};
+    OK(DH_UNITS(c)->save_unit(c, &u, &id, &e));
+    assert_true(id > 0);
+    return id;
+}
+
+static void units_save_versions_events_links(void **state)
+{
+    fx *f = *state;
+    dh_err e;
+    const dh_units_ops *U = DH_UNITS(f->c);
+    int64_t p = new_unit(f->c, "P", "province"), d = new_unit(f->c, "D1", "district"), id;
+    assert_true(d != p);
+    dh_unit_row dup = {0, "D1", "district", D(2021, 1, 1), DH_DATE_NONE};
+    FAILS(DH_E_CONFLICT, U->save_unit(f->c, &dup, &id, &e));
+    /* an update keeps the id and changes the row */
+    dh_unit_row upd = {d, "D1", "commune", D(2020, 1, 1), D(2025, 6, 30)};
+    OK(U->save_unit(f->c, &upd, &id, &e));
+    assert_int_equal(id, d);
+
+    dh_unit_version_row two[] = {{d, D(2023, 1, 1), p, "Thị xã A", "TX A", "thi xa a"},
+                                 {d, D(2020, 1, 1), p, "Huyện A", "", "huyen a"}};
+    OK(U->replace_unit_versions(f->c, d, two, 2, &e));
+    dh_unit_version_row pv = {p, D(2020, 1, 1), 0, "Tỉnh", "", "tinh"};
+    OK(U->replace_unit_versions(f->c, p, &pv, 1, &e));
+    units_seen s = {0};
+    OK(U->load_units(f->c, on_unit, on_unit_version, on_unit_link, &s, &e));
+    assert_int_equal(s.units.n, 2);
+    assert_int_equal(s.u[0].id, p); /* by id */
+    assert_int_equal(s.u[1].id, d);
+    assert_string_equal(s.code[1], "D1");
+    assert_string_equal(s.kind[1], "commune");
+    assert_int_equal(s.u[1].valid_from, D(2020, 1, 1));
+    assert_int_equal(s.u[1].valid_to, D(2025, 6, 30));
+    assert_int_equal(s.u[0].valid_to, DH_DATE_NONE);
+    assert_int_equal(s.versions.n, 3); /* by unit, then valid_from */
+    assert_int_equal(s.v[0].unit_id, p);
+    assert_int_equal(s.v[0].parent_id, 0);
+    assert_int_equal(s.v[1].unit_id, d);
+    assert_int_equal(s.v[1].valid_from, D(2020, 1, 1));
+    assert_string_equal(s.name[1], "Huyện A");
+    assert_int_equal(s.v[1].parent_id, p);
+    assert_int_equal(s.v[2].valid_from, D(2023, 1, 1));
+    assert_string_equal(s.name[2], "Thị xã A");
+    assert_int_equal(s.links.n, 0);
+
+    /* versions are replaced, not added to */
+    OK(U->replace_unit_versions(f->c, d, &two[0], 1, &e));
+    dh_unit_event_row ev = {0, "merge", D(2025, 7, 1), "NQ 1", "note", "{\"kind\":\"merge\"}",
+                            1000, 0};
+    int64_t evid = 0, evid2 = 0;
+    OK(U->insert_unit_event(f->c, &ev, &evid, &e));
+    OK(U->insert_unit_event(f->c, &ev, &evid2, &e));
+    assert_true(evid > 0 && evid2 > evid);
+    dh_unit_link_row l = {evid, d, p, true, D(2025, 7, 1)};
+    OK(U->insert_unit_link(f->c, &l, &e));
+    FAILS(DH_E_CONFLICT, U->insert_unit_link(f->c, &l, &e));
+    memset(&s, 0, sizeof s);
+    OK(U->load_units(f->c, on_unit, on_unit_version, on_unit_link, &s, &e));
+    assert_int_equal(s.versions.n, 2);
+    assert_string_equal(s.name[1], "Thị xã A");
+    assert_int_equal(s.links.n, 1);
+    assert_int_equal(s.l[0].event_id, evid);
+    assert_int_equal(s.l[0].from_unit_id, d);
+    assert_int_equal(s.l[0].to_unit_id, p);
+    assert_true(s.l[0].partial);
+    assert_int_equal(s.l[0].effective, D(2025, 7, 1));
+    /* a callback that answers non-zero stops the walk */
+    memset(&s, 0, sizeof s);
+    s.units.stop_after = 1;
+    OK(U->load_units(f->c, on_unit, on_unit_version, on_unit_link, &s, &e));
+    assert_int_equal(s.units.n, 1);
+}
+
+/* ------------------------------------------------------------------ */
+/* People and credentials.                                            */
+
+typedef struct user_seen {
+    rows r;
+    dh_user_row u;
+    char login[32], name[64], role[16], hash[64];
+} user_seen;
+
+static int on_user(void *cl, const dh_user_row *u)
+{
+    user_seen *s = cl;
+    if (s->r.n == 0) {
+        s->u = *u;
+        STR(s->login, u->login);
+        STR(s->name, u->display_name);
+        STR(s->role, u->role);
+        STR(s->hash, u->password_hash);
+    }
+    return add_row(&s->r, u->id, u->login);
+}
+
+static void people_users(void **state)
+{
+    fx *f = *state;
+    dh_err e;
+    const dh_people_ops *P = DH_PEOPLE(f->c);
+    int64_t unit = new_unit(f->c, "U1", "department"), id[5];
+    for (int i = 0; i < 5; i++) {
+        char login[16];
+        snprintf(login, sizeof login, "user%d", i);
+        dh_user_row u = {0,       login, "Nguyễn Văn A", i == 2 ? "officer" : "viewer",
+                         i == 2 ? unit : 0, "hash0", i == 2,        1000 + i};
+        OK(P->insert_user(f->c, &u, &id[i], &e));
+        assert_true(id[i] > 0 && (i == 0 || id[i] > id[i - 1]));
+    }
+    dh_user_row dup = {0, "user3", "", "viewer", 0, "h", false, 1};
+    int64_t dupid;
+    FAILS(DH_E_CONFLICT, P->insert_user(f->c, &dup, &dupid, &e));
+
+    user_seen s = {0};
+    OK(P->get_user(f->c, id[2], NULL, on_user, &s, &e));
+    assert_int_equal(s.r.n, 1);
+    assert_int_equal(s.u.id, id[2]);
+    assert_string_equal(s.login, "user2");
+    assert_string_equal(s.name, "Nguyễn Văn A");
+    assert_string_equal(s.role, "officer");
+    assert_int_equal(s.u.unit_id, unit);
+    assert_string_equal(s.hash, "hash0");
+    assert_true(s.u.disabled);
+    assert_int_equal(s.u.created_at, 1002);
+    memset(&s, 0, sizeof s);
+    OK(P->get_user(f->c, 0, "user4", on_user, &s, &e));
+    assert_int_equal(s.u.id, id[4]);
+    assert_int_equal(s.u.unit_id, 0);
+    assert_false(s.u.disabled);
+    memset(&s, 0, sizeof s);
+    FAILS(DH_E_NOTFOUND, P->get_user(f->c, id[4] + 100, NULL, on_user, &s, &e));
+    FAILS(DH_E_NOTFOUND, P->get_user(f->c, 0, "nobody", on_user, &s, &e));
+    assert_int_equal(s.r.n, 0);
+
+    /* pages by id: after_id is the cursor */
+    int64_t after = 0;
+    int pages = 0, seen = 0;
+    for (;; pages++) {
+        memset(&s, 0, sizeof s);
+        OK(P->list_users(f->c, after, 2, on_user, &s, &e));
+        if (s.r.n == 0)
+            break;
+        assert_true(s.r.n <= 2);
+        for (int i = 0; i < s.r.n; i++)
+            assert_int_equal(s.r.id[i], id[seen + i]);
+        seen += s.r.n;
+        after = s.r.id[s.r.n - 1];
+    }
+    assert_int_equal(seen, 5);
+    assert_int_equal(pages, 3);
+    memset(&s, 0, sizeof s);
+    s.r.stop_after = 1;
+    OK(P->list_users(f->c, 0, 10, on_user, &s, &e));
+    assert_int_equal(s.r.n, 1);
+
+    OK(P->set_password(f->c, id[1], "hash1", &e));
+    memset(&s, 0, sizeof s);
+    OK(P->get_user(f->c, id[1], NULL, on_user, &s, &e));
+    assert_string_equal(s.hash, "hash1");
+}
+
+typedef struct cred_seen {
+    rows r;
+    dh_cred_row c;
+    char name[32], hash[32];
+} cred_seen;
+
+static int on_cred(void *cl, const dh_cred_row *c)
+{
+    cred_seen *s = cl;
+    s->c = *c;
+    STR(s->name, c->name);
+    STR(s->hash, c->hash);
+    return add_row(&s->r, c->id, c->hash);
+}
+
+static void people_credentials_throttling(void **state)
+{
+    fx *f = *state;
+    dh_err e;
+    const dh_people_ops *P = DH_PEOPLE(f->c);
+    int64_t unit = new_unit(f->c, "U1", "department"), uid, sid, tid, x;
+    dh_user_row u = {0, "a", "", "admin", 0, "h", false, 1};
+    OK(P->insert_user(f->c, &u, &uid, &e));
+    dh_cred_row session = {0, DH_CRED_SESSION, uid, "", 0, "h-session", 100, 0, 0};
+    dh_cred_row token = {0, DH_CRED_TOKEN, uid, "ci", unit, "h-token", 200, 5000, 0};
+    OK(P->insert_cred(f->c, &session, &sid, &e));
+    OK(P->insert_cred(f->c, &token, &tid, &e));
+    assert_true(sid > 0 && tid > sid);
+    dh_cred_row again = {0, DH_CRED_TOKEN, uid, "other", 0, "h-token", 300, 0, 0};
+    FAILS(DH_E_CONFLICT, P->insert_cred(f->c, &again, &x, &e));
+
+    cred_seen s = {0};
+    OK(P->get_cred(f->c, tid, on_cred, &s, &e));
+    assert_int_equal(s.r.n, 1);
+    assert_int_equal(s.c.kind, DH_CRED_TOKEN);
+    assert_int_equal(s.c.user_id, uid);
+    assert_string_equal(s.name, "ci");
+    assert_int_equal(s.c.unit_id, unit);
+    assert_string_equal(s.hash, "h-token");
+    assert_int_equal(s.c.created_at, 200);
+    assert_int_equal(s.c.expires_at, 5000);
+    assert_int_equal(s.c.revoked_at, 0);
+    memset(&s, 0, sizeof s);
+    OK(P->find_cred(f->c, "h-session", on_cred, &s, &e));
+    assert_int_equal(s.r.n, 1);
+    assert_int_equal(s.c.id, sid);
+    assert_int_equal(s.c.kind, DH_CRED_SESSION);
+    assert_int_equal(s.c.unit_id, 0);
+    assert_string_equal(s.name, "");
+    memset(&s, 0, sizeof s);
+    FAILS(DH_E_NOTFOUND, P->find_cred(f->c, "h-none", on_cred, &s, &e));
+    FAILS(DH_E_NOTFOUND, P->get_cred(f->c, tid + 100, on_cred, &s, &e));
+    assert_int_equal(s.r.n, 0);
+
+    /* revoked once: a second revocation keeps the first time */
+    OK(P->revoke_cred(f->c, sid, 700, &e));
+    OK(P->revoke_cred(f->c, sid, 800, &e));
+    OK(P->get_cred(f->c, sid, on_cred, &s, &e));
+    assert_int_equal(s.c.revoked_at, 700);
+    memset(&s, 0, sizeof s);
+    OK(P->get_cred(f->c, tid, on_cred, &s, &e));
+    assert_int_equal(s.c.revoked_at, 0);
+
+    int n = -1;
+    OK(P->count_login_failures(f->c, "login:a", 0, &n, &e));
+    assert_int_equal(n, 0);
+    for (int i = 1; i <= 3; i++)
+        OK(P->add_login_failure(f->c, "login:a", 100 * i, &e));
+    OK(P->add_login_failure(f->c, "ip:1.2.3.4", 250, &e));
+    OK(P->count_login_failures(f->c, "login:a", 150, &n, &e));
+    assert_int_equal(n, 2); /* at >= since */
+    OK(P->count_login_failures(f->c, "login:a", 300, &n, &e));
+    assert_int_equal(n, 1);
+    OK(P->clear_login_failures(f->c, "login:a", &e));
+    OK(P->count_login_failures(f->c, "login:a", 0, &n, &e));
+    assert_int_equal(n, 0);
+    OK(P->count_login_failures(f->c, "ip:1.2.3.4", 0, &n, &e));
+    assert_int_equal(n, 1);
+}
+
+/* ------------------------------------------------------------------ */
+/* Audit.                                                             */
+
+typedef struct audit_seen {
+    rows r;
+    dh_audit_row a;
+    char actor[32], action[16], entity[16], key[16], unit[8], outcome[8], after[64], ip[16];
+    bool before_null, after_null;
+} audit_seen;
+
+static int on_audit(void *cl, const dh_audit_row *a)
+{
+    audit_seen *s = cl;
+    if (s->r.n == 0) {
+        s->a = *a;
+        STR(s->actor, a->actor);
+        STR(s->action, a->action);
+        STR(s->entity, a->entity);
+        STR(s->key, a->entity_key);
+        STR(s->unit, a->unit_code);
+        STR(s->outcome, a->outcome);
+        STR(s->after, a->after_json);
+        STR(s->ip, a->ip);
+        s->before_null = a->before_json == NULL;
+        s->after_null = a->after_json == NULL;
+    }
+    return add_row(&s->r, a->id, a->entity);
+}
+
+static void audit_append_list_page_append_only(void **state)
+{
+    fx *f = *state;
+    dh_err e;
+    const dh_audit_ops *A = DH_AUDIT(f->c);
+    for (int i = 0; i < 6; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "k%d", i);
+        dh_audit_row a = {0,
+                          100 * (i + 1),
+                          i == 0 ? 7 : 0,
+                          i == 0 ? "admin" : "cli:root",
+                          i == 0 ? 3 : 0,
+                          i % 2 ? "update" : "create",
+                          i % 2 ? "user" : "unit",
+                          key,
+                          i < 3 ? "A" : "B",
+                          i == 5 ? "denied" : "ok",
+                          i == 1 ? "{\"x\":1}" : NULL,
+                          i == 0 ? "{\"code\":\"A\"}" : NULL,
+                          i == 0 ? "10.0.0.1" : ""};
+        OK(A->append_audit(f->c, &a, &e));
+    }
+    audit_seen s = {0};
+    dh_audit_filter all = {NULL, NULL, 0, 0, 100};
+    OK(A->list_audit(f->c, &all, on_audit, &s, &e));
+    assert_int_equal(s.r.n, 6);
+    for (int i = 1; i < 6; i++)
+        assert_true(s.r.id[i] > s.r.id[i - 1]);
+    int64_t first = s.r.id[0], last = s.r.id[5];
+    assert_int_equal(s.a.at, 100);
+    assert_int_equal(s.a.actor_user_id, 7);
+    assert_string_equal(s.actor, "admin");
+    assert_int_equal(s.a.token_id, 3);
+    assert_string_equal(s.action, "create");
+    assert_string_equal(s.entity, "unit");
+    assert_string_equal(s.key, "k0");
+    assert_string_equal(s.unit, "A");
+    assert_string_equal(s.outcome, "ok");
+    assert_true(s.before_null);
+    assert_false(s.after_null);
+    assert_string_equal(s.after, "{\"code\":\"A\"}");
+    assert_string_equal(s.ip, "10.0.0.1");
+
+    dh_audit_filter by_entity = {"user", NULL, 0, 0, 100};
+    memset(&s, 0, sizeof s);
+    OK(A->list_audit(f->c, &by_entity, on_audit, &s, &e));
+    assert_int_equal(s.r.n, 3);
+    assert_false(s.before_null);
+    dh_audit_filter by_unit = {NULL, "B", 0, 0, 100};
+    memset(&s, 0, sizeof s);
+    OK(A->list_audit(f->c, &by_unit, on_audit, &s, &e));
+    assert_int_equal(s.r.n, 3);
+    assert_string_equal(s.key, "k3");
+    dh_audit_filter since = {NULL, NULL, 400, 0, 100};
+    memset(&s, 0, sizeof s);
+    OK(A->list_audit(f->c, &since, on_audit, &s, &e));
+    assert_int_equal(s.r.n, 3);
+    assert_int_equal(s.a.at, 400);
+    dh_audit_filter both = {"unit", "B", 0, 0, 100};
+    memset(&s, 0, sizeof s);
+    OK(A->list_audit(f->c, &both, on_audit, &s, &e));
+    assert_int_equal(s.r.n, 1);
+    assert_string_equal(s.key, "k4");
+
+    /* a filtered walk by cursor: pages of 2 of the three "unit" rows */
+    dh_audit_filter page = {"unit", NULL, 0, 0, 2};
+    int seen = 0, pages = 0;
+    for (;; pages++) {
+        memset(&s, 0, sizeof s);
+        OK(A->list_audit(f->c, &page, on_audit, &s, &e));
+        if (s.r.n == 0)
+            break;
+        assert_true(s.r.n <= 2);
+        for (int i = 0; i < s.r.n; i++)
+            assert_string_equal(s.r.s[i], "unit");
+        assert_true(s.r.id[0] > page.after_id);
+        seen += s.r.n;
+        page.after_id = s.r.id[s.r.n - 1];
+    }
+    assert_int_equal(seen, 3);
+    assert_int_equal(pages, 2);
+
+    /* append-only: the store refuses to change or delete a row, inside a
+     * transaction or not, and nothing changed */
+    OK(A->check_append_only(f->c, first, &e));
+    OK(f->ops->begin(f->c, true, &e));
+    OK(A->check_append_only(f->c, last, &e));
+    OK(f->ops->commit(f->c, &e));
+    FAILS(DH_E_NOTFOUND, A->check_append_only(f->c, last + 100, &e));
+    memset(&s, 0, sizeof s);
+    OK(A->list_audit(f->c, &all, on_audit, &s, &e));
+    assert_int_equal(s.r.n, 6);
+    assert_int_equal(s.r.id[0], first);
+    assert_string_equal(s.outcome, "ok");
+}
+
+/* ------------------------------------------------------------------ */
+/* Calendars and procedures.                                          */
+
+typedef struct cal_seen {
+    rows cals, scheds, units;
+    char label[8][64], hours[8][96], sched_name[8][32], unit_cal[8][32];
+    dh_sched_row sched[8];
+    dh_unit_calendar_row uc[8];
+} cal_seen;
+
+static int on_cal(void *cl, const dh_calendar_row *r)
+{
+    cal_seen *s = cl;
+    if (s->cals.n < 8) {
+        STR(s->label[s->cals.n], r->label);
+        STR(s->hours[s->cals.n], r->hours_json);
+    }
+    return add_row(&s->cals, r->created_at, r->name);
+}
+
+static int on_sched(void *cl, const dh_sched_row *r)
+{
+    cal_seen *s = cl;
+    if (s->scheds.n < 8) {
+        s->sched[s->scheds.n] = *r;
+        STR(s->sched_name[s->scheds.n], r->name);
+    }
+    return add_row(&s->scheds, r->id, r->type);
+}
+
+static int on_unit_cal(void *cl, const dh_unit_calendar_row *r)
+{
+    cal_seen *s = cl;
+    if (s->units.n < 8) {
+        s->uc[s->units.n] = *r;
+        STR(s->unit_cal[s->units.n], r->calendar);
+    }
+    return add_row(&s->units, r->unit_id, r->calendar);
+}
+
+static int find_str(const rows *r, const char *s)
+{
+    for (int i = 0; i < r->n && i < MAXROWS; i++)
+        if (strcmp(r->s[i], s) == 0)
+            return i;
+    return -1;
+}
+
+static void calendars_schedules_assignments(void **state)
+{
+    fx *f = *state;
+    dh_err e;
+    const dh_calendars_ops *C = DH_CALENDARS(f->c);
+    dh_calendar_row cal = {"shift", "Ca", "{\"mon\":\"07:00-11:00\"}", 50};
+    OK(C->put_calendar(f->c, &cal, &e));
+    cal.label = "Ca sáng";
+    OK(C->put_calendar(f->c, &cal, &e)); /* replaced by name */
+    dh_sched_row a = {0, D(2026, 4, 30), "off", "statutory", "Giải phóng", "NĐ", true};
+    dh_sched_row b = {0, D(2026, 1, 1), "off", "statutory", "Tết", "", true};
+    dh_sched_row w = {0, D(2026, 4, 25), "work", "", "Làm bù", "", false};
+    int64_t ida, idb, idw, x;
+    OK(C->insert_sched(f->c, &a, &ida, &e));
+    OK(C->insert_sched(f->c, &b, &idb, &e));
+    OK(C->insert_sched(f->c, &w, &idw, &e));
+    dh_sched_row same_day = {0, D(2026, 1, 1), "work", "", "x", "", true};
+    FAILS(DH_E_CONFLICT, C->insert_sched(f->c, &same_day, &x, &e));
+    int64_t unit = new_unit(f->c, "U1", "department");
+    dh_unit_calendar_row uc = {unit, D(2024, 1, 1), "shift"};
+    OK(C->put_unit_calendar(f->c, &uc, &e));
+    dh_calendar_row night = {"night", "Ca đêm", "{}", 60};
+    OK(C->put_calendar(f->c, &night, &e));
+    uc.calendar = "night";
+    OK(C->put_unit_calendar(f->c, &uc, &e)); /* replaced: same start */
+    dh_unit_calendar_row uc2 = {unit, D(2022, 1, 1), "shift"};
+    OK(C->put_unit_calendar(f->c, &uc2, &e));
+
+    cal_seen s = {0};
+    OK(C->load_calendars(f->c, on_cal, on_sched, on_unit_cal, &s, &e));
+    int i = find_str(&s.cals, "shift");
+    assert_true(i >= 0);
+    assert_string_equal(s.label[i], "Ca sáng");
+    assert_string_equal(s.hours[i], "{\"mon\":\"07:00-11:00\"}");
+    for (int k = 1; k < s.cals.n; k++) /* by name */
+        assert_true(strcmp(s.cals.s[k - 1], s.cals.s[k]) < 0);
+    assert_int_equal(s.scheds.n, 3); /* by date */
+    assert_int_equal(s.sched[0].id, idb);
+    assert_int_equal(s.sched[1].id, idw);
+    assert_int_equal(s.sched[2].id, ida);
+    assert_string_equal(s.sched_name[1], "Làm bù");
+    assert_false(s.sched[1].confirmed);
+    assert_true(s.sched[2].confirmed);
+    assert_int_equal(s.sched[2].date, D(2026, 4, 30));
+    assert_int_equal(s.units.n, 2); /* by unit, then start */
+    assert_int_equal(s.uc[0].valid_from, D(2022, 1, 1));
+    assert_string_equal(s.unit_cal[0], "shift");
+    assert_int_equal(s.uc[1].valid_from, D(2024, 1, 1));
+    assert_string_equal(s.unit_cal[1], "night");
+
+    w.id = idw;
+    w.name = "Làm bù thứ Bảy";
+    w.date = D(2026, 4, 26);
+    OK(C->update_sched(f->c, &w, &e));
+    w.date = D(2026, 1, 1);
+    FAILS(DH_E_CONFLICT, C->update_sched(f->c, &w, &e));
+    OK(C->delete_sched(f->c, idb, &e));
+    memset(&s, 0, sizeof s);
+    OK(C->load_calendars(f->c, on_cal, on_sched, on_unit_cal, &s, &e));
+    assert_int_equal(s.scheds.n, 2);
+    assert_int_equal(s.sched[0].id, idw);
+    assert_int_equal(s.sched[0].date, D(2026, 4, 26));
+    assert_string_equal(s.sched_name[0], "Làm bù thứ Bảy");
+}
+
+typedef struct proc_seen {
+    rows r;
+    dh_procedure_row p[8];
+    char cutoff[8][8], name[8][32];
+} proc_seen;
+
+static int on_proc(void *cl, const dh_procedure_row *p)
+{
+    proc_seen *s = cl;
+    if (s->r.n < 8) {
+        s->p[s->r.n] = *p;
+        STR(s->cutoff[s->r.n], p->cutoff_time);
+        STR(s->name[s->r.n], p->name);
+    }
+    return add_row(&s->r, p->id, p->code);
+}
+
+static void procedures_versions(void **state)
+{
+    fx *f = *state;
+    dh_err e;
+    const dh_procedures_ops *P = DH_PROCEDURES(f->c);
+    dh_procedure_row v2024 = {0,      "P1",    D(2024, 1, 1), "Cấp phép v2", "XD", "province", 15,
+                              "working_days", "full", true,          false,       "15:30"};
+    dh_procedure_row v2020 = {0,      "P1",   D(2020, 1, 1), "Cấp phép", "XD", "province", 20,
+                              "working_days", "none", false,        true,      ""};
+    dh_procedure_row other = {0, "P0", D(2022, 1, 1), "Khác", "", "commune", 3, "days", "partial",
+                              false, false, ""};
+    int64_t i1, i2, i3, x;
+    OK(P->put_procedure(f->c, &v2024, &i1, &e));
+    OK(P->put_procedure(f->c, &v2020, &i2, &e));
+    OK(P->put_procedure(f->c, &other, &i3, &e));
+    FAILS(DH_E_CONFLICT, P->put_procedure(f->c, &v2020, &x, &e));
+    proc_seen s = {0};
+    OK(P->load_procedures(f->c, on_proc, &s, &e));
+    assert_int_equal(s.r.n, 3); /* by code, then valid_from */
+    assert_int_equal(s.r.id[0], i3);
+    assert_int_equal(s.r.id[1], i2);
+    assert_int_equal(s.r.id[2], i1);
+    assert_string_equal(s.name[2], "Cấp phép v2");
+    assert_int_equal(s.p[2].duration, 15);
+    assert_true(s.p[2].fee_bearing);
+    assert_false(s.p[2].paper_result);
+    assert_string_equal(s.cutoff[2], "15:30");
+    assert_true(s.p[1].paper_result);
+    assert_string_equal(s.cutoff[1], "");
+    assert_int_equal(s.p[1].valid_from, D(2020, 1, 1));
+}
+
+/* ------------------------------------------------------------------ */
+/* Dossiers and events.                                               */
+
+typedef struct devent_seen {
+    rows r;
+    dh_devent_row d[8];
+    char body[8][64];
+} devent_seen;
+
+static int on_devent(void *cl, const dh_devent_row *r)
+{
+    devent_seen *s = cl;
+    if (s->r.n < 8) {
+        s->d[s->r.n] = *r;
+        STR(s->body[s->r.n], r->body);
+    }
+    return add_row(&s->r, r->seq, r->id);
+}
+
+static void dossier_events_idempotent(void **state)
+{
+    fx *f = *state;
+    dh_err e;
+    const dh_dossiers_ops *O = DH_DOSSIERS(f->c);
+    dh_devent_row a = {0, "portal", "e1", "HS-1", "received", 2000, "{\"n\":1}", 5000};
+    dh_devent_row b = {0, "portal", "e2", "HS-1", "finished", 1000, "{\"n\":2}", 5001};
+    dh_devent_row c = {0, "counter", "e1", "HS-1", "paid", 2000, "{\"n\":3}", 5002};
+    dh_devent_row other = {0, "portal", "e3", "HS-2", "received", 10, "{}", 5003};
+    int64_t sa, sb, sc, so, x;
+    OK(O->insert_devent(f->c, &a, &sa, &e));
+    OK(O->insert_devent(f->c, &b, &sb, &e));
+    OK(O->insert_devent(f->c, &c, &sc, &e)); /* same id, other source */
+    OK(O->insert_devent(f->c, &other, &so, &e));
+    assert_true(sa < sb && sb < sc && sc < so);
+    dh_devent_row again = a;
+    again.body = "{\"n\":9}";
+    FAILS(DH_E_CONFLICT, O->insert_devent(f->c, &again, &x, &e));
+
+    devent_seen s = {0};
+    OK(O->find_devent(f->c, "portal", "e1", on_devent, &s, &e));
+    assert_int_equal(s.r.n, 1);
+    assert_int_equal(s.d[0].seq, sa);
+    assert_string_equal(s.body[0], "{\"n\":1}"); /* the first one stays */
+    assert_int_equal(s.d[0].at, 2000);
+    assert_int_equal(s.d[0].stored_at, 5000);
+    memset(&s, 0, sizeof s);
+    FAILS(DH_E_NOTFOUND, O->find_devent(f->c, "portal", "e9", on_devent, &s, &e));
+    FAILS(DH_E_NOTFOUND, O->find_devent(f->c, "other", "e1", on_devent, &s, &e));
+    assert_int_equal(s.r.n, 0);
+    OK(O->load_devents(f->c, "HS-1", on_devent, &s, &e));
+    assert_int_equal(s.r.n, 3); /* by at, then seq */
+    assert_int_equal(s.d[0].seq, sb);
+    assert_int_equal(s.d[1].seq, sa);
+    assert_int_equal(s.d[2].seq, sc);
+    memset(&s, 0, sizeof s);
+    OK(O->load_devents(f->c, "HS-none", on_devent, &s, &e));
+    assert_int_equal(s.r.n, 0);
+}
+
+typedef struct dossier_seen {
+    rows r;
+    dh_dossier_row d;
+    char unit[16], state[16], outcome[16], channel[16];
+    bool outcome_null;
+} dossier_seen;
+
+static int on_dossier(void *cl, const dh_dossier_row *d)
+{
+    dossier_seen *s = cl;
+    if (s->r.n == 0) {
+        s->d = *d;
+        STR(s->unit, d->unit);
+        STR(s->state, d->state);
+        STR(s->outcome, d->outcome);
+        STR(s->channel, d->channel);
+        s->outcome_null = d->outcome == NULL;
+    }
+    return add_row(&s->r, 0, d->code);
+}
+
+enum { NOW = 1000000 };
+
+static void put_dossier(dh_conn *c, const char *code, const char *unit, const char *proc,
+                        const char *state, time_t received, time_t due, time_t at_risk,
+                        const char *outcome, const dh_dfact *fact)
+{
+    dh_err e;
+    dh_dossier_row d = {0};
+    d.code = code;
+    d.unit = unit;
+    d.receiving_unit = unit;
+    d.procedure = proc;
+    d.channel = strcmp(code, "HS-3") ? "counter" : "online";
+    d.received_at = received;
+    d.counting_from = received;
+    d.due_at = due;
+    d.due_effective = due;
+    d.at_risk_from = at_risk;
+    d.finished_at = outcome ? NOW - 10 : 0;
+    d.state = state;
+    d.outcome = outcome;
+    d.used_minutes = 60;
+    d.budget_minutes = 480;
+    d.rating = 5;
+    d.paid = true;
+    d.updated_at = NOW;
+    d.fact = fact;
+    OK(DH_DOSSIERS(c)->put_dossier(c, &d, &e));
+}
+
+static void list_codes(dh_conn *c, dh_dossier_filter flt, const char *want)
+{
+    dh_err e;
+    dossier_seen s = {0};
+    OK(DH_DOSSIERS(c)->list_dossiers(c, &flt, on_dossier, &s, &e));
+    char got[256] = "";
+    for (int i = 0; i < s.r.n; i++)
+        snprintf(got + strlen(got), sizeof got - strlen(got), "%s%s", i ? " " : "", s.r.s[i]);
+    assert_string_equal(got, want);
+}
+
+static void dossiers_put_get_list_page(void **state)
+{
+    fx *f = *state;
+    dh_conn *c = f->c;
+    dh_err e;
+    const dh_dossiers_ops *O = DH_DOSSIERS(c);
+    /* HS-1, HS-6 overdue; HS-2 at risk; HS-3 within; HS-5 paused; HS-4
+     * resolved; HS-7 of another unit; HS-0 incomplete (never listed) */
+    put_dossier(c, "HS-1", "U1", "P1", "in_progress", NOW - 5000, NOW - 100, NOW - 1000, NULL,
+                NULL);
+    put_dossier(c, "HS-2", "U1", "P2", "in_progress", NOW - 4000, NOW + 5000, NOW - 10, NULL,
+                NULL);
+    put_dossier(c, "HS-3", "U1", "P1", "in_progress", NOW - 3000, NOW + 9000, NOW + 100, NULL,
+                NULL);
+    put_dossier(c, "HS-4", "U1", "P1", "resolved", NOW - 9000, NOW - 20, NOW - 500, "on_time",
+                NULL);
+    put_dossier(c, "HS-5", "U1", "P1", "paused", NOW - 2000, NOW + 7000, NOW + 50, NULL, NULL);
+    put_dossier(c, "HS-6", "U1", "P2", "in_progress", NOW - 6000, NOW - 50, NOW - 900, NULL,
+                NULL);
+    put_dossier(c, "HS-7", "U2", "P1", "in_progress", NOW - 100, NOW - 70, NOW - 80, NULL, NULL);
+    put_dossier(c, "HS-0", "U1", "P1", "incomplete", NOW - 1, NOW + 1, NOW, NULL, NULL);
+    /* put is an upsert */
+    put_dossier(c, "HS-2", "U1", "P2", "in_progress", NOW - 4000, NOW + 5000, NOW - 10, NULL,
+                NULL);
+
+    dossier_seen s = {0};
+    OK(O->get_dossier(c, "HS-4", on_dossier, &s, &e));
+    assert_int_equal(s.r.n, 1);
+    assert_string_equal(s.unit, "U1");
+    assert_string_equal(s.state, "resolved");
+    assert_string_equal(s.outcome, "on_time");
+    assert_string_equal(s.channel, "counter");
+    assert_int_equal(s.d.received_at, NOW - 9000);
+    assert_int_equal(s.d.due_effective, NOW - 20);
+    assert_int_equal(s.d.finished_at, NOW - 10);
+    assert_int_equal(s.d.extended_to, 0);
+    assert_int_equal(s.d.used_minutes, 60);
+    assert_int_equal(s.d.budget_minutes, 480);
+    assert_int_equal(s.d.rating, 5);
+    assert_true(s.d.paid);
+    assert_false(s.d.paid_online);
+    memset(&s, 0, sizeof s);
+    OK(O->get_dossier(c, "HS-1", on_dossier, &s, &e));
+    assert_true(s.outcome_null);
+    assert_int_equal(s.d.finished_at, 0);
+    memset(&s, 0, sizeof s);
+    FAILS(DH_E_NOTFOUND, O->get_dossier(c, "HS-99", on_dossier, &s, &e));
+    assert_int_equal(s.r.n, 0);
+
+    /* most urgent first: overdue, at risk, open (by deadline), finished */
+    dh_dossier_filter any = {.now = NOW, .limit = 100};
+    list_codes(c, any, "HS-1 HS-7 HS-6 HS-2 HS-5 HS-3 HS-4");
+    dh_dossier_filter u1 = any;
+    u1.units_json = "[\"U1\"]";
+    list_codes(c, u1, "HS-1 HS-6 HS-2 HS-5 HS-3 HS-4");
+    /* pages by offset give the same list, in pieces */
+    char all[256] = "";
+    for (int off = 0; off < 8; off += 2) {
+        dh_dossier_filter pg = u1;
+        pg.offset = off;
+        pg.limit = 2;
+        memset(&s, 0, sizeof s);
+        OK(O->list_dossiers(c, &pg, on_dossier, &s, &e));
+        assert_true(s.r.n <= 2);
+        for (int i = 0; i < s.r.n; i++)
+            snprintf(all + strlen(all), sizeof all - strlen(all), "%s%s", all[0] ? " " : "",
+                     s.r.s[i]);
+    }
+    assert_string_equal(all, "HS-1 HS-6 HS-2 HS-5 HS-3 HS-4");
+
+    /* each state, with and without units (two paths in a backend) */
+    static const char *const states[][3] = {{"overdue", "HS-1 HS-6", "HS-1 HS-7 HS-6"},
+                                            {"at_risk", "HS-2", "HS-2"},
+                                            {"within", "HS-3", "HS-3"},
+                                            {"in_progress", "HS-1 HS-6 HS-2 HS-3",
+                                             "HS-1 HS-7 HS-6 HS-2 HS-3"},
+                                            {"paused", "HS-5", "HS-5"},
+                                            {"resolved", "HS-4", "HS-4"},
+                                            {"on_time", "HS-4", "HS-4"},
+                                            {"late", "", ""}};
+    for (size_t i = 0; i < sizeof states / sizeof *states; i++) {
+        dh_dossier_filter a = u1, b = any;
+        a.state = b.state = states[i][0];
+        list_codes(c, a, states[i][1]);
+        list_codes(c, b, states[i][2]);
+    }
+    dh_dossier_filter flt = u1;
+    flt.state = "overdue";
+    flt.procedure = "P2";
+    list_codes(c, flt, "HS-6");
+    flt.state = NULL;
+    list_codes(c, flt, "HS-6 HS-2");
+    flt.procedure = NULL;
+    flt.procedures_json = "[\"P2\"]";
+    list_codes(c, flt, "HS-6 HS-2");
+    flt.procedures_json = NULL;
+    flt.channel = "online";
+    list_codes(c, flt, "HS-3");
+    flt.channel = NULL;
+    flt.from = NOW - 5000;
+    flt.to = NOW - 2000; /* received in [from, to) */
+    list_codes(c, flt, "HS-1 HS-2 HS-3");
+    flt.from = flt.to = 0;
+    flt.q = "HS-";
+    list_codes(c, flt, "HS-1 HS-6 HS-2 HS-5 HS-3 HS-4");
+    flt.q = "HS-5";
+    list_codes(c, flt, "HS-5");
+    flt.q = "X";
+    list_codes(c, flt, "");
+
+    /* the dossiers a period sees: received before, not finished before */
+    memset(&s, 0, sizeof s);
+    OK(O->scan_dossiers(c, "[\"U1\"]", NOW - 5, NOW - 2500, on_dossier, &s, &e));
+    char got[128] = "";
+    for (int i = 0; i < s.r.n; i++)
+        snprintf(got + strlen(got), sizeof got - strlen(got), "%s%s", i ? " " : "", s.r.s[i]);
+    assert_string_equal(got, "HS-1 HS-2 HS-3 HS-6"); /* by code; HS-4 finished at NOW-10 */
+    memset(&s, 0, sizeof s);
+    OK(O->scan_dossiers(c, "[\"U1\"]", NOW - 50, NOW - 2500, on_dossier, &s, &e));
+    assert_int_equal(s.r.n, 5); /* HS-4 too */
+
+    rows codes = {0};
+    OK(O->list_dossier_codes(c, on_code, &codes, &e));
+    assert_int_equal(codes.n, 8);
+    for (int i = 1; i < codes.n; i++)
+        assert_true(strcmp(codes.s[i - 1], codes.s[i]) < 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* Aggregates and the 766 index.                                      */
+
+typedef struct agg_seen {
+    rows keys, cells;
+    char unit[8][16];
+    dh_kcell cell[8];
+    int32_t day[8];
+    int64_t rev[8];
+} agg_seen;
+
+static int on_agg_key(void *cl, int32_t id, const char *unit, const char *procedure,
+                      const char *field)
+{
+    agg_seen *s = cl;
+    if (s->keys.n < 8)
+        STR(s->unit[s->keys.n], unit);
+    return add_row(&s->keys, id, procedure);
+}
+
+static int on_agg_cell(void *cl, int32_t key, int32_t day, const dh_kcell *cell, int64_t rev)
+{
+    agg_seen *s = cl;
+    if (s->cells.n < 8) {
+        s->cell[s->cells.n] = *cell;
+        s->day[s->cells.n] = day;
+        s->rev[s->cells.n] = rev;
+    }
+    return add_row(&s->cells, key, "");
+}
+
+static void aggregates_keys_cells_facts(void **state)
+{
+    fx *f = *state;
+    dh_conn *c = f->c;
+    dh_err e;
+    const dh_aggs_ops *G = DH_AGGS(c);
+    int32_t a, a2, b;
+    OK(G->agg_key(c, "U1", "P1", "XD", &a, &e));
+    OK(G->agg_key(c, "U2", "P1", "XD", &b, &e));
+    OK(G->agg_key(c, "U1", "P1", "XD", &a2, &e));
+    assert_int_equal(a, a2); /* found, not created again */
+    assert_true(b > a);
+    agg_seen s = {0};
+    OK(G->load_agg_keys(c, 0, on_agg_key, &s, &e));
+    assert_int_equal(s.keys.n, 2);
+    assert_int_equal(s.keys.id[0], a);
+    assert_string_equal(s.unit[1], "U2");
+    assert_string_equal(s.keys.s[1], "P1");
+    memset(&s, 0, sizeof s);
+    OK(G->load_agg_keys(c, a, on_agg_key, &s, &e));
+    assert_int_equal(s.keys.n, 1);
+    assert_int_equal(s.keys.id[0], b);
+
+    dh_kcell d1 = {0}, d2 = {0};
+    d1.n[0] = 1;
+    d1.n[DH_KC_N - 1] = 2;
+    d1.minutes = 30;
+    d2.n[0] = 2;
+    d2.minutes = 15;
+    OK(G->agg_add(c, a, 100, &d1, 1, &e));
+    OK(G->agg_add(c, a, 100, &d2, 2, &e)); /* added to the cell */
+    OK(G->agg_add(c, b, 101, &d1, 3, &e));
+    memset(&s, 0, sizeof s);
+    OK(G->load_agg_cells(c, 0, on_agg_cell, &s, &e));
+    assert_int_equal(s.cells.n, 2); /* by rev */
+    assert_int_equal(s.cells.id[0], a);
+    assert_int_equal(s.day[0], 100);
+    assert_int_equal(s.rev[0], 2);
+    assert_int_equal(s.cell[0].n[0], 3);
+    assert_int_equal(s.cell[0].n[DH_KC_N - 1], 2);
+    assert_int_equal(s.cell[0].minutes, 45);
+    memset(&s, 0, sizeof s);
+    OK(G->load_agg_cells(c, 2, on_agg_cell, &s, &e));
+    assert_int_equal(s.cells.n, 1);
+    assert_int_equal(s.cells.id[0], b);
+
+    dh_dfact fact = {.key = a, .r_day = 100, .f_day = 105, .o_day = 103, .paid_day = 101,
+                     .rated_day = 106, .channel = 1, .by_applicant = 1, .digitised = 1,
+                     .paid_online = 0, .satisfied = 1, .fin = DH_KFIN_LATE, .used_minutes = 999};
+    put_dossier(c, "HS-F", "U1", "P1", "resolved", NOW - 100, NOW - 50, NOW - 60, "late", &fact);
+    put_dossier(c, "HS-N", "U1", "P1", "in_progress", NOW - 100, NOW + 50, NOW + 40, NULL, NULL);
+    dh_dfact got;
+    bool found = false;
+    OK(G->get_fact(c, "HS-F", &got, &found, &e));
+    assert_true(found);
+    unsigned char want_blob[DH_DFACT_BLOB], got_blob[DH_DFACT_BLOB];
+    dh_dfact_pack(&fact, want_blob); /* every field, without the padding */
+    dh_dfact_pack(&got, got_blob);
+    assert_memory_equal(got_blob, want_blob, DH_DFACT_BLOB);
+    OK(G->get_fact(c, "HS-N", &got, &found, &e));
+    assert_false(found);
+    OK(G->get_fact(c, "HS-none", &got, &found, &e));
+    assert_false(found);
+
+    OK(G->agg_reset(c, &e));
+    memset(&s, 0, sizeof s);
+    OK(G->load_agg_cells(c, 0, on_agg_cell, &s, &e));
+    assert_int_equal(s.cells.n, 0);
+    OK(G->get_fact(c, "HS-F", &got, &found, &e));
+    assert_false(found);
+    memset(&s, 0, sizeof s);
+    OK(G->load_agg_keys(c, 0, on_agg_key, &s, &e)); /* keys stay */
+    assert_int_equal(s.keys.n, 2);
+}
+
+typedef struct i766_seen {
+    rows r;
+    dh_i766_row row[64];
+    char version[64][16];
+    double value[8];
+    char note[8][16];
+} i766_seen;
+
+static int on_i766(void *cl, const dh_i766_row *r)
+{
+    i766_seen *s = cl;
+    if (s->r.n < 64) {
+        s->row[s->r.n] = *r;
+        STR(s->version[s->r.n], r->version);
+    }
+    return add_row(&s->r, r->ord, r->code);
+}
+
+static int on_manual(void *cl, const char *code, double value, const char *note,
+                     const char *entered_by)
+{
+    i766_seen *s = cl;
+    if (s->r.n < 8) {
+        s->value[s->r.n] = value;
+        STR(s->note[s->r.n], note);
+    }
+    return add_row(&s->r, 0, code);
+}
+
+static void index766_config_manual(void **state)
+{
+    fx *f = *state;
+    dh_conn *c = f->c;
+    dh_err e;
+    const dh_i766_ops *I = DH_I766(c);
+    i766_seen s = {0};
+    OK(I->load_i766_config(c, DH_DATE_NONE, on_i766, &s, &e));
+    int base = s.r.n; /* what the migrations put there */
+    dh_i766_row r2 = {"T-2030", D(2030, 1, 1), 2, "g", "G", "second", "Second", 4, 0, "manual"};
+    dh_i766_row r1 = {"T-2030", D(2030, 1, 1), 1, "g", "G", "first", "First", 6, 80, "on_time"};
+    OK(I->put_i766_config(c, &r2, &e));
+    OK(I->put_i766_config(c, &r1, &e));
+    FAILS(DH_E_CONFLICT, I->put_i766_config(c, &r1, &e));
+    memset(&s, 0, sizeof s);
+    OK(I->load_i766_config(c, D(2031, 6, 1), on_i766, &s, &e));
+    assert_int_equal(s.r.n, 2); /* the version in force, by ord */
+    assert_string_equal(s.r.s[0], "first");
+    assert_string_equal(s.version[0], "T-2030");
+    assert_true(s.row[0].threshold == 80);
+    assert_true(s.row[0].max_points == 6);
+    assert_true(s.row[1].threshold <= 0);
+    assert_int_equal(s.row[1].valid_from, D(2030, 1, 1));
+    memset(&s, 0, sizeof s);
+    OK(I->load_i766_config(c, D(2029, 12, 31), on_i766, &s, &e));
+    assert_int_equal(s.r.n, base);
+    for (int i = 0; i < s.r.n && i < 64; i++)
+        assert_string_not_equal(s.version[i], "T-2030");
+    memset(&s, 0, sizeof s);
+    OK(I->load_i766_config(c, DH_DATE_NONE, on_i766, &s, &e));
+    assert_int_equal(s.r.n, base + 2);
+    if (base + 2 <= 64) /* by valid_from, then ord */
+        assert_string_equal(s.r.s[base], "first");
+
+    dh_date from = D(2025, 1, 1), to = D(2025, 3, 31);
+    OK(I->put_i766_manual(c, "U1", from, to, "b", 50, "n1", "admin", 100, &e));
+    OK(I->put_i766_manual(c, "U1", from, to, "a", 20, NULL, "admin", 100, &e));
+    OK(I->put_i766_manual(c, "U1", from, to, "b", 60, "n2", "admin", 200, &e)); /* replaced */
+    OK(I->put_i766_manual(c, "U1", from, D(2025, 6, 30), "b", 70, "", "admin", 200, &e));
+    OK(I->put_i766_manual(c, "U2", from, to, "b", 80, "", "admin", 200, &e));
+    memset(&s, 0, sizeof s);
+    OK(I->load_i766_manual(c, "U1", from, to, on_manual, &s, &e));
+    assert_int_equal(s.r.n, 2); /* by code */
+    assert_string_equal(s.r.s[0], "a");
+    assert_string_equal(s.note[0], "");
+    assert_true(s.value[1] == 60);
+    assert_string_equal(s.note[1], "n2");
+}
+
+/* ------------------------------------------------------------------ */
+/* Plans, tasks, files, inbox, contacts.                              */
+
+typedef struct file_seen {
+    int n;
+    dh_file_row f;
+    char name[32], sha[16], data[16];
+    bool data_null;
+} file_seen;
+
+static int on_file(void *cl, const dh_file_row *r)
+{
+    file_seen *s = cl;
+    s->n++;
+    s->f = *r;
+    STR(s->name, r->name);
+    STR(s->sha, r->sha256);
+    s->data_null = r->data == NULL;
+    if (r->data && r->size < sizeof s->data) {
+        memcpy(s->data, r->data, r->size);
+        s->data[r->size] = '\0';
+    }
+    return 0;
+}
+
+typedef struct plan_seen {
+    rows plans, tasks, updates;
+    dh_plan_row p[4];
+    char title[4][32];
+    dh_task_row t[8];
+    char content[8][32], ordinal[8][8];
+    dh_task_update_row u[4];
+} plan_seen;
+
+static int on_plan(void *cl, const dh_plan_row *r)
+{
+    plan_seen *s = cl;
+    if (s->plans.n < 4) {
+        s->p[s->plans.n] = *r;
+        STR(s->title[s->plans.n], r->title);
+    }
+    return add_row(&s->plans, r->id, r->key);
+}
+
+static int on_task(void *cl, const dh_task_row *r)
+{
+    plan_seen *s = cl;
+    if (s->tasks.n < 8) {
+        s->t[s->tasks.n] = *r;
+        STR(s->content[s->tasks.n], r->content);
+        STR(s->ordinal[s->tasks.n], r->ordinal);
+    }
+    return add_row(&s->tasks, r->id, r->kind);
+}
+
+static int on_task_update(void *cl, const dh_task_update_row *r)
+{
+    plan_seen *s = cl;
+    if (s->updates.n < 4)
+        s->u[s->updates.n] = *r;
+    return add_row(&s->updates, r->id, r->kind);
+}
+
+static int64_t put_task(dh_conn *c, int64_t id, int64_t plan, const char *ordinal,
+                        const char *content, dh_status want)
+{
+    dh_err e;
+    dh_task_row t = {0};
+    t.id = id;
+    t.plan_id = plan;
+    t.kind = plan ? "task" : "directive";
+    t.ordinal = ordinal;
+    t.content = content;
+    t.lead_json = "[\"U1\"]";
+    t.coord_json = "[]";
+    t.start = DH_DATE_NONE;
+    t.due = D(2026, 6, 30);
+    t.milestones_json = "[]";
+    t.has_target = plan != 0;
+    t.target_value = 12.5;
+    t.report_every = "quarterly";
+    t.report_day = 5;
+    t.created_at = t.updated_at = 100;
+    int64_t out = 0;
+    if (want == DH_OK)
+        OK(DH_PLANS(c)->put_task(c, &t, &out, &e));
+    else
+        FAILS(want, DH_PLANS(c)->put_task(c, &t, &out, &e));
+    return out;
+}
+
+static void plans_files_tasks_updates(void **state)
+{
+    fx *f = *state;
+    dh_conn *c = f->c;
+    dh_err e;
+    const dh_plans_ops *L = DH_PLANS(c);
+    dh_file_row fr = {0, "kh.txt", "txt", "abc123", "U1", "admin", "hello", 5, 77};
+    int64_t fid, p1, p2, x;
+    OK(L->put_file(c, &fr, &fid, &e));
+    file_seen fs = {0};
+    OK(L->get_file(c, fid, true, on_file, &fs, &e));
+    assert_int_equal(fs.n, 1);
+    assert_string_equal(fs.name, "kh.txt");
+    assert_string_equal(fs.sha, "abc123");
+    assert_int_equal(fs.f.size, 5);
+    assert_string_equal(fs.data, "hello");
+    assert_int_equal(fs.f.created_at, 77);
+    memset(&fs, 0, sizeof fs);
+    OK(L->get_file(c, fid, false, on_file, &fs, &e));
+    assert_true(fs.data_null);
+    assert_int_equal(fs.f.size, 5);
+    memset(&fs, 0, sizeof fs);
+    FAILS(DH_E_NOTFOUND, L->get_file(c, fid + 100, true, on_file, &fs, &e));
+    assert_int_equal(fs.n, 0);
+
+    dh_plan_row pr = {0,        "KH-1", "1/KH", "KH", D(2026, 1, 5), "U1", "Kế hoạch",
+                      D(2026, 1, 1), D(2026, 12, 31), "active", "[]", "[]", fid, "", 100, 100};
+    OK(L->put_plan(c, &pr, &p1, &e));
+    pr.key = "KH-2";
+    pr.date = DH_DATE_NONE;
+    pr.document_id = 0;
+    OK(L->put_plan(c, &pr, &p2, &e));
+    assert_true(p2 > p1);
+    FAILS(DH_E_CONFLICT, L->put_plan(c, &pr, &x, &e)); /* key taken */
+    pr.id = p1;
+    pr.key = "KH-1";
+    pr.title = "Kế hoạch sửa";
+    pr.status = "closed";
+    pr.date = D(2026, 1, 5);
+    pr.document_id = fid;
+    OK(L->put_plan(c, &pr, &x, &e));
+    assert_int_equal(x, p1);
+
+    int64_t t1 = put_task(c, 0, p1, "1", "Việc một", DH_OK);
+    int64_t t2 = put_task(c, 0, p1, "2", "Việc hai", DH_OK);
+    int64_t t3 = put_task(c, 0, 0, "", "Chỉ đạo", DH_OK);
+    put_task(c, 0, p1, "1", "again", DH_E_CONFLICT); /* (plan, ordinal) taken */
+    assert_int_equal(put_task(c, t1, p1, "1", "Việc một (sửa)", DH_OK), t1);
+    put_task(c, 0, 0, "", "Chỉ đạo hai", DH_OK); /* directives have no ordinal */
+
+    dh_task_update_row up = {0, t2, "progress", "U1", "admin", D(2026, 3, 1), D(2026, 3, 31),
+                             50, false, "nửa", "[]", 300};
+    dh_task_update_row cm = {0, t2, "comment", "U1", "admin", D(2026, 3, 2), DH_DATE_NONE,
+                             -1, false, "ghi chú", "[1]", 301};
+    int64_t u1, u2;
+    OK(L->insert_task_update(c, &up, &u1, &e));
+    OK(L->insert_task_update(c, &cm, &u2, &e));
+
+    plan_seen s = {0};
+    OK(L->load_plans(c, on_plan, &s, &e));
+    OK(L->load_tasks(c, on_task, &s, &e));
+    OK(L->load_task_updates(c, on_task_update, &s, &e));
+    assert_int_equal(s.plans.n, 2); /* by id */
+    assert_int_equal(s.plans.id[0], p1);
+    assert_string_equal(s.title[0], "Kế hoạch sửa");
+    assert_int_equal(s.p[0].document_id, fid);
+    assert_int_equal(s.p[0].date, D(2026, 1, 5));
+    assert_int_equal(s.p[0].period_to, D(2026, 12, 31));
+    assert_int_equal(s.p[1].date, DH_DATE_NONE);
+    assert_int_equal(s.p[1].document_id, 0);
+    assert_int_equal(s.tasks.n, 4);
+    assert_int_equal(s.tasks.id[0], t1);
+    assert_int_equal(s.tasks.id[2], t3);
+    assert_string_equal(s.content[0], "Việc một (sửa)");
+    assert_int_equal(s.t[0].plan_id, p1);
+    assert_true(s.t[0].has_target);
+    assert_true(s.t[0].target_value == 12.5);
+    assert_int_equal(s.t[0].start, DH_DATE_NONE);
+    assert_int_equal(s.t[0].due, D(2026, 6, 30));
+    assert_int_equal(s.t[0].report_day, 5);
+    assert_int_equal(s.t[2].plan_id, 0);
+    assert_string_equal(s.tasks.s[2], "directive");
+    assert_false(s.t[2].has_target);
+    assert_int_equal(s.updates.n, 2);
+    assert_int_equal(s.u[0].id, u1);
+    assert_int_equal(s.u[0].percent, 50);
+    assert_int_equal(s.u[0].occurrence, D(2026, 3, 31));
+    assert_int_equal(s.u[1].percent, -1);
+    assert_int_equal(s.u[1].occurrence, DH_DATE_NONE);
+}
+
+static int on_inbox(void *cl, const dh_inbox_row *r) { return add_row(cl, r->id, r->unit); }
+
+static int on_contact(void *cl, const char *unit, const char *email)
+{
+    rows *r = cl;
+    char both[96];
+    snprintf(both, sizeof both, "%s=%s", unit, email);
+    return add_row(r, 0, both);
+}
+
+static void plans_inbox_contacts(void **state)
+{
+    fx *f = *state;
+    dh_conn *c = f->c;
+    dh_err e;
+    const dh_plans_ops *L = DH_PLANS(c);
+    int64_t t = put_task(c, 0, 0, "", "Chỉ đạo", DH_OK);
+    int64_t ids[7];
+    for (int i = 0; i < 7; i++) {
+        dh_inbox_row r = {0, i < 5 ? "A" : "B", D(2026, 1, 1 + i), "overdue", t, "", "quá hạn",
+                          100};
+        bool inserted = false;
+        OK(L->insert_inbox(c, &r, &inserted, &e));
+        assert_true(inserted);
+        if (i == 2) { /* the same reminder again is left alone */
+            r.message = "other";
+            OK(L->insert_inbox(c, &r, &inserted, &e));
+            assert_false(inserted);
+        }
+    }
+    rows all = {0};
+    OK(L->list_inbox(c, NULL, 0, 100, on_inbox, &all, &e));
+    assert_int_equal(all.n, 7);
+    for (int i = 1; i < 7; i++) /* newest first */
+        assert_true(all.id[i] < all.id[i - 1]);
+    /* A's pages of 2, before_id as the cursor */
+    int64_t before = 0;
+    int seen = 0, pages = 0;
+    for (;; pages++) {
+        rows pg = {0};
+        OK(L->list_inbox(c, "A", before, 2, on_inbox, &pg, &e));
+        if (pg.n == 0)
+            break;
+        assert_true(pg.n <= 2);
+        for (int i = 0; i < pg.n; i++) {
+            assert_string_equal(pg.s[i], "A");
+            ids[seen++] = pg.id[i];
+        }
+        before = pg.id[pg.n - 1];
+    }
+    assert_int_equal(seen, 5);
+    assert_int_equal(pages, 3);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(ids[i], all.id[i + 2]); /* B's two are the newest */
+
+    OK(L->put_contact(c, "B", "b@x.vn", &e));
+    OK(L->put_contact(c, "A", "a@x.vn", &e));
+    OK(L->put_contact(c, "C", "c@x.vn", &e));
+    OK(L->put_contact(c, "A", "a2@x.vn", &e));
+    OK(L->put_contact(c, "C", NULL, &e));
+    rows ct = {0};
+    OK(L->load_contacts(c, on_contact, &ct, &e));
+    assert_int_equal(ct.n, 2); /* by unit */
+    assert_string_equal(ct.s[0], "A=a2@x.vn");
+    assert_string_equal(ct.s[1], "B=b@x.vn");
+}
+
+/* ------------------------------------------------------------------ */
+/* Indicators, values, receipts, obligations, targets.                */
+
+static int64_t put_indicator(dh_conn *c, int64_t id, const char *code, const char *name,
+                             dh_status want)
+{
+    dh_err e;
+    dh_indicator_row r = {id,       code,      name, "%", "higher", "sum", "pushed", "month",
+                          "daily:17:00", "", "", 10,   20};
+    int64_t out = 0;
+    if (want == DH_OK)
+        OK(DH_INDICATORS(c)->put_indicator(c, &r, &out, &e));
+    else
+        FAILS(want, DH_INDICATORS(c)->put_indicator(c, &r, &out, &e));
+    return out;
+}
+
+typedef struct ival_seen {
+    rows r;
+    dh_ivalue_row v[8];
+    char unit[8][8];
+} ival_seen;
+
+static int on_ivalue(void *cl, const dh_ivalue_row *v)
+{
+    ival_seen *s = cl;
+    if (s->r.n < 8) {
+        s->v[s->r.n] = *v;
+        STR(s->unit[s->r.n], v->unit);
+    }
+    return add_row(&s->r, v->indicator_id, v->ext_id);
+}
+
+static int on_indicator(void *cl, const dh_indicator_row *r)
+{
+    return add_row(cl, r->id, r->name);
+}
+
+static void put_value(dh_conn *c, int64_t ind, const char *unit, dh_date from, dh_date to,
+                      double value, const char *ext, time_t at, ival_seen *replaced)
+{
+    dh_err e;
+    dh_ivalue_row v = {ind,  unit, from, to,     value, true, value, 1, "push", ext, 0, at,
+                       at, "ci"};
+    OK(DH_INDICATORS(c)->put_ivalue(c, &v, on_ivalue, replaced, &e));
+}
+
+static void indicators_receipts_values(void **state)
+{
+    fx *f = *state;
+    dh_conn *c = f->c;
+    dh_err e;
+    const dh_indicators_ops *N = DH_INDICATORS(c);
+    int64_t ib = put_indicator(c, 0, "b_ind", "B", DH_OK);
+    int64_t ia = put_indicator(c, 0, "a_ind", "A", DH_OK);
+    put_indicator(c, 0, "a_ind", "again", DH_E_CONFLICT);
+    assert_int_equal(put_indicator(c, ib, "b_ind", "B sửa", DH_OK), ib);
+    rows inds = {0};
+    OK(N->load_indicators(c, on_indicator, &inds, &e));
+    assert_int_equal(inds.n, 2); /* by code */
+    assert_int_equal(inds.id[0], ia);
+    assert_string_equal(inds.s[1], "B sửa");
+
+    /* idempotency receipts: the first content stays, a second add is a
+     * conflict that gives the stored content back */
+    rows got = {0};
+    FAILS(DH_E_NOTFOUND, N->find_ireceipt(c, "push", "r1", on_code, &got, &e));
+    OK(N->add_ireceipt(c, "push", "r1", "{\"v\":1}", on_code, &got, &e));
+    assert_int_equal(got.n, 0);
+    OK(N->add_ireceipt(c, "other", "r1", "{\"v\":3}", on_code, &got, &e));
+    FAILS(DH_E_CONFLICT, N->add_ireceipt(c, "push", "r1", "{\"v\":2}", on_code, &got, &e));
+    assert_int_equal(got.n, 1);
+    assert_string_equal(got.s[0], "{\"v\":1}");
+    OK(N->find_ireceipt(c, "push", "r1", on_code, &got, &e));
+    assert_int_equal(got.n, 2);
+    assert_string_equal(got.s[1], "{\"v\":1}");
+
+    dh_date jan = D(2026, 1, 1), jan31 = D(2026, 1, 31), feb = D(2026, 2, 1),
+            feb28 = D(2026, 2, 28);
+    ival_seen rep = {0};
+    put_value(c, ib, "U1", jan, jan31, 10, "x1", 1000, &rep);
+    put_value(c, ib, "U2", jan, jan31, 20, "x2", 1001, &rep);
+    put_value(c, ib, "U1", feb, feb28, 30, "x3", 1002, &rep);
+    assert_int_equal(rep.r.n, 0);
+    put_value(c, ib, "U1", jan, jan31, 11, "x4", 2000, &rep); /* a correction */
+    assert_int_equal(rep.r.n, 1);
+    assert_true(rep.v[0].value == 10);
+    assert_string_equal(rep.r.s[0], "x1");
+
+    ival_seen s = {0};
+    dh_ivalue_filter all = {ib, NULL, DH_DATE_NONE, DH_DATE_NONE, false, 0, 0};
+    OK(N->list_ivalues(c, &all, on_ivalue, &s, &e));
+    assert_int_equal(s.r.n, 3); /* by indicator, unit, period */
+    assert_string_equal(s.unit[0], "U1");
+    assert_int_equal(s.v[0].period_from, jan);
+    assert_true(s.v[0].value == 11);
+    assert_int_equal(s.v[0].received_at, 1000); /* kept from the first */
+    assert_int_equal(s.v[0].updated_at, 2000);
+    assert_true(s.v[0].has_nd);
+    assert_string_equal(s.r.s[0], "x4");
+    assert_int_equal(s.v[1].period_from, feb);
+    assert_string_equal(s.unit[2], "U2");
+    memset(&s, 0, sizeof s);
+    dh_ivalue_filter by_period = all;
+    by_period.by_period = true;
+    OK(N->list_ivalues(c, &by_period, on_ivalue, &s, &e));
+    assert_string_equal(s.r.s[0], "x4");
+    assert_string_equal(s.r.s[1], "x2");
+    assert_string_equal(s.r.s[2], "x3");
+    memset(&s, 0, sizeof s);
+    by_period.offset = 1;
+    by_period.limit = 1;
+    OK(N->list_ivalues(c, &by_period, on_ivalue, &s, &e));
+    assert_int_equal(s.r.n, 1);
+    assert_string_equal(s.r.s[0], "x2");
+    memset(&s, 0, sizeof s);
+    dh_ivalue_filter u2 = all;
+    u2.units_json = "[\"U2\"]";
+    OK(N->list_ivalues(c, &u2, on_ivalue, &s, &e));
+    assert_int_equal(s.r.n, 1);
+    assert_string_equal(s.unit[0], "U2");
+    memset(&s, 0, sizeof s);
+    dh_ivalue_filter febs = all;
+    febs.from = D(2026, 2, 10);
+    OK(N->list_ivalues(c, &febs, on_ivalue, &s, &e));
+    assert_int_equal(s.r.n, 1);
+    assert_string_equal(s.r.s[0], "x3");
+    memset(&s, 0, sizeof s);
+    febs.from = DH_DATE_NONE;
+    febs.to = D(2026, 1, 15);
+    febs.units_json = "[\"U1\",\"U2\"]";
+    OK(N->list_ivalues(c, &febs, on_ivalue, &s, &e));
+    assert_int_equal(s.r.n, 2);
+    memset(&s, 0, sizeof s);
+    dh_ivalue_filter none = all;
+    none.indicator_id = ia;
+    OK(N->list_ivalues(c, &none, on_ivalue, &s, &e));
+    assert_int_equal(s.r.n, 0);
+
+    dh_date lf, lt;
+    time_t rec;
+    FAILS(DH_E_NOTFOUND, N->ivalues_latest(c, ia, NULL, &lf, &lt, &rec, &e));
+    OK(N->ivalues_latest(c, ib, NULL, &lf, &lt, &rec, &e));
+    assert_int_equal(lf, feb);
+    assert_int_equal(lt, feb28);
+    assert_int_equal(rec, 2000);
+    OK(N->ivalues_latest(c, ib, "[\"U2\"]", &lf, &lt, &rec, &e));
+    assert_int_equal(lf, jan);
+    assert_int_equal(rec, 1001);
+    FAILS(DH_E_NOTFOUND, N->ivalues_latest(c, ib, "[\"U9\"]", &lf, &lt, &rec, &e));
+}
+
+typedef struct obl_seen {
+    rows r;
+    dh_obligation_row o[4];
+    dh_approval_row a[4];
+    int na;
+} obl_seen;
+
+static int on_obligation(void *cl, const dh_obligation_row *r)
+{
+    obl_seen *s = cl;
+    if (s->r.n < 4)
+        s->o[s->r.n] = *r;
+    return add_row(&s->r, r->id, r->name);
+}
+
+static int on_approval(void *cl, const dh_approval_row *r)
+{
+    obl_seen *s = cl;
+    if (s->na < 4)
+        s->a[s->na] = *r;
+    s->na++;
+    return 0;
+}
+
+static void indicators_obligations_approvals(void **state)
+{
+    fx *f = *state;
+    dh_conn *c = f->c;
+    dh_err e;
+    const dh_indicators_ops *N = DH_INDICATORS(c);
+    dh_obligation_row o = {0,    "BC-1", "Báo cáo", "month", "day:10", -1, true, "[\"a\"]",
+                           "[]", "",     10,        10};
+    int64_t o1, o2, x;
+    OK(N->put_obligation(c, &o, &o1, &e));
+    o.code = "BC-2";
+    o.window_days = 5;
+    o.approval = false;
+    OK(N->put_obligation(c, &o, &o2, &e));
+    FAILS(DH_E_CONFLICT, N->put_obligation(c, &o, &x, &e));
+    o.id = o1;
+    o.code = "BC-1";
+    o.name = "Báo cáo tháng";
+    o.window_days = -1;
+    o.approval = true;
+    OK(N->put_obligation(c, &o, &x, &e));
+    assert_int_equal(x, o1);
+    obl_seen s = {0};
+    OK(N->load_obligations(c, on_obligation, &s, &e));
+    assert_int_equal(s.r.n, 2); /* by id */
+    assert_int_equal(s.r.id[0], o1);
+    assert_string_equal(s.r.s[0], "Báo cáo tháng");
+    assert_int_equal(s.o[0].window_days, -1);
+    assert_true(s.o[0].approval);
+    assert_int_equal(s.o[1].window_days, 5);
+    assert_false(s.o[1].approval);
+
+    dh_approval_row a = {o1, "U1", D(2026, 1, 1), D(2026, 1, 31), "leader", 500};
+    OK(N->put_approval(c, &a, &e));
+    FAILS(DH_E_CONFLICT, N->put_approval(c, &a, &e));
+    a.unit = "U2";
+    OK(N->put_approval(c, &a, &e));
+    OK(N->load_approvals(c, on_approval, &s, &e));
+    assert_int_equal(s.na, 2);
+    assert_int_equal(s.a[0].obligation_id, o1);
+    assert_int_equal(s.a[0].period_to, D(2026, 1, 31));
+    assert_int_equal(s.a[0].approved_at, 500);
+}
+
+typedef struct target_seen {
+    rows r;
+    dh_target_row t[8];
+    char status[8][16], series[8][32];
+} target_seen;
+
+static int on_target(void *cl, const dh_target_row *r)
+{
+    target_seen *s = cl;
+    if (s->r.n < 8) {
+        s->t[s->r.n] = *r;
+        STR(s->status[s->r.n], r->status);
+        STR(s->series[s->r.n], r->series_json);
+    }
+    return add_row(&s->r, r->id, r->unit);
+}
+
+static int on_count(void *cl, const char *key, int64_t n)
+{
+    rows *r = cl;
+    char both[64];
+    snprintf(both, sizeof both, "%s=%lld", key, (long long)n);
+    return add_row(r, n, both);
+}
+
+static int64_t put_target(dh_conn *c, int64_t id, int64_t ind, const char *unit,
+                          const char *ext_key, int64_t split_of, dh_status want)
+{
+    dh_err e;
+    dh_target_row t = {0};
+    t.id = id;
+    t.indicator_id = ind;
+    t.unit = unit;
+    t.value = 90;
+    t.due = D(2026, 12, 31);
+    t.split_of = split_of;
+    t.ext_key = ext_key;
+    t.since = t.eval_day = DH_DATE_NONE;
+    t.created_at = t.updated_at = 10;
+    int64_t out = 0;
+    if (want == DH_OK)
+        OK(DH_TARGETS(c)->put_target(c, &t, &out, &e));
+    else
+        FAILS(want, DH_TARGETS(c)->put_target(c, &t, &out, &e));
+    return out;
+}
+
+static void targets_dirty_eval_list(void **state)
+{
+    fx *f = *state;
+    dh_conn *c = f->c;
+    dh_err e;
+    const dh_targets_ops *T = DH_TARGETS(c);
+    int64_t i1 = put_indicator(c, 0, "i1", "I1", DH_OK), i2 = put_indicator(c, 0, "i2", "I2", DH_OK);
+    int64_t t1 = put_target(c, 0, i1, "U1", "k1", 0, DH_OK);
+    int64_t t2 = put_target(c, 0, i1, "U2", NULL, t1, DH_OK);
+    int64_t t3 = put_target(c, 0, i2, "U1", NULL, 0, DH_OK);
+    put_target(c, 0, i2, "U3", "k1", 0, DH_E_CONFLICT); /* ext_key taken */
+    rows d = {0};
+    OK(T->dirty_target_indicators(c, on_id, &d, &e));
+    assert_int_equal(d.n, 2); /* saved since derived; ascending */
+    assert_int_equal(d.id[0], i1);
+    assert_int_equal(d.id[1], i2);
+    OK(T->set_target_series(c, t1, "[[1,2,3]]", &e));
+    OK(T->set_target_series(c, t2, "[]", &e));
+    OK(T->set_target_series(c, t3, "[]", &e));
+    memset(&d, 0, sizeof d);
+    OK(T->dirty_target_indicators(c, on_id, &d, &e));
+    assert_int_equal(d.n, 0);
+    OK(T->mark_targets_dirty(c, i1, "U1", &e));
+    OK(T->mark_targets_dirty(c, i1, "U1", &e));
+    OK(T->mark_targets_dirty(c, i2, "U9", &e)); /* no target there: nothing */
+    OK(T->dirty_target_indicators(c, on_id, &d, &e));
+    assert_int_equal(d.n, 1);
+    assert_int_equal(d.id[0], i1);
+
+    target_seen s = {0};
+    OK(T->load_targets_of(c, i1, NULL, on_target, &s, &e));
+    assert_int_equal(s.r.n, 2); /* by id */
+    assert_int_equal(s.r.id[0], t1);
+    assert_true(s.t[0].dirty);
+    assert_false(s.t[1].dirty);
+    assert_string_equal(s.series[0], "[[1,2,3]]");
+    assert_int_equal(s.t[1].split_of, t1);
+    assert_true(s.t[0].value == 90);
+    assert_int_equal(s.t[0].due, D(2026, 12, 31));
+    assert_string_equal(s.status[0], "no_data");
+    memset(&s, 0, sizeof s);
+    OK(T->load_targets_of(c, i2, "k1", on_target, &s, &e)); /* and the one with the key */
+    assert_int_equal(s.r.n, 2);
+    assert_int_equal(s.r.id[0], t1);
+    assert_int_equal(s.r.id[1], t3);
+    OK(T->set_target_series(c, t1, "[]", &e)); /* clears the mark */
+    memset(&d, 0, sizeof d);
+    OK(T->dirty_target_indicators(c, on_id, &d, &e));
+    assert_int_equal(d.n, 0);
+
+    OK(T->set_target_eval(c, t1, "on_track", D(2026, 2, 1), "{}", D(2026, 3, 1), &e));
+    OK(T->set_target_eval(c, t2, "off_track", D(2026, 2, 2), "{\"gap\":1}", D(2026, 3, 1), &e));
+    OK(T->set_target_eval(c, t3, "at_risk", D(2026, 2, 3), "{}", D(2026, 3, 1), &e));
+    memset(&s, 0, sizeof s);
+    dh_target_filter all = {NULL, 0, NULL, 0, 0};
+    OK(T->list_targets(c, &all, on_target, &s, &e));
+    assert_int_equal(s.r.n, 3); /* by severity, then id */
+    assert_int_equal(s.r.id[0], t2);
+    assert_int_equal(s.r.id[1], t3);
+    assert_int_equal(s.r.id[2], t1);
+    assert_string_equal(s.status[0], "off_track");
+    assert_int_equal(s.t[0].since, D(2026, 2, 2));
+    assert_int_equal(s.t[0].eval_day, D(2026, 3, 1));
+    memset(&s, 0, sizeof s);
+    dh_target_filter pg = {"[\"U1\"]", 0, NULL, 1, 1};
+    OK(T->list_targets(c, &pg, on_target, &s, &e));
+    assert_int_equal(s.r.n, 1);
+    assert_int_equal(s.r.id[0], t1);
+    memset(&s, 0, sizeof s);
+    dh_target_filter st = {NULL, i1, "on_track", 0, 0};
+    OK(T->list_targets(c, &st, on_target, &s, &e));
+    assert_int_equal(s.r.n, 1);
+    assert_int_equal(s.r.id[0], t1);
+    rows counts = {0};
+    dh_target_filter u1 = {"[\"U1\"]", 0, NULL, 0, 0};
+    OK(T->count_targets(c, &u1, on_count, &counts, &e));
+    assert_int_equal(counts.n, 2);
+    assert_true(find_str(&counts, "on_track=1") >= 0);
+    assert_true(find_str(&counts, "at_risk=1") >= 0);
+
+    target_seen k = {0};
+    OK(T->list_target_keys(c, on_target, &k, &e));
+    assert_int_equal(k.r.n, 3);
+    for (int i = 0; i < 3; i++)
+        if (k.r.id[i] == t2) {
+            assert_int_equal(k.t[i].split_of, t1);
+            assert_string_equal(k.status[i], "off_track");
+            assert_int_equal(k.t[i].indicator_id, i1);
+        }
+    memset(&s, 0, sizeof s);
+    char ids[64];
+    snprintf(ids, sizeof ids, "[%lld,%lld]", (long long)t3, (long long)t1);
+    OK(T->get_targets(c, ids, on_target, &s, &e));
+    assert_int_equal(s.r.n, 2);
+    assert_true((s.r.id[0] == t1 && s.r.id[1] == t3) || (s.r.id[0] == t3 && s.r.id[1] == t1));
+
+    /* saving a target makes it dirty again */
+    put_target(c, t3, i2, "U1", NULL, 0, DH_OK);
+    memset(&d, 0, sizeof d);
+    OK(T->dirty_target_indicators(c, on_id, &d, &e));
+    assert_int_equal(d.n, 1);
+    assert_int_equal(d.id[0], i2);
+}
+
+/* ------------------------------------------------------------------ */
+/* Two writers through the transaction runner.                        */
+
+enum { INCREMENTS = 60 };
+static const char COUNTER[] = "conformance_counter";
+
+typedef struct writer {
+    dh_app *app;
+    int ok, busy, other, runs;
+    unsigned seed;
+} writer;
+
+static void nap_us(long us)
+{
+    struct timespec ts = {0, us * 1000L};
+    nanosleep(&ts, NULL);
+}
+
+/* Read, wait a little holding the transaction, write: a lost update would
+ * show if two of these ever overlapped. */
+static dh_status increment(dh_tx *tx, void *closure, dh_err *e)
+{
+    writer *w = closure;
+    int64_t v;
+    dh_status st = DH_META(tx->c)->meta_get(tx->c, COUNTER, &v, e);
+    if (st)
+        return st;
+    w->runs++;
+    nap_us(300);
+    return DH_META(tx->c)->meta_set(tx->c, COUNTER, v + 1, e);
+}
+
+static void *write_many(void *arg)
+{
+    writer *w = arg;
+    for (int i = 0; i < INCREMENTS; i++) {
+        dh_err e;
+        dh_err_clear(&e);
+        dh_status st = dh_tx_run(w->app, DH_TX_WRITE, increment, w, &e);
+        if (st == DH_OK)
+            w->ok++;
+        else if (st == DH_E_BUSY && strcmp(e.code, "busy") == 0)
+            w->busy++;
+        else
+            w->other++;
+        nap_us(100 + (long)(rand_r(&w->seed) % 400));
+    }
+    return NULL;
+}
+
+static void runner_two_writers_no_lost_update(void **state)
+{
+    fx *f = *state;
+    dh_err e;
+    /* every statement that meets the other writer's lock fails at once, so
+     * collisions happen and the runner must retry */
+    setenv("DIEUHANH_BUSY_TIMEOUT_MS", "0", 1);
+    writer w[2] = {{.seed = 1}, {.seed = 2}};
+    for (int i = 0; i < 2; i++) {
+        w[i].app = dh_app_open(f->url, true, &e);
+        if (!w[i].app)
+            fail_msg("open %s: %s", f->url, e.message);
+    }
+    unsetenv("DIEUHANH_BUSY_TIMEOUT_MS");
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, write_many, &w[i]), 0);
+    for (int i = 0; i < 2; i++)
+        pthread_join(th[i], NULL);
+    long long retries = dh_app_tx_retries(w[0].app) + dh_app_tx_retries(w[1].app);
+    int64_t v = -1;
+    OK(DH_META(f->c)->meta_get(f->c, COUNTER, &v, &e));
+    print_message("    %d + %d committed, %d + %d busy after retries, %lld retries, %d fn runs\n",
+                  w[0].ok, w[1].ok, w[0].busy, w[1].busy, retries, w[0].runs + w[1].runs);
+    assert_int_equal(w[0].other + w[1].other, 0);
+    assert_int_equal(w[0].ok + w[0].busy, INCREMENTS);
+    assert_int_equal(w[1].ok + w[1].busy, INCREMENTS);
+    assert_int_equal(v, w[0].ok + w[1].ok); /* no lost update, none counted twice */
+    assert_true(retries > 0);
+    for (int i = 0; i < 2; i++)
+        dh_app_close(w[i].app);
+}
+
+/* ------------------------------------------------------------------ */
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(migrations_once_newer_refused, open_bare, close_db),
+#define T(name) cmocka_unit_test_setup_teardown(name, open_migrated, close_db)
+        T(transactions_rollback_commit_isolation),
+        T(meta_and_revisions),
+        T(units_save_versions_events_links),
+        T(people_users),
+        T(people_credentials_throttling),
+        T(audit_append_list_page_append_only),
+        T(calendars_schedules_assignments),
+        T(procedures_versions),
+        T(dossier_events_idempotent),
+        T(dossiers_put_get_list_page),
+        T(aggregates_keys_cells_facts),
+        T(index766_config_manual),
+        T(plans_files_tasks_updates),
+        T(plans_inbox_contacts),
+        T(indicators_receipts_values),
+        T(indicators_obligations_approvals),
+        T(targets_dirty_eval_list),
+        T(runner_two_writers_no_lost_update),
+#undef T
+    };
+    print_message("store conformance against %s (each test on a fresh database from it)\n",
+                  base_url());
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
