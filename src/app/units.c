@@ -596,11 +596,7 @@ static dh_status unit_import_tx(dh_tx *tx, void *closure, dh_err *e)
     dh_import_report *rep = cl->rep;
     bool first_run = cl->runs++ == 0;
     dh_import_report_free(rep);
-    FILE *f = fmemopen(cl->data->p, cl->data->len, "r");
-    if (!f)
-        return dh_err_set(e, DH_E_INTERNAL, "internal", NULL, "%s: cannot read the file again",
-                          name);
-    dh_csv *csv = dh_csv_new(f, name);
+    dh_csv *csv = dh_csv_new_mem(cl->data->p, cl->data->len, name);
     char **fields;
     size_t nf;
     dh_status st = DH_OK;
@@ -655,7 +651,6 @@ static dh_status unit_import_tx(dh_tx *tx, void *closure, dh_err *e)
         }
     }
     dh_csv_free(csv);
-    fclose(f);
     if (st == DH_OK && rep->refused && !cl->partial) {
         st = dh_err_set(e, DH_E_INVALID, "invalid_csv", NULL,
                         "%d of %d rows refused; nothing imported (use --partial to take the "
@@ -675,12 +670,7 @@ dh_status dh_app_unit_import(dh_app *app, const dh_actor *a, FILE *f, const char
     /* The whole file first: a transaction run again reads it again. */
     dh_buf data = DH_BUF_INIT;
     dh_buf_read_all(&data, f);
-    FILE *mf = fmemopen(data.p, data.len, "r");
-    if (!mf) {
-        dh_buf_free(&data);
-        return dh_err_set(e, DH_E_INTERNAL, "internal", NULL, "%s: cannot read the file", name);
-    }
-    dh_csv *csv = dh_csv_new(mf, name);
+    dh_csv *csv = dh_csv_new_mem(data.p, data.len, name);
     char **fields;
     size_t nf;
     int map[NCOLS];
@@ -727,7 +717,6 @@ dh_status dh_app_unit_import(dh_app *app, const dh_actor *a, FILE *f, const char
     st = dh_tx_run(app, DH_TX_UNITS, unit_import_tx, &cl, e);
 done:
     dh_csv_free(csv);
-    fclose(mf);
     dh_buf_free(&data);
     return st;
 }
