@@ -300,6 +300,31 @@ static void tx_backoff(int attempt)
     nanosleep(&ts, NULL);
 }
 
+/* Concurrency. What every backend guarantees to a runner's fn, and what
+ * the "Concurrency:" comments beside the fns in src/app/ rely on:
+ *
+ * - SQLite: a write transaction begins with BEGIN IMMEDIATE, which takes the
+ *   database's one write lock before fn reads anything. Every row fn reads
+ *   is therefore the latest committed one, and no other writer commits until
+ *   this transaction ends: a read-then-write in fn is atomic. A writer that
+ *   does not get the lock within the busy timeout gets BUSY and is rerun.
+ * - PostgreSQL: write transactions run at SERIALIZABLE. When another
+ *   transaction changed, between fn's read and its commit, a row fn read (or
+ *   inserted a row fn looked for and did not find), one of the two fails
+ *   with 40001 (or 40P01, a deadlock), mapped to DH_E_BUSY: the runner rolls
+ *   back and reruns fn, which then reads the new state. A unique violation
+ *   on a key fn had checked absent is also reported as 40001 at this level,
+ *   so the rerun answers with the domain's own "already exists" error.
+ * - The revision counters in meta (units_rev, calendar_rev, targets_dirty,
+ *   targets_rev, ...) are updated in the same transaction as the change they
+ *   announce: two writers of the same data always write one common row,
+ *   so they conflict even where the backend's predicate locks would not
+ *   see it, and readers' caches see the change once it is committed.
+ * - Unique constraints are the last guard of rows keyed by a natural key:
+ *   a duplicate that slips past fn's own check fails DH_E_CONFLICT, never a
+ *   second row.
+ * A fn's "Concurrency:" comment names the rows it reads to decide what to
+ * write and which of these keeps the decision right. */
 dh_status dh_tx_run(dh_app *app, int flags, dh_tx_fn fn, void *closure, dh_err *e)
 {
     for (int attempt = 1;; attempt++) {
@@ -315,6 +340,8 @@ dh_status dh_tx_run(dh_app *app, int flags, dh_tx_fn fn, void *closure, dh_err *
                 dh_tx_abort(&tx);
                 if (denied) {
                     dh_app_audit_denied(app, &d.actor, d.action, d.entity, d.key, d.unit, d.now);
+                    free(d.key);
+                    free(d.unit);
                     return st;
                 }
             }
@@ -341,8 +368,10 @@ dh_status dh_tx_deny(dh_tx *tx, const dh_actor *a, const char *action, const cha
     tx->deny.actor = *a;
     snprintf(tx->deny.action, sizeof tx->deny.action, "%s", action);
     snprintf(tx->deny.entity, sizeof tx->deny.entity, "%s", entity);
-    snprintf(tx->deny.key, sizeof tx->deny.key, "%s", key ? key : "");
-    snprintf(tx->deny.unit, sizeof tx->deny.unit, "%s", unit_code ? unit_code : "");
+    free(tx->deny.key);
+    free(tx->deny.unit);
+    tx->deny.key = dh_xstrdup(key ? key : "");
+    tx->deny.unit = dh_xstrdup(unit_code ? unit_code : "");
     tx->deny.now = now;
     return dh_err_set(e, DH_E_FORBIDDEN, "forbidden", NULL, "role %s of %s may not %s",
                       dh_role_name(a->role), a->unit_code[0] ? a->unit_code : "(no unit)", what);
@@ -383,16 +412,28 @@ dh_status dh_app_audit(dh_conn *c, const dh_actor *a, const char *action, const 
     return st;
 }
 
+typedef struct audit_denied_cl {
+    const dh_actor *a;
+    const char *action, *entity, *key, *unit_code;
+    time_t now;
+} audit_denied_cl;
+
+/* One "denied" row; never refuses, so the runner, which calls
+ * dh_app_audit_denied for the refusals of other transactions, does not
+ * come back here from it. */
+static dh_status audit_denied_tx(dh_tx *tx, void *closure, dh_err *e)
+{
+    audit_denied_cl *cl = closure;
+    return dh_app_audit(tx->c, cl->a, cl->action, cl->entity, cl->key, cl->unit_code, "denied",
+                        NULL, NULL, cl->now, e);
+}
+
 void dh_app_audit_denied(dh_app *app, const dh_actor *a, const char *action, const char *entity,
                          const char *key, const char *unit_code, time_t now)
 {
     dh_err e2;
-    dh_tx tx;
-    if (dh_tx_begin(app, &tx, false, &e2))
-        return;
-    if (dh_app_audit(tx.c, a, action, entity, key, unit_code, "denied", NULL, NULL, now, &e2) ||
-        dh_tx_commit(&tx, &e2))
-        dh_tx_abort(&tx);
+    audit_denied_cl cl = {a, action, entity, key, unit_code, now};
+    (void)dh_tx_run(app, DH_TX_WRITE, audit_denied_tx, &cl, &e2);
 }
 
 dh_status dh_app_deny(dh_app *app, const dh_actor *a, const char *action, const char *entity,

@@ -732,14 +732,24 @@ static dh_status date_taken(const dh_sched_entry *old, const dh_sched_entry *x, 
                       (long long)old->id);
 }
 
-static dh_status finish(dh_tx *tx, dh_status st, dh_err *e)
+/* The end of every calendar write: when it went well, calendar_rev moves
+ * in the same transaction (the readers' calendar set is reloaded, and two
+ * writers of calendars always write this one row). */
+static dh_status bump(dh_tx *tx, dh_status st, dh_err *e)
 {
-    if (st == DH_OK)
-        st = DH_META(tx->c)->meta_bump(tx->c, "calendar_rev", e);
-    if (st == DH_OK)
-        return dh_tx_commit(tx, e);
-    dh_tx_abort(tx);
-    return st;
+    return st ? st : DH_META(tx->c)->meta_bump(tx->c, "calendar_rev", e);
+}
+
+static dh_status calendar_seed_tx(dh_tx *tx, void *closure, dh_err *e)
+{
+    const dh_calset *b = closure;
+    dh_status st = DH_OK;
+    for (size_t i = 0; i < b->nentries && st == DH_OK; i++) {
+        dh_sched_row r = sched_row(&b->entries[i]);
+        int64_t id;
+        st = DH_CALENDARS(tx->c)->insert_sched(tx->c, &r, &id, e);
+    }
+    return bump(tx, st, e);
 }
 
 dh_status dh_app_calendar_seed(dh_app *app, dh_err *e)
@@ -747,14 +757,7 @@ dh_status dh_app_calendar_seed(dh_app *app, dh_err *e)
     const dh_calset *b = dh_calset_builtin(e);
     if (!b)
         return e->status;
-    dh_tx tx;
-    dh_status st = dh_tx_begin(app, &tx, false, e);
-    for (size_t i = 0; i < b->nentries && st == DH_OK; i++) {
-        dh_sched_row r = sched_row(&b->entries[i]);
-        int64_t id;
-        st = DH_CALENDARS(tx.c)->insert_sched(tx.c, &r, &id, e);
-    }
-    return st ? (dh_tx_abort(&tx), st) : finish(&tx, st, e);
+    return dh_tx_run(app, DH_TX_WRITE, calendar_seed_tx, (void *)b, e);
 }
 
 static bool valid_name(const char *s)
@@ -766,6 +769,61 @@ static bool valid_name(const char *s)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'))
             return false;
     return true;
+}
+
+typedef struct calendar_put_cl {
+    const dh_actor *a;
+    const char *name, *label;
+    const dh_week *hours; /* NULL: unchanged */
+    bool create;
+    time_t now;
+    json_t *out;
+} calendar_put_cl;
+
+/* Concurrency: reads every calendar inside the write transaction and
+ * decides from it whether `name` exists (create refuses a duplicate,
+ * update a missing one, and keeps what the body leaves out); the row is
+ * written and calendar_rev bumped in the same transaction, so two writers
+ * of calendars are serialised by the write lock (SQLite) or the later one
+ * fails its commit and is rerun on the other's rows (PostgreSQL); the
+ * primary key on calendars(name) is the last guard. */
+static dh_status calendar_put_tx(dh_tx *tx, void *closure, dh_err *e)
+{
+    calendar_put_cl *cl = closure;
+    const char *name = cl->name;
+    json_decref(cl->out);
+    cl->out = NULL;
+    dh_calset *cur = NULL;
+    dh_status st = load_rows(tx->c, &cur, e);
+    const dh_calendar *old = st == DH_OK ? dh_calset_find(cur, name) : NULL;
+    if (st == DH_OK && cl->create && old)
+        st = dh_err_set(e, DH_E_CONFLICT, "duplicate_calendar", "name",
+                        "calendar '%s' already exists", name);
+    else if (st == DH_OK && !cl->create && !old)
+        st = dh_err_set(e, DH_E_NOTFOUND, "not_found", NULL, "no calendar '%s'", name);
+    if (st == DH_OK) {
+        dh_calendar c = {(char *)name, cl->label ? (char *)cl->label : old->label,
+                         cl->hours ? *cl->hours : old->week, NULL};
+        json_t *before = old ? json_pack("{s:s,s:o}", "label", old->label, "hours",
+                                         week_json(&old->week))
+                             : NULL;
+        json_t *after = json_pack("{s:s,s:s,s:o}", "name", name, "label", c.label, "hours",
+                                  week_json(&c.week));
+        char *hj = json_dumps(json_object_get(after, "hours"), JSON_COMPACT);
+        dh_calendar_row row = {name, c.label, hj, cl->now};
+        st = DH_CALENDARS(tx->c)->put_calendar(tx->c, &row, e);
+        if (st == DH_OK)
+            st = dh_app_audit(tx->c, cl->a, cl->create ? "create" : "update", "calendar", name,
+                              "", "ok", before, after, cl->now, e);
+        free(hj);
+        json_decref(before);
+        if (st == DH_OK)
+            cl->out = after;
+        else
+            json_decref(after);
+    }
+    calset_free(cur);
+    return bump(tx, st, e);
 }
 
 dh_status dh_app_calendar_put(dh_app *app, const dh_actor *a, const char *name, json_t *body,
@@ -801,68 +859,48 @@ dh_status dh_app_calendar_put(dh_app *app, const dh_actor *a, const char *name, 
         st = dh_err_set(e, DH_E_INVALID, "missing_field", "hours", "hours is required");
         goto out;
     }
-    dh_tx tx;
-    if ((st = dh_tx_begin(app, &tx, false, e)))
-        goto out;
-    dh_calset *cur = NULL;
-    st = load_rows(tx.c, &cur, e);
-    const dh_calendar *old = st == DH_OK ? dh_calset_find(cur, name) : NULL;
-    if (st == DH_OK && create && old)
-        st = dh_err_set(e, DH_E_CONFLICT, "duplicate_calendar", "name",
-                        "calendar '%s' already exists", name);
-    else if (st == DH_OK && !create && !old)
-        st = dh_err_set(e, DH_E_NOTFOUND, "not_found", NULL, "no calendar '%s'", name);
-    if (st == DH_OK) {
-        dh_calendar c = {(char *)name, label ? label : old->label, hours ? w : old->week, NULL};
-        json_t *before = old ? json_pack("{s:s,s:o}", "label", old->label, "hours",
-                                         week_json(&old->week))
-                             : NULL;
-        json_t *after = json_pack("{s:s,s:s,s:o}", "name", name, "label", c.label, "hours",
-                                  week_json(&c.week));
-        char *hj = json_dumps(json_object_get(after, "hours"), JSON_COMPACT);
-        dh_calendar_row row = {name, c.label, hj, now};
-        st = DH_CALENDARS(tx.c)->put_calendar(tx.c, &row, e);
-        if (st == DH_OK)
-            st = dh_app_audit(tx.c, a, create ? "create" : "update", "calendar", name, "", "ok",
-                              before, after, now, e);
-        free(hj);
-        json_decref(before);
-        *out = st == DH_OK ? after : NULL;
-        if (st)
-            json_decref(after);
-    }
-    calset_free(cur);
-    st = finish(&tx, st, e);
-    if (st && *out) {
-        json_decref(*out);
-        *out = NULL;
-    }
+    calendar_put_cl cl = {a, name, label, hours ? &w : NULL, create, now, NULL};
+    st = dh_tx_run(app, DH_TX_WRITE, calendar_put_tx, &cl, e);
+    if (st == DH_OK)
+        *out = cl.out;
+    else
+        json_decref(cl.out);
 out:
     free(nm);
     free(label);
     return st;
 }
 
-/* Inserts the entries of `add` (validated) into the database: a date that
- * already has an entry is updated when `upsert`, else refused. */
-static dh_status put_entries(dh_app *app, const dh_actor *a, dh_calset *add, bool upsert,
-                             time_t now, json_t **out, dh_err *e)
+typedef struct put_entries_cl {
+    const dh_actor *a;
+    dh_calset *add;
+    bool upsert;
+    time_t now;
+    json_t *items;
+} put_entries_cl;
+
+/* Concurrency: reads every schedule entry inside the write transaction and
+ * decides from it, date by date, whether an entry is new, updated (upsert)
+ * or refused (the date is taken); the entries are written and calendar_rev
+ * bumped in the same transaction, so two writers of the schedule are
+ * serialised by the write lock (SQLite) or the later one fails its commit
+ * and is rerun on the other's entries (PostgreSQL); the unique date of
+ * schedule_entries is the last guard. */
+static dh_status put_entries_tx(dh_tx *tx, void *closure, dh_err *e)
 {
-    char msg[200];
-    if (dh_sched_check(add->entries, add->nentries, msg, sizeof msg))
-        return dh_err_set(e, DH_E_INVALID, "schedule_conflict", "date", "%s", msg);
-    dh_tx tx;
-    dh_status st = dh_tx_begin(app, &tx, false, e);
-    if (st)
-        return st;
+    put_entries_cl *cl = closure;
+    dh_calset *add = cl->add;
+    json_decref(cl->items);
+    cl->items = json_array();
+    for (size_t i = 0; i < add->nentries; i++)
+        add->entries[i].id = 0; /* set by an earlier run */
     dh_calset *cur = NULL;
-    st = load_rows(tx.c, &cur, e);
-    json_t *items = json_array();
+    dh_status st = load_rows(tx->c, &cur, e);
     for (size_t i = 0; i < add->nentries && st == DH_OK; i++) {
         dh_sched_entry *x = &add->entries[i];
         const dh_sched_entry *old = entry_on(cur, x->date, 0);
         json_t *before = NULL;
-        if (old && !upsert) {
+        if (old && !cl->upsert) {
             st = date_taken(old, x, e);
             if (add->nentries > 1) {
                 char m2[sizeof e->message];
@@ -875,26 +913,38 @@ static dh_status put_entries(dh_app *app, const dh_actor *a, dh_calset *add, boo
             before = dh_sched_entry_json(old);
             x->id = old->id;
             dh_sched_row r = sched_row(x);
-            st = DH_CALENDARS(tx.c)->update_sched(tx.c, &r, e);
+            st = DH_CALENDARS(tx->c)->update_sched(tx->c, &r, e);
         } else {
             dh_sched_row r = sched_row(x);
-            st = DH_CALENDARS(tx.c)->insert_sched(tx.c, &r, &x->id, e);
+            st = DH_CALENDARS(tx->c)->insert_sched(tx->c, &r, &x->id, e);
         }
         json_t *after = dh_sched_entry_json(x);
         char key[32];
         snprintf(key, sizeof key, "%lld", (long long)x->id);
         if (st == DH_OK)
-            st = dh_app_audit(tx.c, a, old ? "update" : "create", "schedule", key, "", "ok",
-                              before, after, now, e);
+            st = dh_app_audit(tx->c, cl->a, old ? "update" : "create", "schedule", key, "", "ok",
+                              before, after, cl->now, e);
         json_decref(before);
-        json_array_append_new(items, after);
+        json_array_append_new(cl->items, after);
     }
     calset_free(cur);
-    st = finish(&tx, st, e);
+    return bump(tx, st, e);
+}
+
+/* Inserts the entries of `add` (validated) into the database: a date that
+ * already has an entry is updated when `upsert`, else refused. */
+static dh_status put_entries(dh_app *app, const dh_actor *a, dh_calset *add, bool upsert,
+                             time_t now, json_t **out, dh_err *e)
+{
+    char msg[200];
+    if (dh_sched_check(add->entries, add->nentries, msg, sizeof msg))
+        return dh_err_set(e, DH_E_INVALID, "schedule_conflict", "date", "%s", msg);
+    put_entries_cl cl = {a, add, upsert, now, NULL};
+    dh_status st = dh_tx_run(app, DH_TX_WRITE, put_entries_tx, &cl, e);
     if (st == DH_OK && out)
-        *out = json_pack("{s:o}", "items", items);
+        *out = json_pack("{s:o}", "items", cl.items);
     else
-        json_decref(items);
+        json_decref(cl.items);
     return st;
 }
 
@@ -953,18 +1003,16 @@ dh_status dh_app_sched_import(dh_app *app, const dh_actor *a, const char *text, 
     return st;
 }
 
-/* Begins a write transaction with the current rows loaded and finds entry
- * id in them (DH_E_NOTFOUND, transaction aborted, when there is none). */
-static dh_status begin_on_entry(dh_app *app, int64_t id, dh_tx *tx, dh_calset **cur,
-                                const dh_sched_entry **old, dh_err *e)
+/* Loads the current rows inside the transaction and finds entry id in
+ * them (DH_E_NOTFOUND when there is none; *cur is then NULL). */
+static dh_status find_entry(dh_tx *tx, int64_t id, dh_calset **cur, const dh_sched_entry **old,
+                            dh_err *e)
 {
-    dh_status st = dh_tx_begin(app, tx, false, e);
+    *cur = NULL;
+    *old = NULL;
+    dh_status st = load_rows(tx->c, cur, e);
     if (st)
         return st;
-    if ((st = load_rows(tx->c, cur, e))) {
-        dh_tx_abort(tx);
-        return st;
-    }
     for (size_t i = 0; i < (*cur)->nentries; i++)
         if ((*cur)->entries[i].id == id)
             *old = &(*cur)->entries[i];
@@ -972,9 +1020,60 @@ static dh_status begin_on_entry(dh_app *app, int64_t id, dh_tx *tx, dh_calset **
         return DH_OK;
     calset_free(*cur);
     *cur = NULL;
-    dh_tx_abort(tx);
     return dh_err_set(e, DH_E_NOTFOUND, "not_found", NULL, "no schedule entry %lld",
                       (long long)id);
+}
+
+typedef struct sched_edit_cl {
+    const dh_actor *a;
+    int64_t id;
+    const char *key;
+    json_t *body; /* the patch; NULL for a delete */
+    time_t now;
+    json_t *out;
+} sched_edit_cl;
+
+/* Concurrency: reads every schedule entry inside the write transaction:
+ * the entry changed and, for its new date, the entry that may already
+ * hold it; the entry is written and calendar_rev bumped in the same
+ * transaction, so two writers of the schedule are serialised by the write
+ * lock (SQLite) or the later one fails its commit and is rerun on the
+ * other's entries (PostgreSQL); the unique date of schedule_entries is the
+ * last guard. */
+static dh_status sched_patch_tx(dh_tx *tx, void *closure, dh_err *e)
+{
+    sched_edit_cl *cl = closure;
+    json_decref(cl->out);
+    cl->out = NULL;
+    dh_calset *cur;
+    const dh_sched_entry *old;
+    dh_status st = find_entry(tx, cl->id, &cur, &old, e);
+    if (st)
+        return st;
+    dh_sched_entry x = {0};
+    json_t *merged = dh_sched_entry_json(old);
+    json_object_del(merged, "id");
+    json_object_update(merged, cl->body);
+    st = entry_from_json(merged, &x, e);
+    json_decref(merged);
+    x.id = cl->id;
+    const dh_sched_entry *clash = st == DH_OK ? entry_on(cur, x.date, cl->id) : NULL;
+    if (clash)
+        st = date_taken(clash, &x, e);
+    if (st == DH_OK) {
+        dh_sched_row r = sched_row(&x);
+        st = DH_CALENDARS(tx->c)->update_sched(tx->c, &r, e);
+    }
+    if (st == DH_OK) {
+        json_t *before = dh_sched_entry_json(old);
+        cl->out = dh_sched_entry_json(&x);
+        st = dh_app_audit(tx->c, cl->a, "update", "schedule", cl->key, "", "ok", before, cl->out,
+                          cl->now, e);
+        json_decref(before);
+    }
+    entry_free_strings(&x);
+    calset_free(cur);
+    return bump(tx, st, e);
 }
 
 dh_status dh_app_sched_patch(dh_app *app, const dh_actor *a, int64_t id, json_t *body,
@@ -987,41 +1086,34 @@ dh_status dh_app_sched_patch(dh_app *app, const dh_actor *a, int64_t id, json_t 
         return st;
     if (!json_is_object(body))
         return dh_err_set(e, DH_E_MALFORMED, "invalid_type", NULL, "the body must be an object");
-    dh_tx tx;
-    dh_calset *cur = NULL;
-    const dh_sched_entry *old = NULL;
-    if ((st = begin_on_entry(app, id, &tx, &cur, &old, e)))
+    sched_edit_cl cl = {a, id, key, body, now, NULL};
+    st = dh_tx_run(app, DH_TX_WRITE, sched_patch_tx, &cl, e);
+    if (st == DH_OK)
+        *out = cl.out;
+    else
+        json_decref(cl.out);
+    return st;
+}
+
+/* Concurrency: as sched_patch_tx; the entry is read and deleted in the
+ * same transaction, so a second delete finds it gone (404). */
+static dh_status sched_delete_tx(dh_tx *tx, void *closure, dh_err *e)
+{
+    sched_edit_cl *cl = closure;
+    dh_calset *cur;
+    const dh_sched_entry *old;
+    dh_status st = find_entry(tx, cl->id, &cur, &old, e);
+    if (st)
         return st;
-    dh_sched_entry x = {0};
-    if (st == DH_OK) {
-        json_t *merged = dh_sched_entry_json(old);
-        json_object_del(merged, "id");
-        json_object_update(merged, body);
-        st = entry_from_json(merged, &x, e);
-        json_decref(merged);
-        x.id = id;
-    }
-    const dh_sched_entry *clash = st == DH_OK ? entry_on(cur, x.date, id) : NULL;
-    if (clash)
-        st = date_taken(clash, &x, e);
-    if (st == DH_OK) {
-        dh_sched_row r = sched_row(&x);
-        st = DH_CALENDARS(tx.c)->update_sched(tx.c, &r, e);
-    }
+    st = DH_CALENDARS(tx->c)->delete_sched(tx->c, cl->id, e);
     if (st == DH_OK) {
         json_t *before = dh_sched_entry_json(old);
-        *out = dh_sched_entry_json(&x);
-        st = dh_app_audit(tx.c, a, "update", "schedule", key, "", "ok", before, *out, now, e);
+        st = dh_app_audit(tx->c, cl->a, "delete", "schedule", cl->key, "", "ok", before, NULL,
+                          cl->now, e);
         json_decref(before);
     }
-    entry_free_strings(&x);
     calset_free(cur);
-    st = finish(&tx, st, e);
-    if (st && *out) {
-        json_decref(*out);
-        *out = NULL;
-    }
-    return st;
+    return bump(tx, st, e);
 }
 
 dh_status dh_app_sched_delete(dh_app *app, const dh_actor *a, int64_t id, time_t now, dh_err *e)
@@ -1031,20 +1123,57 @@ dh_status dh_app_sched_delete(dh_app *app, const dh_actor *a, int64_t id, time_t
     dh_status st = need_admin(app, a, "delete", "schedule", key, now, e);
     if (st)
         return st;
-    dh_tx tx;
+    sched_edit_cl cl = {a, id, key, NULL, now, NULL};
+    return dh_tx_run(app, DH_TX_WRITE, sched_delete_tx, &cl, e);
+}
+
+typedef struct unit_calendar_cl {
+    const dh_actor *a;
+    const char *code, *cal;
+    dh_date from;
+    time_t now;
+    json_t *out;
+} unit_calendar_cl;
+
+/* Concurrency: reads the unit registry (DH_TX_UNITS: the unit and the
+ * actor's scope) and every calendar inside the write transaction, and
+ * writes the (unit, from) row and bumps calendar_rev in the same one, so
+ * the calendar named cannot be removed or the unit's calendars changed by
+ * another writer in between: the write lock (SQLite), or the later commit
+ * fails and is rerun (PostgreSQL); the primary key (unit_id, valid_from)
+ * and the reference to calendars(name) are the last guards. */
+static dh_status unit_calendar_tx(dh_tx *tx, void *closure, dh_err *e)
+{
+    unit_calendar_cl *cl = closure;
+    const dh_actor *a = cl->a;
+    json_decref(cl->out);
+    cl->out = NULL;
+    int32_t u = dh_unitreg_find(tx->reg, cl->code);
+    if (u < 0)
+        return dh_err_set(e, DH_E_NOTFOUND, "not_found", NULL, "no unit '%s'", cl->code);
+    if (a->role != DH_ROLE_ADMIN &&
+        !dh_access_allows(tx->reg, a->role, dh_app_actor_scope(tx->reg, a), DH_ACT_WRITE, u,
+                          dh_date_of_time_vn(cl->now)))
+        return dh_tx_deny(tx, a, "update", "unit_calendar", cl->code, cl->code, cl->now, e,
+                          "assign a calendar to this unit");
     dh_calset *cur = NULL;
-    const dh_sched_entry *old = NULL;
-    if ((st = begin_on_entry(app, id, &tx, &cur, &old, e)))
-        return st;
-    if (st == DH_OK)
-        st = DH_CALENDARS(tx.c)->delete_sched(tx.c, id, e);
+    dh_status st = load_rows(tx->c, &cur, e);
+    if (st == DH_OK && !dh_calset_find(cur, cl->cal))
+        st = dh_err_set(e, DH_E_INVALID, "unknown_calendar", "calendar", "no calendar '%s'",
+                        cl->cal);
     if (st == DH_OK) {
-        json_t *before = dh_sched_entry_json(old);
-        st = dh_app_audit(tx.c, a, "delete", "schedule", key, "", "ok", before, NULL, now, e);
-        json_decref(before);
+        dh_unit_calendar_row r = {tx->reg->u[u].id, cl->from, cl->cal};
+        st = DH_CALENDARS(tx->c)->put_unit_calendar(tx->c, &r, e);
+    }
+    if (st == DH_OK) {
+        char d[DH_DATE_TEXT_LEN];
+        dh_date_format(cl->from, d);
+        cl->out = json_pack("{s:s,s:s,s:s}", "unit", cl->code, "calendar", cl->cal, "from", d);
+        st = dh_app_audit(tx->c, a, "update", "unit_calendar", cl->code, cl->code, "ok", NULL,
+                          cl->out, cl->now, e);
     }
     calset_free(cur);
-    return finish(&tx, st, e);
+    return bump(tx, st, e);
 }
 
 dh_status dh_app_unit_calendar_set(dh_app *app, const dh_actor *a, const char *code,
@@ -1062,45 +1191,12 @@ dh_status dh_app_unit_calendar_set(dh_app *app, const dh_actor *a, const char *c
         free(cal);
         return st;
     }
-    dh_tx tx;
-    if ((st = dh_tx_begin(app, &tx, true, e))) {
-        free(cal);
-        return st;
-    }
-    int32_t u = dh_unitreg_find(tx.reg, code);
-    dh_calset *cur = NULL;
-    if (u < 0)
-        st = dh_err_set(e, DH_E_NOTFOUND, "not_found", NULL, "no unit '%s'", code);
-    if (st == DH_OK && a->role != DH_ROLE_ADMIN &&
-        !dh_access_allows(tx.reg, a->role, dh_app_actor_scope(tx.reg, a), DH_ACT_WRITE, u,
-                          dh_date_of_time_vn(now))) {
-        dh_tx_abort(&tx);
-        free(cal);
-        return dh_app_deny(app, a, "update", "unit_calendar", code, code, now, e,
-                           "assign a calendar to this unit");
-    }
+    unit_calendar_cl cl = {a, code, cal, from, now, NULL};
+    st = dh_tx_run(app, DH_TX_UNITS, unit_calendar_tx, &cl, e);
     if (st == DH_OK)
-        st = load_rows(tx.c, &cur, e);
-    if (st == DH_OK && !dh_calset_find(cur, cal))
-        st = dh_err_set(e, DH_E_INVALID, "unknown_calendar", "calendar", "no calendar '%s'",
-                        cal);
-    if (st == DH_OK) {
-        dh_unit_calendar_row r = {tx.reg->u[u].id, from, cal};
-        st = DH_CALENDARS(tx.c)->put_unit_calendar(tx.c, &r, e);
-    }
-    if (st == DH_OK) {
-        char d[DH_DATE_TEXT_LEN];
-        dh_date_format(from, d);
-        *out = json_pack("{s:s,s:s,s:s}", "unit", code, "calendar", cal, "from", d);
-        st = dh_app_audit(tx.c, a, "update", "unit_calendar", code, code, "ok", NULL, *out, now,
-                          e);
-    }
-    calset_free(cur);
+        *out = cl.out;
+    else
+        json_decref(cl.out);
     free(cal);
-    st = finish(&tx, st, e);
-    if (st && *out) {
-        json_decref(*out);
-        *out = NULL;
-    }
     return st;
 }

@@ -428,6 +428,57 @@ dh_status dh_app_index766(dh_app *app, const dh_actor *a, const char *unit, dh_d
 
 /* ---- Values entered by hand. ---------------------------------------------- */
 
+typedef struct i766_set_cl {
+    const dh_actor *a;
+    const char *unit, *code, *note;
+    dh_date from, to;
+    double value;
+    time_t now;
+} i766_set_cl;
+
+/* Concurrency: reads the index configuration in force on `to`
+ * (index766_config) inside the write transaction to check that the
+ * indicator is entered by hand, and writes the value, keyed by (unit,
+ * from, to, indicator) and replacing an earlier one, in the same
+ * transaction: a configuration imported meanwhile waits for the write lock
+ * (SQLite) or makes one of the two commits fail and rerun (PostgreSQL,
+ * writing the value as INSERT ... ON CONFLICT DO UPDATE). Two writers of
+ * the same value: the later commit's stands, both audited. */
+static dh_status i766_set_tx(dh_tx *tx, void *closure, dh_err *e)
+{
+    const i766_set_cl *cl = closure;
+    const char *unit = cl->unit, *code = cl->code;
+    config cfg = {0};
+    dh_status st = DH_I766(tx->c)->load_i766_config(tx->c, cl->to, on_config, &cfg, e);
+    const ind *d = NULL;
+    for (size_t i = 0; i < cfg.n; i++)
+        if (!strcmp(cfg.v[i].code, code))
+            d = &cfg.v[i];
+    if (st == DH_OK && !d)
+        st = dh_err_set(e, DH_E_INVALID, "unknown_indicator", "indicator",
+                        "no indicator '%s' in the configuration in force", code);
+    else if (st == DH_OK && strcmp(d->formula, "manual"))
+        st = dh_err_set(e, DH_E_INVALID, "computed_indicator", "indicator",
+                        "'%s' is computed from the dossiers (formula %s), not entered by hand",
+                        code, d->formula);
+    if (st == DH_OK)
+        st = DH_I766(tx->c)->put_i766_manual(tx->c, unit, cl->from, cl->to, code, cl->value,
+                                             cl->note, cl->a->login, cl->now, e);
+    if (st == DH_OK) {
+        char f[DH_DATE_TEXT_LEN], t[DH_DATE_TEXT_LEN], key[200];
+        dh_date_format(cl->from, f);
+        dh_date_format(cl->to, t);
+        snprintf(key, sizeof key, "%s %s..%s %s", unit, f, t, code);
+        json_t *after = json_pack("{s:f,s:s}", "value", cl->value, "note",
+                                  cl->note ? cl->note : "");
+        st = dh_app_audit(tx->c, cl->a, "set", "index766_value", key, unit, "ok", NULL, after,
+                          cl->now, e);
+        json_decref(after);
+    }
+    config_free(&cfg);
+    return st;
+}
+
 dh_status dh_app_index766_set(dh_app *app, const dh_actor *a, const char *unit, dh_date from,
                               dh_date to, const char *code, double value, const char *note,
                               time_t now, dh_err *e)
@@ -451,40 +502,8 @@ dh_status dh_app_index766_set(dh_app *app, const dh_actor *a, const char *unit, 
     free(units);
     if (st)
         return st;
-    config cfg = {0};
-    dh_tx tx;
-    st = dh_tx_begin(app, &tx, false, e);
-    if (st)
-        return st;
-    st = DH_I766(tx.c)->load_i766_config(tx.c, to, on_config, &cfg, e);
-    const ind *d = NULL;
-    for (size_t i = 0; i < cfg.n; i++)
-        if (!strcmp(cfg.v[i].code, code))
-            d = &cfg.v[i];
-    if (st == DH_OK && !d)
-        st = dh_err_set(e, DH_E_INVALID, "unknown_indicator", "indicator",
-                        "no indicator '%s' in the configuration in force", code);
-    else if (st == DH_OK && strcmp(d->formula, "manual"))
-        st = dh_err_set(e, DH_E_INVALID, "computed_indicator", "indicator",
-                        "'%s' is computed from the dossiers (formula %s), not entered by hand",
-                        code, d->formula);
-    if (st == DH_OK)
-        st = DH_I766(tx.c)->put_i766_manual(tx.c, unit, from, to, code, value, note, a->login,
-                                            now, e);
-    if (st == DH_OK) {
-        char f[DH_DATE_TEXT_LEN], t[DH_DATE_TEXT_LEN], key[200];
-        dh_date_format(from, f);
-        dh_date_format(to, t);
-        snprintf(key, sizeof key, "%s %s..%s %s", unit, f, t, code);
-        json_t *after = json_pack("{s:f,s:s}", "value", value, "note", note ? note : "");
-        st = dh_app_audit(tx.c, a, "set", "index766_value", key, unit, "ok", NULL, after, now, e);
-        json_decref(after);
-    }
-    config_free(&cfg);
-    if (st == DH_OK)
-        return dh_tx_commit(&tx, e);
-    dh_tx_abort(&tx);
-    return st;
+    i766_set_cl cl = {a, unit, code, note, from, to, value, now};
+    return dh_tx_run(app, DH_TX_WRITE, i766_set_tx, &cl, e);
 }
 
 /* ---- The configuration: list and import a new version. -------------------- */
@@ -517,39 +536,35 @@ static const char *const cfg_cols[] = {"version",    "valid_from", "ord",       
                                        "group_name", "code",       "name",      "max_points",
                                        "threshold",  "formula",    NULL};
 
-dh_status dh_app_index766_config_import(dh_app *app, const dh_actor *a, FILE *f, const char *name,
-                                        time_t now, dh_import_report *rep, dh_err *e)
+typedef struct i766_import_cl {
+    const dh_actor *a;
+    const dh_buf *data; /* the whole file, read again by every run */
+    const char *name;
+    const int *col;
+    time_t now;
+    dh_import_report *rep;
+} i766_import_cl;
+
+/* Concurrency: reads nothing to decide but the file; each row is inserted
+ * under the primary key (valid_from, code) of index766_config, so a
+ * version that already has an indicator, or two imports of one version
+ * at once, fail DH_E_CONFLICT ("version_exists") on that key and the
+ * whole import is rolled back; the write lock (SQLite) or a serializable
+ * retry (PostgreSQL) orders the import against the values being entered
+ * (i766_set_tx). */
+static dh_status i766_import_tx(dh_tx *tx, void *closure, dh_err *e)
 {
-    memset(rep, 0, sizeof *rep);
-    if (a->role != DH_ROLE_ADMIN)
-        return dh_app_deny(app, a, "write", "index766_config", "", "", now, e,
-                           "change the index configuration (admins only)");
-    dh_csv *csv = dh_csv_new(f, name);
+    const i766_import_cl *cl = closure;
+    const char *name = cl->name;
+    const int *col = cl->col;
+    dh_import_report *rep = cl->rep;
+    dh_import_report_free(rep);
+    dh_csv *csv = dh_csv_new_mem(cl->data->p, cl->data->len, name);
     char **fl;
     size_t nf;
-    int rc = dh_csv_next(csv, &fl, &nf);
-    int col[10];
+    int rc;
     dh_status st = DH_OK;
-    if (rc <= 0) {
-        st = dh_err_set(e, DH_E_INVALID, "invalid_csv", NULL, "%s:1: %s", name,
-                        rc < 0 ? dh_csv_error(csv) : "the file is empty (no header)");
-    } else {
-        for (int i = 0; cfg_cols[i]; i++) {
-            col[i] = -1;
-            for (size_t j = 0; j < nf; j++)
-                if (!strcmp(fl[j], cfg_cols[i]))
-                    col[i] = (int)j;
-            if (col[i] < 0 && st == DH_OK)
-                st = dh_err_set(e, DH_E_INVALID, "invalid_csv", cfg_cols[i],
-                                "%s:1: the header has no column '%s'", name, cfg_cols[i]);
-        }
-    }
-    dh_tx tx;
-    bool open = false;
-    if (st == DH_OK) {
-        st = dh_tx_begin(app, &tx, false, e);
-        open = st == DH_OK;
-    }
+    (void)dh_csv_next(csv, &fl, &nf); /* the header, checked by the caller */
     /* per version (valid_from): the sum of points and the codes seen */
     json_t *sums = json_object(), *codes = json_object();
     while (st == DH_OK && (rc = dh_csv_next(csv, &fl, &nf)) != 0) {
@@ -600,7 +615,7 @@ dh_status dh_app_index766_config_import(dh_app *app, const dh_actor *a, FILE *f,
         }
         json_t *s = json_object_get(sums, v[1]);
         json_object_set_new(sums, v[1], json_real((s ? json_real_value(s) : 0) + r.max_points));
-        st = DH_I766(tx.c)->put_i766_config(tx.c, &r, e);
+        st = DH_I766(tx->c)->put_i766_config(tx->c, &r, e);
         if (st == DH_E_CONFLICT || (st && strstr(e->message, "UNIQUE")))
             st = dh_err_set(e, DH_E_CONFLICT, "version_exists", "valid_from",
                             "%s:%ld: a version valid from %s already has indicator %s", name,
@@ -627,19 +642,52 @@ dh_status dh_app_index766_config_import(dh_app *app, const dh_actor *a, FILE *f,
         st = DH_E_INVALID; /* all or nothing: e holds the first reason */
     if (st == DH_OK) {
         json_t *after = json_pack("{s:i,s:O}", "indicators", rep->taken, "versions", sums);
-        st = dh_app_audit(tx.c, a, "import", "index766_config", name, "", "ok", NULL, after, now,
-                          e);
+        st = dh_app_audit(tx->c, cl->a, "import", "index766_config", name, "", "ok", NULL, after,
+                          cl->now, e);
         json_decref(after);
     }
     json_decref(sums);
     json_decref(codes);
     dh_csv_free(csv);
-    if (open) {
-        if (st == DH_OK)
-            st = dh_tx_commit(&tx, e);
-        else
-            dh_tx_abort(&tx);
+    return st;
+}
+
+dh_status dh_app_index766_config_import(dh_app *app, const dh_actor *a, FILE *f, const char *name,
+                                        time_t now, dh_import_report *rep, dh_err *e)
+{
+    memset(rep, 0, sizeof *rep);
+    if (a->role != DH_ROLE_ADMIN)
+        return dh_app_deny(app, a, "write", "index766_config", "", "", now, e,
+                           "change the index configuration (admins only)");
+    /* The whole file first: a transaction run again reads it again. */
+    dh_buf data = DH_BUF_INIT;
+    dh_buf_read_all(&data, f);
+    dh_csv *csv = dh_csv_new_mem(data.p, data.len, name);
+    char **fl;
+    size_t nf;
+    int rc = dh_csv_next(csv, &fl, &nf);
+    int col[10];
+    dh_status st = DH_OK;
+    if (rc <= 0) {
+        st = dh_err_set(e, DH_E_INVALID, "invalid_csv", NULL, "%s:1: %s", name,
+                        rc < 0 ? dh_csv_error(csv) : "the file is empty (no header)");
+    } else {
+        for (int i = 0; cfg_cols[i]; i++) {
+            col[i] = -1;
+            for (size_t j = 0; j < nf; j++)
+                if (!strcmp(fl[j], cfg_cols[i]))
+                    col[i] = (int)j;
+            if (col[i] < 0 && st == DH_OK)
+                st = dh_err_set(e, DH_E_INVALID, "invalid_csv", cfg_cols[i],
+                                "%s:1: the header has no column '%s'", name, cfg_cols[i]);
+        }
     }
+    dh_csv_free(csv);
+    if (st == DH_OK) {
+        i766_import_cl cl = {a, &data, name, col, now, rep};
+        st = dh_tx_run(app, DH_TX_WRITE, i766_import_tx, &cl, e);
+    }
+    dh_buf_free(&data);
     if (st)
         rep->taken = 0;
     return st;

@@ -80,7 +80,8 @@ void dh_app_targets_close(dh_app *app);
 typedef struct dh_tx_denial {
     bool set;
     dh_actor actor;
-    char action[32], entity[32], key[160], unit[64];
+    char action[32], entity[32];
+    char *key, *unit; /* malloc'd copies, whole as given; freed by the runner */
     time_t now;
 } dh_tx_denial;
 

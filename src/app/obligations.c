@@ -164,6 +164,88 @@ static size_t obl_units(const obl *o, const dh_unitreg *reg, dh_date d, int32_t 
     return n;
 }
 
+typedef struct obl_put_cl {
+    const dh_actor *a;
+    const char *code, *name, *pt, *rule, *urule, *parent;
+    json_t *inds_j, *units_j, *win, *appr;
+    time_t now;
+    json_t *out;
+} obl_put_cl;
+
+/* Concurrency: reads, inside the write transaction, the indicators (every
+ * code named must exist), the unit registry (DH_TX_UNITS: the units named
+ * and the rule's parent) and every obligation (one with this code is
+ * updated in place, keeping its id); the row is written in the same
+ * transaction. Two writers of one code: the second waits for the write
+ * lock and then updates the first's row (SQLite), or fails its commit and
+ * is rerun to do so (PostgreSQL); the unique code of obligations is the
+ * last guard. */
+static dh_status obl_put_tx(dh_tx *tx, void *closure, dh_err *e)
+{
+    obl_put_cl *cl = closure;
+    json_decref(cl->out);
+    cl->out = NULL;
+    dh_indset inds = {0};
+    obllist l = {0};
+    char *ij = NULL, *uj = NULL;
+    const char *code = cl->code, *urule = cl->urule;
+    json_t *win = cl->win, *appr = cl->appr;
+    dh_status st;
+    if ((st = dh_indset_load(tx->c, &inds, e)) ||
+        (st = DH_INDICATORS(tx->c)->load_obligations(tx->c, on_obl, &l, e)))
+        goto done;
+    size_t i;
+    json_t *x;
+    json_array_foreach(cl->inds_j, i, x) if (!dh_indset_find(&inds, json_string_value(x)))
+    {
+        st = dh_err_set(e, DH_E_INVALID, "unknown_indicator", "indicators",
+                        "indicators[%zu]: unknown indicator '%s'", i,
+                        json_string_value(x) ? json_string_value(x) : "?");
+        goto done;
+    }
+    json_array_foreach(cl->units_j, i, x) if (dh_unitreg_find(tx->reg, json_string_value(x)) < 0)
+    {
+        st = dh_err_set(e, DH_E_INVALID, "unknown_unit", "units", "units[%zu]: unknown unit '%s'",
+                        i, json_string_value(x) ? json_string_value(x) : "?");
+        goto done;
+    }
+    if (cl->parent[0] && dh_unitreg_find(tx->reg, cl->parent) < 0) {
+        st = dh_err_set(e, DH_E_INVALID, "unknown_unit", "unit_rule", "unknown unit '%s'",
+                        cl->parent);
+        goto done;
+    }
+    const obl *old = obl_find(&l, code);
+    ij = json_dumps(cl->inds_j, JSON_COMPACT);
+    uj = cl->units_j ? json_dumps(cl->units_j, JSON_COMPACT) : dh_xstrdup("[]");
+    dh_obligation_row r = {old ? old->id : 0,
+                           code,
+                           cl->name,
+                           cl->pt,
+                           cl->rule,
+                           win && json_is_integer(win) ? (int)json_integer_value(win) : -1,
+                           appr && json_is_true(appr),
+                           ij,
+                           uj,
+                           urule ? urule : "",
+                           cl->now,
+                           cl->now};
+    int64_t id;
+    if ((st = DH_INDICATORS(tx->c)->put_obligation(tx->c, &r, &id, e)))
+        goto done;
+    obl mine = {id,         (char *)code, (char *)cl->name, (char *)cl->pt, (char *)cl->rule,
+                ij,         uj,           urule ? (char *)urule : "",
+                r.window_days, r.approval};
+    cl->out = obl_json(&mine);
+    st = dh_app_audit(tx->c, cl->a, old ? "update" : "create", "obligation", code, "", "ok", NULL,
+                      cl->out, cl->now, e);
+done:
+    dh_indset_free(&inds);
+    obl_free_all(&l);
+    free(ij);
+    free(uj);
+    return st;
+}
+
 dh_status dh_app_obligation_put(dh_app *app, const dh_actor *a, json_t *body, time_t now,
                                  json_t **out, dh_err *e)
 {
@@ -177,10 +259,6 @@ dh_status dh_app_obligation_put(dh_app *app, const dh_actor *a, json_t *body, ti
     char *code = NULL, *name = NULL, *pt = NULL, *rule = NULL, *urule = NULL;
     json_t *inds_j = json_object_get(body, "indicators"), *units_j = json_object_get(body, "units");
     json_t *win = json_object_get(body, "window_days"), *appr = json_object_get(body, "approval");
-    dh_tx tx = {0};
-    dh_indset inds = {0};
-    obllist l = {0};
-    char *ij = NULL, *uj = NULL;
     const char *why = NULL;
     dh_ptype t;
     if ((st = dh_json_text(body, "code", true, &code, e)) ||
@@ -225,69 +303,19 @@ dh_status dh_app_obligation_put(dh_app *app, const dh_actor *a, json_t *body, ti
                          "define report obligations");
         goto done;
     }
-    if ((st = dh_tx_begin(app, &tx, true, e)) || (st = dh_indset_load(tx.c, &inds, e)) ||
-        (st = DH_INDICATORS(tx.c)->load_obligations(tx.c, on_obl, &l, e)))
-        goto done;
-    size_t i;
-    json_t *x;
-    json_array_foreach(inds_j, i, x) if (!dh_indset_find(&inds, json_string_value(x)))
-    {
-        st = dh_err_set(e, DH_E_INVALID, "unknown_indicator", "indicators",
-                        "indicators[%zu]: unknown indicator '%s'", i,
-                        json_string_value(x) ? json_string_value(x) : "?");
-        goto done;
-    }
-    json_array_foreach(units_j, i, x) if (dh_unitreg_find(tx.reg, json_string_value(x)) < 0)
-    {
-        st = dh_err_set(e, DH_E_INVALID, "unknown_unit", "units", "units[%zu]: unknown unit '%s'",
-                        i, json_string_value(x) ? json_string_value(x) : "?");
-        goto done;
-    }
-    if (parent[0] && dh_unitreg_find(tx.reg, parent) < 0) {
-        st = dh_err_set(e, DH_E_INVALID, "unknown_unit", "unit_rule", "unknown unit '%s'", parent);
-        goto done;
-    }
-    const obl *old = obl_find(&l, code);
-    ij = json_dumps(inds_j, JSON_COMPACT);
-    uj = units_j ? json_dumps(units_j, JSON_COMPACT) : dh_xstrdup("[]");
-    dh_obligation_row r = {old ? old->id : 0,
-                           code,
-                           name,
-                           pt,
-                           rule,
-                           win && json_is_integer(win) ? (int)json_integer_value(win) : -1,
-                           appr && json_is_true(appr),
-                           ij,
-                           uj,
-                           urule ? urule : "",
-                           now,
-                           now};
-    int64_t id;
-    if ((st = DH_INDICATORS(tx.c)->put_obligation(tx.c, &r, &id, e)))
-        goto done;
-    obl mine = {id, code, name, pt, rule, ij, uj, urule ? urule : "", r.window_days, r.approval};
-    *out = obl_json(&mine);
-    st = dh_app_audit(tx.c, a, old ? "update" : "create", "obligation", code, "", "ok", NULL,
-                      *out, now, e);
-    if (st == DH_OK)
-        st = dh_tx_commit(&tx, e);
-    tx.c = NULL;
+    obl_put_cl cl = {a, code, name, pt, rule, urule, parent, inds_j, units_j, win, appr, now,
+                     NULL};
+    st = dh_tx_run(app, DH_TX_UNITS, obl_put_tx, &cl, e);
+    if (st)
+        json_decref(cl.out);
+    else
+        *out = cl.out;
 done:
-    if (tx.c)
-        dh_tx_abort(&tx);
-    if (st) {
-        json_decref(*out);
-        *out = NULL;
-    }
-    dh_indset_free(&inds);
-    obl_free_all(&l);
     free(code);
     free(name);
     free(pt);
     free(rule);
     free(urule);
-    free(ij);
-    free(uj);
     return st;
 }
 
@@ -309,23 +337,38 @@ dh_status dh_app_obligation_list(dh_app *app, const dh_actor *a, json_t **items,
     return st;
 }
 
-dh_status dh_app_obligation_approve(dh_app *app, const dh_actor *a, const char *obligation,
-                                    const char *unit, const char *period, time_t now,
-                                    json_t **out, dh_err *e)
+typedef struct obl_approve_cl {
+    const dh_actor *a;
+    const char *obligation, *unit, *period;
+    time_t now;
+    json_t *out;
+} obl_approve_cl;
+
+/* Concurrency: reads, inside the write transaction, every obligation (the
+ * one named and its period type) and the unit registry (DH_TX_UNITS: the
+ * unit's parent on the period's last day, the actor's scope), then inserts
+ * the approval. The primary key (obligation_id, unit, period_from) of
+ * obligation_approvals makes a second approval of the same report fail
+ * DH_E_CONFLICT ("already_approved") whichever commits first. A value
+ * written meanwhile (ivalues.c reads the approvals before writing) is
+ * ordered before the approval: the write lock (SQLite), or at SERIALIZABLE
+ * the only consistent order, the approval reading no values (PostgreSQL). */
+static dh_status obl_approve_tx(dh_tx *tx, void *closure, dh_err *e)
 {
-    *out = NULL;
-    dh_tx tx;
+    obl_approve_cl *cl = closure;
+    const dh_actor *a = cl->a;
+    const char *obligation = cl->obligation, *unit = cl->unit, *period = cl->period;
+    json_decref(cl->out);
+    cl->out = NULL;
     obllist l = {0};
-    dh_status st = dh_tx_begin(app, &tx, true, e);
+    dh_status st = DH_INDICATORS(tx->c)->load_obligations(tx->c, on_obl, &l, e);
     if (st)
-        return st;
-    if ((st = DH_INDICATORS(tx.c)->load_obligations(tx.c, on_obl, &l, e)))
-        goto fail;
+        goto done;
     const obl *o = obl_find(&l, obligation ? obligation : "");
     if (!o) {
         st = dh_err_set(e, DH_E_NOTFOUND, "unknown_obligation", "obligation",
                         "unknown obligation '%s'", obligation ? obligation : "");
-        goto fail;
+        goto done;
     }
     dh_ptype t;
     dh_ptype_parse(o->period_type, &t);
@@ -335,51 +378,55 @@ dh_status dh_app_obligation_approve(dh_app *app, const dh_actor *a, const char *
         st = dh_err_set(e, DH_E_INVALID, "period_type_mismatch", "period",
                         "period '%s' does not fit the obligation: it is %s", period ? period : "",
                         why ? why : o->period_type);
-        goto fail;
+        goto done;
     }
-    int32_t u = unit ? dh_unitreg_find(tx.reg, unit) : -1;
+    int32_t u = unit ? dh_unitreg_find(tx->reg, unit) : -1;
     if (u < 0) {
         st = dh_err_set(e, DH_E_INVALID, "unknown_unit", "unit", "unknown unit '%s'",
                         unit ? unit : "");
-        goto fail;
+        goto done;
     }
-    const dh_unit_version *v = dh_unitreg_nearest(tx.reg, u, p.to);
+    const dh_unit_version *v = dh_unitreg_nearest(tx->reg, u, p.to);
     int32_t parent = v ? v->parent : -1;
     /* The parent unit approves: a leader or officer over the parent's
      * subtree (not the unit itself), or an admin. */
-    int32_t scope = dh_app_actor_scope(tx.reg, a);
+    int32_t scope = dh_app_actor_scope(tx->reg, a);
     bool ok = a->role == DH_ROLE_ADMIN ||
               ((a->role == DH_ROLE_LEADER || a->role == DH_ROLE_OFFICER) && parent >= 0 &&
                scope != u &&
-               dh_access_allows(tx.reg, DH_ROLE_OFFICER, scope, DH_ACT_WRITE, parent, p.to));
+               dh_access_allows(tx->reg, DH_ROLE_OFFICER, scope, DH_ACT_WRITE, parent, p.to));
     if (!ok) {
-        dh_tx_abort(&tx);
-        obl_free_all(&l);
-        return dh_app_deny(app, a, "approve", "obligation", obligation, unit, now, e,
-                           "approve this unit's report (only its parent unit may)");
+        st = dh_tx_deny(tx, a, "approve", "obligation", obligation, unit, cl->now, e,
+                        "approve this unit's report (only its parent unit may)");
+        goto done;
     }
-    dh_approval_row r = {o->id, unit, p.from, p.to, a->login, now};
-    st = DH_INDICATORS(tx.c)->put_approval(tx.c, &r, e);
+    dh_approval_row r = {o->id, unit, p.from, p.to, a->login, cl->now};
+    st = DH_INDICATORS(tx->c)->put_approval(tx->c, &r, e);
     if (st == DH_E_CONFLICT)
         st = dh_err_set(e, DH_E_CONFLICT, "already_approved", "period",
                         "%s's report for %s is already approved", unit, period);
     if (st)
-        goto fail;
-    *out = json_pack("{s:s,s:s,s:s,s:s,s:b}", "obligation", o->code, "unit", unit, "period",
-                     period, "approved_by", a->login, "locked", 1);
-    st = dh_app_audit(tx.c, a, "approve", "obligation", o->code, unit, "ok", NULL, *out, now, e);
-    if (st == DH_OK)
-        st = dh_tx_commit(&tx, e);
-    if (st) {
-        json_decref(*out);
-        *out = NULL;
-        dh_tx_abort(&tx);
-    }
+        goto done;
+    cl->out = json_pack("{s:s,s:s,s:s,s:s,s:b}", "obligation", o->code, "unit", unit, "period",
+                        period, "approved_by", a->login, "locked", 1);
+    st = dh_app_audit(tx->c, a, "approve", "obligation", o->code, unit, "ok", NULL, cl->out,
+                      cl->now, e);
+done:
     obl_free_all(&l);
     return st;
-fail:
-    dh_tx_abort(&tx);
-    obl_free_all(&l);
+}
+
+dh_status dh_app_obligation_approve(dh_app *app, const dh_actor *a, const char *obligation,
+                                    const char *unit, const char *period, time_t now,
+                                    json_t **out, dh_err *e)
+{
+    *out = NULL;
+    obl_approve_cl cl = {a, obligation, unit, period, now, NULL};
+    dh_status st = dh_tx_run(app, DH_TX_UNITS, obl_approve_tx, &cl, e);
+    if (st)
+        json_decref(cl.out);
+    else
+        *out = cl.out;
     return st;
 }
 

@@ -242,56 +242,108 @@ static void mail_units(dh_app *app, const reminder_run *run, dh_date today, int 
 /* ------------------------------------------------------------------ */
 /* The job.                                                           */
 
-dh_status dh_app_reminders_run(dh_app *app, time_t now, bool force, json_t **out, dh_err *e)
+/* Frees the rows collected, keeping `force`. */
+static void run_reset(reminder_run *run)
 {
-    *out = NULL;
-    dh_date today = dh_date_of_time_vn(now);
-    dh_tx tx;
-    dh_status st = dh_tx_begin(app, &tx, false, e);
-    if (st)
-        return st;
+    for (size_t i = 0; i < run->n; i++) {
+        free(run->v[i].unit);
+        free(run->v[i].line);
+    }
+    free(run->v);
+    *run = (reminder_run){.force = run->force};
+}
+
+typedef struct reminders_cl {
+    dh_date today;
+    time_t now;
+    reminder_run run;
+    bool skipped; /* already run today (and not forced) */
+} reminders_cl;
+
+/* Concurrency: reads reminders_day (meta), the plans, tasks and their
+ * updates (the planbook) inside the write transaction, writes the inbox
+ * rows and moves reminders_day in the same one, so two runs at once (two
+ * nodes, or the job and a forced run) never both take the same day: the
+ * second waits for the write lock and then sees the day taken (SQLite),
+ * or fails its commit on the reminders_day row both wrote and is rerun to
+ * see it (PostgreSQL). The unique (unit, day, kind, task, occurrence) of
+ * inbox keeps a forced run from writing a row twice (insert or ignore:
+ * ON CONFLICT DO NOTHING). E-mails are sent after the commit. */
+static dh_status reminders_tx(dh_tx *tx, void *closure, dh_err *e)
+{
+    reminders_cl *cl = closure;
+    dh_date today = cl->today;
+    run_reset(&cl->run);
+    cl->skipped = false;
     int64_t last = 0;
-    st = DH_META(tx.c)->meta_get(tx.c, "reminders_day", &last, e);
-    if (st == DH_OK && !force && last >= (int64_t)today) {
-        dh_tx_abort(&tx);
-        *out = json_pack("{s:b,s:o,s:i,s:i}", "ran", 0, "day", pb_date_json(today), "rows", 0,
-                         "mailed", 0);
+    dh_status st = DH_META(tx->c)->meta_get(tx->c, "reminders_day", &last, e);
+    if (st == DH_OK && !cl->run.force && last >= (int64_t)today) {
+        cl->skipped = true;
         return DH_OK;
     }
     dh_planbook *b = NULL;
-    reminder_run run = {0};
-    run.force = force;
     if (st == DH_OK)
-        st = pb_load(tx.c, &b, e);
+        st = pb_load(tx->c, &b, e);
     if (st == DH_OK)
-        st = collect(tx.c, b, today, now, &run, e);
+        st = collect(tx->c, b, today, cl->now, &cl->run, e);
     if (st == DH_OK && (int64_t)today > last)
-        st = DH_META(tx.c)->meta_set(tx.c, "reminders_day", (int64_t)today, e);
+        st = DH_META(tx->c)->meta_set(tx->c, "reminders_day", (int64_t)today, e);
     if (st == DH_OK) {
         dh_actor sys = {0};
         snprintf(sys.login, sizeof sys.login, "system:reminders");
         sys.role = DH_ROLE_ADMIN;
-        json_t *after = json_pack("{s:o,s:i}", "day", pb_date_json(today), "rows", run.rows);
-        st = dh_app_audit(tx.c, &sys, "run", "reminders", "", "", "ok", NULL, after, now, e);
+        json_t *after = json_pack("{s:o,s:i}", "day", pb_date_json(today), "rows", cl->run.rows);
+        st = dh_app_audit(tx->c, &sys, "run", "reminders", "", "", "ok", NULL, after, cl->now, e);
         json_decref(after);
     }
-    if (st == DH_OK)
-        st = dh_tx_commit(&tx, e);
-    else
-        dh_tx_abort(&tx);
     pb_free(b);
-    if (st == DH_OK) {
+    return st;
+}
+
+dh_status dh_app_reminders_run(dh_app *app, time_t now, bool force, json_t **out, dh_err *e)
+{
+    *out = NULL;
+    dh_date today = dh_date_of_time_vn(now);
+    reminders_cl cl = {today, now, {.force = force}, false};
+    dh_status st = dh_tx_run(app, DH_TX_WRITE, reminders_tx, &cl, e);
+    if (st == DH_OK && cl.skipped) {
+        *out = json_pack("{s:b,s:o,s:i,s:i}", "ran", 0, "day", pb_date_json(today), "rows", 0,
+                         "mailed", 0);
+    } else if (st == DH_OK) {
         int sent = 0;
         json_t *errors = json_array();
-        mail_units(app, &run, today, &sent, errors);
+        mail_units(app, &cl.run, today, &sent, errors);
         *out = json_pack("{s:b,s:o,s:i,s:i,s:o}", "ran", 1, "day", pb_date_json(today), "rows",
-                         run.rows, "mailed", sent, "mail_errors", errors);
+                         cl.run.rows, "mailed", sent, "mail_errors", errors);
     }
-    for (size_t i = 0; i < run.n; i++) {
-        free(run.v[i].unit);
-        free(run.v[i].line);
+    run_reset(&cl.run);
+    return st;
+}
+
+typedef struct contact_cl {
+    const dh_actor *a;
+    const char *unit, *email;
+    time_t now;
+} contact_cl;
+
+/* Concurrency: reads the unit registry (DH_TX_UNITS: the unit must exist)
+ * and writes the unit's one contact row (keyed by unit: insert or update)
+ * in the same transaction; two writers of one unit's address: the later
+ * commit's stands, both audited. */
+static dh_status contact_tx(dh_tx *tx, void *closure, dh_err *e)
+{
+    const contact_cl *cl = closure;
+    const char *unit = cl->unit, *email = cl->email;
+    if (dh_unitreg_find(tx->reg, unit) < 0)
+        return dh_err_set(e, DH_E_INVALID, "unknown_unit", "unit", "unit '%s' does not exist",
+                          unit);
+    dh_status st = DH_PLANS(tx->c)->put_contact(tx->c, unit, email && *email ? email : NULL, e);
+    if (st == DH_OK) {
+        json_t *after = json_pack("{s:s,s:s}", "unit", unit, "email", email ? email : "");
+        st = dh_app_audit(tx->c, cl->a, "update", "contact", unit, unit, "ok", NULL, after,
+                          cl->now, e);
+        json_decref(after);
     }
-    free(run.v);
     return st;
 }
 
@@ -304,26 +356,8 @@ dh_status dh_app_contact_set(dh_app *app, const dh_actor *a, const char *unit,
     if (email && *email && (strlen(email) > 254 || !strchr(email, '@') || strpbrk(email, " <>\r\n,")))
         return dh_err_set(e, DH_E_INVALID, "invalid_email", "email",
                           "'%s' is not an e-mail address", email);
-    dh_tx tx;
-    dh_status st = dh_tx_begin(app, &tx, true, e);
-    if (st)
-        return st;
-    if (dh_unitreg_find(tx.reg, unit) < 0) {
-        dh_tx_abort(&tx);
-        return dh_err_set(e, DH_E_INVALID, "unknown_unit", "unit", "unit '%s' does not exist",
-                          unit);
-    }
-    st = DH_PLANS(tx.c)->put_contact(tx.c, unit, email && *email ? email : NULL, e);
-    if (st == DH_OK) {
-        json_t *after = json_pack("{s:s,s:s}", "unit", unit, "email", email ? email : "");
-        st = dh_app_audit(tx.c, a, "update", "contact", unit, unit, "ok", NULL, after, now, e);
-        json_decref(after);
-    }
-    if (st == DH_OK)
-        st = dh_tx_commit(&tx, e);
-    if (st)
-        dh_tx_abort(&tx);
-    return st;
+    contact_cl cl = {a, unit, email, now};
+    return dh_tx_run(app, DH_TX_UNITS, contact_tx, &cl, e);
 }
 
 /* The server's job (dh_job_start): the reminders, logged. */

@@ -539,24 +539,49 @@ static size_t bulk_targets(void)
     return v && atol(v) > 0 ? (size_t)atol(v) : 8;
 }
 
+typedef struct refresh_ind_cl {
+    dh_app *app;
+    const dh_unitreg *reg;
+    const dh_indset *inds;
+    int64_t ind_id;
+    bool all;
+    dh_date today;
+    size_t bulk_from;
+    int recomputed; /* this run's */
+} refresh_ind_cl;
+
 /* One indicator's targets, in one write transaction: the targets are read
  * again inside it (a target saved since the caller looked is seen as it
  * now is), and each dirty one's series is derived from the values as they
  * now are and saved, which clears its marks; every target is evaluated
- * when `all` (the day changed). */
-static dh_status refresh_indicator(dh_app *app, const dh_unitreg *reg, const dh_indset *inds,
-                                   int64_t ind_id, bool all, dh_date today, size_t bulk_from,
-                                   int *recomputed, dh_err *e)
+ * when `all` (the day changed).
+ *
+ * Concurrency: reads the indicator's targets (with their dirty flags and
+ * split parts) and its values (indicator_values, for the target units)
+ * inside the write transaction, and writes the series, which clears the
+ * targets' marks (target_marks), and the evaluations in the same one. A
+ * value pushed or a target saved meanwhile either commits first and is
+ * read here, or commits after and marks its targets dirty again (and moves
+ * targets_dirty), so the next refresh takes it: no derived series is ever
+ * older than the marks say. The write lock (SQLite) or a serializable
+ * retry (PostgreSQL, where clearing a mark a concurrent push has just
+ * written is a conflict) keeps the read and the clearing together. Not
+ * part of the transaction, and so no conflict: the unit tree, read once by
+ * the caller for the whole refresh (a reorganisation committed meanwhile
+ * shows when the targets are next derived), and the computed series,
+ * taken from the aggregates as readers see them. */
+static dh_status refresh_ind_tx(dh_tx *tx, void *closure, dh_err *e)
 {
-    dh_tx tx;
-    dh_status st = dh_tx_begin(app, &tx, false, e);
-    if (st)
-        return st;
+    refresh_ind_cl *cl = closure;
+    const dh_unitreg *reg = cl->reg;
+    int64_t ind_id = cl->ind_id;
+    dh_date today = cl->today;
+    cl->recomputed = 0;
     tgtlist l = {0};
-    st = DH_TARGETS(tx.c)->load_targets_of(tx.c, ind_id, NULL, on_tgt, &l, e);
+    dh_status st = DH_TARGETS(tx->c)->load_targets_of(tx->c, ind_id, NULL, on_tgt, &l, e);
     partidx parts = {NULL, 0};
     partidx_build(&parts, &l);
-    const dh_ind *ind = dh_indset_by_id(inds, ind_id);
+    const dh_ind *ind = dh_indset_by_id(cl->inds, ind_id);
     /* Many dirty targets (a month's push): the indicator's values read
      * once; a few: each target's units sought (tests/unit/test_ivalues.c
      * checks that both give the same series). */
@@ -564,47 +589,77 @@ static dh_status refresh_indicator(dh_app *app, const dh_unitreg *reg, const dh_
     for (size_t i = 0; i < l.n; i++)
         ndirty += l.v[i].dirty;
     vrows mem = {.reg = reg};
-    bool bulk = ind && ndirty >= bulk_from;
+    bool bulk = ind && ndirty >= cl->bulk_from;
     if (st == DH_OK && bulk) {
         dh_ivalue_filter f = {ind_id, NULL, DH_DATE_NONE, DH_DATE_NONE, true, 0, 0};
-        st = DH_INDICATORS(tx.c)->list_ivalues(tx.c, &f, on_vrow, &mem, e);
+        st = DH_INDICATORS(tx->c)->list_ivalues(tx->c, &f, on_vrow, &mem, e);
         vrows_index(&mem);
     }
     for (size_t i = 0; i < l.n && st == DH_OK; i++) {
         tgt *t = &l.v[i];
-        if (!all && !t->dirty)
+        if (!cl->all && !t->dirty)
             continue;
         if (t->dirty && ind) {
             dh_ind_point *pts;
             size_t n;
-            st = target_series(app, tx.c, reg, ind, t, &parts, bulk ? &mem : NULL, today, &pts,
-                               &n, e);
+            st = target_series(cl->app, tx->c, reg, ind, t, &parts, bulk ? &mem : NULL, today,
+                               &pts, &n, e);
             if (st)
                 break;
             free(t->series);
             t->series = series_text(pts, n);
             free(pts);
-            st = DH_TARGETS(tx.c)->set_target_series(tx.c, t->id, t->series, e);
-            if (recomputed)
-                (*recomputed)++;
+            st = DH_TARGETS(tx->c)->set_target_series(tx->c, t->id, t->series, e);
+            cl->recomputed++;
         }
         if (st == DH_OK) {
             dh_tgt_eval ev;
             json_t *o = evaluate(t, ind, today, &ev);
             char *s = json_dumps(o, JSON_COMPACT);
-            st = DH_TARGETS(tx.c)->set_target_eval(tx.c, t->id, dh_tstatus_name(ev.status), ev.since,
-                                               s, today, e);
+            st = DH_TARGETS(tx->c)->set_target_eval(tx->c, t->id, dh_tstatus_name(ev.status),
+                                                    ev.since, s, today, e);
             free(s);
             json_decref(o);
         }
     }
-    if (st == DH_OK)
-        st = dh_tx_commit(&tx, e);
-    else
-        dh_tx_abort(&tx);
     free(parts.v);
     vrows_free(&mem);
     tgt_free_all(&l);
+    return st;
+}
+
+static dh_status refresh_indicator(dh_app *app, const dh_unitreg *reg, const dh_indset *inds,
+                                   int64_t ind_id, bool all, dh_date today, size_t bulk_from,
+                                   int *recomputed, dh_err *e)
+{
+    refresh_ind_cl cl = {app, reg, inds, ind_id, all, today, bulk_from, 0};
+    dh_status st = dh_tx_run(app, DH_TX_WRITE, refresh_ind_tx, &cl, e);
+    if (st == DH_OK && recomputed)
+        *recomputed += cl.recomputed;
+    return st;
+}
+
+typedef struct refresh_done_cl {
+    int64_t dirty;
+    bool all;
+    dh_date today;
+} refresh_done_cl;
+
+/* Concurrency: writes targets_clean = the targets_dirty read before the
+ * refresh began (not the current one), so a mark made during the refresh
+ * leaves targets_dirty ahead of targets_clean and the next refresh runs;
+ * targets_rev moves for the readers' overview. Reads nothing to decide:
+ * two refreshes (two processes) finishing at once each write the value
+ * they started from, and whichever commits last stands; a lower one only
+ * makes the next refresh look again. */
+static dh_status refresh_done_tx(dh_tx *tx, void *closure, dh_err *e)
+{
+    const refresh_done_cl *cl = closure;
+    dh_status st = DH_META(tx->c)->meta_set(tx->c, "targets_clean", cl->dirty, e);
+    if (st == DH_OK)
+        st = DH_META(tx->c)->meta_bump(tx->c, DH_TARGETS_REV, e);
+    if (st == DH_OK && cl->all)
+        st = DH_META(tx->c)->meta_set(tx->c, "targets_day", cl->today + 1, e);
     return st;
 }
 
@@ -752,17 +807,9 @@ static dh_status refresh(dh_app *app, time_t now, int wait_ms, int budget_ms, in
                     *busy = true;
             }
         }
-        dh_tx tx;
-        if (st == DH_OK && !stopped && (st = dh_tx_begin(app, &tx, false, e)) == DH_OK) {
-            st = DH_META(tx.c)->meta_set(tx.c, "targets_clean", dirty, e);
-            if (st == DH_OK)
-                st = DH_META(tx.c)->meta_bump(tx.c, DH_TARGETS_REV, e);
-            if (st == DH_OK && all)
-                st = DH_META(tx.c)->meta_set(tx.c, "targets_day", today + 1, e);
-            if (st == DH_OK)
-                st = dh_tx_commit(&tx, e);
-            else
-                dh_tx_abort(&tx);
+        if (st == DH_OK && !stopped) {
+            refresh_done_cl done = {dirty, all, today};
+            st = dh_tx_run(app, DH_TX_WRITE, refresh_done_tx, &done, e);
         }
     }
     pthread_mutex_unlock(&refresh_lock);
@@ -927,60 +974,48 @@ static json_t *tgt_json(const tgt *t, const dh_indset *inds, const dh_tgt_eval *
     return o;
 }
 
-dh_status dh_app_target_put(dh_app *app, const dh_actor *a, json_t *body, time_t now,
-                            json_t **out, dh_err *e)
-{
-    static const char *const allowed[] = {"indicator", "unit",     "value", "due",  "milestones",
-                                          "split_of",  "plan",     "task_id", "task_ref",
-                                          "name",      "note",     "key",   NULL};
-    *out = NULL;
-    dh_status st = dh_json_only(body, allowed, e);
-    if (st)
-        return st;
-    char *indc = NULL, *unit = NULL, *plan = NULL, *task_ref = NULL, *name = NULL, *note = NULL,
-         *key = NULL, *ms_text = NULL;
+typedef struct target_put_cl {
+    const dh_actor *a;
+    const char *indc, *unit, *plan, *task_ref, *name, *note, *key;
     dh_date due;
-    json_t *ms = NULL, *v = json_object_get(body, "value");
-    json_t *split = json_object_get(body, "split_of"), *task = json_object_get(body, "task_id");
-    dh_tx tx = {0};
+    json_t *ms, *v, *split, *task;
+    time_t now;
+    json_t *out;
+} target_put_cl;
+
+/* Concurrency: reads, inside the write transaction, the unit registry
+ * (DH_TX_UNITS: the unit, the actor's scope), the indicators, and the
+ * indicator's targets (the one the key names is updated in place; the
+ * whole a split_of names must be one of them); it writes the target and
+ * moves targets_dirty in the same transaction, then reads the indicator's
+ * targets again for the answer and the split check (parts summing to the
+ * whole), so the warnings are about the targets as committed. Two writers
+ * of one indicator's targets are serialised by the write lock (SQLite) or
+ * the later one fails its commit on targets_dirty (or on the rows the
+ * other wrote) and is rerun on the other's targets (PostgreSQL); the
+ * unique ext_key of targets is the last guard of a keyed target. */
+static dh_status target_put_tx(dh_tx *tx, void *closure, dh_err *e)
+{
+    target_put_cl *cl = closure;
+    const dh_actor *a = cl->a;
+    const char *indc = cl->indc, *unit = cl->unit, *key = cl->key;
+    json_t *split = cl->split, *task = cl->task;
+    json_decref(cl->out);
+    cl->out = NULL;
     dh_indset inds = {0};
     tgtlist l = {0};
-    if ((st = dh_json_text(body, "indicator", true, &indc, e)) ||
-        (st = dh_json_text(body, "unit", true, &unit, e)) ||
-        (st = dh_json_date(body, "due", false, &due, e)) ||
-        (st = dh_json_text(body, "plan", false, &plan, e)) ||
-        (st = dh_json_text(body, "task_ref", false, &task_ref, e)) ||
-        (st = dh_json_text(body, "name", false, &name, e)) ||
-        (st = dh_json_text(body, "note", false, &note, e)) ||
-        (st = dh_json_text(body, "key", false, &key, e)) ||
-        (st = parse_milestones(json_object_get(body, "milestones"), &ms, e)))
-        goto done;
-    if (!json_is_number(v)) {
-        st = dh_err_set(e, DH_E_INVALID, "missing_field", "value", "value must be a number");
-        goto done;
-    }
-    if (task && !json_is_null(task) && !json_is_integer(task)) {
-        st = dh_err_set(e, DH_E_INVALID, "invalid_type", "task_id", "task_id must be an integer");
-        goto done;
-    }
-    if ((st = dh_tx_begin(app, &tx, true, e)))
-        goto done;
-    int32_t u = dh_unitreg_find(tx.reg, unit);
-    if (u < 0) {
-        st = dh_err_set(e, DH_E_INVALID, "unknown_unit", "unit", "unknown unit '%s'", unit);
-        goto done;
-    }
-    dh_date today = dh_date_of_time_vn(now);
+    dh_status st = DH_OK;
+    int32_t u = dh_unitreg_find(tx->reg, unit);
+    if (u < 0)
+        return dh_err_set(e, DH_E_INVALID, "unknown_unit", "unit", "unknown unit '%s'", unit);
+    dh_date today = dh_date_of_time_vn(cl->now);
     if (a->role != DH_ROLE_ADMIN &&
-        (a->role != DH_ROLE_OFFICER || !dh_access_allows(tx.reg, a->role, dh_app_actor_scope(tx.reg, a),
-                                                         DH_ACT_WRITE, u, today))) {
-        dh_tx_abort(&tx);
-        tx.c = NULL;
-        st = dh_app_deny(app, a, "create", "target", indc, unit, now, e,
-                         "set targets for this unit");
-        goto done;
-    }
-    if ((st = dh_indset_load(tx.c, &inds, e)))
+        (a->role != DH_ROLE_OFFICER ||
+         !dh_access_allows(tx->reg, a->role, dh_app_actor_scope(tx->reg, a), DH_ACT_WRITE, u,
+                           today)))
+        return dh_tx_deny(tx, a, "create", "target", indc, unit, cl->now, e,
+                          "set targets for this unit");
+    if ((st = dh_indset_load(tx->c, &inds, e)))
         goto done;
     const dh_ind *ind = dh_indset_find(&inds, indc);
     if (!ind) {
@@ -990,7 +1025,7 @@ dh_status dh_app_target_put(dh_app *app, const dh_actor *a, json_t *body, time_t
     }
     /* A split and its parts are of one indicator: its targets (and the
      * one the key names) are all this needs, not every target. */
-    if ((st = DH_TARGETS(tx.c)->load_targets_of(tx.c, ind->id, key, on_tgt, &l, e)))
+    if ((st = DH_TARGETS(tx->c)->load_targets_of(tx->c, ind->id, key, on_tgt, &l, e)))
         goto done;
     int64_t split_id = 0;
     if (split && !json_is_null(split)) {
@@ -1023,43 +1058,79 @@ dh_status dh_app_target_put(dh_app *app, const dh_actor *a, json_t *body, time_t
             old = &l.v[i];
             id = old->id;
         }
-    char *ms_s = json_dumps(ms, JSON_COMPACT);
-    dh_target_row r = {id,    ind->id,  unit,  json_number_value(v),
-                       due,   ms_s,     split_id, plan ? plan : "",
+    char *ms_s = json_dumps(cl->ms, JSON_COMPACT);
+    dh_target_row r = {id,    ind->id,  unit,  json_number_value(cl->v),
+                       cl->due, ms_s,   split_id, cl->plan ? cl->plan : "",
                        task && json_is_integer(task) ? json_integer_value(task) : 0,
-                       task_ref ? task_ref : "", name ? name : "", note ? note : "",
+                       cl->task_ref ? cl->task_ref : "", cl->name ? cl->name : "",
+                       cl->note ? cl->note : "",
                        key,   "[]",     true,  "no_data",
-                       "{}",  DH_DATE_NONE, DH_DATE_NONE, now, now};
-    st = DH_TARGETS(tx.c)->put_target(tx.c, &r, &id, e);
+                       "{}",  DH_DATE_NONE, DH_DATE_NONE, cl->now, cl->now};
+    st = DH_TARGETS(tx->c)->put_target(tx->c, &r, &id, e);
     free(ms_s);
     if (st == DH_OK)
-        st = DH_META(tx.c)->meta_bump(tx.c, DH_TARGETS_DIRTY, e);
+        st = DH_META(tx->c)->meta_bump(tx->c, DH_TARGETS_DIRTY, e);
     if (st)
         goto done;
     /* The list as it now stands, for the answer and the split check. */
     tgt_free_all(&l);
-    if ((st = DH_TARGETS(tx.c)->load_targets_of(tx.c, ind->id, NULL, on_tgt, &l, e)))
+    if ((st = DH_TARGETS(tx->c)->load_targets_of(tx->c, ind->id, NULL, on_tgt, &l, e)))
         goto done;
     tgt *me = NULL;
     for (size_t i = 0; i < l.n; i++)
         if (l.v[i].id == id)
             me = &l.v[i];
-    *out = tgt_json(me, &inds, NULL, NULL, false);
-    st = dh_app_audit(tx.c, a, old ? "update" : "create", "target", indc, unit, "ok", NULL, *out,
-                      now, e);
-    json_object_set_new(*out, "warnings", split_warnings(&l, &inds, id));
-    if (st == DH_OK)
-        st = dh_tx_commit(&tx, e);
-    tx.c = NULL;
+    cl->out = tgt_json(me, &inds, NULL, NULL, false);
+    st = dh_app_audit(tx->c, a, old ? "update" : "create", "target", indc, unit, "ok", NULL,
+                      cl->out, cl->now, e);
+    json_object_set_new(cl->out, "warnings", split_warnings(&l, &inds, id));
 done:
-    if (st && tx.c)
-        dh_tx_abort(&tx);
-    if (st) {
-        json_decref(*out);
-        *out = NULL;
-    }
     tgt_free_all(&l);
     dh_indset_free(&inds);
+    return st;
+}
+
+dh_status dh_app_target_put(dh_app *app, const dh_actor *a, json_t *body, time_t now,
+                            json_t **out, dh_err *e)
+{
+    static const char *const allowed[] = {"indicator", "unit",     "value", "due",  "milestones",
+                                          "split_of",  "plan",     "task_id", "task_ref",
+                                          "name",      "note",     "key",   NULL};
+    *out = NULL;
+    dh_status st = dh_json_only(body, allowed, e);
+    if (st)
+        return st;
+    char *indc = NULL, *unit = NULL, *plan = NULL, *task_ref = NULL, *name = NULL, *note = NULL,
+         *key = NULL;
+    dh_date due;
+    json_t *ms = NULL, *v = json_object_get(body, "value");
+    json_t *split = json_object_get(body, "split_of"), *task = json_object_get(body, "task_id");
+    if ((st = dh_json_text(body, "indicator", true, &indc, e)) ||
+        (st = dh_json_text(body, "unit", true, &unit, e)) ||
+        (st = dh_json_date(body, "due", false, &due, e)) ||
+        (st = dh_json_text(body, "plan", false, &plan, e)) ||
+        (st = dh_json_text(body, "task_ref", false, &task_ref, e)) ||
+        (st = dh_json_text(body, "name", false, &name, e)) ||
+        (st = dh_json_text(body, "note", false, &note, e)) ||
+        (st = dh_json_text(body, "key", false, &key, e)) ||
+        (st = parse_milestones(json_object_get(body, "milestones"), &ms, e)))
+        goto done;
+    if (!json_is_number(v)) {
+        st = dh_err_set(e, DH_E_INVALID, "missing_field", "value", "value must be a number");
+        goto done;
+    }
+    if (task && !json_is_null(task) && !json_is_integer(task)) {
+        st = dh_err_set(e, DH_E_INVALID, "invalid_type", "task_id", "task_id must be an integer");
+        goto done;
+    }
+    target_put_cl cl = {a,   indc, unit,  plan, task_ref, name, note, key,
+                        due, ms,   v,     split, task,    now,  NULL};
+    st = dh_tx_run(app, DH_TX_UNITS, target_put_tx, &cl, e);
+    if (st)
+        json_decref(cl.out);
+    else
+        *out = cl.out;
+done:
     json_decref(ms);
     free(indc);
     free(unit);
@@ -1068,7 +1139,6 @@ done:
     free(name);
     free(note);
     free(key);
-    free(ms_text);
     return st;
 }
 

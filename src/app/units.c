@@ -119,14 +119,47 @@ static bool may_write_under(const dh_unitreg *r, const dh_actor *a, const char *
     return dh_access_allows(r, a->role, dh_app_actor_scope(r, a), DH_ACT_WRITE, p, d);
 }
 
+typedef struct unit_create_cl {
+    const dh_actor *a;
+    const spec_buf *b;
+    dh_date today;
+    time_t now;
+    json_t *out;
+} unit_create_cl;
+
+/* Concurrency: reads the whole unit registry (units, unit_versions,
+ * unit_links) inside the write transaction (DH_TX_UNITS) and decides from
+ * it that the code is new, that the parent exists and that the actor may
+ * write under it; the new unit is saved and units_rev bumped in the same
+ * transaction, so a second writer waits for the write lock (SQLite) or
+ * fails its commit and is rerun against the new registry (PostgreSQL);
+ * the unique code of units is the last guard. */
+static dh_status unit_create_tx(dh_tx *tx, void *closure, dh_err *e)
+{
+    unit_create_cl *cl = closure;
+    json_decref(cl->out);
+    cl->out = NULL;
+    const spec_buf *b = cl->b;
+    if (!may_write_under(tx->reg, cl->a, b->spec.parent, cl->today))
+        return dh_tx_deny(tx, cl->a, "create", "unit", b->code,
+                          b->spec.parent ? b->spec.parent : "", cl->now, e,
+                          "create a unit there (outside their subtree)");
+    int32_t u;
+    dh_status st = dh_unitreg_create(tx->reg, &b->spec, &u, e);
+    if (st == DH_OK) {
+        cl->out = snapshot(tx->reg, u, cl->today);
+        st = dh_app_audit(tx->c, cl->a, "create", "unit", b->code, b->code, "ok", NULL, cl->out,
+                          cl->now, e);
+    }
+    return st;
+}
+
 dh_status dh_app_unit_create(dh_app *app, const dh_actor *a, json_t *body, time_t now,
                              json_t **out, dh_err *e)
 {
     static const char *const allowed[] = {"code",   "name",       "short_name", "kind",
                                           "parent", "valid_from", "valid_to",   NULL};
-    dh_date today = dh_date_of_time_vn(now);
     spec_buf b;
-    dh_tx tx;
     dh_status st;
     *out = NULL;
     if ((st = dh_json_only(body, allowed, e)))
@@ -135,50 +168,67 @@ dh_status dh_app_unit_create(dh_app *app, const dh_actor *a, json_t *body, time_
         spec_buf_free(&b);
         return st;
     }
-    if ((st = dh_tx_begin(app, &tx, true, e))) {
-        spec_buf_free(&b);
-        return st;
-    }
-    if (!may_write_under(tx.reg, a, b.spec.parent, today)) {
-        char *parent = dh_xstrdup(b.spec.parent ? b.spec.parent : "");
-        char *code = dh_xstrdup(b.code);
-        spec_buf_free(&b);
-        dh_tx_abort(&tx);
-        st = dh_app_deny(app, a, "create", "unit", code, parent, now, e,
-                         "create a unit there (outside their subtree)");
-        free(parent);
-        free(code);
-        return st;
-    }
-    int32_t u;
-    st = dh_unitreg_create(tx.reg, &b.spec, &u, e);
-    if (st == DH_OK) {
-        *out = snapshot(tx.reg, u, today);
-        st = dh_app_audit(tx.c, a, "create", "unit", b.code, b.code, "ok", NULL, *out, now, e);
-    }
+    unit_create_cl cl = {a, &b, dh_date_of_time_vn(now), now, NULL};
+    st = dh_tx_run(app, DH_TX_UNITS, unit_create_tx, &cl, e);
     spec_buf_free(&b);
-    if (st == DH_OK)
-        st = dh_tx_commit(&tx, e);
-    if (st) {
-        dh_tx_abort(&tx);
-        json_decref(*out);
-        *out = NULL;
-    }
+    if (st)
+        json_decref(cl.out);
+    else
+        *out = cl.out;
     return st;
 }
 
 /* ------------------------------------------------------------------ */
 /* Patch: corrections, or changes from an effective date.             */
 
+typedef struct unit_patch_cl {
+    const dh_actor *a;
+    const char *code, *name, *short_name, *parent;
+    dh_date eff, today;
+    time_t now;
+    json_t *out;
+} unit_patch_cl;
+
+/* Concurrency: reads the whole unit registry inside the write transaction
+ * (DH_TX_UNITS): the unit's versions, the actor's scope, the new parent
+ * and the tree that must stay free of cycles. The changed versions are
+ * saved and units_rev bumped in the same transaction, so two changes to
+ * the tree are serialised by the write lock (SQLite) or the later one
+ * fails its commit and is rerun on the new tree (PostgreSQL). */
+static dh_status unit_patch_tx(dh_tx *tx, void *closure, dh_err *e)
+{
+    unit_patch_cl *cl = closure;
+    json_decref(cl->out);
+    cl->out = NULL;
+    int32_t u = dh_unitreg_find(tx->reg, cl->code);
+    if (u < 0)
+        return dh_err_set(e, DH_E_NOTFOUND, "unknown_unit", "code", "unit '%s' does not exist",
+                          cl->code);
+    int32_t scope = dh_app_actor_scope(tx->reg, cl->a);
+    bool ok = dh_access_allows(tx->reg, cl->a->role, scope, DH_ACT_WRITE, u, cl->today);
+    if (ok && cl->parent)
+        ok = may_write_under(tx->reg, cl->a, *cl->parent ? cl->parent : NULL,
+                             cl->eff == DH_DATE_NONE ? cl->today : cl->eff);
+    if (!ok)
+        return dh_tx_deny(tx, cl->a, "update", "unit", cl->code, cl->code, cl->now, e,
+                          "change this unit (outside their subtree)");
+    json_t *before = snapshot(tx->reg, u, cl->today);
+    dh_status st = dh_unitreg_change(tx->reg, u, cl->eff, cl->name, cl->short_name, cl->parent, e);
+    if (st == DH_OK) {
+        cl->out = snapshot(tx->reg, u, cl->today);
+        st = dh_app_audit(tx->c, cl->a, cl->eff == DH_DATE_NONE ? "correct" : "update", "unit",
+                          cl->code, cl->code, "ok", before, cl->out, cl->now, e);
+    }
+    json_decref(before);
+    return st;
+}
+
 dh_status dh_app_unit_patch(dh_app *app, const dh_actor *a, const char *code, json_t *body,
                             time_t now, json_t **out, dh_err *e)
 {
     static const char *const allowed[] = {"name", "short_name", "parent", "effective", NULL};
-    dh_date today = dh_date_of_time_vn(now);
     char *name = NULL, *short_name = NULL, *parent = NULL;
     dh_date eff = DH_DATE_NONE;
-    json_t *before = NULL;
-    dh_tx tx = {0};
     dh_status st;
     *out = NULL;
     if ((st = dh_json_only(body, allowed, e)) ||
@@ -195,40 +245,13 @@ dh_status dh_app_unit_patch(dh_app *app, const dh_actor *a, const char *code, js
     /* "parent": null makes the unit a root. */
     if (!parent && json_object_get(body, "parent"))
         parent = dh_xstrdup("");
-    if ((st = dh_tx_begin(app, &tx, true, e)))
-        goto done;
-    int32_t u = dh_unitreg_find(tx.reg, code);
-    if (u < 0) {
-        st = dh_err_set(e, DH_E_NOTFOUND, "unknown_unit", "code", "unit '%s' does not exist",
-                        code);
-        goto done;
-    }
-    int32_t scope = dh_app_actor_scope(tx.reg, a);
-    bool ok = dh_access_allows(tx.reg, a->role, scope, DH_ACT_WRITE, u, today);
-    if (ok && parent)
-        ok = may_write_under(tx.reg, a, *parent ? parent : NULL, eff == DH_DATE_NONE ? today : eff);
-    if (!ok) {
-        dh_tx_abort(&tx);
-        st = dh_app_deny(app, a, "update", "unit", code, code, now, e,
-                         "change this unit (outside their subtree)");
-        goto done;
-    }
-    before = snapshot(tx.reg, u, today);
-    st = dh_unitreg_change(tx.reg, u, eff, name, short_name, parent, e);
-    if (st == DH_OK) {
-        *out = snapshot(tx.reg, u, today);
-        st = dh_app_audit(tx.c, a, eff == DH_DATE_NONE ? "correct" : "update", "unit", code, code,
-                          "ok", before, *out, now, e);
-    }
-    if (st == DH_OK)
-        st = dh_tx_commit(&tx, e);
+    unit_patch_cl cl = {a, code, name, short_name, parent, eff, dh_date_of_time_vn(now), now, NULL};
+    st = dh_tx_run(app, DH_TX_UNITS, unit_patch_tx, &cl, e);
+    if (st)
+        json_decref(cl.out);
+    else
+        *out = cl.out;
 done:
-    if (st) {
-        dh_tx_abort(&tx);
-        json_decref(*out);
-        *out = NULL;
-    }
-    json_decref(before);
     free(name);
     free(short_name);
     free(parent);
@@ -411,74 +434,89 @@ static const char *event_forbidden(const dh_unitreg *r, const dh_actor *a,
     return NULL;
 }
 
+typedef struct unit_event_cl {
+    const dh_actor *a;
+    json_t *body;
+    const event_buf *b;
+    dh_date today;
+    time_t now;
+    json_t *out;
+} unit_event_cl;
+
+/* Concurrency: reads the whole unit registry inside the write transaction
+ * (DH_TX_UNITS): every unit the event names, their versions and links, and
+ * the actor's scope. The event row, the changed units and the new links
+ * are written and units_rev bumped in the same transaction, so two
+ * reorganisations never apply to the same tree: the second waits for the
+ * write lock (SQLite) or fails its commit and is rerun against the tree
+ * the first left (PostgreSQL), where it may now be refused (a unit already
+ * closed or merged). */
+static dh_status unit_event_tx(dh_tx *tx, void *closure, dh_err *e)
+{
+    unit_event_cl *cl = closure;
+    const dh_unit_event *ev = &cl->b->ev;
+    dh_unitreg *reg = tx->reg;
+    json_decref(cl->out);
+    cl->out = NULL;
+    const char *denied = event_forbidden(reg, cl->a, ev, cl->today);
+    if (denied)
+        return dh_tx_deny(tx, cl->a, "event", "unit", denied, denied, cl->now, e,
+                          "reorganise units outside their subtree");
+    size_t links_before = reg->nlinks;
+    dh_status st = dh_unitreg_apply_event(reg, ev, e);
+    if (st)
+        return st;
+    char *body_text = json_dumps(cl->body, JSON_COMPACT | JSON_SORT_KEYS);
+    dh_unit_event_row row = {0,
+                             dh_event_kind_name(ev->kind),
+                             ev->effective,
+                             cl->b->source,
+                             cl->b->note,
+                             body_text,
+                             cl->now,
+                             cl->a->user_id};
+    int64_t event_id = 0;
+    st = DH_UNITS(tx->c)->insert_unit_event(tx->c, &row, &event_id, e);
+    free(body_text);
+    if (st == DH_OK)
+        st = dh_app_save_units(tx->c, reg, event_id, e);
+    if (st)
+        return st;
+    /* The answer: the event, with every unit it touched as it now is. */
+    json_t *units = json_array();
+    for (size_t i = 0; i < reg->n; i++) {
+        bool touched = false;
+        for (size_t k = links_before; k < reg->nlinks && !touched; k++)
+            touched = reg->links[k].from == (int32_t)i || reg->links[k].to == (int32_t)i;
+        const char *c = reg->u[i].code;
+        touched = touched || (ev->unit && strcmp(ev->unit, c) == 0);
+        if (touched)
+            json_array_append_new(units, dh_app_unit_json(reg, (int32_t)i, ev->effective, false));
+    }
+    cl->out = json_pack("{s:I,s:s,s:o,s:O}", "id", (json_int_t)event_id, "kind",
+                        dh_event_kind_name(ev->kind), "effective", date_json(ev->effective),
+                        "units", units);
+    json_decref(units);
+    char key[32];
+    snprintf(key, sizeof key, "%lld", (long long)event_id);
+    const char *unit_code = ev->unit ? ev->unit : ev->nto ? ev->to[0].code : "";
+    return dh_app_audit(tx->c, cl->a, "event", "unit_event", key, unit_code, "ok", NULL, cl->body,
+                        cl->now, e);
+}
+
 dh_status dh_app_unit_event(dh_app *app, const dh_actor *a, json_t *body, time_t now,
                             json_t **out, dh_err *e)
 {
-    dh_date today = dh_date_of_time_vn(now);
     event_buf b;
-    dh_tx tx = {0};
-    dh_status st;
     *out = NULL;
-    if ((st = event_from_json(body, &b, e)) || (st = dh_tx_begin(app, &tx, true, e)))
-        goto done;
-    const char *denied = event_forbidden(tx.reg, a, &b.ev, today);
-    if (denied) {
-        char *key = dh_xstrdup(denied);
-        dh_tx_abort(&tx);
-        st = dh_app_deny(app, a, "event", "unit", key, key, now, e,
-                         "reorganise units outside their subtree");
-        free(key);
-        goto done;
-    }
-    size_t links_before = tx.reg->nlinks;
-    if ((st = dh_unitreg_apply_event(tx.reg, &b.ev, e)))
-        goto done;
-    char *body_text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
-    dh_unit_event_row row = {0,
-                             dh_event_kind_name(b.ev.kind),
-                             b.ev.effective,
-                             b.source,
-                             b.note,
-                             body_text,
-                             now,
-                             a->user_id};
-    int64_t event_id = 0;
-    st = DH_UNITS(tx.c)->insert_unit_event(tx.c, &row, &event_id, e);
-    free(body_text);
-    if (st == DH_OK)
-        st = dh_app_save_units(tx.c, tx.reg, event_id, e);
+    dh_status st = event_from_json(body, &b, e);
     if (st == DH_OK) {
-        /* The answer: the event, with every unit it touched as it now is. */
-        json_t *units = json_array();
-        for (size_t i = 0; i < tx.reg->n; i++) {
-            bool touched = false;
-            for (size_t k = links_before; k < tx.reg->nlinks && !touched; k++)
-                touched = tx.reg->links[k].from == (int32_t)i || tx.reg->links[k].to == (int32_t)i;
-            const char *c = tx.reg->u[i].code;
-            touched = touched || (b.ev.unit && strcmp(b.ev.unit, c) == 0);
-            if (touched)
-                json_array_append_new(units, dh_app_unit_json(tx.reg, (int32_t)i, b.ev.effective,
-                                                              false));
-        }
-        *out = json_pack("{s:I,s:s,s:o,s:O}", "id", (json_int_t)event_id, "kind",
-                         dh_event_kind_name(b.ev.kind), "effective", date_json(b.ev.effective),
-                         "units", units);
-        json_decref(units);
-        char key[32];
-        snprintf(key, sizeof key, "%lld", (long long)event_id);
-        const char *unit_code = b.ev.unit ? b.ev.unit
-                                : b.ev.nto  ? b.ev.to[0].code
-                                            : "";
-        st = dh_app_audit(tx.c, a, "event", "unit_event", key, unit_code, "ok", NULL, body, now,
-                          e);
-    }
-    if (st == DH_OK)
-        st = dh_tx_commit(&tx, e);
-done:
-    if (st) {
-        dh_tx_abort(&tx);
-        json_decref(*out);
-        *out = NULL;
+        unit_event_cl cl = {a, body, &b, dh_date_of_time_vn(now), now, NULL};
+        st = dh_tx_run(app, DH_TX_UNITS, unit_event_tx, &cl, e);
+        if (st)
+            json_decref(cl.out);
+        else
+            *out = cl.out;
     }
     event_buf_free(&b);
     return st;
@@ -528,18 +566,114 @@ static dh_status row_spec(char **f, const int *map, spec_buf *b, dh_err *e)
     return spec_finish(b, e);
 }
 
+typedef struct unit_import_cl {
+    const dh_actor *a;
+    const dh_buf *data; /* the whole file, read again by every run */
+    const char *name;
+    const int *map;
+    dh_date today;
+    time_t now;
+    bool partial;
+    dh_import_report *rep;
+    void (*progress)(long rows, void *closure);
+    void *closure;
+    int runs;
+} unit_import_cl;
+
+/* Concurrency: reads the whole unit registry inside the write transaction
+ * (DH_TX_UNITS) and checks every row against it and against the rows
+ * before it (a new code, a known parent, the actor's subtree); all the
+ * units are saved and units_rev bumped in the same transaction, so the
+ * import is all or nothing against one registry: another writer waits for
+ * the write lock (SQLite) or one of the two fails its commit and is rerun
+ * on the other's registry (PostgreSQL); the unique code of units is the
+ * last guard. */
+static dh_status unit_import_tx(dh_tx *tx, void *closure, dh_err *e)
+{
+    unit_import_cl *cl = closure;
+    const char *name = cl->name;
+    const int *map = cl->map;
+    dh_import_report *rep = cl->rep;
+    bool first_run = cl->runs++ == 0;
+    dh_import_report_free(rep);
+    dh_csv *csv = dh_csv_new_mem(cl->data->p, cl->data->len, name);
+    char **fields;
+    size_t nf;
+    dh_status st = DH_OK;
+    int rc;
+    (void)dh_csv_next(csv, &fields, &nf); /* the header, checked by the caller */
+    long rows = 0;
+    while ((rc = dh_csv_next(csv, &fields, &nf)) != 0) {
+        long line = dh_csv_line(csv);
+        rows++;
+        if (first_run && cl->progress && rows % 1000 == 0)
+            cl->progress(rows, cl->closure);
+        if (rc < 0) {
+            report(rep, "%s", dh_csv_error(csv));
+            rep->refused++;
+            continue;
+        }
+        bool short_row = false;
+        for (int i = 0; i < NCOLS; i++)
+            short_row = short_row || (map[i] >= 0 && (size_t)map[i] >= nf);
+        if (short_row) {
+            report(rep, "%s:%ld: the row has %zu fields, the header has more", name, line, nf);
+            rep->refused++;
+            continue;
+        }
+        spec_buf b;
+        dh_err re;
+        dh_err_clear(&re);
+        dh_status rs = row_spec(fields, map, &b, &re);
+        if (rs == DH_OK && !may_write_under(tx->reg, cl->a, b.spec.parent, cl->today))
+            rs = dh_err_set(&re, DH_E_FORBIDDEN, "forbidden", "parent",
+                            "parent: %s is outside your subtree", b.spec.parent);
+        int32_t u;
+        if (rs == DH_OK)
+            rs = dh_unitreg_create(tx->reg, &b.spec, &u, &re);
+        if (rs == DH_OK) {
+            json_t *after = snapshot(tx->reg, u, cl->today);
+            rs = dh_app_audit(tx->c, cl->a, "import", "unit", b.code, b.code, "ok", NULL, after,
+                              cl->now, &re);
+            json_decref(after);
+        }
+        spec_buf_free(&b);
+        if (rs == DH_E_DB || rs == DH_E_BUSY) {
+            *e = re;
+            st = rs;
+            break;
+        }
+        if (rs) {
+            report(rep, "%s:%ld: %s", name, line, re.message);
+            rep->refused++;
+        } else {
+            rep->taken++;
+        }
+    }
+    dh_csv_free(csv);
+    if (st == DH_OK && rep->refused && !cl->partial) {
+        st = dh_err_set(e, DH_E_INVALID, "invalid_csv", NULL,
+                        "%d of %d rows refused; nothing imported (use --partial to take the "
+                        "good rows)",
+                        rep->refused, rep->refused + rep->taken);
+        rep->taken = 0;
+    }
+    return st;
+}
+
 dh_status dh_app_unit_import(dh_app *app, const dh_actor *a, FILE *f, const char *name,
                              bool partial, time_t now, dh_import_report *rep,
                              void (*progress)(long rows, void *closure), void *closure,
                              dh_err *e)
 {
-    dh_date today = dh_date_of_time_vn(now);
     memset(rep, 0, sizeof *rep);
-    dh_csv *csv = dh_csv_new(f, name);
+    /* The whole file first: a transaction run again reads it again. */
+    dh_buf data = DH_BUF_INIT;
+    dh_buf_read_all(&data, f);
+    dh_csv *csv = dh_csv_new_mem(data.p, data.len, name);
     char **fields;
     size_t nf;
     int map[NCOLS];
-    dh_tx tx = {0};
     dh_status st = DH_OK;
     int rc = dh_csv_next(csv, &fields, &nf);
     if (rc <= 0) {
@@ -578,76 +712,12 @@ dh_status dh_app_unit_import(dh_app *app, const dh_actor *a, FILE *f, const char
             goto done;
         }
     }
-    if ((st = dh_tx_begin(app, &tx, true, e)))
-        goto done;
-    int32_t scope = dh_app_actor_scope(tx.reg, a);
-    long rows = 0;
-    while ((rc = dh_csv_next(csv, &fields, &nf)) != 0) {
-        long line = dh_csv_line(csv);
-        rows++;
-        if (progress && rows % 1000 == 0)
-            progress(rows, closure);
-        if (rc < 0) {
-            report(rep, "%s", dh_csv_error(csv));
-            rep->refused++;
-            continue;
-        }
-        if (nf != 0 && nf < (size_t)(map[0] + 1)) {
-            /* fall through to the generic column check below */
-        }
-        bool short_row = false;
-        for (int i = 0; i < NCOLS; i++)
-            short_row = short_row || (map[i] >= 0 && (size_t)map[i] >= nf);
-        if (short_row) {
-            report(rep, "%s:%ld: the row has %zu fields, the header has more", name, line, nf);
-            rep->refused++;
-            continue;
-        }
-        spec_buf b;
-        dh_err re;
-        dh_err_clear(&re);
-        dh_status rs = row_spec(fields, map, &b, &re);
-        if (rs == DH_OK && !may_write_under(tx.reg, a, b.spec.parent, today)) {
-            (void)scope;
-            rs = dh_err_set(&re, DH_E_FORBIDDEN, "forbidden", "parent",
-                            "parent: %s is outside your subtree", b.spec.parent);
-        }
-        int32_t u;
-        if (rs == DH_OK)
-            rs = dh_unitreg_create(tx.reg, &b.spec, &u, &re);
-        if (rs == DH_OK) {
-            json_t *after = snapshot(tx.reg, u, today);
-            rs = dh_app_audit(tx.c, a, "import", "unit", b.code, b.code, "ok", NULL, after, now,
-                              &re);
-            json_decref(after);
-        }
-        if (rs) {
-            if (rs == DH_E_DB) {
-                spec_buf_free(&b);
-                *e = re;
-                st = rs;
-                goto done;
-            }
-            report(rep, "%s:%ld: %s", name, line, re.message);
-            rep->refused++;
-        } else {
-            rep->taken++;
-        }
-        spec_buf_free(&b);
-    }
-    if (rep->refused && !partial) {
-        st = dh_err_set(e, DH_E_INVALID, "invalid_csv", NULL,
-                        "%d of %d rows refused; nothing imported (use --partial to take the "
-                        "good rows)",
-                        rep->refused, rep->refused + rep->taken);
-        rep->taken = 0;
-        goto done;
-    }
-    st = dh_tx_commit(&tx, e);
+    unit_import_cl cl = {a,   &data, name, map, dh_date_of_time_vn(now), now, partial, rep,
+                         progress, closure, 0};
+    st = dh_tx_run(app, DH_TX_UNITS, unit_import_tx, &cl, e);
 done:
-    if (st)
-        dh_tx_abort(&tx);
     dh_csv_free(csv);
+    dh_buf_free(&data);
     return st;
 }
 

@@ -104,3 +104,12 @@ void dh_buf_free(dh_buf *b)
     b->p = NULL;
     b->len = b->cap = 0;
 }
+
+void dh_buf_read_all(dh_buf *b, FILE *f)
+{
+    char tmp[65536];
+    size_t n;
+    dh_buf_append(b, "", 0);
+    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
+        dh_buf_append(b, tmp, n);
+}

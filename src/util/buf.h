@@ -8,6 +8,7 @@
 #define DH_BUF_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 typedef struct dh_buf {
     char *p;
@@ -24,6 +25,10 @@ void dh_buf_printf(dh_buf *b, const char *fmt, ...) __attribute__((format(printf
 /* Returns the NUL-terminated contents ("" when empty); the buffer is reset. */
 char *dh_buf_steal(dh_buf *b);
 void dh_buf_reset(dh_buf *b);
+/* Appends what is left to read in f, up to its end or a read error (which
+ * ends it as the end would, as for a reader taking f directly); b->p is
+ * then never NULL. */
+void dh_buf_read_all(dh_buf *b, FILE *f);
 void dh_buf_free(dh_buf *b);
 
 /* Aborting allocators for the "allocation failure may abort" rule. */

@@ -18,6 +18,7 @@ struct dh_csv {
     long col;       /* characters read on the current physical line */
     long qline, qcol; /* where the open quote of the current field is */
     bool started;
+    bool own_f; /* opened by dh_csv_new_mem, closed by dh_csv_free */
     dh_buf fields[FIELDS_MAX];
     char *ptrs[FIELDS_MAX];
     char err[512];
@@ -32,10 +33,25 @@ dh_csv *dh_csv_new(FILE *f, const char *name)
     return c;
 }
 
+dh_csv *dh_csv_new_mem(const char *p, size_t len, const char *name)
+{
+    static const char empty[1] = "";
+    FILE *f = fmemopen((void *)(len ? p : empty), len, "r");
+    if (!f) {
+        fputs("dieuhanh: out of memory (fmemopen)\n", stderr);
+        abort();
+    }
+    dh_csv *c = dh_csv_new(f, name);
+    c->own_f = true;
+    return c;
+}
+
 void dh_csv_free(dh_csv *c)
 {
     if (!c)
         return;
+    if (c->own_f)
+        fclose(c->f);
     for (int i = 0; i < FIELDS_MAX; i++)
         dh_buf_free(&c->fields[i]);
     free(c->name);

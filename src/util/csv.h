@@ -17,6 +17,9 @@ typedef struct dh_csv dh_csv;
 
 /* Reads from f (not closed by dh_csv_free). name is used in messages. */
 dh_csv *dh_csv_new(FILE *f, const char *name);
+/* Reads the len bytes at p, which the caller keeps until dh_csv_free (a
+ * file read whole, so that it can be read again from the start). */
+dh_csv *dh_csv_new_mem(const char *p, size_t len, const char *name);
 void dh_csv_free(dh_csv *c);
 
 /* Reads the next row. Returns 1 and sets *fields and *nfields on a row, 0 at end
