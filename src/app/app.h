@@ -32,6 +32,7 @@ typedef struct dh_actor {
     int64_t cred_id;  /* the session or token used, 0 for the command line */
     bool is_token;    /* authenticated by a named API token */
     bool via_cookie;  /* authenticated by the session cookie (CSRF applies) */
+    bool scoped_admin; /* an admin's token scoped to a unit: acts as officer of that unit */
     char token_name[128];
     char ip[64];
 } dh_actor;
@@ -117,10 +118,14 @@ char *dh_app_csrf_for(const char *secret);
 json_t *dh_app_actor_json(const dh_actor *a);
 
 /* Creates a named API token for `login` (NULL = the actor), scoped to
- * `unit` (NULL = the user's unit). *secret is shown once (malloc'd). */
+ * `unit` (NULL = the user's unit). *secret is shown once (malloc'd). Only
+ * a password session or the command line creates tokens: an actor that is
+ * itself an API token is refused. */
 dh_status dh_app_token_create(dh_app *app, const dh_actor *a, const char *login,
                               const char *name, const char *unit, time_t now, char **secret,
                               json_t **out, dh_err *e);
+/* Revokes a token: the owner's session, an admin, or the token itself (a
+ * token revokes no other token). */
 dh_status dh_app_token_revoke(dh_app *app, const dh_actor *a, int64_t id, time_t now, dh_err *e);
 
 /* ---- Audit. -------------------------------------------------------------- */

@@ -424,11 +424,21 @@ dh_status dh_app_authenticate(dh_app *app, const char *secret, time_t now, dh_ac
     if (st || cc.row.revoked_at || (cc.row.expires_at && cc.row.expires_at <= now) || u.disabled)
         return dh_err_set(e, DH_E_AUTH, "unauthenticated", NULL,
                           "the session or token is unknown, expired or revoked: sign in again");
+    if (dh_role_parse(u.role, &out->role))
+        return dh_err_set(e, DH_E_AUTH, "unauthenticated", NULL,
+                          "the account has no valid role: ask an administrator");
     out->user_id = u.id;
     snprintf(out->login, sizeof out->login, "%s", u.login);
-    dh_role_parse(u.role, &out->role);
     out->cred_id = cc.row.id;
     out->is_token = cc.row.kind == DH_CRED_TOKEN;
+    /* A unit scope narrows every role. An admin's token scoped to a unit
+     * acts as an officer of that unit: it reads and writes the subtree and
+     * administers nothing (users, tokens, calendars and catalogues are the
+     * acts of an unscoped admin for the whole province). */
+    if (out->is_token && cc.row.unit_id && out->role == DH_ROLE_ADMIN) {
+        out->role = DH_ROLE_OFFICER;
+        out->scoped_admin = true;
+    }
     snprintf(out->token_name, sizeof out->token_name, "%s", cc.name);
     out->unit_id = cc.row.unit_id ? cc.row.unit_id : u.unit_id;
     if (out->unit_id) {
@@ -444,10 +454,11 @@ dh_status dh_app_authenticate(dh_app *app, const char *secret, time_t now, dh_ac
 
 json_t *dh_app_actor_json(const dh_actor *a)
 {
-    return json_pack("{s:I,s:s,s:s,s:o,s:o}", "id", (json_int_t)a->user_id, "login", a->login,
-                     "role", dh_role_name(a->role), "unit",
+    return json_pack("{s:I,s:s,s:s,s:o,s:o,s:b}", "id", (json_int_t)a->user_id, "login",
+                     a->login, "role", dh_role_name(a->role), "unit",
                      a->unit_code[0] ? json_string(a->unit_code) : json_null(), "token",
-                     a->is_token ? json_string(a->token_name) : json_null());
+                     a->is_token ? json_string(a->token_name) : json_null(), "scoped_admin",
+                     a->scoped_admin);
 }
 
 dh_status dh_app_logout(dh_app *app, const dh_actor *a, time_t now, dh_err *e)
@@ -478,13 +489,18 @@ dh_status dh_app_token_create(dh_app *app, const dh_actor *a, const char *login,
     char *clean = NULL;
     *secret = NULL;
     *out = NULL;
+    const char *who = login && *login ? login : a->login;
+    /* A token minting tokens would outlive its own revocation and could
+     * widen its scope: only a password session or the command line may. */
+    if (a->is_token)
+        return dh_app_deny(app, a, "create", "token", who, "", now, e,
+                           "create tokens with an API token (sign in with a password)");
     clean = dh_text_clean(name ? name : "", &bad);
     if (!clean || !*clean || strlen(clean) > 100) {
         free(clean);
         return dh_err_set(e, DH_E_INVALID, "invalid_name", "name",
                           "a token needs a name of 1 to 100 bytes of UTF-8 text");
     }
-    const char *who = login && *login ? login : a->login;
     if ((st = dh_tx_begin(app, &tx, true, e)))
         goto done;
     if ((st = DH_OPS(tx.c)->get_user(tx.c, 0, who, copy_user, &u, e)))
@@ -556,6 +572,10 @@ dh_status dh_app_token_revoke(dh_app *app, const dh_actor *a, int64_t id, time_t
     dh_status st;
     char key[32];
     snprintf(key, sizeof key, "%lld", (long long)id);
+    /* A token revokes itself only (asked before the lookup: no oracle). */
+    if (a->is_token && id != a->cred_id)
+        return dh_app_deny(app, a, "revoke", "token", key, "", now, e,
+                           "revoke a token other than itself");
     if ((st = dh_tx_begin(app, &tx, false, e)))
         return st;
     st = DH_OPS(tx.c)->get_cred(tx.c, id, copy_cred, &cc, e);
