@@ -99,9 +99,17 @@ dh_status dh_app_user_create(dh_app *app, const dh_actor *a, const dh_user_spec 
                              json_t **out, dh_err *e);
 dh_status dh_app_user_list(dh_app *app, const dh_actor *a, int64_t after_id, int limit,
                            json_t **items, int64_t *next, dh_err *e);
-/* Sets a new password (admins for anyone, everyone for themselves). */
+/* Sets a new password (admins for anyone, everyone for themselves; never
+ * through an API token) and ends the user's sessions but the actor's own.
+ * API tokens stay valid unless revoke_tokens. *out (may be NULL) gets
+ * {"login","sessions_revoked","tokens_revoked"}. */
 dh_status dh_app_user_password(dh_app *app, const dh_actor *a, const char *login,
-                               const char *password, time_t now, dh_err *e);
+                               const char *password, bool revoke_tokens, time_t now,
+                               json_t **out, dh_err *e);
+/* Clears the sign-in lockout of a login (unscoped admins); the per-address
+ * limit stays. */
+dh_status dh_app_user_unlock(dh_app *app, const dh_actor *a, const char *login, time_t now,
+                             dh_err *e);
 
 /* Checks the password (throttled per login and per address) and opens a
  * session. *token is the session secret (malloc'd) usable as cookie or

@@ -268,26 +268,86 @@ dh_status dh_app_user_list(dh_app *app, const dh_actor *a, int64_t after_id, int
 }
 
 dh_status dh_app_user_password(dh_app *app, const dh_actor *a, const char *login,
-                               const char *password, time_t now, dh_err *e)
+                               const char *password, bool revoke_tokens, time_t now,
+                               json_t **out, dh_err *e)
 {
     dh_tx tx = {0};
     user_copy u = {0};
     char *hash = NULL;
+    json_t *after = NULL;
+    int nsessions = 0, ntokens = 0;
     dh_status st;
+    if (out)
+        *out = NULL;
     if ((st = check_password_rules(password, e)))
         return st;
+    /* A token that could set the password could open a full session. */
+    if (a->is_token)
+        return dh_app_deny(app, a, "password", "user", login, "", now, e,
+                           "change a password with an API token");
     if (a->role != DH_ROLE_ADMIN && strcmp(a->login, login) != 0)
-        return dh_app_deny(app, a, "update", "user", login, "", now, e,
+        return dh_app_deny(app, a, "password", "user", login, "", now, e,
                            "change another user's password");
     if ((st = dh_tx_begin(app, &tx, false, e)))
         return st;
     if ((st = DH_OPS(tx.c)->get_user(tx.c, 0, login, copy_user, &u, e)) ||
         (st = hash_password(password, &hash, e)) ||
-        (st = DH_OPS(tx.c)->set_password(tx.c, u.id, hash, e)) ||
-        (st = dh_app_audit(tx.c, a, "password", "user", login, "", "ok", NULL, NULL, now, e)) ||
-        (st = dh_tx_commit(&tx, e)))
+        (st = DH_OPS(tx.c)->set_password(tx.c, u.id, hash, e)))
+        goto done;
+    /* Every session of the user ends, but the one making the change to its
+     * own password. Tokens are separate credentials: revoked only on request. */
+    int64_t keep = u.id == a->user_id ? a->cred_id : 0;
+    if ((st = DH_OPS(tx.c)->revoke_user_creds(tx.c, u.id, DH_CRED_SESSION, keep, now,
+                                              &nsessions, e)) ||
+        (revoke_tokens && (st = DH_OPS(tx.c)->revoke_user_creds(tx.c, u.id, DH_CRED_TOKEN, 0,
+                                                                now, &ntokens, e))))
+        goto done;
+    after = json_pack("{s:s,s:i,s:i}", "login", u.login, "sessions_revoked", nsessions,
+                      "tokens_revoked", ntokens);
+    st = dh_app_audit(tx.c, a, "password", "user", login, "", "ok", NULL, after, now, e);
+    if (st == DH_OK)
+        st = dh_tx_commit(&tx, e);
+done:
+    if (st) {
         dh_tx_abort(&tx);
+        json_decref(after);
+    } else if (out) {
+        *out = after;
+    } else {
+        json_decref(after);
+    }
     free(hash);
+    return st;
+}
+
+dh_status dh_app_user_unlock(dh_app *app, const dh_actor *a, const char *login, time_t now,
+                             dh_err *e)
+{
+    dh_tx tx = {0};
+    user_copy u = {0};
+    dh_status st;
+    char key[128];
+    int n = 0;
+    if ((st = check_login(login, e)))
+        return st;
+    /* Only an unscoped admin: a scoped admin token acts as an officer. */
+    if (a->role != DH_ROLE_ADMIN)
+        return dh_app_deny(app, a, "unlock", "user", login, "", now, e, "unlock sign-ins");
+    snprintf(key, sizeof key, "login:%s", login);
+    if ((st = dh_tx_begin(app, &tx, false, e)))
+        return st;
+    if ((st = DH_OPS(tx.c)->get_user(tx.c, 0, login, copy_user, &u, e)) ||
+        (st = DH_OPS(tx.c)->count_login_failures(tx.c, key, now - THROTTLE_WINDOW, &n, e)) ||
+        (st = DH_OPS(tx.c)->clear_login_failures(tx.c, key, e)))
+        goto done;
+    json_t *after = json_pack("{s:s,s:i}", "login", u.login, "failures_cleared", n);
+    st = dh_app_audit(tx.c, a, "unlock", "user", login, "", "ok", NULL, after, now, e);
+    json_decref(after);
+    if (st == DH_OK)
+        st = dh_tx_commit(&tx, e);
+done:
+    if (st)
+        dh_tx_abort(&tx);
     return st;
 }
 

@@ -600,6 +600,10 @@ typedef struct dh_store_ops {
      * when there is none. */
     dh_status (*ivalues_latest)(dh_conn *c, int64_t indicator_id, const char *units_json,
                                 dh_date *from, dh_date *to, time_t *received, dh_err *e);
+    /* Revokes every live credential of a kind (sessions or tokens) of a
+     * user but except_id (0: none); *n (may be NULL) counts them. */
+    dh_status (*revoke_user_creds)(dh_conn *c, int64_t user_id, dh_cred_kind kind,
+                                   int64_t except_id, time_t at, int *n, dh_err *e);
 } dh_store_ops;
 
 /* ---- Front door. ------------------------------------------------------ */
