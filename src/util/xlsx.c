@@ -306,7 +306,8 @@ static dh_status zip_get(dh_sheet *s, const unsigned char *z, size_t len, const 
             return fail(s, e, 0, "max_part_bytes",
                          "inflates to %zu bytes, more than the limit of %zu", usize,
                          s->lim.max_part_bytes);
-        if (usize > s->lim.max_total_bytes - (*total < s->lim.max_total_bytes ? *total : s->lim.max_total_bytes))
+        /* No overflow: *total and usize are each at most a limit. */
+        if (*total + usize > s->lim.max_total_bytes)
             return fail(s, e, 0, "max_total_bytes",
                          "the parts inflate to more than %zu bytes together",
                          s->lim.max_total_bytes);
