@@ -7,7 +7,7 @@
  *   GET  /don-vi/{code}?period=
  *   GET  /chi-so-766?unit=&period=
  *   GET  /ngon-ngu?lang=vi|en&back=PATH
- *   GET  /static/app.css, /static/app.js
+ *   GET  /static/app.css, /static/app.js, /static/doc.css (the printable documents)
  * Every figure comes from the same app functions as the API (so the pages
  * and the API cannot disagree); permissions are the API's (an officer sees
  * only their subtree). */
@@ -19,6 +19,7 @@
 
 #include "core/period.h"
 #include "http/pages.h"
+#include "util/html.h"
 
 /* ---- Shared by the page files (pages.h). ----------------------------------- */
 
@@ -189,6 +190,14 @@ static void get_css(dh_req *rq, dh_resp *rs)
 {
     rs->status = 200;
     rs->body = dh_xstrdup(dh_web_css);
+    rs->content_type = "text/css; charset=utf-8";
+    rs->cache = "public, max-age=3600";
+}
+
+static void get_doc_css(dh_req *rq, dh_resp *rs)
+{
+    rs->status = 200;
+    rs->body = dh_xstrdup(dh_html_doc_css);
     rs->content_type = "text/css; charset=utf-8";
     rs->cache = "public, max-age=3600";
 }
@@ -885,6 +894,7 @@ const dh_route dh_routes_pages[] = {
     {"GET", "/", get_root, DH_ROUTE_PUBLIC},
     {"GET", "/static/app.css", get_css, DH_ROUTE_PUBLIC},
     {"GET", "/static/app.js", get_js, DH_ROUTE_PUBLIC},
+    {"GET", "/static/doc.css", get_doc_css, DH_ROUTE_PUBLIC},
     {"GET", "/static/icon.svg", get_icon, DH_ROUTE_PUBLIC},
     {"GET", "/favicon.ico", get_icon, DH_ROUTE_PUBLIC},
     {"GET", "/ngon-ngu", get_lang, DH_ROUTE_PUBLIC},

@@ -462,7 +462,7 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, dh_resp *rs)
     if (rs->content_type && strncmp(rs->content_type, "text/html", 9) == 0) {
         MHD_add_response_header(r, "Content-Security-Policy",
                                 "default-src 'none'; script-src 'self'; connect-src 'self'; "
-                                "style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+                                "style-src 'self'; img-src 'self' data:; "
                                 "form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
         MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
         MHD_add_response_header(r, "X-Frame-Options", "DENY");
