@@ -43,9 +43,13 @@ bool dh_pages_signed_in(dh_req *rq, dh_resp *rs)
 {
     if (rq->authed)
         return true;
-    char to[600];
-    snprintf(to, sizeof to, "/dang-nhap?next=%s", rq->path);
-    dh_reply_redirect(rs, to);
+    /* The path goes back through the sign-in form as a query value. */
+    dh_page enc = {0};
+    dh_page_raw(&enc, "/dang-nhap?next=");
+    dh_page_urlenc(&enc, dh_page_local_target(rq->path));
+    dh_buf_append(&enc.b, "", 1);
+    dh_reply_redirect(rs, enc.b.p);
+    dh_buf_free(&enc.b);
     return false;
 }
 
@@ -226,11 +230,9 @@ static void get_lang(dh_req *rq, dh_resp *rs)
     const char *lang = dh_req_query(rq, "lang"), *back = dh_req_query(rq, "back");
     bool en = lang && !strcmp(lang, "en");
     snprintf(rs->set_cookie, sizeof rs->set_cookie,
-             "dh_lang=%s; Path=/; SameSite=Strict; Max-Age=31536000", en ? "en" : "vi");
-    /* only a path on this site: no "//host" */
-    bool ok = back && back[0] == '/' && back[1] != '/' && back[1] != '\\' &&
-              strlen(back) < 400 && !strpbrk(back, "\r\n");
-    dh_reply_redirect(rs, ok ? back : "/tong-quan");
+             "dh_lang=%s; Path=/; SameSite=Strict; Max-Age=31536000%s", en ? "en" : "vi",
+             rq->secure_cookies ? "; Secure" : "");
+    dh_reply_redirect(rs, dh_page_local_target(back));
 }
 
 static void get_root(dh_req *rq, dh_resp *rs) { dh_reply_redirect(rs, "/tong-quan"); }
@@ -252,7 +254,7 @@ static void login_form(dh_req *rq, dh_resp *rs, const char *error, const char *l
     }
     const char *next = dh_req_query(rq, "next");
     dh_page_raw(&pg, "<input type=\"hidden\" name=\"next\" value=\"");
-    dh_page_attr(&pg, next ? next : "/tong-quan");
+    dh_page_attr(&pg, next ? dh_page_local_target(next) : "/tong-quan");
     dh_page_raw(&pg, "\"><label>");
     dh_page_text(&pg, L(&pg, "Tên đăng nhập", "User name"));
     dh_page_raw(&pg, "<input name=\"login\" autocomplete=\"username\" required value=\"");
@@ -294,14 +296,11 @@ static void post_login(dh_req *rq, dh_resp *rs)
                    login, dh_err_http_status(e.status));
         return;
     }
-    snprintf(rs->set_cookie, sizeof rs->set_cookie,
-             "dh_session=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=43200", token);
+    dh_reply_session_cookie(rq, rs, token);
     free(token);
     free(csrf);
     json_decref(user);
-    bool ok = next && next[0] == '/' && next[1] != '/' && next[1] != '\\' &&
-              !strpbrk(next, "\r\n");
-    dh_reply_redirect(rs, ok ? next : "/tong-quan");
+    dh_reply_redirect(rs, dh_page_local_target(next));
 }
 
 static void post_logout(dh_req *rq, dh_resp *rs)
@@ -309,8 +308,7 @@ static void post_logout(dh_req *rq, dh_resp *rs)
     dh_err e;
     if (rq->authed)
         dh_app_logout(rq->app, &rq->actor, rq->now, &e);
-    snprintf(rs->set_cookie, sizeof rs->set_cookie,
-             "dh_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    dh_reply_session_cookie(rq, rs, NULL);
     dh_reply_redirect(rs, "/dang-nhap");
 }
 
