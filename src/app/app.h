@@ -447,8 +447,10 @@ dh_status dh_app_indicators_demo(dh_app *app, const dh_actor *a, time_t now, jso
  * it is neither), with the form in force on the letter's date. */
 dh_status dh_app_letter(dh_app *app, const dh_actor *a, const char *code, time_t now,
                         json_t **out, dh_err *e);
-/* Printable HTML (malloc'd, every value escaped). */
-char *dh_letter_html(const json_t *letter);
+/* Printable HTML (malloc'd, every value escaped). link_css: the style is
+ * a link to the server's /static/doc.css (pages it serves); else inline,
+ * for a file opened without the server (dh_html_doc_style). */
+char *dh_letter_html(const json_t *letter, bool link_css);
 /* A4 PDF in memory (*pdf malloc'd). */
 dh_status dh_letter_pdf(const json_t *letter, char **pdf, size_t *len, dh_err *e);
 
@@ -465,10 +467,10 @@ dh_status dh_letter_pdf(const json_t *letter, char **pdf, size_t *len, dh_err *e
 enum { DH_KPI_EXACT = 1, DH_KPI_TODAY_UNITS = 2 };
 dh_status dh_app_report_ii06a(dh_app *app, const dh_actor *a, const char *unit, dh_date from,
                               dh_date to, unsigned flags, time_t now, json_t **out, dh_err *e);
-/* The same as CSV (Vietnamese headers, a total row) and as HTML (escaped);
- * malloc'd. */
+/* The same as CSV (Vietnamese headers, a total row) and as HTML (escaped;
+ * link_css as for dh_letter_html); malloc'd. */
 char *dh_report_ii06a_csv(const json_t *report);
-char *dh_report_ii06a_html(const json_t *report, const char *unit_name);
+char *dh_report_ii06a_html(const json_t *report, const char *unit_name, bool link_css);
 /* The same as a PDF (A4 landscape, cairo + pango): malloc'd bytes in *out. */
 dh_status dh_report_ii06a_pdf(const json_t *report, const char *unit_name, char **out,
                               size_t *len, dh_err *e);

@@ -38,6 +38,7 @@ typedef struct dh_req {
     dh_actor actor;
     char ip[64];
     char secret[256]; /* the session/token secret used, for logout and CSRF */
+    bool secure_cookies; /* served behind HTTPS (DIEUHANH_PUBLIC_URL): cookies say Secure */
 } dh_req;
 
 typedef struct dh_resp {
@@ -100,6 +101,9 @@ const char *dh_req_form(dh_req *rq, const char *name, char *buf, size_t cap);
 const char *dh_req_cookie(dh_req *rq, const char *name);
 /* 303 See Other to `to` (a path on this site). */
 void dh_reply_redirect(dh_resp *rs, const char *to);
+/* Sets the session cookie (HttpOnly, SameSite=Strict, 12 hours; token NULL
+ * clears it), marked Secure when the server is reached over HTTPS. */
+void dh_reply_session_cookie(const dh_req *rq, dh_resp *rs, const char *token);
 
 /* Parses ?as_of= (default: today in Vietnam); replies 422 and returns -1 on
  * a bad date. */
@@ -129,7 +133,11 @@ extern const dh_route dh_routes_plans[];
 
 /* ---- The server. */
 typedef struct dh_server dh_server;
-/* Starts serving on "HOST:PORT" (PORT 0 picks a free port). */
+/* Starts serving on "HOST:PORT" (PORT 0 picks a free port). The
+ * environment variable DIEUHANH_PUBLIC_URL, when set, is the address users
+ * reach the service at (behind a reverse proxy): with https:// every cookie
+ * is marked Secure; a value that is not an http:// or https:// URL is
+ * refused. */
 dh_server *dh_server_start(dh_app *app, const char *listen, dh_err *e);
 /* The port actually bound. */
 int dh_server_port(const dh_server *s);

@@ -26,6 +26,7 @@ struct dh_server {
     int port;
     pthread_t warm; /* loads the aggregates while the first requests come in */
     bool warming;
+    bool secure_cookies; /* DIEUHANH_PUBLIC_URL is https:// */
 };
 
 static void *warm_up(void *arg)
@@ -162,6 +163,13 @@ void dh_reply_redirect(dh_resp *rs, const char *to)
     free(rs->body);
     rs->body = dh_xstrdup("");
     rs->content_type = "text/plain; charset=utf-8";
+}
+
+void dh_reply_session_cookie(const dh_req *rq, dh_resp *rs, const char *token)
+{
+    snprintf(rs->set_cookie, sizeof rs->set_cookie,
+             "dh_session=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d%s", token ? token : "",
+             token ? 43200 : 0, rq->secure_cookies ? "; Secure" : "");
 }
 
 const char *dh_req_query(dh_req *rq, const char *name)
@@ -462,7 +470,7 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, dh_resp *rs)
     if (rs->content_type && strncmp(rs->content_type, "text/html", 9) == 0) {
         MHD_add_response_header(r, "Content-Security-Policy",
                                 "default-src 'none'; script-src 'self'; connect-src 'self'; "
-                                "style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+                                "style-src 'self'; img-src 'self' data:; "
                                 "form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
         MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
         MHD_add_response_header(r, "X-Frame-Options", "DENY");
@@ -533,6 +541,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         rq.conn = c;
         rq.body = ctx->body.p ? ctx->body.p : "";
         rq.body_len = ctx->body.len;
+        rq.secure_cookies = srv->secure_cookies;
         client_ip(c, rq.ip, sizeof rq.ip);
         dispatch(&rq, &rs);
     }
@@ -575,8 +584,17 @@ dh_server *dh_server_start(dh_app *app, const char *listen, dh_err *e)
                    "--listen host must be an IPv4 address such as 127.0.0.1 (got '%s')", host);
         return NULL;
     }
+    const char *public_url = getenv("DIEUHANH_PUBLIC_URL");
+    if (public_url && *public_url && strncmp(public_url, "https://", 8) != 0 &&
+        strncmp(public_url, "http://", 7) != 0) {
+        dh_err_set(e, DH_E_INVALID, "invalid_public_url", "DIEUHANH_PUBLIC_URL",
+                   "DIEUHANH_PUBLIC_URL must start with https:// or http:// (got '%s')",
+                   public_url);
+        return NULL;
+    }
     dh_server *s = dh_xcalloc(1, sizeof *s);
     s->app = app;
+    s->secure_cookies = public_url && strncmp(public_url, "https://", 8) == 0;
     s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL_LINUX_ONLY |
                                 MHD_USE_ERROR_LOG,
                             (uint16_t)port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &sa,

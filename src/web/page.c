@@ -78,6 +78,17 @@ void dh_page_csrf(dh_page *pg)
     dh_page_raw(pg, "\">");
 }
 
+const char *dh_page_local_target(const char *s)
+{
+    if (!s || s[0] != '/' || s[1] == '/')
+        return "/";
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++, n++)
+        if (*p < 0x20 || *p == 0x7f || *p == '\\' || n + 1 >= DH_PAGE_TARGET_MAX)
+            return "/";
+    return s;
+}
+
 static const char *role_vi(dh_role r, bool en)
 {
     static const char *const vi[] = {"Quản trị", "Lãnh đạo", "Cán bộ", "Báo cáo viên", "Người xem"};

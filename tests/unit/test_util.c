@@ -179,6 +179,30 @@ static void test_csv_writer_round_trip(void **state)
     free(out);
 }
 
+/* CSV injection (issue 13): formula-like text gets a leading quote; plain
+ * negative numbers stay numbers. */
+static void test_csv_writer_formulas(void **state)
+{
+    static const char *const formula[] = {"=1+2", "+84 912", "@SUM(A1)", "\tx", "\rx",
+                                          "-2+3", "-", "--1", "-1e", "-x", "-1.5.2", "-.",
+                                          "-inf", "-0x10"};
+    for (size_t i = 0; i < sizeof formula / sizeof *formula; i++)
+        assert_true(dh_csv_formula_like(formula[i]));
+    static const char *const plain[] = {"", "1+2", "a=b", "-3", "-1.5", "-.5", "-2e3",
+                                        "-2E-3", "-0", "2025-03-01", "Hộ tịch"};
+    for (size_t i = 0; i < sizeof plain / sizeof *plain; i++)
+        assert_false(dh_csv_formula_like(plain[i]));
+    assert_false(dh_csv_formula_like(NULL));
+    char *out = NULL;
+    size_t len = 0;
+    FILE *w = open_memstream(&out, &len);
+    const char *row[] = {"=1+2", "-3", "=A1,B1", "@x\"y", "-1 ngày"};
+    dh_csv_write_row(w, row, 5);
+    fclose(w);
+    assert_string_equal(out, "'=1+2,-3,\"'=A1,B1\",\"'@x\"\"y\",'-1 ngày\n");
+    free(out);
+}
+
 static void test_dates(void **state)
 {
     dh_date d;
@@ -221,7 +245,8 @@ int main(void)
         cmocka_unit_test(test_clip),          cmocka_unit_test(test_nfc_and_clean),
         cmocka_unit_test(test_utf8_validation), cmocka_unit_test(test_collate),
         cmocka_unit_test(test_csv_reader),    cmocka_unit_test(test_csv_errors),
-        cmocka_unit_test(test_csv_writer_round_trip), cmocka_unit_test(test_dates),
+        cmocka_unit_test(test_csv_writer_round_trip), cmocka_unit_test(test_csv_writer_formulas),
+        cmocka_unit_test(test_dates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
