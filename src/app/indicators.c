@@ -348,13 +348,8 @@ dh_status dh_app_indicator_import(dh_app *app, const dh_actor *a, FILE *f, const
         dh_status rs = DH_OK;
         for (int i = 0; i < 10 && rs == DH_OK; i++) {
             const char *v = col[i] >= 0 && (size_t)col[i] < nf ? fields[col[i]] : NULL;
-            if (v) {
-                long bad = -1;
-                s.f[i] = dh_text_clean(v, &bad);
-                if (!s.f[i])
-                    rs = dh_err_set(&re, DH_E_MALFORMED, "invalid_utf8", ind_cols[i],
-                                    "%s: not valid UTF-8 at byte offset %ld", ind_cols[i], bad);
-            }
+            if (v)
+                rs = dh_text_clean_field(v, ind_cols[i], &s.f[i], &re);
         }
         if (rs == DH_OK)
             rs = spec_check(&s, &re);

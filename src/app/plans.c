@@ -704,9 +704,11 @@ dh_status dh_app_file_put(dh_app *app, const dh_actor *a, const char *name, cons
                           size_t len, time_t now, json_t **out, dh_err *e)
 {
     *out = NULL;
-    long bad = -1;
-    char *clean = dh_text_clean(name ? name : "", &bad);
-    if (!clean || !*clean || strlen(clean) > 255) {
+    char *clean;
+    dh_status cs = dh_text_clean_field(name, "name", &clean, e);
+    if (cs)
+        return cs;
+    if (!*clean || strlen(clean) > 255) {
         free(clean);
         return dh_err_set(e, DH_E_INVALID, "invalid_name", "name",
                           "the file needs a name (UTF-8, at most 255 bytes)");
