@@ -558,9 +558,12 @@ dh_status dh_app_plan_coverage(dh_app *app, const dh_actor *a, const char *ref,
  * type, size, sha256}. */
 dh_status dh_app_file_put(dh_app *app, const dh_actor *a, const char *name, const void *data,
                           size_t len, time_t now, json_t **out, dh_err *e);
-/* A file's metadata and (when data is not NULL) its bytes (malloc'd). */
+/* A file's metadata and (when data is not NULL) its bytes (malloc'd).
+ * Readable by admins, its uploader, and (once attached) whoever may read the
+ * plan or task it is attached to; anyone else gets DH_E_NOTFOUND, as for a
+ * missing file, and the refusal is audited. New files get random ids. */
 dh_status dh_app_file_get(dh_app *app, const dh_actor *a, int64_t id, bool with_data,
-                          json_t **meta, char **data, size_t *len, dh_err *e);
+                          time_t now, json_t **meta, char **data, size_t *len, dh_err *e);
 
 /* A task of a plan: body {plan, ordinal, group, content, lead:[codes],
  * coordinating, lead_text, coordinating_text, expected_result, deadline

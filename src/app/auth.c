@@ -163,7 +163,6 @@ dh_status dh_app_user_create(dh_app *app, const dh_actor *a, const dh_user_spec 
     dh_tx tx = {0};
     dh_status st;
     char *hash = NULL, *display = NULL;
-    long bad = -1;
     *out = NULL;
     if ((st = check_login(s->login, e)))
         return st;
@@ -177,10 +176,8 @@ dh_status dh_app_user_create(dh_app *app, const dh_actor *a, const dh_user_spec 
                           "every user but an admin belongs to a unit");
     if ((st = check_password_rules(s->password, e)))
         return st;
-    display = dh_text_clean(s->display_name ? s->display_name : "", &bad);
-    if (!display)
-        return dh_err_set(e, DH_E_MALFORMED, "invalid_utf8", "display_name",
-                          "display_name is not valid UTF-8 (byte offset %ld)", bad);
+    if ((st = dh_text_clean_field(s->display_name, "display_name", &display, e)))
+        return st;
     if ((st = dh_tx_begin(app, &tx, true, e)))
         goto done;
     /* Managing people is an admin's job. */
@@ -545,7 +542,6 @@ dh_status dh_app_token_create(dh_app *app, const dh_actor *a, const char *login,
     dh_tx tx = {0};
     user_copy u = {0};
     dh_status st;
-    long bad = -1;
     char *clean = NULL;
     *secret = NULL;
     *out = NULL;
@@ -555,8 +551,9 @@ dh_status dh_app_token_create(dh_app *app, const dh_actor *a, const char *login,
     if (a->is_token)
         return dh_app_deny(app, a, "create", "token", who, "", now, e,
                            "create tokens with an API token (sign in with a password)");
-    clean = dh_text_clean(name ? name : "", &bad);
-    if (!clean || !*clean || strlen(clean) > 100) {
+    if ((st = dh_text_clean_field(name, "name", &clean, e)))
+        return st;
+    if (!*clean || strlen(clean) > 100) {
         free(clean);
         return dh_err_set(e, DH_E_INVALID, "invalid_name", "name",
                           "a token needs a name of 1 to 100 bytes of UTF-8 text");

@@ -291,9 +291,10 @@ static dh_status put_one(vctx *x, const vin *v, dh_err *e)
                           "give numerator and denominator together");
     double value = v->value;
     if (v->has_num) {
-        if (v->num < 0 || v->den < 0 || !isfinite(v->num) || !isfinite(v->den))
+        if (!(v->num >= 0 && v->num <= DH_IND_VALUE_MAX && v->den >= 0 &&
+              v->den <= DH_IND_VALUE_MAX))
             return dh_err_set(e, DH_E_INVALID, "out_of_range", "numerator",
-                              "numerator and denominator must be non-negative numbers");
+                              "numerator and denominator must be numbers from 0 to 1e15");
         if (ind->agg == DH_AGG_RATIO && v->num > v->den)
             return dh_err_set(e, DH_E_INVALID, "numerator_above_denominator", "numerator",
                               "numerator %g is above its denominator %g", v->num, v->den);
@@ -310,11 +311,9 @@ static dh_status put_one(vctx *x, const vin *v, dh_err *e)
     } else if (!v->has_value) {
         return dh_err_set(e, DH_E_INVALID, "missing_field", "value", "value is required");
     }
-    if (!isfinite(value))
-        return dh_err_set(e, DH_E_INVALID, "out_of_range", "value", "value must be a number");
-    if (ind->percent && (value < 0 || value > 100))
-        return dh_err_set(e, DH_E_INVALID, "out_of_range", "value",
-                          "%s is a percentage: %g is outside 0-100", ind->code, value);
+    dh_status vst = dh_ind_value_check(ind, "value", value, e);
+    if (vst)
+        return vst;
     /* Who may write for this unit. */
     if (x->allowed[u] == 0)
         x->allowed[u] = dh_access_allows(x->reg, x->a->role, dh_app_actor_scope(x->reg, x->a),

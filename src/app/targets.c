@@ -988,6 +988,14 @@ dh_status dh_app_target_put(dh_app *app, const dh_actor *a, json_t *body, time_t
                         "unknown indicator '%s'", indc);
         goto done;
     }
+    if ((st = dh_ind_value_check(ind, "value", json_number_value(v), e)))
+        goto done;
+    for (size_t i = 0; i < json_array_size(ms) && st == DH_OK; i++)
+        st = dh_ind_value_check(ind, "milestones",
+                                json_number_value(json_object_get(json_array_get(ms, i), "value")),
+                                e);
+    if (st)
+        goto done;
     /* A split and its parts are of one indicator: its targets (and the
      * one the key names) are all this needs, not every target. */
     if ((st = DH_OPS(tx.c)->load_targets_of(tx.c, ind->id, key, on_tgt, &l, e)))

@@ -194,6 +194,13 @@ int dh_csv_next(dh_csv *c, char ***fields, size_t *nfields)
         } else if (ch == '"') {
             return fail_here(c, "a quote inside an unquoted field (quote the whole field)");
         }
+        if (ch == '\0') {
+            /* A NUL would silently end the field for every C-string reader
+             * after us: refuse it, naming the field. */
+            char why[64];
+            snprintf(why, sizeof why, "a NUL byte in field %zu", nf + 1);
+            return fail_here(c, why);
+        }
         field_start = false;
         if (c->fields[nf].len >= FIELD_MAX)
             return fail_here(c, "a field longer than 64 KiB");

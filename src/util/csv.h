@@ -23,7 +23,7 @@ void dh_csv_free(dh_csv *c);
 /* Reads the next row. Returns 1 and sets *fields and *nfields on a row, 0 at end
  * of file, -1 on a malformed row (an unterminated quote, a quote inside an
  * unquoted field, text after a closing quote, a too long field, too many
- * fields) with a message "NAME:LINE: reason" available from dh_csv_error.
+ * fields, a NUL byte) with a message "NAME:LINE: reason" available from dh_csv_error.
  * Blank lines are skipped. */
 int dh_csv_next(dh_csv *c, char ***fields, size_t *nfields);
 
