@@ -525,11 +525,10 @@ dh_status dh_json_text(json_t *obj, const char *key, bool required, char **out, 
     }
     if (!json_is_string(v))
         return dh_err_set(e, DH_E_INVALID, "invalid_type", key, "%s must be a string", key);
-    long bad = -1;
-    char *s = dh_text_clean(json_string_value(v), &bad);
-    if (!s)
-        return dh_err_set(e, DH_E_MALFORMED, "invalid_utf8", key,
-                          "%s is not valid UTF-8 (byte offset %ld)", key, bad);
+    char *s;
+    dh_status st = dh_text_clean_field(json_string_value(v), key, &s, e);
+    if (st)
+        return st;
     if (required && !*s) {
         free(s);
         return dh_err_set(e, DH_E_INVALID, "missing_field", key, "%s must not be empty", key);

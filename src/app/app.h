@@ -33,6 +33,7 @@ typedef struct dh_actor {
     int64_t cred_id;  /* the session or token used, 0 for the command line */
     bool is_token;    /* authenticated by a named API token */
     bool via_cookie;  /* authenticated by the session cookie (CSRF applies) */
+    bool scoped_admin; /* an admin's token scoped to a unit: acts as officer of that unit */
     char token_name[128];
     char ip[64];
 } dh_actor;
@@ -102,9 +103,17 @@ dh_status dh_app_user_create(dh_app *app, const dh_actor *a, const dh_user_spec 
                              json_t **out, dh_err *e);
 dh_status dh_app_user_list(dh_app *app, const dh_actor *a, int64_t after_id, int limit,
                            json_t **items, int64_t *next, dh_err *e);
-/* Sets a new password (admins for anyone, everyone for themselves). */
+/* Sets a new password (admins for anyone, everyone for themselves; never
+ * through an API token) and ends the user's sessions but the actor's own.
+ * API tokens stay valid unless revoke_tokens. *out (may be NULL) gets
+ * {"login","sessions_revoked","tokens_revoked"}. */
 dh_status dh_app_user_password(dh_app *app, const dh_actor *a, const char *login,
-                               const char *password, time_t now, dh_err *e);
+                               const char *password, bool revoke_tokens, time_t now,
+                               json_t **out, dh_err *e);
+/* Clears the sign-in lockout of a login (unscoped admins); the per-address
+ * limit stays. */
+dh_status dh_app_user_unlock(dh_app *app, const dh_actor *a, const char *login, time_t now,
+                             dh_err *e);
 
 /* Checks the password (throttled per login and per address) and opens a
  * session. *token is the session secret (malloc'd) usable as cookie or
@@ -121,10 +130,14 @@ char *dh_app_csrf_for(const char *secret);
 json_t *dh_app_actor_json(const dh_actor *a);
 
 /* Creates a named API token for `login` (NULL = the actor), scoped to
- * `unit` (NULL = the user's unit). *secret is shown once (malloc'd). */
+ * `unit` (NULL = the user's unit). *secret is shown once (malloc'd). Only
+ * a password session or the command line creates tokens: an actor that is
+ * itself an API token is refused. */
 dh_status dh_app_token_create(dh_app *app, const dh_actor *a, const char *login,
                               const char *name, const char *unit, time_t now, char **secret,
                               json_t **out, dh_err *e);
+/* Revokes a token: the owner's session, an admin, or the token itself (a
+ * token revokes no other token). */
 dh_status dh_app_token_revoke(dh_app *app, const dh_actor *a, int64_t id, time_t now, dh_err *e);
 
 /* ---- Audit. -------------------------------------------------------------- */
@@ -447,8 +460,10 @@ dh_status dh_app_indicators_demo(dh_app *app, const dh_actor *a, time_t now, jso
  * it is neither), with the form in force on the letter's date. */
 dh_status dh_app_letter(dh_app *app, const dh_actor *a, const char *code, time_t now,
                         json_t **out, dh_err *e);
-/* Printable HTML (malloc'd, every value escaped). */
-char *dh_letter_html(const json_t *letter);
+/* Printable HTML (malloc'd, every value escaped). link_css: the style is
+ * a link to the server's /static/doc.css (pages it serves); else inline,
+ * for a file opened without the server (dh_html_doc_style). */
+char *dh_letter_html(const json_t *letter, bool link_css);
 /* A4 PDF in memory (*pdf malloc'd). */
 dh_status dh_letter_pdf(const json_t *letter, char **pdf, size_t *len, dh_err *e);
 
@@ -465,10 +480,10 @@ dh_status dh_letter_pdf(const json_t *letter, char **pdf, size_t *len, dh_err *e
 enum { DH_KPI_EXACT = 1, DH_KPI_TODAY_UNITS = 2 };
 dh_status dh_app_report_ii06a(dh_app *app, const dh_actor *a, const char *unit, dh_date from,
                               dh_date to, unsigned flags, time_t now, json_t **out, dh_err *e);
-/* The same as CSV (Vietnamese headers, a total row) and as HTML (escaped);
- * malloc'd. */
+/* The same as CSV (Vietnamese headers, a total row) and as HTML (escaped;
+ * link_css as for dh_letter_html); malloc'd. */
 char *dh_report_ii06a_csv(const json_t *report);
-char *dh_report_ii06a_html(const json_t *report, const char *unit_name);
+char *dh_report_ii06a_html(const json_t *report, const char *unit_name, bool link_css);
 /* The same as a PDF (A4 landscape, cairo + pango): malloc'd bytes in *out. */
 dh_status dh_report_ii06a_pdf(const json_t *report, const char *unit_name, char **out,
                               size_t *len, dh_err *e);
@@ -556,9 +571,12 @@ dh_status dh_app_plan_coverage(dh_app *app, const dh_actor *a, const char *ref,
  * type, size, sha256}. */
 dh_status dh_app_file_put(dh_app *app, const dh_actor *a, const char *name, const void *data,
                           size_t len, time_t now, json_t **out, dh_err *e);
-/* A file's metadata and (when data is not NULL) its bytes (malloc'd). */
+/* A file's metadata and (when data is not NULL) its bytes (malloc'd).
+ * Readable by admins, its uploader, and (once attached) whoever may read the
+ * plan or task it is attached to; anyone else gets DH_E_NOTFOUND, as for a
+ * missing file, and the refusal is audited. New files get random ids. */
 dh_status dh_app_file_get(dh_app *app, const dh_actor *a, int64_t id, bool with_data,
-                          json_t **meta, char **data, size_t *len, dh_err *e);
+                          time_t now, json_t **meta, char **data, size_t *len, dh_err *e);
 
 /* A task of a plan: body {plan, ordinal, group, content, lead:[codes],
  * coordinating, lead_text, coordinating_text, expected_result, deadline

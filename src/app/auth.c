@@ -163,7 +163,6 @@ dh_status dh_app_user_create(dh_app *app, const dh_actor *a, const dh_user_spec 
     dh_tx tx = {0};
     dh_status st;
     char *hash = NULL, *display = NULL;
-    long bad = -1;
     *out = NULL;
     if ((st = check_login(s->login, e)))
         return st;
@@ -177,10 +176,8 @@ dh_status dh_app_user_create(dh_app *app, const dh_actor *a, const dh_user_spec 
                           "every user but an admin belongs to a unit");
     if ((st = check_password_rules(s->password, e)))
         return st;
-    display = dh_text_clean(s->display_name ? s->display_name : "", &bad);
-    if (!display)
-        return dh_err_set(e, DH_E_MALFORMED, "invalid_utf8", "display_name",
-                          "display_name is not valid UTF-8 (byte offset %ld)", bad);
+    if ((st = dh_text_clean_field(s->display_name, "display_name", &display, e)))
+        return st;
     if ((st = dh_tx_begin(app, &tx, true, e)))
         goto done;
     /* Managing people is an admin's job. */
@@ -268,26 +265,86 @@ dh_status dh_app_user_list(dh_app *app, const dh_actor *a, int64_t after_id, int
 }
 
 dh_status dh_app_user_password(dh_app *app, const dh_actor *a, const char *login,
-                               const char *password, time_t now, dh_err *e)
+                               const char *password, bool revoke_tokens, time_t now,
+                               json_t **out, dh_err *e)
 {
     dh_tx tx = {0};
     user_copy u = {0};
     char *hash = NULL;
+    json_t *after = NULL;
+    int nsessions = 0, ntokens = 0;
     dh_status st;
+    if (out)
+        *out = NULL;
     if ((st = check_password_rules(password, e)))
         return st;
+    /* A token that could set the password could open a full session. */
+    if (a->is_token)
+        return dh_app_deny(app, a, "password", "user", login, "", now, e,
+                           "change a password with an API token");
     if (a->role != DH_ROLE_ADMIN && strcmp(a->login, login) != 0)
-        return dh_app_deny(app, a, "update", "user", login, "", now, e,
+        return dh_app_deny(app, a, "password", "user", login, "", now, e,
                            "change another user's password");
     if ((st = dh_tx_begin(app, &tx, false, e)))
         return st;
     if ((st = DH_PEOPLE(tx.c)->get_user(tx.c, 0, login, copy_user, &u, e)) ||
         (st = hash_password(password, &hash, e)) ||
-        (st = DH_PEOPLE(tx.c)->set_password(tx.c, u.id, hash, e)) ||
-        (st = dh_app_audit(tx.c, a, "password", "user", login, "", "ok", NULL, NULL, now, e)) ||
-        (st = dh_tx_commit(&tx, e)))
+        (st = DH_PEOPLE(tx.c)->set_password(tx.c, u.id, hash, e)))
+        goto done;
+    /* Every session of the user ends, but the one making the change to its
+     * own password. Tokens are separate credentials: revoked only on request. */
+    int64_t keep = u.id == a->user_id ? a->cred_id : 0;
+    if ((st = DH_PEOPLE(tx.c)->revoke_user_creds(tx.c, u.id, DH_CRED_SESSION, keep, now,
+                                              &nsessions, e)) ||
+        (revoke_tokens && (st = DH_PEOPLE(tx.c)->revoke_user_creds(tx.c, u.id, DH_CRED_TOKEN, 0,
+                                                                now, &ntokens, e))))
+        goto done;
+    after = json_pack("{s:s,s:i,s:i}", "login", u.login, "sessions_revoked", nsessions,
+                      "tokens_revoked", ntokens);
+    st = dh_app_audit(tx.c, a, "password", "user", login, "", "ok", NULL, after, now, e);
+    if (st == DH_OK)
+        st = dh_tx_commit(&tx, e);
+done:
+    if (st) {
         dh_tx_abort(&tx);
+        json_decref(after);
+    } else if (out) {
+        *out = after;
+    } else {
+        json_decref(after);
+    }
     free(hash);
+    return st;
+}
+
+dh_status dh_app_user_unlock(dh_app *app, const dh_actor *a, const char *login, time_t now,
+                             dh_err *e)
+{
+    dh_tx tx = {0};
+    user_copy u = {0};
+    dh_status st;
+    char key[128];
+    int n = 0;
+    if ((st = check_login(login, e)))
+        return st;
+    /* Only an unscoped admin: a scoped admin token acts as an officer. */
+    if (a->role != DH_ROLE_ADMIN)
+        return dh_app_deny(app, a, "unlock", "user", login, "", now, e, "unlock sign-ins");
+    snprintf(key, sizeof key, "login:%s", login);
+    if ((st = dh_tx_begin(app, &tx, false, e)))
+        return st;
+    if ((st = DH_PEOPLE(tx.c)->get_user(tx.c, 0, login, copy_user, &u, e)) ||
+        (st = DH_PEOPLE(tx.c)->count_login_failures(tx.c, key, now - THROTTLE_WINDOW, &n, e)) ||
+        (st = DH_PEOPLE(tx.c)->clear_login_failures(tx.c, key, e)))
+        goto done;
+    json_t *after = json_pack("{s:s,s:i}", "login", u.login, "failures_cleared", n);
+    st = dh_app_audit(tx.c, a, "unlock", "user", login, "", "ok", NULL, after, now, e);
+    json_decref(after);
+    if (st == DH_OK)
+        st = dh_tx_commit(&tx, e);
+done:
+    if (st)
+        dh_tx_abort(&tx);
     return st;
 }
 
@@ -424,11 +481,21 @@ dh_status dh_app_authenticate(dh_app *app, const char *secret, time_t now, dh_ac
     if (st || cc.row.revoked_at || (cc.row.expires_at && cc.row.expires_at <= now) || u.disabled)
         return dh_err_set(e, DH_E_AUTH, "unauthenticated", NULL,
                           "the session or token is unknown, expired or revoked: sign in again");
+    if (dh_role_parse(u.role, &out->role))
+        return dh_err_set(e, DH_E_AUTH, "unauthenticated", NULL,
+                          "the account has no valid role: ask an administrator");
     out->user_id = u.id;
     snprintf(out->login, sizeof out->login, "%s", u.login);
-    dh_role_parse(u.role, &out->role);
     out->cred_id = cc.row.id;
     out->is_token = cc.row.kind == DH_CRED_TOKEN;
+    /* A unit scope narrows every role. An admin's token scoped to a unit
+     * acts as an officer of that unit: it reads and writes the subtree and
+     * administers nothing (users, tokens, calendars and catalogues are the
+     * acts of an unscoped admin for the whole province). */
+    if (out->is_token && cc.row.unit_id && out->role == DH_ROLE_ADMIN) {
+        out->role = DH_ROLE_OFFICER;
+        out->scoped_admin = true;
+    }
     snprintf(out->token_name, sizeof out->token_name, "%s", cc.name);
     out->unit_id = cc.row.unit_id ? cc.row.unit_id : u.unit_id;
     if (out->unit_id) {
@@ -444,10 +511,11 @@ dh_status dh_app_authenticate(dh_app *app, const char *secret, time_t now, dh_ac
 
 json_t *dh_app_actor_json(const dh_actor *a)
 {
-    return json_pack("{s:I,s:s,s:s,s:o,s:o}", "id", (json_int_t)a->user_id, "login", a->login,
-                     "role", dh_role_name(a->role), "unit",
+    return json_pack("{s:I,s:s,s:s,s:o,s:o,s:b}", "id", (json_int_t)a->user_id, "login",
+                     a->login, "role", dh_role_name(a->role), "unit",
                      a->unit_code[0] ? json_string(a->unit_code) : json_null(), "token",
-                     a->is_token ? json_string(a->token_name) : json_null());
+                     a->is_token ? json_string(a->token_name) : json_null(), "scoped_admin",
+                     a->scoped_admin);
 }
 
 dh_status dh_app_logout(dh_app *app, const dh_actor *a, time_t now, dh_err *e)
@@ -474,17 +542,22 @@ dh_status dh_app_token_create(dh_app *app, const dh_actor *a, const char *login,
     dh_tx tx = {0};
     user_copy u = {0};
     dh_status st;
-    long bad = -1;
     char *clean = NULL;
     *secret = NULL;
     *out = NULL;
-    clean = dh_text_clean(name ? name : "", &bad);
-    if (!clean || !*clean || strlen(clean) > 100) {
+    const char *who = login && *login ? login : a->login;
+    /* A token minting tokens would outlive its own revocation and could
+     * widen its scope: only a password session or the command line may. */
+    if (a->is_token)
+        return dh_app_deny(app, a, "create", "token", who, "", now, e,
+                           "create tokens with an API token (sign in with a password)");
+    if ((st = dh_text_clean_field(name, "name", &clean, e)))
+        return st;
+    if (!*clean || strlen(clean) > 100) {
         free(clean);
         return dh_err_set(e, DH_E_INVALID, "invalid_name", "name",
                           "a token needs a name of 1 to 100 bytes of UTF-8 text");
     }
-    const char *who = login && *login ? login : a->login;
     if ((st = dh_tx_begin(app, &tx, true, e)))
         goto done;
     if ((st = DH_PEOPLE(tx.c)->get_user(tx.c, 0, who, copy_user, &u, e)))
@@ -556,6 +629,10 @@ dh_status dh_app_token_revoke(dh_app *app, const dh_actor *a, int64_t id, time_t
     dh_status st;
     char key[32];
     snprintf(key, sizeof key, "%lld", (long long)id);
+    /* A token revokes itself only (asked before the lookup: no oracle). */
+    if (a->is_token && id != a->cred_id)
+        return dh_app_deny(app, a, "revoke", "token", key, "", now, e,
+                           "revoke a token other than itself");
     if ((st = dh_tx_begin(app, &tx, false, e)))
         return st;
     st = DH_PEOPLE(tx.c)->get_cred(tx.c, id, copy_cred, &cc, e);

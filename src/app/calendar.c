@@ -129,14 +129,13 @@ static dh_status entry_from_text(const char *date, const char *type, const char 
     else
         return dh_err_set(e, DH_E_INVALID, "invalid_boolean", "confirmed",
                           "confirmed: '%s' must be true or false", confirmed);
-    long bad;
-    char *n = dh_text_clean(name ? name : "", &bad);
-    char *s = dh_text_clean(source ? source : "", &bad);
-    if (!n || !s) {
+    char *n = NULL, *s = NULL;
+    dh_status st = dh_text_clean_field(name, "name", &n, e);
+    if (st == DH_OK)
+        st = dh_text_clean_field(source, "source", &s, e);
+    if (st) {
         free(n);
-        free(s);
-        return dh_err_set(e, DH_E_MALFORMED, "invalid_utf8", n ? "source" : "name",
-                          "%s is not valid UTF-8 at byte %ld", n ? "source" : "name", bad);
+        return st;
     }
     if (!*n) {
         free(n);

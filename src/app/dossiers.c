@@ -953,8 +953,10 @@ dh_status dh_app_dossier_get(dh_app *app, const dh_actor *a, const char *code, b
         snprintf(u, sizeof u, "%s", unit);
         json_decref(res[0]);
         json_decref(events);
-        return dh_app_deny(app, a, "read", "dossier", code, u, now, e,
-                           "read dossiers outside their unit");
+        /* Answered exactly as a missing dossier (issue 13): a 403 would tell
+         * that the code exists in another unit. The refusal is audited. */
+        dh_app_audit_denied(app, a, "read", "dossier", code, u, now);
+        return dh_err_set(e, DH_E_NOTFOUND, "not_found", NULL, "no dossier '%s'", code);
     }
     json_object_set_new(res[0], "events", events);
     *out = res[0];

@@ -1,5 +1,6 @@
 /* indicators.c - the catalogue of indicators: create or update, list, CSV
  * import; shared helpers of the indicator files (indint.h). */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,6 +88,20 @@ static int cmp_code(const void *k, const void *v)
 const dh_ind *dh_indset_find(const dh_indset *s, const char *code)
 {
     return code && s->n ? bsearch(code, s->v, s->n, sizeof *s->v, cmp_code) : NULL;
+}
+
+dh_status dh_ind_value_check(const dh_ind *i, const char *field, double v, dh_err *e)
+{
+    double lo, hi;
+    const char *kind = dh_ind_value_range(i->uom, &lo, &hi);
+    if (!isfinite(v))
+        return dh_err_set(e, DH_E_INVALID, "out_of_range", field, "%s must be a finite number",
+                          field);
+    if (v < lo || v > hi)
+        return dh_err_set(e, DH_E_INVALID, "out_of_range", field,
+                          "%s: %s is %s (unit '%s'): %g is outside %g..%g", field, i->code, kind,
+                          i->uom, v, lo, hi);
+    return DH_OK;
 }
 
 const dh_ind *dh_indset_by_id(const dh_indset *s, int64_t id)
@@ -200,9 +215,13 @@ static dh_status spec_check(ind_spec *s, dh_err *e)
     return DH_OK;
 }
 
+/* Indicator definitions (direction, aggregation, formula) are shared by
+ * every unit, so defining or redefining one is an unscoped administrator's
+ * act: an officer, or an admin whose token or account is limited to a unit,
+ * is refused (and the refusal audited). */
 static bool may_manage(const dh_actor *a)
 {
-    return a->role == DH_ROLE_ADMIN || a->role == DH_ROLE_OFFICER;
+    return a->role == DH_ROLE_ADMIN && a->unit_id == 0 && !a->unit_code[0];
 }
 
 /* Writes one checked spec inside the caller's transaction. */
@@ -348,13 +367,8 @@ dh_status dh_app_indicator_import(dh_app *app, const dh_actor *a, FILE *f, const
         dh_status rs = DH_OK;
         for (int i = 0; i < 10 && rs == DH_OK; i++) {
             const char *v = col[i] >= 0 && (size_t)col[i] < nf ? fields[col[i]] : NULL;
-            if (v) {
-                long bad = -1;
-                s.f[i] = dh_text_clean(v, &bad);
-                if (!s.f[i])
-                    rs = dh_err_set(&re, DH_E_MALFORMED, "invalid_utf8", ind_cols[i],
-                                    "%s: not valid UTF-8 at byte offset %ld", ind_cols[i], bad);
-            }
+            if (v)
+                rs = dh_text_clean_field(v, ind_cols[i], &s.f[i], &re);
         }
         if (rs == DH_OK)
             rs = spec_check(&s, &re);

@@ -28,6 +28,10 @@ void dh_indset_free(dh_indset *s);
 const dh_ind *dh_indset_find(const dh_indset *s, const char *code);
 const dh_ind *dh_indset_by_id(const dh_indset *s, int64_t id);
 json_t *dh_ind_json(const dh_ind *i);
+/* DH_OK when v is finite and within the range of i's unit of measure
+ * (dh_ind_value_range: "%" 0..100, counts 0..1e15, else |v| <= 1e15); else
+ * DH_E_INVALID "out_of_range" naming field. */
+dh_status dh_ind_value_check(const dh_ind *i, const char *field, double v, dh_err *e);
 
 /* The meta counter bumped whenever a target's inputs change (values,
  * targets): readers compare it with "targets_clean". */

@@ -291,9 +291,10 @@ static dh_status put_one(vctx *x, const vin *v, dh_err *e)
                           "give numerator and denominator together");
     double value = v->value;
     if (v->has_num) {
-        if (v->num < 0 || v->den < 0 || !isfinite(v->num) || !isfinite(v->den))
+        if (!(v->num >= 0 && v->num <= DH_IND_VALUE_MAX && v->den >= 0 &&
+              v->den <= DH_IND_VALUE_MAX))
             return dh_err_set(e, DH_E_INVALID, "out_of_range", "numerator",
-                              "numerator and denominator must be non-negative numbers");
+                              "numerator and denominator must be numbers from 0 to 1e15");
         if (ind->agg == DH_AGG_RATIO && v->num > v->den)
             return dh_err_set(e, DH_E_INVALID, "numerator_above_denominator", "numerator",
                               "numerator %g is above its denominator %g", v->num, v->den);
@@ -310,11 +311,9 @@ static dh_status put_one(vctx *x, const vin *v, dh_err *e)
     } else if (!v->has_value) {
         return dh_err_set(e, DH_E_INVALID, "missing_field", "value", "value is required");
     }
-    if (!isfinite(value))
-        return dh_err_set(e, DH_E_INVALID, "out_of_range", "value", "value must be a number");
-    if (ind->percent && (value < 0 || value > 100))
-        return dh_err_set(e, DH_E_INVALID, "out_of_range", "value",
-                          "%s is a percentage: %g is outside 0-100", ind->code, value);
+    dh_status vst = dh_ind_value_check(ind, "value", value, e);
+    if (vst)
+        return vst;
     /* Who may write for this unit. */
     if (x->allowed[u] == 0)
         x->allowed[u] = dh_access_allows(x->reg, x->a->role, dh_app_actor_scope(x->reg, x->a),
@@ -576,55 +575,23 @@ dh_status dh_app_values_put(dh_app *app, const dh_actor *a, json_t *values, time
 
 /* ---- Files. ------------------------------------------------------------ */
 
-typedef struct rowset {
-    char ***rows;
-    size_t *nf;
-    long *line;
-    size_t n;
-} rowset;
-
-static void rowset_free(rowset *r)
+/* Whether the actor's role may submit values for any unit at all (see
+ * dh_access_allows: an officer inside its subtree, a reporter for its own
+ * unit, an administrator anywhere). */
+static bool may_submit_somewhere(const dh_actor *a)
 {
-    for (size_t i = 0; i < r->n; i++) {
-        for (size_t j = 0; j < r->nf[i]; j++)
-            free(r->rows[i][j]);
-        free(r->rows[i]);
-    }
-    free(r->rows);
-    free(r->nf);
-    free(r->line);
+    return a->role == DH_ROLE_ADMIN ||
+           ((a->role == DH_ROLE_OFFICER || a->role == DH_ROLE_REPORTER) && a->unit_code[0]);
 }
 
-static void rowset_add(rowset *r, char **f, size_t n, long line)
-{
-    r->rows = dh_xrealloc(r->rows, (r->n + 1) * sizeof *r->rows);
-    r->nf = dh_xrealloc(r->nf, (r->n + 1) * sizeof *r->nf);
-    r->line = dh_xrealloc(r->line, (r->n + 1) * sizeof *r->line);
-    r->rows[r->n] = dh_xmalloc((n + 1) * sizeof(char *));
-    for (size_t i = 0; i < n; i++)
-        r->rows[r->n][i] = dh_xstrdup(f[i]);
-    r->nf[r->n] = n;
-    r->line[r->n] = line;
-    r->n++;
-}
-
-/* Reads CSV or XLSX (a zip: "PK") into rows; a malformed CSV line is
- * reported and skipped. */
-static dh_status read_rows(const char *data, size_t len, const char *name, rowset *rs,
+/* Reads CSV or XLSX (a zip: "PK") into a sheet, both under the limits of
+ * util/xlsx.h; a malformed CSV line is reported and skipped. */
+static dh_status read_rows(const char *data, size_t len, const char *name, dh_sheet *rs,
                            dh_import_report *rep, dh_err *e)
 {
-    memset(rs, 0, sizeof *rs);
-    if (len >= 2 && data[0] == 'P' && data[1] == 'K') {
-        dh_xlsx_row *xr;
-        size_t n;
-        char err[256];
-        if (dh_xlsx_read(data, len, &xr, &n, err, sizeof err))
-            return dh_err_set(e, DH_E_INVALID, "invalid_file", NULL, "%s: %s", name, err);
-        for (size_t i = 0; i < n; i++)
-            rowset_add(rs, xr[i].f, xr[i].n, xr[i].line);
-        dh_xlsx_free(xr, n);
-        return DH_OK;
-    }
+    if (len >= 2 && data[0] == 'P' && data[1] == 'K')
+        return dh_xlsx_read(data, len, name, NULL, rs, e);
+    dh_sheet_init(rs, name, NULL);
     FILE *f = fmemopen((void *)data, len, "r");
     if (!f)
         return dh_err_set(e, DH_E_INTERNAL, "io", NULL, "cannot read %s", name);
@@ -632,24 +599,28 @@ static dh_status read_rows(const char *data, size_t len, const char *name, rowse
     char **fields;
     size_t nf;
     int rc;
-    while ((rc = dh_csv_next(csv, &fields, &nf)) != 0) {
+    dh_status st = DH_OK;
+    while (st == DH_OK && (rc = dh_csv_next(csv, &fields, &nf)) != 0) {
         if (rc < 0) {
-            if (rs->n == 0) {
-                dh_status st = dh_err_set(e, DH_E_INVALID, "invalid_csv", NULL, "%s",
-                                          dh_csv_error(csv));
-                dh_csv_free(csv);
-                fclose(f);
-                return st;
+            if (rs->nrows == 0) {
+                st = dh_err_set(e, DH_E_INVALID, "invalid_csv", NULL, "%s", dh_csv_error(csv));
+                break;
             }
             dh_report_add(rep, "%s", dh_csv_error(csv));
             rep->refused++;
             continue;
         }
-        rowset_add(rs, fields, nf, dh_csv_line(csv));
+        st = dh_sheet_row_begin(rs, dh_csv_line(csv), e);
+        for (size_t i = 0; i < nf && st == DH_OK; i++)
+            st = dh_sheet_cell_add(rs, i, fields[i], strlen(fields[i]), e);
     }
     dh_csv_free(csv);
     fclose(f);
-    return DH_OK;
+    if (st)
+        dh_sheet_free(rs);
+    else
+        dh_sheet_end(rs);
+    return st;
 }
 
 /* A number as people type it: "65.5", "65,5", " 200 ". */
@@ -677,27 +648,34 @@ dh_status dh_app_values_import(dh_app *app, const dh_actor *a, const char *data,
     enum { NC = 9 };
     *out = NULL;
     memset(rep, 0, sizeof *rep);
-    rowset rs;
+    /* Who may submit at all is known before the file is read, so a role
+     * that never may (viewer, leader, or no unit) is refused without parsing
+     * it; each row's unit is checked again below. */
+    if (!may_submit_somewhere(a))
+        return dh_app_deny(app, a, "ingest", "indicator_value", name, a->unit_code, now, e,
+                           "submit indicator values");
+    dh_sheet rs;
     dh_status st = read_rows(data, len, name, &rs, rep, e);
     if (st)
         return st;
-    if (rs.n == 0) {
-        rowset_free(&rs);
+    if (rs.nrows == 0) {
+        dh_sheet_free(&rs);
         return dh_err_set(e, DH_E_INVALID, "invalid_file", NULL, "%s:1: the file is empty", name);
     }
     int col[NC];
+    const dh_sheet_row *h = &rs.rows[0];
     for (int i = 0; i < NC; i++) {
         col[i] = -1;
-        for (size_t j = 0; j < rs.nf[0]; j++)
-            if (strcmp(rs.rows[0][j] + (strncmp(rs.rows[0][j], "\xEF\xBB\xBF", 3) ? 0 : 3),
-                       cols[i]) == 0)
-                col[i] = (int)j;
+        for (size_t j = 0; j < h->nc; j++)
+            if (strcmp(h->c[j].v + (strncmp(h->c[j].v, "\xEF\xBB\xBF", 3) ? 0 : 3), cols[i]) == 0)
+                col[i] = (int)h->c[j].col;
     }
     for (int i = 0; i < NC; i++)
         if (col[i] < 0 && (i == 0 || i == 1 || i == 4 || i == 7 || i == 8)) {
             st = dh_err_set(e, DH_E_INVALID, "invalid_file", cols[i],
-                            "%s:%ld: header: missing column '%s'", name, rs.line[0], cols[i]);
-            rowset_free(&rs);
+                            "%s:%ld: header: missing column '%s'", name, h->line, cols[i]);
+            e->line = h->line;
+            dh_sheet_free(&rs);
             return st;
         }
     vctx x;
@@ -705,14 +683,14 @@ dh_status dh_app_values_import(dh_app *app, const dh_actor *a, const char *data,
     if ((st = ctx_begin(app, a, now, &x, &tx, e))) {
         dh_tx_abort(&tx);
         ctx_free(&x);
-        rowset_free(&rs);
+        dh_sheet_free(&rs);
         return st;
     }
     dh_status first = DH_OK;
-    for (size_t r = 1; r < rs.n && st == DH_OK; r++) {
+    for (size_t r = 1; r < rs.nrows && st == DH_OK; r++) {
         const char *f[NC];
         for (int i = 0; i < NC; i++)
-            f[i] = col[i] >= 0 && (size_t)col[i] < rs.nf[r] ? rs.rows[r][col[i]] : "";
+            f[i] = col[i] >= 0 ? dh_sheet_at(&rs.rows[r], (size_t)col[i]) : "";
         vin v = {f[0], f[1], f[2], f[3], f[7], f[8], false, false, false, 0, 0, 0};
         dh_err re;
         dh_status rst = DH_OK;
@@ -736,7 +714,7 @@ dh_status dh_app_values_import(dh_app *app, const dh_actor *a, const char *data,
             st = rst;
             *e = re;
         } else if (rst) {
-            dh_report_add(rep, "%s:%ld: %s: %s", name, rs.line[r], re.field, re.message);
+            dh_report_add(rep, "%s:%ld: %s: %s", name, rs.rows[r].line, re.field, re.message);
             rep->refused++;
             if (!first)
                 first = rst;
@@ -744,7 +722,7 @@ dh_status dh_app_values_import(dh_app *app, const dh_actor *a, const char *data,
             rep->taken++;
         }
     }
-    rowset_free(&rs);
+    dh_sheet_free(&rs);
     if (st == DH_OK && rep->refused) {
         dh_status code = first == DH_E_FORBIDDEN || first == DH_E_CONFLICT ? first : DH_E_INVALID;
         st = dh_err_set(e, code, "invalid_file", NULL, "%d of %d rows refused; nothing imported",

@@ -141,18 +141,15 @@ static size_t paragraphs(const json_t *lj, para *p, size_t cap)
 }
 
 
-char *dh_letter_html(const json_t *l)
+char *dh_letter_html(const json_t *l, bool link_css)
 {
     para p[16];
     size_t n = paragraphs(l, p, 16);
     dh_buf b = {0};
     dh_buf_puts(&b, "<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\">"
-                    "<title>Văn bản xin lỗi</title><style>"
-                    "body{font-family:'Times New Roman','Liberation Serif',serif;font-size:14pt;"
-                    "max-width:17cm;margin:2cm auto;line-height:1.5}"
-                    ".b{font-weight:bold;text-align:center}.c{text-align:center}"
-                    ".i{font-style:italic;text-align:center}.r{text-align:right}"
-                    "p{text-align:justify}@media print{body{margin:0}}</style></head><body>");
+                    "<title>Văn bản xin lỗi</title>");
+    dh_html_doc_style(&b, link_css);
+    dh_buf_puts(&b, "</head><body class=\"letter\">");
     static const char *const cls[] = {"", "b", "c", "i", "r"};
     for (size_t i = 0; i < n; i++) {
         dh_buf_puts(&b, "<p class=\"");

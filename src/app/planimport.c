@@ -26,51 +26,37 @@ dh_status pb_insert_task(dh_tx *tx, const dh_actor *a, json_t *doc, const char *
                          time_t now, dh_err *e);
 
 /* ------------------------------------------------------------------ */
-/* A table: rows of fields with their line numbers, from CSV or XLSX.  */
+/* A table: rows of fields with their line numbers, from CSV or XLSX,   */
+/* both under the limits of util/xlsx.h.                                */
 
-typedef struct table {
-    dh_xlsx_row *rows;
-    size_t n;
-} table;
-
-static void table_free(table *t) { dh_xlsx_free(t->rows, t->n); }
-
-static int table_read(const char *data, size_t len, const char *name, table *t, char *err,
-                      size_t errcap)
+static dh_status table_read(const char *data, size_t len, const char *name, dh_sheet *t,
+                            dh_err *e)
 {
-    memset(t, 0, sizeof *t);
     if (len >= 4 && memcmp(data, "PK\x03\x04", 4) == 0)
-        return dh_xlsx_read(data, len, &t->rows, &t->n, err, errcap);
+        return dh_xlsx_read(data, len, name, NULL, t, e);
+    dh_sheet_init(t, name, NULL);
     FILE *f = fmemopen((void *)data, len, "r");
-    if (!f) {
-        snprintf(err, errcap, "%s: cannot read", name);
-        return -1;
-    }
+    if (!f)
+        return dh_err_set(e, DH_E_INTERNAL, "io", NULL, "%s: cannot read", name);
     dh_csv *csv = dh_csv_new(f, name);
     char **fields;
-    size_t nf, cap = 0;
+    size_t nf;
     int rc;
-    while ((rc = dh_csv_next(csv, &fields, &nf)) > 0) {
-        if (t->n == cap) {
-            cap = cap ? cap * 2 : 64;
-            t->rows = dh_xrealloc(t->rows, cap * sizeof *t->rows);
-        }
-        dh_xlsx_row *r = &t->rows[t->n++];
-        r->line = dh_csv_line(csv);
-        r->n = nf;
-        r->f = dh_xcalloc(nf + 1, sizeof *r->f);
-        for (size_t i = 0; i < nf; i++)
-            r->f[i] = dh_xstrdup(fields[i]);
+    dh_status st = DH_OK;
+    while (st == DH_OK && (rc = dh_csv_next(csv, &fields, &nf)) > 0) {
+        st = dh_sheet_row_begin(t, dh_csv_line(csv), e);
+        for (size_t i = 0; i < nf && st == DH_OK; i++)
+            st = dh_sheet_cell_add(t, i, fields[i], strlen(fields[i]), e);
     }
-    if (rc < 0)
-        snprintf(err, errcap, "%s", dh_csv_error(csv));
+    if (st == DH_OK && rc < 0)
+        st = dh_err_set(e, DH_E_INVALID, "invalid_file", NULL, "%s", dh_csv_error(csv));
     dh_csv_free(csv);
     fclose(f);
-    if (rc < 0) {
-        table_free(t);
-        return -1;
-    }
-    return 0;
+    if (st)
+        dh_sheet_free(t);
+    else
+        dh_sheet_end(t);
+    return st;
 }
 
 /* ------------------------------------------------------------------ */
@@ -317,9 +303,9 @@ static const char *const col_names[C_COUNT] = {
     "STT",        "Nhóm",     "Nội dung", "Đơn vị chủ trì", "Đơn vị phối hợp", "Thời gian hoàn thành",
     "Lộ trình",   "Sản phẩm", "Chỉ tiêu", "Nhiệm vụ cấp trên", "Ghi chú"};
 
-static const char *cell(const dh_xlsx_row *r, const int *map, int c)
+static const char *cell(const dh_sheet_row *r, const int *map, int c)
 {
-    return map[c] >= 0 && (size_t)map[c] < r->n ? r->f[map[c]] : "";
+    return map[c] >= 0 ? dh_sheet_at(r, (size_t)map[c]) : "";
 }
 
 /* "70%" -> 70 "%", "200 trạm" -> 200 "trạm"; false when no leading number. */
@@ -344,33 +330,21 @@ static bool parse_target(const char *s, double *v, char *uom, size_t cap)
 /* ------------------------------------------------------------------ */
 /* The import.                                                        */
 
-dh_status dh_app_plan_import(dh_app *app, const dh_actor *a, const char *ref, const char *data,
-                             size_t len, const char *name, time_t now, dh_import_report *rep,
-                             dh_err *e)
+/* Maps the columns of the header row t->rows[0] to map (-1: absent). */
+static dh_status map_header(const dh_sheet *t, const char *name, int *map, dh_err *e)
 {
-    memset(rep, 0, sizeof *rep);
-    dh_date today = dh_date_of_time_vn(now);
-    table t;
-    char err[512];
-    if (table_read(data, len, name, &t, err, sizeof err))
-        return dh_err_set(e, DH_E_INVALID, "invalid_file", NULL, "%s: %s", name, err);
-    if (t.n == 0) {
-        table_free(&t);
-        return dh_err_set(e, DH_E_INVALID, "invalid_file", NULL, "%s:1: the file is empty", name);
-    }
-    int map[C_COUNT];
     for (int c = 0; c < C_COUNT; c++)
         map[c] = -1;
-    const dh_xlsx_row *h = &t.rows[0];
-    for (size_t j = 0; j < h->n; j++) {
-        const char *hn = h->f[j];
+    const dh_sheet_row *h = &t->rows[0];
+    for (size_t j = 0; j < h->nc; j++) {
+        const char *hn = h->c[j].v;
         if (strncmp(hn, "\xEF\xBB\xBF", 3) == 0)
             hn += 3;
         char *fh = dh_text_fold(hn);
         for (int c = 0; c < C_COUNT; c++) {
             char *fc = dh_text_fold(col_names[c]);
             if (strcmp(fh, fc) == 0 && map[c] < 0)
-                map[c] = (int)j;
+                map[c] = (int)h->c[j].col;
             free(fc);
         }
         free(fh);
@@ -378,23 +352,38 @@ dh_status dh_app_plan_import(dh_app *app, const dh_actor *a, const char *ref, co
     static const int required[] = {C_STT, C_CONTENT, C_LEAD};
     for (size_t k = 0; k < 3; k++)
         if (map[required[k]] < 0) {
-            long line = h->line;
-            table_free(&t);
             dh_status st = dh_err_set(e, DH_E_INVALID, "invalid_file", col_names[required[k]],
                                       "%s:%ld: header: missing column '%s' (the columns are STT, "
                                       "Nội dung, Đơn vị chủ trì, Đơn vị phối hợp, Thời gian hoàn "
                                       "thành, Ghi chú and optionally Nhóm, Lộ trình, Sản phẩm, "
                                       "Chỉ tiêu, Nhiệm vụ cấp trên)",
-                                      name, line, col_names[required[k]]);
-            e->line = line;
+                                      name, h->line, col_names[required[k]]);
+            e->line = h->line;
             return st;
         }
+    return DH_OK;
+}
+
+dh_status dh_app_plan_import(dh_app *app, const dh_actor *a, const char *ref, const char *data,
+                             size_t len, const char *name, time_t now, dh_import_report *rep,
+                             dh_err *e)
+{
+    memset(rep, 0, sizeof *rep);
+    dh_date today = dh_date_of_time_vn(now);
+    /* The file is read only once the actor is known to may write this plan
+     * (an upload is untrusted and costs time to parse): a role that never
+     * writes plans is refused at once, any other after the plan's unit is
+     * checked below. */
+    if (a->role != DH_ROLE_ADMIN && !(a->role == DH_ROLE_OFFICER && a->unit_code[0]))
+        return dh_app_deny(app, a, "import", "plan", ref, "", now, e, "import tasks into a plan");
+    dh_sheet t;
+    dh_sheet_init(&t, name, NULL);
+    int map[C_COUNT];
+    char err[512];
     dh_tx tx;
     dh_status st = dh_tx_begin(app, &tx, true, e);
-    if (st) {
-        table_free(&t);
+    if (st)
         return st;
-    }
     dh_planbook *b = NULL;
     names m;
     names_load(&m);
@@ -415,7 +404,6 @@ dh_status dh_app_plan_import(dh_app *app, const dh_actor *a, const char *ref, co
             dh_tx_abort(&tx);
             pb_free(b);
             names_free(&m);
-            table_free(&t);
             st = dh_app_deny(app, a, "import", "plan", key, issuer, now, e,
                              "import tasks into a plan of that unit (outside their subtree)");
             free(key);
@@ -423,6 +411,12 @@ dh_status dh_app_plan_import(dh_app *app, const dh_actor *a, const char *ref, co
             return st;
         }
     }
+    if (st == DH_OK)
+        st = table_read(data, len, name, &t, e);
+    if (st == DH_OK && t.nrows == 0)
+        st = dh_err_set(e, DH_E_INVALID, "invalid_file", NULL, "%s:1: the file is empty", name);
+    if (st == DH_OK)
+        st = map_header(&t, name, map, e);
     /* The date unit groups are expanded on: the plan's, else its period's
      * end, else today. */
     dh_date gd = today;
@@ -432,8 +426,8 @@ dh_status dh_app_plan_import(dh_app *app, const dh_actor *a, const char *ref, co
              : p->period_to != DH_DATE_NONE     ? p->period_to
                                                 : today;
     }
-    for (size_t i = 1; i < t.n && st == DH_OK; i++) {
-        const dh_xlsx_row *row = &t.rows[i];
+    for (size_t i = 1; i < t.nrows && st == DH_OK; i++) {
+        const dh_sheet_row *row = &t.rows[i];
         json_t *body = json_object();
         json_t *lead = json_array(), *coord = json_array();
         char why[1024] = "";
@@ -529,6 +523,6 @@ dh_status dh_app_plan_import(dh_app *app, const dh_actor *a, const char *ref, co
         dh_tx_abort(&tx);
     pb_free(b);
     names_free(&m);
-    table_free(&t);
+    dh_sheet_free(&t);
     return st;
 }

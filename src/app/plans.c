@@ -700,13 +700,75 @@ static const char *sniff_type(const char *name, const unsigned char *d, size_t n
     return NULL;
 }
 
+struct file_ctx {
+    json_t *meta;
+    char *data;
+    size_t len;
+};
+
+static int on_file(void *closure, const dh_file_row *r);
+
+/* A new file's id (issue 13): random in 1 .. 2^53 - 1 (exact as a JSON
+ * number), so that ids can be neither guessed nor enumerated; drawn again
+ * in the unlikely case it is taken (inside the caller's write transaction,
+ * so the check holds until the insert). */
+static dh_status new_file_id(dh_conn *c, int64_t *id, dh_err *e)
+{
+    for (;;) {
+        uint64_t x;
+        randombytes_buf(&x, sizeof x);
+        x &= (UINT64_C(1) << 53) - 1;
+        if (x == 0)
+            continue;
+        struct file_ctx f = {0};
+        dh_status st = DH_PLANS(c)->get_file(c, (int64_t)x, false, on_file, &f, e);
+        json_decref(f.meta);
+        if (st == DH_E_NOTFOUND) {
+            *id = (int64_t)x;
+            return DH_OK;
+        }
+        if (st)
+            return st;
+    }
+}
+
+/* Who may read stored file id, uploaded by `uploader` (issue 13): an
+ * admin; its uploader; and whoever may read what it is attached to, the
+ * document of a plan or the evidence of a task update. Plans and tasks are
+ * read by every signed-in user (docs/PLANS.md), so an attached file is too;
+ * a file attached to nothing is its uploader's and the admins' only. */
+static bool file_readable(const dh_planbook *b, const dh_actor *a, int64_t id,
+                          const char *uploader)
+{
+    if (a->role == DH_ROLE_ADMIN || (uploader && *uploader && !strcmp(uploader, a->login)))
+        return true;
+    for (size_t i = 0; i < b->np; i++)
+        if (json_integer_value(json_object_get(b->p[i].j, "document_file")) == id)
+            return true;
+    for (size_t k = 0; k < b->nt; k++) {
+        size_t i, j;
+        json_t *u, *f;
+        json_array_foreach(b->t[k].updates, i, u)
+        {
+            json_array_foreach(json_object_get(u, "evidence"), j, f)
+            {
+                if (json_integer_value(f) == id)
+                    return true;
+            }
+        }
+    }
+    return false;
+}
+
 dh_status dh_app_file_put(dh_app *app, const dh_actor *a, const char *name, const void *data,
                           size_t len, time_t now, json_t **out, dh_err *e)
 {
     *out = NULL;
-    long bad = -1;
-    char *clean = dh_text_clean(name ? name : "", &bad);
-    if (!clean || !*clean || strlen(clean) > 255) {
+    char *clean;
+    dh_status cs = dh_text_clean_field(name, "name", &clean, e);
+    if (cs)
+        return cs;
+    if (!*clean || strlen(clean) > 255) {
         free(clean);
         return dh_err_set(e, DH_E_INVALID, "invalid_name", "name",
                           "the file needs a name (UTF-8, at most 255 bytes)");
@@ -740,7 +802,9 @@ dh_status dh_app_file_put(dh_app *app, const dh_actor *a, const char *name, cons
     }
     dh_file_row r = {0, clean, type, hex, a->unit_code, a->login, data, len, now};
     int64_t id = 0;
-    st = DH_PLANS(tx.c)->put_file(tx.c, &r, &id, e);
+    st = new_file_id(tx.c, &r.id, e);
+    if (st == DH_OK)
+        st = DH_PLANS(tx.c)->put_file(tx.c, &r, &id, e);
     if (st == DH_OK) {
         *out = json_pack("{s:I,s:s,s:s,s:I,s:s}", "id", (json_int_t)id, "name", clean, "type",
                          type, "size", (json_int_t)len, "sha256", hex);
@@ -759,12 +823,6 @@ dh_status dh_app_file_put(dh_app *app, const dh_actor *a, const char *name, cons
     return st;
 }
 
-struct file_ctx {
-    json_t *meta;
-    char *data;
-    size_t len;
-};
-
 static int on_file(void *closure, const dh_file_row *r)
 {
     struct file_ctx *f = closure;
@@ -780,7 +838,7 @@ static int on_file(void *closure, const dh_file_row *r)
 }
 
 dh_status dh_app_file_get(dh_app *app, const dh_actor *a, int64_t id, bool with_data,
-                          json_t **meta, char **data, size_t *len, dh_err *e)
+                          time_t now, json_t **meta, char **data, size_t *len, dh_err *e)
 {
     *meta = NULL;
     if (data)
@@ -795,6 +853,26 @@ dh_status dh_app_file_get(dh_app *app, const dh_actor *a, int64_t id, bool with_
     dh_store_release(c);
     if (st)
         return st;
+    const dh_planbook *b = pb_acquire(app, e);
+    if (!b) {
+        json_decref(f.meta);
+        free(f.data);
+        return e->status;
+    }
+    bool ok = file_readable(b, a, id, json_string_value(json_object_get(f.meta, "uploaded_by")));
+    pb_release(app, b);
+    if (!ok) {
+        /* Refused as if absent, so that nobody learns which ids exist; the
+         * refusal is in the audit trail. */
+        char key[32];
+        snprintf(key, sizeof key, "%lld", (long long)id);
+        dh_app_audit_denied(app, a, "read", "file", key,
+                            json_string_value(json_object_get(f.meta, "unit")), now);
+        json_decref(f.meta);
+        free(f.data);
+        return dh_err_set(e, DH_E_NOTFOUND, "unknown_file", NULL, "file %lld does not exist",
+                          (long long)id);
+    }
     *meta = f.meta;
     if (data) {
         *data = f.data;
@@ -805,9 +883,13 @@ dh_status dh_app_file_get(dh_app *app, const dh_actor *a, int64_t id, bool with_
     return DH_OK;
 }
 
-/* Checks that every id in arr names a stored file. */
-dh_status pb_check_files(dh_conn *c, json_t *arr, const char *field, dh_err *e);
-dh_status pb_check_files(dh_conn *c, json_t *arr, const char *field, dh_err *e)
+/* Checks that every id in arr names a stored file that a may read (one
+ * cannot attach, and so publish, a file one may not read: such an id is
+ * answered as unknown). */
+dh_status pb_check_files(dh_conn *c, const dh_planbook *b, const dh_actor *a, json_t *arr,
+                         const char *field, dh_err *e);
+dh_status pb_check_files(dh_conn *c, const dh_planbook *b, const dh_actor *a, json_t *arr,
+                         const char *field, dh_err *e)
 {
     size_t i;
     json_t *v;
@@ -818,6 +900,11 @@ dh_status pb_check_files(dh_conn *c, json_t *arr, const char *field, dh_err *e)
             return dh_err_set(e, DH_E_INVALID, "invalid_type", field,
                               "%s must list file ids (from POST /api/v1/files)", field);
         dh_status st = DH_PLANS(c)->get_file(c, json_integer_value(v), false, on_file, &f, e);
+        if (st == DH_OK &&
+            !file_readable(b, a, json_integer_value(v),
+                           json_string_value(json_object_get(f.meta, "uploaded_by"))))
+            st = dh_err_set(e, DH_E_NOTFOUND, "unknown_file", NULL, "file %lld does not exist",
+                            (long long)json_integer_value(v));
         json_decref(f.meta);
         if (st) {
             snprintf(e->field, sizeof e->field, "%s", field);
@@ -892,7 +979,8 @@ static bool one_of(const char *s, const char *const *v)
 }
 
 /* Fills doc from body (create: every field; patch: the ones given). */
-static dh_status plan_fields(dh_tx *tx, const dh_planbook *b, size_t self, json_t *body,
+static dh_status plan_fields(dh_tx *tx, const dh_actor *a, const dh_planbook *b, size_t self,
+                             json_t *body,
                              json_t *doc, bool create, dh_err *e)
 {
     static const char *const texts[] = {"key", "number", "type", "issuer", "title", "note",
@@ -954,7 +1042,7 @@ static dh_status plan_fields(dh_tx *tx, const dh_planbook *b, size_t self, json_
         json_t *f = json_object_get(body, "document_file");
         if (f && !json_is_null(f)) {
             json_t *arr = json_pack("[O]", f);
-            st = pb_check_files(tx->c, arr, "document_file", e);
+            st = pb_check_files(tx->c, b, a, arr, "document_file", e);
             json_decref(arr);
             if (st)
                 return st;
@@ -1061,7 +1149,7 @@ dh_status dh_app_plan_create(dh_app *app, const dh_actor *a, json_t *body, time_
     if (st)
         return st;
     json_t *doc = json_object();
-    st = plan_fields(&tx, b, PB_NONE, body, doc, true, e);
+    st = plan_fields(&tx, a, b, PB_NONE, body, doc, true, e);
     if (st == DH_OK && !may_write_unit(tx.reg, a, str_of(doc, "issuer"), plan_access_date(doc, today))) {
         char *key = dh_xstrdup(str_of(doc, "key")), *issuer = dh_xstrdup(str_of(doc, "issuer"));
         dh_tx_abort(&tx);
@@ -1129,7 +1217,7 @@ dh_status dh_app_plan_patch(dh_app *app, const dh_actor *a, const char *ref, jso
             free(issuer);
             return st;
         }
-        st = plan_fields(&tx, b, i, body, doc, false, e);
+        st = plan_fields(&tx, a, b, i, body, doc, false, e);
     }
     if (st == DH_OK)
         st = pb_put_plan(tx.c, doc, now, NULL, e);

@@ -68,6 +68,17 @@ static bool valid_code(const char *s)
     return true;
 }
 
+/* The error for a yes/no field that is missing or not a boolean; the
+ * message names the field (never prints a NULL). */
+static dh_status bad_bool(dh_err *e, const char *field, const char *v)
+{
+    if (!v)
+        return dh_err_set(e, DH_E_INVALID, "missing_field", field,
+                          "%s is required: true, false, 1 or 0", field);
+    return dh_err_set(e, DH_E_INVALID, "invalid_boolean", field,
+                      "%s: '%s' must be true, false, 1 or 0", field, v);
+}
+
 /* Fills p from text fields (copies). Messages name the field. */
 static dh_status proc_from_text(const char *const v[11], dh_proc *p, dh_err *e)
 {
@@ -76,13 +87,14 @@ static dh_status proc_from_text(const char *const v[11], dh_proc *p, dh_err *e)
                                           "level",       "duration",     "duration_unit",
                                           "online_level", "fee_bearing", "paper_result",
                                           "cutoff_time", "valid_from"};
+    /* Every field as text first (UTF-8, no bidirectional controls), so
+     * that the messages below can quote them. */
     for (int i = 0; i < 11; i++) {
-        long bad;
-        if (v[i] && dh_utf8_invalid_offset(v[i], strlen(v[i])) >= 0) {
-            bad = dh_utf8_invalid_offset(v[i], strlen(v[i]));
-            return dh_err_set(e, DH_E_MALFORMED, "invalid_utf8", names[i],
-                              "not valid UTF-8 at byte %ld", bad);
-        }
+        char *clean = NULL;
+        dh_status st = v[i] ? dh_text_clean_field(v[i], names[i], &clean, e) : DH_OK;
+        free(clean);
+        if (st)
+            return st;
     }
     if (!v[0] || !valid_code(v[0]))
         return dh_err_set(e, DH_E_INVALID, "invalid_code", "code",
@@ -107,14 +119,12 @@ static dh_status proc_from_text(const char *const v[11], dh_proc *p, dh_err *e)
         return dh_err_set(e, DH_E_INVALID, "invalid_online_level", "online_level",
                           "'%s' must be full, partial or none", v[6] ? v[6] : "");
     if (parse_bool(v[7], &p->fee_bearing))
-        return dh_err_set(e, DH_E_INVALID, "invalid_boolean", "fee_bearing",
-                          "'%s' must be true, false, 1 or 0", v[7]);
+        return bad_bool(e, "fee_bearing", v[7]);
     if (parse_bool(v[8], &p->paper_result))
-        return dh_err_set(e, DH_E_INVALID, "invalid_boolean", "paper_result",
-                          "'%s' must be true, false, 1 or 0", v[8]);
+        return bad_bool(e, "paper_result", v[8]);
     if (parse_cutoff(v[9], &p->limit.cutoff_min))
         return dh_err_set(e, DH_E_INVALID, "invalid_time", "cutoff_time",
-                          "'%s' must be empty or HH:MM", v[9]);
+                          "cutoff_time: '%s' must be empty or HH:MM", v[9]);
     p->valid_from = dh_date_from_ymd(2000, 1, 1);
     if (v[10] && *v[10] && dh_date_parse(v[10], &p->valid_from))
         return dh_err_set(e, DH_E_INVALID, "invalid_date", "valid_from",

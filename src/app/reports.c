@@ -340,15 +340,14 @@ char *dh_report_ii06a_csv(const json_t *rep)
 }
 
 
-char *dh_report_ii06a_html(const json_t *rep, const char *unit_name)
+char *dh_report_ii06a_html(const json_t *rep, const char *unit_name, bool link_css)
 {
     dh_buf b = {0};
     dh_buf_puts(&b, "<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\"><title>Biểu "
-                    "II.06a</title><style>body{font-family:system-ui,sans-serif;margin:1.5rem}"
-                    "table{border-collapse:collapse}th,td{border:1px solid #555;padding:.25rem .4rem}"
-                    "td.n{text-align:right}caption{font-weight:bold;margin-bottom:.5rem}"
-                    "</style></head><body><table><caption>Biểu số II.06a/VPCP/KSTT — Tình hình, "
-                    "kết quả giải quyết thủ tục hành chính tại ");
+                    "II.06a</title>");
+    dh_html_doc_style(&b, link_css);
+    dh_buf_puts(&b, "</head><body class=\"form\"><table><caption>Biểu số II.06a/VPCP/KSTT — "
+                    "Tình hình, kết quả giải quyết thủ tục hành chính tại ");
     dh_html_escape(&b, unit_name, false);
     char d1[11], d2[11];
     dh_buf_puts(&b, " (từ ngày ");

@@ -1023,6 +1023,14 @@ static dh_status target_put_tx(dh_tx *tx, void *closure, dh_err *e)
                         "unknown indicator '%s'", indc);
         goto done;
     }
+    if ((st = dh_ind_value_check(ind, "value", json_number_value(cl->v), e)))
+        goto done;
+    for (size_t i = 0; i < json_array_size(cl->ms) && st == DH_OK; i++)
+        st = dh_ind_value_check(ind, "milestones",
+                                json_number_value(json_object_get(json_array_get(cl->ms, i), "value")),
+                                e);
+    if (st)
+        goto done;
     /* A split and its parts are of one indicator: its targets (and the
      * one the key names) are all this needs, not every target. */
     if ((st = DH_TARGETS(tx->c)->load_targets_of(tx->c, ind->id, key, on_tgt, &l, e)))

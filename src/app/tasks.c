@@ -4,10 +4,12 @@
 #include <string.h>
 
 #include "app/planbook.h"
+#include "core/uom.h"
 #include "util/buf.h"
 #include "util/text.h"
 
-dh_status pb_check_files(dh_conn *c, json_t *arr, const char *field, dh_err *e);
+dh_status pb_check_files(dh_conn *c, const dh_planbook *b, const dh_actor *a, json_t *arr,
+                         const char *field, dh_err *e);
 
 static const char *str_of(json_t *o, const char *key)
 {
@@ -199,6 +201,12 @@ static dh_status task_fields(const dh_unitreg *r, const dh_planbook *b, size_t p
             if (!json_is_object(v) || !json_is_number(val) || (uom && !json_is_string(uom)))
                 return dh_err_set(e, DH_E_INVALID, "invalid_type", "target",
                                   "target must be {\"value\": number, \"unit_of_measure\": text}");
+            double lo, hi, x = json_number_value(val);
+            const char *kind = dh_ind_value_range(uom ? json_string_value(uom) : "", &lo, &hi);
+            if (!(x >= lo && x <= hi))
+                return dh_err_set(e, DH_E_INVALID, "out_of_range", "target",
+                                  "target: the value is %s: %g is outside %g..%g", kind, x, lo,
+                                  hi);
             json_object_set_new(doc, "target",
                                 json_pack("{s:f,s:s}", "value", json_number_value(val),
                                           "unit_of_measure", uom ? json_string_value(uom) : ""));
@@ -681,7 +689,7 @@ dh_status dh_app_task_update(dh_app *app, const dh_actor *a, int64_t id, json_t 
         return st;
     }
     if (st == DH_OK && ev)
-        st = pb_check_files(tx.c, ev, "evidence", e);
+        st = pb_check_files(tx.c, b, a, ev, "evidence", e);
     char *files = NULL;
     json_t *upd = NULL;
     if (st == DH_OK) {

@@ -546,11 +546,9 @@ static dh_status row_spec(char **f, const int *map, spec_buf *b, dh_err *e)
     char **dst[5] = {&b->code, &b->name, &b->short_name, &b->kind, &b->parent};
     for (int i = 0; i < 5; i++) {
         const char *raw = map[i] >= 0 ? f[map[i]] : "";
-        long bad = -1;
-        *dst[i] = dh_text_clean(raw, &bad);
-        if (!*dst[i])
-            return dh_err_set(e, DH_E_MALFORMED, "invalid_utf8", csv_cols[i],
-                              "%s: not valid UTF-8 at byte offset %ld", csv_cols[i], bad);
+        dh_status st = dh_text_clean_field(raw, csv_cols[i], dst[i], e);
+        if (st)
+            return st;
     }
     const char *vf = map[5] >= 0 ? f[map[5]] : "";
     const char *vt = map[6] >= 0 ? f[map[6]] : "";

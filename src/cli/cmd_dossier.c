@@ -468,7 +468,7 @@ int dh_cmd_letter(int argc, char **argv)
     char *body;
     size_t len;
     if (html) {
-        body = dh_letter_html(l);
+        body = dh_letter_html(l, false);
         len = strlen(body);
     } else if (dh_letter_pdf(l, &body, &len, &e)) {
         json_decref(l);

@@ -143,7 +143,7 @@ int dh_cmd_report(int argc, char **argv)
         if (!strcmp(format, "csv"))
             text = dh_report_ii06a_csv(rep);
         else if (!strcmp(format, "html"))
-            text = dh_report_ii06a_html(rep, name);
+            text = dh_report_ii06a_html(rep, name, false);
         else if (!strcmp(format, "xlsx"))
             st = dh_report_ii06a_xlsx(rep, name, &text, &len, &e);
         else if (!strcmp(format, "pdf"))

@@ -63,7 +63,17 @@ int dh_cmd_serve(int argc, char **argv)
                    "  DIEUHANH_DB                  the database when --db is not given\n"
                    "  DIEUHANH_REMINDER_INTERVAL   seconds between reminder checks (300)\n"
                    "  DIEUHANH_TARGETS_INTERVAL    seconds between status refreshes (5)\n"
-                   "  DIEUHANH_SMTP_URL            send reminders by e-mail (docs/PLANS.md)\n");
+                   "  DIEUHANH_SMTP_URL            send reminders by e-mail (docs/PLANS.md)\n"
+                   "  DIEUHANH_PUBLIC_URL          the address users reach the service at,\n"
+                   "                               e.g. https://dieuhanh.example.gov.vn behind a\n"
+                   "                               reverse proxy; https:// marks cookies Secure\n"
+                   "  DIEUHANH_MAX_CONNECTIONS     open connections in all (512)\n"
+                   "  DIEUHANH_MAX_CONNECTIONS_PER_ADDRESS\n"
+                   "                               open connections from one address (64)\n"
+                   "  DIEUHANH_IDLE_TIMEOUT        seconds before a silent connection closes (15)\n"
+                   "  DIEUHANH_REQUEST_TIMEOUT     seconds allowed to send a request's body (300)\n"
+                   "  DIEUHANH_BODIES_MAX_MIB      MiB of request bodies held at once (256)\n"
+                   "The limits are described in docs/API.md.\n");
             return DH_EXIT_OK;
         } else
             return dh_cli_usage("serve", "unknown option");

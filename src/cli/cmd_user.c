@@ -1,4 +1,4 @@
-/* cmd_user.c - `dieuhanh user ...`: add, list, token, passwd. Passwords are
+/* cmd_user.c - `dieuhanh user ...`: add, list, token, passwd, unlock. Passwords are
  * read from standard input (first line), never from the command line where
  * other users could see them. */
 #include <getopt.h>
@@ -17,8 +17,13 @@ static const char user_help[] =
     "  list      list users\n"
     "  token LOGIN --name NAME [--unit CODE]\n"
     "            create an API token for LOGIN and print it (shown only this once)\n"
-    "  passwd LOGIN\n"
-    "            set a new password, read from standard input\n";
+    "  passwd LOGIN [--revoke-tokens]\n"
+    "            set a new password, read from standard input; every session of LOGIN\n"
+    "            ends. API tokens stay valid (they are separate credentials, revoked one\n"
+    "            by one) unless --revoke-tokens, which revokes all of LOGIN's tokens too\n"
+    "  unlock LOGIN\n"
+    "            clear the sign-in lockout of LOGIN (5 failures lock it for 15 minutes);\n"
+    "            the limit per address stays\n";
 
 static char *read_password(void)
 {
@@ -35,6 +40,7 @@ int dh_cmd_user(int argc, char **argv)
                                          {"role", required_argument, 0, 'r'},
                                          {"unit", required_argument, 0, 'u'},
                                          {"name", required_argument, 0, 'n'},
+                                         {"revoke-tokens", no_argument, 0, 'R'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -42,6 +48,7 @@ int dh_cmd_user(int argc, char **argv)
         return argc < 2 ? DH_EXIT_USAGE : DH_EXIT_OK;
     }
     const char *sub = argv[1], *db = NULL, *role = NULL, *unit = NULL, *name = NULL;
+    bool revoke_tokens = false;
     int c;
     optind = 1;
     while ((c = getopt_long(argc - 1, argv + 1, "d:r:u:n:h", opts, NULL)) != -1) {
@@ -50,6 +57,7 @@ int dh_cmd_user(int argc, char **argv)
         case 'r': role = optarg; break;
         case 'u': unit = optarg; break;
         case 'n': name = optarg; break;
+        case 'R': revoke_tokens = true; break;
         case 'h': fputs(user_help, stdout); return DH_EXIT_OK;
         default: return dh_cli_usage("user", "unknown option");
         }
@@ -58,8 +66,11 @@ int dh_cmd_user(int argc, char **argv)
     char **pos = argv + 1 + optind;
     bool is_add = strcmp(sub, "add") == 0, is_list = strcmp(sub, "list") == 0;
     bool is_token = strcmp(sub, "token") == 0, is_passwd = strcmp(sub, "passwd") == 0;
-    if (!is_add && !is_list && !is_token && !is_passwd)
+    bool is_unlock = strcmp(sub, "unlock") == 0;
+    if (!is_add && !is_list && !is_token && !is_passwd && !is_unlock)
         return dh_cli_usage("user", "unknown subcommand '%s'", sub);
+    if (revoke_tokens && !is_passwd)
+        return dh_cli_usage("user", "--revoke-tokens goes with passwd");
     if ((is_list && npos != 0) || (!is_list && npos != 1))
         return dh_cli_usage("user", is_list ? "list takes no argument" : "%s takes one LOGIN",
                             sub);
@@ -87,12 +98,20 @@ int dh_cmd_user(int argc, char **argv)
             else
                 printf("user %s created (%s%s%s)\n", pos[0], role, unit ? " of " : "",
                        unit ? unit : "");
-        } else if (dh_app_user_password(app, &a, pos[0], pw, time(NULL), &e)) {
+        } else if (dh_app_user_password(app, &a, pos[0], pw, revoke_tokens, time(NULL), &out,
+                                        &e)) {
             rc = dh_cli_fail(&e);
         } else {
-            printf("password of %s changed\n", pos[0]);
+            printf("password of %s changed; %lld session(s) and %lld token(s) revoked\n", pos[0],
+                   (long long)json_integer_value(json_object_get(out, "sessions_revoked")),
+                   (long long)json_integer_value(json_object_get(out, "tokens_revoked")));
         }
         free(pw);
+    } else if (is_unlock) {
+        if (dh_app_user_unlock(app, &a, pos[0], time(NULL), &e))
+            rc = dh_cli_fail(&e);
+        else
+            printf("sign-in of %s unlocked\n", pos[0]);
     } else if (is_token) {
         char *secret = NULL;
         if (dh_app_token_create(app, &a, pos[0], name, unit, time(NULL), &secret, &out, &e)) {

@@ -111,7 +111,18 @@ int dh_cli_serve_until_signal(dh_app *app, const char *listen)
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
-    dh_server *s = dh_server_start(app, listen, &e);
+    /* The server's limits: positive integers, read like the jobs' intervals. */
+    dh_server_limits lim = DH_SERVER_LIMITS_DEFAULT;
+    lim.max_connections =
+        (unsigned)dh_job_interval("DIEUHANH_MAX_CONNECTIONS", (int)lim.max_connections);
+    lim.per_address =
+        (unsigned)dh_job_interval("DIEUHANH_MAX_CONNECTIONS_PER_ADDRESS", (int)lim.per_address);
+    lim.idle_timeout = (unsigned)dh_job_interval("DIEUHANH_IDLE_TIMEOUT", (int)lim.idle_timeout);
+    lim.request_timeout =
+        (unsigned)dh_job_interval("DIEUHANH_REQUEST_TIMEOUT", (int)lim.request_timeout);
+    lim.bodies_max = (size_t)dh_job_interval("DIEUHANH_BODIES_MAX_MIB",
+                                             (int)(lim.bodies_max >> 20)) << 20;
+    dh_server *s = dh_server_start(app, listen, &lim, &e);
     if (!s)
         return dh_cli_fail(&e);
     /* The daily reminders: on start and every few minutes (once a day);

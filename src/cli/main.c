@@ -11,7 +11,7 @@ static const dh_cmd commands[] = {
     {"demo", "load the demo province and serve it", dh_cmd_demo},
     {"unit", "units and their history: import, export, tree, show, search, lineage, event",
      dh_cmd_unit},
-    {"user", "people and API tokens: add, list, token, passwd", dh_cmd_user},
+    {"user", "people and API tokens: add, list, token, passwd, unlock", dh_cmd_user},
     {"calendar", "working-time calendar: lunar dates, holidays, add and count working time",
      dh_cmd_calendar},
     {"procedure", "the procedure catalogue: import, list", dh_cmd_procedure},

@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "core/period.h"
+#include "core/uom.h"
 #include "core/unit.h"
 
 /* ---- Period types. ------------------------------------------------------ */

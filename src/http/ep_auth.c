@@ -29,8 +29,7 @@ static void post_login(dh_req *rq, dh_resp *rs)
         dh_reply_err(rs, &e);
         return;
     }
-    snprintf(rs->set_cookie, sizeof rs->set_cookie,
-             "dh_session=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=43200", token);
+    dh_reply_session_cookie(rq, rs, token);
     dh_reply_json_steal(rs, 200,
                         json_pack("{s:s,s:s,s:o}", "token", token, "csrf", csrf, "user",
                                   user ? user : json_null()));
@@ -45,8 +44,7 @@ static void post_logout(dh_req *rq, dh_resp *rs)
         dh_reply_err(rs, &e);
         return;
     }
-    snprintf(rs->set_cookie, sizeof rs->set_cookie,
-             "dh_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    dh_reply_session_cookie(rq, rs, NULL);
     dh_reply_json_steal(rs, 200, json_pack("{s:b}", "ok", 1));
 }
 

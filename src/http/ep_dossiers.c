@@ -141,7 +141,7 @@ static void get_apology(dh_req *rq, dh_resp *rs, bool pdf)
             return;
         }
     } else {
-        body = dh_letter_html(l);
+        body = dh_letter_html(l, true);
     }
     json_decref(l);
     rs->status = 200;

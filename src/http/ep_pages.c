@@ -7,7 +7,7 @@
  *   GET  /don-vi/{code}?period=
  *   GET  /chi-so-766?unit=&period=
  *   GET  /ngon-ngu?lang=vi|en&back=PATH
- *   GET  /static/app.css, /static/app.js
+ *   GET  /static/app.css, /static/app.js, /static/doc.css (the printable documents)
  * Every figure comes from the same app functions as the API (so the pages
  * and the API cannot disagree); permissions are the API's (an officer sees
  * only their subtree). */
@@ -19,6 +19,7 @@
 
 #include "core/period.h"
 #include "http/pages.h"
+#include "util/html.h"
 
 /* ---- Assets and language. ------------------------------------------------- */
 
@@ -26,6 +27,14 @@ static void get_css(dh_req *rq, dh_resp *rs)
 {
     rs->status = 200;
     rs->body = dh_xstrdup(dh_web_css);
+    rs->content_type = "text/css; charset=utf-8";
+    rs->cache = "public, max-age=3600";
+}
+
+static void get_doc_css(dh_req *rq, dh_resp *rs)
+{
+    rs->status = 200;
+    rs->body = dh_xstrdup(dh_html_doc_css);
     rs->content_type = "text/css; charset=utf-8";
     rs->cache = "public, max-age=3600";
 }
@@ -54,11 +63,9 @@ static void get_lang(dh_req *rq, dh_resp *rs)
     const char *lang = dh_req_query(rq, "lang"), *back = dh_req_query(rq, "back");
     bool en = lang && !strcmp(lang, "en");
     snprintf(rs->set_cookie, sizeof rs->set_cookie,
-             "dh_lang=%s; Path=/; SameSite=Strict; Max-Age=31536000", en ? "en" : "vi");
-    /* only a path on this site: no "//host" */
-    bool ok = back && back[0] == '/' && back[1] != '/' && back[1] != '\\' &&
-              strlen(back) < 400 && !strpbrk(back, "\r\n");
-    dh_reply_redirect(rs, ok ? back : "/tong-quan");
+             "dh_lang=%s; Path=/; SameSite=Strict; Max-Age=31536000%s", en ? "en" : "vi",
+             rq->secure_cookies ? "; Secure" : "");
+    dh_reply_redirect(rs, dh_page_local_target(back));
 }
 
 static void get_root(dh_req *rq, dh_resp *rs) { dh_reply_redirect(rs, "/tong-quan"); }
@@ -80,7 +87,7 @@ static void login_form(dh_req *rq, dh_resp *rs, const char *error, const char *l
     }
     const char *next = dh_req_query(rq, "next");
     dh_page_raw(&pg, "<input type=\"hidden\" name=\"next\" value=\"");
-    dh_page_attr(&pg, next ? next : "/tong-quan");
+    dh_page_attr(&pg, next ? dh_page_local_target(next) : "/tong-quan");
     dh_page_raw(&pg, "\"><label>");
     dh_page_text(&pg, L(&pg, "Tên đăng nhập", "User name"));
     dh_page_raw(&pg, "<input name=\"login\" autocomplete=\"username\" required value=\"");
@@ -122,14 +129,11 @@ static void post_login(dh_req *rq, dh_resp *rs)
                    login, dh_err_http_status(e.status));
         return;
     }
-    snprintf(rs->set_cookie, sizeof rs->set_cookie,
-             "dh_session=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=43200", token);
+    dh_reply_session_cookie(rq, rs, token);
     free(token);
     free(csrf);
     json_decref(user);
-    bool ok = next && next[0] == '/' && next[1] != '/' && next[1] != '\\' &&
-              !strpbrk(next, "\r\n");
-    dh_reply_redirect(rs, ok ? next : "/tong-quan");
+    dh_reply_redirect(rs, dh_page_local_target(next));
 }
 
 static void post_logout(dh_req *rq, dh_resp *rs)
@@ -137,8 +141,7 @@ static void post_logout(dh_req *rq, dh_resp *rs)
     dh_err e;
     if (rq->authed)
         dh_app_logout(rq->app, &rq->actor, rq->now, &e);
-    snprintf(rs->set_cookie, sizeof rs->set_cookie,
-             "dh_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    dh_reply_session_cookie(rq, rs, NULL);
     dh_reply_redirect(rs, "/dang-nhap");
 }
 
@@ -622,6 +625,7 @@ const dh_route dh_routes_pages[] = {
     {"GET", "/", get_root, DH_ROUTE_PUBLIC},
     {"GET", "/static/app.css", get_css, DH_ROUTE_PUBLIC},
     {"GET", "/static/app.js", get_js, DH_ROUTE_PUBLIC},
+    {"GET", "/static/doc.css", get_doc_css, DH_ROUTE_PUBLIC},
     {"GET", "/static/icon.svg", get_icon, DH_ROUTE_PUBLIC},
     {"GET", "/favicon.ico", get_icon, DH_ROUTE_PUBLIC},
     {"GET", "/ngon-ngu", get_lang, DH_ROUTE_PUBLIC},

@@ -33,12 +33,12 @@ static const char *status_label(const dh_page *pg, const char *k)
 
 static void num(dh_page *pg, const json_t *v)
 {
-    if (!json_is_number(v)) {
+    double x = json_number_value(v);
+    if (!json_is_number(v) || !isfinite(x)) {
         dh_page_raw(pg, "—");
         return;
     }
     char b[48];
-    double x = json_number_value(v);
     if (x == floor(x) && fabs(x) < 1e15)
         snprintf(b, sizeof b, "%.0f", x);
     else
@@ -56,17 +56,25 @@ static void sparkline(dh_page *pg, const json_t *series, const json_t *target, c
     size_t n = json_array_size(series);
     if (n < 2)
         return;
+    /* Only finite values are drawn (a bounded input makes this a last
+     * resort): no inf or nan is ever printed into the SVG. */
     double lo = INFINITY, hi = -INFINITY;
     for (size_t i = 0; i < n; i++) {
         double v = json_number_value(json_object_get(json_array_get(series, i), "value"));
+        if (!isfinite(v))
+            continue;
         lo = v < lo ? v : lo;
         hi = v > hi ? v : hi;
     }
     double t = json_is_number(target) ? json_number_value(target) : NAN;
+    if (!isfinite(t))
+        t = NAN;
     if (!isnan(t)) {
         lo = t < lo ? t : lo;
         hi = t > hi ? t : hi;
     }
+    if (!isfinite(lo) || !isfinite(hi) || !isfinite(hi - lo))
+        return;
     if (hi <= lo)
         hi = lo + 1;
     dh_page_raw(pg, "<svg class=\"spark\" viewBox=\"0 0 120 30\" width=\"120\" height=\"30\" "
@@ -75,6 +83,8 @@ static void sparkline(dh_page *pg, const json_t *series, const json_t *target, c
     dh_page_raw(pg, "\"><polyline class=\"series\" points=\"");
     for (size_t i = 0; i < n; i++) {
         double v = json_number_value(json_object_get(json_array_get(series, i), "value"));
+        if (!isfinite(v))
+            continue;
         dh_page_fmt(pg, "%.1f,%.1f ", 2 + 116.0 * (double)i / (double)(n - 1),
                     28 - 26 * (v - lo) / (hi - lo));
     }
@@ -240,7 +250,7 @@ static void get_indicator(dh_req *rq, dh_resp *rs)
                 json_t *x = json_object_get(v, head[k]);
                 if (json_is_string(x))
                     row[k] = json_string_value(x);
-                else if (json_is_number(x)) {
+                else if (json_is_number(x) && isfinite(json_number_value(x))) {
                     snprintf(cells[k], sizeof cells[k], "%g", json_number_value(x));
                     row[k] = cells[k];
                 } else {

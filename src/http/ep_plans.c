@@ -144,7 +144,7 @@ static void get_file(dh_req *rq, dh_resp *rs)
     char *data = NULL;
     size_t len = 0;
     dh_err e;
-    if (dh_app_file_get(rq->app, &rq->actor, id, true, &meta, &data, &len, &e)) {
+    if (dh_app_file_get(rq->app, &rq->actor, id, true, rq->now, &meta, &data, &len, &e)) {
         dh_reply_err(rs, &e);
         return;
     }

@@ -96,12 +96,9 @@ static void lookup(dh_req *rq, dh_resp *rs)
     dh_buf b = {0};
     dh_buf_puts(&b, "<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\">"
                     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-                    "<title>Tra cứu hồ sơ — dieuhanh</title><style>"
-                    "body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;"
-                    "padding:0 1rem;color:#111;line-height:1.5}"
-                    "th{text-align:left;padding-right:1rem;vertical-align:top}"
-                    "input{font-size:1rem;padding:.3rem}button{font-size:1rem;padding:.3rem .8rem}"
-                    ".late{color:#a00;font-weight:bold}</style></head><body><main>"
+                    "<title>Tra cứu hồ sơ — dieuhanh</title>");
+    dh_html_doc_style(&b, true);
+    dh_buf_puts(&b, "</head><body class=\"lookup\"><main>"
                     "<h1>Tra cứu hồ sơ thủ tục hành chính</h1>"
                     "<form method=\"get\" action=\"/tra-cuu\"><label for=\"ma\">Mã hồ sơ</label> "
                     "<input id=\"ma\" name=\"ma\" maxlength=\"64\" required value=\"");

@@ -115,7 +115,7 @@ static void get_ii06a(dh_req *rq, dh_resp *rs)
         rs->content_type = "application/pdf";
         snprintf(rs->disposition, sizeof rs->disposition, "attachment; filename=\"II06a.pdf\"");
     } else {
-        text = dh_report_ii06a_html(rep, name);
+        text = dh_report_ii06a_html(rep, name, true);
         rs->content_type = "text/html; charset=utf-8";
     }
     json_decref(rep);

@@ -1,6 +1,9 @@
 /* ep_users.c - people and machine credentials:
  *   GET  /api/v1/users?limit=&cursor=      (admin)
  *   POST /api/v1/users                     (admin) {"login","password","role","unit","display_name"}
+ *   POST /api/v1/users/{login}/password    (admin, or oneself by session)
+ *                                          {"password","revoke_tokens"?}
+ *   POST /api/v1/users/{login}/unlock      (admin) clears the sign-in lockout
  *   POST /api/v1/tokens                    {"name","unit"?,"login"?} -> the secret, once
  *   DELETE /api/v1/tokens/{id}             revoke
  */
@@ -76,6 +79,39 @@ static void create_user(dh_req *rq, dh_resp *rs)
     json_decref(body);
 }
 
+static void set_password(dh_req *rq, dh_resp *rs)
+{
+    json_t *body = dh_req_json(rq, rs), *out = NULL;
+    dh_err e;
+    if (!body)
+        return;
+    json_t *rt = json_object_get(body, "revoke_tokens");
+    json_t *copy = json_copy(body);
+    json_object_del(copy, "revoke_tokens");
+    static const char *const keys[] = {"password", NULL};
+    if (rt && !json_is_boolean(rt)) {
+        dh_reply_error(rs, 422, "invalid_type", "revoke_tokens", "revoke_tokens must be true or false");
+    } else if (strings_only(copy, keys, rs) == 0) {
+        if (dh_app_user_password(rq->app, &rq->actor, rq->params[0], str(body, "password"),
+                                 json_is_true(rt), rq->now, &out, &e))
+            dh_reply_err(rs, &e);
+        else
+            dh_reply_json_steal(rs, 200, out);
+    }
+    json_decref(copy);
+    json_decref(body);
+}
+
+static void unlock_user(dh_req *rq, dh_resp *rs)
+{
+    dh_err e;
+    if (dh_app_user_unlock(rq->app, &rq->actor, rq->params[0], rq->now, &e))
+        dh_reply_err(rs, &e);
+    else
+        dh_reply_json_steal(rs, 200,
+                            json_pack("{s:s,s:b}", "login", rq->params[0], "unlocked", 1));
+}
+
 static void create_token(dh_req *rq, dh_resp *rs)
 {
     static const char *const keys[] = {"name", "unit", "login", NULL};
@@ -115,6 +151,8 @@ static void delete_token(dh_req *rq, dh_resp *rs)
 const dh_route dh_routes_users[] = {
     {"GET", "/api/v1/users", list_users, 0},
     {"POST", "/api/v1/users", create_user, 0},
+    {"POST", "/api/v1/users/{}/password", set_password, 0},
+    {"POST", "/api/v1/users/{}/unlock", unlock_user, 0},
     {"POST", "/api/v1/tokens", create_token, 0},
     {"DELETE", "/api/v1/tokens/{}", delete_token, 0},
     {0, 0, 0, 0},

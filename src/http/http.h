@@ -19,6 +19,17 @@
 #define DH_HTTP_BODY_MAX (1024 * 1024)
 /* Bulk routes (dossier events, schedule and procedure uploads) take more. */
 #define DH_HTTP_BULK_MAX (32 * 1024 * 1024)
+/* Anyone not signed in (the sign-in form, public pages) sends at most this. */
+#define DH_HTTP_ANON_BODY_MAX (64 * 1024)
+/* A refused body announced up to this size, sent without waiting for
+ * `100 Continue`, is read and dropped before the refusal (server.c,
+ * refuse_later); a larger one is refused at once. */
+#define DH_HTTP_DRAIN_MAX (2 * 1024 * 1024)
+/* The request target (path and query) and its number of query parameters. */
+#define DH_HTTP_TARGET_MAX 8192
+#define DH_HTTP_QUERY_PARAMS_MAX 128
+/* Retry-After (seconds) of a 503 when the budget of bodies is spent. */
+#define DH_HTTP_BUSY_RETRY 5
 #define DH_HTTP_JSON_DEPTH_MAX 32
 #define DH_HTTP_PAGE_DEFAULT 100
 #define DH_HTTP_PAGE_MAX 500
@@ -38,6 +49,7 @@ typedef struct dh_req {
     dh_actor actor;
     char ip[64];
     char secret[256]; /* the session/token secret used, for logout and CSRF */
+    bool secure_cookies; /* served behind HTTPS (DIEUHANH_PUBLIC_URL): cookies say Secure */
 } dh_req;
 
 typedef struct dh_resp {
@@ -100,6 +112,9 @@ const char *dh_req_form(dh_req *rq, const char *name, char *buf, size_t cap);
 const char *dh_req_cookie(dh_req *rq, const char *name);
 /* 303 See Other to `to` (a path on this site). */
 void dh_reply_redirect(dh_resp *rs, const char *to);
+/* Sets the session cookie (HttpOnly, SameSite=Strict, 12 hours; token NULL
+ * clears it), marked Secure when the server is reached over HTTPS. */
+void dh_reply_session_cookie(const dh_req *rq, dh_resp *rs, const char *token);
 
 /* Parses ?as_of= (default: today in Vietnam); replies 422 and returns -1 on
  * a bad date. */
@@ -129,8 +144,25 @@ extern const dh_route dh_routes_plans[];
 
 /* ---- The server. */
 typedef struct dh_server dh_server;
-/* Starts serving on "HOST:PORT" (PORT 0 picks a free port). */
-dh_server *dh_server_start(dh_app *app, const char *listen, dh_err *e);
+
+/* Limits against slow and greedy clients (docs/API.md, "Limits");
+ * `dieuhanh serve` reads them from DIEUHANH_* variables. */
+typedef struct dh_server_limits {
+    unsigned max_connections; /* open connections, all clients together */
+    unsigned per_address;     /* open connections from one IP address */
+    unsigned idle_timeout;    /* seconds a connection may stay silent */
+    unsigned request_timeout; /* seconds from a request's headers to the end of its body */
+    size_t bodies_max;        /* bytes of request bodies held at once, server-wide */
+} dh_server_limits;
+#define DH_SERVER_LIMITS_DEFAULT {512, 64, 15, 300, (size_t)256 * 1024 * 1024}
+
+/* Starts serving on "HOST:PORT" (PORT 0 picks a free port) with the given
+ * limits (NULL: DH_SERVER_LIMITS_DEFAULT). The environment variable
+ * DIEUHANH_PUBLIC_URL, when set, is the address users reach the service at
+ * (behind a reverse proxy): with https:// every cookie is marked Secure; a
+ * value that is not an http:// or https:// URL is refused. */
+dh_server *dh_server_start(dh_app *app, const char *listen, const dh_server_limits *lim,
+                           dh_err *e);
 /* The port actually bound. */
 int dh_server_port(const dh_server *s);
 void dh_server_stop(dh_server *s);

@@ -31,9 +31,13 @@ bool dh_pages_signed_in(dh_req *rq, dh_resp *rs)
 {
     if (rq->authed)
         return true;
-    char to[600];
-    snprintf(to, sizeof to, "/dang-nhap?next=%s", rq->path);
-    dh_reply_redirect(rs, to);
+    /* The path goes back through the sign-in form as a query value. */
+    dh_page enc = {0};
+    dh_page_raw(&enc, "/dang-nhap?next=");
+    dh_page_urlenc(&enc, dh_page_local_target(rq->path));
+    dh_buf_append(&enc.b, "", 1);
+    dh_reply_redirect(rs, enc.b.p);
+    dh_buf_free(&enc.b);
     return false;
 }
 

@@ -2,16 +2,19 @@
  * authenticating them, matching the route table, CSRF checks, and sending
  * replies.
  *
- * The path of a request: MHD calls on_request several times per request;
- * the first call allocates a request context, the middle ones append the
- * body (refusing past DH_HTTP_BODY_MAX), the last one dispatches: match a
- * route (404/405), authenticate (401), check CSRF for cookie-authenticated
+ * The path of a request: MHD shows us the request target as sent
+ * (on_target, which creates the request's context), then calls on_request
+ * several times per request: the first call judges the headers (admit:
+ * route, credentials, body limits; a refusal goes out before any body is
+ * read), the middle ones append the body (refusing past the request's
+ * limit), the last one dispatches: check CSRF for cookie-authenticated
  * writes (403), call the handler, send its reply.
  */
 #include <arpa/inet.h>
 #include <pthread.h>
 #include <microhttpd.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +29,9 @@ struct dh_server {
     int port;
     pthread_t warm; /* loads the aggregates while the first requests come in */
     bool warming;
+    bool secure_cookies; /* DIEUHANH_PUBLIC_URL is https:// */
+    dh_server_limits lim;
+    atomic_size_t in_flight; /* bytes of request bodies admitted and not yet released */
 };
 
 static void *warm_up(void *arg)
@@ -166,6 +172,13 @@ void dh_reply_redirect(dh_resp *rs, const char *to)
     rs->content_type = "text/plain; charset=utf-8";
 }
 
+void dh_reply_session_cookie(const dh_req *rq, dh_resp *rs, const char *token)
+{
+    snprintf(rs->set_cookie, sizeof rs->set_cookie,
+             "dh_session=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d%s", token ? token : "",
+             token ? 43200 : 0, rq->secure_cookies ? "; Secure" : "");
+}
+
 const char *dh_req_query(dh_req *rq, const char *name)
 {
     return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, name);
@@ -282,13 +295,74 @@ json_t *dh_req_json(dh_req *rq, dh_resp *rs)
 }
 
 /* ------------------------------------------------------------------ */
-/* Dispatch.                                                          */
+/* Admission and dispatch.                                            */
+/*
+ * A request is judged twice. On its headers (the first call of
+ * on_request, before MHD reads the body or sends `100 Continue`), `admit`
+ * decides everything that does not need the body: a NUL byte, too many
+ * parameters or too long a request target (400/414), the route (404/405),
+ * the query's UTF-8 (400), the credentials (401 on a private route), the
+ * body limit (413: the route's for a signed-in caller,
+ * DH_HTTP_ANON_BODY_MAX for anyone else) and the server-wide budget of
+ * bodies in flight (503). A refusal is sent at once (a reply queued then
+ * makes MHD close the connection instead of reading the body), unless the
+ * client is already sending a small body without waiting for `100
+ * Continue` (see refuse_later). Only an admitted request has its body
+ * kept; `dispatch` then checks CSRF (pages carry it in the body) and calls
+ * the handler.
+ */
 
 typedef struct req_ctx {
-    dh_buf body;
+    dh_req rq; /* filled on the headers, completed with the body */
+    const dh_route *route;
+    bool started; /* the headers have been judged */
+    bool refused;     /* the refusal waits for the body, discarded (refuse_later) */
+    dh_resp refusal;
+    size_t drained;   /* bytes of body discarded */
     bool too_large;
-    size_t max; /* the body limit of the route */
+    bool over_budget; /* a body without Content-Length outgrew the budget */
+    size_t max;       /* the body limit of this request */
+    size_t charged;   /* bytes counted in dh_server.in_flight */
+    struct timespec t0; /* when the headers were judged (monotonic) */
+    dh_buf body;
+    /* From the request target as sent (on_target), before MHD decodes it. */
+    long nul_at; /* byte offset of a %00, or -1 */
+    bool nul_in_query;
+    bool target_too_long;
+    bool too_many_params;
 } req_ctx;
+
+/* MHD_OPTION_URI_LOG_CALLBACK: creates the request's context from the
+ * request target as the client sent it, before MHD splits and decodes it
+ * (a %00 decoded is a NUL that silently cuts the path or a parameter).
+ *
+ * A target that is too long or has too many parameters has its query cut
+ * here, so that MHD never parses it: libmicrohttpd 0.9.75 stores each
+ * parameter in the connection's memory pool, and when the pool runs out it
+ * queues a 431 and then overwrites its own state, leaving the client
+ * without an answer until the timeout. `admit` answers 414 instead. The
+ * target lives in MHD's writable read buffer, and MHD has already noted
+ * where the query starts (the '?', which it replaces by a NUL next), so
+ * ending the string after the '?' leaves it an empty query. */
+static void *on_target(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    req_ctx *ctx = dh_xcalloc(1, sizeof *ctx);
+    const char *query = strchr(uri, '?');
+    const char *nul = strstr(uri, "%00");
+    size_t nparams = 0;
+    if (query) {
+        nparams = 1;
+        for (const char *p = query + 1; *p; p++)
+            nparams += *p == '&';
+    }
+    ctx->nul_at = nul ? nul - uri : -1;
+    ctx->nul_in_query = nul && query && nul > query;
+    ctx->target_too_long = strlen(uri) > DH_HTTP_TARGET_MAX;
+    ctx->too_many_params = nparams > DH_HTTP_QUERY_PARAMS_MAX;
+    if (query && (ctx->target_too_long || ctx->too_many_params))
+        ((char *)query)[1] = '\0';
+    return ctx;
+}
 
 /* Matches path against pattern, collecting {} segments. */
 static bool match(const char *pattern, const char *path, dh_req *rq)
@@ -318,6 +392,25 @@ static bool match(const char *pattern, const char *path, dh_req *rq)
         return false;
     rq->nparams = np;
     return true;
+}
+
+/* The route of a request, or NULL (then *path_known says whether another
+ * method would do). HEAD is answered by the GET route: MHD sends the
+ * headers of the GET reply without its body. */
+static const dh_route *find_route(dh_req *rq, bool *path_known)
+{
+    const char *method = strcmp(rq->method, "HEAD") == 0 ? "GET" : rq->method;
+    *path_known = false;
+    for (size_t g = 0; g < sizeof groups / sizeof *groups; g++) {
+        for (const dh_route *r = groups[g]; r->method; r++) {
+            if (match(r->pattern, rq->path, rq)) {
+                *path_known = true;
+                if (strcmp(r->method, method) == 0)
+                    return r;
+            }
+        }
+    }
+    return NULL;
 }
 
 static void client_ip(struct MHD_Connection *c, char *out, size_t n)
@@ -352,39 +445,30 @@ static enum MHD_Result query_utf8_ok(void *cls, enum MHD_ValueKind kind, const c
     return MHD_YES;
 }
 
-static void dispatch(dh_req *rq, dh_resp *rs)
+/* Counts n more bytes of body against the server's budget; false (and
+ * nothing counted) when the budget would be exceeded. */
+static bool charge(dh_server *srv, req_ctx *ctx, size_t n)
 {
-    const dh_route *route = NULL;
-    bool path_known = false;
-    for (size_t g = 0; g < sizeof groups / sizeof *groups && !route; g++) {
-        for (const dh_route *r = groups[g]; r->method && !route; r++) {
-            if (match(r->pattern, rq->path, rq)) {
-                path_known = true;
-                if (strcmp(r->method, rq->method) == 0)
-                    route = r;
-            }
-        }
+    size_t was = atomic_fetch_add(&srv->in_flight, n);
+    if (was + n > srv->lim.bodies_max) {
+        atomic_fetch_sub(&srv->in_flight, n);
+        return false;
     }
-    if (!route) {
-        if (path_known)
-            dh_reply_error(rs, 405, "method_not_allowed", NULL, "%s is not allowed on %s",
-                           rq->method, rq->path);
-        else
-            dh_reply_error(rs, 404, "not_found", NULL, "no such resource: %s", rq->path);
-        return;
-    }
-    bool ok = true;
-    MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, query_utf8_ok, &ok);
-    if (!ok) {
-        dh_reply_error(rs, 400, "invalid_utf8", NULL, "a query parameter is not valid UTF-8");
-        return;
-    }
-    /* Authenticate: a bearer token first, else the session cookie. */
+    ctx->charged += n;
+    return true;
+}
+
+/* Authenticates the bearer token, else the session cookie, into rq.
+ * Returns the secret offered (NULL: none); replies and returns NULL with
+ * *failed set on a database error. */
+static const char *authenticate(dh_req *rq, dh_resp *rs, bool *failed)
+{
     const char *authz =
         MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     const char *cookie = MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, "dh_session");
     bool via_cookie = false;
     const char *secret = NULL;
+    *failed = false;
     if (authz && strncasecmp(authz, "Bearer ", 7) == 0) {
         secret = authz + 7;
     } else if (cookie) {
@@ -400,62 +484,158 @@ static void dispatch(dh_req *rq, dh_resp *rs)
             snprintf(rq->secret, sizeof rq->secret, "%s", secret);
         } else if (e.status == DH_E_DB) {
             dh_reply_err(rs, &e);
-            return;
+            *failed = true;
+            return NULL;
         }
     }
-    if (route->flags & DH_ROUTE_PAGE) {
-        /* pages: the handler decides what a visitor who is not signed in
-         * sees; a form write must carry the session's CSRF token */
-        if (rq->authed && via_cookie && is_write(rq->method)) {
-            char buf[128];
-            const char *got = dh_req_form(rq, "csrf", buf, sizeof buf);
-            char *want = dh_app_csrf_for(rq->secret);
-            bool good = got && strcmp(got, want) == 0;
-            free(want);
-            if (!good) {
-                dh_app_audit_denied(rq->app, &rq->actor, "csrf", "request", rq->path, "",
-                                    rq->now);
-                rs->status = 403;
-                rs->content_type = "text/plain; charset=utf-8";
-                rs->body = dh_xstrdup("403: biểu mẫu thiếu mã chống giả mạo (CSRF) — hãy tải "
-                                      "lại trang.\n");
-                return;
-            }
-        }
-    } else if (!(route->flags & DH_ROUTE_PUBLIC)) {
-        if (!rq->authed) {
-            dh_reply_error(rs, 401, "unauthenticated", NULL,
-                           secret ? "the session or token is unknown, expired or revoked"
-                                  : "sign in first (POST /api/v1/login) or send a bearer token");
-            return;
-        }
-        /* A write authenticated by cookie must prove it comes from our own
-         * pages: the CSRF token travels in a header a foreign site cannot set. */
-        if (via_cookie && is_write(rq->method)) {
-            const char *got = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
-                                                          "X-CSRF-Token");
-            char *want = dh_app_csrf_for(rq->secret);
-            bool good = got && strcmp(got, want) == 0;
-            free(want);
-            if (!good) {
-                dh_app_audit_denied(rq->app, &rq->actor, "csrf", "request", rq->path, "",
-                                    rq->now);
-                dh_reply_error(rs, 403, "csrf_failed", NULL,
-                               "a write with the session cookie needs the X-CSRF-Token header "
-                               "given at sign-in");
-                return;
-            }
-        }
-    }
-    route->handler(rq, rs);
+    return secret;
 }
 
+/* Judges a request on its headers (see above). True: read the body; false:
+ * rs holds the refusal. */
+static bool admit(dh_server *srv, req_ctx *ctx, dh_resp *rs)
+{
+    dh_req *rq = &ctx->rq;
+    if (ctx->nul_at >= 0) {
+        const char *where = ctx->nul_in_query ? "query" : "path";
+        dh_reply_error(rs, 400, "nul_byte", where,
+                       "the %s has a NUL byte (%%00) at byte offset %ld of the request target",
+                       where, ctx->nul_at);
+        return false;
+    }
+    if (ctx->too_many_params) {
+        dh_reply_error(rs, 414, "too_many_parameters", "query",
+                       "the query has more than %d parameters", DH_HTTP_QUERY_PARAMS_MAX);
+        return false;
+    }
+    if (ctx->target_too_long) {
+        dh_reply_error(rs, 414, "uri_too_long", NULL,
+                       "the request target is longer than %d bytes", DH_HTTP_TARGET_MAX);
+        return false;
+    }
+    bool path_known;
+    ctx->route = find_route(rq, &path_known);
+    if (!ctx->route) {
+        if (path_known)
+            dh_reply_error(rs, 405, "method_not_allowed", NULL, "%s is not allowed on %s",
+                           rq->method, rq->path);
+        else
+            dh_reply_error(rs, 404, "not_found", NULL, "no such resource: %s", rq->path);
+        return false;
+    }
+    bool ok = true;
+    MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, query_utf8_ok, &ok);
+    if (!ok) {
+        dh_reply_error(rs, 400, "invalid_utf8", NULL, "a query parameter is not valid UTF-8");
+        return false;
+    }
+    bool failed;
+    const char *secret = authenticate(rq, rs, &failed);
+    if (failed)
+        return false;
+    int flags = ctx->route->flags;
+    if (!(flags & (DH_ROUTE_PAGE | DH_ROUTE_PUBLIC)) && !rq->authed) {
+        dh_reply_error(rs, 401, "unauthenticated", NULL,
+                       secret ? "the session or token is unknown, expired or revoked"
+                              : "sign in first (POST /api/v1/login) or send a bearer token");
+        return false;
+    }
+    ctx->max = flags & DH_ROUTE_BULK ? DH_HTTP_BULK_MAX : DH_HTTP_BODY_MAX;
+    if (!rq->authed && ctx->max > DH_HTTP_ANON_BODY_MAX)
+        ctx->max = DH_HTTP_ANON_BODY_MAX;
+    const char *cl =
+        MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    unsigned long long announced = cl ? strtoull(cl, NULL, 10) : 0;
+    if (announced > ctx->max) {
+        dh_reply_error(rs, 413, "too_large", NULL, "the body is larger than %zu bytes%s",
+                       ctx->max, rq->authed ? "" : " (the limit before signing in)");
+        return false;
+    }
+    if (announced && !charge(srv, ctx, (size_t)announced)) {
+        rs->retry_after = DH_HTTP_BUSY_RETRY;
+        dh_reply_error(rs, 503, "busy", NULL,
+                       "the server holds too many request bodies; try again shortly");
+        return false;
+    }
+    return true;
+}
+
+/* Whether a refusal on the headers should wait for the end of the body.
+ * A client that announced a small body without `Expect: 100-continue` is
+ * sending it already (browsers, most libraries); closing the connection
+ * with part of it unread makes the kernel answer with a reset, and the
+ * client may lose the reply. Such a body, at most DH_HTTP_DRAIN_MAX, is
+ * read and dropped (no memory kept) and the refusal sent after it. Larger
+ * or awaited bodies are refused at once and never read. */
+static bool refuse_later(struct MHD_Connection *c)
+{
+    const char *expect = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    if (expect)
+        return false;
+    if (cl)
+        return strtoull(cl, NULL, 10) - 1 < DH_HTTP_DRAIN_MAX; /* 1 to DH_HTTP_DRAIN_MAX */
+    return te != NULL; /* chunked: drained up to DH_HTTP_DRAIN_MAX, then cut */
+}
+
+/* Whether `got` is the CSRF token of the request's session; a refusal is
+ * written to the audit log. */
+static bool csrf_ok(dh_req *rq, const char *got)
+{
+    char *want = dh_app_csrf_for(rq->secret);
+    bool good = got && strcmp(got, want) == 0;
+    free(want);
+    if (!good)
+        dh_app_audit_denied(rq->app, &rq->actor, "csrf", "request", rq->path, "", rq->now);
+    return good;
+}
+
+/* Runs an admitted request whose body has arrived: the CSRF checks, then
+ * the handler. */
+static void dispatch(req_ctx *ctx, dh_resp *rs)
+{
+    dh_req *rq = &ctx->rq;
+    /* the {} segments again: match() keeps them in a per-thread buffer
+     * that other requests have used since the headers */
+    match(ctx->route->pattern, rq->path, rq);
+    bool cookie_write = rq->authed && rq->actor.via_cookie && is_write(rq->method);
+    if ((ctx->route->flags & DH_ROUTE_PAGE) && cookie_write) {
+        /* pages: the handler decides what a visitor who is not signed in
+         * sees; a form write must carry the session's CSRF token */
+        char buf[128];
+        if (!csrf_ok(rq, dh_req_form(rq, "csrf", buf, sizeof buf))) {
+            rs->status = 403;
+            rs->content_type = "text/plain; charset=utf-8";
+            rs->body = dh_xstrdup("403: biểu mẫu thiếu mã chống giả mạo (CSRF) — hãy tải "
+                                  "lại trang.\n");
+            return;
+        }
+    } else if (!(ctx->route->flags & (DH_ROUTE_PAGE | DH_ROUTE_PUBLIC)) && cookie_write) {
+        /* A write authenticated by cookie must prove it comes from our own
+         * pages: the CSRF token travels in a header a foreign site cannot set. */
+        if (!csrf_ok(rq, MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
+                                                     "X-CSRF-Token"))) {
+            dh_reply_error(rs, 403, "csrf_failed", NULL,
+                           "a write with the session cookie needs the X-CSRF-Token header "
+                           "given at sign-in");
+            return;
+        }
+    }
+    ctx->route->handler(rq, rs);
+}
+
+/* Queues rs (and frees its body). */
 static enum MHD_Result send_reply(struct MHD_Connection *c, dh_resp *rs)
 {
     const char *body = rs->body ? rs->body : "";
     struct MHD_Response *r =
         MHD_create_response_from_buffer(rs->body_len ? rs->body_len : strlen(body), (void *)body,
                                         MHD_RESPMEM_MUST_COPY);
+    free(rs->body);
+    rs->body = NULL;
     if (!r)
         return MHD_NO;
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
@@ -464,7 +644,7 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, dh_resp *rs)
     if (rs->content_type && strncmp(rs->content_type, "text/html", 9) == 0) {
         MHD_add_response_header(r, "Content-Security-Policy",
                                 "default-src 'none'; script-src 'self'; connect-src 'self'; "
-                                "style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+                                "style-src 'self'; img-src 'self' data:; "
                                 "form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
         MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
         MHD_add_response_header(r, "X-Frame-Options", "DENY");
@@ -486,15 +666,11 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, dh_resp *rs)
     return ret;
 }
 
-/* The body limit of the route the request goes to (routes say DH_ROUTE_BULK). */
-static size_t body_max(const char *method, const char *url)
+static double seconds_since(const struct timespec *t0)
 {
-    dh_req scratch = {0};
-    for (size_t g = 0; g < sizeof groups / sizeof *groups; g++)
-        for (const dh_route *r = groups[g]; r->method; r++)
-            if (!strcmp(r->method, method) && match(r->pattern, url, &scratch))
-                return r->flags & DH_ROUTE_BULK ? DH_HTTP_BULK_MAX : DH_HTTP_BODY_MAX;
-    return DH_HTTP_BODY_MAX;
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -502,62 +678,90 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                                   const char *upload_data, size_t *upload_size, void **con_cls)
 {
     dh_server *srv = cls;
-    req_ctx *ctx = *con_cls;
-    if (!ctx) {
-        ctx = dh_xcalloc(1, sizeof *ctx);
-        *con_cls = ctx;
-        /* Refuse an announced oversized body before reading it. */
-        const char *cl =
-            MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        ctx->max = body_max(method, url);
-        if (cl && strtoull(cl, NULL, 10) > ctx->max)
-            ctx->too_large = true;
+    req_ctx *ctx = *con_cls; /* made by on_target */
+    dh_resp rs = {0};
+    if (!ctx)
+        return MHD_NO;
+    if (!ctx->started) {
+        dh_req *rq = &ctx->rq;
+        ctx->started = true;
+        clock_gettime(CLOCK_MONOTONIC, &ctx->t0);
+        rq->app = srv->app;
+        rq->now = time(NULL);
+        rq->secure_cookies = srv->secure_cookies;
+        rq->method = method;
+        rq->path = url;
+        rq->conn = c;
+        client_ip(c, rq->ip, sizeof rq->ip);
+        if (admit(srv, ctx, &rs))
+            return MHD_YES;
+        if (!refuse_later(c))
+            return send_reply(c, &rs);
+        ctx->refused = true;
+        ctx->refusal = rs;
         return MHD_YES;
     }
     if (*upload_size) {
-        if (!ctx->too_large && ctx->body.len + *upload_size <= ctx->max)
-            dh_buf_append(&ctx->body, upload_data, *upload_size);
-        else
-            ctx->too_large = true;
+        size_t n = *upload_size;
         *upload_size = 0;
+        /* A body this slow holds a connection and memory: hang up. */
+        if (seconds_since(&ctx->t0) > srv->lim.request_timeout)
+            return MHD_NO;
+        if (ctx->refused) {
+            ctx->drained += n;
+            return ctx->drained <= DH_HTTP_DRAIN_MAX ? MHD_YES : MHD_NO;
+        }
+        if (ctx->too_large || ctx->over_budget)
+            return MHD_YES;
+        size_t len = ctx->body.len + n;
+        if (len > ctx->max)
+            ctx->too_large = true;
+        else if (len > ctx->charged && !charge(srv, ctx, len - ctx->charged))
+            ctx->over_budget = true;
+        if (ctx->too_large || ctx->over_budget)
+            dh_buf_free(&ctx->body);
+        else
+            dh_buf_append(&ctx->body, upload_data, n);
         return MHD_YES;
     }
-    dh_resp rs = {0};
-    if (ctx->too_large) {
+    if (ctx->refused) {
+        rs = ctx->refusal;
+        ctx->refusal.body = NULL;
+    } else if (ctx->too_large) {
         dh_reply_error(&rs, 413, "too_large", NULL, "the body is larger than %zu bytes",
                        ctx->max);
+    } else if (ctx->over_budget) {
+        rs.retry_after = DH_HTTP_BUSY_RETRY;
+        dh_reply_error(&rs, 503, "busy", NULL,
+                       "the server holds too many request bodies; try again shortly");
     } else {
-        dh_req rq = {0};
-        rq.app = srv->app;
-        rq.now = time(NULL);
-        rq.method = method;
-        rq.path = url;
-        rq.conn = c;
-        rq.body = ctx->body.p ? ctx->body.p : "";
-        rq.body_len = ctx->body.len;
-        client_ip(c, rq.ip, sizeof rq.ip);
-        dispatch(&rq, &rs);
+        ctx->rq.body = ctx->body.p ? ctx->body.p : "";
+        ctx->rq.body_len = ctx->body.len;
+        dispatch(ctx, &rs);
     }
     if (!rs.status)
         dh_reply_error(&rs, 500, "internal", NULL, "the handler gave no answer");
-    enum MHD_Result ret = send_reply(c, &rs);
-    free(rs.body);
-    return ret;
+    return send_reply(c, &rs);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
+    dh_server *srv = cls;
     req_ctx *ctx = *con_cls;
     if (ctx) {
+        atomic_fetch_sub(&srv->in_flight, ctx->charged);
         dh_buf_free(&ctx->body);
+        free(ctx->refusal.body);
         free(ctx);
         *con_cls = NULL;
     }
 }
 
-dh_server *dh_server_start(dh_app *app, const char *listen, dh_err *e)
+dh_server *dh_server_start(dh_app *app, const char *listen, const dh_server_limits *lim,
+                           dh_err *e)
 {
+    static const dh_server_limits defaults = DH_SERVER_LIMITS_DEFAULT;
     char host[64];
     const char *colon = listen ? strrchr(listen, ':') : NULL;
     long port = colon ? strtol(colon + 1, NULL, 10) : -1;
@@ -577,15 +781,28 @@ dh_server *dh_server_start(dh_app *app, const char *listen, dh_err *e)
                    "--listen host must be an IPv4 address such as 127.0.0.1 (got '%s')", host);
         return NULL;
     }
+    const char *public_url = getenv("DIEUHANH_PUBLIC_URL");
+    if (public_url && *public_url && strncmp(public_url, "https://", 8) != 0 &&
+        strncmp(public_url, "http://", 7) != 0) {
+        dh_err_set(e, DH_E_INVALID, "invalid_public_url", "DIEUHANH_PUBLIC_URL",
+                   "DIEUHANH_PUBLIC_URL must start with https:// or http:// (got '%s')",
+                   public_url);
+        return NULL;
+    }
     dh_server *s = dh_xcalloc(1, sizeof *s);
     s->app = app;
+    s->secure_cookies = public_url && strncmp(public_url, "https://", 8) == 0;
+    s->lim = lim ? *lim : defaults;
+    atomic_init(&s->in_flight, 0);
     s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL_LINUX_ONLY |
                                 MHD_USE_ERROR_LOG,
                             (uint16_t)port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &sa,
                             MHD_OPTION_THREAD_POOL_SIZE, (unsigned)4,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)512,
+                            MHD_OPTION_CONNECTION_TIMEOUT, s->lim.idle_timeout,
+                            MHD_OPTION_CONNECTION_LIMIT, s->lim.max_connections,
+                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->lim.per_address,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+                            MHD_OPTION_URI_LOG_CALLBACK, on_target, s,
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
     if (!s->d) {
         dh_err_set(e, DH_E_INTERNAL, "listen_failed", "listen",

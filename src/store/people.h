@@ -56,6 +56,10 @@ typedef struct dh_people_ops {
     dh_status (*count_login_failures)(dh_conn *c, const char *key, time_t since, int *n,
                                       dh_err *e);
     dh_status (*clear_login_failures)(dh_conn *c, const char *key, dh_err *e);
+    /* Revokes every live credential of a kind (sessions or tokens) of a
+     * user but except_id (0: none); *n (may be NULL) counts them. */
+    dh_status (*revoke_user_creds)(dh_conn *c, int64_t user_id, dh_cred_kind kind,
+                                   int64_t except_id, time_t at, int *n, dh_err *e);
 } dh_people_ops;
 
 #define DH_PEOPLE(c) (dh_conn_ops(c)->people)

@@ -87,6 +87,8 @@ typedef struct dh_plans_ops {
      * updates otherwise; loads return every row in id order (the app keeps
      * them in memory: a plan has tens to hundreds of tasks). get_file is
      * DH_E_NOTFOUND when absent; with_data loads the bytes too. */
+    /* put_file takes r->id when not 0 (the application draws random ids),
+     * else the next integer. */
     dh_status (*put_file)(dh_conn *c, const dh_file_row *r, int64_t *id, dh_err *e);
     dh_status (*get_file)(dh_conn *c, int64_t id, bool with_data, dh_file_cb cb, void *closure,
                           dh_err *e);

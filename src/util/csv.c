@@ -210,6 +210,13 @@ int dh_csv_next(dh_csv *c, char ***fields, size_t *nfields)
         } else if (ch == '"') {
             return fail_here(c, "a quote inside an unquoted field (quote the whole field)");
         }
+        if (ch == '\0') {
+            /* A NUL would silently end the field for every C-string reader
+             * after us: refuse it, naming the field. */
+            char why[64];
+            snprintf(why, sizeof why, "a NUL byte in field %zu", nf + 1);
+            return fail_here(c, why);
+        }
         field_start = false;
         if (c->fields[nf].len >= FIELD_MAX)
             return fail_here(c, "a field longer than 64 KiB");
@@ -225,15 +232,57 @@ int dh_csv_next(dh_csv *c, char ***fields, size_t *nfields)
     return 1;
 }
 
+/* "-12", "-0.5", "-1.5e3": a negative number a spreadsheet reads as a
+ * number, not as a formula. */
+static bool plain_negative(const char *s)
+{
+    const char *p = s + 1;
+    size_t digits = 0;
+    for (; *p >= '0' && *p <= '9'; p++)
+        digits++;
+    if (*p == '.')
+        for (p++; *p >= '0' && *p <= '9'; p++)
+            digits++;
+    if (digits && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (*p == '+' || *p == '-')
+            p++;
+        if (!(*p >= '0' && *p <= '9'))
+            return false;
+        while (*p >= '0' && *p <= '9')
+            p++;
+    }
+    return s[0] == '-' && digits && !*p;
+}
+
+bool dh_csv_formula_like(const char *s)
+{
+    if (!s)
+        return false;
+    switch (s[0]) {
+    case '=': case '+': case '@': case '\t': case '\r':
+        return true;
+    case '-':
+        return !plain_negative(s);
+    default:
+        return false;
+    }
+}
+
 void dh_csv_write_field(FILE *f, const char *s)
 {
     if (!s)
         s = "";
+    /* OWASP's advice against CSV injection: a leading quote makes a
+     * spreadsheet show the cell as text instead of evaluating it. */
+    const char *lead = dh_csv_formula_like(s) ? "'" : "";
     if (!strpbrk(s, ",\"\r\n")) {
+        fputs(lead, f);
         fputs(s, f);
         return;
     }
     fputc('"', f);
+    fputs(lead, f);
     for (; *s; s++) {
         if (*s == '"')
             fputc('"', f);

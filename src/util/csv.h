@@ -10,6 +10,7 @@
 #ifndef DH_CSV_H
 #define DH_CSV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -25,7 +26,7 @@ void dh_csv_free(dh_csv *c);
 /* Reads the next row. Returns 1 and sets *fields and *nfields on a row, 0 at end
  * of file, -1 on a malformed row (an unterminated quote, a quote inside an
  * unquoted field, text after a closing quote, a too long field, too many
- * fields) with a message "NAME:LINE: reason" available from dh_csv_error.
+ * fields, a NUL byte) with a message "NAME:LINE: reason" available from dh_csv_error.
  * Blank lines are skipped. */
 int dh_csv_next(dh_csv *c, char ***fields, size_t *nfields);
 
@@ -33,7 +34,14 @@ int dh_csv_next(dh_csv *c, char ***fields, size_t *nfields);
 long dh_csv_line(const dh_csv *c);
 const char *dh_csv_error(const dh_csv *c);
 
-/* Writes one field, quoting it when it contains a comma, quote, CR or LF. */
+/* True when a spreadsheet would read s as a formula: it starts with '=',
+ * '+', '@', a tab or a CR, or with '-' without being a plain number ("-3",
+ * "-1.5", "-2e3" are numbers and stay as they are). */
+bool dh_csv_formula_like(const char *s);
+/* Writes one field, quoting it when it contains a comma, quote, CR or LF.
+ * A formula-like field (above) is written with a leading "'" so that a
+ * spreadsheet shows it as text (CSV injection, OWASP): every CSV export
+ * goes through here. */
 void dh_csv_write_field(FILE *f, const char *s);
 /* Writes a whole row of n fields followed by CRLF-free "\n". NULL = empty. */
 void dh_csv_write_row(FILE *f, const char *const *fields, size_t n);

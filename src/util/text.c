@@ -100,14 +100,50 @@ static char *collapse_space(const char *s)
     return dh_buf_steal(&b);
 }
 
+long dh_text_bidi_offset(const char *s)
+{
+    /* U+202A..U+202E are E2 80 AA..AE; U+2066..U+2069 are E2 81 A6..A9. */
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; p[i]; i++) {
+        if (p[i] != 0xE2 || !p[i + 1] || !p[i + 2])
+            continue;
+        if ((p[i + 1] == 0x80 && p[i + 2] >= 0xAA && p[i + 2] <= 0xAE) ||
+            (p[i + 1] == 0x81 && p[i + 2] >= 0xA6 && p[i + 2] <= 0xA9))
+            return (long)i;
+    }
+    return -1;
+}
+
 char *dh_text_clean(const char *s, long *bad_offset)
 {
     char *nfc = dh_text_nfc(s, bad_offset);
     if (!nfc)
         return NULL;
+    long bidi = dh_text_bidi_offset(s);
+    if (bidi >= 0) {
+        if (bad_offset)
+            *bad_offset = bidi;
+        free(nfc);
+        return NULL;
+    }
     char *out = collapse_space(nfc);
     free(nfc);
     return out;
+}
+
+dh_status dh_text_clean_field(const char *s, const char *field, char **out, dh_err *e)
+{
+    long bad = -1;
+    *out = dh_text_clean(s ? s : "", &bad);
+    if (*out)
+        return DH_OK;
+    if (dh_text_bidi_offset(s ? s : "") == bad)
+        return dh_err_set(e, DH_E_INVALID, "bidi_control", field,
+                          "%s: a bidirectional control character (U+202A..U+202E, "
+                          "U+2066..U+2069) at byte offset %ld is not allowed",
+                          field, bad);
+    return dh_err_set(e, DH_E_MALFORMED, "invalid_utf8", field,
+                      "%s is not valid UTF-8 (byte offset %ld)", field, bad);
 }
 
 char *dh_text_fold(const char *s)

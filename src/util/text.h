@@ -10,6 +10,8 @@
 
 #include <stddef.h>
 
+#include "util/err.h"
+
 /* Returns -1 when s[0..len) is valid UTF-8 (no overlongs, no surrogates, no
  * code points above U+10FFFF), else the byte offset of the first invalid
  * sequence. NUL bytes count as invalid (we never store them). */
@@ -19,9 +21,23 @@ long dh_utf8_invalid_offset(const char *s, size_t len);
  * not valid UTF-8 (*bad_offset, if given, is set to the offset). */
 char *dh_text_nfc(const char *s, long *bad_offset);
 
+/* Returns the byte offset of the first bidirectional embedding, override or
+ * isolate control (U+202A..U+202E, U+2066..U+2069) in valid UTF-8 s, else
+ * -1. These reorder what a reader sees ("Trojan Source") and have no place in
+ * the names and texts of this system. */
+long dh_text_bidi_offset(const char *s);
+
 /* Like dh_text_nfc, and also trims leading and trailing white space and
- * folds internal runs of white space to one ASCII space. */
+ * folds internal runs of white space to one ASCII space. Also refuses (NULL,
+ * *bad_offset set) a string holding a bidirectional control. */
 char *dh_text_clean(const char *s, long *bad_offset);
+
+/* dh_text_clean for one named input field, with the error built here so that
+ * every input says the same: on success sets *out (caller frees) and returns
+ * DH_OK; else sets *out to NULL and fills e (field = field) with
+ * DH_E_MALFORMED "invalid_utf8" or DH_E_INVALID "bidi_control", the message
+ * naming the field and the byte offset. */
+dh_status dh_text_clean_field(const char *s, const char *field, char **out, dh_err *e);
 
 /* The search key of a (valid UTF-8) string: lower case, diacritics removed,
  * đ/Đ -> d, white space collapsed and trimmed. "Thủy Hoá" and "thuỷ hóa"

@@ -1,6 +1,7 @@
 /* page.c - see page.h. */
 #include "web/page.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -56,7 +57,7 @@ void dh_page_int(dh_page *pg, long long v)
 
 void dh_page_pct(dh_page *pg, const json_t *v)
 {
-    if (!json_is_number(v)) {
+    if (!json_is_number(v) || !isfinite(json_number_value(v))) {
         dh_page_raw(pg, "<abbr title=\"");
         dh_page_raw(pg, L(pg, "không có mẫu số: không tính được", "no denominator: N/A"));
         dh_page_raw(pg, "\">—</abbr>");
@@ -76,6 +77,17 @@ void dh_page_csrf(dh_page *pg)
     dh_page_raw(pg, "<input type=\"hidden\" name=\"csrf\" value=\"");
     dh_page_attr(pg, pg->csrf);
     dh_page_raw(pg, "\">");
+}
+
+const char *dh_page_local_target(const char *s)
+{
+    if (!s || s[0] != '/' || s[1] == '/')
+        return "/";
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++, n++)
+        if (*p < 0x20 || *p == 0x7f || *p == '\\' || n + 1 >= DH_PAGE_TARGET_MAX)
+            return "/";
+    return s;
 }
 
 static const char *role_vi(dh_role r, bool en)
@@ -174,6 +186,10 @@ char *dh_page_end(dh_page *pg)
 
 /* ---- Charts. ------------------------------------------------------------- */
 
+/* Only finite numbers are drawn or printed: a missing or non-finite value is
+ * a gap in the line, an empty bar and a dash in the table (values are bounded
+ * at the input, this is the guard of the last resort). */
+
 static void figures_table(dh_page *pg, const char *title, const char *const *labels,
                           const double *v, size_t n, const char *suffix)
 {
@@ -184,7 +200,7 @@ static void figures_table(dh_page *pg, const char *title, const char *const *lab
         dh_page_raw(pg, "<tr><th scope=\"row\">");
         dh_page_text(pg, labels[i]);
         dh_page_raw(pg, "</th><td>");
-        if (isnan(v[i]))
+        if (!isfinite(v[i]))
             dh_page_raw(pg, "—");
         else
             dh_page_fmt(pg, "%.2f%s", v[i], suffix);
@@ -199,13 +215,15 @@ void dh_svg_line(dh_page *pg, const char *title, const char *const *labels, cons
     const double W = 640, H = 220, left = 48, right = 26, top = 14, bottom = 34;
     double lo = 0, hi = 0;
     for (size_t i = 0; i < n; i++)
-        if (!isnan(v[i]) && v[i] > hi)
+        if (isfinite(v[i]) && v[i] > hi)
             hi = v[i];
-    if (!isnan(target) && target > hi)
+    if (isfinite(target) && target > hi)
         hi = target;
     if (hi <= 0)
         hi = 1;
     hi = suffix && !strcmp(suffix, "%") ? 100 : hi * 1.08; /* rates: the whole 0-100 scale */
+    if (!isfinite(hi))
+        hi = DBL_MAX;
     dh_page_raw(pg, "<figure class=\"chart\"><svg viewBox=\"0 0 640 220\" role=\"img\" "
                     "aria-label=\"");
     dh_page_attr(pg, title);
@@ -219,14 +237,14 @@ void dh_svg_line(dh_page *pg, const char *title, const char *const *labels, cons
                     left, y, W - right, y, left - 6, y + 4, lo + (hi - lo) * k / 4.0);
     }
     double step = n > 1 ? (W - left - right) / (double)(n - 1) : 0;
-    if (!isnan(target)) {
+    if (isfinite(target)) {
         double y = top + (H - top - bottom) * (1 - (target - lo) / (hi - lo));
         dh_page_fmt(pg, "<line class=\"target\" x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\"/>",
                     left, y, W - right, y);
     }
     dh_page_raw(pg, "<polyline class=\"series\" points=\"");
     for (size_t i = 0; i < n; i++) {
-        if (isnan(v[i]))
+        if (!isfinite(v[i]))
             continue;
         double x = left + step * (double)i, y = top + (H - top - bottom) * (1 - (v[i] - lo) / (hi - lo));
         dh_page_fmt(pg, "%.1f,%.1f ", x, y);
@@ -234,7 +252,7 @@ void dh_svg_line(dh_page *pg, const char *title, const char *const *labels, cons
     dh_page_raw(pg, "\"/>");
     for (size_t i = 0; i < n; i++) {
         double x = left + step * (double)i;
-        if (!isnan(v[i])) {
+        if (isfinite(v[i])) {
             double y = top + (H - top - bottom) * (1 - (v[i] - lo) / (hi - lo));
             dh_page_fmt(pg, "<circle class=\"dot\" cx=\"%.1f\" cy=\"%.1f\" r=\"3\"/>", x, y);
         }
@@ -256,9 +274,9 @@ void dh_svg_bars(dh_page *pg, const char *title, const char *const *labels, cons
     const double W = 640, left = 210, right = 60, row = 22;
     double H = row * (double)n + 16, hi = 0;
     for (size_t i = 0; i < n; i++)
-        if (!isnan(v[i]) && v[i] > hi)
+        if (isfinite(v[i]) && v[i] > hi)
             hi = v[i];
-    if (!isnan(target) && target > hi)
+    if (isfinite(target) && target > hi)
         hi = target;
     if (hi <= 0)
         hi = 1;
@@ -270,20 +288,20 @@ void dh_svg_bars(dh_page *pg, const char *title, const char *const *labels, cons
     dh_page_text(pg, title);
     dh_page_raw(pg, "</title>");
     for (size_t i = 0; i < n; i++) {
-        double y = 8 + row * (double)i, w = isnan(v[i]) ? 0 : (W - left - right) * v[i] / hi;
+        double y = 8 + row * (double)i, w = !isfinite(v[i]) ? 0 : (W - left - right) * v[i] / hi;
         dh_page_fmt(pg, "<text class=\"axis\" x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">",
                     left - 6, y + 14);
         dh_page_text(pg, labels[i]);
         dh_page_fmt(pg, "</text><rect class=\"bar\" x=\"%.0f\" y=\"%.1f\" width=\"%.1f\" "
                         "height=\"16\"/><text class=\"val\" x=\"%.1f\" y=\"%.1f\">",
                     left, y + 2, w, left + w + 4, y + 14);
-        if (isnan(v[i]))
+        if (!isfinite(v[i]))
             dh_page_raw(pg, "—");
         else
             dh_page_fmt(pg, "%.1f%s", v[i], suffix);
         dh_page_raw(pg, "</text>");
     }
-    if (!isnan(target)) {
+    if (isfinite(target)) {
         double x = left + (W - left - right) * target / hi;
         dh_page_fmt(pg, "<line class=\"target\" x1=\"%.1f\" y1=\"4\" x2=\"%.1f\" y2=\"%.0f\"/>",
                     x, x, H - 4);

@@ -47,6 +47,15 @@ void dh_page_pct(dh_page *pg, const json_t *v);
 /* The hidden CSRF field of a form. */
 void dh_page_csrf(dh_page *pg);
 
+/* A redirect target given by the user (?back=, the sign-in form's next):
+ * s itself when it is a path on this site, else "/". A local path starts
+ * with one "/" (not "//", which a browser reads as another host), holds no
+ * backslash (browsers read "/\host" as "//host") and no control character
+ * (browsers drop tabs and line breaks, so "/\t/host" becomes "//host"), and
+ * is shorter than DH_PAGE_TARGET_MAX bytes. Never NULL. */
+#define DH_PAGE_TARGET_MAX 400
+const char *dh_page_local_target(const char *s);
+
 /* A line chart (values may be NAN for gaps) with an optional target line
  * (NAN for none); labels under the x axis; role=img with a title and the
  * figures as a visually hidden table for screen readers. */

@@ -74,7 +74,8 @@ def test_ingest_idempotent_and_queries(ctx):
                  field="state")
     # outside the reader's scope
     other = s.login("canbo.stttt")
-    expect_error(s.request("GET", "/api/v1/dossiers/VT-2025-0001", token=other), 403)
+    # another unit's dossier is answered as a missing one (issue 13, finding 17)
+    expect_error(s.request("GET", "/api/v1/dossiers/VT-2025-0001", token=other), 404)
     expect_error(s.request("GET", "/api/v1/dossiers?unit=BRVT-VT", token=other), 403)
     expect_error(s.request("GET", "/api/v1/dossiers/KHONG-CO", token=t), 404)
     # the daily overdue list from the command line
@@ -276,7 +277,7 @@ def test_apology_letter_pdf_and_html(ctx):
     assert "&lt;thực địa&gt; &amp; hồ sơ" in page and "<thực địa>" not in page
     expect_error(s.request("GET", "/api/v1/dossiers/L-2/apology.pdf", token=t), 409)
     expect_error(s.request("GET", "/api/v1/dossiers/L-1/apology.pdf",
-                           token=s.login("canbo.stttt")), 403)
+                           token=s.login("canbo.stttt")), 404)  # as missing (issue 13)
     out = os.path.join(d, "cli.pdf")
     r = s.cli("letter", "L-1", "-o", out, "--db", s.db)
     assert r.returncode == 0, r.stderr

@@ -223,18 +223,17 @@ static void test_coverage(void **state)
 
 static void test_xlsx_refusals(void **state)
 {
-    char err[256];
-    dh_xlsx_row *rows;
-    size_t n;
-    assert_int_equal(dh_xlsx_read("not a zip", 9, &rows, &n, err, sizeof err), -1);
-    assert_non_null(strstr(err, "zip"));
+    dh_err e;
+    dh_sheet s;
+    assert_int_equal(dh_xlsx_read("not a zip", 9, "a.xlsx", NULL, &s, &e), DH_E_INVALID);
+    assert_non_null(strstr(e.message, "zip"));
     /* An end-of-central-directory record pointing past the end. */
     unsigned char z[64] = {0};
     memcpy(z + 40, "PK\x05\x06", 4);
     z[40 + 10] = 1;
     z[40 + 16] = 0xF0;
-    assert_int_equal(dh_xlsx_read(z, sizeof z, &rows, &n, err, sizeof err), -1);
-    assert_null(rows);
+    assert_int_equal(dh_xlsx_read(z, sizeof z, "a.xlsx", NULL, &s, &e), DH_E_INVALID);
+    assert_null(s.rows);
 }
 
 int main(void)

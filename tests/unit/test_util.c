@@ -64,6 +64,39 @@ static void test_nfc_and_clean(void **state)
     assert_int_equal(bad, 1);
 }
 
+/* Bidirectional embeddings, overrides and isolates are refused by the one
+ * cleaning helper, with the field and the byte offset; marks (U+200E) and
+ * their neighbours (U+2029, U+202F, U+206A) are not. */
+static void test_bidi_refused(void **state)
+{
+    (void)state;
+    long bad = 0;
+    assert_int_equal(dh_text_bidi_offset("Phường 1"), -1);
+    assert_int_equal(dh_text_bidi_offset("ab\u202Ecd"), 2);
+    assert_int_equal(dh_text_bidi_offset("\u202A"), 0);
+    assert_int_equal(dh_text_bidi_offset("x\u2066"), 1);
+    assert_int_equal(dh_text_bidi_offset("\u2069"), 0);
+    assert_int_equal(dh_text_bidi_offset("\u200E\u2029\u202F\u206A\u2065"), -1);
+    assert_null(dh_text_clean("  Tên\u202Egnp.exe", &bad));
+    assert_int_equal(bad, 6); /* offsets are in the input as given */
+    char *out = (char *)"x";
+    dh_err e;
+    assert_int_equal(dh_text_clean_field("Ấp \u2067x", "name", &out, &e), DH_E_INVALID);
+    assert_null(out);
+    assert_string_equal(e.code, "bidi_control");
+    assert_string_equal(e.field, "name");
+    assert_non_null(strstr(e.message, "byte offset 5"));
+    assert_int_equal(dh_text_clean_field("a\xff", "title", &out, &e), DH_E_MALFORMED);
+    assert_string_equal(e.code, "invalid_utf8");
+    assert_string_equal(e.field, "title");
+    assert_int_equal(dh_text_clean_field(NULL, "title", &out, &e), DH_OK);
+    assert_string_equal(out, "");
+    free(out);
+    assert_int_equal(dh_text_clean_field(" Ấp  1 ", "title", &out, &e), DH_OK);
+    assert_string_equal(out, "Ấp 1");
+    free(out);
+}
+
 static void test_utf8_validation(void **state)
 {
     assert_int_equal(dh_utf8_invalid_offset("Việt Nam", strlen("Việt Nam")), -1);
@@ -157,6 +190,34 @@ static void test_csv_errors(void **state)
     free(big);
 }
 
+/* A NUL inside a field (quoted or not) is refused with file, line and
+ * field, instead of silently cutting the field. */
+static void test_csv_nul(void **state)
+{
+    (void)state;
+    static const char plain[] = "a,b\nok,x\0y\n";
+    static const char quoted[] = "a,b,c\n1,2,\"p\0q\"\n";
+    const char *texts[2] = {plain, quoted};
+    size_t lens[2] = {sizeof plain - 1, sizeof quoted - 1};
+    const char *want[2] = {"t.csv:2: column 5: a NUL byte in field 2",
+                           "t.csv:2: column 7: a NUL byte in field 3"};
+    for (int i = 0; i < 2; i++) {
+        FILE *f = fmemopen((void *)texts[i], lens[i], "r");
+        assert_non_null(f);
+        dh_csv *c = dh_csv_new(f, "t.csv");
+        char **fl;
+        size_t n;
+        int rc;
+        while ((rc = dh_csv_next(c, &fl, &n)) == 1)
+            ;
+        assert_int_equal(rc, -1);
+        if (!strstr(dh_csv_error(c), want[i]))
+            fail_msg("error '%s' lacks '%s'", dh_csv_error(c), want[i]);
+        dh_csv_free(c);
+        fclose(f);
+    }
+}
+
 static void test_csv_writer_round_trip(void **state)
 {
     char *out = NULL;
@@ -176,6 +237,30 @@ static void test_csv_writer_round_trip(void **state)
     assert_string_equal(fl[4], "");
     dh_csv_free(c);
     fclose(f);
+    free(out);
+}
+
+/* CSV injection (issue 13): formula-like text gets a leading quote; plain
+ * negative numbers stay numbers. */
+static void test_csv_writer_formulas(void **state)
+{
+    static const char *const formula[] = {"=1+2", "+84 912", "@SUM(A1)", "\tx", "\rx",
+                                          "-2+3", "-", "--1", "-1e", "-x", "-1.5.2", "-.",
+                                          "-inf", "-0x10"};
+    for (size_t i = 0; i < sizeof formula / sizeof *formula; i++)
+        assert_true(dh_csv_formula_like(formula[i]));
+    static const char *const plain[] = {"", "1+2", "a=b", "-3", "-1.5", "-.5", "-2e3",
+                                        "-2E-3", "-0", "2025-03-01", "Hộ tịch"};
+    for (size_t i = 0; i < sizeof plain / sizeof *plain; i++)
+        assert_false(dh_csv_formula_like(plain[i]));
+    assert_false(dh_csv_formula_like(NULL));
+    char *out = NULL;
+    size_t len = 0;
+    FILE *w = open_memstream(&out, &len);
+    const char *row[] = {"=1+2", "-3", "=A1,B1", "@x\"y", "-1 ngày"};
+    dh_csv_write_row(w, row, 5);
+    fclose(w);
+    assert_string_equal(out, "'=1+2,-3,\"'=A1,B1\",\"'@x\"\"y\",'-1 ngày\n");
     free(out);
 }
 
@@ -219,9 +304,12 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fold),
         cmocka_unit_test(test_clip),          cmocka_unit_test(test_nfc_and_clean),
+        cmocka_unit_test(test_bidi_refused),
         cmocka_unit_test(test_utf8_validation), cmocka_unit_test(test_collate),
         cmocka_unit_test(test_csv_reader),    cmocka_unit_test(test_csv_errors),
-        cmocka_unit_test(test_csv_writer_round_trip), cmocka_unit_test(test_dates),
+        cmocka_unit_test(test_csv_nul),
+        cmocka_unit_test(test_csv_writer_round_trip), cmocka_unit_test(test_csv_writer_formulas),
+        cmocka_unit_test(test_dates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -184,6 +184,27 @@ static dh_status sq_revoke_cred(dh_conn *c, int64_t id, time_t at, dh_err *e)
     return dh_sq_run(c, st, "revoke credential", e);
 }
 
+static dh_status sq_revoke_user_creds(dh_conn *c, int64_t user_id, dh_cred_kind kind,
+                                      int64_t except_id, time_t at, int *n, dh_err *e)
+{
+    sqlite3_stmt *st = dh_sq_stmt(c,
+                                  "UPDATE credentials SET revoked_at = ? WHERE user_id = ? AND "
+                                  "kind = ? AND id <> ? AND revoked_at = 0",
+                                  e);
+    if (n)
+        *n = 0;
+    if (!st)
+        return DH_E_DB;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)at);
+    sqlite3_bind_int64(st, 2, user_id);
+    sqlite3_bind_int(st, 3, (int)kind);
+    sqlite3_bind_int64(st, 4, except_id);
+    dh_status s = dh_sq_run(c, st, "revoke credentials", e);
+    if (s == DH_OK && n)
+        *n = sqlite3_changes(c->db);
+    return s;
+}
+
 static dh_status sq_add_login_failure(dh_conn *c, const char *key, time_t at, dh_err *e)
 {
     sqlite3_stmt *st = dh_sq_stmt(c, "INSERT INTO login_failures(key, at) VALUES (?,?)", e);
@@ -231,4 +252,5 @@ const dh_people_ops dh_sqlite_people_ops = {
     .add_login_failure = sq_add_login_failure,
     .count_login_failures = sq_count_login_failures,
     .clear_login_failures = sq_clear_login_failures,
+    .revoke_user_creds = sq_revoke_user_creds,
 };

@@ -14,7 +14,7 @@ static dh_status sq_put_file(dh_conn *c, const dh_file_row *r, int64_t *id, dh_e
 {
     sqlite3_stmt *st = dh_sq_stmt(c,
                             "INSERT INTO files(name, type, size, sha256, data, unit, uploaded_by, "
-                            "created_at) VALUES (?,?,?,?,?,?,?,?)",
+                            "created_at, id) VALUES (?,?,?,?,?,?,?,?,NULLIF(?9, 0))",
                             e);
     if (!st)
         return DH_E_DB;
@@ -26,10 +26,11 @@ static dh_status sq_put_file(dh_conn *c, const dh_file_row *r, int64_t *id, dh_e
     dh_sq_bind_text(st, 6, r->unit);
     dh_sq_bind_text(st, 7, r->uploaded_by);
     sqlite3_bind_int64(st, 8, (sqlite3_int64)r->created_at);
+    sqlite3_bind_int64(st, 9, r->id);
     dh_status s = dh_sq_run(c, st, "save file", e);
     sqlite3_bind_null(st, 5); /* the bytes are the caller's */
     if (s == DH_OK)
-        *id = sqlite3_last_insert_rowid(c->db);
+        *id = r->id ? r->id : sqlite3_last_insert_rowid(c->db);
     return s;
 }
 
