@@ -255,13 +255,13 @@ static int on_list_user(void *closure, const dh_user_row *u)
     return 0;
 }
 
-dh_status dh_app_user_list(dh_app *app, const dh_actor *a, int64_t after_id, int limit,
-                           json_t **items, int64_t *next, dh_err *e)
+dh_status dh_app_user_list(dh_app *app, const dh_actor *a, time_t now, int64_t after_id,
+                           int limit, json_t **items, int64_t *next, dh_err *e)
 {
     *items = NULL;
     *next = 0;
     if (a->role != DH_ROLE_ADMIN)
-        return dh_app_deny(app, a, "read", "user", "", "", time(NULL), e, "list users");
+        return dh_app_deny(app, a, "read", "user", "", "", now, e, "list users");
     const dh_unitreg *r = dh_app_units_acquire(app, e);
     if (!r)
         return e->status;

@@ -824,14 +824,14 @@ static int on_value(void *cl, const dh_ivalue_row *r)
     return 0;
 }
 
-dh_status dh_app_values_list(dh_app *app, const dh_actor *a, const dh_value_query *q,
+dh_status dh_app_values_list(dh_app *app, const dh_actor *a, const dh_value_query *q, time_t now,
                              json_t **items, bool *more, dh_err *e)
 {
     *items = NULL;
     *more = false;
     char *units = NULL;
     dh_status st = dh_app_scope_units_of(app, a, q->unit, q->subtree || !q->unit,
-                                         "indicator_value", false, time(NULL), &units, e);
+                                         "indicator_value", false, now, &units, e);
     if (st)
         return st;
     if (q->unit && !q->subtree) {
