@@ -190,7 +190,11 @@ void dh_app_units_release(dh_app *app, const dh_unitreg *r)
 /* ------------------------------------------------------------------ */
 /* Transactions.                                                      */
 
-dh_status dh_tx_begin(dh_app *app, dh_tx *tx, bool load_units, dh_err *e)
+/* The runner's own steps (dh_tx_run): nothing else begins or ends a
+ * write transaction. */
+static void tx_abort(dh_tx *tx);
+
+static dh_status tx_begin(dh_app *app, dh_tx *tx, bool load_units, dh_err *e)
 {
     memset(tx, 0, sizeof *tx);
     tx->app = app;
@@ -201,13 +205,13 @@ dh_status dh_tx_begin(dh_app *app, dh_tx *tx, bool load_units, dh_err *e)
     if (st == DH_OK && load_units)
         st = dh_app_load_units(tx->c, &tx->reg, e);
     if (st) {
-        dh_tx_abort(tx);
+        tx_abort(tx);
         return st;
     }
     return DH_OK;
 }
 
-void dh_tx_abort(dh_tx *tx)
+static void tx_abort(dh_tx *tx)
 {
     if (tx->c) {
         DH_OPS(tx->c)->rollback(tx->c);
@@ -261,7 +265,9 @@ dh_status dh_app_save_units(dh_conn *c, dh_unitreg *r, int64_t event_id, dh_err 
     return st;
 }
 
-dh_status dh_tx_commit(dh_tx *tx, dh_err *e)
+/* Saves dirty units and new links (when the registry was loaded), then
+ * commits. The registry is published to readers on success. */
+static dh_status tx_commit(dh_tx *tx, dh_err *e)
 {
     const dh_store_ops *ops = DH_OPS(tx->c);
     dh_status st = DH_OK;
@@ -274,7 +280,7 @@ dh_status dh_tx_commit(dh_tx *tx, dh_err *e)
     if (st == DH_OK)
         st = ops->commit(tx->c, e);
     if (st) {
-        dh_tx_abort(tx);
+        tx_abort(tx);
         return st;
     }
     dh_store_release(tx->c);
@@ -329,15 +335,15 @@ dh_status dh_tx_run(dh_app *app, int flags, dh_tx_fn fn, void *closure, dh_err *
 {
     for (int attempt = 1;; attempt++) {
         dh_tx tx;
-        dh_status st = dh_tx_begin(app, &tx, (flags & DH_TX_UNITS) != 0, e);
+        dh_status st = tx_begin(app, &tx, (flags & DH_TX_UNITS) != 0, e);
         if (st == DH_OK) {
             st = fn(&tx, closure, e);
             if (st == DH_OK) {
-                st = dh_tx_commit(&tx, e);
+                st = tx_commit(&tx, e);
             } else {
                 bool denied = tx.deny.set;
                 dh_tx_denial d = tx.deny;
-                dh_tx_abort(&tx);
+                tx_abort(&tx);
                 if (denied) {
                     dh_app_audit_denied(app, &d.actor, d.action, d.entity, d.key, d.unit, d.now);
                     free(d.key);

@@ -101,8 +101,8 @@ typedef struct dh_user_spec {
 
 dh_status dh_app_user_create(dh_app *app, const dh_actor *a, const dh_user_spec *s, time_t now,
                              json_t **out, dh_err *e);
-dh_status dh_app_user_list(dh_app *app, const dh_actor *a, int64_t after_id, int limit,
-                           json_t **items, int64_t *next, dh_err *e);
+dh_status dh_app_user_list(dh_app *app, const dh_actor *a, time_t now, int64_t after_id,
+                           int limit, json_t **items, int64_t *next, dh_err *e);
 /* Sets a new password (admins for anyone, everyone for themselves; never
  * through an API token) and ends the user's sessions but the actor's own.
  * API tokens stay valid unless revoke_tokens. *out (may be NULL) gets
@@ -387,7 +387,7 @@ typedef struct dh_value_query {
     int64_t offset;
     int limit;
 } dh_value_query;
-dh_status dh_app_values_list(dh_app *app, const dh_actor *a, const dh_value_query *q,
+dh_status dh_app_values_list(dh_app *app, const dh_actor *a, const dh_value_query *q, time_t now,
                              json_t **items, bool *more, dh_err *e);
 
 /* A target: body {indicator, unit, value, due?, milestones?:[{date,value}]

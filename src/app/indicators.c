@@ -245,6 +245,33 @@ static dh_status spec_save(dh_conn *c, const dh_indset *have, const dh_actor *a,
     return st;
 }
 
+typedef struct indicator_put_cl {
+    const dh_actor *a;
+    ind_spec *s;
+    time_t now;
+    json_t *out;
+} indicator_put_cl;
+
+/* Concurrency: reads every indicator inside the write transaction (one
+ * with this code is updated in place, keeping its id) and writes the row
+ * in the same one. Two writers of one code: the second waits for the
+ * write lock and then updates the first's row (SQLite), or fails its
+ * commit and is rerun to do so (PostgreSQL); the unique code of
+ * indicators is the last guard. */
+static dh_status indicator_put_tx(dh_tx *tx, void *closure, dh_err *e)
+{
+    indicator_put_cl *cl = closure;
+    json_decref(cl->out);
+    cl->out = NULL;
+    dh_indset have;
+    dh_status st = dh_indset_load(tx->c, &have, e);
+    if (st == DH_OK) {
+        st = spec_save(tx->c, &have, cl->a, cl->s, cl->now, &cl->out, e);
+        dh_indset_free(&have);
+    }
+    return st;
+}
+
 dh_status dh_app_indicator_put(dh_app *app, const dh_actor *a, json_t *body, time_t now,
                                json_t **out, dh_err *e)
 {
@@ -271,24 +298,12 @@ dh_status dh_app_indicator_put(dh_app *app, const dh_actor *a, json_t *body, tim
         spec_free(&s);
         return st;
     }
-    dh_tx tx;
-    if ((st = dh_tx_begin(app, &tx, false, e))) {
-        spec_free(&s);
-        return st;
-    }
-    dh_indset have;
-    st = dh_indset_load(tx.c, &have, e);
-    if (st == DH_OK) {
-        st = spec_save(tx.c, &have, a, &s, now, out, e);
-        dh_indset_free(&have);
-    }
-    if (st == DH_OK)
-        st = dh_tx_commit(&tx, e);
-    if (st) {
-        dh_tx_abort(&tx);
-        json_decref(*out);
-        *out = NULL;
-    }
+    indicator_put_cl cl = {a, &s, now, NULL};
+    st = dh_tx_run(app, DH_TX_WRITE, indicator_put_tx, &cl, e);
+    if (st)
+        json_decref(cl.out);
+    else
+        *out = cl.out;
     spec_free(&s);
     return st;
 }
@@ -314,47 +329,35 @@ dh_status dh_app_indicator_list(dh_app *app, const dh_actor *a, json_t **items, 
     return DH_OK;
 }
 
-dh_status dh_app_indicator_import(dh_app *app, const dh_actor *a, FILE *f, const char *name,
-                                  time_t now, dh_import_report *rep, dh_err *e)
+typedef struct indicator_import_cl {
+    const dh_actor *a;
+    const dh_buf *data; /* the whole file, read again by every run */
+    const char *name;
+    const int *col;
+    time_t now;
+    dh_import_report *rep;
+} indicator_import_cl;
+
+/* Concurrency: as indicator_put_tx, for every row: the indicators are
+ * read once inside the write transaction and each row creates or updates
+ * its code's row in it, so the file is taken all or nothing against one
+ * set of indicators; the unique code of indicators is the last guard. */
+static dh_status indicator_import_tx(dh_tx *tx, void *closure, dh_err *e)
 {
-    memset(rep, 0, sizeof *rep);
-    if (!may_manage(a))
-        return dh_app_deny(app, a, "import", "indicator", name, "", now, e, "define indicators");
-    dh_csv *csv = dh_csv_new(f, name);
+    indicator_import_cl *cl = closure;
+    const char *name = cl->name;
+    const int *col = cl->col;
+    dh_import_report *rep = cl->rep;
+    dh_import_report_free(rep);
+    dh_indset have;
+    dh_status st = dh_indset_load(tx->c, &have, e);
+    if (st)
+        return st;
+    dh_csv *csv = dh_csv_new_mem(cl->data->p, cl->data->len, name);
     char **fields;
     size_t nf;
-    int col[10];
-    dh_status st = DH_OK;
-    int rc = dh_csv_next(csv, &fields, &nf);
-    if (rc <= 0) {
-        st = dh_err_set(e, DH_E_INVALID, "invalid_csv", NULL, "%s",
-                        rc < 0 ? dh_csv_error(csv) : "the file is empty");
-        dh_csv_free(csv);
-        return st;
-    }
-    for (int i = 0; i < 10; i++) {
-        col[i] = -1;
-        for (size_t j = 0; j < nf; j++)
-            if (strcmp(fields[j], ind_cols[i]) == 0)
-                col[i] = (int)j;
-        if (col[i] < 0 && i < 2) {
-            st = dh_err_set(e, DH_E_INVALID, "invalid_csv", ind_cols[i],
-                            "%s:1: header: missing column '%s'", name, ind_cols[i]);
-            dh_csv_free(csv);
-            return st;
-        }
-    }
-    dh_tx tx;
-    if ((st = dh_tx_begin(app, &tx, false, e))) {
-        dh_csv_free(csv);
-        return st;
-    }
-    dh_indset have;
-    if ((st = dh_indset_load(tx.c, &have, e))) {
-        dh_tx_abort(&tx);
-        dh_csv_free(csv);
-        return st;
-    }
+    int rc;
+    (void)dh_csv_next(csv, &fields, &nf); /* the header, checked by the caller */
     while ((rc = dh_csv_next(csv, &fields, &nf)) != 0) {
         long line = dh_csv_line(csv);
         if (rc < 0) {
@@ -374,9 +377,9 @@ dh_status dh_app_indicator_import(dh_app *app, const dh_actor *a, FILE *f, const
             rs = spec_check(&s, &re);
         json_t *after = NULL;
         if (rs == DH_OK)
-            rs = spec_save(tx.c, &have, a, &s, now, &after, &re);
+            rs = spec_save(tx->c, &have, cl->a, &s, cl->now, &after, &re);
         json_decref(after);
-        if (rs == DH_E_DB) {
+        if (rs == DH_E_DB || rs == DH_E_BUSY) {
             st = dh_err_set(e, rs, re.code, NULL, "%s", re.message);
             spec_free(&s);
             break;
@@ -395,12 +398,46 @@ dh_status dh_app_indicator_import(dh_app *app, const dh_actor *a, FILE *f, const
         st = dh_err_set(e, DH_E_INVALID, "invalid_csv", NULL,
                         "%d of %d rows refused; nothing imported", rep->refused,
                         rep->refused + rep->taken);
-    if (st == DH_OK)
-        st = dh_tx_commit(&tx, e);
-    if (st) {
-        dh_tx_abort(&tx);
-        if (rep->refused == 0)
-            rep->taken = 0;
+    return st;
+}
+
+dh_status dh_app_indicator_import(dh_app *app, const dh_actor *a, FILE *f, const char *name,
+                                  time_t now, dh_import_report *rep, dh_err *e)
+{
+    memset(rep, 0, sizeof *rep);
+    if (!may_manage(a))
+        return dh_app_deny(app, a, "import", "indicator", name, "", now, e, "define indicators");
+    /* The whole file first: a transaction run again reads it again. */
+    dh_buf data = DH_BUF_INIT;
+    dh_buf_read_all(&data, f);
+    dh_csv *csv = dh_csv_new_mem(data.p, data.len, name);
+    char **fields;
+    size_t nf;
+    int col[10];
+    dh_status st = DH_OK;
+    int rc = dh_csv_next(csv, &fields, &nf);
+    if (rc <= 0) {
+        st = dh_err_set(e, DH_E_INVALID, "invalid_csv", NULL, "%s",
+                        rc < 0 ? dh_csv_error(csv) : "the file is empty");
+        goto done;
     }
+    for (int i = 0; i < 10; i++) {
+        col[i] = -1;
+        for (size_t j = 0; j < nf; j++)
+            if (strcmp(fields[j], ind_cols[i]) == 0)
+                col[i] = (int)j;
+        if (col[i] < 0 && i < 2) {
+            st = dh_err_set(e, DH_E_INVALID, "invalid_csv", ind_cols[i],
+                            "%s:1: header: missing column '%s'", name, ind_cols[i]);
+            goto done;
+        }
+    }
+    indicator_import_cl cl = {a, &data, name, col, now, rep};
+    st = dh_tx_run(app, DH_TX_WRITE, indicator_import_tx, &cl, e);
+    if (st && rep->refused == 0)
+        rep->taken = 0;
+done:
+    dh_csv_free(csv);
+    dh_buf_free(&data);
     return st;
 }

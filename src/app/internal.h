@@ -119,11 +119,6 @@ dh_status dh_tx_deny(dh_tx *tx, const dh_actor *a, const char *action, const cha
                      const char *key, const char *unit_code, time_t now, dh_err *e,
                      const char *what);
 
-dh_status dh_tx_begin(dh_app *app, dh_tx *tx, bool load_units, dh_err *e);
-/* Saves dirty units and new links (when the registry was loaded), then
- * commits. The registry is published to readers on success. */
-dh_status dh_tx_commit(dh_tx *tx, dh_err *e);
-void dh_tx_abort(dh_tx *tx);
 
 /* Loads the registry through a connection. */
 dh_status dh_app_load_units(dh_conn *c, dh_unitreg **out, dh_err *e);

@@ -388,22 +388,27 @@ static dh_status put_one(vctx *x, const vin *v, dh_err *e)
     return st;
 }
 
-static dh_status ctx_begin(dh_app *app, const dh_actor *a, time_t now, vctx *x, dh_tx *tx,
-                           dh_err *e)
+static void ctx_free(vctx *x);
+
+/* Starts a run of the runner's fn afresh: frees what an earlier run left
+ * in x, then loads the indicators, locks and windows through tx (whose
+ * registry, DH_TX_UNITS, is x->reg). Once per batch, never per value. */
+static dh_status ctx_open(vctx *x, dh_tx *tx, dh_err *e)
 {
+    dh_app *app = x->app;
+    const dh_actor *a = x->a;
+    time_t now = x->now;
+    ctx_free(x);
     memset(x, 0, sizeof *x);
     x->app = app;
     x->a = a;
     x->now = now;
     x->today = dh_date_of_time_vn(now);
     x->changes = json_array();
-    dh_status st = dh_tx_begin(app, tx, true, e);
-    if (st)
-        return st;
     x->c = tx->c;
     x->reg = tx->reg;
     x->allowed = dh_xcalloc(x->reg->n + 1, sizeof *x->allowed);
-    st = dh_indset_load(x->c, &x->inds, e);
+    dh_status st = dh_indset_load(x->c, &x->inds, e);
     if (st == DH_OK)
         st = load_locks(x, e);
     return st;
@@ -426,8 +431,8 @@ static void ctx_free(vctx *x)
     json_decref(x->changes);
 }
 
-/* Flags the targets, audits the batch and commits. */
-static dh_status ctx_finish(vctx *x, dh_tx *tx, const char *what, dh_err *e)
+/* Flags the targets and audits the batch (the runner commits). */
+static dh_status ctx_finish(vctx *x, const char *what, dh_err *e)
 {
     dh_status st = DH_OK;
     if (x->nt) {
@@ -466,8 +471,6 @@ static dh_status ctx_finish(vctx *x, dh_tx *tx, const char *what, dh_err *e)
                           NULL, after, x->now, e);
         json_decref(after);
     }
-    if (st == DH_OK)
-        st = dh_tx_commit(tx, e);
     return st;
 }
 
@@ -514,18 +517,60 @@ static dh_status vin_from_json(json_t *o, vin *v, dh_err *e)
     return DH_OK;
 }
 
-/* Answers a refusal: a 403 is written to the audit trail after the
- * transaction is rolled back. */
+/* Answers a refusal: the runner rolls back and, for a 403, writes it to
+ * the audit trail (dh_tx_deny), the value's own message kept. */
 static dh_status refuse(vctx *x, dh_tx *tx, dh_status st, dh_err *e)
 {
-    dh_tx_abort(tx);
     if (st == DH_E_FORBIDDEN) {
         dh_err saved = *e;
-        dh_app_audit_denied(x->app, x->a, "ingest", "indicator_value", "", x->denied_unit,
-                            x->now);
+        (void)dh_tx_deny(tx, x->a, "ingest", "indicator_value", "", x->denied_unit, x->now, e,
+                         "submit indicator values");
         *e = saved;
     }
     return st;
+}
+
+
+typedef struct values_put_cl {
+    json_t *values;
+    vctx x; /* app, a and now set by the caller; the rest by each run */
+} values_put_cl;
+
+/* Concurrency (values_put_tx and values_import_tx): reads, inside the write transaction, the unit registry (DH_TX_UNITS:
+ * units, their validity and the actor's scope), the indicators, the
+ * obligations and approvals (entry windows and locked periods), and for
+ * each value its receipt (source, id) and the value it replaces; writes
+ * the receipts, the values, the targets' dirty marks and targets_dirty.
+ * On SQLite the write lock taken up front makes the batch atomic against
+ * other writers. On PostgreSQL an approval, an indicator or a unit change
+ * committed meanwhile, or another batch writing the same (indicator, unit,
+ * period) or receipt, fails one of the two at commit (serializable) and it
+ * is rerun against the new state; the unique (source, id) of receipts and
+ * (indicator, unit, period) of values are the last guards: a resend is
+ * answered as a duplicate by the rerun, never stored twice. One
+ * transaction per batch: the loads above happen once per run, not per
+ * value. */
+static dh_status values_put_tx(dh_tx *tx, void *closure, dh_err *e)
+{
+    values_put_cl *cl = closure;
+    vctx *x = &cl->x;
+    json_t *values = cl->values;
+    dh_status st = ctx_open(x, tx, e);
+    for (size_t i = 0; i < json_array_size(values) && st == DH_OK; i++) {
+        vin v;
+        st = vin_from_json(json_array_get(values, i), &v, e);
+        if (st == DH_OK)
+            st = put_one(x, &v, e);
+        if (st) {
+            char msg[sizeof e->message];
+            snprintf(msg, sizeof msg, "values[%zu]: %s", i, e->message);
+            snprintf(e->message, sizeof e->message, "%s", msg);
+            e->line = (long)i;
+        }
+    }
+    if (st)
+        return refuse(x, tx, st, e);
+    return ctx_finish(x, "api", e);
 }
 
 dh_status dh_app_values_put(dh_app *app, const dh_actor *a, json_t *values, time_t now,
@@ -538,38 +583,15 @@ dh_status dh_app_values_put(dh_app *app, const dh_actor *a, json_t *values, time
     if (json_array_size(values) > 100000)
         return dh_err_set(e, DH_E_TOOLARGE, "too_many", "values",
                           "at most 100,000 values per batch");
-    vctx x;
-    dh_tx tx;
-    dh_status st = ctx_begin(app, a, now, &x, &tx, e);
-    if (st) {
-        dh_tx_abort(&tx);
-        ctx_free(&x);
-        return st;
-    }
-    for (size_t i = 0; i < json_array_size(values) && st == DH_OK; i++) {
-        vin v;
-        st = vin_from_json(json_array_get(values, i), &v, e);
-        if (st == DH_OK)
-            st = put_one(&x, &v, e);
-        if (st) {
-            char msg[sizeof e->message];
-            snprintf(msg, sizeof msg, "values[%zu]: %s", i, e->message);
-            snprintf(e->message, sizeof e->message, "%s", msg);
-            e->line = (long)i;
-        }
-    }
-    if (st) {
-        st = refuse(&x, &tx, st, e);
-        ctx_free(&x);
-        return st;
-    }
-    st = ctx_finish(&x, &tx, "api", e);
-    if (st)
-        dh_tx_abort(&tx);
-    else
-        *out = json_pack("{s:i,s:i,s:i}", "accepted", x.accepted, "duplicates", x.duplicates,
-                         "replaced", x.replaced);
-    ctx_free(&x);
+    values_put_cl cl = {values, {0}};
+    cl.x.app = app;
+    cl.x.a = a;
+    cl.x.now = now;
+    dh_status st = dh_tx_run(app, DH_TX_UNITS, values_put_tx, &cl, e);
+    if (st == DH_OK)
+        *out = json_pack("{s:i,s:i,s:i}", "accepted", cl.x.accepted, "duplicates",
+                         cl.x.duplicates, "replaced", cl.x.replaced);
+    ctx_free(&cl.x);
     return st;
 }
 
@@ -639,13 +661,88 @@ static int parse_num(const char *s, double *out)
     return *end || !isfinite(*out) ? -1 : 0;
 }
 
+enum { NC = 9 };
+static const char *const import_cols[NC] = {"indicator", "unit",   "period", "at", "value",
+                                            "numerator", "denominator", "source", "id"};
+
+typedef struct values_import_cl {
+    const dh_sheet *rs; /* the file, parsed before the transaction */
+    const int *col;
+    const char *name;
+    dh_import_report *rep;
+    int nmessages, refused; /* the report as parsing left it */
+    vctx x;                 /* app, a and now set by the caller; the rest by each run */
+} values_import_cl;
+
+/* Concurrency: as values_put_tx. The report is set back to what parsing
+ * left in it at the start of each run. */
+static dh_status values_import_tx(dh_tx *tx, void *closure, dh_err *e)
+{
+    values_import_cl *cl = closure;
+    const char *const *cols = import_cols;
+    const dh_sheet *rs = cl->rs;
+    const int *col = cl->col;
+    const char *name = cl->name;
+    dh_import_report *rep = cl->rep;
+    vctx *x = &cl->x;
+    for (int i = cl->nmessages; i < rep->nmessages; i++)
+        free(rep->messages[i]);
+    rep->nmessages = cl->nmessages;
+    rep->refused = cl->refused;
+    rep->taken = 0;
+    dh_status st = ctx_open(x, tx, e);
+    dh_status first = DH_OK;
+    for (size_t r = 1; r < rs->nrows && st == DH_OK; r++) {
+        const char *f[NC];
+        for (int i = 0; i < NC; i++)
+            f[i] = col[i] >= 0 ? dh_sheet_at(&rs->rows[r], (size_t)col[i]) : "";
+        vin v = {f[0], f[1], f[2], f[3], f[7], f[8], false, false, false, 0, 0, 0};
+        dh_err re;
+        dh_status rst = DH_OK;
+        const char *numcol[3] = {"value", "numerator", "denominator"};
+        bool *has[3] = {&v.has_value, &v.has_num, &v.has_den};
+        double *val[3] = {&v.value, &v.num, &v.den};
+        for (int k = 0; k < 3 && rst == DH_OK; k++) {
+            int pr = parse_num(f[4 + k], val[k]);
+            if (pr < 0)
+                rst = dh_err_set(&re, DH_E_INVALID, "invalid_number", numcol[k],
+                                 "%s '%s' is not a number", numcol[k], f[4 + k]);
+            *has[k] = pr == 0;
+        }
+        for (int i = 0; i < NC && rst == DH_OK; i++)
+            if (dh_utf8_invalid_offset(f[i], strlen(f[i])) >= 0)
+                rst = dh_err_set(&re, DH_E_MALFORMED, "invalid_utf8", cols[i],
+                                 "%s is not valid UTF-8", cols[i]);
+        if (rst == DH_OK)
+            rst = put_one(x, &v, &re);
+        if (rst == DH_E_DB || rst == DH_E_INTERNAL || rst == DH_E_BUSY) {
+            st = rst;
+            *e = re;
+        } else if (rst) {
+            dh_report_add(rep, "%s:%ld: %s: %s", name, rs->rows[r].line, re.field, re.message);
+            rep->refused++;
+            if (!first)
+                first = rst;
+        } else {
+            rep->taken++;
+        }
+    }
+    if (st == DH_OK && rep->refused) {
+        dh_status code = first == DH_E_FORBIDDEN || first == DH_E_CONFLICT ? first : DH_E_INVALID;
+        st = dh_err_set(e, code, "invalid_file", NULL, "%d of %d rows refused; nothing imported",
+                        rep->refused, rep->refused + rep->taken);
+        return refuse(x, tx, st, e);
+    }
+    if (st == DH_OK)
+        st = ctx_finish(x, "file", e);
+    return st;
+}
+
 dh_status dh_app_values_import(dh_app *app, const dh_actor *a, const char *data, size_t len,
                                const char *name, time_t now, dh_import_report *rep,
                                json_t **out, dh_err *e)
 {
-    static const char *const cols[] = {"indicator", "unit",   "period", "at", "value",
-                                       "numerator", "denominator", "source", "id"};
-    enum { NC = 9 };
+    const char *const *cols = import_cols;
     *out = NULL;
     memset(rep, 0, sizeof *rep);
     /* Who may submit at all is known before the file is read, so a role
@@ -678,70 +775,19 @@ dh_status dh_app_values_import(dh_app *app, const dh_actor *a, const char *data,
             dh_sheet_free(&rs);
             return st;
         }
-    vctx x;
-    dh_tx tx;
-    if ((st = ctx_begin(app, a, now, &x, &tx, e))) {
-        dh_tx_abort(&tx);
-        ctx_free(&x);
-        dh_sheet_free(&rs);
-        return st;
-    }
-    dh_status first = DH_OK;
-    for (size_t r = 1; r < rs.nrows && st == DH_OK; r++) {
-        const char *f[NC];
-        for (int i = 0; i < NC; i++)
-            f[i] = col[i] >= 0 ? dh_sheet_at(&rs.rows[r], (size_t)col[i]) : "";
-        vin v = {f[0], f[1], f[2], f[3], f[7], f[8], false, false, false, 0, 0, 0};
-        dh_err re;
-        dh_status rst = DH_OK;
-        const char *numcol[3] = {"value", "numerator", "denominator"};
-        bool *has[3] = {&v.has_value, &v.has_num, &v.has_den};
-        double *val[3] = {&v.value, &v.num, &v.den};
-        for (int k = 0; k < 3 && rst == DH_OK; k++) {
-            int pr = parse_num(f[4 + k], val[k]);
-            if (pr < 0)
-                rst = dh_err_set(&re, DH_E_INVALID, "invalid_number", numcol[k],
-                                 "%s '%s' is not a number", numcol[k], f[4 + k]);
-            *has[k] = pr == 0;
-        }
-        for (int i = 0; i < NC && rst == DH_OK; i++)
-            if (dh_utf8_invalid_offset(f[i], strlen(f[i])) >= 0)
-                rst = dh_err_set(&re, DH_E_MALFORMED, "invalid_utf8", cols[i],
-                                 "%s is not valid UTF-8", cols[i]);
-        if (rst == DH_OK)
-            rst = put_one(&x, &v, &re);
-        if (rst == DH_E_DB || rst == DH_E_INTERNAL) {
-            st = rst;
-            *e = re;
-        } else if (rst) {
-            dh_report_add(rep, "%s:%ld: %s: %s", name, rs.rows[r].line, re.field, re.message);
-            rep->refused++;
-            if (!first)
-                first = rst;
-        } else {
-            rep->taken++;
-        }
-    }
+    values_import_cl cl = {&rs,          col,       name, rep, rep->nmessages,
+                           rep->refused, {0}};
+    cl.x.app = app;
+    cl.x.a = a;
+    cl.x.now = now;
+    st = dh_tx_run(app, DH_TX_UNITS, values_import_tx, &cl, e);
+    if (st)
+        rep->taken = 0;
+    else
+        *out = json_pack("{s:i,s:i,s:i}", "accepted", cl.x.accepted, "duplicates",
+                         cl.x.duplicates, "replaced", cl.x.replaced);
+    ctx_free(&cl.x);
     dh_sheet_free(&rs);
-    if (st == DH_OK && rep->refused) {
-        dh_status code = first == DH_E_FORBIDDEN || first == DH_E_CONFLICT ? first : DH_E_INVALID;
-        st = dh_err_set(e, code, "invalid_file", NULL, "%d of %d rows refused; nothing imported",
-                        rep->refused, rep->refused + rep->taken);
-        st = refuse(&x, &tx, st, e);
-        rep->taken = 0;
-        ctx_free(&x);
-        return st;
-    }
-    if (st == DH_OK)
-        st = ctx_finish(&x, &tx, "file", e);
-    if (st) {
-        dh_tx_abort(&tx);
-        rep->taken = 0;
-    } else {
-        *out = json_pack("{s:i,s:i,s:i}", "accepted", x.accepted, "duplicates", x.duplicates,
-                         "replaced", x.replaced);
-    }
-    ctx_free(&x);
     return st;
 }
 
@@ -778,14 +824,14 @@ static int on_value(void *cl, const dh_ivalue_row *r)
     return 0;
 }
 
-dh_status dh_app_values_list(dh_app *app, const dh_actor *a, const dh_value_query *q,
+dh_status dh_app_values_list(dh_app *app, const dh_actor *a, const dh_value_query *q, time_t now,
                              json_t **items, bool *more, dh_err *e)
 {
     *items = NULL;
     *more = false;
     char *units = NULL;
     dh_status st = dh_app_scope_units_of(app, a, q->unit, q->subtree || !q->unit,
-                                         "indicator_value", false, time(NULL), &units, e);
+                                         "indicator_value", false, now, &units, e);
     if (st)
         return st;
     if (q->unit && !q->subtree) {

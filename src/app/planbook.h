@@ -100,11 +100,13 @@ void pb_set_roadmap(json_t *doc, const char *text);
 
 json_t *pb_date_json(dh_date d);
 dh_date pb_json_date(json_t *v);
-/* Starts a write: refuses members of body not in allowed, opens a write
- * transaction with the units loaded and loads the book in it. On failure
- * nothing is open and *b is NULL. */
-dh_status pb_begin(dh_app *app, json_t *body, const char *const *allowed, dh_tx *tx,
-                   dh_planbook **b, dh_err *e);
+/* A write of the book goes through the runner (DH_TX_UNITS): pb_run runs
+ * fn and hands over the answer fn left in *answer (a member of closure)
+ * to *out, or frees it on failure. fn starts with pb_fresh, which drops
+ * the answer of an earlier run and loads the book through tx. */
+dh_status pb_run(dh_app *app, dh_tx_fn fn, void *closure, json_t **answer, json_t **out,
+                 dh_err *e);
+dh_status pb_fresh(dh_tx *tx, json_t **answer, dh_planbook **b, dh_err *e);
 /* Bumps plans_rev (every write does, before commit). */
 dh_status pb_bump(dh_conn *c, dh_err *e);
 

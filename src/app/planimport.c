@@ -364,59 +364,71 @@ static dh_status map_header(const dh_sheet *t, const char *name, int *map, dh_er
     return DH_OK;
 }
 
-dh_status dh_app_plan_import(dh_app *app, const dh_actor *a, const char *ref, const char *data,
-                             size_t len, const char *name, time_t now, dh_import_report *rep,
-                             dh_err *e)
+typedef struct plan_import_cl {
+    const dh_actor *a;
+    const char *ref, *data, *name;
+    size_t len;
+    dh_date today;
+    time_t now;
+    dh_import_report *rep;
+    const names *m;
+    dh_sheet t;  /* the file, parsed by the first run that may read it */
+    bool parsed;
+} plan_import_cl;
+
+/* Concurrency: reads, inside the write transaction, the whole plan book
+ * (the plan, the ordinals already in it, the tasks of the plans it
+ * implements) and the unit registry (DH_TX_UNITS: the plan's issuer, the
+ * actor's subtree, the units the printed names resolve to); inserts every
+ * task and bumps plans_rev in the same transaction, so the file is taken
+ * all or nothing against one book: another writer of plans waits for the
+ * write lock (SQLite) or conflicts on plans_rev and one of the two is
+ * rerun on the other's book (PostgreSQL); the unique (plan_id, ordinal)
+ * of tasks is the last guard. The file is parsed once (it is only read
+ * after the access check, as before) and kept for a rerun; the report is
+ * started afresh on each run. */
+static dh_status plan_import_tx(dh_tx *tx, void *closure, dh_err *e)
 {
-    memset(rep, 0, sizeof *rep);
-    dh_date today = dh_date_of_time_vn(now);
-    /* The file is read only once the actor is known to may write this plan
-     * (an upload is untrusted and costs time to parse): a role that never
-     * writes plans is refused at once, any other after the plan's unit is
-     * checked below. */
-    if (a->role != DH_ROLE_ADMIN && !(a->role == DH_ROLE_OFFICER && a->unit_code[0]))
-        return dh_app_deny(app, a, "import", "plan", ref, "", now, e, "import tasks into a plan");
-    dh_sheet t;
-    dh_sheet_init(&t, name, NULL);
+    plan_import_cl *cl = closure;
+    const dh_actor *a = cl->a;
+    const char *name = cl->name;
+    const names *mp = cl->m;
+    dh_import_report *rep = cl->rep;
+    dh_sheet *t = &cl->t;
+    time_t now = cl->now;
+    dh_date today = cl->today;
     int map[C_COUNT];
     char err[512];
-    dh_tx tx;
-    dh_status st = dh_tx_begin(app, &tx, true, e);
-    if (st)
-        return st;
+    dh_import_report_free(rep);
     dh_planbook *b = NULL;
-    names m;
-    names_load(&m);
-    st = pb_load(tx.c, &b, e);
-    size_t pi = st == DH_OK ? pb_plan_find(b, ref) : PB_NONE;
+    dh_status st = pb_load(tx->c, &b, e);
+    size_t pi = st == DH_OK ? pb_plan_find(b, cl->ref) : PB_NONE;
     if (st == DH_OK && pi == PB_NONE)
-        st = dh_err_set(e, DH_E_NOTFOUND, "unknown_plan", "plan", "plan '%s' does not exist", ref);
+        st = dh_err_set(e, DH_E_NOTFOUND, "unknown_plan", "plan", "plan '%s' does not exist",
+                        cl->ref);
     if (st == DH_OK) {
         const pb_plan *p = &b->p[pi];
-        int32_t u = dh_unitreg_find(tx.reg, p->issuer);
+        int32_t u = dh_unitreg_find(tx->reg, p->issuer);
         dh_date d = pb_plan_ref_date(p);
         if (d == DH_DATE_NONE || d > today)
             d = today;
         if (u < 0 ? a->role != DH_ROLE_ADMIN
-                  : !dh_access_allows(tx.reg, a->role, dh_app_actor_scope(tx.reg, a),
+                  : !dh_access_allows(tx->reg, a->role, dh_app_actor_scope(tx->reg, a),
                                       DH_ACT_WRITE, u, d)) {
-            char *key = dh_xstrdup(p->key), *issuer = dh_xstrdup(p->issuer);
-            dh_tx_abort(&tx);
+            st = dh_tx_deny(tx, a, "import", "plan", p->key, p->issuer, now, e,
+                            "import tasks into a plan of that unit (outside their subtree)");
             pb_free(b);
-            names_free(&m);
-            st = dh_app_deny(app, a, "import", "plan", key, issuer, now, e,
-                             "import tasks into a plan of that unit (outside their subtree)");
-            free(key);
-            free(issuer);
             return st;
         }
     }
-    if (st == DH_OK)
-        st = table_read(data, len, name, &t, e);
-    if (st == DH_OK && t.nrows == 0)
+    if (st == DH_OK && !cl->parsed) {
+        st = table_read(cl->data, cl->len, name, t, e);
+        cl->parsed = st == DH_OK;
+    }
+    if (st == DH_OK && t->nrows == 0)
         st = dh_err_set(e, DH_E_INVALID, "invalid_file", NULL, "%s:1: the file is empty", name);
     if (st == DH_OK)
-        st = map_header(&t, name, map, e);
+        st = map_header(t, name, map, e);
     /* The date unit groups are expanded on: the plan's, else its period's
      * end, else today. */
     dh_date gd = today;
@@ -426,15 +438,15 @@ dh_status dh_app_plan_import(dh_app *app, const dh_actor *a, const char *ref, co
              : p->period_to != DH_DATE_NONE     ? p->period_to
                                                 : today;
     }
-    for (size_t i = 1; i < t.nrows && st == DH_OK; i++) {
-        const dh_sheet_row *row = &t.rows[i];
+    for (size_t i = 1; i < t->nrows && st == DH_OK; i++) {
+        const dh_sheet_row *row = &t->rows[i];
         json_t *body = json_object();
         json_t *lead = json_array(), *coord = json_array();
         char why[1024] = "";
         const char *stt = cell(row, map, C_STT);
-        if (!resolve_cell(tx.reg, &m, cell(row, map, C_LEAD), gd, lead, err, sizeof err))
+        if (!resolve_cell(tx->reg, mp, cell(row, map, C_LEAD), gd, lead, err, sizeof err))
             snprintf(why, sizeof why, "%s: %s", col_names[C_LEAD], err);
-        else if (!resolve_cell(tx.reg, &m, cell(row, map, C_COORD), gd, coord, err, sizeof err))
+        else if (!resolve_cell(tx->reg, mp, cell(row, map, C_COORD), gd, coord, err, sizeof err))
             snprintf(why, sizeof why, "%s: %s", col_names[C_COORD], err);
         json_object_set_new(body, "ordinal", json_string(stt));
         json_object_set_new(body, "group", json_string(cell(row, map, C_GROUP)));
@@ -478,15 +490,15 @@ dh_status dh_app_plan_import(dh_app *app, const dh_actor *a, const char *ref, co
         dh_err re;
         dh_err_clear(&re);
         if (!why[0]) {
-            dh_status rs = pb_task_from_body(&tx, b, pi, body, &doc, &re);
+            dh_status rs = pb_task_from_body(tx, b, pi, body, &doc, &re);
             /* Two rows of the file with one STT. */
             for (size_t k = 1; k < i && rs == DH_OK; k++)
-                if (strcmp(cell(&t.rows[k], map, C_STT), stt) == 0)
+                if (strcmp(cell(&t->rows[k], map, C_STT), stt) == 0)
                     rs = dh_err_set(&re, DH_E_CONFLICT, "duplicate_ordinal", "STT",
-                                    "STT %s appears twice (line %ld)", stt, t.rows[k].line);
+                                    "STT %s appears twice (line %ld)", stt, t->rows[k].line);
             if (rs == DH_OK)
-                rs = pb_insert_task(&tx, a, doc, "import", now, &re);
-            if (rs == DH_E_DB) {
+                rs = pb_insert_task(tx, a, doc, "import", now, &re);
+            if (rs == DH_E_DB || rs == DH_E_BUSY) {
                 *e = re;
                 st = rs;
             } else if (rs) {
@@ -511,18 +523,34 @@ dh_status dh_app_plan_import(dh_app *app, const dh_actor *a, const char *ref, co
     if (st == DH_OK) {
         json_t *after = json_pack("{s:s,s:s,s:i}", "plan", b->p[pi].key, "file", name, "tasks",
                                   rep->taken);
-        st = dh_app_audit(tx.c, a, "import", "plan", b->p[pi].key, b->p[pi].issuer, "ok", NULL,
+        st = dh_app_audit(tx->c, a, "import", "plan", b->p[pi].key, b->p[pi].issuer, "ok", NULL,
                           after, now, e);
         json_decref(after);
     }
     if (st == DH_OK)
-        st = pb_bump(tx.c, e);
-    if (st == DH_OK)
-        st = dh_tx_commit(&tx, e);
-    if (st)
-        dh_tx_abort(&tx);
+        st = pb_bump(tx->c, e);
     pb_free(b);
+    return st;
+}
+
+dh_status dh_app_plan_import(dh_app *app, const dh_actor *a, const char *ref, const char *data,
+                             size_t len, const char *name, time_t now, dh_import_report *rep,
+                             dh_err *e)
+{
+    memset(rep, 0, sizeof *rep);
+    /* The file is read only once the actor is known to may write this plan
+     * (an upload is untrusted and costs time to parse): a role that never
+     * writes plans is refused at once, any other after the plan's unit is
+     * checked in plan_import_tx. */
+    if (a->role != DH_ROLE_ADMIN && !(a->role == DH_ROLE_OFFICER && a->unit_code[0]))
+        return dh_app_deny(app, a, "import", "plan", ref, "", now, e, "import tasks into a plan");
+    names m;
+    names_load(&m);
+    plan_import_cl cl = {a, ref, data, name, len, dh_date_of_time_vn(now), now, rep, &m,
+                         {0}, false};
+    dh_sheet_init(&cl.t, name, NULL);
+    dh_status st = dh_tx_run(app, DH_TX_UNITS, plan_import_tx, &cl, e);
     names_free(&m);
-    dh_sheet_free(&t);
+    dh_sheet_free(&cl.t);
     return st;
 }

@@ -53,6 +53,26 @@ static const char *str_of(json_t *o, const char *key)
 
 dh_status pb_bump(dh_conn *c, dh_err *e) { return DH_META(c)->meta_bump(c, "plans_rev", e); }
 
+dh_status pb_run(dh_app *app, dh_tx_fn fn, void *closure, json_t **answer, json_t **out,
+                 dh_err *e)
+{
+    dh_status st = dh_tx_run(app, DH_TX_UNITS, fn, closure, e);
+    if (st)
+        json_decref(*answer);
+    else
+        *out = *answer;
+    *answer = NULL;
+    return st;
+}
+
+dh_status pb_fresh(dh_tx *tx, json_t **answer, dh_planbook **b, dh_err *e)
+{
+    json_decref(*answer);
+    *answer = NULL;
+    *b = NULL;
+    return pb_load(tx->c, b, e);
+}
+
 /* ------------------------------------------------------------------ */
 /* Loading the book.                                                  */
 
@@ -760,6 +780,43 @@ static bool file_readable(const dh_planbook *b, const dh_actor *a, int64_t id,
     return false;
 }
 
+typedef struct file_put_cl {
+    const dh_actor *a;
+    const char *name, *type, *hex;
+    const void *data;
+    size_t len;
+    time_t now;
+    json_t *out;
+} file_put_cl;
+
+/* Concurrency: reads whether a random id is free (new_file_id) and
+ * inserts the file under it in the same write transaction; the primary
+ * key of files is the last guard against two uploads drawing one id (the
+ * second fails DH_E_CONFLICT rather than overwriting the first), and a
+ * rerun draws a new id. */
+static dh_status file_put_tx(dh_tx *tx, void *closure, dh_err *e)
+{
+    file_put_cl *cl = closure;
+    const dh_actor *a = cl->a;
+    json_decref(cl->out);
+    cl->out = NULL;
+    dh_file_row r = {0, cl->name, cl->type, cl->hex, a->unit_code, a->login, cl->data, cl->len,
+                     cl->now};
+    int64_t id = 0;
+    dh_status st = new_file_id(tx->c, &r.id, e);
+    if (st == DH_OK)
+        st = DH_PLANS(tx->c)->put_file(tx->c, &r, &id, e);
+    if (st == DH_OK) {
+        cl->out = json_pack("{s:I,s:s,s:s,s:I,s:s}", "id", (json_int_t)id, "name", cl->name,
+                            "type", cl->type, "size", (json_int_t)cl->len, "sha256", cl->hex);
+        char key[32];
+        snprintf(key, sizeof key, "%lld", (long long)id);
+        st = dh_app_audit(tx->c, a, "upload", "file", key, a->unit_code, "ok", NULL, cl->out,
+                          cl->now, e);
+    }
+    return st;
+}
+
 dh_status dh_app_file_put(dh_app *app, const dh_actor *a, const char *name, const void *data,
                           size_t len, time_t now, json_t **out, dh_err *e)
 {
@@ -794,31 +851,12 @@ dh_status dh_app_file_put(dh_app *app, const dh_actor *a, const char *name, cons
     char hex[crypto_hash_sha256_BYTES * 2 + 1];
     crypto_hash_sha256(hash, data, len);
     sodium_bin2hex(hex, sizeof hex, hash, sizeof hash);
-    dh_tx tx;
-    dh_status st = dh_tx_begin(app, &tx, false, e);
-    if (st) {
-        free(clean);
-        return st;
-    }
-    dh_file_row r = {0, clean, type, hex, a->unit_code, a->login, data, len, now};
-    int64_t id = 0;
-    st = new_file_id(tx.c, &r.id, e);
-    if (st == DH_OK)
-        st = DH_PLANS(tx.c)->put_file(tx.c, &r, &id, e);
-    if (st == DH_OK) {
-        *out = json_pack("{s:I,s:s,s:s,s:I,s:s}", "id", (json_int_t)id, "name", clean, "type",
-                         type, "size", (json_int_t)len, "sha256", hex);
-        char key[32];
-        snprintf(key, sizeof key, "%lld", (long long)id);
-        st = dh_app_audit(tx.c, a, "upload", "file", key, a->unit_code, "ok", NULL, *out, now, e);
-    }
-    if (st == DH_OK)
-        st = dh_tx_commit(&tx, e);
-    if (st) {
-        dh_tx_abort(&tx);
-        json_decref(*out);
-        *out = NULL;
-    }
+    file_put_cl cl = {a, clean, type, hex, data, len, now, NULL};
+    dh_status st = dh_tx_run(app, DH_TX_WRITE, file_put_tx, &cl, e);
+    if (st)
+        json_decref(cl.out);
+    else
+        *out = cl.out;
     free(clean);
     return st;
 }
@@ -1121,16 +1159,55 @@ json_t *pb_plan_json(const dh_planbook *b, size_t i, dh_date today)
     return o;
 }
 
-dh_status pb_begin(dh_app *app, json_t *body, const char *const *allowed, dh_tx *tx,
-                   dh_planbook **b, dh_err *e)
+typedef struct plan_write_cl {
+    const dh_actor *a;
+    const char *ref; /* patch: the plan; NULL to create one */
+    json_t *body;
+    dh_date today;
+    time_t now;
+    json_t *out;
+} plan_write_cl;
+
+/* Concurrency: reads, inside the write transaction, the whole plan book
+ * (every plan, task and update: the key and number must be new, the
+ * plans it implements must exist and not form a cycle) and the unit
+ * registry (DH_TX_UNITS: the issuer and the actor's subtree), writes the
+ * plan and bumps plans_rev in the same transaction. Every write of the
+ * book bumps that one counter, so two writers of plans are serialised by
+ * the write lock (SQLite) or conflict on plans_rev and one is rerun on
+ * the other's book (PostgreSQL); the unique key of plans is the last
+ * guard. */
+static dh_status plan_create_tx(dh_tx *tx, void *closure, dh_err *e)
 {
-    *b = NULL;
-    memset(tx, 0, sizeof *tx);
-    dh_status st = dh_json_only(body, allowed, e);
+    plan_write_cl *cl = closure;
+    const dh_actor *a = cl->a;
+    dh_planbook *b;
+    dh_status st = pb_fresh(tx, &cl->out, &b, e);
+    if (st)
+        return st;
+    json_t *doc = json_object();
+    st = plan_fields(tx, a, b, PB_NONE, cl->body, doc, true, e);
+    if (st == DH_OK && !may_write_unit(tx->reg, a, str_of(doc, "issuer"),
+                                       plan_access_date(doc, cl->today)))
+        st = dh_tx_deny(tx, a, "create", "plan", str_of(doc, "key"), str_of(doc, "issuer"),
+                        cl->now, e, "issue a plan for that unit (outside their subtree)");
+    int64_t id = 0;
     if (st == DH_OK)
-        st = dh_tx_begin(app, tx, true, e);
-    if (st == DH_OK && (st = pb_load(tx->c, b, e)))
-        dh_tx_abort(tx);
+        st = pb_put_plan(tx->c, doc, cl->now, &id, e);
+    if (st == DH_OK) {
+        json_object_set_new(doc, "id", json_integer(id));
+        json_object_set_new(doc, "created_at", json_integer(cl->now));
+        json_object_set_new(doc, "updated_at", json_integer(cl->now));
+        st = dh_app_audit(tx->c, a, "create", "plan", str_of(doc, "key"), str_of(doc, "issuer"),
+                          "ok", NULL, doc, cl->now, e);
+    }
+    if (st == DH_OK)
+        st = pb_bump(tx->c, e);
+    pb_free(b);
+    if (st)
+        json_decref(doc);
+    else
+        cl->out = doc;
     return st;
 }
 
@@ -1141,48 +1218,54 @@ dh_status dh_app_plan_create(dh_app *app, const dh_actor *a, json_t *body, time_
                                           "issuer",      "title",     "period_from",
                                           "period_to",   "status",    "implements",
                                           "document_file", "note",    NULL};
-    dh_date today = dh_date_of_time_vn(now);
     *out = NULL;
-    dh_tx tx;
-    dh_planbook *b;
-    dh_status st = pb_begin(app, body, allowed, &tx, &b, e);
+    dh_status st = dh_json_only(body, allowed, e);
     if (st)
         return st;
-    json_t *doc = json_object();
-    st = plan_fields(&tx, a, b, PB_NONE, body, doc, true, e);
-    if (st == DH_OK && !may_write_unit(tx.reg, a, str_of(doc, "issuer"), plan_access_date(doc, today))) {
-        char *key = dh_xstrdup(str_of(doc, "key")), *issuer = dh_xstrdup(str_of(doc, "issuer"));
-        dh_tx_abort(&tx);
-        pb_free(b);
-        json_decref(doc);
-        st = dh_app_deny(app, a, "create", "plan", key, issuer, now, e,
-                         "issue a plan for that unit (outside their subtree)");
-        free(key);
-        free(issuer);
+    plan_write_cl cl = {a, NULL, body, dh_date_of_time_vn(now), now, NULL};
+    return pb_run(app, plan_create_tx, &cl, &cl.out, out, e);
+}
+
+/* Concurrency: as plan_create_tx; the plan is read from the book loaded
+ * inside the transaction and written back whole. */
+static dh_status plan_patch_tx(dh_tx *tx, void *closure, dh_err *e)
+{
+    plan_write_cl *cl = closure;
+    const dh_actor *a = cl->a;
+    dh_planbook *b;
+    dh_status st = pb_fresh(tx, &cl->out, &b, e);
+    if (st)
         return st;
-    }
-    int64_t id = 0;
-    if (st == DH_OK)
-        st = pb_put_plan(tx.c, doc, now, &id, e);
+    json_t *doc = NULL, *before = NULL;
+    size_t i = pb_plan_find(b, cl->ref);
+    if (i == PB_NONE)
+        st = dh_err_set(e, DH_E_NOTFOUND, "unknown_plan", "plan", "plan '%s' does not exist",
+                        cl->ref);
     if (st == DH_OK) {
-        json_object_set_new(doc, "id", json_integer(id));
-        json_object_set_new(doc, "created_at", json_integer(now));
-        json_object_set_new(doc, "updated_at", json_integer(now));
-        st = dh_app_audit(tx.c, a, "create", "plan", str_of(doc, "key"), str_of(doc, "issuer"),
-                          "ok", NULL, doc, now, e);
+        before = json_deep_copy(b->p[i].j);
+        doc = json_deep_copy(b->p[i].j);
+        if (!may_write_unit(tx->reg, a, b->p[i].issuer, plan_access_date(doc, cl->today)))
+            st = dh_tx_deny(tx, a, "update", "plan", b->p[i].key, b->p[i].issuer, cl->now, e,
+                            "change a plan of that unit (outside their subtree)");
+        else
+            st = plan_fields(tx, a, b, i, cl->body, doc, false, e);
     }
     if (st == DH_OK)
-        st = pb_bump(tx.c, e);
+        st = pb_put_plan(tx->c, doc, cl->now, NULL, e);
+    if (st == DH_OK) {
+        json_object_set_new(doc, "updated_at", json_integer(cl->now));
+        st = dh_app_audit(tx->c, a, "update", "plan", str_of(doc, "key"), str_of(doc, "issuer"),
+                          "ok", before, doc, cl->now, e);
+    }
     if (st == DH_OK)
-        st = dh_tx_commit(&tx, e);
+        st = pb_bump(tx->c, e);
     pb_free(b);
-    if (st) {
-        dh_tx_abort(&tx);
+    json_decref(before);
+    if (st)
         json_decref(doc);
-        return st;
-    }
-    *out = doc;
-    return DH_OK;
+    else
+        cl->out = doc;
+    return st;
 }
 
 dh_status dh_app_plan_patch(dh_app *app, const dh_actor *a, const char *ref, json_t *body,
@@ -1191,54 +1274,12 @@ dh_status dh_app_plan_patch(dh_app *app, const dh_actor *a, const char *ref, jso
     static const char *const allowed[] = {"number",      "type",      "date",   "title",
                                           "period_from", "period_to", "status", "implements",
                                           "document_file", "note",    NULL};
-    dh_date today = dh_date_of_time_vn(now);
     *out = NULL;
-    dh_tx tx;
-    dh_planbook *b;
-    dh_status st = pb_begin(app, body, allowed, &tx, &b, e);
+    dh_status st = dh_json_only(body, allowed, e);
     if (st)
         return st;
-    json_t *doc = NULL, *before = NULL;
-    size_t i = pb_plan_find(b, ref);
-    if (i == PB_NONE)
-        st = dh_err_set(e, DH_E_NOTFOUND, "unknown_plan", "plan", "plan '%s' does not exist", ref);
-    if (st == DH_OK) {
-        before = json_deep_copy(b->p[i].j);
-        doc = json_deep_copy(b->p[i].j);
-        if (!may_write_unit(tx.reg, a, b->p[i].issuer, plan_access_date(doc, today))) {
-            char *key = dh_xstrdup(b->p[i].key), *issuer = dh_xstrdup(b->p[i].issuer);
-            dh_tx_abort(&tx);
-            pb_free(b);
-            json_decref(doc);
-            json_decref(before);
-            st = dh_app_deny(app, a, "update", "plan", key, issuer, now, e,
-                             "change a plan of that unit (outside their subtree)");
-            free(key);
-            free(issuer);
-            return st;
-        }
-        st = plan_fields(&tx, a, b, i, body, doc, false, e);
-    }
-    if (st == DH_OK)
-        st = pb_put_plan(tx.c, doc, now, NULL, e);
-    if (st == DH_OK) {
-        json_object_set_new(doc, "updated_at", json_integer(now));
-        st = dh_app_audit(tx.c, a, "update", "plan", str_of(doc, "key"), str_of(doc, "issuer"),
-                          "ok", before, doc, now, e);
-    }
-    if (st == DH_OK)
-        st = pb_bump(tx.c, e);
-    if (st == DH_OK)
-        st = dh_tx_commit(&tx, e);
-    pb_free(b);
-    json_decref(before);
-    if (st) {
-        dh_tx_abort(&tx);
-        json_decref(doc);
-        return st;
-    }
-    *out = doc;
-    return DH_OK;
+    plan_write_cl cl = {a, ref, body, dh_date_of_time_vn(now), now, NULL};
+    return pb_run(app, plan_patch_tx, &cl, &cl.out, out, e);
 }
 
 dh_status dh_app_plan_list(dh_app *app, const dh_actor *a, time_t now, json_t **items,

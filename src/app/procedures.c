@@ -282,6 +282,76 @@ static const char *const csv_cols[12] = {"code",          "name",         "field
                                          "online_level",  "fee_bearing",  "paper_result",
                                          "cutoff_time",   "valid_from",   NULL};
 
+typedef struct proc_import_cl {
+    const dh_actor *a;
+    const dh_buf *data; /* the whole file, read again by every run */
+    const char *name;
+    const int *map;
+    bool partial;
+    time_t now;
+    dh_import_report *rep;
+} proc_import_cl;
+
+/* Concurrency: reads nothing to decide: each row inserts a new version
+ * (code, valid_from) and procedures_rev is bumped in the same transaction
+ * (readers reload the catalogue once it commits). Two imports of one
+ * version: the unique (code, valid_from) of procedures refuses the second
+ * row as a duplicate, whichever commits first. */
+static dh_status proc_import_tx(dh_tx *tx, void *closure, dh_err *e)
+{
+    proc_import_cl *cl = closure;
+    const char *name = cl->name;
+    const int *map = cl->map;
+    dh_import_report *rep = cl->rep;
+    dh_import_report_free(rep);
+    dh_csv *csv = dh_csv_new_mem(cl->data->p, cl->data->len, name);
+    char **fl;
+    size_t nf;
+    int rc;
+    dh_status st = DH_OK;
+    (void)dh_csv_next(csv, &fl, &nf); /* the header, checked by the caller */
+    while ((rc = dh_csv_next(csv, &fl, &nf)) != 0) {
+        if (rc < 0) {
+            dh_report_add(rep, "%s", dh_csv_error(csv));
+            rep->refused++;
+            break; /* the reader cannot resynchronise after a broken quote */
+        }
+        long line = dh_csv_line(csv);
+        const char *v[11];
+        for (int i = 0; i < 11; i++)
+            v[i] = map[i] >= 0 && (size_t)map[i] < nf ? fl[map[i]] : NULL;
+        dh_proc p;
+        dh_err pe;
+        dh_status ps = proc_from_text(v, &p, &pe);
+        if (ps == DH_OK) {
+            ps = insert_proc(tx->c, cl->a, &p, cl->now, &pe);
+            proc_free_strings(&p);
+        }
+        if (ps == DH_E_DB || ps == DH_E_BUSY) {
+            *e = pe;
+            st = ps;
+            break;
+        }
+        if (ps) {
+            dh_report_add(rep, "%s:%ld: %s%s%s", name, line, pe.field[0] ? pe.field : "",
+                          pe.field[0] ? ": " : "", pe.message);
+            rep->refused++;
+        } else {
+            rep->taken++;
+        }
+    }
+    dh_csv_free(csv);
+    if (st == DH_OK && rep->refused && !cl->partial) {
+        st = dh_err_set(e, DH_E_INVALID, "invalid_rows", NULL,
+                        "%s: %d bad rows, nothing imported (first: %s)", name, rep->refused,
+                        rep->nmessages ? rep->messages[0] : "?");
+        rep->taken = 0;
+    }
+    if (st == DH_OK && rep->taken)
+        st = DH_META(tx->c)->meta_bump(tx->c, "procedures_rev", e);
+    return st;
+}
+
 dh_status dh_app_procedure_import(dh_app *app, const dh_actor *a, FILE *f, const char *name,
                                   bool partial, time_t now, dh_import_report *rep, dh_err *e)
 {
@@ -289,12 +359,14 @@ dh_status dh_app_procedure_import(dh_app *app, const dh_actor *a, FILE *f, const
     dh_status st = admin_only(app, a, now, e);
     if (st)
         return st;
-    dh_csv *csv = dh_csv_new(f, name);
+    /* The whole file first: a transaction run again reads it again. */
+    dh_buf data = DH_BUF_INIT;
+    dh_buf_read_all(&data, f);
+    dh_csv *csv = dh_csv_new_mem(data.p, data.len, name);
     char **fl;
     size_t nf;
     int map[11];
     int rc = dh_csv_next(csv, &fl, &nf);
-    dh_tx tx = {0};
     if (rc <= 0) {
         dh_report_add(rep, "%s", rc < 0 ? dh_csv_error(csv) : "the file is empty (no header)");
         st = dh_err_set(e, DH_E_INVALID, "invalid_csv", NULL, "%s:1: %s", name,
@@ -316,52 +388,11 @@ dh_status dh_app_procedure_import(dh_app *app, const dh_actor *a, FILE *f, const
             goto done;
         }
     }
-    if ((st = dh_tx_begin(app, &tx, false, e)))
-        goto done;
-    while ((rc = dh_csv_next(csv, &fl, &nf)) != 0) {
-        if (rc < 0) {
-            dh_report_add(rep, "%s", dh_csv_error(csv));
-            rep->refused++;
-            break; /* the reader cannot resynchronise after a broken quote */
-        }
-        long line = dh_csv_line(csv);
-        const char *v[11];
-        for (int i = 0; i < 11; i++)
-            v[i] = map[i] >= 0 && (size_t)map[i] < nf ? fl[map[i]] : NULL;
-        dh_proc p;
-        dh_err pe;
-        dh_status ps = proc_from_text(v, &p, &pe);
-        if (ps == DH_OK) {
-            ps = insert_proc(tx.c, a, &p, now, &pe);
-            proc_free_strings(&p);
-        }
-        if (ps == DH_E_DB) {
-            *e = pe;
-            st = ps;
-            break;
-        }
-        if (ps) {
-            dh_report_add(rep, "%s:%ld: %s%s%s", name, line, pe.field[0] ? pe.field : "",
-                          pe.field[0] ? ": " : "", pe.message);
-            rep->refused++;
-        } else {
-            rep->taken++;
-        }
-    }
-    if (st == DH_OK && rep->refused && !partial) {
-        st = dh_err_set(e, DH_E_INVALID, "invalid_rows", NULL,
-                        "%s: %d bad rows, nothing imported (first: %s)", name, rep->refused,
-                        rep->nmessages ? rep->messages[0] : "?");
-        rep->taken = 0;
-    }
-    if (st == DH_OK && rep->taken)
-        st = DH_META(tx.c)->meta_bump(tx.c, "procedures_rev", e);
-    if (st == DH_OK)
-        st = dh_tx_commit(&tx, e);
-    else
-        dh_tx_abort(&tx);
+    proc_import_cl cl = {a, &data, name, map, partial, now, rep};
+    st = dh_tx_run(app, DH_TX_WRITE, proc_import_tx, &cl, e);
 done:
     dh_csv_free(csv);
+    dh_buf_free(&data);
     if (st == DH_OK && rep->refused)
         st = dh_err_set(e, DH_E_INVALID, "invalid_rows", NULL,
                         "%s: %d rows taken, %d refused", name, rep->taken, rep->refused);
@@ -396,6 +427,44 @@ static dh_status proc_from_json(json_t *o, dh_proc *p, dh_err *e)
     return proc_from_text(v, p, e);
 }
 
+typedef struct proc_create_cl {
+    const dh_actor *a;
+    json_t *body, *arr;
+    time_t now;
+    json_t *items;
+} proc_create_cl;
+
+/* Concurrency: as proc_import_tx: each procedure inserts a new version,
+ * the unique (code, valid_from) of procedures refusing a duplicate, and
+ * procedures_rev is bumped in the same transaction. */
+static dh_status proc_create_tx(dh_tx *tx, void *closure, dh_err *e)
+{
+    proc_create_cl *cl = closure;
+    json_t *arr = cl->arr;
+    size_t n = arr ? json_array_size(arr) : 1;
+    dh_status st = DH_OK;
+    json_decref(cl->items);
+    cl->items = json_array();
+    for (size_t i = 0; i < n && st == DH_OK; i++) {
+        dh_proc p;
+        st = proc_from_json(arr ? json_array_get(arr, i) : cl->body, &p, e);
+        if (st == DH_OK) {
+            st = insert_proc(tx->c, cl->a, &p, cl->now, e);
+            if (st == DH_OK)
+                json_array_append_new(cl->items, dh_proc_json(&p));
+            proc_free_strings(&p);
+        }
+        if (st && arr) {
+            char f[sizeof e->field];
+            snprintf(f, sizeof f, "procedures[%zu].%s", i, e->field);
+            snprintf(e->field, sizeof e->field, "%s", f);
+        }
+    }
+    if (st == DH_OK)
+        st = DH_META(tx->c)->meta_bump(tx->c, "procedures_rev", e);
+    return st;
+}
+
 dh_status dh_app_procedure_create(dh_app *app, const dh_actor *a, json_t *body, time_t now,
                                   json_t **out, dh_err *e)
 {
@@ -407,32 +476,9 @@ dh_status dh_app_procedure_create(dh_app *app, const dh_actor *a, json_t *body, 
                 json_array_size(arr) > PROC_BATCH_MAX))
         return dh_err_set(e, DH_E_INVALID, "invalid_type", "procedures",
                           "procedures must be an array of 1 to %d procedures", PROC_BATCH_MAX);
-    size_t n = arr ? json_array_size(arr) : 1;
-    dh_tx tx;
-    if ((st = dh_tx_begin(app, &tx, false, e)))
-        return st;
-    json_t *items = json_array();
-    for (size_t i = 0; i < n && st == DH_OK; i++) {
-        dh_proc p;
-        st = proc_from_json(arr ? json_array_get(arr, i) : body, &p, e);
-        if (st == DH_OK) {
-            st = insert_proc(tx.c, a, &p, now, e);
-            if (st == DH_OK)
-                json_array_append_new(items, dh_proc_json(&p));
-            proc_free_strings(&p);
-        }
-        if (st && arr) {
-            char f[sizeof e->field];
-            snprintf(f, sizeof f, "procedures[%zu].%s", i, e->field);
-            snprintf(e->field, sizeof e->field, "%s", f);
-        }
-    }
-    if (st == DH_OK)
-        st = DH_META(tx.c)->meta_bump(tx.c, "procedures_rev", e);
-    if (st == DH_OK)
-        st = dh_tx_commit(&tx, e);
-    else
-        dh_tx_abort(&tx);
+    proc_create_cl cl = {a, body, arr, now, NULL};
+    st = dh_tx_run(app, DH_TX_WRITE, proc_create_tx, &cl, e);
+    json_t *items = cl.items;
     if (st) {
         json_decref(items);
         return st;

@@ -301,22 +301,60 @@ static json_t *task_answer(dh_conn *c, int64_t id, dh_date today)
     return o;
 }
 
-/* Ends a task write: bumps plans_rev, answers the task's computed form and
- * commits; on any failure (st included) rolls back and answers nothing. */
+/* Ends a task write inside the runner's fn: bumps plans_rev and answers
+ * the task's computed form in *out (the runner commits). */
 static dh_status finish_task_write(dh_tx *tx, dh_status st, int64_t id, dh_date today,
                                    json_t **out, dh_err *e)
 {
     if (st == DH_OK)
         st = pb_bump(tx->c, e);
-    if (st == DH_OK) {
+    if (st == DH_OK)
         *out = task_answer(tx->c, id, today);
-        st = dh_tx_commit(tx, e);
-    }
-    if (st) {
-        dh_tx_abort(tx);
-        json_decref(*out);
-        *out = NULL;
-    }
+    return st;
+}
+
+typedef struct task_write_cl {
+    const dh_actor *a;
+    const char *ref; /* create: the plan */
+    int64_t id;      /* patch: the task */
+    json_t *body;
+    dh_date today;
+    time_t now;
+    json_t *out;
+} task_write_cl;
+
+/* Concurrency: reads, inside the write transaction, the whole plan book
+ * (the plan, the ordinals already used in it, the task it implements)
+ * and the unit registry (DH_TX_UNITS: the lead and coordinating units and
+ * the actor's subtree), writes the task and bumps plans_rev in the same
+ * transaction. Every write of the book bumps that one counter, so two
+ * writers are serialised by the write lock (SQLite) or conflict on
+ * plans_rev and one is rerun on the other's book (PostgreSQL); the unique
+ * (plan_id, ordinal) of tasks is the last guard. */
+static dh_status task_create_tx(dh_tx *tx, void *closure, dh_err *e)
+{
+    task_write_cl *cl = closure;
+    const dh_actor *a = cl->a;
+    dh_planbook *b;
+    dh_status st = pb_fresh(tx, &cl->out, &b, e);
+    if (st)
+        return st;
+    json_t *doc = NULL;
+    size_t pi = pb_plan_find(b, cl->ref);
+    if (pi == PB_NONE)
+        st = dh_err_set(e, DH_E_INVALID, "unknown_plan", "plan", "plan '%s' does not exist",
+                        cl->ref);
+    if (st == DH_OK && !may_write_plan(tx->reg, a, &b->p[pi], cl->today))
+        st = dh_tx_deny(tx, a, "create", "task", b->p[pi].key, b->p[pi].issuer, cl->now, e,
+                        "add tasks to a plan of that unit (outside their subtree)");
+    if (st == DH_OK)
+        st = pb_task_from_body(tx, b, pi, cl->body, &doc, e);
+    if (st == DH_OK)
+        st = pb_insert_task(tx, a, doc, "create", cl->now, e);
+    int64_t id = doc ? json_integer_value(json_object_get(doc, "id")) : 0;
+    st = finish_task_write(tx, st, id, cl->today, &cl->out, e);
+    pb_free(b);
+    json_decref(doc);
     return st;
 }
 
@@ -334,31 +372,54 @@ dh_status dh_app_task_create(dh_app *app, const dh_actor *a, json_t *body, time_
         return dh_err_set(e, DH_E_INVALID, "missing_field", "plan",
                           "plan (its number, key or id) is required; a task without a plan is "
                           "a directive (POST /api/v1/directives)");
-    dh_tx tx;
+    dh_status st = dh_json_only(body, allowed, e);
+    if (st)
+        return st;
+    task_write_cl cl = {a, ref, 0, body, today, now, NULL};
+    return pb_run(app, task_create_tx, &cl, &cl.out, out, e);
+}
+
+/* Concurrency: as task_create_tx; the task is read from the book loaded
+ * inside the transaction and written back whole. */
+static dh_status task_patch_tx(dh_tx *tx, void *closure, dh_err *e)
+{
+    task_write_cl *cl = closure;
+    const dh_actor *a = cl->a;
+    int64_t id = cl->id;
     dh_planbook *b;
-    dh_status st = pb_begin(app, body, allowed, &tx, &b, e);
+    dh_status st = pb_fresh(tx, &cl->out, &b, e);
     if (st)
         return st;
     json_t *doc = NULL;
-    size_t pi = pb_plan_find(b, ref);
-    if (pi == PB_NONE)
-        st = dh_err_set(e, DH_E_INVALID, "unknown_plan", "plan", "plan '%s' does not exist", ref);
-    if (st == DH_OK && !may_write_plan(tx.reg, a, &b->p[pi], today)) {
-        char *key = dh_xstrdup(b->p[pi].key), *issuer = dh_xstrdup(b->p[pi].issuer);
-        dh_tx_abort(&tx);
-        pb_free(b);
-        st = dh_app_deny(app, a, "create", "task", key, issuer, now, e,
-                         "add tasks to a plan of that unit (outside their subtree)");
-        free(key);
-        free(issuer);
-        return st;
+    size_t k = pb_task_by_id(b, id);
+    if (k == PB_NONE)
+        st = dh_err_set(e, DH_E_NOTFOUND, "unknown_task", NULL, "task %lld does not exist",
+                        (long long)id);
+    if (st == DH_OK) {
+        const pb_task *t = &b->t[k];
+        bool ok = t->plan != PB_NONE ? may_write_plan(tx->reg, a, &b->p[t->plan], cl->today)
+                                     : a->role == DH_ROLE_ADMIN ||
+                                           strcmp(str_of(t->j, "created_by"), a->login) == 0;
+        if (!ok) {
+            char key[32];
+            snprintf(key, sizeof key, "%lld", (long long)id);
+            st = dh_tx_deny(tx, a, "update", "task", key, t->nlead ? t->lead[0] : "", cl->now,
+                            e, "change a task of a plan outside their subtree");
+        } else {
+            doc = json_deep_copy(t->j);
+            st = task_fields(tx->reg, b, t->plan, k, cl->body, doc, false, e);
+        }
     }
     if (st == DH_OK)
-        st = pb_task_from_body(&tx, b, pi, body, &doc, e);
-    if (st == DH_OK)
-        st = pb_insert_task(&tx, a, doc, "create", now, e);
-    int64_t id = doc ? json_integer_value(json_object_get(doc, "id")) : 0;
-    st = finish_task_write(&tx, st, id, today, out, e);
+        st = pb_put_task(tx->c, doc, cl->now, NULL, e);
+    if (st == DH_OK) {
+        char key[32];
+        snprintf(key, sizeof key, "%lld", (long long)id);
+        json_object_set_new(doc, "updated_at", json_integer(cl->now));
+        st = dh_app_audit(tx->c, a, "update", "task", key, b->t[k].nlead ? b->t[k].lead[0] : "",
+                          "ok", b->t[k].j, doc, cl->now, e);
+    }
+    st = finish_task_write(tx, st, id, cl->today, &cl->out, e);
     pb_free(b);
     json_decref(doc);
     return st;
@@ -373,48 +434,11 @@ dh_status dh_app_task_patch(dh_app *app, const dh_actor *a, int64_t id, json_t *
         "implements_task", "target",   "note",    "report",  NULL};
     dh_date today = dh_date_of_time_vn(now);
     *out = NULL;
-    dh_tx tx;
-    dh_planbook *b;
-    dh_status st = pb_begin(app, body, allowed, &tx, &b, e);
+    dh_status st = dh_json_only(body, allowed, e);
     if (st)
         return st;
-    json_t *doc = NULL;
-    size_t k = pb_task_by_id(b, id);
-    if (k == PB_NONE)
-        st = dh_err_set(e, DH_E_NOTFOUND, "unknown_task", NULL, "task %lld does not exist",
-                        (long long)id);
-    if (st == DH_OK) {
-        const pb_task *t = &b->t[k];
-        bool ok = t->plan != PB_NONE ? may_write_plan(tx.reg, a, &b->p[t->plan], today)
-                                     : a->role == DH_ROLE_ADMIN ||
-                                           strcmp(str_of(t->j, "created_by"), a->login) == 0;
-        if (!ok) {
-            char key[32];
-            snprintf(key, sizeof key, "%lld", (long long)id);
-            char *unit = dh_xstrdup(t->nlead ? t->lead[0] : "");
-            dh_tx_abort(&tx);
-            pb_free(b);
-            st = dh_app_deny(app, a, "update", "task", key, unit, now, e,
-                             "change a task of a plan outside their subtree");
-            free(unit);
-            return st;
-        }
-        doc = json_deep_copy(t->j);
-        st = task_fields(tx.reg, b, t->plan, k, body, doc, false, e);
-    }
-    if (st == DH_OK)
-        st = pb_put_task(tx.c, doc, now, NULL, e);
-    if (st == DH_OK) {
-        char key[32];
-        snprintf(key, sizeof key, "%lld", (long long)id);
-        json_object_set_new(doc, "updated_at", json_integer(now));
-        st = dh_app_audit(tx.c, a, "update", "task", key, b->t[k].nlead ? b->t[k].lead[0] : "",
-                          "ok", b->t[k].j, doc, now, e);
-    }
-    st = finish_task_write(&tx, st, id, today, out, e);
-    pb_free(b);
-    json_decref(doc);
-    return st;
+    task_write_cl cl = {a, NULL, id, body, today, now, NULL};
+    return pb_run(app, task_patch_tx, &cl, &cl.out, out, e);
 }
 
 dh_status dh_app_task_get(dh_app *app, const dh_actor *a, int64_t id, time_t now, json_t **out,
@@ -561,6 +585,121 @@ dh_status dh_app_task_list(dh_app *app, const dh_actor *a, const dh_task_query *
 /* ------------------------------------------------------------------ */
 /* Progress updates and comments.                                     */
 
+typedef struct task_update_cl {
+    const dh_actor *a;
+    int64_t id;
+    const char *kind;
+    bool progress;
+    int percent;
+    bool done;
+    const char *text;
+    dh_date date, occ;
+    json_t *ev;
+    const char *unit;
+    dh_date today;
+    time_t now;
+    json_t *out;
+} task_update_cl;
+
+/* Concurrency: reads, inside the write transaction, the whole plan book
+ * (the task, its lead and coordinating units, its occurrences, the files
+ * given as evidence) and the unit registry (DH_TX_UNITS: the acting unit
+ * and the actor's subtree); inserts the update and bumps plans_rev in the
+ * same transaction. An update only adds a row, but what it may say
+ * depends on the task: a change of the task's lead committed meanwhile is
+ * seen (SQLite: the write lock) or conflicts on plans_rev and one is
+ * rerun (PostgreSQL). */
+static dh_status task_update_tx(dh_tx *tx, void *closure, dh_err *e)
+{
+    task_update_cl *cl = closure;
+    const dh_actor *a = cl->a;
+    const char *unit = cl->unit, *kind = cl->kind, *text = cl->text;
+    int64_t id = cl->id;
+    bool progress = cl->progress;
+    json_t *ev = cl->ev;
+    dh_planbook *b;
+    dh_status st = pb_fresh(tx, &cl->out, &b, e);
+    if (st)
+        return st;
+    size_t k = pb_task_by_id(b, id);
+    if (k == PB_NONE)
+        st = dh_err_set(e, DH_E_NOTFOUND, "unknown_task", NULL, "task %lld does not exist",
+                        (long long)id);
+    const char *why = NULL;
+    if (st == DH_OK) {
+        const pb_task *t = &b->t[k];
+        int32_t u = dh_unitreg_find(tx->reg, unit);
+        /* The acting unit: the actor's own, or one they may act for. */
+        bool may_act = *unit && u >= 0 &&
+                       (strcmp(unit, a->unit_code) == 0 ||
+                        dh_access_allows(tx->reg, a->role, dh_app_actor_scope(tx->reg, a),
+                                         DH_ACT_WRITE, u, cl->today));
+        if (a->role == DH_ROLE_VIEWER || a->role == DH_ROLE_LEADER)
+            may_act = may_act && !progress && strcmp(unit, a->unit_code) == 0;
+        if (!may_act)
+            why = *unit ? "report for that unit" : "report without naming a unit (\"unit\")";
+        else if (progress && !pb_task_led_by(t, unit))
+            why = "post a progress update: only the task's lead unit may (coordinating units "
+                  "may comment)";
+        else if (!progress && !pb_task_led_by(t, unit) && !pb_task_coordinated_by(t, unit))
+            why = "comment: only the task's lead and coordinating units may";
+        if (!why && progress && dh_task_per_occurrence(&t->def) && cl->occ != DH_DATE_NONE) {
+            dh_dl_occurrence v[600];
+            size_t n = dh_task_occurrences(&t->def, cl->today, v, 600);
+            bool found = false;
+            for (size_t i = 0; i < n && !found; i++)
+                found = v[i].due == cl->occ;
+            if (!found)
+                st = dh_err_set(e, DH_E_INVALID, "unknown_occurrence", "occurrence",
+                                "occurrence must be the due date of one of the task's periods "
+                                "up to today");
+        }
+    }
+    if (st == DH_OK && why) {
+        char key[32];
+        snprintf(key, sizeof key, "%lld", (long long)id);
+        pb_free(b);
+        return dh_tx_deny(tx, a, progress ? "progress" : "comment", "task", key, unit, cl->now,
+                          e, why);
+    }
+    if (st == DH_OK && ev)
+        st = pb_check_files(tx->c, b, a, ev, "evidence", e);
+    char *files = NULL;
+    json_t *upd = NULL;
+    if (st == DH_OK) {
+        files = ev && !json_is_null(ev) ? json_dumps(ev, JSON_COMPACT) : dh_xstrdup("[]");
+        dh_task_update_row row = {0,       id,      kind,        unit,    a->login,
+                                  cl->date, cl->occ, cl->percent, cl->done, text ? text : "",
+                                  files,   cl->now};
+        int64_t uid = 0;
+        st = DH_PLANS(tx->c)->insert_task_update(tx->c, &row, &uid, e);
+        if (st == DH_OK) {
+            upd = json_pack("{s:I,s:I,s:s,s:s,s:s,s:o,s:o,s:o,s:b,s:s,s:O}", "id", (json_int_t)uid,
+                            "task", (json_int_t)id, "kind", kind, "unit", unit, "author",
+                            a->login, "date", pb_date_json(cl->date), "occurrence",
+                            pb_date_json(cl->occ), "percent",
+                            cl->percent >= 0 ? json_integer(cl->percent) : json_null(), "done",
+                            cl->done, "text", text ? text : "", "evidence",
+                            ev && !json_is_null(ev) ? ev : json_null());
+            char key[32];
+            snprintf(key, sizeof key, "%lld", (long long)id);
+            st = dh_app_audit(tx->c, a, progress ? "progress" : "comment", "task", key, unit,
+                              "ok", NULL, upd, cl->now, e);
+        }
+    }
+    if (st == DH_OK)
+        st = pb_bump(tx->c, e);
+    if (st == DH_OK) {
+        json_t *task = task_answer(tx->c, id, cl->today);
+        cl->out = json_pack("{s:o,s:o}", "update", upd, "task", task ? task : json_null());
+        upd = NULL;
+    }
+    json_decref(upd);
+    free(files);
+    pb_free(b);
+    return st;
+}
+
 dh_status dh_app_task_update(dh_app *app, const dh_actor *a, int64_t id, json_t *body,
                              time_t now, json_t **out, dh_err *e)
 {
@@ -634,103 +773,11 @@ dh_status dh_app_task_update(dh_app *app, const dh_actor *a, int64_t id, json_t 
     }
     const char *unit = unit_opt && *unit_opt ? unit_opt : a->unit_code;
 
-    dh_tx tx;
-    if ((st = dh_tx_begin(app, &tx, true, e))) {
-        free(text);
-        free(unit_opt);
-        return st;
-    }
-    dh_planbook *b = NULL;
-    st = pb_load(tx.c, &b, e);
-    size_t k = st == DH_OK ? pb_task_by_id(b, id) : PB_NONE;
-    if (st == DH_OK && k == PB_NONE)
-        st = dh_err_set(e, DH_E_NOTFOUND, "unknown_task", NULL, "task %lld does not exist",
-                        (long long)id);
-    const char *why = NULL;
-    if (st == DH_OK) {
-        const pb_task *t = &b->t[k];
-        int32_t u = dh_unitreg_find(tx.reg, unit);
-        /* The acting unit: the actor's own, or one they may act for. */
-        bool may_act = *unit && u >= 0 &&
-                       (strcmp(unit, a->unit_code) == 0 ||
-                        dh_access_allows(tx.reg, a->role, dh_app_actor_scope(tx.reg, a),
-                                         DH_ACT_WRITE, u, today));
-        if (a->role == DH_ROLE_VIEWER || a->role == DH_ROLE_LEADER)
-            may_act = may_act && !progress && strcmp(unit, a->unit_code) == 0;
-        if (!may_act)
-            why = *unit ? "report for that unit" : "report without naming a unit (\"unit\")";
-        else if (progress && !pb_task_led_by(t, unit))
-            why = "post a progress update: only the task's lead unit may (coordinating units "
-                  "may comment)";
-        else if (!progress && !pb_task_led_by(t, unit) && !pb_task_coordinated_by(t, unit))
-            why = "comment: only the task's lead and coordinating units may";
-        if (!why && progress && dh_task_per_occurrence(&t->def) && occ != DH_DATE_NONE) {
-            dh_dl_occurrence v[600];
-            size_t n = dh_task_occurrences(&t->def, today, v, 600);
-            bool found = false;
-            for (size_t i = 0; i < n && !found; i++)
-                found = v[i].due == occ;
-            if (!found)
-                st = dh_err_set(e, DH_E_INVALID, "unknown_occurrence", "occurrence",
-                                "occurrence must be the due date of one of the task's periods "
-                                "up to today");
-        }
-    }
-    if (st == DH_OK && why) {
-        char key[32];
-        snprintf(key, sizeof key, "%lld", (long long)id);
-        char *u2 = dh_xstrdup(unit);
-        dh_tx_abort(&tx);
-        pb_free(b);
-        free(text);
-        free(unit_opt);
-        st = dh_app_deny(app, a, progress ? "progress" : "comment", "task", key, u2, now, e, why);
-        free(u2);
-        return st;
-    }
-    if (st == DH_OK && ev)
-        st = pb_check_files(tx.c, b, a, ev, "evidence", e);
-    char *files = NULL;
-    json_t *upd = NULL;
-    if (st == DH_OK) {
-        files = ev && !json_is_null(ev) ? json_dumps(ev, JSON_COMPACT) : dh_xstrdup("[]");
-        dh_task_update_row row = {0,      id,      kind,     unit,    a->login,
-                                  date,   occ,     percent,  done,    text ? text : "",
-                                  files,  now};
-        int64_t uid = 0;
-        st = DH_PLANS(tx.c)->insert_task_update(tx.c, &row, &uid, e);
-        if (st == DH_OK) {
-            upd = json_pack("{s:I,s:I,s:s,s:s,s:s,s:o,s:o,s:o,s:b,s:s,s:O}", "id", (json_int_t)uid,
-                            "task", (json_int_t)id, "kind", kind, "unit", unit, "author",
-                            a->login, "date", pb_date_json(date), "occurrence",
-                            pb_date_json(occ), "percent",
-                            percent >= 0 ? json_integer(percent) : json_null(), "done", done,
-                            "text", text ? text : "", "evidence",
-                            ev && !json_is_null(ev) ? ev : json_null());
-            char key[32];
-            snprintf(key, sizeof key, "%lld", (long long)id);
-            st = dh_app_audit(tx.c, a, progress ? "progress" : "comment", "task", key, unit,
-                              "ok", NULL, upd, now, e);
-        }
-    }
-    if (st == DH_OK)
-        st = pb_bump(tx.c, e);
-    if (st == DH_OK) {
-        json_t *task = task_answer(tx.c, id, today);
-        *out = json_pack("{s:o,s:o}", "update", upd, "task", task ? task : json_null());
-        upd = NULL;
-        st = dh_tx_commit(&tx, e);
-    }
-    json_decref(upd);
-    free(files);
+    task_update_cl cl = {a,    id,      kind, progress, percent, done, text, date, occ,
+                         ev,   unit,    today, now,     NULL};
+    st = pb_run(app, task_update_tx, &cl, &cl.out, out, e);
     free(text);
     free(unit_opt);
-    pb_free(b);
-    if (st) {
-        dh_tx_abort(&tx);
-        json_decref(*out);
-        *out = NULL;
-    }
     return st;
 }
 
@@ -757,6 +804,42 @@ static dh_status late_dossiers(dh_app *app, const dh_actor *a, const char *unit,
         json_array_append(*codes, json_object_get(x, "code"));
     json_decref(items);
     return DH_OK;
+}
+
+typedef struct directive_cl {
+    const dh_actor *a;
+    json_t *tb, *source; /* the task's body and what it is about, built before */
+    int64_t task_id;
+    dh_date today;
+    time_t now;
+    json_t *out;
+} directive_cl;
+
+/* Concurrency: as task_create_tx: reads the plan book (the task it
+ * follows up must exist) and the unit registry inside the write
+ * transaction, writes the directive and bumps plans_rev in it. The late
+ * dossiers it names were read before, as a snapshot: a directive records
+ * them as they stood when it was given. */
+static dh_status directive_tx(dh_tx *tx, void *closure, dh_err *e)
+{
+    directive_cl *cl = closure;
+    dh_planbook *b;
+    json_t *doc = NULL;
+    dh_status st = pb_fresh(tx, &cl->out, &b, e);
+    if (st == DH_OK && cl->task_id && pb_task_by_id(b, cl->task_id) == PB_NONE)
+        st = dh_err_set(e, DH_E_INVALID, "unknown_task", "source",
+                        "source.task: task %lld does not exist", (long long)cl->task_id);
+    if (st == DH_OK)
+        st = pb_task_from_body(tx, b, PB_NONE, cl->tb, &doc, e);
+    if (st == DH_OK) {
+        json_object_set(doc, "source", cl->source);
+        st = pb_insert_task(tx, cl->a, doc, "directive", cl->now, e);
+    }
+    st = finish_task_write(tx, st, doc ? json_integer_value(json_object_get(doc, "id")) : 0,
+                           cl->today, &cl->out, e);
+    json_decref(doc);
+    pb_free(b);
+    return st;
 }
 
 dh_status dh_app_directive_create(dh_app *app, const dh_actor *a, json_t *body, time_t now,
@@ -861,31 +944,10 @@ dh_status dh_app_directive_create(dh_app *app, const dh_actor *a, json_t *body, 
     if (task_id)
         json_object_set_new(tb, "implements_task", json_integer(task_id));
 
-    dh_tx tx;
-    if ((st = dh_tx_begin(app, &tx, true, e))) {
-        json_decref(source);
-        json_decref(tb);
-        return st;
-    }
-    dh_planbook *b = NULL;
-    json_t *doc = NULL;
-    st = pb_load(tx.c, &b, e);
-    if (st == DH_OK && task_id && pb_task_by_id(b, task_id) == PB_NONE)
-        st = dh_err_set(e, DH_E_INVALID, "unknown_task", "source",
-                        "source.task: task %lld does not exist", (long long)task_id);
-    if (st == DH_OK)
-        st = pb_task_from_body(&tx, b, PB_NONE, tb, &doc, e);
-    if (st == DH_OK) {
-        json_object_set_new(doc, "source", source);
-        source = NULL;
-        st = pb_insert_task(&tx, a, doc, "directive", now, e);
-    }
-    st = finish_task_write(&tx, st, doc ? json_integer_value(json_object_get(doc, "id")) : 0,
-                           today, out, e);
+    directive_cl cl = {a, tb, source, task_id, today, now, NULL};
+    st = pb_run(app, directive_tx, &cl, &cl.out, out, e);
     json_decref(source);
     json_decref(tb);
-    json_decref(doc);
-    pb_free(b);
     return st;
 }
 

@@ -126,7 +126,7 @@ int dh_cmd_user(int argc, char **argv)
         int64_t cursor = 0, next;
         do {
             json_t *items;
-            if (dh_app_user_list(app, &a, cursor, 500, &items, &next, &e)) {
+            if (dh_app_user_list(app, &a, time(NULL), cursor, 500, &items, &next, &e)) {
                 rc = dh_cli_fail(&e);
                 break;
             }

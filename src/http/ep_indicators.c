@@ -92,7 +92,7 @@ static void list_values(dh_req *rq, dh_resp *rs)
     json_t *items;
     bool more;
     dh_err e;
-    if (dh_app_values_list(rq->app, &rq->actor, &q, &items, &more, &e)) {
+    if (dh_app_values_list(rq->app, &rq->actor, &q, rq->now, &items, &more, &e)) {
         dh_reply_err(rs, &e);
         return;
     }

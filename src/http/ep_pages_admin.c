@@ -138,7 +138,7 @@ static void get_admin(dh_req *rq, dh_resp *rs)
     }
     json_t *users = NULL;
     int64_t next = 0;
-    if (dh_app_user_list(rq->app, &rq->actor, 0, 200, &users, &next, &e) == DH_OK) {
+    if (dh_app_user_list(rq->app, &rq->actor, rq->now, 0, 200, &users, &next, &e) == DH_OK) {
         section(&pg, "h-users", L(&pg, "Người dùng", "Users"));
         dh_page_raw(&pg, "<table><thead><tr><th scope=\"col\">");
         dh_page_text(&pg, L(&pg, "Tên đăng nhập", "Login"));

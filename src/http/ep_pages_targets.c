@@ -228,7 +228,7 @@ static void get_indicator(dh_req *rq, dh_resp *rs)
     dh_err e;
     json_t *vals = NULL;
     bool more = false;
-    if (dh_app_values_list(rq->app, &rq->actor, &vq, &vals, &more, &e)) {
+    if (dh_app_values_list(rq->app, &rq->actor, &vq, rq->now, &vals, &more, &e)) {
         dh_pages_error(rs, &pg, &e);
         return;
     }

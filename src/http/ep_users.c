@@ -52,7 +52,7 @@ static void list_users(dh_req *rq, dh_resp *rs)
     dh_err e;
     if (dh_req_limit(rq, rs, &limit) || dh_req_cursor(rq, rs, &cursor))
         return;
-    if (dh_app_user_list(rq->app, &rq->actor, cursor, limit, &items, &next, &e)) {
+    if (dh_app_user_list(rq->app, &rq->actor, rq->now, cursor, limit, &items, &next, &e)) {
         dh_reply_err(rs, &e);
         return;
     }
