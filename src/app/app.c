@@ -354,11 +354,15 @@ dh_status dh_tx_run(dh_app *app, int flags, dh_tx_fn fn, void *closure, dh_err *
         }
         if (st != DH_E_BUSY)
             return st;
-        if (attempt >= DH_TX_ATTEMPTS)
+        if (attempt >= DH_TX_ATTEMPTS) {
+            /* The last failure's words, copied: e is written again below. */
+            char why[sizeof e->message];
+            snprintf(why, sizeof why, "%s", e->message);
             return dh_err_set(e, DH_E_BUSY, "busy", NULL,
                               "the database stayed busy after %d attempts; try again in a moment "
-                              "(%s)",
-                              attempt, e->message);
+                              "(%.300s)",
+                              attempt, why);
+        }
         long long n = atomic_fetch_add(&app->tx_retries, 1) + 1;
         fprintf(stderr, "dieuhanh: transaction retried (attempt %d, %lld retries so far): %s\n",
                 attempt + 1, n, e->message);

@@ -88,7 +88,7 @@ def test_cli_import_and_http_ingestion_at_once(ctx):
             statuses[r.status] = statuses.get(r.status, 0) + 1
             assert r.status != 500, r
             if r.status == 503:
-                assert r.json["error"]["code"] == "busy", r
+                assert r.json and r.json["error"]["code"] == "busy", (r, r.headers)
                 assert r.header("Retry-After"), r
                 time.sleep(0.05)
                 continue
