@@ -2,7 +2,8 @@
 # Runs every test suite and ends with one line "N passed, N failed".
 #   unit tests (cmocka), built normally and with ASan+UBSan
 #   the storage conformance suite (tests/store, cmocka) against SQLite, both builds
-#   end-to-end tests (tests/e2e, Python stdlib) against both binaries
+#   end-to-end tests (tests/e2e, Python stdlib) against both binaries, and once
+#   more against the normal one with every transaction run twice
 # Exit status 0 only when nothing failed and every suite ran to its end.
 set -u
 cd "$(dirname "$0")/.."
@@ -52,19 +53,24 @@ for variant in build build/asan; do
   done
 done
 
-for bin in build/dieuhanh build/asan/dieuhanh; do
+# The third pass runs the normal build with DIEUHANH_TX_FAULT=1: the first
+# attempt of every transaction is rolled back after its work, so every write
+# of the application runs twice and must still give the same answers.
+for pass in build/dieuhanh build/asan/dieuhanh build/dieuhanh:twice; do
+  bin=${pass%:twice}
+  fault=0; [ "$pass" != "$bin" ] && fault=1
   [ -x "$bin" ] || continue
-  out="$log/e2e_$(echo "$bin" | tr / _).log"
-  python3 tests/e2e/run.py --bin "$bin" > "$out" 2>&1
+  out="$log/e2e_$(echo "$pass" | tr /: __).log"
+  DIEUHANH_TX_FAULT=$fault python3 tests/e2e/run.py --bin "$bin" > "$out" 2>&1
   rc=$?
   line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -1)
   p=$(echo "$line" | sed -E 's/^([0-9]+) passed.*/\1/'); f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
   if [ $rc -ne 0 ] || [ -z "$line" ]; then
-    echo "FAIL e2e with $bin (exit $rc)"; grep -vE '^ok ' "$out" | sed 's/^/    /' | tail -80
-    [ -z "$line" ] && { failed=$((failed + 1)); broken="$broken e2e:$bin"; }
+    echo "FAIL e2e with $pass (exit $rc)"; grep -vE '^ok ' "$out" | sed 's/^/    /' | tail -80
+    [ -z "$line" ] && { failed=$((failed + 1)); broken="$broken e2e:$pass"; }
   else
-    echo "ok   e2e with $bin ($line)"
+    echo "ok   e2e with $pass ($line)"
   fi
 done
 rm -rf "$log"
