@@ -7,7 +7,7 @@
 # tests/store/<name>.c (built as tests/store_<name>) needs no edit here.
 
 CC      ?= cc
-PKGS    := libmicrohttpd sqlite3 jansson libsodium libutf8proc pangocairo xlsxwriter libcurl zlib
+PKGS    := libmicrohttpd sqlite3 libpq jansson libsodium libutf8proc pangocairo xlsxwriter libcurl zlib
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wvla -Wno-unused-parameter -Wno-format-truncation
 CFLAGS_BASE = -std=c11 -D_GNU_SOURCE -g $(WARN) -Isrc -I$(GEN) \

@@ -4,8 +4,8 @@
 # Usage: scripts/deps.sh [build|test|all]   (default: all)
 set -eu
 what=${1:-all}
-build="gcc make pkg-config libmicrohttpd-dev libsqlite3-dev libjansson-dev libsodium-dev libutf8proc-dev libcairo2-dev libpango1.0-dev fonts-dejavu-core fonts-liberation2 libxlsxwriter-dev libcurl4-openssl-dev zlib1g-dev"
-test="libcmocka-dev python3 sqlite3 curl poppler-utils time python3-openpyxl chromium chromium-driver python3-selenium"
+build="gcc make pkg-config libmicrohttpd-dev libsqlite3-dev libjansson-dev libsodium-dev libutf8proc-dev libcairo2-dev libpango1.0-dev fonts-dejavu-core fonts-liberation2 libxlsxwriter-dev libcurl4-openssl-dev zlib1g-dev libpq-dev"
+test="libcmocka-dev python3 sqlite3 curl poppler-utils time python3-openpyxl chromium chromium-driver python3-selenium postgresql"
 case "$what" in
   build) pkgs="$build" ;;
   test|all) pkgs="$build $test" ;;
