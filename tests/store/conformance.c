@@ -2,6 +2,8 @@
  * backend must pass, through the store API only (no SQL here).
  *
  *   DH_TEST_DB=sqlite:/tmp/x.db build/tests/store_conformance
+ *   scripts/pg-test.sh run -- sh -c 'DH_TEST_DB=$DH_PG_URL build/tests/store_conformance'
+ *   DH_TEST_ONLY='meta*' ...   (only the tests whose names match)
  *
  * The URL names the backend and a base location; every test gets a fresh,
  * empty database of its own made from it (fresh_db, the one place that
@@ -2056,6 +2058,11 @@ int main(void)
         T(runner_two_writers_no_lost_update),
 #undef T
     };
+    /* DH_TEST_ONLY: only the tests whose names match the pattern (* and ?),
+     * e.g. DH_TEST_ONLY='meta*' (cmocka_set_test_filter). */
+    const char *only = getenv("DH_TEST_ONLY");
+    if (only && *only)
+        cmocka_set_test_filter(only);
     print_message("store conformance against %s (each test on a fresh database from it)\n",
                   base_url());
     return cmocka_run_group_tests(tests, NULL, NULL);
