@@ -34,13 +34,20 @@
 /* ------------------------------------------------------------------ */
 /* Errors.                                                            */
 
-/* libpq's messages end with a newline; this copies without it. */
+/* libpq's messages span lines and end with a newline; this copies one on
+ * one line, each run of spaces, tabs and newlines made one space. */
 static void trim_message(const char *m, char *out, size_t size)
 {
-    snprintf(out, size, "%s", m ? m : "");
-    size_t n = strlen(out);
-    while (n && (out[n - 1] == '\n' || out[n - 1] == ' '))
-        out[--n] = '\0';
+    size_t n = 0;
+    for (m = m ? m : ""; *m && n + 1 < size; m++) {
+        bool space = *m == ' ' || *m == '\n' || *m == '\t' || *m == '\r';
+        if (space && (n == 0 || out[n - 1] == ' '))
+            continue;
+        out[n++] = space ? ' ' : *m;
+    }
+    while (n && out[n - 1] == ' ')
+        n--;
+    out[n] = '\0';
 }
 
 static bool connection_lost(dh_conn *c, const char *state)
@@ -176,7 +183,8 @@ void dh_pg_bytes(dh_pg_params *p, const void *data, size_t n)
  * preparing it on first use (a statement the server refuses is not kept:
  * the error is returned); *name is "" when the cache is full (the caller
  * then runs the statement unnamed). */
-static dh_status stmt_name(dh_conn *c, const char *sql, const char **name, dh_err *e)
+static dh_status stmt_name(dh_conn *c, const char *sql, const char **name, const char *what,
+                           dh_err *e)
 {
     size_t h = (size_t)(((uintptr_t)sql >> 3) * 0x9E3779B97F4A7C15ull) & (DH_PG_STMT_CACHE - 1);
     for (size_t n = 0; n < DH_PG_STMT_CACHE && c->cache[h].sql;
@@ -195,7 +203,7 @@ static dh_status stmt_name(dh_conn *c, const char *sql, const char **name, dh_er
     struct dh_pg_slot *slot = &c->cache[h];
     snprintf(slot->name, sizeof slot->name, "s%d", c->ncache + 1);
     PGresult *res = PQprepare(c->pg, slot->name, sql, 0, NULL);
-    dh_status st = check(c, res, "prepare", e);
+    dh_status st = check(c, res, what, e);
     if (st)
         return st;
     PQclear(res);
@@ -217,7 +225,7 @@ dh_status dh_pg_exec(dh_conn *c, const char *sql, const dh_pg_params *p, PGresul
         return dh_err_set(e, DH_E_INTERNAL, "internal_error", NULL,
                           "%s: more than %d parameters", what, DH_PG_PARAMS_MAX);
     const char *name;
-    dh_status st = stmt_name(c, sql, &name, e);
+    dh_status st = stmt_name(c, sql, &name, what, e);
     if (st)
         return st;
     PGresult *r = *name ? PQexecPrepared(c->pg, name, p->n, p->v, p->len, p->fmt, 0)
@@ -380,8 +388,10 @@ static dh_conn *pg_connect(dh_store *s, dh_err *e)
     c->base.ops = &dh_postgres_ops;
     c->base.store = s;
     c->pg = pg;
-    char set[64];
-    snprintf(set, sizeof set, "SET lock_timeout = %d", busy_ms());
+    /* Notices (CREATE ... IF NOT EXISTS skipping) are not for our stderr. */
+    char set[96];
+    snprintf(set, sizeof set, "SET lock_timeout = %d; SET client_min_messages = warning",
+             busy_ms());
     if (dh_pg_command(c, set, "configure", e)) {
         conn_close(c);
         return NULL;
