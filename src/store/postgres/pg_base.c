@@ -542,7 +542,11 @@ static dh_status migrate_step(dh_conn *c, int target, int *version, int *applied
     if ((st = dh_pg_command(c, "BEGIN", "begin migration", e)))
         return st;
     c->in_tx = true;
-    if ((st = dh_pg_command(c, "SELECT pg_advisory_xact_lock(" MIGRATE_LOCK_KEY ")",
+    /* A node waits for another's migration however long it takes, not
+     * lock_timeout (which would answer busy). */
+    if ((st = dh_pg_command(c,
+                            "SET LOCAL lock_timeout = 0; "
+                            "SELECT pg_advisory_xact_lock(" MIGRATE_LOCK_KEY ")",
                             "lock for migration", e)))
         goto fail;
     if ((st = pg_schema_version(c, version, e)))
