@@ -1,14 +1,16 @@
-/* pg_zz_stubs.c - TEMPORARY: DELETE THIS FILE once every domain file
+/* pg_b_stubs.c - TEMPORARY: DELETE THIS FILE once every domain file
  * (pg_units.c ... pg_targets.c) is merged. It lets the pg-base branch, and
  * a domain branch that merges pg-base before the others, link while the
  * domain files are written on other branches.
  *
  * Each table here is zero-filled (a call through one crashes) and WEAK, so
  * that a real dh_postgres_<domain>_ops wins without a duplicate-definition
- * error. That only works in the static library because this file's name
- * sorts after every pg_<domain>.c (the linker meets the real members in
- * build/libdh.a first; a weak definition met first would keep a real
- * member from being pulled in at all). Hence "zz", and hence: delete it. */
+ * error. In the static library that needs this file's member to sit after
+ * pg_aggs.o and pg_audit.o and before pg_base.o (whose extraction makes the
+ * tables wanted): the linker then pulls every real member first, and this
+ * one only for the tables nobody else defines. A weak definition met first
+ * would keep a real member from being pulled in at all (the tables would
+ * be these zeros). Hence the name "pg_b_", and hence: delete it. */
 #include "store/aggs.h"
 #include "store/audit.h"
 #include "store/calendars.h"
