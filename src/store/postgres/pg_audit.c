@@ -85,9 +85,11 @@ static dh_status pg_list_audit(dh_conn *c, const dh_audit_filter *f, dh_audit_cb
  * a write transaction of its own (the backend's begin) rolled back at the
  * end. Inside a read-only transaction the database would refuse the tries
  * for that reason alone, which proves nothing, so that is an error.
- * A refused try is any error but DH_E_BUSY (a serialization failure or a
- * lock timeout, which the transaction runner retries): the error of the
- * try is not kept. */
+ * A refused try is an integrity-constraint error (SQLSTATE class 23, as
+ * SQLite's check is for SQLITE_CONSTRAINT; the trigger raises 23001), told
+ * by the "(SQLSTATE 23...)" that pg_base.c's error mapping appends; any
+ * other error of a try (busy, a missing column, a lost connection) is
+ * reported as it is. */
 static dh_status pg_check_append_only(dh_conn *c, int64_t id, dh_err *e)
 {
     static const char *const tries[] = {"UPDATE audit_log SET outcome = 'changed' WHERE id = $1",
@@ -125,7 +127,7 @@ static dh_status pg_check_append_only(dh_conn *c, int64_t id, dh_err *e)
         dh_status t = dh_pg_exec(c, tries[i], &p, NULL, "check audit log", &e_try);
         if (t == DH_OK && !allowed)
             allowed = names[i];
-        else if (t == DH_E_BUSY)
+        else if (t != DH_OK && !(t == DH_E_DB && strstr(e_try.message, "(SQLSTATE 23")))
             s = dh_err_set(e, e_try.status, e_try.code, NULL, "%s", e_try.message);
         dh_err e2;
         dh_status r = dh_pg_command(c, "ROLLBACK TO SAVEPOINT dh_audit_check", "check audit log",
