@@ -1,11 +1,13 @@
 /* pg_aggs.c - the PostgreSQL backend of store/aggs.h: the service aggregates (the port of
  * sqlite/sq_aggs.c).
  *
- * Unlike SQLite's agg_days (one packed blob per cell, read, added to and written back), a
- * cell here is one integer column per counter of dh_kcell (in the order of core/kpiagg.h's
- * DH_KC_* and then minutes), so that agg_add, called for every cell an ingestion batch
- * touches, is one prepared upsert that adds the delta in the database: one round trip, no
- * read, and two writers adding to the same cell cannot lose an update. */
+ * agg_days.cell is the packed cell of core/kpiagg.h (dh_kcell_pack: 14 int32 counters and the
+ * int64 minutes, little-endian, 64 bytes), as in SQLite, so that rows move between the two
+ * unchanged. agg_add, called for every cell an ingestion batch touches, is nevertheless one
+ * prepared upsert and no read: the delta travels packed too, and on a conflict the database
+ * adds the two cells word by word (16 unsigned 32-bit words, modulo 2^32, which is two's
+ * complement addition; the carry of the minutes' low word goes into its high word). Two
+ * writers adding to the same cell cannot lose an update. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,11 +15,12 @@
 #include "store/aggs.h"
 #include "store/postgres/pg.h"
 
-/* The counter columns of agg_days, in the order of dh_kcell's n[] (DH_KC_*), then minutes. */
-#define CELL_COLS                                                                              \
-    "recv_counter, recv_online, recv_postal, by_applicant, digitised, fin_early, fin_on_time, " \
-    "fin_late, overdue_from, overdue_to, paid, paid_online, rated, satisfied, minutes"
-_Static_assert(DH_KC_N == 14, "agg_days has one column per counter of dh_kcell");
+_Static_assert(DH_KCELL_BLOB == 64, "agg_add's SQL adds 16 little-endian 32-bit words");
+
+/* The unsigned little-endian 32-bit word of bytea B at byte offset O, as a bigint. */
+#define LE32(B, O)                                                                         \
+    "(get_byte(" B ", " O ") | (get_byte(" B ", " O " + 1) << 8) | (get_byte(" B ", " O  \
+    " + 2) << 16) | (get_byte(" B ", " O " + 3)::bigint << 24))"
 
 static dh_status pg_agg_key(dh_conn *c, const char *unit, const char *procedure, const char *field,
                             int32_t *id, dh_err *e)
@@ -69,34 +72,29 @@ static dh_status pg_load_agg_keys(dh_conn *c, int32_t after_id, dh_agg_key_cb cb
 static dh_status pg_agg_add(dh_conn *c, int32_t key, int32_t day, const dh_kcell *delta,
                             int64_t rev, dh_err *e)
 {
+    unsigned char blob[DH_KCELL_BLOB];
+    dh_kcell_pack(delta, blob);
     dh_pg_params p = {0};
     dh_pg_int(&p, key);
     dh_pg_int(&p, day);
-    for (int i = 0; i < DH_KC_N; i++)
-        dh_pg_int(&p, delta->n[i]);
-    dh_pg_int(&p, delta->minutes);
+    dh_pg_bytes(&p, blob, sizeof blob);
     dh_pg_int(&p, rev);
+    /* Word i of the sum is s = (a + b) mod 2^32 (word 15, the minutes' high word, adds the
+     * carry of word 14); it is written back little-endian as the last 4 bytes of int8send
+     * (big-endian) of s with its bytes swapped. */
     return dh_pg_exec(
         c,
-        "INSERT INTO agg_days(key, day, " CELL_COLS ", rev) VALUES "
-        "($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18) "
-        "ON CONFLICT (key, day) DO UPDATE SET "
-        "recv_counter = agg_days.recv_counter + excluded.recv_counter, "
-        "recv_online = agg_days.recv_online + excluded.recv_online, "
-        "recv_postal = agg_days.recv_postal + excluded.recv_postal, "
-        "by_applicant = agg_days.by_applicant + excluded.by_applicant, "
-        "digitised = agg_days.digitised + excluded.digitised, "
-        "fin_early = agg_days.fin_early + excluded.fin_early, "
-        "fin_on_time = agg_days.fin_on_time + excluded.fin_on_time, "
-        "fin_late = agg_days.fin_late + excluded.fin_late, "
-        "overdue_from = agg_days.overdue_from + excluded.overdue_from, "
-        "overdue_to = agg_days.overdue_to + excluded.overdue_to, "
-        "paid = agg_days.paid + excluded.paid, "
-        "paid_online = agg_days.paid_online + excluded.paid_online, "
-        "rated = agg_days.rated + excluded.rated, "
-        "satisfied = agg_days.satisfied + excluded.satisfied, "
-        "minutes = agg_days.minutes + excluded.minutes, "
-        "rev = excluded.rev",
+        "INSERT INTO agg_days(key, day, cell, rev) VALUES ($1, $2, $3, $4) "
+        "ON CONFLICT (key, day) DO UPDATE SET rev = excluded.rev, cell = ("
+        "SELECT string_agg(substring(int8send(((s & 255) << 24) | (((s >> 8) & 255) << 16) | "
+        "(((s >> 16) & 255) << 8) | ((s >> 24) & 255)) FROM 5 FOR 4), ''::bytea ORDER BY i) "
+        "FROM (SELECT i, (CASE WHEN i < 15 THEN w.a + w.b "
+        "ELSE w.a + w.b + ((lo.a + lo.b) >> 32) END) & 4294967295 AS s "
+        "FROM generate_series(0, 15) AS i, "
+        "LATERAL (SELECT " LE32("agg_days.cell", "4 * i") " AS a, "
+        LE32("excluded.cell", "4 * i") " AS b) AS w, "
+        "LATERAL (SELECT " LE32("agg_days.cell", "56") " AS a, "
+        LE32("excluded.cell", "56") " AS b) AS lo) AS t)",
         &p, NULL, "save aggregate cell", e);
 }
 
@@ -107,22 +105,27 @@ static dh_status pg_load_agg_cells(dh_conn *c, int64_t after_rev, dh_agg_cell_cb
     dh_pg_int(&p, after_rev);
     PGresult *res;
     dh_status s = dh_pg_exec(c,
-                             "SELECT key, day, " CELL_COLS ", rev FROM agg_days WHERE rev > $1 "
+                             "SELECT key, day, cell, rev FROM agg_days WHERE rev > $1 "
                              "ORDER BY rev, key, day",
                              &p, &res, "read aggregate cells", e);
     if (s)
         return s;
     for (int i = 0, n = PQntuples(res); i < n; i++) {
         dh_kcell cell;
-        for (int k = 0; k < DH_KC_N; k++)
-            cell.n[k] = (int32_t)dh_pg_col_int(res, i, 2 + k);
-        cell.minutes = dh_pg_col_int(res, i, 2 + DH_KC_N);
+        size_t len = 0;
+        unsigned char *b = dh_pg_col_bytes(res, i, 2, &len);
+        int bad = !b || dh_kcell_unpack(b, len, &cell);
+        free(b);
+        if (bad) {
+            s = dh_err_set(e, DH_E_INTERNAL, "corrupt_cell", NULL, "aggregate cell");
+            break;
+        }
         if (cb(closure, (int32_t)dh_pg_col_int(res, i, 0), (int32_t)dh_pg_col_int(res, i, 1),
-               &cell, dh_pg_col_int(res, i, 3 + DH_KC_N)))
+               &cell, dh_pg_col_int(res, i, 3)))
             break;
     }
     PQclear(res);
-    return DH_OK;
+    return s;
 }
 
 static dh_status pg_agg_reset(dh_conn *c, dh_err *e)
