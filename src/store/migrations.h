@@ -5,7 +5,7 @@
 #define DH_MIGRATIONS_H
 
 struct dh_migration {
-    const char *backend; /* "sqlite", later "pg" */
+    const char *backend; /* the folder: "sqlite", "postgres" */
     int number;          /* 1, 2, ...: the schema version it produces */
     const char *name;    /* file name without .sql */
     const char *sql;

@@ -8,24 +8,36 @@
 #include "store/migrations.h"
 
 extern const dh_store_ops dh_sqlite_ops;
+extern const dh_store_ops dh_postgres_ops;
 
-static const dh_store_ops *const backends[] = {&dh_sqlite_ops};
+/* The backends by URL scheme; a backend may answer to more than one name
+ * ("postgresql:" is libpq's other name for "postgres:"). */
+static const struct {
+    const char *scheme;
+    const dh_store_ops *ops;
+} backends[] = {
+    {"sqlite", &dh_sqlite_ops},
+    {"postgres", &dh_postgres_ops},
+    {"postgresql", &dh_postgres_ops},
+};
+
+#define SUPPORTED "sqlite:PATH, postgres://USER@HOST:PORT/DATABASE"
 
 dh_store *dh_store_open(const char *url, bool create, dh_err *e)
 {
     const char *colon = url ? strchr(url, ':') : NULL;
     if (!colon) {
         dh_err_set(e, DH_E_INVALID, "invalid_db_url", "db",
-                   "database URL '%s' must look like sqlite:PATH", url ? url : "");
+                   "database URL '%s' must look like one of " SUPPORTED, url ? url : "");
         return NULL;
     }
     size_t n = (size_t)(colon - url);
     for (size_t i = 0; i < sizeof backends / sizeof *backends; i++) {
-        if (strlen(backends[i]->scheme) == n && strncmp(url, backends[i]->scheme, n) == 0)
-            return backends[i]->open(colon + 1, create, e);
+        if (strlen(backends[i].scheme) == n && strncmp(url, backends[i].scheme, n) == 0)
+            return backends[i].ops->open(colon + 1, create, e);
     }
     dh_err_set(e, DH_E_INVALID, "invalid_db_url", "db",
-               "unsupported database '%.*s' in '%s' (supported: sqlite:PATH)", (int)n, url, url);
+               "unsupported database '%.*s' in '%s' (supported: " SUPPORTED ")", (int)n, url, url);
     return NULL;
 }
 

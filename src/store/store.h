@@ -7,7 +7,7 @@
  * indicators.h, targets.h), each in its own backend file (sqlite/sq_*.c).
  *
  * Model (after SQLite's VFS): a backend is chosen at run time by the scheme
- * of the database URL ("sqlite:PATH", later "postgres://..."). A dh_store is
+ * of the database URL ("sqlite:PATH", "postgres://..."). A dh_store is
  * a shared handle (safe to use from many threads); work is done on a
  * dh_conn taken from it with dh_store_acquire and given back with
  * dh_store_release. A dh_conn is used by one thread at a time.
@@ -88,7 +88,7 @@ typedef struct dh_store_ops {
 
 /* ---- Front door. ------------------------------------------------------ */
 
-/* Opens the database named by url ("sqlite:PATH"). */
+/* Opens the database named by url ("sqlite:PATH", "postgres://..."). */
 dh_store *dh_store_open(const char *url, bool create, dh_err *e);
 void dh_store_close(dh_store *s);
 const dh_store_ops *dh_store_ops_of(const dh_store *s);
