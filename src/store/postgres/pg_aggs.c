@@ -1,0 +1,170 @@
+/* pg_aggs.c - the PostgreSQL backend of store/aggs.h: the service aggregates (the port of
+ * sqlite/sq_aggs.c).
+ *
+ * agg_days.cell is the packed cell of core/kpiagg.h (dh_kcell_pack: 14 int32 counters and the
+ * int64 minutes, little-endian, 64 bytes), as in SQLite, so that rows move between the two
+ * unchanged. agg_add, called for every cell an ingestion batch touches, is nevertheless one
+ * prepared upsert and no read: the delta travels packed too, and on a conflict the database
+ * adds the two cells word by word (16 unsigned 32-bit words, modulo 2^32, which is two's
+ * complement addition; the carry of the minutes' low word goes into its high word). Two
+ * writers adding to the same cell cannot lose an update. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/aggs.h"
+#include "store/postgres/pg.h"
+
+_Static_assert(DH_KCELL_BLOB == 64, "agg_add's SQL adds 16 little-endian 32-bit words");
+
+/* The unsigned little-endian 32-bit word of bytea B at byte offset O, as a bigint. */
+#define LE32(B, O)                                                                         \
+    "(get_byte(" B ", " O ") | (get_byte(" B ", " O " + 1) << 8) | (get_byte(" B ", " O  \
+    " + 2) << 16) | (get_byte(" B ", " O " + 3)::bigint << 24))"
+
+static dh_status pg_agg_key(dh_conn *c, const char *unit, const char *procedure, const char *field,
+                            int32_t *id, dh_err *e)
+{
+    dh_pg_params p = {0};
+    dh_pg_text(&p, unit);
+    dh_pg_text(&p, procedure);
+    dh_pg_text(&p, field);
+    int64_t got = 0;
+    /* One round trip: the key when it exists (no sequence value taken), else the new one.
+     * Nothing comes back only when another transaction inserted the same key meanwhile (at
+     * SERIALIZABLE that is usually 40001, a retry); then the key is read again. */
+    dh_status s = dh_pg_exec_id(
+        c,
+        "WITH old AS (SELECT id FROM agg_keys WHERE unit = $1 AND procedure = $2 AND field = $3), "
+        "new AS (INSERT INTO agg_keys(unit, procedure, field) SELECT $1, $2, $3 "
+        "WHERE NOT EXISTS (SELECT 1 FROM old) ON CONFLICT DO NOTHING RETURNING id) "
+        "SELECT id FROM old UNION ALL SELECT id FROM new",
+        &p, &got, "save aggregate key", e);
+    if (s == DH_OK && got == 0)
+        s = dh_pg_exec_id(c,
+                          "SELECT id FROM agg_keys WHERE unit = $1 AND procedure = $2 AND field = $3",
+                          &p, &got, "read aggregate keys", e);
+    if (s == DH_OK)
+        *id = (int32_t)got;
+    return s;
+}
+
+static dh_status pg_load_agg_keys(dh_conn *c, int32_t after_id, dh_agg_key_cb cb, void *closure,
+                                  dh_err *e)
+{
+    dh_pg_params p = {0};
+    dh_pg_int(&p, after_id);
+    PGresult *res;
+    dh_status s = dh_pg_exec(c,
+                             "SELECT id, unit, procedure, field FROM agg_keys WHERE id > $1 "
+                             "ORDER BY id",
+                             &p, &res, "read aggregate keys", e);
+    if (s)
+        return s;
+    for (int i = 0, n = PQntuples(res); i < n; i++)
+        if (cb(closure, (int32_t)dh_pg_col_int(res, i, 0), dh_pg_col_text(res, i, 1),
+               dh_pg_col_text(res, i, 2), dh_pg_col_text(res, i, 3)))
+            break;
+    PQclear(res);
+    return DH_OK;
+}
+
+static dh_status pg_agg_add(dh_conn *c, int32_t key, int32_t day, const dh_kcell *delta,
+                            int64_t rev, dh_err *e)
+{
+    unsigned char blob[DH_KCELL_BLOB];
+    dh_kcell_pack(delta, blob);
+    dh_pg_params p = {0};
+    dh_pg_int(&p, key);
+    dh_pg_int(&p, day);
+    dh_pg_bytes(&p, blob, sizeof blob);
+    dh_pg_int(&p, rev);
+    /* Word i of the sum is s = (a + b) mod 2^32 (word 15, the minutes' high word, adds the
+     * carry of word 14); it is written back little-endian as the last 4 bytes of int8send
+     * (big-endian) of s with its bytes swapped. */
+    return dh_pg_exec(
+        c,
+        "INSERT INTO agg_days(key, day, cell, rev) VALUES ($1, $2, $3, $4) "
+        "ON CONFLICT (key, day) DO UPDATE SET rev = excluded.rev, cell = ("
+        "SELECT string_agg(substring(int8send(((s & 255) << 24) | (((s >> 8) & 255) << 16) | "
+        "(((s >> 16) & 255) << 8) | ((s >> 24) & 255)) FROM 5 FOR 4), ''::bytea ORDER BY i) "
+        "FROM (SELECT i, (CASE WHEN i < 15 THEN w.a + w.b "
+        "ELSE w.a + w.b + ((lo.a + lo.b) >> 32) END) & 4294967295 AS s "
+        "FROM generate_series(0, 15) AS i, "
+        "LATERAL (SELECT " LE32("agg_days.cell", "4 * i") " AS a, "
+        LE32("excluded.cell", "4 * i") " AS b) AS w, "
+        "LATERAL (SELECT " LE32("agg_days.cell", "56") " AS a, "
+        LE32("excluded.cell", "56") " AS b) AS lo) AS t)",
+        &p, NULL, "save aggregate cell", e);
+}
+
+static dh_status pg_load_agg_cells(dh_conn *c, int64_t after_rev, dh_agg_cell_cb cb,
+                                   void *closure, dh_err *e)
+{
+    dh_pg_params p = {0};
+    dh_pg_int(&p, after_rev);
+    PGresult *res;
+    dh_status s = dh_pg_exec(c,
+                             "SELECT key, day, cell, rev FROM agg_days WHERE rev > $1 "
+                             "ORDER BY rev, key, day",
+                             &p, &res, "read aggregate cells", e);
+    if (s)
+        return s;
+    for (int i = 0, n = PQntuples(res); i < n; i++) {
+        dh_kcell cell;
+        size_t len = 0;
+        unsigned char *b = dh_pg_col_bytes(res, i, 2, &len);
+        int bad = !b || dh_kcell_unpack(b, len, &cell);
+        free(b);
+        if (bad) {
+            s = dh_err_set(e, DH_E_INTERNAL, "corrupt_cell", NULL, "aggregate cell");
+            break;
+        }
+        if (cb(closure, (int32_t)dh_pg_col_int(res, i, 0), (int32_t)dh_pg_col_int(res, i, 1),
+               &cell, dh_pg_col_int(res, i, 3)))
+            break;
+    }
+    PQclear(res);
+    return s;
+}
+
+static dh_status pg_agg_reset(dh_conn *c, dh_err *e)
+{
+    dh_status s = dh_pg_exec(c, "DELETE FROM agg_days", NULL, NULL, "clear aggregates", e);
+    if (s)
+        return s;
+    return dh_pg_exec(c, "UPDATE dossiers SET fact = NULL WHERE fact IS NOT NULL", NULL, NULL,
+                      "clear facts", e);
+}
+
+static dh_status pg_get_fact(dh_conn *c, const char *code, dh_dfact *f, bool *found, dh_err *e)
+{
+    dh_pg_params p = {0};
+    dh_pg_text(&p, code);
+    PGresult *res;
+    *found = false;
+    dh_status s = dh_pg_exec(c, "SELECT fact FROM dossiers WHERE code = $1", &p, &res,
+                             "read dossier fact", e);
+    if (s)
+        return s;
+    if (PQntuples(res) > 0 && !dh_pg_is_null(res, 0, 0)) {
+        size_t n = 0;
+        unsigned char *b = dh_pg_col_bytes(res, 0, 0, &n);
+        if (!b || dh_dfact_unpack(b, n, f))
+            s = dh_err_set(e, DH_E_INTERNAL, "corrupt_fact", NULL, "dossier %s", code);
+        else
+            *found = true;
+        free(b);
+    }
+    PQclear(res);
+    return s;
+}
+
+const dh_aggs_ops dh_postgres_aggs_ops = {
+    .agg_key = pg_agg_key,
+    .load_agg_keys = pg_load_agg_keys,
+    .agg_add = pg_agg_add,
+    .load_agg_cells = pg_load_agg_cells,
+    .agg_reset = pg_agg_reset,
+    .get_fact = pg_get_fact,
+};
