@@ -97,6 +97,16 @@ static dh_status pg_load_devents(dh_conn *c, const char *dossier, dh_devent_cb c
     return devent_rows(res, cb, closure, &any);
 }
 
+/* The five flags travel as the bits of one parameter ($6), which keeps the
+ * statement within DH_PG_PARAMS_MAX (pg.h) parameters. */
+enum {
+    F_BY_APPLICANT = 1,
+    F_PAID = 2,
+    F_PAID_ONLINE = 4,
+    F_DIGITISED_INPUT = 8,
+    F_DIGITISED_RESULT = 16
+};
+
 static dh_status pg_put_dossier(dh_conn *c, const dh_dossier_row *r, dh_err *e)
 {
     static const char sql[] =
@@ -104,8 +114,9 @@ static dh_status pg_put_dossier(dh_conn *c, const dh_dossier_row *r, dh_err *e)
         "by_applicant, received_at, counting_from, due_at, due_effective, at_risk_from, "
         "extended_to, finished_at, state, outcome, used_minutes, budget_minutes, late_minutes, "
         "nsupplements, paid, paid_online, rating, digitised_input, digitised_result, updated_at, "
-        "fact) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, "
-        "$17, $18, $19, $20, $21, $22, $23, $24, $25, $26) "
+        "fact) VALUES ($1, $2, $3, $4, $5, $6::integer & 1, $7, $8, $9, $10, $11, $12, $13, "
+        "$14, $15, $16, $17, $18, $19, ($6::integer >> 1) & 1, ($6::integer >> 2) & 1, $20, "
+        "($6::integer >> 3) & 1, ($6::integer >> 4) & 1, $21, $22) "
         "ON CONFLICT (code) DO UPDATE SET unit = excluded.unit, "
         "receiving_unit = excluded.receiving_unit, procedure = excluded.procedure, "
         "channel = excluded.channel, by_applicant = excluded.by_applicant, "
@@ -126,7 +137,10 @@ static dh_status pg_put_dossier(dh_conn *c, const dh_dossier_row *r, dh_err *e)
     dh_pg_text(&p, r->receiving_unit);
     dh_pg_text(&p, r->procedure);
     dh_pg_text(&p, r->channel);
-    dh_pg_bool(&p, r->by_applicant);
+    dh_pg_int(&p, (r->by_applicant ? F_BY_APPLICANT : 0) | (r->paid ? F_PAID : 0) |
+                      (r->paid_online ? F_PAID_ONLINE : 0) |
+                      (r->digitised_input ? F_DIGITISED_INPUT : 0) |
+                      (r->digitised_result ? F_DIGITISED_RESULT : 0));
     dh_pg_time(&p, r->received_at);
     dh_pg_time(&p, r->counting_from);
     dh_pg_time(&p, r->due_at);
@@ -140,11 +154,7 @@ static dh_status pg_put_dossier(dh_conn *c, const dh_dossier_row *r, dh_err *e)
     dh_pg_int(&p, r->budget_minutes);
     dh_pg_int(&p, r->late_minutes);
     dh_pg_int(&p, r->nsupplements);
-    dh_pg_bool(&p, r->paid);
-    dh_pg_bool(&p, r->paid_online);
     dh_pg_int(&p, r->rating);
-    dh_pg_bool(&p, r->digitised_input);
-    dh_pg_bool(&p, r->digitised_result);
     dh_pg_int(&p, (int64_t)r->updated_at);
     unsigned char blob[DH_DFACT_BLOB];
     if (r->fact) {
