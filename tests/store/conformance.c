@@ -2,6 +2,8 @@
  * backend must pass, through the store API only (no SQL here).
  *
  *   DH_TEST_DB=sqlite:/tmp/x.db build/tests/store_conformance
+ *   scripts/pg-test.sh run -- sh -c 'DH_TEST_DB=$DH_PG_URL build/tests/store_conformance'
+ *   DH_TEST_ONLY='meta*' ...   (only the tests whose names match)
  *
  * The URL names the backend and a base location; every test gets a fresh,
  * empty database of its own made from it (fresh_db, the one place that
@@ -28,6 +30,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <libpq-fe.h>
 
 #include "app/app.h"
 #include "app/internal.h"
@@ -49,11 +52,16 @@ static const char *base_url(void)
     return fallback;
 }
 
+static void quiet(void *arg, const char *message) { (void)arg, (void)message; }
+
 /* Makes (when `make`) or removes the empty database number n of the base
  * URL and writes its URL to url. The one place that knows how a backend
  * makes a fresh database: sqlite: is a file PATH-n (and its -wal, -shm,
- * -journal), removed first; a server backend (postgres://) would drop and
- * create a schema named after n here and put it in the URL. */
+ * -journal), removed first; postgres:// (or postgresql://) is a schema
+ * dh_test_PID_n of the URL's database, dropped and created here and named
+ * in the URL as the connections' search_path (options=-csearch_path=...),
+ * dropped again at the end of the test: quick, nothing left behind, and
+ * two runs at once on one database do not meet. */
 static void fresh_db(int n, bool make, char *url, size_t size)
 {
     const char *base = base_url();
@@ -70,6 +78,26 @@ static void fresh_db(int n, bool make, char *url, size_t size)
         }
         snprintf(url, size, "sqlite:%s", path);
         (void)make; /* the store makes the file when opened with create */
+        return;
+    }
+    if ((scheme == 8 && strncmp(base, "postgres", 8) == 0) ||
+        (scheme == 10 && strncmp(base, "postgresql", 10) == 0)) {
+        char schema[64], conninfo[512], sql[256];
+        snprintf(schema, sizeof schema, "dh_test_%d_%d", (int)getpid(), n);
+        snprintf(conninfo, sizeof conninfo, "postgresql:%s", colon + 1);
+        PGconn *pg = PQconnectdb(conninfo);
+        if (PQstatus(pg) != CONNECTION_OK)
+            fail_msg("DH_TEST_DB=%s: %s", base, PQerrorMessage(pg));
+        PQsetNoticeProcessor(pg, quiet, NULL);
+        snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %s CASCADE%s%s", schema,
+                 make ? "; CREATE SCHEMA " : "", make ? schema : "");
+        PGresult *r = PQexec(pg, sql);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK)
+            fail_msg("DH_TEST_DB=%s: %s: %s", base, sql, PQerrorMessage(pg));
+        PQclear(r);
+        PQfinish(pg);
+        snprintf(url, size, "%s%coptions=-csearch_path%%3D%s", base, strchr(base, '?') ? '&' : '?',
+                 schema);
         return;
     }
     fail_msg("DH_TEST_DB=%s: no fresh-database step for this backend (add one to fresh_db)",
@@ -2030,6 +2058,11 @@ int main(void)
         T(runner_two_writers_no_lost_update),
 #undef T
     };
+    /* DH_TEST_ONLY: only the tests whose names match the pattern (* and ?),
+     * e.g. DH_TEST_ONLY='meta*' (cmocka_set_test_filter). */
+    const char *only = getenv("DH_TEST_ONLY");
+    if (only && *only)
+        cmocka_set_test_filter(only);
     print_message("store conformance against %s (each test on a fresh database from it)\n",
                   base_url());
     return cmocka_run_group_tests(tests, NULL, NULL);
