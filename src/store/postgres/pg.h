@@ -34,7 +34,7 @@
 
 #define DH_PG_POOL_MAX 16
 #define DH_PG_STMT_CACHE 512 /* power of two; statements per connection */
-#define DH_PG_PARAMS_MAX 24  /* the most parameters one statement takes */
+#define DH_PG_PARAMS_MAX 32  /* the most parameters one statement takes (tasks: 27) */
 
 struct dh_store {
     struct dh_store_base base;
