@@ -1,7 +1,8 @@
 #!/bin/sh
 # Runs every test suite and ends with one line "N passed, N failed".
 #   unit tests (cmocka), built normally and with ASan+UBSan
-#   the storage conformance suite (tests/store, cmocka) against SQLite, both builds
+#   the storage conformance suite (tests/store, cmocka) against SQLite and against
+#   PostgreSQL (a throwaway cluster from scripts/pg-test.sh), both builds
 #   end-to-end tests (tests/e2e, Python stdlib) against both binaries, and once
 #   more against the normal one with every transaction run twice
 # Exit status 0 only when nothing failed and every suite ran to its end.
@@ -37,6 +38,21 @@ run_cmocka() {
   fi
 }
 
+# A throwaway PostgreSQL cluster for the conformance suite; stopped and
+# removed once the suite is done (or when this script ends early).
+pg_url=""
+if pg_env=$(scripts/pg-test.sh start 2>"$log/pg-start.log"); then
+  eval "$pg_env"
+  pg_url=$DH_PG_URL
+  trap 'scripts/pg-test.sh stop "$DH_PG_DIR"' EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+else
+  echo "FAIL scripts/pg-test.sh start: no PostgreSQL for the conformance suite"
+  sed 's/^/    /' "$log/pg-start.log" | tail -20
+  failed=$((failed + 1)); broken="$broken postgres"
+fi
+
 for variant in build build/asan; do
   for t in "$variant"/tests/test_*; do
     [ -x "$t" ] || continue
@@ -46,12 +62,16 @@ for variant in build build/asan; do
   # databases in this run's temporary folder.
   for t in "$variant"/tests/store_*; do
     [ -x "$t" ] || continue
-    for db in "sqlite:$log/$(echo "$t" | tr / _).db"; do
+    for db in "sqlite:$log/$(echo "$t" | tr / _).db" ${pg_url:+"$pg_url"}; do
       DH_TEST_DB="$db"; export DH_TEST_DB
       run_cmocka "$t" "$t on ${db%%:*}"
     done
   done
 done
+if [ -n "$pg_url" ]; then
+  scripts/pg-test.sh stop "$DH_PG_DIR"
+  trap - EXIT
+fi
 
 # The third pass runs the normal build with DIEUHANH_TX_FAULT=1: the first
 # attempt of every transaction is rolled back after its work, so every write
