@@ -4,8 +4,8 @@ A viewer or leader is refused before the file is read; an officer's hostile
 workbook is refused by the limit it breaks, about as fast as a normal small
 upload (a ratio measured in the same run), while /api/v1/health answers; the
 server's memory stays bounded and SIGTERM is not held by a parse."""
-import os
 import io
+import os
 import threading
 import time
 import zipfile
