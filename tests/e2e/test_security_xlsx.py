@@ -5,6 +5,7 @@ workbook is refused by the limit it breaks, about as fast as a normal small
 upload (a ratio measured in the same run), while /api/v1/health answers; the
 server's memory stays bounded and SIGTERM is not held by a parse."""
 import io
+import os
 import threading
 import time
 import zipfile
@@ -165,8 +166,14 @@ def test_xlsx_hostile_workbooks_refused_fast_with_bounded_memory(ctx):
     assert worst <= max(20 * base, 2.0), (worst, base)
     # Memory follows the limits, not the declared shapes (the far column
     # file took RSS to 2 GB before).
+    # Under AddressSanitizer freed memory waits in a quarantine of up to
+    # 256 MiB before it is reused, so the sanitizer build may keep that much
+    # more; still far below the 2 GB of the far column file.
     rss1 = rss_kib(s)
-    assert rss1 - rss0 < 256 * 1024, (rss0, rss1)
+    limit = 256 * 1024
+    if "asan" in os.path.dirname(s.binary):
+        limit += 256 * 1024
+    assert rss1 - rss0 < limit, (rss0, rss1, limit)
 
 
 def test_xlsx_hostile_uploads_keep_health_and_sigterm(ctx):
