@@ -39,7 +39,8 @@ static void usage(FILE *f)
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\nEvery command takes --help. The database is chosen with --db URL\n"
-               "(sqlite:PATH; default $DIEUHANH_DB, else sqlite:dieuhanh.db).\n"
+               "(sqlite:PATH or postgres://USER@HOST:PORT/DB; default $DIEUHANH_DB,\n"
+               "else sqlite:dieuhanh.db).\n"
                "Exit codes: 0 ok, 1 failure, 2 usage error.\n");
 }
 
