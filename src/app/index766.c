@@ -536,15 +536,6 @@ static const char *const cfg_cols[] = {"version",    "valid_from", "ord",       
                                        "group_name", "code",       "name",      "max_points",
                                        "threshold",  "formula",    NULL};
 
-typedef struct i766_import_cl {
-    const dh_actor *a;
-    const dh_buf *data; /* the whole file, read again by every run */
-    const char *name;
-    const int *col;
-    time_t now;
-    dh_import_report *rep;
-} i766_import_cl;
-
 /* Concurrency: reads nothing to decide but the file; each row is inserted
  * under the primary key (valid_from, code) of index766_config, so a
  * version that already has an indicator, or two imports of one version
@@ -554,7 +545,7 @@ typedef struct i766_import_cl {
  * (i766_set_tx). */
 static dh_status i766_import_tx(dh_tx *tx, void *closure, dh_err *e)
 {
-    const i766_import_cl *cl = closure;
+    const dh_import_cl *cl = closure;
     const char *name = cl->name;
     const int *col = cl->col;
     dh_import_report *rep = cl->rep;
@@ -684,7 +675,7 @@ dh_status dh_app_index766_config_import(dh_app *app, const dh_actor *a, FILE *f,
     }
     dh_csv_free(csv);
     if (st == DH_OK) {
-        i766_import_cl cl = {a, &data, name, col, now, rep};
+        dh_import_cl cl = {a, &data, name, col, now, rep};
         st = dh_tx_run(app, DH_TX_WRITE, i766_import_tx, &cl, e);
     }
     dh_buf_free(&data);

@@ -329,22 +329,13 @@ dh_status dh_app_indicator_list(dh_app *app, const dh_actor *a, json_t **items, 
     return DH_OK;
 }
 
-typedef struct indicator_import_cl {
-    const dh_actor *a;
-    const dh_buf *data; /* the whole file, read again by every run */
-    const char *name;
-    const int *col;
-    time_t now;
-    dh_import_report *rep;
-} indicator_import_cl;
-
 /* Concurrency: as indicator_put_tx, for every row: the indicators are
  * read once inside the write transaction and each row creates or updates
  * its code's row in it, so the file is taken all or nothing against one
  * set of indicators; the unique code of indicators is the last guard. */
 static dh_status indicator_import_tx(dh_tx *tx, void *closure, dh_err *e)
 {
-    indicator_import_cl *cl = closure;
+    dh_import_cl *cl = closure;
     const char *name = cl->name;
     const int *col = cl->col;
     dh_import_report *rep = cl->rep;
@@ -432,7 +423,7 @@ dh_status dh_app_indicator_import(dh_app *app, const dh_actor *a, FILE *f, const
             goto done;
         }
     }
-    indicator_import_cl cl = {a, &data, name, col, now, rep};
+    dh_import_cl cl = {a, &data, name, col, now, rep};
     st = dh_tx_run(app, DH_TX_WRITE, indicator_import_tx, &cl, e);
     if (st && rep->refused == 0)
         rep->taken = 0;

@@ -7,6 +7,7 @@
 
 #include "app/app.h"
 #include "core/kpiagg.h"
+#include "util/buf.h"
 #include "store/aggs.h"
 #include "store/audit.h"
 #include "store/calendars.h"
@@ -119,6 +120,18 @@ dh_status dh_tx_deny(dh_tx *tx, const dh_actor *a, const char *action, const cha
                      const char *key, const char *unit_code, time_t now, dh_err *e,
                      const char *what);
 
+
+/* What a runner's fn needs to import a file read up front (index766.c,
+ * indicators.c): who, the whole file (parsed again by every run), its name
+ * for messages, the column of each field, when, and the report it fills. */
+typedef struct dh_import_cl {
+    const dh_actor *a;
+    const dh_buf *data;
+    const char *name;
+    const int *col;
+    time_t now;
+    dh_import_report *rep;
+} dh_import_cl;
 
 /* Loads the registry through a connection. */
 dh_status dh_app_load_units(dh_conn *c, dh_unitreg **out, dh_err *e);
