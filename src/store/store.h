@@ -17,6 +17,14 @@
  * stop. Strings passed to callbacks are borrowed for the duration of the
  * call. Every function returns DH_OK or fills *e.
  *
+ * The SQL is written once per engine (sqlite/sq_<domain>.c,
+ * postgres/pg_<domain>.c): placeholders (? and $n), upserts, JSON lists of
+ * codes (json_each, json_array_elements_text) and generated ids differ in
+ * nearly every statement, so sharing text would hide more than it saves.
+ * What the engines share is the representation (postgres/pg.h: dates as
+ * text, instants as seconds, flags 0/1) and the orders the conformance
+ * suite checks, so that rows move between them unchanged.
+ *
  * Every table only grows at the end. A new domain adds its own header and
  * table here, never members to another domain's table.
  */
