@@ -1,6 +1,14 @@
 """End-to-end harness: runs the real dieuhanh binary against a temporary
 SQLite database and talks to it over real HTTP on a free loopback port.
 
+With DH_E2E_PG_URL set in the environment (a postgres:// URL of a throwaway
+cluster's database: `eval "$(scripts/pg-test.sh start)"` gives DH_PG_URL),
+each database is instead a fresh PostgreSQL schema e2e_<pid>_<n> of it,
+reached with the URL option options=-csearch_path%3D<schema> (as
+fresh_db() in tests/store/conformance.c) and dropped when the test ends;
+psql makes and drops it. Tests that look into the database itself use
+db_rows(), which speaks to either backend.
+
 Standard library only. A test module defines functions named test_*; each
 takes a Ctx. run.py discovers and runs them and prints "N passed, N failed".
 """
@@ -9,11 +17,93 @@ import json
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import tempfile
 import time
 
 DEMO_PASSWORD = "dieuhanh-demo"
+
+PG_URL = os.environ.get("DH_E2E_PG_URL") or None
+_pg_next = [0]
+_pg_schemas = []  # made by fresh_db and not yet dropped
+
+
+def on_pg():
+    return PG_URL is not None
+
+
+class DbError(Exception):
+    """A statement of db_rows refused by the database (either backend)."""
+
+
+def _psql(url, sql):
+    r = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", url,
+                        "-c", sql], capture_output=True, text=True, timeout=120)
+    if r.returncode != 0:
+        raise DbError("psql: %s: %s" % (sql, r.stderr.strip()))
+    return r.stdout
+
+
+def fresh_db(directory, name="test.db"):
+    """A --db URL of a new empty database: a file in directory on SQLite, a
+    new schema on PostgreSQL (dropped by drop_pg_schemas)."""
+    if not on_pg():
+        return "sqlite:" + os.path.join(directory, name)
+    _pg_next[0] += 1
+    schema = "e2e_%d_%d" % (os.getpid(), _pg_next[0])
+    _psql(PG_URL, "DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s" % (schema, schema))
+    _pg_schemas.append(schema)
+    return "%s%soptions=-csearch_path%%3D%s" % (PG_URL, "&" if "?" in PG_URL else "?", schema)
+
+
+def drop_pg_schemas():
+    while _pg_schemas:
+        schema = _pg_schemas.pop()
+        try:
+            _psql(PG_URL, "DROP SCHEMA IF EXISTS %s CASCADE" % schema)
+        except (DbError, OSError, subprocess.SubprocessError):
+            pass
+
+
+def _literal(v):
+    if v is None:
+        return "NULL"
+    if isinstance(v, bool):
+        return "1" if v else "0"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    return "'" + str(v).replace("'", "''") + "'"
+
+
+def db_rows(db, sql, *args):
+    """Runs one statement with ? parameters on the database at the --db URL
+    db, committed, and returns its rows as tuples (an int column as int, a
+    text one as str, NULL as None; none for a statement that is not a
+    SELECT). Raises DbError when the database refuses it."""
+    if db.startswith("sqlite:"):
+        try:
+            conn = sqlite3.connect(db[len("sqlite:"):], timeout=30)
+        except sqlite3.Error as ex:
+            raise DbError(str(ex))
+        try:
+            rows = conn.execute(sql, args).fetchall()
+            conn.commit()
+            return rows
+        except sqlite3.DatabaseError as ex:
+            raise DbError(str(ex))
+        finally:
+            conn.close()
+    parts = sql.split("?")
+    assert len(parts) == len(args) + 1, (sql, args)
+    text = parts[0] + "".join(_literal(a) + p for a, p in zip(args, parts[1:]))
+    if not text.lstrip().upper().startswith("SELECT"):
+        _psql(db, text)
+        return []
+    # one line a row: json keeps the columns' order (and repeated names)
+    out = _psql(db, "SELECT row_to_json(t) FROM (%s) AS t" % text)
+    return [tuple(v for _, v in json.loads(line, object_pairs_hook=list))
+            for line in out.splitlines() if line.strip()]
 
 
 def free_port():
@@ -50,7 +140,7 @@ class Server:
     def __init__(self, binary, demo=False):
         self.binary = os.path.abspath(binary)
         self.dir = tempfile.mkdtemp(prefix="dh-e2e-")
-        self.db = "sqlite:" + os.path.join(self.dir, "test.db")
+        self.db = fresh_db(self.dir)
         self.port = None
         self.proc = None
         if demo:
@@ -149,6 +239,7 @@ class Ctx:
                 bad.append("server exited %s: %s" % (rc, s.read_log()))
             s.cleanup()
         self.servers = []
+        drop_pg_schemas()
         return bad
 
 

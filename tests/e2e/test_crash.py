@@ -1,10 +1,10 @@
 """Acknowledged means durable: kill -9 the server during ingestion, restart,
 and compare the acknowledged event ids with the stored ones (issue 4)."""
 import signal
-import sqlite3
 import threading
 import time
 
+from harness import db_rows
 from test_dossiers import PROCS, received, ev
 
 
@@ -40,11 +40,9 @@ def test_kill_during_ingestion_loses_nothing_acknowledged(ctx):
     stop.set()
     t.join()
     assert len(acked) >= 1000, len(acked)
-    db = sqlite3.connect(s.db[len("sqlite:"):])
-    stored = set(db.execute("SELECT source, id FROM dossier_events"))
-    count = db.execute("SELECT count(*) FROM dossier_events").fetchone()[0]
-    dossiers = db.execute("SELECT count(*) FROM dossiers WHERE state = 'resolved'").fetchone()[0]
-    db.close()
+    stored = set(db_rows(s.db, "SELECT source, id FROM dossier_events"))
+    count = db_rows(s.db, "SELECT count(*) FROM dossier_events")[0][0]
+    dossiers = db_rows(s.db, "SELECT count(*) FROM dossiers WHERE state = 'resolved'")[0][0]
     missing = set(acked) - stored
     assert not missing, "acknowledged but lost: %d, e.g. %s" % (len(missing), list(missing)[:3])
     assert count == len(stored)  # none doubled

@@ -1,8 +1,7 @@
 """Issue 13, findings 1, 2, 9 and the lockout: tokens cannot mint or revoke other tokens,
 a unit scope narrows an admin's token too, a password change ends sessions, an admin
 unlocks a locked login."""
-import sqlite3
-
+import harness
 from harness import DEMO_PASSWORD, expect_error
 
 
@@ -13,11 +12,7 @@ def cookie_of(r):
 
 
 def db_rows(s, sql, *args):
-    db = sqlite3.connect(s.db[len("sqlite:"):])
-    try:
-        return db.execute(sql, args).fetchall()
-    finally:
-        db.close()
+    return harness.db_rows(s.db, sql, *args)
 
 
 def token_count(s, login):

@@ -6,12 +6,11 @@ Retry-After, never a 500; every acknowledged event is stored exactly once.
 """
 import json
 import os
-import sqlite3
 import subprocess
 import tempfile
 import time
 
-from harness import DEMO_PASSWORD
+from harness import DEMO_PASSWORD, db_rows
 from test_dossiers import PROCS, received
 
 BUSY_ENV = {"DIEUHANH_BUSY_TIMEOUT_MS": "50"}
@@ -100,16 +99,12 @@ def test_cli_import_and_http_ingestion_at_once(ctx):
     out, err = cli.communicate(timeout=600)
     assert cli.returncode == 0, (out, err)
     assert "%d events accepted" % n_file in out, out
-    db = sqlite3.connect(s.db[len("sqlite:"):])
-    try:
-        rows = db.execute("SELECT id, count(*) FROM dossier_events WHERE source = 'http' "
-                          "GROUP BY id").fetchall()
-        stored = {r[0]: r[1] for r in rows}
-        assert set(stored) == acked, (len(stored), len(acked))
-        assert all(c == 1 for c in stored.values())
-        n = db.execute("SELECT count(*) FROM dossier_events WHERE source = 'tep'").fetchone()[0]
-        assert n == n_file, n
-    finally:
-        db.close()
+    rows = db_rows(s.db, "SELECT id, count(*) FROM dossier_events WHERE source = 'http' "
+                         "GROUP BY id")
+    stored = {r[0]: r[1] for r in rows}
+    assert set(stored) == acked, (len(stored), len(acked))
+    assert all(c == 1 for c in stored.values())
+    n = db_rows(s.db, "SELECT count(*) FROM dossier_events WHERE source = 'tep'")[0][0]
+    assert n == n_file, n
     log = s.read_log()
     assert "transaction retried" in log, (statuses, log[-2000:])
