@@ -392,6 +392,14 @@ dh_status dh_tx_run(dh_app *app, int flags, dh_tx_fn fn, void *closure, dh_err *
     }
 }
 
+/* The 403 of a refusal: who may not do what (one wording for the runner's
+ * refusals and the others). */
+static dh_status forbidden(const dh_actor *a, const char *what, dh_err *e)
+{
+    return dh_err_set(e, DH_E_FORBIDDEN, "forbidden", NULL, "role %s of %s may not %s",
+                      dh_role_name(a->role), a->unit_code[0] ? a->unit_code : "(no unit)", what);
+}
+
 dh_status dh_tx_deny(dh_tx *tx, const dh_actor *a, const char *action, const char *entity,
                      const char *key, const char *unit_code, time_t now, dh_err *e,
                      const char *what)
@@ -405,8 +413,7 @@ dh_status dh_tx_deny(dh_tx *tx, const dh_actor *a, const char *action, const cha
     tx->deny.key = dh_xstrdup(key ? key : "");
     tx->deny.unit = dh_xstrdup(unit_code ? unit_code : "");
     tx->deny.now = now;
-    return dh_err_set(e, DH_E_FORBIDDEN, "forbidden", NULL, "role %s of %s may not %s",
-                      dh_role_name(a->role), a->unit_code[0] ? a->unit_code : "(no unit)", what);
+    return forbidden(a, what, e);
 }
 
 long long dh_app_tx_retries(dh_app *app) { return atomic_load(&app->tx_retries); }
@@ -473,8 +480,7 @@ dh_status dh_app_deny(dh_app *app, const dh_actor *a, const char *action, const 
                       const char *what)
 {
     dh_app_audit_denied(app, a, action, entity, key, unit_code, now);
-    return dh_err_set(e, DH_E_FORBIDDEN, "forbidden", NULL, "role %s of %s may not %s",
-                      dh_role_name(a->role), a->unit_code[0] ? a->unit_code : "(no unit)", what);
+    return forbidden(a, what, e);
 }
 
 int32_t dh_app_actor_scope(const dh_unitreg *r, const dh_actor *a)
