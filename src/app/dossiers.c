@@ -500,17 +500,23 @@ static void ingest_close(dh_ingest *g)
     free(g);
 }
 
-/* What one attempt starts from: nothing counted, no aggregate change. */
-static void ingest_reset(dh_ingest *g, dh_conn *conn, dh_ingest_report *rep)
+/* What one attempt starts from: no aggregate change, no refusal, the
+ * attempt's connection. */
+static void ingest_reset(dh_ingest *g, dh_conn *conn)
+{
+    dh_aggbatch_free(g->c.agg);
+    g->c.agg = dh_aggbatch_new();
+    memset(&g->first, 0, sizeof g->first);
+    g->conn = conn;
+}
+
+/* An empty report for the attempt, keeping its results array. */
+static void report_reset(dh_ingest_report *rep)
 {
     json_t *results = rep->results;
     json_array_clear(results);
     memset(rep, 0, sizeof *rep);
     rep->results = results;
-    dh_aggbatch_free(g->c.agg);
-    g->c.agg = dh_aggbatch_new();
-    memset(&g->first, 0, sizeof g->first);
-    g->conn = conn;
 }
 
 static void note_first(dh_ingest *g, const dh_err *pe, const char *at, const char *name,
@@ -662,7 +668,8 @@ static dh_status ingest_tx(dh_tx *tx, void *closure, dh_err *e)
 {
     struct ingest_run *x = closure;
     dh_ingest *g = x->g;
-    ingest_reset(g, tx->c, x->rep);
+    ingest_reset(g, tx->c);
+    report_reset(x->rep);
     dh_status st = x->src(g, x->closure, x->rep, e);
     if (st)
         return st;
@@ -730,10 +737,7 @@ static dh_status rebuild_tx(dh_tx *tx, void *closure, dh_err *e)
     struct rebuild_run *x = closure;
     dh_ingest *g = x->g;
     dh_conn *conn = tx->c;
-    dh_ingest_report rep = {0};
-    rep.results = json_array();
-    ingest_reset(g, conn, &rep);
-    json_decref(rep.results);
+    ingest_reset(g, conn);
     x->ndossiers = 0;
     struct codes codes = {0};
     dh_status st = DH_AGGS(conn)->agg_reset(conn, e);
