@@ -91,8 +91,9 @@ class Cluster:
         self.nginx = env["DH_NGINX_DIR"]
         self.nginx_port = port
 
-    def via_nginx(self, method, path, body=None, token=None, raw=None):
-        conn = http.client.HTTPConnection("127.0.0.1", self.nginx_port, timeout=60)
+    def via_nginx(self, method, path, body=None, token=None, raw=None, source="127.0.0.1"):
+        conn = http.client.HTTPConnection("127.0.0.1", self.nginx_port, timeout=60,
+                                          source_address=(source, 0))
         h = {"Authorization": "Bearer " + token} if token else {}
         if raw is not None or body is not None:
             h["Content-Type"] = "application/json"
@@ -136,7 +137,8 @@ def wait_for(what, check, seconds):
 def test_two_nodes_behind_nginx_one_killed_every_acknowledged_event_once(ctx):
     c = Cluster(ctx)
     try:
-        a, b = c.node(), c.node()
+        trust = {"DIEUHANH_TRUSTED_PROXY": "127.0.0.1"}
+        a, b = c.node(trust), c.node(trust)
         admin = a.login("admin")
         assert a.request("POST", "/api/v1/procedures", PROCS, token=admin).status == 201
         gen = subprocess.run([ctx.binary, "gen", "events", "--dossiers", "700", "--seed", "5",
@@ -212,6 +214,28 @@ def test_two_nodes_behind_nginx_one_killed_every_acknowledged_event_once(ctx):
             assert r.status == 200, r
             assert r.json["items"] == exact.json["items"], (r.json, exact.json)
         assert sum(i["received_total"] for i in exact.json["items"]) > 0, exact.json
+        # the audit trail names the client behind nginx (X-Real-IP from a
+        # trusted proxy), not nginx
+        one = {"id": "ip-1", "source": "motcua-ip", "dossier": "IP-1", "type": "received",
+               "at": "2025-03-03T08:00:00+07:00", "unit": "VT-P1", "procedure": "1.004227"}
+        r = c.via_nginx("POST", "/api/v1/dossier-events", body=one, token=admin,
+                        source="127.0.0.2")
+        assert r.status == 201, r
+        ip = db_rows(c.db, "SELECT ip FROM audit_log WHERE action = 'ingest' AND "
+                           "entity = 'dossier_events' ORDER BY id DESC LIMIT 1")[0][0]
+        assert ip == "127.0.0.2", ip
+        # from any other address the header is ignored
+        conn = http.client.HTTPConnection("127.0.0.1", a.port, timeout=30,
+                                          source_address=("127.0.0.3", 0))
+        conn.request("POST", "/api/v1/dossier-events", body=json.dumps(dict(one, id="ip-2", dossier="IP-2")),
+                     headers={"Authorization": "Bearer " + admin, "X-Real-IP": "10.9.9.9",
+                              "Content-Type": "application/json"})
+        r = conn.getresponse()
+        assert r.status == 201, (r.status, r.read())
+        conn.close()
+        ip = db_rows(c.db, "SELECT ip FROM audit_log WHERE action = 'ingest' AND "
+                           "entity = 'dossier_events' ORDER BY id DESC LIMIT 1")[0][0]
+        assert ip == "127.0.0.3", ip
     finally:
         c.close()
 
@@ -261,6 +285,26 @@ def test_a_write_on_one_node_is_read_on_the_other(ctx):
         assert r.status == 201, r
         wait_for("KPIs", lambda: sum(i["received_total"] for i in read(KPIS)["items"]) == 1, 1)
         assert read("/api/v1/dossiers/N-1")["state"] == "resolved"
+
+        q766 = "/api/v1/index/766?unit=VT-P1&period=2025-03"
+
+        def manual(rep):
+            return [i for g in rep["groups"] for i in g["indicators"]
+                    if i["code"] == "publish_on_time"][0]
+        assert manual(read(q766))["source"] != "manual"
+        r = a.request("PUT", "/api/v1/index/766/values",
+                      {"unit": "VT-P1", "period": "2025-03", "indicator": "publish_on_time",
+                       "value": 100}, token=admin_a)
+        assert r.status == 200, r
+        wait_for("index 766 value", lambda: manual(read(q766))["source"] == "manual", 1)
+
+        total = read("/api/v1/targets?unit=BRVT&subtree=1")["total"]
+        r = a.request("POST", "/api/v1/targets", {"indicator": "5g_stations", "unit": "VT-P1",
+                                                  "value": 3, "due": "2025-12-31"},
+                      token=admin_a)
+        assert r.status == 201, r
+        wait_for("new target", lambda: read("/api/v1/targets?unit=BRVT&subtree=1")["total"] ==
+                 total + 1, 1)
 
         # a session opened on A works on B, and signing out on A ends it on B
         r = b.request("GET", "/api/v1/me", token=admin_a)
