@@ -70,6 +70,7 @@ int dh_cmd_serve(int argc, char **argv)
                    "  DIEUHANH_PUBLIC_URL          the address users reach the service at,\n"
                    "                               e.g. https://dieuhanh.example.gov.vn behind a\n"
                    "                               reverse proxy; https:// marks cookies Secure\n"
+                   "  DIEUHANH_PG_POOL             idle PostgreSQL connections kept (16, at most 64)\n"
                    "  DIEUHANH_TRUSTED_PROXY       the reverse proxies' addresses (e.g. 127.0.0.1):\n"
                    "                               their X-Real-IP names the client\n"
                    "  DIEUHANH_MAX_CONNECTIONS     open connections in all (512)\n"
