@@ -4,7 +4,7 @@
 #
 #   eval "$(scripts/nginx-test.sh start PORT HOST:PORT [HOST:PORT...])"
 #       Writes a configuration into a new temporary folder: the sample with
-#       its `# node` lines replaced by one `server HOST:PORT ...;` per node
+#       its `# node` lines replaced by one `server HOST:PORT ...;` (same options) per node
 #       given, and its `# listen` line by `listen 127.0.0.1:PORT;`, inside a
 #       minimal nginx.conf (pid, logs and temporary files in the folder).
 #       Starts nginx and prints DH_NGINX_DIR and DH_NGINX_URL as `export`
@@ -35,14 +35,23 @@ case "$cmd" in
     port=$1; shift
     dir=$(mktemp -d "${TMPDIR:-/tmp}/dh-nginx.XXXXXX")
     chmod 700 "$dir"
-    nodes=""
-    for n in "$@"; do
-      nodes="$nodes    server $n max_fails=1 fail_timeout=5s;\n"
-    done
-    # the sample, nodes and port replaced (the first `# node` line becomes
-    # the list, the other ones go)
-    awk -v nodes="$nodes" -v listen="    listen 127.0.0.1:$port;" '
-      /# node$/ { if (!done) { printf "%s", nodes; done = 1 } next }
+    # the sample with its first `# node` line repeated for each node given
+    # (its options kept, its address replaced), the other ones dropped,
+    # and its `# listen` line on the port given
+    awk -v nodes="$*" -v listen="    listen 127.0.0.1:$port;" '
+      /# node$/ {
+        if (!done) {
+          n = split(nodes, addr, " ")
+          for (i = 1; i <= n; i++) {
+            line = $0
+            sub(/server [^ ;]+/, "server " addr[i], line)
+            sub(/ *# node$/, "", line)
+            print line
+          }
+          done = 1
+        }
+        next
+      }
       /# listen$/ { print listen; next }
       { print }' "$SAMPLE" > "$dir/dieuhanh.conf"
     user=""
