@@ -6,8 +6,9 @@
  * Several nodes: before each run the thread claims the job's lease in the
  * database (store/jobs.h, table job_leases), so that of the nodes on one
  * database one runs the job per interval. The claim lasts
- * DIEUHANH_JOB_LEASE seconds (600): a node that dies mid-run keeps it that
- * long, then another node takes the job over. What the dead node did is
+ * DIEUHANH_JOB_LEASE seconds (default twice the interval, at least 60): a
+ * node that dies mid-run keeps it that long, then another node takes the
+ * job over. What the dead node did is
  * whole transactions (each job writes through the runner, and its work is
  * idempotent: the reminders' day and unique rows, the targets' dirty
  * counter), so the next run finishes it. */
@@ -143,7 +144,7 @@ dh_job *dh_job_start(dh_app *app, const char *name, dh_job_fn fn, int interval)
     snprintf(j->name, sizeof j->name, "%s", name);
     j->fn = fn;
     j->interval = interval > 0 ? interval : 1;
-    j->ttl = dh_job_interval("DIEUHANH_JOB_LEASE", 600);
+    j->ttl = dh_job_interval("DIEUHANH_JOB_LEASE", j->interval * 2 > 60 ? j->interval * 2 : 60);
     pthread_mutex_init(&j->lock, NULL);
     pthread_cond_init(&j->wake, NULL);
     if (pthread_create(&j->thread, NULL, job_main, j) != 0) {
