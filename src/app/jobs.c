@@ -101,9 +101,19 @@ static void job_turn(dh_job *j)
     if (!claimed)
         return; /* another node runs it this interval */
     int hold = dh_job_interval("DIEUHANH_JOB_HOLD_MS", 0);
-    if (hold) {
-        struct timespec ts = {hold / 1000, (long)(hold % 1000) * 1000000L};
-        nanosleep(&ts, NULL);
+    if (hold) { /* dh_job_stop cuts it short */
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += hold / 1000;
+        until.tv_nsec += (long)(hold % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_mutex_lock(&j->lock);
+        while (!j->stop && pthread_cond_timedwait(&j->wake, &j->lock, &until) == 0)
+            ;
+        pthread_mutex_unlock(&j->lock);
     }
     j->fn(j->app, time(NULL));
     if (dh_app_job_done(j->app, j->name, me, time(NULL), &held, &e))
