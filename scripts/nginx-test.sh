@@ -4,9 +4,10 @@
 #
 #   eval "$(scripts/nginx-test.sh start PORT HOST:PORT [HOST:PORT...])"
 #       Writes a configuration into a new temporary folder: the sample with
-#       its `# node` lines replaced by one `server HOST:PORT ...;` (same options) per node
-#       given, and its `# listen` line by `listen 127.0.0.1:PORT;`, inside a
-#       minimal nginx.conf (pid, logs and temporary files in the folder).
+#       its `# node` lines replaced by one line per node given (the first
+#       one's options, the node's HOST:PORT), and its `# listen` line by
+#       `listen 127.0.0.1:PORT;`, inside a minimal nginx.conf (pid, logs and
+#       temporary files in the folder).
 #       Starts nginx and prints DH_NGINX_DIR and DH_NGINX_URL as `export`
 #       lines. Stop it with
 #   scripts/nginx-test.sh stop "$DH_NGINX_DIR"
