@@ -306,6 +306,13 @@ def test_a_write_on_one_node_is_read_on_the_other(ctx):
         wait_for("new target", lambda: read("/api/v1/targets?unit=BRVT&subtree=1")["total"] ==
                  total + 1, 1)
 
+        n_plans = len(read("/api/v1/plans")["items"])
+        r = a.request("POST", "/api/v1/plans", {
+            "key": "KH-NODES", "type": "Kế hoạch", "issuer": "BRVT", "title": "Kế hoạch thử",
+            "period_from": "2025-01-01", "period_to": "2025-12-31"}, token=admin_a)
+        assert r.status == 201, r
+        wait_for("new plan", lambda: len(read("/api/v1/plans")["items"]) == n_plans + 1, 1)
+
         # a session opened on A works on B, and signing out on A ends it on B
         r = b.request("GET", "/api/v1/me", token=admin_a)
         assert r.status == 200 and r.json["login"] == "admin", r
