@@ -5,7 +5,7 @@
 set -eu
 what=${1:-all}
 build="gcc make pkg-config libmicrohttpd-dev libsqlite3-dev libjansson-dev libsodium-dev libutf8proc-dev libcairo2-dev libpango1.0-dev fonts-dejavu-core fonts-liberation2 libxlsxwriter-dev libcurl4-openssl-dev zlib1g-dev libpq-dev"
-test="libcmocka-dev python3 sqlite3 curl poppler-utils time python3-openpyxl chromium chromium-driver python3-selenium postgresql"
+test="libcmocka-dev python3 sqlite3 curl poppler-utils time python3-openpyxl chromium chromium-driver python3-selenium postgresql nginx"
 case "$what" in
   build) pkgs="$build" ;;
   test|all) pkgs="$build $test" ;;
@@ -25,4 +25,12 @@ fi
 echo "deps: installing$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq >/dev/null
+# Debian starts a service it installs (nginx on port 80, PostgreSQL's main
+# cluster); the tests start their own, so keep the packages' ones stopped.
+guard=""
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d
+  guard=1
+fi
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
+if [ -n "$guard" ]; then rm -f /usr/sbin/policy-rc.d; fi

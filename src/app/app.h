@@ -649,15 +649,31 @@ void dh_targets_tick(dh_app *app, time_t now);
 
 /* A thread that calls fn(app) on start and then every `interval` seconds
  * until dh_job_stop, which waits for a run in progress (a long one stops
- * early once dh_app_request_stop was called). NULL if it cannot start. */
+ * early once dh_app_request_stop was called). NULL if it cannot start.
+ * Several nodes on one database run job `name` once per interval between
+ * them: before each run the node claims the job's lease
+ * (dh_app_job_claim), and runs it only when the claim succeeds. */
 typedef struct dh_job dh_job;
 /* now: the instant of the run (jobs.c reads the clock: it is the background
  * edge, as the HTTP server and the CLI are the others). */
 typedef void (*dh_job_fn)(dh_app *app, time_t now);
-dh_job *dh_job_start(dh_app *app, dh_job_fn fn, int interval);
+dh_job *dh_job_start(dh_app *app, const char *name, dh_job_fn fn, int interval);
 void dh_job_stop(dh_job *j);
 /* The positive integer in environment variable `env`, else dflt. */
 int dh_job_interval(const char *env, int dflt);
+/* Claims job `name` for node `holder` at `now` when it is due (its last
+ * claim at least `interval` seconds ago) and free (no holder, or the
+ * holder's claim older than `ttl` seconds: a node that died mid-run), in a
+ * transaction of the runner: of several nodes claiming at once, one gets
+ * it. dh_app_job_done frees it after the run (*held false: the claim had
+ * lapsed and another node took it). store/jobs.h. */
+dh_status dh_app_job_claim(dh_app *app, const char *name, const char *holder, time_t now,
+                           int interval, int ttl, bool *claimed, dh_err *e);
+dh_status dh_app_job_done(dh_app *app, const char *name, const char *holder, time_t now,
+                          bool *held, dh_err *e);
+/* This process's name as a lease holder: "HOST:PID:START" (unique among
+ * the nodes of a database as long as host names are). */
+const char *dh_job_holder(void);
 /* Asks long jobs to stop at their next safe point (the server is stopping). */
 void dh_app_request_stop(dh_app *app);
 

@@ -14,6 +14,7 @@
 #include "store/dossiers.h"
 #include "store/index766.h"
 #include "store/indicators.h"
+#include "store/jobs.h"
 #include "store/meta.h"
 #include "store/people.h"
 #include "store/plans.h"

@@ -127,9 +127,9 @@ int dh_cli_serve_until_signal(dh_app *app, const char *listen)
         return dh_cli_fail(&e);
     /* The daily reminders: on start and every few minutes (once a day);
      * the targets' statuses: soon after their inputs change. */
-    dh_job *rem = dh_job_start(app, dh_reminders_tick,
+    dh_job *rem = dh_job_start(app, "reminders", dh_reminders_tick,
                                dh_job_interval("DIEUHANH_REMINDER_INTERVAL", 300));
-    dh_job *tgt = dh_job_start(app, dh_targets_tick,
+    dh_job *tgt = dh_job_start(app, "targets", dh_targets_tick,
                                dh_job_interval("DIEUHANH_TARGETS_INTERVAL", 5));
     if (!rem || !tgt)
         fprintf(stderr, "dieuhanh: warning: a background job did not start (%s); the server "

@@ -31,6 +31,7 @@ struct dh_server {
     pthread_t warm; /* loads the aggregates while the first requests come in */
     bool warming;
     bool secure_cookies; /* DIEUHANH_PUBLIC_URL is https:// */
+    char trusted[256];   /* DIEUHANH_TRUSTED_PROXY: ",ADDR,ADDR," or "" */
     dh_server_limits lim;
     atomic_size_t in_flight; /* bytes of request bodies admitted and not yet released */
 };
@@ -430,6 +431,24 @@ static void client_ip(struct MHD_Connection *c, char *out, size_t n)
                   (socklen_t)n);
 }
 
+/* Behind a reverse proxy (several nodes behind nginx, docs/DEPLOY.md)
+ * every request comes from the proxy's address; when that address is one
+ * of DIEUHANH_TRUSTED_PROXY, the client is the proxy's X-Real-IP (an
+ * address, or nothing is taken), so that the audit trail, the sign-in
+ * throttle and the public lookup's limit see the real client. */
+static void forwarded_ip(const dh_server *srv, struct MHD_Connection *c, char *ip, size_t n)
+{
+    char peer[72];
+    snprintf(peer, sizeof peer, ",%s,", ip);
+    if (!srv->trusted[0] || !ip[0] || !strstr(srv->trusted, peer))
+        return;
+    const char *real = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Real-IP");
+    unsigned char addr[16];
+    if (real && strlen(real) < n &&
+        (inet_pton(AF_INET, real, addr) == 1 || inet_pton(AF_INET6, real, addr) == 1))
+        snprintf(ip, n, "%s", real);
+}
+
 static bool is_write(const char *method)
 {
     return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
@@ -698,6 +717,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         rq->path = url;
         rq->conn = c;
         client_ip(c, rq->ip, sizeof rq->ip);
+        forwarded_ip(srv, c, rq->ip, sizeof rq->ip);
         if (admit(srv, ctx, &rs))
             return MHD_YES;
         if (!refuse_later(c))
@@ -794,8 +814,37 @@ dh_server *dh_server_start(dh_app *app, const char *listen, const dh_server_limi
                    public_url);
         return NULL;
     }
+    /* DIEUHANH_TRUSTED_PROXY: addresses separated by commas, each checked. */
+    char trusted[256] = "";
+    const char *tp = getenv("DIEUHANH_TRUSTED_PROXY");
+    if (tp && *tp) {
+        size_t len = 1;
+        trusted[0] = ',';
+        for (const char *p = tp; *p;) {
+            size_t k = strcspn(p, ", ");
+            char one[64];
+            unsigned char addr[16];
+            if (k && (k >= sizeof one || len + k + 2 > sizeof trusted ||
+                      (snprintf(one, sizeof one, "%.*s", (int)k, p),
+                       inet_pton(AF_INET, one, addr) != 1 && inet_pton(AF_INET6, one, addr) != 1))) {
+                dh_err_set(e, DH_E_INVALID, "invalid_trusted_proxy", "DIEUHANH_TRUSTED_PROXY",
+                           "DIEUHANH_TRUSTED_PROXY lists the proxies' addresses separated by "
+                           "commas, e.g. 127.0.0.1,::1 (got '%.*s')", (int)k, p);
+                return NULL;
+            }
+            if (k) {
+                memcpy(trusted + len, p, k);
+                len += k;
+                trusted[len++] = ',';
+                trusted[len] = '\0';
+            }
+            p += k;
+            p += strspn(p, ", ");
+        }
+    }
     dh_server *s = dh_xcalloc(1, sizeof *s);
     s->app = app;
+    snprintf(s->trusted, sizeof s->trusted, "%s", trusted[1] ? trusted : "");
     s->secure_cookies = public_url && strncmp(public_url, "https://", 8) == 0;
     s->lim = lim ? *lim : defaults;
     atomic_init(&s->in_flight, 0);

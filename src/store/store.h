@@ -59,6 +59,7 @@ typedef struct dh_i766_ops dh_i766_ops;
 typedef struct dh_plans_ops dh_plans_ops;
 typedef struct dh_indicators_ops dh_indicators_ops;
 typedef struct dh_targets_ops dh_targets_ops;
+typedef struct dh_jobs_ops dh_jobs_ops;
 
 /* ---- The backend table. --------------------------------------------- */
 
@@ -92,6 +93,7 @@ typedef struct dh_store_ops {
     const dh_plans_ops *plans;
     const dh_indicators_ops *indicators;
     const dh_targets_ops *targets;
+    const dh_jobs_ops *jobs;
 } dh_store_ops;
 
 /* ---- Front door. ------------------------------------------------------ */

@@ -35,6 +35,7 @@
 #include "app/app.h"
 #include "app/internal.h"
 #include "store/store.h"
+#include "store/jobs.h"
 
 /* ------------------------------------------------------------------ */
 /* Fresh databases.                                                   */
@@ -2032,6 +2033,177 @@ static void runner_two_writers_no_lost_update(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* The jobs' leases (several nodes).                                  */
+
+static void lease_is(dh_conn *c, const char *name, const char *holder, int64_t claims,
+                     int64_t runs)
+{
+    dh_err e;
+    dh_job_lease_row r;
+    bool found = false;
+    OK(DH_JOBS(c)->job_get(c, name, &r, &found, &e));
+    assert_true(found);
+    assert_string_equal(r.holder, holder);
+    assert_int_equal(r.claims, claims);
+    assert_int_equal(r.runs, runs);
+}
+
+static void jobs_claim_done_lapse(void **state)
+{
+    fx *f = *state;
+    dh_err e;
+    dh_conn *c = f->c;
+    const dh_jobs_ops *J = DH_JOBS(c);
+    dh_job_lease_row r;
+    bool found = true, ok = false;
+    OK(J->job_get(c, "j", &r, &found, &e));
+    assert_false(found);
+    /* a job never seen: created claimed */
+    OK(J->job_claim(c, "j", "A", 1000, 60, 300, &ok, &e));
+    assert_true(ok);
+    OK(J->job_get(c, "j", &r, &found, &e));
+    assert_true(found);
+    assert_string_equal(r.holder, "A");
+    assert_int_equal(r.lease_until, 1300);
+    assert_int_equal(r.due_at, 1060);
+    assert_int_equal(r.claims, 1);
+    assert_int_equal(r.runs, 0);
+    assert_int_equal(r.done_at, 0);
+    assert_string_equal(r.done_by, "");
+    /* held: nobody else, nor A again, claims it */
+    OK(J->job_claim(c, "j", "B", 1000, 60, 300, &ok, &e));
+    assert_false(ok);
+    OK(J->job_claim(c, "j", "A", 1001, 60, 300, &ok, &e));
+    assert_false(ok);
+    lease_is(c, "j", "A", 1, 0);
+    /* only the holder ends the run */
+    OK(J->job_done(c, "j", "B", 1010, &ok, &e));
+    assert_false(ok);
+    lease_is(c, "j", "A", 1, 0);
+    OK(J->job_done(c, "j", "A", 1010, &ok, &e));
+    assert_true(ok);
+    OK(J->job_get(c, "j", &r, &found, &e));
+    assert_string_equal(r.holder, "");
+    assert_int_equal(r.lease_until, 0);
+    assert_int_equal(r.due_at, 1060);
+    assert_int_equal(r.runs, 1);
+    assert_int_equal(r.done_at, 1010);
+    assert_string_equal(r.done_by, "A");
+    OK(J->job_done(c, "j", "A", 1011, &ok, &e)); /* twice: no longer held */
+    assert_false(ok);
+    lease_is(c, "j", "", 1, 1);
+    /* free but not due; then due: the first claimer takes it */
+    OK(J->job_claim(c, "j", "B", 1059, 60, 300, &ok, &e));
+    assert_false(ok);
+    OK(J->job_claim(c, "j", "B", 1060, 60, 300, &ok, &e));
+    assert_true(ok);
+    OK(J->job_claim(c, "j", "A", 1060, 60, 300, &ok, &e));
+    assert_false(ok);
+    lease_is(c, "j", "B", 2, 1);
+    /* B dies holding it: due again at 1120, but held until its lease lapses */
+    OK(J->job_claim(c, "j", "A", 1200, 60, 300, &ok, &e));
+    assert_false(ok);
+    OK(J->job_claim(c, "j", "A", 1359, 60, 300, &ok, &e));
+    assert_false(ok);
+    OK(J->job_claim(c, "j", "A", 1360, 60, 300, &ok, &e));
+    assert_true(ok);
+    OK(J->job_get(c, "j", &r, &found, &e));
+    assert_string_equal(r.holder, "A");
+    assert_int_equal(r.lease_until, 1660);
+    assert_int_equal(r.due_at, 1420);
+    /* B's late end changes nothing; A's counts */
+    OK(J->job_done(c, "j", "B", 1361, &ok, &e));
+    assert_false(ok);
+    lease_is(c, "j", "A", 3, 1);
+    OK(J->job_done(c, "j", "A", 1362, &ok, &e));
+    assert_true(ok);
+    lease_is(c, "j", "", 3, 2);
+    /* jobs are independent; ending one never seen is no error */
+    OK(J->job_claim(c, "k", "B", 1362, 5, 10, &ok, &e));
+    assert_true(ok);
+    lease_is(c, "k", "B", 1, 0);
+    lease_is(c, "j", "", 3, 2);
+    OK(J->job_done(c, "never", "A", 1362, &ok, &e));
+    assert_false(ok);
+    OK(J->job_get(c, "never", &r, &found, &e));
+    assert_false(found);
+    /* a claim in a transaction rolled back leaves nothing */
+    OK(f->ops->begin(c, true, &e));
+    OK(J->job_claim(c, "k", "A", 1400, 5, 10, &ok, &e));
+    assert_true(ok);
+    f->ops->rollback(c);
+    lease_is(c, "k", "B", 1, 0);
+}
+
+/* Two "nodes" (two apps, each its own connections) claim one job at the
+ * same instants through the runner: each instant is claimed exactly once. */
+#define CLAIM_ROUNDS 40
+typedef struct claimer {
+    dh_app *app;
+    const char *holder;
+    int won, failed;
+    unsigned seed;
+    bool got[CLAIM_ROUNDS + 1]; /* the instants this node ran */
+} claimer;
+
+static void *claim_many(void *arg)
+{
+    claimer *w = arg;
+    for (int i = 1; i <= CLAIM_ROUNDS; i++) {
+        dh_err e;
+        bool ok = false, held = false;
+        /* instant 10*i: due (interval 10); a lease lasts past the run */
+        if (dh_app_job_claim(w->app, "race", w->holder, (time_t)10 * i, 10, 1000, &ok, &e)) {
+            w->failed++;
+            continue;
+        }
+        if (ok) {
+            w->won++;
+            w->got[i] = true;
+            if (dh_app_job_done(w->app, "race", w->holder, (time_t)10 * i + 1, &held, &e) ||
+                !held)
+                w->failed++;
+        }
+        nap_us(50 + (long)(rand_r(&w->seed) % 200));
+    }
+    return NULL;
+}
+
+static void jobs_two_nodes_claim_once(void **state)
+{
+    fx *f = *state;
+    dh_err e;
+    claimer w[2] = {{.holder = "node-a", .seed = 3}, {.holder = "node-b", .seed = 4}};
+    for (int i = 0; i < 2; i++) {
+        w[i].app = dh_app_open(f->url, true, &e);
+        if (!w[i].app)
+            fail_msg("open %s: %s", f->url, e.message);
+    }
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, claim_many, &w[i]), 0);
+    for (int i = 0; i < 2; i++)
+        pthread_join(th[i], NULL);
+    print_message("    node-a ran %d, node-b ran %d of %d instants\n", w[0].won, w[1].won,
+                  CLAIM_ROUNDS);
+    assert_int_equal(w[0].failed + w[1].failed, 0);
+    /* no instant run by both; one is missed only when each node tried it
+     * while the other still held the previous one */
+    for (int i = 1; i <= CLAIM_ROUNDS; i++)
+        assert_false(w[0].got[i] && w[1].got[i]);
+    dh_job_lease_row r;
+    bool found = false;
+    OK(DH_JOBS(f->c)->job_get(f->c, "race", &r, &found, &e));
+    assert_true(found);
+    assert_int_equal(r.claims, w[0].won + w[1].won);
+    assert_int_equal(r.runs, r.claims);
+    assert_true(w[0].won + w[1].won <= CLAIM_ROUNDS);
+    assert_true(w[0].won + w[1].won >= 1);
+    for (int i = 0; i < 2; i++)
+        dh_app_close(w[i].app);
+}
+
+/* ------------------------------------------------------------------ */
 
 int main(void)
 {
@@ -2056,6 +2228,8 @@ int main(void)
         T(indicators_obligations_approvals),
         T(targets_dirty_eval_list),
         T(runner_two_writers_no_lost_update),
+        T(jobs_claim_done_lapse),
+        T(jobs_two_nodes_claim_once),
 #undef T
     };
     /* DH_TEST_ONLY: only the tests whose names match the pattern (* and ?),

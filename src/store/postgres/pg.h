@@ -32,7 +32,12 @@
 
 #include "store/store.h"
 
-#define DH_PG_POOL_MAX 16
+/* Idle connections a node keeps for reuse: DIEUHANH_PG_POOL (1 to
+ * DH_PG_POOL_MAX, default DH_PG_POOL_DEFAULT). A node opens a connection
+ * for each request or job running at once whatever this is; it only
+ * bounds the idle ones kept (docs/DEPLOY.md, max_connections). */
+#define DH_PG_POOL_MAX 64
+#define DH_PG_POOL_DEFAULT 16
 #define DH_PG_STMT_CACHE 512 /* power of two; statements per connection */
 #define DH_PG_PARAMS_MAX 32  /* the most parameters one statement takes (tasks: 27) */
 
@@ -42,6 +47,7 @@ struct dh_store {
     pthread_mutex_t lock;
     dh_conn *idle[DH_PG_POOL_MAX];
     int nidle;
+    int pool_max; /* DIEUHANH_PG_POOL */
 };
 
 struct dh_pg_slot {
@@ -116,5 +122,6 @@ extern const dh_i766_ops dh_postgres_i766_ops;
 extern const dh_plans_ops dh_postgres_plans_ops;
 extern const dh_indicators_ops dh_postgres_indicators_ops;
 extern const dh_targets_ops dh_postgres_targets_ops;
+extern const dh_jobs_ops dh_postgres_jobs_ops;
 
 #endif

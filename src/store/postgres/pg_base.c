@@ -423,7 +423,7 @@ static void pg_release(dh_conn *c)
         return;
     }
     pthread_mutex_lock(&s->lock);
-    if (s->nidle < DH_PG_POOL_MAX) {
+    if (s->nidle < s->pool_max) {
         s->idle[s->nidle++] = c;
         c = NULL;
     }
@@ -447,6 +447,10 @@ static dh_store *pg_open(const char *location, bool create, dh_err *e)
     s->conninfo = dh_xmalloc(n);
     snprintf(s->conninfo, n, "postgresql:%s", location);
     pthread_mutex_init(&s->lock, NULL);
+    const char *pool = getenv("DIEUHANH_PG_POOL");
+    s->pool_max = pool && atoi(pool) > 0 ? atoi(pool) : DH_PG_POOL_DEFAULT;
+    if (s->pool_max > DH_PG_POOL_MAX)
+        s->pool_max = DH_PG_POOL_MAX;
     /* One connection now, so that a server out of reach fails here,
      * clearly (no retry loop: the caller decides). */
     dh_conn *c = pg_connect(s, e);
@@ -627,4 +631,5 @@ const dh_store_ops dh_postgres_ops = {
     .plans = &dh_postgres_plans_ops,
     .indicators = &dh_postgres_indicators_ops,
     .targets = &dh_postgres_targets_ops,
+    .jobs = &dh_postgres_jobs_ops,
 };
