@@ -19,7 +19,11 @@
 #include "store/rows.h"
 #include "store/rows_int.h"
 
-#define FETCH_ROWS "2000"
+/* Rows fetched at once: as many as fit in about FETCH_BYTES by the size of
+ * the rows fetched before (a table of stored files holds rows of up to
+ * 20 MiB, one of events rows of a few hundred bytes). */
+#define FETCH_BYTES (8 << 20)
+#define FETCH_MAX 5000
 #define COPY_CHUNK (256 * 1024) /* bytes of rows sent to the server at once */
 
 /* The current schema's oid, as a subquery (search_path's first schema). */
@@ -200,11 +204,23 @@ static dh_status pg_scan(dh_conn *c, const char *table, dh_row_cb cb, void *clos
     }
     s = run_built(c, &sql, NULL, "scan rows", e);
     bool stop = false;
+    long batch = 16;
     while (s == DH_OK && !stop) {
-        PGresult *res = PQexec(c->pg, "FETCH FORWARD " FETCH_ROWS " FROM dh_rows_scan");
+        char fetch[64]; /* FETCH takes no parameter: a number formatted here */
+        snprintf(fetch, sizeof fetch, "FETCH FORWARD %ld FROM dh_rows_scan", batch);
+        PGresult *res = PQexec(c->pg, fetch);
         if ((s = dh_pg_check(c, res, "scan rows", e)))
             break;
         int n = PQntuples(res);
+        size_t bytes = 1;
+        for (int r = 0; r < n; r++)
+            for (int i = 0; i < cols.n; i++)
+                bytes += (size_t)PQgetlength(res, r, i) + 1;
+        if (n > 0) {
+            size_t per_row = bytes / (size_t)n + 1;
+            batch = (long)(FETCH_BYTES / per_row);
+            batch = batch < 1 ? 1 : batch > FETCH_MAX ? FETCH_MAX : batch;
+        }
         dh_value v[DH_ROWS_COLS_MAX];
         void *owned[DH_ROWS_COLS_MAX];
         for (int r = 0; r < n && !stop; r++) {
