@@ -574,5 +574,7 @@ dh_status dh_app_copy(const char *from, const char *to, time_t now, dh_copy_prog
         st = compare_reports(src, dst, now, r, e);
     dh_app_close(dst);
     dh_app_close(src);
+    if (st)
+        dh_copy_result_free(r);
     return st;
 }
