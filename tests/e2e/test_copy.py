@@ -147,8 +147,9 @@ def test_copy_round_trip_sqlite_postgres_sqlite(ctx):
         top = max(row[0] for row in da["audit_log"])
         got = harness.db_rows(middle, "SELECT max(id) FROM audit_log")[0][0]
         assert got > top, (got, top)
+        # (greater, not the next: a transaction run again spends a PostgreSQL id)
         assert harness.db_rows(middle, "SELECT id FROM users WHERE login = ?", "moi.nguoi")[0][0] \
-            == max(row[0] for row in da["users"]) + 1
+            > max(row[0] for row in da["users"])
 
         # a non-empty target is refused, nothing written (both engines)
         for target in (c, middle):
