@@ -158,9 +158,30 @@ def test_copy_round_trip_sqlite_postgres_sqlite(ctx):
             assert r.returncode == 1, (r.stdout, r.stderr)
             assert "not empty" in r.stderr and "nothing was written" in r.stderr, r.stderr
             assert counts(target, list(da)) == before
+        if pg.base:
+            all_or_nothing(ctx, a, pg.fresh(d), d)
     finally:
         pg.stop()
         shutil.rmtree(d, ignore_errors=True)
+
+
+def all_or_nothing(ctx, a, target, d):
+    """A row PostgreSQL refuses (SQLite keeps text in an integer column) fails the
+    copy naming the table, row and column, and leaves the target empty: the same
+    copy of a good source then succeeds."""
+    bad = os.path.join(d, "bad.db")
+    shutil.copy(a[len("sqlite:"):], bad)
+    conn = sqlite3.connect(bad)
+    conn.execute("INSERT INTO login_failures(key, at) VALUES ('x', 'khong phai so')")
+    conn.commit()
+    conn.close()
+    r = run(ctx, "copy", "--from", "sqlite:" + bad, "--to", target)
+    assert r.returncode == 1, (r.stdout, r.stderr)
+    assert "copying table login_failures" in r.stderr and "column at" in r.stderr, r.stderr
+    assert harness.db_rows(target, "SELECT count(*) FROM audit_log")[0][0] == 0
+    assert harness.db_rows(target, "SELECT count(*) FROM units")[0][0] == 0
+    r = run(ctx, "copy", "--from", a, "--to", target)
+    assert r.returncode == 0 and "matches the source" in r.stdout, (r.stdout, r.stderr)
 
 
 def test_copy_refusals(ctx):
