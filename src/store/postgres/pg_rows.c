@@ -97,6 +97,8 @@ static dh_status pg_tables(dh_conn *c, dh_code_cb cb, void *closure, dh_err *e)
         NULL, cb, closure, "list tables", e);
 }
 
+/* Generated columns are left out, as SQLite's table_info leaves them out:
+ * the target computes them again. */
 static dh_status pg_columns(dh_conn *c, const char *table, dh_code_cb cb, void *closure,
                             dh_err *e)
 {
@@ -106,7 +108,8 @@ static dh_status pg_columns(dh_conn *c, const char *table, dh_code_cb cb, void *
     return each_name(c,
                      "SELECT a.attname FROM pg_attribute a JOIN pg_class r ON r.oid = a.attrelid "
                      "WHERE r.relnamespace = " CUR_NS " AND r.relname = $1::text "
-                     "AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+                     "AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' "
+                     "ORDER BY a.attnum",
                      table, cb, closure, "list columns", e);
 }
 
