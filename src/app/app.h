@@ -691,4 +691,38 @@ dh_status dh_app_plan_import(dh_app *app, const dh_actor *a, const char *ref, co
 dh_status dh_app_plans_demo(dh_app *app, const dh_actor *a, time_t now, json_t **summary,
                             dh_err *e);
 
+/* ---- Moving a database (copy.c). ---------------------------------------- */
+
+/* Copies every table of the database at `from` into the empty database at
+ * `to` (any backends: sqlite:PATH, postgres://...), ids and counters kept,
+ * in one transaction on the target, then checks the two: row counts per
+ * table, the II.06a of every unit that has been a root and the targets'
+ * statuses made from both and compared byte for byte. The source must have
+ * this binary's latest schema; the target must be empty (no table, or only
+ * what the migrations seed) and is migrated first. `progress` (may be NULL)
+ * is called with done -1 when a table starts, then every 10,000 rows and
+ * with done == total at its end. *r is filled
+ * (free it with dh_copy_result_free) when DH_OK is returned; differences
+ * found by the check are in r->differences, not an error. */
+typedef struct dh_copy_table {
+    char *name;
+    int64_t source_rows, target_rows; /* target_rows -1: no such table */
+} dh_copy_table;
+typedef struct dh_copy_check {
+    char *what; /* "II.06a BRVT 1991-10-12..2025-06-30", "target statuses" */
+    bool same;
+} dh_copy_check;
+typedef struct dh_copy_result {
+    int64_t rows; /* copied */
+    dh_copy_table *tables;
+    size_t ntables;
+    dh_copy_check *checks;
+    size_t nchecks;
+    int differences; /* tables whose counts differ + checks that differ */
+} dh_copy_result;
+typedef void (*dh_copy_progress)(void *closure, const char *table, int64_t done, int64_t total);
+dh_status dh_app_copy(const char *from, const char *to, time_t now, dh_copy_progress progress,
+                      void *closure, dh_copy_result *r, dh_err *e);
+void dh_copy_result_free(dh_copy_result *r);
+
 #endif

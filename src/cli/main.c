@@ -29,6 +29,7 @@ static const dh_cmd commands[] = {
     {"task", "plan tasks and directives: list, show, remind (daily reminders), contact",
      dh_cmd_task},
     {"audit", "read the audit trail", dh_cmd_audit},
+    {"copy", "copy a whole database into an empty one (SQLite <-> PostgreSQL)", dh_cmd_copy},
     {"version", "print the version", dh_cmd_version},
 };
 

@@ -34,6 +34,7 @@
 
 #include "app/app.h"
 #include "app/internal.h"
+#include "store/rows.h"
 #include "store/store.h"
 #include "store/jobs.h"
 
@@ -2204,6 +2205,247 @@ static void jobs_two_nodes_claim_once(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* The generic row interface (rows.h, dieuhanh copy).                 */
+
+typedef struct seen_names {
+    char v[64][64];
+    int n;
+} seen_names;
+
+static int on_name(void *closure, const char *name)
+{
+    seen_names *s = closure;
+    if (s->n < 64)
+        snprintf(s->v[s->n++], sizeof s->v[0], "%s", name);
+    return 0;
+}
+
+static int name_at(const seen_names *s, const char *name)
+{
+    for (int i = 0; i < s->n; i++)
+        if (strcmp(s->v[i], name) == 0)
+            return i;
+    return -1;
+}
+
+static void rows_tables_columns_count(void **state)
+{
+    fx *f = *state;
+    dh_err e;
+    const dh_rows_ops *R = DH_ROWS(f->c);
+    seen_names t = {0};
+    OK(R->tables(f->c, on_name, &t, &e));
+    /* every table of the schema, none of the engine's own */
+    assert_true(t.n >= 30);
+    assert_int_equal(name_at(&t, "dh_schema"), -1);
+    assert_int_equal(name_at(&t, "sqlite_sequence"), -1);
+    /* parents before the tables whose foreign keys name them */
+    assert_true(name_at(&t, "units") >= 0);
+    assert_true(name_at(&t, "units") < name_at(&t, "unit_versions"));
+    assert_true(name_at(&t, "units") < name_at(&t, "users"));
+    assert_true(name_at(&t, "users") < name_at(&t, "credentials"));
+    assert_true(name_at(&t, "plans") < name_at(&t, "tasks"));
+    assert_true(name_at(&t, "tasks") < name_at(&t, "task_updates"));
+    assert_true(name_at(&t, "files") < name_at(&t, "plans"));
+    assert_true(name_at(&t, "indicators") < name_at(&t, "targets"));
+    /* ties by name: meta and audit_log name no table */
+    assert_true(name_at(&t, "audit_log") < name_at(&t, "meta"));
+    seen_names cols = {0};
+    OK(R->columns(f->c, "units", on_name, &cols, &e));
+    assert_int_equal(cols.n, 5);
+    assert_string_equal(cols.v[0], "id");
+    assert_string_equal(cols.v[1], "code");
+    assert_string_equal(cols.v[4], "valid_to");
+    int64_t n = -1;
+    OK(R->count(f->c, "index766_config", &n, &e)); /* seeded by migration 005 */
+    assert_int_equal(n, 21);
+    OK(R->count(f->c, "units", &n, &e));
+    assert_int_equal(n, 0);
+    FAILS(DH_E_NOTFOUND, R->count(f->c, "no_such_table", &n, &e));
+    FAILS(DH_E_NOTFOUND, R->columns(f->c, "units\"; DROP TABLE units; --", on_name, &cols, &e));
+    FAILS(DH_E_NOTFOUND, R->clear(f->c, "dh_schema", &e));
+}
+
+typedef struct scanned {
+    int n;
+    dh_value_type type[8][12];
+    int64_t i[8][12];
+    double r[8][12];
+    char text[8][12][64];
+    size_t len[8][12];
+} scanned;
+
+static int on_scan_row(void *closure, const dh_value *v, int n)
+{
+    scanned *s = closure;
+    if (s->n >= 8 || n > 12)
+        return 1;
+    for (int k = 0; k < n; k++) {
+        s->type[s->n][k] = v[k].type;
+        s->i[s->n][k] = v[k].i;
+        s->r[s->n][k] = v[k].r;
+        s->len[s->n][k] = v[k].n;
+        if (v[k].p)
+            memcpy(s->text[s->n][k], v[k].p, v[k].n < 63 ? v[k].n : 63);
+    }
+    s->n++;
+    return 0;
+}
+
+static dh_value vint(int64_t i) { return (dh_value){.type = DH_V_INT, .i = i}; }
+static dh_value vreal(double r) { return (dh_value){.type = DH_V_REAL, .r = r}; }
+static dh_value vtext(const char *s) { return (dh_value){.type = DH_V_TEXT, .p = s, .n = strlen(s)}; }
+static dh_value vblob(const char *p, size_t n) { return (dh_value){.type = DH_V_BLOB, .p = p, .n = n}; }
+static dh_value vnull(void) { return (dh_value){.type = DH_V_NULL}; }
+
+static void rows_insert_scan_values(void **state)
+{
+    fx *f = *state;
+    dh_err e;
+    const dh_rows_ops *R = DH_ROWS(f->c);
+    OK(f->ops->begin(f->c, true, &e));
+    /* ids as given, out of order; a scan comes back in key order */
+    const char *ucols[] = {"id", "code", "kind", "valid_from", "valid_to"};
+    OK(R->insert_begin(f->c, "units", ucols, 5, &e));
+    dh_value u1[] = {vint(7), vtext("B"), vtext("district"), vtext("2020-01-01"), vnull()};
+    dh_value u2[] = {vint(3), vtext("A"), vtext("province"), vtext("2019-01-01"),
+                     vtext("2025-06-30")};
+    OK(R->insert_row(f->c, u1, &e));
+    OK(R->insert_row(f->c, u2, &e));
+    OK(R->insert_end(f->c, &e));
+    /* bytes that COPY and SQL escape: tab, newline, backslash, NUL in a blob */
+    const char *fcols[] = {"id", "name", "type", "size", "sha256", "data", "unit", "uploaded_by",
+                           "created_at"};
+    static const char blob[] = {'%', 'P', 0, '\t', '\\', '\n', (char)0xff};
+    OK(R->insert_begin(f->c, "files", fcols, 9, &e));
+    dh_value fr[] = {vint(5),        vtext("a\tb\\c\nd.pdf"), vtext("pdf"),
+                     vint(7),        vtext("00ff"),          vblob(blob, sizeof blob),
+                     vtext("Sở Y tế"), vtext("cli:x"),         vint(1700000000)};
+    OK(R->insert_row(f->c, fr, &e));
+    OK(R->insert_end(f->c, &e));
+    const char *mcols[] = {"unit", "date_from", "date_to", "code", "value",
+                           "note", "entered_by", "entered_at"};
+    OK(R->insert_begin(f->c, "index766_manual", mcols, 8, &e));
+    dh_value mr[] = {vtext("A"), vtext("2025-01-01"), vtext("2025-03-31"), vtext("reuse"),
+                     vreal(0.1 + 0.2), vtext(""), vtext("cli:x"), vint(1)};
+    OK(R->insert_row(f->c, mr, &e));
+    OK(R->insert_end(f->c, &e));
+    OK(f->ops->commit(f->c, &e));
+
+    scanned s = {0};
+    OK(R->scan(f->c, "units", on_scan_row, &s, &e));
+    assert_int_equal(s.n, 2);
+    assert_int_equal(s.type[0][0], DH_V_INT);
+    assert_int_equal(s.i[0][0], 3);
+    assert_int_equal(s.i[1][0], 7);
+    assert_int_equal(s.type[0][1], DH_V_TEXT);
+    assert_string_equal(s.text[0][1], "A");
+    assert_string_equal(s.text[0][4], "2025-06-30");
+    assert_int_equal(s.type[1][4], DH_V_NULL);
+    /* the domain op reads what the generic insert wrote */
+    int64_t n;
+    OK(R->count(f->c, "units", &n, &e));
+    assert_int_equal(n, 2);
+
+    memset(&s, 0, sizeof s);
+    OK(R->scan(f->c, "files", on_scan_row, &s, &e));
+    assert_int_equal(s.n, 1);
+    assert_string_equal(s.text[0][1], "a\tb\\c\nd.pdf");
+    assert_int_equal(s.type[0][5], DH_V_BLOB);
+    assert_int_equal(s.len[0][5], sizeof blob);
+    assert_memory_equal(s.text[0][5], blob, sizeof blob);
+    assert_string_equal(s.text[0][6], "Sở Y tế");
+    assert_int_equal(s.i[0][8], 1700000000);
+
+    memset(&s, 0, sizeof s);
+    OK(R->scan(f->c, "index766_manual", on_scan_row, &s, &e));
+    assert_int_equal(s.type[0][4], DH_V_REAL);
+    assert_true(s.r[0][4] == 0.1 + 0.2); /* exactly: no digits lost on the way */
+}
+
+static void rows_forward_reference_and_refusal(void **state)
+{
+    fx *f = *state;
+    dh_err e;
+    const dh_rows_ops *R = DH_ROWS(f->c);
+    const char *cols[] = {"id", "kind", "content", "parent_task_id", "created_at", "updated_at"};
+    /* task 1 names task 2, which comes later in the same bulk insert */
+    OK(f->ops->begin(f->c, true, &e));
+    OK(R->insert_begin(f->c, "tasks", cols, 6, &e));
+    dh_value a[] = {vint(1), vtext("directive"), vtext("x"), vint(2), vint(1), vint(1)};
+    dh_value b[] = {vint(2), vtext("directive"), vtext("y"), vnull(), vint(1), vint(1)};
+    OK(R->insert_row(f->c, a, &e));
+    OK(R->insert_row(f->c, b, &e));
+    OK(R->insert_end(f->c, &e));
+    OK(f->ops->commit(f->c, &e));
+    int64_t n;
+    OK(R->count(f->c, "tasks", &n, &e));
+    assert_int_equal(n, 2);
+    /* a reference to no row is refused before the commit ends: by the end
+     * of the bulk insert or by the commit, with *e filled */
+    OK(f->ops->begin(f->c, true, &e));
+    OK(R->insert_begin(f->c, "tasks", cols, 6, &e));
+    dh_value bad[] = {vint(3), vtext("directive"), vtext("z"), vint(99), vint(1), vint(1)};
+    dh_err_clear(&e);
+    dh_status st = R->insert_row(f->c, bad, &e);
+    dh_status end = R->insert_end(f->c, st ? &(dh_err){0} : &e);
+    if (st == DH_OK)
+        st = end;
+    if (st == DH_OK)
+        st = f->ops->commit(f->c, &e);
+    assert_int_not_equal(st, DH_OK);
+    assert_true(e.code[0] != '\0');
+    f->ops->rollback(f->c);
+    OK(R->count(f->c, "tasks", &n, &e));
+    assert_int_equal(n, 2);
+    /* a duplicate key: refused as well */
+    OK(f->ops->begin(f->c, true, &e));
+    OK(R->insert_begin(f->c, "tasks", cols, 6, &e));
+    dh_err_clear(&e);
+    st = R->insert_row(f->c, b, &e);
+    end = R->insert_end(f->c, st ? &(dh_err){0} : &e);
+    assert_true(st != DH_OK || end != DH_OK);
+    assert_true(e.code[0] != '\0');
+    f->ops->rollback(f->c);
+}
+
+static void rows_clear_and_sequences(void **state)
+{
+    fx *f = *state;
+    dh_err e;
+    const dh_rows_ops *R = DH_ROWS(f->c);
+    int64_t n;
+    OK(R->clear(f->c, "index766_config", &e));
+    OK(R->count(f->c, "index766_config", &n, &e));
+    assert_int_equal(n, 0);
+    /* units 1..3 by their ids; the next unit the application adds must get
+     * a new id (PostgreSQL's identity would otherwise start again at 1) */
+    const char *ucols[] = {"id", "code", "kind", "valid_from"};
+    OK(R->insert_begin(f->c, "units", ucols, 4, &e));
+    const char *codes[] = {"A", "B", "C"};
+    for (int i = 0; i < 3; i++) {
+        dh_value v[] = {vint(i + 1), vtext(codes[i]), vtext("province"), vtext("2020-01-01")};
+        OK(R->insert_row(f->c, v, &e));
+    }
+    OK(R->insert_end(f->c, &e));
+    OK(R->reset_sequences(f->c, &e));
+    assert_int_equal(new_unit(f->c, "D", "district"), 4);
+    /* the audit trail stays append-only: clearing it is refused */
+    const char *acols[] = {"id", "at", "actor", "action", "entity", "outcome"};
+    OK(R->insert_begin(f->c, "audit_log", acols, 6, &e));
+    dh_value av[] = {vint(41), vint(1), vtext("cli:x"), vtext("create"), vtext("unit"),
+                     vtext("ok")};
+    OK(R->insert_row(f->c, av, &e));
+    OK(R->insert_end(f->c, &e));
+    OK(R->reset_sequences(f->c, &e));
+    dh_err_clear(&e);
+    assert_int_not_equal(R->clear(f->c, "audit_log", &e), DH_OK);
+    assert_true(e.code[0] != '\0');
+    OK(R->count(f->c, "audit_log", &n, &e));
+    assert_int_equal(n, 1);
+}
+
+/* ------------------------------------------------------------------ */
 
 int main(void)
 {
@@ -2230,6 +2472,10 @@ int main(void)
         T(runner_two_writers_no_lost_update),
         T(jobs_claim_done_lapse),
         T(jobs_two_nodes_claim_once),
+        T(rows_tables_columns_count),
+        T(rows_insert_scan_values),
+        T(rows_forward_reference_and_refusal),
+        T(rows_clear_and_sequences),
 #undef T
     };
     /* DH_TEST_ONLY: only the tests whose names match the pattern (* and ?),

@@ -31,6 +31,7 @@
 #include <time.h>
 
 #include "store/store.h"
+#include "util/buf.h"
 
 /* Idle connections a node keeps for reuse: DIEUHANH_PG_POOL (1 to
  * DH_PG_POOL_MAX, default DH_PG_POOL_DEFAULT). A node opens a connection
@@ -61,6 +62,11 @@ struct dh_conn {
     struct dh_pg_slot cache[DH_PG_STMT_CACHE];
     int ncache;
     bool in_tx;
+    /* The bulk insert in progress (pg_rows.c): a COPY ... FROM STDIN. */
+    bool in_copy;
+    dh_buf *copy_buf; /* rows not yet sent */
+    bool copy_failed; /* a row could not be sent: the COPY is abandoned */
+    int copy_cols;
 };
 
 /* The parameters of one statement, in order ($1, $2, ...). Zero-initialise
@@ -93,6 +99,10 @@ dh_status dh_pg_exec(dh_conn *c, const char *sql, const dh_pg_params *p, PGresul
  * (INSERT ... RETURNING id, SELECT count(*)): *out gets it (0 if no row). */
 dh_status dh_pg_exec_id(dh_conn *c, const char *sql, const dh_pg_params *p, int64_t *out,
                         const char *what, dh_err *e);
+/* Checks a result of a statement run outside dh_pg_exec (PQexecParams of
+ * SQL built from catalogue names, COPY): DH_OK when it is a command or a
+ * row set; otherwise *e is filled and res cleared. */
+dh_status dh_pg_check(dh_conn *c, PGresult *res, const char *what, dh_err *e);
 /* A plain command outside the cache (BEGIN, COMMIT, migrations' DDL). */
 dh_status dh_pg_command(dh_conn *c, const char *sql, const char *what, dh_err *e);
 
@@ -123,5 +133,6 @@ extern const dh_plans_ops dh_postgres_plans_ops;
 extern const dh_indicators_ops dh_postgres_indicators_ops;
 extern const dh_targets_ops dh_postgres_targets_ops;
 extern const dh_jobs_ops dh_postgres_jobs_ops;
+extern const dh_rows_ops dh_postgres_rows_ops;
 
 #endif

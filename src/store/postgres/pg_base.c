@@ -91,6 +91,11 @@ static dh_status check(dh_conn *c, PGresult *res, const char *what, dh_err *e)
     return st;
 }
 
+dh_status dh_pg_check(dh_conn *c, PGresult *res, const char *what, dh_err *e)
+{
+    return check(c, res, what, e);
+}
+
 /* ------------------------------------------------------------------ */
 /* Parameters.                                                        */
 
@@ -362,6 +367,10 @@ static int busy_ms(void)
 
 static void conn_close(dh_conn *c)
 {
+    if (c->copy_buf) {
+        dh_buf_free(c->copy_buf);
+        free(c->copy_buf);
+    }
     PQfinish(c->pg);
     free(c);
 }
@@ -632,4 +641,5 @@ const dh_store_ops dh_postgres_ops = {
     .indicators = &dh_postgres_indicators_ops,
     .targets = &dh_postgres_targets_ops,
     .jobs = &dh_postgres_jobs_ops,
+    .rows = &dh_postgres_rows_ops,
 };

@@ -40,6 +40,9 @@ struct dh_conn {
     struct stmt_slot cache[STMT_CACHE];
     int ncache;
     bool in_tx;
+    /* The bulk insert in progress (sq_rows.c), or NULL. */
+    sqlite3_stmt *bulk;
+    int bulk_cols;
 };
 
 
@@ -73,5 +76,6 @@ extern const dh_plans_ops dh_sqlite_plans_ops;
 extern const dh_indicators_ops dh_sqlite_indicators_ops;
 extern const dh_targets_ops dh_sqlite_targets_ops;
 extern const dh_jobs_ops dh_sqlite_jobs_ops;
+extern const dh_rows_ops dh_sqlite_rows_ops;
 
 #endif

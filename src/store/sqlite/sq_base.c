@@ -198,6 +198,7 @@ static dh_store *sq_open(const char *location, bool create, dh_err *e)
 
 static void conn_close(dh_conn *c)
 {
+    sqlite3_finalize(c->bulk);
     for (int i = 0; i < STMT_CACHE; i++)
         if (c->cache[i].sql)
             sqlite3_finalize(c->cache[i].st);
@@ -371,4 +372,5 @@ const dh_store_ops dh_sqlite_ops = {
     .indicators = &dh_sqlite_indicators_ops,
     .targets = &dh_sqlite_targets_ops,
     .jobs = &dh_sqlite_jobs_ops,
+    .rows = &dh_sqlite_rows_ops,
 };
