@@ -4,7 +4,7 @@
  * and fills a dh_store_ops table: the connection and transaction operations
  * here, and one small table per domain (units.h, people.h, audit.h, meta.h,
  * calendars.h, procedures.h, dossiers.h, aggs.h, index766.h, plans.h,
- * indicators.h, targets.h), each in its own backend file (sqlite/sq_*.c).
+ * indicators.h, targets.h, dti.h), each in its own backend file (sqlite/sq_*.c).
  *
  * Model (after SQLite's VFS): a backend is chosen at run time by the scheme
  * of the database URL ("sqlite:PATH", "postgres://..."). A dh_store is
@@ -59,6 +59,7 @@ typedef struct dh_i766_ops dh_i766_ops;
 typedef struct dh_plans_ops dh_plans_ops;
 typedef struct dh_indicators_ops dh_indicators_ops;
 typedef struct dh_targets_ops dh_targets_ops;
+typedef struct dh_dti_ops dh_dti_ops;
 
 /* ---- The backend table. --------------------------------------------- */
 
@@ -92,6 +93,7 @@ typedef struct dh_store_ops {
     const dh_plans_ops *plans;
     const dh_indicators_ops *indicators;
     const dh_targets_ops *targets;
+    const dh_dti_ops *dti; /* dti.h (issue 16) */
 } dh_store_ops;
 
 /* ---- Front door. ------------------------------------------------------ */

@@ -116,5 +116,6 @@ extern const dh_i766_ops dh_postgres_i766_ops;
 extern const dh_plans_ops dh_postgres_plans_ops;
 extern const dh_indicators_ops dh_postgres_indicators_ops;
 extern const dh_targets_ops dh_postgres_targets_ops;
+extern const dh_dti_ops dh_postgres_dti_ops;
 
 #endif

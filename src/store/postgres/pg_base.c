@@ -627,4 +627,5 @@ const dh_store_ops dh_postgres_ops = {
     .plans = &dh_postgres_plans_ops,
     .indicators = &dh_postgres_indicators_ops,
     .targets = &dh_postgres_targets_ops,
+    .dti = &dh_postgres_dti_ops,
 };

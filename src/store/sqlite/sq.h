@@ -72,5 +72,6 @@ extern const dh_i766_ops dh_sqlite_i766_ops;
 extern const dh_plans_ops dh_sqlite_plans_ops;
 extern const dh_indicators_ops dh_sqlite_indicators_ops;
 extern const dh_targets_ops dh_sqlite_targets_ops;
+extern const dh_dti_ops dh_sqlite_dti_ops;
 
 #endif

@@ -370,4 +370,5 @@ const dh_store_ops dh_sqlite_ops = {
     .plans = &dh_sqlite_plans_ops,
     .indicators = &dh_sqlite_indicators_ops,
     .targets = &dh_sqlite_targets_ops,
+    .dti = &dh_sqlite_dti_ops,
 };
