@@ -675,4 +675,40 @@ dh_status dh_app_plan_import(dh_app *app, const dh_actor *a, const char *ref, co
 dh_status dh_app_plans_demo(dh_app *app, const dh_actor *a, time_t now, json_t **summary,
                             dh_err *e);
 
+/* ---- The digital-transformation index (dti.c, issue 16). --------------- */
+/* Imports a framework (CSV or XLSX by content, header
+ * code,parent,name,max_points,method,threshold,source[,responsible,note])
+ * as framework `code` of `year` at `level` (province, department, district,
+ * commune). Every bad row is reported (FILE:LINE: field: reason); the
+ * structure (parents, maxima adding up, methods, sources) is checked whole.
+ * All or nothing. Admins only. *out: {code,name,level,year,nodes,pillars,max}. */
+dh_status dh_app_dti_framework_import(dh_app *app, const dh_actor *a, const char *data,
+                                      size_t len, const char *name, const char *code,
+                                      const char *title, const char *level, int year,
+                                      time_t now, dh_import_report *rep, json_t **out,
+                                      dh_err *e);
+/* Imports published results (header unit,criterion,points[,value,note]; a
+ * row whose criterion is TOTAL is the printed total) for framework `code`
+ * of `year`: one published assessment per unit, disagreements kept with
+ * warnings naming both numbers and the row. All or nothing unless partial
+ * (then bad rows and refused units are skipped, and reported). *out:
+ * {framework,year,units:[{unit,total,printed_total,warnings,rows}],rows,
+ * refused,warnings}. */
+dh_status dh_app_dti_results_import(dh_app *app, const dh_actor *a, const char *data, size_t len,
+                                    const char *name, const char *framework, int year,
+                                    bool partial, time_t now, dh_import_report *rep,
+                                    json_t **out, dh_err *e);
+/* A unit's scorecard: {unit,framework,year,status,total,max,rank,of,
+ * pillars:[{code,name,points,max,share[,previous,change]}],
+ * lost:[{code,name,pillar,lost[,responsible]}],warnings:[{code,line,printed,
+ * computed,message}],printed_total,kpis,notes,revision,name,...}. */
+dh_status dh_app_dti_score(dh_app *app, const dh_actor *a, const char *unit,
+                           const char *framework, int year, time_t now, json_t **out, dh_err *e);
+/* The ranking of a framework's year: {framework,name,year,max,
+ * items:[{unit,name,total,rank,printed_total,status,warnings}]} by rank. */
+dh_status dh_app_dti_rank(dh_app *app, const dh_actor *a, const char *framework, int year,
+                          time_t now, json_t **out, dh_err *e);
+/* Every framework: {items:[{code,name,level,year}]}, latest year first. */
+dh_status dh_app_dti_frameworks(dh_app *app, const dh_actor *a, json_t **out, dh_err *e);
+
 #endif

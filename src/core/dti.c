@@ -9,9 +9,9 @@
 
 static const char *const method_names[] = {"", "manual", "boolean", "ratio", "kpi"};
 
-static const char *const sources[] = {"on_time_rate",        "online_rate",
-                                      "online_by_applicant_rate", "online_payment_rate",
-                                      "satisfaction_rate",   "plan_coverage"};
+static const char *const sources[] = {
+    "on_time_rate",        "online_rate",       "online_by_applicant_rate",
+    "online_payment_rate", "satisfaction_rate", "plan_coverage"};
 
 static bool empty(const char *s)
 {
@@ -129,22 +129,21 @@ bool dh_dti_framework_check(const dh_dti_node *nodes, size_t n, dh_dti_problem *
         const dh_dti_node *d = &nodes[i];
         long ln = d->line;
         if (empty(d->code))
-            return problem(p, ln, "code", "line %ld: the code is empty", ln);
+            return problem(p, ln, "code", "the code is empty");
         if (strcmp(d->code, "TOTAL") == 0)
-            return problem(p, ln, "code", "line %ld: 'TOTAL' is reserved for the printed total",
-                           ln);
+            return problem(p, ln, "code", "'TOTAL' is reserved for the printed total");
         long first = dh_dti_find(nodes, i, d->code);
         if (first >= 0)
-            return problem(p, ln, "code", "line %ld: duplicate code '%s' (first on line %ld)",
-                           ln, d->code, nodes[first].line);
+            return problem(p, ln, "code", "duplicate code '%s' (first on line %ld)", d->code,
+                           nodes[first].line);
         if (!empty(d->parent) && dh_dti_find(nodes, i, d->parent) < 0)
             return problem(p, ln, "parent",
-                           "line %ld: the parent '%s' of '%s' is unknown (a parent must come "
+                           "the parent '%s' of '%s' is unknown (a parent must come "
                            "on an earlier line)",
-                           ln, d->parent, d->code);
+                           d->parent, d->code);
         if (!(d->max_points >= 0) || !isfinite(d->max_points))
-            return problem(p, ln, "max_points", "line %ld: max_points of '%s' must be a number >= 0",
-                           ln, d->code);
+            return problem(p, ln, "max_points", "max_points of '%s' must be a number >= 0",
+                           d->code);
     }
     /* The rows are well formed and linked; now what each node must be. */
     for (size_t i = 0; i < n; i++) {
@@ -154,16 +153,14 @@ bool dh_dti_framework_check(const dh_dti_node *nodes, size_t n, dh_dti_problem *
         if (group) {
             if (d->method != DH_DTI_GROUP)
                 return problem(p, ln, "method",
-                               "line %ld: '%s' has children, so its method must be empty (not "
+                               "'%s' has children, so its method must be empty (not "
                                "'%s')",
-                               ln, d->code, dh_dti_method_name(d->method));
+                               d->code, dh_dti_method_name(d->method));
             if (d->threshold != 0)
                 return problem(p, ln, "threshold",
-                               "line %ld: '%s' has children, so its threshold must be empty", ln,
-                               d->code);
+                               "'%s' has children, so its threshold must be empty", d->code);
             if (!empty(d->source))
-                return problem(p, ln, "source",
-                               "line %ld: '%s' has children, so its source must be empty", ln,
+                return problem(p, ln, "source", "'%s' has children, so its source must be empty",
                                d->code);
             double sum = 0;
             for (size_t k = i + 1; k < n; k++)
@@ -171,75 +168,70 @@ bool dh_dti_framework_check(const dh_dti_node *nodes, size_t n, dh_dti_problem *
                     sum += nodes[k].max_points;
             if (fabs(sum - d->max_points) >= DH_DTI_EPS)
                 return problem(p, ln, "max_points",
-                               "line %ld: max_points of '%s' is %s but its children add up to %s",
-                               ln, d->code, dh_dti_fmt(d->max_points, a), dh_dti_fmt(sum, b));
+                               "max_points of '%s' is %s but its children add up to %s", d->code,
+                               dh_dti_fmt(d->max_points, a), dh_dti_fmt(sum, b));
             continue;
         }
         if (d->method == DH_DTI_GROUP)
             return problem(p, ln, "method",
-                           "line %ld: '%s' has no children, so it needs a method (manual, "
+                           "'%s' has no children, so it needs a method (manual, "
                            "boolean, ratio or kpi)",
-                           ln, d->code);
+                           d->code);
         if (d->method == DH_DTI_KPI) {
             if (!dh_dti_source_known(d->source))
                 return problem(p, ln, "source",
-                               "line %ld: unknown kpi source '%s' for '%s' (on_time_rate, "
+                               "unknown kpi source '%s' for '%s' (on_time_rate, "
                                "online_rate, online_by_applicant_rate, online_payment_rate, "
                                "satisfaction_rate, plan_coverage)",
-                               ln, d->source ? d->source : "", d->code);
+                               d->source ? d->source : "", d->code);
         } else if (!empty(d->source)) {
-            return problem(p, ln, "source", "line %ld: only a kpi criterion has a source ('%s')",
-                           ln, d->code);
+            return problem(p, ln, "source", "only a kpi criterion has a source ('%s')", d->code);
         }
         if (d->method == DH_DTI_RATIO || d->method == DH_DTI_KPI) {
             if (!(d->threshold >= 0 && d->threshold <= 100))
                 return problem(p, ln, "threshold",
-                               "line %ld: the threshold of '%s' is %s, not a percent in (0, 100]",
-                               ln, d->code, dh_dti_fmt(d->threshold, a));
+                               "the threshold of '%s' is %s, not a percent in (0, 100]", d->code,
+                               dh_dti_fmt(d->threshold, a));
         } else if (d->threshold != 0) {
             return problem(p, ln, "threshold",
-                           "line %ld: only a ratio or kpi criterion has a threshold ('%s')", ln,
-                           d->code);
+                           "only a ratio or kpi criterion has a threshold ('%s')", d->code);
         }
     }
     return true;
 }
 
-bool dh_dti_entry_check(const dh_dti_node *d, bool leaf, const dh_dti_entry *en,
-                        dh_dti_problem *p)
+bool dh_dti_entry_check(const dh_dti_node *d, bool leaf, const dh_dti_entry *en, dh_dti_problem *p)
 {
     char a[32], b[32];
     long ln = en->line;
     if (en->has_points) {
         if (!(en->points >= 0) || !isfinite(en->points))
-            return problem(p, ln, "points", "line %ld: points of '%s' must be >= 0 (got %s)", ln,
-                           d->code, dh_dti_fmt(en->points, a));
+            return problem(p, ln, "points", "points of '%s' must be >= 0 (got %s)", d->code,
+                           dh_dti_fmt(en->points, a));
         if (en->points - d->max_points >= DH_DTI_EPS)
-            return problem(p, ln, "points",
-                           "line %ld: points of '%s' are %s, above its maximum %s", ln, d->code,
+            return problem(p, ln, "points", "points of '%s' are %s, above its maximum %s", d->code,
                            dh_dti_fmt(en->points, a), dh_dti_fmt(d->max_points, b));
         if (leaf && d->method == DH_DTI_BOOLEAN && fabs(en->points) >= DH_DTI_EPS &&
             fabs(en->points - d->max_points) >= DH_DTI_EPS)
             return problem(p, ln, "points",
-                           "line %ld: '%s' is a yes/no criterion: points are 0 or %s, not %s",
-                           ln, d->code, dh_dti_fmt(d->max_points, b), dh_dti_fmt(en->points, a));
+                           "'%s' is a yes/no criterion: points are 0 or %s, not %s", d->code,
+                           dh_dti_fmt(d->max_points, b), dh_dti_fmt(en->points, a));
     }
     if (en->has_value) {
         if (!leaf || (d->method != DH_DTI_RATIO && d->method != DH_DTI_KPI))
-            return problem(p, ln, "value",
-                           "line %ld: '%s' is %s: it takes points, not a value", ln, d->code,
+            return problem(p, ln, "value", "'%s' is %s: it takes points, not a value", d->code,
                            leaf ? dh_dti_method_name(d->method) : "a group");
         if (!(en->value >= 0) || !isfinite(en->value))
-            return problem(p, ln, "value", "line %ld: the value of '%s' must be >= 0 (got %s)",
-                           ln, d->code, dh_dti_fmt(en->value, a));
+            return problem(p, ln, "value", "the value of '%s' must be >= 0 (got %s)", d->code,
+                           dh_dti_fmt(en->value, a));
     }
     return true;
 }
 
-static void warn(dh_dti_result *r, long line, const char *code, double printed,
-                 double computed, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-static void warn(dh_dti_result *r, long line, const char *code, double printed,
-                 double computed, const char *fmt, ...)
+static void warn(dh_dti_result *r, long line, const char *code, double printed, double computed,
+                 const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+static void warn(dh_dti_result *r, long line, const char *code, double printed, double computed,
+                 const char *fmt, ...)
 {
     dh_dti_warning *w = &r->warnings[r->nwarnings++];
     va_list ap;
@@ -356,20 +348,33 @@ static int lost_cmp(const void *x, const void *y)
     return a->node < b->node ? -1 : a->node > b->node;
 }
 
+/* Whether an ancestor of node i has its own given points (its criteria are
+ * then not scored one by one). */
+static bool under_given(const dh_dti_node *nodes, size_t n, const dh_dti_result *r, size_t i)
+{
+    long p = dh_dti_parent_of(nodes, n, i);
+    for (size_t k = 0; p >= 0 && k < n; k++) {
+        if (r->given[p])
+            return true;
+        p = dh_dti_parent_of(nodes, n, (size_t)p);
+    }
+    return false;
+}
+
 size_t dh_dti_lost_points(const dh_dti_node *nodes, size_t n, const dh_dti_result *r,
                           dh_dti_lost *out)
 {
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        if (!r->known[i])
-            continue;
         bool leaf = !dh_dti_has_children(nodes, n, i);
-        if (!leaf && !r->given[i])
+        if (!leaf && !(r->known[i] && r->given[i]))
+            continue;
+        if (leaf && !r->known[i] && under_given(nodes, n, r, i))
             continue;
         double lost = dh_dti_round4(nodes[i].max_points - r->points[i]);
         if (lost < DH_DTI_EPS)
             continue;
-        out[k++] = (dh_dti_lost){i, dh_dti_pillar_of(nodes, n, i), lost};
+        out[k++] = (dh_dti_lost){i, dh_dti_pillar_of(nodes, n, i), lost, !r->known[i]};
     }
     qsort(out, k, sizeof *out, lost_cmp);
     return k;

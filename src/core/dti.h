@@ -16,6 +16,10 @@
  * Points are kept to 4 decimals (the published results print 46.3812);
  * two figures agree when they differ by less than DH_DTI_EPS.
  *
+ * Problems carry their line apart (callers prefix "FILE:LINE:"); warnings
+ * name their row in the message too ("line 10: ..."), for a scorecard has no
+ * file to prefix.
+ *
  * Ownership: nodes and entries are the caller's (strings borrowed); a
  * dh_dti_result owns its arrays, freed by dh_dti_result_free. */
 #ifndef DH_CORE_DTI_H
@@ -134,13 +138,15 @@ int dh_dti_score(const dh_dti_node *nodes, size_t n, const dh_dti_entry *entries
                  const dh_dti_entry *printed, dh_dti_result *out);
 void dh_dti_result_free(dh_dti_result *r);
 
-/* Points lost: one item per node scored at its finest known level (a
- * known leaf, or a group known only from its own given points) that lost
- * more than DH_DTI_EPS, sorted by points lost (largest first), then file
- * order. out has room for n items; returns the count. */
+/* Points lost: one item per node scored at its finest level (a known
+ * leaf, a group known only from its own given points, or a leaf not scored
+ * at all and not under such a group: it lost its maximum, `unscored`) that
+ * lost more than DH_DTI_EPS, sorted by points lost (largest first), then
+ * file order. out has room for n items; returns the count. */
 typedef struct dh_dti_lost {
     size_t node, pillar;
     double lost;
+    bool unscored;
 } dh_dti_lost;
 size_t dh_dti_lost_points(const dh_dti_node *nodes, size_t n, const dh_dti_result *r,
                           dh_dti_lost *out);

@@ -251,6 +251,13 @@ static void test_partial_self_assessment(void **state)
     assert_false(r.known[4]);
     assert_false(r.known[0]);
     assert_int_equal(r.nwarnings, 0);
+    /* what is not scored yet lost its maximum: P6.3 44 first, P2.2 7.5 ... */
+    dh_dti_lost lost[NSEED];
+    size_t k = dh_dti_lost_points(seed, NSEED, &r, lost);
+    assert_int_equal(k, 9); /* every leaf but P2.1 and P4 */
+    assert_string_equal(seed[lost[0].node].code, "P6.3");
+    assert_true(lost[0].unscored);
+    NEAR(lost[0].lost, 44);
     dh_dti_result_free(&r);
 }
 

@@ -1,0 +1,309 @@
+"""The digital-transformation index (issue 16): a framework imported from CSV and XLSX,
+published results with seed 002's mismatch (printed 87.381 against the pillars' 88.3812)
+read back as a warning from the CLI and the API, ranking with ties, kpi criteria computed
+from the dossier aggregates (the same figures as /api/v1/kpis), and bad input refused
+with file, line and field, all or nothing unless --partial."""
+import json
+import os
+import subprocess
+import tempfile
+
+from harness import db_rows, expect_error
+from test_dossiers import setup
+from test_reports import EVENTS
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+FRAMEWORK = os.path.join(ROOT, "data", "demo", "dti-district-2023.csv")
+
+# Seed 002: Vũng Tàu's 2023 result as printed, pillar by pillar, and the printed total.
+SEED002 = [("NT", "6"), ("TC", "7.5"), ("HT", "3"), ("NL", "6"), ("AT", "5"),
+           ("CQ", "46.3812"), ("KT", "3"), ("XH", "11.5")]
+# Two more districts: Phú Mỹ ties with Vũng Tàu's computed total, Bà Rịa leads.
+OTHERS = {
+    "BRVT-BR": [("NT", "6"), ("TC", "9"), ("HT", "3"), ("NL", "7"), ("AT", "6"), ("CQ", "47"),
+                ("KT", "3.5"), ("XH", "11")],
+    "BRVT-PM": [("NT", "5"), ("TC", "8"), ("HT", "3"), ("NL", "6"), ("AT", "5"),
+                ("CQ", "47.3812"), ("KT", "3"), ("XH", "11")],
+    "BRVT-CD": [("NT", "5"), ("TC", "6"), ("HT", "2"), ("NL", "5"), ("AT", "4"), ("CQ", "40"),
+                ("KT", "2"), ("XH", "9")],
+}
+
+
+def results_csv():
+    rows = ["unit,criterion,points,value,note"]
+    rows += ["BRVT-VT,%s,%s,," % p for p in SEED002]
+    rows.append("BRVT-VT,TOTAL,87.381,,Quyết định 3895/QĐ-UBND ngày 29/12/2023")
+    for unit, pillars in OTHERS.items():
+        rows += ["%s,%s,%s,,tổng hợp" % (unit, c, p) for c, p in pillars]
+    return "\n".join(rows) + "\n"
+
+
+def write(d, name, text):
+    path = os.path.join(d, name)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    return path
+
+
+def cli_json(s, *args):
+    r = s.cli(*args, "--db", s.db, "--json")
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def import_framework(s, path=FRAMEWORK, code="DTI-HUYEN", year="2023"):
+    return s.cli("dti", "framework", "import", path, "--code", code, "--name",
+                 "Bộ chỉ số đánh giá chuyển đổi số cấp huyện", "--level", "district", "--year",
+                 year, "--db", s.db)
+
+
+def test_dti_seed002_warning_ranking_cli_and_api(ctx):
+    s = ctx.server(demo=True)
+    d = tempfile.mkdtemp(dir=s.dir)
+    r = import_framework(s)
+    assert r.returncode == 0, r.stderr
+    assert "27 nodes, 8 pillars, 100 points" in r.stdout
+    # the same code and year again: refused, nothing added
+    r = import_framework(s)
+    assert r.returncode == 1 and "already exists" in r.stderr, r.stderr
+    assert db_rows(s.db, "SELECT count(*) FROM dti_nodes")[0][0] == 27
+
+    path = write(d, "ket-qua-2023.csv", results_csv())
+    r = s.cli("dti", "import", path, "--framework", "DTI-HUYEN", "--year", "2023", "--db", s.db)
+    assert r.returncode == 0, r.stderr
+    assert "imported 33 rows for 4 units" in r.stdout and "1 warnings" in r.stdout, r.stdout
+    # the warning names both numbers and the row, with the file
+    assert ("warning: %s: BRVT-VT: line 10: the printed total 87.381 differs from the sum of "
+            "the pillars 88.3812" % path) in r.stderr, r.stderr
+
+    sc = cli_json(s, "dti", "score", "--unit", "BRVT-VT", "--framework", "DTI-HUYEN", "--year",
+                  "2023")
+    assert {"unit", "framework", "year", "status", "total", "max", "rank", "of", "pillars",
+            "lost", "warnings"} <= set(sc)
+    assert (sc["unit"], sc["framework"], sc["year"], sc["status"]) == \
+        ("BRVT-VT", "DTI-HUYEN", 2023, "published")
+    assert abs(sc["total"] - 88.3812) < 1e-9 and sc["max"] == 100
+    assert abs(sc["printed_total"] - 87.381) < 1e-9
+    assert [(p["code"], p["points"], p["max"]) for p in sc["pillars"]] == \
+        [(c, float(v), m) for (c, v), m in zip(SEED002, [6, 10, 3, 8, 7, 50, 4, 12])]
+    assert sc["pillars"][0]["name"] == "Nhận thức số"
+    # points lost, largest first: Chính quyền số 3.6188, Thể chế số 2.5, then 2, 2, 1, 0.5
+    assert [(x["code"], round(x["lost"], 4)) for x in sc["lost"]] == \
+        [("CQ", 3.6188), ("TC", 2.5), ("NL", 2.0), ("AT", 2.0), ("KT", 1.0), ("XH", 0.5)]
+    assert all(x["pillar"] == x["code"] for x in sc["lost"])
+    [w] = sc["warnings"]
+    assert (w["code"], w["line"], w["printed"], round(w["computed"], 4)) == \
+        ("TOTAL", 10, 87.381, 88.3812)
+    assert "87.381" in w["message"] and "88.3812" in w["message"] and "line 10" in w["message"]
+    # ranking by the computed total: Bà Rịa 92.5, then Phú Mỹ and Vũng Tàu tied at 88.3812
+    # (2, 2), then Châu Đức 73 4th
+    assert (sc["rank"], sc["of"]) == (2, 4)
+    rk = cli_json(s, "dti", "rank", "--framework", "DTI-HUYEN", "--year", "2023")
+    assert [(i["unit"], i["rank"]) for i in rk["items"]] == \
+        [("BRVT-BR", 1), ("BRVT-PM", 2), ("BRVT-VT", 2), ("BRVT-CD", 4)]
+    assert all({"unit", "name", "total", "rank"} <= set(i) for i in rk["items"])
+    assert rk["items"][2]["name"] == "Thành phố Vũng Tàu"
+    assert rk["items"][2]["printed_total"] == 87.381 and rk["items"][0]["printed_total"] is None
+    # the text form says it too
+    r = s.cli("dti", "score", "--unit", "BRVT-VT", "--framework", "DTI-HUYEN", "--year", "2023",
+              "--db", s.db)
+    assert "Tổng điểm: 88.3812 / 100   (tổng công bố: 87.381)" in r.stdout, r.stdout
+    assert "Xếp hạng: 2/4" in r.stdout and "printed total 87.381" in r.stdout
+
+    # the API gives the same JSON; a viewer of the province may read it
+    t = s.login("xem.tinh")
+    r = s.request("GET", "/api/v1/dti/score?unit=BRVT-VT&framework=DTI-HUYEN&year=2023", token=t)
+    assert r.status == 200, r
+    assert r.json["warnings"] == sc["warnings"] and r.json["total"] == sc["total"]
+    r = s.request("GET", "/api/v1/dti/rank?framework=DTI-HUYEN&year=2023", token=t)
+    assert r.status == 200 and r.json["items"] == rk["items"], r
+    r = s.request("GET", "/api/v1/dti/frameworks", token=t)
+    assert r.json["items"][0]["code"] == "DTI-HUYEN" and r.json["items"][0]["year"] == 2023
+    # an officer of Vũng Tàu may not read another district's scorecard (audited)
+    vt = s.login("vanphong.vt")
+    expect_error(s.request("GET", "/api/v1/dti/score?unit=BRVT-BR&framework=DTI-HUYEN&year=2023",
+                           token=vt), 403, "forbidden")
+    assert s.request("GET", "/api/v1/dti/score?unit=BRVT-VT&framework=DTI-HUYEN&year=2023",
+                     token=vt).status == 200
+    expect_error(s.request("GET", "/api/v1/dti/score?unit=BRVT-VT&framework=NOPE&year=2023",
+                           token=t), 404, "unknown_framework", "framework")
+    expect_error(s.request("GET", "/api/v1/dti/score?unit=BRVT-DD&framework=DTI-HUYEN&year=2023",
+                           token=t), 404, "no_assessment", "unit")
+    expect_error(s.request("GET", "/api/v1/dti/rank?framework=DTI-HUYEN&year=23", token=t),
+                 422, "invalid_value", "year")
+    # every import is in the audit trail, one row per unit
+    rows = db_rows(s.db, "SELECT entity, entity_key FROM audit_log WHERE entity LIKE 'dti%' "
+                         "ORDER BY id")
+    assert ("dti_framework", "DTI-HUYEN/2023") in [tuple(x) for x in rows]
+    assert ("dti_assessment", "DTI-HUYEN/2023/BRVT-VT") in [tuple(x) for x in rows]
+
+    # a published assessment is not replaced by another import
+    r = s.cli("dti", "import", path, "--framework", "DTI-HUYEN", "--year", "2023", "--db", s.db)
+    assert r.returncode == 1
+    assert "ket-qua-2023.csv:2: unit: the assessment of 'BRVT-VT' on DTI-HUYEN 2023 is " \
+           "published" in r.stderr, r.stderr
+
+
+def test_dti_bad_input_all_or_nothing(ctx):
+    s = ctx.server(demo=True)
+    d = tempfile.mkdtemp(dir=s.dir)
+    # frameworks: maxima that do not add up (named with the numbers), unknown method,
+    # unknown parent, duplicate code, unknown kpi source
+    bad = {
+        "sum": ("code,parent,name,max_points,method,threshold,source\nA,,Trụ A,10,,,\n"
+                "A.1,A,x,4,manual,,\nA.2,A,y,5,ratio,,\n",
+                "sum.csv:2: max_points: max_points of 'A' is 10 but its children add up to 9"),
+        "method": ("code,parent,name,max_points,method,threshold,source\nA,,Trụ A,1,formula,,\n",
+                   "method.csv:2: method: unknown method 'formula'"),
+        "parent": ("code,parent,name,max_points,method,threshold,source\nA,,Trụ A,1,manual,,\n"
+                   "B.1,B,x,1,manual,,\n",
+                   "parent.csv:3: parent: the parent 'B' of 'B.1' is unknown"),
+        "dup": ("code,parent,name,max_points,method,threshold,source\nA,,Trụ A,1,manual,,\n"
+                "A,,again,1,manual,,\n", "dup.csv:3: code: duplicate code 'A' (first on line 2)"),
+        "source": ("code,parent,name,max_points,method,threshold,source\nA,,Trụ A,1,kpi,,speed\n",
+                   "source.csv:2: source: unknown kpi source 'speed'"),
+        "header": ("code,parent,name,max_points,method\nA,,Trụ A,1,manual\n",
+                   "header.csv:1: the header has no column 'threshold'"),
+    }
+    for name, (text, want) in bad.items():
+        r = import_framework(s, write(d, name + ".csv", text), code="X-" + name)
+        assert r.returncode == 1 and want in r.stderr, (name, r.stderr)
+    assert db_rows(s.db, "SELECT count(*) FROM dti_frameworks")[0][0] == 0
+    assert import_framework(s).returncode == 0
+
+    # results: every bad row reported with file, line and field; nothing imported
+    text = ("unit,criterion,points,value,note\n"
+            "BRVT-CD,CQ,60,,\n"            # 2: above the maximum 50
+            "BRVT-CD,NOPE,1,,\n"           # 3: unknown criterion
+            "NOUNIT,CQ,1,,\n"              # 4: unknown unit
+            "BRVT-CD,TC.K,3,40,\n"         # 5: a value for a manual criterion
+            "BRVT-CD,TC.1,1,,\n"           # 6: a yes/no criterion: 0 or 1.5
+            "BRVT-CD,NT,-1,,\n"            # 7: negative
+            "BRVT-CD,HT,3,,\n"             # 8: fine
+            "BRVT-CD,HT,2,,\n"             # 9: given again
+            "BRVT-XM,NT,x,,\n"             # 10: not a number
+            "BRVT-XM,NL.1,,55,\n")         # 11: fine (ratio: 2 x 55% = 1.1)
+    path = write(d, "bad.csv", text)
+    r = s.cli("dti", "import", path, "--framework", "DTI-HUYEN", "--year", "2023", "--db", s.db)
+    assert r.returncode == 1
+    for want in ["bad.csv:2: points: points of 'CQ' are 60, above its maximum 50",
+                 "bad.csv:3: criterion: 'NOPE' is not a criterion of framework DTI-HUYEN 2023",
+                 "bad.csv:4: unit: unknown unit 'NOUNIT'",
+                 "bad.csv:5: value: 'TC.K' is manual: it takes points, not a value",
+                 "bad.csv:6: points: 'TC.1' is a yes/no criterion: points are 0 or 1.5, not 1",
+                 "bad.csv:7: points: points of 'NT' must be >= 0 (got -1)",
+                 "bad.csv:9: criterion: 'HT' of unit 'BRVT-CD' is given again (first on line 8)",
+                 "bad.csv:10: points: 'x' is not a number"]:
+        assert want in r.stderr, (want, r.stderr)
+    assert "bad.csv:8" not in r.stderr and "bad.csv:11" not in r.stderr
+    assert db_rows(s.db, "SELECT count(*) FROM dti_assessments")[0][0] == 0
+    assert db_rows(s.db, "SELECT count(*) FROM dti_entries")[0][0] == 0
+    # the same over HTTP: 422 with the first reason and every row
+    admin = s.login("admin")
+    r = s.request("POST", "/api/v1/dti/results?framework=DTI-HUYEN&year=2023&filename=bad.csv",
+                  token=admin, raw=text.encode(), headers={"Content-Type": "text/csv"})
+    err = expect_error(r, 422, "invalid_row", "points")
+    assert err["line"] == 2 and len(err["rows"]) == 8, err
+    # --partial: the good rows go in, the bad ones are reported
+    r = s.cli("dti", "import", path, "--framework", "DTI-HUYEN", "--year", "2023", "--partial",
+              "--db", s.db)
+    assert r.returncode == 0, r.stderr
+    assert "imported 2 rows for 2 units of DTI-HUYEN 2023 (8 rows refused)" in r.stdout
+    xm = cli_json(s, "dti", "score", "--unit", "BRVT-XM", "--framework", "DTI-HUYEN", "--year",
+                  "2023")
+    assert abs(xm["total"] - 1.1) < 1e-9
+    # a unit that did not exist in the year; a framework year not imported
+    r = s.cli("dti", "import", write(d, "old.csv", "unit,criterion,points\nBRVT-VT,NT,1\n"),
+              "--framework", "DTI-HUYEN", "--year", "2022", "--db", s.db)
+    assert r.returncode == 1 and "there is no framework 'DTI-HUYEN' for 2022" in r.stderr
+    # an officer may not import a framework; a viewer may not import results (403, audited)
+    t = s.login("vanphong.vt")
+    r = s.request("POST", "/api/v1/dti/frameworks?code=Y&name=Y&level=district&year=2024",
+                  token=t, raw=open(FRAMEWORK, "rb").read(), headers={"Content-Type": "text/csv"})
+    expect_error(r, 403, "forbidden")
+    # an officer of Vũng Tàu may not import results for Bà Rịa: the whole file is refused
+    r = s.request("POST", "/api/v1/dti/results?framework=DTI-HUYEN&year=2023", token=t,
+                  raw=b"unit,criterion,points\nBRVT-BR,NT,6\n",
+                  headers={"Content-Type": "text/csv"})
+    expect_error(r, 403, "forbidden")
+    assert db_rows(s.db, "SELECT count(*) FROM dti_assessments WHERE unit = 'BRVT-BR'")[0][0] == 0
+
+
+def xlsx(rows):
+    """A one-sheet workbook with inline strings, written with the standard library."""
+    import zipfile
+    import io
+
+    def col(i):
+        return chr(ord("A") + i)
+
+    def esc(v):
+        return v.replace("&", "&amp;").replace("<", "&lt;")
+    sheet = ['<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.'
+             'openxmlformats.org/spreadsheetml/2006/main"><sheetData>']
+    for n, row in enumerate(rows, 1):
+        sheet.append('<row r="%d">' % n)
+        for i, v in enumerate(row):
+            if v == "":
+                continue
+            sheet.append('<c r="%s%d" t="inlineStr"><is><t>%s</t></is></c>' % (col(i), n, esc(v)))
+        sheet.append("</row>")
+    sheet.append("</sheetData></worksheet>")
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.'
+                   'openxmlformats.org/package/2006/content-types"/>')
+        z.writestr("xl/workbook.xml", '<?xml version="1.0"?><workbook xmlns="http://schemas.'
+                   'openxmlformats.org/spreadsheetml/2006/main"><sheets><sheet name="S" '
+                   'sheetId="1" r:id="rId1" xmlns:r="http://schemas.openxmlformats.org/'
+                   'officeDocument/2006/relationships"/></sheets></workbook>')
+        z.writestr("xl/_rels/workbook.xml.rels", '<?xml version="1.0"?><Relationships xmlns='
+                   '"http://schemas.openxmlformats.org/package/2006/relationships"><Relationship '
+                   'Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+                   'relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>')
+        z.writestr("xl/worksheets/sheet1.xml", "".join(sheet))
+    return b.getvalue()
+
+
+def test_dti_kpi_from_dossiers_and_xlsx(ctx):
+    """A kpi criterion left out of the results is computed from the unit's dossiers over
+    the year: the same figures as the KPIs of /api/v1/kpis (II.06a columns 8, 9 and 7)."""
+    s, admin = setup(ctx)
+    assert s.request("POST", "/api/v1/dossier-events", {"events": EVENTS},
+                     token=admin).status == 201
+    fw = [["code", "parent", "name", "max_points", "method", "threshold", "source"],
+          ["CQ", "", "Chính quyền số", "10", "", "", ""],
+          ["CQ.1", "CQ", "Tỷ lệ hồ sơ giải quyết đúng hạn", "4", "kpi", "80", "on_time_rate"],
+          ["CQ.2", "CQ", "Tỷ lệ hồ sơ trực tuyến", "4", "kpi", "", "online_rate"],
+          ["CQ.3", "CQ", "Tỷ lệ thanh toán trực tuyến", "2", "kpi", "", "online_payment_rate"],
+          ["XH", "", "Xã hội số", "5", "manual", "", ""]]
+    r = s.request("POST", "/api/v1/dti/frameworks?code=DTI-XA&name=X&level=commune&year=2025"
+                  "&filename=khung.xlsx", token=admin, raw=xlsx(fw),
+                  headers={"Content-Type": "application/octet-stream"})
+    assert r.status == 201 and r.json["nodes"] == 5 and r.json["max"] == 15, r
+    res = [["unit", "criterion", "points", "value", "note"], ["VT-P1", "XH", "4", "", ""]]
+    r = s.request("POST", "/api/v1/dti/results?framework=DTI-XA&year=2025&filename=kq.xlsx",
+                  token=admin, raw=xlsx(res), headers={"Content-Type": "application/octet-stream"})
+    assert r.status == 201 and r.json["rows"] == 1, r
+    k = s.request("GET", "/api/v1/kpis?unit=VT-P1&subtree=1&period=2025", token=admin).json
+    k = k["items"][0]
+    sc = s.request("GET", "/api/v1/dti/score?unit=VT-P1&framework=DTI-XA&year=2025",
+                   token=admin).json
+    kp = {x["code"]: x for x in sc["kpis"]}
+    # on time: (early + on time) / resolved, as the KPI report
+    on = kp["CQ.1"]
+    assert on["source"] == "on_time_rate" and on["denominator"] > 0
+    assert round(100 * on["numerator"] / on["denominator"], 2) == k["on_time_rate"]
+    assert on["points"] == round(4 * min(1, on["value"] / 80), 4)
+    online = kp["CQ.2"]
+    assert round(online["value"], 2) == k["online_rate"]
+    assert online["points"] == round(4 * online["value"] / 100, 4)
+    # nothing paid: not computable, shown with its reason, counted 0
+    assert kp["CQ.3"]["value"] is None and kp["CQ.3"]["na_reason"]
+    pillars = {p["code"]: p for p in sc["pillars"]}
+    assert abs(pillars["CQ"]["points"] - (on["points"] + online["points"])) < 1e-9
+    assert abs(sc["total"] - (pillars["CQ"]["points"] + 4)) < 1e-9
+    # what could not be scored lost its maximum, and says so
+    lost = {x["code"]: x for x in sc["lost"]}
+    assert lost["CQ.3"]["lost"] == 2 and lost["CQ.3"]["unscored"] is True
+    assert "unscored" not in lost.get("CQ.1", {}) and "XH" in lost
