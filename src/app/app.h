@@ -711,4 +711,27 @@ dh_status dh_app_dti_rank(dh_app *app, const dh_actor *a, const char *framework,
 /* Every framework: {items:[{code,name,level,year}]}, latest year first. */
 dh_status dh_app_dti_frameworks(dh_app *app, const dh_actor *a, json_t **out, dh_err *e);
 
+/* The assessment workflow (dtiflow.c): self_assessment -> submitted ->
+ * appraisal -> published, every step audited. Create: the unit's side
+ * (write access to the unit); 409 assessment_exists when there is one. */
+dh_status dh_app_dti_assessment_create(dh_app *app, const dh_actor *a, const char *unit,
+                                       const char *framework, int year, time_t now,
+                                       json_t **out, dh_err *e);
+/* action: submit (the unit's side), appraise or publish (an officer of a
+ * unit above it, or an admin); 409 invalid_transition from another status. */
+dh_status dh_app_dti_step(dh_app *app, const dh_actor *a, const char *unit,
+                          const char *framework, int year, const char *action, time_t now,
+                          json_t **out, dh_err *e);
+/* One criterion's figures: body {unit, framework, year, criterion, points |
+ * value, evidence?, note?, comment?, reason?}. Self-assessed while the unit
+ * assesses itself, appraised (with comment) during appraisal, refused while
+ * submitted (409 submitted), and once published only with a reason (409
+ * published otherwise): a new revision keeps the entries it replaced. */
+dh_status dh_app_dti_entry_put(dh_app *app, const dh_actor *a, json_t *body, time_t now,
+                               json_t **out, dh_err *e);
+/* An assessment with its entries and revisions (readers of the unit). */
+dh_status dh_app_dti_assessment_get(dh_app *app, const dh_actor *a, const char *unit,
+                                    const char *framework, int year, time_t now, json_t **out,
+                                    dh_err *e);
+
 #endif

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/dtiint.h"
 #include "app/internal.h"
 #include "core/access.h"
 #include "core/dti.h"
@@ -60,12 +61,11 @@ static json_t *num_json(double x)
 
 /* Maps the header row's columns: col[i] is the column of cols[i] or -1; a
  * required one missing is an error naming the file and the column. */
-static dh_status map_header(const dh_sheet *t, const char *name, const char *const *cols,
-                            int ncols, int nrequired, int *col, dh_err *e)
+static dh_status map_header(const dh_sheet *t, const char *name, const char *const *cols, int ncols,
+                            int nrequired, int *col, dh_err *e)
 {
     if (t->nrows == 0)
-        return dh_err_set(e, DH_E_INVALID, "invalid_file", NULL, "%s:1: the file is empty",
-                          name);
+        return dh_err_set(e, DH_E_INVALID, "invalid_file", NULL, "%s:1: the file is empty", name);
     const dh_sheet_row *h = &t->rows[0];
     for (int i = 0; i < ncols; i++) {
         col[i] = -1;
@@ -136,16 +136,7 @@ static dh_status sheet_import_run(dh_app *app, int flags, dh_tx_fn fn, sheet_imp
 /* ------------------------------------------------------------------ */
 /* A framework as loaded from the store.                              */
 
-typedef struct dti_fw {
-    int64_t id;
-    int year;
-    char *code, *name, *level;
-    size_t n;
-    dh_dti_node *nodes; /* strings malloc'd */
-    char **responsible, **note;
-} dti_fw;
-
-static void fw_free(dti_fw *f)
+void dh_dti_fw_free(dti_fw *f)
 {
     for (size_t i = 0; i < f->n; i++) {
         free((char *)f->nodes[i].code);
@@ -184,16 +175,15 @@ static int on_fw_node(void *cl, const dh_dti_node_row *r)
     f->note = realloc(f->note, f->n * sizeof *f->note);
     dh_dti_method m = DH_DTI_GROUP;
     (void)dh_dti_method_parse(r->method, &m); /* checked on import */
-    f->nodes[i] = (dh_dti_node){strdup(r->code), strdup(r->parent), strdup(r->name),
-                                r->max_points,    m, r->threshold, strdup(r->source), r->line};
+    f->nodes[i] =
+        (dh_dti_node){strdup(r->code), strdup(r->parent), strdup(r->name), r->max_points, m,
+                      r->threshold,    strdup(r->source), r->line};
     f->responsible[i] = strdup(r->responsible);
     f->note[i] = strdup(r->note);
     return 0;
 }
 
-/* Loads framework `code` of `year` with its nodes; DH_E_NOTFOUND naming
- * them when there is none. */
-static dh_status fw_load(dh_conn *c, const char *code, int year, dti_fw *f, dh_err *e)
+dh_status dh_dti_fw_load(dh_conn *c, const char *code, int year, dti_fw *f, dh_err *e)
 {
     memset(f, 0, sizeof *f);
     dh_status st = DH_DTI(c)->list_frameworks(c, code, year, on_fw, f, e);
@@ -204,18 +194,27 @@ static dh_status fw_load(dh_conn *c, const char *code, int year, dti_fw *f, dh_e
     if (st == DH_OK)
         st = DH_DTI(c)->list_nodes(c, f->id, on_fw_node, f, e);
     if (st)
-        fw_free(f);
+        dh_dti_fw_free(f);
     return st;
 }
 
 /* ------------------------------------------------------------------ */
 /* Framework import.                                                  */
 
-enum { FC_CODE, FC_PARENT, FC_NAME, FC_MAX, FC_METHOD, FC_THRESHOLD, FC_SOURCE, FC_RESP,
-       FC_NOTE, FC_N };
-static const char *const fw_cols[FC_N] = {"code",      "parent", "name",        "max_points",
-                                          "method",    "threshold", "source", "responsible",
-                                          "note"};
+enum {
+    FC_CODE,
+    FC_PARENT,
+    FC_NAME,
+    FC_MAX,
+    FC_METHOD,
+    FC_THRESHOLD,
+    FC_SOURCE,
+    FC_RESP,
+    FC_NOTE,
+    FC_N
+};
+static const char *const fw_cols[FC_N] = {
+    "code", "parent", "name", "max_points", "method", "threshold", "source", "responsible", "note"};
 #define FC_REQUIRED 7
 
 static const char *const levels[] = {"province", "department", "district", "commune", NULL};
@@ -246,8 +245,8 @@ static dh_status fw_refuse(dh_import_report *rep, dh_err *e, const char *name, l
         dh_report_add(rep, "%s: %s", name, msg);
     if (rep->refused++ == 0) {
         if (line)
-            dh_err_set(e, DH_E_INVALID, "invalid_row", field, "%s:%ld: %s: %s", name, line,
-                       field, msg);
+            dh_err_set(e, DH_E_INVALID, "invalid_row", field, "%s:%ld: %s: %s", name, line, field,
+                       msg);
         else
             dh_err_set(e, DH_E_INVALID, "invalid_row", field, "%s: %s", name, msg);
         e->line = line;
@@ -274,8 +273,8 @@ static dh_status fw_import_tx(dh_tx *tx, void *closure, dh_err *e)
         for (int i = 0; i < FC_N; i++)
             v[i] = cell(r, col, i);
         dh_dti_node *d = &nodes[k];
-        *d = (dh_dti_node){v[FC_CODE], v[FC_PARENT], v[FC_NAME], 0, DH_DTI_GROUP, 0,
-                           v[FC_SOURCE], r->line};
+        *d = (dh_dti_node){v[FC_CODE], v[FC_PARENT], v[FC_NAME], 0, DH_DTI_GROUP,
+                           0,          v[FC_SOURCE], r->line};
         int rc;
         if (!*v[FC_NAME])
             fw_refuse(cl->rep, e, cl->name, r->line, "name", "the name of '%s' is empty",
@@ -299,8 +298,9 @@ static dh_status fw_import_tx(dh_tx *tx, void *closure, dh_err *e)
     int64_t id = 0;
     if (st == DH_OK) {
         st = DH_DTI(tx->c)->put_framework(
-            tx->c, &(dh_dti_framework_row){0, cl->code, cl->title, cl->level, cl->year, "", cl->now},
-            &id, e);
+            tx->c,
+            &(dh_dti_framework_row){0, cl->code, cl->title, cl->level, cl->year, "", cl->now}, &id,
+            e);
         if (st == DH_E_CONFLICT)
             st = dh_err_set(e, DH_E_CONFLICT, "framework_exists", "code",
                             "framework '%s' of %d already exists (a new version takes another "
@@ -327,8 +327,8 @@ static dh_status fw_import_tx(dh_tx *tx, void *closure, dh_err *e)
     if (st == DH_OK) {
         cl->rep->taken = (int)n;
         cl->si.out = json_pack("{s:s,s:s,s:s,s:i,s:i,s:i,s:o}", "code", cl->code, "name", cl->title,
-                            "level", cl->level, "year", cl->year, "nodes", (int)n, "pillars",
-                            pillars, "max", num_json(max));
+                               "level", cl->level, "year", cl->year, "nodes", (int)n, "pillars",
+                               pillars, "max", num_json(max));
         char key[160];
         snprintf(key, sizeof key, "%s/%d", cl->code, cl->year);
         st = dh_app_audit(tx->c, cl->a, "import", "dti_framework", key, "", "ok", NULL, cl->si.out,
@@ -337,10 +337,10 @@ static dh_status fw_import_tx(dh_tx *tx, void *closure, dh_err *e)
     return st;
 }
 
-dh_status dh_app_dti_framework_import(dh_app *app, const dh_actor *a, const char *data,
-                                      size_t len, const char *name, const char *code,
-                                      const char *title, const char *level, int year,
-                                      time_t now, dh_import_report *rep, json_t **out, dh_err *e)
+dh_status dh_app_dti_framework_import(dh_app *app, const dh_actor *a, const char *data, size_t len,
+                                      const char *name, const char *code, const char *title,
+                                      const char *level, int year, time_t now,
+                                      dh_import_report *rep, json_t **out, dh_err *e)
 {
     memset(rep, 0, sizeof *rep);
     *out = NULL;
@@ -363,8 +363,8 @@ dh_status dh_app_dti_framework_import(dh_app *app, const dh_actor *a, const char
         return dh_err_set(e, DH_E_INVALID, "invalid_year", "year",
                           "--year %d is not a year from 2000 to 2100", year);
     fw_import_cl cl = {{0}, a, name, code, title, level, year, now, rep};
-    return sheet_import_run(app, DH_TX_WRITE, fw_import_tx, &cl.si, data, len, name, fw_cols,
-                            FC_N, FC_REQUIRED, rep, out, e);
+    return sheet_import_run(app, DH_TX_WRITE, fw_import_tx, &cl.si, data, len, name, fw_cols, FC_N,
+                            FC_REQUIRED, rep, out, e);
 }
 
 /* ------------------------------------------------------------------ */
@@ -397,9 +397,9 @@ static dh_status kpi_load(dh_app *app, const dh_unitreg *reg, const char *unit, 
     dh_agg_group *g = NULL;
     size_t n = 0;
     memset(&k->f, 0, sizeof k->f);
-    dh_status st = from <= to ? dh_agg_query(app, units, DH_GROUP_NONE, false, from, to, today,
-                                             &g, &n, e)
-                              : DH_OK;
+    dh_status st = from <= to
+                       ? dh_agg_query(app, units, DH_GROUP_NONE, false, from, to, today, &g, &n, e)
+                       : DH_OK;
     free(units);
     if (st)
         return st;
@@ -426,8 +426,7 @@ static bool kpi_figures(const dh_kfigures *f, const char *source, int64_t *num, 
         *num = f->received_by_applicant, *den = fresh,
         *reason = "không có hồ sơ tiếp nhận trong năm";
     else if (!strcmp(source, "online_payment_rate"))
-        *num = f->paid_online, *den = f->paid,
-        *reason = "không có hồ sơ nộp phí, lệ phí trong năm";
+        *num = f->paid_online, *den = f->paid, *reason = "không có hồ sơ nộp phí, lệ phí trong năm";
     else if (!strcmp(source, "satisfaction_rate"))
         *num = f->satisfied, *den = f->rated, *reason = "không có đánh giá nào trong năm";
     else {
@@ -503,8 +502,7 @@ static bool ancestor_given(const dti_fw *fw, const dh_dti_entry *en, size_t i)
 /* Scores assessment `row` of framework fw: its entries, its kpi criteria
  * computed, then core/dti.c. */
 static dh_status score_one(dh_app *app, dh_conn *c, const dh_unitreg *reg, const dti_fw *fw,
-                           const dh_dti_assessment_row *row, dh_date today, scored *s,
-                           dh_err *e)
+                           const dh_dti_assessment_row *row, dh_date today, scored *s, dh_err *e)
 {
     memset(s, 0, sizeof *s);
     s->id = row->id;
@@ -548,8 +546,7 @@ static dh_status score_one(dh_app *app, dh_conn *c, const dh_unitreg *reg, const
         json_array_append_new(s->kpis, o);
     }
     if (st == DH_OK &&
-        dh_dti_score(fw->nodes, fw->n, s->en, s->printed.has_points ? &s->printed : NULL,
-                     &s->r))
+        dh_dti_score(fw->nodes, fw->n, s->en, s->printed.has_points ? &s->printed : NULL, &s->r))
         st = dh_err_set(e, DH_E_INTERNAL, "no_memory", NULL, "out of memory scoring");
     if (st)
         scored_free(s);
@@ -562,8 +559,8 @@ static json_t *warnings_json(const dh_dti_result *r, const char *unit)
     for (size_t i = 0; i < r->nwarnings; i++) {
         const dh_dti_warning *w = &r->warnings[i];
         json_t *o = json_pack("{s:s,s:I,s:o,s:o,s:s}", "code", w->code, "line", (json_int_t)w->line,
-                              "printed", num_json(w->printed), "computed",
-                              num_json(w->computed), "message", w->message);
+                              "printed", num_json(w->printed), "computed", num_json(w->computed),
+                              "message", w->message);
         if (unit)
             json_object_set_new(o, "unit", json_string(unit));
         json_array_append_new(arr, o);
@@ -669,21 +666,19 @@ static json_t *scorecard_json(const dti_fw *fw, const scored *s, const dh_dti_ra
     for (size_t i = 0; i < n; i++)
         if (it[i].data == s)
             rank = it[i].rank;
-    json_t *o = json_pack("{s:s,s:s,s:i,s:s,s:o,s:o,s:i,s:I}", "unit", s->unit, "framework",
-                          fw->code, "year", fw->year, "status", s->status, "total",
-                          num_json(s->r.total), "max", num_json(s->r.max), "rank", rank, "of",
-                          (json_int_t)n);
+    json_t *o =
+        json_pack("{s:s,s:s,s:i,s:s,s:o,s:o,s:i,s:I}", "unit", s->unit, "framework", fw->code,
+                  "year", fw->year, "status", s->status, "total", num_json(s->r.total), "max",
+                  num_json(s->r.max), "rank", rank, "of", (json_int_t)n);
     json_t *pillars = json_array();
     for (size_t i = 0; i < fw->n; i++) {
         const dh_dti_node *d = &fw->nodes[i];
         if (d->parent && *d->parent)
             continue;
-        json_t *p = json_pack("{s:s,s:s,s:o,s:o,s:o}", "code", d->code, "name", d->name,
-                              "points", num_json(s->r.points[i]), "max", num_json(d->max_points),
-                              "share",
-                              d->max_points > 0
-                                  ? num_json(100.0 * s->r.points[i] / d->max_points)
-                                  : json_null());
+        json_t *p = json_pack("{s:s,s:s,s:o,s:o,s:o}", "code", d->code, "name", d->name, "points",
+                              num_json(s->r.points[i]), "max", num_json(d->max_points), "share",
+                              d->max_points > 0 ? num_json(100.0 * s->r.points[i] / d->max_points)
+                                                : json_null());
         long pi = prev ? dh_dti_find(prev_fw->nodes, prev_fw->n, d->code) : -1;
         if (pi >= 0) {
             json_object_set_new(p, "previous", num_json(prev->r.points[pi]));
@@ -718,8 +713,8 @@ static json_t *scorecard_json(const dti_fw *fw, const scored *s, const dh_dti_ra
     return o;
 }
 
-dh_status dh_app_dti_score(dh_app *app, const dh_actor *a, const char *unit,
-                           const char *framework, int year, time_t now, json_t **out, dh_err *e)
+dh_status dh_app_dti_score(dh_app *app, const dh_actor *a, const char *unit, const char *framework,
+                           int year, time_t now, json_t **out, dh_err *e)
 {
     *out = NULL;
     const dh_unitreg *reg = dh_app_units_acquire(app, e);
@@ -735,8 +730,8 @@ dh_status dh_app_dti_score(dh_app *app, const dh_actor *a, const char *unit,
     if (!dh_access_allows(reg, a->role, dh_app_actor_scope(reg, a), DH_ACT_READ, u,
                           end < today ? end : today)) {
         dh_app_units_release(app, reg);
-        return dh_app_deny(app, a, "read", "dti_assessment", framework ? framework : "", unit,
-                           now, e, "read the DTI scorecard of a unit outside their own");
+        return dh_app_deny(app, a, "read", "dti_assessment", framework ? framework : "", unit, now,
+                           e, "read the DTI scorecard of a unit outside their own");
     }
     dh_conn *c = read_begin(app, e);
     if (!c) {
@@ -746,7 +741,7 @@ dh_status dh_app_dti_score(dh_app *app, const dh_actor *a, const char *unit,
     dti_fw fw, pfw = {0};
     all_cl cl = {app, c, reg, &fw, today, NULL, 0, NULL, NULL, NULL, NULL};
     all_cl pcl = {app, c, reg, &pfw, today, NULL, 0, NULL, NULL, NULL, NULL};
-    dh_status st = fw_load(c, framework ? framework : "", year, &fw, e);
+    dh_status st = dh_dti_fw_load(c, framework ? framework : "", year, &fw, e);
     if (st) {
         read_end(c);
         dh_app_units_release(app, reg);
@@ -763,7 +758,7 @@ dh_status dh_app_dti_score(dh_app *app, const dh_actor *a, const char *unit,
                         year);
     /* Year over year: the same framework code a year earlier, if assessed. */
     dh_err pe;
-    if (st == DH_OK && fw_load(c, framework, year - 1, &pfw, &pe) == DH_OK) {
+    if (st == DH_OK && dh_dti_fw_load(c, framework, year - 1, &pfw, &pe) == DH_OK) {
         if (DH_DTI(c)->list_assessments(c, pfw.id, unit, on_assessment, &pcl, &pe) == DH_OK &&
             pcl.n == 1) {
             pcl.v = calloc(1, sizeof *pcl.v);
@@ -785,8 +780,8 @@ dh_status dh_app_dti_score(dh_app *app, const dh_actor *a, const char *unit,
     }
     all_free(&pcl);
     all_free(&cl);
-    fw_free(&fw);
-    fw_free(&pfw);
+    dh_dti_fw_free(&fw);
+    dh_dti_fw_free(&pfw);
     read_end(c);
     dh_app_units_release(app, reg);
     return st;
@@ -807,7 +802,7 @@ dh_status dh_app_dti_rank(dh_app *app, const dh_actor *a, const char *framework,
     }
     dti_fw fw;
     all_cl cl = {app, c, reg, &fw, today, NULL, 0, NULL, NULL, NULL, NULL};
-    dh_status st = fw_load(c, framework ? framework : "", year, &fw, e);
+    dh_status st = dh_dti_fw_load(c, framework ? framework : "", year, &fw, e);
     if (st == DH_OK) {
         st = score_all(&cl, e);
         if (st == DH_OK) {
@@ -817,11 +812,11 @@ dh_status dh_app_dti_rank(dh_app *app, const dh_actor *a, const char *framework,
                 const scored *s = it[i].data;
                 char name[256];
                 unit_name(reg, s->unit, end, name, sizeof name);
-                json_t *o = json_pack("{s:s,s:s,s:o,s:i}", "unit", s->unit, "name", name,
-                                      "total", num_json(s->r.total), "rank", it[i].rank);
-                json_object_set_new(o, "printed_total", s->printed.has_points
-                                                            ? num_json(s->printed.points)
-                                                            : json_null());
+                json_t *o = json_pack("{s:s,s:s,s:o,s:i}", "unit", s->unit, "name", name, "total",
+                                      num_json(s->r.total), "rank", it[i].rank);
+                json_object_set_new(o, "printed_total",
+                                    s->printed.has_points ? num_json(s->printed.points)
+                                                          : json_null());
                 json_object_set_new(o, "status", json_string(s->status));
                 json_object_set_new(o, "warnings", json_integer((json_int_t)s->r.nwarnings));
                 if (s->synthetic)
@@ -829,12 +824,11 @@ dh_status dh_app_dti_rank(dh_app *app, const dh_actor *a, const char *framework,
                 json_array_append_new(items, o);
             }
             free(it);
-            *out = json_pack("{s:s,s:s,s:i,s:o,s:o}", "framework", fw.code, "name", fw.name,
-                             "year", fw.year, "max", num_json(cl.n ? cl.v[0].r.max : 0),
-                             "items", items);
+            *out = json_pack("{s:s,s:s,s:i,s:o,s:o}", "framework", fw.code, "name", fw.name, "year",
+                             fw.year, "max", num_json(cl.n ? cl.v[0].r.max : 0), "items", items);
         }
         all_free(&cl);
-        fw_free(&fw);
+        dh_dti_fw_free(&fw);
     }
     read_end(c);
     dh_app_units_release(app, reg);
@@ -843,8 +837,8 @@ dh_status dh_app_dti_rank(dh_app *app, const dh_actor *a, const char *framework,
 
 static int on_fw_json(void *closure, const dh_dti_framework_row *r)
 {
-    json_array_append_new(closure, json_pack("{s:s,s:s,s:s,s:i}", "code", r->code, "name",
-                                             r->name, "level", r->level, "year", r->year));
+    json_array_append_new(closure, json_pack("{s:s,s:s,s:s,s:i}", "code", r->code, "name", r->name,
+                                             "level", r->level, "year", r->year));
     return 0;
 }
 
@@ -905,7 +899,7 @@ static dh_status res_import_tx(dh_tx *tx, void *closure, dh_err *e)
     json_decref(cl->si.out);
     cl->si.out = NULL;
     dti_fw fw;
-    dh_status st = fw_load(tx->c, cl->framework, cl->year, &fw, e);
+    dh_status st = dh_dti_fw_load(tx->c, cl->framework, cl->year, &fw, e);
     if (st)
         return st;
     const dh_unitreg *reg = tx->reg;
@@ -929,27 +923,25 @@ static dh_status res_import_tx(dh_tx *tx, void *closure, dh_err *e)
         dh_dti_problem p;
 #define REFUSE(field, ...) (fw_refuse(rep, e, cl->name, r->line, field, __VA_ARGS__), true)
         bool bad =
-            !*unit     ? REFUSE("unit", "the unit is empty")
-            : u < 0    ? REFUSE("unit", "unknown unit '%s'", unit)
+            !*unit  ? REFUSE("unit", "the unit is empty")
+            : u < 0 ? REFUSE("unit", "unknown unit '%s'", unit)
             : reg->u[u].valid_from > dec31 ||
                     (reg->u[u].valid_to != DH_DATE_NONE && reg->u[u].valid_to < jan1)
                 ? REFUSE("unit", "unit '%s' did not exist in %d", unit, cl->year)
-            : !*crit   ? REFUSE("criterion", "the criterion is empty")
-            : !total && ni < 0
-                ? REFUSE("criterion", "'%s' is not a criterion of framework %s %d", crit,
-                         fw.code, fw.year)
-            : dup      ? REFUSE("criterion", "'%s' of unit '%s' is given again (first on line %lld)",
-                                crit, unit, (long long)json_integer_value(dup))
-            : pr < 0   ? REFUSE("points", "'%s' is not a number", ps)
-            : vr < 0   ? REFUSE("value", "'%s' is not a number", vs)
+            : !*crit           ? REFUSE("criterion", "the criterion is empty")
+            : !total && ni < 0 ? REFUSE("criterion", "'%s' is not a criterion of framework %s %d",
+                                        crit, fw.code, fw.year)
+            : dup    ? REFUSE("criterion", "'%s' of unit '%s' is given again (first on line %lld)",
+                              crit, unit, (long long)json_integer_value(dup))
+            : pr < 0 ? REFUSE("points", "'%s' is not a number", ps)
+            : vr < 0 ? REFUSE("value", "'%s' is not a number", vs)
             : pr && vr ? REFUSE("points", "neither points nor a value for '%s'", crit)
             : total && vr == 0
                 ? REFUSE("value", "the printed total (TOTAL) takes points, not a value")
-            : total && pts < 0
-                ? REFUSE("points", "the printed total must be >= 0 (got %s)", ps)
-            : !total && !dh_dti_entry_check(&fw.nodes[ni], !dh_dti_has_children(fw.nodes, fw.n, ni),
-                                            &(dh_dti_entry){pr == 0, pts, vr == 0, val, r->line},
-                                            &p)
+            : total && pts < 0 ? REFUSE("points", "the printed total must be >= 0 (got %s)", ps)
+            : !total &&
+                    !dh_dti_entry_check(&fw.nodes[ni], !dh_dti_has_children(fw.nodes, fw.n, ni),
+                                        &(dh_dti_entry){pr == 0, pts, vr == 0, val, r->line}, &p)
                 ? REFUSE(p.field, "%s", p.message)
                 : false;
 #undef REFUSE
@@ -976,12 +968,11 @@ static dh_status res_import_tx(dh_tx *tx, void *closure, dh_err *e)
     dh_dti_assessment_row *cur = calloc(nunits ? nunits : 1, sizeof *cur);
     for (size_t i = 0; i < nunits && st == DH_OK; i++) {
         all_cl found = {0};
-        st = DH_DTI(tx->c)->list_assessments(tx->c, fw.id, units[i].code, on_assessment, &found,
-                                             e);
+        st = DH_DTI(tx->c)->list_assessments(tx->c, fw.id, units[i].code, on_assessment, &found, e);
         bool published = found.n && !strcmp(found.rows[0].status, "published");
         if (found.n)
-            cur[i] = (dh_dti_assessment_row){.id = found.rows[0].id,
-                                             .revision = found.rows[0].revision};
+            cur[i] =
+                (dh_dti_assessment_row){.id = found.rows[0].id, .revision = found.rows[0].revision};
         all_free(&found);
         if (st == DH_OK) {
             if (published) {
@@ -1028,9 +1019,10 @@ static dh_status res_import_tx(dh_tx *tx, void *closure, dh_err *e)
         char *wj = json_dumps(w, JSON_COMPACT);
         char source[300];
         snprintf(source, sizeof source, "import:%s", cl->name);
-        dh_dti_assessment_row row = {cur[i].id, fw.id, ru->code, fw.year, "published",
-                                     printed.has_points, printed.points, printed.line, wj,
-                                     source, cur[i].revision, false, cl->now, cl->now};
+        dh_dti_assessment_row row = {
+            cur[i].id,          fw.id,          ru->code,     fw.year, "published",
+            printed.has_points, printed.points, printed.line, wj,      source,
+            cur[i].revision,    false,          cl->now,      cl->now};
         int64_t aid = 0;
         st = DH_DTI(tx->c)->save_assessment(tx->c, &row, &aid, e);
         if (st == DH_OK && cur[i].id)
@@ -1042,15 +1034,14 @@ static dh_status res_import_tx(dh_tx *tx, void *closure, dh_err *e)
             int vr = parse_num(cell(r, col, RC_VALUE), &val);
             st = DH_DTI(tx->c)->put_entry(
                 tx->c,
-                &(dh_dti_entry_row){aid, cell(r, col, RC_CRITERION), false, false, pr == 0,
-                                    vr == 0, 0, 0, pts, val, "", cell(r, col, RC_NOTE), "",
-                                    r->line},
+                &(dh_dti_entry_row){aid, cell(r, col, RC_CRITERION), false, false, pr == 0, vr == 0,
+                                    0, 0, pts, val, "", cell(r, col, RC_NOTE), "", r->line},
                 e);
         }
-        json_t *uo = json_pack("{s:s,s:o,s:o,s:o,s:I}", "unit", ru->code, "total",
-                               num_json(res.total), "printed_total",
-                               printed.has_points ? num_json(printed.points) : json_null(),
-                               "warnings", json_copy(w), "rows", (json_int_t)ru->n);
+        json_t *uo =
+            json_pack("{s:s,s:o,s:o,s:o,s:I}", "unit", ru->code, "total", num_json(res.total),
+                      "printed_total", printed.has_points ? num_json(printed.points) : json_null(),
+                      "warnings", json_copy(w), "rows", (json_int_t)ru->n);
         size_t wi;
         json_t *wv;
         json_array_foreach(w, wi, wv)
@@ -1073,9 +1064,9 @@ static dh_status res_import_tx(dh_tx *tx, void *closure, dh_err *e)
         free(en);
     }
     if (st == DH_OK)
-        cl->si.out = json_pack("{s:s,s:i,s:O,s:i,s:i,s:O}", "framework", fw.code, "year", fw.year,
-                            "units", uout, "rows", rep->taken, "refused", rep->refused,
-                            "warnings", wall);
+        cl->si.out =
+            json_pack("{s:s,s:i,s:O,s:i,s:i,s:O}", "framework", fw.code, "year", fw.year, "units",
+                      uout, "rows", rep->taken, "refused", rep->refused, "warnings", wall);
     json_decref(uout);
     json_decref(wall);
     for (size_t i = 0; i < nunits; i++)
@@ -1084,14 +1075,13 @@ static dh_status res_import_tx(dh_tx *tx, void *closure, dh_err *e)
     free(cur);
     json_decref(unit_ix);
     json_decref(seen);
-    fw_free(&fw);
+    dh_dti_fw_free(&fw);
     return st;
 }
 
 dh_status dh_app_dti_results_import(dh_app *app, const dh_actor *a, const char *data, size_t len,
-                                    const char *name, const char *framework, int year,
-                                    bool partial, time_t now, dh_import_report *rep,
-                                    json_t **out, dh_err *e)
+                                    const char *name, const char *framework, int year, bool partial,
+                                    time_t now, dh_import_report *rep, json_t **out, dh_err *e)
 {
     memset(rep, 0, sizeof *rep);
     *out = NULL;

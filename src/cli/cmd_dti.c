@@ -4,6 +4,9 @@
  *   dti import FILE --framework CODE --year YEAR [--partial]
  *   dti score --unit CODE --framework CODE --year YEAR
  *   dti rank --framework CODE --year YEAR
+ *   dti assess|submit|appraise|publish|show --unit CODE --framework CODE --year YEAR
+ *   dti entry --unit CODE --framework CODE --year YEAR --criterion CODE (--points P |
+ *             --value PCT) [--evidence TEXT] [--note TEXT] [--comment TEXT] [--reason TEXT]
  * (every form takes --db URL and --json)
  */
 #include <stdio.h>
@@ -19,6 +22,11 @@ static const char dti_help[] =
     "       dieuhanh dti import FILE --framework CODE --year YEAR [--partial]\n"
     "       dieuhanh dti score --unit CODE --framework CODE --year YEAR\n"
     "       dieuhanh dti rank --framework CODE --year YEAR\n"
+    "       dieuhanh dti assess|submit|appraise|publish|show --unit CODE --framework CODE\n"
+    "                --year YEAR\n"
+    "       dieuhanh dti entry --unit CODE --framework CODE --year YEAR --criterion CODE\n"
+    "                (--points P | --value PCT) [--evidence TEXT] [--note TEXT]\n"
+    "                [--comment TEXT] [--reason TEXT]\n"
     "       (every form takes --db URL and --json)\n\n"
     "The digital-transformation index (Chỉ số chuyển đổi số, DTI).\n"
     "A framework (CSV or XLSX) has the header code,parent,name,max_points,method,threshold,\n"
@@ -32,7 +40,10 @@ static const char dti_help[] =
     "Published results (CSV or XLSX) have the header unit,criterion,points,value,note; points\n"
     "for leaves, pillars or both, value for ratio criteria, and a row with criterion TOTAL for\n"
     "the printed total. What disagrees is imported with a warning naming both numbers and the\n"
-    "row. A bad row fails the whole import, unless --partial (bad rows are then skipped).\n";
+    "row. A bad row fails the whole import, unless --partial (bad rows are then skipped).\n"
+    "The workflow: assess starts a self-assessment, entry records a criterion's figures\n"
+    "(self-assessed, then appraised with --comment; once published only with --reason, as a\n"
+    "new revision), submit, appraise and publish move it on; show lists entries and revisions.\n";
 
 static const char *s_of(const json_t *o, const char *k)
 {
@@ -126,22 +137,61 @@ static int parse_year(const char *s, int *year)
     return 0;
 }
 
+/* A number option: fills *v and sets it into body; prints why not. */
+static int num_opt(const char *name, const char *s, json_t *body, const char *key)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (!*s || *end) {
+        fprintf(stderr, "dieuhanh: %s: '%s' is not a number\n", name, s);
+        return -1;
+    }
+    json_object_set_new(body, key, json_real(v));
+    return 0;
+}
+
+static dh_status entry(dh_app *app, const dh_actor *a, const char *unit, const char *framework,
+                       int year, const char *crit, const char *points, const char *value,
+                       const char *evidence, const char *note, const char *comment,
+                       const char *reason, time_t now, json_t **out, dh_err *e)
+{
+    json_t *b = json_pack("{s:s,s:s,s:i,s:s}", "unit", unit, "framework", framework, "year", year,
+                          "criterion", crit);
+    const char *const texts[][2] = {{"evidence", evidence}, {"note", note},
+                                    {"comment", comment},   {"reason", reason}};
+    for (size_t i = 0; i < 4; i++)
+        if (texts[i][1])
+            json_object_set_new(b, texts[i][0], json_string(texts[i][1]));
+    dh_status st = DH_OK;
+    if ((points && num_opt("--points", points, b, "points")) ||
+        (value && num_opt("--value", value, b, "value")))
+        st = dh_err_set(e, DH_E_INVALID, "invalid_type", points ? "points" : "value",
+                        "--points and --value take numbers");
+    if (st == DH_OK)
+        st = dh_app_dti_entry_put(app, a, b, now, out, e);
+    json_decref(b);
+    return st;
+}
+
 int dh_cmd_dti(int argc, char **argv)
 {
     const char *db = NULL, *code = NULL, *name = NULL, *level = NULL, *year_s = NULL,
-               *framework = NULL, *unit = NULL, *pos[3];
+               *framework = NULL, *unit = NULL, *crit = NULL, *points = NULL, *value = NULL,
+               *evidence = NULL, *note = NULL, *comment = NULL, *reason = NULL, *pos[3];
     bool as_json = false, partial = false;
     int npos;
-    const dh_cli_opt opts[] = {{"--db", &db, NULL},
-                               {"--code", &code, NULL},
-                               {"--name", &name, NULL},
-                               {"--level", &level, NULL},
-                               {"--year", &year_s, NULL},
-                               {"--framework", &framework, NULL},
-                               {"--unit", &unit, NULL},
-                               {"--json", NULL, &as_json},
+    const dh_cli_opt opts[] = {{"--db", &db, NULL},           {"--code", &code, NULL},
+                               {"--name", &name, NULL},       {"--level", &level, NULL},
+                               {"--year", &year_s, NULL},     {"--framework", &framework, NULL},
+                               {"--unit", &unit, NULL},       {"--json", NULL, &as_json},
                                {"--partial", NULL, &partial},
-                               {NULL, NULL, NULL}};
+                               {"--criterion", &crit, NULL},
+                               {"--points", &points, NULL},
+                               {"--value", &value, NULL},
+                               {"--evidence", &evidence, NULL},
+                               {"--note", &note, NULL},
+                               {"--comment", &comment, NULL},
+                               {"--reason", &reason, NULL}, {NULL, NULL, NULL}};
     int rc = dh_cli_parse("dti", argc, argv, opts, pos, 3, &npos, dti_help);
     if (rc)
         return rc < 0 ? DH_EXIT_OK : rc;
@@ -163,6 +213,12 @@ int dh_cmd_dti(int argc, char **argv)
     } else if (!strcmp(what, "rank")) {
         if (npos != 1 || !framework || !year_s)
             return dh_cli_usage("dti", "rank needs --framework and --year");
+    } else if (!strcmp(what, "assess") || !strcmp(what, "submit") || !strcmp(what, "appraise") ||
+               !strcmp(what, "publish") || !strcmp(what, "show") || !strcmp(what, "entry")) {
+        if (npos != 1 || !unit || !framework || !year_s)
+            return dh_cli_usage("dti", "%s needs --unit, --framework and --year", what);
+        if (!strcmp(what, "entry") && (!crit || (!points && !value)))
+            return dh_cli_usage("dti", "entry needs --criterion and --points or --value");
     } else if (strcmp(what, "frameworks") || npos != 1) {
         return dh_cli_usage("dti", "what to do: framework import, frameworks, import, score or "
                                    "rank");
@@ -196,6 +252,15 @@ int dh_cmd_dti(int argc, char **argv)
         st = dh_app_dti_score(app, &a, unit, framework, year, now, &out, &e);
     else if (!strcmp(what, "rank"))
         st = dh_app_dti_rank(app, &a, framework, year, now, &out, &e);
+    else if (!strcmp(what, "assess"))
+        st = dh_app_dti_assessment_create(app, &a, unit, framework, year, now, &out, &e);
+    else if (!strcmp(what, "show"))
+        st = dh_app_dti_assessment_get(app, &a, unit, framework, year, now, &out, &e);
+    else if (!strcmp(what, "entry"))
+        st = entry(app, &a, unit, framework, year, crit, points, value, evidence, note, comment,
+                   reason, now, &out, &e);
+    else if (strcmp(what, "frameworks"))
+        st = dh_app_dti_step(app, &a, unit, framework, year, what, now, &out, &e);
     else
         st = dh_app_dti_frameworks(app, &a, &out, &e);
     dh_app_close(app);
@@ -237,6 +302,26 @@ int dh_cmd_dti(int argc, char **argv)
             if (json_is_number(json_object_get(it, "printed_total")))
                 printf("  (công bố %g)", n_of(it, "printed_total"));
             printf("\n");
+        }
+    } else if (!strcmp(what, "entry")) {
+        printf("%s %s: %s (revision %lld)\n", unit, crit, s_of(out, "status"),
+               (long long)json_integer_value(json_object_get(out, "revision")));
+    } else if (strcmp(what, "frameworks")) {
+        printf("%s %s %d: %s (revision %lld)\n", unit, framework, year, s_of(out, "status"),
+               (long long)json_integer_value(json_object_get(out, "revision")));
+        if (!strcmp(what, "show")) {
+            size_t i;
+            json_t *it;
+            json_array_foreach(json_object_get(out, "entries"), i, it)
+            {
+                char *j = json_dumps(it, JSON_COMPACT);
+                printf("  %s\n", j);
+                free(j);
+            }
+            json_array_foreach(json_object_get(out, "revisions"), i, it)
+                printf("  revision %lld by %s: %s\n",
+                       (long long)json_integer_value(json_object_get(it, "revision")),
+                       s_of(it, "actor"), s_of(it, "reason"));
         }
     } else {
         size_t i;

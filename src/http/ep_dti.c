@@ -5,6 +5,11 @@
  *   POST /api/v1/dti/results?framework=&year=[&partial=1][&filename=]  published results
  *   GET  /api/v1/dti/score?unit=&framework=&year=      a unit's scorecard
  *   GET  /api/v1/dti/rank?framework=&year=             the ranking of a framework's year
+ *   POST /api/v1/dti/assessments {unit,framework,year}  start a self-assessment
+ *   POST /api/v1/dti/assessments/step {unit,framework,year,action}  submit|appraise|publish
+ *   PUT  /api/v1/dti/entries {unit,framework,year,criterion,points|value,evidence?,note?,
+ *                             comment?,reason?}        one criterion's figures
+ *   GET  /api/v1/dti/assessment?unit=&framework=&year=  entries and revisions
  * The JSON is that of the CLI's --json (src/app/app.h, dh_app_dti_*).
  */
 #include <stdio.h>
@@ -128,7 +133,90 @@ static void get_rank(dh_req *rq, dh_resp *rs)
     reply(rs, st, &e, out);
 }
 
+/* {unit, framework, year} of a workflow body; replies 422 when missing. */
+static int body_target(dh_resp *rs, json_t *b, const char **unit, const char **fw, int *year)
+{
+    *unit = json_string_value(json_object_get(b, "unit"));
+    *fw = json_string_value(json_object_get(b, "framework"));
+    json_t *y = json_object_get(b, "year");
+    const char *missing = !*unit                ? "unit"
+                          : !*fw                ? "framework"
+                          : !json_is_integer(y) ? "year"
+                                                : NULL;
+    if (missing) {
+        dh_reply_error(rs, 422, "missing_field", missing, "%s is required", missing);
+        return -1;
+    }
+    *year = (int)json_integer_value(y);
+    return 0;
+}
+
+/* Creates the assessment (create) or moves it on by the body's action. */
+static void workflow(dh_req *rq, dh_resp *rs, bool create)
+{
+    json_t *b = dh_req_json(rq, rs);
+    const char *unit, *fw;
+    int year;
+    if (!b || body_target(rs, b, &unit, &fw, &year)) {
+        json_decref(b);
+        return;
+    }
+    dh_err e;
+    json_t *out = NULL;
+    dh_status st =
+        create ? dh_app_dti_assessment_create(rq->app, &rq->actor, unit, fw, year, rq->now, &out,
+                                              &e)
+               : dh_app_dti_step(rq->app, &rq->actor, unit, fw, year,
+                                 json_string_value(json_object_get(b, "action")), rq->now, &out,
+                                 &e);
+    if (st)
+        dh_reply_err(rs, &e);
+    else
+        dh_reply_json_steal(rs, create ? 201 : 200, out);
+    json_decref(b);
+}
+
+static void post_assessment(dh_req *rq, dh_resp *rs)
+{
+    workflow(rq, rs, true);
+}
+
+static void post_step(dh_req *rq, dh_resp *rs)
+{
+    workflow(rq, rs, false);
+}
+
+static void put_entry(dh_req *rq, dh_resp *rs)
+{
+    json_t *b = dh_req_json(rq, rs);
+    if (!b)
+        return;
+    dh_err e;
+    json_t *out = NULL;
+    dh_status st = dh_app_dti_entry_put(rq->app, &rq->actor, b, rq->now, &out, &e);
+    reply(rs, st, &e, out);
+    json_decref(b);
+}
+
+static void get_assessment(dh_req *rq, dh_resp *rs)
+{
+    static const char *const req[] = {"unit", "framework", NULL};
+    int year;
+    if (need(rq, rs, req) || year_param(rq, rs, &year))
+        return;
+    dh_err e;
+    json_t *out = NULL;
+    dh_status st =
+        dh_app_dti_assessment_get(rq->app, &rq->actor, dh_req_query(rq, "unit"),
+                                  dh_req_query(rq, "framework"), year, rq->now, &out, &e);
+    reply(rs, st, &e, out);
+}
+
 const dh_route dh_routes_dti[] = {
+    {"POST", "/api/v1/dti/assessments", post_assessment, 0},
+    {"POST", "/api/v1/dti/assessments/step", post_step, 0},
+    {"PUT", "/api/v1/dti/entries", put_entry, 0},
+    {"GET", "/api/v1/dti/assessment", get_assessment, 0},
     {"GET", "/api/v1/dti/frameworks", get_frameworks, 0},
     {"POST", "/api/v1/dti/frameworks", post_framework, DH_ROUTE_BULK},
     {"POST", "/api/v1/dti/results", post_results, DH_ROUTE_BULK},

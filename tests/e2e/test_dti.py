@@ -307,3 +307,81 @@ def test_dti_kpi_from_dossiers_and_xlsx(ctx):
     lost = {x["code"]: x for x in sc["lost"]}
     assert lost["CQ.3"]["lost"] == 2 and lost["CQ.3"]["unscored"] is True
     assert "unscored" not in lost.get("CQ.1", {}) and "XH" in lost
+
+
+def test_dti_workflow_self_assessment_appraisal_published_revision(ctx):
+    s = ctx.server(demo=True)
+    assert import_framework(s).returncode == 0
+    vt, admin = s.login("vanphong.vt"), s.login("admin")
+    who = {"unit": "BRVT-VT", "framework": "DTI-HUYEN", "year": 2023}
+
+    def put(tok, **kw):
+        return s.request("PUT", "/api/v1/dti/entries", dict(who, **kw), token=tok)
+
+    def step(tok, action):
+        return s.request("POST", "/api/v1/dti/assessments/step", dict(who, action=action),
+                         token=tok)
+
+    # the city's officer starts its self-assessment; another district's may not
+    r = s.request("POST", "/api/v1/dti/assessments", who, token=vt)
+    assert r.status == 201 and r.json["status"] == "self_assessment", r
+    expect_error(s.request("POST", "/api/v1/dti/assessments", who, token=vt), 409,
+                 "assessment_exists")
+    expect_error(s.request("POST", "/api/v1/dti/assessments", dict(who, unit="BRVT-BR"),
+                           token=vt), 403, "forbidden")
+    r = put(vt, criterion="NT.K", points=6, evidence="Báo cáo số 12/BC-UBND", note="đủ")
+    assert r.status == 200 and r.json["self_points"] == 6 and r.json["points"] is None, r
+    assert put(vt, criterion="CQ.3", value=40).json["self_value"] == 40
+    assert put(vt, criterion="TC.1", points=1.5).status == 200
+    # bad entries: a value for a manual criterion, points above the maximum, unknown criterion
+    expect_error(put(vt, criterion="TC.K", value=50), 422, "invalid_entry", "value")
+    err = expect_error(put(vt, criterion="TC.1", points=3), 422, "invalid_entry", "points")
+    assert "above its maximum 1.5" in err["message"] or "0 or 1.5" in err["message"], err
+    expect_error(put(vt, criterion="ZZ", points=1), 422, "unknown_criterion", "criterion")
+    # the unit cannot appraise itself; a department of the province is not above it
+    # not yet submitted: no appraisal
+    expect_error(step(admin, "appraise"), 409, "invalid_transition", "status")
+    r = step(vt, "submit")
+    assert r.status == 200 and r.json["status"] == "submitted", r
+    expect_error(put(vt, criterion="NT.K", points=5), 409, "submitted")
+    expect_error(step(vt, "appraise"), 403, "forbidden")
+    expect_error(step(s.login("canbo.stttt"), "appraise"), 403, "forbidden")
+    r = step(admin, "appraise")
+    assert r.status == 200 and r.json["status"] == "appraisal", r
+    # the appraiser adjusts a criterion with a comment; the self-assessed value stays
+    r = put(admin, criterion="CQ.3", value=30, comment="Chỉ 30% TTHC có giao dịch")
+    assert (r.json["self_value"], r.json["value"], r.json["comment"]) == \
+        (40, 30, "Chỉ 30% TTHC có giao dịch"), r
+    expect_error(put(vt, criterion="CQ.3", value=50), 403, "forbidden")
+    assert step(admin, "publish").json["status"] == "published"
+    expect_error(step(admin, "publish"), 409, "invalid_transition")
+    # published: an edit without a reason is refused, with one it is a new revision
+    expect_error(put(admin, criterion="NT.K", points=5), 409, "published", "reason")
+    expect_error(put(vt, criterion="NT.K", points=5, reason="x"), 403, "forbidden")
+    r = put(admin, criterion="NT.K", points=5, reason="Thiếu minh chứng tập huấn")
+    assert r.status == 200 and r.json["revision"] == 1 and r.json["points"] == 5, r
+    a = s.request("GET", "/api/v1/dti/assessment?unit=BRVT-VT&framework=DTI-HUYEN&year=2023",
+                  token=vt).json
+    assert a["status"] == "published" and a["revision"] == 1
+    [rev] = a["revisions"]
+    assert rev["reason"] == "Thiếu minh chứng tập huấn" and rev["actor"] == "admin"
+    before = {x["criterion"]: x for x in rev["entries_before"]}
+    assert before["NT.K"]["points"] is None and before["NT.K"]["self_points"] == 6
+    ents = {x["criterion"]: x for x in a["entries"]}
+    assert ents["NT.K"]["points"] == 5 and ents["NT.K"]["evidence"] == "Báo cáo số 12/BC-UBND"
+    # the scorecard counts the appraised figures over the self-assessed ones
+    sc = s.request("GET", "/api/v1/dti/score?unit=BRVT-VT&framework=DTI-HUYEN&year=2023",
+                   token=vt).json
+    assert sc["status"] == "published" and sc["revision"] == 1
+    pillars = {p["code"]: p["points"] for p in sc["pillars"]}
+    assert pillars["NT"] == 5 and pillars["TC"] == 1.5 and pillars["CQ"] == 0.6  # 2 x 30%
+    assert sc["notes"]["CQ.3"]["comment"] == "Chỉ 30% TTHC có giao dịch"
+    # every step is in the audit trail
+    rows = db_rows(s.db, "SELECT action FROM audit_log WHERE entity = 'dti_assessment' "
+                         "AND outcome = 'ok' ORDER BY id")
+    acts = [x[0] for x in rows]
+    for want in ["create", "self_assess", "submit", "appraise", "publish", "revise"]:
+        assert want in acts, (want, acts)
+    denied = db_rows(s.db, "SELECT count(*) FROM audit_log WHERE entity = 'dti_assessment' "
+                           "AND outcome <> 'ok'")[0][0]
+    assert denied >= 4

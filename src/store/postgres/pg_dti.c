@@ -35,8 +35,7 @@ static dh_status rows(dh_conn *c, const char *sql, const dh_pg_params *p,
     return DH_OK;
 }
 
-static dh_status pg_put_framework(dh_conn *c, const dh_dti_framework_row *r, int64_t *id,
-                                  dh_err *e)
+static dh_status pg_put_framework(dh_conn *c, const dh_dti_framework_row *r, int64_t *id, dh_err *e)
 {
     dh_pg_params p = {0};
     dh_pg_text(&p, r->code);
@@ -57,15 +56,15 @@ static dh_status pg_put_framework(dh_conn *c, const dh_dti_framework_row *r, int
 
 static int framework_row(const PGresult *res, int i, void *cb, void *closure)
 {
-    dh_dti_framework_row r = {dh_pg_col_int(res, i, 0),       dh_pg_col_text(res, i, 1),
-                              dh_pg_col_text(res, i, 2),      dh_pg_col_text(res, i, 3),
+    dh_dti_framework_row r = {dh_pg_col_int(res, i, 0),      dh_pg_col_text(res, i, 1),
+                              dh_pg_col_text(res, i, 2),     dh_pg_col_text(res, i, 3),
                               (int)dh_pg_col_int(res, i, 4), dh_pg_col_text(res, i, 5),
                               dh_pg_col_time(res, i, 6)};
     return ((dh_dti_framework_cb)cb)(closure, &r);
 }
 
-static dh_status pg_list_frameworks(dh_conn *c, const char *code, int year,
-                                    dh_dti_framework_cb cb, void *closure, dh_err *e)
+static dh_status pg_list_frameworks(dh_conn *c, const char *code, int year, dh_dti_framework_cb cb,
+                                    void *closure, dh_err *e)
 {
     dh_pg_params p = {0};
     dh_pg_text(&p, code);
@@ -101,17 +100,16 @@ static dh_status pg_put_node(dh_conn *c, const dh_dti_node_row *r, dh_err *e)
 
 static int node_row(const PGresult *res, int i, void *cb, void *closure)
 {
-    dh_dti_node_row r = {dh_pg_col_int(res, i, 0),       (int)dh_pg_col_int(res, i, 1),
-                         dh_pg_col_text(res, i, 2),      dh_pg_col_text(res, i, 3),
-                         dh_pg_col_text(res, i, 4),      dh_pg_col_real(res, i, 5),
-                         dh_pg_col_text(res, i, 6),      dh_pg_col_real(res, i, 7),
-                         dh_pg_col_text(res, i, 8),      dh_pg_col_text(res, i, 9),
-                         dh_pg_col_text(res, i, 10),     (long)dh_pg_col_int(res, i, 11)};
+    dh_dti_node_row r = {
+        dh_pg_col_int(res, i, 0),  (int)dh_pg_col_int(res, i, 1), dh_pg_col_text(res, i, 2),
+        dh_pg_col_text(res, i, 3), dh_pg_col_text(res, i, 4),     dh_pg_col_real(res, i, 5),
+        dh_pg_col_text(res, i, 6), dh_pg_col_real(res, i, 7),     dh_pg_col_text(res, i, 8),
+        dh_pg_col_text(res, i, 9), dh_pg_col_text(res, i, 10),    (long)dh_pg_col_int(res, i, 11)};
     return ((dh_dti_node_cb)cb)(closure, &r);
 }
 
-static dh_status pg_list_nodes(dh_conn *c, int64_t framework_id, dh_dti_node_cb cb,
-                               void *closure, dh_err *e)
+static dh_status pg_list_nodes(dh_conn *c, int64_t framework_id, dh_dti_node_cb cb, void *closure,
+                               dh_err *e)
 {
     dh_pg_params p = {0};
     dh_pg_int(&p, framework_id);
@@ -165,20 +163,13 @@ static dh_status pg_save_assessment(dh_conn *c, const dh_dti_assessment_row *r, 
 
 static int assessment_row(const PGresult *res, int i, void *cb, void *closure)
 {
-    dh_dti_assessment_row r = {dh_pg_col_int(res, i, 0),
-                               dh_pg_col_int(res, i, 1),
-                               dh_pg_col_text(res, i, 2),
-                               (int)dh_pg_col_int(res, i, 3),
-                               dh_pg_col_text(res, i, 4),
-                               !dh_pg_is_null(res, i, 5),
-                               dh_pg_col_real(res, i, 5),
-                               (long)dh_pg_col_int(res, i, 6),
-                               dh_pg_col_text(res, i, 7),
-                               dh_pg_col_text(res, i, 8),
-                               (int)dh_pg_col_int(res, i, 9),
-                               dh_pg_col_int(res, i, 10) != 0,
-                               dh_pg_col_time(res, i, 11),
-                               dh_pg_col_time(res, i, 12)};
+    dh_dti_assessment_row r = {dh_pg_col_int(res, i, 0),      dh_pg_col_int(res, i, 1),
+                               dh_pg_col_text(res, i, 2),     (int)dh_pg_col_int(res, i, 3),
+                               dh_pg_col_text(res, i, 4),     !dh_pg_is_null(res, i, 5),
+                               dh_pg_col_real(res, i, 5),     (long)dh_pg_col_int(res, i, 6),
+                               dh_pg_col_text(res, i, 7),     dh_pg_col_text(res, i, 8),
+                               (int)dh_pg_col_int(res, i, 9), dh_pg_col_int(res, i, 10) != 0,
+                               dh_pg_col_time(res, i, 11),    dh_pg_col_time(res, i, 12)};
     return ((dh_dti_assessment_cb)cb)(closure, &r);
 }
 
@@ -222,20 +213,12 @@ static dh_status pg_put_entry(dh_conn *c, const dh_dti_entry_row *r, dh_err *e)
 
 static int entry_row(const PGresult *res, int i, void *cb, void *closure)
 {
-    dh_dti_entry_row r = {dh_pg_col_int(res, i, 0),
-                          dh_pg_col_text(res, i, 1),
-                          !dh_pg_is_null(res, i, 2),
-                          !dh_pg_is_null(res, i, 3),
-                          !dh_pg_is_null(res, i, 4),
-                          !dh_pg_is_null(res, i, 5),
-                          dh_pg_col_real(res, i, 2),
-                          dh_pg_col_real(res, i, 3),
-                          dh_pg_col_real(res, i, 4),
-                          dh_pg_col_real(res, i, 5),
-                          dh_pg_col_text(res, i, 6),
-                          dh_pg_col_text(res, i, 7),
-                          dh_pg_col_text(res, i, 8),
-                          (long)dh_pg_col_int(res, i, 9)};
+    dh_dti_entry_row r = {
+        dh_pg_col_int(res, i, 0),  dh_pg_col_text(res, i, 1),     !dh_pg_is_null(res, i, 2),
+        !dh_pg_is_null(res, i, 3), !dh_pg_is_null(res, i, 4),     !dh_pg_is_null(res, i, 5),
+        dh_pg_col_real(res, i, 2), dh_pg_col_real(res, i, 3),     dh_pg_col_real(res, i, 4),
+        dh_pg_col_real(res, i, 5), dh_pg_col_text(res, i, 6),     dh_pg_col_text(res, i, 7),
+        dh_pg_col_text(res, i, 8), (long)dh_pg_col_int(res, i, 9)};
     return ((dh_dti_entry_cb)cb)(closure, &r);
 }
 
@@ -275,9 +258,9 @@ static dh_status pg_add_revision(dh_conn *c, const dh_dti_revision_row *r, dh_er
 
 static int revision_row(const PGresult *res, int i, void *cb, void *closure)
 {
-    dh_dti_revision_row r = {dh_pg_col_int(res, i, 0),      (int)dh_pg_col_int(res, i, 1),
-                             dh_pg_col_time(res, i, 2),     dh_pg_col_text(res, i, 3),
-                             dh_pg_col_text(res, i, 4),     dh_pg_col_text(res, i, 5)};
+    dh_dti_revision_row r = {dh_pg_col_int(res, i, 0),  (int)dh_pg_col_int(res, i, 1),
+                             dh_pg_col_time(res, i, 2), dh_pg_col_text(res, i, 3),
+                             dh_pg_col_text(res, i, 4), dh_pg_col_text(res, i, 5)};
     return ((dh_dti_revision_cb)cb)(closure, &r);
 }
 

@@ -34,8 +34,7 @@ static dh_status rows(dh_conn *c, sqlite3_stmt *st, int (*row)(sqlite3_stmt *, v
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? DH_OK : dh_sq_db_error(c, e, what);
 }
 
-static dh_status sq_put_framework(dh_conn *c, const dh_dti_framework_row *r, int64_t *id,
-                                  dh_err *e)
+static dh_status sq_put_framework(dh_conn *c, const dh_dti_framework_row *r, int64_t *id, dh_err *e)
 {
     sqlite3_stmt *st = dh_sq_stmt(c,
                                   "INSERT INTO dti_frameworks(code, name, level, year, note, "
@@ -61,8 +60,8 @@ static int framework_row(sqlite3_stmt *st, void *cb, void *closure)
     return ((dh_dti_framework_cb)cb)(closure, &r);
 }
 
-static dh_status sq_list_frameworks(dh_conn *c, const char *code, int year,
-                                    dh_dti_framework_cb cb, void *closure, dh_err *e)
+static dh_status sq_list_frameworks(dh_conn *c, const char *code, int year, dh_dti_framework_cb cb,
+                                    void *closure, dh_err *e)
 {
     sqlite3_stmt *st = dh_sq_stmt(c,
                                   "SELECT id, code, name, level, year, note, created_at FROM "
@@ -102,17 +101,17 @@ static dh_status sq_put_node(dh_conn *c, const dh_dti_node_row *r, dh_err *e)
 
 static int node_row(sqlite3_stmt *st, void *cb, void *closure)
 {
-    dh_dti_node_row r = {sqlite3_column_int64(st, 0),  sqlite3_column_int(st, 1),
-                         dh_sq_col_text(st, 2),        dh_sq_col_text(st, 3),
-                         dh_sq_col_text(st, 4),        sqlite3_column_double(st, 5),
-                         dh_sq_col_text(st, 6),        sqlite3_column_double(st, 7),
-                         dh_sq_col_text(st, 8),        dh_sq_col_text(st, 9),
-                         dh_sq_col_text(st, 10),       (long)sqlite3_column_int64(st, 11)};
+    dh_dti_node_row r = {sqlite3_column_int64(st, 0), sqlite3_column_int(st, 1),
+                         dh_sq_col_text(st, 2),       dh_sq_col_text(st, 3),
+                         dh_sq_col_text(st, 4),       sqlite3_column_double(st, 5),
+                         dh_sq_col_text(st, 6),       sqlite3_column_double(st, 7),
+                         dh_sq_col_text(st, 8),       dh_sq_col_text(st, 9),
+                         dh_sq_col_text(st, 10),      (long)sqlite3_column_int64(st, 11)};
     return ((dh_dti_node_cb)cb)(closure, &r);
 }
 
-static dh_status sq_list_nodes(dh_conn *c, int64_t framework_id, dh_dti_node_cb cb,
-                               void *closure, dh_err *e)
+static dh_status sq_list_nodes(dh_conn *c, int64_t framework_id, dh_dti_node_cb cb, void *closure,
+                               dh_err *e)
 {
     sqlite3_stmt *st = dh_sq_stmt(c,
                                   "SELECT framework_id, ord, code, parent, name, max_points, "
@@ -168,20 +167,13 @@ static dh_status sq_save_assessment(dh_conn *c, const dh_dti_assessment_row *r, 
 
 static int assessment_row(sqlite3_stmt *st, void *cb, void *closure)
 {
-    dh_dti_assessment_row r = {sqlite3_column_int64(st, 0),
-                               sqlite3_column_int64(st, 1),
-                               dh_sq_col_text(st, 2),
-                               sqlite3_column_int(st, 3),
-                               dh_sq_col_text(st, 4),
-                               col_has(st, 5),
-                               sqlite3_column_double(st, 5),
-                               (long)sqlite3_column_int64(st, 6),
-                               dh_sq_col_text(st, 7),
-                               dh_sq_col_text(st, 8),
-                               sqlite3_column_int(st, 9),
-                               sqlite3_column_int(st, 10) != 0,
-                               dh_sq_col_time(st, 11),
-                               dh_sq_col_time(st, 12)};
+    dh_dti_assessment_row r = {sqlite3_column_int64(st, 0),  sqlite3_column_int64(st, 1),
+                               dh_sq_col_text(st, 2),        sqlite3_column_int(st, 3),
+                               dh_sq_col_text(st, 4),        col_has(st, 5),
+                               sqlite3_column_double(st, 5), (long)sqlite3_column_int64(st, 6),
+                               dh_sq_col_text(st, 7),        dh_sq_col_text(st, 8),
+                               sqlite3_column_int(st, 9),    sqlite3_column_int(st, 10) != 0,
+                               dh_sq_col_time(st, 11),       dh_sq_col_time(st, 12)};
     return ((dh_dti_assessment_cb)cb)(closure, &r);
 }
 
