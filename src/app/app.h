@@ -734,4 +734,19 @@ dh_status dh_app_dti_assessment_get(dh_app *app, const dh_actor *a, const char *
                                     const char *framework, int year, time_t now, json_t **out,
                                     dh_err *e);
 
+/* Creates the remediation plan of an assessment (dtiplan.c): a plan of type
+ * remediation issued by the unit for the next year (key FW-YEAR-UNIT-khac-phuc,
+ * implementing `implements` when given: a plan key, number or id held here,
+ * else cited), one task per criterion that lost points in order of points
+ * lost, led by the unit, due 31 October of the next year, each linked to
+ * its criterion. Write access to the unit; 409 remediation_exists.
+ * *out {plan:{id,key,title}, tasks:[{id,ordinal,criterion,lost,due}]}. */
+dh_status dh_app_dti_remediation(dh_app *app, const dh_actor *a, const char *unit,
+                                 const char *framework, int year, const char *implements,
+                                 time_t now, json_t **out, dh_err *e);
+/* Loads the DTI demo (data/demo/dti-*.csv; after the plans demo, whose
+ * remediation plan of Vũng Tàu it links to the criteria). */
+dh_status dh_app_dti_demo(dh_app *app, const dh_actor *a, time_t now, json_t **summary,
+                          dh_err *e);
+
 #endif

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "app/dtiint.h"
+#include "app/planbook.h"
 #include "app/internal.h"
 #include "core/access.h"
 #include "core/dti.h"
@@ -447,6 +448,7 @@ typedef struct scored {
     dh_dti_result r;
     json_t *kpis;     /* the computed criteria with their figures */
     json_t *comments; /* per code: evidence, note, comment (non-empty ones) */
+    json_t *tasks;    /* per code: the id of its remediation task */
 } scored;
 
 static void scored_free(scored *s)
@@ -457,6 +459,7 @@ static void scored_free(scored *s)
     dh_dti_result_free(&s->r);
     json_decref(s->kpis);
     json_decref(s->comments);
+    json_decref(s->tasks);
     memset(s, 0, sizeof *s);
 }
 
@@ -481,6 +484,8 @@ static int on_entry(void *closure, const dh_dti_entry_row *r)
                         appraised ? r->points : r->self_points,
                         appraised ? r->has_value : r->has_self_value,
                         appraised ? r->value : r->self_value, r->line};
+    if (r->task_id)
+        json_object_set_new(cl->s->tasks, r->code, json_integer(r->task_id));
     if (*r->evidence || *r->note || *r->comment)
         json_object_set_new(cl->s->comments, r->code,
                             json_pack("{s:s,s:s,s:s}", "evidence", r->evidence, "note", r->note,
@@ -513,6 +518,7 @@ static dh_status score_one(dh_app *app, dh_conn *c, const dh_unitreg *reg, const
     s->en = calloc(fw->n ? fw->n : 1, sizeof *s->en);
     s->kpis = json_array();
     s->comments = json_object();
+    s->tasks = json_object();
     entries_cl cl = {fw, s};
     dh_status st = DH_DTI(c)->list_entries(c, row->id, on_entry, &cl, e);
     if (st == DH_OK && row->has_printed && !s->printed.has_points)
@@ -576,59 +582,62 @@ typedef struct all_cl {
     const dti_fw *fw;
     dh_date today;
     scored *v;
-    size_t n;
-    dh_dti_assessment_row *rows; /* copies, scored after the list is read */
-    char **units, **statuses, **warnings;
+    dti_arows rows; /* scored after the list is read */
 } all_cl;
 
-static int on_assessment(void *closure, const dh_dti_assessment_row *r)
+int dh_dti_arows_add(void *closure, const dh_dti_assessment_row *r)
 {
-    all_cl *cl = closure;
-    size_t i = cl->n++;
-    cl->rows = realloc(cl->rows, cl->n * sizeof *cl->rows);
-    cl->units = realloc(cl->units, cl->n * sizeof *cl->units);
-    cl->statuses = realloc(cl->statuses, cl->n * sizeof *cl->statuses);
-    cl->rows[i] = *r;
-    cl->units[i] = strdup(r->unit);
-    cl->statuses[i] = strdup(r->status);
-    cl->rows[i].unit = cl->units[i];
-    cl->rows[i].status = cl->statuses[i];
-    cl->rows[i].warnings_json = cl->rows[i].source = "";
+    dti_arows *l = closure;
+    l->v = realloc(l->v, (l->n + 1) * sizeof *l->v);
+    dh_dti_assessment_row *c = &l->v[l->n++];
+    *c = *r;
+    c->unit = strdup(r->unit);
+    c->status = strdup(r->status);
+    c->warnings_json = strdup(r->warnings_json);
+    c->source = strdup(r->source);
     return 0;
+}
+
+void dh_dti_arows_free(dti_arows *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        free((char *)l->v[i].unit);
+        free((char *)l->v[i].status);
+        free((char *)l->v[i].warnings_json);
+        free((char *)l->v[i].source);
+    }
+    free(l->v);
+    memset(l, 0, sizeof *l);
 }
 
 static void all_free(all_cl *cl)
 {
-    for (size_t i = 0; i < cl->n; i++) {
-        if (cl->v)
-            scored_free(&cl->v[i]);
-        free(cl->units[i]);
-        free(cl->statuses[i]);
-    }
+    for (size_t i = 0; cl->v && i < cl->rows.n; i++)
+        scored_free(&cl->v[i]);
     free(cl->v);
-    free(cl->rows);
-    free(cl->units);
-    free(cl->statuses);
+    dh_dti_arows_free(&cl->rows);
 }
 
 static dh_status score_all(all_cl *cl, dh_err *e)
 {
-    dh_status st = DH_DTI(cl->c)->list_assessments(cl->c, cl->fw->id, NULL, on_assessment, cl, e);
+    dh_status st =
+        DH_DTI(cl->c)->list_assessments(cl->c, cl->fw->id, NULL, dh_dti_arows_add, &cl->rows, e);
     if (st)
         return st;
-    cl->v = calloc(cl->n ? cl->n : 1, sizeof *cl->v);
-    for (size_t i = 0; i < cl->n && st == DH_OK; i++)
-        st = score_one(cl->app, cl->c, cl->reg, cl->fw, &cl->rows[i], cl->today, &cl->v[i], e);
+    cl->v = calloc(cl->rows.n ? cl->rows.n : 1, sizeof *cl->v);
+    for (size_t i = 0; i < cl->rows.n && st == DH_OK; i++)
+        st = score_one(cl->app, cl->c, cl->reg, cl->fw, &cl->rows.v[i], cl->today, &cl->v[i], e);
     return st;
 }
 
 /* The ranking of cl's assessments: items by rank, each with its index. */
 static dh_dti_rank_item *rank_all(const all_cl *cl)
 {
-    dh_dti_rank_item *it = calloc(cl->n ? cl->n : 1, sizeof *it);
-    for (size_t i = 0; i < cl->n; i++)
+    size_t n = cl->rows.n;
+    dh_dti_rank_item *it = calloc(n ? n : 1, sizeof *it);
+    for (size_t i = 0; i < n; i++)
         it[i] = (dh_dti_rank_item){cl->v[i].unit, cl->v[i].r.total, 0, (void *)&cl->v[i]};
-    dh_dti_rank(it, cl->n);
+    dh_dti_rank(it, n);
     return it;
 }
 
@@ -659,8 +668,63 @@ static void unit_name(const dh_unitreg *reg, const char *code, dh_date d, char *
 /* ------------------------------------------------------------------ */
 /* Scorecard and ranking.                                             */
 
+/* The remediation task `code` of s is linked to, with its state on today
+ * (NULL when none). */
+static json_t *task_of(const scored *s, const char *code, const dh_planbook *pb, dh_date today)
+{
+    json_t *id = json_object_get(s->tasks, code);
+    if (!id)
+        return NULL;
+    json_t *o = json_pack("{s:I}", "id", json_integer_value(id));
+    size_t k = pb ? pb_task_by_id(pb, json_integer_value(id)) : PB_NONE;
+    if (k != PB_NONE) {
+        dh_task_status st;
+        int percent;
+        pb_task_status(&pb->t[k], today, &st, &percent);
+        json_object_set_new(o, "state", json_string(dh_task_state_name(st.state)));
+        json_object_set_new(o, "done", json_boolean(st.state == DH_TS_DONE ||
+                                                    st.state == DH_TS_DONE_LATE));
+        if (pb->t[k].plan != PB_NONE)
+            json_object_set_new(o, "plan", json_string(pb->p[pb->t[k].plan].key));
+        json_object_set_new(o, "ordinal", json_incref(json_object_get(pb->t[k].j, "ordinal")));
+    }
+    return o;
+}
+
+/* Per criterion that lost points the year before and had a remediation
+ * task: whether the task was done and whether the points came back. */
+static json_t *remediation_json(const dti_fw *fw, const scored *s, const dti_fw *prev_fw,
+                                const scored *prev, const dh_planbook *pb, dh_date today)
+{
+    json_t *arr = json_array();
+    dh_dti_lost *lost = calloc(prev_fw->n ? prev_fw->n : 1, sizeof *lost);
+    size_t nl = dh_dti_lost_points(prev_fw->nodes, prev_fw->n, &prev->r, lost);
+    for (size_t i = 0; i < nl; i++) {
+        const dh_dti_node *d = &prev_fw->nodes[lost[i].node];
+        json_t *task = task_of(prev, d->code, pb, today);
+        if (!task)
+            continue;
+        long now_i = dh_dti_find(fw->nodes, fw->n, d->code);
+        json_t *o = json_pack("{s:s,s:s,s:o,s:o}", "code", d->code, "name", d->name,
+                              "lost_before", num_json(lost[i].lost), "task", task);
+        if (now_i >= 0 && s->r.known[now_i]) {
+            double now_lost = fw->nodes[now_i].max_points - s->r.points[now_i];
+            json_object_set_new(o, "lost_now", num_json(now_lost));
+            json_object_set_new(o, "points_back", num_json(lost[i].lost - now_lost));
+            json_object_set_new(o, "recovered", json_boolean(now_lost < DH_DTI_EPS));
+        } else {
+            json_object_set_new(o, "lost_now", json_null());
+            json_object_set_new(o, "recovered", json_null());
+        }
+        json_array_append_new(arr, o);
+    }
+    free(lost);
+    return arr;
+}
+
 static json_t *scorecard_json(const dti_fw *fw, const scored *s, const dh_dti_rank_item *it,
-                              size_t n, const dti_fw *prev_fw, const scored *prev)
+                              size_t n, const dti_fw *prev_fw, const scored *prev,
+                              const dh_planbook *pb, dh_date today)
 {
     int rank = 0;
     for (size_t i = 0; i < n; i++)
@@ -698,6 +762,9 @@ static json_t *scorecard_json(const dti_fw *fw, const scored *s, const dh_dti_ra
             json_object_set_new(l, "unscored", json_true());
         if (*fw->responsible[lost[i].node])
             json_object_set_new(l, "responsible", json_string(fw->responsible[lost[i].node]));
+        json_t *task = task_of(s, d->code, pb, today);
+        if (task)
+            json_object_set_new(l, "task", task);
         json_array_append_new(la, l);
     }
     free(lost);
@@ -710,6 +777,20 @@ static json_t *scorecard_json(const dti_fw *fw, const scored *s, const dh_dti_ra
     json_object_set_new(o, "revision", json_integer(s->revision));
     if (s->synthetic)
         json_object_set_new(o, "synthetic", json_true());
+    /* Every criterion with a remediation task, in framework order. */
+    json_t *rem = json_array();
+    for (size_t i = 0; i < fw->n; i++) {
+        json_t *task = task_of(s, fw->nodes[i].code, pb, today);
+        if (task)
+            json_array_append_new(
+                rem, json_pack("{s:s,s:s,s:s,s:o}", "code", fw->nodes[i].code, "name",
+                               fw->nodes[i].name, "pillar",
+                               fw->nodes[dh_dti_pillar_of(fw->nodes, fw->n, i)].code, "task",
+                               task));
+    }
+    json_object_set_new(o, "tasks", rem);
+    if (prev)
+        json_object_set_new(o, "remediation", remediation_json(fw, s, prev_fw, prev, pb, today));
     return o;
 }
 
@@ -739,8 +820,8 @@ dh_status dh_app_dti_score(dh_app *app, const dh_actor *a, const char *unit, con
         return e->status;
     }
     dti_fw fw, pfw = {0};
-    all_cl cl = {app, c, reg, &fw, today, NULL, 0, NULL, NULL, NULL, NULL};
-    all_cl pcl = {app, c, reg, &pfw, today, NULL, 0, NULL, NULL, NULL, NULL};
+    all_cl cl = {app, c, reg, &fw, today, NULL, {0}};
+    all_cl pcl = {app, c, reg, &pfw, today, NULL, {0}};
     dh_status st = dh_dti_fw_load(c, framework ? framework : "", year, &fw, e);
     if (st) {
         read_end(c);
@@ -749,7 +830,7 @@ dh_status dh_app_dti_score(dh_app *app, const dh_actor *a, const char *unit, con
     }
     st = score_all(&cl, e);
     const scored *mine = NULL, *prev = NULL;
-    for (size_t i = 0; st == DH_OK && i < cl.n; i++)
+    for (size_t i = 0; st == DH_OK && i < cl.rows.n; i++)
         if (!strcmp(cl.v[i].unit, unit))
             mine = &cl.v[i];
     if (st == DH_OK && !mine)
@@ -759,18 +840,21 @@ dh_status dh_app_dti_score(dh_app *app, const dh_actor *a, const char *unit, con
     /* Year over year: the same framework code a year earlier, if assessed. */
     dh_err pe;
     if (st == DH_OK && dh_dti_fw_load(c, framework, year - 1, &pfw, &pe) == DH_OK) {
-        if (DH_DTI(c)->list_assessments(c, pfw.id, unit, on_assessment, &pcl, &pe) == DH_OK &&
-            pcl.n == 1) {
+        if (DH_DTI(c)->list_assessments(c, pfw.id, unit, dh_dti_arows_add, &pcl.rows, &pe) ==
+                DH_OK &&
+            pcl.rows.n == 1) {
             pcl.v = calloc(1, sizeof *pcl.v);
-            if (score_one(app, c, reg, &pfw, &pcl.rows[0], today, &pcl.v[0], &pe) == DH_OK)
+            if (score_one(app, c, reg, &pfw, &pcl.rows.v[0], today, &pcl.v[0], &pe) == DH_OK)
                 prev = &pcl.v[0];
-            else
-                pcl.n = 0, free(pcl.v), pcl.v = NULL;
         }
     }
     if (st == DH_OK) {
         dh_dti_rank_item *it = rank_all(&cl);
-        *out = scorecard_json(&fw, mine, it, cl.n, &pfw, prev);
+        dh_err pbe;
+        const dh_planbook *pb = pb_acquire(app, &pbe);
+        *out = scorecard_json(&fw, mine, it, cl.rows.n, &pfw, prev, pb, today);
+        if (pb)
+            pb_release(app, pb);
         char name[256];
         unit_name(reg, unit, end, name, sizeof name);
         json_object_set_new(*out, "name", json_string(name));
@@ -801,14 +885,14 @@ dh_status dh_app_dti_rank(dh_app *app, const dh_actor *a, const char *framework,
         return e->status;
     }
     dti_fw fw;
-    all_cl cl = {app, c, reg, &fw, today, NULL, 0, NULL, NULL, NULL, NULL};
+    all_cl cl = {app, c, reg, &fw, today, NULL, {0}};
     dh_status st = dh_dti_fw_load(c, framework ? framework : "", year, &fw, e);
     if (st == DH_OK) {
         st = score_all(&cl, e);
         if (st == DH_OK) {
             dh_dti_rank_item *it = rank_all(&cl);
             json_t *items = json_array();
-            for (size_t i = 0; i < cl.n; i++) {
+            for (size_t i = 0; i < cl.rows.n; i++) {
                 const scored *s = it[i].data;
                 char name[256];
                 unit_name(reg, s->unit, end, name, sizeof name);
@@ -825,7 +909,7 @@ dh_status dh_app_dti_rank(dh_app *app, const dh_actor *a, const char *framework,
             }
             free(it);
             *out = json_pack("{s:s,s:s,s:i,s:o,s:o}", "framework", fw.code, "name", fw.name, "year",
-                             fw.year, "max", num_json(cl.n ? cl.v[0].r.max : 0), "items", items);
+                             fw.year, "max", num_json(cl.rows.n ? cl.v[0].r.max : 0), "items", items);
         }
         all_free(&cl);
         dh_dti_fw_free(&fw);
@@ -967,13 +1051,13 @@ static dh_status res_import_tx(dh_tx *tx, void *closure, dh_err *e)
     /* A published assessment is changed only by a revision. */
     dh_dti_assessment_row *cur = calloc(nunits ? nunits : 1, sizeof *cur);
     for (size_t i = 0; i < nunits && st == DH_OK; i++) {
-        all_cl found = {0};
-        st = DH_DTI(tx->c)->list_assessments(tx->c, fw.id, units[i].code, on_assessment, &found, e);
-        bool published = found.n && !strcmp(found.rows[0].status, "published");
+        dti_arows found = {0};
+        st = DH_DTI(tx->c)->list_assessments(tx->c, fw.id, units[i].code, dh_dti_arows_add,
+                                             &found, e);
+        bool published = found.n && !strcmp(found.v[0].status, "published");
         if (found.n)
-            cur[i] =
-                (dh_dti_assessment_row){.id = found.rows[0].id, .revision = found.rows[0].revision};
-        all_free(&found);
+            cur[i] = (dh_dti_assessment_row){.id = found.v[0].id, .revision = found.v[0].revision};
+        dh_dti_arows_free(&found);
         if (st == DH_OK) {
             if (published) {
                 units[i].refused = true;
@@ -1035,7 +1119,7 @@ static dh_status res_import_tx(dh_tx *tx, void *closure, dh_err *e)
             st = DH_DTI(tx->c)->put_entry(
                 tx->c,
                 &(dh_dti_entry_row){aid, cell(r, col, RC_CRITERION), false, false, pr == 0, vr == 0,
-                                    0, 0, pts, val, "", cell(r, col, RC_NOTE), "", r->line},
+                                    0, 0, pts, val, "", cell(r, col, RC_NOTE), "", r->line, 0},
                 e);
         }
         json_t *uo =

@@ -54,33 +54,14 @@ typedef struct target {
     int32_t u;
     dh_date day; /* the day access is judged on: the year's end, or today */
     dh_dti_assessment_row row;
-    char *unit, *status, *warnings, *source;
-    bool found;
+    dti_arows found; /* the assessment as listed (at most one) */
+    const char *status; /* its stored status */
 } target;
-
-static int on_row(void *closure, const dh_dti_assessment_row *r)
-{
-    target *t = closure;
-    t->row = *r;
-    t->unit = strdup(r->unit);
-    t->status = strdup(r->status);
-    t->warnings = strdup(r->warnings_json);
-    t->source = strdup(r->source);
-    t->row.unit = t->unit;
-    t->row.status = t->status;
-    t->row.warnings_json = t->warnings;
-    t->row.source = t->source;
-    t->found = true;
-    return 1;
-}
 
 static void target_free(target *t)
 {
     dh_dti_fw_free(&t->fw);
-    free(t->unit);
-    free(t->status);
-    free(t->warnings);
-    free(t->source);
+    dh_dti_arows_free(&t->found);
     memset(t, 0, sizeof *t);
 }
 
@@ -105,8 +86,12 @@ static dh_status target_load(dh_tx *tx, const char *unit, const char *framework,
         (reg->u[t->u].valid_to != DH_DATE_NONE && reg->u[t->u].valid_to < jan1))
         return dh_err_set(e, DH_E_INVALID, "unit_not_valid", "unit",
                           "unit '%s' did not exist in %d", unit, year);
-    st = DH_DTI(tx->c)->list_assessments(tx->c, t->fw.id, unit, on_row, t, e);
-    if (st == DH_OK && need && !t->found)
+    st = DH_DTI(tx->c)->list_assessments(tx->c, t->fw.id, unit, dh_dti_arows_add, &t->found, e);
+    if (st == DH_OK && t->found.n) {
+        t->row = t->found.v[0];
+        t->status = t->row.status;
+    }
+    if (st == DH_OK && need && !t->found.n)
         st = dh_err_set(e, DH_E_NOTFOUND, "no_assessment", "unit",
                         "unit '%s' has no assessment on framework '%s' of %d", unit, t->fw.code,
                         year);
@@ -150,7 +135,7 @@ static dh_status create_tx(dh_tx *tx, void *closure, dh_err *e)
         st = dh_tx_deny(tx, cl->a, "create", "dti_assessment", t.fw.code, cl->unit, cl->now, e,
                         "start the DTI self-assessment of a unit outside their own");
     }
-    if (st == DH_OK && t.found)
+    if (st == DH_OK && t.found.n)
         st = dh_err_set(e, DH_E_CONFLICT, "assessment_exists", "unit",
                         "unit '%s' already has an assessment on framework '%s' of %d (%s)",
                         cl->unit, t.fw.code, t.fw.year, t.row.status);
@@ -167,7 +152,6 @@ static dh_status create_tx(dh_tx *tx, void *closure, dh_err *e)
         st = dh_app_audit(tx->c, cl->a, "create", "dti_assessment", key, cl->unit, "ok", NULL,
                           cl->out, cl->now, e);
     }
-    t.row.unit = t.row.status = NULL; /* literals, not target_free's */
     target_free(&t);
     return st;
 }

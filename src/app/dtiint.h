@@ -5,6 +5,7 @@
 
 #include "app/internal.h"
 #include "core/dti.h"
+#include "store/dti.h"
 
 /* A framework with its nodes in file order (strings malloc'd, freed by
  * dh_dti_fw_free); responsible and note per node. */
@@ -21,5 +22,14 @@ typedef struct dti_fw {
  * (unknown_framework, field framework) naming them when there is none. */
 dh_status dh_dti_fw_load(dh_conn *c, const char *code, int year, dti_fw *f, dh_err *e);
 void dh_dti_fw_free(dti_fw *f);
+
+/* Assessment rows copied out of a list callback (their strings owned,
+ * freed by dh_dti_arows_free). dh_dti_arows_add is the callback. */
+typedef struct dti_arows {
+    dh_dti_assessment_row *v;
+    size_t n;
+} dti_arows;
+int dh_dti_arows_add(void *closure, const dh_dti_assessment_row *r);
+void dh_dti_arows_free(dti_arows *l);
 
 #endif

@@ -20,10 +20,6 @@
 #include "util/text.h"
 #include "util/xlsx.h"
 
-dh_status pb_task_from_body(dh_tx *tx, const dh_planbook *b, size_t pi, json_t *body,
-                            json_t **out, dh_err *e);
-dh_status pb_insert_task(dh_tx *tx, const dh_actor *a, json_t *doc, const char *action,
-                         time_t now, dh_err *e);
 
 /* ------------------------------------------------------------------ */
 /* A table: rows of fields with their line numbers, from CSV or XLSX,   */

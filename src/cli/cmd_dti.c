@@ -5,6 +5,7 @@
  *   dti score --unit CODE --framework CODE --year YEAR
  *   dti rank --framework CODE --year YEAR
  *   dti assess|submit|appraise|publish|show --unit CODE --framework CODE --year YEAR
+ *   dti remediate --unit CODE --framework CODE --year YEAR [--implements PLAN]
  *   dti entry --unit CODE --framework CODE --year YEAR --criterion CODE (--points P |
  *             --value PCT) [--evidence TEXT] [--note TEXT] [--comment TEXT] [--reason TEXT]
  * (every form takes --db URL and --json)
@@ -24,6 +25,8 @@ static const char dti_help[] =
     "       dieuhanh dti rank --framework CODE --year YEAR\n"
     "       dieuhanh dti assess|submit|appraise|publish|show --unit CODE --framework CODE\n"
     "                --year YEAR\n"
+    "       dieuhanh dti remediate --unit CODE --framework CODE --year YEAR\n"
+    "                [--implements PLAN]\n"
     "       dieuhanh dti entry --unit CODE --framework CODE --year YEAR --criterion CODE\n"
     "                (--points P | --value PCT) [--evidence TEXT] [--note TEXT]\n"
     "                [--comment TEXT] [--reason TEXT]\n"
@@ -43,7 +46,8 @@ static const char dti_help[] =
     "row. A bad row fails the whole import, unless --partial (bad rows are then skipped).\n"
     "The workflow: assess starts a self-assessment, entry records a criterion's figures\n"
     "(self-assessed, then appraised with --comment; once published only with --reason, as a\n"
-    "new revision), submit, appraise and publish move it on; show lists entries and revisions.\n";
+    "new revision), submit, appraise and publish move it on; show lists entries and revisions.\n"
+    "remediate creates the remediation plan: one task per criterion that lost points.\n";
 
 static const char *s_of(const json_t *o, const char *k)
 {
@@ -157,8 +161,8 @@ static dh_status entry(dh_app *app, const dh_actor *a, const char *unit, const c
 {
     json_t *b = json_pack("{s:s,s:s,s:i,s:s}", "unit", unit, "framework", framework, "year", year,
                           "criterion", crit);
-    const char *const texts[][2] = {{"evidence", evidence}, {"note", note},
-                                    {"comment", comment},   {"reason", reason}};
+    const char *const texts[][2] = {
+        {"evidence", evidence}, {"note", note}, {"comment", comment}, {"reason", reason}};
     for (size_t i = 0; i < 4; i++)
         if (texts[i][1])
             json_object_set_new(b, texts[i][0], json_string(texts[i][1]));
@@ -177,13 +181,18 @@ int dh_cmd_dti(int argc, char **argv)
 {
     const char *db = NULL, *code = NULL, *name = NULL, *level = NULL, *year_s = NULL,
                *framework = NULL, *unit = NULL, *crit = NULL, *points = NULL, *value = NULL,
-               *evidence = NULL, *note = NULL, *comment = NULL, *reason = NULL, *pos[3];
+               *evidence = NULL, *note = NULL, *comment = NULL, *reason = NULL, *implements = NULL,
+               *pos[3];
     bool as_json = false, partial = false;
     int npos;
-    const dh_cli_opt opts[] = {{"--db", &db, NULL},           {"--code", &code, NULL},
-                               {"--name", &name, NULL},       {"--level", &level, NULL},
-                               {"--year", &year_s, NULL},     {"--framework", &framework, NULL},
-                               {"--unit", &unit, NULL},       {"--json", NULL, &as_json},
+    const dh_cli_opt opts[] = {{"--db", &db, NULL},
+                               {"--code", &code, NULL},
+                               {"--name", &name, NULL},
+                               {"--level", &level, NULL},
+                               {"--year", &year_s, NULL},
+                               {"--framework", &framework, NULL},
+                               {"--unit", &unit, NULL},
+                               {"--json", NULL, &as_json},
                                {"--partial", NULL, &partial},
                                {"--criterion", &crit, NULL},
                                {"--points", &points, NULL},
@@ -191,7 +200,9 @@ int dh_cmd_dti(int argc, char **argv)
                                {"--evidence", &evidence, NULL},
                                {"--note", &note, NULL},
                                {"--comment", &comment, NULL},
-                               {"--reason", &reason, NULL}, {NULL, NULL, NULL}};
+                               {"--reason", &reason, NULL},
+                               {"--implements", &implements, NULL},
+                               {NULL, NULL, NULL}};
     int rc = dh_cli_parse("dti", argc, argv, opts, pos, 3, &npos, dti_help);
     if (rc)
         return rc < 0 ? DH_EXIT_OK : rc;
@@ -214,7 +225,8 @@ int dh_cmd_dti(int argc, char **argv)
         if (npos != 1 || !framework || !year_s)
             return dh_cli_usage("dti", "rank needs --framework and --year");
     } else if (!strcmp(what, "assess") || !strcmp(what, "submit") || !strcmp(what, "appraise") ||
-               !strcmp(what, "publish") || !strcmp(what, "show") || !strcmp(what, "entry")) {
+               !strcmp(what, "publish") || !strcmp(what, "show") || !strcmp(what, "entry") ||
+               !strcmp(what, "remediate")) {
         if (npos != 1 || !unit || !framework || !year_s)
             return dh_cli_usage("dti", "%s needs --unit, --framework and --year", what);
         if (!strcmp(what, "entry") && (!crit || (!points && !value)))
@@ -254,6 +266,8 @@ int dh_cmd_dti(int argc, char **argv)
         st = dh_app_dti_rank(app, &a, framework, year, now, &out, &e);
     else if (!strcmp(what, "assess"))
         st = dh_app_dti_assessment_create(app, &a, unit, framework, year, now, &out, &e);
+    else if (!strcmp(what, "remediate"))
+        st = dh_app_dti_remediation(app, &a, unit, framework, year, implements, now, &out, &e);
     else if (!strcmp(what, "show"))
         st = dh_app_dti_assessment_get(app, &a, unit, framework, year, now, &out, &e);
     else if (!strcmp(what, "entry"))
@@ -303,6 +317,10 @@ int dh_cmd_dti(int argc, char **argv)
                 printf("  (công bố %g)", n_of(it, "printed_total"));
             printf("\n");
         }
+    } else if (!strcmp(what, "remediate")) {
+        const json_t *p = json_object_get(out, "plan");
+        printf("created plan %s (%zu tasks): %s\n", s_of(p, "key"),
+               json_array_size(json_object_get(out, "tasks")), s_of(p, "title"));
     } else if (!strcmp(what, "entry")) {
         printf("%s %s: %s (revision %lld)\n", unit, crit, s_of(out, "status"),
                (long long)json_integer_value(json_object_get(out, "revision")));

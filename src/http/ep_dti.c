@@ -10,6 +10,7 @@
  *   PUT  /api/v1/dti/entries {unit,framework,year,criterion,points|value,evidence?,note?,
  *                             comment?,reason?}        one criterion's figures
  *   GET  /api/v1/dti/assessment?unit=&framework=&year=  entries and revisions
+ *   POST /api/v1/dti/remediation {unit,framework,year,implements?}  the remediation plan
  * The JSON is that of the CLI's --json (src/app/app.h, dh_app_dti_*).
  */
 #include <stdio.h>
@@ -151,8 +152,10 @@ static int body_target(dh_resp *rs, json_t *b, const char **unit, const char **f
     return 0;
 }
 
-/* Creates the assessment (create) or moves it on by the body's action. */
-static void workflow(dh_req *rq, dh_resp *rs, bool create)
+/* The workflow's writes on {unit, framework, year}: what 0 creates the
+ * assessment, 1 moves it on by the body's action, 2 creates its
+ * remediation plan (implementing the body's implements). */
+static void workflow(dh_req *rq, dh_resp *rs, int what)
 {
     json_t *b = dh_req_json(rq, rs);
     const char *unit, *fw;
@@ -163,27 +166,33 @@ static void workflow(dh_req *rq, dh_resp *rs, bool create)
     }
     dh_err e;
     json_t *out = NULL;
+    const char *arg = json_string_value(json_object_get(b, what == 1 ? "action" : "implements"));
     dh_status st =
-        create ? dh_app_dti_assessment_create(rq->app, &rq->actor, unit, fw, year, rq->now, &out,
-                                              &e)
-               : dh_app_dti_step(rq->app, &rq->actor, unit, fw, year,
-                                 json_string_value(json_object_get(b, "action")), rq->now, &out,
-                                 &e);
+        what == 0
+            ? dh_app_dti_assessment_create(rq->app, &rq->actor, unit, fw, year, rq->now, &out, &e)
+        : what == 1
+            ? dh_app_dti_step(rq->app, &rq->actor, unit, fw, year, arg, rq->now, &out, &e)
+            : dh_app_dti_remediation(rq->app, &rq->actor, unit, fw, year, arg, rq->now, &out, &e);
     if (st)
         dh_reply_err(rs, &e);
     else
-        dh_reply_json_steal(rs, create ? 201 : 200, out);
+        dh_reply_json_steal(rs, what == 1 ? 200 : 201, out);
     json_decref(b);
 }
 
 static void post_assessment(dh_req *rq, dh_resp *rs)
 {
-    workflow(rq, rs, true);
+    workflow(rq, rs, 0);
 }
 
 static void post_step(dh_req *rq, dh_resp *rs)
 {
-    workflow(rq, rs, false);
+    workflow(rq, rs, 1);
+}
+
+static void post_remediation(dh_req *rq, dh_resp *rs)
+{
+    workflow(rq, rs, 2);
 }
 
 static void put_entry(dh_req *rq, dh_resp *rs)
@@ -217,6 +226,7 @@ const dh_route dh_routes_dti[] = {
     {"POST", "/api/v1/dti/assessments/step", post_step, 0},
     {"PUT", "/api/v1/dti/entries", put_entry, 0},
     {"GET", "/api/v1/dti/assessment", get_assessment, 0},
+    {"POST", "/api/v1/dti/remediation", post_remediation, 0},
     {"GET", "/api/v1/dti/frameworks", get_frameworks, 0},
     {"POST", "/api/v1/dti/frameworks", post_framework, DH_ROUTE_BULK},
     {"POST", "/api/v1/dti/results", post_results, DH_ROUTE_BULK},

@@ -65,6 +65,7 @@ typedef struct dh_dti_entry_row {
     double points, value;           /* appraised or published */
     const char *evidence, *note, *comment; /* comment: the appraiser's */
     long line; /* the imported file's line; 0: none */
+    int64_t task_id; /* the criterion's remediation task (a plan task); 0: none */
 } dh_dti_entry_row;
 
 typedef struct dh_dti_revision_row {

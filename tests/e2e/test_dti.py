@@ -45,13 +45,21 @@ def write(d, name, text):
     return path
 
 
+def mine(s, table, where="1 = 1"):
+    """Rows of a DTI table that belong to the tests' framework DTI-T (the demo has its own)."""
+    join = ("JOIN dti_assessments a ON a.id = t.assessment_id " if table == "dti_entries" else "")
+    fw = "a.framework_id" if join else "t.framework_id"
+    return db_rows(s.db, "SELECT count(*) FROM %s t %sWHERE %s IN (SELECT id FROM dti_frameworks "
+                         "WHERE code = 'DTI-T') AND %s" % (table, join, fw, where))[0][0]
+
+
 def cli_json(s, *args):
     r = s.cli(*args, "--db", s.db, "--json")
     assert r.returncode == 0, r.stderr
     return json.loads(r.stdout)
 
 
-def import_framework(s, path=FRAMEWORK, code="DTI-HUYEN", year="2023"):
+def import_framework(s, path=FRAMEWORK, code="DTI-T", year="2023"):
     return s.cli("dti", "framework", "import", path, "--code", code, "--name",
                  "Bộ chỉ số đánh giá chuyển đổi số cấp huyện", "--level", "district", "--year",
                  year, "--db", s.db)
@@ -66,22 +74,23 @@ def test_dti_seed002_warning_ranking_cli_and_api(ctx):
     # the same code and year again: refused, nothing added
     r = import_framework(s)
     assert r.returncode == 1 and "already exists" in r.stderr, r.stderr
-    assert db_rows(s.db, "SELECT count(*) FROM dti_nodes")[0][0] == 27
+    assert db_rows(s.db, "SELECT count(*) FROM dti_nodes n JOIN dti_frameworks f ON "
+                         "f.id = n.framework_id WHERE f.code = 'DTI-T'")[0][0] == 27
 
     path = write(d, "ket-qua-2023.csv", results_csv())
-    r = s.cli("dti", "import", path, "--framework", "DTI-HUYEN", "--year", "2023", "--db", s.db)
+    r = s.cli("dti", "import", path, "--framework", "DTI-T", "--year", "2023", "--db", s.db)
     assert r.returncode == 0, r.stderr
     assert "imported 33 rows for 4 units" in r.stdout and "1 warnings" in r.stdout, r.stdout
     # the warning names both numbers and the row, with the file
     assert ("warning: %s: BRVT-VT: line 10: the printed total 87.381 differs from the sum of "
             "the pillars 88.3812" % path) in r.stderr, r.stderr
 
-    sc = cli_json(s, "dti", "score", "--unit", "BRVT-VT", "--framework", "DTI-HUYEN", "--year",
+    sc = cli_json(s, "dti", "score", "--unit", "BRVT-VT", "--framework", "DTI-T", "--year",
                   "2023")
     assert {"unit", "framework", "year", "status", "total", "max", "rank", "of", "pillars",
             "lost", "warnings"} <= set(sc)
     assert (sc["unit"], sc["framework"], sc["year"], sc["status"]) == \
-        ("BRVT-VT", "DTI-HUYEN", 2023, "published")
+        ("BRVT-VT", "DTI-T", 2023, "published")
     assert abs(sc["total"] - 88.3812) < 1e-9 and sc["max"] == 100
     assert abs(sc["printed_total"] - 87.381) < 1e-9
     assert [(p["code"], p["points"], p["max"]) for p in sc["pillars"]] == \
@@ -98,49 +107,51 @@ def test_dti_seed002_warning_ranking_cli_and_api(ctx):
     # ranking by the computed total: Bà Rịa 92.5, then Phú Mỹ and Vũng Tàu tied at 88.3812
     # (2, 2), then Châu Đức 73 4th
     assert (sc["rank"], sc["of"]) == (2, 4)
-    rk = cli_json(s, "dti", "rank", "--framework", "DTI-HUYEN", "--year", "2023")
+    rk = cli_json(s, "dti", "rank", "--framework", "DTI-T", "--year", "2023")
     assert [(i["unit"], i["rank"]) for i in rk["items"]] == \
         [("BRVT-BR", 1), ("BRVT-PM", 2), ("BRVT-VT", 2), ("BRVT-CD", 4)]
     assert all({"unit", "name", "total", "rank"} <= set(i) for i in rk["items"])
     assert rk["items"][2]["name"] == "Thành phố Vũng Tàu"
     assert rk["items"][2]["printed_total"] == 87.381 and rk["items"][0]["printed_total"] is None
     # the text form says it too
-    r = s.cli("dti", "score", "--unit", "BRVT-VT", "--framework", "DTI-HUYEN", "--year", "2023",
+    r = s.cli("dti", "score", "--unit", "BRVT-VT", "--framework", "DTI-T", "--year", "2023",
               "--db", s.db)
     assert "Tổng điểm: 88.3812 / 100   (tổng công bố: 87.381)" in r.stdout, r.stdout
     assert "Xếp hạng: 2/4" in r.stdout and "printed total 87.381" in r.stdout
 
     # the API gives the same JSON; a viewer of the province may read it
     t = s.login("xem.tinh")
-    r = s.request("GET", "/api/v1/dti/score?unit=BRVT-VT&framework=DTI-HUYEN&year=2023", token=t)
+    r = s.request("GET", "/api/v1/dti/score?unit=BRVT-VT&framework=DTI-T&year=2023", token=t)
     assert r.status == 200, r
     assert r.json["warnings"] == sc["warnings"] and r.json["total"] == sc["total"]
-    r = s.request("GET", "/api/v1/dti/rank?framework=DTI-HUYEN&year=2023", token=t)
+    r = s.request("GET", "/api/v1/dti/rank?framework=DTI-T&year=2023", token=t)
     assert r.status == 200 and r.json["items"] == rk["items"], r
     r = s.request("GET", "/api/v1/dti/frameworks", token=t)
-    assert r.json["items"][0]["code"] == "DTI-HUYEN" and r.json["items"][0]["year"] == 2023
+    # by year, then code: the demo's framework and this one
+    assert [(i["code"], i["year"]) for i in r.json["items"]] == [("DTI-HUYEN", 2023),
+                                                                 ("DTI-T", 2023)]
     # an officer of Vũng Tàu may not read another district's scorecard (audited)
     vt = s.login("vanphong.vt")
-    expect_error(s.request("GET", "/api/v1/dti/score?unit=BRVT-BR&framework=DTI-HUYEN&year=2023",
+    expect_error(s.request("GET", "/api/v1/dti/score?unit=BRVT-BR&framework=DTI-T&year=2023",
                            token=vt), 403, "forbidden")
-    assert s.request("GET", "/api/v1/dti/score?unit=BRVT-VT&framework=DTI-HUYEN&year=2023",
+    assert s.request("GET", "/api/v1/dti/score?unit=BRVT-VT&framework=DTI-T&year=2023",
                      token=vt).status == 200
     expect_error(s.request("GET", "/api/v1/dti/score?unit=BRVT-VT&framework=NOPE&year=2023",
                            token=t), 404, "unknown_framework", "framework")
-    expect_error(s.request("GET", "/api/v1/dti/score?unit=BRVT-DD&framework=DTI-HUYEN&year=2023",
+    expect_error(s.request("GET", "/api/v1/dti/score?unit=BRVT-DD&framework=DTI-T&year=2023",
                            token=t), 404, "no_assessment", "unit")
-    expect_error(s.request("GET", "/api/v1/dti/rank?framework=DTI-HUYEN&year=23", token=t),
+    expect_error(s.request("GET", "/api/v1/dti/rank?framework=DTI-T&year=23", token=t),
                  422, "invalid_value", "year")
     # every import is in the audit trail, one row per unit
     rows = db_rows(s.db, "SELECT entity, entity_key FROM audit_log WHERE entity LIKE 'dti%' "
                          "ORDER BY id")
-    assert ("dti_framework", "DTI-HUYEN/2023") in [tuple(x) for x in rows]
-    assert ("dti_assessment", "DTI-HUYEN/2023/BRVT-VT") in [tuple(x) for x in rows]
+    assert ("dti_framework", "DTI-T/2023") in [tuple(x) for x in rows]
+    assert ("dti_assessment", "DTI-T/2023/BRVT-VT") in [tuple(x) for x in rows]
 
     # a published assessment is not replaced by another import
-    r = s.cli("dti", "import", path, "--framework", "DTI-HUYEN", "--year", "2023", "--db", s.db)
+    r = s.cli("dti", "import", path, "--framework", "DTI-T", "--year", "2023", "--db", s.db)
     assert r.returncode == 1
-    assert "ket-qua-2023.csv:2: unit: the assessment of 'BRVT-VT' on DTI-HUYEN 2023 is " \
+    assert "ket-qua-2023.csv:2: unit: the assessment of 'BRVT-VT' on DTI-T 2023 is " \
            "published" in r.stderr, r.stderr
 
 
@@ -168,7 +179,7 @@ def test_dti_bad_input_all_or_nothing(ctx):
     for name, (text, want) in bad.items():
         r = import_framework(s, write(d, name + ".csv", text), code="X-" + name)
         assert r.returncode == 1 and want in r.stderr, (name, r.stderr)
-    assert db_rows(s.db, "SELECT count(*) FROM dti_frameworks")[0][0] == 0
+    assert db_rows(s.db, "SELECT count(*) FROM dti_frameworks WHERE code <> 'DTI-HUYEN'")[0][0] == 0
     assert import_framework(s).returncode == 0
 
     # results: every bad row reported with file, line and field; nothing imported
@@ -184,10 +195,10 @@ def test_dti_bad_input_all_or_nothing(ctx):
             "BRVT-XM,NT,x,,\n"             # 10: not a number
             "BRVT-XM,NL.1,,55,\n")         # 11: fine (ratio: 2 x 55% = 1.1)
     path = write(d, "bad.csv", text)
-    r = s.cli("dti", "import", path, "--framework", "DTI-HUYEN", "--year", "2023", "--db", s.db)
+    r = s.cli("dti", "import", path, "--framework", "DTI-T", "--year", "2023", "--db", s.db)
     assert r.returncode == 1
     for want in ["bad.csv:2: points: points of 'CQ' are 60, above its maximum 50",
-                 "bad.csv:3: criterion: 'NOPE' is not a criterion of framework DTI-HUYEN 2023",
+                 "bad.csv:3: criterion: 'NOPE' is not a criterion of framework DTI-T 2023",
                  "bad.csv:4: unit: unknown unit 'NOUNIT'",
                  "bad.csv:5: value: 'TC.K' is manual: it takes points, not a value",
                  "bad.csv:6: points: 'TC.1' is a yes/no criterion: points are 0 or 1.5, not 1",
@@ -196,37 +207,36 @@ def test_dti_bad_input_all_or_nothing(ctx):
                  "bad.csv:10: points: 'x' is not a number"]:
         assert want in r.stderr, (want, r.stderr)
     assert "bad.csv:8" not in r.stderr and "bad.csv:11" not in r.stderr
-    assert db_rows(s.db, "SELECT count(*) FROM dti_assessments")[0][0] == 0
-    assert db_rows(s.db, "SELECT count(*) FROM dti_entries")[0][0] == 0
+    assert mine(s, "dti_assessments") == 0 and mine(s, "dti_entries") == 0
     # the same over HTTP: 422 with the first reason and every row
     admin = s.login("admin")
-    r = s.request("POST", "/api/v1/dti/results?framework=DTI-HUYEN&year=2023&filename=bad.csv",
+    r = s.request("POST", "/api/v1/dti/results?framework=DTI-T&year=2023&filename=bad.csv",
                   token=admin, raw=text.encode(), headers={"Content-Type": "text/csv"})
     err = expect_error(r, 422, "invalid_row", "points")
     assert err["line"] == 2 and len(err["rows"]) == 8, err
     # --partial: the good rows go in, the bad ones are reported
-    r = s.cli("dti", "import", path, "--framework", "DTI-HUYEN", "--year", "2023", "--partial",
+    r = s.cli("dti", "import", path, "--framework", "DTI-T", "--year", "2023", "--partial",
               "--db", s.db)
     assert r.returncode == 0, r.stderr
-    assert "imported 2 rows for 2 units of DTI-HUYEN 2023 (8 rows refused)" in r.stdout
-    xm = cli_json(s, "dti", "score", "--unit", "BRVT-XM", "--framework", "DTI-HUYEN", "--year",
+    assert "imported 2 rows for 2 units of DTI-T 2023 (8 rows refused)" in r.stdout
+    xm = cli_json(s, "dti", "score", "--unit", "BRVT-XM", "--framework", "DTI-T", "--year",
                   "2023")
     assert abs(xm["total"] - 1.1) < 1e-9
     # a unit that did not exist in the year; a framework year not imported
     r = s.cli("dti", "import", write(d, "old.csv", "unit,criterion,points\nBRVT-VT,NT,1\n"),
-              "--framework", "DTI-HUYEN", "--year", "2022", "--db", s.db)
-    assert r.returncode == 1 and "there is no framework 'DTI-HUYEN' for 2022" in r.stderr
+              "--framework", "DTI-T", "--year", "2022", "--db", s.db)
+    assert r.returncode == 1 and "there is no framework 'DTI-T' for 2022" in r.stderr
     # an officer may not import a framework; a viewer may not import results (403, audited)
     t = s.login("vanphong.vt")
     r = s.request("POST", "/api/v1/dti/frameworks?code=Y&name=Y&level=district&year=2024",
                   token=t, raw=open(FRAMEWORK, "rb").read(), headers={"Content-Type": "text/csv"})
     expect_error(r, 403, "forbidden")
     # an officer of Vũng Tàu may not import results for Bà Rịa: the whole file is refused
-    r = s.request("POST", "/api/v1/dti/results?framework=DTI-HUYEN&year=2023", token=t,
+    r = s.request("POST", "/api/v1/dti/results?framework=DTI-T&year=2023", token=t,
                   raw=b"unit,criterion,points\nBRVT-BR,NT,6\n",
                   headers={"Content-Type": "text/csv"})
     expect_error(r, 403, "forbidden")
-    assert db_rows(s.db, "SELECT count(*) FROM dti_assessments WHERE unit = 'BRVT-BR'")[0][0] == 0
+    assert mine(s, "dti_assessments", "unit = 'BRVT-BR'") == 0
 
 
 def xlsx(rows):
@@ -313,7 +323,7 @@ def test_dti_workflow_self_assessment_appraisal_published_revision(ctx):
     s = ctx.server(demo=True)
     assert import_framework(s).returncode == 0
     vt, admin = s.login("vanphong.vt"), s.login("admin")
-    who = {"unit": "BRVT-VT", "framework": "DTI-HUYEN", "year": 2023}
+    who = {"unit": "BRVT-VT", "framework": "DTI-T", "year": 2023}
 
     def put(tok, **kw):
         return s.request("PUT", "/api/v1/dti/entries", dict(who, **kw), token=tok)
@@ -360,7 +370,7 @@ def test_dti_workflow_self_assessment_appraisal_published_revision(ctx):
     expect_error(put(vt, criterion="NT.K", points=5, reason="x"), 403, "forbidden")
     r = put(admin, criterion="NT.K", points=5, reason="Thiếu minh chứng tập huấn")
     assert r.status == 200 and r.json["revision"] == 1 and r.json["points"] == 5, r
-    a = s.request("GET", "/api/v1/dti/assessment?unit=BRVT-VT&framework=DTI-HUYEN&year=2023",
+    a = s.request("GET", "/api/v1/dti/assessment?unit=BRVT-VT&framework=DTI-T&year=2023",
                   token=vt).json
     assert a["status"] == "published" and a["revision"] == 1
     [rev] = a["revisions"]
@@ -370,7 +380,7 @@ def test_dti_workflow_self_assessment_appraisal_published_revision(ctx):
     ents = {x["criterion"]: x for x in a["entries"]}
     assert ents["NT.K"]["points"] == 5 and ents["NT.K"]["evidence"] == "Báo cáo số 12/BC-UBND"
     # the scorecard counts the appraised figures over the self-assessed ones
-    sc = s.request("GET", "/api/v1/dti/score?unit=BRVT-VT&framework=DTI-HUYEN&year=2023",
+    sc = s.request("GET", "/api/v1/dti/score?unit=BRVT-VT&framework=DTI-T&year=2023",
                    token=vt).json
     assert sc["status"] == "published" and sc["revision"] == 1
     pillars = {p["code"]: p["points"] for p in sc["pillars"]}
@@ -385,3 +395,72 @@ def test_dti_workflow_self_assessment_appraisal_published_revision(ctx):
     denied = db_rows(s.db, "SELECT count(*) FROM audit_log WHERE entity = 'dti_assessment' "
                            "AND outcome <> 'ok'")[0][0]
     assert denied >= 4
+
+
+def test_dti_demo_remediation_plan_and_next_year(ctx):
+    """The demo (issue 16, point 8): Vũng Tàu 2nd of 8 with its printed-total warning, the
+    seven others synthetic, the city's transcribed remediation plan linked to the criteria.
+    Then a remediation plan created from Phú Mỹ's result (point 6), one task done, and the
+    next year's scorecard saying which points came back."""
+    s = ctx.server(demo=True)
+    t = s.login("xem.tinh")
+    rk = s.request("GET", "/api/v1/dti/rank?framework=DTI-HUYEN&year=2023", token=t).json
+    assert len(rk["items"]) == 8
+    vt = [i for i in rk["items"] if i["unit"] == "BRVT-VT"][0]
+    assert vt["rank"] == 2 and vt["printed_total"] == 87.381 and vt["warnings"] == 1
+    assert "synthetic" not in vt
+    assert all(i.get("synthetic") for i in rk["items"] if i["unit"] != "BRVT-VT")
+    sc = s.request("GET", "/api/v1/dti/score?unit=BRVT-VT&framework=DTI-HUYEN&year=2023",
+                   token=t).json
+    assert "88.3812" in sc["warnings"][0]["message"] and "87.381" in sc["warnings"][0]["message"]
+    tasks = {x["code"]: x["task"] for x in sc["tasks"]}
+    assert len(tasks) == 11 and tasks["CQ.1"]["ordinal"] == "3.5"
+    assert tasks["XH.1"]["plan"] == "TPVT-KH-2024-khac-phuc-DTI-2023"
+
+    # the remediation plan of Phú Mỹ: one task per pillar that lost points, largest first
+    admin = s.login("admin")
+    who = {"unit": "BRVT-PM", "framework": "DTI-HUYEN", "year": 2023}
+    expect_error(s.request("POST", "/api/v1/dti/remediation", who, token=s.login("vanphong.vt")),
+                 403, "forbidden")
+    r = s.request("POST", "/api/v1/dti/remediation", dict(who, implements="1683/QĐ-UBND"),
+                  token=admin)
+    assert r.status == 201, r
+    plan = r.json["plan"]
+    assert plan["key"] == "DTI-HUYEN-2023-BRVT-PM-khac-phuc"
+    lost = [(x["criterion"], x["lost"]) for x in r.json["tasks"]]
+    assert lost[0] == ("CQ", 4.8) and [l for _, l in lost] == sorted([l for _, l in lost],
+                                                                       reverse=True)
+    assert all(x["due"] == "2024-10-31" for x in r.json["tasks"])
+    expect_error(s.request("POST", "/api/v1/dti/remediation", who, token=admin), 409,
+                 "remediation_exists")
+    p = s.request("GET", "/api/v1/plans/" + plan["key"], token=admin).json
+    assert p["type"] == "remediation" and p["issuer"] == "BRVT-PM"
+    assert len(p["task_list"]) == len(lost) and p["task_list"][0]["lead"] == ["BRVT-PM"]
+    assert "Chính quyền số" in p["task_list"][0]["content"]
+    sc = s.request("GET", "/api/v1/dti/score?unit=BRVT-PM&framework=DTI-HUYEN&year=2023",
+                   token=admin).json
+    cq = [x for x in sc["lost"] if x["code"] == "CQ"][0]
+    assert cq["task"]["id"] == r.json["tasks"][0]["id"] and cq["task"]["done"] is False
+    # the Chính quyền số task is done; the next year brings those points back, not Thể chế số's
+    tid = r.json["tasks"][0]["id"]
+    r3 = s.request("POST", "/api/v1/tasks/%d/updates" % tid,
+                   {"percent": 100, "text": "Đã hoàn thành", "unit": "BRVT-PM"}, token=admin)
+    assert r3.status == 201, r3
+    r2 = import_framework(s, code="DTI-HUYEN", year="2024")
+    assert r2.returncode == 0, r2.stderr
+    d = tempfile.mkdtemp(dir=s.dir)
+    res = "unit,criterion,points\n" + "".join(
+        "BRVT-PM,%s,%s\n" % cp for cp in [("NT", 6), ("TC", 8), ("HT", 3), ("NL", 6), ("AT", 5),
+                                          ("CQ", 50), ("KT", 3), ("XH", 11)])
+    r2 = s.cli("dti", "import", write(d, "kq-2024.csv", res), "--framework", "DTI-HUYEN",
+               "--year", "2024", "--db", s.db)
+    assert r2.returncode == 0, r2.stderr
+    sc = s.request("GET", "/api/v1/dti/score?unit=BRVT-PM&framework=DTI-HUYEN&year=2024",
+                   token=admin).json
+    rem = {x["code"]: x for x in sc["remediation"]}
+    assert rem["CQ"]["task"]["done"] is True and rem["CQ"]["recovered"] is True
+    assert rem["CQ"]["lost_before"] == 4.8 and rem["CQ"]["lost_now"] == 0
+    assert rem["TC"]["task"]["done"] is False and rem["TC"]["recovered"] is False
+    assert rem["TC"]["points_back"] == 0
+    pill = {x["code"]: x for x in sc["pillars"]}
+    assert pill["CQ"]["previous"] == 45.2 and abs(pill["CQ"]["change"] - 4.8) < 1e-9

@@ -2069,8 +2069,8 @@ static int on_entry(void *cl, const dh_dti_entry_row *r)
     const double v[4] = {r->self_points, r->self_value, r->points, r->value};
     for (int i = 0; i < 4; i++)
         snprintf(f[i], sizeof f[i], has[i] ? "%g" : "-", v[i]);
-    snprintf(s, sizeof s, "%s %s %s %s %s|%s|%s|%s|%ld", r->code, f[0], f[1], f[2], f[3],
-             r->evidence, r->note, r->comment, r->line);
+    snprintf(s, sizeof s, "%s %s %s %s %s|%s|%s|%s|%ld|t%lld", r->code, f[0], f[1], f[2], f[3],
+             r->evidence, r->note, r->comment, r->line, (long long)r->task_id);
     return add_row(cl, r->assessment_id, s);
 }
 
@@ -2198,30 +2198,30 @@ static void dti_frameworks_assessments(void **state)
 
     /* entries: absent figures stay absent; a second put replaces; by code */
     OK(d->put_entry(f->c, &(dh_dti_entry_row){a1, "P1.1", true, true, false, false, 3, 75.5, 0,
-                                              0, "bc-12.pdf", "tự đánh giá", "", 0},
+                                              0, "bc-12.pdf", "tự đánh giá", "", 0, 0},
                     &e));
     OK(d->put_entry(f->c, &(dh_dti_entry_row){a1, "P1", false, false, true, false, 0, 0, 3.5, 0,
-                                              NULL, NULL, NULL, 7},
+                                              NULL, NULL, NULL, 7, 4242},
                     &e));
     r = (rows){0};
     OK(d->list_entries(f->c, a1, on_entry, &r, &e));
     assert_int_equal(r.n, 2);
-    assert_string_equal(r.s[0], "P1 - - 3.5 -||||7");
-    assert_string_equal(r.s[1], "P1.1 3 75.5 - -|bc-12.pdf|tự đánh giá||0");
+    assert_string_equal(r.s[0], "P1 - - 3.5 -||||7|t4242");
+    assert_string_equal(r.s[1], "P1.1 3 75.5 - -|bc-12.pdf|tự đánh giá||0|t0");
     OK(d->put_entry(f->c, &(dh_dti_entry_row){a1, "P1.1", true, true, true, true, 3, 75.5, 2.5,
                                               60, "bc-12.pdf", "tự đánh giá", "thiếu minh chứng",
-                                              0},
+                                              0, 0},
                     &e));
     r = (rows){0};
     OK(d->list_entries(f->c, a1, on_entry, &r, &e));
     assert_int_equal(r.n, 2);
-    assert_string_equal(r.s[1], "P1.1 3 75.5 2.5 60|bc-12.pdf|tự đánh giá|thiếu minh chứng|0");
+    assert_string_equal(r.s[1], "P1.1 3 75.5 2.5 60|bc-12.pdf|tự đánh giá|thiếu minh chứng|0|t0");
     r = (rows){0};
     OK(d->list_entries(f->c, a2, on_entry, &r, &e));
     assert_int_equal(r.n, 0);
     /* clearing one assessment's entries leaves the others' */
     OK(d->put_entry(f->c, &(dh_dti_entry_row){a2, "P1", true, false, false, false, 1, 0, 0, 0,
-                                              NULL, NULL, NULL, 0},
+                                              NULL, NULL, NULL, 0, 0},
                     &e));
     OK(d->clear_entries(f->c, a1, &e));
     r = (rows){0};

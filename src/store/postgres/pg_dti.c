@@ -200,14 +200,15 @@ static dh_status pg_put_entry(dh_conn *c, const dh_dti_entry_row *r, dh_err *e)
     dh_pg_text(&p, r->note ? r->note : "");
     dh_pg_text(&p, r->comment ? r->comment : "");
     dh_pg_int(&p, r->line);
+    dh_pg_id(&p, r->task_id);
     return dh_pg_exec(c,
                       "INSERT INTO dti_entries(assessment_id, code, self_points, self_value, "
-                      "points, value, evidence, note, comment, line) VALUES ($1, $2, $3, $4, $5, "
-                      "$6, $7, $8, $9, $10) ON CONFLICT (assessment_id, code) DO UPDATE SET "
+                      "points, value, evidence, note, comment, line, task_id) VALUES ($1, $2, "
+                      "$3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (assessment_id, code) DO UPDATE SET "
                       "self_points = excluded.self_points, self_value = excluded.self_value, "
                       "points = excluded.points, value = excluded.value, evidence = "
                       "excluded.evidence, note = excluded.note, comment = excluded.comment, "
-                      "line = excluded.line",
+                      "line = excluded.line, task_id = excluded.task_id",
                       &p, NULL, "save assessment entry", e);
 }
 
@@ -218,7 +219,7 @@ static int entry_row(const PGresult *res, int i, void *cb, void *closure)
         !dh_pg_is_null(res, i, 3), !dh_pg_is_null(res, i, 4),     !dh_pg_is_null(res, i, 5),
         dh_pg_col_real(res, i, 2), dh_pg_col_real(res, i, 3),     dh_pg_col_real(res, i, 4),
         dh_pg_col_real(res, i, 5), dh_pg_col_text(res, i, 6),     dh_pg_col_text(res, i, 7),
-        dh_pg_col_text(res, i, 8), (long)dh_pg_col_int(res, i, 9)};
+        dh_pg_col_text(res, i, 8), (long)dh_pg_col_int(res, i, 9),  dh_pg_col_int(res, i, 10)};
     return ((dh_dti_entry_cb)cb)(closure, &r);
 }
 
@@ -229,7 +230,8 @@ static dh_status pg_list_entries(dh_conn *c, int64_t assessment_id, dh_dti_entry
     dh_pg_int(&p, assessment_id);
     return rows(c,
                 "SELECT assessment_id, code, self_points, self_value, points, value, evidence, "
-                "note, comment, line FROM dti_entries WHERE assessment_id = $1 ORDER BY code",
+                "note, comment, line, task_id FROM dti_entries WHERE assessment_id = $1 ORDER BY "
+                "code",
                 &p, entry_row, (void *)cb, closure, "read assessment entries", e);
 }
 

@@ -199,11 +199,11 @@ static dh_status sq_put_entry(dh_conn *c, const dh_dti_entry_row *r, dh_err *e)
     sqlite3_stmt *st = dh_sq_stmt(
         c,
         "INSERT INTO dti_entries(assessment_id, code, self_points, self_value, points, value, "
-        "evidence, note, comment, line) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(assessment_id, "
+        "evidence, note, comment, line, task_id) VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(assessment_id, "
         "code) DO UPDATE SET self_points = excluded.self_points, self_value = "
         "excluded.self_value, points = excluded.points, value = excluded.value, evidence = "
         "excluded.evidence, note = excluded.note, comment = excluded.comment, line = "
-        "excluded.line",
+        "excluded.line, task_id = excluded.task_id",
         e);
     if (!st)
         return DH_E_DB;
@@ -217,6 +217,7 @@ static dh_status sq_put_entry(dh_conn *c, const dh_dti_entry_row *r, dh_err *e)
     dh_sq_bind_text(st, 8, r->note ? r->note : "");
     dh_sq_bind_text(st, 9, r->comment ? r->comment : "");
     sqlite3_bind_int64(st, 10, r->line);
+    dh_sq_bind_id(st, 11, r->task_id);
     return dh_sq_run(c, st, "save assessment entry", e);
 }
 
@@ -235,7 +236,8 @@ static int entry_row(sqlite3_stmt *st, void *cb, void *closure)
                           dh_sq_col_text(st, 6),
                           dh_sq_col_text(st, 7),
                           dh_sq_col_text(st, 8),
-                          (long)sqlite3_column_int64(st, 9)};
+                          (long)sqlite3_column_int64(st, 9),
+                          sqlite3_column_int64(st, 10)};
     return ((dh_dti_entry_cb)cb)(closure, &r);
 }
 
@@ -244,7 +246,7 @@ static dh_status sq_list_entries(dh_conn *c, int64_t assessment_id, dh_dti_entry
 {
     sqlite3_stmt *st = dh_sq_stmt(c,
                                   "SELECT assessment_id, code, self_points, self_value, points, "
-                                  "value, evidence, note, comment, line FROM dti_entries WHERE "
+                                  "value, evidence, note, comment, line, task_id FROM dti_entries WHERE "
                                   "assessment_id = ? ORDER BY code",
                                   e);
     if (!st)

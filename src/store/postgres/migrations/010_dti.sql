@@ -60,6 +60,7 @@ CREATE TABLE dti_entries (
     note          text COLLATE "C" NOT NULL DEFAULT '',
     comment       text COLLATE "C" NOT NULL DEFAULT '',
     line          bigint NOT NULL DEFAULT 0,
+    task_id       bigint,
     PRIMARY KEY (assessment_id, code)
 );
 

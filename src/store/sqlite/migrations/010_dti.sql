@@ -61,6 +61,7 @@ CREATE TABLE dti_entries (
     note          TEXT NOT NULL DEFAULT '',
     comment       TEXT NOT NULL DEFAULT '',
     line          INTEGER NOT NULL DEFAULT 0,
+    task_id       INTEGER,                 -- the remediation task of the criterion
     PRIMARY KEY (assessment_id, code)
 );
 
