@@ -464,3 +464,71 @@ def test_dti_demo_remediation_plan_and_next_year(ctx):
     assert rem["TC"]["points_back"] == 0
     pill = {x["code"]: x for x in sc["pillars"]}
     assert pill["CQ"]["previous"] == 45.2 and abs(pill["CQ"]["change"] - 4.8) < 1e-9
+
+
+def test_dti_pages_in_chromium(ctx):
+    """The ranking, a scorecard (pillar bars, the warning, the linked remediation plan) and
+    the self-assessment form in headless Chromium (issue 16, point 7)."""
+    from selenium.webdriver.common.by import By
+    from test_browser import Browser, login
+    s = ctx.server(demo=True)
+    admin = s.login("admin")
+    b = Browser("http://127.0.0.1:%d" % s.port)
+    try:
+        login(b, "admin")
+        b.get("/chuyen-doi-so")
+        rows = [[td.text for td in tr.find_elements(By.TAG_NAME, "td")]
+                for tr in b.d.find_elements(By.CSS_SELECTOR, "main table tbody tr")]
+        assert len(rows) == 8 and rows[1][0] == "2" and rows[1][1] == "Thành phố Vũng Tàu"
+        assert rows[1][2] == "88,3812" and rows[1][3].startswith("87,381")
+        assert "dữ liệu giả lập" in rows[0][1]
+        b.shot("60-dti-xep-hang")
+        b.d.find_element(By.LINK_TEXT, "Thành phố Vũng Tàu").click()
+        b.wait(lambda: "/chuyen-doi-so/don-vi" in b.d.current_url)
+        b.check_console("scorecard")
+        assert b.text("#dti-total") == "88,3812 / 100" and b.text("#dti-rank") == "2/8"
+        alert = b.text("[role=alert]")
+        assert "Dòng 10: tổng điểm công bố 87,381 khác tổng điểm các trụ cột 88,3812" in alert, \
+            alert
+        assert b.d.find_elements(By.CSS_SELECTOR, "figure.chart svg[role=img]")
+        lost = [tr.find_elements(By.TAG_NAME, "td")[0].text
+                for tr in b.d.find_elements(By.CSS_SELECTOR, "#dti-lost tbody tr")]
+        assert lost[0] == "CQ Chính quyền số" and len(lost) == 6, lost
+        assert len(b.d.find_elements(By.CSS_SELECTOR, "#dti-tasks li")) == 11
+        b.shot("61-dti-vung-tau")
+
+        # the self-assessment form of a new year, filled in by the city's officer
+        assert import_framework(s, year="2024").returncode == 0
+        vt = s.login("vanphong.vt")
+        who = {"unit": "BRVT-VT", "framework": "DTI-T", "year": 2024}
+        assert s.request("POST", "/api/v1/dti/assessments", who, token=vt).status == 201
+        b.d.find_element(By.CSS_SELECTOR, ".who button").click()
+        b.wait(lambda: "/dang-nhap" in b.d.current_url)
+        login(b, "vanphong.vt")
+        b.get("/chuyen-doi-so/danh-gia?unit=BRVT-VT&framework=DTI-T&year=2024")
+        assert "Đang tự đánh giá" in b.text("#dti-status")
+        row = [tr for tr in b.d.find_elements(By.CSS_SELECTOR, "main table tbody tr")
+               if tr.find_elements(By.TAG_NAME, "td")[0].text == "NT.K"][0]
+        row.find_element(By.NAME, "points").send_keys("5,5")
+        row.find_element(By.NAME, "evidence").send_keys("Báo cáo 12/BC-UBND")
+        row.find_element(By.CSS_SELECTOR, "button").click()
+        b.wait(lambda: "Đã lưu." in b.d.page_source)
+        a = s.request("GET", "/api/v1/dti/assessment?unit=BRVT-VT&framework=DTI-T&year=2024",
+                      token=vt).json
+        ent = [x for x in a["entries"] if x["criterion"] == "NT.K"][0]
+        assert ent["self_points"] == 5.5 and ent["evidence"] == "Báo cáo 12/BC-UBND"
+        # a bad figure is refused on the page, naming the reason
+        row = [tr for tr in b.d.find_elements(By.CSS_SELECTOR, "main table tbody tr")
+               if tr.find_elements(By.TAG_NAME, "td")[0].text == "NT.K"][0]
+        row.find_element(By.NAME, "points").send_keys("9")
+        row.find_element(By.CSS_SELECTOR, "button").click()
+        b.wait(lambda: b.d.find_elements(By.CSS_SELECTOR, "p.err"))
+        assert "above its maximum 6" in b.text("p.err")
+        b.check_console("refused entry", expect=422)
+        b.shot("62-dti-tu-danh-gia")
+        b.d.find_element(By.ID, "dti-step").click()
+        b.wait(lambda: "Đã gửi thẩm định" in b.text("#dti-status"))
+        assert s.request("GET", "/api/v1/dti/assessment?unit=BRVT-VT&framework=DTI-T&year=2024",
+                         token=admin).json["status"] == "submitted"
+    finally:
+        b.close()
