@@ -226,6 +226,13 @@ def test_dti_bad_input_all_or_nothing(ctx):
     r = s.cli("dti", "import", write(d, "old.csv", "unit,criterion,points\nBRVT-VT,NT,1\n"),
               "--framework", "DTI-T", "--year", "2022", "--db", s.db)
     assert r.returncode == 1 and "there is no framework 'DTI-T' for 2022" in r.stderr
+    # the district level closed on 2025-07-01 (demo/events.json): Vũng Tàu city was not a
+    # unit in 2026
+    assert import_framework(s, year="2026").returncode == 0
+    r = s.cli("dti", "import", write(d, "y2026.csv", "unit,criterion,points\nBRVT-VT,NT,1\n"),
+              "--framework", "DTI-T", "--year", "2026", "--db", s.db)
+    assert r.returncode == 1 and "y2026.csv:2: unit: unit 'BRVT-VT' did not exist in 2026" \
+        in r.stderr, r.stderr
     # an officer may not import a framework; a viewer may not import results (403, audited)
     t = s.login("vanphong.vt")
     r = s.request("POST", "/api/v1/dti/frameworks?code=Y&name=Y&level=district&year=2024",
