@@ -54,7 +54,7 @@ typedef struct target {
     int32_t u;
     dh_date day; /* the day access is judged on: the year's end, or today */
     dh_dti_assessment_row row;
-    dti_arows found; /* the assessment as listed (at most one) */
+    dti_arows found;    /* the assessment as listed (at most one) */
     const char *status; /* its stored status */
 } target;
 
@@ -492,6 +492,17 @@ static dh_status history_tx(dh_tx *tx, void *closure, dh_err *e)
     if (st == DH_OK) {
         cl->out = row_json(&t);
         json_object_set_new(cl->out, "entries", json_incref(ents));
+        /* The framework's nodes, for forms: which criteria take points or a value. */
+        json_t *crit = json_array();
+        for (size_t i = 0; i < t.fw.n; i++) {
+            const dh_dti_node *d = &t.fw.nodes[i];
+            json_array_append_new(crit,
+                                  json_pack("{s:s,s:s,s:s,s:f,s:s,s:b}", "code", d->code, "parent",
+                                            d->parent ? d->parent : "", "name", d->name, "max",
+                                            d->max_points, "method", dh_dti_method_name(d->method),
+                                            "leaf", !dh_dti_has_children(t.fw.nodes, t.fw.n, i)));
+        }
+        json_object_set_new(cl->out, "criteria", crit);
         json_object_set_new(cl->out, "revisions", json_incref(revs));
     }
     json_decref(revs);

@@ -562,27 +562,45 @@ static void form_page(dh_req *rq, dh_resp *rs, const char *unit, const char *fw,
                                                {"Thẩm định", "Appraised", ""},
                                                {"Nhập", "Enter", ""}};
     table_head(&pg, NULL, form_cols, 4);
-    json_t *lost = json_object_get(card, "lost");
     size_t i, j;
     json_t *l, *en;
-    /* The criteria to show: the leaves the scorecard knows (lost or not). */
-    json_t *codes = json_array();
-    json_array_foreach(lost, i, l) json_array_append(codes, json_object_get(l, "code"));
-    json_array_foreach(ents, i, en)
+    /* Every leaf criterion of the framework, in its order; a kpi criterion
+     * shows the value computed from the dossiers (pre-filled). */
+    json_t *kpis = json_object_get(card, "kpis");
+    json_array_foreach(json_object_get(a, "criteria"), i, l)
     {
-        bool seen = false;
-        json_array_foreach(codes, j, l) seen |=
-            !strcmp(json_string_value(l), s_of(en, "criterion"));
-        if (!seen)
-            json_array_append(codes, json_object_get(en, "criterion"));
-    }
-    json_array_foreach(codes, i, l)
-    {
-        const char *code = json_string_value(l);
-        json_t *cur = NULL;
+        if (!json_is_true(json_object_get(l, "leaf")))
+            continue;
+        const char *code = s_of(l, "code");
+        json_t *cur = NULL, *kp = NULL;
         json_array_foreach(ents, j, en) if (!strcmp(s_of(en, "criterion"), code)) cur = en;
+        json_array_foreach(kpis, j, en) if (!strcmp(s_of(en, "code"), code)) kp = en;
         dh_page_raw(&pg, "<tr><td>");
         dh_page_text(&pg, code);
+        dh_page_raw(&pg, "<br><small>");
+        dh_page_text(&pg, s_of(l, "name"));
+        dh_page_raw(&pg, " (");
+        pts(&pg, json_object_get(l, "max"));
+        dh_page_raw(&pg, ", ");
+        dh_page_text(&pg, s_of(l, "method"));
+        dh_page_raw(&pg, ")</small>");
+        if (kp && json_is_number(json_object_get(kp, "value"))) {
+            dh_page_raw(&pg, "<br><small class=\"kpi\">");
+            dh_page_text(&pg, L(&pg, "Tính từ hồ sơ: ", "From dossiers: "));
+            dh_page_fmt(&pg, "%lld/%lld = ",
+                        (long long)json_integer_value(json_object_get(kp, "numerator")),
+                        (long long)json_integer_value(json_object_get(kp, "denominator")));
+            pts(&pg, json_object_get(kp, "value"));
+            dh_page_raw(&pg, "%</small>");
+        }
+        if (cur && (*s_of(cur, "evidence") || *s_of(cur, "note"))) {
+            dh_page_raw(&pg, "<br><small>");
+            dh_page_text(&pg, L(&pg, "Minh chứng: ", "Evidence: "));
+            dh_page_text(&pg, s_of(cur, "evidence"));
+            dh_page_raw(&pg, " ");
+            dh_page_text(&pg, s_of(cur, "note"));
+            dh_page_raw(&pg, "</small>");
+        }
         dh_page_raw(&pg, "</td><td class=\"num\">");
         pts(&pg, cur ? json_object_get(cur, "self_points") : NULL);
         dh_page_raw(&pg, " / ");
@@ -621,7 +639,6 @@ static void form_page(dh_req *rq, dh_resp *rs, const char *unit, const char *fw,
         dh_page_raw(&pg, "</td></tr>");
     }
     dh_page_raw(&pg, "</tbody></table>");
-    json_decref(codes);
     json_decref(a);
     json_decref(card);
     dh_pages_send(rs, &pg, status);

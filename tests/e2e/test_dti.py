@@ -514,8 +514,11 @@ def test_dti_pages_in_chromium(ctx):
         login(b, "vanphong.vt")
         b.get("/chuyen-doi-so/danh-gia?unit=BRVT-VT&framework=DTI-T&year=2024")
         assert "Đang tự đánh giá" in b.text("#dti-status")
+        codes = [tr.find_elements(By.TAG_NAME, "td")[0].text.split("\n")[0]
+                 for tr in b.d.find_elements(By.CSS_SELECTOR, "main table tbody tr")]
+        assert len(codes) == 19 and codes[0] == "NT.K" and "CQ.1" in codes  # every leaf
         row = [tr for tr in b.d.find_elements(By.CSS_SELECTOR, "main table tbody tr")
-               if tr.find_elements(By.TAG_NAME, "td")[0].text == "NT.K"][0]
+               if tr.find_elements(By.TAG_NAME, "td")[0].text.startswith("NT.K\n")][0]
         row.find_element(By.NAME, "points").send_keys("5,5")
         row.find_element(By.NAME, "evidence").send_keys("Báo cáo 12/BC-UBND")
         row.find_element(By.CSS_SELECTOR, "button").click()
@@ -526,7 +529,7 @@ def test_dti_pages_in_chromium(ctx):
         assert ent["self_points"] == 5.5 and ent["evidence"] == "Báo cáo 12/BC-UBND"
         # a bad figure is refused on the page, naming the reason
         row = [tr for tr in b.d.find_elements(By.CSS_SELECTOR, "main table tbody tr")
-               if tr.find_elements(By.TAG_NAME, "td")[0].text == "NT.K"][0]
+               if tr.find_elements(By.TAG_NAME, "td")[0].text.startswith("NT.K\n")][0]
         row.find_element(By.NAME, "points").send_keys("9")
         row.find_element(By.CSS_SELECTOR, "button").click()
         b.wait(lambda: b.d.find_elements(By.CSS_SELECTOR, "p.err"))
