@@ -470,19 +470,24 @@ static int on_revision(void *closure, const dh_dti_revision_row *r)
     return 0;
 }
 
-/* Concurrency: a read inside the runner for the registry it loads; writes
- * nothing. */
+/* A read (dh_app_dti_assessment_get runs it in a read transaction with the
+ * shared registry); a refusal is DH_E_FORBIDDEN, audited by the caller. */
 static dh_status history_tx(dh_tx *tx, void *closure, dh_err *e)
 {
     flow_cl *cl = closure;
     json_decref(cl->out);
     cl->out = NULL;
     target t;
-    dh_status st = target_load(tx, cl->unit, cl->framework, cl->year, cl->now, true, &t, e);
+    /* Access first, so that a refusal does not tell whether there is one. */
+    dh_status st = target_load(tx, cl->unit, cl->framework, cl->year, cl->now, false, &t, e);
     if (st == DH_OK && !dh_access_allows(tx->reg, cl->a->role, dh_app_actor_scope(tx->reg, cl->a),
                                          DH_ACT_READ, t.u, t.day))
         st = dh_err_set(e, DH_E_FORBIDDEN, "forbidden", NULL,
                         "reading the DTI assessment of a unit outside their own is not allowed");
+    if (st == DH_OK && !t.found.n)
+        st = dh_err_set(e, DH_E_NOTFOUND, "no_assessment", "unit",
+                        "unit '%s' has no assessment on framework '%s' of %d", cl->unit,
+                        t.fw.code, t.fw.year);
     json_t *revs = json_array(), *ents = json_array();
     entries x = {ents, {0}, NULL, NULL, NULL, NULL, false, ""};
     if (st == DH_OK)
@@ -515,6 +520,32 @@ dh_status dh_app_dti_assessment_get(dh_app *app, const dh_actor *a, const char *
                                     const char *framework, int year, time_t now, json_t **out,
                                     dh_err *e)
 {
+    *out = NULL;
+    const dh_unitreg *reg = dh_app_units_acquire(app, e);
+    if (!reg)
+        return e->status;
+    dh_conn *c = dh_store_acquire(dh_app_store(app), e);
+    dh_status st = c ? DH_OPS(c)->begin(c, false, e) : e->status;
     flow_cl cl = {a, unit, framework, NULL, year, NULL, now, NULL};
-    return run(app, history_tx, &cl, out, e);
+    if (st == DH_OK) {
+        /* A read transaction: history_tx writes nothing, so it runs here
+         * rather than in the runner (which would take the write lock). */
+        dh_tx tx = {.app = app, .c = c, .reg = (dh_unitreg *)reg};
+        st = history_tx(&tx, &cl, e);
+        DH_OPS(c)->rollback(c);
+    }
+    if (c)
+        dh_store_release(c);
+    dh_app_units_release(app, reg);
+    if (st == DH_E_FORBIDDEN) {
+        json_decref(cl.out);
+        return dh_app_deny(app, a, "read", "dti_assessment", framework ? framework : "",
+                           unit ? unit : "", now, e,
+                           "read the DTI assessment of a unit outside their own");
+    }
+    if (st == DH_OK)
+        *out = cl.out;
+    else
+        json_decref(cl.out);
+    return st;
 }

@@ -380,6 +380,9 @@ def test_dti_workflow_self_assessment_appraisal_published_revision(ctx):
     a = s.request("GET", "/api/v1/dti/assessment?unit=BRVT-VT&framework=DTI-T&year=2023",
                   token=vt).json
     assert a["status"] == "published" and a["revision"] == 1
+    # another district's officer may not read it (403, audited)
+    expect_error(s.request("GET", "/api/v1/dti/assessment?unit=BRVT-BR&framework=DTI-T&"
+                                  "year=2023", token=vt), 403, "forbidden")
     [rev] = a["revisions"]
     assert rev["reason"] == "Thiếu minh chứng tập huấn" and rev["actor"] == "admin"
     before = {x["criterion"]: x for x in rev["entries_before"]}
