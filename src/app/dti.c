@@ -438,6 +438,40 @@ static bool kpi_figures(const dh_kfigures *f, const char *source, int64_t *num, 
     return *den > 0;
 }
 
+/* plan_coverage: of the tasks that plans of other issuers in force during
+ * the year assign to the unit (it leads them), how many its own plans
+ * implement (dh_app_plan_coverage, summed over those plans). */
+static dh_status plan_cov(dh_app *app, const char *unit, int year, dh_date today, int64_t *num,
+                          int64_t *den, dh_err *e)
+{
+    *num = *den = 0;
+    const dh_planbook *b = pb_acquire(app, e);
+    if (!b)
+        return e->status;
+    dh_date jan1 = dh_date_from_ymd(year, 1, 1), dec31 = dh_date_from_ymd(year, 12, 31);
+    dh_actor sys;
+    dh_actor_cli(&sys); /* plans are readable by every signed-in user */
+    time_t now = (time_t)today * 86400 + 12 * 3600;
+    dh_status st = DH_OK;
+    for (size_t i = 0; i < b->np && st == DH_OK; i++) {
+        const pb_plan *p = &b->p[i];
+        dh_date from = p->period_from != DH_DATE_NONE ? p->period_from : pb_plan_ref_date(p);
+        dh_date to = p->period_to;
+        if (!strcmp(p->issuer, unit) || from == DH_DATE_NONE || from > dec31 ||
+            (to != DH_DATE_NONE && to < jan1))
+            continue;
+        json_t *out = NULL;
+        st = dh_app_plan_coverage(app, &sys, p->key, unit, now, &out, e);
+        if (st == DH_OK) {
+            *den += json_integer_value(json_object_get(out, "assigned"));
+            *num += json_integer_value(json_object_get(out, "covered_count"));
+        }
+        json_decref(out);
+    }
+    pb_release(app, b);
+    return st;
+}
+
 typedef struct scored {
     int64_t id;
     char *unit, *status;
@@ -534,7 +568,19 @@ static dh_status score_one(dh_app *app, dh_conn *c, const dh_unitreg *reg, const
         int64_t num, den;
         const char *reason;
         json_t *o = json_pack("{s:s,s:s}", "code", d->code, "source", d->source);
-        if (kpi_figures(&k.f, d->source, &num, &den, &reason)) {
+        bool ok;
+        if (!strcmp(d->source, "plan_coverage")) {
+            st = plan_cov(app, row->unit, row->year, today, &num, &den, e);
+            ok = st == DH_OK && den > 0;
+            reason = "không có nhiệm vụ nào của kế hoạch cấp trên giao đơn vị chủ trì trong năm";
+        } else {
+            ok = kpi_figures(&k.f, d->source, &num, &den, &reason);
+        }
+        if (st) {
+            json_decref(o);
+            break;
+        }
+        if (ok) {
             double v = 100.0 * (double)num / (double)den;
             s->en[i] = (dh_dti_entry){false, 0, true, v, 0};
             json_object_set_new(o, "numerator", json_integer(num));
@@ -682,8 +728,8 @@ static json_t *task_of(const scored *s, const char *code, const dh_planbook *pb,
         int percent;
         pb_task_status(&pb->t[k], today, &st, &percent);
         json_object_set_new(o, "state", json_string(dh_task_state_name(st.state)));
-        json_object_set_new(o, "done", json_boolean(st.state == DH_TS_DONE ||
-                                                    st.state == DH_TS_DONE_LATE));
+        json_object_set_new(o, "done",
+                            json_boolean(st.state == DH_TS_DONE || st.state == DH_TS_DONE_LATE));
         if (pb->t[k].plan != PB_NONE)
             json_object_set_new(o, "plan", json_string(pb->p[pb->t[k].plan].key));
         json_object_set_new(o, "ordinal", json_incref(json_object_get(pb->t[k].j, "ordinal")));
@@ -705,8 +751,8 @@ static json_t *remediation_json(const dti_fw *fw, const scored *s, const dti_fw 
         if (!task)
             continue;
         long now_i = dh_dti_find(fw->nodes, fw->n, d->code);
-        json_t *o = json_pack("{s:s,s:s,s:o,s:o}", "code", d->code, "name", d->name,
-                              "lost_before", num_json(lost[i].lost), "task", task);
+        json_t *o = json_pack("{s:s,s:s,s:o,s:o}", "code", d->code, "name", d->name, "lost_before",
+                              num_json(lost[i].lost), "task", task);
         if (now_i >= 0 && s->r.known[now_i]) {
             double now_lost = fw->nodes[now_i].max_points - s->r.points[now_i];
             json_object_set_new(o, "lost_now", num_json(now_lost));
@@ -782,11 +828,11 @@ static json_t *scorecard_json(const dti_fw *fw, const scored *s, const dh_dti_ra
     for (size_t i = 0; i < fw->n; i++) {
         json_t *task = task_of(s, fw->nodes[i].code, pb, today);
         if (task)
-            json_array_append_new(
-                rem, json_pack("{s:s,s:s,s:s,s:o}", "code", fw->nodes[i].code, "name",
-                               fw->nodes[i].name, "pillar",
-                               fw->nodes[dh_dti_pillar_of(fw->nodes, fw->n, i)].code, "task",
-                               task));
+            json_array_append_new(rem,
+                                  json_pack("{s:s,s:s,s:s,s:o}", "code", fw->nodes[i].code, "name",
+                                            fw->nodes[i].name, "pillar",
+                                            fw->nodes[dh_dti_pillar_of(fw->nodes, fw->n, i)].code,
+                                            "task", task));
     }
     json_object_set_new(o, "tasks", rem);
     if (prev)
@@ -908,8 +954,9 @@ dh_status dh_app_dti_rank(dh_app *app, const dh_actor *a, const char *framework,
                 json_array_append_new(items, o);
             }
             free(it);
-            *out = json_pack("{s:s,s:s,s:i,s:o,s:o}", "framework", fw.code, "name", fw.name, "year",
-                             fw.year, "max", num_json(cl.rows.n ? cl.v[0].r.max : 0), "items", items);
+            *out =
+                json_pack("{s:s,s:s,s:i,s:o,s:o}", "framework", fw.code, "name", fw.name, "year",
+                          fw.year, "max", num_json(cl.rows.n ? cl.v[0].r.max : 0), "items", items);
         }
         all_free(&cl);
         dh_dti_fw_free(&fw);
@@ -1052,8 +1099,8 @@ static dh_status res_import_tx(dh_tx *tx, void *closure, dh_err *e)
     dh_dti_assessment_row *cur = calloc(nunits ? nunits : 1, sizeof *cur);
     for (size_t i = 0; i < nunits && st == DH_OK; i++) {
         dti_arows found = {0};
-        st = DH_DTI(tx->c)->list_assessments(tx->c, fw.id, units[i].code, dh_dti_arows_add,
-                                             &found, e);
+        st = DH_DTI(tx->c)->list_assessments(tx->c, fw.id, units[i].code, dh_dti_arows_add, &found,
+                                             e);
         bool published = found.n && !strcmp(found.v[0].status, "published");
         if (found.n)
             cur[i] = (dh_dti_assessment_row){.id = found.v[0].id, .revision = found.v[0].revision};

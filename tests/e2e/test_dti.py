@@ -545,3 +545,35 @@ def test_dti_pages_in_chromium(ctx):
                          token=admin).json["status"] == "submitted"
     finally:
         b.close()
+
+
+def test_dti_kpi_plan_coverage(ctx):
+    """plan_coverage: of the tasks that other issuers' plans in force in the year give the unit
+    to lead, the share its own plans implement (the coverage of /api/v1/plans/{}/coverage,
+    summed over those plans). Seed 002 §3.2: the city's plan must cover 100% of them."""
+    s = ctx.server(demo=True)
+    admin = s.login("admin")
+    fw = ("code,parent,name,max_points,method,threshold,source\nTC,,Thể chế số,10,,,\n"
+          "TC.2,TC,Kế hoạch đủ 100% nhiệm vụ được giao,2,kpi,100,plan_coverage\n"
+          "TC.K,TC,Các tiêu chí khác,8,manual,,\n")
+    d = tempfile.mkdtemp(dir=s.dir)
+    assert import_framework(s, write(d, "pc.csv", fw), code="PC", year="2024").returncode == 0
+    r = s.cli("dti", "import", write(d, "kq.csv", "unit,criterion,points\nBRVT-VT,TC.K,8\n"),
+              "--framework", "PC", "--year", "2024", "--db", s.db)
+    assert r.returncode == 0, r.stderr
+    num = den = 0
+    for p in s.request("GET", "/api/v1/plans", token=admin).json["items"]:
+        start = p["period_from"] or p["date"]
+        if p["issuer"] == "BRVT-VT" or not start or start > "2024-12-31" or \
+                (p["period_to"] and p["period_to"] < "2024-01-01"):
+            continue
+        c = s.request("GET", "/api/v1/plans/%d/coverage?unit=BRVT-VT" % p["id"],
+                      token=admin).json
+        num, den = num + c["covered_count"], den + c["assigned"]
+    assert den > 0
+    sc = s.request("GET", "/api/v1/dti/score?unit=BRVT-VT&framework=PC&year=2024",
+                   token=admin).json
+    [k] = sc["kpis"]
+    assert (k["source"], k["numerator"], k["denominator"]) == ("plan_coverage", num, den)
+    assert k["points"] == round(2 * num / den, 4)
+    assert abs(sc["total"] - (8 + k["points"])) < 1e-9
