@@ -123,6 +123,25 @@ static void print_score(const json_t *o)
                 printf(" (%s)\n", s_of(p, "na_reason"));
         }
     }
+    if (json_array_size(json_object_get(o, "tasks"))) {
+        printf("\nNhiệm vụ khắc phục:\n");
+        json_array_foreach(json_object_get(o, "tasks"), i, p)
+        {
+            const json_t *t = json_object_get(p, "task");
+            printf("  %-8s %s %s (%s)\n", s_of(p, "code"), s_of(t, "plan"), s_of(t, "ordinal"),
+                   s_of(t, "state"));
+        }
+    }
+    if (json_array_size(json_object_get(o, "remediation"))) {
+        printf("\nSo với năm trước (tiêu chí bị trừ có nhiệm vụ khắc phục):\n");
+        json_array_foreach(json_object_get(o, "remediation"), i, p)
+        {
+            const json_t *t = json_object_get(p, "task");
+            printf("  %-8s bị trừ %g, lấy lại %g; nhiệm vụ %s\n", s_of(p, "code"),
+                   n_of(p, "lost_before"), n_of(p, "points_back"),
+                   json_is_true(json_object_get(t, "done")) ? "đã hoàn thành" : "chưa hoàn thành");
+        }
+    }
     if (json_array_size(json_object_get(o, "warnings"))) {
         printf("\n");
         print_warnings(json_object_get(o, "warnings"), NULL, stdout);
