@@ -108,7 +108,10 @@ static void post_results(dh_req *rq, dh_resp *rs)
     dh_import_report_free(&rep);
 }
 
-static void get_score(dh_req *rq, dh_resp *rs)
+/* A read of one unit's assessment (?unit=&framework=&year=) through fn. */
+typedef dh_status (*unit_read)(dh_app *, const dh_actor *, const char *, const char *, int,
+                               time_t, json_t **, dh_err *);
+static void unit_get(dh_req *rq, dh_resp *rs, unit_read fn)
 {
     static const char *const req[] = {"unit", "framework", NULL};
     int year;
@@ -116,9 +119,14 @@ static void get_score(dh_req *rq, dh_resp *rs)
         return;
     dh_err e;
     json_t *out = NULL;
-    dh_status st = dh_app_dti_score(rq->app, &rq->actor, dh_req_query(rq, "unit"),
-                                    dh_req_query(rq, "framework"), year, rq->now, &out, &e);
+    dh_status st = fn(rq->app, &rq->actor, dh_req_query(rq, "unit"),
+                      dh_req_query(rq, "framework"), year, rq->now, &out, &e);
     reply(rs, st, &e, out);
+}
+
+static void get_score(dh_req *rq, dh_resp *rs)
+{
+    unit_get(rq, rs, dh_app_dti_score);
 }
 
 static void get_rank(dh_req *rq, dh_resp *rs)
@@ -209,16 +217,7 @@ static void put_entry(dh_req *rq, dh_resp *rs)
 
 static void get_assessment(dh_req *rq, dh_resp *rs)
 {
-    static const char *const req[] = {"unit", "framework", NULL};
-    int year;
-    if (need(rq, rs, req) || year_param(rq, rs, &year))
-        return;
-    dh_err e;
-    json_t *out = NULL;
-    dh_status st =
-        dh_app_dti_assessment_get(rq->app, &rq->actor, dh_req_query(rq, "unit"),
-                                  dh_req_query(rq, "framework"), year, rq->now, &out, &e);
-    reply(rs, st, &e, out);
+    unit_get(rq, rs, dh_app_dti_assessment_get);
 }
 
 const dh_route dh_routes_dti[] = {
