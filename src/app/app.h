@@ -724,5 +724,78 @@ typedef void (*dh_copy_progress)(void *closure, const char *table, int64_t done,
 dh_status dh_app_copy(const char *from, const char *to, time_t now, dh_copy_progress progress,
                       void *closure, dh_copy_result *r, dh_err *e);
 void dh_copy_result_free(dh_copy_result *r);
+/* ---- The digital-transformation index (dti.c, issue 16). --------------- */
+/* Imports a framework (CSV or XLSX by content, header
+ * code,parent,name,max_points,method,threshold,source[,responsible,note])
+ * as framework `code` of `year` at `level` (province, department, district,
+ * commune). Every bad row is reported (FILE:LINE: field: reason); the
+ * structure (parents, maxima adding up, methods, sources) is checked whole.
+ * All or nothing. Admins only. *out: {code,name,level,year,nodes,pillars,max}. */
+dh_status dh_app_dti_framework_import(dh_app *app, const dh_actor *a, const char *data,
+                                      size_t len, const char *name, const char *code,
+                                      const char *title, const char *level, int year,
+                                      time_t now, dh_import_report *rep, json_t **out,
+                                      dh_err *e);
+/* Imports published results (header unit,criterion,points[,value,note]; a
+ * row whose criterion is TOTAL is the printed total) for framework `code`
+ * of `year`: one published assessment per unit, disagreements kept with
+ * warnings naming both numbers and the row. All or nothing unless partial
+ * (then bad rows and refused units are skipped, and reported). *out:
+ * {framework,year,units:[{unit,total,printed_total,warnings,rows}],rows,
+ * refused,warnings}. */
+dh_status dh_app_dti_results_import(dh_app *app, const dh_actor *a, const char *data, size_t len,
+                                    const char *name, const char *framework, int year,
+                                    bool partial, time_t now, dh_import_report *rep,
+                                    json_t **out, dh_err *e);
+/* A unit's scorecard: {unit,framework,year,status,total,max,rank,of,
+ * pillars:[{code,name,points,max,share[,previous,change]}],
+ * lost:[{code,name,pillar,lost[,responsible]}],warnings:[{code,line,printed,
+ * computed,message}],printed_total,kpis,notes,revision,name,...}. */
+dh_status dh_app_dti_score(dh_app *app, const dh_actor *a, const char *unit,
+                           const char *framework, int year, time_t now, json_t **out, dh_err *e);
+/* The ranking of a framework's year: {framework,name,year,max,
+ * items:[{unit,name,total,rank,printed_total,status,warnings}]} by rank. */
+dh_status dh_app_dti_rank(dh_app *app, const dh_actor *a, const char *framework, int year,
+                          time_t now, json_t **out, dh_err *e);
+/* Every framework: {items:[{code,name,level,year}]}, latest year first. */
+dh_status dh_app_dti_frameworks(dh_app *app, const dh_actor *a, json_t **out, dh_err *e);
+
+/* The assessment workflow (dtiflow.c): self_assessment -> submitted ->
+ * appraisal -> published, every step audited. Create: the unit's side
+ * (write access to the unit); 409 assessment_exists when there is one. */
+dh_status dh_app_dti_assessment_create(dh_app *app, const dh_actor *a, const char *unit,
+                                       const char *framework, int year, time_t now,
+                                       json_t **out, dh_err *e);
+/* action: submit (the unit's side), appraise or publish (an officer of a
+ * unit above it, or an admin); 409 invalid_transition from another status. */
+dh_status dh_app_dti_step(dh_app *app, const dh_actor *a, const char *unit,
+                          const char *framework, int year, const char *action, time_t now,
+                          json_t **out, dh_err *e);
+/* One criterion's figures: body {unit, framework, year, criterion, points |
+ * value, evidence?, note?, comment?, reason?}. Self-assessed while the unit
+ * assesses itself, appraised (with comment) during appraisal, refused while
+ * submitted (409 submitted), and once published only with a reason (409
+ * published otherwise): a new revision keeps the entries it replaced. */
+dh_status dh_app_dti_entry_put(dh_app *app, const dh_actor *a, json_t *body, time_t now,
+                               json_t **out, dh_err *e);
+/* An assessment with its entries and revisions (readers of the unit). */
+dh_status dh_app_dti_assessment_get(dh_app *app, const dh_actor *a, const char *unit,
+                                    const char *framework, int year, time_t now, json_t **out,
+                                    dh_err *e);
+
+/* Creates the remediation plan of an assessment (dtiplan.c): a plan of type
+ * remediation issued by the unit for the next year (key FW-YEAR-UNIT-khac-phuc,
+ * implementing `implements` when given: a plan key, number or id held here,
+ * else cited), one task per criterion that lost points in order of points
+ * lost, led by the unit, due 31 October of the next year, each linked to
+ * its criterion. Write access to the unit; 409 remediation_exists.
+ * *out {plan:{id,key,title}, tasks:[{id,ordinal,criterion,lost,due}]}. */
+dh_status dh_app_dti_remediation(dh_app *app, const dh_actor *a, const char *unit,
+                                 const char *framework, int year, const char *implements,
+                                 time_t now, json_t **out, dh_err *e);
+/* Loads the DTI demo (data/demo/dti-*.csv; after the plans demo, whose
+ * remediation plan of Vũng Tàu it links to the criteria). */
+dh_status dh_app_dti_demo(dh_app *app, const dh_actor *a, time_t now, json_t **summary,
+                          dh_err *e);
 
 #endif

@@ -100,5 +100,10 @@ dh_status dh_demo_load(dh_app *app, const dh_actor *a, time_t now, dh_demo_summa
         st = dh_app_indicators_demo(app, a, now, &ind, e);
         json_decref(ind);
     }
+    if (st == DH_OK) {
+        json_t *dti = NULL;
+        st = dh_app_dti_demo(app, a, now, &dti, e);
+        json_decref(dti);
+    }
     return st;
 }

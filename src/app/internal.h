@@ -225,6 +225,13 @@ dh_status dh_agg_query_f(dh_app *app, const char *units_json, int group, bool ro
  * open, else its first successor (by code) open then. */
 const char *dh_agg_today_unit(const dh_unitreg *reg, const char *code, dh_date today);
 
+/* Reads CSV or XLSX (a zip, by content) into a sheet whose rows keep their
+ * line numbers, both under the limits of util/xlsx.h (planimport.c). A
+ * malformed CSV line fails the read with its "NAME:LINE: reason". */
+struct dh_sheet;
+dh_status dh_app_table_read(const char *data, size_t len, const char *name, struct dh_sheet *t,
+                            dh_err *e);
+
 /* Adds a message to an import report (the first 1000 are kept). */
 void dh_report_add(dh_import_report *rep, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -110,4 +110,12 @@ dh_status pb_fresh(dh_tx *tx, json_t **answer, dh_planbook **b, dh_err *e);
 /* Bumps plans_rev (every write does, before commit). */
 dh_status pb_bump(dh_conn *c, dh_err *e);
 
+/* A new task of plan pi built from an API body inside tx (checked, not
+ * written; tasks.c), and its insertion: row, audit under `action`. The
+ * caller bumps plans_rev (planimport.c, dtiplan.c). */
+dh_status pb_task_from_body(dh_tx *tx, const dh_planbook *b, size_t pi, json_t *body,
+                            json_t **out, dh_err *e);
+dh_status pb_insert_task(dh_tx *tx, const dh_actor *a, json_t *doc, const char *action,
+                         time_t now, dh_err *e);
+
 #endif

@@ -20,16 +20,12 @@
 #include "util/text.h"
 #include "util/xlsx.h"
 
-dh_status pb_task_from_body(dh_tx *tx, const dh_planbook *b, size_t pi, json_t *body,
-                            json_t **out, dh_err *e);
-dh_status pb_insert_task(dh_tx *tx, const dh_actor *a, json_t *doc, const char *action,
-                         time_t now, dh_err *e);
 
 /* ------------------------------------------------------------------ */
 /* A table: rows of fields with their line numbers, from CSV or XLSX,   */
 /* both under the limits of util/xlsx.h.                                */
 
-static dh_status table_read(const char *data, size_t len, const char *name, dh_sheet *t,
+dh_status dh_app_table_read(const char *data, size_t len, const char *name, dh_sheet *t,
                             dh_err *e)
 {
     if (len >= 4 && memcmp(data, "PK\x03\x04", 4) == 0)
@@ -422,7 +418,7 @@ static dh_status plan_import_tx(dh_tx *tx, void *closure, dh_err *e)
         }
     }
     if (st == DH_OK && !cl->parsed) {
-        st = table_read(cl->data, cl->len, name, t, e);
+        st = dh_app_table_read(cl->data, cl->len, name, t, e);
         cl->parsed = st == DH_OK;
     }
     if (st == DH_OK && t->nrows == 0)

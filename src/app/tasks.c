@@ -251,8 +251,6 @@ static bool may_write_plan(const dh_unitreg *r, const dh_actor *a, const pb_plan
 
 /* Inserts a new task document inside tx: row, audit, plans_rev. */
 dh_status pb_insert_task(dh_tx *tx, const dh_actor *a, json_t *doc, const char *action,
-                         time_t now, dh_err *e);
-dh_status pb_insert_task(dh_tx *tx, const dh_actor *a, json_t *doc, const char *action,
                          time_t now, dh_err *e)
 {
     int64_t id = 0;
@@ -271,8 +269,6 @@ dh_status pb_insert_task(dh_tx *tx, const dh_actor *a, json_t *doc, const char *
 }
 
 /* Builds a new task of plan pi from body inside tx (no audit, no row). */
-dh_status pb_task_from_body(dh_tx *tx, const dh_planbook *b, size_t pi, json_t *body,
-                            json_t **out, dh_err *e);
 dh_status pb_task_from_body(dh_tx *tx, const dh_planbook *b, size_t pi, json_t *body,
                             json_t **out, dh_err *e)
 {

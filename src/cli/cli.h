@@ -39,6 +39,7 @@ int dh_cmd_task(int argc, char **argv);
 int dh_cmd_indicator(int argc, char **argv);
 int dh_cmd_target(int argc, char **argv);
 int dh_cmd_copy(int argc, char **argv);
+int dh_cmd_dti(int argc, char **argv);
 
 /* The database URL: the --db value, else $DIEUHANH_DB, else
  * "sqlite:dieuhanh.db". */
@@ -73,6 +74,10 @@ int dh_cli_parse(const char *cmd, int argc, char **argv, const dh_cli_opt *opts,
 struct dh_period;
 int dh_cli_period(const char *cmd, const char *period, const char *from, const char *to,
                   struct dh_period *p);
+
+/* Reads a whole file (at most 64 MiB) into *data (malloc'd, the caller's)
+ * and *len; prints why not and returns -1 on failure. */
+int dh_cli_read_file(const char *path, char **data, size_t *len);
 
 /* True when s looks like HOST:PORT with PORT in 0..65535 (checked before any
  * database is opened, so a typo is a usage error, exit 2). */

@@ -61,42 +61,6 @@ static void print_task_line(json_t *t)
            dh_text_clip(s_of(t, "content"), 70, clip, sizeof clip));
 }
 
-static int read_file(const char *path, char **data, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "dieuhanh: cannot read %s\n", path);
-        return -1;
-    }
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    size_t got;
-    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap) {
-            if (cap >= (size_t)64 << 20) {
-                fprintf(stderr, "dieuhanh: %s is larger than 64 MiB\n", path);
-                free(buf);
-                fclose(f);
-                return -1;
-            }
-            cap *= 2;
-            char *nb = realloc(buf, cap);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-            } else {
-                buf = nb;
-            }
-        }
-    }
-    fclose(f);
-    if (!buf)
-        return -1;
-    *data = buf;
-    *len = n;
-    return 0;
-}
 
 int dh_cmd_plan(int argc, char **argv)
 {
@@ -130,8 +94,8 @@ int dh_cmd_plan(int argc, char **argv)
         return dh_cli_usage("plan", "add needs --issuer, --title and --number or --key");
     char *data = NULL;
     size_t len = 0;
-    if ((!strcmp(what, "import") && read_file(pos[1], &data, &len)) ||
-        (!strcmp(what, "add") && document && read_file(document, &data, &len)))
+    if ((!strcmp(what, "import") && dh_cli_read_file(pos[1], &data, &len)) ||
+        (!strcmp(what, "add") && document && dh_cli_read_file(document, &data, &len)))
         return DH_EXIT_FAIL;
     dh_app *app = dh_cli_open(dh_cli_db(db), false);
     if (!app) {

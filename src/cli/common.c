@@ -179,3 +179,40 @@ void dh_cli_print_json(const json_t *j)
     puts(s ? s : "null");
     free(s);
 }
+
+int dh_cli_read_file(const char *path, char **data, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "dieuhanh: cannot read %s\n", path);
+        return -1;
+    }
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    size_t got;
+    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (n == cap) {
+            if (cap >= (size_t)64 << 20) {
+                fprintf(stderr, "dieuhanh: %s is larger than 64 MiB\n", path);
+                free(buf);
+                fclose(f);
+                return -1;
+            }
+            cap *= 2;
+            char *nb = realloc(buf, cap);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+            } else {
+                buf = nb;
+            }
+        }
+    }
+    fclose(f);
+    if (!buf)
+        return -1;
+    *data = buf;
+    *len = n;
+    return 0;
+}

@@ -23,6 +23,7 @@ static const dh_cmd commands[] = {
     {"indicator", "indicators: list, import, import values (CSV/XLSX)", dh_cmd_indicator},
     {"target", "progress against targets: status", dh_cmd_target},
     {"index", "the Decision 766 service index of a unit and period", dh_cmd_index},
+    {"dti", "the digital-transformation index: frameworks, results, score, rank", dh_cmd_dti},
     {"rebuild", "recompute dossiers and the service aggregates from the events", dh_cmd_rebuild},
     {"plan", "plans: list, show, add, import an appendix, coverage of a higher plan",
      dh_cmd_plan},

@@ -141,6 +141,8 @@ extern const dh_route dh_routes_pages_admin[];
 extern const dh_route dh_routes_pages_plans[];
 extern const dh_route dh_routes_pages_targets[];
 extern const dh_route dh_routes_plans[];
+extern const dh_route dh_routes_dti[];
+extern const dh_route dh_routes_pages_dti[];
 
 /* ---- The server. */
 typedef struct dh_server dh_server;

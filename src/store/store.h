@@ -4,7 +4,8 @@
  * and fills a dh_store_ops table: the connection and transaction operations
  * here, and one small table per domain (units.h, people.h, audit.h, meta.h,
  * calendars.h, procedures.h, dossiers.h, aggs.h, index766.h, plans.h,
- * indicators.h, targets.h, rows.h), each in its own backend file (sqlite/sq_*.c).
+ * indicators.h, targets.h, jobs.h, rows.h, dti.h), each in its own backend
+ * file (sqlite/sq_*.c).
  *
  * Model (after SQLite's VFS): a backend is chosen at run time by the scheme
  * of the database URL ("sqlite:PATH", "postgres://..."). A dh_store is
@@ -61,6 +62,7 @@ typedef struct dh_indicators_ops dh_indicators_ops;
 typedef struct dh_targets_ops dh_targets_ops;
 typedef struct dh_jobs_ops dh_jobs_ops;
 typedef struct dh_rows_ops dh_rows_ops;
+typedef struct dh_dti_ops dh_dti_ops;
 
 /* ---- The backend table. --------------------------------------------- */
 
@@ -97,6 +99,7 @@ typedef struct dh_store_ops {
     const dh_jobs_ops *jobs;
     /* Every table as rows of typed values (rows.h: dieuhanh copy). */
     const dh_rows_ops *rows;
+    const dh_dti_ops *dti; /* dti.h (issue 16) */
 } dh_store_ops;
 
 /* ---- Front door. ------------------------------------------------------ */

@@ -135,6 +135,7 @@ void dh_page_begin(dh_page *pg, const char *title, const char *nav)
         nav_item(pg, "/chi-tieu", L(pg, "Chỉ tiêu", "Targets"), "chi-tieu", nav);
         nav_item(pg, "/bao-cao", L(pg, "Báo cáo", "Reports"), "bao-cao", nav);
         nav_item(pg, "/chi-so-766", L(pg, "Chỉ số 766", "Index 766"), "chi-so", nav);
+        nav_item(pg, "/chuyen-doi-so", L(pg, "Chuyển đổi số", "DTI"), "cds", nav);
         if (pg->a->role == DH_ROLE_ADMIN)
             nav_item(pg, "/quan-tri", L(pg, "Quản trị", "Administration"), "quan-tri", nav);
         dh_page_raw(pg, "</ul></nav>");

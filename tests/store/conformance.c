@@ -35,6 +35,7 @@
 #include "app/app.h"
 #include "app/internal.h"
 #include "store/rows.h"
+#include "store/dti.h"
 #include "store/store.h"
 #include "store/jobs.h"
 
@@ -2446,6 +2447,226 @@ static void rows_clear_and_sequences(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* The digital-transformation index (store/dti.h, issue 16).          */
+
+static int on_framework(void *cl, const dh_dti_framework_row *r)
+{
+    char s[96];
+    snprintf(s, sizeof s, "%s/%d/%s/%s/%s/%lld", r->code, r->year, r->level, r->name, r->note,
+             (long long)r->created_at);
+    return add_row(cl, r->id, s);
+}
+
+static int on_node(void *cl, const dh_dti_node_row *r)
+{
+    char s[96];
+    snprintf(s, sizeof s, "%d:%s<%s|%s|%g|%s|%g|%s|%s|%s|%ld", r->ord, r->code, r->parent,
+             r->name, r->max_points, r->method, r->threshold, r->source, r->responsible, r->note,
+             r->line);
+    return add_row(cl, r->framework_id, s);
+}
+
+static int on_assessment(void *cl, const dh_dti_assessment_row *r)
+{
+    char s[96];
+    snprintf(s, sizeof s, "%lld/%s/%d/%s/%s%.4f@%ld/%s/%s/r%d/%d/%lld/%lld",
+             (long long)r->framework_id, r->unit, r->year, r->status, r->has_printed ? "" : "-",
+             r->printed_total, r->printed_line, r->warnings_json, r->source, r->revision,
+             r->synthetic, (long long)r->created_at, (long long)r->updated_at);
+    return add_row(cl, r->id, s);
+}
+
+static int on_entry(void *cl, const dh_dti_entry_row *r)
+{
+    char s[96], f[4][16];
+    const bool has[4] = {r->has_self_points, r->has_self_value, r->has_points, r->has_value};
+    const double v[4] = {r->self_points, r->self_value, r->points, r->value};
+    for (int i = 0; i < 4; i++)
+        snprintf(f[i], sizeof f[i], has[i] ? "%g" : "-", v[i]);
+    snprintf(s, sizeof s, "%s %s %s %s %s|%s|%s|%s|%ld|t%lld", r->code, f[0], f[1], f[2], f[3],
+             r->evidence, r->note, r->comment, r->line, (long long)r->task_id);
+    return add_row(cl, r->assessment_id, s);
+}
+
+static int on_revision(void *cl, const dh_dti_revision_row *r)
+{
+    char s[96];
+    snprintf(s, sizeof s, "%d@%lld %s: %s %s", r->revision, (long long)r->at, r->actor,
+             r->reason, r->snapshot_json);
+    return add_row(cl, r->assessment_id, s);
+}
+
+static void dti_frameworks_assessments(void **state)
+{
+    fx *f = *state;
+    dh_err e;
+    const dh_dti_ops *d = DH_DTI(f->c);
+    int64_t f23 = 0, f24 = 0, other = 0, a1 = 0, a2 = 0;
+    rows r = {0};
+
+    /* frameworks: (code, year) unique; listed by year (latest first), code */
+    OK(d->put_framework(f->c, &(dh_dti_framework_row){0, "DTI-H", "Bộ chỉ số cấp huyện",
+                                                      "district", 2023, "QĐ 1/2023", 100},
+                        &f23, &e));
+    OK(d->put_framework(f->c, &(dh_dti_framework_row){0, "DTI-H", "Bộ chỉ số cấp huyện 2024",
+                                                      "district", 2024, NULL, 200},
+                        &f24, &e));
+    OK(d->put_framework(f->c, &(dh_dti_framework_row){0, "DTI-X", "Cấp xã", "commune", 2023,
+                                                      NULL, 300},
+                        &other, &e));
+    assert_true(f23 > 0 && f24 > 0 && other > 0 && f23 != f24);
+    FAILS(DH_E_CONFLICT,
+          d->put_framework(f->c, &(dh_dti_framework_row){0, "DTI-H", "x", "district", 2023,
+                                                         NULL, 1},
+                           NULL, &e));
+    OK(d->list_frameworks(f->c, NULL, 0, on_framework, &r, &e));
+    assert_int_equal(r.n, 3);
+    assert_string_equal(r.s[0], "DTI-H/2024/district/Bộ chỉ số cấp huyện 2024//200");
+    assert_string_equal(r.s[1], "DTI-H/2023/district/Bộ chỉ số cấp huyện/QĐ 1/2023/100");
+    assert_string_equal(r.s[2], "DTI-X/2023/commune/Cấp xã//300");
+    r = (rows){0};
+    OK(d->list_frameworks(f->c, "DTI-H", 2023, on_framework, &r, &e));
+    assert_int_equal(r.n, 1);
+    assert_int_equal(r.id[0], f23);
+    r = (rows){0};
+    OK(d->list_frameworks(f->c, "DTI-Z", 0, on_framework, &r, &e));
+    assert_int_equal(r.n, 0);
+
+    /* nodes by ord, not by code; (framework, code) unique */
+    OK(d->put_node(f->c, &(dh_dti_node_row){f23, 2, "P1.1", "P1", "Tỷ lệ đúng hạn", 4, "kpi",
+                                            98, "on_time_rate", "vp-ubnd", "", 3},
+                   &e));
+    OK(d->put_node(f->c, &(dh_dti_node_row){f23, 1, "P1", NULL, "Chính quyền số", 4, NULL, 0,
+                                            NULL, NULL, NULL, 2},
+                   &e));
+    OK(d->put_node(f->c, &(dh_dti_node_row){f24, 1, "P1", "", "Khác", 1, "manual", 0, "", "",
+                                            "other criteria", 2},
+                   &e));
+    FAILS(DH_E_CONFLICT, d->put_node(f->c, &(dh_dti_node_row){f23, 3, "P1", "", "x", 1, "manual",
+                                                              0, "", "", "", 9},
+                                     &e));
+    r = (rows){0};
+    OK(d->list_nodes(f->c, f23, on_node, &r, &e));
+    assert_int_equal(r.n, 2);
+    assert_string_equal(r.s[0], "1:P1<|Chính quyền số|4||0||||2");
+    assert_string_equal(r.s[1], "2:P1.1<P1|Tỷ lệ đúng hạn|4|kpi|98|on_time_rate|vp-ubnd||3");
+    assert_int_equal(r.id[0], f23);
+
+    /* assessments: (framework, unit) unique; a printed total may be absent */
+    OK(d->save_assessment(f->c, &(dh_dti_assessment_row){0, f23, "vung-tau", 2023, "published",
+                                                         true, 87.381, 10,
+                                                         "[{\"code\":\"TOTAL\"}]",
+                                                         "import:a.csv", 1, false, 500, 500},
+                          &a1, &e));
+    OK(d->save_assessment(f->c, &(dh_dti_assessment_row){0, f23, "ba-ria", 2023,
+                                                         "self_assessment", false, 0, 0, NULL,
+                                                         NULL, 0, true, 600, 600},
+                          &a2, &e));
+    int64_t a3 = 0;
+    OK(d->save_assessment(f->c, &(dh_dti_assessment_row){0, f24, "vung-tau", 2024,
+                                                         "self_assessment", false, 0, 0, NULL,
+                                                         "self", 0, false, 700, 700},
+                          &a3, &e));
+    assert_true(a1 > 0 && a2 > 0 && a3 > 0 && a1 != a2);
+    FAILS(DH_E_CONFLICT,
+          d->save_assessment(f->c, &(dh_dti_assessment_row){0, f23, "ba-ria", 2023, "submitted",
+                                                            false, 0, 0, NULL, NULL, 0, false, 1,
+                                                            1},
+                             NULL, &e));
+    r = (rows){0};
+    OK(d->list_assessments(f->c, f23, NULL, on_assessment, &r, &e));
+    assert_int_equal(r.n, 2);
+    char want[96];
+    snprintf(want, sizeof want, "%lld/ba-ria/2023/self_assessment/-0.0000@0/[]//r0/1/600/600",
+             (long long)f23);
+    assert_string_equal(r.s[0], want);
+    snprintf(want, sizeof want,
+             "%lld/vung-tau/2023/published/87.3810@10/[{\"code\":\"TOTAL\"}]/import:a.csv/r1/0/"
+             "500/500",
+             (long long)f23);
+    assert_string_equal(r.s[1], want);
+    /* one unit over the years, latest first */
+    r = (rows){0};
+    OK(d->list_assessments(f->c, 0, "vung-tau", on_assessment, &r, &e));
+    assert_int_equal(r.n, 2);
+    assert_int_equal(r.id[0], a3);
+    assert_int_equal(r.id[1], a1);
+    /* an update changes the status, figures and updated_at, not the keys */
+    int64_t got = 0;
+    OK(d->save_assessment(f->c, &(dh_dti_assessment_row){a2, 999, "other", 2023, "submitted",
+                                                         true, 50.5, 4, "[]", "self", 0, true,
+                                                         9, 650},
+                          &got, &e));
+    assert_int_equal(got, a2);
+    r = (rows){0};
+    OK(d->list_assessments(f->c, f23, "ba-ria", on_assessment, &r, &e));
+    assert_int_equal(r.n, 1);
+    snprintf(want, sizeof want, "%lld/ba-ria/2023/submitted/50.5000@4/[]/self/r0/1/600/650",
+             (long long)f23);
+    assert_string_equal(r.s[0], want);
+    FAILS(DH_E_NOTFOUND,
+          d->save_assessment(f->c, &(dh_dti_assessment_row){a1 + a2 + a3 + 100, f23, "x", 2023,
+                                                            "submitted", false, 0, 0, NULL, NULL,
+                                                            0, false, 1, 1},
+                             NULL, &e));
+
+    /* entries: absent figures stay absent; a second put replaces; by code */
+    OK(d->put_entry(f->c, &(dh_dti_entry_row){a1, "P1.1", true, true, false, false, 3, 75.5, 0,
+                                              0, "bc-12.pdf", "tự đánh giá", "", 0, 0},
+                    &e));
+    OK(d->put_entry(f->c, &(dh_dti_entry_row){a1, "P1", false, false, true, false, 0, 0, 3.5, 0,
+                                              NULL, NULL, NULL, 7, 4242},
+                    &e));
+    r = (rows){0};
+    OK(d->list_entries(f->c, a1, on_entry, &r, &e));
+    assert_int_equal(r.n, 2);
+    assert_string_equal(r.s[0], "P1 - - 3.5 -||||7|t4242");
+    assert_string_equal(r.s[1], "P1.1 3 75.5 - -|bc-12.pdf|tự đánh giá||0|t0");
+    OK(d->put_entry(f->c, &(dh_dti_entry_row){a1, "P1.1", true, true, true, true, 3, 75.5, 2.5,
+                                              60, "bc-12.pdf", "tự đánh giá", "thiếu minh chứng",
+                                              0, 0},
+                    &e));
+    r = (rows){0};
+    OK(d->list_entries(f->c, a1, on_entry, &r, &e));
+    assert_int_equal(r.n, 2);
+    assert_string_equal(r.s[1], "P1.1 3 75.5 2.5 60|bc-12.pdf|tự đánh giá|thiếu minh chứng|0|t0");
+    r = (rows){0};
+    OK(d->list_entries(f->c, a2, on_entry, &r, &e));
+    assert_int_equal(r.n, 0);
+    /* clearing one assessment's entries leaves the others' */
+    OK(d->put_entry(f->c, &(dh_dti_entry_row){a2, "P1", true, false, false, false, 1, 0, 0, 0,
+                                              NULL, NULL, NULL, 0, 0},
+                    &e));
+    OK(d->clear_entries(f->c, a1, &e));
+    r = (rows){0};
+    OK(d->list_entries(f->c, a1, on_entry, &r, &e));
+    assert_int_equal(r.n, 0);
+    r = (rows){0};
+    OK(d->list_entries(f->c, a2, on_entry, &r, &e));
+    assert_int_equal(r.n, 1);
+
+    /* revisions: by number, (assessment, revision) unique */
+    OK(d->add_revision(f->c, &(dh_dti_revision_row){a1, 2, 900, "admin", "sửa điểm P1",
+                                                    "[{\"code\":\"P1\",\"points\":3.5}]"},
+                       &e));
+    OK(d->add_revision(f->c, &(dh_dti_revision_row){a1, 1, 800, "admin", "công bố", NULL}, &e));
+    FAILS(DH_E_CONFLICT,
+          d->add_revision(f->c, &(dh_dti_revision_row){a1, 1, 801, "x", "y", "[]"}, &e));
+    r = (rows){0};
+    OK(d->list_revisions(f->c, a1, on_revision, &r, &e));
+    assert_int_equal(r.n, 2);
+    assert_string_equal(r.s[0], "1@800 admin: công bố []");
+    assert_string_equal(r.s[1], "2@900 admin: sửa điểm P1 [{\"code\":\"P1\",\"points\":3.5}]");
+    r = (rows){0};
+    OK(d->list_revisions(f->c, a2, on_revision, &r, &e));
+    assert_int_equal(r.n, 0);
+    /* a callback that stops ends the list */
+    r = (rows){.stop_after = 1};
+    OK(d->list_frameworks(f->c, NULL, 0, on_framework, &r, &e));
+    assert_int_equal(r.n, 1);
+}
+
+/* ------------------------------------------------------------------ */
 
 int main(void)
 {
@@ -2469,6 +2690,7 @@ int main(void)
         T(indicators_receipts_values),
         T(indicators_obligations_approvals),
         T(targets_dirty_eval_list),
+        T(dti_frameworks_assessments),
         T(runner_two_writers_no_lost_update),
         T(jobs_claim_done_lapse),
         T(jobs_two_nodes_claim_once),

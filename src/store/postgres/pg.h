@@ -134,5 +134,6 @@ extern const dh_indicators_ops dh_postgres_indicators_ops;
 extern const dh_targets_ops dh_postgres_targets_ops;
 extern const dh_jobs_ops dh_postgres_jobs_ops;
 extern const dh_rows_ops dh_postgres_rows_ops;
+extern const dh_dti_ops dh_postgres_dti_ops;
 
 #endif

@@ -373,4 +373,5 @@ const dh_store_ops dh_sqlite_ops = {
     .targets = &dh_sqlite_targets_ops,
     .jobs = &dh_sqlite_jobs_ops,
     .rows = &dh_sqlite_rows_ops,
+    .dti = &dh_sqlite_dti_ops,
 };

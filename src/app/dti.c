@@ -1,0 +1,1225 @@
+/* dti.c - the digital-transformation index (issue 16, domain.md §7):
+ * importing frameworks and published results, a unit's scorecard and the
+ * ranking of a framework's year. Scoring is core/dti.c; this file reads
+ * files, checks access, computes the kpi criteria from the service
+ * aggregates and writes through the transaction runner.
+ *
+ * Which figure counts for a node: the appraised (or published) points or
+ * value when present, else the self-assessed ones. A kpi leaf that neither
+ * gives is computed for the unit's subtree over the assessment's year
+ * (numerator and denominator shown), unless an ancestor of it has points
+ * of its own (a result published at pillar level is taken as printed).
+ *
+ * Roles: importing a framework is an administrator's (frameworks are
+ * managed centrally); importing results needs the right to write for every
+ * unit in the file (an officer of the province writes for its subtree); a
+ * scorecard needs the right to read the unit's data; the ranking of a
+ * framework's year is readable by every signed-in user, as the published
+ * decisions are. */
+#include <jansson.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/dtiint.h"
+#include "app/planbook.h"
+#include "app/internal.h"
+#include "core/access.h"
+#include "core/dti.h"
+#include "store/dti.h"
+#include "util/xlsx.h"
+
+/* ------------------------------------------------------------------ */
+/* Small helpers.                                                     */
+
+/* A number as people type it: "46.3812", "46,3812", " 6 ". 1 when empty,
+ * -1 when not a number, else 0. */
+static int parse_num(const char *s, double *out)
+{
+    char buf[64];
+    size_t n = 0;
+    for (const char *p = s; *p; p++) {
+        if (*p == ' ')
+            continue;
+        if (n + 1 >= sizeof buf)
+            return -1;
+        buf[n++] = *p == ',' ? '.' : *p;
+    }
+    buf[n] = '\0';
+    if (!n)
+        return 1;
+    char *end;
+    *out = strtod(buf, &end);
+    return *end || !isfinite(*out) ? -1 : 0;
+}
+
+static json_t *num_json(double x)
+{
+    return json_real(dh_dti_round4(x));
+}
+
+/* Maps the header row's columns: col[i] is the column of cols[i] or -1; a
+ * required one missing is an error naming the file and the column. */
+static dh_status map_header(const dh_sheet *t, const char *name, const char *const *cols, int ncols,
+                            int nrequired, int *col, dh_err *e)
+{
+    if (t->nrows == 0)
+        return dh_err_set(e, DH_E_INVALID, "invalid_file", NULL, "%s:1: the file is empty", name);
+    const dh_sheet_row *h = &t->rows[0];
+    for (int i = 0; i < ncols; i++) {
+        col[i] = -1;
+        for (size_t j = 0; j < h->nc; j++) {
+            const char *v = h->c[j].v;
+            while (*v == ' ')
+                v++;
+            size_t len = strlen(v);
+            while (len && v[len - 1] == ' ')
+                len--;
+            if (len == strlen(cols[i]) && !strncmp(v, cols[i], len))
+                col[i] = (int)h->c[j].col;
+        }
+        if (col[i] < 0 && i < nrequired) {
+            char want[200] = "";
+            for (int k = 0; k < ncols; k++)
+                snprintf(want + strlen(want), sizeof want - strlen(want), "%s%s", k ? "," : "",
+                         cols[k]);
+            return dh_err_set(e, DH_E_INVALID, "invalid_file", cols[i],
+                              "%s:%ld: the header has no column '%s' (the header is %s)", name,
+                              h->line, cols[i], want);
+        }
+    }
+    return DH_OK;
+}
+
+static const char *cell(const dh_sheet_row *r, const int *col, int i)
+{
+    return col[i] >= 0 ? dh_sheet_at(r, (size_t)col[i]) : "";
+}
+
+/* What both imports share, first in their closures: the file read before
+ * the transaction (parsed again by every run of fn), its columns, and the
+ * output fn sets afresh on each run. */
+typedef struct sheet_import {
+    const dh_sheet *t;
+    int col[16];
+    json_t *out;
+} sheet_import;
+
+/* Reads the file, maps its header, and runs fn(closure) in the runner;
+ * closure starts with a sheet_import. *out gets its output on success. */
+static dh_status sheet_import_run(dh_app *app, int flags, dh_tx_fn fn, sheet_import *si,
+                                  const char *data, size_t len, const char *name,
+                                  const char *const *cols, int ncols, int nrequired,
+                                  dh_import_report *rep, json_t **out, dh_err *e)
+{
+    dh_sheet t;
+    dh_status st = dh_app_table_read(data, len, name, &t, e);
+    if (st)
+        return st;
+    st = map_header(&t, name, cols, ncols, nrequired, si->col, e);
+    if (st == DH_OK) {
+        si->t = &t;
+        st = dh_tx_run(app, flags, fn, si, e);
+        if (st == DH_OK)
+            *out = si->out;
+        else
+            json_decref(si->out);
+        si->out = NULL;
+    }
+    dh_sheet_free(&t);
+    if (st)
+        rep->taken = 0;
+    return st;
+}
+
+/* ------------------------------------------------------------------ */
+/* A framework as loaded from the store.                              */
+
+void dh_dti_fw_free(dti_fw *f)
+{
+    for (size_t i = 0; i < f->n; i++) {
+        free((char *)f->nodes[i].code);
+        free((char *)f->nodes[i].parent);
+        free((char *)f->nodes[i].name);
+        free((char *)f->nodes[i].source);
+        free(f->responsible[i]);
+        free(f->note[i]);
+    }
+    free(f->nodes);
+    free(f->responsible);
+    free(f->note);
+    free(f->code);
+    free(f->name);
+    free(f->level);
+    memset(f, 0, sizeof *f);
+}
+
+static int on_fw(void *cl, const dh_dti_framework_row *r)
+{
+    dti_fw *f = cl;
+    f->id = r->id;
+    f->year = r->year;
+    f->code = strdup(r->code);
+    f->name = strdup(r->name);
+    f->level = strdup(r->level);
+    return 1;
+}
+
+static int on_fw_node(void *cl, const dh_dti_node_row *r)
+{
+    dti_fw *f = cl;
+    size_t i = f->n++;
+    f->nodes = realloc(f->nodes, f->n * sizeof *f->nodes);
+    f->responsible = realloc(f->responsible, f->n * sizeof *f->responsible);
+    f->note = realloc(f->note, f->n * sizeof *f->note);
+    dh_dti_method m = DH_DTI_GROUP;
+    (void)dh_dti_method_parse(r->method, &m); /* checked on import */
+    f->nodes[i] =
+        (dh_dti_node){strdup(r->code), strdup(r->parent), strdup(r->name), r->max_points, m,
+                      r->threshold,    strdup(r->source), r->line};
+    f->responsible[i] = strdup(r->responsible);
+    f->note[i] = strdup(r->note);
+    return 0;
+}
+
+dh_status dh_dti_fw_load(dh_conn *c, const char *code, int year, dti_fw *f, dh_err *e)
+{
+    memset(f, 0, sizeof *f);
+    dh_status st = DH_DTI(c)->list_frameworks(c, code, year, on_fw, f, e);
+    if (st == DH_OK && !f->id)
+        st = dh_err_set(e, DH_E_NOTFOUND, "unknown_framework", "framework",
+                        "there is no framework '%s' for %d (dieuhanh dti framework import)", code,
+                        year);
+    if (st == DH_OK)
+        st = DH_DTI(c)->list_nodes(c, f->id, on_fw_node, f, e);
+    if (st)
+        dh_dti_fw_free(f);
+    return st;
+}
+
+/* ------------------------------------------------------------------ */
+/* Framework import.                                                  */
+
+enum {
+    FC_CODE,
+    FC_PARENT,
+    FC_NAME,
+    FC_MAX,
+    FC_METHOD,
+    FC_THRESHOLD,
+    FC_SOURCE,
+    FC_RESP,
+    FC_NOTE,
+    FC_N
+};
+static const char *const fw_cols[FC_N] = {
+    "code", "parent", "name", "max_points", "method", "threshold", "source", "responsible", "note"};
+#define FC_REQUIRED 7
+
+static const char *const levels[] = {"province", "department", "district", "commune", NULL};
+
+typedef struct fw_import_cl {
+    sheet_import si; /* first */
+    const dh_actor *a;
+    const char *name, *code, *title, *level;
+    int year;
+    time_t now;
+    dh_import_report *rep;
+} fw_import_cl;
+
+static dh_status fw_refuse(dh_import_report *rep, dh_err *e, const char *name, long line,
+                           const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+static dh_status fw_refuse(dh_import_report *rep, dh_err *e, const char *name, long line,
+                           const char *field, const char *fmt, ...)
+{
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (line)
+        dh_report_add(rep, "%s:%ld: %s: %s", name, line, field, msg);
+    else
+        dh_report_add(rep, "%s: %s", name, msg);
+    if (rep->refused++ == 0) {
+        if (line)
+            dh_err_set(e, DH_E_INVALID, "invalid_row", field, "%s:%ld: %s: %s", name, line, field,
+                       msg);
+        else
+            dh_err_set(e, DH_E_INVALID, "invalid_row", field, "%s: %s", name, msg);
+        e->line = line;
+    }
+    return DH_E_INVALID;
+}
+
+/* Concurrency: reads nothing; the unique key (code, year) of
+ * dti_frameworks orders two imports of the same framework (the second
+ * fails DH_E_CONFLICT and writes nothing). */
+static dh_status fw_import_tx(dh_tx *tx, void *closure, dh_err *e)
+{
+    fw_import_cl *cl = closure;
+    const dh_sheet *t = cl->si.t;
+    const int *col = cl->si.col;
+    dh_import_report_free(cl->rep);
+    json_decref(cl->si.out);
+    cl->si.out = NULL;
+    size_t n = t->nrows - 1;
+    dh_dti_node *nodes = calloc(n ? n : 1, sizeof *nodes);
+    for (size_t k = 0; k < n; k++) {
+        const dh_sheet_row *r = &t->rows[k + 1];
+        const char *v[FC_N];
+        for (int i = 0; i < FC_N; i++)
+            v[i] = cell(r, col, i);
+        dh_dti_node *d = &nodes[k];
+        *d = (dh_dti_node){v[FC_CODE], v[FC_PARENT], v[FC_NAME], 0, DH_DTI_GROUP,
+                           0,          v[FC_SOURCE], r->line};
+        int rc;
+        if (!*v[FC_NAME])
+            fw_refuse(cl->rep, e, cl->name, r->line, "name", "the name of '%s' is empty",
+                      v[FC_CODE]);
+        if ((rc = parse_num(v[FC_MAX], &d->max_points)) != 0)
+            fw_refuse(cl->rep, e, cl->name, r->line, "max_points", "'%s' is %s", v[FC_MAX],
+                      rc > 0 ? "empty" : "not a number");
+        if (!dh_dti_method_parse(v[FC_METHOD], &d->method))
+            fw_refuse(cl->rep, e, cl->name, r->line, "method",
+                      "unknown method '%s' (manual, boolean, ratio, kpi, or empty for a node "
+                      "with children)",
+                      v[FC_METHOD]);
+        if (parse_num(v[FC_THRESHOLD], &d->threshold) < 0)
+            fw_refuse(cl->rep, e, cl->name, r->line, "threshold", "'%s' is not a number",
+                      v[FC_THRESHOLD]);
+    }
+    dh_dti_problem p;
+    if (!cl->rep->refused && !dh_dti_framework_check(nodes, n, &p))
+        fw_refuse(cl->rep, e, cl->name, p.line, p.field, "%s", p.message);
+    dh_status st = cl->rep->refused ? DH_E_INVALID : DH_OK;
+    int64_t id = 0;
+    if (st == DH_OK) {
+        st = DH_DTI(tx->c)->put_framework(
+            tx->c,
+            &(dh_dti_framework_row){0, cl->code, cl->title, cl->level, cl->year, "", cl->now}, &id,
+            e);
+        if (st == DH_E_CONFLICT)
+            st = dh_err_set(e, DH_E_CONFLICT, "framework_exists", "code",
+                            "framework '%s' of %d already exists (a new version takes another "
+                            "year or code)",
+                            cl->code, cl->year);
+    }
+    int pillars = 0;
+    for (size_t k = 0; k < n && st == DH_OK; k++) {
+        const dh_sheet_row *r = &t->rows[k + 1];
+        pillars += !*nodes[k].parent;
+        st = DH_DTI(tx->c)->put_node(
+            tx->c,
+            &(dh_dti_node_row){id, (int)k + 1, nodes[k].code, nodes[k].parent, nodes[k].name,
+                               nodes[k].max_points, dh_dti_method_name(nodes[k].method),
+                               nodes[k].threshold, nodes[k].source, cell(r, col, FC_RESP),
+                               cell(r, col, FC_NOTE), r->line},
+            e);
+    }
+    double max = 0;
+    for (size_t k = 0; k < n; k++)
+        if (!*nodes[k].parent)
+            max += nodes[k].max_points;
+    free(nodes);
+    if (st == DH_OK) {
+        cl->rep->taken = (int)n;
+        cl->si.out = json_pack("{s:s,s:s,s:s,s:i,s:i,s:i,s:o}", "code", cl->code, "name", cl->title,
+                               "level", cl->level, "year", cl->year, "nodes", (int)n, "pillars",
+                               pillars, "max", num_json(max));
+        char key[160];
+        snprintf(key, sizeof key, "%s/%d", cl->code, cl->year);
+        st = dh_app_audit(tx->c, cl->a, "import", "dti_framework", key, "", "ok", NULL, cl->si.out,
+                          cl->now, e);
+    }
+    return st;
+}
+
+dh_status dh_app_dti_framework_import(dh_app *app, const dh_actor *a, const char *data, size_t len,
+                                      const char *name, const char *code, const char *title,
+                                      const char *level, int year, time_t now,
+                                      dh_import_report *rep, json_t **out, dh_err *e)
+{
+    memset(rep, 0, sizeof *rep);
+    *out = NULL;
+    if (a->role != DH_ROLE_ADMIN)
+        return dh_app_deny(app, a, "write", "dti_framework", code ? code : "", "", now, e,
+                           "import a DTI framework (admins only)");
+    if (!code || !*code || strlen(code) > 64)
+        return dh_err_set(e, DH_E_INVALID, "invalid_code", "code",
+                          "--code: a framework code of 1 to 64 characters is required");
+    if (!title || !*title)
+        return dh_err_set(e, DH_E_INVALID, "invalid_name", "name", "--name is required");
+    bool known = false;
+    for (int i = 0; levels[i]; i++)
+        known |= level && !strcmp(level, levels[i]);
+    if (!known)
+        return dh_err_set(e, DH_E_INVALID, "invalid_level", "level",
+                          "--level '%s' is not province, department, district or commune",
+                          level ? level : "");
+    if (year < 2000 || year > 2100)
+        return dh_err_set(e, DH_E_INVALID, "invalid_year", "year",
+                          "--year %d is not a year from 2000 to 2100", year);
+    fw_import_cl cl = {{0}, a, name, code, title, level, year, now, rep};
+    return sheet_import_run(app, DH_TX_WRITE, fw_import_tx, &cl.si, data, len, name, fw_cols, FC_N,
+                            FC_REQUIRED, rep, out, e);
+}
+
+/* ------------------------------------------------------------------ */
+/* Scoring an assessment (kpi criteria computed).                     */
+
+/* The dossier figures of a unit's subtree over a year, loaded once. */
+typedef struct kpi_src {
+    bool loaded;
+    dh_kfigures f;
+} kpi_src;
+
+static dh_status kpi_load(dh_app *app, const dh_unitreg *reg, const char *unit, int year,
+                          dh_date today, kpi_src *k, dh_err *e)
+{
+    if (k->loaded)
+        return DH_OK;
+    dh_date from = dh_date_from_ymd(year, 1, 1), to = dh_date_from_ymd(year, 12, 31);
+    if (to > today)
+        to = today;
+    int32_t root = dh_unitreg_find(reg, unit);
+    json_t *arr = json_array();
+    json_array_append_new(arr, json_string(unit));
+    /* The subtree as it stood at the end of the year (or today). */
+    for (size_t i = 0; root >= 0 && i < reg->n; i++)
+        if ((int32_t)i != root &&
+            dh_access_allows(reg, DH_ROLE_VIEWER, root, DH_ACT_READ, (int32_t)i, to))
+            json_array_append_new(arr, json_string(reg->u[i].code));
+    char *units = json_dumps(arr, JSON_COMPACT);
+    json_decref(arr);
+    dh_agg_group *g = NULL;
+    size_t n = 0;
+    memset(&k->f, 0, sizeof k->f);
+    dh_status st = from <= to
+                       ? dh_agg_query(app, units, DH_GROUP_NONE, false, from, to, today, &g, &n, e)
+                       : DH_OK;
+    free(units);
+    if (st)
+        return st;
+    if (n)
+        k->f = g[0].f;
+    dh_agg_groups_free(g, n);
+    k->loaded = true;
+    return DH_OK;
+}
+
+/* Numerator and denominator of a kpi source (II.06a and the KPIs of
+ * reports.c); false with a reason when the system cannot compute it. */
+static bool kpi_figures(const dh_kfigures *f, const char *source, int64_t *num, int64_t *den,
+                        const char **reason)
+{
+    int64_t fresh = f->received_online + f->received_counter_postal;
+    *reason = NULL;
+    if (!strcmp(source, "on_time_rate"))
+        *num = f->early + f->on_time, *den = f->resolved_total,
+        *reason = "không có hồ sơ đã giải quyết trong năm";
+    else if (!strcmp(source, "online_rate"))
+        *num = f->received_online, *den = fresh, *reason = "không có hồ sơ tiếp nhận trong năm";
+    else if (!strcmp(source, "online_by_applicant_rate"))
+        *num = f->received_by_applicant, *den = fresh,
+        *reason = "không có hồ sơ tiếp nhận trong năm";
+    else if (!strcmp(source, "online_payment_rate"))
+        *num = f->paid_online, *den = f->paid, *reason = "không có hồ sơ nộp phí, lệ phí trong năm";
+    else if (!strcmp(source, "satisfaction_rate"))
+        *num = f->satisfied, *den = f->rated, *reason = "không có đánh giá nào trong năm";
+    else {
+        *num = *den = 0;
+        *reason = "nguồn này chưa được tính tự động (nhập điểm hoặc giá trị)";
+        return false;
+    }
+    return *den > 0;
+}
+
+/* plan_coverage: of the tasks that plans of other issuers in force during
+ * the year assign to the unit (it leads them), how many its own plans
+ * implement (dh_app_plan_coverage, summed over those plans). */
+static dh_status plan_cov(dh_app *app, const char *unit, int year, dh_date today, int64_t *num,
+                          int64_t *den, dh_err *e)
+{
+    *num = *den = 0;
+    const dh_planbook *b = pb_acquire(app, e);
+    if (!b)
+        return e->status;
+    dh_date jan1 = dh_date_from_ymd(year, 1, 1), dec31 = dh_date_from_ymd(year, 12, 31);
+    dh_actor sys;
+    dh_actor_cli(&sys); /* plans are readable by every signed-in user */
+    time_t now = (time_t)today * 86400 + 12 * 3600;
+    dh_status st = DH_OK;
+    for (size_t i = 0; i < b->np && st == DH_OK; i++) {
+        const pb_plan *p = &b->p[i];
+        dh_date from = p->period_from != DH_DATE_NONE ? p->period_from : pb_plan_ref_date(p);
+        dh_date to = p->period_to;
+        if (!strcmp(p->issuer, unit) || from == DH_DATE_NONE || from > dec31 ||
+            (to != DH_DATE_NONE && to < jan1))
+            continue;
+        json_t *out = NULL;
+        st = dh_app_plan_coverage(app, &sys, p->key, unit, now, &out, e);
+        if (st == DH_OK) {
+            *den += json_integer_value(json_object_get(out, "assigned"));
+            *num += json_integer_value(json_object_get(out, "covered_count"));
+        }
+        json_decref(out);
+    }
+    pb_release(app, b);
+    return st;
+}
+
+typedef struct scored {
+    int64_t id;
+    char *unit, *status;
+    int revision;
+    bool synthetic;
+    dh_dti_entry *en;
+    dh_dti_entry printed;
+    dh_dti_result r;
+    json_t *kpis;     /* the computed criteria with their figures */
+    json_t *comments; /* per code: evidence, note, comment (non-empty ones) */
+    json_t *tasks;    /* per code: the id of its remediation task */
+} scored;
+
+static void scored_free(scored *s)
+{
+    free(s->unit);
+    free(s->status);
+    free(s->en);
+    dh_dti_result_free(&s->r);
+    json_decref(s->kpis);
+    json_decref(s->comments);
+    json_decref(s->tasks);
+    memset(s, 0, sizeof *s);
+}
+
+typedef struct entries_cl {
+    const dti_fw *fw;
+    scored *s;
+} entries_cl;
+
+static int on_entry(void *closure, const dh_dti_entry_row *r)
+{
+    entries_cl *cl = closure;
+    if (!strcmp(r->code, "TOTAL")) {
+        cl->s->printed = (dh_dti_entry){r->has_points, r->points, false, 0, r->line};
+        return 0;
+    }
+    long i = dh_dti_find(cl->fw->nodes, cl->fw->n, r->code);
+    if (i < 0)
+        return 0;
+    dh_dti_entry *d = &cl->s->en[i];
+    bool appraised = r->has_points || r->has_value;
+    *d = (dh_dti_entry){appraised ? r->has_points : r->has_self_points,
+                        appraised ? r->points : r->self_points,
+                        appraised ? r->has_value : r->has_self_value,
+                        appraised ? r->value : r->self_value, r->line};
+    if (r->task_id)
+        json_object_set_new(cl->s->tasks, r->code, json_integer(r->task_id));
+    if (*r->evidence || *r->note || *r->comment)
+        json_object_set_new(cl->s->comments, r->code,
+                            json_pack("{s:s,s:s,s:s}", "evidence", r->evidence, "note", r->note,
+                                      "comment", r->comment));
+    return 0;
+}
+
+static bool ancestor_given(const dti_fw *fw, const dh_dti_entry *en, size_t i)
+{
+    long p = dh_dti_parent_of(fw->nodes, fw->n, i);
+    for (size_t k = 0; p >= 0 && k < fw->n; k++) {
+        if (en[p].has_points)
+            return true;
+        p = dh_dti_parent_of(fw->nodes, fw->n, (size_t)p);
+    }
+    return false;
+}
+
+/* Scores assessment `row` of framework fw: its entries, its kpi criteria
+ * computed, then core/dti.c. */
+static dh_status score_one(dh_app *app, dh_conn *c, const dh_unitreg *reg, const dti_fw *fw,
+                           const dh_dti_assessment_row *row, dh_date today, scored *s, dh_err *e)
+{
+    memset(s, 0, sizeof *s);
+    s->id = row->id;
+    s->unit = strdup(row->unit);
+    s->status = strdup(row->status);
+    s->revision = row->revision;
+    s->synthetic = row->synthetic;
+    s->en = calloc(fw->n ? fw->n : 1, sizeof *s->en);
+    s->kpis = json_array();
+    s->comments = json_object();
+    s->tasks = json_object();
+    entries_cl cl = {fw, s};
+    dh_status st = DH_DTI(c)->list_entries(c, row->id, on_entry, &cl, e);
+    if (st == DH_OK && row->has_printed && !s->printed.has_points)
+        s->printed = (dh_dti_entry){true, row->printed_total, false, 0, row->printed_line};
+    kpi_src k = {0};
+    for (size_t i = 0; i < fw->n && st == DH_OK; i++) {
+        const dh_dti_node *d = &fw->nodes[i];
+        if (d->method != DH_DTI_KPI || s->en[i].has_points || s->en[i].has_value ||
+            ancestor_given(fw, s->en, i))
+            continue;
+        if ((st = kpi_load(app, reg, row->unit, row->year, today, &k, e)))
+            break;
+        int64_t num, den;
+        const char *reason;
+        json_t *o = json_pack("{s:s,s:s}", "code", d->code, "source", d->source);
+        bool ok;
+        if (!strcmp(d->source, "plan_coverage")) {
+            st = plan_cov(app, row->unit, row->year, today, &num, &den, e);
+            ok = st == DH_OK && den > 0;
+            reason = "không có nhiệm vụ nào của kế hoạch cấp trên giao đơn vị chủ trì trong năm";
+        } else {
+            ok = kpi_figures(&k.f, d->source, &num, &den, &reason);
+        }
+        if (st) {
+            json_decref(o);
+            break;
+        }
+        if (ok) {
+            double v = 100.0 * (double)num / (double)den;
+            s->en[i] = (dh_dti_entry){false, 0, true, v, 0};
+            json_object_set_new(o, "numerator", json_integer(num));
+            json_object_set_new(o, "denominator", json_integer(den));
+            json_object_set_new(o, "value", num_json(v));
+            json_object_set_new(o, "threshold", num_json(d->threshold > 0 ? d->threshold : 100));
+            json_object_set_new(o, "points",
+                                num_json(dh_dti_ratio_points(d->max_points, d->threshold, v)));
+        } else {
+            json_object_set_new(o, "numerator", json_integer(num));
+            json_object_set_new(o, "denominator", json_integer(den));
+            json_object_set_new(o, "value", json_null());
+            json_object_set_new(o, "na_reason", json_string(reason));
+        }
+        json_array_append_new(s->kpis, o);
+    }
+    if (st == DH_OK &&
+        dh_dti_score(fw->nodes, fw->n, s->en, s->printed.has_points ? &s->printed : NULL, &s->r))
+        st = dh_err_set(e, DH_E_INTERNAL, "no_memory", NULL, "out of memory scoring");
+    if (st)
+        scored_free(s);
+    return st;
+}
+
+static json_t *warnings_json(const dh_dti_result *r, const char *unit)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < r->nwarnings; i++) {
+        const dh_dti_warning *w = &r->warnings[i];
+        json_t *o = json_pack("{s:s,s:I,s:o,s:o,s:s}", "code", w->code, "line", (json_int_t)w->line,
+                              "printed", num_json(w->printed), "computed", num_json(w->computed),
+                              "message", w->message);
+        if (unit)
+            json_object_set_new(o, "unit", json_string(unit));
+        json_array_append_new(arr, o);
+    }
+    return arr;
+}
+
+/* Every assessment of fw, scored, in store order (year, unit). */
+typedef struct all_cl {
+    dh_app *app;
+    dh_conn *c;
+    const dh_unitreg *reg;
+    const dti_fw *fw;
+    dh_date today;
+    scored *v;
+    dti_arows rows; /* scored after the list is read */
+} all_cl;
+
+int dh_dti_arows_add(void *closure, const dh_dti_assessment_row *r)
+{
+    dti_arows *l = closure;
+    l->v = realloc(l->v, (l->n + 1) * sizeof *l->v);
+    dh_dti_assessment_row *c = &l->v[l->n++];
+    *c = *r;
+    c->unit = strdup(r->unit);
+    c->status = strdup(r->status);
+    c->warnings_json = strdup(r->warnings_json);
+    c->source = strdup(r->source);
+    return 0;
+}
+
+void dh_dti_arows_free(dti_arows *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        free((char *)l->v[i].unit);
+        free((char *)l->v[i].status);
+        free((char *)l->v[i].warnings_json);
+        free((char *)l->v[i].source);
+    }
+    free(l->v);
+    memset(l, 0, sizeof *l);
+}
+
+static void all_free(all_cl *cl)
+{
+    for (size_t i = 0; cl->v && i < cl->rows.n; i++)
+        scored_free(&cl->v[i]);
+    free(cl->v);
+    dh_dti_arows_free(&cl->rows);
+}
+
+static dh_status score_all(all_cl *cl, dh_err *e)
+{
+    dh_status st =
+        DH_DTI(cl->c)->list_assessments(cl->c, cl->fw->id, NULL, dh_dti_arows_add, &cl->rows, e);
+    if (st)
+        return st;
+    cl->v = calloc(cl->rows.n ? cl->rows.n : 1, sizeof *cl->v);
+    for (size_t i = 0; i < cl->rows.n && st == DH_OK; i++)
+        st = score_one(cl->app, cl->c, cl->reg, cl->fw, &cl->rows.v[i], cl->today, &cl->v[i], e);
+    return st;
+}
+
+/* The ranking of cl's assessments: items by rank, each with its index. */
+static dh_dti_rank_item *rank_all(const all_cl *cl)
+{
+    size_t n = cl->rows.n;
+    dh_dti_rank_item *it = calloc(n ? n : 1, sizeof *it);
+    for (size_t i = 0; i < n; i++)
+        it[i] = (dh_dti_rank_item){cl->v[i].unit, cl->v[i].r.total, 0, (void *)&cl->v[i]};
+    dh_dti_rank(it, n);
+    return it;
+}
+
+/* A read: a connection with a read transaction. */
+static dh_conn *read_begin(dh_app *app, dh_err *e)
+{
+    dh_conn *c = dh_store_acquire(dh_app_store(app), e);
+    if (c && DH_OPS(c)->begin(c, false, e)) {
+        dh_store_release(c);
+        return NULL;
+    }
+    return c;
+}
+
+static void read_end(dh_conn *c)
+{
+    DH_OPS(c)->rollback(c);
+    dh_store_release(c);
+}
+
+static void unit_name(const dh_unitreg *reg, const char *code, dh_date d, char *out, size_t cap)
+{
+    int32_t u = dh_unitreg_find(reg, code);
+    const dh_unit_version *v = u >= 0 ? dh_unitreg_nearest(reg, u, d) : NULL;
+    snprintf(out, cap, "%s", v ? v->name : code);
+}
+
+/* ------------------------------------------------------------------ */
+/* Scorecard and ranking.                                             */
+
+/* The remediation task `code` of s is linked to, with its state on today
+ * (NULL when none). */
+static json_t *task_of(const scored *s, const char *code, const dh_planbook *pb, dh_date today)
+{
+    json_t *id = json_object_get(s->tasks, code);
+    if (!id)
+        return NULL;
+    json_t *o = json_pack("{s:I}", "id", json_integer_value(id));
+    size_t k = pb ? pb_task_by_id(pb, json_integer_value(id)) : PB_NONE;
+    if (k != PB_NONE) {
+        dh_task_status st;
+        int percent;
+        pb_task_status(&pb->t[k], today, &st, &percent);
+        json_object_set_new(o, "state", json_string(dh_task_state_name(st.state)));
+        json_object_set_new(o, "done",
+                            json_boolean(st.state == DH_TS_DONE || st.state == DH_TS_DONE_LATE));
+        if (pb->t[k].plan != PB_NONE)
+            json_object_set_new(o, "plan", json_string(pb->p[pb->t[k].plan].key));
+        json_object_set_new(o, "ordinal", json_incref(json_object_get(pb->t[k].j, "ordinal")));
+    }
+    return o;
+}
+
+/* Per criterion that lost points the year before and had a remediation
+ * task: whether the task was done and whether the points came back. */
+static json_t *remediation_json(const dti_fw *fw, const scored *s, const dti_fw *prev_fw,
+                                const scored *prev, const dh_planbook *pb, dh_date today)
+{
+    json_t *arr = json_array();
+    dh_dti_lost *lost = calloc(prev_fw->n ? prev_fw->n : 1, sizeof *lost);
+    size_t nl = dh_dti_lost_points(prev_fw->nodes, prev_fw->n, &prev->r, lost);
+    for (size_t i = 0; i < nl; i++) {
+        const dh_dti_node *d = &prev_fw->nodes[lost[i].node];
+        json_t *task = task_of(prev, d->code, pb, today);
+        if (!task)
+            continue;
+        long now_i = dh_dti_find(fw->nodes, fw->n, d->code);
+        json_t *o = json_pack("{s:s,s:s,s:o,s:o}", "code", d->code, "name", d->name, "lost_before",
+                              num_json(lost[i].lost), "task", task);
+        if (now_i >= 0 && s->r.known[now_i]) {
+            double now_lost = fw->nodes[now_i].max_points - s->r.points[now_i];
+            json_object_set_new(o, "lost_now", num_json(now_lost));
+            json_object_set_new(o, "points_back", num_json(lost[i].lost - now_lost));
+            json_object_set_new(o, "recovered", json_boolean(now_lost < DH_DTI_EPS));
+        } else {
+            json_object_set_new(o, "lost_now", json_null());
+            json_object_set_new(o, "recovered", json_null());
+        }
+        json_array_append_new(arr, o);
+    }
+    free(lost);
+    return arr;
+}
+
+static json_t *scorecard_json(const dti_fw *fw, const scored *s, const dh_dti_rank_item *it,
+                              size_t n, const dti_fw *prev_fw, const scored *prev,
+                              const dh_planbook *pb, dh_date today)
+{
+    int rank = 0;
+    for (size_t i = 0; i < n; i++)
+        if (it[i].data == s)
+            rank = it[i].rank;
+    json_t *o =
+        json_pack("{s:s,s:s,s:i,s:s,s:o,s:o,s:i,s:I}", "unit", s->unit, "framework", fw->code,
+                  "year", fw->year, "status", s->status, "total", num_json(s->r.total), "max",
+                  num_json(s->r.max), "rank", rank, "of", (json_int_t)n);
+    json_t *pillars = json_array();
+    for (size_t i = 0; i < fw->n; i++) {
+        const dh_dti_node *d = &fw->nodes[i];
+        if (d->parent && *d->parent)
+            continue;
+        json_t *p = json_pack("{s:s,s:s,s:o,s:o,s:o}", "code", d->code, "name", d->name, "points",
+                              num_json(s->r.points[i]), "max", num_json(d->max_points), "share",
+                              d->max_points > 0 ? num_json(100.0 * s->r.points[i] / d->max_points)
+                                                : json_null());
+        long pi = prev ? dh_dti_find(prev_fw->nodes, prev_fw->n, d->code) : -1;
+        if (pi >= 0) {
+            json_object_set_new(p, "previous", num_json(prev->r.points[pi]));
+            json_object_set_new(p, "change", num_json(s->r.points[i] - prev->r.points[pi]));
+        }
+        json_array_append_new(pillars, p);
+    }
+    json_object_set_new(o, "pillars", pillars);
+    dh_dti_lost *lost = calloc(fw->n ? fw->n : 1, sizeof *lost);
+    size_t nl = dh_dti_lost_points(fw->nodes, fw->n, &s->r, lost);
+    json_t *la = json_array();
+    for (size_t i = 0; i < nl; i++) {
+        const dh_dti_node *d = &fw->nodes[lost[i].node];
+        json_t *l = json_pack("{s:s,s:s,s:s,s:o}", "code", d->code, "name", d->name, "pillar",
+                              fw->nodes[lost[i].pillar].code, "lost", num_json(lost[i].lost));
+        if (lost[i].unscored)
+            json_object_set_new(l, "unscored", json_true());
+        if (*fw->responsible[lost[i].node])
+            json_object_set_new(l, "responsible", json_string(fw->responsible[lost[i].node]));
+        json_t *task = task_of(s, d->code, pb, today);
+        if (task)
+            json_object_set_new(l, "task", task);
+        json_array_append_new(la, l);
+    }
+    free(lost);
+    json_object_set_new(o, "lost", la);
+    json_object_set_new(o, "warnings", warnings_json(&s->r, NULL));
+    json_object_set_new(o, "printed_total",
+                        s->printed.has_points ? num_json(s->printed.points) : json_null());
+    json_object_set_new(o, "kpis", json_incref(s->kpis));
+    json_object_set_new(o, "notes", json_incref(s->comments));
+    json_object_set_new(o, "revision", json_integer(s->revision));
+    if (s->synthetic)
+        json_object_set_new(o, "synthetic", json_true());
+    /* Every criterion with a remediation task, in framework order. */
+    json_t *rem = json_array();
+    for (size_t i = 0; i < fw->n; i++) {
+        json_t *task = task_of(s, fw->nodes[i].code, pb, today);
+        if (task)
+            json_array_append_new(rem,
+                                  json_pack("{s:s,s:s,s:s,s:o}", "code", fw->nodes[i].code, "name",
+                                            fw->nodes[i].name, "pillar",
+                                            fw->nodes[dh_dti_pillar_of(fw->nodes, fw->n, i)].code,
+                                            "task", task));
+    }
+    json_object_set_new(o, "tasks", rem);
+    if (prev)
+        json_object_set_new(o, "remediation", remediation_json(fw, s, prev_fw, prev, pb, today));
+    return o;
+}
+
+dh_status dh_app_dti_score(dh_app *app, const dh_actor *a, const char *unit, const char *framework,
+                           int year, time_t now, json_t **out, dh_err *e)
+{
+    *out = NULL;
+    const dh_unitreg *reg = dh_app_units_acquire(app, e);
+    if (!reg)
+        return e->status;
+    dh_date today = dh_date_of_time_vn(now), end = dh_date_from_ymd(year, 12, 31);
+    int32_t u = unit ? dh_unitreg_find(reg, unit) : -1;
+    if (u < 0) {
+        dh_app_units_release(app, reg);
+        return dh_err_set(e, DH_E_NOTFOUND, "unknown_unit", "unit", "unknown unit '%s'",
+                          unit ? unit : "");
+    }
+    if (!dh_access_allows(reg, a->role, dh_app_actor_scope(reg, a), DH_ACT_READ, u,
+                          end < today ? end : today)) {
+        dh_app_units_release(app, reg);
+        return dh_app_deny(app, a, "read", "dti_assessment", framework ? framework : "", unit, now,
+                           e, "read the DTI scorecard of a unit outside their own");
+    }
+    dh_conn *c = read_begin(app, e);
+    if (!c) {
+        dh_app_units_release(app, reg);
+        return e->status;
+    }
+    dti_fw fw, pfw = {0};
+    all_cl cl = {app, c, reg, &fw, today, NULL, {0}};
+    all_cl pcl = {app, c, reg, &pfw, today, NULL, {0}};
+    dh_status st = dh_dti_fw_load(c, framework ? framework : "", year, &fw, e);
+    if (st) {
+        read_end(c);
+        dh_app_units_release(app, reg);
+        return st;
+    }
+    st = score_all(&cl, e);
+    const scored *mine = NULL, *prev = NULL;
+    for (size_t i = 0; st == DH_OK && i < cl.rows.n; i++)
+        if (!strcmp(cl.v[i].unit, unit))
+            mine = &cl.v[i];
+    if (st == DH_OK && !mine)
+        st = dh_err_set(e, DH_E_NOTFOUND, "no_assessment", "unit",
+                        "unit '%s' has no assessment on framework '%s' of %d", unit, framework,
+                        year);
+    /* Year over year: the same framework code a year earlier, if assessed. */
+    dh_err pe;
+    if (st == DH_OK && dh_dti_fw_load(c, framework, year - 1, &pfw, &pe) == DH_OK) {
+        if (DH_DTI(c)->list_assessments(c, pfw.id, unit, dh_dti_arows_add, &pcl.rows, &pe) ==
+                DH_OK &&
+            pcl.rows.n == 1) {
+            pcl.v = calloc(1, sizeof *pcl.v);
+            if (score_one(app, c, reg, &pfw, &pcl.rows.v[0], today, &pcl.v[0], &pe) == DH_OK)
+                prev = &pcl.v[0];
+        }
+    }
+    if (st == DH_OK) {
+        dh_dti_rank_item *it = rank_all(&cl);
+        dh_err pbe;
+        const dh_planbook *pb = pb_acquire(app, &pbe);
+        *out = scorecard_json(&fw, mine, it, cl.rows.n, &pfw, prev, pb, today);
+        if (pb)
+            pb_release(app, pb);
+        char name[256];
+        unit_name(reg, unit, end, name, sizeof name);
+        json_object_set_new(*out, "name", json_string(name));
+        json_object_set_new(*out, "framework_name", json_string(fw.name));
+        json_object_set_new(*out, "level", json_string(fw.level));
+        free(it);
+    }
+    all_free(&pcl);
+    all_free(&cl);
+    dh_dti_fw_free(&fw);
+    dh_dti_fw_free(&pfw);
+    read_end(c);
+    dh_app_units_release(app, reg);
+    return st;
+}
+
+dh_status dh_app_dti_rank(dh_app *app, const dh_actor *a, const char *framework, int year,
+                          time_t now, json_t **out, dh_err *e)
+{
+    *out = NULL;
+    const dh_unitreg *reg = dh_app_units_acquire(app, e);
+    if (!reg)
+        return e->status;
+    dh_date today = dh_date_of_time_vn(now), end = dh_date_from_ymd(year, 12, 31);
+    dh_conn *c = read_begin(app, e);
+    if (!c) {
+        dh_app_units_release(app, reg);
+        return e->status;
+    }
+    dti_fw fw;
+    all_cl cl = {app, c, reg, &fw, today, NULL, {0}};
+    dh_status st = dh_dti_fw_load(c, framework ? framework : "", year, &fw, e);
+    if (st == DH_OK) {
+        st = score_all(&cl, e);
+        if (st == DH_OK) {
+            dh_dti_rank_item *it = rank_all(&cl);
+            json_t *items = json_array();
+            for (size_t i = 0; i < cl.rows.n; i++) {
+                const scored *s = it[i].data;
+                char name[256];
+                unit_name(reg, s->unit, end, name, sizeof name);
+                json_t *o = json_pack("{s:s,s:s,s:o,s:i}", "unit", s->unit, "name", name, "total",
+                                      num_json(s->r.total), "rank", it[i].rank);
+                json_object_set_new(o, "printed_total",
+                                    s->printed.has_points ? num_json(s->printed.points)
+                                                          : json_null());
+                json_object_set_new(o, "status", json_string(s->status));
+                json_object_set_new(o, "warnings", json_integer((json_int_t)s->r.nwarnings));
+                if (s->synthetic)
+                    json_object_set_new(o, "synthetic", json_true());
+                json_array_append_new(items, o);
+            }
+            free(it);
+            *out =
+                json_pack("{s:s,s:s,s:i,s:o,s:o}", "framework", fw.code, "name", fw.name, "year",
+                          fw.year, "max", num_json(cl.rows.n ? cl.v[0].r.max : 0), "items", items);
+        }
+        all_free(&cl);
+        dh_dti_fw_free(&fw);
+    }
+    read_end(c);
+    dh_app_units_release(app, reg);
+    return st;
+}
+
+static int on_fw_json(void *closure, const dh_dti_framework_row *r)
+{
+    json_array_append_new(closure, json_pack("{s:s,s:s,s:s,s:i}", "code", r->code, "name", r->name,
+                                             "level", r->level, "year", r->year));
+    return 0;
+}
+
+dh_status dh_app_dti_frameworks(dh_app *app, const dh_actor *a, json_t **out, dh_err *e)
+{
+    *out = NULL;
+    dh_conn *c = read_begin(app, e);
+    if (!c)
+        return e->status;
+    json_t *items = json_array();
+    dh_status st = DH_DTI(c)->list_frameworks(c, NULL, 0, on_fw_json, items, e);
+    read_end(c);
+    if (st)
+        json_decref(items);
+    else
+        *out = json_pack("{s:o}", "items", items);
+    return st;
+}
+
+/* ------------------------------------------------------------------ */
+/* Published results import.                                          */
+
+enum { RC_UNIT, RC_CRITERION, RC_POINTS, RC_VALUE, RC_NOTE, RC_N };
+static const char *const res_cols[RC_N] = {"unit", "criterion", "points", "value", "note"};
+#define RC_REQUIRED 3
+
+typedef struct res_import_cl {
+    sheet_import si; /* first */
+    const dh_actor *a;
+    const char *name, *framework;
+    int year;
+    bool partial;
+    time_t now;
+    dh_import_report *rep;
+} res_import_cl;
+
+/* A unit of the file: its valid rows' indices (into the sheet). */
+typedef struct res_unit {
+    const char *code;
+    long first_line;
+    size_t *rows;
+    size_t n;
+    bool refused;
+} res_unit;
+
+/* Concurrency: reads the framework and the units' assessments and writes
+ * those assessments; on SQLite the write lock is taken up front, on
+ * PostgreSQL a concurrent import or workflow step on the same assessment
+ * makes one of the two run again (SERIALIZABLE), and the unique key
+ * (framework_id, unit) guards two first imports. */
+static dh_status res_import_tx(dh_tx *tx, void *closure, dh_err *e)
+{
+    res_import_cl *cl = closure;
+    const dh_sheet *t = cl->si.t;
+    const int *col = cl->si.col;
+    dh_import_report *rep = cl->rep;
+    dh_import_report_free(rep);
+    json_decref(cl->si.out);
+    cl->si.out = NULL;
+    dti_fw fw;
+    dh_status st = dh_dti_fw_load(tx->c, cl->framework, cl->year, &fw, e);
+    if (st)
+        return st;
+    const dh_unitreg *reg = tx->reg;
+    int32_t scope = dh_app_actor_scope(reg, cl->a);
+    dh_date jan1 = dh_date_from_ymd(cl->year, 1, 1), dec31 = dh_date_from_ymd(cl->year, 12, 31);
+    json_t *unit_ix = json_object(), *seen = json_object();
+    res_unit *units = calloc(t->nrows, sizeof *units);
+    size_t nunits = 0;
+    for (size_t k = 1; k < t->nrows && st == DH_OK; k++) {
+        const dh_sheet_row *r = &t->rows[k];
+        const char *unit = cell(r, col, RC_UNIT), *crit = cell(r, col, RC_CRITERION),
+                   *ps = cell(r, col, RC_POINTS), *vs = cell(r, col, RC_VALUE);
+        double pts = 0, val = 0;
+        int pr = parse_num(ps, &pts), vr = parse_num(vs, &val);
+        int32_t u = dh_unitreg_find(reg, unit);
+        long ni = dh_dti_find(fw.nodes, fw.n, crit);
+        bool total = !strcmp(crit, "TOTAL");
+        char key[512];
+        snprintf(key, sizeof key, "%s\x1f%s", unit, crit);
+        json_t *dup = json_object_get(seen, key);
+        dh_dti_problem p;
+#define REFUSE(field, ...) (fw_refuse(rep, e, cl->name, r->line, field, __VA_ARGS__), true)
+        bool bad =
+            !*unit  ? REFUSE("unit", "the unit is empty")
+            : u < 0 ? REFUSE("unit", "unknown unit '%s'", unit)
+            : reg->u[u].valid_from > dec31 ||
+                    (reg->u[u].valid_to != DH_DATE_NONE && reg->u[u].valid_to < jan1)
+                ? REFUSE("unit", "unit '%s' did not exist in %d", unit, cl->year)
+            : !*crit           ? REFUSE("criterion", "the criterion is empty")
+            : !total && ni < 0 ? REFUSE("criterion", "'%s' is not a criterion of framework %s %d",
+                                        crit, fw.code, fw.year)
+            : dup    ? REFUSE("criterion", "'%s' of unit '%s' is given again (first on line %lld)",
+                              crit, unit, (long long)json_integer_value(dup))
+            : pr < 0 ? REFUSE("points", "'%s' is not a number", ps)
+            : vr < 0 ? REFUSE("value", "'%s' is not a number", vs)
+            : pr && vr ? REFUSE("points", "neither points nor a value for '%s'", crit)
+            : total && vr == 0
+                ? REFUSE("value", "the printed total (TOTAL) takes points, not a value")
+            : total && pts < 0 ? REFUSE("points", "the printed total must be >= 0 (got %s)", ps)
+            : !total &&
+                    !dh_dti_entry_check(&fw.nodes[ni], !dh_dti_has_children(fw.nodes, fw.n, ni),
+                                        &(dh_dti_entry){pr == 0, pts, vr == 0, val, r->line}, &p)
+                ? REFUSE(p.field, "%s", p.message)
+                : false;
+#undef REFUSE
+        if (*unit && *crit && !dup)
+            json_object_set_new(seen, key, json_integer(r->line));
+        if (bad)
+            continue;
+        if (!dh_access_allows(reg, cl->a->role, scope, DH_ACT_WRITE, u, dec31)) {
+            st = dh_tx_deny(tx, cl->a, "import", "dti_assessment", cl->name, unit, cl->now, e,
+                            "import DTI results for a unit outside their own");
+            break;
+        }
+        json_t *ix = json_object_get(unit_ix, unit);
+        if (!ix) {
+            ix = json_integer((json_int_t)nunits);
+            json_object_set_new(unit_ix, unit, ix);
+            units[nunits++] = (res_unit){unit, r->line, NULL, 0, false};
+        }
+        res_unit *ru = &units[json_integer_value(ix)];
+        ru->rows = realloc(ru->rows, (ru->n + 1) * sizeof *ru->rows);
+        ru->rows[ru->n++] = k;
+    }
+    /* A published assessment is changed only by a revision. */
+    dh_dti_assessment_row *cur = calloc(nunits ? nunits : 1, sizeof *cur);
+    for (size_t i = 0; i < nunits && st == DH_OK; i++) {
+        dti_arows found = {0};
+        st = DH_DTI(tx->c)->list_assessments(tx->c, fw.id, units[i].code, dh_dti_arows_add, &found,
+                                             e);
+        bool published = found.n && !strcmp(found.v[0].status, "published");
+        if (found.n)
+            cur[i] = (dh_dti_assessment_row){.id = found.v[0].id, .revision = found.v[0].revision};
+        dh_dti_arows_free(&found);
+        if (st == DH_OK) {
+            if (published) {
+                units[i].refused = true;
+                fw_refuse(rep, e, cl->name, units[i].first_line, "unit",
+                          "the assessment of '%s' on %s %d is published: a correction is a "
+                          "revision with its reason, not an import",
+                          units[i].code, fw.code, fw.year);
+                e->status = DH_E_CONFLICT;
+            }
+        }
+    }
+    if (st == DH_OK && rep->refused && !cl->partial) {
+        st = e->status ? e->status : DH_E_INVALID; /* all or nothing: e holds the first reason */
+    }
+    if (st == DH_OK && nunits == 0)
+        st = dh_err_set(e, DH_E_INVALID, "empty", NULL, "%s: no rows to import", cl->name);
+    json_t *uout = json_array(), *wall = json_array();
+    for (size_t i = 0; i < nunits && st == DH_OK; i++) {
+        res_unit *ru = &units[i];
+        if (ru->refused)
+            continue;
+        dh_dti_entry *en = calloc(fw.n ? fw.n : 1, sizeof *en);
+        dh_dti_entry printed = {0};
+        for (size_t j = 0; j < ru->n; j++) {
+            const dh_sheet_row *r = &t->rows[ru->rows[j]];
+            const char *crit = cell(r, col, RC_CRITERION);
+            double pts = 0, val = 0;
+            int pr = parse_num(cell(r, col, RC_POINTS), &pts);
+            int vr = parse_num(cell(r, col, RC_VALUE), &val);
+            dh_dti_entry x = {pr == 0, pts, vr == 0, val, r->line};
+            if (!strcmp(crit, "TOTAL"))
+                printed = x;
+            else
+                en[dh_dti_find(fw.nodes, fw.n, crit)] = x;
+        }
+        dh_dti_result res;
+        if (dh_dti_score(fw.nodes, fw.n, en, printed.has_points ? &printed : NULL, &res)) {
+            free(en);
+            st = dh_err_set(e, DH_E_INTERNAL, "no_memory", NULL, "out of memory scoring");
+            break;
+        }
+        json_t *w = warnings_json(&res, NULL);
+        char *wj = json_dumps(w, JSON_COMPACT);
+        char source[300];
+        snprintf(source, sizeof source, "import:%s", cl->name);
+        dh_dti_assessment_row row = {
+            cur[i].id,          fw.id,          ru->code,     fw.year, "published",
+            printed.has_points, printed.points, printed.line, wj,      source,
+            cur[i].revision,    false,          cl->now,      cl->now};
+        int64_t aid = 0;
+        st = DH_DTI(tx->c)->save_assessment(tx->c, &row, &aid, e);
+        if (st == DH_OK && cur[i].id)
+            st = DH_DTI(tx->c)->clear_entries(tx->c, aid, e);
+        for (size_t j = 0; j < ru->n && st == DH_OK; j++) {
+            const dh_sheet_row *r = &t->rows[ru->rows[j]];
+            double pts = 0, val = 0;
+            int pr = parse_num(cell(r, col, RC_POINTS), &pts);
+            int vr = parse_num(cell(r, col, RC_VALUE), &val);
+            st = DH_DTI(tx->c)->put_entry(
+                tx->c,
+                &(dh_dti_entry_row){aid, cell(r, col, RC_CRITERION), false, false, pr == 0, vr == 0,
+                                    0, 0, pts, val, "", cell(r, col, RC_NOTE), "", r->line, 0},
+                e);
+        }
+        json_t *uo =
+            json_pack("{s:s,s:o,s:o,s:o,s:I}", "unit", ru->code, "total", num_json(res.total),
+                      "printed_total", printed.has_points ? num_json(printed.points) : json_null(),
+                      "warnings", json_copy(w), "rows", (json_int_t)ru->n);
+        size_t wi;
+        json_t *wv;
+        json_array_foreach(w, wi, wv)
+        {
+            json_t *c2 = json_copy(wv);
+            json_object_set_new(c2, "unit", json_string(ru->code));
+            json_array_append_new(wall, c2);
+        }
+        if (st == DH_OK) {
+            char key[200];
+            snprintf(key, sizeof key, "%s/%d/%s", fw.code, fw.year, ru->code);
+            st = dh_app_audit(tx->c, cl->a, "import", "dti_assessment", key, ru->code, "ok", NULL,
+                              uo, cl->now, e);
+        }
+        json_array_append_new(uout, uo);
+        rep->taken += (int)ru->n;
+        free(wj);
+        json_decref(w);
+        dh_dti_result_free(&res);
+        free(en);
+    }
+    if (st == DH_OK)
+        cl->si.out =
+            json_pack("{s:s,s:i,s:O,s:i,s:i,s:O}", "framework", fw.code, "year", fw.year, "units",
+                      uout, "rows", rep->taken, "refused", rep->refused, "warnings", wall);
+    json_decref(uout);
+    json_decref(wall);
+    for (size_t i = 0; i < nunits; i++)
+        free(units[i].rows);
+    free(units);
+    free(cur);
+    json_decref(unit_ix);
+    json_decref(seen);
+    dh_dti_fw_free(&fw);
+    return st;
+}
+
+dh_status dh_app_dti_results_import(dh_app *app, const dh_actor *a, const char *data, size_t len,
+                                    const char *name, const char *framework, int year, bool partial,
+                                    time_t now, dh_import_report *rep, json_t **out, dh_err *e)
+{
+    memset(rep, 0, sizeof *rep);
+    *out = NULL;
+    if (a->role != DH_ROLE_ADMIN && a->role != DH_ROLE_OFFICER)
+        return dh_app_deny(app, a, "import", "dti_assessment", name, "", now, e,
+                           "import DTI results (admins and officers only)");
+    res_import_cl cl = {{0}, a, name, framework ? framework : "", year, partial, now, rep};
+    return sheet_import_run(app, DH_TX_UNITS, res_import_tx, &cl.si, data, len, name, res_cols,
+                            RC_N, RC_REQUIRED, rep, out, e);
+}
