@@ -7,7 +7,10 @@
  * floor). Both (a) and (b) are checked to give the same figures for every
  * unit before anything is timed.
  *
- * usage: build/bench/kpis [N] [DBPATH]      (DBPATH default /tmp/dh-bench-kpis.db)
+ * usage: build/bench/kpis [N] [DB]
+ * DB:    a SQLite file (default /tmp/dh-bench-kpis.db, or DH_BENCH_DB) or a PostgreSQL URL
+ *        postgres://... (bench/pg.sh kpis N makes a throwaway cluster for it); (b) then runs
+ *        on PostgreSQL, written in its dialect (count(*) FILTER (WHERE ...)).
  * env:   DH_BIN (default: the dieuhanh next to build/bench/), RUNS (HTTP requests of each
  *        kind, 2000), SQL_RUNS (GROUP BY runs per period, 10), ROOT (the unit whose subtree
  *        is asked for, HCM: the city the demo province merged into on 2025-07-01, whose
@@ -30,7 +33,11 @@
  * row's fact (core/kpiagg.h) is computed from the same numbers, stored in
  * the `fact` column, and its contributions summed in memory into the
  * per-day cells, written with the store's agg_add under one agg_rev. A
- * DBPATH that already has the N dossiers and their cells is reused.
+ * DB that already has the N dossiers and their cells is reused.
+ * On PostgreSQL the rows and then the cells go in with COPY (the cells
+ * packed with dh_kcell_pack, as agg_add stores them; agg_rev and agg_built
+ * are bumped through the store), followed by VACUUM ANALYZE (what
+ * autovacuum would do after a bulk load).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -299,7 +306,7 @@ static void key_name(const dossier *x, char *out, size_t cap)
 
 /* ---- Building the database. ---------------------------------------------- */
 
-static void build(dh_app *app, const char *path, long n)
+static void build(dh_app *app, const char *path, bool pg, long n)
 {
     dh_err e;
     world w = {0};
@@ -362,22 +369,35 @@ static void build(dh_app *app, const char *path, long n)
     dh_kcell *cells = calloc((size_t)(maxid + 1) * (size_t)clen, sizeof *cells);
     if (!cells)
         fail("memory", "cells");
-    sqlite3 *db;
-    if (sqlite3_open(path, &db) != SQLITE_OK)
-        fail("sqlite", sqlite3_errmsg(db));
-    sqlite3_busy_timeout(db, 10000);
-    exec(db, "PRAGMA synchronous=OFF; PRAGMA cache_size=-1048576; BEGIN IMMEDIATE");
-    sqlite3_stmt *ins;
-    if (sqlite3_prepare_v2(
-            db,
-            "INSERT INTO dossiers(code, unit, receiving_unit, procedure, channel, by_applicant,"
-            " received_at, counting_from, due_at, due_effective, at_risk_from, finished_at, state,"
-            " outcome, used_minutes, budget_minutes, late_minutes, paid, paid_online, rating,"
-            " digitised_input, digitised_result, updated_at, fact) VALUES"
-            " (?1, ?2, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
-            " ?17, ?18, ?19, ?20, ?21)",
-            -1, &ins, NULL) != SQLITE_OK)
-        fail("sqlite", sqlite3_errmsg(db));
+    sqlite3 *db = NULL;
+    sqlite3_stmt *ins = NULL;
+    PGconn *pc = NULL;
+    static pg_copy cp;
+    if (pg) {
+        pc = pg_open(path);
+        pg_exec(pc, "BEGIN");
+        pg_copy_begin(&cp, pc,
+                      "COPY dossiers(code, unit, receiving_unit, procedure, channel, by_applicant,"
+                      " received_at, counting_from, due_at, due_effective, at_risk_from,"
+                      " finished_at, state, outcome, used_minutes, budget_minutes, late_minutes,"
+                      " paid, paid_online, rating, digitised_input, digitised_result, updated_at,"
+                      " fact) FROM STDIN");
+    } else {
+        if (sqlite3_open(path, &db) != SQLITE_OK)
+            fail("sqlite", sqlite3_errmsg(db));
+        sqlite3_busy_timeout(db, 10000);
+        exec(db, "PRAGMA synchronous=OFF; PRAGMA cache_size=-1048576; BEGIN IMMEDIATE");
+        if (sqlite3_prepare_v2(
+                db,
+                "INSERT INTO dossiers(code, unit, receiving_unit, procedure, channel, by_applicant,"
+                " received_at, counting_from, due_at, due_effective, at_risk_from, finished_at,"
+                " state, outcome, used_minutes, budget_minutes, late_minutes, paid, paid_online,"
+                " rating, digitised_input, digitised_result, updated_at, fact) VALUES"
+                " (?1, ?2, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
+                " ?16, ?17, ?18, ?19, ?20, ?21)",
+                -1, &ins, NULL) != SQLITE_OK)
+            fail("sqlite", sqlite3_errmsg(db));
+    }
     static const char *const chname[3] = {"counter", "online", "postal"};
     time_t stamp;
     dh_time_parse("2026-11-01T00:00:00+07:00", &stamp);
@@ -400,42 +420,66 @@ static void build(dh_app *app, const char *path, long n)
         unsigned char blob[DH_DFACT_BLOB];
         dh_dfact_pack(&x.f, blob);
         int64_t used = x.open ? 0 : x.work;
-        sqlite3_bind_text(ins, 1, x.code, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ins, 2, x.unit, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ins, 3, x.proc->code, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ins, 4, chname[x.channel], -1, SQLITE_STATIC);
-        sqlite3_bind_int(ins, 5, x.by_applicant);
-        sqlite3_bind_int64(ins, 6, x.recv);
-        sqlite3_bind_int64(ins, 7, x.due);
-        sqlite3_bind_int64(ins, 8, x.risk);
-        if (x.open)
-            sqlite3_bind_null(ins, 9);
-        else
-            sqlite3_bind_int64(ins, 9, x.done);
-        sqlite3_bind_text(ins, 10, x.state, -1, SQLITE_STATIC);
-        if (x.outcome)
-            sqlite3_bind_text(ins, 11, x.outcome, -1, SQLITE_STATIC);
-        else
-            sqlite3_bind_null(ins, 11);
-        sqlite3_bind_int64(ins, 12, used);
-        sqlite3_bind_int64(ins, 13, x.budget);
-        sqlite3_bind_int64(ins, 14, x.open ? -x.budget : used - x.budget);
-        sqlite3_bind_int(ins, 15, x.paid);
-        sqlite3_bind_int(ins, 16, x.paid_online);
-        sqlite3_bind_int(ins, 17, x.rating);
-        sqlite3_bind_int(ins, 18, x.digitised);
-        sqlite3_bind_int(ins, 19, !x.open && x.digitised);
-        sqlite3_bind_int64(ins, 20, stamp);
-        sqlite3_bind_blob(ins, 21, blob, sizeof blob, SQLITE_STATIC);
-        if (sqlite3_step(ins) != SQLITE_DONE)
-            fail("insert", sqlite3_errmsg(db));
-        sqlite3_reset(ins);
+        if (pg) {
+            char row[1024], done[24] = "\\N";
+            if (!x.open)
+                snprintf(done, sizeof done, "%lld", (long long)x.done);
+            int k = snprintf(row, sizeof row,
+                             "%s\t%s\t%s\t%s\t%s\t%d\t%lld\t%lld\t%lld\t%lld\t%lld\t%s\t%s\t%s\t"
+                             "%lld\t%lld\t%lld\t%d\t%d\t%d\t%d\t%d\t%lld\t",
+                             x.code, x.unit, x.unit, x.proc->code, chname[x.channel],
+                             x.by_applicant, (long long)x.recv, (long long)x.recv,
+                             (long long)x.due, (long long)x.due, (long long)x.risk, done, x.state,
+                             x.outcome ? x.outcome : "\\N", (long long)used, (long long)x.budget,
+                             (long long)(x.open ? -x.budget : used - x.budget), x.paid,
+                             x.paid_online, x.rating, x.digitised, !x.open && x.digitised,
+                             (long long)stamp);
+            k += (int)pg_copy_bytea(row + k, blob, sizeof blob);
+            row[k++] = '\n';
+            pg_copy_put(&cp, row, (size_t)k);
+        } else {
+            sqlite3_bind_text(ins, 1, x.code, -1, SQLITE_STATIC);
+            sqlite3_bind_text(ins, 2, x.unit, -1, SQLITE_STATIC);
+            sqlite3_bind_text(ins, 3, x.proc->code, -1, SQLITE_STATIC);
+            sqlite3_bind_text(ins, 4, chname[x.channel], -1, SQLITE_STATIC);
+            sqlite3_bind_int(ins, 5, x.by_applicant);
+            sqlite3_bind_int64(ins, 6, x.recv);
+            sqlite3_bind_int64(ins, 7, x.due);
+            sqlite3_bind_int64(ins, 8, x.risk);
+            if (x.open)
+                sqlite3_bind_null(ins, 9);
+            else
+                sqlite3_bind_int64(ins, 9, x.done);
+            sqlite3_bind_text(ins, 10, x.state, -1, SQLITE_STATIC);
+            if (x.outcome)
+                sqlite3_bind_text(ins, 11, x.outcome, -1, SQLITE_STATIC);
+            else
+                sqlite3_bind_null(ins, 11);
+            sqlite3_bind_int64(ins, 12, used);
+            sqlite3_bind_int64(ins, 13, x.budget);
+            sqlite3_bind_int64(ins, 14, x.open ? -x.budget : used - x.budget);
+            sqlite3_bind_int(ins, 15, x.paid);
+            sqlite3_bind_int(ins, 16, x.paid_online);
+            sqlite3_bind_int(ins, 17, x.rating);
+            sqlite3_bind_int(ins, 18, x.digitised);
+            sqlite3_bind_int(ins, 19, !x.open && x.digitised);
+            sqlite3_bind_int64(ins, 20, stamp);
+            sqlite3_bind_blob(ins, 21, blob, sizeof blob, SQLITE_STATIC);
+            if (sqlite3_step(ins) != SQLITE_DONE)
+                fail("insert", sqlite3_errmsg(db));
+            sqlite3_reset(ins);
+        }
         if ((i + 1) % 1000000 == 0)
             fprintf(stderr, "kpis: %ld rows (%.0f s)\n", i + 1, now_s() - t0);
     }
-    sqlite3_finalize(ins);
-    exec(db, "COMMIT");
-    sqlite3_close(db);
+    if (pg) {
+        pg_copy_end(&cp);
+        pg_exec(pc, "COMMIT");
+    } else {
+        sqlite3_finalize(ins);
+        exec(db, "COMMIT");
+        sqlite3_close(db);
+    }
     fprintf(stderr, "kpis: %ld rows written (%.0f s)\n", n, now_s() - t0);
 
     /* 3. the cells, under one revision, through the store */
@@ -447,21 +491,49 @@ static void build(dh_app *app, const char *path, long n)
         DH_META(conn)->meta_get(conn, "agg_rev", &rev, &e))
         fail("meta", e.message);
     long ncells = 0;
+    if (pg) {
+        /* the revision is taken in its own transaction, the cells copied in another */
+        if (DH_OPS(conn)->commit(conn, &e))
+            fail("commit", e.message);
+        pg_exec(pc, "BEGIN");
+        pg_copy_begin(&cp, pc, "COPY agg_days(key, day, cell, rev) FROM STDIN");
+    }
     for (int32_t k = 1; k <= maxid; k++)
         for (int32_t d = 0; d < clen; d++) {
             const dh_kcell *cell = &cells[(size_t)k * (size_t)clen + (size_t)d];
             if (dh_kcell_zero(cell))
                 continue;
-            if (DH_AGGS(conn)->agg_add(conn, k, c0 + d, cell, rev, &e))
+            if (pg) {
+                unsigned char blob[DH_KCELL_BLOB];
+                dh_kcell_pack(cell, blob);
+                char row[256];
+                int len = snprintf(row, sizeof row, "%d\t%d\t", k, c0 + d);
+                len += (int)pg_copy_bytea(row + len, blob, sizeof blob);
+                len += snprintf(row + len, sizeof row - (size_t)len, "\t%lld\n", (long long)rev);
+                pg_copy_put(&cp, row, (size_t)len);
+            } else if (DH_AGGS(conn)->agg_add(conn, k, c0 + d, cell, rev, &e)) {
                 fail("agg_add", e.message);
+            }
             ncells++;
         }
+    if (pg) {
+        pg_copy_end(&cp);
+        pg_exec(pc, "COMMIT");
+        if (DH_OPS(conn)->begin(conn, true, &e))
+            fail("store", e.message);
+    }
     /* every dossier has its fact (what 'dieuhanh rebuild' records) */
     if (DH_META(conn)->meta_bump(conn, "agg_built", &e) || DH_OPS(conn)->commit(conn, &e))
         fail("commit", e.message);
     dh_store_release(conn);
     fprintf(stderr, "kpis: %ld cells written under agg_rev %lld (%.0f s in all)\n", ncells,
             (long long)rev, now_s() - t0);
+    if (pg) {
+        pg_exec(pc, "VACUUM ANALYZE dossiers");
+        pg_exec(pc, "VACUUM ANALYZE agg_days");
+        fprintf(stderr, "kpis: vacuum analyze done (%.0f s in all)\n", now_s() - t0);
+        PQfinish(pc);
+    }
     free(cells);
     for (size_t j = 0; j < ks.cap; j++)
         free(ks.name[j]);
@@ -643,6 +715,29 @@ static const char group_sql[] =
     " AND (finished_at IS NULL OR finished_at >= ?1)"
     " GROUP BY receiving_unit";
 
+/* the same in PostgreSQL's dialect (its booleans do not add up) */
+static const char group_sql_pg[] =
+    "SELECT receiving_unit,"
+    " count(*) FILTER (WHERE received_at >= $1 AND channel = 'online'),"
+    " count(*) FILTER (WHERE received_at >= $1 AND channel <> 'online'),"
+    " count(*) FILTER (WHERE received_at < $1),"
+    " count(*) FILTER (WHERE finished_at < $2 AND outcome = 'early'),"
+    " count(*) FILTER (WHERE finished_at < $2 AND outcome = 'on_time'),"
+    " count(*) FILTER (WHERE finished_at < $2 AND outcome = 'late'),"
+    " count(*) FILTER (WHERE finished_at IS NULL OR finished_at >= $2),"
+    " count(*) FILTER (WHERE (finished_at IS NULL OR finished_at >= $2) AND due_effective < $2),"
+    " count(*) FILTER (WHERE received_at >= $1 AND channel = 'online' AND by_applicant <> 0),"
+    " count(*) FILTER (WHERE received_at >= $1 AND digitised_input <> 0),"
+    " count(*) FILTER (WHERE received_at >= $1 AND paid <> 0),"
+    " count(*) FILTER (WHERE received_at >= $1 AND paid_online <> 0),"
+    " count(*) FILTER (WHERE finished_at < $2 AND rating > 0),"
+    " count(*) FILTER (WHERE finished_at < $2 AND rating >= 4),"
+    " coalesce(sum(used_minutes) FILTER (WHERE finished_at < $2), 0)"
+    " FROM dossiers"
+    " WHERE %s state <> 'incomplete' AND received_at < $2"
+    " AND (finished_at IS NULL OR finished_at >= $1)"
+    " GROUP BY receiving_unit";
+
 typedef struct urow {
     char code[64];
     long v[NF];
@@ -669,6 +764,34 @@ static int run_sql(sqlite3_stmt *q, dh_date from, dh_date to, urow **out)
     sqlite3_reset(q);
     *out = r;
     return n;
+}
+
+/* The same on PostgreSQL (the statement prepared as "g"). */
+static int run_sql_pg(PGconn *pg, const char *scope, dh_date from, dh_date to, urow **out)
+{
+    char a[32], b[32];
+    snprintf(a, sizeof a, "%lld", (long long)from * 86400 - DH_VN_OFFSET);
+    snprintf(b, sizeof b, "%lld", (long long)(to + 1) * 86400 - DH_VN_OFFSET);
+    const char *v[3] = {a, b, scope};
+    PGresult *r = PQexecPrepared(pg, "g", scope ? 3 : 2, v, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        fail("group by", PQerrorMessage(pg));
+    int n = PQntuples(r);
+    urow *u = malloc((size_t)(n ? n : 1) * sizeof *u);
+    for (int i = 0; i < n; i++) {
+        snprintf(u[i].code, sizeof u[i].code, "%s", PQgetvalue(r, i, 0));
+        for (int k = 0; k < NF; k++)
+            u[i].v[k] = atol(PQgetvalue(r, i, k + 1));
+    }
+    PQclear(r);
+    *out = u;
+    return n;
+}
+
+static int run_group(sqlite3_stmt *q, PGconn *pg, const char *scope, dh_date from, dh_date to,
+                     urow **out)
+{
+    return pg ? run_sql_pg(pg, scope, from, to, out) : run_sql(q, from, to, out);
 }
 
 /* Compares the API's items with the SQL rows: returns the number of
@@ -717,7 +840,9 @@ static int compare(const char *label, const char *body, const urow *r, int n)
 int main(int argc, char **argv)
 {
     long n = argc > 1 ? atol(argv[1]) : 10000000L;
-    const char *path = argc > 2 ? argv[2] : "/tmp/dh-bench-kpis.db";
+    const char *db_arg = argc > 2 ? argv[2] : getenv("DH_BENCH_DB");
+    const char *path = db_arg ? db_arg : "/tmp/dh-bench-kpis.db";
+    bool pg = is_pg_url(path);
     int runs = getenv("RUNS") ? atoi(getenv("RUNS")) : 2000;
     int sql_runs = getenv("SQL_RUNS") ? atoi(getenv("SQL_RUNS")) : 10;
     const char *root = getenv("ROOT") ? getenv("ROOT") : "HCM";
@@ -733,7 +858,7 @@ int main(int argc, char **argv)
             snprintf(bin, sizeof bin, "build/dieuhanh");
     }
     char url[600];
-    snprintf(url, sizeof url, "sqlite:%s", path);
+    snprintf(url, sizeof url, pg ? "%s" : "sqlite:%s", path);
     dh_err e;
     time_t now = time(NULL);
     dh_app *app = dh_app_open(url, true, &e);
@@ -744,17 +869,28 @@ int main(int argc, char **argv)
     dh_demo_summary sum;
     if (dh_demo_load(app, &cli, now, &sum, &e))
         fail("demo", e.message);
-    sqlite3 *db;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
-        fail("sqlite", sqlite3_errmsg(db));
-    long have = (long)scalar(db, "SELECT count(*) FROM dossiers");
-    long cells = (long)scalar(db, "SELECT count(*) FROM agg_days");
-    if (have == 0) {
-        sqlite3_close(db);
-        build(app, path, n);
-        sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+    sqlite3 *db = NULL;
+    PGconn *pc = NULL;
+    long have, cells;
+    if (pg) {
+        pc = pg_open(path);
+        have = (long)pg_scalar(pc, "SELECT count(*) FROM dossiers");
+        cells = (long)pg_scalar(pc, "SELECT count(*) FROM agg_days");
+    } else {
+        if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+            fail("sqlite", sqlite3_errmsg(db));
         have = (long)scalar(db, "SELECT count(*) FROM dossiers");
         cells = (long)scalar(db, "SELECT count(*) FROM agg_days");
+    }
+    if (have == 0) {
+        build(app, path, pg, n);
+        if (pg) {
+            have = (long)pg_scalar(pc, "SELECT count(*) FROM dossiers");
+            cells = (long)pg_scalar(pc, "SELECT count(*) FROM agg_days");
+        } else {
+            have = (long)scalar(db, "SELECT count(*) FROM dossiers");
+            cells = (long)scalar(db, "SELECT count(*) FROM agg_days");
+        }
     } else if (have != n || cells == 0) {
         fprintf(stderr, "kpis: %s has %ld dossiers and %ld cells, not the %ld asked for: remove it\n",
                 path, have, cells, n);
@@ -824,15 +960,25 @@ int main(int argc, char **argv)
     free(body);
 
     /* (b) checked against (a) before anything is timed */
-    char where[64];
-    snprintf(where, sizeof where, "%s", scope ? "receiving_unit IN (SELECT value FROM json_each(?3)) AND" : "");
-    char sql[sizeof group_sql + 64];
-    snprintf(sql, sizeof sql, group_sql, where);
-    sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
-        fail("sqlite", sqlite3_errmsg(db));
-    if (scope)
-        sqlite3_bind_text(q, 3, scope, -1, SQLITE_STATIC);
+    char where[96];
+    snprintf(where, sizeof where, "%s",
+             !scope ? ""
+             : pg   ? "receiving_unit IN (SELECT json_array_elements_text($3::json)) AND"
+                    : "receiving_unit IN (SELECT value FROM json_each(?3)) AND");
+    char sql[sizeof group_sql_pg + 96];
+    snprintf(sql, sizeof sql, pg ? group_sql_pg : group_sql, where);
+    sqlite3_stmt *q = NULL;
+    if (pg) {
+        PGresult *r = PQprepare(pc, "g", sql, 0, NULL);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK)
+            fail("group by", PQerrorMessage(pc));
+        PQclear(r);
+    } else {
+        if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
+            fail("sqlite", sqlite3_errmsg(db));
+        if (scope)
+            sqlite3_bind_text(q, 3, scope, -1, SQLITE_STATIC);
+    }
     dh_date pf[2] = {dh_date_from_ymd(2025, 1, 1), dh_date_from_ymd(2026, 10, 1)};
     dh_date pt[2] = {dh_date_from_ymd(2025, 12, 31), dh_date_from_ymd(2026, 10, 31)};
     double *tb = malloc((size_t)(2 * sql_runs) * sizeof *tb);
@@ -840,7 +986,7 @@ int main(int argc, char **argv)
     for (int p = 0; p < 2; p++) {
         urow *r;
         t0 = now_s();
-        int nr = run_sql(q, pf[p], pt[p], &r);
+        int nr = run_group(q, pc, scope, pf[p], pt[p], &r);
         tb[p] = now_s() - t0;
         if (http(&c, "GET", qa[p], token, NULL, &body) != 200)
             fail("kpis", body);
@@ -873,12 +1019,16 @@ int main(int argc, char **argv)
         for (int p = 0; p < 2; p++) {
             urow *r;
             t0 = now_s();
-            run_sql(q, pf[p], pt[p], &r);
+            run_group(q, pc, scope, pf[p], pt[p], &r);
             tb[2 * i + p] = now_s() - t0;
             free(r);
         }
-    sqlite3_finalize(q);
-    sqlite3_close(db);
+    if (pg) {
+        PQfinish(pc);
+    } else {
+        sqlite3_finalize(q);
+        sqlite3_close(db);
+    }
     kill(pid, SIGTERM);
     waitpid(pid, NULL, 0);
 
@@ -898,10 +1048,10 @@ int main(int argc, char **argv)
            " (a) GET /kpis p50 %.2f ms p99 %.2f ms [%d]; (b) SQL GROUP BY p50 %.0f ms p99 %.0f ms"
            " [%d]; (c) GET /health p50 %.2f ms p99 %.2f ms [%d]; (b)/(a) p99 %.0fx, p50 %.0fx;"
            " (a)/(c) p99 %.1fx; first answer %.0f ms; server RSS %ld MB before, %ld MB after the"
-           " first query, %ld MB at the end%s\n",
+           " first query, %ld MB at the end [%s]%s\n",
            have, cells, root, a50, a99, na, b50, b99, nb, c50, c99, runs, b99 / a99, b50 / a50,
            a99 / c99, first * 1e3, rss0 / 1024, rss1 / 1024, rss2 / 1024,
-           bad ? " (API and SQL DISAGREE)" : "");
+           pg ? "postgresql" : "sqlite", bad ? " (API and SQL DISAGREE)" : "");
     free(ta);
     free(tb);
     free(tc);

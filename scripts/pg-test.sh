@@ -24,6 +24,8 @@
 # root: as root the cluster runs as the user `nobody` (DH_PG_TEST_USER to
 # choose another) and its folder belongs to that user; otherwise it runs as
 # the caller. Binaries: /usr/lib/postgresql/15/bin unless PG_BIN says where.
+# DH_PG_CONF: more postgresql.conf lines (newline-separated), appended after
+# these, so they win (bench/pg.sh sizes its cluster's memory with it).
 # Nothing is left running and nothing is left on disk after `run`.
 set -eu
 
@@ -71,6 +73,9 @@ full_page_writes = off
 shared_buffers = 32MB
 max_connections = 100
 EOF
+  if [ -n "${DH_PG_CONF:-}" ]; then
+    printf '%s\n' "$DH_PG_CONF" >>"$DIR/data/postgresql.conf"
+  fi
   tries=0
   while :; do
     PORT=$(free_port)

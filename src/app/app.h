@@ -522,6 +522,8 @@ dh_status dh_app_index766_config_import(dh_app *app, const dh_actor *a, FILE *f,
 
 /* The name of unit `code` on date d (the code itself when unknown). */
 void dh_app_unit_name(dh_app *app, const char *code, dh_date d, char *out, size_t cap);
+/* the same from a registry the caller holds (NULL: the code) */
+void dh_app_unit_name_in(const dh_unitreg *r, const char *code, dh_date d, char *out, size_t cap);
 /* The same as an XLSX workbook in memory (*out malloc'd). */
 dh_status dh_report_ii06a_xlsx(const json_t *report, const char *unit_name, char **out,
                                size_t *len, dh_err *e);

@@ -561,13 +561,18 @@ dh_status dh_report_ii06a_pdf(const json_t *rep, const char *unit_name, char **o
     return dh_pdf_end(&doc, out, len, e);
 }
 
+void dh_app_unit_name_in(const dh_unitreg *r, const char *code, dh_date d, char *out, size_t cap)
+{
+    int32_t u = r ? dh_unitreg_find(r, code) : -1;
+    const dh_unit_version *v = u >= 0 ? dh_unitreg_nearest(r, u, d) : NULL;
+    snprintf(out, cap, "%s", v ? v->name : code);
+}
+
 void dh_app_unit_name(dh_app *app, const char *code, dh_date d, char *out, size_t cap)
 {
     dh_err e;
     const dh_unitreg *r = dh_app_units_acquire(app, &e);
-    int32_t u = r ? dh_unitreg_find(r, code) : -1;
-    const dh_unit_version *v = u >= 0 ? dh_unitreg_nearest(r, u, d) : NULL;
-    snprintf(out, cap, "%s", v ? v->name : code);
+    dh_app_unit_name_in(r, code, d, out, cap);
     dh_app_units_release(app, r);
 }
 
@@ -607,6 +612,10 @@ static dh_status kpi_period(dh_app *app, const dh_actor *a, const char *units, i
     field_row *fr;
     size_t nfr;
     dh_status st = scan_period(app, a, units, group, filter, from, to, flags, now, &fr, &nfr, e);
+    /* one registry for every row's name: each acquire checks the units' revision in the
+     * database, a round trip on PostgreSQL */
+    dh_err ue;
+    const dh_unitreg *reg = group == GROUP_UNIT ? dh_app_units_acquire(app, &ue) : NULL;
     for (size_t i = 0; i < nfr; i++) {
         for (int k = 0; k < NALL; k++)
             total[k] += fr[i].n[k];
@@ -618,13 +627,15 @@ static dh_status kpi_period(dh_app *app, const dh_actor *a, const char *units, i
                 json_object_set_new(o, "key", json_string(fr[i].field));
             if (group == GROUP_UNIT) {
                 char name[400];
-                dh_app_unit_name(app, fr[i].field, to, name, sizeof name);
+                dh_app_unit_name_in(reg, fr[i].field, to, name, sizeof name);
                 json_object_set_new(o, "name", json_string(name));
             }
             json_array_append_new(items, o);
         }
         free(fr[i].field);
     }
+    if (reg)
+        dh_app_units_release(app, reg);
     free(fr);
     return st;
 }

@@ -1178,6 +1178,62 @@ static int on_agg_cell(void *cl, int32_t key, int32_t day, const dh_kcell *cell,
     return add_row(&s->cells, key, "");
 }
 
+/* The plain open list of several units (one index range per unit in both backends), cut
+ * into pages whose edges fall inside a run of equal deadlines: the pages add up to the
+ * whole list, ties in the order of their saving (SQLite's rowid; the code on PostgreSQL:
+ * the codes are saved in order here). */
+static void dossiers_open_pages_across_units(void **state)
+{
+    fx *f = *state;
+    dh_conn *c = f->c;
+    static const struct {
+        const char *code, *unit;
+        int due;
+    } ops[] = {{"OP-01", "A", -900}, {"OP-02", "B", -800}, {"OP-03", "C", -700},
+               {"OP-04", "A", -500}, {"OP-05", "B", -500}, {"OP-06", "C", -500},
+               {"OP-07", "A", -500}, {"OP-08", "B", -300}, {"OP-09", "C", 100},
+               {"OP-10", "A", -100}, {"OP-11", "D", -600}};
+    for (size_t i = 0; i < sizeof ops / sizeof *ops; i++)
+        put_dossier(c, ops[i].code, ops[i].unit, "P1", "in_progress", NOW - 5000,
+                    NOW + ops[i].due, NOW + ops[i].due - 100, NULL, NULL);
+    dh_dossier_filter abc = {.now = NOW, .limit = 100, .state = "overdue",
+                             .units_json = "[\"A\",\"B\",\"C\",\"A\"]"};
+    const char *whole = "OP-01 OP-02 OP-03 OP-04 OP-05 OP-06 OP-07 OP-08 OP-10";
+    list_codes(c, abc, whole);
+    for (int size = 1; size <= 4; size++) {
+        char all[256] = "";
+        for (int off = 0; off < 12; off += size) {
+            dh_dossier_filter pg = abc;
+            pg.offset = off;
+            pg.limit = size;
+            dh_err e;
+            dossier_seen s = {0};
+            OK(DH_DOSSIERS(c)->list_dossiers(c, &pg, on_dossier, &s, &e));
+            assert_true(s.r.n <= size);
+            for (int i = 0; i < s.r.n; i++)
+                snprintf(all + strlen(all), sizeof all - strlen(all), "%s%s",
+                         all[0] ? " " : "", s.r.s[i]);
+        }
+        assert_string_equal(all, whole);
+    }
+    dh_dossier_filter pg = abc;
+    pg.offset = 3;
+    pg.limit = 3;
+    list_codes(c, pg, "OP-04 OP-05 OP-06");
+    pg.units_json = "[\"C\",\"A\"]";
+    list_codes(c, pg, "OP-06 OP-07 OP-10");
+    pg.state = "in_progress";
+    pg.offset = 4;
+    list_codes(c, pg, "OP-07 OP-10 OP-09");
+    pg.units_json = "[\"X\"]";
+    list_codes(c, pg, "");
+    pg.units_json = "[\"D\",\"B\"]";
+    pg.state = "overdue";
+    pg.offset = 0;
+    pg.limit = -1; /* no limit */
+    list_codes(c, pg, "OP-02 OP-11 OP-05 OP-08");
+}
+
 static void aggregates_keys_cells_facts(void **state)
 {
     fx *f = *state;
@@ -2683,6 +2739,7 @@ int main(void)
         T(procedures_versions),
         T(dossier_events_idempotent),
         T(dossiers_put_get_list_page),
+        T(dossiers_open_pages_across_units),
         T(aggregates_keys_cells_facts),
         T(index766_config_manual),
         T(plans_files_tasks_updates),

@@ -244,20 +244,29 @@ static void limit_offset(dh_pg_params *p, int limit, int64_t offset)
     dh_pg_int(p, offset > 0 ? offset : 0);
 }
 
-/* The plain overdue (or open) list of a scope: the open states are read
- * through the (unit, state, due_effective) index, one range per unit of
- * the scope, each already in deadline order, so that every unit gives at
- * most offset + limit rows before the page is cut (SQLite's backend picks
- * the page from the index alone). Ties of the deadline go by code. */
+/* The plain overdue (or open) list of a scope, read like SQLite's backend reads it: the
+ * page is chosen from the (unit, state, due_effective) index alone and only its rows are
+ * read from the table. First each unit of the scope gives the deadlines of its first
+ * offset + limit open dossiers (an index-only range, already in deadline order); the
+ * (offset + limit)-th smallest of them all is the page's last deadline t. Then each unit
+ * gives its rows with a deadline up to t (offset + limit at most): about the page and
+ * the ties of t, instead of offset + limit whole rows from every unit. Ties of the
+ * deadline go by code. */
 static dh_status list_open_page(dh_conn *c, const dh_dossier_filter *f, const char *state,
                                 int64_t lo, int64_t hi, dh_dossier_cb cb, void *closure,
                                 dh_err *e)
 {
     static const char sql[] =
-        "SELECT " DOSSIER_COLS " FROM (SELECT DISTINCT json_array_elements_text($1::json) AS u) "
-        "AS scope CROSS JOIN LATERAL (SELECT " DOSSIER_COLS " FROM dossiers "
-        "  WHERE unit = scope.u AND state = $2::text "
+        "WITH scope AS (SELECT DISTINCT json_array_elements_text($1::json) AS u), "
+        "edge AS (SELECT max(due_effective) AS t FROM (SELECT c.due_effective FROM scope "
+        "  CROSS JOIN LATERAL (SELECT due_effective FROM dossiers WHERE unit = scope.u "
+        "    AND state = $2::text AND due_effective >= $3::bigint AND due_effective < $4::bigint "
+        "    ORDER BY due_effective LIMIT $5::bigint + $6::bigint) AS c "
+        "  ORDER BY c.due_effective LIMIT $5::bigint + $6::bigint) AS x) "
+        "SELECT " DOSSIER_COLS " FROM scope CROSS JOIN LATERAL (SELECT " DOSSIER_COLS
+        "  FROM dossiers WHERE unit = scope.u AND state = $2::text "
         "  AND due_effective >= $3::bigint AND due_effective < $4::bigint "
+        "  AND due_effective <= (SELECT t FROM edge) "
         "  ORDER BY due_effective, code COLLATE \"C\" LIMIT $5::bigint + $6::bigint) AS d "
         "ORDER BY due_effective, code COLLATE \"C\" LIMIT $5::bigint OFFSET $6::bigint";
     dh_pg_params p = {0};
