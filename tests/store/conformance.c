@@ -1144,6 +1144,52 @@ static void dossiers_put_get_list_page(void **state)
         assert_true(strcmp(codes.s[i - 1], codes.s[i]) < 0);
 }
 
+/* Dossiers due at the same second (common: deadlines fall at the end of
+ * a working day) are listed by code on every path of every backend, not in
+ * the order they were written, so that a page cut between them is the same
+ * on both engines and from one page to the next. */
+static void dossiers_ties_by_code(void **state)
+{
+    fx *f = *state;
+    dh_conn *c = f->c;
+    dh_err e;
+    /* written out of code order, across two units */
+    put_dossier(c, "HS-9", "U1", "P1", "in_progress", NOW - 900, NOW - 100, NOW - 500, NULL, NULL);
+    put_dossier(c, "HS-8", "U2", "P1", "in_progress", NOW - 900, NOW - 100, NOW - 500, NULL, NULL);
+    put_dossier(c, "HS-2", "U2", "P1", "in_progress", NOW - 900, NOW - 300, NOW - 500, NULL, NULL);
+    put_dossier(c, "HS-7", "U1", "P1", "in_progress", NOW - 900, NOW - 100, NOW - 500, NULL, NULL);
+    put_dossier(c, "HS-5", "U2", "P1", "paused", NOW - 900, NOW + 100, NOW + 50, NULL, NULL);
+    put_dossier(c, "HS-4", "U1", "P1", "paused", NOW - 900, NOW + 100, NOW + 50, NULL, NULL);
+    static const char *const want[][2] = {{"overdue", "HS-2 HS-7 HS-8 HS-9"},
+                                          {"in_progress", "HS-2 HS-7 HS-8 HS-9"},
+                                          {"paused", "HS-4 HS-5"},
+                                          {NULL, "HS-2 HS-7 HS-8 HS-9 HS-4 HS-5"}};
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+        /* the plain path, a filtered one, and every page cut */
+        dh_dossier_filter a = {.now = NOW, .limit = 100, .units_json = "[\"U1\",\"U2\"]"};
+        a.state = want[i][0];
+        list_codes(c, a, want[i][1]);
+        dh_dossier_filter b = a;
+        b.procedure = "P1";
+        list_codes(c, b, want[i][1]);
+        for (int size = 1; size <= 3; size++) {
+            char all[128] = "";
+            for (int off = 0; off < 8; off += size) {
+                dossier_seen s = {0};
+                dh_dossier_filter pg = a;
+                pg.offset = off;
+                pg.limit = size;
+                OK(DH_DOSSIERS(c)->list_dossiers(c, &pg, on_dossier, &s, &e));
+                assert_true(s.r.n <= size);
+                for (int k = 0; k < s.r.n; k++)
+                    snprintf(all + strlen(all), sizeof all - strlen(all), "%s%s",
+                             all[0] ? " " : "", s.r.s[k]);
+            }
+            assert_string_equal(all, want[i][1]);
+        }
+    }
+}
+
 /* ------------------------------------------------------------------ */
 /* Aggregates and the 766 index.                                      */
 
@@ -2048,6 +2094,7 @@ int main(void)
         T(procedures_versions),
         T(dossier_events_idempotent),
         T(dossiers_put_get_list_page),
+        T(dossiers_ties_by_code),
         T(aggregates_keys_cells_facts),
         T(index766_config_manual),
         T(plans_files_tasks_updates),
