@@ -17,7 +17,8 @@
  * contract names them (with *e filled), idempotency receipts, the
  * append-only audit trail, revision counters; last, two apps writing the
  * same counter through the transaction runner (no lost update, retries
- * counted). */
+ * counted), and (PostgreSQL) the runner and the pool after a connection
+ * is lost. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -2077,6 +2078,100 @@ static void runner_two_writers_no_lost_update(void **state)
         dh_app_close(w[i].app);
 }
 
+/* A lost connection (PostgreSQL only: a server that restarts or kills a
+ * session; SQLite has no connection to lose). The app's connections carry
+ * an application_name of their own, so that a side connection can
+ * terminate exactly them: an idle pooled connection that died is not
+ * handed out; a transaction whose connection dies in fn is run once more
+ * on a fresh connection; one that dies on every run answers
+ * DH_E_UNAVAILABLE (database_unavailable) after two runs. */
+typedef struct killer {
+    char name[64];
+    int kill_runs; /* runs of fn that terminate their own connection */
+    int runs;
+} killer;
+
+/* Terminates every backend named k->name and waits until they are gone. */
+static void terminate_named(const killer *k)
+{
+    const char *base = base_url();
+    char conninfo[512];
+    snprintf(conninfo, sizeof conninfo, "postgresql:%s", strchr(base, ':') + 1);
+    PGconn *pg = PQconnectdb(conninfo);
+    assert_int_equal(PQstatus(pg), CONNECTION_OK);
+    const char *v[1] = {k->name};
+    PGresult *r = PQexecParams(pg,
+                               "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                               "WHERE application_name = $1",
+                               1, NULL, v, NULL, NULL, 0);
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    PQclear(r);
+    for (int i = 0; i < 500; i++) {
+        r = PQexecParams(pg, "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
+                         1, NULL, v, NULL, NULL, 0);
+        bool gone = PQresultStatus(r) == PGRES_TUPLES_OK && atoi(PQgetvalue(r, 0, 0)) == 0;
+        PQclear(r);
+        if (gone)
+            break;
+        nap_us(10000);
+    }
+    PQfinish(pg);
+}
+
+static dh_status bump_or_die(dh_tx *tx, void *closure, dh_err *e)
+{
+    killer *k = closure;
+    int64_t v;
+    dh_status st = DH_META(tx->c)->meta_get(tx->c, COUNTER, &v, e);
+    if (st)
+        return st;
+    if (k->runs++ < k->kill_runs)
+        terminate_named(k);
+    return DH_META(tx->c)->meta_set(tx->c, COUNTER, v + 1, e);
+}
+
+static void runner_survives_a_lost_connection(void **state)
+{
+    fx *f = *state;
+    dh_err e;
+    if (strcmp(f->ops->scheme, "postgres") != 0) {
+        print_message("    (PostgreSQL only)\n");
+        return;
+    }
+    killer k = {.kill_runs = 0};
+    snprintf(k.name, sizeof k.name, "dh_lost_%d_%d", (int)getpid(), f->n);
+    char url[600];
+    snprintf(url, sizeof url, "%s&application_name=%s", f->url, k.name);
+    dh_app *app = dh_app_open(url, true, &e);
+    if (!app)
+        fail_msg("open %s: %s", url, e.message);
+    OK(dh_tx_run(app, DH_TX_WRITE, bump_or_die, &k, &e)); /* a connection in the pool */
+
+    /* the pooled connection dies while idle: the next transaction runs once */
+    terminate_named(&k);
+    k.runs = 0;
+    OK(dh_tx_run(app, DH_TX_WRITE, bump_or_die, &k, &e));
+    assert_int_equal(k.runs, 1);
+
+    /* dies in fn: rerun once on a fresh connection, committed once */
+    k.runs = 0;
+    k.kill_runs = 1;
+    OK(dh_tx_run(app, DH_TX_WRITE, bump_or_die, &k, &e));
+    assert_int_equal(k.runs, 2);
+
+    /* dies in fn every time: database_unavailable after the one rerun */
+    k.runs = 0;
+    k.kill_runs = 100;
+    FAILS(DH_E_UNAVAILABLE, dh_tx_run(app, DH_TX_WRITE, bump_or_die, &k, &e));
+    assert_string_equal(e.code, "database_unavailable");
+    assert_int_equal(k.runs, 2);
+
+    int64_t v = -1;
+    OK(DH_META(f->c)->meta_get(f->c, COUNTER, &v, &e));
+    assert_int_equal(v, 3); /* each committed transaction counted once */
+    dh_app_close(app);
+}
+
 /* ------------------------------------------------------------------ */
 
 int main(void)
@@ -2103,6 +2198,7 @@ int main(void)
         T(indicators_obligations_approvals),
         T(targets_dirty_eval_list),
         T(runner_two_writers_no_lost_update),
+        T(runner_survives_a_lost_connection),
 #undef T
     };
     /* DH_TEST_ONLY: only the tests whose names match the pattern (* and ?),

@@ -373,13 +373,16 @@ static dh_conn *pg_connect(dh_store *s, dh_err *e)
 {
     /* expand_dbname: the URL is expanded where "dbname" stands; the
      * keywords after it add to it or override it, it overrides the ones
-     * before it. A server out of reach is given 10 s to answer, unless the
-     * URL (connect_timeout=) or PGCONNECT_TIMEOUT says otherwise. */
+     * before it (defaults): a server out of reach is given 10 s to answer
+     * unless the URL (connect_timeout=) or PGCONNECT_TIMEOUT says
+     * otherwise, and the connections are named "dieuhanh" in
+     * pg_stat_activity unless the URL names them (application_name=, e.g.
+     * one name per node). */
     const char *env_timeout = getenv("PGCONNECT_TIMEOUT");
     const char *timeout = env_timeout && *env_timeout ? env_timeout : "10";
-    const char *const keys[] = {"connect_timeout", "dbname", "client_encoding",
-                                "application_name", NULL};
-    const char *const vals[] = {timeout, s->conninfo, "UTF8", "dieuhanh", NULL};
+    const char *const keys[] = {"connect_timeout", "application_name", "dbname",
+                                "client_encoding", NULL};
+    const char *const vals[] = {timeout, "dieuhanh", s->conninfo, "UTF8", NULL};
     PGconn *pg = PQconnectdbParams(keys, vals, 1);
     if (!pg || PQstatus(pg) != CONNECTION_OK) {
         char msg[400];
