@@ -355,13 +355,14 @@ static bool tx_fault_due(void)
  * is tried once more, on a fresh connection (the backend drops the lost
  * one and the idle ones with it), when it is safe: the failure came before
  * COMMIT was sent (in BEGIN or fn), so the server rolled the transaction
- * back, and fn is safe to run twice anyway. This hides a database restart from a
- * request that meets a stale connection. A connection lost during COMMIT
- * is never rerun: the server may have committed, and running fn again
- * could do its work twice; the caller gets 503 database_unavailable with
- * words saying the outcome is unknown. No connection could be made at all,
- * or the second attempt fails too: answered at once (503), without waiting:
- * a database that is down stays down for longer than a request should wait. */
+ * back, and fn is safe to run twice anyway. This hides a database restart
+ * from a request that meets a stale connection. A connection lost during
+ * COMMIT is never rerun: the server may have committed, and running fn
+ * again could do its work twice; the caller gets 503 database_unavailable
+ * with words saying the outcome is unknown. No connection could be made at
+ * all, or the second attempt fails too: answered at once (503), without
+ * waiting, for a database that is down stays down for longer than a
+ * request should wait. */
 dh_status dh_tx_run(dh_app *app, int flags, dh_tx_fn fn, void *closure, dh_err *e)
 {
     bool reconnected = false;
