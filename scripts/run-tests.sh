@@ -6,7 +6,7 @@
 #   end-to-end tests (tests/e2e, Python stdlib) against both binaries, once
 #   more against the normal one with every transaction run twice, and against
 #   both binaries on PostgreSQL (the same throwaway cluster; DH_TEST_ASAN_PG=0
-#   leaves out the sanitizer build's pass there, the longest)
+#   leaves out the sanitizer build's pass there)
 # Exit status 0 only when nothing failed and every suite ran to its end.
 set -u
 cd "$(dirname "$0")/.."
