@@ -11,6 +11,10 @@
 #       shell `export` lines (for the end-to-end tests); stop it with
 #   scripts/pg-test.sh stop "$DH_PG_DIR"
 #       which stops the cluster in DIR and removes DIR.
+#   scripts/pg-test.sh pause DIR / resume DIR
+#       Stops the server of the cluster in DIR (a fast shutdown: its clients
+#       are disconnected) and keeps the folder; starts it again on the same
+#       port (tests of a database lost and back).
 #
 # Variables given to CMD (and printed by start):
 #   DH_PG_URL   postgres://dieuhanh@127.0.0.1:PORT/dieuhanh  (the role owns the
@@ -81,6 +85,7 @@ EOF
     PORT=$(free_port)
     if as_user "$PG_BIN/pg_ctl" -D "$DIR/data" -l "$DIR/log" -o "-p $PORT" -w -t 60 \
         start >/dev/null 2>&1; then
+      echo "$PORT" >"$DIR/port"
       break
     fi
     tries=$((tries + 1))
@@ -110,7 +115,7 @@ set_env() {
 }
 
 usage() {
-  sed -n '2,13p' "$0" >&2
+  sed -n '2,17p' "$0" >&2
   exit 2
 }
 
@@ -145,6 +150,18 @@ case "$cmd" in
   stop)
     [ $# -eq 1 ] && [ -d "$1/data" ] || { echo "pg-test: stop DIR: not a cluster folder" >&2; exit 2; }
     cluster_stop "$1"
+    ;;
+  pause)
+    [ $# -eq 1 ] && [ -f "$1/port" ] || { echo "pg-test: pause DIR: not a cluster folder" >&2; exit 2; }
+    as_user "$PG_BIN/pg_ctl" -D "$1/data" -m fast -w -t 60 stop >/dev/null
+    ;;
+  resume)
+    [ $# -eq 1 ] && [ -f "$1/port" ] || { echo "pg-test: resume DIR: not a cluster folder" >&2; exit 2; }
+    if ! as_user "$PG_BIN/pg_ctl" -D "$1/data" -l "$1/log" -o "-p $(cat "$1/port")" -w -t 60 \
+        start >/dev/null 2>&1; then
+      echo "pg-test: the server did not start again:" >&2; tail -20 "$1/log" >&2
+      exit 1
+    fi
     ;;
   *) usage ;;
 esac

@@ -3,8 +3,10 @@
 #   unit tests (cmocka), built normally and with ASan+UBSan
 #   the storage conformance suite (tests/store, cmocka) against SQLite and against
 #   PostgreSQL (a throwaway cluster from scripts/pg-test.sh), both builds
-#   end-to-end tests (tests/e2e, Python stdlib) against both binaries, and once
-#   more against the normal one with every transaction run twice
+#   end-to-end tests (tests/e2e, Python stdlib) against both binaries, once
+#   more against the normal one with every transaction run twice, and against
+#   both binaries on PostgreSQL (the same throwaway cluster; DH_TEST_ASAN_PG=0
+#   leaves out the sanitizer build's pass there)
 # Exit status 0 only when nothing failed and every suite ran to its end.
 set -u
 cd "$(dirname "$0")/.."
@@ -38,8 +40,9 @@ run_cmocka() {
   fi
 }
 
-# A throwaway PostgreSQL cluster for the conformance suite; stopped and
-# removed once the suite is done (or when this script ends early).
+# A throwaway PostgreSQL cluster for the conformance suite and the
+# end-to-end pass on PostgreSQL; stopped and removed once that pass is done
+# (or when this script ends early).
 pg_url=""
 if pg_env=$(scripts/pg-test.sh start 2>"$log/pg-start.log"); then
   eval "$pg_env"
@@ -48,7 +51,7 @@ if pg_env=$(scripts/pg-test.sh start 2>"$log/pg-start.log"); then
   trap 'exit 130' INT
   trap 'exit 143' TERM
 else
-  echo "FAIL scripts/pg-test.sh start: no PostgreSQL for the conformance suite"
+  echo "FAIL scripts/pg-test.sh start: no PostgreSQL for the conformance and e2e suites"
   sed 's/^/    /' "$log/pg-start.log" | tail -20
   failed=$((failed + 1)); broken="$broken postgres"
 fi
@@ -68,31 +71,40 @@ for variant in build build/asan; do
     done
   done
 done
-if [ -n "$pg_url" ]; then
-  scripts/pg-test.sh stop "$DH_PG_DIR"
-  trap - EXIT
-fi
-
 # The third pass runs the normal build with DIEUHANH_TX_FAULT=1: the first
 # attempt of every transaction is rolled back after its work, so every write
-# of the application runs twice and must still give the same answers.
-for pass in build/dieuhanh build/asan/dieuhanh build/dieuhanh:twice; do
-  bin=${pass%:twice}
-  fault=0; [ "$pass" != "$bin" ] && fault=1
+# of the application runs twice and must still give the same answers. The
+# fourth runs the normal build on PostgreSQL (each test on a fresh schema of
+# the cluster above; see tests/e2e/harness.py), and the fifth the sanitizer
+# build there (each took 9 to 14 minutes on a loaded 2-core machine).
+asan_pg=build/asan/dieuhanh:pg; [ "${DH_TEST_ASAN_PG:-1}" = 0 ] && asan_pg=
+for pass in build/dieuhanh build/asan/dieuhanh build/dieuhanh:twice ${pg_url:+build/dieuhanh:pg} \
+    ${pg_url:+$asan_pg}; do
+  bin=${pass%:*}
+  fault=0; [ "$pass" = "$bin:twice" ] && fault=1
+  e2e_pg=""; [ "$pass" = "$bin:pg" ] && e2e_pg=$pg_url
+  label=$pass; [ -n "$e2e_pg" ] && label="$bin on postgres"
   [ -x "$bin" ] || continue
   out="$log/e2e_$(echo "$pass" | tr /: __).log"
-  DIEUHANH_TX_FAULT=$fault python3 tests/e2e/run.py --bin "$bin" > "$out" 2>&1
+  t0=$(date +%s)
+  DH_E2E_PG_URL=$e2e_pg DIEUHANH_TX_FAULT=$fault python3 tests/e2e/run.py --bin "$bin" \
+    > "$out" 2>&1
   rc=$?
+  secs=$(( $(date +%s) - t0 ))
   line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -1)
   p=$(echo "$line" | sed -E 's/^([0-9]+) passed.*/\1/'); f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
   if [ $rc -ne 0 ] || [ -z "$line" ]; then
-    echo "FAIL e2e with $pass (exit $rc)"; grep -vE '^ok ' "$out" | sed 's/^/    /' | tail -80
+    echo "FAIL e2e with $label (exit $rc, $secs s)"; grep -vE '^ok ' "$out" | sed 's/^/    /' | tail -80
     [ -z "$line" ] && { failed=$((failed + 1)); broken="$broken e2e:$pass"; }
   else
-    echo "ok   e2e with $pass ($line)"
+    echo "ok   e2e with $label ($line, $secs s)"
   fi
 done
+if [ -n "$pg_url" ]; then
+  scripts/pg-test.sh stop "$DH_PG_DIR"
+  trap - EXIT
+fi
 rm -rf "$log"
 [ -n "$broken" ] && echo "suites that did not finish:$broken"
 echo "$passed passed, $failed failed"

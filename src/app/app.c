@@ -194,11 +194,13 @@ void dh_app_units_release(dh_app *app, const dh_unitreg *r)
  * write transaction. */
 static void tx_abort(dh_tx *tx);
 
-static dh_status tx_begin(dh_app *app, dh_tx *tx, bool load_units, dh_err *e)
+/* *connected: a connection was had (false: none could be made). */
+static dh_status tx_begin(dh_app *app, dh_tx *tx, bool load_units, bool *connected, dh_err *e)
 {
     memset(tx, 0, sizeof *tx);
     tx->app = app;
     tx->c = dh_store_acquire(app->store, e);
+    *connected = tx->c != NULL;
     if (!tx->c)
         return e->status;
     dh_status st = DH_OPS(tx->c)->begin(tx->c, true, e);
@@ -349,11 +351,25 @@ static bool tx_fault_due(void)
     return n > 0 && (atomic_fetch_add(&count, 1) + 1) % n == 0;
 }
 
+/* A lost database (DH_E_UNAVAILABLE after a connection was had: it broke)
+ * is tried once more, on a fresh connection (the backend drops the lost
+ * one and the idle ones with it), when it is safe: the failure came before
+ * COMMIT was sent (in BEGIN or fn), so the server rolled the transaction
+ * back, and fn is safe to run twice anyway. This hides a database restart
+ * from a request that meets a stale connection. A connection lost during
+ * COMMIT is never rerun: the server may have committed, and running fn
+ * again could do its work twice; the caller gets 503 database_unavailable
+ * with words saying the outcome is unknown. No connection could be made at
+ * all, or the second attempt fails too: answered at once (503), without
+ * waiting, for a database that is down stays down for longer than a
+ * request should wait. */
 dh_status dh_tx_run(dh_app *app, int flags, dh_tx_fn fn, void *closure, dh_err *e)
 {
+    bool reconnected = false;
     for (int attempt = 1;; attempt++) {
         dh_tx tx;
-        dh_status st = tx_begin(app, &tx, (flags & DH_TX_UNITS) != 0, e);
+        bool connected, committing = false;
+        dh_status st = tx_begin(app, &tx, (flags & DH_TX_UNITS) != 0, &connected, e);
         if (st == DH_OK) {
             st = fn(&tx, closure, e);
             if (st == DH_OK && attempt == 1 && tx_fault_due()) {
@@ -361,6 +377,7 @@ dh_status dh_tx_run(dh_app *app, int flags, dh_tx_fn fn, void *closure, dh_err *
                 st = dh_err_set(e, DH_E_BUSY, "busy", NULL,
                                 "injected fault (DIEUHANH_TX_FAULT): the transaction runs again");
             } else if (st == DH_OK) {
+                committing = true;
                 st = tx_commit(&tx, e);
             } else {
                 bool denied = tx.deny.set;
@@ -373,6 +390,11 @@ dh_status dh_tx_run(dh_app *app, int flags, dh_tx_fn fn, void *closure, dh_err *
                     return st;
                 }
             }
+        }
+        if (st == DH_E_UNAVAILABLE && connected && !committing && !reconnected) {
+            reconnected = true;
+            fprintf(stderr, "dieuhanh: lost the database; trying once more: %s\n", e->message);
+            continue;
         }
         if (st != DH_E_BUSY)
             return st;

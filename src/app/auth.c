@@ -550,7 +550,7 @@ dh_status dh_app_authenticate(dh_app *app, const char *secret, time_t now, dh_ac
     if (st == DH_OK)
         st = DH_PEOPLE(c)->get_user(c, cc.row.user_id, NULL, copy_user, &u, &e2);
     dh_store_release(c);
-    if (st == DH_E_DB) {
+    if (dh_err_storage(st)) {
         *e = e2;
         return st;
     }

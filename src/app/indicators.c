@@ -370,7 +370,7 @@ static dh_status indicator_import_tx(dh_tx *tx, void *closure, dh_err *e)
         if (rs == DH_OK)
             rs = spec_save(tx->c, &have, cl->a, &s, cl->now, &after, &re);
         json_decref(after);
-        if (rs == DH_E_DB || rs == DH_E_BUSY) {
+        if (dh_err_storage(rs)) {
             st = dh_err_set(e, rs, re.code, NULL, "%s", re.message);
             spec_free(&s);
             break;

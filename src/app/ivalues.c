@@ -715,7 +715,7 @@ static dh_status values_import_tx(dh_tx *tx, void *closure, dh_err *e)
                                  "%s is not valid UTF-8", cols[i]);
         if (rst == DH_OK)
             rst = put_one(x, &v, &re);
-        if (rst == DH_E_DB || rst == DH_E_INTERNAL || rst == DH_E_BUSY) {
+        if (dh_err_storage(rst) || rst == DH_E_INTERNAL) {
             st = rst;
             *e = re;
         } else if (rst) {

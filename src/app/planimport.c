@@ -494,7 +494,7 @@ static dh_status plan_import_tx(dh_tx *tx, void *closure, dh_err *e)
                                     "STT %s appears twice (line %ld)", stt, t->rows[k].line);
             if (rs == DH_OK)
                 rs = pb_insert_task(tx, a, doc, "import", now, &re);
-            if (rs == DH_E_DB || rs == DH_E_BUSY) {
+            if (dh_err_storage(rs)) {
                 *e = re;
                 st = rs;
             } else if (rs) {

@@ -327,7 +327,7 @@ static dh_status proc_import_tx(dh_tx *tx, void *closure, dh_err *e)
             ps = insert_proc(tx->c, cl->a, &p, cl->now, &pe);
             proc_free_strings(&p);
         }
-        if (ps == DH_E_DB || ps == DH_E_BUSY) {
+        if (dh_err_storage(ps)) {
             *e = pe;
             st = ps;
             break;

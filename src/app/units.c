@@ -636,7 +636,7 @@ static dh_status unit_import_tx(dh_tx *tx, void *closure, dh_err *e)
             json_decref(after);
         }
         spec_buf_free(&b);
-        if (rs == DH_E_DB || rs == DH_E_BUSY) {
+        if (dh_err_storage(rs)) {
             *e = re;
             st = rs;
             break;

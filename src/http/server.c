@@ -76,8 +76,12 @@ void dh_reply_err(dh_resp *rs, const dh_err *e)
     int status = dh_err_http_status(e->status);
     if (e->status == DH_E_BUSY && rs->retry_after <= 0)
         rs->retry_after = 1;
+    /* The database is down or restarting: ask again in a few seconds (the
+     * pool reconnects on the next request once it is back). */
+    if (e->status == DH_E_UNAVAILABLE && rs->retry_after <= 0)
+        rs->retry_after = 5;
     reply_error_full(rs, status, e->code[0] ? e->code : "error", e->field, e->line, e->message);
-    if (e->status == DH_E_DB)
+    if (e->status == DH_E_DB || e->status == DH_E_UNAVAILABLE)
         fprintf(stderr, "dieuhanh: %s: %s\n", e->code, e->message);
 }
 
@@ -502,7 +506,7 @@ static const char *authenticate(dh_req *rq, dh_resp *rs, bool *failed)
             rq->actor.via_cookie = via_cookie;
             snprintf(rq->actor.ip, sizeof rq->actor.ip, "%s", rq->ip);
             snprintf(rq->secret, sizeof rq->secret, "%s", secret);
-        } else if (e.status == DH_E_DB) {
+        } else if (dh_err_storage(e.status)) {
             dh_reply_err(rs, &e);
             *failed = true;
             return NULL;

@@ -34,9 +34,15 @@ int dh_err_http_status(dh_status s)
     case DH_E_TOOLARGE: return 413;
     case DH_E_THROTTLED: return 429;
     case DH_E_VERSION:
-    case DH_E_BUSY: return 503;
+    case DH_E_BUSY:
+    case DH_E_UNAVAILABLE: return 503;
     case DH_E_DB:
     case DH_E_INTERNAL: return 500;
     }
     return 500;
+}
+
+bool dh_err_storage(dh_status s)
+{
+    return s == DH_E_DB || s == DH_E_BUSY || s == DH_E_UNAVAILABLE;
 }

@@ -9,6 +9,8 @@
 #ifndef DH_ERR_H
 #define DH_ERR_H
 
+#include <stdbool.h>
+
 typedef enum dh_status {
     DH_OK = 0,
     DH_E_INVALID,   /* 422: well-formed but breaks a rule */
@@ -23,6 +25,7 @@ typedef enum dh_status {
     DH_E_VERSION,   /* database schema newer than this binary */
     DH_E_INTERNAL,  /* 500 */
     DH_E_BUSY,      /* 503: the database stayed busy past the transaction runner's retries */
+    DH_E_UNAVAILABLE, /* 503: the database cannot be reached (connection refused or lost) */
 } dh_status;
 
 typedef struct dh_err {
@@ -40,5 +43,9 @@ dh_status dh_err_set(dh_err *e, dh_status status, const char *code, const char *
 void dh_err_clear(dh_err *e);
 /* The HTTP status for a dh_status. */
 int dh_err_http_status(dh_status s);
+/* True for a failure of the storage itself (an error of the database, busy,
+ * unreachable), not of the input: a batch that reports bad rows one by one
+ * stops at the first such failure and gives it as the whole answer. */
+bool dh_err_storage(dh_status s);
 
 #endif

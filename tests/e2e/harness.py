@@ -135,12 +135,13 @@ class Response:
 
 
 class Server:
-    """A running `dieuhanh serve` on a fresh database (optionally with demo data)."""
+    """A running `dieuhanh serve` on a fresh database (optionally with demo
+    data), or on the --db URL db when given."""
 
-    def __init__(self, binary, demo=False):
+    def __init__(self, binary, demo=False, db=None):
         self.binary = os.path.abspath(binary)
         self.dir = tempfile.mkdtemp(prefix="dh-e2e-")
-        self.db = fresh_db(self.dir)
+        self.db = db or fresh_db(self.dir)
         self.port = None
         self.proc = None
         if demo:
@@ -224,8 +225,8 @@ class Ctx:
         self.binary = binary
         self.servers = []
 
-    def server(self, demo=False):
-        s = Server(self.binary, demo=demo)
+    def server(self, demo=False, db=None):
+        s = Server(self.binary, demo=demo, db=db)
         self.servers.append(s)
         return s
 

@@ -155,17 +155,37 @@ def test_users_tokens_and_audit_from_cli(ctx):
     assert r.returncode == 2
 
 
+def db_snapshot(db):
+    """What a refusal must leave as it was: the SQLite file's bytes, or each
+    table of the PostgreSQL schema with its row count, and the version."""
+    if not harness.on_pg():
+        with open(db[len("sqlite:"):], "rb") as f:
+            return f.read()
+    return harness.db_rows(
+        db, "SELECT table_name::text, (xpath('/row/n/text()', query_to_xml(format("
+            "'SELECT count(*) AS n FROM %I', table_name), false, true, '')))[1]::text "
+            "FROM information_schema.tables WHERE table_schema = current_schema() "
+            "UNION ALL SELECT 'version', max(version)::text FROM dh_schema ORDER BY 1")
+
+
 def test_newer_database_refused(ctx):
     c = Cli(ctx.binary)
     assert c("init", "--db", c.db).returncode == 0
+    r = c("user", "add", "root", "--role", "admin", "--db", c.db, stdin="mat-khau-quan-tri\n")
+    assert r.returncode == 0, r.stderr
     if harness.on_pg():  # the schema version is dh_schema's one row
         harness.db_rows(c.db, "UPDATE dh_schema SET version = 999")
     else:
         harness.db_rows(c.db, "PRAGMA user_version=999")
-    for args in (("unit", "tree"), ("serve", "--listen", "127.0.0.1:1"), ("init",)):
-        r = c(*args, "--db", c.db)
+    before = db_snapshot(c.db)
+    assert ("version", "999") in before if harness.on_pg() else before
+    for args in (("unit", "tree"), ("serve", "--listen", "127.0.0.1:%d" % harness.free_port()),
+                 ("init",), ("demo", "--no-serve"), ("user", "list"),
+                 ("user", "add", "other", "--role", "viewer")):
+        r = c(*args, "--db", c.db, stdin="mat-khau-khac-nua\n")
         assert r.returncode == 1, (args, r)
-        assert "newer" in r.stderr, r.stderr
+        assert "newer" in r.stderr and "999" in r.stderr, (args, r.stderr)
+        assert db_snapshot(c.db) == before, (args, "the database was touched")
 
 
 def test_events_from_file(ctx):

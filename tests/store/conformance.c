@@ -17,7 +17,8 @@
  * contract names them (with *e filled), idempotency receipts, the
  * append-only audit trail, revision counters; last, two apps writing the
  * same counter through the transaction runner (no lost update, retries
- * counted). */
+ * counted), and (PostgreSQL) the runner and the pool after a connection
+ * is lost. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1147,6 +1148,52 @@ static void dossiers_put_get_list_page(void **state)
         assert_true(strcmp(codes.s[i - 1], codes.s[i]) < 0);
 }
 
+/* Dossiers due at the same second (common: deadlines fall at the end of
+ * a working day) are listed by code on every path of every backend, not in
+ * the order they were written, so that a page cut between them is the same
+ * on both engines and from one page to the next. */
+static void dossiers_ties_by_code(void **state)
+{
+    fx *f = *state;
+    dh_conn *c = f->c;
+    dh_err e;
+    /* written out of code order, across two units */
+    put_dossier(c, "HS-9", "U1", "P1", "in_progress", NOW - 900, NOW - 100, NOW - 500, NULL, NULL);
+    put_dossier(c, "HS-8", "U2", "P1", "in_progress", NOW - 900, NOW - 100, NOW - 500, NULL, NULL);
+    put_dossier(c, "HS-2", "U2", "P1", "in_progress", NOW - 900, NOW - 300, NOW - 500, NULL, NULL);
+    put_dossier(c, "HS-7", "U1", "P1", "in_progress", NOW - 900, NOW - 100, NOW - 500, NULL, NULL);
+    put_dossier(c, "HS-5", "U2", "P1", "paused", NOW - 900, NOW + 100, NOW + 50, NULL, NULL);
+    put_dossier(c, "HS-4", "U1", "P1", "paused", NOW - 900, NOW + 100, NOW + 50, NULL, NULL);
+    static const char *const want[][2] = {{"overdue", "HS-2 HS-7 HS-8 HS-9"},
+                                          {"in_progress", "HS-2 HS-7 HS-8 HS-9"},
+                                          {"paused", "HS-4 HS-5"},
+                                          {NULL, "HS-2 HS-7 HS-8 HS-9 HS-4 HS-5"}};
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+        /* the plain path, a filtered one, and every page cut */
+        dh_dossier_filter a = {.now = NOW, .limit = 100, .units_json = "[\"U1\",\"U2\"]"};
+        a.state = want[i][0];
+        list_codes(c, a, want[i][1]);
+        dh_dossier_filter b = a;
+        b.procedure = "P1";
+        list_codes(c, b, want[i][1]);
+        for (int size = 1; size <= 3; size++) {
+            char all[128] = "";
+            for (int off = 0; off < 8; off += size) {
+                dossier_seen s = {0};
+                dh_dossier_filter pg = a;
+                pg.offset = off;
+                pg.limit = size;
+                OK(DH_DOSSIERS(c)->list_dossiers(c, &pg, on_dossier, &s, &e));
+                assert_true(s.r.n <= size);
+                for (int k = 0; k < s.r.n; k++)
+                    snprintf(all + strlen(all), sizeof all - strlen(all), "%s%s",
+                             all[0] ? " " : "", s.r.s[k]);
+            }
+            assert_string_equal(all, want[i][1]);
+        }
+    }
+}
+
 /* ------------------------------------------------------------------ */
 /* Aggregates and the 766 index.                                      */
 
@@ -2090,6 +2137,100 @@ static void runner_two_writers_no_lost_update(void **state)
         dh_app_close(w[i].app);
 }
 
+/* A lost connection (PostgreSQL only: a server that restarts or kills a
+ * session; SQLite has no connection to lose). The app's connections carry
+ * an application_name of their own, so that a side connection can
+ * terminate exactly them: an idle pooled connection that died is not
+ * handed out; a transaction whose connection dies in fn is run once more
+ * on a fresh connection; one that dies on every run answers
+ * DH_E_UNAVAILABLE (database_unavailable) after two runs. */
+typedef struct killer {
+    char name[64];
+    int kill_runs; /* runs of fn that terminate their own connection */
+    int runs;
+} killer;
+
+/* Terminates every backend named k->name and waits until they are gone. */
+static void terminate_named(const killer *k)
+{
+    const char *base = base_url();
+    char conninfo[512];
+    snprintf(conninfo, sizeof conninfo, "postgresql:%s", strchr(base, ':') + 1);
+    PGconn *pg = PQconnectdb(conninfo);
+    assert_int_equal(PQstatus(pg), CONNECTION_OK);
+    const char *v[1] = {k->name};
+    PGresult *r = PQexecParams(pg,
+                               "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                               "WHERE application_name = $1",
+                               1, NULL, v, NULL, NULL, 0);
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    PQclear(r);
+    for (int i = 0; i < 500; i++) {
+        r = PQexecParams(pg, "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
+                         1, NULL, v, NULL, NULL, 0);
+        bool gone = PQresultStatus(r) == PGRES_TUPLES_OK && atoi(PQgetvalue(r, 0, 0)) == 0;
+        PQclear(r);
+        if (gone)
+            break;
+        nap_us(10000);
+    }
+    PQfinish(pg);
+}
+
+static dh_status bump_or_die(dh_tx *tx, void *closure, dh_err *e)
+{
+    killer *k = closure;
+    int64_t v;
+    dh_status st = DH_META(tx->c)->meta_get(tx->c, COUNTER, &v, e);
+    if (st)
+        return st;
+    if (k->runs++ < k->kill_runs)
+        terminate_named(k);
+    return DH_META(tx->c)->meta_set(tx->c, COUNTER, v + 1, e);
+}
+
+static void runner_survives_a_lost_connection(void **state)
+{
+    fx *f = *state;
+    dh_err e;
+    if (strcmp(f->ops->scheme, "postgres") != 0) {
+        print_message("    (PostgreSQL only)\n");
+        return;
+    }
+    killer k = {.kill_runs = 0};
+    snprintf(k.name, sizeof k.name, "dh_lost_%d_%d", (int)getpid(), f->n);
+    char url[600];
+    snprintf(url, sizeof url, "%s&application_name=%s", f->url, k.name);
+    dh_app *app = dh_app_open(url, true, &e);
+    if (!app)
+        fail_msg("open %s: %s", url, e.message);
+    OK(dh_tx_run(app, DH_TX_WRITE, bump_or_die, &k, &e)); /* a connection in the pool */
+
+    /* the pooled connection dies while idle: the next transaction runs once */
+    terminate_named(&k);
+    k.runs = 0;
+    OK(dh_tx_run(app, DH_TX_WRITE, bump_or_die, &k, &e));
+    assert_int_equal(k.runs, 1);
+
+    /* dies in fn: rerun once on a fresh connection, committed once */
+    k.runs = 0;
+    k.kill_runs = 1;
+    OK(dh_tx_run(app, DH_TX_WRITE, bump_or_die, &k, &e));
+    assert_int_equal(k.runs, 2);
+
+    /* dies in fn every time: database_unavailable after the one rerun */
+    k.runs = 0;
+    k.kill_runs = 100;
+    FAILS(DH_E_UNAVAILABLE, dh_tx_run(app, DH_TX_WRITE, bump_or_die, &k, &e));
+    assert_string_equal(e.code, "database_unavailable");
+    assert_int_equal(k.runs, 2);
+
+    int64_t v = -1;
+    OK(DH_META(f->c)->meta_get(f->c, COUNTER, &v, &e));
+    assert_int_equal(v, 3); /* each committed transaction counted once */
+    dh_app_close(app);
+}
+
 /* ------------------------------------------------------------------ */
 /* The jobs' leases (several nodes).                                  */
 
@@ -2740,6 +2881,7 @@ int main(void)
         T(dossier_events_idempotent),
         T(dossiers_put_get_list_page),
         T(dossiers_open_pages_across_units),
+        T(dossiers_ties_by_code),
         T(aggregates_keys_cells_facts),
         T(index766_config_manual),
         T(plans_files_tasks_updates),
@@ -2755,6 +2897,7 @@ int main(void)
         T(rows_insert_scan_values),
         T(rows_forward_reference_and_refusal),
         T(rows_clear_and_sequences),
+        T(runner_survives_a_lost_connection),
 #undef T
     };
     /* DH_TEST_ONLY: only the tests whose names match the pattern (* and ?),

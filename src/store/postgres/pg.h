@@ -17,7 +17,8 @@
  * concurrency rules of the storage contract (docs/ARCHITECTURE.md) hold:
  * a serialization failure (40001), deadlock (40P01) or lock timeout (55P03)
  * is DH_E_BUSY and the runner runs the transaction again; a unique
- * violation (23505) is DH_E_CONFLICT; everything else DH_E_DB.
+ * violation (23505) is DH_E_CONFLICT; a connection refused or lost is
+ * DH_E_UNAVAILABLE (503 database_unavailable); everything else DH_E_DB.
  *
  * Ownership: a PGresult from dh_pg_exec is the caller's (PQclear it);
  * strings from the column helpers are libpq's, valid until PQclear. */
@@ -67,6 +68,7 @@ struct dh_conn {
     dh_buf *copy_buf; /* rows not yet sent */
     bool copy_failed; /* a row could not be sent: the COPY is abandoned */
     int copy_cols;
+    bool lost; /* an error said the connection or its server is gone: never reused */
 };
 
 /* The parameters of one statement, in order ($1, $2, ...). Zero-initialise

@@ -17,6 +17,7 @@
  */
 #include <ctype.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,9 +73,11 @@ static dh_status pg_error(dh_conn *c, const PGresult *res, const char *what, dh_
     if (state && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 ||
                   strcmp(state, "55P03") == 0))
         return dh_err_set(e, DH_E_BUSY, "busy", NULL, "%s: the database is busy (%s)", what, msg);
-    if (connection_lost(c, state))
-        return dh_err_set(e, DH_E_DB, "database_unavailable", NULL,
+    if (connection_lost(c, state)) {
+        c->lost = true;
+        return dh_err_set(e, DH_E_UNAVAILABLE, "database_unavailable", NULL,
                           "%s: lost the connection to the PostgreSQL server: %s", what, msg);
+    }
     return dh_err_set(e, DH_E_DB, "database_error", NULL, "%s: %s%s%s%s", what, msg,
                       state ? " (SQLSTATE " : "", state ? state : "", state ? ")" : "");
 }
@@ -377,16 +380,24 @@ static void conn_close(dh_conn *c)
 
 static dh_conn *pg_connect(dh_store *s, dh_err *e)
 {
-    /* expand_dbname: the URL is expanded first; the later keywords add
-     * to it or override it. */
-    const char *const keys[] = {"dbname", "client_encoding", "application_name", NULL};
-    const char *const vals[] = {s->conninfo, "UTF8", "dieuhanh", NULL};
+    /* expand_dbname: the URL is expanded where "dbname" stands; the
+     * keywords after it add to it or override it, it overrides the ones
+     * before it (defaults): a server out of reach is given 10 s to answer
+     * unless the URL (connect_timeout=) or PGCONNECT_TIMEOUT says
+     * otherwise, and the connections are named "dieuhanh" in
+     * pg_stat_activity unless the URL names them (application_name=, e.g.
+     * one name per node). */
+    const char *env_timeout = getenv("PGCONNECT_TIMEOUT");
+    const char *timeout = env_timeout && *env_timeout ? env_timeout : "10";
+    const char *const keys[] = {"connect_timeout", "application_name", "dbname",
+                                "client_encoding", NULL};
+    const char *const vals[] = {timeout, "dieuhanh", s->conninfo, "UTF8", NULL};
     PGconn *pg = PQconnectdbParams(keys, vals, 1);
     if (!pg || PQstatus(pg) != CONNECTION_OK) {
         char msg[400];
         trim_message(pg ? PQerrorMessage(pg) : "out of memory", msg, sizeof msg);
         const char *host = pg ? PQhost(pg) : NULL, *port = pg ? PQport(pg) : NULL;
-        dh_err_set(e, DH_E_DB, "database_unavailable", "db",
+        dh_err_set(e, DH_E_UNAVAILABLE, "database_unavailable", "db",
                    "cannot connect to the PostgreSQL server at %s%s%s: %s",
                    host && *host ? host : "localhost", port && *port ? ":" : "",
                    port ? port : "", msg);
@@ -408,14 +419,45 @@ static dh_conn *pg_connect(dh_store *s, dh_err *e)
     return c;
 }
 
+/* An idle connection in the pool has nothing to read: the server sends it
+ * something only when it is going away (a shutdown or restart sends FATAL
+ * 57P01, then closes the socket). Such a connection, or one libpq already
+ * knows broken, is not handed out. One poll(), no round trip. */
+static bool idle_conn_ok(dh_conn *c)
+{
+    if (c->lost || PQstatus(c->pg) != CONNECTION_OK)
+        return false;
+    struct pollfd p = {.fd = PQsocket(c->pg), .events = POLLIN};
+    return p.fd >= 0 && poll(&p, 1, 0) == 0;
+}
+
 static dh_conn *pg_acquire(dh_store *s, dh_err *e)
 {
+    for (;;) {
+        pthread_mutex_lock(&s->lock);
+        dh_conn *c = s->nidle ? s->idle[--s->nidle] : NULL;
+        pthread_mutex_unlock(&s->lock);
+        if (!c)
+            return pg_connect(s, e);
+        if (idle_conn_ok(c))
+            return c;
+        conn_close(c);
+    }
+}
+
+/* Closes every idle connection (after one was found lost: the server has
+ * likely restarted and they are all gone too; the next acquire connects
+ * afresh instead of failing once per stale connection). */
+static void pool_flush(dh_store *s)
+{
+    dh_conn *drop[DH_PG_POOL_MAX];
     pthread_mutex_lock(&s->lock);
-    dh_conn *c = s->nidle ? s->idle[--s->nidle] : NULL;
+    int n = s->nidle;
+    memcpy(drop, s->idle, (size_t)n * sizeof *drop);
+    s->nidle = 0;
     pthread_mutex_unlock(&s->lock);
-    if (c)
-        return c;
-    return pg_connect(s, e);
+    for (int i = 0; i < n; i++)
+        conn_close(drop[i]);
 }
 
 static void pg_release(dh_conn *c)
@@ -423,11 +465,18 @@ static void pg_release(dh_conn *c)
     if (!c)
         return;
     dh_store *s = c->base.store;
-    if (PQstatus(c->pg) == CONNECTION_OK && PQtransactionStatus(c->pg) != PQTRANS_IDLE)
+    if (!c->lost && PQstatus(c->pg) == CONNECTION_OK &&
+        PQtransactionStatus(c->pg) != PQTRANS_IDLE)
         PQclear(PQexec(c->pg, "ROLLBACK"));
     c->in_tx = false;
-    /* A connection that is broken, or still not idle, is dropped. */
-    if (PQstatus(c->pg) != CONNECTION_OK || PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
+    /* A connection that is lost is dropped with the idle ones; one that is
+     * still not idle, alone. */
+    if (c->lost || PQstatus(c->pg) != CONNECTION_OK) {
+        conn_close(c);
+        pool_flush(s);
+        return;
+    }
+    if (PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
         conn_close(c);
         return;
     }
@@ -515,6 +564,16 @@ static dh_status commit_now(dh_conn *c, const char *what, dh_err *e)
 static dh_status pg_commit(dh_conn *c, dh_err *e)
 {
     dh_status st = commit_now(c, "commit", e);
+    /* Lost during COMMIT: the server may have committed before it went.
+     * Say so; the runner never reruns such a transaction (app.c). */
+    if (st == DH_E_UNAVAILABLE) {
+        char why[sizeof e->message];
+        snprintf(why, sizeof why, "%s", e->message);
+        dh_err_set(e, DH_E_UNAVAILABLE, "database_unavailable", NULL,
+                   "the connection to the database was lost during COMMIT: the change may or "
+                   "may not have been saved; check before repeating it (%.300s)",
+                   why);
+    }
     if (PQtransactionStatus(c->pg) == PQTRANS_IDLE)
         c->in_tx = false;
     return st;
@@ -522,7 +581,8 @@ static dh_status pg_commit(dh_conn *c, dh_err *e)
 
 static void pg_rollback(dh_conn *c)
 {
-    if (PQstatus(c->pg) == CONNECTION_OK && PQtransactionStatus(c->pg) != PQTRANS_IDLE)
+    if (!c->lost && PQstatus(c->pg) == CONNECTION_OK &&
+        PQtransactionStatus(c->pg) != PQTRANS_IDLE)
         PQclear(PQexec(c->pg, "ROLLBACK"));
     c->in_tx = false;
 }

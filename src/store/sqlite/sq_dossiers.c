@@ -171,24 +171,28 @@ static dh_status sq_get_dossier(dh_conn *c, const char *code, dh_dossier_cb cb, 
     return s;
 }
 
-/* The open states are read through the (unit, state, due_effective) index:
- * one range per unit of the scope, already in deadline order. */
-/* The plain overdue (or open) list: the page is chosen from the index alone
- * (unit, state, due_effective and the rowid are all in it), then only the
- * page's rows are read. */
+/* The plain overdue (or open) list, in (due_effective, code) order like
+ * every list of dossiers on both engines. The open states are read through
+ * the (unit, state, due_effective) index, which holds the rowid but not the
+ * code: the deadline D of the page's last row is found from the index alone
+ * (the first offset + limit entries in deadline order), then only the rows
+ * due by D are read from the table (the page's, and those tied with its
+ * last one) and ordered by code within a deadline. */
 static dh_status list_open_page(dh_conn *c, const dh_dossier_filter *f, const char *state,
                                 int64_t lo, int64_t hi, dh_dossier_cb cb, void *closure,
                                 dh_err *e)
 {
+#define OPEN_RANGE                                                                         \
+    " FROM dossiers INDEXED BY dossiers_unit_state WHERE unit IN (SELECT value FROM "   \
+    "json_each(?1)) AND state = ?2 AND due_effective >= ?3 AND due_effective < ?4 "
     sqlite3_stmt *st = dh_sq_stmt(
         c,
-        "SELECT " DOSSIER_COLS " FROM dossiers WHERE rowid IN ("
-        "  SELECT rowid FROM dossiers INDEXED BY dossiers_unit_state "
-        "  WHERE unit IN (SELECT value FROM json_each(?1)) AND state = ?2 "
-        "  AND due_effective >= ?3 AND due_effective < ?4 "
-        "  ORDER BY due_effective, rowid LIMIT ?5 OFFSET ?6) "
-        "ORDER BY due_effective, rowid",
+        "SELECT " DOSSIER_COLS " FROM dossiers WHERE rowid IN (SELECT rowid" OPEN_RANGE
+        "  AND due_effective <= (SELECT max(due_effective) FROM (SELECT due_effective" OPEN_RANGE
+        "  ORDER BY due_effective LIMIT CASE WHEN ?5 < 0 THEN -1 ELSE ?5 + max(?6, 0) END))) "
+        "ORDER BY due_effective, code LIMIT ?5 OFFSET ?6",
         e);
+#undef OPEN_RANGE
     if (!st)
         return DH_E_DB;
     dh_sq_bind_text(st, 1, f->units_json);

@@ -18,7 +18,7 @@ static dh_status sq_load_i766_config(dh_conn *c, dh_date d, dh_i766_cb cb, void 
         "SELECT version, valid_from, ord, group_code, group_name, code, name, max_points, "
         "threshold, formula FROM index766_config WHERE ?1 IS NULL OR valid_from = "
         "(SELECT MAX(valid_from) FROM index766_config WHERE valid_from <= ?1) "
-        "ORDER BY valid_from, ord",
+        "ORDER BY valid_from, ord, code",
         e);
     if (!st)
         return DH_E_DB;

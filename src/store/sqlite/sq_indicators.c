@@ -471,7 +471,8 @@ static dh_status sq_load_approvals(dh_conn *c, dh_approval_cb cb, void *closure,
 {
     sqlite3_stmt *st = dh_sq_stmt(c,
                             "SELECT obligation_id, unit, period_from, period_to, approved_by, "
-                            "approved_at FROM obligation_approvals",
+                            "approved_at FROM obligation_approvals "
+                            "ORDER BY obligation_id, unit, period_from",
                             e);
     if (!st)
         return DH_E_DB;

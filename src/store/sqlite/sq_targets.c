@@ -111,7 +111,7 @@ static dh_status sq_count_targets(dh_conn *c, const dh_target_filter *f, dh_coun
     sqlite3_stmt *st = dh_sq_stmt(c,
                             "SELECT status, count(*) FROM targets WHERE (?1 IS NULL OR unit IN "
                             "(SELECT value FROM json_each(?1))) AND (?2 = 0 OR indicator_id = ?2) "
-                            "GROUP BY status",
+                            "GROUP BY status ORDER BY status",
                             e);
     if (!st)
         return DH_E_DB;
@@ -150,7 +150,9 @@ static dh_status sq_set_target_series(dh_conn *c, int64_t id, const char *series
 static dh_status sq_list_target_keys(dh_conn *c, dh_target_cb cb, void *closure, dh_err *e)
 {
     sqlite3_stmt *st =
-        dh_sq_stmt(c, "SELECT id, indicator_id, unit, value, split_of, status FROM targets", e);
+        dh_sq_stmt(c,
+                   "SELECT id, indicator_id, unit, value, split_of, status FROM targets ORDER BY id",
+                   e);
     if (!st)
         return DH_E_DB;
     int rc;
@@ -205,7 +207,7 @@ static dh_status sq_get_targets(dh_conn *c, const char *ids_json, dh_target_cb c
 {
     sqlite3_stmt *st = dh_sq_stmt(c,
                             "SELECT " TARGET_COLS " FROM targets WHERE id IN (SELECT value FROM "
-                            "json_each(?1))",
+                            "json_each(?1)) ORDER BY id",
                             e);
     if (!st)
         return DH_E_DB;
