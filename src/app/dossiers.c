@@ -651,12 +651,12 @@ dh_status dh_ingest_add(dh_ingest *g, json_t *events, const char *name, const lo
  * touches (load_bucket), decides duplicates and order against them, and
  * writes the new events, the dossier's derived row, its fact and the
  * aggregate cells. Two writers adding events of the same dossier must not
- * both derive from a list missing the other's event: the write lock is
- * taken up front (BEGIN IMMEDIATE on SQLite; on PostgreSQL the backend must
- * run this at SERIALIZABLE, or lock the dossiers' rows before reading, and
- * answer a serialization failure with DH_E_BUSY so that the runner replays
- * the batch). (source, id) of an event is UNIQUE: a duplicate that slips
- * past the read is refused by the constraint. */
+ * both derive from a list missing the other's event: every writer of these
+ * tables runs with DH_TX_DOSSIERS, alone among them (BEGIN IMMEDIATE on
+ * SQLite; on PostgreSQL READ COMMITTED under the dossiers' advisory lock,
+ * taken before the first read: app.c, above dh_tx_run). (source, id) of an
+ * event is UNIQUE: a duplicate that slips past the read is refused by the
+ * constraint. */
 struct ingest_run {
     dh_ingest *g;
     dh_ingest_source src;
@@ -700,7 +700,7 @@ dh_status dh_app_ingest_run(dh_app *app, const dh_actor *a, bool partial, time_t
     if (!g)
         return e->status;
     struct ingest_run x = {g, src, closure, rep};
-    dh_status st = dh_tx_run(app, DH_TX_WRITE, ingest_tx, &x, e);
+    dh_status st = dh_tx_run(app, DH_TX_DOSSIERS, ingest_tx, &x, e);
     if (st && g->first.status && !partial)
         rep->accepted = rep->duplicates = rep->dossiers = 0;
     ingest_close(g);
@@ -789,7 +789,7 @@ dh_status dh_app_rebuild(dh_app *app, const dh_actor *a, time_t now,
     if (!g)
         return e->status;
     struct rebuild_run x = {g, progress, closure, 0};
-    dh_status st = dh_tx_run(app, DH_TX_WRITE, rebuild_tx, &x, e);
+    dh_status st = dh_tx_run(app, DH_TX_DOSSIERS, rebuild_tx, &x, e);
     if (st == DH_OK)
         *ndossiers = x.ndossiers;
     ingest_close(g);

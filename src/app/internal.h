@@ -112,6 +112,9 @@ typedef struct dh_tx {
  * then records the refusal in the audit trail in a transaction of its own. */
 #define DH_TX_WRITE 0
 #define DH_TX_UNITS 1
+/* A writer of the dossier tables: runs alone among them (begin_domain;
+ * the concurrency comment above dh_tx_run in app.c). */
+#define DH_TX_DOSSIERS 2
 #define DH_TX_ATTEMPTS 6
 typedef dh_status (*dh_tx_fn)(dh_tx *tx, void *closure, dh_err *e);
 dh_status dh_tx_run(dh_app *app, int flags, dh_tx_fn fn, void *closure, dh_err *e);

@@ -10,6 +10,25 @@
  * SQLite read transaction), so a transaction that would see another's
  * writes half-way fails with 40001 and the runner runs it again.
  *
+ * Bulk writers of one domain (begin_domain: the dossiers, their events,
+ * facts and aggregate cells) are the exception: SERIALIZABLE keeps a
+ * predicate lock for every row and index page such a transaction reads, and
+ * an import of tens of thousands of events exhausts the server's predicate
+ * lock table (53200, "out of shared memory"), besides failing with 40001
+ * against every small batch that commits meanwhile. Those writers run at
+ * READ COMMITTED instead, and each takes first, before it reads anything, a
+ * transaction-level advisory lock keyed by the domain's name
+ * (pg_advisory_xact_lock(DOMAIN_LOCK_CLASS, hashtext(domain))): every
+ * writer of the domain's tables begins this way (app.c, dh_tx_run with
+ * DH_TX_DOSSIERS), so they run one at a time, and each statement's fresh
+ * READ COMMITTED snapshot, taken after the lock was granted, sees every
+ * earlier writer's commit: what the transaction reads of those tables stays
+ * true until it commits, as under SQLite's one write lock. The wait for the
+ * lock is bounded by lock_timeout (the busy timeout): past it, 55P03, busy.
+ * Such a transaction reads nothing that writers of other domains change
+ * (the unit registry, catalogue and calendars are snapshots taken before
+ * it begins), so SERIALIZABLE writers elsewhere lose no guarantee.
+ *
  * Migrations: the table dh_schema(version) holds the schema version; each
  * migration runs in its own transaction together with the version update,
  * under a transaction-level advisory lock, so that two nodes starting at
@@ -30,6 +49,9 @@
 /* The advisory lock taken by migrate (any constant shared by all nodes:
  * "dhmigrat" in ASCII). */
 #define MIGRATE_LOCK_KEY "7522127443331391860"
+/* The first key of a domain writers' advisory lock (the two-integer form,
+ * a lock space apart from the migrations' one-bigint key): "dhwd". */
+#define DOMAIN_LOCK_CLASS "1684567908"
 
 /* ------------------------------------------------------------------ */
 /* Errors.                                                            */
@@ -72,6 +94,27 @@ static dh_status pg_error(dh_conn *c, const PGresult *res, const char *what, dh_
     if (state && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 ||
                   strcmp(state, "55P03") == 0))
         return dh_err_set(e, DH_E_BUSY, "busy", NULL, "%s: the database is busy (%s)", what, msg);
+    /* Class 53, insufficient resources (53000; 53100 disk full; 53200 out
+     * of memory, which is also "out of shared memory": the lock or
+     * predicate-lock table is full; 53300 too many connections; 53400 a
+     * configured limit): the server cannot take the transaction now. The
+     * runner tries again a few times (another transaction may give the
+     * resource back); past that the caller gets busy (503 with
+     * Retry-After), with the server's words and hint for its operator. */
+    if (state && strncmp(state, "53", 2) == 0) {
+        const char *hint = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL;
+        char h[200];
+        trim_message(hint, h, sizeof h);
+        return dh_err_set(e, DH_E_BUSY, "database_resources", NULL,
+                          "%s: the PostgreSQL server is short of resources: %s (SQLSTATE %s)%s%s",
+                          what, msg, state, *h ? "; " : "", h);
+    }
+    /* Class 54, a program limit (a statement too complex, too many
+     * arguments): no retry helps; a clear error naming the limit. */
+    if (state && strncmp(state, "54", 2) == 0)
+        return dh_err_set(e, DH_E_DB, "database_limit", NULL,
+                          "%s: a limit of the PostgreSQL server was exceeded: %s (SQLSTATE %s)",
+                          what, msg, state);
     if (connection_lost(c, state))
         return dh_err_set(e, DH_E_DB, "database_unavailable", NULL,
                           "%s: lost the connection to the PostgreSQL server: %s", what, msg);
@@ -472,6 +515,8 @@ static void pg_close(dh_store *s)
 /* ------------------------------------------------------------------ */
 /* Transactions.                                                      */
 
+static void pg_rollback(dh_conn *c);
+
 static dh_status pg_begin(dh_conn *c, bool write, dh_err *e)
 {
     dh_status st = dh_pg_command(c,
@@ -480,6 +525,24 @@ static dh_status pg_begin(dh_conn *c, bool write, dh_err *e)
                                  "begin", e);
     if (st == DH_OK)
         c->in_tx = true;
+    return st;
+}
+
+/* READ COMMITTED under the domain's advisory lock (see the top of this
+ * file). The lock is the transaction's first statement, so nothing is read
+ * before it is granted; lock_timeout bounds the wait (55P03: busy). */
+static dh_status pg_begin_domain(dh_conn *c, const char *domain, dh_err *e)
+{
+    dh_status st = dh_pg_command(c, "BEGIN ISOLATION LEVEL READ COMMITTED", "begin", e);
+    if (st)
+        return st;
+    c->in_tx = true;
+    dh_pg_params p = {0};
+    dh_pg_text(&p, domain);
+    st = dh_pg_exec(c, "SELECT pg_advisory_xact_lock(" DOMAIN_LOCK_CLASS ", hashtext($1::text))",
+                    &p, NULL, "lock the domain's writers", e);
+    if (st)
+        pg_rollback(c);
     return st;
 }
 
@@ -627,4 +690,5 @@ const dh_store_ops dh_postgres_ops = {
     .plans = &dh_postgres_plans_ops,
     .indicators = &dh_postgres_indicators_ops,
     .targets = &dh_postgres_targets_ops,
+    .begin_domain = pg_begin_domain,
 };
