@@ -1250,6 +1250,175 @@ static void aggregates_keys_cells_facts(void **state)
     assert_int_equal(s.keys.n, 2);
 }
 
+/* ---- The bulk ops (issue 15). ---- */
+
+typedef struct devent_many {
+    int n;
+    char dossier[16][32], id[16][32], body[16][64];
+    int64_t seq[16];
+} devent_many;
+
+static int on_devent_many(void *cl, const dh_devent_row *r)
+{
+    devent_many *m = cl;
+    if (m->n < 16) {
+        STR(m->dossier[m->n], r->dossier);
+        STR(m->id[m->n], r->id);
+        STR(m->body[m->n], r->body);
+        m->seq[m->n] = r->seq;
+    }
+    m->n++;
+    return 0;
+}
+
+static void dossier_events_bulk(void **state)
+{
+    fx *f = *state;
+    dh_err e;
+    const dh_dossiers_ops *O = DH_DOSSIERS(f->c);
+    /* Texts that a COPY or an array literal must carry unchanged. */
+    static const char odd_body[] = "{\"r\":\"a\tb\\nc\\\\ \\\"q\\\" \u1ec7\"}\n\\";
+    static const char odd_id[] = "x\"{,}\\ y";
+    dh_devent_row evs[] = {
+        {0, "s", "b2", "HS-B", "paid", 300, "{\"n\":2}", 9000},
+        {0, "s", "a1", "HS-A", "received", 100, odd_body, 9001},
+        {0, "s", odd_id, "HS-B", "received", 200, "{}", 9002},
+        {0, "t", "b3", "HS-B", "rated", 300, "{\"n\":3}", 9003}, /* same at as b2: by seq */
+    };
+    OK(O->insert_devents(f->c, evs, 4, &e));
+    OK(O->insert_devents(f->c, evs, 0, &e)); /* nothing to do */
+    const char *codes[] = {"HS-B", "HS-none", "HS-A"};
+    devent_many m = {0};
+    OK(O->load_devents_many(f->c, codes, 3, on_devent_many, &m, &e));
+    assert_int_equal(m.n, 4); /* dossier after dossier as given, each by at then seq */
+    assert_string_equal(m.id[0], odd_id);
+    assert_string_equal(m.id[1], "b2");
+    assert_string_equal(m.id[2], "b3");
+    assert_true(m.seq[1] < m.seq[2]);
+    assert_string_equal(m.dossier[3], "HS-A");
+    assert_string_equal(m.body[3], odd_body);
+    memset(&m, 0, sizeof m);
+    OK(O->load_devents_many(f->c, codes, 2, on_devent_many, &m, &e));
+    assert_int_equal(m.n, 3);
+
+    const char *sources[] = {"s", "s", "t", "t"};
+    const char *ids[] = {odd_id, "zz", "a1", "b3"};
+    memset(&m, 0, sizeof m);
+    OK(O->find_devents_many(f->c, sources, ids, 4, on_devent_many, &m, &e));
+    assert_int_equal(m.n, 2); /* (s, odd) and (t, b3); (s, zz) and (t, a1) are not stored */
+    int odd = strcmp(m.id[0], odd_id) == 0 ? 0 : 1;
+    assert_string_equal(m.id[odd], odd_id);
+    assert_string_equal(m.dossier[odd], "HS-B");
+    assert_string_equal(m.id[1 - odd], "b3");
+
+    /* a (source, id) already stored: conflict, and the transaction is rolled back */
+    dh_devent_row again[] = {{0, "s", "new", "HS-C", "received", 1, "{}", 1},
+                             {0, "s", "a1", "HS-C", "received", 2, "{}", 2}};
+    OK(f->ops->begin(f->c, true, &e));
+    FAILS(DH_E_CONFLICT, O->insert_devents(f->c, again, 2, &e));
+    f->ops->rollback(f->c);
+    memset(&m, 0, sizeof m);
+    const char *c_only[] = {"HS-C"};
+    OK(O->load_devents_many(f->c, c_only, 1, on_devent_many, &m, &e));
+    assert_int_equal(m.n, 0);
+}
+
+typedef struct fact_seen {
+    int n;
+    char code[8][16];
+    dh_dfact f[8];
+} fact_seen;
+
+static int on_fact(void *cl, const char *code, const dh_dfact *f)
+{
+    fact_seen *s = cl;
+    if (s->n < 8) {
+        STR(s->code[s->n], code);
+        s->f[s->n] = *f;
+    }
+    s->n++;
+    return 0;
+}
+
+static void dossiers_and_cells_bulk(void **state)
+{
+    fx *f = *state;
+    dh_conn *c = f->c;
+    dh_err e;
+    dh_dfact fact = {.key = 3, .r_day = 100, .f_day = 105, .o_day = 103, .paid_day = 101,
+                     .rated_day = 106, .channel = 1, .fin = DH_KFIN_LATE, .used_minutes = 77};
+    put_dossier(c, "HS-OLD", "U1", "P1", "in_progress", NOW - 100, NOW + 50, NOW + 40, NULL,
+                NULL);
+    dh_dossier_row ds[2] = {{0}, {0}};
+    ds[0].code = "HS-OLD"; /* replaced whole */
+    ds[0].unit = ds[0].receiving_unit = "U2";
+    ds[0].procedure = "P\t2";
+    ds[0].channel = "online";
+    ds[0].by_applicant = true;
+    ds[0].received_at = NOW - 100;
+    ds[0].finished_at = NOW - 5;
+    ds[0].state = "resolved";
+    ds[0].outcome = "late";
+    ds[0].late_minutes = 12;
+    ds[0].rating = 4;
+    ds[0].paid_online = true;
+    ds[0].digitised_result = true;
+    ds[0].updated_at = NOW;
+    ds[0].fact = &fact;
+    ds[1].code = "HS-NEW";
+    ds[1].unit = ds[1].receiving_unit = ds[1].procedure = ds[1].channel = "";
+    ds[1].state = "incomplete";
+    ds[1].updated_at = NOW;
+    OK(DH_DOSSIERS(c)->put_dossiers(c, ds, 2, &e));
+    OK(DH_DOSSIERS(c)->put_dossiers(c, ds, 0, &e));
+    dossier_seen s = {0};
+    OK(DH_DOSSIERS(c)->get_dossier(c, "HS-OLD", on_dossier, &s, &e));
+    assert_string_equal(s.unit, "U2");
+    assert_string_equal(s.state, "resolved");
+    assert_string_equal(s.outcome, "late");
+    assert_string_equal(s.channel, "online");
+    assert_true(s.d.by_applicant && s.d.paid_online && s.d.digitised_result);
+    assert_false(s.d.paid || s.d.digitised_input);
+    assert_int_equal(s.d.late_minutes, 12);
+    assert_int_equal(s.d.rating, 4);
+    assert_int_equal(s.d.finished_at, NOW - 5);
+    assert_int_equal(s.d.due_at, 0); /* NULL stays none */
+    memset(&s, 0, sizeof s);
+    OK(DH_DOSSIERS(c)->get_dossier(c, "HS-NEW", on_dossier, &s, &e));
+    assert_string_equal(s.state, "incomplete");
+    assert_true(s.outcome_null);
+
+    const char *codes[] = {"HS-NEW", "HS-OLD", "HS-none"};
+    fact_seen fs = {0};
+    OK(DH_AGGS(c)->get_facts(c, codes, 3, on_fact, &fs, &e));
+    assert_int_equal(fs.n, 1); /* only the dossiers that have one */
+    assert_string_equal(fs.code[0], "HS-OLD");
+    unsigned char want[DH_DFACT_BLOB], got[DH_DFACT_BLOB];
+    dh_dfact_pack(&fact, want);
+    dh_dfact_pack(&fs.f[0], got);
+    assert_memory_equal(got, want, DH_DFACT_BLOB);
+
+    dh_agg_delta d[2] = {{7, 100, {{0}, 0}}, {7, 101, {{0}, 0}}};
+    d[0].d.n[0] = 1;
+    d[0].d.minutes = 10;
+    d[1].d.n[DH_KC_N - 1] = -2;
+    d[1].d.minutes = -3000000000LL; /* the carry into the high word */
+    OK(DH_AGGS(c)->agg_add_many(c, d, 2, 5, &e));
+    OK(DH_AGGS(c)->agg_add_many(c, d, 1, 6, &e)); /* added to the stored cell */
+    OK(DH_AGGS(c)->agg_add_many(c, d, 0, 7, &e));
+    agg_seen a = {0};
+    OK(DH_AGGS(c)->load_agg_cells(c, 0, on_agg_cell, &a, &e));
+    assert_int_equal(a.cells.n, 2); /* by rev */
+    assert_int_equal(a.day[0], 101);
+    assert_int_equal(a.rev[0], 5);
+    assert_int_equal(a.cell[0].n[DH_KC_N - 1], -2);
+    assert_true(a.cell[0].minutes == -3000000000LL);
+    assert_int_equal(a.day[1], 100);
+    assert_int_equal(a.rev[1], 6);
+    assert_int_equal(a.cell[1].n[0], 2);
+    assert_int_equal(a.cell[1].minutes, 20);
+}
+
 typedef struct i766_seen {
     rows r;
     dh_i766_row row[64];
@@ -2095,6 +2264,8 @@ int main(void)
         T(dossier_events_idempotent),
         T(dossiers_put_get_list_page),
         T(aggregates_keys_cells_facts),
+        T(dossier_events_bulk),
+        T(dossiers_and_cells_bulk),
         T(index766_config_manual),
         T(plans_files_tasks_updates),
         T(plans_inbox_contacts),

@@ -31,6 +31,7 @@
 #include <time.h>
 
 #include "store/store.h"
+#include "util/buf.h"
 
 #define DH_PG_POOL_MAX 16
 #define DH_PG_STMT_CACHE 512 /* power of two; statements per connection */
@@ -89,6 +90,23 @@ dh_status dh_pg_exec_id(dh_conn *c, const char *sql, const dh_pg_params *p, int6
                         const char *what, dh_err *e);
 /* A plain command outside the cache (BEGIN, COMMIT, migrations' DDL). */
 dh_status dh_pg_command(dh_conn *c, const char *sql, const char *what, dh_err *e);
+
+/* ---- Many rows at once (the bulk ops of the domains, issue 15). ----
+ *
+ * A list of keys travels as one text[] parameter: dh_pg_array appends the
+ * array literal of the n strings to b ("{\"a\",\"b\"}", each element
+ * quoted and escaped), bound with dh_pg_text and used as $n::text[]
+ * (unnest, = ANY). Rows travel by COPY ... FROM STDIN in the text format:
+ * the dh_pg_copy_* functions append one field to b, escaped, followed by
+ * `end` ('\t' between fields, '\n' after the last); dh_pg_copy runs the
+ * COPY statement `sql` (a literal without parameters) and sends b. No SQL
+ * text is built from input: the data travels apart from the statement. */
+void dh_pg_array(dh_buf *b, const char *const *v, size_t n);
+void dh_pg_copy_text(dh_buf *b, const char *s, char end); /* NULL: \N */
+void dh_pg_copy_int(dh_buf *b, int64_t v, char end);
+void dh_pg_copy_time(dh_buf *b, time_t t, char end); /* 0: \N */
+void dh_pg_copy_bytes(dh_buf *b, const void *data, size_t n, char end); /* NULL: \N */
+dh_status dh_pg_copy(dh_conn *c, const char *sql, const dh_buf *b, const char *what, dh_err *e);
 
 /* Column helpers on row r, column i of a result. */
 bool dh_pg_is_null(const PGresult *res, int r, int i);

@@ -306,6 +306,116 @@ dh_status dh_pg_command(dh_conn *c, const char *sql, const char *what, dh_err *e
 }
 
 /* ------------------------------------------------------------------ */
+/* Many rows at once: arrays and COPY.                                */
+
+void dh_pg_array(dh_buf *b, const char *const *v, size_t n)
+{
+    dh_buf_putc(b, '{');
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            dh_buf_putc(b, ',');
+        dh_buf_putc(b, '"');
+        for (const char *p = v[i] ? v[i] : ""; *p; p++) {
+            if (*p == '"' || *p == '\\')
+                dh_buf_putc(b, '\\');
+            dh_buf_putc(b, *p);
+        }
+        dh_buf_putc(b, '"');
+    }
+    dh_buf_putc(b, '}');
+}
+
+void dh_pg_copy_text(dh_buf *b, const char *s, char end)
+{
+    if (!s) {
+        dh_buf_puts(b, "\\N");
+    } else {
+        /* The text format's escapes: backslash, and the three characters
+         * that would end a field or a row. */
+        const char *run = s;
+        for (const char *p = s; *p; p++) {
+            char esc = *p == '\\' ? '\\' : *p == '\t' ? 't' : *p == '\n' ? 'n' : *p == '\r' ? 'r' : 0;
+            if (!esc)
+                continue;
+            dh_buf_append(b, run, (size_t)(p - run));
+            dh_buf_putc(b, '\\');
+            dh_buf_putc(b, esc);
+            run = p + 1;
+        }
+        dh_buf_puts(b, run);
+    }
+    dh_buf_putc(b, end);
+}
+
+void dh_pg_copy_int(dh_buf *b, int64_t v, char end)
+{
+    char n[24];
+    int len = snprintf(n, sizeof n, "%" PRId64, v);
+    dh_buf_append(b, n, (size_t)len);
+    dh_buf_putc(b, end);
+}
+
+void dh_pg_copy_time(dh_buf *b, time_t t, char end)
+{
+    if (t)
+        dh_pg_copy_int(b, (int64_t)t, end);
+    else
+        dh_pg_copy_text(b, NULL, end);
+}
+
+void dh_pg_copy_bytes(dh_buf *b, const void *data, size_t n, char end)
+{
+    if (!data) {
+        dh_pg_copy_text(b, NULL, end);
+        return;
+    }
+    static const char hex[] = "0123456789abcdef";
+    dh_buf_puts(b, "\\\\x"); /* bytea's hex input \x..., its backslash escaped */
+    const unsigned char *d = data;
+    for (size_t i = 0; i < n; i++) {
+        dh_buf_putc(b, hex[d[i] >> 4]);
+        dh_buf_putc(b, hex[d[i] & 15]);
+    }
+    dh_buf_putc(b, end);
+}
+
+dh_status dh_pg_copy(dh_conn *c, const char *sql, const dh_buf *b, const char *what, dh_err *e)
+{
+    PGresult *res = PQexec(c->pg, sql);
+    if (!res || PQresultStatus(res) != PGRES_COPY_IN) {
+        dh_status st = check(c, res, what, e);
+        if (st)
+            return st;
+        PQclear(res);
+        return dh_err_set(e, DH_E_INTERNAL, "internal_error", NULL, "%s: not a COPY FROM STDIN",
+                          what);
+    }
+    PQclear(res);
+    /* Sent in pieces of at most 1 MiB (libpq buffers what it cannot send
+     * at once; a blocking connection waits until the server takes it). */
+    int ok = 1;
+    for (size_t off = 0; ok == 1 && off < b->len; off += 1 << 20) {
+        size_t n = b->len - off < (1u << 20) ? b->len - off : (1u << 20);
+        ok = PQputCopyData(c->pg, b->p + off, (int)n);
+    }
+    if (PQputCopyEnd(c->pg, ok == 1 ? NULL : "dieuhanh: sending the rows failed") != 1)
+        ok = -1;
+    /* The COPY's own result, then the end of the command. */
+    dh_status st = DH_OK;
+    while ((res = PQgetResult(c->pg)) != NULL) {
+        if (st != DH_OK)
+            PQclear(res);
+        else if ((st = check(c, res, what, e)) == DH_OK) /* check clears a failure */
+            PQclear(res);
+    }
+    if (st == DH_OK && ok != 1)
+        st = dh_err_set(e, DH_E_DB, "database_unavailable", NULL,
+                        "%s: lost the connection to the PostgreSQL server: %s", what,
+                        PQerrorMessage(c->pg));
+    return st;
+}
+
+/* ------------------------------------------------------------------ */
 /* Columns.                                                           */
 
 bool dh_pg_is_null(const PGresult *res, int r, int i) { return PQgetisnull(res, r, i) != 0; }
