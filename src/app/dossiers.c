@@ -8,6 +8,7 @@
 
 #include "app/internal.h"
 #include "util/buf.h"
+#include "util/strmap.h"
 #include "util/text.h"
 
 #define BATCH_MAX 10000
@@ -357,70 +358,29 @@ static dh_status load_buckets(const ctx *c, dh_conn *conn, const bmap *m,
 
 /* ---- Who holds an event key: (source, id) -> dossier. --------------------- */
 
-typedef struct kmap {
-    char **key, **dossier; /* key: "source\x1fid" */
-    size_t cap, n;
-} kmap;
-
-static char **kmap_slot(kmap *k, const char *key)
+static void key_of(char *out, size_t cap, const char *source, const char *id)
 {
-    size_t j = hash(key) & (k->cap - 1);
-    while (k->key[j] && strcmp(k->key[j], key) != 0)
-        j = (j + 1) & (k->cap - 1);
-    return &k->key[j];
-}
-
-static void kmap_init(kmap *k, size_t n)
-{
-    k->cap = 64;
-    while (k->cap < 2 * n + 2)
-        k->cap *= 2;
-    k->key = dh_xcalloc(k->cap, sizeof *k->key);
-    k->dossier = dh_xcalloc(k->cap, sizeof *k->dossier);
-    k->n = 0;
-}
-
-static void kmap_joined(char *out, size_t cap, const char *source, const char *id)
-{
-    snprintf(out, cap, "%s\x1f%s", source, id);
+    snprintf(out, cap, "%s\x1f%s", source, id); /* both at most 100 bytes (parse_event) */
 }
 
 /* The dossier holding (source, id), or NULL. */
-static const char *kmap_get(kmap *k, const char *source, const char *id)
+static const char *holder_of(const dh_strmap *held, const char *source, const char *id)
 {
     char key[256];
-    kmap_joined(key, sizeof key, source, id);
-    char **slot = kmap_slot(k, key);
-    return *slot ? k->dossier[slot - k->key] : NULL;
+    key_of(key, sizeof key, source, id);
+    return dh_strmap_get(held, key);
 }
 
-/* Records that `dossier` holds (source, id) (at most the n keys kmap_init
- * was sized for). */
-static void kmap_put(kmap *k, const char *source, const char *id, const char *dossier)
+static void hold(dh_strmap *held, const char *source, const char *id, const char *dossier)
 {
     char key[256];
-    kmap_joined(key, sizeof key, source, id);
-    char **slot = kmap_slot(k, key);
-    if (*slot || 2 * (k->n + 1) > k->cap)
-        return;
-    *slot = dh_xstrdup(key);
-    k->dossier[slot - k->key] = dh_xstrdup(dossier);
-    k->n++;
-}
-
-static void kmap_free(kmap *k)
-{
-    for (size_t i = 0; i < k->cap; i++) {
-        free(k->key[i]);
-        free(k->dossier[i]);
-    }
-    free(k->key);
-    free(k->dossier);
+    key_of(key, sizeof key, source, id);
+    dh_strmap_put(held, key, dossier);
 }
 
 static int on_key_holder(void *cl, const dh_devent_row *r)
 {
-    kmap_put(cl, r->source, r->id, r->dossier);
+    hold(cl, r->source, r->id, r->dossier);
     return 0;
 }
 
@@ -634,7 +594,7 @@ static void note_first(dh_ingest *g, const dh_err *pe, const char *at, const cha
  * holds each (source, id) already stored (one call), so that the events
  * are then judged in memory and written in one call. */
 static dh_status load_chunk(dh_ingest *g, json_t *events, const dh_devent *ev, const bool *bad,
-                            size_t n, bmap *m, kmap *held, dh_err *e)
+                            size_t n, bmap *m, dh_strmap *held, dh_err *e)
 {
     const char **codes = dh_xcalloc(n ? n : 1, sizeof *codes);
     const char **sources = dh_xcalloc(n ? n : 1, sizeof *sources);
@@ -650,7 +610,6 @@ static dh_status load_chunk(dh_ingest *g, json_t *events, const dh_devent *ev, c
         sources[nkeys] = ev[i].source;
         ids[nkeys++] = ev[i].id;
     }
-    kmap_init(held, nkeys);
     dh_status st = load_buckets(&g->c, g->conn, m, codes, ncodes, e);
     if (st == DH_OK && nkeys)
         st = DH_DOSSIERS(g->conn)->find_devents_many(g->conn, sources, ids, nkeys,
@@ -721,7 +680,7 @@ dh_status dh_ingest_add(dh_ingest *g, json_t *events, const char *name, const lo
         canon[i] = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
     }
     bmap m = {0};
-    kmap held = {0};
+    dh_strmap held = {0};
     dh_devent_row *rows = dh_xcalloc(n ? n : 1, sizeof *rows);
     size_t nrows = 0;
     bool stop = g->first.status && !g->partial; /* the batch is lost: only report */
@@ -753,7 +712,7 @@ dh_status dh_ingest_add(dh_ingest *g, json_t *events, const char *name, const lo
                                                           "duplicate"));
             continue;
         }
-        const char *holder = dup ? NULL : kmap_get(&held, ev[i].source, ev[i].id);
+        const char *holder = dup ? NULL : holder_of(&held, ev[i].source, ev[i].id);
         if (dup == -1) {
             dh_err_set(&pe, DH_E_CONFLICT, "event_conflict", "id",
                        "event %s/%s was already received with different content", ev[i].source,
@@ -784,7 +743,7 @@ dh_status dh_ingest_add(dh_ingest *g, json_t *events, const char *name, const lo
         /* Taken: written below with the chunk's others, in this order. */
         rows[nrows++] = (dh_devent_row){0,        ev[i].source, ev[i].id, dossier,
                                         dh_de_type_name(ev[i].type), ev[i].at, canon[i], c->now};
-        kmap_put(&held, ev[i].source, ev[i].id, dossier);
+        hold(&held, ev[i].source, ev[i].id, dossier);
         json_array_append(b->bodies, o);
         bucket_push(b, &ev[i]);
         b->dirty = true;
@@ -799,8 +758,7 @@ dh_status dh_ingest_add(dh_ingest *g, json_t *events, const char *name, const lo
     if (st == DH_OK && !stop)
         st = derive_chunk(g, &m, rep, e);
     free(rows);
-    if (held.cap)
-        kmap_free(&held);
+    dh_strmap_free(&held);
     bmap_free(&m);
     for (size_t i = 0; i < n; i++)
         free(canon[i]);

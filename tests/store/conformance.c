@@ -1898,6 +1898,130 @@ static void indicators_receipts_values(void **state)
     FAILS(DH_E_NOTFOUND, N->ivalues_latest(c, ib, "[\"U9\"]", &lf, &lt, &rec, &e));
 }
 
+/* The bulk ops of the data hub (issue 15). */
+typedef struct receipt_seen {
+    int n;
+    char key[8][48], content[8][48];
+} receipt_seen;
+
+static int on_receipt_many(void *cl, const char *source, const char *id, const char *content)
+{
+    receipt_seen *r = cl;
+    if (r->n < 8) {
+        snprintf(r->key[r->n], sizeof r->key[r->n], "%s/%s", source, id);
+        STR(r->content[r->n], content);
+    }
+    r->n++;
+    return 0;
+}
+
+static int find_key(const receipt_seen *r, const char *key)
+{
+    for (int i = 0; i < r->n && i < 8; i++)
+        if (strcmp(r->key[i], key) == 0)
+            return i;
+    return -1;
+}
+
+typedef struct replaced_seen {
+    int n;
+    size_t i[8];
+    char ext[8][16];
+    double value[8];
+    time_t received[8];
+} replaced_seen;
+
+static int on_replaced_many(void *cl, size_t i, const dh_ivalue_row *old)
+{
+    replaced_seen *r = cl;
+    if (r->n < 8) {
+        r->i[r->n] = i;
+        STR(r->ext[r->n], old->ext_id);
+        r->value[r->n] = old->value;
+        r->received[r->n] = old->received_at;
+    }
+    r->n++;
+    return 0;
+}
+
+static void indicators_values_bulk(void **state)
+{
+    fx *f = *state;
+    dh_conn *c = f->c;
+    dh_err e;
+    const dh_indicators_ops *N = DH_INDICATORS(c);
+    int64_t ind = put_indicator(c, 0, "bulk_ind", "Bulk", DH_OK);
+
+    const char *src[] = {"push", "push", "o\"d\\d", "push"};
+    const char *ids[] = {"r1", "r2", "{x,y}", "r9"};
+    const char *contents[] = {"c1", "c\t2\n", "c3 \\ ệ"};
+    OK(N->add_ireceipts(c, src, ids, contents, 3, &e));
+    OK(N->add_ireceipts(c, src, ids, contents, 0, &e));
+    receipt_seen r = {0};
+    OK(N->find_ireceipts(c, src, ids, 4, on_receipt_many, &r, &e));
+    assert_int_equal(r.n, 3); /* push/r9 has none */
+    assert_true(find_key(&r, "push/r1") >= 0);
+    assert_string_equal(r.content[find_key(&r, "push/r2")], "c\t2\n");
+    assert_string_equal(r.content[find_key(&r, "o\"d\\d/{x,y}")], "c3 \\ ệ");
+    /* a taken key: conflict, and the transaction is rolled back */
+    const char *src2[] = {"push", "push"}, *ids2[] = {"r5", "r1"}, *cont2[] = {"c5", "c1"};
+    OK(f->ops->begin(c, true, &e));
+    FAILS(DH_E_CONFLICT, N->add_ireceipts(c, src2, ids2, cont2, 2, &e));
+    f->ops->rollback(c);
+    memset(&r, 0, sizeof r);
+    OK(N->find_ireceipts(c, src2, ids2, 1, on_receipt_many, &r, &e));
+    assert_int_equal(r.n, 0);
+
+    dh_date jan = D(2026, 1, 1), jan31 = D(2026, 1, 31), feb = D(2026, 2, 1),
+            feb14 = D(2026, 2, 14), feb28 = D(2026, 2, 28);
+    dh_ivalue_row v[] = {
+        {ind, "U1", jan, jan31, 10, false, 0, 0, "push", "x1", 0, 1000, 1000, "ci"},
+        {ind, "U2", jan, jan31, 20, true, 1, 5, "push", "x2", 0, 1001, 1001, "ci"},
+        {ind, "U1", jan, jan31, 11, false, 0, 0, "push", "x3", 0, 1002, 1002, "ci"},
+        {ind, "U1", feb, feb28, 30, false, 0, 0, "push", "x4", 0, 1003, 1003, "ci"},
+        {ind, "U1", jan, jan31, 12, false, 0, 0, "push", "x5", 0, 1004, 1004, "ci"},
+    };
+    replaced_seen rep = {0};
+    OK(N->put_ivalues(c, v, 5, on_replaced_many, &rep, &e));
+    /* the later rows of the same key replace the earlier, in order */
+    assert_int_equal(rep.n, 2);
+    assert_int_equal(rep.i[0], 2);
+    assert_string_equal(rep.ext[0], "x1");
+    assert_int_equal(rep.i[1], 4);
+    assert_string_equal(rep.ext[1], "x3");
+    assert_true(rep.value[1] == 11);
+    ival_seen s = {0};
+    dh_ivalue_filter all = {ind, NULL, DH_DATE_NONE, DH_DATE_NONE, false, 0, 0};
+    OK(N->list_ivalues(c, &all, on_ivalue, &s, &e));
+    assert_int_equal(s.r.n, 3);
+    assert_string_equal(s.r.s[0], "x5");
+    assert_true(s.v[0].value == 12);
+    assert_int_equal(s.v[0].received_at, 1000); /* kept from the first */
+    assert_int_equal(s.v[0].updated_at, 1004);
+    assert_false(s.v[0].has_nd);
+    assert_string_equal(s.r.s[2], "x2");
+    assert_true(s.v[2].has_nd && s.v[2].numerator == 1 && s.v[2].denominator == 5);
+    dh_date lf, lt;
+    time_t rec;
+    OK(N->ivalues_latest(c, ind, "[\"U1\"]", &lf, &lt, &rec, &e));
+    assert_int_equal(lf, feb);
+    assert_int_equal(lt, feb28);
+    assert_int_equal(rec, 1004);
+
+    /* a replacement that ends earlier: the summaries follow it */
+    dh_ivalue_row shorter = {ind, "U1", feb, feb14, 31, false, 0, 0, "push", "x6", 0, 1005,
+                             1005, "ci"};
+    memset(&rep, 0, sizeof rep);
+    OK(N->put_ivalues(c, &shorter, 1, on_replaced_many, &rep, &e));
+    assert_int_equal(rep.n, 1);
+    assert_int_equal(rep.i[0], 0);
+    assert_string_equal(rep.ext[0], "x4");
+    assert_int_equal(rep.received[0], 1003);
+    OK(N->ivalues_latest(c, ind, "[\"U1\"]", &lf, &lt, &rec, &e));
+    assert_int_equal(lt, feb14);
+    OK(N->put_ivalues(c, v, 0, on_replaced_many, &rep, &e));
+}
+
 typedef struct obl_seen {
     rows r;
     dh_obligation_row o[4];
@@ -2270,6 +2394,7 @@ int main(void)
         T(plans_files_tasks_updates),
         T(plans_inbox_contacts),
         T(indicators_receipts_values),
+        T(indicators_values_bulk),
         T(indicators_obligations_approvals),
         T(targets_dirty_eval_list),
         T(runner_two_writers_no_lost_update),
