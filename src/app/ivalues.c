@@ -478,10 +478,17 @@ static dh_status ctx_finish(vctx *x, const char *what, dh_err *e)
             free(us);
         }
         qsort(marks, nm, sizeof *marks, cmp_touched);
-        for (size_t i = 0; i < nm && st == DH_OK; i++)
-            if (i == 0 || cmp_touched(&marks[i], &marks[i - 1]))
-                st = DH_TARGETS(x->c)->mark_targets_dirty(x->c, marks[i].ind,
-                                                      x->reg->u[marks[i].unit].code, e);
+        int64_t *ids = dh_xcalloc(nm + 1, sizeof *ids);
+        const char **units = dh_xcalloc(nm + 1, sizeof *units);
+        size_t nd = 0;
+        for (size_t i = 0; i < nm; i++)
+            if (i == 0 || cmp_touched(&marks[i], &marks[i - 1])) {
+                ids[nd] = marks[i].ind;
+                units[nd++] = x->reg->u[marks[i].unit].code;
+            }
+        st = DH_TARGETS(x->c)->mark_targets_dirty_many(x->c, ids, units, nd, e);
+        free(ids);
+        free(units);
         free(marks);
         if (st == DH_OK)
             st = DH_META(x->c)->meta_bump(x->c, DH_TARGETS_DIRTY, e);

@@ -2165,6 +2165,22 @@ static void targets_dirty_eval_list(void **state)
     OK(T->dirty_target_indicators(c, on_id, &d, &e));
     assert_int_equal(d.n, 1);
     assert_int_equal(d.id[0], i1);
+    /* the bulk form: the same pairs at once (U9 has none; i1/U1 again) */
+    const int64_t many_ids[] = {i2, i1};
+    const char *many_units[] = {"U9", "U1"};
+    OK(T->mark_targets_dirty_many(c, many_ids, many_units, 2, &e));
+    OK(T->mark_targets_dirty_many(c, many_ids, many_units, 0, &e));
+    memset(&d, 0, sizeof d);
+    OK(T->dirty_target_indicators(c, on_id, &d, &e));
+    assert_int_equal(d.n, 1);
+    const int64_t t3_ids[] = {i2};
+    const char *t3_units[] = {"U1"};
+    OK(T->mark_targets_dirty_many(c, t3_ids, t3_units, 1, &e));
+    memset(&d, 0, sizeof d);
+    OK(T->dirty_target_indicators(c, on_id, &d, &e));
+    assert_int_equal(d.n, 2);
+    assert_int_equal(d.id[1], i2);
+    OK(T->set_target_series(c, t3, "[]", &e)); /* clears that mark again */
 
     target_seen s = {0};
     OK(T->load_targets_of(c, i1, NULL, on_target, &s, &e));

@@ -178,7 +178,8 @@ static dh_status pg_get_facts(dh_conn *c, const char *const *codes, size_t n, dh
     PGresult *res;
     dh_status s = dh_pg_exec(c,
                              "SELECT d.code, d.fact FROM unnest($1::text[]) AS k(code) "
-                             "JOIN dossiers d ON d.code = k.code WHERE d.fact IS NOT NULL",
+                             "CROSS JOIN LATERAL (SELECT code, fact FROM dossiers x "
+                             "WHERE x.code = k.code AND x.fact IS NOT NULL) AS d",
                              &p, &res, "read dossier facts", e);
     dh_buf_free(&a);
     if (s)

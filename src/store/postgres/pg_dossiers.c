@@ -437,10 +437,15 @@ static dh_status devents_by_array(dh_conn *c, const char *sql, const char *const
 static dh_status pg_load_devents_many(dh_conn *c, const char *const *dossiers, size_t n,
                                       dh_devent_cb cb, void *closure, dh_err *e)
 {
+    /* LATERAL: one index probe per code, whatever the planner believes of
+     * the table (within an import's transaction its statistics are those
+     * of before the import, and a hash join would scan the whole table for
+     * every chunk). */
     static const char sql[] =
         "SELECT d.seq, d.source, d.id, d.dossier, d.type, d.at, d.body, d.stored_at "
-        "FROM unnest($1::text[]) WITH ORDINALITY AS k(code, ord) "
-        "JOIN dossier_events d ON d.dossier = k.code ORDER BY k.ord, d.at, d.seq";
+        "FROM unnest($1::text[]) WITH ORDINALITY AS k(code, ord) CROSS JOIN LATERAL "
+        "(SELECT " DEVENT_COLS " FROM dossier_events e WHERE e.dossier = k.code "
+        "ORDER BY e.at, e.seq) AS d ORDER BY k.ord";
     return n ? devents_by_array(c, sql, dossiers, n, NULL, cb, closure, e) : DH_OK;
 }
 
@@ -450,8 +455,9 @@ static dh_status pg_find_devents_many(dh_conn *c, const char *const *sources,
 {
     static const char sql[] =
         "SELECT d.seq, d.source, d.id, d.dossier, d.type, d.at, d.body, d.stored_at "
-        "FROM unnest($1::text[], $2::text[]) AS k(source, id) "
-        "JOIN dossier_events d ON d.source = k.source AND d.id = k.id";
+        "FROM unnest($1::text[], $2::text[]) AS k(source, id) CROSS JOIN LATERAL "
+        "(SELECT " DEVENT_COLS " FROM dossier_events e WHERE e.source = k.source "
+        "AND e.id = k.id) AS d";
     return n ? devents_by_array(c, sql, sources, n, ids, cb, closure, e) : DH_OK;
 }
 

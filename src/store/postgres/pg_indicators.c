@@ -494,8 +494,9 @@ static dh_status pg_find_ireceipts(dh_conn *c, const char *const *sources, const
     dh_status s = dh_pg_exec(c,
                              "SELECT r.source, r.ext_id, r.content "
                              "FROM unnest($1::text[], $2::text[]) AS k(source, ext_id) "
-                             "JOIN indicator_receipts r ON r.source = k.source "
-                             "AND r.ext_id = k.ext_id",
+                             "CROSS JOIN LATERAL (SELECT source, ext_id, content FROM "
+                             "indicator_receipts x WHERE x.source = k.source "
+                             "AND x.ext_id = k.ext_id) AS r",
                              &p, &res, "find receipts", e);
     dh_buf_free(&a);
     dh_buf_free(&b);
@@ -527,7 +528,9 @@ static dh_status pg_add_ireceipts(dh_conn *c, const char *const *sources, const 
 }
 
 /* One round of put_ivalues: rows of distinct keys, staged by COPY (with
- * their index in the call), then one statement that keeps every value
+ * their index in the call), then one statement (each stored value found
+ * by a primary-key probe, LATERAL, whatever the planner thinks of the
+ * unanalysed stage) that keeps every value
  * replaced in the history, upserts the values (a replaced one keeps its
  * received_at) and the two summaries, as pg_put_ivalue does for one, and
  * returns the replaced values with the index of the row replacing each.
@@ -574,9 +577,9 @@ static dh_status put_ivalues_round(dh_conn *c, const dh_ivalue_row *rows, const 
             "WITH old AS (SELECT s.ord, s.period_to AS new_to, s.updated_at AS new_at, "
             "s.entered_by AS new_by, v.indicator_id, v.unit, v.period_from, v.period_to, "
             "v.value, v.numerator, v.denominator, v.source, v.ext_id, v.at, v.received_at, "
-            "v.updated_at, v.entered_by FROM dh_stage_values s JOIN indicator_values v ON "
-            "v.indicator_id = s.indicator_id AND v.period_from = s.period_from AND "
-            "v.unit = s.unit), "
+            "v.updated_at, v.entered_by FROM dh_stage_values s CROSS JOIN LATERAL (SELECT * "
+            "FROM indicator_values x WHERE x.indicator_id = s.indicator_id AND "
+            "x.period_from = s.period_from AND x.unit = s.unit) AS v), "
             "h AS (INSERT INTO indicator_value_history(indicator_id, unit, period_from, "
             "period_to, value, numerator, denominator, source, ext_id, received_at, "
             "replaced_at, replaced_by) SELECT indicator_id, unit, period_from, period_to, value, "
