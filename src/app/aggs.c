@@ -235,14 +235,20 @@ dh_status dh_aggbatch_flush(dh_aggbatch *b, dh_conn *c, dh_err *e)
     int64_t rev = 0;
     if (st == DH_OK)
         st = DH_META(c)->meta_get(c, "agg_rev", &rev, e);
-    /* Every changed cell in one call (one COPY on PostgreSQL). */
-    dh_agg_delta *d = dh_xmalloc(live * sizeof *d);
+    /* The changed cells many at a time (a COPY each on PostgreSQL), in
+     * slices, so that memory stays bounded however many cells an import
+     * of millions of dossiers changed. */
+    enum { SLICE = 8192 };
+    dh_agg_delta *d = dh_xmalloc((live < SLICE ? live : SLICE) * sizeof *d);
     size_t n = 0;
-    for (size_t i = 0; i < b->cap; i++)
+    for (size_t i = 0; i < b->cap && st == DH_OK; i++) {
         if (b->cells[i].used && !dh_kcell_zero(&b->cells[i].d))
             d[n++] = (dh_agg_delta){b->cells[i].key, b->cells[i].day, b->cells[i].d};
-    if (st == DH_OK)
-        st = DH_AGGS(c)->agg_add_many(c, d, n, rev, e);
+        if (n == SLICE || (n && i + 1 == b->cap)) {
+            st = DH_AGGS(c)->agg_add_many(c, d, n, rev, e);
+            n = 0;
+        }
+    }
     free(d);
     if (st == DH_OK) {
         memset(b->cells, 0, b->cap * sizeof *b->cells);

@@ -13,7 +13,9 @@
  * Statements: every SQL text is a string literal; dh_pg_exec prepares it on
  * a connection the first time (PQprepare, named by the literal's address)
  * and then runs the prepared statement (PQexecPrepared). Placeholders are
- * $1, $2, ... Write transactions run at SERIALIZABLE (pg_base.c), so the
+ * $1, $2, ... Write transactions run at SERIALIZABLE (pg_base.c; the
+ * writers of one domain's tables, begin_domain, at READ COMMITTED under
+ * the domain's advisory lock instead), so the
  * concurrency rules of the storage contract (docs/ARCHITECTURE.md) hold:
  * a serialization failure (40001), deadlock (40P01) or lock timeout (55P03)
  * is DH_E_BUSY and the runner runs the transaction again; a unique
