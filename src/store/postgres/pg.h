@@ -95,15 +95,15 @@ dh_status dh_pg_command(dh_conn *c, const char *sql, const char *what, dh_err *e
 
 /* ---- Many rows at once (the bulk ops of the domains, issue 15). ----
  *
- * A list of keys travels as one text[] parameter: dh_pg_array appends the
- * array literal of the n strings to b ("{\"a\",\"b\"}", each element
- * quoted and escaped), bound with dh_pg_text and used as $n::text[]
- * (unnest, = ANY). Rows travel by COPY ... FROM STDIN in the text format:
+ * A list of keys travels as one text[] parameter: dh_pg_array builds the
+ * array literal of the n strings in b ("{\"a\",\"b\"}", each element
+ * quoted and escaped; b must outlive the statement) and binds it as p's
+ * next parameter, used as $n::text[] (or ::bigint[]) with unnest. Rows travel by COPY ... FROM STDIN in the text format:
  * the dh_pg_copy_* functions append one field to b, escaped, followed by
  * `end` ('\t' between fields, '\n' after the last); dh_pg_copy runs the
  * COPY statement `sql` (a literal without parameters) and sends b. No SQL
  * text is built from input: the data travels apart from the statement. */
-void dh_pg_array(dh_buf *b, const char *const *v, size_t n);
+void dh_pg_array(dh_pg_params *p, dh_buf *b, const char *const *v, size_t n);
 void dh_pg_copy_text(dh_buf *b, const char *s, char end); /* NULL: \N */
 void dh_pg_copy_int(dh_buf *b, int64_t v, char end);
 void dh_pg_copy_time(dh_buf *b, time_t t, char end); /* 0: \N */

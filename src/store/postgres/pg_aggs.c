@@ -171,10 +171,8 @@ static dh_status pg_get_facts(dh_conn *c, const char *const *codes, size_t n, dh
     if (!n)
         return DH_OK;
     dh_buf a = DH_BUF_INIT;
-    dh_pg_array(&a, codes, n);
-    dh_buf_putc(&a, '\0');
     dh_pg_params p = {0};
-    dh_pg_text(&p, a.p);
+    dh_pg_array(&p, &a, codes, n);
     PGresult *res;
     dh_status s = dh_pg_exec(c,
                              "SELECT d.code, d.fact FROM unnest($1::text[]) AS k(code) "

@@ -308,21 +308,24 @@ dh_status dh_pg_command(dh_conn *c, const char *sql, const char *what, dh_err *e
 /* ------------------------------------------------------------------ */
 /* Many rows at once: arrays and COPY.                                */
 
-void dh_pg_array(dh_buf *b, const char *const *v, size_t n)
+void dh_pg_array(dh_pg_params *p, dh_buf *b, const char *const *v, size_t n)
 {
+    dh_buf_reset(b);
     dh_buf_putc(b, '{');
     for (size_t i = 0; i < n; i++) {
         if (i)
             dh_buf_putc(b, ',');
         dh_buf_putc(b, '"');
-        for (const char *p = v[i] ? v[i] : ""; *p; p++) {
-            if (*p == '"' || *p == '\\')
+        for (const char *ch = v[i] ? v[i] : ""; *ch; ch++) {
+            if (*ch == '"' || *ch == '\\')
                 dh_buf_putc(b, '\\');
-            dh_buf_putc(b, *p);
+            dh_buf_putc(b, *ch);
         }
         dh_buf_putc(b, '"');
     }
     dh_buf_putc(b, '}');
+    dh_buf_putc(b, '\0');
+    dh_pg_text(p, b->p);
 }
 
 void dh_pg_copy_text(dh_buf *b, const char *s, char end)

@@ -415,15 +415,10 @@ static dh_status devents_by_array(dh_conn *c, const char *sql, const char *const
                                   dh_err *e)
 {
     dh_buf a = DH_BUF_INIT, a2 = DH_BUF_INIT;
-    dh_pg_array(&a, v, n);
-    dh_buf_putc(&a, '\0');
     dh_pg_params p = {0};
-    dh_pg_text(&p, a.p);
-    if (v2) {
-        dh_pg_array(&a2, v2, n);
-        dh_buf_putc(&a2, '\0');
-        dh_pg_text(&p, a2.p);
-    }
+    dh_pg_array(&p, &a, v, n);
+    if (v2)
+        dh_pg_array(&p, &a2, v2, n);
     PGresult *res;
     dh_status s = dh_pg_exec(c, sql, &p, &res, "read dossier events", e);
     dh_buf_free(&a);

@@ -161,6 +161,16 @@ static dh_ivalue_row ivalue_of(const PGresult *res, int i)
     return r;
 }
 
+/* The unit's latest period and receipt only move forward (put_ivalue and
+ * put_ivalues; the table is aliased l). */
+#define LATEST_UPSERT                                                                          \
+    "ON CONFLICT (indicator_id, unit) DO UPDATE SET "                                          \
+    "period_from = GREATEST(l.period_from, excluded.period_from), "                            \
+    "period_to = GREATEST(l.period_to, excluded.period_to), "                                  \
+    "received_at = GREATEST(l.received_at, excluded.received_at) "                             \
+    "WHERE excluded.period_from > l.period_from OR excluded.period_to > l.period_to OR "        \
+    "excluded.received_at > l.received_at"
+
 /* A value's columns as parameters, in IVALUE_COLS's order; received_at is
  * left out for the replacement (which keeps the stored one). */
 static void ivalue_params(dh_pg_params *p, const dh_ivalue_row *r, bool received)
@@ -234,12 +244,7 @@ static dh_status pg_put_ivalue(dh_conn *c, const dh_ivalue_row *r, dh_ivalue_cb 
         "excluded.period_to WHERE excluded.period_to > indicator_periods.period_to), "
         "lat AS (INSERT INTO indicator_latest AS l(indicator_id, unit, period_from, period_to, "
         "received_at) VALUES ($1,$2,$3,$4,GREATEST($11::bigint, $12::bigint)) "
-        "ON CONFLICT (indicator_id, unit) DO UPDATE SET "
-        "period_from = GREATEST(l.period_from, excluded.period_from), "
-        "period_to = GREATEST(l.period_to, excluded.period_to), "
-        "received_at = GREATEST(l.received_at, excluded.received_at) "
-        "WHERE excluded.period_from > l.period_from OR excluded.period_to > l.period_to OR "
-        "excluded.received_at > l.received_at) "
+        LATEST_UPSERT ") "
         "SELECT count(*) FROM ins",
         &p, &inserted, "save value", e);
     if (s || inserted > 0)
@@ -483,13 +488,9 @@ static dh_status pg_find_ireceipts(dh_conn *c, const char *const *sources, const
     if (!n)
         return DH_OK;
     dh_buf a = DH_BUF_INIT, b = DH_BUF_INIT;
-    dh_pg_array(&a, sources, n);
-    dh_buf_putc(&a, '\0');
-    dh_pg_array(&b, ids, n);
-    dh_buf_putc(&b, '\0');
     dh_pg_params p = {0};
-    dh_pg_text(&p, a.p);
-    dh_pg_text(&p, b.p);
+    dh_pg_array(&p, &a, sources, n);
+    dh_pg_array(&p, &b, ids, n);
     PGresult *res;
     dh_status s = dh_pg_exec(c,
                              "SELECT r.source, r.ext_id, r.content "
@@ -600,12 +601,7 @@ static dh_status put_ivalues_round(dh_conn *c, const dh_ivalue_row *rows, const 
             "period_to, received_at) SELECT indicator_id, unit, max(period_from), "
             "max(period_to), max(GREATEST(received_at, updated_at)) FROM dh_stage_values "
             "GROUP BY indicator_id, unit "
-            "ON CONFLICT (indicator_id, unit) DO UPDATE SET "
-            "period_from = GREATEST(l.period_from, excluded.period_from), "
-            "period_to = GREATEST(l.period_to, excluded.period_to), "
-            "received_at = GREATEST(l.received_at, excluded.received_at) "
-            "WHERE excluded.period_from > l.period_from OR excluded.period_to > l.period_to OR "
-            "excluded.received_at > l.received_at) "
+            LATEST_UPSERT ") "
             "SELECT indicator_id, unit, period_from, period_to, value, numerator, denominator, "
             "source, ext_id, at, received_at, updated_at, entered_by, ord, new_to FROM old "
             "ORDER BY ord",

@@ -276,13 +276,9 @@ static dh_status pg_mark_targets_dirty_many(dh_conn *c, const int64_t *indicator
         snprintf(ids[i], 24, "%lld", (long long)indicator_ids[i]);
     }
     dh_buf a = DH_BUF_INIT, b = DH_BUF_INIT;
-    dh_pg_array(&a, (const char *const *)ids, n);
-    dh_buf_putc(&a, '\0');
-    dh_pg_array(&b, units, n);
-    dh_buf_putc(&b, '\0');
     dh_pg_params p = {0};
-    dh_pg_text(&p, a.p);
-    dh_pg_text(&p, b.p);
+    dh_pg_array(&p, &a, (const char *const *)ids, n);
+    dh_pg_array(&p, &b, units, n);
     dh_status s = dh_pg_exec(c,
                              "INSERT INTO target_marks(indicator_id, unit) SELECT k.i, k.u "
                              "FROM unnest($1::bigint[], $2::text[]) AS k(i, u) WHERE EXISTS "
