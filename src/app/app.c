@@ -323,9 +323,10 @@ static void tx_backoff(int attempt)
  *   backend's begin_domain (store.h). SQLite: BEGIN IMMEDIATE as above.
  *   PostgreSQL: READ COMMITTED, after a transaction-level advisory lock
  *   keyed by the domain taken before anything is read (pg_base.c), so
- *   predicate locks do not grow with the batch (an import of 40,000 events
- *   at SERIALIZABLE exhausted them: 53200) and a long import is not failed
- *   by each small batch committing beside it. What such a fn reads of the
+ *   predicate locks do not grow with the batch (beside other writers, an
+ *   import of 40,000 events at SERIALIZABLE failed: 53200, the predicate
+ *   lock table full, or 40001 on every attempt) and a long import is not
+ *   failed by each small batch committing beside it. What such a fn reads of the
  *   dossier tables stays true until its commit, as on SQLite; what it reads
  *   of other domains (units, catalogue, calendars) comes from snapshots
  *   taken before the transaction, on every engine. Any new writer of those

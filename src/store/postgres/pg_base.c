@@ -13,9 +13,10 @@
  * Bulk writers of one domain (begin_domain: the dossiers, their events,
  * facts and aggregate cells) are the exception: SERIALIZABLE keeps a
  * predicate lock for every row and index page such a transaction reads, and
- * an import of tens of thousands of events exhausts the server's predicate
- * lock table (53200, "out of shared memory"), besides failing with 40001
- * against every small batch that commits meanwhile. Those writers run at
+ * an import of tens of thousands of events beside other serializable
+ * writers can fill the server's predicate lock table (53200, "out of shared
+ * memory"), besides failing with 40001 against every small batch that
+ * commits meanwhile. Those writers run at
  * READ COMMITTED instead, and each takes first, before it reads anything, a
  * transaction-level advisory lock keyed by the domain's name
  * (pg_advisory_xact_lock(DOMAIN_LOCK_CLASS, hashtext(domain))): every
