@@ -38,14 +38,31 @@ typedef struct bkey {
     int32_t id;
 } bkey;
 
+/* A fact read ahead by dh_aggbatch_prefetch (found: the dossier has one). */
+typedef struct bfact {
+    char *code; /* NULL: an empty slot */
+    bool found;
+    dh_dfact f;
+} bfact;
+
 struct dh_aggbatch {
     bcell *cells;
     size_t ncells, cap;
     bkey *keys;
     size_t nkeys, kcap;
+    bfact *facts; /* open addressing, fcap a power of two (0: none read ahead) */
+    size_t fcap;
 };
 
 dh_aggbatch *dh_aggbatch_new(void) { return dh_xcalloc(1, sizeof(dh_aggbatch)); }
+
+static void facts_clear(dh_aggbatch *b)
+{
+    for (size_t i = 0; i < b->fcap; i++)
+        free(b->facts[i].code);
+    if (b->fcap)
+        memset(b->facts, 0, b->fcap * sizeof *b->facts);
+}
 
 void dh_aggbatch_free(dh_aggbatch *b)
 {
@@ -55,7 +72,52 @@ void dh_aggbatch_free(dh_aggbatch *b)
         free(b->keys[i].name);
     free(b->keys);
     free(b->cells);
+    facts_clear(b);
+    free(b->facts);
     free(b);
+}
+
+static bfact *fact_slot(dh_aggbatch *b, const char *code)
+{
+    if (!b->fcap)
+        return NULL;
+    size_t j = hash_str(code) & (b->fcap - 1);
+    while (b->facts[j].code && strcmp(b->facts[j].code, code))
+        j = (j + 1) & (b->fcap - 1);
+    return &b->facts[j];
+}
+
+static int on_prefetched(void *closure, const char *code, const dh_dfact *f)
+{
+    bfact *slot = fact_slot(closure, code);
+    if (slot && slot->code) {
+        slot->found = true;
+        slot->f = *f;
+    }
+    return 0;
+}
+
+dh_status dh_aggbatch_prefetch(dh_aggbatch *b, dh_conn *c, const char *const *codes, size_t n,
+                               dh_err *e)
+{
+    size_t cap = 64;
+    while (cap < 2 * n)
+        cap *= 2;
+    facts_clear(b);
+    if (cap != b->fcap) {
+        free(b->facts);
+        b->facts = dh_xcalloc(cap, sizeof *b->facts);
+        b->fcap = cap;
+    }
+    for (size_t i = 0; i < n; i++) {
+        bfact *slot = fact_slot(b, codes[i]);
+        if (!slot->code)
+            slot->code = dh_xstrdup(codes[i]);
+    }
+    dh_status st = DH_AGGS(c)->get_facts(c, codes, n, on_prefetched, b, e);
+    if (st)
+        facts_clear(b);
+    return st;
 }
 
 static bcell *cell_for(dh_aggbatch *b, int32_t key, int32_t day)
@@ -140,9 +202,19 @@ dh_status dh_aggbatch_change(dh_aggbatch *b, dh_conn *c, const char *code, const
 {
     dh_dfact old;
     bool found = false;
-    dh_status st = DH_AGGS(c)->get_fact(c, code, &old, &found, e);
-    if (st)
-        return st;
+    bfact *pre = fact_slot(b, code);
+    if (pre && pre->code) {
+        found = pre->found;
+        old = pre->f;
+        /* what will be stored once the dossier row is written */
+        pre->found = f != NULL;
+        if (f)
+            pre->f = *f;
+    } else {
+        dh_status st = DH_AGGS(c)->get_fact(c, code, &old, &found, e);
+        if (st)
+            return st;
+    }
     if (found && f && memcmp(&old, f, sizeof old) == 0)
         return DH_OK;
     if (found)
@@ -163,9 +235,21 @@ dh_status dh_aggbatch_flush(dh_aggbatch *b, dh_conn *c, dh_err *e)
     int64_t rev = 0;
     if (st == DH_OK)
         st = DH_META(c)->meta_get(c, "agg_rev", &rev, e);
-    for (size_t i = 0; i < b->cap && st == DH_OK; i++)
+    /* The changed cells many at a time (a COPY each on PostgreSQL), in
+     * slices, so that memory stays bounded however many cells an import
+     * of millions of dossiers changed. */
+    enum { SLICE = 8192 };
+    dh_agg_delta *d = dh_xmalloc((live < SLICE ? live : SLICE) * sizeof *d);
+    size_t n = 0;
+    for (size_t i = 0; i < b->cap && st == DH_OK; i++) {
         if (b->cells[i].used && !dh_kcell_zero(&b->cells[i].d))
-            st = DH_AGGS(c)->agg_add(c, b->cells[i].key, b->cells[i].day, &b->cells[i].d, rev, e);
+            d[n++] = (dh_agg_delta){b->cells[i].key, b->cells[i].day, b->cells[i].d};
+        if (n == SLICE || (n && i + 1 == b->cap)) {
+            st = DH_AGGS(c)->agg_add_many(c, d, n, rev, e);
+            n = 0;
+        }
+    }
+    free(d);
     if (st == DH_OK) {
         memset(b->cells, 0, b->cap * sizeof *b->cells);
         b->ncells = 0;

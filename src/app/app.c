@@ -195,7 +195,7 @@ void dh_app_units_release(dh_app *app, const dh_unitreg *r)
 static void tx_abort(dh_tx *tx);
 
 /* *connected: a connection was had (false: none could be made). */
-static dh_status tx_begin(dh_app *app, dh_tx *tx, bool load_units, bool *connected, dh_err *e)
+static dh_status tx_begin(dh_app *app, dh_tx *tx, int flags, bool *connected, dh_err *e)
 {
     memset(tx, 0, sizeof *tx);
     tx->app = app;
@@ -203,8 +203,10 @@ static dh_status tx_begin(dh_app *app, dh_tx *tx, bool load_units, bool *connect
     *connected = tx->c != NULL;
     if (!tx->c)
         return e->status;
-    dh_status st = DH_OPS(tx->c)->begin(tx->c, true, e);
-    if (st == DH_OK && load_units)
+    const dh_store_ops *ops = DH_OPS(tx->c);
+    dh_status st = (flags & DH_TX_DOSSIERS) ? ops->begin_domain(tx->c, "dossiers", e)
+                                            : ops->begin(tx->c, true, e);
+    if (st == DH_OK && (flags & DH_TX_UNITS))
         st = dh_app_load_units(tx->c, &tx->reg, e);
     if (st) {
         tx_abort(tx);
@@ -316,7 +318,23 @@ static void tx_backoff(int attempt)
  *   is therefore the latest committed one, and no other writer commits until
  *   this transaction ends: a read-then-write in fn is atomic. A writer that
  *   does not get the lock within the busy timeout gets BUSY and is rerun.
- * - PostgreSQL: write transactions run at SERIALIZABLE. When another
+ * - The writers of the dossier tables (dossier events, derived dossiers,
+ *   facts, aggregate cells and keys: ingestion and rebuild, whose imports
+ *   are all-or-nothing and may hold millions of rows) pass DH_TX_DOSSIERS,
+ *   and then every one of them, on every engine, runs alone among them: the
+ *   backend's begin_domain (store.h). SQLite: BEGIN IMMEDIATE as above.
+ *   PostgreSQL: READ COMMITTED, after a transaction-level advisory lock
+ *   keyed by the domain taken before anything is read (pg_base.c), so
+ *   predicate locks do not grow with the batch (beside other writers, an
+ *   import of 40,000 events at SERIALIZABLE failed: 53200, the predicate
+ *   lock table full, or 40001 on every attempt) and a long import is not
+ *   failed by each small batch committing beside it. What such a fn reads of the
+ *   dossier tables stays true until its commit, as on SQLite; what it reads
+ *   of other domains (units, catalogue, calendars) comes from snapshots
+ *   taken before the transaction, on every engine. Any new writer of those
+ *   tables must pass DH_TX_DOSSIERS too (an unlocked SERIALIZABLE writer
+ *   would not be seen by them).
+ * - PostgreSQL: other write transactions run at SERIALIZABLE. When another
  *   transaction changed, between fn's read and its commit, a row fn read (or
  *   inserted a row fn looked for and did not find), one of the two fails
  *   with 40001 (or 40P01, a deadlock), mapped to DH_E_BUSY: the runner rolls
@@ -369,7 +387,7 @@ dh_status dh_tx_run(dh_app *app, int flags, dh_tx_fn fn, void *closure, dh_err *
     for (int attempt = 1;; attempt++) {
         dh_tx tx;
         bool connected, committing = false;
-        dh_status st = tx_begin(app, &tx, (flags & DH_TX_UNITS) != 0, &connected, e);
+        dh_status st = tx_begin(app, &tx, flags, &connected, e);
         if (st == DH_OK) {
             st = fn(&tx, closure, e);
             if (st == DH_OK && attempt == 1 && tx_fault_due()) {

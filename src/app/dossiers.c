@@ -8,6 +8,7 @@
 
 #include "app/internal.h"
 #include "util/buf.h"
+#include "util/strmap.h"
 #include "util/text.h"
 
 #define BATCH_MAX 10000
@@ -262,6 +263,17 @@ static bucket *bmap_get(bmap *m, const char *code, bool *fresh)
     return &m->v[j];
 }
 
+/* The bucket of `code`, or NULL (nothing is made). */
+static bucket *bmap_find(const bmap *m, const char *code)
+{
+    if (!m->cap)
+        return NULL;
+    size_t j = hash(code) & (m->cap - 1);
+    while (m->v[j].code && strcmp(m->v[j].code, code) != 0)
+        j = (j + 1) & (m->cap - 1);
+    return m->v[j].code ? &m->v[j] : NULL;
+}
+
 static void bmap_free(bmap *m)
 {
     for (size_t i = 0; i < m->cap; i++) {
@@ -285,14 +297,19 @@ static void bucket_push(bucket *b, const dh_devent *ev)
 
 struct load_ev {
     const ctx *c;
-    bucket *b;
+    bucket *b;       /* one dossier's (load_bucket), or NULL: */
+    const bmap *m;   /* the bucket of each row's dossier (load_buckets) */
     dh_status st;
     dh_err *e;
 };
 
 static int on_stored_event(void *cl, const dh_devent_row *r)
 {
-    struct load_ev *l = cl;
+    struct load_ev one = *(struct load_ev *)cl, *l = cl;
+    if (!one.b)
+        one.b = bmap_find(l->m, r->dossier);
+    if (!one.b)
+        return 0; /* not asked for */
     json_t *o = json_loads(r->body, 0, NULL);
     dh_devent ev;
     dh_err pe;
@@ -303,9 +320,9 @@ static int on_stored_event(void *cl, const dh_devent_row *r)
                            r->source, r->id);
         return 1;
     }
-    json_array_append_new(l->b->bodies, o);
-    if (parse_event(l->c, o, &ev, &pe) == DH_OK) {
-        bucket_push(l->b, &ev);
+    json_array_append_new(one.b->bodies, o);
+    if (parse_event(one.c, o, &ev, &pe) == DH_OK) {
+        bucket_push(one.b, &ev);
     } else {
         /* Keep the lifecycle facts even when a reference no longer resolves. */
         memset(&ev, 0, sizeof ev);
@@ -316,16 +333,55 @@ static int on_stored_event(void *cl, const dh_devent_row *r)
         ev.unit = str_of(o, "unit");
         ev.procedure = str_of(o, "procedure");
         ev.to_unit = str_of(o, "to_unit");
-        bucket_push(l->b, &ev);
+        bucket_push(one.b, &ev);
     }
     return 0;
 }
 
 static dh_status load_bucket(const ctx *c, dh_conn *conn, bucket *b, dh_err *e)
 {
-    struct load_ev l = {c, b, DH_OK, e};
+    struct load_ev l = {c, b, NULL, DH_OK, e};
     dh_status st = DH_DOSSIERS(conn)->load_devents(conn, b->code, on_stored_event, &l, e);
     return st ? st : l.st;
+}
+
+/* Fills the n buckets of m named by codes (new ones) with their stored
+ * events, in one call. */
+static dh_status load_buckets(const ctx *c, dh_conn *conn, const bmap *m,
+                              const char *const *codes, size_t n, dh_err *e)
+{
+    struct load_ev l = {c, NULL, m, DH_OK, e};
+    dh_status st =
+        DH_DOSSIERS(conn)->load_devents_many(conn, codes, n, on_stored_event, &l, e);
+    return st ? st : l.st;
+}
+
+/* ---- Who holds an event key: (source, id) -> dossier. --------------------- */
+
+static void key_of(char *out, size_t cap, const char *source, const char *id)
+{
+    snprintf(out, cap, "%s\x1f%s", source, id); /* both at most 100 bytes (parse_event) */
+}
+
+/* The dossier holding (source, id), or NULL. */
+static const char *holder_of(const dh_strmap *held, const char *source, const char *id)
+{
+    char key[256];
+    key_of(key, sizeof key, source, id);
+    return dh_strmap_get(held, key);
+}
+
+static void hold(dh_strmap *held, const char *source, const char *id, const char *dossier)
+{
+    char key[256];
+    key_of(key, sizeof key, source, id);
+    dh_strmap_put(held, key, dossier);
+}
+
+static int on_key_holder(void *cl, const dh_devent_row *r)
+{
+    hold(cl, r->source, r->id, r->dossier);
+    return 0;
 }
 
 /* The unit that answers for a dossier: after transfers, else the receiving. */
@@ -359,7 +415,11 @@ static const char *order_problem(bucket *b, const dh_devent *ev)
 
 /* ---- Deriving the dossier row. ------------------------------------------ */
 
-static dh_status derive(const ctx *c, dh_conn *conn, bucket *b, dh_err *e)
+/* Works out the row of b's dossier into *out (its strings borrowed from b,
+ * its fact in *fact) and the aggregates' change; the caller writes the row
+ * (put_dossier, or put_dossiers for many). */
+static dh_status derive(const ctx *c, dh_conn *conn, bucket *b, dh_dossier_row *out,
+                        dh_dfact *fact, dh_err *e)
 {
     dh_devents_sort(b->ev, b->n);
     dh_dossier_row row = {0};
@@ -373,8 +433,8 @@ static dh_status derive(const ctx *c, dh_conn *conn, bucket *b, dh_err *e)
     if (!rec) {
         row.state = "incomplete";
         row.unit = row.receiving_unit = row.procedure = row.channel = "";
-        dh_status st = c->agg ? dh_aggbatch_change(c->agg, conn, b->code, NULL, e) : DH_OK;
-        return st ? st : DH_DOSSIERS(conn)->put_dossier(conn, &row, e);
+        *out = row;
+        return c->agg ? dh_aggbatch_change(c->agg, conn, b->code, NULL, e) : DH_OK;
     }
     dh_date day = dh_date_of_time_vn(rec->at);
     const dh_proc *p = dh_procset_at(c->procs, rec->procedure, day);
@@ -417,18 +477,18 @@ static dh_status derive(const ctx *c, dh_conn *conn, bucket *b, dh_err *e)
     row.digitised_input = v.digitised_input;
     row.digitised_result = v.digitised_result;
     /* what the aggregates count for it (core/kpiagg.h) */
-    dh_dfact fact;
-    if (dh_dossier_fact(b->ev, b->n, cal->wc, &p->limit, &rules, &fact))
+    if (dh_dossier_fact(b->ev, b->n, cal->wc, &p->limit, &rules, fact))
         return dh_err_set(e, DH_E_INVALID, "cannot_compute", "dossier",
                           "dossier %s: its deadline cannot be computed (calendar range)", b->code);
     dh_status st = DH_OK;
-    if (fact.r_day != DH_NO_DAY) {
-        st = dh_aggbatch_key(c->agg, conn, rec->unit, p->code, p->field, &fact.key, e);
-        row.fact = &fact;
+    if (fact->r_day != DH_NO_DAY) {
+        st = dh_aggbatch_key(c->agg, conn, rec->unit, p->code, p->field, &fact->key, e);
+        row.fact = fact;
     }
     if (st == DH_OK)
         st = dh_aggbatch_change(c->agg, conn, b->code, row.fact, e);
-    return st ? st : DH_DOSSIERS(conn)->put_dossier(conn, &row, e);
+    *out = row;
+    return st;
 }
 
 /* ---- Ingestion. ---------------------------------------------------------- */
@@ -529,6 +589,70 @@ static void note_first(dh_ingest *g, const dh_err *pe, const char *at, const cha
     g->first.line = name && lines ? lines[i] : 0;
 }
 
+/* Before a chunk's events are judged: a bucket for each dossier they name,
+ * with its stored events (one call for the chunk's new dossiers), and who
+ * holds each (source, id) already stored (one call), so that the events
+ * are then judged in memory and written in one call. */
+static dh_status load_chunk(dh_ingest *g, json_t *events, const dh_devent *ev, const bool *bad,
+                            size_t n, bmap *m, dh_strmap *held, dh_err *e)
+{
+    const char **codes = dh_xcalloc(n ? n : 1, sizeof *codes);
+    const char **sources = dh_xcalloc(n ? n : 1, sizeof *sources);
+    const char **ids = dh_xcalloc(n ? n : 1, sizeof *ids);
+    size_t ncodes = 0, nkeys = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (bad[i])
+            continue;
+        bool fresh;
+        bucket *b = bmap_get(m, str_of(json_array_get(events, i), "dossier"), &fresh);
+        if (fresh)
+            codes[ncodes++] = b->code; /* the string stays where it is when m grows */
+        sources[nkeys] = ev[i].source;
+        ids[nkeys++] = ev[i].id;
+    }
+    dh_status st = load_buckets(&g->c, g->conn, m, codes, ncodes, e);
+    if (st == DH_OK && nkeys)
+        st = DH_DOSSIERS(g->conn)->find_devents_many(g->conn, sources, ids, nkeys,
+                                                     on_key_holder, held, e);
+    free(codes);
+    free(sources);
+    free(ids);
+    return st;
+}
+
+/* Derives the row of every dossier the chunk changed and writes them in
+ * one call, after reading their stored facts in one call. */
+static dh_status derive_chunk(dh_ingest *g, bmap *m, dh_ingest_report *rep, dh_err *e)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < m->cap; i++)
+        k += m->v[i].code && m->v[i].dirty;
+    if (!k)
+        return DH_OK;
+    const char **codes = dh_xcalloc(k, sizeof *codes);
+    dh_dossier_row *rows = dh_xcalloc(k, sizeof *rows);
+    dh_dfact *facts = dh_xcalloc(k, sizeof *facts);
+    size_t j = 0;
+    for (size_t i = 0; i < m->cap; i++)
+        if (m->v[i].code && m->v[i].dirty)
+            codes[j++] = m->v[i].code;
+    dh_status st = dh_aggbatch_prefetch(g->c.agg, g->conn, codes, k, e);
+    j = 0;
+    for (size_t i = 0; i < m->cap && st == DH_OK; i++) {
+        if (m->v[i].code && m->v[i].dirty) {
+            st = derive(&g->c, g->conn, &m->v[i], &rows[j], &facts[j], e);
+            j++;
+            rep->dossiers++;
+        }
+    }
+    if (st == DH_OK)
+        st = DH_DOSSIERS(g->conn)->put_dossiers(g->conn, rows, k, e);
+    free(codes);
+    free(rows);
+    free(facts);
+    return st;
+}
+
 dh_status dh_ingest_add(dh_ingest *g, json_t *events, const char *name, const long *lines,
                         size_t index0, dh_ingest_report *rep, dh_err *e)
 {
@@ -556,17 +680,19 @@ dh_status dh_ingest_add(dh_ingest *g, json_t *events, const char *name, const lo
         canon[i] = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
     }
     bmap m = {0};
+    dh_strmap held = {0};
+    dh_devent_row *rows = dh_xcalloc(n ? n : 1, sizeof *rows);
+    size_t nrows = 0;
     bool stop = g->first.status && !g->partial; /* the batch is lost: only report */
+    if (!stop)
+        st = load_chunk(g, events, ev, bad, n, &m, &held, e);
     for (size_t i = 0; i < n && st == DH_OK && !stop; i++) {
         if (bad[i])
             continue;
         json_t *o = json_array_get(events, i);
         const char *dossier = str_of(o, "dossier");
         dh_err pe = {0};
-        bool fresh;
-        bucket *b = bmap_get(&m, dossier, &fresh);
-        if (fresh && (st = load_bucket(c, g->conn, b, e)))
-            break;
+        bucket *b = bmap_find(&m, dossier);
         /* The same (source, id) already stored for this dossier, or earlier here? */
         int dup = 0; /* 1 duplicate, -1 conflict */
         for (size_t k = 0; k < b->n && !dup; k++) {
@@ -586,9 +712,15 @@ dh_status dh_ingest_add(dh_ingest *g, json_t *events, const char *name, const lo
                                                           "duplicate"));
             continue;
         }
+        const char *holder = dup ? NULL : holder_of(&held, ev[i].source, ev[i].id);
         if (dup == -1) {
             dh_err_set(&pe, DH_E_CONFLICT, "event_conflict", "id",
                        "event %s/%s was already received with different content", ev[i].source,
+                       ev[i].id);
+        } else if (holder && strcmp(holder, dossier) != 0) {
+            /* (source, id) is stored, or taken earlier here, under another dossier */
+            dh_err_set(&pe, DH_E_CONFLICT, "event_conflict", "id",
+                       "event %s/%s was already received for another dossier", ev[i].source,
                        ev[i].id);
         } else {
             const char *u = ev[i].type == DH_DE_RECEIVED ? ev[i].unit : dossier_unit(b);
@@ -601,21 +733,6 @@ dh_status dh_ingest_add(dh_ingest *g, json_t *events, const char *name, const lo
                            "this account may not submit events for dossier %s of unit %s",
                            dossier, u);
         }
-        if (!pe.status) {
-            dh_devent_row row = {0,        ev[i].source, ev[i].id, dossier,
-                                 dh_de_type_name(ev[i].type), ev[i].at, canon[i], c->now};
-            int64_t seq;
-            st = DH_DOSSIERS(g->conn)->insert_devent(g->conn, &row, &seq, e);
-            if (st == DH_E_CONFLICT) {
-                /* (source, id) is stored under another dossier */
-                st = DH_OK;
-                dh_err_set(&pe, DH_E_CONFLICT, "event_conflict", "id",
-                           "event %s/%s was already received for another dossier",
-                           ev[i].source, ev[i].id);
-            } else if (st) {
-                break;
-            }
-        }
         if (pe.status) {
             refuse(rep, index0 + i, at, &pe);
             note_first(g, &pe, at, name, lines, i);
@@ -623,6 +740,10 @@ dh_status dh_ingest_add(dh_ingest *g, json_t *events, const char *name, const lo
                 stop = true;
             continue;
         }
+        /* Taken: written below with the chunk's others, in this order. */
+        rows[nrows++] = (dh_devent_row){0,        ev[i].source, ev[i].id, dossier,
+                                        dh_de_type_name(ev[i].type), ev[i].at, canon[i], c->now};
+        hold(&held, ev[i].source, ev[i].id, dossier);
         json_array_append(b->bodies, o);
         bucket_push(b, &ev[i]);
         b->dirty = true;
@@ -632,12 +753,12 @@ dh_status dh_ingest_add(dh_ingest *g, json_t *events, const char *name, const lo
                                                           (json_int_t)(index0 + i), "status",
                                                           "accepted"));
     }
-    for (size_t i = 0; i < m.cap && st == DH_OK && !stop; i++) {
-        if (m.v[i].code && m.v[i].dirty) {
-            st = derive(c, g->conn, &m.v[i], e);
-            rep->dossiers++;
-        }
-    }
+    if (st == DH_OK && !stop)
+        st = DH_DOSSIERS(g->conn)->insert_devents(g->conn, rows, nrows, e);
+    if (st == DH_OK && !stop)
+        st = derive_chunk(g, &m, rep, e);
+    free(rows);
+    dh_strmap_free(&held);
     bmap_free(&m);
     for (size_t i = 0; i < n; i++)
         free(canon[i]);
@@ -651,12 +772,12 @@ dh_status dh_ingest_add(dh_ingest *g, json_t *events, const char *name, const lo
  * touches (load_bucket), decides duplicates and order against them, and
  * writes the new events, the dossier's derived row, its fact and the
  * aggregate cells. Two writers adding events of the same dossier must not
- * both derive from a list missing the other's event: the write lock is
- * taken up front (BEGIN IMMEDIATE on SQLite; on PostgreSQL the backend must
- * run this at SERIALIZABLE, or lock the dossiers' rows before reading, and
- * answer a serialization failure with DH_E_BUSY so that the runner replays
- * the batch). (source, id) of an event is UNIQUE: a duplicate that slips
- * past the read is refused by the constraint. */
+ * both derive from a list missing the other's event: every writer of these
+ * tables runs with DH_TX_DOSSIERS, alone among them (BEGIN IMMEDIATE on
+ * SQLite; on PostgreSQL READ COMMITTED under the dossiers' advisory lock,
+ * taken before the first read: app.c, above dh_tx_run). (source, id) of an
+ * event is UNIQUE: a duplicate that slips past the read is refused by the
+ * constraint. */
 struct ingest_run {
     dh_ingest *g;
     dh_ingest_source src;
@@ -700,7 +821,7 @@ dh_status dh_app_ingest_run(dh_app *app, const dh_actor *a, bool partial, time_t
     if (!g)
         return e->status;
     struct ingest_run x = {g, src, closure, rep};
-    dh_status st = dh_tx_run(app, DH_TX_WRITE, ingest_tx, &x, e);
+    dh_status st = dh_tx_run(app, DH_TX_DOSSIERS, ingest_tx, &x, e);
     if (st && g->first.status && !partial)
         rep->accepted = rep->duplicates = rep->dossiers = 0;
     ingest_close(g);
@@ -750,8 +871,12 @@ static dh_status rebuild_tx(dh_tx *tx, void *closure, dh_err *e)
         b.code = codes.v[i];
         b.bodies = json_array();
         st = load_bucket(&g->c, conn, &b, e);
+        dh_dossier_row row;
+        dh_dfact fact;
         if (st == DH_OK)
-            st = derive(&g->c, conn, &b, e);
+            st = derive(&g->c, conn, &b, &row, &fact, e);
+        if (st == DH_OK)
+            st = DH_DOSSIERS(conn)->put_dossier(conn, &row, e);
         json_decref(b.bodies);
         free(b.ev);
         memset(&b, 0, sizeof b);
@@ -789,7 +914,7 @@ dh_status dh_app_rebuild(dh_app *app, const dh_actor *a, time_t now,
     if (!g)
         return e->status;
     struct rebuild_run x = {g, progress, closure, 0};
-    dh_status st = dh_tx_run(app, DH_TX_WRITE, rebuild_tx, &x, e);
+    dh_status st = dh_tx_run(app, DH_TX_DOSSIERS, rebuild_tx, &x, e);
     if (st == DH_OK)
         *ndossiers = x.ndossiers;
     ingest_close(g);

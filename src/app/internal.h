@@ -113,6 +113,9 @@ typedef struct dh_tx {
  * then records the refusal in the audit trail in a transaction of its own. */
 #define DH_TX_WRITE 0
 #define DH_TX_UNITS 1
+/* A writer of the dossier tables: runs alone among them (begin_domain;
+ * the concurrency comment above dh_tx_run in app.c). */
+#define DH_TX_DOSSIERS 2
 #define DH_TX_ATTEMPTS 6
 typedef dh_status (*dh_tx_fn)(dh_tx *tx, void *closure, dh_err *e);
 dh_status dh_tx_run(dh_app *app, int flags, dh_tx_fn fn, void *closure, dh_err *e);
@@ -189,8 +192,14 @@ void dh_aggbatch_free(dh_aggbatch *b);
 /* The id of (unit, procedure, field), created when new. */
 dh_status dh_aggbatch_key(dh_aggbatch *b, dh_conn *c, const char *unit, const char *procedure,
                           const char *field, int32_t *id, dh_err *e);
+/* Reads the stored facts of the n dossiers (distinct codes) in one call,
+ * for the dh_aggbatch_change of each that follows (forgetting those read
+ * by an earlier call). */
+dh_status dh_aggbatch_prefetch(dh_aggbatch *b, dh_conn *c, const char *const *codes, size_t n,
+                               dh_err *e);
 /* Replaces dossier `code`'s contribution by f's (NULL: none). Call before
- * the dossier row (with its new fact) is written. */
+ * the dossier row (with its new fact) is written; the stored fact is the
+ * one prefetched, else read now. */
 dh_status dh_aggbatch_change(dh_aggbatch *b, dh_conn *c, const char *code, const dh_dfact *f,
                              dh_err *e);
 /* Adds the deltas to the stored cells under a new revision. */

@@ -8,6 +8,7 @@
 #include "app/indint.h"
 #include "util/buf.h"
 #include "util/csv.h"
+#include "util/strmap.h"
 #include "util/text.h"
 #include "util/xlsx.h"
 
@@ -59,6 +60,20 @@ typedef struct vctx {
     /* the first refused unit for the audit of a 403 */
     char denied_unit[DH_UNIT_CODE_MAX + 1];
     json_t *changes; /* the first replaced values, for the audit */
+    /* Receipts: (source \x1f id) -> content, those stored among the
+     * batch's keys (read ahead in one call) and those the batch takes. */
+    dh_strmap receipts;
+    /* What the batch writes at its end (write_batch), in order: the new
+     * receipts and the values (strings borrowed from the batch's input),
+     * with each value's indicator and period for the audit's changes. */
+    const char **rsrc, **rid;
+    char **rcontent;
+    dh_ivalue_row *rows;
+    struct pending {
+        const dh_ind *ind;
+        dh_period p;
+    } *pend;
+    size_t nrows, caprows;
 } vctx;
 
 static int cmp_lock(const void *x, const void *y)
@@ -199,45 +214,7 @@ static int cmp_touched(const void *p, const void *q)
     return a->when / 366 - b->when / 366;
 }
 
-struct found {
-    char *content;
-    dh_ivalue_row old;
-    char *old_unit, *old_source, *old_id, *old_by;
-    bool have_old;
-};
-
-static int on_receipt(void *cl, const char *content)
-{
-    ((struct found *)cl)->content = dh_xstrdup(content);
-    return 1;
-}
-
-static int on_old(void *cl, const dh_ivalue_row *r)
-{
-    struct found *f = cl;
-    f->old = *r;
-    f->old_unit = dh_xstrdup(r->unit);
-    f->old_source = dh_xstrdup(r->source);
-    f->old_id = dh_xstrdup(r->ext_id);
-    f->old_by = dh_xstrdup(r->entered_by);
-    f->old.unit = f->old_unit;
-    f->old.source = f->old_source;
-    f->old.ext_id = f->old_id;
-    f->old.entered_by = f->old_by;
-    f->have_old = true;
-    return 1;
-}
-
-static void found_free(struct found *f)
-{
-    free(f->content);
-    free(f->old_unit);
-    free(f->old_source);
-    free(f->old_id);
-    free(f->old_by);
-}
-
-/* Checks and writes one value. Errors name the field; the caller adds
+/* Checks one value and queues it for write_batch. Errors name the field; the caller adds
  * where the value came from. */
 static dh_status put_one(vctx *x, const vin *v, dh_err *e)
 {
@@ -333,10 +310,10 @@ static dh_status put_one(vctx *x, const vin *v, dh_err *e)
                  value, v->num, v->den);
     else
         snprintf(content, sizeof content, "%s|%s|%d|%.15g||", ind->code, v->unit, p.from, value);
-    /* The window and the lock refuse a new value, not a resend: only then
-     * is the receipt looked up first. A new id takes one statement for its
-     * receipt and one for its value (the common case). */
-    struct found f = {0};
+    /* The window and the lock refuse a new value, not a resend. The
+     * receipts of the batch's keys were read ahead (read_receipts); the
+     * receipt and the value are written with the batch's others at its end
+     * (write_batch), so a value costs no round trip of its own. */
     dh_err why;
     dh_status st = check_window(x, ind, u, p, &why);
     if (st == DH_OK && locked(x, ind->id, v->unit, p.from)) {
@@ -346,13 +323,11 @@ static dh_status put_one(vctx *x, const vin *v, dh_err *e)
                         "the values of %s for %s, %s are approved and locked", v->unit,
                         ind->code, label);
     }
-    dh_status rs = st ? DH_INDICATORS(x->c)->find_ireceipt(x->c, v->source, v->id, on_receipt, &f, e)
-                      : DH_INDICATORS(x->c)->add_ireceipt(x->c, v->source, v->id, content, on_receipt,
-                                                   &f, e);
-    if (f.content) {
-        bool same = strcmp(f.content, content) == 0;
-        found_free(&f);
-        if (same) {
+    char key[320];
+    snprintf(key, sizeof key, "%s\x1f%s", v->source, v->id);
+    const char *stored = dh_strmap_get(&x->receipts, key);
+    if (stored) {
+        if (strcmp(stored, content) == 0) {
             x->duplicates++;
             return DH_OK;
         }
@@ -360,31 +335,71 @@ static dh_status put_one(vctx *x, const vin *v, dh_err *e)
                           "id '%s' of source '%s' was already used for different content",
                           v->id, v->source);
     }
-    if (rs && rs != DH_E_NOTFOUND)
-        return rs; /* the store failed */
     if (st) {
         *e = why;
         return st;
     }
-    dh_ivalue_row r = {ind->id,   v->unit,    p.from,    p.to,   value,   v->has_num, v->num,
-                       v->den,    v->source,  v->id,     at,     x->now,  x->now,     x->a->login};
-    st = DH_INDICATORS(x->c)->put_ivalue(x->c, &r, on_old, &f, e);
-    if (st == DH_OK) {
-        x->accepted++;
-        if (f.have_old) {
-            x->replaced++;
-            if (json_array_size(x->changes) < 100) {
-                char label[32];
-                dh_ind_period_label(ind->pt, p, label, sizeof label);
-                json_array_append_new(x->changes,
-                                      json_pack("{s:s,s:s,s:s,s:f,s:f}", "indicator", ind->code,
-                                                "unit", v->unit, "period", label, "before",
-                                                f.old.value, "after", value));
-            }
-        }
-        touch(x, ind->id, u, p.to);
+    dh_strmap_put(&x->receipts, key, content);
+    if (x->nrows == x->caprows) {
+        x->caprows = x->caprows ? 2 * x->caprows : 256;
+        x->rsrc = dh_xrealloc(x->rsrc, x->caprows * sizeof *x->rsrc);
+        x->rid = dh_xrealloc(x->rid, x->caprows * sizeof *x->rid);
+        x->rcontent = dh_xrealloc(x->rcontent, x->caprows * sizeof *x->rcontent);
+        x->rows = dh_xrealloc(x->rows, x->caprows * sizeof *x->rows);
+        x->pend = dh_xrealloc(x->pend, x->caprows * sizeof *x->pend);
     }
-    found_free(&f);
+    size_t k = x->nrows++;
+    x->rsrc[k] = v->source;
+    x->rid[k] = v->id;
+    x->rcontent[k] = dh_xstrdup(content);
+    x->rows[k] = (dh_ivalue_row){ind->id,   v->unit,   p.from, p.to,   value,  v->has_num,
+                                 v->num,    v->den,    v->source, v->id, at,   x->now,
+                                 x->now,    x->a->login};
+    x->pend[k] = (struct pending){ind, p};
+    x->accepted++;
+    touch(x, ind->id, u, p.to);
+    return DH_OK;
+}
+
+static int on_stored_receipt(void *cl, const char *source, const char *ext_id, const char *content)
+{
+    char key[320];
+    snprintf(key, sizeof key, "%s\x1f%s", source, ext_id);
+    dh_strmap_put(cl, key, content);
+    return 0;
+}
+
+/* Reads ahead, in one call, the receipts stored for the batch's n keys. */
+static dh_status read_receipts(vctx *x, const char *const *sources, const char *const *ids,
+                               size_t n, dh_err *e)
+{
+    return DH_INDICATORS(x->c)->find_ireceipts(x->c, sources, ids, n, on_stored_receipt,
+                                               &x->receipts, e);
+}
+
+static int on_replaced(void *cl, size_t i, const dh_ivalue_row *old)
+{
+    vctx *x = cl;
+    x->replaced++;
+    if (json_array_size(x->changes) < 100) {
+        char label[32];
+        dh_ind_period_label(x->pend[i].ind->pt, x->pend[i].p, label, sizeof label);
+        json_array_append_new(x->changes,
+                              json_pack("{s:s,s:s,s:s,s:f,s:f}", "indicator",
+                                        x->pend[i].ind->code, "unit", x->rows[i].unit, "period",
+                                        label, "before", old->value, "after", x->rows[i].value));
+    }
+    return 0;
+}
+
+/* Writes the batch's receipts and values (two calls, whatever its size). */
+static dh_status write_batch(vctx *x, dh_err *e)
+{
+    const dh_indicators_ops *I = DH_INDICATORS(x->c);
+    dh_status st = I->add_ireceipts(x->c, x->rsrc, x->rid, (const char *const *)x->rcontent,
+                                    x->nrows, e);
+    if (st == DH_OK)
+        st = I->put_ivalues(x->c, x->rows, x->nrows, on_replaced, x, e);
     return st;
 }
 
@@ -429,13 +444,21 @@ static void ctx_free(vctx *x)
     free(x->t);
     free(x->allowed);
     json_decref(x->changes);
+    dh_strmap_free(&x->receipts);
+    for (size_t i = 0; i < x->nrows; i++)
+        free(x->rcontent[i]);
+    free(x->rsrc);
+    free(x->rid);
+    free(x->rcontent);
+    free(x->rows);
+    free(x->pend);
 }
 
-/* Flags the targets and audits the batch (the runner commits). */
+/* Writes the batch, flags the targets and audits it (the runner commits). */
 static dh_status ctx_finish(vctx *x, const char *what, dh_err *e)
 {
-    dh_status st = DH_OK;
-    if (x->nt) {
+    dh_status st = write_batch(x, e);
+    if (st == DH_OK && x->nt) {
         /* Every (indicator, unit) whose targets the values touch, once: the
          * units above many values are the same few. */
         qsort(x->t, x->nt, sizeof *x->t, cmp_touched);
@@ -455,10 +478,17 @@ static dh_status ctx_finish(vctx *x, const char *what, dh_err *e)
             free(us);
         }
         qsort(marks, nm, sizeof *marks, cmp_touched);
-        for (size_t i = 0; i < nm && st == DH_OK; i++)
-            if (i == 0 || cmp_touched(&marks[i], &marks[i - 1]))
-                st = DH_TARGETS(x->c)->mark_targets_dirty(x->c, marks[i].ind,
-                                                      x->reg->u[marks[i].unit].code, e);
+        int64_t *ids = dh_xcalloc(nm + 1, sizeof *ids);
+        const char **units = dh_xcalloc(nm + 1, sizeof *units);
+        size_t nd = 0;
+        for (size_t i = 0; i < nm; i++)
+            if (i == 0 || cmp_touched(&marks[i], &marks[i - 1])) {
+                ids[nd] = marks[i].ind;
+                units[nd++] = x->reg->u[marks[i].unit].code;
+            }
+        st = DH_TARGETS(x->c)->mark_targets_dirty_many(x->c, ids, units, nd, e);
+        free(ids);
+        free(units);
         free(marks);
         if (st == DH_OK)
             st = DH_META(x->c)->meta_bump(x->c, DH_TARGETS_DIRTY, e);
@@ -556,7 +586,22 @@ static dh_status values_put_tx(dh_tx *tx, void *closure, dh_err *e)
     vctx *x = &cl->x;
     json_t *values = cl->values;
     dh_status st = ctx_open(x, tx, e);
-    for (size_t i = 0; i < json_array_size(values) && st == DH_OK; i++) {
+    size_t n = json_array_size(values), nk = 0;
+    const char **sources = dh_xcalloc(n ? n : 1, sizeof *sources);
+    const char **ids = dh_xcalloc(n ? n : 1, sizeof *ids);
+    for (size_t i = 0; i < n; i++) {
+        vin v;
+        dh_err ve;
+        if (vin_from_json(json_array_get(values, i), &v, &ve) == DH_OK && v.source && v.id) {
+            sources[nk] = v.source;
+            ids[nk++] = v.id;
+        }
+    }
+    if (st == DH_OK)
+        st = read_receipts(x, sources, ids, nk, e);
+    free(sources);
+    free(ids);
+    for (size_t i = 0; i < n && st == DH_OK; i++) {
         vin v;
         st = vin_from_json(json_array_get(values, i), &v, e);
         if (st == DH_OK)
@@ -691,6 +736,17 @@ static dh_status values_import_tx(dh_tx *tx, void *closure, dh_err *e)
     rep->refused = cl->refused;
     rep->taken = 0;
     dh_status st = ctx_open(x, tx, e);
+    const char **sources = dh_xcalloc(rs->nrows + 1, sizeof *sources);
+    const char **ids = dh_xcalloc(rs->nrows + 1, sizeof *ids);
+    size_t nk = 0;
+    for (size_t r = 1; r < rs->nrows && col[7] >= 0 && col[8] >= 0; r++) {
+        sources[nk] = dh_sheet_at(&rs->rows[r], (size_t)col[7]);
+        ids[nk++] = dh_sheet_at(&rs->rows[r], (size_t)col[8]);
+    }
+    if (st == DH_OK)
+        st = read_receipts(x, sources, ids, nk, e);
+    free(sources);
+    free(ids);
     dh_status first = DH_OK;
     for (size_t r = 1; r < rs->nrows && st == DH_OK; r++) {
         const char *f[NC];

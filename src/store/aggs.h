@@ -14,6 +14,13 @@ typedef int (*dh_agg_key_cb)(void *closure, int32_t id, const char *unit, const 
                              const char *field);
 typedef int (*dh_agg_cell_cb)(void *closure, int32_t key, int32_t day, const dh_kcell *cell,
                               int64_t rev);
+typedef int (*dh_fact_cb)(void *closure, const char *code, const dh_dfact *f);
+
+/* One cell's delta for agg_add_many. */
+typedef struct dh_agg_delta {
+    int32_t key, day;
+    dh_kcell d;
+} dh_agg_delta;
 
 typedef struct dh_aggs_ops {
     /* The service aggregates (core/kpiagg.h). A key is found or created;
@@ -31,6 +38,15 @@ typedef struct dh_aggs_ops {
                                 dh_err *e);
     dh_status (*agg_reset)(dh_conn *c, dh_err *e);
     dh_status (*get_fact)(dh_conn *c, const char *code, dh_dfact *f, bool *found, dh_err *e);
+
+    /* Bulk (issue 15), as in dossiers.h: get_facts gives the fact of each
+     * of the n dossiers (distinct codes) that has one, in any order;
+     * agg_add_many is agg_add for n deltas of distinct (key, day) cells,
+     * all stamped with rev. */
+    dh_status (*get_facts)(dh_conn *c, const char *const *codes, size_t n, dh_fact_cb cb,
+                           void *closure, dh_err *e);
+    dh_status (*agg_add_many)(dh_conn *c, const dh_agg_delta *deltas, size_t n, int64_t rev,
+                              dh_err *e);
 } dh_aggs_ops;
 
 #define DH_AGGS(c) (dh_conn_ops(c)->aggs)

@@ -74,6 +74,27 @@ typedef struct dh_dossiers_ops {
                                dh_dossier_cb cb, void *closure, dh_err *e);
     /* Every dossier code, in code order. */
     dh_status (*list_dossier_codes)(dh_conn *c, dh_code_cb cb, void *closure, dh_err *e);
+
+    /* Bulk (issue 15): what the ops above do one row at a time, for many
+     * rows in one call, so that a backend can send them in one statement
+     * or a COPY (PostgreSQL) instead of one round trip per row (SQLite
+     * simply loops: its statements do not leave the process).
+     * load_devents_many: the events of each of the n dossiers (distinct
+     * codes), dossier after dossier in the order given, each by at then
+     * seq as load_devents. find_devents_many: the stored events among the
+     * n keys (sources[i], ids[i]), in any order (none: no call).
+     * insert_devents: stores the n rows in their order (seq ascending),
+     * each (source, id) checked absent by the caller: one already stored
+     * answers DH_E_CONFLICT, after which the transaction must be rolled
+     * back (some rows may have been written). put_dossiers: put_dossier
+     * for n rows of distinct codes. */
+    dh_status (*load_devents_many)(dh_conn *c, const char *const *dossiers, size_t n,
+                                   dh_devent_cb cb, void *closure, dh_err *e);
+    dh_status (*find_devents_many)(dh_conn *c, const char *const *sources,
+                                   const char *const *ids, size_t n, dh_devent_cb cb,
+                                   void *closure, dh_err *e);
+    dh_status (*insert_devents)(dh_conn *c, const dh_devent_row *rows, size_t n, dh_err *e);
+    dh_status (*put_dossiers)(dh_conn *c, const dh_dossier_row *rows, size_t n, dh_err *e);
 } dh_dossiers_ops;
 
 #define DH_DOSSIERS(c) (dh_conn_ops(c)->dossiers)

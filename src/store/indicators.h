@@ -62,6 +62,11 @@ typedef struct dh_approval_row {
 typedef int (*dh_indicator_cb)(void *closure, const dh_indicator_row *row);
 typedef int (*dh_ivalue_cb)(void *closure, const dh_ivalue_row *row);
 
+typedef int (*dh_ireceipt_cb)(void *closure, const char *source, const char *ext_id,
+                              const char *content);
+/* The value that row i of a put_ivalues replaced (row borrowed for the call). */
+typedef int (*dh_ivalue_replaced_cb)(void *closure, size_t i, const dh_ivalue_row *old);
+
 typedef int (*dh_obligation_cb)(void *closure, const dh_obligation_row *row);
 typedef int (*dh_approval_cb)(void *closure, const dh_approval_row *row);
 
@@ -97,6 +102,22 @@ typedef struct dh_indicators_ops {
      * when there is none. */
     dh_status (*ivalues_latest)(dh_conn *c, int64_t indicator_id, const char *units_json,
                                 dh_date *from, dh_date *to, time_t *received, dh_err *e);
+
+    /* Bulk (issue 15): a batch of values in a few calls rather than two
+     * round trips per value. find_ireceipts gives the stored content of
+     * each of the n keys (sources[i], ids[i]) that has a receipt, in any
+     * order. add_ireceipts stores n receipts whose keys the caller checked
+     * absent (a taken one: DH_E_CONFLICT, and the transaction must be rolled
+     * back). put_ivalues is put_ivalue for the n rows in their order (a
+     * later row of the same (indicator, unit, period_from) replaces an
+     * earlier one, which goes to the history), `replaced` being given the
+     * index of each row that replaced a value and that value. */
+    dh_status (*find_ireceipts)(dh_conn *c, const char *const *sources, const char *const *ids,
+                                size_t n, dh_ireceipt_cb cb, void *closure, dh_err *e);
+    dh_status (*add_ireceipts)(dh_conn *c, const char *const *sources, const char *const *ids,
+                               const char *const *contents, size_t n, dh_err *e);
+    dh_status (*put_ivalues)(dh_conn *c, const dh_ivalue_row *rows, size_t n,
+                             dh_ivalue_replaced_cb replaced, void *closure, dh_err *e);
 } dh_indicators_ops;
 
 #define DH_INDICATORS(c) (dh_conn_ops(c)->indicators)

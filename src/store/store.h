@@ -100,6 +100,16 @@ typedef struct dh_store_ops {
     /* Every table as rows of typed values (rows.h: dieuhanh copy). */
     const dh_rows_ops *rows;
     const dh_dti_ops *dti; /* dti.h (issue 16) */
+
+    /* A write transaction for the writers of one domain's tables (today
+     * "dossiers": dossier events, derived dossiers, their facts and the
+     * aggregate cells), which may write very many rows. Every writer of
+     * those tables begins this way, and such writers run one at a time: what
+     * the transaction reads of those tables stays true until its commit.
+     * A writer that waits past the busy timeout gets DH_E_BUSY. SQLite:
+     * begin(c, true) (one writer at a time already); PostgreSQL: a lower
+     * isolation level under a lock named after the domain (pg_base.c). */
+    dh_status (*begin_domain)(dh_conn *c, const char *domain, dh_err *e);
 } dh_store_ops;
 
 /* ---- Front door. ------------------------------------------------------ */

@@ -65,6 +65,10 @@ typedef struct dh_targets_ops {
     dh_status (*list_target_keys)(dh_conn *c, dh_target_cb cb, void *closure, dh_err *e);
     dh_status (*get_targets)(dh_conn *c, const char *ids_json, dh_target_cb cb, void *closure,
                              dh_err *e);
+    /* Bulk (issue 15): mark_targets_dirty for the n pairs
+     * (indicator_ids[i], units[i]) in one call. */
+    dh_status (*mark_targets_dirty_many)(dh_conn *c, const int64_t *indicator_ids,
+                                         const char *const *units, size_t n, dh_err *e);
 } dh_targets_ops;
 
 #define DH_TARGETS(c) (dh_conn_ops(c)->targets)

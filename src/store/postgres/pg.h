@@ -13,7 +13,9 @@
  * Statements: every SQL text is a string literal; dh_pg_exec prepares it on
  * a connection the first time (PQprepare, named by the literal's address)
  * and then runs the prepared statement (PQexecPrepared). Placeholders are
- * $1, $2, ... Write transactions run at SERIALIZABLE (pg_base.c), so the
+ * $1, $2, ... Write transactions run at SERIALIZABLE (pg_base.c; the
+ * writers of one domain's tables, begin_domain, at READ COMMITTED under
+ * the domain's advisory lock instead), so the
  * concurrency rules of the storage contract (docs/ARCHITECTURE.md) hold:
  * a serialization failure (40001), deadlock (40P01) or lock timeout (55P03)
  * is DH_E_BUSY and the runner runs the transaction again; a unique
@@ -107,6 +109,23 @@ dh_status dh_pg_exec_id(dh_conn *c, const char *sql, const dh_pg_params *p, int6
 dh_status dh_pg_check(dh_conn *c, PGresult *res, const char *what, dh_err *e);
 /* A plain command outside the cache (BEGIN, COMMIT, migrations' DDL). */
 dh_status dh_pg_command(dh_conn *c, const char *sql, const char *what, dh_err *e);
+
+/* ---- Many rows at once (the bulk ops of the domains, issue 15). ----
+ *
+ * A list of keys travels as one text[] parameter: dh_pg_array builds the
+ * array literal of the n strings in b ("{\"a\",\"b\"}", each element
+ * quoted and escaped; b must outlive the statement) and binds it as p's
+ * next parameter, used as $n::text[] (or ::bigint[]) with unnest. Rows travel by COPY ... FROM STDIN in the text format:
+ * the dh_pg_copy_* functions append one field to b, escaped, followed by
+ * `end` ('\t' between fields, '\n' after the last); dh_pg_copy runs the
+ * COPY statement `sql` (a literal without parameters) and sends b. No SQL
+ * text is built from input: the data travels apart from the statement. */
+void dh_pg_array(dh_pg_params *p, dh_buf *b, const char *const *v, size_t n);
+void dh_pg_copy_text(dh_buf *b, const char *s, char end); /* NULL: \N */
+void dh_pg_copy_int(dh_buf *b, int64_t v, char end);
+void dh_pg_copy_time(dh_buf *b, time_t t, char end); /* 0: \N */
+void dh_pg_copy_bytes(dh_buf *b, const void *data, size_t n, char end); /* NULL: \N */
+dh_status dh_pg_copy(dh_conn *c, const char *sql, const dh_buf *b, const char *what, dh_err *e);
 
 /* Column helpers on row r, column i of a result. */
 bool dh_pg_is_null(const PGresult *res, int r, int i);

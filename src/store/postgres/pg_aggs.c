@@ -69,6 +69,20 @@ static dh_status pg_load_agg_keys(dh_conn *c, int32_t after_id, dh_agg_key_cb cb
     return DH_OK;
 }
 
+/* The upsert's arm that adds a conflicting cell to the stored one (agg_add
+ * and agg_add_many). */
+#define CELL_SUM                                                                                \
+    "ON CONFLICT (key, day) DO UPDATE SET rev = excluded.rev, cell = ("                         \
+    "SELECT string_agg(substring(int8send(((s & 255) << 24) | (((s >> 8) & 255) << 16) | "      \
+    "(((s >> 16) & 255) << 8) | ((s >> 24) & 255)) FROM 5 FOR 4), ''::bytea ORDER BY i) "        \
+    "FROM (SELECT i, (CASE WHEN i < 15 THEN w.a + w.b "                                         \
+    "ELSE w.a + w.b + ((lo.a + lo.b) >> 32) END) & 4294967295 AS s "                            \
+    "FROM generate_series(0, 15) AS i, "                                                        \
+    "LATERAL (SELECT " LE32("agg_days.cell", "4 * i") " AS a, "                                 \
+    LE32("excluded.cell", "4 * i") " AS b) AS w, "                                              \
+    "LATERAL (SELECT " LE32("agg_days.cell", "56") " AS a, "                                    \
+    LE32("excluded.cell", "56") " AS b) AS lo) AS t)"
+
 static dh_status pg_agg_add(dh_conn *c, int32_t key, int32_t day, const dh_kcell *delta,
                             int64_t rev, dh_err *e)
 {
@@ -82,20 +96,9 @@ static dh_status pg_agg_add(dh_conn *c, int32_t key, int32_t day, const dh_kcell
     /* Word i of the sum is s = (a + b) mod 2^32 (word 15, the minutes' high word, adds the
      * carry of word 14); it is written back little-endian as the last 4 bytes of int8send
      * (big-endian) of s with its bytes swapped. */
-    return dh_pg_exec(
-        c,
-        "INSERT INTO agg_days(key, day, cell, rev) VALUES ($1, $2, $3, $4) "
-        "ON CONFLICT (key, day) DO UPDATE SET rev = excluded.rev, cell = ("
-        "SELECT string_agg(substring(int8send(((s & 255) << 24) | (((s >> 8) & 255) << 16) | "
-        "(((s >> 16) & 255) << 8) | ((s >> 24) & 255)) FROM 5 FOR 4), ''::bytea ORDER BY i) "
-        "FROM (SELECT i, (CASE WHEN i < 15 THEN w.a + w.b "
-        "ELSE w.a + w.b + ((lo.a + lo.b) >> 32) END) & 4294967295 AS s "
-        "FROM generate_series(0, 15) AS i, "
-        "LATERAL (SELECT " LE32("agg_days.cell", "4 * i") " AS a, "
-        LE32("excluded.cell", "4 * i") " AS b) AS w, "
-        "LATERAL (SELECT " LE32("agg_days.cell", "56") " AS a, "
-        LE32("excluded.cell", "56") " AS b) AS lo) AS t)",
-        &p, NULL, "save aggregate cell", e);
+    return dh_pg_exec(c,
+                      "INSERT INTO agg_days(key, day, cell, rev) VALUES ($1, $2, $3, $4) " CELL_SUM,
+                      &p, NULL, "save aggregate cell", e);
 }
 
 static dh_status pg_load_agg_cells(dh_conn *c, int64_t after_rev, dh_agg_cell_cb cb,
@@ -160,6 +163,78 @@ static dh_status pg_get_fact(dh_conn *c, const char *code, dh_dfact *f, bool *fo
     return s;
 }
 
+/* ---- Bulk (issue 15). ---------------------------------------------------- */
+
+static dh_status pg_get_facts(dh_conn *c, const char *const *codes, size_t n, dh_fact_cb cb,
+                              void *closure, dh_err *e)
+{
+    if (!n)
+        return DH_OK;
+    dh_buf a = DH_BUF_INIT;
+    dh_pg_params p = {0};
+    dh_pg_array(&p, &a, codes, n);
+    PGresult *res;
+    dh_status s = dh_pg_exec(c,
+                             "SELECT d.code, d.fact FROM unnest($1::text[]) AS k(code) "
+                             "CROSS JOIN LATERAL (SELECT code, fact FROM dossiers x "
+                             "WHERE x.code = k.code AND x.fact IS NOT NULL) AS d",
+                             &p, &res, "read dossier facts", e);
+    dh_buf_free(&a);
+    if (s)
+        return s;
+    for (int i = 0, rows = PQntuples(res); i < rows; i++) {
+        size_t len = 0;
+        dh_dfact f;
+        unsigned char *b = dh_pg_col_bytes(res, i, 1, &len);
+        int bad = !b || dh_dfact_unpack(b, len, &f);
+        free(b);
+        if (bad) {
+            s = dh_err_set(e, DH_E_INTERNAL, "corrupt_fact", NULL, "dossier %s",
+                           dh_pg_col_text(res, i, 0));
+            break;
+        }
+        if (cb(closure, dh_pg_col_text(res, i, 0), &f))
+            break;
+    }
+    PQclear(res);
+    return s;
+}
+
+/* COPY into a temporary table of the connection, then one upsert adding
+ * each delta to its stored cell (CELL_SUM), then emptied. */
+static dh_status pg_agg_add_many(dh_conn *c, const dh_agg_delta *deltas, size_t n, int64_t rev,
+                                 dh_err *e)
+{
+    if (!n)
+        return DH_OK;
+    dh_buf b = DH_BUF_INIT;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char blob[DH_KCELL_BLOB];
+        dh_kcell_pack(&deltas[i].d, blob);
+        dh_pg_copy_int(&b, deltas[i].key, '\t');
+        dh_pg_copy_int(&b, deltas[i].day, '\t');
+        dh_pg_copy_bytes(&b, blob, sizeof blob, '\n');
+    }
+    dh_pg_params p = {0};
+    dh_pg_int(&p, rev);
+    dh_status s = dh_pg_command(c,
+                                "CREATE TEMP TABLE IF NOT EXISTS dh_stage_cells "
+                                "(key bigint, day bigint, cell bytea)",
+                                "stage aggregate cells", e);
+    if (s == DH_OK)
+        s = dh_pg_copy(c, "COPY dh_stage_cells(key, day, cell) FROM STDIN", &b,
+                       "save aggregate cells", e);
+    if (s == DH_OK)
+        s = dh_pg_exec(c,
+                       "INSERT INTO agg_days(key, day, cell, rev) "
+                       "SELECT key, day, cell, $1::bigint FROM dh_stage_cells " CELL_SUM,
+                       &p, NULL, "save aggregate cells", e);
+    if (s == DH_OK)
+        s = dh_pg_command(c, "TRUNCATE dh_stage_cells", "stage aggregate cells", e);
+    dh_buf_free(&b);
+    return s;
+}
+
 const dh_aggs_ops dh_postgres_aggs_ops = {
     .agg_key = pg_agg_key,
     .load_agg_keys = pg_load_agg_keys,
@@ -167,4 +242,6 @@ const dh_aggs_ops dh_postgres_aggs_ops = {
     .load_agg_cells = pg_load_agg_cells,
     .agg_reset = pg_agg_reset,
     .get_fact = pg_get_fact,
+    .get_facts = pg_get_facts,
+    .agg_add_many = pg_agg_add_many,
 };

@@ -10,6 +10,26 @@
  * SQLite read transaction), so a transaction that would see another's
  * writes half-way fails with 40001 and the runner runs it again.
  *
+ * Bulk writers of one domain (begin_domain: the dossiers, their events,
+ * facts and aggregate cells) are the exception: SERIALIZABLE keeps a
+ * predicate lock for every row and index page such a transaction reads, and
+ * an import of tens of thousands of events beside other serializable
+ * writers can fill the server's predicate lock table (53200, "out of shared
+ * memory"), besides failing with 40001 against every small batch that
+ * commits meanwhile. Those writers run at
+ * READ COMMITTED instead, and each takes first, before it reads anything, a
+ * transaction-level advisory lock keyed by the domain's name
+ * (pg_advisory_xact_lock(DOMAIN_LOCK_CLASS, hashtext(domain))): every
+ * writer of the domain's tables begins this way (app.c, dh_tx_run with
+ * DH_TX_DOSSIERS), so they run one at a time, and each statement's fresh
+ * READ COMMITTED snapshot, taken after the lock was granted, sees every
+ * earlier writer's commit: what the transaction reads of those tables stays
+ * true until it commits, as under SQLite's one write lock. The wait for the
+ * lock is bounded by lock_timeout (the busy timeout): past it, 55P03, busy.
+ * Such a transaction reads nothing that writers of other domains change
+ * (the unit registry, catalogue and calendars are snapshots taken before
+ * it begins), so SERIALIZABLE writers elsewhere lose no guarantee.
+ *
  * Migrations: the table dh_schema(version) holds the schema version; each
  * migration runs in its own transaction together with the version update,
  * under a transaction-level advisory lock, so that two nodes starting at
@@ -31,6 +51,9 @@
 /* The advisory lock taken by migrate (any constant shared by all nodes:
  * "dhmigrat" in ASCII). */
 #define MIGRATE_LOCK_KEY "7522127443331391860"
+/* The first key of a domain writers' advisory lock (the two-integer form,
+ * a lock space apart from the migrations' one-bigint key): "dhwd". */
+#define DOMAIN_LOCK_CLASS "1684567908"
 
 /* ------------------------------------------------------------------ */
 /* Errors.                                                            */
@@ -73,6 +96,27 @@ static dh_status pg_error(dh_conn *c, const PGresult *res, const char *what, dh_
     if (state && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 ||
                   strcmp(state, "55P03") == 0))
         return dh_err_set(e, DH_E_BUSY, "busy", NULL, "%s: the database is busy (%s)", what, msg);
+    /* Class 53, insufficient resources (53000; 53100 disk full; 53200 out
+     * of memory, which is also "out of shared memory": the lock or
+     * predicate-lock table is full; 53300 too many connections; 53400 a
+     * configured limit): the server cannot take the transaction now. The
+     * runner tries again a few times (another transaction may give the
+     * resource back); past that the caller gets busy (503 with
+     * Retry-After), with the server's words and hint for its operator. */
+    if (state && strncmp(state, "53", 2) == 0) {
+        const char *hint = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL;
+        char h[200];
+        trim_message(hint, h, sizeof h);
+        return dh_err_set(e, DH_E_BUSY, "database_resources", NULL,
+                          "%s: the PostgreSQL server is short of resources: %s (SQLSTATE %s)%s%s",
+                          what, msg, state, *h ? "; " : "", h);
+    }
+    /* Class 54, a program limit (a statement too complex, too many
+     * arguments): no retry helps; a clear error naming the limit. */
+    if (state && strncmp(state, "54", 2) == 0)
+        return dh_err_set(e, DH_E_DB, "database_limit", NULL,
+                          "%s: a limit of the PostgreSQL server was exceeded: %s (SQLSTATE %s)",
+                          what, msg, state);
     if (connection_lost(c, state)) {
         c->lost = true;
         return dh_err_set(e, DH_E_UNAVAILABLE, "database_unavailable", NULL,
@@ -267,6 +311,119 @@ dh_status dh_pg_command(dh_conn *c, const char *sql, const char *what, dh_err *e
     dh_status st = check(c, res, what, e);
     if (st == DH_OK)
         PQclear(res);
+    return st;
+}
+
+/* ------------------------------------------------------------------ */
+/* Many rows at once: arrays and COPY.                                */
+
+void dh_pg_array(dh_pg_params *p, dh_buf *b, const char *const *v, size_t n)
+{
+    dh_buf_reset(b);
+    dh_buf_putc(b, '{');
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            dh_buf_putc(b, ',');
+        dh_buf_putc(b, '"');
+        for (const char *ch = v[i] ? v[i] : ""; *ch; ch++) {
+            if (*ch == '"' || *ch == '\\')
+                dh_buf_putc(b, '\\');
+            dh_buf_putc(b, *ch);
+        }
+        dh_buf_putc(b, '"');
+    }
+    dh_buf_putc(b, '}');
+    dh_buf_putc(b, '\0');
+    dh_pg_text(p, b->p);
+}
+
+void dh_pg_copy_text(dh_buf *b, const char *s, char end)
+{
+    if (!s) {
+        dh_buf_puts(b, "\\N");
+    } else {
+        /* The text format's escapes: backslash, and the three characters
+         * that would end a field or a row. */
+        const char *run = s;
+        for (const char *p = s; *p; p++) {
+            char esc = *p == '\\' ? '\\' : *p == '\t' ? 't' : *p == '\n' ? 'n' : *p == '\r' ? 'r' : 0;
+            if (!esc)
+                continue;
+            dh_buf_append(b, run, (size_t)(p - run));
+            dh_buf_putc(b, '\\');
+            dh_buf_putc(b, esc);
+            run = p + 1;
+        }
+        dh_buf_puts(b, run);
+    }
+    dh_buf_putc(b, end);
+}
+
+void dh_pg_copy_int(dh_buf *b, int64_t v, char end)
+{
+    char n[24];
+    int len = snprintf(n, sizeof n, "%" PRId64, v);
+    dh_buf_append(b, n, (size_t)len);
+    dh_buf_putc(b, end);
+}
+
+void dh_pg_copy_time(dh_buf *b, time_t t, char end)
+{
+    if (t)
+        dh_pg_copy_int(b, (int64_t)t, end);
+    else
+        dh_pg_copy_text(b, NULL, end);
+}
+
+void dh_pg_copy_bytes(dh_buf *b, const void *data, size_t n, char end)
+{
+    if (!data) {
+        dh_pg_copy_text(b, NULL, end);
+        return;
+    }
+    static const char hex[] = "0123456789abcdef";
+    dh_buf_puts(b, "\\\\x"); /* bytea's hex input \x..., its backslash escaped */
+    const unsigned char *d = data;
+    for (size_t i = 0; i < n; i++) {
+        dh_buf_putc(b, hex[d[i] >> 4]);
+        dh_buf_putc(b, hex[d[i] & 15]);
+    }
+    dh_buf_putc(b, end);
+}
+
+dh_status dh_pg_copy(dh_conn *c, const char *sql, const dh_buf *b, const char *what, dh_err *e)
+{
+    PGresult *res = PQexec(c->pg, sql);
+    if (!res || PQresultStatus(res) != PGRES_COPY_IN) {
+        dh_status st = check(c, res, what, e);
+        if (st)
+            return st;
+        PQclear(res);
+        return dh_err_set(e, DH_E_INTERNAL, "internal_error", NULL, "%s: not a COPY FROM STDIN",
+                          what);
+    }
+    PQclear(res);
+    /* Sent in pieces of at most 1 MiB (libpq buffers what it cannot send
+     * at once; a blocking connection waits until the server takes it). */
+    int ok = 1;
+    for (size_t off = 0; ok == 1 && off < b->len; off += 1 << 20) {
+        size_t n = b->len - off < (1u << 20) ? b->len - off : (1u << 20);
+        ok = PQputCopyData(c->pg, b->p + off, (int)n);
+    }
+    if (PQputCopyEnd(c->pg, ok == 1 ? NULL : "dieuhanh: sending the rows failed") != 1)
+        ok = -1;
+    /* The COPY's own result, then the end of the command. */
+    dh_status st = DH_OK;
+    while ((res = PQgetResult(c->pg)) != NULL) {
+        if (st != DH_OK)
+            PQclear(res);
+        else if ((st = check(c, res, what, e)) == DH_OK) /* check clears a failure */
+            PQclear(res);
+    }
+    if (st == DH_OK && ok != 1)
+        st = dh_err_set(e, DH_E_DB, "database_unavailable", NULL,
+                        "%s: lost the connection to the PostgreSQL server: %s", what,
+                        PQerrorMessage(c->pg));
     return st;
 }
 
@@ -534,6 +691,8 @@ static void pg_close(dh_store *s)
 /* ------------------------------------------------------------------ */
 /* Transactions.                                                      */
 
+static void pg_rollback(dh_conn *c);
+
 static dh_status pg_begin(dh_conn *c, bool write, dh_err *e)
 {
     dh_status st = dh_pg_command(c,
@@ -542,6 +701,24 @@ static dh_status pg_begin(dh_conn *c, bool write, dh_err *e)
                                  "begin", e);
     if (st == DH_OK)
         c->in_tx = true;
+    return st;
+}
+
+/* READ COMMITTED under the domain's advisory lock (see the top of this
+ * file). The lock is the transaction's first statement, so nothing is read
+ * before it is granted; lock_timeout bounds the wait (55P03: busy). */
+static dh_status pg_begin_domain(dh_conn *c, const char *domain, dh_err *e)
+{
+    dh_status st = dh_pg_command(c, "BEGIN ISOLATION LEVEL READ COMMITTED", "begin", e);
+    if (st)
+        return st;
+    c->in_tx = true;
+    dh_pg_params p = {0};
+    dh_pg_text(&p, domain);
+    st = dh_pg_exec(c, "SELECT pg_advisory_xact_lock(" DOMAIN_LOCK_CLASS ", hashtext($1::text))",
+                    &p, NULL, "lock the domain's writers", e);
+    if (st)
+        pg_rollback(c);
     return st;
 }
 
@@ -703,4 +880,5 @@ const dh_store_ops dh_postgres_ops = {
     .jobs = &dh_postgres_jobs_ops,
     .rows = &dh_postgres_rows_ops,
     .dti = &dh_postgres_dti_ops,
+    .begin_domain = pg_begin_domain,
 };

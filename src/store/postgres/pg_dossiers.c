@@ -107,30 +107,37 @@ enum {
     F_DIGITISED_RESULT = 16
 };
 
+/* The columns put_dossier writes, and its upsert's update (shared with
+ * put_dossiers). */
+#define PUT_COLS                                                                               \
+    "code, unit, receiving_unit, procedure, channel, "                                          \
+    "by_applicant, received_at, counting_from, due_at, due_effective, at_risk_from, "           \
+    "extended_to, finished_at, state, outcome, used_minutes, budget_minutes, late_minutes, "    \
+    "nsupplements, paid, paid_online, rating, digitised_input, digitised_result, updated_at, "  \
+    "fact"
+#define PUT_UPDATE                                                                             \
+    "ON CONFLICT (code) DO UPDATE SET unit = excluded.unit, "                                   \
+    "receiving_unit = excluded.receiving_unit, procedure = excluded.procedure, "                \
+    "channel = excluded.channel, by_applicant = excluded.by_applicant, "                        \
+    "received_at = excluded.received_at, counting_from = excluded.counting_from, "              \
+    "due_at = excluded.due_at, due_effective = excluded.due_effective, "                        \
+    "at_risk_from = excluded.at_risk_from, extended_to = excluded.extended_to, "                \
+    "finished_at = excluded.finished_at, state = excluded.state, "                              \
+    "outcome = excluded.outcome, used_minutes = excluded.used_minutes, "                        \
+    "budget_minutes = excluded.budget_minutes, late_minutes = excluded.late_minutes, "          \
+    "nsupplements = excluded.nsupplements, paid = excluded.paid, "                              \
+    "paid_online = excluded.paid_online, rating = excluded.rating, "                            \
+    "digitised_input = excluded.digitised_input, "                                              \
+    "digitised_result = excluded.digitised_result, updated_at = excluded.updated_at, "          \
+    "fact = excluded.fact"
+
 static dh_status pg_put_dossier(dh_conn *c, const dh_dossier_row *r, dh_err *e)
 {
     static const char sql[] =
-        "INSERT INTO dossiers(code, unit, receiving_unit, procedure, channel, "
-        "by_applicant, received_at, counting_from, due_at, due_effective, at_risk_from, "
-        "extended_to, finished_at, state, outcome, used_minutes, budget_minutes, late_minutes, "
-        "nsupplements, paid, paid_online, rating, digitised_input, digitised_result, updated_at, "
-        "fact) VALUES ($1, $2, $3, $4, $5, $6::integer & 1, $7, $8, $9, $10, $11, $12, $13, "
+        "INSERT INTO dossiers(" PUT_COLS ") VALUES ($1, $2, $3, $4, $5, $6::integer & 1, $7, $8, "
+        "$9, $10, $11, $12, $13, "
         "$14, $15, $16, $17, $18, $19, ($6::integer >> 1) & 1, ($6::integer >> 2) & 1, $20, "
-        "($6::integer >> 3) & 1, ($6::integer >> 4) & 1, $21, $22) "
-        "ON CONFLICT (code) DO UPDATE SET unit = excluded.unit, "
-        "receiving_unit = excluded.receiving_unit, procedure = excluded.procedure, "
-        "channel = excluded.channel, by_applicant = excluded.by_applicant, "
-        "received_at = excluded.received_at, counting_from = excluded.counting_from, "
-        "due_at = excluded.due_at, due_effective = excluded.due_effective, "
-        "at_risk_from = excluded.at_risk_from, extended_to = excluded.extended_to, "
-        "finished_at = excluded.finished_at, state = excluded.state, "
-        "outcome = excluded.outcome, used_minutes = excluded.used_minutes, "
-        "budget_minutes = excluded.budget_minutes, late_minutes = excluded.late_minutes, "
-        "nsupplements = excluded.nsupplements, paid = excluded.paid, "
-        "paid_online = excluded.paid_online, rating = excluded.rating, "
-        "digitised_input = excluded.digitised_input, "
-        "digitised_result = excluded.digitised_result, updated_at = excluded.updated_at, "
-        "fact = excluded.fact";
+        "($6::integer >> 3) & 1, ($6::integer >> 4) & 1, $21, $22) " PUT_UPDATE;
     dh_pg_params p = {0};
     dh_pg_text(&p, r->code);
     dh_pg_text(&p, r->unit);
@@ -408,6 +415,138 @@ static dh_status pg_list_dossier_codes(dh_conn *c, dh_code_cb cb, void *closure,
     return DH_OK;
 }
 
+/* ---- Bulk (issue 15): one statement or one COPY for many rows. --------- */
+
+/* Runs sql with the array literal of v (n strings) as $1 and gives the
+ * event rows through cb. */
+static dh_status devents_by_array(dh_conn *c, const char *sql, const char *const *v, size_t n,
+                                  const char *const *v2, dh_devent_cb cb, void *closure,
+                                  dh_err *e)
+{
+    dh_buf a = DH_BUF_INIT, a2 = DH_BUF_INIT;
+    dh_pg_params p = {0};
+    dh_pg_array(&p, &a, v, n);
+    if (v2)
+        dh_pg_array(&p, &a2, v2, n);
+    PGresult *res;
+    dh_status s = dh_pg_exec(c, sql, &p, &res, "read dossier events", e);
+    dh_buf_free(&a);
+    dh_buf_free(&a2);
+    if (s)
+        return s;
+    bool any = false;
+    return devent_rows(res, cb, closure, &any);
+}
+
+static dh_status pg_load_devents_many(dh_conn *c, const char *const *dossiers, size_t n,
+                                      dh_devent_cb cb, void *closure, dh_err *e)
+{
+    /* LATERAL: one index probe per code, whatever the planner believes of
+     * the table (within an import's transaction its statistics are those
+     * of before the import, and a hash join would scan the whole table for
+     * every chunk). */
+    static const char sql[] =
+        "SELECT d.seq, d.source, d.id, d.dossier, d.type, d.at, d.body, d.stored_at "
+        "FROM unnest($1::text[]) WITH ORDINALITY AS k(code, ord) CROSS JOIN LATERAL "
+        "(SELECT " DEVENT_COLS " FROM dossier_events e WHERE e.dossier = k.code "
+        "ORDER BY e.at, e.seq) AS d ORDER BY k.ord";
+    return n ? devents_by_array(c, sql, dossiers, n, NULL, cb, closure, e) : DH_OK;
+}
+
+static dh_status pg_find_devents_many(dh_conn *c, const char *const *sources,
+                                      const char *const *ids, size_t n, dh_devent_cb cb,
+                                      void *closure, dh_err *e)
+{
+    static const char sql[] =
+        "SELECT d.seq, d.source, d.id, d.dossier, d.type, d.at, d.body, d.stored_at "
+        "FROM unnest($1::text[], $2::text[]) AS k(source, id) CROSS JOIN LATERAL "
+        "(SELECT " DEVENT_COLS " FROM dossier_events e WHERE e.source = k.source "
+        "AND e.id = k.id) AS d";
+    return n ? devents_by_array(c, sql, sources, n, ids, cb, closure, e) : DH_OK;
+}
+
+/* COPY straight into the table: the caller checked every (source, id)
+ * absent, and a taken one fails the COPY (23505, DH_E_CONFLICT). */
+static dh_status pg_insert_devents(dh_conn *c, const dh_devent_row *rows, size_t n, dh_err *e)
+{
+    if (!n)
+        return DH_OK;
+    dh_buf b = DH_BUF_INIT;
+    for (size_t i = 0; i < n; i++) {
+        const dh_devent_row *r = &rows[i];
+        dh_pg_copy_text(&b, r->source, '\t');
+        dh_pg_copy_text(&b, r->id, '\t');
+        dh_pg_copy_text(&b, r->dossier, '\t');
+        dh_pg_copy_text(&b, r->type, '\t');
+        dh_pg_copy_int(&b, (int64_t)r->at, '\t');
+        dh_pg_copy_text(&b, r->body, '\t');
+        dh_pg_copy_int(&b, (int64_t)r->stored_at, '\n');
+    }
+    dh_status s = dh_pg_copy(
+        c, "COPY dossier_events(source, id, dossier, type, at, body, stored_at) FROM STDIN", &b,
+        "insert dossier events", e);
+    dh_buf_free(&b);
+    return s;
+}
+
+/* COPY into a temporary table of the connection (made on first use, or
+ * again after a rollback undid its making), then one upsert from it, then
+ * emptied for the next call. */
+static dh_status pg_put_dossiers(dh_conn *c, const dh_dossier_row *rows, size_t n, dh_err *e)
+{
+    if (!n)
+        return DH_OK;
+    dh_buf b = DH_BUF_INIT;
+    for (size_t i = 0; i < n; i++) {
+        const dh_dossier_row *r = &rows[i];
+        dh_pg_copy_text(&b, r->code, '\t');
+        dh_pg_copy_text(&b, r->unit, '\t');
+        dh_pg_copy_text(&b, r->receiving_unit, '\t');
+        dh_pg_copy_text(&b, r->procedure, '\t');
+        dh_pg_copy_text(&b, r->channel, '\t');
+        dh_pg_copy_int(&b, r->by_applicant, '\t');
+        dh_pg_copy_time(&b, r->received_at, '\t');
+        dh_pg_copy_time(&b, r->counting_from, '\t');
+        dh_pg_copy_time(&b, r->due_at, '\t');
+        dh_pg_copy_time(&b, r->due_effective, '\t');
+        dh_pg_copy_time(&b, r->at_risk_from, '\t');
+        dh_pg_copy_time(&b, r->extended_to, '\t');
+        dh_pg_copy_time(&b, r->finished_at, '\t');
+        dh_pg_copy_text(&b, r->state, '\t');
+        dh_pg_copy_text(&b, r->outcome, '\t');
+        dh_pg_copy_int(&b, r->used_minutes, '\t');
+        dh_pg_copy_int(&b, r->budget_minutes, '\t');
+        dh_pg_copy_int(&b, r->late_minutes, '\t');
+        dh_pg_copy_int(&b, r->nsupplements, '\t');
+        dh_pg_copy_int(&b, r->paid, '\t');
+        dh_pg_copy_int(&b, r->paid_online, '\t');
+        dh_pg_copy_int(&b, r->rating, '\t');
+        dh_pg_copy_int(&b, r->digitised_input, '\t');
+        dh_pg_copy_int(&b, r->digitised_result, '\t');
+        dh_pg_copy_int(&b, (int64_t)r->updated_at, '\t');
+        unsigned char blob[DH_DFACT_BLOB];
+        if (r->fact)
+            dh_dfact_pack(r->fact, blob);
+        dh_pg_copy_bytes(&b, r->fact ? blob : NULL, sizeof blob, '\n');
+    }
+    dh_status s = dh_pg_command(c,
+                                "CREATE TEMP TABLE IF NOT EXISTS dh_stage_dossiers "
+                                "(LIKE dossiers INCLUDING DEFAULTS)",
+                                "stage dossiers", e);
+    if (s == DH_OK)
+        s = dh_pg_copy(c, "COPY dh_stage_dossiers(" PUT_COLS ") FROM STDIN", &b, "save dossiers",
+                       e);
+    if (s == DH_OK)
+        s = dh_pg_exec(c,
+                       "INSERT INTO dossiers(" PUT_COLS ") SELECT " PUT_COLS
+                       " FROM dh_stage_dossiers " PUT_UPDATE,
+                       NULL, NULL, "save dossiers", e);
+    if (s == DH_OK)
+        s = dh_pg_command(c, "TRUNCATE dh_stage_dossiers", "stage dossiers", e);
+    dh_buf_free(&b);
+    return s;
+}
+
 const dh_dossiers_ops dh_postgres_dossiers_ops = {
     .find_devent = pg_find_devent,
     .insert_devent = pg_insert_devent,
@@ -417,4 +556,8 @@ const dh_dossiers_ops dh_postgres_dossiers_ops = {
     .list_dossiers = pg_list_dossiers,
     .scan_dossiers = pg_scan_dossiers,
     .list_dossier_codes = pg_list_dossier_codes,
+    .load_devents_many = pg_load_devents_many,
+    .find_devents_many = pg_find_devents_many,
+    .insert_devents = pg_insert_devents,
+    .put_dossiers = pg_put_dossiers,
 };

@@ -161,6 +161,16 @@ static dh_ivalue_row ivalue_of(const PGresult *res, int i)
     return r;
 }
 
+/* The unit's latest period and receipt only move forward (put_ivalue and
+ * put_ivalues; the table is aliased l). */
+#define LATEST_UPSERT                                                                          \
+    "ON CONFLICT (indicator_id, unit) DO UPDATE SET "                                          \
+    "period_from = GREATEST(l.period_from, excluded.period_from), "                            \
+    "period_to = GREATEST(l.period_to, excluded.period_to), "                                  \
+    "received_at = GREATEST(l.received_at, excluded.received_at) "                             \
+    "WHERE excluded.period_from > l.period_from OR excluded.period_to > l.period_to OR "        \
+    "excluded.received_at > l.received_at"
+
 /* A value's columns as parameters, in IVALUE_COLS's order; received_at is
  * left out for the replacement (which keeps the stored one). */
 static void ivalue_params(dh_pg_params *p, const dh_ivalue_row *r, bool received)
@@ -234,12 +244,7 @@ static dh_status pg_put_ivalue(dh_conn *c, const dh_ivalue_row *r, dh_ivalue_cb 
         "excluded.period_to WHERE excluded.period_to > indicator_periods.period_to), "
         "lat AS (INSERT INTO indicator_latest AS l(indicator_id, unit, period_from, period_to, "
         "received_at) VALUES ($1,$2,$3,$4,GREATEST($11::bigint, $12::bigint)) "
-        "ON CONFLICT (indicator_id, unit) DO UPDATE SET "
-        "period_from = GREATEST(l.period_from, excluded.period_from), "
-        "period_to = GREATEST(l.period_to, excluded.period_to), "
-        "received_at = GREATEST(l.received_at, excluded.received_at) "
-        "WHERE excluded.period_from > l.period_from OR excluded.period_to > l.period_to OR "
-        "excluded.received_at > l.received_at) "
+        LATEST_UPSERT ") "
         "SELECT count(*) FROM ins",
         &p, &inserted, "save value", e);
     if (s || inserted > 0)
@@ -475,6 +480,202 @@ static dh_status pg_load_approvals(dh_conn *c, dh_approval_cb cb, void *closure,
     return DH_OK;
 }
 
+/* ---- Bulk (issue 15): a batch of values in a few statements. ------------- */
+
+static dh_status pg_find_ireceipts(dh_conn *c, const char *const *sources, const char *const *ids,
+                                   size_t n, dh_ireceipt_cb cb, void *closure, dh_err *e)
+{
+    if (!n)
+        return DH_OK;
+    dh_buf a = DH_BUF_INIT, b = DH_BUF_INIT;
+    dh_pg_params p = {0};
+    dh_pg_array(&p, &a, sources, n);
+    dh_pg_array(&p, &b, ids, n);
+    PGresult *res;
+    dh_status s = dh_pg_exec(c,
+                             "SELECT r.source, r.ext_id, r.content "
+                             "FROM unnest($1::text[], $2::text[]) AS k(source, ext_id) "
+                             "CROSS JOIN LATERAL (SELECT source, ext_id, content FROM "
+                             "indicator_receipts x WHERE x.source = k.source "
+                             "AND x.ext_id = k.ext_id) AS r",
+                             &p, &res, "find receipts", e);
+    dh_buf_free(&a);
+    dh_buf_free(&b);
+    if (s)
+        return s;
+    PG_ROWS(res, i)
+    if (cb(closure, dh_pg_col_text(res, i, 0), dh_pg_col_text(res, i, 1),
+           dh_pg_col_text(res, i, 2)))
+        break;
+    PQclear(res);
+    return DH_OK;
+}
+
+static dh_status pg_add_ireceipts(dh_conn *c, const char *const *sources, const char *const *ids,
+                                  const char *const *contents, size_t n, dh_err *e)
+{
+    if (!n)
+        return DH_OK;
+    dh_buf b = DH_BUF_INIT;
+    for (size_t i = 0; i < n; i++) {
+        dh_pg_copy_text(&b, sources[i], '\t');
+        dh_pg_copy_text(&b, ids[i], '\t');
+        dh_pg_copy_text(&b, contents[i], '\n');
+    }
+    dh_status s = dh_pg_copy(c, "COPY indicator_receipts(source, ext_id, content) FROM STDIN", &b,
+                             "save receipts", e);
+    dh_buf_free(&b);
+    return s;
+}
+
+/* One round of put_ivalues: rows of distinct keys, staged by COPY (with
+ * their index in the call), then one statement (each stored value found
+ * by a primary-key probe, LATERAL, whatever the planner thinks of the
+ * unanalysed stage) that keeps every value
+ * replaced in the history, upserts the values (a replaced one keeps its
+ * received_at) and the two summaries, as pg_put_ivalue does for one, and
+ * returns the replaced values with the index of the row replacing each.
+ * A replacement that ends earlier than its value corrects the summaries
+ * after (rare: the indicator's period type changed). */
+static dh_status put_ivalues_round(dh_conn *c, const dh_ivalue_row *rows, const size_t *idx,
+                                   size_t n, dh_ivalue_replaced_cb replaced, void *closure,
+                                   dh_err *e)
+{
+    dh_buf b = DH_BUF_INIT;
+    for (size_t k = 0; k < n; k++) {
+        const dh_ivalue_row *r = &rows[idx[k]];
+        char num[32];
+        dh_pg_copy_int(&b, (int64_t)idx[k], '\t');
+        dh_pg_copy_int(&b, r->indicator_id, '\t');
+        dh_pg_copy_text(&b, r->unit, '\t');
+        dh_pg_copy_int(&b, r->period_from, '\t');
+        dh_pg_copy_int(&b, r->period_to, '\t');
+        snprintf(num, sizeof num, "%.17g", r->value);
+        dh_pg_copy_text(&b, num, '\t');
+        snprintf(num, sizeof num, "%.17g", r->numerator);
+        dh_pg_copy_text(&b, r->has_nd ? num : NULL, '\t');
+        snprintf(num, sizeof num, "%.17g", r->denominator);
+        dh_pg_copy_text(&b, r->has_nd ? num : NULL, '\t');
+        dh_pg_copy_text(&b, r->source, '\t');
+        dh_pg_copy_text(&b, r->ext_id, '\t');
+        dh_pg_copy_time(&b, r->at, '\t');
+        dh_pg_copy_int(&b, (int64_t)r->received_at, '\t');
+        dh_pg_copy_int(&b, (int64_t)r->updated_at, '\t');
+        dh_pg_copy_text(&b, r->entered_by, '\n');
+    }
+    dh_status s = dh_pg_command(c,
+                                "CREATE TEMP TABLE IF NOT EXISTS dh_stage_values (ord bigint, "
+                                "LIKE indicator_values)",
+                                "stage values", e);
+    if (s == DH_OK)
+        s = dh_pg_copy(c, "COPY dh_stage_values(ord, " IVALUE_COLS ") FROM STDIN", &b,
+                       "save values", e);
+    dh_buf_free(&b);
+    PGresult *res = NULL;
+    if (s == DH_OK)
+        s = dh_pg_exec(
+            c,
+            "WITH old AS (SELECT s.ord, s.period_to AS new_to, s.updated_at AS new_at, "
+            "s.entered_by AS new_by, v.indicator_id, v.unit, v.period_from, v.period_to, "
+            "v.value, v.numerator, v.denominator, v.source, v.ext_id, v.at, v.received_at, "
+            "v.updated_at, v.entered_by FROM dh_stage_values s CROSS JOIN LATERAL (SELECT * "
+            "FROM indicator_values x WHERE x.indicator_id = s.indicator_id AND "
+            "x.period_from = s.period_from AND x.unit = s.unit) AS v), "
+            "h AS (INSERT INTO indicator_value_history(indicator_id, unit, period_from, "
+            "period_to, value, numerator, denominator, source, ext_id, received_at, "
+            "replaced_at, replaced_by) SELECT indicator_id, unit, period_from, period_to, value, "
+            "numerator, denominator, source, ext_id, received_at, new_at, new_by FROM old "
+            "ORDER BY ord), "
+            "up AS (INSERT INTO indicator_values(" IVALUE_COLS ") SELECT " IVALUE_COLS
+            " FROM dh_stage_values ORDER BY ord ON CONFLICT (indicator_id, period_from, unit) "
+            "DO UPDATE SET period_to = excluded.period_to, value = excluded.value, "
+            "numerator = excluded.numerator, denominator = excluded.denominator, "
+            "source = excluded.source, ext_id = excluded.ext_id, at = excluded.at, "
+            "updated_at = excluded.updated_at, entered_by = excluded.entered_by), "
+            "per AS (INSERT INTO indicator_periods(indicator_id, period_from, period_to) "
+            "SELECT indicator_id, period_from, max(period_to) FROM dh_stage_values "
+            "GROUP BY indicator_id, period_from "
+            "ON CONFLICT (indicator_id, period_from) DO UPDATE SET period_to = "
+            "excluded.period_to WHERE excluded.period_to > indicator_periods.period_to), "
+            "lat AS (INSERT INTO indicator_latest AS l(indicator_id, unit, period_from, "
+            "period_to, received_at) SELECT indicator_id, unit, max(period_from), "
+            "max(period_to), max(GREATEST(received_at, updated_at)) FROM dh_stage_values "
+            "GROUP BY indicator_id, unit "
+            LATEST_UPSERT ") "
+            "SELECT indicator_id, unit, period_from, period_to, value, numerator, denominator, "
+            "source, ext_id, at, received_at, updated_at, entered_by, ord, new_to FROM old "
+            "ORDER BY ord",
+            NULL, &res, "save values", e);
+    if (s == DH_OK)
+        s = dh_pg_command(c, "TRUNCATE dh_stage_values", "stage values", e);
+    if (s) {
+        PQclear(res);
+        return s;
+    }
+    PG_ROWS(res, i)
+    {
+        dh_ivalue_row old = ivalue_of(res, i);
+        size_t ord = (size_t)dh_pg_col_int(res, i, 13);
+        dh_date new_to = (dh_date)dh_pg_col_int(res, i, 14);
+        if (replaced)
+            replaced(closure, ord, &old);
+        if (s == DH_OK && old.period_to > new_to)
+            s = shrink_ivalue_summaries(c, &rows[ord], e);
+    }
+    PQclear(res);
+    return s;
+}
+
+/* Rounds of distinct keys, in order: a row whose (indicator, unit,
+ * period_from) came earlier in the call waits for the next round (an
+ * upsert may not touch a row twice), so that it replaces the earlier. */
+static dh_status pg_put_ivalues(dh_conn *c, const dh_ivalue_row *rows, size_t n,
+                                dh_ivalue_replaced_cb replaced, void *closure, dh_err *e)
+{
+    size_t *idx = dh_xmalloc((n ? n : 1) * sizeof *idx), *later = dh_xmalloc((n ? n : 1) * sizeof *later);
+    size_t cap = 64;
+    while (cap < 2 * n + 2)
+        cap *= 2;
+    size_t *slot = dh_xmalloc(cap * sizeof *slot); /* index + 1 of the row holding a key */
+    size_t left = n;
+    for (size_t i = 0; i < n; i++)
+        later[i] = i;
+    dh_status s = DH_OK;
+    while (left && s == DH_OK) {
+        memset(slot, 0, cap * sizeof *slot);
+        size_t nround = 0, nlater = 0;
+        for (size_t k = 0; k < left; k++) {
+            const dh_ivalue_row *r = &rows[later[k]];
+            uint64_t h = 1469598103934665603ULL ^ (uint64_t)r->indicator_id;
+            h = (h ^ (uint64_t)(uint32_t)r->period_from) * 1099511628211ULL;
+            for (const char *u = r->unit; *u; u++)
+                h = (h ^ (unsigned char)*u) * 1099511628211ULL;
+            size_t j = h & (cap - 1);
+            bool taken = false;
+            for (; slot[j]; j = (j + 1) & (cap - 1)) {
+                const dh_ivalue_row *o = &rows[slot[j] - 1];
+                if (o->indicator_id == r->indicator_id && o->period_from == r->period_from &&
+                    strcmp(o->unit, r->unit) == 0) {
+                    taken = true;
+                    break;
+                }
+            }
+            if (taken) {
+                later[nlater++] = later[k];
+            } else {
+                slot[j] = later[k] + 1;
+                idx[nround++] = later[k];
+            }
+        }
+        s = put_ivalues_round(c, rows, idx, nround, replaced, closure, e);
+        left = nlater;
+    }
+    free(slot);
+    free(idx);
+    free(later);
+    return s;
+}
+
 const dh_indicators_ops dh_postgres_indicators_ops = {
     .put_indicator = pg_put_indicator,
     .load_indicators = pg_load_indicators,
@@ -487,4 +688,7 @@ const dh_indicators_ops dh_postgres_indicators_ops = {
     .load_obligations = pg_load_obligations,
     .put_approval = pg_put_approval,
     .load_approvals = pg_load_approvals,
+    .find_ireceipts = pg_find_ireceipts,
+    .add_ireceipts = pg_add_ireceipts,
+    .put_ivalues = pg_put_ivalues,
 };

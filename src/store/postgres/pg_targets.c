@@ -264,6 +264,35 @@ static dh_status pg_mark_targets_dirty(dh_conn *c, int64_t indicator_id, const c
     return dh_pg_exec(c, sql, &p, NULL, "flag targets", e);
 }
 
+/* Bulk: the pairs as two arrays, one statement. */
+static dh_status pg_mark_targets_dirty_many(dh_conn *c, const int64_t *indicator_ids,
+                                            const char *const *units, size_t n, dh_err *e)
+{
+    if (!n)
+        return DH_OK;
+    char **ids = dh_xcalloc(n, sizeof *ids);
+    for (size_t i = 0; i < n; i++) {
+        ids[i] = dh_xmalloc(24);
+        snprintf(ids[i], 24, "%lld", (long long)indicator_ids[i]);
+    }
+    dh_buf a = DH_BUF_INIT, b = DH_BUF_INIT;
+    dh_pg_params p = {0};
+    dh_pg_array(&p, &a, (const char *const *)ids, n);
+    dh_pg_array(&p, &b, units, n);
+    dh_status s = dh_pg_exec(c,
+                             "INSERT INTO target_marks(indicator_id, unit) SELECT k.i, k.u "
+                             "FROM unnest($1::bigint[], $2::text[]) AS k(i, u) WHERE EXISTS "
+                             "(SELECT 1 FROM targets t WHERE t.indicator_id = k.i AND "
+                             "t.unit = k.u) ON CONFLICT DO NOTHING",
+                             &p, NULL, "flag targets", e);
+    dh_buf_free(&a);
+    dh_buf_free(&b);
+    for (size_t i = 0; i < n; i++)
+        free(ids[i]);
+    free(ids);
+    return s;
+}
+
 const dh_targets_ops dh_postgres_targets_ops = {
     .put_target = pg_put_target,
     .dirty_target_indicators = pg_dirty_target_indicators,
@@ -275,4 +304,5 @@ const dh_targets_ops dh_postgres_targets_ops = {
     .mark_targets_dirty = pg_mark_targets_dirty,
     .list_target_keys = pg_list_target_keys,
     .get_targets = pg_get_targets,
+    .mark_targets_dirty_many = pg_mark_targets_dirty_many,
 };

@@ -150,6 +150,32 @@ static dh_status sq_get_fact(dh_conn *c, const char *code, dh_dfact *f, bool *fo
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? DH_OK : dh_sq_db_error(c, e, "read dossier fact");
 }
 
+/* ---- Bulk: loops over the ops above. */
+
+static dh_status sq_get_facts(dh_conn *c, const char *const *codes, size_t n, dh_fact_cb cb,
+                              void *closure, dh_err *e)
+{
+    for (size_t i = 0; i < n; i++) {
+        dh_dfact f;
+        bool found = false;
+        dh_status s = sq_get_fact(c, codes[i], &f, &found, e);
+        if (s)
+            return s;
+        if (found && cb(closure, codes[i], &f))
+            break;
+    }
+    return DH_OK;
+}
+
+static dh_status sq_agg_add_many(dh_conn *c, const dh_agg_delta *deltas, size_t n, int64_t rev,
+                                 dh_err *e)
+{
+    dh_status s = DH_OK;
+    for (size_t i = 0; i < n && s == DH_OK; i++)
+        s = sq_agg_add(c, deltas[i].key, deltas[i].day, &deltas[i].d, rev, e);
+    return s;
+}
+
 const dh_aggs_ops dh_sqlite_aggs_ops = {
     .agg_key = sq_agg_key,
     .load_agg_keys = sq_load_agg_keys,
@@ -157,4 +183,6 @@ const dh_aggs_ops dh_sqlite_aggs_ops = {
     .load_agg_cells = sq_load_agg_cells,
     .agg_reset = sq_agg_reset,
     .get_fact = sq_get_fact,
+    .get_facts = sq_get_facts,
+    .agg_add_many = sq_agg_add_many,
 };

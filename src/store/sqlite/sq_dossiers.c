@@ -346,6 +346,46 @@ static dh_status sq_list_dossier_codes(dh_conn *c, dh_code_cb cb, void *closure,
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? DH_OK : dh_sq_db_error(c, e, "read dossier codes");
 }
 
+/* ---- Bulk: loops over the ops above (statements stay in the process). */
+
+static dh_status sq_load_devents_many(dh_conn *c, const char *const *dossiers, size_t n,
+                                      dh_devent_cb cb, void *closure, dh_err *e)
+{
+    dh_status s = DH_OK;
+    for (size_t i = 0; i < n && s == DH_OK; i++)
+        s = sq_load_devents(c, dossiers[i], cb, closure, e);
+    return s;
+}
+
+static dh_status sq_find_devents_many(dh_conn *c, const char *const *sources,
+                                      const char *const *ids, size_t n, dh_devent_cb cb,
+                                      void *closure, dh_err *e)
+{
+    for (size_t i = 0; i < n; i++) {
+        dh_status s = sq_find_devent(c, sources[i], ids[i], cb, closure, e);
+        if (s && s != DH_E_NOTFOUND)
+            return s;
+    }
+    return DH_OK;
+}
+
+static dh_status sq_insert_devents(dh_conn *c, const dh_devent_row *rows, size_t n, dh_err *e)
+{
+    dh_status s = DH_OK;
+    int64_t seq;
+    for (size_t i = 0; i < n && s == DH_OK; i++)
+        s = sq_insert_devent(c, &rows[i], &seq, e);
+    return s;
+}
+
+static dh_status sq_put_dossiers(dh_conn *c, const dh_dossier_row *rows, size_t n, dh_err *e)
+{
+    dh_status s = DH_OK;
+    for (size_t i = 0; i < n && s == DH_OK; i++)
+        s = sq_put_dossier(c, &rows[i], e);
+    return s;
+}
+
 const dh_dossiers_ops dh_sqlite_dossiers_ops = {
     .find_devent = sq_find_devent,
     .insert_devent = sq_insert_devent,
@@ -355,4 +395,8 @@ const dh_dossiers_ops dh_sqlite_dossiers_ops = {
     .list_dossiers = sq_list_dossiers,
     .scan_dossiers = sq_scan_dossiers,
     .list_dossier_codes = sq_list_dossier_codes,
+    .load_devents_many = sq_load_devents_many,
+    .find_devents_many = sq_find_devents_many,
+    .insert_devents = sq_insert_devents,
+    .put_dossiers = sq_put_dossiers,
 };

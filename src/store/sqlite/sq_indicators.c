@@ -489,6 +489,70 @@ static dh_status sq_load_approvals(dh_conn *c, dh_approval_cb cb, void *closure,
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? DH_OK : dh_sq_db_error(c, e, "read approvals");
 }
 
+/* ---- Bulk: loops over the ops above. ---- */
+
+struct one_receipt {
+    dh_ireceipt_cb cb;
+    void *closure;
+    const char *source, *ext_id;
+};
+
+static int on_one_receipt(void *cl, const char *content)
+{
+    struct one_receipt *r = cl;
+    return r->cb(r->closure, r->source, r->ext_id, content);
+}
+
+static dh_status sq_find_ireceipts(dh_conn *c, const char *const *sources, const char *const *ids,
+                                   size_t n, dh_ireceipt_cb cb, void *closure, dh_err *e)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct one_receipt r = {cb, closure, sources[i], ids[i]};
+        dh_status s = sq_find_ireceipt(c, sources[i], ids[i], on_one_receipt, &r, e);
+        if (s && s != DH_E_NOTFOUND)
+            return s;
+    }
+    return DH_OK;
+}
+
+static int ignore_content(void *cl, const char *content)
+{
+    (void)cl, (void)content;
+    return 1;
+}
+
+static dh_status sq_add_ireceipts(dh_conn *c, const char *const *sources, const char *const *ids,
+                                  const char *const *contents, size_t n, dh_err *e)
+{
+    dh_status s = DH_OK;
+    for (size_t i = 0; i < n && s == DH_OK; i++)
+        s = sq_add_ireceipt(c, sources[i], ids[i], contents[i], ignore_content, NULL, e);
+    return s;
+}
+
+struct one_old {
+    dh_ivalue_replaced_cb cb;
+    void *closure;
+    size_t i;
+};
+
+static int on_one_old(void *cl, const dh_ivalue_row *old)
+{
+    struct one_old *o = cl;
+    return o->cb ? o->cb(o->closure, o->i, old) : 0;
+}
+
+static dh_status sq_put_ivalues(dh_conn *c, const dh_ivalue_row *rows, size_t n,
+                                dh_ivalue_replaced_cb replaced, void *closure, dh_err *e)
+{
+    dh_status s = DH_OK;
+    for (size_t i = 0; i < n && s == DH_OK; i++) {
+        struct one_old o = {replaced, closure, i};
+        s = sq_put_ivalue(c, &rows[i], on_one_old, &o, e);
+    }
+    return s;
+}
+
 const dh_indicators_ops dh_sqlite_indicators_ops = {
     .put_indicator = sq_put_indicator,
     .load_indicators = sq_load_indicators,
@@ -501,4 +565,7 @@ const dh_indicators_ops dh_sqlite_indicators_ops = {
     .load_obligations = sq_load_obligations,
     .put_approval = sq_put_approval,
     .load_approvals = sq_load_approvals,
+    .find_ireceipts = sq_find_ireceipts,
+    .add_ireceipts = sq_add_ireceipts,
+    .put_ivalues = sq_put_ivalues,
 };

@@ -233,6 +233,16 @@ static dh_status sq_mark_targets_dirty(dh_conn *c, int64_t indicator_id, const c
     return dh_sq_run(c, st, "flag targets", e);
 }
 
+/* Bulk: a loop (the statements stay in the process). */
+static dh_status sq_mark_targets_dirty_many(dh_conn *c, const int64_t *indicator_ids,
+                                            const char *const *units, size_t n, dh_err *e)
+{
+    dh_status s = DH_OK;
+    for (size_t i = 0; i < n && s == DH_OK; i++)
+        s = sq_mark_targets_dirty(c, indicator_ids[i], units[i], e);
+    return s;
+}
+
 const dh_targets_ops dh_sqlite_targets_ops = {
     .put_target = sq_put_target,
     .set_target_eval = sq_set_target_eval,
@@ -244,4 +254,5 @@ const dh_targets_ops dh_sqlite_targets_ops = {
     .load_targets_of = sq_load_targets_of,
     .get_targets = sq_get_targets,
     .mark_targets_dirty = sq_mark_targets_dirty,
+    .mark_targets_dirty_many = sq_mark_targets_dirty_many,
 };
