@@ -520,10 +520,16 @@ static int on_entry(void *closure, const dh_dti_entry_row *r)
                         appraised ? r->value : r->self_value, r->line};
     if (r->task_id)
         json_object_set_new(cl->s->tasks, r->code, json_integer(r->task_id));
-    if (*r->evidence || *r->note || *r->comment)
+    if (*r->evidence || *r->note || *r->comment) {
+        /* The evidence text, and the ids of the evidence files attached
+         * (their names: GET /api/v1/dti/assessment). */
+        char *text = dh_dti_ev_text(r->evidence);
         json_object_set_new(cl->s->comments, r->code,
-                            json_pack("{s:s,s:s,s:s}", "evidence", r->evidence, "note", r->note,
-                                      "comment", r->comment));
+                            json_pack("{s:s,s:o,s:s,s:s}", "evidence", text, "evidence_files",
+                                      dh_dti_ev_files(r->evidence), "note", r->note, "comment",
+                                      r->comment));
+        free(text);
+    }
     return 0;
 }
 

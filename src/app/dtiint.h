@@ -32,4 +32,12 @@ typedef struct dti_arows {
 int dh_dti_arows_add(void *closure, const dh_dti_assessment_row *r);
 void dh_dti_arows_free(dti_arows *l);
 
+/* An entry's evidence column holds the evidence text and, once files are
+ * attached (issue 16: evidence files per criterion), their ids: plain text
+ * when there are no files and the text does not start with '{', else the
+ * JSON object {"text": "...", "files": [ids]} (no migration). */
+char *dh_dti_ev_text(const char *stored);  /* the text, malloc'd */
+json_t *dh_dti_ev_files(const char *stored); /* the file ids, a new array */
+char *dh_dti_ev_join(const char *text, json_t *files); /* the stored form, malloc'd */
+
 #endif
