@@ -139,3 +139,54 @@ def test_dti_evidence_files(ctx):
     denied = db_rows(s.db, "SELECT count(*) FROM audit_log WHERE outcome <> 'ok' AND "
                            "actor = 'canbo.stttt'")[0][0]
     assert denied >= 3, denied
+
+
+def test_dti_evidence_page_in_chromium(ctx):
+    """The self-assessment page lists a criterion's evidence files as download links and
+    uploads one from the row's file input."""
+    import os
+    import tempfile
+    from selenium.webdriver.common.by import By
+    from test_browser import Browser, login
+    s = ctx.server(demo=True)
+    assert import_framework(s).returncode == 0
+    vt = s.login("vanphong.vt")
+    assert s.request("POST", "/api/v1/dti/assessments", WHO, token=vt).status == 201
+    f1 = upload(s, vt, "NT.K", "bao-cao-12.pdf", PDF).json["file"]["id"]
+    path = os.path.join(tempfile.mkdtemp(dir=s.dir), "ke-hoach-tap-huan.txt")
+    with open(path, "wb") as f:
+        f.write("Kế hoạch tập huấn\n".encode())
+    b = Browser("http://127.0.0.1:%d" % s.port)
+
+    def row(code):
+        return [tr for tr in b.d.find_elements(By.CSS_SELECTOR, "main table tbody tr")
+                if tr.find_elements(By.TAG_NAME, "td")[0].text.startswith(code + "\n")][0]
+
+    try:
+        login(b, "vanphong.vt")
+        b.get("/chuyen-doi-so/danh-gia?" + Q)
+        links = row("NT.K").find_elements(By.CSS_SELECTOR, "ul.dti-files a")
+        assert [a.text for a in links] == ["bao-cao-12.pdf"]
+        assert ("/api/v1/dti/evidence/%d?" % f1) in links[0].get_attribute("href")
+        row("NT.K").find_element(By.CSS_SELECTOR, "form.dti-upload input[type=file]") \
+            .send_keys(path)
+        row("NT.K").find_element(By.CSS_SELECTOR, "form.dti-upload button").click()
+        def listed():
+            try:  # the page reloads: its rows come and go
+                return len(row("NT.K").find_elements(By.CSS_SELECTOR, "ul.dti-files a"))
+            except Exception:
+                return -1
+        b.wait(lambda: listed() == 2)
+        names = [a.text for a in row("NT.K").find_elements(By.CSS_SELECTOR, "ul.dti-files a")]
+        assert names == ["bao-cao-12.pdf", "ke-hoach-tap-huan.txt"], names
+        b.check_console("evidence upload")
+        b.shot("63-dti-minh-chung")
+        # the link downloads with the session (the browser's own request)
+        href = row("NT.K").find_elements(By.CSS_SELECTOR, "ul.dti-files a")[1] \
+            .get_attribute("href")
+        got = b.d.execute_async_script(
+            "var done=arguments[1];fetch(arguments[0]).then(function(r){return r.text()})"
+            ".then(done)", href)
+        assert got == "Kế hoạch tập huấn\n", got
+    finally:
+        b.close()
