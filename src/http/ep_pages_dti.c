@@ -633,23 +633,6 @@ static void form_page(dh_req *rq, dh_resp *rs, const char *unit, const char *fw,
         }
         if (cur)
             evidence_files(&pg, json_object_get(cur, "evidence_files"), unit, fw, year);
-        if (own || !strcmp(st, "appraisal")) {
-            /* An evidence file of this criterion: sent by /static/app.js as
-             * the raw body of POST /api/v1/dti/evidence, then the page again. */
-            dh_page_raw(&pg, "<form class=\"dti-upload\" data-csrf=\"");
-            dh_page_attr(&pg, pg.csrf);
-            dh_page_raw(&pg, "\" data-url=\"");
-            link_to(&pg, "/api/v1/dti/evidence", unit, fw, year);
-            dh_page_raw(&pg, "&amp;criterion=");
-            dh_page_urlenc(&pg, code);
-            dh_page_raw(&pg, "\"><label><small>");
-            dh_page_text(&pg, L(&pg, "Tệp minh chứng", "Evidence file"));
-            dh_page_raw(&pg, "</small> <input type=\"file\" name=\"file\" "
-                             "accept=\".pdf,.docx,.doc,.xlsx,.odt,.txt\" required></label> "
-                             "<button type=\"submit\">");
-            dh_page_text(&pg, L(&pg, "Tải lên", "Upload"));
-            dh_page_raw(&pg, "</button> <span role=\"status\"></span></form>");
-        }
         dh_page_raw(&pg, "</td><td class=\"num\">");
         pts(&pg, cur ? json_object_get(cur, "self_points") : NULL);
         dh_page_raw(&pg, " / ");
@@ -684,6 +667,23 @@ static void form_page(dh_req *rq, dh_resp *rs, const char *unit, const char *fw,
             dh_page_raw(&pg, "<button type=\"submit\">");
             dh_page_text(&pg, L(&pg, "Lưu", "Save"));
             dh_page_raw(&pg, "</button></form>");
+        }
+        if (own || !strcmp(st, "appraisal")) {
+            /* An evidence file of this criterion: sent by /static/app.js as
+             * the raw body of POST /api/v1/dti/evidence, then the page again. */
+            dh_page_raw(&pg, "<form class=\"dti-upload\" data-csrf=\"");
+            dh_page_attr(&pg, pg.csrf);
+            dh_page_raw(&pg, "\" data-url=\"");
+            link_to(&pg, "/api/v1/dti/evidence", unit, fw, year);
+            dh_page_raw(&pg, "&amp;criterion=");
+            dh_page_urlenc(&pg, code);
+            dh_page_raw(&pg, "\"><label><small>");
+            dh_page_text(&pg, L(&pg, "Tệp minh chứng", "Evidence file"));
+            dh_page_raw(&pg, "</small> <input type=\"file\" name=\"file\" "
+                             "accept=\".pdf,.docx,.doc,.xlsx,.odt,.txt\" required></label> "
+                             "<button type=\"submit\">");
+            dh_page_text(&pg, L(&pg, "Tải lên", "Upload"));
+            dh_page_raw(&pg, "</button> <span role=\"status\"></span></form>");
         }
         dh_page_raw(&pg, "</td></tr>");
     }

@@ -100,6 +100,23 @@ def test_dti_evidence_files(ctx):
     expect_error(download(s, vt, f1, "unit=BRVT-BR&framework=DTI-T&year=2023"), 404,
                  "unknown_file")
 
+    # the CLI attaches too (as an administrator), and shows the files
+    import os
+    path = os.path.join(s.dir, "so-lieu-cq3.txt")
+    with open(path, "wb") as fh:
+        fh.write("Số liệu giao dịch trực tuyến\n".encode())
+    r = s.cli("dti", "evidence", path, "--unit", "BRVT-VT", "--framework", "DTI-T", "--year",
+              "2023", "--criterion", "CQ.3", "--db", s.db)
+    assert r.returncode == 0 and "CQ.3: attached so-lieu-cq3.txt as file" in r.stdout, r.stderr
+    r = s.cli("dti", "evidence", path, "--unit", "BRVT-VT", "--framework", "DTI-T", "--year",
+              "2023", "--criterion", "ZZ", "--db", s.db)
+    assert r.returncode != 0 and "not a criterion" in r.stderr, r.stderr
+    r = s.cli("dti", "show", "--unit", "BRVT-VT", "--framework", "DTI-T", "--year", "2023",
+              "--db", s.db, "--json")
+    shown = {x["criterion"]: x for x in json.loads(r.stdout)["entries"]}
+    assert [f["name"] for f in shown["CQ.3"]["evidence_files"]] == ["so-lieu-cq3.txt"]
+    assert len(shown["NT.K"]["evidence_files"]) == 2
+
     # submitted: the files stay, no more are taken
     assert s.request("POST", "/api/v1/dti/assessments/step", dict(WHO, action="submit"),
                      token=vt).status == 200
@@ -131,9 +148,10 @@ def test_dti_evidence_files(ctx):
                                                      reason="Thiếu minh chứng"), token=appr)
     assert r.status == 200 and r.json["evidence_files"] == [f1, f2, f4], r
 
-    # audited: four attachments, the refusals (the sibling's upload and downloads)
+    # audited: four attachments by the API (one more by the CLI), the refusals (the sibling's upload and downloads)
     rows = db_rows(s.db, "SELECT actor, entity_key FROM audit_log WHERE action = "
-                         "'attach_evidence' AND outcome = 'ok' ORDER BY id")
+                         "'attach_evidence' AND outcome = 'ok' AND actor NOT LIKE 'cli:%' "
+                         "ORDER BY id")
     assert [r[0] for r in rows] == ["vanphong.vt"] * 3 + ["thamdinh.tinh"], rows
     assert rows[0][1] == "DTI-T/2023/BRVT-VT/NT.K", rows
     denied = db_rows(s.db, "SELECT count(*) FROM audit_log WHERE outcome <> 'ok' AND "
