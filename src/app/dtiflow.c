@@ -545,27 +545,37 @@ static int on_file(void *closure, const dh_file_row *r)
     return 0;
 }
 
+dh_status dh_dti_files_meta(dh_conn *c, json_t *ids, json_t **out, dh_err *e)
+{
+    *out = json_array();
+    size_t j;
+    json_t *id;
+    json_array_foreach(ids, j, id)
+    {
+        file_got g = {0};
+        dh_status st = DH_PLANS(c)->get_file(c, json_integer_value(id), false, on_file, &g, e);
+        if (st) {
+            json_decref(*out);
+            *out = NULL;
+            return st;
+        }
+        json_array_append_new(*out, g.meta);
+    }
+    return DH_OK;
+}
+
 /* Replaces the file ids of every entry's evidence_files by the files'
  * metadata (after list_entries: no store call inside its callback). */
 static dh_status files_describe(dh_conn *c, json_t *ents, dh_err *e)
 {
-    size_t i, j;
-    json_t *en, *id;
+    size_t i;
+    json_t *en, *meta;
     json_array_foreach(ents, i, en)
     {
-        json_t *ids = json_object_get(en, "evidence_files"), *out = json_array();
-        json_array_foreach(ids, j, id)
-        {
-            file_got g = {0};
-            dh_status st =
-                DH_PLANS(c)->get_file(c, json_integer_value(id), false, on_file, &g, e);
-            if (st) {
-                json_decref(out);
-                return st;
-            }
-            json_array_append_new(out, g.meta);
-        }
-        json_object_set_new(en, "evidence_files", out);
+        dh_status st = dh_dti_files_meta(c, json_object_get(en, "evidence_files"), &meta, e);
+        if (st)
+            return st;
+        json_object_set_new(en, "evidence_files", meta);
     }
     return DH_OK;
 }

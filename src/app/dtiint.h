@@ -39,5 +39,8 @@ void dh_dti_arows_free(dti_arows *l);
 char *dh_dti_ev_text(const char *stored);  /* the text, malloc'd */
 json_t *dh_dti_ev_files(const char *stored); /* the file ids, a new array */
 char *dh_dti_ev_join(const char *text, json_t *files); /* the stored form, malloc'd */
+/* The stored files' metadata {id, name, type, size, sha256, unit,
+ * uploaded_by, created_at} for the ids, in their order (a new array). */
+dh_status dh_dti_files_meta(dh_conn *c, json_t *ids, json_t **out, dh_err *e);
 
 #endif

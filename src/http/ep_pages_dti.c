@@ -447,6 +447,7 @@ static void scorecard_page(dh_req *rq, dh_resp *rs, const char *unit, const char
             dh_page_text(&pg, k);
             dh_page_raw(&pg, "</td><td>");
             dh_page_text(&pg, s_of(v, "evidence"));
+            evidence_files(&pg, json_object_get(v, "evidence_files"), unit, fw, year);
             dh_page_raw(&pg, "</td><td>");
             dh_page_text(&pg, s_of(v, "note"));
             dh_page_raw(&pg, "</td><td>");

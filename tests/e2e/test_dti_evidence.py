@@ -141,7 +141,8 @@ def test_dti_evidence_files(ctx):
     assert download(s, leader, f3).raw == PDF
     # the scorecard names the files of each criterion
     sc = s.request("GET", "/api/v1/dti/score?" + Q, token=appr).json
-    assert sc["notes"]["NT.K"]["evidence_files"] == [f1, f2, f4], sc["notes"]
+    assert [f["id"] for f in sc["notes"]["NT.K"]["evidence_files"]] == [f1, f2, f4], sc
+    assert sc["notes"]["NT.K"]["evidence_files"][2]["name"] == "bien-ban-tham-dinh.pdf"
     assert sc["notes"]["NT.K"]["evidence"] == "{Báo cáo 12 và kế hoạch}"
     # a correction after publication keeps the files too
     r = s.request("PUT", "/api/v1/dti/entries", dict(WHO, criterion="NT.K", points=5,
@@ -206,5 +207,10 @@ def test_dti_evidence_page_in_chromium(ctx):
             "var done=arguments[1];fetch(arguments[0]).then(function(r){return r.text()})"
             ".then(done)", href)
         assert got == "Kế hoạch tập huấn\n", got
+        # the scorecard's evidence table links them too
+        b.get("/chuyen-doi-so/don-vi?" + Q)
+        names = [a.text for a in b.d.find_elements(By.CSS_SELECTOR, "ul.dti-files a")]
+        assert names == ["bao-cao-12.pdf", "ke-hoach-tap-huan.txt"], names
+        b.check_console("scorecard with evidence")
     finally:
         b.close()
