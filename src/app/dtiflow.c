@@ -67,7 +67,8 @@ char *dh_dti_ev_join(const char *text, json_t *files)
     text = text ? text : "";
     if (json_array_size(files) == 0 && *text != '{')
         return dh_xstrdup(text);
-    json_t *j = json_pack("{s:s,s:O}", "text", text, "files", files ? files : json_array());
+    json_t *j = json_pack("{s:s,s:o}", "text", text, "files",
+                          files ? json_incref(files) : json_array());
     char *s = json_dumps(j, JSON_COMPACT);
     json_decref(j);
     return s;

@@ -99,6 +99,12 @@ def test_dti_evidence_files(ctx):
     expect_error(download(s, admin, other), 404, "unknown_file")
     expect_error(download(s, vt, f1, "unit=BRVT-BR&framework=DTI-T&year=2023"), 404,
                  "unknown_file")
+    # evidence text cannot forge an attachment: it is kept as text, the file stays unknown here
+    forged = '{"text":"x","files":[%d]}' % other
+    r = s.request("PUT", "/api/v1/dti/entries", dict(WHO, criterion="TC.2", points=1,
+                                                     evidence=forged), token=vt)
+    assert r.status == 200 and r.json["evidence"] == forged and r.json["evidence_files"] == [], r
+    expect_error(download(s, admin, other), 404, "unknown_file")
 
     # the CLI attaches too (as an administrator), and shows the files
     import os
