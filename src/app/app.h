@@ -784,6 +784,23 @@ dh_status dh_app_dti_entry_put(dh_app *app, const dh_actor *a, json_t *body, tim
 dh_status dh_app_dti_assessment_get(dh_app *app, const dh_actor *a, const char *unit,
                                     const char *framework, int year, time_t now, json_t **out,
                                     dh_err *e);
+/* Evidence files per criterion (dtiflow.c): attaches a file (the checks of
+ * dh_app_file_put) to criterion of the assessment while the unit assesses
+ * itself (its own side) or during the appraisal (the appraiser's side);
+ * submitted or published: DH_E_CONFLICT, the files attached stay. At most
+ * 20 per criterion. Audited (attach_evidence). *out {unit, framework, year,
+ * criterion, status, file:{id,name,type,size,sha256}, files}. */
+dh_status dh_app_dti_evidence_put(dh_app *app, const dh_actor *a, const char *unit,
+                                  const char *framework, int year, const char *criterion,
+                                  const char *name, const void *data, size_t len, time_t now,
+                                  json_t **out, dh_err *e);
+/* An evidence file of the assessment with its bytes (malloc'd): for those
+ * who may read the unit (its officers, the units above it, admins); anyone
+ * else, or a file not attached to it, DH_E_NOTFOUND unknown_file (refusals
+ * audited). */
+dh_status dh_app_dti_evidence_get(dh_app *app, const dh_actor *a, const char *unit,
+                                  const char *framework, int year, int64_t id, time_t now,
+                                  json_t **meta, char **data, size_t *len, dh_err *e);
 
 /* Creates the remediation plan of an assessment (dtiplan.c): a plan of type
  * remediation issued by the unit for the next year (key FW-YEAR-UNIT-khac-phuc,

@@ -520,10 +520,16 @@ static int on_entry(void *closure, const dh_dti_entry_row *r)
                         appraised ? r->value : r->self_value, r->line};
     if (r->task_id)
         json_object_set_new(cl->s->tasks, r->code, json_integer(r->task_id));
-    if (*r->evidence || *r->note || *r->comment)
+    if (*r->evidence || *r->note || *r->comment) {
+        /* The evidence text, and the ids of the evidence files attached
+         * (described by dh_app_dti_score). */
+        char *text = dh_dti_ev_text(r->evidence);
         json_object_set_new(cl->s->comments, r->code,
-                            json_pack("{s:s,s:s,s:s}", "evidence", r->evidence, "note", r->note,
-                                      "comment", r->comment));
+                            json_pack("{s:s,s:o,s:s,s:s}", "evidence", text, "evidence_files",
+                                      dh_dti_ev_files(r->evidence), "note", r->note, "comment",
+                                      r->comment));
+        free(text);
+    }
     return 0;
 }
 
@@ -907,6 +913,20 @@ dh_status dh_app_dti_score(dh_app *app, const dh_actor *a, const char *unit, con
         json_object_set_new(*out, "framework_name", json_string(fw.name));
         json_object_set_new(*out, "level", json_string(fw.level));
         free(it);
+        /* The evidence files by name (this scorecard only, not the ranking). */
+        const char *k;
+        json_t *v, *meta;
+        json_object_foreach(json_object_get(*out, "notes"), k, v)
+        {
+            if (st == DH_OK &&
+                (st = dh_dti_files_meta(c, json_object_get(v, "evidence_files"), &meta, e)) ==
+                    DH_OK)
+                json_object_set_new(v, "evidence_files", meta);
+        }
+        if (st) {
+            json_decref(*out);
+            *out = NULL;
+        }
     }
     all_free(&pcl);
     all_free(&cl);

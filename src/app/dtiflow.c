@@ -29,6 +29,50 @@
 #include "app/dtiint.h"
 #include "core/access.h"
 #include "store/dti.h"
+#include "store/plans.h"
+
+/* ------------------------------------------------------------------ */
+/* The evidence column: text and attached file ids (dtiint.h).        */
+
+static json_t *ev_parse(const char *stored)
+{
+    if (!stored || *stored != '{')
+        return NULL;
+    json_t *j = json_loads(stored, 0, NULL);
+    if (json_is_object(j) && json_is_string(json_object_get(j, "text")) &&
+        json_is_array(json_object_get(j, "files")))
+        return j;
+    json_decref(j);
+    return NULL;
+}
+
+char *dh_dti_ev_text(const char *stored)
+{
+    json_t *j = ev_parse(stored);
+    char *t = dh_xstrdup(j ? json_string_value(json_object_get(j, "text")) : stored ? stored : "");
+    json_decref(j);
+    return t;
+}
+
+json_t *dh_dti_ev_files(const char *stored)
+{
+    json_t *j = ev_parse(stored);
+    json_t *f = j ? json_incref(json_object_get(j, "files")) : json_array();
+    json_decref(j);
+    return f;
+}
+
+char *dh_dti_ev_join(const char *text, json_t *files)
+{
+    text = text ? text : "";
+    if (json_array_size(files) == 0 && *text != '{')
+        return dh_xstrdup(text);
+    json_t *j = json_pack("{s:s,s:o}", "text", text, "files",
+                          files ? json_incref(files) : json_array());
+    char *s = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    return s;
+}
 
 /* ------------------------------------------------------------------ */
 /* Who may do what.                                                   */
@@ -261,12 +305,16 @@ static json_t *opt_num(bool has, double v)
 
 static json_t *entry_json(const dh_dti_entry_row *r)
 {
-    return json_pack("{s:s,s:o,s:o,s:o,s:o,s:s,s:s,s:s}", "criterion", r->code, "self_points",
-                     opt_num(r->has_self_points, r->self_points), "self_value",
-                     opt_num(r->has_self_value, r->self_value), "points",
-                     opt_num(r->has_points, r->points), "value", opt_num(r->has_value, r->value),
-                     "evidence", r->evidence ? r->evidence : "", "note", r->note ? r->note : "",
-                     "comment", r->comment ? r->comment : "");
+    char *text = dh_dti_ev_text(r->evidence);
+    json_t *j = json_pack("{s:s,s:o,s:o,s:o,s:o,s:s,s:o,s:s,s:s}", "criterion", r->code,
+                          "self_points", opt_num(r->has_self_points, r->self_points),
+                          "self_value", opt_num(r->has_self_value, r->self_value), "points",
+                          opt_num(r->has_points, r->points), "value",
+                          opt_num(r->has_value, r->value), "evidence", text, "evidence_files",
+                          dh_dti_ev_files(r->evidence), "note", r->note ? r->note : "",
+                          "comment", r->comment ? r->comment : "");
+    free(text);
+    return j;
 }
 
 static int on_entry(void *closure, const dh_dti_entry_row *r)
@@ -320,7 +368,8 @@ static dh_status entry_tx(dh_tx *tx, void *closure, dh_err *e)
     json_decref(cl->out);
     cl->out = NULL;
     json_t *b = cl->body;
-    char *crit = NULL, *evidence = NULL, *note = NULL, *comment = NULL, *reason = NULL;
+    char *crit = NULL, *evidence = NULL, *note = NULL, *comment = NULL, *reason = NULL,
+         *ev_stored = NULL;
     bool hp = false, hv = false;
     double pts = 0, val = 0;
     dh_status st = dh_json_text(b, "criterion", true, &crit, e);
@@ -386,8 +435,12 @@ static dh_status entry_tx(dh_tx *tx, void *closure, dh_err *e)
         if (own) {
             r.has_self_points = hp, r.self_points = pts;
             r.has_self_value = hv, r.self_value = val;
-            if (evidence)
-                r.evidence = evidence;
+            if (evidence) {
+                /* New text; the files attached stay. */
+                json_t *files = dh_dti_ev_files(r.evidence);
+                r.evidence = ev_stored = dh_dti_ev_join(evidence, files);
+                json_decref(files);
+            }
             if (note)
                 r.note = note;
         } else {
@@ -429,6 +482,7 @@ static dh_status entry_tx(dh_tx *tx, void *closure, dh_err *e)
     target_free(&t);
     free(crit);
     free(evidence);
+    free(ev_stored);
     free(note);
     free(comment);
     free(reason);
@@ -470,6 +524,63 @@ static int on_revision(void *closure, const dh_dti_revision_row *r)
     return 0;
 }
 
+/* The metadata of one stored file (no bytes unless asked). */
+typedef struct file_got {
+    json_t *meta;
+    char *data;
+    size_t len;
+} file_got;
+
+static int on_file(void *closure, const dh_file_row *r)
+{
+    file_got *g = closure;
+    g->meta = json_pack("{s:I,s:s,s:s,s:I,s:s,s:s,s:s,s:I}", "id", (json_int_t)r->id, "name",
+                        r->name, "type", r->type, "size", (json_int_t)r->size, "sha256",
+                        r->sha256, "unit", r->unit, "uploaded_by", r->uploaded_by,
+                        "created_at", (json_int_t)r->created_at);
+    if (r->data) {
+        g->data = dh_xmalloc(r->size + 1);
+        memcpy(g->data, r->data, r->size);
+        g->len = r->size;
+    }
+    return 0;
+}
+
+dh_status dh_dti_files_meta(dh_conn *c, json_t *ids, json_t **out, dh_err *e)
+{
+    *out = json_array();
+    size_t j;
+    json_t *id;
+    json_array_foreach(ids, j, id)
+    {
+        file_got g = {0};
+        dh_status st = DH_PLANS(c)->get_file(c, json_integer_value(id), false, on_file, &g, e);
+        if (st) {
+            json_decref(*out);
+            *out = NULL;
+            return st;
+        }
+        json_array_append_new(*out, g.meta);
+    }
+    return DH_OK;
+}
+
+/* Replaces the file ids of every entry's evidence_files by the files'
+ * metadata (after list_entries: no store call inside its callback). */
+static dh_status files_describe(dh_conn *c, json_t *ents, dh_err *e)
+{
+    size_t i;
+    json_t *en, *meta;
+    json_array_foreach(ents, i, en)
+    {
+        dh_status st = dh_dti_files_meta(c, json_object_get(en, "evidence_files"), &meta, e);
+        if (st)
+            return st;
+        json_object_set_new(en, "evidence_files", meta);
+    }
+    return DH_OK;
+}
+
 /* A read (dh_app_dti_assessment_get runs it in a read transaction with the
  * shared registry); a refusal is DH_E_FORBIDDEN, audited by the caller. */
 static dh_status history_tx(dh_tx *tx, void *closure, dh_err *e)
@@ -494,6 +605,8 @@ static dh_status history_tx(dh_tx *tx, void *closure, dh_err *e)
         st = DH_DTI(tx->c)->list_revisions(tx->c, t.row.id, on_revision, revs, e);
     if (st == DH_OK)
         st = DH_DTI(tx->c)->list_entries(tx->c, t.row.id, on_entry, &x, e);
+    if (st == DH_OK)
+        st = files_describe(tx->c, ents, e);
     if (st == DH_OK) {
         cl->out = row_json(&t);
         json_object_set_new(cl->out, "entries", json_incref(ents));
@@ -516,27 +629,15 @@ static dh_status history_tx(dh_tx *tx, void *closure, dh_err *e)
     return st;
 }
 
+static dh_status read_run(dh_app *app, dh_tx_fn fn, void *closure, dh_err *e);
+
 dh_status dh_app_dti_assessment_get(dh_app *app, const dh_actor *a, const char *unit,
                                     const char *framework, int year, time_t now, json_t **out,
                                     dh_err *e)
 {
     *out = NULL;
-    const dh_unitreg *reg = dh_app_units_acquire(app, e);
-    if (!reg)
-        return e->status;
-    dh_conn *c = dh_store_acquire(dh_app_store(app), e);
-    dh_status st = c ? DH_OPS(c)->begin(c, false, e) : e->status;
     flow_cl cl = {a, unit, framework, NULL, year, NULL, now, NULL};
-    if (st == DH_OK) {
-        /* A read transaction: history_tx writes nothing, so it runs here
-         * rather than in the runner (which would take the write lock). */
-        dh_tx tx = {.app = app, .c = c, .reg = (dh_unitreg *)reg};
-        st = history_tx(&tx, &cl, e);
-        DH_OPS(c)->rollback(c);
-    }
-    if (c)
-        dh_store_release(c);
-    dh_app_units_release(app, reg);
+    dh_status st = read_run(app, history_tx, &cl, e);
     if (st == DH_E_FORBIDDEN) {
         json_decref(cl.out);
         return dh_app_deny(app, a, "read", "dti_assessment", framework ? framework : "",
@@ -548,4 +649,200 @@ dh_status dh_app_dti_assessment_get(dh_app *app, const dh_actor *a, const char *
     else
         json_decref(cl.out);
     return st;
+}
+
+/* ------------------------------------------------------------------ */
+/* Evidence files per criterion.                                      */
+
+/* At most this many files per criterion. */
+#define EVIDENCE_MAX 20
+
+typedef struct ev_cl {
+    flow_cl f;
+    const char *crit;
+    const dh_file_new *file; /* an upload */
+    int64_t id;              /* a download */
+    file_got got;
+} ev_cl;
+
+/* Concurrency: reads the assessment and the criterion's entry, inserts the
+ * file under a random id (dh_file_insert) and rewrites the entry with the
+ * id appended, in one write transaction ordered as step_tx; a rerun draws
+ * a new id and appends to the entry as read again. */
+static dh_status evidence_tx(dh_tx *tx, void *closure, dh_err *e)
+{
+    ev_cl *cl = closure;
+    flow_cl *f = &cl->f;
+    json_decref(f->out);
+    f->out = NULL;
+    target t;
+    entries x = {json_array(), {0}, NULL, NULL, NULL, NULL, false, cl->crit};
+    char key[260], *text = NULL, *stored = NULL;
+    json_t *files = NULL;
+    dh_status st = target_load(tx, f->unit, f->framework, f->year, f->now, true, &t, e);
+    if (st == DH_OK && dh_dti_find(t.fw.nodes, t.fw.n, cl->crit) < 0)
+        st = dh_err_set(e, DH_E_INVALID, "unknown_criterion", "criterion",
+                        "'%s' is not a criterion of framework %s %d", cl->crit, t.fw.code,
+                        t.fw.year);
+    const char *status = st == DH_OK ? t.row.status : "";
+    bool own = !strcmp(status, "self_assessment");
+    if (st == DH_OK) {
+        key_of(&t, cl->crit, key, sizeof key);
+        /* Submitted or published: either side is told it is locked. */
+        bool appraisal = !strcmp(status, "appraisal"),
+             ok = (!appraisal && may_self(tx->reg, f->a, t.u, t.day)) ||
+                  (!own && may_appraise(tx->reg, f->a, t.u, t.day));
+        if (!ok)
+            st = dh_tx_deny(tx, f->a, "attach_evidence", "dti_assessment", key, f->unit, f->now,
+                            e,
+                            own ? "attach evidence to the DTI self-assessment of a unit outside "
+                                  "their own"
+                                : "attach evidence to a DTI appraisal (an officer of a unit "
+                                  "above it, or an admin)");
+    }
+    if (st == DH_OK && !own && strcmp(status, "appraisal"))
+        st = dh_err_set(e, DH_E_CONFLICT, status, "status",
+                        "the assessment of '%s' on %s %d is %s: evidence files are attached "
+                        "while the unit assesses itself or during the appraisal; the files "
+                        "attached stay",
+                        f->unit, t.fw.code, t.fw.year, status);
+    if (st == DH_OK)
+        st = DH_DTI(tx->c)->list_entries(tx->c, t.row.id, on_entry, &x, e);
+    if (st == DH_OK) {
+        files = dh_dti_ev_files(x.found ? x.cur.evidence : NULL);
+        if (json_array_size(files) >= EVIDENCE_MAX)
+            st = dh_err_set(e, DH_E_INVALID, "too_many_files", "criterion",
+                            "criterion '%s' already has %d evidence files, the most it takes",
+                            cl->crit, EVIDENCE_MAX);
+    }
+    json_t *meta = NULL;
+    if (st == DH_OK)
+        st = dh_file_insert(tx->c, f->a, cl->file, f->now, &meta, e);
+    if (st == DH_OK) {
+        json_array_append_new(files, json_incref(json_object_get(meta, "id")));
+        dh_dti_entry_row r =
+            x.found ? x.cur : (dh_dti_entry_row){.assessment_id = t.row.id, .code = cl->crit};
+        text = dh_dti_ev_text(r.evidence);
+        r.evidence = stored = dh_dti_ev_join(text, files);
+        st = DH_DTI(tx->c)->put_entry(tx->c, &r, e);
+    }
+    if (st == DH_OK) {
+        f->out = json_pack("{s:s,s:s,s:i,s:s,s:s,s:O,s:i}", "unit", f->unit, "framework",
+                           t.fw.code, "year", t.fw.year, "criterion", cl->crit, "status",
+                           status, "file", meta, "files", (int)json_array_size(files));
+        st = dh_app_audit(tx->c, f->a, "attach_evidence", "dti_assessment", key, f->unit, "ok",
+                          NULL, f->out, f->now, e);
+    }
+    json_decref(meta);
+    json_decref(files);
+    free(text);
+    free(stored);
+    entries_free(&x);
+    target_free(&t);
+    return st;
+}
+
+dh_status dh_app_dti_evidence_put(dh_app *app, const dh_actor *a, const char *unit,
+                                  const char *framework, int year, const char *criterion,
+                                  const char *name, const void *data, size_t len, time_t now,
+                                  json_t **out, dh_err *e)
+{
+    *out = NULL;
+    if (!criterion || !*criterion)
+        return dh_err_set(e, DH_E_INVALID, "missing_field", "criterion", "criterion is required");
+    dh_file_new file;
+    dh_status st = dh_file_prepare(name, data, len, &file, e);
+    if (st)
+        return st;
+    ev_cl cl = {{a, unit, framework, NULL, year, NULL, now, NULL}, criterion, &file, 0, {0}};
+    st = run(app, evidence_tx, &cl.f, out, e);
+    dh_file_new_free(&file);
+    return st;
+}
+
+/* A read: the file must be attached to one of the assessment's criteria
+ * (self-assessed or appraisal evidence) and the actor must read the unit
+ * (its officers, those of the units above it, admins); a refusal is
+ * DH_E_FORBIDDEN, answered by the caller as an unknown file. */
+static dh_status evidence_get_tx(dh_tx *tx, void *closure, dh_err *e)
+{
+    ev_cl *cl = closure;
+    flow_cl *f = &cl->f;
+    target t;
+    dh_status st = target_load(tx, f->unit, f->framework, f->year, f->now, false, &t, e);
+    if (st == DH_OK && !dh_access_allows(tx->reg, f->a->role, dh_app_actor_scope(tx->reg, f->a),
+                                         DH_ACT_READ, t.u, t.day))
+        st = dh_err_set(e, DH_E_FORBIDDEN, "forbidden", NULL, "not the actor's unit");
+    json_t *ents = json_array();
+    entries x = {ents, {0}, NULL, NULL, NULL, NULL, false, ""};
+    if (st == DH_OK && t.found.n)
+        st = DH_DTI(tx->c)->list_entries(tx->c, t.row.id, on_entry, &x, e);
+    bool attached = false;
+    size_t i, j;
+    json_t *en, *id;
+    json_array_foreach(ents, i, en)
+    {
+        json_array_foreach(json_object_get(en, "evidence_files"), j, id)
+        {
+            if (json_integer_value(id) == cl->id)
+                attached = true;
+        }
+    }
+    if (st == DH_OK && !attached)
+        st = dh_err_set(e, DH_E_NOTFOUND, "unknown_file", NULL, "file %lld does not exist",
+                        (long long)cl->id);
+    if (st == DH_OK)
+        st = DH_PLANS(tx->c)->get_file(tx->c, cl->id, true, on_file, &cl->got, e);
+    entries_free(&x);
+    target_free(&t);
+    return st;
+}
+
+/* Runs a read-only fn in a read transaction with the shared registry (the
+ * runner would take the write lock). */
+static dh_status read_run(dh_app *app, dh_tx_fn fn, void *closure, dh_err *e)
+{
+    const dh_unitreg *reg = dh_app_units_acquire(app, e);
+    if (!reg)
+        return e->status;
+    dh_conn *c = dh_store_acquire(dh_app_store(app), e);
+    dh_status st = c ? DH_OPS(c)->begin(c, false, e) : e->status;
+    if (st == DH_OK) {
+        dh_tx tx = {.app = app, .c = c, .reg = (dh_unitreg *)reg};
+        st = fn(&tx, closure, e);
+        DH_OPS(c)->rollback(c);
+    }
+    if (c)
+        dh_store_release(c);
+    dh_app_units_release(app, reg);
+    return st;
+}
+
+dh_status dh_app_dti_evidence_get(dh_app *app, const dh_actor *a, const char *unit,
+                                  const char *framework, int year, int64_t id, time_t now,
+                                  json_t **meta, char **data, size_t *len, dh_err *e)
+{
+    *meta = NULL;
+    *data = NULL;
+    *len = 0;
+    ev_cl cl = {{a, unit, framework, NULL, year, NULL, now, NULL}, NULL, NULL, id, {0}};
+    dh_status st = read_run(app, evidence_get_tx, &cl, e);
+    if (st == DH_E_FORBIDDEN) {
+        /* Answered as an unknown file, as for another unit's dossier; the
+         * refusal is in the audit trail. */
+        char key[32];
+        snprintf(key, sizeof key, "%lld", (long long)id);
+        dh_app_audit_denied(app, a, "read", "file", key, unit ? unit : "", now);
+        st = dh_err_set(e, DH_E_NOTFOUND, "unknown_file", NULL, "file %lld does not exist",
+                        (long long)id);
+    }
+    if (st) {
+        json_decref(cl.got.meta);
+        free(cl.got.data);
+        return st;
+    }
+    *meta = cl.got.meta;
+    *data = cl.got.data;
+    *len = cl.got.len;
+    return DH_OK;
 }

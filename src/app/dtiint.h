@@ -32,4 +32,15 @@ typedef struct dti_arows {
 int dh_dti_arows_add(void *closure, const dh_dti_assessment_row *r);
 void dh_dti_arows_free(dti_arows *l);
 
+/* An entry's evidence column holds the evidence text and, once files are
+ * attached (issue 16: evidence files per criterion), their ids: plain text
+ * when there are no files and the text does not start with '{', else the
+ * JSON object {"text": "...", "files": [ids]} (no migration). */
+char *dh_dti_ev_text(const char *stored);  /* the text, malloc'd */
+json_t *dh_dti_ev_files(const char *stored); /* the file ids, a new array */
+char *dh_dti_ev_join(const char *text, json_t *files); /* the stored form, malloc'd */
+/* The stored files' metadata {id, name, type, size, sha256, unit,
+ * uploaded_by, created_at} for the ids, in their order (a new array). */
+dh_status dh_dti_files_meta(dh_conn *c, json_t *ids, json_t **out, dh_err *e);
+
 #endif

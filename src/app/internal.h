@@ -244,4 +244,21 @@ dh_status dh_app_table_read(const char *data, size_t len, const char *name, stru
 /* Adds a message to an import report (the first 1000 are kept). */
 void dh_report_add(dh_import_report *rep, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Stored files (plans.c): a new file checked (at most 20 MB; PDF, DOCX,
+ * DOC, XLSX, ODT or UTF-8 .txt judged by its bytes; DH_E_TOOLARGE,
+ * DH_E_INVALID otherwise), then inserted inside a write transaction under a
+ * random id; *out {id, name, type, size, sha256}. The caller audits. */
+typedef struct dh_file_new {
+    char *name; /* cleaned, malloc'd */
+    const char *type;
+    char sha256[65];
+    const void *data;
+    size_t len;
+} dh_file_new;
+dh_status dh_file_prepare(const char *name, const void *data, size_t len, dh_file_new *f,
+                          dh_err *e);
+void dh_file_new_free(dh_file_new *f);
+dh_status dh_file_insert(dh_conn *c, const dh_actor *a, const dh_file_new *f, time_t now,
+                         json_t **out, dh_err *e);
+
 #endif

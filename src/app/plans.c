@@ -780,47 +780,12 @@ static bool file_readable(const dh_planbook *b, const dh_actor *a, int64_t id,
     return false;
 }
 
-typedef struct file_put_cl {
-    const dh_actor *a;
-    const char *name, *type, *hex;
-    const void *data;
-    size_t len;
-    time_t now;
-    json_t *out;
-} file_put_cl;
-
-/* Concurrency: reads whether a random id is free (new_file_id) and
- * inserts the file under it in the same write transaction; the primary
- * key of files is the last guard against two uploads drawing one id (the
- * second fails DH_E_CONFLICT rather than overwriting the first), and a
- * rerun draws a new id. */
-static dh_status file_put_tx(dh_tx *tx, void *closure, dh_err *e)
+/* Checks a new file (name, size, type judged by its bytes) and fills *f
+ * (f->name malloc'd, freed by dh_file_new_free). */
+dh_status dh_file_prepare(const char *name, const void *data, size_t len, dh_file_new *f,
+                          dh_err *e)
 {
-    file_put_cl *cl = closure;
-    const dh_actor *a = cl->a;
-    json_decref(cl->out);
-    cl->out = NULL;
-    dh_file_row r = {0, cl->name, cl->type, cl->hex, a->unit_code, a->login, cl->data, cl->len,
-                     cl->now};
-    int64_t id = 0;
-    dh_status st = new_file_id(tx->c, &r.id, e);
-    if (st == DH_OK)
-        st = DH_PLANS(tx->c)->put_file(tx->c, &r, &id, e);
-    if (st == DH_OK) {
-        cl->out = json_pack("{s:I,s:s,s:s,s:I,s:s}", "id", (json_int_t)id, "name", cl->name,
-                            "type", cl->type, "size", (json_int_t)cl->len, "sha256", cl->hex);
-        char key[32];
-        snprintf(key, sizeof key, "%lld", (long long)id);
-        st = dh_app_audit(tx->c, a, "upload", "file", key, a->unit_code, "ok", NULL, cl->out,
-                          cl->now, e);
-    }
-    return st;
-}
-
-dh_status dh_app_file_put(dh_app *app, const dh_actor *a, const char *name, const void *data,
-                          size_t len, time_t now, json_t **out, dh_err *e)
-{
-    *out = NULL;
+    memset(f, 0, sizeof *f);
     char *clean;
     dh_status cs = dh_text_clean_field(name, "name", &clean, e);
     if (cs)
@@ -848,16 +813,83 @@ dh_status dh_app_file_put(dh_app *app, const dh_actor *a, const char *name, cons
                           "(judged by its content, not its name)");
     }
     unsigned char hash[crypto_hash_sha256_BYTES];
-    char hex[crypto_hash_sha256_BYTES * 2 + 1];
     crypto_hash_sha256(hash, data, len);
-    sodium_bin2hex(hex, sizeof hex, hash, sizeof hash);
-    file_put_cl cl = {a, clean, type, hex, data, len, now, NULL};
-    dh_status st = dh_tx_run(app, DH_TX_WRITE, file_put_tx, &cl, e);
+    sodium_bin2hex(f->sha256, sizeof f->sha256, hash, sizeof hash);
+    f->name = clean;
+    f->type = type;
+    f->data = data;
+    f->len = len;
+    return DH_OK;
+}
+
+void dh_file_new_free(dh_file_new *f)
+{
+    free(f->name);
+    f->name = NULL;
+}
+
+/* Inserts a prepared file under a new random id, uploaded by a for its
+ * unit; *out {id, name, type, size, sha256}. Inside a write transaction. */
+dh_status dh_file_insert(dh_conn *c, const dh_actor *a, const dh_file_new *f, time_t now,
+                         json_t **out, dh_err *e)
+{
+    *out = NULL;
+    dh_file_row r = {0, f->name, f->type, f->sha256, a->unit_code, a->login, f->data, f->len,
+                     now};
+    int64_t id = 0;
+    dh_status st = new_file_id(c, &r.id, e);
+    if (st == DH_OK)
+        st = DH_PLANS(c)->put_file(c, &r, &id, e);
+    if (st == DH_OK)
+        *out = json_pack("{s:I,s:s,s:s,s:I,s:s}", "id", (json_int_t)id, "name", f->name, "type",
+                         f->type, "size", (json_int_t)f->len, "sha256", f->sha256);
+    return st;
+}
+
+typedef struct file_put_cl {
+    const dh_actor *a;
+    const dh_file_new *f;
+    time_t now;
+    json_t *out;
+} file_put_cl;
+
+/* Concurrency: reads whether a random id is free (new_file_id) and
+ * inserts the file under it in the same write transaction; the primary
+ * key of files is the last guard against two uploads drawing one id (the
+ * second fails DH_E_CONFLICT rather than overwriting the first), and a
+ * rerun draws a new id. */
+static dh_status file_put_tx(dh_tx *tx, void *closure, dh_err *e)
+{
+    file_put_cl *cl = closure;
+    const dh_actor *a = cl->a;
+    json_decref(cl->out);
+    cl->out = NULL;
+    dh_status st = dh_file_insert(tx->c, a, cl->f, cl->now, &cl->out, e);
+    if (st == DH_OK) {
+        char key[32];
+        snprintf(key, sizeof key, "%lld",
+                 (long long)json_integer_value(json_object_get(cl->out, "id")));
+        st = dh_app_audit(tx->c, a, "upload", "file", key, a->unit_code, "ok", NULL, cl->out,
+                          cl->now, e);
+    }
+    return st;
+}
+
+dh_status dh_app_file_put(dh_app *app, const dh_actor *a, const char *name, const void *data,
+                          size_t len, time_t now, json_t **out, dh_err *e)
+{
+    *out = NULL;
+    dh_file_new f;
+    dh_status st = dh_file_prepare(name, data, len, &f, e);
+    if (st)
+        return st;
+    file_put_cl cl = {a, &f, now, NULL};
+    st = dh_tx_run(app, DH_TX_WRITE, file_put_tx, &cl, e);
     if (st)
         json_decref(cl.out);
     else
         *out = cl.out;
-    free(clean);
+    dh_file_new_free(&f);
     return st;
 }
 

@@ -8,6 +8,7 @@
  *   dti remediate --unit CODE --framework CODE --year YEAR [--implements PLAN]
  *   dti entry --unit CODE --framework CODE --year YEAR --criterion CODE (--points P |
  *             --value PCT) [--evidence TEXT] [--note TEXT] [--comment TEXT] [--reason TEXT]
+ *   dti evidence FILE --unit CODE --framework CODE --year YEAR --criterion CODE
  * (every form takes --db URL and --json)
  */
 #include <stdio.h>
@@ -30,6 +31,8 @@ static const char dti_help[] =
     "       dieuhanh dti entry --unit CODE --framework CODE --year YEAR --criterion CODE\n"
     "                (--points P | --value PCT) [--evidence TEXT] [--note TEXT]\n"
     "                [--comment TEXT] [--reason TEXT]\n"
+    "       dieuhanh dti evidence FILE --unit CODE --framework CODE --year YEAR\n"
+    "                --criterion CODE\n"
     "       (every form takes --db URL and --json)\n\n"
     "The digital-transformation index (Chỉ số chuyển đổi số, DTI).\n"
     "A framework (CSV or XLSX) has the header code,parent,name,max_points,method,threshold,\n"
@@ -47,7 +50,9 @@ static const char dti_help[] =
     "The workflow: assess starts a self-assessment, entry records a criterion's figures\n"
     "(self-assessed, then appraised with --comment; once published only with --reason, as a\n"
     "new revision), submit, appraise and publish move it on; show lists entries and revisions.\n"
-    "remediate creates the remediation plan: one task per criterion that lost points.\n";
+    "remediate creates the remediation plan: one task per criterion that lost points.\n"
+    "evidence attaches a file (PDF, DOCX, DOC, XLSX, ODT or UTF-8 .txt, at most 20 MB) to a\n"
+    "criterion while the unit assesses itself or during the appraisal.\n";
 
 static const char *s_of(const json_t *o, const char *k)
 {
@@ -250,6 +255,11 @@ int dh_cmd_dti(int argc, char **argv)
             return dh_cli_usage("dti", "%s needs --unit, --framework and --year", what);
         if (!strcmp(what, "entry") && (!crit || (!points && !value)))
             return dh_cli_usage("dti", "entry needs --criterion and --points or --value");
+    } else if (!strcmp(what, "evidence")) {
+        if (npos != 2 || !unit || !framework || !year_s || !crit)
+            return dh_cli_usage("dti", "evidence needs a FILE, --unit, --framework, --year and "
+                                       "--criterion");
+        file = pos[1];
     } else if (strcmp(what, "frameworks") || npos != 1) {
         return dh_cli_usage("dti", "what to do: framework import, frameworks, import, score or "
                                    "rank");
@@ -289,7 +299,11 @@ int dh_cmd_dti(int argc, char **argv)
         st = dh_app_dti_remediation(app, &a, unit, framework, year, implements, now, &out, &e);
     else if (!strcmp(what, "show"))
         st = dh_app_dti_assessment_get(app, &a, unit, framework, year, now, &out, &e);
-    else if (!strcmp(what, "entry"))
+    else if (!strcmp(what, "evidence")) {
+        const char *base = strrchr(file, '/');
+        st = dh_app_dti_evidence_put(app, &a, unit, framework, year, crit, base ? base + 1 : file,
+                                     data, len, now, &out, &e);
+    } else if (!strcmp(what, "entry"))
         st = entry(app, &a, unit, framework, year, crit, points, value, evidence, note, comment,
                    reason, now, &out, &e);
     else if (strcmp(what, "frameworks"))
@@ -340,6 +354,11 @@ int dh_cmd_dti(int argc, char **argv)
         const json_t *p = json_object_get(out, "plan");
         printf("created plan %s (%zu tasks): %s\n", s_of(p, "key"),
                json_array_size(json_object_get(out, "tasks")), s_of(p, "title"));
+    } else if (!strcmp(what, "evidence")) {
+        const json_t *f = json_object_get(out, "file");
+        printf("%s %s: attached %s as file %lld (%lld files)\n", unit, crit, s_of(f, "name"),
+               (long long)json_integer_value(json_object_get(f, "id")),
+               (long long)json_integer_value(json_object_get(out, "files")));
     } else if (!strcmp(what, "entry")) {
         printf("%s %s: %s (revision %lld)\n", unit, crit, s_of(out, "status"),
                (long long)json_integer_value(json_object_get(out, "revision")));

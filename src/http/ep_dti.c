@@ -11,6 +11,9 @@
  *                             comment?,reason?}        one criterion's figures
  *   GET  /api/v1/dti/assessment?unit=&framework=&year=  entries and revisions
  *   POST /api/v1/dti/remediation {unit,framework,year,implements?}  the remediation plan
+ *   POST /api/v1/dti/evidence?unit=&framework=&year=&criterion=&name=F  an evidence file of a
+ *                                                      criterion as the raw body (20 MB)
+ *   GET  /api/v1/dti/evidence/{id}?unit=&framework=&year=  its bytes
  * The JSON is that of the CLI's --json (src/app/app.h, dh_app_dti_*).
  */
 #include <stdio.h>
@@ -220,7 +223,51 @@ static void get_assessment(dh_req *rq, dh_resp *rs)
     unit_get(rq, rs, dh_app_dti_assessment_get);
 }
 
+static void post_evidence(dh_req *rq, dh_resp *rs)
+{
+    static const char *const req[] = {"unit", "framework", "criterion", "name", NULL};
+    int year;
+    if (need(rq, rs, req) || year_param(rq, rs, &year))
+        return;
+    dh_err e;
+    json_t *out = NULL;
+    dh_status st = dh_app_dti_evidence_put(
+        rq->app, &rq->actor, dh_req_query(rq, "unit"), dh_req_query(rq, "framework"), year,
+        dh_req_query(rq, "criterion"), dh_req_query(rq, "name"), rq->body, rq->body_len, rq->now,
+        &out, &e);
+    if (st)
+        dh_reply_err(rs, &e);
+    else
+        dh_reply_json_steal(rs, 201, out);
+}
+
+static void get_evidence(dh_req *rq, dh_resp *rs)
+{
+    static const char *const req[] = {"unit", "framework", NULL};
+    int year;
+    char *end;
+    long long id = strtoll(rq->params[0], &end, 10);
+    if (*end || id <= 0) {
+        dh_reply_error(rs, 404, "unknown_file", NULL, "file %s does not exist", rq->params[0]);
+        return;
+    }
+    if (need(rq, rs, req) || year_param(rq, rs, &year))
+        return;
+    dh_err e;
+    json_t *meta = NULL;
+    char *data = NULL;
+    size_t len = 0;
+    if (dh_app_dti_evidence_get(rq->app, &rq->actor, dh_req_query(rq, "unit"),
+                                dh_req_query(rq, "framework"), year, id, rq->now, &meta, &data,
+                                &len, &e))
+        dh_reply_err(rs, &e);
+    else
+        dh_reply_file(rs, id, meta, data, len);
+}
+
 const dh_route dh_routes_dti[] = {
+    {"POST", "/api/v1/dti/evidence", post_evidence, DH_ROUTE_BULK},
+    {"GET", "/api/v1/dti/evidence/{}", get_evidence, 0},
     {"POST", "/api/v1/dti/assessments", post_assessment, 0},
     {"POST", "/api/v1/dti/assessments/step", post_step, 0},
     {"PUT", "/api/v1/dti/entries", put_entry, 0},

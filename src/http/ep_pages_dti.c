@@ -128,6 +128,36 @@ static void warnings(dh_page *pg, const json_t *ws, bool with_unit)
 }
 
 /* A form's hidden unit, framework and year, after its CSRF field. */
+/* An entry's evidence files (GET /api/v1/dti/assessment), each a link to
+ * its bytes, with type, size and uploader. */
+static void evidence_files(dh_page *pg, const json_t *files, const char *unit, const char *fw,
+                           int year)
+{
+    if (!json_array_size(files))
+        return;
+    dh_page_raw(pg, "<br><small>");
+    dh_page_text(pg, L(pg, "Tệp minh chứng:", "Evidence files:"));
+    dh_page_raw(pg, "</small><ul class=\"dti-files\">");
+    size_t i;
+    json_t *f;
+    json_array_foreach(files, i, f)
+    {
+        char path[64];
+        snprintf(path, sizeof path, "/api/v1/dti/evidence/%lld",
+                 (long long)json_integer_value(json_object_get(f, "id")));
+        dh_page_raw(pg, "<li><a href=\"");
+        link_to(pg, path, unit, fw, year);
+        dh_page_raw(pg, "\">");
+        dh_page_text(pg, s_of(f, "name"));
+        dh_page_raw(pg, "</a> <small>(");
+        dh_page_text(pg, s_of(f, "type"));
+        dh_page_fmt(pg, ", %lld B, ", (long long)json_integer_value(json_object_get(f, "size")));
+        dh_page_text(pg, s_of(f, "uploaded_by"));
+        dh_page_raw(pg, ")</small></li>");
+    }
+    dh_page_raw(pg, "</ul>");
+}
+
 static void form_target(dh_page *pg, const char *unit, const char *fw, int year)
 {
     dh_page_csrf(pg);
@@ -417,6 +447,7 @@ static void scorecard_page(dh_req *rq, dh_resp *rs, const char *unit, const char
             dh_page_text(&pg, k);
             dh_page_raw(&pg, "</td><td>");
             dh_page_text(&pg, s_of(v, "evidence"));
+            evidence_files(&pg, json_object_get(v, "evidence_files"), unit, fw, year);
             dh_page_raw(&pg, "</td><td>");
             dh_page_text(&pg, s_of(v, "note"));
             dh_page_raw(&pg, "</td><td>");
@@ -601,6 +632,8 @@ static void form_page(dh_req *rq, dh_resp *rs, const char *unit, const char *fw,
             dh_page_text(&pg, s_of(cur, "note"));
             dh_page_raw(&pg, "</small>");
         }
+        if (cur)
+            evidence_files(&pg, json_object_get(cur, "evidence_files"), unit, fw, year);
         dh_page_raw(&pg, "</td><td class=\"num\">");
         pts(&pg, cur ? json_object_get(cur, "self_points") : NULL);
         dh_page_raw(&pg, " / ");
@@ -635,6 +668,23 @@ static void form_page(dh_req *rq, dh_resp *rs, const char *unit, const char *fw,
             dh_page_raw(&pg, "<button type=\"submit\">");
             dh_page_text(&pg, L(&pg, "Lưu", "Save"));
             dh_page_raw(&pg, "</button></form>");
+        }
+        if (own || !strcmp(st, "appraisal")) {
+            /* An evidence file of this criterion: sent by /static/app.js as
+             * the raw body of POST /api/v1/dti/evidence, then the page again. */
+            dh_page_raw(&pg, "<form class=\"dti-upload\" data-csrf=\"");
+            dh_page_attr(&pg, pg.csrf);
+            dh_page_raw(&pg, "\" data-url=\"");
+            link_to(&pg, "/api/v1/dti/evidence", unit, fw, year);
+            dh_page_raw(&pg, "&amp;criterion=");
+            dh_page_urlenc(&pg, code);
+            dh_page_raw(&pg, "\"><label><small>");
+            dh_page_text(&pg, L(&pg, "Tệp minh chứng", "Evidence file"));
+            dh_page_raw(&pg, "</small> <input type=\"file\" name=\"file\" "
+                             "accept=\".pdf,.docx,.doc,.xlsx,.odt,.txt\" required></label> "
+                             "<button type=\"submit\">");
+            dh_page_text(&pg, L(&pg, "Tải lên", "Upload"));
+            dh_page_raw(&pg, "</button> <span role=\"status\"></span></form>");
         }
         dh_page_raw(&pg, "</td></tr>");
     }

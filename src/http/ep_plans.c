@@ -148,6 +148,12 @@ static void get_file(dh_req *rq, dh_resp *rs)
         dh_reply_err(rs, &e);
         return;
     }
+    dh_reply_file(rs, id, meta, data, len);
+}
+
+/* A stored file's bytes (data taken, meta released) with its type. */
+void dh_reply_file(dh_resp *rs, int64_t id, json_t *meta, char *data, size_t len)
+{
     static const struct {
         const char *type, *mime;
     } mimes[] = {

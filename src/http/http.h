@@ -88,6 +88,9 @@ typedef struct dh_route {
 void dh_reply_json_steal(dh_resp *rs, int status, json_t *body);
 /* {"error":{...}} from a dh_err, with the status it maps to. */
 void dh_reply_err(dh_resp *rs, const dh_err *e);
+/* A stored file's bytes with its type and an ASCII file name (ep_plans.c);
+ * takes data and releases meta. */
+void dh_reply_file(dh_resp *rs, int64_t id, json_t *meta, char *data, size_t len);
 /* The answer to a file import: on failure the error with the report's
  * per-line messages as error.rows; else `ok` (stolen) with them as
  * "messages", with status ok_status. */

@@ -400,4 +400,13 @@ const char dh_web_js[] =
     "textContent='Không nhận: '+(j.error?j.error.message:r.status);(j.error&&j.error.rows||[])."
     "forEach(function(m){var li=document.createElement('li');li.textContent=m;errs.appendChild(li)"
     "})}})}).catch(function(e){st.textContent=String(e)})});"
+    /* a DTI criterion's evidence file: the raw body, then the page again */
+    "document.querySelectorAll('form.dti-upload').forEach(function(u){u.addEventListener('submit',"
+    "function(ev){ev.preventDefault();var file=u.file.files[0],st=u.querySelector('[role=status]');"
+    "if(!file)return;st.textContent='Đang gửi…';file.arrayBuffer().then(function(buf){return fetch("
+    "u.getAttribute('data-url')+'&name='+encodeURIComponent(file.name),{method:'POST',headers:{"
+    "'Content-Type':'application/octet-stream','X-CSRF-Token':u.getAttribute('data-csrf')},body:"
+    "buf})}).then(function(r){if(r.ok){location.reload();return}return r.json().then(function(j){"
+    "st.textContent='Không nhận: '+(j.error?j.error.message:r.status)})}).catch(function(e){st."
+    "textContent=String(e)})})});"
     "})();";
