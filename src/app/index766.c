@@ -378,7 +378,7 @@ dh_status dh_app_index766(dh_app *app, const dh_actor *a, const char *unit, dh_d
             int rank = 0;
             for (size_t i = 0; i < nr; i++) {
                 char name[400];
-                dh_app_unit_name(app, r[i].code, to, name, sizeof name);
+                dh_app_unit_name_in(reg, r[i].code, to, name, sizeof name);
                 bool enough = r[i].eligible;
                 json_t *o = json_pack("{s:s,s:s,s:f,s:f,s:f,s:I,s:I}", "unit", r[i].code, "name",
                                       name, "total", r[i].s.total, "max_available",
@@ -408,7 +408,7 @@ dh_status dh_app_index766(dh_app *app, const dh_actor *a, const char *unit, dh_d
         dh_date_format(from, f);
         dh_date_format(to, t);
         dh_date_format(cfg.v[0].valid_from, vf);
-        dh_app_unit_name(app, unit, to, name, sizeof name);
+        dh_app_unit_name_in(reg, unit, to, name, sizeof name);
         *out = json_pack("{s:s,s:s,s:s?,s:s,s:s,s:{s:s,s:s},s:o,s:f,s:f,s:f,s:I,s:I,s:o}", "unit",
                          unit, "name", name, "period", period, "from", f, "to", t, "config",
                          "version", cfg.v[0].version, "valid_from", vf, "groups", me.groups,

@@ -198,7 +198,7 @@ static void unit_dashboard(dh_req *rq, dh_resp *rs, dh_page *pg, const char *uni
     dh_app_index766(rq->app, &rq->actor, unit, p.from, p.to, label, rq->now, &idx, &e);
     const dh_unitreg *reg = dh_app_units_acquire(rq->app, &e);
     char name[400];
-    dh_app_unit_name(rq->app, unit, p.to, name, sizeof name);
+    dh_app_unit_name_in(reg, unit, p.to, name, sizeof name);
     char full[600];
     snprintf(full, sizeof full, "%s — %s", title, name);
     dh_page_begin(pg, full, nav);
@@ -375,7 +375,7 @@ static void unit_dashboard(dh_req *rq, dh_resp *rs, dh_page *pg, const char *uni
         for (size_t i = 0; i < n; i++) {
             json_t *ko = json_array_get(json_object_get(ks[i].o, "items"), 0);
             char kname[400];
-            dh_app_unit_name(rq->app, ks[i].code, p.to, kname, sizeof kname);
+            dh_app_unit_name_in(reg, ks[i].code, p.to, kname, sizeof kname);
             dh_page_raw(pg, "<tr><td class=\"n\">");
             if (ks[i].ranked)
                 dh_page_fmt(pg, "%d", ++rank);

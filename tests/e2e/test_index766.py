@@ -71,6 +71,9 @@ def test_index766_golden(ctx):
     assert me["rank"] is None and me["handled"] == 5 and rep["ranking"]["min_volume"] == 30
     assert all(u["unit"].startswith("VT-P") or u["unit"].startswith("VT-")
                for u in rep["ranking"]["units"])
+    # every row named from the units registry on `to`
+    names = {u["unit"]: u["name"] for u in rep["ranking"]["units"]}
+    assert rep["name"] == names["VT-P1"] == "Phường 1" and names["VT-P2"] == "Phường 2", names
 
     # values entered by hand: a leader of the city may, an officer may not
     leader = s.login("lanhdao.tinh")

@@ -1525,6 +1525,85 @@ static void dossiers_and_cells_bulk(void **state)
     assert_int_equal(a.cell[1].minutes, 20);
 }
 
+/* More cells than one slice of a backend that reads them in slices (PostgreSQL: a cursor,
+ * 16 rows and then up to 5000 at a time): every cell once, in (rev, key, day) order, a stop
+ * in the middle of a slice, and reads inside the caller's transaction one after another. */
+#define SLICE_CELLS 5100
+
+typedef struct slice_seen {
+    int n, stop_after;
+    bool ordered, intact;
+    int64_t rev;
+    int32_t key, day;
+    int32_t keys[3];
+} slice_seen;
+
+static int on_slice_cell(void *cl, int32_t key, int32_t day, const dh_kcell *cell, int64_t rev)
+{
+    slice_seen *s = cl;
+    if (s->n > 0 && !(rev > s->rev || (rev == s->rev && (key > s->key ||
+                                                         (key == s->key && day > s->day)))))
+        s->ordered = false;
+    int k = key == s->keys[0] ? 0 : key == s->keys[1] ? 1 : key == s->keys[2] ? 2 : -1;
+    int32_t i = day * 3 + k; /* the cell's number, written into it */
+    if (k < 0 || cell->n[0] != i || cell->minutes != 1000000000000LL + i ||
+        rev != (SLICE_CELLS - i) / 2 + 1)
+        s->intact = false;
+    s->rev = rev;
+    s->key = key;
+    s->day = day;
+    s->n++;
+    return s->stop_after && s->n >= s->stop_after;
+}
+
+static slice_seen read_slices(dh_conn *c, const int32_t *keys, int64_t after_rev, int stop_after)
+{
+    slice_seen s = {.stop_after = stop_after, .ordered = true, .intact = true};
+    memcpy(s.keys, keys, sizeof s.keys);
+    dh_err e;
+    OK(DH_AGGS(c)->load_agg_cells(c, after_rev, on_slice_cell, &s, &e));
+    assert_true(s.ordered);
+    assert_true(s.intact);
+    return s;
+}
+
+static void aggregates_cells_in_slices(void **state)
+{
+    fx *f = *state;
+    dh_conn *c = f->c;
+    dh_err e;
+    const dh_aggs_ops *G = DH_AGGS(c);
+    int32_t keys[3];
+    OK(G->agg_key(c, "U1", "P1", "XD", &keys[0], &e));
+    OK(G->agg_key(c, "U2", "P1", "XD", &keys[1], &e));
+    OK(G->agg_key(c, "U3", "P1", "XD", &keys[2], &e));
+    /* cell i: key i % 3, day i / 3, rev (N - i) / 2 + 1 (falling, two cells a rev: the
+     * later-saved cells come first, ties by key) */
+    OK(f->ops->begin(c, true, &e));
+    for (int32_t i = 0; i < SLICE_CELLS; i++) {
+        dh_kcell d = {0};
+        d.n[0] = i;
+        d.minutes = 1000000000000LL + i;
+        OK(G->agg_add(c, keys[i % 3], i / 3, &d, (SLICE_CELLS - i) / 2 + 1, &e));
+    }
+    OK(f->ops->commit(c, &e));
+    assert_int_equal(read_slices(c, keys, 0, 0).n, SLICE_CELLS);
+    slice_seen s = read_slices(c, keys, 0, 19); /* stops inside the second slice */
+    assert_int_equal(s.n, 19);
+    assert_int_equal(s.rev, 10); /* rev 1 has one cell, revs 2..10 two each */
+    assert_int_equal(read_slices(c, keys, 10, 0).n, SLICE_CELLS - 19);
+    /* in the caller's transaction: a stopped read, then whole ones */
+    OK(f->ops->begin(c, false, &e));
+    assert_int_equal(read_slices(c, keys, 0, 3000).n, 3000);
+    assert_int_equal(read_slices(c, keys, 0, 0).n, SLICE_CELLS);
+    agg_seen k = {0};
+    OK(G->load_agg_keys(c, 0, on_agg_key, &k, &e));
+    OK(G->load_agg_keys(c, 0, on_agg_key, &k, &e));
+    assert_int_equal(k.keys.n, 6);
+    assert_int_equal(read_slices(c, keys, 2000, 0).n, SLICE_CELLS - 2 * 2000 + 1);
+    OK(f->ops->commit(c, &e));
+}
+
 typedef struct i766_seen {
     rows r;
     dh_i766_row row[64];
@@ -3238,6 +3317,7 @@ int main(void)
         T(dossiers_open_pages_across_units),
         T(dossiers_ties_by_code),
         T(aggregates_keys_cells_facts),
+        T(aggregates_cells_in_slices),
         T(dossier_events_bulk),
         T(dossiers_and_cells_bulk),
         T(index766_config_manual),

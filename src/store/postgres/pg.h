@@ -157,4 +157,17 @@ extern const dh_jobs_ops dh_postgres_jobs_ops;
 extern const dh_rows_ops dh_postgres_rows_ops;
 extern const dh_dti_ops dh_postgres_dti_ops;
 
+/* Reads the rows of the query `select` (p its parameters, NULL: none)
+ * in slices of about 8 MiB through a cursor named `name` (an SQL
+ * identifier, not open on this connection), calling cb for each row in
+ * order (non-zero stops), so that a result of millions of rows never sits
+ * whole in memory. Runs in the caller's transaction, or in one of its own
+ * (REPEATABLE READ READ ONLY: one snapshot) when there is none. The
+ * PGresult given to cb is valid for the call only; with `binary` its
+ * values are in PostgreSQL's binary format (bigint: 8 bytes big-endian,
+ * bytea: the bytes themselves), not to be read with the column helpers. */
+typedef int (*dh_pg_row_cb)(void *closure, const PGresult *res, int r);
+dh_status dh_pg_cursor(dh_conn *c, const char *name, const char *select, const dh_pg_params *p,
+                       bool binary, dh_pg_row_cb cb, void *closure, const char *what, dh_err *e);
+
 #endif

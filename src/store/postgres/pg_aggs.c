@@ -49,24 +49,32 @@ static dh_status pg_agg_key(dh_conn *c, const char *unit, const char *procedure,
     return s;
 }
 
+typedef struct key_reader {
+    dh_agg_key_cb cb;
+    void *closure;
+} key_reader;
+
+static int on_key_row(void *closure, const PGresult *res, int r)
+{
+    key_reader *k = closure;
+    return k->cb(k->closure, (int32_t)dh_pg_col_int(res, r, 0), dh_pg_col_text(res, r, 1),
+                 dh_pg_col_text(res, r, 2), dh_pg_col_text(res, r, 3));
+}
+
+/* Keys and cells are read through a cursor (dh_pg_cursor): at 10 million
+ * dossiers the cells are 2 million rows, which libpq would otherwise hold
+ * whole in memory before the first callback. The cells come in binary
+ * format: their 64 bytes as they are rather than 130 hex digits to encode
+ * and decode. */
 static dh_status pg_load_agg_keys(dh_conn *c, int32_t after_id, dh_agg_key_cb cb, void *closure,
                                   dh_err *e)
 {
     dh_pg_params p = {0};
     dh_pg_int(&p, after_id);
-    PGresult *res;
-    dh_status s = dh_pg_exec(c,
-                             "SELECT id, unit, procedure, field FROM agg_keys WHERE id > $1 "
-                             "ORDER BY id",
-                             &p, &res, "read aggregate keys", e);
-    if (s)
-        return s;
-    for (int i = 0, n = PQntuples(res); i < n; i++)
-        if (cb(closure, (int32_t)dh_pg_col_int(res, i, 0), dh_pg_col_text(res, i, 1),
-               dh_pg_col_text(res, i, 2), dh_pg_col_text(res, i, 3)))
-            break;
-    PQclear(res);
-    return DH_OK;
+    key_reader k = {cb, closure};
+    return dh_pg_cursor(c, "dh_agg_keys",
+                        "SELECT id, unit, procedure, field FROM agg_keys WHERE id > $1 ORDER BY id",
+                        &p, false, on_key_row, &k, "read aggregate keys", e);
 }
 
 /* The upsert's arm that adds a conflicting cell to the stored one (agg_add
@@ -101,33 +109,52 @@ static dh_status pg_agg_add(dh_conn *c, int32_t key, int32_t day, const dh_kcell
                       &p, NULL, "save aggregate cell", e);
 }
 
+typedef struct cell_reader {
+    dh_agg_cell_cb cb;
+    void *closure;
+    bool corrupt;
+} cell_reader;
+
+/* A bigint column of a binary result (8 bytes, big-endian): false when it
+ * is anything else. */
+static bool bin_int8(const PGresult *res, int r, int i, int64_t *v)
+{
+    if (PQgetlength(res, r, i) != 8 || PQgetisnull(res, r, i))
+        return false;
+    const unsigned char *b = (const unsigned char *)PQgetvalue(res, r, i);
+    uint64_t x = 0;
+    for (int k = 0; k < 8; k++)
+        x = x << 8 | b[k];
+    *v = (int64_t)x;
+    return true;
+}
+
+static int on_cell_row(void *closure, const PGresult *res, int r)
+{
+    cell_reader *k = closure;
+    dh_kcell cell;
+    int64_t key, day, rev;
+    k->corrupt = !bin_int8(res, r, 0, &key) || !bin_int8(res, r, 1, &day) ||
+                 !bin_int8(res, r, 3, &rev) || PQgetisnull(res, r, 2) ||
+                 dh_kcell_unpack((const unsigned char *)PQgetvalue(res, r, 2),
+                                 (size_t)PQgetlength(res, r, 2), &cell);
+    if (k->corrupt)
+        return 1;
+    return k->cb(k->closure, (int32_t)key, (int32_t)day, &cell, rev);
+}
+
 static dh_status pg_load_agg_cells(dh_conn *c, int64_t after_rev, dh_agg_cell_cb cb,
                                    void *closure, dh_err *e)
 {
     dh_pg_params p = {0};
     dh_pg_int(&p, after_rev);
-    PGresult *res;
-    dh_status s = dh_pg_exec(c,
-                             "SELECT key, day, cell, rev FROM agg_days WHERE rev > $1 "
-                             "ORDER BY rev, key, day",
-                             &p, &res, "read aggregate cells", e);
-    if (s)
-        return s;
-    for (int i = 0, n = PQntuples(res); i < n; i++) {
-        dh_kcell cell;
-        size_t len = 0;
-        unsigned char *b = dh_pg_col_bytes(res, i, 2, &len);
-        int bad = !b || dh_kcell_unpack(b, len, &cell);
-        free(b);
-        if (bad) {
-            s = dh_err_set(e, DH_E_INTERNAL, "corrupt_cell", NULL, "aggregate cell");
-            break;
-        }
-        if (cb(closure, (int32_t)dh_pg_col_int(res, i, 0), (int32_t)dh_pg_col_int(res, i, 1),
-               &cell, dh_pg_col_int(res, i, 3)))
-            break;
-    }
-    PQclear(res);
+    cell_reader k = {cb, closure, false};
+    dh_status s = dh_pg_cursor(c, "dh_agg_cells",
+                               "SELECT key, day, cell, rev FROM agg_days WHERE rev > $1 "
+                               "ORDER BY rev, key, day",
+                               &p, true, on_cell_row, &k, "read aggregate cells", e);
+    if (s == DH_OK && k.corrupt)
+        s = dh_err_set(e, DH_E_INTERNAL, "corrupt_cell", NULL, "aggregate cell");
     return s;
 }
 

@@ -882,3 +882,67 @@ const dh_store_ops dh_postgres_ops = {
     .dti = &dh_postgres_dti_ops,
     .begin_domain = pg_begin_domain,
 };
+
+/* ------------------------------------------------------------------ */
+/* Reading a large result in slices.                                  */
+
+/* Rows fetched at once: as many as fit in about FETCH_BYTES by the size of
+ * the rows fetched before (a table of stored files holds rows of up to
+ * 20 MiB, the aggregate cells rows of about 150 bytes), at most FETCH_MAX;
+ * the first FETCH takes FETCH_FIRST to measure them. */
+#define FETCH_BYTES (8 << 20)
+#define FETCH_MAX 5000
+#define FETCH_FIRST 16
+
+dh_status dh_pg_cursor(dh_conn *c, const char *name, const char *select, const dh_pg_params *p,
+                       bool binary, dh_pg_row_cb cb, void *closure, const char *what, dh_err *e)
+{
+    static const dh_pg_params none;
+    if (!p)
+        p = &none;
+    /* A cursor needs a transaction: the caller's, or one of its own (one
+     * snapshot, read only). */
+    bool own = PQtransactionStatus(c->pg) == PQTRANS_IDLE;
+    dh_status st = DH_OK;
+    if (own && (st = dh_pg_command(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+                                   "begin", e)))
+        return st;
+    /* DECLARE cannot be prepared; its query's parameters still travel
+     * apart from the text. */
+    dh_buf sql = DH_BUF_INIT;
+    dh_buf_printf(&sql, "DECLARE %s NO SCROLL CURSOR FOR %s", name, select);
+    PGresult *declared = PQexecParams(c->pg, sql.p, p->n, NULL, p->v, p->len, p->fmt, 0);
+    dh_buf_free(&sql);
+    if ((st = check(c, declared, what, e)) == DH_OK)
+        PQclear(declared);
+    char fetch[96]; /* FETCH takes no parameter: a number formatted here */
+    long batch = FETCH_FIRST;
+    bool stop = false;
+    while (st == DH_OK && !stop) {
+        snprintf(fetch, sizeof fetch, "FETCH FORWARD %ld FROM %s", batch, name);
+        PGresult *res = PQexecParams(c->pg, fetch, 0, NULL, NULL, NULL, NULL, binary ? 1 : 0);
+        if ((st = check(c, res, what, e)))
+            break;
+        int n = PQntuples(res), nf = PQnfields(res);
+        size_t bytes = 1;
+        for (int r = 0; r < n; r++)
+            for (int i = 0; i < nf; i++)
+                bytes += (size_t)PQgetlength(res, r, i) + 1;
+        if (n > 0) {
+            long b = (long)(FETCH_BYTES / (bytes / (size_t)n + 1));
+            batch = b < 1 ? 1 : b > FETCH_MAX ? FETCH_MAX : b;
+        }
+        for (int r = 0; r < n && !stop; r++)
+            stop = cb(closure, res, r) != 0;
+        PQclear(res);
+        if (n == 0)
+            break;
+    }
+    if (own) {
+        PQclear(PQexec(c->pg, "ROLLBACK"));
+    } else if (st == DH_OK) {
+        snprintf(fetch, sizeof fetch, "CLOSE %s", name);
+        st = dh_pg_command(c, fetch, what, e);
+    }
+    return st;
+}

@@ -19,11 +19,6 @@
 #include "store/rows.h"
 #include "store/rows_int.h"
 
-/* Rows fetched at once: as many as fit in about FETCH_BYTES by the size of
- * the rows fetched before (a table of stored files holds rows of up to
- * 20 MiB, one of events rows of a few hundred bytes). */
-#define FETCH_BYTES (8 << 20)
-#define FETCH_MAX 5000
 #define COPY_CHUNK (256 * 1024) /* bytes of rows sent to the server at once */
 
 /* The current schema's oid, as a subquery (search_path's first schema). */
@@ -169,6 +164,25 @@ static void typed(const PGresult *res, int r, int i, dh_value *x, void **owned)
     }
 }
 
+typedef struct scan_reader {
+    dh_row_cb cb;
+    void *closure;
+    int ncols;
+} scan_reader;
+
+static int on_scan_row(void *closure, const PGresult *res, int r)
+{
+    scan_reader *k = closure;
+    dh_value v[DH_ROWS_COLS_MAX];
+    void *owned[DH_ROWS_COLS_MAX];
+    for (int i = 0; i < k->ncols; i++)
+        typed(res, r, i, &v[i], &owned[i]);
+    int stop = k->cb(k->closure, v, k->ncols);
+    for (int i = 0; i < k->ncols; i++)
+        free(owned[i]);
+    return stop;
+}
+
 static dh_status pg_scan(dh_conn *c, const char *table, dh_row_cb cb, void *closure, dh_err *e)
 {
     dh_rows_names cols = {0}, pk = {0};
@@ -183,18 +197,13 @@ static dh_status pg_scan(dh_conn *c, const char *table, dh_row_cb cb, void *clos
                       "WHERE r.relnamespace = " CUR_NS " AND r.relname = $1::text "
                       "AND i.indisprimary ORDER BY array_position(i.indkey::int2[], a.attnum)",
                       table, dh_rows_names_add, &pk, "list the primary key", e);
-    /* A read needs a transaction for its cursor: the caller's, or one of
-     * its own (one snapshot, read only). */
-    bool own = PQtransactionStatus(c->pg) == PQTRANS_IDLE;
-    if (s == DH_OK && own)
-        s = dh_pg_command(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "begin", e);
     if (s) {
         dh_rows_names_free(&cols);
         dh_rows_names_free(&pk);
         return s;
     }
     dh_buf sql = DH_BUF_INIT;
-    dh_buf_puts(&sql, "DECLARE dh_rows_scan NO SCROLL CURSOR FOR SELECT ");
+    dh_buf_puts(&sql, "SELECT ");
     dh_rows_quote_list(&sql, cols.v, cols.n);
     dh_buf_puts(&sql, " FROM ");
     dh_rows_quote(&sql, table);
@@ -205,42 +214,10 @@ static dh_status pg_scan(dh_conn *c, const char *table, dh_row_cb cb, void *clos
         for (int i = 0; i < cols.n; i++)
             dh_buf_printf(&sql, "%s%d", i ? "," : "", i + 1);
     }
-    s = run_built(c, &sql, NULL, "scan rows", e);
-    bool stop = false;
-    long batch = 16;
-    while (s == DH_OK && !stop) {
-        char fetch[64]; /* FETCH takes no parameter: a number formatted here */
-        snprintf(fetch, sizeof fetch, "FETCH FORWARD %ld FROM dh_rows_scan", batch);
-        PGresult *res = PQexec(c->pg, fetch);
-        if ((s = dh_pg_check(c, res, "scan rows", e)))
-            break;
-        int n = PQntuples(res);
-        size_t bytes = 1;
-        for (int r = 0; r < n; r++)
-            for (int i = 0; i < cols.n; i++)
-                bytes += (size_t)PQgetlength(res, r, i) + 1;
-        if (n > 0) {
-            size_t per_row = bytes / (size_t)n + 1;
-            batch = (long)(FETCH_BYTES / per_row);
-            batch = batch < 1 ? 1 : batch > FETCH_MAX ? FETCH_MAX : batch;
-        }
-        dh_value v[DH_ROWS_COLS_MAX];
-        void *owned[DH_ROWS_COLS_MAX];
-        for (int r = 0; r < n && !stop; r++) {
-            for (int i = 0; i < cols.n; i++)
-                typed(res, r, i, &v[i], &owned[i]);
-            stop = cb(closure, v, cols.n) != 0;
-            for (int i = 0; i < cols.n; i++)
-                free(owned[i]);
-        }
-        PQclear(res);
-        if (n == 0)
-            break;
-    }
-    if (own)
-        PQclear(PQexec(c->pg, "ROLLBACK"));
-    else if (s == DH_OK)
-        s = dh_pg_command(c, "CLOSE dh_rows_scan", "scan rows", e);
+    /* Read in slices (a table of stored files holds rows of up to 20 MiB). */
+    scan_reader k = {cb, closure, cols.n};
+    s = dh_pg_cursor(c, "dh_rows_scan", sql.p, NULL, false, on_scan_row, &k, "scan rows", e);
+    dh_buf_free(&sql);
     dh_rows_names_free(&cols);
     dh_rows_names_free(&pk);
     return s;
