@@ -79,6 +79,10 @@ void pb_task_status(const pb_task *t, dh_date today, dh_task_status *st, int *pe
 /* The date a task's plan counts from: its date, else the start of its
  * period, else DH_DATE_NONE. */
 dh_date pb_plan_ref_date(const pb_plan *p);
+/* The plan's term as shown: {from, to, horizon, source, ended}. */
+json_t *pb_term_json(const pb_plan *p, dh_date today);
+/* True when the plan's term is over on today (its duties have ended). */
+bool pb_term_ended(const pb_plan *p, dh_date today);
 
 /* Does the unit (code) lead the task? */
 bool pb_task_led_by(const pb_task *t, const char *code);

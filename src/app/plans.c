@@ -1063,11 +1063,28 @@ static dh_status plan_fields(dh_tx *tx, const dh_actor *a, const dh_planbook *b,
             return st;
         json_object_set_new(doc, dates[i], pb_date_json(d));
     }
+    /* The term: as given, else read from the printed title ("năm 2024",
+     * "giai đoạn 2023-2025", "đến năm 2025"). */
+    if (create && !json_object_get(body, "period_from") && !json_object_get(body, "period_to")) {
+        dh_date tf, tt;
+        int horizon;
+        const char *why;
+        if (dh_plan_term_parse(str_of(doc, "title"), pb_json_date(json_object_get(doc, "date")),
+                               &tf, &tt, &horizon, &why) == 0) {
+            json_object_set_new(doc, "period_from", pb_date_json(tf));
+            json_object_set_new(doc, "period_to", pb_date_json(tt));
+        }
+    }
     dh_date pf = pb_json_date(json_object_get(doc, "period_from"));
     dh_date pt = pb_json_date(json_object_get(doc, "period_to"));
-    if (pf != DH_DATE_NONE && pt != DH_DATE_NONE && pt < pf)
+    if (pf != DH_DATE_NONE && pt != DH_DATE_NONE && pt < pf) {
+        char a1[11], a2[11];
+        dh_date_format(pf, a1);
+        dh_date_format(pt, a2);
         return dh_err_set(e, DH_E_INVALID, "invalid_period", "period_to",
-                          "period_to is before period_from");
+                          "the plan's term ends (period_to %s) before it starts (period_from %s)",
+                          a2, a1);
+    }
     if (create || json_object_get(body, "implements")) {
         json_t *ids, *cites;
         st = read_implements(b, self, json_object_get(body, "implements"), &ids, &cites, e);
@@ -1112,6 +1129,30 @@ static bool may_write_unit(const dh_unitreg *r, const dh_actor *a, const char *c
     return dh_access_allows(r, a->role, dh_app_actor_scope(r, a), DH_ACT_WRITE, u, d);
 }
 
+/* The plan's term: {from, to, horizon, source, ended}; source "title" when
+ * the stored term is the one its title prints, "set" when a person gave
+ * another, "none" when it has none. */
+json_t *pb_term_json(const pb_plan *p, dh_date today)
+{
+    dh_date tf, tt;
+    int horizon = 0;
+    const char *why;
+    const char *title = str_of(p->j, "title");
+    bool parsed = dh_plan_term_parse(title, p->date, &tf, &tt, &horizon, &why) == 0;
+    const char *source = p->period_from == DH_DATE_NONE && p->period_to == DH_DATE_NONE ? "none"
+                         : parsed && tf == p->period_from && tt == p->period_to      ? "title"
+                                                                                     : "set";
+    return json_pack("{s:o,s:o,s:o,s:s,s:b}", "from", pb_date_json(p->period_from), "to",
+                     pb_date_json(p->period_to), "horizon",
+                     horizon ? json_integer(horizon) : json_null(), "source", source, "ended",
+                     pb_term_ended(p, today));
+}
+
+bool pb_term_ended(const pb_plan *p, dh_date today)
+{
+    return p->period_to != DH_DATE_NONE && today > p->period_to;
+}
+
 json_t *pb_plan_json(const dh_planbook *b, size_t i, dh_date today);
 json_t *pb_plan_json(const dh_planbook *b, size_t i, dh_date today)
 {
@@ -1133,6 +1174,7 @@ json_t *pb_plan_json(const dh_planbook *b, size_t i, dh_date today)
                                                 "key", b->p[k].key, "number", b->p[k].number,
                                                 "issuer", b->p[k].issuer));
     json_object_set_new(o, "implemented_by", children);
+    json_object_set_new(o, "term", pb_term_json(p, today));
     int counts[DH_TS_COUNT] = {0};
     int ntasks = 0, review = 0;
     long pct_sum = 0;

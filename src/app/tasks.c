@@ -498,7 +498,7 @@ static dh_status check_states(const char *want, dh_err *e)
         if (!ok)
             return dh_err_set(e, DH_E_INVALID, "invalid_status", "status",
                               "status must be one or more (comma-separated) of not_started, "
-                              "in_progress, done, done_late, overdue, at_risk, no_report");
+                              "in_progress, done, done_late, overdue, at_risk, no_report, not_done");
         p += len + (end ? 1 : 0);
     }
     return DH_OK;

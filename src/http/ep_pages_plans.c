@@ -24,7 +24,8 @@ static const char *state_vi(const dh_page *pg, const char *s)
              {"done_late", "Hoàn thành trễ hạn", "Done late"},
              {"overdue", "Quá hạn", "Overdue"},
              {"at_risk", "Có nguy cơ trễ", "At risk"},
-             {"no_report", "Chưa báo cáo", "No report"}};
+             {"no_report", "Chưa báo cáo", "No report"},
+             {"not_done", "Không hoàn thành (hết kỳ kế hoạch)", "Not done at term end"}};
     for (size_t i = 0; i < sizeof m / sizeof *m; i++)
         if (s && !strcmp(m[i].k, s))
             return pg->en ? m[i].en : m[i].vi;
@@ -188,6 +189,11 @@ static void get_plans(dh_req *rq, dh_resp *rs)
         dh_page_text(&pg, json_string_value(json_object_get(p, "type")));
         dh_page_raw(&pg, "</small></td><td>");
         dh_page_text(&pg, json_string_value(json_object_get(p, "title")));
+        if (json_is_true(json_object_get(json_object_get(p, "term"), "ended"))) {
+            dh_page_raw(&pg, "<br><small class=\"ended\">");
+            dh_page_text(&pg, L(&pg, "Đã kết thúc", "Ended"));
+            dh_page_raw(&pg, "</small>");
+        }
         dh_page_raw(&pg, "</td><td>");
         dh_page_text(&pg, json_string_value(json_object_get(p, "issuer")));
         dh_page_raw(&pg, "</td><td class=\"n\">");
@@ -206,6 +212,42 @@ static void get_plans(dh_req *rq, dh_resp *rs)
     dh_page_raw(&pg, "</tbody></table>");
     json_decref(items);
     dh_pages_send(rs, &pg, 200);
+}
+
+/* A YYYY-MM-DD date as dd/mm/yyyy (nothing when absent). */
+static void vn_day(dh_page *pg, const char *iso)
+{
+    dh_date x;
+    if (!iso || dh_date_parse(iso, &x) != 0)
+        return;
+    int y, m, d;
+    dh_date_to_ymd(x, &y, &m, &d);
+    dh_page_fmt(pg, "%02d/%02d/%04d", d, m, y);
+}
+
+/* "Thời hạn kế hoạch: 01/01/2024 – 31/12/2024 · Đã kết thúc" */
+static void term_line(dh_page *pg, const json_t *term)
+{
+    const char *from = json_string_value(json_object_get(term, "from"));
+    const char *to = json_string_value(json_object_get(term, "to"));
+    if (!from && !to)
+        return;
+    dh_page_raw(pg, "<p class=\"term\">");
+    dh_page_text(pg, L(pg, "Thời hạn kế hoạch: ", "Term: "));
+    vn_day(pg, from);
+    dh_page_raw(pg, " – ");
+    vn_day(pg, to);
+    json_t *hz = json_object_get(term, "horizon");
+    if (json_is_integer(hz)) {
+        dh_page_text(pg, L(pg, ", định hướng đến năm ", ", outlook to "));
+        dh_page_int(pg, json_integer_value(hz));
+    }
+    if (json_is_true(json_object_get(term, "ended"))) {
+        dh_page_raw(pg, " · <strong class=\"ended\">");
+        dh_page_text(pg, L(pg, "Đã kết thúc", "Ended"));
+        dh_page_raw(pg, "</strong>");
+    }
+    dh_page_raw(pg, "</p>");
 }
 
 static void get_plan(dh_req *rq, dh_resp *rs)
@@ -229,6 +271,7 @@ static void get_plan(dh_req *rq, dh_resp *rs)
     dh_page_raw(&pg, "<p>");
     dh_page_text(&pg, json_string_value(json_object_get(p, "title")));
     dh_page_raw(&pg, "</p>");
+    term_line(&pg, json_object_get(p, "term"));
     json_t *impl = json_object_get(p, "implements");
     if (json_array_size(impl)) {
         dh_page_raw(&pg, "<p>");
@@ -319,7 +362,7 @@ static void get_tasks(dh_req *rq, dh_resp *rs)
     dh_page_text(&pg, L(&pg, "Tất cả", "All"));
     dh_page_raw(&pg, "</option>");
     static const char *const sts[] = {"overdue", "no_report", "at_risk", "in_progress",
-                                      "not_started", "done", "done_late"};
+                                      "not_started", "done", "done_late", "not_done"};
     for (size_t i = 0; i < sizeof sts / sizeof *sts; i++) {
         dh_page_raw(&pg, "<option value=\"");
         dh_page_raw(&pg, sts[i]);

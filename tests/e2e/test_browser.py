@@ -302,7 +302,8 @@ def test_plans_pages_in_chromium(ctx):
         assert shown.startswith({"no_report": "Chưa báo cáo", "overdue": "Quá hạn",
                                  "in_progress": "Đang thực hiện", "at_risk": "Có nguy cơ trễ",
                                  "not_started": "Chưa bắt đầu", "done": "Hoàn thành",
-                                 "done_late": "Hoàn thành trễ hạn"}[t["status"]["state"]]), shown
+                                 "done_late": "Hoàn thành trễ hạn",
+                                 "not_done": "Không hoàn thành"}[t["status"]["state"]]), shown
         # a leader of the province is neither lead nor coordinating: no form
         assert not b.d.find_elements(By.CSS_SELECTOR, "form[action$='cap-nhat']")
         assert "Chỉ đơn vị chủ trì cập nhật tiến độ" in b.d.page_source
