@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "app/planbook.h"
+#include "core/cadence.h"
 #include "util/buf.h"
 #include "util/csv.h"
 #include "util/embed.h"
@@ -383,6 +384,32 @@ typedef struct plan_import_cl {
  * of tasks is the last guard. The file is parsed once (it is only read
  * after the access check, as before) and kept for a rerun; the report is
  * started afresh on each run. */
+/* The reporting rule the row prints (issue 19), over the default of a new
+ * task: a reporting clause of the content, else of the note, else a
+ * recurring deadline field ("Hàng năm"); a clause naming a period beats a
+ * bare "định kỳ", which keeps the default rule but says it was printed. */
+static void printed_rule(json_t *doc, const char *content, const char *note,
+                         const char *deadline)
+{
+    json_t *rep = json_object_get(doc, "report");
+    const char *source = json_string_value(json_object_get(rep, "source"));
+    if (!source || strcmp(source, "default") != 0)
+        return;
+    const char *texts[3] = {content, note, deadline};
+    dh_cadence best = {0}, c;
+    for (int i = 0; i < 3; i++)
+        if (dh_cadence_parse(texts[i], i == 2, &c) && (!best.found || (best.unspecified &&
+                                                                       !c.unspecified)))
+            best = c;
+    if (!best.found)
+        return;
+    json_object_set_new(rep, "every", json_string(dh_report_every_name(best.rule.every)));
+    json_object_set_new(rep, "day", json_integer(best.rule.day));
+    json_object_set_new(rep, "month_offset", json_integer(best.rule.month_offset));
+    json_object_set_new(rep, "source", json_string("printed"));
+    json_object_set_new(rep, "text", json_string(best.phrase));
+}
+
 static dh_status plan_import_tx(dh_tx *tx, void *closure, dh_err *e)
 {
     plan_import_cl *cl = closure;
@@ -487,6 +514,9 @@ static dh_status plan_import_tx(dh_tx *tx, void *closure, dh_err *e)
         dh_err_clear(&re);
         if (!why[0]) {
             dh_status rs = pb_task_from_body(tx, b, pi, body, &doc, &re);
+            if (rs == DH_OK)
+                printed_rule(doc, cell(row, map, C_CONTENT), cell(row, map, C_NOTE),
+                             cell(row, map, C_DEADLINE));
             /* Two rows of the file with one STT. */
             for (size_t k = 1; k < i && rs == DH_OK; k++)
                 if (strcmp(cell(&t->rows[k], map, C_STT), stt) == 0)

@@ -156,7 +156,13 @@ static json_t *task_doc_of_row(const dh_task_row *r)
     json_t *src = r->source_json && *r->source_json ? json_loads(r->source_json, 0, NULL) : NULL;
     json_object_set_new(o, "source", src ? src : json_null());
     json_object_set_new(o, "report",
-                        json_pack("{s:s,s:i}", "every", r->report_every, "day", r->report_day));
+                        json_pack("{s:s,s:i,s:o,s:s,s:s}", "every", r->report_every, "day",
+                                  r->report_day, "month_offset",
+                                  r->has_report_offset ? json_integer(r->report_offset)
+                                                       : json_null(),
+                                  "source", r->report_source && *r->report_source
+                                                ? r->report_source : "default",
+                                  "text", r->report_text ? r->report_text : ""));
     json_object_set_new(o, "created_by", json_string(r->created_by));
     json_object_set_new(o, "created_at", json_integer(r->created_at));
     json_object_set_new(o, "updated_at", json_integer(r->updated_at));
@@ -216,15 +222,22 @@ static dh_report_rule report_rule(json_t *rep)
     int day = (int)json_integer_value(json_object_get(rep, "day"));
     if (day < 1 || day > 31)
         day = 10;
+    /* The months after the period's end: as printed (migration 012), else
+     * 0 for yearly (the report of the year by day/12) and 1 otherwise. */
+    json_t *off = json_object_get(rep, "month_offset");
+    int mo = json_is_integer(off) ? (int)json_integer_value(off) : -1;
+    dh_report_rule r = {DH_REPORT_MONTHLY, 1, day};
     if (strcmp(every, "none") == 0)
-        return (dh_report_rule){DH_REPORT_NONE, 0, day};
-    if (strcmp(every, "quarterly") == 0)
-        return (dh_report_rule){DH_REPORT_QUARTERLY, 1, day};
-    if (strcmp(every, "half_yearly") == 0)
-        return (dh_report_rule){DH_REPORT_HALF_YEARLY, 1, day};
-    if (strcmp(every, "yearly") == 0)
-        return (dh_report_rule){DH_REPORT_YEARLY, 0, day};
-    return (dh_report_rule){DH_REPORT_MONTHLY, 1, day};
+        r = (dh_report_rule){DH_REPORT_NONE, 0, day};
+    else if (strcmp(every, "quarterly") == 0)
+        r = (dh_report_rule){DH_REPORT_QUARTERLY, 1, day};
+    else if (strcmp(every, "half_yearly") == 0)
+        r = (dh_report_rule){DH_REPORT_HALF_YEARLY, 1, day};
+    else if (strcmp(every, "yearly") == 0)
+        r = (dh_report_rule){DH_REPORT_YEARLY, 0, day};
+    if (mo >= 0 && mo <= 12)
+        r.month_offset = mo;
+    return r;
 }
 
 dh_date pb_plan_ref_date(const pb_plan *p)
@@ -522,6 +535,11 @@ dh_status pb_put_task(dh_conn *c, json_t *doc, time_t now, int64_t *id, dh_err *
     r.source_json = srcs ? srcs : "";
     r.report_every = *str_of(rep, "every") ? str_of(rep, "every") : "monthly";
     r.report_day = day >= 1 && day <= 31 ? day : 10;
+    json_t *off = json_object_get(rep, "month_offset");
+    r.has_report_offset = json_is_integer(off);
+    r.report_offset = (int)json_integer_value(off);
+    r.report_source = *str_of(rep, "source") ? str_of(rep, "source") : "default";
+    r.report_text = str_of(rep, "text");
     r.created_by = str_of(doc, "created_by");
     r.created_at = created ? (time_t)json_integer_value(created) : now;
     r.updated_at = now;

@@ -214,6 +214,56 @@ static void get_plans(dh_req *rq, dh_resp *rs)
     dh_pages_send(rs, &pg, 200);
 }
 
+/* "Báo cáo: 6 tháng, trước ngày 15 của tháng cuối kỳ — theo văn bản: “…”" */
+static void report_row(dh_page *pg, const json_t *r)
+{
+    static const struct {
+        const char *k, *vi, *en;
+    } ev[] = {{"none", "Không yêu cầu báo cáo", "No reports"},
+              {"monthly", "Hằng tháng", "Monthly"},
+              {"quarterly", "Hằng quý", "Quarterly"},
+              {"half_yearly", "6 tháng", "Half-yearly"},
+              {"yearly", "Hằng năm", "Yearly"}};
+    const char *every = json_string_value(json_object_get(r, "every"));
+    const char *source = json_string_value(json_object_get(r, "source"));
+    const char *text = json_string_value(json_object_get(r, "text"));
+    if (!every)
+        return;
+    dh_page_raw(pg, "<tr><th scope=\"row\">");
+    dh_page_text(pg, L(pg, "Báo cáo tiến độ", "Progress reports"));
+    dh_page_raw(pg, "</th><td class=\"report-rule\">");
+    for (size_t i = 0; i < sizeof ev / sizeof *ev; i++)
+        if (!strcmp(ev[i].k, every))
+            dh_page_text(pg, pg->en ? ev[i].en : ev[i].vi);
+    if (strcmp(every, "none")) {
+        json_t *off = json_object_get(r, "month_offset");
+        int mo = json_is_integer(off) ? (int)json_integer_value(off)
+                                      : !strcmp(every, "yearly") ? 0 : 1;
+        dh_page_text(pg, L(pg, ", trước ngày ", ", by day "));
+        dh_page_int(pg, json_integer_value(json_object_get(r, "day")));
+        if (mo == 0)
+            dh_page_text(pg, L(pg, " của tháng cuối kỳ", " of the period's last month"));
+        else if (mo == 1)
+            dh_page_text(pg, L(pg, " tháng sau kỳ báo cáo", " of the month after the period"));
+        else {
+            dh_page_text(pg, L(pg, " của tháng thứ ", " of month "));
+            dh_page_int(pg, mo);
+            dh_page_text(pg, L(pg, " sau kỳ", " after the period"));
+        }
+    }
+    dh_page_raw(pg, " <small class=\"rule-source\">(");
+    if (source && !strcmp(source, "printed")) {
+        dh_page_text(pg, L(pg, "theo văn bản: “", "as printed: “"));
+        dh_page_text(pg, text ? text : "");
+        dh_page_text(pg, "”");
+    } else if (source && !strcmp(source, "set")) {
+        dh_page_text(pg, L(pg, "do người dùng đặt", "set by a user"));
+    } else {
+        dh_page_text(pg, L(pg, "mặc định, văn bản không nêu", "default: the document prints none"));
+    }
+    dh_page_raw(pg, ")</small></td></tr>");
+}
+
 /* A YYYY-MM-DD date as dd/mm/yyyy (nothing when absent). */
 static void vn_day(dh_page *pg, const char *iso)
 {
@@ -453,6 +503,7 @@ static void get_task(dh_req *rq, dh_resp *rs)
     dh_page_raw(&pg, "</th>");
     status_cell(&pg, t);
     dh_page_raw(&pg, "</tr>");
+    report_row(&pg, json_object_get(t, "report"));
     const char *er = json_string_value(json_object_get(t, "expected_result"));
     if (er && *er) {
         dh_page_raw(&pg, "<tr><th scope=\"row\">");

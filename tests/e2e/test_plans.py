@@ -529,3 +529,43 @@ def test_plans_term_2024_plan_asks_nothing_in_2026(ctx):
     c = s.cli("plan", "term", "1683/QĐ-UBND", "--db", s.db)
     assert "term: 2024-01-01 .. 2027-06-30 (set)" in c.stdout, c.stdout
     assert tasks_of(s, t, "1683/QĐ-UBND")["II.3"]["status"]["state"] == "overdue"
+
+
+def test_plans_report_rules_as_printed(ctx):
+    """Issue 19 point 2: the seeds' printed cadences become the tasks' report rules; the
+    default only where nothing is printed, and the task says where its rule came from."""
+    s = ctx.server(demo=True)
+    t = s.login("admin")
+
+    def rule(key, stt):
+        r = tasks_of(s, t, key)[stt]["report"]
+        return (r["every"], r["month_offset"], r["day"], r["source"])
+
+    assert rule("TPVT-KH-2024-khau-dot-pha-CDS", "IV.1-2") == ("quarterly", 1, 10, "printed")
+    assert rule("TPVT-KH-NQ02-TU", "VI.4-5") == ("half_yearly", 1, 10, "printed")
+    assert rule("BRVT-QD-2023-chinh-quyen-so", "KH-VI.6-5") == ("half_yearly", 0, 15, "printed")
+    assert rule("1683/QĐ-UBND", "IV.4") == ("monthly", 1, 10, "printed")
+    assert rule("BRVT-QD-2023-chinh-quyen-so", "II.1") == ("yearly", 1, 10, "printed")
+    assert rule("1683/QĐ-UBND", "II.1") == ("monthly", None, 10, "default")
+    every = s.request("GET", "/api/v1/tasks", token=t).json["items"]
+    printed = [x for x in every if x["report"]["source"] == "printed"]
+    assert len(printed) == 17 and all(x["report"]["text"] for x in printed)
+    # A rule a person sets says so; a bad offset is refused.
+    tid = tasks_of(s, t, "TPVT-KH-NQ02-TU")["VI.4-5"]["id"]
+    r = s.request("PATCH", "/api/v1/tasks/%d" % tid,
+                  {"report": {"every": "yearly", "day": 15, "month_offset": 0}}, token=t)
+    assert r.status == 200, r
+    assert r.json["report"]["source"] == "set" and r.json["report"]["month_offset"] == 0
+    r = s.request("PATCH", "/api/v1/tasks/%d" % tid,
+                  {"report": {"every": "yearly", "day": 15, "month_offset": 13}}, token=t)
+    expect_error(r, 422, "invalid_report", "report")
+    # The task's page shows the rule and its source.
+    cookie = {"Cookie": "dh_session=" + t}
+    tid2 = tasks_of(s, t, "BRVT-QD-2023-chinh-quyen-so")["KH-VI.6-5"]["id"]
+    html = s.request("GET", "/nhiem-vu/%d" % tid2, headers=cookie).raw.decode("utf-8")
+    assert "6 tháng, trước ngày 15 của tháng cuối kỳ" in html
+    assert "theo văn bản: “Định kỳ 6 tháng và hàng năm (trước ngày 15/12)" in html
+    html = s.request("GET", "/nhiem-vu/%d" % tasks_of(s, t, "1683/QĐ-UBND")["II.1"]["id"],
+                     headers=cookie).raw.decode("utf-8")
+    assert "Hằng tháng, trước ngày 10 tháng sau kỳ báo cáo" in html
+    assert "mặc định, văn bản không nêu" in html
