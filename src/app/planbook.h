@@ -81,6 +81,10 @@ void pb_task_status(const pb_task *t, dh_date today, dh_task_status *st, int *pe
 dh_date pb_plan_ref_date(const pb_plan *p);
 /* The plan's term as shown: {from, to, horizon, source, ended}. */
 json_t *pb_term_json(const pb_plan *p, dh_date today);
+/* A plan task whose lead names no unit (a body with no unit, or nothing
+ * printed and no heading to take it from): flagged for the plan's issuer,
+ * never silently ownerless (issue 19). */
+bool pb_task_needs_owner(const pb_task *t);
 /* True when the plan's term is over on today (its duties have ended). */
 bool pb_term_ended(const pb_plan *p, dh_date today);
 

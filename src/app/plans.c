@@ -671,6 +671,7 @@ json_t *pb_task_json(const dh_planbook *b, size_t i, dh_date today, const dh_uni
     dh_task_facts f;
     dh_dl_occurrence occ;
     dh_task_eval(&t->def, t->u, t->nu, today, &s, &f, &occ);
+    json_object_set_new(o, "needs_owner", json_boolean(pb_task_needs_owner(t)));
     json_object_set_new(o, "status", status_json(&s));
     json_object_set_new(o, "percent", f.progress >= 0 ? json_integer(f.progress) : json_null());
     json_object_set_new(o, "last_report", pb_date_json(f.last_report));
@@ -1166,6 +1167,11 @@ json_t *pb_term_json(const pb_plan *p, dh_date today)
                      pb_term_ended(p, today));
 }
 
+bool pb_task_needs_owner(const pb_task *t)
+{
+    return t->plan != PB_NONE && t->nlead == 0;
+}
+
 bool pb_term_ended(const pb_plan *p, dh_date today)
 {
     return p->period_to != DH_DATE_NONE && today > p->period_to;
@@ -1194,7 +1200,7 @@ json_t *pb_plan_json(const dh_planbook *b, size_t i, dh_date today)
     json_object_set_new(o, "implemented_by", children);
     json_object_set_new(o, "term", pb_term_json(p, today));
     int counts[DH_TS_COUNT] = {0};
-    int ntasks = 0, review = 0;
+    int ntasks = 0, review = 0, owners = 0;
     long pct_sum = 0;
     for (size_t k = 0; k < b->nt; k++) {
         if (b->t[k].plan != i)
@@ -1207,6 +1213,7 @@ json_t *pb_plan_json(const dh_planbook *b, size_t i, dh_date today)
         pct_sum += s.state == DH_TS_DONE || s.state == DH_TS_DONE_LATE ? 100 : pct < 0 ? 0 : pct;
         review += json_is_true(json_object_get(json_object_get(b->t[k].j, "deadline"),
                                                "needs_review"));
+        owners += pb_task_needs_owner(&b->t[k]);
     }
     json_t *by = json_object();
     for (int s = 0; s < DH_TS_COUNT; s++)
@@ -1214,6 +1221,7 @@ json_t *pb_plan_json(const dh_planbook *b, size_t i, dh_date today)
     json_object_set_new(o, "tasks", json_integer(ntasks));
     json_object_set_new(o, "by_status", by);
     json_object_set_new(o, "needs_review", json_integer(review));
+    json_object_set_new(o, "needs_owner", json_integer(owners));
     json_object_set_new(o, "progress", ntasks ? json_integer((pct_sum + ntasks / 2) / ntasks)
                                               : json_null());
     return o;

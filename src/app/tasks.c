@@ -587,6 +587,8 @@ dh_status dh_app_task_list(dh_app *app, const dh_actor *a, const dh_task_query *
         if (q->needs_review &&
             !json_is_true(json_object_get(json_object_get(t->j, "deadline"), "needs_review")))
             continue;
+        if (q->needs_owner && !pb_task_needs_owner(t))
+            continue;
         json_array_append_new(arr, pb_task_json(b, i, today, r, false));
     }
     pb_release(app, b);

@@ -30,7 +30,7 @@ static const char plan_help[] =
 
 static const char task_help[] =
     "usage: dieuhanh task list [--unit CODE [--subtree]] [--status S[,S..]] [--plan PLAN]\n"
-    "                          [--due-before DATE] [--review] [--json]\n"
+    "                          [--due-before DATE] [--review] [--needs-owner] [--json]\n"
     "       dieuhanh task show ID [--json]\n"
     "       dieuhanh task remind [--force] [--json]\n"
     "       dieuhanh task contact --unit CODE --email ADDRESS ('' removes it)\n"
@@ -40,7 +40,8 @@ static const char task_help[] =
     "derived today from the deadline, the lead unit's progress updates and the monthly\n"
     "reporting obligation (before the 10th). 'remind' runs the daily reminders job now\n"
     "(once a day unless --force): tasks due within 7 days, overdue tasks and missed\n"
-    "reports go to each lead unit's inbox, and by e-mail when DIEUHANH_SMTP_URL is set.\n";
+    "reports go to each lead unit's inbox, and by e-mail when DIEUHANH_SMTP_URL is set.\n"
+    "--needs-owner lists the plan tasks whose lead unit could not be resolved.\n";
 
 static const char *s_of(json_t *o, const char *k)
 {
@@ -260,7 +261,7 @@ int dh_cmd_task(int argc, char **argv)
 {
     const char *db = NULL, *unit = NULL, *status = NULL, *plan = NULL, *due_before = NULL,
                *email = NULL, *pos[2];
-    bool as_json = false, subtree = false, force = false, review = false;
+    bool as_json = false, subtree = false, force = false, review = false, owner = false;
     int npos;
     const dh_cli_opt opts[] = {{"--db", &db, NULL},
                                {"--unit", &unit, NULL},
@@ -271,6 +272,7 @@ int dh_cmd_task(int argc, char **argv)
                                {"--subtree", NULL, &subtree},
                                {"--force", NULL, &force},
                                {"--review", NULL, &review},
+                               {"--needs-owner", NULL, &owner},
                                {"--json", NULL, &as_json},
                                {NULL, NULL, NULL}};
     int rc = dh_cli_parse("task", argc, argv, opts, pos, 2, &npos, task_help);
@@ -301,7 +303,7 @@ int dh_cmd_task(int argc, char **argv)
     json_t *out = NULL;
     time_t now = time(NULL);
     if (!strcmp(what, "list")) {
-        dh_task_query q = {unit, subtree, false, status, before, plan, NULL, review};
+        dh_task_query q = {unit, subtree, false, status, before, plan, NULL, review, owner};
         st = dh_app_task_list(app, &a, &q, now, &out, &e);
         if (st == DH_OK && !as_json) {
             size_t i;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "http/pages.h"
+#include "util/text.h"
 
 static const char *state_vi(const dh_page *pg, const char *s)
 {
@@ -338,6 +339,16 @@ static void get_plan(dh_req *rq, dh_resp *rs)
         }
         dh_page_raw(&pg, "</p>");
     }
+    json_int_t owners = json_integer_value(json_object_get(p, "needs_owner"));
+    if (owners) {
+        dh_page_raw(&pg, "<p class=\"needs-owner late\"><a href=\"/ke-hoach/");
+        dh_page_fmt(&pg, "%lld", (long long)json_integer_value(json_object_get(p, "id")));
+        dh_page_raw(&pg, "/chu-tri\">");
+        dh_page_int(&pg, owners);
+        dh_page_text(&pg, L(&pg, " nhiệm vụ chưa xác định được đơn vị chủ trì",
+                            " tasks without a resolved lead unit"));
+        dh_page_raw(&pg, "</a></p>");
+    }
     dh_page_raw(&pg, "<h2>");
     dh_page_text(&pg, L(&pg, "Nhiệm vụ", "Tasks"));
     dh_page_raw(&pg, "</h2>");
@@ -385,6 +396,76 @@ static void get_plan(dh_req *rq, dh_resp *rs)
     dh_pages_send(rs, &pg, 200);
 }
 
+/* The review page of a plan's ownerless tasks, for its issuer: each with
+ * the lead as printed, to be given a unit (PATCH /api/v1/tasks/{id}). */
+static void get_plan_owners(dh_req *rq, dh_resp *rs)
+{
+    if (!dh_pages_signed_in(rq, rs))
+        return;
+    dh_page pg;
+    dh_pages_init(rq, &pg);
+    dh_err e;
+    json_t *p = NULL, *items = NULL;
+    if (dh_app_plan_get(rq->app, &rq->actor, rq->params[0], rq->now, &p, &e)) {
+        dh_pages_error(rs, &pg, &e);
+        return;
+    }
+    char ref[32];
+    snprintf(ref, sizeof ref, "%lld", (long long)json_integer_value(json_object_get(p, "id")));
+    dh_task_query q = {NULL, false, false, NULL, DH_DATE_NONE, ref, NULL, false, true};
+    if (dh_app_task_list(rq->app, &rq->actor, &q, rq->now, &items, &e)) {
+        json_decref(p);
+        dh_pages_error(rs, &pg, &e);
+        return;
+    }
+    dh_page_begin(&pg, L(&pg, "Nhiệm vụ cần xác định đơn vị chủ trì", "Tasks needing a lead unit"),
+                  "ke-hoach");
+    dh_page_raw(&pg, "<p><a href=\"/ke-hoach/");
+    dh_page_raw(&pg, ref);
+    dh_page_raw(&pg, "\">");
+    dh_page_text(&pg, json_string_value(json_object_get(p, "title")));
+    dh_page_raw(&pg, "</a></p><p>");
+    dh_page_text(&pg, L(&pg, "Đơn vị ban hành (", "Issuer ("));
+    dh_page_text(&pg, json_string_value(json_object_get(p, "issuer")));
+    dh_page_text(&pg, L(&pg, ") cần giao đơn vị chủ trì cho các nhiệm vụ dưới đây: văn bản không ghi "
+                             "đơn vị, hoặc ghi một tổ chức chưa có trong danh mục đơn vị.",
+                        ") must give these tasks a lead unit: the document names none, or names "
+                        "a body that is not in the unit registry."));
+    dh_page_raw(&pg, "</p><div class=\"scroll\"><table><thead><tr><th scope=\"col\">");
+    dh_page_text(&pg, L(&pg, "STT", "No."));
+    dh_page_raw(&pg, "</th><th scope=\"col\">");
+    dh_page_text(&pg, L(&pg, "Nội dung", "Content"));
+    dh_page_raw(&pg, "</th><th scope=\"col\">");
+    dh_page_text(&pg, L(&pg, "Chủ trì (như văn bản ghi)", "Lead (as printed)"));
+    dh_page_raw(&pg, "</th></tr></thead><tbody>");
+    size_t i;
+    json_t *t;
+    json_array_foreach(items, i, t)
+    {
+        char clip[600];
+        dh_page_raw(&pg, "<tr><td><a href=\"/nhiem-vu/");
+        dh_page_fmt(&pg, "%lld", (long long)json_integer_value(json_object_get(t, "id")));
+        dh_page_raw(&pg, "\">");
+        dh_page_text(&pg, json_string_value(json_object_get(t, "ordinal")));
+        dh_page_raw(&pg, "</a></td><td>");
+        dh_page_text(&pg, dh_text_clip(json_string_value(json_object_get(t, "content")), 160, clip,
+                                       sizeof clip));
+        dh_page_raw(&pg, "</td><td>");
+        const char *lt = json_string_value(json_object_get(t, "lead_text"));
+        dh_page_text(&pg, lt && *lt ? lt : L(&pg, "(không ghi)", "(none printed)"));
+        dh_page_raw(&pg, "</td></tr>");
+    }
+    if (!json_array_size(items)) {
+        dh_page_raw(&pg, "<tr><td colspan=\"3\">");
+        dh_page_text(&pg, L(&pg, "Mọi nhiệm vụ đã có đơn vị chủ trì.", "Every task has a lead."));
+        dh_page_raw(&pg, "</td></tr>");
+    }
+    dh_page_raw(&pg, "</tbody></table></div>");
+    json_decref(items);
+    json_decref(p);
+    dh_pages_send(rs, &pg, 200);
+}
+
 static void get_tasks(dh_req *rq, dh_resp *rs)
 {
     if (!dh_pages_signed_in(rq, rs))
@@ -395,7 +476,7 @@ static void get_tasks(dh_req *rq, dh_resp *rs)
     const char *unit = dh_pages_unit(rq, dh_req_query(rq, "unit"));
     const char *status = dh_req_query(rq, "status");
     dh_task_query q = {unit, true, true, status && *status ? status : NULL, DH_DATE_NONE, NULL,
-                       NULL, false};
+                       NULL, false, false};
     json_t *items = NULL;
     if (dh_app_task_list(rq->app, &rq->actor, &q, rq->now, &items, &e)) {
         dh_pages_error(rs, &pg, &e);
@@ -716,7 +797,7 @@ void dh_pages_directive_form(dh_page *pg, const char *source, const char *unit,
 void dh_pages_task_alerts(dh_req *rq, dh_page *pg, const char *unit)
 {
     dh_err e;
-    dh_task_query q = {unit, true, false, "overdue,no_report", DH_DATE_NONE, NULL, NULL, false};
+    dh_task_query q = {unit, true, false, "overdue,no_report", DH_DATE_NONE, NULL, NULL, false, false};
     json_t *items = NULL;
     if (dh_app_task_list(rq->app, &rq->actor, &q, rq->now, &items, &e))
         return;
@@ -750,6 +831,7 @@ void dh_pages_task_alerts(dh_req *rq, dh_page *pg, const char *unit)
 const dh_route dh_routes_pages_plans[] = {
     {"GET", "/ke-hoach", get_plans, DH_ROUTE_PAGE},
     {"GET", "/ke-hoach/{}", get_plan, DH_ROUTE_PAGE},
+    {"GET", "/ke-hoach/{}/chu-tri", get_plan_owners, DH_ROUTE_PAGE},
     {"GET", "/nhiem-vu", get_tasks, DH_ROUTE_PAGE},
     {"GET", "/nhiem-vu/{}", get_task, DH_ROUTE_PAGE},
     {"POST", "/nhiem-vu/{}/cap-nhat", post_update, DH_ROUTE_PAGE},

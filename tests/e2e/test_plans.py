@@ -569,3 +569,53 @@ def test_plans_report_rules_as_printed(ctx):
                      headers=cookie).raw.decode("utf-8")
     assert "Hằng tháng, trước ngày 10 tháng sau kỳ báo cáo" in html
     assert "mặc định, văn bản không nêu" in html
+
+
+def test_plans_every_task_has_an_owner_or_is_flagged(ctx):
+    """Issue 19 point 3: collective and heading leads resolved; the rest flagged
+    needs_owner and listed for the plan's issuer."""
+    s = ctx.server(demo=True)
+    t = s.login("admin")
+    nq = tasks_of(s, t, "TPVT-KH-NQ02-TU")
+    # Section IV: the collective of VI.4, expanded to the city's offices and its 17 wards.
+    lead = set(nq["IV.1.a-1"]["lead"])
+    assert "VT-PVHTT" in lead and "VT-P1" in lead and len(lead) > 17, lead
+    assert "Chủ trì suy ra (issue 19)" in nq["IV.1.a-1"]["note"]
+    every = s.request("GET", "/api/v1/tasks", token=t).json["items"]
+    ownerless = {(x["plan"]["key"], x["ordinal"]) for x in every if not x["lead"]}
+    assert ownerless == {("TPVT-KH-NQ02-TU", "VI.1"), ("TPVT-KH-NQ02-TU", "VI.6"),
+                         ("BRVT-QD-2023-chinh-quyen-so", "V.27")}, ownerless
+    assert all(x["needs_owner"] == (not x["lead"]) for x in every if x["plan"])
+    flagged = s.request("GET", "/api/v1/tasks?needs_owner=1", token=t).json["items"]
+    assert {(x["plan"]["key"], x["ordinal"]) for x in flagged} == ownerless
+    p = [x for x in s.request("GET", "/api/v1/plans", token=t).json["items"]
+         if x["key"] == "TPVT-KH-NQ02-TU"][0]
+    assert p["needs_owner"] == 2
+    c = s.cli("task", "list", "--needs-owner", "--plan", "TPVT-KH-NQ02-TU", "--db", s.db)
+    assert c.returncode == 0 and "VI.1" in c.stdout and "VI.6" in c.stdout, c.stdout
+    # The issuer's review page lists them with the lead as printed.
+    cookie = {"Cookie": "dh_session=" + t}
+    html = s.request("GET", "/ke-hoach/%d" % p["id"], headers=cookie).raw.decode("utf-8")
+    assert "2 nhiệm vụ chưa xác định được đơn vị chủ trì" in html
+    html = s.request("GET", "/ke-hoach/%d/chu-tri" % p["id"], headers=cookie).raw.decode("utf-8")
+    assert "Ban Chỉ đạo Công nghệ thông tin Thành phố" in html and "VI.6" in html, html[-3000:]
+    # Importing: an empty lead takes the units its section heading names; none: flagged.
+    new_plan(s, t, "TEST-HEAD", issuer="BRVT-VT")
+    rows = [["STT", "Nhóm", "Nội dung", "Đơn vị chủ trì", "Đơn vị phối hợp",
+             "Thời gian hoàn thành", "Ghi chú"],
+            ["VI.2-1", "VI. Tổ chức thực hiện > 2. Phòng Văn hóa và Thông tin Thành phố",
+             "Chủ trì hướng dẫn", "", "", "", ""],
+            ["VI.4-1", "VI. Tổ chức thực hiện > 4. UBND các phường, xã", "Quán triệt", "", "", "",
+             ""],
+            ["I.1", "I. Nhận thức số", "Tuyên truyền", "", "", "", ""]]
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    r = s.request("POST", "/api/v1/plans/TEST-HEAD/import?name=kh.csv", token=t,
+                  raw=buf.getvalue().encode())
+    assert r.status == 201 and r.json["imported"] == 3, r
+    got = tasks_of(s, t, "TEST-HEAD")
+    assert got["VI.2-1"]["lead"] == ["VT-PVHTT"], got["VI.2-1"]
+    assert got["VI.2-1"]["lead_text"] == "Phòng Văn hóa và Thông tin Thành phố"
+    assert "Chủ trì theo tiêu đề mục: Phòng Văn hóa và Thông tin Thành phố." in got["VI.2-1"]["note"]
+    assert len(got["VI.4-1"]["lead"]) == 17 and not got["VI.4-1"]["needs_owner"]
+    assert got["I.1"]["lead"] == [] and got["I.1"]["needs_owner"] is True
