@@ -38,16 +38,10 @@ static const char *task_state(const json_t *t)
     return json_string_value(json_object_get(json_object_get(t, "status"), "state"));
 }
 
-static void codes(dh_page *pg, const json_t *arr)
+/* Units by their short names, the code on hover, long lists collapsed. */
+static void codes(dh_req *rq, dh_page *pg, const json_t *arr)
 {
-    size_t i;
-    json_t *v;
-    json_array_foreach(arr, i, v)
-    {
-        if (i)
-            dh_page_raw(pg, ", ");
-        dh_page_text(pg, json_string_value(v));
-    }
+    dh_pages_units(rq, pg, arr, DH_DATE_NONE, 3);
 }
 
 static void status_cell(dh_page *pg, const json_t *t)
@@ -68,9 +62,9 @@ static void status_cell(dh_page *pg, const json_t *t)
     dh_page_raw(pg, "</td>");
 }
 
-static void task_rows(dh_page *pg, const json_t *tasks, bool with_plan)
+static void task_rows(dh_req *rq, dh_page *pg, const json_t *tasks, bool with_plan)
 {
-    dh_page_raw(pg, "<table><thead><tr><th scope=\"col\">");
+    dh_page_raw(pg, "<div class=\"scroll\"><table><thead><tr><th scope=\"col\">");
     dh_page_text(pg, with_plan ? L(pg, "Kế hoạch / STT", "Plan / No.") : "STT");
     dh_page_raw(pg, "</th><th scope=\"col\">");
     dh_page_text(pg, L(pg, "Nội dung", "Task"));
@@ -119,7 +113,7 @@ static void task_rows(dh_page *pg, const json_t *tasks, bool with_plan)
         }
         dh_page_text(pg, shortc);
         dh_page_raw(pg, "</a></td><td>");
-        codes(pg, json_object_get(t, "lead"));
+        codes(rq, pg, json_object_get(t, "lead"));
         dh_page_raw(pg, "</td><td>");
         json_t *dl = json_object_get(t, "deadline");
         dh_page_text(pg, json_string_value(json_object_get(dl, "text")));
@@ -142,7 +136,7 @@ static void task_rows(dh_page *pg, const json_t *tasks, bool with_plan)
         dh_page_text(pg, L(pg, "Không có nhiệm vụ nào.", "No task."));
         dh_page_raw(pg, "</td></tr>");
     }
-    dh_page_raw(pg, "</tbody></table>");
+    dh_page_raw(pg, "</tbody></table></div>");
 }
 
 static void get_plans(dh_req *rq, dh_resp *rs)
@@ -196,7 +190,7 @@ static void get_plans(dh_req *rq, dh_resp *rs)
             dh_page_raw(&pg, "</small>");
         }
         dh_page_raw(&pg, "</td><td>");
-        dh_page_text(&pg, json_string_value(json_object_get(p, "issuer")));
+        dh_pages_unit_name(rq, &pg, json_string_value(json_object_get(p, "issuer")), DH_DATE_NONE);
         dh_page_raw(&pg, "</td><td class=\"n\">");
         dh_page_int(&pg, json_integer_value(json_object_get(p, "tasks")));
         dh_page_raw(&pg, "</td><td class=\"n late\">");
@@ -352,7 +346,7 @@ static void get_plan(dh_req *rq, dh_resp *rs)
     dh_page_raw(&pg, "<h2>");
     dh_page_text(&pg, L(&pg, "Nhiệm vụ", "Tasks"));
     dh_page_raw(&pg, "</h2>");
-    task_rows(&pg, json_object_get(p, "task_list"), false);
+    task_rows(rq, &pg, json_object_get(p, "task_list"), false);
     /* coverage: the tasks of this plan led by a unit, implemented or not by
      * a plan of that unit */
     const char *unit = dh_req_query(rq, "unit");
@@ -384,7 +378,7 @@ static void get_plan(dh_req *rq, dh_resp *rs)
             dh_page_raw(&pg, "<h3>");
             dh_page_text(&pg, L(&pg, "Chưa có kế hoạch thực hiện", "Not yet in a plan of the unit"));
             dh_page_raw(&pg, "</h3>");
-            task_rows(&pg, unc, false);
+            task_rows(rq, &pg, unc, false);
         }
         json_decref(cov);
     } else if (unit) {
@@ -426,7 +420,7 @@ static void get_plan_owners(dh_req *rq, dh_resp *rs)
     dh_page_text(&pg, json_string_value(json_object_get(p, "title")));
     dh_page_raw(&pg, "</a></p><p>");
     dh_page_text(&pg, L(&pg, "Đơn vị ban hành (", "Issuer ("));
-    dh_page_text(&pg, json_string_value(json_object_get(p, "issuer")));
+    dh_pages_unit_name(rq, &pg, json_string_value(json_object_get(p, "issuer")), DH_DATE_NONE);
     dh_page_text(&pg, L(&pg, ") cần giao đơn vị chủ trì cho các nhiệm vụ dưới đây: văn bản không ghi "
                              "đơn vị, hoặc ghi một tổ chức chưa có trong danh mục đơn vị.",
                         ") must give these tasks a lead unit: the document names none, or names "
@@ -504,7 +498,7 @@ static void get_tasks(dh_req *rq, dh_resp *rs)
     dh_page_raw(&pg, "</select></label><button type=\"submit\">");
     dh_page_text(&pg, L(&pg, "Lọc", "Filter"));
     dh_page_raw(&pg, "</button></form>");
-    task_rows(&pg, items, true);
+    task_rows(rq, &pg, items, true);
     json_decref(items);
     dh_pages_send(rs, &pg, 200);
 }
@@ -558,11 +552,11 @@ static void get_task(dh_req *rq, dh_resp *rs)
     dh_page_raw(&pg, "</td></tr><tr><th scope=\"row\">");
     dh_page_text(&pg, L(&pg, "Đơn vị chủ trì", "Lead"));
     dh_page_raw(&pg, "</th><td>");
-    codes(&pg, json_object_get(t, "lead"));
+    codes(rq, &pg, json_object_get(t, "lead"));
     dh_page_raw(&pg, "</td></tr><tr><th scope=\"row\">");
     dh_page_text(&pg, L(&pg, "Đơn vị phối hợp", "Coordinating"));
     dh_page_raw(&pg, "</th><td>");
-    codes(&pg, json_object_get(t, "coordinating"));
+    codes(rq, &pg, json_object_get(t, "coordinating"));
     const char *ct = json_string_value(json_object_get(t, "coordinating_text"));
     if (ct && *ct) {
         dh_page_raw(&pg, " <small>(");
@@ -619,7 +613,7 @@ static void get_task(dh_req *rq, dh_resp *rs)
         dh_page_raw(&pg, "<h2>");
         dh_page_text(&pg, L(&pg, "Nhiệm vụ thực hiện ở cấp dưới", "Implemented below by"));
         dh_page_raw(&pg, "</h2>");
-        task_rows(&pg, by, true);
+        task_rows(rq, &pg, by, true);
     }
     dh_page_raw(&pg, "<h2>");
     dh_page_text(&pg, L(&pg, "Cập nhật tiến độ và ý kiến", "Progress updates and comments"));
@@ -631,7 +625,7 @@ static void get_task(dh_req *rq, dh_resp *rs)
         dh_page_raw(&pg, "<li><time>");
         dh_page_text(&pg, json_string_value(json_object_get(u, "date")));
         dh_page_raw(&pg, "</time> — ");
-        dh_page_text(&pg, json_string_value(json_object_get(u, "unit")));
+        dh_pages_unit_name(rq, &pg, json_string_value(json_object_get(u, "unit")), DH_DATE_NONE);
         dh_page_raw(&pg, " (");
         dh_page_text(&pg, json_string_value(json_object_get(u, "author")));
         dh_page_raw(&pg, ")");
@@ -821,7 +815,7 @@ void dh_pages_task_alerts(dh_req *rq, dh_page *pg, const char *unit)
         json_t *top = json_array();
         for (size_t i = 0; i < n && i < 10; i++)
             json_array_append(top, json_array_get(items, i));
-        task_rows(pg, top, true);
+        task_rows(rq, pg, top, true);
         json_decref(top);
     }
     dh_page_raw(pg, "</section>");
