@@ -602,6 +602,7 @@ typedef struct dh_task_query {
     const char *plan;    /* id, key or number, or NULL */
     const char *kind;    /* "task", "directive" or NULL */
     bool needs_review;   /* only deadlines flagged for a person */
+    bool needs_owner;    /* only plan tasks whose lead could not be resolved (issue 19) */
 } dh_task_query;
 dh_status dh_app_task_list(dh_app *app, const dh_actor *a, const dh_task_query *q, time_t now,
                            json_t **items, dh_err *e);

@@ -93,6 +93,7 @@ dh_status dh_app_sources_freshness(dh_app *app, const dh_actor *a, const char *u
             json_object_set_new(o, "late", json_false());
             json_object_set_new(o, "late_by_days", json_null());
         } else {
+            dh_fresh_for_period(&f, ind->pt);
             dh_fresh_eval ev;
             int64_t rec_min = ((int64_t)rec + DH_VN_OFFSET) / 60;
             dh_fresh_judge(&f, now_min, have, rec_min, to, &ev);
@@ -100,8 +101,7 @@ dh_status dh_app_sources_freshness(dh_app *app, const dh_actor *a, const char *u
                                                                 : dh_ind_date_json(ev.due_day));
             if (f.kind != DH_FR_DAILY) {
                 char label[32];
-                dh_ind_period_label(f.kind == DH_FR_MONTHLY ? DH_PT_MONTH : DH_PT_QUARTER,
-                                    ev.expected, label, sizeof label);
+                dh_ind_period_label(dh_fresh_ptype(&f), ev.expected, label, sizeof label);
                 json_object_set_new(o, "expected_period", json_string(label));
             }
             json_object_set_new(o, "late", json_boolean(ev.late));

@@ -111,13 +111,20 @@ dh_status dh_app_indicators_demo(dh_app *app, const dh_actor *a, time_t now, jso
             continue;
         json_object_set_new(seen, fl[2], json_true());
         bool online = !strcmp(fl[2], "online_by_applicant_rate");
+        /* Figures published once a year (the DTI, GRDP statistics, the yearly
+         * productivity growth): yearly indicators, late only after the
+         * year's due date (issue 19). */
+        bool yearly = !strcmp(fl[2], "dti_rank") || !strcmp(fl[2], "digital_economy_grdp_share") ||
+                      !strcmp(fl[2], "digital_economy_sector_share") ||
+                      !strcmp(fl[2], "labour_productivity_growth");
         char name[400];
         snprintf(name, sizeof name, "%s", fl[3]);
         json_t *body = json_pack(
             "{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "code", fl[2], "name", name, "uom", fl[4],
             "direction", fl[5], "aggregation", agg_for(fl[2], fl[4]), "source",
-            online ? "computed" : "reported", "period_type", "month", "freshness",
-            "monthly:10", "formula", online ? "kpi:online_by_applicant" : "");
+            online ? "computed" : "reported", "period_type", yearly ? "year" : "month",
+            "freshness", yearly ? "yearly:31" : "monthly:10", "formula",
+            online ? "kpi:online_by_applicant" : "");
         json_t *out = NULL;
         st = dh_app_indicator_put(app, a, body, now, &out, e);
         json_decref(body);

@@ -203,6 +203,21 @@ static dh_status obl_put_tx(dh_tx *tx, void *closure, dh_err *e)
                         json_string_value(x) ? json_string_value(x) : "?");
         goto done;
     }
+    /* An obligation follows its indicators' period types: monthly reports
+     * of a yearly indicator would be missing eleven months a year. */
+    dh_ptype opt = DH_PT_MONTH;
+    dh_ptype_parse(cl->pt, &opt);
+    json_array_foreach(cl->inds_j, i, x)
+    {
+        const dh_ind *ind = dh_indset_find(&inds, json_string_value(x));
+        if (dh_ptype_months(opt) < dh_ptype_months(ind->pt)) {
+            st = dh_err_set(e, DH_E_INVALID, "period_type_mismatch", "period_type",
+                            "indicators[%zu]: '%s' has %s periods; an obligation on it cannot "
+                            "ask for %s ones",
+                            i, ind->code, dh_ptype_name(ind->pt), cl->pt);
+            goto done;
+        }
+    }
     json_array_foreach(cl->units_j, i, x) if (dh_unitreg_find(tx->reg, json_string_value(x)) < 0)
     {
         st = dh_err_set(e, DH_E_INVALID, "unknown_unit", "units", "units[%zu]: unknown unit '%s'",

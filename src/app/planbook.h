@@ -79,6 +79,14 @@ void pb_task_status(const pb_task *t, dh_date today, dh_task_status *st, int *pe
 /* The date a task's plan counts from: its date, else the start of its
  * period, else DH_DATE_NONE. */
 dh_date pb_plan_ref_date(const pb_plan *p);
+/* The plan's term as shown: {from, to, horizon, source, ended}. */
+json_t *pb_term_json(const pb_plan *p, dh_date today);
+/* A plan task whose lead names no unit (a body with no unit, or nothing
+ * printed and no heading to take it from): flagged for the plan's issuer,
+ * never silently ownerless (issue 19). */
+bool pb_task_needs_owner(const pb_task *t);
+/* True when the plan's term is over on today (its duties have ended). */
+bool pb_term_ended(const pb_plan *p, dh_date today);
 
 /* Does the unit (code) lead the task? */
 bool pb_task_led_by(const pb_task *t, const char *code);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "app/planbook.h"
+#include "core/cadence.h"
 #include "util/buf.h"
 #include "util/csv.h"
 #include "util/embed.h"
@@ -290,6 +291,46 @@ static bool resolve_cell(const dh_unitreg *r, const names *m, const char *cell, 
     return ok;
 }
 
+/* A lead given by a section heading (issue 19): when the lead cell is
+ * empty, the deepest heading of the group path ("VI. Tổ chức thực hiện >
+ * 4. Các phòng ban, đơn vị Thành phố, UBND các xã thị trấn") whose text,
+ * without its numbering and a leading "Đề nghị", names known units. Writes
+ * the heading's text into *from (cap bytes) and returns true when found. */
+static bool heading_lead(const dh_unitreg *r, const names *m, const char *group, dh_date d,
+                         json_t *codes, char *from, size_t cap)
+{
+    char *buf = dh_xstrdup(group);
+    bool found = false;
+    for (;;) {
+        char *sep = NULL;
+        for (char *p = strstr(buf, " > "); p; p = strstr(p + 1, " > "))
+            sep = p;
+        char *h = sep ? sep + 3 : buf;
+        /* "4. ", "a. ", "VI. ", "2b. " */
+        char *dot = strstr(h, ". ");
+        if (dot && dot - h <= 5 && memchr(h, ' ', (size_t)(dot - h)) == NULL)
+            h = dot + 2;
+        if (strncmp(h, "Đề nghị ", strlen("Đề nghị ")) == 0)
+            h += strlen("Đề nghị ");
+        char err[8];
+        json_t *tmp = json_array();
+        if (*h && resolve_cell(r, m, h, d, tmp, err, sizeof err) && json_array_size(tmp)) {
+            size_t i;
+            json_t *x;
+            json_array_foreach(tmp, i, x)
+                add_code(codes, json_string_value(x));
+            snprintf(from, cap, "%s", h);
+            found = true;
+        }
+        json_decref(tmp);
+        if (found || !sep)
+            break;
+        *sep = '\0';
+    }
+    free(buf);
+    return found;
+}
+
 /* ------------------------------------------------------------------ */
 /* Columns.                                                           */
 
@@ -383,6 +424,32 @@ typedef struct plan_import_cl {
  * of tasks is the last guard. The file is parsed once (it is only read
  * after the access check, as before) and kept for a rerun; the report is
  * started afresh on each run. */
+/* The reporting rule the row prints (issue 19), over the default of a new
+ * task: a reporting clause of the content, else of the note, else a
+ * recurring deadline field ("Hàng năm"); a clause naming a period beats a
+ * bare "định kỳ", which keeps the default rule but says it was printed. */
+static void printed_rule(json_t *doc, const char *content, const char *note,
+                         const char *deadline)
+{
+    json_t *rep = json_object_get(doc, "report");
+    const char *source = json_string_value(json_object_get(rep, "source"));
+    if (!source || strcmp(source, "default") != 0)
+        return;
+    const char *texts[3] = {content, note, deadline};
+    dh_cadence best = {0}, c;
+    for (int i = 0; i < 3; i++)
+        if (dh_cadence_parse(texts[i], i == 2, &c) && (!best.found || (best.unspecified &&
+                                                                       !c.unspecified)))
+            best = c;
+    if (!best.found)
+        return;
+    json_object_set_new(rep, "every", json_string(dh_report_every_name(best.rule.every)));
+    json_object_set_new(rep, "day", json_integer(best.rule.day));
+    json_object_set_new(rep, "month_offset", json_integer(best.rule.month_offset));
+    json_object_set_new(rep, "source", json_string("printed"));
+    json_object_set_new(rep, "text", json_string(best.phrase));
+}
+
 static dh_status plan_import_tx(dh_tx *tx, void *closure, dh_err *e)
 {
     plan_import_cl *cl = closure;
@@ -444,18 +511,24 @@ static dh_status plan_import_tx(dh_tx *tx, void *closure, dh_err *e)
             snprintf(why, sizeof why, "%s: %s", col_names[C_LEAD], err);
         else if (!resolve_cell(tx->reg, mp, cell(row, map, C_COORD), gd, coord, err, sizeof err))
             snprintf(why, sizeof why, "%s: %s", col_names[C_COORD], err);
+        char heading[512] = "";
+        if (!why[0] && !*cell(row, map, C_LEAD))
+            heading_lead(tx->reg, mp, cell(row, map, C_GROUP), gd, lead, heading, sizeof heading);
         json_object_set_new(body, "ordinal", json_string(stt));
         json_object_set_new(body, "group", json_string(cell(row, map, C_GROUP)));
         json_object_set_new(body, "content", json_string(cell(row, map, C_CONTENT)));
         json_object_set_new(body, "lead", lead);
         json_object_set_new(body, "coordinating", coord);
-        json_object_set_new(body, "lead_text", json_string(cell(row, map, C_LEAD)));
+        json_object_set_new(body, "lead_text",
+                            json_string(*heading ? heading : cell(row, map, C_LEAD)));
         json_object_set_new(body, "coordinating_text", json_string(cell(row, map, C_COORD)));
         json_object_set_new(body, "expected_result", json_string(cell(row, map, C_RESULT)));
         json_object_set_new(body, "deadline", json_string(cell(row, map, C_DEADLINE)));
         json_object_set_new(body, "roadmap", json_string(cell(row, map, C_ROADMAP)));
         dh_buf note = {0};
         dh_buf_puts(&note, cell(row, map, C_NOTE));
+        if (*heading)
+            dh_buf_printf(&note, "%sChủ trì theo tiêu đề mục: %s.", note.len ? " " : "", heading);
         const char *tg = cell(row, map, C_TARGET);
         double tv;
         char uom[128];
@@ -487,6 +560,9 @@ static dh_status plan_import_tx(dh_tx *tx, void *closure, dh_err *e)
         dh_err_clear(&re);
         if (!why[0]) {
             dh_status rs = pb_task_from_body(tx, b, pi, body, &doc, &re);
+            if (rs == DH_OK)
+                printed_rule(doc, cell(row, map, C_CONTENT), cell(row, map, C_NOTE),
+                             cell(row, map, C_DEADLINE));
             /* Two rows of the file with one STT. */
             for (size_t k = 1; k < i && rs == DH_OK; k++)
                 if (strcmp(cell(&t->rows[k], map, C_STT), stt) == 0)

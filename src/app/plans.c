@@ -156,7 +156,13 @@ static json_t *task_doc_of_row(const dh_task_row *r)
     json_t *src = r->source_json && *r->source_json ? json_loads(r->source_json, 0, NULL) : NULL;
     json_object_set_new(o, "source", src ? src : json_null());
     json_object_set_new(o, "report",
-                        json_pack("{s:s,s:i}", "every", r->report_every, "day", r->report_day));
+                        json_pack("{s:s,s:i,s:o,s:s,s:s}", "every", r->report_every, "day",
+                                  r->report_day, "month_offset",
+                                  r->has_report_offset ? json_integer(r->report_offset)
+                                                       : json_null(),
+                                  "source", r->report_source && *r->report_source
+                                                ? r->report_source : "default",
+                                  "text", r->report_text ? r->report_text : ""));
     json_object_set_new(o, "created_by", json_string(r->created_by));
     json_object_set_new(o, "created_at", json_integer(r->created_at));
     json_object_set_new(o, "updated_at", json_integer(r->updated_at));
@@ -216,15 +222,22 @@ static dh_report_rule report_rule(json_t *rep)
     int day = (int)json_integer_value(json_object_get(rep, "day"));
     if (day < 1 || day > 31)
         day = 10;
+    /* The months after the period's end: as printed (migration 012), else
+     * 0 for yearly (the report of the year by day/12) and 1 otherwise. */
+    json_t *off = json_object_get(rep, "month_offset");
+    int mo = json_is_integer(off) ? (int)json_integer_value(off) : -1;
+    dh_report_rule r = {DH_REPORT_MONTHLY, 1, day};
     if (strcmp(every, "none") == 0)
-        return (dh_report_rule){DH_REPORT_NONE, 0, day};
-    if (strcmp(every, "quarterly") == 0)
-        return (dh_report_rule){DH_REPORT_QUARTERLY, 1, day};
-    if (strcmp(every, "half_yearly") == 0)
-        return (dh_report_rule){DH_REPORT_HALF_YEARLY, 1, day};
-    if (strcmp(every, "yearly") == 0)
-        return (dh_report_rule){DH_REPORT_YEARLY, 0, day};
-    return (dh_report_rule){DH_REPORT_MONTHLY, 1, day};
+        r = (dh_report_rule){DH_REPORT_NONE, 0, day};
+    else if (strcmp(every, "quarterly") == 0)
+        r = (dh_report_rule){DH_REPORT_QUARTERLY, 1, day};
+    else if (strcmp(every, "half_yearly") == 0)
+        r = (dh_report_rule){DH_REPORT_HALF_YEARLY, 1, day};
+    else if (strcmp(every, "yearly") == 0)
+        r = (dh_report_rule){DH_REPORT_YEARLY, 0, day};
+    if (mo >= 0 && mo <= 12)
+        r.month_offset = mo;
+    return r;
 }
 
 dh_date pb_plan_ref_date(const pb_plan *p)
@@ -522,6 +535,11 @@ dh_status pb_put_task(dh_conn *c, json_t *doc, time_t now, int64_t *id, dh_err *
     r.source_json = srcs ? srcs : "";
     r.report_every = *str_of(rep, "every") ? str_of(rep, "every") : "monthly";
     r.report_day = day >= 1 && day <= 31 ? day : 10;
+    json_t *off = json_object_get(rep, "month_offset");
+    r.has_report_offset = json_is_integer(off);
+    r.report_offset = (int)json_integer_value(off);
+    r.report_source = *str_of(rep, "source") ? str_of(rep, "source") : "default";
+    r.report_text = str_of(rep, "text");
     r.created_by = str_of(doc, "created_by");
     r.created_at = created ? (time_t)json_integer_value(created) : now;
     r.updated_at = now;
@@ -653,6 +671,7 @@ json_t *pb_task_json(const dh_planbook *b, size_t i, dh_date today, const dh_uni
     dh_task_facts f;
     dh_dl_occurrence occ;
     dh_task_eval(&t->def, t->u, t->nu, today, &s, &f, &occ);
+    json_object_set_new(o, "needs_owner", json_boolean(pb_task_needs_owner(t)));
     json_object_set_new(o, "status", status_json(&s));
     json_object_set_new(o, "percent", f.progress >= 0 ? json_integer(f.progress) : json_null());
     json_object_set_new(o, "last_report", pb_date_json(f.last_report));
@@ -1095,11 +1114,28 @@ static dh_status plan_fields(dh_tx *tx, const dh_actor *a, const dh_planbook *b,
             return st;
         json_object_set_new(doc, dates[i], pb_date_json(d));
     }
+    /* The term: as given, else read from the printed title ("năm 2024",
+     * "giai đoạn 2023-2025", "đến năm 2025"). */
+    if (create && !json_object_get(body, "period_from") && !json_object_get(body, "period_to")) {
+        dh_date tf, tt;
+        int horizon;
+        const char *why;
+        if (dh_plan_term_parse(str_of(doc, "title"), pb_json_date(json_object_get(doc, "date")),
+                               &tf, &tt, &horizon, &why) == 0) {
+            json_object_set_new(doc, "period_from", pb_date_json(tf));
+            json_object_set_new(doc, "period_to", pb_date_json(tt));
+        }
+    }
     dh_date pf = pb_json_date(json_object_get(doc, "period_from"));
     dh_date pt = pb_json_date(json_object_get(doc, "period_to"));
-    if (pf != DH_DATE_NONE && pt != DH_DATE_NONE && pt < pf)
+    if (pf != DH_DATE_NONE && pt != DH_DATE_NONE && pt < pf) {
+        char a1[11], a2[11];
+        dh_date_format(pf, a1);
+        dh_date_format(pt, a2);
         return dh_err_set(e, DH_E_INVALID, "invalid_period", "period_to",
-                          "period_to is before period_from");
+                          "the plan's term ends (period_to %s) before it starts (period_from %s)",
+                          a2, a1);
+    }
     if (create || json_object_get(body, "implements")) {
         json_t *ids, *cites;
         st = read_implements(b, self, json_object_get(body, "implements"), &ids, &cites, e);
@@ -1144,6 +1180,35 @@ static bool may_write_unit(const dh_unitreg *r, const dh_actor *a, const char *c
     return dh_access_allows(r, a->role, dh_app_actor_scope(r, a), DH_ACT_WRITE, u, d);
 }
 
+/* The plan's term: {from, to, horizon, source, ended}; source "title" when
+ * the stored term is the one its title prints, "set" when a person gave
+ * another, "none" when it has none. */
+json_t *pb_term_json(const pb_plan *p, dh_date today)
+{
+    dh_date tf, tt;
+    int horizon = 0;
+    const char *why;
+    const char *title = str_of(p->j, "title");
+    bool parsed = dh_plan_term_parse(title, p->date, &tf, &tt, &horizon, &why) == 0;
+    const char *source = p->period_from == DH_DATE_NONE && p->period_to == DH_DATE_NONE ? "none"
+                         : parsed && tf == p->period_from && tt == p->period_to      ? "title"
+                                                                                     : "set";
+    return json_pack("{s:o,s:o,s:o,s:s,s:b}", "from", pb_date_json(p->period_from), "to",
+                     pb_date_json(p->period_to), "horizon",
+                     horizon ? json_integer(horizon) : json_null(), "source", source, "ended",
+                     pb_term_ended(p, today));
+}
+
+bool pb_task_needs_owner(const pb_task *t)
+{
+    return t->plan != PB_NONE && t->nlead == 0;
+}
+
+bool pb_term_ended(const pb_plan *p, dh_date today)
+{
+    return p->period_to != DH_DATE_NONE && today > p->period_to;
+}
+
 json_t *pb_plan_json(const dh_planbook *b, size_t i, dh_date today);
 json_t *pb_plan_json(const dh_planbook *b, size_t i, dh_date today)
 {
@@ -1165,8 +1230,9 @@ json_t *pb_plan_json(const dh_planbook *b, size_t i, dh_date today)
                                                 "key", b->p[k].key, "number", b->p[k].number,
                                                 "issuer", b->p[k].issuer));
     json_object_set_new(o, "implemented_by", children);
+    json_object_set_new(o, "term", pb_term_json(p, today));
     int counts[DH_TS_COUNT] = {0};
-    int ntasks = 0, review = 0;
+    int ntasks = 0, review = 0, owners = 0;
     long pct_sum = 0;
     for (size_t k = 0; k < b->nt; k++) {
         if (b->t[k].plan != i)
@@ -1179,6 +1245,7 @@ json_t *pb_plan_json(const dh_planbook *b, size_t i, dh_date today)
         pct_sum += s.state == DH_TS_DONE || s.state == DH_TS_DONE_LATE ? 100 : pct < 0 ? 0 : pct;
         review += json_is_true(json_object_get(json_object_get(b->t[k].j, "deadline"),
                                                "needs_review"));
+        owners += pb_task_needs_owner(&b->t[k]);
     }
     json_t *by = json_object();
     for (int s = 0; s < DH_TS_COUNT; s++)
@@ -1186,6 +1253,7 @@ json_t *pb_plan_json(const dh_planbook *b, size_t i, dh_date today)
     json_object_set_new(o, "tasks", json_integer(ntasks));
     json_object_set_new(o, "by_status", by);
     json_object_set_new(o, "needs_review", json_integer(review));
+    json_object_set_new(o, "needs_owner", json_integer(owners));
     json_object_set_new(o, "progress", ntasks ? json_integer((pct_sum + ntasks / 2) / ntasks)
                                               : json_null());
     return o;

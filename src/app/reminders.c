@@ -71,8 +71,9 @@ static dh_status collect(dh_conn *c, const dh_planbook *b, dh_date today, time_t
     dh_status st = DH_OK;
     for (size_t i = 0; i < b->nt && st == DH_OK; i++) {
         const pb_task *t = &b->t[i];
-        if (t->plan != PB_NONE && strcmp(str_of(b->p[t->plan].j, "status"), "active") != 0)
-            continue;
+        if (t->plan != PB_NONE && (strcmp(str_of(b->p[t->plan].j, "status"), "active") != 0 ||
+                                   pb_term_ended(&b->p[t->plan], today)))
+            continue; /* a closed plan, or one whose term is over, asks nothing more */
         dh_task_status s;
         dh_task_facts f;
         dh_dl_occurrence occ;

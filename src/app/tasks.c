@@ -218,11 +218,16 @@ static dh_status task_fields(const dh_unitreg *r, const dh_planbook *b, size_t p
         json_t *v = json_object_get(body, "report");
         const char *every = "monthly";
         int day = 10;
-        if (v && !json_is_null(v)) {
+        json_t *offset = json_null();
+        bool set = v && !json_is_null(v);
+        if (set) {
             json_t *ev = json_object_get(v, "every"), *dv = json_object_get(v, "day");
-            if (!json_is_object(v) || (ev && !json_is_string(ev)) || (dv && !json_is_integer(dv)))
+            json_t *ov = json_object_get(v, "month_offset");
+            if (!json_is_object(v) || (ev && !json_is_string(ev)) || (dv && !json_is_integer(dv)) ||
+                (ov && !json_is_null(ov) && !json_is_integer(ov)))
                 return dh_err_set(e, DH_E_INVALID, "invalid_type", "report",
-                                  "report must be {\"every\": text, \"day\": 1..31}");
+                                  "report must be {\"every\": text, \"day\": 1..31, "
+                                  "\"month_offset\": 0..12}");
             if (ev)
                 every = json_string_value(ev);
             if (dv)
@@ -231,8 +236,20 @@ static dh_status task_fields(const dh_unitreg *r, const dh_planbook *b, size_t p
                 return dh_err_set(e, DH_E_INVALID, "invalid_report", "report",
                                   "report.every must be none, monthly, quarterly, half_yearly "
                                   "or yearly and report.day 1..31");
+            if (json_is_integer(ov)) {
+                if (json_integer_value(ov) < 0 || json_integer_value(ov) > 12)
+                    return dh_err_set(e, DH_E_INVALID, "invalid_report", "report",
+                                      "report.month_offset must be 0..12 (months after the "
+                                      "period's end)");
+                offset = json_integer(json_integer_value(ov));
+            }
         }
-        json_object_set_new(doc, "report", json_pack("{s:s,s:i}", "every", every, "day", day));
+        /* A rule a person gives is "set"; the importer replaces "default"
+         * with the printed rule (planimport.c). */
+        json_object_set_new(doc, "report",
+                            json_pack("{s:s,s:i,s:o,s:s,s:s}", "every", every, "day", day,
+                                      "month_offset", offset, "source", set ? "set" : "default",
+                                      "text", ""));
     }
     return DH_OK;
 }
@@ -498,7 +515,7 @@ static dh_status check_states(const char *want, dh_err *e)
         if (!ok)
             return dh_err_set(e, DH_E_INVALID, "invalid_status", "status",
                               "status must be one or more (comma-separated) of not_started, "
-                              "in_progress, done, done_late, overdue, at_risk, no_report");
+                              "in_progress, done, done_late, overdue, at_risk, no_report, not_done");
         p += len + (end ? 1 : 0);
     }
     return DH_OK;
@@ -569,6 +586,8 @@ dh_status dh_app_task_list(dh_app *app, const dh_actor *a, const dh_task_query *
         }
         if (q->needs_review &&
             !json_is_true(json_object_get(json_object_get(t->j, "deadline"), "needs_review")))
+            continue;
+        if (q->needs_owner && !pb_task_needs_owner(t))
             continue;
         json_array_append_new(arr, pb_task_json(b, i, today, r, false));
     }

@@ -14,6 +14,7 @@ static const char plan_help[] =
     "       dieuhanh plan add --issuer CODE --title TEXT (--number N | --key K) [--type T]\n"
     "                         [--date D] [--from D] [--to D] [--implements P1;P2]\n"
     "                         [--document FILE]\n"
+    "       dieuhanh plan term PLAN [--from D] [--to D] [--json]\n"
     "       dieuhanh plan import FILE --plan PLAN [--json]\n"
     "       dieuhanh plan coverage --plan PLAN --unit CODE [--json]\n"
     "       (every form takes --db URL)\n\n"
@@ -21,21 +22,26 @@ static const char plan_help[] =
     "appendix from CSV or XLSX (columns STT, Nội dung, Đơn vị chủ trì, Đơn vị phối hợp, Thời\n"
     "gian hoàn thành, Ghi chú; optionally Nhóm, Lộ trình, Sản phẩm, Chỉ tiêu, Nhiệm vụ cấp\n"
     "trên), all or nothing; unit names are matched to units without regard to diacritics.\n"
+    "'add' without --from/--to reads the term from the title (\"năm 2024\", \"giai đoạn\n"
+    "2023-2025\", \"đến năm 2025\"). 'term' shows a plan's term, or changes it with --from\n"
+    "and/or --to (YYYY-MM-DD); recurring and continuous duties end with the term.\n"
     "'coverage' lists the tasks of PLAN led by the unit, covered when a task of a plan the\n"
     "unit issued implements them, with the progress rolled up from those tasks.\n";
 
 static const char task_help[] =
     "usage: dieuhanh task list [--unit CODE [--subtree]] [--status S[,S..]] [--plan PLAN]\n"
-    "                          [--due-before DATE] [--review] [--json]\n"
+    "                          [--due-before DATE] [--review] [--needs-owner] [--json]\n"
     "       dieuhanh task show ID [--json]\n"
     "       dieuhanh task remind [--force] [--json]\n"
     "       dieuhanh task contact --unit CODE --email ADDRESS ('' removes it)\n"
     "       (every form takes --db URL)\n\n"
     "Statuses: not_started, in_progress, done, done_late, overdue, at_risk, no_report,\n"
+    "not_done (the plan's term ended first; after the term every status is final),\n"
     "derived today from the deadline, the lead unit's progress updates and the monthly\n"
     "reporting obligation (before the 10th). 'remind' runs the daily reminders job now\n"
     "(once a day unless --force): tasks due within 7 days, overdue tasks and missed\n"
-    "reports go to each lead unit's inbox, and by e-mail when DIEUHANH_SMTP_URL is set.\n";
+    "reports go to each lead unit's inbox, and by e-mail when DIEUHANH_SMTP_URL is set.\n"
+    "--needs-owner lists the plan tasks whose lead unit could not be resolved.\n";
 
 static const char *s_of(json_t *o, const char *k)
 {
@@ -61,6 +67,16 @@ static void print_task_line(json_t *t)
            dh_text_clip(s_of(t, "content"), 70, clip, sizeof clip));
 }
 
+/* "term: 2024-01-01 .. 2024-12-31 (title), ended" */
+static void print_term(json_t *t)
+{
+    json_t *hz = json_object_get(t, "horizon");
+    printf("term: %s .. %s (%s)", json_is_string(json_object_get(t, "from")) ? s_of(t, "from") : "-",
+           json_is_string(json_object_get(t, "to")) ? s_of(t, "to") : "-", s_of(t, "source"));
+    if (json_is_integer(hz))
+        printf(", horizon %lld", (long long)json_integer_value(hz));
+    printf("%s\n", json_is_true(json_object_get(t, "ended")) ? ", ended" : "");
+}
 
 int dh_cmd_plan(int argc, char **argv)
 {
@@ -82,10 +98,12 @@ int dh_cmd_plan(int argc, char **argv)
         return rc < 0 ? DH_EXIT_OK : rc;
     const char *what = npos ? pos[0] : "";
     if (strcmp(what, "list") && strcmp(what, "show") && strcmp(what, "import") &&
-        strcmp(what, "coverage") && strcmp(what, "add"))
-        return dh_cli_usage("plan", "what to do: list, show, add, import or coverage");
+        strcmp(what, "coverage") && strcmp(what, "add") && strcmp(what, "term"))
+        return dh_cli_usage("plan", "what to do: list, show, add, term, import or coverage");
     if (!strcmp(what, "show") && npos != 2)
         return dh_cli_usage("plan", "show needs a PLAN");
+    if (!strcmp(what, "term") && npos != 2)
+        return dh_cli_usage("plan", "term needs a PLAN");
     if (!strcmp(what, "import") && (npos != 2 || !plan))
         return dh_cli_usage("plan", "import needs a FILE and --plan PLAN");
     if (!strcmp(what, "coverage") && (!plan || !unit))
@@ -126,12 +144,35 @@ int dh_cmd_plan(int argc, char **argv)
                        dh_text_clip(s_of(p, "title"), 60, clip, sizeof clip));
             }
         }
+    } else if (!strcmp(what, "term")) {
+        if (from || to) {
+            json_t *body = json_object();
+            if (from)
+                json_object_set_new(body, "period_from", json_string(from));
+            if (to)
+                json_object_set_new(body, "period_to", json_string(to));
+            st = dh_app_plan_patch(app, &a, pos[1], body, now, &out, &e);
+            json_decref(body);
+            json_decref(out);
+            out = NULL;
+        }
+        if (st == DH_OK)
+            st = dh_app_plan_get(app, &a, pos[1], now, &out, &e);
+        if (st == DH_OK) {
+            json_t *term = json_incref(json_object_get(out, "term"));
+            json_decref(out);
+            out = term;
+            if (!as_json)
+                print_term(out);
+        }
     } else if (!strcmp(what, "show")) {
         st = dh_app_plan_get(app, &a, pos[1], now, &out, &e);
         if (st == DH_OK && !as_json) {
-            printf("%s  %s  %s  (%s)\n%s\n\n", s_of(out, "key"), s_of(out, "type"),
+            printf("%s  %s  %s  (%s)\n%s\n", s_of(out, "key"), s_of(out, "type"),
                    json_is_string(json_object_get(out, "date")) ? s_of(out, "date") : "-",
                    s_of(out, "issuer"), s_of(out, "title"));
+            print_term(json_object_get(out, "term"));
+            printf("\n");
             size_t i;
             json_t *t;
             json_array_foreach(json_object_get(out, "task_list"), i, t)
@@ -220,7 +261,7 @@ int dh_cmd_task(int argc, char **argv)
 {
     const char *db = NULL, *unit = NULL, *status = NULL, *plan = NULL, *due_before = NULL,
                *email = NULL, *pos[2];
-    bool as_json = false, subtree = false, force = false, review = false;
+    bool as_json = false, subtree = false, force = false, review = false, owner = false;
     int npos;
     const dh_cli_opt opts[] = {{"--db", &db, NULL},
                                {"--unit", &unit, NULL},
@@ -231,6 +272,7 @@ int dh_cmd_task(int argc, char **argv)
                                {"--subtree", NULL, &subtree},
                                {"--force", NULL, &force},
                                {"--review", NULL, &review},
+                               {"--needs-owner", NULL, &owner},
                                {"--json", NULL, &as_json},
                                {NULL, NULL, NULL}};
     int rc = dh_cli_parse("task", argc, argv, opts, pos, 2, &npos, task_help);
@@ -261,7 +303,7 @@ int dh_cmd_task(int argc, char **argv)
     json_t *out = NULL;
     time_t now = time(NULL);
     if (!strcmp(what, "list")) {
-        dh_task_query q = {unit, subtree, false, status, before, plan, NULL, review};
+        dh_task_query q = {unit, subtree, false, status, before, plan, NULL, review, owner};
         st = dh_app_task_list(app, &a, &q, now, &out, &e);
         if (st == DH_OK && !as_json) {
             size_t i;

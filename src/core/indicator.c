@@ -454,7 +454,8 @@ void dh_target_eval(const dh_tgt *t, dh_ptype pt, const dh_ind_point *pts, size_
 int dh_fresh_parse(const char *s, dh_fresh *out, const char **why)
 {
     static const char bad[] =
-        "freshness must be daily:HH:MM, monthly:N or quarterly:N (N a day 1-31)";
+        "freshness must be daily:HH:MM, monthly:N, quarterly:N, half_yearly:N or yearly:N "
+        "(N a day 1-31)";
     memset(out, 0, sizeof *out);
     int a = 0, b = 0, n = 0;
     if (!s)
@@ -471,11 +472,21 @@ int dh_fresh_parse(const char *s, dh_fresh *out, const char **why)
         out->day = a;
         return 0;
     }
-    n = 0;
-    if (sscanf(s, "quarterly:%2d%n", &a, &n) == 1 && !s[n] && a >= 1 && a <= 31) {
-        out->kind = DH_FR_QUARTERLY;
-        out->day = a;
-        return 0;
+    static const struct {
+        const char *prefix;
+        dh_frkind kind;
+    } per[] = {{"quarterly:", DH_FR_QUARTERLY},
+               {"half_yearly:", DH_FR_HALF_YEARLY},
+               {"yearly:", DH_FR_YEARLY}};
+    for (size_t i = 0; i < sizeof per / sizeof *per; i++) {
+        size_t k = strlen(per[i].prefix);
+        n = 0;
+        if (strncmp(s, per[i].prefix, k) == 0 && sscanf(s + k, "%2d%n", &a, &n) == 1 &&
+            !s[k + (size_t)n] && a >= 1 && a <= 31) {
+            out->kind = per[i].kind;
+            out->day = a;
+            return 0;
+        }
     }
     if (why)
         *why = bad;
@@ -502,6 +513,45 @@ static dh_date fresh_deadline(int step, int day, int p)
     return d < last ? d : last;
 }
 
+int dh_ptype_months(dh_ptype t)
+{
+    switch (t) {
+    case DH_PT_DAY: return 0;
+    case DH_PT_QUARTER:
+    case DH_PT_CUT_QUARTER: return 3;
+    case DH_PT_HALF:
+    case DH_PT_CUT_HALF: return 6;
+    case DH_PT_YEAR:
+    case DH_PT_CUT_YEAR: return 12;
+    default: return 1;
+    }
+}
+
+static int fresh_step(dh_frkind k)
+{
+    return k == DH_FR_QUARTERLY ? 3 : k == DH_FR_HALF_YEARLY ? 6 : k == DH_FR_YEARLY ? 12 : 1;
+}
+
+void dh_fresh_for_period(dh_fresh *f, dh_ptype pt)
+{
+    if (f->kind == DH_FR_DAILY)
+        return;
+    int want = dh_ptype_months(pt);
+    if (want <= fresh_step(f->kind))
+        return;
+    f->kind = want == 3 ? DH_FR_QUARTERLY : want == 6 ? DH_FR_HALF_YEARLY : DH_FR_YEARLY;
+}
+
+dh_ptype dh_fresh_ptype(const dh_fresh *f)
+{
+    switch (f->kind) {
+    case DH_FR_QUARTERLY: return DH_PT_QUARTER;
+    case DH_FR_HALF_YEARLY: return DH_PT_HALF;
+    case DH_FR_YEARLY: return DH_PT_YEAR;
+    default: return DH_PT_MONTH;
+    }
+}
+
 void dh_fresh_judge(const dh_fresh *f, int64_t now_min, bool have, int64_t last_recv_min,
                     dh_date last_to, dh_fresh_eval *out)
 {
@@ -526,7 +576,7 @@ void dh_fresh_judge(const dh_fresh *f, int64_t now_min, bool have, int64_t last_
         }
         return;
     }
-    int step = f->kind == DH_FR_MONTHLY ? 1 : 3;
+    int step = fresh_step(f->kind);
     int p = month_index((dh_date)today) / step;
     while (fresh_deadline(step, f->day, p) >= (dh_date)today)
         p--;

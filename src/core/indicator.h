@@ -43,6 +43,9 @@ typedef enum dh_ptype {
 /* "day", "month", "quarter", "half_year", "year", "cutoff_month",
  * "cutoff_quarter", "cutoff_half_year", "cutoff_year". */
 const char *dh_ptype_name(dh_ptype t);
+/* The length of a period type in months (day: 0; cut-off periods as their
+ * calendar counterparts): what "finer" and "coarser" compare. */
+int dh_ptype_months(dh_ptype t);
 int dh_ptype_parse(const char *s, dh_ptype *t);
 
 /* Parses a period label and checks that it is exactly one period of type
@@ -103,9 +106,16 @@ bool dh_obl_expected(const dh_unitreg *r, int32_t u, dh_period p);
  *                  month ("monthly by the 10th"; N past the month's end
  *                  means its last day);
  *   "quarterly:N"  a quarter's value by the end of day N of the month
- *                  after the quarter.
+ *                  after the quarter;
+ *   "half_yearly:N", "yearly:N"  likewise for halves and years (issue 19).
  * Minutes are local minutes since 1970-01-01 (UTC+7). */
-typedef enum dh_frkind { DH_FR_DAILY, DH_FR_MONTHLY, DH_FR_QUARTERLY } dh_frkind;
+typedef enum dh_frkind {
+    DH_FR_DAILY,
+    DH_FR_MONTHLY,
+    DH_FR_QUARTERLY,
+    DH_FR_HALF_YEARLY,
+    DH_FR_YEARLY
+} dh_frkind;
 typedef struct dh_fresh {
     dh_frkind kind;
     int minute; /* daily: minutes after midnight */
@@ -113,6 +123,13 @@ typedef struct dh_fresh {
 } dh_fresh;
 /* Returns 0, or -1 with a reason (static text). */
 int dh_fresh_parse(const char *s, dh_fresh *out, const char **why);
+/* A rule follows its indicator's period type: one finer than the period
+ * (monthly for a yearly indicator) is coarsened to the period's length,
+ * keeping its day, so a yearly value is late only after the year's due
+ * date. Daily rules and day periods are left alone. */
+void dh_fresh_for_period(dh_fresh *f, dh_ptype pt);
+/* The period type of a (non-daily) rule's periods: month, quarter, half, year. */
+dh_ptype dh_fresh_ptype(const dh_fresh *f);
 
 typedef struct dh_fresh_eval {
     bool late;

@@ -1,10 +1,12 @@
 /* plan.c - see plan.h. */
 #include "core/plan.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/buf.h"
+#include "util/text.h"
 
 /* ------------------------------------------------------------------ */
 /* Status from progress updates.                                      */
@@ -106,8 +108,54 @@ size_t dh_task_occurrences(const dh_tdef *t, dh_date until, dh_dl_occurrence *ou
     return k;
 }
 
+static void eval_on(const dh_tdef *t, const dh_tupdate *u, size_t n, dh_date today,
+                    dh_task_status *out, dh_task_facts *facts, dh_dl_occurrence *occ);
+
+/* dd/mm/yyyy */
+static void vn_day(dh_date x, char out[11])
+{
+    int y, m, d;
+    dh_date_to_ymd(x, &y, &m, &d);
+    snprintf(out, 11, "%02d/%02d/%04d", d, m, y);
+}
+
 void dh_task_eval(const dh_tdef *t, const dh_tupdate *u, size_t n, dh_date today,
                   dh_task_status *out, dh_task_facts *facts, dh_dl_occurrence *occ)
+{
+    eval_on(t, u, n, today, out, facts, occ);
+    if (t->span_to == DH_DATE_NONE || today <= t->span_to || out->state == DH_TS_DONE ||
+        out->state == DH_TS_DONE_LATE)
+        return;
+    /* The term is over: the final status, from what was known on its last day. */
+    dh_task_status end;
+    dh_task_facts fe;
+    eval_on(t, u, n, t->span_to, &end, &fe, NULL);
+    char day[11], prog[48];
+    vn_day(t->span_to, day);
+    int pct = fe.progress < 0 ? -1 : fe.progress;
+    memset(out, 0, sizeof *out);
+    out->expected_progress = -1;
+    out->report_due = DH_DATE_NONE;
+    out->days = (int)(today - t->span_to);
+    if (fe.due == DH_DATE_NONE && end.state == DH_TS_IN_PROGRESS) {
+        out->state = DH_TS_DONE;
+        out->reason = "duty_ended";
+        snprintf(out->explain, sizeof out->explain,
+                 "Nhiệm vụ kết thúc cùng kỳ kế hoạch (%s), đã báo cáo đầy đủ.", day);
+        return;
+    }
+    if (pct < 0)
+        snprintf(prog, sizeof prog, "chưa có báo cáo tiến độ");
+    else
+        snprintf(prog, sizeof prog, "tiến độ %d%%", pct);
+    out->state = DH_TS_NOT_DONE;
+    out->reason = "term_ended";
+    snprintf(out->explain, sizeof out->explain,
+             "Không hoàn thành khi kế hoạch kết thúc (%s), %s.", day, prog);
+}
+
+static void eval_on(const dh_tdef *t, const dh_tupdate *u, size_t n, dh_date today,
+                    dh_task_status *out, dh_task_facts *facts, dh_dl_occurrence *occ)
 {
     dh_task_facts f;
     dh_dl_occurrence o = {DH_DATE_NONE, DH_DATE_NONE};
@@ -129,6 +177,102 @@ void dh_task_eval(const dh_tdef *t, const dh_tupdate *u, size_t n, dh_date today
         *facts = f;
     if (occ)
         *occ = o;
+}
+
+/* ------------------------------------------------------------------ */
+/* Plan terms.                                                        */
+
+/* A 4-digit year at s (not part of a longer number), or 0. */
+static int year_at(const char *s)
+{
+    if (s[0] < '0' || s[0] > '9')
+        return 0;
+    int y = 0, k = 0;
+    while (s[k] >= '0' && s[k] <= '9' && k < 5)
+        y = y * 10 + (s[k++] - '0');
+    return k == 4 && y >= 1900 && y <= 2200 ? y : 0;
+}
+
+/* Skips spaces and one dash (ASCII or en/em dash) between two years. */
+static const char *year_dash(const char *s)
+{
+    while (*s == ' ')
+        s++;
+    if (*s == '-')
+        s++;
+    else if ((unsigned char)s[0] == 0xE2 && (unsigned char)s[1] == 0x80 &&
+             ((unsigned char)s[2] == 0x93 || (unsigned char)s[2] == 0x94))
+        s += 3;
+    else
+        return NULL;
+    while (*s == ' ')
+        s++;
+    return s;
+}
+
+/* True when the folded text f ends (at position at) with word w. */
+static bool ends_with(const char *f, const char *at, const char *w)
+{
+    size_t n = strlen(w);
+    return (size_t)(at - f) >= n && memcmp(at - n, w, n) == 0 &&
+           (at - n == f || at[-(long)n - 1] == ' ');
+}
+
+int dh_plan_term_parse(const char *text, dh_date issued, dh_date *from, dh_date *to,
+                       int *horizon, const char **why)
+{
+    *from = *to = DH_DATE_NONE;
+    *horizon = 0;
+    char *f = dh_text_fold(text ? text : "");
+    int y1 = 0, y2 = 0, hz = 0;
+    bool until = false, range = false;
+    for (const char *p = f; *p; p++) {
+        if (p != f && p[-1] != ' ')
+            continue;
+        if (strncmp(p, "giai doan ", 10) == 0) {
+            const char *q = p + 10;
+            int a = year_at(q);
+            const char *d = a ? year_dash(q + 4) : NULL;
+            int b = d ? year_at(d) : 0;
+            if (a && b && !hz) {
+                y1 = a, y2 = b, range = true, until = false;
+            }
+            continue;
+        }
+        if (strncmp(p, "nam ", 4) != 0)
+            continue;
+        int y = year_at(p + 4);
+        if (!y)
+            continue;
+        /* "tháng 6 năm 2020": part of a date. */
+        if (p - f >= 2 && p[-2] >= '0' && p[-2] <= '9')
+            continue;
+        bool den = ends_with(f, p - 1, "den");
+        const char *before = den ? p - 5 : p - 1;
+        if (den && p - f >= 5 && (ends_with(f, before, "dinh huong") ||
+                                  ends_with(f, before, "tam nhin"))) {
+            hz = y;
+            continue;
+        }
+        if (range)
+            continue; /* "giai đoạn ..." wins over a later "năm" */
+        y1 = den ? 0 : y, y2 = y, until = den;
+    }
+    free(f);
+    *horizon = hz;
+    if (!y2) {
+        *why = "tiêu đề không nêu thời hạn kế hoạch (năm YYYY, giai đoạn YYYY-YYYY, đến năm YYYY)";
+        return -1;
+    }
+    if (y1 > y2) {
+        *why = "thời hạn kế hoạch kết thúc trước khi bắt đầu";
+        return -1;
+    }
+    *from = until ? (issued != DH_DATE_NONE && issued <= dh_date_from_ymd(y2, 12, 31) ? issued
+                                                                                   : DH_DATE_NONE)
+                  : dh_date_from_ymd(y1, 1, 1);
+    *to = dh_date_from_ymd(y2, 12, 31);
+    return 0;
 }
 
 /* ------------------------------------------------------------------ */

@@ -35,7 +35,10 @@ typedef struct dh_tupdate {
 typedef struct dh_tdef {
     dh_dl_kind kind;       /* the deadline's kind */
     dh_date start, due;    /* resolved; for recurring kinds the span (may be none) */
-    dh_date span_from, span_to; /* recurring without a span of their own: the plan's period */
+    /* The plan's term. span_from: where recurring tasks without a span of
+     * their own begin. span_to (DH_DATE_NONE: open): the term's last day;
+     * every duty ends with it (see dh_task_eval). */
+    dh_date span_from, span_to;
     int yearly_month, yearly_day;
     dh_report_rule report;
     int risk_margin_days;
@@ -61,9 +64,30 @@ size_t dh_task_occurrences(const dh_tdef *t, dh_date until, dh_dl_occurrence *ou
 /* The status of the task on today: for a per-occurrence task, that of the
  * occurrence holding today (or the last one when the span is over, the
  * first when it has not begun); otherwise of the whole task. *occ (may be
- * NULL) receives the occurrence judged, or {none, none}. */
+ * NULL) receives the occurrence judged, or {none, none}.
+ * After the term (today > span_to) the status is final: done or done_late
+ * when the task (its last occurrence) was completed; a continuous, daily or
+ * undated duty whose reporting was up to date on the term's last day is
+ * done (reason "duty_ended"); anything else is not_done (reason
+ * "term_ended"). No report is asked for after the term. */
 void dh_task_eval(const dh_tdef *t, const dh_tupdate *u, size_t n, dh_date today,
                   dh_task_status *out, dh_task_facts *facts, dh_dl_occurrence *occ);
+
+/* ---- Plan terms. ---------------------------------------------------------- */
+
+/* Reads a plan's term from its printed title (or any phrase of it):
+ *   "năm 2024"                              -> 2024-01-01..2024-12-31
+ *   "giai đoạn 2023-2025" (hyphen, en dash,  -> 2023-01-01..2025-12-31
+ *    spaces around it)
+ *   "đến năm 2025"                          -> issued (or none)..2025-12-31
+ * ", định hướng đến năm 2030" / "tầm nhìn đến năm 2030" is a horizon, not
+ * the term: *horizon gets 2030 (0 when none). When "năm YYYY" occurs more
+ * than once the last one is the term ("... năm 2023 và giải pháp thực hiện
+ * năm 2024" -> 2024); years inside dates ("ngày 28/6/2024") and document
+ * numbers are ignored. Returns 0 and the term, or -1 with *why (static,
+ * Vietnamese) when the text names no term. */
+int dh_plan_term_parse(const char *text, dh_date issued, dh_date *from, dh_date *to,
+                       int *horizon, const char **why);
 
 /* ---- Roadmaps. ----------------------------------------------------------- */
 

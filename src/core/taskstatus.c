@@ -283,7 +283,7 @@ const char *dh_task_state_name(dh_task_state s)
         [DH_TS_NOT_STARTED] = "not_started", [DH_TS_IN_PROGRESS] = "in_progress",
         [DH_TS_DONE] = "done",               [DH_TS_DONE_LATE] = "done_late",
         [DH_TS_OVERDUE] = "overdue",         [DH_TS_AT_RISK] = "at_risk",
-        [DH_TS_NO_REPORT] = "no_report",
+        [DH_TS_NO_REPORT] = "no_report",   [DH_TS_NOT_DONE] = "not_done",
     };
     if ((unsigned)s >= DH_TS_COUNT)
         return "?";

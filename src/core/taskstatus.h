@@ -24,7 +24,9 @@
  *                        started once it has sent a report).
  *   6. in_progress       otherwise.
  * A continuous task ("Thường xuyên", due DH_DATE_NONE) is never overdue or
- * at risk; its status is about reporting.
+ * at risk; its status is about reporting. After the term of its plan a task
+ * has a final status instead (dh_task_eval in core/plan.h): done, done_late
+ * or not_done.
  *
  * Ownership: the result holds only static strings and its own buffer.
  */
@@ -77,6 +79,7 @@ typedef enum dh_task_state {
     DH_TS_OVERDUE,
     DH_TS_AT_RISK,
     DH_TS_NO_REPORT,
+    DH_TS_NOT_DONE, /* the plan's term ended before the task was done (core/plan.h) */
     DH_TS_COUNT
 } dh_task_state;
 
@@ -86,7 +89,8 @@ typedef struct dh_task_status {
     dh_task_state state;
     /* A stable English reason code: "done_on_time", "done_undated",
      * "done_late", "overdue", "report_missed", "behind_pace",
-     * "before_start", "no_progress", "on_track", "continuous". */
+     * "before_start", "no_progress", "on_track", "continuous", and after the
+     * plan's term "duty_ended" (done) and "term_ended" (not_done). */
     const char *reason;
     /* Days late (done_late, overdue, no_report: since the report deadline)
      * or left to the due date (at_risk, not_started, in_progress; 0 when

@@ -389,7 +389,7 @@ static void get_list(dh_req *rq, dh_resp *rs)
         dh_page_raw(&pg, "</a></td><td>");
         dh_page_text(&pg, json_string_value(json_object_get(r, "procedure")));
         dh_page_raw(&pg, "</td><td>");
-        dh_page_text(&pg, json_string_value(json_object_get(r, "unit")));
+        dh_pages_unit_name(rq, &pg, json_string_value(json_object_get(r, "unit")), DH_DATE_NONE);
         dh_page_raw(&pg, "</td><td>");
         dh_page_text(&pg, channel_label(&pg, json_string_value(json_object_get(r, "channel"))));
         vn_time(json_object_get(r, "received_at"), t1, sizeof t1);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "http/pages.h"
+#include "util/text.h"
 
 static const char *state_vi(const dh_page *pg, const char *s)
 {
@@ -24,7 +25,8 @@ static const char *state_vi(const dh_page *pg, const char *s)
              {"done_late", "Hoàn thành trễ hạn", "Done late"},
              {"overdue", "Quá hạn", "Overdue"},
              {"at_risk", "Có nguy cơ trễ", "At risk"},
-             {"no_report", "Chưa báo cáo", "No report"}};
+             {"no_report", "Chưa báo cáo", "No report"},
+             {"not_done", "Không hoàn thành (hết kỳ kế hoạch)", "Not done at term end"}};
     for (size_t i = 0; i < sizeof m / sizeof *m; i++)
         if (s && !strcmp(m[i].k, s))
             return pg->en ? m[i].en : m[i].vi;
@@ -36,16 +38,10 @@ static const char *task_state(const json_t *t)
     return json_string_value(json_object_get(json_object_get(t, "status"), "state"));
 }
 
-static void codes(dh_page *pg, const json_t *arr)
+/* Units by their short names, the code on hover, long lists collapsed. */
+static void codes(dh_req *rq, dh_page *pg, const json_t *arr)
 {
-    size_t i;
-    json_t *v;
-    json_array_foreach(arr, i, v)
-    {
-        if (i)
-            dh_page_raw(pg, ", ");
-        dh_page_text(pg, json_string_value(v));
-    }
+    dh_pages_units(rq, pg, arr, DH_DATE_NONE, 3);
 }
 
 static void status_cell(dh_page *pg, const json_t *t)
@@ -66,9 +62,9 @@ static void status_cell(dh_page *pg, const json_t *t)
     dh_page_raw(pg, "</td>");
 }
 
-static void task_rows(dh_page *pg, const json_t *tasks, bool with_plan)
+static void task_rows(dh_req *rq, dh_page *pg, const json_t *tasks, bool with_plan)
 {
-    dh_page_raw(pg, "<table><thead><tr><th scope=\"col\">");
+    dh_page_raw(pg, "<div class=\"scroll\"><table><thead><tr><th scope=\"col\">");
     dh_page_text(pg, with_plan ? L(pg, "Kế hoạch / STT", "Plan / No.") : "STT");
     dh_page_raw(pg, "</th><th scope=\"col\">");
     dh_page_text(pg, L(pg, "Nội dung", "Task"));
@@ -117,7 +113,7 @@ static void task_rows(dh_page *pg, const json_t *tasks, bool with_plan)
         }
         dh_page_text(pg, shortc);
         dh_page_raw(pg, "</a></td><td>");
-        codes(pg, json_object_get(t, "lead"));
+        codes(rq, pg, json_object_get(t, "lead"));
         dh_page_raw(pg, "</td><td>");
         json_t *dl = json_object_get(t, "deadline");
         dh_page_text(pg, json_string_value(json_object_get(dl, "text")));
@@ -140,7 +136,7 @@ static void task_rows(dh_page *pg, const json_t *tasks, bool with_plan)
         dh_page_text(pg, L(pg, "Không có nhiệm vụ nào.", "No task."));
         dh_page_raw(pg, "</td></tr>");
     }
-    dh_page_raw(pg, "</tbody></table>");
+    dh_page_raw(pg, "</tbody></table></div>");
 }
 
 static void get_plans(dh_req *rq, dh_resp *rs)
@@ -188,8 +184,13 @@ static void get_plans(dh_req *rq, dh_resp *rs)
         dh_page_text(&pg, json_string_value(json_object_get(p, "type")));
         dh_page_raw(&pg, "</small></td><td>");
         dh_page_text(&pg, json_string_value(json_object_get(p, "title")));
+        if (json_is_true(json_object_get(json_object_get(p, "term"), "ended"))) {
+            dh_page_raw(&pg, "<br><small class=\"ended\">");
+            dh_page_text(&pg, L(&pg, "Đã kết thúc", "Ended"));
+            dh_page_raw(&pg, "</small>");
+        }
         dh_page_raw(&pg, "</td><td>");
-        dh_page_text(&pg, json_string_value(json_object_get(p, "issuer")));
+        dh_pages_unit_name(rq, &pg, json_string_value(json_object_get(p, "issuer")), DH_DATE_NONE);
         dh_page_raw(&pg, "</td><td class=\"n\">");
         dh_page_int(&pg, json_integer_value(json_object_get(p, "tasks")));
         dh_page_raw(&pg, "</td><td class=\"n late\">");
@@ -206,6 +207,92 @@ static void get_plans(dh_req *rq, dh_resp *rs)
     dh_page_raw(&pg, "</tbody></table>");
     json_decref(items);
     dh_pages_send(rs, &pg, 200);
+}
+
+/* "Báo cáo: 6 tháng, trước ngày 15 của tháng cuối kỳ — theo văn bản: “…”" */
+static void report_row(dh_page *pg, const json_t *r)
+{
+    static const struct {
+        const char *k, *vi, *en;
+    } ev[] = {{"none", "Không yêu cầu báo cáo", "No reports"},
+              {"monthly", "Hằng tháng", "Monthly"},
+              {"quarterly", "Hằng quý", "Quarterly"},
+              {"half_yearly", "6 tháng", "Half-yearly"},
+              {"yearly", "Hằng năm", "Yearly"}};
+    const char *every = json_string_value(json_object_get(r, "every"));
+    const char *source = json_string_value(json_object_get(r, "source"));
+    const char *text = json_string_value(json_object_get(r, "text"));
+    if (!every)
+        return;
+    dh_page_raw(pg, "<tr><th scope=\"row\">");
+    dh_page_text(pg, L(pg, "Báo cáo tiến độ", "Progress reports"));
+    dh_page_raw(pg, "</th><td class=\"report-rule\">");
+    for (size_t i = 0; i < sizeof ev / sizeof *ev; i++)
+        if (!strcmp(ev[i].k, every))
+            dh_page_text(pg, pg->en ? ev[i].en : ev[i].vi);
+    if (strcmp(every, "none")) {
+        json_t *off = json_object_get(r, "month_offset");
+        int mo = json_is_integer(off) ? (int)json_integer_value(off)
+                                      : !strcmp(every, "yearly") ? 0 : 1;
+        dh_page_text(pg, L(pg, ", trước ngày ", ", by day "));
+        dh_page_int(pg, json_integer_value(json_object_get(r, "day")));
+        if (mo == 0)
+            dh_page_text(pg, L(pg, " của tháng cuối kỳ", " of the period's last month"));
+        else if (mo == 1)
+            dh_page_text(pg, L(pg, " tháng sau kỳ báo cáo", " of the month after the period"));
+        else {
+            dh_page_text(pg, L(pg, " của tháng thứ ", " of month "));
+            dh_page_int(pg, mo);
+            dh_page_text(pg, L(pg, " sau kỳ", " after the period"));
+        }
+    }
+    dh_page_raw(pg, " <small class=\"rule-source\">(");
+    if (source && !strcmp(source, "printed")) {
+        dh_page_text(pg, L(pg, "theo văn bản: “", "as printed: “"));
+        dh_page_text(pg, text ? text : "");
+        dh_page_text(pg, "”");
+    } else if (source && !strcmp(source, "set")) {
+        dh_page_text(pg, L(pg, "do người dùng đặt", "set by a user"));
+    } else {
+        dh_page_text(pg, L(pg, "mặc định, văn bản không nêu", "default: the document prints none"));
+    }
+    dh_page_raw(pg, ")</small></td></tr>");
+}
+
+/* A YYYY-MM-DD date as dd/mm/yyyy (nothing when absent). */
+static void vn_day(dh_page *pg, const char *iso)
+{
+    dh_date x;
+    if (!iso || dh_date_parse(iso, &x) != 0)
+        return;
+    int y, m, d;
+    dh_date_to_ymd(x, &y, &m, &d);
+    dh_page_fmt(pg, "%02d/%02d/%04d", d, m, y);
+}
+
+/* "Thời hạn kế hoạch: 01/01/2024 – 31/12/2024 · Đã kết thúc" */
+static void term_line(dh_page *pg, const json_t *term)
+{
+    const char *from = json_string_value(json_object_get(term, "from"));
+    const char *to = json_string_value(json_object_get(term, "to"));
+    if (!from && !to)
+        return;
+    dh_page_raw(pg, "<p class=\"term\">");
+    dh_page_text(pg, L(pg, "Thời hạn kế hoạch: ", "Term: "));
+    vn_day(pg, from);
+    dh_page_raw(pg, " – ");
+    vn_day(pg, to);
+    json_t *hz = json_object_get(term, "horizon");
+    if (json_is_integer(hz)) {
+        dh_page_text(pg, L(pg, ", định hướng đến năm ", ", outlook to "));
+        dh_page_int(pg, json_integer_value(hz));
+    }
+    if (json_is_true(json_object_get(term, "ended"))) {
+        dh_page_raw(pg, " · <strong class=\"ended\">");
+        dh_page_text(pg, L(pg, "Đã kết thúc", "Ended"));
+        dh_page_raw(pg, "</strong>");
+    }
+    dh_page_raw(pg, "</p>");
 }
 
 static void get_plan(dh_req *rq, dh_resp *rs)
@@ -229,6 +316,7 @@ static void get_plan(dh_req *rq, dh_resp *rs)
     dh_page_raw(&pg, "<p>");
     dh_page_text(&pg, json_string_value(json_object_get(p, "title")));
     dh_page_raw(&pg, "</p>");
+    term_line(&pg, json_object_get(p, "term"));
     json_t *impl = json_object_get(p, "implements");
     if (json_array_size(impl)) {
         dh_page_raw(&pg, "<p>");
@@ -245,10 +333,20 @@ static void get_plan(dh_req *rq, dh_resp *rs)
         }
         dh_page_raw(&pg, "</p>");
     }
+    json_int_t owners = json_integer_value(json_object_get(p, "needs_owner"));
+    if (owners) {
+        dh_page_raw(&pg, "<p class=\"needs-owner late\"><a href=\"/ke-hoach/");
+        dh_page_fmt(&pg, "%lld", (long long)json_integer_value(json_object_get(p, "id")));
+        dh_page_raw(&pg, "/chu-tri\">");
+        dh_page_int(&pg, owners);
+        dh_page_text(&pg, L(&pg, " nhiệm vụ chưa xác định được đơn vị chủ trì",
+                            " tasks without a resolved lead unit"));
+        dh_page_raw(&pg, "</a></p>");
+    }
     dh_page_raw(&pg, "<h2>");
     dh_page_text(&pg, L(&pg, "Nhiệm vụ", "Tasks"));
     dh_page_raw(&pg, "</h2>");
-    task_rows(&pg, json_object_get(p, "task_list"), false);
+    task_rows(rq, &pg, json_object_get(p, "task_list"), false);
     /* coverage: the tasks of this plan led by a unit, implemented or not by
      * a plan of that unit */
     const char *unit = dh_req_query(rq, "unit");
@@ -280,7 +378,7 @@ static void get_plan(dh_req *rq, dh_resp *rs)
             dh_page_raw(&pg, "<h3>");
             dh_page_text(&pg, L(&pg, "Chưa có kế hoạch thực hiện", "Not yet in a plan of the unit"));
             dh_page_raw(&pg, "</h3>");
-            task_rows(&pg, unc, false);
+            task_rows(rq, &pg, unc, false);
         }
         json_decref(cov);
     } else if (unit) {
@@ -288,6 +386,76 @@ static void get_plan(dh_req *rq, dh_resp *rs)
         dh_page_text(&pg, e.message);
         dh_page_raw(&pg, "</p>");
     }
+    json_decref(p);
+    dh_pages_send(rs, &pg, 200);
+}
+
+/* The review page of a plan's ownerless tasks, for its issuer: each with
+ * the lead as printed, to be given a unit (PATCH /api/v1/tasks/{id}). */
+static void get_plan_owners(dh_req *rq, dh_resp *rs)
+{
+    if (!dh_pages_signed_in(rq, rs))
+        return;
+    dh_page pg;
+    dh_pages_init(rq, &pg);
+    dh_err e;
+    json_t *p = NULL, *items = NULL;
+    if (dh_app_plan_get(rq->app, &rq->actor, rq->params[0], rq->now, &p, &e)) {
+        dh_pages_error(rs, &pg, &e);
+        return;
+    }
+    char ref[32];
+    snprintf(ref, sizeof ref, "%lld", (long long)json_integer_value(json_object_get(p, "id")));
+    dh_task_query q = {NULL, false, false, NULL, DH_DATE_NONE, ref, NULL, false, true};
+    if (dh_app_task_list(rq->app, &rq->actor, &q, rq->now, &items, &e)) {
+        json_decref(p);
+        dh_pages_error(rs, &pg, &e);
+        return;
+    }
+    dh_page_begin(&pg, L(&pg, "Nhiệm vụ cần xác định đơn vị chủ trì", "Tasks needing a lead unit"),
+                  "ke-hoach");
+    dh_page_raw(&pg, "<p><a href=\"/ke-hoach/");
+    dh_page_raw(&pg, ref);
+    dh_page_raw(&pg, "\">");
+    dh_page_text(&pg, json_string_value(json_object_get(p, "title")));
+    dh_page_raw(&pg, "</a></p><p>");
+    dh_page_text(&pg, L(&pg, "Đơn vị ban hành (", "Issuer ("));
+    dh_pages_unit_name(rq, &pg, json_string_value(json_object_get(p, "issuer")), DH_DATE_NONE);
+    dh_page_text(&pg, L(&pg, ") cần giao đơn vị chủ trì cho các nhiệm vụ dưới đây: văn bản không ghi "
+                             "đơn vị, hoặc ghi một tổ chức chưa có trong danh mục đơn vị.",
+                        ") must give these tasks a lead unit: the document names none, or names "
+                        "a body that is not in the unit registry."));
+    dh_page_raw(&pg, "</p><div class=\"scroll\"><table><thead><tr><th scope=\"col\">");
+    dh_page_text(&pg, L(&pg, "STT", "No."));
+    dh_page_raw(&pg, "</th><th scope=\"col\">");
+    dh_page_text(&pg, L(&pg, "Nội dung", "Content"));
+    dh_page_raw(&pg, "</th><th scope=\"col\">");
+    dh_page_text(&pg, L(&pg, "Chủ trì (như văn bản ghi)", "Lead (as printed)"));
+    dh_page_raw(&pg, "</th></tr></thead><tbody>");
+    size_t i;
+    json_t *t;
+    json_array_foreach(items, i, t)
+    {
+        char clip[600];
+        dh_page_raw(&pg, "<tr><td><a href=\"/nhiem-vu/");
+        dh_page_fmt(&pg, "%lld", (long long)json_integer_value(json_object_get(t, "id")));
+        dh_page_raw(&pg, "\">");
+        dh_page_text(&pg, json_string_value(json_object_get(t, "ordinal")));
+        dh_page_raw(&pg, "</a></td><td>");
+        dh_page_text(&pg, dh_text_clip(json_string_value(json_object_get(t, "content")), 160, clip,
+                                       sizeof clip));
+        dh_page_raw(&pg, "</td><td>");
+        const char *lt = json_string_value(json_object_get(t, "lead_text"));
+        dh_page_text(&pg, lt && *lt ? lt : L(&pg, "(không ghi)", "(none printed)"));
+        dh_page_raw(&pg, "</td></tr>");
+    }
+    if (!json_array_size(items)) {
+        dh_page_raw(&pg, "<tr><td colspan=\"3\">");
+        dh_page_text(&pg, L(&pg, "Mọi nhiệm vụ đã có đơn vị chủ trì.", "Every task has a lead."));
+        dh_page_raw(&pg, "</td></tr>");
+    }
+    dh_page_raw(&pg, "</tbody></table></div>");
+    json_decref(items);
     json_decref(p);
     dh_pages_send(rs, &pg, 200);
 }
@@ -302,7 +470,7 @@ static void get_tasks(dh_req *rq, dh_resp *rs)
     const char *unit = dh_pages_unit(rq, dh_req_query(rq, "unit"));
     const char *status = dh_req_query(rq, "status");
     dh_task_query q = {unit, true, true, status && *status ? status : NULL, DH_DATE_NONE, NULL,
-                       NULL, false};
+                       NULL, false, false};
     json_t *items = NULL;
     if (dh_app_task_list(rq->app, &rq->actor, &q, rq->now, &items, &e)) {
         dh_pages_error(rs, &pg, &e);
@@ -319,7 +487,7 @@ static void get_tasks(dh_req *rq, dh_resp *rs)
     dh_page_text(&pg, L(&pg, "Tất cả", "All"));
     dh_page_raw(&pg, "</option>");
     static const char *const sts[] = {"overdue", "no_report", "at_risk", "in_progress",
-                                      "not_started", "done", "done_late"};
+                                      "not_started", "done", "done_late", "not_done"};
     for (size_t i = 0; i < sizeof sts / sizeof *sts; i++) {
         dh_page_raw(&pg, "<option value=\"");
         dh_page_raw(&pg, sts[i]);
@@ -330,7 +498,7 @@ static void get_tasks(dh_req *rq, dh_resp *rs)
     dh_page_raw(&pg, "</select></label><button type=\"submit\">");
     dh_page_text(&pg, L(&pg, "Lọc", "Filter"));
     dh_page_raw(&pg, "</button></form>");
-    task_rows(&pg, items, true);
+    task_rows(rq, &pg, items, true);
     json_decref(items);
     dh_pages_send(rs, &pg, 200);
 }
@@ -384,11 +552,11 @@ static void get_task(dh_req *rq, dh_resp *rs)
     dh_page_raw(&pg, "</td></tr><tr><th scope=\"row\">");
     dh_page_text(&pg, L(&pg, "Đơn vị chủ trì", "Lead"));
     dh_page_raw(&pg, "</th><td>");
-    codes(&pg, json_object_get(t, "lead"));
+    codes(rq, &pg, json_object_get(t, "lead"));
     dh_page_raw(&pg, "</td></tr><tr><th scope=\"row\">");
     dh_page_text(&pg, L(&pg, "Đơn vị phối hợp", "Coordinating"));
     dh_page_raw(&pg, "</th><td>");
-    codes(&pg, json_object_get(t, "coordinating"));
+    codes(rq, &pg, json_object_get(t, "coordinating"));
     const char *ct = json_string_value(json_object_get(t, "coordinating_text"));
     if (ct && *ct) {
         dh_page_raw(&pg, " <small>(");
@@ -410,6 +578,7 @@ static void get_task(dh_req *rq, dh_resp *rs)
     dh_page_raw(&pg, "</th>");
     status_cell(&pg, t);
     dh_page_raw(&pg, "</tr>");
+    report_row(&pg, json_object_get(t, "report"));
     const char *er = json_string_value(json_object_get(t, "expected_result"));
     if (er && *er) {
         dh_page_raw(&pg, "<tr><th scope=\"row\">");
@@ -444,7 +613,7 @@ static void get_task(dh_req *rq, dh_resp *rs)
         dh_page_raw(&pg, "<h2>");
         dh_page_text(&pg, L(&pg, "Nhiệm vụ thực hiện ở cấp dưới", "Implemented below by"));
         dh_page_raw(&pg, "</h2>");
-        task_rows(&pg, by, true);
+        task_rows(rq, &pg, by, true);
     }
     dh_page_raw(&pg, "<h2>");
     dh_page_text(&pg, L(&pg, "Cập nhật tiến độ và ý kiến", "Progress updates and comments"));
@@ -456,7 +625,7 @@ static void get_task(dh_req *rq, dh_resp *rs)
         dh_page_raw(&pg, "<li><time>");
         dh_page_text(&pg, json_string_value(json_object_get(u, "date")));
         dh_page_raw(&pg, "</time> — ");
-        dh_page_text(&pg, json_string_value(json_object_get(u, "unit")));
+        dh_pages_unit_name(rq, &pg, json_string_value(json_object_get(u, "unit")), DH_DATE_NONE);
         dh_page_raw(&pg, " (");
         dh_page_text(&pg, json_string_value(json_object_get(u, "author")));
         dh_page_raw(&pg, ")");
@@ -622,7 +791,7 @@ void dh_pages_directive_form(dh_page *pg, const char *source, const char *unit,
 void dh_pages_task_alerts(dh_req *rq, dh_page *pg, const char *unit)
 {
     dh_err e;
-    dh_task_query q = {unit, true, false, "overdue,no_report", DH_DATE_NONE, NULL, NULL, false};
+    dh_task_query q = {unit, true, false, "overdue,no_report", DH_DATE_NONE, NULL, NULL, false, false};
     json_t *items = NULL;
     if (dh_app_task_list(rq->app, &rq->actor, &q, rq->now, &items, &e))
         return;
@@ -646,7 +815,7 @@ void dh_pages_task_alerts(dh_req *rq, dh_page *pg, const char *unit)
         json_t *top = json_array();
         for (size_t i = 0; i < n && i < 10; i++)
             json_array_append(top, json_array_get(items, i));
-        task_rows(pg, top, true);
+        task_rows(rq, pg, top, true);
         json_decref(top);
     }
     dh_page_raw(pg, "</section>");
@@ -656,6 +825,7 @@ void dh_pages_task_alerts(dh_req *rq, dh_page *pg, const char *unit)
 const dh_route dh_routes_pages_plans[] = {
     {"GET", "/ke-hoach", get_plans, DH_ROUTE_PAGE},
     {"GET", "/ke-hoach/{}", get_plan, DH_ROUTE_PAGE},
+    {"GET", "/ke-hoach/{}/chu-tri", get_plan_owners, DH_ROUTE_PAGE},
     {"GET", "/nhiem-vu", get_tasks, DH_ROUTE_PAGE},
     {"GET", "/nhiem-vu/{}", get_task, DH_ROUTE_PAGE},
     {"POST", "/nhiem-vu/{}/cap-nhat", post_update, DH_ROUTE_PAGE},

@@ -175,7 +175,7 @@ static void get_targets(dh_req *rq, dh_resp *rs)
         dh_page_raw(&pg, "\">");
         dh_page_text(&pg, name && *name ? name : ind);
         dh_page_raw(&pg, "</a></td><td>");
-        dh_page_text(&pg, json_string_value(json_object_get(t, "unit")));
+        dh_pages_unit_name(rq, &pg, json_string_value(json_object_get(t, "unit")), DH_DATE_NONE);
         dh_page_raw(&pg, "</td><td class=\"n\">");
         num(&pg, json_object_get(t, "value"));
         const char *due = json_string_value(json_object_get(t, "due"));
@@ -343,7 +343,7 @@ static void get_indicator(dh_req *rq, dh_resp *rs)
         if (i >= 500)
             break;
         dh_page_raw(&pg, "<tr><td>");
-        dh_page_text(&pg, json_string_value(json_object_get(v, "unit")));
+        dh_pages_unit_name(rq, &pg, json_string_value(json_object_get(v, "unit")), DH_DATE_NONE);
         dh_page_raw(&pg, "</td><td>");
         dh_page_text(&pg, json_string_value(json_object_get(v, "period")));
         dh_page_raw(&pg, "</td><td class=\"n\">");

@@ -8,7 +8,7 @@
  *   POST  /api/v1/plans/{id}/import?name=F    a CSV or XLSX appendix as the raw body
  *   POST  /api/v1/files?name=F                a document or evidence as the raw body (20 MB)
  *   GET   /api/v1/files/{id}                  its bytes
- *   GET   /api/v1/tasks?unit=&subtree=1&coordinating=1&status=&due_before=&plan=&kind=&review=1
+ *   GET   /api/v1/tasks?unit=&subtree=1&coordinating=1&status=&due_before=&plan=&kind=&review=1&needs_owner=1
  *   POST  /api/v1/tasks
  *   GET   /api/v1/tasks/{id}
  *   PATCH /api/v1/tasks/{id}
@@ -187,6 +187,8 @@ static void list_tasks(dh_req *rq, dh_resp *rs)
     q.subtree = sub && strcmp(sub, "1") == 0;
     q.coordinating = co && strcmp(co, "1") == 0;
     q.needs_review = rv && strcmp(rv, "1") == 0;
+    const char *no = dh_req_query(rq, "needs_owner");
+    q.needs_owner = no && strcmp(no, "1") == 0;
     q.status = dh_req_query(rq, "status");
     q.plan = dh_req_query(rq, "plan");
     q.kind = dh_req_query(rq, "kind");

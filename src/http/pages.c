@@ -10,6 +10,8 @@
 
 #include "core/period.h"
 #include "http/pages.h"
+#include "util/buf.h"
+#include "util/text.h"
 
 void dh_pages_init(dh_req *rq, dh_page *pg)
 {
@@ -143,6 +145,77 @@ const char *dh_pages_unit_or_root(dh_req *rq, const char *given)
     if (reg)
         dh_app_units_release(rq->app, reg);
     return root;
+}
+
+typedef struct unit_label {
+    const char *code, *name;
+} unit_label;
+
+static int cmp_label(const void *a, const void *b)
+{
+    const unit_label *x = a, *y = b;
+    int c = dh_text_collate(x->name, y->name);
+    return c ? c : strcmp(x->code, y->code);
+}
+
+static void unit_abbr(dh_page *pg, const unit_label *l)
+{
+    dh_page_raw(pg, "<abbr class=\"unit\" title=\"");
+    dh_page_attr(pg, l->code);
+    dh_page_raw(pg, "\">");
+    dh_page_text(pg, l->name);
+    dh_page_raw(pg, "</abbr>");
+}
+
+void dh_pages_units(dh_req *rq, dh_page *pg, const json_t *codes, dh_date d, size_t show)
+{
+    size_t n = json_array_size(codes);
+    if (!n)
+        return;
+    dh_err e;
+    const dh_unitreg *reg = dh_app_units_acquire(rq->app, &e);
+    if (d == DH_DATE_NONE)
+        d = dh_date_of_time_vn(rq->now);
+    unit_label *l = dh_xcalloc(n, sizeof *l);
+    for (size_t i = 0; i < n; i++) {
+        const char *code = json_string_value(json_array_get(codes, i));
+        l[i].code = l[i].name = code ? code : "";
+        int32_t u = reg && code ? dh_unitreg_find(reg, code) : -1;
+        const dh_unit_version *v = u >= 0 ? dh_unitreg_nearest(reg, u, d) : NULL;
+        if (v)
+            l[i].name = v->short_name && *v->short_name ? v->short_name : v->name;
+    }
+    qsort(l, n, sizeof *l, cmp_label);
+    if (n <= show) {
+        for (size_t i = 0; i < n; i++) {
+            if (i)
+                dh_page_raw(pg, ", ");
+            unit_abbr(pg, &l[i]);
+        }
+    } else {
+        dh_page_raw(pg, "<details class=\"units\"><summary>");
+        unit_abbr(pg, &l[0]);
+        dh_page_text(pg, L(pg, " và ", " and "));
+        dh_page_int(pg, (long long)(n - 1));
+        dh_page_text(pg, L(pg, " đơn vị khác", " other units"));
+        dh_page_raw(pg, "</summary><ul>");
+        for (size_t i = 0; i < n; i++) {
+            dh_page_raw(pg, "<li>");
+            unit_abbr(pg, &l[i]);
+            dh_page_raw(pg, "</li>");
+        }
+        dh_page_raw(pg, "</ul></details>");
+    }
+    free(l);
+    if (reg)
+        dh_app_units_release(rq->app, reg);
+}
+
+void dh_pages_unit_name(dh_req *rq, dh_page *pg, const char *code, dh_date d)
+{
+    json_t *one = json_pack("[s]", code ? code : "");
+    dh_pages_units(rq, pg, one, d, 1);
+    json_decref(one);
 }
 
 /* The period selector and the unit field (GET form). */

@@ -24,6 +24,14 @@ const char *dh_pages_unit(dh_req *rq, const char *given);
 /* The same, but for an administrator without a unit the first root unit
  * open today (pages that must show one unit; a thread-local string). */
 const char *dh_pages_unit_or_root(dh_req *rq, const char *given);
+/* Units as a person reads them (issue 19): short names (else names) on the
+ * day d (DH_DATE_NONE: today) in Vietnamese order, each with its code on
+ * hover; more than `show` of them collapse to "First và N đơn vị khác",
+ * expandable (<details>). codes is a JSON array of unit codes; an unknown
+ * code is shown as it is. */
+void dh_pages_units(dh_req *rq, dh_page *pg, const json_t *codes, dh_date d, size_t show);
+/* One unit code as its name (see dh_pages_units). */
+void dh_pages_unit_name(dh_req *rq, dh_page *pg, const char *code, dh_date d);
 /* The unit and period form (GET to action). unit NULL: no unit field. */
 void dh_pages_period_form(dh_page *pg, const char *action, const char *unit, const char *label);
 /* The directive form (leaders and admins only): source "dossiers" (with the

@@ -51,6 +51,13 @@ typedef struct dh_task_row {
     int report_day;
     const char *created_by;
     time_t created_at, updated_at;
+    /* Issue 19 (migration 012): the months after the period's end the
+     * report is due in (has_report_offset false: by the period), where the
+     * rule came from ("default", "printed", "set"; NULL: "default") and the
+     * printed phrase. */
+    bool has_report_offset;
+    int report_offset;
+    const char *report_source, *report_text;
 } dh_task_row;
 
 typedef struct dh_task_update_row {

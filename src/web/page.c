@@ -357,6 +357,18 @@ const char dh_web_css[] =
     "footer{padding:1rem 1.2rem;color:var(--muted);font-size:.85rem}"
     ".spark{vertical-align:middle}.spark .series{stroke-width:2}"
     ".login{max-width:24rem}.login label{display:block;margin:.6rem 0}.login input{width:100%}"
+    /* issue 19: units by name, long lists collapsed; phones (390 px) */
+    "abbr.unit{text-decoration:none}details.units summary{cursor:pointer}"
+    "details.units ul{margin:.2rem 0 0;padding-left:1.1rem}"
+    ".scroll{max-width:100%;overflow-x:auto}"
+    "@media (max-width:640px){main{padding:.6rem .6rem}"
+    "table{display:block;max-width:100%;overflow-x:auto}.scroll table{display:table}"
+    ".cards{grid-template-columns:repeat(2,minmax(0,1fr))}.card .v{font-size:1.3rem}"
+    ".two{grid-template-columns:minmax(0,1fr)}.tools{margin-left:0}"
+    "td,th{overflow-wrap:anywhere}input,select,textarea{max-width:100%;box-sizing:border-box}"
+    "textarea{width:100%}"
+    ".login{max-width:100%}"
+    "h1{font-size:1.3rem}pre{white-space:pre-wrap}}"
     "@media (min-width:2200px){html{font-size:22px}main{max-width:none}}";
 
 const char dh_web_js[] =

@@ -22,13 +22,13 @@ ART = os.environ.get("DH_ARTEFACTS", "/tmp/dieuhanh-artefacts")
 
 
 class Browser:
-    def __init__(self, base):
+    def __init__(self, base, size="1366,1000"):
         self.base = base
         o = Options()
         self.profile = tempfile.mkdtemp(prefix="dh-chromium-")
         for a in ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--user-data-dir=" + self.profile, "--window-size=1366,1000",
+                  "--disable-sync", "--user-data-dir=" + self.profile, "--window-size=" + size,
                   "--lang=vi"):
             o.add_argument(a)
         o.binary_location = "/usr/bin/chromium"
@@ -302,7 +302,8 @@ def test_plans_pages_in_chromium(ctx):
         assert shown.startswith({"no_report": "Chưa báo cáo", "overdue": "Quá hạn",
                                  "in_progress": "Đang thực hiện", "at_risk": "Có nguy cơ trễ",
                                  "not_started": "Chưa bắt đầu", "done": "Hoàn thành",
-                                 "done_late": "Hoàn thành trễ hạn"}[t["status"]["state"]]), shown
+                                 "done_late": "Hoàn thành trễ hạn",
+                                 "not_done": "Không hoàn thành"}[t["status"]["state"]]), shown
         # a leader of the province is neither lead nor coordinating: no form
         assert not b.d.find_elements(By.CSS_SELECTOR, "form[action$='cap-nhat']")
         assert "Chỉ đơn vị chủ trì cập nhật tiến độ" in b.d.page_source
@@ -421,5 +422,87 @@ def test_targets_pages_in_chromium(ctx):
         vals = s.request("GET", "/api/v1/indicator-values?indicator=5g_stations&unit=BRVT-VIETTEL",
                          token=admin).json["items"]
         assert not [v for v in vals if v["period"] == "2025-02"]
+    finally:
+        b.close()
+
+
+def test_names_not_codes_and_phone_width(ctx):
+    """Issue 19 point 4: pages show units by name (the code on hover), long lists collapsed
+    in Vietnamese order, and every page fits a 390 px phone (wide tables scroll in their box,
+    two KPI cards per row)."""
+    s = ctx.server(demo=True)
+    admin = s.login("admin")
+    plans = {p["key"]: p for p in s.request("GET", "/api/v1/plans", token=admin).json["items"]}
+    task = [x for x in s.request("GET", "/api/v1/tasks?plan=%d" % plans["1683/QĐ-UBND"]["id"],
+                                 token=admin).json["items"] if x["ordinal"] == "II.3"][0]
+    b = Browser("http://127.0.0.1:%d" % s.port, size="390,844")
+    # headless windows have a minimum width: emulate the phone's screen
+    b.d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                        {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True})
+    try:
+        login(b, "admin")
+        assert b.d.execute_script("return window.innerWidth") <= 390
+        pages = ["/tong-quan?unit=BRVT", "/tong-quan?unit=VT-P1", "/ho-so?unit=BRVT-VT",
+                 "/ke-hoach", "/ke-hoach/%d" % plans["1683/QĐ-UBND"]["id"],
+                 "/ke-hoach/%d" % plans["TPVT-KH-NQ02-TU"]["id"],
+                 "/ke-hoach/%d/chu-tri" % plans["TPVT-KH-NQ02-TU"]["id"],
+                 "/nhiem-vu?unit=BRVT-VT", "/nhiem-vu/%d" % task["id"], "/chi-tieu",
+                 "/chi-tieu/chi-so/5g_stations?unit=BRVT", "/bao-cao?unit=VT-P1&period=2024-10",
+                 "/quan-tri"]
+        for p in pages:
+            b.get(p)
+            width = b.d.execute_script("return document.documentElement.scrollWidth")
+            assert width <= 390, (p, width)
+            b.shot("30-phone" + p.replace("/", "_").replace("?", "_")[:60])
+        # KPI cards two per row on the overview
+        b.get("/tong-quan?unit=BRVT")
+        tops = [c.location["y"] for c in b.d.find_elements(By.CSS_SELECTOR, ".cards .card")]
+        assert len(tops) >= 2 and tops[0] == tops[1], tops
+        # 1683's II.3 is led by 40 units: one name and "và 39 đơn vị khác", expandable
+        lead = task["lead"]
+        b.get("/ke-hoach/%d" % plans["1683/QĐ-UBND"]["id"])
+        cell = [r for r in b.d.find_elements(By.CSS_SELECTOR, "main table tbody tr")
+                if r.find_elements(By.TAG_NAME, "td") and
+                r.find_elements(By.TAG_NAME, "td")[0].text == "II.3"][0]
+        summary = cell.find_element(By.CSS_SELECTOR, "details.units summary")
+        assert summary.text.endswith("và %d đơn vị khác" % (len(lead) - 1)), summary.text
+        names = [a.get_attribute("textContent") for a in
+                 cell.find_elements(By.CSS_SELECTOR, "details.units li abbr")]
+        codes = [a.get_attribute("title") for a in
+                 cell.find_elements(By.CSS_SELECTOR, "details.units li abbr")]
+        assert sorted(codes) == sorted(lead) and len(names) == len(lead)
+        assert not any(n in lead for n in names), names  # names, not codes
+        # Vietnamese order: "Đ" after "D", "Ủ"/"U" after "T"
+        import unicodedata
+
+        def key(x):
+            base = unicodedata.normalize("NFD", x.lower())
+            out = []
+            for ch in base:
+                if unicodedata.category(ch) == "Mn" and ch not in "\u0306\u0302\u031b":
+                    continue
+                out.append(ch)
+            order = "aăâbcdđeêghiklmnoôơpqrstuưvxy"
+            s2 = unicodedata.normalize("NFC", "".join(out))
+            return [order.index(c) if c in order else 100 + ord(c) for c in s2]
+        firsts = [key(n)[:1] for n in names]
+        assert firsts == sorted(firsts), names
+        det = cell.find_element(By.CSS_SELECTOR, "details.units")
+        li = cell.find_element(By.CSS_SELECTOR, "details.units li")
+        assert b.d.execute_script("return arguments[0].open", det) is False
+        summary.click()
+        assert b.d.execute_script("return arguments[0].open", det) is True
+        assert li.is_displayed() and li.size["height"] > 0
+        b.shot("31-phone-lead-expanded")
+        # the task page: lead and coordinating by name, no code shown as text
+        b.get("/nhiem-vu/%d" % task["id"])
+        text = b.d.find_element(By.CSS_SELECTOR, "main").text
+        assert "BRVT-STTTT" not in text and "Sở Thông tin và Truyền thông" in b.d.page_source
+        # the plan list: issuers by name, codes on hover
+        b.get("/ke-hoach")
+        issuers = [a.get_attribute("title") for a in
+                   b.d.find_elements(By.CSS_SELECTOR, "main table tbody abbr.unit")]
+        assert "BRVT" in issuers and "BRVT-VT" in issuers, issuers
+        assert "BRVT-VT" not in b.d.find_element(By.CSS_SELECTOR, "main table").text
     finally:
         b.close()

@@ -304,3 +304,43 @@ def test_statuses_derived_in_the_background(ctx):
         time.sleep(0.2)
     # today (after the due date, December never came): off track
     assert status == "off_track", (series, status)
+
+
+def test_yearly_indicator_late_only_after_its_year(ctx):
+    """Issue 19 point 2: freshness and obligations follow the indicator's period type."""
+    s, admin = setup(ctx)
+    r = s.request("POST", "/api/v1/indicators",
+                  indicator("rank_test", uom="hạng", direction="lower", aggregation="sum",
+                            source="reported", period_type="year", freshness="monthly:10"),
+                  token=admin)
+    assert r.status == 201, r
+    now = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=7)))
+    last_year = str(now.year - 1)
+    r = s.request("POST", "/api/v1/indicator-values", {"values": [
+        val(1, "rank_test", "BRVT-VIETTEL", last_year, 9),
+        val(2, "ratio_test", "BRVT-VIETTEL", last_year + "-12", numerator=1, denominator=2)]},
+        token=admin)
+    assert r.status == 200 and r.json["accepted"] == 2, r
+    items = {i["indicator"]: i for i in s.request(
+        "GET", "/api/v1/sources/freshness?unit=BRVT-VIETTEL", token=admin).json["items"]}
+    rank = items["rank_test"]
+    # Last year's value, due 10/01 this year: on time all year, whatever "monthly:10" says.
+    assert rank["late"] is False and rank["due"] == "%d-01-10" % now.year, rank
+    assert rank["expected_period"] == last_year, rank
+    if now.month > 1:  # the monthly source with the same last value is late
+        assert items["ratio_test"]["late"] is True, items["ratio_test"]
+    # The demo's yearly indicators are yearly.
+    inds = {i["code"]: i for i in s.request("GET", "/api/v1/indicators", token=admin).json["items"]}
+    assert inds["dti_rank"]["period_type"] == "year"
+    assert inds["digital_economy_grdp_share"]["period_type"] == "year"
+    assert inds["online_rate"]["period_type"] == "month"
+    # An obligation asking monthly reports of a yearly indicator is refused.
+    ob = {"code": "BC-NAM", "name": "Báo cáo hạng", "indicators": ["stations", "rank_test"],
+          "period_type": "month", "due_rule": "next_month_day:10", "units": ["BRVT-VIETTEL"]}
+    err = expect_error(s.request("POST", "/api/v1/obligations", ob, token=admin), 422,
+                       "period_type_mismatch", "period_type")
+    assert "rank_test" in err["message"] and "indicators[1]" in err["message"], err
+    ob["period_type"] = "year"
+    ob["due_rule"] = "yearly:01-31"
+    r = s.request("POST", "/api/v1/obligations", ob, token=admin)
+    assert r.status == 201, r

@@ -199,8 +199,9 @@ def test_plans_updates_statuses_audit(ctx):
     plan = tasks_of(s, t, "1683/QĐ-UBND")
     assert plan["II.1"]["status"]["state"] == "done"
     assert plan["II.2"]["status"]["state"] == "done_late"
-    assert plan["II.3"]["status"]["state"] == "overdue"
-    assert plan["II.3"]["status"]["explain"].startswith("Quá hạn")
+    # The 2024 plan's term is over: final statuses only.
+    assert plan["II.3"]["status"]["state"] == "not_done"
+    assert plan["II.3"]["status"]["explain"].startswith("Không hoàn thành khi kế hoạch kết thúc")
     assert plan["II.1"]["milestones"][0] == {"from": "2024-07-01", "due": "2024-10-31",
                                              "text": "cập nhật, vận hành App “Điều hành công việc”"}
     assert plan["II.2"]["target"] == {"value": 200.0, "unit_of_measure": "trạm"}
@@ -208,8 +209,14 @@ def test_plans_updates_statuses_audit(ctx):
     r = s.request("GET", "/api/v1/tasks", token=t)
     for x in r.json["items"]:
         every.add(x["status"]["state"])
-    assert every == {"not_started", "in_progress", "done", "done_late", "overdue", "at_risk",
-                     "no_report"}, every
+    assert every >= {"not_started", "done", "done_late", "not_done", "no_report"}, every
+    assert all(x["status"]["state"] in ("done", "done_late", "not_done") for x in plan.values())
+    # Extend the term: the plan's duties are live again.
+    r = s.request("PATCH", "/api/v1/plans/%d" % plan_id(s, t, "1683/QĐ-UBND"),
+                  {"period_to": "2027-12-31"}, token=t)
+    assert r.status == 200, r
+    plan = tasks_of(s, t, "1683/QĐ-UBND")
+    assert plan["II.3"]["status"]["state"] == "overdue"
     o = s.login("canbo.stttt")  # officer of Sở TT&TT
     # Lead of IV.2-1 (continuous): progress moves the status.
     tid = plan["IV.2-1"]["id"]
@@ -302,24 +309,24 @@ def test_plans_coverage_city_against_province(ctx):
 def test_plans_task_list_filters_cli(ctx):
     s = ctx.server(demo=True)
     t = s.login("admin")
-    r = s.request("GET", "/api/v1/tasks?unit=BRVT-VT&subtree=1&status=overdue", token=t)
+    r = s.request("GET", "/api/v1/tasks?unit=BRVT-VT&subtree=1&status=not_done", token=t)
     assert r.status == 200, r
     got = {(x["plan"]["key"], x["ordinal"]) for x in r.json["items"]}
     assert ("1683/QĐ-UBND", "II.3") in got
     assert ("TPVT-KH-2024-khau-dot-pha-CDS", "III.3") in got
-    assert all(x["status"]["state"] == "overdue" for x in r.json["items"])
-    r2 = s.request("GET", "/api/v1/tasks?unit=BRVT-VT&status=overdue", token=t)
+    assert all(x["status"]["state"] == "not_done" for x in r.json["items"])
+    r2 = s.request("GET", "/api/v1/tasks?unit=BRVT-VT&status=not_done", token=t)
     assert len(r2.json["items"]) < len(r.json["items"])
     r = s.request("GET", "/api/v1/tasks?due_before=2024-07-01&plan=" + quote("1683/QĐ-UBND"),
                   token=t)
     assert r.json["items"] == []
     expect_error(s.request("GET", "/api/v1/tasks?status=late", token=t), 422, "invalid_status")
     expect_error(s.request("GET", "/api/v1/tasks?unit=NOPE", token=t), 422, "unknown_unit")
-    c = s.cli("task", "list", "--unit", "VT-P1", "--status", "overdue", "--json", "--db", s.db)
+    c = s.cli("task", "list", "--unit", "VT-P1", "--status", "not_done", "--json", "--db", s.db)
     assert c.returncode == 0, c.stderr
     assert "III.3" in [x["ordinal"] for x in json.loads(c.stdout)]
-    c = s.cli("task", "list", "--unit", "VT-P1", "--status", "overdue", "--db", s.db)
-    assert "III.3" in c.stdout and "overdue" in c.stdout
+    c = s.cli("task", "list", "--unit", "VT-P1", "--status", "not_done", "--db", s.db)
+    assert "III.3" in c.stdout and "not_done" in c.stdout
     c = s.cli("plan", "list", "--db", s.db)
     assert c.returncode == 0 and "1683/QĐ-UBND" in c.stdout
     c = s.cli("plan", "show", "1683/QĐ-UBND", "--json", "--db", s.db)
@@ -424,7 +431,7 @@ def test_plans_reminders_inbox_and_email(ctx):
     assert items[0]["kind"] == "due_soon", items
     assert "Sắp đến hạn" in items[0]["message"] and "Còn 5 ngày" in items[0]["message"]
     kinds = {x["kind"] for x in s.request("GET", "/api/v1/inbox?limit=500", token=t).json["items"]}
-    assert kinds == {"due_soon", "overdue", "no_report"}, kinds
+    assert kinds == {"due_soon", "no_report"}, kinds
     # A unit reads its own inbox, not another's.
     o = s.login("canbo.stttt")
     r = s.request("GET", "/api/v1/inbox", token=o)
@@ -461,3 +468,154 @@ def test_plans_reminders_inbox_and_email(ctx):
     body = m["data"].decode("utf-8")
     assert "Subject: =?UTF-8?B?" in body and "Sắp đến hạn" in body, body
     sink.shutdown()
+
+
+def test_plans_term_2024_plan_asks_nothing_in_2026(ctx):
+    """Issue 19 point 1: a plan's term, read from its title and editable; its duties end
+    with it (the machine's clock is past 2024)."""
+    s = ctx.server(demo=True)
+    t = s.login("admin")
+    assert time.gmtime().tm_year >= 2026
+    plans = {p["key"]: p for p in s.request("GET", "/api/v1/plans", token=t).json["items"]}
+    p = plans["1683/QĐ-UBND"]
+    assert p["term"] == {"from": "2024-01-01", "to": "2024-12-31", "horizon": None,
+                         "source": "title", "ended": True}, p["term"]
+    assert plans["BRVT-QD-2023-chinh-quyen-so"]["term"]["horizon"] == 2030
+    assert plans["TPVT-KH-NQ02-TU"]["term"]["ended"] is False
+    ended = {k for k, x in plans.items() if x["term"]["ended"]}
+    assert {"1683/QĐ-UBND", "TPVT-KH-2024-khau-dot-pha-CDS"} <= ended
+    # No missing report, overdue or risk for any task of an ended plan.
+    items = s.request("GET", "/api/v1/tasks", token=t).json["items"]
+    for x in items:
+        if x["plan"] and x["plan"]["key"] in ended:
+            assert x["status"]["state"] in ("done", "done_late", "not_done"), x
+    late = s.request("GET", "/api/v1/tasks?status=no_report,overdue", token=t).json["items"]
+    assert late and not [x for x in late if x["plan"] and x["plan"]["key"] in ended]
+    # The reminders job (run on start) wrote nothing about them.
+    ended_ids = {x["id"] for x in items if x["plan"] and x["plan"]["key"] in ended}
+    deadline = time.time() + 20
+    inbox = []
+    while time.time() < deadline and not inbox:
+        inbox = s.request("GET", "/api/v1/inbox?limit=500", token=t).json["items"]
+        time.sleep(0.2)
+    assert inbox and not [x for x in inbox if x["task"] in ended_ids]
+    # The plan's page says it has ended.
+    page = s.request("GET", "/ke-hoach/%d" % p["id"], headers={"Cookie": "dh_session=" + t})
+    html = page.raw.decode("utf-8")
+    assert "Thời hạn kế hoạch: 01/01/2024 – 31/12/2024" in html and "Đã kết thúc" in html
+    assert "Không hoàn thành (hết kỳ kế hoạch)" in html
+    # A new plan takes its term from its title.
+    r = s.request("POST", "/api/v1/plans", {
+        "key": "THU-TERM", "issuer": "BRVT", "type": "Kế hoạch",
+        "title": "Kế hoạch chuyển đổi số giai đoạn 2026 – 2028, định hướng đến năm 2030"}, token=t)
+    assert r.status == 201, r
+    assert (r.json["period_from"], r.json["period_to"]) == ("2026-01-01", "2028-12-31")
+    got = s.request("GET", "/api/v1/plans/THU-TERM", token=t).json["term"]
+    assert got == {"from": "2026-01-01", "to": "2028-12-31", "horizon": 2030,
+                   "source": "title", "ended": False}, got
+    # A term that ends before it starts: a clear error, nothing changed.
+    r = s.request("PATCH", "/api/v1/plans/THU-TERM", {"period_to": "2025-12-31"}, token=t)
+    expect_error(r, 422, "invalid_period", "period_to")
+    assert "2025-12-31" in r.json["error"]["message"] and "2026-01-01" in r.json["error"]["message"]
+    c = s.cli("plan", "term", "THU-TERM", "--from", "2027-01-01", "--to", "2026-06-30",
+              "--db", s.db)
+    assert c.returncode != 0 and "period_to" in c.stderr, (c.stdout, c.stderr)
+    assert s.request("GET", "/api/v1/plans/THU-TERM", token=t).json["term"]["to"] == "2028-12-31"
+    # Edited from the command line: 1683's duties are live again until the new end.
+    c = s.cli("plan", "term", "1683/QĐ-UBND", "--to", "2027-06-30", "--json", "--db", s.db)
+    assert c.returncode == 0, c.stderr
+    assert json.loads(c.stdout) == {"from": "2024-01-01", "to": "2027-06-30", "horizon": None,
+                                    "source": "set", "ended": False}
+    c = s.cli("plan", "term", "1683/QĐ-UBND", "--db", s.db)
+    assert "term: 2024-01-01 .. 2027-06-30 (set)" in c.stdout, c.stdout
+    assert tasks_of(s, t, "1683/QĐ-UBND")["II.3"]["status"]["state"] == "overdue"
+
+
+def test_plans_report_rules_as_printed(ctx):
+    """Issue 19 point 2: the seeds' printed cadences become the tasks' report rules; the
+    default only where nothing is printed, and the task says where its rule came from."""
+    s = ctx.server(demo=True)
+    t = s.login("admin")
+
+    def rule(key, stt):
+        r = tasks_of(s, t, key)[stt]["report"]
+        return (r["every"], r["month_offset"], r["day"], r["source"])
+
+    assert rule("TPVT-KH-2024-khau-dot-pha-CDS", "IV.1-2") == ("quarterly", 1, 10, "printed")
+    assert rule("TPVT-KH-NQ02-TU", "VI.4-5") == ("half_yearly", 1, 10, "printed")
+    assert rule("BRVT-QD-2023-chinh-quyen-so", "KH-VI.6-5") == ("half_yearly", 0, 15, "printed")
+    assert rule("1683/QĐ-UBND", "IV.4") == ("monthly", 1, 10, "printed")
+    assert rule("BRVT-QD-2023-chinh-quyen-so", "II.1") == ("yearly", 1, 10, "printed")
+    assert rule("1683/QĐ-UBND", "II.1") == ("monthly", None, 10, "default")
+    every = s.request("GET", "/api/v1/tasks", token=t).json["items"]
+    printed = [x for x in every if x["report"]["source"] == "printed"]
+    assert len(printed) == 17 and all(x["report"]["text"] for x in printed)
+    # A rule a person sets says so; a bad offset is refused.
+    tid = tasks_of(s, t, "TPVT-KH-NQ02-TU")["VI.4-5"]["id"]
+    r = s.request("PATCH", "/api/v1/tasks/%d" % tid,
+                  {"report": {"every": "yearly", "day": 15, "month_offset": 0}}, token=t)
+    assert r.status == 200, r
+    assert r.json["report"]["source"] == "set" and r.json["report"]["month_offset"] == 0
+    r = s.request("PATCH", "/api/v1/tasks/%d" % tid,
+                  {"report": {"every": "yearly", "day": 15, "month_offset": 13}}, token=t)
+    expect_error(r, 422, "invalid_report", "report")
+    # The task's page shows the rule and its source.
+    cookie = {"Cookie": "dh_session=" + t}
+    tid2 = tasks_of(s, t, "BRVT-QD-2023-chinh-quyen-so")["KH-VI.6-5"]["id"]
+    html = s.request("GET", "/nhiem-vu/%d" % tid2, headers=cookie).raw.decode("utf-8")
+    assert "6 tháng, trước ngày 15 của tháng cuối kỳ" in html
+    assert "theo văn bản: “Định kỳ 6 tháng và hàng năm (trước ngày 15/12)" in html
+    html = s.request("GET", "/nhiem-vu/%d" % tasks_of(s, t, "1683/QĐ-UBND")["II.1"]["id"],
+                     headers=cookie).raw.decode("utf-8")
+    assert "Hằng tháng, trước ngày 10 tháng sau kỳ báo cáo" in html
+    assert "mặc định, văn bản không nêu" in html
+
+
+def test_plans_every_task_has_an_owner_or_is_flagged(ctx):
+    """Issue 19 point 3: collective and heading leads resolved; the rest flagged
+    needs_owner and listed for the plan's issuer."""
+    s = ctx.server(demo=True)
+    t = s.login("admin")
+    nq = tasks_of(s, t, "TPVT-KH-NQ02-TU")
+    # Section IV: the collective of VI.4, expanded to the city's offices and its 17 wards.
+    lead = set(nq["IV.1.a-1"]["lead"])
+    assert "VT-PVHTT" in lead and "VT-P1" in lead and len(lead) > 17, lead
+    assert "Chủ trì suy ra (issue 19)" in nq["IV.1.a-1"]["note"]
+    every = s.request("GET", "/api/v1/tasks", token=t).json["items"]
+    ownerless = {(x["plan"]["key"], x["ordinal"]) for x in every if not x["lead"]}
+    assert ownerless == {("TPVT-KH-NQ02-TU", "VI.1"), ("TPVT-KH-NQ02-TU", "VI.6"),
+                         ("BRVT-QD-2023-chinh-quyen-so", "V.27")}, ownerless
+    assert all(x["needs_owner"] == (not x["lead"]) for x in every if x["plan"])
+    flagged = s.request("GET", "/api/v1/tasks?needs_owner=1", token=t).json["items"]
+    assert {(x["plan"]["key"], x["ordinal"]) for x in flagged} == ownerless
+    p = [x for x in s.request("GET", "/api/v1/plans", token=t).json["items"]
+         if x["key"] == "TPVT-KH-NQ02-TU"][0]
+    assert p["needs_owner"] == 2
+    c = s.cli("task", "list", "--needs-owner", "--plan", "TPVT-KH-NQ02-TU", "--db", s.db)
+    assert c.returncode == 0 and "VI.1" in c.stdout and "VI.6" in c.stdout, c.stdout
+    # The issuer's review page lists them with the lead as printed.
+    cookie = {"Cookie": "dh_session=" + t}
+    html = s.request("GET", "/ke-hoach/%d" % p["id"], headers=cookie).raw.decode("utf-8")
+    assert "2 nhiệm vụ chưa xác định được đơn vị chủ trì" in html
+    html = s.request("GET", "/ke-hoach/%d/chu-tri" % p["id"], headers=cookie).raw.decode("utf-8")
+    assert "Ban Chỉ đạo Công nghệ thông tin Thành phố" in html and "VI.6" in html, html[-3000:]
+    # Importing: an empty lead takes the units its section heading names; none: flagged.
+    new_plan(s, t, "TEST-HEAD", issuer="BRVT-VT")
+    rows = [["STT", "Nhóm", "Nội dung", "Đơn vị chủ trì", "Đơn vị phối hợp",
+             "Thời gian hoàn thành", "Ghi chú"],
+            ["VI.2-1", "VI. Tổ chức thực hiện > 2. Phòng Văn hóa và Thông tin Thành phố",
+             "Chủ trì hướng dẫn", "", "", "", ""],
+            ["VI.4-1", "VI. Tổ chức thực hiện > 4. UBND các phường, xã", "Quán triệt", "", "", "",
+             ""],
+            ["I.1", "I. Nhận thức số", "Tuyên truyền", "", "", "", ""]]
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    r = s.request("POST", "/api/v1/plans/TEST-HEAD/import?name=kh.csv", token=t,
+                  raw=buf.getvalue().encode())
+    assert r.status == 201 and r.json["imported"] == 3, r
+    got = tasks_of(s, t, "TEST-HEAD")
+    assert got["VI.2-1"]["lead"] == ["VT-PVHTT"], got["VI.2-1"]
+    assert got["VI.2-1"]["lead_text"] == "Phòng Văn hóa và Thông tin Thành phố"
+    assert "Chủ trì theo tiêu đề mục: Phòng Văn hóa và Thông tin Thành phố." in got["VI.2-1"]["note"]
+    assert len(got["VI.4-1"]["lead"]) == 17 and not got["VI.4-1"]["needs_owner"]
+    assert got["I.1"]["lead"] == [] and got["I.1"]["needs_owner"] is True

@@ -1712,7 +1712,7 @@ typedef struct plan_seen {
     dh_plan_row p[4];
     char title[4][32];
     dh_task_row t[8];
-    char content[8][32], ordinal[8][8];
+    char content[8][32], ordinal[8][8], report_source[8][16], report_text[8][96];
     dh_task_update_row u[4];
 } plan_seen;
 
@@ -1733,6 +1733,8 @@ static int on_task(void *cl, const dh_task_row *r)
         s->t[s->tasks.n] = *r;
         STR(s->content[s->tasks.n], r->content);
         STR(s->ordinal[s->tasks.n], r->ordinal);
+        STR(s->report_source[s->tasks.n], r->report_source);
+        STR(s->report_text[s->tasks.n], r->report_text);
     }
     return add_row(&s->tasks, r->id, r->kind);
 }
@@ -1764,6 +1766,12 @@ static int64_t put_task(dh_conn *c, int64_t id, int64_t plan, const char *ordina
     t.target_value = 12.5;
     t.report_every = "quarterly";
     t.report_day = 5;
+    if (plan) { /* the printed rule of migration 012; directives keep the defaults */
+        t.has_report_offset = true;
+        t.report_offset = 0;
+        t.report_source = "printed";
+        t.report_text = "Định kỳ hàng quý (trước ngày 5)";
+    }
     t.created_at = t.updated_at = 100;
     int64_t out = 0;
     if (want == DH_OK)
@@ -1853,6 +1861,13 @@ static void plans_files_tasks_updates(void **state)
     assert_int_equal(s.t[0].start, DH_DATE_NONE);
     assert_int_equal(s.t[0].due, D(2026, 6, 30));
     assert_int_equal(s.t[0].report_day, 5);
+    assert_true(s.t[0].has_report_offset);
+    assert_int_equal(s.t[0].report_offset, 0);
+    assert_string_equal(s.report_source[0], "printed");
+    assert_string_equal(s.report_text[0], "Định kỳ hàng quý (trước ngày 5)");
+    assert_false(s.t[2].has_report_offset);
+    assert_string_equal(s.report_source[2], "default");
+    assert_string_equal(s.report_text[2], "");
     assert_int_equal(s.t[2].plan_id, 0);
     assert_string_equal(s.tasks.s[2], "directive");
     assert_false(s.t[2].has_target);

@@ -378,6 +378,50 @@ static void test_freshness_judge(void **state)
     assert_int_equal(ev.late_by_days, 1);
 }
 
+/* Issue 19: a rule follows its indicator's period type. */
+static void test_freshness_follows_period(void **state)
+{
+    dh_fresh f;
+    const char *why = NULL;
+    assert_int_equal(dh_fresh_parse("yearly:15", &f, &why), 0);
+    assert_true(f.kind == DH_FR_YEARLY && f.day == 15);
+    assert_int_equal(dh_fresh_parse("half_yearly:10", &f, &why), 0);
+    assert_true(f.kind == DH_FR_HALF_YEARLY);
+    assert_int_equal(dh_fresh_parse("yearly:0", &f, &why), -1);
+    /* A yearly indicator (DTI rank) whose rule says monthly:10: 2025's value
+     * is due 10/01/2026 and nothing more is asked in 2026. */
+    assert_int_equal(dh_fresh_parse("monthly:10", &f, &why), 0);
+    dh_fresh_for_period(&f, DH_PT_YEAR);
+    assert_int_equal(f.kind, DH_FR_YEARLY);
+    assert_int_equal(f.day, 10);
+    assert_int_equal(dh_fresh_ptype(&f), DH_PT_YEAR);
+    dh_fresh_eval ev;
+    dh_fresh_judge(&f, M("2026-11-26", 10, 0), true, 0, D("2025-12-31"), &ev);
+    assert_false(ev.late);
+    assert_int_equal(ev.due_day, D("2026-01-10"));
+    assert_int_equal(ev.expected.from, D("2025-01-01"));
+    assert_int_equal(ev.expected.to, D("2025-12-31"));
+    /* Late only after the year's due date: 2024's value alone is late from 11/01/2026. */
+    dh_fresh_judge(&f, M("2026-01-10", 12, 0), true, 0, D("2024-12-31"), &ev);
+    assert_false(ev.late);
+    dh_fresh_judge(&f, M("2026-01-11", 0, 0), true, 0, D("2024-12-31"), &ev);
+    assert_true(ev.late);
+    assert_int_equal(ev.late_by_days, 1);
+    /* A half-yearly rule for a half-yearly period; never finer than the rule. */
+    dh_fresh q = {DH_FR_QUARTERLY, 0, 20};
+    dh_fresh_for_period(&q, DH_PT_CUT_HALF);
+    assert_int_equal(q.kind, DH_FR_HALF_YEARLY);
+    dh_fresh y = {DH_FR_YEARLY, 0, 20};
+    dh_fresh_for_period(&y, DH_PT_MONTH);
+    assert_int_equal(y.kind, DH_FR_YEARLY);
+    dh_fresh d = {DH_FR_DAILY, 17 * 60, 0};
+    dh_fresh_for_period(&d, DH_PT_YEAR);
+    assert_int_equal(d.kind, DH_FR_DAILY);
+    dh_fresh_judge(&q, M("2026-11-26", 10, 0), true, 0, D("2026-06-30"), &ev);
+    assert_false(ev.late); /* H2 is not due before 20/01/2027 */
+    assert_int_equal(ev.due_day, D("2026-07-20"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -386,6 +430,7 @@ int main(void)
         cmocka_unit_test(test_expected_units),      cmocka_unit_test(test_projection_and_status),
         cmocka_unit_test(test_linear_fit),          cmocka_unit_test(test_freshness_rules),
         cmocka_unit_test(test_freshness_judge),
+        cmocka_unit_test(test_freshness_follows_period),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -69,7 +69,8 @@ static void test_status_around_deadline(void **state)
     assert_int_equal(state_on(&t, u, 2, "2024-12-05"), DH_TS_AT_RISK);
     /* 100% on the due date is on time; the day after without it is overdue. */
     assert_int_equal(state_on(&t, u, 3, "2024-12-31"), DH_TS_DONE);
-    assert_int_equal(state_on(&t, u, 2, "2025-01-01"), DH_TS_OVERDUE);
+    /* The plan's term ends with the due date: not done at term end, not overdue. */
+    assert_int_equal(state_on(&t, u, 2, "2025-01-01"), DH_TS_NOT_DONE);
     /* Done a day late. */
     u[2].date = D("2025-01-01");
     assert_int_equal(state_on(&t, u, 3, "2025-01-02"), DH_TS_DONE_LATE);
@@ -123,7 +124,8 @@ static void test_recurring_occurrences(void **state)
     dh_task_status st;
     dh_task_eval(&t, u, 2, D("2026-01-10"), &st, NULL, &cur);
     assert_int_equal(cur.due, D("2025-12-31"));
-    assert_int_equal(st.state, DH_TS_OVERDUE);
+    /* ...and the term is over: final, not overdue. */
+    assert_int_equal(st.state, DH_TS_NOT_DONE);
     /* During 2024, 2024's occurrence is judged: 2023's completion does not count. */
     dh_task_eval(&t, u, 1, D("2024-02-01"), &st, NULL, &cur);
     assert_int_equal(cur.due, D("2024-12-31"));
@@ -135,7 +137,7 @@ static void test_continuous_and_daily(void **state)
     /* "Thường xuyên" and "Hàng ngày" are followed by their reports, never overdue. */
     const char *texts[] = {"Thường xuyên", "Hàng ngày"};
     for (int i = 0; i < 2; i++) {
-        dh_tdef t = def_of(texts[i], "2024-01-01", "2024-12-31");
+        dh_tdef t = def_of(texts[i], "2026-01-01", NULL);
         assert_false(dh_task_per_occurrence(&t));
         dh_tupdate u = {D("2026-10-15"), DH_DATE_NONE, 60, false};
         assert_int_equal(state_on(&t, &u, 1, "2026-11-26"), DH_TS_IN_PROGRESS);
@@ -147,6 +149,104 @@ static void test_continuous_and_daily(void **state)
                        "2024-12-31");
     assert_int_equal(t.kind, DH_DL_FREE);
     assert_int_not_equal(state_on(&t, NULL, 0, "2026-01-01"), DH_TS_OVERDUE);
+}
+
+/* Every duty ends with the plan's term: a 2024 plan asks nothing in 2026. */
+static void test_term_ends_duties(void **state)
+{
+    dh_task_status s;
+    /* A continuous duty reported every month of 2024: done when the term ends. */
+    dh_tdef t = def_of("Thường xuyên", "2024-01-01", "2024-12-31");
+    dh_tupdate mon[12];
+    for (int m = 0; m < 12; m++)
+        mon[m] = (dh_tupdate){dh_date_from_ymd(2024, m + 1, 5), DH_DATE_NONE, 50, false};
+    assert_int_equal(state_on(&t, mon, 12, "2024-12-20"), DH_TS_IN_PROGRESS);
+    dh_task_eval(&t, mon, 12, D("2026-10-15"), &s, NULL, NULL);
+    assert_int_equal(s.state, DH_TS_DONE);
+    assert_string_equal(s.reason, "duty_ended");
+    /* Its reporting lapsed in the autumn: not done at term end, never "no report" in 2026. */
+    dh_task_eval(&t, mon, 8, D("2026-10-15"), &s, NULL, NULL);
+    assert_int_equal(s.state, DH_TS_NOT_DONE);
+    assert_string_equal(s.reason, "term_ended");
+    assert_non_null(strstr(s.explain, "31/12/2024"));
+    assert_int_equal(s.report_due, DH_DATE_NONE);
+    /* An undated (free text) duty never reported. */
+    dh_tdef fr = def_of("Vào khoảng thời gian họp HĐND thành phố trong năm", "2024-01-01",
+                        "2024-12-31");
+    assert_int_equal(state_on(&fr, NULL, 0, "2026-01-01"), DH_TS_NOT_DONE);
+    /* A dated task: done, done late (even after the term) or not done. */
+    dh_tdef d = def_of("tháng 10/2024", "2024-01-01", "2024-12-31");
+    dh_tupdate u = {D("2024-10-20"), DH_DATE_NONE, 100, true};
+    assert_int_equal(state_on(&d, &u, 1, "2026-06-01"), DH_TS_DONE);
+    u.date = D("2024-11-20");
+    assert_int_equal(state_on(&d, &u, 1, "2026-06-01"), DH_TS_DONE_LATE);
+    u.date = D("2025-02-01");
+    assert_int_equal(state_on(&d, &u, 1, "2026-06-01"), DH_TS_DONE_LATE);
+    u = (dh_tupdate){D("2024-12-01"), DH_DATE_NONE, 65, false};
+    dh_task_eval(&d, &u, 1, D("2026-06-01"), &s, NULL, NULL);
+    assert_int_equal(s.state, DH_TS_NOT_DONE);
+    assert_non_null(strstr(s.explain, "tiến độ 65%"));
+    /* Inside the term it is simply overdue. */
+    assert_int_equal(state_on(&d, &u, 1, "2024-12-15"), DH_TS_OVERDUE);
+    /* A monthly duty: its last occurrence (December 2024) decides. */
+    dh_tdef mo = def_of("Hàng tháng", "2024-01-01", "2024-12-31");
+    dh_tupdate dec = {D("2024-12-28"), DH_DATE_NONE, 100, true};
+    assert_int_equal(state_on(&mo, &dec, 1, "2026-10-15"), DH_TS_DONE);
+    assert_int_equal(state_on(&mo, NULL, 0, "2026-10-15"), DH_TS_NOT_DONE);
+}
+
+static void term_is(const char *title, const char *issued, const char *from, const char *to,
+                    int horizon)
+{
+    dh_date f, t;
+    int hz;
+    const char *why = NULL;
+    assert_int_equal(dh_plan_term_parse(title, issued ? D(issued) : DH_DATE_NONE, &f, &t, &hz,
+                                        &why),
+                     0);
+    assert_int_equal(f, from ? D(from) : DH_DATE_NONE);
+    assert_int_equal(t, D(to));
+    assert_int_equal(hz, horizon);
+}
+
+/* The five seed plans' titles (data/plans/plans.csv) and the phrases of issue 19. */
+static void test_term_parse(void **state)
+{
+    term_is("Triển khai thực hiện Quyết định số 1683/QĐ-UBND ngày 28/6/2024 của Chủ tịch UBND "
+            "tỉnh Bà Rịa – Vũng Tàu về việc thực hiện khâu đột phá về chuyển đổi số năm 2024",
+            NULL, "2024-01-01", "2024-12-31", 0);
+    term_is("Ban hành kế hoạch thực hiện khâu đột phá về chuyển đổi số tại tỉnh Bà Rịa – Vũng Tàu "
+            "năm 2024",
+            "2024-06-28", "2024-01-01", "2024-12-31", 0);
+    term_is("Khắc phục những tồn tại, hạn chế về chuyển đổi số năm 2023 và giải pháp thực hiện "
+            "năm 2024 trên địa bàn thành phố Vũng Tàu",
+            NULL, "2024-01-01", "2024-12-31", 0);
+    term_is("Phê quyệt Kế hoạch thực hiện Chiến lược phát triển Chính quyền điện tử hướng tới "
+            "Chính quyền số giai đoạn 2023-2025, định hướng đến năm 2030",
+            NULL, "2023-01-01", "2025-12-31", 2030);
+    term_is("Chương trình chuyển đổi số quốc gia đến năm 2025, định hướng đến năm 2030",
+            "2020-06-03", "2020-06-03", "2025-12-31", 2030);
+    term_is("Đề án giai đoạn 2020 – 2022, định hướng đến năm 2025, tầm nhìn đến năm 2030", NULL,
+            "2020-01-01", "2022-12-31", 2030);
+    term_is("KẾ HOẠCH CHUYỂN ĐỔI SỐ NĂM 2025", NULL, "2025-01-01", "2025-12-31", 0);
+    term_is("Kế hoạch đến năm 2025", NULL, NULL, "2025-12-31", 0);
+    /* A date's year is not a term. */
+    dh_date f, t;
+    int hz;
+    const char *why = NULL;
+    assert_int_equal(dh_plan_term_parse("Triển khai Chương trình hành động của Ban thường vụ Thành "
+                                        "ủy về triển khai thực hiện Nghị quyết 02-NQ/TU ngày "
+                                        "28/5/2021 của Ban Chấp hành Đảng bộ tỉnh",
+                                        DH_DATE_NONE, &f, &t, &hz, &why),
+                     -1);
+    assert_non_null(why);
+    assert_int_equal(dh_plan_term_parse("Quyết định ngày 03 tháng 6 năm 2020", DH_DATE_NONE, &f,
+                                        &t, &hz, &why),
+                     -1);
+    /* Ends before it starts. */
+    assert_int_equal(dh_plan_term_parse("giai đoạn 2025-2023", DH_DATE_NONE, &f, &t, &hz, &why),
+                     -1);
+    assert_non_null(strstr(why, "kết thúc trước"));
 }
 
 static void test_milestones(void **state)
@@ -242,6 +342,8 @@ int main(void)
         cmocka_unit_test(test_status_around_deadline),
         cmocka_unit_test(test_recurring_occurrences),
         cmocka_unit_test(test_continuous_and_daily),
+        cmocka_unit_test(test_term_ends_duties),
+        cmocka_unit_test(test_term_parse),
         cmocka_unit_test(test_milestones),
         cmocka_unit_test(test_cycles),
         cmocka_unit_test(test_coverage),

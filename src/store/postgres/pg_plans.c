@@ -144,14 +144,15 @@ static dh_status pg_put_task(dh_conn *c, const dh_task_row *r, int64_t *id, dh_e
 #define TASK_COLS                                                                               \
     "plan_id, kind, ordinal, grp, content, lead, coord, lead_text, coord_text, result, "       \
     "deadline, start, due, needs_review, roadmap, milestones, parent_task_id, target_value, "   \
-    "target_uom, note, source, report_every, report_day, created_by, created_at, updated_at"
+    "target_uom, note, source, report_every, report_day, created_by, created_at, updated_at, " \
+    "report_offset, report_source, report_text"
 #define TASK_VALUES                                                                             \
     "$1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,"  \
-    "$25,$26"
+    "$25,$26,$27,$28,$29"
     static const char insert[] =
         "INSERT INTO tasks(" TASK_COLS ") VALUES (" TASK_VALUES ") RETURNING id";
     static const char upsert[] =
-        "INSERT INTO tasks(" TASK_COLS ", id) VALUES (" TASK_VALUES ",$27) "
+        "INSERT INTO tasks(" TASK_COLS ", id) VALUES (" TASK_VALUES ",$30) "
         "ON CONFLICT(id) DO UPDATE SET plan_id=excluded.plan_id, kind=excluded.kind, "
         "ordinal=excluded.ordinal, grp=excluded.grp, content=excluded.content, "
         "lead=excluded.lead, coord=excluded.coord, lead_text=excluded.lead_text, "
@@ -161,7 +162,8 @@ static dh_status pg_put_task(dh_conn *c, const dh_task_row *r, int64_t *id, dh_e
         "parent_task_id=excluded.parent_task_id, target_value=excluded.target_value, "
         "target_uom=excluded.target_uom, note=excluded.note, source=excluded.source, "
         "report_every=excluded.report_every, report_day=excluded.report_day, "
-        "updated_at=excluded.updated_at";
+        "updated_at=excluded.updated_at, report_offset=excluded.report_offset, "
+        "report_source=excluded.report_source, report_text=excluded.report_text";
 #undef TASK_COLS
 #undef TASK_VALUES
     dh_pg_params p = {0};
@@ -189,6 +191,12 @@ static dh_status pg_put_task(dh_conn *c, const dh_task_row *r, int64_t *id, dh_e
     dh_pg_text(&p, r->created_by ? r->created_by : "");
     dh_pg_int(&p, (int64_t)r->created_at);
     dh_pg_int(&p, (int64_t)r->updated_at);
+    if (r->has_report_offset)
+        dh_pg_int(&p, r->report_offset);
+    else
+        dh_pg_null(&p);
+    dh_pg_text(&p, r->report_source ? r->report_source : "default");
+    dh_pg_text(&p, r->report_text ? r->report_text : "");
     return dh_pg_save_row(c, insert, upsert, r->id, &p, id, "save task", e);
 }
 
@@ -200,7 +208,7 @@ static dh_status pg_load_tasks(dh_conn *c, dh_task_cb cb, void *closure, dh_err 
         "SELECT id, plan_id, kind, ordinal, grp, content, lead, coord, lead_text, coord_text, "
         "result, deadline, start, due, needs_review, roadmap, milestones, parent_task_id, "
         "target_value, target_uom, note, source, report_every, report_day, created_by, "
-        "created_at, updated_at FROM tasks ORDER BY id",
+        "created_at, updated_at, report_offset, report_source, report_text FROM tasks ORDER BY id",
         NULL, &res, "read tasks", e);
     if (s)
         return s;
@@ -230,6 +238,10 @@ static dh_status pg_load_tasks(dh_conn *c, dh_task_cb cb, void *closure, dh_err 
         r.created_by = dh_pg_col_text(res, i, 24);
         r.created_at = dh_pg_col_time(res, i, 25);
         r.updated_at = dh_pg_col_time(res, i, 26);
+        r.has_report_offset = !dh_pg_is_null(res, i, 27);
+        r.report_offset = (int)dh_pg_col_int(res, i, 27);
+        r.report_source = dh_pg_col_text(res, i, 28);
+        r.report_text = dh_pg_col_text(res, i, 29);
         if (cb(closure, &r))
             break;
     }

@@ -127,8 +127,8 @@ static dh_status sq_put_task(dh_conn *c, const dh_task_row *r, int64_t *id, dh_e
         "INSERT INTO tasks(id, plan_id, kind, ordinal, grp, content, lead, coord, lead_text, "
         "coord_text, result, deadline, start, due, needs_review, roadmap, milestones, "
         "parent_task_id, target_value, target_uom, note, source, report_every, report_day, "
-        "created_by, created_at, updated_at) "
-        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+        "created_by, created_at, updated_at, report_offset, report_source, report_text) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
         "ON CONFLICT(id) DO UPDATE SET plan_id=excluded.plan_id, kind=excluded.kind, "
         "ordinal=excluded.ordinal, grp=excluded.grp, content=excluded.content, "
         "lead=excluded.lead, coord=excluded.coord, lead_text=excluded.lead_text, "
@@ -138,7 +138,8 @@ static dh_status sq_put_task(dh_conn *c, const dh_task_row *r, int64_t *id, dh_e
         "parent_task_id=excluded.parent_task_id, target_value=excluded.target_value, "
         "target_uom=excluded.target_uom, note=excluded.note, source=excluded.source, "
         "report_every=excluded.report_every, report_day=excluded.report_day, "
-        "updated_at=excluded.updated_at",
+        "updated_at=excluded.updated_at, report_offset=excluded.report_offset, "
+        "report_source=excluded.report_source, report_text=excluded.report_text",
         e);
     if (!st)
         return DH_E_DB;
@@ -167,6 +168,12 @@ static dh_status sq_put_task(dh_conn *c, const dh_task_row *r, int64_t *id, dh_e
     dh_sq_bind_text(st, 25, r->created_by ? r->created_by : "");
     sqlite3_bind_int64(st, 26, (sqlite3_int64)r->created_at);
     sqlite3_bind_int64(st, 27, (sqlite3_int64)r->updated_at);
+    if (r->has_report_offset)
+        sqlite3_bind_int(st, 28, r->report_offset);
+    else
+        sqlite3_bind_null(st, 28);
+    dh_sq_bind_text(st, 29, r->report_source ? r->report_source : "default");
+    dh_sq_bind_text(st, 30, r->report_text ? r->report_text : "");
     return dh_sq_run_save(c, st, "save task", r->id, id, e);
 }
 
@@ -177,7 +184,7 @@ static dh_status sq_load_tasks(dh_conn *c, dh_task_cb cb, void *closure, dh_err 
         "SELECT id, plan_id, kind, ordinal, grp, content, lead, coord, lead_text, coord_text, "
         "result, deadline, start, due, needs_review, roadmap, milestones, parent_task_id, "
         "target_value, target_uom, note, source, report_every, report_day, created_by, "
-        "created_at, updated_at FROM tasks ORDER BY id",
+        "created_at, updated_at, report_offset, report_source, report_text FROM tasks ORDER BY id",
         e);
     if (!st)
         return DH_E_DB;
@@ -207,6 +214,10 @@ static dh_status sq_load_tasks(dh_conn *c, dh_task_cb cb, void *closure, dh_err 
         r.created_by = dh_sq_col_text(st, 24);
         r.created_at = dh_sq_col_time(st, 25);
         r.updated_at = dh_sq_col_time(st, 26);
+        r.has_report_offset = sqlite3_column_type(st, 27) != SQLITE_NULL;
+        r.report_offset = sqlite3_column_int(st, 27);
+        r.report_source = dh_sq_col_text(st, 28);
+        r.report_text = dh_sq_col_text(st, 29);
         if (cb(closure, &r))
             break;
     }
