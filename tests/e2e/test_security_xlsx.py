@@ -147,9 +147,16 @@ def test_xlsx_hostile_workbooks_refused_fast_with_bounded_memory(ctx):
     for _, data, _, _ in hostile:
         assert len(data) < 400 * 1024, len(data)
     worst = 0.0
+    bound = max(20 * base, 2.0)
     for path in (VALUES, plan):
         for name, data, field, text in hostile:
             r, dt = post(s, path, name, data, t)
+            # A load spike on a shared machine can slow one request; a
+            # quadratic reader is slow every time: the best of three counts.
+            for _ in range(2):
+                if dt <= bound:
+                    break
+                dt = min(dt, post(s, path, name, data, t)[1])
             worst = max(worst, dt)
             if field is None:
                 # 80,000 empty strings are within the limits: read in one
@@ -163,7 +170,7 @@ def test_xlsx_hostile_workbooks_refused_fast_with_bounded_memory(ctx):
     # Quick: at most 20 times a normal small upload (or 2 s, whichever is
     # more, so that a very fast baseline does not make the test flaky). The
     # 80,000 <si/> alone took 18.5 s before.
-    assert worst <= max(20 * base, 2.0), (worst, base)
+    assert worst <= bound, (worst, base)
     # Memory follows the limits, not the declared shapes (the far column
     # file took RSS to 2 GB before).
     # Under AddressSanitizer freed memory waits in a quarantine of up to
