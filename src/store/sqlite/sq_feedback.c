@@ -343,7 +343,7 @@ static dh_status sq_stats(dh_conn *c, time_t from, time_t to, time_t at, dh_fb_s
         "WITH r AS (SELECT unit, received_at >= ?1 AND received_at < ?2 AS rec, "
         "answered_at IS NOT NULL AND answered_at >= ?1 AND answered_at < ?2 AS ans, outcome, "
         "answer_minutes, rating, state IN ('received', 'accepted', 'in_progress', 'needs_info') "
-        "AND received_at < ?3 AS open, due_at FROM fb_records WHERE (received_at >= ?1 AND "
+        "AND received_at <= ?3 AS open, due_at FROM fb_records WHERE (received_at >= ?1 AND "
         "received_at < ?2) OR (answered_at >= ?1 AND answered_at < ?2) OR state IN ('received', "
         "'accepted', 'in_progress', 'needs_info')) SELECT unit, SUM(rec), SUM(ans), SUM(ans AND "
         "outcome = 'on_time'), SUM(ans AND outcome = 'late'), SUM(CASE WHEN ans THEN "

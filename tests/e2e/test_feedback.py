@@ -1,0 +1,204 @@
+"""Citizen feedback (issue 17): categories and routing rules, a public submission routed to
+the commune's unit and one routed by a rule, the officers' transitions with the clock paused
+by request_info, refusals (a transition the state does not allow, a unit outside the
+officer's scope, bad input, a flood from one address), personal data only for the handling
+unit's officers and admins, the citizen's rating, the KPIs, the audit trail and the CLI."""
+import json
+
+from harness import db_rows, expect_error
+
+LIGHT = {"code": "light", "name": "Chiếu sáng công cộng", "group": "Hạ tầng đô thị",
+         "keywords": "đèn,chiếu sáng"}
+ROADS = {"code": "roads", "name": "Giao thông, thoát nước", "accept_days": 2, "answer_days": 10,
+         "limits_source": "Quyết định 1/2025/QĐ-UBND (thử)"}
+CONTACT = {"name": "Nguyễn Văn An", "email": "an@example.vn", "phone": "0901234567"}
+
+
+def configure(s, admin):
+    for c in (LIGHT, ROADS):
+        r = s.request("PUT", "/api/v1/feedback/categories", c, token=admin)
+        assert r.status == 200, r
+    r = s.request("PUT", "/api/v1/feedback/routes",
+                  {"category": "roads", "commune": "HCM-TAMTHANG", "unit": "HCM-RACHDUA"},
+                  token=admin)
+    assert r.status == 200, r
+
+
+def submit(s, body, token=None):
+    path = "/api/v1/feedback" if token else "/api/v1/public/feedback"
+    return s.request("POST", path, body, token=token)
+
+
+def test_feedback_flow_routing_personal_data_kpis(ctx):
+    s = ctx.server(demo=True)
+    admin = s.login("admin")
+    officer = s.login("canbo.vungtau")      # officer of HCM-VUNGTAU
+    leader = s.login("lanhdao.hcm")         # leader of HCM: reads, is no handling officer
+    viewer = s.login("xem.tinh")            # viewer of BRVT: outside
+    configure(s, admin)
+    # only admins configure
+    expect_error(s.request("PUT", "/api/v1/feedback/categories", LIGHT, token=officer), 403)
+
+    r = s.request("GET", "/api/v1/feedback/categories?routes=1")
+    assert r.status == 200, r
+    cats = {c["code"]: c for c in r.json["categories"]}
+    assert cats["light"]["accept_days"] == 1 and cats["light"]["answer_days"] == 7
+    assert cats["light"]["limits_source"] == "default"      # the demo defaults, marked
+    assert cats["roads"]["answer_days"] == 10
+    assert r.json["routes"] == [{"category": "roads", "commune": "HCM-TAMTHANG",
+                                 "unit": "HCM-RACHDUA"}]
+
+    # a public submission: routed to the commune's own unit, the contact not echoed
+    r = submit(s, {"category": "light", "description": "Đèn đường hỏng trước số 5 Trần Phú",
+                   "commune": "HCM-VUNGTAU", "lat": 10.3461, "long": 107.0843,
+                   "address": "5 Trần Phú", "contact": CONTACT})
+    assert r.status == 201, r
+    a = r.json
+    assert a["unit"] == "HCM-VUNGTAU" and a["state"] == "received" and a["channel"] == "portal"
+    assert "contact" not in a and a["code"].startswith("PA-")
+    assert a["due_at"] and a["answer_due"] and a["due_at"] < a["answer_due"]
+    assert a["received_at"].endswith("+07:00")
+    code = a["code"]
+    # a rule: roads in HCM-TAMTHANG go to HCM-RACHDUA; taken by an officer on the hotline
+    r = submit(s, {"category": "roads", "description": "Ngập nước đường 30/4",
+                   "commune": "HCM-TAMTHANG", "channel": "hotline"}, token=admin)
+    assert r.status == 201 and r.json["unit"] == "HCM-RACHDUA", r
+    assert r.json["channel"] == "hotline"
+    code2 = r.json["code"]
+
+    # bad input: a clear error naming the field, nothing written
+    n0 = db_rows(s.db, "SELECT count(*) FROM fb_records")[0][0]
+    expect_error(submit(s, {"category": "light", "commune": "HCM-VUNGTAU"}), 422,
+                 "missing_field", "description")
+    expect_error(submit(s, {"category": "nope", "description": "x", "commune": "HCM-VUNGTAU"}),
+                 422, "unknown_category", "category")
+    expect_error(submit(s, {"category": "light", "description": "x", "commune": "VT-P1"}),
+                 422, "unknown_commune", "commune")   # merged away on 2025-07-01
+    expect_error(submit(s, {"category": "light", "description": "x", "lat": 95, "long": 1}),
+                 422, "bad_location")
+    expect_error(submit(s, {"category": "light", "description": "x", "commune": "HCM-VUNGTAU",
+                            "channel": "fax"}, token=admin), 422, "bad_channel", "channel")
+    assert db_rows(s.db, "SELECT count(*) FROM fb_records")[0][0] == n0
+
+    # personal data: the handling unit's officer and admins only
+    r = s.request("GET", "/api/v1/feedback/" + code, token=officer)
+    assert r.status == 200 and r.json["contact"] == CONTACT, r
+    r = s.request("GET", "/api/v1/feedback/" + code, token=admin)
+    assert r.status == 200 and r.json["contact"]["phone"] == CONTACT["phone"], r
+    r = s.request("GET", "/api/v1/feedback/" + code, token=leader)
+    assert r.status == 200 and "contact" not in r.json, r
+    assert all("actor" not in ev for ev in r.json["events"])
+    r = s.request("GET", "/api/v1/feedback/" + code, token=viewer)
+    assert r.status == 404, r
+    r = s.request("GET", "/api/v1/public/feedback/" + code)
+    assert r.status == 200 and "contact" not in r.json, r
+    assert CONTACT["phone"] not in r.raw.decode() and CONTACT["name"] not in r.raw.decode()
+
+    # transitions
+    expect_error(s.request("POST", "/api/v1/feedback/%s/answer" % code, {"answer": "x"},
+                           token=officer), 409, "transition_refused")
+    expect_error(s.request("POST", "/api/v1/feedback/%s/accept" % code2, token=officer), 403)
+    expect_error(s.request("POST", "/api/v1/feedback/%s/reject" % code, {}, token=officer), 422,
+                 "missing_field", "reason")
+    expect_error(s.request("POST", "/api/v1/feedback/%s/fly" % code, token=officer), 422,
+                 "unknown_action")
+    r = s.request("POST", "/api/v1/feedback/%s/accept" % code, token=officer)
+    assert r.status == 200 and r.json["state"] == "accepted", r
+    r = s.request("POST", "/api/v1/feedback/%s/request_info" % code,
+                  {"note": "Xin số cột đèn"}, token=officer)
+    assert r.status == 200 and r.json["state"] == "needs_info", r
+    assert r.json["due_at"] is None and r.json["outcome"] == "paused"
+    r = s.request("POST", "/api/v1/feedback/%s/resume" % code, token=officer)
+    assert r.status == 200 and r.json["state"] == "accepted", r
+    r = s.request("POST", "/api/v1/feedback/%s/start" % code, token=officer)
+    assert r.json["state"] == "in_progress", r
+    r = s.request("POST", "/api/v1/feedback/%s/answer" % code,
+                  {"answer": "Đã thay bóng đèn ngày hôm nay."}, token=officer)
+    assert r.status == 200 and r.json["state"] == "answered", r
+    assert r.json["outcome"] == "on_time" and r.json["answer"] == "Đã thay bóng đèn ngày hôm nay."
+    expect_error(s.request("POST", "/api/v1/feedback/%s/answer" % code, {"answer": "lại"},
+                           token=officer), 409, "transition_refused")
+    # the citizen rates it with the code, no sign-in
+    expect_error(s.request("POST", "/api/v1/public/feedback/%s/rate" % code, {"rating": 6}), 422,
+                 "bad_rating", "rating")
+    r = s.request("POST", "/api/v1/public/feedback/%s/rate" % code, {"rating": 4})
+    assert r.status == 200 and r.json["rating"] == 4 and "contact" not in r.json, r
+    r = s.request("POST", "/api/v1/feedback/%s/close" % code, token=officer)
+    assert r.json["state"] == "closed", r
+    expect_error(s.request("POST", "/api/v1/feedback/%s/answer" % code, {"answer": "x"},
+                           token=officer), 409, "transition_refused")
+    r = s.request("GET", "/api/v1/public/feedback/" + code)
+    assert [e["type"] for e in r.json["events"]] == [
+        "received", "accept", "request_info", "resume", "start", "answer", "rate", "close"]
+
+    # transfer (admin): the clock keeps running, the new unit's officer may act
+    r = s.request("GET", "/api/v1/feedback/" + code2, token=admin)
+    due = r.json["answer_due"]
+    r = s.request("POST", "/api/v1/feedback/%s/transfer" % code2,
+                  {"unit": "HCM-VUNGTAU", "note": "Địa bàn phường Vũng Tàu"}, token=admin)
+    assert r.status == 200 and r.json["unit"] == "HCM-VUNGTAU", r
+    assert r.json["answer_due"] == due
+    expect_error(s.request("POST", "/api/v1/feedback/%s/transfer" % code2,
+                           {"unit": "NOPE"}, token=admin), 422, "unknown_unit")
+    r = s.request("POST", "/api/v1/feedback/%s/reject" % code2,
+                  {"reason": "Không thuộc thẩm quyền"}, token=officer)
+    assert r.status == 200 and r.json["state"] == "rejected", r
+    assert r.json["reason"] == "Không thuộc thẩm quyền"
+
+    # the officer's queue: open records of their units only, soonest due first
+    r = submit(s, {"category": "light", "description": "Đèn nhấp nháy", "commune": "HCM-VUNGTAU"})
+    assert r.status == 201
+    r = submit(s, {"category": "light", "description": "Đèn tắt", "commune": "HCM-CONDAO"})
+    assert r.status == 201
+    r = s.request("GET", "/api/v1/feedback?queue=1", token=officer)
+    assert r.status == 200, r
+    assert [i["description"] for i in r.json["items"]] == ["Đèn nhấp nháy"]
+    r = s.request("GET", "/api/v1/feedback?state=closed", token=officer)
+    assert {i["code"] for i in r.json["items"]} == {code, code2}
+    expect_error(s.request("GET", "/api/v1/feedback?state=maybe", token=officer), 422)
+
+    # KPIs of this month: HCM-VUNGTAU received 3 (the transfer counts where it is handled)
+    day = a["received_at"][:10]
+    r = s.request("GET", "/api/v1/feedback/kpis?from=%s&to=%s" % (day, day), token=admin)
+    assert r.status == 200, r
+    units = {u["unit"]: u for u in r.json["units"]}
+    vt = units["HCM-VUNGTAU"]
+    assert (vt["received"], vt["answered"], vt["answered_on_time"], vt["answered_late"]) == \
+        (3, 1, 1, 0), vt
+    assert (vt["rated"], vt["satisfied"], vt["satisfaction_rate"]) == (1, 1, 100.0), vt
+    assert vt["open_within_deadline"] == 1 and vt["open_over_deadline"] == 0, vt
+    assert r.json["total"]["received"] == 4
+    r = s.request("GET", "/api/v1/feedback/kpis?from=%s&to=%s" % (day, day), token=officer)
+    assert [u["unit"] for u in r.json["units"]] == ["HCM-VUNGTAU"]
+    expect_error(s.request("GET", "/api/v1/feedback/kpis?from=x&to=y", token=admin), 422)
+
+    # every change is audited; the contact never is
+    rows = db_rows(s.db, "SELECT action, after_json FROM audit_log WHERE entity = 'feedback'")
+    assert len(rows) >= 14, rows
+    assert not any(CONTACT["phone"] in (r[1] or "") for r in rows)
+
+    # the CLI: --help, and the same record as JSON
+    h = s.cli("feedback", "--help")
+    assert h.returncode == 0 and "usage: dieuhanh feedback" in h.stdout, h
+    c = s.cli("feedback", "show", code, "--db", s.db)
+    assert c.returncode == 0, c.stderr
+    assert json.loads(c.stdout)["rating"] == 4
+    c = s.cli("feedback", "answer", code, "--answer", "x", "--db", s.db)
+    assert c.returncode == 1 and "already answered or closed" in c.stderr, c
+
+
+def test_feedback_flood_from_one_address(ctx):
+    s = ctx.server(demo=True)
+    admin = s.login("admin")
+    configure(s, admin)
+    body = {"category": "light", "description": "Đèn hỏng", "commune": "HCM-VUNGTAU"}
+    for _ in range(5):
+        r = submit(s, body)
+        assert r.status == 201, r
+    r = submit(s, body)
+    expect_error(r, 429, "too_many_submissions")
+    assert int(r.header("Retry-After")) > 0
+    assert db_rows(s.db, "SELECT count(*) FROM fb_records")[0][0] == 5
+    # an officer taking calls is not limited
+    r = submit(s, dict(body, channel="hotline"), token=admin)
+    assert r.status == 201, r
