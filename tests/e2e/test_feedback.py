@@ -202,3 +202,46 @@ def test_feedback_flood_from_one_address(ctx):
     # an officer taking calls is not limited
     r = submit(s, dict(body, channel="hotline"), token=admin)
     assert r.status == 201, r
+
+
+def test_feedback_feeds_the_766_index(ctx):
+    """The 766 indicators "feedback handled on time" and "satisfaction with feedback handling"
+    come from the records where the period has any, replacing a value typed in."""
+    from test_index766 import indicators
+    s = ctx.server(demo=True)
+    admin = s.login("admin")
+    officer = s.login("canbo.vungtau")
+    configure(s, admin)
+    r = submit(s, {"category": "light", "description": "Đèn hỏng", "commune": "HCM-VUNGTAU"})
+    period = r.json["received_at"][:7]
+    code = r.json["code"]
+    url = "/api/v1/index/766?unit=HCM-VUNGTAU&period=" + period
+    # typed in first: used while no feedback was handled
+    for ind, value in (("feedback_on_time", 50), ("feedback_satisfaction", 50)):
+        r = s.request("PUT", "/api/v1/index/766/values", {"unit": "HCM-VUNGTAU",
+                      "period": period, "indicator": ind, "value": value}, token=admin)
+        assert r.status == 200, r
+    ind = indicators(s.request("GET", url, token=admin).json)
+    assert ind["feedback_on_time"]["source"] == "manual", ind["feedback_on_time"]
+    assert ind["feedback_on_time"]["points"] == 3.0
+    # answered on time and rated 5: computed, full points
+    for action, body in (("accept", None), ("answer", {"answer": "Đã sửa."})):
+        assert s.request("POST", "/api/v1/feedback/%s/%s" % (code, action), body,
+                         token=officer).status == 200
+    assert s.request("POST", "/api/v1/public/feedback/%s/rate" % code,
+                     {"rating": 5}).status == 200
+    ind = indicators(s.request("GET", url, token=admin).json)
+    on_time, sat = ind["feedback_on_time"], ind["feedback_satisfaction"]
+    assert (on_time["source"], on_time["numerator"], on_time["denominator"], on_time["points"]) \
+        == ("feedback", 1, 1, 6.0), on_time
+    assert (sat["source"], sat["numerator"], sat["denominator"], sat["points"]) == \
+        ("feedback", 1, 1, 6.0), sat
+    # a rating of 3 from a second record halves the satisfaction
+    r = submit(s, {"category": "light", "description": "Đèn tắt", "commune": "HCM-VUNGTAU"})
+    c2 = r.json["code"]
+    for action, body in (("accept", None), ("answer", {"answer": "Đã sửa."})):
+        assert s.request("POST", "/api/v1/feedback/%s/%s" % (c2, action), body,
+                         token=officer).status == 200
+    assert s.request("POST", "/api/v1/public/feedback/%s/rate" % c2, {"rating": 3}).status == 200
+    sat = indicators(s.request("GET", url, token=admin).json)["feedback_satisfaction"]
+    assert (sat["numerator"], sat["denominator"], sat["points"]) == (1, 2, 3.0), sat
