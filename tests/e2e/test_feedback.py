@@ -245,3 +245,62 @@ def test_feedback_feeds_the_766_index(ctx):
     assert s.request("POST", "/api/v1/public/feedback/%s/rate" % c2, {"rating": 3}).status == 200
     sat = indicators(s.request("GET", url, token=admin).json)["feedback_satisfaction"]
     assert (sat["numerator"], sat["denominator"], sat["points"]) == (1, 2, 3.0), sat
+
+
+def test_feedback_public_pages(ctx):
+    """The public form works without JavaScript (a POST and a redirect), refuses a filled
+    honeypot and a flood; the lookup and the list of answered feedback show the answer and
+    never the contact."""
+    import urllib.parse
+    s = ctx.server(demo=True)
+    admin = s.login("admin")
+    officer = s.login("canbo.vungtau")
+    configure(s, admin)
+    r = s.request("GET", "/phan-anh")
+    page = r.raw.decode()
+    assert r.status == 200 and "<form method=\"post\" action=\"/phan-anh\">" in page, r
+    assert "<script" not in page and "Chiếu sáng công cộng" in page
+    assert 'name="website"' in page    # the honeypot
+
+    def post(fields):
+        return s.request("POST", "/phan-anh", raw=urllib.parse.urlencode(fields).encode(),
+                         headers={"Content-Type": "application/x-www-form-urlencoded"})
+    fields = {"category": "light", "commune": "HCM-VUNGTAU", "address": "5 Trần Phú",
+              "description": "Đèn <b>hỏng</b> & tối", "name": "Trần Thị Bình",
+              "phone": "0987654321", "email": "", "website": ""}
+    r = post(fields)
+    assert r.status == 303, r
+    loc = r.header("Location")
+    assert loc.startswith("/phan-anh/tra-cuu?ma=PA-"), loc
+    code = loc.split("=", 1)[1]
+    r = s.request("GET", loc)
+    page = r.raw.decode()
+    assert r.status == 200 and code in page and "Đã tiếp nhận" in page, r
+    assert "Đèn &lt;b&gt;hỏng&lt;/b&gt; &amp; tối" in page       # escaped
+    assert "0987654321" not in page and "Trần Thị Bình" not in page
+    assert s.request("GET", "/phan-anh/tra-cuu?ma=PA-0000-NOPE").status == 404
+
+    n = db_rows(s.db, "SELECT count(*) FROM fb_records")[0][0]
+    r = post(dict(fields, website="http://spam.example"))
+    assert r.status == 400, r
+    r = post(dict(fields, description=""))
+    assert r.status == 422 and "description" in r.raw.decode(), r
+    assert db_rows(s.db, "SELECT count(*) FROM fb_records")[0][0] == n
+
+    for action, body in (("accept", None), ("answer", {"answer": "Đã thay bóng đèn."})):
+        assert s.request("POST", "/api/v1/feedback/%s/%s" % (code, action), body,
+                         token=officer).status == 200
+    r = s.request("GET", "/phan-anh/da-tra-loi?xa=HCM-VUNGTAU&linh-vuc=light")
+    page = r.raw.decode()
+    assert r.status == 200 and code in page and "Đã thay bóng đèn." in page, r
+    assert "0987654321" not in page
+    r = s.request("GET", "/phan-anh/da-tra-loi?xa=HCM-CONDAO")
+    assert code not in r.raw.decode()
+    r = s.request("GET", "/phan-anh/tra-cuu?ma=" + code)
+    assert "Đã trả lời" in r.raw.decode() and "Đã thay bóng đèn." in r.raw.decode()
+
+    # the flood: 5 an hour from one address
+    for _ in range(4):
+        assert post(fields).status == 303
+    r = post(fields)
+    assert r.status == 429 and int(r.header("Retry-After")) > 0, r
