@@ -821,6 +821,18 @@ dh_status dh_app_fb_categories(dh_app *app, const char *code, bool with_routes, 
 dh_status dh_app_fb_submit(dh_app *app, const dh_actor *a, json_t *body, const char *channel,
                            bool public_form, const char *client_addr, time_t now, json_t **out,
                            dh_err *e);
+/* dh_app_fb_submit with the public code given (demo data, imports): a code
+ * taken is DH_E_CONFLICT. */
+dh_status dh_app_fb_submit_coded(dh_app *app, const dh_actor *a, json_t *body,
+                                 const char *channel, bool public_form, const char *client_addr,
+                                 const char *code, time_t now, json_t **out, dh_err *e);
+/* Demo data (`dieuhanh gen feedback`): the six categories of a Vietnamese
+ * city with the default limits, and n records received in [from, to] across
+ * the communes valid then, handled by their officers' clock: accepted,
+ * some rejected or paused, answered (some late), rated and closed; those
+ * near `to` left open. Deterministic for a seed. *summary: counts. */
+dh_status dh_app_fb_demo(dh_app *app, const dh_actor *a, long n, unsigned long long seed,
+                         dh_date from, dh_date to, json_t **summary, dh_err *e);
 /* One transition of record `code` (accept, reject {reason}, start,
  * request_info {note}, resume, transfer {unit, note}, answer {answer},
  * rate {rating}, close): officers of the handling unit's subtree and admins;

@@ -416,7 +416,8 @@ typedef struct submit_cl {
     time_t now;
     const dh_calset *cs;
     json_t *out;
-    char code[32];
+    const char *fixed_code; /* NULL: a random code */
+    char code[64];
 } submit_cl;
 
 static int cat_copy(void *closure, const dh_fb_category_row *r)
@@ -550,16 +551,21 @@ static dh_status submit_tx(dh_tx *tx, void *closure, dh_err *e)
                         cat, commune && *commune ? " in commune " : "", commune ? commune : "");
         goto done;
     }
-    /* The public code: random, so that it cannot be guessed from another. */
-    static const char alphabet[] = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
-    unsigned char rnd[8];
-    randombytes_buf(rnd, sizeof rnd);
-    int y, m, d;
-    dh_date_to_ymd(today, &y, &m, &d);
-    int k = snprintf(cl->code, sizeof cl->code, "PA-%d-", y);
-    for (int i = 0; i < 8; i++)
-        cl->code[k + i] = alphabet[rnd[i] & 31];
-    cl->code[k + 8] = '\0';
+    /* The public code: random, so that it cannot be guessed from another
+     * (or the one given, for demo data and imports). */
+    if (cl->fixed_code) {
+        snprintf(cl->code, sizeof cl->code, "%s", cl->fixed_code);
+    } else {
+        static const char alphabet[] = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+        unsigned char rnd[8];
+        randombytes_buf(rnd, sizeof rnd);
+        int y, m, d;
+        dh_date_to_ymd(today, &y, &m, &d);
+        int k = snprintf(cl->code, sizeof cl->code, "PA-%d-", y);
+        for (int i = 0; i < 8; i++)
+            cl->code[k + i] = alphabet[rnd[i] & 31];
+        cl->code[k + 8] = '\0';
+    }
 
     dh_fb_event ev = {DH_FBE_RECEIVED, cl->now, 1, unit, 0};
     dh_fb_view v;
@@ -622,6 +628,14 @@ dh_status dh_app_fb_submit(dh_app *app, const dh_actor *a, json_t *body, const c
                            bool public_form, const char *client_addr, time_t now, json_t **out,
                            dh_err *e)
 {
+    return dh_app_fb_submit_coded(app, a, body, channel, public_form, client_addr, NULL, now, out,
+                                  e);
+}
+
+dh_status dh_app_fb_submit_coded(dh_app *app, const dh_actor *a, json_t *body,
+                                 const char *channel, bool public_form, const char *client_addr,
+                                 const char *code, time_t now, json_t **out, dh_err *e)
+{
     *out = NULL;
     if (!json_is_object(body))
         return dh_err_set(e, DH_E_MALFORMED, "not_object", NULL, "the body is a JSON object");
@@ -631,7 +645,9 @@ dh_status dh_app_fb_submit(dh_app *app, const dh_actor *a, json_t *body, const c
     const dh_calset *cs = dh_app_calendars_acquire(app, e);
     if (!cs)
         return e->status;
-    submit_cl cl = {a, body, channel, client_addr, public_form, now, cs, NULL, {0}};
+    if (code && (!*code || strlen(code) >= sizeof((submit_cl *)0)->code))
+        return dh_err_set(e, DH_E_INVALID, "bad_code", "code", "a code is 1 to 63 bytes");
+    submit_cl cl = {a, body, channel, client_addr, public_form, now, cs, NULL, code, {0}};
     dh_status st = dh_tx_run(app, DH_TX_UNITS, submit_tx, &cl, e);
     dh_app_calendars_release(app, cs);
     if (st == DH_OK)

@@ -304,3 +304,32 @@ def test_feedback_public_pages(ctx):
         assert post(fields).status == 303
     r = post(fields)
     assert r.status == 429 and int(r.header("Retry-After")) > 0, r
+
+
+def test_gen_feedback_deterministic(ctx):
+    """`dieuhanh gen feedback`: the demo categories and a period of records, the same for the
+    same seed, with late answers, rejections, pauses and ratings, through the real clock."""
+    a = ctx.server(demo=True)
+    b = ctx.server(demo=True)
+    h = a.cli("gen", "feedback", "--help")
+    assert h.returncode == 0 and "usage: dieuhanh gen feedback" in h.stdout, h
+    args = ("gen", "feedback", "--records", "120", "--seed", "3", "--from", "2025-12-01",
+            "--to", "2026-05-31")
+    outs = []
+    for s in (a, b):
+        r = s.cli(*args, "--db", s.db)
+        assert r.returncode == 0, r.stderr
+        outs.append(json.loads(r.stdout))
+    assert outs[0] == outs[1] and outs[0]["records"] == 120 and outs[0]["categories"] == 6
+    sql = ("SELECT code, state, unit, outcome, rating, received_at, answered_at, due_at "
+           "FROM fb_records ORDER BY code")
+    rows = db_rows(a.db, sql)
+    assert rows == db_rows(b.db, sql) and len(rows) == 120
+    outcomes = {r[3] for r in rows}
+    assert {"on_time", "late"} <= outcomes, outcomes
+    assert any(r[1] == "closed" and r[3] == "" for r in rows)          # rejected, then closed
+    assert db_rows(a.db, "SELECT count(*) FROM fb_events WHERE type = 'request_info'")[0][0] > 0
+    assert db_rows(a.db, "SELECT count(DISTINCT category) FROM fb_records")[0][0] == 6
+    r = a.cli("gen", "feedback", "--records", "0", "--from", "2025-12-01", "--to", "2026-05-31",
+              "--db", a.db)
+    assert r.returncode == 2, r
