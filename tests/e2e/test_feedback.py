@@ -5,7 +5,7 @@ officer's scope, bad input, a flood from one address), personal data only for th
 unit's officers and admins, the citizen's rating, the KPIs, the audit trail and the CLI."""
 import json
 
-from harness import db_rows, expect_error
+from harness import DEMO_PASSWORD, db_rows, expect_error
 
 LIGHT = {"code": "light", "name": "Chiếu sáng công cộng", "group": "Hạ tầng đô thị",
          "keywords": "đèn,chiếu sáng"}
@@ -333,3 +333,45 @@ def test_gen_feedback_deterministic(ctx):
     r = a.cli("gen", "feedback", "--records", "0", "--from", "2025-12-01", "--to", "2026-05-31",
               "--db", a.db)
     assert r.returncode == 2, r
+
+
+def test_feedback_officer_pages(ctx):
+    """The officers' queue (overdue and at risk first, their units only) and a record's page
+    with its timeline, the contact and the action forms; an action through the form."""
+    import urllib.parse
+    s = ctx.server(demo=True)
+    admin = s.login("admin")
+    configure(s, admin)
+    c1 = submit(s, {"category": "light", "description": "Đèn <hỏng>", "commune": "HCM-VUNGTAU",
+                    "contact": CONTACT}).json["code"]
+    c2 = submit(s, {"category": "light", "description": "Đèn Côn Đảo",
+                    "commune": "HCM-CONDAO"}).json["code"]
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    r = s.request("POST", "/dang-nhap", raw=("login=canbo.vungtau&password=%s&next=%%2F"
+                                              % urllib.parse.quote(DEMO_PASSWORD)).encode(),
+                  headers=form)
+    sess = r.header("Set-Cookie").split(";")[0]
+    assert sess.startswith("dh_session="), r
+    cookie = {"Cookie": sess}
+    r = s.request("GET", "/xu-ly-phan-anh", headers=cookie)
+    page = r.raw.decode()
+    assert r.status == 200 and c1 in page and c2 not in page, r
+    assert "Đèn &lt;hỏng&gt;" in page
+    r = s.request("GET", "/xu-ly-phan-anh/" + c1, headers=cookie)
+    page = r.raw.decode()
+    assert r.status == 200 and CONTACT["phone"] in page and 'value="accept"' in page, r
+    me = s.request("GET", "/api/v1/me", headers=cookie).json
+    r = s.request("POST", "/xu-ly-phan-anh/" + c1,
+                  raw=urllib.parse.urlencode({"csrf": me["csrf"], "action": "accept"}).encode(),
+                  headers=dict(form, **cookie))
+    assert r.status == 303, r
+    assert s.request("GET", "/api/v1/feedback/" + c1, token=admin).json["state"] == "accepted"
+    # answering without text: the page again with the reason, nothing changed
+    r = s.request("POST", "/xu-ly-phan-anh/" + c1,
+                  raw=urllib.parse.urlencode({"csrf": me["csrf"], "action": "answer"}).encode(),
+                  headers=dict(form, **cookie))
+    assert r.status == 422 and "answer is required" in r.raw.decode(), r
+    # a leader sees the record but neither the contact nor the forms
+    lead = {"Cookie": "dh_session=" + s.login("lanhdao.hcm")}
+    page = s.request("GET", "/xu-ly-phan-anh/" + c1, headers=lead).raw.decode()
+    assert CONTACT["phone"] not in page and 'value="answer"' not in page
