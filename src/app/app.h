@@ -826,6 +826,12 @@ dh_status dh_app_fb_submit(dh_app *app, const dh_actor *a, json_t *body, const c
 dh_status dh_app_fb_submit_coded(dh_app *app, const dh_actor *a, json_t *body,
                                  const char *channel, bool public_form, const char *client_addr,
                                  const char *code, time_t now, json_t **out, dh_err *e);
+/* Attaches an image (by content: JPEG, PNG, WebP or GIF, at most 5 MB; else
+ * DH_E_INVALID "not_an_image" / DH_E_TOOLARGE) to record `code`, kept by its
+ * SHA-256 (the same image twice: DH_E_CONFLICT). Officers of the handling
+ * unit and admins. *out: {sha256, mime, name, size}. */
+dh_status dh_app_fb_attach(dh_app *app, const dh_actor *a, const char *code, const void *data,
+                           size_t len, const char *name, time_t now, json_t **out, dh_err *e);
 /* Demo data (`dieuhanh gen feedback`): the six categories of a Vietnamese
  * city with the default limits, and n records received in [from, to] across
  * the communes valid then, handled by their officers' clock: accepted,

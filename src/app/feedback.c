@@ -105,6 +105,8 @@ static void evs_free(evs *es)
     *es = (evs){0};
 }
 
+static int att_json(void *closure, const dh_fb_attachment_row *r);
+
 /* ------------------------------------------------------------------ */
 /* Helpers.                                                           */
 
@@ -937,6 +939,10 @@ dh_status dh_app_fb_get(dh_app *app, const dh_actor *a, const char *code, time_t
     ev_cl ec = {json_array(), json_object_get(rec, "contact") != NULL};
     if (st == DH_OK && rs.n)
         st = DH_FEEDBACK(c)->list_events(c, rs.v[0].id, ev_json, &ec, e);
+    json_t *atts = json_array();
+    if (st == DH_OK && rs.n)
+        st = DH_FEEDBACK(c)->list_attachments(c, rs.v[0].id, att_json, atts, e);
+    json_object_set_new(rec, "attachments", atts);
     dh_app_read_end(c);
     recs_free(&rs);
     json_object_set_new(rec, "events", ec.items);
@@ -1032,4 +1038,92 @@ dh_status dh_app_fb_kpis(dh_app *app, const dh_actor *a, dh_date from, dh_date t
     *out = json_pack("{s:s, s:s, s:o, s:o}", "from", f, "to", t, "units", cl.items, "total",
                      kpi_obj(cl.tot, cl.day_minutes));
     return DH_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Attachments.                                                       */
+
+/* The image type by content (magic bytes), or NULL. */
+static const char *image_mime(const unsigned char *p, size_t n)
+{
+    if (n >= 3 && p[0] == 0xFF && p[1] == 0xD8 && p[2] == 0xFF)
+        return "image/jpeg";
+    if (n >= 8 && !memcmp(p, "\x89PNG\r\n\x1a\n", 8))
+        return "image/png";
+    if (n >= 12 && !memcmp(p, "RIFF", 4) && !memcmp(p + 8, "WEBP", 4))
+        return "image/webp";
+    if (n >= 6 && (!memcmp(p, "GIF87a", 6) || !memcmp(p, "GIF89a", 6)))
+        return "image/gif";
+    return NULL;
+}
+
+typedef struct attach_cl {
+    const dh_actor *a;
+    const char *code, *name, *mime;
+    const void *data;
+    size_t len;
+    time_t now;
+    char hex[65];
+} attach_cl;
+
+static dh_status attach_tx(dh_tx *tx, void *closure, dh_err *e)
+{
+    attach_cl *cl = closure;
+    recs rs = {0};
+    dh_status st = DH_FEEDBACK(tx->c)->list_records(tx->c, &(dh_fb_filter){.code = cl->code},
+                                                    recs_add, &rs, e);
+    if (st == DH_OK && rs.n == 0)
+        st = dh_err_set(e, DH_E_NOTFOUND, "unknown_feedback", "code",
+                        "no feedback record with code '%s'", cl->code);
+    if (st == DH_OK && !may_handle(tx->reg, cl->a, rs.v[0].unit, dh_date_of_time_vn(cl->now)))
+        st = dh_tx_deny(tx, cl->a, "attach", "feedback", cl->code, rs.v[0].unit, cl->now, e,
+                        "attach files to feedback handled by a unit outside their own");
+    if (st == DH_OK)
+        st = DH_FEEDBACK(tx->c)->put_attachment(
+            tx->c,
+            &(dh_fb_attachment_row){rs.v[0].id, cl->hex, cl->mime, cl->name, cl->data, cl->len},
+            e);
+    if (st == DH_E_CONFLICT)
+        st = dh_err_set(e, DH_E_CONFLICT, "attachment_exists", "attachment",
+                        "this image is already attached to %s", cl->code);
+    if (st == DH_OK) {
+        json_t *after = json_pack("{s:s, s:s, s:I}", "sha256", cl->hex, "mime", cl->mime, "size",
+                                  (json_int_t)cl->len);
+        st = dh_app_audit(tx->c, cl->a, "attach", "feedback", cl->code, rs.v[0].unit, "ok", NULL,
+                          after, cl->now, e);
+        json_decref(after);
+    }
+    recs_free(&rs);
+    return st;
+}
+
+dh_status dh_app_fb_attach(dh_app *app, const dh_actor *a, const char *code, const void *data,
+                           size_t len, const char *name, time_t now, json_t **out, dh_err *e)
+{
+    *out = NULL;
+    if (len > DH_FB_ATTACH_MAX)
+        return dh_err_set(e, DH_E_TOOLARGE, "too_large", "attachment",
+                          "an image is at most %d bytes (5 MB); this one has %zu",
+                          DH_FB_ATTACH_MAX, len);
+    const char *mime = image_mime(data, len);
+    if (!mime)
+        return dh_err_set(e, DH_E_INVALID, "not_an_image", "attachment",
+                          "the file is not an image (JPEG, PNG, WebP or GIF, by its content)");
+    unsigned char h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(h, data, len);
+    attach_cl cl = {a, code, name ? name : "", mime, data, len, now, {0}};
+    sodium_bin2hex(cl.hex, sizeof cl.hex, h, sizeof h);
+    dh_status st = dh_tx_run(app, DH_TX_UNITS, attach_tx, &cl, e);
+    if (st == DH_OK)
+        *out = json_pack("{s:s, s:s, s:s, s:I}", "sha256", cl.hex, "mime", mime, "name", cl.name,
+                         "size", (json_int_t)len);
+    return st;
+}
+
+static int att_json(void *closure, const dh_fb_attachment_row *r)
+{
+    json_array_append_new(closure, json_pack("{s:s, s:s, s:s, s:I}", "sha256", r->sha256, "mime",
+                                             r->mime, "name", r->name, "size",
+                                             (json_int_t)r->size));
+    return 0;
 }

@@ -6,6 +6,7 @@
  *   POST /api/v1/feedback {category,description,...,channel}  feedback taken by an officer
  *   GET  /api/v1/feedback[?unit=&category=&commune=&state=open|closed&from=&to=&queue=1&limit=]
  *   GET  /api/v1/feedback/{code}                   a record with its events
+ *   POST /api/v1/feedback/{code}/attachments[?name=]  an image (the body; <= 5 MB)
  *   POST /api/v1/feedback/{code}/{action}          accept, reject, start, request_info,
  *                                                  resume, transfer, answer, close, rate
  *   POST /api/v1/public/feedback {...}             anonymous submission (5 an hour per address)
@@ -167,6 +168,15 @@ static void act(dh_req *rq, dh_resp *rs, const dh_actor *a, const char *code, co
     reply(rs, st, &e, out, 200);
 }
 
+static void post_attachment(dh_req *rq, dh_resp *rs)
+{
+    dh_err e;
+    json_t *out = NULL;
+    dh_status st = dh_app_fb_attach(rq->app, &rq->actor, rq->params[0], rq->body, rq->body_len,
+                                    dh_req_query(rq, "name"), rq->now, &out, &e);
+    reply(rs, st, &e, out, 201);
+}
+
 static void post_action(dh_req *rq, dh_resp *rs)
 {
     act(rq, rs, &rq->actor, rq->params[0], rq->params[1]);
@@ -188,6 +198,7 @@ const dh_route dh_routes_feedback[] = {
     {"POST", "/api/v1/feedback", post_feedback, 0},
     {"GET", "/api/v1/feedback", get_list, 0},
     {"GET", "/api/v1/feedback/{}", get_one, 0},
+    {"POST", "/api/v1/feedback/{}/attachments", post_attachment, DH_ROUTE_BULK},
     {"POST", "/api/v1/feedback/{}/{}", post_action, 0},
     {"POST", "/api/v1/public/feedback", post_public, DH_ROUTE_PUBLIC},
     {"GET", "/api/v1/public/feedback/{}", get_public, DH_ROUTE_PUBLIC},

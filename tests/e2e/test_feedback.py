@@ -375,3 +375,32 @@ def test_feedback_officer_pages(ctx):
     lead = {"Cookie": "dh_session=" + s.login("lanhdao.hcm")}
     page = s.request("GET", "/xu-ly-phan-anh/" + c1, headers=lead).raw.decode()
     assert CONTACT["phone"] not in page and 'value="answer"' not in page
+
+
+def test_feedback_attachments(ctx):
+    """Images by content, at most 5 MB, kept by their SHA-256; anything else refused."""
+    import hashlib
+    s = ctx.server(demo=True)
+    admin = s.login("admin")
+    officer = s.login("canbo.vungtau")
+    configure(s, admin)
+    code = submit(s, {"category": "light", "description": "Đèn hỏng",
+                      "commune": "HCM-VUNGTAU"}).json["code"]
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    url = "/api/v1/feedback/%s/attachments?name=den.png" % code
+    hdr = {"Content-Type": "application/octet-stream"}
+    r = s.request("POST", url, raw=png, headers=hdr, token=officer)
+    assert r.status == 201 and r.json == {"sha256": hashlib.sha256(png).hexdigest(),
+                                          "mime": "image/png", "name": "den.png",
+                                          "size": len(png)}, r
+    expect_error(s.request("POST", url, raw=png, headers=hdr, token=officer), 409,
+                 "attachment_exists")
+    expect_error(s.request("POST", url, raw=b"<html>not an image</html>", headers=hdr,
+                           token=officer), 422, "not_an_image", "attachment")
+    expect_error(s.request("POST", url, raw=png + b"\x00" * (5 * 1024 * 1024), headers=hdr,
+                           token=officer), 413, "too_large")
+    expect_error(s.request("POST", url, raw=b"\xff\xd8\xff" + b"\x01" * 10, headers=hdr,
+                           token=s.login("lanhdao.hcm")), 403)
+    r = s.request("GET", "/api/v1/feedback/" + code, token=officer)
+    assert [a["mime"] for a in r.json["attachments"]] == ["image/png"], r
+    assert db_rows(s.db, "SELECT count(*) FROM fb_attachments")[0][0] == 1
