@@ -826,6 +826,10 @@ dh_status dh_app_fb_submit(dh_app *app, const dh_actor *a, json_t *body, const c
 dh_status dh_app_fb_submit_coded(dh_app *app, const dh_actor *a, json_t *body,
                                  const char *channel, bool public_form, const char *client_addr,
                                  const char *code, time_t now, json_t **out, dh_err *e);
+/* The feedback figures of dh_app_fb_kpis summed over a unit (with its
+ * subtree when asked; NULL: the caller's scope) for /api/v1/kpis. */
+dh_status dh_app_fb_kpis_scope(dh_app *app, const dh_actor *a, const char *unit, bool subtree,
+                               dh_date from, dh_date to, time_t now, json_t **out, dh_err *e);
 /* Attaches an image (by content: JPEG, PNG, WebP or GIF, at most 5 MB; else
  * DH_E_INVALID "not_an_image" / DH_E_TOOLARGE) to record `code`, kept by its
  * SHA-256 (the same image twice: DH_E_CONFLICT). Officers of the handling

@@ -1127,3 +1127,54 @@ static int att_json(void *closure, const dh_fb_attachment_row *r)
                                              (json_int_t)r->size));
     return 0;
 }
+
+/* ------------------------------------------------------------------ */
+/* The feedback group of /api/v1/kpis.                                */
+
+typedef struct scope_cl {
+    json_t *units; /* NULL: every unit */
+    int64_t tot[9];
+} scope_cl;
+
+static int scope_row(void *closure, const dh_fb_stats_row *r)
+{
+    scope_cl *cl = closure;
+    if (cl->units) {
+        bool in = false;
+        size_t i;
+        json_t *u;
+        json_array_foreach(cl->units, i, u) in |= !strcmp(json_string_value(u), r->unit);
+        if (!in)
+            return 0;
+    }
+    int64_t v[9] = {r->received, r->answered, r->on_time, r->late,        r->answer_minutes_sum,
+                    r->rated,    r->satisfied, r->open_within, r->open_overdue};
+    for (int i = 0; i < 9; i++)
+        cl->tot[i] += v[i];
+    return 0;
+}
+
+dh_status dh_app_fb_kpis_scope(dh_app *app, const dh_actor *a, const char *unit, bool subtree,
+                               dh_date from, dh_date to, time_t now, json_t **out, dh_err *e)
+{
+    *out = NULL;
+    char *units = NULL;
+    dh_status st = dh_app_scope_units_of(app, a, unit, subtree, "feedback", false, now, &units, e);
+    if (st)
+        return st;
+    scope_cl cl = {units ? json_loads(units, 0, NULL) : NULL, {0}};
+    free(units);
+    dh_err e0;
+    const dh_calset *bi = dh_calset_builtin(&e0);
+    const dh_calendar *dc = bi ? dh_calset_find(bi, "default") : NULL;
+    dh_conn *c = dh_app_read_begin(app, e);
+    st = c ? DH_FEEDBACK(c)->stats(c, dh_date_start_vn(from), dh_date_start_vn(to + 1), now,
+                                   scope_row, &cl, e)
+           : e->status;
+    if (c)
+        dh_app_read_end(c);
+    json_decref(cl.units);
+    if (st == DH_OK)
+        *out = kpi_obj(cl.tot, dc ? dh_workcal_day_minutes(dc->wc) : 450);
+    return st;
+}

@@ -171,6 +171,13 @@ def test_feedback_flow_routing_personal_data_kpis(ctx):
     r = s.request("GET", "/api/v1/feedback/kpis?from=%s&to=%s" % (day, day), token=officer)
     assert [u["unit"] for u in r.json["units"]] == ["HCM-VUNGTAU"]
     expect_error(s.request("GET", "/api/v1/feedback/kpis?from=x&to=y", token=admin), 422)
+    # the same figures as the `feedback` group of /api/v1/kpis
+    r = s.request("GET", "/api/v1/kpis?unit=HCM-VUNGTAU&from=%s&to=%s" % (day, day), token=admin)
+    assert r.status == 200, r
+    assert r.json["feedback"] == {k: v for k, v in vt.items() if k != "unit"}, r.json["feedback"]
+    r = s.request("GET", "/api/v1/kpis?unit=HCM&subtree=1&from=%s&to=%s" % (day, day),
+                  token=admin)
+    assert r.json["feedback"]["received"] == 4, r.json["feedback"]
 
     # every change is audited; the contact never is
     rows = db_rows(s.db, "SELECT action, after_json FROM audit_log WHERE entity = 'feedback'")
