@@ -363,7 +363,7 @@ dh_status dh_app_fb_categories(dh_app *app, const char *code, bool with_routes, 
 /* Submission.                                                        */
 
 typedef struct routes {
-    dh_fb_route_row *v;
+    dh_fb_rule *v;
     size_t n;
 } routes;
 
@@ -371,7 +371,7 @@ static int routes_add(void *closure, const dh_fb_route_row *r)
 {
     routes *rs = closure;
     rs->v = realloc(rs->v, (rs->n + 1) * sizeof *rs->v);
-    rs->v[rs->n++] = (dh_fb_route_row){strdup(r->category), strdup(r->commune), strdup(r->unit)};
+    rs->v[rs->n++] = (dh_fb_rule){strdup(r->category), strdup(r->commune), strdup(r->unit)};
     return 0;
 }
 
@@ -383,31 +383,6 @@ static void routes_free(routes *rs)
         free((char *)rs->v[i].unit);
     }
     free(rs->v);
-}
-
-/* The handling unit: a rule (category, commune), else ("", commune), else
- * the commune's own unit valid on d, else (category, ""), else ("", ""). */
-static const char *route_unit(const routes *rs, const dh_unitreg *reg, const char *category,
-                              const char *commune, dh_date d)
-{
-    const char *keys[4][2] = {{category, commune}, {"", commune}, {NULL, NULL}, {category, ""}};
-    for (int k = 0; k < 4; k++) {
-        if (k == 2) {
-            int32_t u = *commune ? dh_unitreg_find(reg, commune) : -1;
-            if (u >= 0 && dh_unitreg_at(reg, u, d))
-                return commune;
-            continue;
-        }
-        if (k < 2 && !*commune)
-            continue;
-        for (size_t i = 0; i < rs->n; i++)
-            if (!strcmp(rs->v[i].category, keys[k][0]) && !strcmp(rs->v[i].commune, keys[k][1]))
-                return rs->v[i].unit;
-    }
-    for (size_t i = 0; i < rs->n; i++)
-        if (!*rs->v[i].category && !*rs->v[i].commune)
-            return rs->v[i].unit;
-    return NULL;
 }
 
 typedef struct submit_cl {
@@ -546,7 +521,7 @@ static dh_status submit_tx(dh_tx *tx, void *closure, dh_err *e)
     }
     if (st || (st = F->list_routes(tx->c, routes_add, &rs, e)))
         goto done;
-    const char *unit = route_unit(&rs, tx->reg, cat, commune ? commune : "", today);
+    const char *unit = dh_fb_route(rs.v, rs.n, tx->reg, cat, commune ? commune : "", today);
     if (!unit) {
         st = dh_err_set(e, DH_E_INVALID, "no_route", "commune",
                         "no handling unit for category '%s'%s%s: give a commune or add a rule",

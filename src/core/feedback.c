@@ -278,3 +278,27 @@ int dh_fb_replay(const dh_fb_event *ev, size_t n, const dh_workcal *wc, const dh
     }
     return 0;
 }
+
+static const char *rule_for(const dh_fb_rule *rules, size_t n, const char *category,
+                            const char *commune)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(rules[i].category, category) && !strcmp(rules[i].commune, commune))
+            return rules[i].unit;
+    return NULL;
+}
+
+const char *dh_fb_route(const dh_fb_rule *rules, size_t n, const dh_unitreg *reg,
+                        const char *category, const char *commune, dh_date d)
+{
+    const char *u = NULL;
+    int32_t cu = commune && *commune ? dh_unitreg_find(reg, commune) : -1;
+    if (cu >= 0 && dh_unitreg_at(reg, cu, d)) {
+        if ((u = rule_for(rules, n, category, commune)) || (u = rule_for(rules, n, "", commune)))
+            return u;
+        return commune;
+    }
+    if ((u = rule_for(rules, n, category, "")))
+        return u;
+    return rule_for(rules, n, "", "");
+}

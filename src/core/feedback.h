@@ -35,6 +35,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "core/unit.h"
 #include "core/workcal.h"
 
 typedef enum dh_fb_state {
@@ -139,5 +140,18 @@ void dh_fb_events_sort(dh_fb_event *ev, size_t n);
  * index of the offending event in *bad, -1 for a calendar range error). */
 int dh_fb_replay(const dh_fb_event *ev, size_t n, const dh_workcal *wc, const dh_fb_limits *lim,
                  time_t now, dh_fb_view *out, long *bad, const char **why);
+
+/* A routing rule: category × commune → handling unit ("" = any). */
+typedef struct dh_fb_rule {
+    const char *category, *commune, *unit;
+} dh_fb_rule;
+
+/* The handling unit of feedback in `category` located in `commune` ("" =
+ * none given) on date d: the rule (category, commune), else ("", commune),
+ * else the commune's own unit when it exists on d, else (category, ""),
+ * else ("", ""); NULL when none applies. A commune that does not exist on d
+ * (a ward merged away) matches no commune rule either. */
+const char *dh_fb_route(const dh_fb_rule *rules, size_t n, const dh_unitreg *reg,
+                        const char *category, const char *commune, dh_date d);
 
 #endif

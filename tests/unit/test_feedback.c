@@ -271,6 +271,46 @@ static void test_refused_replays(void **state)
     assert_int_equal(bad, 0);
 }
 
+/* Routing by commune validity: Phường 1 (VT-P1) of Vũng Tàu was merged into
+ * Phường Vũng Tàu (HCM-VUNGTAU) on 1/7/2025. */
+static void test_routing_by_commune_validity(void **state)
+{
+    (void)state;
+    dh_unitreg *r = dh_unitreg_new();
+    int32_t vt = dh_unitreg_add_unit(r, 1, "BRVT-VT", DH_UNIT_DISTRICT,
+                                     dh_date_from_ymd(2020, 1, 1), dh_date_from_ymd(2025, 6, 30));
+    int32_t hcm = dh_unitreg_add_unit(r, 2, "HCM", DH_UNIT_PROVINCE, dh_date_from_ymd(1976, 7, 2),
+                                      DH_DATE_NONE);
+    int32_t p1 = dh_unitreg_add_unit(r, 3, "VT-P1", DH_UNIT_COMMUNE, dh_date_from_ymd(2020, 1, 1),
+                                     dh_date_from_ymd(2025, 6, 30));
+    int32_t pvt = dh_unitreg_add_unit(r, 4, "HCM-VUNGTAU", DH_UNIT_COMMUNE,
+                                      dh_date_from_ymd(2025, 7, 1), DH_DATE_NONE);
+    dh_unitreg_add_version(r, vt, dh_date_from_ymd(2020, 1, 1), -1, "Thành phố Vũng Tàu", "");
+    dh_unitreg_add_version(r, hcm, dh_date_from_ymd(1976, 7, 2), -1, "TP. Hồ Chí Minh", "");
+    dh_unitreg_add_version(r, p1, dh_date_from_ymd(2020, 1, 1), vt, "Phường 1", "");
+    dh_unitreg_add_version(r, pvt, dh_date_from_ymd(2025, 7, 1), hcm, "Phường Vũng Tàu", "");
+    dh_unitreg_finish(r);
+    dh_fb_rule rules[] = {{"roads", "VT-P1", "VT-PQLDT"},
+                          {"roads", "HCM-VUNGTAU", "HCM-VUNGTAU-KT"},
+                          {"", "", "HCM-TIEPDAN"}};
+    dh_date before = dh_date_from_ymd(2025, 6, 30), after = dh_date_from_ymd(2025, 7, 1);
+    /* before the merger: the rule of Phường 1, else its own unit */
+    assert_string_equal(dh_fb_route(rules, 3, r, "roads", "VT-P1", before), "VT-PQLDT");
+    assert_string_equal(dh_fb_route(rules, 3, r, "light", "VT-P1", before), "VT-P1");
+    /* after: Phường 1 no longer exists, its rule does not apply: the catch-all */
+    assert_string_equal(dh_fb_route(rules, 3, r, "roads", "VT-P1", after), "HCM-TIEPDAN");
+    assert_string_equal(dh_fb_route(rules, 3, r, "roads", "HCM-VUNGTAU", after),
+                        "HCM-VUNGTAU-KT");
+    assert_string_equal(dh_fb_route(rules, 3, r, "light", "HCM-VUNGTAU", after), "HCM-VUNGTAU");
+    /* the new ward did not exist yet on 30/6 */
+    assert_string_equal(dh_fb_route(rules, 3, r, "light", "HCM-VUNGTAU", before), "HCM-TIEPDAN");
+    /* no commune: the category's rule, else the catch-all, else none */
+    assert_string_equal(dh_fb_route(rules, 3, r, "light", "", after), "HCM-TIEPDAN");
+    assert_null(dh_fb_route(rules, 2, r, "light", "", after));
+    assert_null(dh_fb_route(rules, 2, r, "roads", "UNKNOWN", after));
+    dh_unitreg_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -281,6 +321,7 @@ int main(void)
         cmocka_unit_test(test_accept_clock),
         cmocka_unit_test(test_transfer_and_reject),
         cmocka_unit_test(test_refused_replays),
+        cmocka_unit_test(test_routing_by_commune_validity),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
