@@ -736,3 +736,26 @@ void dh_snap_close(dh_app *app, dh_snap **slot, dh_snap_free free_obj)
     *slot = NULL;
     pthread_mutex_unlock(&app->lock);
 }
+
+dh_conn *dh_app_read_begin(dh_app *app, dh_err *e)
+{
+    dh_conn *c = dh_store_acquire(dh_app_store(app), e);
+    if (c && DH_OPS(c)->begin(c, false, e)) {
+        dh_store_release(c);
+        return NULL;
+    }
+    return c;
+}
+
+void dh_app_read_end(dh_conn *c)
+{
+    DH_OPS(c)->rollback(c);
+    dh_store_release(c);
+}
+
+void dh_app_reg_unit_name(const dh_unitreg *reg, const char *code, dh_date d, char *out, size_t cap)
+{
+    int32_t u = dh_unitreg_find(reg, code);
+    const dh_unit_version *v = u >= 0 ? dh_unitreg_nearest(reg, u, d) : NULL;
+    snprintf(out, cap, "%s", v ? v->name : code);
+}

@@ -818,4 +818,67 @@ dh_status dh_app_dti_remediation(dh_app *app, const dh_actor *a, const char *uni
 dh_status dh_app_dti_demo(dh_app *app, const dh_actor *a, time_t now, json_t **summary,
                           dh_err *e);
 
+/* ---- Citizen feedback (feedback.c, issue 17). ------------------------ */
+
+struct dh_fb_filter;
+/* Inserts or replaces a category ({code, name, description, group, keywords,
+ * accept_days, answer_days, limits_source, active}; limits not given are the
+ * demo defaults 1 and 7 working days, marked "default") or, with route, a
+ * routing rule ({category, commune, unit}; "" or absent = any). Admins. */
+dh_status dh_app_fb_category_put(dh_app *app, const dh_actor *a, json_t *body, bool route,
+                                 time_t now, dh_err *e);
+/* The categories (code NULL: all; unknown code: DH_E_NOTFOUND), as an array,
+ * or with_routes {"categories":[..],"routes":[..]}. Public. */
+dh_status dh_app_fb_categories(dh_app *app, const char *code, bool with_routes, json_t **out,
+                               dh_err *e);
+/* Submits feedback ({category, description, lat, long, address, commune,
+ * contact:{name,email,phone}, channel}); channel overrides the body's. The
+ * handling unit comes from the routing rules or the commune's unit valid
+ * today. public_form: an anonymous submission, at most 5 an hour from
+ * client_addr (DH_E_THROTTLED). *out: the record without the contact. */
+dh_status dh_app_fb_submit(dh_app *app, const dh_actor *a, json_t *body, const char *channel,
+                           bool public_form, const char *client_addr, time_t now, json_t **out,
+                           dh_err *e);
+/* dh_app_fb_submit with the public code given (demo data, imports): a code
+ * taken is DH_E_CONFLICT. */
+dh_status dh_app_fb_submit_coded(dh_app *app, const dh_actor *a, json_t *body,
+                                 const char *channel, bool public_form, const char *client_addr,
+                                 const char *code, time_t now, json_t **out, dh_err *e);
+/* The feedback figures of dh_app_fb_kpis summed over a unit (with its
+ * subtree when asked; NULL: the caller's scope) for /api/v1/kpis. */
+dh_status dh_app_fb_kpis_scope(dh_app *app, const dh_actor *a, const char *unit, bool subtree,
+                               dh_date from, dh_date to, time_t now, json_t **out, dh_err *e);
+/* Attaches an image (by content: JPEG, PNG, WebP or GIF, at most 5 MB; else
+ * DH_E_INVALID "not_an_image" / DH_E_TOOLARGE) to record `code`, kept by its
+ * SHA-256 (the same image twice: DH_E_CONFLICT). Officers of the handling
+ * unit and admins. *out: {sha256, mime, name, size}. */
+dh_status dh_app_fb_attach(dh_app *app, const dh_actor *a, const char *code, const void *data,
+                           size_t len, const char *name, time_t now, json_t **out, dh_err *e);
+/* Demo data (`dieuhanh gen feedback`): the six categories of a Vietnamese
+ * city with the default limits, and n records received in [from, to] across
+ * the communes valid then, handled by their officers' clock: accepted,
+ * some rejected or paused, answered (some late), rated and closed; those
+ * near `to` left open. Deterministic for a seed. *summary: counts. */
+dh_status dh_app_fb_demo(dh_app *app, const dh_actor *a, long n, unsigned long long seed,
+                         dh_date from, dh_date to, json_t **summary, dh_err *e);
+/* One transition of record `code` (accept, reject {reason}, start,
+ * request_info {note}, resume, transfer {unit, note}, answer {answer},
+ * rate {rating}, close): officers of the handling unit's subtree and admins;
+ * rate by anyone who has the code. A transition the state does not allow
+ * is DH_E_CONFLICT "transition_refused". */
+dh_status dh_app_fb_act(dh_app *app, const dh_actor *a, const char *code, const char *action,
+                        json_t *body, time_t now, json_t **out, dh_err *e);
+/* Records selected by f (a NULL: the public; else only the units a may
+ * read); the contact only where a may handle the record. */
+dh_status dh_app_fb_list(dh_app *app, const dh_actor *a, const struct dh_fb_filter *f, time_t now,
+                         json_t **out, dh_err *e);
+/* One record with its events (a NULL: the public view). */
+dh_status dh_app_fb_get(dh_app *app, const dh_actor *a, const char *code, time_t now,
+                        json_t **out, dh_err *e);
+/* Per unit a may read and in total, for [from, to]: received, answered on
+ * time and late, open within and over deadline (now), average working days
+ * to answer, ratings and satisfied (>= 4). */
+dh_status dh_app_fb_kpis(dh_app *app, const dh_actor *a, dh_date from, dh_date to, time_t now,
+                         json_t **out, dh_err *e);
+
 #endif

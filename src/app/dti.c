@@ -693,30 +693,6 @@ static dh_dti_rank_item *rank_all(const all_cl *cl)
     return it;
 }
 
-/* A read: a connection with a read transaction. */
-static dh_conn *read_begin(dh_app *app, dh_err *e)
-{
-    dh_conn *c = dh_store_acquire(dh_app_store(app), e);
-    if (c && DH_OPS(c)->begin(c, false, e)) {
-        dh_store_release(c);
-        return NULL;
-    }
-    return c;
-}
-
-static void read_end(dh_conn *c)
-{
-    DH_OPS(c)->rollback(c);
-    dh_store_release(c);
-}
-
-static void unit_name(const dh_unitreg *reg, const char *code, dh_date d, char *out, size_t cap)
-{
-    int32_t u = dh_unitreg_find(reg, code);
-    const dh_unit_version *v = u >= 0 ? dh_unitreg_nearest(reg, u, d) : NULL;
-    snprintf(out, cap, "%s", v ? v->name : code);
-}
-
 /* ------------------------------------------------------------------ */
 /* Scorecard and ranking.                                             */
 
@@ -866,7 +842,7 @@ dh_status dh_app_dti_score(dh_app *app, const dh_actor *a, const char *unit, con
         return dh_app_deny(app, a, "read", "dti_assessment", framework ? framework : "", unit, now,
                            e, "read the DTI scorecard of a unit outside their own");
     }
-    dh_conn *c = read_begin(app, e);
+    dh_conn *c = dh_app_read_begin(app, e);
     if (!c) {
         dh_app_units_release(app, reg);
         return e->status;
@@ -876,7 +852,7 @@ dh_status dh_app_dti_score(dh_app *app, const dh_actor *a, const char *unit, con
     all_cl pcl = {app, c, reg, &pfw, today, NULL, {0}};
     dh_status st = dh_dti_fw_load(c, framework ? framework : "", year, &fw, e);
     if (st) {
-        read_end(c);
+        dh_app_read_end(c);
         dh_app_units_release(app, reg);
         return st;
     }
@@ -908,7 +884,7 @@ dh_status dh_app_dti_score(dh_app *app, const dh_actor *a, const char *unit, con
         if (pb)
             pb_release(app, pb);
         char name[256];
-        unit_name(reg, unit, end, name, sizeof name);
+        dh_app_reg_unit_name(reg, unit, end, name, sizeof name);
         json_object_set_new(*out, "name", json_string(name));
         json_object_set_new(*out, "framework_name", json_string(fw.name));
         json_object_set_new(*out, "level", json_string(fw.level));
@@ -932,7 +908,7 @@ dh_status dh_app_dti_score(dh_app *app, const dh_actor *a, const char *unit, con
     all_free(&cl);
     dh_dti_fw_free(&fw);
     dh_dti_fw_free(&pfw);
-    read_end(c);
+    dh_app_read_end(c);
     dh_app_units_release(app, reg);
     return st;
 }
@@ -945,7 +921,7 @@ dh_status dh_app_dti_rank(dh_app *app, const dh_actor *a, const char *framework,
     if (!reg)
         return e->status;
     dh_date today = dh_date_of_time_vn(now), end = dh_date_from_ymd(year, 12, 31);
-    dh_conn *c = read_begin(app, e);
+    dh_conn *c = dh_app_read_begin(app, e);
     if (!c) {
         dh_app_units_release(app, reg);
         return e->status;
@@ -961,7 +937,7 @@ dh_status dh_app_dti_rank(dh_app *app, const dh_actor *a, const char *framework,
             for (size_t i = 0; i < cl.rows.n; i++) {
                 const scored *s = it[i].data;
                 char name[256];
-                unit_name(reg, s->unit, end, name, sizeof name);
+                dh_app_reg_unit_name(reg, s->unit, end, name, sizeof name);
                 json_t *o = json_pack("{s:s,s:s,s:o,s:i}", "unit", s->unit, "name", name, "total",
                                       num_json(s->r.total), "rank", it[i].rank);
                 json_object_set_new(o, "printed_total",
@@ -981,7 +957,7 @@ dh_status dh_app_dti_rank(dh_app *app, const dh_actor *a, const char *framework,
         all_free(&cl);
         dh_dti_fw_free(&fw);
     }
-    read_end(c);
+    dh_app_read_end(c);
     dh_app_units_release(app, reg);
     return st;
 }
@@ -996,12 +972,12 @@ static int on_fw_json(void *closure, const dh_dti_framework_row *r)
 dh_status dh_app_dti_frameworks(dh_app *app, const dh_actor *a, json_t **out, dh_err *e)
 {
     *out = NULL;
-    dh_conn *c = read_begin(app, e);
+    dh_conn *c = dh_app_read_begin(app, e);
     if (!c)
         return e->status;
     json_t *items = json_array();
     dh_status st = DH_DTI(c)->list_frameworks(c, NULL, 0, on_fw_json, items, e);
-    read_end(c);
+    dh_app_read_end(c);
     if (st)
         json_decref(items);
     else

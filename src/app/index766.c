@@ -10,6 +10,7 @@
 
 #include "app/internal.h"
 #include "core/index766.h"
+#include "store/feedback.h"
 #include "util/buf.h"
 #include "util/csv.h"
 #include "util/text.h"
@@ -151,6 +152,51 @@ static void count_catalogue(const dh_procset *ps, const bool lv[3], dh_date d,
     }
 }
 
+/* ---- Feedback (issue 17). ------------------------------------------------- */
+
+/* The feedback figures of the units in `units` (a JSON array of codes; NULL:
+ * every unit) over [from, to]: answered on time, answered plus open over
+ * their deadline at the period's end (or now), satisfied (>= 4) and rated. */
+typedef struct fb_fig {
+    json_t *units;
+    int64_t on_time, handled, satisfied, rated;
+} fb_fig;
+
+static int on_fb_stats(void *cl, const dh_fb_stats_row *r)
+{
+    fb_fig *f = cl;
+    if (f->units) {
+        bool in = false;
+        size_t i;
+        json_t *u;
+        json_array_foreach(f->units, i, u) in |= !strcmp(json_string_value(u), r->unit);
+        if (!in)
+            return 0;
+    }
+    f->on_time += r->on_time;
+    f->handled += r->answered + r->open_overdue;
+    f->satisfied += r->satisfied;
+    f->rated += r->rated;
+    return 0;
+}
+
+static dh_status feedback_figures(dh_app *app, const char *units, dh_date from, dh_date to,
+                                  time_t now, fb_fig *f, dh_err *e)
+{
+    memset(f, 0, sizeof *f);
+    f->units = units ? json_loads(units, 0, NULL) : NULL;
+    time_t end = dh_date_start_vn(to + 1);
+    dh_conn *c = dh_app_read_begin(app, e);
+    dh_status st = c ? DH_FEEDBACK(c)->stats(c, dh_date_start_vn(from), end,
+                                              end < now ? end : now, on_fb_stats, f, e)
+                     : e->status;
+    if (c)
+        dh_app_read_end(c);
+    json_decref(f->units);
+    f->units = NULL;
+    return st;
+}
+
 /* ---- Scoring one unit. ---------------------------------------------------- */
 
 typedef struct score {
@@ -176,6 +222,9 @@ static dh_status score_unit(dh_app *app, const dh_actor *a, const dh_unitreg *re
     if (st == DH_OK)
         st = dh_agg_query(app, units, DH_GROUP_PROCEDURE, false, from, to, today, &byproc,
                           &nbyproc, e);
+    fb_fig fb = {0};
+    if (st == DH_OK)
+        st = feedback_figures(app, units, from, to, now, &fb, e);
     free(units);
     if (st) {
         dh_agg_groups_free(tot, ntot);
@@ -239,7 +288,20 @@ static dh_status score_unit(dh_app *app, const dh_actor *a, const dh_unitreg *re
                               d->formula, "max_points", d->max_points);
         json_object_set_new(o, "threshold", d->threshold > 0 ? json_real(d->threshold) : json_null());
         double rate = NAN;
-        if (!strcmp(f_, "manual")) {
+        /* The two feedback indicators of 766 are computed from the feedback
+         * records where the period has any (replacing a value typed in),
+         * else they stay manual. */
+        int64_t fnum = 0, fden = 0;
+        if (!strcmp(d->code, "feedback_on_time"))
+            fnum = fb.on_time, fden = fb.handled;
+        else if (!strcmp(d->code, "feedback_satisfaction"))
+            fnum = fb.satisfied, fden = fb.rated;
+        if (!strcmp(f_, "manual") && fden > 0) {
+            source = "feedback";
+            json_object_set_new(o, "numerator", json_integer(fnum));
+            json_object_set_new(o, "denominator", json_integer(fden));
+            rate = 100.0 * (double)fnum / (double)fden;
+        } else if (!strcmp(f_, "manual")) {
             json_t *mv = json_object_get(m.values, d->code);
             if (mv) {
                 source = "manual";

@@ -153,6 +153,13 @@ dh_status dh_app_deny(dh_app *app, const dh_actor *a, const char *action, const 
                       const char *key, const char *unit_code, time_t now, dh_err *e,
                       const char *what);
 
+/* A read: a connection with a read transaction begun (NULL and *e on
+ * failure); dh_app_read_end rolls it back and releases the connection. */
+dh_conn *dh_app_read_begin(dh_app *app, dh_err *e);
+void dh_app_read_end(dh_conn *c);
+/* The unit's name nearest to d (its code when unknown) into out. */
+void dh_app_reg_unit_name(const dh_unitreg *reg, const char *code, dh_date d, char *out, size_t cap);
+
 /* Registry index of the actor's scope unit, or -1. */
 int32_t dh_app_actor_scope(const dh_unitreg *r, const dh_actor *a);
 

@@ -9,7 +9,8 @@
 
 static const char gen_help[] =
     "usage: dieuhanh gen events --dossiers N [--seed S] --from DATE --to DATE [-o FILE]\n"
-    "                           [--db URL]\n\n"
+    "                           [--db URL]\n"
+    "       dieuhanh gen feedback --records N [--seed S] --from DATE --to DATE [--db URL]\n\n"
     "Writes NDJSON dossier events for the communes, offices and departments of the database\n"
     "(its units and procedure catalogue): receipts on working time between --from and --to,\n"
     "about 60%% online (three quarters of them by the applicant), supplement requests, about 5%%\n"
@@ -60,6 +61,8 @@ int dh_cmd_gen(int argc, char **argv)
         fputs(gen_help, argc < 2 ? stderr : stdout);
         return argc < 2 ? DH_EXIT_USAGE : DH_EXIT_OK;
     }
+    if (strcmp(argv[1], "feedback") == 0)
+        return dh_cmd_gen_feedback(argc - 1, argv + 1);
     if (strcmp(argv[1], "events") != 0)
         return dh_cli_usage("gen", "unknown subcommand '%s'", argv[1]);
     for (int i = 2; i < argc; i++) {

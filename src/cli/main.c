@@ -24,6 +24,8 @@ static const dh_cmd commands[] = {
     {"target", "progress against targets: status", dh_cmd_target},
     {"index", "the Decision 766 service index of a unit and period", dh_cmd_index},
     {"dti", "the digital-transformation index: frameworks, results, score, rank", dh_cmd_dti},
+    {"feedback", "citizen feedback: categories, routing, submit, handle, answer, KPIs",
+     dh_cmd_feedback},
     {"rebuild", "recompute dossiers and the service aggregates from the events", dh_cmd_rebuild},
     {"plan", "plans: list, show, add, import an appendix, coverage of a higher plan",
      dh_cmd_plan},

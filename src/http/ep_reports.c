@@ -137,10 +137,17 @@ static void get_kpis(dh_req *rq, dh_resp *rs)
     bool subtree = sub && (!strcmp(sub, "1") || !strcmp(sub, "true"));
     if (dh_app_kpis_filtered(rq->app, &rq->actor, unit, subtree, dh_req_query(rq, "procedure"),
                              dh_req_query(rq, "field"), p.from, p.to, dh_req_query(rq, "group_by"),
-                             flags, rq->now, &out, &e))
+                             flags, rq->now, &out, &e)) {
         dh_reply_err(rs, &e);
-    else
-        dh_reply_json_steal(rs, 200, out);
+        return;
+    }
+    /* The feedback group (issue 17): the same unit scope and period. */
+    json_t *fb = NULL;
+    if (json_is_object(out) &&
+        dh_app_fb_kpis_scope(rq->app, &rq->actor, unit, subtree, p.from, p.to, rq->now, &fb,
+                             &e) == DH_OK)
+        json_object_set_new(out, "feedback", fb);
+    dh_reply_json_steal(rs, 200, out);
 }
 
 static void get_index766(dh_req *rq, dh_resp *rs)

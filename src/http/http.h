@@ -146,6 +146,10 @@ extern const dh_route dh_routes_pages_targets[];
 extern const dh_route dh_routes_plans[];
 extern const dh_route dh_routes_dti[];
 extern const dh_route dh_routes_pages_dti[];
+extern const dh_route dh_routes_feedback[];
+extern const dh_route dh_routes_open311[];
+extern const dh_route dh_routes_public_feedback[];
+extern const dh_route dh_routes_pages_feedback[];
 
 /* ---- The server. */
 typedef struct dh_server dh_server;

@@ -4,7 +4,7 @@
  * and fills a dh_store_ops table: the connection and transaction operations
  * here, and one small table per domain (units.h, people.h, audit.h, meta.h,
  * calendars.h, procedures.h, dossiers.h, aggs.h, index766.h, plans.h,
- * indicators.h, targets.h, jobs.h, rows.h, dti.h), each in its own backend
+ * indicators.h, targets.h, jobs.h, rows.h, dti.h, feedback.h), each in its own backend
  * file (sqlite/sq_*.c).
  *
  * Model (after SQLite's VFS): a backend is chosen at run time by the scheme
@@ -63,6 +63,7 @@ typedef struct dh_targets_ops dh_targets_ops;
 typedef struct dh_jobs_ops dh_jobs_ops;
 typedef struct dh_rows_ops dh_rows_ops;
 typedef struct dh_dti_ops dh_dti_ops;
+typedef struct dh_feedback_ops dh_feedback_ops;
 
 /* ---- The backend table. --------------------------------------------- */
 
@@ -110,6 +111,7 @@ typedef struct dh_store_ops {
      * begin(c, true) (one writer at a time already); PostgreSQL: a lower
      * isolation level under a lock named after the domain (pg_base.c). */
     dh_status (*begin_domain)(dh_conn *c, const char *domain, dh_err *e);
+    const dh_feedback_ops *feedback; /* feedback.h (issue 17) */
 } dh_store_ops;
 
 /* ---- Front door. ------------------------------------------------------ */

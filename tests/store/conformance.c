@@ -37,6 +37,7 @@
 #include "app/internal.h"
 #include "store/rows.h"
 #include "store/dti.h"
+#include "store/feedback.h"
 #include "store/store.h"
 #include "store/jobs.h"
 
@@ -3313,6 +3314,269 @@ static void domain_writers_one_at_a_time(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* Citizen feedback (store/feedback.h, issue 17).                     */
+
+static int on_fb_category(void *cl, const dh_fb_category_row *r)
+{
+    char s[96];
+    snprintf(s, sizeof s, "%s|%s|%s|%s|%s|%d/%d|%s|%d", r->code, r->name, r->description, r->grp,
+             r->keywords, r->accept_days, r->answer_days, r->limits_source, r->active);
+    return add_row(cl, 0, s);
+}
+
+static int on_fb_route(void *cl, const dh_fb_route_row *r)
+{
+    char s[96];
+    snprintf(s, sizeof s, "%s×%s→%s", r->category, r->commune, r->unit);
+    return add_row(cl, 0, s);
+}
+
+static int on_fb_record(void *cl, const dh_fb_record_row *r)
+{
+    char s[96];
+    if (r->has_location)
+        snprintf(s, sizeof s, "%s %s %s %.4f,%.4f %s/%s %s d%lld %s r%d %s n%lld", r->code,
+                 r->channel, r->category, r->lat, r->lon, r->commune, r->unit, r->state,
+                 (long long)r->due_at, r->outcome, r->rating, r->contact_phone,
+                 (long long)r->nevents);
+    else
+        snprintf(s, sizeof s, "%s %s %s - %s/%s %s d%lld %s r%d %s|%s|%s|%lld|%lld", r->code,
+                 r->channel, r->category, r->commune, r->unit, r->state, (long long)r->due_at,
+                 r->outcome, r->rating, r->answer, r->reason, r->contact_name,
+                 (long long)r->answered_at, (long long)r->answer_minutes);
+    return add_row(cl, r->id, s);
+}
+
+static int on_fb_event(void *cl, const dh_fb_event_row *r)
+{
+    char s[96];
+    snprintf(s, sizeof s, "%lld:%s@%lld %s %s %s %d", (long long)r->seq, r->type,
+             (long long)r->at, r->actor, r->unit, r->note, r->rating);
+    return add_row(cl, r->record_id, s);
+}
+
+static int on_fb_attachment(void *cl, const dh_fb_attachment_row *r)
+{
+    char s[96];
+    snprintf(s, sizeof s, "%s %s %s %zu %.*s", r->sha256, r->mime, r->name, r->size,
+             (int)(r->size < 8 ? r->size : 8), (const char *)r->data);
+    return add_row(cl, r->record_id, s);
+}
+
+static int on_fb_stats(void *cl, const dh_fb_stats_row *r)
+{
+    char s[96];
+    snprintf(s, sizeof s, "%s rec%lld ans%lld ok%lld late%lld min%lld rated%lld sat%lld in%lld over%lld",
+             r->unit, (long long)r->received, (long long)r->answered, (long long)r->on_time,
+             (long long)r->late, (long long)r->answer_minutes_sum, (long long)r->rated,
+             (long long)r->satisfied, (long long)r->open_within, (long long)r->open_overdue);
+    return add_row(cl, 0, s);
+}
+
+/* Refused by a CHECK or foreign key, *e filled. */
+#define REFUSED(x)                                                                               \
+    do {                                                                                         \
+        dh_err_clear(&e);                                                                        \
+        assert_int_not_equal((x), DH_OK);                                                        \
+        assert_true(e.code[0] != '\0');                                                          \
+    } while (0)
+
+static void feedback_records_events(void **state)
+{
+    fx *f = *state;
+    dh_err e;
+    const dh_feedback_ops *d = DH_FEEDBACK(f->c);
+    rows r = {0};
+
+    /* categories: upsert by code, listed by code, one by code */
+    OK(d->put_category(f->c, &(dh_fb_category_row){"roads", "Giao thông", "Đường hư", "Hạ tầng",
+                                                   "đường,ổ gà", 1, 7, NULL, true}, &e));
+    OK(d->put_category(f->c, &(dh_fb_category_row){"light", "Chiếu sáng", NULL, NULL, NULL, 1, 5,
+                                                   "QĐ 12/2024", true}, &e));
+    OK(d->put_category(f->c, &(dh_fb_category_row){"roads", "Giao thông, thoát nước", "", "Hạ tầng",
+                                                   "", 2, 10, "default", false}, &e));
+    OK(d->list_categories(f->c, NULL, on_fb_category, &r, &e));
+    assert_int_equal(r.n, 2);
+    assert_string_equal(r.s[0], "light|Chiếu sáng||||1/5|QĐ 12/2024|1");
+    assert_string_equal(r.s[1], "roads|Giao thông, thoát nước||Hạ tầng||2/10|default|0");
+    r = (rows){0};
+    OK(d->list_categories(f->c, "light", on_fb_category, &r, &e));
+    assert_int_equal(r.n, 1);
+    /* a category's limits are positive (a CHECK: refused, the status is the
+     * engine's: SQLite says conflict, PostgreSQL a database error) */
+    REFUSED(d->put_category(f->c, &(dh_fb_category_row){"bad", "x", NULL, NULL, NULL,
+                                                                     0, 7, NULL, true}, &e));
+
+    /* routes: (category, commune) unique, upserted */
+    OK(d->put_route(f->c, &(dh_fb_route_row){"light", "P1", "DL-P1"}, &e));
+    OK(d->put_route(f->c, &(dh_fb_route_row){"", "P1", "UB-P1"}, &e));
+    OK(d->put_route(f->c, &(dh_fb_route_row){"light", "P1", "DL-TP"}, &e));
+    r = (rows){0};
+    OK(d->list_routes(f->c, on_fb_route, &r, &e));
+    assert_int_equal(r.n, 2);
+    assert_string_equal(r.s[0], "×P1→UB-P1");
+    assert_string_equal(r.s[1], "light×P1→DL-TP");
+
+    /* records: insert, code unique, update keeps code, receipt and contact */
+    int64_t a = 0, b = 0, c = 0;
+    dh_fb_record_row ra = {0};
+    ra.code = "PA-1";
+    ra.channel = "portal";
+    ra.category = "light";
+    ra.description = "Đèn đường hỏng";
+    ra.has_location = true;
+    ra.lat = 10.3461;
+    ra.lon = 107.0843;
+    ra.commune = "P1";
+    ra.unit = "UB-P1";
+    ra.state = "received";
+    ra.received_at = 1000;
+    ra.updated_at = 1000;
+    ra.due_at = 5000;
+    ra.answer_due = 9000;
+    ra.contact_name = "Nguyễn Văn A";
+    ra.contact_phone = "0901";
+    ra.client_addr = "10.0.0.1";
+    ra.nevents = 1;
+    OK(d->save_record(f->c, &ra, &a, &e));
+    assert_true(a > 0);
+    dh_fb_record_row rb = ra;
+    rb.code = "PA-2";
+    rb.has_location = false;
+    rb.channel = "open311";
+    rb.category = "roads";
+    rb.commune = "P2";
+    rb.unit = "UB-P2";
+    rb.received_at = 2000;
+    rb.due_at = 3000;
+    rb.client_addr = "10.0.0.2";
+    OK(d->save_record(f->c, &rb, &b, &e));
+    dh_fb_record_row rc = rb;
+    rc.code = "PA-3";
+    rc.received_at = 3000;
+    rc.due_at = 0;
+    rc.state = "needs_info";
+    OK(d->save_record(f->c, &rc, &c, &e));
+    FAILS(DH_E_CONFLICT, d->save_record(f->c, &rc, NULL, &e));
+    dh_fb_record_row bad = rc;
+    bad.code = "PA-X";
+    bad.description = "";
+    REFUSED(d->save_record(f->c, &bad, NULL, &e));
+    bad.description = "x";
+    bad.channel = "fax";
+    REFUSED(d->save_record(f->c, &bad, NULL, &e));
+    bad.channel = "portal";
+    bad.category = "nope";
+    REFUSED(d->save_record(f->c, &bad, NULL, &e));
+    /* answer b: the contact and the receipt are not changed by an update */
+    rb.id = b;
+    rb.state = "answered";
+    rb.answered_at = 2500;
+    rb.due_at = 0;
+    rb.outcome = "on_time";
+    rb.answer_minutes = 120;
+    rb.answer = "Đã sửa";
+    rb.rating = 5;
+    rb.contact_name = "changed";
+    rb.received_at = 1;
+    rb.nevents = 3;
+    OK(d->save_record(f->c, &rb, NULL, &e));
+    rb.id = b + c + a + 100;
+    FAILS(DH_E_NOTFOUND, d->save_record(f->c, &rb, NULL, &e));
+
+    r = (rows){0};
+    OK(d->list_records(f->c, &(dh_fb_filter){0}, on_fb_record, &r, &e));
+    assert_int_equal(r.n, 3);
+    assert_int_equal(r.id[0], c); /* received_at DESC */
+    assert_int_equal(r.id[2], a);
+    assert_string_equal(r.s[2], "PA-1 portal light 10.3461,107.0843 P1/UB-P1 received d5000  r0 "
+                                "0901 n1");
+    assert_string_equal(r.s[1], "PA-2 open311 roads - P2/UB-P2 answered d0 on_time r5 "
+                                "Đã sửa||Nguyễn Văn A|2500|120");
+    /* filters */
+    r = (rows){0};
+    OK(d->list_records(f->c, &(dh_fb_filter){.code = "PA-2"}, on_fb_record, &r, &e));
+    assert_int_equal(r.n, 1);
+    assert_int_equal(r.id[0], b);
+    r = (rows){0};
+    OK(d->list_records(f->c, &(dh_fb_filter){.id = a}, on_fb_record, &r, &e));
+    assert_int_equal(r.n, 1);
+    r = (rows){0};
+    OK(d->list_records(f->c, &(dh_fb_filter){.open = 1, .order = 1}, on_fb_record, &r, &e));
+    assert_int_equal(r.n, 2);
+    assert_int_equal(r.id[0], a); /* by due_at, none last */
+    assert_int_equal(r.id[1], c);
+    r = (rows){0};
+    OK(d->list_records(f->c, &(dh_fb_filter){.open = -1}, on_fb_record, &r, &e));
+    assert_int_equal(r.n, 1);
+    r = (rows){0};
+    OK(d->list_records(f->c, &(dh_fb_filter){.answered_only = true, .order = 2}, on_fb_record, &r,
+                       &e));
+    assert_int_equal(r.n, 1);
+    r = (rows){0};
+    OK(d->list_records(f->c, &(dh_fb_filter){.unit = "UB-P2", .category = "roads", .commune = "P2"},
+                       on_fb_record, &r, &e));
+    assert_int_equal(r.n, 2);
+    r = (rows){0};
+    OK(d->list_records(f->c, &(dh_fb_filter){.from = 1500, .to = 3000}, on_fb_record, &r, &e));
+    assert_int_equal(r.n, 1);
+    assert_int_equal(r.id[0], b);
+    r = (rows){0};
+    OK(d->list_records(f->c, &(dh_fb_filter){.client_addr = "10.0.0.1"}, on_fb_record, &r, &e));
+    assert_int_equal(r.n, 1);
+    r = (rows){0};
+    OK(d->list_records(f->c, &(dh_fb_filter){.limit = 2}, on_fb_record, &r, &e));
+    assert_int_equal(r.n, 2);
+
+    /* events: by seq, (record, seq) unique, append-only */
+    OK(d->add_event(f->c, &(dh_fb_event_row){b, 2, "accept", 2100, "cb1", "", "", 0}, &e));
+    OK(d->add_event(f->c, &(dh_fb_event_row){b, 1, "received", 2000, "", "UB-P2", "", 0}, &e));
+    OK(d->add_event(f->c, &(dh_fb_event_row){b, 3, "rate", 2600, "", "", "", 5}, &e));
+    FAILS(DH_E_CONFLICT,
+          d->add_event(f->c, &(dh_fb_event_row){b, 3, "close", 2700, "", "", "", 0}, &e));
+    REFUSED(d->add_event(f->c, &(dh_fb_event_row){b, 4, "nonsense", 2700, "", "", "", 0}, &e));
+    r = (rows){0};
+    OK(d->list_events(f->c, b, on_fb_event, &r, &e));
+    assert_int_equal(r.n, 3);
+    assert_string_equal(r.s[0], "1:received@2000  UB-P2  0");
+    assert_string_equal(r.s[1], "2:accept@2100 cb1   0");
+    assert_string_equal(r.s[2], "3:rate@2600    5");
+    r = (rows){0};
+    OK(d->list_events(f->c, a, on_fb_event, &r, &e));
+    assert_int_equal(r.n, 0);
+
+    /* attachments: by content hash, at most 5 MB */
+    OK(d->put_attachment(f->c, &(dh_fb_attachment_row){a, "bb", "image/png", "den.png",
+                                                       "\x89PNG\r\n\x1a\n", 8}, &e));
+    OK(d->put_attachment(f->c, &(dh_fb_attachment_row){a, "aa", "image/jpeg", "", "\xff\xd8\xff",
+                                                       3}, &e));
+    FAILS(DH_E_CONFLICT, d->put_attachment(f->c, &(dh_fb_attachment_row){a, "aa", "image/jpeg",
+                                                                         "", "x", 1}, &e));
+    FAILS(DH_E_TOOLARGE,
+          d->put_attachment(f->c, &(dh_fb_attachment_row){a, "cc", "image/png", "", "x",
+                                                          DH_FB_ATTACH_MAX + 1}, &e));
+    r = (rows){0};
+    OK(d->list_attachments(f->c, a, on_fb_attachment, &r, &e));
+    assert_int_equal(r.n, 2);
+    assert_string_equal(r.s[0], "aa image/jpeg  3 \xff\xd8\xff");
+    assert_memory_equal(r.s[1], "bb image/png den.png 8 \x89PNG\r\n\x1a\n", 30);
+
+    /* stats per unit: received in [1500, 4000), answered in it, open at 4000 */
+    r = (rows){0};
+    OK(d->stats(f->c, 1500, 4000, 4000, on_fb_stats, &r, &e));
+    assert_int_equal(r.n, 2);
+    assert_string_equal(r.s[0], "UB-P1 rec0 ans0 ok0 late0 min0 rated0 sat0 in1 over0");
+    assert_string_equal(r.s[1], "UB-P2 rec2 ans1 ok1 late0 min120 rated1 sat1 in1 over0");
+    r = (rows){0};
+    OK(d->stats(f->c, 0, 1500, 6000, on_fb_stats, &r, &e));
+    assert_string_equal(r.s[0], "UB-P1 rec1 ans0 ok0 late0 min0 rated0 sat0 in0 over1");
+    /* a callback that stops ends the list */
+    r = (rows){.stop_after = 1};
+    OK(d->list_records(f->c, &(dh_fb_filter){0}, on_fb_record, &r, &e));
+    assert_int_equal(r.n, 1);
+}
+
+/* ------------------------------------------------------------------ */
 
 int main(void)
 {
@@ -3343,6 +3607,7 @@ int main(void)
         T(indicators_obligations_approvals),
         T(targets_dirty_eval_list),
         T(dti_frameworks_assessments),
+        T(feedback_records_events),
         T(runner_two_writers_no_lost_update),
         T(jobs_claim_done_lapse),
         T(jobs_two_nodes_claim_once),

@@ -1,0 +1,327 @@
+/* test_feedback.c - the feedback clock on hand-computed cases: the state
+ * table, deadlines in working time with a needs_info pause across Tết
+ * 2025 (25/1-2/2), at-risk and overdue, and replays that must be refused. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "app/app.h"
+#include "core/feedback.h"
+
+static time_t T(const char *s)
+{
+    time_t t;
+    if (dh_time_parse(s, &t))
+        fail_msg("bad time %s", s);
+    return t;
+}
+
+static const dh_workcal *wc(void)
+{
+    dh_err e;
+    const dh_calset *s = dh_calset_builtin(&e);
+    assert_non_null(s);
+    return dh_calset_find(s, "default")->wc;
+}
+
+static void fmt_is(time_t t, const char *want)
+{
+    char got[20];
+    dh_time_format_vn(t, got);
+    assert_string_equal(got, want);
+}
+
+static const dh_fb_limits lim = {DH_FB_DEFAULT_ACCEPT_DAYS, DH_FB_DEFAULT_ANSWER_DAYS, 0};
+
+static dh_fb_event E(dh_fb_event_type t, const char *at)
+{
+    static int64_t seq;
+    dh_fb_event e = {t, T(at), ++seq, NULL, 0};
+    if (t == DH_FBE_RECEIVED)
+        e.to_unit = "VT-P1";
+    return e;
+}
+
+static dh_fb_view replay(dh_fb_event *ev, size_t n, const char *now)
+{
+    dh_fb_view v;
+    long bad;
+    const char *why = NULL;
+    dh_fb_events_sort(ev, n);
+    if (dh_fb_replay(ev, n, wc(), &lim, T(now), &v, &bad, &why))
+        fail_msg("replay refused at %ld: %s", bad, why);
+    return v;
+}
+
+static void test_names(void **state)
+{
+    (void)state;
+    for (int i = 0; i < DH_FB_STATE_COUNT; i++) {
+        dh_fb_state s;
+        assert_int_equal(dh_fb_state_parse(dh_fb_state_name((dh_fb_state)i), &s), 0);
+        assert_int_equal(s, i);
+    }
+    for (int i = 0; i < DH_FBE_COUNT; i++) {
+        dh_fb_event_type t;
+        assert_int_equal(dh_fb_event_parse(dh_fb_event_name((dh_fb_event_type)i), &t), 0);
+        assert_int_equal(t, i);
+    }
+    dh_fb_state s;
+    assert_int_equal(dh_fb_state_parse("done", &s), -1);
+    assert_true(dh_fb_channel_valid("open311"));
+    assert_true(dh_fb_channel_valid("zalo"));
+    assert_false(dh_fb_channel_valid("fax"));
+    assert_false(dh_fb_channel_valid(NULL));
+}
+
+static void test_transitions(void **state)
+{
+    (void)state;
+    dh_fb_state to;
+    const char *why = NULL;
+    assert_int_equal(dh_fb_transition(DH_FB_RECEIVED, 0, DH_FBE_ACCEPT, &to, &why), 0);
+    assert_int_equal(to, DH_FB_ACCEPTED);
+    assert_int_equal(dh_fb_transition(DH_FB_RECEIVED, 0, DH_FBE_REJECT, &to, &why), 0);
+    assert_int_equal(to, DH_FB_REJECTED);
+    assert_int_equal(dh_fb_transition(DH_FB_ACCEPTED, 0, DH_FBE_START, &to, &why), 0);
+    assert_int_equal(to, DH_FB_IN_PROGRESS);
+    assert_int_equal(dh_fb_transition(DH_FB_IN_PROGRESS, 0, DH_FBE_REQUEST_INFO, &to, &why), 0);
+    assert_int_equal(to, DH_FB_NEEDS_INFO);
+    assert_int_equal(
+        dh_fb_transition(DH_FB_NEEDS_INFO, DH_FB_IN_PROGRESS, DH_FBE_RESUME, &to, &why), 0);
+    assert_int_equal(to, DH_FB_IN_PROGRESS);
+    assert_int_equal(dh_fb_transition(DH_FB_IN_PROGRESS, 0, DH_FBE_ANSWER, &to, &why), 0);
+    assert_int_equal(to, DH_FB_ANSWERED);
+    assert_int_equal(dh_fb_transition(DH_FB_ANSWERED, 0, DH_FBE_RATE, &to, &why), 0);
+    assert_int_equal(to, DH_FB_ANSWERED);
+    assert_int_equal(dh_fb_transition(DH_FB_ANSWERED, 0, DH_FBE_CLOSE, &to, &why), 0);
+    assert_int_equal(to, DH_FB_CLOSED);
+    assert_int_equal(dh_fb_transition(DH_FB_IN_PROGRESS, 0, DH_FBE_TRANSFER, &to, &why), 0);
+    assert_int_equal(to, DH_FB_IN_PROGRESS);
+
+    /* refused, each with its reason */
+    assert_int_equal(dh_fb_transition(DH_FB_CLOSED, 0, DH_FBE_ANSWER, &to, &why), -1);
+    assert_string_equal(why, "the record is already answered or closed");
+    assert_int_equal(dh_fb_transition(DH_FB_RECEIVED, 0, DH_FBE_ANSWER, &to, &why), -1);
+    assert_string_equal(why, "only an accepted record can be answered");
+    assert_int_equal(dh_fb_transition(DH_FB_ACCEPTED, 0, DH_FBE_REJECT, &to, &why), -1);
+    assert_int_equal(dh_fb_transition(DH_FB_RECEIVED, 0, DH_FBE_RATE, &to, &why), -1);
+    assert_int_equal(dh_fb_transition(DH_FB_CLOSED, 0, DH_FBE_TRANSFER, &to, &why), -1);
+    assert_int_equal(dh_fb_transition(DH_FB_NEEDS_INFO, 0, DH_FBE_REQUEST_INFO, &to, &why), -1);
+    assert_int_equal(dh_fb_transition(DH_FB_IN_PROGRESS, 0, DH_FBE_RESUME, &to, &why), -1);
+    assert_int_equal(dh_fb_transition(DH_FB_IN_PROGRESS, 0, DH_FBE_CLOSE, &to, &why), -1);
+    assert_int_equal(dh_fb_transition(DH_FB_RECEIVED, 0, DH_FBE_RECEIVED, &to, &why), -1);
+    /* rejected while waiting for information asked before acceptance */
+    assert_int_equal(dh_fb_transition(DH_FB_NEEDS_INFO, DH_FB_RECEIVED, DH_FBE_REJECT, &to, &why),
+                     0);
+    assert_int_equal(
+        dh_fb_transition(DH_FB_NEEDS_INFO, DH_FB_IN_PROGRESS, DH_FBE_REJECT, &to, &why), -1);
+}
+
+/* Received Wed 22/1/2025 08:00. Without a pause the 7 working days (3150
+ * minutes) end Fri 7/2 08:00 (22/1 420 min, 23-24/1 and 3-6/2 450 each:
+ * 3120, +30 on 7/2; Tết 25/1-2/2 is not working time). A needs_info pause
+ * from Thu 23/1 08:00 to Tue 4/2 08:00 covers 420+450+450+30 = 1350
+ * working minutes (3 days), so the deadline moves to Wed 12/2 08:00. */
+static void test_pause_across_tet(void **state)
+{
+    (void)state;
+    dh_fb_event ev[] = {E(DH_FBE_RECEIVED, "2025-01-22T08:00"),
+                        E(DH_FBE_ACCEPT, "2025-01-22T09:00"),
+                        E(DH_FBE_START, "2025-01-22T10:00"),
+                        E(DH_FBE_REQUEST_INFO, "2025-01-23T08:00"),
+                        E(DH_FBE_RESUME, "2025-02-04T08:00"),
+                        E(DH_FBE_ANSWER, "2025-02-12T08:00"),
+                        E(DH_FBE_RATE, "2025-02-20T08:00"),
+                        E(DH_FBE_CLOSE, "2025-02-21T08:00")};
+    ev[6].rating = 5;
+    dh_fb_view v = replay(ev, 8, "2025-03-01T00:00");
+    assert_int_equal(v.state, DH_FB_CLOSED);
+    assert_int_equal(v.outcome, DH_FBO_ON_TIME);
+    assert_int_equal(v.paused_minutes, 1350);
+    assert_int_equal(v.answer_budget_minutes, 3150);
+    assert_int_equal(v.used_minutes, 3150);
+    fmt_is(v.answer_due, "2025-02-12T08:00");
+    fmt_is(v.accept_due, "2025-01-23T08:00");
+    assert_false(v.accepted_late);
+    assert_int_equal(v.rating, 5);
+}
+
+static void test_pause_across_tet_outcomes(void **state)
+{
+    (void)state;
+    const char *answers[] = {"2025-02-12T08:00", "2025-02-12T09:00", "2025-02-07T09:00"};
+    dh_fb_outcome want[] = {DH_FBO_ON_TIME, DH_FBO_LATE, DH_FBO_ON_TIME};
+    for (int i = 0; i < 3; i++) {
+        dh_fb_event ev[] = {E(DH_FBE_RECEIVED, "2025-01-22T08:00"),
+                            E(DH_FBE_ACCEPT, "2025-01-22T09:00"),
+                            E(DH_FBE_START, "2025-01-22T10:00"),
+                            E(DH_FBE_REQUEST_INFO, "2025-01-23T08:00"),
+                            E(DH_FBE_RESUME, "2025-02-04T08:00"),
+                            E(DH_FBE_ANSWER, answers[i])};
+        dh_fb_view v = replay(ev, 6, "2025-03-01T00:00");
+        assert_int_equal(v.outcome, want[i]);
+        assert_int_equal(v.paused_minutes, 1350);
+        fmt_is(v.answer_due, "2025-02-12T08:00");
+    }
+    /* the same answer times without the pause: due 7/2 08:00 */
+    dh_fb_event ev[] = {E(DH_FBE_RECEIVED, "2025-01-22T08:00"),
+                        E(DH_FBE_ACCEPT, "2025-01-22T09:00"),
+                        E(DH_FBE_ANSWER, "2025-02-07T09:00")};
+    dh_fb_view v = replay(ev, 3, "2025-03-01T00:00");
+    fmt_is(v.answer_due, "2025-02-07T08:00");
+    assert_int_equal(v.outcome, DH_FBO_LATE);
+    assert_int_equal(v.paused_minutes, 0);
+
+    /* still waiting during Tết: the clock is read at the pause's start */
+    dh_fb_event w[] = {E(DH_FBE_RECEIVED, "2025-01-22T08:00"),
+                       E(DH_FBE_ACCEPT, "2025-01-22T09:00"),
+                       E(DH_FBE_REQUEST_INFO, "2025-01-23T08:00")};
+    v = replay(w, 3, "2025-03-20T08:00");
+    assert_int_equal(v.state, DH_FB_NEEDS_INFO);
+    assert_true(v.in_pause);
+    assert_int_equal(v.used_minutes, 450);
+    assert_int_equal(v.outcome, DH_FBO_WITHIN);
+}
+
+static void test_accept_clock(void **state)
+{
+    (void)state;
+    /* accepted an hour after its one-day deadline */
+    dh_fb_event ev[] = {E(DH_FBE_RECEIVED, "2025-01-22T08:00"),
+                        E(DH_FBE_ACCEPT, "2025-01-23T09:00")};
+    dh_fb_view v = replay(ev, 2, "2025-01-23T10:00");
+    assert_true(v.accepted_late);
+    fmt_is(v.accept_due, "2025-01-23T08:00");
+    /* not accepted, Mon 3/3/2025 08:00: budget 450, margin 225 */
+    const char *nows[] = {"2025-03-03T10:00", "2025-03-03T14:00", "2025-03-04T09:00"};
+    dh_fb_outcome want[] = {DH_FBO_WITHIN, DH_FBO_AT_RISK, DH_FBO_OVERDUE};
+    for (int i = 0; i < 3; i++) {
+        dh_fb_event r[] = {E(DH_FBE_RECEIVED, "2025-03-03T08:00")};
+        v = replay(r, 1, nows[i]);
+        assert_int_equal(v.state, DH_FB_RECEIVED);
+        assert_int_equal(v.outcome, want[i]);
+    }
+    /* accepted: the answer clock, 3150 minutes, margin one day (450) */
+    const char *later[] = {"2025-03-10T08:00", "2025-03-11T10:00", "2025-03-12T09:00"};
+    for (int i = 0; i < 3; i++) {
+        dh_fb_event r[] = {E(DH_FBE_RECEIVED, "2025-03-03T08:00"),
+                           E(DH_FBE_ACCEPT, "2025-03-03T09:00")};
+        v = replay(r, 2, later[i]);
+        assert_int_equal(v.outcome, want[i]);
+        fmt_is(v.answer_due, "2025-03-12T08:00");
+    }
+    /* events after now are not yet taken into account */
+    dh_fb_event r[] = {E(DH_FBE_RECEIVED, "2025-03-03T08:00"),
+                       E(DH_FBE_ACCEPT, "2025-03-03T09:00")};
+    v = replay(r, 2, "2025-03-03T08:30");
+    assert_int_equal(v.state, DH_FB_RECEIVED);
+}
+
+static void test_transfer_and_reject(void **state)
+{
+    (void)state;
+    dh_fb_event ev[] = {E(DH_FBE_RECEIVED, "2025-03-03T08:00"),
+                        E(DH_FBE_TRANSFER, "2025-03-03T09:00"),
+                        E(DH_FBE_ACCEPT, "2025-03-03T10:00")};
+    ev[1].to_unit = "VT-P2";
+    dh_fb_view v = replay(ev, 3, "2025-03-04T10:00");
+    assert_string_equal(v.unit, "VT-P2");
+    assert_int_equal(v.ntransfers, 1);
+    fmt_is(v.answer_due, "2025-03-12T08:00"); /* the transfer does not restart the clock */
+
+    dh_fb_event r[] = {E(DH_FBE_RECEIVED, "2025-03-03T08:00"),
+                       E(DH_FBE_REQUEST_INFO, "2025-03-03T09:00"),
+                       E(DH_FBE_REJECT, "2025-03-10T09:00"),
+                       E(DH_FBE_CLOSE, "2025-03-11T09:00")};
+    v = replay(r, 4, "2025-04-01T00:00");
+    assert_int_equal(v.state, DH_FB_CLOSED);
+    assert_int_equal(v.outcome, DH_FBO_NONE);
+    assert_int_equal(v.used_minutes, 60);
+}
+
+static void test_refused_replays(void **state)
+{
+    (void)state;
+    dh_fb_view v;
+    long bad;
+    const char *why;
+    dh_fb_event a[] = {E(DH_FBE_RECEIVED, "2025-03-03T08:00"), E(DH_FBE_ACCEPT, "2025-03-03T09:00"),
+                       E(DH_FBE_ANSWER, "2025-03-04T09:00"), E(DH_FBE_CLOSE, "2025-03-05T09:00"),
+                       E(DH_FBE_ANSWER, "2025-03-06T09:00")};
+    assert_int_equal(dh_fb_replay(a, 5, wc(), &lim, T("2025-04-01T00:00"), &v, &bad, &why), -1);
+    assert_int_equal(bad, 4);
+    assert_string_equal(why, "the record is already answered or closed");
+    a[4].type = DH_FBE_RATE;
+    a[4].rating = 6;
+    assert_int_equal(dh_fb_replay(a, 5, wc(), &lim, T("2025-04-01T00:00"), &v, &bad, &why), -1);
+    assert_string_equal(why, "a rating is 1 to 5");
+    a[4].rating = 4;
+    assert_int_equal(dh_fb_replay(a, 5, wc(), &lim, T("2025-04-01T00:00"), &v, &bad, &why), 0);
+    assert_int_equal(v.rating, 4);
+    assert_int_equal(v.state, DH_FB_CLOSED);
+    assert_int_equal(v.outcome, DH_FBO_ON_TIME);
+    assert_int_equal(dh_fb_replay(a + 1, 4, wc(), &lim, T("2025-04-01T00:00"), &v, &bad, &why),
+                     -1);
+    assert_int_equal(bad, 0);
+}
+
+/* Routing by commune validity: Phường 1 (VT-P1) of Vũng Tàu was merged into
+ * Phường Vũng Tàu (HCM-VUNGTAU) on 1/7/2025. */
+static void test_routing_by_commune_validity(void **state)
+{
+    (void)state;
+    dh_unitreg *r = dh_unitreg_new();
+    int32_t vt = dh_unitreg_add_unit(r, 1, "BRVT-VT", DH_UNIT_DISTRICT,
+                                     dh_date_from_ymd(2020, 1, 1), dh_date_from_ymd(2025, 6, 30));
+    int32_t hcm = dh_unitreg_add_unit(r, 2, "HCM", DH_UNIT_PROVINCE, dh_date_from_ymd(1976, 7, 2),
+                                      DH_DATE_NONE);
+    int32_t p1 = dh_unitreg_add_unit(r, 3, "VT-P1", DH_UNIT_COMMUNE, dh_date_from_ymd(2020, 1, 1),
+                                     dh_date_from_ymd(2025, 6, 30));
+    int32_t pvt = dh_unitreg_add_unit(r, 4, "HCM-VUNGTAU", DH_UNIT_COMMUNE,
+                                      dh_date_from_ymd(2025, 7, 1), DH_DATE_NONE);
+    dh_unitreg_add_version(r, vt, dh_date_from_ymd(2020, 1, 1), -1, "Thành phố Vũng Tàu", "");
+    dh_unitreg_add_version(r, hcm, dh_date_from_ymd(1976, 7, 2), -1, "TP. Hồ Chí Minh", "");
+    dh_unitreg_add_version(r, p1, dh_date_from_ymd(2020, 1, 1), vt, "Phường 1", "");
+    dh_unitreg_add_version(r, pvt, dh_date_from_ymd(2025, 7, 1), hcm, "Phường Vũng Tàu", "");
+    dh_unitreg_finish(r);
+    dh_fb_rule rules[] = {{"roads", "VT-P1", "VT-PQLDT"},
+                          {"roads", "HCM-VUNGTAU", "HCM-VUNGTAU-KT"},
+                          {"", "", "HCM-TIEPDAN"}};
+    dh_date before = dh_date_from_ymd(2025, 6, 30), after = dh_date_from_ymd(2025, 7, 1);
+    /* before the merger: the rule of Phường 1, else its own unit */
+    assert_string_equal(dh_fb_route(rules, 3, r, "roads", "VT-P1", before), "VT-PQLDT");
+    assert_string_equal(dh_fb_route(rules, 3, r, "light", "VT-P1", before), "VT-P1");
+    /* after: Phường 1 no longer exists, its rule does not apply: the catch-all */
+    assert_string_equal(dh_fb_route(rules, 3, r, "roads", "VT-P1", after), "HCM-TIEPDAN");
+    assert_string_equal(dh_fb_route(rules, 3, r, "roads", "HCM-VUNGTAU", after),
+                        "HCM-VUNGTAU-KT");
+    assert_string_equal(dh_fb_route(rules, 3, r, "light", "HCM-VUNGTAU", after), "HCM-VUNGTAU");
+    /* the new ward did not exist yet on 30/6 */
+    assert_string_equal(dh_fb_route(rules, 3, r, "light", "HCM-VUNGTAU", before), "HCM-TIEPDAN");
+    /* no commune: the category's rule, else the catch-all, else none */
+    assert_string_equal(dh_fb_route(rules, 3, r, "light", "", after), "HCM-TIEPDAN");
+    assert_null(dh_fb_route(rules, 2, r, "light", "", after));
+    assert_null(dh_fb_route(rules, 2, r, "roads", "UNKNOWN", after));
+    dh_unitreg_free(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_transitions),
+        cmocka_unit_test(test_pause_across_tet),
+        cmocka_unit_test(test_pause_across_tet_outcomes),
+        cmocka_unit_test(test_accept_clock),
+        cmocka_unit_test(test_transfer_and_reject),
+        cmocka_unit_test(test_refused_replays),
+        cmocka_unit_test(test_routing_by_commune_validity),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
