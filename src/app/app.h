@@ -334,6 +334,9 @@ dh_status dh_app_dossier_list(dh_app *app, const dh_actor *a, const dh_dossier_q
  * replayed at that instant; most overdue first. */
 dh_status dh_app_dossier_late(dh_app *app, const dh_actor *a, const char *unit, dh_date d,
                               json_t **items, dh_err *e);
+/* The same at instant `at` (the daily late-dossier report's hour). */
+dh_status dh_app_dossier_late_at(dh_app *app, const dh_actor *a, const char *unit, time_t at,
+                                 json_t **items, dh_err *e);
 
 
 /* ---- Indicators, values, targets and report obligations (indicators.c,
@@ -641,6 +644,31 @@ dh_status dh_app_contact_set(dh_app *app, const dh_actor *a, const char *unit,
  * DIEUHANH_REMINDER_INTERVAL seconds, default 300): errors and runs logged
  * to standard error. */
 void dh_reminders_tick(dh_app *app, time_t now);
+/* Sends one e-mail through DIEUHANH_SMTP_URL (reminders.c); 0 or why in err. */
+int dh_mail_send(const char *url, const char *from, const char *to, const char *subject,
+                 const char *body, char *err, size_t errcap);
+
+/* ---- The daily late-dossier report (latedaily.c, issue 19). ------------ */
+
+/* Reports, for local day `day`, each unit's overdue dossiers (as of the
+ * report hour, DIEUHANH_LATE_REPORT_AT, default 16:30) to its parent unit:
+ * one stored report per unit with overdue dossiers whose calendar makes
+ * `day` a working day, then an e-mail per parent with a contact. A day is
+ * reported once (meta "late_daily:DAY", written with the reports), unless
+ * `force` (which mails the day's reports again but never rewrites a stored
+ * one; the mail carries what is computed now). *out:
+ * {"ran","day","reports","mailed","mail_errors"}. */
+dh_status dh_app_late_daily_run(dh_app *app, dh_date day, time_t now, bool force, json_t **out,
+                                dh_err *e);
+/* What unit reported on day and what its units reported to it, and the
+ * history of what they reported (newest first, at most 200 lines):
+ * {"unit","date","reported","report":{..}|null,"received":[..],"history":[..]}. */
+dh_status dh_app_late_daily(dh_app *app, const dh_actor *a, const char *unit, dh_date day,
+                            time_t now, json_t **out, dh_err *e);
+/* The report hour, minutes after local midnight (DIEUHANH_LATE_REPORT_AT). */
+int dh_late_daily_minute(void);
+/* The server's job: after the report hour of a day, that day's report. */
+void dh_late_daily_tick(dh_app *app, time_t now);
 /* The targets' statuses derived again when their inputs changed
  * (dh_app_targets_refresh), as the server's job (every
  * DIEUHANH_TARGETS_INTERVAL seconds, default 5), so that the overview

@@ -19,7 +19,7 @@ static const dh_cmd commands[] = {
     {"dossiers", "dossiers: the daily overdue list, one dossier", dh_cmd_dossiers},
     {"gen", "generate synthetic dossier events (NDJSON)", dh_cmd_gen},
     {"letter", "the apology letter of a late dossier (PDF or HTML)", dh_cmd_letter},
-    {"report", "official reports: ii06a (Biểu II.06a)", dh_cmd_report},
+    {"report", "official reports: ii06a (Biểu II.06a), completeness, late-daily", dh_cmd_report},
     {"indicator", "indicators: list, import, import values (CSV/XLSX)", dh_cmd_indicator},
     {"target", "progress against targets: status", dh_cmd_target},
     {"index", "the Decision 766 service index of a unit and period", dh_cmd_index},

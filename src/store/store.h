@@ -63,6 +63,7 @@ typedef struct dh_targets_ops dh_targets_ops;
 typedef struct dh_jobs_ops dh_jobs_ops;
 typedef struct dh_rows_ops dh_rows_ops;
 typedef struct dh_dti_ops dh_dti_ops;
+typedef struct dh_latereports_ops dh_latereports_ops;
 
 /* ---- The backend table. --------------------------------------------- */
 
@@ -100,6 +101,7 @@ typedef struct dh_store_ops {
     /* Every table as rows of typed values (rows.h: dieuhanh copy). */
     const dh_rows_ops *rows;
     const dh_dti_ops *dti; /* dti.h (issue 16) */
+    const dh_latereports_ops *latereports; /* latereports.h (issue 19) */
 } dh_store_ops;
 
 /* ---- Front door. ------------------------------------------------------ */

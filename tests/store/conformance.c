@@ -38,6 +38,7 @@
 #include "store/dti.h"
 #include "store/store.h"
 #include "store/jobs.h"
+#include "store/latereports.h"
 
 /* ------------------------------------------------------------------ */
 /* Fresh databases.                                                   */
@@ -2723,6 +2724,96 @@ static void dti_frameworks_assessments(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* The daily late-dossier reports (issue 19).                         */
+
+typedef struct late_seen {
+    int n;
+    char unit[8][16], parent[8][16], items[8][64];
+    dh_date day[8];
+    int64_t overdue[8], apologies[8];
+    time_t made_at[8];
+    bool mailed[8];
+    int stop_after;
+} late_seen;
+
+static int on_late(void *closure, const dh_late_report_row *r)
+{
+    late_seen *s = closure;
+    if (s->n < 8) {
+        snprintf(s->unit[s->n], 16, "%s", r->unit);
+        snprintf(s->parent[s->n], 16, "%s", r->parent);
+        snprintf(s->items[s->n], 64, "%s", r->items);
+        s->day[s->n] = r->day;
+        s->overdue[s->n] = r->overdue;
+        s->apologies[s->n] = r->apologies;
+        s->made_at[s->n] = r->made_at;
+        s->mailed[s->n] = r->mailed;
+    }
+    s->n++;
+    return s->stop_after && s->n >= s->stop_after;
+}
+
+static void latereports_put_mark_list(void **state)
+{
+    fx *f = *state;
+    dh_err e;
+    dh_conn *c = f->c;
+    const dh_latereports_ops *L = DH_LATEREPORTS(c);
+    dh_date d1 = dh_date_from_ymd(2026, 12, 1), d2 = dh_date_from_ymd(2026, 12, 2);
+    bool ins = false;
+    dh_late_report_row a = {"VT-P1", d1, "BRVT-VT", 2, 1, "[{\"code\":\"X\"}]", 1000, false};
+    OK(L->put_late_report(c, &a, &ins, &e));
+    assert_true(ins);
+    /* a day is reported once: the second put keeps the first row */
+    dh_late_report_row a2 = {"VT-P1", d1, "BRVT-VT", 9, 9, "[]", 2000, true};
+    OK(L->put_late_report(c, &a2, &ins, &e));
+    assert_false(ins);
+    dh_late_report_row b = {"VT-P2", d1, "BRVT-VT", 1, 0, "[]", 1001, false};
+    dh_late_report_row c2 = {"VT-P1", d2, "BRVT-VT", 3, 0, "[]", 1002, false};
+    dh_late_report_row x = {"BR-P1", d2, "BRVT-BR", 1, 1, "[]", 1003, false};
+    OK(L->put_late_report(c, &b, &ins, &e));
+    OK(L->put_late_report(c, &c2, &ins, &e));
+    OK(L->put_late_report(c, &x, &ins, &e));
+    /* to a parent: newest day first, then by unit */
+    late_seen s = {0};
+    OK(L->list_late_reports(c, "BRVT-VT", NULL, DH_DATE_NONE, DH_DATE_NONE, on_late, &s, &e));
+    assert_int_equal(s.n, 3);
+    assert_string_equal(s.unit[0], "VT-P1");
+    assert_true(s.day[0] == d2);
+    assert_string_equal(s.unit[1], "VT-P1");
+    assert_true(s.day[1] == d1);
+    assert_int_equal(s.overdue[1], 2);
+    assert_int_equal(s.apologies[1], 1);
+    assert_string_equal(s.items[1], "[{\"code\":\"X\"}]");
+    assert_int_equal((int64_t)s.made_at[1], 1000);
+    assert_false(s.mailed[1]);
+    assert_string_equal(s.unit[2], "VT-P2");
+    assert_string_equal(s.parent[2], "BRVT-VT");
+    /* a day range, a unit, both */
+    s = (late_seen){0};
+    OK(L->list_late_reports(c, "BRVT-VT", NULL, d1, d1, on_late, &s, &e));
+    assert_int_equal(s.n, 2);
+    s = (late_seen){0};
+    OK(L->list_late_reports(c, NULL, "VT-P1", d2, DH_DATE_NONE, on_late, &s, &e));
+    assert_int_equal(s.n, 1);
+    assert_true(s.day[0] == d2);
+    s = (late_seen){0};
+    OK(L->list_late_reports(c, NULL, NULL, DH_DATE_NONE, DH_DATE_NONE, on_late, &s, &e));
+    assert_int_equal(s.n, 4);
+    assert_string_equal(s.unit[0], "BR-P1");
+    s = (late_seen){.stop_after = 1};
+    OK(L->list_late_reports(c, NULL, NULL, DH_DATE_NONE, DH_DATE_NONE, on_late, &s, &e));
+    assert_int_equal(s.n, 1);
+    /* mailed: marked once found; a missing report is NOTFOUND */
+    OK(L->mark_late_report_mailed(c, "VT-P1", d1, &e));
+    FAILS(DH_E_NOTFOUND, L->mark_late_report_mailed(c, "VT-P9", d1, &e));
+    s = (late_seen){0};
+    OK(L->list_late_reports(c, NULL, "VT-P1", d1, d1, on_late, &s, &e));
+    assert_int_equal(s.n, 1);
+    assert_true(s.mailed[0]);
+}
+
+/* ------------------------------------------------------------------ */
 
 int main(void)
 {
@@ -2751,6 +2842,7 @@ int main(void)
         T(runner_two_writers_no_lost_update),
         T(jobs_claim_done_lapse),
         T(jobs_two_nodes_claim_once),
+        T(latereports_put_mark_list),
         T(rows_tables_columns_count),
         T(rows_insert_scan_values),
         T(rows_forward_reference_and_refusal),

@@ -374,4 +374,5 @@ const dh_store_ops dh_sqlite_ops = {
     .jobs = &dh_sqlite_jobs_ops,
     .rows = &dh_sqlite_rows_ops,
     .dti = &dh_sqlite_dti_ops,
+    .latereports = &dh_sqlite_latereports_ops,
 };
