@@ -669,6 +669,31 @@ dh_status dh_app_late_daily(dh_app *app, const dh_actor *a, const char *unit, dh
 int dh_late_daily_minute(void);
 /* The server's job: after the report hour of a day, that day's report. */
 void dh_late_daily_tick(dh_app *app, time_t now);
+
+/* ---- The register of 5G stations (stations.c, issue 19). --------------- */
+
+/* planned 0, permitted 1, installed 2, on_air 3; -1 / "" otherwise. */
+int dh_station_status_rank(const char *s);
+const char *dh_station_status_name(int rank);
+/* Imports status steps from CSV or XLSX (header site_code,operator,commune,
+ * address,lat,long,technology,status,status_date,source; one row per step).
+ * All-or-nothing unless partial: DH_E_INVALID for bad lines, DH_E_CONFLICT
+ * when one is a site code with other content or a known step with another
+ * date. *out (also on failure): {"accepted","duplicates","refused","errors":
+ * [{"line","field","code","message"}]}. */
+dh_status dh_app_station_import(dh_app *app, const dh_actor *a, const char *data, size_t len,
+                                const char *name, bool partial, time_t now, json_t **out,
+                                dh_err *e);
+/* The same from {"stations":[{site_code, operator, ...}]} (lines: 1-based
+ * indexes). */
+dh_status dh_app_station_push(dh_app *app, const dh_actor *a, json_t *body, bool partial,
+                              time_t now, json_t **out, dh_err *e);
+/* Stations at their latest step dated on or before as_of (DH_DATE_NONE:
+ * today), of operator op (NULL: any) and in the subtree of unit by commune
+ * or operator (NULL: all): {"as_of","planned","permitted","installed",
+ * "on_air"} (+ "stations":[..] when list). */
+dh_status dh_app_station_count(dh_app *app, const dh_actor *a, const char *op, const char *unit,
+                               dh_date as_of, bool list, time_t now, json_t **out, dh_err *e);
 /* The targets' statuses derived again when their inputs changed
  * (dh_app_targets_refresh), as the server's job (every
  * DIEUHANH_TARGETS_INTERVAL seconds, default 5), so that the overview

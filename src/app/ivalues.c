@@ -608,7 +608,7 @@ static bool may_submit_somewhere(const dh_actor *a)
 
 /* Reads CSV or XLSX (a zip: "PK") into a sheet, both under the limits of
  * util/xlsx.h; a malformed CSV line is reported and skipped. */
-static dh_status read_rows(const char *data, size_t len, const char *name, dh_sheet *rs,
+dh_status dh_sheet_read_any(const char *data, size_t len, const char *name, dh_sheet *rs,
                            dh_import_report *rep, dh_err *e)
 {
     if (len >= 2 && data[0] == 'P' && data[1] == 'K')
@@ -752,7 +752,7 @@ dh_status dh_app_values_import(dh_app *app, const dh_actor *a, const char *data,
         return dh_app_deny(app, a, "ingest", "indicator_value", name, a->unit_code, now, e,
                            "submit indicator values");
     dh_sheet rs;
-    dh_status st = read_rows(data, len, name, &rs, rep, e);
+    dh_status st = dh_sheet_read_any(data, len, name, &rs, rep, e);
     if (st)
         return st;
     if (rs.nrows == 0) {

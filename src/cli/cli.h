@@ -40,6 +40,7 @@ int dh_cmd_indicator(int argc, char **argv);
 int dh_cmd_target(int argc, char **argv);
 int dh_cmd_copy(int argc, char **argv);
 int dh_cmd_dti(int argc, char **argv);
+int dh_cmd_station(int argc, char **argv);
 
 /* The database URL: the --db value, else $DIEUHANH_DB, else
  * "sqlite:dieuhanh.db". */

@@ -22,6 +22,7 @@ static const dh_cmd commands[] = {
     {"report", "official reports: ii06a (Biểu II.06a), completeness, late-daily", dh_cmd_report},
     {"indicator", "indicators: list, import, import values (CSV/XLSX)", dh_cmd_indicator},
     {"target", "progress against targets: status", dh_cmd_target},
+    {"station", "5G stations one by one: import, count", dh_cmd_station},
     {"index", "the Decision 766 service index of a unit and period", dh_cmd_index},
     {"dti", "the digital-transformation index: frameworks, results, score, rank", dh_cmd_dti},
     {"rebuild", "recompute dossiers and the service aggregates from the events", dh_cmd_rebuild},

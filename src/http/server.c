@@ -48,7 +48,8 @@ static const dh_route *const groups[] = {dh_routes_health, dh_routes_auth, dh_ro
                                          dh_routes_public, dh_routes_reports, dh_routes_indicators,
                                          dh_routes_pages, dh_routes_pages_dossiers,
                                          dh_routes_pages_admin, dh_routes_pages_plans, dh_routes_pages_targets,
-                                         dh_routes_plans, dh_routes_dti, dh_routes_pages_dti};
+                                         dh_routes_plans, dh_routes_dti, dh_routes_pages_dti,
+                                         dh_routes_stations};
 
 /* ------------------------------------------------------------------ */
 /* Replies.                                                           */

@@ -64,6 +64,7 @@ typedef struct dh_jobs_ops dh_jobs_ops;
 typedef struct dh_rows_ops dh_rows_ops;
 typedef struct dh_dti_ops dh_dti_ops;
 typedef struct dh_latereports_ops dh_latereports_ops;
+typedef struct dh_stations_ops dh_stations_ops;
 
 /* ---- The backend table. --------------------------------------------- */
 
@@ -102,6 +103,7 @@ typedef struct dh_store_ops {
     const dh_rows_ops *rows;
     const dh_dti_ops *dti; /* dti.h (issue 16) */
     const dh_latereports_ops *latereports; /* latereports.h (issue 19) */
+    const dh_stations_ops *stations;       /* stations.h (issue 19) */
 } dh_store_ops;
 
 /* ---- Front door. ------------------------------------------------------ */

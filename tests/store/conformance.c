@@ -39,6 +39,7 @@
 #include "store/store.h"
 #include "store/jobs.h"
 #include "store/latereports.h"
+#include "store/stations.h"
 
 /* ------------------------------------------------------------------ */
 /* Fresh databases.                                                   */
@@ -2814,6 +2815,116 @@ static void latereports_put_mark_list(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* The register of 5G stations (issue 19).                            */
+
+typedef struct st_seen {
+    int n;
+    char site[8][16], op[8][16], commune[8][16], addr[8][32], tech[8][8], src[8][16];
+    double lat[8], lon[8];
+    bool synthetic[8];
+    int rank[8];
+    dh_date day[8];
+    int stop_after;
+} st_seen;
+
+static int on_station(void *closure, const dh_station_row *r)
+{
+    st_seen *s = closure;
+    snprintf(s->site[0], 16, "%s", r->site_code);
+    snprintf(s->op[0], 16, "%s", r->operator_unit);
+    snprintf(s->commune[0], 16, "%s", r->commune);
+    snprintf(s->addr[0], 32, "%s", r->address);
+    snprintf(s->tech[0], 8, "%s", r->technology);
+    snprintf(s->src[0], 16, "%s", r->source);
+    s->lat[0] = r->lat;
+    s->lon[0] = r->lon;
+    s->synthetic[0] = r->synthetic;
+    s->n++;
+    return 0;
+}
+
+static int on_step(void *closure, const dh_station_step_row *r)
+{
+    st_seen *s = closure;
+    if (s->n < 8) {
+        snprintf(s->site[s->n], 16, "%s", r->station->site_code);
+        snprintf(s->op[s->n], 16, "%s", r->station->operator_unit);
+        snprintf(s->src[s->n], 16, "%s", r->source);
+        s->rank[s->n] = r->rank;
+        s->day[s->n] = r->date;
+        s->lat[s->n] = r->station->lat;
+    }
+    s->n++;
+    return s->stop_after && s->n >= s->stop_after;
+}
+
+static void stations_put_get_steps(void **state)
+{
+    fx *f = *state;
+    dh_err e;
+    dh_conn *c = f->c;
+    const dh_stations_ops *S = DH_STATIONS(c);
+    st_seen s = {0};
+    FAILS(DH_E_NOTFOUND, S->get_station(c, "VT-001", on_station, &s, &e));
+    bool ins = false;
+    dh_station_row a = {"VT-001", "BRVT-VIETTEL", "VT-P1", "12 Trần Phú", "5G NR", "import",
+                        10.3460, 107.0843, true, 1000};
+    OK(S->put_station(c, &a, &ins, &e));
+    assert_true(ins);
+    dh_station_row a2 = {"VT-001", "BRVT-VNPT", "VT-P2", "", "4G", "", 0, 0, false, 2000};
+    OK(S->put_station(c, &a2, &ins, &e));
+    assert_false(ins); /* kept */
+    OK(S->get_station(c, "VT-001", on_station, &s, &e));
+    assert_int_equal(s.n, 1);
+    assert_string_equal(s.op[0], "BRVT-VIETTEL");
+    assert_string_equal(s.commune[0], "VT-P1");
+    assert_string_equal(s.addr[0], "12 Trần Phú");
+    assert_string_equal(s.tech[0], "5G NR");
+    assert_string_equal(s.src[0], "import");
+    assert_true(s.lat[0] == 10.3460 && s.lon[0] == 107.0843);
+    assert_true(s.synthetic[0]);
+    dh_station_row b = {"BR-001", "BRVT-VNPT", "BR-P1", "", "5G NR", "", 10.5, 107.2, false, 1000};
+    OK(S->put_station(c, &b, &ins, &e));
+    dh_date d1 = dh_date_from_ymd(2024, 7, 1), d2 = dh_date_from_ymd(2024, 9, 1),
+            d3 = dh_date_from_ymd(2024, 11, 1);
+    OK(S->put_station_step(c, "VT-001", 0, d1, "kh", 1000, &ins, &e));
+    assert_true(ins);
+    OK(S->put_station_step(c, "VT-001", 0, d2, "other", 1001, &ins, &e));
+    assert_false(ins); /* a rank once */
+    OK(S->put_station_step(c, "VT-001", 3, d3, "bc", 1002, &ins, &e));
+    OK(S->put_station_step(c, "BR-001", 2, d2, "", 1003, &ins, &e));
+    /* every step, by site then rank */
+    s = (st_seen){0};
+    OK(S->list_station_steps(c, NULL, DH_DATE_NONE, on_step, &s, &e));
+    assert_int_equal(s.n, 3);
+    assert_string_equal(s.site[0], "BR-001");
+    assert_int_equal(s.rank[0], 2);
+    assert_string_equal(s.site[1], "VT-001");
+    assert_int_equal(s.rank[1], 0);
+    assert_true(s.day[1] == d1);
+    assert_string_equal(s.src[1], "kh");
+    assert_string_equal(s.op[1], "BRVT-VIETTEL");
+    assert_true(s.lat[1] == 10.3460);
+    assert_int_equal(s.rank[2], 3);
+    assert_true(s.day[2] == d3);
+    /* as of a date; one site */
+    s = (st_seen){0};
+    OK(S->list_station_steps(c, NULL, d2, on_step, &s, &e));
+    assert_int_equal(s.n, 2);
+    s = (st_seen){0};
+    OK(S->list_station_steps(c, "VT-001", DH_DATE_NONE, on_step, &s, &e));
+    assert_int_equal(s.n, 2);
+    s = (st_seen){0};
+    OK(S->list_station_steps(c, "VT-001", d1 - 1, on_step, &s, &e));
+    assert_int_equal(s.n, 0);
+    s = (st_seen){.stop_after = 1};
+    OK(S->list_station_steps(c, NULL, DH_DATE_NONE, on_step, &s, &e));
+    assert_int_equal(s.n, 1);
+    /* a step of a station that does not exist is refused */
+    assert_int_not_equal(S->put_station_step(c, "NONE", 0, d1, "", 1, &ins, &e), DH_OK);
+}
+
+/* ------------------------------------------------------------------ */
 
 int main(void)
 {
@@ -2843,6 +2954,7 @@ int main(void)
         T(jobs_claim_done_lapse),
         T(jobs_two_nodes_claim_once),
         T(latereports_put_mark_list),
+        T(stations_put_get_steps),
         T(rows_tables_columns_count),
         T(rows_insert_scan_values),
         T(rows_forward_reference_and_refusal),

@@ -136,5 +136,6 @@ extern const dh_jobs_ops dh_postgres_jobs_ops;
 extern const dh_rows_ops dh_postgres_rows_ops;
 extern const dh_dti_ops dh_postgres_dti_ops;
 extern const dh_latereports_ops dh_postgres_latereports_ops;
+extern const dh_stations_ops dh_postgres_stations_ops;
 
 #endif

@@ -644,4 +644,5 @@ const dh_store_ops dh_postgres_ops = {
     .rows = &dh_postgres_rows_ops,
     .dti = &dh_postgres_dti_ops,
     .latereports = &dh_postgres_latereports_ops,
+    .stations = &dh_postgres_stations_ops,
 };

@@ -375,4 +375,5 @@ const dh_store_ops dh_sqlite_ops = {
     .rows = &dh_sqlite_rows_ops,
     .dti = &dh_sqlite_dti_ops,
     .latereports = &dh_sqlite_latereports_ops,
+    .stations = &dh_sqlite_stations_ops,
 };
