@@ -688,6 +688,9 @@ dh_status dh_app_station_import(dh_app *app, const dh_actor *a, const char *data
  * indexes). */
 dh_status dh_app_station_push(dh_app *app, const dh_actor *a, json_t *body, bool partial,
                               time_t now, json_t **out, dh_err *e);
+/* The demo's 200 synthetic stations (Viettel 140 + VNPT 60, 70 in Vũng Tàu). */
+dh_status dh_app_stations_demo(dh_app *app, const dh_actor *a, time_t now, json_t **out,
+                               dh_err *e);
 /* Stations at their latest step dated on or before as_of (DH_DATE_NONE:
  * today), of operator op (NULL: any) and in the subtree of unit by commune
  * or operator (NULL: all): {"as_of","planned","permitted","installed",

@@ -64,6 +64,7 @@ typedef struct import_cl {
     /* the result */
     int accepted, duplicates, conflicts, refused;
     json_t *errors;
+    bool synthetic; /* the demo's stations */
 } import_cl;
 
 static void row_error(import_cl *cl, const srow *r, const char *field, const char *code,
@@ -218,7 +219,7 @@ static dh_status import_row(dh_tx *tx, import_cl *cl, const srow *r, dh_err *e)
     bool ins = false;
     if (!k.found) {
         dh_station_row s = {site, r->f[F_OP], r->f[F_COMMUNE], r->f[F_ADDR], r->f[F_TECH],
-                            r->f[F_SOURCE], lat, lon, false, cl->now};
+                            r->f[F_SOURCE], lat, lon, cl->synthetic, cl->now};
         st = DH_STATIONS(tx->c)->put_station(tx->c, &s, &ins, e);
     }
     if (st == DH_OK)
@@ -363,7 +364,7 @@ dh_status dh_app_station_import(dh_app *app, const dh_actor *a, const char *data
                               "address,lat,long,technology,status,status_date,source)",
                               name, FIELDS[k]);
         }
-    import_cl cl = {a, name, NULL, 0, partial, now, 0, 0, 0, 0, NULL};
+    import_cl cl = {a, name, NULL, 0, partial, now, 0, 0, 0, 0, NULL, false};
     cl.rows = dh_xcalloc(sh.nrows ? sh.nrows : 1, sizeof *cl.rows);
     for (size_t i = 1; i < sh.nrows; i++) {
         srow *r = &cl.rows[cl.n++];
@@ -377,17 +378,15 @@ dh_status dh_app_station_import(dh_app *app, const dh_actor *a, const char *data
     return st;
 }
 
-dh_status dh_app_station_push(dh_app *app, const dh_actor *a, json_t *body, bool partial,
-                              time_t now, json_t **out, dh_err *e)
+static dh_status push(dh_app *app, const dh_actor *a, json_t *body, bool partial,
+                     bool synthetic, time_t now, json_t **out, dh_err *e)
 {
-    *out = NULL;
-    if (!may_import(a))
-        return dh_app_deny(app, a, "import", "stations", "api", "", now, e, "register stations");
     json_t *items = json_is_array(body) ? body : json_object_get(body, "stations");
     if (!json_is_array(items))
         return dh_err_set(e, DH_E_MALFORMED, "malformed", "stations",
                           "expected {\"stations\": [{site_code, operator, ...}, ...]}");
-    import_cl cl = {a, "api", NULL, 0, partial, now, 0, 0, 0, 0, NULL};
+    import_cl cl = {a, synthetic ? "demo" : "api", NULL, 0, partial, now, 0, 0, 0, 0, NULL,
+                    synthetic};
     cl.rows = dh_xcalloc(json_array_size(items) + 1, sizeof *cl.rows);
     char (*nums)[2][32] = dh_xcalloc(json_array_size(items) + 1, sizeof *nums);
     size_t i;
@@ -416,6 +415,66 @@ dh_status dh_app_station_push(dh_app *app, const dh_actor *a, json_t *body, bool
         st = run_import(app, &cl, out, e);
     free(nums);
     free(cl.rows);
+    return st;
+}
+
+dh_status dh_app_station_push(dh_app *app, const dh_actor *a, json_t *body, bool partial,
+                              time_t now, json_t **out, dh_err *e)
+{
+    *out = NULL;
+    if (!may_import(a))
+        return dh_app_deny(app, a, "import", "stations", "api", "", now, e, "register stations");
+    return push(app, a, body, partial, false, now, out, e);
+}
+
+/* The demo's register, marked synthetic, consistent with the seeds
+ * (Decision 1683 II.2: 200 stations by December 2024, Viettel 140 + VNPT
+ * 60; the Vũng Tàu plan III.2: 70 in the city): each operator's stations
+ * come on air month by month from July 2024 (Viettel 60, 80, 95, 110, 125,
+ * 140; VNPT 10 more a month to 60), every 20th-in-7 in one of Vũng Tàu's
+ * 17 wards, the rest in the other districts. */
+dh_status dh_app_stations_demo(dh_app *app, const dh_actor *a, time_t now, json_t **out,
+                               dh_err *e)
+{
+    static const int viettel[6] = {60, 80, 95, 110, 125, 140}, vnpt[6] = {10, 20, 30, 40, 50, 60};
+    static const char *const wards[] = {"VT-P1",  "VT-P2",  "VT-P3",    "VT-P4",   "VT-P5",
+                                        "VT-P7",  "VT-P8",  "VT-P9",    "VT-P10",  "VT-P11",
+                                        "VT-P12", "VT-TNHAT", "VT-TNHI", "VT-TTAM", "VT-NAN",
+                                        "VT-RD",  "VT-LS"};
+    static const char *const districts[] = {"BRVT-BR", "BRVT-PM", "BRVT-CD", "BRVT-XM",
+                                            "BRVT-LD", "BRVT-DD", "BRVT-CDAO"};
+    json_t *rows = json_array();
+    int in_vt = 0, other = 0;
+    for (int i = 0; i < 200; i++) {
+        bool vtl = i < 140;
+        int k = vtl ? i : i - 140; /* the operator's k-th station */
+        const int *cum = vtl ? viettel : vnpt;
+        int m = 0;
+        while (m < 5 && k >= cum[m])
+            m++;
+        bool vt = i % 20 < 7; /* 70 of 200 */
+        const char *where = vt ? wards[in_vt++ % 17] : districts[other++ % 7];
+        char site[32], addr[96], d[4][DH_DATE_TEXT_LEN];
+        snprintf(site, sizeof site, "BRVT-5G-%03d", i + 1);
+        snprintf(addr, sizeof addr, "Trạm mẫu số %d", i + 1);
+        dh_date on = dh_date_from_ymd(2024, 7 + m, 2 + k % 25);
+        dh_date_format(on - 75, d[0]);
+        dh_date_format(on - 40, d[1]);
+        dh_date_format(on - 12, d[2]);
+        dh_date_format(on, d[3]);
+        double lat = (vt ? 10.34 : 10.50) + (i % 13) * 0.007, lon = (vt ? 107.07 : 107.20) +
+                                                                    (i % 11) * 0.009;
+        for (int s = 0; s < NSTATUS; s++)
+            json_array_append_new(
+                rows, json_pack("{s:s,s:s,s:s,s:s,s:f,s:f,s:s,s:s,s:s,s:s}", "site_code", site,
+                                "operator", vtl ? "BRVT-VIETTEL" : "BRVT-VNPT", "commune", where,
+                                "address", addr, "lat", lat, "long", lon, "technology",
+                                "5G NR", "status", STATUS[s], "status_date", d[s], "source",
+                                "dữ liệu mẫu (QĐ 1683/QĐ-UBND II.2)"));
+    }
+    json_t *body = json_pack("{s:o}", "stations", rows);
+    dh_status st = push(app, a, body, false, true, now, out, e);
+    json_decref(body);
     return st;
 }
 
