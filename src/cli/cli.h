@@ -76,6 +76,12 @@ struct dh_period;
 int dh_cli_period(const char *cmd, const char *period, const char *from, const char *to,
                   struct dh_period *p);
 
+/* The output format: `format` when given, else the extension of `out`
+ * (FILE.ics -> "ics") when it is one of `known` (NULL-terminated), else
+ * `dflt`. Every command with -o and --format follows it. */
+const char *dh_cli_format_of(const char *format, const char *out, const char *const *known,
+                             const char *dflt);
+
 /* Reads a whole file (at most 64 MiB) into *data (malloc'd, the caller's)
  * and *len; prints why not and returns -1 on failure. */
 int dh_cli_read_file(const char *path, char **data, size_t *len);

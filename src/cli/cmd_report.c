@@ -16,7 +16,8 @@ static const char report_help[] =
     "on time, late) and in progress (within the deadline, overdue) at the end of the period.\n"
     "Both dates are inclusive, local time. P: 2025, 2025-H1, 2025-Q3, 2025-07, a day, a range\n"
     "2025-01-01..2025-03-31, or a Decree 09 cut-off period such as cutoff:2025-Q1.\n"
-    "The counting rules are in docs/KPIS.md. Default format: json.\n\n"
+    "The counting rules are in docs/KPIS.md. Default format: that of -o FILE's extension,\n"
+    "else json.\n\n"
     "  --today-units  count the dossiers of units closed since (merged, split) in the units\n"
     "                 that took them over; by default units are shown as they were\n"
     "  --exact        recount by replaying every dossier instead of reading the aggregates\n"
@@ -194,7 +195,7 @@ int dh_cmd_report(int argc, char **argv)
     if (argc > 1 && strcmp(argv[1], "late-daily") == 0)
         return report_late_daily(argc - 1, argv + 1);
     const char *db = NULL, *unit = NULL, *from = NULL, *to = NULL, *period = NULL,
-               *format = "json", *out = NULL, *pos[2];
+               *format = NULL, *out = NULL, *pos[2];
     int npos;
     bool exact = false, today_units = false;
     const dh_cli_opt opts[] = {{"--db", &db, NULL},         {"--unit", &unit, NULL},
@@ -210,6 +211,8 @@ int dh_cmd_report(int argc, char **argv)
         return dh_cli_usage("report", "the report to make: ii06a");
     if (!unit)
         return dh_cli_usage("report", "--unit CODE is required");
+    static const char *const fmts[] = {"json", "csv", "html", "xlsx", "pdf", NULL};
+    format = dh_cli_format_of(format, out, fmts, "json");
     if (strcmp(format, "json") && strcmp(format, "csv") && strcmp(format, "html") &&
         strcmp(format, "xlsx") && strcmp(format, "pdf"))
         return dh_cli_usage("report", "--format must be json, csv, html, xlsx or pdf");

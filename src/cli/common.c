@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <pthread.h>
 
 #include "cli/cli.h"
@@ -40,6 +41,19 @@ dh_app *dh_cli_open(const char *db, bool migrate)
     if (!app)
         dh_cli_fail(&e);
     return app;
+}
+
+const char *dh_cli_format_of(const char *format, const char *out, const char *const *known,
+                             const char *dflt)
+{
+    if (format)
+        return format;
+    const char *dot = out ? strrchr(out, '.') : NULL;
+    if (dot && !strchr(dot, '/'))
+        for (size_t i = 0; known[i]; i++)
+            if (!strcasecmp(dot + 1, known[i]))
+                return known[i];
+    return dflt;
 }
 
 int dh_cli_usage(const char *cmd, const char *fmt, ...)
