@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "app/indint.h"
+#include "core/uom.h"
 #include "util/buf.h"
 #include "util/csv.h"
 #include "util/text.h"
@@ -47,7 +48,8 @@ static void ind_derive(dh_ind *i)
     if (dh_aggk_parse(i->aggregation, &i->agg))
         i->agg = DH_AGG_SUM;
     i->lower = strcmp(i->direction, "lower") == 0;
-    i->percent = strcmp(i->uom, "%") == 0;
+    /* ratios x 100: percentages and rates per 100 inhabitants (core/uom.h) */
+    i->percent = strcmp(i->uom, "%") == 0 || dh_uom_per_100(i->uom);
 }
 
 static int on_ind(void *cl, const dh_indicator_row *r)

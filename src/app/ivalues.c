@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "app/indint.h"
+#include "core/uom.h"
 #include "util/buf.h"
 #include "util/csv.h"
 #include "util/text.h"
@@ -295,7 +296,8 @@ static dh_status put_one(vctx *x, const vin *v, dh_err *e)
               v->den <= DH_IND_VALUE_MAX))
             return dh_err_set(e, DH_E_INVALID, "out_of_range", "numerator",
                               "numerator and denominator must be numbers from 0 to 1e15");
-        if (ind->agg == DH_AGG_RATIO && v->num > v->den)
+        /* a share cannot pass its whole; a rate per 100 inhabitants can */
+        if (ind->agg == DH_AGG_RATIO && v->num > v->den && !dh_uom_per_100(ind->uom))
             return dh_err_set(e, DH_E_INVALID, "numerator_above_denominator", "numerator",
                               "numerator %g is above its denominator %g", v->num, v->den);
         if (ind->agg == DH_AGG_RATIO) {
