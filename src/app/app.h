@@ -486,6 +486,10 @@ dh_status dh_app_report_ii06a(dh_app *app, const dh_actor *a, const char *unit, 
 /* The same as CSV (Vietnamese headers, a total row) and as HTML (escaped;
  * link_css as for dh_letter_html); malloc'd. */
 char *dh_report_ii06a_csv(const json_t *report);
+/* Adds the form's "header" to a report for the printed forms (XLSX, PDF):
+ * {"reporting_unit","receiving_unit" (the parent; the Government Office for
+ * a province),"place","date" ("ngày dd tháng mm năm yyyy", today)}. */
+void dh_app_ii06a_header(dh_app *app, json_t *report, time_t now);
 char *dh_report_ii06a_html(const json_t *report, const char *unit_name, bool link_css);
 /* The same as a PDF (A4 landscape, cairo + pango): malloc'd bytes in *out. */
 dh_status dh_report_ii06a_pdf(const json_t *report, const char *unit_name, char **out,

@@ -237,6 +237,8 @@ int dh_cmd_report(int argc, char **argv)
     if (st == DH_OK) {
         char name[400];
         dh_app_unit_name(app, unit, p.to, name, sizeof name);
+        if (!strcmp(format, "xlsx") || !strcmp(format, "pdf"))
+            dh_app_ii06a_header(app, rep, time(NULL));
         if (!strcmp(format, "csv"))
             text = dh_report_ii06a_csv(rep);
         else if (!strcmp(format, "html"))

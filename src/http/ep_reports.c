@@ -95,6 +95,8 @@ static void get_ii06a(dh_req *rq, dh_resp *rs)
     char *text = NULL, name[400];
     size_t len = 0;
     dh_app_unit_name(rq->app, unit, p.to, name, sizeof name);
+    if (!strcmp(format, "xlsx") || !strcmp(format, "pdf"))
+        dh_app_ii06a_header(rq->app, rep, rq->now);
     if (!strcmp(format, "csv")) {
         text = dh_report_ii06a_csv(rep);
         rs->content_type = "text/csv; charset=utf-8";
