@@ -622,6 +622,11 @@ static void get_reports(dh_req *rq, dh_resp *rs)
     dh_page_begin(&pg, L(&pg, "Báo cáo: Biểu số II.06a/VPCP/KSTT", "Reports: form II.06a"),
                   "bao-cao");
     dh_pages_period_form(&pg, "/bao-cao", unit ? unit : "", label);
+    dh_page_raw(&pg, "<p><a href=\"/bao-cao/qua-han-trong-ngay\">");
+    dh_page_text(&pg, L(&pg, "Báo cáo hồ sơ quá hạn trong ngày", "Daily overdue dossier report"));
+    dh_page_raw(&pg, "</a> · <a href=\"/tram-5g\">");
+    dh_page_text(&pg, L(&pg, "Trạm 5G", "5G stations"));
+    dh_page_raw(&pg, "</a></p>");
     if (rep) {
         char name[400];
         dh_app_unit_name(rq->app, unit, p.to, name, sizeof name);

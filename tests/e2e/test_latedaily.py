@@ -100,6 +100,9 @@ def test_late_daily_once_per_day_history_and_holiday(ctx):
     html = r.raw.decode("utf-8")
     assert "Báo cáo hồ sơ quá hạn trong ngày" in html
     assert "VT-2025-0003" in html and "Đã có phiếu xin lỗi" in html and "2025-05-05" in html
+    # reached from the reports page
+    r = s.request("GET", "/bao-cao", headers={"Cookie": "dh_session=" + admin})
+    assert 'href="/bao-cao/qua-han-trong-ngay"' in r.raw.decode("utf-8")
     # Bad input from the command line
     r = s.cli("report", "late-daily", "--db", s.db)
     assert r.returncode == 2 and "--unit" in r.stderr, r.stderr
