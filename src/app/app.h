@@ -334,6 +334,9 @@ dh_status dh_app_dossier_list(dh_app *app, const dh_actor *a, const dh_dossier_q
  * replayed at that instant; most overdue first. */
 dh_status dh_app_dossier_late(dh_app *app, const dh_actor *a, const char *unit, dh_date d,
                               json_t **items, dh_err *e);
+/* The same at instant `at` (the daily late-dossier report's hour). */
+dh_status dh_app_dossier_late_at(dh_app *app, const dh_actor *a, const char *unit, time_t at,
+                                 json_t **items, dh_err *e);
 
 
 /* ---- Indicators, values, targets and report obligations (indicators.c,
@@ -483,6 +486,10 @@ dh_status dh_app_report_ii06a(dh_app *app, const dh_actor *a, const char *unit, 
 /* The same as CSV (Vietnamese headers, a total row) and as HTML (escaped;
  * link_css as for dh_letter_html); malloc'd. */
 char *dh_report_ii06a_csv(const json_t *report);
+/* Adds the form's "header" to a report for the printed forms (XLSX, PDF):
+ * {"reporting_unit","receiving_unit" (the parent; the Government Office for
+ * a province),"place","date" ("ngày dd tháng mm năm yyyy", today)}. */
+void dh_app_ii06a_header(dh_app *app, json_t *report, time_t now);
 char *dh_report_ii06a_html(const json_t *report, const char *unit_name, bool link_css);
 /* The same as a PDF (A4 landscape, cairo + pango): malloc'd bytes in *out. */
 dh_status dh_report_ii06a_pdf(const json_t *report, const char *unit_name, char **out,
@@ -642,6 +649,59 @@ dh_status dh_app_contact_set(dh_app *app, const dh_actor *a, const char *unit,
  * DIEUHANH_REMINDER_INTERVAL seconds, default 300): errors and runs logged
  * to standard error. */
 void dh_reminders_tick(dh_app *app, time_t now);
+/* Sends one e-mail through DIEUHANH_SMTP_URL (reminders.c); 0 or why in err. */
+int dh_mail_send(const char *url, const char *from, const char *to, const char *subject,
+                 const char *body, char *err, size_t errcap);
+
+/* ---- The daily late-dossier report (latedaily.c, issue 19). ------------ */
+
+/* Reports, for local day `day`, each unit's overdue dossiers (as of the
+ * report hour, DIEUHANH_LATE_REPORT_AT, default 16:30) to its parent unit:
+ * one stored report per unit with overdue dossiers whose calendar makes
+ * `day` a working day, then an e-mail per parent with a contact. A day is
+ * reported once (meta "late_daily:DAY", written with the reports), unless
+ * `force` (which mails the day's reports again but never rewrites a stored
+ * one; the mail carries what is computed now). *out:
+ * {"ran","day","reports","mailed","mail_errors"}. */
+dh_status dh_app_late_daily_run(dh_app *app, dh_date day, time_t now, bool force, json_t **out,
+                                dh_err *e);
+/* What unit reported on day and what its units reported to it, and the
+ * history of what they reported (newest first, at most 200 lines):
+ * {"unit","date","reported","report":{..}|null,"received":[..],"history":[..]}. */
+dh_status dh_app_late_daily(dh_app *app, const dh_actor *a, const char *unit, dh_date day,
+                            time_t now, json_t **out, dh_err *e);
+/* The report hour, minutes after local midnight (DIEUHANH_LATE_REPORT_AT). */
+int dh_late_daily_minute(void);
+/* The server's job: after the report hour of a day, that day's report. */
+void dh_late_daily_tick(dh_app *app, time_t now);
+
+/* ---- The register of 5G stations (stations.c, issue 19). --------------- */
+
+/* planned 0, permitted 1, installed 2, on_air 3; -1 / "" otherwise. */
+int dh_station_status_rank(const char *s);
+const char *dh_station_status_name(int rank);
+/* Imports status steps from CSV or XLSX (header site_code,operator,commune,
+ * address,lat,long,technology,status,status_date,source; one row per step).
+ * All-or-nothing unless partial: DH_E_INVALID for bad lines, DH_E_CONFLICT
+ * when one is a site code with other content or a known step with another
+ * date. *out (also on failure): {"accepted","duplicates","refused","errors":
+ * [{"line","field","code","message"}]}. */
+dh_status dh_app_station_import(dh_app *app, const dh_actor *a, const char *data, size_t len,
+                                const char *name, bool partial, time_t now, json_t **out,
+                                dh_err *e);
+/* The same from {"stations":[{site_code, operator, ...}]} (lines: 1-based
+ * indexes). */
+dh_status dh_app_station_push(dh_app *app, const dh_actor *a, json_t *body, bool partial,
+                              time_t now, json_t **out, dh_err *e);
+/* The demo's 200 synthetic stations (Viettel 140 + VNPT 60, 70 in Vũng Tàu). */
+dh_status dh_app_stations_demo(dh_app *app, const dh_actor *a, time_t now, json_t **out,
+                               dh_err *e);
+/* Stations at their latest step dated on or before as_of (DH_DATE_NONE:
+ * today), of operator op (NULL: any) and in the subtree of unit by commune
+ * or operator (NULL: all): {"as_of","planned","permitted","installed",
+ * "on_air"} (+ "stations":[..] when list). */
+dh_status dh_app_station_count(dh_app *app, const dh_actor *a, const char *op, const char *unit,
+                               dh_date as_of, bool list, time_t now, json_t **out, dh_err *e);
 /* The targets' statuses derived again when their inputs changed
  * (dh_app_targets_refresh), as the server's job (every
  * DIEUHANH_TARGETS_INTERVAL seconds, default 5), so that the overview

@@ -105,5 +105,10 @@ dh_status dh_demo_load(dh_app *app, const dh_actor *a, time_t now, dh_demo_summa
         st = dh_app_dti_demo(app, a, now, &dti, e);
         json_decref(dti);
     }
+    if (st == DH_OK) {
+        json_t *stations = NULL;
+        st = dh_app_stations_demo(app, a, now, &stations, e);
+        json_decref(stations);
+    }
     return st;
 }

@@ -1303,7 +1303,13 @@ dh_status dh_app_dossier_late(dh_app *app, const dh_actor *a, const char *unit, 
                               json_t **items, dh_err *e)
 {
     /* The end of day d, local time. */
-    time_t at = (time_t)((int64_t)(d + 1) * 86400 - DH_VN_OFFSET - 1);
+    return dh_app_dossier_late_at(app, a, unit,
+                                  (time_t)((int64_t)(d + 1) * 86400 - DH_VN_OFFSET - 1), items, e);
+}
+
+dh_status dh_app_dossier_late_at(dh_app *app, const dh_actor *a, const char *unit, time_t at,
+                                 json_t **items, dh_err *e)
+{
     dh_dossier_query q = {unit, true, NULL, NULL, NULL, 0, at, 0, 100000, NULL, NULL};
     json_t *cands;
     bool more;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "app/indint.h"
+#include "core/uom.h"
 #include "util/buf.h"
 #include "util/csv.h"
 #include "util/text.h"
@@ -47,7 +48,8 @@ static void ind_derive(dh_ind *i)
     if (dh_aggk_parse(i->aggregation, &i->agg))
         i->agg = DH_AGG_SUM;
     i->lower = strcmp(i->direction, "lower") == 0;
-    i->percent = strcmp(i->uom, "%") == 0;
+    /* ratios x 100: percentages and rates per 100 inhabitants (core/uom.h) */
+    i->percent = strcmp(i->uom, "%") == 0 || dh_uom_per_100(i->uom);
 }
 
 static int on_ind(void *cl, const dh_indicator_row *r)
@@ -203,10 +205,12 @@ static dh_status spec_check(ind_spec *s, dh_err *e)
                           "cutoff_month, cutoff_quarter, cutoff_half_year, cutoff_year",
                           s->f[6]);
     if (!strcmp(s->f[5], "computed") && strcmp(s->f[8], "kpi:online_by_applicant") &&
-        strcmp(s->f[8], "kpi:online") && strcmp(s->f[8], "kpi:on_time"))
+        strcmp(s->f[8], "kpi:online") && strcmp(s->f[8], "kpi:on_time") &&
+        strcmp(s->f[8], "stations:on_air"))
         return dh_err_set(e, DH_E_INVALID, "invalid_formula", "formula",
                           "a computed indicator needs formula kpi:online_by_applicant, "
-                          "kpi:online or kpi:on_time");
+                          "kpi:online, kpi:on_time or stations:on_air (the 5G stations on "
+                          "air, from the register)");
     dh_fresh fr;
     const char *why = NULL;
     if (*s->f[7] && dh_fresh_parse(s->f[7], &fr, &why))

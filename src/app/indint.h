@@ -15,7 +15,7 @@ typedef struct dh_ind {
     dh_ptype pt;
     dh_aggk agg;
     bool lower;
-    bool percent; /* uom "%": values within 0..100, ratios scaled by 100 */
+    bool percent; /* uom "%" or per 100 inhabitants: ratios scaled by 100 */
 } dh_ind;
 
 typedef struct dh_indset {

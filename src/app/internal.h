@@ -137,6 +137,12 @@ typedef struct dh_import_cl {
     dh_import_report *rep;
 } dh_import_cl;
 
+/* Reads CSV or XLSX (a zip: "PK") into a sheet (ivalues.c), both under the
+ * limits of util/xlsx.h; a malformed CSV line is reported in rep and skipped. */
+struct dh_sheet;
+dh_status dh_sheet_read_any(const char *data, size_t len, const char *name, struct dh_sheet *rs,
+                            dh_import_report *rep, dh_err *e);
+
 /* Loads the registry through a connection. */
 dh_status dh_app_load_units(dh_conn *c, dh_unitreg **out, dh_err *e);
 /* Saves dirty units and new links; links get event_id. */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "app/indint.h"
+#include "core/uom.h"
 #include "util/buf.h"
 #include "util/csv.h"
 #include "util/strmap.h"
@@ -272,7 +273,8 @@ static dh_status put_one(vctx *x, const vin *v, dh_err *e)
               v->den <= DH_IND_VALUE_MAX))
             return dh_err_set(e, DH_E_INVALID, "out_of_range", "numerator",
                               "numerator and denominator must be numbers from 0 to 1e15");
-        if (ind->agg == DH_AGG_RATIO && v->num > v->den)
+        /* a share cannot pass its whole; a rate per 100 inhabitants can */
+        if (ind->agg == DH_AGG_RATIO && v->num > v->den && !dh_uom_per_100(ind->uom))
             return dh_err_set(e, DH_E_INVALID, "numerator_above_denominator", "numerator",
                               "numerator %g is above its denominator %g", v->num, v->den);
         if (ind->agg == DH_AGG_RATIO) {
@@ -653,7 +655,7 @@ static bool may_submit_somewhere(const dh_actor *a)
 
 /* Reads CSV or XLSX (a zip: "PK") into a sheet, both under the limits of
  * util/xlsx.h; a malformed CSV line is reported and skipped. */
-static dh_status read_rows(const char *data, size_t len, const char *name, dh_sheet *rs,
+dh_status dh_sheet_read_any(const char *data, size_t len, const char *name, dh_sheet *rs,
                            dh_import_report *rep, dh_err *e)
 {
     if (len >= 2 && data[0] == 'P' && data[1] == 'K')
@@ -808,7 +810,7 @@ dh_status dh_app_values_import(dh_app *app, const dh_actor *a, const char *data,
         return dh_app_deny(app, a, "ingest", "indicator_value", name, a->unit_code, now, e,
                            "submit indicator values");
     dh_sheet rs;
-    dh_status st = read_rows(data, len, name, &rs, rep, e);
+    dh_status st = dh_sheet_read_any(data, len, name, &rs, rep, e);
     if (st)
         return st;
     if (rs.nrows == 0) {

@@ -117,8 +117,8 @@ static size_t read_cb(char *buf, size_t size, size_t n, void *closure)
 }
 
 /* Sends one message; returns 0 or writes why into err. */
-static int send_mail(const char *url, const char *from, const char *to, const char *subject,
-                     const char *body, char *err, size_t errcap)
+int dh_mail_send(const char *url, const char *from, const char *to, const char *subject,
+                 const char *body, char *err, size_t errcap)
 {
     dh_buf m = {0};
     char b64[512];
@@ -225,7 +225,7 @@ static void mail_units(dh_app *app, const reminder_run *run, dh_date today, int 
             dh_buf text = {0};
             dh_buf_printf(&text, "Đơn vị %s có %d nhắc việc ngày %s:\n\n%s", ct.unit[k], lines,
                           day, body.p);
-            if (send_mail(url, from, ct.email[k], subject, text.p, err, sizeof err) == 0)
+            if (dh_mail_send(url, from, ct.email[k], subject, text.p, err, sizeof err) == 0)
                 (*sent)++;
             else
                 json_array_append_new(errors, json_pack("{s:s,s:s}", "unit", ct.unit[k], "error",

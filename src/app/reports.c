@@ -291,6 +291,46 @@ dh_status dh_app_report_ii06a(dh_app *app, const dh_actor *a, const char *unit, 
     return DH_OK;
 }
 
+void dh_app_ii06a_header(dh_app *app, json_t *rep, time_t now)
+{
+    const char *unit = json_string_value(json_object_get(rep, "unit"));
+    dh_date today = dh_date_of_time_vn(now), at = today;
+    /* the units as they were at the period's end; the date is today's */
+    const char *to = json_string_value(json_object_get(rep, "to"));
+    if (to && dh_date_parse(to, &at) == 0 && at > today)
+        at = today;
+    char name[400], recv[400] = "Văn phòng Chính phủ", place[400] = "";
+    dh_app_unit_name(app, unit, at, name, sizeof name);
+    dh_err e;
+    const dh_unitreg *reg = dh_app_units_acquire(app, &e);
+    int32_t u = reg ? dh_unitreg_find(reg, unit) : -1;
+    const dh_unit_version *v = u >= 0 ? dh_unitreg_nearest(reg, u, at) : NULL;
+    if (v && v->parent >= 0)
+        dh_app_unit_name_in(reg, reg->u[v->parent].code, at, recv, sizeof recv);
+    /* the place: the province the unit belongs to, by its short name */
+    const dh_unit_version *top = v;
+    for (int guard = 0; top && top->parent >= 0 && guard < 64; guard++)
+        top = dh_unitreg_nearest(reg, top->parent, at);
+    if (top)
+        snprintf(place, sizeof place, "%s", *top->short_name ? top->short_name : top->name);
+    if (reg)
+        dh_app_units_release(app, reg);
+    int y, m, d;
+    dh_date_to_ymd(today, &y, &m, &d);
+    char date[64];
+    snprintf(date, sizeof date, "ngày %02d tháng %02d năm %d", d, m, y);
+    json_object_set_new(rep, "header",
+                        json_pack("{s:s,s:s,s:s,s:s}", "reporting_unit", name, "receiving_unit",
+                                  recv, "place", place, "date", date));
+}
+
+static const char *head_of(const json_t *rep, const char *key)
+{
+    const char *s = json_string_value(json_object_get(json_object_get((json_t *)rep, "header"),
+                                                      key));
+    return s ? s : "";
+}
+
 /* "2025-03-01" -> "01/03/2025" (the way dates are written on forms) */
 static const char *vn_date(const json_t *rep, const char *key, char *buf)
 {
@@ -392,6 +432,13 @@ char *dh_report_ii06a_html(const json_t *rep, const char *unit_name, bool link_c
 
 /* ---- XLSX (libxlsxwriter) ------------------------------------------------ */
 
+static lxw_format *head_plain(lxw_workbook *wb)
+{
+    lxw_format *f = workbook_add_format(wb);
+    format_set_bold(f);
+    return f;
+}
+
 dh_status dh_report_ii06a_xlsx(const json_t *rep, const char *unit_name, char **out, size_t *len,
                                dh_err *e)
 {
@@ -418,24 +465,29 @@ dh_status dh_report_ii06a_xlsx(const json_t *rep, const char *unit_name, char **
     format_set_bold(total);
     format_set_border(total, LXW_BORDER_THIN);
     char line[600];
-    worksheet_merge_range(ws, 0, 0, 0, NCOUNTS + 1, "Biểu số II.06a/VPCP/KSTT", title);
+    /* the form's corner: who reports to whom (Circular 01/2020/TT-VPCP) */
+    snprintf(line, sizeof line, "Đơn vị báo cáo: %s", head_of(rep, "reporting_unit"));
+    worksheet_write_string(ws, 0, NCOUNTS - 3, line, NULL);
+    snprintf(line, sizeof line, "Đơn vị nhận báo cáo: %s", head_of(rep, "receiving_unit"));
+    worksheet_write_string(ws, 1, NCOUNTS - 3, line, NULL);
+    worksheet_merge_range(ws, 2, 0, 2, NCOUNTS + 1, "Biểu số II.06a/VPCP/KSTT", title);
     char d1[11], d2[11];
     snprintf(line, sizeof line,
              "Tình hình, kết quả giải quyết thủ tục hành chính tại %s (từ ngày %s đến ngày %s)",
              unit_name, vn_date(rep, "from", d1), vn_date(rep, "to", d2));
-    worksheet_merge_range(ws, 1, 0, 1, NCOUNTS + 1, line, NULL);
-    worksheet_write_string(ws, 2, 0, "Đơn vị tính: hồ sơ", NULL);
-    worksheet_set_row(ws, 3, 48, NULL);
-    worksheet_write_string(ws, 3, 0, "STT", head);
-    worksheet_write_string(ws, 3, 1, "Lĩnh vực", head);
+    worksheet_merge_range(ws, 3, 0, 3, NCOUNTS + 1, line, NULL);
+    worksheet_write_string(ws, 4, 0, "Đơn vị tính: hồ sơ", NULL);
+    worksheet_set_row(ws, 5, 48, NULL);
+    worksheet_write_string(ws, 5, 0, "STT", head);
+    worksheet_write_string(ws, 5, 1, "Lĩnh vực", head);
     for (int k = 0; k < NCOUNTS; k++)
-        worksheet_write_string(ws, 3, (lxw_col_t)(k + 2), count_vi[k], head);
+        worksheet_write_string(ws, 5, (lxw_col_t)(k + 2), count_vi[k], head);
     for (int k = 0; k < NCOUNTS + 2; k++)
-        worksheet_write_number(ws, 4, (lxw_col_t)k, k + 1, head); /* the column numbers (1)..(13) */
+        worksheet_write_number(ws, 6, (lxw_col_t)k, k + 1, head); /* the column numbers (1)..(13) */
     worksheet_set_column(ws, 0, 0, 5, NULL);
     worksheet_set_column(ws, 1, 1, 34, NULL);
     worksheet_set_column(ws, 2, NCOUNTS + 1, 13, NULL);
-    lxw_row_t r = 5;
+    lxw_row_t r = 7;
     size_t i;
     json_t *row;
     json_array_foreach(json_object_get(rep, "rows"), i, row)
@@ -451,6 +503,13 @@ dh_status dh_report_ii06a_xlsx(const json_t *rep, const char *unit_name, char **
     worksheet_write_string(ws, r, 1, "Tổng cộng", total);
     for (int k = 0; k < NCOUNTS; k++)
         worksheet_write_number(ws, r, (lxw_col_t)(k + 2), (double)count_of(t, k), total);
+    /* place and date, and the signatures */
+    snprintf(line, sizeof line, "%s, %s", head_of(rep, "place"), head_of(rep, "date"));
+    worksheet_write_string(ws, r + 2, NCOUNTS - 3, line, NULL);
+    worksheet_write_string(ws, r + 3, 1, "NGƯỜI LẬP BIỂU", head_plain(wb));
+    worksheet_write_string(ws, r + 3, NCOUNTS - 3, "THỦ TRƯỞNG ĐƠN VỊ", head_plain(wb));
+    worksheet_write_string(ws, r + 4, 1, "(Ký, ghi rõ họ tên)", NULL);
+    worksheet_write_string(ws, r + 4, NCOUNTS - 3, "(Ký, đóng dấu, ghi rõ họ tên)", NULL);
     return dh_xlsx_end(&x, out, len, e);
 }
 
@@ -483,6 +542,10 @@ dh_status dh_report_ii06a_pdf(const json_t *rep, const char *unit_name, char **o
     pango_layout_set_wrap(l, PANGO_WRAP_WORD_CHAR);
     const char *serif = "Liberation Serif, DejaVu Serif 9", *bold = "Liberation Serif, DejaVu Serif Bold 9";
     double y = m;
+    char corner[900];
+    snprintf(corner, sizeof corner, "Đơn vị báo cáo: %s\nĐơn vị nhận báo cáo: %s",
+             head_of(rep, "reporting_unit"), head_of(rep, "receiving_unit"));
+    y += pdf_text(cr, l, serif, corner, W / 2, y, W / 2 - m, PANGO_ALIGN_RIGHT) + 6;
     y += pdf_text(cr, l, "Liberation Serif, DejaVu Serif Bold 13", "Biểu số II.06a/VPCP/KSTT", m,
                   y, W - 2 * m, PANGO_ALIGN_CENTER) + 4;
     char line[700], d1[11], d2[11];
@@ -557,6 +620,20 @@ dh_status dh_report_ii06a_pdf(const json_t *rep, const char *unit_name, char **o
         cairo_stroke(cr);
         y += hh;
     }
+    /* place and date, and the signatures (người lập biểu, thủ trưởng đơn vị) */
+    if (y > H - m - 90) {
+        cairo_show_page(cr);
+        y = m;
+    }
+    y += 14;
+    char when[500];
+    snprintf(when, sizeof when, "%s, %s", head_of(rep, "place"), head_of(rep, "date"));
+    y += pdf_text(cr, l, "Liberation Serif, DejaVu Serif Italic 10", when, W / 2, y, W / 2 - m,
+                  PANGO_ALIGN_CENTER) + 4;
+    pdf_text(cr, l, bold, "NGƯỜI LẬP BIỂU\n(Ký, ghi rõ họ tên)", m, y, W / 2 - m,
+             PANGO_ALIGN_CENTER);
+    pdf_text(cr, l, bold, "THỦ TRƯỞNG ĐƠN VỊ\n(Ký, đóng dấu, ghi rõ họ tên)", W / 2, y, W / 2 - m,
+             PANGO_ALIGN_CENTER);
     g_object_unref(l);
     return dh_pdf_end(&doc, out, len, e);
 }

@@ -153,6 +153,42 @@ static dh_status computed_series(dh_app *app, const dh_ind *ind, const char *uni
         return DH_OK;
     dh_actor sys;
     dh_actor_cli(&sys);
+    if (!strcmp(ind->formula, "stations:on_air")) {
+        /* The stations on air at the end of each month (the register,
+         * issue 19); months before the first station step give no point. */
+        int fy, fm, fd;
+        dh_date_to_ymd(from, &fy, &fm, &fd);
+        bool any = false;
+        for (int yy = fy, mm = fm;; mm == 12 ? (yy++, mm = 1) : mm++) {
+            dh_date end = (mm == 12 ? dh_date_from_ymd(yy + 1, 1, 1)
+                                    : dh_date_from_ymd(yy, mm + 1, 1)) - 1;
+            if (end > to)
+                end = to;
+            if (dh_date_from_ymd(yy, mm, 1) > to)
+                break;
+            json_t *cnt = NULL;
+            dh_status cs = dh_app_station_count(app, &sys, NULL, unit, end, false,
+                                                (time_t)today * 86400, &cnt, e);
+            if (cs)
+                return cs == DH_E_INVALID ? DH_OK : cs;
+            json_int_t on = json_integer_value(json_object_get(cnt, "on_air"));
+            any = any || on > 0 || json_integer_value(json_object_get(cnt, "planned")) > 0 ||
+                  json_integer_value(json_object_get(cnt, "permitted")) > 0 ||
+                  json_integer_value(json_object_get(cnt, "installed")) > 0;
+            json_decref(cnt);
+            char key[16];
+            dh_period p;
+            snprintf(key, sizeof key, "%04d-%02d", yy, mm);
+            if (!any || dh_ind_period_parse(DH_PT_MONTH, key, &p, NULL))
+                continue;
+            if (g->n == g->cap) {
+                g->cap = g->cap ? 2 * g->cap : 64;
+                g->pts = dh_xrealloc(g->pts, g->cap * sizeof *g->pts);
+            }
+            g->pts[g->n++] = (dh_ind_point){p, (double)on};
+        }
+        return DH_OK;
+    }
     json_t *k = NULL;
     dh_status st = dh_app_kpis(app, &sys, unit, true, from, to, "month", 0,
                                (time_t)today * 86400, &k, e);

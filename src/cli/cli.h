@@ -42,6 +42,7 @@ int dh_cmd_copy(int argc, char **argv);
 int dh_cmd_dti(int argc, char **argv);
 int dh_cmd_feedback(int argc, char **argv);
 int dh_cmd_gen_feedback(int argc, char **argv);
+int dh_cmd_station(int argc, char **argv);
 
 /* The database URL: the --db value, else $DIEUHANH_DB, else
  * "sqlite:dieuhanh.db". */
@@ -76,6 +77,12 @@ int dh_cli_parse(const char *cmd, int argc, char **argv, const dh_cli_opt *opts,
 struct dh_period;
 int dh_cli_period(const char *cmd, const char *period, const char *from, const char *to,
                   struct dh_period *p);
+
+/* The output format: `format` when given, else the extension of `out`
+ * (FILE.ics -> "ics") when it is one of `known` (NULL-terminated), else
+ * `dflt`. Every command with -o and --format follows it. */
+const char *dh_cli_format_of(const char *format, const char *out, const char *const *known,
+                             const char *dflt);
 
 /* Reads a whole file (at most 64 MiB) into *data (malloc'd, the caller's)
  * and *len; prints why not and returns -1 on failure. */

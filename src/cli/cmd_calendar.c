@@ -21,7 +21,8 @@ static const char usage_text[] =
     "  between A B                       working minutes from A to B\n"
     "  list                              the calendars and their working hours\n"
     "  export YEAR [--format csv|ics] [-o FILE]\n"
-    "                                    the year's days off and make-up days\n"
+    "                                    the year's days off and make-up days, as CSV or\n"
+    "                                    iCalendar (default: FILE's extension, else csv)\n"
     "  import FILE.csv|FILE.ics --db URL add or correct schedule entries (all or nothing)\n"
     "  assign UNIT CALENDAR --from DATE --db URL\n"
     "                                    give a unit another calendar from DATE on\n\n"
@@ -166,8 +167,10 @@ static int run(cal_opts *o, const dh_calset *s, dh_app *app)
         if (parse_year(o->pos[1], &y))
             return fail("year: '%s' is not a year", o->pos[1]);
         if (strcmp(sub, "export") == 0) {
-            bool ics = o->format && strcmp(o->format, "ics") == 0;
-            if (o->format && !ics && strcmp(o->format, "csv") != 0)
+            static const char *const fmts[] = {"csv", "ics", NULL};
+            const char *fmt = dh_cli_format_of(o->format, o->out, fmts, "csv");
+            bool ics = strcmp(fmt, "ics") == 0;
+            if (!ics && strcmp(fmt, "csv") != 0)
                 return dh_cli_usage("calendar", "--format must be csv or ics");
             FILE *f = o->out ? fopen(o->out, "w") : stdout;
             if (!f)

@@ -317,7 +317,7 @@ int dh_cmd_import(int argc, char **argv)
     if (rc)
         return rc < 0 ? DH_EXIT_OK : rc;
     if (o.npos != 2 || strcmp(o.pos[0], "events") != 0)
-        return dh_cli_usage("import", "usage: dieuhanh import events FILE");
+        return dh_cli_usage("import", "what to import: events FILE");
     FILE *f = fopen(o.pos[1], "r");
     if (!f) {
         fprintf(stderr, "dieuhanh: cannot read %s\n", o.pos[1]);
@@ -381,7 +381,7 @@ int dh_cmd_dossiers(int argc, char **argv)
     if (late && (!o.unit || o.npos != 1))
         return dh_cli_usage("dossiers", "late needs --unit CODE");
     if (!late && (strcmp(o.pos[0], "show") != 0 || o.npos != 2))
-        return dh_cli_usage("dossiers", "usage: dossiers late --unit CODE | show CODE");
+        return dh_cli_usage("dossiers", "a subcommand is needed: late --unit CODE or show CODE");
     dh_date d = dh_date_of_time_vn(time(NULL));
     if (o.date && dh_date_parse(o.date, &d)) {
         fprintf(stderr, "dieuhanh: --date: '%s' is not a date YYYY-MM-DD\n", o.date);
@@ -451,7 +451,7 @@ int dh_cmd_letter(int argc, char **argv)
         }
     }
     if (!code || !out)
-        return dh_cli_usage("letter", "usage: dieuhanh letter CODE -o FILE.pdf");
+        return dh_cli_usage("letter", "the dossier CODE and -o FILE.pdf or FILE.html are needed");
     size_t ol = strlen(out);
     bool html = ol > 5 && strcasecmp(out + ol - 5, ".html") == 0;
     dh_app *app = dh_cli_open(dh_cli_db(db), false);

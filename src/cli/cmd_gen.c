@@ -13,7 +13,7 @@ static const char gen_help[] =
     "       dieuhanh gen feedback --records N [--seed S] --from DATE --to DATE [--db URL]\n\n"
     "Writes NDJSON dossier events for the communes, offices and departments of the database\n"
     "(its units and procedure catalogue): receipts on working time between --from and --to,\n"
-    "about 60%% online (three quarters of them by the applicant), supplement requests, about 5%%\n"
+    "about 60% online (three quarters of them by the applicant), supplement requests, about 5%\n"
     "late, refusals and withdrawals, payments, ratings and digitisation. Dossiers still open\n"
     "at --to end without a result. The same seed gives the same bytes.\n";
 
@@ -57,9 +57,11 @@ int dh_cmd_gen(int argc, char **argv)
     const char *db = NULL, *from = NULL, *to = NULL, *outp = NULL;
     long n = -1;
     unsigned long long seed = 1;
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs(gen_help, argc < 2 ? stderr : stdout);
-        return argc < 2 ? DH_EXIT_USAGE : DH_EXIT_OK;
+    if (argc < 2)
+        return dh_cli_usage("gen", "what to generate: events");
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(gen_help, stdout);
+        return DH_EXIT_OK;
     }
     if (strcmp(argv[1], "feedback") == 0)
         return dh_cmd_gen_feedback(argc - 1, argv + 1);

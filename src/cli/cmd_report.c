@@ -16,7 +16,8 @@ static const char report_help[] =
     "on time, late) and in progress (within the deadline, overdue) at the end of the period.\n"
     "Both dates are inclusive, local time. P: 2025, 2025-H1, 2025-Q3, 2025-07, a day, a range\n"
     "2025-01-01..2025-03-31, or a Decree 09 cut-off period such as cutoff:2025-Q1.\n"
-    "The counting rules are in docs/KPIS.md. Default format: json.\n\n"
+    "The counting rules are in docs/KPIS.md. Default format: that of -o FILE's extension,\n"
+    "else json.\n\n"
     "  --today-units  count the dossiers of units closed since (merged, split) in the units\n"
     "                 that took them over; by default units are shown as they were\n"
     "  --exact        recount by replaying every dossier instead of reading the aggregates\n"
@@ -28,6 +29,98 @@ static const char completeness_help[] =
     "(those that exist on the period's last day), which reported, which on time (by the due\n"
     "date of the obligation's rule), which are late, partial or missing. P is written as the\n"
     "obligation's period type: 2024-07, 2024-Q3, cutoff:2025-Q1, 2024, ...\n";
+
+static const char late_daily_help[] =
+    "usage: dieuhanh report late-daily --unit CODE [--date DATE] [--json] [--db URL]\n"
+    "       dieuhanh report late-daily --run [--date DATE] [--force] [--json] [--db URL]\n\n"
+    "Báo cáo hồ sơ quá hạn trong ngày: every working day at the report hour\n"
+    "(DIEUHANH_LATE_REPORT_AT, default 16:30 local) each unit reports its overdue dossiers\n"
+    "(days overdue, apology letter issued or not) to its parent unit; the server does it by\n"
+    "itself. The first form prints what CODE reported on DATE (default today) and what its\n"
+    "units reported to it. --run makes the day's reports now (once a day: a second run, or\n"
+    "one after the server's, writes nothing; --force mails again, never rewrites a report).\n"
+    "A unit whose calendar makes DATE a day off reports nothing.\n";
+
+static void print_late_report(json_t *r, const char *indent)
+{
+    printf("%s%s → %s: %lld hồ sơ quá hạn, %lld đã có phiếu xin lỗi (lập %s)\n", indent,
+           json_string_value(json_object_get(r, "unit")),
+           json_string_value(json_object_get(r, "parent")),
+           (long long)json_integer_value(json_object_get(r, "overdue")),
+           (long long)json_integer_value(json_object_get(r, "apologies")),
+           json_string_value(json_object_get(r, "made_at")));
+    size_t i;
+    json_t *d;
+    json_array_foreach(json_object_get(r, "items"), i, d)
+        printf("%s  %-24s %-14s quá hạn %lld ngày  %s\n", indent,
+               json_string_value(json_object_get(d, "code")),
+               json_string_value(json_object_get(d, "procedure")),
+               (long long)json_integer_value(json_object_get(d, "days_overdue")),
+               json_is_true(json_object_get(d, "apology_issued")) ? "đã có phiếu xin lỗi"
+                                                                  : "chưa có phiếu xin lỗi");
+}
+
+/* dieuhanh report late-daily (argv[0] is "late-daily"). */
+static int report_late_daily(int argc, char **argv)
+{
+    const char *db = NULL, *unit = NULL, *date = NULL, *pos[1];
+    bool json_out = false, run = false, force = false;
+    int npos;
+    const dh_cli_opt opts[] = {{"--db", &db, NULL},       {"--unit", &unit, NULL},
+                               {"--date", &date, NULL},   {"--json", NULL, &json_out},
+                               {"--run", NULL, &run},     {"--force", NULL, &force},
+                               {NULL, NULL, NULL}};
+    int rc = dh_cli_parse("report late-daily", argc, argv, opts, pos, 0, &npos, late_daily_help);
+    if (rc)
+        return rc < 0 ? DH_EXIT_OK : rc;
+    if (!run && !unit)
+        return dh_cli_usage("report late-daily", "--unit CODE (or --run) is required");
+    time_t now = time(NULL);
+    dh_date d = dh_date_of_time_vn(now);
+    if (date && dh_date_parse(date, &d))
+        return dh_cli_usage("report late-daily", "--date: '%s' is not a date YYYY-MM-DD", date);
+    dh_app *app = dh_cli_open(dh_cli_db(db), false);
+    if (!app)
+        return DH_EXIT_FAIL;
+    dh_actor a;
+    dh_actor_cli(&a);
+    dh_err e;
+    json_t *out = NULL;
+    dh_status st = run ? dh_app_late_daily_run(app, d, now, force, &out, &e)
+                       : dh_app_late_daily(app, &a, unit, d, now, &out, &e);
+    dh_app_close(app);
+    if (st)
+        return dh_cli_fail(&e);
+    if (json_out) {
+        dh_cli_print_json(out);
+        json_decref(out);
+        return DH_EXIT_OK;
+    }
+    if (run) {
+        printf("%s: %lld báo cáo, %lld e-mail%s\n", json_string_value(json_object_get(out, "day")),
+               (long long)json_integer_value(json_object_get(out, "reports")),
+               (long long)json_integer_value(json_object_get(out, "mailed")),
+               json_is_true(json_object_get(out, "ran")) ? "" : " (đã báo cáo trong ngày)");
+        json_decref(out);
+        return DH_EXIT_OK;
+    }
+    printf("Báo cáo hồ sơ quá hạn trong ngày %s — %s\n",
+           json_string_value(json_object_get(out, "date")), unit);
+    json_t *own = json_object_get(out, "report");
+    if (json_is_object(own))
+        print_late_report(own, "");
+    else
+        printf("%s chưa có báo cáo trong ngày (không có hồ sơ quá hạn, ngày nghỉ, hoặc chưa đến "
+               "giờ báo cáo)\n", unit);
+    json_t *recv = json_object_get(out, "received");
+    printf("\nĐơn vị trực thuộc đã báo cáo: %zu\n", json_array_size(recv));
+    size_t i;
+    json_t *r;
+    json_array_foreach(recv, i, r)
+        print_late_report(r, "  ");
+    json_decref(out);
+    return DH_EXIT_OK;
+}
 
 /* dieuhanh report completeness (argv[0] is "completeness"). */
 static int report_completeness(int argc, char **argv)
@@ -99,8 +192,10 @@ int dh_cmd_report(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "completeness") == 0)
         return report_completeness(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "late-daily") == 0)
+        return report_late_daily(argc - 1, argv + 1);
     const char *db = NULL, *unit = NULL, *from = NULL, *to = NULL, *period = NULL,
-               *format = "json", *out = NULL, *pos[2];
+               *format = NULL, *out = NULL, *pos[2];
     int npos;
     bool exact = false, today_units = false;
     const dh_cli_opt opts[] = {{"--db", &db, NULL},         {"--unit", &unit, NULL},
@@ -116,6 +211,8 @@ int dh_cmd_report(int argc, char **argv)
         return dh_cli_usage("report", "the report to make: ii06a");
     if (!unit)
         return dh_cli_usage("report", "--unit CODE is required");
+    static const char *const fmts[] = {"json", "csv", "html", "xlsx", "pdf", NULL};
+    format = dh_cli_format_of(format, out, fmts, "json");
     if (strcmp(format, "json") && strcmp(format, "csv") && strcmp(format, "html") &&
         strcmp(format, "xlsx") && strcmp(format, "pdf"))
         return dh_cli_usage("report", "--format must be json, csv, html, xlsx or pdf");
@@ -140,6 +237,8 @@ int dh_cmd_report(int argc, char **argv)
     if (st == DH_OK) {
         char name[400];
         dh_app_unit_name(app, unit, p.to, name, sizeof name);
+        if (!strcmp(format, "xlsx") || !strcmp(format, "pdf"))
+            dh_app_ii06a_header(app, rep, time(NULL));
         if (!strcmp(format, "csv"))
             text = dh_report_ii06a_csv(rep);
         else if (!strcmp(format, "html"))

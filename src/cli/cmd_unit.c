@@ -328,9 +328,11 @@ static int do_event(dh_app *app, unit_opts *o)
 
 int dh_cmd_unit(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs(unit_help, argc < 2 ? stderr : stdout);
-        return argc < 2 ? DH_EXIT_USAGE : DH_EXIT_OK;
+    if (argc < 2)
+        return dh_cli_usage("unit", "a subcommand is needed: import, export, tree, show, search, lineage or event");
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(unit_help, stdout);
+        return DH_EXIT_OK;
     }
     const char *sub = argv[1];
     static const char *const subs[] = {"import", "export", "tree", "show",

@@ -43,9 +43,11 @@ int dh_cmd_user(int argc, char **argv)
                                          {"revoke-tokens", no_argument, 0, 'R'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs(user_help, argc < 2 ? stderr : stdout);
-        return argc < 2 ? DH_EXIT_USAGE : DH_EXIT_OK;
+    if (argc < 2)
+        return dh_cli_usage("user", "a subcommand is needed: add, list, token, passwd or unlock");
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(user_help, stdout);
+        return DH_EXIT_OK;
     }
     const char *sub = argv[1], *db = NULL, *role = NULL, *unit = NULL, *name = NULL;
     bool revoke_tokens = false;

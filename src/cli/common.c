@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <pthread.h>
 
 #include "cli/cli.h"
@@ -40,6 +41,19 @@ dh_app *dh_cli_open(const char *db, bool migrate)
     if (!app)
         dh_cli_fail(&e);
     return app;
+}
+
+const char *dh_cli_format_of(const char *format, const char *out, const char *const *known,
+                             const char *dflt)
+{
+    if (format)
+        return format;
+    const char *dot = out ? strrchr(out, '.') : NULL;
+    if (dot && !strchr(dot, '/'))
+        for (size_t i = 0; known[i]; i++)
+            if (!strcasecmp(dot + 1, known[i]))
+                return known[i];
+    return dflt;
 }
 
 int dh_cli_usage(const char *cmd, const char *fmt, ...)
@@ -131,16 +145,20 @@ int dh_cli_serve_until_signal(dh_app *app, const char *listen)
                                dh_job_interval("DIEUHANH_REMINDER_INTERVAL", 300));
     dh_job *tgt = dh_job_start(app, "targets", dh_targets_tick,
                                dh_job_interval("DIEUHANH_TARGETS_INTERVAL", 5));
-    if (!rem || !tgt)
+    /* The daily late-dossier report: after its hour, once a day. */
+    dh_job *late = dh_job_start(app, "late_daily", dh_late_daily_tick,
+                                dh_job_interval("DIEUHANH_LATE_REPORT_INTERVAL", 300));
+    if (!rem || !tgt || !late)
         fprintf(stderr, "dieuhanh: warning: a background job did not start (%s); the server "
                         "answers, but reminders or status refreshes wait for requests\n",
-                !rem ? "reminders" : "targets");
+                !rem ? "reminders" : !tgt ? "targets" : "late_daily");
     fprintf(stderr, "dieuhanh: serving on http://%.*s:%d/ (Ctrl-C stops)\n",
             (int)(strrchr(listen, ':') - listen), listen, dh_server_port(s));
     fflush(stderr);
     sigwait(&set, &sig);
     fprintf(stderr, "dieuhanh: stopping\n");
     dh_app_request_stop(app);
+    dh_job_stop(late);
     dh_job_stop(tgt);
     dh_job_stop(rem);
     dh_server_stop(s);

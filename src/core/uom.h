@@ -11,8 +11,17 @@
  * of many values far from overflow (no inf/nan reaches a chart). */
 #define DH_IND_VALUE_MAX 1e15
 
+#include <stdbool.h>
+
+/* A rate per 100 inhabitants (issue 19): smartphones, accounts, subscribers
+ * "per 100 people" — its own unit, not a percentage: it may exceed 100 (two
+ * telephones a person is 200). Written "/100 dân" after what is counted
+ * ("máy/100 dân", "tài khoản/100 dân"), or "/100 người dân", "per 100". A
+ * ratio of such an indicator is numerator/denominator x 100, as "%". */
+bool dh_uom_per_100(const char *uom);
+
 /* The closed range [*lo, *hi] a value measured in uom may take: "%" is
- * 0..100; a count ("trạm", "hồ sơ", "người", "lượt", "doanh nghiệp", ...,
+ * 0..100; a rate per 100 inhabitants is 0..DH_IND_VALUE_MAX; a count ("trạm", "hồ sơ", "người", "lượt", "doanh nghiệp", ...,
  * any uom whose first word is one of these) is 0..DH_IND_VALUE_MAX; anything
  * else is -DH_IND_VALUE_MAX..DH_IND_VALUE_MAX. Returns a short English name
  * of the rule for messages ("a percentage", "a count", "a value"). */

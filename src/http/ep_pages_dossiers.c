@@ -622,6 +622,11 @@ static void get_reports(dh_req *rq, dh_resp *rs)
     dh_page_begin(&pg, L(&pg, "Báo cáo: Biểu số II.06a/VPCP/KSTT", "Reports: form II.06a"),
                   "bao-cao");
     dh_pages_period_form(&pg, "/bao-cao", unit ? unit : "", label);
+    dh_page_raw(&pg, "<p><a href=\"/bao-cao/qua-han-trong-ngay\">");
+    dh_page_text(&pg, L(&pg, "Báo cáo hồ sơ quá hạn trong ngày", "Daily overdue dossier report"));
+    dh_page_raw(&pg, "</a> · <a href=\"/tram-5g\">");
+    dh_page_text(&pg, L(&pg, "Trạm 5G", "5G stations"));
+    dh_page_raw(&pg, "</a></p>");
     if (rep) {
         char name[400];
         dh_app_unit_name(rq->app, unit, p.to, name, sizeof name);
@@ -686,10 +691,172 @@ static void get_public_index(dh_req *rq, dh_resp *rs)
     dh_pages_send(rs, &pg, 200);
 }
 
+/* Báo cáo hồ sơ quá hạn trong ngày (issue 19): what the unit's units
+ * reported to it on a day, each dossier with its days overdue and apology
+ * state, and the days before (the history). */
+static void late_items(dh_page *pg, const json_t *items)
+{
+    dh_page_raw(pg, "<div class=\"table-scroll\"><table><thead><tr><th>");
+    dh_page_text(pg, L(pg, "Hồ sơ", "Dossier"));
+    dh_page_raw(pg, "</th><th>");
+    dh_page_text(pg, L(pg, "Thủ tục", "Procedure"));
+    dh_page_raw(pg, "</th><th>");
+    dh_page_text(pg, L(pg, "Hạn", "Due"));
+    dh_page_raw(pg, "</th><th>");
+    dh_page_text(pg, L(pg, "Số ngày quá hạn", "Working days overdue"));
+    dh_page_raw(pg, "</th><th>");
+    dh_page_text(pg, L(pg, "Phiếu xin lỗi", "Apology letter"));
+    dh_page_raw(pg, "</th></tr></thead><tbody>");
+    size_t i;
+    json_t *d;
+    json_array_foreach(items, i, d)
+    {
+        const char *code = json_string_value(json_object_get(d, "code"));
+        char due[64];
+        vn_time(json_object_get(d, "due_at"), due, sizeof due);
+        dh_page_raw(pg, "<tr><td><a href=\"/ho-so/");
+        dh_page_urlenc(pg, code);
+        dh_page_raw(pg, "\">");
+        dh_page_text(pg, code);
+        dh_page_raw(pg, "</a></td><td>");
+        dh_page_text(pg, json_string_value(json_object_get(d, "procedure")));
+        dh_page_raw(pg, "</td><td>");
+        dh_page_text(pg, due);
+        dh_page_raw(pg, "</td><td class=\"num\">");
+        dh_page_int(pg, (long long)json_integer_value(json_object_get(d, "days_overdue")));
+        dh_page_raw(pg, "</td><td>");
+        dh_page_text(pg, json_is_true(json_object_get(d, "apology_issued"))
+                             ? L(pg, "Đã có phiếu xin lỗi", "Issued")
+                             : L(pg, "Chưa có", "Not issued"));
+        dh_page_raw(pg, "</td></tr>");
+    }
+    dh_page_raw(pg, "</tbody></table></div>");
+}
+
+static void get_late_daily_page(dh_req *rq, dh_resp *rs)
+{
+    if (!dh_pages_signed_in(rq, rs))
+        return;
+    dh_page pg;
+    dh_pages_init(rq, &pg);
+    dh_err e;
+    const char *unit = dh_pages_unit_or_root(rq, dh_req_query(rq, "unit"));
+    const char *date = dh_req_query(rq, "date");
+    dh_date d = dh_date_of_time_vn(rq->now);
+    if (date && *date && dh_date_parse(date, &d)) {
+        dh_err_set(&e, DH_E_INVALID, "invalid_date", "date", "'%s' is not a date YYYY-MM-DD",
+                   date);
+        dh_pages_error(rs, &pg, &e);
+        return;
+    }
+    json_t *out = NULL;
+    if (!unit) {
+        dh_err_set(&e, DH_E_INVALID, "missing_field", "unit", "no unit to show");
+        dh_pages_error(rs, &pg, &e);
+        return;
+    }
+    if (dh_app_late_daily(rq->app, &rq->actor, unit, d, rq->now, &out, &e)) {
+        dh_pages_error(rs, &pg, &e);
+        return;
+    }
+    char ds[DH_DATE_TEXT_LEN], name[400];
+    dh_date_format(d, ds);
+    dh_app_unit_name(rq->app, unit, d, name, sizeof name);
+    dh_page_begin(&pg, L(&pg, "Báo cáo hồ sơ quá hạn trong ngày", "Daily overdue dossier report"),
+                  "bao-cao");
+    dh_page_raw(&pg, "<form method=\"get\" action=\"/bao-cao/qua-han-trong-ngay\"><label>");
+    dh_page_text(&pg, L(&pg, "Đơn vị", "Unit"));
+    dh_page_raw(&pg, " <input name=\"unit\" value=\"");
+    dh_page_attr(&pg, unit);
+    dh_page_raw(&pg, "\"></label> <label>");
+    dh_page_text(&pg, L(&pg, "Ngày", "Date"));
+    dh_page_raw(&pg, " <input type=\"date\" name=\"date\" value=\"");
+    dh_page_attr(&pg, ds);
+    dh_page_raw(&pg, "\"></label> <button>");
+    dh_page_text(&pg, L(&pg, "Xem", "Show"));
+    dh_page_raw(&pg, "</button></form><h2>");
+    dh_page_text(&pg, name);
+    dh_page_text(&pg, L(&pg, " — ngày ", " — "));
+    dh_page_text(&pg, ds);
+    dh_page_raw(&pg, "</h2>");
+    json_t *recv = json_object_get(out, "received");
+    if (!json_array_size(recv)) {
+        dh_page_raw(&pg, "<p>");
+        dh_page_text(&pg, L(&pg, "Không có đơn vị nào báo cáo hồ sơ quá hạn trong ngày này.",
+                            "No unit reported overdue dossiers on this day."));
+        dh_page_raw(&pg, "</p>");
+    }
+    size_t i;
+    json_t *r;
+    json_array_foreach(recv, i, r)
+    {
+        char uname[400];
+        const char *code = json_string_value(json_object_get(r, "unit"));
+        dh_app_unit_name(rq->app, code, d, uname, sizeof uname);
+        dh_page_raw(&pg, "<section><h3 title=\"");
+        dh_page_attr(&pg, code);
+        dh_page_raw(&pg, "\">");
+        dh_page_text(&pg, uname);
+        dh_page_raw(&pg, "</h3><p>");
+        dh_page_int(&pg, (long long)json_integer_value(json_object_get(r, "overdue")));
+        dh_page_text(&pg, L(&pg, " hồ sơ quá hạn, ", " overdue, "));
+        dh_page_int(&pg, (long long)json_integer_value(json_object_get(r, "apologies")));
+        dh_page_text(&pg, L(&pg, " đã có phiếu xin lỗi; báo cáo lúc ", " apologised; reported "));
+        dh_page_text(&pg, json_string_value(json_object_get(r, "made_at")));
+        dh_page_raw(&pg, "</p>");
+        late_items(&pg, json_object_get(r, "items"));
+        dh_page_raw(&pg, "</section>");
+    }
+    json_t *own = json_object_get(out, "report");
+    if (json_is_object(own)) {
+        dh_page_raw(&pg, "<h3>");
+        dh_page_text(&pg, L(&pg, "Báo cáo của đơn vị gửi cấp trên", "This unit's own report"));
+        dh_page_raw(&pg, "</h3>");
+        late_items(&pg, json_object_get(own, "items"));
+    }
+    dh_page_raw(&pg, "<h3>");
+    dh_page_text(&pg, L(&pg, "Các ngày đã báo cáo", "Earlier reports"));
+    dh_page_raw(&pg, "</h3><div class=\"table-scroll\"><table><thead><tr><th>");
+    dh_page_text(&pg, L(&pg, "Ngày", "Date"));
+    dh_page_raw(&pg, "</th><th>");
+    dh_page_text(&pg, L(&pg, "Đơn vị", "Unit"));
+    dh_page_raw(&pg, "</th><th>");
+    dh_page_text(&pg, L(&pg, "Quá hạn", "Overdue"));
+    dh_page_raw(&pg, "</th><th>");
+    dh_page_text(&pg, L(&pg, "Đã có phiếu xin lỗi", "Apologised"));
+    dh_page_raw(&pg, "</th></tr></thead><tbody>");
+    json_array_foreach(json_object_get(out, "history"), i, r)
+    {
+        const char *day = json_string_value(json_object_get(r, "date"));
+        const char *code = json_string_value(json_object_get(r, "unit"));
+        char uname[400];
+        dh_app_unit_name(rq->app, code, d, uname, sizeof uname);
+        dh_page_raw(&pg, "<tr><td><a href=\"/bao-cao/qua-han-trong-ngay?unit=");
+        dh_page_urlenc(&pg, unit);
+        dh_page_raw(&pg, "&amp;date=");
+        dh_page_urlenc(&pg, day);
+        dh_page_raw(&pg, "\">");
+        dh_page_text(&pg, day);
+        dh_page_raw(&pg, "</a></td><td title=\"");
+        dh_page_attr(&pg, code);
+        dh_page_raw(&pg, "\">");
+        dh_page_text(&pg, uname);
+        dh_page_raw(&pg, "</td><td class=\"num\">");
+        dh_page_int(&pg, (long long)json_integer_value(json_object_get(r, "overdue")));
+        dh_page_raw(&pg, "</td><td class=\"num\">");
+        dh_page_int(&pg, (long long)json_integer_value(json_object_get(r, "apologies")));
+        dh_page_raw(&pg, "</td></tr>");
+    }
+    dh_page_raw(&pg, "</tbody></table></div>");
+    json_decref(out);
+    dh_pages_send(rs, &pg, 200);
+}
+
 const dh_route dh_routes_pages_dossiers[] = {
     {"GET", "/ho-so", get_list, DH_ROUTE_PAGE},
     {"GET", "/ho-so/{}", get_dossier_page, DH_ROUTE_PAGE},
     {"GET", "/bao-cao", get_reports, DH_ROUTE_PAGE},
+    {"GET", "/bao-cao/qua-han-trong-ngay", get_late_daily_page, DH_ROUTE_PAGE},
     {"GET", "/cong-khai/chi-so/{}", get_public_index, DH_ROUTE_PUBLIC},
     {0, 0, 0, 0},
 };

@@ -5,6 +5,7 @@
  *   GET /api/v1/index/766?unit=&period=|from=&to=       the Decision 766 service index
  *   PUT /api/v1/index/766/values {unit, period|from+to, indicator, value, note?}
  *   GET /api/v1/index/766/config                          every configuration version
+ *   GET /api/v1/reports/late-daily?unit=&date=   the daily late-dossier report (issue 19)
  * the first two with &units=as_were|today (closed units rolled up into today's) and
  * &exact=1 (recount by replay instead of the aggregates).
  */
@@ -94,6 +95,8 @@ static void get_ii06a(dh_req *rq, dh_resp *rs)
     char *text = NULL, name[400];
     size_t len = 0;
     dh_app_unit_name(rq->app, unit, p.to, name, sizeof name);
+    if (!strcmp(format, "xlsx") || !strcmp(format, "pdf"))
+        dh_app_ii06a_header(rq->app, rep, rq->now);
     if (!strcmp(format, "csv")) {
         text = dh_report_ii06a_csv(rep);
         rs->content_type = "text/csv; charset=utf-8";
@@ -224,11 +227,35 @@ static void get_index766_config(dh_req *rq, dh_resp *rs)
     }
 }
 
+static void get_late_daily(dh_req *rq, dh_resp *rs)
+{
+    const char *unit = dh_req_query(rq, "unit"), *date = dh_req_query(rq, "date");
+    dh_date d = dh_date_of_time_vn(rq->now);
+    if (!unit || !*unit) {
+        if (!rq->actor.unit_code[0]) {
+            dh_reply_error(rs, 422, "missing_field", "unit", "unit is required");
+            return;
+        }
+        unit = rq->actor.unit_code;
+    }
+    if (date && dh_date_parse(date, &d)) {
+        dh_reply_error(rs, 422, "invalid_date", "date", "date must be YYYY-MM-DD");
+        return;
+    }
+    dh_err e;
+    json_t *out;
+    if (dh_app_late_daily(rq->app, &rq->actor, unit, d, rq->now, &out, &e))
+        dh_reply_err(rs, &e);
+    else
+        dh_reply_json_steal(rs, 200, out);
+}
+
 const dh_route dh_routes_reports[] = {
     {"GET", "/api/v1/index/766", get_index766, 0},
     {"PUT", "/api/v1/index/766/values", put_index766_value, 0},
     {"GET", "/api/v1/index/766/config", get_index766_config, 0},
     {"GET", "/api/v1/kpis", get_kpis, 0},
     {"GET", "/api/v1/reports/ii06a", get_ii06a, 0},
+    {"GET", "/api/v1/reports/late-daily", get_late_daily, 0},
     {0, 0, 0, 0},
 };

@@ -137,6 +137,7 @@ extern const dh_route dh_routes_calendars[];
 extern const dh_route dh_routes_dossiers[];
 extern const dh_route dh_routes_public[];
 extern const dh_route dh_routes_reports[];
+extern const dh_route dh_routes_stations[]; /* ep_stations.c (issue 19) */
 extern const dh_route dh_routes_indicators[];
 extern const dh_route dh_routes_pages[];
 extern const dh_route dh_routes_pages_dossiers[];

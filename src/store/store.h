@@ -64,6 +64,8 @@ typedef struct dh_jobs_ops dh_jobs_ops;
 typedef struct dh_rows_ops dh_rows_ops;
 typedef struct dh_dti_ops dh_dti_ops;
 typedef struct dh_feedback_ops dh_feedback_ops;
+typedef struct dh_latereports_ops dh_latereports_ops;
+typedef struct dh_stations_ops dh_stations_ops;
 
 /* ---- The backend table. --------------------------------------------- */
 
@@ -112,6 +114,8 @@ typedef struct dh_store_ops {
      * isolation level under a lock named after the domain (pg_base.c). */
     dh_status (*begin_domain)(dh_conn *c, const char *domain, dh_err *e);
     const dh_feedback_ops *feedback; /* feedback.h (issue 17) */
+    const dh_latereports_ops *latereports; /* latereports.h (issue 19) */
+    const dh_stations_ops *stations;       /* stations.h (issue 19) */
 } dh_store_ops;
 
 /* ---- Front door. ------------------------------------------------------ */

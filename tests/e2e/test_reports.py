@@ -119,10 +119,20 @@ def test_ii06a_xlsx_read_back(ctx):
     out = subprocess.run(["/usr/bin/python3", "-c", code, p], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     rows = __import__("json").loads(out.stdout)
+    # the corner of the form: who reports to whom (issue 19, point 10)
+    corner = [c for row in rows[:2] for c in row if c]
+    assert corner == ["Đơn vị báo cáo: Phường 1",
+                      "Đơn vị nhận báo cáo: Thành phố Vũng Tàu"], rows[:2]
+    rows = rows[2:]
     assert rows[0][0] == "Biểu số II.06a/VPCP/KSTT"
     assert "Phường 1" in rows[1][0] and "01/03/2025" in rows[1][0] and "31/03/2025" in rows[1][0]
     assert rows[3][:3] == ["STT", "Lĩnh vực", "Tổng số hồ sơ tiếp nhận"]
     body = {row[1]: row[2:] for row in rows[5:]}
+    # place and date, then the signatures, below the total
+    tail = [c for row in rows[5:] for c in row if isinstance(c, str)]
+    assert any(c.startswith("Bà Rịa – Vũng Tàu, ngày ") and " tháng " in c for c in tail), tail
+    assert tail.index("NGƯỜI LẬP BIỂU") > tail.index("Tổng cộng"), tail
+    assert "THỦ TRƯỞNG ĐƠN VỊ" in tail and "(Ký, đóng dấu, ghi rõ họ tên)" in tail, tail
     assert body["Chứng thực"] == WANT["Chứng thực"]
     assert body["Hộ tịch"] == WANT["Hộ tịch"]
     assert body["Tổng cộng"] == TOTAL
@@ -184,6 +194,12 @@ def test_ii06a_pdf_read_back(ctx):
     assert "Biểu số II.06a/VPCP/KSTT" in text and "01/03/2025" in text and "Phường 1" in text
     total = [line for line in text.splitlines() if "Tổng cộng" in line][0]
     assert total.split()[2:] == [str(x) for x in TOTAL], total
+    # the header and the signature block as in the Circular (issue 19, point 10)
+    assert "Đơn vị báo cáo: Phường 1" in text, text
+    assert "Đơn vị nhận báo cáo: Thành phố Vũng Tàu" in text, text
+    assert "Bà Rịa – Vũng Tàu, ngày " in text, text
+    assert text.index("NGƯỜI LẬP BIỂU") > text.index("Tổng cộng"), text
+    assert "THỦ TRƯỞNG ĐƠN VỊ" in text and "(Ký, đóng dấu, ghi rõ họ tên)" in text, text
     r = s.cli("report", "ii06a", "--unit", "VT-P1", "--period", "2025-03", "--format", "pdf",
               "--db", s.db)
     assert r.returncode == 2  # a PDF needs -o FILE

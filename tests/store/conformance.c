@@ -40,6 +40,8 @@
 #include "store/feedback.h"
 #include "store/store.h"
 #include "store/jobs.h"
+#include "store/latereports.h"
+#include "store/stations.h"
 
 /* ------------------------------------------------------------------ */
 /* Fresh databases.                                                   */
@@ -3577,6 +3579,206 @@ static void feedback_records_events(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* The daily late-dossier reports (issue 19).                         */
+
+typedef struct late_seen {
+    int n;
+    char unit[8][16], parent[8][16], items[8][64];
+    dh_date day[8];
+    int64_t overdue[8], apologies[8];
+    time_t made_at[8];
+    bool mailed[8];
+    int stop_after;
+} late_seen;
+
+static int on_late(void *closure, const dh_late_report_row *r)
+{
+    late_seen *s = closure;
+    if (s->n < 8) {
+        snprintf(s->unit[s->n], 16, "%s", r->unit);
+        snprintf(s->parent[s->n], 16, "%s", r->parent);
+        snprintf(s->items[s->n], 64, "%s", r->items);
+        s->day[s->n] = r->day;
+        s->overdue[s->n] = r->overdue;
+        s->apologies[s->n] = r->apologies;
+        s->made_at[s->n] = r->made_at;
+        s->mailed[s->n] = r->mailed;
+    }
+    s->n++;
+    return s->stop_after && s->n >= s->stop_after;
+}
+
+static void latereports_put_mark_list(void **state)
+{
+    fx *f = *state;
+    dh_err e;
+    dh_conn *c = f->c;
+    const dh_latereports_ops *L = DH_LATEREPORTS(c);
+    dh_date d1 = dh_date_from_ymd(2026, 12, 1), d2 = dh_date_from_ymd(2026, 12, 2);
+    bool ins = false;
+    dh_late_report_row a = {"VT-P1", d1, "BRVT-VT", 2, 1, "[{\"code\":\"X\"}]", 1000, false};
+    OK(L->put_late_report(c, &a, &ins, &e));
+    assert_true(ins);
+    /* a day is reported once: the second put keeps the first row */
+    dh_late_report_row a2 = {"VT-P1", d1, "BRVT-VT", 9, 9, "[]", 2000, true};
+    OK(L->put_late_report(c, &a2, &ins, &e));
+    assert_false(ins);
+    dh_late_report_row b = {"VT-P2", d1, "BRVT-VT", 1, 0, "[]", 1001, false};
+    dh_late_report_row c2 = {"VT-P1", d2, "BRVT-VT", 3, 0, "[]", 1002, false};
+    dh_late_report_row x = {"BR-P1", d2, "BRVT-BR", 1, 1, "[]", 1003, false};
+    OK(L->put_late_report(c, &b, &ins, &e));
+    OK(L->put_late_report(c, &c2, &ins, &e));
+    OK(L->put_late_report(c, &x, &ins, &e));
+    /* to a parent: newest day first, then by unit */
+    late_seen s = {0};
+    OK(L->list_late_reports(c, "BRVT-VT", NULL, DH_DATE_NONE, DH_DATE_NONE, on_late, &s, &e));
+    assert_int_equal(s.n, 3);
+    assert_string_equal(s.unit[0], "VT-P1");
+    assert_true(s.day[0] == d2);
+    assert_string_equal(s.unit[1], "VT-P1");
+    assert_true(s.day[1] == d1);
+    assert_int_equal(s.overdue[1], 2);
+    assert_int_equal(s.apologies[1], 1);
+    assert_string_equal(s.items[1], "[{\"code\":\"X\"}]");
+    assert_int_equal((int64_t)s.made_at[1], 1000);
+    assert_false(s.mailed[1]);
+    assert_string_equal(s.unit[2], "VT-P2");
+    assert_string_equal(s.parent[2], "BRVT-VT");
+    /* a day range, a unit, both */
+    s = (late_seen){0};
+    OK(L->list_late_reports(c, "BRVT-VT", NULL, d1, d1, on_late, &s, &e));
+    assert_int_equal(s.n, 2);
+    s = (late_seen){0};
+    OK(L->list_late_reports(c, NULL, "VT-P1", d2, DH_DATE_NONE, on_late, &s, &e));
+    assert_int_equal(s.n, 1);
+    assert_true(s.day[0] == d2);
+    s = (late_seen){0};
+    OK(L->list_late_reports(c, NULL, NULL, DH_DATE_NONE, DH_DATE_NONE, on_late, &s, &e));
+    assert_int_equal(s.n, 4);
+    assert_string_equal(s.unit[0], "BR-P1");
+    s = (late_seen){.stop_after = 1};
+    OK(L->list_late_reports(c, NULL, NULL, DH_DATE_NONE, DH_DATE_NONE, on_late, &s, &e));
+    assert_int_equal(s.n, 1);
+    /* mailed: marked once found; a missing report is NOTFOUND */
+    OK(L->mark_late_report_mailed(c, "VT-P1", d1, &e));
+    FAILS(DH_E_NOTFOUND, L->mark_late_report_mailed(c, "VT-P9", d1, &e));
+    s = (late_seen){0};
+    OK(L->list_late_reports(c, NULL, "VT-P1", d1, d1, on_late, &s, &e));
+    assert_int_equal(s.n, 1);
+    assert_true(s.mailed[0]);
+}
+
+/* ------------------------------------------------------------------ */
+/* The register of 5G stations (issue 19).                            */
+
+typedef struct st_seen {
+    int n;
+    char site[8][16], op[8][16], commune[8][16], addr[8][32], tech[8][8], src[8][16];
+    double lat[8], lon[8];
+    bool synthetic[8];
+    int rank[8];
+    dh_date day[8];
+    int stop_after;
+} st_seen;
+
+static int on_station(void *closure, const dh_station_row *r)
+{
+    st_seen *s = closure;
+    snprintf(s->site[0], 16, "%s", r->site_code);
+    snprintf(s->op[0], 16, "%s", r->operator_unit);
+    snprintf(s->commune[0], 16, "%s", r->commune);
+    snprintf(s->addr[0], 32, "%s", r->address);
+    snprintf(s->tech[0], 8, "%s", r->technology);
+    snprintf(s->src[0], 16, "%s", r->source);
+    s->lat[0] = r->lat;
+    s->lon[0] = r->lon;
+    s->synthetic[0] = r->synthetic;
+    s->n++;
+    return 0;
+}
+
+static int on_step(void *closure, const dh_station_step_row *r)
+{
+    st_seen *s = closure;
+    if (s->n < 8) {
+        snprintf(s->site[s->n], 16, "%s", r->station->site_code);
+        snprintf(s->op[s->n], 16, "%s", r->station->operator_unit);
+        snprintf(s->src[s->n], 16, "%s", r->source);
+        s->rank[s->n] = r->rank;
+        s->day[s->n] = r->date;
+        s->lat[s->n] = r->station->lat;
+    }
+    s->n++;
+    return s->stop_after && s->n >= s->stop_after;
+}
+
+static void stations_put_get_steps(void **state)
+{
+    fx *f = *state;
+    dh_err e;
+    dh_conn *c = f->c;
+    const dh_stations_ops *S = DH_STATIONS(c);
+    st_seen s = {0};
+    FAILS(DH_E_NOTFOUND, S->get_station(c, "VT-001", on_station, &s, &e));
+    bool ins = false;
+    dh_station_row a = {"VT-001", "BRVT-VIETTEL", "VT-P1", "12 Trần Phú", "5G NR", "import",
+                        10.3460, 107.0843, true, 1000};
+    OK(S->put_station(c, &a, &ins, &e));
+    assert_true(ins);
+    dh_station_row a2 = {"VT-001", "BRVT-VNPT", "VT-P2", "", "4G", "", 0, 0, false, 2000};
+    OK(S->put_station(c, &a2, &ins, &e));
+    assert_false(ins); /* kept */
+    OK(S->get_station(c, "VT-001", on_station, &s, &e));
+    assert_int_equal(s.n, 1);
+    assert_string_equal(s.op[0], "BRVT-VIETTEL");
+    assert_string_equal(s.commune[0], "VT-P1");
+    assert_string_equal(s.addr[0], "12 Trần Phú");
+    assert_string_equal(s.tech[0], "5G NR");
+    assert_string_equal(s.src[0], "import");
+    assert_true(s.lat[0] == 10.3460 && s.lon[0] == 107.0843);
+    assert_true(s.synthetic[0]);
+    dh_station_row b = {"BR-001", "BRVT-VNPT", "BR-P1", "", "5G NR", "", 10.5, 107.2, false, 1000};
+    OK(S->put_station(c, &b, &ins, &e));
+    dh_date d1 = dh_date_from_ymd(2024, 7, 1), d2 = dh_date_from_ymd(2024, 9, 1),
+            d3 = dh_date_from_ymd(2024, 11, 1);
+    OK(S->put_station_step(c, "VT-001", 0, d1, "kh", 1000, &ins, &e));
+    assert_true(ins);
+    OK(S->put_station_step(c, "VT-001", 0, d2, "other", 1001, &ins, &e));
+    assert_false(ins); /* a rank once */
+    OK(S->put_station_step(c, "VT-001", 3, d3, "bc", 1002, &ins, &e));
+    OK(S->put_station_step(c, "BR-001", 2, d2, "", 1003, &ins, &e));
+    /* every step, by site then rank */
+    s = (st_seen){0};
+    OK(S->list_station_steps(c, NULL, DH_DATE_NONE, on_step, &s, &e));
+    assert_int_equal(s.n, 3);
+    assert_string_equal(s.site[0], "BR-001");
+    assert_int_equal(s.rank[0], 2);
+    assert_string_equal(s.site[1], "VT-001");
+    assert_int_equal(s.rank[1], 0);
+    assert_true(s.day[1] == d1);
+    assert_string_equal(s.src[1], "kh");
+    assert_string_equal(s.op[1], "BRVT-VIETTEL");
+    assert_true(s.lat[1] == 10.3460);
+    assert_int_equal(s.rank[2], 3);
+    assert_true(s.day[2] == d3);
+    /* as of a date; one site */
+    s = (st_seen){0};
+    OK(S->list_station_steps(c, NULL, d2, on_step, &s, &e));
+    assert_int_equal(s.n, 2);
+    s = (st_seen){0};
+    OK(S->list_station_steps(c, "VT-001", DH_DATE_NONE, on_step, &s, &e));
+    assert_int_equal(s.n, 2);
+    s = (st_seen){0};
+    OK(S->list_station_steps(c, "VT-001", d1 - 1, on_step, &s, &e));
+    assert_int_equal(s.n, 0);
+    s = (st_seen){.stop_after = 1};
+    OK(S->list_station_steps(c, NULL, DH_DATE_NONE, on_step, &s, &e));
+    assert_int_equal(s.n, 1);
+    /* a step of a station that does not exist is refused */
+    assert_int_not_equal(S->put_station_step(c, "NONE", 0, d1, "", 1, &ins, &e), DH_OK);
+}
+
+/* ------------------------------------------------------------------ */
 
 int main(void)
 {
@@ -3611,6 +3813,8 @@ int main(void)
         T(runner_two_writers_no_lost_update),
         T(jobs_claim_done_lapse),
         T(jobs_two_nodes_claim_once),
+        T(latereports_put_mark_list),
+        T(stations_put_get_steps),
         T(rows_tables_columns_count),
         T(rows_insert_scan_values),
         T(rows_forward_reference_and_refusal),

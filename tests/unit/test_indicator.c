@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "core/indicator.h"
+#include "core/uom.h"
 
 static dh_date D(const char *s)
 {
@@ -422,9 +423,34 @@ static void test_freshness_follows_period(void **state)
     assert_int_equal(ev.due_day, D("2026-07-20"));
 }
 
+/* Units of measure (issue 19): a rate per 100 inhabitants may pass 100. */
+static void test_uom_per_100(void **state)
+{
+    (void)state;
+    double lo, hi;
+    assert_string_equal(dh_ind_value_range("%", &lo, &hi), "a percentage");
+    assert_true(lo == 0 && hi == 100);
+    static const char *const per100[] = {"máy/100 dân", "tài khoản/100 dân", "/100 dân",
+                                         "thuê bao/100 người dân", "per 100 inhabitants", NULL};
+    for (int i = 0; per100[i]; i++) {
+        assert_true(dh_uom_per_100(per100[i]));
+        assert_string_equal(dh_ind_value_range(per100[i], &lo, &hi),
+                            "a rate per 100 inhabitants");
+        assert_true(lo == 0 && hi == DH_IND_VALUE_MAX && hi > 100);
+    }
+    /* not per 100: a percentage, a count of people, a count per 1000 */
+    static const char *const other[] = {"%", "người", "trạm", "máy/1000 dân", "100 dân", "",
+                                        NULL};
+    for (int i = 0; other[i]; i++)
+        assert_false(dh_uom_per_100(other[i]));
+    assert_false(dh_uom_per_100(NULL));
+    assert_string_equal(dh_ind_value_range("người", &lo, &hi), "a count");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_uom_per_100),
         cmocka_unit_test(test_decree09_boundaries), cmocka_unit_test(test_period_fits_type),
         cmocka_unit_test(test_ratio_of_sums),       cmocka_unit_test(test_due_rules),
         cmocka_unit_test(test_expected_units),      cmocka_unit_test(test_projection_and_status),

@@ -170,5 +170,7 @@ extern const dh_feedback_ops dh_postgres_feedback_ops;
 typedef int (*dh_pg_row_cb)(void *closure, const PGresult *res, int r);
 dh_status dh_pg_cursor(dh_conn *c, const char *name, const char *select, const dh_pg_params *p,
                        bool binary, dh_pg_row_cb cb, void *closure, const char *what, dh_err *e);
+extern const dh_latereports_ops dh_postgres_latereports_ops;
+extern const dh_stations_ops dh_postgres_stations_ops;
 
 #endif

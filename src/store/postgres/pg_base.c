@@ -882,6 +882,8 @@ const dh_store_ops dh_postgres_ops = {
     .dti = &dh_postgres_dti_ops,
     .begin_domain = pg_begin_domain,
     .feedback = &dh_postgres_feedback_ops,
+    .latereports = &dh_postgres_latereports_ops,
+    .stations = &dh_postgres_stations_ops,
 };
 
 /* ------------------------------------------------------------------ */

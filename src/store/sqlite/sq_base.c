@@ -384,4 +384,6 @@ const dh_store_ops dh_sqlite_ops = {
     .dti = &dh_sqlite_dti_ops,
     .begin_domain = sq_begin_domain,
     .feedback = &dh_sqlite_feedback_ops,
+    .latereports = &dh_sqlite_latereports_ops,
+    .stations = &dh_sqlite_stations_ops,
 };
