@@ -259,8 +259,13 @@ static void post_record(dh_req *rq, dh_resp *rs)
         record_page(rq, rs, code, e.message, dh_err_http_status(e.status));
         return;
     }
+    /* After a transfer the record may be outside the officer's units: back to
+     * the queue rather than to a page they may no longer read. */
     char to[320];
-    snprintf(to, sizeof to, "/xu-ly-phan-anh/%s", code);
+    if (p[0] && !strcmp(p[0], "transfer"))
+        snprintf(to, sizeof to, "/xu-ly-phan-anh");
+    else
+        snprintf(to, sizeof to, "/xu-ly-phan-anh/%s", code);
     dh_reply_redirect(rs, to);
 }
 

@@ -1,0 +1,184 @@
+"""Citizen feedback pages in a real headless Chromium (issue 17): the public form submitted
+with scripts disabled (and the honeypot refused), the lookup by code and the list of answered
+feedback without personal data, the officers' queue with overdue and at-risk records first,
+and a record's transfer, pause and answer forms end to end; every page at 390 px too."""
+import time
+
+from harness import db_rows
+from test_browser import Browser, login
+from test_feedback import CONTACT, configure, submit
+
+from selenium.webdriver.common.by import By  # noqa: E402  (path set by test_browser)
+from selenium.webdriver.support.ui import Select  # noqa: E402
+
+
+def scripts(b, on):
+    b.d.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": not on})
+
+
+def act(b, action, text=None):
+    """Submits the record page's form for one action (its text field filled first)."""
+    form = [f for f in b.d.find_elements(By.CSS_SELECTOR, "main form")
+            if f.find_elements(By.CSS_SELECTOR, "input[name=action][value=%s]" % action)]
+    assert len(form) == 1, (action, b.d.current_url)
+    if text is not None:
+        form[0].find_element(By.TAG_NAME, "textarea").send_keys(text)
+    before = b.d.find_element(By.TAG_NAME, "html")
+    form[0].find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    b.wait(lambda: not _alive(before))
+
+
+def _alive(el):
+    try:
+        el.tag_name
+        return True
+    except Exception:
+        return False
+
+
+def state_of(s, token, code):
+    return s.request("GET", "/api/v1/feedback/" + code, token=token).json
+
+
+def test_feedback_pages_in_chromium(ctx):
+    s = ctx.server(demo=True)
+    admin = s.login("admin")
+    configure(s, admin)
+    base = "http://127.0.0.1:%d" % s.port
+    b = Browser(base)
+    try:
+        # the public form with page scripts disabled: a plain POST and a redirect
+        scripts(b, False)
+        b.get("/phan-anh")
+        assert "<script" not in b.d.page_source
+        Select(b.d.find_element(By.NAME, "category")).select_by_value("light")
+        b.d.find_element(By.NAME, "commune").send_keys("HCM-VUNGTAU")
+        b.d.find_element(By.NAME, "address").send_keys("5 Trần Phú")
+        b.d.find_element(By.NAME, "description").send_keys("Đèn đường <hỏng> & tối")
+        b.d.find_element(By.NAME, "name").send_keys(CONTACT["name"])
+        b.d.find_element(By.NAME, "phone").send_keys(CONTACT["phone"])
+        b.d.find_element(By.NAME, "email").send_keys(CONTACT["email"])
+        # the honeypot is off screen, not hidden from bots
+        hp = b.d.find_element(By.NAME, "website")
+        assert hp.location["x"] < 0 and not hp.get_attribute("value")
+        b.shot("40-phan-anh")
+        b.d.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+        b.wait(lambda: "/phan-anh/tra-cuu?ma=PA-" in b.d.current_url)
+        b.check_console("after submit")
+        code = b.d.current_url.split("ma=", 1)[1]
+        main = b.text("main")
+        assert code in main and "Đã tiếp nhận" in main and "Đèn đường <hỏng> & tối" in main
+        for personal in CONTACT.values():
+            assert personal not in b.d.page_source
+        b.shot("41-phan-anh-da-gui")
+        rec = state_of(s, admin, code)
+        assert rec["unit"] == "HCM-VUNGTAU" and rec["channel"] == "portal"
+        assert rec["contact"]["phone"] == CONTACT["phone"]
+
+        # a filled honeypot: refused, nothing written
+        n = db_rows(s.db, "SELECT count(*) FROM fb_records")[0][0]
+        b.get("/phan-anh")
+        b.d.find_element(By.NAME, "description").send_keys("Quảng cáo")
+        scripts(b, True)
+        b.d.execute_script("arguments[0].value = 'http://spam.example'",
+                           b.d.find_element(By.NAME, "website"))
+        scripts(b, False)
+        b.d.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+        b.wait(lambda: "Không gửi được phản ánh." in b.text("main"))
+        b.check_console("honeypot", expect=400)
+        assert db_rows(s.db, "SELECT count(*) FROM fb_records")[0][0] == n
+
+        # the lookup by code, through its form
+        b.get("/phan-anh/tra-cuu")
+        b.d.find_element(By.ID, "ma").send_keys(code)
+        b.d.find_element(By.CSS_SELECTOR, "main form button").click()
+        b.wait(lambda: "ma=" in b.d.current_url)
+        b.check_console("lookup")
+        assert code in b.text("main") and CONTACT["phone"] not in b.d.page_source
+        b.get("/phan-anh/tra-cuu?ma=PA-0000-NOPE", expect=404)
+        scripts(b, True)
+
+        # the officers' queue: overdue, then at risk, then within
+        within = code
+        over = submit(s, {"category": "light", "description": "Đèn chập chờn",
+                          "commune": "HCM-VUNGTAU"}).json["code"]
+        risk = submit(s, {"category": "light", "description": "Cột đèn nghiêng",
+                          "commune": "HCM-VUNGTAU"}).json["code"]
+        other = submit(s, {"category": "light", "description": "Đèn Côn Đảo",
+                           "commune": "HCM-CONDAO"}).json["code"]
+        now = int(time.time())
+        db_rows(s.db, "UPDATE fb_records SET received_at = ?, due_at = ? WHERE code = ?",
+                now - 10 * 86400, now - 86400, over)
+        db_rows(s.db, "UPDATE fb_records SET received_at = ?, due_at = ? WHERE code = ?",
+                now - 5 * 86400, now + 1800, risk)
+        login(b, "canbo.vungtau")
+        b.get("/xu-ly-phan-anh")
+        rows = b.d.find_elements(By.CSS_SELECTOR, "#queue tbody tr")
+        got = [(r.find_elements(By.TAG_NAME, "td")[0].text,
+                r.find_elements(By.TAG_NAME, "td")[5].text) for r in rows]
+        assert got == [(over, "Quá hạn"), (risk, "Sắp đến hạn"), (within, "Trong hạn")], got
+        assert "late" in rows[0].find_elements(By.TAG_NAME, "td")[5].get_attribute("class")
+        assert other not in b.text("main")     # another unit's record
+        b.shot("42-xu-ly-phan-anh")
+
+        # the record page: the contact for the handling unit, then its forms end to end
+        b.d.find_element(By.LINK_TEXT, within).click()
+        b.wait(lambda: b.d.current_url.endswith("/xu-ly-phan-anh/" + within))
+        b.check_console("record")
+        assert CONTACT["phone"] in b.text("main")
+        act(b, "accept")
+        assert state_of(s, admin, within)["state"] == "accepted"
+        act(b, "request_info", "Xin ảnh chụp vị trí cột đèn")
+        r = state_of(s, admin, within)
+        assert r["state"] == "needs_info" and r["outcome"] == "paused", r
+        assert "Xin ảnh chụp vị trí cột đèn" in b.text("main")
+        act(b, "resume")
+        act(b, "start")
+        assert state_of(s, admin, within)["state"] == "in_progress"
+        # answering without text is refused by the browser (required), then with text
+        act(b, "answer", "Đã thay bóng đèn ngày hôm nay.")
+        r = state_of(s, admin, within)
+        assert r["state"] == "answered" and r["answer"] == "Đã thay bóng đèn ngày hôm nay."
+        assert r["outcome"] == "on_time", r
+        b.shot("43-xu-ly-da-tra-loi")
+        # transfer the overdue one to Côn Đảo: it leaves this officer's queue
+        b.get("/xu-ly-phan-anh/" + over)
+        act(b, "transfer", "HCM-CONDAO")
+        b.check_console("after transfer")
+        assert b.d.current_url.endswith("/xu-ly-phan-anh"), b.d.current_url
+        assert state_of(s, admin, over)["unit"] == "HCM-CONDAO"
+        assert over not in b.text("#queue") and risk in b.text("#queue")
+        ev = db_rows(s.db, "SELECT type FROM fb_events e JOIN fb_records r ON r.id = e.record_id "
+                     "WHERE r.code = ? ORDER BY e.seq", within)
+        assert [x[0] for x in ev][-5:] == ["accept", "request_info", "resume", "start",
+                                           "answer"], ev
+
+        # the public list of answered feedback: the answer, no personal data
+        b.get("/phan-anh/da-tra-loi?xa=HCM-VUNGTAU&linh-vuc=light")
+        main = b.text("main")
+        assert within in main and "Đã thay bóng đèn ngày hôm nay." in main
+        assert over not in main and risk not in main
+        for personal in CONTACT.values():
+            assert personal not in b.d.page_source
+        b.shot("44-phan-anh-da-tra-loi")
+    finally:
+        b.close()
+
+    # every page fits a 390 px phone
+    p = Browser(base, size="390,844")
+    p.d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                        {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True})
+    try:
+        pages = ["/phan-anh", "/phan-anh/tra-cuu?ma=" + within, "/phan-anh/da-tra-loi"]
+        for path in pages:
+            p.get(path)
+            width = p.d.execute_script("return document.documentElement.scrollWidth")
+            assert width <= 390, (path, width)
+        login(p, "canbo.vungtau")
+        for path in ("/xu-ly-phan-anh", "/xu-ly-phan-anh/" + risk):
+            p.get(path)
+            width = p.d.execute_script("return document.documentElement.scrollWidth")
+            assert width <= 390, (path, width)
+            p.shot("45-phone" + path.replace("/", "_"))
+    finally:
+        p.close()
