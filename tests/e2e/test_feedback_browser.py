@@ -5,7 +5,7 @@ and a record's transfer, pause and answer forms end to end; every page at 390 px
 import time
 
 from harness import db_rows
-from test_browser import Browser, login
+from test_browser import Browser, cards, login, vn_pct
 from test_feedback import CONTACT, configure, submit
 
 from selenium.webdriver.common.by import By  # noqa: E402  (path set by test_browser)
@@ -182,3 +182,42 @@ def test_feedback_pages_in_chromium(ctx):
             p.shot("45-phone" + path.replace("/", "_"))
     finally:
         p.close()
+
+
+def test_feedback_on_the_overview_in_chromium(ctx):
+    """The leaders' overview shows the feedback figures of the unit and its subtree for the
+    period, equal to the `feedback` group of /api/v1/kpis; the over-deadline card leads to
+    the queue."""
+    s = ctx.server(demo=True)
+    admin = s.login("admin")
+    r = s.cli("gen", "feedback", "--records", "400", "--seed", "5", "--from", "2025-12-01",
+              "--to", "2026-05-31", "--db", s.db)
+    assert r.returncode == 0, r.stderr
+    b = Browser("http://127.0.0.1:%d" % s.port)
+    try:
+        login(b, "lanhdao.hcm")
+        for q in ("unit=HCM&period=2026-03", "unit=HCM&from=2025-12-01&to=2026-05-31"):
+            b.get("/tong-quan?" + q)
+            api = s.request("GET", "/api/v1/kpis?subtree=1&" + q, token=admin).json["feedback"]
+            assert api["received"] > 0 and api["answered_late"] > 0, api
+            c = cards(b)
+            assert c["Phản ánh tiếp nhận"] == str(api["received"])
+            assert c["Phản ánh trả lời đúng hạn"] == str(api["answered_on_time"])
+            assert c["Phản ánh trả lời trễ hạn"] == str(api["answered_late"])
+            assert c["Phản ánh đang mở quá hạn"] == str(api["open_over_deadline"])
+            assert c["Tỷ lệ trả lời phản ánh đúng hạn"] == vn_pct(api["on_time_rate"])
+            assert c["Hài lòng với xử lý phản ánh"] == vn_pct(api["satisfaction_rate"])
+            assert api["satisfaction_rate"] is not None
+        b.shot("46-tong-quan-phan-anh")
+        # a period with no feedback: zeros and "—", not an error
+        b.get("/tong-quan?unit=HCM&period=2025-03")
+        c = cards(b)
+        assert c["Phản ánh tiếp nhận"] == "0" and c["Hài lòng với xử lý phản ánh"] == "—", c
+        b.get("/tong-quan?unit=HCM&from=2025-12-01&to=2026-05-31")
+        link = b.d.find_element(By.XPATH, "//div[contains(@class,'card')][div[@class='k' and "
+                                "text()='Phản ánh đang mở quá hạn']]//a")
+        link.click()
+        b.wait(lambda: "/xu-ly-phan-anh?unit=HCM" in b.d.current_url)
+        b.check_console("queue from the overview")
+    finally:
+        b.close()
