@@ -880,5 +880,8 @@ dh_status dh_app_fb_get(dh_app *app, const dh_actor *a, const char *code, time_t
  * to answer, ratings and satisfied (>= 4). */
 dh_status dh_app_fb_kpis(dh_app *app, const dh_actor *a, dh_date from, dh_date to, time_t now,
                          json_t **out, dh_err *e);
+/* dh_app_fb_kpis per unit and category (each item with its "category"). */
+dh_status dh_app_fb_kpis_by_category(dh_app *app, const dh_actor *a, dh_date from, dh_date to,
+                                     time_t now, json_t **out, dh_err *e);
 
 #endif

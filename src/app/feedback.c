@@ -976,12 +976,14 @@ static int kpi_row(void *closure, const dh_fb_stats_row *r)
         cl->tot[i] += v[i];
     json_t *o = kpi_obj(v, cl->day_minutes);
     json_object_set_new(o, "unit", json_string(r->unit));
+    if (r->category)
+        json_object_set_new(o, "category", json_string(r->category));
     json_array_append_new(cl->items, o);
     return 0;
 }
 
-dh_status dh_app_fb_kpis(dh_app *app, const dh_actor *a, dh_date from, dh_date to, time_t now,
-                         json_t **out, dh_err *e)
+static dh_status kpis_run(dh_app *app, const dh_actor *a, dh_date from, dh_date to, time_t now,
+                          bool by_category, json_t **out, dh_err *e)
 {
     *out = NULL;
     if (from == DH_DATE_NONE || to == DH_DATE_NONE || to < from)
@@ -998,8 +1000,8 @@ dh_status dh_app_fb_kpis(dh_app *app, const dh_actor *a, dh_date from, dh_date t
     dh_conn *c = dh_app_read_begin(app, e);
     dh_status st = c ? DH_OK : e->status;
     if (c) {
-        st = DH_FEEDBACK(c)->stats(c, dh_date_start_vn(from), dh_date_start_vn(to + 1), now,
-                                   kpi_row, &cl, e);
+        st = (by_category ? DH_FEEDBACK(c)->stats_by_category : DH_FEEDBACK(c)->stats)(
+            c, dh_date_start_vn(from), dh_date_start_vn(to + 1), now, kpi_row, &cl, e);
         dh_app_read_end(c);
     }
     dh_app_units_release(app, reg);
@@ -1013,6 +1015,18 @@ dh_status dh_app_fb_kpis(dh_app *app, const dh_actor *a, dh_date from, dh_date t
     *out = json_pack("{s:s, s:s, s:o, s:o}", "from", f, "to", t, "units", cl.items, "total",
                      kpi_obj(cl.tot, cl.day_minutes));
     return DH_OK;
+}
+
+dh_status dh_app_fb_kpis(dh_app *app, const dh_actor *a, dh_date from, dh_date to, time_t now,
+                         json_t **out, dh_err *e)
+{
+    return kpis_run(app, a, from, to, now, false, out, e);
+}
+
+dh_status dh_app_fb_kpis_by_category(dh_app *app, const dh_actor *a, dh_date from, dh_date to,
+                                     time_t now, json_t **out, dh_err *e)
+{
+    return kpis_run(app, a, from, to, now, true, out, e);
 }
 
 /* ------------------------------------------------------------------ */

@@ -221,3 +221,68 @@ def test_feedback_on_the_overview_in_chromium(ctx):
         b.check_console("queue from the overview")
     finally:
         b.close()
+
+
+def test_feedback_summary_by_unit_and_category_in_chromium(ctx):
+    """The province's view: by handling unit, then by unit and category, units and
+    categories by name (codes on hover), figures equal to /api/v1/feedback/kpis; a unit's
+    leader sees only their units; fits a phone."""
+    s = ctx.server(demo=True)
+    admin = s.login("admin")
+    r = s.cli("gen", "feedback", "--records", "300", "--seed", "7", "--from", "2025-12-01",
+              "--to", "2026-05-31", "--db", s.db)
+    assert r.returncode == 0, r.stderr
+    cats = {c["code"]: c["name"] for c in
+            s.request("GET", "/api/v1/feedback/categories").json}
+    q = "from=2025-12-01&to=2026-05-31"
+    api = s.request("GET", "/api/v1/feedback/kpis?" + q, token=admin).json
+    units = {u["unit"]: u for u in api["units"]}
+    assert len(units) >= 2, units
+    b = Browser("http://127.0.0.1:%d" % s.port)
+    try:
+        login(b, "admin")
+        b.get("/phan-anh-tong-hop?" + q)
+        b.shot("47-phan-anh-tong-hop")
+        rows = b.d.find_elements(By.CSS_SELECTOR, "#by-unit tbody tr")
+        seen = {}
+        for tr in rows:
+            td = tr.find_elements(By.TAG_NAME, "td")
+            code = td[0].find_element(By.TAG_NAME, "abbr").get_attribute("title")
+            assert td[0].text != code and td[0].text, td[0].text     # a name, not a code
+            seen[code] = [x.text for x in td[1:]]
+        assert set(seen) == set(units)
+        for code, u in units.items():
+            assert seen[code] == [str(u["received"]), str(u["answered_on_time"]),
+                                  str(u["answered_late"]), str(u["open_over_deadline"]),
+                                  vn_pct(u["on_time_rate"]), vn_pct(u["satisfaction_rate"])]
+        # by unit and category: the names, and per unit the sums equal the unit's row
+        sums = {}
+        for tr in b.d.find_elements(By.CSS_SELECTOR, "#by-category tbody tr"):
+            td = tr.find_elements(By.TAG_NAME, "td")
+            code = td[0].find_element(By.TAG_NAME, "abbr").get_attribute("title")
+            assert td[1].text in cats.values(), td[1].text
+            got = sums.setdefault(code, [0, 0, 0, 0])
+            for i in range(4):
+                got[i] += int(td[2 + i].text)
+        for code, u in units.items():
+            assert sums[code] == [u["received"], u["answered_on_time"], u["answered_late"],
+                                  u["open_over_deadline"]], (code, sums[code])
+        n_cat = len(b.d.find_elements(By.CSS_SELECTOR, "#by-category tbody tr"))
+        assert n_cat > len(units)
+        assert "Tổng hợp phản ánh" in b.text("h1")
+    finally:
+        b.close()
+    # a ward's officer sees only their own unit
+    p = Browser("http://127.0.0.1:%d" % s.port, size="390,844")
+    p.d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                        {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True})
+    try:
+        login(p, "canbo.vungtau")
+        p.get("/phan-anh-tong-hop?" + q)
+        codes = {a.get_attribute("title") for a in
+                 p.d.find_elements(By.CSS_SELECTOR, "#by-unit tbody abbr")}
+        assert codes == {"HCM-VUNGTAU"} & set(units) and len(codes) == 1, codes
+        width = p.d.execute_script("return document.documentElement.scrollWidth")
+        assert width <= 390, width
+    finally:
+        p.close()
