@@ -195,6 +195,28 @@ static void record_page(dh_req *rq, dh_resp *rs, const char *code, const char *m
         dh_page_raw(&pg, "</li>");
     }
     dh_page_raw(&pg, "</ol>");
+    /* the images, never public: only for those who see the contact */
+    json_t *atts = json_object_get(d, "attachments");
+    if (handler && json_array_size(atts)) {
+        dh_page_raw(&pg, "<h2>");
+        dh_page_text(&pg, L(&pg, "Hình ảnh (không công khai)", "Images (not public)"));
+        dh_page_raw(&pg, "</h2><p class=\"images\">");
+        json_t *at;
+        json_array_foreach(atts, i, at)
+        {
+            char src[400];
+            snprintf(src, sizeof src, "/api/v1/feedback/%s/attachments/%s", code,
+                     s_of(at, "sha256"));
+            dh_page_raw(&pg, "<a href=\"");
+            dh_page_attr(&pg, src);
+            dh_page_raw(&pg, "\"><img width=\"300\" src=\"");
+            dh_page_attr(&pg, src);
+            dh_page_raw(&pg, "\" alt=\"");
+            dh_page_attr(&pg, s_of(at, "name"));
+            dh_page_raw(&pg, "\"></a> ");
+        }
+        dh_page_raw(&pg, "</p>");
+    }
     if (handler) {
         const char *st = s_of(d, "state");
         dh_page_raw(&pg, "<h2>");

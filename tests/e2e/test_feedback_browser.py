@@ -4,7 +4,7 @@ feedback without personal data, the officers' queue with overdue and at-risk rec
 and a record's transfer, pause and answer forms end to end; every page at 390 px too."""
 import time
 
-from harness import db_rows
+from harness import db_rows, expect_error
 from test_browser import Browser, cards, login, vn_pct
 from test_feedback import CONTACT, configure, submit
 
@@ -286,3 +286,55 @@ def test_feedback_summary_by_unit_and_category_in_chromium(ctx):
         assert width <= 390, width
     finally:
         p.close()
+
+
+def _png(w, h):
+    """A real PNG (decodable by the browser), w x h red pixels."""
+    import struct
+    import zlib
+
+    def chunk(t, d):
+        return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
+    raw = b"".join(b"\x00" + b"\xff\x00\x00" * w for _ in range(h))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def test_feedback_images_only_for_the_handling_unit(ctx):
+    """Attached images are served, typed by content and nosniff, to the handling unit's
+    officers and admins; never to others, never on public pages; shown on the record page."""
+    import hashlib
+    s = ctx.server(demo=True)
+    admin = s.login("admin")
+    officer = s.login("canbo.vungtau")
+    configure(s, admin)
+    code = submit(s, {"category": "light", "description": "Đèn hỏng",
+                      "commune": "HCM-VUNGTAU"}).json["code"]
+    png = _png(4, 3)
+    sha = hashlib.sha256(png).hexdigest()
+    r = s.request("POST", "/api/v1/feedback/%s/attachments?name=den.png" % code, raw=png,
+                  headers={"Content-Type": "application/octet-stream"}, token=officer)
+    assert r.status == 201, r
+    url = "/api/v1/feedback/%s/attachments/%s" % (code, sha)
+    for tok in (officer, admin):
+        r = s.request("GET", url, token=tok)
+        assert r.status == 200 and r.raw == png, r
+        assert r.header("Content-Type") == "image/png"
+        assert r.header("X-Content-Type-Options") == "nosniff"
+    expect_error(s.request("GET", url, token=s.login("lanhdao.hcm")), 403)   # reads, no handler
+    assert s.request("GET", url).status == 401
+    expect_error(s.request("GET", url[:-4] + "0000", token=officer), 404, "unknown_attachment")
+    for path in ("/phan-anh/tra-cuu?ma=" + code, "/api/v1/public/feedback/" + code):
+        assert sha not in s.request("GET", path).raw.decode()
+    b = Browser("http://127.0.0.1:%d" % s.port)
+    try:
+        login(b, "canbo.vungtau")
+        b.get("/xu-ly-phan-anh/" + code)
+        img = b.d.find_element(By.CSS_SELECTOR, "main p.images img")
+        b.wait(lambda: b.d.execute_script("return arguments[0].complete", img))
+        assert b.d.execute_script("return arguments[0].naturalWidth", img) == 4
+        assert img.get_attribute("alt") == "den.png"
+        b.check_console("record with an image")
+        b.shot("48-xu-ly-hinh-anh")
+    finally:
+        b.close()
