@@ -940,5 +940,14 @@ dh_status dh_app_fb_get(dh_app *app, const dh_actor *a, const char *code, time_t
  * to answer, ratings and satisfied (>= 4). */
 dh_status dh_app_fb_kpis(dh_app *app, const dh_actor *a, dh_date from, dh_date to, time_t now,
                          json_t **out, dh_err *e);
+/* An image of record `code` by its SHA-256, for the handling unit's
+ * officers and admins only (images are never public: they may show faces,
+ * plates or house numbers). *mime is static, *data malloc'd. */
+dh_status dh_app_fb_attachment(dh_app *app, const dh_actor *a, const char *code,
+                               const char *sha256, time_t now, const char **mime, void **data,
+                               size_t *len, dh_err *e);
+/* dh_app_fb_kpis per unit and category (each item with its "category"). */
+dh_status dh_app_fb_kpis_by_category(dh_app *app, const dh_actor *a, dh_date from, dh_date to,
+                                     time_t now, json_t **out, dh_err *e);
 
 #endif

@@ -914,10 +914,13 @@ dh_status dh_app_fb_get(dh_app *app, const dh_actor *a, const char *code, time_t
     ev_cl ec = {json_array(), json_object_get(rec, "contact") != NULL};
     if (st == DH_OK && rs.n)
         st = DH_FEEDBACK(c)->list_events(c, rs.v[0].id, ev_json, &ec, e);
-    json_t *atts = json_array();
-    if (st == DH_OK && rs.n)
-        st = DH_FEEDBACK(c)->list_attachments(c, rs.v[0].id, att_json, atts, e);
-    json_object_set_new(rec, "attachments", atts);
+    /* the images only with the contact: they may carry personal data */
+    if (ec.personal) {
+        json_t *atts = json_array();
+        if (st == DH_OK && rs.n)
+            st = DH_FEEDBACK(c)->list_attachments(c, rs.v[0].id, att_json, atts, e);
+        json_object_set_new(rec, "attachments", atts);
+    }
     dh_app_read_end(c);
     recs_free(&rs);
     json_object_set_new(rec, "events", ec.items);
@@ -926,6 +929,73 @@ dh_status dh_app_fb_get(dh_app *app, const dh_actor *a, const char *code, time_t
     else
         json_decref(rec);
     return st;
+}
+
+typedef struct att_find {
+    const char *sha256;
+    const char *mime; /* static */
+    void *data;
+    size_t len;
+} att_find;
+
+static int att_pick(void *closure, const dh_fb_attachment_row *r)
+{
+    att_find *f = closure;
+    if (strcmp(r->sha256, f->sha256))
+        return 0;
+    static const char *const known[] = {"image/jpeg", "image/png", "image/webp", "image/gif"};
+    for (size_t i = 0; i < sizeof known / sizeof *known; i++)
+        if (!strcmp(known[i], r->mime))
+            f->mime = known[i];
+    f->data = malloc(r->size ? r->size : 1);
+    if (f->data) {
+        memcpy(f->data, r->data, r->size);
+        f->len = r->size;
+    }
+    return 1;
+}
+
+dh_status dh_app_fb_attachment(dh_app *app, const dh_actor *a, const char *code,
+                               const char *sha256, time_t now, const char **mime, void **data,
+                               size_t *len, dh_err *e)
+{
+    *mime = NULL;
+    *data = NULL;
+    *len = 0;
+    json_t *rec = NULL;
+    dh_status st = dh_app_fb_get(app, a, code, now, &rec, e);
+    if (st)
+        return st;
+    bool handler = json_object_get(rec, "contact") != NULL;
+    json_decref(rec);
+    if (!handler)
+        return dh_err_set(e, DH_E_FORBIDDEN, "forbidden", "attachment",
+                          "the images of feedback are shown only to the handling unit's "
+                          "officers and admins (they may carry personal data)");
+    dh_fb_filter f = {.code = code};
+    dh_conn *c = dh_app_read_begin(app, e);
+    if (!c)
+        return e->status;
+    recs rs = {0};
+    att_find af = {sha256, NULL, NULL, 0};
+    st = DH_FEEDBACK(c)->list_records(c, &f, recs_add, &rs, e);
+    if (st == DH_OK && rs.n)
+        st = DH_FEEDBACK(c)->list_attachments(c, rs.v[0].id, att_pick, &af, e);
+    dh_app_read_end(c);
+    recs_free(&rs);
+    if (st == DH_OK && (!af.data || !af.mime)) {
+        free(af.data);
+        return dh_err_set(e, DH_E_NOTFOUND, "unknown_attachment", "attachment",
+                          "feedback %s has no image %s", code, sha256);
+    }
+    if (st) {
+        free(af.data);
+        return st;
+    }
+    *mime = af.mime;
+    *data = af.data;
+    *len = af.len;
+    return DH_OK;
 }
 
 /* ------------------------------------------------------------------ */
@@ -976,12 +1046,14 @@ static int kpi_row(void *closure, const dh_fb_stats_row *r)
         cl->tot[i] += v[i];
     json_t *o = kpi_obj(v, cl->day_minutes);
     json_object_set_new(o, "unit", json_string(r->unit));
+    if (r->category)
+        json_object_set_new(o, "category", json_string(r->category));
     json_array_append_new(cl->items, o);
     return 0;
 }
 
-dh_status dh_app_fb_kpis(dh_app *app, const dh_actor *a, dh_date from, dh_date to, time_t now,
-                         json_t **out, dh_err *e)
+static dh_status kpis_run(dh_app *app, const dh_actor *a, dh_date from, dh_date to, time_t now,
+                          bool by_category, json_t **out, dh_err *e)
 {
     *out = NULL;
     if (from == DH_DATE_NONE || to == DH_DATE_NONE || to < from)
@@ -998,8 +1070,8 @@ dh_status dh_app_fb_kpis(dh_app *app, const dh_actor *a, dh_date from, dh_date t
     dh_conn *c = dh_app_read_begin(app, e);
     dh_status st = c ? DH_OK : e->status;
     if (c) {
-        st = DH_FEEDBACK(c)->stats(c, dh_date_start_vn(from), dh_date_start_vn(to + 1), now,
-                                   kpi_row, &cl, e);
+        st = (by_category ? DH_FEEDBACK(c)->stats_by_category : DH_FEEDBACK(c)->stats)(
+            c, dh_date_start_vn(from), dh_date_start_vn(to + 1), now, kpi_row, &cl, e);
         dh_app_read_end(c);
     }
     dh_app_units_release(app, reg);
@@ -1013,6 +1085,18 @@ dh_status dh_app_fb_kpis(dh_app *app, const dh_actor *a, dh_date from, dh_date t
     *out = json_pack("{s:s, s:s, s:o, s:o}", "from", f, "to", t, "units", cl.items, "total",
                      kpi_obj(cl.tot, cl.day_minutes));
     return DH_OK;
+}
+
+dh_status dh_app_fb_kpis(dh_app *app, const dh_actor *a, dh_date from, dh_date to, time_t now,
+                         json_t **out, dh_err *e)
+{
+    return kpis_run(app, a, from, to, now, false, out, e);
+}
+
+dh_status dh_app_fb_kpis_by_category(dh_app *app, const dh_actor *a, dh_date from, dh_date to,
+                                     time_t now, json_t **out, dh_err *e)
+{
+    return kpis_run(app, a, from, to, now, true, out, e);
 }
 
 /* ------------------------------------------------------------------ */

@@ -7,6 +7,8 @@
  *   GET  /api/v1/feedback[?unit=&category=&commune=&state=open|closed&from=&to=&queue=1&limit=]
  *   GET  /api/v1/feedback/{code}                   a record with its events
  *   POST /api/v1/feedback/{code}/attachments[?name=]  an image (the body; <= 5 MB)
+ *   GET  /api/v1/feedback/{code}/attachments/{sha256}  the image, its type by content, for
+ *                                           the handling unit's officers and admins only
  *   POST /api/v1/feedback/{code}/{action}          accept, reject, start, request_info,
  *                                                  resume, transfer, answer, close, rate
  *   POST /api/v1/public/feedback {...}             anonymous submission (5 an hour per address)
@@ -190,6 +192,26 @@ static void post_rate(dh_req *rq, dh_resp *rs)
     act(rq, rs, rq->authed ? &rq->actor : &anon, rq->params[0], "rate");
 }
 
+static void get_attachment(dh_req *rq, dh_resp *rs)
+{
+    dh_err e;
+    const char *mime;
+    void *data;
+    size_t len;
+    if (dh_app_fb_attachment(rq->app, &rq->actor, rq->params[0], rq->params[1], rq->now, &mime,
+                             &data, &len, &e)) {
+        dh_reply_err(rs, &e);
+        return;
+    }
+    rs->status = 200;
+    free(rs->body);
+    rs->body = data;
+    rs->body_len = len;
+    rs->content_type = mime;
+    snprintf(rs->disposition, sizeof rs->disposition, "inline");
+    rs->cache = "private, max-age=3600";
+}
+
 const dh_route dh_routes_feedback[] = {
     {"GET", "/api/v1/feedback/categories", get_categories, DH_ROUTE_PUBLIC},
     {"PUT", "/api/v1/feedback/categories", put_category, 0},
@@ -199,6 +221,7 @@ const dh_route dh_routes_feedback[] = {
     {"GET", "/api/v1/feedback", get_list, 0},
     {"GET", "/api/v1/feedback/{}", get_one, 0},
     {"POST", "/api/v1/feedback/{}/attachments", post_attachment, DH_ROUTE_BULK},
+    {"GET", "/api/v1/feedback/{}/attachments/{}", get_attachment, 0},
     {"POST", "/api/v1/feedback/{}/{}", post_action, 0},
     {"POST", "/api/v1/public/feedback", post_public, DH_ROUTE_PUBLIC},
     {"GET", "/api/v1/public/feedback/{}", get_public, DH_ROUTE_PUBLIC},

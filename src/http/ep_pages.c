@@ -174,6 +174,35 @@ static double rate_of(const json_t *o, const char *k)
     return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
+/* Citizen feedback (issue 17) of the unit and its subtree in the period: the
+ * figures of the `feedback` group of /api/v1/kpis; nothing when unreadable. */
+static void feedback_cards(dh_req *rq, dh_page *pg, const char *unit, const dh_period *p)
+{
+    dh_err e;
+    json_t *f = NULL;
+    if (dh_app_fb_kpis_scope(rq->app, &rq->actor, unit, true, p->from, p->to, rq->now, &f, &e))
+        return;
+    char href[600];
+    dh_page_raw(pg, "<section aria-labelledby=\"h-pakn\"><h2 id=\"h-pakn\">");
+    dh_page_text(pg, L(pg, "Phản ánh, kiến nghị trong kỳ", "Citizen feedback in the period"));
+    dh_page_raw(pg, "</h2><div class=\"cards\">");
+    card(pg, "", L(pg, "Phản ánh tiếp nhận", "Feedback received"), NULL, int_value,
+         json_object_get(f, "received"));
+    card(pg, "good", L(pg, "Phản ánh trả lời đúng hạn", "Answered on time"), NULL, int_value,
+         json_object_get(f, "answered_on_time"));
+    card(pg, "bad", L(pg, "Phản ánh trả lời trễ hạn", "Answered late"), NULL, int_value,
+         json_object_get(f, "answered_late"));
+    snprintf(href, sizeof href, "/xu-ly-phan-anh?unit=%s", unit);
+    card(pg, "bad", L(pg, "Phản ánh đang mở quá hạn", "Open over deadline"), href, int_value,
+         json_object_get(f, "open_over_deadline"));
+    card(pg, "", L(pg, "Tỷ lệ trả lời phản ánh đúng hạn", "Feedback answered on time"), NULL,
+         dh_page_pct, json_object_get(f, "on_time_rate"));
+    card(pg, "", L(pg, "Hài lòng với xử lý phản ánh", "Satisfied with feedback handling"), NULL,
+         dh_page_pct, json_object_get(f, "satisfaction_rate"));
+    dh_page_raw(pg, "</div></section>");
+    json_decref(f);
+}
+
 /* The figures of a unit (with its subtree) for the period, the trend, the
  * 766 index and the children; shared by /tong-quan and /don-vi/{code}. */
 static void unit_dashboard(dh_req *rq, dh_resp *rs, dh_page *pg, const char *unit,
@@ -250,6 +279,7 @@ static void unit_dashboard(dh_req *rq, dh_resp *rs, dh_page *pg, const char *uni
     card(pg, "", L(pg, "Hài lòng", "Satisfied"), NULL, dh_page_pct,
          json_object_get(o, "satisfaction_rate"));
     dh_page_raw(pg, "</div></section>");
+    feedback_cards(rq, pg, unit, &p);
     dh_pages_task_alerts(rq, pg, unit);
 
     /* the trend */

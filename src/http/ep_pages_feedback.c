@@ -195,6 +195,28 @@ static void record_page(dh_req *rq, dh_resp *rs, const char *code, const char *m
         dh_page_raw(&pg, "</li>");
     }
     dh_page_raw(&pg, "</ol>");
+    /* the images, never public: only for those who see the contact */
+    json_t *atts = json_object_get(d, "attachments");
+    if (handler && json_array_size(atts)) {
+        dh_page_raw(&pg, "<h2>");
+        dh_page_text(&pg, L(&pg, "Hình ảnh (không công khai)", "Images (not public)"));
+        dh_page_raw(&pg, "</h2><p class=\"images\">");
+        json_t *at;
+        json_array_foreach(atts, i, at)
+        {
+            char src[400];
+            snprintf(src, sizeof src, "/api/v1/feedback/%s/attachments/%s", code,
+                     s_of(at, "sha256"));
+            dh_page_raw(&pg, "<a href=\"");
+            dh_page_attr(&pg, src);
+            dh_page_raw(&pg, "\"><img width=\"300\" src=\"");
+            dh_page_attr(&pg, src);
+            dh_page_raw(&pg, "\" alt=\"");
+            dh_page_attr(&pg, s_of(at, "name"));
+            dh_page_raw(&pg, "\"></a> ");
+        }
+        dh_page_raw(&pg, "</p>");
+    }
     if (handler) {
         const char *st = s_of(d, "state");
         dh_page_raw(&pg, "<h2>");
@@ -259,12 +281,107 @@ static void post_record(dh_req *rq, dh_resp *rs)
         record_page(rq, rs, code, e.message, dh_err_http_status(e.status));
         return;
     }
+    /* After a transfer the record may be outside the officer's units: back to
+     * the queue rather than to a page they may no longer read. */
     char to[320];
-    snprintf(to, sizeof to, "/xu-ly-phan-anh/%s", code);
+    if (p[0] && !strcmp(p[0], "transfer"))
+        snprintf(to, sizeof to, "/xu-ly-phan-anh");
+    else
+        snprintf(to, sizeof to, "/xu-ly-phan-anh/%s", code);
     dh_reply_redirect(rs, to);
 }
 
+/* One row of the province's view: the unit's name, the category's name
+ * (NULL: none) and the figures. */
+static void summary_row(dh_req *rq, dh_page *pg, const json_t *it, const json_t *cats,
+                        dh_date d)
+{
+    dh_page_raw(pg, "<tr><td>");
+    dh_pages_unit_name(rq, pg, s_of(it, "unit"), d);
+    if (cats) {
+        const char *code = s_of(it, "category"), *name = code;
+        size_t i;
+        json_t *c;
+        json_array_foreach(cats, i, c) if (!strcmp(s_of(c, "code"), code)) name = s_of(c, "name");
+        dh_page_raw(pg, "</td><td>");
+        dh_page_text(pg, name);
+    }
+    static const char *const keys[] = {"received", "answered_on_time", "answered_late",
+                                       "open_over_deadline"};
+    for (size_t k = 0; k < 4; k++) {
+        dh_page_raw(pg, "</td><td class=\"n\">");
+        dh_page_int(pg, (long long)json_integer_value(json_object_get(it, keys[k])));
+    }
+    dh_page_raw(pg, "</td><td class=\"n\">");
+    dh_page_pct(pg, json_object_get(it, "on_time_rate"));
+    dh_page_raw(pg, "</td><td class=\"n\">");
+    dh_page_pct(pg, json_object_get(it, "satisfaction_rate"));
+    dh_page_raw(pg, "</td></tr>");
+}
+
+static void summary_table(dh_req *rq, dh_page *pg, const char *id, const json_t *items,
+                          const json_t *cats, dh_date d)
+{
+    dh_page_fmt(pg, "<div class=\"scroll\"><table class=\"data\" id=\"%s\"><thead><tr>", id);
+    static const char *const cols[][2] = {
+        {"Đơn vị xử lý", "Handling unit"},  {"Lĩnh vực", "Category"},
+        {"Tiếp nhận", "Received"},           {"Trả lời đúng hạn", "Answered on time"},
+        {"Trả lời trễ hạn", "Answered late"}, {"Đang mở quá hạn", "Open over deadline"},
+        {"Tỷ lệ đúng hạn", "On-time rate"},   {"Hài lòng", "Satisfied"}};
+    for (size_t i = 0; i < 8; i++) {
+        if (i == 1 && !cats)
+            continue;
+        dh_page_raw(pg, "<th scope=\"col\">");
+        dh_page_text(pg, L(pg, cols[i][0], cols[i][1]));
+        dh_page_raw(pg, "</th>");
+    }
+    dh_page_raw(pg, "</tr></thead><tbody>");
+    size_t i;
+    json_t *it;
+    json_array_foreach(items, i, it) summary_row(rq, pg, it, cats, d);
+    dh_page_raw(pg, "</tbody></table></div>");
+}
+
+/* The province's view: feedback by handling unit, then by unit and category,
+ * for the period (the units the reader may see). */
+static void summary(dh_req *rq, dh_resp *rs)
+{
+    if (!dh_pages_signed_in(rq, rs))
+        return;
+    dh_page pg;
+    dh_pages_init(rq, &pg);
+    dh_period p;
+    char label[64];
+    if (dh_pages_period(rq, rs, &pg, &p, label, sizeof label))
+        return;
+    dh_err e;
+    json_t *by_unit = NULL, *by_cat = NULL, *cats = NULL;
+    if (dh_app_fb_kpis(rq->app, &rq->actor, p.from, p.to, rq->now, &by_unit, &e) ||
+        dh_app_fb_kpis_by_category(rq->app, &rq->actor, p.from, p.to, rq->now, &by_cat, &e)) {
+        json_decref(by_unit);
+        dh_pages_error(rs, &pg, &e);
+        return;
+    }
+    dh_app_fb_categories(rq->app, NULL, false, &cats, &e);
+    dh_page_begin(&pg, L(&pg, "Tổng hợp phản ánh, kiến nghị", "Feedback summary"), "pakn");
+    dh_pages_period_form(&pg, rq->path, NULL, label);
+    dh_page_raw(&pg, "<h2>");
+    dh_page_text(&pg, L(&pg, "Theo đơn vị xử lý", "By handling unit"));
+    dh_page_raw(&pg, "</h2>");
+    summary_table(rq, &pg, "by-unit", json_object_get(by_unit, "units"), NULL, p.to);
+    dh_page_raw(&pg, "<h2>");
+    dh_page_text(&pg, L(&pg, "Theo đơn vị và lĩnh vực", "By unit and category"));
+    dh_page_raw(&pg, "</h2>");
+    summary_table(rq, &pg, "by-category", json_object_get(by_cat, "units"),
+                  cats ? cats : json_array(), p.to);
+    json_decref(by_unit);
+    json_decref(by_cat);
+    json_decref(cats);
+    dh_pages_send(rs, &pg, 200);
+}
+
 const dh_route dh_routes_pages_feedback[] = {
+    {"GET", "/phan-anh-tong-hop", summary, DH_ROUTE_PAGE},
     {"GET", "/xu-ly-phan-anh", queue, DH_ROUTE_PAGE},
     {"GET", "/xu-ly-phan-anh/{}", get_record, DH_ROUTE_PAGE},
     {"POST", "/xu-ly-phan-anh/{}", post_record, DH_ROUTE_PAGE},

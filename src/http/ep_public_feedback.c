@@ -26,7 +26,7 @@ static void page_start(dh_buf *b, const char *title)
     dh_html_escape(b, title, false);
     dh_buf_puts(b, " — dieuhanh</title>");
     dh_html_doc_style(b, true);
-    dh_buf_puts(b, "<style>.hp{position:absolute;left:-9999px}</style></head><body "
+    dh_buf_puts(b, "</head><body "
                    "class=\"lookup\"><main><h1>");
     dh_html_escape(b, title, false);
     dh_buf_puts(b, "</h1><p><a href=\"/phan-anh\">Gửi phản ánh</a> · <a "

@@ -99,6 +99,7 @@ typedef struct dh_fb_stats_row {
     int64_t received, answered, on_time, late, answer_minutes_sum;
     int64_t rated, satisfied; /* ratings given; ratings >= 4 */
     int64_t open_within, open_overdue;
+    const char *category; /* stats_by_category only; else NULL */
 } dh_fb_stats_row;
 
 typedef int (*dh_fb_category_cb)(void *closure, const dh_fb_category_row *row);
@@ -140,6 +141,9 @@ typedef struct dh_feedback_ops {
     /* Per handling unit (by unit), the figures of dh_fb_stats_row. */
     dh_status (*stats)(dh_conn *c, time_t from, time_t to, time_t at, dh_fb_stats_cb cb,
                        void *closure, dh_err *e);
+    /* stats per handling unit and category (by unit, category). */
+    dh_status (*stats_by_category)(dh_conn *c, time_t from, time_t to, time_t at,
+                                   dh_fb_stats_cb cb, void *closure, dh_err *e);
 } dh_feedback_ops;
 
 #define DH_FEEDBACK(c) (dh_conn_ops(c)->feedback)

@@ -43,7 +43,9 @@ const char dh_html_doc_css[] =
     "padding:0 1rem;color:#111;line-height:1.5}"
     ".lookup th{text-align:left;padding-right:1rem;vertical-align:top}"
     ".lookup input{font-size:1rem;padding:.3rem}.lookup button{font-size:1rem;"
-    "padding:.3rem .8rem}.lookup .late{color:#a00;font-weight:bold}";
+    "padding:.3rem .8rem}.lookup .late{color:#a00;font-weight:bold}"
+    ".lookup .hp{position:absolute;left:-9999px}"
+    ".lookup input,.lookup textarea,.lookup select{max-width:100%;box-sizing:border-box}";
 
 void dh_html_doc_style(dh_buf *b, bool link)
 {

@@ -3372,6 +3372,8 @@ static int on_fb_stats(void *cl, const dh_fb_stats_row *r)
              r->unit, (long long)r->received, (long long)r->answered, (long long)r->on_time,
              (long long)r->late, (long long)r->answer_minutes_sum, (long long)r->rated,
              (long long)r->satisfied, (long long)r->open_within, (long long)r->open_overdue);
+    if (r->category)
+        snprintf(s + strlen(s), sizeof s - strlen(s), " %s", r->category);
     return add_row(cl, 0, s);
 }
 
@@ -3572,6 +3574,21 @@ static void feedback_records_events(void **state)
     r = (rows){0};
     OK(d->stats(f->c, 0, 1500, 6000, on_fb_stats, &r, &e));
     assert_string_equal(r.s[0], "UB-P1 rec1 ans0 ok0 late0 min0 rated0 sat0 in0 over1");
+    /* per unit and category: a second category in UB-P2 */
+    dh_fb_record_row rd = ra;
+    rd.code = "PA-4";
+    rd.unit = "UB-P2";
+    rd.commune = "P2";
+    rd.received_at = 2500;
+    rd.updated_at = 2500;
+    rd.due_at = 3500;
+    OK(d->save_record(f->c, &rd, NULL, &e));
+    r = (rows){0};
+    OK(d->stats_by_category(f->c, 1500, 4000, 4000, on_fb_stats, &r, &e));
+    assert_int_equal(r.n, 3);
+    assert_string_equal(r.s[0], "UB-P1 rec0 ans0 ok0 late0 min0 rated0 sat0 in1 over0 light");
+    assert_string_equal(r.s[1], "UB-P2 rec1 ans0 ok0 late0 min0 rated0 sat0 in0 over1 light");
+    assert_string_equal(r.s[2], "UB-P2 rec2 ans1 ok1 late0 min120 rated1 sat1 in1 over0 roads");
     /* a callback that stops ends the list */
     r = (rows){.stop_after = 1};
     OK(d->list_records(f->c, &(dh_fb_filter){0}, on_fb_record, &r, &e));

@@ -329,31 +329,47 @@ static int stats_row(const PGresult *res, int i, void *cb, void *closure)
                          dh_pg_col_int(res, i, 2),  dh_pg_col_int(res, i, 3),
                          dh_pg_col_int(res, i, 4),  dh_pg_col_int(res, i, 5),
                          dh_pg_col_int(res, i, 6),  dh_pg_col_int(res, i, 7),
-                         dh_pg_col_int(res, i, 8),  dh_pg_col_int(res, i, 9)};
+                         dh_pg_col_int(res, i, 8),  dh_pg_col_int(res, i, 9),
+                         PQnfields(res) > 10 ? dh_pg_col_text(res, i, 10) : NULL};
     return ((dh_fb_stats_cb)cb)(closure, &r);
 }
 
-static dh_status pg_stats(dh_conn *c, time_t from, time_t to, time_t at, dh_fb_stats_cb cb,
-                          void *closure, dh_err *e)
+/* The figures of dh_fb_stats_row grouped by `by` (after unit). */
+#define PG_STATS_SQL(sel, by)                                                                    \
+    "WITH r AS (SELECT unit, category, received_at >= $1 AND received_at < $2 AS rec, "          \
+    "coalesce(answered_at >= $1 AND answered_at < $2, false) AS ans, outcome, "                  \
+    "answer_minutes, rating, state IN ('received', 'accepted', 'in_progress', 'needs_info') "    \
+    "AND received_at <= $3 AS open, due_at FROM fb_records WHERE (received_at >= $1 AND "        \
+    "received_at < $2) OR (answered_at >= $1 AND answered_at < $2) OR state IN ('received', "    \
+    "'accepted', 'in_progress', 'needs_info')) SELECT unit, count(*) FILTER (WHERE rec), "       \
+    "count(*) FILTER (WHERE ans), count(*) FILTER (WHERE ans AND outcome = 'on_time'), "         \
+    "count(*) FILTER (WHERE ans AND outcome = 'late'), coalesce(sum(answer_minutes) FILTER "     \
+    "(WHERE ans), 0), count(*) FILTER (WHERE ans AND rating > 0), count(*) FILTER (WHERE ans "   \
+    "AND rating >= 4), count(*) FILTER (WHERE open AND (due_at IS NULL OR due_at >= $3)), "      \
+    "count(*) FILTER (WHERE open AND due_at < $3)" sel " FROM r GROUP BY unit" by                \
+    " ORDER BY unit" by
+
+static dh_status stats_query(dh_conn *c, const char *sql, time_t from, time_t to, time_t at,
+                             dh_fb_stats_cb cb, void *closure, dh_err *e)
 {
     dh_pg_params p = {0};
     dh_pg_int(&p, (int64_t)from);
     dh_pg_int(&p, (int64_t)to);
     dh_pg_int(&p, (int64_t)at);
-    return rows(
-        c,
-        "WITH r AS (SELECT unit, received_at >= $1 AND received_at < $2 AS rec, "
-        "coalesce(answered_at >= $1 AND answered_at < $2, false) AS ans, outcome, "
-        "answer_minutes, rating, state IN ('received', 'accepted', 'in_progress', 'needs_info') "
-        "AND received_at <= $3 AS open, due_at FROM fb_records WHERE (received_at >= $1 AND "
-        "received_at < $2) OR (answered_at >= $1 AND answered_at < $2) OR state IN ('received', "
-        "'accepted', 'in_progress', 'needs_info')) SELECT unit, count(*) FILTER (WHERE rec), "
-        "count(*) FILTER (WHERE ans), count(*) FILTER (WHERE ans AND outcome = 'on_time'), "
-        "count(*) FILTER (WHERE ans AND outcome = 'late'), coalesce(sum(answer_minutes) FILTER "
-        "(WHERE ans), 0), count(*) FILTER (WHERE ans AND rating > 0), count(*) FILTER (WHERE ans "
-        "AND rating >= 4), count(*) FILTER (WHERE open AND (due_at IS NULL OR due_at >= $3)), "
-        "count(*) FILTER (WHERE open AND due_at < $3) FROM r GROUP BY unit ORDER BY unit",
-        &p, stats_row, (void *)cb, closure, "count feedback", e);
+    return rows(c, sql, &p, stats_row, (void *)cb, closure, "count feedback", e);
+}
+
+static dh_status pg_stats(dh_conn *c, time_t from, time_t to, time_t at, dh_fb_stats_cb cb,
+                          void *closure, dh_err *e)
+{
+    return stats_query(c, PG_STATS_SQL("", ""), from, to, at, cb, closure, e);
+}
+
+static dh_status pg_stats_by_category(dh_conn *c, time_t from, time_t to, time_t at,
+                                      dh_fb_stats_cb cb, void *closure, dh_err *e)
+{
+    return stats_query(c, PG_STATS_SQL(", category", ", category"), from, to, at, cb, closure,
+                       e);
 }
 
 const dh_feedback_ops dh_postgres_feedback_ops = {
@@ -368,4 +384,5 @@ const dh_feedback_ops dh_postgres_feedback_ops = {
     .put_attachment = pg_put_attachment,
     .list_attachments = pg_list_attachments,
     .stats = pg_stats,
+    .stats_by_category = pg_stats_by_category,
 };

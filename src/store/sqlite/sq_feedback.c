@@ -331,32 +331,47 @@ static int stats_row(sqlite3_stmt *st, void *cb, void *closure)
                          sqlite3_column_int64(st, 2),  sqlite3_column_int64(st, 3),
                          sqlite3_column_int64(st, 4),  sqlite3_column_int64(st, 5),
                          sqlite3_column_int64(st, 6),  sqlite3_column_int64(st, 7),
-                         sqlite3_column_int64(st, 8),  sqlite3_column_int64(st, 9)};
+                         sqlite3_column_int64(st, 8),  sqlite3_column_int64(st, 9),
+                         sqlite3_column_count(st) > 10 ? dh_sq_col_text(st, 10) : NULL};
     return ((dh_fb_stats_cb)cb)(closure, &r);
 }
 
-static dh_status sq_stats(dh_conn *c, time_t from, time_t to, time_t at, dh_fb_stats_cb cb,
-                          void *closure, dh_err *e)
+/* The figures of dh_fb_stats_row grouped by `by` (after unit). */
+#define SQ_STATS_SQL(sel, by)                                                                    \
+    "WITH r AS (SELECT unit, category, received_at >= ?1 AND received_at < ?2 AS rec, "          \
+    "answered_at IS NOT NULL AND answered_at >= ?1 AND answered_at < ?2 AS ans, outcome, "       \
+    "answer_minutes, rating, state IN ('received', 'accepted', 'in_progress', 'needs_info') "    \
+    "AND received_at <= ?3 AS open, due_at FROM fb_records WHERE (received_at >= ?1 AND "        \
+    "received_at < ?2) OR (answered_at >= ?1 AND answered_at < ?2) OR state IN ('received', "    \
+    "'accepted', 'in_progress', 'needs_info')) SELECT unit, SUM(rec), SUM(ans), SUM(ans AND "    \
+    "outcome = 'on_time'), SUM(ans AND outcome = 'late'), SUM(CASE WHEN ans THEN "               \
+    "answer_minutes ELSE 0 END), SUM(ans AND rating > 0), SUM(ans AND rating >= 4), "            \
+    "SUM(open AND (due_at IS NULL OR due_at >= ?3)), SUM(open AND due_at < ?3)" sel " FROM r "   \
+    "GROUP BY unit" by " ORDER BY unit" by
+
+static dh_status stats_query(dh_conn *c, const char *sql, time_t from, time_t to, time_t at,
+                             dh_fb_stats_cb cb, void *closure, dh_err *e)
 {
-    sqlite3_stmt *st = dh_sq_stmt(
-        c,
-        "WITH r AS (SELECT unit, received_at >= ?1 AND received_at < ?2 AS rec, "
-        "answered_at IS NOT NULL AND answered_at >= ?1 AND answered_at < ?2 AS ans, outcome, "
-        "answer_minutes, rating, state IN ('received', 'accepted', 'in_progress', 'needs_info') "
-        "AND received_at <= ?3 AS open, due_at FROM fb_records WHERE (received_at >= ?1 AND "
-        "received_at < ?2) OR (answered_at >= ?1 AND answered_at < ?2) OR state IN ('received', "
-        "'accepted', 'in_progress', 'needs_info')) SELECT unit, SUM(rec), SUM(ans), SUM(ans AND "
-        "outcome = 'on_time'), SUM(ans AND outcome = 'late'), SUM(CASE WHEN ans THEN "
-        "answer_minutes ELSE 0 END), SUM(ans AND rating > 0), SUM(ans AND rating >= 4), "
-        "SUM(open AND (due_at IS NULL OR due_at >= ?3)), SUM(open AND due_at < ?3) FROM r GROUP "
-        "BY unit ORDER BY unit",
-        e);
+    sqlite3_stmt *st = dh_sq_stmt(c, sql, e);
     if (!st)
         return DH_E_DB;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)from);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)to);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)at);
     return rows(c, st, stats_row, (void *)cb, closure, "count feedback", e);
+}
+
+static dh_status sq_stats(dh_conn *c, time_t from, time_t to, time_t at, dh_fb_stats_cb cb,
+                          void *closure, dh_err *e)
+{
+    return stats_query(c, SQ_STATS_SQL("", ""), from, to, at, cb, closure, e);
+}
+
+static dh_status sq_stats_by_category(dh_conn *c, time_t from, time_t to, time_t at,
+                                      dh_fb_stats_cb cb, void *closure, dh_err *e)
+{
+    return stats_query(c, SQ_STATS_SQL(", category", ", category"), from, to, at, cb, closure,
+                       e);
 }
 
 const dh_feedback_ops dh_sqlite_feedback_ops = {
@@ -371,4 +386,5 @@ const dh_feedback_ops dh_sqlite_feedback_ops = {
     .put_attachment = sq_put_attachment,
     .list_attachments = sq_list_attachments,
     .stats = sq_stats,
+    .stats_by_category = sq_stats_by_category,
 };
