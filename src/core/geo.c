@@ -1,0 +1,142 @@
+/* geo.c - point in polygon and the boundary in force on a date (see geo.h). */
+#include "core/geo.h"
+
+#include <math.h>
+#include <string.h>
+
+dh_status dh_geo_shape_check(dh_geo_shape *s, dh_err *e)
+{
+    if (s->npolys == 0)
+        return dh_err_set(e, DH_E_INVALID, "bad_geometry", "geometry", "không có đa giác nào");
+    for (size_t i = 0; i < s->npolys; i++) {
+        const dh_geo_poly *pg = &s->polys[i];
+        if (pg->nrings == 0)
+            return dh_err_set(e, DH_E_INVALID, "bad_geometry", "geometry",
+                              "polygon %zu: không có vòng ngoài", i + 1);
+        for (size_t j = 0; j < pg->nrings; j++) {
+            const dh_geo_ring *r = &pg->rings[j];
+            if (r->n < 4)
+                return dh_err_set(e, DH_E_INVALID, "bad_geometry", "geometry",
+                                  "polygon %zu ring %zu: cần ít nhất 4 điểm, có %zu", i + 1,
+                                  j + 1, r->n);
+            double area2 = 0;
+            for (size_t k = 0; k < r->n; k++) {
+                double x = r->p[k].x, y = r->p[k].y;
+                if (!isfinite(x) || !isfinite(y) || x < -180 || x > 180 || y < -90 || y > 90)
+                    return dh_err_set(e, DH_E_INVALID, "bad_geometry", "geometry",
+                                      "polygon %zu ring %zu point %zu: tọa độ ngoài phạm vi "
+                                      "(kinh độ -180..180, vĩ độ -90..90)",
+                                      i + 1, j + 1, k + 1);
+                if (k + 1 < r->n)
+                    area2 += x * r->p[k + 1].y - r->p[k + 1].x * y;
+            }
+            if (r->p[0].x != r->p[r->n - 1].x || r->p[0].y != r->p[r->n - 1].y)
+                return dh_err_set(e, DH_E_INVALID, "bad_geometry", "geometry",
+                                  "polygon %zu ring %zu: vòng không khép kín (điểm đầu khác điểm "
+                                  "cuối)",
+                                  i + 1, j + 1);
+            if (area2 == 0)
+                return dh_err_set(e, DH_E_INVALID, "bad_geometry", "geometry",
+                                  "polygon %zu ring %zu: diện tích bằng 0", i + 1, j + 1);
+        }
+    }
+    dh_geo_shape_bbox(s);
+    return DH_OK;
+}
+
+void dh_geo_shape_bbox(dh_geo_shape *s)
+{
+    s->minx = s->miny = INFINITY;
+    s->maxx = s->maxy = -INFINITY;
+    for (size_t i = 0; i < s->npolys; i++) {
+        /* the outer ring bounds its holes */
+        const dh_geo_ring *r = s->polys[i].nrings ? &s->polys[i].rings[0] : NULL;
+        for (size_t k = 0; r && k < r->n; k++) {
+            s->minx = fmin(s->minx, r->p[k].x);
+            s->maxx = fmax(s->maxx, r->p[k].x);
+            s->miny = fmin(s->miny, r->p[k].y);
+            s->maxy = fmax(s->maxy, r->p[k].y);
+        }
+    }
+}
+
+/* Whether (x, y) lies on the segment a-b (exactly, up to rounding of the
+ * cross product relative to the segment's size). */
+static bool on_segment(dh_geo_pt a, dh_geo_pt b, double x, double y)
+{
+    if (x < fmin(a.x, b.x) || x > fmax(a.x, b.x) || y < fmin(a.y, b.y) || y > fmax(a.y, b.y))
+        return false;
+    double cross = (b.x - a.x) * (y - a.y) - (b.y - a.y) * (x - a.x);
+    double scale = fabs(b.x - a.x) + fabs(b.y - a.y);
+    return fabs(cross) <= 1e-12 * (scale > 0 ? scale : 1);
+}
+
+/* -1 on the edge, 1 strictly inside, 0 outside (crossing number). */
+static int ring_where(const dh_geo_ring *r, double x, double y)
+{
+    bool in = false;
+    for (size_t i = 0, j = r->n - 1; i < r->n; j = i++) {
+        dh_geo_pt a = r->p[j], b = r->p[i];
+        if (on_segment(a, b, x, y))
+            return -1;
+        if ((b.y > y) != (a.y > y) && x < (a.x - b.x) * (y - b.y) / (a.y - b.y) + b.x)
+            in = !in;
+    }
+    return in ? 1 : 0;
+}
+
+bool dh_geo_ring_contains(const dh_geo_ring *r, double x, double y)
+{
+    return r->n > 0 && ring_where(r, x, y) != 0;
+}
+
+bool dh_geo_shape_contains(const dh_geo_shape *s, double x, double y)
+{
+    if (x < s->minx || x > s->maxx || y < s->miny || y > s->maxy)
+        return false;
+    for (size_t i = 0; i < s->npolys; i++) {
+        const dh_geo_poly *pg = &s->polys[i];
+        if (pg->nrings == 0 || !dh_geo_ring_contains(&pg->rings[0], x, y))
+            continue;
+        bool in_hole = false;
+        for (size_t h = 1; h < pg->nrings && !in_hole; h++)
+            in_hole = pg->rings[h].n > 0 && ring_where(&pg->rings[h], x, y) == 1;
+        if (!in_hole)
+            return true;
+    }
+    return false;
+}
+
+bool dh_geo_boundary_applies(const dh_geo_boundary *b, size_t n, size_t i,
+                             const dh_unitreg *r, dh_date d)
+{
+    if (b[i].from > d)
+        return false;
+    int32_t u = dh_unitreg_find(r, b[i].unit);
+    if (u < 0 || !dh_unitreg_valid_at(r, u, d))
+        return false;
+    for (size_t k = 0; k < n; k++)
+        if (k != i && strcmp(b[k].unit, b[i].unit) == 0 && b[k].from <= d &&
+            (b[k].from > b[i].from || (b[k].from == b[i].from && k > i)))
+            return false;
+    return true;
+}
+
+const char *dh_geo_locate(const dh_geo_boundary *b, size_t n, const dh_unitreg *r, int kind,
+                          double x, double y, dh_date d, size_t *nmatch)
+{
+    const char *best = NULL;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!dh_geo_shape_contains(&b[i].shape, x, y) || !dh_geo_boundary_applies(b, n, i, r, d))
+            continue;
+        if (kind >= 0 && r->u[dh_unitreg_find(r, b[i].unit)].kind != (dh_unit_kind)kind)
+            continue;
+        m++;
+        if (!best || strcmp(b[i].unit, best) < 0)
+            best = b[i].unit;
+    }
+    if (nmatch)
+        *nmatch = m;
+    return best;
+}
