@@ -882,6 +882,7 @@ const dh_store_ops dh_postgres_ops = {
     .dti = &dh_postgres_dti_ops,
     .begin_domain = pg_begin_domain,
     .feedback = &dh_postgres_feedback_ops,
+    .geo = &dh_postgres_geo_ops,
 };
 
 /* ------------------------------------------------------------------ */

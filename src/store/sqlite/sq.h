@@ -79,5 +79,6 @@ extern const dh_jobs_ops dh_sqlite_jobs_ops;
 extern const dh_rows_ops dh_sqlite_rows_ops;
 extern const dh_dti_ops dh_sqlite_dti_ops;
 extern const dh_feedback_ops dh_sqlite_feedback_ops;
+extern const dh_geo_ops dh_sqlite_geo_ops;
 
 #endif

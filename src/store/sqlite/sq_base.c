@@ -384,4 +384,5 @@ const dh_store_ops dh_sqlite_ops = {
     .dti = &dh_sqlite_dti_ops,
     .begin_domain = sq_begin_domain,
     .feedback = &dh_sqlite_feedback_ops,
+    .geo = &dh_sqlite_geo_ops,
 };
