@@ -24,9 +24,13 @@ void dh_geo_set_free(dh_geo_set *s)
     for (size_t i = 0; i < s->n; i++) {
         free((char *)s->b[i].unit);
         shape_free(&s->b[i].shape);
+        if (s->geometry)
+            free(s->geometry[i]);
     }
     free(s->b);
+    free(s->geometry);
     s->b = NULL;
+    s->geometry = NULL;
     s->n = 0;
 }
 
@@ -173,7 +177,8 @@ dh_status dh_geojson_read(const char *text, size_t len, const char *file, const 
         goto done;
     }
     out->b = calloc(n, sizeof *out->b);
-    if (!out->b) {
+    out->geometry = calloc(n, sizeof *out->geometry);
+    if (!out->b || !out->geometry) {
         st = dh_err_set(e, DH_E_INTERNAL, "out_of_memory", "", "hết bộ nhớ");
         goto done;
     }
@@ -183,6 +188,12 @@ dh_status dh_geojson_read(const char *text, size_t len, const char *file, const 
                           &out->b[i], e);
         if (st != DH_OK)
             goto done;
+        out->geometry[i] =
+            json_dumps(json_object_get(json_array_get(feats, i), "geometry"), JSON_COMPACT);
+        if (!out->geometry[i]) {
+            st = dh_err_set(e, DH_E_INTERNAL, "out_of_memory", "", "hết bộ nhớ");
+            goto done;
+        }
         for (size_t j = 0; j < i; j++)
             if (out->b[j].from == out->b[i].from && strcmp(out->b[j].unit, out->b[i].unit) == 0) {
                 char d[11];

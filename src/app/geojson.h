@@ -20,6 +20,7 @@
 
 typedef struct dh_geo_set {
     dh_geo_boundary *b; /* b[i].unit and the shapes owned by the set */
+    char **geometry;    /* each feature's geometry as compact GeoJSON text */
     size_t n;
 } dh_geo_set;
 
