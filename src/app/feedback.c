@@ -20,9 +20,13 @@
 #include <string.h>
 
 #include "app/app.h"
+#include "app/geojson.h"
 #include "app/internal.h"
 #include "core/feedback.h"
+#include "core/geo.h"
 #include "store/feedback.h"
+#include "store/geo.h"
+#include "util/buf.h"
 #include "util/text.h"
 
 /* Public submissions from one address in an hour, at most. */
@@ -446,6 +450,66 @@ static int count_one(void *closure, const dh_fb_record_row *r)
     return 0;
 }
 
+typedef struct near_cl {
+    dh_geo_boundary *b;
+    size_t n, cap;
+    dh_status st;
+    dh_err *e;
+} near_cl;
+
+static int near_add(void *closure, const dh_boundary_row *r)
+{
+    near_cl *cl = closure;
+    if (cl->n == cl->cap) {
+        cl->cap = cl->cap ? 2 * cl->cap : 8;
+        cl->b = dh_xrealloc(cl->b, cl->cap * sizeof *cl->b);
+    }
+    dh_geo_boundary *b = &cl->b[cl->n++];
+    memset(b, 0, sizeof *b);
+    b->unit = strdup(r->unit);
+    if (!b->unit || dh_date_parse(r->valid_from, &b->from) != 0) {
+        cl->st = dh_err_set(cl->e, DH_E_INTERNAL, "bad_boundary", "geometry",
+                            "a stored boundary of %s is unreadable", r->unit);
+        return 1;
+    }
+    cl->st = dh_geojson_geometry(r->geometry, &b->shape, cl->e);
+    return cl->st != DH_OK;
+}
+
+/* The commune whose boundary in force on d contains (lon, lat), into
+ * *commune (malloc'd), when boundaries are loaded; *commune stays NULL when
+ * none are. A location outside every commune is refused (422). */
+static dh_status commune_at(dh_tx *tx, double lat, double lon, dh_date d, char **commune,
+                            dh_err *e)
+{
+    const dh_geo_ops *G = DH_GEO(tx->c);
+    int64_t n = 0;
+    dh_status st = G->count_boundaries(tx->c, &n, e);
+    if (st || n == 0)
+        return st;
+    near_cl cl = {NULL, 0, 0, DH_OK, e};
+    st = G->list_boundaries(tx->c, false, lon, lat, near_add, &cl, e);
+    if (st == DH_OK)
+        st = cl.st;
+    if (st == DH_OK) {
+        const char *code =
+            dh_geo_locate(cl.b, cl.n, tx->reg, DH_UNIT_COMMUNE, lon, lat, d, NULL);
+        if (code)
+            *commune = strdup(code);
+        else
+            st = dh_err_set(e, DH_E_INVALID, "outside_every_unit", "lat",
+                            "vị trí (%.6f, %.6f) nằm ngoài mọi xã, phường có ranh giới vào ngày "
+                            "này",
+                            lat, lon);
+    }
+    for (size_t i = 0; i < cl.n; i++) {
+        free((char *)cl.b[i].unit);
+        dh_geo_shape_free(&cl.b[i].shape);
+    }
+    free(cl.b);
+    return st;
+}
+
 static dh_status submit_tx(dh_tx *tx, void *closure, dh_err *e)
 {
     submit_cl *cl = closure;
@@ -502,6 +566,21 @@ static dh_status submit_tx(dh_tx *tx, void *closure, dh_err *e)
             st = dh_err_set(e, DH_E_INVALID, "unknown_commune", "commune",
                             "'%s' is not a unit valid on this date", commune);
             goto done;
+        }
+    } else if (has_loc) {
+        free(commune);
+        commune = NULL;
+        if ((st = commune_at(tx, json_number_value(lat), json_number_value(lon), today, &commune,
+                             e)))
+            goto done;
+    }
+    if (!(commune && *commune) && addr) {
+        /* no boundaries (or no location): a commune named in the address,
+         * else none (the officer who accepts the record chooses) */
+        const char *named = dh_geo_commune_in_address(tx->reg, addr, today);
+        if (named) {
+            free(commune);
+            commune = strdup(named);
         }
     }
     dh_fb_limits lim;

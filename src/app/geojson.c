@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void shape_free(dh_geo_shape *s)
+void dh_geo_shape_free(dh_geo_shape *s)
 {
     for (size_t i = 0; i < s->npolys; i++) {
         for (size_t j = 0; j < s->polys[i].nrings; j++)
@@ -23,7 +23,7 @@ void dh_geo_set_free(dh_geo_set *s)
 {
     for (size_t i = 0; i < s->n; i++) {
         free((char *)s->b[i].unit);
-        shape_free(&s->b[i].shape);
+        dh_geo_shape_free(&s->b[i].shape);
         if (s->geometry)
             free(s->geometry[i]);
     }
@@ -208,5 +208,18 @@ done:
     json_decref(root);
     if (st != DH_OK)
         dh_geo_set_free(out);
+    return st;
+}
+
+dh_status dh_geojson_geometry(const char *text, dh_geo_shape *out, dh_err *e)
+{
+    memset(out, 0, sizeof *out);
+    json_error_t je;
+    json_t *g = json_loads(text, 0, &je);
+    if (!g)
+        return dh_err_set(e, DH_E_INTERNAL, "bad_boundary", "geometry",
+                          "a stored boundary is not JSON: %s", je.text);
+    dh_status st = read_geometry(g, "boundary", 1, out, e);
+    json_decref(g);
     return st;
 }

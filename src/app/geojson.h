@@ -32,4 +32,9 @@ dh_status dh_geojson_read(const char *text, size_t len, const char *file, const 
 
 void dh_geo_set_free(dh_geo_set *s);
 
+/* One stored geometry (a Polygon or MultiPolygon as GeoJSON text) into *out,
+ * checked; dh_geo_shape_free releases it (also after a failure). */
+dh_status dh_geojson_geometry(const char *text, dh_geo_shape *out, dh_err *e);
+void dh_geo_shape_free(dh_geo_shape *s);
+
 #endif

@@ -1,8 +1,13 @@
 /* geo.c - point in polygon and the boundary in force on a date (see geo.h). */
 #include "core/geo.h"
 
+#include <ctype.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
+#include <utf8proc.h>
+
+#include "util/text.h"
 
 dh_status dh_geo_shape_check(dh_geo_shape *s, dh_err *e)
 {
@@ -139,4 +144,68 @@ const char *dh_geo_locate(const dh_geo_boundary *b, size_t n, const dh_unitreg *
     if (nmatch)
         *nmatch = m;
     return best;
+}
+
+/* NFC, case folded; NULL for invalid UTF-8. */
+static char *casefold(const char *s)
+{
+    utf8proc_uint8_t *out = NULL;
+    if (utf8proc_map((const utf8proc_uint8_t *)s, 0, &out,
+                     UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD) < 0)
+        return NULL;
+    return (char *)out;
+}
+
+/* A byte that may continue a word: an ASCII letter or digit, or any byte of
+ * a multi-byte character (a Vietnamese letter). */
+static bool wordish(unsigned char c) { return c >= 0x80 || isalnum(c); }
+
+/* Whether needle occurs in hay as whole words. */
+static bool has_words(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    if (n == 0)
+        return false;
+    for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle)) {
+        bool left = p == hay || !wordish((unsigned char)p[-1]) || !wordish((unsigned char)p[0]);
+        bool right = !wordish((unsigned char)p[n]) || !wordish((unsigned char)p[n - 1]);
+        if (left && right)
+            return true;
+    }
+    return false;
+}
+
+const char *dh_geo_commune_in_address(const dh_unitreg *r, const char *address, dh_date d)
+{
+    if (!address || !*address)
+        return NULL;
+    const char *found = NULL;
+    for (int pass = 0; pass < 2 && !found; pass++) {
+        char *hay = pass == 0 ? casefold(address) : dh_text_fold(address);
+        if (!hay)
+            return NULL;
+        size_t best = 0;
+        bool tie = false;
+        for (size_t i = 0; i < r->n; i++) {
+            const dh_unit_version *v;
+            if (r->u[i].kind != DH_UNIT_COMMUNE || !(v = dh_unitreg_at(r, (int32_t)i, d)))
+                continue;
+            char *name = pass == 0 ? casefold(v->name) : dh_text_fold(v->name);
+            if (name && has_words(hay, name)) {
+                size_t len = strlen(name);
+                if (len > best) {
+                    best = len;
+                    found = r->u[i].code;
+                    tie = false;
+                } else if (len == best) {
+                    tie = true;
+                }
+            }
+            free(name);
+        }
+        free(hay);
+        if (tie)
+            return NULL;
+    }
+    return found;
 }

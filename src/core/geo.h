@@ -81,4 +81,12 @@ bool dh_geo_boundary_applies(const dh_geo_boundary *b, size_t n, size_t i,
 const char *dh_geo_locate(const dh_geo_boundary *b, size_t n, const dh_unitreg *r, int kind,
                           double x, double y, dh_date d, size_t *nmatch);
 
+/* The commune named in a free-text address on d: the unit of kind commune
+ * valid on d whose name (as of d) appears in the address as whole words,
+ * compared in NFC ignoring case, first with the diacritics ("Phường Vũng
+ * Tàu"), then, when no name matches so, without them ("phuong vung tau").
+ * The longest match wins; two different communes matching equally long
+ * (or none) give NULL: the officer who accepts the record chooses. */
+const char *dh_geo_commune_in_address(const dh_unitreg *r, const char *address, dh_date d);
+
 #endif

@@ -95,3 +95,38 @@ def test_geo_import_bad_input_writes_nothing(ctx):
     assert r.returncode == 2, r.stderr
     assert boundaries(s) == []
     assert db_rows(s.db, "SELECT count(*) FROM audit_log WHERE entity = 'unit_boundary'") == [(0,)]
+
+
+def test_feedback_commune_from_coordinates(ctx):
+    from test_feedback import configure, submit
+    from harness import expect_error
+    s = ctx.server(demo=True)
+    admin = s.login("admin")
+    configure(s, admin)
+    body = {"category": "light", "description": "Đèn đường hỏng", "lat": 10.36, "long": 107.1}
+    # no boundaries loaded: a location alone names no commune (nor, without a catch-all
+    # rule, a handling unit)
+    expect_error(submit(s, dict(body)), 422, "no_route", "commune")
+    # ... but a commune named in the address does, by its name valid today
+    r = submit(s, dict(body, address="18 Ba Cu, phuong Vung Tau"))
+    assert r.status == 201 and r.json["commune"] == "HCM-VUNGTAU", r
+    expect_error(submit(s, dict(body, address="5 Trần Phú, Phường 1")), 422, "no_route",
+                 "commune")   # Phường 1 was merged away on 2025-07-01
+    path = write(s, "b.geojson", [feature("VT-P1", P1, "2020-01-01"),
+                                  feature("HCM-VUNGTAU", VUNGTAU, "2025-07-01")])
+    r = s.cli("unit", "geo", "import", path, "--db", s.db)
+    assert r.returncode == 0, r.stderr
+    # today (after the 2025 merger) the point is in Phường Vũng Tàu, whose unit handles it;
+    # (10.36, 107.08) was in Phường 1 before, which no longer claims it
+    for lat, lon in ((10.36, 107.1), (10.345, 107.08), (10.405, 107.202)):
+        r = submit(s, dict(body, lat=lat, long=lon))
+        assert r.status == 201, r
+        assert r.json["commune"] == "HCM-VUNGTAU" and r.json["unit"] == "HCM-VUNGTAU", r.json
+    # in the hole of the multipolygon, and far away: outside every commune
+    for lat, lon in ((10.352, 107.082), (21.0, 105.8)):
+        expect_error(submit(s, dict(body, lat=lat, long=lon)), 422, "outside_every_unit", "lat")
+    # a commune given by name wins over the coordinates
+    r = submit(s, dict(body, commune="HCM-TAMTHANG"))
+    assert r.status == 201 and r.json["commune"] == "HCM-TAMTHANG", r
+    n = db_rows(s.db, "SELECT count(*) FROM fb_records")
+    assert n == [(5,)], n

@@ -301,6 +301,46 @@ static void test_geojson_errors(void **state)
     dh_unitreg_free(r);
 }
 
+/* The commune named in an address: whole words, NFC, case ignored, with the
+ * diacritics first; the merged ward by its name valid on the date. */
+static void test_commune_in_address(void **state)
+{
+    (void)state;
+    dh_unitreg *r = dh_unitreg_new();
+    dh_date d2020 = dh_date_from_ymd(2020, 1, 1), end = dh_date_from_ymd(2025, 6, 30),
+            merge = dh_date_from_ymd(2025, 7, 1);
+    const char *codes[] = {"VT-P1", "VT-P10", "TANAN", "TANAN2", "HCM-VUNGTAU", "HCM"};
+    const char *names[] = {"Phường 1", "Phường 10", "Phường Tân An", "Phường Tấn An",
+                           "Phường Vũng Tàu", "Thành phố Hồ Chí Minh"};
+    for (int i = 0; i < 6; i++) {
+        int32_t u = dh_unitreg_add_unit(r, i + 1, codes[i], i == 5 ? DH_UNIT_PROVINCE
+                                                                   : DH_UNIT_COMMUNE,
+                                        i == 4 ? merge : d2020, i < 2 ? end : DH_DATE_NONE);
+        dh_unitreg_add_version(r, u, i == 4 ? merge : d2020, -1, names[i], "");
+    }
+    dh_unitreg_finish(r);
+    assert_string_equal(dh_geo_commune_in_address(r, "5 Trần Phú, Phường 1, Vũng Tàu", end),
+                        "VT-P1");
+    assert_string_equal(dh_geo_commune_in_address(r, "5 Trần Phú, phường 10", end), "VT-P10");
+    assert_string_equal(dh_geo_commune_in_address(r, "PHƯỜNG 1", end), "VT-P1");
+    assert_null(dh_geo_commune_in_address(r, "Phường 1", merge)); /* merged away */
+    assert_null(dh_geo_commune_in_address(r, "Phường 12", end));
+    assert_null(dh_geo_commune_in_address(r, "Phường 1a", end));
+    /* decomposed (NFD) input matches the NFC name */
+    assert_string_equal(dh_geo_commune_in_address(r, "Phu\xcc\x9b\xcc\x80o\xcc\x9bng 1", end),
+                        "VT-P1");
+    assert_string_equal(dh_geo_commune_in_address(r, "ấp 3, phường Tấn An", end), "TANAN2");
+    assert_string_equal(dh_geo_commune_in_address(r, "ấp 3, phường Tân An", end), "TANAN");
+    /* without diacritics the two are the same words: the officer chooses */
+    assert_null(dh_geo_commune_in_address(r, "ap 3, phuong tan an", end));
+    assert_string_equal(dh_geo_commune_in_address(r, "18 Ba Cu, phuong vung tau", merge),
+                        "HCM-VUNGTAU");
+    assert_null(dh_geo_commune_in_address(r, "18 Ba Cu, phuong vung tau", end));
+    assert_null(dh_geo_commune_in_address(r, "Thành phố Hồ Chí Minh", merge)); /* no commune */
+    assert_null(dh_geo_commune_in_address(r, "", merge));
+    dh_unitreg_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -310,6 +350,7 @@ int main(void)
         cmocka_unit_test(test_merged_ward),
         cmocka_unit_test(test_geojson_read),
         cmocka_unit_test(test_geojson_errors),
+        cmocka_unit_test(test_commune_in_address),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
