@@ -735,7 +735,7 @@ static dh_status act_tx(dh_tx *tx, void *closure, dh_err *e)
     dh_date today = dh_date_of_time_vn(cl->now);
     recs rs = {0};
     evs es = {0};
-    char *note = NULL, *to_unit = NULL;
+    char *note = NULL, *to_unit = NULL, *commune = NULL;
     dh_status st = F->list_records(tx->c, &(dh_fb_filter){.code = cl->code}, recs_add, &rs, e);
     if (st == DH_OK && rs.n == 0)
         st = dh_err_set(e, DH_E_NOTFOUND, "unknown_feedback", "code",
@@ -774,6 +774,26 @@ static dh_status act_tx(dh_tx *tx, void *closure, dh_err *e)
         }
         if ((st = dh_json_text(cl->body, "note", false, &note, e)))
             goto done;
+    } else if (cl->type == DH_FBE_ACCEPT) {
+        /* the commune, when none was found at submission: the officer's choice,
+         * a commune valid on the day of receipt */
+        if ((st = dh_json_text(cl->body, "commune", false, &commune, e)))
+            goto done;
+        if (commune && *commune) {
+            int32_t u = dh_unitreg_find(tx->reg, commune);
+            dh_date rd = dh_date_of_time_vn(r->received_at);
+            if (u < 0 || tx->reg->u[u].kind != DH_UNIT_COMMUNE ||
+                !dh_unitreg_at(tx->reg, u, rd)) {
+                st = dh_err_set(e, DH_E_INVALID, "unknown_commune", "commune",
+                                "'%s' is not a commune valid on the day of receipt", commune);
+                goto done;
+            }
+            if (r->commune && *r->commune && strcmp(r->commune, commune) != 0) {
+                st = dh_err_set(e, DH_E_INVALID, "commune_set", "commune",
+                                "the record's commune is already '%s'", r->commune);
+                goto done;
+            }
+        }
     } else if (cl->type == DH_FBE_RATE) {
         json_t *rt = json_object_get(cl->body, "rating");
         if (!json_is_integer(rt) || json_integer_value(rt) < 1 || json_integer_value(rt) > 5) {
@@ -812,10 +832,13 @@ static dh_status act_tx(dh_tx *tx, void *closure, dh_err *e)
                                    why);
         goto done;
     }
-    json_t *before = json_pack("{s:s, s:s}", "state", r->state, "unit", r->unit);
+    json_t *before = json_pack("{s:s, s:s, s:s}", "state", r->state, "unit", r->unit, "commune",
+                               r->commune ? r->commune : "");
     dh_fb_record_row w = *r; /* r keeps the strings read; w borrows them and statics */
     summarise(&w, &v, cl->now);
     w.nevents = seq;
+    if (commune && *commune)
+        w.commune = commune;
     if (cl->type == DH_FBE_ANSWER)
         w.answer = note;
     if (cl->type == DH_FBE_REJECT)
@@ -826,7 +849,8 @@ static dh_status act_tx(dh_tx *tx, void *closure, dh_err *e)
                       e);
     if (st == DH_OK)
         st = F->save_record(tx->c, &w, NULL, e);
-    json_t *after = json_pack("{s:s, s:s}", "state", w.state, "unit", w.unit);
+    json_t *after = json_pack("{s:s, s:s, s:s}", "state", w.state, "unit", w.unit, "commune",
+                              w.commune ? w.commune : "");
     if (st == DH_OK)
         st = dh_app_audit(tx->c, cl->a, action, "feedback", cl->code, r->unit, "ok", before,
                           after, cl->now, e);
@@ -840,6 +864,7 @@ done:
     evs_free(&es);
     free(note);
     free(to_unit);
+    free(commune);
     return st;
 }
 

@@ -130,3 +130,31 @@ def test_feedback_commune_from_coordinates(ctx):
     assert r.status == 201 and r.json["commune"] == "HCM-TAMTHANG", r
     n = db_rows(s.db, "SELECT count(*) FROM fb_records")
     assert n == [(5,)], n
+
+
+def test_feedback_commune_chosen_on_accept(ctx):
+    from test_feedback import configure, submit
+    from harness import expect_error
+    s = ctx.server(demo=True)
+    admin = s.login("admin")
+    configure(s, admin)
+    r = s.request("PUT", "/api/v1/feedback/routes", {"unit": "HCM"}, token=admin)
+    assert r.status == 200, r
+    # no boundaries, no commune in the address: routed by the catch-all rule, no commune
+    r = submit(s, {"category": "light", "description": "Đèn hỏng", "address": "gần chợ"})
+    assert r.status == 201 and r.json["unit"] == "HCM" and not r.json.get("commune"), r
+    code = r.json["code"]
+    path = "/api/v1/feedback/%s/accept" % code
+    # the officer chooses a commune valid on the day of receipt (Phường 1 is merged away;
+    # a province is no commune)
+    for bad in ("VT-P1", "HCM", "KHONG-CO"):
+        expect_error(s.request("POST", path, {"commune": bad}, token=admin), 422,
+                     "unknown_commune", "commune")
+    r = s.request("POST", path, {"commune": "HCM-VUNGTAU"}, token=admin)
+    assert r.status == 200 and r.json["state"] == "accepted", r
+    assert r.json["commune"] == "HCM-VUNGTAU", r.json
+    rows = db_rows(s.db, "SELECT commune FROM fb_records WHERE code = ?", code)
+    assert rows == [("HCM-VUNGTAU",)], rows
+    audit = db_rows(s.db, "SELECT after_json FROM audit_log WHERE entity = 'feedback' AND "
+                          "action = 'accept' AND entity_key = ?", code)
+    assert json.loads(audit[0][0])["commune"] == "HCM-VUNGTAU", audit
