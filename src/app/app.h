@@ -87,6 +87,13 @@ dh_status dh_app_unit_import(dh_app *app, const dh_actor *a, FILE *f, const char
                              bool partial, time_t now, dh_import_report *rep,
                              void (*progress)(long rows, void *closure), void *closure,
                              dh_err *e);
+/* Imports units' boundaries from a GeoJSON FeatureCollection (text, len
+ * bytes; app/geojson.h: the unit's code in property code_prop, the first
+ * date in `valid_from` or default_from), all or nothing, one audit row per
+ * boundary; admins only. *count: the boundaries stored. */
+dh_status dh_app_unit_geo_import(dh_app *app, const dh_actor *a, const char *text, size_t len,
+                                 const char *name, const char *code_prop, dh_date default_from,
+                                 time_t now, size_t *count, dh_err *e);
 /* Writes the units valid on d (all units when d is DH_DATE_NONE) as CSV. */
 dh_status dh_app_unit_export(dh_app *app, FILE *f, dh_date d, dh_err *e);
 

@@ -20,9 +20,13 @@
 #include <string.h>
 
 #include "app/app.h"
+#include "app/geojson.h"
 #include "app/internal.h"
 #include "core/feedback.h"
+#include "core/geo.h"
 #include "store/feedback.h"
+#include "store/geo.h"
+#include "util/buf.h"
 #include "util/text.h"
 
 /* Public submissions from one address in an hour, at most. */
@@ -446,6 +450,66 @@ static int count_one(void *closure, const dh_fb_record_row *r)
     return 0;
 }
 
+typedef struct near_cl {
+    dh_geo_boundary *b;
+    size_t n, cap;
+    dh_status st;
+    dh_err *e;
+} near_cl;
+
+static int near_add(void *closure, const dh_boundary_row *r)
+{
+    near_cl *cl = closure;
+    if (cl->n == cl->cap) {
+        cl->cap = cl->cap ? 2 * cl->cap : 8;
+        cl->b = dh_xrealloc(cl->b, cl->cap * sizeof *cl->b);
+    }
+    dh_geo_boundary *b = &cl->b[cl->n++];
+    memset(b, 0, sizeof *b);
+    b->unit = strdup(r->unit);
+    if (!b->unit || dh_date_parse(r->valid_from, &b->from) != 0) {
+        cl->st = dh_err_set(cl->e, DH_E_INTERNAL, "bad_boundary", "geometry",
+                            "a stored boundary of %s is unreadable", r->unit);
+        return 1;
+    }
+    cl->st = dh_geojson_geometry(r->geometry, &b->shape, cl->e);
+    return cl->st != DH_OK;
+}
+
+/* The commune whose boundary in force on d contains (lon, lat), into
+ * *commune (malloc'd), when boundaries are loaded; *commune stays NULL when
+ * none are. A location outside every commune is refused (422). */
+static dh_status commune_at(dh_tx *tx, double lat, double lon, dh_date d, char **commune,
+                            dh_err *e)
+{
+    const dh_geo_ops *G = DH_GEO(tx->c);
+    int64_t n = 0;
+    dh_status st = G->count_boundaries(tx->c, &n, e);
+    if (st || n == 0)
+        return st;
+    near_cl cl = {NULL, 0, 0, DH_OK, e};
+    st = G->list_boundaries(tx->c, false, lon, lat, near_add, &cl, e);
+    if (st == DH_OK)
+        st = cl.st;
+    if (st == DH_OK) {
+        const char *code =
+            dh_geo_locate(cl.b, cl.n, tx->reg, DH_UNIT_COMMUNE, lon, lat, d, NULL);
+        if (code)
+            *commune = strdup(code);
+        else
+            st = dh_err_set(e, DH_E_INVALID, "outside_every_unit", "lat",
+                            "vị trí (%.6f, %.6f) nằm ngoài mọi xã, phường có ranh giới vào ngày "
+                            "này",
+                            lat, lon);
+    }
+    for (size_t i = 0; i < cl.n; i++) {
+        free((char *)cl.b[i].unit);
+        dh_geo_shape_free(&cl.b[i].shape);
+    }
+    free(cl.b);
+    return st;
+}
+
 static dh_status submit_tx(dh_tx *tx, void *closure, dh_err *e)
 {
     submit_cl *cl = closure;
@@ -502,6 +566,21 @@ static dh_status submit_tx(dh_tx *tx, void *closure, dh_err *e)
             st = dh_err_set(e, DH_E_INVALID, "unknown_commune", "commune",
                             "'%s' is not a unit valid on this date", commune);
             goto done;
+        }
+    } else if (has_loc) {
+        free(commune);
+        commune = NULL;
+        if ((st = commune_at(tx, json_number_value(lat), json_number_value(lon), today, &commune,
+                             e)))
+            goto done;
+    }
+    if (!(commune && *commune) && addr) {
+        /* no boundaries (or no location): a commune named in the address,
+         * else none (the officer who accepts the record chooses) */
+        const char *named = dh_geo_commune_in_address(tx->reg, addr, today);
+        if (named) {
+            free(commune);
+            commune = strdup(named);
         }
     }
     dh_fb_limits lim;
@@ -656,7 +735,7 @@ static dh_status act_tx(dh_tx *tx, void *closure, dh_err *e)
     dh_date today = dh_date_of_time_vn(cl->now);
     recs rs = {0};
     evs es = {0};
-    char *note = NULL, *to_unit = NULL;
+    char *note = NULL, *to_unit = NULL, *commune = NULL;
     dh_status st = F->list_records(tx->c, &(dh_fb_filter){.code = cl->code}, recs_add, &rs, e);
     if (st == DH_OK && rs.n == 0)
         st = dh_err_set(e, DH_E_NOTFOUND, "unknown_feedback", "code",
@@ -695,6 +774,26 @@ static dh_status act_tx(dh_tx *tx, void *closure, dh_err *e)
         }
         if ((st = dh_json_text(cl->body, "note", false, &note, e)))
             goto done;
+    } else if (cl->type == DH_FBE_ACCEPT) {
+        /* the commune, when none was found at submission: the officer's choice,
+         * a commune valid on the day of receipt */
+        if ((st = dh_json_text(cl->body, "commune", false, &commune, e)))
+            goto done;
+        if (commune && *commune) {
+            int32_t u = dh_unitreg_find(tx->reg, commune);
+            dh_date rd = dh_date_of_time_vn(r->received_at);
+            if (u < 0 || tx->reg->u[u].kind != DH_UNIT_COMMUNE ||
+                !dh_unitreg_at(tx->reg, u, rd)) {
+                st = dh_err_set(e, DH_E_INVALID, "unknown_commune", "commune",
+                                "'%s' is not a commune valid on the day of receipt", commune);
+                goto done;
+            }
+            if (r->commune && *r->commune && strcmp(r->commune, commune) != 0) {
+                st = dh_err_set(e, DH_E_INVALID, "commune_set", "commune",
+                                "the record's commune is already '%s'", r->commune);
+                goto done;
+            }
+        }
     } else if (cl->type == DH_FBE_RATE) {
         json_t *rt = json_object_get(cl->body, "rating");
         if (!json_is_integer(rt) || json_integer_value(rt) < 1 || json_integer_value(rt) > 5) {
@@ -733,10 +832,13 @@ static dh_status act_tx(dh_tx *tx, void *closure, dh_err *e)
                                    why);
         goto done;
     }
-    json_t *before = json_pack("{s:s, s:s}", "state", r->state, "unit", r->unit);
+    json_t *before = json_pack("{s:s, s:s, s:s}", "state", r->state, "unit", r->unit, "commune",
+                               r->commune ? r->commune : "");
     dh_fb_record_row w = *r; /* r keeps the strings read; w borrows them and statics */
     summarise(&w, &v, cl->now);
     w.nevents = seq;
+    if (commune && *commune)
+        w.commune = commune;
     if (cl->type == DH_FBE_ANSWER)
         w.answer = note;
     if (cl->type == DH_FBE_REJECT)
@@ -747,7 +849,8 @@ static dh_status act_tx(dh_tx *tx, void *closure, dh_err *e)
                       e);
     if (st == DH_OK)
         st = F->save_record(tx->c, &w, NULL, e);
-    json_t *after = json_pack("{s:s, s:s}", "state", w.state, "unit", w.unit);
+    json_t *after = json_pack("{s:s, s:s, s:s}", "state", w.state, "unit", w.unit, "commune",
+                              w.commune ? w.commune : "");
     if (st == DH_OK)
         st = dh_app_audit(tx->c, cl->a, action, "feedback", cl->code, r->unit, "ok", before,
                           after, cl->now, e);
@@ -761,6 +864,7 @@ done:
     evs_free(&es);
     free(note);
     free(to_unit);
+    free(commune);
     return st;
 }
 

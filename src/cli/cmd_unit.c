@@ -21,7 +21,12 @@ static const char unit_help[] =
     "  search TEXT [--as-of DATE]         find units by name, ignoring case and diacritics\n"
     "  lineage CODE [--json]              predecessors and successors through events\n"
     "  event FILE.json                    apply a reorganisation event (an object, or an\n"
-    "                                     array applied in order)\n\n"
+    "                                     array applied in order)\n"
+    "  geo import FILE.geojson [--valid-from DATE] [--code-property NAME]\n"
+    "                                     units' boundaries: a FeatureCollection of Polygon or\n"
+    "                                     MultiPolygon features, the unit's code in property\n"
+    "                                     NAME (default code), each from its valid_from\n"
+    "                                     property or DATE. All-or-nothing.\n\n"
     "DATE is YYYY-MM-DD. Kinds: province, department, district, commune, enterprise,\n"
     "centre, office.\n";
 
@@ -31,6 +36,8 @@ typedef struct unit_opts {
     dh_date as_of;
     const char *root;
     const char *output;
+    const char *code_prop;
+    dh_date valid_from; /* DH_DATE_NONE unless --valid-from */
     bool json;
     bool partial;
     int argc;
@@ -45,13 +52,17 @@ static int parse_opts(int argc, char **argv, unit_opts *o)
                                          {"output", required_argument, 0, 'o'},
                                          {"json", no_argument, 0, 'j'},
                                          {"partial", no_argument, 0, 'p'},
+                                         {"valid-from", required_argument, 0, 'f'},
+                                         {"code-property", required_argument, 0, 'c'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     int c;
     memset(o, 0, sizeof *o);
     o->as_of = dh_date_of_time_vn(time(NULL));
+    o->valid_from = DH_DATE_NONE;
+    o->code_prop = "code";
     optind = 1;
-    while ((c = getopt_long(argc, argv, "d:a:r:o:jph", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "d:a:r:o:jpf:c:h", opts, NULL)) != -1) {
         switch (c) {
         case 'd': o->db = optarg; break;
         case 'a':
@@ -63,6 +74,12 @@ static int parse_opts(int argc, char **argv, unit_opts *o)
         case 'o': o->output = optarg; break;
         case 'j': o->json = true; break;
         case 'p': o->partial = true; break;
+        case 'f':
+            if (dh_date_parse(optarg, &o->valid_from))
+                return dh_cli_usage("unit", "--valid-from '%s' is not a real date YYYY-MM-DD",
+                                    optarg);
+            break;
+        case 'c': o->code_prop = optarg; break;
         case 'h': fputs(unit_help, stdout); return -1;
         default: return dh_cli_usage("unit", "unknown option");
         }
@@ -326,6 +343,33 @@ static int do_event(dh_app *app, unit_opts *o)
     return rc;
 }
 
+static int do_geo(dh_app *app, unit_opts *o)
+{
+    if (o->argc != 2 || strcmp(o->argv[0], "import") != 0)
+        return dh_cli_usage("unit", "geo takes: import FILE.geojson");
+    const char *path = o->argv[1];
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "dieuhanh: cannot open %s: %m\n", path);
+        return DH_EXIT_FAIL;
+    }
+    dh_buf data = DH_BUF_INIT;
+    dh_buf_read_all(&data, f);
+    if (f != stdin)
+        fclose(f);
+    dh_actor a;
+    dh_actor_cli(&a);
+    dh_err e;
+    size_t n;
+    dh_status st = dh_app_unit_geo_import(app, &a, data.p ? data.p : "", data.len, path,
+                                          o->code_prop, o->valid_from, time(NULL), &n, &e);
+    dh_buf_free(&data);
+    if (st)
+        return dh_cli_fail(&e);
+    printf("%s: %zu boundaries imported\n", path, n);
+    return DH_EXIT_OK;
+}
+
 int dh_cmd_unit(int argc, char **argv)
 {
     if (argc < 2)
@@ -336,7 +380,7 @@ int dh_cmd_unit(int argc, char **argv)
     }
     const char *sub = argv[1];
     static const char *const subs[] = {"import", "export", "tree", "show",
-                                       "search", "lineage", "event", NULL};
+                                       "search", "lineage", "event", "geo", NULL};
     bool known = false;
     for (const char *const *s = subs; *s; s++)
         known |= strcmp(*s, sub) == 0;
@@ -346,7 +390,8 @@ int dh_cmd_unit(int argc, char **argv)
     int prc = parse_opts(argc - 1, argv + 1, &o);
     if (prc)
         return prc < 0 ? DH_EXIT_OK : prc;
-    bool writes = strcmp(sub, "import") == 0 || strcmp(sub, "event") == 0;
+    bool writes = strcmp(sub, "import") == 0 || strcmp(sub, "event") == 0 ||
+                  strcmp(sub, "geo") == 0;
     dh_app *app = dh_cli_open(dh_cli_db(o.db), writes);
     if (!app)
         return DH_EXIT_FAIL;
@@ -357,6 +402,8 @@ int dh_cmd_unit(int argc, char **argv)
         rc = do_export(app, &o);
     } else if (strcmp(sub, "event") == 0) {
         rc = do_event(app, &o);
+    } else if (strcmp(sub, "geo") == 0) {
+        rc = do_geo(app, &o);
     } else {
         dh_err e;
         const dh_unitreg *r = dh_app_units_acquire(app, &e);

@@ -9,7 +9,7 @@ static const dh_cmd commands[] = {
     {"init", "create or upgrade a database (apply migrations)", dh_cmd_init},
     {"serve", "serve the API and dashboard over HTTP", dh_cmd_serve},
     {"demo", "load the demo province and serve it", dh_cmd_demo},
-    {"unit", "units and their history: import, export, tree, show, search, lineage, event",
+    {"unit", "units and their history: import, export, tree, show, search, lineage, event, geo",
      dh_cmd_unit},
     {"user", "people and API tokens: add, list, token, passwd, unlock", dh_cmd_user},
     {"calendar", "working-time calendar: lunar dates, holidays, add and count working time",

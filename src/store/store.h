@@ -4,7 +4,7 @@
  * and fills a dh_store_ops table: the connection and transaction operations
  * here, and one small table per domain (units.h, people.h, audit.h, meta.h,
  * calendars.h, procedures.h, dossiers.h, aggs.h, index766.h, plans.h,
- * indicators.h, targets.h, jobs.h, rows.h, dti.h, feedback.h), each in its own backend
+ * indicators.h, targets.h, jobs.h, rows.h, dti.h, feedback.h, geo.h), each in its own backend
  * file (sqlite/sq_*.c).
  *
  * Model (after SQLite's VFS): a backend is chosen at run time by the scheme
@@ -66,6 +66,7 @@ typedef struct dh_dti_ops dh_dti_ops;
 typedef struct dh_feedback_ops dh_feedback_ops;
 typedef struct dh_latereports_ops dh_latereports_ops;
 typedef struct dh_stations_ops dh_stations_ops;
+typedef struct dh_geo_ops dh_geo_ops;
 
 /* ---- The backend table. --------------------------------------------- */
 
@@ -116,6 +117,7 @@ typedef struct dh_store_ops {
     const dh_feedback_ops *feedback; /* feedback.h (issue 17) */
     const dh_latereports_ops *latereports; /* latereports.h (issue 19) */
     const dh_stations_ops *stations;       /* stations.h (issue 19) */
+    const dh_geo_ops *geo;           /* geo.h: units' boundaries (issue 17) */
 } dh_store_ops;
 
 /* ---- Front door. ------------------------------------------------------ */

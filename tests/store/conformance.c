@@ -38,6 +38,7 @@
 #include "store/rows.h"
 #include "store/dti.h"
 #include "store/feedback.h"
+#include "store/geo.h"
 #include "store/store.h"
 #include "store/jobs.h"
 #include "store/latereports.h"
@@ -3797,6 +3798,66 @@ static void stations_put_get_steps(void **state)
 
 /* ------------------------------------------------------------------ */
 
+/* ------------------------------------------------------------------ */
+/* Units' boundaries (store/geo.h, issue 17).                         */
+
+static int on_boundary(void *cl, const dh_boundary_row *r)
+{
+    char s[96];
+    snprintf(s, sizeof s, "%s@%s %.2f,%.2f-%.2f,%.2f %.20s", r->unit, r->valid_from, r->min_lon,
+             r->min_lat, r->max_lon, r->max_lat, r->geometry);
+    return add_row(cl, 0, s);
+}
+
+static void geo_boundaries(void **state)
+{
+    fx *f = *state;
+    dh_err e;
+    const dh_geo_ops *g = DH_GEO(f->c);
+    rows r = {0};
+    int64_t n = -1;
+    OK(g->count_boundaries(f->c, &n, &e));
+    assert_int_equal(n, 0);
+    const char *sq = "{\"type\":\"Polygon\",\"coordinates\":[[[0,0],[1,0],[1,1],[0,1],[0,0]]]}";
+    OK(g->put_boundary(f->c, &(dh_boundary_row){"VT-P1", "2020-01-01", sq, 107.05, 10.3, 107.1,
+                                                  10.35}, &e));
+    OK(g->put_boundary(f->c, &(dh_boundary_row){"HCM-VUNGTAU", "2025-07-01", "{}", 107.0, 10.3,
+                                                  107.2, 10.4}, &e));
+    OK(g->put_boundary(f->c, &(dh_boundary_row){"VT-P1", "2023-01-01", "{\"v\":2}", 107.05, 10.3,
+                                                  107.15, 10.35}, &e));
+    /* (unit, valid_from) is the key: a second import replaces */
+    OK(g->put_boundary(f->c, &(dh_boundary_row){"VT-P1", "2020-01-01", "{\"v\":1}", 107.05, 10.3,
+                                                  107.1, 10.35}, &e));
+    OK(g->count_boundaries(f->c, &n, &e));
+    assert_int_equal(n, 3);
+    OK(g->list_boundaries(f->c, true, 0, 0, on_boundary, &r, &e));
+    assert_int_equal(r.n, 3);
+    assert_string_equal(r.s[0], "HCM-VUNGTAU@2025-07-01 107.00,10.30-107.20,10.40 {}");
+    assert_string_equal(r.s[1], "VT-P1@2020-01-01 107.05,10.30-107.10,10.35 {\"v\":1}");
+    assert_string_equal(r.s[2], "VT-P1@2023-01-01 107.05,10.30-107.15,10.35 {\"v\":2}");
+    /* by bounding box, edges included */
+    r = (rows){0};
+    OK(g->list_boundaries(f->c, false, 107.12, 10.32, on_boundary, &r, &e));
+    assert_int_equal(r.n, 2);
+    assert_true(strncmp(r.s[0], "HCM-VUNGTAU@", 12) == 0);
+    assert_true(strncmp(r.s[1], "VT-P1@2023-01-01", 16) == 0);
+    r = (rows){0};
+    OK(g->list_boundaries(f->c, false, 107.1, 10.35, on_boundary, &r, &e));
+    assert_int_equal(r.n, 3);
+    r = (rows){0};
+    OK(g->list_boundaries(f->c, false, 107.3, 10.32, on_boundary, &r, &e));
+    assert_int_equal(r.n, 0);
+    /* the callback stops the listing */
+    r = (rows){.stop_after = 1};
+    OK(g->list_boundaries(f->c, true, 0, 0, on_boundary, &r, &e));
+    assert_int_equal(r.n, 1);
+    /* a box upside down is refused */
+    REFUSED(g->put_boundary(f->c, &(dh_boundary_row){"VT-P2", "2020-01-01", "{}", 108, 10.3, 107,
+                                                       10.4}, &e));
+    OK(g->count_boundaries(f->c, &n, &e));
+    assert_int_equal(n, 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -3827,6 +3888,7 @@ int main(void)
         T(targets_dirty_eval_list),
         T(dti_frameworks_assessments),
         T(feedback_records_events),
+        T(geo_boundaries),
         T(runner_two_writers_no_lost_update),
         T(jobs_claim_done_lapse),
         T(jobs_two_nodes_claim_once),

@@ -157,6 +157,7 @@ extern const dh_jobs_ops dh_postgres_jobs_ops;
 extern const dh_rows_ops dh_postgres_rows_ops;
 extern const dh_dti_ops dh_postgres_dti_ops;
 extern const dh_feedback_ops dh_postgres_feedback_ops;
+extern const dh_geo_ops dh_postgres_geo_ops;
 
 /* Reads the rows of the query `select` (p its parameters, NULL: none)
  * in slices of about 8 MiB through a cursor named `name` (an SQL

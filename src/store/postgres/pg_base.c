@@ -884,6 +884,7 @@ const dh_store_ops dh_postgres_ops = {
     .feedback = &dh_postgres_feedback_ops,
     .latereports = &dh_postgres_latereports_ops,
     .stations = &dh_postgres_stations_ops,
+    .geo = &dh_postgres_geo_ops,
 };
 
 /* ------------------------------------------------------------------ */

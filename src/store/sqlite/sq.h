@@ -81,5 +81,6 @@ extern const dh_dti_ops dh_sqlite_dti_ops;
 extern const dh_feedback_ops dh_sqlite_feedback_ops;
 extern const dh_latereports_ops dh_sqlite_latereports_ops;
 extern const dh_stations_ops dh_sqlite_stations_ops;
+extern const dh_geo_ops dh_sqlite_geo_ops;
 
 #endif

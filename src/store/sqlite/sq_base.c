@@ -386,4 +386,5 @@ const dh_store_ops dh_sqlite_ops = {
     .feedback = &dh_sqlite_feedback_ops,
     .latereports = &dh_sqlite_latereports_ops,
     .stations = &dh_sqlite_stations_ops,
+    .geo = &dh_sqlite_geo_ops,
 };
