@@ -54,8 +54,17 @@ class Browser:
     def wait(self, cond, seconds=15):
         """Waits for a condition (clicks navigate asynchronously; slow under ASan)."""
         import time
+        from selenium.common.exceptions import (NoSuchElementException,
+                                                StaleElementReferenceException)
         end = time.time() + seconds
-        while not cond():
+        while True:
+            # While a page is replaced its elements go stale or are not there
+            # yet: that is "not yet", not a failure.
+            try:
+                if cond():
+                    return
+            except (NoSuchElementException, StaleElementReferenceException):
+                pass
             assert time.time() < end, "timed out at " + self.d.current_url
             time.sleep(0.05)
 

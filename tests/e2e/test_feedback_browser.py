@@ -26,6 +26,7 @@ def act(b, action, text=None):
     before = b.d.find_element(By.TAG_NAME, "html")
     form[0].find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     b.wait(lambda: not _alive(before))
+    b.wait(lambda: b.d.execute_script("return document.readyState") == "complete")
 
 
 def _alive(el):
