@@ -184,8 +184,8 @@ static dh_status act_tx(dh_tx *tx, void *closure, dh_err *e)
     json_decref(before);
     json_decref(after);
     if (st == DH_OK)
-        cl->out = dh_fbi_record_json(&w, dh_fbi_may_handle(tx->reg, cl->a, w.unit, today), tx->reg, cl->cs,
-                              cl->now);
+        cl->out = dh_fbi_record_json(&w, dh_fbi_may_handle(tx->reg, cl->a, w.unit, today),
+                                     tx->reg, cl->cs, cl->now);
 done:
     dh_fbi_recs_free(&rs);
     evs_free(&es);
