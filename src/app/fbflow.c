@@ -53,6 +53,17 @@ typedef struct act_cl {
     json_t *out;
 } act_cl;
 
+/* The record `code` into rs (one row), or DH_E_NOTFOUND naming it. */
+static dh_status find_record(dh_conn *c, const char *code, fb_recs *rs, dh_err *e)
+{
+    dh_status st =
+        DH_FEEDBACK(c)->list_records(c, &(dh_fb_filter){.code = code}, dh_fbi_recs_add, rs, e);
+    if (st == DH_OK && rs->n == 0)
+        st = dh_err_set(e, DH_E_NOTFOUND, "unknown_feedback", "code",
+                        "no feedback record with code '%s'", code);
+    return st;
+}
+
 static dh_status act_tx(dh_tx *tx, void *closure, dh_err *e)
 {
     act_cl *cl = closure;
@@ -63,10 +74,7 @@ static dh_status act_tx(dh_tx *tx, void *closure, dh_err *e)
     fb_recs rs = {0};
     evs es = {0};
     char *note = NULL, *to_unit = NULL, *commune = NULL;
-    dh_status st = F->list_records(tx->c, &(dh_fb_filter){.code = cl->code}, dh_fbi_recs_add, &rs, e);
-    if (st == DH_OK && rs.n == 0)
-        st = dh_err_set(e, DH_E_NOTFOUND, "unknown_feedback", "code",
-                        "no feedback record with code '%s'", cl->code);
+    dh_status st = find_record(tx->c, cl->code, &rs, e);
     if (st)
         goto done;
     dh_fb_record_row *r = &rs.v[0];
@@ -255,12 +263,9 @@ static dh_status attach_tx(dh_tx *tx, void *closure, dh_err *e)
 {
     attach_cl *cl = closure;
     fb_recs rs = {0};
-    dh_status st = DH_FEEDBACK(tx->c)->list_records(tx->c, &(dh_fb_filter){.code = cl->code},
-                                                    dh_fbi_recs_add, &rs, e);
-    if (st == DH_OK && rs.n == 0)
-        st = dh_err_set(e, DH_E_NOTFOUND, "unknown_feedback", "code",
-                        "no feedback record with code '%s'", cl->code);
-    if (st == DH_OK && !dh_fbi_may_handle(tx->reg, cl->a, rs.v[0].unit, dh_date_of_time_vn(cl->now)))
+    dh_status st = find_record(tx->c, cl->code, &rs, e);
+    if (st == DH_OK &&
+        !dh_fbi_may_handle(tx->reg, cl->a, rs.v[0].unit, dh_date_of_time_vn(cl->now)))
         st = dh_tx_deny(tx, cl->a, "attach", "feedback", cl->code, rs.v[0].unit, cl->now, e,
                         "attach files to feedback handled by a unit outside their own");
     if (st == DH_OK)
