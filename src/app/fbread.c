@@ -251,6 +251,25 @@ static json_t *kpi_obj(const int64_t v[9], int day_minutes)
     return o;
 }
 
+/* The stats row's nine counts in kpi_obj's order into v, added to tot. */
+static void stats_add(const dh_fb_stats_row *r, int64_t v[9], int64_t tot[9])
+{
+    int64_t x[9] = {r->received, r->answered, r->on_time, r->late,        r->answer_minutes_sum,
+                    r->rated,    r->satisfied, r->open_within, r->open_overdue};
+    for (int i = 0; i < 9; i++)
+        tot[i] += v[i] = x[i];
+}
+
+/* The minutes of a working day of the built-in default calendar (450, 7.5
+ * hours, should it be missing): the unit of average_working_days_to_answer. */
+static int default_day_minutes(void)
+{
+    dh_err e0;
+    const dh_calset *bi = dh_calset_builtin(&e0);
+    const dh_calendar *dc = bi ? dh_calset_find(bi, "default") : NULL;
+    return dc ? dh_workcal_day_minutes(dc->wc) : 450;
+}
+
 static int kpi_row(void *closure, const dh_fb_stats_row *r)
 {
     kpi_cl *cl = closure;
@@ -260,10 +279,8 @@ static int kpi_row(void *closure, const dh_fb_stats_row *r)
                                        DH_ACT_READ, u, cl->today))
             return 0;
     }
-    int64_t v[9] = {r->received, r->answered, r->on_time, r->late,        r->answer_minutes_sum,
-                    r->rated,    r->satisfied, r->open_within, r->open_overdue};
-    for (int i = 0; i < 9; i++)
-        cl->tot[i] += v[i];
+    int64_t v[9];
+    stats_add(r, v, cl->tot);
     json_t *o = kpi_obj(v, cl->day_minutes);
     json_object_set_new(o, "unit", json_string(r->unit));
     if (r->category)
@@ -282,11 +299,7 @@ static dh_status kpis_run(dh_app *app, const dh_actor *a, dh_date from, dh_date 
     const dh_unitreg *reg = dh_app_units_acquire(app, e);
     if (!reg)
         return e->status;
-    dh_err e0;
-    const dh_calset *bi = dh_calset_builtin(&e0);
-    const dh_calendar *dc = bi ? dh_calset_find(bi, "default") : NULL;
-    kpi_cl cl = {a, reg, dh_date_of_time_vn(now), dc ? dh_workcal_day_minutes(dc->wc) : 450,
-                 json_array(), {0}};
+    kpi_cl cl = {a, reg, dh_date_of_time_vn(now), default_day_minutes(), json_array(), {0}};
     dh_conn *c = dh_app_read_begin(app, e);
     dh_status st = c ? DH_OK : e->status;
     if (c) {
@@ -337,10 +350,8 @@ static int scope_row(void *closure, const dh_fb_stats_row *r)
         if (!in)
             return 0;
     }
-    int64_t v[9] = {r->received, r->answered, r->on_time, r->late,        r->answer_minutes_sum,
-                    r->rated,    r->satisfied, r->open_within, r->open_overdue};
-    for (int i = 0; i < 9; i++)
-        cl->tot[i] += v[i];
+    int64_t v[9];
+    stats_add(r, v, cl->tot);
     return 0;
 }
 
@@ -354,9 +365,6 @@ dh_status dh_app_fb_kpis_scope(dh_app *app, const dh_actor *a, const char *unit,
         return st;
     scope_cl cl = {units ? json_loads(units, 0, NULL) : NULL, {0}};
     free(units);
-    dh_err e0;
-    const dh_calset *bi = dh_calset_builtin(&e0);
-    const dh_calendar *dc = bi ? dh_calset_find(bi, "default") : NULL;
     dh_conn *c = dh_app_read_begin(app, e);
     st = c ? DH_FEEDBACK(c)->stats(c, dh_date_start_vn(from), dh_date_start_vn(to + 1), now,
                                    scope_row, &cl, e)
@@ -365,6 +373,6 @@ dh_status dh_app_fb_kpis_scope(dh_app *app, const dh_actor *a, const char *unit,
         dh_app_read_end(c);
     json_decref(cl.units);
     if (st == DH_OK)
-        *out = kpi_obj(cl.tot, dc ? dh_workcal_day_minutes(dc->wc) : 450);
+        *out = kpi_obj(cl.tot, default_day_minutes());
     return st;
 }
