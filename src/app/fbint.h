@@ -1,0 +1,44 @@
+/* fbint.h - what the feedback files of src/app/ (feedback.c, fbsubmit.c,
+ * fbflow.c, fbread.c) share and nobody else sees: owned copies of records,
+ * the record's JSON, the handling test and the clock's calendar. */
+#ifndef DH_APP_FBINT_H
+#define DH_APP_FBINT_H
+
+#include "app/internal.h"
+#include "core/feedback.h"
+#include "store/feedback.h"
+
+/* Records copied out of a list callback (their strings owned, freed by
+ * dh_fbi_recs_free). dh_fbi_recs_add is the callback. */
+typedef struct fb_recs {
+    dh_fb_record_row *v;
+    size_t n;
+} fb_recs;
+int dh_fbi_recs_add(void *closure, const dh_fb_record_row *row);
+void dh_fbi_recs_free(fb_recs *rs);
+
+/* An instant as ISO 8601 in Vietnam's time, or null for 0. */
+json_t *dh_fbi_time_json(time_t t);
+
+/* May a see the contact of, and act on, records handled by `unit`? */
+bool dh_fbi_may_handle(const dh_unitreg *reg, const dh_actor *a, const char *unit, dh_date d);
+
+/* The working calendar of `unit` on d (the default one when it has none). */
+const dh_workcal *dh_fbi_unit_wc(const dh_calset *cs, const dh_unitreg *reg, const char *unit,
+                                 dh_date d);
+
+/* The JSON of a record; the contact only with personal. */
+json_t *dh_fbi_record_json(const dh_fb_record_row *row, bool personal, const dh_unitreg *reg,
+                           const dh_calset *cs, time_t now);
+
+/* A text member of body, at most 4000 bytes, not empty when required. */
+dh_status dh_fbi_text_field(json_t *body, const char *key, bool required, char **out, dh_err *e);
+
+/* A list_categories callback copying the limits and active flag of the
+ * first row into a dh_fb_category_row (code set to "found"). */
+int dh_fbi_cat_copy(void *closure, const dh_fb_category_row *r);
+
+/* Fills the summary columns of r from the view. */
+void dh_fbi_summarise(dh_fb_record_row *r, const dh_fb_view *v, time_t now);
+
+#endif
