@@ -90,6 +90,7 @@ asan:
 test: test-deps
 	$(MAKE) all unit-tests
 	$(MAKE) SAN=1 all unit-tests
+	$(MAKE) deb
 	scripts/run-tests.sh
 
 DEMO_DB := sqlite:demo/dieuhanh.db
