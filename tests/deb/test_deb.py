@@ -3,7 +3,8 @@
 dpkg -i, `dieuhanh init` and `serve` as the user dieuhanh with the installed
 settings file and the unit's ExecStart line, GET /api/v1/health over HTTP, a
 reinstall over the running data, and dpkg --purge leaving nothing behind but
-the system user (Debian keeps system users on purge).
+the system user (Debian keeps system users on purge); lintian, when
+installed, finds no error or warning in the package.
 
 It changes the system (a package, a user), so it runs once per `make test`
 as its own step of scripts/run-tests.sh, not in every e2e pass; it needs root
@@ -132,6 +133,12 @@ def test_install_serve_purge(deb):
         deb = os.path.join(ROOT, r.stdout.strip().splitlines()[-1])
     server = None
     work = tempfile.mkdtemp(prefix="dh-deb-")
+    # lintian (when installed) reads the package beside the rest of the test:
+    # no error and no warning (docs/DEPLOY.md lists its informational notes).
+    lint = None
+    if os.path.exists("/usr/bin/lintian"):
+        lint = subprocess.Popen(["lintian", "--pedantic", deb], stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, text=True)
     try:
         # Install: the package, its user, its directory and its settings.
         r = run("dpkg", "-i", deb)
@@ -208,7 +215,15 @@ def test_install_serve_purge(deb):
         left += [p for p in os.listdir("/var/lib/dpkg/info") if p.startswith(PKG + ".")]
         assert not left, left
         pwd.getpwnam("dieuhanh")
+        if lint:
+            out = lint.communicate(timeout=120)[0]
+            bad = [l for l in out.splitlines() if l[:2] in ("E:", "W:")]
+            assert lint.returncode == 0 and not bad, out
+            lint = None
     finally:
+        if lint:
+            lint.kill()
+            lint.wait()
         if server is not None:
             server.kill()
             server.wait()
