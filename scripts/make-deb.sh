@@ -23,6 +23,11 @@ if [ "$version" != "$changelog_version" ]; then
        "$changelog_version; add a changelog entry (dch -v $version)" >&2
   exit 1
 fi
+if ! grep -q "^\.TH DIEUHANH 1 .* \"dieuhanh $version\"" debian/dieuhanh.1; then
+  echo "make-deb: debian/dieuhanh.1's .TH line does not name dieuhanh $version;" \
+       "update it (and the page) with the release" >&2
+  exit 1
+fi
 
 rm -rf "$work"
 mkdir -p "$root/DEBIAN"
