@@ -39,6 +39,8 @@ int dh_cmd_task(int argc, char **argv);
 int dh_cmd_indicator(int argc, char **argv);
 int dh_cmd_target(int argc, char **argv);
 int dh_cmd_copy(int argc, char **argv);
+int dh_cmd_backup(int argc, char **argv);
+int dh_cmd_restore(int argc, char **argv);
 int dh_cmd_dti(int argc, char **argv);
 int dh_cmd_feedback(int argc, char **argv);
 int dh_cmd_gen_feedback(int argc, char **argv);
