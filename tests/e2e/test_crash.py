@@ -1,6 +1,10 @@
 """Acknowledged means durable: kill -9 the server during ingestion, restart,
 and compare the acknowledged event ids with the stored ones (issue 4)."""
+import json
+import os
+import random
 import signal
+import subprocess
 import threading
 import time
 
@@ -52,3 +56,120 @@ def test_kill_during_ingestion_loses_nothing_acknowledged(ctx):
     admin = s.login("admin")
     r = s.request("GET", "/api/v1/dossiers/K-1", token=admin)
     assert r.status == 200 and r.json["state"] == "resolved"
+
+
+# ---- Twenty rounds: kill -9 during HTTP ingestion and a CLI import (issue 18) ----
+
+def agg_state(db):
+    """What the aggregates say: every dossier's derived row and fact, and every
+    per-day cell by its key (ids and revisions left out: a rebuild numbers
+    them afresh; cells of zeros left out: incremental updates leave a cell
+    at zero where a rebuild writes none)."""
+    dossiers = db_rows(db, "SELECT code, unit, receiving_unit, procedure, channel, received_at, "
+                           "due_at, due_effective, finished_at, state, outcome, used_minutes, "
+                           "late_minutes, nsupplements, paid, rating, fact FROM dossiers "
+                           "ORDER BY code")
+    cells = db_rows(db, "SELECT k.unit, k.procedure, k.field, d.day, d.cell FROM agg_days d "
+                        "JOIN agg_keys k ON k.id = d.key ORDER BY 1, 2, 3, 4")
+    return dossiers, [c for c in cells if _nonzero(c[4])]
+
+
+def _nonzero(cell):
+    if isinstance(cell, (bytes, bytearray)):  # SQLite
+        return any(cell)
+    return cell.replace("\\x", "", 1).strip("0") != ""  # PostgreSQL bytea as \x hex
+
+
+def check_against_rebuild(s, what):
+    """The aggregates kept incrementally equal those `dieuhanh rebuild` makes
+    from the stored events."""
+    before = agg_state(s.db)
+    r = s.cli("rebuild", "--quiet", "--db", s.db)
+    assert r.returncode == 0, r.stderr
+    after = agg_state(s.db)
+    assert before[0] == after[0], "%s: dossiers differ from a rebuild" % what
+    assert before[1] == after[1], "%s: aggregate cells differ from a rebuild (%d vs %d)" % (
+        what, len(before[1]), len(after[1]))
+
+
+def _gen(s, seed, dossiers, path):
+    r = s.cli("gen", "events", "--dossiers", str(dossiers), "--seed", str(seed), "--from",
+              "2025-01-01", "--to", "2025-06-30", "-o", path, "--db", s.db)
+    assert r.returncode == 0, r.stderr
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+ROUNDS = 20
+
+
+def test_kill_rounds_http_and_cli_import(ctx):
+    """Twenty rounds, each about a second: a client POSTs batches of events
+    while `dieuhanh import events` loads a file into the same database; both
+    processes are killed with SIGKILL at a random moment; the server starts
+    again and every batch acknowledged (2xx) is stored exactly once, whole;
+    the import is all or nothing (all of it when it had exited 0); the
+    aggregates equal a rebuild."""
+    s = ctx.server(demo=True)
+    rng = random.Random(18)
+    d = s.dir
+    outcomes = {"import_done": 0, "import_killed": 0, "batches_acked": 0}
+    admin = s.login("admin")  # a session: it outlives the server's restarts
+    for rnd in range(ROUNDS):
+        http_events = _gen(s, 1000 + rnd, 150, os.path.join(d, "h.ndjson"))
+        cli_path = os.path.join(d, "c%d.ndjson" % rnd)
+        cli_events = _gen(s, 2000 + rnd, 400, cli_path)
+        batches = [http_events[i:i + 25] for i in range(0, len(http_events), 25)]
+        acked = []
+
+        def sender():
+            for i, b in enumerate(batches):
+                try:
+                    r = s.request("POST", "/api/v1/dossier-events", {"events": b}, token=admin)
+                except OSError:
+                    return
+                if r.status not in (200, 201):
+                    return
+                acked.append(i)
+
+        t = threading.Thread(target=sender)
+        imp = subprocess.Popen([s.binary, "import", "events", cli_path, "--db", s.db],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        t.start()
+        time.sleep(rng.uniform(0.02, 0.3))
+        s.proc.send_signal(signal.SIGKILL)
+        if imp.poll() is None:
+            imp.send_signal(signal.SIGKILL)
+        out, err = imp.communicate()
+        s.proc.wait()
+        t.join()
+        import_done = imp.returncode == 0
+        assert import_done or imp.returncode == -signal.SIGKILL, (imp.returncode, err)
+        outcomes["import_done" if import_done else "import_killed"] += 1
+        outcomes["batches_acked"] += len(acked)
+        s.log.close()
+        s.start()  # recovery: the server opens the database again
+
+        what = "round %d" % (rnd + 1)
+        h_prefix = http_events[0]["dossier"].split("-")[0] + "-%"
+        c_prefix = cli_events[0]["dossier"].split("-")[0] + "-%"
+        stored_h = db_rows(s.db, "SELECT id FROM dossier_events WHERE dossier LIKE ?", h_prefix)
+        ids_h = [r[0] for r in stored_h]
+        assert len(ids_h) == len(set(ids_h)), "%s: an HTTP event stored twice" % what
+        # whole batches, in order: the stored events are the first k batches,
+        # k at least the acknowledged ones (the one in flight may have committed)
+        k = len(acked)
+        expect = {e["id"] for b in batches[:k] for e in b}
+        got = set(ids_h)
+        assert expect <= got, "%s: %d acknowledged events lost" % (what, len(expect - got))
+        if got != expect:
+            assert got == expect | {e["id"] for e in batches[k]}, "%s: half a batch" % what
+        stored_c = db_rows(s.db, "SELECT count(*), count(DISTINCT id) FROM dossier_events "
+                                 "WHERE dossier LIKE ?", c_prefix)[0]
+        assert stored_c[0] == stored_c[1], "%s: an imported event stored twice" % what
+        assert stored_c[0] in (0, len(cli_events)), "%s: half an import (%d of %d)" % (
+            what, stored_c[0], len(cli_events))
+        if import_done:
+            assert stored_c[0] == len(cli_events), "%s: import said done, events lost" % what
+        check_against_rebuild(s, what)
+    print("    kill rounds: %r" % outcomes)

@@ -260,8 +260,14 @@ static dh_status sq_restore(const char *file, const char *location, bool force,
                             dh_backup_progress cb, void *closure, dh_err *e)
 {
     dh_status st = DH_OK;
+    /* A missing target is made as `init` would make it (its folder too),
+     * empty and in WAL mode. */
+    dh_store *made = dh_sqlite_ops.open(location, true, e);
+    if (!made)
+        return e->status;
+    dh_sqlite_ops.close(made);
     sqlite3 *src = open_db(file, SQLITE_OPEN_READONLY, e);
-    sqlite3 *dst = src ? open_db(location, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, e) : NULL;
+    sqlite3 *dst = src ? open_db(location, SQLITE_OPEN_READWRITE, e) : NULL;
     char text[32];
     if (!dst) {
         st = DH_E_DB;
