@@ -13,37 +13,13 @@ at its commit plus the checkpoints').
 usage: bench/durability.py [--events N] [--single N] [--repeat R] [--bin PATH]
 """
 import argparse
-import http.client
 import os
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "e2e"))
 import harness  # noqa: E402
-
-
-def ingest(s, tok, bodies, threads, per_body):
-    acked = [0] * threads
-
-    def run(k):
-        conn = http.client.HTTPConnection("127.0.0.1", s.port, timeout=60)
-        h = {"Authorization": "Bearer " + tok, "Content-Type": "application/json"}
-        for j in range(k, len(bodies), threads):
-            conn.request("POST", "/api/v1/dossier-events", body=bodies[j], headers=h)
-            r = conn.getresponse()
-            r.read()
-            if 200 <= r.status < 300:
-                acked[k] += per_body
-        conn.close()
-
-    ts = [threading.Thread(target=run, args=(k,)) for k in range(threads)]
-    t0 = time.time()
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join()
-    return sum(acked), time.time() - t0
+from http_ingest import drive  # noqa: E402
 
 
 def one(binary, mode, lines, single, threads, import_file):
@@ -53,10 +29,10 @@ def one(binary, mode, lines, single, threads, import_file):
         tok = s.login("admin")
         bulk = [('{"events":[' + ",".join(lines[i:i + 100]) + "]}").encode()
                 for i in range(0, len(lines), 100)]
-        n1, t1 = ingest(s, tok, bulk, threads, 100)
+        n1, t1 = drive(s.port, tok, bulk, "/api/v1/dossier-events", "POST", threads, 100)
         # single events: another seed's dossiers, so nothing is already stored
         ones = [('{"events":[' + l + "]}").encode() for l in single]
-        n2, t2 = ingest(s, tok, ones, threads, 1)
+        n2, t2 = drive(s.port, tok, ones, "/api/v1/dossier-events", "POST", threads, 1)
         t0 = time.time()
         r = s.cli("import", "events", import_file, "--db", s.db)
         t3 = time.time() - t0

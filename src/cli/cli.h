@@ -86,6 +86,10 @@ int dh_cli_period(const char *cmd, const char *period, const char *from, const c
 const char *dh_cli_format_of(const char *format, const char *out, const char *const *known,
                              const char *dflt);
 
+/* Seconds on the monotonic clock since *t0 (read with CLOCK_MONOTONIC). */
+struct timespec;
+double dh_cli_since(const struct timespec *t0);
+
 /* Reads a whole file (at most 64 MiB) into *data (malloc'd, the caller's)
  * and *len; prints why not and returns -1 on failure. */
 int dh_cli_read_file(const char *path, char **data, size_t *len);

@@ -39,7 +39,15 @@ typedef struct progress {
     const char *what;
     bool tty;
     bool shown;
+    struct timespec t0; /* the command's start */
 } progress;
+
+static progress progress_start(const char *what)
+{
+    progress p = {.what = what, .tty = isatty(2) == 1};
+    clock_gettime(CLOCK_MONOTONIC, &p.t0);
+    return p;
+}
 
 static void on_progress(void *closure, int64_t done, int64_t total)
 {
@@ -56,13 +64,6 @@ static void on_progress(void *closure, int64_t done, int64_t total)
                 end || !p->tty ? "\n" : "   ");
 }
 
-static double since(const struct timespec *t0)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
 int dh_cmd_backup(int argc, char **argv)
 {
     const char *db = NULL, *out = NULL, *pos[1];
@@ -73,14 +74,13 @@ int dh_cmd_backup(int argc, char **argv)
         return rc < 0 ? DH_EXIT_OK : rc;
     if (!out || !*out)
         return dh_cli_usage("backup", "-o FILE is required");
-    progress p = {.what = "backup", .tty = isatty(2) == 1};
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    progress p = progress_start("backup");
     int64_t bytes;
     dh_err e;
     if (dh_app_backup(dh_cli_db(db), out, on_progress, &p, &bytes, &e))
         return dh_cli_fail(&e);
-    printf("backup written to %s (%lld bytes) in %.1f s\n", out, (long long)bytes, since(&t0));
+    printf("backup written to %s (%lld bytes) in %.1f s\n", out, (long long)bytes,
+           dh_cli_since(&p.t0));
     return DH_EXIT_OK;
 }
 
@@ -95,15 +95,13 @@ int dh_cmd_restore(int argc, char **argv)
         return rc < 0 ? DH_EXIT_OK : rc;
     if (npos != 1)
         return dh_cli_usage("restore", "the backup FILE is required");
-    progress p = {.what = "restore", .tty = isatty(2) == 1};
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    progress p = progress_start("restore");
     int version;
     dh_err e;
     const char *url = dh_cli_db(db);
     if (dh_app_restore(pos[0], url, force, on_progress, &p, &version, &e))
         return dh_cli_fail(&e);
     printf("restored %s (schema version %d) into %s in %.1f s\n", pos[0], version, url,
-           since(&t0));
+           dh_cli_since(&p.t0));
     return DH_EXIT_OK;
 }

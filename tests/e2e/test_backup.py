@@ -9,25 +9,8 @@ import threading
 import time
 
 from harness import db_rows, on_pg
-from test_crash import check_against_rebuild
-from test_dossiers import PROCS, received, ev
-
-
-def _sender(s, token, acked, stop):
-    n = 0
-    while not stop.is_set():
-        batch = []
-        for _ in range(50):
-            n += 1
-            code = "B-%d" % n
-            batch.append(received("r%d" % n, code, "2025-03-03T08:00:00+07:00"))
-            batch.append(ev("p%d" % n, code, "processed", "2025-03-04T08:00:00+07:00"))
-        try:
-            r = s.request("POST", "/api/v1/dossier-events", {"events": batch}, token=token)
-        except OSError:
-            return
-        if r.status in (200, 201):
-            acked.extend((e["source"], e["id"]) for e in batch)
+from test_crash import check_against_rebuild, post_pairs
+from test_dossiers import PROCS
 
 
 def test_backup_during_ingestion_restores_every_acknowledged_event(ctx):
@@ -41,7 +24,7 @@ def test_backup_during_ingestion_restores_every_acknowledged_event(ctx):
         return
     assert s.request("POST", "/api/v1/procedures", PROCS, token=admin).status == 201
     acked, stop = [], threading.Event()
-    t = threading.Thread(target=_sender, args=(s, admin, acked, stop))
+    t = threading.Thread(target=post_pairs, args=(s, admin, "B", acked, stop))
     t.start()
     try:
         deadline = time.time() + 30
