@@ -135,6 +135,24 @@ static int sync_path(const char *path, int flags)
     return rc;
 }
 
+/* Gives the file tmp the name out unless out exists: a hard link, or where
+ * the file system has none (FAT and exFAT drives, some network shares) a
+ * rename after checking that out is still free. 0 or -1 with errno. */
+static int place(const char *tmp, const char *out)
+{
+    if (link(tmp, out) == 0)
+        return 0;
+    if (errno != EPERM && errno != ENOTSUP && errno != EOPNOTSUPP && errno != ENOSYS &&
+        errno != EMLINK)
+        return -1;
+    struct stat sb;
+    if (lstat(out, &sb) == 0) {
+        errno = EEXIST;
+        return -1;
+    }
+    return rename(tmp, out);
+}
+
 static void dir_of(const char *path, char *dir, size_t size)
 {
     const char *slash = strrchr(path, '/');
@@ -199,7 +217,7 @@ static dh_status sq_backup(const char *location, const char *out, dh_backup_prog
     dir_of(out, dir, sizeof dir);
     /* Synced, then linked under its name (never over a file made
      * meanwhile), then the folder synced so that the name survives too. */
-    if (sync_path(tmp.p, O_RDWR) != 0 || link(tmp.p, out) != 0 ||
+    if (sync_path(tmp.p, O_RDWR) != 0 || place(tmp.p, out) != 0 ||
         sync_path(dir, O_RDONLY | O_DIRECTORY) != 0) {
         st = dh_err_set(e, DH_E_DB, "backup_write", "out", "cannot write %s: %s", out,
                         strerror(errno));
