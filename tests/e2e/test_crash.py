@@ -119,6 +119,7 @@ def _gen_rounds(s, seed, dossiers, rounds):
 
 
 ROUNDS = 20
+REBUILD_EVERY = 4
 
 
 def test_kill_rounds_http_and_cli_import(ctx):
@@ -127,7 +128,7 @@ def test_kill_rounds_http_and_cli_import(ctx):
     processes are killed with SIGKILL at a random moment; the server starts
     again and every batch acknowledged (2xx) is stored exactly once, whole;
     the import is all or nothing (all of it when it had exited 0); the
-    aggregates equal a rebuild."""
+    aggregates equal a rebuild (checked every REBUILD_EVERY rounds)."""
     s = ctx.server(demo=True)
     rng = random.Random(18)
     d = s.dir
@@ -199,5 +200,10 @@ def test_kill_rounds_http_and_cli_import(ctx):
             what, len(ids_c), len(cli_events))
         if import_done:
             assert len(ids_c) == len(cli_events), "%s: import said done, events lost" % what
-        check_against_rebuild(s, what)
+        # Aggregates are kept incrementally: a drift a round causes stays
+        # until a rebuild, so comparing with a rebuild every REBUILD_EVERY
+        # rounds (and after the last) catches a drift of any round, named
+        # by its window; a rebuild costs 1-3 s on PostgreSQL on a busy machine.
+        if (rnd + 1) % REBUILD_EVERY == 0 or rnd + 1 == ROUNDS:
+            check_against_rebuild(s, "rounds %d-%d" % (rnd + 2 - REBUILD_EVERY, rnd + 1))
     print("    kill rounds: %r" % outcomes)
