@@ -4,8 +4,8 @@
  * and fills a dh_store_ops table: the connection and transaction operations
  * here, and one small table per domain (units.h, people.h, audit.h, meta.h,
  * calendars.h, procedures.h, dossiers.h, aggs.h, index766.h, plans.h,
- * indicators.h, targets.h, jobs.h, rows.h, dti.h, feedback.h, geo.h), each in its own backend
- * file (sqlite/sq_*.c).
+ * indicators.h, targets.h, jobs.h, rows.h, dti.h, feedback.h, geo.h, backup.h), each in its
+ * own backend file (sqlite/sq_*.c).
  *
  * Model (after SQLite's VFS): a backend is chosen at run time by the scheme
  * of the database URL ("sqlite:PATH", "postgres://..."). A dh_store is
