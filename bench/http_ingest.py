@@ -20,6 +20,32 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import harness  # noqa: E402
 
 
+def drive(port, tok, work, path, method, threads, per_item):
+    """Sends work (request bodies, or None for a GET each) to path from
+    `threads` client threads, item j from thread j % threads; returns the
+    items acknowledged (2xx) times per_item, and the seconds it took."""
+    acked = [0] * threads
+
+    def run(k):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        h = {"Authorization": "Bearer " + tok, "Content-Type": "application/json"}
+        for j in range(k, len(work), threads):
+            conn.request(method, path, body=work[j], headers=h)
+            r = conn.getresponse()
+            r.read()
+            if 200 <= r.status < 300:
+                acked[k] += per_item
+        conn.close()
+
+    ts = [threading.Thread(target=run, args=(k,)) for k in range(threads)]
+    t0 = time.time()
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    return sum(acked), time.time() - t0
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--events", type=int, default=200000)
@@ -36,36 +62,10 @@ def main():
         # keep each dossier's events in one batch-friendly order: as generated
         batches = [lines[i:i + 100] for i in range(0, len(lines), 100)]
         bodies = [('{"events":[' + ",".join(b) + "]}").encode() for b in batches]
-        acked = [0] * a.threads
-
-        def run(k, work, path, method):
-            conn = http.client.HTTPConnection("127.0.0.1", s.port, timeout=60)
-            h = {"Authorization": "Bearer " + tok, "Content-Type": "application/json"}
-            for j in range(k, len(work), a.threads):
-                conn.request(method, path, body=work[j] if method == "POST" else None,
-                             headers=h)
-                r = conn.getresponse()
-                r.read()
-                if 200 <= r.status < 300:
-                    acked[k] += 100 if method == "POST" else 1
-            conn.close()
-
-        def timed(work, path, method):
-            ts = [threading.Thread(target=run, args=(k, work, path, method))
-                  for k in range(a.threads)]
-            t0 = time.time()
-            for t in ts:
-                t.start()
-            for t in ts:
-                t.join()
-            return time.time() - t0
-
-        el = timed(bodies, "/api/v1/dossier-events", "POST")
-        events = sum(acked)
+        events, el = drive(s.port, tok, bodies, "/api/v1/dossier-events", "POST", a.threads, 100)
         rate = events / el
-        acked[:] = [0] * a.threads
-        el2 = timed([None] * (len(bodies)), "/api/v1/health", "GET")
-        req_rate = sum(acked) / el2
+        n, el2 = drive(s.port, tok, [None] * len(bodies), "/api/v1/health", "GET", a.threads, 1)
+        req_rate = n / el2
         print("http ingest: %d events acknowledged in %.1fs = %.0f events/s (batches of 100, "
               "%d client threads); baseline GET /health %.0f requests/s; ingest requests/s "
               "%.0f = %.2f of baseline" % (events, el, rate, a.threads, req_rate, rate / 100,

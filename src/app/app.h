@@ -18,6 +18,7 @@
 #include "core/access.h"
 #include "core/unit.h"
 #include "store/audit.h"
+#include "store/backup.h"
 #include "store/store.h"
 #include "util/err.h"
 
@@ -794,6 +795,23 @@ typedef void (*dh_copy_progress)(void *closure, const char *table, int64_t done,
 dh_status dh_app_copy(const char *from, const char *to, time_t now, dh_copy_progress progress,
                       void *closure, dh_copy_result *r, dh_err *e);
 void dh_copy_result_free(dh_copy_result *r);
+
+/* ---- Backups and restores (backup.c, issue 18). ------------------------- */
+
+/* Writes a consistent copy of the running database at db_url into the new
+ * file out (store/backup.h: every commit acknowledged before the call is in
+ * it; writers go on meanwhile); *bytes is its size. `progress` (may be
+ * NULL) is called after each step. A backend with its own tools
+ * (PostgreSQL) refuses with a message naming them. */
+dh_status dh_app_backup(const char *db_url, const char *out, dh_backup_progress progress,
+                        void *closure, int64_t *bytes, dh_err *e);
+/* Replaces the database at db_url by the backup `file` after checking that
+ * the file is a dieuhanh database whose schema this binary knows (a newer
+ * one is refused: DH_E_VERSION). A target holding any table is refused
+ * unless force. *version is the file's schema version (the next `init` or
+ * `serve` migrates an older one). All of it or nothing. */
+dh_status dh_app_restore(const char *file, const char *db_url, bool force,
+                         dh_backup_progress progress, void *closure, int *version, dh_err *e);
 /* ---- The digital-transformation index (dti.c, issue 16). --------------- */
 /* Imports a framework (CSV or XLSX by content, header
  * code,parent,name,max_points,method,threshold,source[,responsible,note])

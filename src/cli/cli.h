@@ -39,6 +39,8 @@ int dh_cmd_task(int argc, char **argv);
 int dh_cmd_indicator(int argc, char **argv);
 int dh_cmd_target(int argc, char **argv);
 int dh_cmd_copy(int argc, char **argv);
+int dh_cmd_backup(int argc, char **argv);
+int dh_cmd_restore(int argc, char **argv);
 int dh_cmd_dti(int argc, char **argv);
 int dh_cmd_feedback(int argc, char **argv);
 int dh_cmd_gen_feedback(int argc, char **argv);
@@ -89,6 +91,10 @@ int dh_cli_period(const char *cmd, const char *period, const char *from, const c
  * `dflt`. Every command with -o and --format follows it. */
 const char *dh_cli_format_of(const char *format, const char *out, const char *const *known,
                              const char *dflt);
+
+/* Seconds on the monotonic clock since *t0 (read with CLOCK_MONOTONIC). */
+struct timespec;
+double dh_cli_since(const struct timespec *t0);
 
 /* Reads a whole file (at most 64 MiB) into *data (malloc'd, the caller's)
  * and *len; prints why not and returns -1 on failure. */

@@ -34,13 +34,6 @@ typedef struct progress {
     char first_table[128];
 } progress;
 
-static double since(const struct timespec *t0)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
 static void on_progress(void *closure, const char *table, int64_t done, int64_t total)
 {
     progress *p = closure;
@@ -53,11 +46,11 @@ static void on_progress(void *closure, const char *table, int64_t done, int64_t 
         }
         return;
     }
-    double s = since(&p->t0);
+    double s = dh_cli_since(&p->t0);
     double rate = s > 0 ? (double)done / s : 0;
     bool end = done == total;
     if (end)
-        p->copying = since(&p->first);
+        p->copying = dh_cli_since(&p->first);
     if (end || p->tty)
         fprintf(stderr, "%s%-26s %10lld / %-10lld rows %10.0f rows/s%s", p->tty ? "\r" : "",
                 table, (long long)done, (long long)total, rate, end ? "\n" : "   ");
@@ -81,7 +74,7 @@ int dh_cmd_copy(int argc, char **argv)
     fprintf(stderr, "dieuhanh: copying %s into %s\n", from, to);
     if (dh_app_copy(from, to, time(NULL), on_progress, &p, &r, &e))
         return dh_cli_fail(&e);
-    double s = since(&t0);
+    double s = dh_cli_since(&t0);
     printf("copied %lld rows of %zu tables in %.1f s (%.0f rows/s); %.1f s in all with the "
            "checks\n",
            (long long)r.rows, r.ntables, p.copying, p.copying > 0 ? (double)r.rows / p.copying : 0,

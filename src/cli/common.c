@@ -5,11 +5,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <pthread.h>
 
 #include "cli/cli.h"
 #include "core/period.h"
 #include "http/http.h"
+
+double dh_cli_since(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
 
 const char *dh_cli_db(const char *opt)
 {

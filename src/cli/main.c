@@ -34,6 +34,9 @@ static const dh_cmd commands[] = {
      dh_cmd_task},
     {"audit", "read the audit trail", dh_cmd_audit},
     {"copy", "copy a whole database into an empty one (SQLite <-> PostgreSQL)", dh_cmd_copy},
+    {"backup", "write a consistent copy of a running SQLite database to a file", dh_cmd_backup},
+    {"restore", "put a backup back into an empty (or, with --force, any) database",
+     dh_cmd_restore},
     {"version", "print the version", dh_cmd_version},
 };
 

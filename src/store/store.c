@@ -23,7 +23,7 @@ static const struct {
 
 #define SUPPORTED "sqlite:PATH, postgres://USER@HOST:PORT/DATABASE"
 
-dh_store *dh_store_open(const char *url, bool create, dh_err *e)
+const dh_store_ops *dh_store_backend(const char *url, const char **location, dh_err *e)
 {
     const char *colon = url ? strchr(url, ':') : NULL;
     if (!colon) {
@@ -33,12 +33,22 @@ dh_store *dh_store_open(const char *url, bool create, dh_err *e)
     }
     size_t n = (size_t)(colon - url);
     for (size_t i = 0; i < sizeof backends / sizeof *backends; i++) {
-        if (strlen(backends[i].scheme) == n && strncmp(url, backends[i].scheme, n) == 0)
-            return backends[i].ops->open(colon + 1, create, e);
+        if (strlen(backends[i].scheme) == n && strncmp(url, backends[i].scheme, n) == 0) {
+            if (location)
+                *location = colon + 1;
+            return backends[i].ops;
+        }
     }
     dh_err_set(e, DH_E_INVALID, "invalid_db_url", "db",
                "unsupported database '%.*s' in '%s' (supported: " SUPPORTED ")", (int)n, url, url);
     return NULL;
+}
+
+dh_store *dh_store_open(const char *url, bool create, dh_err *e)
+{
+    const char *location;
+    const dh_store_ops *ops = dh_store_backend(url, &location, e);
+    return ops ? ops->open(location, create, e) : NULL;
 }
 
 const dh_store_ops *dh_store_ops_of(const dh_store *s)

@@ -4,8 +4,8 @@
  * and fills a dh_store_ops table: the connection and transaction operations
  * here, and one small table per domain (units.h, people.h, audit.h, meta.h,
  * calendars.h, procedures.h, dossiers.h, aggs.h, index766.h, plans.h,
- * indicators.h, targets.h, jobs.h, rows.h, dti.h, feedback.h, geo.h), each in its own backend
- * file (sqlite/sq_*.c).
+ * indicators.h, targets.h, jobs.h, rows.h, dti.h, feedback.h, geo.h, backup.h), each in its
+ * own backend file (sqlite/sq_*.c).
  *
  * Model (after SQLite's VFS): a backend is chosen at run time by the scheme
  * of the database URL ("sqlite:PATH", "postgres://..."). A dh_store is
@@ -67,6 +67,7 @@ typedef struct dh_feedback_ops dh_feedback_ops;
 typedef struct dh_latereports_ops dh_latereports_ops;
 typedef struct dh_stations_ops dh_stations_ops;
 typedef struct dh_geo_ops dh_geo_ops;
+typedef struct dh_backup_ops dh_backup_ops;
 
 /* ---- The backend table. --------------------------------------------- */
 
@@ -118,12 +119,17 @@ typedef struct dh_store_ops {
     const dh_latereports_ops *latereports; /* latereports.h (issue 19) */
     const dh_stations_ops *stations;       /* stations.h (issue 19) */
     const dh_geo_ops *geo;           /* geo.h: units' boundaries (issue 17) */
+    const dh_backup_ops *backup;     /* backup.h: backups and restores (issue 18) */
 } dh_store_ops;
 
 /* ---- Front door. ------------------------------------------------------ */
 
 /* Opens the database named by url ("sqlite:PATH", "postgres://..."). */
 dh_store *dh_store_open(const char *url, bool create, dh_err *e);
+/* The backend that url names, without opening anything; *location (when
+ * asked) points into url after the scheme. NULL with *e set for an invalid
+ * or unknown URL. */
+const dh_store_ops *dh_store_backend(const char *url, const char **location, dh_err *e);
 void dh_store_close(dh_store *s);
 const dh_store_ops *dh_store_ops_of(const dh_store *s);
 dh_conn *dh_store_acquire(dh_store *s, dh_err *e);

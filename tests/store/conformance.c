@@ -36,6 +36,7 @@
 #include "app/app.h"
 #include "app/internal.h"
 #include "store/rows.h"
+#include "store/backup.h"
 #include "store/dti.h"
 #include "store/feedback.h"
 #include "store/geo.h"
@@ -3858,6 +3859,94 @@ static void geo_boundaries(void **state)
     assert_int_equal(n, 3);
 }
 
+/* ---- store/backup.h -------------------------------------------------- */
+
+static void count_steps(void *closure, int64_t done, int64_t total)
+{
+    assert_true(done >= 0 && done <= total);
+    (*(int *)closure)++;
+}
+
+static void set_marker(fx *f, int64_t v)
+{
+    dh_err e;
+    OK(f->ops->begin(f->c, true, &e));
+    OK(DH_META(f->c)->meta_set(f->c, "backup_marker", v, &e));
+    OK(f->ops->commit(f->c, &e));
+}
+
+static int64_t marker_of(const char *url)
+{
+    dh_err e;
+    int64_t v = -1;
+    dh_store *s = dh_store_open(url, false, &e);
+    assert_non_null(s);
+    dh_conn *c = dh_store_acquire(s, &e);
+    assert_non_null(c);
+    OK(DH_META(c)->meta_get(c, "backup_marker", &v, &e));
+    dh_store_release(c);
+    dh_store_close(s);
+    return v;
+}
+
+/* On SQLite: a backup holds what was committed before it and not what came
+ * after, never overwrites a file, is recognised by inspect with this
+ * binary's schema version, restores into a new database, and restores over
+ * a database holding data only with force; a file of anything else is
+ * refused naming it. Backends with their own tools (PostgreSQL) refuse
+ * every call and name them, writing nothing. */
+static void backup_restore_or_refuse(void **state)
+{
+    fx *f = *state;
+    dh_err e;
+    const char *loc;
+    const dh_store_ops *ops = dh_store_backend(f->url, &loc, &e);
+    assert_non_null(ops);
+    assert_non_null(ops->backup);
+    char out[600], target[640], url[660];
+    snprintf(out, sizeof out, "/tmp/dh-conformance-backup-%d-%d.db", (int)getpid(), f->n);
+    snprintf(target, sizeof target, "%s-restored", out);
+    unlink(out);
+    unlink(target);
+    int64_t bytes = 0;
+    int v = 0, steps = 0;
+    if (strcmp(ops->scheme, "sqlite") != 0) {
+        assert_int_equal(ops->backup->backup(loc, out, NULL, NULL, &bytes, &e), DH_E_INVALID);
+        assert_non_null(strstr(e.message, "pg_dump"));
+        assert_int_equal(access(out, F_OK), -1);
+        assert_int_equal(ops->backup->inspect(out, &v, &e), DH_E_INVALID);
+        assert_non_null(strstr(e.message, "pg_restore"));
+        assert_int_equal(ops->backup->restore(out, loc, true, NULL, NULL, &e), DH_E_INVALID);
+        return;
+    }
+    set_marker(f, 7);
+    OK(ops->backup->backup(loc, out, count_steps, &steps, &bytes, &e));
+    assert_true(bytes > 0 && steps >= 1);
+    set_marker(f, 8);
+    assert_int_equal(ops->backup->backup(loc, out, NULL, NULL, &bytes, &e), DH_E_CONFLICT);
+    OK(ops->backup->inspect(out, &v, &e));
+    assert_int_equal(v, dh_store_latest_version("sqlite"));
+    OK(ops->backup->restore(out, target, false, NULL, NULL, &e));
+    snprintf(url, sizeof url, "sqlite:%s", target);
+    assert_int_equal(marker_of(url), 7);
+    assert_int_equal(ops->backup->restore(out, loc, false, NULL, NULL, &e), DH_E_CONFLICT);
+    assert_int_equal(marker_of(f->url), 8);
+    OK(ops->backup->restore(out, loc, true, NULL, NULL, &e));
+    assert_int_equal(marker_of(f->url), 7);
+    FILE *junk = fopen(target, "w");
+    assert_non_null(junk);
+    fputs("SQLite format 2, or so it says\n", junk);
+    fclose(junk);
+    assert_int_equal(ops->backup->inspect(target, &v, &e), DH_E_INVALID);
+    assert_non_null(strstr(e.message, target));
+    static const char *const tails[] = {"", "-wal", "-shm", "-journal"};
+    for (size_t i = 0; i < sizeof tails / sizeof *tails; i++) {
+        snprintf(url, sizeof url, "%s%s", target, tails[i]);
+        unlink(url);
+    }
+    unlink(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -3901,6 +3990,7 @@ int main(void)
         T(runner_survives_a_lost_connection),
         T(runner_domain_writers_no_lost_update),
         T(domain_writers_one_at_a_time),
+        T(backup_restore_or_refuse),
 #undef T
     };
     /* DH_TEST_ONLY: only the tests whose names match the pattern (* and ?),

@@ -173,5 +173,6 @@ dh_status dh_pg_cursor(dh_conn *c, const char *name, const char *select, const d
                        bool binary, dh_pg_row_cb cb, void *closure, const char *what, dh_err *e);
 extern const dh_latereports_ops dh_postgres_latereports_ops;
 extern const dh_stations_ops dh_postgres_stations_ops;
+extern const struct dh_backup_ops dh_postgres_backup_ops;
 
 #endif

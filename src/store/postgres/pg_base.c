@@ -885,6 +885,7 @@ const dh_store_ops dh_postgres_ops = {
     .latereports = &dh_postgres_latereports_ops,
     .stations = &dh_postgres_stations_ops,
     .geo = &dh_postgres_geo_ops,
+    .backup = &dh_postgres_backup_ops,
 };
 
 /* ------------------------------------------------------------------ */

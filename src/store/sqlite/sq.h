@@ -24,6 +24,7 @@ struct dh_store {
     struct dh_store_base base;
     char *path;
     int busy_ms; /* sqlite3_busy_timeout of each connection */
+    bool sync_normal; /* PRAGMA synchronous=NORMAL instead of FULL (sq_open) */
     pthread_mutex_t lock;
     dh_conn *idle[POOL_MAX];
     int nidle;
@@ -78,6 +79,7 @@ extern const dh_targets_ops dh_sqlite_targets_ops;
 extern const dh_jobs_ops dh_sqlite_jobs_ops;
 extern const dh_rows_ops dh_sqlite_rows_ops;
 extern const dh_dti_ops dh_sqlite_dti_ops;
+extern const struct dh_backup_ops dh_sqlite_backup_ops;
 extern const dh_feedback_ops dh_sqlite_feedback_ops;
 extern const dh_latereports_ops dh_sqlite_latereports_ops;
 extern const dh_stations_ops dh_sqlite_stations_ops;

@@ -183,6 +183,20 @@ static dh_store *sq_open(const char *location, bool create, dh_err *e)
     const char *bt = getenv("DIEUHANH_BUSY_TIMEOUT_MS");
     long ms = bt && *bt ? strtol(bt, NULL, 10) : 10000;
     s->busy_ms = ms >= 0 && ms <= 600000 ? (int)ms : 10000;
+    /* Durability (docs/ARCHITECTURE.md, "Acknowledged means durable"): a
+     * commit returns once the WAL is synced (synchronous=FULL). NORMAL,
+     * which syncs at checkpoints only and may lose the last commits on a
+     * power failure, is kept for benchmarks (bench/durability.py) and for
+     * those who choose it knowingly: DIEUHANH_SQLITE_SYNCHRONOUS=normal. */
+    const char *sy = getenv("DIEUHANH_SQLITE_SYNCHRONOUS");
+    if (sy && *sy && strcmp(sy, "full") != 0 && strcmp(sy, "normal") != 0) {
+        dh_err_set(e, DH_E_INVALID, "invalid_setting", "DIEUHANH_SQLITE_SYNCHRONOUS",
+                   "DIEUHANH_SQLITE_SYNCHRONOUS must be full or normal, not '%s'", sy);
+        free(s->path);
+        free(s);
+        return NULL;
+    }
+    s->sync_normal = sy && strcmp(sy, "normal") == 0;
     pthread_mutex_init(&s->lock, NULL);
     /* Open one connection now so that a bad path fails here, clearly. */
     dh_conn *c = dh_sqlite_ops.acquire(s, e);
@@ -237,9 +251,12 @@ static dh_conn *sq_acquire(dh_store *s, dh_err *e)
     }
     sqlite3_busy_timeout(c->db, s->busy_ms);
     if (dh_sq_exec(c,
-             "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; "
-             "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;",
-             "configure", e)) {
+                   s->sync_normal
+                       ? "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; "
+                         "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;"
+                       : "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL; "
+                         "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;",
+                   "configure", e)) {
         conn_close(c);
         return NULL;
     }
@@ -387,4 +404,5 @@ const dh_store_ops dh_sqlite_ops = {
     .latereports = &dh_sqlite_latereports_ops,
     .stations = &dh_sqlite_stations_ops,
     .geo = &dh_sqlite_geo_ops,
+    .backup = &dh_sqlite_backup_ops,
 };
