@@ -360,9 +360,32 @@ static dh_status feed_units(dh_conn *c, const vrows *mem, const dh_ind *ind, con
     return DH_OK;
 }
 
+/* Puts the computed points k into g (both by period): a computed point
+ * replaces a typed one of the same period (issue 19: where a figure can be
+ * computed it is, and a typed value only fills the periods the dossiers
+ * do not cover). */
+static void merge_computed(struct agg_ctx *g, const struct agg_ctx *k)
+{
+    dh_ind_point *out = dh_xmalloc((g->n + k->n) * sizeof *out);
+    size_t n = 0, i = 0, j = 0;
+    while (i < g->n || j < k->n) {
+        if (j == k->n || (i < g->n && g->pts[i].p.from < k->pts[j].p.from)) {
+            out[n++] = g->pts[i++];
+        } else {
+            if (i < g->n && g->pts[i].p.from == k->pts[j].p.from)
+                i++; /* the typed value of a computed period */
+            out[n++] = k->pts[j++];
+        }
+    }
+    free(g->pts);
+    g->pts = out;
+    g->n = g->cap = n;
+}
+
 /* The target's series: its unit's own values, else its subtree's
- * aggregate, else (computed indicators) the KPIs. The values from the
- * store, or from `mem` (the indicator's values) when given. */
+ * aggregate; for computed indicators the KPIs in every period they cover,
+ * those values only where they do not. The values from the store, or from
+ * `mem` (the indicator's values) when given. */
 static dh_status target_series(dh_app *app, dh_conn *c, const dh_unitreg *reg, const dh_ind *ind,
                                const tgt *t, const partidx *pi, const vrows *mem, dh_date today,
                                dh_ind_point **pts, size_t *n, dh_err *e)
@@ -397,8 +420,13 @@ static dh_status target_series(dh_app *app, dh_conn *c, const dh_unitreg *reg, c
         free(units);
     }
     json_decref(parts);
-    if (st == DH_OK && g.n == 0 && !strcmp(ind->source, "computed"))
-        st = computed_series(app, ind, t->unit, t->due, today, &g, e);
+    if (st == DH_OK && !strcmp(ind->source, "computed")) {
+        struct agg_ctx k = {ind, NULL, 0, 0, 0, 0, {0}, false};
+        st = computed_series(app, ind, t->unit, t->due, today, &k, e);
+        if (st == DH_OK && k.n)
+            merge_computed(&g, &k);
+        free(k.pts);
+    }
     if (st) {
         free(g.pts);
         return st;
@@ -566,6 +594,7 @@ typedef struct refresh_ind_cl {
     const dh_indset *inds;
     int64_t ind_id;
     bool all;
+    bool kpis; /* the dossier aggregates moved: computed series again */
     dh_date today;
     size_t bulk_from;
     int recomputed; /* this run's */
@@ -575,7 +604,9 @@ typedef struct refresh_ind_cl {
  * again inside it (a target saved since the caller looked is seen as it
  * now is), and each dirty one's series is derived from the values as they
  * now are and saved, which clears its marks; every target is evaluated
- * when `all` (the day changed).
+ * when `all` (the day changed). The series of a computed indicator's
+ * targets follow the dossiers and the day: derived again on a new day and
+ * when the dossier aggregates moved (`kpis`).
  *
  * Concurrency: reads the indicator's targets (with their dirty flags and
  * split parts) and its values (indicator_values, for the target units)
@@ -618,9 +649,10 @@ static dh_status refresh_ind_tx(dh_tx *tx, void *closure, dh_err *e)
     }
     for (size_t i = 0; i < l.n && st == DH_OK; i++) {
         tgt *t = &l.v[i];
-        if (!cl->all && !t->dirty)
+        bool again = ind && !strcmp(ind->source, "computed") && (cl->all || cl->kpis);
+        if (!cl->all && !t->dirty && !again)
             continue;
-        if (t->dirty && ind) {
+        if ((t->dirty || again) && ind) {
             dh_ind_point *pts;
             size_t n;
             st = target_series(cl->app, tx->c, reg, ind, t, &parts, bulk ? &mem : NULL, today,
@@ -650,10 +682,10 @@ static dh_status refresh_ind_tx(dh_tx *tx, void *closure, dh_err *e)
 }
 
 static dh_status refresh_indicator(dh_app *app, const dh_unitreg *reg, const dh_indset *inds,
-                                   int64_t ind_id, bool all, dh_date today, size_t bulk_from,
-                                   int *recomputed, dh_err *e)
+                                   int64_t ind_id, bool all, bool kpis, dh_date today,
+                                   size_t bulk_from, int *recomputed, dh_err *e)
 {
-    refresh_ind_cl cl = {app, reg, inds, ind_id, all, today, bulk_from, 0};
+    refresh_ind_cl cl = {app, reg, inds, ind_id, all, kpis, today, bulk_from, 0};
     dh_status st = dh_tx_run(app, DH_TX_WRITE, refresh_ind_tx, &cl, e);
     if (st == DH_OK && recomputed)
         *recomputed += cl.recomputed;
@@ -661,7 +693,7 @@ static dh_status refresh_indicator(dh_app *app, const dh_unitreg *reg, const dh_
 }
 
 typedef struct refresh_done_cl {
-    int64_t dirty;
+    int64_t dirty, agg;
     bool all;
     dh_date today;
 } refresh_done_cl;
@@ -672,11 +704,15 @@ typedef struct refresh_done_cl {
  * targets_rev moves for the readers' overview. Reads nothing to decide:
  * two refreshes (two processes) finishing at once each write the value
  * they started from, and whichever commits last stands; a lower one only
- * makes the next refresh look again. */
+ * makes the next refresh look again. The same for targets_agg, the
+ * dossier aggregates' revision (agg_rev) the computed series were derived
+ * from. */
 static dh_status refresh_done_tx(dh_tx *tx, void *closure, dh_err *e)
 {
     const refresh_done_cl *cl = closure;
     dh_status st = DH_META(tx->c)->meta_set(tx->c, "targets_clean", cl->dirty, e);
+    if (st == DH_OK)
+        st = DH_META(tx->c)->meta_set(tx->c, "targets_agg", cl->agg, e);
     if (st == DH_OK)
         st = DH_META(tx->c)->meta_bump(tx->c, DH_TARGETS_REV, e);
     if (st == DH_OK && cl->all)
@@ -734,6 +770,24 @@ static bool refresh_lock_take(int wait_ms)
     return pthread_mutex_timedlock(&refresh_lock, &until) == 0;
 }
 
+/* The refresh's marks: targets_dirty against targets_clean (inputs
+ * changed), targets_day (the day evaluated, plus one), agg_rev against
+ * targets_agg (dossiers changed the computed series). */
+static dh_status read_marks(dh_conn *c, int64_t *dirty, int64_t *clean, int64_t *day,
+                            int64_t *agg, int64_t *tagg, dh_err *e)
+{
+    dh_status st = DH_META(c)->meta_get(c, DH_TARGETS_DIRTY, dirty, e);
+    if (st == DH_OK)
+        st = DH_META(c)->meta_get(c, "targets_clean", clean, e);
+    if (st == DH_OK)
+        st = DH_META(c)->meta_get(c, "targets_day", day, e);
+    if (st == DH_OK)
+        st = DH_META(c)->meta_get(c, "agg_rev", agg, e);
+    if (st == DH_OK)
+        st = DH_META(c)->meta_get(c, "targets_agg", tagg, e);
+    return st;
+}
+
 /* Monotonic seconds. */
 static double mono_s(void)
 {
@@ -756,17 +810,13 @@ dh_status dh_tgt_refresh(dh_app *app, time_t now, int wait_ms, int budget_ms, in
     if (busy)
         *busy = false;
     /* A cheap look first: nothing to do in the common case. */
-    int64_t dirty = 0, clean = 0, day = 0;
+    int64_t dirty = 0, clean = 0, day = 0, agg = 0, tagg = 0;
     dh_conn *rc = dh_store_acquire(app->store, e);
     if (!rc)
         return e->status;
-    dh_status st = DH_META(rc)->meta_get(rc, DH_TARGETS_DIRTY, &dirty, e);
-    if (st == DH_OK)
-        st = DH_META(rc)->meta_get(rc, "targets_clean", &clean, e);
-    if (st == DH_OK)
-        st = DH_META(rc)->meta_get(rc, "targets_day", &day, e);
+    dh_status st = read_marks(rc, &dirty, &clean, &day, &agg, &tagg, e);
     dh_store_release(rc);
-    if (st || (dirty == clean && day == today + 1))
+    if (st || (dirty == clean && day == today + 1 && agg == tagg))
         return st;
     if (!refresh_lock_take(wait_ms)) {
         if (busy)
@@ -782,18 +832,15 @@ dh_status dh_tgt_refresh(dh_app *app, time_t now, int wait_ms, int budget_ms, in
     idlist ids = {NULL, 0, 0};
     dh_indset inds = {0};
     dh_unitreg *reg = NULL;
-    bool all = false;
+    bool all = false, kpis = false;
     if ((rc = dh_store_acquire(app->store, e)) == NULL) {
         st = e->status;
     } else {
         st = DH_OPS(rc)->begin(rc, false, e);
         if (st == DH_OK)
-            st = DH_META(rc)->meta_get(rc, DH_TARGETS_DIRTY, &dirty, e);
-        if (st == DH_OK)
-            st = DH_META(rc)->meta_get(rc, "targets_clean", &clean, e);
-        if (st == DH_OK)
-            st = DH_META(rc)->meta_get(rc, "targets_day", &day, e);
+            st = read_marks(rc, &dirty, &clean, &day, &agg, &tagg, e);
         all = day != today + 1;
+        kpis = agg != tagg;
         if (st == DH_OK)
             st = dh_indset_load(rc, &inds, e);
         if (st == DH_OK)
@@ -803,17 +850,21 @@ dh_status dh_tgt_refresh(dh_app *app, time_t now, int wait_ms, int budget_ms, in
                 on_id(&ids, inds.v[i].id);
         else if (st == DH_OK && dirty != clean)
             st = DH_TARGETS(rc)->dirty_target_indicators(rc, on_id, &ids, e);
+        if (st == DH_OK && !all && kpis) /* computed series again */
+            for (size_t i = 0; i < inds.n; i++)
+                if (!strcmp(inds.v[i].source, "computed"))
+                    on_id(&ids, inds.v[i].id);
         DH_OPS(rc)->rollback(rc);
         dh_store_release(rc);
     }
-    if (st == DH_OK && (all || dirty != clean)) {
+    if (st == DH_OK && (all || kpis || dirty != clean)) {
         if (ids.n)
             qsort(ids.v, ids.n, sizeof *ids.v, cmp_i64_plain);
         size_t bulk_from = bulk_targets();
         bool stopped = false;
         for (size_t i = 0; i < ids.n && st == DH_OK && !stopped; i++) {
             if (i == 0 || ids.v[i] != ids.v[i - 1])
-                st = refresh_indicator(app, reg, &inds, ids.v[i], all, today, bulk_from,
+                st = refresh_indicator(app, reg, &inds, ids.v[i], all, kpis, today, bulk_from,
                                        recomputed, e);
             /* the server is stopping, or a request's time is up: what is
              * done is kept, the rest stays dirty for the next refresh */
@@ -825,7 +876,7 @@ dh_status dh_tgt_refresh(dh_app *app, time_t now, int wait_ms, int budget_ms, in
             }
         }
         if (st == DH_OK && !stopped) {
-            refresh_done_cl done = {dirty, all, today};
+            refresh_done_cl done = {dirty, agg, all, today};
             st = dh_tx_run(app, DH_TX_WRITE, refresh_done_tx, &done, e);
         }
     }
