@@ -136,6 +136,14 @@ dh_status dh_app_indicators_demo(dh_app *app, const dh_actor *a, time_t now, jso
             continue;
         json_object_set_new(seen, fl[2], json_true());
         bool online = !strcmp(fl[2], "online_by_applicant_rate");
+        /* "mức độ 4" became "toàn trình" (Decree 42/2022): the share of the
+         * procedures offered fully online, from the catalogue (issue 19,
+         * point 8; every procedure offered counts, the catalogue not saying
+         * which are eligible) */
+        bool level4 = !strcmp(fl[2], "eligible_procedures_level4_rate");
+        const char *formula = online ? "kpi:online_by_applicant"
+                              : level4 ? "full_online:procedures"
+                                       : "";
         /* Figures published once a year (the DTI, GRDP statistics, the yearly
          * productivity growth): yearly indicators, late only after the
          * year's due date (issue 19). */
@@ -147,9 +155,8 @@ dh_status dh_app_indicators_demo(dh_app *app, const dh_actor *a, time_t now, jso
         json_t *body = json_pack(
             "{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "code", fl[2], "name", name, "uom", fl[4],
             "direction", fl[5], "aggregation", agg_for(fl[2], fl[4]), "source",
-            online ? "computed" : "reported", "period_type", yearly ? "year" : "month",
-            "freshness", yearly ? "yearly:31" : "monthly:10", "formula",
-            online ? "kpi:online_by_applicant" : "");
+            *formula ? "computed" : "reported", "period_type", yearly ? "year" : "month",
+            "freshness", yearly ? "yearly:31" : "monthly:10", "formula", formula);
         json_t *out = NULL;
         st = dh_app_indicator_put(app, a, body, now, &out, e);
         json_decref(body);
@@ -158,6 +165,24 @@ dh_status dh_app_indicators_demo(dh_app *app, const dh_actor *a, time_t now, jso
     }
     dh_csv_free(c);
     fclose(f);
+    /* Fully online services (seed 004, issue 19 point 8), computed from the
+     * catalogue and the dossiers for any unit and month. */
+    static const char *const fo[][3] = {
+        {"full_online_procedure_rate", "thủ tục hành chính được cung cấp dịch vụ công trực tuyến "
+                                       "toàn trình", "full_online:procedures"},
+        {"full_online_dossier_rate", "hồ sơ tiếp nhận qua dịch vụ công trực tuyến toàn trình",
+         "full_online:dossiers"}};
+    for (size_t i = 0; st == DH_OK && i < 2; i++) {
+        json_t *body = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "code", fo[i][0], "name",
+                                 fo[i][1], "uom", "%", "direction", "higher", "aggregation",
+                                 "ratio", "source", "computed", "period_type", "month",
+                                 "freshness", "monthly:10", "formula", fo[i][2]);
+        json_t *out = NULL;
+        st = dh_app_indicator_put(app, a, body, now, &out, e);
+        json_decref(body);
+        json_decref(out);
+        nind += st == DH_OK;
+    }
     /* Pass 2: the targets, wholes before their parts (the file's order). */
     const dh_unitreg *reg = st == DH_OK ? dh_app_units_acquire(app, e) : NULL;
     if (st == DH_OK && !reg)

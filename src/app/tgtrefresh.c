@@ -124,6 +124,41 @@ static char *subtree_json(const dh_unitreg *reg, int32_t root, dh_date today, bo
     return s;
 }
 
+/* One month [start, end] of a computed indicator counted month by month:
+ * stations:on_air, the register's stations on air at the end (none until
+ * the first station step, *any remembering it); full_online:procedures and
+ * full_online:dossiers, the shares of fully online services
+ * (fullonline.c; none when nothing to divide by). */
+static dh_status month_value(dh_app *app, const dh_actor *sys, const dh_ind *ind,
+                             const char *unit, dh_date start, dh_date end, dh_date today,
+                             bool *any, double *v, bool *has, dh_err *e)
+{
+    json_t *o = NULL;
+    time_t now = (time_t)today * 86400;
+    if (!strcmp(ind->formula, "stations:on_air")) {
+        dh_status st = dh_app_station_count(app, sys, NULL, unit, end, false, now, &o, e);
+        if (st)
+            return st;
+        json_int_t on = json_integer_value(json_object_get(o, "on_air"));
+        *any = *any || on > 0 || json_integer_value(json_object_get(o, "planned")) > 0 ||
+               json_integer_value(json_object_get(o, "permitted")) > 0 ||
+               json_integer_value(json_object_get(o, "installed")) > 0;
+        *has = *any;
+        *v = (double)on;
+    } else {
+        dh_status st = dh_app_full_online(app, sys, unit, start, end, now, &o, e);
+        if (st)
+            return st;
+        json_t *r = json_object_get(o, !strcmp(ind->formula, "full_online:procedures")
+                                           ? "full_online_procedure_rate"
+                                           : "full_online_dossier_rate");
+        *has = json_is_number(r);
+        *v = json_number_value(r);
+    }
+    json_decref(o);
+    return DH_OK;
+}
+
 /* Monthly points of a computed indicator from the dossier KPIs of the
  * unit's subtree, from January of the year before the due date to the end
  * of the last full month. */
@@ -140,39 +175,36 @@ static dh_status computed_series(dh_app *app, const dh_ind *ind, const char *uni
         return DH_OK;
     dh_actor sys;
     dh_actor_cli(&sys);
-    if (!strcmp(ind->formula, "stations:on_air")) {
-        /* The stations on air at the end of each month (the register,
-         * issue 19); months before the first station step give no point. */
+    if (!strcmp(ind->formula, "stations:on_air") || !strncmp(ind->formula, "full_online:", 12)) {
+        /* Month by month: the stations on air at the end of each month
+         * (the register, issue 19; months before the first station step
+         * give no point), or the fully online shares of the month. */
         int fy, fm, fd;
         dh_date_to_ymd(from, &fy, &fm, &fd);
         bool any = false;
         for (int yy = fy, mm = fm;; mm == 12 ? (yy++, mm = 1) : mm++) {
+            dh_date start = dh_date_from_ymd(yy, mm, 1);
             dh_date end = (mm == 12 ? dh_date_from_ymd(yy + 1, 1, 1)
                                     : dh_date_from_ymd(yy, mm + 1, 1)) - 1;
             if (end > to)
                 end = to;
-            if (dh_date_from_ymd(yy, mm, 1) > to)
+            if (start > to)
                 break;
-            json_t *cnt = NULL;
-            dh_status cs = dh_app_station_count(app, &sys, NULL, unit, end, false,
-                                                (time_t)today * 86400, &cnt, e);
+            double v = 0;
+            bool has = false;
+            dh_status cs = month_value(app, &sys, ind, unit, start, end, today, &any, &v, &has, e);
             if (cs)
                 return cs == DH_E_INVALID ? DH_OK : cs;
-            json_int_t on = json_integer_value(json_object_get(cnt, "on_air"));
-            any = any || on > 0 || json_integer_value(json_object_get(cnt, "planned")) > 0 ||
-                  json_integer_value(json_object_get(cnt, "permitted")) > 0 ||
-                  json_integer_value(json_object_get(cnt, "installed")) > 0;
-            json_decref(cnt);
             char key[16];
             dh_period p;
             snprintf(key, sizeof key, "%04d-%02d", yy, mm);
-            if (!any || dh_ind_period_parse(DH_PT_MONTH, key, &p, NULL))
+            if (!has || dh_ind_period_parse(DH_PT_MONTH, key, &p, NULL))
                 continue;
             if (g->n == g->cap) {
                 g->cap = g->cap ? 2 * g->cap : 64;
                 g->pts = dh_xrealloc(g->pts, g->cap * sizeof *g->pts);
             }
-            g->pts[g->n++] = (dh_ind_point){p, (double)on};
+            g->pts[g->n++] = (dh_ind_point){p, v};
         }
         return DH_OK;
     }
