@@ -123,6 +123,18 @@ static int report_late_daily(int argc, char **argv)
     return DH_EXIT_OK;
 }
 
+/* The period of --period or --from/--to in *p, then the database opened
+ * in *app: 0, or the exit status (the message said). */
+static int open_for_period(const char *cmd, const char *period, const char *from, const char *to,
+                           const char *db, dh_period *p, dh_app **app)
+{
+    int rc = dh_cli_period(cmd, period, from, to, p);
+    if (rc)
+        return rc;
+    *app = dh_cli_open(dh_cli_db(db), false);
+    return *app ? 0 : DH_EXIT_FAIL;
+}
+
 static const char full_online_help[] =
     "usage: dieuhanh report full-online --unit CODE (--period P | --from DATE --to DATE)\n"
     "                                   [--json] [--db URL]\n\n"
@@ -148,12 +160,10 @@ static int report_full_online(int argc, char **argv)
     if (!unit)
         return dh_cli_usage("report full-online", "--unit CODE is required");
     dh_period p;
-    int prc = dh_cli_period("report full-online", period, from, to, &p);
+    dh_app *app = NULL;
+    int prc = open_for_period("report full-online", period, from, to, db, &p, &app);
     if (prc)
         return prc;
-    dh_app *app = dh_cli_open(dh_cli_db(db), false);
-    if (!app)
-        return DH_EXIT_FAIL;
     dh_actor a;
     dh_actor_cli(&a);
     dh_err e;
@@ -286,12 +296,10 @@ int dh_cmd_report(int argc, char **argv)
     if ((!strcmp(format, "xlsx") || !strcmp(format, "pdf")) && !out)
         return dh_cli_usage("report", "--format %s needs -o FILE.%s", format, format);
     dh_period p;
-    int prc = dh_cli_period("report", period, from, to, &p);
+    dh_app *app = NULL;
+    int prc = open_for_period("report", period, from, to, db, &p, &app);
     if (prc)
         return prc;
-    dh_app *app = dh_cli_open(dh_cli_db(db), false);
-    if (!app)
-        return DH_EXIT_FAIL;
     dh_actor a;
     dh_actor_cli(&a);
     dh_err e;
