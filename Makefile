@@ -96,11 +96,7 @@ test: test-deps
 DEMO_DB := sqlite:demo/dieuhanh.db
 demo: deps
 	$(MAKE) all
-	$(BUILD)/dieuhanh demo --db $(DEMO_DB) --no-serve > /dev/null
-	test -f demo/events.ndjson || $(BUILD)/dieuhanh gen events --dossiers 30000 --seed 2024 \
-	  --from $$(date -d '1 year ago' +%F) --to $$(date -d yesterday +%F) \
-	  -o demo/events.ndjson --db $(DEMO_DB)
-	$(BUILD)/dieuhanh import events demo/events.ndjson --db $(DEMO_DB)
+	scripts/demo-data.sh $(BUILD)/dieuhanh $(DEMO_DB) demo
 	$(BUILD)/dieuhanh demo --db $(DEMO_DB) --listen 127.0.0.1:8080
 
 # The Debian package (debian/, scripts/make-deb.sh, docs/DEPLOY.md): the

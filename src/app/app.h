@@ -262,6 +262,8 @@ const dh_procset *dh_app_procedures_acquire(dh_app *app, dh_err *e);
 void dh_app_procedures_release(dh_app *app, const dh_procset *s);
 /* The version of code in force on d, or NULL. */
 const dh_proc *dh_procset_at(const dh_procset *s, const char *code, dh_date d);
+/* Whether s->v[i] is the version of its code in force on d. */
+bool dh_procset_in_force(const dh_procset *s, size_t i, dh_date d);
 json_t *dh_proc_json(const dh_proc *p);
 /* Imports CSV (header code,name,field,level,duration,duration_unit,
  * online_level,fee_bearing,paper_result,cutoff_time[,valid_from]); all or
@@ -508,6 +510,14 @@ dh_status dh_report_ii06a_pdf(const json_t *report, const char *unit_name, char 
 dh_status dh_app_kpis(dh_app *app, const dh_actor *a, const char *unit, bool subtree,
                       dh_date from, dh_date to, const char *group_by, unsigned flags, time_t now,
                       json_t **out, dh_err *e);
+/* Fully online services (fullonline.c, core/fullonline.h; issue 19): of
+ * the procedures unit offers on `to` and of the dossiers its subtree
+ * received over [from, to]: {"unit","from","to","procedures",
+ * "full_online_procedures","full_online_procedure_rate","dossiers",
+ * "full_online_dossiers","full_online_dossier_rate"} (rates in percent
+ * with two decimals, null when nothing to divide by). */
+dh_status dh_app_full_online(dh_app *app, const dh_actor *a, const char *unit, dh_date from,
+                             dh_date to, time_t now, json_t **out, dh_err *e);
 /* The same for the dossiers of one procedure and/or one field (NULL: any;
  * an unknown one is DH_E_INVALID). */
 dh_status dh_app_kpis_filtered(dh_app *app, const dh_actor *a, const char *unit, bool subtree,

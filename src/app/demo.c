@@ -95,6 +95,13 @@ dh_status dh_demo_load(dh_app *app, const dh_actor *a, time_t now, dh_demo_summa
         st = dh_app_plans_demo(app, a, now, &plans, e);
         json_decref(plans);
     }
+    /* The station register before the indicators: the operators' 5G
+     * reports are its counts (inddemo.c). */
+    if (st == DH_OK) {
+        json_t *stations = NULL;
+        st = dh_app_stations_demo(app, a, now, &stations, e);
+        json_decref(stations);
+    }
     if (st == DH_OK) {
         json_t *ind = NULL;
         st = dh_app_indicators_demo(app, a, now, &ind, e);
@@ -104,11 +111,6 @@ dh_status dh_demo_load(dh_app *app, const dh_actor *a, time_t now, dh_demo_summa
         json_t *dti = NULL;
         st = dh_app_dti_demo(app, a, now, &dti, e);
         json_decref(dti);
-    }
-    if (st == DH_OK) {
-        json_t *stations = NULL;
-        st = dh_app_stations_demo(app, a, now, &stations, e);
-        json_decref(stations);
     }
     return st;
 }

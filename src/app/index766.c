@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "app/internal.h"
+#include "core/fullonline.h"
 #include "core/index766.h"
 #include "store/feedback.h"
 #include "util/buf.h"
@@ -79,43 +80,6 @@ static int on_manual(void *cl, const char *code, double value, const char *note,
 
 /* ---- Catalogue counts for the levels a unit handles. ---------------------- */
 
-/* province: every level; district: district and commune; commune: commune;
- * a department, office or centre: the level of its nearest province,
- * district or commune ancestor. */
-static void unit_levels(const dh_unitreg *reg, int32_t u, dh_date d, bool lv[3])
-{
-    lv[0] = lv[1] = lv[2] = false;
-    dh_unit_kind k = reg->u[u].kind;
-    if (k == DH_UNIT_PROVINCE) {
-        lv[0] = lv[1] = lv[2] = true;
-        return;
-    }
-    if (k == DH_UNIT_DISTRICT) {
-        lv[1] = lv[2] = true;
-        return;
-    }
-    if (k == DH_UNIT_COMMUNE) {
-        lv[2] = true;
-        return;
-    }
-    int32_t *anc = NULL;
-    size_t n = dh_unitreg_ancestors(reg, u, d, &anc);
-    for (size_t i = 0; i < n; i++) {
-        dh_unit_kind ak = reg->u[anc[i]].kind;
-        if (ak == DH_UNIT_PROVINCE || ak == DH_UNIT_DISTRICT || ak == DH_UNIT_COMMUNE) {
-            lv[ak == DH_UNIT_PROVINCE ? 0 : ak == DH_UNIT_DISTRICT ? 1 : 2] = true;
-            break;
-        }
-    }
-    free(anc);
-}
-
-static bool level_in(const char *level, const bool lv[3])
-{
-    return (lv[0] && !strcmp(level, "province")) || (lv[1] && !strcmp(level, "district")) ||
-           (lv[2] && !strcmp(level, "commune"));
-}
-
 typedef struct catalogue {
     long procedures, online_capable, online_used, fee_bearing, paid_online_used;
 } catalogue;
@@ -133,11 +97,8 @@ static void count_catalogue(const dh_procset *ps, const bool lv[3], dh_date d,
 {
     memset(c, 0, sizeof *c);
     for (size_t i = 0; i < ps->n; i++) {
-        if (i + 1 < ps->n && !strcmp(ps->v[i + 1].code, ps->v[i].code) &&
-            ps->v[i + 1].valid_from <= d)
-            continue; /* a later version is in force */
         const dh_proc *p = &ps->v[i];
-        if (p->valid_from > d || !level_in(p->level, lv))
+        if (!dh_procset_in_force(ps, i, d) || !dh_proc_level_in(p->level, lv))
             continue;
         const dh_agg_group *g = group_of(byproc, nbyproc, p->code);
         c->procedures++;
@@ -234,7 +195,7 @@ static dh_status score_unit(dh_app *app, const dh_actor *a, const dh_unitreg *re
     if (ntot)
         f = tot[0].f;
     bool lv[3];
-    unit_levels(reg, dh_unitreg_find(reg, unit), to, lv);
+    dh_proc_unit_levels(reg, dh_unitreg_find(reg, unit), to, lv);
     catalogue cat;
     count_catalogue(ps, lv, to, byproc, nbyproc, &cat);
     manual m = {json_object()};

@@ -206,11 +206,13 @@ static dh_status spec_check(ind_spec *s, dh_err *e)
                           s->f[6]);
     if (!strcmp(s->f[5], "computed") && strcmp(s->f[8], "kpi:online_by_applicant") &&
         strcmp(s->f[8], "kpi:online") && strcmp(s->f[8], "kpi:on_time") &&
-        strcmp(s->f[8], "stations:on_air"))
+        strcmp(s->f[8], "stations:on_air") && strcmp(s->f[8], "full_online:procedures") &&
+        strcmp(s->f[8], "full_online:dossiers"))
         return dh_err_set(e, DH_E_INVALID, "invalid_formula", "formula",
                           "a computed indicator needs formula kpi:online_by_applicant, "
-                          "kpi:online, kpi:on_time or stations:on_air (the 5G stations on "
-                          "air, from the register)");
+                          "kpi:online, kpi:on_time, stations:on_air (the 5G stations on "
+                          "air, from the register), full_online:procedures or "
+                          "full_online:dossiers (the shares of fully online services)");
     dh_fresh fr;
     const char *why = NULL;
     if (*s->f[7] && dh_fresh_parse(s->f[7], &fr, &why))

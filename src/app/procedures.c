@@ -235,6 +235,13 @@ const dh_proc *dh_procset_at(const dh_procset *s, const char *code, dh_date d)
     return best;
 }
 
+bool dh_procset_in_force(const dh_procset *s, size_t i, dh_date d)
+{
+    return s->v[i].valid_from <= d &&
+           !(i + 1 < s->n && !strcmp(s->v[i + 1].code, s->v[i].code) &&
+             s->v[i + 1].valid_from <= d);
+}
+
 /* ---- Writes. ----------------------------------------------------------- */
 
 static dh_status insert_proc(dh_conn *c, const dh_actor *a, const dh_proc *p, time_t now,

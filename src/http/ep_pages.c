@@ -176,6 +176,23 @@ static double rate_of(const json_t *o, const char *k)
 
 /* Citizen feedback (issue 17) of the unit and its subtree in the period: the
  * figures of the `feedback` group of /api/v1/kpis; nothing when unreadable. */
+/* Fully online services (issue 19, point 8): the share of the procedures
+ * the unit offers that are fully online ("toàn trình") and of the dossiers
+ * received through them; nothing when unreadable. */
+static void full_online_cards(dh_req *rq, dh_page *pg, const char *unit, const dh_period *p)
+{
+    dh_err e;
+    json_t *f = NULL;
+    if (dh_app_full_online(rq->app, &rq->actor, unit, p->from, p->to, rq->now, &f, &e))
+        return;
+    card(pg, "", L(pg, "Thủ tục trực tuyến toàn trình", "Procedures fully online"), NULL,
+         dh_page_pct, json_object_get(f, "full_online_procedure_rate"));
+    card(pg, "",
+         L(pg, "Hồ sơ qua dịch vụ trực tuyến toàn trình", "Dossiers of fully online services"),
+         NULL, dh_page_pct, json_object_get(f, "full_online_dossier_rate"));
+    json_decref(f);
+}
+
 static void feedback_cards(dh_req *rq, dh_page *pg, const char *unit, const dh_period *p)
 {
     dh_err e;
@@ -276,6 +293,7 @@ static void unit_dashboard(dh_req *rq, dh_resp *rs, dh_page *pg, const char *uni
          dh_page_pct, json_object_get(o, "online_by_applicant_rate"));
     card(pg, "", L(pg, "Thanh toán trực tuyến", "Paid online"), NULL, dh_page_pct,
          json_object_get(o, "online_payment_rate"));
+    full_online_cards(rq, pg, unit, &p);
     card(pg, "", L(pg, "Hài lòng", "Satisfied"), NULL, dh_page_pct,
          json_object_get(o, "satisfaction_rate"));
     dh_page_raw(pg, "</div></section>");

@@ -2,6 +2,7 @@
  *   GET /api/v1/reports/ii06a?unit=&from=&to=|period=&format=json|csv|html|xlsx|pdf
  *   GET /api/v1/kpis?unit=&subtree=1&from=&to=|period=&group_by=unit|procedure|field|month
  *                    &procedure=&field=  (only the dossiers of one procedure / field)
+ *   GET /api/v1/full-online?unit=&period=|from=&to=     fully online services (issue 19)
  *   GET /api/v1/index/766?unit=&period=|from=&to=       the Decision 766 service index
  *   PUT /api/v1/index/766/values {unit, period|from+to, indicator, value, note?}
  *   GET /api/v1/index/766/config                          every configuration version
@@ -153,6 +154,21 @@ static void get_kpis(dh_req *rq, dh_resp *rs)
     dh_reply_json_steal(rs, 200, out);
 }
 
+/* Fully online services of a unit over a period (issue 19, point 8). */
+static void get_full_online(dh_req *rq, dh_resp *rs)
+{
+    dh_period p;
+    if (period_params(rq, rs, &p))
+        return;
+    dh_err e;
+    json_t *out;
+    if (dh_app_full_online(rq->app, &rq->actor, dh_req_query(rq, "unit"), p.from, p.to, rq->now,
+                           &out, &e))
+        dh_reply_err(rs, &e);
+    else
+        dh_reply_json_steal(rs, 200, out);
+}
+
 static void get_index766(dh_req *rq, dh_resp *rs)
 {
     dh_period p;
@@ -255,6 +271,7 @@ const dh_route dh_routes_reports[] = {
     {"PUT", "/api/v1/index/766/values", put_index766_value, 0},
     {"GET", "/api/v1/index/766/config", get_index766_config, 0},
     {"GET", "/api/v1/kpis", get_kpis, 0},
+    {"GET", "/api/v1/full-online", get_full_online, 0},
     {"GET", "/api/v1/reports/ii06a", get_ii06a, 0},
     {"GET", "/api/v1/reports/late-daily", get_late_daily, 0},
     {0, 0, 0, 0},

@@ -365,7 +365,7 @@ const char dh_web_css[] =
     "table{display:block;max-width:100%;overflow-x:auto}.scroll table{display:table}"
     ".cards{grid-template-columns:repeat(2,minmax(0,1fr))}.card .v{font-size:1.3rem}"
     ".two{grid-template-columns:minmax(0,1fr)}.tools{margin-left:0}"
-    "td,th{overflow-wrap:anywhere}input,select,textarea{max-width:100%;box-sizing:border-box}"
+    "td,th{overflow-wrap:break-word}input,select,textarea{max-width:100%;box-sizing:border-box}"
     "textarea{width:100%}"
     ".login{max-width:100%}"
     "h1{font-size:1.3rem}pre{white-space:pre-wrap}}"

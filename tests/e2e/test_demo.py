@@ -1,6 +1,15 @@
-"""The demo province: the checks issue 2 names, through the real API."""
+"""The demo province: the checks issue 2 names, through the real API; the demo's figures
+agree with each other and its dossiers end today (issue 19, point 5)."""
+import datetime
+import json
+import os
+import shutil
+import subprocess
+import tempfile
 import unicodedata
 from urllib.parse import quote
+
+from harness import fresh_db
 
 
 def test_vung_tau_had_17_communes_at_end_of_2024(ctx):
@@ -92,3 +101,118 @@ def test_demo_is_idempotent(ctx):
     r = s.request("GET", "/api/v1/units?limit=500&as_of=2024-12-31", token=t)
     codes = [u["code"] for u in r.json["items"]]
     assert len(codes) == len(set(codes))
+
+
+# ---- A demo that agrees with itself (issue 19, point 5). ----------------------------------
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def targets_of(s, t, indicator, unit="BRVT", **q):
+    qs = "".join("&%s=%s" % (k, quote(str(v))) for k, v in q.items())
+    r = s.request("GET", "/api/v1/targets?unit=%s&subtree=1&indicator=%s&detailed=1%s"
+                  % (unit, indicator, qs), token=t)
+    assert r.status == 200, r
+    return r.json["items"]
+
+
+def on_air(s, unit, as_of):
+    r = s.cli("station", "count", "--unit", unit, "--as-of", as_of, "--json", "--db", s.db)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)["on_air"]
+
+
+def test_demo_5g_figures_are_the_register_counts(ctx):
+    s = ctx.server(demo=True)
+    t = s.login("admin")
+    by = {x["unit"]: x for x in targets_of(s, t, "5g_stations")}
+    # each target's latest value is the register's on-air count, month by month
+    for unit, want in (("BRVT-VIETTEL", 140), ("BRVT-VNPT", 60), ("BRVT-VT", 70)):
+        x = by[unit]
+        assert x["actual_period"] == "2024-12", x
+        assert x["actual"] == on_air(s, unit, "2024-12-31") == want, (unit, x)
+        months = {p["period"]: p["value"] for p in x["series"]}
+        for m, end in (("2024-09", "2024-09-30"), ("2024-11", "2024-11-30")):
+            assert months[m] == on_air(s, unit, end), (unit, m, months)
+    assert by["BRVT"]["actual"] == 200 == on_air(s, "BRVT", "2024-12-31"), by["BRVT"]
+    # plan II.2 says what the register says: 95 of Viettel's 140 at the end of September,
+    # VNPT's 60 done
+    r = s.request("GET", "/api/v1/tasks?plan=%s" % quote("1683/QĐ-UBND"), token=t)
+    task = [x for x in r.json["items"] if x["ordinal"] == "II.2"][0]
+    full = s.request("GET", "/api/v1/tasks/%d" % task["id"], token=t).json
+    texts = " ".join(u.get("text") or "" for u in full["updates"])
+    assert "95/140" in texts and on_air(s, "BRVT-VIETTEL", "2024-09-30") == 95, texts
+    assert "60 trạm" in texts and on_air(s, "BRVT-VNPT", "2024-12-31") == 60, texts
+
+
+def test_demo_online_rate_agrees_with_plan_and_dossiers(ctx):
+    s = ctx.server(demo=True)
+    t = s.login("admin")
+    # II.3 (70% online from afar by December 2024) is not done, and the indicator agrees:
+    # 65% in September as the city's update says, 68% in December
+    r = s.request("GET", "/api/v1/tasks?plan=%s" % quote("1683/QĐ-UBND"), token=t)
+    task = [x for x in r.json["items"] if x["ordinal"] == "II.3"][0]
+    assert task["status"]["state"] == "not_done", task["status"]
+    full = s.request("GET", "/api/v1/tasks/%d" % task["id"], token=t).json
+    assert "65%" in full["updates"][-1]["text"], full["updates"]
+    x = [x for x in targets_of(s, t, "online_by_applicant_rate", subtree=0)
+         if x["plan"] == "1683/QĐ-UBND" and x["unit"] == "BRVT"][0]
+    months = {p["period"]: p["value"] for p in x["series"]}
+    assert months["2024-09"] == 65 and x["actual"] == 68 < x["value"], x
+    assert x["status"] != "on_track", x
+    # where dossiers give the figure it wins over the typed one: December 2024's dossiers
+    ev = os.path.join(s.dir, "ev.ndjson")
+    r = s.cli("gen", "events", "--dossiers", "300", "--seed", "5", "--from", "2024-12-01",
+              "--to", "2024-12-31", "-o", ev, "--db", s.db)
+    assert r.returncode == 0, r.stderr
+    r = s.cli("import", "events", ev, "--db", s.db)
+    assert r.returncode == 0, r.stderr
+    k = s.request("GET", "/api/v1/kpis?unit=BRVT&subtree=1&period=2024-12", token=t).json
+    rate = k["items"][0]["online_by_applicant_rate"]
+    assert rate is not None and rate != 68, k["items"][0]
+    x = [x for x in targets_of(s, t, "online_by_applicant_rate", subtree=0)
+         if x["plan"] == "1683/QĐ-UBND" and x["unit"] == "BRVT"][0]
+    assert x["actual_period"] == "2024-12" and abs(x["actual"] - rate) < 0.01, (x, rate)
+    months = {p["period"]: p["value"] for p in x["series"]}
+    assert months["2024-09"] == 65, months  # no dossiers then: the typed value stands
+
+
+def test_demo_dossiers_end_today(ctx):
+    """scripts/demo-data.sh, as `make demo` runs it: the dossiers end today (the overview's
+    current month has data), made again on a later day, kept on the same day."""
+    d = tempfile.mkdtemp(prefix="dh-demo-")
+    try:
+        db = fresh_db(d)
+        script = os.path.join(ROOT, "scripts", "demo-data.sh")
+        binary = os.path.abspath(ctx.binary)
+        run = lambda: subprocess.run([script, binary, db, d, "400"], capture_output=True,
+                                     text=True, timeout=300)
+        r = run()
+        assert r.returncode == 0, r.stderr
+        vn = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=7)))
+        today = vn.strftime("%Y-%m-%d")
+        with open(os.path.join(d, "events.day")) as f:
+            assert f.read().strip() == today
+        with open(os.path.join(d, "events.ndjson")) as f:
+            last = max(json.loads(line)["at"][:10] for line in f)
+        assert last == today or vn.weekday() >= 5, last
+        s = ctx.server(db=db)
+        t = s.login("admin")
+        r = s.request("GET", "/api/v1/kpis?unit=HCM&subtree=1&period=" + vn.strftime("%Y-%m"),
+                      token=t)
+        assert r.status == 200 and r.json["total"]["received_total"] > 0, r.json.get("total")
+        s.stop()
+        # the same day: nothing made again
+        mtime = os.path.getmtime(os.path.join(d, "events.ndjson"))
+        r = run()
+        assert r.returncode == 0 and "generated" not in r.stdout + r.stderr, r
+        assert os.path.getmtime(os.path.join(d, "events.ndjson")) == mtime
+        if db.startswith("sqlite:"):
+            # a later day: the database and the dossiers are made again
+            with open(os.path.join(d, "events.day"), "w") as f:
+                f.write("2020-01-01\n")
+            r = run()
+            assert r.returncode == 0 and "generated 400" in r.stdout + r.stderr, r
+            assert "0 already stored" in r.stdout + r.stderr, r
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
