@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/cli.h"
 
@@ -15,7 +16,9 @@ static const char gen_help[] =
     "(its units and procedure catalogue): receipts on working time between --from and --to,\n"
     "about 60% online (three quarters of them by the applicant), supplement requests, about 5%\n"
     "late, refusals and withdrawals, payments, ratings and digitisation. Dossiers still open\n"
-    "at --to end without a result. The same seed gives the same bytes.\n";
+    "at --to end without a result. No event is dated after the moment the command runs (a\n"
+    "range ending today stops at the current time). The same seed gives the same bytes for a\n"
+    "range in the past.\n";
 
 static uint64_t rng_state;
 static uint64_t rnd(void)
@@ -132,6 +135,9 @@ int dh_cmd_gen(int argc, char **argv)
     const dh_workcal *wc = dh_calset_find(cs, "default")->wc;
     int daymin = dh_workcal_day_minutes(wc);
     time_t end = (time_t)((int64_t)(d1 + 1) * 86400 - DH_VN_OFFSET);
+    time_t now = time(NULL);
+    if (end > now)
+        end = now; /* no event from the future when the range ends today */
     int32_t *cand = malloc(reg->n * sizeof *cand);
     const dh_proc **pc = malloc(ps->n * sizeof *pc);
     long written = 0;
