@@ -173,10 +173,13 @@ class Server:
                 time.sleep(0.05)
         raise RuntimeError("server did not start: " + self.read_log())
 
-    def read_log(self):
+    def read_log(self, tail=4000):
+        """The end of the server's output (all of it with tail=None): its
+        messages and the JSON access-log lines, one per request."""
         try:
             with open(os.path.join(self.dir, "server.log")) as f:
-                return f.read()[-4000:]
+                text = f.read()
+                return text[-tail:] if tail else text
         except OSError:
             return ""
 
