@@ -1,6 +1,7 @@
 """Operations (issue 18, point 7): GET /metrics in the Prometheus text format,
 the JSON access log on stderr with request ids, gzip-compressed replies and
 versioned static files cached for a year."""
+import contextlib
 import gzip
 import json
 import os
@@ -50,6 +51,22 @@ def parse(text):
         assert key not in samples, "sample twice: " + line
         samples[key] = float(value)
     return samples, types
+
+
+@contextlib.contextmanager
+def environ(**kw):
+    """Sets environment variables for the servers started inside, then puts
+    back what was there (the suite may run with DIEUHANH_TX_FAULT set)."""
+    was = {k: os.environ.get(k) for k in kw}
+    os.environ.update(kw)
+    try:
+        yield
+    finally:
+        for k, v in was.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def scrape(s, **kw):
@@ -163,11 +180,8 @@ def test_metrics_count_requests_events_jobs_and_size(ctx):
 
 def test_metrics_store_retries(ctx):
     # DIEUHANH_TX_FAULT=1 makes the runner run every transaction twice
-    os.environ["DIEUHANH_TX_FAULT"] = "1"
-    try:
+    with environ(DIEUHANH_TX_FAULT="1"):
         s = ctx.server(demo=True)
-    finally:
-        del os.environ["DIEUHANH_TX_FAULT"]
     s.login("admin")
     samples, _ = scrape(s)
     assert value(samples, "dieuhanh_store_tx_retries_total") >= 1, samples
@@ -255,11 +269,8 @@ def test_access_log_and_request_id(ctx):
     for bad in (secret, token, cookie, "as_of", "Nguy", "VT-P1", "Bearer", "dh_session"):
         assert bad not in text, bad
     # and it can be turned off
-    os.environ["DIEUHANH_ACCESS_LOG"] = "off"
-    try:
+    with environ(DIEUHANH_ACCESS_LOG="off"):
         q = ctx.server()
-    finally:
-        del os.environ["DIEUHANH_ACCESS_LOG"]
     q.request("GET", "/api/v1/health")
     assert log_lines(q)[1] == []
 
