@@ -247,6 +247,22 @@ class Ctx:
         return bad
 
 
+def server_with(ctx, env, demo=False):
+    """A server of ctx started with extra environment variables; the
+    process's own are put back as they were (the suite may run with some
+    set, e.g. DIEUHANH_TX_FAULT)."""
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        return ctx.server(demo=demo)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
 def expect_error(r, status, code=None, field=None):
     assert r.status == status, "expected %d, got %r" % (status, r)
     err = r.json and r.json.get("error")

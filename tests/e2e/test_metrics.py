@@ -1,14 +1,13 @@
 """Operations (issue 18, point 7): GET /metrics in the Prometheus text format,
 the JSON access log on stderr with request ids, gzip-compressed replies and
 versioned static files cached for a year."""
-import contextlib
 import gzip
 import json
 import os
 import re
 import time
 
-from harness import expect_error
+from harness import expect_error, server_with
 
 NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
 SAMPLE = re.compile(r"^(%s)(?:\{(.*)\})? (\S+)$" % NAME)
@@ -51,22 +50,6 @@ def parse(text):
         assert key not in samples, "sample twice: " + line
         samples[key] = float(value)
     return samples, types
-
-
-@contextlib.contextmanager
-def environ(**kw):
-    """Sets environment variables for the servers started inside, then puts
-    back what was there (the suite may run with DIEUHANH_TX_FAULT set)."""
-    was = {k: os.environ.get(k) for k in kw}
-    os.environ.update(kw)
-    try:
-        yield
-    finally:
-        for k, v in was.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def scrape(s, **kw):
@@ -180,8 +163,7 @@ def test_metrics_count_requests_events_jobs_and_size(ctx):
 
 def test_metrics_store_retries(ctx):
     # DIEUHANH_TX_FAULT=1 makes the runner run every transaction twice
-    with environ(DIEUHANH_TX_FAULT="1"):
-        s = ctx.server(demo=True)
+    s = server_with(ctx, {"DIEUHANH_TX_FAULT": "1"}, demo=True)
     s.login("admin")
     samples, _ = scrape(s)
     assert value(samples, "dieuhanh_store_tx_retries_total") >= 1, samples
@@ -269,8 +251,7 @@ def test_access_log_and_request_id(ctx):
     for bad in (secret, token, cookie, "as_of", "Nguy", "VT-P1", "Bearer", "dh_session"):
         assert bad not in text, bad
     # and it can be turned off
-    with environ(DIEUHANH_ACCESS_LOG="off"):
-        q = ctx.server()
+    q = server_with(ctx, {"DIEUHANH_ACCESS_LOG": "off"})
     q.request("GET", "/api/v1/health")
     assert log_lines(q)[1] == []
 

@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 import time
 
-from harness import DEMO_PASSWORD, db_rows
+from harness import DEMO_PASSWORD, db_rows, server_with
 from test_dossiers import PROCS, received
 
 BUSY_ENV = {"DIEUHANH_BUSY_TIMEOUT_MS": "50"}
@@ -30,16 +30,7 @@ def _until_not_busy(send):
 
 
 def _server_with_short_busy_timeout(ctx):
-    old = {k: os.environ.get(k) for k in BUSY_ENV}
-    os.environ.update(BUSY_ENV)
-    try:
-        s = ctx.server(demo=True)
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    s = server_with(ctx, BUSY_ENV, demo=True)
 
     def login(name):
         r = _until_not_busy(lambda: s.request("POST", "/api/v1/login",
