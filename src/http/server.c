@@ -46,7 +46,13 @@ static void *warm_up(void *arg)
     return NULL;
 }
 
-static const dh_route *const groups[] = {dh_routes_health, dh_routes_metrics, dh_routes_auth, dh_routes_units,
+/* The id of the request this thread is answering (NULL between requests),
+ * so that an error logged on the way names the request whose access-log
+ * line follows. */
+static _Thread_local const char *current_request_id;
+
+static const dh_route *const groups[] = {dh_routes_health, dh_routes_metrics,
+                                         dh_routes_auth, dh_routes_units,
                                          dh_routes_users, dh_routes_audit,
                                          dh_routes_calendars, dh_routes_dossiers,
                                          dh_routes_public, dh_routes_reports, dh_routes_indicators,
@@ -88,8 +94,13 @@ void dh_reply_err(dh_resp *rs, const dh_err *e)
     if (e->status == DH_E_UNAVAILABLE && rs->retry_after <= 0)
         rs->retry_after = 5;
     reply_error_full(rs, status, e->code[0] ? e->code : "error", e->field, e->line, e->message);
-    if (e->status == DH_E_DB || e->status == DH_E_UNAVAILABLE)
-        fprintf(stderr, "dieuhanh: %s: %s\n", e->code, e->message);
+    if (e->status == DH_E_DB || e->status == DH_E_UNAVAILABLE) {
+        if (current_request_id)
+            fprintf(stderr, "dieuhanh: request %s: %s: %s\n", current_request_id, e->code,
+                    e->message);
+        else
+            fprintf(stderr, "dieuhanh: %s: %s\n", e->code, e->message);
+    }
 }
 
 void dh_reply_import(dh_resp *rs, dh_status st, const dh_err *e, const dh_import_report *rep,
@@ -687,25 +698,12 @@ static void dispatch(req_ctx *ctx, dh_resp *rs)
     ctx->route->handler(rq, rs);
 }
 
-/* Whether a reply of this type is text worth compressing (HTML, JSON, CSV,
- * the stylesheets and script...); images other than SVG, PDF and XLSX
- * are compressed already. */
-static bool compressible(const char *type)
-{
-    static const char *const kinds[] = {"text/", "application/json", "application/geo+json",
-                                        "application/xml", "image/svg+xml"};
-    for (size_t i = 0; type && i < sizeof kinds / sizeof *kinds; i++)
-        if (strncmp(type, kinds[i], strlen(kinds[i])) == 0)
-            return true;
-    return false;
-}
-
 /* Replaces rs's body by its gzip form when the client accepts gzip and the
  * body is text of at least DH_HTTP_GZIP_MIN bytes (below that the header
  * costs more than it saves). Returns whether it did. */
 static bool gzip_reply(struct MHD_Connection *c, dh_resp *rs, size_t len)
 {
-    if (len < DH_HTTP_GZIP_MIN || !compressible(rs->content_type) || rs->status == 204 ||
+    if (len < DH_HTTP_GZIP_MIN || !dh_gzip_compressible(rs->content_type) || rs->status == 204 ||
         rs->status == 304 ||
         !dh_accepts_gzip(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                                      MHD_HTTP_HEADER_ACCEPT_ENCODING)))
@@ -739,7 +737,7 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, req_ctx *ctx, dh_res
     MHD_add_response_header(r, "X-Request-Id", ctx->request_id);
     if (gz)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
-    if (compressible(rs->content_type))
+    if (dh_gzip_compressible(rs->content_type))
         MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
                             rs->content_type ? rs->content_type : "application/json");
@@ -801,7 +799,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         client_ip(c, rq->ip, sizeof rq->ip);
         rq->local = is_local(c, rq->ip);
         forwarded_ip(srv, c, rq->ip, sizeof rq->ip);
-        if (admit(srv, ctx, &rs))
+        current_request_id = ctx->request_id;
+        bool admitted = admit(srv, ctx, &rs);
+        current_request_id = NULL;
+        if (admitted)
             return MHD_YES;
         if (!refuse_later(c))
             return send_reply(c, ctx, &rs);
@@ -845,7 +846,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     } else {
         ctx->rq.body = ctx->body.p ? ctx->body.p : "";
         ctx->rq.body_len = ctx->body.len;
+        current_request_id = ctx->request_id;
         dispatch(ctx, &rs);
+        current_request_id = NULL;
     }
     if (!rs.status)
         dh_reply_error(&rs, 500, "internal", NULL, "the handler gave no answer");

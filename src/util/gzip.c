@@ -52,6 +52,16 @@ bool dh_accepts_gzip(const char *ae)
     return gzip >= 0 ? gzip > 0 : star > 0;
 }
 
+bool dh_gzip_compressible(const char *type)
+{
+    static const char *const kinds[] = {"text/", "application/json", "application/geo+json",
+                                        "application/xml", "image/svg+xml"};
+    for (size_t i = 0; type && i < sizeof kinds / sizeof *kinds; i++)
+        if (strncmp(type, kinds[i], strlen(kinds[i])) == 0)
+            return true;
+    return false;
+}
+
 char *dh_gzip(const void *in, size_t n, size_t *out_len)
 {
     z_stream z;

@@ -140,6 +140,19 @@ static void test_accept_encoding(void **state)
     assert_false(dh_accepts_gzip("gzipx"));
 }
 
+static void test_compressible(void **state)
+{
+    assert_true(dh_gzip_compressible("text/html; charset=utf-8"));
+    assert_true(dh_gzip_compressible("text/csv; charset=utf-8"));
+    assert_true(dh_gzip_compressible("application/json; charset=utf-8"));
+    assert_true(dh_gzip_compressible("image/svg+xml"));
+    assert_false(dh_gzip_compressible(NULL));
+    assert_false(dh_gzip_compressible("application/pdf"));
+    assert_false(dh_gzip_compressible("application/vnd.openxmlformats-officedocument."
+                                      "spreadsheetml.sheet"));
+    assert_false(dh_gzip_compressible("image/png"));
+}
+
 static void test_gzip_round_trip(void **state)
 {
     dh_buf in = DH_BUF_INIT;
@@ -194,6 +207,7 @@ int main(void)
         cmocka_unit_test(test_histogram_cumulative),
         cmocka_unit_test(test_series_bounded),
         cmocka_unit_test(test_accept_encoding),
+        cmocka_unit_test(test_compressible),
         cmocka_unit_test(test_gzip_round_trip),
         cmocka_unit_test(test_asset_tags),
     };

@@ -24,6 +24,7 @@ struct dh_store {
     struct dh_store_base base;
     char *path;
     int busy_ms; /* sqlite3_busy_timeout of each connection */
+    int cache_kib; /* PRAGMA cache_size of each connection, in KiB */
     pthread_mutex_t lock;
     dh_conn *idle[POOL_MAX];
     int nidle;

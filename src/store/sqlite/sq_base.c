@@ -183,6 +183,13 @@ static dh_store *sq_open(const char *location, bool create, dh_err *e)
     const char *bt = getenv("DIEUHANH_BUSY_TIMEOUT_MS");
     long ms = bt && *bt ? strtol(bt, NULL, 10) : 10000;
     s->busy_ms = ms >= 0 && ms <= 600000 ? (int)ms : 10000;
+    /* Each pooled connection keeps a page cache of up to this many MiB
+     * (64 unless DIEUHANH_SQLITE_CACHE_MIB, 1 to 4096, says otherwise): with
+     * up to POOL_MAX connections, the bound of the memory SQLite holds as the
+     * database grows (docs/DEPLOY.md, "Monitoring and logs"). */
+    const char *cm = getenv("DIEUHANH_SQLITE_CACHE_MIB");
+    long mib = cm && *cm ? strtol(cm, NULL, 10) : 64;
+    s->cache_kib = (int)(mib >= 1 && mib <= 4096 ? mib : 64) * 1024;
     pthread_mutex_init(&s->lock, NULL);
     /* Open one connection now so that a bad path fails here, clearly. */
     dh_conn *c = dh_sqlite_ops.acquire(s, e);
@@ -236,10 +243,13 @@ static dh_conn *sq_acquire(dh_store *s, dh_err *e)
         return NULL;
     }
     sqlite3_busy_timeout(c->db, s->busy_ms);
+    char cache[48];
+    snprintf(cache, sizeof cache, "PRAGMA cache_size=-%d;", s->cache_kib);
     if (dh_sq_exec(c,
-             "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; "
-             "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;",
-             "configure", e)) {
+                   "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; "
+                   "PRAGMA temp_store=MEMORY;",
+                   "configure", e) ||
+        dh_sq_exec(c, cache, "configure", e)) {
         conn_close(c);
         return NULL;
     }
