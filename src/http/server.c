@@ -725,13 +725,15 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, req_ctx *ctx, dh_res
         rs->body = dh_xstrdup("");
     bool gz = gzip_reply(c, rs, rs->body_len ? rs->body_len : strlen(rs->body));
     size_t len = rs->body_len ? rs->body_len : strlen(rs->body);
+    /* MHD frees the body with free() once sent: no copy. */
     struct MHD_Response *r =
         MHD_create_response_from_buffer(len, rs->body, MHD_RESPMEM_MUST_FREE);
-    if (!r)
+    if (!r) {
         free(rs->body);
-    rs->body = NULL;
-    if (!r)
+        rs->body = NULL;
         return MHD_NO;
+    }
+    rs->body = NULL;
     ctx->status = rs->status;
     ctx->sent = len;
     MHD_add_response_header(r, "X-Request-Id", ctx->request_id);
