@@ -7,8 +7,8 @@ usage: bench/soak.py [--minutes 10] [--clients 16] [--dossiers 5000] [--warmup 2
 
 Makes a fresh SQLite database with the demo data (`dieuhanh demo --no-serve`) and
 --dossiers generated dossiers (`gen events` + `import events`), starts `dieuhanh serve` on a
-free loopback port (access log to a file), then runs --clients threads for --minutes, each
-looping over a random mix:
+free loopback port (tests/e2e/harness.py's Server: its output, access log included, goes to a
+file), then runs --clients threads for --minutes, each looping over a random mix:
 
   pages    40%  /tong-quan, /don-vi/{unit}, /ho-so, /chi-so-766, /bao-cao, /ke-hoach, /chi-tieu,
                 /quan-tri, a stylesheet (session cookie, Accept-Encoding: gzip)
@@ -35,7 +35,6 @@ import json
 import os
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -43,20 +42,13 @@ import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PASSWORD = "dieuhanh-demo"
+sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+import harness  # noqa: E402
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\n%" + b"x" * (32 * 1024) + b"\ntrailer<<>>\n%%EOF\n"
 PROCEDURE = {"procedures": [
     {"code": "9.999001", "name": "Thủ tục thử tải", "field": "Thử tải", "level": "commune",
      "duration": 3, "duration_unit": "working_days", "online_level": "full",
      "fee_bearing": False, "paper_result": True}]}
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def run(*args):
@@ -195,32 +187,14 @@ def main():
         run(a.bin, "gen", "events", "--dossiers", str(a.dossiers), "--seed", "18", "--from",
             "2025-01-01", "--to", "2025-06-30", "-o", ev, "--db", db)
         run(a.bin, "import", "events", ev, "--db", db)
-        port = free_port()
-        log = open(os.path.join(d, "server.log"), "w")
-        env = dict(os.environ, DIEUHANH_SQLITE_CACHE_MIB=str(a.sqlite_cache_mib))
-        srv = subprocess.Popen([a.bin, "serve", "--db", db, "--listen", "127.0.0.1:%d" % port],
-                               stdout=log, stderr=log, env=env)
-        for _ in range(300):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        c.request("POST", "/api/v1/login", body=json.dumps(
-            {"login": "admin", "password": PASSWORD}), headers={"Content-Type": "application/json"})
-        r = c.getresponse()
-        token = json.loads(r.read())["token"]
-        c.request("POST", "/api/v1/login", body=json.dumps(
-            {"login": "admin", "password": PASSWORD}), headers={"Content-Type": "application/json"})
-        r = c.getresponse()
-        cookie = json.loads(r.read())["token"]
-        c.request("POST", "/api/v1/procedures", body=json.dumps(PROCEDURE),
-                  headers={"Content-Type": "application/json", "Authorization": "Bearer " + token})
-        c.getresponse().read()
-        c.request("GET", "/api/v1/units?limit=500", headers={"Authorization": "Bearer " + token})
-        units = [u["code"] for u in json.loads(c.getresponse().read())["items"]]
-        c.close()
+        os.environ["DIEUHANH_SQLITE_CACHE_MIB"] = str(a.sqlite_cache_mib)
+        srv = harness.Server(a.bin, db=db)  # its output in its own folder
+        port = srv.port
+        token = srv.login("admin")
+        cookie = srv.login("admin")
+        srv.request("POST", "/api/v1/procedures", PROCEDURE, token=token)
+        units = [u["code"] for u in srv.request("GET", "/api/v1/units?limit=500",
+                                                token=token).json["items"]]
 
         stop = threading.Event()
         t0 = time.monotonic()
@@ -231,17 +205,17 @@ def main():
             cl.start()
         rss = []
         end = t0 + a.minutes * 60
-        while time.monotonic() < end and srv.poll() is None:
-            rss.append((time.monotonic() - t0, rss_kib(srv.pid)))
+        while time.monotonic() < end and srv.proc.poll() is None:
+            rss.append((time.monotonic() - t0, rss_kib(srv.proc.pid)))
             print("%6.0f s  RSS %7.1f MiB  requests %d" % (
                 rss[-1][0], rss[-1][1] / 1024.0, sum(len(o) for o in outs)), flush=True)
             time.sleep(min(a.sample, max(0.0, end - time.monotonic())))
         stop.set()
         for cl in clients:
             cl.join(timeout=180)
-        if srv.poll() is None:
-            rss.append((time.monotonic() - t0, rss_kib(srv.pid)))
-        died = srv.poll() is not None
+        if srv.proc.poll() is None:
+            rss.append((time.monotonic() - t0, rss_kib(srv.proc.pid)))
+        died = srv.proc.poll() is not None
 
         reqs = sorted(x for o in outs for x in o)
         warm = a.warmup * 60
@@ -251,7 +225,8 @@ def main():
             n = len(after)
             mx = sum(t for t, _ in after) / n
             my = sum(v for _, v in after) / n
-            slope = sum((t - mx) * (v - my) for t, v in after) / sum((t - mx) ** 2 for t, _ in after)
+            slope = (sum((t - mx) * (v - my) for t, v in after) /
+                     sum((t - mx) ** 2 for t, _ in after))
             trend = slope * (after[-1][0] - after[0][0]) / after[0][1]
         minutes = {}
         for t, kind, lat, st in reqs:
@@ -268,7 +243,8 @@ def main():
             statuses[x[3]] = statuses.get(x[3], 0) + 1
         fig = {
             "minutes": a.minutes, "clients": a.clients, "sqlite_cache_mib": a.sqlite_cache_mib,
-            "database_mib": round(os.path.getsize(db[len("sqlite:"):]) / 1048576.0, 1), "requests": len(reqs),
+            "database_mib": round(os.path.getsize(db[len("sqlite:"):]) / 1048576.0, 1),
+            "requests": len(reqs),
             "per_second": len(reqs) / (a.minutes * 60), "statuses": statuses,
             "failures_5xx_or_connection": len(fails), "server_died": died,
             "rss_mib": [[round(t), round(v / 1024.0, 1)] for t, v in rss],
@@ -288,9 +264,9 @@ def main():
         print("PASS" if ok else "FAIL")
         return 0 if ok else 1
     finally:
-        if srv and srv.poll() is None:
-            srv.terminate()
-            srv.wait(timeout=60)
+        if srv:
+            srv.stop()
+            srv.cleanup()
         shutil.rmtree(d, ignore_errors=True)
 
 
