@@ -462,6 +462,7 @@ static dh_status refresh(dh_aggcache *c, dh_conn *conn, dh_err *e)
         return st;
     if (c->loaded && epoch == c->epoch && rev == c->rev)
         return DH_OK;
+    dh_app_cache_reloaded("aggregates");
     if (epoch != c->epoch)
         cache_clear(c);
     c->epoch = epoch;

@@ -13,6 +13,7 @@
 
 #include "app/internal.h"
 #include "util/buf.h"
+#include "util/metrics.h"
 #include "util/text.h"
 
 static void regref_drop(dh_regref *ref)
@@ -146,6 +147,16 @@ static void publish(dh_app *app, dh_unitreg *reg, int64_t rev)
     pthread_mutex_unlock(&app->lock);
 }
 
+void dh_app_cache_reloaded(const char *name)
+{
+    char labels[DH_METRIC_LABELS_MAX];
+    dh_metric_labels(labels, sizeof labels, "cache", name, (char *)NULL);
+    dh_metric_count("dieuhanh_cache_reloads_total",
+                    "Shared in-memory copies (units, calendars, catalogue, aggregates...) loaded "
+                    "again from the database because their revision counter moved.",
+                    labels, 1);
+}
+
 const dh_unitreg *dh_app_units_acquire(dh_app *app, dh_err *e)
 {
     dh_conn *c = dh_store_acquire(app->store, e);
@@ -165,8 +176,10 @@ const dh_unitreg *dh_app_units_acquire(dh_app *app, dh_err *e)
         if (st == DH_OK)
             st = dh_app_load_units(c, &fresh, e);
         DH_OPS(c)->rollback(c);
-        if (st == DH_OK)
+        if (st == DH_OK) {
             publish(app, fresh, rev);
+            dh_app_cache_reloaded("units_rev");
+        }
     }
     dh_store_release(c);
     if (st)
@@ -411,12 +424,19 @@ dh_status dh_tx_run(dh_app *app, int flags, dh_tx_fn fn, void *closure, dh_err *
         }
         if (st == DH_E_UNAVAILABLE && connected && !committing && !reconnected) {
             reconnected = true;
+            dh_metric_count("dieuhanh_store_tx_reconnects_total",
+                            "Write transactions run again on a fresh connection after the "
+                            "database connection was lost.",
+                            "", 1);
             fprintf(stderr, "dieuhanh: lost the database; trying once more: %s\n", e->message);
             continue;
         }
         if (st != DH_E_BUSY)
             return st;
         if (attempt >= DH_TX_ATTEMPTS) {
+            dh_metric_count("dieuhanh_store_tx_busy_total",
+                            "Write transactions given up as busy after every attempt (503).", "",
+                            1);
             /* The last failure's words, copied: e is written again below. */
             char why[sizeof e->message];
             snprintf(why, sizeof why, "%s", e->message);
@@ -426,6 +446,9 @@ dh_status dh_tx_run(dh_app *app, int flags, dh_tx_fn fn, void *closure, dh_err *
                               attempt, why);
         }
         long long n = atomic_fetch_add(&app->tx_retries, 1) + 1;
+        dh_metric_count("dieuhanh_store_tx_retries_total",
+                        "Write transactions run again by the transaction runner (busy database).",
+                        "", 1);
         fprintf(stderr, "dieuhanh: transaction retried (attempt %d, %lld retries so far): %s\n",
                 attempt + 1, n, e->message);
         tx_backoff(attempt);
@@ -708,6 +731,7 @@ dh_snap *dh_snap_acquire(dh_app *app, dh_snap **slot, const char *key, dh_snap_l
             snap_drop(*slot, free_obj);
             *slot = fresh;
             pthread_mutex_unlock(&app->lock);
+            dh_app_cache_reloaded(key);
         }
     }
     dh_store_release(c);

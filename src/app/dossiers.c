@@ -9,6 +9,7 @@
 
 #include "app/dossint.h"
 #include "util/buf.h"
+#include "util/metrics.h"
 #include "util/strmap.h"
 #include "util/text.h"
 
@@ -621,6 +622,14 @@ dh_status dh_app_ingest_run(dh_app *app, const dh_actor *a, bool partial, time_t
     if (st && g->first.status && !partial)
         rep->accepted = rep->duplicates = rep->dossiers = 0;
     ingest_close(g);
+    if (st == DH_OK) {
+        static const char *const help = "Dossier events received, by result (stored, or a "
+                                        "duplicate of one stored before).";
+        dh_metric_count("dieuhanh_events_ingested_total", help, "result=\"stored\"",
+                        rep->accepted);
+        dh_metric_count("dieuhanh_events_ingested_total", help, "result=\"duplicate\"",
+                        rep->duplicates);
+    }
     return st;
 }
 

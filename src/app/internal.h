@@ -94,6 +94,11 @@ typedef struct dh_tx {
     dh_tx_denial deny;
 } dh_tx;
 
+/* Counts a reload of a shared in-memory copy named name (the meta counter
+ * that moved: "units_rev", "calendar_rev", ..., or "aggregates") in the
+ * metric dieuhanh_cache_reloads_total{cache}. */
+void dh_app_cache_reloaded(const char *name);
+
 /* The transaction runner: the one way src/app/ writes.
  *
  * fn states what a write does inside one transaction. dh_tx_run begins a
@@ -103,7 +108,8 @@ typedef struct dh_tx {
  * and runs fn again after a short random back-off, at most DH_TX_ATTEMPTS
  * times in all; past that the caller gets DH_E_BUSY with code "busy" (503
  * with Retry-After over HTTP), never a half-written change. Every retry is
- * counted (dh_app_tx_retries) and logged on stderr.
+ * counted (dh_app_tx_retries and the metric dieuhanh_store_tx_retries_total)
+ * and logged on stderr.
  *
  * fn must be safe to run twice: it changes nothing outside the transaction
  * (audit rows are written inside it; publishing the unit registry happens in

@@ -21,6 +21,7 @@
 
 #include "app/internal.h"
 #include "util/buf.h"
+#include "util/metrics.h"
 
 struct dh_job {
     dh_app *app;
@@ -115,7 +116,17 @@ static void job_turn(dh_job *j)
             ;
         pthread_mutex_unlock(&j->lock);
     }
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     j->fn(j->app, time(NULL));
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    char labels[DH_METRIC_LABELS_MAX];
+    dh_metric_labels(labels, sizeof labels, "job", j->name, (char *)NULL);
+    dh_metric_count("dieuhanh_jobs_runs_total", "Runs of a background job on this node.", labels,
+                    1);
+    dh_metric_observe(dh_metric_get(DH_METRIC_HISTOGRAM, "dieuhanh_job_duration_seconds",
+                                    "Duration of a background job's runs on this node.", labels),
+                      (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
     if (dh_app_job_done(j->app, j->name, me, time(NULL), &held, &e))
         fprintf(stderr, "dieuhanh: %s: cannot release the job: %s\n", j->name, e.message);
     else if (!held)

@@ -7,7 +7,8 @@
  *   GET  /don-vi/{code}?period=
  *   GET  /chi-so-766?unit=&period=
  *   GET  /ngon-ngu?lang=vi|en&back=PATH
- *   GET  /static/app.css, /static/app.js, /static/doc.css (the printable documents)
+ *   GET  /static/app.css, /static/app.js, /static/doc.css (the printable documents),
+ *        and each at /static/<version>/NAME (cached for a year)
  * Every figure comes from the same app functions as the API (so the pages
  * and the API cannot disagree); permissions are the API's (an officer sees
  * only their subtree). */
@@ -19,32 +20,42 @@
 
 #include "core/period.h"
 #include "http/pages.h"
+#include "util/asset.h"
 #include "util/html.h"
 
 /* ---- Assets and language. ------------------------------------------------- */
 
-static void get_css(dh_req *rq, dh_resp *rs)
+/* A static file. At its versioned URL (/static/<version>/NAME, the one the
+ * pages link to: util/asset.h) it is cached for a year, as that URL names
+ * this content only; at a version that is not the current one (a page
+ * cached before an upgrade) the current content is sent, revalidated on
+ * every use; at the plain URL it is cached for an hour. */
+static void asset(dh_req *rq, dh_resp *rs, const char *content, const char *type)
 {
     rs->status = 200;
-    rs->body = dh_xstrdup(dh_web_css);
-    rs->content_type = "text/css; charset=utf-8";
-    rs->cache = "public, max-age=3600";
+    rs->body = dh_xstrdup(content);
+    rs->content_type = type;
+    if (rq->nparams == 0)
+        rs->cache = "public, max-age=3600";
+    else if (strcmp(rq->params[0], dh_asset_tag(content)) == 0)
+        rs->cache = "public, max-age=31536000, immutable";
+    else
+        rs->cache = "no-cache";
+}
+
+static void get_css(dh_req *rq, dh_resp *rs)
+{
+    asset(rq, rs, dh_web_css, "text/css; charset=utf-8");
 }
 
 static void get_doc_css(dh_req *rq, dh_resp *rs)
 {
-    rs->status = 200;
-    rs->body = dh_xstrdup(dh_html_doc_css);
-    rs->content_type = "text/css; charset=utf-8";
-    rs->cache = "public, max-age=3600";
+    asset(rq, rs, dh_html_doc_css, "text/css; charset=utf-8");
 }
 
 static void get_js(dh_req *rq, dh_resp *rs)
 {
-    rs->status = 200;
-    rs->body = dh_xstrdup(dh_web_js);
-    rs->content_type = "text/javascript; charset=utf-8";
-    rs->cache = "public, max-age=3600";
+    asset(rq, rs, dh_web_js, "text/javascript; charset=utf-8");
 }
 
 static void get_icon(dh_req *rq, dh_resp *rs)
@@ -674,6 +685,9 @@ const dh_route dh_routes_pages[] = {
     {"GET", "/static/app.css", get_css, DH_ROUTE_PUBLIC},
     {"GET", "/static/app.js", get_js, DH_ROUTE_PUBLIC},
     {"GET", "/static/doc.css", get_doc_css, DH_ROUTE_PUBLIC},
+    {"GET", "/static/{}/app.css", get_css, DH_ROUTE_PUBLIC},
+    {"GET", "/static/{}/app.js", get_js, DH_ROUTE_PUBLIC},
+    {"GET", "/static/{}/doc.css", get_doc_css, DH_ROUTE_PUBLIC},
     {"GET", "/static/icon.svg", get_icon, DH_ROUTE_PUBLIC},
     {"GET", "/favicon.ico", get_icon, DH_ROUTE_PUBLIC},
     {"GET", "/ngon-ngu", get_lang, DH_ROUTE_PUBLIC},

@@ -34,6 +34,9 @@
 #define DH_HTTP_PAGE_DEFAULT 100
 #define DH_HTTP_PAGE_MAX 500
 #define DH_HTTP_PARAMS_MAX 4
+/* Replies of text (HTML, JSON, CSV, ...) of at least this many bytes are
+ * sent gzip-compressed to a client that accepts it. */
+#define DH_HTTP_GZIP_MIN 1024
 
 typedef struct dh_req {
     dh_app *app;
@@ -50,6 +53,9 @@ typedef struct dh_req {
     char ip[64];
     char secret[256]; /* the session/token secret used, for logout and CSRF */
     bool secure_cookies; /* served behind HTTPS (DIEUHANH_PUBLIC_URL): cookies say Secure */
+    /* The client is this machine (loopback, and no proxy's forwarding
+     * header): GET /metrics answers it without sign-in. */
+    bool local;
 } dh_req;
 
 typedef struct dh_resp {
@@ -129,6 +135,7 @@ int dh_req_cursor(dh_req *rq, dh_resp *rs, int64_t *out);
 
 /* ---- Endpoint groups (each file exports its routes). */
 extern const dh_route dh_routes_health[];
+extern const dh_route dh_routes_metrics[]; /* ep_metrics.c (issue 18) */
 extern const dh_route dh_routes_auth[];
 extern const dh_route dh_routes_units[];
 extern const dh_route dh_routes_users[];

@@ -21,7 +21,9 @@
 #include <string.h>
 
 #include "http/http.h"
+#include "http/observe.h"
 #include "util/buf.h"
+#include "util/gzip.h"
 #include "util/text.h"
 
 struct dh_server {
@@ -34,6 +36,8 @@ struct dh_server {
     char trusted[256];   /* DIEUHANH_TRUSTED_PROXY: ",ADDR,ADDR," or "" */
     dh_server_limits lim;
     atomic_size_t in_flight; /* bytes of request bodies admitted and not yet released */
+    dh_observer *obs;        /* metrics and access log (observe.h) */
+    size_t nroutes;          /* routes in all groups (their indices in obs) */
 };
 
 static void *warm_up(void *arg)
@@ -42,7 +46,13 @@ static void *warm_up(void *arg)
     return NULL;
 }
 
-static const dh_route *const groups[] = {dh_routes_health, dh_routes_auth, dh_routes_units,
+/* The id of the request this thread is answering (NULL between requests),
+ * so that an error logged on the way names the request whose access-log
+ * line follows. */
+static _Thread_local const char *current_request_id;
+
+static const dh_route *const groups[] = {dh_routes_health, dh_routes_metrics,
+                                         dh_routes_auth, dh_routes_units,
                                          dh_routes_users, dh_routes_audit,
                                          dh_routes_calendars, dh_routes_dossiers,
                                          dh_routes_public, dh_routes_reports, dh_routes_indicators,
@@ -84,8 +94,13 @@ void dh_reply_err(dh_resp *rs, const dh_err *e)
     if (e->status == DH_E_UNAVAILABLE && rs->retry_after <= 0)
         rs->retry_after = 5;
     reply_error_full(rs, status, e->code[0] ? e->code : "error", e->field, e->line, e->message);
-    if (e->status == DH_E_DB || e->status == DH_E_UNAVAILABLE)
-        fprintf(stderr, "dieuhanh: %s: %s\n", e->code, e->message);
+    if (e->status == DH_E_DB || e->status == DH_E_UNAVAILABLE) {
+        if (current_request_id)
+            fprintf(stderr, "dieuhanh: request %s: %s: %s\n", current_request_id, e->code,
+                    e->message);
+        else
+            fprintf(stderr, "dieuhanh: %s: %s\n", e->code, e->message);
+    }
 }
 
 void dh_reply_import(dh_resp *rs, dh_status st, const dh_err *e, const dh_import_report *rep,
@@ -334,6 +349,11 @@ typedef struct req_ctx {
     size_t charged;   /* bytes counted in dh_server.in_flight */
     struct timespec t0; /* when the headers were judged (monotonic) */
     dh_buf body;
+    size_t route_index;  /* of route in the groups' order (observe.h) */
+    char request_id[DH_REQUEST_ID_MAX + 1];
+    char method[16];     /* copied for the access log */
+    int status;          /* of the reply queued, 0 before */
+    size_t sent;         /* bytes of its body */
     /* From the request target as sent (on_target), before MHD decodes it. */
     long nul_at; /* byte offset of a %00, or -1 */
     bool nul_in_query;
@@ -406,16 +426,19 @@ static bool match(const char *pattern, const char *path, dh_req *rq)
 /* The route of a request, or NULL (then *path_known says whether another
  * method would do). HEAD is answered by the GET route: MHD sends the
  * headers of the GET reply without its body. */
-static const dh_route *find_route(dh_req *rq, bool *path_known)
+static const dh_route *find_route(dh_req *rq, bool *path_known, size_t *index)
 {
     const char *method = strcmp(rq->method, "HEAD") == 0 ? "GET" : rq->method;
+    size_t i = 0;
     *path_known = false;
     for (size_t g = 0; g < sizeof groups / sizeof *groups; g++) {
-        for (const dh_route *r = groups[g]; r->method; r++) {
+        for (const dh_route *r = groups[g]; r->method; r++, i++) {
             if (match(r->pattern, rq->path, rq)) {
                 *path_known = true;
-                if (strcmp(r->method, method) == 0)
+                if (strcmp(r->method, method) == 0) {
+                    *index = i;
                     return r;
+                }
             }
         }
     }
@@ -436,6 +459,23 @@ static void client_ip(struct MHD_Connection *c, char *out, size_t n)
     else if (sa->sa_family == AF_INET6)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
                   (socklen_t)n);
+}
+
+/* Whether the client is this machine itself (a monitoring agent beside the
+ * server): its address is a loopback one and no proxy forwarded the
+ * request, for a reverse proxy on the same machine connects from loopback
+ * too and says so with one of these headers (docs/DEPLOY.md). */
+static bool is_local(struct MHD_Connection *c, const char *peer)
+{
+    static const char *const forwarded[] = {"X-Forwarded-For", "X-Real-IP", "Forwarded",
+                                            "X-Forwarded-Host", "X-Forwarded-Proto"};
+    if (strncmp(peer, "127.", 4) != 0 && strcmp(peer, "::1") != 0 &&
+        strncmp(peer, "::ffff:127.", 11) != 0)
+        return false;
+    for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++)
+        if (MHD_lookup_connection_value(c, MHD_HEADER_KIND, forwarded[i]))
+            return false;
+    return true;
 }
 
 /* Behind a reverse proxy (several nodes behind nginx, docs/DEPLOY.md)
@@ -541,7 +581,7 @@ static bool admit(dh_server *srv, req_ctx *ctx, dh_resp *rs)
         return false;
     }
     bool path_known;
-    ctx->route = find_route(rq, &path_known);
+    ctx->route = find_route(rq, &path_known, &ctx->route_index);
     if (!ctx->route) {
         if (path_known)
             dh_reply_error(rs, 405, "method_not_allowed", NULL, "%s is not allowed on %s",
@@ -658,17 +698,49 @@ static void dispatch(req_ctx *ctx, dh_resp *rs)
     ctx->route->handler(rq, rs);
 }
 
-/* Queues rs (and frees its body). */
-static enum MHD_Result send_reply(struct MHD_Connection *c, dh_resp *rs)
+/* Replaces rs's body by its gzip form when the client accepts gzip and the
+ * body is text of at least DH_HTTP_GZIP_MIN bytes (below that the header
+ * costs more than it saves). Returns whether it did. */
+static bool gzip_reply(struct MHD_Connection *c, dh_resp *rs, size_t len)
 {
-    const char *body = rs->body ? rs->body : "";
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(rs->body_len ? rs->body_len : strlen(body), (void *)body,
-                                        MHD_RESPMEM_MUST_COPY);
+    if (len < DH_HTTP_GZIP_MIN || !dh_gzip_compressible(rs->content_type) || rs->status == 204 ||
+        rs->status == 304 ||
+        !dh_accepts_gzip(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_ACCEPT_ENCODING)))
+        return false;
+    size_t zlen;
+    char *z = dh_gzip(rs->body, len, &zlen);
+    if (!z)
+        return false;
     free(rs->body);
-    rs->body = NULL;
-    if (!r)
+    rs->body = z;
+    rs->body_len = zlen;
+    return true;
+}
+
+/* Queues rs (and frees its body), noting its status for the access log. */
+static enum MHD_Result send_reply(struct MHD_Connection *c, req_ctx *ctx, dh_resp *rs)
+{
+    if (!rs->body)
+        rs->body = dh_xstrdup("");
+    bool gz = gzip_reply(c, rs, rs->body_len ? rs->body_len : strlen(rs->body));
+    size_t len = rs->body_len ? rs->body_len : strlen(rs->body);
+    /* MHD frees the body with free() once sent: no copy. */
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(len, rs->body, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(rs->body);
+        rs->body = NULL;
         return MHD_NO;
+    }
+    rs->body = NULL;
+    ctx->status = rs->status;
+    ctx->sent = len;
+    MHD_add_response_header(r, "X-Request-Id", ctx->request_id);
+    if (gz)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+    if (dh_gzip_compressible(rs->content_type))
+        MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
                             rs->content_type ? rs->content_type : "application/json");
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
@@ -723,12 +795,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         rq->method = method;
         rq->path = url;
         rq->conn = c;
+        snprintf(ctx->method, sizeof ctx->method, "%s", method);
+        dh_request_id(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Request-Id"),
+                      ctx->request_id);
         client_ip(c, rq->ip, sizeof rq->ip);
+        rq->local = is_local(c, rq->ip);
         forwarded_ip(srv, c, rq->ip, sizeof rq->ip);
-        if (admit(srv, ctx, &rs))
+        current_request_id = ctx->request_id;
+        bool admitted = admit(srv, ctx, &rs);
+        current_request_id = NULL;
+        if (admitted)
             return MHD_YES;
         if (!refuse_later(c))
-            return send_reply(c, &rs);
+            return send_reply(c, ctx, &rs);
         ctx->refused = true;
         ctx->refusal = rs;
         return MHD_YES;
@@ -769,11 +848,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     } else {
         ctx->rq.body = ctx->body.p ? ctx->body.p : "";
         ctx->rq.body_len = ctx->body.len;
+        current_request_id = ctx->request_id;
         dispatch(ctx, &rs);
+        current_request_id = NULL;
     }
     if (!rs.status)
         dh_reply_error(&rs, 500, "internal", NULL, "the handler gave no answer");
-    return send_reply(c, &rs);
+    return send_reply(c, ctx, &rs);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -782,6 +863,17 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     dh_server *srv = cls;
     req_ctx *ctx = *con_cls;
     if (ctx) {
+        if (ctx->started && ctx->status) {
+            dh_req_record rec = {ctx->method,
+                                 ctx->route ? ctx->route->pattern : NULL,
+                                 ctx->route ? ctx->route_index : srv->nroutes,
+                                 ctx->status,
+                                 seconds_since(&ctx->t0),
+                                 ctx->rq.authed ? ctx->rq.actor.user_id : 0,
+                                 ctx->request_id,
+                                 ctx->sent};
+            dh_observer_record(srv->obs, &rec);
+        }
         atomic_fetch_sub(&srv->in_flight, ctx->charged);
         dh_buf_free(&ctx->body);
         free(ctx->refusal.body);
@@ -855,6 +947,10 @@ dh_server *dh_server_start(dh_app *app, const char *listen, const dh_server_limi
     s->secure_cookies = public_url && strncmp(public_url, "https://", 8) == 0;
     s->lim = lim ? *lim : defaults;
     atomic_init(&s->in_flight, 0);
+    for (size_t g = 0; g < sizeof groups / sizeof *groups; g++)
+        for (const dh_route *r = groups[g]; r->method; r++)
+            s->nroutes++;
+    s->obs = dh_observer_new(s->nroutes);
     s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL_LINUX_ONLY |
                                 MHD_USE_ERROR_LOG,
                             (uint16_t)port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &sa,
@@ -868,6 +964,7 @@ dh_server *dh_server_start(dh_app *app, const char *listen, const dh_server_limi
     if (!s->d) {
         dh_err_set(e, DH_E_INTERNAL, "listen_failed", "listen",
                    "cannot listen on %s (is the port in use?)", listen);
+        dh_observer_free(s->obs);
         free(s);
         return NULL;
     }
@@ -886,5 +983,6 @@ void dh_server_stop(dh_server *s)
     MHD_stop_daemon(s->d);
     if (s->warming)
         pthread_join(s->warm, NULL);
+    dh_observer_free(s->obs);
     free(s);
 }

@@ -17,6 +17,11 @@ typedef struct dh_meta_ops {
     dh_status (*meta_bump)(dh_conn *c, const char *key, dh_err *e);
     /* Sets a meta value (meta_bump only counts up). */
     dh_status (*meta_set)(dh_conn *c, const char *key, int64_t value, dh_err *e);
+    /* The size of the whole database in bytes, for monitoring (GET /metrics):
+     * SQLite, its pages (page_count * page_size: the main file, without the
+     * WAL); PostgreSQL, pg_database_size of the current database (every
+     * schema in it). Needs no transaction. */
+    dh_status (*db_size)(dh_conn *c, int64_t *bytes, dh_err *e);
 } dh_meta_ops;
 
 #define DH_META(c) (dh_conn_ops(c)->meta)

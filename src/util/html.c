@@ -1,5 +1,6 @@
 /* html.c - see html.h. */
 #include "util/html.h"
+#include "util/asset.h"
 
 void dh_html_escape(dh_buf *b, const char *s, bool br)
 {
@@ -50,7 +51,8 @@ const char dh_html_doc_css[] =
 void dh_html_doc_style(dh_buf *b, bool link)
 {
     if (link) {
-        dh_buf_puts(b, "<link rel=\"stylesheet\" href=\"/static/doc.css\">");
+        dh_buf_printf(b, "<link rel=\"stylesheet\" href=\"/static/%s/doc.css\">",
+                      dh_asset_tag(dh_html_doc_css));
         return;
     }
     dh_buf_puts(b, "<style>");

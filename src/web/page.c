@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/asset.h"
 #include "util/html.h"
 
 void dh_page_raw(dh_page *pg, const char *html) { dh_buf_puts(&pg->b, html); }
@@ -116,9 +117,11 @@ void dh_page_begin(dh_page *pg, const char *title, const char *nav)
     dh_page_raw(pg, "<head><meta charset=\"utf-8\"><meta name=\"viewport\" "
                     "content=\"width=device-width, initial-scale=1\"><title>");
     dh_page_text(pg, title);
-    dh_page_raw(pg, " — dieuhanh</title><link rel=\"icon\" href=\"/static/icon.svg\" "
-                    "type=\"image/svg+xml\"><link rel=\"stylesheet\" href=\"/static/app.css\">"
-                    "<script src=\"/static/app.js\" defer></script></head><body>");
+    /* Versioned URLs (util/asset.h): cached for a year, changed with the content. */
+    dh_page_fmt(pg, " — dieuhanh</title><link rel=\"icon\" href=\"/static/icon.svg\" "
+                    "type=\"image/svg+xml\"><link rel=\"stylesheet\" href=\"/static/%s/app.css\">"
+                    "<script src=\"/static/%s/app.js\" defer></script></head><body>",
+                dh_asset_tag(dh_web_css), dh_asset_tag(dh_web_js));
     dh_page_raw(pg, "<a class=\"skip\" href=\"#main\">");
     dh_page_text(pg, L(pg, "Bỏ qua, đến nội dung chính", "Skip to the main content"));
     dh_page_raw(pg, "</a><header class=\"top\"><div class=\"brand\"><a href=\"/tong-quan\">"

@@ -179,10 +179,13 @@ class Server:
                 time.sleep(0.05)
         raise RuntimeError("server did not start: " + self.read_log())
 
-    def read_log(self):
+    def read_log(self, tail=4000):
+        """The end of the server's output (all of it with tail=None): its
+        messages and the JSON access-log lines, one per request."""
         try:
             with open(os.path.join(self.dir, "server.log")) as f:
-                return f.read()[-4000:]
+                text = f.read()
+                return text[-tail:] if tail else text
         except OSError:
             return ""
 
@@ -248,6 +251,22 @@ class Ctx:
         self.servers = []
         drop_pg_schemas()
         return bad
+
+
+def server_with(ctx, env, demo=False):
+    """A server of ctx started with extra environment variables; the
+    process's own are put back as they were (the suite may run with some
+    set, e.g. DIEUHANH_TX_FAULT)."""
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        return ctx.server(demo=demo)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def expect_error(r, status, code=None, field=None):

@@ -330,6 +330,26 @@ static void meta_and_revisions(void **state)
     assert_int_equal(v, 2);
 }
 
+/* The database's size (GET /metrics): positive, and growing with the rows
+ * a committed transaction adds. */
+static void database_size(void **state)
+{
+    fx *f = *state;
+    dh_err e;
+    int64_t before = 0, after = 0;
+    OK(DH_META(f->c)->db_size(f->c, &before, &e));
+    assert_true(before > 0);
+    OK(f->ops->begin(f->c, true, &e));
+    char key[32];
+    for (int i = 0; i < 3000; i++) {
+        snprintf(key, sizeof key, "size-%05d", i);
+        OK(DH_META(f->c)->meta_set(f->c, key, i, &e));
+    }
+    OK(f->ops->commit(f->c, &e));
+    OK(DH_META(f->c)->db_size(f->c, &after, &e));
+    assert_true(after > before);
+}
+
 typedef struct units_seen {
     rows units, versions, links;
     dh_unit_row u[8];
@@ -3954,6 +3974,7 @@ int main(void)
 #define T(name) cmocka_unit_test_setup_teardown(name, open_migrated, close_db)
         T(transactions_rollback_commit_isolation),
         T(meta_and_revisions),
+        T(database_size),
         T(units_save_versions_events_links),
         T(people_users),
         T(people_credentials_throttling),

@@ -35,8 +35,17 @@ static dh_status pg_meta_set(dh_conn *c, const char *key, int64_t value, dh_err 
                       &p, NULL, "set meta", e);
 }
 
+static dh_status pg_db_size(dh_conn *c, int64_t *bytes, dh_err *e)
+{
+    dh_pg_params p = {0};
+    *bytes = 0;
+    return dh_pg_exec_id(c, "SELECT pg_database_size(current_database())", &p, bytes,
+                         "read the database size", e);
+}
+
 const dh_meta_ops dh_postgres_meta_ops = {
     .meta_get = pg_meta_get,
     .meta_bump = pg_meta_bump,
     .meta_set = pg_meta_set,
+    .db_size = pg_db_size,
 };

@@ -25,6 +25,7 @@ struct dh_store {
     char *path;
     int busy_ms; /* sqlite3_busy_timeout of each connection */
     bool sync_normal; /* PRAGMA synchronous=NORMAL instead of FULL (sq_open) */
+    int cache_kib; /* PRAGMA cache_size of each connection, in KiB */
     pthread_mutex_t lock;
     dh_conn *idle[POOL_MAX];
     int nidle;

@@ -197,6 +197,21 @@ static dh_store *sq_open(const char *location, bool create, dh_err *e)
         return NULL;
     }
     s->sync_normal = sy && strcmp(sy, "normal") == 0;
+    /* Each pooled connection keeps a page cache of up to this many MiB
+     * (64 unless DIEUHANH_SQLITE_CACHE_MIB, 1 to 4096, says otherwise): with
+     * up to POOL_MAX connections, the bound of the memory SQLite holds as the
+     * database grows (docs/DEPLOY.md, "Monitoring and logs"). */
+    const char *cm = getenv("DIEUHANH_SQLITE_CACHE_MIB");
+    char *cend = NULL;
+    long mib = cm && *cm ? strtol(cm, &cend, 10) : 64;
+    if (cm && *cm && (*cend || mib < 1 || mib > 4096)) {
+        dh_err_set(e, DH_E_INVALID, "invalid_setting", "DIEUHANH_SQLITE_CACHE_MIB",
+                   "DIEUHANH_SQLITE_CACHE_MIB must be a number of MiB from 1 to 4096, not '%s'", cm);
+        free(s->path);
+        free(s);
+        return NULL;
+    }
+    s->cache_kib = (int)mib * 1024;
     pthread_mutex_init(&s->lock, NULL);
     /* Open one connection now so that a bad path fails here, clearly. */
     dh_conn *c = dh_sqlite_ops.acquire(s, e);
@@ -250,12 +265,13 @@ static dh_conn *sq_acquire(dh_store *s, dh_err *e)
         return NULL;
     }
     sqlite3_busy_timeout(c->db, s->busy_ms);
+    char cfg[192];
+    snprintf(cfg, sizeof cfg,
+             "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=%s; "
+             "PRAGMA cache_size=-%d; PRAGMA temp_store=MEMORY;",
+             s->sync_normal ? "NORMAL" : "FULL", s->cache_kib);
     if (dh_sq_exec(c,
-                   s->sync_normal
-                       ? "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; "
-                         "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;"
-                       : "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL; "
-                         "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;",
+                   cfg,
                    "configure", e)) {
         conn_close(c);
         return NULL;
