@@ -33,6 +33,7 @@ static const dh_cmd commands[] = {
     {"task", "plan tasks and directives: list, show, remind (daily reminders), contact",
      dh_cmd_task},
     {"audit", "read the audit trail", dh_cmd_audit},
+    {"routes", "list the HTTP routes and what each needs (--json for tests)", dh_cmd_routes},
     {"copy", "copy a whole database into an empty one (SQLite <-> PostgreSQL)", dh_cmd_copy},
     {"version", "print the version", dh_cmd_version},
 };

@@ -406,6 +406,13 @@ static bool match(const char *pattern, const char *path, dh_req *rq)
 /* The route of a request, or NULL (then *path_known says whether another
  * method would do). HEAD is answered by the GET route: MHD sends the
  * headers of the GET reply without its body. */
+void dh_routes_each(void (*fn)(const dh_route *r, void *closure), void *closure)
+{
+    for (size_t g = 0; g < sizeof groups / sizeof *groups; g++)
+        for (const dh_route *r = groups[g]; r->method; r++)
+            fn(r, closure);
+}
+
 static const dh_route *find_route(dh_req *rq, bool *path_known)
 {
     const char *method = strcmp(rq->method, "HEAD") == 0 ? "GET" : rq->method;
