@@ -662,7 +662,16 @@ static void dispatch(req_ctx *ctx, dh_resp *rs)
             return;
         }
     }
+    unsigned long recorded = dh_app_denials_recorded();
     ctx->route->handler(rq, rs);
+    /* Every refusal of a signed-in user is in the audit log: the app layer
+     * records its own with what was refused; a 403 decided elsewhere (a
+     * page's role check, a validation that found the actor outside its
+     * scope) is recorded here with the route's path. Requests of nobody
+     * are not: anyone could fill the log with them. */
+    if (rs->status == 403 && rq->authed && dh_app_denials_recorded() == recorded)
+        dh_app_audit_denied(rq->app, &rq->actor, is_write(rq->method) ? "write" : "read",
+                            "request", rq->path, "", rq->now);
 }
 
 /* Queues rs (and frees its body). */
