@@ -413,7 +413,7 @@ MATRIX = [
     # ---- 5G stations
     E("POST", "/api/v1/stations", "submit",
       body=lambda u, fx: {"stations": [{"site_code": "PQ-%d" % seq(), "operator": u,
-                                        "commune": "PV-A1", "address": "Số 1",
+                                        "commune": u, "address": "Số 1",
                                         "lat": 10.4, "long": 107.1, "technology": "5G",
                                         "status": "planned", "status_date": "2024-06-01",
                                         "source": "pq"}]}),
