@@ -573,8 +573,22 @@ dh_status dh_app_station_count(dh_app *app, const dh_actor *a, const char *op, c
         return e->status;
     count_cl c = {reg, -1, op, as_of, {0}, "", -1, false, list ? json_array() : NULL};
     dh_status st = DH_OK;
+    /* Stations are data of units (access.h): others than admins read
+     * those of units they read, their own unit's subtree by default. */
+    int32_t scope = dh_app_actor_scope(reg, a);
+    if (!unit && a->role != DH_ROLE_ADMIN)
+        unit = a->unit_code;
     if (unit && (c.unit = dh_unitreg_find(reg, unit)) < 0)
         st = dh_err_set(e, DH_E_INVALID, "unknown_unit", "unit", "unknown unit '%s'", unit);
+    bool denied = st == DH_OK && a->role != DH_ROLE_ADMIN &&
+                  !dh_access_allows(reg, a->role, scope, DH_ACT_READ, c.unit,
+                                      dh_date_of_time_vn(now));
+    if (denied) {
+        dh_app_units_release(app, reg);
+        json_decref(c.list);
+        return dh_app_deny(app, a, "read", "stations", op ? op : "", unit, now, e,
+                           "read the stations of that unit");
+    }
     if (st == DH_OK && op && dh_unitreg_find(reg, op) < 0)
         st = dh_err_set(e, DH_E_INVALID, "unknown_unit", "operator", "unknown operator '%s'",
                         op);
