@@ -298,7 +298,7 @@ MATRIX = [
       ctype=CSV, raw=lambda u, fx: ("STT,Nội dung,Đơn vị chủ trì,Thời gian hoàn thành\n"
                                     "%d,Nhiệm vụ nhập,%s,2030\n" % (seq() + 10, u)).encode()),
     E("POST", "/api/v1/files", not_viewer, path="/api/v1/files?name=x.pdf", raw=lambda u, fx:
-      pf.PDF, ok=201),
+      pf.PDF, ok=201, rels="own"),
     E("GET", "/api/v1/files/{}", file_of("admin"), path="/api/v1/files/{file_admin}", deny=404),
     E("GET", "/api/v1/tasks", "any"),
     E("POST", "/api/v1/tasks", "write",
@@ -365,7 +365,7 @@ MATRIX = [
     # the figures of every unit the reader reads (no ?unit=)
     E("GET", "/api/v1/feedback/kpis", "any", filtered=True,
       path="/api/v1/feedback/kpis?from=2026-01-01&to=2026-12-31"),
-    E("POST", "/api/v1/feedback", not_viewer, ok=201,
+    E("POST", "/api/v1/feedback", not_viewer, ok=201, rels="own",
       body=lambda u, fx: {"category": "pq", "description": "Phản ánh %d" % seq(),
                           "commune": "PV-A1", "channel": "hotline"}),
     E("GET", "/api/v1/feedback", "read", filtered=True, path="/api/v1/feedback?unit=" + U),
@@ -455,6 +455,8 @@ def test_routes_listed_and_each_in_the_matrix(ctx):
 
 
 def rels_of(e):
+    if e["rels"] == "own":
+        return ["own"]
     if e["rels"] == "open":
         return [k for k, u in pf.REL.items() if not dict((x[0], x[5]) for x in pf.UNITS)[u]]
     if e["rule"] in SCOPED or callable(e["rule"]) or e["rels"] == "all":
