@@ -16,7 +16,7 @@ request path) and the API as the admin. Standard library only.
 import os
 import subprocess
 
-from harness import DEMO_PASSWORD
+from harness import DEMO_PASSWORD  # noqa: F401 (used by the matrix too)
 
 UNITS = [  # code, name, kind, parent, valid_from, valid_to
     ("PV", "Tỉnh Phân Quyền", "province", "", "2020-01-01", ""),

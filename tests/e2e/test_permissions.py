@@ -37,8 +37,8 @@ U = "{unit}"  # a path or query placeholder: the unit of the relation asked abou
 
 
 def E(method, pattern, rule, path=None, body=None, raw=None, ok=None, deny=403, audit=True,
-      rels=None, last=False, ctype=None, only_nobody=False, filtered=False):
-    return {"only_nobody": only_nobody, "filtered": filtered, "method": method, "pattern": pattern, "rule": rule, "path": path or pattern,
+      rels=None, last=False, ctype=None, only_nobody=False, filtered=False, cache="no-store"):
+    return {"only_nobody": only_nobody, "filtered": filtered, "cache": cache, "method": method, "pattern": pattern, "rule": rule, "path": path or pattern,
             "body": body, "raw": raw, "ok": ok, "deny": deny, "audit": audit, "rels": rels,
             "last": last, "ctype": ctype}
 
@@ -376,7 +376,9 @@ MATRIX = [
       path="/api/v1/feedback/{feedback}/attachments?name=b.png",
       raw=lambda u, fx: pf.PNG + bytes([seq() % 256]),
       ctype={"Content-Type": "application/octet-stream"}),
+    # an image is named by its hash: kept by the browser an hour, never by a shared cache
     E("GET", "/api/v1/feedback/{}/attachments/{}", fb_images, rels="open",
+      cache="private, max-age=3600",
       deny=lambda role, unit: 403 if pf.allows(role, "read", unit) else 404,
       path="/api/v1/feedback/{feedback}/attachments/{fb_attachment}"),
     E("POST", "/api/v1/feedback/{}/{}", "write", rels="open",
@@ -577,6 +579,8 @@ def test_permission_matrix(ctx):
     fx = pf.build_objects(s, tok)
     fx[""]["token_other"] = db_rows(db, "SELECT id FROM credentials WHERE name = 'other'")[0][0]
     routes = {(r["method"], r["pattern"]): r for r in listed_routes(binary)}
+    missing = set(routes) - {(e["method"], e["pattern"]) for e in MATRIX}
+    assert not missing, "routes without an entry in the permission matrix: %s" % sorted(missing)
     denied_rows = DeniedRows(db)
     wrong = []
     asked = 0
@@ -606,6 +610,10 @@ def test_permission_matrix(ctx):
             r = ask(s, e, token, unit, fx)
             asked += 1
             why = judge(e, role, unit, allowed, r)
+            if not why and e["rule"] != "public" and r.header("Cache-Control") != e["cache"] \
+                    and r.status < 300:
+                why = "an answer for a signed-in user may be cached: %r" % \
+                    r.header("Cache-Control")
             if not why and e["filtered"] and leaked(role, r):
                 why = "the answer shows units it may not read: %s" % leaked(role, r)
             if why:
@@ -620,4 +628,9 @@ def test_permission_matrix(ctx):
                              (e["method"], e["pattern"], refused, got))
     denied_rows.close()
     print("permission matrix: %d requests over %d routes" % (asked, len(MATRIX)))
+    # the audit log names who did what, never a credential (ASVS 7.1.1)
+    trail = json.dumps(db_rows(db, "SELECT * FROM audit_log"), ensure_ascii=False)
+    for secret in list(sessions.values()) + [tok[r] for r in pf.ROLES] + [pf.DEMO_PASSWORD]:
+        if secret in trail:
+            wrong.append("a credential is in the audit log")
     assert not wrong, "%d wrong cells:\n  %s" % (len(wrong), "\n  ".join(wrong))
