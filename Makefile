@@ -39,7 +39,7 @@ STORE_BIN  := $(patsubst tests/store/%.c,$(BUILD)/tests/store_%,$(STORE_TEST))
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
-.PHONY: all deps test-deps unit-tests asan test demo bench clean
+.PHONY: all deps test-deps unit-tests asan test demo bench clean deb
 all: $(BUILD)/dieuhanh
 
 deps:
@@ -90,6 +90,7 @@ asan:
 test: test-deps
 	$(MAKE) all unit-tests
 	$(MAKE) SAN=1 all unit-tests
+	$(MAKE) deb
 	scripts/run-tests.sh
 
 DEMO_DB := sqlite:demo/dieuhanh.db
@@ -101,6 +102,17 @@ demo: deps
 	  -o demo/events.ndjson --db $(DEMO_DB)
 	$(BUILD)/dieuhanh import events demo/events.ndjson --db $(DEMO_DB)
 	$(BUILD)/dieuhanh demo --db $(DEMO_DB) --listen 127.0.0.1:8080
+
+# The Debian package (debian/, scripts/make-deb.sh, docs/DEPLOY.md): the
+# binary built again in build/deb/ with dpkg-buildflags' hardening flags.
+DEB_VERSION := $(shell sed -n 's/^\#define DH_VERSION "\(.*\)"$$/\1/p' src/version.h)
+DEB_ARCH    := $(shell dpkg --print-architecture 2>/dev/null)
+DEB_FILE    := build/dieuhanh_$(DEB_VERSION)_$(DEB_ARCH).deb
+DEB_FLAGS   = DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get
+deb:
+	$(MAKE) BUILD=build/deb EXTRA_CFLAGS="$$($(DEB_FLAGS) CFLAGS) $$($(DEB_FLAGS) CPPFLAGS)" \
+	  EXTRA_LDFLAGS="$$($(DEB_FLAGS) LDFLAGS)" build/deb/dieuhanh
+	scripts/make-deb.sh build/deb/dieuhanh $(DEB_FILE)
 
 clean:
 	rm -rf build

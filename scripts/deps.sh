@@ -2,13 +2,16 @@
 # Installs the Debian packages dieuhanh needs to build, test and run, but only
 # those that are missing, so that a second run is quick and offline-safe.
 # Usage: scripts/deps.sh [build|test|all]   (default: all)
+# "all" includes what `make deb` and its test need (dpkg-dev, fakeroot, lintian).
 set -eu
 what=${1:-all}
 build="gcc make pkg-config libmicrohttpd-dev libsqlite3-dev libjansson-dev libsodium-dev libutf8proc-dev libcairo2-dev libpango1.0-dev fonts-dejavu-core fonts-liberation2 libxlsxwriter-dev libcurl4-openssl-dev zlib1g-dev libpq-dev"
 test="libcmocka-dev python3 sqlite3 curl poppler-utils time python3-openpyxl chromium chromium-driver python3-selenium postgresql nginx"
+deb="dpkg-dev fakeroot lintian"
 case "$what" in
   build) pkgs="$build" ;;
-  test|all) pkgs="$build $test" ;;
+  test) pkgs="$build $test" ;;
+  all) pkgs="$build $test $deb" ;;
   *) echo "usage: scripts/deps.sh [build|test|all]" >&2; exit 2 ;;
 esac
 missing=""

@@ -7,11 +7,14 @@
 #   more against the normal one with every transaction run twice, and against
 #   both binaries on PostgreSQL (the same throwaway cluster; DH_TEST_ASAN_PG=0
 #   leaves out the sanitizer build's pass there)
+#   the Debian package (tests/deb/test_deb.py: make deb, dpkg -i, init and serve
+#   as the package's user, dpkg --purge), once; skipped when not root
 # Exit status 0 only when nothing failed and every suite ran to its end.
 set -u
 cd "$(dirname "$0")/.."
 passed=0
 failed=0
+skipped=0
 broken=""
 log=$(mktemp -d)
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1"
@@ -37,6 +40,23 @@ run_cmocka() {
     [ "$3" = 0 ] && { failed=$((failed + 1)); broken="$broken $1"; }
   else
     echo "ok   $1 ($2 tests)"
+  fi
+}
+
+# Counts a Python runner's "N passed, N failed[, N skipped]" line in $2 (the
+# runner exited with $3 after $4 seconds; $1 names it in the output).
+tally() {
+  line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$2" | tail -1)
+  p=$(echo "$line" | sed -E 's/^([0-9]+) passed.*/\1/')
+  f=$(echo "$line" | sed -E 's/^[0-9]+ passed, ([0-9]+) failed.*/\1/')
+  k=$(echo "$line" | sed -nE 's/.* ([0-9]+) skipped.*/\1/p')
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0})); skipped=$((skipped + ${k:-0}))
+  if [ "$3" -ne 0 ] || [ -z "$line" ]; then
+    echo "FAIL $1 (exit $3, $4 s)"; grep -vE '^ok ' "$2" | sed 's/^/    /' | tail -80
+    [ -z "$line" ] && { failed=$((failed + 1)); broken="$broken $1"; }
+  else
+    echo "ok   $1 ($line, $4 s)"
+    grep -E '^skip ' "$2" | sed 's/^/    /'
   fi
 }
 
@@ -90,22 +110,19 @@ for pass in build/dieuhanh build/asan/dieuhanh build/dieuhanh:twice ${pg_url:+bu
   DH_E2E_PG_URL=$e2e_pg DIEUHANH_TX_FAULT=$fault python3 tests/e2e/run.py --bin "$bin" \
     > "$out" 2>&1
   rc=$?
-  secs=$(( $(date +%s) - t0 ))
-  line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -1)
-  p=$(echo "$line" | sed -E 's/^([0-9]+) passed.*/\1/'); f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
-  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
-  if [ $rc -ne 0 ] || [ -z "$line" ]; then
-    echo "FAIL e2e with $label (exit $rc, $secs s)"; grep -vE '^ok ' "$out" | sed 's/^/    /' | tail -80
-    [ -z "$line" ] && { failed=$((failed + 1)); broken="$broken e2e:$pass"; }
-  else
-    echo "ok   e2e with $label ($line, $secs s)"
-  fi
+  tally "e2e with $label" "$out" $rc $(( $(date +%s) - t0 ))
 done
 if [ -n "$pg_url" ]; then
   scripts/pg-test.sh stop "$DH_PG_DIR"
   trap - EXIT
 fi
+# The Debian package, once: it installs and purges a package on this machine.
+out="$log/deb.log"
+t0=$(date +%s)
+python3 tests/deb/test_deb.py > "$out" 2>&1
+tally "deb package" "$out" $? $(( $(date +%s) - t0 ))
 rm -rf "$log"
 [ -n "$broken" ] && echo "suites that did not finish:$broken"
+[ "$skipped" != 0 ] && echo "$skipped skipped"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

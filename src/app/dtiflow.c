@@ -32,49 +32,6 @@
 #include "store/plans.h"
 
 /* ------------------------------------------------------------------ */
-/* The evidence column: text and attached file ids (dtiint.h).        */
-
-static json_t *ev_parse(const char *stored)
-{
-    if (!stored || *stored != '{')
-        return NULL;
-    json_t *j = json_loads(stored, 0, NULL);
-    if (json_is_object(j) && json_is_string(json_object_get(j, "text")) &&
-        json_is_array(json_object_get(j, "files")))
-        return j;
-    json_decref(j);
-    return NULL;
-}
-
-char *dh_dti_ev_text(const char *stored)
-{
-    json_t *j = ev_parse(stored);
-    char *t = dh_xstrdup(j ? json_string_value(json_object_get(j, "text")) : stored ? stored : "");
-    json_decref(j);
-    return t;
-}
-
-json_t *dh_dti_ev_files(const char *stored)
-{
-    json_t *j = ev_parse(stored);
-    json_t *f = j ? json_incref(json_object_get(j, "files")) : json_array();
-    json_decref(j);
-    return f;
-}
-
-char *dh_dti_ev_join(const char *text, json_t *files)
-{
-    text = text ? text : "";
-    if (json_array_size(files) == 0 && *text != '{')
-        return dh_xstrdup(text);
-    json_t *j = json_pack("{s:s,s:o}", "text", text, "files",
-                          files ? json_incref(files) : json_array());
-    char *s = json_dumps(j, JSON_COMPACT);
-    json_decref(j);
-    return s;
-}
-
-/* ------------------------------------------------------------------ */
 /* Who may do what.                                                   */
 
 static bool may_self(const dh_unitreg *reg, const dh_actor *a, int32_t u, dh_date d)
@@ -524,46 +481,6 @@ static int on_revision(void *closure, const dh_dti_revision_row *r)
     return 0;
 }
 
-/* The metadata of one stored file (no bytes unless asked). */
-typedef struct file_got {
-    json_t *meta;
-    char *data;
-    size_t len;
-} file_got;
-
-static int on_file(void *closure, const dh_file_row *r)
-{
-    file_got *g = closure;
-    g->meta = json_pack("{s:I,s:s,s:s,s:I,s:s,s:s,s:s,s:I}", "id", (json_int_t)r->id, "name",
-                        r->name, "type", r->type, "size", (json_int_t)r->size, "sha256",
-                        r->sha256, "unit", r->unit, "uploaded_by", r->uploaded_by,
-                        "created_at", (json_int_t)r->created_at);
-    if (r->data) {
-        g->data = dh_xmalloc(r->size + 1);
-        memcpy(g->data, r->data, r->size);
-        g->len = r->size;
-    }
-    return 0;
-}
-
-dh_status dh_dti_files_meta(dh_conn *c, json_t *ids, json_t **out, dh_err *e)
-{
-    *out = json_array();
-    size_t j;
-    json_t *id;
-    json_array_foreach(ids, j, id)
-    {
-        file_got g = {0};
-        dh_status st = DH_PLANS(c)->get_file(c, json_integer_value(id), false, on_file, &g, e);
-        if (st) {
-            json_decref(*out);
-            *out = NULL;
-            return st;
-        }
-        json_array_append_new(*out, g.meta);
-    }
-    return DH_OK;
-}
 
 /* Replaces the file ids of every entry's evidence_files by the files'
  * metadata (after list_entries: no store call inside its callback). */
@@ -662,7 +579,7 @@ typedef struct ev_cl {
     const char *crit;
     const dh_file_new *file; /* an upload */
     int64_t id;              /* a download */
-    file_got got;
+    dti_file_got got;
 } ev_cl;
 
 /* Concurrency: reads the assessment and the criterion's entry, inserts the
@@ -792,7 +709,7 @@ static dh_status evidence_get_tx(dh_tx *tx, void *closure, dh_err *e)
         st = dh_err_set(e, DH_E_NOTFOUND, "unknown_file", NULL, "file %lld does not exist",
                         (long long)cl->id);
     if (st == DH_OK)
-        st = DH_PLANS(tx->c)->get_file(tx->c, cl->id, true, on_file, &cl->got, e);
+        st = DH_PLANS(tx->c)->get_file(tx->c, cl->id, true, dh_dti_on_file, &cl->got, e);
     entries_free(&x);
     target_free(&t);
     return st;

@@ -1,11 +1,14 @@
-/* dtiint.h - what the DTI files of src/app/ (dti.c, dtiflow.c) share and
- * nobody else sees: a framework as loaded from the store. */
+/* dtiint.h - what the DTI files of src/app/ (dti.c, dtiimport.c, dtiflow.c,
+ * dtiplan.c) share and nobody else sees, all defined in dti.c: a framework as
+ * loaded from the store, assessment rows, the evidence column, stored
+ * files' metadata, numbers and warnings as JSON. */
 #ifndef DH_APP_DTIINT_H
 #define DH_APP_DTIINT_H
 
 #include "app/internal.h"
 #include "core/dti.h"
 #include "store/dti.h"
+#include "store/plans.h"
 
 /* A framework with its nodes in file order (strings malloc'd, freed by
  * dh_dti_fw_free); responsible and note per node. */
@@ -42,5 +45,22 @@ char *dh_dti_ev_join(const char *text, json_t *files); /* the stored form, mallo
 /* The stored files' metadata {id, name, type, size, sha256, unit,
  * uploaded_by, created_at} for the ids, in their order (a new array). */
 dh_status dh_dti_files_meta(dh_conn *c, json_t *ids, json_t **out, dh_err *e);
+
+/* The metadata of one stored file (no bytes unless asked). */
+typedef struct dti_file_got {
+    json_t *meta;
+    char *data;
+    size_t len;
+} dti_file_got;
+
+/* A get_file callback: sets meta (as dh_dti_files_meta describes a file)
+ * and copies the bytes when the row has them (data malloc'd, len). */
+int dh_dti_on_file(void *closure, const dh_file_row *r);
+
+/* A number rounded to 4 decimals, as JSON. */
+json_t *dh_dti_num_json(double x);
+/* The warnings of a scored result as a JSON array ({code, line, printed,
+ * computed, message}, and unit when unit is not NULL). */
+json_t *dh_dti_warnings_json(const dh_dti_result *r, const char *unit);
 
 #endif

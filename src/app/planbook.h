@@ -1,6 +1,6 @@
-/* planbook.h - what the plan files of src/app/ (plans.c, tasks.c,
- * planimport.c, reminders.c, plandemo.c) share and nobody else sees: the
- * in-memory book of every plan, task and progress update.
+/* planbook.h - what the plan files of src/app/ (planbook.c, plans.c,
+ * files.c, tasks.c, planimport.c, reminders.c, plandemo.c) share and nobody
+ * else sees: the in-memory book of every plan, task and progress update.
  *
  * Plans hold tens to hundreds of tasks, so the whole book is loaded at once:
  * readers share a snapshot (dh_snap on the meta counter `plans_rev`, bumped
@@ -108,6 +108,13 @@ void pb_set_roadmap(json_t *doc, const char *text);
 
 json_t *pb_date_json(dh_date d);
 dh_date pb_json_date(json_t *v);
+/* A string member of o, or NULL. */
+const char *pb_str_of(json_t *o, const char *key);
+/* Checks that every id in arr names a stored file that a may read (one
+ * cannot attach, and so publish, a file one may not read: such an id is
+ * answered as unknown; files.c). */
+dh_status pb_check_files(dh_conn *c, const dh_planbook *b, const dh_actor *a, json_t *arr,
+                         const char *field, dh_err *e);
 /* A write of the book goes through the runner (DH_TX_UNITS): pb_run runs
  * fn and hands over the answer fn left in *answer (a member of closure)
  * to *out, or frees it on failure. fn starts with pb_fresh, which drops

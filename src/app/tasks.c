@@ -8,9 +8,6 @@
 #include "util/buf.h"
 #include "util/text.h"
 
-dh_status pb_check_files(dh_conn *c, const dh_planbook *b, const dh_actor *a, json_t *arr,
-                         const char *field, dh_err *e);
-
 static const char *str_of(json_t *o, const char *key)
 {
     const char *s = json_string_value(json_object_get(o, key));

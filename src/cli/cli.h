@@ -48,6 +48,12 @@ int dh_cmd_routes(int argc, char **argv);
 /* The database URL: the --db value, else $DIEUHANH_DB, else
  * "sqlite:dieuhanh.db". */
 const char *dh_cli_db(const char *opt);
+/* Reads the settings file at path (NULL or "": $DIEUHANH_CONFIG, and none
+ * when that is unset too) into the environment, leaving every variable that
+ * is already set as it is (see config.c). The whole file is checked first:
+ * on error nothing is set, *e says "FILE:LINE: key 'KEY': reason", and the
+ * answer is -1; else 0. Call it before any thread starts. */
+int dh_cli_config_load(const char *path, dh_err *e);
 /* Opens the app or prints why not (and returns NULL). */
 dh_app *dh_cli_open(const char *db, bool migrate);
 /* Prints "dieuhanh: <message>" (with field/line when known); returns 1. */

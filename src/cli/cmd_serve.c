@@ -1,32 +1,51 @@
 /* cmd_serve.c - `dieuhanh init`, `dieuhanh serve` and `dieuhanh demo`. */
 #include <getopt.h>
 #include <stdio.h>
-#include <time.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "app/demo.h"
 #include "cli/cli.h"
 
+/* Reads --config FILE (or $DIEUHANH_CONFIG) into the environment; prints
+ * why not and returns 1, else 0. */
+static int load_config(const char *path)
+{
+    dh_err e;
+    if (dh_cli_config_load(path, &e))
+        return dh_cli_fail(&e);
+    return 0;
+}
+
 int dh_cmd_init(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"db", required_argument, 0, 'd'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    const char *db = NULL;
+    static const struct option opts[] = {{"db", required_argument, 0, 'd'},
+                                         {"config", required_argument, 0, 'c'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *db = NULL, *config = NULL;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+d:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+d:c:h", opts, NULL)) != -1) {
         if (c == 'd')
             db = optarg;
+        else if (c == 'c')
+            config = optarg;
         else if (c == 'h') {
-            printf("usage: dieuhanh init [--db URL]\n\n"
+            printf("usage: dieuhanh init [--db URL] [--config FILE]\n\n"
                    "Creates the database if needed and applies every pending migration.\n"
-                   "A database newer than this binary is refused and left untouched.\n");
+                   "A database newer than this binary is refused and left untouched.\n"
+                   "The database is --db, else $DIEUHANH_DB, else the 'database' key of the\n"
+                   "settings file (--config FILE, else $DIEUHANH_CONFIG; see serve --help).\n");
             return DH_EXIT_OK;
         } else
             return dh_cli_usage("init", "unknown option");
     }
     if (optind < argc)
         return dh_cli_usage("init", "unexpected argument '%s'", argv[optind]);
+    if (load_config(config))
+        return DH_EXIT_FAIL;
     dh_app *app = dh_cli_open(dh_cli_db(db), true);
     if (!app)
         return DH_EXIT_FAIL;
@@ -44,24 +63,34 @@ int dh_cmd_serve(int argc, char **argv)
 {
     static const struct option opts[] = {{"db", required_argument, 0, 'd'},
                                          {"listen", required_argument, 0, 'l'},
+                                         {"config", required_argument, 0, 'c'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    const char *db = NULL, *listen = "127.0.0.1:8080";
+    const char *db = NULL, *listen = NULL, *config = NULL;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+d:l:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+d:l:c:h", opts, NULL)) != -1) {
         if (c == 'd')
             db = optarg;
         else if (c == 'l')
             listen = optarg;
+        else if (c == 'c')
+            config = optarg;
         else if (c == 'h') {
-            printf("usage: dieuhanh serve [--db URL] [--listen HOST:PORT]\n\n"
+            printf("usage: dieuhanh serve [--db URL] [--listen HOST:PORT] [--config FILE]\n\n"
                    "Applies pending migrations, then serves the API on HOST:PORT\n"
                    "(default 127.0.0.1:8080; port 0 picks a free one) until Ctrl-C.\n"
                    "Background jobs: the daily reminders, the targets' statuses and the\n"
                    "daily late-dossier report (report late-daily --help).\n\n"
+                   "Settings come from the options, else the environment, else the settings\n"
+                   "file: --config FILE, else $DIEUHANH_CONFIG (e.g. /etc/dieuhanh/dieuhanh.conf),\n"
+                   "lines 'key = value' where each key is the variable's name without\n"
+                   "DIEUHANH_ in lower case (database for DIEUHANH_DB), '#' starts a comment\n"
+                   "line; an unknown key or a bad value stops the start (FILE:LINE: key).\n\n"
                    "Environment:\n"
+                   "  DIEUHANH_CONFIG              the settings file when --config is not given\n"
                    "  DIEUHANH_DB                  the database when --db is not given\n"
+                   "  DIEUHANH_LISTEN              HOST:PORT when --listen is not given\n"
                    "  DIEUHANH_REMINDER_INTERVAL   seconds between reminder checks (300)\n"
                    "  DIEUHANH_TARGETS_INTERVAL    seconds between status refreshes (5)\n"
                    "  DIEUHANH_JOB_LEASE           seconds a node's claim on a job lasts (twice\n"
@@ -71,7 +100,8 @@ int dh_cmd_serve(int argc, char **argv)
                    "  DIEUHANH_LATE_REPORT_AT      the daily late-dossier report's hour, HH:MM\n"
                    "                               local time (16:30)\n"
                    "  DIEUHANH_LATE_REPORT_INTERVAL seconds between its checks (300)\n"
-                   "  DIEUHANH_SMTP_URL            send reminders by e-mail (docs/PLANS.md)\n"
+                   "  DIEUHANH_SMTP_URL            send reminders by e-mail (docs/PLANS.md), with\n"
+                   "  DIEUHANH_SMTP_FROM, DIEUHANH_SMTP_USER, DIEUHANH_SMTP_PASSWORD\n"
                    "  DIEUHANH_PUBLIC_URL          the address users reach the service at,\n"
                    "                               e.g. https://dieuhanh.example.gov.vn behind a\n"
                    "                               reverse proxy; https:// marks cookies Secure\n"
@@ -91,6 +121,12 @@ int dh_cmd_serve(int argc, char **argv)
     }
     if (optind < argc)
         return dh_cli_usage("serve", "unexpected argument '%s'", argv[optind]);
+    if (load_config(config))
+        return DH_EXIT_FAIL;
+    if (!listen)
+        listen = getenv("DIEUHANH_LISTEN");
+    if (!listen || !*listen)
+        listen = "127.0.0.1:8080";
     if (!dh_cli_listen_ok(listen))
         return dh_cli_usage("serve", "--listen must be HOST:PORT, e.g. 127.0.0.1:8080 (got '%s')",
                             listen);

@@ -46,7 +46,8 @@ static void usage(FILE *f)
         fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\nEvery command takes --help. The database is chosen with --db URL\n"
                "(sqlite:PATH or postgres://USER@HOST:PORT/DB; default $DIEUHANH_DB,\n"
-               "else sqlite:dieuhanh.db).\n"
+               "else sqlite:dieuhanh.db). init and serve also read a settings file,\n"
+               "--config FILE or $DIEUHANH_CONFIG (serve --help, man dieuhanh).\n"
                "Exit codes: 0 ok, 1 failure, 2 usage error.\n");
 }
 

@@ -136,10 +136,14 @@ class Response:
 
 class Server:
     """A running `dieuhanh serve` on a fresh database (optionally with demo
-    data), or on the --db URL db when given."""
+    data), or on the --db URL db when given. serve_args(port), when given,
+    returns serve's arguments in place of --db DB --listen 127.0.0.1:PORT
+    (the server must still listen on PORT); env is added to its environment."""
 
-    def __init__(self, binary, demo=False, db=None):
+    def __init__(self, binary, demo=False, db=None, serve_args=None, env=None):
         self.binary = os.path.abspath(binary)
+        self.serve_args = serve_args
+        self.env = env
         self.dir = tempfile.mkdtemp(prefix="dh-e2e-")
         self.db = db or fresh_db(self.dir)
         self.port = None
@@ -159,9 +163,11 @@ class Server:
     def start(self):
         self.port = free_port()
         self.log = open(os.path.join(self.dir, "server.log"), "w")
+        args = (self.serve_args(self.port) if self.serve_args else
+                ["--db", self.db, "--listen", "127.0.0.1:%d" % self.port])
         self.proc = subprocess.Popen(
-            [self.binary, "serve", "--db", self.db, "--listen", "127.0.0.1:%d" % self.port],
-            stdout=self.log, stderr=subprocess.STDOUT)
+            [self.binary, "serve"] + args, stdout=self.log, stderr=subprocess.STDOUT,
+            env=dict(os.environ, **self.env) if self.env else None)
         deadline = time.time() + 30
         while time.time() < deadline:
             if self.proc.poll() is not None:
@@ -225,8 +231,8 @@ class Ctx:
         self.binary = binary
         self.servers = []
 
-    def server(self, demo=False, db=None):
-        s = Server(self.binary, demo=demo, db=db)
+    def server(self, demo=False, db=None, serve_args=None, env=None):
+        s = Server(self.binary, demo=demo, db=db, serve_args=serve_args, env=env)
         self.servers.append(s)
         return s
 
