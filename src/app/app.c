@@ -530,9 +530,14 @@ static dh_status audit_denied_tx(dh_tx *tx, void *closure, dh_err *e)
                         NULL, NULL, cl->now, e);
 }
 
+static _Thread_local unsigned long denials_recorded;
+
+unsigned long dh_app_denials_recorded(void) { return denials_recorded; }
+
 void dh_app_audit_denied(dh_app *app, const dh_actor *a, const char *action, const char *entity,
                          const char *key, const char *unit_code, time_t now)
 {
+    denials_recorded++;
     dh_err e2;
     audit_denied_cl cl = {a, action, entity, key, unit_code, now};
     (void)dh_tx_run(app, DH_TX_WRITE, audit_denied_tx, &cl, &e2);

@@ -152,6 +152,10 @@ dh_status dh_app_token_revoke(dh_app *app, const dh_actor *a, int64_t id, time_t
 /* Records a refused attempt (its own transaction). */
 void dh_app_audit_denied(dh_app *app, const dh_actor *a, const char *action, const char *entity,
                          const char *key, const char *unit_code, time_t now);
+/* How many refusals the calling thread has recorded so far (a counter that
+ * only grows): the server compares it around a handler so that a 403 that
+ * no layer below recorded is recorded all the same. */
+unsigned long dh_app_denials_recorded(void);
 dh_status dh_app_audit_list(dh_app *app, const dh_actor *a, const dh_audit_filter *f,
                             time_t now, json_t **items, int64_t *next, dh_err *e);
 

@@ -109,6 +109,26 @@ static int ev_json(void *closure, const dh_fb_event_row *r)
     return 0;
 }
 
+/* A record outside the reader's scope is answered as missing (a 403 would
+ * tell that the code exists elsewhere); the refusal is audited all the
+ * same, as for dossiers. */
+static void audit_if_hidden(dh_app *app, const dh_actor *a, const char *code, time_t now)
+{
+    if (!code || !*code)
+        return;
+    dh_err e;
+    dh_conn *c = dh_app_read_begin(app, &e);
+    if (!c)
+        return;
+    fb_recs rs = {0};
+    dh_status st = DH_FEEDBACK(c)->list_records(c, &(dh_fb_filter){.code = code},
+                                                dh_fbi_recs_add, &rs, &e);
+    dh_app_read_end(c);
+    if (st == DH_OK && rs.n)
+        dh_app_audit_denied(app, a, "read", "feedback", code, rs.v[0].unit, now);
+    dh_fbi_recs_free(&rs);
+}
+
 dh_status dh_app_fb_get(dh_app *app, const dh_actor *a, const char *code, time_t now,
                         json_t **out, dh_err *e)
 {
@@ -120,6 +140,7 @@ dh_status dh_app_fb_get(dh_app *app, const dh_actor *a, const char *code, time_t
         return st;
     if (json_array_size(items) == 0) {
         json_decref(items);
+        audit_if_hidden(app, a, code, now);
         return dh_err_set(e, DH_E_NOTFOUND, "unknown_feedback", "code",
                           "no feedback record with code '%s'", code ? code : "");
     }
@@ -189,10 +210,12 @@ dh_status dh_app_fb_attachment(dh_app *app, const dh_actor *a, const char *code,
         return st;
     bool handler = json_object_get(rec, "contact") != NULL;
     json_decref(rec);
-    if (!handler)
+    if (!handler) {
+        dh_app_audit_denied(app, a, "read", "feedback_attachment", code, "", now);
         return dh_err_set(e, DH_E_FORBIDDEN, "forbidden", "attachment",
                           "the images of feedback are shown only to the handling unit's "
                           "officers and admins (they may carry personal data)");
+    }
     dh_fb_filter f = {.code = code};
     dh_conn *c = dh_app_read_begin(app, e);
     if (!c)

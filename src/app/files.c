@@ -198,6 +198,11 @@ dh_status dh_app_file_put(dh_app *app, const dh_actor *a, const char *name, cons
                           size_t len, time_t now, json_t **out, dh_err *e)
 {
     *out = NULL;
+    /* Permission first (the bytes are not looked at): a read-only account
+     * stores nothing. */
+    if (a->role == DH_ROLE_VIEWER)
+        return dh_app_deny(app, a, "create", "file", name ? name : "", a->unit_code, now, e,
+                           "store files with a read-only account");
     dh_file_new f;
     dh_status st = dh_file_prepare(name, data, len, &f, e);
     if (st)

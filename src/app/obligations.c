@@ -180,6 +180,35 @@ typedef struct obl_put_cl {
  * lock and then updates the first's row (SQLite), or fails its commit and
  * is rerun to do so (PostgreSQL); the unique code of obligations is the
  * last guard. */
+/* The first unit an obligation names (its JSON array of codes, or the
+ * parent of its rule) that actor a may not write to, or NULL: an officer
+ * defines obligations for its own subtree only, and changes only those. The
+ * answer points into a static buffer. */
+static const char *outside_scope(const dh_unitreg *reg, const dh_actor *a, const char *units,
+                                 const char *rule, time_t now)
+{
+    static _Thread_local char out[64];
+    int32_t scope = dh_app_actor_scope(reg, a);
+    dh_date today = dh_date_of_time_vn(now);
+    json_t *j = units ? json_loads(units, 0, NULL) : NULL;
+    size_t i;
+    json_t *x;
+    out[0] = '\0';
+    json_array_foreach(j, i, x)
+    {
+        const char *c = json_string_value(x);
+        if (!out[0] && c &&
+            !dh_access_allows(reg, a->role, scope, DH_ACT_WRITE, dh_unitreg_find(reg, c), today))
+            snprintf(out, sizeof out, "%s", c);
+    }
+    json_decref(j);
+    char parent[64], kinds[128];
+    if (!out[0] && !rule_parse(rule, parent, sizeof parent, kinds, sizeof kinds) && parent[0] &&
+        !dh_access_allows(reg, a->role, scope, DH_ACT_WRITE, dh_unitreg_find(reg, parent), today))
+        snprintf(out, sizeof out, "%s", parent);
+    return out[0] ? out : NULL;
+}
+
 static dh_status obl_put_tx(dh_tx *tx, void *closure, dh_err *e)
 {
     obl_put_cl *cl = closure;
@@ -230,6 +259,22 @@ static dh_status obl_put_tx(dh_tx *tx, void *closure, dh_err *e)
         goto done;
     }
     const obl *old = obl_find(&l, code);
+    const char *outside = cl->a->role == DH_ROLE_ADMIN ? NULL
+                          : old ? outside_scope(tx->reg, cl->a, old->units, old->unit_rule, cl->now)
+                                : NULL;
+    if (!outside && cl->a->role != DH_ROLE_ADMIN) {
+        char *named = cl->units_j ? json_dumps(cl->units_j, JSON_COMPACT) : NULL;
+        outside = outside_scope(tx->reg, cl->a, named, urule, cl->now);
+        free(named);
+    }
+    if (outside) {
+        char what[160];
+        snprintf(what, sizeof what, "define a report obligation for %s, outside its subtree",
+                 outside);
+        st = dh_tx_deny(tx, cl->a, old ? "update" : "create", "obligation", code, outside,
+                        cl->now, e, what);
+        goto done;
+    }
     ij = json_dumps(cl->inds_j, JSON_COMPACT);
     uj = cl->units_j ? json_dumps(cl->units_j, JSON_COMPACT) : dh_xstrdup("[]");
     dh_obligation_row r = {old ? old->id : 0,

@@ -122,6 +122,19 @@ static int on_known_step(void *closure, const dh_station_step_row *r)
     return 0;
 }
 
+/* Whose stations an actor may register (access.h): an admin any; a
+ * reporter its own unit's, as their operator; an officer those of an
+ * operator in its subtree or standing in a commune of its subtree. */
+static bool may_register(const dh_unitreg *reg, const dh_actor *a, int32_t op, int32_t cm,
+                         dh_date today)
+{
+    if (a->role == DH_ROLE_ADMIN)
+        return true;
+    int32_t scope = dh_app_actor_scope(reg, a);
+    return dh_access_allows(reg, a->role, scope, DH_ACT_SUBMIT, op, today) ||
+           dh_access_allows(reg, a->role, scope, DH_ACT_WRITE, cm, today);
+}
+
 /* Checks and writes one row inside the transaction. */
 static dh_status import_row(dh_tx *tx, import_cl *cl, const srow *r, dh_err *e)
 {
@@ -160,6 +173,13 @@ static dh_status import_row(dh_tx *tx, import_cl *cl, const srow *r, dh_err *e)
                   "status '%s' is not planned, permitted, installed or on_air", r->f[F_STATUS]);
     if (json_array_size(cl->errors) > before)
         return DH_OK;
+    if (!may_register(reg, cl->a, op, cm, today)) {
+        char what[256];
+        snprintf(what, sizeof what, "register a station of %s in %s (%s %ld)", r->f[F_OP],
+                 r->f[F_COMMUNE], cl->name, r->line);
+        return dh_tx_deny(tx, cl->a, "import", "stations", cl->name, r->f[F_OP], cl->now, e,
+                          what);
+    }
     known k = {0};
     for (int i = 0; i < NSTATUS; i++)
         k.step[i] = DH_DATE_NONE;
@@ -553,8 +573,22 @@ dh_status dh_app_station_count(dh_app *app, const dh_actor *a, const char *op, c
         return e->status;
     count_cl c = {reg, -1, op, as_of, {0}, "", -1, false, list ? json_array() : NULL};
     dh_status st = DH_OK;
+    /* Stations are data of units (access.h): others than admins read
+     * those of units they read, their own unit's subtree by default. */
+    int32_t scope = dh_app_actor_scope(reg, a);
+    if (!unit && a->role != DH_ROLE_ADMIN)
+        unit = a->unit_code;
     if (unit && (c.unit = dh_unitreg_find(reg, unit)) < 0)
         st = dh_err_set(e, DH_E_INVALID, "unknown_unit", "unit", "unknown unit '%s'", unit);
+    bool denied = st == DH_OK && a->role != DH_ROLE_ADMIN &&
+                  !dh_access_allows(reg, a->role, scope, DH_ACT_READ, c.unit,
+                                      dh_date_of_time_vn(now));
+    if (denied) {
+        dh_app_units_release(app, reg);
+        json_decref(c.list);
+        return dh_app_deny(app, a, "read", "stations", op ? op : "", unit, now, e,
+                           "read the stations of that unit");
+    }
     if (st == DH_OK && op && dh_unitreg_find(reg, op) < 0)
         st = dh_err_set(e, DH_E_INVALID, "unknown_unit", "operator", "unknown operator '%s'",
                         op);

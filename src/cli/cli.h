@@ -45,6 +45,7 @@ int dh_cmd_dti(int argc, char **argv);
 int dh_cmd_feedback(int argc, char **argv);
 int dh_cmd_gen_feedback(int argc, char **argv);
 int dh_cmd_station(int argc, char **argv);
+int dh_cmd_routes(int argc, char **argv);
 
 /* The database URL: the --db value, else $DIEUHANH_DB, else
  * "sqlite:dieuhanh.db". */

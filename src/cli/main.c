@@ -34,6 +34,7 @@ static const dh_cmd commands[] = {
     {"task", "plan tasks and directives: list, show, remind (daily reminders), contact",
      dh_cmd_task},
     {"audit", "read the audit trail", dh_cmd_audit},
+    {"routes", "list the HTTP routes and what each needs (--json for tests)", dh_cmd_routes},
     {"copy", "copy a whole database into an empty one (SQLite <-> PostgreSQL)", dh_cmd_copy},
     {"backup", "write a consistent copy of a running SQLite database to a file", dh_cmd_backup},
     {"restore", "put a backup back into an empty (or, with --force, any) database",

@@ -160,6 +160,10 @@ extern const dh_route dh_routes_public_feedback[];
 extern const dh_route dh_routes_pages_feedback[];
 
 /* ---- The server. */
+/* Calls fn(route, closure) for every route of the table the server matches
+ * requests against, in matching order (`dieuhanh routes` lists them). */
+void dh_routes_each(void (*fn)(const dh_route *r, void *closure), void *closure);
+
 typedef struct dh_server dh_server;
 
 /* Limits against slow and greedy clients (docs/API.md, "Limits");

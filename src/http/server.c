@@ -426,6 +426,13 @@ static bool match(const char *pattern, const char *path, dh_req *rq)
 /* The route of a request, or NULL (then *path_known says whether another
  * method would do). HEAD is answered by the GET route: MHD sends the
  * headers of the GET reply without its body. */
+void dh_routes_each(void (*fn)(const dh_route *r, void *closure), void *closure)
+{
+    for (size_t g = 0; g < sizeof groups / sizeof *groups; g++)
+        for (const dh_route *r = groups[g]; r->method; r++)
+            fn(r, closure);
+}
+
 static const dh_route *find_route(dh_req *rq, bool *path_known, size_t *index)
 {
     const char *method = strcmp(rq->method, "HEAD") == 0 ? "GET" : rq->method;
@@ -695,7 +702,16 @@ static void dispatch(req_ctx *ctx, dh_resp *rs)
             return;
         }
     }
+    unsigned long recorded = dh_app_denials_recorded();
     ctx->route->handler(rq, rs);
+    /* Every refusal of a signed-in user is in the audit log: the app layer
+     * records its own with what was refused; a 403 decided elsewhere (a
+     * page's role check, a validation that found the actor outside its
+     * scope) is recorded here with the route's path. Requests of nobody
+     * are not: anyone could fill the log with them. */
+    if (rs->status == 403 && rq->authed && dh_app_denials_recorded() == recorded)
+        dh_app_audit_denied(rq->app, &rq->actor, is_write(rq->method) ? "write" : "read",
+                            "request", rq->path, "", rq->now);
 }
 
 /* Replaces rs's body by its gzip form when the client accepts gzip and the

@@ -7,7 +7,7 @@ import subprocess
 import tempfile
 
 # commands that run without arguments (on the default database)
-NO_ARGS_RUN = {"init", "serve", "demo", "version", "rebuild", "audit"}
+NO_ARGS_RUN = {"init", "serve", "demo", "version", "rebuild", "audit", "routes"}
 
 
 def run(binary, *args, cwd):
