@@ -33,7 +33,8 @@ static const size_t rec_strs[] = {
     offsetof(dh_fb_record_row, outcome),       offsetof(dh_fb_record_row, answer),
     offsetof(dh_fb_record_row, reason),        offsetof(dh_fb_record_row, contact_name),
     offsetof(dh_fb_record_row, contact_email), offsetof(dh_fb_record_row, contact_phone),
-    offsetof(dh_fb_record_row, submitted_by),  offsetof(dh_fb_record_row, client_addr)};
+    offsetof(dh_fb_record_row, submitted_by),  offsetof(dh_fb_record_row, client_addr),
+    offsetof(dh_fb_record_row, media_url)};
 #define NREC_STRS (sizeof rec_strs / sizeof *rec_strs)
 
 #define FIELD(p, off) (*(const char **)((char *)(p) + (off)))
