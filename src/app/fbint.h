@@ -27,6 +27,10 @@ bool dh_fbi_may_handle(const dh_unitreg *reg, const dh_actor *a, const char *uni
 const dh_workcal *dh_fbi_unit_wc(const dh_calset *cs, const dh_unitreg *reg, const char *unit,
                                  dh_date d);
 
+/* "within", "at_risk", "overdue" or "paused" for an open stored record at
+ * now, on its unit's calendar wc (core's dh_fb_open_outcome). */
+const char *dh_fbi_open_status(const dh_fb_record_row *r, const dh_workcal *wc, time_t now);
+
 /* The JSON of a record; the contact only with personal. */
 json_t *dh_fbi_record_json(const dh_fb_record_row *row, bool personal, const dh_unitreg *reg,
                            const dh_calset *cs, time_t now);

@@ -165,6 +165,15 @@ static int used_at(const dh_workcal *wc, time_t from, time_t at, const dh_interv
     return 0;
 }
 
+dh_fb_outcome dh_fb_open_outcome(int64_t budget, int64_t left, int64_t day_minutes,
+                                 int at_risk_minutes)
+{
+    int64_t margin = at_risk_minutes > 0 ? at_risk_minutes : day_minutes;
+    if (at_risk_minutes <= 0 && margin > budget / 2)
+        margin = budget / 2;
+    return left < 0 ? DH_FBO_OVERDUE : left <= margin ? DH_FBO_AT_RISK : DH_FBO_WITHIN;
+}
+
 int dh_fb_replay(const dh_fb_event *ev, size_t n, const dh_workcal *wc, const dh_fb_limits *lim,
                  time_t now, dh_fb_view *out, long *bad, const char **why)
 {
@@ -269,12 +278,7 @@ int dh_fb_replay(const dh_fb_event *ev, size_t n, const dh_workcal *wc, const dh
                          (st == DH_FB_NEEDS_INFO && before_pause == DH_FB_RECEIVED);
         int64_t budget = accepting ? acc_budget : out->answer_budget_minutes;
         int64_t used = accepting ? acc_used : out->used_minutes;
-        int64_t margin = lim->at_risk_minutes > 0 ? lim->at_risk_minutes : day;
-        if (lim->at_risk_minutes <= 0 && margin > budget / 2)
-            margin = budget / 2;
-        out->outcome = used > budget             ? DH_FBO_OVERDUE
-                       : budget - used <= margin ? DH_FBO_AT_RISK
-                                                 : DH_FBO_WITHIN;
+        out->outcome = dh_fb_open_outcome(budget, budget - used, day, lim->at_risk_minutes);
     }
     return 0;
 }
