@@ -985,6 +985,33 @@ dh_status dh_app_fb_kpis(dh_app *app, const dh_actor *a, dh_date from, dh_date t
 dh_status dh_app_fb_attachment(dh_app *app, const dh_actor *a, const char *code,
                                const char *sha256, time_t now, const char **mime, void **data,
                                size_t *len, dh_err *e);
+/* Days after its answer an answered record without a rating is closed by
+ * the feedback job (DIEUHANH_FEEDBACK_CLOSE_DAYS, 0 to 3650; default 10:
+ * a choice of ours, to check against the province's rules). */
+#define DH_FB_CLOSE_DAYS_DEFAULT 10
+int dh_fb_close_days(void);
+/* Closes the answered records answered at least `days` days before now
+ * and not rated (at most 1,000 a run), each by the transition `close` of
+ * actor system:feedback (audited). *out {days, closed, codes}. */
+dh_status dh_app_fb_autoclose(dh_app *app, time_t now, int days, json_t **out, dh_err *e);
+/* The daily reminders of open feedback at risk or overdue: a row per
+ * handling unit, day, kind and record (GET /api/v1/feedback/reminders), and
+ * an e-mail per unit with a contact when DIEUHANH_SMTP_URL is set. Once per
+ * local day (meta fb_reminders_day) unless force (which mails the day's
+ * rows again but never writes one twice). *out {ran, day, rows, mailed,
+ * mail_errors}. */
+dh_status dh_app_fb_reminders_run(dh_app *app, time_t now, bool force, json_t **out, dh_err *e);
+/* The server's job "feedback" (every DIEUHANH_FEEDBACK_INTERVAL seconds,
+ * default 300): the auto-close, then the reminders. */
+void dh_fb_tick(dh_app *app, time_t now);
+/* A unit's feedback reminders, newest first (unit NULL: the actor's; every
+ * unit for an admin), as dh_app_inbox. */
+dh_status dh_app_fb_reminders(dh_app *app, const dh_actor *a, const char *unit, int64_t before,
+                              int limit, time_t now, json_t **items, int64_t *next, dh_err *e);
+/* The codes of the overdue open feedback of unit's subtree (at most 500),
+ * for a directive from the overdue list. */
+dh_status dh_app_fb_overdue_codes(dh_app *app, const dh_actor *a, const char *unit, time_t now,
+                                  json_t **codes, dh_err *e);
 /* dh_app_fb_kpis per unit and category (each item with its "category"). */
 dh_status dh_app_fb_kpis_by_category(dh_app *app, const dh_actor *a, dh_date from, dh_date to,
                                      time_t now, json_t **out, dh_err *e);

@@ -17,13 +17,8 @@
 
 #define DUE_SOON_DAYS 7
 
-typedef struct mail_item {
-    char *unit;
-    char *line;
-} mail_item;
-
 typedef struct reminder_run {
-    mail_item *v;
+    dh_mail_item *v;
     size_t n, cap;
     int rows;
     bool force; /* mail today's rows again, not only the new ones */
@@ -61,7 +56,7 @@ static dh_status add_row(dh_conn *c, reminder_run *run, const dh_planbook *b, co
         run->cap = run->cap ? run->cap * 2 : 64;
         run->v = dh_xrealloc(run->v, run->cap * sizeof *run->v);
     }
-    run->v[run->n++] = (mail_item){dh_xstrdup(unit), dh_xstrdup(msg)};
+    run->v[run->n++] = (dh_mail_item){dh_xstrdup(unit), dh_xstrdup(msg)};
     return DH_OK;
 }
 
@@ -190,12 +185,11 @@ static int on_contact(void *closure, const char *unit, const char *email)
     return 0;
 }
 
-/* Mails each unit with an address its new rows; counts sent and failed. */
-static void mail_units(dh_app *app, const reminder_run *run, dh_date today, int *sent,
-                       json_t *errors)
+void dh_mail_units(dh_app *app, const dh_mail_item *v, size_t n, dh_date today,
+                   const char *what, int *sent, json_t *errors)
 {
     const char *url = getenv("DIEUHANH_SMTP_URL");
-    if (!url || !*url || run->n == 0)
+    if (!url || !*url || n == 0)
         return;
     const char *from = getenv("DIEUHANH_SMTP_FROM");
     if (!from || !*from)
@@ -212,15 +206,15 @@ static void mail_units(dh_app *app, const reminder_run *run, dh_date today, int 
     for (size_t k = 0; k < ct.n; k++) {
         dh_buf body = {0};
         int lines = 0;
-        for (size_t i = 0; i < run->n; i++) {
-            if (strcmp(run->v[i].unit, ct.unit[k]) != 0)
+        for (size_t i = 0; i < n; i++) {
+            if (strcmp(v[i].unit, ct.unit[k]) != 0)
                 continue;
-            dh_buf_printf(&body, "- %s\n", run->v[i].line);
+            dh_buf_printf(&body, "- %s\n", v[i].line);
             lines++;
         }
         if (lines) {
             char subject[256], err[256];
-            snprintf(subject, sizeof subject, "Nhắc việc ngày %s: %d nhiệm vụ của %s", day, lines,
+            snprintf(subject, sizeof subject, "Nhắc việc ngày %s: %d %s của %s", day, lines, what,
                      ct.unit[k]);
             dh_buf text = {0};
             dh_buf_printf(&text, "Đơn vị %s có %d nhắc việc ngày %s:\n\n%s", ct.unit[k], lines,
@@ -313,7 +307,7 @@ dh_status dh_app_reminders_run(dh_app *app, time_t now, bool force, json_t **out
     } else if (st == DH_OK) {
         int sent = 0;
         json_t *errors = json_array();
-        mail_units(app, &cl.run, today, &sent, errors);
+        dh_mail_units(app, cl.run.v, cl.run.n, today, "nhiệm vụ", &sent, errors);
         *out = json_pack("{s:b,s:o,s:i,s:i,s:o}", "ran", 1, "day", pb_date_json(today), "rows",
                          cl.run.rows, "mailed", sent, "mail_errors", errors);
     }

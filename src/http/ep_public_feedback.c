@@ -115,10 +115,8 @@ static void form_post(dh_req *rq, dh_resp *rs)
         json_object_set_new(body, "contact",
                             json_pack("{s:s, s:s, s:s}", "name", p[4] ? p[4] : "", "phone",
                                       p[5] ? p[5] : "", "email", p[6] ? p[6] : ""));
-    dh_actor anon = {0};
-    anon.role = DH_ROLE_VIEWER;
-    snprintf(anon.login, sizeof anon.login, "public:%s", rq->ip);
-    snprintf(anon.ip, sizeof anon.ip, "%s", rq->ip);
+    dh_actor anon;
+    dh_public_actor(rq, &anon);
     dh_err e;
     json_t *out = NULL;
     dh_status st =
@@ -159,16 +157,6 @@ static const char *state_vi(const char *s)
     return s ? s : "—";
 }
 
-/* "2025-02-05T08:00:00+07:00" -> "08:00 ngày 05/02/2025" */
-static void vn_time(json_t *v, char *out, size_t cap)
-{
-    const char *s = json_string_value(v);
-    if (!s || strlen(s) < 16)
-        snprintf(out, cap, "—");
-    else
-        snprintf(out, cap, "%.5s ngày %.2s/%.2s/%.4s", s + 11, s + 8, s + 5, s);
-}
-
 static void row(dh_buf *b, const char *label, const char *value)
 {
     dh_buf_puts(b, "<tr><th scope=\"row\">");
@@ -191,15 +179,18 @@ static void lookup(dh_req *rq, dh_resp *rs)
     int status = 200;
     json_t *d = NULL;
     dh_err e;
-    if (code && *code) {
+    if (code && *code && !dh_public_lookup_allow(rs, rq->ip, rq->now)) {
+        status = 429;
+        alert(&b, "Bạn tra cứu quá nhiều lần trong một phút. Vui lòng thử lại sau.");
+    } else if (code && *code) {
         if (strlen(code) > 64 || dh_app_fb_get(rq->app, NULL, code, rq->now, &d, &e)) {
             status = 404;
             alert(&b, "Không tìm thấy phản ánh có mã này.");
         } else {
             char t1[40], t2[40], t3[40];
-            vn_time(json_object_get(d, "received_at"), t1, sizeof t1);
-            vn_time(json_object_get(d, "answer_due"), t2, sizeof t2);
-            vn_time(json_object_get(d, "answered_at"), t3, sizeof t3);
+            dh_public_vn_time(json_object_get(d, "received_at"), t1, sizeof t1);
+            dh_public_vn_time(json_object_get(d, "answer_due"), t2, sizeof t2);
+            dh_public_vn_time(json_object_get(d, "answered_at"), t3, sizeof t3);
             dh_buf_puts(&b, "<table>");
             row(&b, "Mã phản ánh", code);
             row(&b, "Nội dung", json_string_value(json_object_get(d, "description")));
@@ -248,7 +239,7 @@ static void answered(dh_req *rq, dh_resp *rs)
     json_array_foreach(items, i, x)
     {
         char t[40];
-        vn_time(json_object_get(x, "answered_at"), t, sizeof t);
+        dh_public_vn_time(json_object_get(x, "answered_at"), t, sizeof t);
         dh_buf_puts(&b, "<article><h2><a href=\"/phan-anh/tra-cuu?ma=");
         dh_html_escape(&b, json_string_value(json_object_get(x, "code")), false);
         dh_buf_puts(&b, "\">");

@@ -159,6 +159,18 @@ extern const dh_route dh_routes_open311[];
 extern const dh_route dh_routes_public_feedback[];
 extern const dh_route dh_routes_pages_feedback[];
 
+/* ---- What the public pages and APIs share (public.c). */
+
+/* The actor of an anonymous request: a viewer named "public:IP". */
+void dh_public_actor(const dh_req *rq, dh_actor *out);
+/* The per-address limit of lookups by code (30 a minute, dossiers and
+ * feedback together): false, with rs->status 429 and retry_after set to the
+ * seconds left in the window, when ip is over it. */
+bool dh_public_lookup_allow(dh_resp *rs, const char *ip, time_t now);
+/* An ISO 8601 instant ("2025-02-05T08:00:00+07:00") as "08:00 ngày
+ * 05/02/2025"; "—" for anything else. */
+void dh_public_vn_time(const json_t *v, char *out, size_t cap);
+
 /* ---- The server. */
 /* Calls fn(route, closure) for every route of the table the server matches
  * requests against, in matching order (`dieuhanh routes` lists them). */
