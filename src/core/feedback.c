@@ -165,6 +165,35 @@ static int used_at(const dh_workcal *wc, time_t from, time_t at, const dh_interv
     return 0;
 }
 
+static const char *label_of(const char *const (*map)[2], size_t n, const char *s)
+{
+    for (size_t i = 0; s && i < n; i++)
+        if (!strcmp(map[i][0], s))
+            return map[i][1];
+    return s ? s : "—";
+}
+
+const char *dh_fb_state_label(const char *state)
+{
+    static const char *const map[][2] = {
+        {"received", "Đã tiếp nhận"},           {"accepted", "Đã thụ lý"},
+        {"rejected", "Không thụ lý"},           {"in_progress", "Đang xử lý"},
+        {"needs_info", "Chờ bổ sung thông tin"}, {"answered", "Đã trả lời"},
+        {"closed", "Đã kết thúc"}};
+    return label_of(map, sizeof map / sizeof *map, state);
+}
+
+const char *dh_fb_event_label(const char *type)
+{
+    static const char *const map[][2] = {
+        {"received", "Tiếp nhận"},      {"accept", "Thụ lý"},
+        {"reject", "Không thụ lý"},     {"start", "Bắt đầu xử lý"},
+        {"request_info", "Yêu cầu bổ sung thông tin"}, {"resume", "Tiếp tục xử lý"},
+        {"transfer", "Chuyển đơn vị"},  {"answer", "Trả lời"},
+        {"rate", "Đánh giá"},           {"close", "Kết thúc"}};
+    return label_of(map, sizeof map / sizeof *map, type);
+}
+
 dh_fb_outcome dh_fb_open_outcome(int64_t budget, int64_t left, int64_t day_minutes,
                                  int at_risk_minutes)
 {

@@ -70,6 +70,11 @@ int dh_fb_state_parse(const char *s, dh_fb_state *out);
 const char *dh_fb_event_name(dh_fb_event_type t);
 int dh_fb_event_parse(const char *s, dh_fb_event_type *out);
 
+/* Vietnamese labels for pages ("Đã tiếp nhận", "Thụ lý"...); the name
+ * itself for an unknown one, "—" for NULL. */
+const char *dh_fb_state_label(const char *state);
+const char *dh_fb_event_label(const char *type);
+
 /* True for the states in which the record waits on the handling unit or
  * the citizen (received, accepted, in_progress, needs_info). */
 bool dh_fb_state_open(dh_fb_state s);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/feedback.h"
 #include "http/http.h"
 #include "store/feedback.h"
 #include "util/buf.h"
@@ -144,19 +145,6 @@ static void form_post(dh_req *rq, dh_resp *rs)
     dh_reply_redirect(rs, to);
 }
 
-static const char *state_vi(const char *s)
-{
-    static const char *const map[][2] = {
-        {"received", "Đã tiếp nhận"},       {"accepted", "Đã thụ lý"},
-        {"rejected", "Không thụ lý"},       {"in_progress", "Đang xử lý"},
-        {"needs_info", "Chờ bổ sung thông tin"}, {"answered", "Đã trả lời"},
-        {"closed", "Đã kết thúc"}};
-    for (size_t i = 0; s && i < sizeof map / sizeof *map; i++)
-        if (!strcmp(map[i][0], s))
-            return map[i][1];
-    return s ? s : "—";
-}
-
 static void row(dh_buf *b, const char *label, const char *value)
 {
     dh_buf_puts(b, "<tr><th scope=\"row\">");
@@ -197,7 +185,7 @@ static void lookup(dh_req *rq, dh_resp *rs)
             row(&b, "Đơn vị xử lý", json_string_value(json_object_get(d, "unit_name")));
             row(&b, "Ngày tiếp nhận", t1);
             row(&b, "Hạn trả lời", t2);
-            row(&b, "Tình trạng", state_vi(json_string_value(json_object_get(d, "state"))));
+            row(&b, "Tình trạng", dh_fb_state_label(json_string_value(json_object_get(d, "state"))));
             if (json_is_string(json_object_get(d, "answer"))) {
                 row(&b, "Ngày trả lời", t3);
                 row(&b, "Nội dung trả lời", json_string_value(json_object_get(d, "answer")));
