@@ -931,13 +931,32 @@ dh_status dh_app_fb_category_put(dh_app *app, const dh_actor *a, json_t *body, b
 dh_status dh_app_fb_categories(dh_app *app, const char *code, bool with_routes, json_t **out,
                                dh_err *e);
 /* Submits feedback ({category, description, lat, long, address, commune,
- * contact:{name,email,phone}, channel}); channel overrides the body's. The
+ * contact:{name,email,phone}, channel, media_url (an http(s) URL, kept as
+ * given)}); channel overrides the body's. The
  * handling unit comes from the routing rules or the commune's unit valid
  * today. public_form: an anonymous submission, at most 5 an hour from
  * client_addr (DH_E_THROTTLED). *out: the record without the contact. */
 dh_status dh_app_fb_submit(dh_app *app, const dh_actor *a, json_t *body, const char *channel,
                            bool public_form, const char *client_addr, time_t now, json_t **out,
                            dh_err *e);
+/* An image sent with a submission (borrowed). */
+typedef struct dh_fb_upload {
+    const void *data;
+    size_t len;
+    const char *name; /* the file's name as sent, or NULL */
+} dh_fb_upload;
+#define DH_FB_UPLOADS_MAX 3
+/* dh_app_fb_submit with up to DH_FB_UPLOADS_MAX images, each checked by
+ * content before anything is written (DH_E_TOOLARGE "too_large" over 5 MB,
+ * DH_E_INVALID "not_an_image", naming the file) and stored with the record
+ * in its transaction; the first becomes its media_url when none is given. */
+dh_status dh_app_fb_submit_files(dh_app *app, const dh_actor *a, json_t *body,
+                                 const char *channel, bool public_form, const char *client_addr,
+                                 const dh_fb_upload *files, size_t nfiles, time_t now,
+                                 json_t **out, dh_err *e);
+/* Whether s is an http:// or https:// URL with a host and no spaces or
+ * control characters (at most 2000 bytes): an Open311 media_url. */
+bool dh_fb_media_url_valid(const char *s);
 /* dh_app_fb_submit with the public code given (demo data, imports): a code
  * taken is DH_E_CONFLICT. */
 dh_status dh_app_fb_submit_coded(dh_app *app, const dh_actor *a, json_t *body,

@@ -157,6 +157,7 @@ json_t *dh_fbi_record_json(const dh_fb_record_row *row, bool personal, const dh_
     json_object_set_new(o, "answer", *r->answer ? json_string(r->answer) : json_null());
     json_object_set_new(o, "reason", *r->reason ? json_string(r->reason) : json_null());
     json_object_set_new(o, "rating", r->rating ? json_integer(r->rating) : json_null());
+    json_object_set_new(o, "media_url", *r->media_url ? json_string(r->media_url) : json_null());
     if (personal)
         json_object_set_new(o, "contact",
                             json_pack("{s:s, s:s, s:s}", "name", r->contact_name, "email",

@@ -1,10 +1,13 @@
 /* ep_public_feedback.c - the public pages of citizen feedback (issue 17), no
  * sign-in, no JavaScript, no personal data shown:
  *   GET  /phan-anh                 the submission form
- *   POST /phan-anh                 a submission (form-encoded; a filled honeypot field is
- *                                  refused and nothing written; at most 5 an hour from one
- *                                  address: 429 with Retry-After) -> 303 to the lookup
- *   GET  /phan-anh/tra-cuu?ma=     lookup by code: state, deadline, answer
+ *   POST /phan-anh                 a submission (form-encoded, or multipart/form-data with
+ *                                  up to 3 images, each by content and <= 5 MB; a filled
+ *                                  honeypot field is refused and nothing written; at most 5
+ *                                  an hour from one address: 429 with Retry-After) -> 303 to
+ *                                  the lookup
+ *   GET  /phan-anh/tra-cuu?ma=     lookup by code: state, deadline, answer (30 lookups a
+ *                                  minute from one address, with the dossiers' lookup: 429)
  *   GET  /phan-anh/da-tra-loi[?xa=&linh-vuc=]  recent answered feedback
  * Every interpolated value is HTML-escaped. */
 #include <stdio.h>
@@ -58,7 +61,8 @@ static void form_page(dh_req *rq, dh_resp *rs)
     dh_err e;
     json_t *cats = NULL;
     dh_app_fb_categories(rq->app, NULL, false, &cats, &e);
-    dh_buf_puts(&b, "<form method=\"post\" action=\"/phan-anh\"><p><label for=\"lv\">Lĩnh vực"
+    dh_buf_puts(&b, "<form method=\"post\" action=\"/phan-anh\" enctype=\"multipart/form-data\">"
+                    "<p><label for=\"lv\">Lĩnh vực"
                     "</label> <select id=\"lv\" name=\"category\" required>");
     size_t i;
     json_t *c;
@@ -83,7 +87,10 @@ static void form_page(dh_req *rq, dh_resp *rs)
                 "maxlength=\"200\"></p><p><label for=\"dt\">Số điện thoại (không công khai)"
                 "</label> <input id=\"dt\" name=\"phone\" maxlength=\"30\"></p><p><label "
                 "for=\"em\">Thư điện tử (không công khai)</label> <input id=\"em\" name=\"email\" "
-                "maxlength=\"200\"></p><p class=\"hp\" aria-hidden=\"true\"><label for=\"web\">"
+                "maxlength=\"200\"></p><p><label for=\"anh\">Hình ảnh (tối đa 3 ảnh JPEG, PNG, "
+                "WebP hoặc GIF, mỗi ảnh không quá 5 MB; không công khai)</label> <input id=\"anh\" "
+                "name=\"image\" type=\"file\" accept=\"image/jpeg,image/png,image/webp,"
+                "image/gif\" multiple></p><p class=\"hp\" aria-hidden=\"true\"><label for=\"web\">"
                 "Không điền vào ô này</label> <input id=\"web\" name=\"website\" tabindex=\"-1\" "
                 "autocomplete=\"off\"></p><p><button type=\"submit\">Gửi phản ánh</button></p>"
                 "</form>");
@@ -107,6 +114,22 @@ static void form_post(dh_req *rq, dh_resp *rs)
         page_end(rs, &b, 400);
         return;
     }
+    if (rq->parts_bad) {
+        alert(&b, "Không đọc được biểu mẫu gửi lên (dữ liệu multipart không hợp lệ).");
+        page_end(rs, &b, 400);
+        return;
+    }
+    const dh_mpart *img[DH_FB_UPLOADS_MAX + 1];
+    int nimg = dh_req_files(rq, "image", img, DH_FB_UPLOADS_MAX + 1);
+    if (nimg > DH_FB_UPLOADS_MAX) {
+        alert(&b, "Chỉ gửi được tối đa 3 ảnh cùng một phản ánh.");
+        dh_buf_puts(&b, "<p><a href=\"/phan-anh\">Quay lại</a></p>");
+        page_end(rs, &b, 422);
+        return;
+    }
+    dh_fb_upload up[DH_FB_UPLOADS_MAX];
+    for (int i = 0; i < nimg; i++)
+        up[i] = (dh_fb_upload){img[i]->data, img[i]->len, img[i]->filename};
     json_t *body = json_object();
     const char *keys[] = {"category", "commune", "address", "description"};
     for (int i = 0; i < 4; i++)
@@ -120,14 +143,22 @@ static void form_post(dh_req *rq, dh_resp *rs)
     dh_public_actor(rq, &anon);
     dh_err e;
     json_t *out = NULL;
-    dh_status st =
-        dh_app_fb_submit(rq->app, &anon, body, "portal", true, rq->ip, rq->now, &out, &e);
+    dh_status st = dh_app_fb_submit_files(rq->app, &anon, body, "portal", true, rq->ip, up,
+                                          (size_t)nimg, rq->now, &out, &e);
     json_decref(body);
     if (st) {
         int status = dh_err_http_status(e.status);
         if (st == DH_E_THROTTLED) {
             rs->retry_after = FB_RETRY_AFTER;
             alert(&b, "Bạn đã gửi quá nhiều phản ánh trong một giờ. Vui lòng thử lại sau.");
+        } else if (!strcmp(e.code, "too_large") || !strcmp(e.code, "not_an_image")) {
+            char msg[700];
+            snprintf(msg, sizeof msg, "%s. Phản ánh chưa được gửi; vui lòng chọn lại ảnh (%s).",
+                     !strcmp(e.code, "too_large") ? "Có ảnh lớn hơn 5 MB"
+                                                  : "Có tệp không phải là ảnh JPEG, PNG, WebP "
+                                                    "hoặc GIF",
+                     e.message);
+            alert(&b, msg);
         } else {
             char msg[600];
             snprintf(msg, sizeof msg, "Không gửi được phản ánh: %s", e.message);
@@ -248,7 +279,7 @@ static void answered(dh_req *rq, dh_resp *rs)
 
 const dh_route dh_routes_public_feedback[] = {
     {"GET", "/phan-anh", form_page, DH_ROUTE_PUBLIC},
-    {"POST", "/phan-anh", form_post, DH_ROUTE_PUBLIC},
+    {"POST", "/phan-anh", form_post, DH_ROUTE_PUBLIC | DH_ROUTE_UPLOAD},
     {"GET", "/phan-anh/tra-cuu", lookup, DH_ROUTE_PUBLIC},
     {"GET", "/phan-anh/da-tra-loi", answered, DH_ROUTE_PUBLIC},
     {0, 0, 0, 0},

@@ -59,8 +59,8 @@ typedef struct dh_fb_record_row {
     const char *submitted_by; /* the account or token that submitted; "" = public form */
     const char *client_addr;  /* for the per-address limit; never shown */
     int64_t nevents;          /* the events so far (the next seq is nevents + 1) */
-    const char *media_url;    /* Open311 media_url as given ("" = none); written on insert
-                                 only, like the contact */
+    const char *media_url;    /* Open311 media_url as given, or the path of our first
+                                 stored image ("" = none) */
 } dh_fb_record_row;
 
 typedef struct dh_fb_event_row {

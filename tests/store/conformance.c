@@ -3632,8 +3632,7 @@ static int on_fb_media(void *cl, const dh_fb_record_row *r)
 }
 
 /* Reminders (unique per unit, day, kind, record; newest first, paged), the
- * state and answered_before filters of the auto-close, media_url written
- * on insert only. */
+ * state and answered_before filters of the auto-close, media_url. */
 static void feedback_reminders_media_close(void **state)
 {
     fx *f = *state;
@@ -3666,14 +3665,19 @@ static void feedback_reminders_media_close(void **state)
     rc.answered_at = 0;
     rc.due_at = 1500;
     OK(d->save_record(f->c, &rc, &c, &e));
-    /* an update leaves media_url as inserted */
-    ra.id = a;
-    ra.media_url = "https://example.org/changed.jpg";
-    ra.nevents = 2;
-    OK(d->save_record(f->c, &ra, NULL, &e));
     OK(d->list_records(f->c, &(dh_fb_filter){.code = "PA-1"}, on_fb_media, &r, &e));
     assert_int_equal(r.n, 1);
     assert_string_equal(r.s[0], "https://example.org/a.jpg");
+    /* an update writes it too (an image attached later) */
+    rb.id = b;
+    rb.media_url = "/api/v1/feedback/PA-2/attachments/aa";
+    rb.nevents = 2;
+    OK(d->save_record(f->c, &rb, NULL, &e));
+    r = (rows){0};
+    OK(d->list_records(f->c, &(dh_fb_filter){.code = "PA-2"}, on_fb_media, &r, &e));
+    assert_string_equal(r.s[0], "/api/v1/feedback/PA-2/attachments/aa");
+    rb.media_url = NULL;
+    OK(d->save_record(f->c, &rb, NULL, &e));
     r = (rows){0};
     OK(d->list_records(f->c, &(dh_fb_filter){.code = "PA-2"}, on_fb_media, &r, &e));
     assert_string_equal(r.s[0], "");

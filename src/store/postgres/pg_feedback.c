@@ -102,7 +102,7 @@ static dh_status pg_list_routes(dh_conn *c, dh_fb_route_cb cb, void *closure, dh
 
 static dh_status pg_save_record(dh_conn *c, const dh_fb_record_row *r, int64_t *id, dh_err *e)
 {
-    /* $1-$23: what both statements write; the update adds the id ($24),
+    /* $1-$23: what both statements write; the update adds the id and media_url ($24, $25),
      * the insert the code, the receipt, the contact and media_url ($24-$29). */
     dh_pg_params p = {0};
     dh_pg_text(&p, r->channel);
@@ -135,6 +135,7 @@ static dh_status pg_save_record(dh_conn *c, const dh_fb_record_row *r, int64_t *
     dh_pg_int(&p, r->nevents);
     if (r->id) {
         dh_pg_int(&p, r->id);
+        dh_pg_text(&p, nz(r->media_url));
         int64_t got = 0;
         dh_status s = dh_pg_exec_id(
             c,
@@ -142,7 +143,8 @@ static dh_status pg_save_record(dh_conn *c, const dh_fb_record_row *r, int64_t *
             "= $5, address = $6, commune = $7, unit = $8, state = $9, accepted_at = $10, "
             "answered_at = $11, closed_at = $12, updated_at = $13, due_at = $14, answer_due = "
             "$15, outcome = $16, answer_minutes = $17, answer = $18, reason = $19, rating = $20, "
-            "submitted_by = $21, client_addr = $22, nevents = $23 WHERE id = $24 RETURNING id",
+            "submitted_by = $21, client_addr = $22, nevents = $23, media_url = $25 WHERE id = $24 "
+            "RETURNING id",
             &p, &got, "save feedback record", e);
         if (s == DH_OK && got == 0)
             s = dh_err_set(e, DH_E_NOTFOUND, "not_found", NULL,

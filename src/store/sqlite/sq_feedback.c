@@ -106,8 +106,7 @@ static dh_status sq_list_routes(dh_conn *c, dh_fb_route_cb cb, void *closure, dh
 static dh_status sq_save_record(dh_conn *c, const dh_fb_record_row *r, int64_t *id, dh_err *e)
 {
     /* Both statements take the same numbered parameters; the update leaves
-     * out code (?2), received_at (?12), the contact (?23-?25) and media_url
-     * (?30). */
+     * out code (?2), received_at (?12) and the contact (?23-?25). */
     sqlite3_stmt *st;
     if (r->id)
         st = dh_sq_stmt(
@@ -116,7 +115,7 @@ static dh_status sq_save_record(dh_conn *c, const dh_fb_record_row *r, int64_t *
             "= ?7, address = ?8, commune = ?9, unit = ?10, state = ?11, accepted_at = ?13, "
             "answered_at = ?14, closed_at = ?15, updated_at = ?16, due_at = ?17, answer_due = "
             "?18, outcome = ?19, answer_minutes = ?20, answer = ?21, reason = ?22, rating = ?26, "
-            "submitted_by = ?27, client_addr = ?28, nevents = ?29 WHERE id = ?1",
+            "submitted_by = ?27, client_addr = ?28, nevents = ?29, media_url = ?30 WHERE id = ?1",
             e);
     else
         st = dh_sq_stmt(
@@ -164,8 +163,7 @@ static dh_status sq_save_record(dh_conn *c, const dh_fb_record_row *r, int64_t *
     dh_sq_bind_text(st, 27, nz(r->submitted_by));
     dh_sq_bind_text(st, 28, nz(r->client_addr));
     sqlite3_bind_int64(st, 29, r->nevents);
-    if (!r->id)
-        dh_sq_bind_text(st, 30, nz(r->media_url));
+    dh_sq_bind_text(st, 30, nz(r->media_url));
     dh_status s = dh_sq_run_save(c, st, "save feedback record", r->id, id, e);
     if (s == DH_OK && r->id && sqlite3_changes(c->db) == 0)
         s = dh_err_set(e, DH_E_NOTFOUND, "not_found", NULL, "feedback record %lld does not exist",
