@@ -180,7 +180,9 @@ static void record_page(dh_req *rq, dh_resp *rs, const char *code, const char *m
         dh_pages_unit_name(rq, &pg, s_of(d, "commune"), today);
         dh_page_raw(&pg, "</td></tr>");
     }
-    field(&pg, L(&pg, "Hạn trả lời", "Answer due"), s_of(d, "answer_due"));
+    char due[40];
+    dh_public_vn_time(json_object_get(d, "answer_due"), due, sizeof due);
+    field(&pg, L(&pg, "Hạn trả lời", "Answer due"), due);
     field(&pg, L(&pg, "Đánh giá thời hạn", "Deadline"), outcome_label(&pg, s_of(d, "outcome")));
     field(&pg, L(&pg, "Trả lời", "Answer"), s_of(d, "answer"));
     json_t *c = json_object_get(d, "contact");
