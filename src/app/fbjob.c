@@ -109,11 +109,7 @@ typedef struct remind_cl {
 
 static void remind_reset(remind_cl *cl)
 {
-    for (size_t i = 0; i < cl->n; i++) {
-        free(cl->v[i].unit);
-        free(cl->v[i].line);
-    }
-    free(cl->v);
+    dh_mail_items_free(cl->v, cl->n);
     cl->v = NULL;
     cl->n = 0;
     cl->rows = 0;

@@ -292,6 +292,8 @@ typedef struct dh_mail_item {
  * ({unit, error}). */
 void dh_mail_units(dh_app *app, const dh_mail_item *v, size_t n, dh_date today,
                    const char *what, int *sent, json_t *errors);
+/* Frees v and the strings of its n items. */
+void dh_mail_items_free(dh_mail_item *v, size_t n);
 
 /* The unit whose reminders a reads (tasks.c): *unit as given, else a's own
  * unit; NULL stays only for an admin (every unit). An unknown unit is

@@ -238,13 +238,18 @@ void dh_mail_units(dh_app *app, const dh_mail_item *v, size_t n, dh_date today,
 /* The job.                                                           */
 
 /* Frees the rows collected, keeping `force`. */
+void dh_mail_items_free(dh_mail_item *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(v[i].unit);
+        free(v[i].line);
+    }
+    free(v);
+}
+
 static void run_reset(reminder_run *run)
 {
-    for (size_t i = 0; i < run->n; i++) {
-        free(run->v[i].unit);
-        free(run->v[i].line);
-    }
-    free(run->v);
+    dh_mail_items_free(run->v, run->n);
     *run = (reminder_run){.force = run->force};
 }
 

@@ -219,20 +219,7 @@ static void get_attachment(dh_req *rq, dh_resp *rs)
 
 static void get_reminders(dh_req *rq, dh_resp *rs)
 {
-    int limit;
-    int64_t cursor, next;
-    if (dh_req_limit(rq, rs, &limit) || dh_req_cursor(rq, rs, &cursor))
-        return;
-    json_t *items;
-    dh_err e;
-    if (dh_app_fb_reminders(rq->app, &rq->actor, dh_req_query(rq, "unit"), cursor, limit,
-                            rq->now, &items, &next, &e)) {
-        dh_reply_err(rs, &e);
-        return;
-    }
-    char buf[32];
-    snprintf(buf, sizeof buf, "%lld", (long long)next);
-    dh_reply_list_steal(rs, items, next ? buf : NULL);
+    dh_reply_inbox(rq, rs, dh_app_fb_reminders);
 }
 
 /* The feedback job by hand (admins): ?force=1 mails today's reminders

@@ -119,6 +119,13 @@ void dh_reply_error(dh_resp *rs, int status, const char *code, const char *field
                     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* {"items":[...],"next":"<cursor>"|null}; steals items. */
 void dh_reply_list_steal(dh_resp *rs, json_t *items, const char *next);
+/* A unit's reminders (the tasks' inbox, the feedback reminders): ?unit=,
+ * ?limit= and ?cursor= read, fn called, its items replied as a list with
+ * the next cursor. */
+typedef dh_status (*dh_inbox_fn)(dh_app *app, const dh_actor *a, const char *unit,
+                                 int64_t before, int limit, time_t now, json_t **items,
+                                 int64_t *next, dh_err *e);
+void dh_reply_inbox(dh_req *rq, dh_resp *rs, dh_inbox_fn fn);
 
 /* ---- Request helpers. */
 /* Parses the body as a JSON object (size, UTF-8, depth, duplicates

@@ -143,6 +143,24 @@ void dh_reply_list_steal(dh_resp *rs, json_t *items, const char *next)
                                   next ? json_string(next) : json_null()));
 }
 
+void dh_reply_inbox(dh_req *rq, dh_resp *rs, dh_inbox_fn fn)
+{
+    int limit;
+    int64_t cursor, next;
+    if (dh_req_limit(rq, rs, &limit) || dh_req_cursor(rq, rs, &cursor))
+        return;
+    json_t *items;
+    dh_err e;
+    if (fn(rq->app, &rq->actor, dh_req_query(rq, "unit"), cursor, limit, rq->now, &items, &next,
+           &e)) {
+        dh_reply_err(rs, &e);
+        return;
+    }
+    char buf[32];
+    snprintf(buf, sizeof buf, "%lld", (long long)next);
+    dh_reply_list_steal(rs, items, next ? buf : NULL);
+}
+
 /* ------------------------------------------------------------------ */
 /* Request helpers.                                                   */
 
