@@ -208,27 +208,38 @@ static int record_row(sqlite3_stmt *st, void *cb, void *closure)
     return ((dh_fb_record_cb)cb)(closure, &r);
 }
 
-#define RECORD_SELECT                                                                             \
+/* The filters as "?N IS NULL OR col = ?N" keep SQLite from the indexes (the
+ * plan is made once for any value); a statement per key that an index
+ * serves (id, code, unit) puts that equality first, where the planner sees
+ * it. */
+#define RECORD_SELECT(key)                                                                        \
     "SELECT id, code, channel, category, description, lat, lon, address, commune, unit, state, " \
     "received_at, accepted_at, answered_at, closed_at, updated_at, due_at, answer_due, "         \
     "outcome, answer_minutes, answer, reason, contact_name, contact_email, contact_phone, "      \
-    "rating, submitted_by, client_addr, nevents, media_url FROM fb_records WHERE (?1 = 0 OR "   \
-    "id = ?1) AND (?12 IS NULL OR state = ?12) AND (?13 IS NULL OR answered_at < ?13) AND "     \
+    "rating, submitted_by, client_addr, nevents, media_url FROM fb_records WHERE " key " (?1 = " \
+    "0 OR id = ?1) AND (?12 IS NULL OR state = ?12) AND (?13 IS NULL OR answered_at < ?13) AND " \
     "(?2 IS NULL OR code = ?2) AND (?3 IS NULL OR category = ?3) AND (?4 IS NULL OR unit = ?4) " \
     "AND (?5 IS NULL OR commune = ?5) AND (?6 IS NULL OR client_addr = ?6) AND (?7 = 0 OR "      \
     "(?7 = 1) = (state IN ('received', 'accepted', 'in_progress', 'needs_info'))) AND (?8 = 0 "  \
     "OR answered_at IS NOT NULL) AND (?9 IS NULL OR received_at >= ?9) AND (?10 IS NULL OR "     \
     "received_at < ?10) "
+#define RECORD_ORDERS(key)                                                                        \
+    {RECORD_SELECT(key) "ORDER BY received_at DESC, id DESC LIMIT ?11",                          \
+     RECORD_SELECT(key) "ORDER BY due_at IS NULL, due_at, id LIMIT ?11",                         \
+     RECORD_SELECT(key) "ORDER BY answered_at DESC, id DESC LIMIT ?11"}
 
 static dh_status sq_list_records(dh_conn *c, const dh_fb_filter *f, dh_fb_record_cb cb,
                                  void *closure, dh_err *e)
 {
-    static const char *const sql[3] = {
-        RECORD_SELECT "ORDER BY received_at DESC, id DESC LIMIT ?11",
-        RECORD_SELECT "ORDER BY due_at IS NULL, due_at, id LIMIT ?11",
-        RECORD_SELECT "ORDER BY answered_at DESC, id DESC LIMIT ?11"};
+    static const char *const sql[5][3] = {
+        RECORD_ORDERS(""), RECORD_ORDERS("id = ?1 AND"), RECORD_ORDERS("code = ?2 AND"),
+        RECORD_ORDERS("unit = ?4 AND"),
+        /* a unit's open records: the partial index fb_records_open_queue */
+        RECORD_ORDERS("unit = ?4 AND state IN ('received', 'accepted', 'in_progress', "
+                      "'needs_info') AND")};
+    int k = f->id ? 1 : f->code ? 2 : f->unit && f->open == 1 ? 4 : f->unit ? 3 : 0;
     int o = f->order >= 0 && f->order < 3 ? f->order : 0;
-    sqlite3_stmt *st = dh_sq_stmt(c, sql[o], e);
+    sqlite3_stmt *st = dh_sq_stmt(c, sql[k][o], e);
     if (!st)
         return DH_E_DB;
     sqlite3_bind_int64(st, 1, f->id);

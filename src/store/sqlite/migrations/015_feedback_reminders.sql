@@ -18,3 +18,6 @@ CREATE TABLE fb_reminders (
 );
 CREATE INDEX fb_reminders_unit ON fb_reminders(unit, id);
 CREATE INDEX fb_records_state_answered ON fb_records(state, answered_at);
+-- the officers' queue: a unit's open records by deadline
+CREATE INDEX fb_records_open_queue ON fb_records(unit, due_at)
+    WHERE state IN ('received', 'accepted', 'in_progress', 'needs_info');
