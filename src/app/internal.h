@@ -295,7 +295,7 @@ void dh_mail_units(dh_app *app, const dh_mail_item *v, size_t n, dh_date today,
 /* Frees v and the strings of its n items. */
 void dh_mail_items_free(dh_mail_item *v, size_t n);
 
-/* The unit whose reminders a reads (tasks.c): *unit as given, else a's own
+/* The unit whose reminders a reads (reminders.c): *unit as given, else a's own
  * unit; NULL stays only for an admin (every unit). An unknown unit is
  * DH_E_INVALID, one outside a's subtree DH_E_FORBIDDEN (audited for
  * `entity`). */

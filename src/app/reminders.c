@@ -1,4 +1,5 @@
-/* reminders.c - the daily reminders job: per lead unit, the tasks due
+/* reminders.c - the inbox (a unit's reminders, read with dh_app_inbox) and
+ * the daily reminders job: per lead unit, the tasks due
  * within a week, the overdue ones and the missed reports go into the inbox
  * table, and by e-mail (libcurl SMTP) to the unit's address when
  * DIEUHANH_SMTP_URL is set. The local day of the last run is kept in meta
@@ -358,6 +359,77 @@ dh_status dh_app_contact_set(dh_app *app, const dh_actor *a, const char *unit,
                           "'%s' is not an e-mail address", email);
     contact_cl cl = {a, unit, email, now};
     return dh_tx_run(app, DH_TX_UNITS, contact_tx, &cl, e);
+}
+
+/* ------------------------------------------------------------------ */
+/* The inbox.                                                         */
+
+struct inbox_ctx {
+    json_t *items;
+    int64_t last;
+    int n;
+};
+
+static int on_inbox(void *closure, const dh_inbox_row *r)
+{
+    struct inbox_ctx *x = closure;
+    json_array_append_new(x->items,
+                          json_pack("{s:I,s:s,s:o,s:s,s:I,s:s,s:s,s:I}", "id", (json_int_t)r->id,
+                                    "unit", r->unit, "day", pb_date_json(r->day), "kind", r->kind,
+                                    "task", (json_int_t)r->task_id, "occurrence", r->occurrence,
+                                    "message", r->message, "created_at",
+                                    (json_int_t)r->created_at));
+    x->last = r->id;
+    x->n++;
+    return 0;
+}
+
+dh_status dh_app_inbox_scope(dh_app *app, const dh_actor *a, const char **unit,
+                             const char *entity, time_t now, dh_err *e)
+{
+    if (!*unit || !**unit)
+        *unit = a->unit_code[0] ? a->unit_code : NULL;
+    if (!*unit)
+        return a->role == DH_ROLE_ADMIN
+                   ? DH_OK
+                   : dh_err_set(e, DH_E_INVALID, "missing_field", "unit", "unit is required");
+    const dh_unitreg *r = dh_app_units_acquire(app, e);
+    if (!r)
+        return e->status;
+    int32_t u = dh_unitreg_find(r, *unit);
+    bool ok = u >= 0 && dh_access_allows(r, a->role, dh_app_actor_scope(r, a), DH_ACT_READ, u,
+                                         dh_date_of_time_vn(now));
+    dh_app_units_release(app, r);
+    if (u < 0)
+        return dh_err_set(e, DH_E_INVALID, "unknown_unit", "unit", "unit '%s' does not exist",
+                          *unit);
+    if (!ok)
+        return dh_app_deny(app, a, "read", entity, *unit, *unit, now, e,
+                           "read the inbox of a unit outside their subtree");
+    return DH_OK;
+}
+
+dh_status dh_app_inbox(dh_app *app, const dh_actor *a, const char *unit, int64_t before,
+                       int limit, time_t now, json_t **items, int64_t *next, dh_err *e)
+{
+    *items = NULL;
+    *next = 0;
+    dh_status st0 = dh_app_inbox_scope(app, a, &unit, "inbox", now, e);
+    if (st0)
+        return st0;
+    dh_conn *c = dh_store_acquire(dh_app_store(app), e);
+    if (!c)
+        return e->status;
+    struct inbox_ctx x = {json_array(), 0, 0};
+    dh_status st = DH_PLANS(c)->list_inbox(c, unit, before, limit, on_inbox, &x, e);
+    dh_store_release(c);
+    if (st) {
+        json_decref(x.items);
+        return st;
+    }
+    *items = x.items;
+    *next = x.n == limit ? x.last : 0;
+    return DH_OK;
 }
 
 /* The server's job (dh_job_start): the reminders, logged. */
