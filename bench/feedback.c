@@ -102,26 +102,17 @@ static void http_times(CURL *h, const char *url, int runs, double *p50, double *
     free(t);
 }
 
-typedef dh_status (*list_fn)(dh_app *, const dh_actor *, int, time_t, json_t **, dh_err *);
-
 int main(int argc, char **argv)
 {
     long n = argc > 1 ? atol(argv[1]) : 1000000L;
     const char *db_arg = argc > 2 ? argv[2] : getenv("DH_BENCH_DB");
     const char *path = db_arg ? db_arg : "/tmp/dh-bench-feedback.db";
-    char url[600];
-    snprintf(url, sizeof url, "sqlite:%s", path);
     dh_err e;
     time_t now;
     dh_time_parse("2026-11-25T10:00:00+07:00", &now);
-    dh_app *app = dh_app_open(url, true, &e);
-    if (!app)
-        fail("open", e.message);
     dh_actor cli;
-    dh_actor_cli(&cli);
     sqlite3 *db;
-    if (sqlite3_open(path, &db) != SQLITE_OK)
-        fail("sqlite", sqlite3_errmsg(db));
+    dh_app *app = bench_open_sqlite(path, &cli, &db);
     if (scalar(db, "SELECT count(*) FROM units") == 0) {
         dh_demo_summary sum;
         if (dh_demo_load(app, &cli, now, &sum, &e))
