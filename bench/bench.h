@@ -59,6 +59,24 @@ static inline sqlite3_int64 scalar(sqlite3 *db, const char *sql)
     return v;
 }
 
+#ifdef DH_APP_H
+/* Opens the SQLite file at path through the app (migrated) and directly,
+ * and fills the command line's actor; fails loudly. */
+static inline dh_app *bench_open_sqlite(const char *path, dh_actor *cli, sqlite3 **db)
+{
+    char url[600];
+    snprintf(url, sizeof url, "sqlite:%s", path);
+    dh_err e;
+    dh_app *app = dh_app_open(url, true, &e);
+    if (!app)
+        fail("open", e.message);
+    dh_actor_cli(cli);
+    if (sqlite3_open(path, db) != SQLITE_OK)
+        fail("sqlite", sqlite3_errmsg(*db));
+    return app;
+}
+#endif
+
 /* ---- PostgreSQL. --------------------------------------------------------- */
 
 /* true when the database argument names a PostgreSQL database */

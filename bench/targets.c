@@ -413,19 +413,12 @@ int main(int argc, char **argv)
     int runs = getenv("RUNS") ? atoi(getenv("RUNS")) : 2000;
     int sql_runs = getenv("SQL_RUNS") ? atoi(getenv("SQL_RUNS")) : 3;
     int bsize = getenv("BATCH") ? atoi(getenv("BATCH")) : 5000;
-    char url[600];
-    snprintf(url, sizeof url, "sqlite:%s", path);
     dh_err e;
     time_t now;
     dh_time_parse("2026-11-26T10:00:00+07:00", &now);
-    dh_app *app = dh_app_open(url, true, &e);
-    if (!app)
-        fail("open", e.message);
     dh_actor cli;
-    dh_actor_cli(&cli);
     sqlite3 *db;
-    if (sqlite3_open(path, &db) != SQLITE_OK)
-        fail("sqlite", sqlite3_errmsg(db));
+    dh_app *app = bench_open_sqlite(path, &cli, &db);
     sqlite3_busy_timeout(db, 60000);
     /* as the store's connections are set (src/store/sqlite/sqlite.c) */
     exec(db, "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536");

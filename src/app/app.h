@@ -931,13 +931,32 @@ dh_status dh_app_fb_category_put(dh_app *app, const dh_actor *a, json_t *body, b
 dh_status dh_app_fb_categories(dh_app *app, const char *code, bool with_routes, json_t **out,
                                dh_err *e);
 /* Submits feedback ({category, description, lat, long, address, commune,
- * contact:{name,email,phone}, channel}); channel overrides the body's. The
+ * contact:{name,email,phone}, channel, media_url (an http(s) URL, kept as
+ * given)}); channel overrides the body's. The
  * handling unit comes from the routing rules or the commune's unit valid
  * today. public_form: an anonymous submission, at most 5 an hour from
  * client_addr (DH_E_THROTTLED). *out: the record without the contact. */
 dh_status dh_app_fb_submit(dh_app *app, const dh_actor *a, json_t *body, const char *channel,
                            bool public_form, const char *client_addr, time_t now, json_t **out,
                            dh_err *e);
+/* An image sent with a submission (borrowed). */
+typedef struct dh_fb_upload {
+    const void *data;
+    size_t len;
+    const char *name; /* the file's name as sent, or NULL */
+} dh_fb_upload;
+#define DH_FB_UPLOADS_MAX 3
+/* dh_app_fb_submit with up to DH_FB_UPLOADS_MAX images, each checked by
+ * content before anything is written (DH_E_TOOLARGE "too_large" over 5 MB,
+ * DH_E_INVALID "not_an_image", naming the file) and stored with the record
+ * in its transaction; the first becomes its media_url when none is given. */
+dh_status dh_app_fb_submit_files(dh_app *app, const dh_actor *a, json_t *body,
+                                 const char *channel, bool public_form, const char *client_addr,
+                                 const dh_fb_upload *files, size_t nfiles, time_t now,
+                                 json_t **out, dh_err *e);
+/* Whether s is an http:// or https:// URL with a host and no spaces or
+ * control characters (at most 2000 bytes): an Open311 media_url. */
+bool dh_fb_media_url_valid(const char *s);
 /* dh_app_fb_submit with the public code given (demo data, imports): a code
  * taken is DH_E_CONFLICT. */
 dh_status dh_app_fb_submit_coded(dh_app *app, const dh_actor *a, json_t *body,
@@ -985,6 +1004,33 @@ dh_status dh_app_fb_kpis(dh_app *app, const dh_actor *a, dh_date from, dh_date t
 dh_status dh_app_fb_attachment(dh_app *app, const dh_actor *a, const char *code,
                                const char *sha256, time_t now, const char **mime, void **data,
                                size_t *len, dh_err *e);
+/* Days after its answer an answered record without a rating is closed by
+ * the feedback job (DIEUHANH_FEEDBACK_CLOSE_DAYS, 0 to 3650; default 10:
+ * a choice of ours, to check against the province's rules). */
+#define DH_FB_CLOSE_DAYS_DEFAULT 10
+int dh_fb_close_days(void);
+/* Closes the answered records answered at least `days` days before now
+ * and not rated (at most 1,000 a run), each by the transition `close` of
+ * actor system:feedback (audited). *out {days, closed, codes}. */
+dh_status dh_app_fb_autoclose(dh_app *app, time_t now, int days, json_t **out, dh_err *e);
+/* The daily reminders of open feedback at risk or overdue: a row per
+ * handling unit, day, kind and record (GET /api/v1/feedback/reminders), and
+ * an e-mail per unit with a contact when DIEUHANH_SMTP_URL is set. Once per
+ * local day (meta fb_reminders_day) unless force (which mails the day's
+ * rows again but never writes one twice). *out {ran, day, rows, mailed,
+ * mail_errors}. */
+dh_status dh_app_fb_reminders_run(dh_app *app, time_t now, bool force, json_t **out, dh_err *e);
+/* The server's job "feedback" (every DIEUHANH_FEEDBACK_INTERVAL seconds,
+ * default 300): the auto-close, then the reminders. */
+void dh_fb_tick(dh_app *app, time_t now);
+/* A unit's feedback reminders, newest first (unit NULL: the actor's; every
+ * unit for an admin), as dh_app_inbox. */
+dh_status dh_app_fb_reminders(dh_app *app, const dh_actor *a, const char *unit, int64_t before,
+                              int limit, time_t now, json_t **items, int64_t *next, dh_err *e);
+/* The codes of the overdue open feedback of unit's subtree (at most 500),
+ * for a directive from the overdue list. */
+dh_status dh_app_fb_overdue_codes(dh_app *app, const dh_actor *a, const char *unit, time_t now,
+                                  json_t **codes, dh_err *e);
 /* dh_app_fb_kpis per unit and category (each item with its "category"). */
 dh_status dh_app_fb_kpis_by_category(dh_app *app, const dh_actor *a, dh_date from, dh_date to,
                                      time_t now, json_t **out, dh_err *e);

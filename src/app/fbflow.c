@@ -2,6 +2,7 @@
  * reject, start, request_info, resume, transfer, answer, close), the
  * citizen's rating, and attaching images (issue 17). */
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -250,6 +251,29 @@ static const char *image_mime(const unsigned char *p, size_t n)
     return NULL;
 }
 
+dh_status dh_fbi_image_check(const void *data, size_t len, const char *name, const char **mime,
+                             char hex[65], dh_err *e)
+{
+    const char *what = name && *name ? name : "the file";
+    if (len > DH_FB_ATTACH_MAX)
+        return dh_err_set(e, DH_E_TOOLARGE, "too_large", "attachment",
+                          "%s: an image is at most %d bytes (5 MB); this one has %zu", what,
+                          DH_FB_ATTACH_MAX, len);
+    *mime = image_mime(data, len);
+    if (!*mime)
+        return dh_err_set(e, DH_E_INVALID, "not_an_image", "attachment",
+                          "%s is not an image (JPEG, PNG, WebP or GIF, by its content)", what);
+    unsigned char h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(h, data, len);
+    sodium_bin2hex(hex, 65, h, sizeof h);
+    return DH_OK;
+}
+
+void dh_fbi_media_path(const char *code, const char *sha256, char *out, size_t cap)
+{
+    snprintf(out, cap, "/api/v1/feedback/%s/attachments/%s", code, sha256);
+}
+
 typedef struct attach_cl {
     const dh_actor *a;
     const char *code, *name, *mime;
@@ -273,6 +297,14 @@ static dh_status attach_tx(dh_tx *tx, void *closure, dh_err *e)
             tx->c,
             &(dh_fb_attachment_row){rs.v[0].id, cl->hex, cl->mime, cl->name, cl->data, cl->len},
             e);
+    /* the first image becomes the record's media_url (Open311) when it has none */
+    if (st == DH_OK && !*rs.v[0].media_url) {
+        char path[256];
+        dh_fbi_media_path(cl->code, cl->hex, path, sizeof path);
+        dh_fb_record_row w = rs.v[0]; /* borrows rs.v[0]'s strings */
+        w.media_url = path;
+        st = DH_FEEDBACK(tx->c)->save_record(tx->c, &w, NULL, e);
+    }
     if (st == DH_E_CONFLICT)
         st = dh_err_set(e, DH_E_CONFLICT, "attachment_exists", "attachment",
                         "this image is already attached to %s", cl->code);
@@ -291,18 +323,12 @@ dh_status dh_app_fb_attach(dh_app *app, const dh_actor *a, const char *code, con
                            size_t len, const char *name, time_t now, json_t **out, dh_err *e)
 {
     *out = NULL;
-    if (len > DH_FB_ATTACH_MAX)
-        return dh_err_set(e, DH_E_TOOLARGE, "too_large", "attachment",
-                          "an image is at most %d bytes (5 MB); this one has %zu",
-                          DH_FB_ATTACH_MAX, len);
-    const char *mime = image_mime(data, len);
-    if (!mime)
-        return dh_err_set(e, DH_E_INVALID, "not_an_image", "attachment",
-                          "the file is not an image (JPEG, PNG, WebP or GIF, by its content)");
-    unsigned char h[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(h, data, len);
-    attach_cl cl = {a, code, name ? name : "", mime, data, len, now, {0}};
-    sodium_bin2hex(cl.hex, sizeof cl.hex, h, sizeof h);
+    const char *mime;
+    attach_cl cl = {a, code, name ? name : "", NULL, data, len, now, {0}};
+    dh_status st0 = dh_fbi_image_check(data, len, NULL, &mime, cl.hex, e);
+    if (st0)
+        return st0;
+    cl.mime = mime;
     dh_status st = dh_tx_run(app, DH_TX_UNITS, attach_tx, &cl, e);
     if (st == DH_OK)
         *out = json_pack("{s:s, s:s, s:s, s:I}", "sha256", cl.hex, "mime", mime, "name", cl.name,

@@ -53,6 +53,10 @@ typedef struct submit_cl {
     json_t *out;
     const char *fixed_code; /* NULL: a random code */
     char code[64];
+    const dh_fb_upload *files; /* checked before the transaction */
+    size_t nfiles;
+    const char **mimes;
+    char (*hex)[65];
 } submit_cl;
 
 static dh_status limits_of(dh_conn *c, const char *category, dh_fb_limits *lim, dh_err *e)
@@ -141,9 +145,9 @@ static dh_status submit_tx(dh_tx *tx, void *closure, dh_err *e)
     submit_cl *cl = closure;
     json_decref(cl->out);
     cl->out = NULL;
-    static const char *const keys[] = {"category", "description", "lat",     "long",
-                                       "address",  "commune",     "contact", "channel", NULL};
-    char *cat = NULL, *desc = NULL, *addr = NULL, *commune = NULL, *channel = NULL;
+    static const char *const keys[] = {"category", "description", "lat",     "long",      "address",
+                                       "commune",  "contact",     "channel", "media_url", NULL};
+    char *cat = NULL, *desc = NULL, *addr = NULL, *commune = NULL, *channel = NULL, *media = NULL;
     char *cname = NULL, *cemail = NULL, *cphone = NULL;
     routes rs = {0};
     dh_date today = dh_date_of_time_vn(cl->now);
@@ -153,8 +157,15 @@ static dh_status submit_tx(dh_tx *tx, void *closure, dh_err *e)
         (st = dh_fbi_text_field(cl->body, "description", true, &desc, e)) ||
         (st = dh_fbi_text_field(cl->body, "address", false, &addr, e)) ||
         (st = dh_json_text(cl->body, "commune", false, &commune, e)) ||
-        (st = dh_json_text(cl->body, "channel", false, &channel, e)))
+        (st = dh_json_text(cl->body, "channel", false, &channel, e)) ||
+        (st = dh_fbi_text_field(cl->body, "media_url", false, &media, e)))
         goto done;
+    if (media && *media && !dh_fb_media_url_valid(media)) {
+        st = dh_err_set(e, DH_E_INVALID, "bad_media_url", "media_url",
+                        "media_url must be an http:// or https:// URL with a host, without "
+                        "spaces");
+        goto done;
+    }
     json_t *contact = json_object_get(cl->body, "contact");
     if (contact && !json_is_null(contact)) {
         static const char *const ckeys[] = {"name", "email", "phone", NULL};
@@ -275,6 +286,12 @@ static dh_status submit_tx(dh_tx *tx, void *closure, dh_err *e)
     r.submitted_by = cl->public_form ? "" : cl->a->login;
     r.client_addr = cl->client_addr;
     r.nevents = 1;
+    char path[256];
+    r.media_url = media;
+    if (!(media && *media) && cl->nfiles) {
+        dh_fbi_media_path(cl->code, cl->hex[0], path, sizeof path);
+        r.media_url = path;
+    }
     dh_fbi_summarise(&r, &v, cl->now);
     int64_t id = 0;
     if ((st = F->save_record(tx->c, &r, &id, e)) ||
@@ -282,6 +299,20 @@ static dh_status submit_tx(dh_tx *tx, void *closure, dh_err *e)
                            &(dh_fb_event_row){id, 1, "received", cl->now, cl->a->login, unit, "",
                                               0},
                            e)))
+        goto done;
+    for (size_t i = 0; i < cl->nfiles && st == DH_OK; i++) {
+        bool dup = false; /* the same image twice: kept once */
+        for (size_t k = 0; k < i; k++)
+            dup |= !strcmp(cl->hex[k], cl->hex[i]);
+        if (!dup)
+            st = F->put_attachment(tx->c,
+                                   &(dh_fb_attachment_row){id, cl->hex[i], cl->mimes[i],
+                                                           cl->files[i].name ? cl->files[i].name
+                                                                             : "",
+                                                           cl->files[i].data, cl->files[i].len},
+                                   e);
+    }
+    if (st)
         goto done;
     /* The audit row names the record, not the submitter's contact. */
     json_t *after = json_pack("{s:s, s:s, s:s, s:s}", "code", cl->code, "category", cat,
@@ -300,36 +331,85 @@ done:
     free(addr);
     free(commune);
     free(channel);
+    free(media);
     free(cname);
     free(cemail);
     free(cphone);
     return st;
 }
 
+bool dh_fb_media_url_valid(const char *s)
+{
+    size_t n = strlen(s);
+    const char *host = !strncmp(s, "https://", 8) ? s + 8 : !strncmp(s, "http://", 7) ? s + 7 : NULL;
+    if (!host || n > 2000 || !*host || *host == '/' || *host == '?' || *host == '#')
+        return false;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p <= ' ' || *p == 0x7f || *p == '"' || *p == '<' || *p == '>' || *p == '\\')
+            return false;
+    return true;
+}
+
+static dh_status submit_run(dh_app *app, const dh_actor *a, json_t *body, const char *channel,
+                            bool public_form, const char *client_addr, const char *code,
+                            const dh_fb_upload *files, size_t nfiles, time_t now, json_t **out,
+                            dh_err *e);
+
 dh_status dh_app_fb_submit(dh_app *app, const dh_actor *a, json_t *body, const char *channel,
                            bool public_form, const char *client_addr, time_t now, json_t **out,
                            dh_err *e)
 {
-    return dh_app_fb_submit_coded(app, a, body, channel, public_form, client_addr, NULL, now, out,
-                                  e);
+    return submit_run(app, a, body, channel, public_form, client_addr, NULL, NULL, 0, now, out,
+                      e);
+}
+
+dh_status dh_app_fb_submit_files(dh_app *app, const dh_actor *a, json_t *body,
+                                 const char *channel, bool public_form, const char *client_addr,
+                                 const dh_fb_upload *files, size_t nfiles, time_t now,
+                                 json_t **out, dh_err *e)
+{
+    return submit_run(app, a, body, channel, public_form, client_addr, NULL, files, nfiles, now,
+                      out, e);
 }
 
 dh_status dh_app_fb_submit_coded(dh_app *app, const dh_actor *a, json_t *body,
                                  const char *channel, bool public_form, const char *client_addr,
                                  const char *code, time_t now, json_t **out, dh_err *e)
 {
+    return submit_run(app, a, body, channel, public_form, client_addr, code, NULL, 0, now, out,
+                      e);
+}
+
+static dh_status submit_run(dh_app *app, const dh_actor *a, json_t *body, const char *channel,
+                            bool public_form, const char *client_addr, const char *code,
+                            const dh_fb_upload *files, size_t nfiles, time_t now, json_t **out,
+                            dh_err *e)
+{
     *out = NULL;
+    if (nfiles > DH_FB_UPLOADS_MAX)
+        return dh_err_set(e, DH_E_INVALID, "too_many_images", "attachment",
+                          "at most %d images with one submission", DH_FB_UPLOADS_MAX);
+    /* Every image checked before anything is written. */
+    const char *mimes[DH_FB_UPLOADS_MAX];
+    char hex[DH_FB_UPLOADS_MAX][65];
+    for (size_t i = 0; i < nfiles; i++) {
+        dh_status st0 = dh_fbi_image_check(files[i].data, files[i].len, files[i].name, &mimes[i],
+                                           hex[i], e);
+        if (st0)
+            return st0;
+    }
     if (!json_is_object(body))
         return dh_err_set(e, DH_E_MALFORMED, "not_object", NULL, "the body is a JSON object");
     if (!public_form && a->role == DH_ROLE_VIEWER)
         return dh_app_deny(app, a, "submit", "feedback", "", NULL, now, e,
                            "submit feedback with a read-only account");
+    if (code && (!*code || strlen(code) >= sizeof((submit_cl *)0)->code))
+        return dh_err_set(e, DH_E_INVALID, "bad_code", "code", "a code is 1 to 63 bytes");
     const dh_calset *cs = dh_app_calendars_acquire(app, e);
     if (!cs)
         return e->status;
-    if (code && (!*code || strlen(code) >= sizeof((submit_cl *)0)->code))
-        return dh_err_set(e, DH_E_INVALID, "bad_code", "code", "a code is 1 to 63 bytes");
-    submit_cl cl = {a, body, channel, client_addr, public_form, now, cs, NULL, code, {0}};
+    submit_cl cl = {a,    body,  channel, client_addr, public_form, now, cs,
+                    NULL, code,  {0},     files,       nfiles,      mimes, hex};
     dh_status st = dh_tx_run(app, DH_TX_UNITS, submit_tx, &cl, e);
     dh_app_calendars_release(app, cs);
     if (st == DH_OK)

@@ -33,7 +33,8 @@ static const size_t rec_strs[] = {
     offsetof(dh_fb_record_row, outcome),       offsetof(dh_fb_record_row, answer),
     offsetof(dh_fb_record_row, reason),        offsetof(dh_fb_record_row, contact_name),
     offsetof(dh_fb_record_row, contact_email), offsetof(dh_fb_record_row, contact_phone),
-    offsetof(dh_fb_record_row, submitted_by),  offsetof(dh_fb_record_row, client_addr)};
+    offsetof(dh_fb_record_row, submitted_by),  offsetof(dh_fb_record_row, client_addr),
+    offsetof(dh_fb_record_row, media_url)};
 #define NREC_STRS (sizeof rec_strs / sizeof *rec_strs)
 
 #define FIELD(p, off) (*(const char **)((char *)(p) + (off)))
@@ -104,23 +105,20 @@ const dh_workcal *dh_fbi_unit_wc(const dh_calset *cs, const dh_unitreg *reg, con
 }
 
 /* within, at_risk, overdue or paused for an open record, from its due
- * instant (none while it waits for information). */
-static const char *open_status(const dh_fb_record_row *r, const dh_workcal *wc, time_t now)
+ * instant (none while it waits for information): the rule of
+ * dh_fb_open_outcome, with the working time from receipt to the due
+ * instant as the budget. */
+const char *dh_fbi_open_status(const dh_fb_record_row *r, const dh_workcal *wc, time_t now)
 {
     if (!r->due_at)
         return "paused";
     if (r->due_at < now)
         return "overdue";
-    /* As core/feedback.h: at most one working day left, never more than half
-     * the budget (here the working time from receipt to the due instant). */
-    int64_t left = 0, budget = 0, margin = wc ? dh_workcal_day_minutes(wc) : 0;
-    if (wc && dh_workcal_between(wc, r->received_at, r->due_at, NULL, 0, &budget) == DH_WC_OK &&
-        margin > budget / 2)
-        margin = budget / 2;
-    if (wc && dh_workcal_between(wc, now, r->due_at, NULL, 0, &left) == DH_WC_OK &&
-        left <= margin)
-        return "at_risk";
-    return "within";
+    int64_t left = 0, budget = 0;
+    if (!wc || dh_workcal_between(wc, r->received_at, r->due_at, NULL, 0, &budget) != DH_WC_OK ||
+        dh_workcal_between(wc, now, r->due_at, NULL, 0, &left) != DH_WC_OK)
+        return "within";
+    return dh_fb_outcome_name(dh_fb_open_outcome(budget, left, dh_workcal_day_minutes(wc), 0));
 }
 
 json_t *dh_fbi_record_json(const dh_fb_record_row *row, bool personal, const dh_unitreg *reg,
@@ -152,13 +150,14 @@ json_t *dh_fbi_record_json(const dh_fb_record_row *row, bool personal, const dh_
     json_object_set_new(o, "answer_due", dh_fbi_time_json(r->answer_due));
     const char *os = NULL;
     if (dh_fb_state_open(st))
-        os = open_status(r, dh_fbi_unit_wc(cs, reg, r->unit, today), now);
+        os = dh_fbi_open_status(r, dh_fbi_unit_wc(cs, reg, r->unit, today), now);
     json_object_set_new(o, "outcome", *r->outcome ? json_string(r->outcome)
                                       : os        ? json_string(os)
                                                   : json_null());
     json_object_set_new(o, "answer", *r->answer ? json_string(r->answer) : json_null());
     json_object_set_new(o, "reason", *r->reason ? json_string(r->reason) : json_null());
     json_object_set_new(o, "rating", r->rating ? json_integer(r->rating) : json_null());
+    json_object_set_new(o, "media_url", *r->media_url ? json_string(r->media_url) : json_null());
     if (personal)
         json_object_set_new(o, "contact",
                             json_pack("{s:s, s:s, s:s}", "name", r->contact_name, "email",

@@ -120,7 +120,7 @@ static void count_catalogue(const dh_procset *ps, const bool lv[3], dh_date d,
  * their deadline at the period's end (or now), satisfied (>= 4) and rated. */
 typedef struct fb_fig {
     json_t *units;
-    int64_t on_time, handled, satisfied, rated;
+    dh_i766_fb fig;
 } fb_fig;
 
 static int on_fb_stats(void *cl, const dh_fb_stats_row *r)
@@ -134,10 +134,7 @@ static int on_fb_stats(void *cl, const dh_fb_stats_row *r)
         if (!in)
             return 0;
     }
-    f->on_time += r->on_time;
-    f->handled += r->answered + r->open_overdue;
-    f->satisfied += r->satisfied;
-    f->rated += r->rated;
+    dh_i766_fb_add(&f->fig, r->answered, r->on_time, r->open_overdue, r->rated, r->satisfied);
     return 0;
 }
 
@@ -252,12 +249,9 @@ static dh_status score_unit(dh_app *app, const dh_actor *a, const dh_unitreg *re
         /* The two feedback indicators of 766 are computed from the feedback
          * records where the period has any (replacing a value typed in),
          * else they stay manual. */
-        int64_t fnum = 0, fden = 0;
-        if (!strcmp(d->code, "feedback_on_time"))
-            fnum = fb.on_time, fden = fb.handled;
-        else if (!strcmp(d->code, "feedback_satisfaction"))
-            fnum = fb.satisfied, fden = fb.rated;
-        if (!strcmp(f_, "manual") && fden > 0) {
+        int64_t fnum, fden;
+        bool from_feedback = dh_i766_fb_fraction(&fb.fig, d->code, &fnum, &fden);
+        if (!strcmp(f_, "manual") && from_feedback) {
             source = "feedback";
             json_object_set_new(o, "numerator", json_integer(fnum));
             json_object_set_new(o, "denominator", json_integer(fden));

@@ -280,4 +280,26 @@ void dh_file_new_free(dh_file_new *f);
 dh_status dh_file_insert(dh_conn *c, const dh_actor *a, const dh_file_new *f, time_t now,
                          json_t **out, dh_err *e);
 
+/* One reminder line for a unit's e-mail (both strings owned by the caller). */
+typedef struct dh_mail_item {
+    char *unit;
+    char *line;
+} dh_mail_item;
+
+/* Mails each unit with a contact address its lines of v (reminders.c), when
+ * DIEUHANH_SMTP_URL is set: subject "Nhắc việc ngày DAY: N <what> của
+ * UNIT". Counts the messages sent; each failure is appended to errors
+ * ({unit, error}). */
+void dh_mail_units(dh_app *app, const dh_mail_item *v, size_t n, dh_date today,
+                   const char *what, int *sent, json_t *errors);
+/* Frees v and the strings of its n items. */
+void dh_mail_items_free(dh_mail_item *v, size_t n);
+
+/* The unit whose reminders a reads (reminders.c): *unit as given, else a's own
+ * unit; NULL stays only for an admin (every unit). An unknown unit is
+ * DH_E_INVALID, one outside a's subtree DH_E_FORBIDDEN (audited for
+ * `entity`). */
+dh_status dh_app_inbox_scope(dh_app *app, const dh_actor *a, const char **unit,
+                             const char *entity, time_t now, dh_err *e);
+
 #endif

@@ -1,4 +1,5 @@
-/* reminders.c - the daily reminders job: per lead unit, the tasks due
+/* reminders.c - the inbox (a unit's reminders, read with dh_app_inbox) and
+ * the daily reminders job: per lead unit, the tasks due
  * within a week, the overdue ones and the missed reports go into the inbox
  * table, and by e-mail (libcurl SMTP) to the unit's address when
  * DIEUHANH_SMTP_URL is set. The local day of the last run is kept in meta
@@ -17,13 +18,8 @@
 
 #define DUE_SOON_DAYS 7
 
-typedef struct mail_item {
-    char *unit;
-    char *line;
-} mail_item;
-
 typedef struct reminder_run {
-    mail_item *v;
+    dh_mail_item *v;
     size_t n, cap;
     int rows;
     bool force; /* mail today's rows again, not only the new ones */
@@ -61,7 +57,7 @@ static dh_status add_row(dh_conn *c, reminder_run *run, const dh_planbook *b, co
         run->cap = run->cap ? run->cap * 2 : 64;
         run->v = dh_xrealloc(run->v, run->cap * sizeof *run->v);
     }
-    run->v[run->n++] = (mail_item){dh_xstrdup(unit), dh_xstrdup(msg)};
+    run->v[run->n++] = (dh_mail_item){dh_xstrdup(unit), dh_xstrdup(msg)};
     return DH_OK;
 }
 
@@ -190,12 +186,11 @@ static int on_contact(void *closure, const char *unit, const char *email)
     return 0;
 }
 
-/* Mails each unit with an address its new rows; counts sent and failed. */
-static void mail_units(dh_app *app, const reminder_run *run, dh_date today, int *sent,
-                       json_t *errors)
+void dh_mail_units(dh_app *app, const dh_mail_item *v, size_t n, dh_date today,
+                   const char *what, int *sent, json_t *errors)
 {
     const char *url = getenv("DIEUHANH_SMTP_URL");
-    if (!url || !*url || run->n == 0)
+    if (!url || !*url || n == 0)
         return;
     const char *from = getenv("DIEUHANH_SMTP_FROM");
     if (!from || !*from)
@@ -212,15 +207,15 @@ static void mail_units(dh_app *app, const reminder_run *run, dh_date today, int 
     for (size_t k = 0; k < ct.n; k++) {
         dh_buf body = {0};
         int lines = 0;
-        for (size_t i = 0; i < run->n; i++) {
-            if (strcmp(run->v[i].unit, ct.unit[k]) != 0)
+        for (size_t i = 0; i < n; i++) {
+            if (strcmp(v[i].unit, ct.unit[k]) != 0)
                 continue;
-            dh_buf_printf(&body, "- %s\n", run->v[i].line);
+            dh_buf_printf(&body, "- %s\n", v[i].line);
             lines++;
         }
         if (lines) {
             char subject[256], err[256];
-            snprintf(subject, sizeof subject, "Nhắc việc ngày %s: %d nhiệm vụ của %s", day, lines,
+            snprintf(subject, sizeof subject, "Nhắc việc ngày %s: %d %s của %s", day, lines, what,
                      ct.unit[k]);
             dh_buf text = {0};
             dh_buf_printf(&text, "Đơn vị %s có %d nhắc việc ngày %s:\n\n%s", ct.unit[k], lines,
@@ -244,13 +239,18 @@ static void mail_units(dh_app *app, const reminder_run *run, dh_date today, int 
 /* The job.                                                           */
 
 /* Frees the rows collected, keeping `force`. */
+void dh_mail_items_free(dh_mail_item *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(v[i].unit);
+        free(v[i].line);
+    }
+    free(v);
+}
+
 static void run_reset(reminder_run *run)
 {
-    for (size_t i = 0; i < run->n; i++) {
-        free(run->v[i].unit);
-        free(run->v[i].line);
-    }
-    free(run->v);
+    dh_mail_items_free(run->v, run->n);
     *run = (reminder_run){.force = run->force};
 }
 
@@ -313,7 +313,7 @@ dh_status dh_app_reminders_run(dh_app *app, time_t now, bool force, json_t **out
     } else if (st == DH_OK) {
         int sent = 0;
         json_t *errors = json_array();
-        mail_units(app, &cl.run, today, &sent, errors);
+        dh_mail_units(app, cl.run.v, cl.run.n, today, "nhiệm vụ", &sent, errors);
         *out = json_pack("{s:b,s:o,s:i,s:i,s:o}", "ran", 1, "day", pb_date_json(today), "rows",
                          cl.run.rows, "mailed", sent, "mail_errors", errors);
     }
@@ -359,6 +359,77 @@ dh_status dh_app_contact_set(dh_app *app, const dh_actor *a, const char *unit,
                           "'%s' is not an e-mail address", email);
     contact_cl cl = {a, unit, email, now};
     return dh_tx_run(app, DH_TX_UNITS, contact_tx, &cl, e);
+}
+
+/* ------------------------------------------------------------------ */
+/* The inbox.                                                         */
+
+struct inbox_ctx {
+    json_t *items;
+    int64_t last;
+    int n;
+};
+
+static int on_inbox(void *closure, const dh_inbox_row *r)
+{
+    struct inbox_ctx *x = closure;
+    json_array_append_new(x->items,
+                          json_pack("{s:I,s:s,s:o,s:s,s:I,s:s,s:s,s:I}", "id", (json_int_t)r->id,
+                                    "unit", r->unit, "day", pb_date_json(r->day), "kind", r->kind,
+                                    "task", (json_int_t)r->task_id, "occurrence", r->occurrence,
+                                    "message", r->message, "created_at",
+                                    (json_int_t)r->created_at));
+    x->last = r->id;
+    x->n++;
+    return 0;
+}
+
+dh_status dh_app_inbox_scope(dh_app *app, const dh_actor *a, const char **unit,
+                             const char *entity, time_t now, dh_err *e)
+{
+    if (!*unit || !**unit)
+        *unit = a->unit_code[0] ? a->unit_code : NULL;
+    if (!*unit)
+        return a->role == DH_ROLE_ADMIN
+                   ? DH_OK
+                   : dh_err_set(e, DH_E_INVALID, "missing_field", "unit", "unit is required");
+    const dh_unitreg *r = dh_app_units_acquire(app, e);
+    if (!r)
+        return e->status;
+    int32_t u = dh_unitreg_find(r, *unit);
+    bool ok = u >= 0 && dh_access_allows(r, a->role, dh_app_actor_scope(r, a), DH_ACT_READ, u,
+                                         dh_date_of_time_vn(now));
+    dh_app_units_release(app, r);
+    if (u < 0)
+        return dh_err_set(e, DH_E_INVALID, "unknown_unit", "unit", "unit '%s' does not exist",
+                          *unit);
+    if (!ok)
+        return dh_app_deny(app, a, "read", entity, *unit, *unit, now, e,
+                           "read the inbox of a unit outside their subtree");
+    return DH_OK;
+}
+
+dh_status dh_app_inbox(dh_app *app, const dh_actor *a, const char *unit, int64_t before,
+                       int limit, time_t now, json_t **items, int64_t *next, dh_err *e)
+{
+    *items = NULL;
+    *next = 0;
+    dh_status st0 = dh_app_inbox_scope(app, a, &unit, "inbox", now, e);
+    if (st0)
+        return st0;
+    dh_conn *c = dh_store_acquire(dh_app_store(app), e);
+    if (!c)
+        return e->status;
+    struct inbox_ctx x = {json_array(), 0, 0};
+    dh_status st = DH_PLANS(c)->list_inbox(c, unit, before, limit, on_inbox, &x, e);
+    dh_store_release(c);
+    if (st) {
+        json_decref(x.items);
+        return st;
+    }
+    *items = x.items;
+    *next = x.n == limit ? x.last : 0;
+    return DH_OK;
 }
 
 /* The server's job (dh_job_start): the reminders, logged. */

@@ -1,5 +1,5 @@
 /* tasks.c - plan tasks and directives: create, change, show, list with
- * filters, progress updates and comments, and the reminders inbox. */
+ * filters, progress updates and comments (the inbox is in reminders.c). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -867,9 +867,11 @@ dh_status dh_app_directive_create(dh_app *app, const dh_actor *a, json_t *body, 
     json_t *src = json_object_get(body, "source");
     const char *skind = json_string_value(json_object_get(src, "kind"));
     if (!json_is_object(src) || !skind ||
-        (strcmp(skind, "dossiers") && strcmp(skind, "task") && strcmp(skind, "unit")))
+        (strcmp(skind, "dossiers") && strcmp(skind, "feedback") && strcmp(skind, "task") &&
+         strcmp(skind, "unit")))
         return dh_err_set(e, DH_E_INVALID, "invalid_source", "source",
-                          "source must be {\"kind\": \"dossiers\"|\"task\"|\"unit\", ...}");
+                          "source must be {\"kind\": \"dossiers\"|\"feedback\"|\"task\"|"
+                          "\"unit\", ...}");
     const char *assignee = json_string_value(json_object_get(body, "assignee"));
     if (!assignee)
         return dh_err_set(e, DH_E_INVALID, "missing_field", "assignee",
@@ -922,6 +924,22 @@ dh_status dh_app_directive_create(dh_app *app, const dh_actor *a, json_t *body, 
         snprintf(content, sizeof content,
                  "Xử lý dứt điểm %zu hồ sơ trễ hạn của %s và báo cáo kết quả.",
                  json_array_size(codes), unit);
+    } else if (strcmp(skind, "feedback") == 0) {
+        /* the overdue feedback of the unit's subtree, as it stands now */
+        const char *unit = json_string_value(json_object_get(src, "unit"));
+        json_t *codes = NULL;
+        if (!unit)
+            unit = assignee;
+        st = dh_app_fb_overdue_codes(app, a, unit, now, &codes, e);
+        if (st) {
+            json_decref(source);
+            return st;
+        }
+        json_object_set_new(source, "unit", json_string(unit));
+        json_object_set_new(source, "feedback", codes);
+        snprintf(content, sizeof content,
+                 "Xử lý dứt điểm %zu phản ánh, kiến nghị quá hạn của %s và báo cáo kết quả.",
+                 json_array_size(codes), unit);
     } else if (strcmp(skind, "task") == 0) {
         json_t *tv = json_object_get(src, "task");
         if (!json_is_integer(tv)) {
@@ -961,66 +979,4 @@ dh_status dh_app_directive_create(dh_app *app, const dh_actor *a, json_t *body, 
     json_decref(source);
     json_decref(tb);
     return st;
-}
-
-/* ------------------------------------------------------------------ */
-/* The inbox.                                                         */
-
-struct inbox_ctx {
-    json_t *items;
-    int64_t last;
-    int n;
-};
-
-static int on_inbox(void *closure, const dh_inbox_row *r)
-{
-    struct inbox_ctx *x = closure;
-    json_array_append_new(x->items,
-                          json_pack("{s:I,s:s,s:o,s:s,s:I,s:s,s:s,s:I}", "id", (json_int_t)r->id,
-                                    "unit", r->unit, "day", pb_date_json(r->day), "kind", r->kind,
-                                    "task", (json_int_t)r->task_id, "occurrence", r->occurrence,
-                                    "message", r->message, "created_at",
-                                    (json_int_t)r->created_at));
-    x->last = r->id;
-    x->n++;
-    return 0;
-}
-
-dh_status dh_app_inbox(dh_app *app, const dh_actor *a, const char *unit, int64_t before,
-                       int limit, time_t now, json_t **items, int64_t *next, dh_err *e)
-{
-    *items = NULL;
-    *next = 0;
-    if (!unit || !*unit)
-        unit = a->unit_code[0] ? a->unit_code : NULL;
-    if (unit) {
-        const dh_unitreg *r = dh_app_units_acquire(app, e);
-        if (!r)
-            return e->status;
-        int32_t u = dh_unitreg_find(r, unit);
-        bool ok = u >= 0 && dh_access_allows(r, a->role, dh_app_actor_scope(r, a), DH_ACT_READ,
-                                             u, dh_date_of_time_vn(now));
-        dh_app_units_release(app, r);
-        if (u < 0)
-            return dh_err_set(e, DH_E_INVALID, "unknown_unit", "unit", "unit '%s' does not exist",
-                              unit);
-        if (!ok)
-            return dh_app_deny(app, a, "read", "inbox", unit, unit, now, e,
-                               "read the inbox of a unit outside their subtree");
-    } else if (a->role != DH_ROLE_ADMIN) {
-        return dh_err_set(e, DH_E_INVALID, "missing_field", "unit", "unit is required");
-    }
-    dh_conn *c = dh_store_acquire(dh_app_store(app), e);
-    if (!c)
-        return e->status;
-    struct inbox_ctx x = {json_array(), 0, 0};
-    dh_status st = DH_PLANS(c)->list_inbox(c, unit, before, limit, on_inbox, &x, e);
-    dh_store_release(c);
-    if (st) {
-        json_decref(x.items);
-        return st;
-    }
-    *items = x.items;
-    *next = x.n == limit ? x.last : 0;
-    return DH_OK;
 }

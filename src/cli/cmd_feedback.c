@@ -26,6 +26,8 @@ static const char fb_help[] =
     "       dieuhanh feedback answer CODE --answer TEXT\n"
     "       dieuhanh feedback rate CODE --rating 1..5\n"
     "       dieuhanh feedback kpis --from DATE --to DATE\n"
+    "       dieuhanh feedback job [--days N] [--force] [--at YYYY-MM-DDTHH:MM]\n"
+    "       dieuhanh feedback reminders [--unit UNIT] [--limit N]\n"
     "       (every form takes --db URL; the output is JSON)\n\n"
     "Citizen feedback (phản ánh, kiến nghị). A record is received, then accepted or\n"
     "rejected (with a reason), in progress, answered (the answer is public) and closed;\n"
@@ -36,7 +38,13 @@ static const char fb_help[] =
     "own unit valid today. transfer moves it to another unit: the clock keeps running.\n"
     "CHANNEL: portal, hotline, zalo, app, counter, letter or open311 (default portal).\n"
     "The submitter's contact is personal data: shown only to the handling unit's officers\n"
-    "and to admins.\n";
+    "and to admins.\n"
+    "job runs what the server's feedback job does every DIEUHANH_FEEDBACK_INTERVAL seconds:\n"
+    "answered records without a rating are closed --days N days after their answer\n"
+    "(default DIEUHANH_FEEDBACK_CLOSE_DAYS, else 10), then once a day each handling unit gets a\n"
+    "reminder of its open feedback at risk or overdue (listed by reminders, and mailed to\n"
+    "the unit's contact when DIEUHANH_SMTP_URL is set; --force mails today's again). --at runs\n"
+    "it as at that instant (Vietnam's time) instead of now.\n";
 
 static void set_str(json_t *o, const char *k, const char *v)
 {
@@ -75,7 +83,8 @@ int dh_cmd_feedback(int argc, char **argv)
                *lon = NULL, *channel = NULL, *email = NULL, *phone = NULL, *state = NULL,
                *limit = NULL, *reason = NULL, *note = NULL, *answer = NULL, *rating = NULL,
                *from = NULL, *to = NULL, *pos[2];
-    bool as_json = false, routes = false, inactive = false, queue = false;
+    const char *days = NULL, *at_s = NULL;
+    bool as_json = false, routes = false, inactive = false, queue = false, force = false;
     int npos;
     const dh_cli_opt opts[] = {{"--db", &db, NULL},
                                {"--json", NULL, &as_json},
@@ -107,6 +116,9 @@ int dh_cmd_feedback(int argc, char **argv)
                                {"--rating", &rating, NULL},
                                {"--from", &from, NULL},
                                {"--to", &to, NULL},
+                               {"--days", &days, NULL},
+                               {"--at", &at_s, NULL},
+                               {"--force", NULL, &force},
                                {NULL, NULL, NULL}};
     int rc = dh_cli_parse("feedback", argc, argv, opts, pos, 2, &npos, fb_help);
     if (rc)
@@ -122,7 +134,8 @@ int dh_cmd_feedback(int argc, char **argv)
             return dh_cli_usage("feedback", "%s needs the record's CODE", what);
     } else if (npos != 1) {
         return dh_cli_usage("feedback", "what to do: categories, category, route, submit, list, "
-                                        "show, kpis or an action (accept, reject, ...)");
+                                        "show, kpis, job, reminders or an action (accept, "
+                                        "reject, ...)");
     }
     if (!strcmp(what, "category") && (!code || !name))
         return dh_cli_usage("feedback", "category needs --code and --name");
@@ -132,12 +145,19 @@ int dh_cmd_feedback(int argc, char **argv)
         return dh_cli_usage("feedback", "submit needs --category and --description");
     if (!strcmp(what, "kpis") && (!from || !to))
         return dh_cli_usage("feedback", "kpis needs --from and --to");
+    char *end = NULL;
+    long ndays = days ? strtol(days, &end, 10) : dh_fb_close_days();
+    if (days && (!*days || *end || ndays < 0 || ndays > 3650))
+        return dh_cli_usage("feedback", "--days is a whole number, 0 to 3650");
+    time_t at = 0;
+    if (at_s && dh_time_parse(at_s, &at))
+        return dh_cli_usage("feedback", "--at is an instant YYYY-MM-DDTHH:MM");
     dh_app *app = dh_cli_open(dh_cli_db(db), false);
     if (!app)
         return DH_EXIT_FAIL;
     dh_actor a;
     dh_actor_cli(&a);
-    time_t now = time(NULL);
+    time_t now = at ? at : time(NULL);
     dh_err e;
     json_t *out = NULL, *b = json_object();
     dh_status st;
@@ -196,6 +216,22 @@ int dh_cmd_feedback(int argc, char **argv)
             f.open = 1, f.order = 1;
         f.limit = limit ? atoi(limit) : 0;
         st = dh_app_fb_list(app, &a, &f, now, &out, &e);
+        rc = print_out(st, &e, out);
+    } else if (!strcmp(what, "job")) {
+        json_t *closed = NULL, *rem = NULL;
+        st = dh_app_fb_autoclose(app, now, (int)ndays, &closed, &e);
+        if (st == DH_OK)
+            st = dh_app_fb_reminders_run(app, now, force, &rem, &e);
+        else
+            closed = NULL;
+        rc = print_out(st, &e, st ? NULL : json_pack("{s:o, s:o}", "autoclose", closed,
+                                                    "reminders", rem));
+        if (st)
+            json_decref(closed);
+    } else if (!strcmp(what, "reminders")) {
+        int64_t next = 0;
+        st = dh_app_fb_reminders(app, &a, unit, 0, limit ? atoi(limit) : 100, now, &out, &next,
+                                 &e);
         rc = print_out(st, &e, out);
     } else if (!strcmp(what, "show")) {
         st = dh_app_fb_get(app, &a, pos[1], now, &out, &e);

@@ -156,16 +156,20 @@ int dh_cli_serve_until_signal(dh_app *app, const char *listen)
     /* The daily late-dossier report: after its hour, once a day. */
     dh_job *late = dh_job_start(app, "late_daily", dh_late_daily_tick,
                                 dh_job_interval("DIEUHANH_LATE_REPORT_INTERVAL", 300));
-    if (!rem || !tgt || !late)
+    /* Feedback: answered records closed after N days, and the reminders. */
+    dh_job *fb = dh_job_start(app, "feedback", dh_fb_tick,
+                              dh_job_interval("DIEUHANH_FEEDBACK_INTERVAL", 300));
+    if (!rem || !tgt || !late || !fb)
         fprintf(stderr, "dieuhanh: warning: a background job did not start (%s); the server "
                         "answers, but reminders or status refreshes wait for requests\n",
-                !rem ? "reminders" : !tgt ? "targets" : "late_daily");
+                !rem ? "reminders" : !tgt ? "targets" : !late ? "late_daily" : "feedback");
     fprintf(stderr, "dieuhanh: serving on http://%.*s:%d/ (Ctrl-C stops)\n",
             (int)(strrchr(listen, ':') - listen), listen, dh_server_port(s));
     fflush(stderr);
     sigwait(&set, &sig);
     fprintf(stderr, "dieuhanh: stopping\n");
     dh_app_request_stop(app);
+    dh_job_stop(fb);
     dh_job_stop(late);
     dh_job_stop(tgt);
     dh_job_stop(rem);

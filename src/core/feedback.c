@@ -165,6 +165,44 @@ static int used_at(const dh_workcal *wc, time_t from, time_t at, const dh_interv
     return 0;
 }
 
+static const char *label_of(const char *const (*map)[2], size_t n, const char *s)
+{
+    for (size_t i = 0; s && i < n; i++)
+        if (!strcmp(map[i][0], s))
+            return map[i][1];
+    return s ? s : "—";
+}
+
+const char *dh_fb_state_label(const char *state)
+{
+    static const char *const map[][2] = {
+        {"received", "Đã tiếp nhận"},           {"accepted", "Đã thụ lý"},
+        {"rejected", "Không thụ lý"},           {"in_progress", "Đang xử lý"},
+        {"needs_info", "Chờ bổ sung thông tin"}, {"answered", "Đã trả lời"},
+        {"closed", "Đã kết thúc"}};
+    return label_of(map, sizeof map / sizeof *map, state);
+}
+
+const char *dh_fb_event_label(const char *type)
+{
+    static const char *const map[][2] = {
+        {"received", "Tiếp nhận"},      {"accept", "Thụ lý"},
+        {"reject", "Không thụ lý"},     {"start", "Bắt đầu xử lý"},
+        {"request_info", "Yêu cầu bổ sung thông tin"}, {"resume", "Tiếp tục xử lý"},
+        {"transfer", "Chuyển đơn vị"},  {"answer", "Trả lời"},
+        {"rate", "Đánh giá"},           {"close", "Kết thúc"}};
+    return label_of(map, sizeof map / sizeof *map, type);
+}
+
+dh_fb_outcome dh_fb_open_outcome(int64_t budget, int64_t left, int64_t day_minutes,
+                                 int at_risk_minutes)
+{
+    int64_t margin = at_risk_minutes > 0 ? at_risk_minutes : day_minutes;
+    if (at_risk_minutes <= 0 && margin > budget / 2)
+        margin = budget / 2;
+    return left < 0 ? DH_FBO_OVERDUE : left <= margin ? DH_FBO_AT_RISK : DH_FBO_WITHIN;
+}
+
 int dh_fb_replay(const dh_fb_event *ev, size_t n, const dh_workcal *wc, const dh_fb_limits *lim,
                  time_t now, dh_fb_view *out, long *bad, const char **why)
 {
@@ -269,12 +307,7 @@ int dh_fb_replay(const dh_fb_event *ev, size_t n, const dh_workcal *wc, const dh
                          (st == DH_FB_NEEDS_INFO && before_pause == DH_FB_RECEIVED);
         int64_t budget = accepting ? acc_budget : out->answer_budget_minutes;
         int64_t used = accepting ? acc_used : out->used_minutes;
-        int64_t margin = lim->at_risk_minutes > 0 ? lim->at_risk_minutes : day;
-        if (lim->at_risk_minutes <= 0 && margin > budget / 2)
-            margin = budget / 2;
-        out->outcome = used > budget             ? DH_FBO_OVERDUE
-                       : budget - used <= margin ? DH_FBO_AT_RISK
-                                                 : DH_FBO_WITHIN;
+        out->outcome = dh_fb_open_outcome(budget, budget - used, day, lim->at_risk_minutes);
     }
     return 0;
 }

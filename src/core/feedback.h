@@ -70,6 +70,11 @@ int dh_fb_state_parse(const char *s, dh_fb_state *out);
 const char *dh_fb_event_name(dh_fb_event_type t);
 int dh_fb_event_parse(const char *s, dh_fb_event_type *out);
 
+/* Vietnamese labels for pages ("Đã tiếp nhận", "Thụ lý"...); the name
+ * itself for an unknown one, "—" for NULL. */
+const char *dh_fb_state_label(const char *state);
+const char *dh_fb_event_label(const char *type);
+
 /* True for the states in which the record waits on the handling unit or
  * the citizen (received, accepted, in_progress, needs_info). */
 bool dh_fb_state_open(dh_fb_state s);
@@ -130,6 +135,15 @@ typedef struct dh_fb_view {
  * paused_from). Returns 0 and the state after, or -1 and a reason. */
 int dh_fb_transition(dh_fb_state from, dh_fb_state paused_from, dh_fb_event_type t,
                      dh_fb_state *to, const char **why);
+
+/* The outcome of an open record against the deadline that applies now,
+ * given the working minutes of its budget and those left until the
+ * deadline (negative: past it): overdue when past, at risk when at most the
+ * margin is left (at_risk_minutes; <= 0: one working day of day_minutes,
+ * never more than half the budget), else within. The one "at risk" rule:
+ * dh_fb_replay and the stored records' lists both use it. */
+dh_fb_outcome dh_fb_open_outcome(int64_t budget, int64_t left, int64_t day_minutes,
+                                 int at_risk_minutes);
 
 /* Sorts events by instant, then seq. */
 void dh_fb_events_sort(dh_fb_event *ev, size_t n);

@@ -3,6 +3,9 @@
  *   PUT  /api/v1/feedback/categories {code,name,...}   a category (admins)
  *   PUT  /api/v1/feedback/routes {category,commune,unit}  a routing rule (admins)
  *   GET  /api/v1/feedback/kpis?from=&to=           KPIs per unit and in total
+ *   GET  /api/v1/feedback/reminders?unit=&limit=&cursor=  the at-risk / overdue reminders
+ *   POST /api/v1/feedback/job/run[?force=1&days=N] the feedback job now (admins): auto-close,
+ *                                                  then the reminders
  *   POST /api/v1/feedback {category,description,...,channel}  feedback taken by an officer
  *   GET  /api/v1/feedback[?unit=&category=&commune=&state=open|closed&from=&to=&queue=1&limit=]
  *   GET  /api/v1/feedback/{code}                   a record with its events
@@ -90,10 +93,8 @@ static void submit(dh_req *rq, dh_resp *rs, bool public_form)
         return;
     dh_err e;
     json_t *out = NULL;
-    dh_actor anon = {0};
-    anon.role = DH_ROLE_VIEWER;
-    snprintf(anon.login, sizeof anon.login, "public:%s", rq->ip);
-    snprintf(anon.ip, sizeof anon.ip, "%s", rq->ip);
+    dh_actor anon;
+    dh_public_actor(rq, &anon);
     dh_status st = dh_app_fb_submit(rq->app, public_form ? &anon : &rq->actor, b,
                                     public_form ? "portal" : NULL, public_form, rq->ip, rq->now,
                                     &out, &e);
@@ -152,6 +153,11 @@ static void get_one(dh_req *rq, dh_resp *rs)
 
 static void get_public(dh_req *rq, dh_resp *rs)
 {
+    if (!dh_public_lookup_allow(rs, rq->ip, rq->now)) {
+        dh_reply_error(rs, 429, "too_many_lookups", NULL,
+                       "at most 30 lookups a minute from one address; try again later");
+        return;
+    }
     dh_err e;
     json_t *out = NULL;
     dh_status st = dh_app_fb_get(rq->app, NULL, rq->params[0], rq->now, &out, &e);
@@ -186,9 +192,8 @@ static void post_action(dh_req *rq, dh_resp *rs)
 
 static void post_rate(dh_req *rq, dh_resp *rs)
 {
-    dh_actor anon = {0};
-    anon.role = DH_ROLE_VIEWER;
-    snprintf(anon.login, sizeof anon.login, "public:%s", rq->ip);
+    dh_actor anon;
+    dh_public_actor(rq, &anon);
     act(rq, rs, rq->authed ? &rq->actor : &anon, rq->params[0], "rate");
 }
 
@@ -212,7 +217,49 @@ static void get_attachment(dh_req *rq, dh_resp *rs)
     rs->cache = "private, max-age=3600";
 }
 
+static void get_reminders(dh_req *rq, dh_resp *rs)
+{
+    dh_reply_inbox(rq, rs, dh_app_fb_reminders);
+}
+
+/* The feedback job by hand (admins): ?force=1 mails today's reminders
+ * again; ?days=N closes with N instead of the configured days. */
+static void post_job(dh_req *rq, dh_resp *rs)
+{
+    if (rq->actor.role != DH_ROLE_ADMIN || rq->actor.scoped_admin) {
+        dh_app_audit_denied(rq->app, &rq->actor, "run", "feedback_job", "", "", rq->now);
+        dh_reply_error(rs, 403, "forbidden", NULL, "only an admin may run the feedback job by hand");
+        return;
+    }
+    const char *force = dh_req_query(rq, "force"), *days_s = dh_req_query(rq, "days");
+    int days = dh_fb_close_days();
+    if (days_s) {
+        char *end;
+        long d = strtol(days_s, &end, 10);
+        if (!*days_s || *end || d < 0 || d > 3650) {
+            dh_reply_error(rs, 422, "invalid_value", "days", "days is a whole number, 0 to 3650");
+            return;
+        }
+        days = (int)d;
+    }
+    json_t *closed = NULL, *reminders = NULL;
+    dh_err e;
+    dh_status st = dh_app_fb_autoclose(rq->app, rq->now, days, &closed, &e);
+    if (st == DH_OK)
+        st = dh_app_fb_reminders_run(rq->app, rq->now, force && !strcmp(force, "1"), &reminders,
+                                     &e);
+    if (st) {
+        json_decref(closed);
+        dh_reply_err(rs, &e);
+        return;
+    }
+    dh_reply_json_steal(rs, 200, json_pack("{s:o, s:o}", "autoclose", closed, "reminders",
+                                           reminders));
+}
+
 const dh_route dh_routes_feedback[] = {
+    {"GET", "/api/v1/feedback/reminders", get_reminders, 0},
+    {"POST", "/api/v1/feedback/job/run", post_job, 0},
     {"GET", "/api/v1/feedback/categories", get_categories, DH_ROUTE_PUBLIC},
     {"PUT", "/api/v1/feedback/categories", put_category, 0},
     {"PUT", "/api/v1/feedback/routes", put_route, 0},

@@ -227,12 +227,13 @@ static void post_requests(dh_req *rq, dh_resp *rs)
     int f = fmt_param(rq, rs, 0);
     if (f < 0)
         return;
-    static _Thread_local char v[12][4096];
+    static _Thread_local char v[13][4096];
     static const char *const names[] = {"api_key", "service_code", "lat", "long",
                                         "address_string", "address_id", "description", "email",
-                                        "first_name", "last_name", "phone", "attribute[commune]"};
-    const char *p[12];
-    for (int i = 0; i < 12; i++)
+                                        "first_name", "last_name", "phone", "attribute[commune]",
+                                        "media_url"};
+    const char *p[13];
+    for (int i = 0; i < 13; i++)
         p[i] = dh_req_form(rq, names[i], v[i], sizeof v[i]) ? v[i] : NULL;
     /* dh_req_form compares names as sent: attribute[commune] may come
      * percent-encoded. */
@@ -274,6 +275,14 @@ static void post_requests(dh_req *rq, dh_resp *rs)
         json_object_set_new(b, "address", json_string(p[4]));
     if (p[11] && *p[11])
         json_object_set_new(b, "commune", json_string(p[11]));
+    if (p[12] && *p[12]) {
+        if (!dh_fb_media_url_valid(p[12])) {
+            json_decref(b);
+            error(rs, (fmt)f, 400, "%s", "media_url must be an http:// or https:// URL");
+            return;
+        }
+        json_object_set_new(b, "media_url", json_string(p[12]));
+    }
     if (p[7] || p[8] || p[9] || p[10]) {
         char name[8300];
         snprintf(name, sizeof name, "%s%s%s", p[8] ? p[8] : "", p[8] && p[9] ? " " : "",
@@ -332,7 +341,20 @@ static json_t *request_json(json_t *rec, json_t *names)
     json_object_set_new(r, "zipcode", json_string(""));
     json_object_set(r, "lat", json_object_get(rec, "lat"));
     json_object_set(r, "long", json_object_get(rec, "long"));
-    json_object_set_new(r, "media_url", json_string(""));
+    /* as the client gave it, or our first stored image (its path made
+     * absolute with DIEUHANH_PUBLIC_URL when set); the image itself is
+     * served to the handling unit's officers only */
+    const char *media = json_string_value(json_object_get(rec, "media_url"));
+    const char *base = getenv("DIEUHANH_PUBLIC_URL");
+    char url[2400];
+    size_t bl = base ? strlen(base) : 0;
+    if (bl && base[bl - 1] == '/')
+        bl--;
+    if (media && media[0] == '/' && bl)
+        snprintf(url, sizeof url, "%.*s%s", (int)bl, base, media);
+    else
+        snprintf(url, sizeof url, "%s", media ? media : "");
+    json_object_set_new(r, "media_url", json_string(url));
     return r;
 }
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/feedback.h"
 #include "http/pages.h"
 #include "store/feedback.h"
 
@@ -100,6 +101,10 @@ static void queue(dh_req *rq, dh_resp *rs)
         dh_page_raw(&pg, "</td></tr>");
     }
     dh_page_raw(&pg, "</tbody></table>");
+    /* a directive from the overdue list (leaders, admins) */
+    const char *du = f.unit ? f.unit : rq->actor.unit_code[0] ? rq->actor.unit_code : NULL;
+    if (du)
+        dh_pages_directive_form(&pg, "feedback", du, NULL);
     free(v);
     json_decref(items);
     dh_pages_send(rs, &pg, 200);
@@ -156,13 +161,28 @@ static void record_page(dh_req *rq, dh_resp *rs, const char *code, const char *m
         dh_page_text(&pg, message);
         dh_page_raw(&pg, "</p>");
     }
+    dh_date today = dh_date_of_time_vn(rq->now);
+    json_t *cat = NULL;
+    dh_err ce;
+    dh_app_fb_categories(rq->app, s_of(d, "category"), false, &cat, &ce);
+    const char *cat_name = s_of(json_array_get(cat, 0), "name");
     dh_page_raw(&pg, "<table class=\"data\">");
     field(&pg, L(&pg, "Nội dung", "Description"), s_of(d, "description"));
-    field(&pg, L(&pg, "Lĩnh vực", "Category"), s_of(d, "category"));
+    field(&pg, L(&pg, "Lĩnh vực", "Category"), *cat_name ? cat_name : s_of(d, "category"));
     field(&pg, L(&pg, "Địa chỉ", "Address"), s_of(d, "address"));
     field(&pg, L(&pg, "Đơn vị xử lý", "Handling unit"), s_of(d, "unit_name"));
-    field(&pg, L(&pg, "Trạng thái", "State"), s_of(d, "state"));
-    field(&pg, L(&pg, "Hạn trả lời", "Answer due"), s_of(d, "answer_due"));
+    field(&pg, L(&pg, "Trạng thái", "State"),
+          pg.en ? s_of(d, "state") : dh_fb_state_label(s_of(d, "state")));
+    if (*s_of(d, "commune")) {
+        dh_page_raw(&pg, "<tr><th scope=\"row\">");
+        dh_page_text(&pg, L(&pg, "Phường, xã", "Commune"));
+        dh_page_raw(&pg, "</th><td>");
+        dh_pages_unit_name(rq, &pg, s_of(d, "commune"), today);
+        dh_page_raw(&pg, "</td></tr>");
+    }
+    char due[40];
+    dh_public_vn_time(json_object_get(d, "answer_due"), due, sizeof due);
+    field(&pg, L(&pg, "Hạn trả lời", "Answer due"), due);
     field(&pg, L(&pg, "Đánh giá thời hạn", "Deadline"), outcome_label(&pg, s_of(d, "outcome")));
     field(&pg, L(&pg, "Trả lời", "Answer"), s_of(d, "answer"));
     json_t *c = json_object_get(d, "contact");
@@ -181,12 +201,19 @@ static void record_page(dh_req *rq, dh_resp *rs, const char *code, const char *m
     json_array_foreach(json_object_get(d, "events"), i, ev)
     {
         dh_page_raw(&pg, "<li>");
-        dh_page_text(&pg, s_of(ev, "at"));
+        char at[40];
+        dh_public_vn_time(json_object_get(ev, "at"), at, sizeof at);
+        dh_page_text(&pg, at);
         dh_page_raw(&pg, " ");
-        dh_page_text(&pg, s_of(ev, "type"));
+        dh_page_text(&pg, pg.en ? s_of(ev, "type") : dh_fb_event_label(s_of(ev, "type")));
         if (*s_of(ev, "unit")) {
             dh_page_raw(&pg, " → ");
-            dh_page_text(&pg, s_of(ev, "unit"));
+            dh_pages_unit_name(rq, &pg, s_of(ev, "unit"), today);
+        }
+        if (*s_of(ev, "actor")) {
+            dh_page_raw(&pg, " (");
+            dh_page_text(&pg, s_of(ev, "actor"));
+            dh_page_raw(&pg, ")");
         }
         if (*s_of(ev, "note")) {
             dh_page_raw(&pg, ": ");
@@ -245,6 +272,7 @@ static void record_page(dh_req *rq, dh_resp *rs, const char *code, const char *m
             action_form(&pg, code, "transfer", L(&pg, "Chuyển đơn vị", "Transfer"), "unit",
                         L(&pg, "Mã đơn vị nhận", "Receiving unit code"));
     }
+    json_decref(cat);
     json_decref(d);
     dh_pages_send(rs, &pg, status);
 }
@@ -363,7 +391,7 @@ static void summary(dh_req *rq, dh_resp *rs)
         return;
     }
     dh_app_fb_categories(rq->app, NULL, false, &cats, &e);
-    dh_page_begin(&pg, L(&pg, "Tổng hợp phản ánh, kiến nghị", "Feedback summary"), "pakn");
+    dh_page_begin(&pg, L(&pg, "Tổng hợp phản ánh, kiến nghị", "Feedback summary"), "pakn-th");
     dh_pages_period_form(&pg, rq->path, NULL, label);
     dh_page_raw(&pg, "<h2>");
     dh_page_text(&pg, L(&pg, "Theo đơn vị xử lý", "By handling unit"));

@@ -739,7 +739,9 @@ static void post_directive(dh_req *rq, dh_resp *rs)
                          ? json_pack("{s:s,s:s,s:{s:s}}", "kind", "dossiers", "unit",
                                      unit ? unit : "", "filter", "state",
                                      state && *state ? state : "overdue")
-                         : json_pack("{s:s,s:s}", "kind", "unit", "unit", unit ? unit : "");
+                         : json_pack("{s:s,s:s}", "kind",
+                                     kind && !strcmp(kind, "feedback") ? "feedback" : "unit",
+                                     "unit", unit ? unit : "");
     json_t *body = json_pack("{s:o,s:s,s:s,s:s}", "source", source, "assignee",
                              assignee && *assignee ? assignee : (unit ? unit : ""), "deadline",
                              deadline ? deadline : "", "content", content ? content : "");

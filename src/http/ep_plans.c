@@ -257,23 +257,7 @@ static void post_comment(dh_req *rq, dh_resp *rs) { post_update_kind(rq, rs, tru
 
 static void post_directive(dh_req *rq, dh_resp *rs) { post_body(rq, rs, dh_app_directive_create); }
 
-static void get_inbox(dh_req *rq, dh_resp *rs)
-{
-    int limit;
-    int64_t cursor, next;
-    if (dh_req_limit(rq, rs, &limit) || dh_req_cursor(rq, rs, &cursor))
-        return;
-    json_t *items;
-    dh_err e;
-    if (dh_app_inbox(rq->app, &rq->actor, dh_req_query(rq, "unit"), cursor, limit, rq->now,
-                     &items, &next, &e)) {
-        dh_reply_err(rs, &e);
-        return;
-    }
-    char buf[32];
-    snprintf(buf, sizeof buf, "%lld", (long long)next);
-    dh_reply_list_steal(rs, items, next ? buf : NULL);
-}
+static void get_inbox(dh_req *rq, dh_resp *rs) { dh_reply_inbox(rq, rs, dh_app_inbox); }
 
 static void post_reminders(dh_req *rq, dh_resp *rs)
 {

@@ -2,7 +2,6 @@
  *   GET /tra-cuu?ma=CODE   dossier lookup (state, appointment, late or not; no
  *                          personal data), rate-limited per client address
  * Every interpolated value is HTML-escaped. */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,37 +10,6 @@
 #include "util/buf.h"
 #include "util/html.h"
 
-#define LOOKUPS_PER_MINUTE 30
-#define SLOTS 1024
-
-/* A fixed window per client address, in a small hashed table (a collision
- * shares a budget, which only makes the limit stricter). */
-static struct {
-    uint64_t key;
-    time_t window;
-    int count;
-} slots[SLOTS];
-static pthread_mutex_t slots_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static bool allow(const char *ip, time_t now)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (const char *p = ip; *p; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-    time_t w = now / 60;
-    pthread_mutex_lock(&slots_lock);
-    size_t i = h % SLOTS;
-    if (slots[i].key != h || slots[i].window != w) {
-        slots[i].key = h;
-        slots[i].window = w;
-        slots[i].count = 0;
-    }
-    bool ok = ++slots[i].count <= LOOKUPS_PER_MINUTE;
-    pthread_mutex_unlock(&slots_lock);
-    return ok;
-}
-
-
 static void row(dh_buf *b, const char *label, const char *value)
 {
     dh_buf_puts(b, "<tr><th scope=\"row\">");
@@ -49,17 +17,6 @@ static void row(dh_buf *b, const char *label, const char *value)
     dh_buf_puts(b, "</th><td>");
     dh_html_escape(b, value, false);
     dh_buf_puts(b, "</td></tr>");
-}
-
-/* "2025-02-05T08:00:00+07:00" -> "08:00 ngày 05/02/2025" */
-static void vn_time(json_t *v, char *out, size_t cap)
-{
-    const char *s = json_string_value(v);
-    if (!s || strlen(s) < 16) {
-        snprintf(out, cap, "—");
-        return;
-    }
-    snprintf(out, cap, "%.5s ngày %.2s/%.2s/%.4s", s + 11, s + 8, s + 5, s);
 }
 
 static const char *state_vi(const char *state)
@@ -106,9 +63,8 @@ static void lookup(dh_req *rq, dh_resp *rs)
     dh_html_escape(&b, code ? code : "", false);
     dh_buf_puts(&b, "\"> <button type=\"submit\">Tra cứu</button></form>");
     int status = 200;
-    if (!allow(rq->ip, rq->now)) {
+    if (!dh_public_lookup_allow(rs, rq->ip, rq->now)) {
         status = 429;
-        rs->retry_after = 60;
         dh_buf_puts(&b, "<p role=\"alert\">Bạn tra cứu quá nhiều lần trong một phút. Vui lòng "
                         "thử lại sau.</p>");
     } else if (code && *code) {
@@ -127,9 +83,9 @@ static void lookup(dh_req *rq, dh_resp *rs)
             const char *proc = json_string_value(json_object_get(d, "procedure"));
             const dh_procset *ps = dh_app_procedures_acquire(rq->app, &e);
             const dh_proc *p = ps ? dh_procset_at(ps, proc, dh_date_of_time_vn(rq->now)) : NULL;
-            vn_time(json_object_get(d, "received_at"), t1, sizeof t1);
-            vn_time(json_object_get(d, "due_at"), t2, sizeof t2);
-            vn_time(json_object_get(d, "finished_at"), t3, sizeof t3);
+            dh_public_vn_time(json_object_get(d, "received_at"), t1, sizeof t1);
+            dh_public_vn_time(json_object_get(d, "due_at"), t2, sizeof t2);
+            dh_public_vn_time(json_object_get(d, "finished_at"), t3, sizeof t3);
             const char *out = json_string_value(json_object_get(d, "outcome"));
             bool late = out && (strcmp(out, "late") == 0 || strcmp(out, "overdue") == 0);
             dh_buf_puts(&b, "<table>");
@@ -139,7 +95,7 @@ static void lookup(dh_req *rq, dh_resp *rs)
             row(&b, "Ngày hẹn trả kết quả", t2);
             if (json_is_string(json_object_get(d, "extended_to"))) {
                 char t4[40];
-                vn_time(json_object_get(d, "extended_to"), t4, sizeof t4);
+                dh_public_vn_time(json_object_get(d, "extended_to"), t4, sizeof t4);
                 row(&b, "Ngày hẹn trả mới (gia hạn)", t4);
             }
             row(&b, "Tình trạng", state_vi(json_string_value(json_object_get(d, "state"))));

@@ -1,16 +1,20 @@
 /* ep_public_feedback.c - the public pages of citizen feedback (issue 17), no
  * sign-in, no JavaScript, no personal data shown:
  *   GET  /phan-anh                 the submission form
- *   POST /phan-anh                 a submission (form-encoded; a filled honeypot field is
- *                                  refused and nothing written; at most 5 an hour from one
- *                                  address: 429 with Retry-After) -> 303 to the lookup
- *   GET  /phan-anh/tra-cuu?ma=     lookup by code: state, deadline, answer
+ *   POST /phan-anh                 a submission (form-encoded, or multipart/form-data with
+ *                                  up to 3 images, each by content and <= 5 MB; a filled
+ *                                  honeypot field is refused and nothing written; at most 5
+ *                                  an hour from one address: 429 with Retry-After) -> 303 to
+ *                                  the lookup
+ *   GET  /phan-anh/tra-cuu?ma=     lookup by code: state, deadline, answer (30 lookups a
+ *                                  minute from one address, with the dossiers' lookup: 429)
  *   GET  /phan-anh/da-tra-loi[?xa=&linh-vuc=]  recent answered feedback
  * Every interpolated value is HTML-escaped. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/feedback.h"
 #include "http/http.h"
 #include "store/feedback.h"
 #include "util/buf.h"
@@ -57,7 +61,8 @@ static void form_page(dh_req *rq, dh_resp *rs)
     dh_err e;
     json_t *cats = NULL;
     dh_app_fb_categories(rq->app, NULL, false, &cats, &e);
-    dh_buf_puts(&b, "<form method=\"post\" action=\"/phan-anh\"><p><label for=\"lv\">Lĩnh vực"
+    dh_buf_puts(&b, "<form method=\"post\" action=\"/phan-anh\" enctype=\"multipart/form-data\">"
+                    "<p><label for=\"lv\">Lĩnh vực"
                     "</label> <select id=\"lv\" name=\"category\" required>");
     size_t i;
     json_t *c;
@@ -82,7 +87,10 @@ static void form_page(dh_req *rq, dh_resp *rs)
                 "maxlength=\"200\"></p><p><label for=\"dt\">Số điện thoại (không công khai)"
                 "</label> <input id=\"dt\" name=\"phone\" maxlength=\"30\"></p><p><label "
                 "for=\"em\">Thư điện tử (không công khai)</label> <input id=\"em\" name=\"email\" "
-                "maxlength=\"200\"></p><p class=\"hp\" aria-hidden=\"true\"><label for=\"web\">"
+                "maxlength=\"200\"></p><p><label for=\"anh\">Hình ảnh (tối đa 3 ảnh JPEG, PNG, "
+                "WebP hoặc GIF, mỗi ảnh không quá 5 MB; không công khai)</label> <input id=\"anh\" "
+                "name=\"image\" type=\"file\" accept=\"image/jpeg,image/png,image/webp,"
+                "image/gif\" multiple></p><p class=\"hp\" aria-hidden=\"true\"><label for=\"web\">"
                 "Không điền vào ô này</label> <input id=\"web\" name=\"website\" tabindex=\"-1\" "
                 "autocomplete=\"off\"></p><p><button type=\"submit\">Gửi phản ánh</button></p>"
                 "</form>");
@@ -106,6 +114,22 @@ static void form_post(dh_req *rq, dh_resp *rs)
         page_end(rs, &b, 400);
         return;
     }
+    if (rq->parts_bad) {
+        alert(&b, "Không đọc được biểu mẫu gửi lên (dữ liệu multipart không hợp lệ).");
+        page_end(rs, &b, 400);
+        return;
+    }
+    const dh_mpart *img[DH_FB_UPLOADS_MAX + 1];
+    int nimg = dh_req_files(rq, "image", img, DH_FB_UPLOADS_MAX + 1);
+    if (nimg > DH_FB_UPLOADS_MAX) {
+        alert(&b, "Chỉ gửi được tối đa 3 ảnh cùng một phản ánh.");
+        dh_buf_puts(&b, "<p><a href=\"/phan-anh\">Quay lại</a></p>");
+        page_end(rs, &b, 422);
+        return;
+    }
+    dh_fb_upload up[DH_FB_UPLOADS_MAX];
+    for (int i = 0; i < nimg; i++)
+        up[i] = (dh_fb_upload){img[i]->data, img[i]->len, img[i]->filename};
     json_t *body = json_object();
     const char *keys[] = {"category", "commune", "address", "description"};
     for (int i = 0; i < 4; i++)
@@ -115,20 +139,26 @@ static void form_post(dh_req *rq, dh_resp *rs)
         json_object_set_new(body, "contact",
                             json_pack("{s:s, s:s, s:s}", "name", p[4] ? p[4] : "", "phone",
                                       p[5] ? p[5] : "", "email", p[6] ? p[6] : ""));
-    dh_actor anon = {0};
-    anon.role = DH_ROLE_VIEWER;
-    snprintf(anon.login, sizeof anon.login, "public:%s", rq->ip);
-    snprintf(anon.ip, sizeof anon.ip, "%s", rq->ip);
+    dh_actor anon;
+    dh_public_actor(rq, &anon);
     dh_err e;
     json_t *out = NULL;
-    dh_status st =
-        dh_app_fb_submit(rq->app, &anon, body, "portal", true, rq->ip, rq->now, &out, &e);
+    dh_status st = dh_app_fb_submit_files(rq->app, &anon, body, "portal", true, rq->ip, up,
+                                          (size_t)nimg, rq->now, &out, &e);
     json_decref(body);
     if (st) {
         int status = dh_err_http_status(e.status);
         if (st == DH_E_THROTTLED) {
             rs->retry_after = FB_RETRY_AFTER;
             alert(&b, "Bạn đã gửi quá nhiều phản ánh trong một giờ. Vui lòng thử lại sau.");
+        } else if (!strcmp(e.code, "too_large") || !strcmp(e.code, "not_an_image")) {
+            char msg[700];
+            snprintf(msg, sizeof msg, "%s. Phản ánh chưa được gửi; vui lòng chọn lại ảnh (%s).",
+                     !strcmp(e.code, "too_large") ? "Có ảnh lớn hơn 5 MB"
+                                                  : "Có tệp không phải là ảnh JPEG, PNG, WebP "
+                                                    "hoặc GIF",
+                     e.message);
+            alert(&b, msg);
         } else {
             char msg[600];
             snprintf(msg, sizeof msg, "Không gửi được phản ánh: %s", e.message);
@@ -144,29 +174,6 @@ static void form_post(dh_req *rq, dh_resp *rs)
     json_decref(out);
     dh_buf_free(&b);
     dh_reply_redirect(rs, to);
-}
-
-static const char *state_vi(const char *s)
-{
-    static const char *const map[][2] = {
-        {"received", "Đã tiếp nhận"},       {"accepted", "Đã thụ lý"},
-        {"rejected", "Không thụ lý"},       {"in_progress", "Đang xử lý"},
-        {"needs_info", "Chờ bổ sung thông tin"}, {"answered", "Đã trả lời"},
-        {"closed", "Đã kết thúc"}};
-    for (size_t i = 0; s && i < sizeof map / sizeof *map; i++)
-        if (!strcmp(map[i][0], s))
-            return map[i][1];
-    return s ? s : "—";
-}
-
-/* "2025-02-05T08:00:00+07:00" -> "08:00 ngày 05/02/2025" */
-static void vn_time(json_t *v, char *out, size_t cap)
-{
-    const char *s = json_string_value(v);
-    if (!s || strlen(s) < 16)
-        snprintf(out, cap, "—");
-    else
-        snprintf(out, cap, "%.5s ngày %.2s/%.2s/%.4s", s + 11, s + 8, s + 5, s);
 }
 
 static void row(dh_buf *b, const char *label, const char *value)
@@ -191,22 +198,25 @@ static void lookup(dh_req *rq, dh_resp *rs)
     int status = 200;
     json_t *d = NULL;
     dh_err e;
-    if (code && *code) {
+    if (code && *code && !dh_public_lookup_allow(rs, rq->ip, rq->now)) {
+        status = 429;
+        alert(&b, "Bạn tra cứu quá nhiều lần trong một phút. Vui lòng thử lại sau.");
+    } else if (code && *code) {
         if (strlen(code) > 64 || dh_app_fb_get(rq->app, NULL, code, rq->now, &d, &e)) {
             status = 404;
             alert(&b, "Không tìm thấy phản ánh có mã này.");
         } else {
             char t1[40], t2[40], t3[40];
-            vn_time(json_object_get(d, "received_at"), t1, sizeof t1);
-            vn_time(json_object_get(d, "answer_due"), t2, sizeof t2);
-            vn_time(json_object_get(d, "answered_at"), t3, sizeof t3);
+            dh_public_vn_time(json_object_get(d, "received_at"), t1, sizeof t1);
+            dh_public_vn_time(json_object_get(d, "answer_due"), t2, sizeof t2);
+            dh_public_vn_time(json_object_get(d, "answered_at"), t3, sizeof t3);
             dh_buf_puts(&b, "<table>");
             row(&b, "Mã phản ánh", code);
             row(&b, "Nội dung", json_string_value(json_object_get(d, "description")));
             row(&b, "Đơn vị xử lý", json_string_value(json_object_get(d, "unit_name")));
             row(&b, "Ngày tiếp nhận", t1);
             row(&b, "Hạn trả lời", t2);
-            row(&b, "Tình trạng", state_vi(json_string_value(json_object_get(d, "state"))));
+            row(&b, "Tình trạng", dh_fb_state_label(json_string_value(json_object_get(d, "state"))));
             if (json_is_string(json_object_get(d, "answer"))) {
                 row(&b, "Ngày trả lời", t3);
                 row(&b, "Nội dung trả lời", json_string_value(json_object_get(d, "answer")));
@@ -248,7 +258,7 @@ static void answered(dh_req *rq, dh_resp *rs)
     json_array_foreach(items, i, x)
     {
         char t[40];
-        vn_time(json_object_get(x, "answered_at"), t, sizeof t);
+        dh_public_vn_time(json_object_get(x, "answered_at"), t, sizeof t);
         dh_buf_puts(&b, "<article><h2><a href=\"/phan-anh/tra-cuu?ma=");
         dh_html_escape(&b, json_string_value(json_object_get(x, "code")), false);
         dh_buf_puts(&b, "\">");
@@ -269,7 +279,7 @@ static void answered(dh_req *rq, dh_resp *rs)
 
 const dh_route dh_routes_public_feedback[] = {
     {"GET", "/phan-anh", form_page, DH_ROUTE_PUBLIC},
-    {"POST", "/phan-anh", form_post, DH_ROUTE_PUBLIC},
+    {"POST", "/phan-anh", form_post, DH_ROUTE_PUBLIC | DH_ROUTE_UPLOAD},
     {"GET", "/phan-anh/tra-cuu", lookup, DH_ROUTE_PUBLIC},
     {"GET", "/phan-anh/da-tra-loi", answered, DH_ROUTE_PUBLIC},
     {0, 0, 0, 0},

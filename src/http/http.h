@@ -15,12 +15,18 @@
 #include <time.h>
 
 #include "app/app.h"
+#include "util/multipart.h"
 
 #define DH_HTTP_BODY_MAX (1024 * 1024)
 /* Bulk routes (dossier events, schedule and procedure uploads) take more. */
 #define DH_HTTP_BULK_MAX (32 * 1024 * 1024)
 /* Anyone not signed in (the sign-in form, public pages) sends at most this. */
 #define DH_HTTP_ANON_BODY_MAX (64 * 1024)
+/* Upload routes (DH_ROUTE_UPLOAD: the public feedback form with its images,
+ * three of at most 5 MB) take this from anyone. */
+#define DH_HTTP_UPLOAD_MAX (16 * 1024 * 1024)
+/* The parts of a multipart/form-data body read, at most. */
+#define DH_HTTP_PARTS_MAX 32
 /* A refused body announced up to this size, sent without waiting for
  * `100 Continue`, is read and dropped before the refusal (server.c,
  * refuse_later); a larger one is refused at once. */
@@ -56,6 +62,11 @@ typedef struct dh_req {
     /* The client is this machine (loopback, and no proxy's forwarding
      * header): GET /metrics answers it without sign-in. */
     bool local;
+    /* A multipart/form-data body's parts (server.c; NULL otherwise), and
+     * whether the body claimed to be one but is malformed. */
+    dh_mpart *parts;
+    int nparts;
+    bool parts_bad;
 } dh_req;
 
 typedef struct dh_resp {
@@ -79,6 +90,8 @@ enum {
     DH_ROUTE_PAGE = 2,
     /* takes a bulk body (DH_HTTP_BULK_MAX) rather than DH_HTTP_BODY_MAX */
     DH_ROUTE_BULK = 4,
+    /* takes DH_HTTP_UPLOAD_MAX even before signing in (a public form with files) */
+    DH_ROUTE_UPLOAD = 8,
 };
 
 typedef void (*dh_handler)(dh_req *rq, dh_resp *rs);
@@ -106,6 +119,13 @@ void dh_reply_error(dh_resp *rs, int status, const char *code, const char *field
                     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* {"items":[...],"next":"<cursor>"|null}; steals items. */
 void dh_reply_list_steal(dh_resp *rs, json_t *items, const char *next);
+/* A unit's reminders (the tasks' inbox, the feedback reminders): ?unit=,
+ * ?limit= and ?cursor= read, fn called, its items replied as a list with
+ * the next cursor. */
+typedef dh_status (*dh_inbox_fn)(dh_app *app, const dh_actor *a, const char *unit,
+                                 int64_t before, int limit, time_t now, json_t **items,
+                                 int64_t *next, dh_err *e);
+void dh_reply_inbox(dh_req *rq, dh_resp *rs, dh_inbox_fn fn);
 
 /* ---- Request helpers. */
 /* Parses the body as a JSON object (size, UTF-8, depth, duplicates
@@ -114,6 +134,10 @@ json_t *dh_req_json(dh_req *rq, dh_resp *rs);
 /* A query parameter, or NULL. Values that are not UTF-8 are refused by
  * the server before any handler runs. */
 const char *dh_req_query(dh_req *rq, const char *name);
+/* The file parts named `name` of a multipart/form-data body that carry
+ * bytes (an empty file input sends none), at most max, into out; their
+ * number. */
+int dh_req_files(dh_req *rq, const char *name, const dh_mpart **out, int max);
 /* A field of an application/x-www-form-urlencoded body (decoded into a
  * thread-local buffer valid until the next call), or NULL. */
 const char *dh_req_form(dh_req *rq, const char *name, char *buf, size_t cap);
@@ -158,6 +182,18 @@ extern const dh_route dh_routes_feedback[];
 extern const dh_route dh_routes_open311[];
 extern const dh_route dh_routes_public_feedback[];
 extern const dh_route dh_routes_pages_feedback[];
+
+/* ---- What the public pages and APIs share (public.c). */
+
+/* The actor of an anonymous request: a viewer named "public:IP". */
+void dh_public_actor(const dh_req *rq, dh_actor *out);
+/* The per-address limit of lookups by code (30 a minute, dossiers and
+ * feedback together): false, with rs->status 429 and retry_after set to the
+ * seconds left in the window, when ip is over it. */
+bool dh_public_lookup_allow(dh_resp *rs, const char *ip, time_t now);
+/* An ISO 8601 instant ("2025-02-05T08:00:00+07:00") as "08:00 ngày
+ * 05/02/2025"; "—" for anything else. */
+void dh_public_vn_time(const json_t *v, char *out, size_t cap);
 
 /* ---- The server. */
 /* Calls fn(route, closure) for every route of the table the server matches

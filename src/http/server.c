@@ -143,6 +143,24 @@ void dh_reply_list_steal(dh_resp *rs, json_t *items, const char *next)
                                   next ? json_string(next) : json_null()));
 }
 
+void dh_reply_inbox(dh_req *rq, dh_resp *rs, dh_inbox_fn fn)
+{
+    int limit;
+    int64_t cursor, next;
+    if (dh_req_limit(rq, rs, &limit) || dh_req_cursor(rq, rs, &cursor))
+        return;
+    json_t *items;
+    dh_err e;
+    if (fn(rq->app, &rq->actor, dh_req_query(rq, "unit"), cursor, limit, rq->now, &items, &next,
+           &e)) {
+        dh_reply_err(rs, &e);
+        return;
+    }
+    char buf[32];
+    snprintf(buf, sizeof buf, "%lld", (long long)next);
+    dh_reply_list_steal(rs, items, next ? buf : NULL);
+}
+
 /* ------------------------------------------------------------------ */
 /* Request helpers.                                                   */
 
@@ -153,8 +171,29 @@ static int hexval(char c)
                                                                 : -1;
 }
 
+int dh_req_files(dh_req *rq, const char *name, const dh_mpart **out, int max)
+{
+    int n = 0;
+    for (int i = 0; i < rq->nparts && n < max; i++)
+        if (rq->parts[i].is_file && rq->parts[i].len && !strcmp(rq->parts[i].name, name))
+            out[n++] = &rq->parts[i];
+    return n;
+}
+
 const char *dh_req_form(dh_req *rq, const char *name, char *buf, size_t cap)
 {
+    if (rq->parts || rq->parts_bad) {
+        for (int i = 0; i < rq->nparts; i++) {
+            const dh_mpart *m = &rq->parts[i];
+            if (m->is_file || strcmp(m->name, name))
+                continue;
+            size_t n = m->len < cap - 1 ? m->len : cap - 1;
+            memcpy(buf, m->data, n);
+            buf[n] = '\0';
+            return memchr(buf, '\0', n) || dh_utf8_invalid_offset(buf, n) >= 0 ? NULL : buf;
+        }
+        return NULL;
+    }
     const char *p = rq->body, *end = rq->body ? rq->body + rq->body_len : NULL;
     size_t nl = strlen(name);
     while (p && p < end) {
@@ -617,6 +656,8 @@ static bool admit(dh_server *srv, req_ctx *ctx, dh_resp *rs)
     ctx->max = flags & DH_ROUTE_BULK ? DH_HTTP_BULK_MAX : DH_HTTP_BODY_MAX;
     if (!rq->authed && ctx->max > DH_HTTP_ANON_BODY_MAX)
         ctx->max = DH_HTTP_ANON_BODY_MAX;
+    if (flags & DH_ROUTE_UPLOAD)
+        ctx->max = DH_HTTP_UPLOAD_MAX;
     const char *cl =
         MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     unsigned long long announced = cl ? strtoull(cl, NULL, 10) : 0;
@@ -864,9 +905,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     } else {
         ctx->rq.body = ctx->body.p ? ctx->body.p : "";
         ctx->rq.body_len = ctx->body.len;
+        char boundary[80];
+        const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_CONTENT_TYPE);
+        if (dh_multipart_boundary(ct, boundary, sizeof boundary) == 0) {
+            ctx->rq.parts = dh_xcalloc(DH_HTTP_PARTS_MAX, sizeof *ctx->rq.parts);
+            ctx->rq.nparts = dh_multipart_parse(ctx->rq.body, ctx->rq.body_len, boundary,
+                                                ctx->rq.parts, DH_HTTP_PARTS_MAX);
+            ctx->rq.parts_bad = ctx->rq.nparts < 0;
+            if (ctx->rq.nparts < 0)
+                ctx->rq.nparts = 0;
+        }
         current_request_id = ctx->request_id;
         dispatch(ctx, &rs);
         current_request_id = NULL;
+        free(ctx->rq.parts);
+        ctx->rq.parts = NULL;
+        ctx->rq.nparts = 0;
     }
     if (!rs.status)
         dh_reply_error(&rs, 500, "internal", NULL, "the handler gave no answer");

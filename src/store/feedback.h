@@ -59,6 +59,8 @@ typedef struct dh_fb_record_row {
     const char *submitted_by; /* the account or token that submitted; "" = public form */
     const char *client_addr;  /* for the per-address limit; never shown */
     int64_t nevents;          /* the events so far (the next seq is nevents + 1) */
+    const char *media_url;    /* Open311 media_url as given, or the path of our first
+                                 stored image ("" = none) */
 } dh_fb_record_row;
 
 typedef struct dh_fb_event_row {
@@ -89,7 +91,22 @@ typedef struct dh_fb_filter {
     int limit;           /* 0: no limit */
     int order;           /* 0: received_at DESC, id DESC; 1: due_at ASC (open queue, none last);
                             2: answered_at DESC */
+    const char *state;      /* only this state (core/feedback.h name); NULL: any */
+    time_t answered_before; /* answered_at < this; 0: any */
 } dh_fb_filter;
+
+/* A reminder of open feedback at risk or overdue, for its handling unit
+ * (the reminders job; one per unit, day, kind and record). */
+typedef struct dh_fb_reminder_row {
+    int64_t id; /* 0 when inserting */
+    const char *unit;
+    dh_date day;
+    const char *kind; /* "at_risk", "overdue" */
+    int64_t record_id;
+    const char *message;
+    time_t created_at;
+    const char *code; /* list_reminders: the record's code; ignored when inserting */
+} dh_fb_reminder_row;
 
 /* One unit's feedback in a period (KPIs): counts over records received in
  * [from, to) for `received`, answered in [from, to) for the answer
@@ -108,6 +125,7 @@ typedef int (*dh_fb_record_cb)(void *closure, const dh_fb_record_row *row);
 typedef int (*dh_fb_event_cb)(void *closure, const dh_fb_event_row *row);
 typedef int (*dh_fb_attachment_cb)(void *closure, const dh_fb_attachment_row *row);
 typedef int (*dh_fb_stats_cb)(void *closure, const dh_fb_stats_row *row);
+typedef int (*dh_fb_reminder_cb)(void *closure, const dh_fb_reminder_row *row);
 
 typedef struct dh_feedback_ops {
     /* Inserts or replaces the category `code`. */
@@ -144,6 +162,15 @@ typedef struct dh_feedback_ops {
     /* stats per handling unit and category (by unit, category). */
     dh_status (*stats_by_category)(dh_conn *c, time_t from, time_t to, time_t at,
                                    dh_fb_stats_cb cb, void *closure, dh_err *e);
+    /* Appends a reminder; one already there (same unit, day, kind and
+     * record) is left alone and *inserted is false. */
+    dh_status (*put_reminder)(dh_conn *c, const dh_fb_reminder_row *r, bool *inserted,
+                              dh_err *e);
+    /* Reminders of `unit` (NULL: every unit), newest first (id DESC), ids
+     * below before_id (0: from the newest), at most limit; with the
+     * record's code. */
+    dh_status (*list_reminders)(dh_conn *c, const char *unit, int64_t before_id, int limit,
+                                dh_fb_reminder_cb cb, void *closure, dh_err *e);
 } dh_feedback_ops;
 
 #define DH_FEEDBACK(c) (dh_conn_ops(c)->feedback)

@@ -138,6 +138,9 @@ void dh_page_begin(dh_page *pg, const char *title, const char *nav)
         nav_item(pg, "/chi-tieu", L(pg, "Chỉ tiêu", "Targets"), "chi-tieu", nav);
         nav_item(pg, "/bao-cao", L(pg, "Báo cáo", "Reports"), "bao-cao", nav);
         nav_item(pg, "/chi-so-766", L(pg, "Chỉ số 766", "Index 766"), "chi-so", nav);
+        nav_item(pg, "/xu-ly-phan-anh", L(pg, "Phản ánh", "Feedback"), "pakn", nav);
+        nav_item(pg, "/phan-anh-tong-hop", L(pg, "Tổng hợp phản ánh", "Feedback summary"),
+                 "pakn-th", nav);
         nav_item(pg, "/chuyen-doi-so", L(pg, "Chuyển đổi số", "DTI"), "cds", nav);
         if (pg->a->role == DH_ROLE_ADMIN)
             nav_item(pg, "/quan-tri", L(pg, "Quản trị", "Administration"), "quan-tri", nav);

@@ -325,8 +325,11 @@ def test_feedback_images_only_for_the_handling_unit(ctx):
     expect_error(s.request("GET", url, token=s.login("lanhdao.hcm")), 403)   # reads, no handler
     assert s.request("GET", url).status == 401
     expect_error(s.request("GET", url[:-4] + "0000", token=officer), 404, "unknown_attachment")
-    for path in ("/phan-anh/tra-cuu?ma=" + code, "/api/v1/public/feedback/" + code):
-        assert sha not in s.request("GET", path).raw.decode()
+    assert sha not in s.request("GET", "/phan-anh/tra-cuu?ma=" + code).raw.decode()
+    # the public JSON (and Open311 GET) gives the image's address as media_url, no more: the
+    # image itself answers 401 above, and the list of attachments is not shown
+    pub = s.request("GET", "/api/v1/public/feedback/" + code).json
+    assert pub["media_url"] == url and "attachments" not in pub, pub
     b = Browser("http://127.0.0.1:%d" % s.port)
     try:
         login(b, "canbo.vungtau")

@@ -3617,6 +3617,115 @@ static void feedback_records_events(void **state)
     assert_int_equal(r.n, 1);
 }
 
+static int on_fb_reminder(void *cl, const dh_fb_reminder_row *r)
+{
+    char s[96], day[DH_DATE_TEXT_LEN];
+    dh_date_format(r->day, day);
+    snprintf(s, sizeof s, "%s %s %s %s %s @%lld", r->unit, day, r->kind, r->code, r->message,
+             (long long)r->created_at);
+    return add_row(cl, r->id, s);
+}
+
+static int on_fb_media(void *cl, const dh_fb_record_row *r)
+{
+    return add_row(cl, r->id, r->media_url);
+}
+
+/* Reminders (unique per unit, day, kind, record; newest first, paged), the
+ * state and answered_before filters of the auto-close, media_url. */
+static void feedback_reminders_media_close(void **state)
+{
+    fx *f = *state;
+    dh_err e;
+    const dh_feedback_ops *d = DH_FEEDBACK(f->c);
+    rows r = {0};
+    OK(d->put_category(f->c, &(dh_fb_category_row){"light", "Chiếu sáng", NULL, NULL, NULL, 1, 7,
+                                                   NULL, true}, &e));
+    dh_fb_record_row ra = {0};
+    ra.code = "PA-1";
+    ra.channel = "open311";
+    ra.category = "light";
+    ra.description = "Đèn hỏng";
+    ra.unit = "UB-P1";
+    ra.state = "answered";
+    ra.received_at = 1000;
+    ra.updated_at = 1000;
+    ra.answered_at = 2000;
+    ra.media_url = "https://example.org/a.jpg";
+    int64_t a = 0, b = 0, c = 0;
+    OK(d->save_record(f->c, &ra, &a, &e));
+    dh_fb_record_row rb = ra;
+    rb.code = "PA-2";
+    rb.answered_at = 5000;
+    rb.media_url = NULL;
+    OK(d->save_record(f->c, &rb, &b, &e));
+    dh_fb_record_row rc = ra;
+    rc.code = "PA-3";
+    rc.state = "received";
+    rc.answered_at = 0;
+    rc.due_at = 1500;
+    OK(d->save_record(f->c, &rc, &c, &e));
+    OK(d->list_records(f->c, &(dh_fb_filter){.code = "PA-1"}, on_fb_media, &r, &e));
+    assert_int_equal(r.n, 1);
+    assert_string_equal(r.s[0], "https://example.org/a.jpg");
+    /* an update writes it too (an image attached later) */
+    rb.id = b;
+    rb.media_url = "/api/v1/feedback/PA-2/attachments/aa";
+    rb.nevents = 2;
+    OK(d->save_record(f->c, &rb, NULL, &e));
+    r = (rows){0};
+    OK(d->list_records(f->c, &(dh_fb_filter){.code = "PA-2"}, on_fb_media, &r, &e));
+    assert_string_equal(r.s[0], "/api/v1/feedback/PA-2/attachments/aa");
+    rb.media_url = NULL;
+    OK(d->save_record(f->c, &rb, NULL, &e));
+    r = (rows){0};
+    OK(d->list_records(f->c, &(dh_fb_filter){.code = "PA-2"}, on_fb_media, &r, &e));
+    assert_string_equal(r.s[0], "");
+    /* answered before 3000: PA-1 only; the state filter alone: both */
+    r = (rows){0};
+    OK(d->list_records(f->c, &(dh_fb_filter){.state = "answered", .answered_before = 3000},
+                       on_fb_media, &r, &e));
+    assert_int_equal(r.n, 1);
+    assert_int_equal(r.id[0], a);
+    r = (rows){0};
+    OK(d->list_records(f->c, &(dh_fb_filter){.state = "answered"}, on_fb_media, &r, &e));
+    assert_int_equal(r.n, 2);
+    r = (rows){0};
+    OK(d->list_records(f->c, &(dh_fb_filter){.state = "received"}, on_fb_media, &r, &e));
+    assert_int_equal(r.n, 1);
+    assert_int_equal(r.id[0], c);
+
+    dh_date d1 = dh_date_from_ymd(2026, 12, 1), d2 = dh_date_from_ymd(2026, 12, 2);
+    bool ins = false;
+    OK(d->put_reminder(f->c, &(dh_fb_reminder_row){0, "UB-P1", d1, "overdue", c, "Quá hạn", 10,
+                                                   NULL}, &ins, &e));
+    assert_true(ins);
+    OK(d->put_reminder(f->c, &(dh_fb_reminder_row){0, "UB-P1", d1, "overdue", c, "again", 11,
+                                                   NULL}, &ins, &e));
+    assert_false(ins); /* the same unit, day, kind and record: kept once */
+    OK(d->put_reminder(f->c, &(dh_fb_reminder_row){0, "UB-P1", d2, "at_risk", c, "Sắp hạn", 20,
+                                                   NULL}, &ins, &e));
+    assert_true(ins);
+    OK(d->put_reminder(f->c, &(dh_fb_reminder_row){0, "UB-P2", d2, "overdue", a, "P2", 30, NULL},
+                       &ins, &e));
+    assert_true(ins);
+    REFUSED(d->put_reminder(f->c, &(dh_fb_reminder_row){0, "UB-P1", d2, "soon", c, "x", 1, NULL},
+                            &ins, &e));
+    r = (rows){0};
+    OK(d->list_reminders(f->c, "UB-P1", 0, 10, on_fb_reminder, &r, &e));
+    assert_int_equal(r.n, 2);
+    assert_string_equal(r.s[0], "UB-P1 2026-12-02 at_risk PA-3 Sắp hạn @20");
+    assert_string_equal(r.s[1], "UB-P1 2026-12-01 overdue PA-3 Quá hạn @10");
+    int64_t newest = r.id[0];
+    r = (rows){0};
+    OK(d->list_reminders(f->c, "UB-P1", newest, 10, on_fb_reminder, &r, &e));
+    assert_int_equal(r.n, 1);
+    r = (rows){0};
+    OK(d->list_reminders(f->c, NULL, 0, 2, on_fb_reminder, &r, &e));
+    assert_int_equal(r.n, 2);
+    assert_string_equal(r.s[0], "UB-P2 2026-12-02 overdue PA-1 P2 @30");
+}
+
 /* ------------------------------------------------------------------ */
 /* The daily late-dossier reports (issue 19).                         */
 
@@ -3998,6 +4107,7 @@ int main(void)
         T(targets_dirty_eval_list),
         T(dti_frameworks_assessments),
         T(feedback_records_events),
+        T(feedback_reminders_media_close),
         T(geo_boundaries),
         T(runner_two_writers_no_lost_update),
         T(jobs_claim_done_lapse),

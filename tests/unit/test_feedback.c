@@ -12,6 +12,7 @@
 
 #include "app/app.h"
 #include "core/feedback.h"
+#include "core/index766.h"
 
 static time_t T(const char *s)
 {
@@ -273,6 +274,91 @@ static void test_refused_replays(void **state)
 
 /* Routing by commune validity: Phường 1 (VT-P1) of Vũng Tàu was merged into
  * Phường Vũng Tàu (HCM-VUNGTAU) on 1/7/2025. */
+/* The at-risk rule of open records, in one place (core): a margin of one
+ * working day, at most half the budget, or the category's own. */
+static void test_open_outcome(void **state)
+{
+    (void)state;
+    assert_int_equal(dh_fb_open_outcome(3150, -1, 450, 0), DH_FBO_OVERDUE);
+    assert_int_equal(dh_fb_open_outcome(3150, 0, 450, 0), DH_FBO_AT_RISK);
+    assert_int_equal(dh_fb_open_outcome(3150, 450, 450, 0), DH_FBO_AT_RISK);
+    assert_int_equal(dh_fb_open_outcome(3150, 451, 450, 0), DH_FBO_WITHIN);
+    /* a one-day budget: half of it */
+    assert_int_equal(dh_fb_open_outcome(450, 225, 450, 0), DH_FBO_AT_RISK);
+    assert_int_equal(dh_fb_open_outcome(450, 226, 450, 0), DH_FBO_WITHIN);
+    /* the category's margin, not halved */
+    assert_int_equal(dh_fb_open_outcome(450, 400, 450, 900), DH_FBO_AT_RISK);
+}
+
+/* The two 766 feedback indicators from replayed records: answered on time
+ * ÷ (answered + open over their deadline), ratings >= 4 ÷ ratings, and
+ * their points (6 each, no threshold: rate × 6 ÷ 100). Received Mon
+ * 3/3/2025 08:00, the answer due Wed 12/3 08:00; read at 20/3. */
+static void test_766_points_from_feedback(void **state)
+{
+    (void)state;
+    const char *now = "2025-03-20T08:00";
+    struct {
+        const char *answered; /* NULL: still open */
+        int rating;
+    } recs[] = {
+        {"2025-03-07T10:00", 5}, /* on time, satisfied */
+        {"2025-03-11T16:00", 4}, /* on time, satisfied */
+        {"2025-03-14T09:00", 2}, /* late, not satisfied */
+        {"2025-03-13T09:00", 0}, /* late, not rated */
+        {NULL, 0},               /* open over its deadline */
+    };
+    int64_t answered = 0, on_time = 0, open_overdue = 0, rated = 0, satisfied = 0;
+    for (size_t i = 0; i < sizeof recs / sizeof *recs; i++) {
+        dh_fb_event ev[4];
+        size_t n = 0;
+        ev[n++] = E(DH_FBE_RECEIVED, "2025-03-03T08:00");
+        ev[n++] = E(DH_FBE_ACCEPT, "2025-03-03T09:00");
+        if (recs[i].answered)
+            ev[n++] = E(DH_FBE_ANSWER, recs[i].answered);
+        if (recs[i].rating) {
+            ev[n] = E(DH_FBE_RATE, "2025-03-17T08:00");
+            ev[n++].rating = recs[i].rating;
+        }
+        dh_fb_view v = replay(ev, n, now);
+        answered += v.answered_at != 0;
+        on_time += v.outcome == DH_FBO_ON_TIME;
+        open_overdue += v.outcome == DH_FBO_OVERDUE;
+        rated += v.rating > 0;
+        satisfied += v.rating >= 4;
+    }
+    assert_int_equal(answered, 4);
+    assert_int_equal(on_time, 2);
+    assert_int_equal(open_overdue, 1);
+    /* two units' counts summed: the second has one answer on time, rated 3 */
+    dh_i766_fb f = {0};
+    dh_i766_fb_add(&f, answered, on_time, open_overdue, rated, satisfied);
+    dh_i766_fb_add(&f, 1, 1, 0, 1, 0);
+    int64_t num, den;
+    assert_true(dh_i766_fb_fraction(&f, "feedback_on_time", &num, &den));
+    assert_int_equal(num, 3);
+    assert_int_equal(den, 6);
+    double pts = dh_i766_points(100.0 * (double)num / (double)den, 6, 0);
+    assert_true(pts > 2.999 && pts < 3.001);
+    assert_true(dh_i766_fb_fraction(&f, "feedback_satisfaction", &num, &den));
+    assert_int_equal(num, 2);
+    assert_int_equal(den, 4);
+    pts = dh_i766_points(100.0 * (double)num / (double)den, 6, 0);
+    assert_true(pts > 2.999 && pts < 3.001);
+    /* other indicators, and no data: the manual value stays */
+    assert_false(dh_i766_fb_fraction(&f, "on_time", &num, &den));
+    dh_i766_fb none = {0};
+    dh_i766_fb_add(&none, 0, 0, 0, 0, 0);
+    assert_false(dh_i766_fb_fraction(&none, "feedback_on_time", &num, &den));
+    assert_false(dh_i766_fb_fraction(&none, "feedback_satisfaction", &num, &den));
+    /* a threshold of 80 %: 5 of 6 on time is full points */
+    dh_i766_fb g = {0};
+    dh_i766_fb_add(&g, 6, 5, 0, 0, 0);
+    assert_true(dh_i766_fb_fraction(&g, "feedback_on_time", &num, &den));
+    pts = dh_i766_points(100.0 * (double)num / (double)den, 6, 80);
+    assert_true(pts > 5.999 && pts < 6.001);
+}
+
 static void test_routing_by_commune_validity(void **state)
 {
     (void)state;
@@ -322,6 +408,8 @@ int main(void)
         cmocka_unit_test(test_transfer_and_reject),
         cmocka_unit_test(test_refused_replays),
         cmocka_unit_test(test_routing_by_commune_validity),
+        cmocka_unit_test(test_open_outcome),
+        cmocka_unit_test(test_766_points_from_feedback),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,6 +12,7 @@
 
 #include "util/csv.h"
 #include "util/date.h"
+#include "util/multipart.h"
 #include "util/text.h"
 
 static void fold_is(const char *in, const char *want)
@@ -299,6 +300,51 @@ static void test_dates(void **state)
     assert_int_equal(dh_time_parse("yesterday", &t), -1);
 }
 
+static void test_multipart(void **state)
+{
+    (void)state;
+    char b[80];
+    assert_int_equal(dh_multipart_boundary("multipart/form-data; boundary=XyZ", b, sizeof b), 0);
+    assert_string_equal(b, "XyZ");
+    assert_int_equal(
+        dh_multipart_boundary("Multipart/Form-Data; charset=utf-8; boundary=\"a b\"", b, sizeof b),
+        0);
+    assert_string_equal(b, "a b");
+    assert_int_equal(dh_multipart_boundary("application/x-www-form-urlencoded", b, sizeof b), -1);
+    assert_int_equal(dh_multipart_boundary("multipart/form-data", b, sizeof b), -1);
+    static const char body[] = "--XyZ\r\n"
+                               "Content-Disposition: form-data; name=\"description\"\r\n\r\n"
+                               "Đèn hỏng\r\n"
+                               "--XyZ\r\n"
+                               "Content-Disposition: form-data; name=\"image\"; filename=\"a.png\"\r\n"
+                               "Content-Type: image/png\r\n\r\n"
+                               "\x89PNG\r\n\x1a\n\0\r\n-X\r\n"
+                               "--XyZ\r\n"
+                               "Content-Disposition: form-data; name=\"image\"; filename=\"\"\r\n\r\n"
+                               "\r\n"
+                               "--XyZ--\r\n";
+    dh_mpart m[4];
+    int n = dh_multipart_parse(body, sizeof body - 1, "XyZ", m, 4);
+    assert_int_equal(n, 3);
+    assert_string_equal(m[0].name, "description");
+    assert_false(m[0].is_file);
+    assert_int_equal(m[0].len, strlen("Đèn hỏng"));
+    assert_memory_equal(m[0].data, "Đèn hỏng", m[0].len);
+    assert_string_equal(m[1].name, "image");
+    assert_true(m[1].is_file);
+    assert_string_equal(m[1].filename, "a.png");
+    assert_int_equal(m[1].len, 13); /* binary, a NUL and a CRLF inside */
+    assert_memory_equal(m[1].data, "\x89PNG\r\n\x1a\n\0\r\n-X", 13);
+    assert_true(m[2].is_file);
+    assert_int_equal(m[2].len, 0);
+    /* too many parts, a wrong boundary, a truncated body: refused */
+    assert_int_equal(dh_multipart_parse(body, sizeof body - 1, "XyZ", m, 2), -1);
+    assert_int_equal(dh_multipart_parse(body, sizeof body - 1, "Other", m, 4), -1);
+    assert_int_equal(dh_multipart_parse(body, 60, "XyZ", m, 4), -1);
+    static const char noname[] = "--B\r\nContent-Disposition: form-data\r\n\r\nx\r\n--B--";
+    assert_int_equal(dh_multipart_parse(noname, sizeof noname - 1, "B", m, 4), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -310,6 +356,7 @@ int main(void)
         cmocka_unit_test(test_csv_nul),
         cmocka_unit_test(test_csv_writer_round_trip), cmocka_unit_test(test_csv_writer_formulas),
         cmocka_unit_test(test_dates),
+        cmocka_unit_test(test_multipart),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

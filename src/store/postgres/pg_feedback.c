@@ -102,8 +102,8 @@ static dh_status pg_list_routes(dh_conn *c, dh_fb_route_cb cb, void *closure, dh
 
 static dh_status pg_save_record(dh_conn *c, const dh_fb_record_row *r, int64_t *id, dh_err *e)
 {
-    /* $1-$23: what both statements write; the update adds the id ($24),
-     * the insert the code, the receipt and the contact ($24-$28). */
+    /* $1-$23: what both statements write; the update adds the id and media_url ($24, $25),
+     * the insert the code, the receipt, the contact and media_url ($24-$29). */
     dh_pg_params p = {0};
     dh_pg_text(&p, r->channel);
     dh_pg_text(&p, r->category);
@@ -135,6 +135,7 @@ static dh_status pg_save_record(dh_conn *c, const dh_fb_record_row *r, int64_t *
     dh_pg_int(&p, r->nevents);
     if (r->id) {
         dh_pg_int(&p, r->id);
+        dh_pg_text(&p, nz(r->media_url));
         int64_t got = 0;
         dh_status s = dh_pg_exec_id(
             c,
@@ -142,7 +143,8 @@ static dh_status pg_save_record(dh_conn *c, const dh_fb_record_row *r, int64_t *
             "= $5, address = $6, commune = $7, unit = $8, state = $9, accepted_at = $10, "
             "answered_at = $11, closed_at = $12, updated_at = $13, due_at = $14, answer_due = "
             "$15, outcome = $16, answer_minutes = $17, answer = $18, reason = $19, rating = $20, "
-            "submitted_by = $21, client_addr = $22, nevents = $23 WHERE id = $24 RETURNING id",
+            "submitted_by = $21, client_addr = $22, nevents = $23, media_url = $25 WHERE id = $24 "
+            "RETURNING id",
             &p, &got, "save feedback record", e);
         if (s == DH_OK && got == 0)
             s = dh_err_set(e, DH_E_NOTFOUND, "not_found", NULL,
@@ -156,15 +158,16 @@ static dh_status pg_save_record(dh_conn *c, const dh_fb_record_row *r, int64_t *
     dh_pg_text(&p, nz(r->contact_name));
     dh_pg_text(&p, nz(r->contact_email));
     dh_pg_text(&p, nz(r->contact_phone));
+    dh_pg_text(&p, nz(r->media_url));
     int64_t got = 0;
     dh_status s = dh_pg_exec_id(
         c,
         "INSERT INTO fb_records(channel, category, description, lat, lon, address, commune, "
         "unit, state, accepted_at, answered_at, closed_at, updated_at, due_at, answer_due, "
         "outcome, answer_minutes, answer, reason, rating, submitted_by, client_addr, nevents, "
-        "code, received_at, contact_name, contact_email, contact_phone) VALUES ($1, $2, $3, $4, "
-        "$5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, "
-        "$23, $24, $25, $26, $27, $28) RETURNING id",
+        "code, received_at, contact_name, contact_email, contact_phone, media_url) VALUES ($1, "
+        "$2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, "
+        "$21, $22, $23, $24, $25, $26, $27, $28, $29) RETURNING id",
         &p, &got, "save feedback record", e);
     if (s == DH_OK && id)
         *id = got;
@@ -204,6 +207,7 @@ static int record_row(const PGresult *res, int i, void *cb, void *closure)
     r.submitted_by = dh_pg_col_text(res, i, 26);
     r.client_addr = dh_pg_col_text(res, i, 27);
     r.nevents = dh_pg_col_int(res, i, 28);
+    r.media_url = dh_pg_col_text(res, i, 29);
     return ((dh_fb_record_cb)cb)(closure, &r);
 }
 
@@ -211,8 +215,9 @@ static int record_row(const PGresult *res, int i, void *cb, void *closure)
     "SELECT id, code, channel, category, description, lat, lon, address, commune, unit, state, " \
     "received_at, accepted_at, answered_at, closed_at, updated_at, due_at, answer_due, "         \
     "outcome, answer_minutes, answer, reason, contact_name, contact_email, contact_phone, "      \
-    "rating, submitted_by, client_addr, nevents FROM fb_records WHERE ($1::bigint = 0 OR id = "  \
-    "$1) AND ($2::text IS NULL OR code = $2) AND ($3::text IS NULL OR category = $3) AND "       \
+    "rating, submitted_by, client_addr, nevents, media_url FROM fb_records WHERE ($1::bigint = " \
+    "0 OR id = $1) AND ($12::text IS NULL OR state = $12) AND ($13::bigint IS NULL OR "        \
+    "answered_at < $13) AND ($2::text IS NULL OR code = $2) AND ($3::text IS NULL OR category = $3) AND "       \
     "($4::text IS NULL OR unit = $4) AND ($5::text IS NULL OR commune = $5) AND ($6::text IS "   \
     "NULL OR client_addr = $6) AND ($7::integer = 0 OR ($7 = 1) = (state IN ('received', "       \
     "'accepted', 'in_progress', 'needs_info'))) AND ($8::integer = 0 OR answered_at IS NOT "     \
@@ -242,6 +247,8 @@ static dh_status pg_list_records(dh_conn *c, const dh_fb_filter *f, dh_fb_record
         dh_pg_int(&p, f->limit);
     else
         dh_pg_null(&p); /* LIMIT NULL: no limit */
+    dh_pg_text(&p, f->state);
+    dh_pg_time(&p, f->answered_before);
     return rows(c, sql[o], &p, record_row, (void *)cb, closure, "read feedback records", e);
 }
 
@@ -372,6 +379,54 @@ static dh_status pg_stats_by_category(dh_conn *c, time_t from, time_t to, time_t
                        e);
 }
 
+static dh_status pg_put_reminder(dh_conn *c, const dh_fb_reminder_row *r, bool *inserted,
+                                 dh_err *e)
+{
+    dh_pg_params p = {0};
+    dh_pg_text(&p, r->unit);
+    dh_pg_date(&p, r->day);
+    dh_pg_text(&p, r->kind);
+    dh_pg_int(&p, r->record_id);
+    dh_pg_text(&p, r->message);
+    dh_pg_int(&p, (int64_t)r->created_at);
+    PGresult *res;
+    dh_status s = dh_pg_exec(c,
+                             "INSERT INTO fb_reminders(unit, day, kind, record_id, message, "
+                             "created_at) VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT DO NOTHING",
+                             &p, &res, "save feedback reminder", e);
+    if (s)
+        return s;
+    *inserted = atoll(PQcmdTuples(res)) > 0;
+    PQclear(res);
+    return DH_OK;
+}
+
+static int reminder_row(const PGresult *res, int i, void *cb, void *closure)
+{
+    dh_fb_reminder_row r = {dh_pg_col_int(res, i, 0),  dh_pg_col_text(res, i, 1),
+                            dh_pg_col_date(res, i, 2), dh_pg_col_text(res, i, 3),
+                            dh_pg_col_int(res, i, 4),  dh_pg_col_text(res, i, 5),
+                            dh_pg_col_time(res, i, 6), dh_pg_col_text(res, i, 7)};
+    return ((dh_fb_reminder_cb)cb)(closure, &r);
+}
+
+static dh_status pg_list_reminders(dh_conn *c, const char *unit, int64_t before_id, int limit,
+                                   dh_fb_reminder_cb cb, void *closure, dh_err *e)
+{
+    dh_pg_params p = {0};
+    dh_pg_text(&p, unit);
+    dh_pg_int(&p, before_id ? before_id : INT64_MAX);
+    if (limit > 0)
+        dh_pg_int(&p, limit);
+    else
+        dh_pg_null(&p);
+    return rows(c,
+                "SELECT m.id, m.unit, m.day, m.kind, m.record_id, m.message, m.created_at, r.code "
+                "FROM fb_reminders m JOIN fb_records r ON r.id = m.record_id WHERE ($1::text IS "
+                "NULL OR m.unit = $1) AND m.id < $2 ORDER BY m.id DESC LIMIT $3",
+                &p, reminder_row, (void *)cb, closure, "read feedback reminders", e);
+}
+
 const dh_feedback_ops dh_postgres_feedback_ops = {
     .put_category = pg_put_category,
     .list_categories = pg_list_categories,
@@ -385,4 +440,6 @@ const dh_feedback_ops dh_postgres_feedback_ops = {
     .list_attachments = pg_list_attachments,
     .stats = pg_stats,
     .stats_by_category = pg_stats_by_category,
+    .put_reminder = pg_put_reminder,
+    .list_reminders = pg_list_reminders,
 };

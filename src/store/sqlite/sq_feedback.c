@@ -115,7 +115,7 @@ static dh_status sq_save_record(dh_conn *c, const dh_fb_record_row *r, int64_t *
             "= ?7, address = ?8, commune = ?9, unit = ?10, state = ?11, accepted_at = ?13, "
             "answered_at = ?14, closed_at = ?15, updated_at = ?16, due_at = ?17, answer_due = "
             "?18, outcome = ?19, answer_minutes = ?20, answer = ?21, reason = ?22, rating = ?26, "
-            "submitted_by = ?27, client_addr = ?28, nevents = ?29 WHERE id = ?1",
+            "submitted_by = ?27, client_addr = ?28, nevents = ?29, media_url = ?30 WHERE id = ?1",
             e);
     else
         st = dh_sq_stmt(
@@ -123,9 +123,9 @@ static dh_status sq_save_record(dh_conn *c, const dh_fb_record_row *r, int64_t *
             "INSERT INTO fb_records(code, channel, category, description, lat, lon, address, "
             "commune, unit, state, received_at, accepted_at, answered_at, closed_at, updated_at, "
             "due_at, answer_due, outcome, answer_minutes, answer, reason, contact_name, "
-            "contact_email, contact_phone, rating, submitted_by, client_addr, nevents) VALUES "
-            "(?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,"
-            "?25,?26,?27,?28,?29)",
+            "contact_email, contact_phone, rating, submitted_by, client_addr, nevents, media_url) "
+            "VALUES (?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,"
+            "?23,?24,?25,?26,?27,?28,?29,?30)",
             e);
     if (!st)
         return DH_E_DB;
@@ -163,6 +163,7 @@ static dh_status sq_save_record(dh_conn *c, const dh_fb_record_row *r, int64_t *
     dh_sq_bind_text(st, 27, nz(r->submitted_by));
     dh_sq_bind_text(st, 28, nz(r->client_addr));
     sqlite3_bind_int64(st, 29, r->nevents);
+    dh_sq_bind_text(st, 30, nz(r->media_url));
     dh_status s = dh_sq_run_save(c, st, "save feedback record", r->id, id, e);
     if (s == DH_OK && r->id && sqlite3_changes(c->db) == 0)
         s = dh_err_set(e, DH_E_NOTFOUND, "not_found", NULL, "feedback record %lld does not exist",
@@ -203,29 +204,42 @@ static int record_row(sqlite3_stmt *st, void *cb, void *closure)
     r.submitted_by = dh_sq_col_text(st, 26);
     r.client_addr = dh_sq_col_text(st, 27);
     r.nevents = sqlite3_column_int64(st, 28);
+    r.media_url = dh_sq_col_text(st, 29);
     return ((dh_fb_record_cb)cb)(closure, &r);
 }
 
-#define RECORD_SELECT                                                                             \
+/* The filters as "?N IS NULL OR col = ?N" keep SQLite from the indexes (the
+ * plan is made once for any value); a statement per key that an index
+ * serves (id, code, unit) puts that equality first, where the planner sees
+ * it. */
+#define RECORD_SELECT(key)                                                                        \
     "SELECT id, code, channel, category, description, lat, lon, address, commune, unit, state, " \
     "received_at, accepted_at, answered_at, closed_at, updated_at, due_at, answer_due, "         \
     "outcome, answer_minutes, answer, reason, contact_name, contact_email, contact_phone, "      \
-    "rating, submitted_by, client_addr, nevents FROM fb_records WHERE (?1 = 0 OR id = ?1) AND "  \
+    "rating, submitted_by, client_addr, nevents, media_url FROM fb_records WHERE " key " (?1 = " \
+    "0 OR id = ?1) AND (?12 IS NULL OR state = ?12) AND (?13 IS NULL OR answered_at < ?13) AND " \
     "(?2 IS NULL OR code = ?2) AND (?3 IS NULL OR category = ?3) AND (?4 IS NULL OR unit = ?4) " \
     "AND (?5 IS NULL OR commune = ?5) AND (?6 IS NULL OR client_addr = ?6) AND (?7 = 0 OR "      \
     "(?7 = 1) = (state IN ('received', 'accepted', 'in_progress', 'needs_info'))) AND (?8 = 0 "  \
     "OR answered_at IS NOT NULL) AND (?9 IS NULL OR received_at >= ?9) AND (?10 IS NULL OR "     \
     "received_at < ?10) "
+#define RECORD_ORDERS(key)                                                                        \
+    {RECORD_SELECT(key) "ORDER BY received_at DESC, id DESC LIMIT ?11",                          \
+     RECORD_SELECT(key) "ORDER BY due_at IS NULL, due_at, id LIMIT ?11",                         \
+     RECORD_SELECT(key) "ORDER BY answered_at DESC, id DESC LIMIT ?11"}
 
 static dh_status sq_list_records(dh_conn *c, const dh_fb_filter *f, dh_fb_record_cb cb,
                                  void *closure, dh_err *e)
 {
-    static const char *const sql[3] = {
-        RECORD_SELECT "ORDER BY received_at DESC, id DESC LIMIT ?11",
-        RECORD_SELECT "ORDER BY due_at IS NULL, due_at, id LIMIT ?11",
-        RECORD_SELECT "ORDER BY answered_at DESC, id DESC LIMIT ?11"};
+    static const char *const sql[5][3] = {
+        RECORD_ORDERS(""), RECORD_ORDERS("id = ?1 AND"), RECORD_ORDERS("code = ?2 AND"),
+        RECORD_ORDERS("unit = ?4 AND"),
+        /* a unit's open records: the partial index fb_records_open_queue */
+        RECORD_ORDERS("unit = ?4 AND state IN ('received', 'accepted', 'in_progress', "
+                      "'needs_info') AND")};
+    int k = f->id ? 1 : f->code ? 2 : f->unit && f->open == 1 ? 4 : f->unit ? 3 : 0;
     int o = f->order >= 0 && f->order < 3 ? f->order : 0;
-    sqlite3_stmt *st = dh_sq_stmt(c, sql[o], e);
+    sqlite3_stmt *st = dh_sq_stmt(c, sql[k][o], e);
     if (!st)
         return DH_E_DB;
     sqlite3_bind_int64(st, 1, f->id);
@@ -239,6 +253,8 @@ static dh_status sq_list_records(dh_conn *c, const dh_fb_filter *f, dh_fb_record
     dh_sq_bind_time(st, 9, f->from);
     dh_sq_bind_time(st, 10, f->to);
     sqlite3_bind_int64(st, 11, f->limit > 0 ? f->limit : -1);
+    dh_sq_bind_text(st, 12, f->state);
+    dh_sq_bind_time(st, 13, f->answered_before);
     return rows(c, st, record_row, (void *)cb, closure, "read feedback records", e);
 }
 
@@ -374,6 +390,53 @@ static dh_status sq_stats_by_category(dh_conn *c, time_t from, time_t to, time_t
                        e);
 }
 
+static dh_status sq_put_reminder(dh_conn *c, const dh_fb_reminder_row *r, bool *inserted,
+                                 dh_err *e)
+{
+    sqlite3_stmt *st = dh_sq_stmt(c,
+                                  "INSERT INTO fb_reminders(unit, day, kind, record_id, message, "
+                                  "created_at) VALUES (?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+                                  e);
+    if (!st)
+        return DH_E_DB;
+    dh_sq_bind_text(st, 1, r->unit);
+    dh_sq_bind_date(st, 2, r->day);
+    dh_sq_bind_text(st, 3, r->kind);
+    sqlite3_bind_int64(st, 4, r->record_id);
+    dh_sq_bind_text(st, 5, r->message);
+    sqlite3_bind_int64(st, 6, (sqlite3_int64)r->created_at);
+    dh_status s = dh_sq_run(c, st, "save feedback reminder", e);
+    if (s == DH_OK)
+        *inserted = sqlite3_changes(c->db) > 0;
+    return s;
+}
+
+static int reminder_row(sqlite3_stmt *st, void *cb, void *closure)
+{
+    dh_fb_reminder_row r = {sqlite3_column_int64(st, 0), dh_sq_col_text(st, 1),
+                            dh_sq_col_date(st, 2),       dh_sq_col_text(st, 3),
+                            sqlite3_column_int64(st, 4), dh_sq_col_text(st, 5),
+                            dh_sq_col_time(st, 6),       dh_sq_col_text(st, 7)};
+    return ((dh_fb_reminder_cb)cb)(closure, &r);
+}
+
+static dh_status sq_list_reminders(dh_conn *c, const char *unit, int64_t before_id, int limit,
+                                   dh_fb_reminder_cb cb, void *closure, dh_err *e)
+{
+    sqlite3_stmt *st = dh_sq_stmt(
+        c,
+        "SELECT m.id, m.unit, m.day, m.kind, m.record_id, m.message, m.created_at, r.code FROM "
+        "fb_reminders m JOIN fb_records r ON r.id = m.record_id WHERE (?1 IS NULL OR m.unit = "
+        "?1) AND (?2 = 0 OR m.id < ?2) ORDER BY m.id DESC LIMIT ?3",
+        e);
+    if (!st)
+        return DH_E_DB;
+    dh_sq_bind_text(st, 1, unit);
+    sqlite3_bind_int64(st, 2, before_id);
+    sqlite3_bind_int(st, 3, limit > 0 ? limit : -1);
+    return rows(c, st, reminder_row, (void *)cb, closure, "read feedback reminders", e);
+}
+
 const dh_feedback_ops dh_sqlite_feedback_ops = {
     .put_category = sq_put_category,
     .list_categories = sq_list_categories,
@@ -387,4 +450,6 @@ const dh_feedback_ops dh_sqlite_feedback_ops = {
     .list_attachments = sq_list_attachments,
     .stats = sq_stats,
     .stats_by_category = sq_stats_by_category,
+    .put_reminder = sq_put_reminder,
+    .list_reminders = sq_list_reminders,
 };
