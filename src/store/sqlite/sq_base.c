@@ -21,6 +21,7 @@
 #include "store/store.h"
 #include "store/sqlite/sq.h"
 #include "util/buf.h"
+#include "util/fault.h"
 
 /* ------------------------------------------------------------------ */
 /* Helpers.                                                           */
@@ -41,6 +42,11 @@ dh_status dh_sq_db_error(dh_conn *c, dh_err *e, const char *what)
 /* Returns the cached statement for the SQL literal, reset and unbound. */
 sqlite3_stmt *dh_sq_stmt(dh_conn *c, const char *sql, dh_err *e)
 {
+    if (dh_fault_hit(DH_FAULT_STORE)) {
+        dh_err_set(e, DH_E_DB, "database_error", NULL, "prepare: injected fault (store call %ld)",
+                   dh_fault_count(DH_FAULT_STORE));
+        return NULL;
+    }
     size_t h = (size_t)(((uintptr_t)sql >> 3) * 0x9E3779B97F4A7C15ull) & (STMT_CACHE - 1);
     for (size_t n = 0; n < STMT_CACHE && c->cache[h].sql; n++, h = (h + 1) & (STMT_CACHE - 1)) {
         if (c->cache[h].sql == sql) {
@@ -133,6 +139,9 @@ dh_status dh_sq_run_save(dh_conn *c, sqlite3_stmt *st, const char *what, int64_t
 
 dh_status dh_sq_exec(dh_conn *c, const char *sql, const char *what, dh_err *e)
 {
+    if (dh_fault_hit(DH_FAULT_STORE))
+        return dh_err_set(e, DH_E_DB, "database_error", NULL, "%s: injected fault (store call %ld)",
+                          what, dh_fault_count(DH_FAULT_STORE));
     char *msg = NULL;
     int rc = sqlite3_exec(c->db, sql, NULL, NULL, &msg);
     if (rc != SQLITE_OK) {

@@ -1,0 +1,550 @@
+/* test_faults.c - fault injection over the main writes (issue 18, point 2),
+ * after SQLite's own tests: an ingestion batch, a unit reorganisation, a
+ * plan import, an indicator-value upload and a target save, each run
+ * through src/app against a real SQLite file while, in turn,
+ *   - the n-th store call fails (util/fault.h, DH_FAULT_STORE: a statement
+ *     the backend prepares or runs, BEGIN and COMMIT included),
+ *   - the n-th write or sync to disk fails (a VFS shim over the default
+ *     one: xWrite answers SQLITE_IOERR_WRITE, xSync SQLITE_IOERR_FSYNC),
+ *   - the n-th allocation of SQLite fails (SQLITE_CONFIG_MALLOC: SQLite
+ *     answers SQLITE_NOMEM and our code must carry it out as an error),
+ * for n = 1, 2, ... until the operation gets through without meeting the
+ * fault. Each failed run must return an error with a message, leave the
+ * database exactly as before (a logical dump of every table, rows in rowid
+ * order), and the next request must succeed: a read after every failure,
+ * and the run with the next n reaches its fault. The run that finally
+ * succeeds must leave what the same operation leaves on a fresh copy.
+ * Leaks are found by LeakSanitizer in the sanitizer build (make test runs
+ * both builds).
+ *
+ * Our own allocations are not swept here: by the house rule an allocation
+ * failure may abort (util/buf.h, dh_xmalloc), so there is no error to
+ * return; what an abort mid-write leaves is the crash case of point 3.
+ *
+ * Long operations are sampled: every n up to 60, then every n-th with a
+ * step growing as n does (about 150 runs per sweep at most); DH_FAULT_FULL=1
+ * in the environment sweeps every n. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "app/app.h"
+#include "app/demo.h"
+#include "util/buf.h"
+#include "util/fault.h"
+
+static const time_t NOW = 1767225600; /* 2026-01-01T00:00:00Z */
+
+/* ------------------------------------------------------------------ */
+/* The other two fault points: SQLite's allocator and its disk writes. */
+
+enum { PT_STORE, PT_DISK, PT_MEM, PT_N };
+static const char *const pt_name[PT_N] = {"store call", "disk write", "sqlite allocation"};
+
+static struct {
+    long count, at; /* calls since armed; the one to fail (0: none) */
+} mem, disk;
+
+static bool due(long *count, long at) { return ++*count == at && at > 0; }
+
+static sqlite3_mem_methods mem_real;
+
+static void *mem_malloc(int n) { return due(&mem.count, mem.at) ? NULL : mem_real.xMalloc(n); }
+static void mem_free(void *p) { mem_real.xFree(p); }
+static void *mem_realloc(void *p, int n)
+{
+    return due(&mem.count, mem.at) ? NULL : mem_real.xRealloc(p, n);
+}
+static int mem_size(void *p) { return mem_real.xSize(p); }
+static int mem_roundup(int n) { return mem_real.xRoundup(n); }
+static int mem_init(void *x) { return mem_real.xInit(x); }
+static void mem_shutdown(void *x) { mem_real.xShutdown(x); }
+
+static sqlite3_vfs *vfs_real;
+
+typedef struct ffile {
+    sqlite3_file base;
+    sqlite3_file *real; /* follows this struct in the same block */
+} ffile;
+
+#define REAL(f) (((ffile *)(f))->real)
+
+static int f_close(sqlite3_file *f) { return REAL(f)->pMethods->xClose(REAL(f)); }
+static int f_read(sqlite3_file *f, void *b, int n, sqlite3_int64 o)
+{
+    return REAL(f)->pMethods->xRead(REAL(f), b, n, o);
+}
+static int f_write(sqlite3_file *f, const void *b, int n, sqlite3_int64 o)
+{
+    if (due(&disk.count, disk.at))
+        return SQLITE_IOERR_WRITE;
+    return REAL(f)->pMethods->xWrite(REAL(f), b, n, o);
+}
+static int f_truncate(sqlite3_file *f, sqlite3_int64 n)
+{
+    return REAL(f)->pMethods->xTruncate(REAL(f), n);
+}
+static int f_sync(sqlite3_file *f, int flags)
+{
+    if (due(&disk.count, disk.at))
+        return SQLITE_IOERR_FSYNC;
+    return REAL(f)->pMethods->xSync(REAL(f), flags);
+}
+static int f_size(sqlite3_file *f, sqlite3_int64 *n) { return REAL(f)->pMethods->xFileSize(REAL(f), n); }
+static int f_lock(sqlite3_file *f, int l) { return REAL(f)->pMethods->xLock(REAL(f), l); }
+static int f_unlock(sqlite3_file *f, int l) { return REAL(f)->pMethods->xUnlock(REAL(f), l); }
+static int f_check(sqlite3_file *f, int *r)
+{
+    return REAL(f)->pMethods->xCheckReservedLock(REAL(f), r);
+}
+static int f_fcntl(sqlite3_file *f, int op, void *arg)
+{
+    return REAL(f)->pMethods->xFileControl(REAL(f), op, arg);
+}
+static int f_sector(sqlite3_file *f) { return REAL(f)->pMethods->xSectorSize(REAL(f)); }
+static int f_devchar(sqlite3_file *f) { return REAL(f)->pMethods->xDeviceCharacteristics(REAL(f)); }
+static int f_shmmap(sqlite3_file *f, int pg, int sz, int ext, void volatile **p)
+{
+    return REAL(f)->pMethods->xShmMap(REAL(f), pg, sz, ext, p);
+}
+static int f_shmlock(sqlite3_file *f, int off, int n, int flags)
+{
+    return REAL(f)->pMethods->xShmLock(REAL(f), off, n, flags);
+}
+static void f_shmbarrier(sqlite3_file *f) { REAL(f)->pMethods->xShmBarrier(REAL(f)); }
+static int f_shmunmap(sqlite3_file *f, int del) { return REAL(f)->pMethods->xShmUnmap(REAL(f), del); }
+static int f_fetch(sqlite3_file *f, sqlite3_int64 o, int n, void **p)
+{
+    return REAL(f)->pMethods->xFetch(REAL(f), o, n, p);
+}
+static int f_unfetch(sqlite3_file *f, sqlite3_int64 o, void *p)
+{
+    return REAL(f)->pMethods->xUnfetch(REAL(f), o, p);
+}
+
+static const sqlite3_io_methods f_methods = {
+    3,        f_close,  f_read,   f_write,     f_truncate,  f_sync,     f_size,
+    f_lock,   f_unlock, f_check,  f_fcntl,     f_sector,    f_devchar,  f_shmmap,
+    f_shmlock, f_shmbarrier, f_shmunmap, f_fetch, f_unfetch};
+
+static int v_open(sqlite3_vfs *v, const char *name, sqlite3_file *f, int flags, int *out)
+{
+    ffile *ff = (ffile *)f;
+    ff->real = (sqlite3_file *)(ff + 1);
+    ff->base.pMethods = NULL;
+    int rc = vfs_real->xOpen(vfs_real, name, ff->real, flags, out);
+    if (ff->real->pMethods)
+        ff->base.pMethods = &f_methods;
+    (void)v;
+    return rc;
+}
+static int v_delete(sqlite3_vfs *v, const char *n, int s) { return vfs_real->xDelete(vfs_real, n, s); }
+static int v_access(sqlite3_vfs *v, const char *n, int fl, int *r)
+{
+    return vfs_real->xAccess(vfs_real, n, fl, r);
+}
+static int v_full(sqlite3_vfs *v, const char *n, int cap, char *out)
+{
+    return vfs_real->xFullPathname(vfs_real, n, cap, out);
+}
+static void *v_dlopen(sqlite3_vfs *v, const char *n) { return vfs_real->xDlOpen(vfs_real, n); }
+static void v_dlerror(sqlite3_vfs *v, int n, char *m) { vfs_real->xDlError(vfs_real, n, m); }
+static void (*v_dlsym(sqlite3_vfs *v, void *h, const char *s))(void)
+{
+    return vfs_real->xDlSym(vfs_real, h, s);
+}
+static void v_dlclose(sqlite3_vfs *v, void *h) { vfs_real->xDlClose(vfs_real, h); }
+static int v_random(sqlite3_vfs *v, int n, char *out) { return vfs_real->xRandomness(vfs_real, n, out); }
+static int v_sleep(sqlite3_vfs *v, int us) { return vfs_real->xSleep(vfs_real, us); }
+static int v_time(sqlite3_vfs *v, double *t) { return vfs_real->xCurrentTime(vfs_real, t); }
+static int v_lasterr(sqlite3_vfs *v, int n, char *m) { return vfs_real->xGetLastError(vfs_real, n, m); }
+static int v_time64(sqlite3_vfs *v, sqlite3_int64 *t) { return vfs_real->xCurrentTimeInt64(vfs_real, t); }
+
+static sqlite3_vfs fault_vfs = {
+    2,       0,         0,        NULL,     "dh-fault", NULL,    v_open,  v_delete,
+    v_access, v_full,   v_dlopen, v_dlerror, v_dlsym,   v_dlclose, v_random, v_sleep,
+    v_time,  v_lasterr, v_time64, NULL,     NULL,       NULL};
+
+/* Installs both before SQLite starts: the allocator can only be set then. */
+static void install_sqlite_faults(void)
+{
+    sqlite3_config(SQLITE_CONFIG_GETMALLOC, &mem_real);
+    static sqlite3_mem_methods m;
+    m = mem_real;
+    m.xMalloc = mem_malloc;
+    m.xFree = mem_free;
+    m.xRealloc = mem_realloc;
+    m.xSize = mem_size;
+    m.xRoundup = mem_roundup;
+    m.xInit = mem_init;
+    m.xShutdown = mem_shutdown;
+    if (sqlite3_config(SQLITE_CONFIG_MALLOC, &m) != SQLITE_OK || sqlite3_initialize() != SQLITE_OK)
+        abort();
+    vfs_real = sqlite3_vfs_find(NULL);
+    fault_vfs.szOsFile = (int)sizeof(ffile) + vfs_real->szOsFile;
+    fault_vfs.mxPathname = vfs_real->mxPathname;
+    if (sqlite3_vfs_register(&fault_vfs, 1) != SQLITE_OK)
+        abort();
+}
+
+static void arm(int pt, long n)
+{
+    dh_fault_arm(DH_FAULT_STORE, pt == PT_STORE ? n : 0);
+    mem.count = disk.count = 0;
+    mem.at = pt == PT_MEM ? n : 0;
+    disk.at = pt == PT_DISK ? n : 0;
+}
+
+static long reached(int pt)
+{
+    return pt == PT_STORE ? dh_fault_count(DH_FAULT_STORE) : pt == PT_MEM ? mem.count : disk.count;
+}
+
+/* ------------------------------------------------------------------ */
+/* The database: a template made once, copied for each sweep.           */
+
+typedef struct fixture {
+    char dir[64];
+    char tmpl[128], path[128], url[160];
+    dh_app *app;
+    dh_actor cli;
+} fixture;
+
+static void copy_file(const char *from, const char *to)
+{
+    FILE *a = fopen(from, "rb"), *b = fopen(to, "wb");
+    assert_non_null(a);
+    assert_non_null(b);
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, a)) > 0)
+        assert_int_equal(fwrite(buf, 1, n, b), n);
+    fclose(a);
+    assert_int_equal(fclose(b), 0);
+}
+
+static json_t *J(const char *text)
+{
+    json_error_t je;
+    json_t *j = json_loads(text, 0, &je);
+    if (!j)
+        fail_msg("bad test JSON: %s", je.text);
+    return j;
+}
+
+/* A write taking a JSON body (given as text) and answering JSON. */
+typedef dh_status (*put_fn)(dh_app *, const dh_actor *, json_t *, time_t, json_t **, dh_err *);
+static dh_status put_op(fixture *f, put_fn fn, const char *body, dh_err *e)
+{
+    json_t *in = J(body), *out = NULL;
+    dh_status st = fn(f->app, &f->cli, in, NOW, &out, e);
+    json_decref(in);
+    json_decref(out);
+    return st;
+}
+
+/* A write of the template that must succeed. */
+static void must_put(fixture *f, put_fn fn, const char *body)
+{
+    dh_err e;
+    if (put_op(f, fn, body, &e))
+        fail_msg("template: %s: %s", body, e.message);
+}
+
+static int group_setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    snprintf(f->dir, sizeof f->dir, "/tmp/dh-faults-XXXXXX");
+    if (!mkdtemp(f->dir))
+        return -1;
+    snprintf(f->tmpl, sizeof f->tmpl, "%s/template.db", f->dir);
+    snprintf(f->path, sizeof f->path, "%s/t.db", f->dir);
+    char url[160];
+    snprintf(url, sizeof url, "sqlite:%s", f->tmpl);
+    dh_err e;
+    f->app = dh_app_open(url, true, &e);
+    if (!f->app)
+        return -1;
+    dh_actor_cli(&f->cli);
+    dh_demo_summary sum;
+    if (dh_demo_load(f->app, &f->cli, NOW, &sum, &e))
+        fail_msg("demo: %s", e.message);
+    must_put(f, dh_app_unit_create,
+             "{\"code\":\"FT\",\"name\":\"Tỉnh Thử\",\"kind\":\"province\","
+             "\"valid_from\":\"2020-01-01\"}");
+    must_put(f, dh_app_unit_create,
+             "{\"code\":\"FT-A\",\"name\":\"Xã A\",\"kind\":\"commune\",\"parent\":\"FT\","
+             "\"valid_from\":\"2020-01-01\"}");
+    must_put(f, dh_app_unit_create,
+             "{\"code\":\"FT-B\",\"name\":\"Xã B\",\"kind\":\"commune\",\"parent\":\"FT\","
+             "\"valid_from\":\"2020-01-01\"}");
+    must_put(f, dh_app_indicator_put,
+             "{\"code\":\"ft1\",\"name\":\"Chỉ tiêu thử\",\"direction\":\"higher\","
+             "\"aggregation\":\"sum\",\"source\":\"pushed\",\"period_type\":\"month\"}");
+    must_put(f, dh_app_plan_create,
+             "{\"key\":\"FT-PLAN\",\"type\":\"Kế hoạch\",\"issuer\":\"BRVT\",\"title\":\"Kế "
+             "hoạch thử\",\"period_from\":\"2025-01-01\",\"period_to\":\"2026-12-31\"}");
+    dh_app_close(f->app);
+    f->app = NULL;
+    *state = f;
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    fixture *f = *state;
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+    if (system(cmd) != 0)
+        return -1;
+    free(f);
+    return 0;
+}
+
+/* A fresh copy of the template at f->path, opened. */
+static void fresh(fixture *f)
+{
+    char p[160];
+    for (const char *sfx = ""; sfx; sfx = !*sfx ? "-wal" : !strcmp(sfx, "-wal") ? "-shm" : NULL) {
+        snprintf(p, sizeof p, "%s%s", f->path, sfx);
+        unlink(p);
+    }
+    copy_file(f->tmpl, f->path);
+    snprintf(f->url, sizeof f->url, "sqlite:%s", f->path);
+    dh_err e;
+    f->app = dh_app_open(f->url, false, &e);
+    if (!f->app)
+        fail_msg("open: %s", e.message);
+}
+
+static void shut(fixture *f)
+{
+    dh_app_close(f->app);
+    f->app = NULL;
+}
+
+/* Every table's rows, in rowid order (WITHOUT ROWID tables by their key),
+ * as text, read through a connection of its own. */
+static char *dump(fixture *f)
+{
+    sqlite3 *db;
+    if (sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+        fail_msg("dump: open");
+    dh_buf b = {0};
+    sqlite3_stmt *t;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT name, sql FROM sqlite_master WHERE type = 'table' "
+                           "ORDER BY name",
+                           -1, &t, NULL) != SQLITE_OK)
+        fail_msg("dump: %s", sqlite3_errmsg(db));
+    while (sqlite3_step(t) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(t, 0);
+        const char *sql = (const char *)sqlite3_column_text(t, 1);
+        bool norowid = sql && strstr(sql, "WITHOUT ROWID");
+        char q[300];
+        snprintf(q, sizeof q, "SELECT * FROM \"%s\" ORDER BY %s", name, norowid ? "1, 2" : "rowid");
+        sqlite3_stmt *r;
+        if (sqlite3_prepare_v2(db, q, -1, &r, NULL) != SQLITE_OK)
+            fail_msg("dump %s: %s", name, sqlite3_errmsg(db));
+        dh_buf_printf(&b, "== %s\n", name);
+        int rc;
+        while ((rc = sqlite3_step(r)) == SQLITE_ROW) {
+            for (int i = 0; i < sqlite3_column_count(r); i++) {
+                const char *v = (const char *)sqlite3_column_text(r, i);
+                int n = sqlite3_column_bytes(r, i);
+                dh_buf_putc(&b, '|');
+                if (v)
+                    dh_buf_append(&b, v, (size_t)n);
+                else
+                    dh_buf_puts(&b, "\\N");
+            }
+            dh_buf_putc(&b, '\n');
+        }
+        if (rc != SQLITE_DONE)
+            fail_msg("dump %s: %s", name, sqlite3_errmsg(db));
+        sqlite3_finalize(r);
+    }
+    sqlite3_finalize(t);
+    sqlite3_close(db);
+    return dh_buf_steal(&b);
+}
+
+/* ------------------------------------------------------------------ */
+/* The operations.                                                    */
+
+static dh_status op_ingest(fixture *f, dh_err *e)
+{
+    json_t *ev = J("["
+                   "{\"id\":\"f1\",\"source\":\"ft\",\"dossier\":\"FT-1\",\"type\":\"received\","
+                   "\"at\":\"2025-03-03T08:00:00+07:00\",\"unit\":\"VT-P1\","
+                   "\"procedure\":\"1.001297\",\"channel\":\"online\"},"
+                   "{\"id\":\"f2\",\"source\":\"ft\",\"dossier\":\"FT-1\",\"type\":\"processed\","
+                   "\"at\":\"2025-03-05T09:00:00+07:00\"},"
+                   "{\"id\":\"f3\",\"source\":\"ft\",\"dossier\":\"FT-2\",\"type\":\"received\","
+                   "\"at\":\"2025-03-03T08:00:00+07:00\",\"unit\":\"VT-P2\","
+                   "\"procedure\":\"1.001297\"},"
+                   "{\"id\":\"f4\",\"source\":\"ft\",\"dossier\":\"FT-2\","
+                   "\"type\":\"supplement_requested\",\"at\":\"2025-03-03T10:00:00+07:00\"}"
+                   "]");
+    dh_ingest_report rep; /* dh_app_dossier_ingest sets it */
+    dh_status st = dh_app_dossier_ingest(f->app, &f->cli, ev, false, NULL, NULL, NOW, &rep, e);
+    if (st == DH_OK && rep.accepted != 4)
+        st = dh_err_set(e, DH_E_INTERNAL, "test", NULL, "accepted %d of 4", rep.accepted);
+    json_decref(rep.results);
+    json_decref(ev);
+    return st;
+}
+
+static dh_status op_reorg(fixture *f, dh_err *e)
+{
+    return put_op(f, dh_app_unit_event,
+                  "{\"kind\":\"merge\",\"effective\":\"2026-01-01\",\"source\":\"Nghị quyết thử\","
+                  "\"from\":[{\"unit\":\"FT-A\"},{\"unit\":\"FT-B\"}],"
+                  "\"to\":[{\"unit\":\"FT-AB\",\"name\":\"Xã AB\",\"kind\":\"commune\","
+                  "\"parent\":\"FT\"}]}",
+                  e);
+}
+
+static dh_status op_plan_import(fixture *f, dh_err *e)
+{
+    static const char csv[] =
+        "STT,Nội dung,Đơn vị chủ trì,Đơn vị phối hợp,Thời gian hoàn thành,Ghi chú\n"
+        "1,Việc một,Sở Thông tin và Truyền thông,,Quý IV/2025,\n"
+        "2,Việc hai,Sở Nội vụ,Sở Thông tin và Truyền thông,2026,\n"
+        "3,Việc ba,Sở Nội vụ,,khi có chỉ đạo,\n";
+    dh_import_report rep = {0};
+    dh_status st = dh_app_plan_import(f->app, &f->cli, "FT-PLAN", csv, sizeof csv - 1, "p.csv",
+                                      NOW, &rep, e);
+    if (st == DH_OK && rep.taken != 3)
+        st = dh_err_set(e, DH_E_INTERNAL, "test", NULL, "took %d of 3", rep.taken);
+    dh_import_report_free(&rep);
+    return st;
+}
+
+static dh_status op_values(fixture *f, dh_err *e)
+{
+    return put_op(f, dh_app_values_put,
+                  "[{\"indicator\":\"ft1\",\"unit\":\"FT-A\",\"period\":\"2025-11\",\"value\":7,"
+                  "\"source\":\"ft\",\"id\":\"v1\"},"
+                  "{\"indicator\":\"ft1\",\"unit\":\"FT-B\",\"period\":\"2025-11\",\"value\":9,"
+                  "\"source\":\"ft\",\"id\":\"v2\"},"
+                  "{\"indicator\":\"ft1\",\"unit\":\"FT\",\"period\":\"2025-12\",\"value\":20,"
+                  "\"source\":\"ft\",\"id\":\"v3\"}]",
+                  e);
+}
+
+static dh_status op_target(fixture *f, dh_err *e)
+{
+    return put_op(f, dh_app_target_put,
+                  "{\"indicator\":\"ft1\",\"unit\":\"FT\",\"value\":100,\"due\":\"2026-12-31\","
+                  "\"milestones\":\"2026-06-30:50;2026-09-30:75\",\"key\":\"ft-target\"}",
+                  e);
+}
+
+typedef dh_status (*op_fn)(fixture *, dh_err *);
+
+/* A request that must work after a failure: a read through the runner. */
+static void next_request_works(fixture *f)
+{
+    json_t *items = NULL;
+    bool more;
+    dh_value_query q = {NULL, NULL, false, DH_DATE_NONE, DH_DATE_NONE, 0, 10};
+    dh_err e;
+    if (dh_app_values_list(f->app, &f->cli, &q, NOW, &items, &more, &e))
+        fail_msg("the request after a fault failed: %s", e.message);
+    json_decref(items);
+}
+
+/* The next n of a sweep: every one up to 60, then a growing step. */
+static long next_n(long n)
+{
+    static int full = -1;
+    if (full < 0)
+        full = getenv("DH_FAULT_FULL") && atoi(getenv("DH_FAULT_FULL")) > 0;
+    return full || n < 60 ? n + 1 : n + n / 25;
+}
+
+static void sweep(fixture *f, const char *name, op_fn op)
+{
+    /* What the operation leaves when nothing fails. */
+    fresh(f);
+    char *before = dump(f);
+    dh_err e;
+    arm(PT_N, 0);
+    if (op(f, &e))
+        fail_msg("%s without faults: %s", name, e.message);
+    char *after = dump(f);
+    shut(f);
+    assert_string_not_equal(before, after);
+
+    for (int pt = 0; pt < PT_N; pt++) {
+        fresh(f);
+        long runs = 0, errors = 0, n;
+        for (n = 1;; n = next_n(n)) {
+            arm(pt, n);
+            e = (dh_err){0};
+            dh_status st = op(f, &e);
+            long seen = reached(pt);
+            arm(PT_N, 0);
+            runs++;
+            if (st == DH_OK) {
+                char *got = dump(f);
+                if (strcmp(got, after) != 0)
+                    fail_msg("%s, %s %ld: succeeded but left another state", name, pt_name[pt],
+                             n);
+                free(got);
+                if (seen < n)
+                    break; /* the operation ended before the fault: the sweep is done */
+                /* It met the fault and got through (SQLite or the runner
+                 * tried again): start again from the state before. */
+                shut(f);
+                fresh(f);
+                continue;
+            }
+            errors++;
+            if (seen < n)
+                fail_msg("%s, %s %ld: failed before the fault (after %ld): %s", name,
+                         pt_name[pt], n, seen, e.message);
+            if (!e.message[0])
+                fail_msg("%s, %s %ld: an error without words (status %d)", name, pt_name[pt], n,
+                         (int)st);
+            char *now = dump(f);
+            if (strcmp(now, before) != 0)
+                fail_msg("%s, %s %ld (%s): the database changed", name, pt_name[pt], n, e.message);
+            free(now);
+            next_request_works(f);
+            if (n > 1000000)
+                fail_msg("%s, %s: no end", name, pt_name[pt]);
+        }
+        shut(f);
+        printf("# %-12s %-17s %ld calls, %ld runs, %ld errors\n", name, pt_name[pt], n - 1, runs,
+               errors);
+    }
+    free(before);
+    free(after);
+}
+
+static void test_ingest(void **state) { sweep(*state, "ingest", op_ingest); }
+static void test_reorg(void **state) { sweep(*state, "reorganise", op_reorg); }
+static void test_plan_import(void **state) { sweep(*state, "plan import", op_plan_import); }
+static void test_values(void **state) { sweep(*state, "values", op_values); }
+static void test_target(void **state) { sweep(*state, "target", op_target); }
+
+int main(void)
+{
+    install_sqlite_faults();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ingest),     cmocka_unit_test(test_reorg),
+        cmocka_unit_test(test_plan_import), cmocka_unit_test(test_values),
+        cmocka_unit_test(test_target),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
