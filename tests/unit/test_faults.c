@@ -17,20 +17,26 @@
  * Leaks are found by LeakSanitizer in the sanitizer build (make test runs
  * both builds).
  *
- * Our own allocations are not swept here: by the house rule an allocation
- * failure may abort (util/buf.h, dh_xmalloc), so there is no error to
- * return; what an abort mid-write leaves is the crash case of point 3.
+ * Our own allocations (malloc, calloc, realloc, strdup called by our code:
+ * this program is linked with -Wl,--wrap for them, see the Makefile) are
+ * swept too, but in a child process each: by the house rule an allocation
+ * failure may abort (util/buf.h, dh_xmalloc), so the child must either end
+ * with an error or succeed, or abort; never die otherwise (a crash on an
+ * unchecked NULL). Whatever it did, the database must be as before (or, if
+ * it succeeded, as after), and a request in a new process must work.
  *
- * Long operations are sampled: every n up to 60, then every n-th with a
- * step growing as n does (about 150 runs per sweep at most); DH_FAULT_FULL=1
- * in the environment sweeps every n. */
+ * Long operations are sampled: every n up to 60, then a step growing as n
+ * does (our allocations: about 30 points over the operation);
+ * DH_FAULT_FULL=1 in the environment sweeps every n (minutes). */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -54,6 +60,31 @@ static struct {
 } mem, disk;
 
 static bool due(long *count, long at) { return ++*count == at && at > 0; }
+
+/* Our own allocations (-Wl,--wrap=malloc,... for this program only). */
+static struct {
+    long count, at;
+} ours;
+
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t n, size_t size);
+void *__real_realloc(void *p, size_t n);
+char *__real_strdup(const char *s);
+void *__wrap_malloc(size_t n);
+void *__wrap_calloc(size_t n, size_t size);
+void *__wrap_realloc(void *p, size_t n);
+char *__wrap_strdup(const char *s);
+
+void *__wrap_malloc(size_t n) { return due(&ours.count, ours.at) ? NULL : __real_malloc(n); }
+void *__wrap_calloc(size_t n, size_t size)
+{
+    return due(&ours.count, ours.at) ? NULL : __real_calloc(n, size);
+}
+void *__wrap_realloc(void *p, size_t n)
+{
+    return due(&ours.count, ours.at) ? NULL : __real_realloc(p, n);
+}
+char *__wrap_strdup(const char *s) { return due(&ours.count, ours.at) ? NULL : __real_strdup(s); }
 
 static sqlite3_mem_methods mem_real;
 
@@ -92,11 +123,14 @@ static int f_truncate(sqlite3_file *f, sqlite3_int64 n)
 {
     return REAL(f)->pMethods->xTruncate(REAL(f), n);
 }
+/* Syncs are counted and may fail, but never reach the disk: the sweeps
+ * test what SQLite is told, not power loss, and thousands of fsyncs would
+ * make them slow. */
 static int f_sync(sqlite3_file *f, int flags)
 {
-    if (due(&disk.count, disk.at))
-        return SQLITE_IOERR_FSYNC;
-    return REAL(f)->pMethods->xSync(REAL(f), flags);
+    (void)f;
+    (void)flags;
+    return due(&disk.count, disk.at) ? SQLITE_IOERR_FSYNC : SQLITE_OK;
 }
 static int f_size(sqlite3_file *f, sqlite3_int64 *n) { return REAL(f)->pMethods->xFileSize(REAL(f), n); }
 static int f_lock(sqlite3_file *f, int l) { return REAL(f)->pMethods->xLock(REAL(f), l); }
@@ -231,10 +265,15 @@ static void copy_file(const char *from, const char *to)
     assert_int_equal(fclose(b), 0);
 }
 
+/* The test's own JSON: its allocations are not counted, none fails. */
 static json_t *J(const char *text)
 {
+    long count = ours.count, at = ours.at;
+    ours.at = 0;
     json_error_t je;
     json_t *j = json_loads(text, 0, &je);
+    ours.count = count;
+    ours.at = at;
     if (!j)
         fail_msg("bad test JSON: %s", je.text);
     return j;
@@ -294,6 +333,11 @@ static int group_setup(void **state)
              "hoạch thử\",\"period_from\":\"2025-01-01\",\"period_to\":\"2026-12-31\"}");
     dh_app_close(f->app);
     f->app = NULL;
+    FILE *t = fopen(f->tmpl, "rb");
+    if (t && fseek(t, 0, SEEK_END) == 0)
+        printf("# template database: %ld bytes\n", ftell(t));
+    if (t)
+        fclose(t);
     *state = f;
     return 0;
 }
@@ -309,6 +353,15 @@ static int group_teardown(void **state)
     return 0;
 }
 
+/* Opens the app on f->path as it is. */
+static void reopen(fixture *f)
+{
+    dh_err e;
+    f->app = dh_app_open(f->url, false, &e);
+    if (!f->app)
+        fail_msg("open: %s", e.message);
+}
+
 /* A fresh copy of the template at f->path, opened. */
 static void fresh(fixture *f)
 {
@@ -319,10 +372,7 @@ static void fresh(fixture *f)
     }
     copy_file(f->tmpl, f->path);
     snprintf(f->url, sizeof f->url, "sqlite:%s", f->path);
-    dh_err e;
-    f->app = dh_app_open(f->url, false, &e);
-    if (!f->app)
-        fail_msg("open: %s", e.message);
+    reopen(f);
 }
 
 static void shut(fixture *f)
@@ -463,14 +513,20 @@ static void next_request_works(fixture *f)
     json_decref(items);
 }
 
-/* The next n of a sweep: every one up to 60, then a growing step. */
-static long next_n(long n)
+/* DH_FAULT_FULL=1: every n of every sweep. */
+static bool full_sweep(void)
 {
     static int full = -1;
     if (full < 0)
         full = getenv("DH_FAULT_FULL") && atoi(getenv("DH_FAULT_FULL")) > 0;
-    return full || n < 60 ? n + 1 : n + n / 25;
+    return full;
 }
+
+/* The next n of a sweep: every one up to 60, then a growing step. */
+static long next_n(long n) { return full_sweep() || n < 60 ? n + 1 : n + n / 25; }
+
+static void sweep_ours(fixture *f, const char *name, op_fn op, const char *before,
+                       const char *after);
 
 static void sweep(fixture *f, const char *name, op_fn op)
 {
@@ -528,8 +584,103 @@ static void sweep(fixture *f, const char *name, op_fn op)
         printf("# %-12s %-17s %ld calls, %ld runs, %ld errors\n", name, pt_name[pt], n - 1, runs,
                errors);
     }
+    sweep_ours(f, name, op, before, after);
     free(before);
     free(after);
+}
+
+/* Runs op in a child process with its n-th allocation of ours failing
+ * (0: none); the child's status: 0 done before the fault, 4 done after
+ * it, 1 an error returned (with words), 3 no app; or a signal. */
+static int child_run(fixture *f, op_fn op, long n, long *count)
+{
+    int pfd[2];
+    assert_int_equal(pipe(pfd), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(pfd[0]);
+        dh_err e = {0};
+        f->app = dh_app_open(f->url, false, &e);
+        if (!f->app)
+            _exit(3);
+        ours.count = 0;
+        ours.at = n;
+        dh_status st = op(f, &e);
+        long seen = ours.count;
+        ours.at = 0;
+        if (write(pfd[1], &seen, sizeof seen) != (ssize_t)sizeof seen)
+            _exit(5);
+        dh_app_close(f->app);
+        _exit(st == DH_OK ? (seen >= n && n ? 4 : 0) : e.message[0] ? 1 : 2);
+    }
+    close(pfd[1]);
+    long seen = -1;
+    if (read(pfd[0], &seen, sizeof seen) != (ssize_t)sizeof seen)
+        seen = -1;
+    close(pfd[0]);
+    int ws;
+    assert_int_equal(waitpid(pid, &ws, 0), pid);
+    if (count)
+        *count = seen;
+    return WIFEXITED(ws) ? WEXITSTATUS(ws) : 1000 + WTERMSIG(ws);
+}
+
+/* A copy of the template at f->path (no app open). */
+static void fresh_file(fixture *f)
+{
+    fresh(f);
+    shut(f);
+}
+
+static void sweep_ours(fixture *f, const char *name, op_fn op, const char *before,
+                       const char *after)
+{
+    /* How many allocations the operation makes when none fails. */
+    fresh_file(f);
+    long total;
+    if (child_run(f, op, 0, &total) != 0 || total <= 0)
+        fail_msg("%s: the run without faults failed", name);
+    long runs = 0, aborts = 0, errors = 0, committed = 0;
+    long step = full_sweep() ? 1 : total / 30 + 1;
+    bool dirty = true; /* the copy holds more than before */
+    for (long n = 1; n <= total; n += n < 20 ? 1 : step) {
+        if (dirty)
+            fresh_file(f);
+        int rc = child_run(f, op, n, NULL);
+        runs++;
+        char *now = dump(f);
+        dirty = strcmp(now, before) != 0;
+        if (rc == 1000 + SIGABRT || rc == 1 || rc == 2) {
+            if (rc == 2)
+                fail_msg("%s, allocation %ld: an error without words", name, n);
+            rc == 1 ? errors++ : aborts++;
+            /* An error must leave nothing; an abort, like a crash, may come
+             * after the commit (the work is then all done) but never in
+             * the middle. */
+            if (strcmp(now, before) != 0 && (rc == 1 || strcmp(now, after) != 0))
+                fail_msg("%s, allocation %ld (%s): the database changed", name, n,
+                         rc == 1 ? "error" : "abort");
+            if (rc != 1 && strcmp(now, after) == 0)
+                committed++;
+        } else if (rc == 0 || rc == 4) {
+            if (strcmp(now, after) != 0)
+                fail_msg("%s, allocation %ld: succeeded but left another state", name, n);
+        } else if (rc > 1000) {
+            fail_msg("%s, allocation %ld of %ld: killed by signal %d (an unchecked allocation?)",
+                     name, n, total, rc - 1000);
+        } else {
+            fail_msg("%s, allocation %ld: child status %d", name, n, rc);
+        }
+        free(now);
+        /* The next request, in another process, works. */
+        reopen(f);
+        next_request_works(f);
+        shut(f);
+    }
+    printf("# %-12s %-17s %ld calls, %ld runs, %ld aborts (%ld after the commit), %ld errors\n",
+           name, "our allocation", total, runs, aborts, committed, errors);
 }
 
 static void test_ingest(void **state) { sweep(*state, "ingest", op_ingest); }
