@@ -26,7 +26,8 @@
  * it succeeded, as after), and a request in a new process must work.
  *
  * Long operations are sampled: every n up to 60, then a step growing as n
- * does (our allocations: about 30 points over the operation);
+ * does (our allocations: about 30 points over the operation, the first 10
+ * and 20 spread over the rest);
  * DH_FAULT_FULL=1 in the environment sweeps every n (minutes). */
 #include <setjmp.h>
 #include <signal.h>
@@ -643,9 +644,9 @@ static void sweep_ours(fixture *f, const char *name, op_fn op, const char *befor
     if (child_run(f, op, 0, &total) != 0 || total <= 0)
         fail_msg("%s: the run without faults failed", name);
     long runs = 0, aborts = 0, errors = 0, committed = 0;
-    long step = full_sweep() ? 1 : total / 30 + 1;
+    long step = full_sweep() ? 1 : total / 20 + 1;
     bool dirty = true; /* the copy holds more than before */
-    for (long n = 1; n <= total; n += n < 20 ? 1 : step) {
+    for (long n = 1; n <= total; n += n < 10 ? 1 : step) {
         if (dirty)
             fresh_file(f);
         int rc = child_run(f, op, n, NULL);
