@@ -332,6 +332,10 @@ static int group_setup(void **state)
     must_put(f, dh_app_plan_create,
              "{\"key\":\"FT-PLAN\",\"type\":\"Kế hoạch\",\"issuer\":\"BRVT\",\"title\":\"Kế "
              "hoạch thử\",\"period_from\":\"2025-01-01\",\"period_to\":\"2026-12-31\"}");
+    /* Readers of targets refresh what is due (a write): none is left. */
+    int recomputed;
+    if (dh_app_targets_refresh(f->app, NOW, &recomputed, &e))
+        fail_msg("template: refresh: %s", e.message);
     dh_app_close(f->app);
     f->app = NULL;
     FILE *t = fopen(f->tmpl, "rb");
@@ -502,16 +506,84 @@ static dh_status op_target(fixture *f, dh_err *e)
 
 typedef dh_status (*op_fn)(fixture *, dh_err *);
 
-/* A request that must work after a failure: a read through the runner. */
-static void next_request_works(fixture *f)
+/* What a reader sees of an operation's data, through the app and its
+ * caches (not the file): after a failure it must be what it was before,
+ * so a failed write left no trace in memory either; and a failure to read
+ * is the next request failing. A malloc'd text. */
+typedef char *(*view_fn)(fixture *);
+
+static char *view_text(const char *what, dh_status st, json_t *out, const dh_err *e)
+{
+    if (st != DH_OK && st != DH_E_NOTFOUND)
+        fail_msg("the request after a fault (%s) failed: %s", what, e->message);
+    char *text = st ? dh_xstrdup("not found") : json_dumps(out, JSON_SORT_KEYS | JSON_COMPACT);
+    json_decref(out);
+    return text;
+}
+
+static char *view_dossiers(fixture *f)
+{
+    json_t *out = NULL;
+    dh_err e;
+    dh_status st = dh_app_dossier_get(f->app, &f->cli, "FT-2", false, NOW, &out, &e);
+    return view_text("a dossier", st, out, &e);
+}
+
+static char *view_units(fixture *f)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&text, &len);
+    dh_err e;
+    dh_status st = dh_app_unit_export(f->app, m, DH_DATE_NONE, &e);
+    fclose(m);
+    if (st)
+        fail_msg("the request after a fault (units) failed: %s", e.message);
+    return text;
+}
+
+static char *view_plan(fixture *f)
+{
+    json_t *out = NULL;
+    dh_err e;
+    dh_status st = dh_app_plan_get(f->app, &f->cli, "FT-PLAN", NOW, &out, &e);
+    return view_text("a plan", st, out, &e);
+}
+
+static char *view_values(fixture *f)
 {
     json_t *items = NULL;
     bool more;
-    dh_value_query q = {NULL, NULL, false, DH_DATE_NONE, DH_DATE_NONE, 0, 10};
+    dh_value_query q = {"ft1", "FT", true, DH_DATE_NONE, DH_DATE_NONE, 0, 100};
     dh_err e;
-    if (dh_app_values_list(f->app, &f->cli, &q, NOW, &items, &more, &e))
-        fail_msg("the request after a fault failed: %s", e.message);
-    json_decref(items);
+    dh_status st = dh_app_values_list(f->app, &f->cli, &q, NOW, &items, &more, &e);
+    return view_text("values", st, items, &e);
+}
+
+static char *view_targets(fixture *f)
+{
+    json_t *out = NULL;
+    dh_target_query q = {0};
+    q.unit = "FT";
+    q.subtree = true;
+    /* Not today's statuses: those are refreshed (written) on demand. */
+    if (dh_date_parse("2026-01-02", &q.as_of))
+        fail_msg("date");
+    dh_err e;
+    dh_status st = dh_app_target_status(f->app, &f->cli, &q, NOW, &out, &e);
+    return view_text("targets", st, out, &e);
+}
+
+/* The view must read as `want` (what it read in that state before). */
+static void check_view(fixture *f, view_fn view, const char *want, const char *name, int pt,
+                       long n)
+{
+    char *got = view(f);
+    if (strcmp(got, want) != 0)
+        fail_msg("%s, %s %ld: a reader sees another state than the database holds:\n%s\n"
+                 "instead of\n%s",
+                 name, pt < PT_N ? pt_name[pt] : "allocation", n, got, want);
+    free(got);
 }
 
 /* DH_FAULT_FULL=1: every n of every sweep. */
@@ -526,21 +598,30 @@ static bool full_sweep(void)
 /* The next n of a sweep: every one up to 60, then a growing step. */
 static long next_n(long n) { return full_sweep() || n < 60 ? n + 1 : n + n / 25; }
 
-static void sweep_ours(fixture *f, const char *name, op_fn op, const char *before,
-                       const char *after);
+/* The states an operation goes between: the database's and a reader's. */
+typedef struct states {
+    char *before, *after;           /* dumps */
+    char *view_before, *view_after; /* view_fn */
+} states;
 
-static void sweep(fixture *f, const char *name, op_fn op)
+static void sweep_ours(fixture *f, const char *name, op_fn op, view_fn view, const states *w);
+
+static void sweep(fixture *f, const char *name, op_fn op, view_fn view)
 {
     /* What the operation leaves when nothing fails. */
+    states w;
     fresh(f);
-    char *before = dump(f);
+    w.before = dump(f);
+    w.view_before = view(f);
     dh_err e;
     arm(PT_N, 0);
     if (op(f, &e))
         fail_msg("%s without faults: %s", name, e.message);
-    char *after = dump(f);
+    w.after = dump(f);
+    w.view_after = view(f);
     shut(f);
-    assert_string_not_equal(before, after);
+    assert_string_not_equal(w.before, w.after);
+    assert_string_not_equal(w.view_before, w.view_after);
 
     for (int pt = 0; pt < PT_N; pt++) {
         fresh(f);
@@ -554,10 +635,11 @@ static void sweep(fixture *f, const char *name, op_fn op)
             runs++;
             if (st == DH_OK) {
                 char *got = dump(f);
-                if (strcmp(got, after) != 0)
+                if (strcmp(got, w.after) != 0)
                     fail_msg("%s, %s %ld: succeeded but left another state", name, pt_name[pt],
                              n);
                 free(got);
+                check_view(f, view, w.view_after, name, pt, n);
                 if (seen < n)
                     break; /* the operation ended before the fault: the sweep is done */
                 /* It met the fault and got through (SQLite or the runner
@@ -574,10 +656,10 @@ static void sweep(fixture *f, const char *name, op_fn op)
                 fail_msg("%s, %s %ld: an error without words (status %d)", name, pt_name[pt], n,
                          (int)st);
             char *now = dump(f);
-            if (strcmp(now, before) != 0)
+            if (strcmp(now, w.before) != 0)
                 fail_msg("%s, %s %ld (%s): the database changed", name, pt_name[pt], n, e.message);
             free(now);
-            next_request_works(f);
+            check_view(f, view, w.view_before, name, pt, n);
             if (n > 1000000)
                 fail_msg("%s, %s: no end", name, pt_name[pt]);
         }
@@ -585,9 +667,11 @@ static void sweep(fixture *f, const char *name, op_fn op)
         printf("# %-12s %-17s %ld calls, %ld runs, %ld errors\n", name, pt_name[pt], n - 1, runs,
                errors);
     }
-    sweep_ours(f, name, op, before, after);
-    free(before);
-    free(after);
+    sweep_ours(f, name, op, view, &w);
+    free(w.before);
+    free(w.after);
+    free(w.view_before);
+    free(w.view_after);
 }
 
 /* Runs op in a child process with its n-th allocation of ours failing
@@ -635,9 +719,9 @@ static void fresh_file(fixture *f)
     shut(f);
 }
 
-static void sweep_ours(fixture *f, const char *name, op_fn op, const char *before,
-                       const char *after)
+static void sweep_ours(fixture *f, const char *name, op_fn op, view_fn view, const states *w)
 {
+    const char *before = w->before, *after = w->after;
     /* How many allocations the operation makes when none fails. */
     fresh_file(f);
     long total;
@@ -675,20 +759,24 @@ static void sweep_ours(fixture *f, const char *name, op_fn op, const char *befor
             fail_msg("%s, allocation %ld: child status %d", name, n, rc);
         }
         free(now);
-        /* The next request, in another process, works. */
+        /* The next request, in another process, works and sees what the
+         * database holds. */
         reopen(f);
-        next_request_works(f);
+        check_view(f, view, dirty ? w->view_after : w->view_before, name, PT_N, n);
         shut(f);
     }
     printf("# %-12s %-17s %ld calls, %ld runs, %ld aborts (%ld after the commit), %ld errors\n",
            name, "our allocation", total, runs, aborts, committed, errors);
 }
 
-static void test_ingest(void **state) { sweep(*state, "ingest", op_ingest); }
-static void test_reorg(void **state) { sweep(*state, "reorganise", op_reorg); }
-static void test_plan_import(void **state) { sweep(*state, "plan import", op_plan_import); }
-static void test_values(void **state) { sweep(*state, "values", op_values); }
-static void test_target(void **state) { sweep(*state, "target", op_target); }
+static void test_ingest(void **state) { sweep(*state, "ingest", op_ingest, view_dossiers); }
+static void test_reorg(void **state) { sweep(*state, "reorganise", op_reorg, view_units); }
+static void test_plan_import(void **state)
+{
+    sweep(*state, "plan import", op_plan_import, view_plan);
+}
+static void test_values(void **state) { sweep(*state, "values", op_values, view_values); }
+static void test_target(void **state) { sweep(*state, "target", op_target, view_targets); }
 
 int main(void)
 {
