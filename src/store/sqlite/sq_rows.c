@@ -127,8 +127,15 @@ static dh_status scan_order(dh_conn *c, const char *table, dh_buf *sql, dh_err *
     if (!st)
         return DH_E_DB;
     dh_sq_bind_text(st, 1, table);
-    bool without_rowid = dh_sq_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
+    int rc = dh_sq_step(st);
+    bool without_rowid = rc == SQLITE_ROW && sqlite3_column_int(st, 0);
+    /* A failed step is an error, not "a table with rowids". */
+    dh_status rs = DH_OK;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        rs = dh_sq_db_error(c, e, "read the table's kind");
     sqlite3_reset(st);
+    if (rs)
+        return rs;
     dh_buf_puts(sql, " ORDER BY ");
     if (!without_rowid) {
         dh_buf_puts(sql, "rowid");
@@ -306,8 +313,15 @@ static dh_status sq_reset_sequences(dh_conn *c, dh_err *e)
             s = DH_E_DB;
             break;
         }
-        int64_t top = dh_sq_step(mx) == SQLITE_ROW ? sqlite3_column_int64(mx, 0) : 0;
+        /* A failed step is an error, not a counter of 0. */
+        int64_t top = 0;
+        if (dh_sq_step(mx) == SQLITE_ROW)
+            top = sqlite3_column_int64(mx, 0);
+        else
+            s = dh_sq_db_error(c, e, "largest id");
         sqlite3_finalize(mx);
+        if (s)
+            break;
         st = dh_sq_stmt(c,
                         "INSERT INTO sqlite_sequence(name, seq) SELECT ?1, ?2 WHERE NOT EXISTS "
                         "(SELECT 1 FROM sqlite_sequence WHERE name = ?1)",
