@@ -71,7 +71,13 @@ $(BUILD)/dieuhanh: $(BUILD)/obj/cli/main.o $(BUILD)/libdh.a
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libdh.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -DDH_SOURCE_ROOT='"$(CURDIR)"' -o $@ $< $(BUILD)/libdh.a $(LIBS) -lcmocka
+	$(CC) $(CFLAGS) -DDH_SOURCE_ROOT='"$(CURDIR)"' -o $@ $< $(BUILD)/libdh.a $(LIBS) -lcmocka \
+		$(TEST_LDFLAGS)
+
+# The fault sweep fails our own allocations: the program's calls and the
+# library's go through its __wrap_ functions (in this test build only).
+$(BUILD)/tests/test_faults: TEST_LDFLAGS := \
+	-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup
 
 $(BUILD)/tests/store_%: tests/store/%.c $(BUILD)/libdh.a
 	@mkdir -p $(dir $@)

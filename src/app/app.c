@@ -13,6 +13,7 @@
 
 #include "app/internal.h"
 #include "util/buf.h"
+#include "util/fault.h"
 #include "util/metrics.h"
 #include "util/text.h"
 
@@ -364,24 +365,6 @@ static void tx_backoff(int attempt)
  *   second row.
  * A fn's "Concurrency:" comment names the rows it reads to decide what to
  * write and which of these keeps the decision right. */
-/* Fault injection for tests: with DIEUHANH_TX_FAULT=N, the first attempt of
- * every N-th transaction of the process is rolled back after its fn
- * succeeded, as if the commit had met a busy database, so that fn runs a
- * second time. Running the end-to-end suite with N = 1 checks the rule that
- * every fn is safe to run twice. Unset (or 0) in production. */
-static bool tx_fault_due(void)
-{
-    static atomic_int every = -1;
-    static atomic_long count;
-    int n = atomic_load(&every);
-    if (n < 0) {
-        const char *v = getenv("DIEUHANH_TX_FAULT");
-        n = v && atoi(v) > 0 ? atoi(v) : 0;
-        atomic_store(&every, n);
-    }
-    return n > 0 && (atomic_fetch_add(&count, 1) + 1) % n == 0;
-}
-
 /* A lost database (DH_E_UNAVAILABLE after a connection was had: it broke)
  * is tried once more, on a fresh connection (the backend drops the lost
  * one and the idle ones with it), when it is safe: the failure came before
@@ -403,7 +386,13 @@ dh_status dh_tx_run(dh_app *app, int flags, dh_tx_fn fn, void *closure, dh_err *
         dh_status st = tx_begin(app, &tx, flags, &connected, e);
         if (st == DH_OK) {
             st = fn(&tx, closure, e);
-            if (st == DH_OK && attempt == 1 && tx_fault_due()) {
+            /* Fault injection for tests (util/fault.h, DH_FAULT_TX): the
+             * first attempt is rolled back after fn succeeded, as if the
+             * commit had met a busy database, so that fn runs a second
+             * time. Running the end-to-end suite with
+             * DIEUHANH_TX_FAULT=1 checks the rule that every fn is safe to
+             * run twice. */
+            if (st == DH_OK && attempt == 1 && dh_fault_hit(DH_FAULT_TX)) {
                 tx_abort(&tx);
                 st = dh_err_set(e, DH_E_BUSY, "busy", NULL,
                                 "injected fault (DIEUHANH_TX_FAULT): the transaction runs again");

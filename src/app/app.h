@@ -41,7 +41,9 @@ typedef struct dh_actor {
 
 /* Opens the database. With migrate, pending migrations are applied;
  * without, a database whose schema differs from this binary is refused. A
- * database newer than the binary is refused either way (DH_E_VERSION). */
+ * database newer than the binary is refused either way (DH_E_VERSION).
+ * The first call makes Jansson allocate through dh_xmalloc (an allocation
+ * failure aborts, as everywhere else). */
 dh_app *dh_app_open(const char *db_url, bool migrate, dh_err *e);
 void dh_app_close(dh_app *app);
 /* How many transactions the runner has run again because the database was

@@ -4,14 +4,24 @@
  * src/app/: it calls the domain files, and nothing in src/app/ calls it.
  * It reads the clock once, for the rebuild a migration may start: opening
  * the app is an edge, like a command or a request. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <time.h>
 
 #include "app/internal.h"
 #include "util/buf.h"
 
+/* Jansson answers an allocation failure with NULL, which our code takes for
+ * "absent" (json_pack, json_object_set_new): a write could then commit a
+ * record or an audit row with parts missing. By the house rule an
+ * allocation failure aborts instead, so Jansson allocates through
+ * dh_xmalloc (tests/unit/test_faults.c sweeps it). */
+static void json_alloc_init(void) { json_set_alloc_funcs(dh_xmalloc, free); }
+
 dh_app *dh_app_open(const char *db_url, bool migrate, dh_err *e)
 {
+    static pthread_once_t json_once = PTHREAD_ONCE_INIT;
+    pthread_once(&json_once, json_alloc_init);
     dh_store *s = dh_store_open(db_url, migrate, e);
     if (!s)
         return NULL;

@@ -42,6 +42,7 @@
 #include "store/geo.h"
 #include "store/store.h"
 #include "store/jobs.h"
+#include "util/fault.h"
 #include "store/latereports.h"
 #include "store/stations.h"
 
@@ -294,6 +295,50 @@ static void transactions_rollback_commit_isolation(void **state)
     assert_int_equal(v, 2);
     OK(ops->commit(c2, &e));
     dh_store_release(c2);
+}
+
+/* The n-th store call fails (util/fault.h, DH_FAULT_STORE) in each
+ * backend's statement helpers, BEGIN and COMMIT included: the call reports
+ * DH_E_DB with words, a rollback leaves nothing, and the connection works
+ * for the next transaction (tests/unit/test_faults.c sweeps the app's
+ * writes on SQLite). */
+static void store_call_fault(void **state)
+{
+    fx *f = *state;
+    const dh_store_ops *ops = f->ops;
+    long n;
+    for (n = 1;; n++) {
+        dh_err e = {0};
+        dh_fault_arm(DH_FAULT_STORE, n);
+        dh_status st = ops->begin(f->c, true, &e);
+        if (st == DH_OK)
+            st = DH_META(f->c)->meta_set(f->c, "fa", 1, &e);
+        if (st == DH_OK)
+            st = DH_META(f->c)->meta_bump(f->c, "fb", &e);
+        if (st == DH_OK)
+            st = ops->commit(f->c, &e);
+        long seen = dh_fault_count(DH_FAULT_STORE);
+        dh_fault_arm(DH_FAULT_STORE, 0);
+        if (st == DH_OK) {
+            assert_true(seen < n);
+            break;
+        }
+        assert_int_equal(st, DH_E_DB);
+        assert_non_null(strstr(e.message, "injected fault"));
+        ops->rollback(f->c);
+        int64_t a = -1, b = -1;
+        OK(DH_META(f->c)->meta_get(f->c, "fa", &a, &e));
+        OK(DH_META(f->c)->meta_get(f->c, "fb", &b, &e));
+        assert_int_equal(a, 0);
+        assert_int_equal(b, 0);
+    }
+    assert_true(n > 3); /* begin, two writes and commit were each failed */
+    int64_t a = 0, b = 0;
+    dh_err e;
+    OK(DH_META(f->c)->meta_get(f->c, "fa", &a, &e));
+    OK(DH_META(f->c)->meta_get(f->c, "fb", &b, &e));
+    assert_int_equal(a, 1);
+    assert_int_equal(b, 1);
 }
 
 /* ------------------------------------------------------------------ */
@@ -4082,6 +4127,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(migrations_once_newer_refused, open_bare, close_db),
 #define T(name) cmocka_unit_test_setup_teardown(name, open_migrated, close_db)
         T(transactions_rollback_commit_isolation),
+        T(store_call_fault),
         T(meta_and_revisions),
         T(database_size),
         T(units_save_versions_events_links),

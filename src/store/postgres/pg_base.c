@@ -46,6 +46,7 @@
 #include "store/migrations.h"
 #include "store/postgres/pg.h"
 #include "store/store.h"
+#include "util/fault.h"
 #include "util/buf.h"
 
 /* The advisory lock taken by migrate (any constant shared by all nodes:
@@ -270,6 +271,9 @@ dh_status dh_pg_exec(dh_conn *c, const char *sql, const dh_pg_params *p, PGresul
 {
     if (res)
         *res = NULL;
+    if (dh_fault_hit(DH_FAULT_STORE))
+        return dh_err_set(e, DH_E_DB, "database_error", NULL, "%s: injected fault (store call %ld)",
+                          what, dh_fault_count(DH_FAULT_STORE));
     static const dh_pg_params none;
     if (!p)
         p = &none;
@@ -307,6 +311,9 @@ dh_status dh_pg_exec_id(dh_conn *c, const char *sql, const dh_pg_params *p, int6
 
 dh_status dh_pg_command(dh_conn *c, const char *sql, const char *what, dh_err *e)
 {
+    if (dh_fault_hit(DH_FAULT_STORE))
+        return dh_err_set(e, DH_E_DB, "database_error", NULL, "%s: injected fault (store call %ld)",
+                          what, dh_fault_count(DH_FAULT_STORE));
     PGresult *res = PQexec(c->pg, sql);
     dh_status st = check(c, res, what, e);
     if (st == DH_OK)

@@ -57,6 +57,12 @@ void dh_sq_bind_id(sqlite3_stmt *st, int i, int64_t id);
 dh_date dh_sq_col_date(sqlite3_stmt *st, int i);
 const char *dh_sq_col_text(sqlite3_stmt *st, int i);
 const char *dh_sq_col_text_or_null(sqlite3_stmt *st, int i);
+/* Notes a bind's result (rc from sqlite3_bind_*): when it failed, the
+ * statement's next dh_sq_step answers with that code without running it
+ * (the dh_sq_bind_* helpers do this themselves). Every step of the backend
+ * goes through dh_sq_step. */
+void dh_sq_bound(sqlite3_stmt *st, int rc);
+int dh_sq_step(sqlite3_stmt *st);
 dh_status dh_sq_run(dh_conn *c, sqlite3_stmt *st, const char *what, dh_err *e);
 dh_status dh_sq_run_save(dh_conn *c, sqlite3_stmt *st, const char *what, int64_t given,
                           int64_t *id, dh_err *e);

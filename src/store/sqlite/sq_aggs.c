@@ -21,7 +21,7 @@ static dh_status sq_agg_key(dh_conn *c, const char *unit, const char *procedure,
     dh_sq_bind_text(st, 1, unit);
     dh_sq_bind_text(st, 2, procedure);
     dh_sq_bind_text(st, 3, field);
-    int rc = sqlite3_step(st);
+    int rc = dh_sq_step(st);
     if (rc == SQLITE_ROW) {
         *id = (int32_t)sqlite3_column_int64(st, 0);
         sqlite3_reset(st);
@@ -51,7 +51,7 @@ static dh_status sq_load_agg_keys(dh_conn *c, int32_t after_id, dh_agg_key_cb cb
         return DH_E_DB;
     sqlite3_bind_int64(st, 1, after_id);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    while ((rc = dh_sq_step(st)) == SQLITE_ROW)
         if (cb(closure, (int32_t)sqlite3_column_int64(st, 0), dh_sq_col_text(st, 1), dh_sq_col_text(st, 2),
                dh_sq_col_text(st, 3)))
             break;
@@ -68,7 +68,7 @@ static dh_status sq_agg_add(dh_conn *c, int32_t key, int32_t day, const dh_kcell
     sqlite3_bind_int64(st, 1, key);
     sqlite3_bind_int64(st, 2, day);
     dh_kcell cell = {0};
-    int rc = sqlite3_step(st);
+    int rc = dh_sq_step(st);
     if (rc == SQLITE_ROW &&
         dh_kcell_unpack(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), &cell)) {
         sqlite3_reset(st);
@@ -86,7 +86,7 @@ static dh_status sq_agg_add(dh_conn *c, int32_t key, int32_t day, const dh_kcell
         return DH_E_DB;
     sqlite3_bind_int64(st, 1, key);
     sqlite3_bind_int64(st, 2, day);
-    sqlite3_bind_blob(st, 3, blob, sizeof blob, SQLITE_TRANSIENT);
+    dh_sq_bound(st, sqlite3_bind_blob(st, 3, blob, sizeof blob, SQLITE_TRANSIENT));
     sqlite3_bind_int64(st, 4, rev);
     return dh_sq_run(c, st, "save aggregate cell", e);
 }
@@ -101,7 +101,7 @@ static dh_status sq_load_agg_cells(dh_conn *c, int64_t after_rev, dh_agg_cell_cb
     sqlite3_bind_int64(st, 1, after_rev);
     int rc;
     dh_status s = DH_OK;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = dh_sq_step(st)) == SQLITE_ROW) {
         dh_kcell cell;
         if (dh_kcell_unpack(sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2),
                             &cell)) {
@@ -136,7 +136,7 @@ static dh_status sq_get_fact(dh_conn *c, const char *code, dh_dfact *f, bool *fo
         return DH_E_DB;
     dh_sq_bind_text(st, 1, code);
     *found = false;
-    int rc = sqlite3_step(st);
+    int rc = dh_sq_step(st);
     dh_status s = DH_OK;
     if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_BLOB) {
         if (dh_dfact_unpack(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), f))

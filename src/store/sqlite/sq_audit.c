@@ -58,7 +58,7 @@ static dh_status sq_list_audit(dh_conn *c, const dh_audit_filter *f, dh_audit_cb
     if (f->since)
         sqlite3_bind_int64(st, 4, (sqlite3_int64)f->since);
     sqlite3_bind_int(st, 5, f->limit);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = dh_sq_step(st)) == SQLITE_ROW) {
         dh_audit_row a = {sqlite3_column_int64(st, 0),
                           (time_t)sqlite3_column_int64(st, 1),
                           sqlite3_column_int64(st, 2),
@@ -92,7 +92,7 @@ static dh_status sq_check_append_only(dh_conn *c, int64_t id, dh_err *e)
     if (!st)
         return DH_E_DB;
     sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
+    int rc = dh_sq_step(st);
     dh_status s = rc == SQLITE_ROW    ? DH_OK
                   : rc == SQLITE_DONE ? dh_err_set(e, DH_E_NOTFOUND, "not_found", NULL,
                                                    "there is no audit row %lld", (long long)id)
@@ -107,7 +107,7 @@ static dh_status sq_check_append_only(dh_conn *c, int64_t id, dh_err *e)
             break;
         }
         sqlite3_bind_int64(st, 1, id);
-        rc = sqlite3_step(st);
+        rc = dh_sq_step(st);
         if (rc == SQLITE_DONE && !allowed)
             allowed = names[i];
         else if (rc != SQLITE_DONE && (rc & 0xff) != SQLITE_CONSTRAINT)

@@ -21,6 +21,7 @@
 #include "store/store.h"
 #include "store/sqlite/sq.h"
 #include "util/buf.h"
+#include "util/fault.h"
 
 /* ------------------------------------------------------------------ */
 /* Helpers.                                                           */
@@ -38,12 +39,49 @@ dh_status dh_sq_db_error(dh_conn *c, dh_err *e, const char *what)
     return dh_err_set(e, DH_E_DB, "database_error", NULL, "%s: %s", what, sqlite3_errmsg(c->db));
 }
 
+/* A bind that failed (no memory for SQLite's copy of the value, or too
+ * big; found by tests/unit/test_faults.c: the audit row of a unit merge
+ * was stored with a NULL after-image and the merge reported success), kept until the statement's next step, which then fails with its
+ * code instead of running with NULL in the value's place. Per thread: a
+ * connection is used by one thread at a time, and a statement is bound
+ * and stepped by the same one. */
+static _Thread_local struct {
+    sqlite3_stmt *st;
+    int rc;
+} bad_bind;
+
+void dh_sq_bound(sqlite3_stmt *st, int rc)
+{
+    /* SQLITE_RANGE is a parameter the statement does not have, which some
+     * statements sharing one list of binds leave out on purpose (sq_dti.c). */
+    if (rc != SQLITE_OK && rc != SQLITE_RANGE) {
+        bad_bind.st = st;
+        bad_bind.rc = rc;
+    }
+}
+
+int dh_sq_step(sqlite3_stmt *st)
+{
+    if (bad_bind.st == st) {
+        bad_bind.st = NULL;
+        return bad_bind.rc;
+    }
+    return sqlite3_step(st);
+}
+
 /* Returns the cached statement for the SQL literal, reset and unbound. */
 sqlite3_stmt *dh_sq_stmt(dh_conn *c, const char *sql, dh_err *e)
 {
+    if (dh_fault_hit(DH_FAULT_STORE)) {
+        dh_err_set(e, DH_E_DB, "database_error", NULL, "prepare: injected fault (store call %ld)",
+                   dh_fault_count(DH_FAULT_STORE));
+        return NULL;
+    }
     size_t h = (size_t)(((uintptr_t)sql >> 3) * 0x9E3779B97F4A7C15ull) & (STMT_CACHE - 1);
     for (size_t n = 0; n < STMT_CACHE && c->cache[h].sql; n++, h = (h + 1) & (STMT_CACHE - 1)) {
         if (c->cache[h].sql == sql) {
+            if (bad_bind.st == c->cache[h].st)
+                bad_bind.st = NULL;
             sqlite3_reset(c->cache[h].st);
             sqlite3_clear_bindings(c->cache[h].st);
             return c->cache[h].st;
@@ -67,7 +105,7 @@ sqlite3_stmt *dh_sq_stmt(dh_conn *c, const char *sql, dh_err *e)
 void dh_sq_bind_text(sqlite3_stmt *st, int i, const char *s)
 {
     if (s)
-        sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+        dh_sq_bound(st, sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT));
     else
         sqlite3_bind_null(st, i);
 }
@@ -80,7 +118,7 @@ void dh_sq_bind_date(sqlite3_stmt *st, int i, dh_date d)
     }
     char buf[DH_DATE_TEXT_LEN];
     dh_date_format(d, buf);
-    sqlite3_bind_text(st, i, buf, -1, SQLITE_TRANSIENT);
+    dh_sq_bound(st, sqlite3_bind_text(st, i, buf, -1, SQLITE_TRANSIENT));
 }
 
 void dh_sq_bind_id(sqlite3_stmt *st, int i, int64_t id)
@@ -114,7 +152,7 @@ const char *dh_sq_col_text_or_null(sqlite3_stmt *st, int i)
 /* Runs a statement that returns no rows. */
 dh_status dh_sq_run(dh_conn *c, sqlite3_stmt *st, const char *what, dh_err *e)
 {
-    int rc = sqlite3_step(st);
+    int rc = dh_sq_step(st);
     dh_status s = rc == SQLITE_DONE || rc == SQLITE_ROW ? DH_OK : dh_sq_db_error(c, e, what);
     sqlite3_reset(st);
     return s;
@@ -133,6 +171,9 @@ dh_status dh_sq_run_save(dh_conn *c, sqlite3_stmt *st, const char *what, int64_t
 
 dh_status dh_sq_exec(dh_conn *c, const char *sql, const char *what, dh_err *e)
 {
+    if (dh_fault_hit(DH_FAULT_STORE))
+        return dh_err_set(e, DH_E_DB, "database_error", NULL, "%s: injected fault (store call %ld)",
+                          what, dh_fault_count(DH_FAULT_STORE));
     char *msg = NULL;
     int rc = sqlite3_exec(c->db, sql, NULL, NULL, &msg);
     if (rc != SQLITE_OK) {
@@ -305,7 +346,7 @@ static dh_status sq_schema_version(dh_conn *c, int *version, dh_err *e)
     *version = 0;
     if (!st)
         return DH_E_DB;
-    if (sqlite3_step(st) != SQLITE_ROW)
+    if (dh_sq_step(st) != SQLITE_ROW)
         return dh_sq_db_error(c, e, "read schema version");
     *version = sqlite3_column_int(st, 0);
     sqlite3_reset(st);

@@ -16,7 +16,7 @@ static dh_status sq_load_calendars(dh_conn *c, dh_calendar_cb ccb, dh_sched_cb s
                             e);
     if (!st)
         return DH_E_DB;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = dh_sq_step(st)) == SQLITE_ROW) {
         dh_calendar_row r = {dh_sq_col_text(st, 0), dh_sq_col_text(st, 1), dh_sq_col_text(st, 2),
                              (time_t)sqlite3_column_int64(st, 3)};
         if (ccb(closure, &r))
@@ -31,7 +31,7 @@ static dh_status sq_load_calendars(dh_conn *c, dh_calendar_cb ccb, dh_sched_cb s
               e);
     if (!st)
         return DH_E_DB;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = dh_sq_step(st)) == SQLITE_ROW) {
         dh_sched_row r = {sqlite3_column_int64(st, 0), dh_sq_col_date(st, 1), dh_sq_col_text(st, 2),
                           dh_sq_col_text(st, 3), dh_sq_col_text(st, 4), dh_sq_col_text(st, 5),
                           sqlite3_column_int(st, 6) != 0};
@@ -47,7 +47,7 @@ static dh_status sq_load_calendars(dh_conn *c, dh_calendar_cb ccb, dh_sched_cb s
               e);
     if (!st)
         return DH_E_DB;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = dh_sq_step(st)) == SQLITE_ROW) {
         dh_unit_calendar_row r = {sqlite3_column_int64(st, 0), dh_sq_col_date(st, 1), dh_sq_col_text(st, 2)};
         if (ucb(closure, &r))
             break;

@@ -14,7 +14,7 @@ static dh_status devent_rows(dh_conn *c, sqlite3_stmt *st, dh_devent_cb cb, void
                              bool *any, dh_err *e)
 {
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = dh_sq_step(st)) == SQLITE_ROW) {
         dh_devent_row r = {sqlite3_column_int64(st, 0), dh_sq_col_text(st, 1), dh_sq_col_text(st, 2),
                            dh_sq_col_text(st, 3), dh_sq_col_text(st, 4), dh_sq_col_time(st, 5), dh_sq_col_text(st, 6),
                            dh_sq_col_time(st, 7)};
@@ -121,7 +121,7 @@ static dh_status sq_put_dossier(dh_conn *c, const dh_dossier_row *r, dh_err *e)
     unsigned char blob[DH_DFACT_BLOB];
     if (r->fact) {
         dh_dfact_pack(r->fact, blob);
-        sqlite3_bind_blob(st, 26, blob, sizeof blob, SQLITE_TRANSIENT);
+        dh_sq_bound(st, sqlite3_bind_blob(st, 26, blob, sizeof blob, SQLITE_TRANSIENT));
     } else {
         sqlite3_bind_null(st, 26);
     }
@@ -138,7 +138,7 @@ static dh_status dossier_rows(dh_conn *c, sqlite3_stmt *st, dh_dossier_cb cb, vo
                               bool *any, dh_err *e)
 {
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = dh_sq_step(st)) == SQLITE_ROW) {
         dh_dossier_row r = {
             dh_sq_col_text(st, 0),  dh_sq_col_text(st, 1),  dh_sq_col_text(st, 2),  dh_sq_col_text(st, 3),
             dh_sq_col_text(st, 4),  sqlite3_column_int(st, 5) != 0,     dh_sq_col_time(st, 6),
@@ -339,7 +339,7 @@ static dh_status sq_list_dossier_codes(dh_conn *c, dh_code_cb cb, void *closure,
     if (!st)
         return DH_E_DB;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    while ((rc = dh_sq_step(st)) == SQLITE_ROW)
         if (cb(closure, dh_sq_col_text(st, 0)))
             break;
     sqlite3_reset(st);

@@ -27,7 +27,7 @@ static dh_status rows(dh_conn *c, sqlite3_stmt *st, int (*row)(sqlite3_stmt *, v
                       void *cb, void *closure, const char *what, dh_err *e)
 {
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    while ((rc = dh_sq_step(st)) == SQLITE_ROW)
         if (row(st, cb, closure))
             break;
     sqlite3_reset(st);

@@ -15,7 +15,7 @@ static dh_status rows(dh_conn *c, sqlite3_stmt *st, int (*row)(sqlite3_stmt *, v
                       void *cb, void *closure, const char *what, dh_err *e)
 {
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    while ((rc = dh_sq_step(st)) == SQLITE_ROW)
         if (row(st, cb, closure))
             break;
     sqlite3_reset(st);
@@ -316,7 +316,7 @@ static dh_status sq_put_attachment(dh_conn *c, const dh_fb_attachment_row *r, dh
     dh_sq_bind_text(st, 3, r->mime);
     dh_sq_bind_text(st, 4, nz(r->name));
     sqlite3_bind_int64(st, 5, (sqlite3_int64)r->size);
-    sqlite3_bind_blob64(st, 6, r->data ? r->data : "", r->size, SQLITE_STATIC);
+    dh_sq_bound(st, sqlite3_bind_blob64(st, 6, r->data ? r->data : "", r->size, SQLITE_STATIC));
     return dh_sq_run(c, st, "save feedback attachment", e);
 }
 

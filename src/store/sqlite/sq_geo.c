@@ -40,7 +40,7 @@ static dh_status sq_list_boundaries(dh_conn *c, bool all, double lon, double lat
     sqlite3_bind_double(st, 2, lon);
     sqlite3_bind_double(st, 3, lat);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = dh_sq_step(st)) == SQLITE_ROW) {
         dh_boundary_row r = {dh_sq_col_text(st, 0),         dh_sq_col_text(st, 1),
                              dh_sq_col_text(st, 2),         sqlite3_column_double(st, 3),
                              sqlite3_column_double(st, 4), sqlite3_column_double(st, 5),
@@ -59,7 +59,7 @@ static dh_status sq_count_boundaries(dh_conn *c, int64_t *n, dh_err *e)
     sqlite3_stmt *st = dh_sq_stmt(c, "SELECT count(*) FROM unit_boundaries", e);
     if (!st)
         return DH_E_DB;
-    int rc = sqlite3_step(st);
+    int rc = dh_sq_step(st);
     if (rc == SQLITE_ROW)
         *n = sqlite3_column_int64(st, 0);
     sqlite3_reset(st);

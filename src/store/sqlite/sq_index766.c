@@ -27,7 +27,7 @@ static dh_status sq_load_i766_config(dh_conn *c, dh_date d, dh_i766_cb cb, void 
     else
         dh_sq_bind_date(st, 1, d);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = dh_sq_step(st)) == SQLITE_ROW) {
         dh_i766_row r = {dh_sq_col_text(st, 0),
                          dh_sq_col_date(st, 1),
                          sqlite3_column_int(st, 2),
@@ -83,7 +83,7 @@ static dh_status sq_load_i766_manual(dh_conn *c, const char *unit, dh_date from,
     dh_sq_bind_date(st, 2, from);
     dh_sq_bind_date(st, 3, to);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    while ((rc = dh_sq_step(st)) == SQLITE_ROW)
         if (cb(closure, dh_sq_col_text(st, 0), sqlite3_column_double(st, 1), dh_sq_col_text(st, 2),
                dh_sq_col_text(st, 3)))
             break;

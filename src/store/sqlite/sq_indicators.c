@@ -49,7 +49,7 @@ static dh_status sq_load_indicators(dh_conn *c, dh_indicator_cb cb, void *closur
     if (!st)
         return DH_E_DB;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = dh_sq_step(st)) == SQLITE_ROW) {
         dh_indicator_row r = {sqlite3_column_int64(st, 0), dh_sq_col_text(st, 1), dh_sq_col_text(st, 2),
                               dh_sq_col_text(st, 3), dh_sq_col_text(st, 4), dh_sq_col_text(st, 5),
                               dh_sq_col_text(st, 6), dh_sq_col_text(st, 7), dh_sq_col_text(st, 8),
@@ -71,7 +71,7 @@ static dh_status sq_find_ireceipt(dh_conn *c, const char *source, const char *ex
         return DH_E_DB;
     dh_sq_bind_text(st, 1, source);
     dh_sq_bind_text(st, 2, ext_id);
-    int rc = sqlite3_step(st);
+    int rc = dh_sq_step(st);
     dh_status s = DH_OK;
     if (rc == SQLITE_ROW)
         cb(closure, dh_sq_col_text(st, 0));
@@ -104,7 +104,7 @@ static dh_status ivalue_rows(dh_conn *c, sqlite3_stmt *st, dh_ivalue_cb cb, void
 {
     int rc;
     *any = false;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = dh_sq_step(st)) == SQLITE_ROW) {
         dh_ivalue_row r = ivalue_of(st);
         *any = true;
         if (cb(closure, &r))
@@ -240,7 +240,7 @@ static dh_status sq_put_ivalue(dh_conn *c, const dh_ivalue_row *r, dh_ivalue_cb 
     sqlite3_bind_int64(q, 1, r->indicator_id);
     dh_sq_bind_text(q, 2, r->unit);
     sqlite3_bind_int(q, 3, r->period_from);
-    if (sqlite3_step(q) != SQLITE_ROW) {
+    if (dh_sq_step(q) != SQLITE_ROW) {
         s = dh_sq_db_error(c, e, "read replaced value");
         sqlite3_reset(q);
         return s;
@@ -372,7 +372,7 @@ static dh_status sq_ivalues_latest(dh_conn *c, int64_t indicator_id, const char 
     sqlite3_bind_int64(st, 1, indicator_id);
     if (units_json)
         dh_sq_bind_text(st, 2, units_json);
-    int rc = sqlite3_step(st);
+    int rc = dh_sq_step(st);
     dh_status s = DH_OK;
     if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
         *from = (dh_date)sqlite3_column_int(st, 0);
@@ -428,7 +428,7 @@ static dh_status sq_load_obligations(dh_conn *c, dh_obligation_cb cb, void *clos
     if (!st)
         return DH_E_DB;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = dh_sq_step(st)) == SQLITE_ROW) {
         dh_obligation_row r = {sqlite3_column_int64(st, 0),
                                dh_sq_col_text(st, 1),
                                dh_sq_col_text(st, 2),
@@ -477,7 +477,7 @@ static dh_status sq_load_approvals(dh_conn *c, dh_approval_cb cb, void *closure,
     if (!st)
         return DH_E_DB;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = dh_sq_step(st)) == SQLITE_ROW) {
         dh_approval_row r = {sqlite3_column_int64(st, 0), dh_sq_col_text(st, 1),
                              (dh_date)sqlite3_column_int(st, 2),
                              (dh_date)sqlite3_column_int(st, 3), dh_sq_col_text(st, 4),

@@ -66,7 +66,7 @@ static dh_status sq_job_get(dh_conn *c, const char *name, dh_job_lease_row *out,
     if (!st)
         return DH_E_DB;
     dh_sq_bind_text(st, 1, name);
-    int rc = sqlite3_step(st);
+    int rc = dh_sq_step(st);
     if (rc == SQLITE_ROW) {
         *found = true;
         snprintf(out->holder, sizeof out->holder, "%s", dh_sq_col_text(st, 0));

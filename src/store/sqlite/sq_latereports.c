@@ -70,7 +70,7 @@ static dh_status sq_list_late_reports(dh_conn *c, const char *parent, const char
     dh_sq_bind_date(st, 3, from);
     dh_sq_bind_date(st, 4, to);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = dh_sq_step(st)) == SQLITE_ROW) {
         dh_late_report_row r = {dh_sq_col_text(st, 0), dh_sq_col_date(st, 1),
                                 dh_sq_col_text(st, 2), sqlite3_column_int64(st, 3),
                                 sqlite3_column_int64(st, 4), dh_sq_col_text(st, 5),

@@ -18,7 +18,7 @@ static dh_status sq_meta_get(dh_conn *c, const char *key, int64_t *value, dh_err
     if (!st)
         return DH_E_DB;
     dh_sq_bind_text(st, 1, key);
-    int rc = sqlite3_step(st);
+    int rc = dh_sq_step(st);
     if (rc == SQLITE_ROW)
         *value = sqlite3_column_int64(st, 0);
     sqlite3_reset(st);

@@ -50,7 +50,7 @@ static dh_status each_user(dh_conn *c, sqlite3_stmt *st, dh_user_cb cb, void *cl
 {
     int rc;
     *count = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = dh_sq_step(st)) == SQLITE_ROW) {
         dh_user_row u = user_of(st);
         (*count)++;
         if (cb(closure, &u))
@@ -111,7 +111,7 @@ static dh_status each_cred(dh_conn *c, sqlite3_stmt *st, dh_cred_cb cb, void *cl
                            dh_err *e)
 {
     int rc, n = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = dh_sq_step(st)) == SQLITE_ROW) {
         dh_cred_row r = {sqlite3_column_int64(st, 0),
                          (dh_cred_kind)sqlite3_column_int(st, 1),
                          sqlite3_column_int64(st, 2),
@@ -224,7 +224,7 @@ static dh_status sq_count_login_failures(dh_conn *c, const char *key, time_t sin
         return DH_E_DB;
     dh_sq_bind_text(st, 1, key);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)since);
-    int rc = sqlite3_step(st);
+    int rc = dh_sq_step(st);
     if (rc == SQLITE_ROW)
         *n = sqlite3_column_int(st, 0);
     sqlite3_reset(st);

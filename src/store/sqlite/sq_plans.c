@@ -22,7 +22,7 @@ static dh_status sq_put_file(dh_conn *c, const dh_file_row *r, int64_t *id, dh_e
     dh_sq_bind_text(st, 2, r->type);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)r->size);
     dh_sq_bind_text(st, 4, r->sha256);
-    sqlite3_bind_blob64(st, 5, r->data, (sqlite3_uint64)r->size, SQLITE_STATIC);
+    dh_sq_bound(st, sqlite3_bind_blob64(st, 5, r->data, (sqlite3_uint64)r->size, SQLITE_STATIC));
     dh_sq_bind_text(st, 6, r->unit);
     dh_sq_bind_text(st, 7, r->uploaded_by);
     sqlite3_bind_int64(st, 8, (sqlite3_int64)r->created_at);
@@ -45,7 +45,7 @@ static dh_status sq_get_file(dh_conn *c, int64_t id, bool with_data, dh_file_cb 
         return DH_E_DB;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int(st, 2, with_data);
-    int rc = sqlite3_step(st);
+    int rc = dh_sq_step(st);
     dh_status s = DH_OK;
     if (rc == SQLITE_ROW) {
         dh_file_row r = {sqlite3_column_int64(st, 0), dh_sq_col_text(st, 1), dh_sq_col_text(st, 2),
@@ -107,7 +107,7 @@ static dh_status sq_load_plans(dh_conn *c, dh_plan_cb cb, void *closure, dh_err 
     if (!st)
         return DH_E_DB;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = dh_sq_step(st)) == SQLITE_ROW) {
         dh_plan_row r = {sqlite3_column_int64(st, 0), dh_sq_col_text(st, 1), dh_sq_col_text(st, 2),
                          dh_sq_col_text(st, 3), dh_sq_col_date(st, 4), dh_sq_col_text(st, 5), dh_sq_col_text(st, 6),
                          dh_sq_col_date(st, 7), dh_sq_col_date(st, 8), dh_sq_col_text(st, 9), dh_sq_col_text(st, 10),
@@ -189,7 +189,7 @@ static dh_status sq_load_tasks(dh_conn *c, dh_task_cb cb, void *closure, dh_err 
     if (!st)
         return DH_E_DB;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = dh_sq_step(st)) == SQLITE_ROW) {
         dh_task_row r = {0};
         r.id = sqlite3_column_int64(st, 0);
         r.plan_id = sqlite3_column_int64(st, 1);
@@ -264,7 +264,7 @@ static dh_status sq_load_task_updates(dh_conn *c, dh_task_update_cb cb, void *cl
     if (!st)
         return DH_E_DB;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = dh_sq_step(st)) == SQLITE_ROW) {
         dh_task_update_row r = {
             sqlite3_column_int64(st, 0),
             sqlite3_column_int64(st, 1),
@@ -320,7 +320,7 @@ static dh_status sq_list_inbox(dh_conn *c, const char *unit, int64_t before_id, 
     sqlite3_bind_int64(st, 2, before_id);
     sqlite3_bind_int(st, 3, limit);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = dh_sq_step(st)) == SQLITE_ROW) {
         dh_inbox_row r = {sqlite3_column_int64(st, 0), dh_sq_col_text(st, 1), dh_sq_col_date(st, 2),
                           dh_sq_col_text(st, 3),             sqlite3_column_int64(st, 4),
                           dh_sq_col_text(st, 5),             dh_sq_col_text(st, 6),
@@ -354,7 +354,7 @@ static dh_status sq_load_contacts(dh_conn *c, dh_contact_cb cb, void *closure, d
     if (!st)
         return DH_E_DB;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    while ((rc = dh_sq_step(st)) == SQLITE_ROW)
         if (cb(closure, dh_sq_col_text(st, 0), dh_sq_col_text(st, 1)))
             break;
     sqlite3_reset(st);

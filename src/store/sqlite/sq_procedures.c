@@ -48,7 +48,7 @@ static dh_status sq_load_procedures(dh_conn *c, dh_procedure_cb cb, void *closur
     if (!st)
         return DH_E_DB;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = dh_sq_step(st)) == SQLITE_ROW) {
         dh_procedure_row r = {sqlite3_column_int64(st, 0), dh_sq_col_text(st, 1), dh_sq_col_date(st, 2),
                               dh_sq_col_text(st, 3), dh_sq_col_text(st, 4), dh_sq_col_text(st, 5),
                               sqlite3_column_int(st, 6), dh_sq_col_text(st, 7), dh_sq_col_text(st, 8),

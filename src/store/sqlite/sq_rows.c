@@ -40,7 +40,7 @@ static dh_status known_table(dh_conn *c, const char *table, dh_err *e)
     if (!st)
         return DH_E_DB;
     dh_sq_bind_text(st, 1, table);
-    int rc = sqlite3_step(st);
+    int rc = dh_sq_step(st);
     sqlite3_reset(st);
     if (rc == SQLITE_ROW)
         return DH_OK;
@@ -56,7 +56,7 @@ static dh_status each_name(dh_conn *c, sqlite3_stmt *st, const char *bind, dh_co
     if (bind)
         dh_sq_bind_text(st, 1, bind);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    while ((rc = dh_sq_step(st)) == SQLITE_ROW)
         if (cb(closure, dh_sq_col_text(st, 0)))
             break;
     dh_status s = rc == SQLITE_ROW || rc == SQLITE_DONE ? DH_OK : dh_sq_db_error(c, e, what);
@@ -111,7 +111,7 @@ static dh_status sq_count(dh_conn *c, const char *table, int64_t *n, dh_err *e)
     sqlite3_stmt *st = prepare_built(c, &sql, "count rows", e);
     if (!st)
         return DH_E_DB;
-    if (sqlite3_step(st) == SQLITE_ROW)
+    if (dh_sq_step(st) == SQLITE_ROW)
         *n = sqlite3_column_int64(st, 0);
     else
         s = dh_sq_db_error(c, e, "count rows");
@@ -127,8 +127,15 @@ static dh_status scan_order(dh_conn *c, const char *table, dh_buf *sql, dh_err *
     if (!st)
         return DH_E_DB;
     dh_sq_bind_text(st, 1, table);
-    bool without_rowid = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
+    int rc = dh_sq_step(st);
+    bool without_rowid = rc == SQLITE_ROW && sqlite3_column_int(st, 0);
+    /* A failed step is an error, not "a table with rowids". */
+    dh_status rs = DH_OK;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        rs = dh_sq_db_error(c, e, "read the table's kind");
     sqlite3_reset(st);
+    if (rs)
+        return rs;
     dh_buf_puts(sql, " ORDER BY ");
     if (!without_rowid) {
         dh_buf_puts(sql, "rowid");
@@ -165,7 +172,7 @@ static dh_status sq_scan(dh_conn *c, const char *table, dh_row_cb cb, void *clos
         s = DH_E_DB;
     dh_value v[DH_ROWS_COLS_MAX];
     int rc = SQLITE_DONE;
-    while (s == DH_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while (s == DH_OK && (rc = dh_sq_step(st)) == SQLITE_ROW) {
         for (int i = 0; i < cols.n; i++) {
             dh_value *x = &v[i];
             memset(x, 0, sizeof *x);
@@ -245,10 +252,11 @@ static dh_status sq_insert_row(dh_conn *c, const dh_value *v, dh_err *e)
             sqlite3_bind_double(st, i + 1, x->r);
             break;
         case DH_V_TEXT:
-            sqlite3_bind_text(st, i + 1, x->p, (int)x->n, SQLITE_STATIC);
+            dh_sq_bound(st, sqlite3_bind_text(st, i + 1, x->p, (int)x->n, SQLITE_STATIC));
             break;
         case DH_V_BLOB:
-            sqlite3_bind_blob(st, i + 1, x->n ? x->p : "", (int)x->n, SQLITE_STATIC);
+            dh_sq_bound(st,
+                        sqlite3_bind_blob(st, i + 1, x->n ? x->p : "", (int)x->n, SQLITE_STATIC));
             break;
         default:
             sqlite3_bind_null(st, i + 1);
@@ -305,8 +313,15 @@ static dh_status sq_reset_sequences(dh_conn *c, dh_err *e)
             s = DH_E_DB;
             break;
         }
-        int64_t top = sqlite3_step(mx) == SQLITE_ROW ? sqlite3_column_int64(mx, 0) : 0;
+        /* A failed step is an error, not a counter of 0. */
+        int64_t top = 0;
+        if (dh_sq_step(mx) == SQLITE_ROW)
+            top = sqlite3_column_int64(mx, 0);
+        else
+            s = dh_sq_db_error(c, e, "largest id");
         sqlite3_finalize(mx);
+        if (s)
+            break;
         st = dh_sq_stmt(c,
                         "INSERT INTO sqlite_sequence(name, seq) SELECT ?1, ?2 WHERE NOT EXISTS "
                         "(SELECT 1 FROM sqlite_sequence WHERE name = ?1)",

@@ -27,7 +27,7 @@ static dh_status sq_get_station(dh_conn *c, const char *site_code, dh_station_cb
     if (!st)
         return DH_E_DB;
     dh_sq_bind_text(st, 1, site_code);
-    int rc = sqlite3_step(st);
+    int rc = dh_sq_step(st);
     if (rc == SQLITE_ROW) {
         dh_station_row r = station_of(st);
         cb(closure, &r);
@@ -103,7 +103,7 @@ static dh_status sq_list_station_steps(dh_conn *c, const char *site_code, dh_dat
     dh_sq_bind_text(st, 1, site_code);
     dh_sq_bind_date(st, 2, as_of);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = dh_sq_step(st)) == SQLITE_ROW) {
         dh_station_row s = station_of(st);
         dh_station_step_row r = {&s, sqlite3_column_int(st, 10), dh_sq_col_date(st, 11),
                                  dh_sq_col_text(st, 12)};

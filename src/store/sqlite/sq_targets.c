@@ -51,7 +51,7 @@ static dh_status target_rows(dh_conn *c, sqlite3_stmt *st, dh_target_cb cb, void
                              dh_err *e)
 {
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = dh_sq_step(st)) == SQLITE_ROW) {
         dh_target_row r = {sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
                            dh_sq_col_text(st, 2), sqlite3_column_double(st, 3), dh_sq_col_date(st, 4),
                            dh_sq_col_text(st, 5), sqlite3_column_int64(st, 6), dh_sq_col_text(st, 7),
@@ -118,7 +118,7 @@ static dh_status sq_count_targets(dh_conn *c, const dh_target_filter *f, dh_coun
     dh_sq_bind_text(st, 1, f->units_json);
     sqlite3_bind_int64(st, 2, f->indicator_id);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    while ((rc = dh_sq_step(st)) == SQLITE_ROW)
         if (cb(closure, dh_sq_col_text(st, 0), sqlite3_column_int64(st, 1)))
             break;
     sqlite3_reset(st);
@@ -156,7 +156,7 @@ static dh_status sq_list_target_keys(dh_conn *c, dh_target_cb cb, void *closure,
     if (!st)
         return DH_E_DB;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = dh_sq_step(st)) == SQLITE_ROW) {
         dh_target_row r = {0};
         r.id = sqlite3_column_int64(st, 0);
         r.indicator_id = sqlite3_column_int64(st, 1);
@@ -181,7 +181,7 @@ static dh_status sq_dirty_target_indicators(dh_conn *c, dh_id_cb cb, void *closu
     if (!st)
         return DH_E_DB;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    while ((rc = dh_sq_step(st)) == SQLITE_ROW)
         if (cb(closure, sqlite3_column_int64(st, 0)))
             break;
     sqlite3_reset(st);

@@ -17,7 +17,7 @@ static dh_status sq_units_rev(dh_conn *c, int64_t *rev, dh_err *e)
     *rev = 0;
     if (!st)
         return DH_E_DB;
-    int rc = sqlite3_step(st);
+    int rc = dh_sq_step(st);
     if (rc == SQLITE_ROW)
         *rev = sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
@@ -38,7 +38,7 @@ static dh_status sq_load_units(dh_conn *c, dh_unit_cb ucb, dh_unit_version_cb vc
     int rc;
     if (!st)
         return DH_E_DB;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = dh_sq_step(st)) == SQLITE_ROW) {
         dh_unit_row u = {sqlite3_column_int64(st, 0), dh_sq_col_text(st, 1), dh_sq_col_text(st, 2),
                          dh_sq_col_date(st, 3), dh_sq_col_date(st, 4)};
         if (ucb(closure, &u))
@@ -54,7 +54,7 @@ static dh_status sq_load_units(dh_conn *c, dh_unit_cb ucb, dh_unit_version_cb vc
               e);
     if (!st)
         return DH_E_DB;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = dh_sq_step(st)) == SQLITE_ROW) {
         dh_unit_version_row v = {sqlite3_column_int64(st, 0), dh_sq_col_date(st, 1),
                                  sqlite3_column_int64(st, 2), dh_sq_col_text(st, 3),
                                  dh_sq_col_text(st, 4), dh_sq_col_text(st, 5)};
@@ -71,7 +71,7 @@ static dh_status sq_load_units(dh_conn *c, dh_unit_cb ucb, dh_unit_version_cb vc
               e);
     if (!st)
         return DH_E_DB;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = dh_sq_step(st)) == SQLITE_ROW) {
         dh_unit_link_row l = {sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
                               sqlite3_column_int64(st, 2), sqlite3_column_int(st, 3) != 0,
                               dh_sq_col_date(st, 4)};
