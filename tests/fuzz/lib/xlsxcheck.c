@@ -4,6 +4,7 @@
 #include <zlib.h>
 
 #include "lib/fuzz.h"
+#include "util/text.h"
 
 void fz_xlsx_read(const uint8_t *d, size_t n)
 {
@@ -23,6 +24,7 @@ void fz_xlsx_read(const uint8_t *d, size_t n)
             FZ_CHECK(row->nc >= 1);
             for (size_t c = 0; c < row->nc; c++) {
                 FZ_CHECK(row->c[c].col < lim.max_columns && row->c[c].v[0]);
+                FZ_CHECK(dh_utf8_invalid_offset(row->c[c].v, strlen(row->c[c].v)) < 0);
                 FZ_CHECK(c == 0 || row->c[c].col > row->c[c - 1].col);
                 FZ_CHECK(dh_sheet_at(row, row->c[c].col) == row->c[c].v);
             }
