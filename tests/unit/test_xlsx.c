@@ -12,6 +12,7 @@
 #include <cmocka.h>
 #include <zlib.h>
 
+#include "app/internal.h"
 #include "util/buf.h"
 #include "util/xlsx.h"
 
@@ -433,6 +434,24 @@ static void test_not_xml_text(void **state)
     free(z);
 }
 
+/* The CSV side of the importers' tables (dh_app_table_read) holds text to
+ * the same rule: a cell that is not UTF-8 fails the read with its line. */
+static void test_csv_table_not_utf8(void **state)
+{
+    (void)state;
+    static const char csv[] = "STT,N\xe1\xbb\x99i dung\n1,Tri\xe1\xbb\x83n khai\n2,Tri\xfbn khai\n";
+    dh_sheet t;
+    dh_err e;
+    assert_int_equal(dh_app_table_read(csv, sizeof csv - 1, "t.csv", &t, &e), DH_E_INVALID);
+    assert_string_equal(e.code, "invalid_utf8");
+    assert_int_equal(e.line, 3);
+    assert_non_null(strstr(e.message, "t.csv:3: column 2 is not UTF-8 text"));
+    assert_int_equal(dh_app_table_read(csv, 30, "t.csv", &t, &e), DH_OK);
+    assert_int_equal(t.nrows, 2);
+    assert_string_equal(dh_sheet_at(&t.rows[1], 1), "Tri\xe1\xbb\x83n khai");
+    dh_sheet_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -444,6 +463,7 @@ int main(void)
         cmocka_unit_test(test_time_budget),
         cmocka_unit_test(test_sheet_builder),
         cmocka_unit_test(test_not_xml_text),
+        cmocka_unit_test(test_csv_table_not_utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
