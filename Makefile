@@ -36,10 +36,26 @@ TEST_SRC := $(wildcard tests/unit/test_*.c)
 TEST_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 STORE_TEST := $(wildcard tests/store/*.c)
 STORE_BIN  := $(patsubst tests/store/%.c,$(BUILD)/tests/store_%,$(STORE_TEST))
+# Fuzzing (docs/FUZZING.md): each tests/fuzz/NAME.c is a libFuzzer harness.
+# `make fuzz T=NAME S=SECONDS` builds it with clang and libFuzzer
+# (build/fuzz/) and runs it on its corpus; the replay builds
+# $(BUILD)/tests/fuzz_NAME (in unit-tests: the harness with
+# tests/fuzz/lib/replay.c as main) let `make test` run every corpus and
+# crashing input once.
+FUZZ_SRC := $(wildcard tests/fuzz/*.c)
+FUZZ_LIB := $(filter-out tests/fuzz/lib/replay.c,$(wildcard tests/fuzz/lib/*.c))
+FUZZ_HDR := $(wildcard tests/fuzz/lib/*.h)
+FUZZ_REPLAY := $(patsubst tests/fuzz/%.c,$(BUILD)/tests/fuzz_%,$(FUZZ_SRC))
+FUZZ_CC  ?= clang
+FUZZ_OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+            -fno-sanitize-recover=undefined
+# cmd_gen.c skips an option's value by moving the loop index on purpose.
+FUZZ_WARN := -Wno-unknown-warning-option -Wno-for-loop-analysis
+S ?= 60
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
-.PHONY: all deps test-deps unit-tests asan test demo bench clean deb
+.PHONY: all deps test-deps unit-tests asan test demo bench clean deb fuzz
 all: $(BUILD)/dieuhanh
 
 deps:
@@ -87,7 +103,28 @@ $(BUILD)/bench/%: bench/%.c bench/bench.h $(BUILD)/libdh.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -O2 -o $@ $< $(BUILD)/libdh.a $(LIBS)
 
-unit-tests: $(TEST_BIN) $(STORE_BIN)
+$(BUILD)/tests/fuzz_%: tests/fuzz/%.c tests/fuzz/lib/replay.c $(FUZZ_LIB) $(FUZZ_HDR) $(BUILD)/libdh.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/fuzz -o $@ $< tests/fuzz/lib/replay.c $(FUZZ_LIB) $(BUILD)/libdh.a $(LIBS)
+
+# Only built by `make fuzz` (BUILD=build/fuzz, CC=clang).
+$(BUILD)/bin/%: tests/fuzz/%.c $(FUZZ_LIB) $(FUZZ_HDR) $(BUILD)/libdh.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/fuzz -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB) $(BUILD)/libdh.a $(LIBS)
+
+# New inputs go to build/fuzz/corpus/NAME (tests/fuzz/corpus/NAME is the
+# kept seed corpus), crashing ones to tests/fuzz/crashes/NAME.
+fuzz:
+	@test -n "$(T)" && test -f tests/fuzz/$(T).c || \
+	  { echo "usage: make fuzz T=NAME S=SECONDS; NAME: $(notdir $(basename $(FUZZ_SRC)))" >&2; exit 2; }
+	$(MAKE) --no-print-directory CC=$(FUZZ_CC) BUILD=build/fuzz OPT="$(FUZZ_OPT)" \
+	  EXTRA_CFLAGS="$(FUZZ_WARN)" build/fuzz/bin/$(T)
+	mkdir -p build/fuzz/corpus/$(T) tests/fuzz/corpus/$(T) tests/fuzz/crashes/$(T)
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  build/fuzz/bin/$(T) -max_total_time=$(S) -print_final_stats=1 -rss_limit_mb=2048 \
+	  -artifact_prefix=tests/fuzz/crashes/$(T)/ $(FUZZ_ARGS) build/fuzz/corpus/$(T) tests/fuzz/corpus/$(T)
+
+unit-tests: $(TEST_BIN) $(STORE_BIN) $(FUZZ_REPLAY)
 bench: $(BENCH_BIN)
 
 asan:

@@ -6,7 +6,9 @@
 set -eu
 what=${1:-all}
 build="gcc make pkg-config libmicrohttpd-dev libsqlite3-dev libjansson-dev libsodium-dev libutf8proc-dev libcairo2-dev libpango1.0-dev fonts-dejavu-core fonts-liberation2 libxlsxwriter-dev libcurl4-openssl-dev zlib1g-dev libpq-dev"
-test="libcmocka-dev python3 sqlite3 curl poppler-utils time python3-openpyxl chromium chromium-driver python3-selenium postgresql nginx"
+# clang and libclang-rt-14-dev (libFuzzer, ASan, UBSan runtimes) build the
+# fuzz harnesses of tests/fuzz (`make fuzz`).
+test="libcmocka-dev clang libclang-rt-14-dev python3 sqlite3 curl poppler-utils time python3-openpyxl chromium chromium-driver python3-selenium postgresql nginx"
 deb="dpkg-dev fakeroot lintian"
 case "$what" in
   build) pkgs="$build" ;;

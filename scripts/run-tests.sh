@@ -3,6 +3,8 @@
 #   unit tests (cmocka), built normally and with ASan+UBSan
 #   the storage conformance suite (tests/store, cmocka) against SQLite and against
 #   PostgreSQL (a throwaway cluster from scripts/pg-test.sh), both builds
+#   the fuzz corpora and crashing inputs (tests/fuzz), replayed once through
+#   each harness's sanitizer build (one result per harness)
 #   end-to-end tests (tests/e2e, Python stdlib) against both binaries, once
 #   more against the normal one with every transaction run twice, and against
 #   both binaries on PostgreSQL (the same throwaway cluster; DH_TEST_ASAN_PG=0
@@ -90,6 +92,23 @@ for variant in build build/asan; do
       run_cmocka "$t" "$t on ${db%%:*}"
     done
   done
+done
+# Every fuzz harness (tests/fuzz/NAME.c, docs/FUZZING.md) replays its seed
+# corpus and the crashing inputs kept in tests/fuzz/crashes/NAME, built with
+# ASan+UBSan (the normal build when there is no sanitizer build): one result
+# per harness, a failure shows the sanitizer's report.
+fz_variant=build/asan; ls build/asan/tests/fuzz_* > /dev/null 2>&1 || fz_variant=build
+for t in "$fz_variant"/tests/fuzz_*; do
+  [ -x "$t" ] || continue
+  name=${t##*/fuzz_}
+  out="$log/fuzz_$name.log"
+  "$t" "tests/fuzz/corpus/$name" "tests/fuzz/crashes/$name" > "$out" 2>&1
+  rc=$?
+  if [ $rc -eq 0 ]; then
+    passed=$((passed + 1)); echo "ok   $t ($(tail -1 "$out" | sed 's/.*: //'))"
+  else
+    failed=$((failed + 1)); echo "FAIL $t (exit $rc)"; sed 's/^/    /' "$out" | tail -40
+  fi
 done
 # The third pass runs the normal build with DIEUHANH_TX_FAULT=1: the first
 # attempt of every transaction is rolled back after its work, so every write

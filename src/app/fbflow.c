@@ -157,7 +157,7 @@ static dh_status act_tx(dh_tx *tx, void *closure, dh_err *e)
     lim = (dh_fb_limits){cr.accept_days ? cr.accept_days : DH_FB_DEFAULT_ACCEPT_DAYS,
                          cr.answer_days ? cr.answer_days : DH_FB_DEFAULT_ANSWER_DAYS, 0};
     dh_fb_view v;
-    long bad;
+    long bad = -1; /* stays -1 when no calendar is found: an internal error */
     const char *why = "";
     /* The clock runs on the calendar of the unit handling it now. */
     const dh_workcal *wc = dh_fbi_unit_wc(cl->cs, tx->reg, to_unit ? to_unit : r->unit, today);

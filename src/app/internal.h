@@ -255,7 +255,8 @@ const char *dh_agg_today_unit(const dh_unitreg *reg, const char *code, dh_date t
 
 /* Reads CSV or XLSX (a zip, by content) into a sheet whose rows keep their
  * line numbers, both under the limits of util/xlsx.h (planimport.c). A
- * malformed CSV line fails the read with its "NAME:LINE: reason". */
+ * malformed CSV line, or a cell that is not UTF-8 ("invalid_utf8"), fails
+ * the read with its "NAME:LINE: reason". */
 struct dh_sheet;
 dh_status dh_app_table_read(const char *data, size_t len, const char *name, struct dh_sheet *t,
                             dh_err *e);

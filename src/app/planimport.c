@@ -42,8 +42,20 @@ dh_status dh_app_table_read(const char *data, size_t len, const char *name, dh_s
     dh_status st = DH_OK;
     while (st == DH_OK && (rc = dh_csv_next(csv, &fields, &nf)) > 0) {
         st = dh_sheet_row_begin(t, dh_csv_line(csv), e);
-        for (size_t i = 0; i < nf && st == DH_OK; i++)
-            st = dh_sheet_cell_add(t, i, fields[i], strlen(fields[i]), e);
+        for (size_t i = 0; i < nf && st == DH_OK; i++) {
+            size_t n = strlen(fields[i]);
+            /* Text must be UTF-8, as in an XLSX part (util/xlsx.h): a file
+             * saved in a legacy code page is refused, not stored garbled. */
+            if (dh_utf8_invalid_offset(fields[i], n) >= 0) {
+                st = dh_err_set(e, DH_E_INVALID, "invalid_utf8", NULL,
+                                "%s:%ld: column %zu is not UTF-8 text (save the file as CSV "
+                                "UTF-8)",
+                                name, dh_csv_line(csv), i + 1);
+                e->line = dh_csv_line(csv);
+            } else {
+                st = dh_sheet_cell_add(t, i, fields[i], n, e);
+            }
+        }
     }
     if (st == DH_OK && rc < 0)
         st = dh_err_set(e, DH_E_INVALID, "invalid_file", NULL, "%s", dh_csv_error(csv));

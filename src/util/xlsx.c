@@ -21,6 +21,8 @@
 #include <time.h>
 #include <zlib.h>
 
+#include "util/text.h"
+
 #define TICK 4096u
 #define CHUNK (1u << 20)
 
@@ -376,7 +378,39 @@ static void put_utf8(dh_buf *b, unsigned long cp)
     }
 }
 
-/* Appends the text of [s, end) with entities decoded. An entity is at most
+/* The code point of the character reference [s, s+n) ("&#233" or
+ * "&#xE9", without its ';'), or 0 when it is not one. */
+static unsigned long char_ref(const char *s, size_t n)
+{
+    bool hex = n > 3 && s[2] == 'x';
+    const char *digits = s + (hex ? 3 : 2), *end = s + n;
+    unsigned long cp = 0;
+    if (digits == end)
+        return 0;
+    for (const char *q = digits; q < end; q++) {
+        int d = *q >= '0' && *q <= '9'                 ? *q - '0'
+                : hex && *q >= 'a' && *q <= 'f'       ? *q - 'a' + 10
+                : hex && *q >= 'A' && *q <= 'F'       ? *q - 'A' + 10
+                                                      : -1;
+        if (d < 0 || cp > 0x10FFFF)
+            return 0;
+        cp = cp * (hex ? 16 : 10) + (unsigned long)d;
+    }
+    return cp;
+}
+
+/* True for a code point XML allows in a document (XML 1.0 section 2.2): no
+ * NUL or other C0 control but tab, LF and CR, no surrogate, nothing past
+ * U+10FFFF. The decoded text stays valid UTF-8 without NUL bytes. */
+static bool xml_char(unsigned long cp)
+{
+    return cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) ||
+           (cp >= 0xE000 && cp <= 0xFFFD) || (cp >= 0x10000 && cp <= 0x10FFFF);
+}
+
+/* Appends the text of [s, end) with entities decoded. A character
+ * reference that is not an XML character ("&#0;", a surrogate) is kept as
+ * written, like an unknown entity. An entity is at most
  * 10 bytes, so the search for its ';' looks no further (invariant 1). */
 static void put_text(dh_buf *b, const char *s, const char *end)
 {
@@ -405,8 +439,8 @@ static void put_text(dh_buf *b, const char *s, const char *end)
             dh_buf_putc(b, '"');
         else if (n == 5 && memcmp(s, "&apos", 5) == 0)
             dh_buf_putc(b, '\'');
-        else if (n > 2 && s[1] == '#')
-            put_utf8(b, s[2] == 'x' ? strtoul(s + 3, NULL, 16) : strtoul(s + 2, NULL, 10));
+        else if (n > 2 && s[1] == '#' && xml_char(char_ref(s, n)))
+            put_utf8(b, char_ref(s, n));
         else
             dh_buf_append(b, s, n + 1);
         s = semi + 1;
@@ -610,6 +644,18 @@ static dh_status read_rows(dh_sheet *s, const strings *ss, const char *p, const 
     return DH_OK;
 }
 
+/* Refuses a part (NULL: absent, fine) that is not UTF-8 text. */
+static dh_status utf8_part(dh_sheet *s, const char *part, const char *text, size_t len,
+                           dh_err *e)
+{
+    long bad_at = text ? dh_utf8_invalid_offset(text, len) : -1;
+    if (bad_at < 0)
+        return DH_OK;
+    s->part = part;
+    return fail(s, e, 0, NULL, "not UTF-8 text (%s at byte %ld)",
+                text[bad_at] ? "a malformed sequence" : "a NUL byte", bad_at);
+}
+
 dh_status dh_xlsx_read(const void *data, size_t len, const char *name,
                        const dh_xlsx_limits *lim, dh_sheet *s, dh_err *e)
 {
@@ -621,6 +667,12 @@ dh_status dh_xlsx_read(const void *data, size_t len, const char *name,
     dh_status st = zip_get(s, z, len, STRINGS, &ssx, &slen, &total, e);
     if (st == DH_OK)
         st = zip_get(s, z, len, SHEET, &ws, &wlen, &total, e);
+    /* XML parts are UTF-8 text: a NUL byte or a malformed sequence would
+     * reach the cells (and the importers) as a cut or invalid string. */
+    if (st == DH_OK)
+        st = utf8_part(s, STRINGS, ssx, slen, e);
+    if (st == DH_OK)
+        st = utf8_part(s, SHEET, ws, wlen, e);
     if (st == DH_OK && !ws) {
         s->part = NULL;
         st = fail(s, e, 0, NULL, "the workbook has no first worksheet (%s)", SHEET);

@@ -30,7 +30,10 @@
  * limit the read fails with DH_E_TOOLARGE, code "file_limit", the limit's
  * name as the field (e.g. "max_cells"), the row as the line where one
  * applies, and a message naming the file, the part, the row or cell and the
- * limit. A malformed file fails with DH_E_INVALID, code "invalid_file".
+ * limit. A malformed file fails with DH_E_INVALID, code "invalid_file"; so
+ * does a part that is not UTF-8 text (a NUL byte, a malformed sequence).
+ * A character reference that is not an XML character ("&#0;", a surrogate)
+ * is kept as written, so every cell value is valid UTF-8 without NUL.
  *
  * Ownership: a dh_sheet owns its rows, cells and text; free it with
  * dh_sheet_free. Cell values stay valid until then.

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 #include <zlib.h>
 
+#include "app/internal.h"
 #include "util/buf.h"
 #include "util/xlsx.h"
 
@@ -383,6 +384,74 @@ static void test_sheet_builder(void **state)
     dh_sheet_free(&s);
 }
 
+/* ---- Text that is not XML text (found by tests/fuzz/xlsx_xml.c). ------- */
+
+/* A NUL byte or a malformed UTF-8 sequence in a part is refused with the
+ * part and the byte; a character reference that is not an XML character
+ * (NUL, a surrogate, past U+10FFFF, no digits) is kept as written, so no
+ * cell holds a NUL or invalid UTF-8. */
+static void test_not_xml_text(void **state)
+{
+    (void)state;
+    static const char nul_ss[] = "<sst><si><t>a\0b</t></si></sst>";
+    char bad_sheet[256];
+    int bl = snprintf(bad_sheet, sizeof bad_sheet, "%s<row r=\"1\"><c r=\"A1\" "
+                      "t=\"inlineStr\"><is><t>\xff</t></is></c></row>%s", SHEET_HEAD, SHEET_TAIL);
+    struct {
+        part p[2];
+        size_t n;
+        const char *want;
+    } cases[] = {
+        {{{"xl/sharedStrings.xml", nul_ss, sizeof nul_ss - 1, 1, 0},
+          {"xl/worksheets/sheet1.xml", bad_sheet, (size_t)bl, 0, 0}},
+         2, "xl/sharedStrings.xml: not UTF-8 text (a NUL byte at byte 13)"},
+        {{{"xl/worksheets/sheet1.xml", bad_sheet, (size_t)bl, 1, 0}},
+         1, "xl/worksheets/sheet1.xml: not UTF-8 text (a malformed sequence at byte"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        size_t len;
+        char *z = zip(cases[i].p, cases[i].n, &len);
+        dh_sheet s;
+        dh_err e;
+        assert_int_equal(dh_xlsx_read(z, len, "t.xlsx", NULL, &s, &e), DH_E_INVALID);
+        assert_string_equal(e.code, "invalid_file");
+        if (!strstr(e.message, cases[i].want))
+            fail_msg("case %zu: %s", i, e.message);
+        assert_int_equal(s.nrows, 0);
+        free(z);
+    }
+    size_t len;
+    char *z = workbook(NULL,
+                       "<row r=\"1\"><c r=\"A1\" t=\"inlineStr\"><is><t>&#0;|&#x0;|&#xD800;|"
+                       "&#x110000;|&#x;|&#;|&#233;|&#x1F600;|&#9;</t></is></c></row>",
+                       &len);
+    dh_sheet s;
+    dh_err e;
+    assert_int_equal(dh_xlsx_read(z, len, "t.xlsx", NULL, &s, &e), DH_OK);
+    assert_string_equal(dh_sheet_at(&s.rows[0], 0),
+                        "&#0;|&#x0;|&#xD800;|&#x110000;|&#x;|&#;|é|\xf0\x9f\x98\x80|\t");
+    dh_sheet_free(&s);
+    free(z);
+}
+
+/* The CSV side of the importers' tables (dh_app_table_read) holds text to
+ * the same rule: a cell that is not UTF-8 fails the read with its line. */
+static void test_csv_table_not_utf8(void **state)
+{
+    (void)state;
+    static const char csv[] = "STT,N\xe1\xbb\x99i dung\n1,Tri\xe1\xbb\x83n khai\n2,Tri\xfbn khai\n";
+    dh_sheet t;
+    dh_err e;
+    assert_int_equal(dh_app_table_read(csv, sizeof csv - 1, "t.csv", &t, &e), DH_E_INVALID);
+    assert_string_equal(e.code, "invalid_utf8");
+    assert_int_equal(e.line, 3);
+    assert_non_null(strstr(e.message, "t.csv:3: column 2 is not UTF-8 text"));
+    assert_int_equal(dh_app_table_read(csv, 30, "t.csv", &t, &e), DH_OK);
+    assert_int_equal(t.nrows, 2);
+    assert_string_equal(dh_sheet_at(&t.rows[1], 1), "Tri\xe1\xbb\x83n khai");
+    dh_sheet_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -393,6 +462,8 @@ int main(void)
         cmocka_unit_test(test_too_many_cells_rows_text),
         cmocka_unit_test(test_time_budget),
         cmocka_unit_test(test_sheet_builder),
+        cmocka_unit_test(test_not_xml_text),
+        cmocka_unit_test(test_csv_table_not_utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
