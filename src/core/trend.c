@@ -55,6 +55,17 @@ int dh_trend_buckets(dh_date from, dh_date to, dh_trend_by by, dh_tbucket *out, 
     return (int)n;
 }
 
+void dh_trend_default_range(dh_date today, dh_trend_by by, dh_date *from, dh_date *to)
+{
+    int y, m, d;
+    dh_date_to_ymd(today, &y, &m, &d);
+    *to = dh_date_from_ymd(y, m, dh_date_days_in_month(y, m));
+    dh_tbucket b;
+    bucket_of(m == 12 ? dh_date_from_ymd(y - 9, 1, 1) : dh_date_from_ymd(y - 10, m + 1, 1), by,
+              &b);
+    *from = b.from;
+}
+
 int dh_trend_same(const char *same, int years, dh_tbucket *out, size_t cap, const char **why)
 {
     int y = 0, k = 0;

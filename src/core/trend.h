@@ -38,6 +38,10 @@ const char *dh_trend_by_name(dh_trend_by by);
  * cap. */
 int dh_trend_buckets(dh_date from, dh_date to, dh_trend_by by, dh_tbucket *out, size_t cap);
 
+/* The default range of a trend read on `today`: ten years of whole
+ * buckets of `by` ending with the month of today (120 months). */
+void dh_trend_default_range(dh_date today, dh_trend_by by, dh_date *from, dh_date *to);
+
 /* The same period of each year: "2026-Q3" or "2026-07" (the newest) and
  * the `years` years ending with its year, oldest first. Returns how many
  * (= years), or -1 with *why (static text) when `same` is not a quarter or

@@ -70,6 +70,25 @@ static void test_quarters_years(void **st)
     bucket_is(&b[10], "2026", "2026-01-01", "2026-11-30");
 }
 
+static void test_default_range(void **st)
+{
+    (void)st;
+    dh_date f, t;
+    dh_tbucket b[DH_TREND_MAX];
+    dh_trend_default_range(D("2026-11-20"), DH_TREND_MONTH, &f, &t);
+    assert_int_equal(dh_trend_buckets(f, t, DH_TREND_MONTH, b, DH_TREND_MAX), 120);
+    bucket_is(&b[0], "2016-12", "2016-12-01", "2016-12-31");
+    bucket_is(&b[119], "2026-11", "2026-11-01", "2026-11-30");
+    dh_trend_default_range(D("2026-12-31"), DH_TREND_MONTH, &f, &t);
+    assert_int_equal(dh_trend_buckets(f, t, DH_TREND_MONTH, b, DH_TREND_MAX), 120);
+    bucket_is(&b[0], "2017-01", "2017-01-01", "2017-01-31");
+    /* whole quarters: the first one is not clipped */
+    dh_trend_default_range(D("2026-11-20"), DH_TREND_QUARTER, &f, &t);
+    assert_int_equal(dh_trend_buckets(f, t, DH_TREND_QUARTER, b, DH_TREND_MAX), 41);
+    bucket_is(&b[0], "2016-Q4", "2016-10-01", "2016-12-31");
+    bucket_is(&b[40], "2026-Q4", "2026-10-01", "2026-11-30");
+}
+
 static void test_same(void **st)
 {
     (void)st;
@@ -135,6 +154,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_months),
                                        cmocka_unit_test(test_quarters_years),
-                                       cmocka_unit_test(test_same), cmocka_unit_test(test_rates)};
+                                       cmocka_unit_test(test_same),
+                                       cmocka_unit_test(test_default_range), cmocka_unit_test(test_rates)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
