@@ -342,6 +342,8 @@ static void unit_dashboard(dh_req *rq, dh_resp *rs, dh_page *pg, const char *uni
         free(lb);
     }
 
+    dh_pages_trends(rq, pg, unit, p.to);
+
     /* the 766 index */
     if (idx) {
         dh_page_raw(pg, "<section aria-labelledby=\"h-766\"><h2 id=\"h-766\">");
