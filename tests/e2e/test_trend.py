@@ -176,6 +176,7 @@ def test_trend_on_the_overview_in_chromium(ctx):
                 "e.getBoundingClientRect().right > window.innerWidth + 1).slice(0, 5)"
                 ".map(e => e.tagName + '#' + e.id + '.' + e.className.baseVal + e.className)")
             assert inner <= 390 and width <= inner, (path, width, inner, wide)
+            d.execute_script("document.getElementById('trend-same').scrollIntoView()")
             b.shot("trend-" + path.split("?")[0].strip("/").replace("/", "-"))
     finally:
         b.close()
