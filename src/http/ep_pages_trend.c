@@ -10,10 +10,18 @@
 #include "core/trend.h"
 #include "http/pages.h"
 
-static double num_of(const json_t *o, const char *k)
+double dh_pages_num(const json_t *o, const char *k)
 {
     const json_t *v = json_object_get(o, k);
     return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+const char *dh_pages_month_label(const json_t *item, char out[8])
+{
+    const char *key = json_string_value(json_object_get(item, "key"));
+    snprintf(out, 8, "%.2s/%.2s", key && strlen(key) >= 7 ? key + 5 : "",
+             key && strlen(key) >= 7 ? key + 2 : "");
+    return out;
 }
 
 static void rate_cell(dh_page *pg, const json_t *v)
@@ -42,11 +50,9 @@ static void ten_years(dh_req *rq, dh_page *pg, const char *unit, dh_date to)
     double *recv = dh_xcalloc(n ? n : 1, sizeof *recv), *ot = dh_xcalloc(n ? n : 1, sizeof *ot);
     for (size_t i = 0; i < n; i++) {
         json_t *it = json_array_get(items, i);
-        const char *key = json_string_value(json_object_get(it, "key"));
-        snprintf(lb[i], sizeof lb[i], "%.2s/%.2s", key ? key + 5 : "", key ? key + 2 : "");
-        labels[i] = lb[i];
-        recv[i] = num_of(it, "received");
-        ot[i] = num_of(it, "on_time_rate");
+        labels[i] = dh_pages_month_label(it, lb[i]);
+        recv[i] = dh_pages_num(it, "received");
+        ot[i] = dh_pages_num(it, "on_time_rate");
     }
     dh_page_raw(pg, "<section aria-labelledby=\"h-trend10\" id=\"trend-10y\"><h2 id=\"h-trend10\">");
     dh_page_text(pg, L(pg, "Xu hướng 10 năm theo tháng", "Ten-year monthly trend"));
