@@ -97,6 +97,23 @@ def test_trend_equals_the_monthly_kpis(ctx):
     t = get(s, tok, "/api/v1/kpis/trend?unit=%s&subtree=1&same=2024-02&years=3" % UNIT)
     assert [(i["key"], i["to"]) for i in t["items"]] == [
         ("2022-02", "2022-02-28"), ("2023-02", "2023-02-28"), ("2024-02", "2024-02-29")]
+    # one field only (the per-key path of the aggregates): a quarter is its months' sum
+    from urllib.parse import quote
+    fields = get(s, tok, "/api/v1/kpis?unit=%s&subtree=1&period=2025-H1&group_by=field"
+                 % UNIT)["items"]
+    field = max(fields, key=lambda i: i["received_online"])["key"]
+    t = get(s, tok, "/api/v1/kpis/trend?unit=%s&subtree=1&by=quarter&from=2025-01-01"
+            "&to=2025-06-30&field=%s" % (UNIT, quote(field)))
+    whole = get(s, tok, "/api/v1/kpis/trend?unit=%s&subtree=1&by=quarter&from=2025-01-01"
+                "&to=2025-06-30" % UNIT)
+    for item, all_ in zip(t["items"], whole["items"]):
+        q = int(item["key"][6])
+        months = [get(s, tok, "/api/v1/kpis?unit=%s&subtree=1&period=2025-%02d&field=%s"
+                      % (UNIT, 3 * (q - 1) + k, quote(field)))["total"] for k in (1, 2, 3)]
+        same_figures(item, summed(months), (field, item["key"]))
+        assert item["received"] <= all_["received"], (field, item, all_)
+    assert 0 < sum(i["received"] for i in t["items"]) < sum(i["received"] for i in
+                                                            whole["items"]), (field, t)
     # the default: ten years of months ending with the current month
     t = get(s, tok, "/api/v1/kpis/trend?unit=%s&subtree=1" % UNIT)
     assert len(t["items"]) == 120 and t["by"] == "month"
