@@ -43,20 +43,27 @@ def free_port():
     return p
 
 
+def serve(db):
+    """build/dieuhanh serve on the SQLite file db, once it accepts connections: (process,
+    port). Also used by bench/trend.py."""
+    port = free_port()
+    srv = subprocess.Popen([os.path.join(ROOT, "build", "dieuhanh"), "serve", "--db",
+                            "sqlite:" + db, "--listen", "127.0.0.1:%d" % port],
+                           stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    return srv, port
+
+
 def main():
     if not os.path.exists(DB):
         sys.exit("no %s: run build/bench/kpis 10000000 first" % DB)
-    port = free_port()
-    srv = subprocess.Popen([os.path.join(ROOT, "build", "dieuhanh"), "serve", "--db",
-                            "sqlite:" + DB, "--listen", "127.0.0.1:%d" % port],
-                           stderr=subprocess.DEVNULL)
+    srv, port = serve(DB)
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
         c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         c.request("POST", "/dang-nhap", body="login=admin&password=dieuhanh-demo",
                   headers={"Content-Type": "application/x-www-form-urlencoded"})

@@ -599,6 +599,51 @@ static bool key_passes(const ckey *ck, const dh_agg_filter *f)
     return true;
 }
 
+/* The set of unit codes of units_json (NULL: no set, every unit); free
+ * scope->v and json_decref(*codes) after. */
+static void scope_of(const char *units_json, strset *scope, json_t **codes)
+{
+    memset(scope, 0, sizeof *scope);
+    *codes = NULL;
+    if (!units_json)
+        return;
+    *codes = json_loads(units_json, 0, NULL);
+    size_t n = json_array_size(*codes);
+    scope->cap = 16;
+    while (scope->cap < 2 * n + 2)
+        scope->cap *= 2;
+    scope->v = dh_xcalloc(scope->cap, sizeof *scope->v);
+    for (size_t i = 0; i < n; i++) {
+        const char *s = json_string_value(json_array_get(*codes, i));
+        if (s)
+            set_add(scope, s);
+    }
+}
+
+/* Locks the readers' copy and brings it up to date: DH_OK with c->mu
+ * held, or the error with it released. */
+static dh_status cache_locked(dh_app *app, dh_err *e)
+{
+    dh_conn *conn = dh_store_acquire(app->store, e);
+    if (!conn)
+        return e->status;
+    pthread_mutex_lock(&app->agg->mu);
+    dh_status st = refresh(app->agg, conn, e);
+    dh_store_release(conn);
+    if (st)
+        pthread_mutex_unlock(&app->agg->mu);
+    return st;
+}
+
+/* Which units of the copy are in scope (c->mu held); malloc'd. */
+static bool *units_in(const dh_aggcache *c, const strset *scope)
+{
+    bool *in = dh_xcalloc((size_t)c->nunits + 1, sizeof *in);
+    for (int32_t u = 0; u < c->nunits; u++)
+        in[u] = !scope->v || set_has(scope, c->units[u].code);
+    return in;
+}
+
 dh_status dh_agg_query_f(dh_app *app, const char *units_json, int group, bool rollup_today,
                          const dh_agg_filter *filter, dh_date from, dh_date to, dh_date today,
                          dh_agg_group **out, size_t *nout, dh_err *e)
@@ -606,42 +651,21 @@ dh_status dh_agg_query_f(dh_app *app, const char *units_json, int group, bool ro
     bool filtered = filter && (filter->procedure || filter->field);
     *out = NULL;
     *nout = 0;
-    strset scope = {0};
-    json_t *codes = NULL;
-    if (units_json) {
-        codes = json_loads(units_json, 0, NULL);
-        size_t n = json_array_size(codes);
-        scope.cap = 16;
-        while (scope.cap < 2 * n + 2)
-            scope.cap *= 2;
-        scope.v = dh_xcalloc(scope.cap, sizeof *scope.v);
-        for (size_t i = 0; i < n; i++) {
-            const char *s = json_string_value(json_array_get(codes, i));
-            if (s)
-                set_add(&scope, s);
-        }
-    }
+    strset scope;
+    json_t *codes;
+    scope_of(units_json, &scope, &codes);
     const dh_unitreg *reg = rollup_today ? dh_app_units_acquire(app, e) : NULL;
     if (rollup_today && !reg) {
         free(scope.v);
         json_decref(codes);
         return e->status;
     }
-    dh_conn *conn = dh_store_acquire(app->store, e);
-    dh_status st = conn ? DH_OK : e->status;
     dh_aggcache *c = app->agg;
-    if (st == DH_OK) {
-        pthread_mutex_lock(&c->mu);
-        st = refresh(c, conn, e);
-        dh_store_release(conn);
-    }
+    dh_status st = cache_locked(app, e);
     groups gs = {0};
     if (st == DH_OK) {
         dh_kfigures f;
-        /* which units are in scope, once */
-        bool *in = dh_xcalloc((size_t)c->nunits + 1, sizeof *in);
-        for (int32_t u = 0; u < c->nunits; u++)
-            in[u] = !scope.v || set_has(&scope, c->units[u].code);
+        bool *in = units_in(c, &scope);
         if ((group == DH_GROUP_UNIT || group == DH_GROUP_NONE) && filtered) {
             /* the unit rollups hold every procedure: add up the matching keys */
             for (int32_t k = 1; k < c->nkeys; k++) {
@@ -705,6 +729,55 @@ dh_status dh_agg_query_f(dh_app *app, const char *units_json, int group, bool ro
     if (k)
         qsort(*out, k, sizeof **out, group == DH_GROUP_FIELD ? cmp_groups : cmp_groups_code);
     return DH_OK;
+}
+
+dh_status dh_agg_query_buckets(dh_app *app, const char *units_json, const dh_agg_filter *filter,
+                               const dh_tbucket *b, size_t nb, dh_kfigures *out, dh_err *e)
+{
+    bool filtered = filter && (filter->procedure || filter->field);
+    memset(out, 0, nb * sizeof *out);
+    strset scope;
+    json_t *codes;
+    scope_of(units_json, &scope, &codes);
+    dh_aggcache *c = app->agg;
+    dh_status st = cache_locked(app, e);
+    if (st == DH_OK) {
+        bool *in = units_in(c, &scope);
+        /* a series' cumulative counts are read once per bucket boundary:
+         * the buckets are usually contiguous, so a bucket's start is the
+         * previous one's end */
+        for (int32_t i = filtered ? 1 : 0; i < (filtered ? c->nkeys : c->nunits); i++) {
+            series *s;
+            if (filtered) {
+                ckey *ck = &c->keys[i];
+                if (!ck->unit || !in[ck->uidx] || !key_passes(ck, filter))
+                    continue;
+                s = &ck->s;
+            } else {
+                if (!in[i])
+                    continue;
+                s = &c->units[i].s;
+            }
+            dh_kcell lo, hi;
+            dh_date hi_day = 0;
+            for (size_t k = 0; k < nb; k++) {
+                if (k == 0 || b[k].from != hi_day)
+                    series_before(s, b[k].from, &lo);
+                else
+                    lo = hi;
+                hi_day = b[k].to + 1;
+                series_before(s, hi_day, &hi);
+                dh_kfigures f;
+                dh_kfigures_from_cum(&lo, &hi, &f);
+                dh_kfigures_add(&out[k], &f);
+            }
+        }
+        free(in);
+        pthread_mutex_unlock(&c->mu);
+    }
+    free(scope.v);
+    json_decref(codes);
+    return st;
 }
 
 void dh_agg_groups_free(dh_agg_group *g, size_t n)

@@ -530,6 +530,27 @@ dh_status dh_app_kpis_filtered(dh_app *app, const dh_actor *a, const char *unit,
                                const char *procedure, const char *field, dh_date from,
                                dh_date to, const char *group_by, unsigned flags, time_t now,
                                json_t **out, dh_err *e);
+/* Trends of the KPIs from the aggregates (issue 20, core/trend.h): for
+ * unit (with its subtree when asked) and the dossiers of a procedure /
+ * field (NULL: any), either the months, quarters or years (by: "month",
+ * "quarter", "year"; NULL: month) of [from, to] (both 0: the ten years
+ * ending with the current month), or, when `same` is given ("2026-Q3",
+ * "2026-07"), that quarter or month of each of `years` years (0: 11)
+ * ending with its year. {"unit","subtree","by","same"?,"from","to",
+ * "items":[{"key","from","to","received","received_online","resolved",
+ * "resolved_in_time","late","on_time_rate","online_rate"}]} (received:
+ * new in the bucket; rates in percent, null when nothing to divide). */
+typedef struct dh_trend_query {
+    const char *unit;
+    bool subtree;
+    const char *procedure, *field;
+    const char *by;
+    dh_date from, to;
+    const char *same;
+    int years;
+} dh_trend_query;
+dh_status dh_app_kpi_trend(dh_app *app, const dh_actor *a, const dh_trend_query *q, time_t now,
+                           json_t **out, dh_err *e);
 /* The Decision 766 service index of a unit with its subtree for [from, to]
  * (period: the label given, or NULL): every indicator of the configuration
  * version in force on `to` with numerator, denominator, rate and points (or

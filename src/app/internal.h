@@ -7,6 +7,7 @@
 
 #include "app/app.h"
 #include "core/kpiagg.h"
+#include "core/trend.h"
 #include "util/buf.h"
 #include "store/aggs.h"
 #include "store/audit.h"
@@ -249,6 +250,16 @@ typedef struct dh_agg_filter {
 dh_status dh_agg_query_f(dh_app *app, const char *units_json, int group, bool rollup_today,
                          const dh_agg_filter *filter, dh_date from, dh_date to, dh_date today,
                          dh_agg_group **out, size_t *n, dh_err *e);
+/* The filter of a KPI query (procedure / field, NULL or "": any),
+ * checked against the catalogue (DH_E_INVALID when unknown). */
+dh_status dh_app_kpi_filter(dh_app *app, const char *procedure, const char *field,
+                            dh_agg_filter *f, dh_err *e);
+/* The figures of each bucket of a trend (core/trend.h) into out[0..nb),
+ * for the dossiers received by the units of units_json (NULL: all), with
+ * a filter (NULL: none); one pass over the readers' copy under one lock
+ * (issue 20). Units are as they were (no roll-up). */
+dh_status dh_agg_query_buckets(dh_app *app, const char *units_json, const dh_agg_filter *filter,
+                               const dh_tbucket *b, size_t nb, dh_kfigures *out, dh_err *e);
 /* The unit code a unit's figures roll up into on `today`: itself while
  * open, else its first successor (by code) open then. */
 const char *dh_agg_today_unit(const dh_unitreg *reg, const char *code, dh_date today);

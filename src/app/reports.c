@@ -725,8 +725,7 @@ dh_status dh_app_kpis(dh_app *app, const dh_actor *a, const char *unit, bool sub
                                 out, e);
 }
 
-/* The filter of a KPI query, checked against the catalogue. */
-static dh_status kpi_filter(dh_app *app, const char *procedure, const char *field,
+dh_status dh_app_kpi_filter(dh_app *app, const char *procedure, const char *field,
                             dh_agg_filter *f, dh_err *e)
 {
     f->procedure = procedure && *procedure ? procedure : NULL;
@@ -757,7 +756,7 @@ dh_status dh_app_kpis_filtered(dh_app *app, const dh_actor *a, const char *unit,
                                json_t **out, dh_err *e)
 {
     dh_agg_filter filter;
-    if (kpi_filter(app, procedure, field, &filter, e))
+    if (dh_app_kpi_filter(app, procedure, field, &filter, e))
         return e->status;
     int group;
     if (!group_by || !*group_by)

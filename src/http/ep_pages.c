@@ -179,12 +179,6 @@ static void card(dh_page *pg, const char *cls, const char *label, const char *hr
 
 static void int_value(dh_page *pg, const json_t *v) { dh_page_int(pg, (long long)json_integer_value(v)); }
 
-static double rate_of(const json_t *o, const char *k)
-{
-    const json_t *v = json_object_get(o, k);
-    return json_is_number(v) ? json_number_value(v) : NAN;
-}
-
 /* Citizen feedback (issue 17) of the unit and its subtree in the period: the
  * figures of the `feedback` group of /api/v1/kpis; nothing when unreadable. */
 /* Fully online services (issue 19, point 8): the share of the procedures
@@ -320,11 +314,9 @@ static void unit_dashboard(dh_req *rq, dh_resp *rs, dh_page *pg, const char *uni
         char (*lb)[8] = dh_xcalloc(nm, sizeof *lb);
         for (size_t i = 0; i < nm; i++) {
             json_t *it = json_array_get(months, i);
-            const char *key = json_string_value(json_object_get(it, "key"));
-            snprintf(lb[i], sizeof lb[i], "%.2s/%.2s", key ? key + 5 : "", key ? key + 2 : "");
-            labels[i] = lb[i];
-            ot[i] = rate_of(it, "on_time_rate");
-            ap[i] = rate_of(it, "online_by_applicant_rate");
+            labels[i] = dh_pages_month_label(it, lb[i]);
+            ot[i] = dh_pages_num(it, "on_time_rate");
+            ap[i] = dh_pages_num(it, "online_by_applicant_rate");
         }
         dh_page_raw(pg, "<section aria-labelledby=\"h-trend\"><h2 id=\"h-trend\">");
         dh_page_text(pg, L(pg, "Xu hướng 12 tháng", "12-month trend"));
@@ -341,6 +333,8 @@ static void unit_dashboard(dh_req *rq, dh_resp *rs, dh_page *pg, const char *uni
         free(ap);
         free(lb);
     }
+
+    dh_pages_trends(rq, pg, unit, p.to);
 
     /* the 766 index */
     if (idx) {
@@ -416,7 +410,7 @@ static void unit_dashboard(dh_req *rq, dh_resp *rs, dh_page *pg, const char *uni
             }
             ks[n].code = reg->u[kids[i]].code;
             ks[n].o = kk;
-            ks[n].rate = rate_of(ko, "on_time_rate");
+            ks[n].rate = dh_pages_num(ko, "on_time_rate");
             ks[n].ranked = json_integer_value(json_object_get(ko, "resolved_total")) >= 30 &&
                            !isnan(ks[n].rate);
             n++;

@@ -2,6 +2,8 @@
  *   GET /api/v1/reports/ii06a?unit=&from=&to=|period=&format=json|csv|html|xlsx|pdf
  *   GET /api/v1/kpis?unit=&subtree=1&from=&to=|period=&group_by=unit|procedure|field|month
  *                    &procedure=&field=  (only the dossiers of one procedure / field)
+ *   GET /api/v1/kpis/trend?unit=&subtree=1&by=month|quarter|year&from=&to=
+ *                    or ?unit=&same=2026-Q3|2026-07&years=11   trends (issue 20)
  *   GET /api/v1/full-online?unit=&period=|from=&to=     fully online services (issue 19)
  *   GET /api/v1/index/766?unit=&period=|from=&to=       the Decision 766 service index
  *   PUT /api/v1/index/766/values {unit, period|from+to, indicator, value, note?}
@@ -154,6 +156,43 @@ static void get_kpis(dh_req *rq, dh_resp *rs)
     dh_reply_json_steal(rs, 200, out);
 }
 
+/* Trends from the aggregates: the buckets of a range, or the same quarter
+ * or month over the years (issue 20, point 4). */
+static void get_kpi_trend(dh_req *rq, dh_resp *rs)
+{
+    const char *sub = dh_req_query(rq, "subtree"), *from = dh_req_query(rq, "from"),
+               *to = dh_req_query(rq, "to"), *years = dh_req_query(rq, "years");
+    dh_trend_query q = {dh_req_query(rq, "unit"),
+                        sub && (!strcmp(sub, "1") || !strcmp(sub, "true")),
+                        dh_req_query(rq, "procedure"),
+                        dh_req_query(rq, "field"),
+                        dh_req_query(rq, "by"),
+                        0,
+                        0,
+                        dh_req_query(rq, "same"),
+                        0};
+    if ((from || to) && (!from || !to || dh_date_parse(from, &q.from) || dh_date_parse(to, &q.to))) {
+        dh_reply_error(rs, 422, "invalid_period", from && !to ? "to" : "from",
+                       "give both from=YYYY-MM-DD and to=YYYY-MM-DD, or neither");
+        return;
+    }
+    if (years) {
+        char *end;
+        long n = strtol(years, &end, 10);
+        if (!*years || *end || n < 1 || n > 20) {
+            dh_reply_error(rs, 422, "invalid_value", "years", "years must be 1 to 20");
+            return;
+        }
+        q.years = (int)n;
+    }
+    dh_err e;
+    json_t *out;
+    if (dh_app_kpi_trend(rq->app, &rq->actor, &q, rq->now, &out, &e))
+        dh_reply_err(rs, &e);
+    else
+        dh_reply_json_steal(rs, 200, out);
+}
+
 /* Fully online services of a unit over a period (issue 19, point 8). */
 static void get_full_online(dh_req *rq, dh_resp *rs)
 {
@@ -271,6 +310,7 @@ const dh_route dh_routes_reports[] = {
     {"PUT", "/api/v1/index/766/values", put_index766_value, 0},
     {"GET", "/api/v1/index/766/config", get_index766_config, 0},
     {"GET", "/api/v1/kpis", get_kpis, 0},
+    {"GET", "/api/v1/kpis/trend", get_kpi_trend, 0},
     {"GET", "/api/v1/full-online", get_full_online, 0},
     {"GET", "/api/v1/reports/ii06a", get_ii06a, 0},
     {"GET", "/api/v1/reports/late-daily", get_late_daily, 0},

@@ -43,6 +43,13 @@ void dh_pages_task_alerts(dh_req *rq, dh_page *pg, const char *unit);
 /* A file upload form (id form_id, accepted extensions) with a progress bar,
  * a status line and the list of errors that /static/app.js fills. */
 void dh_pages_upload_form(dh_page *pg, const char *form_id, const char *accept);
+/* A number of a JSON object, NAN when absent or null (a rate's N/A). */
+double dh_pages_num(const json_t *o, const char *k);
+/* A month item's "key" (YYYY-MM) as the axis label "MM/YY" in out. */
+const char *dh_pages_month_label(const json_t *item, char out[8]);
+/* The same quarter as `to` over eleven years (a table) and the ten years of
+ * months ending with it (charts), for unit and its subtree (issue 20). */
+void dh_pages_trends(dh_req *rq, dh_page *pg, const char *unit, dh_date to);
 /* The 766 index as a table (and the ranking). */
 void dh_pages_index766(dh_page *pg, const json_t *idx, bool with_ranking);
 

@@ -259,10 +259,13 @@ void dh_svg_line(dh_page *pg, const char *title, const char *const *labels, cons
     dh_page_raw(pg, "\"/>");
     for (size_t i = 0; i < n; i++) {
         double x = left + step * (double)i;
-        if (isfinite(v[i])) {
+        if (isfinite(v[i]) && n <= 40) {
             double y = top + (H - top - bottom) * (1 - (v[i] - lo) / (hi - lo));
             dh_page_fmt(pg, "<circle class=\"dot\" cx=\"%.1f\" cy=\"%.1f\" r=\"3\"/>", x, y);
         }
+        /* long series (ten years of months): about twelve labels */
+        if (n > 16 && i % ((n + 11) / 12))
+            continue;
         dh_page_fmt(pg, "<text class=\"axis\" x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">", x,
                     H - 12);
         dh_page_text(pg, labels[i]);

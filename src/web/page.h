@@ -57,7 +57,8 @@ void dh_page_csrf(dh_page *pg);
 const char *dh_page_local_target(const char *s);
 
 /* A line chart (values may be NAN for gaps) with an optional target line
- * (NAN for none); labels under the x axis; role=img with a title and the
+ * (NAN for none); labels under the x axis (about twelve, and no dots past
+ * 40 points, for a long series); role=img with a title and the
  * figures as a visually hidden table for screen readers. */
 void dh_svg_line(dh_page *pg, const char *title, const char *const *labels, const double *v,
                  size_t n, double target, const char *unit_suffix);

@@ -44,6 +44,7 @@ def test_every_help_and_missing_argument(ctx):
     # subcommands with their own help and a missing argument
     for args, needs in ((("report", "late-daily"), "--unit"),
                         (("report", "completeness"), "--obligation"),
+                        (("report", "trend"), "--unit"),
                         (("station", "import"), "FILE"),
                         (("gen", "events"), "--dossiers")):
         r = run(binary, *args, "--help", cwd=d)

@@ -206,6 +206,8 @@ MATRIX = [
     E("GET", "/api/v1/index/766/config", "any"),
     E("GET", "/api/v1/full-online", "read", path="/api/v1/full-online?unit=%s&period=2024" % U),
     E("GET", "/api/v1/kpis", "read", path="/api/v1/kpis?unit=%s&subtree=1&period=2024" % U),
+    E("GET", "/api/v1/kpis/trend", "read",
+      path="/api/v1/kpis/trend?unit=%s&subtree=1&same=2024-Q2&years=3" % U),
     E("GET", "/api/v1/reports/ii06a", "read",
       path="/api/v1/reports/ii06a?unit=%s&period=2024" % U),
     E("GET", "/api/v1/reports/late-daily", "read",
