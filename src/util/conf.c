@@ -18,6 +18,8 @@ static bool is_key_char(char c)
 
 /* "FILE:LINE: key 'KEY': reason", or "FILE:LINE: reason" without a key. */
 static dh_status line_err(dh_err *e, const char *path, long line, const char *key,
+                          const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+static dh_status line_err(dh_err *e, const char *path, long line, const char *key,
                           const char *fmt, va_list ap)
 {
     char why[384];

@@ -98,13 +98,16 @@ int dh_multipart_parse(const char *body, size_t len, const char *boundary, dh_mp
             return -1;
         dh_mpart *m = &parts[n];
         memset(m, 0, sizeof *m);
-        bool named = false;
+        bool named = false, disposed = false;
         for (const char *line = p; line < hend;) {
             const char *le = find(line, (size_t)(hend + 2 - line), "\r\n", 2);
             if (!le)
                 le = hend;
             static const char cd[] = "content-disposition:";
             if ((size_t)(le - line) > sizeof cd - 1 && strncasecmp(line, cd, sizeof cd - 1) == 0) {
+                if (disposed)
+                    return -1; /* one Content-Disposition a part (RFC 7578 4.2) */
+                disposed = true;
                 named = disp_param(line + sizeof cd - 1, le, "name", m->name, sizeof m->name);
                 m->is_file =
                     disp_param(line + sizeof cd - 1, le, "filename", m->filename, sizeof m->filename);

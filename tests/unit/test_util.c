@@ -341,6 +341,13 @@ static void test_multipart(void **state)
     assert_int_equal(dh_multipart_parse(body, sizeof body - 1, "XyZ", m, 2), -1);
     assert_int_equal(dh_multipart_parse(body, sizeof body - 1, "Other", m, 4), -1);
     assert_int_equal(dh_multipart_parse(body, 60, "XyZ", m, 4), -1);
+    /* two Content-Disposition headers in one part: which one holds? Refused
+     * (found by tests/fuzz/multipart.c) */
+    static const char twice[] = "--XyZ\r\n"
+                                "Content-Disposition: form-data; name=\"a\"; filename=\"x.png\"\r\n"
+                                "Content-Disposition: form-data; name=\"b\"\r\n\r\n"
+                                "v\r\n--XyZ--\r\n";
+    assert_int_equal(dh_multipart_parse(twice, sizeof twice - 1, "XyZ", m, 4), -1);
     static const char noname[] = "--B\r\nContent-Disposition: form-data\r\n\r\nx\r\n--B--";
     assert_int_equal(dh_multipart_parse(noname, sizeof noname - 1, "B", m, 4), -1);
 }
