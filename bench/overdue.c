@@ -120,7 +120,7 @@ int main(int argc, char **argv)
     long found = 0;
     for (int i = 0; i < RUNS; i++) {
         dh_dossier_query qy = {roots[i % 4], true, "overdue", NULL, NULL, 0, 0, 0, 100, NULL,
-                               NULL};
+                               NULL, NULL};
         json_t *items;
         bool more;
         double t0 = now_s();
