@@ -361,12 +361,12 @@ static dh_status list_open_dossiers(dh_conn *c, const dh_dossier_filter *f, dh_d
     "SELECT " DOSSIER_COLS " FROM dossiers WHERE " key " = $1::" type " "                   \
     "AND due_effective IS NULL AND code COLLATE \"C\" > $3::text "                            \
     "AND ($2::bigint IS NULL OR true) AND ($4::bigint IS NULL OR true) " SEG_TESTS           \
-    "ORDER BY " key ", due_effective, code COLLATE \"C\" LIMIT $5::bigint"
+    "ORDER BY due_effective, code COLLATE \"C\" LIMIT $5::bigint"
 #define SEG_RANGE(key, type)                                                                  \
     "SELECT " DOSSIER_COLS " FROM dossiers WHERE " key " = $1::" type " "                   \
     "AND (due_effective, code COLLATE \"C\") > ($2::bigint, $3::text) "                       \
     "AND due_effective < $4::bigint " SEG_TESTS                                               \
-    "ORDER BY " key ", due_effective, code COLLATE \"C\" LIMIT $5::bigint"
+    "ORDER BY due_effective, code COLLATE \"C\" LIMIT $5::bigint"
 
 static dh_status seg_read(dh_conn *c, const dh_dossier_filter *f, const dh_dseg *g, bool nulls,
                           int64_t after_due, const char *after_code, int64_t limit,

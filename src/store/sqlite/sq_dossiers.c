@@ -285,11 +285,11 @@ static dh_status list_open_dossiers(dh_conn *c, const dh_dossier_filter *f, dh_d
 #define SEG_NULLS(index, key)                                                                 \
     "SELECT " DOSSIER_COLS " FROM dossiers INDEXED BY " index " WHERE " key " = ?1 "        \
     "AND due_effective IS NULL AND code > ?3 " SEG_TESTS                                      \
-    "ORDER BY " key ", due_effective, code LIMIT ?5"
+    "ORDER BY due_effective, code LIMIT ?5"
 #define SEG_RANGE(index, key)                                                                 \
     "SELECT " DOSSIER_COLS " FROM dossiers INDEXED BY " index " WHERE " key " = ?1 "        \
     "AND (due_effective, code) > (?2, ?3) AND due_effective < ?4 " SEG_TESTS                  \
-    "ORDER BY " key ", due_effective, code LIMIT ?5"
+    "ORDER BY due_effective, code LIMIT ?5"
 
 static dh_status seg_read(dh_conn *c, const dh_dossier_filter *f, const dh_dseg *g, bool nulls,
                           int64_t after_due, const char *after_code, int64_t limit,
