@@ -1,4 +1,4 @@
--- 015_dossier_lists.sql - indexes for keyset pages of the dossier lists (issue 20).
+-- 016_dossier_lists.sql - indexes for keyset pages of the dossier lists (issue 20).
 -- Every list order is (key, due_effective, code): the key is the state for a
 -- list of one state, or the phase (open = in_progress|paused, else finished)
 -- for the list of all states, whose groups are ranges of the phase index.
