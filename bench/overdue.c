@@ -28,42 +28,6 @@
 #define BENCH_NAME "overdue"
 #include "bench.h"
 
-/* The fill of rows [from, to], in SQLite's SQL or PostgreSQL's: the dialects differ in
- * the transaction's settings, the source of the numbers i and the code's formatting. */
-static void fill_sql(char *out, size_t cap, bool pg, long from, long to, time_t now)
-{
-    char src[160], with[160] = "";
-    if (pg) {
-        snprintf(src, sizeof src, "generate_series(%ld::bigint, %ld::bigint) AS i", from, to);
-    } else {
-        snprintf(src, sizeof src, "k");
-        snprintf(with, sizeof with,
-                 "WITH RECURSIVE k(i) AS (SELECT %ld UNION ALL SELECT i + 1 FROM k WHERE i < %ld) ",
-                 from, to);
-    }
-    snprintf(out, cap,
-             "%s"
-             "CREATE TEMP TABLE u AS SELECT row_number() OVER (ORDER BY code) - 1 AS ui, code "
-             "FROM units WHERE kind IN ('commune','office','department','centre');"
-             "%s"
-             "INSERT INTO dossiers(code, unit, receiving_unit, procedure, channel, received_at,"
-             " counting_from, due_at, due_effective, at_risk_from, finished_at, state, outcome,"
-             " used_minutes, budget_minutes, late_minutes, updated_at) "
-             "SELECT %s, u.code, u.code, '1.004227', 'online', r, r, r + d,"
-             " r + d, r + d - 27000, CASE WHEN s >= 12 THEN r + d / 2 END,"
-             " CASE WHEN s < 10 THEN 'in_progress' WHEN s < 12 THEN 'paused' ELSE 'resolved' END,"
-             " CASE WHEN s >= 12 THEN CASE WHEN s %% 19 = 0 THEN 'late' ELSE 'early' END END,"
-             " 600, 1350, -750, 0 FROM ("
-             "  SELECT i, CASE WHEN (i * 31) %% 1000 < 12 THEN %lld - (i * 7919) %% 864000"
-             "  ELSE 1704067200 + (i * 7919) %% 94608000 END AS r, 432000 + (i %% 11) * 86400 AS d,"
-             "  (i * 31) %% 1000 AS s, (i * 13) %% (SELECT count(*) FROM u) AS ui FROM %s) x"
-             " JOIN u USING (ui);"
-             "COMMIT;",
-             pg ? "BEGIN;" : "PRAGMA synchronous=OFF; PRAGMA cache_size=-262144; BEGIN;",
-             with, pg ? "'B' || lpad(i::text, 9, '0')" : "printf('B%09d', i)", (long long)now,
-             src);
-}
-
 int main(int argc, char **argv)
 {
     long n = argc > 1 ? atol(argv[1]) : 10000000L;
@@ -83,36 +47,7 @@ int main(int argc, char **argv)
     dh_demo_summary sum;
     if (dh_demo_load(app, &cli, now, &sum, &e))
         fail("demo", e.message);
-    PGconn *pc = NULL;
-    sqlite3 *db = NULL;
-    long have;
-    if (pg) {
-        pc = pg_open(path);
-        have = (long)pg_scalar(pc, "SELECT count(*) FROM dossiers");
-    } else {
-        if (sqlite3_open(path, &db) != SQLITE_OK)
-            fail("sqlite", sqlite3_errmsg(db));
-        have = (long)scalar(db, "SELECT count(*) FROM dossiers");
-    }
-    if (have < n) {
-        double t0 = now_s();
-        fprintf(stderr, "overdue: writing %ld dossier rows...\n", n - have);
-        char sql[4096];
-        fill_sql(sql, sizeof sql, pg, have, n - 1, now);
-        if (pg) {
-            pg_exec(pc, sql);
-            fprintf(stderr, "overdue: rows written in %.0f s\n", now_s() - t0);
-            pg_exec(pc, "VACUUM ANALYZE dossiers");
-            fprintf(stderr, "overdue: vacuum analyze done at %.0f s\n", now_s() - t0);
-        } else {
-            exec(db, sql);
-            fprintf(stderr, "overdue: rows written in %.0f s\n", now_s() - t0);
-        }
-    }
-    if (pg)
-        PQfinish(pc);
-    else
-        sqlite3_close(db);
+    dossier_rows_ensure(path, pg, n, now, BENCH_NAME);
 
     enum { RUNS = 2000 };
     static double tl[RUNS], tg[RUNS];
@@ -120,7 +55,7 @@ int main(int argc, char **argv)
     long found = 0;
     for (int i = 0; i < RUNS; i++) {
         dh_dossier_query qy = {roots[i % 4], true, "overdue", NULL, NULL, 0, 0, 0, 100, NULL,
-                               NULL};
+                               NULL, NULL};
         json_t *items;
         bool more;
         double t0 = now_s();

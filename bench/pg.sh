@@ -1,5 +1,5 @@
 #!/bin/sh
-# bench/pg.sh BENCH [N] - a read benchmark, build/bench/kpis or build/bench/overdue,
+# bench/pg.sh BENCH [N] - a read benchmark, build/bench/kpis, overdue or lists,
 # at N dossiers (default 10,000,000) on PostgreSQL, in one command: a
 # throwaway cluster (scripts/pg-test.sh: fsync off, loopback, removed at the
 # end) with the settings below, the bench's rows written into it, the
@@ -19,7 +19,7 @@ cd "$(dirname "$0")/.."
 [ $# -ge 1 ] || { sed -n '2,14p' "$0" >&2; exit 2; }
 BENCH=$1
 N=${2:-10000000}
-case "$BENCH" in kpis|overdue) ;; *) echo "pg.sh: BENCH is kpis or overdue" >&2; exit 2 ;; esac
+case "$BENCH" in kpis|overdue|lists) ;; *) echo "pg.sh: BENCH is kpis, overdue or lists" >&2; exit 2 ;; esac
 [ -x "build/bench/$BENCH" ] || { echo "pg.sh: build/bench/$BENCH missing: make && make bench" >&2; exit 1; }
 DH_PG_CONF=${DH_PG_CONF:-"shared_buffers = 2GB
 effective_cache_size = 8GB

@@ -343,9 +343,20 @@ typedef struct dh_dossier_query {
     int limit;
     const char *channel; /* counter|online|postal, or NULL */
     const char *field;   /* a field (lĩnh vực) of the catalogue, or NULL */
+    const char *cursor;  /* a next_cursor of an earlier page (then offset is ignored), or NULL */
 } dh_dossier_query;
 dh_status dh_app_dossier_list(dh_app *app, const dh_actor *a, const dh_dossier_query *q,
                               time_t now, json_t **items, bool *more, dh_err *e);
+/* The same, with the opaque cursor of the next page in *next (malloc'd;
+ * NULL when this page is the last). A cursor that is not one of ours is
+ * DH_E_INVALID (invalid_cursor). Pages by cursor read an index range from
+ * the cursor on: as fast deep in the list as at its start. */
+dh_status dh_app_dossier_page(dh_app *app, const dh_actor *a, const dh_dossier_query *q,
+                              time_t now, json_t **items, char **next, dh_err *e);
+/* How many dossiers the list of q holds, counted up to cap: *n exact when
+ * *n <= cap, else *n = cap + 1 ("more than cap"). */
+dh_status dh_app_dossier_count(dh_app *app, const dh_actor *a, const dh_dossier_query *q,
+                               time_t now, int64_t cap, int64_t *n, dh_err *e);
 /* The dossiers of unit's subtree overdue at the end of local day d,
  * replayed at that instant; most overdue first. */
 dh_status dh_app_dossier_late(dh_app *app, const dh_actor *a, const char *unit, dh_date d,

@@ -66,6 +66,14 @@ static json_t *row_json(const dh_dossier_row *r, time_t now)
 struct list_ctx {
     json_t *items;
     time_t now;
+    const char *state; /* the list's (NULL: all states) */
+    size_t want;       /* the page's rows (the one after tells whether more) */
+    size_t n;          /* rows seen */
+    /* the keyset of the page's last row */
+    int last_group;
+    bool last_null;
+    int64_t last_due;
+    char *last_code;
 };
 
 static int one_row(void *cl, const dh_dossier_row *r)
@@ -98,7 +106,7 @@ dh_status dh_app_dossier_get(dh_app *app, const dh_actor *a, const char *code, b
     dh_conn *c = dh_store_acquire(app->store, e);
     if (!c)
         return e->status;
-    struct list_ctx one = {NULL, now};
+    struct list_ctx one = {NULL, now, NULL, 1, 0, 0, false, 0, NULL};
     dh_status st = DH_DOSSIERS(c)->get_dossier(c, code, one_row, &one, e);
     json_t *res[1] = {one.items};
     json_t *events = json_array();
@@ -204,12 +212,71 @@ dh_status dh_app_scope_units(dh_app *app, const dh_actor *a, const char *unit, b
 static int on_list_row(void *cl, const dh_dossier_row *r)
 {
     struct list_ctx *l = cl;
-    json_array_append_new(l->items, row_json(r, l->now));
+    if (++l->n > l->want)
+        return 0; /* the extra row: only says there is more */
+    if (l->items)
+        json_array_append_new(l->items, row_json(r, l->now));
+    l->last_group = l->state ? 0 : dh_dossier_group(r, l->now);
+    l->last_null = r->due_effective == 0;
+    l->last_due = (int64_t)r->due_effective;
+    free(l->last_code);
+    l->last_code = strdup(r->code);
     return 0;
 }
 
-dh_status dh_app_dossier_list(dh_app *app, const dh_actor *a, const dh_dossier_query *q,
-                              time_t now, json_t **items, bool *more, dh_err *e)
+/* Cursors: "k" then the hex bytes of "group|due or -|code" (opaque to
+ * clients; a cursor only says where the previous page ended). */
+#define CURSOR_CODE_MAX 200
+
+static char *cursor_make(int group, bool null_due, int64_t due, const char *code)
+{
+    char raw[CURSOR_CODE_MAX + 48];
+    int n = null_due ? snprintf(raw, sizeof raw, "%d|-|%s", group, code)
+                     : snprintf(raw, sizeof raw, "%d|%lld|%s", group, (long long)due, code);
+    if (n < 0 || (size_t)n >= sizeof raw)
+        return NULL;
+    char *out = malloc(2 * (size_t)n + 2);
+    if (!out)
+        return NULL;
+    out[0] = 'k';
+    for (int i = 0; i < n; i++)
+        snprintf(out + 1 + 2 * i, 3, "%02x", (unsigned char)raw[i]);
+    return out;
+}
+
+/* Fills f's keyset from cursor; buf keeps the code. */
+static dh_status cursor_read(const char *cursor, dh_dossier_filter *f, char *buf, size_t cap,
+                             dh_err *e)
+{
+    size_t len = strlen(cursor);
+    size_t n = (len - 1) / 2;
+    bool ok = cursor[0] == 'k' && len % 2 == 1 && n < cap && n > 4;
+    for (size_t i = 0; ok && i < n; i++) {
+        unsigned v;
+        ok = sscanf(cursor + 1 + 2 * i, "%2x", &v) == 1 && v > 0;
+        buf[i] = (char)v;
+    }
+    buf[ok ? n : 0] = 0;
+    char *bar1 = ok ? strchr(buf, '|') : NULL;
+    char *bar2 = bar1 ? strchr(bar1 + 1, '|') : NULL;
+    if (bar2 && bar2[1] && bar1 == buf + 1 && buf[0] >= '0' && buf[0] <= '3') {
+        f->after_group = buf[0] - '0';
+        f->after_code = bar2 + 1;
+        *bar2 = 0;
+        char *end;
+        f->after_due_null = !strcmp(bar1 + 1, "-");
+        f->after_due = f->after_due_null ? 0 : strtoll(bar1 + 1, &end, 10);
+        if (f->after_due_null || (end != bar1 + 1 && !*end))
+            return DH_OK;
+    }
+    return dh_err_set(e, DH_E_INVALID, "invalid_cursor", "cursor",
+                      "cursor is not one this list gave");
+}
+
+/* The list of q from its offset or cursor: at most limit rows to cb
+ * (through l). */
+static dh_status run_list(dh_app *app, const dh_actor *a, const dh_dossier_query *q, time_t now,
+                          int limit, struct list_ctx *l, dh_dossier_cb cb, dh_err *e)
 {
     static const char *const states[] = {"in_progress", "paused", "resolved", "closed",
                                          "overdue",     "at_risk", "within",  "early",
@@ -255,28 +322,62 @@ dh_status dh_app_dossier_list(dh_app *app, const dh_actor *a, const dh_dossier_q
         free(procs);
         return st;
     }
-    dh_conn *c = dh_store_acquire(app->store, e);
-    if (!c) {
-        free(units);
-        free(procs);
-        return e->status;
-    }
     dh_dossier_filter f = {units, q->state, q->procedure, q->from, q->to, q->q, now, q->offset,
-                           q->limit + 1, q->channel, procs};
-    struct list_ctx l = {json_array(), now};
-    st = DH_DOSSIERS(c)->list_dossiers(c, &f, on_list_row, &l, e);
-    dh_store_release(c);
+                           limit, q->channel, procs, NULL, 0, false, 0};
+    char code[CURSOR_CODE_MAX + 48];
+    if (q->cursor && *q->cursor)
+        st = cursor_read(q->cursor, &f, code, sizeof code, e);
+    dh_conn *c = st ? NULL : dh_store_acquire(app->store, e);
+    if (c) {
+        st = DH_DOSSIERS(c)->list_dossiers(c, &f, cb, l, e);
+        dh_store_release(c);
+    } else if (!st) {
+        st = e->status;
+    }
     free(units);
     free(procs);
+    return st;
+}
+
+dh_status dh_app_dossier_page(dh_app *app, const dh_actor *a, const dh_dossier_query *q,
+                              time_t now, json_t **items, char **next, dh_err *e)
+{
+    struct list_ctx l = {json_array(), now, q->state, (size_t)q->limit, 0, 0, false, 0, NULL};
+    *next = NULL;
+    dh_status st = run_list(app, a, q, now, q->limit + 1, &l, on_list_row, e);
+    if (st == DH_OK && l.n > l.want && l.last_code &&
+        !(*next = cursor_make(l.last_group, l.last_null, l.last_due, l.last_code)))
+        st = dh_err_set(e, DH_E_INTERNAL, "internal", NULL, "dossier code too long for a cursor");
+    free(l.last_code);
     if (st) {
         json_decref(l.items);
         return st;
     }
-    *more = json_array_size(l.items) > (size_t)q->limit;
-    if (*more)
-        json_array_remove(l.items, json_array_size(l.items) - 1);
     *items = l.items;
     return DH_OK;
+}
+
+dh_status dh_app_dossier_list(dh_app *app, const dh_actor *a, const dh_dossier_query *q,
+                              time_t now, json_t **items, bool *more, dh_err *e)
+{
+    char *next = NULL;
+    dh_status st = dh_app_dossier_page(app, a, q, now, items, &next, e);
+    *more = next != NULL;
+    free(next);
+    return st;
+}
+
+dh_status dh_app_dossier_count(dh_app *app, const dh_actor *a, const dh_dossier_query *q,
+                               time_t now, int64_t cap, int64_t *n, dh_err *e)
+{
+    dh_dossier_query all = *q;
+    all.offset = 0;
+    all.cursor = NULL;
+    struct list_ctx l = {NULL, now, q->state, (size_t)cap + 1, 0, 0, false, 0, NULL};
+    dh_status st = run_list(app, a, &all, now, (int)cap + 1, &l, on_list_row, e);
+    free(l.last_code);
+    *n = (int64_t)l.n;
+    return st;
 }
 
 /* ---- Replaying at an instant. -------------------------------------------- */
@@ -369,7 +470,7 @@ dh_status dh_app_dossier_late(dh_app *app, const dh_actor *a, const char *unit, 
 dh_status dh_app_dossier_late_at(dh_app *app, const dh_actor *a, const char *unit, time_t at,
                                  json_t **items, dh_err *e)
 {
-    dh_dossier_query q = {unit, true, NULL, NULL, NULL, 0, at, 0, 100000, NULL, NULL};
+    dh_dossier_query q = {unit, true, NULL, NULL, NULL, 0, at, 0, 100000, NULL, NULL, NULL};
     json_t *cands;
     bool more;
     /* Everything received by then that is not known to have ended before. */

@@ -803,7 +803,7 @@ static dh_status late_dossiers(dh_app *app, const dh_actor *a, const char *unit,
     const char *state = json_string_value(json_object_get(filter, "state"));
     const char *proc = json_string_value(json_object_get(filter, "procedure"));
     dh_dossier_query q = {unit, true, state ? state : "overdue", proc, NULL, 0, 0, 0, 500,
-                          NULL, NULL};
+                          NULL, NULL, NULL};
     json_t *items = NULL;
     bool more = false;
     dh_status st = dh_app_dossier_list(app, a, &q, now, &items, &more, e);

@@ -84,12 +84,20 @@ static int time_param(dh_req *rq, dh_resp *rs, const char *name, time_t *t)
     return 0;
 }
 
+/* How far the list counts when asked (count=1): exact up to this, else
+ * "more than" it. Counting reads at most this many rows of an index range. */
+#define COUNT_CAP 1000
+
 static void list_dossiers(dh_req *rq, dh_resp *rs)
 {
     int limit;
-    int64_t cursor;
+    int64_t offset = 0;
     dh_dossier_query q = {0};
-    if (dh_req_limit(rq, rs, &limit) || dh_req_cursor(rq, rs, &cursor) ||
+    /* cursor: ours (keyset, "k..."), or a number (an offset, as before) */
+    const char *cur = dh_req_query(rq, "cursor");
+    if (cur && *cur == 'k')
+        q.cursor = cur;
+    if (dh_req_limit(rq, rs, &limit) || (!q.cursor && dh_req_cursor(rq, rs, &offset)) ||
         time_param(rq, rs, "from", &q.from) || time_param(rq, rs, "to", &q.to))
         return;
     q.unit = dh_req_query(rq, "unit");
@@ -100,18 +108,32 @@ static void list_dossiers(dh_req *rq, dh_resp *rs)
     q.q = dh_req_query(rq, "q");
     q.channel = dh_req_query(rq, "channel");
     q.field = dh_req_query(rq, "field");
-    q.offset = cursor;
+    q.offset = offset;
     q.limit = limit;
+    const char *cnt = dh_req_query(rq, "count");
     json_t *items;
-    bool more;
+    char *next = NULL;
+    int64_t n = 0;
     dh_err e;
-    if (dh_app_dossier_list(rq->app, &rq->actor, &q, rq->now, &items, &more, &e)) {
+    bool counting = cnt && !strcmp(cnt, "1");
+    if (dh_app_dossier_page(rq->app, &rq->actor, &q, rq->now, &items, &next, &e)) {
         dh_reply_err(rs, &e);
         return;
     }
-    char next[32];
-    snprintf(next, sizeof next, "%lld", (long long)(cursor + limit));
-    dh_reply_list_steal(rs, items, more ? next : NULL);
+    if (counting && dh_app_dossier_count(rq->app, &rq->actor, &q, rq->now, COUNT_CAP, &n, &e)) {
+        json_decref(items);
+        free(next);
+        dh_reply_err(rs, &e);
+        return;
+    }
+    json_t *o = json_pack("{s:o,s:o}", "items", items, "next",
+                          next ? json_string(next) : json_null());
+    if (counting) {
+        json_object_set_new(o, "count", json_integer(n > COUNT_CAP ? COUNT_CAP : n));
+        json_object_set_new(o, "count_exact", json_boolean(n <= COUNT_CAP));
+    }
+    free(next);
+    dh_reply_json_steal(rs, 200, o);
 }
 
 static void get_dossier(dh_req *rq, dh_resp *rs)

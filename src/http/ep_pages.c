@@ -283,7 +283,7 @@ static void unit_dashboard(dh_req *rq, dh_resp *rs, dh_page *pg, const char *uni
     snprintf(href, sizeof href, "/ho-so?unit=%s&state=at_risk", unit);
     json_t *risk = NULL;
     bool more = false;
-    dh_dossier_query q = {unit, true, "at_risk", NULL, NULL, 0, 0, 0, 500, NULL, NULL};
+    dh_dossier_query q = {unit, true, "at_risk", NULL, NULL, 0, 0, 0, 500, NULL, NULL, NULL};
     json_t *risk_n = NULL;
     if (dh_app_dossier_list(rq->app, &rq->actor, &q, rq->now, &risk, &more, &e) == DH_OK)
         risk_n = json_integer((json_int_t)json_array_size(risk));

@@ -1,5 +1,5 @@
 /* ep_pages_dossiers.c - the dashboard's dossier and report pages (issue 6):
- *   GET /ho-so?unit=&state=&procedure=&from=&to=&q=&page=&format=csv|xlsx
+ *   GET /ho-so?unit=&state=&procedure=&from=&to=&q=&page=&cursor=&format=csv|xlsx
  *   GET /ho-so/{code}
  *   GET /bao-cao?unit=&period=      Biểu II.06a with its downloads
  *   GET /cong-khai/chi-so/{unit}?period=   the public service-index page
@@ -16,6 +16,8 @@
 
 #define PAGE_ROWS 100
 #define EXPORT_MAX 50000
+/* The count above a list: exact up to this, else "hơn" (more than) it. */
+#define COUNT_CAP 1000
 
 static const struct {
     const char *key, *vi, *en;
@@ -30,7 +32,7 @@ static const struct {
     {"early", "Trước hạn", "Early"},
     {"on_time", "Đúng hạn", "On time"},
     {"late", "Quá hạn (đã xong)", "Late (finished)"},
-    {"all", "Tất cả (chậm khi rất nhiều hồ sơ)", "All (slow with very many dossiers)"},
+    {"all", "Tất cả", "All"},
 };
 
 static const char *state_label(const dh_page *pg, const char *key)
@@ -231,7 +233,8 @@ static void get_list(dh_req *rq, dh_resp *rs)
                *proc = dh_req_query(rq, "procedure"), *from = dh_req_query(rq, "from"),
                *to = dh_req_query(rq, "to"), *q = dh_req_query(rq, "q"),
                *format = dh_req_query(rq, "format"), *pages = dh_req_query(rq, "page"),
-               *channel = dh_req_query(rq, "channel"), *field = dh_req_query(rq, "field");
+               *channel = dh_req_query(rq, "channel"), *field = dh_req_query(rq, "field"),
+               *cursor = dh_req_query(rq, "cursor");
     dh_err e;
     /* open dossiers by default: the urgent ones first, from an index; and a
      * unit always (the actor's, or for an administrator the first root open
@@ -241,7 +244,8 @@ static void get_list(dh_req *rq, dh_resp *rs)
     unit = dh_pages_unit_or_root(rq, unit);
     dh_dossier_query dq = {unit && *unit ? unit : NULL, true, strcmp(state, "all") ? state : NULL,
                            proc && *proc ? proc : NULL, NULL, 0, 0, 0, PAGE_ROWS,
-                           channel && *channel ? channel : NULL, field && *field ? field : NULL};
+                           channel && *channel ? channel : NULL, field && *field ? field : NULL,
+                           NULL};
     long page = pages ? atol(pages) : 1;
     if (page < 1 || page > 100000)
         page = 1;
@@ -263,26 +267,44 @@ static void get_list(dh_req *rq, dh_resp *rs)
     if (exporting) {
         dq.limit = 500;
         json_t *all = json_array();
-        bool more = true;
-        while (more && json_array_size(all) < EXPORT_MAX) {
+        char *next = NULL;
+        do { /* page after page by cursor: each an index range */
             json_t *items = NULL;
-            if (dh_app_dossier_list(rq->app, &rq->actor, &dq, rq->now, &items, &more, &e)) {
+            char *after = next;
+            dq.cursor = after;
+            dh_status st = dh_app_dossier_page(rq->app, &rq->actor, &dq, rq->now, &items,
+                                               &next, &e);
+            free(after);
+            if (st) {
                 json_decref(all);
                 dh_pages_error(rs, &pg, &e);
                 return;
             }
-            dq.offset += (int64_t)json_array_size(items);
             json_array_extend(all, items);
             json_decref(items);
-        }
+        } while (next && json_array_size(all) < EXPORT_MAX);
+        free(next);
         export_list(rs, &pg, all, !strcmp(format, "xlsx"));
         json_decref(all);
         return;
     }
-    dq.offset = (page - 1) * PAGE_ROWS;
+    /* a later page: by the cursor of the page before (an index range from
+     * there, however deep); without one, by page number as before */
+    if (cursor && *cursor)
+        dq.cursor = cursor;
+    else
+        dq.offset = (page - 1) * PAGE_ROWS;
     json_t *items = NULL;
-    bool more = false;
-    if (dh_app_dossier_list(rq->app, &rq->actor, &dq, rq->now, &items, &more, &e)) {
+    char *next = NULL;
+    int64_t count = 0;
+    if (dh_app_dossier_page(rq->app, &rq->actor, &dq, rq->now, &items, &next, &e)) {
+        dh_pages_error(rs, &pg, &e);
+        return;
+    }
+    bool more = next != NULL;
+    if (dh_app_dossier_count(rq->app, &rq->actor, &dq, rq->now, COUNT_CAP, &count, &e)) {
+        json_decref(items);
+        free(next);
         dh_pages_error(rs, &pg, &e);
         return;
     }
@@ -362,6 +384,11 @@ static void get_list(dh_req *rq, dh_resp *rs)
                               : L(&pg, "Tải CSV", "Download CSV"));
         dh_page_raw(&pg, "</a>");
     }
+    dh_page_raw(&pg, "</p><p class=\"count\">");
+    if (count > COUNT_CAP)
+        dh_page_fmt(&pg, pg.en ? "More than %d dossiers" : "Hơn %d hồ sơ", COUNT_CAP);
+    else
+        dh_page_fmt(&pg, pg.en ? "%lld dossiers" : "%lld hồ sơ", (long long)count);
     dh_page_raw(&pg, "</p>");
     dh_page_raw(&pg, "<table><caption>");
     dh_page_text(&pg, L(&pg, "Quá hạn và sắp đến hạn ở trên cùng", "Overdue and due soon first"));
@@ -417,7 +444,12 @@ static void get_list(dh_req *rq, dh_resp *rs)
         for (int dir = -1; dir <= 1; dir += 2) {
             if ((dir < 0 && page <= 1) || (dir > 0 && !more))
                 continue;
+            /* forward by cursor; back by page number (offset) */
             dh_page_fmt(&pg, "<a href=\"/ho-so?page=%ld", page + dir);
+            if (dir > 0) {
+                dh_page_raw(&pg, "&amp;cursor=");
+                dh_page_urlenc(&pg, next);
+            }
             for (int k = 0; k < 8; k++)
                 if (vals[k] && *vals[k]) {
                     dh_page_raw(&pg, "&amp;");
@@ -432,6 +464,7 @@ static void get_list(dh_req *rq, dh_resp *rs)
         }
         dh_page_raw(&pg, "</p></nav>");
     }
+    free(next);
     json_decref(items);
     dh_pages_send(rs, &pg, 200);
 }

@@ -48,10 +48,61 @@ typedef struct dh_dossier_filter {
     int limit;
     const char *channel;         /* counter|online|postal, or NULL */
     const char *procedures_json; /* a JSON array of procedure codes, or NULL for any */
+    /* Keyset pagination (issue 20): when after_code is set, the page starts
+     * just after the row (after_group, after_due or NULL, after_code) of the
+     * list's order (dh_dossier_group, then due_effective with NULLs first,
+     * then code) and offset is ignored. */
+    const char *after_code;
+    int after_group;
+    bool after_due_null;
+    int64_t after_due;
 } dh_dossier_filter;
 
 typedef int (*dh_devent_cb)(void *closure, const dh_devent_row *row);
 typedef int (*dh_dossier_cb)(void *closure, const dh_dossier_row *row);
+
+/* The group of row r in the list of all states at `now`: 0 overdue, 1 at
+ * risk, 2 other open (within, paused), 3 finished. That list is ordered by
+ * group, then due_effective (NULLs first), then code (bytewise); a list of
+ * one state has one group (0) and the same order within it. */
+int dh_dossier_group(const dh_dossier_row *r, time_t now);
+
+/* The keyset plan of a list (dsegs.c): the list as consecutive segments,
+ * each one index range read in (key, due_effective, code) order with a
+ * residual test. key: the state itself (by_state) or the phase expression
+ * DH_DOSSIER_PHASE (0 open, 1 otherwise). The NULL deadlines of a segment
+ * (when nulls) come before its range [lo, hi). */
+#define DH_DOSSIER_PHASE "(CASE WHEN state IN ('in_progress', 'paused') THEN 0 ELSE 1 END)"
+enum {
+    DH_DSEG_ANY,         /* no residual test */
+    DH_DSEG_IN_PROGRESS, /* state = in_progress */
+    DH_DSEG_AT_RISK,     /* in_progress, at_risk_from <= now */
+    DH_DSEG_OTHER_OPEN,  /* paused, or in_progress neither overdue nor at risk */
+    DH_DSEG_FINISHED,    /* state <> incomplete */
+    DH_DSEG_OUTCOME,     /* finished with outcome = the filter's state */
+    DH_DSEG_WITHIN,      /* at_risk_from > now */
+};
+typedef struct dh_dseg {
+    int group;
+    const char *state; /* the key when by state, else NULL (phase key) */
+    int phase;
+    int64_t lo, hi;
+    bool nulls;
+    int test; /* DH_DSEG_* */
+} dh_dseg;
+/* Fills seg (at most 4) for filter f; returns how many, or 0 when the list
+ * is not served by segments (the caller's other paths). */
+size_t dh_dossier_segments(const dh_dossier_filter *f, dh_dseg seg[4]);
+/* A backend's read of one part of segment g: its NULL deadlines (nulls)
+ * with code > after_code, or its range from (after_due, after_code)
+ * exclusive to g->hi; at most limit rows (< 0: all), in order, with every
+ * filter of f other than state, offset and limit applied. */
+typedef dh_status (*dh_dseg_read)(dh_conn *c, const dh_dossier_filter *f, const dh_dseg *g,
+                                  bool nulls, int64_t after_due, const char *after_code,
+                                  int64_t limit, dh_dossier_cb cb, void *closure, dh_err *e);
+/* The page of f (offset or cursor, limit) over the n segments. */
+dh_status dh_dossier_walk(dh_conn *c, const dh_dossier_filter *f, const dh_dseg *seg, size_t n,
+                          dh_dseg_read read, dh_dossier_cb cb, void *closure, dh_err *e);
 
 typedef struct dh_dossiers_ops {
     /* Dossier events: found by (source, id) (DH_E_NOTFOUND when absent),

@@ -1264,6 +1264,158 @@ static void dossiers_ties_by_code(void **state)
     }
 }
 
+/* Keyset pages (issue 20): for every state of the lists, over all units and
+ * over a subtree, the pages by cursor (each starting after the previous
+ * page's last row) add up to the whole list, which is the rows the state
+ * selects in (group, deadline with none first, code) order. */
+#define KS_N 64
+
+typedef struct ks_row {
+    char code[8], unit[4];
+    const char *state, *outcome;
+    time_t due, risk;
+} ks_row;
+
+static ks_row ks_rows[KS_N];
+static time_t ks_now;
+static const char *ks_state;
+
+static bool ks_selects(const ks_row *r, const char *st, bool subtree)
+{
+    if (subtree && !strcmp(r->unit, "U3"))
+        return false;
+    bool prog = !strcmp(r->state, "in_progress");
+    if (!strcmp(r->state, "incomplete"))
+        return false;
+    if (!st)
+        return true;
+    if (!strcmp(st, "overdue"))
+        return prog && r->due && r->due < ks_now;
+    if (!strcmp(st, "at_risk"))
+        return prog && r->due && r->due >= ks_now && r->risk && r->risk <= ks_now;
+    if (!strcmp(st, "within"))
+        return prog && r->risk && r->risk > ks_now;
+    if (!strcmp(st, "early") || !strcmp(st, "on_time") || !strcmp(st, "late"))
+        return r->outcome && !strcmp(r->outcome, st);
+    return !strcmp(r->state, st);
+}
+
+static int ks_group(const ks_row *r)
+{
+    dh_dossier_row d = {0};
+    d.state = r->state;
+    d.due_effective = r->due;
+    d.at_risk_from = r->risk;
+    return ks_state ? 0 : dh_dossier_group(&d, ks_now);
+}
+
+static int ks_cmp(const void *a, const void *b)
+{
+    const ks_row *x = a, *y = b;
+    int gx = ks_group(x), gy = ks_group(y);
+    if (gx != gy)
+        return gx - gy;
+    if ((x->due != 0) != (y->due != 0))
+        return x->due != 0 ? 1 : -1;
+    if (x->due != y->due)
+        return x->due < y->due ? -1 : 1;
+    return strcmp(x->code, y->code);
+}
+
+typedef struct ks_page {
+    char codes[KS_N * 8];
+    int n;
+    dh_dossier_row last; /* its strings borrowed: gone after the call */
+    int last_group;
+    char last_code[16];
+} ks_page;
+
+static int ks_on_row(void *cl, const dh_dossier_row *d)
+{
+    ks_page *p = cl;
+    size_t len = strlen(p->codes);
+    snprintf(p->codes + len, sizeof p->codes - len, "%s%s", len ? " " : "", d->code);
+    p->n++;
+    p->last = *d;
+    p->last_group = dh_dossier_group(d, NOW);
+    snprintf(p->last_code, sizeof p->last_code, "%s", d->code);
+    p->last.code = p->last_code;
+    return 0;
+}
+
+static void dossiers_keyset_pages(void **state)
+{
+    fx *f = *state;
+    dh_conn *c = f->c;
+    dh_err e;
+    static const char *const states[] = {"in_progress", "in_progress", "in_progress", "paused",
+                                         "resolved",    "closed",      "incomplete"};
+    static const char *const outcomes[] = {"early", "on_time", "late"};
+    ks_now = NOW;
+    for (int k = 0; k < KS_N; k++) {
+        int i = (k * 37) % KS_N; /* saved out of code order */
+        ks_row *r = &ks_rows[i];
+        snprintf(r->code, sizeof r->code, "KS-%02d", i);
+        snprintf(r->unit, sizeof r->unit, "U%d", 1 + i % 3);
+        r->state = states[i % 7];
+        r->outcome = i % 7 == 4 || i % 7 == 5 ? outcomes[i % 3] : NULL;
+        /* deadlines in runs of ties, some none; risk before (or after) now */
+        r->due = i % 9 == 4 ? 0 : NOW + ((i / 3) % 5 - 2) * 1000;
+        r->risk = !r->due ? 0 : i % 7 == 2 ? NOW + 50 : NOW - 10;
+        put_dossier(c, r->code, r->unit, "P1", r->state, NOW - 5000, r->due, r->risk,
+                    r->outcome, NULL);
+    }
+    static const char *const filters[] = {NULL,     "overdue", "at_risk", "within",
+                                          "in_progress", "paused", "resolved", "closed",
+                                          "early",  "on_time", "late"};
+    for (size_t fi = 0; fi < sizeof filters / sizeof *filters; fi++)
+        for (int subtree = 0; subtree <= 1; subtree++) {
+            ks_state = filters[fi];
+            ks_row want[KS_N];
+            int nw = 0;
+            for (int i = 0; i < KS_N; i++)
+                if (ks_selects(&ks_rows[i], ks_state, subtree))
+                    want[nw++] = ks_rows[i];
+            qsort(want, (size_t)nw, sizeof *want, ks_cmp);
+            char whole[KS_N * 8] = "";
+            for (int i = 0; i < nw; i++)
+                snprintf(whole + strlen(whole), sizeof whole - strlen(whole), "%s%s",
+                         i ? " " : "", want[i].code);
+            dh_dossier_filter all = {.now = NOW, .limit = 1000, .state = ks_state};
+            if (subtree)
+                all.units_json = "[\"U1\",\"U2\"]";
+            ks_page one = {0};
+            OK(DH_DOSSIERS(c)->list_dossiers(c, &all, ks_on_row, &one, &e));
+            if (strcmp(one.codes, whole))
+                fprintf(stderr, "state %s subtree %d\n got  %s\n want %s\n",
+                        ks_state ? ks_state : "(all)", subtree, one.codes, whole);
+            assert_string_equal(one.codes, whole);
+            for (int size = 1; size <= 5; size += 2) {
+                ks_page walk = {0};
+                dh_dossier_filter pg = all;
+                pg.limit = size;
+                for (int guard = 0; guard <= KS_N; guard++) {
+                    ks_page p = {0};
+                    OK(DH_DOSSIERS(c)->list_dossiers(c, &pg, ks_on_row, &p, &e));
+                    assert_true(p.n <= size);
+                    if (p.n == 0)
+                        break;
+                    size_t len = strlen(walk.codes);
+                    snprintf(walk.codes + len, sizeof walk.codes - len, "%s%s",
+                             len ? " " : "", p.codes);
+                    walk.last = p.last;
+                    snprintf(walk.last_code, sizeof walk.last_code, "%s", p.last_code);
+                    pg.after_code = walk.last_code;
+                    pg.after_group = ks_state ? 0 : p.last_group;
+                    pg.after_due_null = p.last.due_effective == 0;
+                    pg.after_due = (int64_t)p.last.due_effective;
+                    pg.offset = 99; /* ignored with a cursor */
+                }
+                assert_string_equal(walk.codes, whole);
+            }
+        }
+}
+
 /* ------------------------------------------------------------------ */
 /* Aggregates and the 766 index.                                      */
 
@@ -4140,6 +4292,7 @@ int main(void)
         T(dossiers_put_get_list_page),
         T(dossiers_open_pages_across_units),
         T(dossiers_ties_by_code),
+        T(dossiers_keyset_pages),
         T(aggregates_keys_cells_facts),
         T(aggregates_cells_in_slices),
         T(dossier_events_bulk),

@@ -293,8 +293,6 @@ static dh_status list_open_dossiers(dh_conn *c, const dh_dossier_filter *f, dh_d
                  !f->procedures_json;
     if (plain && !strcmp(f->state, "overdue"))
         return list_open_page(c, f, "in_progress", INT64_MIN, f->now, cb, closure, e);
-    if (plain && (!strcmp(f->state, "in_progress") || !strcmp(f->state, "paused")))
-        return list_open_page(c, f, f->state, INT64_MIN, INT64_MAX, cb, closure, e);
     static const char sql[] =
         "SELECT " DOSSIER_COLS " FROM dossiers "
         "WHERE unit = ANY(" CODES(1) ") "
@@ -340,14 +338,84 @@ static dh_status list_open_dossiers(dh_conn *c, const dh_dossier_filter *f, dh_d
     return run_dossiers(c, sql, &p, cb, closure, &any, e);
 }
 
+/* ---- Keyset pages (issue 20): as in SQLite's backend, each part of a
+ * segment is one index range in (key, due_effective, code) order from the
+ * cursor, with the other filters as residual tests; no statement sorts. */
+#define SEG_TESTS                                                                             \
+    "AND ($6::text IS NULL OR unit = ANY(" CODES(6) ")) "                                    \
+    "AND ($7::text IS NULL OR procedure = $7::text) "                                        \
+    "AND ($8::bigint IS NULL OR received_at >= $8::bigint) "                                 \
+    "AND ($9::bigint IS NULL OR received_at < $9::bigint) "                                  \
+    "AND ($10::text IS NULL OR substr(code, 1, length($10::text)) = $10::text) "             \
+    "AND ($11::text IS NULL OR channel = $11::text) "                                        \
+    "AND ($12::text IS NULL OR procedure = ANY(" CODES(12) ")) "                             \
+    "AND (CASE $13::int WHEN 0 THEN true WHEN 1 THEN state = 'in_progress' "                 \
+    "  WHEN 2 THEN state = 'in_progress' AND at_risk_from <= $14::bigint "                   \
+    "  WHEN 3 THEN state = 'paused' OR (state = 'in_progress' AND (due_effective IS NULL "   \
+    "    OR due_effective >= $14::bigint) AND (at_risk_from IS NULL "                         \
+    "    OR at_risk_from > $14::bigint)) "                                                    \
+    "  WHEN 4 THEN state <> 'incomplete' "                                                   \
+    "  WHEN 5 THEN state <> 'incomplete' AND outcome = $15::text "                           \
+    "  WHEN 6 THEN at_risk_from > $14::bigint END) "
+#define SEG_NULLS(key, type)                                                                  \
+    "SELECT " DOSSIER_COLS " FROM dossiers WHERE " key " = $1::" type " "                   \
+    "AND due_effective IS NULL AND code COLLATE \"C\" > $3::text "                            \
+    "AND ($2::bigint IS NULL OR true) AND ($4::bigint IS NULL OR true) " SEG_TESTS           \
+    "ORDER BY due_effective, code COLLATE \"C\" LIMIT $5::bigint"
+#define SEG_RANGE(key, type)                                                                  \
+    "SELECT " DOSSIER_COLS " FROM dossiers WHERE " key " = $1::" type " "                   \
+    "AND (due_effective, code COLLATE \"C\") > ($2::bigint, $3::text) "                       \
+    "AND due_effective < $4::bigint " SEG_TESTS                                               \
+    "ORDER BY due_effective, code COLLATE \"C\" LIMIT $5::bigint"
+
+static dh_status seg_read(dh_conn *c, const dh_dossier_filter *f, const dh_dseg *g, bool nulls,
+                          int64_t after_due, const char *after_code, int64_t limit,
+                          dh_dossier_cb cb, void *closure, dh_err *e)
+{
+    static const char *const sql[2][2] = {
+        {SEG_RANGE(DH_DOSSIER_PHASE, "int"), SEG_NULLS(DH_DOSSIER_PHASE, "int")},
+        {SEG_RANGE("state", "text"), SEG_NULLS("state", "text")}};
+    dh_pg_params p = {0};
+    if (g->state)
+        dh_pg_text(&p, g->state);                  /* $1 */
+    else
+        dh_pg_int(&p, g->phase);
+    dh_pg_int(&p, after_due);                      /* $2 */
+    dh_pg_text(&p, after_code);                    /* $3 */
+    dh_pg_int(&p, g->hi);                          /* $4 */
+    if (limit < 0)                                 /* $5 */
+        dh_pg_null(&p);
+    else
+        dh_pg_int(&p, limit);
+    dh_pg_text(&p, f->units_json);                 /* $6 */
+    dh_pg_text(&p, f->procedure);                  /* $7 */
+    dh_pg_time(&p, f->from);                       /* $8 */
+    dh_pg_time(&p, f->to);                         /* $9 */
+    dh_pg_text(&p, f->q);                          /* $10 */
+    dh_pg_text(&p, f->channel);                    /* $11 */
+    dh_pg_text(&p, f->procedures_json);            /* $12 */
+    dh_pg_int(&p, g->test);                        /* $13 */
+    dh_pg_int(&p, (int64_t)f->now);                /* $14 */
+    dh_pg_text(&p, f->state);                      /* $15 */
+    bool any = false;
+    return run_dossiers(c, sql[g->state != NULL][nulls], &p, cb, closure, &any, e);
+}
+
 static dh_status pg_list_dossiers(dh_conn *c, const dh_dossier_filter *f, dh_dossier_cb cb,
                                   void *closure, dh_err *e)
 {
-    static const char *const open_states[] = {"overdue", "at_risk", "within", "in_progress",
-                                              "paused", NULL};
-    for (const char *const *o = open_states; f->units_json && f->state && *o; o++)
+    /* the open states whose lists exclude the dossiers without a deadline
+     * go by unit (index ranges per unit: best for small subtrees) for their
+     * first page; every other list and every later page goes by segments */
+    static const char *const open_states[] = {"overdue", "at_risk", "within", NULL};
+    for (const char *const *o = open_states; !f->after_code && f->units_json && f->state && *o;
+         o++)
         if (strcmp(*o, f->state) == 0)
             return list_open_dossiers(c, f, cb, closure, e);
+    dh_dseg seg[4];
+    size_t nseg = dh_dossier_segments(f, seg);
+    if (nseg)
+        return dh_dossier_walk(c, f, seg, nseg, seg_read, cb, closure, e);
     static const char sql[] =
         "SELECT " DOSSIER_COLS " FROM dossiers WHERE state <> 'incomplete' "
         "AND ($1::text IS NULL OR unit = ANY(" CODES(1) ")) "

@@ -212,8 +212,6 @@ static dh_status list_open_dossiers(dh_conn *c, const dh_dossier_filter *f, dh_d
                  !f->procedures_json;
     if (plain && !strcmp(f->state, "overdue"))
         return list_open_page(c, f, "in_progress", INT64_MIN, f->now, cb, closure, e);
-    if (plain && (!strcmp(f->state, "in_progress") || !strcmp(f->state, "paused")))
-        return list_open_page(c, f, f->state, INT64_MIN, INT64_MAX, cb, closure, e);
     sqlite3_stmt *st = dh_sq_stmt(
         c,
         "SELECT " DOSSIER_COLS " FROM dossiers INDEXED BY dossiers_unit_state "
@@ -265,14 +263,90 @@ static dh_status list_open_dossiers(dh_conn *c, const dh_dossier_filter *f, dh_d
     return dossier_rows(c, st, cb, closure, &any, e);
 }
 
+/* ---- Keyset pages (issue 20): each segment of dh_dossier_segments is read
+ * as two index ranges in (key, due_effective, code) order, the NULL
+ * deadlines then [lo, hi), each starting just after the cursor when the
+ * cursor is in it; no statement sorts. The filters other than state are
+ * residual tests on the rows the range yields. */
+#define SEG_TESTS                                                                             \
+    "AND (?6 IS NULL OR unit IN (SELECT value FROM json_each(?6))) "                         \
+    "AND (?7 IS NULL OR procedure = ?7) "                                                    \
+    "AND (?8 IS NULL OR received_at >= ?8) AND (?9 IS NULL OR received_at < ?9) "            \
+    "AND (?10 IS NULL OR substr(code, 1, length(?10)) = ?10) "                               \
+    "AND (?11 IS NULL OR channel = ?11) "                                                    \
+    "AND (?12 IS NULL OR procedure IN (SELECT value FROM json_each(?12))) "                  \
+    "AND (CASE ?13 WHEN 0 THEN 1 WHEN 1 THEN state = 'in_progress' "                         \
+    "  WHEN 2 THEN state = 'in_progress' AND at_risk_from <= ?14 "                           \
+    "  WHEN 3 THEN state = 'paused' OR (state = 'in_progress' AND (due_effective IS NULL "   \
+    "    OR due_effective >= ?14) AND (at_risk_from IS NULL OR at_risk_from > ?14)) "        \
+    "  WHEN 4 THEN state <> 'incomplete' "                                                   \
+    "  WHEN 5 THEN state <> 'incomplete' AND outcome = ?15 "                                 \
+    "  WHEN 6 THEN at_risk_from > ?14 END) "
+#define SEG_NULLS(index, key)                                                                 \
+    "SELECT " DOSSIER_COLS " FROM dossiers INDEXED BY " index " WHERE " key " = ?1 "        \
+    "AND due_effective IS NULL AND code > ?3 " SEG_TESTS                                      \
+    "ORDER BY due_effective, code LIMIT ?5"
+#define SEG_RANGE(index, key)                                                                 \
+    "SELECT " DOSSIER_COLS " FROM dossiers INDEXED BY " index " WHERE " key " = ?1 "        \
+    "AND (due_effective, code) > (?2, ?3) AND due_effective < ?4 " SEG_TESTS                  \
+    "ORDER BY due_effective, code LIMIT ?5"
+
+static dh_status seg_read(dh_conn *c, const dh_dossier_filter *f, const dh_dseg *g, bool nulls,
+                          int64_t after_due, const char *after_code, int64_t limit,
+                          dh_dossier_cb cb, void *closure, dh_err *e)
+{
+    static const char *const sql[2][2] = {
+        {SEG_RANGE("dossiers_phase_due_code", DH_DOSSIER_PHASE),
+         SEG_NULLS("dossiers_phase_due_code", DH_DOSSIER_PHASE)},
+        {SEG_RANGE("dossiers_state_due_code", "state"),
+         SEG_NULLS("dossiers_state_due_code", "state")}};
+    sqlite3_stmt *st = dh_sq_stmt(c, sql[g->state != NULL][nulls], e);
+    if (!st)
+        return DH_E_DB;
+    if (g->state)
+        dh_sq_bind_text(st, 1, g->state);
+    else
+        sqlite3_bind_int(st, 1, g->phase);
+    sqlite3_bind_int64(st, 2, after_due);
+    dh_sq_bind_text(st, 3, after_code);
+    sqlite3_bind_int64(st, 4, g->hi);
+    sqlite3_bind_int64(st, 5, limit);
+    if (f->units_json)
+        dh_sq_bind_text(st, 6, f->units_json);
+    if (f->procedure)
+        dh_sq_bind_text(st, 7, f->procedure);
+    dh_sq_bind_time(st, 8, f->from);
+    dh_sq_bind_time(st, 9, f->to);
+    if (f->q)
+        dh_sq_bind_text(st, 10, f->q);
+    if (f->channel)
+        dh_sq_bind_text(st, 11, f->channel);
+    if (f->procedures_json)
+        dh_sq_bind_text(st, 12, f->procedures_json);
+
+    sqlite3_bind_int(st, 13, g->test);
+    sqlite3_bind_int64(st, 14, (sqlite3_int64)f->now);
+    if (f->state)
+        dh_sq_bind_text(st, 15, f->state);
+    bool any = false;
+    return dossier_rows(c, st, cb, closure, &any, e);
+}
+
 static dh_status sq_list_dossiers(dh_conn *c, const dh_dossier_filter *f, dh_dossier_cb cb,
                                   void *closure, dh_err *e)
 {
-    static const char *const open_states[] = {"overdue", "at_risk", "within", "in_progress",
-                                              "paused", NULL};
-    for (const char *const *o = open_states; f->units_json && f->state && *o; o++)
+    /* the open states whose lists exclude the dossiers without a deadline
+     * go by unit (index ranges per unit: best for small subtrees) for their
+     * first page; every other list and every later page goes by segments */
+    static const char *const open_states[] = {"overdue", "at_risk", "within", NULL};
+    for (const char *const *o = open_states; !f->after_code && f->units_json && f->state && *o;
+         o++)
         if (strcmp(*o, f->state) == 0)
             return list_open_dossiers(c, f, cb, closure, e);
+    dh_dseg seg[4];
+    size_t nseg = dh_dossier_segments(f, seg);
+    if (nseg)
+        return dh_dossier_walk(c, f, seg, nseg, seg_read, cb, closure, e);
     sqlite3_stmt *st = dh_sq_stmt(
         c,
         "SELECT " DOSSIER_COLS " FROM dossiers WHERE state <> 'incomplete' "
