@@ -14,6 +14,7 @@
 #include "util/text.h"
 
 #define BATCH_MAX 10000
+#define REBUILD_CHUNK 5000 /* dossiers read and written together by the rebuild */
 
 /* ---- Per-dossier buckets during a batch. -------------------------------- */
 
@@ -671,22 +672,27 @@ static dh_status rebuild_tx(dh_tx *tx, void *closure, dh_err *e)
         st = DH_META(conn)->meta_bump(conn, "agg_epoch", e);
     if (st == DH_OK)
         st = DH_DOSSIERS(conn)->list_dossier_codes(conn, on_code, &codes, e);
-    bucket b = {0};
-    for (size_t i = 0; i < codes.n && st == DH_OK; i++) {
-        b.code = codes.v[i];
-        b.bodies = json_array();
-        st = dh_doss_load_bucket(&g->c, conn, &b, e);
-        dh_dossier_row row;
-        dh_dfact fact;
+    /* REBUILD_CHUNK dossiers at a time: their events in one read, their
+     * stored facts in one, their rows in one write (derive_chunk), instead
+     * of three round trips per dossier. */
+    for (size_t i = 0; i < codes.n && st == DH_OK; i += REBUILD_CHUNK) {
+        size_t k = codes.n - i < REBUILD_CHUNK ? codes.n - i : REBUILD_CHUNK;
+        bmap m = {0};
+        const char **chunk = dh_xcalloc(k, sizeof *chunk);
+        for (size_t j = 0; j < k; j++) {
+            bool fresh;
+            bucket *b = bmap_get(&m, codes.v[i + j], &fresh);
+            b->dirty = true;
+            chunk[j] = codes.v[i + j];
+        }
+        st = load_buckets(&g->c, conn, &m, chunk, k, e);
+        dh_ingest_report rep = {0};
         if (st == DH_OK)
-            st = derive(&g->c, conn, &b, &row, &fact, e);
-        if (st == DH_OK)
-            st = DH_DOSSIERS(conn)->put_dossier(conn, &row, e);
-        json_decref(b.bodies);
-        free(b.ev);
-        memset(&b, 0, sizeof b);
-        if (x->progress && (i + 1) % 10000 == 0)
-            x->progress((long)(i + 1), (long)codes.n, x->closure);
+            st = derive_chunk(g, &m, &rep, e);
+        free(chunk);
+        bmap_free(&m);
+        if (x->progress && st == DH_OK && (i / 10000 != (i + k) / 10000 || i + k == codes.n))
+            x->progress((long)(i + k), (long)codes.n, x->closure);
     }
     if (st == DH_OK)
         st = DH_META(conn)->meta_bump(conn, "agg_built", e);
