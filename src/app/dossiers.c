@@ -602,7 +602,7 @@ dh_status dh_ingest_add(dh_ingest *g, json_t *events, const char *name, const lo
         bucket_push(b, &ev[i]);
         b->dirty = true;
         rep->accepted++;
-        if (n <= 10000)
+        if (!name && n <= 10000) /* a file's chunks report only their refusals */
             json_array_append_new(rep->results, json_pack("{s:I,s:s}", "index",
                                                           (json_int_t)(index0 + i), "status",
                                                           "accepted"));
