@@ -98,7 +98,7 @@ static int on_prefetched(void *closure, const char *code, const dh_dfact *f)
 }
 
 dh_status dh_aggbatch_prefetch(dh_aggbatch *b, dh_conn *c, const char *const *codes, size_t n,
-                               dh_err *e)
+                               size_t nread, dh_err *e)
 {
     size_t cap = 64;
     while (cap < 2 * n)
@@ -114,7 +114,8 @@ dh_status dh_aggbatch_prefetch(dh_aggbatch *b, dh_conn *c, const char *const *co
         if (!slot->code)
             slot->code = dh_xstrdup(codes[i]);
     }
-    dh_status st = DH_AGGS(c)->get_facts(c, codes, n, on_prefetched, b, e);
+    dh_status st =
+        nread ? DH_AGGS(c)->get_facts(c, codes, nread, on_prefetched, b, e) : DH_OK;
     if (st)
         facts_clear(b);
     return st;
@@ -161,11 +162,10 @@ static void add_fact(dh_aggbatch *b, const dh_dfact *f, int sign)
     }
 }
 
-dh_status dh_aggbatch_key(dh_aggbatch *b, dh_conn *c, const char *unit, const char *procedure,
-                          const char *field, int32_t *id, dh_err *e)
+/* The slot of key name in b's table (empty when unknown), the table grown
+ * first if one more key would fill it past half. */
+static bkey *key_slot(dh_aggbatch *b, const char *name)
 {
-    char name[512];
-    snprintf(name, sizeof name, "%s\x1f%s\x1f%s", unit, procedure, field);
     if ((b->nkeys + 1) * 2 > b->kcap) {
         size_t ncap = b->kcap ? b->kcap * 2 : 64;
         bkey *n = dh_xcalloc(ncap, sizeof *n);
@@ -184,17 +184,52 @@ dh_status dh_aggbatch_key(dh_aggbatch *b, dh_conn *c, const char *unit, const ch
     size_t j = hash_str(name) & (b->kcap - 1);
     while (b->keys[j].name && strcmp(b->keys[j].name, name))
         j = (j + 1) & (b->kcap - 1);
-    if (b->keys[j].name) {
-        *id = b->keys[j].id;
+    return &b->keys[j];
+}
+
+static void key_name(char *name, size_t cap, const char *unit, const char *procedure,
+                     const char *field)
+{
+    snprintf(name, cap, "%s\x1f%s\x1f%s", unit, procedure, field);
+}
+
+dh_status dh_aggbatch_key(dh_aggbatch *b, dh_conn *c, const char *unit, const char *procedure,
+                          const char *field, int32_t *id, dh_err *e)
+{
+    char name[512];
+    key_name(name, sizeof name, unit, procedure, field);
+    bkey *k = key_slot(b, name);
+    if (k->name) {
+        *id = k->id;
         return DH_OK;
     }
     dh_status st = DH_AGGS(c)->agg_key(c, unit, procedure, field, id, e);
     if (st)
         return st;
-    b->keys[j].name = dh_xstrdup(name);
-    b->keys[j].id = *id;
+    k->name = dh_xstrdup(name);
+    k->id = *id;
     b->nkeys++;
     return DH_OK;
+}
+
+static int on_stored_key(void *closure, int32_t id, const char *unit, const char *procedure,
+                         const char *field)
+{
+    dh_aggbatch *b = closure;
+    char name[512];
+    key_name(name, sizeof name, unit, procedure, field);
+    bkey *k = key_slot(b, name);
+    if (!k->name) {
+        k->name = dh_xstrdup(name);
+        k->id = id;
+        b->nkeys++;
+    }
+    return 0;
+}
+
+dh_status dh_aggbatch_load_keys(dh_aggbatch *b, dh_conn *c, dh_err *e)
+{
+    return DH_AGGS(c)->load_agg_keys(c, 0, on_stored_key, b, e);
 }
 
 dh_status dh_aggbatch_change(dh_aggbatch *b, dh_conn *c, const char *code, const dh_dfact *f,

@@ -317,7 +317,8 @@ dh_status dh_app_rebuild(dh_app *app, const dh_actor *a, time_t now,
 /* A streaming ingestion (a file read in chunks) in one all-or-nothing
  * transaction through the runner: src is called for each attempt with rep
  * reset, reads its input from the start and hands it over in chunks with
- * dh_ingest_add; a retry (the database was busy) calls it again, so src
+ * dh_ingest_add (with a name, a file's: rep->results then gets only the refusals);
+ * a retry (the database was busy) calls it again, so src
  * must be able to start over (rewind its file). A refusal that src returns,
  * or the first refused event when not partial, rolls everything back. */
 typedef struct dh_ingest dh_ingest;

@@ -8,12 +8,16 @@
 #include <string.h>
 
 #include "app/dossint.h"
+#include "util/bloom.h"
 #include "util/buf.h"
 #include "util/metrics.h"
 #include "util/strmap.h"
 #include "util/text.h"
 
 #define BATCH_MAX 10000
+#define REBUILD_CHUNK 5000 /* dossiers read and written together by the rebuild */
+/* A batch of at least this many events asks whether the store is empty (see dh_ingest). */
+#define FRESH_MIN 1000
 
 /* ---- Per-dossier buckets during a batch. -------------------------------- */
 
@@ -322,11 +326,21 @@ static bool may_submit(const ctx *c, const char *unit)
                             u, dh_date_of_time_vn(c->now));
 }
 
+/* Into an empty store (no dossier event, no dossier when the attempt's
+ * transaction began, under the dossiers' lock), whatever is stored was
+ * written by this attempt: it remembers the dossier codes and event keys it
+ * wrote (Bloom filters), and asks the database only about those it may have
+ * written; the others are absent without a read, and their rows go in with
+ * insert_dossiers (a COPY on PostgreSQL) instead of an upsert. */
 struct dh_ingest {
     ctx c;
     dh_conn *conn; /* the runner's transaction */
     bool partial;
-    dh_err first; /* the first refusal */
+    dh_err first;     /* the first refusal */
+    int fresh;        /* 0 not asked yet, 1 the store was empty, -1 it was not */
+    dh_bloom written; /* dossier codes written (fresh == 1) */
+    dh_bloom keys;    /* event keys (source \x1f id) written (fresh == 1) */
+    bool facts_cleared; /* no dossier has a stored fact (the rebuild cleared them) */
 };
 
 /* The snapshots an ingestion reads (registry, catalogue, calendars), taken
@@ -354,6 +368,8 @@ static void ingest_close(dh_ingest *g)
     dh_app_procedures_release(g->c.app, g->c.procs);
     dh_app_units_release(g->c.app, g->c.reg);
     dh_aggbatch_free(g->c.agg);
+    dh_bloom_clear(&g->written);
+    dh_bloom_clear(&g->keys);
     free(g);
 }
 
@@ -365,6 +381,10 @@ static void ingest_reset(dh_ingest *g, dh_conn *conn)
     g->c.agg = dh_aggbatch_new();
     memset(&g->first, 0, sizeof g->first);
     g->conn = conn;
+    g->fresh = 0;
+    g->facts_cleared = false;
+    dh_bloom_clear(&g->written);
+    dh_bloom_clear(&g->keys);
 }
 
 /* An empty report for the attempt, keeping its results array. */
@@ -393,21 +413,35 @@ static void note_first(dh_ingest *g, const dh_err *pe, const char *at, const cha
 static dh_status load_chunk(dh_ingest *g, json_t *events, const dh_devent *ev, const bool *bad,
                             size_t n, bmap *m, dh_strmap *held, dh_err *e)
 {
+    dh_status st = DH_OK;
+    if (g->fresh == 0) {
+        bool empty = false;
+        if (n >= FRESH_MIN)
+            st = DH_DOSSIERS(g->conn)->dossiers_empty(g->conn, &empty, e);
+        g->fresh = empty ? 1 : -1;
+    }
     const char **codes = dh_xcalloc(n ? n : 1, sizeof *codes);
     const char **sources = dh_xcalloc(n ? n : 1, sizeof *sources);
     const char **ids = dh_xcalloc(n ? n : 1, sizeof *ids);
     size_t ncodes = 0, nkeys = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && st == DH_OK; i++) {
         if (bad[i])
             continue;
         bool fresh;
         bucket *b = bmap_get(m, dh_doss_str_of(json_array_get(events, i), "dossier"), &fresh);
-        if (fresh)
+        if (fresh && g->fresh == 1 && !dh_bloom_maybe(&g->written, b->code))
+            b->absent = true;
+        else if (fresh)
             codes[ncodes++] = b->code; /* the string stays where it is when m grows */
+        char key[256];
+        key_of(key, sizeof key, ev[i].source, ev[i].id);
+        if (g->fresh == 1 && !dh_bloom_maybe(&g->keys, key))
+            continue;
         sources[nkeys] = ev[i].source;
         ids[nkeys++] = ev[i].id;
     }
-    dh_status st = load_buckets(&g->c, g->conn, m, codes, ncodes, e);
+    if (st == DH_OK)
+        st = load_buckets(&g->c, g->conn, m, codes, ncodes, e);
     if (st == DH_OK && nkeys)
         st = DH_DOSSIERS(g->conn)->find_devents_many(g->conn, sources, ids, nkeys,
                                                      on_key_holder, held, e);
@@ -417,34 +451,57 @@ static dh_status load_chunk(dh_ingest *g, json_t *events, const dh_devent *ev, c
     return st;
 }
 
+/* After the chunk's events are stored: what the filters must now answer "maybe" for. */
+static void note_written(dh_ingest *g, const dh_devent_row *rows, size_t n)
+{
+    if (g->fresh != 1)
+        return;
+    char key[256];
+    for (size_t i = 0; i < n; i++) {
+        key_of(key, sizeof key, rows[i].source, rows[i].id);
+        dh_bloom_add(&g->keys, key);
+        if (i == 0 || strcmp(rows[i].dossier, rows[i - 1].dossier) != 0)
+            dh_bloom_add(&g->written, rows[i].dossier);
+    }
+}
+
 /* Derives the row of every dossier the chunk changed and writes them in
  * one call, after reading their stored facts in one call. */
 static dh_status derive_chunk(dh_ingest *g, bmap *m, dh_ingest_report *rep, dh_err *e)
 {
-    size_t k = 0;
-    for (size_t i = 0; i < m->cap; i++)
+    size_t k = 0, nold = 0;
+    for (size_t i = 0; i < m->cap; i++) {
         k += m->v[i].code && m->v[i].dirty;
+        nold += m->v[i].code && m->v[i].dirty && !m->v[i].absent;
+    }
     if (!k)
         return DH_OK;
+    /* the stored dossiers first (read and upserted), then the absent ones */
     const char **codes = dh_xcalloc(k, sizeof *codes);
+    bucket **bs = dh_xcalloc(k, sizeof *bs);
     dh_dossier_row *rows = dh_xcalloc(k, sizeof *rows);
     dh_dfact *facts = dh_xcalloc(k, sizeof *facts);
-    size_t j = 0;
-    for (size_t i = 0; i < m->cap; i++)
-        if (m->v[i].code && m->v[i].dirty)
-            codes[j++] = m->v[i].code;
-    dh_status st = dh_aggbatch_prefetch(g->c.agg, g->conn, codes, k, e);
-    j = 0;
-    for (size_t i = 0; i < m->cap && st == DH_OK; i++) {
-        if (m->v[i].code && m->v[i].dirty) {
-            st = derive(&g->c, g->conn, &m->v[i], &rows[j], &facts[j], e);
-            j++;
-            rep->dossiers++;
+    size_t j = 0, a = nold;
+    for (size_t i = 0; i < m->cap; i++) {
+        bucket *b = &m->v[i];
+        if (b->code && b->dirty) {
+            size_t at = b->absent ? a++ : j++;
+            codes[at] = b->code;
+            bs[at] = b;
         }
     }
+    dh_status st = dh_aggbatch_prefetch(g->c.agg, g->conn, codes, k, g->facts_cleared ? 0 : nold,
+                                          e);
+    for (j = 0; j < k && st == DH_OK; j++) {
+        st = derive(&g->c, g->conn, bs[j], &rows[j], &facts[j], e);
+        rep->dossiers++;
+    }
     if (st == DH_OK)
-        st = DH_DOSSIERS(g->conn)->put_dossiers(g->conn, rows, k, e);
+        st = DH_DOSSIERS(g->conn)->put_dossiers(g->conn, rows, nold, e);
+    if (st == DH_OK)
+        st = DH_DOSSIERS(g->conn)->insert_dossiers(g->conn, rows + nold, k - nold, e);
     free(codes);
+    free(bs);
     free(rows);
     free(facts);
     return st;
@@ -545,13 +602,15 @@ dh_status dh_ingest_add(dh_ingest *g, json_t *events, const char *name, const lo
         bucket_push(b, &ev[i]);
         b->dirty = true;
         rep->accepted++;
-        if (n <= 10000)
+        if (!name && n <= 10000) /* a file's chunks report only their refusals */
             json_array_append_new(rep->results, json_pack("{s:I,s:s}", "index",
                                                           (json_int_t)(index0 + i), "status",
                                                           "accepted"));
     }
     if (st == DH_OK && !stop)
         st = DH_DOSSIERS(g->conn)->insert_devents(g->conn, rows, nrows, e);
+    if (st == DH_OK && !stop)
+        note_written(g, rows, nrows);
     if (st == DH_OK && !stop)
         st = derive_chunk(g, &m, rep, e);
     free(rows);
@@ -664,29 +723,37 @@ static dh_status rebuild_tx(dh_tx *tx, void *closure, dh_err *e)
     dh_ingest *g = x->g;
     dh_conn *conn = tx->c;
     ingest_reset(g, conn);
+    g->facts_cleared = true; /* by agg_reset below */
     x->ndossiers = 0;
     struct codes codes = {0};
     dh_status st = DH_AGGS(conn)->agg_reset(conn, e);
     if (st == DH_OK)
         st = DH_META(conn)->meta_bump(conn, "agg_epoch", e);
     if (st == DH_OK)
+        st = dh_aggbatch_load_keys(g->c.agg, conn, e);
+    if (st == DH_OK)
         st = DH_DOSSIERS(conn)->list_dossier_codes(conn, on_code, &codes, e);
-    bucket b = {0};
-    for (size_t i = 0; i < codes.n && st == DH_OK; i++) {
-        b.code = codes.v[i];
-        b.bodies = json_array();
-        st = dh_doss_load_bucket(&g->c, conn, &b, e);
-        dh_dossier_row row;
-        dh_dfact fact;
+    /* REBUILD_CHUNK dossiers at a time: their events in one read, their
+     * stored facts in one, their rows in one write (derive_chunk), instead
+     * of three round trips per dossier. */
+    for (size_t i = 0; i < codes.n && st == DH_OK; i += REBUILD_CHUNK) {
+        size_t k = codes.n - i < REBUILD_CHUNK ? codes.n - i : REBUILD_CHUNK;
+        bmap m = {0};
+        const char **chunk = dh_xcalloc(k, sizeof *chunk);
+        for (size_t j = 0; j < k; j++) {
+            bool fresh;
+            bucket *b = bmap_get(&m, codes.v[i + j], &fresh);
+            b->dirty = true;
+            chunk[j] = codes.v[i + j];
+        }
+        st = load_buckets(&g->c, conn, &m, chunk, k, e);
+        dh_ingest_report rep = {0};
         if (st == DH_OK)
-            st = derive(&g->c, conn, &b, &row, &fact, e);
-        if (st == DH_OK)
-            st = DH_DOSSIERS(conn)->put_dossier(conn, &row, e);
-        json_decref(b.bodies);
-        free(b.ev);
-        memset(&b, 0, sizeof b);
-        if (x->progress && (i + 1) % 10000 == 0)
-            x->progress((long)(i + 1), (long)codes.n, x->closure);
+            st = derive_chunk(g, &m, &rep, e);
+        free(chunk);
+        bmap_free(&m);
+        if (x->progress && st == DH_OK && (i / 10000 != (i + k) / 10000 || i + k == codes.n))
+            x->progress((long)(i + k), (long)codes.n, x->closure);
     }
     if (st == DH_OK)
         st = DH_META(conn)->meta_bump(conn, "agg_built", e);

@@ -23,6 +23,7 @@ typedef struct bucket {
     dh_devent *ev;
     size_t n, cap;
     bool dirty;
+    bool absent; /* known to have no stored event and no row (not read) */
 } bucket;
 
 /* A string member of o, or NULL. */

@@ -212,11 +212,15 @@ void dh_aggbatch_free(dh_aggbatch *b);
 /* The id of (unit, procedure, field), created when new. */
 dh_status dh_aggbatch_key(dh_aggbatch *b, dh_conn *c, const char *unit, const char *procedure,
                           const char *field, int32_t *id, dh_err *e);
-/* Reads the stored facts of the n dossiers (distinct codes) in one call,
- * for the dh_aggbatch_change of each that follows (forgetting those read
- * by an earlier call). */
+/* Reads every stored key in one call (for a batch that will ask for most
+ * of them: the rebuild), so that dh_aggbatch_key finds them without one. */
+dh_status dh_aggbatch_load_keys(dh_aggbatch *b, dh_conn *c, dh_err *e);
+/* Reads the stored facts of the first nread of the n dossiers (distinct
+ * codes) in one call, for the dh_aggbatch_change of each that follows
+ * (forgetting those read by an earlier call); the other n - nread are known
+ * to have none (not stored yet, or their facts cleared) and are not read. */
 dh_status dh_aggbatch_prefetch(dh_aggbatch *b, dh_conn *c, const char *const *codes, size_t n,
-                               dh_err *e);
+                               size_t nread, dh_err *e);
 /* Replaces dossier `code`'s contribution by f's (NULL: none). Call before
  * the dossier row (with its new fact) is written; the stored fact is the
  * one prefetched, else read now. */

@@ -146,6 +146,14 @@ typedef struct dh_dossiers_ops {
                                    void *closure, dh_err *e);
     dh_status (*insert_devents)(dh_conn *c, const dh_devent_row *rows, size_t n, dh_err *e);
     dh_status (*put_dossiers)(dh_conn *c, const dh_dossier_row *rows, size_t n, dh_err *e);
+    /* insert_dossiers: put_dossiers for n rows whose codes the caller knows
+     * absent (a COPY straight into the table on PostgreSQL); a code already
+     * stored answers DH_E_CONFLICT, after which the transaction must be
+     * rolled back. dossiers_empty: *empty is true when no dossier event and
+     * no dossier is stored (a bulk import into an empty database then knows
+     * what it has not written itself is absent). */
+    dh_status (*insert_dossiers)(dh_conn *c, const dh_dossier_row *rows, size_t n, dh_err *e);
+    dh_status (*dossiers_empty)(dh_conn *c, bool *empty, dh_err *e);
 } dh_dossiers_ops;
 
 #define DH_DOSSIERS(c) (dh_conn_ops(c)->dossiers)

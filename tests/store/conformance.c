@@ -1747,6 +1747,74 @@ static void dossiers_and_cells_bulk(void **state)
     assert_int_equal(a.cell[1].minutes, 20);
 }
 
+/* insert_dossiers (new codes only, a COPY on PostgreSQL) and dossiers_empty. */
+static void dossiers_insert_bulk(void **state)
+{
+    fx *f = *state;
+    dh_conn *c = f->c;
+    dh_err e;
+    const dh_dossiers_ops *O = DH_DOSSIERS(c);
+    bool empty = false;
+    OK(O->dossiers_empty(c, &empty, &e));
+    assert_true(empty);
+    /* events alone make the store not empty */
+    dh_devent_row ev = {0, "s", "e1", "HS-X", "received", 1, "{}", 1};
+    OK(f->ops->begin(f->c, true, &e));
+    OK(O->insert_devents(c, &ev, 1, &e));
+    OK(O->dossiers_empty(c, &empty, &e));
+    assert_false(empty);
+    f->ops->rollback(f->c);
+    OK(O->dossiers_empty(c, &empty, &e));
+    assert_true(empty);
+    dh_dfact fact = {.key = 2, .r_day = 90, .f_day = 95, .o_day = 93, .channel = 1,
+                     .fin = DH_KFIN_EARLY, .used_minutes = 5};
+    dh_dossier_row ds[2] = {{0}, {0}};
+    ds[0].code = "HS-I1";
+    ds[0].unit = ds[0].receiving_unit = "U1";
+    ds[0].procedure = "P\\1";
+    ds[0].channel = "direct";
+    ds[0].received_at = NOW - 50;
+    ds[0].due_at = ds[0].due_effective = NOW + 10;
+    ds[0].state = "in_progress";
+    ds[0].paid = true;
+    ds[0].nsupplements = 2;
+    ds[0].updated_at = NOW;
+    ds[0].fact = &fact;
+    ds[1].code = "HS-I2";
+    ds[1].unit = ds[1].receiving_unit = ds[1].procedure = ds[1].channel = "";
+    ds[1].state = "incomplete";
+    ds[1].updated_at = NOW;
+    OK(O->insert_dossiers(c, ds, 2, &e));
+    OK(O->insert_dossiers(c, ds, 0, &e));
+    OK(O->dossiers_empty(c, &empty, &e));
+    assert_false(empty);
+    dossier_seen s = {0};
+    OK(O->get_dossier(c, "HS-I1", on_dossier, &s, &e));
+    assert_string_equal(s.unit, "U1");
+    assert_string_equal(s.state, "in_progress");
+    assert_true(s.outcome_null);
+    assert_true(s.d.paid && !s.d.paid_online);
+    assert_int_equal(s.d.nsupplements, 2);
+    assert_int_equal(s.d.due_effective, NOW + 10);
+    assert_int_equal(s.d.finished_at, 0);
+    const char *codes[] = {"HS-I1", "HS-I2"};
+    fact_seen fs = {0};
+    OK(DH_AGGS(c)->get_facts(c, codes, 2, on_fact, &fs, &e));
+    assert_int_equal(fs.n, 1);
+    assert_string_equal(fs.code[0], "HS-I1");
+    assert_int_equal(fs.f[0].used_minutes, 5);
+
+    /* a code already stored: conflict, and the transaction is rolled back */
+    dh_dossier_row again[2] = {ds[1], ds[1]};
+    again[0].code = "HS-I3";
+    OK(f->ops->begin(f->c, true, &e));
+    FAILS(DH_E_CONFLICT, O->insert_dossiers(c, again, 2, &e));
+    f->ops->rollback(f->c);
+    memset(&s, 0, sizeof s);
+    FAILS(DH_E_NOTFOUND, O->get_dossier(c, "HS-I3", on_dossier, &s, &e));
+
+}
+
 /* More cells than one slice of a backend that reads them in slices (PostgreSQL: a cursor,
  * 16 rows and then up to 5000 at a time): every cell once, in (rev, key, day) order, a stop
  * in the middle of a slice, and reads inside the caller's transaction one after another. */
@@ -4296,6 +4364,7 @@ int main(void)
         T(aggregates_keys_cells_facts),
         T(aggregates_cells_in_slices),
         T(dossier_events_bulk),
+        T(dossiers_insert_bulk),
         T(dossiers_and_cells_bulk),
         T(index766_config_manual),
         T(plans_files_tasks_updates),

@@ -557,6 +557,43 @@ static dh_status pg_insert_devents(dh_conn *c, const dh_devent_row *rows, size_t
     return s;
 }
 
+/* The COPY text of n dossier rows, in the column order of PUT_COLS. */
+static void copy_dossier_rows(dh_buf *b, const dh_dossier_row *rows, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const dh_dossier_row *r = &rows[i];
+        dh_pg_copy_text(b, r->code, '\t');
+        dh_pg_copy_text(b, r->unit, '\t');
+        dh_pg_copy_text(b, r->receiving_unit, '\t');
+        dh_pg_copy_text(b, r->procedure, '\t');
+        dh_pg_copy_text(b, r->channel, '\t');
+        dh_pg_copy_int(b, r->by_applicant, '\t');
+        dh_pg_copy_time(b, r->received_at, '\t');
+        dh_pg_copy_time(b, r->counting_from, '\t');
+        dh_pg_copy_time(b, r->due_at, '\t');
+        dh_pg_copy_time(b, r->due_effective, '\t');
+        dh_pg_copy_time(b, r->at_risk_from, '\t');
+        dh_pg_copy_time(b, r->extended_to, '\t');
+        dh_pg_copy_time(b, r->finished_at, '\t');
+        dh_pg_copy_text(b, r->state, '\t');
+        dh_pg_copy_text(b, r->outcome, '\t');
+        dh_pg_copy_int(b, r->used_minutes, '\t');
+        dh_pg_copy_int(b, r->budget_minutes, '\t');
+        dh_pg_copy_int(b, r->late_minutes, '\t');
+        dh_pg_copy_int(b, r->nsupplements, '\t');
+        dh_pg_copy_int(b, r->paid, '\t');
+        dh_pg_copy_int(b, r->paid_online, '\t');
+        dh_pg_copy_int(b, r->rating, '\t');
+        dh_pg_copy_int(b, r->digitised_input, '\t');
+        dh_pg_copy_int(b, r->digitised_result, '\t');
+        dh_pg_copy_int(b, (int64_t)r->updated_at, '\t');
+        unsigned char blob[DH_DFACT_BLOB];
+        if (r->fact)
+            dh_dfact_pack(r->fact, blob);
+        dh_pg_copy_bytes(b, r->fact ? blob : NULL, sizeof blob, '\n');
+    }
+}
+
 /* COPY into a temporary table of the connection (made on first use, or
  * again after a rollback undid its making), then one upsert from it, then
  * emptied for the next call. */
@@ -565,38 +602,7 @@ static dh_status pg_put_dossiers(dh_conn *c, const dh_dossier_row *rows, size_t 
     if (!n)
         return DH_OK;
     dh_buf b = DH_BUF_INIT;
-    for (size_t i = 0; i < n; i++) {
-        const dh_dossier_row *r = &rows[i];
-        dh_pg_copy_text(&b, r->code, '\t');
-        dh_pg_copy_text(&b, r->unit, '\t');
-        dh_pg_copy_text(&b, r->receiving_unit, '\t');
-        dh_pg_copy_text(&b, r->procedure, '\t');
-        dh_pg_copy_text(&b, r->channel, '\t');
-        dh_pg_copy_int(&b, r->by_applicant, '\t');
-        dh_pg_copy_time(&b, r->received_at, '\t');
-        dh_pg_copy_time(&b, r->counting_from, '\t');
-        dh_pg_copy_time(&b, r->due_at, '\t');
-        dh_pg_copy_time(&b, r->due_effective, '\t');
-        dh_pg_copy_time(&b, r->at_risk_from, '\t');
-        dh_pg_copy_time(&b, r->extended_to, '\t');
-        dh_pg_copy_time(&b, r->finished_at, '\t');
-        dh_pg_copy_text(&b, r->state, '\t');
-        dh_pg_copy_text(&b, r->outcome, '\t');
-        dh_pg_copy_int(&b, r->used_minutes, '\t');
-        dh_pg_copy_int(&b, r->budget_minutes, '\t');
-        dh_pg_copy_int(&b, r->late_minutes, '\t');
-        dh_pg_copy_int(&b, r->nsupplements, '\t');
-        dh_pg_copy_int(&b, r->paid, '\t');
-        dh_pg_copy_int(&b, r->paid_online, '\t');
-        dh_pg_copy_int(&b, r->rating, '\t');
-        dh_pg_copy_int(&b, r->digitised_input, '\t');
-        dh_pg_copy_int(&b, r->digitised_result, '\t');
-        dh_pg_copy_int(&b, (int64_t)r->updated_at, '\t');
-        unsigned char blob[DH_DFACT_BLOB];
-        if (r->fact)
-            dh_dfact_pack(r->fact, blob);
-        dh_pg_copy_bytes(&b, r->fact ? blob : NULL, sizeof blob, '\n');
-    }
+    copy_dossier_rows(&b, rows, n);
     dh_status s = dh_pg_command(c,
                                 "CREATE TEMP TABLE IF NOT EXISTS dh_stage_dossiers "
                                 "(LIKE dossiers INCLUDING DEFAULTS)",
@@ -615,6 +621,33 @@ static dh_status pg_put_dossiers(dh_conn *c, const dh_dossier_row *rows, size_t 
     return s;
 }
 
+/* COPY straight into the table: the caller knows every code absent, and a
+ * taken one fails the COPY (23505, DH_E_CONFLICT). */
+static dh_status pg_insert_dossiers(dh_conn *c, const dh_dossier_row *rows, size_t n, dh_err *e)
+{
+    if (!n)
+        return DH_OK;
+    dh_buf b = DH_BUF_INIT;
+    copy_dossier_rows(&b, rows, n);
+    dh_status s = dh_pg_copy(c, "COPY dossiers(" PUT_COLS ") FROM STDIN", &b, "insert dossiers",
+                             e);
+    dh_buf_free(&b);
+    return s;
+}
+
+static dh_status pg_dossiers_empty(dh_conn *c, bool *empty, dh_err *e)
+{
+    static const char sql[] = "SELECT NOT EXISTS (SELECT 1 FROM dossier_events) "
+                              "AND NOT EXISTS (SELECT 1 FROM dossiers)";
+    PGresult *res;
+    dh_status s = dh_pg_exec(c, sql, NULL, &res, "read dossier events", e);
+    if (s)
+        return s;
+    *empty = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    return DH_OK;
+}
+
 const dh_dossiers_ops dh_postgres_dossiers_ops = {
     .find_devent = pg_find_devent,
     .insert_devent = pg_insert_devent,
@@ -628,4 +661,6 @@ const dh_dossiers_ops dh_postgres_dossiers_ops = {
     .find_devents_many = pg_find_devents_many,
     .insert_devents = pg_insert_devents,
     .put_dossiers = pg_put_dossiers,
+    .insert_dossiers = pg_insert_dossiers,
+    .dossiers_empty = pg_dossiers_empty,
 };

@@ -460,6 +460,46 @@ static dh_status sq_put_dossiers(dh_conn *c, const dh_dossier_row *rows, size_t 
     return s;
 }
 
+/* Whether a row of `sql` (one text parameter, or none) exists. */
+static dh_status sq_exists(dh_conn *c, const char *sql, const char *arg, bool *found, dh_err *e)
+{
+    sqlite3_stmt *st = dh_sq_stmt(c, sql, e);
+    if (!st)
+        return DH_E_DB;
+    if (arg)
+        dh_sq_bind_text(st, 1, arg);
+    int rc = sqlite3_step(st);
+    *found = rc == SQLITE_ROW;
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? DH_OK : dh_sq_db_error(c, e, "read dossiers");
+}
+
+static dh_status sq_insert_dossiers(dh_conn *c, const dh_dossier_row *rows, size_t n, dh_err *e)
+{
+    dh_status s = DH_OK;
+    for (size_t i = 0; i < n && s == DH_OK; i++) {
+        bool found;
+        s = sq_exists(c, "SELECT 1 FROM dossiers WHERE code = ?", rows[i].code, &found, e);
+        if (s == DH_OK && found)
+            s = dh_err_set(e, DH_E_CONFLICT, "conflict", NULL, "insert dossiers: %s exists",
+                           rows[i].code);
+        if (s == DH_OK)
+            s = sq_put_dossier(c, &rows[i], e);
+    }
+    return s;
+}
+
+static dh_status sq_dossiers_empty(dh_conn *c, bool *empty, dh_err *e)
+{
+    bool found;
+    dh_status s = sq_exists(c,
+                            "SELECT 1 WHERE EXISTS (SELECT 1 FROM dossier_events) "
+                            "OR EXISTS (SELECT 1 FROM dossiers)",
+                            NULL, &found, e);
+    *empty = !found;
+    return s;
+}
+
 const dh_dossiers_ops dh_sqlite_dossiers_ops = {
     .find_devent = sq_find_devent,
     .insert_devent = sq_insert_devent,
@@ -473,4 +513,6 @@ const dh_dossiers_ops dh_sqlite_dossiers_ops = {
     .find_devents_many = sq_find_devents_many,
     .insert_devents = sq_insert_devents,
     .put_dossiers = sq_put_dossiers,
+    .insert_dossiers = sq_insert_dossiers,
+    .dossiers_empty = sq_dossiers_empty,
 };
