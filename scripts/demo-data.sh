@@ -7,7 +7,8 @@
 # Loads the demo province into DB_URL (`dieuhanh demo --no-serve`, nothing
 # when it is there), then, once a day, generates DOSSIERS (default 30000)
 # dossiers received from a year ago to today into DIR/events.ndjson and
-# imports them. The day of the file is kept in DIR/events.day (the Vietnam
+# imports them, with a year of citizen feedback up to yesterday (DOSSIERS / 15
+# records). The day of the file is kept in DIR/events.day (the Vietnam
 # calendar day, as the overview counts its months): on a later day an
 # SQLite demo database is made again from scratch, so that the overview's
 # current month has data, the directives the demo dates from today are
@@ -31,5 +32,10 @@ if [ ! -f "$dir/events.day" ]; then
     "$bin" gen events --dossiers "$n" --seed 2024 --from "$from" --to "$today" \
         -o "$dir/events.ndjson" --db "$db"
     "$bin" import events "$dir/events.ndjson" --db "$db"
+    # a year of citizen feedback up to yesterday (gen feedback handles each record
+    # through the real operations at made-up instants, none of them after --to)
+    yesterday=$(TZ=Asia/Ho_Chi_Minh date -d "$today 1 day ago" +%F)
+    "$bin" gen feedback --records $((n / 15 + 20)) --seed 2024 --from "$from" --to "$yesterday" \
+        --db "$db" >/dev/null
     echo "$today" >"$dir/events.day"
 fi
