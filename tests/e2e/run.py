@@ -8,7 +8,9 @@ import argparse
 import glob
 import importlib.util
 import os
+import shutil
 import sys
+import tempfile
 import time
 import traceback
 
@@ -21,6 +23,19 @@ def main():
     ap.add_argument("--bin", required=True)
     ap.add_argument("-k", default="")
     args = ap.parse_args()
+    # Every temporary file of the tests, and of the programs they start (the
+    # binary, Chromium, nginx), goes below one folder removed at the end, so
+    # that a run leaves nothing behind in /tmp whatever a test forgot.
+    run_tmp = tempfile.mkdtemp(prefix="dh-e2e-run-")
+    os.environ["TMPDIR"] = run_tmp
+    tempfile.tempdir = run_tmp
+    try:
+        return run_all(args)
+    finally:
+        shutil.rmtree(run_tmp, ignore_errors=True)
+
+
+def run_all(args):
     here = os.path.dirname(os.path.abspath(__file__))
     passed = failed = 0
     for path in sorted(glob.glob(os.path.join(here, "test_*.py"))):
