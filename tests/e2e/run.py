@@ -27,6 +27,9 @@ def main():
     # binary, Chromium, nginx), goes below one folder removed at the end, so
     # that a run leaves nothing behind in /tmp whatever a test forgot.
     run_tmp = tempfile.mkdtemp(prefix="dh-e2e-run-")
+    # open like /tmp itself: some programs run as another user (initdb and the
+    # PostgreSQL server of scripts/pg-test.sh run as nobody)
+    os.chmod(run_tmp, 0o1777)
     os.environ["TMPDIR"] = run_tmp
     tempfile.tempdir = run_tmp
     try:

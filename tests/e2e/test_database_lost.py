@@ -12,6 +12,7 @@ cluster is back the same server, without a restart, answers again, with
 the same sessions and nothing written by the refused requests.
 """
 import os
+import time
 import subprocess
 
 import harness
@@ -58,9 +59,17 @@ def outage(s, t):
         assert r.header("Retry-After"), (path, r.headers)
         # the error's log line names the request, as its access-log line does
         rid = r.header("X-Request-Id")
-        log = s.read_log(tail=None)
+        # the access-log line is written once the reply has gone out, so it may
+        # follow the client's read of the reply by a moment
+        deadline = time.time() + 10
+        while True:
+            log = s.read_log(tail=None)
+            access = [l for l in log.splitlines() if rid in l and l[:1] == "{"]
+            if access or time.time() > deadline:
+                break
+            time.sleep(0.05)
         assert "dieuhanh: request %s: database_unavailable" % rid in log, (path, log[-2000:])
-        assert '"status":503' in [l for l in log.splitlines() if rid in l and l[:1] == "{"][0]
+        assert access and '"status":503' in access[0], (path, log[-2000:])
     r = s.request("GET", "/api/v1/health")
     assert r.status == 503 and r.json["db"] == "error", r
     assert s.proc.poll() is None, "the server died with its database: " + s.read_log()

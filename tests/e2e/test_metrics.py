@@ -231,7 +231,14 @@ def test_access_log_and_request_id(ctx):
     assert r.status == 401 and r.header("X-Request-Id") == "refused-1"
     me = s.request("GET", "/api/v1/me", token=token).json
 
-    text, lines = log_lines(s)
+    # a line is written once its reply has gone out: it may lag the client by a moment
+    deadline = time.time() + 10
+    while True:
+        text, lines = log_lines(s)
+        seen = {l["request_id"] for l in lines}
+        if {rid, mine, "refused-1"} <= seen or time.time() > deadline:
+            break
+        time.sleep(0.05)
     assert lines, text[-2000:]
     for l in lines:
         assert list(l) == ["time", "method", "route", "status", "duration_ms", "bytes", "user",
