@@ -55,7 +55,7 @@ S ?= 60
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
-.PHONY: all deps test-deps unit-tests asan test demo bench clean deb fuzz
+.PHONY: all deps test-deps unit-tests asan test demo bench clean deb fuzz fuzz-bin
 all: $(BUILD)/dieuhanh
 
 deps:
@@ -114,11 +114,13 @@ $(BUILD)/bin/%: tests/fuzz/%.c $(FUZZ_LIB) $(FUZZ_HDR) $(BUILD)/libdh.a
 
 # New inputs go to build/fuzz/corpus/NAME (tests/fuzz/corpus/NAME is the
 # kept seed corpus), crashing ones to tests/fuzz/crashes/NAME.
-fuzz:
+fuzz-bin:
 	@test -n "$(T)" && test -f tests/fuzz/$(T).c || \
 	  { echo "usage: make fuzz T=NAME S=SECONDS; NAME: $(notdir $(basename $(FUZZ_SRC)))" >&2; exit 2; }
 	$(MAKE) --no-print-directory CC=$(FUZZ_CC) BUILD=build/fuzz OPT="$(FUZZ_OPT)" \
 	  EXTRA_CFLAGS="$(FUZZ_WARN)" build/fuzz/bin/$(T)
+
+fuzz: fuzz-bin
 	mkdir -p build/fuzz/corpus/$(T) tests/fuzz/corpus/$(T) tests/fuzz/crashes/$(T)
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  build/fuzz/bin/$(T) -max_total_time=$(S) -print_final_stats=1 -rss_limit_mb=2048 \
