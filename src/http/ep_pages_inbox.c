@@ -80,10 +80,13 @@ static const char *kind_label(dh_page *pg, const char *kind)
     return kind;
 }
 
-/* "YYYY-MM-DD" as "DD/MM/YYYY"; anything else as it is, "—" when empty. */
+/* "YYYY-MM-DD" as "DD/MM/YYYY"; anything else as it is (escaped), "—" when empty. */
 static void date_vn(dh_page *pg, const char *s)
 {
-    if (strlen(s) == 10 && s[4] == '-' && s[7] == '-')
+    bool iso = strlen(s) == 10;
+    for (int i = 0; i < 10 && iso; i++)
+        iso = i == 4 || i == 7 ? s[i] == '-' : s[i] >= '0' && s[i] <= '9';
+    if (iso)
         dh_page_fmt(pg, "%.2s/%.2s/%.4s", s + 8, s + 5, s);
     else
         dh_page_text(pg, *s ? s : "—");
@@ -145,9 +148,8 @@ static void row_start(dh_page *pg, const json_t *r, const char *created_vn)
         dh_page_text(pg, created_vn);
         dh_page_raw(pg, "</small>");
     }
-    dh_page_fmt(pg, "</td><td class=\"state-%s\">", !strcmp(kind, "overdue") ? "overdue"
-                                                    : !strcmp(kind, "no_report") ? "overdue"
-                                                                                 : "at_risk");
+    dh_page_raw(pg, urgency(kind) < 2 ? "</td><td class=\"state-overdue\">"
+                                      : "</td><td class=\"state-at_risk\">");
     dh_page_text(pg, kind_label(pg, kind));
     dh_page_raw(pg, "</td>");
 }
