@@ -157,7 +157,7 @@ static dh_status remind_tx(dh_tx *tx, void *closure, dh_err *e)
         bool inserted = false;
         st = F->put_reminder(tx->c,
                              &(dh_fb_reminder_row){0, r->unit, cl->today, kind, r->id, msg,
-                                                   cl->now, NULL},
+                                                   cl->now, NULL, 0, NULL},
                              &inserted, e);
         if (st || (!inserted && !cl->force))
             continue;
@@ -237,10 +237,12 @@ static int rem_json(void *closure, const dh_fb_reminder_row *r)
     char day[DH_DATE_TEXT_LEN];
     dh_date_format(r->day, day);
     json_array_append_new(l->items,
-                          json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:o}", "id", (json_int_t)r->id,
-                                    "unit", r->unit, "day", day, "kind", r->kind, "code", r->code,
-                                    "message", r->message, "created_at",
-                                    dh_fbi_time_json(r->created_at)));
+                          json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s}", "id",
+                                    (json_int_t)r->id, "unit", r->unit, "day", day, "kind",
+                                    r->kind, "code", r->code, "message", r->message, "created_at",
+                                    dh_fbi_time_json(r->created_at), "due_at",
+                                    dh_fbi_time_json(r->due_at), "state",
+                                    r->state ? r->state : ""));
     l->last = r->id;
     l->n++;
     return 0;

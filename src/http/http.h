@@ -182,6 +182,7 @@ extern const dh_route dh_routes_feedback[];
 extern const dh_route dh_routes_open311[];
 extern const dh_route dh_routes_public_feedback[];
 extern const dh_route dh_routes_pages_feedback[];
+extern const dh_route dh_routes_pages_inbox[];
 
 /* ---- What the public pages and APIs share (public.c). */
 

@@ -61,6 +61,7 @@ static const dh_route *const groups[] = {dh_routes_health, dh_routes_metrics,
                                          dh_routes_plans, dh_routes_dti, dh_routes_pages_dti,
                                          dh_routes_feedback, dh_routes_open311,
                                          dh_routes_public_feedback, dh_routes_pages_feedback,
+                                         dh_routes_pages_inbox,
                                          dh_routes_stations};
 
 /* ------------------------------------------------------------------ */

@@ -106,6 +106,10 @@ typedef struct dh_fb_reminder_row {
     const char *message;
     time_t created_at;
     const char *code; /* list_reminders: the record's code; ignored when inserting */
+    /* list_reminders: the record's deadline and state now (not when reminded:
+     * a pause or an answer since moves them); 0 / NULL when inserting. */
+    time_t due_at; /* 0: none (paused) */
+    const char *state;
 } dh_fb_reminder_row;
 
 /* One unit's feedback in a period (KPIs): counts over records received in

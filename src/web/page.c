@@ -133,6 +133,7 @@ void dh_page_begin(dh_page *pg, const char *title, const char *nav)
         dh_page_text(pg, L(pg, "Điều hướng chính", "Main navigation"));
         dh_page_raw(pg, "\"><ul>");
         nav_item(pg, "/tong-quan", L(pg, "Tổng quan", "Overview"), "tong-quan", nav);
+        nav_item(pg, "/nhac-viec", L(pg, "Nhắc việc", "Reminders"), "nhac-viec", nav);
         nav_item(pg, "/ho-so", L(pg, "Hồ sơ", "Dossiers"), "ho-so", nav);
         nav_item(pg, "/ke-hoach", L(pg, "Kế hoạch", "Plans"), "ke-hoach", nav);
         nav_item(pg, "/chi-tieu", L(pg, "Chỉ tiêu", "Targets"), "chi-tieu", nav);

@@ -424,6 +424,7 @@ MATRIX = [
     E("GET", "/phan-anh/da-tra-loi", "public"),
     E("GET", "/phan-anh-tong-hop", "any", filtered=True),
     E("GET", "/xu-ly-phan-anh", "read", filtered=True, path="/xu-ly-phan-anh?unit=" + U),
+    E("GET", "/nhac-viec", "read", filtered=True, path="/nhac-viec?unit=" + U),
     E("GET", "/xu-ly-phan-anh/{}", "read", path="/xu-ly-phan-anh/{feedback}", rels="open",
       deny=404),
     E("POST", "/xu-ly-phan-anh/{}", "write", path="/xu-ly-phan-anh/{feedback}", rels="open",

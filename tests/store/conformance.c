@@ -3884,10 +3884,10 @@ static void feedback_records_events(void **state)
 
 static int on_fb_reminder(void *cl, const dh_fb_reminder_row *r)
 {
-    char s[96], day[DH_DATE_TEXT_LEN];
+    char s[128], day[DH_DATE_TEXT_LEN];
     dh_date_format(r->day, day);
-    snprintf(s, sizeof s, "%s %s %s %s %s @%lld", r->unit, day, r->kind, r->code, r->message,
-             (long long)r->created_at);
+    snprintf(s, sizeof s, "%s %s %s %s %s @%lld due=%lld %s", r->unit, day, r->kind, r->code,
+             r->message, (long long)r->created_at, (long long)r->due_at, r->state);
     return add_row(cl, r->id, s);
 }
 
@@ -3963,24 +3963,25 @@ static void feedback_reminders_media_close(void **state)
     dh_date d1 = dh_date_from_ymd(2026, 12, 1), d2 = dh_date_from_ymd(2026, 12, 2);
     bool ins = false;
     OK(d->put_reminder(f->c, &(dh_fb_reminder_row){0, "UB-P1", d1, "overdue", c, "Quá hạn", 10,
-                                                   NULL}, &ins, &e));
+                                                   NULL, 0, NULL}, &ins, &e));
     assert_true(ins);
     OK(d->put_reminder(f->c, &(dh_fb_reminder_row){0, "UB-P1", d1, "overdue", c, "again", 11,
-                                                   NULL}, &ins, &e));
+                                                   NULL, 0, NULL}, &ins, &e));
     assert_false(ins); /* the same unit, day, kind and record: kept once */
     OK(d->put_reminder(f->c, &(dh_fb_reminder_row){0, "UB-P1", d2, "at_risk", c, "Sắp hạn", 20,
-                                                   NULL}, &ins, &e));
+                                                   NULL, 0, NULL}, &ins, &e));
     assert_true(ins);
-    OK(d->put_reminder(f->c, &(dh_fb_reminder_row){0, "UB-P2", d2, "overdue", a, "P2", 30, NULL},
-                       &ins, &e));
+    OK(d->put_reminder(
+        f->c, &(dh_fb_reminder_row){0, "UB-P2", d2, "overdue", a, "P2", 30, NULL, 0, NULL}, &ins,
+        &e));
     assert_true(ins);
-    REFUSED(d->put_reminder(f->c, &(dh_fb_reminder_row){0, "UB-P1", d2, "soon", c, "x", 1, NULL},
-                            &ins, &e));
+    REFUSED(d->put_reminder(
+        f->c, &(dh_fb_reminder_row){0, "UB-P1", d2, "soon", c, "x", 1, NULL, 0, NULL}, &ins, &e));
     r = (rows){0};
     OK(d->list_reminders(f->c, "UB-P1", 0, 10, on_fb_reminder, &r, &e));
     assert_int_equal(r.n, 2);
-    assert_string_equal(r.s[0], "UB-P1 2026-12-02 at_risk PA-3 Sắp hạn @20");
-    assert_string_equal(r.s[1], "UB-P1 2026-12-01 overdue PA-3 Quá hạn @10");
+    assert_string_equal(r.s[0], "UB-P1 2026-12-02 at_risk PA-3 Sắp hạn @20 due=1500 received");
+    assert_string_equal(r.s[1], "UB-P1 2026-12-01 overdue PA-3 Quá hạn @10 due=1500 received");
     int64_t newest = r.id[0];
     r = (rows){0};
     OK(d->list_reminders(f->c, "UB-P1", newest, 10, on_fb_reminder, &r, &e));
@@ -3988,7 +3989,7 @@ static void feedback_reminders_media_close(void **state)
     r = (rows){0};
     OK(d->list_reminders(f->c, NULL, 0, 2, on_fb_reminder, &r, &e));
     assert_int_equal(r.n, 2);
-    assert_string_equal(r.s[0], "UB-P2 2026-12-02 overdue PA-1 P2 @30");
+    assert_string_equal(r.s[0], "UB-P2 2026-12-02 overdue PA-1 P2 @30 due=0 answered");
 }
 
 /* ------------------------------------------------------------------ */

@@ -406,7 +406,8 @@ static int reminder_row(const PGresult *res, int i, void *cb, void *closure)
     dh_fb_reminder_row r = {dh_pg_col_int(res, i, 0),  dh_pg_col_text(res, i, 1),
                             dh_pg_col_date(res, i, 2), dh_pg_col_text(res, i, 3),
                             dh_pg_col_int(res, i, 4),  dh_pg_col_text(res, i, 5),
-                            dh_pg_col_time(res, i, 6), dh_pg_col_text(res, i, 7)};
+                            dh_pg_col_time(res, i, 6), dh_pg_col_text(res, i, 7),
+                            dh_pg_col_time(res, i, 8), dh_pg_col_text(res, i, 9)};
     return ((dh_fb_reminder_cb)cb)(closure, &r);
 }
 
@@ -421,7 +422,8 @@ static dh_status pg_list_reminders(dh_conn *c, const char *unit, int64_t before_
     else
         dh_pg_null(&p);
     return rows(c,
-                "SELECT m.id, m.unit, m.day, m.kind, m.record_id, m.message, m.created_at, r.code "
+                "SELECT m.id, m.unit, m.day, m.kind, m.record_id, m.message, m.created_at, r.code, "
+                "r.due_at, r.state "
                 "FROM fb_reminders m JOIN fb_records r ON r.id = m.record_id WHERE ($1::text IS "
                 "NULL OR m.unit = $1) AND m.id < $2 ORDER BY m.id DESC LIMIT $3",
                 &p, reminder_row, (void *)cb, closure, "read feedback reminders", e);

@@ -416,7 +416,8 @@ static int reminder_row(sqlite3_stmt *st, void *cb, void *closure)
     dh_fb_reminder_row r = {sqlite3_column_int64(st, 0), dh_sq_col_text(st, 1),
                             dh_sq_col_date(st, 2),       dh_sq_col_text(st, 3),
                             sqlite3_column_int64(st, 4), dh_sq_col_text(st, 5),
-                            dh_sq_col_time(st, 6),       dh_sq_col_text(st, 7)};
+                            dh_sq_col_time(st, 6),       dh_sq_col_text(st, 7),
+                            dh_sq_col_time(st, 8),       dh_sq_col_text(st, 9)};
     return ((dh_fb_reminder_cb)cb)(closure, &r);
 }
 
@@ -425,7 +426,8 @@ static dh_status sq_list_reminders(dh_conn *c, const char *unit, int64_t before_
 {
     sqlite3_stmt *st = dh_sq_stmt(
         c,
-        "SELECT m.id, m.unit, m.day, m.kind, m.record_id, m.message, m.created_at, r.code FROM "
+        "SELECT m.id, m.unit, m.day, m.kind, m.record_id, m.message, m.created_at, r.code, r.due_at, "
+        "r.state FROM "
         "fb_reminders m JOIN fb_records r ON r.id = m.record_id WHERE (?1 IS NULL OR m.unit = "
         "?1) AND (?2 = 0 OR m.id < ?2) ORDER BY m.id DESC LIMIT ?3",
         e);
