@@ -1,8 +1,8 @@
 /* bench/mega.c - the merged mega-province of issue 20: Hồ Chí Minh City after
  * 1 July 2025 (merged with Bà Rịa – Vũng Tàu and Bình Dương) with its history
  * since 2015, and N dossiers over 2016-01-01..2026-10-31 written straight
- * into the tables (like bench/kpis.c), or an events file of N dossiers for
- * `dieuhanh import events`.
+ * into the tables (without the importer), or an events file of N dossiers
+ * for `dieuhanh import events`. docs/benchmarks.md has its figures.
  *
  * usage: build/bench/mega [options]   (--help for the options)
  *
@@ -34,11 +34,15 @@
  * days from Tết x0.45 rising back to normal over the next two weeks); codes
  * in time order. 65% commune-level, 20% district-level (at the communes
  * after 2025-07-01), 15% province-level. Everything else (channel, times,
- * outcome, ratings, payments, the fact) as bench/kpis.c (bench/dossier.h).
- * The aggregate cells are summed in memory and written as soon as no later
- * dossier can touch them (a dossier contributes on its receipt day or
- * later), under one agg_rev, so that memory follows the window of open work,
- * not keys x days. SQLite only.
+ * outcome, ratings, payments) drawn as bench/kpis.c draws it (bench/dossier.h),
+ * then written as the events a counter's system would send, replayed by
+ * core/dossier.h exactly as the import replays them (the row and the fact),
+ * and stored through the store's bulk operations: the events, the rows and
+ * the aggregate cells, so that `dieuhanh rebuild` computes the same cells
+ * (--check compares them). The cells are summed in memory and written as
+ * soon as no later dossier can touch them (a dossier contributes on its
+ * receipt day or later), under one agg_rev, so that memory follows the
+ * window of open work, not keys x days. SQLite files only.
  */
 #include <math.h>
 #include <stdarg.h>
@@ -375,7 +379,7 @@ typedef struct world {
     const dh_proc **cp[3];
     double *cw[3]; /* cumulative Zipf weights of cp */
     size_t ncp[3];
-    char codes[8][16]; /* unit codes built for the dossier being drawn */
+    char codes[1][16]; /* the unit code built for the dossier being drawn */
 } world;
 
 static const char *const levels[3] = {"commune", "district", "province"};
