@@ -99,7 +99,7 @@ $(BUILD)/tests/store_%: tests/store/%.c $(BUILD)/libdh.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libdh.a $(LIBS) -lcmocka
 
-$(BUILD)/bench/%: bench/%.c bench/bench.h $(BUILD)/libdh.a
+$(BUILD)/bench/%: bench/%.c bench/bench.h bench/dossier.h $(BUILD)/libdh.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -O2 -o $@ $< $(BUILD)/libdh.a $(LIBS)
 
@@ -133,7 +133,7 @@ asan:
 	$(MAKE) SAN=1 all unit-tests
 
 test: test-deps
-	$(MAKE) all unit-tests
+	$(MAKE) all unit-tests $(BUILD)/bench/mega
 	$(MAKE) SAN=1 all unit-tests
 	$(MAKE) deb
 	scripts/run-tests.sh

@@ -60,28 +60,9 @@
 
 #define BENCH_NAME "kpis"
 #include "bench.h"
+#include "dossier.h"
 
 /* ---- The synthetic dossiers. --------------------------------------------- */
-
-/* one random stream per dossier, so that a dossier can be drawn again */
-static uint64_t rng;
-static void rng_seed(long i)
-{
-    uint64_t z = (uint64_t)i * 0x9E3779B97F4A7C15ULL + 0x5DEECE66DULL;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    rng = (z ^ (z >> 31)) | 1;
-}
-static uint64_t rnd(void)
-{
-    uint64_t x = rng;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return rng = x;
-}
-static double unif(void) { return (double)(rnd() >> 11) / 9007199254740992.0; }
-static long pick(long n) { return (long)(rnd() % (uint64_t)n); }
 
 typedef struct world {
     const dh_unitreg *reg;
@@ -124,24 +105,11 @@ static void candidates(world *w, dh_date d)
     }
 }
 
-typedef struct dossier {
-    char code[24];
-    const char *unit;
-    const dh_proc *proc;
-    int channel; /* 0 counter, 1 online, 2 postal */
-    bool by_applicant, paid, paid_online, digitised, open;
-    time_t recv, due, risk, done;
-    int64_t budget, work;
-    const char *state, *outcome;
-    int rating;
-    dh_dfact f;
-} dossier;
-
 /* The unit and procedure of dossier i (the first draws of its stream):
  * enough for the aggregation key. Returns false when none applies. */
 static bool draw_key(world *w, long i, long n, dossier *x, int *minute)
 {
-    rng_seed(i);
+    rng_seed(0, i);
     dh_date d = w->wdays[(long)((double)i * w->nwdays / n)];
     *minute = (int)pick(w->daymin - 1);
     candidates(w, d);
@@ -159,149 +127,63 @@ static void draw(world *w, long i, long n, dossier *x, int32_t key)
 {
     int minute;
     draw_key(w, i, n, x, &minute);
-    const dh_proc *p = x->proc;
     dh_date d = w->wdays[(long)((double)i * w->nwdays / n)];
-    time_t midnight = (time_t)((int64_t)d * 86400 - DH_VN_OFFSET);
-    double ch = unif();
-    x->channel = ch < 0.60 ? 1 : ch < 0.96 ? 0 : 2;
-    x->by_applicant = x->channel == 1 && unif() < 0.75;
-    x->paid = p->fee_bearing;
-    x->paid_online = p->fee_bearing && x->channel == 1 && unif() < 0.7;
-    x->digitised = unif() < 0.85;
-    int64_t budget = p->limit.unit == DH_DUR_WORKING_HOURS ? (int64_t)p->limit.duration * 60
-                                                           : (int64_t)p->limit.duration * w->daymin;
-    if (p->limit.unit == DH_DUR_DAYS || p->limit.unit == DH_DUR_MONTHS)
-        budget = (int64_t)p->limit.duration * w->daymin * 5 / 7;
-    x->budget = budget;
-    /* receipt, and the due instant; a due instant at the very end of a
-     * working day is moved off by receiving a minute later, so that "open
-     * and due before the end of the period" (what SQL sees) is exactly
-     * "open and over its time at the end of the period" (what the facts say) */
-    for (;; minute++) {
-        time_t next;
-        if (dh_workcal_add_minutes(w->wc, midnight, minute, -1, &x->recv) ||
-            dh_workcal_add_minutes(w->wc, x->recv, budget, -1, &x->due) ||
-            dh_workcal_add_minutes(w->wc, x->due, 1, -1, &next))
-            fail("calendar", "out of range");
-        if (dh_date_of_time_vn(next) == dh_date_of_time_vn(x->due))
-            break;
-    }
-    if (budget > w->daymin) {
-        if (dh_workcal_add_minutes(w->wc, x->recv, budget - w->daymin, -1, &x->risk))
-            fail("calendar", "out of range");
-    } else {
-        x->risk = x->recv;
-    }
-    double o = unif();
-    int64_t work = o < 0.05   ? budget + 30 + pick(3 * w->daymin)
-                   : o < 0.15 ? budget - pick(60)
-                              : (int64_t)((double)budget * (0.2 + 0.7 * unif()));
-    if (work < 1)
-        work = 1;
-    x->work = work;
-    if (dh_workcal_add_minutes(w->wc, x->recv, work, -1, &x->done))
-        fail("calendar", "out of range");
-    x->open = x->done >= w->end;
-    double fate = unif();
-    x->rating = 0;
-    if (x->open) {
-        x->state = "in_progress";
-        x->outcome = NULL;
-    } else {
-        x->state = fate < 0.04 ? "closed" : "resolved";
-        x->outcome = work > budget ? "late"
-                     : dh_date_of_time_vn(x->done) < dh_date_of_time_vn(x->due) ? "early"
-                                                                               : "on_time";
-        if (fate >= 0.04 && unif() < 0.35) {
-            double s = unif();
-            x->rating = s < 0.60 ? 5 : s < 0.85 ? 4 : s < 0.95 ? 3 : s < 0.98 ? 2 : 1;
-        }
-    }
-    /* the fact: what the aggregates count for it */
-    dh_dfact *f = &x->f;
-    memset(f, 0, sizeof *f);
-    f->key = key;
-    f->r_day = dh_date_of_time_vn(x->recv);
-    f->f_day = f->o_day = f->paid_day = f->rated_day = DH_NO_DAY;
-    f->channel = (uint8_t)x->channel;
-    f->by_applicant = x->by_applicant;
-    f->digitised = x->digitised;
-    if (x->paid) {
-        f->paid_day = f->r_day;
-        f->paid_online = x->paid_online;
-    }
-    if (!x->open) {
-        f->f_day = dh_date_of_time_vn(x->done);
-        f->fin = x->outcome[0] == 'e' ? DH_KFIN_EARLY
-                 : x->outcome[0] == 'o' ? DH_KFIN_ON_TIME
-                                        : DH_KFIN_LATE;
-        f->used_minutes = work;
-        if (x->rating) {
-            f->rated_day = f->f_day;
-            f->satisfied = x->rating >= 4;
-        }
-    }
-    /* over its time at the end of the day of its due instant (never at the
-     * very end of a working day, see above) while still open */
-    if (x->open || work > budget) {
-        dh_date od = dh_date_of_time_vn(x->due);
-        if (f->f_day == DH_NO_DAY || od < f->f_day)
-            f->o_day = od;
-    }
+    dossier_fill(w->wc, w->daymin, w->end, d, minute, x, key);
 }
 
-/* ---- Key names met in the data. ------------------------------------------ */
+/* ---- The rows, written into SQLite. -------------------------------------- */
 
-typedef struct keyset {
-    char **name; /* unit \x1f procedure \x1f field */
-    int32_t *id;
-    size_t n, cap;
-} keyset;
-
-static uint64_t hash_str(const char *s)
+static sqlite3_stmt *dossier_insert_prepare(sqlite3 *db)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
+    sqlite3_stmt *ins = NULL;
+    if (sqlite3_prepare_v2(
+            db,
+            "INSERT INTO dossiers(code, unit, receiving_unit, procedure, channel, by_applicant,"
+            " received_at, counting_from, due_at, due_effective, at_risk_from, finished_at,"
+            " state, outcome, used_minutes, budget_minutes, late_minutes, paid, paid_online,"
+            " rating, digitised_input, digitised_result, updated_at, fact) VALUES"
+            " (?1, ?2, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
+            " ?16, ?17, ?18, ?19, ?20, ?21)",
+            -1, &ins, NULL) != SQLITE_OK)
+        fail("sqlite", sqlite3_errmsg(db));
+    return ins;
 }
 
-/* index of the key, added when new */
-static size_t key_slot(keyset *k, const char *name)
+/* one row, updated at `stamp`, with its packed fact */
+static void dossier_insert(sqlite3 *db, sqlite3_stmt *ins, const dossier *x, time_t stamp,
+                           const unsigned char *blob, size_t bloblen)
 {
-    if ((k->n + 1) * 2 > k->cap) {
-        size_t ncap = k->cap ? k->cap * 2 : 1024;
-        char **nn = calloc(ncap, sizeof *nn);
-        int32_t *ni = calloc(ncap, sizeof *ni);
-        for (size_t i = 0; i < k->cap; i++) {
-            if (!k->name[i])
-                continue;
-            size_t j = hash_str(k->name[i]) & (ncap - 1);
-            while (nn[j])
-                j = (j + 1) & (ncap - 1);
-            nn[j] = k->name[i];
-            ni[j] = k->id[i];
-        }
-        free(k->name);
-        free(k->id);
-        k->name = nn;
-        k->id = ni;
-        k->cap = ncap;
-    }
-    size_t j = hash_str(name) & (k->cap - 1);
-    while (k->name[j] && strcmp(k->name[j], name))
-        j = (j + 1) & (k->cap - 1);
-    if (!k->name[j]) {
-        k->name[j] = strdup(name);
-        k->id[j] = 0;
-        k->n++;
-    }
-    return j;
-}
-
-static void key_name(const dossier *x, char *out, size_t cap)
-{
-    snprintf(out, cap, "%s\x1f%s\x1f%s", x->unit, x->proc->code, x->proc->field);
+    int64_t used = x->open ? 0 : x->work;
+    sqlite3_bind_text(ins, 1, x->code, -1, SQLITE_STATIC);
+    sqlite3_bind_text(ins, 2, x->unit, -1, SQLITE_STATIC);
+    sqlite3_bind_text(ins, 3, x->proc->code, -1, SQLITE_STATIC);
+    sqlite3_bind_text(ins, 4, dossier_channel[x->channel], -1, SQLITE_STATIC);
+    sqlite3_bind_int(ins, 5, x->by_applicant);
+    sqlite3_bind_int64(ins, 6, x->recv);
+    sqlite3_bind_int64(ins, 7, x->due);
+    sqlite3_bind_int64(ins, 8, x->risk);
+    if (x->open)
+        sqlite3_bind_null(ins, 9);
+    else
+        sqlite3_bind_int64(ins, 9, x->done);
+    sqlite3_bind_text(ins, 10, x->state, -1, SQLITE_STATIC);
+    if (x->outcome)
+        sqlite3_bind_text(ins, 11, x->outcome, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(ins, 11);
+    sqlite3_bind_int64(ins, 12, used);
+    sqlite3_bind_int64(ins, 13, x->budget);
+    sqlite3_bind_int64(ins, 14, x->open ? -x->budget : used - x->budget);
+    sqlite3_bind_int(ins, 15, x->paid);
+    sqlite3_bind_int(ins, 16, x->paid_online);
+    sqlite3_bind_int(ins, 17, x->rating);
+    sqlite3_bind_int(ins, 18, x->digitised);
+    sqlite3_bind_int(ins, 19, !x->open && x->digitised);
+    sqlite3_bind_int64(ins, 20, stamp);
+    sqlite3_bind_blob(ins, 21, blob, (int)bloblen, SQLITE_STATIC);
+    if (sqlite3_step(ins) != SQLITE_DONE)
+        fail("insert", sqlite3_errmsg(db));
+    sqlite3_reset(ins);
 }
 
 /* ---- Building the database. ---------------------------------------------- */
@@ -387,19 +269,9 @@ static void build(dh_app *app, const char *path, bool pg, long n)
             fail("sqlite", sqlite3_errmsg(db));
         sqlite3_busy_timeout(db, 10000);
         exec(db, "PRAGMA synchronous=OFF; PRAGMA cache_size=-1048576; BEGIN IMMEDIATE");
-        if (sqlite3_prepare_v2(
-                db,
-                "INSERT INTO dossiers(code, unit, receiving_unit, procedure, channel, by_applicant,"
-                " received_at, counting_from, due_at, due_effective, at_risk_from, finished_at,"
-                " state, outcome, used_minutes, budget_minutes, late_minutes, paid, paid_online,"
-                " rating, digitised_input, digitised_result, updated_at, fact) VALUES"
-                " (?1, ?2, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
-                " ?16, ?17, ?18, ?19, ?20, ?21)",
-                -1, &ins, NULL) != SQLITE_OK)
-            fail("sqlite", sqlite3_errmsg(db));
+        ins = dossier_insert_prepare(db);
     }
-    static const char *const chname[3] = {"counter", "online", "postal"};
-    time_t stamp;
+        time_t stamp;
     dh_time_parse("2026-11-01T00:00:00+07:00", &stamp);
     for (long i = 0; i < n; i++) {
         dossier x;
@@ -427,7 +299,7 @@ static void build(dh_app *app, const char *path, bool pg, long n)
             int k = snprintf(row, sizeof row,
                              "%s\t%s\t%s\t%s\t%s\t%d\t%lld\t%lld\t%lld\t%lld\t%lld\t%s\t%s\t%s\t"
                              "%lld\t%lld\t%lld\t%d\t%d\t%d\t%d\t%d\t%lld\t",
-                             x.code, x.unit, x.unit, x.proc->code, chname[x.channel],
+                             x.code, x.unit, x.unit, x.proc->code, dossier_channel[x.channel],
                              x.by_applicant, (long long)x.recv, (long long)x.recv,
                              (long long)x.due, (long long)x.due, (long long)x.risk, done, x.state,
                              x.outcome ? x.outcome : "\\N", (long long)used, (long long)x.budget,
@@ -438,36 +310,7 @@ static void build(dh_app *app, const char *path, bool pg, long n)
             row[k++] = '\n';
             pg_copy_put(&cp, row, (size_t)k);
         } else {
-            sqlite3_bind_text(ins, 1, x.code, -1, SQLITE_STATIC);
-            sqlite3_bind_text(ins, 2, x.unit, -1, SQLITE_STATIC);
-            sqlite3_bind_text(ins, 3, x.proc->code, -1, SQLITE_STATIC);
-            sqlite3_bind_text(ins, 4, chname[x.channel], -1, SQLITE_STATIC);
-            sqlite3_bind_int(ins, 5, x.by_applicant);
-            sqlite3_bind_int64(ins, 6, x.recv);
-            sqlite3_bind_int64(ins, 7, x.due);
-            sqlite3_bind_int64(ins, 8, x.risk);
-            if (x.open)
-                sqlite3_bind_null(ins, 9);
-            else
-                sqlite3_bind_int64(ins, 9, x.done);
-            sqlite3_bind_text(ins, 10, x.state, -1, SQLITE_STATIC);
-            if (x.outcome)
-                sqlite3_bind_text(ins, 11, x.outcome, -1, SQLITE_STATIC);
-            else
-                sqlite3_bind_null(ins, 11);
-            sqlite3_bind_int64(ins, 12, used);
-            sqlite3_bind_int64(ins, 13, x.budget);
-            sqlite3_bind_int64(ins, 14, x.open ? -x.budget : used - x.budget);
-            sqlite3_bind_int(ins, 15, x.paid);
-            sqlite3_bind_int(ins, 16, x.paid_online);
-            sqlite3_bind_int(ins, 17, x.rating);
-            sqlite3_bind_int(ins, 18, x.digitised);
-            sqlite3_bind_int(ins, 19, !x.open && x.digitised);
-            sqlite3_bind_int64(ins, 20, stamp);
-            sqlite3_bind_blob(ins, 21, blob, sizeof blob, SQLITE_STATIC);
-            if (sqlite3_step(ins) != SQLITE_DONE)
-                fail("insert", sqlite3_errmsg(db));
-            sqlite3_reset(ins);
+            dossier_insert(db, ins, &x, stamp, blob, sizeof blob);
         }
         if ((i + 1) % 1000000 == 0)
             fprintf(stderr, "kpis: %ld rows (%.0f s)\n", i + 1, now_s() - t0);

@@ -219,6 +219,37 @@ static const char *order_problem(bucket *b, const dh_devent *ev)
 /* Works out the row of b's dossier into *out (its strings borrowed from b,
  * its fact in *fact) and the aggregates' change; the caller writes the row
  * (put_dossier, or put_dossiers for many). */
+void dh_dossier_row_of_view(dh_dossier_row *row, const dh_dossier_view *v, const dh_workcal *wc)
+{
+    row->unit = v->unit ? v->unit : "";
+    row->receiving_unit = v->receiving_unit ? v->receiving_unit : "";
+    row->procedure = v->procedure ? v->procedure : "";
+    row->channel = dh_channel_name(v->channel);
+    row->by_applicant = v->by_applicant;
+    row->received_at = v->received_at;
+    row->counting_from = v->counting_from;
+    row->due_at = v->due_at;
+    row->due_effective = v->due_effective;
+    int margin = dh_workcal_day_minutes(wc);
+    int64_t risk = v->budget_minutes + v->paused_minutes - margin;
+    if (dh_workcal_add_minutes(wc, v->counting_from, risk > 0 ? risk : 0, -1, &row->at_risk_from))
+        row->at_risk_from = v->counting_from;
+    row->extended_to = v->extended_to;
+    row->finished_at = v->finished_at;
+    row->state = dh_dstate_name(v->state);
+    row->outcome =
+        v->state == DH_DS_RESOLVED || v->state == DH_DS_CLOSED ? dh_outcome_name(v->outcome) : NULL;
+    row->used_minutes = v->used_minutes;
+    row->budget_minutes = v->budget_minutes;
+    row->late_minutes = v->late_minutes;
+    row->nsupplements = v->nsupplements;
+    row->paid = v->paid;
+    row->paid_online = v->paid_online;
+    row->rating = v->rating;
+    row->digitised_input = v->digitised_input;
+    row->digitised_result = v->digitised_result;
+}
+
 static dh_status derive(const ctx *c, dh_conn *conn, bucket *b, dh_dossier_row *out,
                         dh_dfact *fact, dh_err *e)
 {
@@ -249,34 +280,7 @@ static dh_status derive(const ctx *c, dh_conn *conn, bucket *b, dh_dossier_row *
                           "dossier %s: its deadline cannot be computed (procedure or calendar "
                           "range)",
                           b->code);
-    row.unit = v.unit ? v.unit : "";
-    row.receiving_unit = v.receiving_unit ? v.receiving_unit : "";
-    row.procedure = v.procedure ? v.procedure : "";
-    row.channel = dh_channel_name(v.channel);
-    row.by_applicant = v.by_applicant;
-    row.received_at = v.received_at;
-    row.counting_from = v.counting_from;
-    row.due_at = v.due_at;
-    row.due_effective = v.due_effective;
-    int margin = dh_workcal_day_minutes(cal->wc);
-    int64_t risk = v.budget_minutes + v.paused_minutes - margin;
-    if (dh_workcal_add_minutes(cal->wc, v.counting_from, risk > 0 ? risk : 0, -1,
-                               &row.at_risk_from))
-        row.at_risk_from = v.counting_from;
-    row.extended_to = v.extended_to;
-    row.finished_at = v.finished_at;
-    row.state = dh_dstate_name(v.state);
-    row.outcome = v.state == DH_DS_RESOLVED || v.state == DH_DS_CLOSED ? dh_outcome_name(v.outcome)
-                                                                      : NULL;
-    row.used_minutes = v.used_minutes;
-    row.budget_minutes = v.budget_minutes;
-    row.late_minutes = v.late_minutes;
-    row.nsupplements = v.nsupplements;
-    row.paid = v.paid;
-    row.paid_online = v.paid_online;
-    row.rating = v.rating;
-    row.digitised_input = v.digitised_input;
-    row.digitised_result = v.digitised_result;
+    dh_dossier_row_of_view(&row, &v, cal->wc);
     /* what the aggregates count for it (core/kpiagg.h) */
     if (dh_dossier_fact(b->ev, b->n, cal->wc, &p->limit, &rules, fact))
         return dh_err_set(e, DH_E_INVALID, "cannot_compute", "dossier",

@@ -209,6 +209,10 @@ dh_status dh_app_scope_units_of(dh_app *app, const dh_actor *a, const char *unit
 typedef struct dh_aggbatch dh_aggbatch;
 dh_aggbatch *dh_aggbatch_new(void);
 void dh_aggbatch_free(dh_aggbatch *b);
+/* The row of a replayed dossier v (all but code, updated_at and fact), as
+ * the import stores it; wc: the calendar its deadline counts in
+ * (dossiers.c; bench/mega.c writes rows without the importer). */
+void dh_dossier_row_of_view(dh_dossier_row *row, const dh_dossier_view *v, const dh_workcal *wc);
 /* The id of (unit, procedure, field), created when new. */
 dh_status dh_aggbatch_key(dh_aggbatch *b, dh_conn *c, const char *unit, const char *procedure,
                           const char *field, int32_t *id, dh_err *e);
