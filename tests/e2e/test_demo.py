@@ -3,6 +3,7 @@ agree with each other and its dossiers end today (issue 19, point 5)."""
 import datetime
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -224,7 +225,11 @@ def test_demo_dossiers_end_today(ctx):
             with open(os.path.join(d, "events.day"), "w") as f:
                 f.write("2020-01-01\n")
             r = run()
-            assert r.returncode == 0 and "generated 400" in r.stdout + r.stderr, r
-            assert "0 already stored" in r.stdout + r.stderr, r
+            out = r.stdout + r.stderr
+            # `gen events` leaves out a dossier whose receipt would be after now: before
+            # the day's first working hour the last day's late receipts are not made yet
+            made = re.search(r"generated (\d+) dossiers", out)
+            assert r.returncode == 0 and made and 390 <= int(made.group(1)) <= 400, r
+            assert "0 already stored" in out and " %s dossiers updated" % made.group(1) in out, r
     finally:
         shutil.rmtree(d, ignore_errors=True)
