@@ -430,6 +430,11 @@ time_t dh_sq_col_time(sqlite3_stmt *st, int i)
     return sqlite3_column_type(st, i) == SQLITE_NULL ? 0 : (time_t)sqlite3_column_int64(st, i);
 }
 
+static int64_t sq_client_memory(void)
+{
+    return (int64_t)sqlite3_memory_used();
+}
+
 const dh_store_ops dh_sqlite_ops = {
     .scheme = "sqlite",
     .open = sq_open,
@@ -462,4 +467,5 @@ const dh_store_ops dh_sqlite_ops = {
     .stations = &dh_sqlite_stations_ops,
     .geo = &dh_sqlite_geo_ops,
     .backup = &dh_sqlite_backup_ops,
+    .client_memory = sq_client_memory,
 };
