@@ -2,13 +2,11 @@
  * long mixed traffic (issue 18, point 5; docs/DEPLOY.md, "Memory").
  *
  * What bench/soak.py showed (docs/benchmarks.md, "Soak"): the memory in use
- * stays flat, SQLite's own stays small (its page caches are dropped by every
- * connection whenever another one commits), but the free memory kept inside
- * glibc's arenas grows: each of the server's threads gets an arena of its
- * own (up to 8 per core), large blocks (request bodies, rendered pages, page
- * caches) freed in one arena are not reused by the others, and the dynamic
- * mmap threshold moves such blocks from mmap into the arenas after the first
- * ones are freed. Hence, for `serve` only: */
+ * stays flat apart from SQLite's peaks during long reads, but what those
+ * peaks and the requests free stays inside glibc's arenas (one per thread,
+ * up to 8 per core), and the free memory there grew with the traffic. The
+ * main bound is SQLite's page cache per connection (sq_base.c); for `serve`
+ * the allocator is also told to reuse and return what is freed: */
 #ifndef DH_HTTP_MEMORY_H
 #define DH_HTTP_MEMORY_H
 

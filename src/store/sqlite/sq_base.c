@@ -239,15 +239,17 @@ static dh_store *sq_open(const char *location, bool create, dh_err *e)
     }
     s->sync_normal = sy && strcmp(sy, "normal") == 0;
     /* Each pooled connection keeps a page cache of up to this many MiB
-     * (16 unless DIEUHANH_SQLITE_CACHE_MIB, 1 to 4096, says otherwise): with
-     * up to POOL_MAX (16) connections, SQLite holds at most 256 MiB of pages
-     * by default (docs/DEPLOY.md, "Memory"). A connection drops its whole
-     * cache whenever another one has committed, so under writes the caches
-     * stay far below that; a larger cache helps read-only spells only, and
-     * the operating system caches the file anyway. */
+     * (4 unless DIEUHANH_SQLITE_CACHE_MIB, 1 to 4096, says otherwise; SQLite's
+     * own default is 2): with up to POOL_MAX (16) connections, SQLite holds at
+     * most 64 MiB of pages by default (docs/DEPLOY.md, "Memory"). A
+     * connection drops its whole cache whenever another one has committed,
+     * but a long read fills it up to the bound, more as the database grows,
+     * and the freed pages stay in the heap: with 16 or 64 MiB the soak's RSS
+     * rose with the database (docs/benchmarks.md, "Soak"). A larger cache
+     * helps read-only spells only; the operating system caches the file. */
     const char *cm = getenv("DIEUHANH_SQLITE_CACHE_MIB");
     char *cend = NULL;
-    long mib = cm && *cm ? strtol(cm, &cend, 10) : 16;
+    long mib = cm && *cm ? strtol(cm, &cend, 10) : 4;
     if (cm && *cm && (*cend || mib < 1 || mib > 4096)) {
         dh_err_set(e, DH_E_INVALID, "invalid_setting", "DIEUHANH_SQLITE_CACHE_MIB",
                    "DIEUHANH_SQLITE_CACHE_MIB must be a number of MiB from 1 to 4096, not '%s'", cm);
