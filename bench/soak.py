@@ -241,13 +241,14 @@ def main():
             rss.append((time.monotonic() - t0, rss_kib(srv.proc.pid)))
             g = metrics(port, token)
             gauges.append([round(rss[-1][0])] + [
-                round(g.get(k, -mib) / mib, 1) for k in (
+                round(g.get(k, -mib) / mib, 1) for k in (  # -1: not reported
                     "dieuhanh_sqlite_memory_bytes", 'dieuhanh_heap_bytes{state="in_use"}',
                     'dieuhanh_heap_bytes{state="free"}', 'dieuhanh_heap_bytes{state="mapped"}',
                     "dieuhanh_database_size_bytes")])
-            print("%6.0f s  RSS %7.1f MiB  sqlite %6.1f  heap in use %6.1f free %6.1f "
+            print("%6.0f s  RSS %7.1f MiB  sqlite %6s  heap in use %6.1f free %6.1f "
                   "mapped %6.1f  db %7.1f MiB  requests %d" % (
-                      rss[-1][0], rss[-1][1] / 1024.0, *gauges[-1][1:],
+                      rss[-1][0], rss[-1][1] / 1024.0,
+                      "%.1f" % gauges[-1][1] if gauges[-1][1] >= 0 else "-", *gauges[-1][2:],
                       sum(len(o) for o in outs)), flush=True)
             time.sleep(min(a.sample, max(0.0, end - time.monotonic())))
         stop.set()
