@@ -3,12 +3,18 @@
 does memory stay flat, latency stay steady, and no request fail with a 5xx?
 
 usage: bench/soak.py [--minutes 10] [--clients 16] [--dossiers 5000] [--warmup 2]
-                     [--sample 10] [--sqlite-cache-mib 4] [--bin build/dieuhanh] [--json FILE]
+                     [--sample 10] [--db URL] [--sqlite-cache-mib N] [--bin build/dieuhanh]
+                     [--json FILE]
 
-Makes a fresh SQLite database with the demo data (`dieuhanh demo --no-serve`) and
---dossiers generated dossiers (`gen events` + `import events`), starts `dieuhanh serve` on a
-free loopback port (tests/e2e/harness.py's Server: its output, access log included, goes to a
-file), then runs --clients threads for --minutes, each looping over a random mix:
+Loads the demo data (`dieuhanh demo --no-serve`) and --dossiers generated dossiers
+(`gen events` + `import events`) into a database: a fresh SQLite file in a temporary folder,
+or --db URL (also $DH_SOAK_DB), an empty database, e.g. PostgreSQL under scripts/pg-test.sh:
+
+  scripts/pg-test.sh run -- sh -c 'nice -n 5 python3 bench/soak.py --db "$DH_PG_URL"'
+
+then starts `dieuhanh serve` on a free loopback port with the server's default settings
+(tests/e2e/harness.py's Server: its output, access log included, goes to a file), and runs
+--clients threads for --minutes, each looping over a random mix:
 
   pages    40%  /tong-quan, /don-vi/{unit}, /ho-so, /chi-so-766, /bao-cao, /ke-hoach, /chi-tieu,
                 /quan-tri, a stylesheet (session cookie, Accept-Encoding: gzip)
@@ -16,18 +22,19 @@ file), then runs --clients threads for --minutes, each looping over a random mix
   ingest   15%  POST /api/v1/dossier-events, 20 new events (received, then processed)
   uploads  10%  POST /api/v1/files, a 32 KiB PDF
 
-The server's RSS (/proc/PID/status VmRSS) is sampled every --sample seconds. The server runs
-with DIEUHANH_SQLITE_CACHE_MIB=--sqlite-cache-mib (4 by default, against 64 in production):
-each pooled SQLite connection keeps a page cache up to that size, filled as the database grows
-(and it grows fast here: events and files), so with the production size RSS rises for as long
-as the caches fill; small caches fill within the warm-up, and what grows after it is the
-program's own memory. --sqlite-cache-mib 64 shows the production curve. After the
---warmup minutes, the RSS trend is the least-squares slope over the rest of the run times
-its length, as a share of the RSS when the warm-up ended; p99 latency is computed per minute.
-Passes (exit 0) when the trend is under 10%, no answer is a 5xx or a failed connection, and
-no minute's p99 after the warm-up is over 3x the median of those minutes' p99s (the machine
-may be shared: run with `nice -n 10` and say so). Client-side latency on the loopback,
-Python threads: an upper bound of the server's time.
+Every --sample seconds: the server's RSS (/proc/PID/status VmRSS) and, from its /metrics,
+where the memory goes: SQLite's own (page caches, dieuhanh_sqlite_memory_bytes), the C heap
+in use and free in glibc's arenas (dieuhanh_heap_bytes), the database's size.
+--sqlite-cache-mib N sets DIEUHANH_SQLITE_CACHE_MIB for the server (default: unset, the
+server's own default, as in production).
+
+Verdict (issue 18, point 5), printed criterion by criterion; exit 0 when all hold:
+  - RSS flat: after the --warmup minutes, the least-squares slope of RSS over the rest of the
+    run times its length, as a share of the RSS when the warm-up ended, is under 10%;
+  - p99 stable: no minute's p99 after the warm-up is over 3x the median of those minutes'
+    p99s (the machine may be shared: run with `nice -n 5` and say so);
+  - no answer is a 5xx or a failed connection, and the server did not die.
+Client-side latency on the loopback, Python threads: an upper bound of the server's time.
 """
 import argparse
 import http.client
@@ -64,6 +71,24 @@ def rss_kib(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     return 0
+
+
+def metrics(port, token):
+    """The gauges of /metrics that tell where the memory goes: {name or name{labels}: value}."""
+    want = ("dieuhanh_sqlite_memory_bytes", "dieuhanh_heap_bytes", "dieuhanh_database_size_bytes")
+    out = {}
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        c.request("GET", "/metrics", headers={"Authorization": "Bearer " + token})
+        body = c.getresponse().read().decode()
+        c.close()
+    except (OSError, http.client.HTTPException):
+        return out
+    for line in body.splitlines():
+        if line.startswith(want):
+            k, v = line.rsplit(" ", 1)
+            out[k] = float(v)
+    return out
 
 
 def pct(v, p):
@@ -174,12 +199,15 @@ def main():
     ap.add_argument("--dossiers", type=int, default=5000)
     ap.add_argument("--warmup", type=float, default=2)
     ap.add_argument("--sample", type=float, default=10)
-    ap.add_argument("--sqlite-cache-mib", type=int, default=4)
+    ap.add_argument("--db", default=os.environ.get("DH_SOAK_DB"),
+                    help="an empty database to load and serve (default: a fresh SQLite file)")
+    ap.add_argument("--sqlite-cache-mib", type=int,
+                    help="DIEUHANH_SQLITE_CACHE_MIB for the server (default: its default)")
     ap.add_argument("--bin", default=os.path.join(ROOT, "build", "dieuhanh"))
     ap.add_argument("--json", help="also write the figures to this file")
     a = ap.parse_args()
     d = tempfile.mkdtemp(prefix="dh-soak-")
-    db = "sqlite:" + os.path.join(d, "soak.db")
+    db = a.db or "sqlite:" + os.path.join(d, "soak.db")
     srv = None
     try:
         run(a.bin, "demo", "--db", db, "--no-serve")
@@ -187,7 +215,10 @@ def main():
         run(a.bin, "gen", "events", "--dossiers", str(a.dossiers), "--seed", "18", "--from",
             "2025-01-01", "--to", "2025-06-30", "-o", ev, "--db", db)
         run(a.bin, "import", "events", ev, "--db", db)
-        os.environ["DIEUHANH_SQLITE_CACHE_MIB"] = str(a.sqlite_cache_mib)
+        if a.sqlite_cache_mib is not None:
+            os.environ["DIEUHANH_SQLITE_CACHE_MIB"] = str(a.sqlite_cache_mib)
+        else:
+            os.environ.pop("DIEUHANH_SQLITE_CACHE_MIB", None)
         srv = harness.Server(a.bin, db=db)  # its output in its own folder
         port = srv.port
         token = srv.login("admin")
@@ -203,12 +234,22 @@ def main():
                    for i in range(a.clients)]
         for cl in clients:
             cl.start()
-        rss = []
+        rss, gauges = [], []
         end = t0 + a.minutes * 60
+        mib = 1048576.0
         while time.monotonic() < end and srv.proc.poll() is None:
             rss.append((time.monotonic() - t0, rss_kib(srv.proc.pid)))
-            print("%6.0f s  RSS %7.1f MiB  requests %d" % (
-                rss[-1][0], rss[-1][1] / 1024.0, sum(len(o) for o in outs)), flush=True)
+            g = metrics(port, token)
+            gauges.append([round(rss[-1][0])] + [
+                round(g.get(k, -mib) / mib, 1) for k in (  # -1: not reported
+                    "dieuhanh_sqlite_memory_bytes", 'dieuhanh_heap_bytes{state="in_use"}',
+                    'dieuhanh_heap_bytes{state="free"}', 'dieuhanh_heap_bytes{state="mapped"}',
+                    "dieuhanh_database_size_bytes")])
+            print("%6.0f s  RSS %7.1f MiB  sqlite %6s  heap in use %6.1f free %6.1f "
+                  "mapped %6.1f  db %7.1f MiB  requests %d" % (
+                      rss[-1][0], rss[-1][1] / 1024.0,
+                      "%.1f" % gauges[-1][1] if gauges[-1][1] >= 0 else "-", *gauges[-1][2:],
+                      sum(len(o) for o in outs)), flush=True)
             time.sleep(min(a.sample, max(0.0, end - time.monotonic())))
         stop.set()
         for cl in clients:
@@ -242,13 +283,15 @@ def main():
         for x in reqs:
             statuses[x[3]] = statuses.get(x[3], 0) + 1
         fig = {
-            "minutes": a.minutes, "clients": a.clients, "sqlite_cache_mib": a.sqlite_cache_mib,
-            "database_mib": round(os.path.getsize(db[len("sqlite:"):]) / 1048576.0, 1),
+            "minutes": a.minutes, "clients": a.clients, "warmup_minutes": a.warmup,
+            "db": db.split("://")[0].split(":")[0], "sqlite_cache_mib": a.sqlite_cache_mib,
+            "database_mib": gauges[-1][5] if gauges else None,
             "requests": len(reqs),
             "per_second": len(reqs) / (a.minutes * 60), "statuses": statuses,
             "failures_5xx_or_connection": len(fails), "server_died": died,
             "rss_mib": [[round(t), round(v / 1024.0, 1)] for t, v in rss],
             "rss_trend_after_warmup": trend,
+            "memory_mib_sqlite_heapinuse_heapfree_mapped_db": gauges,
             "p99_per_minute_ms": {m: round(v * 1000, 1) for m, v in sorted(p99s.items())},
             "p99_worst_over_median": worst / med if med else 0,
             "by_kind": {k: {"n": len(v), "p50_ms": round(pct([l for l, _ in v], 50) * 1000, 1),
@@ -259,8 +302,19 @@ def main():
         if a.json:
             with open(a.json, "w") as f:
                 json.dump(fig, f, indent=1)
-        ok = (not died and not fails and trend < 0.10 and
-              (not med or worst / med <= 3.0))
+        checks = [
+            ("RSS trend after a %g-minute warm-up %+.1f%% (%.1f -> %.1f MiB), limit 10%%" % (
+                a.warmup, trend * 100, after[0][1] / 1024.0 if after else 0,
+                after[-1][1] / 1024.0 if after else 0), len(after) >= 3 and trend < 0.10),
+            ("p99 per minute after the warm-up: worst %.0f ms = %.2fx the median %.0f ms, "
+             "limit 3x" % (worst * 1000, worst / med if med else 0, med * 1000),
+             bool(p99s) and worst / med <= 3.0),
+            ("5xx or failed connections: %d, server %s" % (len(fails), "died" if died else "up"),
+             not fails and not died),
+        ]
+        for what, good in checks:
+            print("%s  %s" % ("pass" if good else "FAIL", what))
+        ok = all(good for _, good in checks)
         print("PASS" if ok else "FAIL")
         return 0 if ok else 1
     finally:

@@ -9,8 +9,10 @@
  * used and how busy it is, which is nobody else's business.
  *
  * Read at each scrape (gauges): the database's size through the storage
- * contract (meta.h db_size), the resident memory and the open descriptors
- * of the process. */
+ * contract (meta.h db_size), the resident memory of the process, and where
+ * it goes: the heap (glibc's mallinfo2, all arenas) and, on SQLite, the
+ * engine's share of it (page caches: store.h client_memory). */
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -45,6 +47,22 @@ static void scrape_gauges(dh_req *rq)
                           (int64_t)resident * sysconf(_SC_PAGESIZE));
         fclose(f);
     }
+    int64_t engine = dh_store_ops_of(dh_app_store(rq->app))->client_memory();
+    if (engine >= 0)
+        dh_metric_set(dh_metric_get(DH_METRIC_GAUGE, "dieuhanh_sqlite_memory_bytes",
+                                    "Memory SQLite holds (page caches, statements, schemas), "
+                                    "all connections.",
+                                    ""),
+                      engine);
+    struct mallinfo2 mi = mallinfo2();
+    const char *help = "The C heap (glibc mallinfo2, all arenas): in use in the arenas, free in "
+                       "the arenas, and large blocks mapped on their own.";
+    dh_metric_set(dh_metric_get(DH_METRIC_GAUGE, "dieuhanh_heap_bytes", help, "state=\"in_use\""),
+                  (int64_t)mi.uordblks);
+    dh_metric_set(dh_metric_get(DH_METRIC_GAUGE, "dieuhanh_heap_bytes", help, "state=\"free\""),
+                  (int64_t)mi.fordblks);
+    dh_metric_set(dh_metric_get(DH_METRIC_GAUGE, "dieuhanh_heap_bytes", help, "state=\"mapped\""),
+                  (int64_t)mi.hblkhd);
 }
 
 static void get_metrics(dh_req *rq, dh_resp *rs)

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "http/http.h"
+#include "http/memory.h"
 #include "http/observe.h"
 #include "util/buf.h"
 #include "util/gzip.h"
@@ -971,6 +972,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         free(ctx->refusal.body);
         free(ctx);
         *con_cls = NULL;
+        dh_memory_trim_maybe();
     }
 }
 
@@ -978,6 +980,7 @@ dh_server *dh_server_start(dh_app *app, const char *listen, const dh_server_limi
                            dh_err *e)
 {
     static const dh_server_limits defaults = DH_SERVER_LIMITS_DEFAULT;
+    dh_memory_setup();
     char host[64];
     const char *colon = listen ? strrchr(listen, ':') : NULL;
     long port = colon ? strtol(colon + 1, NULL, 10) : -1;

@@ -120,6 +120,12 @@ typedef struct dh_store_ops {
     const dh_stations_ops *stations;       /* stations.h (issue 19) */
     const dh_geo_ops *geo;           /* geo.h: units' boundaries (issue 17) */
     const dh_backup_ops *backup;     /* backup.h: backups and restores (issue 18) */
+    /* Bytes the engine's client library holds in this process, for all of
+     * its connections (GET /metrics, docs/DEPLOY.md "Memory"): SQLite,
+     * sqlite3_memory_used (page caches, statements, schemas); -1 when the
+     * library does not count them (PostgreSQL: libpq keeps only result sets,
+     * freed after each statement; the page cache is the server's). */
+    int64_t (*client_memory)(void);
 } dh_store_ops;
 
 /* ---- Front door. ------------------------------------------------------ */

@@ -395,6 +395,29 @@ static void database_size(void **state)
     assert_true(after > before);
 }
 
+/* The memory the engine's client library holds (GET /metrics): SQLite counts
+ * its own, which grows while a connection reads pages into its cache;
+ * libpq does not count (-1). */
+static void client_memory(void **state)
+{
+    fx *f = *state;
+    dh_err e;
+    int64_t before = f->ops->client_memory();
+    if (strcmp(f->ops->scheme, "sqlite") != 0) {
+        assert_int_equal(before, -1);
+        return;
+    }
+    assert_true(before > 0);
+    OK(f->ops->begin(f->c, true, &e));
+    char key[32];
+    for (int i = 0; i < 3000; i++) {
+        snprintf(key, sizeof key, "mem-%05d", i);
+        OK(DH_META(f->c)->meta_set(f->c, key, i, &e));
+    }
+    assert_true(f->ops->client_memory() > before);
+    OK(f->ops->commit(f->c, &e));
+}
+
 typedef struct units_seen {
     rows units, versions, links;
     dh_unit_row u[8];
@@ -4351,6 +4374,7 @@ int main(void)
         T(store_call_fault),
         T(meta_and_revisions),
         T(database_size),
+        T(client_memory),
         T(units_save_versions_events_links),
         T(people_users),
         T(people_credentials_throttling),

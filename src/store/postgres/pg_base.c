@@ -861,6 +861,11 @@ static dh_status pg_migrate(dh_conn *c, int target, int *from, int *to, dh_err *
     return DH_OK;
 }
 
+static int64_t pg_client_memory(void)
+{
+    return -1;
+}
+
 const dh_store_ops dh_postgres_ops = {
     .scheme = "postgres",
     .open = pg_open,
@@ -893,6 +898,7 @@ const dh_store_ops dh_postgres_ops = {
     .stations = &dh_postgres_stations_ops,
     .geo = &dh_postgres_geo_ops,
     .backup = &dh_postgres_backup_ops,
+    .client_memory = pg_client_memory,
 };
 
 /* ------------------------------------------------------------------ */

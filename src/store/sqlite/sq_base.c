@@ -239,12 +239,17 @@ static dh_store *sq_open(const char *location, bool create, dh_err *e)
     }
     s->sync_normal = sy && strcmp(sy, "normal") == 0;
     /* Each pooled connection keeps a page cache of up to this many MiB
-     * (64 unless DIEUHANH_SQLITE_CACHE_MIB, 1 to 4096, says otherwise): with
-     * up to POOL_MAX connections, the bound of the memory SQLite holds as the
-     * database grows (docs/DEPLOY.md, "Monitoring and logs"). */
+     * (4 unless DIEUHANH_SQLITE_CACHE_MIB, 1 to 4096, says otherwise; SQLite's
+     * own default is 2): with up to POOL_MAX (16) connections, SQLite holds at
+     * most 64 MiB of pages by default (docs/DEPLOY.md, "Memory"). A
+     * connection drops its whole cache whenever another one has committed,
+     * but a long read fills it up to the bound, more as the database grows,
+     * and the freed pages stay in the heap: with 16 or 64 MiB the soak's RSS
+     * rose with the database (docs/benchmarks.md, "Soak"). A larger cache
+     * helps read-only spells only; the operating system caches the file. */
     const char *cm = getenv("DIEUHANH_SQLITE_CACHE_MIB");
     char *cend = NULL;
-    long mib = cm && *cm ? strtol(cm, &cend, 10) : 64;
+    long mib = cm && *cm ? strtol(cm, &cend, 10) : 4;
     if (cm && *cm && (*cend || mib < 1 || mib > 4096)) {
         dh_err_set(e, DH_E_INVALID, "invalid_setting", "DIEUHANH_SQLITE_CACHE_MIB",
                    "DIEUHANH_SQLITE_CACHE_MIB must be a number of MiB from 1 to 4096, not '%s'", cm);
@@ -430,6 +435,11 @@ time_t dh_sq_col_time(sqlite3_stmt *st, int i)
     return sqlite3_column_type(st, i) == SQLITE_NULL ? 0 : (time_t)sqlite3_column_int64(st, i);
 }
 
+static int64_t sq_client_memory(void)
+{
+    return (int64_t)sqlite3_memory_used();
+}
+
 const dh_store_ops dh_sqlite_ops = {
     .scheme = "sqlite",
     .open = sq_open,
@@ -462,4 +472,5 @@ const dh_store_ops dh_sqlite_ops = {
     .stations = &dh_sqlite_stations_ops,
     .geo = &dh_sqlite_geo_ops,
     .backup = &dh_sqlite_backup_ops,
+    .client_memory = sq_client_memory,
 };
