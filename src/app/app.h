@@ -670,6 +670,12 @@ typedef struct dh_task_query {
 } dh_task_query;
 dh_status dh_app_task_list(dh_app *app, const dh_actor *a, const dh_task_query *q, time_t now,
                            json_t **items, dh_err *e);
+/* The same, only the first `limit` tasks as JSON (their status computed
+ * for every match: the documents are the cost), and with counts (NULL: not
+ * wanted; else DH_TS_COUNT entries) the matching tasks by state. */
+dh_status dh_app_task_list_top(dh_app *app, const dh_actor *a, const dh_task_query *q,
+                               time_t now, size_t limit, size_t *counts, json_t **items,
+                               dh_err *e);
 
 /* A progress update by the lead unit or a comment by a lead or coordinating
  * unit: body {kind: progress|comment, text, percent 0..100, done, date (not

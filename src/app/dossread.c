@@ -323,7 +323,16 @@ static dh_status run_list(dh_app *app, const dh_actor *a, const dh_dossier_query
         return st;
     }
     dh_dossier_filter f = {units, q->state, q->procedure, q->from, q->to, q->q, now, q->offset,
-                           limit, q->channel, procs, NULL, 0, false, 0};
+                           limit, q->channel, procs, NULL, 0, false, 0, false};
+    /* a root's subtree (the province: every unit) is read by segments
+     * (dh_dossier_by_unit) */
+    const dh_unitreg *reg = units && q->subtree ? dh_app_units_acquire(app, e) : NULL;
+    if (reg) {
+        int32_t u = dh_unitreg_find(reg, q->unit ? q->unit : "");
+        const dh_unit_version *v = u >= 0 ? dh_unitreg_at(reg, u, dh_date_of_time_vn(now)) : NULL;
+        f.wide = v && v->parent < 0;
+        dh_app_units_release(app, reg);
+    }
     char code[CURSOR_CODE_MAX + 48];
     if (q->cursor && *q->cursor)
         st = cursor_read(q->cursor, &f, code, sizeof code, e);

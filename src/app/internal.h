@@ -42,6 +42,7 @@ struct dh_app {
     struct dh_snap *procedures; /* the newest catalogue (dh_procset), or NULL */
     struct dh_aggcache *agg;    /* the readers' copy of the aggregates */
     struct dh_snap *targets;    /* the targets overview's index (targets.c) */
+    struct dh_snap *plans;      /* the readers' plan book (planbook.c), or NULL */
     atomic_bool stopping;       /* dh_app_request_stop: long jobs stop early */
 };
 
@@ -75,6 +76,8 @@ void dh_app_procedures_close(dh_app *app);
 void dh_app_calendars_close(dh_app *app);
 /* Drops the app's reference to the targets overview's index (dh_app_close). */
 void dh_app_targets_close(dh_app *app);
+/* Drops the app's reference to the readers' plan book (dh_app_close). */
+void dh_app_plans_close(dh_app *app);
 
 /* One write transaction with the unit registry loaded inside it, so that
  * validation sees exactly what the transaction will change. */

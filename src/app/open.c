@@ -81,6 +81,7 @@ void dh_app_close(dh_app *app)
     dh_app_calendars_close(app);
     dh_app_procedures_close(app);
     dh_app_targets_close(app);
+    dh_app_plans_close(app);
     dh_aggcache_free(app->agg);
     dh_store_close(app->store);
     pthread_mutex_destroy(&app->lock);

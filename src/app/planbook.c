@@ -2,6 +2,7 @@
  * planbook.h): loading it, lookups, writing plan and task rows, deadlines and
  * roadmaps of task documents, and the computed form of a task. */
 #include <ctype.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -358,24 +359,35 @@ void pb_free(dh_planbook *b)
     free(b);
 }
 
-/* Readers load the book afresh in a read transaction: a few hundred rows
- * take well under a millisecond, and a cached copy would need a slot in
- * dh_app (a later change, with the counter plans_rev already bumped). */
-const dh_planbook *pb_acquire(dh_app *app, dh_err *e)
+/* Readers share one book, loaded again when plans_rev moves (every write
+ * bumps it in its transaction, on this node or another): the overview asks
+ * for it on every request, and loading it means parsing every task's
+ * document. Readers never change it (const); jansson's reference counts
+ * are atomic, so documents taken from it may outlive the release. */
+static void pb_free_any(void *obj) { pb_free(obj); }
+
+static dh_status pb_load_any(dh_conn *c, void **obj, dh_err *e)
 {
-    dh_conn *c = dh_store_acquire(dh_app_store(app), e);
-    if (!c)
-        return NULL;
     dh_planbook *b = NULL;
-    dh_status st = DH_OPS(c)->begin(c, false, e);
-    if (st == DH_OK)
-        st = pb_load(c, &b, e);
-    DH_OPS(c)->rollback(c);
-    dh_store_release(c);
-    return st ? NULL : b;
+    dh_status st = pb_load(c, &b, e);
+    *obj = b;
+    return st;
 }
 
-void pb_release(dh_app *app, const dh_planbook *b) { pb_free((dh_planbook *)b); }
+const dh_planbook *pb_acquire(dh_app *app, dh_err *e)
+{
+    dh_snap *s = dh_snap_acquire(app, &app->plans, "plans_rev", pb_load_any, pb_free_any,
+                                 offsetof(dh_planbook, owner), e);
+    return s ? s->obj : NULL;
+}
+
+void pb_release(dh_app *app, const dh_planbook *b)
+{
+    if (b)
+        dh_snap_release(app, b->owner, pb_free_any);
+}
+
+void dh_app_plans_close(dh_app *app) { dh_snap_close(app, &app->plans, pb_free_any); }
 
 /* ------------------------------------------------------------------ */
 /* Lookups.                                                           */

@@ -1,5 +1,6 @@
 /* tasks.c - plan tasks and directives: create, change, show, list with
  * filters, progress updates and comments (the inbox is in reminders.c). */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -518,25 +519,33 @@ static dh_status check_states(const char *want, dh_err *e)
     return DH_OK;
 }
 
-static bool unit_matches(const dh_unitreg *r, const pb_task *t, const char *unit, bool subtree,
-                         bool coord, dh_date d)
+/* in[] tells for every unit of the registry whether it is in the query's
+ * scope (worked out once per query, not once per lead of every task). */
+static bool unit_matches(const dh_unitreg *r, const bool *in, const pb_task *t, const char *unit,
+                         bool coord)
 {
-    if (!unit)
-        return true;
-    for (size_t i = 0; i < t->nlead; i++)
-        if (subtree ? pb_in_subtree(r, t->lead[i], unit, d) : strcmp(t->lead[i], unit) == 0)
+    for (size_t i = 0; unit && i < t->nlead + (coord ? t->ncoord : 0); i++) {
+        const char *u = i < t->nlead ? t->lead[i] : t->coord[i - t->nlead];
+        int32_t k = dh_unitreg_find(r, u);
+        if (k >= 0 ? in[k] : strcmp(u, unit) == 0)
             return true;
-    if (coord)
-        for (size_t i = 0; i < t->ncoord; i++)
-            if (subtree ? pb_in_subtree(r, t->coord[i], unit, d) : strcmp(t->coord[i], unit) == 0)
-                return true;
-    return false;
+    }
+    return !unit;
 }
 
 dh_status dh_app_task_list(dh_app *app, const dh_actor *a, const dh_task_query *q, time_t now,
                            json_t **items, dh_err *e)
 {
+    return dh_app_task_list_top(app, a, q, now, SIZE_MAX, NULL, items, e);
+}
+
+dh_status dh_app_task_list_top(dh_app *app, const dh_actor *a, const dh_task_query *q,
+                               time_t now, size_t limit, size_t *counts, json_t **items,
+                               dh_err *e)
+{
     *items = NULL;
+    if (counts)
+        memset(counts, 0, DH_TS_COUNT * sizeof *counts);
     dh_status st = check_states(q->status, e);
     if (st)
         return st;
@@ -561,6 +570,10 @@ dh_status dh_app_task_list(dh_app *app, const dh_actor *a, const dh_task_query *
                           q->plan);
     }
     dh_date today = dh_date_of_time_vn(now);
+    bool *in = dh_xcalloc(r->n + 1, sizeof *in);
+    for (size_t i = 0; q->unit && i < r->n; i++)
+        in[i] = q->subtree ? pb_in_subtree(r, r->u[i].code, q->unit, today)
+                           : strcmp(r->u[i].code, q->unit) == 0;
     json_t *arr = json_array();
     for (size_t i = 0; i < b->nt; i++) {
         const pb_task *t = &b->t[i];
@@ -568,7 +581,7 @@ dh_status dh_app_task_list(dh_app *app, const dh_actor *a, const dh_task_query *
             continue;
         if (q->kind && strcmp(q->kind, str_of(t->j, "kind")) != 0)
             continue;
-        if (!unit_matches(r, t, q->unit, q->subtree, q->coordinating, today))
+        if (!unit_matches(r, in, t, q->unit, q->coordinating))
             continue;
         dh_task_status s;
         pb_task_status(t, today, &s, NULL);
@@ -586,8 +599,12 @@ dh_status dh_app_task_list(dh_app *app, const dh_actor *a, const dh_task_query *
             continue;
         if (q->needs_owner && !pb_task_needs_owner(t))
             continue;
-        json_array_append_new(arr, pb_task_json(b, i, today, r, false));
+        if (counts)
+            counts[s.state]++;
+        if (json_array_size(arr) < limit)
+            json_array_append_new(arr, pb_task_json(b, i, today, r, false));
     }
+    free(in);
     pb_release(app, b);
     dh_app_units_release(app, r);
     *items = arr;

@@ -265,14 +265,19 @@ static struct sort_ctx *sort_ctx_tls(void)
     return &ctx;
 }
 
+/* A unit index with the collation key of its name (made once per unit,
+ * not once per comparison). */
+typedef struct named {
+    int32_t i;
+    dh_text_key key;
+} named;
+
 static int cmp_by_name(const void *a, const void *b)
 {
     const struct sort_ctx *c = sort_ctx_tls();
-    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
-    const dh_unit_version *vx = dh_unitreg_nearest(c->r, x, c->d);
-    const dh_unit_version *vy = dh_unitreg_nearest(c->r, y, c->d);
-    int k = dh_text_collate(vx ? vx->name : "", vy ? vy->name : "");
-    return k ? k : strcmp(c->r->u[x].code, c->r->u[y].code);
+    const named *x = a, *y = b;
+    int k = dh_text_key_cmp(&x->key, &y->key);
+    return k ? k : strcmp(c->r->u[x->i].code, c->r->u[y->i].code);
 }
 
 static void sort_by_name(const dh_unitreg *r, dh_date d, int32_t *v, size_t n)
@@ -280,7 +285,18 @@ static void sort_by_name(const dh_unitreg *r, dh_date d, int32_t *v, size_t n)
     struct sort_ctx *c = sort_ctx_tls();
     c->r = r;
     c->d = d;
-    qsort(v, n, sizeof *v, cmp_by_name);
+    named *w = dh_xmalloc((n + 1) * sizeof *w);
+    for (size_t i = 0; i < n; i++) {
+        const dh_unit_version *ver = dh_unitreg_nearest(r, v[i], d);
+        w[i].i = v[i];
+        dh_text_key_make(ver ? ver->name : "", &w[i].key);
+    }
+    qsort(w, n, sizeof *w, cmp_by_name);
+    for (size_t i = 0; i < n; i++) {
+        v[i] = w[i].i;
+        dh_text_key_free(&w[i].key);
+    }
+    free(w);
 }
 
 static int cmp_by_code(const void *a, const void *b)

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/taskstatus.h"
 #include "http/pages.h"
 #include "util/text.h"
 
@@ -795,11 +796,11 @@ void dh_pages_task_alerts(dh_req *rq, dh_page *pg, const char *unit)
     dh_err e;
     dh_task_query q = {unit, true, false, "overdue,no_report", DH_DATE_NONE, NULL, NULL, false, false};
     json_t *items = NULL;
-    if (dh_app_task_list(rq->app, &rq->actor, &q, rq->now, &items, &e))
+    size_t counts[DH_TS_COUNT];
+    /* the ten first as rows, the others only counted */
+    if (dh_app_task_list_top(rq->app, &rq->actor, &q, rq->now, 10, counts, &items, &e))
         return;
-    size_t n = json_array_size(items), over = 0;
-    for (size_t i = 0; i < n; i++)
-        over += !strcmp(task_state(json_array_get(items, i)) ? task_state(json_array_get(items, i)) : "", "overdue");
+    size_t over = counts[DH_TS_OVERDUE], n = over + counts[DH_TS_NO_REPORT];
     dh_page_raw(pg, "<section aria-labelledby=\"h-tasks\"><h2 id=\"h-tasks\">");
     dh_page_text(pg, L(pg, "Nhiệm vụ quá hạn và chưa báo cáo", "Overdue tasks and missing reports"));
     dh_page_raw(pg, "</h2><p><a href=\"/nhiem-vu?status=overdue&amp;unit=");
@@ -813,13 +814,8 @@ void dh_pages_task_alerts(dh_req *rq, dh_page *pg, const char *unit)
     dh_page_int(pg, (long long)(n - over));
     dh_page_text(pg, L(pg, " nhiệm vụ chưa báo cáo đúng hạn", " tasks with a missed report"));
     dh_page_raw(pg, "</a></p>");
-    if (n) {
-        json_t *top = json_array();
-        for (size_t i = 0; i < n && i < 10; i++)
-            json_array_append(top, json_array_get(items, i));
-        task_rows(rq, pg, top, true);
-        json_decref(top);
-    }
+    if (json_array_size(items))
+        task_rows(rq, pg, items, true);
     dh_page_raw(pg, "</section>");
     json_decref(items);
 }

@@ -149,12 +149,13 @@ const char *dh_pages_unit_or_root(dh_req *rq, const char *given)
 
 typedef struct unit_label {
     const char *code, *name;
+    dh_text_key key; /* of name, made once (a task may name every commune) */
 } unit_label;
 
 static int cmp_label(const void *a, const void *b)
 {
     const unit_label *x = a, *y = b;
-    int c = dh_text_collate(x->name, y->name);
+    int c = dh_text_key_cmp(&x->key, &y->key);
     return c ? c : strcmp(x->code, y->code);
 }
 
@@ -184,6 +185,7 @@ void dh_pages_units(dh_req *rq, dh_page *pg, const json_t *codes, dh_date d, siz
         const dh_unit_version *v = u >= 0 ? dh_unitreg_nearest(reg, u, d) : NULL;
         if (v)
             l[i].name = v->short_name && *v->short_name ? v->short_name : v->name;
+        dh_text_key_make(l[i].name, &l[i].key);
     }
     qsort(l, n, sizeof *l, cmp_label);
     if (n <= show) {
@@ -206,6 +208,8 @@ void dh_pages_units(dh_req *rq, dh_page *pg, const json_t *codes, dh_date d, siz
         }
         dh_page_raw(pg, "</ul></details>");
     }
+    for (size_t i = 0; i < n; i++)
+        dh_text_key_free(&l[i].key);
     free(l);
     if (reg)
         dh_app_units_release(rq->app, reg);

@@ -56,6 +56,8 @@ typedef struct dh_dossier_filter {
     int after_group;
     bool after_due_null;
     int64_t after_due;
+    /* units_json is a root's whole subtree (dh_dossier_by_unit) */
+    bool wide;
 } dh_dossier_filter;
 
 typedef int (*dh_devent_cb)(void *closure, const dh_devent_row *row);
@@ -90,6 +92,16 @@ typedef struct dh_dseg {
     bool nulls;
     int test; /* DH_DSEG_* */
 } dh_dseg;
+/* Whether the first page of f is read by unit (an index range per unit of
+ * the scope, merged and sorted) rather than by segments: only for the open
+ * states whose lists leave out the dossiers without a deadline (overdue,
+ * at_risk, within) over a scope that is not `wide`. A small subtree's rows
+ * are a small share of a segment's range, which the walk would read
+ * through; a large one's ranges hold most of the state's rows, which the
+ * merge would sort (65,960 overdue dossiers of the province at 10 million)
+ * where the walk stops after the page. */
+bool dh_dossier_by_unit(const dh_dossier_filter *f);
+
 /* Fills seg (at most 4) for filter f; returns how many, or 0 when the list
  * is not served by segments (the caller's other paths). */
 size_t dh_dossier_segments(const dh_dossier_filter *f, dh_dseg seg[4]);

@@ -17,6 +17,17 @@ int dh_dossier_group(const dh_dossier_row *r, time_t now)
     return 3;
 }
 
+bool dh_dossier_by_unit(const dh_dossier_filter *f)
+{
+    static const char *const open_states[] = {"overdue", "at_risk", "within", NULL};
+    if (f->after_code || !f->units_json || !f->state || f->wide)
+        return false;
+    for (const char *const *o = open_states; *o; o++)
+        if (strcmp(*o, f->state) == 0)
+            return true;
+    return false;
+}
+
 static dh_dseg seg_of(int group, const char *state, int phase, int64_t lo, int64_t hi,
                       bool nulls, int test)
 {

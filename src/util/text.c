@@ -341,22 +341,43 @@ static int cmp_keys(const key *a, const key *b)
     return (a->n > b->n) - (a->n < b->n);
 }
 
+void dh_text_key_make(const char *s, dh_text_key *k)
+{
+    key part[3] = {{0}, {0}, {0}};
+    make_key(s, &part[0], &part[1], &part[2]);
+    for (int i = 0; i < 3; i++) {
+        k->v[i] = part[i].v;
+        k->n[i] = part[i].n;
+    }
+}
+
+int dh_text_key_cmp(const dh_text_key *a, const dh_text_key *b)
+{
+    int r = 0;
+    for (int i = 0; i < 3 && !r; i++) {
+        key x = {a->v[i], a->n[i], a->n[i]}, y = {b->v[i], b->n[i], b->n[i]};
+        r = cmp_keys(&x, &y);
+    }
+    return r;
+}
+
+void dh_text_key_free(dh_text_key *k)
+{
+    for (int i = 0; i < 3; i++) {
+        free(k->v[i]);
+        k->v[i] = NULL;
+        k->n[i] = 0;
+    }
+}
+
 int dh_text_collate(const char *a, const char *b)
 {
-    key pa = {0}, ta = {0}, ca = {0}, pb = {0}, tb = {0}, cb = {0};
-    make_key(a, &pa, &ta, &ca);
-    make_key(b, &pb, &tb, &cb);
-    int r = cmp_keys(&pa, &pb);
-    if (!r)
-        r = cmp_keys(&ta, &tb);
-    if (!r)
-        r = cmp_keys(&ca, &cb);
-    free(pa.v);
-    free(ta.v);
-    free(ca.v);
-    free(pb.v);
-    free(tb.v);
-    free(cb.v);
+    dh_text_key ka, kb;
+    dh_text_key_make(a, &ka);
+    dh_text_key_make(b, &kb);
+    int r = dh_text_key_cmp(&ka, &kb);
+    dh_text_key_free(&ka);
+    dh_text_key_free(&kb);
     return r;
 }
 

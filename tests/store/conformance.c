@@ -1269,6 +1269,10 @@ static void dossiers_ties_by_code(void **state)
         dh_dossier_filter b = a;
         b.procedure = "P1";
         list_codes(c, b, want[i][1]);
+        /* a root's subtree: the first page by segments, not by unit */
+        dh_dossier_filter w = a;
+        w.wide = true;
+        list_codes(c, w, want[i][1]);
         for (int size = 1; size <= 3; size++) {
             char all[128] = "";
             for (int off = 0; off < 8; off += size) {

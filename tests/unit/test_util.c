@@ -123,6 +123,20 @@ static void test_collate(void **state)
     assert_true(dh_text_collate("ma", "má") < 0);
     assert_true(dh_text_collate("má", "mb") < 0);
     assert_true(dh_text_collate("Phường 2", "Phường 10") != 0);
+    /* keys made once order as the comparison does, case last */
+    const char *w[] = {"Dương", "Đà Nẵng", "em", "Em", "hoá", "hóa", "ma", "má", "Phường 10", ""};
+    dh_text_key k[10];
+    for (int i = 0; i < 10; i++)
+        dh_text_key_make(w[i], &k[i]);
+    assert_true(dh_text_key_cmp(&k[2], &k[3]) < 0); /* e < E on case only */
+    assert_true(dh_text_key_cmp(&k[9], &k[0]) < 0);
+    for (int i = 0; i < 10; i++)
+        for (int j = 0; j < 10; j++) {
+            int a = dh_text_key_cmp(&k[i], &k[j]), b = dh_text_collate(w[i], w[j]);
+            assert_int_equal((a > 0) - (a < 0), (b > 0) - (b < 0));
+        }
+    for (int i = 0; i < 10; i++)
+        dh_text_key_free(&k[i]);
 }
 
 static dh_csv *csv_of(const char *text, FILE **f)

@@ -335,14 +335,10 @@ static dh_status seg_read(dh_conn *c, const dh_dossier_filter *f, const dh_dseg 
 static dh_status sq_list_dossiers(dh_conn *c, const dh_dossier_filter *f, dh_dossier_cb cb,
                                   void *closure, dh_err *e)
 {
-    /* the open states whose lists exclude the dossiers without a deadline
-     * go by unit (index ranges per unit: best for small subtrees) for their
-     * first page; every other list and every later page goes by segments */
-    static const char *const open_states[] = {"overdue", "at_risk", "within", NULL};
-    for (const char *const *o = open_states; !f->after_code && f->units_json && f->state && *o;
-         o++)
-        if (strcmp(*o, f->state) == 0)
-            return list_open_dossiers(c, f, cb, closure, e);
+    /* the first page of an open state over a small subtree goes by unit
+     * (dh_dossier_by_unit); every other list and page goes by segments */
+    if (dh_dossier_by_unit(f))
+        return list_open_dossiers(c, f, cb, closure, e);
     dh_dseg seg[4];
     size_t nseg = dh_dossier_segments(f, seg);
     if (nseg)
