@@ -1,0 +1,69 @@
+/* kseries.h - the day cells of one aggregation key (or one unit's rollup),
+ * kept sparse (issue 20): memory follows the days that have a cell, not
+ * the days between the first and the last.
+ *
+ * Days are grouped in blocks of DH_KS_DAYS (64) aligned days. A block that
+ * holds no cell is not stored. A stored block keeps a bitmap of its days
+ * that have a cell, the cells of those days compactly encoded (a varint
+ * bitmask of the nonzero counters, then one zigzag varint per nonzero
+ * counter: a typical cell takes 3 to 8 bytes instead of 64), and the
+ * cumulative cell before its first day (its checkpoint). So a cumulative
+ * count "before day D" is one checkpoint plus the decoding of at most one
+ * block's cells (docs/ARCHITECTURE.md, "Sparse aggregates").
+ *
+ * Changes: setting or adding to the cell of a day after the last one
+ * appends to the last block (what a rebuild and ordinary ingestion mostly
+ * do); any other day rewrites its block, and the checkpoints after it are
+ * recomputed lazily, at the next read.
+ *
+ * Pure: no I/O. A series is owned by its holder; zero-initialised is
+ * empty; dh_kseries_free releases it. Not thread-safe (the holder locks):
+ * reads update the lazy checkpoints.
+ */
+#ifndef DH_KSERIES_H
+#define DH_KSERIES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/kpiagg.h"
+
+#define DH_KS_SHIFT 6
+#define DH_KS_DAYS (1 << DH_KS_SHIFT)
+
+typedef struct dh_kblock {
+    int32_t bno;      /* floor(day / DH_KS_DAYS) of its days */
+    uint32_t len;     /* bytes of encoded cells */
+    uint64_t present; /* bit i: day bno * DH_KS_DAYS + i has a cell */
+    unsigned char *bytes;
+    dh_kcell base; /* cumulative before its first day (valid below `clean`) */
+} dh_kblock;
+
+typedef struct dh_kseries {
+    dh_kblock *blk; /* ascending bno */
+    int32_t nblk, cap;
+    int32_t clean; /* blk[0 .. clean) have a valid base */
+    int32_t last;  /* the last day with a cell (meaningful when nblk) */
+    dh_kcell total;
+} dh_kseries;
+
+void dh_kseries_free(dh_kseries *s);
+
+/* Sets the cell of `day` to *cell; *old (when not NULL) receives what it
+ * was. */
+void dh_kseries_set(dh_kseries *s, int32_t day, const dh_kcell *cell, dh_kcell *old);
+/* Adds *delta to the cell of `day`. */
+void dh_kseries_add(dh_kseries *s, int32_t day, const dh_kcell *delta);
+/* The sum of every cell of a day before x. */
+void dh_kseries_before(dh_kseries *s, int32_t x, dh_kcell *out);
+/* The cell of one day (zero when none). */
+void dh_kseries_get(const dh_kseries *s, int32_t day, dh_kcell *out);
+
+/* Replaces dst by the sum of the n series src[i] (dst not among them). */
+void dh_kseries_sum_of(dh_kseries *dst, dh_kseries *const *src, size_t n);
+
+/* Bytes allocated for s (block array and encoded cells, with an estimate
+ * of the allocator's overhead), not counting the dh_kseries itself. */
+size_t dh_kseries_bytes(const dh_kseries *s);
+
+#endif
