@@ -41,8 +41,11 @@ static uint64_t get_varint(const unsigned char **p)
 static uint64_t zz(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
 static int64_t unzz(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t)(v & 1); }
 
-/* At most: a mask of 3 bytes, 14 counters of 5 and the minutes of 10. */
-enum { CELL_MAX = 3 + DH_KC_N * 5 + 10 };
+/* A cell: a 2-byte mask of its nonzero counters (bit DH_KC_N: minutes),
+ * then each nonzero counter as one byte when in 1..254, else 0xFF and a
+ * zigzag varint, then the minutes as a zigzag varint. Most counters of a
+ * day are 0 or small, and a byte per counter decodes without a loop. */
+enum { CELL_MAX = 2 + DH_KC_N * 6 + 10 };
 
 static size_t encode(unsigned char *p, const dh_kcell *c)
 {
@@ -52,30 +55,47 @@ static size_t encode(unsigned char *p, const dh_kcell *c)
             mask |= 1u << i;
     if (c->minutes)
         mask |= 1u << DH_KC_N;
-    size_t n = put_varint(p, mask);
-    for (int i = 0; i < DH_KC_N; i++)
-        if (c->n[i])
+    p[0] = (unsigned char)mask;
+    p[1] = (unsigned char)(mask >> 8);
+    size_t n = 2;
+    for (int i = 0; i < DH_KC_N; i++) {
+        if (!c->n[i])
+            continue;
+        if (c->n[i] > 0 && c->n[i] < 0xFF) {
+            p[n++] = (unsigned char)c->n[i];
+        } else {
+            p[n++] = 0xFF;
             n += put_varint(p + n, zz(c->n[i]));
+        }
+    }
     if (c->minutes)
         n += put_varint(p + n, zz(c->minutes));
     return n;
 }
 
-/* Adds the next cell at *p to *acc (when acc is not NULL) and moves on. */
-static void decode_add(const unsigned char **p, dh_kcell *acc)
+/* Adds the next cell at *pp to *acc (when acc is not NULL) and moves on. */
+static inline void decode_add(const unsigned char **pp, dh_kcell *acc)
 {
-    uint32_t mask = (uint32_t)get_varint(p);
-    for (int i = 0; mask && i < DH_KC_N; i++, mask >>= 1)
-        if (mask & 1) {
-            int64_t v = unzz(get_varint(p));
-            if (acc)
-                acc->n[i] += (int32_t)v;
+    const unsigned char *p = *pp;
+    uint32_t mask = p[0] | (uint32_t)p[1] << 8;
+    p += 2;
+    for (uint32_t m = mask & ((1u << DH_KC_N) - 1); m; m &= m - 1) {
+        int64_t v;
+        if (*p != 0xFF) {
+            v = *p++;
+        } else {
+            p++;
+            v = unzz(get_varint(&p));
         }
-    if (mask & 1) {
-        int64_t v = unzz(get_varint(p));
+        if (acc)
+            acc->n[__builtin_ctz(m)] += (int32_t)v;
+    }
+    if (mask >> DH_KC_N) {
+        int64_t v = unzz(get_varint(&p));
         if (acc)
             acc->minutes += v;
     }
+    *pp = p;
 }
 
 static int popcount64(uint64_t x) { return __builtin_popcountll(x); }
@@ -103,8 +123,18 @@ static void reserve(dh_kblock *b, uint32_t len)
 static int32_t find(const dh_kseries *s, int32_t bno)
 {
     int32_t lo = 0, hi = s->nblk; /* answer in [lo - 1, hi) */
-    if (hi && s->blk[hi - 1].bno <= bno)
+    if (!hi || s->b0 > bno)
+        return -1;
+    if (s->last >> DH_KS_SHIFT <= bno) /* s->last is in the last block */
         return hi - 1;
+    /* blocks are mostly contiguous: the answer is at most bno - first's
+     * bno, and usually that */
+    int64_t guess = (int64_t)bno - s->b0;
+    if (guess < hi) {
+        if (s->blk[guess].bno == bno)
+            return (int32_t)guess;
+        hi = (int32_t)guess + 1;
+    }
     while (lo < hi) {
         int32_t mid = lo + (hi - lo) / 2;
         if (s->blk[mid].bno <= bno)
@@ -126,6 +156,7 @@ static dh_kblock *insert_block(dh_kseries *s, int32_t at, int32_t bno)
     dh_kblock *b = &s->blk[at];
     memset(b, 0, sizeof *b);
     b->bno = bno;
+    s->b0 = s->blk[0].bno;
     /* its base, and those after it, are recomputed at the next read */
     if (s->clean > at)
         s->clean = at;

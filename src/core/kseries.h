@@ -4,9 +4,10 @@
  *
  * Days are grouped in blocks of DH_KS_DAYS (64) aligned days. A block that
  * holds no cell is not stored. A stored block keeps a bitmap of its days
- * that have a cell, the cells of those days compactly encoded (a varint
- * bitmask of the nonzero counters, then one zigzag varint per nonzero
- * counter: a typical cell takes 3 to 8 bytes instead of 64), and the
+ * that have a cell, the cells of those days compactly encoded (a 2-byte
+ * mask of the nonzero counters, then a byte per nonzero counter — a longer
+ * escape for values past 254 or negative — and the minutes as a varint: a
+ * typical cell takes 6 to 12 bytes instead of 64), and the
  * cumulative cell before its first day (its checkpoint). So a cumulative
  * count "before day D" is one checkpoint plus the decoding of at most one
  * block's cells (docs/ARCHITECTURE.md, "Sparse aggregates").
@@ -43,6 +44,8 @@ typedef struct dh_kseries {
     dh_kblock *blk; /* ascending bno */
     int32_t nblk, cap;
     int32_t clean; /* blk[0 .. clean) have a valid base */
+    int32_t b0;    /* blk[0].bno (meaningful when nblk), read without
+                      touching the blocks */
     int32_t last;  /* the last day with a cell (meaningful when nblk) */
     dh_kcell total;
 } dh_kseries;
