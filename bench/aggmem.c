@@ -4,7 +4,8 @@
  * to build it, and p50/p99 of the province overview's computation (the
  * figures of every unit's rollup, as dh_agg_query_f does for group "unit")
  * and of a whole-province query by key (group "field"/"procedure": every
- * key) for a period of a day, a month, a quarter, a year and ten years.
+ * key) for a period of a day, a month, a quarter, a year and ten years,
+ * and a ten-year monthly trend over the unit rollups.
  *
  * The sparse series (core/kseries.h, what src/app/aggs.c keeps) are built
  * as the copy's refresh builds them after a start or a rebuild: every key's
@@ -228,6 +229,37 @@ static timing time_query(void *v, size_t size, int n, before_fn before, const pe
     return out;
 }
 
+/* p50/p99 of a ten-year monthly trend over n series, as dh_agg_query_buckets
+ * reads it: the cumulative counts once per month boundary (121 lookups). */
+static timing time_trend(void *v, size_t size, int n, before_fn before, int runs)
+{
+    int32_t edge[121];
+    for (int m = 0; m <= 120; m++)
+        edge[m] = dh_date_from_ymd(2017 + m / 12, 1 + m % 12, 1);
+    double *t = malloc((size_t)runs * sizeof *t);
+    for (int r = 0; r < runs; r++) {
+        double t0 = now_s();
+        dh_kfigures sum[120] = {{0}};
+        for (int i = 0; i < n; i++) {
+            dh_kcell lo, hi;
+            before((char *)v + (size_t)i * size, edge[0], &lo);
+            for (int m = 0; m < 120; m++) {
+                before((char *)v + (size_t)i * size, edge[m + 1], &hi);
+                dh_kfigures f;
+                dh_kfigures_from_cum(&lo, &hi, &f);
+                dh_kfigures_add(&sum[m], &f);
+                lo = hi;
+            }
+        }
+        t[r] = (now_s() - t0) * 1e3;
+        sink += sum[r % 120].received_total;
+    }
+    qsort(t, (size_t)runs, sizeof *t, cmp_d);
+    timing out = {pct(t, runs, 50), pct(t, runs, 99)};
+    free(t);
+    return out;
+}
+
 /* The same figures from both, for a few periods (the bench checks itself). */
 static void agree(dh_kseries *s, dense *d, int n)
 {
@@ -322,6 +354,7 @@ int main(int argc, char **argv)
         }
         free(by);
     }
+    double t_roll = now_s() - t0, t_keys = t_sparse;
     /* the first read makes every checkpoint */
     dh_kcell x;
     for (int k = 0; k < nkeys; k++)
@@ -329,6 +362,7 @@ int main(int argc, char **argv)
     for (int u = 0; u < nunits; u++)
         dh_kseries_before(&units[u], D0 + DAYS, &x);
     t_sparse += now_s() - t0;
+    double t_ckpt = t_sparse - t_keys - t_roll;
     size_t series_bytes = 0;
     for (int k = 0; k < nkeys; k++)
         series_bytes += dh_kseries_bytes(&keys[k]);
@@ -368,7 +402,9 @@ int main(int argc, char **argv)
         printf("  dense copy (before issue 20): %.1f MB, built in %.2f s; "
                "sparse/dense bytes = 1/%.1f\n",
                dense_bytes / 1e6, t_dense, (double)dense_bytes / sparse_bytes);
-    printf("  RSS growth %.1f MB\n", rss / 1024.0);
+    printf("  RSS growth %.1f MB; build: key cells %.2f s, unit rollups %.2f s, checkpoints "
+           "%.2f s (CPU time of the whole process: %.1f s)\n",
+           rss / 1024.0, t_keys, t_roll, t_ckpt, (double)clock() / CLOCKS_PER_SEC);
     const period periods[] = {{"a day", 1}, {"a month", 0}, {"a quarter", 90},
                               {"a year", 365}, {"ten years", 3652}};
     for (size_t i = 0; i < sizeof periods / sizeof *periods; i++) {
@@ -385,6 +421,14 @@ int main(int argc, char **argv)
         }
         printf("\n");
     }
+    timing tu = time_trend(units, sizeof *units, nunits, sparse_before, runs / 4 ? runs / 4 : 1);
+    printf("  trend, 120 months (2017-2026) over the %d unit rollups: p50 %.2f ms p99 %.2f ms",
+           nunits, tu.p50, tu.p99);
+    if (with_dense) {
+        timing td = time_trend(dunits, sizeof *dunits, nunits, dense_before_v, runs / 4 ? runs / 4 : 1);
+        printf(" | dense: p50 %.2f ms p99 %.2f ms", td.p50, td.p99);
+    }
+    printf("\n");
     if (sink == 42)
         printf("\n");
     return 0;
