@@ -7,10 +7,10 @@
  * key) for a period of a day, a month, a quarter, a year and ten years,
  * and a ten-year monthly trend over the unit rollups.
  *
- * The sparse series (core/kseries.h, what src/app/aggs.c keeps) are built
- * as the copy's refresh builds them after a start or a rebuild: every key's
- * cells in (key, day) order through dh_kseries_set, then each unit's rollup
- * as the sum of its keys. With DENSE=1 the representation before issue 20
+ * The copy is built as its refresh builds it after a start or a rebuild
+ * (src/app/aggs.c): every key's cells, in (key, day) order, into its sparse
+ * series (core/kseries.h) through dh_kseries_set, then each unit's rollup,
+ * a dense cumulative array, as the sum of its keys (dh_kcum_sum_of). With DENSE=1 the representation before issue 20
  * (a 64-byte cell for every day between a series' first and last, plus a
  * cumulative array of as many) is built in the same run from the same
  * cells and timed on the same periods; at full scale it needs ~7 GB, so
@@ -200,6 +200,7 @@ static int64_t sink;
 typedef void (*before_fn)(void *series, int32_t x, dh_kcell *out);
 static void sparse_before(void *s, int32_t x, dh_kcell *out) { dh_kseries_before(s, x, out); }
 static void dense_before_v(void *s, int32_t x, dh_kcell *out) { dense_before(s, x, out); }
+static void cum_before(void *s, int32_t x, dh_kcell *out) { dh_kcum_before(s, x, out); }
 
 /* p50/p99 of the figures of n series (each `size` bytes from v) summed,
  * over `runs` random periods of kind p. */
@@ -261,17 +262,17 @@ static timing time_trend(void *v, size_t size, int n, before_fn before, int runs
 }
 
 /* The same figures from both, for a few periods (the bench checks itself). */
-static void agree(dh_kseries *s, dense *d, int n)
+static void agree(void *v, size_t size, before_fn before, dense *d, int n)
 {
     for (int r = 0; r < 200; r++) {
         int32_t from = D0 - 5 + below(DAYS + 10), to = from + below(r % 2 ? 40 : DAYS);
         for (int i = 0; i < n; i++) {
             dh_kcell a, b;
-            dh_kseries_before(&s[i], from, &a);
+            before((char *)v + (size_t)i * size, from, &a);
             dense_before(&d[i], from, &b);
             if (memcmp(&a, &b, sizeof a))
                 fail("check", "the sparse and the dense copies differ");
-            dh_kseries_before(&s[i], to + 1, &a);
+            before((char *)v + (size_t)i * size, to + 1, &a);
             dense_before(&d[i], to + 1, &b);
             if (memcmp(&a, &b, sizeof a))
                 fail("check", "the sparse and the dense copies differ");
@@ -302,7 +303,7 @@ int main(int argc, char **argv)
     size_t mem0 = in_use();
     long rss0 = rss_kb();
     dh_kseries *keys = calloc((size_t)nkeys, sizeof *keys);
-    dh_kseries *units = calloc((size_t)nunits, sizeof *units);
+    dh_kcum *units = calloc((size_t)nunits, sizeof *units);
     dense *dkeys = with_dense ? calloc((size_t)nkeys, sizeof *dkeys) : NULL;
     dense *dunits = with_dense ? calloc((size_t)nunits, sizeof *dunits) : NULL;
     dh_kcell *day = malloc((size_t)DAYS * sizeof *day);
@@ -350,7 +351,7 @@ int main(int argc, char **argv)
             for (int k = 0; k < nkeys; k++)
                 if (unit_of[k] == u)
                     by[n++] = &keys[k];
-            dh_kseries_sum_of(&units[u], by, n);
+            dh_kcum_sum_of(&units[u], by, n);
         }
         free(by);
     }
@@ -359,15 +360,13 @@ int main(int argc, char **argv)
     dh_kcell x;
     for (int k = 0; k < nkeys; k++)
         dh_kseries_before(&keys[k], D0 + DAYS, &x);
-    for (int u = 0; u < nunits; u++)
-        dh_kseries_before(&units[u], D0 + DAYS, &x);
     t_sparse += now_s() - t0;
     double t_ckpt = t_sparse - t_keys - t_roll;
     size_t series_bytes = 0;
     for (int k = 0; k < nkeys; k++)
         series_bytes += dh_kseries_bytes(&keys[k]);
     for (int u = 0; u < nunits; u++)
-        series_bytes += dh_kseries_bytes(&units[u]);
+        series_bytes += units[u].cum ? ((size_t)units[u].len + 1) * sizeof(dh_kcell) : 0;
     if (with_dense) {
         double t3 = now_s();
         for (int u = 0; u < nunits; u++)
@@ -386,8 +385,8 @@ int main(int argc, char **argv)
             dense_bytes += (size_t)(2 * dkeys[k].len + 1) * sizeof(dh_kcell) * (dkeys[k].len > 0);
         for (int u = 0; u < nunits; u++)
             dense_bytes += (size_t)(2 * dunits[u].len + 1) * sizeof(dh_kcell) * (dunits[u].len > 0);
-        agree(keys, dkeys, nkeys);
-        agree(units, dunits, nunits);
+        agree(keys, sizeof *keys, sparse_before, dkeys, nkeys);
+        agree(units, sizeof *units, cum_before, dunits, nunits);
     }
     size_t sparse_bytes = with_dense ? mem_all - dense_bytes : mem_all;
     printf("aggmem: %d keys, %d units, %ld dossiers, %ld nonzero key-day cells "
@@ -408,7 +407,7 @@ int main(int argc, char **argv)
     const period periods[] = {{"a day", 1}, {"a month", 0}, {"a quarter", 90},
                               {"a year", 365}, {"ten years", 3652}};
     for (size_t i = 0; i < sizeof periods / sizeof *periods; i++) {
-        timing su = time_query(units, sizeof *units, nunits, sparse_before, &periods[i], runs);
+        timing su = time_query(units, sizeof *units, nunits, cum_before, &periods[i], runs);
         timing sk = time_query(keys, sizeof *keys, nkeys, sparse_before, &periods[i], runs / 4 ? runs / 4 : 1);
         printf("  %-9s  overview (%d unit rollups) p50 %.3f ms p99 %.3f ms;"
                " all %d keys p50 %.2f ms p99 %.2f ms",
@@ -421,7 +420,7 @@ int main(int argc, char **argv)
         }
         printf("\n");
     }
-    timing tu = time_trend(units, sizeof *units, nunits, sparse_before, runs / 4 ? runs / 4 : 1);
+    timing tu = time_trend(units, sizeof *units, nunits, cum_before, runs / 4 ? runs / 4 : 1);
     printf("  trend, 120 months (2017-2026) over the %d unit rollups: p50 %.2f ms p99 %.2f ms",
            nunits, tu.p50, tu.p99);
     if (with_dense) {

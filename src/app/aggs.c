@@ -295,10 +295,25 @@ dh_status dh_aggbatch_flush(dh_aggbatch *b, dh_conn *c, dh_err *e)
 
 /* ---- The readers' copy. --------------------------------------------------- */
 
-/* Each key's day cells, and each unit's rollup (the sum of its keys, so
- * that a whole-unit answer reads O(units) series, not O(keys)), are sparse
- * series with per-block checkpoints (core/kseries.h; issue 20). */
+/* Each key's day cells are a sparse series with per-block checkpoints;
+ * each unit's rollup (the sum of its keys, so that a whole-unit answer
+ * reads O(units) series, not O(keys)) a dense cumulative array over the
+ * unit's span (core/kseries.h; issue 20). */
 typedef dh_kseries series;
+
+/* A key's series or a unit's rollup, read alike. */
+typedef struct reader {
+    series *key;
+    const dh_kcum *unit;
+} reader;
+
+static void before_of(reader r, dh_date x, dh_kcell *out)
+{
+    if (r.unit)
+        dh_kcum_before(r.unit, x, out);
+    else
+        dh_kseries_before(r.key, x, out);
+}
 
 typedef struct ckey {
     char *unit, *procedure, *field;
@@ -308,7 +323,7 @@ typedef struct ckey {
 
 typedef struct cunit {
     char *code;
-    series s;
+    dh_kcum s;
 } cunit;
 
 struct dh_aggcache {
@@ -321,9 +336,9 @@ struct dh_aggcache {
     int32_t nunits;
     int32_t *uhash; /* open addressing over units, -1 = empty */
     size_t uhcap;
-    /* while loading: units whose keys changed, and whether their rollups
-     * are rebuilt from their keys at the end instead of changed cell by
-     * cell (a first load, or more than ROLLUP_BULK cells) */
+    /* while loading: the units whose rollups are remade from their keys
+     * at the end, and whether every changed unit's is instead of being
+     * changed cell by cell (a first load, or more than ROLLUP_BULK cells) */
     bool *touched;
     size_t nloaded;
     bool bulk;
@@ -341,7 +356,7 @@ static void cache_clear(dh_aggcache *c)
     }
     for (int32_t i = 0; i < c->nunits; i++) {
         free(c->units[i].code);
-        dh_kseries_free(&c->units[i].s);
+        dh_kcum_free(&c->units[i].s);
     }
     free(c->keys);
     free(c->units);
@@ -439,21 +454,23 @@ static int on_cell(void *cl, int32_t key, int32_t day, const dh_kcell *cell, int
     ckey *k = &c->keys[key];
     dh_kcell old;
     dh_kseries_set(&k->s, day, cell, &old);
-    c->touched[k->uidx] = true;
     if (++c->nloaded > ROLLUP_BULK)
         c->bulk = true;
-    if (!c->bulk) {
-        dh_kcell delta = *cell;
-        dh_kcell_add(&delta, &old, -1);
-        if (!dh_kcell_zero(&delta))
-            dh_kseries_add(&c->units[k->uidx].s, day, &delta);
-    }
+    dh_kcell delta = *cell;
+    dh_kcell_add(&delta, &old, -1);
+    if (c->bulk || (!dh_kcell_zero(&delta) && !dh_kcum_add(&c->units[k->uidx].s, day, &delta)))
+        c->touched[k->uidx] = true; /* a day outside the rollup's span: remade */
     return 0;
 }
 
-/* Rebuilds the rollup of every touched unit from its keys (c->mu held). */
+/* Remakes the rollup of every touched unit from its keys (c->mu held). */
 static void rollups_rebuild(dh_aggcache *c)
 {
+    int32_t any = 0;
+    while (any < c->nunits && !c->touched[any])
+        any++;
+    if (any == c->nunits)
+        return;
     /* the keys of each unit, by a counting sort */
     int32_t *start = dh_xcalloc((size_t)c->nunits + 1, sizeof *start);
     for (int32_t k = 1; k < c->nkeys; k++)
@@ -469,7 +486,7 @@ static void rollups_rebuild(dh_aggcache *c)
             by[at[c->keys[k].uidx]++] = &c->keys[k].s;
     for (int32_t u = 0; u < c->nunits; u++)
         if (c->touched[u])
-            dh_kseries_sum_of(&c->units[u].s, by + start[u], (size_t)(start[u + 1] - start[u]));
+            dh_kcum_sum_of(&c->units[u].s, by + start[u], (size_t)(start[u + 1] - start[u]));
     free(at);
     free(by);
     free(start);
@@ -496,7 +513,7 @@ static dh_status refresh(dh_aggcache *c, dh_conn *conn, dh_err *e)
     c->bulk = c->rev == 0; /* a first load: the rollups are made at the end */
     if (st == DH_OK)
         st = DH_AGGS(conn)->load_agg_cells(conn, c->rev, on_cell, c, e);
-    if (st == DH_OK && c->bulk)
+    if (st == DH_OK)
         rollups_rebuild(c);
     free(c->touched);
     c->touched = NULL;
@@ -585,11 +602,11 @@ static int cmp_groups_code(const void *a, const void *b)
     return strcmp(((const dh_agg_group *)a)->key, ((const dh_agg_group *)b)->key);
 }
 
-static void figures_of(series *s, dh_date from, dh_date to, dh_kfigures *f)
+static void figures_of(reader s, dh_date from, dh_date to, dh_kfigures *f)
 {
     dh_kcell a, b;
-    dh_kseries_before(s, from, &a);
-    dh_kseries_before(s, to + 1, &b);
+    before_of(s, from, &a);
+    before_of(s, to + 1, &b);
     dh_kfigures_from_cum(&a, &b, f);
 }
 
@@ -703,7 +720,7 @@ dh_status dh_agg_query_f(dh_app *app, const char *units_json, int group, bool ro
                 ckey *ck = &c->keys[k];
                 if (!ck->unit || !in[ck->uidx] || !key_passes(ck, filter))
                     continue;
-                figures_of(&ck->s, from, to, &f);
+                figures_of((reader){&ck->s, NULL}, from, to, &f);
                 const char *key = group == DH_GROUP_NONE ? "*"
                                   : rollup_today ? dh_agg_today_unit(reg, ck->unit, today)
                                                  : ck->unit;
@@ -713,7 +730,7 @@ dh_status dh_agg_query_f(dh_app *app, const char *units_json, int group, bool ro
             for (int32_t u = 0; u < c->nunits; u++) {
                 if (!in[u])
                     continue;
-                figures_of(&c->units[u].s, from, to, &f);
+                figures_of((reader){NULL, &c->units[u].s}, from, to, &f);
                 const char *key = group == DH_GROUP_NONE ? "*"
                                   : rollup_today ? dh_agg_today_unit(reg, c->units[u].code, today)
                                                  : c->units[u].code;
@@ -724,7 +741,7 @@ dh_status dh_agg_query_f(dh_app *app, const char *units_json, int group, bool ro
                 ckey *ck = &c->keys[k];
                 if (!ck->unit || !in[ck->uidx] || !key_passes(ck, filter))
                     continue;
-                figures_of(&ck->s, from, to, &f);
+                figures_of((reader){&ck->s, NULL}, from, to, &f);
                 const char *key = group == DH_GROUP_PROCEDURE ? ck->procedure
                                   : *ck->field                ? ck->field
                                                               : "Khác";
@@ -778,26 +795,26 @@ dh_status dh_agg_query_buckets(dh_app *app, const char *units_json, const dh_agg
          * the buckets are usually contiguous, so a bucket's start is the
          * previous one's end */
         for (int32_t i = filtered ? 1 : 0; i < (filtered ? c->nkeys : c->nunits); i++) {
-            series *s;
+            reader s = {NULL, NULL};
             if (filtered) {
                 ckey *ck = &c->keys[i];
                 if (!ck->unit || !in[ck->uidx] || !key_passes(ck, filter))
                     continue;
-                s = &ck->s;
+                s.key = &ck->s;
             } else {
                 if (!in[i])
                     continue;
-                s = &c->units[i].s;
+                s.unit = &c->units[i].s;
             }
             dh_kcell lo, hi;
             dh_date hi_day = 0;
             for (size_t k = 0; k < nb; k++) {
                 if (k == 0 || b[k].from != hi_day)
-                    dh_kseries_before(s, b[k].from, &lo);
+                    before_of(s, b[k].from, &lo);
                 else
                     lo = hi;
                 hi_day = b[k].to + 1;
-                dh_kseries_before(s, hi_day, &hi);
+                before_of(s, hi_day, &hi);
                 dh_kfigures f;
                 dh_kfigures_from_cum(&lo, &hi, &f);
                 dh_kfigures_add(&out[k], &f);

@@ -356,17 +356,67 @@ static void from_dense(dh_kseries *s, const dh_kcell *dense, int32_t d0, int32_t
             update(s, d0 + i, &dense[i], 0, NULL);
 }
 
-void dh_kseries_sum_of(dh_kseries *dst, dh_kseries *const *src, size_t n)
+/* The span [*lo, *hi) of the days of the n series (empty: lo >= hi). */
+static void span_of(dh_kseries *const *src, size_t n, int32_t *lo, int32_t *hi)
 {
-    int32_t lo = INT32_MAX, hi = INT32_MIN;
+    *lo = INT32_MAX;
+    *hi = INT32_MIN;
     for (size_t i = 0; i < n; i++) {
         if (!src[i]->nblk)
             continue;
-        if (src[i]->blk[0].bno * DH_KS_DAYS < lo)
-            lo = src[i]->blk[0].bno * DH_KS_DAYS;
-        if (src[i]->last + 1 > hi)
-            hi = src[i]->last + 1;
+        if (src[i]->blk[0].bno * DH_KS_DAYS < *lo)
+            *lo = src[i]->blk[0].bno * DH_KS_DAYS;
+        if (src[i]->last + 1 > *hi)
+            *hi = src[i]->last + 1;
     }
+}
+
+void dh_kcum_free(dh_kcum *c)
+{
+    free(c->cum);
+    memset(c, 0, sizeof *c);
+}
+
+void dh_kcum_sum_of(dh_kcum *c, dh_kseries *const *src, size_t n)
+{
+    int32_t lo, hi;
+    span_of(src, n, &lo, &hi);
+    dh_kcum_free(c);
+    if (lo >= hi)
+        return;
+    /* cum[i + 1] first holds day i's cell, then the running sum */
+    c->cum = dh_xcalloc((size_t)(hi - lo) + 1, sizeof *c->cum);
+    c->d0 = lo;
+    c->len = hi - lo;
+    for (size_t i = 0; i < n; i++)
+        sum_into(src[i], c->cum + 1, lo, hi - lo);
+    for (int32_t i = 1; i <= c->len; i++)
+        dh_kcell_add(&c->cum[i], &c->cum[i - 1], 1);
+}
+
+bool dh_kcum_add(dh_kcum *c, int32_t day, const dh_kcell *delta)
+{
+    if (!c->cum || day < c->d0 || day >= c->d0 + c->len)
+        return false;
+    for (int32_t i = day - c->d0 + 1; i <= c->len; i++)
+        dh_kcell_add(&c->cum[i], delta, 1);
+    return true;
+}
+
+void dh_kcum_before(const dh_kcum *c, int32_t x, dh_kcell *out)
+{
+    if (!c->cum || x <= c->d0) {
+        memset(out, 0, sizeof *out);
+        return;
+    }
+    int64_t i = (int64_t)x - c->d0;
+    *out = c->cum[i > c->len ? c->len : i];
+}
+
+void dh_kseries_sum_of(dh_kseries *dst, dh_kseries *const *src, size_t n)
+{
+    int32_t lo, hi;
+    span_of(src, n, &lo, &hi);
     dh_kseries_free(dst);
     if (lo >= hi)
         return;

@@ -24,6 +24,7 @@
 #ifndef DH_KSERIES_H
 #define DH_KSERIES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -64,6 +65,25 @@ void dh_kseries_get(const dh_kseries *s, int32_t day, dh_kcell *out);
 
 /* Replaces dst by the sum of the n series src[i] (dst not among them). */
 void dh_kseries_sum_of(dh_kseries *dst, dh_kseries *const *src, size_t n);
+
+/* A unit's rollup: the sum of its keys as a dense cumulative array over
+ * the unit's span, cum[i] = the cells of days [d0, d0 + i), len + 1
+ * entries. Units are few (hundreds against tens of thousands of keys), and
+ * the province overview and its trends read every unit's rollup at every
+ * period boundary: one load each instead of a block's decoding. Zero-
+ * initialised is empty; owned by its holder. */
+typedef struct dh_kcum {
+    int32_t d0, len;
+    dh_kcell *cum;
+} dh_kcum;
+
+void dh_kcum_free(dh_kcum *c);
+/* Replaces c by the sum of the n series src[i]. */
+void dh_kcum_sum_of(dh_kcum *c, dh_kseries *const *src, size_t n);
+/* Adds delta to the cell of day: false (and nothing changed) when day is
+ * outside c's span; the holder then remakes it with dh_kcum_sum_of. */
+bool dh_kcum_add(dh_kcum *c, int32_t day, const dh_kcell *delta);
+void dh_kcum_before(const dh_kcum *c, int32_t x, dh_kcell *out);
 
 /* Bytes allocated for s (block array and encoded cells, with an estimate
  * of the allocator's overhead), not counting the dh_kseries itself. */

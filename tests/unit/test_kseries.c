@@ -5,7 +5,8 @@
  * included), negative days, values that need long varints — the cumulative
  * count before any day, hence the figures of any period (a day to years,
  * across block and year boundaries), equals a dense reference array's; the
- * rollup of several series equals their sum; reads between writes (lazy
+ * rollup of several series (sparse, or a dense cumulative array) equals
+ * their sum, and stays so under adds; reads between writes (lazy
  * checkpoints made, then invalidated) change nothing.
  */
 #include <setjmp.h>
@@ -132,6 +133,37 @@ static void test_rollup_is_the_sum(void **state)
     dh_kseries *p[5] = {&parts[0], &parts[1], &parts[2], &parts[3], &parts[4]};
     dh_kseries_sum_of(&sum, p, 5);
     check_all(&sum, ref, d0, 500);
+    /* a unit's rollup as a dense cumulative array: the same sums, kept
+     * by adds inside its span, refusing days outside it */
+    dh_kcum cum = {0};
+    dh_kcell z0;
+    assert_false(dh_kcum_add(&cum, d0, &ref[0]));
+    dh_kcum_before(&cum, d0 + 5, &z0);
+    assert_true(dh_kcell_zero(&z0));
+    dh_kcum_sum_of(&cum, p, 5);
+    dh_kcell *cref = calloc(SPAN, sizeof *cref);
+    memcpy(cref, ref, SPAN * sizeof *cref);
+    for (int k = 0; k < 300; k++) {
+        int32_t d = d0 - 100 + below(SPAN + 200);
+        dh_kcell c;
+        random_cell(&c, false);
+        bool inside = d >= cum.d0 && d < cum.d0 + cum.len;
+        if (inside && (d < d0 || d >= d0 + SPAN))
+            continue; /* the span starts at a block's first day */
+        assert_int_equal(dh_kcum_add(&cum, d, &c), inside);
+        if (inside)
+            dh_kcell_add(&cref[d - d0], &c, 1);
+    }
+    for (int r = 0; r < 500; r++) {
+        int32_t x = d0 - 70 + below(SPAN + 140);
+        dh_kcell want = {0}, got;
+        for (int32_t d = d0; d < x && d < d0 + SPAN; d++)
+            dh_kcell_add(&want, &cref[d - d0], 1);
+        dh_kcum_before(&cum, x, &got);
+        assert_memory_equal(&want, &got, sizeof want);
+    }
+    dh_kcum_free(&cum);
+    free(cref);
     /* and kept incrementally afterwards, as the readers' copy does */
     for (int k = 0; k < 300; k++) {
         int32_t d = d0 + below(SPAN);
