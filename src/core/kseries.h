@@ -1,6 +1,7 @@
-/* kseries.h - the day cells of one aggregation key (or one unit's rollup),
- * kept sparse (issue 20): memory follows the days that have a cell, not
- * the days between the first and the last.
+/* kseries.h - the day cells of one aggregation key, kept sparse, and a
+ * unit's rollup as a dense cumulative array (issue 20): a key's memory
+ * follows the days that have a cell, not the days between the first and
+ * the last.
  *
  * Days are grouped in blocks of DH_KS_DAYS (64) aligned days. A block that
  * holds no cell is not stored. A stored block keeps a bitmap of its days
