@@ -195,6 +195,7 @@ static void pack(dh_kblock *b, const dh_kcell cells[DH_KS_DAYS])
 
 static void update(dh_kseries *s, int32_t day, const dh_kcell *v, int add, dh_kcell *old)
 {
+    s->memo_n = 0;
     int32_t bno = bno_of(day), off = day - bno * DH_KS_DAYS;
     int32_t i = find(s, bno);
     if (i < 0 || s->blk[i].bno != bno) {
@@ -272,7 +273,25 @@ static void block_sum(const dh_kblock *b, dh_kcell *acc)
         decode_add(&p, acc);
 }
 
+static void before_decoded(dh_kseries *s, int32_t x, dh_kcell *out);
+
 void dh_kseries_before(dh_kseries *s, int32_t x, dh_kcell *out)
+{
+    for (int i = 0; i < s->memo_n; i++)
+        if (s->memo_x[i] == x) {
+            *out = s->memo_v[i];
+            return;
+        }
+    before_decoded(s, x, out);
+    int slot = s->memo_next;
+    s->memo_x[slot] = x;
+    s->memo_v[slot] = *out;
+    s->memo_next = (uint8_t)(slot ^ 1);
+    if (s->memo_n < 2)
+        s->memo_n++;
+}
+
+static void before_decoded(dh_kseries *s, int32_t x, dh_kcell *out)
 {
     memset(out, 0, sizeof *out);
     if (!s->nblk)

@@ -50,6 +50,13 @@ typedef struct dh_kseries {
                       touching the blocks */
     int32_t last;  /* the last day with a cell (meaningful when nblk) */
     dh_kcell total;
+    /* The last two answers of dh_kseries_before: a query reads each series
+     * at its period's two boundaries, and pages ask the same periods again
+     * and again, so a repeated boundary costs a compare instead of a block's
+     * decoding. Cleared by every change (memo_n = 0). */
+    int32_t memo_x[2];
+    uint8_t memo_n, memo_next;
+    dh_kcell memo_v[2];
 } dh_kseries;
 
 void dh_kseries_free(dh_kseries *s);
