@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "app/internal.h"
+#include "core/kseries.h"
 #include "util/buf.h"
 #include "util/text.h"
 
@@ -294,59 +295,24 @@ dh_status dh_aggbatch_flush(dh_aggbatch *b, dh_conn *c, dh_err *e)
 
 /* ---- The readers' copy. --------------------------------------------------- */
 
-typedef struct series {
-    int32_t d0, len;
-    dh_kcell *cells;
-    dh_kcell *cum; /* len + 1 entries: cum[i] = cells[0] + .. + cells[i - 1] */
-    bool dirty;
-} series;
+/* Each key's day cells are a sparse series with per-block checkpoints;
+ * each unit's rollup (the sum of its keys, so that a whole-unit answer
+ * reads O(units) series, not O(keys)) a dense cumulative array over the
+ * unit's span (core/kseries.h; issue 20). */
+typedef dh_kseries series;
 
-static void series_free(series *s)
-{
-    free(s->cells);
-    free(s->cum);
-    memset(s, 0, sizeof *s);
-}
+/* A key's series or a unit's rollup, read alike. */
+typedef struct reader {
+    series *key;
+    const dh_kcum *unit;
+} reader;
 
-static dh_kcell *series_cell(series *s, int32_t day)
+static void before_of(reader r, dh_date x, dh_kcell *out)
 {
-    if (!s->cells) {
-        s->d0 = day - 32;
-        s->len = 128;
-        s->cells = dh_xcalloc((size_t)s->len, sizeof *s->cells);
-    } else if (day < s->d0 || day >= s->d0 + s->len) {
-        int32_t lo = day < s->d0 ? day - (s->len / 2 + 32) : s->d0;
-        int32_t hi = day >= s->d0 + s->len ? day + s->len / 2 + 32 : s->d0 + s->len;
-        dh_kcell *n = dh_xcalloc((size_t)(hi - lo), sizeof *n);
-        memcpy(n + (s->d0 - lo), s->cells, (size_t)s->len * sizeof *n);
-        free(s->cells);
-        s->cells = n;
-        s->d0 = lo;
-        s->len = hi - lo;
-        free(s->cum);
-        s->cum = NULL;
-    }
-    s->dirty = true;
-    return &s->cells[day - s->d0];
-}
-
-static void series_before(series *s, int32_t x, dh_kcell *out)
-{
-    memset(out, 0, sizeof *out);
-    if (!s->cells || x <= s->d0)
-        return;
-    if (s->dirty || !s->cum) {
-        if (!s->cum)
-            s->cum = dh_xmalloc(((size_t)s->len + 1) * sizeof *s->cum);
-        memset(&s->cum[0], 0, sizeof s->cum[0]);
-        for (int32_t i = 0; i < s->len; i++) {
-            s->cum[i + 1] = s->cum[i];
-            dh_kcell_add(&s->cum[i + 1], &s->cells[i], 1);
-        }
-        s->dirty = false;
-    }
-    int32_t i = x - s->d0;
-    *out = s->cum[i > s->len ? s->len : i];
+    if (r.unit)
+        dh_kcum_before(r.unit, x, out);
+    else
+        dh_kseries_before(r.key, x, out);
 }
 
 typedef struct ckey {
@@ -357,7 +323,7 @@ typedef struct ckey {
 
 typedef struct cunit {
     char *code;
-    series s;
+    dh_kcum s;
 } cunit;
 
 struct dh_aggcache {
@@ -370,7 +336,15 @@ struct dh_aggcache {
     int32_t nunits;
     int32_t *uhash; /* open addressing over units, -1 = empty */
     size_t uhcap;
+    /* while loading: the units whose rollups are remade from their keys
+     * at the end, and whether every changed unit's is instead of being
+     * changed cell by cell (a first load, or more than ROLLUP_BULK cells) */
+    bool *touched;
+    size_t nloaded;
+    bool bulk;
 };
+
+enum { ROLLUP_BULK = 4096 };
 
 static void cache_clear(dh_aggcache *c)
 {
@@ -378,11 +352,11 @@ static void cache_clear(dh_aggcache *c)
         free(c->keys[i].unit);
         free(c->keys[i].procedure);
         free(c->keys[i].field);
-        series_free(&c->keys[i].s);
+        dh_kseries_free(&c->keys[i].s);
     }
     for (int32_t i = 0; i < c->nunits; i++) {
         free(c->units[i].code);
-        series_free(&c->units[i].s);
+        dh_kcum_free(&c->units[i].s);
     }
     free(c->keys);
     free(c->units);
@@ -478,12 +452,44 @@ static int on_cell(void *cl, int32_t key, int32_t day, const dh_kcell *cell, int
     if (key <= 0 || key >= c->nkeys || !c->keys[key].unit)
         return 0; /* a key added after we read the keys: picked up next time */
     ckey *k = &c->keys[key];
-    dh_kcell *mine = series_cell(&k->s, day);
+    dh_kcell old;
+    dh_kseries_set(&k->s, day, cell, &old);
+    if (++c->nloaded > ROLLUP_BULK)
+        c->bulk = true;
     dh_kcell delta = *cell;
-    dh_kcell_add(&delta, mine, -1);
-    *mine = *cell;
-    dh_kcell_add(series_cell(&c->units[k->uidx].s, day), &delta, 1);
+    dh_kcell_add(&delta, &old, -1);
+    if (c->bulk || (!dh_kcell_zero(&delta) && !dh_kcum_add(&c->units[k->uidx].s, day, &delta)))
+        c->touched[k->uidx] = true; /* a day outside the rollup's span: remade */
     return 0;
+}
+
+/* Remakes the rollup of every touched unit from its keys (c->mu held). */
+static void rollups_rebuild(dh_aggcache *c)
+{
+    int32_t any = 0;
+    while (any < c->nunits && !c->touched[any])
+        any++;
+    if (any == c->nunits)
+        return;
+    /* the keys of each unit, by a counting sort */
+    int32_t *start = dh_xcalloc((size_t)c->nunits + 1, sizeof *start);
+    for (int32_t k = 1; k < c->nkeys; k++)
+        if (c->keys[k].unit)
+            start[c->keys[k].uidx + 1]++;
+    for (int32_t u = 0; u < c->nunits; u++)
+        start[u + 1] += start[u];
+    series **by = dh_xmalloc(((size_t)start[c->nunits] + 1) * sizeof *by);
+    int32_t *at = dh_xmalloc(((size_t)c->nunits + 1) * sizeof *at);
+    memcpy(at, start, (size_t)c->nunits * sizeof *at);
+    for (int32_t k = 1; k < c->nkeys; k++)
+        if (c->keys[k].unit)
+            by[at[c->keys[k].uidx]++] = &c->keys[k].s;
+    for (int32_t u = 0; u < c->nunits; u++)
+        if (c->touched[u])
+            dh_kcum_sum_of(&c->units[u].s, by + start[u], (size_t)(start[u + 1] - start[u]));
+    free(at);
+    free(by);
+    free(start);
 }
 
 /* Brings the copy up to date (c->mu held). */
@@ -502,8 +508,15 @@ static dh_status refresh(dh_aggcache *c, dh_conn *conn, dh_err *e)
         cache_clear(c);
     c->epoch = epoch;
     st = DH_AGGS(conn)->load_agg_keys(conn, c->nkeys ? c->nkeys - 1 : 0, on_key, c, e);
+    c->touched = dh_xcalloc((size_t)c->nunits + 1, sizeof *c->touched);
+    c->nloaded = 0;
+    c->bulk = c->rev == 0; /* a first load: the rollups are made at the end */
     if (st == DH_OK)
         st = DH_AGGS(conn)->load_agg_cells(conn, c->rev, on_cell, c, e);
+    if (st == DH_OK)
+        rollups_rebuild(c);
+    free(c->touched);
+    c->touched = NULL;
     if (st) {
         cache_clear(c);
         return st;
@@ -589,11 +602,11 @@ static int cmp_groups_code(const void *a, const void *b)
     return strcmp(((const dh_agg_group *)a)->key, ((const dh_agg_group *)b)->key);
 }
 
-static void figures_of(series *s, dh_date from, dh_date to, dh_kfigures *f)
+static void figures_of(reader s, dh_date from, dh_date to, dh_kfigures *f)
 {
     dh_kcell a, b;
-    series_before(s, from, &a);
-    series_before(s, to + 1, &b);
+    before_of(s, from, &a);
+    before_of(s, to + 1, &b);
     dh_kfigures_from_cum(&a, &b, f);
 }
 
@@ -707,7 +720,7 @@ dh_status dh_agg_query_f(dh_app *app, const char *units_json, int group, bool ro
                 ckey *ck = &c->keys[k];
                 if (!ck->unit || !in[ck->uidx] || !key_passes(ck, filter))
                     continue;
-                figures_of(&ck->s, from, to, &f);
+                figures_of((reader){&ck->s, NULL}, from, to, &f);
                 const char *key = group == DH_GROUP_NONE ? "*"
                                   : rollup_today ? dh_agg_today_unit(reg, ck->unit, today)
                                                  : ck->unit;
@@ -717,7 +730,7 @@ dh_status dh_agg_query_f(dh_app *app, const char *units_json, int group, bool ro
             for (int32_t u = 0; u < c->nunits; u++) {
                 if (!in[u])
                     continue;
-                figures_of(&c->units[u].s, from, to, &f);
+                figures_of((reader){NULL, &c->units[u].s}, from, to, &f);
                 const char *key = group == DH_GROUP_NONE ? "*"
                                   : rollup_today ? dh_agg_today_unit(reg, c->units[u].code, today)
                                                  : c->units[u].code;
@@ -728,7 +741,7 @@ dh_status dh_agg_query_f(dh_app *app, const char *units_json, int group, bool ro
                 ckey *ck = &c->keys[k];
                 if (!ck->unit || !in[ck->uidx] || !key_passes(ck, filter))
                     continue;
-                figures_of(&ck->s, from, to, &f);
+                figures_of((reader){&ck->s, NULL}, from, to, &f);
                 const char *key = group == DH_GROUP_PROCEDURE ? ck->procedure
                                   : *ck->field                ? ck->field
                                                               : "Khác";
@@ -782,26 +795,26 @@ dh_status dh_agg_query_buckets(dh_app *app, const char *units_json, const dh_agg
          * the buckets are usually contiguous, so a bucket's start is the
          * previous one's end */
         for (int32_t i = filtered ? 1 : 0; i < (filtered ? c->nkeys : c->nunits); i++) {
-            series *s;
+            reader s = {NULL, NULL};
             if (filtered) {
                 ckey *ck = &c->keys[i];
                 if (!ck->unit || !in[ck->uidx] || !key_passes(ck, filter))
                     continue;
-                s = &ck->s;
+                s.key = &ck->s;
             } else {
                 if (!in[i])
                     continue;
-                s = &c->units[i].s;
+                s.unit = &c->units[i].s;
             }
             dh_kcell lo, hi;
             dh_date hi_day = 0;
             for (size_t k = 0; k < nb; k++) {
                 if (k == 0 || b[k].from != hi_day)
-                    series_before(s, b[k].from, &lo);
+                    before_of(s, b[k].from, &lo);
                 else
                     lo = hi;
                 hi_day = b[k].to + 1;
-                series_before(s, hi_day, &hi);
+                before_of(s, hi_day, &hi);
                 dh_kfigures f;
                 dh_kfigures_from_cum(&lo, &hi, &f);
                 dh_kfigures_add(&out[k], &f);

@@ -6,7 +6,9 @@
  * arrive out of order across batches), the figures of random periods read
  * from the incrementally kept aggregates equal those of a brute-force
  * recount (every dossier replayed at the end of the period), and equal
- * again after `rebuild` recomputes everything from the events.
+ * again after `rebuild` recomputes everything from the events. Periods
+ * cross the year 2024/2025 and the block boundaries (checkpoints) of the
+ * sparse series (issue 20), and some span all the days.
  * Plus the pure parts: a fact's contributions, the figures' identities,
  * pack/unpack, and the overdue day of a dossier with no event after receipt.
  */
@@ -26,6 +28,7 @@
 #include "core/dossier.h"
 #include "core/index766.h"
 #include "core/kpiagg.h"
+#include "core/kseries.h"
 #include "util/date.h"
 
 /* Local (UTC+7) day and minute of the day as a POSIX time. */
@@ -302,6 +305,17 @@ static void check_periods(dh_app *app, const dh_actor *a, dh_date day0, int span
     for (int k = 0; k < rounds; k++) {
         dh_date from = day0 - 10 + below(span + 40);
         dh_date to = from + below(k % 3 == 0 ? 3 : 60);
+        /* the boundaries of the sparse series' blocks (their checkpoints)
+         * and of the year 2025: periods starting or ending on either side
+         * of one, and periods over the whole span crossing them all */
+        dh_date edge = below(2) ? dh_date_from_ymd(2025, 1, 1)
+                                : (day0 / DH_KS_DAYS + 1 + below(2)) * DH_KS_DAYS;
+        if (k % 5 == 1)
+            from = edge - 1 + below(3), to = from + below(200);
+        else if (k % 5 == 2)
+            to = edge - 2 + below(3), from = to - below(100);
+        else if (k % 5 == 4)
+            from = day0 - 10 + below(20), to = from + span + below(40);
         const char *unit = below(3) ? "BRVT-VT" : UNITS[below(4)];
         /* sometimes only one procedure, or one field */
         int f = below(5);

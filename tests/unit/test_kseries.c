@@ -1,0 +1,193 @@
+/* test_kseries.c - the sparse day series of the aggregates (issue 20).
+ *
+ * Property: after random sets and adds — appended days, days rewritten in
+ * the middle, cells set back to zero (emptying blocks, the last one
+ * included), negative days, values that need long varints — the cumulative
+ * count before any day, hence the figures of any period (a day to years,
+ * across block and year boundaries), equals a dense reference array's; the
+ * rollup of several series (sparse, or a dense cumulative array) equals
+ * their sum, and stays so under adds; reads between writes (lazy
+ * checkpoints made, then invalidated) change nothing.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/kseries.h"
+#include "util/date.h"
+
+static uint64_t rng = 42;
+static uint64_t next(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+static int below(int n) { return (int)(next() % (uint64_t)n); }
+
+enum { SPAN = 3 * 366 + 100 }; /* more than three years */
+
+static void random_cell(dh_kcell *c, bool big)
+{
+    memset(c, 0, sizeof *c);
+    int k = below(4);
+    for (int i = 0; i < k; i++)
+        c->n[below(DH_KC_N)] = big ? (int32_t)(next() % 2000000000u) - 1000000000 : 1 + below(3);
+    if (below(3) == 0)
+        c->minutes = big ? (int64_t)(next() >> 2) - (INT64_C(1) << 60) : below(5000);
+}
+
+static void check_all(dh_kseries *s, const dh_kcell *ref, int32_t d0, int rounds)
+{
+    for (int r = 0; r < rounds; r++) {
+        /* before any day, including outside the span */
+        int32_t x = d0 - 70 + below(SPAN + 140);
+        dh_kcell want = {0}, got;
+        for (int32_t d = d0; d < x && d < d0 + SPAN; d++)
+            dh_kcell_add(&want, &ref[d - d0], 1);
+        dh_kseries_before(s, x, &got);
+        assert_memory_equal(&want, &got, sizeof want);
+        if (x >= d0 && x < d0 + SPAN) {
+            dh_kseries_get(s, x, &got);
+            assert_memory_equal(&ref[x - d0], &got, sizeof got);
+        }
+    }
+}
+
+static void run(int32_t d0, bool big)
+{
+    dh_kcell *ref = calloc(SPAN, sizeof *ref);
+    dh_kseries s = {0};
+    for (int step = 0; step < 4000; step++) {
+        int32_t day;
+        int how = below(10);
+        if (how < 5) /* mostly forward, like ingestion */
+            day = d0 + (step * SPAN / 4000) + below(5);
+        else /* anywhere */
+            day = d0 + below(SPAN);
+        if (day >= d0 + SPAN)
+            day = d0 + SPAN - 1;
+        dh_kcell c;
+        random_cell(&c, big && below(4) == 0);
+        if (below(6) == 0)
+            memset(&c, 0, sizeof c); /* a cell set back to zero */
+        if (below(2)) {
+            dh_kcell old;
+            dh_kseries_set(&s, day, &c, &old);
+            assert_memory_equal(&old, &ref[day - d0], sizeof old);
+            ref[day - d0] = c;
+        } else {
+            dh_kseries_add(&s, day, &c);
+            dh_kcell_add(&ref[day - d0], &c, 1);
+        }
+        if (step % 97 == 0)
+            check_all(&s, ref, d0, 20);
+    }
+    check_all(&s, ref, d0, 400);
+    /* clear the latter half: the trailing blocks go, appends go on */
+    for (int32_t d = d0 + SPAN / 2; d < d0 + SPAN; d++) {
+        dh_kcell z = {0};
+        dh_kseries_set(&s, d, &z, NULL);
+        ref[d - d0] = z;
+    }
+    check_all(&s, ref, d0, 200);
+    for (int32_t d = d0 + SPAN / 2; d < d0 + SPAN; d += 1 + below(4)) {
+        random_cell(&ref[d - d0], false);
+        dh_kseries_set(&s, d, &ref[d - d0], NULL);
+    }
+    check_all(&s, ref, d0, 200);
+    assert_true(dh_kseries_bytes(&s) > 0);
+    dh_kseries_free(&s);
+    free(ref);
+}
+
+static void test_matches_dense(void **state)
+{
+    (void)state;
+    run(dh_date_from_ymd(2016, 12, 20), false);
+    run(dh_date_from_ymd(2024, 2, 27), true);
+    run(-700, false); /* before 1970: floor division of days into blocks */
+}
+
+static void test_rollup_is_the_sum(void **state)
+{
+    (void)state;
+    int32_t d0 = dh_date_from_ymd(2019, 11, 3);
+    dh_kseries parts[5] = {{0}}, sum = {0};
+    dh_kcell *ref = calloc(SPAN, sizeof *ref);
+    for (int i = 0; i < 5; i++) {
+        int32_t lo = d0 + below(SPAN / 2), hi = lo + below(SPAN - (lo - d0));
+        for (int32_t d = lo; d < hi; d += 1 + below(9)) {
+            dh_kcell c;
+            random_cell(&c, false);
+            dh_kseries_add(&parts[i], d, &c);
+            dh_kcell_add(&ref[d - d0], &c, 1);
+        }
+    }
+    dh_kseries *p[5] = {&parts[0], &parts[1], &parts[2], &parts[3], &parts[4]};
+    dh_kseries_sum_of(&sum, p, 5);
+    check_all(&sum, ref, d0, 500);
+    /* a unit's rollup as a dense cumulative array: the same sums, kept
+     * by adds inside its span, refusing days outside it */
+    dh_kcum cum = {0};
+    dh_kcell z0;
+    assert_false(dh_kcum_add(&cum, d0, &ref[0]));
+    dh_kcum_before(&cum, d0 + 5, &z0);
+    assert_true(dh_kcell_zero(&z0));
+    dh_kcum_sum_of(&cum, p, 5);
+    dh_kcell *cref = calloc(SPAN, sizeof *cref);
+    memcpy(cref, ref, SPAN * sizeof *cref);
+    for (int k = 0; k < 300; k++) {
+        int32_t d = d0 - 100 + below(SPAN + 200);
+        dh_kcell c;
+        random_cell(&c, false);
+        bool inside = d >= cum.d0 && d < cum.d0 + cum.len;
+        if (inside && (d < d0 || d >= d0 + SPAN))
+            continue; /* the span starts at a block's first day */
+        assert_int_equal(dh_kcum_add(&cum, d, &c), inside);
+        if (inside)
+            dh_kcell_add(&cref[d - d0], &c, 1);
+    }
+    for (int r = 0; r < 500; r++) {
+        int32_t x = d0 - 70 + below(SPAN + 140);
+        dh_kcell want = {0}, got;
+        for (int32_t d = d0; d < x && d < d0 + SPAN; d++)
+            dh_kcell_add(&want, &cref[d - d0], 1);
+        dh_kcum_before(&cum, x, &got);
+        assert_memory_equal(&want, &got, sizeof want);
+    }
+    dh_kcum_free(&cum);
+    free(cref);
+    /* and kept incrementally afterwards, as the readers' copy does */
+    for (int k = 0; k < 300; k++) {
+        int32_t d = d0 + below(SPAN);
+        dh_kcell c;
+        random_cell(&c, false);
+        dh_kseries_add(&sum, d, &c);
+        dh_kcell_add(&ref[d - d0], &c, 1);
+    }
+    check_all(&sum, ref, d0, 500);
+    dh_kseries_sum_of(&sum, p, 0);
+    dh_kcell z;
+    dh_kseries_before(&sum, d0 + SPAN, &z);
+    assert_true(dh_kcell_zero(&z));
+    for (int i = 0; i < 5; i++)
+        dh_kseries_free(&parts[i]);
+    dh_kseries_free(&sum);
+    free(ref);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_matches_dense),
+        cmocka_unit_test(test_rollup_is_the_sum),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
