@@ -326,8 +326,12 @@ static dh_status kpis_run(dh_app *app, const dh_actor *a, dh_date from, dh_date 
     dh_conn *c = dh_app_read_begin(app, e);
     dh_status st = c ? DH_OK : e->status;
     if (c) {
-        st = (by_category ? DH_FEEDBACK(c)->stats_by_category : DH_FEEDBACK(c)->stats)(
-            c, dh_date_start_vn(from), dh_date_start_vn(to + 1), now, kpi_row, &cl, e);
+        /* by unit: from the per (unit, day) aggregates (core/fbagg.h); by
+         * category: a count of the period's records */
+        st = by_category ? DH_FEEDBACK(c)->stats_by_category(c, dh_date_start_vn(from),
+                                                             dh_date_start_vn(to + 1), now,
+                                                             kpi_row, &cl, e)
+                         : DH_FEEDBACK(c)->agg_stats(c, from, to, now, kpi_row, &cl, e);
         dh_app_read_end(c);
     }
     dh_app_units_release(app, reg);
@@ -389,9 +393,7 @@ dh_status dh_app_fb_kpis_scope(dh_app *app, const dh_actor *a, const char *unit,
     scope_cl cl = {units ? json_loads(units, 0, NULL) : NULL, {0}};
     free(units);
     dh_conn *c = dh_app_read_begin(app, e);
-    st = c ? DH_FEEDBACK(c)->stats(c, dh_date_start_vn(from), dh_date_start_vn(to + 1), now,
-                                   scope_row, &cl, e)
-           : e->status;
+    st = c ? DH_FEEDBACK(c)->agg_stats(c, from, to, now, scope_row, &cl, e) : e->status;
     if (c)
         dh_app_read_end(c);
     json_decref(cl.units);

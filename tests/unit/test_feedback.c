@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "app/app.h"
+#include "core/fbagg.h"
 #include "core/feedback.h"
 #include "core/index766.h"
 
@@ -397,6 +398,52 @@ static void test_routing_by_commune_validity(void **state)
     dh_unitreg_free(r);
 }
 
+/* The aggregates' view of a record (core/fbagg.h): an open record counts
+ * on its day of receipt and, with a running deadline, on the deadline's
+ * day; an answered one on the answer's day; one cell per distinct day; the
+ * figures of a period from sums of cells. */
+static void test_fbagg_contributions(void **state)
+{
+    (void)state;
+    dh_fbfact f;
+    dh_fbcontrib out[DH_FBFACT_MAX];
+    time_t r = T("2025-01-24T16:00:00+07:00"), due = T("2025-02-05T09:00:00+07:00");
+    dh_fbfact_of("needs_info", "", r, 0, due, 0, 0, &f);
+    assert_int_equal(dh_fbfact_contribs(&f, out), 2);
+    assert_int_equal(out[0].day, dh_date_from_ymd(2025, 1, 24));
+    assert_int_equal(out[0].d.n[DH_FBC_RECEIVED], 1);
+    assert_int_equal(out[0].d.n[DH_FBC_OPEN], 1);
+    assert_int_equal(out[1].day, dh_date_from_ymd(2025, 2, 5));
+    assert_int_equal(out[1].d.n[DH_FBC_DUE], 1);
+    assert_int_equal(out[1].d.n[DH_FBC_RECEIVED], 0);
+    /* paused (no running deadline): no due cell */
+    dh_fbfact_of("needs_info", "", r, 0, 0, 0, 0, &f);
+    assert_int_equal(dh_fbfact_contribs(&f, out), 1);
+    /* answered late the same day, rated 4: one cell; closed ones are not open */
+    dh_fbfact_of("closed", "late", r, r + 3600, due, 900, 4, &f);
+    assert_int_equal(dh_fbfact_contribs(&f, out), 1);
+    dh_fbcell c = out[0].d;
+    assert_int_equal(c.n[DH_FBC_RECEIVED] + c.n[DH_FBC_ANSWERED] + c.n[DH_FBC_LATE], 3);
+    assert_int_equal(c.n[DH_FBC_ON_TIME] + c.n[DH_FBC_OPEN] + c.n[DH_FBC_DUE], 0);
+    assert_int_equal(c.n[DH_FBC_RATED] + c.n[DH_FBC_SATISFIED], 2);
+    assert_int_equal(c.n[DH_FBC_MINUTES], 900);
+    /* removing what was added leaves a zero cell */
+    dh_fbcell_add(&c, &out[0].d, -1);
+    assert_true(dh_fbcell_zero(&c));
+    /* figures: 5 open received up to today, 2 due before today, 1 due today before now */
+    dh_fbcell period = {{0}}, upto = {{0}}, before = {{0}};
+    period.n[DH_FBC_RECEIVED] = 7;
+    period.n[DH_FBC_ANSWERED] = 3;
+    upto.n[DH_FBC_OPEN] = 5;
+    before.n[DH_FBC_DUE] = 2;
+    dh_fbfigures g;
+    dh_fbfigures_of(&period, &upto, &before, 1, &g);
+    assert_int_equal(g.received, 7);
+    assert_int_equal(g.answered, 3);
+    assert_int_equal(g.open_overdue, 3);
+    assert_int_equal(g.open_within, 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -410,6 +457,7 @@ int main(void)
         cmocka_unit_test(test_routing_by_commune_validity),
         cmocka_unit_test(test_open_outcome),
         cmocka_unit_test(test_766_points_from_feedback),
+        cmocka_unit_test(test_fbagg_contributions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
