@@ -6,11 +6,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "app/app.h"
+#include "app/demo.h"
+#include "store/feedback.h"
 #include "core/fbagg.h"
 #include "core/feedback.h"
 #include "core/index766.h"
@@ -444,6 +447,128 @@ static void test_fbagg_contributions(void **state)
     assert_int_equal(g.open_within, 2);
 }
 
+/* The feedback KPIs read from the aggregates (dh_app_fb_kpis) equal a
+ * count of the records (dh_app_fb_kpis_by_category, summed per unit) after
+ * the app's own transitions: a generated month of feedback (submissions,
+ * accepts, answers, ratings, closes) and random transfers, pauses, resumes,
+ * answers and closes of open records; again after dieuhanh rebuild. */
+static json_t *units_of(json_t *k, bool by_category)
+{
+    static const char *const keys[] = {"received",           "answered",
+                                       "answered_on_time",   "answered_late",
+                                       "open_within_deadline", "open_over_deadline",
+                                       "rated",              "satisfied"};
+    json_t *m = json_object(), *u;
+    size_t i;
+    json_array_foreach(json_object_get(k, "units"), i, u)
+    {
+        const char *unit = json_string_value(json_object_get(u, "unit"));
+        json_t *acc = json_object_get(m, unit);
+        if (!acc) {
+            acc = json_object();
+            json_object_set_new(m, unit, acc);
+        }
+        for (size_t j = 0; j < sizeof keys / sizeof *keys; j++) {
+            json_int_t v = json_integer_value(json_object_get(acc, keys[j])) +
+                           json_integer_value(json_object_get(u, keys[j]));
+            json_object_set_new(acc, keys[j], json_integer(v));
+        }
+    }
+    (void)by_category;
+    /* units with nothing to count are left out on both sides */
+    const char *key;
+    json_t *v, *tmp;
+    json_object_foreach_safe(m, tmp, key, v)
+    {
+        bool any = false;
+        json_t *x;
+        const char *kk;
+        json_object_foreach(v, kk, x) any |= json_integer_value(x) != 0;
+        if (!any)
+            json_object_del(m, key);
+    }
+    return m;
+}
+
+static void kpis_agree(dh_app *app, const dh_actor *a, dh_date from, dh_date to, time_t now)
+{
+    dh_err e;
+    json_t *agg, *cnt;
+    assert_int_equal(dh_app_fb_kpis(app, a, from, to, now, &agg, &e), DH_OK);
+    assert_int_equal(dh_app_fb_kpis_by_category(app, a, from, to, now, &cnt, &e), DH_OK);
+    json_t *x = units_of(agg, false), *y = units_of(cnt, true);
+    char *sx = json_dumps(x, JSON_SORT_KEYS), *sy = json_dumps(y, JSON_SORT_KEYS);
+    assert_string_equal(sx, sy);
+    assert_true(json_object_size(y) > 0);
+    free(sx);
+    free(sy);
+    json_decref(x);
+    json_decref(y);
+    json_decref(agg);
+    json_decref(cnt);
+}
+
+static void test_kpis_from_aggregates_equal_a_count(void **state)
+{
+    (void)state;
+    char dir[64] = "/tmp/dh-test-fbagg-XXXXXX", url[160];
+    assert_non_null(mkdtemp(dir));
+    snprintf(url, sizeof url, "sqlite:%s/t.db", dir);
+    dh_err e;
+    dh_app *app = dh_app_open(url, true, &e);
+    assert_non_null(app);
+    dh_actor cli;
+    dh_actor_cli(&cli);
+    time_t now = T("2025-03-20T10:00:00+07:00");
+    dh_demo_summary sum;
+    assert_int_equal(dh_demo_load(app, &cli, now, &sum, &e), DH_OK);
+    dh_date today = dh_date_of_time_vn(now);
+    json_t *s = NULL;
+    assert_int_equal(dh_app_fb_demo(app, &cli, 150, 7, today - 40, today - 1, &s, &e), DH_OK);
+    json_decref(s);
+    kpis_agree(app, &cli, today - 40, today, now);
+
+    /* random transitions of open records (refused ones change nothing) */
+    json_t *open;
+    dh_fb_filter q = {.open = 1, .limit = 60};
+    assert_int_equal(dh_app_fb_list(app, &cli, &q, now, &open, &e), DH_OK);
+    static const char *const to_units[] = {"VT-P1", "VT-P2", "HCM-VUNGTAU"};
+    unsigned long long r = 12345;
+    size_t i;
+    json_t *rec;
+    time_t t = now - 3600;
+    json_array_foreach(open, i, rec)
+    {
+        const char *code = json_string_value(json_object_get(rec, "code"));
+        for (int k = 0; k < 3; k++) {
+            r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+            int which = (int)((r >> 33) % 6);
+            static const char *const acts[] = {"transfer", "request_info", "resume",
+                                               "answer",   "close",        "accept"};
+            json_t *body = which == 0   ? json_pack("{s:s}", "unit", to_units[(r >> 40) % 3])
+                           : which == 3 ? json_pack("{s:s}", "answer", "Đã xử lý.")
+                                        : json_pack("{s:s}", "note", "Bổ sung ảnh.");
+            json_t *out = NULL;
+            dh_err e2;
+            t += 60;
+            if (dh_app_fb_act(app, &cli, code, acts[which], body, t, &out, &e2) == DH_OK)
+                json_decref(out);
+            json_decref(body);
+        }
+    }
+    json_decref(open);
+    kpis_agree(app, &cli, today - 40, today, now);
+    kpis_agree(app, &cli, today - 10, today - 3, now);
+    kpis_agree(app, &cli, today, today, now + 86400 * 5);
+    long nd = 0;
+    assert_int_equal(dh_app_rebuild(app, &cli, now, NULL, NULL, &nd, &e), DH_OK);
+    kpis_agree(app, &cli, today - 40, today, now);
+    dh_app_close(app);
+    char cmd[120];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -458,6 +583,7 @@ int main(void)
         cmocka_unit_test(test_open_outcome),
         cmocka_unit_test(test_766_points_from_feedback),
         cmocka_unit_test(test_fbagg_contributions),
+        cmocka_unit_test(test_kpis_from_aggregates_equal_a_count),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
