@@ -961,6 +961,7 @@ dh_status dh_app_dti_demo(dh_app *app, const dh_actor *a, time_t now, json_t **s
 /* ---- Citizen feedback (feedback.c, issue 17). ------------------------ */
 
 struct dh_fb_filter;
+struct dh_fb_record_row;
 /* Inserts or replaces a category ({code, name, description, group, keywords,
  * accept_days, answer_days, limits_source, active}; limits not given are the
  * demo defaults 1 and 7 working days, marked "default") or, with route, a
@@ -1031,6 +1032,15 @@ dh_status dh_app_fb_act(dh_app *app, const dh_actor *a, const char *code, const 
  * read); the contact only where a may handle the record. */
 dh_status dh_app_fb_list(dh_app *app, const dh_actor *a, const struct dh_fb_filter *f, time_t now,
                          json_t **out, dh_err *e);
+/* The records f selects as stored, for public answers built straight from
+ * the summary columns (Open311 GET): each is handed to cb with the name of
+ * its handling unit on now's date; no working-time status is computed. The
+ * callback must not hand on the contact columns (personal data). cb returns
+ * non-zero to stop. */
+typedef int (*dh_app_fb_row_cb)(void *closure, const struct dh_fb_record_row *r,
+                                const char *unit_name);
+dh_status dh_app_fb_each_public(dh_app *app, const struct dh_fb_filter *f, time_t now,
+                                dh_app_fb_row_cb cb, void *closure, dh_err *e);
 /* One record with its events (a NULL: the public view). */
 dh_status dh_app_fb_get(dh_app *app, const dh_actor *a, const char *code, time_t now,
                         json_t **out, dh_err *e);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "app/dossint.h"
+#include "store/feedback.h"
 #include "util/bloom.h"
 #include "util/buf.h"
 #include "util/metrics.h"
@@ -731,6 +732,8 @@ static dh_status rebuild_tx(dh_tx *tx, void *closure, dh_err *e)
     x->ndossiers = 0;
     struct codes codes = {0};
     dh_status st = DH_AGGS(conn)->agg_reset(conn, e);
+    if (st == DH_OK) /* and the feedback aggregates (core/fbagg.h) */
+        st = DH_FEEDBACK(conn)->agg_rebuild(conn, e);
     if (st == DH_OK)
         st = DH_META(conn)->meta_bump(conn, "agg_epoch", e);
     if (st == DH_OK)

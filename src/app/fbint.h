@@ -34,6 +34,10 @@ const char *dh_fbi_open_status(const dh_fb_record_row *r, const dh_workcal *wc, 
 /* The JSON of a record; the contact only with personal. */
 json_t *dh_fbi_record_json(const dh_fb_record_row *row, bool personal, const dh_unitreg *reg,
                            const dh_calset *cs, time_t now);
+/* The same with the handling unit's name and calendar already found (a
+ * list finds them once per unit). */
+json_t *dh_fbi_record_json_of(const dh_fb_record_row *row, bool personal, const char *uname,
+                              const dh_workcal *wc, time_t now);
 
 /* A text member of body, at most 4000 bytes, not empty when required. */
 dh_status dh_fbi_text_field(json_t *body, const char *key, bool required, char **out, dh_err *e);

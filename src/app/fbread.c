@@ -2,6 +2,7 @@
  * images, an image) and the KPIs per unit, per category and for the
  * feedback group of /api/v1/kpis (issue 17). */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +28,9 @@ typedef struct list_cl {
     time_t now;
     json_t *items;
     bool scope_check;
+    /* the last unit's name and calendar (a queue is one unit's) */
+    char unit[64], uname[256];
+    const dh_workcal *wc;
 } list_cl;
 
 static int list_row(void *closure, const dh_fb_record_row *r)
@@ -39,7 +43,14 @@ static int list_row(void *closure, const dh_fb_record_row *r)
                                        DH_ACT_READ, u, cl->today))
             return 0;
     }
-    json_array_append_new(cl->items, dh_fbi_record_json(r, personal, cl->reg, cl->cs, cl->now));
+    const char *unit = r->unit ? r->unit : "";
+    if (!*cl->unit || strcmp(cl->unit, unit)) {
+        dh_app_reg_unit_name(cl->reg, unit, cl->today, cl->uname, sizeof cl->uname);
+        cl->wc = dh_fbi_unit_wc(cl->cs, cl->reg, unit, cl->today);
+        snprintf(cl->unit, sizeof cl->unit, "%s", strlen(unit) < sizeof cl->unit ? unit : "");
+    }
+    json_array_append_new(cl->items,
+                          dh_fbi_record_json_of(r, personal, cl->uname, cl->wc, cl->now));
     return 0;
 }
 
@@ -70,7 +81,7 @@ dh_status dh_app_fb_list(dh_app *app, const dh_actor *a, const dh_fb_filter *f, 
     dh_conn *c = st == DH_OK ? dh_app_read_begin(app, e) : NULL;
     if (st == DH_OK && !c)
         st = e->status;
-    list_cl cl = {a, reg, cs, today, now, json_array(), a != NULL};
+    list_cl cl = {a, reg, cs, today, now, json_array(), a != NULL, "", "", NULL};
     if (st == DH_OK) {
         st = DH_FEEDBACK(c)->list_records(c, f, list_row, &cl, e);
         dh_app_read_end(c);
@@ -81,6 +92,39 @@ dh_status dh_app_fb_list(dh_app *app, const dh_actor *a, const dh_fb_filter *f, 
         *out = cl.items;
     else
         json_decref(cl.items);
+    return st;
+}
+
+typedef struct each_cl {
+    const dh_unitreg *reg;
+    dh_date today;
+    dh_app_fb_row_cb cb;
+    void *closure;
+    char unit[64], name[256]; /* the last unit's name (a page is mostly one unit's) */
+} each_cl;
+
+static int each_row(void *closure, const dh_fb_record_row *r)
+{
+    each_cl *cl = closure;
+    if (strcmp(cl->unit, r->unit)) {
+        dh_app_reg_unit_name(cl->reg, r->unit, cl->today, cl->name, sizeof cl->name);
+        snprintf(cl->unit, sizeof cl->unit, "%s", strlen(r->unit) < sizeof cl->unit ? r->unit : "");
+    }
+    return cl->cb(cl->closure, r, cl->name);
+}
+
+dh_status dh_app_fb_each_public(dh_app *app, const dh_fb_filter *f, time_t now,
+                                dh_app_fb_row_cb cb, void *closure, dh_err *e)
+{
+    const dh_unitreg *reg = dh_app_units_acquire(app, e);
+    if (!reg)
+        return e->status;
+    each_cl cl = {reg, dh_date_of_time_vn(now), cb, closure, "", ""};
+    dh_conn *c = dh_app_read_begin(app, e);
+    dh_status st = c ? DH_FEEDBACK(c)->list_records(c, f, each_row, &cl, e) : e->status;
+    if (c)
+        dh_app_read_end(c);
+    dh_app_units_release(app, reg);
     return st;
 }
 
@@ -326,8 +370,12 @@ static dh_status kpis_run(dh_app *app, const dh_actor *a, dh_date from, dh_date 
     dh_conn *c = dh_app_read_begin(app, e);
     dh_status st = c ? DH_OK : e->status;
     if (c) {
-        st = (by_category ? DH_FEEDBACK(c)->stats_by_category : DH_FEEDBACK(c)->stats)(
-            c, dh_date_start_vn(from), dh_date_start_vn(to + 1), now, kpi_row, &cl, e);
+        /* by unit: from the per (unit, day) aggregates (core/fbagg.h); by
+         * category: a count of the period's records */
+        st = by_category ? DH_FEEDBACK(c)->stats_by_category(c, dh_date_start_vn(from),
+                                                             dh_date_start_vn(to + 1), now,
+                                                             kpi_row, &cl, e)
+                         : DH_FEEDBACK(c)->agg_stats(c, from, to, now, kpi_row, &cl, e);
         dh_app_read_end(c);
     }
     dh_app_units_release(app, reg);
@@ -389,9 +437,7 @@ dh_status dh_app_fb_kpis_scope(dh_app *app, const dh_actor *a, const char *unit,
     scope_cl cl = {units ? json_loads(units, 0, NULL) : NULL, {0}};
     free(units);
     dh_conn *c = dh_app_read_begin(app, e);
-    st = c ? DH_FEEDBACK(c)->stats(c, dh_date_start_vn(from), dh_date_start_vn(to + 1), now,
-                                   scope_row, &cl, e)
-           : e->status;
+    st = c ? DH_FEEDBACK(c)->agg_stats(c, from, to, now, scope_row, &cl, e) : e->status;
     if (c)
         dh_app_read_end(c);
     json_decref(cl.units);

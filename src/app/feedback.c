@@ -114,24 +114,35 @@ const char *dh_fbi_open_status(const dh_fb_record_row *r, const dh_workcal *wc, 
         return "paused";
     if (r->due_at < now)
         return "overdue";
-    int64_t left = 0, budget = 0;
-    if (!wc || dh_workcal_between(wc, r->received_at, r->due_at, NULL, 0, &budget) != DH_WC_OK ||
-        dh_workcal_between(wc, now, r->due_at, NULL, 0, &left) != DH_WC_OK)
+    int64_t left = 0, budget = 0, day = wc ? dh_workcal_day_minutes(wc) : 0;
+    if (!wc || dh_workcal_between(wc, now, r->due_at, NULL, 0, &left) != DH_WC_OK)
         return "within";
-    return dh_fb_outcome_name(dh_fb_open_outcome(budget, left, dh_workcal_day_minutes(wc), 0));
+    /* the margin is at most one working day: no need of the budget beyond */
+    if (left > day)
+        return "within";
+    if (dh_workcal_between(wc, r->received_at, r->due_at, NULL, 0, &budget) != DH_WC_OK)
+        return "within";
+    return dh_fb_outcome_name(dh_fb_open_outcome(budget, left, day, 0));
 }
 
 json_t *dh_fbi_record_json(const dh_fb_record_row *row, bool personal, const dh_unitreg *reg,
                            const dh_calset *cs, time_t now)
+{
+    dh_date today = dh_date_of_time_vn(now);
+    char uname[256];
+    dh_app_reg_unit_name(reg, row->unit ? row->unit : "", today, uname, sizeof uname);
+    return dh_fbi_record_json_of(row, personal, uname,
+                                 dh_fbi_unit_wc(cs, reg, row->unit ? row->unit : "", today), now);
+}
+
+json_t *dh_fbi_record_json_of(const dh_fb_record_row *row, bool personal, const char *uname,
+                              const dh_workcal *wc, time_t now)
 {
     dh_fb_record_row x = *row; /* absent strings read as "" */
     for (size_t i = 0; i < NREC_STRS; i++)
         if (!FIELD(&x, rec_strs[i]))
             FIELD(&x, rec_strs[i]) = "";
     const dh_fb_record_row *r = &x;
-    dh_date today = dh_date_of_time_vn(now);
-    char uname[256];
-    dh_app_reg_unit_name(reg, r->unit, today, uname, sizeof uname);
     dh_fb_state st = DH_FB_RECEIVED;
     dh_fb_state_parse(r->state, &st);
     json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "code", r->code, "channel",
@@ -150,7 +161,7 @@ json_t *dh_fbi_record_json(const dh_fb_record_row *row, bool personal, const dh_
     json_object_set_new(o, "answer_due", dh_fbi_time_json(r->answer_due));
     const char *os = NULL;
     if (dh_fb_state_open(st))
-        os = dh_fbi_open_status(r, dh_fbi_unit_wc(cs, reg, r->unit, today), now);
+        os = dh_fbi_open_status(r, wc, now);
     json_object_set_new(o, "outcome", *r->outcome ? json_string(r->outcome)
                                       : os        ? json_string(os)
                                                   : json_null());

@@ -10,7 +10,9 @@ static const char rebuild_help[] =
     "Recomputes every dossier (its deadline, state and outcome) and the service aggregates\n"
     "behind the KPIs, Biểu II.06a and the Decision 766 index from the stored dossier events,\n"
     "in one transaction: the figures afterwards are those that incremental updates gave,\n"
-    "or the correct ones if something had drifted. Run it after correcting a calendar or\n"
+    "or the correct ones if something had drifted. The feedback aggregates (per handling\n"
+    "unit and day) are recounted from the feedback records in the same transaction.\n"
+    "Run it after correcting a calendar or\n"
     "the procedure catalogue, since dossiers are judged by the rules in force when their\n"
     "events arrived. Progress goes to standard error every 10,000 dossiers.\n";
 

@@ -16,8 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "http/http.h"
+#include "core/feedback.h"
 #include "store/feedback.h"
 #include "util/buf.h"
 
@@ -313,49 +315,69 @@ static void post_requests(dh_req *rq, dh_resp *rs)
     reply(rs, 201, (fmt)f, "service_requests", r);
 }
 
-/* A record as an Open311 request: no contact, whatever the caller. */
-static json_t *request_json(json_t *rec, json_t *names)
+static const char *nz(const char *s) { return s ? s : ""; }
+
+/* An instant as ISO 8601 with the +07:00 offset; null for none. */
+static json_t *time_json(time_t t)
 {
-    const char *state = json_string_value(json_object_get(rec, "state"));
-    bool open = !strcmp(state, "received") || !strcmp(state, "accepted") ||
-                !strcmp(state, "in_progress") || !strcmp(state, "needs_info");
-    json_t *answer = json_object_get(rec, "answer"), *reason = json_object_get(rec, "reason");
-    const char *notes = json_is_string(answer)   ? json_string_value(answer)
-                        : json_is_string(reason) ? json_string_value(reason)
-                                                 : "";
-    const char *cat = json_string_value(json_object_get(rec, "category"));
+    if (!t)
+        return json_null();
+    time_t l = t + DH_VN_OFFSET;
+    struct tm tm;
+    char b[32];
+    gmtime_r(&l, &tm);
+    strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%S+07:00", &tm);
+    return json_string(b);
+}
+
+/* A stored record as an Open311 request, from its summary columns: no
+ * contact, whatever the caller. */
+static json_t *request_json(const dh_fb_record_row *rec, const char *unit_name, json_t *names)
+{
+    dh_fb_state st = DH_FB_RECEIVED;
+    dh_fb_state_parse(nz(rec->state), &st);
+    const char *notes = *nz(rec->answer) ? rec->answer : nz(rec->reason);
+    const char *cat = nz(rec->category);
     const char *sname = json_string_value(json_object_get(names, cat));
     json_t *r = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "service_request_id",
-                          json_string_value(json_object_get(rec, "code")), "status",
-                          open ? "open" : "closed", "status_notes", notes, "service_name",
-                          sname ? sname : cat, "service_code", cat, "description",
-                          json_string_value(json_object_get(rec, "description")),
-                          "agency_responsible",
-                          json_string_value(json_object_get(rec, "unit_name")), "service_notice",
-                          "");
-    json_object_set(r, "requested_datetime", json_object_get(rec, "received_at"));
-    json_object_set(r, "updated_datetime", json_object_get(rec, "updated_at"));
-    json_object_set(r, "expected_datetime", json_object_get(rec, "answer_due"));
-    json_object_set(r, "address", json_object_get(rec, "address"));
+                          nz(rec->code), "status", dh_fb_state_open(st) ? "open" : "closed",
+                          "status_notes", notes, "service_name", sname ? sname : cat,
+                          "service_code", cat, "description", nz(rec->description),
+                          "agency_responsible", unit_name, "service_notice", "");
+    json_object_set_new(r, "requested_datetime", time_json(rec->received_at));
+    json_object_set_new(r, "updated_datetime", time_json(rec->updated_at));
+    json_object_set_new(r, "expected_datetime", time_json(rec->answer_due));
+    json_object_set_new(r, "address", json_string(nz(rec->address)));
     json_object_set_new(r, "address_id", json_string(""));
     json_object_set_new(r, "zipcode", json_string(""));
-    json_object_set(r, "lat", json_object_get(rec, "lat"));
-    json_object_set(r, "long", json_object_get(rec, "long"));
+    json_object_set_new(r, "lat", rec->has_location ? json_real(rec->lat) : json_null());
+    json_object_set_new(r, "long", rec->has_location ? json_real(rec->lon) : json_null());
     /* as the client gave it, or our first stored image (its path made
      * absolute with DIEUHANH_PUBLIC_URL when set); the image itself is
      * served to the handling unit's officers only */
-    const char *media = json_string_value(json_object_get(rec, "media_url"));
+    const char *media = nz(rec->media_url);
     const char *base = getenv("DIEUHANH_PUBLIC_URL");
     char url[2400];
     size_t bl = base ? strlen(base) : 0;
     if (bl && base[bl - 1] == '/')
         bl--;
-    if (media && media[0] == '/' && bl)
+    if (media[0] == '/' && bl)
         snprintf(url, sizeof url, "%.*s%s", (int)bl, base, media);
     else
-        snprintf(url, sizeof url, "%s", media ? media : "");
+        snprintf(url, sizeof url, "%s", media);
     json_object_set_new(r, "media_url", json_string(url));
     return r;
+}
+
+typedef struct req_cl {
+    json_t *names, *out;
+} req_cl;
+
+static int on_request(void *closure, const dh_fb_record_row *r, const char *unit_name)
+{
+    req_cl *cl = closure;
+    json_array_append_new(cl->out, request_json(r, unit_name, cl->names));
+    return 0;
 }
 
 /* {category code: name} */
@@ -373,18 +395,13 @@ static json_t *service_names(dh_app *app)
     return m;
 }
 
-/* Appends the public records f selects to out as requests. */
+/* Appends the public records f selects to out as requests, built from
+ * the records' summary columns (no working-time status). */
 static dh_status append_requests(dh_req *rq, const dh_fb_filter *f, json_t *names, json_t *out,
                                  dh_err *e)
 {
-    json_t *items, *x;
-    size_t i;
-    dh_status st = dh_app_fb_list(rq->app, NULL, f, rq->now, &items, e);
-    if (st)
-        return st;
-    json_array_foreach(items, i, x) json_array_append_new(out, request_json(x, names));
-    json_decref(items);
-    return DH_OK;
+    req_cl cl = {names, out};
+    return dh_app_fb_each_public(rq->app, f, rq->now, on_request, &cl, e);
 }
 
 static int time_param(dh_req *rq, const char *name, time_t *out)
@@ -456,21 +473,20 @@ static void get_request(dh_req *rq, dh_resp *rs)
     if (f < 0)
         return;
     dh_fb_filter one = {.code = id};
-    json_t *items;
+    json_t *names = service_names(rq->app), *out = json_array();
     dh_err e;
-    if (dh_app_fb_list(rq->app, NULL, &one, rq->now, &items, &e)) {
+    dh_status st = append_requests(rq, &one, names, out, &e);
+    json_decref(names);
+    if (st) {
+        json_decref(out);
         error_of(rs, (fmt)f, &e);
         return;
     }
-    if (json_array_size(items) == 0) {
-        json_decref(items);
+    if (json_array_size(out) == 0) {
+        json_decref(out);
         error(rs, (fmt)f, 404, "unknown service_request_id '%s'", id);
         return;
     }
-    json_t *names = service_names(rq->app);
-    json_t *out = json_pack("[o]", request_json(json_array_get(items, 0), names));
-    json_decref(names);
-    json_decref(items);
     reply(rs, 200, (fmt)f, "service_requests", out);
 }
 

@@ -19,6 +19,7 @@
 #ifndef DH_STORE_FEEDBACK_H
 #define DH_STORE_FEEDBACK_H
 
+#include "core/fbagg.h"
 #include "store/store.h"
 
 /* Attachments larger than this (bytes) are refused by the database too. */
@@ -175,7 +176,33 @@ typedef struct dh_feedback_ops {
      * record's code. */
     dh_status (*list_reminders)(dh_conn *c, const char *unit, int64_t before_id, int limit,
                                 dh_fb_reminder_cb cb, void *closure, dh_err *e);
+
+    /* The per (unit, day) counters of core/fbagg.h (table fb_agg, migration
+     * 017). save_record keeps them: it removes the contributions of the
+     * record as stored and adds those of the record as saved, in the same
+     * transaction as the write (dh_fb_agg_record). */
+    /* Adds delta to the cell (unit, day); a cell left all zero is deleted. */
+    dh_status (*agg_add)(dh_conn *c, const char *unit, dh_date day, const dh_fbcell *delta,
+                         dh_err *e);
+    /* Recomputes every cell from the records (dieuhanh rebuild, after a bulk
+     * write straight into fb_records). */
+    dh_status (*agg_rebuild)(dh_conn *c, dh_err *e);
+    /* The figures of stats (by unit) read from the cells for the local days
+     * [from, to] and open records at `at` (core/fbagg.h: open records
+     * received on or before at's day; over deadline when due before at). */
+    dh_status (*agg_stats)(dh_conn *c, dh_date from, dh_date to, time_t at, dh_fb_stats_cb cb,
+                           void *closure, dh_err *e);
 } dh_feedback_ops;
+
+/* What both backends' save_record do (src/store/fbagg.c): remove the
+ * contributions of the record as stored (if any), write the row with
+ * save_row, add the contributions of the record as saved (its stored
+ * receipt kept on update). On a failed write the stored contributions are
+ * put back. */
+dh_status dh_fb_agg_save(dh_conn *c, const dh_fb_record_row *r, int64_t *id,
+                         dh_status (*save_row)(dh_conn *, const dh_fb_record_row *, int64_t *,
+                                               dh_err *),
+                         dh_err *e);
 
 #define DH_FEEDBACK(c) (dh_conn_ops(c)->feedback)
 

@@ -3923,6 +3923,128 @@ static int on_fb_media(void *cl, const dh_fb_record_row *r)
     return add_row(cl, r->id, r->media_url);
 }
 
+/* The feedback aggregates (core/fbagg.h) against a count of the records:
+ * random inserts and updates through save_record (units changed, states,
+ * answers, ratings, deadlines, a receipt that an update must keep, an
+ * update of a record that does not exist), then the KPIs read from the
+ * cells (agg_stats) must equal stats, the count of the records, for random
+ * periods and instants; and again after agg_rebuild. */
+static int on_fb_stats_nonzero(void *cl, const dh_fb_stats_row *r)
+{
+    if (!r->received && !r->answered && !r->open_within && !r->open_overdue)
+        return 0;
+    return on_fb_stats(cl, r);
+}
+
+static uint64_t fb_rand_state = 88172645463325252ULL;
+
+static int64_t fb_rand(int64_t n)
+{
+    fb_rand_state ^= fb_rand_state << 13;
+    fb_rand_state ^= fb_rand_state >> 7;
+    fb_rand_state ^= fb_rand_state << 17;
+    return (int64_t)(fb_rand_state % (uint64_t)n);
+}
+
+/* A random summary for rec (code, category and the rest kept): times
+ * within [base, base + 30 days), a deadline up to ten days later. */
+static void fb_random_summary(dh_fb_record_row *r, time_t base)
+{
+    static const char *const units[] = {"U1", "U2", "U3"};
+    static const char *const states[] = {"received", "accepted",  "rejected", "in_progress",
+                                         "needs_info", "answered", "closed"};
+    static const char *const outcomes[] = {"", "on_time", "late"};
+    r->unit = units[fb_rand(3)];
+    r->state = states[fb_rand(7)];
+    r->received_at = base + (time_t)fb_rand(30 * 86400);
+    r->updated_at = r->received_at;
+    bool answered = !strcmp(r->state, "answered") || (!strcmp(r->state, "closed") && fb_rand(2));
+    r->answered_at = answered ? r->received_at + (time_t)fb_rand(10 * 86400) : 0;
+    r->outcome = answered ? outcomes[fb_rand(3)] : "";
+    r->answer_minutes = answered ? fb_rand(4000) : 0;
+    r->rating = answered ? (int)fb_rand(6) : 0;
+    r->due_at = fb_rand(5) ? r->received_at + (time_t)fb_rand(40 * 86400) : 0;
+}
+
+static void fb_agg_compare(fx *f, time_t base)
+{
+    dh_err e;
+    const dh_feedback_ops *d = DH_FEEDBACK(f->c);
+    dh_date b = dh_date_of_time_vn(base);
+    for (int k = 0; k < 12; k++) {
+        dh_date from = b - 2 + (dh_date)fb_rand(45), to = from + (dh_date)fb_rand(20);
+        /* after every receipt (the count's open figures are "received
+         * before at"; the cells' "on or before at's day") */
+        time_t at = base + 30 * 86400 + (time_t)fb_rand(12 * 86400);
+        rows want = {0}, got = {0};
+        OK(d->stats(f->c, dh_date_start_vn(from), dh_date_start_vn(to + 1), at,
+                    on_fb_stats_nonzero, &want, &e));
+        OK(d->agg_stats(f->c, from, to, at, on_fb_stats_nonzero, &got, &e));
+        assert_int_equal(got.n, want.n);
+        for (int i = 0; i < want.n; i++)
+            assert_string_equal(got.s[i], want.s[i]);
+    }
+}
+
+static void feedback_aggregates(void **state)
+{
+    fx *f = *state;
+    dh_err e;
+    const dh_feedback_ops *d = DH_FEEDBACK(f->c);
+    OK(d->put_category(f->c, &(dh_fb_category_row){"light", "Chiếu sáng", NULL, NULL, NULL, 1, 7,
+                                                   NULL, true}, &e));
+    time_t base = dh_date_start_vn(D(2025, 1, 20)) + 3600;
+    enum { NREC = 40 };
+    int64_t ids[NREC];
+    char codes[NREC][16];
+    for (int i = 0; i < NREC; i++) {
+        dh_fb_record_row r = {0};
+        snprintf(codes[i], sizeof codes[i], "PA-%d", i);
+        r.code = codes[i];
+        r.channel = "portal";
+        r.category = "light";
+        r.description = "Đèn hỏng";
+        fb_random_summary(&r, base);
+        OK(d->save_record(f->c, &r, &ids[i], &e));
+    }
+    fb_agg_compare(f, base);
+    for (int step = 0; step < 200; step++) {
+        dh_fb_record_row r = {0};
+        r.id = ids[fb_rand(NREC)];
+        r.channel = "portal";
+        r.category = "light";
+        r.description = "Đèn hỏng";
+        fb_random_summary(&r, base); /* its received_at is not written */
+        if (step % 50 == 49) {
+            r.id = 1000000 + step; /* none: nothing counted */
+            FAILS(DH_E_NOTFOUND, d->save_record(f->c, &r, NULL, &e));
+        } else {
+            OK(d->save_record(f->c, &r, NULL, &e));
+        }
+        if (step % 40 == 0)
+            fb_agg_compare(f, base);
+    }
+    fb_agg_compare(f, base);
+    OK(d->agg_rebuild(f->c, &e));
+    fb_agg_compare(f, base);
+
+    /* a cell left all zero is deleted: back to no record, no figure */
+    OK(d->agg_add(f->c, "U9", dh_date_of_time_vn(base), &(dh_fbcell){{1, 0, 0, 0, 0, 0, 0, 0, 0}},
+                  &e));
+    rows got = {0};
+    OK(d->agg_stats(f->c, dh_date_of_time_vn(base), dh_date_of_time_vn(base), base, on_fb_stats,
+                    &got, &e));
+    assert_true(got.n >= 1);
+    assert_string_equal(got.s[got.n - 1], "U9 rec1 ans0 ok0 late0 min0 rated0 sat0 in0 over0");
+    OK(d->agg_add(f->c, "U9", dh_date_of_time_vn(base), &(dh_fbcell){{-1, 0, 0, 0, 0, 0, 0, 0, 0}},
+                  &e));
+    got = (rows){0};
+    OK(d->agg_stats(f->c, dh_date_of_time_vn(base), dh_date_of_time_vn(base), base, on_fb_stats,
+                    &got, &e));
+    for (int i = 0; i < got.n; i++)
+        assert_true(strncmp(got.s[i], "U9 ", 3) != 0);
+}
+
 /* Reminders (unique per unit, day, kind, record; newest first, paged), the
  * state and answered_before filters of the auto-close, media_url. */
 static void feedback_reminders_media_close(void **state)
@@ -4405,6 +4527,7 @@ int main(void)
         T(dti_frameworks_assessments),
         T(feedback_records_events),
         T(feedback_reminders_media_close),
+        T(feedback_aggregates),
         T(geo_boundaries),
         T(runner_two_writers_no_lost_update),
         T(jobs_claim_done_lapse),

@@ -6,11 +6,15 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "app/app.h"
+#include "app/demo.h"
+#include "store/feedback.h"
+#include "core/fbagg.h"
 #include "core/feedback.h"
 #include "core/index766.h"
 
@@ -397,6 +401,174 @@ static void test_routing_by_commune_validity(void **state)
     dh_unitreg_free(r);
 }
 
+/* The aggregates' view of a record (core/fbagg.h): an open record counts
+ * on its day of receipt and, with a running deadline, on the deadline's
+ * day; an answered one on the answer's day; one cell per distinct day; the
+ * figures of a period from sums of cells. */
+static void test_fbagg_contributions(void **state)
+{
+    (void)state;
+    dh_fbfact f;
+    dh_fbcontrib out[DH_FBFACT_MAX];
+    time_t r = T("2025-01-24T16:00:00+07:00"), due = T("2025-02-05T09:00:00+07:00");
+    dh_fbfact_of("needs_info", "", r, 0, due, 0, 0, &f);
+    assert_int_equal(dh_fbfact_contribs(&f, out), 2);
+    assert_int_equal(out[0].day, dh_date_from_ymd(2025, 1, 24));
+    assert_int_equal(out[0].d.n[DH_FBC_RECEIVED], 1);
+    assert_int_equal(out[0].d.n[DH_FBC_OPEN], 1);
+    assert_int_equal(out[1].day, dh_date_from_ymd(2025, 2, 5));
+    assert_int_equal(out[1].d.n[DH_FBC_DUE], 1);
+    assert_int_equal(out[1].d.n[DH_FBC_RECEIVED], 0);
+    /* paused (no running deadline): no due cell */
+    dh_fbfact_of("needs_info", "", r, 0, 0, 0, 0, &f);
+    assert_int_equal(dh_fbfact_contribs(&f, out), 1);
+    /* answered late the same day, rated 4: one cell; closed ones are not open */
+    dh_fbfact_of("closed", "late", r, r + 3600, due, 900, 4, &f);
+    assert_int_equal(dh_fbfact_contribs(&f, out), 1);
+    dh_fbcell c = out[0].d;
+    assert_int_equal(c.n[DH_FBC_RECEIVED] + c.n[DH_FBC_ANSWERED] + c.n[DH_FBC_LATE], 3);
+    assert_int_equal(c.n[DH_FBC_ON_TIME] + c.n[DH_FBC_OPEN] + c.n[DH_FBC_DUE], 0);
+    assert_int_equal(c.n[DH_FBC_RATED] + c.n[DH_FBC_SATISFIED], 2);
+    assert_int_equal(c.n[DH_FBC_MINUTES], 900);
+    /* removing what was added leaves a zero cell */
+    dh_fbcell_add(&c, &out[0].d, -1);
+    assert_true(dh_fbcell_zero(&c));
+    /* figures: 5 open received up to today, 2 due before today, 1 due today before now */
+    dh_fbcell period = {{0}}, upto = {{0}}, before = {{0}};
+    period.n[DH_FBC_RECEIVED] = 7;
+    period.n[DH_FBC_ANSWERED] = 3;
+    upto.n[DH_FBC_OPEN] = 5;
+    before.n[DH_FBC_DUE] = 2;
+    dh_fbfigures g;
+    dh_fbfigures_of(&period, &upto, &before, 1, &g);
+    assert_int_equal(g.received, 7);
+    assert_int_equal(g.answered, 3);
+    assert_int_equal(g.open_overdue, 3);
+    assert_int_equal(g.open_within, 2);
+}
+
+/* The feedback KPIs read from the aggregates (dh_app_fb_kpis) equal a
+ * count of the records (dh_app_fb_kpis_by_category, summed per unit) after
+ * the app's own transitions: a generated month of feedback (submissions,
+ * accepts, answers, ratings, closes) and random transfers, pauses, resumes,
+ * answers and closes of open records; again after dieuhanh rebuild. */
+static json_t *units_of(json_t *k, bool by_category)
+{
+    static const char *const keys[] = {"received",           "answered",
+                                       "answered_on_time",   "answered_late",
+                                       "open_within_deadline", "open_over_deadline",
+                                       "rated",              "satisfied"};
+    json_t *m = json_object(), *u;
+    size_t i;
+    json_array_foreach(json_object_get(k, "units"), i, u)
+    {
+        const char *unit = json_string_value(json_object_get(u, "unit"));
+        json_t *acc = json_object_get(m, unit);
+        if (!acc) {
+            acc = json_object();
+            json_object_set_new(m, unit, acc);
+        }
+        for (size_t j = 0; j < sizeof keys / sizeof *keys; j++) {
+            json_int_t v = json_integer_value(json_object_get(acc, keys[j])) +
+                           json_integer_value(json_object_get(u, keys[j]));
+            json_object_set_new(acc, keys[j], json_integer(v));
+        }
+    }
+    (void)by_category;
+    /* units with nothing to count are left out on both sides */
+    const char *key;
+    json_t *v, *tmp;
+    json_object_foreach_safe(m, tmp, key, v)
+    {
+        bool any = false;
+        json_t *x;
+        const char *kk;
+        json_object_foreach(v, kk, x) any |= json_integer_value(x) != 0;
+        if (!any)
+            json_object_del(m, key);
+    }
+    return m;
+}
+
+static void kpis_agree(dh_app *app, const dh_actor *a, dh_date from, dh_date to, time_t now)
+{
+    dh_err e;
+    json_t *agg, *cnt;
+    assert_int_equal(dh_app_fb_kpis(app, a, from, to, now, &agg, &e), DH_OK);
+    assert_int_equal(dh_app_fb_kpis_by_category(app, a, from, to, now, &cnt, &e), DH_OK);
+    json_t *x = units_of(agg, false), *y = units_of(cnt, true);
+    char *sx = json_dumps(x, JSON_SORT_KEYS), *sy = json_dumps(y, JSON_SORT_KEYS);
+    assert_string_equal(sx, sy);
+    assert_true(json_object_size(y) > 0);
+    free(sx);
+    free(sy);
+    json_decref(x);
+    json_decref(y);
+    json_decref(agg);
+    json_decref(cnt);
+}
+
+static void test_kpis_from_aggregates_equal_a_count(void **state)
+{
+    (void)state;
+    char dir[64] = "/tmp/dh-test-fbagg-XXXXXX", url[160];
+    assert_non_null(mkdtemp(dir));
+    snprintf(url, sizeof url, "sqlite:%s/t.db", dir);
+    dh_err e;
+    dh_app *app = dh_app_open(url, true, &e);
+    assert_non_null(app);
+    dh_actor cli;
+    dh_actor_cli(&cli);
+    time_t now = T("2025-03-20T10:00:00+07:00");
+    dh_demo_summary sum;
+    assert_int_equal(dh_demo_load(app, &cli, now, &sum, &e), DH_OK);
+    dh_date today = dh_date_of_time_vn(now);
+    json_t *s = NULL;
+    assert_int_equal(dh_app_fb_demo(app, &cli, 150, 7, today - 40, today - 1, &s, &e), DH_OK);
+    json_decref(s);
+    kpis_agree(app, &cli, today - 40, today, now);
+
+    /* random transitions of open records (refused ones change nothing) */
+    json_t *open;
+    dh_fb_filter q = {.open = 1, .limit = 60};
+    assert_int_equal(dh_app_fb_list(app, &cli, &q, now, &open, &e), DH_OK);
+    static const char *const to_units[] = {"VT-P1", "VT-P2", "HCM-VUNGTAU"};
+    unsigned long long r = 12345;
+    size_t i;
+    json_t *rec;
+    time_t t = now - 3600;
+    json_array_foreach(open, i, rec)
+    {
+        const char *code = json_string_value(json_object_get(rec, "code"));
+        for (int k = 0; k < 3; k++) {
+            r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+            int which = (int)((r >> 33) % 6);
+            static const char *const acts[] = {"transfer", "request_info", "resume",
+                                               "answer",   "close",        "accept"};
+            json_t *body = which == 0   ? json_pack("{s:s}", "unit", to_units[(r >> 40) % 3])
+                           : which == 3 ? json_pack("{s:s}", "answer", "Đã xử lý.")
+                                        : json_pack("{s:s}", "note", "Bổ sung ảnh.");
+            json_t *out = NULL;
+            dh_err e2;
+            t += 60;
+            if (dh_app_fb_act(app, &cli, code, acts[which], body, t, &out, &e2) == DH_OK)
+                json_decref(out);
+            json_decref(body);
+        }
+    }
+    json_decref(open);
+    kpis_agree(app, &cli, today - 40, today, now);
+    kpis_agree(app, &cli, today - 10, today - 3, now);
+    kpis_agree(app, &cli, today, today, now + 86400 * 5);
+    long nd = 0;
+    assert_int_equal(dh_app_rebuild(app, &cli, now, NULL, NULL, &nd, &e), DH_OK);
+    kpis_agree(app, &cli, today - 40, today, now);
+    dh_app_close(app);
+    char cmd[120];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -410,6 +582,8 @@ int main(void)
         cmocka_unit_test(test_routing_by_commune_validity),
         cmocka_unit_test(test_open_outcome),
         cmocka_unit_test(test_766_points_from_feedback),
+        cmocka_unit_test(test_fbagg_contributions),
+        cmocka_unit_test(test_kpis_from_aggregates_equal_a_count),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
