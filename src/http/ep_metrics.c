@@ -54,6 +54,11 @@ static void scrape_gauges(dh_req *rq)
                                     "all connections.",
                                     ""),
                       engine);
+#if defined(__SANITIZE_ADDRESS__)
+    /* AddressSanitizer replaces malloc: glibc's arenas are not where the
+     * heap is, and mallinfo2 would report zeros as if it were empty. */
+    return;
+#endif
     struct mallinfo2 mi = mallinfo2();
     const char *help = "The C heap (glibc mallinfo2, all arenas): in use in the arenas, free in "
                        "the arenas, and large blocks mapped on their own.";
