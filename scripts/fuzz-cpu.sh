@@ -11,7 +11,9 @@
 # /proc/PID/stat shows CPU_SECONDS. The log goes to LOGDIR/NAME.log (default
 # build/fuzz/log) and one summary line to standard output:
 #   NAME wall=S cpu=S execs=N cov=N ft=N end=clean|crash|...
-# Stopping the process with SIGSTOP/SIGCONT pauses the run without counting.
+# Do not pause the fuzzer with SIGSTOP: CPU time stops, but libFuzzer's
+# per-input timeout (-timeout, 1200 s) is wall clock, and after a long pause it
+# reports the input it was on as a timeout that is not one.
 set -eu
 name=${1:?usage: scripts/fuzz-cpu.sh NAME CPU_SECONDS [LOGDIR]}
 cpu_target=${2:?usage: scripts/fuzz-cpu.sh NAME CPU_SECONDS [LOGDIR]}
