@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # Runs every test suite and ends with one line "N passed, N failed".
 #   unit tests (cmocka), built normally and with ASan+UBSan
 #   the storage conformance suite (tests/store, cmocka) against SQLite and against
@@ -7,8 +7,8 @@
 #   each harness's sanitizer build (one result per harness)
 #   end-to-end tests (tests/e2e, Python stdlib) against both binaries, once
 #   more against the normal one with every transaction run twice, and against
-#   both binaries on PostgreSQL (the same throwaway cluster; DH_TEST_ASAN_PG=0
-#   leaves out the sanitizer build's pass there)
+#   the normal one on PostgreSQL (the same throwaway cluster; DH_TEST_ASAN_PG=1
+#   adds the sanitizer build there), two passes at a time
 #   the Debian package (tests/deb/test_deb.py: make deb, dpkg -i, init and serve
 #   as the package's user, dpkg --purge), once; skipped when not root
 # Exit status 0 only when nothing failed and every suite ran to its end.
@@ -122,26 +122,51 @@ for t in "$fz_variant"/tests/fuzz_*; do
     failed=$((failed + 1)); echo "FAIL $t (exit $rc)"; sed 's/^/    /' "$out" | tail -40
   fi
 done
-# The third pass runs the normal build with DIEUHANH_TX_FAULT=1: the first
-# attempt of every transaction is rolled back after its work, so every write
-# of the application runs twice and must still give the same answers. The
-# fourth runs the normal build on PostgreSQL (each test on a fresh schema of
-# the cluster above; see tests/e2e/harness.py), and the fifth the sanitizer
-# build there (each took 9 to 14 minutes on a loaded 2-core machine).
-asan_pg=build/asan/dieuhanh:pg; [ "${DH_TEST_ASAN_PG:-1}" = 0 ] && asan_pg=
-for pass in build/dieuhanh build/asan/dieuhanh build/dieuhanh:twice ${pg_url:+build/dieuhanh:pg} \
-    ${pg_url:+$asan_pg}; do
+# The end-to-end passes. The third runs the normal build with
+# DIEUHANH_TX_FAULT=1: the first attempt of every transaction is rolled back
+# after its work, so every write of the application runs twice and must still
+# give the same answers. The fourth runs the normal build on PostgreSQL (each
+# test on a fresh schema of the cluster above, named by the runner's pid; see
+# tests/e2e/harness.py). DH_TEST_ASAN_PG=1 adds a fifth, the sanitizer build
+# on PostgreSQL (18 minutes alone in CI; the PostgreSQL backend already runs
+# under the sanitizers in the conformance suite above).
+# A pass keeps one core about a third busy (it mostly waits on servers,
+# Chromium and sleeps), so the passes run two at a time, longest first, each
+# in its own temporary folder and on its own ports; their results are counted
+# in a fixed order once all have ended. DH_TEST_E2E_JOBS sets how many run at
+# once (1: one after another).
+asan_pg=; [ "${DH_TEST_ASAN_PG:-0}" = 1 ] && asan_pg=build/asan/dieuhanh:pg
+passes="${pg_url:+$asan_pg} ${pg_url:+build/dieuhanh:pg} build/asan/dieuhanh build/dieuhanh:twice build/dieuhanh"
+jobs_max=${DH_TEST_E2E_JOBS:-2}
+e2e_log() { echo "$log/e2e_$(echo "$1" | tr /: __)"; }
+running=0
+for pass in $passes; do
   bin=${pass%:*}
+  [ -x "$bin" ] || continue
   fault=0; [ "$pass" = "$bin:twice" ] && fault=1
   e2e_pg=""; [ "$pass" = "$bin:pg" ] && e2e_pg=$pg_url
-  label=$pass; [ -n "$e2e_pg" ] && label="$bin on postgres"
-  [ -x "$bin" ] || continue
-  out="$log/e2e_$(echo "$pass" | tr /: __).log"
-  t0=$(date +%s)
-  DH_E2E_PG_URL=$e2e_pg DIEUHANH_TX_FAULT=$fault python3 tests/e2e/run.py --bin "$bin" \
-    > "$out" 2>&1
-  rc=$?
-  tally "e2e with $label" "$out" $rc $(( $(date +%s) - t0 ))
+  if [ "$running" -ge "$jobs_max" ]; then
+    wait -n
+    running=$((running - 1))
+  fi
+  out=$(e2e_log "$pass")
+  (
+    t0=$(date +%s)
+    DH_E2E_PG_URL=$e2e_pg DIEUHANH_TX_FAULT=$fault python3 tests/e2e/run.py --bin "$bin" \
+      > "$out.log" 2>&1
+    echo "$? $(( $(date +%s) - t0 ))" > "$out.rc"
+  ) &
+  running=$((running + 1))
+done
+wait
+for pass in build/dieuhanh build/asan/dieuhanh build/dieuhanh:twice build/dieuhanh:pg \
+    build/asan/dieuhanh:pg; do
+  out=$(e2e_log "$pass")
+  [ -f "$out.rc" ] || continue
+  bin=${pass%:*}
+  label=$pass; [ "$pass" = "$bin:pg" ] && label="$bin on postgres"
+  read -r rc secs < "$out.rc"
+  tally "e2e with $label" "$out.log" "${rc:-1}" "${secs:-0}"
 done
 if [ -n "$pg_url" ]; then
   scripts/pg-test.sh stop "$DH_PG_DIR"
