@@ -69,20 +69,12 @@ void dh_fbi_recs_free(fb_recs *rs)
 /* ------------------------------------------------------------------ */
 /* Helpers.                                                           */
 
-static void iso(time_t t, char out[32])
-{
-    time_t l = t + DH_VN_OFFSET;
-    struct tm tm;
-    gmtime_r(&l, &tm);
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%S+07:00", &tm);
-}
-
 json_t *dh_fbi_time_json(time_t t)
 {
     if (!t)
         return json_null();
-    char b[32];
-    iso(t, b);
+    char b[DH_TIME_ISO_VN_LEN];
+    dh_time_format_iso_vn(t, b);
     return json_string(b);
 }
 

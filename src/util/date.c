@@ -116,6 +116,27 @@ void dh_time_format_vn(time_t t, char *out)
              (int)(rem / 60 % 60));
 }
 
+void dh_time_format_iso_vn(time_t t, char *out)
+{
+    long long s = (long long)t + DH_VN_OFFSET;
+    long long day = s >= 0 ? s / 86400 : -((-s + 86399) / 86400);
+    long long rem = s - day * 86400;
+    int v[6];
+    dh_date_to_ymd((dh_date)day, &v[0], &v[1], &v[2]);
+    v[0] %= 10000; /* as dh_time_format_vn: four digits */
+    if (v[0] < 0)
+        v[0] += 10000;
+    v[3] = (int)(rem / 3600);
+    v[4] = (int)(rem / 60 % 60);
+    v[5] = (int)(rem % 60);
+    /* the last digit of each number at end[i] */
+    static const int end[6] = {3, 6, 9, 12, 15, 18}, len[6] = {4, 2, 2, 2, 2, 2};
+    memcpy(out, "0000-00-00T00:00:00+07:00", DH_TIME_ISO_VN_LEN);
+    for (int i = 0; i < 6; i++)
+        for (int d = end[i], x = v[i]; d > end[i] - len[i]; d--, x /= 10)
+            out[d] = (char)('0' + x % 10);
+}
+
 int dh_time_parse(const char *s, time_t *out)
 {
     int y, m, d, hh = 0, mi = 0, ss = 0, off = 7 * 60;

@@ -3,6 +3,7 @@ specification would use it (http://wiki.open311.org/GeoReport_v2): discovery, se
 service definition, a form-encoded POST with an API token as api_key (refused in the spec's
 error format when unknown or revoked), then the request read back in both formats after an
 officer answered it, with no personal data, the filters and the 90-day default window."""
+import time
 import urllib.parse
 import xml.etree.ElementTree as ET
 
@@ -70,7 +71,10 @@ def test_open311_json_xml_post_get_no_personal_data(ctx):
     rid = r.json[0]["service_request_id"]
     assert db_rows(s.db, "SELECT channel, unit, contact_phone FROM fb_records WHERE code = ?",
                    rid) == [("open311", "HCM-VUNGTAU", "0901234567")]
-    r = form(s, "/open311/v2/requests.xml", dict(fields, description="Đèn chập chờn"))
+    # text that JSON and XML must escape, read back below in both (line breaks and tabs
+    # are spaces once stored)
+    tricky = 'Đèn "chập chờn"\\ <b>&amp; a/cột 5'
+    r = form(s, "/open311/v2/requests.xml", dict(fields, description=tricky))
     assert r.status == 201, r
     rid2 = xml(r).findtext("request/service_request_id")
     assert rid2 and rid2 != rid
@@ -103,7 +107,9 @@ def test_open311_json_xml_post_get_no_personal_data(ctx):
     assert req["status_notes"] == "Đã thay bóng đèn." and req["service_code"] == "light"
     assert req["service_name"] == "Chiếu sáng công cộng"
     assert req["agency_responsible"] == "Phường Vũng Tàu"
-    assert req["requested_datetime"].endswith("+07:00")
+    recv = int(db_rows(s.db, "SELECT received_at FROM fb_records WHERE code = ?", rid)[0][0])
+    assert req["requested_datetime"] == time.strftime("%Y-%m-%dT%H:%M:%S+07:00",
+                                                      time.gmtime(recv + 7 * 3600)), req
     assert req["expected_datetime"].endswith("+07:00")
     assert req["address"] == "5 Trần Phú" and abs(req["lat"] - 10.3461) < 1e-9
     for personal in ("0901234567", "an@example.vn", "Nguyễn", "email", "phone", "first_name"):
@@ -120,6 +126,14 @@ def test_open311_json_xml_post_get_no_personal_data(ctx):
     assert {q["service_request_id"] for q in r.json} == {rid, rid2}, r
     r = s.request("GET", "/open311/v2/requests.json?status=open")
     assert [q["service_request_id"] for q in r.json] == [rid2]
+    assert r.json[0]["description"] == tricky, (r.json[0]["description"], tricky)
+    assert r.json[0]["status_notes"] == "", r.json[0]
+    assert set(r.json[0]) == {"service_request_id", "status", "status_notes", "service_name",
+                              "service_code", "description", "agency_responsible",
+                              "service_notice", "requested_datetime", "updated_datetime",
+                              "expected_datetime", "address", "address_id", "zipcode", "lat",
+                              "long", "media_url"}
+    assert isinstance(r.json[0]["lat"], float) and abs(r.json[0]["long"] - 107.0843) < 1e-9
     r = s.request("GET", "/open311/v2/requests.json?status=closed&service_code=light")
     assert [q["service_request_id"] for q in r.json] == [rid]
     r = s.request("GET", "/open311/v2/requests.json?service_request_id=%s,%s" % (rid, rid2))
@@ -132,6 +146,8 @@ def test_open311_json_xml_post_get_no_personal_data(ctx):
     assert r.status == 200 and r.json == [], r
     x = xml(s.request("GET", "/open311/v2/requests.xml?status=open"))
     assert [q.findtext("service_request_id") for q in x.findall("request")] == [rid2]
+    assert x.findtext("request/description") == tricky
+    assert x.findtext("request/lat") == "10.3461" and x.findtext("request/status") == "open"
     r = s.request("GET", "/open311/v2/requests.json?status=maybe")
     assert r.status == 400 and r.json[0]["code"] == 400
     e = xml(s.request("GET", "/open311/v2/requests.xml?start_date=yesterday"))

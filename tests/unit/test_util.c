@@ -312,6 +312,24 @@ static void test_dates(void **state)
     assert_string_equal(ts, "2025-06-30T17:00:00Z");
     assert_int_equal(dh_time_parse("2025-07-01T25:00", &t), -1);
     assert_int_equal(dh_time_parse("yesterday", &t), -1);
+    /* local ISO 8601 with the offset, against strftime over every second
+     * of a leap day's end and a sweep of instants from 1970 to 2199 */
+    char iso[DH_TIME_ISO_VN_LEN], want[64];
+    assert_int_equal(dh_time_parse("2024-02-29T23:59:58+07:00", &t), 0);
+    for (int k = 0; k < 200000; k += (k < 4 ? 1 : 7919)) {
+        time_t x = k < 4 ? t + k : (time_t)k * 36529LL;
+        dh_time_format_iso_vn(x, iso);
+        time_t l = x + DH_VN_OFFSET;
+        struct tm tm;
+        gmtime_r(&l, &tm);
+        strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%S+07:00", &tm);
+        assert_string_equal(iso, want);
+        time_t back;
+        assert_int_equal(dh_time_parse(iso, &back), 0);
+        assert_true(back == x);
+    }
+    dh_time_format_iso_vn(t + 2, iso);
+    assert_string_equal(iso, "2024-03-01T00:00:00+07:00");
 }
 
 static void test_multipart(void **state)

@@ -20,12 +20,16 @@
  * statements today, so it stays under a quarter full). */
 #define STMT_CACHE 512
 
+/* DIEUHANH_SQLITE_MMAP_MIB when unset */
+#define DH_SQ_MMAP_MIB_DEFAULT 0
+
 struct dh_store {
     struct dh_store_base base;
     char *path;
     int busy_ms; /* sqlite3_busy_timeout of each connection */
     bool sync_normal; /* PRAGMA synchronous=NORMAL instead of FULL (sq_open) */
     int cache_kib; /* PRAGMA cache_size of each connection, in KiB */
+    long mmap_mib; /* PRAGMA mmap_size of each connection, in MiB (0: none) */
     pthread_mutex_t lock;
     dh_conn *idle[POOL_MAX];
     int nidle;

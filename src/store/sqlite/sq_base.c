@@ -258,6 +258,23 @@ static dh_store *sq_open(const char *location, bool create, dh_err *e)
         return NULL;
     }
     s->cache_kib = (int)mib * 1024;
+    /* Reads through a memory map of up to this many MiB of the file
+     * (DIEUHANH_SQLITE_MMAP_MIB, 0 to 65536; 0 reads with pread): the pages
+     * are the operating system's cache, shared by every connection and not
+     * part of the heap; a list that reads rows scattered over a large file
+     * no longer copies each page (docs/benchmarks.md, "Citizen feedback"). */
+    const char *mm = getenv("DIEUHANH_SQLITE_MMAP_MIB");
+    char *mend = NULL;
+    long mmib = mm && *mm ? strtol(mm, &mend, 10) : DH_SQ_MMAP_MIB_DEFAULT;
+    if (mm && *mm && (*mend || mmib < 0 || mmib > 65536)) {
+        dh_err_set(e, DH_E_INVALID, "invalid_setting", "DIEUHANH_SQLITE_MMAP_MIB",
+                   "DIEUHANH_SQLITE_MMAP_MIB must be a number of MiB from 0 to 65536, not '%s'",
+                   mm);
+        free(s->path);
+        free(s);
+        return NULL;
+    }
+    s->mmap_mib = mmib;
     pthread_mutex_init(&s->lock, NULL);
     /* Open one connection now so that a bad path fails here, clearly. */
     dh_conn *c = dh_sqlite_ops.acquire(s, e);
@@ -311,11 +328,11 @@ static dh_conn *sq_acquire(dh_store *s, dh_err *e)
         return NULL;
     }
     sqlite3_busy_timeout(c->db, s->busy_ms);
-    char cfg[192];
+    char cfg[256];
     snprintf(cfg, sizeof cfg,
              "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=%s; "
-             "PRAGMA cache_size=-%d; PRAGMA temp_store=MEMORY;",
-             s->sync_normal ? "NORMAL" : "FULL", s->cache_kib);
+             "PRAGMA cache_size=-%d; PRAGMA temp_store=MEMORY; PRAGMA mmap_size=%lld;",
+             s->sync_normal ? "NORMAL" : "FULL", s->cache_kib, (long long)s->mmap_mib << 20);
     if (dh_sq_exec(c,
                    cfg,
                    "configure", e)) {
