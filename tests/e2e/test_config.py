@@ -97,3 +97,27 @@ def test_bad_file_named_with_line_and_key(ctx):
                        env=dict(os.environ, DIEUHANH_DB=db))
     assert r.returncode == 1, r.stderr
     assert not [f for f in os.listdir(d) if not f.endswith(".conf")], os.listdir(d)
+
+
+def test_sqlite_settings_from_the_environment(ctx):
+    """The SQLite tuning variables (docs/DEPLOY.md, "Memory"): a bad value stops the command
+    with the variable named and nothing created; a good one is taken by init and serve."""
+    d = tempfile.mkdtemp(prefix="dh-sqlenv-")
+    db = os.path.join(d, "x.db")
+    binary = os.path.abspath(ctx.binary)
+    for var, bad, why in (("DIEUHANH_SQLITE_MMAP_MIB", "lots", "from 0 to 65536"),
+                          ("DIEUHANH_SQLITE_MMAP_MIB", "-1", "from 0 to 65536"),
+                          ("DIEUHANH_SQLITE_CACHE_MIB", "0", "from 1 to 4096"),
+                          ("DIEUHANH_SQLITE_SYNCHRONOUS", "off", "full or normal")):
+        r = subprocess.run([binary, "init", "--db", "sqlite:" + db], capture_output=True,
+                           text=True, timeout=60, env=dict(os.environ, **{var: bad}))
+        assert r.returncode != 0, (var, bad, r.stderr)
+        assert var in r.stderr and why in r.stderr and "'%s'" % bad in r.stderr, r.stderr
+        assert not os.path.exists(db), (var, bad)
+    r = subprocess.run([binary, "init", "--db", "sqlite:" + db], capture_output=True, text=True,
+                       timeout=60, env=dict(os.environ, DIEUHANH_SQLITE_MMAP_MIB="64"))
+    assert r.returncode == 0, r.stderr
+    # the mapping is per connection: a server with it answers from the same file
+    s = ctx.server(db="sqlite:" + db, env={"DIEUHANH_SQLITE_MMAP_MIB": "64"})
+    r = s.request("GET", "/api/v1/health")
+    assert r.status == 200 and r.json["status"] == "ok", r
