@@ -5,6 +5,9 @@
 # as CSV) into empty tables with the same indexes (CREATE TABLE ... LIKE ... INCLUDING ALL),
 # in the same run on the same server. Prints both times, the ratio and the import's peak RSS.
 #
+# EVENTS=FILE takes that events file (made beforehand by the same `gen events` command, e.g.
+# while the machine is busy with something else) instead of generating it.
+#
 # Runs on DH_PG_URL when set (an empty database), else on a throwaway cluster of
 # scripts/pg-test.sh (fsync and synchronous_commit off there, for both sides alike).
 set -eu
@@ -20,8 +23,12 @@ trap 'rm -rf "$W"' EXIT
 cd "$W"
 PSQL="psql -X -q -v ON_ERROR_STOP=1 -d $DH_PG_URL"
 "$BIN" demo --db "$DH_PG_URL" --no-serve > /dev/null
-"$BIN" gen events --dossiers "$N" --seed 1 --from 2024-01-01 --to 2026-10-31 -o e.ndjson \
-  --db "$DH_PG_URL" 2> /dev/null
+if [ -n "${EVENTS:-}" ]; then
+  ln -s "$EVENTS" e.ndjson
+else
+  "$BIN" gen events --dossiers "$N" --seed 1 --from 2024-01-01 --to 2026-10-31 -o e.ndjson \
+    --db "$DH_PG_URL" 2> /dev/null
+fi
 EVENTS=$(wc -l < e.ndjson)
 /usr/bin/time -f "%e %M" -o import.time "$BIN" import events e.ndjson --db "$DH_PG_URL" > import.out
 IMPORT_S=$(cut -d' ' -f1 import.time)
