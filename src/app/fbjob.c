@@ -123,6 +123,13 @@ static void when_vi(time_t t, char out[40])
     snprintf(out, 40, "%.5s ngày %.2s/%.2s/%.4s", s + 11, s + 8, s + 5, s);
 }
 
+/* {category code: name}, for the reminders' text */
+static int cat_name(void *closure, const dh_fb_category_row *r)
+{
+    json_object_set_new(closure, r->code, json_string(r->name));
+    return 0;
+}
+
 /* Concurrency: as the tasks' reminders (reminders.c): the day of the last
  * run (meta fb_reminders_day) is read and moved in the transaction that
  * writes the rows, so two nodes never both take a day; the rows are unique
@@ -141,6 +148,9 @@ static dh_status remind_tx(dh_tx *tx, void *closure, dh_err *e)
         return DH_OK;
     }
     horizon_cl h = {{0}, cl->now + FB_REMIND_HORIZON};
+    json_t *names = json_object();
+    if (st == DH_OK)
+        st = F->list_categories(tx->c, NULL, cat_name, names, e);
     if (st == DH_OK)
         st = F->list_records(tx->c, &(dh_fb_filter){.open = 1, .order = 1}, due_before, &h, e);
     for (size_t i = 0; i < h.rs.n && st == DH_OK; i++) {
@@ -149,10 +159,12 @@ static dh_status remind_tx(dh_tx *tx, void *closure, dh_err *e)
             dh_fbi_open_status(r, dh_fbi_unit_wc(cl->cs, tx->reg, r->unit, cl->today), cl->now);
         if (strcmp(kind, "overdue") && strcmp(kind, "at_risk"))
             continue;
-        char due[40], msg[600];
+        char due[40], msg[700];
         when_vi(r->due_at, due);
-        snprintf(msg, sizeof msg, "%s: phản ánh %s (%s), hạn %s %s: %.200s",
-                 !strcmp(kind, "overdue") ? "Quá hạn" : "Sắp đến hạn", r->code, r->category,
+        const char *cname = json_string_value(json_object_get(names, r->category));
+        snprintf(msg, sizeof msg, "%s: phản ánh %s (%.150s), hạn %s %s: %.200s",
+                 !strcmp(kind, "overdue") ? "Quá hạn" : "Sắp đến hạn", r->code,
+                 cname ? cname : r->category,
                  !strcmp(r->state, "received") ? "thụ lý" : "trả lời", due, r->description);
         bool inserted = false;
         st = F->put_reminder(tx->c,
@@ -166,6 +178,7 @@ static dh_status remind_tx(dh_tx *tx, void *closure, dh_err *e)
         cl->v[cl->n++] = (dh_mail_item){dh_xstrdup(r->unit), dh_xstrdup(msg)};
     }
     dh_fbi_recs_free(&h.rs);
+    json_decref(names);
     if (st == DH_OK && (int64_t)cl->today > last)
         st = DH_META(tx->c)->meta_set(tx->c, "fb_reminders_day", (int64_t)cl->today, e);
     if (st == DH_OK) {

@@ -78,6 +78,8 @@ def test_feedback_job_autoclose_reminders_mail_directive(ctx):
     body = sink.messages[0]["data"].decode("utf-8")
     assert c in body and e in body and a not in body and "Quá hạn" in body, body
     assert "Sắp đến hạn" in body
+    # the category by its name, as the officers know it, not its code
+    assert "(Chiếu sáng công cộng)" in body and "(light)" not in body, body
     r = s.request("GET", "/api/v1/feedback/" + a, token=admin)
     assert r.json["state"] == "closed" and r.json["events"][-1]["type"] == "close", r
     assert r.json["events"][-1]["actor"] == "system:feedback"
