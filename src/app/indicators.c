@@ -239,6 +239,8 @@ static dh_status spec_save(dh_conn *c, const dh_indset *have, const dh_actor *a,
                           s->f[5], s->f[6], s->f[7], s->f[8], s->f[9], now, now};
     int64_t id;
     dh_status st = DH_INDICATORS(c)->put_indicator(c, &r, &id, e);
+    if (st == DH_OK)
+        st = DH_META(c)->meta_bump(c, DH_IVALUES_REV, e);
     if (st)
         return st;
     dh_ind tmp = {id, s->f[0], s->f[1], s->f[2], s->f[3], s->f[4], s->f[5], s->f[6], s->f[7],

@@ -36,6 +36,9 @@ dh_status dh_ind_value_check(const dh_ind *i, const char *field, double v, dh_er
 /* The meta counter bumped whenever a target's inputs change (values,
  * targets): readers compare it with "targets_clean". */
 #define DH_TARGETS_DIRTY "targets_dirty"
+/* Bumped whenever values or indicator definitions are written: the
+ * sources' freshness (freshness.c) keeps its answers while it stands. */
+#define DH_IVALUES_REV "ivalues_rev"
 /* Bumped whenever a refresh rewrote statuses: the overview's index
  * (targets.c) reloads when it moves. */
 #define DH_TARGETS_REV "targets_rev"

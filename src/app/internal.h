@@ -43,6 +43,7 @@ struct dh_app {
     struct dh_aggcache *agg;    /* the readers' copy of the aggregates */
     struct dh_snap *targets;    /* the targets overview's index (targets.c) */
     struct dh_snap *plans;      /* the readers' plan book (planbook.c), or NULL */
+    struct dh_freshcache *fresh; /* the sources' freshness by scope (freshness.c) */
     atomic_bool stopping;       /* dh_app_request_stop: long jobs stop early */
 };
 
@@ -65,6 +66,10 @@ dh_snap *dh_snap_acquire(dh_app *app, dh_snap **slot, const char *key, dh_snap_l
                          dh_snap_free free_obj, size_t owner_offset, dh_err *e);
 void dh_snap_release(dh_app *app, dh_snap *s, dh_snap_free free_obj);
 void dh_snap_close(dh_app *app, dh_snap **slot, dh_snap_free free_obj);
+
+/* The cache of the sources' freshness answers (freshness.c). */
+struct dh_freshcache *dh_freshcache_new(void);
+void dh_freshcache_free(struct dh_freshcache *fc);
 
 /* Copies the built-in schedules into a database just migrated to calendars. */
 dh_status dh_app_calendar_seed(dh_app *app, dh_err *e);

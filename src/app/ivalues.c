@@ -460,6 +460,8 @@ static void ctx_free(vctx *x)
 static dh_status ctx_finish(vctx *x, const char *what, dh_err *e)
 {
     dh_status st = write_batch(x, e);
+    if (st == DH_OK && x->nrows)
+        st = DH_META(x->c)->meta_bump(x->c, DH_IVALUES_REV, e);
     if (st == DH_OK && x->nt) {
         /* Every (indicator, unit) whose targets the values touch, once: the
          * units above many values are the same few. */

@@ -13,7 +13,6 @@
  * and the API cannot disagree); permissions are the API's (an officer sees
  * only their subtree). */
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -463,44 +462,14 @@ static void unit_dashboard(dh_req *rq, dh_resp *rs, dh_page *pg, const char *uni
     json_decref(idx);
 }
 
-/* The freshness of a unit's sources is judged over all their values (seconds
- * for a province with years of values): the overview keeps each answer for
- * five minutes, per unit and role scope. */
-#define FRESH_SLOTS 32
-#define FRESH_TTL 300
-static struct {
-    char key[200];
-    time_t at;
-    json_t *fr;
-} fresh_cache[FRESH_SLOTS];
-static pthread_mutex_t fresh_lock = PTHREAD_MUTEX_INITIALIZER;
-
+/* The freshness of a unit's sources (the app keeps its answers while no
+ * value or indicator is written and no judgment can change: freshness.c). */
 static json_t *freshness_of(dh_req *rq, const char *unit)
 {
-    char key[200];
-    snprintf(key, sizeof key, "%s|%s|%d", unit ? unit : "", rq->actor.unit_code,
-             (int)rq->actor.role);
-    size_t slot = 0;
-    for (const char *p = key; *p; p++)
-        slot = slot * 31 + (unsigned char)*p;
-    slot %= FRESH_SLOTS;
     json_t *fr = NULL;
-    pthread_mutex_lock(&fresh_lock);
-    if (fresh_cache[slot].fr && !strcmp(fresh_cache[slot].key, key) &&
-        rq->now - fresh_cache[slot].at < FRESH_TTL)
-        fr = json_incref(fresh_cache[slot].fr);
-    pthread_mutex_unlock(&fresh_lock);
-    if (fr)
-        return fr;
     dh_err e;
     if (dh_app_sources_freshness(rq->app, &rq->actor, unit, rq->now, &fr, &e))
         return NULL;
-    pthread_mutex_lock(&fresh_lock);
-    json_decref(fresh_cache[slot].fr);
-    snprintf(fresh_cache[slot].key, sizeof fresh_cache[slot].key, "%s", key);
-    fresh_cache[slot].at = rq->now;
-    fresh_cache[slot].fr = json_incref(fr);
-    pthread_mutex_unlock(&fresh_lock);
     return fr;
 }
 

@@ -230,6 +230,27 @@ def test_sources_freshness(ctx):
     # another unit's scope has no value of the pushed source: late there
     r = s.request("GET", "/api/v1/sources/freshness?unit=BRVT-VNPT", token=admin)
     assert {i["indicator"]: i for i in r.json["items"]}["ratio_test"]["late"] is True, r
+    late_before = r.json["late"]
+    # the overview's section of late sources
+    page = lambda: s.request("GET", "/tong-quan?unit=BRVT-VNPT", headers={
+        "Cookie": "dh_session=" + admin}).raw.decode("utf-8").split('id="h-fresh"')[1].split(
+            "</section>")[0]
+    assert "<strong class=\"late\">%d nguồn dữ liệu chậm cập nhật" % late_before in page()
+    # answers are kept only while nothing is written: a value, then a new indicator, show at
+    # once (on the overview too, which kept them five minutes before)
+    r = s.request("POST", "/api/v1/indicator-values", {"values": [
+        val(3, "ratio_test", "BRVT-VNPT", month, numerator=1, denominator=3)]}, token=admin)
+    assert r.status == 200 and r.json["accepted"] == 1, r
+    r = s.request("GET", "/api/v1/sources/freshness?unit=BRVT-VNPT", token=admin)
+    items = {i["indicator"]: i for i in r.json["items"]}
+    assert items["ratio_test"]["late"] is False and r.json["late"] == late_before - 1, r.json
+    assert ">%d nguồn dữ liệu chậm cập nhật" % (late_before - 1) in page()
+    r = s.request("POST", "/api/v1/indicators", indicator("new_feed"), token=admin)
+    assert r.status == 201, r
+    r = s.request("GET", "/api/v1/sources/freshness?unit=BRVT-VNPT", token=admin)
+    items = {i["indicator"]: i for i in r.json["items"]}
+    assert items["new_feed"]["late"] is True and r.json["late"] == late_before, r.json
+    assert ">%d nguồn dữ liệu chậm cập nhật" % late_before in page()
     # a reporter reads its own unit, not another's
     rep = s.login("baocao.viettel")
     r = s.request("GET", "/api/v1/sources/freshness", token=rep)

@@ -27,6 +27,7 @@
 #include "app/internal.h"
 #include "store/store.h"
 #include "util/buf.h"
+#include "util/date.h"
 
 enum { NUNITS = 13, NIND = 3, NCASES = 400 };
 
@@ -561,6 +562,82 @@ static void test_overview_within_its_budget(void **state)
     json_decref(out);
 }
 
+/* The sources' freshness keeps its answer per scope (freshness.c) while
+ * nothing is written and no judgment can change: "as_of" tells a kept
+ * answer (its own instant) from a new one. */
+static void freshness_at(fixture *f, const char *unit, time_t at, time_t want_as_of, int want_late)
+{
+    json_t *out = NULL;
+    dh_err e;
+    assert_int_equal(dh_app_sources_freshness(f->app, &f->cli, unit, at, &out, &e), DH_OK);
+    char want[32];
+    dh_time_format_utc(want_as_of, want);
+    assert_string_equal(json_string_value(json_object_get(out, "as_of")), want);
+    if (want_late >= 0)
+        assert_int_equal(json_integer_value(json_object_get(out, "late")), want_late);
+    json_decref(out);
+}
+
+static void test_freshness_answers_follow_the_clock(void **state)
+{
+    fixture *f = *state;
+    make_units_and_indicators(f); /* m1, d1, q1: no freshness rule, never judged */
+    dh_err e;
+    json_t *in = json_pack("[{s:s,s:s,s:s,s:s,s:s,s:s,s:s},{s:s,s:s,s:s,s:s,s:s,s:s,s:s}]",
+                           "code", "fm", "name", "fm", "direction", "higher", "aggregation",
+                           "sum", "source", "pushed", "period_type", "month", "freshness",
+                           "monthly:10", "code", "fd", "name", "fd", "direction", "higher",
+                           "aggregation", "sum", "source", "pushed", "period_type", "day",
+                           "freshness", "daily:17:00"),
+           *out = NULL;
+    for (size_t i = 0; i < json_array_size(in); i++) {
+        if (dh_app_indicator_put(f->app, &f->cli, json_array_get(in, i), NOW, &out, &e))
+            fail_msg("indicator: %s", e.message);
+        json_decref(out);
+    }
+    json_decref(in);
+    time_t t;
+    /* November's value of fm (December's is due by the end of 10 January) and a
+     * value of fd on the morning of 10 January */
+    assert_int_equal(dh_time_parse("2026-01-10T10:00:00+07:00", &t), 0);
+    in = json_pack("[{s:s,s:s,s:s,s:f,s:s,s:s},{s:s,s:s,s:s,s:f,s:s,s:s}]", "indicator", "fm",
+                   "unit", "T", "period", "2025-11", "value", 1.0, "source", "test", "id", "f1",
+                   "indicator", "fd", "unit", "T", "period", "2026-01-10", "value", 1.0,
+                   "source", "test", "id", "f2");
+    if (dh_app_values_put(f->app, &f->cli, in, t, &out, &e))
+        fail_msg("values: %s", e.message);
+    json_decref(out);
+    json_decref(in);
+    time_t h16 = t + 6 * 3600, h1630 = h16 + 1800, h17 = t + 7 * 3600, h2359 = t + 14 * 3600 - 60,
+           midnight = t + 14 * 3600;
+    freshness_at(f, "T", h16, h16, 0);
+    freshness_at(f, "T", h1630, h16, 0);           /* kept */
+    freshness_at(f, "T-A", h1630, h1630, -1);      /* another scope: its own answer */
+    freshness_at(f, "T", h17, h17, -1);            /* fd's deadline: judged again */
+    freshness_at(f, "T", h2359, h17, -1);          /* kept */
+    freshness_at(f, "T", midnight, midnight, -1);  /* a new day: December's fm is late */
+    out = NULL;
+    assert_int_equal(dh_app_sources_freshness(f->app, &f->cli, "T", midnight, &out, &e), DH_OK);
+    json_t *it;
+    size_t i;
+    int fm_late = -1;
+    json_array_foreach(json_object_get(out, "items"), i, it) if (
+        !strcmp(json_string_value(json_object_get(it, "indicator")), "fm")) fm_late =
+        json_is_true(json_object_get(it, "late"));
+    assert_int_equal(fm_late, 1);
+    json_decref(out);
+    freshness_at(f, "T", h16, h16, 0); /* an instant before the kept answer's: judged again */
+    /* a value written: judged again at once */
+    in = json_pack("[{s:s,s:s,s:s,s:f,s:s,s:s}]", "indicator", "fm", "unit", "T", "period",
+                   "2025-12", "value", 2.0, "source", "test", "id", "f3");
+    if (dh_app_values_put(f->app, &f->cli, in, h16 + 60, &out, &e))
+        fail_msg("values: %s", e.message);
+    json_decref(out);
+    json_decref(in);
+    freshness_at(f, "T", h16 + 120, h16 + 120, 0);
+    freshness_at(f, "T", midnight + 60, midnight + 60, 0); /* December is in: fm on time */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -569,6 +646,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_refresh_alongside_pushes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_overview_within_its_budget, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_freshness_answers_follow_the_clock, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
