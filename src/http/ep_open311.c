@@ -12,6 +12,7 @@
  *   GET  /open311/v2/requests/{id}.{fmt}           one request
  * Errors: the HTTP status and [{"code":N,"description":"..."}] (XML <errors><error>).
  * No personal data is ever part of a GET answer. docs/API.md lists what is implemented. */
+#include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -337,12 +338,10 @@ typedef struct req_writer {
     json_t *names; /* {category code: name} */
 } req_writer;
 
-/* s as a JSON string. Stored text is valid UTF-8 (checked on input); were
- * it not, only its valid prefix is written, as the error replies do. */
+/* s as a JSON string (valid UTF-8: rw_str sees to it). */
 static void json_text(dh_buf *b, const char *s)
 {
-    long bad = dh_utf8_invalid_offset(s, strlen(s));
-    size_t n = bad < 0 ? strlen(s) : (size_t)bad;
+    size_t n = strlen(s);
     dh_buf_putc(b, '"');
     size_t run = 0;
     for (size_t i = 0; i < n; i++) {
@@ -398,16 +397,27 @@ static void rw_end_key(req_writer *w, const char *k)
     }
 }
 
-/* A string field; NULL is JSON null (an empty element in XML). */
+/* A string field; NULL is JSON null (an empty element in XML). Stored text
+ * is valid UTF-8 (checked on input); were it not, only its valid prefix is
+ * written, as the error replies do. */
 static void rw_str(req_writer *w, const char *k, const char *v)
 {
     rw_key(w, k);
+    long bad = v ? dh_utf8_invalid_offset(v, strlen(v)) : -1;
+    char *cut = NULL;
+    if (bad >= 0) {
+        cut = dh_xmalloc((size_t)bad + 1);
+        memcpy(cut, v, (size_t)bad);
+        cut[bad] = '\0';
+        v = cut;
+    }
     if (w->f == FMT_XML)
         xml_text(&w->b, nz(v));
     else if (v)
         json_text(&w->b, v);
     else
         dh_buf_puts(&w->b, "null");
+    free(cut);
     rw_end_key(w, k);
 }
 
@@ -425,7 +435,7 @@ static void rw_time(req_writer *w, const char *k, time_t t)
 static void rw_real(req_writer *w, const char *k, bool has, double v)
 {
     rw_key(w, k);
-    if (!has) {
+    if (!has || !isfinite(v)) { /* JSON has no NaN or infinity */
         if (w->f == FMT_JSON)
             dh_buf_puts(&w->b, "null");
     } else if (w->f == FMT_XML) {
