@@ -120,6 +120,12 @@ static void error(dh_resp *rs, fmt f, int status, const char *fmtstr, ...)
     va_start(ap, fmtstr);
     vsnprintf(msg, sizeof msg, fmtstr, ap);
     va_end(ap);
+    /* a message quoting input is cut at a byte count, maybe inside a
+     * character: keep its valid UTF-8 prefix, or json_pack refuses it and
+     * the error goes out without a body (fuzzing finding 5) */
+    long bad = dh_utf8_invalid_offset(msg, strlen(msg));
+    if (bad >= 0)
+        snprintf(msg + bad, sizeof msg - (size_t)bad, "%s", (size_t)bad + 4 <= sizeof msg ? "…" : "");
     reply(rs, status, f, "errors",
           json_pack("[{s:i, s:s}]", "code", status, "description", msg));
 }
