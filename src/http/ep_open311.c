@@ -121,13 +121,12 @@ static void error(dh_resp *rs, fmt f, int status, const char *fmtstr, ...)
     vsnprintf(msg, sizeof msg, fmtstr, ap);
     va_end(ap);
     /* a message quoting input is cut at a byte count, maybe inside a
-     * character: keep its valid UTF-8 prefix, or json_pack refuses it and
-     * the error goes out without a body (fuzzing finding 5) */
-    long bad = dh_utf8_invalid_offset(msg, strlen(msg));
-    if (bad >= 0)
-        snprintf(msg + bad, sizeof msg - (size_t)bad, "%s", (size_t)bad + 4 <= sizeof msg ? "…" : "");
+     * character: its valid UTF-8 prefix, or json_pack refuses it and the
+     * error goes out without a body (fuzzing finding 5) */
+    char cut[sizeof msg];
     reply(rs, status, f, "errors",
-          json_pack("[{s:i, s:s}]", "code", status, "description", msg));
+          json_pack("[{s:i, s:s}]", "code", status, "description",
+                    dh_utf8_prefix(msg, cut, sizeof cut)));
 }
 
 static void error_of(dh_resp *rs, fmt f, const dh_err *e)
@@ -404,26 +403,20 @@ static void rw_end_key(req_writer *w, const char *k)
 }
 
 /* A string field; NULL is JSON null (an empty element in XML). Stored text
- * is valid UTF-8 (checked on input); were it not, only its valid prefix is
- * written, as the error replies do. */
+ * is valid UTF-8 (checked on input); were it not, its valid prefix and "…"
+ * are written, as the error replies do. */
 static void rw_str(req_writer *w, const char *k, const char *v)
 {
     rw_key(w, k);
-    long bad = v ? dh_utf8_invalid_offset(v, strlen(v)) : -1;
-    char *cut = NULL;
-    if (bad >= 0) {
-        cut = dh_xmalloc((size_t)bad + 1);
-        memcpy(cut, v, (size_t)bad);
-        cut[bad] = '\0';
-        v = cut;
-    }
+    char cut[4096];
+    if (v)
+        v = dh_utf8_prefix(v, cut, sizeof cut);
     if (w->f == FMT_XML)
         xml_text(&w->b, nz(v));
     else if (v)
         json_text(&w->b, v);
     else
         dh_buf_puts(&w->b, "null");
-    free(cut);
     rw_end_key(w, k);
 }
 

@@ -77,18 +77,6 @@ void dh_reply_json_steal(dh_resp *rs, int status, json_t *body)
     json_decref(body);
 }
 
-/* s, or its valid UTF-8 prefix followed by "…" (copied into buf) when it
- * is not valid UTF-8 to its end. */
-static const char *utf8_prefix(const char *s, char *buf, size_t cap)
-{
-    long bad = dh_utf8_invalid_offset(s, strlen(s));
-    if (bad < 0)
-        return s;
-    int keep = bad < (long)cap - 4 ? (int)bad : (int)cap - 4;
-    snprintf(buf, cap, "%.*s…", keep, s);
-    return buf;
-}
-
 /* A message may quote input cut at a byte count (jansson's error text quotes
  * the JSON near the error, and a dh_err message is at most 512 bytes), which
  * can end in half a character: JSON strings must be UTF-8, so what is kept
@@ -97,9 +85,9 @@ static void reply_error_full(dh_resp *rs, int status, const char *code, const ch
                              long line, const char *message)
 {
     char mbuf[520], fbuf[72];
-    message = utf8_prefix(message, mbuf, sizeof mbuf);
+    message = dh_utf8_prefix(message, mbuf, sizeof mbuf);
     if (field)
-        field = utf8_prefix(field, fbuf, sizeof fbuf);
+        field = dh_utf8_prefix(field, fbuf, sizeof fbuf);
     json_t *err = json_pack("{s:s,s:s,s:o,s:o}", "code", code, "message", message, "field",
                             field && *field ? json_string(field) : json_null(), "line",
                             line > 0 ? json_integer(line) : json_null());

@@ -105,17 +105,6 @@ void dh_time_format_utc(time_t t, char *out)
              (int)(rem / 60 % 60), (int)(rem % 60));
 }
 
-void dh_time_format_vn(time_t t, char *out)
-{
-    long long s = (long long)t + DH_VN_OFFSET;
-    long long day = s >= 0 ? s / 86400 : -((-s + 86399) / 86400);
-    long long rem = s - day * 86400;
-    int y, m, d;
-    dh_date_to_ymd((dh_date)day, &y, &m, &d);
-    snprintf(out, 17, "%04d-%02d-%02dT%02d:%02d", y % 10000, m, d, (int)(rem / 3600),
-             (int)(rem / 60 % 60));
-}
-
 void dh_time_format_iso_vn(time_t t, char *out)
 {
     long long s = (long long)t + DH_VN_OFFSET;
@@ -135,6 +124,14 @@ void dh_time_format_iso_vn(time_t t, char *out)
     for (int i = 0; i < 6; i++)
         for (int d = end[i], x = v[i]; d > end[i] - len[i]; d--, x /= 10)
             out[d] = (char)('0' + x % 10);
+}
+
+void dh_time_format_vn(time_t t, char *out)
+{
+    char iso[DH_TIME_ISO_VN_LEN];
+    dh_time_format_iso_vn(t, iso);
+    memcpy(out, iso, 16); /* "YYYY-MM-DDTHH:MM" */
+    out[16] = '\0';
 }
 
 int dh_time_parse(const char *s, time_t *out)

@@ -49,6 +49,19 @@ long dh_utf8_invalid_offset(const char *s, size_t len)
     return -1;
 }
 
+const char *dh_utf8_prefix(const char *s, char *buf, size_t cap)
+{
+    long bad = dh_utf8_invalid_offset(s, strlen(s));
+    if (bad < 0)
+        return s;
+    size_t keep = (size_t)bad < cap - 4 ? (size_t)bad : cap - 4;
+    while (keep > 0 && keep < (size_t)bad && ((unsigned char)s[keep] & 0xC0) == 0x80)
+        keep--; /* not inside a character */
+    memcpy(buf, s, keep);
+    memcpy(buf + keep, "…", 4);
+    return buf;
+}
+
 static char *nfc_valid(const char *s)
 {
     utf8proc_uint8_t *out = NULL;

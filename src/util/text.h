@@ -17,6 +17,11 @@
  * sequence. NUL bytes count as invalid (we never store them). */
 long dh_utf8_invalid_offset(const char *s, size_t len);
 
+/* s, or its valid UTF-8 prefix followed by "…" (copied into buf, cut at a
+ * character boundary to fit cap, at least 4) when it is not valid UTF-8 to
+ * its end: for text quoted from input and cut at a byte count. */
+const char *dh_utf8_prefix(const char *s, char *buf, size_t cap);
+
 /* Validates s (NUL-terminated) and returns its NFC form, or NULL when s is
  * not valid UTF-8 (*bad_offset, if given, is set to the offset). */
 char *dh_text_nfc(const char *s, long *bad_offset);

@@ -20,9 +20,6 @@
  * statements today, so it stays under a quarter full). */
 #define STMT_CACHE 512
 
-/* DIEUHANH_SQLITE_MMAP_MIB when unset */
-#define DH_SQ_MMAP_MIB_DEFAULT 0
-
 struct dh_store {
     struct dh_store_base base;
     char *path;

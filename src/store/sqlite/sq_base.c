@@ -189,6 +189,20 @@ dh_status dh_sq_exec(dh_conn *c, const char *sql, const char *what, dh_err *e)
 /* ------------------------------------------------------------------ */
 /* Store and connections.                                             */
 
+/* A number of MiB from the environment variable name (dflt when unset or
+ * empty), within [min, max], or DH_E_INVALID naming the variable. */
+static dh_status env_mib(const char *name, long dflt, long min, long max, long *out, dh_err *e)
+{
+    const char *v = getenv(name);
+    char *end = NULL;
+    *out = v && *v ? strtol(v, &end, 10) : dflt;
+    if (v && *v && (*end || *out < min || *out > max))
+        return dh_err_set(e, DH_E_INVALID, "invalid_setting", name,
+                          "%s must be a number of MiB from %ld to %ld, not '%s'", name, min, max,
+                          v);
+    return DH_OK;
+}
+
 static dh_store *sq_open(const char *location, bool create, dh_err *e)
 {
     if (!location || !*location) {
@@ -247,12 +261,9 @@ static dh_store *sq_open(const char *location, bool create, dh_err *e)
      * and the freed pages stay in the heap: with 16 or 64 MiB the soak's RSS
      * rose with the database (docs/benchmarks.md, "Soak"). A larger cache
      * helps read-only spells only; the operating system caches the file. */
-    const char *cm = getenv("DIEUHANH_SQLITE_CACHE_MIB");
-    char *cend = NULL;
-    long mib = cm && *cm ? strtol(cm, &cend, 10) : 4;
-    if (cm && *cm && (*cend || mib < 1 || mib > 4096)) {
-        dh_err_set(e, DH_E_INVALID, "invalid_setting", "DIEUHANH_SQLITE_CACHE_MIB",
-                   "DIEUHANH_SQLITE_CACHE_MIB must be a number of MiB from 1 to 4096, not '%s'", cm);
+    long mib, mmib;
+    if (env_mib("DIEUHANH_SQLITE_CACHE_MIB", 4, 1, 4096, &mib, e) ||
+        env_mib("DIEUHANH_SQLITE_MMAP_MIB", 0, 0, 65536, &mmib, e)) {
         free(s->path);
         free(s);
         return NULL;
@@ -263,17 +274,6 @@ static dh_store *sq_open(const char *location, bool create, dh_err *e)
      * are the operating system's cache, shared by every connection and not
      * part of the heap; a list that reads rows scattered over a large file
      * no longer copies each page (docs/benchmarks.md, "Citizen feedback"). */
-    const char *mm = getenv("DIEUHANH_SQLITE_MMAP_MIB");
-    char *mend = NULL;
-    long mmib = mm && *mm ? strtol(mm, &mend, 10) : DH_SQ_MMAP_MIB_DEFAULT;
-    if (mm && *mm && (*mend || mmib < 0 || mmib > 65536)) {
-        dh_err_set(e, DH_E_INVALID, "invalid_setting", "DIEUHANH_SQLITE_MMAP_MIB",
-                   "DIEUHANH_SQLITE_MMAP_MIB must be a number of MiB from 0 to 65536, not '%s'",
-                   mm);
-        free(s->path);
-        free(s);
-        return NULL;
-    }
     s->mmap_mib = mmib;
     pthread_mutex_init(&s->lock, NULL);
     /* Open one connection now so that a bad path fails here, clearly. */
