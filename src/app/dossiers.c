@@ -735,6 +735,8 @@ static dh_status rebuild_tx(dh_tx *tx, void *closure, dh_err *e)
     if (st == DH_OK) /* and the feedback aggregates (core/fbagg.h) */
         st = DH_FEEDBACK(conn)->agg_rebuild(conn, e);
     if (st == DH_OK)
+        st = DH_META(conn)->meta_bump(conn, DH_FB_AGG_EPOCH, e);
+    if (st == DH_OK)
         st = DH_META(conn)->meta_bump(conn, "agg_epoch", e);
     if (st == DH_OK)
         st = dh_aggbatch_load_keys(g->c.agg, conn, e);

@@ -367,16 +367,16 @@ static dh_status kpis_run(dh_app *app, const dh_actor *a, dh_date from, dh_date 
     if (!reg)
         return e->status;
     kpi_cl cl = {a, reg, dh_date_of_time_vn(now), default_day_minutes(), json_array(), {0}};
-    dh_conn *c = dh_app_read_begin(app, e);
-    dh_status st = c ? DH_OK : e->status;
-    if (c) {
-        /* by unit: from the per (unit, day) aggregates (core/fbagg.h); by
-         * category: a count of the period's records */
-        st = by_category ? DH_FEEDBACK(c)->stats_by_category(c, dh_date_start_vn(from),
-                                                             dh_date_start_vn(to + 1), now,
-                                                             kpi_row, &cl, e)
-                         : DH_FEEDBACK(c)->agg_stats(c, from, to, now, kpi_row, &cl, e);
-        dh_app_read_end(c);
+    dh_status st;
+    if (by_category) { /* a count of the period's records */
+        dh_conn *c = dh_app_read_begin(app, e);
+        st = c ? DH_FEEDBACK(c)->stats_by_category(c, dh_date_start_vn(from),
+                                                   dh_date_start_vn(to + 1), now, kpi_row, &cl, e)
+               : e->status;
+        if (c)
+            dh_app_read_end(c);
+    } else { /* by unit: the readers' copy of the aggregates (fbaggs.c) */
+        st = dh_fb_agg_stats(app, from, to, now, kpi_row, &cl, e);
     }
     dh_app_units_release(app, reg);
     if (st) {
@@ -436,10 +436,7 @@ dh_status dh_app_fb_kpis_scope(dh_app *app, const dh_actor *a, const char *unit,
         return st;
     scope_cl cl = {units ? json_loads(units, 0, NULL) : NULL, {0}};
     free(units);
-    dh_conn *c = dh_app_read_begin(app, e);
-    st = c ? DH_FEEDBACK(c)->agg_stats(c, from, to, now, scope_row, &cl, e) : e->status;
-    if (c)
-        dh_app_read_end(c);
+    st = dh_fb_agg_stats(app, from, to, now, scope_row, &cl, e);
     json_decref(cl.units);
     if (st == DH_OK)
         *out = kpi_obj(cl.tot, default_day_minutes());

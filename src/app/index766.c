@@ -144,13 +144,8 @@ static dh_status feedback_figures(dh_app *app, const char *units, dh_date from, 
     memset(f, 0, sizeof *f);
     f->units = units ? json_loads(units, 0, NULL) : NULL;
     time_t end = dh_date_start_vn(to + 1);
-    dh_conn *c = dh_app_read_begin(app, e);
     /* open at the period's last instant, or now (core/fbagg.h) */
-    dh_status st = c ? DH_FEEDBACK(c)->agg_stats(c, from, to, end <= now ? end - 1 : now,
-                                                  on_fb_stats, f, e)
-                     : e->status;
-    if (c)
-        dh_app_read_end(c);
+    dh_status st = dh_fb_agg_stats(app, from, to, end <= now ? end - 1 : now, on_fb_stats, f, e);
     json_decref(f->units);
     f->units = NULL;
     return st;

@@ -13,6 +13,7 @@
 #include "store/audit.h"
 #include "store/calendars.h"
 #include "store/dossiers.h"
+#include "store/feedback.h"
 #include "store/index766.h"
 #include "store/indicators.h"
 #include "store/jobs.h"
@@ -41,6 +42,7 @@ struct dh_app {
     struct dh_snap *calendars;  /* the newest calendar set (dh_calset), or NULL */
     struct dh_snap *procedures; /* the newest catalogue (dh_procset), or NULL */
     struct dh_aggcache *agg;    /* the readers' copy of the aggregates */
+    struct dh_fbaggcache *fbagg; /* ... of the feedback aggregates (fbaggs.c) */
     struct dh_snap *targets;    /* the targets overview's index (targets.c) */
     struct dh_snap *plans;      /* the readers' plan book (planbook.c), or NULL */
     struct dh_freshcache *fresh; /* the sources' freshness by scope (freshness.c) */
@@ -66,6 +68,20 @@ dh_snap *dh_snap_acquire(dh_app *app, dh_snap **slot, const char *key, dh_snap_l
                          dh_snap_free free_obj, size_t owner_offset, dh_err *e);
 void dh_snap_release(dh_app *app, dh_snap *s, dh_snap_free free_obj);
 void dh_snap_close(dh_app *app, dh_snap **slot, dh_snap_free free_obj);
+
+/* ---- The readers' copy of the feedback aggregates (fbaggs.c). ---- */
+typedef struct dh_fbaggcache dh_fbaggcache;
+dh_fbaggcache *dh_fbaggcache_new(void);
+void dh_fbaggcache_free(dh_fbaggcache *c);
+/* The feedback KPIs by handling unit, ascending codes, for the local days
+ * [from, to] and the open records at `at` (core/fbagg.h), from the copy
+ * brought up to date first; units whose nine figures are all zero are left
+ * out. cb as the store's stats; it runs with the copy locked and must not
+ * call this again. */
+dh_status dh_fb_agg_stats(dh_app *app, dh_date from, dh_date to, time_t at, dh_fb_stats_cb cb,
+                          void *closure, dh_err *e);
+/* The bytes the copy holds (its arrays and unit codes). */
+size_t dh_fb_agg_bytes(dh_app *app);
 
 /* The cache of the sources' freshness answers (freshness.c). */
 struct dh_freshcache *dh_freshcache_new(void);

@@ -28,6 +28,7 @@ dh_app *dh_app_open(const char *db_url, bool migrate, dh_err *e)
     dh_app *app = dh_xcalloc(1, sizeof *app);
     app->store = s;
     app->agg = dh_aggcache_new();
+    app->fbagg = dh_fbaggcache_new();
     app->fresh = dh_freshcache_new();
     pthread_mutex_init(&app->lock, NULL);
     dh_conn *c = dh_store_acquire(s, e);
@@ -68,6 +69,7 @@ dh_app *dh_app_open(const char *db_url, bool migrate, dh_err *e)
     return app;
 fail:
     dh_aggcache_free(app->agg);
+    dh_fbaggcache_free(app->fbagg);
     dh_freshcache_free(app->fresh);
     dh_store_close(s);
     pthread_mutex_destroy(&app->lock);
@@ -85,6 +87,7 @@ void dh_app_close(dh_app *app)
     dh_app_targets_close(app);
     dh_app_plans_close(app);
     dh_aggcache_free(app->agg);
+    dh_fbaggcache_free(app->fbagg);
     dh_freshcache_free(app->fresh);
     dh_store_close(app->store);
     pthread_mutex_destroy(&app->lock);

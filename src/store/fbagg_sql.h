@@ -2,9 +2,18 @@
  * from the records (fb_agg, migration 017), portable to both engines: the
  * day is (instant + 7 h) / 86400 (instants after 1970), the counters those
  * of core/fbagg.h dh_fbfact_contribs. Both backends' agg_rebuild run it
- * after deleting every cell; the migration runs the same text. */
+ * after deleting every cell; the migration runs the same text. The cells'
+ * rev is left 0. */
 #ifndef DH_STORE_FBAGG_SQL_H
 #define DH_STORE_FBAGG_SQL_H
+
+#include "core/fbagg.h"
+
+/* The counters of core/fbagg.h in the order of fb_agg's columns (received,
+ * answered, on_time, late, rated, satisfied, minutes, open, due). */
+static const int fb_cell_order[DH_FBC_N] = {DH_FBC_RECEIVED, DH_FBC_ANSWERED,  DH_FBC_ON_TIME,
+                                            DH_FBC_LATE,     DH_FBC_RATED,     DH_FBC_SATISFIED,
+                                            DH_FBC_MINUTES,  DH_FBC_OPEN,      DH_FBC_DUE};
 
 #define DH_FB_AGG_REBUILD_SQL \
     "INSERT INTO fb_agg(unit, day, received, answered, on_time, late, rated, satisfied, minutes, open, due) " \

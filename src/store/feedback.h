@@ -131,6 +131,10 @@ typedef int (*dh_fb_event_cb)(void *closure, const dh_fb_event_row *row);
 typedef int (*dh_fb_attachment_cb)(void *closure, const dh_fb_attachment_row *row);
 typedef int (*dh_fb_stats_cb)(void *closure, const dh_fb_stats_row *row);
 typedef int (*dh_fb_reminder_cb)(void *closure, const dh_fb_reminder_row *row);
+/* An aggregate cell (agg_cells) and a count by unit (count_open_due). */
+typedef int (*dh_fb_cell_cb)(void *closure, const char *unit, dh_date day, const dh_fbcell *cell,
+                             int64_t rev);
+typedef int (*dh_fb_count_cb)(void *closure, const char *unit, int64_t n);
 
 typedef struct dh_feedback_ops {
     /* Inserts or replaces the category `code`. */
@@ -177,22 +181,33 @@ typedef struct dh_feedback_ops {
     dh_status (*list_reminders)(dh_conn *c, const char *unit, int64_t before_id, int limit,
                                 dh_fb_reminder_cb cb, void *closure, dh_err *e);
 
-    /* The per (unit, day) counters of core/fbagg.h (table fb_agg, migration
-     * 017). save_record keeps them: it removes the contributions of the
-     * record as stored and adds those of the record as saved, in the same
-     * transaction as the write (dh_fb_agg_record). */
-    /* Adds delta to the cell (unit, day); a cell left all zero is deleted. */
+    /* The per (unit, day) counters of core/fbagg.h (table fb_agg, migrations
+     * 017 and 018). save_record keeps them: it removes the contributions of
+     * the record as stored and adds those of the record as saved, in the
+     * same transaction as the write (dh_fb_agg_save). */
+    /* Adds delta to the cell (unit, day) and sets the cell's rev (a cell
+     * left all zero is kept: readers see its change by its rev). */
     dh_status (*agg_add)(dh_conn *c, const char *unit, dh_date day, const dh_fbcell *delta,
-                         dh_err *e);
+                         int64_t rev, dh_err *e);
     /* Recomputes every cell from the records (dieuhanh rebuild, after a bulk
-     * write straight into fb_records). */
+     * write straight into fb_records); the cells' rev is 0. */
     dh_status (*agg_rebuild)(dh_conn *c, dh_err *e);
-    /* The figures of stats (by unit) read from the cells for the local days
-     * [from, to] and open records at `at` (core/fbagg.h: open records
-     * received on or before at's day; over deadline when due before at). */
-    dh_status (*agg_stats)(dh_conn *c, dh_date from, dh_date to, time_t at, dh_fb_stats_cb cb,
-                           void *closure, dh_err *e);
+    /* The cells whose rev is above after_rev (-1: every cell), in no
+     * particular order, with their values and rev. */
+    dh_status (*agg_cells)(dh_conn *c, int64_t after_rev, dh_fb_cell_cb cb, void *closure,
+                           dh_err *e);
+    /* Per handling unit, the open records (received, accepted, in_progress,
+     * needs_info) whose deadline is in [from, to); units without one are
+     * not given. */
+    dh_status (*count_open_due)(dh_conn *c, time_t from, time_t to, dh_fb_count_cb cb,
+                                void *closure, dh_err *e);
 } dh_feedback_ops;
+
+/* The meta counters of the aggregates: fb_agg_rev, bumped by every
+ * save_record (the rev of the cells it changes); fb_agg_epoch, bumped after
+ * agg_rebuild (every cell changed: readers load them all again). */
+#define DH_FB_AGG_REV "fb_agg_rev"
+#define DH_FB_AGG_EPOCH "fb_agg_epoch"
 
 /* What both backends' save_record do (src/store/fbagg.c): remove the
  * contributions of the record as stored (if any), write the row with

@@ -3926,14 +3926,91 @@ static int on_fb_media(void *cl, const dh_fb_record_row *r)
 /* The feedback aggregates (core/fbagg.h) against a count of the records:
  * random inserts and updates through save_record (units changed, states,
  * answers, ratings, deadlines, a receipt that an update must keep, an
- * update of a record that does not exist), then the KPIs read from the
- * cells (agg_stats) must equal stats, the count of the records, for random
- * periods and instants; and again after agg_rebuild. */
+ * update of a record that does not exist), then the KPIs computed from the
+ * cells (agg_cells) and the open records due on the day (count_open_due),
+ * as the readers' copy (app/fbaggs.c) does, must equal stats, the count of
+ * the records, for random periods and instants; and again after
+ * agg_rebuild. Then the cells' revisions. */
 static int on_fb_stats_nonzero(void *cl, const dh_fb_stats_row *r)
 {
     if (!r->received && !r->answered && !r->open_within && !r->open_overdue)
         return 0;
     return on_fb_stats(cl, r);
+}
+
+/* Per unit, the sums of the cells that core/fbagg.h dh_fbfigures_of takes. */
+typedef struct fbsum {
+    char unit[8];
+    dh_fbcell period, upto, before;
+    int64_t due;
+} fbsum;
+
+typedef struct fbsums {
+    dh_date from, to, today;
+    fbsum v[16];
+    int n, ncells;
+    int64_t maxrev;
+} fbsums;
+
+static fbsum *fbsum_of(fbsums *s, const char *unit)
+{
+    for (int i = 0; i < s->n; i++)
+        if (!strcmp(s->v[i].unit, unit))
+            return &s->v[i];
+    assert_true(s->n < 16);
+    fbsum *u = &s->v[s->n++];
+    memset(u, 0, sizeof *u);
+    STR(u->unit, unit);
+    return u;
+}
+
+static int on_fb_cell(void *cl, const char *unit, dh_date day, const dh_fbcell *cell, int64_t rev)
+{
+    fbsums *s = cl;
+    fbsum *u = fbsum_of(s, unit);
+    if (day >= s->from && day <= s->to)
+        dh_fbcell_add(&u->period, cell, +1);
+    if (day <= s->today)
+        dh_fbcell_add(&u->upto, cell, +1);
+    if (day < s->today)
+        dh_fbcell_add(&u->before, cell, +1);
+    if (rev > s->maxrev)
+        s->maxrev = rev;
+    s->ncells++;
+    return 0;
+}
+
+static int on_fb_due(void *cl, const char *unit, int64_t n)
+{
+    fbsum_of(cl, unit)->due = n;
+    return 0;
+}
+
+static int cmp_fbsum(const void *a, const void *b)
+{
+    return strcmp(((const fbsum *)a)->unit, ((const fbsum *)b)->unit);
+}
+
+/* The stats rows of the cells for [from, to] at `at`, ascending units. */
+static void fb_agg_rows(fx *f, int64_t after_rev, dh_date from, dh_date to, time_t at, rows *out)
+{
+    dh_err e;
+    const dh_feedback_ops *d = DH_FEEDBACK(f->c);
+    fbsums s = {0};
+    s.from = from;
+    s.to = to;
+    s.today = dh_date_of_time_vn(at);
+    OK(d->agg_cells(f->c, after_rev, on_fb_cell, &s, &e));
+    OK(d->count_open_due(f->c, dh_date_start_vn(s.today), at, on_fb_due, &s, &e));
+    qsort(s.v, (size_t)s.n, sizeof s.v[0], cmp_fbsum);
+    for (int i = 0; i < s.n; i++) {
+        dh_fbfigures g;
+        dh_fbfigures_of(&s.v[i].period, &s.v[i].upto, &s.v[i].before, s.v[i].due, &g);
+        dh_fb_stats_row r = {s.v[i].unit, g.received,  g.answered,    g.on_time,
+                             g.late,      g.answer_minutes, g.rated,  g.satisfied,
+                             g.open_within, g.open_overdue, NULL};
+        on_fb_stats_nonzero(out, &r);
+    }
 }
 
 static uint64_t fb_rand_state = 88172645463325252ULL;
@@ -3979,7 +4056,7 @@ static void fb_agg_compare(fx *f, time_t base)
         rows want = {0}, got = {0};
         OK(d->stats(f->c, dh_date_start_vn(from), dh_date_start_vn(to + 1), at,
                     on_fb_stats_nonzero, &want, &e));
-        OK(d->agg_stats(f->c, from, to, at, on_fb_stats_nonzero, &got, &e));
+        fb_agg_rows(f, -1, from, to, at, &got);
         assert_int_equal(got.n, want.n);
         for (int i = 0; i < want.n; i++)
             assert_string_equal(got.s[i], want.s[i]);
@@ -4028,21 +4105,65 @@ static void feedback_aggregates(void **state)
     OK(d->agg_rebuild(f->c, &e));
     fb_agg_compare(f, base);
 
-    /* a cell left all zero is deleted: back to no record, no figure */
-    OK(d->agg_add(f->c, "U9", dh_date_of_time_vn(base), &(dh_fbcell){{1, 0, 0, 0, 0, 0, 0, 0, 0}},
-                  &e));
+    /* revisions: a rebuild's cells have rev 0; each save_record bumps
+     * fb_agg_rev and writes the cells it changes under it; a cell left all
+     * zero is kept with its new rev (a reader must see it change) */
+    fbsums all = {0}, none = {0}, since = {0};
+    OK(d->agg_cells(f->c, -1, on_fb_cell, &all, &e));
+    OK(d->agg_cells(f->c, 0, on_fb_cell, &none, &e));
+    assert_true(all.ncells > 0);
+    assert_int_equal(all.maxrev, 0);
+    assert_int_equal(none.ncells, 0);
+    int64_t rev0 = 0, rev1 = 0;
+    OK(DH_META(f->c)->meta_get(f->c, DH_FB_AGG_REV, &rev0, &e));
+    dh_fb_record_row r = {0};
+    r.code = "PA-U9";
+    r.channel = "portal";
+    r.category = "light";
+    r.description = "Đèn hỏng";
+    r.unit = "U9";
+    r.state = "received";
+    r.received_at = r.updated_at = base + 86400;
+    r.due_at = base + 3 * 86400;
+    int64_t id9;
+    OK(d->save_record(f->c, &r, &id9, &e));
+    OK(DH_META(f->c)->meta_get(f->c, DH_FB_AGG_REV, &rev1, &e));
+    assert_int_equal(rev1, rev0 + 1);
+    since.from = since.today = DH_DATE_NONE;
+    since.to = 0;
+    OK(d->agg_cells(f->c, rev0, on_fb_cell, &since, &e));
+    assert_int_equal(since.ncells, 2); /* received and open on its day, due on its deadline's */
+    assert_int_equal(since.n, 1);
+    assert_string_equal(since.v[0].unit, "U9");
+    assert_int_equal(since.maxrev, rev1);
+    /* rejected: both cells back to zero, kept, under the next rev */
+    r.id = id9;
+    r.state = "rejected";
+    r.due_at = 0;
+    OK(d->save_record(f->c, &r, NULL, &e));
+    fbsums after = {0};
+    after.from = after.today = DH_DATE_NONE;
+    OK(d->agg_cells(f->c, rev1, on_fb_cell, &after, &e));
+    assert_int_equal(after.ncells, 2);
+    assert_int_equal(after.maxrev, rev1 + 1);
     rows got = {0};
-    OK(d->agg_stats(f->c, dh_date_of_time_vn(base), dh_date_of_time_vn(base), base, on_fb_stats,
-                    &got, &e));
-    assert_true(got.n >= 1);
-    assert_string_equal(got.s[got.n - 1], "U9 rec1 ans0 ok0 late0 min0 rated0 sat0 in0 over0");
-    OK(d->agg_add(f->c, "U9", dh_date_of_time_vn(base), &(dh_fbcell){{-1, 0, 0, 0, 0, 0, 0, 0, 0}},
-                  &e));
-    got = (rows){0};
-    OK(d->agg_stats(f->c, dh_date_of_time_vn(base), dh_date_of_time_vn(base), base, on_fb_stats,
-                    &got, &e));
+    fb_agg_rows(f, -1, dh_date_of_time_vn(base), dh_date_of_time_vn(base) + 5, base + 86400 + 60,
+                &got);
+    bool u9 = false;
     for (int i = 0; i < got.n; i++)
-        assert_true(strncmp(got.s[i], "U9 ", 3) != 0);
+        u9 |= !strcmp(got.s[i], "U9 rec1 ans0 ok0 late0 min0 rated0 sat0 in0 over0");
+    assert_true(u9); /* received, not open */
+    /* agg_add itself: added to the cell, the cell's rev set */
+    dh_date day9 = dh_date_of_time_vn(base + 86400);
+    OK(d->agg_add(f->c, "U9", day9, &(dh_fbcell){{0, 0, 0, 0, 0, 0, 0, 0, 1}}, rev1 + 7, &e));
+    fbsums added = {0};
+    added.from = added.to = day9;
+    added.today = day9 + 1;
+    OK(d->agg_cells(f->c, rev1 + 1, on_fb_cell, &added, &e));
+    assert_int_equal(added.ncells, 1);
+    assert_int_equal(added.maxrev, rev1 + 7);
+    assert_int_equal(added.v[0].period.n[DH_FBC_RECEIVED], 1);
+    assert_int_equal(added.v[0].period.n[DH_FBC_DUE], 1);
 }
 
 /* Reminders (unique per unit, day, kind, record; newest first, paged), the

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "app/app.h"
 #include "app/demo.h"
@@ -451,7 +452,10 @@ static void test_fbagg_contributions(void **state)
  * count of the records (dh_app_fb_kpis_by_category, summed per unit) after
  * the app's own transitions: a generated month of feedback (submissions,
  * accepts, answers, ratings, closes) and random transfers, pauses, resumes,
- * answers and closes of open records; again after dieuhanh rebuild. */
+ * answers and closes of open records, half of them by a second app on the
+ * same file (another process or node: the first one's in-memory copy,
+ * fbaggs.c, must follow), compared every ten records; again after
+ * dieuhanh rebuild. */
 static json_t *units_of(json_t *k, bool by_category)
 {
     static const char *const keys[] = {"received",           "answered",
@@ -529,6 +533,8 @@ static void test_kpis_from_aggregates_equal_a_count(void **state)
     kpis_agree(app, &cli, today - 40, today, now);
 
     /* random transitions of open records (refused ones change nothing) */
+    dh_app *other = dh_app_open(url, false, &e);
+    assert_non_null(other);
     json_t *open;
     dh_fb_filter q = {.open = 1, .limit = 60};
     assert_int_equal(dh_app_fb_list(app, &cli, &q, now, &open, &e), DH_OK);
@@ -551,16 +557,32 @@ static void test_kpis_from_aggregates_equal_a_count(void **state)
             json_t *out = NULL;
             dh_err e2;
             t += 60;
-            if (dh_app_fb_act(app, &cli, code, acts[which], body, t, &out, &e2) == DH_OK)
+            if (dh_app_fb_act(i % 2 ? other : app, &cli, code, acts[which], body, t, &out,
+                              &e2) == DH_OK)
                 json_decref(out);
             json_decref(body);
         }
+        if (i % 10 == 9)
+            kpis_agree(app, &cli, today - 40, today, now);
     }
+    dh_app_close(other);
     json_decref(open);
     kpis_agree(app, &cli, today - 40, today, now);
     kpis_agree(app, &cli, today - 10, today - 3, now);
     kpis_agree(app, &cli, today, today, now + 86400 * 5);
     long nd = 0;
+    assert_int_equal(dh_app_rebuild(app, &cli, now, NULL, NULL, &nd, &e), DH_OK);
+    kpis_agree(app, &cli, today - 40, today, now);
+    /* records changed straight in the file (as a bulk load does), then a
+     * rebuild: the copy is loaded anew, not patched */
+    sqlite3 *db;
+    char path[96];
+    snprintf(path, sizeof path, "%s/t.db", dir);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "UPDATE fb_records SET unit = 'VT-P2' WHERE id % 3 = 0",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
     assert_int_equal(dh_app_rebuild(app, &cli, now, NULL, NULL, &nd, &e), DH_OK);
     kpis_agree(app, &cli, today - 40, today, now);
     dh_app_close(app);

@@ -439,44 +439,24 @@ static dh_status pg_list_reminders(dh_conn *c, const char *unit, int64_t before_
 }
 
 static dh_status pg_agg_add(dh_conn *c, const char *unit, dh_date day, const dh_fbcell *d,
-                            dh_err *e)
+                            int64_t rev, dh_err *e)
 {
     dh_pg_params p = {0};
     dh_pg_text(&p, unit);
     dh_pg_int(&p, day);
-    static const int order[DH_FBC_N] = {DH_FBC_RECEIVED, DH_FBC_ANSWERED, DH_FBC_ON_TIME,
-                                        DH_FBC_LATE,     DH_FBC_RATED,    DH_FBC_SATISFIED,
-                                        DH_FBC_MINUTES,  DH_FBC_OPEN,     DH_FBC_DUE};
     for (int i = 0; i < DH_FBC_N; i++)
-        dh_pg_int(&p, d->n[order[i]]);
-    PGresult *res;
-    dh_status s = dh_pg_exec(
+        dh_pg_int(&p, d->n[fb_cell_order[i]]);
+    dh_pg_int(&p, rev);
+    return dh_pg_exec(
         c,
-        "WITH u AS (INSERT INTO fb_agg AS a(unit, day, received, answered, on_time, late, rated, "
-        "satisfied, minutes, open, due) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON "
+        "INSERT INTO fb_agg AS a(unit, day, received, answered, on_time, late, rated, satisfied, "
+        "minutes, open, due, rev) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON "
         "CONFLICT (day, unit) DO UPDATE SET received = a.received + excluded.received, answered "
         "= a.answered + excluded.answered, on_time = a.on_time + excluded.on_time, late = a.late "
         "+ excluded.late, rated = a.rated + excluded.rated, satisfied = a.satisfied + "
         "excluded.satisfied, minutes = a.minutes + excluded.minutes, open = a.open + "
-        "excluded.open, due = a.due + excluded.due RETURNING CASE WHEN a.received = 0 AND "
-        "a.answered = 0 AND a.on_time = 0 AND a.late = 0 AND a.rated = 0 AND a.satisfied = 0 "
-        "AND a.minutes = 0 AND a.open = 0 AND a.due = 0 THEN 1 ELSE 0 END AS zero) SELECT zero "
-        "FROM u",
-        &p, &res, "count feedback", e);
-    if (s)
-        return s;
-    bool zero = PQntuples(res) == 1 && dh_pg_col_int(res, 0, 0) != 0;
-    PQclear(res);
-    if (!zero)
-        return DH_OK;
-    dh_pg_params q = {0};
-    dh_pg_int(&q, day);
-    dh_pg_text(&q, unit);
-    s = dh_pg_exec(c, "DELETE FROM fb_agg WHERE day = $1 AND unit = $2", &q, &res,
-                   "count feedback", e);
-    if (s == DH_OK)
-        PQclear(res);
-    return s;
+        "excluded.open, due = a.due + excluded.due, rev = excluded.rev",
+        &p, NULL, "count feedback", e);
 }
 
 static dh_status pg_agg_rebuild(dh_conn *c, dh_err *e)
@@ -485,46 +465,42 @@ static dh_status pg_agg_rebuild(dh_conn *c, dh_err *e)
     return s ? s : dh_pg_command(c, DH_FB_AGG_REBUILD_SQL, "recount feedback", e);
 }
 
-static int agg_stats_row(const PGresult *res, int i, void *cb, void *closure)
+static int agg_cell_row(const PGresult *res, int i, void *cb, void *closure)
 {
-    dh_fbcell period = {{0}}, upto = {{0}}, before = {{0}};
-    static const int col[] = {DH_FBC_RECEIVED, DH_FBC_ANSWERED,  DH_FBC_ON_TIME,
-                              DH_FBC_LATE,     DH_FBC_MINUTES,   DH_FBC_RATED,
-                              DH_FBC_SATISFIED};
-    for (int k = 0; k < 7; k++)
-        period.n[col[k]] = dh_pg_col_int(res, i, 1 + k);
-    upto.n[DH_FBC_OPEN] = dh_pg_col_int(res, i, 8);
-    before.n[DH_FBC_DUE] = dh_pg_col_int(res, i, 9);
-    dh_fbfigures g;
-    dh_fbfigures_of(&period, &upto, &before, dh_pg_col_int(res, i, 10), &g);
-    dh_fb_stats_row r = {dh_pg_col_text(res, i, 0), g.received,  g.answered,    g.on_time,
-                         g.late,                    g.answer_minutes, g.rated,  g.satisfied,
-                         g.open_within,             g.open_overdue,   NULL};
-    return ((dh_fb_stats_cb)cb)(closure, &r);
+    dh_fbcell cell;
+    for (int k = 0; k < DH_FBC_N; k++)
+        cell.n[fb_cell_order[k]] = dh_pg_col_int(res, i, 2 + k);
+    return ((dh_fb_cell_cb)cb)(closure, dh_pg_col_text(res, i, 0),
+                               (dh_date)dh_pg_col_int(res, i, 1), &cell,
+                               dh_pg_col_int(res, i, 11));
 }
 
-static dh_status pg_agg_stats(dh_conn *c, dh_date from, dh_date to, time_t at, dh_fb_stats_cb cb,
-                              void *closure, dh_err *e)
+static dh_status pg_agg_cells(dh_conn *c, int64_t after_rev, dh_fb_cell_cb cb, void *closure,
+                              dh_err *e)
 {
-    dh_date today = dh_date_of_time_vn(at);
     dh_pg_params p = {0};
-    dh_pg_int(&p, from);
-    dh_pg_int(&p, to);
-    dh_pg_int(&p, today);
-    dh_pg_int(&p, (int64_t)dh_date_start_vn(today));
-    dh_pg_int(&p, (int64_t)at);
+    dh_pg_int(&p, after_rev);
     return rows(c,
-                "SELECT unit, sum(received)::bigint, sum(answered)::bigint, sum(on_time)::bigint, "
-                "sum(late)::bigint, sum(minutes)::bigint, sum(rated)::bigint, "
-                "sum(satisfied)::bigint, sum(o)::bigint, sum(d)::bigint, sum(t)::bigint FROM "
-                "(SELECT unit, received, answered, on_time, late, minutes, rated, satisfied, 0 AS "
-                "o, 0 AS d, 0 AS t FROM fb_agg WHERE day >= $1 AND day <= $2 UNION ALL SELECT "
-                "unit, 0, 0, 0, 0, 0, 0, 0, open, CASE WHEN day < $3 THEN due ELSE 0 END, 0 FROM "
-                "fb_agg WHERE (open <> 0 OR due <> 0) AND day <= $3 UNION ALL SELECT unit, 0, 0, "
-                "0, 0, 0, 0, 0, 0, 0, 1 FROM fb_records WHERE state IN ('received', 'accepted', "
-                "'in_progress', 'needs_info') AND due_at >= $4 AND due_at < $5) x GROUP BY unit "
-                "ORDER BY unit",
-                &p, agg_stats_row, (void *)cb, closure, "count feedback", e);
+                "SELECT unit, day, received, answered, on_time, late, rated, satisfied, minutes, "
+                "open, due, rev FROM fb_agg WHERE rev > $1",
+                &p, agg_cell_row, (void *)cb, closure, "read feedback aggregates", e);
+}
+
+static int count_row(const PGresult *res, int i, void *cb, void *closure)
+{
+    return ((dh_fb_count_cb)cb)(closure, dh_pg_col_text(res, i, 0), dh_pg_col_int(res, i, 1));
+}
+
+static dh_status pg_count_open_due(dh_conn *c, time_t from, time_t to, dh_fb_count_cb cb,
+                                   void *closure, dh_err *e)
+{
+    dh_pg_params p = {0};
+    dh_pg_int(&p, (int64_t)from);
+    dh_pg_int(&p, (int64_t)to);
+    return rows(c,
+                "SELECT unit, count(*) FROM fb_records WHERE state IN ('received', 'accepted', "
+                "'in_progress', 'needs_info') AND due_at >= $1 AND due_at < $2 GROUP BY unit",
+                &p, count_row, (void *)cb, closure, "count feedback", e);
 }
 
 const dh_feedback_ops dh_postgres_feedback_ops = {
@@ -544,5 +520,6 @@ const dh_feedback_ops dh_postgres_feedback_ops = {
     .list_reminders = pg_list_reminders,
     .agg_add = pg_agg_add,
     .agg_rebuild = pg_agg_rebuild,
-    .agg_stats = pg_agg_stats,
+    .agg_cells = pg_agg_cells,
+    .count_open_due = pg_count_open_due,
 };

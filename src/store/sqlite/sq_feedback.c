@@ -449,39 +449,25 @@ static dh_status sq_list_reminders(dh_conn *c, const char *unit, int64_t before_
 }
 
 static dh_status sq_agg_add(dh_conn *c, const char *unit, dh_date day, const dh_fbcell *d,
-                            dh_err *e)
+                            int64_t rev, dh_err *e)
 {
     sqlite3_stmt *st = dh_sq_stmt(
         c,
         "INSERT INTO fb_agg(unit, day, received, answered, on_time, late, rated, satisfied, "
-        "minutes, open, due) VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(day, unit) DO UPDATE "
-        "SET received = received + excluded.received, answered = answered + excluded.answered, "
-        "on_time = on_time + excluded.on_time, late = late + excluded.late, rated = rated + "
-        "excluded.rated, satisfied = satisfied + excluded.satisfied, minutes = minutes + "
-        "excluded.minutes, open = open + excluded.open, due = due + excluded.due",
+        "minutes, open, due, rev) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(day, unit) DO "
+        "UPDATE SET received = received + excluded.received, answered = answered + "
+        "excluded.answered, on_time = on_time + excluded.on_time, late = late + excluded.late, "
+        "rated = rated + excluded.rated, satisfied = satisfied + excluded.satisfied, minutes = "
+        "minutes + excluded.minutes, open = open + excluded.open, due = due + excluded.due, rev "
+        "= excluded.rev",
         e);
     if (!st)
         return DH_E_DB;
-    static const int col[DH_FBC_N] = {
-        [DH_FBC_RECEIVED] = 3, [DH_FBC_ANSWERED] = 4, [DH_FBC_ON_TIME] = 5,
-        [DH_FBC_LATE] = 6,     [DH_FBC_RATED] = 7,    [DH_FBC_SATISFIED] = 8,
-        [DH_FBC_MINUTES] = 9,  [DH_FBC_OPEN] = 10,    [DH_FBC_DUE] = 11};
     dh_sq_bind_text(st, 1, unit);
     sqlite3_bind_int64(st, 2, day);
     for (int i = 0; i < DH_FBC_N; i++)
-        sqlite3_bind_int64(st, col[i], d->n[i]);
-    dh_status s = dh_sq_run(c, st, "count feedback", e);
-    if (s)
-        return s;
-    st = dh_sq_stmt(c,
-                    "DELETE FROM fb_agg WHERE day = ? AND unit = ? AND received = 0 AND "
-                    "answered = 0 AND on_time = 0 AND late = 0 AND rated = 0 AND satisfied = 0 "
-                    "AND minutes = 0 AND open = 0 AND due = 0",
-                    e);
-    if (!st)
-        return DH_E_DB;
-    sqlite3_bind_int64(st, 1, day);
-    dh_sq_bind_text(st, 2, unit);
+        sqlite3_bind_int64(st, 3 + i, d->n[fb_cell_order[i]]);
+    sqlite3_bind_int64(st, 12, rev);
     return dh_sq_run(c, st, "count feedback", e);
 }
 
@@ -495,48 +481,46 @@ static dh_status sq_agg_rebuild(dh_conn *c, dh_err *e)
     return st ? dh_sq_run(c, st, "recount feedback", e) : DH_E_DB;
 }
 
-/* The cells' sums for agg_stats (core/fbagg.h dh_fbfigures_of). */
-#define FB_AGG_STATS_SQL(p1, p2, p3, p4, p5)                                                    \
-    "SELECT unit, SUM(received), SUM(answered), SUM(on_time), SUM(late), SUM(minutes), "        \
-    "SUM(rated), SUM(satisfied), SUM(o), SUM(d), SUM(t) FROM (SELECT unit, received, "           \
-    "answered, on_time, late, minutes, rated, satisfied, 0 AS o, 0 AS d, 0 AS t FROM fb_agg "    \
-    "WHERE day >= " p1 " AND day <= " p2 " UNION ALL SELECT unit, 0, 0, 0, 0, 0, 0, 0, open, "  \
-    "CASE WHEN day < " p3 " THEN due ELSE 0 END, 0 FROM fb_agg WHERE (open <> 0 OR due <> 0) "  \
-    "AND day <= " p3 " UNION ALL SELECT unit, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 FROM fb_records "     \
-    "WHERE state IN ('received', 'accepted', 'in_progress', 'needs_info') AND due_at >= " p4    \
-    " AND due_at < " p5 ") x GROUP BY unit ORDER BY unit"
-
-static int agg_stats_row(sqlite3_stmt *st, void *cb, void *closure)
+static int agg_cell_row(sqlite3_stmt *st, void *cb, void *closure)
 {
-    dh_fbcell period = {{0}}, upto = {{0}}, before = {{0}};
-    static const int col[] = {DH_FBC_RECEIVED, DH_FBC_ANSWERED,  DH_FBC_ON_TIME,
-                              DH_FBC_LATE,     DH_FBC_MINUTES,   DH_FBC_RATED,
-                              DH_FBC_SATISFIED};
-    for (int i = 0; i < 7; i++)
-        period.n[col[i]] = sqlite3_column_int64(st, 1 + i);
-    upto.n[DH_FBC_OPEN] = sqlite3_column_int64(st, 8);
-    before.n[DH_FBC_DUE] = sqlite3_column_int64(st, 9);
-    dh_fbfigures g;
-    dh_fbfigures_of(&period, &upto, &before, sqlite3_column_int64(st, 10), &g);
-    dh_fb_stats_row r = {dh_sq_col_text(st, 0), g.received,  g.answered,    g.on_time,
-                         g.late,                g.answer_minutes, g.rated,  g.satisfied,
-                         g.open_within,         g.open_overdue,   NULL};
-    return ((dh_fb_stats_cb)cb)(closure, &r);
+    dh_fbcell cell;
+    for (int i = 0; i < DH_FBC_N; i++)
+        cell.n[fb_cell_order[i]] = sqlite3_column_int64(st, 2 + i);
+    return ((dh_fb_cell_cb)cb)(closure, dh_sq_col_text(st, 0), (dh_date)sqlite3_column_int64(st, 1),
+                               &cell, sqlite3_column_int64(st, 11));
 }
 
-static dh_status sq_agg_stats(dh_conn *c, dh_date from, dh_date to, time_t at, dh_fb_stats_cb cb,
-                              void *closure, dh_err *e)
+static dh_status sq_agg_cells(dh_conn *c, int64_t after_rev, dh_fb_cell_cb cb, void *closure,
+                              dh_err *e)
 {
-    sqlite3_stmt *st = dh_sq_stmt(c, FB_AGG_STATS_SQL("?1", "?2", "?3", "?4", "?5"), e);
+    sqlite3_stmt *st = dh_sq_stmt(c,
+                                  "SELECT unit, day, received, answered, on_time, late, rated, "
+                                  "satisfied, minutes, open, due, rev FROM fb_agg WHERE rev > ?",
+                                  e);
     if (!st)
         return DH_E_DB;
-    dh_date today = dh_date_of_time_vn(at);
-    sqlite3_bind_int64(st, 1, from);
-    sqlite3_bind_int64(st, 2, to);
-    sqlite3_bind_int64(st, 3, today);
-    sqlite3_bind_int64(st, 4, (sqlite3_int64)dh_date_start_vn(today));
-    sqlite3_bind_int64(st, 5, (sqlite3_int64)at);
-    return rows(c, st, agg_stats_row, (void *)cb, closure, "count feedback", e);
+    sqlite3_bind_int64(st, 1, after_rev);
+    return rows(c, st, agg_cell_row, (void *)cb, closure, "read feedback aggregates", e);
+}
+
+static int count_row(sqlite3_stmt *st, void *cb, void *closure)
+{
+    return ((dh_fb_count_cb)cb)(closure, dh_sq_col_text(st, 0), sqlite3_column_int64(st, 1));
+}
+
+static dh_status sq_count_open_due(dh_conn *c, time_t from, time_t to, dh_fb_count_cb cb,
+                                   void *closure, dh_err *e)
+{
+    sqlite3_stmt *st = dh_sq_stmt(c,
+                                  "SELECT unit, count(*) FROM fb_records WHERE state IN "
+                                  "('received', 'accepted', 'in_progress', 'needs_info') AND "
+                                  "due_at >= ? AND due_at < ? GROUP BY unit",
+                                  e);
+    if (!st)
+        return DH_E_DB;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)from);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)to);
+    return rows(c, st, count_row, (void *)cb, closure, "count feedback", e);
 }
 
 const dh_feedback_ops dh_sqlite_feedback_ops = {
@@ -556,5 +540,6 @@ const dh_feedback_ops dh_sqlite_feedback_ops = {
     .list_reminders = sq_list_reminders,
     .agg_add = sq_agg_add,
     .agg_rebuild = sq_agg_rebuild,
-    .agg_stats = sq_agg_stats,
+    .agg_cells = sq_agg_cells,
+    .count_open_due = sq_count_open_due,
 };
