@@ -134,7 +134,9 @@ int main(int argc, char **argv)
         exec(db, sql);
         /* the rows were written around save_record: recount the aggregates, as
          * `dieuhanh rebuild` does */
-        exec(db, "BEGIN; DELETE FROM fb_agg; " DH_FB_AGG_REBUILD_SQL "; COMMIT; ANALYZE;");
+        exec(db, "BEGIN; DELETE FROM fb_agg; " DH_FB_AGG_REBUILD_SQL "; INSERT INTO meta(key, "
+                 "value) VALUES ('" DH_FB_AGG_EPOCH "', 1) ON CONFLICT(key) DO UPDATE SET value "
+                 "= value + 1; COMMIT; ANALYZE;");
         fprintf(stderr, "feedback: written in %.0f s\n", now_s() - t0);
     }
     long open = (long)scalar(db, "SELECT count(*) FROM fb_records WHERE state = 'accepted'");
@@ -220,6 +222,13 @@ int main(int argc, char **argv)
              "SELECT unit, count(*), sum(outcome = 'on_time'), sum(rating >= 4) FROM fb_records"
              " WHERE received_at >= %lld GROUP BY unit",
              (long long)dh_date_start_vn(from));
+    /* the first answer loads the readers' copy (app/fbaggs.c) */
+    json_t *k0;
+    double first = now_s();
+    if (dh_app_fb_kpis(app, &cli, from, to, now, &k0, &e))
+        fail("kpis", e.message);
+    first = now_s() - first;
+    json_decref(k0);
     for (int i = 0; i < KRUNS; i++) {
         json_t *k;
         double t0 = now_s();
@@ -238,9 +247,9 @@ int main(int argc, char **argv)
     }
     qsort(tk, KRUNS, sizeof *tk, cmp_d);
     qsort(tb, KRUNS, sizeof *tb, cmp_d);
-    printf("  feedback KPIs of a year: p50 %.1f ms; GROUP BY unit of the same rows p50 %.1f ms;"
-           " GROUP BY / KPIs %.2fx\n",
-           pct(tk, KRUNS, 50) * 1e3, pct(tb, KRUNS, 50) * 1e3,
+    printf("  feedback KPIs of a year: first answer %.1f ms, then p50 %.3f ms; GROUP BY unit of"
+           " the same rows p50 %.1f ms; GROUP BY / KPIs %.2fx\n",
+           first * 1e3, pct(tk, KRUNS, 50) * 1e3, pct(tb, KRUNS, 50) * 1e3,
            pct(tb, KRUNS, 50) / pct(tk, KRUNS, 50));
     sqlite3_close(db);
     dh_app_close(app);

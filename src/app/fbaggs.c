@@ -281,15 +281,3 @@ dh_status dh_fb_agg_stats(dh_app *app, dh_date from, dh_date to, time_t at, dh_f
     free(due);
     return st;
 }
-
-size_t dh_fb_agg_bytes(dh_app *app)
-{
-    dh_fbaggcache *c = app->fbagg;
-    pthread_mutex_lock(&c->mu);
-    size_t b = (size_t)c->cap * (sizeof *c->units + sizeof *c->sorted);
-    for (int32_t i = 0; i < c->n; i++)
-        b += strlen(c->units[i].code) + 1 +
-             (c->units[i].len ? ((size_t)c->units[i].len + 1) * sizeof(dh_fbcell) : 0);
-    pthread_mutex_unlock(&c->mu);
-    return b;
-}

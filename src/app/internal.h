@@ -80,8 +80,6 @@ void dh_fbaggcache_free(dh_fbaggcache *c);
  * call this again. */
 dh_status dh_fb_agg_stats(dh_app *app, dh_date from, dh_date to, time_t at, dh_fb_stats_cb cb,
                           void *closure, dh_err *e);
-/* The bytes the copy holds (its arrays and unit codes). */
-size_t dh_fb_agg_bytes(dh_app *app);
 
 /* The cache of the sources' freshness answers (freshness.c). */
 struct dh_freshcache *dh_freshcache_new(void);
