@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/aggint.h"
 #include "app/internal.h"
 #include "core/kseries.h"
 #include "util/buf.h"
@@ -315,38 +316,9 @@ static void before_of(reader r, dh_date x, dh_kcell *out)
         dh_kseries_before(r.key, x, out);
 }
 
-typedef struct ckey {
-    char *unit, *procedure, *field;
-    int32_t uidx;
-    series s;
-} ckey;
-
-typedef struct cunit {
-    char *code;
-    dh_kcum s;
-} cunit;
-
-struct dh_aggcache {
-    pthread_mutex_t mu;
-    bool loaded;
-    int64_t rev, epoch;
-    ckey *keys; /* by id; id 0 unused */
-    int32_t nkeys, kcap;
-    cunit *units;
-    int32_t nunits;
-    int32_t *uhash; /* open addressing over units, -1 = empty */
-    size_t uhcap;
-    /* while loading: the units whose rollups are remade from their keys
-     * at the end, and whether every changed unit's is instead of being
-     * changed cell by cell (a first load, or more than ROLLUP_BULK cells) */
-    bool *touched;
-    size_t nloaded;
-    bool bulk;
-};
-
 enum { ROLLUP_BULK = 4096 };
 
-static void cache_clear(dh_aggcache *c)
+void dh_aggcache_clear(dh_aggcache *c)
 {
     for (int32_t i = 0; i < c->nkeys; i++) {
         free(c->keys[i].unit);
@@ -367,6 +339,7 @@ static void cache_clear(dh_aggcache *c)
     c->nkeys = c->kcap = c->nunits = 0;
     c->uhcap = 0;
     c->rev = 0;
+    c->ncells = c->since_snap = 0;
     c->loaded = false;
 }
 
@@ -381,12 +354,12 @@ void dh_aggcache_free(dh_aggcache *c)
 {
     if (!c)
         return;
-    cache_clear(c);
+    dh_aggcache_clear(c);
     pthread_mutex_destroy(&c->mu);
     free(c);
 }
 
-static int32_t unit_index(dh_aggcache *c, const char *code, bool create)
+int32_t dh_aggcache_unit(dh_aggcache *c, const char *code, bool create)
 {
     if (c->uhcap && c->uhcap >= 1) {
         size_t j = hash_str(code) & (c->uhcap - 1);
@@ -438,7 +411,7 @@ static int on_key(void *cl, int32_t id, const char *unit, const char *procedure,
     k->unit = dh_xstrdup(unit);
     k->procedure = dh_xstrdup(procedure);
     k->field = dh_xstrdup(field);
-    k->uidx = unit_index(c, unit, true);
+    k->uidx = dh_aggcache_unit(c, unit, true);
     if (id >= c->nkeys)
         c->nkeys = id + 1;
     return 0;
@@ -456,6 +429,8 @@ static int on_cell(void *cl, int32_t key, int32_t day, const dh_kcell *cell, int
     dh_kseries_set(&k->s, day, cell, &old);
     if (++c->nloaded > ROLLUP_BULK)
         c->bulk = true;
+    c->ncells++;
+    c->since_snap++;
     dh_kcell delta = *cell;
     dh_kcell_add(&delta, &old, -1);
     if (c->bulk || (!dh_kcell_zero(&delta) && !dh_kcum_add(&c->units[k->uidx].s, day, &delta)))
@@ -505,8 +480,12 @@ static dh_status refresh(dh_aggcache *c, dh_conn *conn, dh_err *e)
         return DH_OK;
     dh_app_cache_reloaded("aggregates");
     if (epoch != c->epoch)
-        cache_clear(c);
+        dh_aggcache_clear(c);
     c->epoch = epoch;
+    /* an empty copy starts from the snapshot when there is a fitting one
+     * (aggsnap.c), then reads only the cells changed since */
+    if (!c->loaded && !c->nkeys && dh_aggsnap_load(c, conn, epoch, rev))
+        dh_app_cache_reloaded("aggregates snapshot");
     st = DH_AGGS(conn)->load_agg_keys(conn, c->nkeys ? c->nkeys - 1 : 0, on_key, c, e);
     c->touched = dh_xcalloc((size_t)c->nunits + 1, sizeof *c->touched);
     c->nloaded = 0;
@@ -518,7 +497,7 @@ static dh_status refresh(dh_aggcache *c, dh_conn *conn, dh_err *e)
     free(c->touched);
     c->touched = NULL;
     if (st) {
-        cache_clear(c);
+        dh_aggcache_clear(c);
         return st;
     }
     c->loaded = true;
@@ -668,9 +647,7 @@ static void scope_of(const char *units_json, strset *scope, json_t **codes)
     }
 }
 
-/* Locks the readers' copy and brings it up to date: DH_OK with c->mu
- * held, or the error with it released. */
-static dh_status cache_locked(dh_app *app, dh_err *e)
+dh_status dh_aggcache_locked(dh_app *app, dh_err *e)
 {
     dh_conn *conn = dh_store_acquire(app->store, e);
     if (!conn)
@@ -709,7 +686,7 @@ dh_status dh_agg_query_f(dh_app *app, const char *units_json, int group, bool ro
         return e->status;
     }
     dh_aggcache *c = app->agg;
-    dh_status st = cache_locked(app, e);
+    dh_status st = dh_aggcache_locked(app, e);
     groups gs = {0};
     if (st == DH_OK) {
         dh_kfigures f;
@@ -788,7 +765,7 @@ dh_status dh_agg_query_buckets(dh_app *app, const char *units_json, const dh_agg
     json_t *codes;
     scope_of(units_json, &scope, &codes);
     dh_aggcache *c = app->agg;
-    dh_status st = cache_locked(app, e);
+    dh_status st = dh_aggcache_locked(app, e);
     if (st == DH_OK) {
         bool *in = units_in(c, &scope);
         /* a series' cumulative counts are read once per bucket boundary:

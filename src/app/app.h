@@ -306,6 +306,15 @@ dh_status dh_app_dossier_ingest(dh_app *app, const dh_actor *a, json_t *events, 
  * first query (the server calls it in the background when it starts). */
 void dh_app_aggregates_warm(dh_app *app);
 
+/* Saves the readers' copy of the service aggregates as the database's
+ * snapshot (aggsnap.c) when due: at least min_cells cells, and a tenth of
+ * the copy, read from the cells since it was last saved or loaded from a
+ * snapshot. *saved: whether a new snapshot is now the one named. */
+dh_status dh_agg_snapshot_save(dh_app *app, int64_t min_cells, bool *saved, dh_err *e);
+/* The server's job: dh_agg_snapshot_save with
+ * DIEUHANH_AGG_SNAPSHOT_MIN_CELLS (100000), failures logged. */
+void dh_agg_snapshot_tick(dh_app *app, time_t now);
+
 /* Recomputes every dossier's row and fact from its events and the
  * aggregates from the facts, in one transaction (dieuhanh rebuild; also run
  * once after the upgrade that adds the aggregates). Admins only at the

@@ -159,16 +159,21 @@ int dh_cli_serve_until_signal(dh_app *app, const char *listen)
     /* Feedback: answered records closed after N days, and the reminders. */
     dh_job *fb = dh_job_start(app, "feedback", dh_fb_tick,
                               dh_job_interval("DIEUHANH_FEEDBACK_INTERVAL", 300));
-    if (!rem || !tgt || !late || !fb)
+    /* The aggregates' snapshot, so that the next start reads it instead of
+     * every cell: after a load from the cells, then when enough changed. */
+    dh_job *snap = dh_job_start(app, "aggregates_snapshot", dh_agg_snapshot_tick,
+                                dh_job_interval("DIEUHANH_AGG_SNAPSHOT_INTERVAL", 300));
+    if (!rem || !tgt || !late || !fb || !snap)
         fprintf(stderr, "dieuhanh: warning: a background job did not start (%s); the server "
                         "answers, but reminders or status refreshes wait for requests\n",
-                !rem ? "reminders" : !tgt ? "targets" : !late ? "late_daily" : "feedback");
+                !rem ? "reminders" : !tgt ? "targets" : !late ? "late_daily" : !fb ? "feedback" : "aggregates_snapshot");
     fprintf(stderr, "dieuhanh: serving on http://%.*s:%d/ (Ctrl-C stops)\n",
             (int)(strrchr(listen, ':') - listen), listen, dh_server_port(s));
     fflush(stderr);
     sigwait(&set, &sig);
     fprintf(stderr, "dieuhanh: stopping\n");
     dh_app_request_stop(app);
+    dh_job_stop(snap);
     dh_job_stop(fb);
     dh_job_stop(late);
     dh_job_stop(tgt);

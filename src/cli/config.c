@@ -47,6 +47,8 @@ static const setting settings[] = {
     {"late_report_at", "DIEUHANH_LATE_REPORT_AT", V_HHMM, 0},
     {"late_report_interval", "DIEUHANH_LATE_REPORT_INTERVAL", V_INT, 86400},
     {"job_lease", "DIEUHANH_JOB_LEASE", V_INT, 7 * 86400},
+    {"agg_snapshot_interval", "DIEUHANH_AGG_SNAPSHOT_INTERVAL", V_INT, 86400},
+    {"agg_snapshot_min_cells", "DIEUHANH_AGG_SNAPSHOT_MIN_CELLS", V_INT, 1000000000},
     {"pg_pool", "DIEUHANH_PG_POOL", V_INT, 64},
     {"max_connections", "DIEUHANH_MAX_CONNECTIONS", V_INT, 65536},
     {"max_connections_per_address", "DIEUHANH_MAX_CONNECTIONS_PER_ADDRESS", V_INT, 65536},

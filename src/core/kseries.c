@@ -453,3 +453,123 @@ size_t dh_kseries_bytes(const dh_kseries *s)
         n += (cap_of(s->blk[i].len) ? cap_of(s->blk[i].len) : 32) + 16;
     return n;
 }
+
+/* ---- Saving and loading (a snapshot of the readers' copy). ---------------- */
+
+static void put_cell(dh_buf *out, const dh_kcell *c)
+{
+    unsigned char b[DH_KCELL_BLOB];
+    dh_kcell_pack(c, b);
+    dh_buf_append(out, b, sizeof b);
+}
+
+static bool get_u32(const unsigned char **p, const unsigned char *end, uint32_t *v)
+{
+    if (end - *p < 4)
+        return false;
+    *v = dh_le32(*p);
+    *p += 4;
+    return true;
+}
+
+static bool get_u64(const unsigned char **p, const unsigned char *end, uint64_t *v)
+{
+    uint32_t lo, hi;
+    if (!get_u32(p, end, &lo) || !get_u32(p, end, &hi))
+        return false;
+    *v = (uint64_t)lo | (uint64_t)hi << 32;
+    return true;
+}
+
+static bool get_cell(const unsigned char **p, const unsigned char *end, dh_kcell *c)
+{
+    if (end - *p < DH_KCELL_BLOB || dh_kcell_unpack(*p, DH_KCELL_BLOB, c))
+        return false;
+    *p += DH_KCELL_BLOB;
+    return true;
+}
+
+void dh_kseries_save(const dh_kseries *s, dh_buf *out)
+{
+    dh_buf_le32(out, (uint32_t)s->nblk);
+    if (!s->nblk)
+        return;
+    dh_buf_le32(out, (uint32_t)s->last);
+    put_cell(out, &s->total);
+    for (int32_t i = 0; i < s->nblk; i++) {
+        const dh_kblock *b = &s->blk[i];
+        dh_buf_le32(out, (uint32_t)b->bno);
+        dh_buf_le64(out, b->present);
+        dh_buf_le32(out, b->len);
+        dh_buf_append(out, b->bytes, b->len);
+    }
+}
+
+bool dh_kseries_load(dh_kseries *s, const unsigned char **p, const unsigned char *end)
+{
+    dh_kseries_free(s);
+    uint32_t n, last;
+    if (!get_u32(p, end, &n) || n > (uint32_t)(end - *p) / 16)
+        return false;
+    if (!n)
+        return true;
+    if (!get_u32(p, end, &last) || !get_cell(p, end, &s->total))
+        goto bad;
+    s->blk = dh_xcalloc(n, sizeof *s->blk);
+    s->cap = (int32_t)n;
+    for (uint32_t i = 0; i < n; i++) {
+        dh_kblock *b = &s->blk[i];
+        uint32_t bno, len;
+        if (!get_u32(p, end, &bno) || !get_u64(p, end, &b->present) ||
+            !get_u32(p, end, &len) || len > (uint32_t)(end - *p) || !b->present ||
+            len < (uint32_t)popcount64(b->present) * 2 ||
+            (i && (int32_t)bno <= s->blk[i - 1].bno))
+            goto bad;
+        b->bno = (int32_t)bno;
+        b->len = len;
+        b->bytes = dh_xmalloc(cap_of(len));
+        memcpy(b->bytes, *p, len);
+        *p += len;
+        s->nblk = (int32_t)i + 1;
+    }
+    s->last = (int32_t)last;
+    s->b0 = s->blk[0].bno;
+    if (bno_of(s->last) != s->blk[n - 1].bno)
+        goto bad;
+    s->clean = 0; /* the checkpoints are remade at the next read */
+    return true;
+bad:
+    dh_kseries_free(s);
+    return false;
+}
+
+void dh_kcum_save(const dh_kcum *c, dh_buf *out)
+{
+    dh_buf_le32(out, (uint32_t)(c->cum ? c->len : 0));
+    if (!c->cum || !c->len)
+        return;
+    dh_buf_le32(out, (uint32_t)c->d0);
+    for (int32_t i = 0; i <= c->len; i++)
+        put_cell(out, &c->cum[i]);
+}
+
+bool dh_kcum_load(dh_kcum *c, const unsigned char **p, const unsigned char *end)
+{
+    dh_kcum_free(c);
+    uint32_t len, d0;
+    if (!get_u32(p, end, &len))
+        return false;
+    if (!len)
+        return true;
+    if (len >= (uint32_t)(end - *p) / DH_KCELL_BLOB || !get_u32(p, end, &d0))
+        return false;
+    c->cum = dh_xmalloc(((size_t)len + 1) * sizeof *c->cum);
+    for (uint32_t i = 0; i <= len; i++)
+        if (!get_cell(p, end, &c->cum[i])) {
+            dh_kcum_free(c);
+            return false;
+        }
+    c->d0 = (int32_t)d0;
+    c->len = (int32_t)len;
+    return true;
+}

@@ -93,6 +93,18 @@ void dh_kcum_sum_of(dh_kcum *c, dh_kseries *const *src, size_t n);
 bool dh_kcum_add(dh_kcum *c, int32_t day, const dh_kcell *delta);
 void dh_kcum_before(const dh_kcum *c, int32_t x, dh_kcell *out);
 
+/* Saving and loading (the readers' copy's snapshot, app/aggsnap.c): a
+ * series as its blocks' encoded cells and its total, little-endian (its
+ * checkpoints are remade at the next read); a rollup as its cumulative
+ * cells. Save appends to out; load reads from *p (moved past what it read)
+ * up to end and replaces *s: false (and *s left empty) when the bytes are
+ * not a saved one. */
+struct dh_buf;
+void dh_kseries_save(const dh_kseries *s, struct dh_buf *out);
+bool dh_kseries_load(dh_kseries *s, const unsigned char **p, const unsigned char *end);
+void dh_kcum_save(const dh_kcum *c, struct dh_buf *out);
+bool dh_kcum_load(dh_kcum *c, const unsigned char **p, const unsigned char *end);
+
 /* Bytes allocated for s (block array and encoded cells, with an estimate
  * of the allocator's overhead), not counting the dh_kseries itself. */
 size_t dh_kseries_bytes(const dh_kseries *s);

@@ -15,6 +15,7 @@ typedef int (*dh_agg_key_cb)(void *closure, int32_t id, const char *unit, const 
 typedef int (*dh_agg_cell_cb)(void *closure, int32_t key, int32_t day, const dh_kcell *cell,
                               int64_t rev);
 typedef int (*dh_fact_cb)(void *closure, const char *code, const dh_dfact *f);
+typedef int (*dh_agg_part_cb)(void *closure, int64_t part, const void *data, size_t n);
 
 /* One cell's delta for agg_add_many. */
 typedef struct dh_agg_delta {
@@ -47,6 +48,17 @@ typedef struct dh_aggs_ops {
                            void *closure, dh_err *e);
     dh_status (*agg_add_many)(dh_conn *c, const dh_agg_delta *deltas, size_t n, int64_t rev,
                               dh_err *e);
+    /* The snapshot of the readers' copy (app/aggsnap.c; table agg_snap,
+     * migration 019): opaque parts numbered from 0 within a generation.
+     * snap_put writes a part (replacing one of the same gen and part);
+     * snap_get gives the parts of gen in part order, in one statement
+     * (one consistent read); snap_count counts them and their bytes;
+     * snap_drop deletes every part of the generations below gen. */
+    dh_status (*snap_put)(dh_conn *c, int64_t gen, int64_t part, const void *data, size_t n,
+                          dh_err *e);
+    dh_status (*snap_get)(dh_conn *c, int64_t gen, dh_agg_part_cb cb, void *closure, dh_err *e);
+    dh_status (*snap_count)(dh_conn *c, int64_t gen, int64_t *parts, int64_t *bytes, dh_err *e);
+    dh_status (*snap_drop)(dh_conn *c, int64_t below_gen, dh_err *e);
 } dh_aggs_ops;
 
 #define DH_AGGS(c) (dh_conn_ops(c)->aggs)

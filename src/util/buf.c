@@ -68,6 +68,26 @@ void dh_buf_puts(dh_buf *b, const char *s) { dh_buf_append(b, s, strlen(s)); }
 
 void dh_buf_putc(dh_buf *b, char c) { dh_buf_append(b, &c, 1); }
 
+void dh_buf_le32(dh_buf *b, uint32_t v)
+{
+    unsigned char x[4] = {(unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
+                          (unsigned char)(v >> 24)};
+    dh_buf_append(b, x, 4);
+}
+
+void dh_buf_le64(dh_buf *b, uint64_t v)
+{
+    dh_buf_le32(b, (uint32_t)v);
+    dh_buf_le32(b, (uint32_t)(v >> 32));
+}
+
+uint32_t dh_le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+uint64_t dh_le64(const unsigned char *p) { return dh_le32(p) | (uint64_t)dh_le32(p + 4) << 32; }
+
 void dh_buf_printf(dh_buf *b, const char *fmt, ...)
 {
     va_list ap;

@@ -8,6 +8,7 @@
 #define DH_BUF_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 typedef struct dh_buf {
@@ -22,6 +23,12 @@ void dh_buf_append(dh_buf *b, const void *data, size_t n);
 void dh_buf_puts(dh_buf *b, const char *s);
 void dh_buf_putc(dh_buf *b, char c);
 void dh_buf_printf(dh_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends v as 4 or 8 bytes, little-endian; dh_le32 and dh_le64 read them
+ * back from p (which must hold them). */
+void dh_buf_le32(dh_buf *b, uint32_t v);
+void dh_buf_le64(dh_buf *b, uint64_t v);
+uint32_t dh_le32(const unsigned char *p);
+uint64_t dh_le64(const unsigned char *p);
 /* Returns the NUL-terminated contents ("" when empty); the buffer is reset. */
 char *dh_buf_steal(dh_buf *b);
 void dh_buf_reset(dh_buf *b);

@@ -1774,6 +1774,83 @@ static void dossiers_and_cells_bulk(void **state)
     assert_int_equal(a.cell[1].minutes, 20);
 }
 
+/* The readers' copy's snapshot parts: written, read back in part order
+ * (binary bytes, an empty part, a part larger than a cursor's slice),
+ * counted, replaced, and older generations dropped. */
+typedef struct parts_seen {
+    int n;
+    int64_t part[8];
+    size_t len[8];
+    uint64_t sum[8];
+} parts_seen;
+
+static uint64_t bytes_sum(const unsigned char *p, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 1099511628211ULL;
+    return h;
+}
+
+static int on_part(void *closure, int64_t part, const void *data, size_t n)
+{
+    parts_seen *s = closure;
+    assert_true(s->n < 8);
+    s->part[s->n] = part;
+    s->len[s->n] = n;
+    s->sum[s->n++] = bytes_sum(data, n);
+    return 0;
+}
+
+static void aggregates_snapshot_parts(void **state)
+{
+    fx *f = *state;
+    dh_conn *c = f->c;
+    dh_err e;
+    const dh_aggs_ops *A = DH_AGGS(c);
+    enum { BIG = 9 << 20 };
+    unsigned char *big = malloc(BIG);
+    for (size_t i = 0; i < BIG; i++)
+        big[i] = (unsigned char)(i * 2654435761u >> 13);
+    const unsigned char small[] = {0, 1, 0, 0xFF, '\\', 'x', 0};
+    OK(A->snap_put(c, 3, 2, small, sizeof small, &e));
+    OK(A->snap_put(c, 3, 0, big, BIG, &e));
+    OK(A->snap_put(c, 3, 1, NULL, 0, &e));
+    OK(A->snap_put(c, 4, 0, small, 3, &e));
+    parts_seen s = {0};
+    OK(A->snap_get(c, 3, on_part, &s, &e));
+    assert_int_equal(s.n, 3);
+    assert_int_equal(s.part[0], 0);
+    assert_int_equal(s.len[0], BIG);
+    assert_true(s.sum[0] == bytes_sum(big, BIG));
+    assert_int_equal(s.part[1], 1);
+    assert_int_equal(s.len[1], 0);
+    assert_int_equal(s.part[2], 2);
+    assert_true(s.sum[2] == bytes_sum(small, sizeof small));
+    int64_t parts, bytes;
+    OK(A->snap_count(c, 3, &parts, &bytes, &e));
+    assert_int_equal(parts, 3);
+    assert_int_equal(bytes, BIG + (int64_t)sizeof small);
+    OK(A->snap_count(c, 9, &parts, &bytes, &e));
+    assert_int_equal(parts, 0);
+    assert_int_equal(bytes, 0);
+    /* replaced */
+    OK(A->snap_put(c, 3, 2, small + 1, 2, &e));
+    s = (parts_seen){0};
+    OK(A->snap_get(c, 3, on_part, &s, &e));
+    assert_int_equal(s.len[2], 2);
+    assert_true(s.sum[2] == bytes_sum(small + 1, 2));
+    /* generations below 4 dropped, 4 kept */
+    OK(A->snap_drop(c, 4, &e));
+    OK(A->snap_count(c, 3, &parts, &bytes, &e));
+    assert_int_equal(parts, 0);
+    s = (parts_seen){0};
+    OK(A->snap_get(c, 4, on_part, &s, &e));
+    assert_int_equal(s.n, 1);
+    assert_true(s.sum[0] == bytes_sum(small, 3));
+    free(big);
+}
+
 /* insert_dossiers (new codes only, a COPY on PostgreSQL) and dossiers_empty. */
 static void dossiers_insert_bulk(void **state)
 {
@@ -4635,6 +4712,7 @@ int main(void)
         T(dossiers_keyset_pages),
         T(aggregates_keys_cells_facts),
         T(aggregates_cells_in_slices),
+        T(aggregates_snapshot_parts),
         T(dossier_events_bulk),
         T(dossiers_insert_bulk),
         T(dossiers_and_cells_bulk),

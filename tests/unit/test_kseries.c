@@ -7,7 +7,9 @@
  * across block and year boundaries), equals a dense reference array's; the
  * rollup of several series (sparse, or a dense cumulative array) equals
  * their sum, and stays so under adds; reads between writes (lazy
- * checkpoints made, then invalidated) change nothing.
+ * checkpoints made, then invalidated) change nothing. A series and a
+ * rollup saved and loaded again (the readers' copy's snapshot) answer the
+ * same and go on taking changes; a cut or altered save is refused.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +21,7 @@
 #include <cmocka.h>
 
 #include "core/kseries.h"
+#include "util/buf.h"
 #include "util/date.h"
 
 static uint64_t rng = 42;
@@ -105,6 +108,31 @@ static void run(int32_t d0, bool big)
     }
     check_all(&s, ref, d0, 200);
     assert_true(dh_kseries_bytes(&s) > 0);
+    /* saved and loaded: the same answers, and changes go on */
+    dh_buf b = DH_BUF_INIT;
+    dh_kseries_save(&s, &b);
+    dh_kseries_free(&s);
+    const unsigned char *p = (const unsigned char *)b.p, *end = p + b.len;
+    assert_true(dh_kseries_load(&s, &p, end));
+    assert_ptr_equal(p, end);
+    check_all(&s, ref, d0, 200);
+    for (int k = 0; k < 300; k++) {
+        int32_t day = d0 + below(SPAN);
+        dh_kcell c;
+        random_cell(&c, false);
+        dh_kseries_add(&s, day, &c);
+        dh_kcell_add(&ref[day - d0], &c, 1);
+    }
+    check_all(&s, ref, d0, 200);
+    /* a cut save is refused, never read past its end */
+    for (size_t cut = 0; cut < b.len; cut += 1 + b.len / 300) {
+        dh_kseries t = {0};
+        const unsigned char *q = (const unsigned char *)b.p;
+        assert_false(dh_kseries_load(&t, &q, q + cut));
+        assert_int_equal(t.nblk, 0);
+        dh_kseries_free(&t);
+    }
+    dh_buf_free(&b);
     dh_kseries_free(&s);
     free(ref);
 }
@@ -164,6 +192,22 @@ static void test_rollup_is_the_sum(void **state)
         dh_kcum_before(&cum, x, &got);
         assert_memory_equal(&want, &got, sizeof want);
     }
+    /* saved and loaded: the same sums; a cut save refused */
+    dh_buf b = DH_BUF_INIT;
+    dh_kcum_save(&cum, &b);
+    dh_kcum back = {0};
+    const unsigned char *q = (const unsigned char *)b.p;
+    assert_true(dh_kcum_load(&back, &q, q + b.len));
+    assert_int_equal(back.d0, cum.d0);
+    assert_int_equal(back.len, cum.len);
+    assert_memory_equal(back.cum, cum.cum, ((size_t)cum.len + 1) * sizeof *cum.cum);
+    dh_kcum_free(&back);
+    for (size_t cut = 0; cut < b.len; cut += 1 + b.len / 100) {
+        q = (const unsigned char *)b.p;
+        assert_false(dh_kcum_load(&back, &q, q + cut));
+        assert_null(back.cum);
+    }
+    dh_buf_free(&b);
     dh_kcum_free(&cum);
     free(cref);
     /* and kept incrementally afterwards, as the readers' copy does */

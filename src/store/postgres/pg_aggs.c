@@ -262,6 +262,75 @@ static dh_status pg_agg_add_many(dh_conn *c, const dh_agg_delta *deltas, size_t 
     return s;
 }
 
+static dh_status pg_snap_put(dh_conn *c, int64_t gen, int64_t part, const void *data, size_t n,
+                             dh_err *e)
+{
+    dh_pg_params p = {0};
+    dh_pg_int(&p, gen);
+    dh_pg_int(&p, part);
+    dh_pg_bytes(&p, n ? data : "", n);
+    return dh_pg_exec(c,
+                      "INSERT INTO agg_snap(gen, part, data) VALUES ($1, $2, $3) ON CONFLICT "
+                      "(gen, part) DO UPDATE SET data = excluded.data",
+                      &p, NULL, "save aggregates snapshot", e);
+}
+
+typedef struct part_reader {
+    dh_agg_part_cb cb;
+    void *closure;
+    bool corrupt;
+} part_reader;
+
+static int on_part_row(void *closure, const PGresult *res, int r)
+{
+    part_reader *k = closure;
+    int64_t part;
+    k->corrupt = !bin_int8(res, r, 0, &part) || PQgetisnull(res, r, 1);
+    if (k->corrupt)
+        return 1;
+    return k->cb(k->closure, part, PQgetvalue(res, r, 1), (size_t)PQgetlength(res, r, 1));
+}
+
+static dh_status pg_snap_get(dh_conn *c, int64_t gen, dh_agg_part_cb cb, void *closure,
+                             dh_err *e)
+{
+    dh_pg_params p = {0};
+    dh_pg_int(&p, gen);
+    part_reader k = {cb, closure, false};
+    dh_status s = dh_pg_cursor(c, "dh_agg_snap",
+                               "SELECT part, data FROM agg_snap WHERE gen = $1 ORDER BY part", &p,
+                               true, on_part_row, &k, "read aggregates snapshot", e);
+    if (s == DH_OK && k.corrupt)
+        s = dh_err_set(e, DH_E_INTERNAL, "corrupt_snapshot", NULL, "aggregates snapshot part");
+    return s;
+}
+
+static dh_status pg_snap_count(dh_conn *c, int64_t gen, int64_t *parts, int64_t *bytes,
+                               dh_err *e)
+{
+    dh_pg_params p = {0};
+    dh_pg_int(&p, gen);
+    PGresult *res;
+    dh_status s = dh_pg_exec(c,
+                             "SELECT count(*), coalesce(sum(length(data)), 0)::bigint FROM "
+                             "agg_snap WHERE gen = $1",
+                             &p, &res, "count aggregates snapshot", e);
+    if (s)
+        return s;
+    *parts = dh_pg_col_int(res, 0, 0);
+    *bytes = dh_pg_col_int(res, 0, 1);
+    PQclear(res);
+    return DH_OK;
+}
+
+static dh_status pg_snap_drop(dh_conn *c, int64_t below_gen, dh_err *e)
+{
+    dh_pg_params p = {0};
+    dh_pg_int(&p, below_gen);
+    return dh_pg_exec(c, "DELETE FROM agg_snap WHERE gen < $1", &p, NULL,
+                      "drop aggregates snapshot", e);
+}
+
 const dh_aggs_ops dh_postgres_aggs_ops = {
     .agg_key = pg_agg_key,
     .load_agg_keys = pg_load_agg_keys,
@@ -271,4 +340,8 @@ const dh_aggs_ops dh_postgres_aggs_ops = {
     .get_fact = pg_get_fact,
     .get_facts = pg_get_facts,
     .agg_add_many = pg_agg_add_many,
+    .snap_put = pg_snap_put,
+    .snap_get = pg_snap_get,
+    .snap_count = pg_snap_count,
+    .snap_drop = pg_snap_drop,
 };

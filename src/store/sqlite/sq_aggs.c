@@ -176,6 +176,62 @@ static dh_status sq_agg_add_many(dh_conn *c, const dh_agg_delta *deltas, size_t 
     return s;
 }
 
+static dh_status sq_snap_put(dh_conn *c, int64_t gen, int64_t part, const void *data, size_t n,
+                             dh_err *e)
+{
+    sqlite3_stmt *st = dh_sq_stmt(
+        c, "INSERT OR REPLACE INTO agg_snap(gen, part, data) VALUES (?, ?, ?)", e);
+    if (!st)
+        return DH_E_DB;
+    sqlite3_bind_int64(st, 1, gen);
+    sqlite3_bind_int64(st, 2, part);
+    dh_sq_bound(st, sqlite3_bind_blob64(st, 3, n ? data : "", (sqlite3_uint64)n, SQLITE_STATIC));
+    return dh_sq_run(c, st, "save aggregates snapshot", e);
+}
+
+static dh_status sq_snap_get(dh_conn *c, int64_t gen, dh_agg_part_cb cb, void *closure,
+                             dh_err *e)
+{
+    sqlite3_stmt *st =
+        dh_sq_stmt(c, "SELECT part, data FROM agg_snap WHERE gen = ? ORDER BY part", e);
+    if (!st)
+        return DH_E_DB;
+    sqlite3_bind_int64(st, 1, gen);
+    int rc;
+    while ((rc = dh_sq_step(st)) == SQLITE_ROW)
+        if (cb(closure, sqlite3_column_int64(st, 0), sqlite3_column_blob(st, 1),
+               (size_t)sqlite3_column_bytes(st, 1)))
+            break;
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE
+               ? DH_OK
+               : dh_sq_db_error(c, e, "read aggregates snapshot");
+}
+
+static dh_status sq_snap_count(dh_conn *c, int64_t gen, int64_t *parts, int64_t *bytes,
+                               dh_err *e)
+{
+    sqlite3_stmt *st = dh_sq_stmt(
+        c, "SELECT count(*), coalesce(sum(length(data)), 0) FROM agg_snap WHERE gen = ?", e);
+    if (!st)
+        return DH_E_DB;
+    sqlite3_bind_int64(st, 1, gen);
+    int rc = dh_sq_step(st);
+    *parts = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    *bytes = rc == SQLITE_ROW ? sqlite3_column_int64(st, 1) : 0;
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? DH_OK : dh_sq_db_error(c, e, "count aggregates snapshot");
+}
+
+static dh_status sq_snap_drop(dh_conn *c, int64_t below_gen, dh_err *e)
+{
+    sqlite3_stmt *st = dh_sq_stmt(c, "DELETE FROM agg_snap WHERE gen < ?", e);
+    if (!st)
+        return DH_E_DB;
+    sqlite3_bind_int64(st, 1, below_gen);
+    return dh_sq_run(c, st, "drop aggregates snapshot", e);
+}
+
 const dh_aggs_ops dh_sqlite_aggs_ops = {
     .agg_key = sq_agg_key,
     .load_agg_keys = sq_load_agg_keys,
@@ -185,4 +241,8 @@ const dh_aggs_ops dh_sqlite_aggs_ops = {
     .get_fact = sq_get_fact,
     .get_facts = sq_get_facts,
     .agg_add_many = sq_agg_add_many,
+    .snap_put = sq_snap_put,
+    .snap_get = sq_snap_get,
+    .snap_count = sq_snap_count,
+    .snap_drop = sq_snap_drop,
 };

@@ -1,0 +1,66 @@
+/* aggint.h - the readers' copy of the service aggregates as aggs.c keeps
+ * it and aggsnap.c saves and loads it; nobody else sees it. */
+#ifndef DH_APP_AGGINT_H
+#define DH_APP_AGGINT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "app/internal.h"
+#include "core/kseries.h"
+
+/* Each key's day cells are a sparse series with per-block checkpoints;
+ * each unit's rollup (the sum of its keys, so that a whole-unit answer
+ * reads O(units) series, not O(keys)) a dense cumulative array over the
+ * unit's span (core/kseries.h; issue 20). */
+typedef struct ckey {
+    char *unit, *procedure, *field; /* NULL: no key of this id */
+    int32_t uidx;
+    dh_kseries s;
+} ckey;
+
+typedef struct cunit {
+    char *code;
+    dh_kcum s;
+} cunit;
+
+struct dh_aggcache {
+    pthread_mutex_t mu;
+    bool loaded;
+    int64_t rev, epoch;
+    ckey *keys; /* by id; id 0 unused */
+    int32_t nkeys, kcap;
+    cunit *units;
+    int32_t nunits;
+    int32_t *uhash; /* open addressing over units, -1 = empty */
+    size_t uhcap;
+    /* while loading: the units whose rollups are remade from their keys
+     * at the end, and whether every changed unit's is instead of being
+     * changed cell by cell (a first load, or more than ROLLUP_BULK cells) */
+    bool *touched;
+    size_t nloaded;
+    bool bulk;
+    /* cells read into the copy since it was empty (one changed twice
+     * counts twice), and since it was last saved or loaded from a snapshot
+     * (aggsnap.c) */
+    int64_t ncells, since_snap;
+};
+
+/* Empties c (its keys, units and revision; not its epoch). */
+void dh_aggcache_clear(dh_aggcache *c);
+
+/* The index of unit `code` in c->units, added when create (else -1). */
+int32_t dh_aggcache_unit(dh_aggcache *c, const char *code, bool create);
+
+/* Locks app's copy and brings it up to date: DH_OK with its mu held, or
+ * the error with it released. */
+dh_status dh_aggcache_locked(dh_app *app, dh_err *e);
+
+/* Loads the snapshot that meta agg_snap_gen names into c, empty, when it
+ * was saved at `epoch` and at a revision not above `rev`: true when
+ * loaded (keys, units, rev and counts set), false (c left empty) when
+ * there is none or it does not fit (aggsnap.c). */
+bool dh_aggsnap_load(dh_aggcache *c, dh_conn *conn, int64_t epoch, int64_t rev);
+
+#endif
