@@ -25,11 +25,24 @@
  * its contributions (dh_dfact_contribs, the real ones) are summed into
  * day cells: ~3-4 contributions per dossier.
  *
+ * The snapshot (src/app/aggsnap.c): with SNAP=FILE the copy is saved as
+ * the snapshot saves it (every key's dh_kseries_save, every unit's
+ * dh_kcum_save), written into a SQLite file in 8 MiB parts (table agg_snap,
+ * one transaction a part), read back in one statement and loaded into a new
+ * copy, which is checked against the first for random periods: the time a
+ * start takes with a snapshot, apart from the server. With CELLS=1 as well,
+ * the baseline in the same run: every key-day cell written into an
+ * agg_days table of the same file (key, day, 64-byte cell, rev) and read
+ * back as a load from the cells does (ORDER BY rev, key, day; each cell
+ * through dh_kseries_set, then the unit rollups).
+ *
  * usage: build/bench/aggmem [KEYS [DOSSIERS [UNITS]]]  (30000 50000000 250)
- * env:   DENSE=1 (also the dense copy), RUNS (queries per period kind, 200)
+ * env:   DENSE=1 (also the dense copy), RUNS (queries per period kind, 200),
+ *        SNAP=FILE (the snapshot through a SQLite file, made afresh), CELLS=1
  * Memory: mallinfo2's bytes in use before and after (exact) and the RSS.
  */
 #include <malloc.h>
+#include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +51,7 @@
 
 #include "core/kpiagg.h"
 #include "core/kseries.h"
+#include "util/buf.h"
 #include "util/date.h"
 
 #define BENCH_NAME "aggmem"
@@ -280,6 +294,157 @@ static void agree(void *v, size_t size, before_fn before, dense *d, int n)
     }
 }
 
+static void db_exec(sqlite3 *db, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+        fail(sql, msg ? msg : "?");
+}
+
+/* The snapshot through the SQLite file `path` (and, with cells, the
+ * baseline: the cells through agg_days). */
+static void snapshot_run(const char *path, bool with_cells, dh_kseries *keys, int nkeys,
+                         dh_kcum *units, int nunits, const int *unit_of)
+{
+    unlink(path);
+    sqlite3 *db;
+    if (sqlite3_open(path, &db) != SQLITE_OK)
+        fail("open", path);
+    db_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                "CREATE TABLE agg_snap(gen INTEGER, part INTEGER, data BLOB NOT NULL,"
+                " PRIMARY KEY (gen, part)) WITHOUT ROWID;"
+                "CREATE TABLE agg_days(key INTEGER, day INTEGER, cell BLOB NOT NULL,"
+                " rev INTEGER NOT NULL, PRIMARY KEY (key, day)) WITHOUT ROWID;"
+                "CREATE INDEX agg_days_rev ON agg_days(rev)");
+    double t0 = now_s();
+    dh_buf b = DH_BUF_INIT;
+    for (int k = 0; k < nkeys; k++)
+        dh_kseries_save(&keys[k], &b);
+    for (int u = 0; u < nunits; u++)
+        dh_kcum_save(&units[u], &b);
+    double t_save = now_s() - t0;
+    enum { PART = 8 << 20 };
+    t0 = now_s();
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2(db, "INSERT INTO agg_snap VALUES (1, ?, ?)", -1, &st, NULL);
+    for (size_t at = 0, part = 0; at < b.len; at += PART, part++) {
+        db_exec(db, "BEGIN");
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)part);
+        sqlite3_bind_blob64(st, 2, b.p + at, b.len - at < PART ? b.len - at : PART, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            fail("insert part", sqlite3_errmsg(db));
+        sqlite3_reset(st);
+        db_exec(db, "COMMIT");
+    }
+    sqlite3_finalize(st);
+    double t_write = now_s() - t0;
+    size_t bytes = b.len;
+    dh_buf_free(&b);
+    /* a start: read the parts back, then load them into a new copy */
+    t0 = now_s();
+    dh_buf r = DH_BUF_INIT;
+    sqlite3_prepare_v2(db, "SELECT data FROM agg_snap WHERE gen = 1 ORDER BY part", -1, &st, NULL);
+    while (sqlite3_step(st) == SQLITE_ROW)
+        dh_buf_append(&r, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+    sqlite3_finalize(st);
+    double t_read = now_s() - t0;
+    t0 = now_s();
+    dh_kseries *k2 = calloc((size_t)nkeys, sizeof *k2);
+    dh_kcum *u2 = calloc((size_t)nunits, sizeof *u2);
+    const unsigned char *p = (const unsigned char *)r.p, *end = p + r.len;
+    for (int k = 0; k < nkeys; k++)
+        if (!dh_kseries_load(&k2[k], &p, end))
+            fail("snapshot", "a series does not load");
+    for (int u = 0; u < nunits; u++)
+        if (!dh_kcum_load(&u2[u], &p, end))
+            fail("snapshot", "a rollup does not load");
+    double t_load = now_s() - t0;
+    dh_buf_free(&r);
+    for (int i = 0; i < 2000; i++) { /* the same answers */
+        int k = below(nkeys), u = below(nunits);
+        int32_t x = D0 + below(DAYS + 1);
+        dh_kcell a, c;
+        dh_kseries_before(&keys[k], x, &a);
+        dh_kseries_before(&k2[k], x, &c);
+        if (memcmp(&a, &c, sizeof a))
+            fail("snapshot", "a loaded series answers otherwise");
+        dh_kcum_before(&units[u], x, &a);
+        dh_kcum_before(&u2[u], x, &c);
+        if (memcmp(&a, &c, sizeof a))
+            fail("snapshot", "a loaded rollup answers otherwise");
+    }
+    printf("  snapshot: %.1f MB; saved in %.2f s, written in %.2f s (%zu parts of 8 MiB); "
+           "a start: read %.2f s + loaded %.2f s = %.2f s\n",
+           bytes / 1e6, t_save, t_write, (bytes + PART - 1) / PART, t_read, t_load,
+           t_read + t_load);
+    for (int k = 0; k < nkeys; k++)
+        dh_kseries_free(&k2[k]);
+    for (int u = 0; u < nunits; u++)
+        dh_kcum_free(&u2[u]);
+    free(k2);
+    free(u2);
+    if (!with_cells) {
+        sqlite3_close(db);
+        return;
+    }
+    /* the baseline: every cell into agg_days, then a load from the cells */
+    t0 = now_s();
+    long ncells = 0;
+    db_exec(db, "BEGIN");
+    sqlite3_prepare_v2(db, "INSERT INTO agg_days VALUES (?, ?, ?, 1)", -1, &st, NULL);
+    for (int k = 0; k < nkeys; k++)
+        for (int32_t d = D0; d < D0 + DAYS; d++) {
+            dh_kcell c;
+            dh_kseries_get(&keys[k], d, &c);
+            if (dh_kcell_zero(&c))
+                continue;
+            unsigned char blob[DH_KCELL_BLOB];
+            dh_kcell_pack(&c, blob);
+            sqlite3_bind_int64(st, 1, k + 1);
+            sqlite3_bind_int64(st, 2, d);
+            sqlite3_bind_blob(st, 3, blob, sizeof blob, SQLITE_TRANSIENT);
+            if (sqlite3_step(st) != SQLITE_DONE)
+                fail("insert cell", sqlite3_errmsg(db));
+            sqlite3_reset(st);
+            ncells++;
+        }
+    sqlite3_finalize(st);
+    db_exec(db, "COMMIT");
+    double t_cells_write = now_s() - t0;
+    t0 = now_s();
+    dh_kseries *k3 = calloc((size_t)nkeys + 1, sizeof *k3);
+    sqlite3_prepare_v2(db, "SELECT key, day, cell, rev FROM agg_days WHERE rev > 0"
+                           " ORDER BY rev, key, day", -1, &st, NULL);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        dh_kcell c;
+        if (dh_kcell_unpack(sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2), &c))
+            fail("cell", "corrupt");
+        dh_kseries_set(&k3[sqlite3_column_int(st, 0)], sqlite3_column_int(st, 1), &c, NULL);
+    }
+    sqlite3_finalize(st);
+    dh_kcum *u3 = calloc((size_t)nunits, sizeof *u3);
+    dh_kseries **by = malloc((size_t)nkeys * sizeof *by);
+    for (int u = 0; u < nunits; u++) {
+        size_t n = 0;
+        for (int k = 0; k < nkeys; k++)
+            if (unit_of[k] == u)
+                by[n++] = &k3[k + 1];
+        dh_kcum_sum_of(&u3[u], by, n);
+    }
+    free(by);
+    double t_cells = now_s() - t0;
+    printf("  baseline, the cells: %ld rows written into agg_days in %.1f s; "
+           "a start from them: %.2f s; from the snapshot %.1fx faster\n",
+           ncells, t_cells_write, t_cells, t_cells / (t_read + t_load));
+    for (int k = 0; k <= nkeys; k++)
+        dh_kseries_free(&k3[k]);
+    for (int u = 0; u < nunits; u++)
+        dh_kcum_free(&u3[u]);
+    free(k3);
+    free(u3);
+    sqlite3_close(db);
+}
+
 int main(int argc, char **argv)
 {
     int nkeys = argc > 1 ? atoi(argv[1]) : 30000;
@@ -428,6 +593,9 @@ int main(int argc, char **argv)
         printf(" | dense: p50 %.2f ms p99 %.2f ms", td.p50, td.p99);
     }
     printf("\n");
+    if (getenv("SNAP") && *getenv("SNAP"))
+        snapshot_run(getenv("SNAP"), getenv("CELLS") && atoi(getenv("CELLS")), keys, nkeys,
+                     units, nunits, unit_of);
     if (sink == 42)
         printf("\n");
     return 0;

@@ -505,6 +505,38 @@ void dh_kseries_save(const dh_kseries *s, dh_buf *out)
     }
 }
 
+/* Whether p[0 .. len) is exactly n cells as encode writes them: no read
+ * past len, no undefined mask bit, varints of at most 10 bytes. */
+static bool cells_ok(const unsigned char *p, uint32_t len, int n)
+{
+    const unsigned char *end = p + len;
+    for (int i = 0; i < n; i++) {
+        if (end - p < 2)
+            return false;
+        uint32_t mask = p[0] | (uint32_t)p[1] << 8;
+        p += 2;
+        if (mask >> (DH_KC_N + 1))
+            return false;
+        int fields = __builtin_popcount(mask);
+        for (int f = 0; f < fields; f++) {
+            bool varint = f == fields - 1 && (mask >> DH_KC_N);
+            if (!varint) {
+                if (p == end)
+                    return false;
+                if (*p++ != 0xFF)
+                    continue;
+            }
+            int k = 0;
+            while (p < end && (*p & 0x80) && k < 9)
+                p++, k++;
+            if (p == end || (*p & 0x80))
+                return false;
+            p++;
+        }
+    }
+    return p == end;
+}
+
 bool dh_kseries_load(dh_kseries *s, const unsigned char **p, const unsigned char *end)
 {
     dh_kseries_free(s);
@@ -524,6 +556,8 @@ bool dh_kseries_load(dh_kseries *s, const unsigned char **p, const unsigned char
             !get_u32(p, end, &len) || len > (uint32_t)(end - *p) || !b->present ||
             len < (uint32_t)popcount64(b->present) * 2 ||
             (i && (int32_t)bno <= s->blk[i - 1].bno))
+            goto bad;
+        if (!cells_ok(*p, len, popcount64(b->present)))
             goto bad;
         b->bno = (int32_t)bno;
         b->len = len;

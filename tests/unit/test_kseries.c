@@ -132,6 +132,32 @@ static void run(int32_t d0, bool big)
         assert_int_equal(t.nblk, 0);
         dh_kseries_free(&t);
     }
+    /* altered bytes: refused, or read within the save's bounds (ASan) */
+    for (int k = 0; k < 300; k++) {
+        unsigned char *x = malloc(b.len);
+        memcpy(x, b.p, b.len);
+        for (int j = 0; j < 1 + below(4); j++)
+            x[below((int)b.len)] = (unsigned char)next();
+        dh_kseries t = {0};
+        const unsigned char *q = x;
+        if (!dh_kseries_load(&t, &q, x + b.len))
+            assert_int_equal(t.nblk, 0);
+        assert_true(q <= x + b.len);
+        dh_kseries_free(&t);
+        free(x);
+    }
+    /* a mask bit no counter has: refused */
+    {
+        unsigned char *x = malloc(b.len);
+        memcpy(x, b.p, b.len);
+        /* the first block's first cell: after nblk, last, total, bno, present, len */
+        size_t first = 4 + 4 + DH_KCELL_BLOB + 4 + 8 + 4;
+        x[first + 1] |= 0x80;
+        dh_kseries t = {0};
+        const unsigned char *q = x;
+        assert_false(dh_kseries_load(&t, &q, x + b.len));
+        free(x);
+    }
     dh_buf_free(&b);
     dh_kseries_free(&s);
     free(ref);
