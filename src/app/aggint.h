@@ -25,6 +25,16 @@ typedef struct cunit {
     dh_kcum s;
 } cunit;
 
+/* The units of the copy in one scope (units_json of a query), remembered:
+ * a mega-province's scope lists over a thousand codes. */
+typedef struct cscope {
+    char *json; /* NULL: an empty slot */
+    uint64_t hash;
+    int32_t nunits; /* the copy's when made; in[] is stale once it grows */
+    bool *in;
+} cscope;
+enum { CSCOPES = 16 };
+
 struct dh_aggcache {
     pthread_mutex_t mu;
     bool loaded;
@@ -45,6 +55,8 @@ struct dh_aggcache {
      * counts twice), and since it was last saved or loaded from a snapshot
      * (aggsnap.c) */
     int64_t ncells, since_snap;
+    cscope scopes[CSCOPES];
+    int next_scope;
 };
 
 /* Empties c (its keys, units and revision; not its epoch). */

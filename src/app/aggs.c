@@ -341,6 +341,11 @@ void dh_aggcache_clear(dh_aggcache *c)
     c->rev = 0;
     c->ncells = c->since_snap = 0;
     c->loaded = false;
+    for (int i = 0; i < CSCOPES; i++) {
+        free(c->scopes[i].json);
+        free(c->scopes[i].in);
+    }
+    memset(c->scopes, 0, sizeof c->scopes);
 }
 
 dh_aggcache *dh_aggcache_new(void)
@@ -660,12 +665,31 @@ dh_status dh_aggcache_locked(dh_app *app, dh_err *e)
     return st;
 }
 
-/* Which units of the copy are in scope (c->mu held); malloc'd. */
-static bool *units_in(const dh_aggcache *c, const strset *scope)
+/* Which units of the copy are in the scope units_json (NULL: every unit),
+ * remembered for the next queries of the same scope; owned by the copy,
+ * valid while c->mu is held. */
+static const bool *in_scope(dh_aggcache *c, const char *units_json)
 {
+    uint64_t h = units_json ? hash_str(units_json) : 0;
+    for (int i = 0; i < CSCOPES; i++) {
+        cscope *m = &c->scopes[i];
+        if (m->in && m->nunits == c->nunits && m->hash == h &&
+            (units_json ? m->json && !strcmp(m->json, units_json) : !m->json))
+            return m->in;
+    }
+    strset scope;
+    json_t *codes;
+    scope_of(units_json, &scope, &codes);
     bool *in = dh_xcalloc((size_t)c->nunits + 1, sizeof *in);
     for (int32_t u = 0; u < c->nunits; u++)
-        in[u] = !scope->v || set_has(scope, c->units[u].code);
+        in[u] = !scope.v || set_has(&scope, c->units[u].code);
+    free(scope.v);
+    json_decref(codes);
+    cscope *m = &c->scopes[c->next_scope];
+    c->next_scope = (c->next_scope + 1) % CSCOPES;
+    free(m->json);
+    free(m->in);
+    *m = (cscope){units_json ? dh_xstrdup(units_json) : NULL, h, c->nunits, in};
     return in;
 }
 
@@ -676,21 +700,15 @@ dh_status dh_agg_query_f(dh_app *app, const char *units_json, int group, bool ro
     bool filtered = filter && (filter->procedure || filter->field);
     *out = NULL;
     *nout = 0;
-    strset scope;
-    json_t *codes;
-    scope_of(units_json, &scope, &codes);
     const dh_unitreg *reg = rollup_today ? dh_app_units_acquire(app, e) : NULL;
-    if (rollup_today && !reg) {
-        free(scope.v);
-        json_decref(codes);
+    if (rollup_today && !reg)
         return e->status;
-    }
     dh_aggcache *c = app->agg;
     dh_status st = dh_aggcache_locked(app, e);
     groups gs = {0};
     if (st == DH_OK) {
         dh_kfigures f;
-        bool *in = units_in(c, &scope);
+        const bool *in = in_scope(c, units_json);
         if ((group == DH_GROUP_UNIT || group == DH_GROUP_NONE) && filtered) {
             /* the unit rollups hold every procedure: add up the matching keys */
             for (int32_t k = 1; k < c->nkeys; k++) {
@@ -725,7 +743,6 @@ dh_status dh_agg_query_f(dh_app *app, const char *units_json, int group, bool ro
                 dh_kfigures_add(&group_for(&gs, key)->f, &f);
             }
         }
-        free(in);
         pthread_mutex_unlock(&c->mu);
     }
     free(gs.slot);
@@ -733,8 +750,6 @@ dh_status dh_agg_query_f(dh_app *app, const char *units_json, int group, bool ro
     *nout = gs.n;
     if (reg)
         dh_app_units_release(app, reg);
-    free(scope.v);
-    json_decref(codes);
     if (st) {
         dh_agg_groups_free(*out, *nout);
         *out = NULL;
@@ -761,13 +776,10 @@ dh_status dh_agg_query_buckets(dh_app *app, const char *units_json, const dh_agg
 {
     bool filtered = filter && (filter->procedure || filter->field);
     memset(out, 0, nb * sizeof *out);
-    strset scope;
-    json_t *codes;
-    scope_of(units_json, &scope, &codes);
     dh_aggcache *c = app->agg;
     dh_status st = dh_aggcache_locked(app, e);
     if (st == DH_OK) {
-        bool *in = units_in(c, &scope);
+        const bool *in = in_scope(c, units_json);
         /* a series' cumulative counts are read once per bucket boundary:
          * the buckets are usually contiguous, so a bucket's start is the
          * previous one's end */
@@ -797,11 +809,8 @@ dh_status dh_agg_query_buckets(dh_app *app, const char *units_json, const dh_agg
                 dh_kfigures_add(&out[k], &f);
             }
         }
-        free(in);
         pthread_mutex_unlock(&c->mu);
     }
-    free(scope.v);
-    json_decref(codes);
     return st;
 }
 

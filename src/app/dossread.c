@@ -159,6 +159,68 @@ dh_status dh_app_dossier_get(dh_app *app, const dh_actor *a, const char *code, b
     return DH_OK;
 }
 
+/* ---- The units of recent scopes. ---------------------------------------- */
+
+enum { SCOPES = 32 };
+
+typedef struct scope_memo {
+    int64_t rev; /* the registry's; 0: an empty slot */
+    int32_t root;
+    bool subtree;
+    dh_date day;
+    char *json;
+} scope_memo;
+
+struct dh_scopecache {
+    pthread_mutex_t mu;
+    scope_memo e[SCOPES];
+    int next;
+};
+
+struct dh_scopecache *dh_scopecache_new(void)
+{
+    struct dh_scopecache *sc = dh_xcalloc(1, sizeof *sc);
+    pthread_mutex_init(&sc->mu, NULL);
+    return sc;
+}
+
+void dh_scopecache_free(struct dh_scopecache *sc)
+{
+    if (!sc)
+        return;
+    for (int i = 0; i < SCOPES; i++)
+        free(sc->e[i].json);
+    pthread_mutex_destroy(&sc->mu);
+    free(sc);
+}
+
+/* A copy of the remembered scope, or NULL. */
+static char *scope_get(struct dh_scopecache *sc, int64_t rev, int32_t root, bool subtree,
+                       dh_date day)
+{
+    char *out = NULL;
+    pthread_mutex_lock(&sc->mu);
+    for (int i = 0; i < SCOPES && !out; i++) {
+        const scope_memo *m = &sc->e[i];
+        if (m->json && m->rev == rev && m->root == root && m->subtree == subtree &&
+            m->day == day)
+            out = dh_xstrdup(m->json);
+    }
+    pthread_mutex_unlock(&sc->mu);
+    return out;
+}
+
+static void scope_put(struct dh_scopecache *sc, int64_t rev, int32_t root, bool subtree,
+                      dh_date day, const char *json)
+{
+    pthread_mutex_lock(&sc->mu);
+    scope_memo *m = &sc->e[sc->next];
+    sc->next = (sc->next + 1) % SCOPES;
+    free(m->json);
+    *m = (scope_memo){rev, root, subtree, day, dh_xstrdup(json)};
+    pthread_mutex_unlock(&sc->mu);
+}
+
 /* The JSON array of unit codes a query covers (NULL: every unit). */
 dh_status dh_app_scope_units_of(dh_app *app, const dh_actor *a, const char *unit, bool subtree,
                                 const char *entity, bool on_last_day, time_t now,
@@ -183,21 +245,28 @@ dh_status dh_app_scope_units_of(dh_app *app, const dh_actor *a, const char *unit
         return dh_app_deny(app, a, "read", entity, "", unit, now, e, what);
     }
     if (st == DH_OK) {
-        json_t *arr = json_array();
-        json_array_append_new(arr, json_string(unit));
-        if (subtree) {
-            /* Every unit that is, or was on its last day, inside the subtree
-             * (today's tree, or the one of the unit's last day). */
-            dh_date day = dh_date_of_time_vn(now), to = reg->u[root].valid_to;
-            if (on_last_day && to != DH_DATE_NONE && to < day)
-                day = to;
-            for (size_t i = 0; i < reg->n; i++)
+        /* Every unit that is, or was on its last day, inside the subtree
+         * (today's tree, or the one of the unit's last day). */
+        dh_date day = dh_date_of_time_vn(now), to = reg->u[root].valid_to;
+        if (on_last_day && to != DH_DATE_NONE && to < day)
+            day = to;
+        if (!subtree)
+            day = 0;
+        const dh_regref *ref = reg->owner;
+        int64_t rev = ref ? ref->rev + 1 : 0; /* 0: not remembered */
+        *json_out = rev ? scope_get(app->scopes, rev, root, subtree, day) : NULL;
+        if (!*json_out) {
+            json_t *arr = json_array();
+            json_array_append_new(arr, json_string(unit));
+            for (size_t i = 0; subtree && i < reg->n; i++)
                 if ((int32_t)i != root &&
                     dh_access_allows(reg, DH_ROLE_VIEWER, root, DH_ACT_READ, (int32_t)i, day))
                     json_array_append_new(arr, json_string(reg->u[i].code));
+            *json_out = json_dumps(arr, JSON_COMPACT);
+            json_decref(arr);
+            if (rev)
+                scope_put(app->scopes, rev, root, subtree, day, *json_out);
         }
-        *json_out = json_dumps(arr, JSON_COMPACT);
-        json_decref(arr);
     }
     dh_app_units_release(app, reg);
     return st;

@@ -46,6 +46,7 @@ struct dh_app {
     struct dh_snap *targets;    /* the targets overview's index (targets.c) */
     struct dh_snap *plans;      /* the readers' plan book (planbook.c), or NULL */
     struct dh_freshcache *fresh; /* the sources' freshness by scope (freshness.c) */
+    struct dh_scopecache *scopes; /* the units of recent scopes (dossread.c) */
     atomic_bool stopping;       /* dh_app_request_stop: long jobs stop early */
 };
 
@@ -80,6 +81,13 @@ void dh_fbaggcache_free(dh_fbaggcache *c);
  * call this again. */
 dh_status dh_fb_agg_stats(dh_app *app, dh_date from, dh_date to, time_t at, dh_fb_stats_cb cb,
                           void *closure, dh_err *e);
+
+/* The units of the last scopes asked for (dh_app_scope_units_of), by
+ * registry revision, root, subtree and day: a mega-province's registry
+ * has over a thousand units with their history, and walking them costs
+ * milliseconds a request (dossread.c). */
+struct dh_scopecache *dh_scopecache_new(void);
+void dh_scopecache_free(struct dh_scopecache *sc);
 
 /* The cache of the sources' freshness answers (freshness.c). */
 struct dh_freshcache *dh_freshcache_new(void);

@@ -30,6 +30,7 @@ dh_app *dh_app_open(const char *db_url, bool migrate, dh_err *e)
     app->agg = dh_aggcache_new();
     app->fbagg = dh_fbaggcache_new();
     app->fresh = dh_freshcache_new();
+    app->scopes = dh_scopecache_new();
     pthread_mutex_init(&app->lock, NULL);
     dh_conn *c = dh_store_acquire(s, e);
     if (!c)
@@ -71,6 +72,7 @@ fail:
     dh_aggcache_free(app->agg);
     dh_fbaggcache_free(app->fbagg);
     dh_freshcache_free(app->fresh);
+    dh_scopecache_free(app->scopes);
     dh_store_close(s);
     pthread_mutex_destroy(&app->lock);
     free(app);
@@ -89,6 +91,7 @@ void dh_app_close(dh_app *app)
     dh_aggcache_free(app->agg);
     dh_fbaggcache_free(app->fbagg);
     dh_freshcache_free(app->fresh);
+    dh_scopecache_free(app->scopes);
     dh_store_close(app->store);
     pthread_mutex_destroy(&app->lock);
     free(app);

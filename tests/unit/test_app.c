@@ -16,6 +16,7 @@
 
 #include "app/app.h"
 #include "app/demo.h"
+#include "app/internal.h"
 
 typedef struct fixture {
     char dir[64];
@@ -147,6 +148,41 @@ static void test_create_audited_and_audit_append_only(void **state)
                      DH_E_CONFLICT);
     assert_int_equal(count_rows(f, "SELECT count(*) FROM units"), 1);
     assert_int_equal(count_rows(f, "SELECT count(*) FROM audit_log"), 1);
+}
+
+/* The units of a scope are remembered by registry revision: a unit added
+ * under a district is in the district's next scope. */
+static void test_scope_follows_the_registry(void **state)
+{
+    fixture *f = *state;
+    dh_err e;
+    assert_int_equal(create(f, &f->cli,
+                            "{\"code\":\"P\",\"name\":\"Tỉnh A\",\"kind\":\"province\","
+                            "\"valid_from\":\"2000-01-01\"}",
+                            &e),
+                     DH_OK);
+    assert_int_equal(create(f, &f->cli,
+                            "{\"code\":\"D1\",\"name\":\"Huyện 1\",\"kind\":\"district\","
+                            "\"parent\":\"P\",\"valid_from\":\"2000-01-01\"}",
+                            &e),
+                     DH_OK);
+    char *u = NULL;
+    for (int i = 0; i < 2; i++) { /* computed, then remembered */
+        assert_int_equal(dh_app_scope_units(f->app, &f->cli, "P", true, NOW, &u, &e), DH_OK);
+        assert_string_equal(u, "[\"P\",\"D1\"]");
+        free(u);
+    }
+    assert_int_equal(dh_app_scope_units(f->app, &f->cli, "P", false, NOW, &u, &e), DH_OK);
+    assert_string_equal(u, "[\"P\"]");
+    free(u);
+    assert_int_equal(create(f, &f->cli,
+                            "{\"code\":\"C1\",\"name\":\"Xã 1\",\"kind\":\"commune\","
+                            "\"parent\":\"D1\",\"valid_from\":\"2000-01-01\"}",
+                            &e),
+                     DH_OK);
+    assert_int_equal(dh_app_scope_units(f->app, &f->cli, "P", true, NOW, &u, &e), DH_OK);
+    assert_string_equal(u, "[\"P\",\"D1\",\"C1\"]");
+    free(u);
 }
 
 static void test_officer_scope_and_denied_audit(void **state)
@@ -336,6 +372,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_wal_and_foreign_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_create_audited_and_audit_append_only, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_scope_follows_the_registry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_officer_scope_and_denied_audit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_passwords_tokens_throttle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import_all_or_nothing, setup, teardown),
