@@ -26,6 +26,8 @@ import subprocess
 import sys
 import time
 
+from pages import free_port
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DB = sys.argv[1] if len(sys.argv) > 1 else sys.exit(__doc__)
 N = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
@@ -47,14 +49,6 @@ GROUP_SQL = """SELECT receiving_unit,
 
 # the periods as [start, end) instants (local midnight, UTC+7)
 PERIODS = {"2025": (1735664400, 1767200400), "2026-10": (1790787600, 1793466000)}
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def meta(db, key):
