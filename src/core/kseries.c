@@ -577,32 +577,60 @@ bad:
     return false;
 }
 
+/* The rollup as its day cells (each the difference of two cumulative
+ * entries: cum[0] is always zero) encoded as a block's cells are: a busy
+ * unit's day is ~10 bytes instead of 64. */
 void dh_kcum_save(const dh_kcum *c, dh_buf *out)
 {
     dh_buf_le32(out, (uint32_t)(c->cum ? c->len : 0));
     if (!c->cum || !c->len)
         return;
     dh_buf_le32(out, (uint32_t)c->d0);
-    for (int32_t i = 0; i <= c->len; i++)
-        put_cell(out, &c->cum[i]);
+    size_t at = out->len;
+    dh_buf_le32(out, 0); /* the cells' bytes, set below */
+    unsigned char tmp[CELL_MAX];
+    for (int32_t i = 0; i < c->len; i++) {
+        dh_kcell d = c->cum[i + 1];
+        dh_kcell_add(&d, &c->cum[i], -1);
+        dh_buf_append(out, tmp, encode(tmp, &d));
+    }
+    uint32_t n = (uint32_t)(out->len - at - 4);
+    for (int k = 0; k < 4; k++)
+        out->p[at + (size_t)k] = (char)(n >> (8 * k));
+}
+
+/* acc += d, false when a sum leaves its type. */
+static bool add_checked(dh_kcell *acc, const dh_kcell *d)
+{
+    for (int i = 0; i < DH_KC_N; i++)
+        if (__builtin_add_overflow(acc->n[i], d->n[i], &acc->n[i]))
+            return false;
+    return !__builtin_add_overflow(acc->minutes, d->minutes, &acc->minutes);
 }
 
 bool dh_kcum_load(dh_kcum *c, const unsigned char **p, const unsigned char *end)
 {
     dh_kcum_free(c);
-    uint32_t len, d0;
+    uint32_t len, d0, n;
     if (!get_u32(p, end, &len))
         return false;
     if (!len)
         return true;
-    if (len >= (uint32_t)(end - *p) / DH_KCELL_BLOB || !get_u32(p, end, &d0))
+    if (len > (uint32_t)(end - *p) / 2 || !get_u32(p, end, &d0) || !get_u32(p, end, &n) ||
+        n > (uint32_t)(end - *p) || !cells_ok(*p, n, (int)len))
         return false;
-    c->cum = dh_xmalloc(((size_t)len + 1) * sizeof *c->cum);
-    for (uint32_t i = 0; i <= len; i++)
-        if (!get_cell(p, end, &c->cum[i])) {
+    c->cum = dh_xcalloc((size_t)len + 1, sizeof *c->cum);
+    const unsigned char *q = *p;
+    for (uint32_t i = 0; i < len; i++) {
+        dh_kcell d = {{0}, 0};
+        decode_add(&q, &d);
+        c->cum[i + 1] = c->cum[i];
+        if (!add_checked(&c->cum[i + 1], &d)) {
             dh_kcum_free(c);
             return false;
         }
+    }
+    *p += n;
     c->d0 = (int32_t)d0;
     c->len = (int32_t)len;
     return true;
