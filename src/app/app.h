@@ -551,6 +551,16 @@ dh_status dh_app_kpis_filtered(dh_app *app, const dh_actor *a, const char *unit,
                                const char *procedure, const char *field, dh_date from,
                                dh_date to, const char *group_by, unsigned flags, time_t now,
                                json_t **out, dh_err *e);
+/* dh_app_kpis_filtered's document written as JSON text at the end of text
+ * (an object: its last byte is the closing brace): the API's reply, the
+ * same members and values without building a tree per row (a
+ * mega-province's overview by unit has over a thousand rows). On an error
+ * what text holds is to be thrown away. */
+struct dh_buf;
+dh_status dh_app_kpis_text(dh_app *app, const dh_actor *a, const char *unit, bool subtree,
+                           const char *procedure, const char *field, dh_date from, dh_date to,
+                           const char *group_by, unsigned flags, time_t now,
+                           struct dh_buf *text, dh_err *e);
 /* Trends of the KPIs from the aggregates (issue 20, core/trend.h): for
  * unit (with its subtree when asked) and the dossiers of a procedure /
  * field (NULL: any), either the months, quarters or years (by: "month",

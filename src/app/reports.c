@@ -680,11 +680,68 @@ static json_t *kpi_json(const long *n)
     return o;
 }
 
-/* One period's groups, appended to items (key, name, counts, rates). */
+/* A rate as kpi_json's (hundredths of a percent, rounded), written. */
+static void rate_text(dh_buf *b, const char *name, long num, long den)
+{
+    dh_buf_puts(b, ",\"");
+    dh_buf_puts(b, name);
+    dh_buf_puts(b, "\":");
+    if (den <= 0) {
+        dh_buf_puts(b, "null");
+        return;
+    }
+    long long h = (long long)(10000.0 * num / den + 0.5); /* the same rounding as rate() */
+    dh_buf_int(b, h / 100);
+    int frac = (int)(h % 100 < 0 ? -(h % 100) : h % 100);
+    char d[4] = {'.', (char)('0' + frac / 10), (char)('0' + frac % 10), 0};
+    if (d[2] == '0')
+        d[2] = 0; /* as jansson writes 97.5 and 100.0 */
+    dh_buf_puts(b, d);
+}
+
+/* kpi_json(n) with "key" and "name" (when not NULL) first, written as JSON
+ * text: the same members and values, no tree (a mega-province's overview
+ * has over a thousand rows). */
+static void kpi_text(dh_buf *b, const long *n, const char *key, const char *name)
+{
+    dh_buf_putc(b, '{');
+    bool first = true;
+    if (key) {
+        dh_buf_puts(b, "\"key\":");
+        dh_buf_json_str(b, key);
+        first = false;
+    }
+    if (name) {
+        dh_buf_puts(b, ",\"name\":");
+        dh_buf_json_str(b, name);
+    }
+    for (int i = 0; i < NALL; i++) {
+        dh_buf_puts(b, first && i == 0 ? "\"" : ",\"");
+        dh_buf_puts(b, i < NCOUNTS ? count_names[i] : extra_names[i - NCOUNTS]);
+        dh_buf_puts(b, "\":");
+        dh_buf_int(b, n[i]);
+    }
+    long fresh = n[RECEIVED_ONLINE] + n[RECEIVED_COUNTER_POSTAL];
+    rate_text(b, "on_time_rate", n[EARLY] + n[ON_TIME], n[RESOLVED_TOTAL]);
+    rate_text(b, "online_rate", n[RECEIVED_ONLINE], fresh);
+    rate_text(b, "online_by_applicant_rate", n[BY_APPLICANT], fresh);
+    rate_text(b, "online_payment_rate", n[PAID_ONLINE], n[PAID]);
+    rate_text(b, "digitisation_rate", n[DIGITISED], fresh);
+    rate_text(b, "satisfaction_rate", n[SATISFIED], n[RATED]);
+    dh_buf_puts(b, ",\"average_working_minutes_to_resolve\":");
+    if (n[RESOLVED_TOTAL])
+        dh_buf_int(b, n[RESOLVED_MINUTES] / n[RESOLVED_TOTAL]);
+    else
+        dh_buf_puts(b, "null");
+    dh_buf_putc(b, '}');
+}
+
+/* One period's groups, appended to items (key, name, counts, rates), or
+ * written into text (items NULL: comma-separated objects). */
 static dh_status kpi_period(dh_app *app, const dh_actor *a, const char *units, int group,
                             const dh_agg_filter *filter, dh_date from, dh_date to,
                             unsigned flags, time_t now, const char *label, json_t *items,
-                            long *total, dh_err *e)
+                            dh_buf *text, long *total, dh_err *e)
 {
     field_row *fr;
     size_t nfr;
@@ -696,7 +753,15 @@ static dh_status kpi_period(dh_app *app, const dh_actor *a, const char *units, i
     for (size_t i = 0; i < nfr; i++) {
         for (int k = 0; k < NALL; k++)
             total[k] += fr[i].n[k];
-        if (st == DH_OK) {
+        if (st == DH_OK && text) {
+            char name[400];
+            if (group == GROUP_UNIT)
+                dh_app_unit_name_in(reg, fr[i].field, to, name, sizeof name);
+            if (i)
+                dh_buf_putc(text, ',');
+            kpi_text(text, fr[i].n, label ? label : group != GROUP_NONE ? fr[i].field : NULL,
+                     group == GROUP_UNIT ? name : NULL);
+        } else if (st == DH_OK) {
             json_t *o = kpi_json(fr[i].n);
             if (label)
                 json_object_set_new(o, "key", json_string(label));
@@ -750,10 +815,11 @@ dh_status dh_app_kpi_filter(dh_app *app, const char *procedure, const char *fiel
     return DH_OK;
 }
 
-dh_status dh_app_kpis_filtered(dh_app *app, const dh_actor *a, const char *unit, bool subtree,
-                               const char *procedure, const char *field, dh_date from,
-                               dh_date to, const char *group_by, unsigned flags, time_t now,
-                               json_t **out, dh_err *e)
+/* dh_app_kpis_filtered, as a tree (*out) or written as JSON text into text. */
+static dh_status kpis_run(dh_app *app, const dh_actor *a, const char *unit, bool subtree,
+                          const char *procedure, const char *field, dh_date from, dh_date to,
+                          const char *group_by, unsigned flags, time_t now, json_t **out,
+                          dh_buf *text, dh_err *e)
 {
     dh_agg_filter filter;
     if (dh_app_kpi_filter(app, procedure, field, &filter, e))
@@ -782,11 +848,33 @@ dh_status dh_app_kpis_filtered(dh_app *app, const dh_actor *a, const char *unit,
     dh_status st = dh_app_scope_units(app, a, unit, subtree, now, &units, e);
     if (st)
         return st;
-    json_t *items = json_array();
+    char f[DH_DATE_TEXT_LEN], t[DH_DATE_TEXT_LEN];
+    dh_date_format(from, f);
+    dh_date_format(to, t);
     long total[NALL] = {0};
+    if (text && group >= 0) { /* the API's reply, written directly */
+        json_t *o = json_pack("{s:s,s:b,s:s,s:s,s:s?}", "unit", unit, "subtree", subtree, "from",
+                              f, "to", t, "group_by",
+                              group_by && *group_by ? group_by : NULL);
+        char *h = json_dumps(o, JSON_COMPACT);
+        json_decref(o);
+        dh_buf_append(text, h, strlen(h) - 1); /* without its closing brace */
+        free(h);
+        dh_buf_puts(text, ",\"items\":[");
+        st = kpi_period(app, a, units, group, &filter, from, to, flags, now, NULL, NULL, text,
+                        total, e);
+        free(units);
+        if (st)
+            return st;
+        dh_buf_puts(text, "],\"total\":");
+        kpi_text(text, total, NULL, NULL);
+        dh_buf_putc(text, '}');
+        return DH_OK;
+    }
+    json_t *items = json_array();
     if (group >= 0) {
-        st = kpi_period(app, a, units, group, &filter, from, to, flags, now, NULL, items, total,
-                        e);
+        st = kpi_period(app, a, units, group, &filter, from, to, flags, now, NULL, items, NULL,
+                        total, e);
     } else {
         /* each month of the range (clipped to it) as its own period */
         for (dh_date s0 = from; st == DH_OK && s0 <= to;) {
@@ -800,7 +888,7 @@ dh_status dh_app_kpis_filtered(dh_app *app, const dh_actor *a, const char *unit,
             long month_total[NALL] = {0};
             json_t *one = json_array();
             st = kpi_period(app, a, units, GROUP_NONE, &filter, s0, e0, flags, now, label, one,
-                            month_total, e);
+                            NULL, month_total, e);
             if (st == DH_OK && json_array_size(one) == 0) {
                 json_t *o = kpi_json(month_total);
                 json_object_set_new(o, "key", json_string(label));
@@ -816,9 +904,6 @@ dh_status dh_app_kpis_filtered(dh_app *app, const dh_actor *a, const char *unit,
         json_decref(items);
         return st;
     }
-    char f[DH_DATE_TEXT_LEN], t[DH_DATE_TEXT_LEN];
-    dh_date_format(from, f);
-    dh_date_format(to, t);
     json_t *o = json_pack("{s:s,s:b,s:s,s:s,s:s?,s:o}", "unit", unit, "subtree", subtree, "from", f,
                           "to", t, "group_by", group_by && *group_by ? group_by : NULL, "items",
                           items);
@@ -826,6 +911,32 @@ dh_status dh_app_kpis_filtered(dh_app *app, const dh_actor *a, const char *unit,
      * month; it is given for the other groupings only */
     if (group >= 0)
         json_object_set_new(o, "total", kpi_json(total));
+    if (text) { /* by month: written from the tree */
+        char *x = json_dumps(o, JSON_COMPACT);
+        dh_buf_puts(text, x);
+        free(x);
+        json_decref(o);
+        return DH_OK;
+    }
     *out = o;
     return DH_OK;
+}
+
+dh_status dh_app_kpis_filtered(dh_app *app, const dh_actor *a, const char *unit, bool subtree,
+                               const char *procedure, const char *field, dh_date from,
+                               dh_date to, const char *group_by, unsigned flags, time_t now,
+                               json_t **out, dh_err *e)
+{
+    *out = NULL;
+    return kpis_run(app, a, unit, subtree, procedure, field, from, to, group_by, flags, now, out,
+                    NULL, e);
+}
+
+dh_status dh_app_kpis_text(dh_app *app, const dh_actor *a, const char *unit, bool subtree,
+                           const char *procedure, const char *field, dh_date from, dh_date to,
+                           const char *group_by, unsigned flags, time_t now, dh_buf *text,
+                           dh_err *e)
+{
+    return kpis_run(app, a, unit, subtree, procedure, field, from, to, group_by, flags, now,
+                    NULL, text, e);
 }

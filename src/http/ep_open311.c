@@ -343,31 +343,6 @@ typedef struct req_writer {
     json_t *names; /* {category code: name} */
 } req_writer;
 
-/* s as a JSON string (valid UTF-8: rw_str sees to it). */
-static void json_text(dh_buf *b, const char *s)
-{
-    size_t n = strlen(s);
-    dh_buf_putc(b, '"');
-    size_t run = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch >= 0x20 && ch != '"' && ch != '\\')
-            continue;
-        dh_buf_append(b, s + run, i - run);
-        run = i + 1;
-        switch (ch) {
-        case '"': dh_buf_puts(b, "\\\""); break;
-        case '\\': dh_buf_puts(b, "\\\\"); break;
-        case '\n': dh_buf_puts(b, "\\n"); break;
-        case '\r': dh_buf_puts(b, "\\r"); break;
-        case '\t': dh_buf_puts(b, "\\t"); break;
-        default: dh_buf_printf(b, "\\u%04x", ch);
-        }
-    }
-    dh_buf_append(b, s + run, n - run);
-    dh_buf_putc(b, '"');
-}
-
 static void rw_begin(req_writer *w, fmt f, json_t *names)
 {
     *w = (req_writer){DH_BUF_INIT, f, 0, true, names};
@@ -414,7 +389,7 @@ static void rw_str(req_writer *w, const char *k, const char *v)
     if (w->f == FMT_XML)
         xml_text(&w->b, nz(v));
     else if (v)
-        json_text(&w->b, v);
+        dh_buf_json_str(&w->b, v); /* valid UTF-8: see above */
     else
         dh_buf_puts(&w->b, "null");
     rw_end_key(w, k);

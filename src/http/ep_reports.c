@@ -18,6 +18,7 @@
 
 #include "core/period.h"
 #include "http/http.h"
+#include "util/buf.h"
 
 /* ?exact=1 and ?units=as_were|today (DH_KPI_*); replies 422 and returns
  * -1 when bad. */
@@ -139,21 +140,34 @@ static void get_kpis(dh_req *rq, dh_resp *rs)
     if (period_params(rq, rs, &p) || kpi_flags(rq, rs, &flags))
         return;
     dh_err e;
-    json_t *out;
     bool subtree = sub && (!strcmp(sub, "1") || !strcmp(sub, "true"));
-    if (dh_app_kpis_filtered(rq->app, &rq->actor, unit, subtree, dh_req_query(rq, "procedure"),
-                             dh_req_query(rq, "field"), p.from, p.to, dh_req_query(rq, "group_by"),
-                             flags, rq->now, &out, &e)) {
+    /* written straight into the reply (dh_app_kpis_text) */
+    dh_buf b = DH_BUF_INIT;
+    if (dh_app_kpis_text(rq->app, &rq->actor, unit, subtree, dh_req_query(rq, "procedure"),
+                         dh_req_query(rq, "field"), p.from, p.to, dh_req_query(rq, "group_by"),
+                         flags, rq->now, &b, &e)) {
+        dh_buf_free(&b);
         dh_reply_err(rs, &e);
         return;
     }
-    /* The feedback group (issue 17): the same unit scope and period. */
+    /* The feedback group (issue 17): the same unit scope and period, as the
+     * document's last member. */
     json_t *fb = NULL;
-    if (json_is_object(out) &&
-        dh_app_fb_kpis_scope(rq->app, &rq->actor, unit, subtree, p.from, p.to, rq->now, &fb,
-                             &e) == DH_OK)
-        json_object_set_new(out, "feedback", fb);
-    dh_reply_json_steal(rs, 200, out);
+    if (dh_app_fb_kpis_scope(rq->app, &rq->actor, unit, subtree, p.from, p.to, rq->now, &fb,
+                             &e) == DH_OK) {
+        char *x = json_dumps(fb, JSON_COMPACT);
+        b.len--; /* the closing brace */
+        dh_buf_puts(&b, ",\"feedback\":");
+        dh_buf_puts(&b, x);
+        dh_buf_putc(&b, '}');
+        free(x);
+        json_decref(fb);
+    }
+    rs->status = 200;
+    free(rs->body);
+    rs->body_len = b.len;
+    rs->body = dh_buf_steal(&b);
+    rs->content_type = "application/json; charset=utf-8";
 }
 
 /* Trends from the aggregates: the buckets of a range, or the same quarter

@@ -68,6 +68,42 @@ void dh_buf_puts(dh_buf *b, const char *s) { dh_buf_append(b, s, strlen(s)); }
 
 void dh_buf_putc(dh_buf *b, char c) { dh_buf_append(b, &c, 1); }
 
+void dh_buf_json_str(dh_buf *b, const char *s)
+{
+    size_t n = strlen(s), run = 0;
+    dh_buf_putc(b, '"');
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch >= 0x20 && ch != '"' && ch != '\\')
+            continue;
+        dh_buf_append(b, s + run, i - run);
+        run = i + 1;
+        switch (ch) {
+        case '"': dh_buf_puts(b, "\\\""); break;
+        case '\\': dh_buf_puts(b, "\\\\"); break;
+        case '\n': dh_buf_puts(b, "\\n"); break;
+        case '\r': dh_buf_puts(b, "\\r"); break;
+        case '\t': dh_buf_puts(b, "\\t"); break;
+        default: dh_buf_printf(b, "\\u%04x", ch);
+        }
+    }
+    dh_buf_append(b, s + run, n - run);
+    dh_buf_putc(b, '"');
+}
+
+void dh_buf_int(dh_buf *b, long long v)
+{
+    char s[24];
+    int i = (int)sizeof s;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do
+        s[--i] = (char)('0' + u % 10);
+    while (u /= 10);
+    if (v < 0)
+        s[--i] = '-';
+    dh_buf_append(b, s + i, sizeof s - (size_t)i);
+}
+
 void dh_buf_le32(dh_buf *b, uint32_t v)
 {
     unsigned char x[4] = {(unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),

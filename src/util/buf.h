@@ -23,6 +23,11 @@ void dh_buf_append(dh_buf *b, const void *data, size_t n);
 void dh_buf_puts(dh_buf *b, const char *s);
 void dh_buf_putc(dh_buf *b, char c);
 void dh_buf_printf(dh_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends s (valid UTF-8) as a JSON string, quoted and escaped as
+ * jansson escapes it (", \, control characters; nothing else). */
+void dh_buf_json_str(dh_buf *b, const char *s);
+/* Appends v in decimal, without printf. */
+void dh_buf_int(dh_buf *b, long long v);
 /* Appends v as 4 or 8 bytes, little-endian; dh_le32 and dh_le64 read them
  * back from p (which must hold them). */
 void dh_buf_le32(dh_buf *b, uint32_t v);

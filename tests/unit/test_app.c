@@ -17,6 +17,7 @@
 #include "app/app.h"
 #include "app/demo.h"
 #include "app/internal.h"
+#include "util/buf.h"
 
 typedef struct fixture {
     char dir[64];
@@ -330,6 +331,52 @@ static void test_import_all_or_nothing(void **state)
                      1);
 }
 
+/* The KPIs written as text (the API's reply) are the KPIs as a tree, member
+ * for member, for every grouping, on the demo's dossiers. */
+static void test_kpis_text_is_the_tree(void **state)
+{
+    fixture *f = *state;
+    dh_err e;
+    dh_demo_summary sum;
+    assert_int_equal(dh_demo_load(f->app, &f->cli, NOW, &sum, &e), DH_OK);
+    const char *groups[] = {NULL, "unit", "procedure", "field", "month"};
+    const char *units[] = {"HCM", "BRVT-VT", "VT-P1"};
+    dh_date from = dh_date_from_ymd(2024, 1, 1), to = dh_date_from_ymd(2025, 12, 31);
+    int rows = 0;
+    for (size_t u = 0; u < 3; u++)
+        for (size_t g = 0; g < 5; g++)
+            for (int sub = 0; sub < 2; sub++) {
+                json_t *tree;
+                assert_int_equal(dh_app_kpis_filtered(f->app, &f->cli, units[u], sub, NULL, NULL,
+                                                      from, to, groups[g], 0, NOW, &tree, &e),
+                                 DH_OK);
+                dh_buf b = DH_BUF_INIT;
+                dh_buf_puts(&b, "x"); /* written at the end of what is there */
+                assert_int_equal(dh_app_kpis_text(f->app, &f->cli, units[u], sub, NULL, NULL,
+                                                  from, to, groups[g], 0, NOW, &b, &e),
+                                 DH_OK);
+                assert_int_equal(b.p[0], 'x');
+                json_error_t je;
+                json_t *text = json_loadb(b.p + 1, b.len - 1, 0, &je);
+                assert_non_null(text);
+                if (!json_equal(text, tree)) {
+                    char *x = json_dumps(tree, JSON_SORT_KEYS), *y = json_dumps(text, JSON_SORT_KEYS);
+                    assert_string_equal(y, x);
+                }
+                rows += (int)json_array_size(json_object_get(tree, "items"));
+                json_decref(text);
+                json_decref(tree);
+                dh_buf_free(&b);
+            }
+    assert_true(rows > 20);
+    /* an unknown unit: the same error */
+    dh_buf b = DH_BUF_INIT;
+    assert_int_equal(dh_app_kpis_text(f->app, &f->cli, "NO", true, NULL, NULL, from, to, "unit", 0,
+                                      NOW, &b, &e),
+                     DH_E_INVALID);
+    dh_buf_free(&b);
+}
+
 static void test_demo_loads(void **state)
 {
     fixture *f = *state;
@@ -373,6 +420,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_create_audited_and_audit_append_only, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_scope_follows_the_registry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kpis_text_is_the_tree, setup, teardown),
         cmocka_unit_test_setup_teardown(test_officer_scope_and_denied_audit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_passwords_tokens_throttle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import_all_or_nothing, setup, teardown),
