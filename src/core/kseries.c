@@ -555,8 +555,9 @@ bool dh_kseries_load(dh_kseries *s, const unsigned char **p, const unsigned char
         if (!get_u32(p, end, &bno) || !get_u64(p, end, &b->present) ||
             !get_u32(p, end, &len) || len > (uint32_t)(end - *p) || !b->present ||
             len < (uint32_t)popcount64(b->present) * 2 ||
-            (i && (int32_t)bno <= s->blk[i - 1].bno))
-            goto bad;
+            (i && (int32_t)bno <= s->blk[i - 1].bno) ||
+            (int32_t)bno < (INT32_MIN >> DH_KS_SHIFT) || (int32_t)bno > (INT32_MAX >> DH_KS_SHIFT))
+            goto bad; /* a block's days are int32 days */
         if (!cells_ok(*p, len, popcount64(b->present)))
             goto bad;
         b->bno = (int32_t)bno;
