@@ -174,7 +174,7 @@ static bool load(dh_aggcache *c, const unsigned char *p, size_t n, int64_t epoch
 
 typedef struct snap_parts {
     dh_buf b;
-    int64_t next;
+    int64_t next, epoch, rev;
     bool ok;
 } snap_parts;
 
@@ -186,6 +186,15 @@ static int on_part(void *closure, int64_t part, const void *data, size_t n)
         return 1;
     }
     dh_buf_append(&x->b, data, n);
+    /* another epoch or a newer revision: not worth reading the rest */
+    if (part == 0 && x->b.len >= HEADER) {
+        const unsigned char *h = (const unsigned char *)x->b.p;
+        if (memcmp(h, MAGIC, 8) || (int64_t)dh_le64(h + 16) != x->epoch ||
+            (int64_t)dh_le64(h + 24) > x->rev) {
+            x->ok = false;
+            return 1;
+        }
+    }
     return 0;
 }
 
@@ -195,7 +204,7 @@ bool dh_aggsnap_load(dh_aggcache *c, dh_conn *conn, int64_t epoch, int64_t rev)
     int64_t gen = 0;
     if (DH_META(conn)->meta_get(conn, "agg_snap_gen", &gen, &e) || gen <= 0)
         return false;
-    snap_parts x = {DH_BUF_INIT, 0, true};
+    snap_parts x = {DH_BUF_INIT, 0, epoch, rev, true};
     bool ok = DH_AGGS(conn)->snap_get(conn, gen, on_part, &x, &e) == DH_OK && x.ok &&
               load(c, (const unsigned char *)x.b.p, x.b.len, epoch, rev);
     dh_buf_free(&x.b);
