@@ -17,6 +17,7 @@
 
 #include "app/internal.h"
 #include "util/buf.h"
+#include "util/strmap.h"
 
 /* A unit's cumulative cells: cum[i] = the cells of the days [d0, d0 + i),
  * len + 1 entries (none while len is 0). */
@@ -243,8 +244,30 @@ static int on_due(void *closure, const char *unit, int64_t n)
     return 0;
 }
 
-dh_status dh_fb_agg_stats(dh_app *app, dh_date from, dh_date to, time_t at, dh_fb_stats_cb cb,
-                          void *closure, dh_err *e)
+/* Which units of the copy are in the JSON array of codes units_json (c->mu
+ * held); malloc'd. */
+static bool *in_scope(const dh_fbaggcache *c, const char *units_json)
+{
+    bool *in = dh_xcalloc((size_t)c->n + 1, sizeof *in);
+    json_t *codes = units_json ? json_loads(units_json, 0, NULL) : NULL;
+    if (!codes) {
+        for (int32_t u = 0; u < c->n; u++)
+            in[u] = !units_json;
+        return in;
+    }
+    dh_strmap set = {0};
+    size_t i;
+    json_t *v;
+    json_array_foreach(codes, i, v) if (json_is_string(v)) dh_strmap_put(&set, json_string_value(v), "");
+    json_decref(codes);
+    for (int32_t u = 0; u < c->n; u++)
+        in[u] = dh_strmap_get(&set, c->units[u].code) != NULL;
+    dh_strmap_free(&set);
+    return in;
+}
+
+dh_status dh_fb_agg_stats(dh_app *app, const char *units_json, dh_date from, dh_date to,
+                          time_t at, dh_fb_stats_cb cb, void *closure, dh_err *e)
 {
     dh_conn *conn = dh_store_acquire(app->store, e);
     if (!conn)
@@ -258,7 +281,10 @@ dh_status dh_fb_agg_stats(dh_app *app, dh_date from, dh_date to, time_t at, dh_f
         st = DH_FEEDBACK(conn)->count_open_due(conn, dh_date_start_vn(today), at, on_due,
                                                (void *[]){c, due}, e);
     dh_store_release(conn);
+    bool *in = st == DH_OK ? in_scope(c, units_json) : NULL;
     for (int32_t k = 0; st == DH_OK && k < c->n; k++) {
+        if (!in[c->sorted[k]])
+            continue;
         const fbunit *u = &c->units[c->sorted[k]];
         dh_fbcell period, lo, upto, bef;
         before(u, to + 1, &period);
@@ -278,6 +304,7 @@ dh_status dh_fb_agg_stats(dh_app *app, dh_date from, dh_date to, time_t at, dh_f
             break;
     }
     pthread_mutex_unlock(&c->mu);
+    free(in);
     free(due);
     return st;
 }

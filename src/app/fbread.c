@@ -376,7 +376,7 @@ static dh_status kpis_run(dh_app *app, const dh_actor *a, dh_date from, dh_date 
         if (c)
             dh_app_read_end(c);
     } else { /* by unit: the readers' copy of the aggregates (fbaggs.c) */
-        st = dh_fb_agg_stats(app, from, to, now, kpi_row, &cl, e);
+        st = dh_fb_agg_stats(app, NULL, from, to, now, kpi_row, &cl, e);
     }
     dh_app_units_release(app, reg);
     if (st) {
@@ -405,24 +405,10 @@ dh_status dh_app_fb_kpis_by_category(dh_app *app, const dh_actor *a, dh_date fro
 /* ------------------------------------------------------------------ */
 /* The feedback group of /api/v1/kpis.                                */
 
-typedef struct scope_cl {
-    json_t *units; /* NULL: every unit */
-    int64_t tot[9];
-} scope_cl;
-
 static int scope_row(void *closure, const dh_fb_stats_row *r)
 {
-    scope_cl *cl = closure;
-    if (cl->units) {
-        bool in = false;
-        size_t i;
-        json_t *u;
-        json_array_foreach(cl->units, i, u) in |= !strcmp(json_string_value(u), r->unit);
-        if (!in)
-            return 0;
-    }
     int64_t v[9];
-    stats_add(r, v, cl->tot);
+    stats_add(r, v, closure);
     return 0;
 }
 
@@ -434,11 +420,10 @@ dh_status dh_app_fb_kpis_scope(dh_app *app, const dh_actor *a, const char *unit,
     dh_status st = dh_app_scope_units_of(app, a, unit, subtree, "feedback", false, now, &units, e);
     if (st)
         return st;
-    scope_cl cl = {units ? json_loads(units, 0, NULL) : NULL, {0}};
+    int64_t tot[9] = {0};
+    st = dh_fb_agg_stats(app, units, from, to, now, scope_row, tot, e);
     free(units);
-    st = dh_fb_agg_stats(app, from, to, now, scope_row, &cl, e);
-    json_decref(cl.units);
     if (st == DH_OK)
-        *out = kpi_obj(cl.tot, default_day_minutes());
+        *out = kpi_obj(tot, default_day_minutes());
     return st;
 }

@@ -119,21 +119,12 @@ static void count_catalogue(const dh_procset *ps, const bool lv[3], dh_date d,
  * every unit) over [from, to]: answered on time, answered plus open over
  * their deadline at the period's end (or now), satisfied (>= 4) and rated. */
 typedef struct fb_fig {
-    json_t *units;
     dh_i766_fb fig;
 } fb_fig;
 
 static int on_fb_stats(void *cl, const dh_fb_stats_row *r)
 {
     fb_fig *f = cl;
-    if (f->units) {
-        bool in = false;
-        size_t i;
-        json_t *u;
-        json_array_foreach(f->units, i, u) in |= !strcmp(json_string_value(u), r->unit);
-        if (!in)
-            return 0;
-    }
     dh_i766_fb_add(&f->fig, r->answered, r->on_time, r->open_overdue, r->rated, r->satisfied);
     return 0;
 }
@@ -142,13 +133,9 @@ static dh_status feedback_figures(dh_app *app, const char *units, dh_date from, 
                                   time_t now, fb_fig *f, dh_err *e)
 {
     memset(f, 0, sizeof *f);
-    f->units = units ? json_loads(units, 0, NULL) : NULL;
     time_t end = dh_date_start_vn(to + 1);
     /* open at the period's last instant, or now (core/fbagg.h) */
-    dh_status st = dh_fb_agg_stats(app, from, to, end <= now ? end - 1 : now, on_fb_stats, f, e);
-    json_decref(f->units);
-    f->units = NULL;
-    return st;
+    return dh_fb_agg_stats(app, units, from, to, end <= now ? end - 1 : now, on_fb_stats, f, e);
 }
 
 /* ---- Scoring one unit. ---------------------------------------------------- */

@@ -74,13 +74,14 @@ void dh_snap_close(dh_app *app, dh_snap **slot, dh_snap_free free_obj);
 typedef struct dh_fbaggcache dh_fbaggcache;
 dh_fbaggcache *dh_fbaggcache_new(void);
 void dh_fbaggcache_free(dh_fbaggcache *c);
-/* The feedback KPIs by handling unit, ascending codes, for the local days
- * [from, to] and the open records at `at` (core/fbagg.h), from the copy
- * brought up to date first; units whose nine figures are all zero are left
- * out. cb as the store's stats; it runs with the copy locked and must not
- * call this again. */
-dh_status dh_fb_agg_stats(dh_app *app, dh_date from, dh_date to, time_t at, dh_fb_stats_cb cb,
-                          void *closure, dh_err *e);
+/* The feedback KPIs by handling unit, ascending codes, of the units in
+ * units_json (a JSON array of codes, as dh_app_scope_units gives; NULL:
+ * every unit) for the local days [from, to] and the open records at `at`
+ * (core/fbagg.h), from the copy brought up to date first; units whose nine
+ * figures are all zero are left out. cb as the store's stats; it runs with
+ * the copy locked and must not call this again. */
+dh_status dh_fb_agg_stats(dh_app *app, const char *units_json, dh_date from, dh_date to,
+                          time_t at, dh_fb_stats_cb cb, void *closure, dh_err *e);
 
 /* The units of the last scopes asked for (dh_app_scope_units_of), by
  * registry revision, root, subtree and day: a mega-province's registry
