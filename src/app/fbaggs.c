@@ -177,7 +177,8 @@ static dh_status load(dh_fbaggcache *c, dh_conn *conn, dh_err *e)
     dh_status st = DH_FEEDBACK(conn)->agg_cells(conn, c->loaded ? c->rev : -1, on_cell, c, e);
     if (st)
         return st;
-    qsort(c->p, c->np, sizeof *c->p, cmp_pend);
+    if (c->np) /* (qsort wants an array, even of nothing) */
+        qsort(c->p, c->np, sizeof *c->p, cmp_pend);
     for (size_t i = 0, j; i < c->np; i = j) {
         for (j = i + 1; j < c->np && c->p[j].u == c->p[i].u; j++)
             ;
