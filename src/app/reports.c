@@ -655,11 +655,21 @@ void dh_app_unit_name(dh_app *app, const char *code, dh_date d, char *out, size_
 
 /* ---- KPIs ---------------------------------------------------------------- */
 
-static json_t *rate(long num, long den)
+/* A row's rates, in the order of rate_names, as hundredths of a percent
+ * rounded, or -1 when there is nothing to divide by (N/A, not 0%). */
+enum { NRATES = 6 };
+static const char *const rate_names[NRATES] = {
+    "on_time_rate",      "online_rate",       "online_by_applicant_rate",
+    "online_payment_rate", "digitisation_rate", "satisfaction_rate"};
+
+static void rates_of(const long *n, long long h[NRATES])
 {
-    if (den <= 0)
-        return json_null(); /* N/A, not 0% */
-    return json_real((double)(long long)(10000.0 * num / den + 0.5) / 100.0);
+    long fresh = n[RECEIVED_ONLINE] + n[RECEIVED_COUNTER_POSTAL];
+    const long num[NRATES] = {n[EARLY] + n[ON_TIME], n[RECEIVED_ONLINE], n[BY_APPLICANT],
+                              n[PAID_ONLINE],        n[DIGITISED],       n[SATISFIED]};
+    const long den[NRATES] = {n[RESOLVED_TOTAL], fresh, fresh, n[PAID], fresh, n[RATED]};
+    for (int i = 0; i < NRATES; i++)
+        h[i] = den[i] > 0 ? (long long)(10000.0 * num[i] / den[i] + 0.5) : -1;
 }
 
 static json_t *kpi_json(const long *n)
@@ -667,36 +677,14 @@ static json_t *kpi_json(const long *n)
     json_t *o = counts_json(n);
     for (int k = NCOUNTS; k < NALL; k++)
         json_object_set_new(o, extra_names[k - NCOUNTS], json_integer(n[k]));
-    long fresh = n[RECEIVED_ONLINE] + n[RECEIVED_COUNTER_POSTAL];
-    json_object_set_new(o, "on_time_rate", rate(n[EARLY] + n[ON_TIME], n[RESOLVED_TOTAL]));
-    json_object_set_new(o, "online_rate", rate(n[RECEIVED_ONLINE], fresh));
-    json_object_set_new(o, "online_by_applicant_rate", rate(n[BY_APPLICANT], fresh));
-    json_object_set_new(o, "online_payment_rate", rate(n[PAID_ONLINE], n[PAID]));
-    json_object_set_new(o, "digitisation_rate", rate(n[DIGITISED], fresh));
-    json_object_set_new(o, "satisfaction_rate", rate(n[SATISFIED], n[RATED]));
+    long long h[NRATES];
+    rates_of(n, h);
+    for (int i = 0; i < NRATES; i++)
+        json_object_set_new(o, rate_names[i], h[i] < 0 ? json_null() : json_real((double)h[i] / 100.0));
     json_object_set_new(o, "average_working_minutes_to_resolve",
                         n[RESOLVED_TOTAL] ? json_integer(n[RESOLVED_MINUTES] / n[RESOLVED_TOTAL])
                                           : json_null());
     return o;
-}
-
-/* A rate as kpi_json's (hundredths of a percent, rounded), written. */
-static void rate_text(dh_buf *b, const char *name, long num, long den)
-{
-    dh_buf_puts(b, ",\"");
-    dh_buf_puts(b, name);
-    dh_buf_puts(b, "\":");
-    if (den <= 0) {
-        dh_buf_puts(b, "null");
-        return;
-    }
-    long long h = (long long)(10000.0 * num / den + 0.5); /* the same rounding as rate() */
-    dh_buf_int(b, h / 100);
-    int frac = (int)(h % 100 < 0 ? -(h % 100) : h % 100);
-    char d[4] = {'.', (char)('0' + frac / 10), (char)('0' + frac % 10), 0};
-    if (d[2] == '0')
-        d[2] = 0; /* as jansson writes 97.5 and 100.0 */
-    dh_buf_puts(b, d);
 }
 
 /* kpi_json(n) with "key" and "name" (when not NULL) first, written as JSON
@@ -721,13 +709,23 @@ static void kpi_text(dh_buf *b, const long *n, const char *key, const char *name
         dh_buf_puts(b, "\":");
         dh_buf_int(b, n[i]);
     }
-    long fresh = n[RECEIVED_ONLINE] + n[RECEIVED_COUNTER_POSTAL];
-    rate_text(b, "on_time_rate", n[EARLY] + n[ON_TIME], n[RESOLVED_TOTAL]);
-    rate_text(b, "online_rate", n[RECEIVED_ONLINE], fresh);
-    rate_text(b, "online_by_applicant_rate", n[BY_APPLICANT], fresh);
-    rate_text(b, "online_payment_rate", n[PAID_ONLINE], n[PAID]);
-    rate_text(b, "digitisation_rate", n[DIGITISED], fresh);
-    rate_text(b, "satisfaction_rate", n[SATISFIED], n[RATED]);
+    long long h[NRATES];
+    rates_of(n, h);
+    for (int i = 0; i < NRATES; i++) {
+        dh_buf_puts(b, ",\"");
+        dh_buf_puts(b, rate_names[i]);
+        dh_buf_puts(b, "\":");
+        if (h[i] < 0) {
+            dh_buf_puts(b, "null");
+            continue;
+        }
+        /* jansson's form of h / 100: 97.53, 97.5, 100.0 */
+        dh_buf_int(b, h[i] / 100);
+        char d[4] = {'.', (char)('0' + h[i] % 100 / 10), (char)('0' + h[i] % 10), 0};
+        if (d[2] == '0')
+            d[2] = 0;
+        dh_buf_puts(b, d);
+    }
     dh_buf_puts(b, ",\"average_working_minutes_to_resolve\":");
     if (n[RESOLVED_TOTAL])
         dh_buf_int(b, n[RESOLVED_MINUTES] / n[RESOLVED_TOTAL]);
