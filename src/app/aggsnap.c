@@ -46,12 +46,8 @@ typedef struct rd {
 
 static uint32_t rd32(rd *r)
 {
-    if (!r->ok || r->end - r->p < 4) {
-        r->ok = false;
-        return 0;
-    }
-    uint32_t v = dh_le32(r->p);
-    r->p += 4;
+    uint32_t v = 0;
+    r->ok = r->ok && dh_le32_take(&r->p, r->end, &v);
     return v;
 }
 

@@ -463,24 +463,6 @@ static void put_cell(dh_buf *out, const dh_kcell *c)
     dh_buf_append(out, b, sizeof b);
 }
 
-static bool get_u32(const unsigned char **p, const unsigned char *end, uint32_t *v)
-{
-    if (end - *p < 4)
-        return false;
-    *v = dh_le32(*p);
-    *p += 4;
-    return true;
-}
-
-static bool get_u64(const unsigned char **p, const unsigned char *end, uint64_t *v)
-{
-    uint32_t lo, hi;
-    if (!get_u32(p, end, &lo) || !get_u32(p, end, &hi))
-        return false;
-    *v = (uint64_t)lo | (uint64_t)hi << 32;
-    return true;
-}
-
 static bool get_cell(const unsigned char **p, const unsigned char *end, dh_kcell *c)
 {
     if (end - *p < DH_KCELL_BLOB || dh_kcell_unpack(*p, DH_KCELL_BLOB, c))
@@ -541,19 +523,19 @@ bool dh_kseries_load(dh_kseries *s, const unsigned char **p, const unsigned char
 {
     dh_kseries_free(s);
     uint32_t n, last;
-    if (!get_u32(p, end, &n) || n > (uint32_t)(end - *p) / 16)
+    if (!dh_le32_take(p, end, &n) || n > (uint32_t)(end - *p) / 16)
         return false;
     if (!n)
         return true;
-    if (!get_u32(p, end, &last) || !get_cell(p, end, &s->total))
+    if (!dh_le32_take(p, end, &last) || !get_cell(p, end, &s->total))
         goto bad;
     s->blk = dh_xcalloc(n, sizeof *s->blk);
     s->cap = (int32_t)n;
     for (uint32_t i = 0; i < n; i++) {
         dh_kblock *b = &s->blk[i];
         uint32_t bno, len;
-        if (!get_u32(p, end, &bno) || !get_u64(p, end, &b->present) ||
-            !get_u32(p, end, &len) || len > (uint32_t)(end - *p) || !b->present ||
+        if (!dh_le32_take(p, end, &bno) || !dh_le64_take(p, end, &b->present) ||
+            !dh_le32_take(p, end, &len) || len > (uint32_t)(end - *p) || !b->present ||
             len < (uint32_t)popcount64(b->present) * 2 ||
             (i && (int32_t)bno <= s->blk[i - 1].bno) ||
             (int32_t)bno < (INT32_MIN >> DH_KS_SHIFT) || (int32_t)bno > (INT32_MAX >> DH_KS_SHIFT))
@@ -613,11 +595,11 @@ bool dh_kcum_load(dh_kcum *c, const unsigned char **p, const unsigned char *end)
 {
     dh_kcum_free(c);
     uint32_t len, d0, n;
-    if (!get_u32(p, end, &len))
+    if (!dh_le32_take(p, end, &len))
         return false;
     if (!len)
         return true;
-    if (len > (uint32_t)(end - *p) / 2 || !get_u32(p, end, &d0) || !get_u32(p, end, &n) ||
+    if (len > (uint32_t)(end - *p) / 2 || !dh_le32_take(p, end, &d0) || !dh_le32_take(p, end, &n) ||
         n > (uint32_t)(end - *p) || !cells_ok(*p, n, (int)len))
         return false;
     c->cum = dh_xcalloc((size_t)len + 1, sizeof *c->cum);

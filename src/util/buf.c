@@ -124,6 +124,24 @@ uint32_t dh_le32(const unsigned char *p)
 
 uint64_t dh_le64(const unsigned char *p) { return dh_le32(p) | (uint64_t)dh_le32(p + 4) << 32; }
 
+bool dh_le32_take(const unsigned char **p, const unsigned char *end, uint32_t *v)
+{
+    if (end - *p < 4)
+        return false;
+    *v = dh_le32(*p);
+    *p += 4;
+    return true;
+}
+
+bool dh_le64_take(const unsigned char **p, const unsigned char *end, uint64_t *v)
+{
+    if (end - *p < 8)
+        return false;
+    *v = dh_le64(*p);
+    *p += 8;
+    return true;
+}
+
 void dh_buf_printf(dh_buf *b, const char *fmt, ...)
 {
     va_list ap;

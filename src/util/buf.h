@@ -7,6 +7,7 @@
 #ifndef DH_BUF_H
 #define DH_BUF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -34,6 +35,10 @@ void dh_buf_le32(dh_buf *b, uint32_t v);
 void dh_buf_le64(dh_buf *b, uint64_t v);
 uint32_t dh_le32(const unsigned char *p);
 uint64_t dh_le64(const unsigned char *p);
+/* Reads 4 (8) little-endian bytes at *p into *v and moves *p past them:
+ * false, nothing read, when fewer than that are left before end. */
+bool dh_le32_take(const unsigned char **p, const unsigned char *end, uint32_t *v);
+bool dh_le64_take(const unsigned char **p, const unsigned char *end, uint64_t *v);
 /* Returns the NUL-terminated contents ("" when empty); the buffer is reset. */
 char *dh_buf_steal(dh_buf *b);
 void dh_buf_reset(dh_buf *b);
