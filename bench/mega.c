@@ -66,7 +66,7 @@
 
 static const char help[] =
     "usage: build/bench/mega [--dossiers N] [--seed S] [--db FILE] [--events FILE] [--check]\n"
-    "                        [--from DATE] [--to DATE] [--profile]\n\n"
+    "                        [--from DATE] [--to DATE] [--profile] [--no-events]\n\n"
     "Builds the merged mega-province of issue 20 (Ho Chi Minh City after 2025-07-01 with its\n"
     "history: 168 communes, 40 departments, 39 districts closed, 446 wards merged) in a new\n"
     "SQLite database and writes N dossiers (default 1000000) received between --from\n"
@@ -78,6 +78,8 @@ static const char help[] =
     "  --events FILE  write the N dossiers as NDJSON events for `dieuhanh import events`\n"
     "                 instead (the database then holds the structure only)\n"
     "  --check        then run `rebuild` and compare every aggregate cell (small N)\n"
+    "  --no-events    store the rows, facts and cells but not the dossiers' events (a\n"
+    "                 quarter of the disk at 50 million; `rebuild` then has nothing to read)\n"
     "  --profile      print the dossiers per month of every year (the seasonality)\n";
 
 /* ---- The structure. ------------------------------------------------------ */
@@ -681,7 +683,7 @@ int main(int argc, char **argv)
     long n = 1000000;
     uint64_t seed = 1;
     const char *path = "/tmp/dh-mega.db", *events = NULL, *from = "2016-01-01", *to = "2026-10-31";
-    bool do_check = false, profile = false;
+    bool do_check = false, profile = false, no_events = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -694,6 +696,10 @@ int main(int argc, char **argv)
         }
         if (!strcmp(a, "--profile")) {
             profile = true;
+            continue;
+        }
+        if (!strcmp(a, "--no-events")) {
+            no_events = true;
             continue;
         }
         if (i + 1 >= argc) {
@@ -731,6 +737,11 @@ int main(int argc, char **argv)
     if (dh_date_parse(from, &d0) || dh_date_parse(to, &d1) || d1 < d0 ||
         d0 < dh_date_from_ymd(2015, 1, 1) || d1 > dh_date_from_ymd(2026, 12, 31)) {
         fprintf(stderr, "mega: --from and --to must be dates YYYY-MM-DD within 2015-2026, from <= to\n");
+        return 2;
+    }
+    if (no_events && (do_check || events)) {
+        fprintf(stderr, "mega: --no-events goes with neither --check (rebuild reads the events)"
+                        " nor --events\n");
         return 2;
     }
     struct stat st;
@@ -896,13 +907,20 @@ int main(int argc, char **argv)
                                               dh_de_type_name(evs[b].ev[k].type), evs[b].ev[k].at,
                                               evs[b].body[k], now};
         }
-        if (DH_DOSSIERS(conn)->insert_devents(conn, erows, ne, &e) ||
+        if (no_events)
+            ne = 0;
+        if ((ne && DH_DOSSIERS(conn)->insert_devents(conn, erows, ne, &e)) ||
             DH_DOSSIERS(conn)->insert_dossiers(conn, rows, (size_t)nb, &e))
             fail("write", e.message);
         nevents += (long)ne;
         for (long b = 0; b < nb; b++)
             free_events(&evs[b]);
         long i = i0 + nb;
+        /* a commit every million dossiers bounds the write-ahead log (one
+         * transaction would hold the whole file in it until the end) */
+        if (i % 1000000 == 0 && i < n &&
+            (DH_OPS(conn)->commit(conn, &e) || DH_OPS(conn)->begin(conn, true, &e)))
+            fail("commit", e.message);
         if (i % 500000 == 0 || i == n) {
             double t = now_s();
             fprintf(stderr, "mega: %ld / %ld dossiers (%.0f%%), %.0f rows/s, %.0f s elapsed, ~%.0f s left\n",
