@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "app/internal.h"
+#include "app/scopememo.h"
 #include "core/kseries.h"
 
 /* Each key's day cells are a sparse series with per-block checkpoints;
@@ -24,16 +25,6 @@ typedef struct cunit {
     char *code;
     dh_kcum s;
 } cunit;
-
-/* The units of the copy in one scope (units_json of a query), remembered:
- * a mega-province's scope lists over a thousand codes. */
-typedef struct cscope {
-    char *json; /* NULL: an empty slot */
-    uint64_t hash;
-    int32_t nunits; /* the copy's when made; in[] is stale once it grows */
-    bool *in;
-} cscope;
-enum { CSCOPES = 16 };
 
 struct dh_aggcache {
     pthread_mutex_t mu;
@@ -55,8 +46,7 @@ struct dh_aggcache {
      * counts twice), and since it was last saved or loaded from a snapshot
      * (aggsnap.c) */
     int64_t ncells, since_snap;
-    cscope scopes[CSCOPES];
-    int next_scope;
+    dh_scopememo scopes; /* the units of the copy in a query's scope */
 };
 
 /* Empties c (its keys, units and revision; not its epoch). */

@@ -341,11 +341,7 @@ void dh_aggcache_clear(dh_aggcache *c)
     c->rev = 0;
     c->ncells = c->since_snap = 0;
     c->loaded = false;
-    for (int i = 0; i < CSCOPES; i++) {
-        free(c->scopes[i].json);
-        free(c->scopes[i].in);
-    }
-    memset(c->scopes, 0, sizeof c->scopes);
+    dh_scopememo_clear(&c->scopes);
 }
 
 dh_aggcache *dh_aggcache_new(void)
@@ -511,31 +507,6 @@ static dh_status refresh(dh_aggcache *c, dh_conn *conn, dh_err *e)
 
 /* ---- Queries. ------------------------------------------------------------ */
 
-typedef struct strset {
-    char **v;
-    size_t cap;
-} strset;
-
-static void set_add(strset *s, const char *x)
-{
-    size_t j = hash_str(x) & (s->cap - 1);
-    while (s->v[j] && strcmp(s->v[j], x))
-        j = (j + 1) & (s->cap - 1);
-    if (!s->v[j])
-        s->v[j] = (char *)x;
-}
-
-static bool set_has(const strset *s, const char *x)
-{
-    size_t j = hash_str(x) & (s->cap - 1);
-    while (s->v[j]) {
-        if (!strcmp(s->v[j], x))
-            return true;
-        j = (j + 1) & (s->cap - 1);
-    }
-    return false;
-}
-
 /* The groups of one query, found by key through a small hash. */
 typedef struct groups {
     dh_agg_group *v;
@@ -631,27 +602,6 @@ static bool key_passes(const ckey *ck, const dh_agg_filter *f)
     return true;
 }
 
-/* The set of unit codes of units_json (NULL: no set, every unit); free
- * scope->v and json_decref(*codes) after. */
-static void scope_of(const char *units_json, strset *scope, json_t **codes)
-{
-    memset(scope, 0, sizeof *scope);
-    *codes = NULL;
-    if (!units_json)
-        return;
-    *codes = json_loads(units_json, 0, NULL);
-    size_t n = json_array_size(*codes);
-    scope->cap = 16;
-    while (scope->cap < 2 * n + 2)
-        scope->cap *= 2;
-    scope->v = dh_xcalloc(scope->cap, sizeof *scope->v);
-    for (size_t i = 0; i < n; i++) {
-        const char *s = json_string_value(json_array_get(*codes, i));
-        if (s)
-            set_add(scope, s);
-    }
-}
-
 dh_status dh_aggcache_locked(dh_app *app, dh_err *e)
 {
     dh_conn *conn = dh_store_acquire(app->store, e);
@@ -665,32 +615,16 @@ dh_status dh_aggcache_locked(dh_app *app, dh_err *e)
     return st;
 }
 
-/* Which units of the copy are in the scope units_json (NULL: every unit),
- * remembered for the next queries of the same scope; owned by the copy,
+static const char *unit_code(const void *copy, size_t i)
+{
+    return ((const dh_aggcache *)copy)->units[i].code;
+}
+
+/* Which units of the copy are in the scope units_json (NULL: every unit);
  * valid while c->mu is held. */
 static const bool *in_scope(dh_aggcache *c, const char *units_json)
 {
-    uint64_t h = units_json ? hash_str(units_json) : 0;
-    for (int i = 0; i < CSCOPES; i++) {
-        cscope *m = &c->scopes[i];
-        if (m->in && m->nunits == c->nunits && m->hash == h &&
-            (units_json ? m->json && !strcmp(m->json, units_json) : !m->json))
-            return m->in;
-    }
-    strset scope;
-    json_t *codes;
-    scope_of(units_json, &scope, &codes);
-    bool *in = dh_xcalloc((size_t)c->nunits + 1, sizeof *in);
-    for (int32_t u = 0; u < c->nunits; u++)
-        in[u] = !scope.v || set_has(&scope, c->units[u].code);
-    free(scope.v);
-    json_decref(codes);
-    cscope *m = &c->scopes[c->next_scope];
-    c->next_scope = (c->next_scope + 1) % CSCOPES;
-    free(m->json);
-    free(m->in);
-    *m = (cscope){units_json ? dh_xstrdup(units_json) : NULL, h, c->nunits, in};
-    return in;
+    return dh_scopememo_get(&c->scopes, units_json, (size_t)c->nunits, unit_code, c);
 }
 
 dh_status dh_agg_query_f(dh_app *app, const char *units_json, int group, bool rollup_today,

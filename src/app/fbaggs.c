@@ -16,8 +16,8 @@
 #include <string.h>
 
 #include "app/internal.h"
+#include "app/scopememo.h"
 #include "util/buf.h"
-#include "util/strmap.h"
 
 /* A unit's cumulative cells: cum[i] = the cells of the days [d0, d0 + i),
  * len + 1 entries (none while len is 0). */
@@ -44,6 +44,7 @@ struct dh_fbaggcache {
     int32_t *sorted; /* the units' indexes by ascending code */
     pend *p;         /* while refreshing */
     size_t np, pcap;
+    dh_scopememo scopes; /* the units of the copy in a query's scope */
 };
 
 dh_fbaggcache *dh_fbaggcache_new(void)
@@ -69,6 +70,7 @@ static void clear(dh_fbaggcache *c)
     c->np = c->pcap = 0;
     c->rev = 0;
     c->loaded = false;
+    dh_scopememo_clear(&c->scopes);
 }
 
 void dh_fbaggcache_free(dh_fbaggcache *c)
@@ -247,24 +249,9 @@ static int on_due(void *closure, const char *unit, int64_t n)
 
 /* Which units of the copy are in the JSON array of codes units_json (c->mu
  * held); malloc'd. */
-static bool *in_scope(const dh_fbaggcache *c, const char *units_json)
+static const char *unit_code(const void *copy, size_t i)
 {
-    bool *in = dh_xcalloc((size_t)c->n + 1, sizeof *in);
-    json_t *codes = units_json ? json_loads(units_json, 0, NULL) : NULL;
-    if (!codes) {
-        for (int32_t u = 0; u < c->n; u++)
-            in[u] = !units_json;
-        return in;
-    }
-    dh_strmap set = {0};
-    size_t i;
-    json_t *v;
-    json_array_foreach(codes, i, v) if (json_is_string(v)) dh_strmap_put(&set, json_string_value(v), "");
-    json_decref(codes);
-    for (int32_t u = 0; u < c->n; u++)
-        in[u] = dh_strmap_get(&set, c->units[u].code) != NULL;
-    dh_strmap_free(&set);
-    return in;
+    return ((const dh_fbaggcache *)copy)->units[i].code;
 }
 
 dh_status dh_fb_agg_stats(dh_app *app, const char *units_json, dh_date from, dh_date to,
@@ -282,7 +269,8 @@ dh_status dh_fb_agg_stats(dh_app *app, const char *units_json, dh_date from, dh_
         st = DH_FEEDBACK(conn)->count_open_due(conn, dh_date_start_vn(today), at, on_due,
                                                (void *[]){c, due}, e);
     dh_store_release(conn);
-    bool *in = st == DH_OK ? in_scope(c, units_json) : NULL;
+    const bool *in =
+        st == DH_OK ? dh_scopememo_get(&c->scopes, units_json, (size_t)c->n, unit_code, c) : NULL;
     for (int32_t k = 0; st == DH_OK && k < c->n; k++) {
         if (!in[c->sorted[k]])
             continue;
@@ -305,7 +293,6 @@ dh_status dh_fb_agg_stats(dh_app *app, const char *units_json, dh_date from, dh_
             break;
     }
     pthread_mutex_unlock(&c->mu);
-    free(in);
     free(due);
     return st;
 }
