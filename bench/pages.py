@@ -9,7 +9,10 @@ Starts build/dieuhanh serve on 127.0.0.1 (a free port), signs in as the demo adm
 the form, waits for the aggregates to load, then times each page over one keep-alive
 connection, with GET /api/v1/health as the HTTP floor measured in the same run. Client-side
 latency on the loopback is an upper bound of the server's time. Prints p50/p99 per page and
-the ratio of each p99 to the floor's."""
+the ratio of each p99 to the floor's.
+With PAGES=mega, the pages of a file made by build/bench/mega (the merged city: HCM, its
+commune HCM-C001, the dossier lists of every state over the city, a year and ten years of
+the overview) instead of bench/kpis.c's demo units."""
 import http.client
 import os
 import socket
@@ -33,6 +36,24 @@ PAGES = [
     "/quan-tri",
     "/cong-khai/chi-so/BRVT-VT?period=2025-Q2",
 ]
+if os.environ.get("PAGES") == "mega":
+    PAGES = [
+        "/tong-quan?unit=HCM&period=2026-10",
+        "/tong-quan?unit=HCM&period=2025",
+        "/tong-quan?unit=HCM&period=2016-11-01..2026-10-31",
+        "/tong-quan?unit=HCM-C001&period=2026-Q3",
+        "/don-vi/HCM-C001?period=2026-10",
+        "/ho-so?unit=HCM",
+        "/ho-so?unit=HCM&state=all",
+        "/ho-so?unit=HCM&state=resolved",
+        "/ho-so?unit=HCM&state=overdue",
+        "/ho-so?unit=HCM-C001&state=all",
+        "/ho-so?q=chung+thuc",
+        "/bao-cao?unit=HCM&period=2026-Q3",
+        "/chi-so-766?unit=HCM-C001&period=2026-Q3",
+        "/quan-tri",
+        "/cong-khai/chi-so/HCM-C001?period=2026-Q3",
+    ]
 
 
 def free_port():

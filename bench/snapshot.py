@@ -15,7 +15,8 @@ DBPATH: a SQLite file made by build/bench/mega (or build/bench/kpis); N overview
     the same answer as in 1;
  3. the overview for 2025 and 2026-10 (N requests each) and GET /api/v1/health (the floor) on
     one keep-alive connection; the SQL GROUP BY of bench/kpis.c over the dossiers table for the
-    same periods, 3 runs each.
+    same periods, 3 runs each (GB_RUNS). The periods: a day, a month, a quarter, a year and
+    ten years.
 The file is changed only in agg_snap and the meta counters of the snapshot."""
 import http.client
 import json
@@ -47,8 +48,12 @@ GROUP_SQL = """SELECT receiving_unit,
  FROM dossiers WHERE state <> 'incomplete' AND received_at < ?2
  AND (finished_at IS NULL OR finished_at >= ?1) GROUP BY receiving_unit"""
 
-# the periods as [start, end) instants (local midnight, UTC+7)
-PERIODS = {"2025": (1735664400, 1767200400), "2026-10": (1790787600, 1793466000)}
+# the periods as [start, end) instants (local midnight, UTC+7): a day, a month, a quarter,
+# a year, ten years
+PERIODS = {"2026-10-15": (1791997200, 1792083600), "2026-10": (1790787600, 1793466000),
+           "2026-Q3": (1782838800, 1790787600), "2025": (1735664400, 1767200400),
+           "2016-11-01..2026-10-31": (1477933200, 1793466000)}
+GB_RUNS = int(os.environ.get("GB_RUNS", "3"))
 
 
 def meta(db, key):
@@ -145,11 +150,11 @@ def main():
         xs = [s.get(OVERVIEW + name)[0] for _ in range(N)]
         gb = []
         with sqlite3.connect(DB, timeout=60) as c:
-            for _ in range(3):
+            for _ in range(GB_RUNS):
                 t = time.perf_counter()
                 c.execute(GROUP_SQL, (lo, hi)).fetchall()
                 gb.append((time.perf_counter() - t) * 1000)
-        print("     overview %-8s p50 %.2f ms p99 %.2f ms; GROUP BY p50 %.0f ms; GROUP BY / "
+        print("     overview %-22s p50 %.2f ms p99 %.2f ms; GROUP BY p50 %.0f ms; GROUP BY / "
               "overview p99 %.0fx (p50 %.0fx)"
               % (name, pct(xs, 50), pct(xs, 99), pct(gb, 50), pct(gb, 50) / pct(xs, 99),
                  pct(gb, 50) / pct(xs, 50)))

@@ -47,6 +47,11 @@ struct dh_aggcache {
      * (aggsnap.c) */
     int64_t ncells, since_snap;
     dh_scopememo scopes; /* the units of the copy in a query's scope */
+    /* the keys of each unit (ukeys[ustart[u] .. ustart[u+1]]), made when a
+     * query by key first needs them after keys were added: a commune's
+     * query by procedure reads its 150 keys, not the province's 30,000 */
+    int32_t *ustart, *ukeys;
+    bool ukeys_ok;
 };
 
 /* Empties c (its keys, units and revision; not its epoch). */

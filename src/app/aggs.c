@@ -342,6 +342,10 @@ void dh_aggcache_clear(dh_aggcache *c)
     c->ncells = c->since_snap = 0;
     c->loaded = false;
     dh_scopememo_clear(&c->scopes);
+    free(c->ustart);
+    free(c->ukeys);
+    c->ustart = c->ukeys = NULL;
+    c->ukeys_ok = false;
 }
 
 dh_aggcache *dh_aggcache_new(void)
@@ -376,6 +380,7 @@ int32_t dh_aggcache_unit(dh_aggcache *c, const char *code, bool create)
     memset(&c->units[c->nunits], 0, sizeof c->units[0]);
     c->units[c->nunits].code = dh_xstrdup(code);
     int32_t u = c->nunits++;
+    c->ukeys_ok = false;
     if ((size_t)c->nunits * 2 > c->uhcap) {
         free(c->uhash);
         c->uhcap = c->uhcap ? c->uhcap * 2 : 64;
@@ -415,6 +420,7 @@ static int on_key(void *cl, int32_t id, const char *unit, const char *procedure,
     k->uidx = dh_aggcache_unit(c, unit, true);
     if (id >= c->nkeys)
         c->nkeys = id + 1;
+    c->ukeys_ok = false;
     return 0;
 }
 
@@ -620,6 +626,30 @@ static const char *unit_code(const void *copy, size_t i)
     return ((const dh_aggcache *)copy)->units[i].code;
 }
 
+/* Makes c->ustart and c->ukeys current (c->mu held): the keys of each
+ * unit by a counting sort, in ascending id. */
+static void keys_by_unit(dh_aggcache *c)
+{
+    if (c->ukeys_ok)
+        return;
+    free(c->ustart);
+    free(c->ukeys);
+    c->ustart = dh_xcalloc((size_t)c->nunits + 1, sizeof *c->ustart);
+    for (int32_t k = 1; k < c->nkeys; k++)
+        if (c->keys[k].unit)
+            c->ustart[c->keys[k].uidx + 1]++;
+    for (int32_t u = 0; u < c->nunits; u++)
+        c->ustart[u + 1] += c->ustart[u];
+    c->ukeys = dh_xmalloc(((size_t)c->ustart[c->nunits] + 1) * sizeof *c->ukeys);
+    int32_t *at = dh_xmalloc(((size_t)c->nunits + 1) * sizeof *at);
+    memcpy(at, c->ustart, (size_t)c->nunits * sizeof *at);
+    for (int32_t k = 1; k < c->nkeys; k++)
+        if (c->keys[k].unit)
+            c->ukeys[at[c->keys[k].uidx]++] = k;
+    free(at);
+    c->ukeys_ok = true;
+}
+
 /* Which units of the copy are in the scope units_json (NULL: every unit);
  * valid while c->mu is held. */
 static const bool *in_scope(dh_aggcache *c, const char *units_json)
@@ -643,19 +673,8 @@ dh_status dh_agg_query_f(dh_app *app, const char *units_json, int group, bool ro
     if (st == DH_OK) {
         dh_kfigures f;
         const bool *in = in_scope(c, units_json);
-        if ((group == DH_GROUP_UNIT || group == DH_GROUP_NONE) && filtered) {
-            /* the unit rollups hold every procedure: add up the matching keys */
-            for (int32_t k = 1; k < c->nkeys; k++) {
-                ckey *ck = &c->keys[k];
-                if (!ck->unit || !in[ck->uidx] || !key_passes(ck, filter))
-                    continue;
-                figures_of((reader){&ck->s, NULL}, from, to, &f);
-                const char *key = group == DH_GROUP_NONE ? "*"
-                                  : rollup_today ? dh_agg_today_unit(reg, ck->unit, today)
-                                                 : ck->unit;
-                dh_kfigures_add(&group_for(&gs, key)->f, &f);
-            }
-        } else if (group == DH_GROUP_UNIT || group == DH_GROUP_NONE) {
+        bool by_unit = group == DH_GROUP_UNIT || group == DH_GROUP_NONE;
+        if (by_unit && !filtered) {
             for (int32_t u = 0; u < c->nunits; u++) {
                 if (!in[u])
                     continue;
@@ -666,16 +685,24 @@ dh_status dh_agg_query_f(dh_app *app, const char *units_json, int group, bool ro
                 dh_kfigures_add(&group_for(&gs, key)->f, &f);
             }
         } else {
-            for (int32_t k = 1; k < c->nkeys; k++) {
-                ckey *ck = &c->keys[k];
-                if (!ck->unit || !in[ck->uidx] || !key_passes(ck, filter))
-                    continue;
-                figures_of((reader){&ck->s, NULL}, from, to, &f);
-                const char *key = group == DH_GROUP_PROCEDURE ? ck->procedure
-                                  : *ck->field                ? ck->field
-                                                              : "Khác";
-                dh_kfigures_add(&group_for(&gs, key)->f, &f);
-            }
+            /* by key: the keys of the units in scope (the unit rollups hold
+             * every procedure, so a filtered query by unit adds up keys too) */
+            keys_by_unit(c);
+            for (int32_t u = 0; u < c->nunits; u++)
+                for (int32_t j = in[u] ? c->ustart[u] : 0; in[u] && j < c->ustart[u + 1]; j++) {
+                    ckey *ck = &c->keys[c->ukeys[j]];
+                    if (!key_passes(ck, filter))
+                        continue;
+                    figures_of((reader){&ck->s, NULL}, from, to, &f);
+                    const char *key = group == DH_GROUP_NONE ? "*"
+                                      : group == DH_GROUP_UNIT
+                                          ? (rollup_today ? dh_agg_today_unit(reg, ck->unit, today)
+                                                          : ck->unit)
+                                      : group == DH_GROUP_PROCEDURE ? ck->procedure
+                                      : *ck->field                  ? ck->field
+                                                                    : "Khác";
+                    dh_kfigures_add(&group_for(&gs, key)->f, &f);
+                }
         }
         pthread_mutex_unlock(&c->mu);
     }

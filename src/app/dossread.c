@@ -161,7 +161,10 @@ dh_status dh_app_dossier_get(dh_app *app, const dh_actor *a, const char *code, b
 
 /* ---- The units of recent scopes. ---------------------------------------- */
 
-enum { SCOPES = 32 };
+/* Direct-mapped by (root, subtree, day): a page that ranks a unit among
+ * its siblings asks for 168 communes' scopes in turn, which a short list
+ * of the last ones would forget before they are asked again. */
+enum { SCOPES = 2048 };
 
 typedef struct scope_memo {
     int64_t rev; /* the registry's; 0: an empty slot */
@@ -174,8 +177,16 @@ typedef struct scope_memo {
 struct dh_scopecache {
     pthread_mutex_t mu;
     scope_memo e[SCOPES];
-    int next;
 };
+
+static size_t scope_slot(int32_t root, bool subtree, dh_date day)
+{
+    uint64_t h = ((uint64_t)(uint32_t)root << 33) ^ ((uint64_t)subtree << 32) ^ (uint32_t)day;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    return (size_t)(h % SCOPES);
+}
 
 struct dh_scopecache *dh_scopecache_new(void)
 {
@@ -200,12 +211,9 @@ static char *scope_get(struct dh_scopecache *sc, int64_t rev, int32_t root, bool
 {
     char *out = NULL;
     pthread_mutex_lock(&sc->mu);
-    for (int i = 0; i < SCOPES && !out; i++) {
-        const scope_memo *m = &sc->e[i];
-        if (m->json && m->rev == rev && m->root == root && m->subtree == subtree &&
-            m->day == day)
-            out = dh_xstrdup(m->json);
-    }
+    const scope_memo *m = &sc->e[scope_slot(root, subtree, day)];
+    if (m->json && m->rev == rev && m->root == root && m->subtree == subtree && m->day == day)
+        out = dh_xstrdup(m->json);
     pthread_mutex_unlock(&sc->mu);
     return out;
 }
@@ -214,8 +222,7 @@ static void scope_put(struct dh_scopecache *sc, int64_t rev, int32_t root, bool 
                       dh_date day, const char *json)
 {
     pthread_mutex_lock(&sc->mu);
-    scope_memo *m = &sc->e[sc->next];
-    sc->next = (sc->next + 1) % SCOPES;
+    scope_memo *m = &sc->e[scope_slot(root, subtree, day)];
     free(m->json);
     *m = (scope_memo){rev, root, subtree, day, dh_xstrdup(json)};
     pthread_mutex_unlock(&sc->mu);

@@ -225,9 +225,14 @@ static dh_status score_unit(dh_app *app, const dh_actor *a, const dh_unitreg *re
         else if (!strcmp(f_, "payment_used"))
             num = cat.paid_online_used, den = cat.fee_bearing,
             reason = "không có TTHC có phí, lệ phí thuộc cấp của đơn vị";
-        json_t *o = json_pack("{s:s,s:s,s:s,s:f}", "code", d->code, "name", d->name, "formula",
-                              d->formula, "max_points", d->max_points);
-        json_object_set_new(o, "threshold", d->threshold > 0 ? json_real(d->threshold) : json_null());
+        /* the indicators' documents only for the unit shown, not for each
+         * of the (up to 168) siblings ranked beside it */
+        json_t *o = details ? json_pack("{s:s,s:s,s:s,s:f}", "code", d->code, "name", d->name,
+                                        "formula", d->formula, "max_points", d->max_points)
+                            : NULL;
+        if (o)
+            json_object_set_new(o, "threshold",
+                                d->threshold > 0 ? json_real(d->threshold) : json_null());
         double rate = NAN;
         /* The two feedback indicators of 766 are computed from the feedback
          * records where the period has any (replacing a value typed in),
@@ -236,45 +241,48 @@ static dh_status score_unit(dh_app *app, const dh_actor *a, const dh_unitreg *re
         bool from_feedback = dh_i766_fb_fraction(&fb.fig, d->code, &fnum, &fden);
         if (!strcmp(f_, "manual") && from_feedback) {
             source = "feedback";
-            json_object_set_new(o, "numerator", json_integer(fnum));
-            json_object_set_new(o, "denominator", json_integer(fden));
+            num = fnum, den = fden;
             rate = 100.0 * (double)fnum / (double)fden;
         } else if (!strcmp(f_, "manual")) {
             json_t *mv = json_object_get(m.values, d->code);
             if (mv) {
                 source = "manual";
                 rate = json_real_value(json_object_get(mv, "value"));
-                json_object_set(o, "entered", mv);
+                if (o)
+                    json_object_set(o, "entered", mv);
             } else {
                 source = "none";
                 reason = "chưa có dữ liệu: nhập tay (dieuhanh index set, hoặc PUT "
                          "/api/v1/index/766/values)";
             }
-        } else {
+        } else if (den > 0) {
+            rate = 100.0 * (double)num / (double)den;
+        }
+        bool fraction = strcmp(source, "manual") && strcmp(source, "none");
+        if (o && fraction) {
             json_object_set_new(o, "numerator", json_integer(num));
             json_object_set_new(o, "denominator", json_integer(den));
-            if (den > 0)
-                rate = 100.0 * (double)num / (double)den;
         }
-        json_object_set_new(o, "source", json_string(source));
+        if (o)
+            json_object_set_new(o, "source", json_string(source));
         gmax += d->max_points;
-        if (isnan(rate)) {
+        if (isnan(rate) && o) {
             json_object_set_new(o, "rate", json_null());
             json_object_set_new(o, "points", json_null());
             json_object_set_new(o, "na_reason", json_string(reason));
-        } else {
+        } else if (!isnan(rate)) {
             double pts = dh_i766_points(rate, d->max_points, d->threshold);
-            json_object_set_new(o, "rate", json_real(dh_i766_round2(rate)));
-            json_object_set_new(o, "points", json_real(pts));
+            if (o) {
+                json_object_set_new(o, "rate", json_real(dh_i766_round2(rate)));
+                json_object_set_new(o, "points", json_real(pts));
+            }
             gpoints += pts;
             gavail += d->max_points;
             out->total += pts;
             out->max_available += d->max_points;
         }
-        if (details)
+        if (o)
             json_array_append_new(json_object_get(group, "indicators"), o);
-        else
-            json_decref(o);
     }
     if (group) {
         json_object_set_new(group, "points", json_real(dh_i766_round2(gpoints)));

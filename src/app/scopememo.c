@@ -20,12 +20,10 @@ const bool *dh_scopememo_get(dh_scopememo *m, const char *units_json, size_t n,
                              dh_scope_code_fn code_of, const void *copy)
 {
     uint64_t h = units_json ? fnv(units_json) : 0;
-    for (int i = 0; i < DH_SCOPEMEMO_SLOTS; i++) {
-        const dh_scopememo_slot *s = &m->s[i];
-        if (s->in && s->n == n && s->hash == h &&
-            (units_json ? s->json && !strcmp(s->json, units_json) : !s->json))
-            return s->in;
-    }
+    dh_scopememo_slot *s = &m->s[h % DH_SCOPEMEMO_SLOTS];
+    if (s->in && s->n == n && s->hash == h &&
+        (units_json ? s->json && !strcmp(s->json, units_json) : !s->json))
+        return s->in;
     bool *in = dh_xcalloc(n + 1, sizeof *in);
     if (!units_json) {
         for (size_t u = 0; u < n; u++)
@@ -42,8 +40,6 @@ const bool *dh_scopememo_get(dh_scopememo *m, const char *units_json, size_t n,
             in[u] = dh_strmap_get(&set, code_of(copy, u)) != NULL;
         dh_strmap_free(&set);
     }
-    dh_scopememo_slot *s = &m->s[m->next];
-    m->next = (m->next + 1) % DH_SCOPEMEMO_SLOTS;
     free(s->json);
     free(s->in);
     *s = (dh_scopememo_slot){units_json ? dh_xstrdup(units_json) : NULL, h, n, in};

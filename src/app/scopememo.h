@@ -20,7 +20,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum { DH_SCOPEMEMO_SLOTS = 16 };
+/* direct-mapped by the text's hash: a ranking of 168 communes asks for
+ * each one's scope in turn, page after page */
+enum { DH_SCOPEMEMO_SLOTS = 512 };
 
 typedef struct dh_scopememo_slot {
     char *json; /* NULL: every unit, or an empty slot when in is NULL */
@@ -31,7 +33,6 @@ typedef struct dh_scopememo_slot {
 
 typedef struct dh_scopememo {
     dh_scopememo_slot s[DH_SCOPEMEMO_SLOTS];
-    int next;
 } dh_scopememo;
 
 /* The code of the copy's unit i (borrowed). */

@@ -248,3 +248,20 @@ def test_kpis_for_one_field_or_procedure(ctx):
                  field="procedure")
     expect_error(s.request("GET", base + "&field=" + quote("Không có"), token=admin), 422,
                  field="field")
+
+
+def test_kpis_by_field_see_keys_added_after_a_query(ctx):
+    """The readers' copy lists each unit's keys for queries by key (aggs.c); a key
+    made by a later batch (a new procedure of the unit) is in the next answer."""
+    s, admin = setup(ctx)
+    first = [e for e in EVENTS if e["dossier"] in ("A", "B", "C")]  # Hộ tịch only
+    assert s.request("POST", "/api/v1/dossier-events", {"events": first},
+                     token=admin).status == 201
+    base = "/api/v1/kpis?unit=VT-P1&period=2025-03&group_by=field"
+    by = {i["key"]: i for i in s.request("GET", base, token=admin).json["items"]}
+    assert set(by) == {"Hộ tịch"}
+    rest = [e for e in EVENTS if e not in first]
+    assert s.request("POST", "/api/v1/dossier-events", {"events": rest},
+                     token=admin).status == 201
+    by = {i["key"]: i for i in s.request("GET", base, token=admin).json["items"]}
+    assert {k: [v[x] for x in KEYS] for k, v in by.items()} == WANT
