@@ -91,7 +91,14 @@ typedef struct dh_dseg {
     int64_t lo, hi;
     bool nulls;
     int test; /* DH_DSEG_* */
+    /* when set (with state): only this unit's rows, read on the index led
+     * by (unit, state) (the walk by unit of a small subtree, dsegs.c) */
+    const char *unit;
 } dh_dseg;
+/* A scope of at most this many units that is not `wide` is walked unit by
+ * unit: each unit's range of each state of a segment from the cursor, at
+ * most a page each, merged in (due_effective, code) order. */
+enum { DH_DSEG_UNITS_MAX = 64 };
 /* Whether the first page of f is read by unit (an index range per unit of
  * the scope, merged and sorted) rather than by segments: only for the open
  * states whose lists leave out the dossiers without a deadline (overdue,

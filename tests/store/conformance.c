@@ -1396,7 +1396,9 @@ static void dossiers_keyset_pages(void **state)
                                           "in_progress", "paused", "resolved", "closed",
                                           "early",  "on_time", "late"};
     for (size_t fi = 0; fi < sizeof filters / sizeof *filters; fi++)
-        for (int subtree = 0; subtree <= 1; subtree++) {
+        for (int subtree = 0; subtree <= 2; subtree++) {
+            /* 1: two units, walked unit by unit (dsegs.c); 2: the same two
+             * as a `wide` scope, walked by segments with the unit tested */
             ks_state = filters[fi];
             ks_row want[KS_N];
             int nw = 0;
@@ -1411,6 +1413,7 @@ static void dossiers_keyset_pages(void **state)
             dh_dossier_filter all = {.now = NOW, .limit = 1000, .state = ks_state};
             if (subtree)
                 all.units_json = "[\"U1\",\"U2\"]";
+            all.wide = subtree == 2;
             ks_page one = {0};
             OK(DH_DOSSIERS(c)->list_dossiers(c, &all, ks_on_row, &one, &e));
             if (strcmp(one.codes, whole))

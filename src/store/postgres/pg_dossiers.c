@@ -372,9 +372,12 @@ static dh_status seg_read(dh_conn *c, const dh_dossier_filter *f, const dh_dseg 
                           int64_t after_due, const char *after_code, int64_t limit,
                           dh_dossier_cb cb, void *closure, dh_err *e)
 {
-    static const char *const sql[2][2] = {
+    static const char *const sql[3][2] = {
         {SEG_RANGE(DH_DOSSIER_PHASE, "int"), SEG_NULLS(DH_DOSSIER_PHASE, "int")},
-        {SEG_RANGE("state", "text"), SEG_NULLS("state", "text")}};
+        {SEG_RANGE("state", "text"), SEG_NULLS("state", "text")},
+        /* one unit's rows of one state (the walk by unit, dsegs.c) */
+        {SEG_RANGE("unit = $16::text AND state", "text"),
+         SEG_NULLS("unit = $16::text AND state", "text")}};
     dh_pg_params p = {0};
     if (g->state)
         dh_pg_text(&p, g->state);                  /* $1 */
@@ -397,8 +400,11 @@ static dh_status seg_read(dh_conn *c, const dh_dossier_filter *f, const dh_dseg 
     dh_pg_int(&p, g->test);                        /* $13 */
     dh_pg_int(&p, (int64_t)f->now);                /* $14 */
     dh_pg_text(&p, f->state);                      /* $15 */
+    bool by_unit = g->unit && g->state;
+    if (by_unit)
+        dh_pg_text(&p, g->unit);                   /* $16 */
     bool any = false;
-    return run_dossiers(c, sql[g->state != NULL][nulls], &p, cb, closure, &any, e);
+    return run_dossiers(c, sql[by_unit ? 2 : g->state != NULL][nulls], &p, cb, closure, &any, e);
 }
 
 static dh_status pg_list_dossiers(dh_conn *c, const dh_dossier_filter *f, dh_dossier_cb cb,

@@ -295,12 +295,15 @@ static dh_status seg_read(dh_conn *c, const dh_dossier_filter *f, const dh_dseg 
                           int64_t after_due, const char *after_code, int64_t limit,
                           dh_dossier_cb cb, void *closure, dh_err *e)
 {
-    static const char *const sql[2][2] = {
+    static const char *const sql[3][2] = {
         {SEG_RANGE("dossiers_phase_due_code", DH_DOSSIER_PHASE),
          SEG_NULLS("dossiers_phase_due_code", DH_DOSSIER_PHASE)},
         {SEG_RANGE("dossiers_state_due_code", "state"),
-         SEG_NULLS("dossiers_state_due_code", "state")}};
-    sqlite3_stmt *st = dh_sq_stmt(c, sql[g->state != NULL][nulls], e);
+         SEG_NULLS("dossiers_state_due_code", "state")},
+        /* one unit's rows of one state (the walk by unit, dsegs.c) */
+        {SEG_RANGE("dossiers_unit_state", "unit = ?16 AND state"),
+         SEG_NULLS("dossiers_unit_state", "unit = ?16 AND state")}};
+    sqlite3_stmt *st = dh_sq_stmt(c, sql[g->unit && g->state ? 2 : g->state != NULL][nulls], e);
     if (!st)
         return DH_E_DB;
     if (g->state)
@@ -328,6 +331,8 @@ static dh_status seg_read(dh_conn *c, const dh_dossier_filter *f, const dh_dseg 
     sqlite3_bind_int64(st, 14, (sqlite3_int64)f->now);
     if (f->state)
         dh_sq_bind_text(st, 15, f->state);
+    if (g->unit && g->state)
+        dh_sq_bind_text(st, 16, g->unit);
     bool any = false;
     return dossier_rows(c, st, cb, closure, &any, e);
 }
