@@ -52,6 +52,11 @@ struct dh_aggcache {
      * query by procedure reads its 150 keys, not the province's 30,000 */
     int32_t *ustart, *ukeys;
     bool ukeys_ok;
+    /* the sum of every unit's rollup (a province's total and trends when
+     * its scope holds every unit of the copy): made from the rollups when
+     * first asked for, then kept up to date cell by cell like them */
+    dh_kcum total;
+    bool total_ok;
 };
 
 /* Empties c (its keys, units and revision; not its epoch). */

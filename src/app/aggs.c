@@ -346,6 +346,8 @@ void dh_aggcache_clear(dh_aggcache *c)
     free(c->ukeys);
     c->ustart = c->ukeys = NULL;
     c->ukeys_ok = false;
+    dh_kcum_free(&c->total);
+    c->total_ok = false;
 }
 
 dh_aggcache *dh_aggcache_new(void)
@@ -442,6 +444,8 @@ static int on_cell(void *cl, int32_t key, int32_t day, const dh_kcell *cell, int
     dh_kcell_add(&delta, &old, -1);
     if (c->bulk || (!dh_kcell_zero(&delta) && !dh_kcum_add(&c->units[k->uidx].s, day, &delta)))
         c->touched[k->uidx] = true; /* a day outside the rollup's span: remade */
+    if (c->total_ok && (c->bulk || (!dh_kcell_zero(&delta) && !dh_kcum_add(&c->total, day, &delta))))
+        c->total_ok = false; /* remade from the rollups when next asked for */
     return 0;
 }
 
@@ -651,10 +655,24 @@ static void keys_by_unit(dh_aggcache *c)
 }
 
 /* Which units of the copy are in the scope units_json (NULL: every unit);
- * valid while c->mu is held. */
-static const bool *in_scope(dh_aggcache *c, const char *units_json)
+ * valid while c->mu is held. *all: every unit of the copy is. */
+static const bool *in_scope(dh_aggcache *c, const char *units_json, bool *all)
 {
-    return dh_scopememo_get(&c->scopes, units_json, (size_t)c->nunits, unit_code, c);
+    return dh_scopememo_get(&c->scopes, units_json, (size_t)c->nunits, unit_code, c, all);
+}
+
+/* The sum of every unit's rollup, made when first needed (c->mu held). */
+static const dh_kcum *total_of(dh_aggcache *c)
+{
+    if (!c->total_ok) {
+        const dh_kcum **src = dh_xmalloc(((size_t)c->nunits + 1) * sizeof *src);
+        for (int32_t u = 0; u < c->nunits; u++)
+            src[u] = &c->units[u].s;
+        dh_kcum_sum_cums(&c->total, src, (size_t)c->nunits);
+        free(src);
+        c->total_ok = true;
+    }
+    return &c->total;
 }
 
 dh_status dh_agg_query_f(dh_app *app, const char *units_json, int group, bool rollup_today,
@@ -672,9 +690,13 @@ dh_status dh_agg_query_f(dh_app *app, const char *units_json, int group, bool ro
     groups gs = {0};
     if (st == DH_OK) {
         dh_kfigures f;
-        const bool *in = in_scope(c, units_json);
+        bool all;
+        const bool *in = in_scope(c, units_json, &all);
         bool by_unit = group == DH_GROUP_UNIT || group == DH_GROUP_NONE;
-        if (by_unit && !filtered) {
+        if (group == DH_GROUP_NONE && !filtered && all && c->nunits) {
+            figures_of((reader){NULL, total_of(c)}, from, to, &f);
+            dh_kfigures_add(&group_for(&gs, "*")->f, &f);
+        } else if (by_unit && !filtered) {
             for (int32_t u = 0; u < c->nunits; u++) {
                 if (!in[u])
                     continue;
@@ -740,13 +762,18 @@ dh_status dh_agg_query_buckets(dh_app *app, const char *units_json, const dh_agg
     dh_aggcache *c = app->agg;
     dh_status st = dh_aggcache_locked(app, e);
     if (st == DH_OK) {
-        const bool *in = in_scope(c, units_json);
+        bool all;
+        const bool *in = in_scope(c, units_json, &all);
+        bool whole = !filtered && all && c->nunits;
         /* a series' cumulative counts are read once per bucket boundary:
          * the buckets are usually contiguous, so a bucket's start is the
-         * previous one's end */
-        for (int32_t i = filtered ? 1 : 0; i < (filtered ? c->nkeys : c->nunits); i++) {
+         * previous one's end; every unit at once: their sum, read once */
+        for (int32_t i = filtered ? 1 : 0; i < (filtered ? c->nkeys : whole ? 1 : c->nunits);
+             i++) {
             reader s = {NULL, NULL};
-            if (filtered) {
+            if (whole) {
+                s.unit = total_of(c);
+            } else if (filtered) {
                 ckey *ck = &c->keys[i];
                 if (!ck->unit || !in[ck->uidx] || !key_passes(ck, filter))
                     continue;

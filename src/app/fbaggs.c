@@ -270,7 +270,7 @@ dh_status dh_fb_agg_stats(dh_app *app, const char *units_json, dh_date from, dh_
                                                (void *[]){c, due}, e);
     dh_store_release(conn);
     const bool *in =
-        st == DH_OK ? dh_scopememo_get(&c->scopes, units_json, (size_t)c->n, unit_code, c) : NULL;
+        st == DH_OK ? dh_scopememo_get(&c->scopes, units_json, (size_t)c->n, unit_code, c, NULL) : NULL;
     for (int32_t k = 0; st == DH_OK && k < c->n; k++) {
         if (!in[c->sorted[k]])
             continue;

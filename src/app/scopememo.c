@@ -17,13 +17,16 @@ static uint64_t fnv(const char *s)
 }
 
 const bool *dh_scopememo_get(dh_scopememo *m, const char *units_json, size_t n,
-                             dh_scope_code_fn code_of, const void *copy)
+                             dh_scope_code_fn code_of, const void *copy, bool *all)
 {
     uint64_t h = units_json ? fnv(units_json) : 0;
     dh_scopememo_slot *s = &m->s[h % DH_SCOPEMEMO_SLOTS];
     if (s->in && s->n == n && s->hash == h &&
-        (units_json ? s->json && !strcmp(s->json, units_json) : !s->json))
+        (units_json ? s->json && !strcmp(s->json, units_json) : !s->json)) {
+        if (all)
+            *all = s->all;
         return s->in;
+    }
     bool *in = dh_xcalloc(n + 1, sizeof *in);
     if (!units_json) {
         for (size_t u = 0; u < n; u++)
@@ -40,9 +43,14 @@ const bool *dh_scopememo_get(dh_scopememo *m, const char *units_json, size_t n,
             in[u] = dh_strmap_get(&set, code_of(copy, u)) != NULL;
         dh_strmap_free(&set);
     }
+    bool every = true;
+    for (size_t u = 0; u < n && every; u++)
+        every = in[u];
     free(s->json);
     free(s->in);
-    *s = (dh_scopememo_slot){units_json ? dh_xstrdup(units_json) : NULL, h, n, in};
+    *s = (dh_scopememo_slot){units_json ? dh_xstrdup(units_json) : NULL, h, n, in, every};
+    if (all)
+        *all = every;
     return in;
 }
 

@@ -422,6 +422,34 @@ bool dh_kcum_add(dh_kcum *c, int32_t day, const dh_kcell *delta)
     return true;
 }
 
+void dh_kcum_sum_cums(dh_kcum *c, const dh_kcum *const *src, size_t n)
+{
+    int32_t lo = INT32_MAX, hi = INT32_MIN;
+    for (size_t i = 0; i < n; i++)
+        if (src[i]->cum && src[i]->len > 0) {
+            if (src[i]->d0 < lo)
+                lo = src[i]->d0;
+            if (src[i]->d0 + src[i]->len > hi)
+                hi = src[i]->d0 + src[i]->len;
+        }
+    dh_kcum_free(c);
+    if (lo >= hi)
+        return;
+    c->cum = dh_xcalloc((size_t)(hi - lo) + 1, sizeof *c->cum);
+    c->d0 = lo;
+    c->len = hi - lo;
+    for (size_t k = 0; k < n; k++) {
+        const dh_kcum *s = src[k];
+        if (!s->cum || s->len <= 0)
+            continue;
+        /* cum[i] holds the days before lo + i: s's entry i - (s->d0 - lo),
+         * nothing before s's start, its total after its end */
+        int32_t off = s->d0 - lo;
+        for (int32_t i = off + 1; i <= c->len; i++)
+            dh_kcell_add(&c->cum[i], &s->cum[i - off > s->len ? s->len : i - off], 1);
+    }
+}
+
 void dh_kcum_before(const dh_kcum *c, int32_t x, dh_kcell *out)
 {
     if (!c->cum || x <= c->d0) {

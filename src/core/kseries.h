@@ -92,6 +92,10 @@ void dh_kcum_sum_of(dh_kcum *c, dh_kseries *const *src, size_t n);
  * outside c's span; the holder then remakes it with dh_kcum_sum_of. */
 bool dh_kcum_add(dh_kcum *c, int32_t day, const dh_kcell *delta);
 void dh_kcum_before(const dh_kcum *c, int32_t x, dh_kcell *out);
+/* Replaces c by the sum of the n cumulative arrays src[i] (each read as
+ * dh_kcum_before reads it: nothing before its span, its total after):
+ * O(n x the union of their spans), no series read. */
+void dh_kcum_sum_cums(dh_kcum *c, const dh_kcum *const *src, size_t n);
 
 /* Saving and loading (the readers' copy's snapshot, app/aggsnap.c): a
  * series as its blocks' encoded cells and its total, little-endian (its

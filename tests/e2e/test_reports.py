@@ -258,10 +258,17 @@ def test_kpis_by_field_see_keys_added_after_a_query(ctx):
     assert s.request("POST", "/api/v1/dossier-events", {"events": first},
                      token=admin).status == 201
     base = "/api/v1/kpis?unit=VT-P1&period=2025-03&group_by=field"
+    total = "/api/v1/kpis?unit=VT-P1&period=2025-03"
     by = {i["key"]: i for i in s.request("GET", base, token=admin).json["items"]}
     assert set(by) == {"Hộ tịch"}
+    # the scope holds every unit of the copy: the total of every unit's rollup,
+    # kept up to date by the next batch
+    k = s.request("GET", total, token=admin).json["items"][0]
+    assert k["received_total"] == 2
     rest = [e for e in EVENTS if e not in first]
     assert s.request("POST", "/api/v1/dossier-events", {"events": rest},
                      token=admin).status == 201
     by = {i["key"]: i for i in s.request("GET", base, token=admin).json["items"]}
     assert {k: [v[x] for x in KEYS] for k, v in by.items()} == WANT
+    k = s.request("GET", total, token=admin).json["items"][0]
+    assert [k[x] for x in KEYS] == TOTAL

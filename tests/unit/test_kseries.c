@@ -255,11 +255,54 @@ static void test_rollup_is_the_sum(void **state)
     free(ref);
 }
 
+/* The sum of units' rollups (a province's total, src/app/aggs.c) reads as
+ * the rollup of every unit's series together, at every day: before all the
+ * spans, inside them, between and after them. */
+static void test_sum_of_rollups(void **state)
+{
+    (void)state;
+    int32_t d0 = dh_date_from_ymd(2016, 1, 1);
+    enum { NU = 6 };
+    dh_kseries parts[NU] = {{0}};
+    dh_kcum units[NU] = {{0}}, total = {0}, every = {0};
+    const dh_kcum *up[NU];
+    dh_kseries *all[NU];
+    for (int i = 0; i < NU; i++) {
+        /* spans apart, overlapping, one inside another, one empty */
+        int32_t lo = d0 + below(SPAN / 2), hi = i == 3 ? lo : lo + 1 + below(SPAN / 2);
+        for (int32_t d = lo; d < hi; d += 1 + below(5)) {
+            dh_kcell c;
+            random_cell(&c, false);
+            dh_kseries_add(&parts[i], d, &c);
+        }
+        dh_kseries *one = &parts[i];
+        dh_kcum_sum_of(&units[i], &one, 1);
+        up[i] = &units[i];
+        all[i] = &parts[i];
+    }
+    dh_kcum_sum_cums(&total, up, NU);
+    dh_kcum_sum_of(&every, all, NU);
+    for (int32_t x = d0 - 40; x < d0 + SPAN + 40; x++) {
+        dh_kcell want, got;
+        dh_kcum_before(&every, x, &want);
+        dh_kcum_before(&total, x, &got);
+        assert_memory_equal(&want, &got, sizeof want);
+    }
+    for (int i = 0; i < NU; i++) {
+        dh_kcum_free(&units[i]);
+        dh_kseries_free(&parts[i]);
+    }
+    dh_kcum_sum_cums(&total, up, 0); /* nothing: empty */
+    assert_null(total.cum);
+    dh_kcum_free(&every);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_matches_dense),
         cmocka_unit_test(test_rollup_is_the_sum),
+        cmocka_unit_test(test_sum_of_rollups),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
