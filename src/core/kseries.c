@@ -396,17 +396,25 @@ void dh_kcum_free(dh_kcum *c)
     memset(c, 0, sizeof *c);
 }
 
+/* Empties c and gives it the zeroed span [lo, hi): false when empty. */
+static bool cum_span(dh_kcum *c, int32_t lo, int32_t hi)
+{
+    dh_kcum_free(c);
+    if (lo >= hi)
+        return false;
+    c->cum = dh_xcalloc((size_t)(hi - lo) + 1, sizeof *c->cum);
+    c->d0 = lo;
+    c->len = hi - lo;
+    return true;
+}
+
 void dh_kcum_sum_of(dh_kcum *c, dh_kseries *const *src, size_t n)
 {
     int32_t lo, hi;
     span_of(src, n, &lo, &hi);
-    dh_kcum_free(c);
-    if (lo >= hi)
+    if (!cum_span(c, lo, hi))
         return;
     /* cum[i + 1] first holds day i's cell, then the running sum */
-    c->cum = dh_xcalloc((size_t)(hi - lo) + 1, sizeof *c->cum);
-    c->d0 = lo;
-    c->len = hi - lo;
     for (size_t i = 0; i < n; i++)
         sum_into(src[i], c->cum + 1, lo, hi - lo);
     for (int32_t i = 1; i <= c->len; i++)
@@ -432,12 +440,8 @@ void dh_kcum_sum_cums(dh_kcum *c, const dh_kcum *const *src, size_t n)
             if (src[i]->d0 + src[i]->len > hi)
                 hi = src[i]->d0 + src[i]->len;
         }
-    dh_kcum_free(c);
-    if (lo >= hi)
+    if (!cum_span(c, lo, hi))
         return;
-    c->cum = dh_xcalloc((size_t)(hi - lo) + 1, sizeof *c->cum);
-    c->d0 = lo;
-    c->len = hi - lo;
     for (size_t k = 0; k < n; k++) {
         const dh_kcum *s = src[k];
         if (!s->cum || s->len <= 0)
