@@ -52,11 +52,18 @@ struct dh_aggcache {
      * query by procedure reads its 150 keys, not the province's 30,000 */
     int32_t *ustart, *ukeys;
     bool ukeys_ok;
-    /* the sum of every unit's rollup (a province's total and trends when
-     * its scope holds every unit of the copy): made from the rollups when
-     * first asked for, then kept up to date cell by cell like them */
-    dh_kcum total;
-    bool total_ok;
+    /* the sums of the unit rollups of the last wide scopes (a province's
+     * total and trends): made from the rollups when first asked for, then
+     * kept up to date cell by cell like them */
+    struct stotal {
+        char *json; /* the scope's text; NULL: every unit */
+        uint64_t hash;
+        int32_t n; /* the copy's units when made; in[] has n + 1 */
+        bool *in;
+        dh_kcum cum;
+        bool used, ok;
+    } stot[8];
+    int stot_next;
 };
 
 /* Empties c (its keys, units and revision; not its epoch). */

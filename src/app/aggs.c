@@ -346,8 +346,13 @@ void dh_aggcache_clear(dh_aggcache *c)
     free(c->ukeys);
     c->ustart = c->ukeys = NULL;
     c->ukeys_ok = false;
-    dh_kcum_free(&c->total);
-    c->total_ok = false;
+    for (int i = 0; i < 8; i++) {
+        free(c->stot[i].json);
+        free(c->stot[i].in);
+        dh_kcum_free(&c->stot[i].cum);
+    }
+    memset(c->stot, 0, sizeof c->stot);
+    c->stot_next = 0;
 }
 
 dh_aggcache *dh_aggcache_new(void)
@@ -444,8 +449,12 @@ static int on_cell(void *cl, int32_t key, int32_t day, const dh_kcell *cell, int
     dh_kcell_add(&delta, &old, -1);
     if (c->bulk || (!dh_kcell_zero(&delta) && !dh_kcum_add(&c->units[k->uidx].s, day, &delta)))
         c->touched[k->uidx] = true; /* a day outside the rollup's span: remade */
-    if (c->total_ok && (c->bulk || (!dh_kcell_zero(&delta) && !dh_kcum_add(&c->total, day, &delta))))
-        c->total_ok = false; /* remade from the rollups when next asked for */
+    for (int i = 0; i < 8; i++) {
+        struct stotal *t = &c->stot[i];
+        if (t->ok && k->uidx < t->n && t->in[k->uidx] &&
+            (c->bulk || (!dh_kcell_zero(&delta) && !dh_kcum_add(&t->cum, day, &delta))))
+            t->ok = false; /* remade from the rollups when next asked for */
+    }
     return 0;
 }
 
@@ -655,24 +664,59 @@ static void keys_by_unit(dh_aggcache *c)
 }
 
 /* Which units of the copy are in the scope units_json (NULL: every unit);
- * valid while c->mu is held. *all: every unit of the copy is. */
-static const bool *in_scope(dh_aggcache *c, const char *units_json, bool *all)
+ * valid while c->mu is held. *nin: how many. */
+static const bool *in_scope(dh_aggcache *c, const char *units_json, size_t *nin)
 {
-    return dh_scopememo_get(&c->scopes, units_json, (size_t)c->nunits, unit_code, c, all);
+    return dh_scopememo_get(&c->scopes, units_json, (size_t)c->nunits, unit_code, c, nin);
 }
 
-/* The sum of every unit's rollup, made when first needed (c->mu held). */
-static const dh_kcum *total_of(dh_aggcache *c)
+/* A scope of at least this many units of the copy (16;
+ * DIEUHANH_AGG_SCOPE_TOTAL_MIN, for the tests) is read as the sum of their
+ * rollups, kept (struct stotal); a smaller one unit by unit. */
+static size_t stot_min_units(void)
 {
-    if (!c->total_ok) {
-        const dh_kcum **src = dh_xmalloc(((size_t)c->nunits + 1) * sizeof *src);
-        for (int32_t u = 0; u < c->nunits; u++)
-            src[u] = &c->units[u].s;
-        dh_kcum_sum_cums(&c->total, src, (size_t)c->nunits);
-        free(src);
-        c->total_ok = true;
+    static int v;
+    if (!v)
+        v = dh_job_interval("DIEUHANH_AGG_SCOPE_TOTAL_MIN", 16);
+    return (size_t)v;
+}
+
+/* The sum of the rollups of the units in[] of scope units_json (c->mu
+ * held): remembered for the last 8 wide scopes. */
+static const dh_kcum *scope_total(dh_aggcache *c, const char *units_json, const bool *in)
+{
+    uint64_t h = units_json ? hash_str(units_json) : 0;
+    struct stotal *t = NULL;
+    for (int i = 0; i < 8 && !t; i++) {
+        struct stotal *s = &c->stot[i];
+        if (s->used && s->hash == h && s->n == c->nunits &&
+            (units_json ? s->json && !strcmp(s->json, units_json) : !s->json))
+            t = s;
     }
-    return &c->total;
+    if (!t) {
+        t = &c->stot[c->stot_next];
+        c->stot_next = (c->stot_next + 1) % 8;
+        free(t->json);
+        free(t->in);
+        t->json = units_json ? dh_xstrdup(units_json) : NULL;
+        t->hash = h;
+        t->n = c->nunits;
+        t->in = dh_xmalloc(((size_t)c->nunits + 1) * sizeof *t->in);
+        memcpy(t->in, in, ((size_t)c->nunits + 1) * sizeof *t->in);
+        t->used = true;
+        t->ok = false;
+    }
+    if (!t->ok) {
+        const dh_kcum **src = dh_xmalloc(((size_t)c->nunits + 1) * sizeof *src);
+        size_t n = 0;
+        for (int32_t u = 0; u < c->nunits; u++)
+            if (in[u])
+                src[n++] = &c->units[u].s;
+        dh_kcum_sum_cums(&t->cum, src, n);
+        free(src);
+        t->ok = true;
+    }
+    return &t->cum;
 }
 
 dh_status dh_agg_query_f(dh_app *app, const char *units_json, int group, bool rollup_today,
@@ -690,11 +734,11 @@ dh_status dh_agg_query_f(dh_app *app, const char *units_json, int group, bool ro
     groups gs = {0};
     if (st == DH_OK) {
         dh_kfigures f;
-        bool all;
-        const bool *in = in_scope(c, units_json, &all);
+        size_t nin;
+        const bool *in = in_scope(c, units_json, &nin);
         bool by_unit = group == DH_GROUP_UNIT || group == DH_GROUP_NONE;
-        if (group == DH_GROUP_NONE && !filtered && all && c->nunits) {
-            figures_of((reader){NULL, total_of(c)}, from, to, &f);
+        if (group == DH_GROUP_NONE && !filtered && nin >= stot_min_units()) {
+            figures_of((reader){NULL, scope_total(c, units_json, in)}, from, to, &f);
             dh_kfigures_add(&group_for(&gs, "*")->f, &f);
         } else if (by_unit && !filtered) {
             for (int32_t u = 0; u < c->nunits; u++) {
@@ -762,9 +806,9 @@ dh_status dh_agg_query_buckets(dh_app *app, const char *units_json, const dh_agg
     dh_aggcache *c = app->agg;
     dh_status st = dh_aggcache_locked(app, e);
     if (st == DH_OK) {
-        bool all;
-        const bool *in = in_scope(c, units_json, &all);
-        bool whole = !filtered && all && c->nunits;
+        size_t nin;
+        const bool *in = in_scope(c, units_json, &nin);
+        bool whole = !filtered && nin >= stot_min_units();
         /* a series' cumulative counts are read once per bucket boundary:
          * the buckets are usually contiguous, so a bucket's start is the
          * previous one's end; every unit at once: their sum, read once */
@@ -772,7 +816,7 @@ dh_status dh_agg_query_buckets(dh_app *app, const char *units_json, const dh_agg
              i++) {
             reader s = {NULL, NULL};
             if (whole) {
-                s.unit = total_of(c);
+                s.unit = scope_total(c, units_json, in);
             } else if (filtered) {
                 ckey *ck = &c->keys[i];
                 if (!ck->unit || !in[ck->uidx] || !key_passes(ck, filter))

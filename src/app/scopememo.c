@@ -17,14 +17,14 @@ static uint64_t fnv(const char *s)
 }
 
 const bool *dh_scopememo_get(dh_scopememo *m, const char *units_json, size_t n,
-                             dh_scope_code_fn code_of, const void *copy, bool *all)
+                             dh_scope_code_fn code_of, const void *copy, size_t *nin)
 {
     uint64_t h = units_json ? fnv(units_json) : 0;
     dh_scopememo_slot *s = &m->s[h % DH_SCOPEMEMO_SLOTS];
     if (s->in && s->n == n && s->hash == h &&
         (units_json ? s->json && !strcmp(s->json, units_json) : !s->json)) {
-        if (all)
-            *all = s->all;
+        if (nin)
+            *nin = s->nin;
         return s->in;
     }
     bool *in = dh_xcalloc(n + 1, sizeof *in);
@@ -43,14 +43,14 @@ const bool *dh_scopememo_get(dh_scopememo *m, const char *units_json, size_t n,
             in[u] = dh_strmap_get(&set, code_of(copy, u)) != NULL;
         dh_strmap_free(&set);
     }
-    bool every = true;
-    for (size_t u = 0; u < n && every; u++)
-        every = in[u];
+    size_t count = 0;
+    for (size_t u = 0; u < n; u++)
+        count += in[u];
     free(s->json);
     free(s->in);
-    *s = (dh_scopememo_slot){units_json ? dh_xstrdup(units_json) : NULL, h, n, in, every};
-    if (all)
-        *all = every;
+    *s = (dh_scopememo_slot){units_json ? dh_xstrdup(units_json) : NULL, h, n, in, count};
+    if (nin)
+        *nin = count;
     return in;
 }
 

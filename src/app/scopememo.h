@@ -29,7 +29,7 @@ typedef struct dh_scopememo_slot {
     uint64_t hash;
     size_t n; /* the copy's units when made */
     bool *in;
-    bool all; /* every one of the n units is in */
+    size_t nin; /* how many of the n units are in */
 } dh_scopememo_slot;
 
 typedef struct dh_scopememo {
@@ -41,10 +41,10 @@ typedef const char *(*dh_scope_code_fn)(const void *copy, size_t i);
 
 /* in[i] for i < n: whether unit i of the copy (code_of(copy, i)) is listed
  * in units_json, a JSON array of codes (NULL: every unit is; text that is
- * not an array: none is). One extra element, in[n], is false. *all (when
- * all is not NULL): whether every one of the n units is in. */
+ * not an array: none is). One extra element, in[n], is false. *nin (when
+ * nin is not NULL): how many of the n units are in. */
 const bool *dh_scopememo_get(dh_scopememo *m, const char *units_json, size_t n,
-                             dh_scope_code_fn code_of, const void *copy, bool *all);
+                             dh_scope_code_fn code_of, const void *copy, size_t *nin);
 
 /* Forgets every slot (the copy was emptied). */
 void dh_scopememo_clear(dh_scopememo *m);

@@ -252,8 +252,13 @@ def test_kpis_for_one_field_or_procedure(ctx):
 
 def test_kpis_by_field_see_keys_added_after_a_query(ctx):
     """The readers' copy lists each unit's keys for queries by key (aggs.c); a key
-    made by a later batch (a new procedure of the unit) is in the next answer."""
-    s, admin = setup(ctx)
+    made by a later batch (a new procedure of the unit) is in the next answer. A
+    scope's total is read from the sum of its units' rollups, kept cell by cell
+    (here for a scope of one unit)."""
+    from test_dossiers import PROCS
+    s = ctx.server(demo=True, env={"DIEUHANH_AGG_SCOPE_TOTAL_MIN": "1"})
+    admin = s.login("admin")
+    assert s.request("POST", "/api/v1/procedures", PROCS, token=admin).status == 201
     first = [e for e in EVENTS if e["dossier"] in ("A", "B", "C")]  # Hộ tịch only
     assert s.request("POST", "/api/v1/dossier-events", {"events": first},
                      token=admin).status == 201
