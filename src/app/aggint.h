@@ -51,6 +51,10 @@ struct dh_aggcache {
      * query by key first needs them after keys were added: a commune's
      * query by procedure reads its 150 keys, not the province's 30,000 */
     int32_t *ustart, *ukeys;
+    /* with them, each key's group by procedure (gid[0]) and by field
+     * (gid[1], "Khác" for none) as a small number: a query by procedure
+     * over a province adds 30,000 keys into a few hundred groups */
+    int32_t *gid[2], ngid[2];
     bool ukeys_ok;
     /* the sums of the unit rollups of the last wide scopes (a province's
      * total and trends): made from the rollups when first asked for, then

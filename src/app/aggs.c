@@ -344,7 +344,9 @@ void dh_aggcache_clear(dh_aggcache *c)
     dh_scopememo_clear(&c->scopes);
     free(c->ustart);
     free(c->ukeys);
-    c->ustart = c->ukeys = NULL;
+    free(c->gid[0]);
+    free(c->gid[1]);
+    c->ustart = c->ukeys = c->gid[0] = c->gid[1] = NULL;
     c->ukeys_ok = false;
     for (int i = 0; i < 8; i++) {
         free(c->stot[i].json);
@@ -660,6 +662,35 @@ static void keys_by_unit(dh_aggcache *c)
         if (c->keys[k].unit)
             c->ukeys[at[c->keys[k].uidx]++] = k;
     free(at);
+    /* the groups' numbers: the names interned in a small hash */
+    size_t cap = 64;
+    while (cap < 2 * (size_t)c->nkeys)
+        cap *= 2;
+    const char **name = dh_xmalloc(cap * sizeof *name);
+    int32_t *id = dh_xmalloc(cap * sizeof *id);
+    for (int w = 0; w < 2; w++) {
+        free(c->gid[w]);
+        c->gid[w] = dh_xcalloc((size_t)c->nkeys + 1, sizeof *c->gid[w]);
+        c->ngid[w] = 0;
+        for (size_t j = 0; j < cap; j++)
+            name[j] = NULL;
+        for (int32_t k = 1; k < c->nkeys; k++) {
+            const ckey *ck = &c->keys[k];
+            if (!ck->unit)
+                continue;
+            const char *nm = w == 0 ? ck->procedure : *ck->field ? ck->field : "Khác";
+            size_t j = hash_str(nm) & (cap - 1);
+            while (name[j] && strcmp(name[j], nm))
+                j = (j + 1) & (cap - 1);
+            if (!name[j]) {
+                name[j] = nm;
+                id[j] = c->ngid[w]++;
+            }
+            c->gid[w][k] = id[j];
+        }
+    }
+    free(name);
+    free(id);
     c->ukeys_ok = true;
 }
 
@@ -754,21 +785,34 @@ dh_status dh_agg_query_f(dh_app *app, const char *units_json, int group, bool ro
             /* by key: the keys of the units in scope (the unit rollups hold
              * every procedure, so a filtered query by unit adds up keys too) */
             keys_by_unit(c);
+            /* by procedure or field: each key's group found by its number */
+            int w = group == DH_GROUP_PROCEDURE ? 0 : group == DH_GROUP_FIELD ? 1 : -1;
+            int32_t *slot = w >= 0 ? dh_xmalloc(((size_t)c->ngid[w] + 1) * sizeof *slot) : NULL;
+            for (int32_t i = 0; w >= 0 && i < c->ngid[w]; i++)
+                slot[i] = -1;
             for (int32_t u = 0; u < c->nunits; u++)
                 for (int32_t j = in[u] ? c->ustart[u] : 0; in[u] && j < c->ustart[u + 1]; j++) {
-                    ckey *ck = &c->keys[c->ukeys[j]];
+                    int32_t k = c->ukeys[j];
+                    ckey *ck = &c->keys[k];
                     if (!key_passes(ck, filter))
                         continue;
                     figures_of((reader){&ck->s, NULL}, from, to, &f);
+                    if (w >= 0) {
+                        int32_t *s = &slot[c->gid[w][k]];
+                        if (*s < 0)
+                            *s = (int32_t)(group_for(&gs, w == 0          ? ck->procedure
+                                                          : *ck->field ? ck->field
+                                                                       : "Khác") -
+                                           gs.v);
+                        dh_kfigures_add(&gs.v[*s].f, &f);
+                        continue;
+                    }
                     const char *key = group == DH_GROUP_NONE ? "*"
-                                      : group == DH_GROUP_UNIT
-                                          ? (rollup_today ? dh_agg_today_unit(reg, ck->unit, today)
-                                                          : ck->unit)
-                                      : group == DH_GROUP_PROCEDURE ? ck->procedure
-                                      : *ck->field                  ? ck->field
-                                                                    : "Khác";
+                                      : rollup_today ? dh_agg_today_unit(reg, ck->unit, today)
+                                                     : ck->unit;
                     dh_kfigures_add(&group_for(&gs, key)->f, &f);
                 }
+            free(slot);
         }
         pthread_mutex_unlock(&c->mu);
     }
