@@ -68,6 +68,20 @@ struct dh_aggcache {
         bool used, ok;
     } stot[8];
     int stot_next;
+    /* the answers of the last queries (app/aggs.c, dh_agg_query_f), each
+     * valid while gen is the one it was computed at: gen moves with every
+     * cell read into the copy and every clear, so an answer is never older
+     * than the copy; a dashboard asks the same few queries again and again */
+    uint64_t gen;
+    struct qmemo {
+        uint64_t hash, gen;
+        char *json, *procedure, *field;
+        int group;
+        dh_date from, to, today;
+        dh_agg_group *v;
+        size_t n;
+        bool used;
+    } qm[32];
 };
 
 /* Empties c (its keys, units and revision; not its epoch). */

@@ -355,6 +355,15 @@ void dh_aggcache_clear(dh_aggcache *c)
     }
     memset(c->stot, 0, sizeof c->stot);
     c->stot_next = 0;
+    for (int i = 0; i < 32; i++) {
+        struct qmemo *m = &c->qm[i];
+        free(m->json);
+        free(m->procedure);
+        free(m->field);
+        dh_agg_groups_free(m->v, m->n);
+    }
+    memset(c->qm, 0, sizeof c->qm);
+    c->gen++;
 }
 
 dh_aggcache *dh_aggcache_new(void)
@@ -446,6 +455,7 @@ static int on_cell(void *cl, int32_t key, int32_t day, const dh_kcell *cell, int
     if (++c->nloaded > ROLLUP_BULK)
         c->bulk = true;
     c->ncells++;
+    c->gen++;
     c->since_snap++;
     dh_kcell delta = *cell;
     dh_kcell_add(&delta, &old, -1);
@@ -750,9 +760,102 @@ static const dh_kcum *scope_total(dh_aggcache *c, const char *units_json, const 
     return &t->cum;
 }
 
+static dh_agg_group *groups_copy(const dh_agg_group *v, size_t n)
+{
+    dh_agg_group *out = dh_xmalloc((n ? n : 1) * sizeof *out);
+    for (size_t i = 0; i < n; i++)
+        out[i] = (dh_agg_group){dh_xstrdup(v[i].key), v[i].f};
+    return out;
+}
+
+static bool same_str(const char *a, const char *b)
+{
+    return a ? b && !strcmp(a, b) : !b;
+}
+
+/* The slot of a query's answer in c->qm, and its hash. */
+static struct qmemo *qmemo_slot(dh_aggcache *c, const char *units_json, int group,
+                                const char *proc, const char *field, dh_date from, dh_date to,
+                                dh_date today, uint64_t *h)
+{
+    *h = mix(((uint64_t)(uint32_t)from << 32 | (uint32_t)to) ^ mix((uint64_t)(uint32_t)today) ^
+             (uint64_t)group * 0x9e3779b97f4a7c15ULL) ^
+         (units_json ? hash_str(units_json) : 1) ^ (proc ? hash_str(proc) * 3 : 2) ^
+         (field ? hash_str(field) * 5 : 4);
+    return &c->qm[*h % 32];
+}
+
+static bool qmemo_is(const struct qmemo *m, uint64_t h, const char *units_json, int group,
+                     const char *proc, const char *field, dh_date from, dh_date to, dh_date today)
+{
+    return m->used && m->hash == h && m->group == group && m->from == from && m->to == to &&
+           m->today == today && same_str(m->json, units_json) && same_str(m->procedure, proc) &&
+           same_str(m->field, field);
+}
+
+static dh_status query_compute(dh_app *app, const char *units_json, int group, bool rollup_today,
+                               const dh_agg_filter *filter, dh_date from, dh_date to,
+                               dh_date today, dh_agg_group **out, size_t *nout, uint64_t *gen,
+                               dh_err *e);
+
+/* Remembered answers (struct qmemo): a query of the same scope, grouping,
+ * filter, period and day as one answered since the copy last changed gets
+ * that answer again. Not for rollup_today, whose answer also follows the
+ * registry. */
 dh_status dh_agg_query_f(dh_app *app, const char *units_json, int group, bool rollup_today,
                          const dh_agg_filter *filter, dh_date from, dh_date to, dh_date today,
                          dh_agg_group **out, size_t *nout, dh_err *e)
+{
+    const char *proc = filter ? filter->procedure : NULL, *field = filter ? filter->field : NULL;
+    dh_aggcache *c = app->agg;
+    uint64_t h = 0;
+    if (!rollup_today) {
+        dh_status st = dh_aggcache_locked(app, e);
+        if (st)
+            return st;
+        const struct qmemo *m =
+            qmemo_slot(c, units_json, group, proc, field, from, to, today, &h);
+        bool hit = m->gen == c->gen &&
+                   qmemo_is(m, h, units_json, group, proc, field, from, to, today);
+        if (hit) {
+            *out = groups_copy(m->v, m->n);
+            *nout = m->n;
+        }
+        pthread_mutex_unlock(&c->mu);
+        if (hit)
+            return DH_OK;
+    }
+    uint64_t gen = 0;
+    dh_status st = query_compute(app, units_json, group, rollup_today, filter, from, to, today,
+                                 out, nout, &gen, e);
+    if (st == DH_OK && !rollup_today) {
+        pthread_mutex_lock(&c->mu);
+        struct qmemo *m = qmemo_slot(c, units_json, group, proc, field, from, to, today, &h);
+        free(m->json);
+        free(m->procedure);
+        free(m->field);
+        dh_agg_groups_free(m->v, m->n);
+        *m = (struct qmemo){h,
+                            gen,
+                            units_json ? dh_xstrdup(units_json) : NULL,
+                            proc ? dh_xstrdup(proc) : NULL,
+                            field ? dh_xstrdup(field) : NULL,
+                            group,
+                            from,
+                            to,
+                            today,
+                            groups_copy(*out, *nout),
+                            *nout,
+                            true};
+        pthread_mutex_unlock(&c->mu);
+    }
+    return st;
+}
+
+static dh_status query_compute(dh_app *app, const char *units_json, int group, bool rollup_today,
+                               const dh_agg_filter *filter, dh_date from, dh_date to,
+                               dh_date today, dh_agg_group **out, size_t *nout, uint64_t *gen,
+                               dh_err *e)
 {
     bool filtered = filter && (filter->procedure || filter->field);
     *out = NULL;
@@ -764,6 +867,7 @@ dh_status dh_agg_query_f(dh_app *app, const char *units_json, int group, bool ro
     dh_status st = dh_aggcache_locked(app, e);
     groups gs = {0};
     if (st == DH_OK) {
+        *gen = c->gen;
         dh_kfigures f;
         size_t nin;
         const bool *in = in_scope(c, units_json, &nin);
