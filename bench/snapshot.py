@@ -18,6 +18,7 @@ DBPATH: a SQLite file made by build/bench/mega (or build/bench/kpis); N overview
     same periods, 3 runs each (GB_RUNS). The periods: a day, a month, a quarter, a year and
     ten years.
 The file is changed only in agg_snap and the meta counters of the snapshot."""
+import atexit
 import http.client
 import json
 import os
@@ -78,6 +79,7 @@ class Server:
             [os.path.join(ROOT, "build", "dieuhanh"), "serve", "--db", "sqlite:" + DB,
              "--listen", "127.0.0.1:%d" % self.port],
             stderr=subprocess.DEVNULL, env=dict(os.environ, **env))
+        atexit.register(self.proc.kill)  # not left running when a step fails
         while True:
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
