@@ -9,6 +9,7 @@
 #include "app/internal.h"
 #include "core/kseries.h"
 #include "util/buf.h"
+#include "util/strmap.h"
 #include "util/text.h"
 
 static uint64_t mix(uint64_t h)
@@ -16,14 +17,6 @@ static uint64_t mix(uint64_t h)
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdULL;
     h ^= h >> 33;
-    return h;
-}
-
-static uint64_t hash_str(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
     return h;
 }
 
@@ -83,7 +76,7 @@ static bfact *fact_slot(dh_aggbatch *b, const char *code)
 {
     if (!b->fcap)
         return NULL;
-    size_t j = hash_str(code) & (b->fcap - 1);
+    size_t j = dh_hash_str(code) & (b->fcap - 1);
     while (b->facts[j].code && strcmp(b->facts[j].code, code))
         j = (j + 1) & (b->fcap - 1);
     return &b->facts[j];
@@ -174,7 +167,7 @@ static bkey *key_slot(dh_aggbatch *b, const char *name)
         for (size_t i = 0; i < b->kcap; i++) {
             if (!b->keys[i].name)
                 continue;
-            size_t j = hash_str(b->keys[i].name) & (ncap - 1);
+            size_t j = dh_hash_str(b->keys[i].name) & (ncap - 1);
             while (n[j].name)
                 j = (j + 1) & (ncap - 1);
             n[j] = b->keys[i];
@@ -183,7 +176,7 @@ static bkey *key_slot(dh_aggbatch *b, const char *name)
         b->keys = n;
         b->kcap = ncap;
     }
-    size_t j = hash_str(name) & (b->kcap - 1);
+    size_t j = dh_hash_str(name) & (b->kcap - 1);
     while (b->keys[j].name && strcmp(b->keys[j].name, name))
         j = (j + 1) & (b->kcap - 1);
     return &b->keys[j];
@@ -385,7 +378,7 @@ void dh_aggcache_free(dh_aggcache *c)
 int32_t dh_aggcache_unit(dh_aggcache *c, const char *code, bool create)
 {
     if (c->uhcap && c->uhcap >= 1) {
-        size_t j = hash_str(code) & (c->uhcap - 1);
+        size_t j = dh_hash_str(code) & (c->uhcap - 1);
         while (c->uhash[j] >= 0) {
             if (!strcmp(c->units[c->uhash[j]].code, code))
                 return c->uhash[j];
@@ -406,13 +399,13 @@ int32_t dh_aggcache_unit(dh_aggcache *c, const char *code, bool create)
         for (size_t i = 0; i < c->uhcap; i++)
             c->uhash[i] = -1;
         for (int32_t i = 0; i < c->nunits; i++) {
-            size_t j = hash_str(c->units[i].code) & (c->uhcap - 1);
+            size_t j = dh_hash_str(c->units[i].code) & (c->uhcap - 1);
             while (c->uhash[j] >= 0)
                 j = (j + 1) & (c->uhcap - 1);
             c->uhash[j] = i;
         }
     } else {
-        size_t j = hash_str(code) & (c->uhcap - 1);
+        size_t j = dh_hash_str(code) & (c->uhcap - 1);
         while (c->uhash[j] >= 0)
             j = (j + 1) & (c->uhcap - 1);
         c->uhash[j] = u;
@@ -555,13 +548,13 @@ static dh_agg_group *group_for(groups *g, const char *key)
         for (size_t i = 0; i < g->scap; i++)
             g->slot[i] = -1;
         for (size_t i = 0; i < g->n; i++) {
-            size_t j = hash_str(g->v[i].key) & (g->scap - 1);
+            size_t j = dh_hash_str(g->v[i].key) & (g->scap - 1);
             while (g->slot[j] >= 0)
                 j = (j + 1) & (g->scap - 1);
             g->slot[j] = (int32_t)i;
         }
     }
-    size_t j = hash_str(key) & (g->scap - 1);
+    size_t j = dh_hash_str(key) & (g->scap - 1);
     while (g->slot[j] >= 0) {
         if (!strcmp(g->v[g->slot[j]].key, key))
             return &g->v[g->slot[j]];
@@ -689,7 +682,7 @@ static void keys_by_unit(dh_aggcache *c)
             if (!ck->unit)
                 continue;
             const char *nm = w == 0 ? ck->procedure : *ck->field ? ck->field : "Khác";
-            size_t j = hash_str(nm) & (cap - 1);
+            size_t j = dh_hash_str(nm) & (cap - 1);
             while (name[j] && strcmp(name[j], nm))
                 j = (j + 1) & (cap - 1);
             if (!name[j]) {
@@ -726,7 +719,7 @@ static size_t stot_min_units(void)
  * held): remembered for the last 8 wide scopes. */
 static const dh_kcum *scope_total(dh_aggcache *c, const char *units_json, const bool *in)
 {
-    uint64_t h = units_json ? hash_str(units_json) : 0;
+    uint64_t h = units_json ? dh_hash_str(units_json) : 0;
     struct stotal *t = NULL;
     for (int i = 0; i < 8 && !t; i++) {
         struct stotal *s = &c->stot[i];
@@ -780,8 +773,8 @@ static struct qmemo *qmemo_slot(dh_aggcache *c, const char *units_json, int grou
 {
     *h = mix(((uint64_t)(uint32_t)from << 32 | (uint32_t)to) ^ mix((uint64_t)(uint32_t)today) ^
              (uint64_t)group * 0x9e3779b97f4a7c15ULL) ^
-         (units_json ? hash_str(units_json) : 1) ^ (proc ? hash_str(proc) * 3 : 2) ^
-         (field ? hash_str(field) * 5 : 4);
+         (units_json ? dh_hash_str(units_json) : 1) ^ (proc ? dh_hash_str(proc) * 3 : 2) ^
+         (field ? dh_hash_str(field) * 5 : 4);
     return &c->qm[*h % 32];
 }
 

@@ -8,18 +8,10 @@
 #include "util/buf.h"
 #include "util/strmap.h"
 
-static uint64_t fnv(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
 const bool *dh_scopememo_get(dh_scopememo *m, const char *units_json, size_t n,
                              dh_scope_code_fn code_of, const void *copy, size_t *nin)
 {
-    uint64_t h = units_json ? fnv(units_json) : 0;
+    uint64_t h = units_json ? dh_hash_str(units_json) : 0;
     dh_scopememo_slot *s = &m->s[h % DH_SCOPEMEMO_SLOTS];
     if (s->in && s->n == n && s->hash == h &&
         (units_json ? s->json && !strcmp(s->json, units_json) : !s->json)) {

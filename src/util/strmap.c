@@ -6,12 +6,17 @@
 #include "util/buf.h"
 #include "util/strmap.h"
 
-static size_t slot_of(char *const *keys, size_t cap, const char *key)
+uint64_t dh_hash_str(const char *s)
 {
     uint64_t h = 1469598103934665603ULL;
-    for (const char *s = key; *s; s++)
+    for (; *s; s++)
         h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    size_t j = h & (cap - 1);
+    return h;
+}
+
+static size_t slot_of(char *const *keys, size_t cap, const char *key)
+{
+    size_t j = dh_hash_str(key) & (cap - 1);
     while (keys[j] && strcmp(keys[j], key) != 0)
         j = (j + 1) & (cap - 1);
     return j;

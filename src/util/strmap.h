@@ -9,6 +9,10 @@
 #define DH_STRMAP_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+/* The 64-bit FNV-1a hash of s (the map's, for others' tables of strings). */
+uint64_t dh_hash_str(const char *s);
 
 typedef struct dh_strmap {
     char **key, **val;
