@@ -786,157 +786,135 @@ static bool qmemo_is(const struct qmemo *m, uint64_t h, const char *units_json, 
            same_str(m->field, field);
 }
 
-static dh_status query_compute(dh_app *app, const char *units_json, int group, bool rollup_today,
-                               const dh_agg_filter *filter, dh_date from, dh_date to,
-                               dh_date today, dh_agg_group **out, size_t *nout, uint64_t *gen,
-                               dh_err *e);
+/* The groups of one query into gs (c->mu held; reg: today's units when
+ * rollup_today). */
+static void query_groups(dh_aggcache *c, const dh_unitreg *reg, const char *units_json, int group,
+                         bool rollup_today, const dh_agg_filter *filter, dh_date from, dh_date to,
+                         dh_date today, groups *gs)
+{
+    bool filtered = filter && (filter->procedure || filter->field);
+    dh_kfigures f;
+    size_t nin;
+    const bool *in = in_scope(c, units_json, &nin);
+    bool by_unit = group == DH_GROUP_UNIT || group == DH_GROUP_NONE;
+    if (group == DH_GROUP_NONE && !filtered && nin >= stot_min_units()) {
+        figures_of((reader){NULL, scope_total(c, units_json, in)}, from, to, &f);
+        dh_kfigures_add(&group_for(gs, "*")->f, &f);
+    } else if (by_unit && !filtered) {
+        for (int32_t u = 0; u < c->nunits; u++) {
+            if (!in[u])
+                continue;
+            figures_of((reader){NULL, &c->units[u].s}, from, to, &f);
+            const char *key = group == DH_GROUP_NONE ? "*"
+                              : rollup_today ? dh_agg_today_unit(reg, c->units[u].code, today)
+                                             : c->units[u].code;
+            dh_kfigures_add(&group_for(gs, key)->f, &f);
+        }
+    } else {
+        /* by key: the keys of the units in scope (the unit rollups hold
+         * every procedure, so a filtered query by unit adds up keys too) */
+        keys_by_unit(c);
+        /* by procedure or field: each key's group found by its number */
+        int w = group == DH_GROUP_PROCEDURE ? 0 : group == DH_GROUP_FIELD ? 1 : -1;
+        int32_t *slot = w >= 0 ? dh_xmalloc(((size_t)c->ngid[w] + 1) * sizeof *slot) : NULL;
+        for (int32_t i = 0; w >= 0 && i < c->ngid[w]; i++)
+            slot[i] = -1;
+        for (int32_t u = 0; u < c->nunits; u++)
+            for (int32_t j = in[u] ? c->ustart[u] : 0; in[u] && j < c->ustart[u + 1]; j++) {
+                int32_t k = c->ukeys[j];
+                ckey *ck = &c->keys[k];
+                if (!key_passes(ck, filter))
+                    continue;
+                figures_of((reader){&ck->s, NULL}, from, to, &f);
+                if (w >= 0) {
+                    int32_t *s = &slot[c->gid[w][k]];
+                    if (*s < 0)
+                        *s = (int32_t)(group_for(gs, w == 0          ? ck->procedure
+                                                      : *ck->field ? ck->field
+                                                                   : "Khác") -
+                                       gs->v);
+                    dh_kfigures_add(&gs->v[*s].f, &f);
+                    continue;
+                }
+                const char *key = group == DH_GROUP_NONE ? "*"
+                                  : rollup_today ? dh_agg_today_unit(reg, ck->unit, today)
+                                                 : ck->unit;
+                dh_kfigures_add(&group_for(gs, key)->f, &f);
+            }
+        free(slot);
+    }
+}
+
+/* gs's groups as the answer: those with nothing at all in the period left
+ * out, in the order of the grouping. */
+static void groups_finish(groups *gs, int group, dh_agg_group **out, size_t *nout)
+{
+    free(gs->slot);
+    size_t k = 0;
+    for (size_t i = 0; i < gs->n; i++) {
+        dh_kfigures zero = {0};
+        if (memcmp(&gs->v[i].f, &zero, sizeof zero) == 0)
+            free(gs->v[i].key);
+        else
+            gs->v[k++] = gs->v[i];
+    }
+    if (k)
+        qsort(gs->v, k, sizeof *gs->v, group == DH_GROUP_FIELD ? cmp_groups : cmp_groups_code);
+    *out = gs->v;
+    *nout = k;
+}
 
 /* Remembered answers (struct qmemo): a query of the same scope, grouping,
  * filter, period and day as one answered since the copy last changed gets
  * that answer again. Not for rollup_today, whose answer also follows the
- * registry. */
+ * registry. One refresh and one hold of the copy's lock either way. */
 dh_status dh_agg_query_f(dh_app *app, const char *units_json, int group, bool rollup_today,
                          const dh_agg_filter *filter, dh_date from, dh_date to, dh_date today,
                          dh_agg_group **out, size_t *nout, dh_err *e)
 {
-    const char *proc = filter ? filter->procedure : NULL, *field = filter ? filter->field : NULL;
-    dh_aggcache *c = app->agg;
-    uint64_t h = 0;
-    if (!rollup_today) {
-        dh_status st = dh_aggcache_locked(app, e);
-        if (st)
-            return st;
-        const struct qmemo *m =
-            qmemo_slot(c, units_json, group, proc, field, from, to, today, &h);
-        bool hit = m->gen == c->gen &&
-                   qmemo_is(m, h, units_json, group, proc, field, from, to, today);
-        if (hit) {
-            *out = groups_copy(m->v, m->n);
-            *nout = m->n;
-        }
-        pthread_mutex_unlock(&c->mu);
-        if (hit)
-            return DH_OK;
-    }
-    uint64_t gen = 0;
-    dh_status st = query_compute(app, units_json, group, rollup_today, filter, from, to, today,
-                                 out, nout, &gen, e);
-    if (st == DH_OK && !rollup_today) {
-        pthread_mutex_lock(&c->mu);
-        struct qmemo *m = qmemo_slot(c, units_json, group, proc, field, from, to, today, &h);
-        free(m->json);
-        free(m->procedure);
-        free(m->field);
-        dh_agg_groups_free(m->v, m->n);
-        *m = (struct qmemo){h,
-                            gen,
-                            units_json ? dh_xstrdup(units_json) : NULL,
-                            proc ? dh_xstrdup(proc) : NULL,
-                            field ? dh_xstrdup(field) : NULL,
-                            group,
-                            from,
-                            to,
-                            today,
-                            groups_copy(*out, *nout),
-                            *nout,
-                            true};
-        pthread_mutex_unlock(&c->mu);
-    }
-    return st;
-}
-
-static dh_status query_compute(dh_app *app, const char *units_json, int group, bool rollup_today,
-                               const dh_agg_filter *filter, dh_date from, dh_date to,
-                               dh_date today, dh_agg_group **out, size_t *nout, uint64_t *gen,
-                               dh_err *e)
-{
-    bool filtered = filter && (filter->procedure || filter->field);
     *out = NULL;
     *nout = 0;
+    const char *proc = filter ? filter->procedure : NULL, *field = filter ? filter->field : NULL;
     const dh_unitreg *reg = rollup_today ? dh_app_units_acquire(app, e) : NULL;
     if (rollup_today && !reg)
         return e->status;
     dh_aggcache *c = app->agg;
     dh_status st = dh_aggcache_locked(app, e);
-    groups gs = {0};
     if (st == DH_OK) {
-        *gen = c->gen;
-        dh_kfigures f;
-        size_t nin;
-        const bool *in = in_scope(c, units_json, &nin);
-        bool by_unit = group == DH_GROUP_UNIT || group == DH_GROUP_NONE;
-        if (group == DH_GROUP_NONE && !filtered && nin >= stot_min_units()) {
-            figures_of((reader){NULL, scope_total(c, units_json, in)}, from, to, &f);
-            dh_kfigures_add(&group_for(&gs, "*")->f, &f);
-        } else if (by_unit && !filtered) {
-            for (int32_t u = 0; u < c->nunits; u++) {
-                if (!in[u])
-                    continue;
-                figures_of((reader){NULL, &c->units[u].s}, from, to, &f);
-                const char *key = group == DH_GROUP_NONE ? "*"
-                                  : rollup_today ? dh_agg_today_unit(reg, c->units[u].code, today)
-                                                 : c->units[u].code;
-                dh_kfigures_add(&group_for(&gs, key)->f, &f);
-            }
+        uint64_t h;
+        struct qmemo *m = qmemo_slot(c, units_json, group, proc, field, from, to, today, &h);
+        if (!rollup_today && m->gen == c->gen &&
+            qmemo_is(m, h, units_json, group, proc, field, from, to, today)) {
+            *out = groups_copy(m->v, m->n);
+            *nout = m->n;
         } else {
-            /* by key: the keys of the units in scope (the unit rollups hold
-             * every procedure, so a filtered query by unit adds up keys too) */
-            keys_by_unit(c);
-            /* by procedure or field: each key's group found by its number */
-            int w = group == DH_GROUP_PROCEDURE ? 0 : group == DH_GROUP_FIELD ? 1 : -1;
-            int32_t *slot = w >= 0 ? dh_xmalloc(((size_t)c->ngid[w] + 1) * sizeof *slot) : NULL;
-            for (int32_t i = 0; w >= 0 && i < c->ngid[w]; i++)
-                slot[i] = -1;
-            for (int32_t u = 0; u < c->nunits; u++)
-                for (int32_t j = in[u] ? c->ustart[u] : 0; in[u] && j < c->ustart[u + 1]; j++) {
-                    int32_t k = c->ukeys[j];
-                    ckey *ck = &c->keys[k];
-                    if (!key_passes(ck, filter))
-                        continue;
-                    figures_of((reader){&ck->s, NULL}, from, to, &f);
-                    if (w >= 0) {
-                        int32_t *s = &slot[c->gid[w][k]];
-                        if (*s < 0)
-                            *s = (int32_t)(group_for(&gs, w == 0          ? ck->procedure
-                                                          : *ck->field ? ck->field
-                                                                       : "Khác") -
-                                           gs.v);
-                        dh_kfigures_add(&gs.v[*s].f, &f);
-                        continue;
-                    }
-                    const char *key = group == DH_GROUP_NONE ? "*"
-                                      : rollup_today ? dh_agg_today_unit(reg, ck->unit, today)
-                                                     : ck->unit;
-                    dh_kfigures_add(&group_for(&gs, key)->f, &f);
-                }
-            free(slot);
+            groups gs = {0};
+            query_groups(c, reg, units_json, group, rollup_today, filter, from, to, today, &gs);
+            groups_finish(&gs, group, out, nout);
+            if (!rollup_today) {
+                free(m->json);
+                free(m->procedure);
+                free(m->field);
+                dh_agg_groups_free(m->v, m->n);
+                *m = (struct qmemo){h,
+                                    c->gen,
+                                    units_json ? dh_xstrdup(units_json) : NULL,
+                                    proc ? dh_xstrdup(proc) : NULL,
+                                    field ? dh_xstrdup(field) : NULL,
+                                    group,
+                                    from,
+                                    to,
+                                    today,
+                                    groups_copy(*out, *nout),
+                                    *nout,
+                                    true};
+            }
         }
         pthread_mutex_unlock(&c->mu);
     }
-    free(gs.slot);
-    *out = gs.v;
-    *nout = gs.n;
     if (reg)
         dh_app_units_release(app, reg);
-    if (st) {
-        dh_agg_groups_free(*out, *nout);
-        *out = NULL;
-        *nout = 0;
-        return st;
-    }
-    /* groups with nothing at all in the period are left out */
-    size_t k = 0;
-    for (size_t i = 0; i < *nout; i++) {
-        dh_kfigures zero = {0};
-        if (memcmp(&(*out)[i].f, &zero, sizeof zero) == 0)
-            free((*out)[i].key);
-        else
-            (*out)[k++] = (*out)[i];
-    }
-    *nout = k;
-    if (k)
-        qsort(*out, k, sizeof **out, group == DH_GROUP_FIELD ? cmp_groups : cmp_groups_code);
-    return DH_OK;
+    return st;
 }
 
 dh_status dh_agg_query_buckets(dh_app *app, const char *units_json, const dh_agg_filter *filter,
