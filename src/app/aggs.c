@@ -254,6 +254,14 @@ dh_status dh_aggbatch_change(dh_aggbatch *b, dh_conn *c, const char *code, const
     return DH_OK;
 }
 
+static int delta_order(const void *pa, const void *pb)
+{
+    const dh_agg_delta *a = pa, *b = pb;
+    if (a->key != b->key)
+        return a->key < b->key ? -1 : 1;
+    return (a->day > b->day) - (a->day < b->day);
+}
+
 dh_status dh_aggbatch_flush(dh_aggbatch *b, dh_conn *c, dh_err *e)
 {
     size_t live = 0;
@@ -265,26 +273,33 @@ dh_status dh_aggbatch_flush(dh_aggbatch *b, dh_conn *c, dh_err *e)
     int64_t rev = 0;
     if (st == DH_OK)
         st = DH_META(c)->meta_get(c, "agg_rev", &rev, e);
-    /* The changed cells many at a time (a COPY each on PostgreSQL), in
-     * slices, so that memory stays bounded however many cells an import
-     * of millions of dossiers changed. */
+    /* The changed cells in the stored order, (key, day), so that the
+     * table's pages are met one after the other (in hash order, each
+     * spill of a long import read and wrote pages all over the table), many
+     * at a time (a COPY each on PostgreSQL). A long transaction spills
+     * (dh_aggbatch_spill), so the batch, and this copy of it, stay bounded. */
     enum { SLICE = 8192 };
-    dh_agg_delta *d = dh_xmalloc((live < SLICE ? live : SLICE) * sizeof *d);
+    dh_agg_delta *d = dh_xmalloc(live * sizeof *d);
     size_t n = 0;
-    for (size_t i = 0; i < b->cap && st == DH_OK; i++) {
+    for (size_t i = 0; i < b->cap; i++)
         if (b->cells[i].used && !dh_kcell_zero(&b->cells[i].d))
             d[n++] = (dh_agg_delta){b->cells[i].key, b->cells[i].day, b->cells[i].d};
-        if (n == SLICE || (n && i + 1 == b->cap)) {
-            st = DH_AGGS(c)->agg_add_many(c, d, n, rev, e);
-            n = 0;
-        }
-    }
+    qsort(d, n, sizeof *d, delta_order);
+    for (size_t i = 0; i < n && st == DH_OK; i += SLICE)
+        st = DH_AGGS(c)->agg_add_many(c, d + i, n - i < SLICE ? n - i : SLICE, rev, e);
     free(d);
     if (st == DH_OK) {
         memset(b->cells, 0, b->cap * sizeof *b->cells);
         b->ncells = 0;
     }
     return st;
+}
+
+dh_status dh_aggbatch_spill(dh_aggbatch *b, dh_conn *c, dh_err *e)
+{
+    /* DIEUHANH_AGG_SPILL_CELLS: a lower bound for the tests */
+    size_t at = (size_t)dh_job_interval("DIEUHANH_AGG_SPILL_CELLS", DH_AGGBATCH_SPILL);
+    return b->ncells >= at ? dh_aggbatch_flush(b, c, e) : DH_OK;
 }
 
 /* ---- The readers' copy. --------------------------------------------------- */

@@ -218,8 +218,9 @@ static dh_status tx_begin(dh_app *app, dh_tx *tx, int flags, bool *connected, dh
     if (!tx->c)
         return e->status;
     const dh_store_ops *ops = DH_OPS(tx->c);
-    dh_status st = (flags & DH_TX_DOSSIERS) ? ops->begin_domain(tx->c, "dossiers", e)
-                                            : ops->begin(tx->c, true, e);
+    dh_status st = (flags & DH_TX_BULK)       ? ops->begin_bulk(tx->c, "dossiers", e)
+                   : (flags & DH_TX_DOSSIERS) ? ops->begin_domain(tx->c, "dossiers", e)
+                                              : ops->begin(tx->c, true, e);
     if (st == DH_OK && (flags & DH_TX_UNITS))
         st = dh_app_load_units(tx->c, &tx->reg, e);
     if (st) {

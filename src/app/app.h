@@ -333,7 +333,9 @@ dh_status dh_app_rebuild(dh_app *app, const dh_actor *a, time_t now,
 typedef struct dh_ingest dh_ingest;
 typedef dh_status (*dh_ingest_source)(dh_ingest *g, void *closure, dh_ingest_report *rep,
                                       dh_err *e);
-dh_status dh_app_ingest_run(dh_app *app, const dh_actor *a, bool partial, time_t now,
+/* bulk: the events may be millions (a file): one bulk transaction
+ * (DH_TX_BULK, store.h begin_bulk). */
+dh_status dh_app_ingest_run(dh_app *app, const dh_actor *a, bool partial, bool bulk, time_t now,
                             dh_ingest_source src, void *closure, dh_ingest_report *rep,
                             dh_err *e);
 dh_status dh_ingest_add(dh_ingest *g, json_t *events, const char *name, const long *lines,

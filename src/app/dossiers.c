@@ -345,6 +345,12 @@ struct dh_ingest {
     int fresh;        /* 0 not asked yet, 1 the store was empty, -1 it was not */
     dh_bloom written; /* dossier codes written (fresh == 1) */
     dh_bloom keys;    /* event keys (source \x1f id) written (fresh == 1) */
+    /* The event keys' filter holds at most key_budget bytes: past them
+     * (keys_full), every later chunk asks the database about all its keys,
+     * so that memory stays bounded at any size (about 2 bytes a key: the
+     * default 64 MiB holds the keys of some 6 million dossiers). */
+    size_t key_budget;
+    bool keys_full;
     bool facts_cleared; /* no dossier has a stored fact (the rebuild cleared them) */
 };
 
@@ -356,6 +362,17 @@ static dh_ingest *ingest_open(dh_app *app, const dh_actor *a, bool partial, time
     dh_ingest *g = dh_xcalloc(1, sizeof *g);
     g->c = (ctx){app, a, NULL, NULL, NULL, now, NULL};
     g->partial = partial;
+    const char *kb = getenv("DIEUHANH_INGEST_KEY_FILTER_MIB");
+    char *end = NULL;
+    long mib = kb && *kb ? strtol(kb, &end, 10) : 64;
+    if (kb && *kb && (*end || mib < 0 || mib > 4096)) {
+        free(g);
+        dh_err_set(e, DH_E_INVALID, "invalid_setting", "DIEUHANH_INGEST_KEY_FILTER_MIB",
+                   "DIEUHANH_INGEST_KEY_FILTER_MIB must be a number of MiB from 0 to 4096, not '%s'",
+                   kb);
+        return NULL;
+    }
+    g->key_budget = (size_t)mib << 20;
     g->c.reg = dh_app_units_acquire(app, e);
     g->c.procs = g->c.reg ? dh_app_procedures_acquire(app, e) : NULL;
     g->c.cals = g->c.procs ? dh_app_calendars_acquire(app, e) : NULL;
@@ -388,6 +405,7 @@ static void ingest_reset(dh_ingest *g, dh_conn *conn)
     g->conn = conn;
     g->fresh = 0;
     g->facts_cleared = false;
+    g->keys_full = false;
     dh_bloom_clear(&g->written);
     dh_bloom_clear(&g->keys);
 }
@@ -440,7 +458,7 @@ static dh_status load_chunk(dh_ingest *g, json_t *events, const dh_devent *ev, c
             codes[ncodes++] = b->code; /* the string stays where it is when m grows */
         char key[256];
         key_of(key, sizeof key, ev[i].source, ev[i].id);
-        if (g->fresh == 1 && !dh_bloom_maybe(&g->keys, key))
+        if (g->fresh == 1 && !g->keys_full && !dh_bloom_maybe(&g->keys, key))
             continue;
         sources[nkeys] = ev[i].source;
         ids[nkeys++] = ev[i].id;
@@ -464,7 +482,10 @@ static void note_written(dh_ingest *g, const dh_devent_row *rows, size_t n)
     char key[256];
     for (size_t i = 0; i < n; i++) {
         key_of(key, sizeof key, rows[i].source, rows[i].id);
-        dh_bloom_add(&g->keys, key);
+        if (!g->keys_full && !dh_bloom_add_max(&g->keys, key, g->key_budget)) {
+            g->keys_full = true;
+            dh_bloom_clear(&g->keys); /* no longer asked */
+        }
         if (i == 0 || strcmp(rows[i].dossier, rows[i - 1].dossier) != 0)
             dh_bloom_add(&g->written, rows[i].dossier);
     }
@@ -618,6 +639,8 @@ dh_status dh_ingest_add(dh_ingest *g, json_t *events, const char *name, const lo
         note_written(g, rows, nrows);
     if (st == DH_OK && !stop)
         st = derive_chunk(g, &m, rep, e);
+    if (st == DH_OK && !stop)
+        st = dh_aggbatch_spill(c->agg, g->conn, e);
     free(rows);
     dh_strmap_free(&held);
     bmap_free(&m);
@@ -673,7 +696,7 @@ static dh_status ingest_tx(dh_tx *tx, void *closure, dh_err *e)
     return st;
 }
 
-dh_status dh_app_ingest_run(dh_app *app, const dh_actor *a, bool partial, time_t now,
+dh_status dh_app_ingest_run(dh_app *app, const dh_actor *a, bool partial, bool bulk, time_t now,
                             dh_ingest_source src, void *closure, dh_ingest_report *rep, dh_err *e)
 {
     if (!rep->results)
@@ -682,7 +705,7 @@ dh_status dh_app_ingest_run(dh_app *app, const dh_actor *a, bool partial, time_t
     if (!g)
         return e->status;
     struct ingest_run x = {g, src, closure, rep};
-    dh_status st = dh_tx_run(app, DH_TX_DOSSIERS, ingest_tx, &x, e);
+    dh_status st = dh_tx_run(app, DH_TX_DOSSIERS | (bulk ? DH_TX_BULK : 0), ingest_tx, &x, e);
     if (st && g->first.status && !partial)
         rep->accepted = rep->duplicates = rep->dossiers = 0;
     ingest_close(g);
@@ -759,6 +782,8 @@ static dh_status rebuild_tx(dh_tx *tx, void *closure, dh_err *e)
         dh_ingest_report rep = {0};
         if (st == DH_OK)
             st = derive_chunk(g, &m, &rep, e);
+        if (st == DH_OK)
+            st = dh_aggbatch_spill(g->c.agg, conn, e);
         free(chunk);
         bmap_free(&m);
         if (x->progress && st == DH_OK && (i / 10000 != (i + k) / 10000 || i + k == codes.n))
@@ -795,7 +820,7 @@ dh_status dh_app_rebuild(dh_app *app, const dh_actor *a, time_t now,
     if (!g)
         return e->status;
     struct rebuild_run x = {g, progress, closure, 0};
-    dh_status st = dh_tx_run(app, DH_TX_DOSSIERS, rebuild_tx, &x, e);
+    dh_status st = dh_tx_run(app, DH_TX_DOSSIERS | DH_TX_BULK, rebuild_tx, &x, e);
     if (st == DH_OK)
         *ndossiers = x.ndossiers;
     ingest_close(g);
@@ -827,6 +852,6 @@ dh_status dh_app_dossier_ingest(dh_app *app, const dh_actor *a, json_t *events, 
         return dh_err_set(e, DH_E_TOOLARGE, "too_many", "events",
                           "at most %d events in one request", BATCH_MAX);
     struct batch_source s = {events, name, lines};
-    return dh_app_ingest_run(app, a, partial, now, batch_source, &s, rep, e);
+    return dh_app_ingest_run(app, a, partial, false, now, batch_source, &s, rep, e);
 }
 

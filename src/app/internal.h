@@ -154,6 +154,9 @@ void dh_app_cache_reloaded(const char *name);
 /* A writer of the dossier tables: runs alone among them (begin_domain;
  * the concurrency comment above dh_tx_run in app.c). */
 #define DH_TX_DOSSIERS 2
+/* With DH_TX_DOSSIERS: a writer of a large part of the database (a file
+ * import, a rebuild), begun with begin_bulk (store.h). */
+#define DH_TX_BULK 4
 #define DH_TX_ATTEMPTS 6
 typedef dh_status (*dh_tx_fn)(dh_tx *tx, void *closure, dh_err *e);
 dh_status dh_tx_run(dh_app *app, int flags, dh_tx_fn fn, void *closure, dh_err *e);
@@ -263,6 +266,13 @@ dh_status dh_aggbatch_change(dh_aggbatch *b, dh_conn *c, const char *code, const
                              dh_err *e);
 /* Adds the deltas to the stored cells under a new revision. */
 dh_status dh_aggbatch_flush(dh_aggbatch *b, dh_conn *c, dh_err *e);
+/* dh_aggbatch_flush once the batch holds DH_AGGBATCH_SPILL cells or more
+ * (else nothing): a transaction of millions of dossiers (a file import, a
+ * rebuild) calls it between its chunks, so that its memory is bounded by
+ * that, not by the keys times the days it touched. The cells are sums, so
+ * adding a part of them early changes nothing at the commit. */
+#define DH_AGGBATCH_SPILL 524288
+dh_status dh_aggbatch_spill(dh_aggbatch *b, dh_conn *c, dh_err *e);
 
 typedef struct dh_aggcache dh_aggcache;
 dh_aggcache *dh_aggcache_new(void);

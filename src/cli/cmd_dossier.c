@@ -339,7 +339,7 @@ int dh_cmd_import(int argc, char **argv)
     im->t0 = now_s();
     im->f = f;
     dh_err e2;
-    dh_status st = dh_app_ingest_run(app, &a, o.partial, time(NULL), import_source, im, &im->rep,
+    dh_status st = dh_app_ingest_run(app, &a, o.partial, true, time(NULL), import_source, im, &im->rep,
                                      &e2);
     fclose(f);
     size_t i;

@@ -115,6 +115,13 @@ typedef struct dh_store_ops {
      * begin(c, true) (one writer at a time already); PostgreSQL: a lower
      * isolation level under a lock named after the domain (pg_base.c). */
     dh_status (*begin_domain)(dh_conn *c, const char *domain, dh_err *e);
+    /* begin_domain for a transaction that writes a large part of the
+     * database (a file import, a rebuild). SQLite: under the rollback
+     * journal instead of WAL while it runs, when no other connection has the
+     * file open (then other processes cannot open it until it ends); the
+     * file is back in WAL when it has ended, committed or not. PostgreSQL:
+     * begin_domain. */
+    dh_status (*begin_bulk)(dh_conn *c, const char *domain, dh_err *e);
     const dh_feedback_ops *feedback; /* feedback.h (issue 17) */
     const dh_latereports_ops *latereports; /* latereports.h (issue 19) */
     const dh_stations_ops *stations;       /* stations.h (issue 19) */

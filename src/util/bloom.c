@@ -39,14 +39,38 @@ static bool layer_has(const dh_bloom_layer *l, uint64_t h1, uint64_t h2)
     return true;
 }
 
+static size_t layer_bits(size_t cap)
+{
+    size_t nbits = 1;
+    while (nbits < cap * BITS_PER)
+        nbits *= 2;
+    return nbits;
+}
+
+size_t dh_bloom_bytes(const dh_bloom *b)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < b->nlayers; i++)
+        n += (b->layers[i].mask + 1) / 8;
+    return n;
+}
+
+bool dh_bloom_add_max(dh_bloom *b, const char *s, size_t max_bytes)
+{
+    dh_bloom_layer *l = b->nlayers ? &b->layers[b->nlayers - 1] : NULL;
+    if ((!l || l->n >= l->cap) &&
+        dh_bloom_bytes(b) + layer_bits(l ? l->cap * 2 : FIRST_CAP) / 8 > max_bytes)
+        return false;
+    dh_bloom_add(b, s);
+    return true;
+}
+
 void dh_bloom_add(dh_bloom *b, const char *s)
 {
     dh_bloom_layer *l = b->nlayers ? &b->layers[b->nlayers - 1] : NULL;
     if (!l || l->n >= l->cap) {
         size_t cap = l ? l->cap * 2 : FIRST_CAP;
-        size_t nbits = 1;
-        while (nbits < cap * BITS_PER)
-            nbits *= 2;
+        size_t nbits = layer_bits(cap);
         b->layers = dh_xrealloc(b->layers, (b->nlayers + 1) * sizeof *b->layers);
         l = &b->layers[b->nlayers++];
         l->bits = dh_xcalloc(nbits / 64, sizeof *l->bits);

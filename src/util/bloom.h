@@ -23,6 +23,11 @@ typedef struct dh_bloom {
 #define DH_BLOOM_INIT {NULL, 0}
 
 void dh_bloom_add(dh_bloom *b, const char *s);
+/* dh_bloom_add unless s needs a new layer that would bring the filter's
+ * memory past max_bytes: then s is not added and the answer is false. */
+bool dh_bloom_add_max(dh_bloom *b, const char *s, size_t max_bytes);
+/* The bytes of bits the filter holds. */
+size_t dh_bloom_bytes(const dh_bloom *b);
 /* false: s was never added; true: s may have been. */
 bool dh_bloom_maybe(const dh_bloom *b, const char *s);
 /* Empties b and frees its memory (b can be used again). */

@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -3678,6 +3679,20 @@ static void runner_domain_writers_no_lost_update(void **state)
     two_writers(*state, DH_TX_DOSSIERS, "2000");
 }
 
+/* Another store on f's database (another process, as it were) and a
+ * connection of it that waits 50 ms for a lock. */
+static dh_conn *second_connection(const fx *f, dh_store **s2)
+{
+    dh_err e;
+    setenv("DIEUHANH_BUSY_TIMEOUT_MS", "50", 1);
+    *s2 = dh_store_open(f->url, false, &e);
+    assert_non_null(*s2);
+    dh_conn *c2 = dh_store_acquire(*s2, &e);
+    unsetenv("DIEUHANH_BUSY_TIMEOUT_MS");
+    assert_non_null(c2);
+    return c2;
+}
+
 /* begin_domain: a second writer of the same domain waits for the first
  * and, past the busy timeout, is answered busy; once the first commits it
  * begins and reads what the first wrote. */
@@ -3685,12 +3700,8 @@ static void domain_writers_one_at_a_time(void **state)
 {
     fx *f = *state;
     dh_err e;
-    setenv("DIEUHANH_BUSY_TIMEOUT_MS", "50", 1);
-    dh_store *s2 = dh_store_open(f->url, false, &e);
-    assert_non_null(s2);
-    dh_conn *c2 = dh_store_acquire(s2, &e);
-    unsetenv("DIEUHANH_BUSY_TIMEOUT_MS");
-    assert_non_null(c2);
+    dh_store *s2;
+    dh_conn *c2 = second_connection(f, &s2);
     const dh_store_ops *ops = f->ops;
     int64_t v = -1;
     OK(ops->begin_domain(f->c, "dossiers", &e));
@@ -3705,6 +3716,70 @@ static void domain_writers_one_at_a_time(void **state)
     OK(ops->commit(c2, &e));
     OK(DH_META(f->c)->meta_get(f->c, "domain_k", &v, &e));
     assert_int_equal(v, 8);
+    dh_store_release(c2);
+    dh_store_close(s2);
+}
+
+/* SQLite only: the journal the file's header names (byte 18, the write
+ * version: 1 the rollback journal, 2 WAL); 0 for another backend. Read by a
+ * child process: closing a descriptor of the file here would drop the
+ * locks SQLite holds on it. */
+static int header_journal(const fx *f)
+{
+    if (strcmp(f->ops->scheme, "sqlite") != 0)
+        return 0;
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        unsigned char h[20] = {0};
+        FILE *fp = fopen(f->url + strlen("sqlite:"), "rb");
+        _exit(fp && fread(h, 1, sizeof h, fp) == sizeof h ? h[18] : 255);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+/* begin_bulk: what a bulk writer wrote is there after its commit and gone
+ * after its rollback; alone, on SQLite, it writes under the rollback
+ * journal, and the file is back in WAL when it has ended either way; with
+ * another connection open it stays in WAL; a second writer of the domain
+ * waits for it (busy past the timeout) as for begin_domain. */
+static void bulk_writer(void **state)
+{
+    fx *f = *state;
+    dh_err e;
+    const dh_store_ops *ops = f->ops;
+    const dh_meta_ops *m = DH_META(f->c);
+    bool sq = strcmp(ops->scheme, "sqlite") == 0;
+    int64_t v = -1;
+    OK(ops->begin_bulk(f->c, "dossiers", &e));
+    OK(m->meta_set(f->c, "bulk_k", 1, &e));
+    assert_int_equal(header_journal(f), sq ? 1 : 0);
+    OK(ops->commit(f->c, &e));
+    assert_int_equal(header_journal(f), sq ? 2 : 0);
+    OK(m->meta_get(f->c, "bulk_k", &v, &e));
+    assert_int_equal(v, 1);
+    OK(ops->begin_bulk(f->c, "dossiers", &e));
+    OK(m->meta_set(f->c, "bulk_k", 2, &e));
+    ops->rollback(f->c);
+    assert_int_equal(header_journal(f), sq ? 2 : 0);
+    OK(m->meta_get(f->c, "bulk_k", &v, &e));
+    assert_int_equal(v, 1);
+
+    dh_store *s2;
+    dh_conn *c2 = second_connection(f, &s2);
+    OK(DH_META(c2)->meta_get(c2, "bulk_k", &v, &e)); /* c2 has the file open */
+    OK(ops->begin_bulk(f->c, "dossiers", &e));
+    OK(m->meta_set(f->c, "bulk_k", 3, &e));
+    assert_int_equal(header_journal(f), sq ? 2 : 0);
+    FAILS(DH_E_BUSY, ops->begin_domain(c2, "dossiers", &e));
+    ops->rollback(c2);
+    OK(ops->commit(f->c, &e));
+    OK(DH_META(c2)->meta_get(c2, "bulk_k", &v, &e));
+    assert_int_equal(v, 3);
     dh_store_release(c2);
     dh_store_close(s2);
 }
@@ -4743,6 +4818,7 @@ int main(void)
         T(runner_survives_a_lost_connection),
         T(runner_domain_writers_no_lost_update),
         T(domain_writers_one_at_a_time),
+        T(bulk_writer),
         T(backup_restore_or_refuse),
 #undef T
     };

@@ -893,6 +893,7 @@ const dh_store_ops dh_postgres_ops = {
     .rows = &dh_postgres_rows_ops,
     .dti = &dh_postgres_dti_ops,
     .begin_domain = pg_begin_domain,
+    .begin_bulk = pg_begin_domain, /* the server's own log; nothing to switch */
     .feedback = &dh_postgres_feedback_ops,
     .latereports = &dh_postgres_latereports_ops,
     .stations = &dh_postgres_stations_ops,

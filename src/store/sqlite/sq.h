@@ -43,6 +43,9 @@ struct dh_conn {
     struct stmt_slot cache[STMT_CACHE];
     int ncache;
     bool in_tx;
+    /* begin_bulk switched the file to the rollback journal: the end of the
+     * transaction switches it back to WAL (sq_base.c, sq_begin_bulk). */
+    bool bulk_journal;
     /* The bulk insert in progress (sq_rows.c), or NULL. */
     sqlite3_stmt *bulk;
     int bulk_cols;

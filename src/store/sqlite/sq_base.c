@@ -342,6 +342,8 @@ static dh_conn *sq_acquire(dh_store *s, dh_err *e)
     return c;
 }
 
+static void bulk_end(dh_conn *c);
+
 static void sq_release(dh_conn *c)
 {
     dh_store *s = c->base.store;
@@ -349,6 +351,7 @@ static void sq_release(dh_conn *c)
         sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
         c->in_tx = false;
     }
+    bulk_end(c);
     pthread_mutex_lock(&s->lock);
     if (s->nidle < POOL_MAX) {
         s->idle[s->nidle++] = c;
@@ -424,11 +427,82 @@ static dh_status sq_begin_domain(dh_conn *c, const char *domain, dh_err *e)
     return sq_begin(c, true, e);
 }
 
+/* The journal mode PRAGMA's answer ("wal", "delete"), lower case. */
+static dh_status journal_mode(dh_conn *c, const char *pragma, char *mode, size_t size, dh_err *e)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(c->db, pragma, -1, &st, NULL) != SQLITE_OK)
+        return dh_sq_db_error(c, e, "journal mode");
+    int rc = sqlite3_step(st);
+    const char *m = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+    snprintf(mode, size, "%s", m ? m : "");
+    dh_status s = rc == SQLITE_ROW ? DH_OK : dh_sq_db_error(c, e, "journal mode");
+    sqlite3_finalize(st);
+    return s;
+}
+
+/* The end of a bulk transaction: back to WAL. A failure here loses nothing
+ * (the transaction has ended; every connection asks for WAL when it opens),
+ * so it is only told. */
+static void bulk_end(dh_conn *c)
+{
+    if (!c->bulk_journal)
+        return;
+    c->bulk_journal = false;
+    char mode[16];
+    dh_err e = {0};
+    if (journal_mode(c, "PRAGMA journal_mode=WAL", mode, sizeof mode, &e) || strcmp(mode, "wal"))
+        fprintf(stderr, "dieuhanh: %s: the journal stays '%s' until the next connection: %s\n",
+                c->base.store->path, mode, e.message);
+}
+
+/* A transaction that writes a large part of the database (a file import, a
+ * rebuild: docs/ARCHITECTURE.md, "Bulk transactions on SQLite"). In WAL mode
+ * every page it writes goes to the write-ahead log first, and each page read
+ * looks the page up in the log's index, whose cost grows with the log: one
+ * transaction never lets the log be checkpointed, so at millions of
+ * dossiers the lookups took a third of the import and more as it grew (and
+ * the commit then copied the whole log into the file). Under the rollback
+ * journal the new pages are written to the file once and only the pages
+ * that existed before are journaled. The switch needs the file to itself:
+ * the pool's idle connections are closed first (each keeps the file open in
+ * WAL mode); when another connection or process has it open, SQLite keeps
+ * WAL (it answers at once, without waiting) and so does the transaction, as
+ * before. While the transaction runs
+ * under the rollback journal, other processes cannot open the file (they
+ * wait up to the busy timeout). */
+static dh_status sq_begin_bulk(dh_conn *c, const char *domain, dh_err *e)
+{
+    dh_store *s = c->base.store;
+    dh_conn *idle[POOL_MAX];
+    pthread_mutex_lock(&s->lock);
+    int n = s->nidle;
+    memcpy(idle, s->idle, (size_t)n * sizeof *idle);
+    s->nidle = 0;
+    pthread_mutex_unlock(&s->lock);
+    for (int i = 0; i < n; i++)
+        conn_close(idle[i]);
+    /* Asked without waiting: a file open elsewhere answers "busy" (or
+     * "wal"), and the transaction then runs in WAL. */
+    char mode[16] = "";
+    dh_err ignored = {0};
+    sqlite3_busy_timeout(c->db, 0);
+    if (journal_mode(c, "PRAGMA journal_mode=DELETE", mode, sizeof mode, &ignored) == DH_OK)
+        c->bulk_journal = strcmp(mode, "delete") == 0;
+    sqlite3_busy_timeout(c->db, s->busy_ms);
+    dh_status st = sq_begin_domain(c, domain, e);
+    if (st)
+        bulk_end(c);
+    return st;
+}
+
 static dh_status sq_commit(dh_conn *c, dh_err *e)
 {
     dh_status st = dh_sq_exec(c, "COMMIT", "commit", e);
-    if (st == DH_OK)
+    if (st == DH_OK) {
         c->in_tx = false;
+        bulk_end(c);
+    }
     return st;
 }
 
@@ -437,6 +511,7 @@ static void sq_rollback(dh_conn *c)
     if (c->in_tx)
         sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
     c->in_tx = false;
+    bulk_end(c);
 }
 
 void dh_sq_bind_time(sqlite3_stmt *st, int i, time_t t)
@@ -484,6 +559,7 @@ const dh_store_ops dh_sqlite_ops = {
     .rows = &dh_sqlite_rows_ops,
     .dti = &dh_sqlite_dti_ops,
     .begin_domain = sq_begin_domain,
+    .begin_bulk = sq_begin_bulk,
     .feedback = &dh_sqlite_feedback_ops,
     .latereports = &dh_sqlite_latereports_ops,
     .stations = &dh_sqlite_stations_ops,

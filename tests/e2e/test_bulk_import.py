@@ -1,0 +1,103 @@
+"""The file import at size (issue 20, point 5): `dieuhanh import events` into an
+empty store runs as one bulk transaction (store.h begin_bulk): on SQLite, when
+nothing else has the file open, under the rollback journal, and the file is in
+WAL again when it has ended, committed or rolled back. Its memory is bounded:
+the aggregate deltas are added to the cells part by part (dh_aggbatch_spill)
+and the filter of the event keys written has a budget, past which every key is
+asked of the database. Each of these is checked against what it must keep:
+the same refusal of an event key taken by another dossier in an earlier chunk,
+and the same aggregates as a rebuild and as an import that kept everything to
+the end."""
+import json
+import os
+import sqlite3
+import tempfile
+
+from harness import db_rows
+from test_crash import agg_state, check_against_rebuild
+
+CONFLICT = {"source": "motcua-demo", "dossier": "BULK-X", "type": "received",
+            "at": "2025-12-30T09:00:00+07:00", "channel": "online", "by_applicant": True}
+
+
+def journal(db):
+    """SQLite: the journal mode the file's header names (None on PostgreSQL)."""
+    if not db.startswith("sqlite:"):
+        return None
+    con = sqlite3.connect(db[len("sqlite:"):])
+    try:
+        return con.execute("PRAGMA journal_mode").fetchone()[0]
+    finally:
+        con.close()
+
+
+def stopped_demo(ctx):
+    s = ctx.server(demo=True)
+    assert s.stop() == 0
+    return s
+
+
+def test_file_import_in_one_bulk_transaction(ctx):
+    s = stopped_demo(ctx)
+    d = tempfile.mkdtemp(prefix="dh-bulk-")
+    p = os.path.join(d, "e.ndjson")
+    # about 10,700 events: two chunks of the importer (10,000 events each)
+    r = s.cli("gen", "events", "--dossiers", "2000", "--seed", "3", "--from", "2025-01-01",
+              "--to", "2025-12-31", "-o", p, "--db", s.db)
+    assert r.returncode == 0, r.stderr
+    with open(p, encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    assert len(lines) > 10000
+    first = json.loads(lines[0])
+    # the last line, in the second chunk, takes the first event's key for another dossier
+    bad = dict(CONFLICT, id=first["id"], unit=first["unit"], procedure=first["procedure"])
+    with open(p, "a", encoding="utf-8") as f:
+        f.write(json.dumps(bad) + "\n")
+    where = "e.ndjson:%d" % (len(lines) + 1)
+    # refused with the filter of keys (default) and with none (every key asked)
+    for env in ({}, {"DIEUHANH_INGEST_KEY_FILTER_MIB": "0"}):
+        r = s.cli("import", "events", p, "--db", s.db, env=env)
+        assert r.returncode == 1, (env, r.stdout, r.stderr[-500:])
+        assert where in r.stderr and "another dossier" in r.stderr, (env, r.stderr[-500:])
+        assert db_rows(s.db, "SELECT count(*) FROM dossier_events")[0][0] == 0
+        assert journal(s.db) in (None, "wal")
+    r = s.cli("import", "events", p, "--db", s.db, env={"DIEUHANH_INGEST_KEY_FILTER_MIB": "x"})
+    assert r.returncode != 0 and "DIEUHANH_INGEST_KEY_FILTER_MIB" in r.stderr, r.stderr
+    # taken with --partial, the deltas added to the cells after every chunk
+    r = s.cli("import", "events", p, "--partial", "--db", s.db,
+              env={"DIEUHANH_INGEST_KEY_FILTER_MIB": "0", "DIEUHANH_AGG_SPILL_CELLS": "1"})
+    assert "%d events accepted" % len(lines) in r.stdout and "1 refused" in r.stdout, r.stdout
+    assert journal(s.db) in (None, "wal")
+    spilled = agg_state(s.db)
+    # the same file into another empty store, the deltas kept to the end
+    s2 = stopped_demo(ctx)
+    r = s2.cli("import", "events", p, "--partial", "--db", s2.db)
+    assert "%d events accepted" % len(lines) in r.stdout and "1 refused" in r.stdout, r.stdout
+    assert agg_state(s2.db) == spilled
+    assert len(spilled[1]) > 1000
+    # and a rebuild (which spills too) makes the same
+    check_against_rebuild(s, "an import that spilled")
+    # the server opens the file again and answers from it
+    s.start()
+    admin = s.login("admin")
+    r = s.request("GET", "/api/v1/dossiers/" + first["dossier"], token=admin)
+    assert r.status == 200, r
+
+
+def test_bulk_import_beside_a_running_server_stays_in_wal(ctx):
+    """A server has the file open: the import does not take it for itself; the
+    server keeps answering and sees the import's dossiers."""
+    s = ctx.server(demo=True)
+    d = tempfile.mkdtemp(prefix="dh-bulk-")
+    p = os.path.join(d, "e.ndjson")
+    r = s.cli("gen", "events", "--dossiers", "300", "--seed", "4", "--from", "2025-01-01",
+              "--to", "2025-06-30", "-o", p, "--db", s.db)
+    assert r.returncode == 0, r.stderr
+    r = s.cli("import", "events", p, "--db", s.db)
+    assert r.returncode == 0 and " 0 refused" in r.stdout, r.stderr[-500:]
+    assert journal(s.db) in (None, "wal")
+    with open(p, encoding="utf-8") as f:
+        code = json.loads(f.readline())["dossier"]
+    admin = s.login("admin")
+    r = s.request("GET", "/api/v1/dossiers/" + code, token=admin)
+    assert r.status == 200, r
