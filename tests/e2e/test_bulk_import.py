@@ -10,8 +10,11 @@ and the same aggregates as a rebuild and as an import that kept everything to
 the end."""
 import json
 import os
+import signal
 import sqlite3
+import subprocess
 import tempfile
+import time
 
 from harness import db_rows
 from test_crash import agg_state, check_against_rebuild
@@ -101,3 +104,36 @@ def test_bulk_import_beside_a_running_server_stays_in_wal(ctx):
     admin = s.login("admin")
     r = s.request("GET", "/api/v1/dossiers/" + code, token=admin)
     assert r.status == 200, r
+
+
+def test_bulk_import_killed_rolls_back(ctx):
+    """SQLite: an import killed (kill -9) while it writes under the rollback
+    journal leaves a hot journal; the next open rolls it back (nothing of the
+    import stays) and the file is in WAL again."""
+    s = stopped_demo(ctx)
+    if not s.db.startswith("sqlite:"):
+        return
+    path = s.db[len("sqlite:"):]
+    d = tempfile.mkdtemp(prefix="dh-bulk-")
+    p = os.path.join(d, "e.ndjson")
+    r = s.cli("gen", "events", "--dossiers", "3000", "--seed", "5", "--from", "2025-01-01",
+              "--to", "2025-12-31", "-o", p, "--db", s.db)
+    assert r.returncode == 0, r.stderr
+    proc = subprocess.Popen([s.binary, "import", "events", p, "--db", s.db],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while not os.path.exists(path + "-journal") and proc.poll() is None \
+            and time.time() < deadline:
+        time.sleep(0.005)
+    assert proc.poll() is None, "the import ended before it was seen writing"
+    time.sleep(0.2)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert os.path.exists(path + "-journal")
+    s.start()
+    assert journal(s.db) == "wal"
+    assert db_rows(s.db, "SELECT count(*) FROM dossier_events")[0][0] == 0
+    assert not os.path.exists(path + "-journal")
+    # and the same file imports whole afterwards
+    r = s.cli("import", "events", p, "--db", s.db)
+    assert r.returncode == 0 and " 0 refused" in r.stdout, r.stderr[-500:]
