@@ -318,7 +318,9 @@ void dh_agg_snapshot_tick(dh_app *app, time_t now);
 /* Recomputes every dossier's row and fact from its events and the
  * aggregates from the facts, in one transaction (dieuhanh rebuild; also run
  * once after the upgrade that adds the aggregates). Admins only at the
- * callers. progress, if not NULL, is called every 10,000 dossiers. */
+ * callers. progress, if not NULL, is called every 10,000 dossiers with total
+ * -1 (the codes are read a page at a time: the total is not known before the
+ * end), and once at the end with done == total. */
 dh_status dh_app_rebuild(dh_app *app, const dh_actor *a, time_t now,
                          void (*progress)(long done, long total, void *closure), void *closure,
                          long *ndossiers, dh_err *e);

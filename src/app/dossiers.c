@@ -738,6 +738,13 @@ static int on_code(void *cl, const char *code)
     return 0;
 }
 
+static void codes_clear(struct codes *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        free(c->v[i]);
+    c->n = 0;
+}
+
 struct rebuild_run {
     dh_ingest *g;
     void (*progress)(long done, long total, void *closure);
@@ -754,6 +761,7 @@ static dh_status rebuild_tx(dh_tx *tx, void *closure, dh_err *e)
     g->facts_cleared = true; /* by agg_reset below */
     x->ndossiers = 0;
     struct codes codes = {0};
+    long done = 0;
     dh_status st = DH_AGGS(conn)->agg_reset(conn, e);
     if (st == DH_OK) /* and the feedback aggregates (core/fbagg.h) */
         st = DH_FEEDBACK(conn)->agg_rebuild(conn, e);
@@ -763,47 +771,55 @@ static dh_status rebuild_tx(dh_tx *tx, void *closure, dh_err *e)
         st = DH_META(conn)->meta_bump(conn, "agg_epoch", e);
     if (st == DH_OK)
         st = dh_aggbatch_load_keys(g->c.agg, conn, e);
-    if (st == DH_OK)
-        st = DH_DOSSIERS(conn)->list_dossier_codes(conn, on_code, &codes, e);
-    /* REBUILD_CHUNK dossiers at a time: their events in one read, their
-     * stored facts in one, their rows in one write (derive_chunk), instead
-     * of three round trips per dossier. */
-    for (size_t i = 0; i < codes.n && st == DH_OK; i += REBUILD_CHUNK) {
-        size_t k = codes.n - i < REBUILD_CHUNK ? codes.n - i : REBUILD_CHUNK;
+    /* REBUILD_CHUNK dossiers at a time, their codes read a page at a time
+     * (after the last one of the page before: the codes do not change
+     * here, so memory stays bounded however many dossiers there are): their
+     * events in one read, their stored facts in one, their rows in one write
+     * (derive_chunk), instead of three round trips per dossier. */
+    char *after = NULL;
+    while (st == DH_OK) {
+        codes_clear(&codes);
+        st = DH_DOSSIERS(conn)->list_dossier_codes(conn, after, REBUILD_CHUNK, on_code, &codes,
+                                                   e);
+        if (st || !codes.n)
+            break;
+        size_t k = codes.n;
         bmap m = {0};
-        const char **chunk = dh_xcalloc(k, sizeof *chunk);
         for (size_t j = 0; j < k; j++) {
             bool fresh;
-            bucket *b = bmap_get(&m, codes.v[i + j], &fresh);
+            bucket *b = bmap_get(&m, codes.v[j], &fresh);
             b->dirty = true;
-            chunk[j] = codes.v[i + j];
         }
-        st = load_buckets(&g->c, conn, &m, chunk, k, e);
+        st = load_buckets(&g->c, conn, &m, (const char **)codes.v, k, e);
         dh_ingest_report rep = {0};
         if (st == DH_OK)
             st = derive_chunk(g, &m, &rep, e);
         if (st == DH_OK)
             st = dh_aggbatch_spill(g->c.agg, conn, e);
-        free(chunk);
         bmap_free(&m);
-        if (x->progress && st == DH_OK && (i / 10000 != (i + k) / 10000 || i + k == codes.n))
-            x->progress((long)(i + k), (long)codes.n, x->closure);
+        free(after);
+        after = dh_xstrdup(codes.v[k - 1]);
+        if (x->progress && st == DH_OK && done / 10000 != (done + (long)k) / 10000)
+            x->progress(done + (long)k, -1, x->closure);
+        done += (long)k;
     }
+    free(after);
+    if (x->progress && st == DH_OK)
+        x->progress(done, done, x->closure);
     if (st == DH_OK)
         st = DH_META(conn)->meta_bump(conn, "agg_built", e);
     if (st == DH_OK) {
-        json_t *after = json_pack("{s:I}", "dossiers", (json_int_t)codes.n);
-        st = dh_app_audit(conn, g->c.a, "rebuild", "aggregates", "", "", "ok", NULL, after,
+        json_t *audit = json_pack("{s:I}", "dossiers", (json_int_t)done);
+        st = dh_app_audit(conn, g->c.a, "rebuild", "aggregates", "", "", "ok", NULL, audit,
                           g->c.now, e);
-        json_decref(after);
+        json_decref(audit);
     }
     if (st == DH_OK)
         st = dh_aggbatch_flush(g->c.agg, conn, e);
-    for (size_t i = 0; i < codes.n; i++)
-        free(codes.v[i]);
+    codes_clear(&codes);
     free(codes.v);
     if (st == DH_OK)
-        x->ndossiers = (long)codes.n;
+        x->ndossiers = done;
     return st;
 }
 

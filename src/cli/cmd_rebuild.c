@@ -22,7 +22,10 @@ static const char rebuild_help[] =
 static void show_progress(long done, long total, void *closure)
 {
     (void)closure;
-    fprintf(stderr, "rebuild: %ld / %ld dossiers\n", done, total);
+    if (total < 0)
+        fprintf(stderr, "rebuild: %ld dossiers so far\n", done);
+    else
+        fprintf(stderr, "rebuild: %ld dossiers, done\n", done);
 }
 
 int dh_cmd_rebuild(int argc, char **argv)

@@ -142,8 +142,11 @@ typedef struct dh_dossiers_ops {
      * `before` and not finished before `since` (the dossiers a period sees). */
     dh_status (*scan_dossiers)(dh_conn *c, const char *units_json, time_t since, time_t before,
                                dh_dossier_cb cb, void *closure, dh_err *e);
-    /* Every dossier code, in code order. */
-    dh_status (*list_dossier_codes)(dh_conn *c, dh_code_cb cb, void *closure, dh_err *e);
+    /* The dossier codes after `after` (NULL: from the first), in code
+     * order (bytes), at most limit of them (0: all): a caller that walks
+     * millions of dossiers (the rebuild) reads them a page at a time. */
+    dh_status (*list_dossier_codes)(dh_conn *c, const char *after, size_t limit, dh_code_cb cb,
+                                    void *closure, dh_err *e);
 
     /* Bulk (issue 15): what the ops above do one row at a time, for many
      * rows in one call, so that a backend can send them in one statement

@@ -143,3 +143,11 @@ def test_bulk_import_killed_rolls_back(ctx):
     # and the same file imports whole afterwards
     r = s.cli("import", "events", p, "--db", s.db)
     assert r.returncode == 0 and " 0 refused" in r.stdout, r.stderr[-500:]
+    # a rebuild reads the codes 5,000 at a time: two pages here, the second read after
+    # the last code of the first; it makes what the import made
+    n = db_rows(s.db, "SELECT count(*) FROM dossiers")[0][0]
+    assert 5000 < n <= 10000
+    r = s.cli("rebuild", "--db", s.db)
+    assert r.returncode == 0 and "rebuilt %d dossiers" % n in r.stdout, (r.stdout, r.stderr)
+    assert "rebuild: %d dossiers, done" % n in r.stderr, r.stderr
+    check_against_rebuild(s, "a rebuild by pages of codes")

@@ -1236,10 +1236,28 @@ static void dossiers_put_get_list_page(void **state)
     assert_int_equal(s.r.n, 5); /* HS-4 too */
 
     rows codes = {0};
-    OK(O->list_dossier_codes(c, on_code, &codes, &e));
+    OK(O->list_dossier_codes(c, NULL, 0, on_code, &codes, &e));
     assert_int_equal(codes.n, 8);
     for (int i = 1; i < codes.n; i++)
         assert_true(strcmp(codes.s[i - 1], codes.s[i]) < 0);
+    /* page by page (3 a page, after the last of the page before): the same codes */
+    rows paged = {0};
+    char after[64] = "";
+    for (int page = 0; page < 5; page++) {
+        int before = paged.n;
+        OK(O->list_dossier_codes(c, page ? after : NULL, 3, on_code, &paged, &e));
+        assert_true(paged.n - before <= 3);
+        if (paged.n == before)
+            break;
+        snprintf(after, sizeof after, "%s", paged.s[paged.n - 1]);
+    }
+    assert_int_equal(paged.n, 8);
+    for (int i = 0; i < 8; i++)
+        assert_string_equal(paged.s[i], codes.s[i]);
+    /* after the last code: none */
+    rows none = {0};
+    OK(O->list_dossier_codes(c, codes.s[7], 0, on_code, &none, &e));
+    assert_int_equal(none.n, 0);
 }
 
 /* Dossiers due at the same second (common: deadlines fall at the end of

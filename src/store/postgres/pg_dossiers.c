@@ -470,11 +470,21 @@ static dh_status pg_scan_dossiers(dh_conn *c, const char *units_json, time_t sin
     return run_dossiers(c, sql, &p, cb, closure, &any, e);
 }
 
-static dh_status pg_list_dossier_codes(dh_conn *c, dh_code_cb cb, void *closure, dh_err *e)
+static dh_status pg_list_dossier_codes(dh_conn *c, const char *after, size_t limit,
+                                       dh_code_cb cb, void *closure, dh_err *e)
 {
-    static const char sql[] = "SELECT code FROM dossiers ORDER BY code COLLATE \"C\"";
+    /* two statements, so that each is a range of the key's index */
+    const char *sql = after ? "SELECT code FROM dossiers WHERE code > $2 ORDER BY code LIMIT $1"
+                            : "SELECT code FROM dossiers ORDER BY code LIMIT $1";
+    dh_pg_params p = {0};
+    if (limit)
+        dh_pg_int(&p, (int64_t)limit);
+    else
+        dh_pg_null(&p);
+    if (after)
+        dh_pg_text(&p, after);
     PGresult *res;
-    dh_status s = dh_pg_exec(c, sql, NULL, &res, "read dossier codes", e);
+    dh_status s = dh_pg_exec(c, sql, &p, &res, "read dossier codes", e);
     if (s)
         return s;
     int n = PQntuples(res);

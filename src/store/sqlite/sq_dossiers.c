@@ -408,11 +408,18 @@ static dh_status sq_scan_dossiers(dh_conn *c, const char *units_json, time_t sin
     return dossier_rows(c, st, cb, closure, &any, e);
 }
 
-static dh_status sq_list_dossier_codes(dh_conn *c, dh_code_cb cb, void *closure, dh_err *e)
+static dh_status sq_list_dossier_codes(dh_conn *c, const char *after, size_t limit,
+                                       dh_code_cb cb, void *closure, dh_err *e)
 {
-    sqlite3_stmt *st = dh_sq_stmt(c, "SELECT code FROM dossiers ORDER BY code", e);
+    /* two statements, so that each is a range of the key's index */
+    sqlite3_stmt *st =
+        after ? dh_sq_stmt(c, "SELECT code FROM dossiers WHERE code > ?1 ORDER BY code LIMIT ?2", e)
+              : dh_sq_stmt(c, "SELECT code FROM dossiers ORDER BY code LIMIT ?2", e);
     if (!st)
         return DH_E_DB;
+    if (after)
+        dh_sq_bind_text(st, 1, after);
+    sqlite3_bind_int64(st, 2, limit ? (sqlite3_int64)limit : -1);
     int rc;
     while ((rc = dh_sq_step(st)) == SQLITE_ROW)
         if (cb(closure, dh_sq_col_text(st, 0)))
