@@ -31,7 +31,7 @@ base() { # base FILE MODE: the schema, then the timed .import; prints the second
   /usr/bin/time -f "%e" -o "$1.time" sqlite3 "$1" -cmd "PRAGMA synchronous=NORMAL" ".mode csv" \
     ".import ev.csv ev" ".import d.csv d"
   cat "$1.time"
-  rm -f "$1" "$1-wal" "$1-shm"
+  rm -f "$1" "$1-wal" "$1-shm" "$1-journal"
 }
 BASE_WAL=$(base b.db WAL)
 BASE_DEL=$(base c.db DELETE)

@@ -23,7 +23,7 @@ from=$(TZ=Asia/Ho_Chi_Minh date -d "$today 1 year ago" +%F)
 mkdir -p "$dir"
 if [ "$(cat "$dir/events.day" 2>/dev/null || true)" != "$today" ]; then
     case $db in
-    sqlite:*) f=${db#sqlite:}; rm -f "$f" "$f-wal" "$f-shm" ;;
+    sqlite:*) f=${db#sqlite:}; rm -f "$f" "$f-wal" "$f-shm" "$f-journal" ;;
     esac
     rm -f "$dir/events.ndjson" "$dir/events.day"
 fi
