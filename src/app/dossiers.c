@@ -10,6 +10,7 @@
 #include "app/dossint.h"
 #include "store/feedback.h"
 #include "util/bloom.h"
+#include "util/conf.h"
 #include "util/buf.h"
 #include "util/metrics.h"
 #include "util/strmap.h"
@@ -362,14 +363,9 @@ static dh_ingest *ingest_open(dh_app *app, const dh_actor *a, bool partial, time
     dh_ingest *g = dh_xcalloc(1, sizeof *g);
     g->c = (ctx){app, a, NULL, NULL, NULL, now, NULL};
     g->partial = partial;
-    const char *kb = getenv("DIEUHANH_INGEST_KEY_FILTER_MIB");
-    char *end = NULL;
-    long mib = kb && *kb ? strtol(kb, &end, 10) : 64;
-    if (kb && *kb && (*end || mib < 0 || mib > 4096)) {
+    long mib;
+    if (dh_env_mib("DIEUHANH_INGEST_KEY_FILTER_MIB", 64, 0, 4096, &mib, e)) {
         free(g);
-        dh_err_set(e, DH_E_INVALID, "invalid_setting", "DIEUHANH_INGEST_KEY_FILTER_MIB",
-                   "DIEUHANH_INGEST_KEY_FILTER_MIB must be a number of MiB from 0 to 4096, not '%s'",
-                   kb);
         return NULL;
     }
     g->key_budget = (size_t)mib << 20;

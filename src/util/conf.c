@@ -181,3 +181,15 @@ dh_conf *dh_conf_read(const char *path, dh_err *e)
     free(buf);
     return c;
 }
+
+dh_status dh_env_mib(const char *name, long dflt, long min, long max, long *out, dh_err *e)
+{
+    const char *v = getenv(name);
+    char *end = NULL;
+    *out = v && *v ? strtol(v, &end, 10) : dflt;
+    if (v && *v && (*end || *out < min || *out > max))
+        return dh_err_set(e, DH_E_INVALID, "invalid_setting", name,
+                          "%s must be a number of MiB from %ld to %ld, not '%s'", name, min, max,
+                          v);
+    return DH_OK;
+}

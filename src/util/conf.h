@@ -53,4 +53,8 @@ dh_status dh_conf_err(const dh_conf *c, const dh_conf_entry *x, dh_err *e, const
     __attribute__((format(printf, 4, 5)));
 void dh_conf_free(dh_conf *c);
 
+/* A number of MiB from the environment variable name (dflt when unset or
+ * empty), within [min, max], or DH_E_INVALID naming the variable. */
+dh_status dh_env_mib(const char *name, long dflt, long min, long max, long *out, dh_err *e);
+
 #endif

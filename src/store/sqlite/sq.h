@@ -53,6 +53,10 @@ struct dh_conn {
 
 
 /* Helpers (sq_base.c). */
+/* Runs sql (no parameters) on db and copies its first row's first column
+ * to out ("" when none); the answer is the step's SQLite result code
+ * (SQLITE_ROW, SQLITE_DONE) or the prepare's error. */
+int dh_sq_text_of(sqlite3 *db, const char *sql, char *out, size_t size);
 dh_status dh_sq_db_error(dh_conn *c, dh_err *e, const char *what);
 sqlite3_stmt *dh_sq_stmt(dh_conn *c, const char *sql, dh_err *e);
 void dh_sq_bind_text(sqlite3_stmt *st, int i, const char *s);

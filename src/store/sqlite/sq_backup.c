@@ -70,20 +70,9 @@ static dh_status exec(sqlite3 *db, const char *path, const char *sql, dh_err *e)
 static dh_status query_text(sqlite3 *db, const char *path, const char *sql, char *out,
                             size_t size, dh_status bad, dh_err *e)
 {
-    sqlite3_stmt *st = NULL;
-    out[0] = '\0';
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        return sq_fail(e, bad, path, db, "cannot read it");
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        const char *t = (const char *)sqlite3_column_text(st, 0);
-        snprintf(out, size, "%s", t ? t : "");
-    }
-    dh_status s = DH_OK;
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        s = sq_fail(e, bad, path, db, "cannot read it");
-    sqlite3_finalize(st);
-    return s;
+    int rc = dh_sq_text_of(db, sql, out, size);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? DH_OK
+                                                 : sq_fail(e, bad, path, db, "cannot read it");
 }
 
 /* Copies every page of src into dst in steps, reporting progress. */

@@ -21,6 +21,7 @@
 #include "store/store.h"
 #include "store/sqlite/sq.h"
 #include "util/buf.h"
+#include "util/conf.h"
 #include "util/fault.h"
 
 /* ------------------------------------------------------------------ */
@@ -189,20 +190,6 @@ dh_status dh_sq_exec(dh_conn *c, const char *sql, const char *what, dh_err *e)
 /* ------------------------------------------------------------------ */
 /* Store and connections.                                             */
 
-/* A number of MiB from the environment variable name (dflt when unset or
- * empty), within [min, max], or DH_E_INVALID naming the variable. */
-static dh_status env_mib(const char *name, long dflt, long min, long max, long *out, dh_err *e)
-{
-    const char *v = getenv(name);
-    char *end = NULL;
-    *out = v && *v ? strtol(v, &end, 10) : dflt;
-    if (v && *v && (*end || *out < min || *out > max))
-        return dh_err_set(e, DH_E_INVALID, "invalid_setting", name,
-                          "%s must be a number of MiB from %ld to %ld, not '%s'", name, min, max,
-                          v);
-    return DH_OK;
-}
-
 static dh_store *sq_open(const char *location, bool create, dh_err *e)
 {
     if (!location || !*location) {
@@ -262,8 +249,8 @@ static dh_store *sq_open(const char *location, bool create, dh_err *e)
      * rose with the database (docs/benchmarks.md, "Soak"). A larger cache
      * helps read-only spells only; the operating system caches the file. */
     long mib, mmib;
-    if (env_mib("DIEUHANH_SQLITE_CACHE_MIB", 4, 1, 4096, &mib, e) ||
-        env_mib("DIEUHANH_SQLITE_MMAP_MIB", 0, 0, 65536, &mmib, e)) {
+    if (dh_env_mib("DIEUHANH_SQLITE_CACHE_MIB", 4, 1, 4096, &mib, e) ||
+        dh_env_mib("DIEUHANH_SQLITE_MMAP_MIB", 0, 0, 65536, &mmib, e)) {
         free(s->path);
         free(s);
         return NULL;
@@ -427,18 +414,28 @@ static dh_status sq_begin_domain(dh_conn *c, const char *domain, dh_err *e)
     return sq_begin(c, true, e);
 }
 
+int dh_sq_text_of(sqlite3 *db, const char *sql, char *out, size_t size)
+{
+    sqlite3_stmt *st = NULL;
+    out[0] = '\0';
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const char *t = (const char *)sqlite3_column_text(st, 0);
+        snprintf(out, size, "%s", t ? t : "");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
 /* The journal mode PRAGMA's answer ("wal", "delete"), lower case. */
 static dh_status journal_mode(dh_conn *c, const char *pragma, char *mode, size_t size, dh_err *e)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(c->db, pragma, -1, &st, NULL) != SQLITE_OK)
-        return dh_sq_db_error(c, e, "journal mode");
-    int rc = sqlite3_step(st);
-    const char *m = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
-    snprintf(mode, size, "%s", m ? m : "");
-    dh_status s = rc == SQLITE_ROW ? DH_OK : dh_sq_db_error(c, e, "journal mode");
-    sqlite3_finalize(st);
-    return s;
+    return dh_sq_text_of(c->db, pragma, mode, size) == SQLITE_ROW
+               ? DH_OK
+               : dh_sq_db_error(c, e, "journal mode");
 }
 
 /* The end of a bulk transaction: back to WAL. A failure here loses nothing
