@@ -342,6 +342,21 @@ dh_status dh_app_ingest_run(dh_app *app, const dh_actor *a, bool partial, bool b
                             dh_err *e);
 dh_status dh_ingest_add(dh_ingest *g, json_t *events, const char *name, const long *lines,
                         size_t index0, dh_ingest_report *rep, dh_err *e);
+/* dh_ingest_add in two steps, so that a reader thread may prepare the next
+ * chunk while the runner's thread adds this one. dh_ingest_prepare judges
+ * each event on its own (its fields, the registry, the catalogue, the
+ * actor, its canonical body): it touches no store and nothing that
+ * dh_ingest_add_prepared changes, so it may run on another thread while
+ * the runner's thread adds. The result holds a reference to events (whose
+ * strings it borrows) and is the caller's, freed by dh_ingest_prep_free.
+ * dh_ingest_add_prepared reports the refusals found while preparing and
+ * does the rest, with the same arguments as dh_ingest_add. */
+typedef struct dh_ingest_prep dh_ingest_prep;
+dh_ingest_prep *dh_ingest_prepare(const dh_ingest *g, json_t *events);
+dh_status dh_ingest_add_prepared(dh_ingest *g, const dh_ingest_prep *p, const char *name,
+                                 const long *lines, size_t index0, dh_ingest_report *rep,
+                                 dh_err *e);
+void dh_ingest_prep_free(dh_ingest_prep *p);
 
 /* The dossier with its events; DH_E_NOTFOUND, or DH_E_FORBIDDEN outside
  * the actor's scope. public_view: only what the public lookup may show. */

@@ -429,8 +429,8 @@ static void note_first(dh_ingest *g, const dh_err *pe, const char *at, const cha
  * with its stored events (one call for the chunk's new dossiers), and who
  * holds each (source, id) already stored (one call), so that the events
  * are then judged in memory and written in one call. */
-static dh_status load_chunk(dh_ingest *g, json_t *events, const dh_devent *ev, const bool *bad,
-                            size_t n, bmap *m, dh_strmap *held, dh_err *e)
+static dh_status load_chunk(dh_ingest *g, const char *const *dossier, const dh_devent *ev,
+                            const bool *bad, size_t n, bmap *m, dh_strmap *held, dh_err *e)
 {
     dh_status st = DH_OK;
     if (g->fresh == 0) {
@@ -447,7 +447,7 @@ static dh_status load_chunk(dh_ingest *g, json_t *events, const dh_devent *ev, c
         if (bad[i])
             continue;
         bool fresh;
-        bucket *b = bmap_get(m, dh_doss_str_of(json_array_get(events, i), "dossier"), &fresh);
+        bucket *b = bmap_get(m, dossier[i], &fresh);
         if (fresh && g->fresh == 1 && !dh_bloom_maybe(&g->written, b->code))
             b->absent = true;
         else if (fresh)
@@ -529,31 +529,90 @@ static dh_status derive_chunk(dh_ingest *g, bmap *m, dh_ingest_report *rep, dh_e
     return st;
 }
 
+/* What a chunk's events are on their own (app.h): each parsed, checked
+ * against the snapshots and the actor, and written in its canonical form. */
+struct dh_ingest_prep {
+    json_t *events; /* a reference: the events' strings are borrowed from it */
+    size_t n;
+    dh_devent *ev;
+    const char **dossier; /* each event's dossier code (NULL when bad) */
+    char **canon;         /* each event's body as stored (NULL when bad) */
+    dh_err **err;         /* why each bad event is refused (NULL when good) */
+};
+
+dh_ingest_prep *dh_ingest_prepare(const dh_ingest *g, json_t *events)
+{
+    const ctx *c = &g->c;
+    dh_ingest_prep *p = dh_xcalloc(1, sizeof *p);
+    size_t n = json_array_size(events), cap = n ? n : 1;
+    p->events = json_incref(events);
+    p->n = n;
+    p->ev = dh_xcalloc(cap, sizeof *p->ev);
+    p->dossier = dh_xcalloc(cap, sizeof *p->dossier);
+    p->canon = dh_xcalloc(cap, sizeof *p->canon);
+    p->err = dh_xcalloc(cap, sizeof *p->err);
+    for (size_t i = 0; i < n; i++) {
+        dh_err pe = {0};
+        json_t *o = json_array_get(events, i);
+        dh_status ps = dh_doss_parse_event(c, o, &p->ev[i], &pe);
+        if (ps == DH_OK && p->ev[i].type == DH_DE_RECEIVED && !may_submit(c, p->ev[i].unit))
+            ps = dh_err_set(&pe, DH_E_FORBIDDEN, "forbidden", "unit",
+                            "this account may not submit events for unit %s", p->ev[i].unit);
+        if (ps) {
+            p->err[i] = dh_xmalloc(sizeof pe);
+            *p->err[i] = pe;
+            continue;
+        }
+        p->dossier[i] = dh_doss_str_of(o, "dossier");
+        p->canon[i] = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+    }
+    return p;
+}
+
+void dh_ingest_prep_free(dh_ingest_prep *p)
+{
+    if (!p)
+        return;
+    for (size_t i = 0; i < p->n; i++) {
+        free(p->canon[i]);
+        free(p->err[i]);
+    }
+    free(p->canon);
+    free(p->err);
+    free(p->dossier);
+    free(p->ev);
+    json_decref(p->events);
+    free(p);
+}
+
 dh_status dh_ingest_add(dh_ingest *g, json_t *events, const char *name, const long *lines,
                         size_t index0, dh_ingest_report *rep, dh_err *e)
 {
+    dh_ingest_prep *p = dh_ingest_prepare(g, events);
+    dh_status st = dh_ingest_add_prepared(g, p, name, lines, index0, rep, e);
+    dh_ingest_prep_free(p);
+    return st;
+}
+
+dh_status dh_ingest_add_prepared(dh_ingest *g, const dh_ingest_prep *p, const char *name,
+                                 const long *lines, size_t index0, dh_ingest_report *rep,
+                                 dh_err *e)
+{
     ctx *c = &g->c;
-    size_t n = json_array_size(events);
-    dh_devent *ev = dh_xcalloc(n ? n : 1, sizeof *ev);
-    char **canon = dh_xcalloc(n ? n : 1, sizeof *canon);
+    json_t *events = p->events;
+    size_t n = p->n;
+    const dh_devent *ev = p->ev;
+    char *const *canon = p->canon;
     bool *bad = dh_xcalloc(n ? n : 1, sizeof *bad);
     char at[300];
     dh_status st = DH_OK;
     for (size_t i = 0; i < n; i++) {
-        dh_err pe = {0};
-        json_t *o = json_array_get(events, i);
-        dh_status ps = dh_doss_parse_event(c, o, &ev[i], &pe);
-        if (ps == DH_OK && ev[i].type == DH_DE_RECEIVED && !may_submit(c, ev[i].unit))
-            ps = dh_err_set(&pe, DH_E_FORBIDDEN, "forbidden", "unit",
-                            "this account may not submit events for unit %s", ev[i].unit);
-        if (ps) {
-            bad[i] = true;
-            where(at, sizeof at, name, lines, i, index0);
-            refuse(rep, index0 + i, at, &pe);
-            note_first(g, &pe, at, name, lines, i);
+        if (!p->err[i])
             continue;
-        }
-        canon[i] = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+        bad[i] = true;
+        where(at, sizeof at, name, lines, i, index0);
+        refuse(rep, index0 + i, at, p->err[i]);
+        note_first(g, p->err[i], at, name, lines, i);
     }
     bmap m = {0};
     dh_strmap held = {0};
@@ -561,12 +620,12 @@ dh_status dh_ingest_add(dh_ingest *g, json_t *events, const char *name, const lo
     size_t nrows = 0;
     bool stop = g->first.status && !g->partial; /* the batch is lost: only report */
     if (!stop)
-        st = load_chunk(g, events, ev, bad, n, &m, &held, e);
+        st = load_chunk(g, p->dossier, ev, bad, n, &m, &held, e);
     for (size_t i = 0; i < n && st == DH_OK && !stop; i++) {
         if (bad[i])
             continue;
         json_t *o = json_array_get(events, i);
-        const char *dossier = dh_doss_str_of(o, "dossier");
+        const char *dossier = p->dossier[i];
         dh_err pe = {0};
         bucket *b = bmap_find(&m, dossier);
         /* The same (source, id) already stored for this dossier, or earlier here? */
@@ -580,7 +639,6 @@ dh_status dh_ingest_add(dh_ingest *g, json_t *events, const char *name, const lo
                 free(cb);
             }
         }
-        where(at, sizeof at, name, lines, i, index0);
         if (dup == 1) {
             rep->duplicates++;
             json_array_append_new(rep->results, json_pack("{s:I,s:s}", "index",
@@ -610,6 +668,7 @@ dh_status dh_ingest_add(dh_ingest *g, json_t *events, const char *name, const lo
                            dossier, u);
         }
         if (pe.status) {
+            where(at, sizeof at, name, lines, i, index0);
             refuse(rep, index0 + i, at, &pe);
             note_first(g, &pe, at, name, lines, i);
             if (!g->partial)
@@ -640,11 +699,7 @@ dh_status dh_ingest_add(dh_ingest *g, json_t *events, const char *name, const lo
     free(rows);
     dh_strmap_free(&held);
     bmap_free(&m);
-    for (size_t i = 0; i < n; i++)
-        free(canon[i]);
-    free(canon);
     free(bad);
-    free(ev);
     return st;
 }
 

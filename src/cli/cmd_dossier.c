@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/evreader.h"
 #include "util/buf.h"
-#include "util/csv.h"
 
 typedef struct opts {
     const char *db, *unit, *date;
@@ -121,28 +121,12 @@ static const char import_help[] =
     "cells are left out). Events already stored with the same content are skipped. All or\n"
     "nothing unless --partial, which takes the good events and reports each bad one.\n";
 
-static const char *const bool_fields[] = {"by_applicant", "input", "result", NULL};
-static const char *const num_fields[] = {"amount", "rating", NULL};
-
-static bool in(const char *const *list, const char *s)
-{
-    for (; *list; list++)
-        if (strcmp(*list, s) == 0)
-            return true;
-    return false;
-}
-
-#define CHUNK 10000
-
 typedef struct importer {
-    dh_ingest *g;
     dh_ingest_report rep;
     FILE *f;
     const char *path;
     bool partial, tty;
-    json_t *arr;
-    long lines[CHUNK];
-    size_t n, total, bad_lines;
+    size_t total, bad_lines;
     double t0;
     dh_status st;
     dh_err e;
@@ -155,11 +139,27 @@ static double now_s(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void flush(importer *im)
+/* A line of the file that is not an event (msg: "FILE:LINE: reason"). */
+static void bad_line(importer *im, const char *msg, bool fatal)
 {
-    if (im->n && im->st == DH_OK) {
-        im->st = dh_ingest_add(im->g, im->arr, im->path, im->lines, im->total, &im->rep, &im->e);
-        /* keep only the refusals: the accepted are counted */
+    im->bad_lines++;
+    im->rep.refused++;
+    if (json_array_size(im->rep.results) < 1000)
+        json_array_append_new(im->rep.results,
+                              json_pack("{s:s,s:s}", "status", "refused", "error", msg));
+    if ((!im->partial || fatal) && im->st == DH_OK)
+        im->st = dh_err_set(&im->e, DH_E_INVALID, "invalid_file", NULL, "%s", msg);
+}
+
+/* Adds a chunk the reader prepared, keeping only the refusals among the
+ * results (the accepted are counted). */
+static void add_chunk(importer *im, dh_ingest *g, const dh_evchunk *c)
+{
+    for (size_t i = 0; i < c->nbad; i++)
+        bad_line(im, c->bad[i], c->fatal);
+    if (c->n && im->st == DH_OK) {
+        im->st = dh_ingest_add_prepared(g, c->prep, im->path, c->lines, im->total, &im->rep,
+                                        &im->e);
         json_t *keep = json_array();
         size_t i;
         json_t *r;
@@ -172,135 +172,25 @@ static void flush(importer *im)
         json_decref(im->rep.results);
         im->rep.results = keep;
     }
-    im->total += im->n;
-    im->n = 0;
-    json_array_clear(im->arr);
+    im->total += c->n;
     if (im->tty)
         fprintf(stderr, "\r%zu events read, %d accepted (%.0f events/s)   ", im->total,
                 im->rep.accepted, im->total / (now_s() - im->t0 + 1e-9));
 }
 
-static void bad_line(importer *im, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void bad_line(importer *im, const char *fmt, ...)
-{
-    char msg[600];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    im->bad_lines++;
-    im->rep.refused++;
-    if (json_array_size(im->rep.results) < 1000)
-        json_array_append_new(im->rep.results,
-                              json_pack("{s:s,s:s}", "status", "refused", "error", msg));
-    if (!im->partial && im->st == DH_OK) {
-        im->st = dh_err_set(&im->e, DH_E_INVALID, "invalid_file", NULL, "%s", msg);
-    }
-}
-
-static void add(importer *im, json_t *o, long line)
-{
-    json_array_append_new(im->arr, o);
-    im->lines[im->n++] = line;
-    if (im->n == CHUNK)
-        flush(im);
-}
-
-static void read_csv(importer *im, FILE *f)
-{
-    dh_csv *c = dh_csv_new(f, im->path);
-    char **fl, **head = NULL;
-    size_t nf, nh = 0;
-    int r = dh_csv_next(c, &fl, &nf);
-    if (r <= 0) {
-        bad_line(im, "%s:1: %s", im->path, r < 0 ? dh_csv_error(c) : "the file is empty");
-        im->st = im->st ? im->st : DH_E_INVALID;
-        dh_csv_free(c);
-        return;
-    }
-    head = dh_xcalloc(nf, sizeof *head);
-    for (size_t i = 0; i < nf; i++)
-        head[i] = dh_xstrdup(fl[i]);
-    nh = nf;
-    while ((r = dh_csv_next(c, &fl, &nf)) != 0 && (im->st == DH_OK || im->partial)) {
-        if (r < 0) {
-            bad_line(im, "%s", dh_csv_error(c));
-            break; /* a broken quote: the rest cannot be trusted */
-        }
-        long line = dh_csv_line(c);
-        if (nf != nh) {
-            bad_line(im, "%s:%ld: %zu fields, the header has %zu", im->path, line, nf, nh);
-            continue;
-        }
-        json_t *o = json_object();
-        bool ok = true;
-        for (size_t i = 0; i < nf && ok; i++) {
-            if (!*fl[i])
-                continue;
-            json_t *v;
-            if (in(bool_fields, head[i]) &&
-                (strcmp(fl[i], "true") == 0 || strcmp(fl[i], "false") == 0))
-                v = json_boolean(strcmp(fl[i], "true") == 0);
-            else if (in(num_fields, head[i]) && strspn(fl[i], "0123456789.") == strlen(fl[i]))
-                v = strchr(fl[i], '.') ? json_real(atof(fl[i])) : json_integer(atoll(fl[i]));
-            else
-                v = json_string(fl[i]);
-            if (!v) {
-                bad_line(im, "%s:%ld: column %s is not valid UTF-8", im->path, line, head[i]);
-                ok = false;
-            } else {
-                json_object_set_new(o, head[i], v);
-            }
-        }
-        if (ok)
-            add(im, o, line);
-        else
-            json_decref(o);
-    }
-    for (size_t i = 0; i < nh; i++)
-        free(head[i]);
-    free(head);
-    dh_csv_free(c);
-}
-
-static void read_ndjson(importer *im, FILE *f)
-{
-    char *line = NULL;
-    size_t lcap = 0;
-    ssize_t len;
-    long no = 0;
-    while ((len = getline(&line, &lcap, f)) >= 0 && (im->st == DH_OK || im->partial)) {
-        no++;
-        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-            line[--len] = '\0';
-        if (len == 0)
-            continue;
-        json_error_t je;
-        json_t *o = json_loadb(line, (size_t)len, JSON_REJECT_DUPLICATES, &je);
-        if (!o)
-            bad_line(im, "%s:%ld: column %d: %s", im->path, no, je.column, je.text);
-        else
-            add(im, o, no);
-    }
-    free(line);
-}
-
 /* The runner's source: reads the whole file from its start in chunks (a
- * retry, when the database was busy, starts over). */
+ * retry, when the database was busy, starts over), read and prepared on a
+ * thread of their own (evreader.h) while each is added here. */
 static dh_status import_source(dh_ingest *g, void *closure, dh_ingest_report *rep, dh_err *e)
 {
     importer *im = closure;
-    im->g = g;
-    im->n = im->total = im->bad_lines = 0;
+    im->total = im->bad_lines = 0;
     im->st = DH_OK;
-    json_array_clear(im->arr);
-    rewind(im->f);
-    size_t plen = strlen(im->path);
-    if (plen > 4 && strcasecmp(im->path + plen - 4, ".csv") == 0)
-        read_csv(im, im->f);
-    else
-        read_ndjson(im, im->f);
-    flush(im);
+    dh_evreader *r = dh_evreader_start(im->f, im->path, g, !im->partial);
+    const dh_evchunk *c;
+    while ((im->st == DH_OK || im->partial) && (c = dh_evreader_next(r)))
+        add_chunk(im, g, c);
+    dh_evreader_finish(r);
     if (im->tty)
         fputc('\n', stderr);
     if (im->total == 0 && im->bad_lines == 0 && im->st == DH_OK)
@@ -334,7 +224,6 @@ int dh_cmd_import(int argc, char **argv)
     im->path = o.pos[1];
     im->partial = o.partial;
     im->tty = isatty(2);
-    im->arr = json_array();
     im->rep.results = json_array();
     im->t0 = now_s();
     im->f = f;
@@ -355,7 +244,6 @@ int dh_cmd_import(int argc, char **argv)
            im->rep.refused, all_or_nothing_failed ? 0 : im->rep.dossiers, now_s() - im->t0);
     rc = st || im->rep.refused ? DH_EXIT_FAIL : DH_EXIT_OK;
     json_decref(im->rep.results);
-    json_decref(im->arr);
     free(im);
     dh_app_close(app);
     return rc;

@@ -40,16 +40,21 @@ def stopped_demo(ctx):
     return s
 
 
-def test_file_import_in_one_bulk_transaction(ctx):
-    s = stopped_demo(ctx)
+def generated(s, dossiers, seed):
+    """A file of the generator's events for 2025: its folder, path and lines."""
     d = tempfile.mkdtemp(prefix="dh-bulk-")
     p = os.path.join(d, "e.ndjson")
-    # about 10,700 events: two chunks of the importer (10,000 events each)
-    r = s.cli("gen", "events", "--dossiers", "2000", "--seed", "3", "--from", "2025-01-01",
-              "--to", "2025-12-31", "-o", p, "--db", s.db)
+    r = s.cli("gen", "events", "--dossiers", str(dossiers), "--seed", str(seed), "--from",
+              "2025-01-01", "--to", "2025-12-31", "-o", p, "--db", s.db)
     assert r.returncode == 0, r.stderr
     with open(p, encoding="utf-8") as f:
-        lines = f.read().splitlines()
+        return d, p, f.read().splitlines()
+
+
+def test_file_import_in_one_bulk_transaction(ctx):
+    s = stopped_demo(ctx)
+    # about 10,700 events: two chunks of the importer (10,000 events each)
+    d, p, lines = generated(s, 2000, 3)
     assert len(lines) > 10000
     first = json.loads(lines[0])
     # the last line, in the second chunk, takes the first event's key for another dossier
@@ -151,3 +156,65 @@ def test_bulk_import_killed_rolls_back(ctx):
     assert r.returncode == 0 and "rebuilt %d dossiers" % n in r.stdout, (r.stdout, r.stderr)
     assert "rebuild: %d dossiers, done" % n in r.stderr, r.stderr
     check_against_rebuild(s, "a rebuild by pages of codes")
+
+
+def test_file_read_on_its_own_thread(ctx):
+    """The file is read and its events prepared on a thread of their own
+    (src/cli/evreader.c) while the chunk before is added: three chunks, with
+    lines that are not events in each and an event refused in the second.
+    All or nothing stops at the first bad line and writes nothing; --partial
+    reports each bad line by its number, takes every good event, and makes
+    what the same file without the bad lines makes."""
+    s = stopped_demo(ctx)
+    d, clean, lines = generated(s, 5000, 6)
+    assert len(lines) > 25000  # three chunks of 10,000
+    out, bad_at = [], []
+    for i, line in enumerate(lines):
+        out.append(line)
+        if i in (4, 6, 12001, 24002):  # broken JSON: two in chunk 1, one in chunks 2 and 3
+            out.append('{"id": "x", "source": ')
+            bad_at.append(len(out))
+        if i == 15003:  # a well-formed event that is refused
+            o = dict(json.loads(lines[0]), id="REFUSED-1", dossier="REFUSED-D",
+                     unit="KHONG-CO")
+            out.append(json.dumps(o))
+            bad_at.append(len(out))
+    p = os.path.join(d, "bad.ndjson")
+    with open(p, "w", encoding="utf-8") as f:
+        f.write("\n".join(out) + "\n")
+    r = s.cli("import", "events", p, "--db", s.db)
+    assert r.returncode == 1 and "0 events accepted" in r.stdout, (r.stdout, r.stderr[-500:])
+    named = [l for l in r.stderr.splitlines() if l.startswith(p + ":")]
+    assert named == [p + ":%d: column 22: unexpected token near end of file" % bad_at[0]], \
+        r.stderr[-500:]
+    assert db_rows(s.db, "SELECT count(*) FROM dossier_events")[0][0] == 0
+    r = s.cli("import", "events", p, "--partial", "--db", s.db)
+    assert r.returncode == 1, r.stdout
+    assert "%d events accepted, 0 already stored, 5 refused" % len(lines) in r.stdout, r.stdout
+    named = sorted(int(l[len(p) + 1:].split(":")[0]) for l in r.stderr.splitlines()
+                   if l.startswith(p + ":"))
+    assert named == bad_at, (named, bad_at)
+    assert "bad.ndjson:%d: unit: unknown unit 'KHONG-CO'" % bad_at[3] in r.stderr, r.stderr[-800:]
+    assert db_rows(s.db, "SELECT count(*) FROM dossier_events")[0][0] == len(lines)
+    s2 = stopped_demo(ctx)
+    r = s2.cli("import", "events", clean, "--db", s2.db)
+    assert r.returncode == 0 and " 0 refused" in r.stdout, r.stderr[-500:]
+    a, b = agg_state(s.db), agg_state(s2.db)
+    assert a[1] == b[1] and [x[:-1] for x in a[0]] == [x[:-1] for x in b[0]]
+    # CSV: a record of the wrong width in the second chunk, by its line
+    head = "id,source,dossier,type,at,unit,procedure,channel"
+    first = json.loads(lines[0])
+    rows = [head] + ["c%d,csv,CSV-%d,received,2025-03-03T08:00:00+07:00,%s,%s,counter"
+                     % (k, k, first["unit"], first["procedure"]) for k in range(12000)]
+    rows.insert(11001, "a,b,c")
+    c = os.path.join(d, "e.csv")
+    with open(c, "w", encoding="utf-8") as f:
+        f.write("\n".join(rows) + "\n")
+    r = s.cli("import", "events", c, "--partial", "--db", s.db)
+    assert "12000 events accepted, 0 already stored, 1 refused" in r.stdout, r.stdout
+    assert "e.csv:11002: 3 fields, the header has 8" in r.stderr, r.stderr[-500:]
+    # a CSV file without its header fails whole, even with --partial, and says why
+    with open(c, "w", encoding="utf-8") as f:
+        f.write("")
+    r = s.cli("import", "events", c, "--partial", "--db", s.db)
+    assert r.returncode == 1 and "dieuhanh: %s:1: the file is empty" % c in r.stderr, r.stderr
