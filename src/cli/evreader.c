@@ -14,6 +14,7 @@
 #include "util/csv.h"
 
 #define SLOTS 3
+#define BAD_MAX 1000 /* bad lines a chunk holds at most */
 
 struct dh_evreader {
     FILE *f;
@@ -90,9 +91,13 @@ static bool bad(dh_evreader *r, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     dh_evchunk *c = r->cur;
-    c->bad = dh_xrealloc(c->bad, (c->nbad + 1) * sizeof *c->bad);
+    if ((c->nbad & (c->nbad - 1)) == 0) /* 0, 1, 2, 4, ...: doubled when full */
+        c->bad = dh_xrealloc(c->bad, (c->nbad ? 2 * c->nbad : 1) * sizeof *c->bad);
     c->bad[c->nbad++] = dh_xstrdup(msg);
-    return !r->stop_at_bad;
+    if (r->stop_at_bad)
+        return false;
+    /* a file of bad lines is handed over BAD_MAX at a time, not held whole */
+    return c->nbad < BAD_MAX || end_chunk(r);
 }
 
 /* An event read; false when stopped. */
@@ -101,6 +106,8 @@ static bool add(dh_evreader *r, json_t *o, long line)
     dh_evchunk *c = r->cur;
     json_array_append_new(c->events, o);
     c->lines[c->n++] = line;
+    if (c->n % 1024 == 0 && stopped(r))
+        return false; /* the caller has stopped: the rest of the chunk would be thrown away */
     return c->n < DH_EVREADER_CHUNK || end_chunk(r);
 }
 
