@@ -425,13 +425,26 @@ static void note_first(dh_ingest *g, const dh_err *pe, const char *at, const cha
     g->first.line = name && lines ? lines[i] : 0;
 }
 
+/* What a chunk's events are on their own (app.h): each parsed, checked
+ * against the snapshots and the actor, and written in its canonical form. */
+struct dh_ingest_prep {
+    json_t *events; /* a reference: the events' strings are borrowed from it */
+    size_t n;
+    dh_devent *ev;
+    const char **dossier; /* each event's dossier code (NULL when bad) */
+    char **canon;         /* each event's body as stored (NULL when bad) */
+    dh_err **err;         /* why each bad event is refused (NULL when good) */
+};
+
 /* Before a chunk's events are judged: a bucket for each dossier they name,
  * with its stored events (one call for the chunk's new dossiers), and who
  * holds each (source, id) already stored (one call), so that the events
  * are then judged in memory and written in one call. */
-static dh_status load_chunk(dh_ingest *g, const char *const *dossier, const dh_devent *ev,
-                            const bool *bad, size_t n, bmap *m, dh_strmap *held, dh_err *e)
+static dh_status load_chunk(dh_ingest *g, const dh_ingest_prep *p, bmap *m, dh_strmap *held,
+                            dh_err *e)
 {
+    size_t n = p->n;
+    const dh_devent *ev = p->ev;
     dh_status st = DH_OK;
     if (g->fresh == 0) {
         bool empty = false;
@@ -444,10 +457,10 @@ static dh_status load_chunk(dh_ingest *g, const char *const *dossier, const dh_d
     const char **ids = dh_xcalloc(n ? n : 1, sizeof *ids);
     size_t ncodes = 0, nkeys = 0;
     for (size_t i = 0; i < n && st == DH_OK; i++) {
-        if (bad[i])
+        if (p->err[i])
             continue;
         bool fresh;
-        bucket *b = bmap_get(m, dossier[i], &fresh);
+        bucket *b = bmap_get(m, p->dossier[i], &fresh);
         if (fresh && g->fresh == 1 && !dh_bloom_maybe(&g->written, b->code))
             b->absent = true;
         else if (fresh)
@@ -529,17 +542,6 @@ static dh_status derive_chunk(dh_ingest *g, bmap *m, dh_ingest_report *rep, dh_e
     return st;
 }
 
-/* What a chunk's events are on their own (app.h): each parsed, checked
- * against the snapshots and the actor, and written in its canonical form. */
-struct dh_ingest_prep {
-    json_t *events; /* a reference: the events' strings are borrowed from it */
-    size_t n;
-    dh_devent *ev;
-    const char **dossier; /* each event's dossier code (NULL when bad) */
-    char **canon;         /* each event's body as stored (NULL when bad) */
-    dh_err **err;         /* why each bad event is refused (NULL when good) */
-};
-
 dh_ingest_prep *dh_ingest_prepare(const dh_ingest *g, json_t *events)
 {
     const ctx *c = &g->c;
@@ -603,13 +605,11 @@ dh_status dh_ingest_add_prepared(dh_ingest *g, const dh_ingest_prep *p, const ch
     size_t n = p->n;
     const dh_devent *ev = p->ev;
     char *const *canon = p->canon;
-    bool *bad = dh_xcalloc(n ? n : 1, sizeof *bad);
     char at[300];
     dh_status st = DH_OK;
     for (size_t i = 0; i < n; i++) {
         if (!p->err[i])
             continue;
-        bad[i] = true;
         where(at, sizeof at, name, lines, i, index0);
         refuse(rep, index0 + i, at, p->err[i]);
         note_first(g, p->err[i], at, name, lines, i);
@@ -620,9 +620,9 @@ dh_status dh_ingest_add_prepared(dh_ingest *g, const dh_ingest_prep *p, const ch
     size_t nrows = 0;
     bool stop = g->first.status && !g->partial; /* the batch is lost: only report */
     if (!stop)
-        st = load_chunk(g, p->dossier, ev, bad, n, &m, &held, e);
+        st = load_chunk(g, p, &m, &held, e);
     for (size_t i = 0; i < n && st == DH_OK && !stop; i++) {
-        if (bad[i])
+        if (p->err[i])
             continue;
         json_t *o = json_array_get(events, i);
         const char *dossier = p->dossier[i];
@@ -699,7 +699,6 @@ dh_status dh_ingest_add_prepared(dh_ingest *g, const dh_ingest_prep *p, const ch
     free(rows);
     dh_strmap_free(&held);
     bmap_free(&m);
-    free(bad);
     return st;
 }
 

@@ -3,7 +3,6 @@
  *   dieuhanh procedure import FILE.csv [--partial] | list [--json]
  *   dieuhanh import events FILE.ndjson|FILE.csv [--partial]
  *   dieuhanh dossiers late --unit CODE [--date DATE] [--json] | show CODE */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -213,7 +213,7 @@ static void *run(void *arg)
         else
             read_ndjson(r);
         dh_evchunk *c = r->cur;
-        if (!stopped(r) && (c->n || c->nbad || c->fatal))
+        if (!stopped(r) && (c->n || c->nbad))
             end_chunk(r);
     }
     pthread_mutex_lock(&r->mu);
@@ -240,7 +240,9 @@ dh_evreader *dh_evreader_start(FILE *f, const char *path, const dh_ingest *g, bo
     if (!r->started) { /* the file is then not read: a failure of the import */
         r->eof = true;
         r->slot[0].bad = dh_xcalloc(1, sizeof *r->slot[0].bad);
-        r->slot[0].bad[0] = dh_xstrdup("cannot start the reader thread");
+        char msg[600];
+        snprintf(msg, sizeof msg, "%s: cannot start the reader thread", path);
+        r->slot[0].bad[0] = dh_xstrdup(msg);
         r->slot[0].nbad = 1;
         r->slot[0].fatal = true;
         r->produced = 1;
