@@ -55,6 +55,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "app/devbody.h"
 #include "app/internal.h"
 #include "core/lunar.h"
 #include "store/store.h"
@@ -66,7 +67,8 @@
 
 static const char help[] =
     "usage: build/bench/mega [--dossiers N] [--seed S] [--db FILE] [--events FILE] [--check]\n"
-    "                        [--from DATE] [--to DATE] [--profile] [--no-events]\n\n"
+    "                        [--from DATE] [--to DATE] [--profile] [--no-events]\n"
+    "                        [--events-only]\n\n"
     "Builds the merged mega-province of issue 20 (Ho Chi Minh City after 2025-07-01 with its\n"
     "history: 168 communes, 40 departments, 39 districts closed, 446 wards merged) in a new\n"
     "SQLite database and writes N dossiers (default 1000000) received between --from\n"
@@ -79,7 +81,10 @@ static const char help[] =
     "                 instead (the database then holds the structure only)\n"
     "  --check        then run `rebuild` and compare every aggregate cell (small N)\n"
     "  --no-events    store the rows, facts and cells but not the dossiers' events (a\n"
-    "                 quarter of the disk at 50 million; `rebuild` then has nothing to read)\n"
+    "                 third of the disk at 50 million; `rebuild` then has nothing to read)\n"
+    "  --events-only  store the dossiers' events but no rows and no cells: what `rebuild`\n"
+    "                 starts from after an event log is restored on its own (it then\n"
+    "                 derives every row and cell; issue 20's rebuild at 50 million)\n"
     "  --profile      print the dossiers per month of every year (the seasonality)\n";
 
 /* ---- The structure. ------------------------------------------------------ */
@@ -544,7 +549,7 @@ typedef struct devs {
     size_t n;
     dh_devent ev[MAXEV];
     char id[MAXEV][40];
-    char *body[MAXEV]; /* canonical JSON (sorted keys, compact), as import stores it */
+    char *body[MAXEV]; /* the stored form (app/devbody.h), as import stores it */
 } devs;
 
 static void add_ev(devs *v, const dossier *x, dh_de_type type, time_t at, json_t *extra)
@@ -567,7 +572,7 @@ static void add_ev(devs *v, const dossier *x, dh_de_type type, time_t at, json_t
     json_object_set_new(o, "dossier", json_string(x->code));
     json_object_set_new(o, "type", json_string(dh_de_type_name(type)));
     json_object_set_new(o, "at", json_string(t));
-    v->body[k] = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+    v->body[k] = dh_devent_body_stored(o, "mega", v->id[k], x->code, dh_de_type_name(type), d->at);
     json_decref(o);
 }
 
@@ -683,7 +688,7 @@ int main(int argc, char **argv)
     long n = 1000000;
     uint64_t seed = 1;
     const char *path = "/tmp/dh-mega.db", *events = NULL, *from = "2016-01-01", *to = "2026-10-31";
-    bool do_check = false, profile = false, no_events = false;
+    bool do_check = false, profile = false, no_events = false, events_only = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -700,6 +705,10 @@ int main(int argc, char **argv)
         }
         if (!strcmp(a, "--no-events")) {
             no_events = true;
+            continue;
+        }
+        if (!strcmp(a, "--events-only")) {
+            events_only = true;
             continue;
         }
         if (i + 1 >= argc) {
@@ -739,8 +748,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "mega: --from and --to must be dates YYYY-MM-DD within 2015-2026, from <= to\n");
         return 2;
     }
-    if (no_events && (do_check || events)) {
+    if (no_events && (do_check || events || events_only)) {
         fprintf(stderr, "mega: --no-events goes with neither --check (rebuild reads the events)"
+                        " nor --events nor --events-only\n");
+        return 2;
+    }
+    if (events_only && (do_check || events)) {
+        fprintf(stderr, "mega: --events-only goes with neither --check (no cells to compare)"
                         " nor --events\n");
         return 2;
     }
@@ -887,12 +901,18 @@ int main(int argc, char **argv)
             int32_t key = ks.id[key_slot(&ks, name)];
             dossier_fill(w.wc, w.daymin, w.end, d, minute, xb, key);
             make_events(&evs[b], xb, w.end);
-            derive_row(&evs[b], xb, w.wc, now, &rows[b], &facts[b]);
-            facts[b].key = key;
-            rows[b].fact = &facts[b];
             int y, m, dd;
             dh_date_to_ymd(d, &y, &m, &dd);
             months[(y - 2015) * 12 + m - 1]++;
+            for (size_t k = 0; k < evs[b].n; k++)
+                erows[ne++] = (dh_devent_row){0, "mega", evs[b].id[k], xb->code,
+                                              dh_de_type_name(evs[b].ev[k].type), evs[b].ev[k].at,
+                                              evs[b].body[k], now};
+            if (events_only)
+                continue;
+            derive_row(&evs[b], xb, w.wc, now, &rows[b], &facts[b]);
+            facts[b].key = key;
+            rows[b].fact = &facts[b];
             dh_kcontrib cb[DH_DFACT_MAX];
             size_t nc = dh_dfact_contribs(&facts[b], cb);
             if ((cm.n + nc) * 2 > cm.cap)
@@ -902,15 +922,11 @@ int main(int argc, char **argv)
                 ce->d.n[cb[k].counter]++;
                 ce->d.minutes += cb[k].minutes;
             }
-            for (size_t k = 0; k < evs[b].n; k++)
-                erows[ne++] = (dh_devent_row){0, "mega", evs[b].id[k], xb->code,
-                                              dh_de_type_name(evs[b].ev[k].type), evs[b].ev[k].at,
-                                              evs[b].body[k], now};
         }
         if (no_events)
             ne = 0;
         if ((ne && DH_DOSSIERS(conn)->insert_devents(conn, erows, ne, &e)) ||
-            DH_DOSSIERS(conn)->insert_dossiers(conn, rows, (size_t)nb, &e))
+            (!events_only && DH_DOSSIERS(conn)->insert_dossiers(conn, rows, (size_t)nb, &e)))
             fail("write", e.message);
         nevents += (long)ne;
         for (long b = 0; b < nb; b++)
@@ -930,7 +946,8 @@ int main(int argc, char **argv)
     }
     cells_flush(&cm, conn, INT32_MAX, rev);
     /* every dossier has its fact (what 'dieuhanh rebuild' records) */
-    if (DH_META(conn)->meta_bump(conn, "agg_built", &e) || DH_OPS(conn)->commit(conn, &e))
+    if ((!events_only && DH_META(conn)->meta_bump(conn, "agg_built", &e)) ||
+        DH_OPS(conn)->commit(conn, &e))
         fail("commit", e.message);
     dh_store_release(conn);
     double tw = now_s(), cw = cpu_s();

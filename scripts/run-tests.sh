@@ -105,6 +105,17 @@ else
   failed=$((failed + 1)); echo "FAIL build/bench/mega --check (built by make test)"
   sed 's/^/    /' "$out" 2>/dev/null | tail -20
 fi
+# The rebuild from the events alone: `mega --events-only` stores no rows and
+# no cells, and `dieuhanh rebuild` must derive exactly those mega writes.
+t0=$(date +%s)
+out="$log/bench_mega_rebuild.log"
+if [ -x build/bench/mega ] &&
+   tests/mega_rebuild_check.py build/bench/mega build/dieuhanh "$log" > "$out" 2>&1; then
+  passed=$((passed + 1)); echo "ok   tests/mega_rebuild_check.py ($(( $(date +%s) - t0 )) s)"
+else
+  failed=$((failed + 1)); echo "FAIL tests/mega_rebuild_check.py (the rebuild from the events alone)"
+  sed 's/^/    /' "$out" 2>/dev/null | tail -20
+fi
 # Every fuzz harness (tests/fuzz/NAME.c, docs/FUZZING.md) replays its seed
 # corpus and the crashing inputs kept in tests/fuzz/crashes/NAME, built with
 # ASan+UBSan (the normal build when there is no sanitizer build): one result

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/devbody.h"
 #include "app/dossint.h"
 #include "store/feedback.h"
 #include "util/bloom.h"
@@ -113,7 +114,7 @@ static int on_stored_event(void *cl, const dh_devent_row *r)
         one.b = bmap_find(l->m, r->dossier);
     if (!one.b)
         return 0; /* not asked for */
-    json_t *o = json_loads(r->body, 0, NULL);
+    json_t *o = dh_devent_body_read(r);
     dh_devent ev;
     dh_err pe;
     /* Stored events were valid when taken; parse them leniently against
@@ -426,7 +427,7 @@ static void note_first(dh_ingest *g, const dh_err *pe, const char *at, const cha
 }
 
 /* What a chunk's events are on their own (app.h): each parsed, checked
- * against the snapshots and the actor, and written in its canonical form. */
+ * against the snapshots and the actor, and written in its stored form (devbody.h). */
 struct dh_ingest_prep {
     json_t *events; /* a reference: the events' strings are borrowed from it */
     size_t n;
@@ -566,7 +567,8 @@ dh_ingest_prep *dh_ingest_prepare(const dh_ingest *g, json_t *events)
             continue;
         }
         p->dossier[i] = dh_doss_str_of(o, "dossier");
-        p->canon[i] = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+        p->canon[i] = dh_devent_body_stored(o, p->ev[i].source, p->ev[i].id, p->dossier[i],
+                                            dh_de_type_name(p->ev[i].type), p->ev[i].at);
     }
     return p;
 }
@@ -635,8 +637,10 @@ dh_status dh_ingest_add_prepared(dh_ingest *g, const dh_ingest_prep *p, const ch
             if (b->ev[k].id && b->ev[k].source && strcmp(b->ev[k].id, ev[i].id) == 0 &&
                 strcmp(b->ev[k].source, ev[i].source) == 0) {
                 char *cb = json_dumps(json_array_get(b->bodies, k), JSON_COMPACT | JSON_SORT_KEYS);
-                dup = cb && strcmp(cb, canon[i]) == 0 ? 1 : -1;
+                char *ci = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+                dup = cb && ci && strcmp(cb, ci) == 0 ? 1 : -1;
                 free(cb);
+                free(ci);
             }
         }
         if (dup == 1) {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/devbody.h"
 #include "app/dossint.h"
 #include "util/buf.h"
 
@@ -85,7 +86,7 @@ static int one_row(void *cl, const dh_dossier_row *r)
 
 static int collect_event(void *cl, const dh_devent_row *r)
 {
-    json_t *o = json_loads(r->body, 0, NULL);
+    json_t *o = dh_devent_body_read(r);
     if (o)
         json_array_append_new(cl, o);
     return 0;

@@ -142,9 +142,11 @@ typedef struct dh_dossiers_ops {
      * `before` and not finished before `since` (the dossiers a period sees). */
     dh_status (*scan_dossiers)(dh_conn *c, const char *units_json, time_t since, time_t before,
                                dh_dossier_cb cb, void *closure, dh_err *e);
-    /* The dossier codes after `after` (NULL: from the first), in code
-     * order (bytes), at most limit of them (0: all): a caller that walks
-     * millions of dossiers (the rebuild) reads them a page at a time. */
+    /* The codes of the dossiers that have a stored event or a row (each
+     * once) after `after` (NULL: from the first), in code order (bytes), at
+     * most limit of them (0: all): a caller that walks millions of dossiers
+     * (the rebuild) reads them a page at a time, and finds those whose row
+     * is missing (an event log restored on its own) as well. */
     dh_status (*list_dossier_codes)(dh_conn *c, const char *after, size_t limit, dh_code_cb cb,
                                     void *closure, dh_err *e);
 

@@ -473,16 +473,17 @@ static dh_status pg_scan_dossiers(dh_conn *c, const char *units_json, time_t sin
 static dh_status pg_list_dossier_codes(dh_conn *c, const char *after, size_t limit,
                                        dh_code_cb cb, void *closure, dh_err *e)
 {
-    /* two statements, so that each is a range of the key's index */
-    const char *sql = after ? "SELECT code FROM dossiers WHERE code > $2 ORDER BY code LIMIT $1"
-                            : "SELECT code FROM dossiers ORDER BY code LIMIT $1";
+    /* The union of two ranges, each on its index (the events' by dossier,
+     * the rows' key); every text column is COLLATE "C", so the order is
+     * the bytes' as on SQLite. */
+    const char *sql = "SELECT dossier FROM dossier_events WHERE dossier > $2 "
+                      "UNION SELECT code FROM dossiers WHERE code > $2 ORDER BY 1 LIMIT $1";
     dh_pg_params p = {0};
     if (limit)
         dh_pg_int(&p, (int64_t)limit);
     else
         dh_pg_null(&p);
-    if (after)
-        dh_pg_text(&p, after);
+    dh_pg_text(&p, after ? after : "");
     PGresult *res;
     dh_status s = dh_pg_exec(c, sql, &p, &res, "read dossier codes", e);
     if (s)

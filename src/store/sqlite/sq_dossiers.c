@@ -411,14 +411,17 @@ static dh_status sq_scan_dossiers(dh_conn *c, const char *units_json, time_t sin
 static dh_status sq_list_dossier_codes(dh_conn *c, const char *after, size_t limit,
                                        dh_code_cb cb, void *closure, dh_err *e)
 {
-    /* two statements, so that each is a range of the key's index */
-    sqlite3_stmt *st =
-        after ? dh_sq_stmt(c, "SELECT code FROM dossiers WHERE code > ?1 ORDER BY code LIMIT ?2", e)
-              : dh_sq_stmt(c, "SELECT code FROM dossiers ORDER BY code LIMIT ?2", e);
+    /* The union of two ranges, each read in order on its index (the
+     * events' by dossier, the rows' key) and merged: UNION ... ORDER BY
+     * lets SQLite merge the two ordered scans and stop at the limit. */
+    sqlite3_stmt *st = dh_sq_stmt(c,
+                                  "SELECT dossier FROM dossier_events WHERE dossier > ?1 "
+                                  "UNION SELECT code FROM dossiers WHERE code > ?1 "
+                                  "ORDER BY 1 LIMIT ?2",
+                                  e);
     if (!st)
         return DH_E_DB;
-    if (after)
-        dh_sq_bind_text(st, 1, after);
+    dh_sq_bind_text(st, 1, after ? after : "");
     sqlite3_bind_int64(st, 2, limit ? (sqlite3_int64)limit : -1);
     int rc;
     while ((rc = dh_sq_step(st)) == SQLITE_ROW)
