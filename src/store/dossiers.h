@@ -10,7 +10,8 @@
 
 #include "store/store.h"
 
-/* A dossier event as received (body: canonical JSON). */
+/* A dossier event as received (body: JSON, stored as given; the app leaves
+ * out of it the members the other columns give back, app/devbody.h). */
 typedef struct dh_devent_row {
     int64_t seq;
     const char *source, *id, *dossier, *type;
