@@ -219,3 +219,33 @@ def test_file_read_on_its_own_thread(ctx):
         f.write("")
     r = s.cli("import", "events", c, "--partial", "--db", s.db)
     assert r.returncode == 1 and "dieuhanh: %s:1: the file is empty" % c in r.stderr, r.stderr
+
+
+def test_rebuild_stops_at_a_corrupt_event_and_derives_missing_rows(ctx):
+    """The rebuild parses chunk k+1 on a worker thread while it derives chunk k
+    (5,000 dossiers each). A stored event that is not JSON, in the second
+    chunk, stops it with the event named and nothing changed. Rows deleted
+    from both chunks (an event log restored on its own) are derived again:
+    the rebuild lists the dossiers that have events, not only rows."""
+    s = stopped_demo(ctx)
+    _d, p, _lines = generated(s, 6000, 12)
+    r = s.cli("import", "events", p, "--db", s.db)
+    assert r.returncode == 0 and " 0 refused" in r.stdout, r.stderr[-500:]
+    whole = agg_state(s.db)
+    codes = [c for (c,) in db_rows(s.db, "SELECT DISTINCT dossier FROM dossier_events")]
+    codes.sort(key=lambda c: c.encode())
+    assert len(codes) > 5500
+    src, eid, body = db_rows(s.db, "SELECT source, id, body FROM dossier_events WHERE dossier = ?"
+                             " ORDER BY seq LIMIT 1", codes[5200])[0]
+    db_rows(s.db, "UPDATE dossier_events SET body = ? WHERE source = ? AND id = ?",
+            "{not json", src, eid)
+    r = s.cli("rebuild", "--quiet", "--db", s.db)
+    assert r.returncode != 0, r.stdout
+    assert "stored event %s/%s" % (src, eid) in r.stderr, r.stderr
+    assert agg_state(s.db) == whole, "a failed rebuild changed the rows or the cells"
+    db_rows(s.db, "UPDATE dossier_events SET body = ? WHERE source = ? AND id = ?", body, src, eid)
+    gone = [codes[3], codes[5001], codes[-1]]
+    db_rows(s.db, "DELETE FROM dossiers WHERE code IN (?, ?, ?)", *gone)
+    r = s.cli("rebuild", "--quiet", "--db", s.db)
+    assert r.returncode == 0 and "rebuilt %d dossiers" % len(codes) in r.stdout, r.stderr
+    assert agg_state(s.db) == whole, "the rebuild did not derive the missing rows"
