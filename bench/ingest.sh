@@ -3,9 +3,10 @@
 # `dieuhanh import events`, against loading the same rows (the events and the derived
 # dossier rows, same tables and indexes) with the sqlite3 shell's .import, in the same run.
 # Prints both times, the ratio and the import's peak RSS.
+# BIN=path/to/dieuhanh runs another binary (another commit) on the same script.
 set -eu
 N=${1:-1000000}
-BIN=$(cd "$(dirname "$0")/.." && pwd)/build/dieuhanh
+BIN=${BIN:-$(cd "$(dirname "$0")/.." && pwd)/build/dieuhanh}
 W=$(mktemp -d /tmp/dh-bench-ingest.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 cd "$W"
