@@ -475,9 +475,16 @@ static dh_status pg_list_dossier_codes(dh_conn *c, const char *after, size_t lim
 {
     /* The union of two ranges, each on its index (the events' by dossier,
      * the rows' key); every text column is COLLATE "C", so the order is
-     * the bytes' as on SQLite. */
-    const char *sql = "SELECT dossier FROM dossier_events WHERE dossier > $2 "
-                      "UNION SELECT code FROM dossiers WHERE code > $2 ORDER BY 1 LIMIT $1";
+     * the bytes' as on SQLite. Each side is cut to the page before the
+     * union: PostgreSQL before 17 does not merge a UNION's ordered inputs,
+     * so a bare UNION read and sorted every later event at each page, and
+     * the rebuild's paging grew with the square of the dossiers (a NULL
+     * limit, for all codes, leaves both sides whole). */
+    const char *sql = "SELECT c FROM ("
+                      "(SELECT DISTINCT dossier AS c FROM dossier_events WHERE dossier > $2 "
+                      "ORDER BY 1 LIMIT $1) UNION "
+                      "(SELECT code FROM dossiers WHERE code > $2 ORDER BY 1 LIMIT $1)"
+                      ") u ORDER BY 1 LIMIT $1";
     dh_pg_params p = {0};
     if (limit)
         dh_pg_int(&p, (int64_t)limit);
