@@ -172,6 +172,7 @@ typedef struct snap_parts {
     dh_buf b;
     int64_t next, epoch, rev;
     bool ok;
+    bool older; /* of an epoch before the current one: a rebuild since */
 } snap_parts;
 
 static int on_part(void *closure, int64_t part, const void *data, size_t n)
@@ -188,6 +189,7 @@ static int on_part(void *closure, int64_t part, const void *data, size_t n)
         if (memcmp(h, MAGIC, 8) || (int64_t)dh_le64(h + 16) != x->epoch ||
             (int64_t)dh_le64(h + 24) > x->rev) {
             x->ok = false;
+            x->older = !memcmp(h, MAGIC, 8) && (int64_t)dh_le64(h + 16) < x->epoch;
             return 1;
         }
     }
@@ -200,16 +202,19 @@ bool dh_aggsnap_load(dh_aggcache *c, dh_conn *conn, int64_t epoch, int64_t rev)
     int64_t gen = 0;
     if (DH_META(conn)->meta_get(conn, "agg_snap_gen", &gen, &e) || gen <= 0)
         return false;
-    snap_parts x = {DH_BUF_INIT, 0, epoch, rev, true};
+    snap_parts x = {DH_BUF_INIT, 0, epoch, rev, true, false};
     bool ok = DH_AGGS(conn)->snap_get(conn, gen, on_part, &x, &e) == DH_OK && x.ok &&
               load(c, (const unsigned char *)x.b.p, x.b.len, epoch, rev);
     dh_buf_free(&x.b);
     if (!ok) { /* leave it empty: the cells are read instead */
         dh_aggcache_clear(c);
-        fprintf(stderr,
-                "dieuhanh: the aggregates' snapshot (generation %lld) does not fit this "
-                "database; reading every cell instead\n",
-                (long long)gen);
+        /* one from before a rebuild is expected (the rebuild's own load
+         * meets it, then saves the new one): said only when it should fit */
+        if (!x.older)
+            fprintf(stderr,
+                    "dieuhanh: the aggregates' snapshot (generation %lld) does not fit this "
+                    "database; reading every cell instead\n",
+                    (long long)gen);
     }
     return ok;
 }
