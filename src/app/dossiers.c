@@ -637,11 +637,7 @@ dh_status dh_ingest_add_prepared(dh_ingest *g, const dh_ingest_prep *p, const ch
             /* bodies[k] is the JSON of ev[k] (they are appended together) */
             if (b->ev[k].id && b->ev[k].source && strcmp(b->ev[k].id, ev[i].id) == 0 &&
                 strcmp(b->ev[k].source, ev[i].source) == 0) {
-                char *cb = json_dumps(json_array_get(b->bodies, k), JSON_COMPACT | JSON_SORT_KEYS);
-                char *ci = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-                dup = cb && ci && strcmp(cb, ci) == 0 ? 1 : -1;
-                free(cb);
-                free(ci);
+                dup = json_equal(json_array_get(b->bodies, k), o) ? 1 : -1;
             }
         }
         if (dup == 1) {
@@ -823,8 +819,7 @@ typedef struct rbchunk {
     struct codes codes;
     rawev *ev;
     size_t n, cap;
-    char *text;
-    size_t len, tcap;
+    dh_buf text; /* the rows' strings, each with its NUL */
     const ctx *c;
     bmap m; /* the buckets, filled by parse_chunk */
     dh_status st;
@@ -833,13 +828,8 @@ typedef struct rbchunk {
 
 static size_t rb_text(rbchunk *k, const char *s)
 {
-    size_t n = strlen(s) + 1, at = k->len;
-    if (k->len + n > k->tcap) {
-        k->tcap = (k->len + n) * 2;
-        k->text = dh_xrealloc(k->text, k->tcap);
-    }
-    memcpy(k->text + at, s, n);
-    k->len += n;
+    size_t at = k->text.len;
+    dh_buf_append(&k->text, s, strlen(s) + 1);
     return at;
 }
 
@@ -863,7 +853,7 @@ static void rb_free(rbchunk *k)
     codes_clear(&k->codes);
     free(k->codes.v);
     free(k->ev);
-    free(k->text);
+    dh_buf_free(&k->text);
     bmap_free(&k->m);
     free(k);
 }
@@ -905,16 +895,15 @@ static void rb_parse(void *arg)
     struct load_ev l = {k->c, NULL, &k->m, DH_OK, &k->err};
     for (size_t i = 0; i < k->n && l.st == DH_OK; i++) {
         const rawev *v = &k->ev[i];
-        dh_devent_row r = {v->seq,          k->text + v->source, k->text + v->id,
-                           k->text + v->dossier, k->text + v->type,   v->at,
-                           k->text + v->body,    v->stored_at};
+        const char *t = k->text.p;
+        dh_devent_row r = {v->seq,  t + v->source, t + v->id,     t + v->dossier,
+                           t + v->type, v->at,     t + v->body, v->stored_at};
         on_stored_event(&l, &r);
     }
     k->st = l.st;
     free(k->ev); /* the buckets keep what they need (the parsed bodies) */
-    free(k->text);
     k->ev = NULL;
-    k->text = NULL;
+    dh_buf_free(&k->text);
 }
 
 static dh_status rebuild_tx(dh_tx *tx, void *closure, dh_err *e)

@@ -10,8 +10,8 @@ struct dh_worker {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     pthread_t thread;
-    bool threaded, stopping, pending; /* pending: a job submitted and not done */
-    void (*fn)(void *arg);
+    bool threaded, stopping;
+    void (*fn)(void *arg); /* the job submitted and not done yet, or NULL */
     void *arg;
 };
 
@@ -30,11 +30,17 @@ static void *run(void *p)
         fn(arg);
         pthread_mutex_lock(&w->mu);
         w->fn = NULL;
-        w->pending = false;
         pthread_cond_broadcast(&w->cv);
     }
     pthread_mutex_unlock(&w->mu);
     return NULL;
+}
+
+/* Waits, w->mu held, until the job submitted last is done. */
+static void wait_done(dh_worker *w)
+{
+    while (w->fn)
+        pthread_cond_wait(&w->cv, &w->mu);
 }
 
 dh_worker *dh_worker_start(void)
@@ -53,11 +59,9 @@ void dh_worker_submit(dh_worker *w, void (*fn)(void *arg), void *arg)
         return;
     }
     pthread_mutex_lock(&w->mu);
-    while (w->pending) /* a caller that did not wait: wait for it here */
-        pthread_cond_wait(&w->cv, &w->mu);
+    wait_done(w); /* a caller that did not wait: wait for it here */
     w->fn = fn;
     w->arg = arg;
-    w->pending = true;
     pthread_cond_broadcast(&w->cv);
     pthread_mutex_unlock(&w->mu);
 }
@@ -67,8 +71,7 @@ void dh_worker_wait(dh_worker *w)
     if (!w->threaded)
         return;
     pthread_mutex_lock(&w->mu);
-    while (w->pending)
-        pthread_cond_wait(&w->cv, &w->mu);
+    wait_done(w);
     pthread_mutex_unlock(&w->mu);
 }
 
@@ -78,8 +81,7 @@ void dh_worker_stop(dh_worker *w)
         return;
     if (w->threaded) {
         pthread_mutex_lock(&w->mu);
-        while (w->pending)
-            pthread_cond_wait(&w->cv, &w->mu);
+        wait_done(w);
         w->stopping = true;
         pthread_cond_broadcast(&w->cv);
         pthread_mutex_unlock(&w->mu);
